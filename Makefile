@@ -1,0 +1,122 @@
+# Panacea - top-level build (GNU make).
+#
+#   make            build lib/ and every program into bin/
+#   make run        build, install missing Debian packages, start ./run/
+#   make check      build and run unit and integration tests
+#   make check SANITIZE=1   the same under ASan + UBSan (separate tree)
+#   make format     apply .clang-format to every C file
+#   make install    PREFIX=/usr DESTDIR=...
+#   make deps       install missing Debian packages (as root)
+
+SANITIZE ?=
+PREFIX ?= /usr
+DESTDIR ?=
+PYTHON ?= /usr/bin/python3
+CC ?= cc
+
+ifeq ($(SANITIZE),1)
+BUILD := build/san
+BIN := build/san/bin
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+else
+BUILD := build/std
+BIN := bin
+SANFLAGS :=
+endif
+
+PKGS := libssl libcrypto libsasl2 ldns
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) \
+	$(SANFLAGS)
+DEPFLAGS = -MMD -MP
+LDFLAGS += $(SANFLAGS)
+LDLIBS += $(PKG_LIBS) -ldb-5.3
+
+# Programs: every folder of DESIGN.md that exists; cli/ holds one program
+# per file with a main().
+DAEMONS := $(foreach d,master smtpd qmgr smtp local pop3d,$(if $(wildcard $(d)/*.c),$(d)))
+CLI_SRCS := $(shell grep -l '^main(' cli/*.c 2>/dev/null)
+CLI_PROGS := $(notdir $(CLI_SRCS:.c=))
+CLI_SHARED := $(filter-out $(CLI_SRCS),$(wildcard cli/*.c))
+
+LIB_SRCS := $(wildcard lib/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB := $(BUILD)/lib/libpanacea.a
+
+FIXTURE_SRCS := $(wildcard tests/fixtures/*.c)
+FIXTURES := $(FIXTURE_SRCS:tests/fixtures/%.c=$(BUILD)/tests/bin/%)
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_TESTS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
+
+PROGS := $(DAEMONS:%=$(BIN)/%) $(CLI_PROGS:%=$(BIN)/%)
+
+.PHONY: all run check unit integration deps format clean install
+.DELETE_ON_ERROR:
+
+all: $(PROGS) $(FIXTURES)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+define daemon_rule
+$(BIN)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/*.c)) $(LIB)
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $$@ $$^ $(LDLIBS)
+endef
+$(foreach d,$(DAEMONS),$(eval $(call daemon_rule,$(d))))
+
+define cli_rule
+$(BIN)/$(1): $(BUILD)/cli/$(1).o $(CLI_SHARED:%.c=$(BUILD)/%.o) $(LIB)
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $$@ $$^ $(LDLIBS)
+endef
+$(foreach p,$(CLI_PROGS),$(eval $(call cli_rule,$(p))))
+
+$(BUILD)/tests/bin/%: $(BUILD)/tests/fixtures/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+deps:
+	@sh scripts/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/devrun.sh $(BIN)
+
+unit: $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+
+integration: all
+	PANACEA_BIN=$(CURDIR)/$(BIN) PANACEA_FIXTURES=$(CURDIR)/$(BUILD)/tests/bin \
+	PANACEA_SANITIZE=$(SANITIZE) \
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+install: all
+	sh scripts/install.sh "$(DESTDIR)" "$(PREFIX)" "$(BIN)"
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,97 @@
+/*
+ * conf - panacea.conf: parameters, defaults, expansion and typed access.
+ *
+ * File format (DESIGN.md "Configuration"): "name = value" lines; a line
+ * whose first non-blank character is '#' is a comment; a line that starts
+ * with white space continues the previous one (joined with one space);
+ * blank lines are ignored.  Values are expanded on access: "$name" and
+ * "${name}" are replaced by that parameter's (expanded) value, "$$" is a
+ * literal '$', "${name?text}" gives text when name is non-empty and
+ * "${name:text}" gives text when name is empty.  An undefined name expands
+ * to the empty string.  A recursive expansion is an error.
+ *
+ * Every parameter Panacea uses is listed with its type and compiled-in
+ * default in conf_params.c, so an empty file is a valid configuration.  A
+ * name that is not in that table is accepted (it may be used in $names)
+ * with a warning "file:line: unknown parameter NAME".  Values of known
+ * parameters are checked after loading (expanded, then parsed by type);
+ * the first bad one is reported as "file:line: NAME: message" (or
+ * "-o NAME=VALUE: message" for a command-line override).
+ *
+ * Lifecycle: conf_load() for programs (fatal on any error); conf_read()
+ * plus conf_override() plus conf_check() for callers that want the error
+ * text instead (tests, master's SIGHUP reload).  conf_reset() forgets
+ * everything.  The accessors return expanded values; asking for a name
+ * that is not in the parameter table is a programming error (panic).
+ * Returned strings stay valid until the next conf_read/override/reset.
+ */
+#ifndef PANACEA_CONF_H
+#define PANACEA_CONF_H
+
+#include "buf.h"
+
+enum conf_type { CONF_STR, CONF_INT, CONF_BOOL, CONF_TIME, CONF_SIZE };
+
+struct conf_param {
+	const char *name;
+	enum conf_type type;
+	const char *def;  /* compiled-in default, before expansion */
+	char time_unit;	  /* CONF_TIME: unit of a bare number (s m h d w) */
+	long long min;	  /* CONF_INT/TIME/SIZE: smallest valid value */
+};
+
+/* The table of every parameter, terminated by an entry with name NULL. */
+extern const struct conf_param conf_params[];
+const struct conf_param *conf_param_find(const char *name);
+
+/* The configuration directory: -c DIR, else $MAIL_CONFIG, else the
+ * compiled-in default (/etc/panacea).  Returns the chosen directory. */
+const char *conf_choose_dir(const char *opt_dir);
+
+/* Reads DIR/panacea.conf (a missing file is an empty configuration),
+ * applies each "name=value" of overrides (count n), checks every known
+ * value; exits through msg_fatal with file:line on the first error. */
+void conf_load(const char *config_dir, char **overrides, int n);
+
+/* Replaces the configuration with the content of path; 0 or -1 with a
+ * "file:line: message" in err.  missing_ok: a missing file is empty. */
+int conf_read(const char *path, int missing_ok, struct buf *err);
+/* Parses text as if it were the file named path (tests use this). */
+int conf_read_string(const char *path, const char *text, struct buf *err);
+/* Applies one "name=value"; 0 or -1 with a message in err. */
+int conf_override(const char *name_eq_value, struct buf *err);
+/* Checks every defined known parameter; 0 or -1 with the first error. */
+int conf_check(struct buf *err);
+void conf_reset(void);
+
+/* Typed access to expanded values (see the table for types). */
+const char *conf_str(const char *name);
+long long conf_int(const char *name);
+int conf_bool(const char *name);
+long long conf_time(const char *name); /* seconds */
+long long conf_size(const char *name); /* bytes */
+/* Expanded value of any name, known or not; NULL when undefined and not a
+ * known parameter. */
+const char *conf_lookup(const char *name);
+/* 1 when the name was set in the file or by an override. */
+int conf_is_set(const char *name);
+/* The raw (unexpanded) value and its origin ("file:line" or "default"). */
+const char *conf_raw(const char *name);
+
+/* Visits every name that has a value (known parameters with defaults
+ * included, sorted by name); used by panconf.  set_only: only names set in
+ * the file or by -o. */
+void conf_walk(int set_only,
+	       void (*fn)(const char *name, const char *raw, void *ctx),
+	       void *ctx);
+
+/* Pure parsers, exposed for reuse and unit tests.  Each returns 0 and
+ * stores the value, or -1 for a bad or out-of-range text. */
+int conf_parse_int(const char *s, long long *out);
+int conf_parse_bool(const char *s, int *out);
+/* Units s, m, h, d, w; a bare number uses default_unit. */
+int conf_parse_time(const char *s, char default_unit, long long *out);
+/* Bytes; suffixes k, m, g (powers of 1024, either case). */
+int conf_parse_size(const char *s, long long *out);
+
+#endif

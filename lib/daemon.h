@@ -1,0 +1,68 @@
+/*
+ * daemon - the skeleton every service program runs on.
+ *
+ * daemon_main() parses the command line master gives (master_proto.h:
+ * -c, -n, -t, -s, -u, -j, -o; -v more logging), loads the configuration
+ * with the -o overrides, opens the log (maillog_file or syslog), calls
+ * ops->pre_jail() to open what the program needs (tables, keys, queue),
+ * chroots and drops privileges as -j/-u say (priv_drop to mail_owner,
+ * queue_directory), calls ops->post_jail(), and then serves:
+ *
+ *  DAEMON_SINGLE   one client at a time: accept on the shared listeners,
+ *                  report TAKEN to master, call ops->serve(fd) (blocking;
+ *                  the skeleton closes fd afterwards), report AVAIL.
+ *  DAEMON_EVENT    ops->serve(fd) is called from the event loop for each
+ *                  accepted connection and owns fd (closes it itself); the
+ *                  program registers its own fds and timers (qmgr).
+ *  DAEMON_TRIGGER  each connection is read to end of file (at most
+ *                  DAEMON_TRIGGER_MAX bytes, a short deadline) and passed to
+ *                  ops->trigger(); then closed.  Runs in the event loop.
+ *
+ * The process exits after max_use served connections or after max_idle
+ * seconds without one (unless DAEMON_FLAG_NO_IDLE_EXIT), when master goes
+ * away (end of file on MASTER_ALIVE_FD), or on SIGTERM.  Run without
+ * master (no -s), a program may call daemon_main with -S: it serves one
+ * connection on standard input/output (fd 0) and exits, as Postfix's
+ * "smtpd -S" does.
+ */
+#ifndef PANACEA_DAEMON_H
+#define PANACEA_DAEMON_H
+
+#include <stddef.h>
+
+#define DAEMON_TRIGGER_MAX 1024
+
+enum daemon_mode { DAEMON_SINGLE, DAEMON_EVENT, DAEMON_TRIGGER };
+
+#define DAEMON_FLAG_NO_IDLE_EXIT 0x1 /* long-lived (qmgr) */
+#define DAEMON_FLAG_KEEP_ROOT 0x2    /* never drop (local, pop3d drop later) */
+
+struct daemon_ops {
+	enum daemon_mode mode;
+	int flags;
+	/* All optional except serve (SINGLE/EVENT) or trigger (TRIGGER). */
+	void (*pre_jail)(void);
+	void (*post_jail)(void);
+	void (*serve)(int fd);
+	void (*trigger)(const char *data, size_t len);
+	/* Called before the process exits normally (max_use, idle, SIGTERM,
+	 * master gone). */
+	void (*pre_exit)(void);
+};
+
+_Noreturn void daemon_main(int argc, char **argv,
+			   const struct daemon_ops *ops);
+
+/* The service name (-n) and type ("inet"/"unix") master gave. */
+const char *daemon_service_name(void);
+const char *daemon_service_type(void);
+/* The service's own arguments after the skeleton's options. */
+int daemon_argc(void);
+char **daemon_argv(void);
+/* EVENT mode: report busy/idle to master around long work. */
+void daemon_report_busy(void);
+void daemon_report_idle(void);
+/* Asks the skeleton to exit at the next opportunity (a table changed). */
+void daemon_request_exit(void);
+
+#endif

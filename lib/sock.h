@@ -1,0 +1,55 @@
+/*
+ * sock - listening and connecting sockets.
+ *
+ * Endpoint syntax (services table, smtp next hops): "port", "host:port",
+ * "[ipv6]:port", "*:port".  Hosts here are numeric addresses or names
+ * resolved with getaddrinfo (for listeners only; the smtp client resolves
+ * with ldns and connects with sock_connect_addr).
+ *
+ * Listeners are created non-blocking and close-on-exec with SO_REUSEADDR;
+ * IPv6 listeners are IPV6_V6ONLY.  A wildcard host listens on 0.0.0.0 and
+ * on :: as inet_protocols allows ("all", "ipv4", "ipv6"); when the machine
+ * has no IPv6, the IPv6 half is skipped silently.
+ * Connecting sockets are returned blocking and close-on-exec.
+ * Errors: -1 and a message in err (when err is non-NULL) or errno.
+ */
+#ifndef PANACEA_SOCK_H
+#define PANACEA_SOCK_H
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "buf.h"
+
+/* Splits spec; *host is NULL for a bare port or "*".  Both results are
+ * xmalloc'ed.  0, or -1 for a malformed spec (bad brackets, empty or
+ * non-numeric port, port > 65535). */
+int sock_parse_endpoint(const char *spec, char **host, char **port);
+
+/* Opens listeners for host (NULL = wildcard) and port; stores up to max
+ * descriptors in fds and returns how many, or -1. */
+int sock_listen_inet(const char *host, const char *port,
+		     const char *inet_protocols, int backlog, int *fds,
+		     int max, struct buf *err);
+/* Removes a stale socket file at path, binds, chmods to mode and, when
+ * uid != (uid_t)-1, chowns to uid/gid. */
+int sock_listen_unix(const char *path, int mode, uid_t uid, gid_t gid,
+		     int backlog, struct buf *err);
+
+int sock_connect_unix(const char *path, int timeout_ms);
+/* Resolves host with getaddrinfo and tries each address in turn. */
+int sock_connect_inet(const char *host, const char *port, int timeout_ms,
+		      struct buf *err);
+/* Connects to sa, binding first to bind_addr when non-NULL. */
+int sock_connect_addr(const struct sockaddr *sa, socklen_t salen,
+		      const struct sockaddr *bind_addr, socklen_t bindlen,
+		      int timeout_ms);
+
+/* Numeric text of an address ("127.0.0.1", "::1"); out of size >= 64. */
+void sock_addr_text(const struct sockaddr *sa, char *out, size_t outlen);
+/* The port of an address, host order. */
+int sock_addr_port(const struct sockaddr *sa);
+/* Kernel-verified credentials of a UNIX-domain peer (SO_PEERCRED). */
+int sock_peer_cred(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
+
+#endif

@@ -1,0 +1,42 @@
+#!/bin/sh
+# deps.sh - install the Debian packages Panacea's build and tests need.
+#
+# Checks each package with dpkg-query; installs the missing ones with
+# apt-get when run as root on Debian, and says what it installs.  As an
+# ordinary user it only lists what is missing.  Quick when nothing is.
+set -eu
+
+BUILD_PKGS="gcc make pkg-config libssl-dev libsasl2-dev libldns-dev libdb-dev"
+RUN_PKGS="libsasl2-modules libsasl2-modules-db sasl2-bin openssl"
+TEST_PKGS="libcmocka-dev python3 python3-pytest swaks curl ldnsutils nsd \
+db5.3-util postfix procps iproute2 clang libclang-rt-14-dev"
+
+missing=""
+for p in $BUILD_PKGS $RUN_PKGS $TEST_PKGS; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$status" in
+	*" installed") ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+
+[ -z "$missing" ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1; then
+	echo "deps: not a Debian system; please install:$missing" >&2
+	exit 1
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing Debian packages (run 'make deps' as root):$missing" >&2
+	exit 1
+fi
+
+echo "deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+# Postfix is only wanted for smtp-source/smtp-sink; keep it unconfigured
+# and stopped so that it never competes with Panacea.
+echo "postfix postfix/main_mailer_type select No configuration" |
+	debconf-set-selections
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing </dev/null
