@@ -120,3 +120,6 @@ clean:
 	rm -rf build bin
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# Fuzz targets (tests/fuzz/) keep their rules beside them.
+-include tests/fuzz/fuzz.mk
