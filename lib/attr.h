@@ -14,7 +14,10 @@
  * Decoding is strict and bounded: names are 1..ATTR_NAME_MAX bytes of
  * [a-z0-9_]; at most ATTR_COUNT_MAX pairs; the whole list at most the
  * caller's max_len; a length with leading zeros, non-digits, more digits
- * than needed, or a missing ':' / ',' is malformed.
+ * than needed, or a missing ':' / ',' is malformed.  max_len counts the
+ * whole encoded list, its length header and final ',' included; a list
+ * longer than that (or than ATTR_COUNT_MAX pairs) is ATTR_TOO_BIG, as soon
+ * as its length digits show it.
  */
 #ifndef PANACEA_ATTR_H
 #define PANACEA_ATTR_H

@@ -1,0 +1,228 @@
+/*
+ * iostuff - descriptor I/O with deadlines; see iostuff.h.
+ *
+ * Every public call turns its timeout into an absolute deadline on the
+ * monotonic clock once, and every poll(2) after that waits only for what
+ * is left, so a peer that trickles one byte at a time cannot stretch a
+ * call past its timeout.  Reads and writes are attempted only after
+ * poll(2) says the descriptor is ready (or with MSG_DONTWAIT), so blocking
+ * descriptors never block past the deadline either.
+ *
+ * Writes use send(2) with MSG_NOSIGNAL so that a peer that went away
+ * gives EPIPE rather than killing the process; descriptors that are not
+ * sockets (ENOTSOCK: pipes, files) fall back to write(2) in chunks of at
+ * most PIPE_BUF bytes, which a writable pipe always accepts without
+ * blocking.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "iostuff.h"
+
+long long
+io_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Absolute deadline for a timeout; -1 means none. */
+static long long
+deadline_of(int timeout_ms)
+{
+	return timeout_ms < 0 ? -1 : io_now_ms() + timeout_ms;
+}
+
+/* Milliseconds left until deadline, clamped to what poll(2) takes. */
+static int
+remaining_ms(long long deadline)
+{
+	long long left;
+
+	if (deadline < 0)
+		return -1;
+	left = deadline - io_now_ms();
+	if (left <= 0)
+		return 0;
+	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/* 1 when fd is ready for events, 0 when the deadline passed, -1 on error.
+ * POLLHUP and POLLERR count as ready: the next read or write reports
+ * what happened. */
+static int
+wait_until(int fd, short events, long long deadline)
+{
+	struct pollfd pfd;
+	int n;
+
+	for (;;) {
+		pfd.fd = fd;
+		pfd.events = events;
+		pfd.revents = 0;
+		n = poll(&pfd, 1, remaining_ms(deadline));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		if (pfd.revents & POLLNVAL) {
+			errno = EBADF;
+			return -1;
+		}
+		return 1;
+	}
+}
+
+int
+io_wait_readable(int fd, int timeout_ms)
+{
+	return wait_until(fd, POLLIN, deadline_of(timeout_ms));
+}
+
+int
+io_wait_writable(int fd, int timeout_ms)
+{
+	return wait_until(fd, POLLOUT, deadline_of(timeout_ms));
+}
+
+/* One read once readable; a spurious wake-up (EAGAIN on a non-blocking
+ * descriptor) waits again. */
+static ssize_t
+read_deadline(int fd, void *buf, size_t len, long long deadline)
+{
+	ssize_t n;
+	int ready;
+
+	for (;;) {
+		ready = wait_until(fd, POLLIN, deadline);
+		if (ready < 0)
+			return -1;
+		if (ready == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		n = read(fd, buf, len);
+		if (n >= 0)
+			return n;
+		if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+	}
+}
+
+ssize_t
+io_read_timeout(int fd, void *buf, size_t len, int timeout_ms)
+{
+	return read_deadline(fd, buf, len, deadline_of(timeout_ms));
+}
+
+int
+io_read_full(int fd, void *buf, size_t len, int timeout_ms)
+{
+	long long deadline = deadline_of(timeout_ms);
+	char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = read_deadline(fd, p, len, deadline);
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			errno = ECONNRESET;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* One write attempt that cannot block: send(2) on sockets, a write(2) of
+ * at most PIPE_BUF bytes otherwise.  *not_sock remembers the fallback. */
+static ssize_t
+write_once(int fd, const char *p, size_t len, int *not_sock)
+{
+	ssize_t n;
+
+	if (!*not_sock) {
+		n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == ENOTSOCK)
+			*not_sock = 1; /* the caller waits, then writes */
+		return n;
+	}
+	return write(fd, p, len > PIPE_BUF ? PIPE_BUF : len);
+}
+
+int
+io_write_full(int fd, const void *buf, size_t len, int timeout_ms)
+{
+	long long deadline = deadline_of(timeout_ms);
+	const char *p = buf;
+	int not_sock = 0;
+	ssize_t n;
+	int ready;
+
+	while (len > 0) {
+		/* Non-socket writes may block, so wait for room first. */
+		if (not_sock) {
+			ready = wait_until(fd, POLLOUT, deadline);
+			if (ready < 0)
+				return -1;
+			if (ready == 0) {
+				errno = ETIMEDOUT;
+				return -1;
+			}
+		}
+		n = write_once(fd, p, len, &not_sock);
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == ENOTSOCK)
+			continue;
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		/* A full socket buffer (or a zero-length write): wait. */
+		ready = wait_until(fd, POLLOUT, deadline);
+		if (ready < 0)
+			return -1;
+		if (ready == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+io_set_nonblock(int fd, int on)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags < 0)
+		return -1;
+	flags = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+	return fcntl(fd, F_SETFL, flags);
+}
+
+int
+io_set_cloexec(int fd, int on)
+{
+	int flags = fcntl(fd, F_GETFD);
+
+	if (flags < 0)
+		return -1;
+	flags = on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;
+	return fcntl(fd, F_SETFD, flags);
+}
