@@ -2,7 +2,8 @@
  * strutil - small string helpers shared by parsers.
  *
  * str_split() breaks a configuration list ("a, b  c") into words: the
- * separators are white space and commas, empty words are dropped.  The
+ * separators are the bytes of seps, or white space and commas when seps
+ * is NULL; empty words are dropped.  The
  * result is a NULL-terminated array of xstrdup'ed words, freed by
  * str_list_free(); the count is stored through count when non-NULL.
  * The other helpers are byte-exact and locale-independent.
