@@ -13,10 +13,18 @@
  * Every parameter Panacea uses is listed with its type and compiled-in
  * default in conf_params.c, so an empty file is a valid configuration.  A
  * name that is not in that table is accepted (it may be used in $names)
- * with a warning "file:line: unknown parameter NAME".  Values of known
- * parameters are checked after loading (expanded, then parsed by type);
- * the first bad one is reported as "file:line: NAME: message" (or
- * "-o NAME=VALUE: message" for a command-line override).
+ * with a warning 'file:line: unknown parameter "NAME"' from conf_check().
+ * A later definition of a name replaces an earlier one, as in Postfix.
+ * Values of known parameters are checked after loading (expanded, then
+ * parsed by type and compared with the table's minimum), what the file
+ * and -o set first, in their order; the first bad one is reported as
+ * "file:line: NAME: message" (or "-o NAME=VALUE: NAME: message" for a
+ * command-line override); an expansion error as 'file:line: parameter
+ * "NAME": message'.  Syntax errors name the line a logical line starts
+ * on.  Two defaults are computed: myhostname (gethostname(), with
+ * ".localdomain" appended when it has no dot) and mydomain (myhostname
+ * without its first label); conf_load() makes config_directory's default
+ * the directory it reads.
  *
  * Lifecycle: conf_load() for programs (fatal on any error); conf_read()
  * plus conf_override() plus conf_check() for callers that want the error
@@ -54,7 +62,8 @@ const char *conf_choose_dir(const char *opt_dir);
 void conf_load(const char *config_dir, char **overrides, int n);
 
 /* Replaces the configuration with the content of path; 0 or -1 with a
- * "file:line: message" in err.  missing_ok: a missing file is empty. */
+ * "file:line: message" in err (the previous configuration is then kept).
+ * missing_ok: a missing file is empty.  Files over 1 MiB are refused. */
 int conf_read(const char *path, int missing_ok, struct buf *err);
 /* Parses text as if it were the file named path (tests use this). */
 int conf_read_string(const char *path, const char *text, struct buf *err);
@@ -75,8 +84,11 @@ long long conf_size(const char *name); /* bytes */
 const char *conf_lookup(const char *name);
 /* 1 when the name was set in the file or by an override. */
 int conf_is_set(const char *name);
-/* The raw (unexpanded) value and its origin ("file:line" or "default"). */
+/* The raw (unexpanded) value, NULL when undefined (like conf_lookup). */
 const char *conf_raw(const char *name);
+/* Where the value comes from: "file:line", "-o name=value" or "default";
+ * NULL when undefined. */
+const char *conf_origin(const char *name);
 
 /* Visits every name that has a value (known parameters with defaults
  * included, sorted by name); used by panconf.  set_only: only names set in
