@@ -57,6 +57,8 @@ PROGS := $(DAEMONS:%=$(BIN)/%) $(CLI_PROGS:%=$(BIN)/%)
 
 .PHONY: all run check unit integration deps format clean install
 .DELETE_ON_ERROR:
+# Keep objects of tests and fixtures between builds.
+.SECONDARY:
 
 all: $(PROGS) $(FIXTURES)
 
