@@ -43,9 +43,9 @@ enum conf_type { CONF_STR, CONF_INT, CONF_BOOL, CONF_TIME, CONF_SIZE };
 struct conf_param {
 	const char *name;
 	enum conf_type type;
-	const char *def;  /* compiled-in default, before expansion */
-	char time_unit;	  /* CONF_TIME: unit of a bare number (s m h d w) */
-	long long min;	  /* CONF_INT/TIME/SIZE: smallest valid value */
+	const char *def; /* compiled-in default, before expansion */
+	char time_unit;	 /* CONF_TIME: unit of a bare number (s m h d w) */
+	long long min;	 /* CONF_INT/TIME/SIZE: smallest valid value */
 };
 
 /* The table of every parameter, terminated by an entry with name NULL. */

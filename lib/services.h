@@ -7,15 +7,19 @@
  * the previous one.  type is "inet" or "unix".  private/unpriv/chroot are
  * y or n, '-' meaning the default (y, y, y).  wakeup is a number of
  * seconds, optionally followed by '?' (wake only once used), or '-' / 0
- * for none.  maxproc is a number (0 = no limit) or '-' for
- * default_maxproc.  command is a program name in daemon_directory, or an
- * absolute path.  (name, type) must be unique.
+ * for none; only unix services take one.  maxproc is a number (0 = no
+ * limit) or '-' for default_maxproc.  command is a program name in
+ * daemon_directory, or an absolute path.  (name, type) must be unique.
  *
- * An inet service's name is "port", "host:port" or "[ipv6]:port"; a unix
- * service's name is the socket's file name under private/ or public/
- * (private = n means public/).
+ * An inet service's name is "port", "host:port", "*:port" or
+ * "[ipv6]:port", where port is 1..65535 or a name from /etc/services
+ * (only its shape is checked here); a unix service's name is the socket's
+ * file name under private/ or public/ (private = n means public/): letters,
+ * digits, '.', '_', '-', not starting with '.'.
  *
- * Errors are reported as "file:line: message" and nothing is kept.
+ * Errors are reported as "file:line: message" (the line a logical line
+ * starts on) and nothing is kept: the table is overwritten (free a previous
+ * one first) and left empty.  Files over 1 MiB are refused.
  */
 #ifndef PANACEA_SERVICES_H
 #define PANACEA_SERVICES_H
