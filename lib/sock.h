@@ -37,7 +37,8 @@ int sock_listen_unix(const char *path, int mode, uid_t uid, gid_t gid,
 		     int backlog, struct buf *err);
 
 int sock_connect_unix(const char *path, int timeout_ms);
-/* Resolves host with getaddrinfo and tries each address in turn. */
+/* Resolves host with getaddrinfo and tries each address in turn, each
+ * with timeout_ms. */
 int sock_connect_inet(const char *host, const char *port, int timeout_ms,
 		      struct buf *err);
 /* Connects to sa, binding first to bind_addr when non-NULL. */
@@ -47,7 +48,7 @@ int sock_connect_addr(const struct sockaddr *sa, socklen_t salen,
 
 /* Numeric text of an address ("127.0.0.1", "::1"); out of size >= 64. */
 void sock_addr_text(const struct sockaddr *sa, char *out, size_t outlen);
-/* The port of an address, host order. */
+/* The port of an address, host order; -1 when not AF_INET/AF_INET6. */
 int sock_addr_port(const struct sockaddr *sa);
 /* Kernel-verified credentials of a UNIX-domain peer (SO_PEERCRED). */
 int sock_peer_cred(int fd, pid_t *pid, uid_t *uid, gid_t *gid);

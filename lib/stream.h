@@ -16,7 +16,8 @@
  *    sending no newline;
  *  - it reports how the line ended: CRLF, or a bare LF (the caller decides
  *    whether that is acceptable); a CR not followed by LF is part of the
- *    line;
+ *    line; out never holds the terminator; end of file in the middle of a
+ *    line is STREAM_IOERR (errno ECONNRESET), never a line;
  *  - stream_pending() says how many received bytes are buffered but not
  *    yet consumed (pipelining; after STARTTLS the caller discards them with
  *    stream_discard_input(), CVE-2011-0411);
