@@ -1,0 +1,325 @@
+"""panacea_test - helpers to run a real Panacea instance in a test.
+
+An Instance is one configuration directory plus one queue directory under
+a temporary folder, with maillog_file in that folder, its own 127.0.0.x
+loopback address and free ports.  Tests write panacea.conf and the
+services table, start master in the foreground (-f), talk to the services
+over loopback, read the log, and stop master; the conftest fixture stops
+whatever is left (master and its whole process group) after each test.
+
+Everything that waits polls with a deadline (wait_until), never a fixed
+sleep: the test machines are slow and shared, and the sanitizer build is
+slower still, so every deadline is multiplied by TIME_SCALE.
+
+Environment (set by `make integration`):
+  PANACEA_BIN       programs (master, smtpd, ...); default <tree>/bin
+  PANACEA_FIXTURES  test programs (pan-echo, ...); default
+                    <tree>/build/std/tests/bin
+  PANACEA_SANITIZE  "1" under ASan/UBSan: deadlines are tripled
+"""
+
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+BIN = os.environ.get("PANACEA_BIN") or os.path.join(TOP, "bin")
+FIXTURES = (os.environ.get("PANACEA_FIXTURES")
+            or os.path.join(TOP, "build", "std", "tests", "bin"))
+SANITIZE = os.environ.get("PANACEA_SANITIZE") == "1"
+TIME_SCALE = 3.0 if SANITIZE else 1.0
+
+
+def program(name):
+    """Absolute path of a Panacea program in PANACEA_BIN."""
+    return os.path.join(BIN, name)
+
+
+def fixture(name):
+    """Absolute path of a test program in PANACEA_FIXTURES."""
+    return os.path.join(FIXTURES, name)
+
+
+def scaled(seconds):
+    return seconds * TIME_SCALE
+
+
+def wait_until(predicate, timeout=10.0, interval=0.05, what="condition"):
+    """Polls predicate() until it returns a true value, which is returned;
+    fails the test (AssertionError) after timeout seconds (scaled)."""
+    deadline = time.monotonic() + scaled(timeout)
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError("timed out waiting for %s" % what)
+        time.sleep(interval)
+
+
+def pick_loopback():
+    """A random 127.0.0.x address, so that parallel tests do not meet."""
+    return "127.0.0.%d" % random.randint(2, 250)
+
+
+def free_port(host):
+    """A TCP port nothing listens on at host right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def can_connect(host, port, timeout=1.0):
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def connect(host, port, timeout=10.0):
+    """A connected TCP socket with a (scaled) timeout on every operation."""
+    s = socket.create_connection((host, port), timeout=scaled(timeout))
+    s.settimeout(scaled(timeout))
+    return s
+
+
+def read_line(sock, limit=65536):
+    """One line from sock without its CRLF, or None at end of file."""
+    data = b""
+    while not data.endswith(b"\n"):
+        if len(data) > limit:
+            raise AssertionError("line too long: %r" % data[:80])
+        c = sock.recv(1)
+        if not c:
+            return None if not data else data.decode("utf-8", "replace")
+        data += c
+    return data.rstrip(b"\r\n").decode("utf-8", "replace")
+
+
+def pid_alive(pid):
+    """True while pid exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return fields[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
+def children_of(pid):
+    """Pids of the live (non-zombie) children of pid, from /proc."""
+    kids = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            kids.append(int(name))
+    return kids
+
+
+def pgroup_members(pgid):
+    """Pids of the live processes in process group pgid."""
+    members = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(name))
+    return members
+
+
+SANITIZER_PATTERN = re.compile(
+    r"ERROR: (Address|Leak|Undefined)Sanitizer|runtime error: .*")
+
+
+def sanitizer_report(text):
+    """The first ASan/LSan/UBSan report line in text, or None."""
+    m = SANITIZER_PATTERN.search(text)
+    return m.group(0) if m else None
+
+
+class Instance:
+    """One Panacea instance in directory base (a temporary folder).
+
+    conf: dict of panacea.conf parameters (added to the defaults below);
+    services: list of lines of the services table.  Call write() (start()
+    does it when nothing was written yet) and start()."""
+
+    def __init__(self, base, conf=None, services=None):
+        self.base = str(base)
+        self.config_dir = os.path.join(self.base, "etc")
+        self.queue_dir = os.path.join(self.base, "queue")
+        self.maillog = os.path.join(self.base, "maillog")
+        self.host = pick_loopback()
+        self.conf = {
+            "queue_directory": self.queue_dir,
+            "daemon_directory": BIN,
+            "maillog_file": self.maillog,
+            "mail_owner": "nobody" if os.geteuid() == 0 else _user(),
+            "inet_interfaces": self.host,
+            "myhostname": "panacea.test",
+        }
+        self.conf.update(conf or {})
+        self.services = list(services or [])
+        self.proc = None
+        self.stderr_path = os.path.join(self.base, "master.stderr")
+        self._written = False
+        os.makedirs(self.config_dir, exist_ok=True)
+
+    # -- configuration -------------------------------------------------
+    def port(self):
+        """A free port on this instance's address."""
+        return free_port(self.host)
+
+    def write(self, conf_text=None, services_text=None):
+        """Writes panacea.conf and services from self.conf/self.services,
+        or the given raw texts."""
+        if conf_text is None:
+            conf_text = "".join("%s = %s\n" % kv for kv in self.conf.items())
+        if services_text is None:
+            services_text = "".join(line + "\n" for line in self.services)
+        with open(os.path.join(self.config_dir, "panacea.conf"), "w") as f:
+            f.write(conf_text)
+        with open(os.path.join(self.config_dir, "services"), "w") as f:
+            f.write(services_text)
+        self._written = True
+
+    @staticmethod
+    def service(name, command, type_="inet", private=None, unpriv="n",
+                chroot="n", wakeup="-", maxproc="-"):
+        """One services line.  Tests run the fixtures unjailed and as the
+        invoking user (they write into the test's folder).  private
+        defaults to n for inet and y for unix services."""
+        if private is None:
+            private = "n" if type_ == "inet" else "y"
+        return " ".join([str(name), type_, private, unpriv, chroot,
+                         str(wakeup), str(maxproc), command])
+
+    # -- master ----------------------------------------------------------
+    def master_cmd(self, *args):
+        return [program("master"), "-c", self.config_dir] + list(args)
+
+    def run_master(self, *args, timeout=30):
+        """Runs master to completion (for -t, failing starts, ...)."""
+        if not self._written:
+            self.write()
+        return subprocess.run(self.master_cmd(*args), capture_output=True,
+                              text=True, timeout=scaled(timeout),
+                              start_new_session=True)
+
+    def start(self, wait_ready=True):
+        """Starts master -f in its own process group; waits for the
+        "daemon started" log line."""
+        if not self._written:
+            self.write()
+        self._log_mark = self.log_size()
+        err = open(self.stderr_path, "ab")
+        self.proc = subprocess.Popen(self.master_cmd("-f"),
+                                     stdin=subprocess.DEVNULL,
+                                     stdout=err, stderr=err,
+                                     start_new_session=True)
+        err.close()
+        if wait_ready:
+            self.wait_log(r"master\[%d\]: daemon started" % self.proc.pid,
+                          timeout=15)
+        return self.proc
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def reload(self):
+        """SIGHUP; waits for master to log the reload."""
+        mark = self.log_size()
+        self.proc.send_signal(signal.SIGHUP)
+        self.wait_log(r"master\[%d\]: reload" % self.proc.pid, since=mark)
+
+    def stop(self, timeout=20):
+        """SIGTERM; waits for master to exit and returns its status."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=scaled(timeout))
+
+    def kill_all(self):
+        """Last resort after a test: SIGKILL master's process group."""
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def children(self):
+        return children_of(self.proc.pid)
+
+    def stderr(self):
+        try:
+            with open(self.stderr_path, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    # -- files -------------------------------------------------------------
+    def pid_file(self):
+        return os.path.join(self.queue_dir, "pid", "master.pid")
+
+    def socket_path(self, name, private=True):
+        return os.path.join(self.queue_dir,
+                            "private" if private else "public", name)
+
+    # -- log -------------------------------------------------------------
+    def log_size(self):
+        try:
+            return os.path.getsize(self.maillog)
+        except FileNotFoundError:
+            return 0
+
+    def log(self, since=0):
+        """The maillog text from byte offset since."""
+        try:
+            with open(self.maillog, "rb") as f:
+                f.seek(since)
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def log_count(self, pattern, since=0):
+        return len(re.findall(pattern, self.log(since)))
+
+    def wait_log(self, pattern, timeout=10, since=0):
+        """Waits until pattern (a regex) appears in the log after byte
+        offset since; returns the match."""
+        return wait_until(lambda: re.search(pattern, self.log(since)),
+                          timeout=timeout, what="log line /%s/" % pattern)
+
+    def wait_port(self, port, host=None, timeout=10):
+        """Waits until a TCP connection to host:port succeeds."""
+        host = host or self.host
+        wait_until(lambda: can_connect(host, port), timeout=timeout,
+                   what="%s:%d to accept connections" % (host, port))
+
+
+def _user():
+    import pwd
+    return pwd.getpwuid(os.geteuid()).pw_name

@@ -1,0 +1,329 @@
+"""master(8): start, restart, limits, throttling, reload, stop, locking.
+
+Each test runs a real master in the foreground on its own configuration,
+queue folder and 127.0.0.x address, with the test programs of
+tests/fixtures as services:
+  pan-echo     greets "hello PID", echoes lines, "quit" ends (-d N: wait
+               N seconds before the greeting);
+  pan-crash    exits 1 at start;
+  pan-trigger  appends every wakeup trigger it receives to -f PATH.
+"""
+
+import os
+import re
+import signal
+import threading
+import time
+
+import pytest
+
+from panacea_test import (Instance, can_connect, children_of, connect,
+                          fixture, pgroup_members, pid_alive, program,
+                          read_line, scaled, wait_until)
+
+pytestmark = pytest.mark.skipif(
+    not os.access(program("master"), os.X_OK),
+    reason="master is not built")
+
+ECHO = fixture("pan-echo")
+CRASH = fixture("pan-crash")
+TRIGGER = fixture("pan-trigger")
+
+
+def greet(inst, port, host=None):
+    """Connects, returns (socket, pid of the child that greeted)."""
+    s = connect(host or inst.host, port)
+    line = read_line(s)
+    m = re.fullmatch(r"hello (\d+)", line or "")
+    assert m, "unexpected greeting %r" % line
+    return s, int(m.group(1))
+
+
+def echo_once(inst, port):
+    """One complete session; returns the pid of the child that served."""
+    s, pid = greet(inst, port)
+    with s:
+        s.sendall(b"ping\r\n")
+        assert read_line(s) == "ping"
+        s.sendall(b"quit\r\n")
+    return pid
+
+
+def test_master_starts_service_and_client_is_served(instance):
+    port = instance.port()
+    instance.services = [Instance.service(port, ECHO)]
+    instance.start()
+    pid = echo_once(instance, port)
+    assert pid in instance.children()
+    # The listener is master's own: a second session works as well.
+    assert echo_once(instance, port) in instance.children()
+    assert os.path.exists(instance.pid_file())
+    with open(instance.pid_file()) as f:
+        assert int(f.read()) == instance.pid
+
+
+def test_killed_child_is_replaced(instance):
+    port = instance.port()
+    instance.services = [Instance.service(port, ECHO)]
+    instance.start()
+    first = echo_once(instance, port)
+    os.kill(first, signal.SIGKILL)
+    instance.wait_log(r"warning: process %s pid %d killed by signal 9" %
+                      (re.escape(ECHO), first))
+    wait_until(lambda: first not in instance.children(),
+               what="the killed child to be reaped")
+    second = echo_once(instance, port)
+    assert second != first
+    assert second in instance.children()
+    # The child had served: no reason to throttle the service.
+    assert "bad command startup" not in instance.log()
+
+
+def test_maxproc_is_respected_under_parallel_clients(instance):
+    port = instance.port()
+    clients = 6
+    instance.services = [
+        Instance.service(port, ECHO + " -d 1", maxproc=2)]
+    instance.start()
+
+    pids = []
+    errors = []
+    most = [0]
+    done = threading.Event()
+
+    def client():
+        try:
+            pids.append(echo_once(instance, port))
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    def sampler():
+        while not done.is_set():
+            most[0] = max(most[0], len(instance.children()))
+            time.sleep(0.02)
+
+    watch = threading.Thread(target=sampler)
+    watch.start()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=scaled(60))
+    done.set()
+    watch.join()
+    assert not errors, errors
+    assert len(pids) == clients
+    assert len(set(pids)) <= 2, pids
+    assert 1 <= most[0] <= 2, most[0]
+    instance.wait_log(r'service "%d" \(inet\) has reached its process '
+                      r'limit "2"' % port)
+
+
+def test_crashing_service_is_throttled_not_respawned(instance):
+    throttle = 2
+    window = 6
+    port = instance.port()
+    instance.conf["service_throttle_time"] = "%ds" % throttle
+    instance.services = [Instance.service(port, CRASH)]
+    instance.start()
+    # A waiting client is what makes master start a child.
+    s = connect(instance.host, port)
+    with s:
+        instance.wait_log(r"%s: bad command startup -- throttling" %
+                          re.escape(CRASH))
+        start = instance.log_size()
+        time.sleep(scaled(window))
+        log = instance.log(start)
+    exits = len(re.findall(r"process %s pid \d+ exit status 1" %
+                           re.escape(CRASH), log))
+    throttles = log.count("bad command startup -- throttling")
+    # One start per throttle period, not a fork loop; and the throttle
+    # ends: the service is retried.
+    bound = int(scaled(window) / throttle) + 1
+    assert 1 <= exits <= bound, (exits, log)
+    assert 1 <= throttles <= bound, (throttles, log)
+    assert instance.proc.poll() is None
+
+
+def test_sighup_adds_removes_and_keeps_unchanged(instance):
+    keep, gone, new = instance.port(), instance.port(), instance.port()
+    while new in (keep, gone):
+        new = instance.port()
+    keep_line = Instance.service(keep, ECHO)
+    instance.services = [keep_line, Instance.service(gone, ECHO)]
+    instance.start()
+    gone_child = echo_once(instance, gone)
+    conn, keep_child = greet(instance, keep)
+    with conn:
+        instance.services = [keep_line, Instance.service(new, ECHO)]
+        instance.write()
+        instance.reload()
+
+        assert echo_once(instance, new) in instance.children()
+        wait_until(lambda: not can_connect(instance.host, gone),
+                   what="the removed service to refuse connections")
+        wait_until(lambda: not pid_alive(gone_child),
+                   what="the removed service's child to exit")
+        # The unchanged service's session carries on through the reload.
+        conn.sendall(b"still here\r\n")
+        assert read_line(conn) == "still here"
+        assert pid_alive(keep_child)
+        conn.sendall(b"quit\r\n")
+    assert "keeping the running configuration" not in instance.log()
+
+
+def test_sighup_restarts_a_changed_service(instance):
+    port = instance.port()
+    instance.services = [Instance.service(port, ECHO)]
+    instance.start()
+    old = echo_once(instance, port)
+    instance.services = [Instance.service(port, ECHO + " -d 0")]
+    instance.write()
+    instance.reload()
+    wait_until(lambda: not pid_alive(old), what="the old child to stop")
+    new = echo_once(instance, port)
+    assert new != old
+
+
+def test_sighup_with_bad_services_keeps_running_configuration(instance):
+    port = instance.port()
+    instance.services = [Instance.service(port, ECHO)]
+    instance.start()
+    before = echo_once(instance, port)
+    instance.write(services_text="%d inet n n n - - %s\nbroken line\n" %
+                   (port, ECHO))
+    mark = instance.log_size()
+    instance.reload()
+    instance.wait_log(r"services:2: .*keeping the running configuration",
+                      since=mark)
+    assert echo_once(instance, port) in instance.children()
+    assert pid_alive(before)
+
+
+def test_sigterm_leaves_no_process_socket_or_pid_file(instance, tmp_path):
+    port = instance.port()
+    out = tmp_path / "triggers"
+    instance.services = [
+        Instance.service(port, ECHO),
+        Instance.service("trig", "%s -f %s" % (TRIGGER, out), type_="unix",
+                         wakeup=1),
+        Instance.service("pub", ECHO, type_="unix", private="n"),
+    ]
+    instance.start()
+    sock = instance.socket_path("trig")
+    pub = instance.socket_path("pub", private=False)
+    assert os.path.exists(sock) and os.path.exists(pub)
+    assert oct(os.stat(pub).st_mode & 0o777) == "0o666"
+    assert oct(os.stat(sock).st_mode & 0o777) == "0o600"
+    wait_until(lambda: out.exists(), what="a wakeup to run pan-trigger")
+    busy, _ = greet(instance, port)  # a child in the middle of a session
+    with busy:
+        kids = instance.children()
+        assert len(kids) >= 2
+        master = instance.pid
+        assert instance.stop() == 0
+    for pid in kids:
+        assert not pid_alive(pid), "child %d survived" % pid
+    assert pgroup_members(master) == []
+    assert not os.path.exists(sock)
+    assert not os.path.exists(pub)
+    assert not os.path.exists(instance.pid_file())
+    assert re.search(r"master\[%d\]: terminating on signal 15" % master,
+                     instance.log())
+
+
+def test_second_master_refuses_to_start(instance):
+    port = instance.port()
+    instance.services = [Instance.service(port, ECHO)]
+    instance.start()
+    second = instance.run_master("-f")
+    assert second.returncode != 0
+    assert ("fatal: the Panacea mail system is already running "
+            "(master pid %d)" % instance.pid) in second.stderr
+    # The first one is unharmed.
+    assert instance.proc.poll() is None
+    assert os.path.exists(instance.pid_file())
+    assert echo_once(instance, port) in instance.children()
+    # -t: "running" is a non-zero status, "not running" is 0.
+    assert instance.run_master("-t").returncode == 1
+    assert instance.stop() == 0
+    assert instance.run_master("-t").returncode == 0
+
+
+@pytest.mark.parametrize("bad", ["default_process_limit = many",
+                                 "service_throttle_time = soon"])
+def test_bad_config_line_stops_master(instance, bad):
+    instance.write(conf_text="".join("%s = %s\n" % kv
+                                     for kv in instance.conf.items())
+                   + "# a comment\n" + bad + "\n")
+    line = len(instance.conf) + 2
+    proc = instance.run_master("-f")
+    assert proc.returncode != 0
+    assert re.search(r"%s:%d: " % (re.escape(os.path.join(
+        instance.config_dir, "panacea.conf")), line), proc.stderr), \
+        proc.stderr
+    assert not os.path.exists(instance.pid_file())
+
+
+def test_bad_services_line_stops_master(instance):
+    port = instance.port()
+    instance.services = [Instance.service(port, ECHO),
+                         "%d tcp n n n - - %s" % (instance.port(), ECHO)]
+    instance.write()
+    proc = instance.run_master("-f")
+    assert proc.returncode != 0
+    assert re.search(r"%s:2: " % re.escape(os.path.join(
+        instance.config_dir, "services")), proc.stderr), proc.stderr
+    assert not can_connect(instance.host, port)
+    assert not os.path.exists(instance.pid_file())
+
+
+def test_wakeup_service_is_triggered(instance, tmp_path):
+    out = tmp_path / "triggers"
+    instance.services = [
+        Instance.service("trig", "%s -f %s" % (TRIGGER, out), type_="unix",
+                         wakeup=1, maxproc=1)]
+    instance.start()
+
+    def triggers():
+        return out.read_text().splitlines() if out.exists() else []
+    # One at start, then one a second.
+    wait_until(lambda: len(triggers()) >= 3, timeout=15,
+               what="three wakeup triggers")
+    assert all("W" in t for t in triggers()), triggers()
+
+
+def test_conditional_wakeup_waits_until_used(instance, tmp_path):
+    out = tmp_path / "triggers"
+    instance.services = [
+        Instance.service("trig", "%s -f %s" % (TRIGGER, out), type_="unix",
+                         wakeup="1?", maxproc=1)]
+    instance.start()
+    time.sleep(scaled(2.5))
+    assert not out.exists(), "a '?' wakeup fired before the service was used"
+
+
+def test_daemon_mode_detaches_and_stops(instance):
+    port = instance.port()
+    instance.services = [Instance.service(port, ECHO)]
+    proc = instance.run_master()
+    assert proc.returncode == 0, proc.stderr
+    with open(instance.pid_file()) as f:
+        pid = int(f.read())
+    try:
+        assert pid_alive(pid)
+        assert os.getsid(pid) == pid  # its own session, no terminal
+        instance.wait_log(r"master\[%d\]: daemon started" % pid)
+        s, child = greet(instance, port)
+        s.close()
+        assert child in children_of(pid)
+        assert instance.run_master("-t").returncode == 1
+        os.kill(pid, signal.SIGTERM)
+        wait_until(lambda: not pid_alive(pid), timeout=20,
+                   what="master to stop")
+        assert not os.path.exists(instance.pid_file())
+    finally:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
