@@ -1,0 +1,553 @@
+/*
+ * test_sasl - sasl_auth against the real libsasl2 and a sasldb made by
+ * saslpasswd2 at test time: server-side PLAIN and LOGIN exchanges with
+ * hand-made responses, failures and the reset after them (CVE-2011-1720),
+ * mechanism filtering, and the client side talking to the server side
+ * in-process through base64, as over the wire.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "base64.h"
+#include "buf.h"
+#include "sasl_auth.h"
+
+#define REALM "example.org"
+#define FQDN REALM /* myhostname, as DESIGN.md says */
+
+static char tmpdir[64];
+static char dbpath[128];
+
+/* Adds user with password to the sasldb with saslpasswd2 -p (password
+ * on standard input). */
+static int
+add_user(const char *realm, const char *user, const char *password)
+{
+	char cmd[512];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "saslpasswd2 -c -p -f %s -u %s %s 2>&1",
+		 dbpath, realm, user);
+	if ((p = popen(cmd, "w")) == NULL)
+		return -1;
+	fputs(password, p);
+	fputs("\n", p);
+	return pclose(p) == 0 ? 0 : -1;
+}
+
+static int
+group_setup(void **state)
+{
+	struct sasl_auth_server_config cfg = {NULL, NULL};
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	strcpy(tmpdir, "/tmp/test_sasl.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	snprintf(dbpath, sizeof(dbpath), "%s/sasldb2", tmpdir);
+	if (add_user(REALM, "alice", "secret") < 0 ||
+	    add_user(REALM, "bob", "hunter2") < 0 ||
+	    add_user("other.org", "carol", "pw-of-carol") < 0)
+		return -1;
+	cfg.sasldb_path = dbpath;
+	if (sasl_auth_server_init(&cfg, &err) < 0) {
+		fprintf(stderr, "%s\n", buf_cstr(&err));
+		buf_free(&err);
+		return -1;
+	}
+	buf_free(&err);
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	sasl_auth_done();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static struct sasl_auth_server *
+new_server_in(const char *fqdn, const char *realm, int allow_plaintext)
+{
+	struct sasl_auth_server_params p = {
+	    "smtp",	     fqdn, realm, "127.0.0.1;25", "127.0.0.1;4711",
+	    allow_plaintext, 0};
+	struct buf err = BUF_INIT;
+	struct sasl_auth_server *srv = sasl_auth_server_new(&p, &err);
+
+	if (srv == NULL)
+		fail_msg("sasl_auth_server_new: %s", buf_cstr(&err));
+	buf_free(&err);
+	return srv;
+}
+
+static struct sasl_auth_server *
+new_server(int allow_plaintext)
+{
+	return new_server_in(FQDN, NULL, allow_plaintext);
+}
+
+/* 1 when word is one of the space-separated words of list. */
+static int
+has_word(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = list;
+
+	while ((p = strstr(p, word)) != NULL) {
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+static void
+test_mechs_filtered(void **state)
+{
+	struct sasl_auth_server *srv;
+	struct buf list = BUF_INIT, err = BUF_INIT;
+
+	(void)state;
+	srv = new_server(1);
+	assert_int_equal(sasl_auth_server_mechs(srv, &list, &err), 0);
+	assert_true(has_word(buf_cstr(&list), "PLAIN"));
+	assert_true(has_word(buf_cstr(&list), "LOGIN"));
+	assert_false(has_word(buf_cstr(&list), "ANONYMOUS"));
+	assert_true(sasl_auth_server_has_mech(srv, "plain"));
+	assert_false(sasl_auth_server_has_mech(srv, "ANONYMOUS"));
+	assert_false(sasl_auth_server_has_mech(srv, "PLAI"));
+	sasl_auth_server_free(srv);
+
+	srv = new_server(0);
+	assert_int_equal(sasl_auth_server_mechs(srv, &list, &err), 0);
+	assert_false(has_word(buf_cstr(&list), "PLAIN"));
+	assert_false(has_word(buf_cstr(&list), "LOGIN"));
+	assert_false(has_word(buf_cstr(&list), "ANONYMOUS"));
+	/* Challenge-response mechanisms remain. */
+	assert_true(has_word(buf_cstr(&list), "CRAM-MD5") ||
+		    has_word(buf_cstr(&list), "SCRAM-SHA-256"));
+	assert_false(sasl_auth_server_has_mech(srv, "PLAIN"));
+	sasl_auth_server_free(srv);
+	buf_free(&list);
+	buf_free(&err);
+}
+
+/* One PLAIN exchange with an initial response; returns the result. */
+static enum sasl_auth_result
+plain(struct sasl_auth_server *srv, const char *authz, const char *authc,
+      const char *pass)
+{
+	struct buf resp = BUF_INIT, chal = BUF_INIT, reason = BUF_INIT;
+	enum sasl_auth_result r;
+
+	buf_puts(&resp, authz);
+	buf_putc(&resp, '\0');
+	buf_puts(&resp, authc);
+	buf_putc(&resp, '\0');
+	buf_puts(&resp, pass);
+	r = sasl_auth_server_start(srv, "PLAIN", resp.data, resp.len, &chal,
+				   &reason);
+	if (r != SASL_AUTH_OK)
+		assert_null(sasl_auth_server_username(srv));
+	if (r < 0)
+		assert_true(reason.len > 0);
+	buf_free(&resp);
+	buf_free(&chal);
+	buf_free(&reason);
+	return r;
+}
+
+static void
+test_plain(void **state)
+{
+	struct sasl_auth_server *srv = new_server(1);
+
+	(void)state;
+	assert_int_equal(plain(srv, "", "alice", "secret"), SASL_AUTH_OK);
+	assert_string_equal(sasl_auth_server_username(srv), "alice");
+	assert_string_equal(sasl_auth_server_mech(srv), "PLAIN");
+	/* authzid equal to the authcid is no proxying. */
+	assert_int_equal(plain(srv, "bob", "bob", "hunter2"), SASL_AUTH_OK);
+	assert_string_equal(sasl_auth_server_username(srv), "bob");
+	/* A full name in the realm of the database works too. */
+	assert_int_equal(plain(srv, "", "alice@" REALM, "secret"),
+			 SASL_AUTH_OK);
+	assert_string_equal(sasl_auth_server_username(srv), "alice");
+
+	/* Users of another realm keep it in their name; they are not
+	 * mistaken for users of the default realm. */
+	assert_int_equal(plain(srv, "", "carol@other.org", "pw-of-carol"),
+			 SASL_AUTH_OK);
+	assert_string_equal(sasl_auth_server_username(srv), "carol@other.org");
+	assert_int_equal(plain(srv, "", "carol", "pw-of-carol"),
+			 SASL_AUTH_FAIL);
+	sasl_auth_server_free(srv);
+
+	/* A default realm other than the host name. */
+	srv = new_server_in("mail." REALM, REALM, 1);
+	assert_int_equal(plain(srv, "", "alice", "secret"), SASL_AUTH_OK);
+	assert_string_equal(sasl_auth_server_username(srv), "alice");
+	assert_int_equal(plain(srv, "", "alice", "hunter2"), SASL_AUTH_FAIL);
+	sasl_auth_server_free(srv);
+	srv = new_server_in("mail." REALM, "other.org", 1);
+	assert_int_equal(plain(srv, "", "carol", "pw-of-carol"), SASL_AUTH_OK);
+	assert_string_equal(sasl_auth_server_username(srv), "carol");
+	assert_int_equal(plain(srv, "", "alice", "secret"), SASL_AUTH_FAIL);
+	sasl_auth_server_free(srv);
+}
+
+static void
+test_plain_failures_then_success(void **state)
+{
+	struct sasl_auth_server *srv = new_server(1);
+
+	(void)state;
+	assert_int_equal(plain(srv, "", "alice", "wrong"), SASL_AUTH_FAIL);
+	assert_int_equal(plain(srv, "", "alice", "secret\n"), SASL_AUTH_FAIL);
+	assert_int_equal(plain(srv, "", "alice", "hunter2"), SASL_AUTH_FAIL);
+	assert_int_equal(plain(srv, "", "nobody", "secret"), SASL_AUTH_FAIL);
+	assert_int_equal(plain(srv, "", "", "secret"), SASL_AUTH_FAIL);
+	/* alice may not act as bob (proxy authorization refused). */
+	assert_int_equal(plain(srv, "bob", "alice", "secret"), SASL_AUTH_FAIL);
+	/* A new exchange after failures starts clean and succeeds. */
+	assert_int_equal(plain(srv, "", "alice", "secret"), SASL_AUTH_OK);
+	assert_string_equal(sasl_auth_server_username(srv), "alice");
+	sasl_auth_server_free(srv);
+}
+
+static void
+test_plain_without_initial_response(void **state)
+{
+	struct sasl_auth_server *srv = new_server(1);
+	struct buf chal = BUF_INIT, reason = BUF_INIT;
+	static const char resp[] = "\0alice\0secret";
+
+	(void)state;
+	assert_int_equal(
+	    sasl_auth_server_start(srv, "PLAIN", NULL, 0, &chal, &reason),
+	    SASL_AUTH_CONTINUE);
+	assert_int_equal(chal.len, 0);
+	assert_null(sasl_auth_server_username(srv));
+	assert_int_equal(
+	    sasl_auth_server_step(srv, resp, sizeof(resp) - 1, &chal, &reason),
+	    SASL_AUTH_OK);
+	assert_string_equal(sasl_auth_server_username(srv), "alice");
+
+	/* An empty initial response ("AUTH PLAIN =") is not "none". */
+	assert_int_equal(
+	    sasl_auth_server_start(srv, "PLAIN", "", 0, &chal, &reason),
+	    SASL_AUTH_FAIL);
+	buf_free(&chal);
+	buf_free(&reason);
+	sasl_auth_server_free(srv);
+}
+
+static void
+test_login(void **state)
+{
+	struct sasl_auth_server *srv = new_server(1);
+	struct buf chal = BUF_INIT, reason = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(
+	    sasl_auth_server_start(srv, "LOGIN", NULL, 0, &chal, &reason),
+	    SASL_AUTH_CONTINUE);
+	assert_string_equal(buf_cstr(&chal), "Username:");
+	assert_int_equal(sasl_auth_server_step(srv, "alice", 5, &chal, &reason),
+			 SASL_AUTH_CONTINUE);
+	assert_string_equal(buf_cstr(&chal), "Password:");
+	assert_int_equal(
+	    sasl_auth_server_step(srv, "secret", 6, &chal, &reason),
+	    SASL_AUTH_OK);
+	assert_string_equal(sasl_auth_server_username(srv), "alice");
+
+	/* Wrong password, then the next exchange works. */
+	assert_int_equal(
+	    sasl_auth_server_start(srv, "LOGIN", NULL, 0, &chal, &reason),
+	    SASL_AUTH_CONTINUE);
+	assert_int_equal(sasl_auth_server_step(srv, "bob", 3, &chal, &reason),
+			 SASL_AUTH_CONTINUE);
+	assert_int_equal(
+	    sasl_auth_server_step(srv, "secret", 6, &chal, &reason),
+	    SASL_AUTH_FAIL);
+	assert_null(sasl_auth_server_username(srv));
+	/* The failed exchange is gone: a further step is refused. */
+	assert_int_equal(
+	    sasl_auth_server_step(srv, "hunter2", 7, &chal, &reason),
+	    SASL_AUTH_FAIL);
+	assert_null(sasl_auth_server_username(srv));
+	assert_int_equal(
+	    sasl_auth_server_start(srv, "LOGIN", NULL, 0, &chal, &reason),
+	    SASL_AUTH_CONTINUE);
+	assert_int_equal(sasl_auth_server_step(srv, "bob", 3, &chal, &reason),
+			 SASL_AUTH_CONTINUE);
+	assert_int_equal(
+	    sasl_auth_server_step(srv, "hunter2", 7, &chal, &reason),
+	    SASL_AUTH_OK);
+	assert_string_equal(sasl_auth_server_username(srv), "bob");
+	buf_free(&chal);
+	buf_free(&reason);
+	sasl_auth_server_free(srv);
+}
+
+static void
+test_cancel_and_restart(void **state)
+{
+	struct sasl_auth_server *srv = new_server(1);
+	struct buf chal = BUF_INIT, reason = BUF_INIT;
+
+	(void)state;
+	/* The client cancels ("*") after giving the user name. */
+	assert_int_equal(
+	    sasl_auth_server_start(srv, "LOGIN", NULL, 0, &chal, &reason),
+	    SASL_AUTH_CONTINUE);
+	assert_int_equal(sasl_auth_server_step(srv, "alice", 5, &chal, &reason),
+			 SASL_AUTH_CONTINUE);
+	sasl_auth_server_reset(srv);
+	assert_null(sasl_auth_server_mech(srv));
+	/* The aborted exchange cannot be resumed: the password alone does
+	 * not log anyone in. */
+	assert_int_equal(
+	    sasl_auth_server_step(srv, "secret", 6, &chal, &reason),
+	    SASL_AUTH_FAIL);
+	assert_null(sasl_auth_server_username(srv));
+	/* A new exchange with another mechanism succeeds. */
+	assert_int_equal(plain(srv, "", "bob", "hunter2"), SASL_AUTH_OK);
+	/* A new start in the middle of an exchange restarts it. */
+	assert_int_equal(
+	    sasl_auth_server_start(srv, "LOGIN", NULL, 0, &chal, &reason),
+	    SASL_AUTH_CONTINUE);
+	assert_null(sasl_auth_server_username(srv));
+	assert_int_equal(plain(srv, "", "alice", "secret"), SASL_AUTH_OK);
+	assert_string_equal(sasl_auth_server_username(srv), "alice");
+	buf_free(&chal);
+	buf_free(&reason);
+	sasl_auth_server_free(srv);
+}
+
+static void
+test_nomech(void **state)
+{
+	struct sasl_auth_server *srv = new_server(1), *tight = new_server(0);
+	struct buf chal = BUF_INIT, reason = BUF_INIT;
+	static const char resp[] = "\0alice\0secret";
+
+	(void)state;
+	assert_int_equal(
+	    sasl_auth_server_start(srv, "FOO-BAR", NULL, 0, &chal, &reason),
+	    SASL_AUTH_NOMECH);
+	assert_int_equal(
+	    sasl_auth_server_start(srv, "ANONYMOUS", "x", 1, &chal, &reason),
+	    SASL_AUTH_NOMECH);
+	assert_int_equal(
+	    sasl_auth_server_start(srv, "PL AIN", NULL, 0, &chal, &reason),
+	    SASL_AUTH_NOMECH);
+	assert_int_equal(sasl_auth_server_start(srv,
+						"AVERYLONGMECHANISMNAME1234",
+						NULL, 0, &chal, &reason),
+			 SASL_AUTH_NOMECH);
+	/* Plaintext mechanisms are refused where they are not offered. */
+	assert_int_equal(sasl_auth_server_start(tight, "PLAIN", resp,
+						sizeof(resp) - 1, &chal,
+						&reason),
+			 SASL_AUTH_NOMECH);
+	assert_null(sasl_auth_server_username(tight));
+	assert_int_equal(
+	    sasl_auth_server_start(tight, "LOGIN", NULL, 0, &chal, &reason),
+	    SASL_AUTH_NOMECH);
+	/* And a step without a start is refused. */
+	assert_int_equal(sasl_auth_server_step(tight, resp, sizeof(resp) - 1,
+					       &chal, &reason),
+			 SASL_AUTH_FAIL);
+	assert_null(sasl_auth_server_username(tight));
+	buf_free(&chal);
+	buf_free(&reason);
+	sasl_auth_server_free(srv);
+	sasl_auth_server_free(tight);
+}
+
+/* The sasldb path given to init is the one used: another database
+ * without alice makes her login fail. */
+static void
+test_dbpath_used(void **state)
+{
+	struct sasl_auth_server *srv = new_server(1);
+	char other[160];
+
+	(void)state;
+	snprintf(other, sizeof(other), "%s/nonexistent-db", tmpdir);
+	sasl_auth_server_set_dbpath(other);
+	assert_int_not_equal(plain(srv, "", "alice", "secret"), SASL_AUTH_OK);
+	sasl_auth_server_set_dbpath(dbpath);
+	assert_int_equal(plain(srv, "", "alice", "secret"), SASL_AUTH_OK);
+	sasl_auth_server_free(srv);
+}
+
+/* Runs a whole exchange between cli and srv, base64 on the "wire" as in
+ * SMTP AUTH; *mech gets the mechanism the client chose. */
+static enum sasl_auth_result
+exchange(struct sasl_auth_client *cli, struct sasl_auth_server *srv,
+	 const char *offered, char *mech_out, size_t mech_size)
+{
+	struct buf msg = BUF_INIT, wire = BUF_INIT, reason = BUF_INIT;
+	struct buf chal = BUF_INIT;
+	enum sasl_auth_result c, s;
+	const char *mech = NULL;
+	int has_initial = 0, rounds = 0;
+
+	c = sasl_auth_client_start(cli, offered, &mech, &msg, &has_initial,
+				   &reason);
+	if (c != SASL_AUTH_OK && c != SASL_AUTH_CONTINUE) {
+		s = c;
+		goto done;
+	}
+	snprintf(mech_out, mech_size, "%s", mech);
+	base64_encode(&wire, msg.data, msg.len);
+	buf_reset(&msg);
+	assert_int_equal(base64_decode(&msg, wire.data, wire.len, 12288), 0);
+	s = sasl_auth_server_start(srv, mech_out,
+				   has_initial ? buf_cstr(&msg) : NULL, msg.len,
+				   &chal, &reason);
+	while (s == SASL_AUTH_CONTINUE && rounds++ < 10) {
+		buf_reset(&wire);
+		base64_encode(&wire, chal.data, chal.len);
+		buf_reset(&msg);
+		assert_int_equal(
+		    base64_decode(&msg, wire.data, wire.len, 12288), 0);
+		c = sasl_auth_client_step(cli, msg.data, msg.len, &chal,
+					  &reason);
+		if (c != SASL_AUTH_OK && c != SASL_AUTH_CONTINUE) {
+			s = c;
+			break;
+		}
+		s = sasl_auth_server_step(srv, chal.data, chal.len, &chal,
+					  &reason);
+	}
+done:
+	buf_free(&msg);
+	buf_free(&wire);
+	buf_free(&reason);
+	buf_free(&chal);
+	return s;
+}
+
+static enum sasl_auth_result
+client_login(struct sasl_auth_server *srv, const char *offered,
+	     const char *user, const char *password, int plaintext, char *mech,
+	     size_t mech_size)
+{
+	struct buf err = BUF_INIT;
+	struct sasl_auth_client *cli;
+	enum sasl_auth_result r;
+
+	cli =
+	    sasl_auth_client_new("smtp", FQDN, user, password, plaintext, &err);
+	if (cli == NULL)
+		fail_msg("sasl_auth_client_new: %s", buf_cstr(&err));
+	r = exchange(cli, srv, offered, mech, mech_size);
+	sasl_auth_client_free(cli);
+	buf_free(&err);
+	return r;
+}
+
+static void
+test_client_against_server(void **state)
+{
+	struct sasl_auth_server *srv = new_server(1), *tight = new_server(0);
+	struct buf list = BUF_INIT, err = BUF_INIT;
+	char mech[32];
+
+	(void)state;
+	assert_int_equal(client_login(srv, "PLAIN", "alice", "secret", 1, mech,
+				      sizeof(mech)),
+			 SASL_AUTH_OK);
+	assert_string_equal(mech, "PLAIN");
+	assert_string_equal(sasl_auth_server_username(srv), "alice");
+
+	assert_int_equal(
+	    client_login(srv, "LOGIN", "bob", "hunter2", 1, mech, sizeof(mech)),
+	    SASL_AUTH_OK);
+	assert_string_equal(mech, "LOGIN");
+	assert_string_equal(sasl_auth_server_username(srv), "bob");
+
+	assert_int_equal(
+	    client_login(srv, "PLAIN", "alice", "wrong", 1, mech, sizeof(mech)),
+	    SASL_AUTH_FAIL);
+	assert_null(sasl_auth_server_username(srv));
+
+	/* A client that may not send plaintext finds no mechanism in a
+	 * plaintext-only offer. */
+	assert_int_equal(client_login(srv, "PLAIN LOGIN", "alice", "secret", 0,
+				      mech, sizeof(mech)),
+			 SASL_AUTH_NOMECH);
+
+	/* Without plaintext, the best challenge-response mechanism both
+	 * sides have is chosen and works against the sasldb. */
+	assert_int_equal(sasl_auth_server_mechs(tight, &list, &err), 0);
+	assert_int_equal(client_login(tight, buf_cstr(&list), "alice", "secret",
+				      0, mech, sizeof(mech)),
+			 SASL_AUTH_OK);
+	assert_true(has_word(buf_cstr(&list), mech));
+	assert_string_not_equal(mech, "PLAIN");
+	assert_string_not_equal(mech, "LOGIN");
+	assert_string_equal(sasl_auth_server_username(tight), "alice");
+	assert_int_equal(client_login(tight, buf_cstr(&list), "alice", "bad", 0,
+				      mech, sizeof(mech)),
+			 SASL_AUTH_FAIL);
+	assert_null(sasl_auth_server_username(tight));
+	/* CRAM-MD5 specifically, as many relay hosts offer it. */
+	if (has_word(buf_cstr(&list), "CRAM-MD5"))
+		assert_int_equal(client_login(tight, "CRAM-MD5", "bob",
+					      "hunter2", 0, mech, sizeof(mech)),
+				 SASL_AUTH_OK);
+	buf_free(&list);
+	buf_free(&err);
+	sasl_auth_server_free(srv);
+	sasl_auth_server_free(tight);
+}
+
+static void
+test_init_errors(void **state)
+{
+	struct sasl_auth_server_config cfg = {NULL, NULL};
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(sasl_auth_server_init(&cfg, &err), -1);
+	assert_non_null(strstr(buf_cstr(&err), "sasldb_path"));
+	buf_free(&err);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_mechs_filtered),
+	    cmocka_unit_test(test_plain),
+	    cmocka_unit_test(test_plain_failures_then_success),
+	    cmocka_unit_test(test_plain_without_initial_response),
+	    cmocka_unit_test(test_login),
+	    cmocka_unit_test(test_cancel_and_restart),
+	    cmocka_unit_test(test_nomech),
+	    cmocka_unit_test(test_dbpath_used),
+	    cmocka_unit_test(test_client_against_server),
+	    cmocka_unit_test(test_init_errors),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
