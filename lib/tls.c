@@ -1,0 +1,750 @@
+/*
+ * tls - TLS for streams (OpenSSL 3); see tls.h.
+ *
+ * The SSL object talks to the socket through a small BIO of our own that
+ * uses recv/send with MSG_DONTWAIT and MSG_NOSIGNAL: every SSL call is
+ * therefore non-blocking whatever the descriptor's flags, a peer that went
+ * away gives EPIPE rather than SIGPIPE, and the waiting is done here with
+ * poll(2) against one deadline per operation (iostuff.h), so a peer that
+ * trickles bytes cannot stretch a handshake or a read past its timeout.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "iostuff.h"
+#include "tls.h"
+#include "xalloc.h"
+
+/* TLS 1.2 suites for the server: forward-secret AEAD first, nothing
+ * anonymous or known-weak; TLS 1.3 suites are OpenSSL's defaults. */
+#define TLS_SERVER_CIPHERS                                                     \
+	"ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:"                 \
+	"HIGH:!aNULL:!eNULL:!MD5:!3DES:!RC4:!DES:!CAMELLIA:!PSK:!SRP:!IDEA:"   \
+	"!SEED:!ARIA"
+
+#define TLS_MAX_ERRORS 8 /* errors kept from one drain of the queue */
+
+struct tls_ctx {
+	SSL_CTX *ssl_ctx;
+};
+
+/* State of our socket BIO. */
+struct sock_bio {
+	int fd;
+	int eof;	/* recv returned 0 */
+	int last_errno; /* errno of the last failed recv/send */
+};
+
+struct tls_session {
+	SSL *ssl;
+	struct sock_bio sb;
+	int fatal;	  /* SSL_shutdown must not be called any more */
+	struct buf error; /* last error, for tls_stream_error() */
+};
+
+/* What the wait after an unfinished SSL call decided. */
+enum step { STEP_RETRY, STEP_EOF, STEP_FAIL };
+
+/* --- pure helpers ------------------------------------------------------ */
+
+static const char *const level_names[] = {"none", "may", "encrypt", "verify",
+					  "secure"};
+
+int
+tls_level_parse(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
+		if (strcasecmp(name, level_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+tls_level_name(enum tls_level level)
+{
+	if ((int)level < 0 ||
+	    (size_t)level >= sizeof(level_names) / sizeof(level_names[0]))
+		return "unknown";
+	return level_names[level];
+}
+
+void
+tls_info_format(const struct tls_info *info, struct buf *out)
+{
+	buf_printf(out, "%s with cipher %s (%d/%d bits)", info->protocol,
+		   info->cipher, info->cipher_bits, info->alg_bits);
+}
+
+void
+tls_copy_printable(char *dst, size_t size, const char *src)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < size && src[i] != '\0'; i++)
+		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
+	dst[i] = '\0';
+}
+
+void
+tls_drain_errors(struct buf *out, const char *fallback)
+{
+	const char *data, *reason, *lib;
+	unsigned long e;
+	char tmp[256];
+	int flags, n = 0;
+
+	while ((e = ERR_get_error_all(NULL, NULL, NULL, &data, &flags)) != 0) {
+		if (n++ >= TLS_MAX_ERRORS)
+			continue; /* keep draining, stop reporting */
+		if (n > 1)
+			buf_puts(out, "; ");
+		reason = ERR_reason_error_string(e);
+		lib = ERR_lib_error_string(e);
+		if (reason == NULL) {
+			ERR_error_string_n(e, tmp, sizeof(tmp));
+			buf_puts(out, tmp);
+		} else if (lib != NULL) {
+			buf_printf(out, "%s: %s", lib, reason);
+		} else {
+			buf_puts(out, reason);
+		}
+		if (data != NULL && (flags & ERR_TXT_STRING) && *data != '\0')
+			buf_printf(out, " (%.200s)", data);
+	}
+	if (n == 0 && fallback != NULL)
+		buf_puts(out, fallback);
+}
+
+/* --- socket BIO -------------------------------------------------------- */
+
+static int
+sock_bio_read(BIO *b, char *data, int len)
+{
+	struct sock_bio *sb = BIO_get_data(b);
+	ssize_t n;
+
+	BIO_clear_retry_flags(b);
+	do
+		n = recv(sb->fd, data, (size_t)len, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		sb->eof = 1;
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			BIO_set_retry_read(b);
+		else
+			sb->last_errno = errno;
+		return -1;
+	}
+	return (int)n;
+}
+
+static int
+sock_bio_write(BIO *b, const char *data, int len)
+{
+	struct sock_bio *sb = BIO_get_data(b);
+	ssize_t n;
+
+	BIO_clear_retry_flags(b);
+	do
+		n = send(sb->fd, data, (size_t)len,
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			BIO_set_retry_write(b);
+		else
+			sb->last_errno = errno;
+		return -1;
+	}
+	return (int)n;
+}
+
+static long
+sock_bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	struct sock_bio *sb = BIO_get_data(b);
+
+	(void)num;
+	(void)ptr;
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		return 1; /* nothing is buffered here */
+	case BIO_CTRL_EOF:
+		return sb != NULL && sb->eof;
+	default:
+		return 0;
+	}
+}
+
+static int
+sock_bio_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+/* The method is made once and lives as long as the process. */
+static BIO_METHOD *
+sock_bio_method(void)
+{
+	static BIO_METHOD *method;
+
+	if (method != NULL)
+		return method;
+	method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
+			      "panacea socket");
+	if (method == NULL || !BIO_meth_set_read(method, sock_bio_read) ||
+	    !BIO_meth_set_write(method, sock_bio_write) ||
+	    !BIO_meth_set_ctrl(method, sock_bio_ctrl) ||
+	    !BIO_meth_set_create(method, sock_bio_create)) {
+		BIO_meth_free(method);
+		method = NULL;
+	}
+	return method;
+}
+
+/* --- contexts ---------------------------------------------------------- */
+
+/* Never prompt for a passphrase on a terminal: an encrypted key fails. */
+static int
+no_passphrase(char *buf, int size, int rwflag, void *userdata)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)userdata;
+	return -1;
+}
+
+/* 0 when path can be opened for reading; else err says why. */
+static int
+check_readable(const char *what, const char *path, struct buf *err)
+{
+	FILE *fp;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		buf_printf(err, "cannot open %s %s: %s", what, path,
+			   strerror(errno));
+		return -1;
+	}
+	fclose(fp);
+	return 0;
+}
+
+static SSL_CTX *
+ctx_new(const SSL_METHOD *method, struct buf *err)
+{
+	SSL_CTX *c;
+
+	ERR_clear_error();
+	if ((c = SSL_CTX_new(method)) == NULL) {
+		buf_puts(err, "cannot create TLS context: ");
+		tls_drain_errors(err, "unknown error");
+		return NULL;
+	}
+	SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+				   SSL_OP_NO_TICKET |
+				   SSL_OP_IGNORE_UNEXPECTED_EOF);
+	SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_default_passwd_cb(c, no_passphrase);
+	if (!SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION)) {
+		buf_puts(err, "cannot set minimum TLS version: ");
+		tls_drain_errors(err, "unknown error");
+		SSL_CTX_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static struct tls_ctx *
+wrap(SSL_CTX *c)
+{
+	struct tls_ctx *ctx = xmalloc(sizeof(*ctx));
+
+	ctx->ssl_ctx = c;
+	return ctx;
+}
+
+/* Frees c and returns NULL after appending prefix and OpenSSL's errors. */
+static struct tls_ctx *
+ctx_fail(SSL_CTX *c, struct buf *err)
+{
+	tls_drain_errors(err, "unknown error");
+	SSL_CTX_free(c);
+	return NULL;
+}
+
+struct tls_ctx *
+tls_server_ctx_new(const char *cert_file, const char *key_file, struct buf *err)
+{
+	SSL_CTX *c;
+
+	if (cert_file == NULL || *cert_file == '\0') {
+		buf_puts(err, "no TLS certificate file configured");
+		return NULL;
+	}
+	if (key_file == NULL || *key_file == '\0')
+		key_file = cert_file; /* key and chain in one file */
+	if (check_readable("certificate file", cert_file, err) < 0 ||
+	    check_readable("private key file", key_file, err) < 0)
+		return NULL;
+	if ((c = ctx_new(TLS_server_method(), err)) == NULL)
+		return NULL;
+	SSL_CTX_set_options(c, SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_num_tickets(c, 0);
+	SSL_CTX_set_dh_auto(c, 1);
+	if (!SSL_CTX_set_cipher_list(c, TLS_SERVER_CIPHERS)) {
+		buf_puts(err, "cannot set TLS cipher list: ");
+		return ctx_fail(c, err);
+	}
+	if (SSL_CTX_use_certificate_chain_file(c, cert_file) != 1) {
+		buf_printf(
+		    err, "cannot load certificate chain from %s: ", cert_file);
+		return ctx_fail(c, err);
+	}
+	if (SSL_CTX_use_PrivateKey_file(c, key_file, SSL_FILETYPE_PEM) != 1) {
+		if (ERR_GET_REASON(ERR_peek_last_error()) ==
+		    X509_R_KEY_VALUES_MISMATCH)
+			buf_printf(err,
+				   "private key %s does not match certificate "
+				   "%s: ",
+				   key_file, cert_file);
+		else
+			buf_printf(err,
+				   "cannot load private key from %s (PEM, not "
+				   "encrypted): ",
+				   key_file);
+		return ctx_fail(c, err);
+	}
+	if (SSL_CTX_check_private_key(c) != 1) {
+		buf_printf(err,
+			   "private key %s does not match certificate %s: ",
+			   key_file, cert_file);
+		return ctx_fail(c, err);
+	}
+	return wrap(c);
+}
+
+struct tls_ctx *
+tls_client_ctx_new(const char *ca_file, struct buf *err)
+{
+	SSL_CTX *c;
+
+	if (ca_file != NULL && *ca_file != '\0' &&
+	    check_readable("CA file", ca_file, err) < 0)
+		return NULL;
+	if ((c = ctx_new(TLS_client_method(), err)) == NULL)
+		return NULL;
+	if (ca_file != NULL && *ca_file != '\0') {
+		if (SSL_CTX_load_verify_locations(c, ca_file, NULL) != 1) {
+			buf_printf(err, "cannot load CA certificates from %s: ",
+				   ca_file);
+			return ctx_fail(c, err);
+		}
+	} else if (SSL_CTX_set_default_verify_paths(c) != 1) {
+		buf_puts(err, "cannot load the system's CA certificates: ");
+		return ctx_fail(c, err);
+	}
+	return wrap(c);
+}
+
+void
+tls_ctx_free(struct tls_ctx *ctx)
+{
+	if (ctx == NULL)
+		return;
+	SSL_CTX_free(ctx->ssl_ctx);
+	xfree(ctx);
+}
+
+/* --- sessions ---------------------------------------------------------- */
+
+static void
+session_free(struct tls_session *ts)
+{
+	if (ts == NULL)
+		return;
+	SSL_free(ts->ssl); /* frees the BIO too */
+	buf_free(&ts->error);
+	xfree(ts);
+}
+
+static struct tls_session *
+session_new(struct tls_ctx *ctx, int fd, struct buf *err)
+{
+	struct tls_session *ts;
+	BIO_METHOD *method;
+	BIO *bio;
+
+	ERR_clear_error();
+	if ((method = sock_bio_method()) == NULL) {
+		buf_puts(err, "cannot create TLS socket BIO: ");
+		tls_drain_errors(err, "unknown error");
+		return NULL;
+	}
+	ts = xcalloc(1, sizeof(*ts));
+	ts->sb.fd = fd;
+	if ((ts->ssl = SSL_new(ctx->ssl_ctx)) == NULL ||
+	    (bio = BIO_new(method)) == NULL) {
+		buf_puts(err, "cannot create TLS session: ");
+		tls_drain_errors(err, "unknown error");
+		session_free(ts);
+		return NULL;
+	}
+	BIO_set_data(bio, &ts->sb);
+	SSL_set_bio(ts->ssl, bio, bio);
+	return ts;
+}
+
+/* Milliseconds left until deadline (-1: none), never negative. */
+static int
+time_left(long long deadline)
+{
+	long long left;
+
+	if (deadline < 0)
+		return -1;
+	left = deadline - io_now_ms();
+	if (left <= 0)
+		return 0;
+	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+static long long
+deadline_of(int timeout_ms)
+{
+	return timeout_ms < 0 ? -1 : io_now_ms() + timeout_ms;
+}
+
+/* Decides what to do after an SSL call returned ret (not success): wait
+ * for the socket and retry, end of file, or failure (ts->error set, errno
+ * set for the caller). */
+static enum step
+wait_for(struct tls_session *ts, int ret, long long deadline)
+{
+	int code = SSL_get_error(ts->ssl, ret), r;
+
+	switch (code) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		r = code == SSL_ERROR_WANT_READ
+			? io_wait_readable(ts->sb.fd, time_left(deadline))
+			: io_wait_writable(ts->sb.fd, time_left(deadline));
+		if (r > 0)
+			return STEP_RETRY;
+		buf_reset(&ts->error);
+		if (r == 0) {
+			buf_puts(&ts->error, "timed out");
+			errno = ETIMEDOUT;
+		} else {
+			buf_puts(&ts->error, strerror(errno));
+		}
+		return STEP_FAIL;
+	case SSL_ERROR_ZERO_RETURN:
+		ERR_clear_error();
+		return STEP_EOF;
+	case SSL_ERROR_SYSCALL:
+		ts->fatal = 1;
+		buf_reset(&ts->error);
+		tls_drain_errors(&ts->error, NULL);
+		if (ts->error.len == 0) {
+			if (ts->sb.last_errno != 0) {
+				buf_puts(&ts->error,
+					 strerror(ts->sb.last_errno));
+			} else {
+				buf_puts(&ts->error,
+					 "connection closed by peer");
+			}
+		}
+		errno = ts->sb.last_errno ? ts->sb.last_errno : ECONNRESET;
+		return STEP_FAIL;
+	default:
+		ts->fatal = 1;
+		buf_reset(&ts->error);
+		tls_drain_errors(&ts->error, "TLS protocol error");
+		errno = EPROTO;
+		return STEP_FAIL;
+	}
+}
+
+/* Subject or issuer CN of a certificate, printable, into dst. */
+static void
+name_cn(X509_NAME *name, char *dst, size_t size)
+{
+	unsigned char *utf8 = NULL;
+	X509_NAME_ENTRY *entry;
+	int idx;
+
+	dst[0] = '\0';
+	if (name == NULL ||
+	    (idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1)) < 0)
+		return;
+	entry = X509_NAME_get_entry(name, idx);
+	if (ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(entry)) < 0)
+		return;
+	tls_copy_printable(dst, size, (const char *)utf8);
+	OPENSSL_free(utf8);
+}
+
+static void
+fill_info(SSL *ssl, struct tls_info *info)
+{
+	const SSL_CIPHER *cipher = SSL_get_current_cipher(ssl);
+	X509 *peer = SSL_get0_peer_certificate(ssl);
+	long result;
+
+	memset(info, 0, sizeof(*info));
+	tls_copy_printable(info->protocol, sizeof(info->protocol),
+			   SSL_get_version(ssl));
+	if (cipher != NULL) {
+		tls_copy_printable(info->cipher, sizeof(info->cipher),
+				   SSL_CIPHER_get_name(cipher));
+		info->cipher_bits =
+		    SSL_CIPHER_get_bits(cipher, &info->alg_bits);
+	}
+	if (peer == NULL)
+		return;
+	info->peer_cert = 1;
+	name_cn(X509_get_subject_name(peer), info->peer_cn,
+		sizeof(info->peer_cn));
+	name_cn(X509_get_issuer_name(peer), info->issuer_cn,
+		sizeof(info->issuer_cn));
+	result = SSL_get_verify_result(ssl);
+	info->verified = result == X509_V_OK;
+	if (!info->verified)
+		tls_copy_printable(info->verify_error,
+				   sizeof(info->verify_error),
+				   X509_verify_cert_error_string(result));
+}
+
+/* 1 when name is an IP address literal (no SNI for those, RFC 6066). */
+static int
+is_ip_literal(const char *name)
+{
+	ASN1_OCTET_STRING *ip = a2i_IPADDRESS(name);
+
+	if (ip == NULL)
+		return 0;
+	ASN1_OCTET_STRING_free(ip);
+	return 1;
+}
+
+/* Client-side settings of a new session; 0 or -1 with err set. */
+static int
+client_setup(struct tls_session *ts, const char *peername, enum tls_level level,
+	     struct buf *err)
+{
+	int verify = level >= TLS_LEVEL_VERIFY;
+
+	if (verify && (peername == NULL || *peername == '\0')) {
+		buf_printf(err, "TLS level %s needs a peer name to verify",
+			   tls_level_name(level));
+		return -1;
+	}
+	SSL_set_verify(ts->ssl, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
+		       NULL);
+	if (peername == NULL || *peername == '\0')
+		return 0;
+	SSL_set_hostflags(ts->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if (SSL_set1_host(ts->ssl, peername) != 1 ||
+	    (!is_ip_literal(peername) &&
+	     SSL_set_tlsext_host_name(ts->ssl, peername) != 1)) {
+		buf_printf(err, "bad TLS peer name \"%.100s\": ", peername);
+		tls_drain_errors(err, "rejected by OpenSSL");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+handshake(struct tls_session *ts, int server, int timeout_ms, struct buf *err)
+{
+	long long deadline = deadline_of(timeout_ms);
+	long result;
+	int ret;
+
+	for (;;) {
+		ERR_clear_error();
+		ret = server ? SSL_accept(ts->ssl) : SSL_connect(ts->ssl);
+		if (ret == 1)
+			return 0;
+		switch (wait_for(ts, ret, deadline)) {
+		case STEP_RETRY:
+			continue;
+		case STEP_EOF:
+			buf_puts(err, "TLS handshake failed: connection closed "
+				      "by peer");
+			return -1;
+		case STEP_FAIL:
+			buf_printf(err, "TLS handshake failed: %s",
+				   buf_cstr(&ts->error));
+			result = SSL_get_verify_result(ts->ssl);
+			if (!server && result != X509_V_OK)
+				buf_printf(
+				    err, " (certificate: %s)",
+				    X509_verify_cert_error_string(result));
+			return -1;
+		}
+	}
+}
+
+static int
+start(struct tls_ctx *ctx, struct stream *s, int server, const char *peername,
+      enum tls_level level, struct tls_info *info, struct buf *err)
+{
+	struct tls_session *ts;
+
+	if (tls_active(s)) {
+		buf_puts(err, "TLS is already active");
+		return -1;
+	}
+	if (stream_pending(s) > 0) {
+		/* CVE-2011-0411: plaintext must not survive into TLS. */
+		buf_puts(err, "unread plaintext input before TLS handshake");
+		return -1;
+	}
+	if ((ts = session_new(ctx, s->fd, err)) == NULL)
+		return -1;
+	if (!server && client_setup(ts, peername, level, err) < 0) {
+		session_free(ts);
+		return -1;
+	}
+	if (handshake(ts, server, s->timeout_ms, err) < 0) {
+		session_free(ts);
+		return -1;
+	}
+	if (info != NULL)
+		fill_info(ts->ssl, info);
+	stream_set_io(s, &tls_stream_io, ts);
+	return 0;
+}
+
+int
+tls_server_start(struct tls_ctx *ctx, struct stream *s, struct tls_info *info,
+		 struct buf *err)
+{
+	return start(ctx, s, 1, NULL, TLS_LEVEL_ENCRYPT, info, err);
+}
+
+int
+tls_client_start(struct tls_ctx *ctx, struct stream *s, const char *peername,
+		 enum tls_level level, struct tls_info *info, struct buf *err)
+{
+	return start(ctx, s, 0, peername, level, info, err);
+}
+
+int
+tls_active(const struct stream *s)
+{
+	return s->io == &tls_stream_io && s->io_ctx != NULL;
+}
+
+const char *
+tls_stream_error(const struct stream *s)
+{
+	const struct tls_session *ts = s->io_ctx;
+
+	return tls_active(s) ? buf_cstr(&ts->error) : "";
+}
+
+int
+tls_stop(struct stream *s, int close_notify)
+{
+	struct tls_session *ts;
+	long long deadline;
+	int rc = 0, ret, peer_closed;
+
+	if (!tls_active(s))
+		return 0;
+	ts = s->io_ctx;
+	if (stream_flush(s) < 0)
+		rc = -1;
+	deadline = deadline_of(s->timeout_ms);
+	/* One close_notify; the peer's answer is not awaited (SMTP and POP3
+	 * are done by now, and waiting would only add a round trip).  When
+	 * the peer has closed first, ours is a courtesy that may find the
+	 * socket gone: not an error. */
+	peer_closed = (SSL_get_shutdown(ts->ssl) & SSL_RECEIVED_SHUTDOWN) != 0;
+	while (close_notify && rc == 0 && !ts->fatal) {
+		ERR_clear_error();
+		if ((ret = SSL_shutdown(ts->ssl)) >= 0)
+			break;
+		if (wait_for(ts, ret, deadline) != STEP_RETRY && !peer_closed)
+			rc = -1;
+		if (peer_closed)
+			break;
+	}
+	ERR_clear_error();
+	stream_set_io(s, NULL, NULL);
+	session_free(ts);
+	return rc;
+}
+
+/* --- stream_io --------------------------------------------------------- */
+
+static ssize_t
+tls_io_read(void *ctx, void *data, size_t len, int timeout_ms)
+{
+	struct tls_session *ts = ctx;
+	long long deadline = deadline_of(timeout_ms);
+	size_t n;
+
+	if (len > SSIZE_MAX)
+		len = SSIZE_MAX;
+	for (;;) {
+		ERR_clear_error();
+		if (SSL_read_ex(ts->ssl, data, len, &n) == 1)
+			return (ssize_t)n;
+		switch (wait_for(ts, 0, deadline)) {
+		case STEP_RETRY:
+			continue;
+		case STEP_EOF:
+			return 0;
+		case STEP_FAIL:
+			return -1;
+		}
+	}
+}
+
+static ssize_t
+tls_io_write(void *ctx, const void *data, size_t len, int timeout_ms)
+{
+	struct tls_session *ts = ctx;
+	long long deadline = deadline_of(timeout_ms);
+	size_t n;
+
+	if (len > SSIZE_MAX)
+		len = SSIZE_MAX;
+	if (len == 0)
+		return 0;
+	for (;;) {
+		ERR_clear_error();
+		/* Without partial writes, success means all of len. */
+		if (SSL_write_ex(ts->ssl, data, len, &n) == 1)
+			return (ssize_t)n;
+		switch (wait_for(ts, 0, deadline)) {
+		case STEP_RETRY:
+			continue;
+		case STEP_EOF:
+			buf_set(&ts->error, "peer closed the TLS session");
+			errno = EPIPE;
+			return -1;
+		case STEP_FAIL:
+			return -1;
+		}
+	}
+}
+
+const struct stream_io tls_stream_io = {tls_io_read, tls_io_write};

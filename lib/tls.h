@@ -1,0 +1,124 @@
+/*
+ * tls - TLS for streams (OpenSSL 3): STARTTLS and implicit TLS, server and
+ * client side.
+ *
+ * A struct tls_ctx holds what outlives a connection: the certificate and
+ * key of a server, or the trust anchors of a client.  Daemons make it
+ * before they chroot (the files are read at once and never again).
+ * tls_server_start() / tls_client_start() run the handshake on a
+ * connected stream and, on success, switch the stream to TLS with
+ * stream_set_io(s, &tls_stream_io, session): from then on the protocol
+ * code reads and writes the stream exactly as before.
+ *
+ * Use (server, STARTTLS):
+ *	stream_puts(s, "220 2.0.0 Ready to start TLS\r\n");
+ *	stream_flush(s);
+ *	stream_discard_input(s);	// CVE-2011-0411: see below
+ *	if (tls_server_start(ctx, s, &info, &err) < 0)
+ *		... log err, close the connection (the stream is unusable)
+ * Implicit TLS (SMTPS 465, POP3S 995) is the same call right after
+ * accept().
+ *
+ * Contract:
+ *  - the caller MUST discard buffered plaintext (stream_discard_input())
+ *    before the handshake: bytes a client pipelined after STARTTLS were
+ *    sent in clear and must never be read as if they came over TLS
+ *    (CVE-2011-0411).  tls_*_start() refuse to start (return -1) when the
+ *    stream still holds unread input;
+ *  - the handshake as a whole is bounded by the stream's timeout, and every
+ *    later read or write by the timeout the stream passes; the descriptor
+ *    (a socket) is used with MSG_DONTWAIT and poll(2), its flags are never
+ *    changed, and a write to a closed peer gives EPIPE, never SIGPIPE;
+ *  - protocol TLS 1.2 or later, no compression, no renegotiation, the
+ *    server's cipher preference, no session tickets (a daemon process
+ *    serves a connection or a few, resumption would not pay);
+ *  - client side: TLS_LEVEL_MAY and TLS_LEVEL_ENCRYPT do not authenticate
+ *    the server (the result is still reported in tls_info.verified);
+ *    TLS_LEVEL_VERIFY and TLS_LEVEL_SECURE fail the handshake unless the
+ *    chain leads to a trusted CA and the certificate matches peername
+ *    (SSL_set1_host).  peername, when it is a DNS name, is also sent as
+ *    SNI;
+ *  - end of file from the peer, with or without close_notify, reads as
+ *    end of file (0): SMTP and POP3 detect truncation themselves;
+ *  - errors are reported as one line in err (OpenSSL's error queue drained
+ *    and joined), naming the file for certificate and key problems; the
+ *    error queue is left empty;
+ *  - tls_stop() flushes the stream, sends close_notify when asked,
+ *    restores plain descriptor I/O and frees the session; it must be
+ *    called (or the stream freed after it) before stream_free() of a TLS
+ *    stream, or the session leaks.
+ */
+#ifndef PANACEA_TLS_H
+#define PANACEA_TLS_H
+
+#include "buf.h"
+#include "stream.h"
+
+enum tls_level {
+	TLS_LEVEL_NONE = 0, /* no TLS */
+	TLS_LEVEL_MAY,	    /* opportunistic, unauthenticated */
+	TLS_LEVEL_ENCRYPT,  /* mandatory, unauthenticated */
+	TLS_LEVEL_VERIFY,   /* mandatory, chain + host name verified */
+	TLS_LEVEL_SECURE,   /* the same here; kept for Postfix habits */
+};
+
+#define TLS_NAME_MAX 256 /* bound of names kept in struct tls_info */
+
+/* What a finished handshake agreed; all strings are printable ASCII
+ * (other bytes of certificate names become '?'), possibly truncated. */
+struct tls_info {
+	char protocol[16]; /* "TLSv1.3" */
+	char cipher[64];   /* "TLS_AES_256_GCM_SHA384" */
+	int cipher_bits;   /* secret bits used */
+	int alg_bits;	   /* bits of the algorithm */
+	int peer_cert;	   /* the peer presented a certificate */
+	int verified;	   /* chain trusted and name matched (client) */
+	char peer_cn[TLS_NAME_MAX];   /* subject CN of the peer, or "" */
+	char issuer_cn[TLS_NAME_MAX]; /* issuer CN of the peer, or "" */
+	char verify_error[128];	      /* why not verified, or "" */
+};
+
+struct tls_ctx;
+
+extern const struct stream_io tls_stream_io;
+
+/* NULL with err set when a file cannot be read, the key does not match
+ * the certificate, or OpenSSL fails. */
+struct tls_ctx *tls_server_ctx_new(const char *cert_file, const char *key_file,
+				   struct buf *err);
+/* ca_file NULL uses the system's trust store. */
+struct tls_ctx *tls_client_ctx_new(const char *ca_file, struct buf *err);
+void tls_ctx_free(struct tls_ctx *ctx);
+
+/* 0 with the stream switched to TLS and info filled (info may be NULL);
+ * -1 with err set (the connection must then be closed). */
+int tls_server_start(struct tls_ctx *ctx, struct stream *s,
+		     struct tls_info *info, struct buf *err);
+int tls_client_start(struct tls_ctx *ctx, struct stream *s,
+		     const char *peername, enum tls_level level,
+		     struct tls_info *info, struct buf *err);
+/* 1 when the stream talks TLS. */
+int tls_active(const struct stream *s);
+/* The last TLS error of a stream's reads or writes, or "" (for logs). */
+const char *tls_stream_error(const struct stream *s);
+/* See the contract; 0, or -1 when flushing or close_notify failed (the
+ * session is freed and plain I/O restored either way).  No-op on a plain
+ * stream. */
+int tls_stop(struct stream *s, int close_notify);
+
+/* Pure helpers. */
+/* "none", "may", "encrypt", "verify", "secure" (case-insensitive);
+ * -1 for anything else. */
+int tls_level_parse(const char *name);
+const char *tls_level_name(enum tls_level level);
+/* Appends "TLSv1.3 with cipher NAME (256/256 bits)" (Postfix's shape for
+ * logs and the Received: comment). */
+void tls_info_format(const struct tls_info *info, struct buf *out);
+/* Copies src to dst (size > 0), replacing bytes outside printable ASCII
+ * by '?' and truncating to size - 1. */
+void tls_copy_printable(char *dst, size_t size, const char *src);
+/* Appends OpenSSL's queued errors to out, "; "-separated, and empties the
+ * queue; appends fallback when the queue was empty. */
+void tls_drain_errors(struct buf *out, const char *fallback);
+
+#endif
