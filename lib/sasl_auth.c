@@ -469,6 +469,27 @@ sasl_auth_server_step(struct sasl_auth_server *srv, const void *resp,
 	return server_result(srv, r, out, outlen, challenge, reason);
 }
 
+enum sasl_auth_result
+sasl_auth_server_checkpass(struct sasl_auth_server *srv, const char *user,
+			   const char *password, struct buf *reason)
+{
+	size_t ulen = strlen(user), plen = strlen(password);
+	int r;
+
+	sasl_auth_server_reset(srv);
+	if (ulen == 0 || ulen > SASL_AUTH_NAME_MAX || plen > UINT_MAX)
+		return server_fail(srv, SASL_AUTH_FAIL,
+				   "bad user name or password length", reason);
+	if (server_open(srv, reason) < 0)
+		return server_fail(srv, SASL_AUTH_TEMPFAIL, "", reason);
+	srv->mech = xstrdup("PASSWORD");
+	r = sasl_checkpass(srv->conn, user, (unsigned)ulen, password,
+			   (unsigned)plen);
+	/* One step, never a challenge. */
+	return server_result(srv, r == SASL_CONTINUE ? SASL_FAIL : r, NULL, 0,
+			     NULL, reason);
+}
+
 const char *
 sasl_auth_server_username(const struct sasl_auth_server *srv)
 {

@@ -18,7 +18,8 @@
  *  - one struct sasl_auth_server per client connection;
  *    sasl_auth_server_mechs() lists what may be offered; anonymous
  *    mechanisms never are, and plaintext ones (PLAIN, LOGIN) only when
- *    params.allow_plaintext is set (TLS active, or loopback);
+ *    params.allow_plaintext is set (TLS active, or loopback; note that
+ *    libsasl2 also allows them whenever external_ssf > 1);
  *  - sasl_auth_server_start() and sasl_auth_server_step() run one exchange:
  *    SASL_AUTH_CONTINUE (send the challenge, call step with the answer),
  *    SASL_AUTH_OK (sasl_auth_server_username() is the authenticated name),
@@ -112,6 +113,14 @@ enum sasl_auth_result sasl_auth_server_step(struct sasl_auth_server *srv,
 					    const void *resp, size_t resp_len,
 					    struct buf *challenge,
 					    struct buf *reason);
+/* A plain user name + password check outside any mechanism (POP3
+ * USER/PASS, RFC 1939), with the same password check and sasldb as the
+ * mechanisms; SASL_AUTH_OK or a failure, as a one-step exchange.  The
+ * caller allows it only where plaintext passwords are allowed. */
+enum sasl_auth_result sasl_auth_server_checkpass(struct sasl_auth_server *srv,
+						 const char *user,
+						 const char *password,
+						 struct buf *reason);
 /* Aborts an exchange in progress (or forgets a finished one). */
 void sasl_auth_server_reset(struct sasl_auth_server *srv);
 /* The authenticated name after SASL_AUTH_OK, else NULL. */

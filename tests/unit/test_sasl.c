@@ -521,6 +521,36 @@ test_client_against_server(void **state)
 	sasl_auth_server_free(tight);
 }
 
+/* POP3 USER/PASS: a password check outside any mechanism. */
+static void
+test_checkpass(void **state)
+{
+	struct sasl_auth_server *srv = new_server(1);
+	struct buf reason = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(
+	    sasl_auth_server_checkpass(srv, "alice", "secret", &reason),
+	    SASL_AUTH_OK);
+	assert_string_equal(sasl_auth_server_username(srv), "alice");
+	assert_int_equal(
+	    sasl_auth_server_checkpass(srv, "alice", "hunter2", &reason),
+	    SASL_AUTH_FAIL);
+	assert_null(sasl_auth_server_username(srv));
+	assert_true(reason.len > 0);
+	assert_int_equal(
+	    sasl_auth_server_checkpass(srv, "nobody", "secret", &reason),
+	    SASL_AUTH_FAIL);
+	assert_int_equal(sasl_auth_server_checkpass(srv, "", "", &reason),
+			 SASL_AUTH_FAIL);
+	assert_int_equal(
+	    sasl_auth_server_checkpass(srv, "bob@" REALM, "hunter2", &reason),
+	    SASL_AUTH_OK);
+	assert_string_equal(sasl_auth_server_username(srv), "bob");
+	buf_free(&reason);
+	sasl_auth_server_free(srv);
+}
+
 static void
 test_init_errors(void **state)
 {
@@ -546,6 +576,7 @@ main(void)
 	    cmocka_unit_test(test_nomech),
 	    cmocka_unit_test(test_dbpath_used),
 	    cmocka_unit_test(test_client_against_server),
+	    cmocka_unit_test(test_checkpass),
 	    cmocka_unit_test(test_init_errors),
 	};
 
