@@ -113,6 +113,7 @@ const struct conf_param conf_params[] = {
     {"smtpd_peername_lookup", CONF_BOOL, "yes", 0, 0},
     {"smtpd_recipient_limit", CONF_INT, "1000", 0, 1},
     {"smtpd_sasl_auth_enable", CONF_BOOL, "no", 0, 0},
+    {"smtpd_sasl_auth_required", CONF_BOOL, "no", 0, 0},
     {"smtpd_sasl_authenticated_header", CONF_BOOL, "no", 0, 0},
     {"smtpd_sasl_local_domain", CONF_STR, "", 0, 0},
     {"smtpd_sasl_path", CONF_STR, "smtpd", 0, 0},

@@ -24,7 +24,7 @@
 #include "iostuff.h"
 #include "stream.h"
 
-#define STREAM_READ_CHUNK 4096
+#define STREAM_READ_CHUNK 16384
 
 static ssize_t
 plain_read(void *ctx, void *buf, size_t len, int timeout_ms)
@@ -274,6 +274,32 @@ size_t
 stream_pending(const struct stream *s)
 {
 	return s->in.len - s->in_pos;
+}
+
+ssize_t
+stream_peek(struct stream *s, const char **data)
+{
+	int got;
+
+	if (s->error) {
+		sticky_errno(s);
+		return -1;
+	}
+	if (s->in_pos >= s->in.len) {
+		got = fill(s, deadline_of(s));
+		if (got <= 0)
+			return got;
+	}
+	*data = s->in.data + s->in_pos;
+	return (ssize_t)(s->in.len - s->in_pos);
+}
+
+void
+stream_consume(struct stream *s, size_t n)
+{
+	size_t avail = s->in.len - s->in_pos;
+
+	s->in_pos += n < avail ? n : avail;
 }
 
 void

@@ -77,6 +77,13 @@ ssize_t stream_read(struct stream *s, void *buf, size_t len);
 /* Exactly len bytes, or -1 (EOF counts as an error). */
 int stream_read_full(struct stream *s, void *buf, size_t len);
 size_t stream_pending(const struct stream *s);
+/* Zero-copy reading for byte-stream parsers (DATA): makes input available
+ * (reading when nothing is buffered) and points *data at it; returns the
+ * number of bytes available, 0 at end of file, -1 on error.  The caller
+ * then says how many it used with stream_consume(); the rest stays
+ * buffered for the next read or getline. */
+ssize_t stream_peek(struct stream *s, const char **data);
+void stream_consume(struct stream *s, size_t n);
 void stream_discard_input(struct stream *s);
 
 void stream_write(struct stream *s, const void *data, size_t len);

@@ -107,18 +107,28 @@ static void
 test_too_long(void **state)
 {
 	struct fixture *f = *state;
-	char big[20000];
+	static char big[200000];
+	pid_t pid;
 
 	memset(big, 'x', sizeof(big));
-	assert_int_equal(io_write_full(f->peer, big, sizeof(big), 1000), 0);
-	send_str(f, "\r\nQUIT\r\n");
+	/* A writer process: the line is larger than the socket buffer. */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		io_write_full(f->peer, big, sizeof(big), 5000);
+		send_str(f, "\r\nQUIT\r\n");
+		_exit(0);
+	}
 	expect_line(f, 10, STREAM_TOO_LONG, "xxxxxxxxxx");
 	assert_true(f->line.len == 10);
 	/* The buffer holding the line stayed small. */
 	assert_true(f->line.cap < 64 + 16);
-	assert_true(f->s.in.cap <= 8192);
+	/* ... and so did the input buffer: bounded by the read size, not
+	 * by the 200000-byte line. */
+	assert_true(f->s.in.cap <= 65536);
 	expect_line(f, 10, STREAM_LINE, "QUIT");
 	assert_int_equal(stream_error(&f->s), 0);
+	waitpid(pid, NULL, 0);
 }
 
 /* Exactly max bytes is a line; max + 1 is too long, CR or not. */
@@ -368,6 +378,32 @@ test_custom_io(void **state)
 	expect_line(f, 100, STREAM_LINE, "quit");
 }
 
+/* peek/consume: a byte parser takes what it wants, the rest stays for
+ * the line reader (DATA followed by a pipelined QUIT). */
+static void
+test_peek_consume(void **state)
+{
+	struct fixture *f = *state;
+	const char *p = NULL;
+	ssize_t n;
+
+	send_str(f, "body\r\n.\r\nQUIT\r\n");
+	n = stream_peek(&f->s, &p);
+	assert_int_equal(n, 15);
+	assert_memory_equal(p, "body\r\n.\r\n", 9);
+	stream_consume(&f->s, 9);
+	assert_int_equal(stream_pending(&f->s), 6);
+	expect_line(f, 100, STREAM_LINE, "QUIT");
+	/* Consuming more than is buffered stops at what is there. */
+	send_str(f, "ab");
+	assert_int_equal(stream_peek(&f->s, &p), 2);
+	stream_consume(&f->s, 10);
+	assert_int_equal(stream_pending(&f->s), 0);
+	close(f->peer);
+	f->peer = open("/dev/null", O_RDONLY);
+	assert_int_equal(stream_peek(&f->s, &p), 0);
+}
+
 int
 main(void)
 {
@@ -386,6 +422,7 @@ main(void)
 	    T(test_write_to_closed_peer),
 	    T(test_read_full),
 	    T(test_custom_io),
+	    T(test_peek_consume),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
