@@ -187,6 +187,19 @@ class Instance:
         """A free port on this instance's address."""
         return free_port(self.host)
 
+    def ports(self, n):
+        """n distinct free ports on this instance's address."""
+        socks = []
+        try:
+            for _ in range(n):
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                socks.append(s)
+                s.bind((self.host, 0))
+            return [s.getsockname()[1] for s in socks]
+        finally:
+            for s in socks:
+                s.close()
+
     def write(self, conf_text=None, services_text=None):
         """Writes panacea.conf and services from self.conf/self.services,
         or the given raw texts."""

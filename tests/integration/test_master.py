@@ -11,7 +11,9 @@ tests/fixtures as services:
 
 import os
 import re
+import pwd
 import signal
+import socket
 import threading
 import time
 
@@ -60,6 +62,52 @@ def test_master_starts_service_and_client_is_served(instance):
     assert os.path.exists(instance.pid_file())
     with open(instance.pid_file()) as f:
         assert int(f.read()) == instance.pid
+
+
+def test_queue_tree_is_created_with_owners_and_modes(instance):
+    instance.conf["queue_directory"] = os.path.join(instance.base, "q", "x")
+    instance.queue_dir = instance.conf["queue_directory"]
+    instance.start()
+    modes = {"": 0o755, "db": 0o700, "private": 0o700, "public": 0o711,
+             "pid": 0o755, "maildrop": 0o730}
+    owner = pwd.getpwnam(instance.conf["mail_owner"]).pw_uid
+    for name, mode in modes.items():
+        st = os.stat(os.path.join(instance.queue_dir, name))
+        assert (name, oct(st.st_mode & 0o7777)) == (name, oct(mode))
+        if name in ("db", "private", "public", "maildrop"):
+            assert st.st_uid == owner, name
+        else:
+            assert st.st_uid == os.geteuid(), name
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+@pytest.mark.parametrize("owner,message", [
+    ("root", "has privileged user ID"),
+    ("no-such-user-panacea", "mail_owner")])
+def test_bad_mail_owner_is_fatal_as_root(instance, owner, message):
+    instance.conf["mail_owner"] = owner
+    proc = instance.run_master("-f")
+    assert proc.returncode == 1
+    assert "fatal: " in proc.stderr and message in proc.stderr, proc.stderr
+    assert not os.path.exists(instance.pid_file())
+
+
+def test_listener_in_use_is_fatal_and_cleaned_up(instance):
+    busy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    with busy:
+        busy.bind((instance.host, 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        instance.services = [
+            Instance.service("early", ECHO, type_="unix"),
+            Instance.service(port, ECHO)]
+        proc = instance.run_master("-f")
+    assert proc.returncode == 1
+    assert re.search(r"fatal: service %d/inet: .*%d.*in use" % (port, port),
+                     proc.stderr), proc.stderr
+    # Nothing of the failed start stays behind.
+    assert not os.path.exists(instance.socket_path("early"))
+    assert not os.path.exists(instance.pid_file())
 
 
 def test_killed_child_is_replaced(instance):
@@ -146,9 +194,7 @@ def test_crashing_service_is_throttled_not_respawned(instance):
 
 
 def test_sighup_adds_removes_and_keeps_unchanged(instance):
-    keep, gone, new = instance.port(), instance.port(), instance.port()
-    while new in (keep, gone):
-        new = instance.port()
+    keep, gone, new = instance.ports(3)
     keep_line = Instance.service(keep, ECHO)
     instance.services = [keep_line, Instance.service(gone, ECHO)]
     instance.start()
@@ -159,6 +205,7 @@ def test_sighup_adds_removes_and_keeps_unchanged(instance):
         instance.write()
         instance.reload()
 
+        instance.wait_port(new)
         assert echo_once(instance, new) in instance.children()
         wait_until(lambda: not can_connect(instance.host, gone),
                    what="the removed service to refuse connections")
