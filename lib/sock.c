@@ -6,6 +6,7 @@
  * the descriptor is switched back to blocking: callers do their own
  * deadline I/O through iostuff.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -74,6 +75,40 @@ port_ok(const char *p)
 	return v <= 65535;
 }
 
+/*
+ * A service name ("smtp") as the port: /etc/services first, then the
+ * names of mail services, so that a machine without netbase still reads
+ * the services table of DESIGN.md.  Returns the number text or NULL.
+ */
+static char *
+port_by_name(const char *name)
+{
+	static const struct {
+		const char *name;
+		const char *port;
+	} mail[] = {
+		{"smtp", "25"},	  {"submission", "587"}, {"submissions", "465"},
+		{"smtps", "465"}, {"pop3", "110"},	 {"pop3s", "995"},
+	};
+	struct servent *se;
+	char num[8];
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n > 32)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '-')
+			return NULL;
+	if ((se = getservbyname(name, "tcp")) != NULL) {
+		snprintf(num, sizeof(num), "%d", ntohs((uint16_t)se->s_port));
+		return xstrdup(num);
+	}
+	for (i = 0; i < sizeof(mail) / sizeof(mail[0]); i++)
+		if (strcmp(mail[i].name, name) == 0)
+			return xstrdup(mail[i].port);
+	return NULL;
+}
+
 int
 sock_parse_endpoint(const char *spec, char **host, char **port)
 {
@@ -107,11 +142,12 @@ sock_parse_endpoint(const char *spec, char **host, char **port)
 		hlen = 0;
 		pstart = spec;
 	}
-	if (!port_ok(pstart))
+	if (port_ok(pstart))
+		*port = xstrdup(pstart);
+	else if ((*port = port_by_name(pstart)) == NULL)
 		return -1;
 	if (hstart != NULL && !(hlen == 1 && hstart[0] == '*'))
 		*host = xstrndup(hstart, hlen);
-	*port = xstrdup(pstart);
 	return 0;
 }
 

@@ -21,9 +21,11 @@
 
 #include "buf.h"
 
-/* Splits spec; *host is NULL for a bare port or "*".  Both results are
+/* Splits spec; *host is NULL for a bare port or "*".  A port may be a
+ * service name ("smtp", "submission", "pop3"): *port is then its
+ * number, from /etc/services or, for the mail services, built in.  Both results are
  * xmalloc'ed.  0, or -1 for a malformed spec (bad brackets, empty or
- * non-numeric port, port > 65535). */
+ * unknown service name, port > 65535). */
 int sock_parse_endpoint(const char *spec, char **host, char **port);
 
 /* Opens listeners for host (NULL = wildcard) and port; stores up to max

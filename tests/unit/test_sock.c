@@ -49,7 +49,7 @@ test_parse_endpoint(void **state)
 	    "",		":25",	   "host:",    "host:x25",   "host:65536",
 	    "99999",	"123456",  "-1",       "[::1]",	     "[::1]25",
 	    "[]:25",	"[::1:25", "::1:25",   "a:b:25",     "[host]:25",
-	    "host:25 ", "[::1]:",  "host:+25", "[[::1]]:25", "smtp",
+	    "host:25 ", "[::1]:",  "host:+25", "[[::1]]:25", "nosuchservice", "host:smtp!",
 	};
 	char *h, *p;
 	size_t i;
@@ -63,6 +63,11 @@ test_parse_endpoint(void **state)
 	expect_endpoint("mail.example.com:25", "mail.example.com", "25");
 	expect_endpoint("[::1]:110", "::1", "110");
 	expect_endpoint("[2001:db8::5]:25", "2001:db8::5", "25");
+	/* Service names, as in DESIGN.md's services table. */
+	expect_endpoint("smtp", NULL, "25");
+	expect_endpoint("submission", NULL, "587");
+	expect_endpoint("127.0.0.1:pop3", "127.0.0.1", "110");
+	expect_endpoint("[::1]:pop3s", "::1", "995");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		h = p = (char *)"unset";
 		if (sock_parse_endpoint(bad[i], &h, &p) != -1)
