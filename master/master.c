@@ -252,6 +252,7 @@ master_terminate_event(int signo, void *ctx)
 	(void)ctx;
 	msg_info("terminating on signal %d", signo);
 	master_services_stop();
+	master_queue_close();
 	master_pidfile_remove();
 	master_pid_locked = 0;
 	exit(0);

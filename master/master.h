@@ -133,5 +133,9 @@ void master_wakeup_cancel(struct master_service *serv);
 /* master_queue.c */
 void master_queue_recover(void);
 void master_child_abnormal(pid_t pid, int status);
+/* Closes the queue environment (SIGTERM). */
+void master_queue_close(void);
+/* 1 when pid is one of master's (unreaped) children. */
+int master_child_known(pid_t pid);
 
 #endif

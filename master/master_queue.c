@@ -1,41 +1,146 @@
 /*
- * master_queue - where master looks after the Berkeley DB queue.
+ * master_queue - master's care of the Berkeley DB queue.
  *
  * DESIGN.md ("The queue"): master runs recovery before any daemon starts,
  * and DB_ENV->failchk after a daemon dies abnormally, so that locks held
- * by a dead process never wedge the queue.  The queue module does not
- * exist yet; these two hooks are where it plugs in, and master already
- * calls them at the right moments:
+ * by a dead process never wedge the queue.
  *
- *  master_queue_recover()   once, after the pid file lock is taken (so no
+ *  master_queue_recover()   once, after the pid file lock is taken (no
  *                           other master can be recovering the same
  *                           environment) and before any listener is
- *                           opened or any child started.  It will open
- *                           $queue_directory/db with DB_RECOVER (as
- *                           mail_owner) and fail fatally when the
+ *                           opened or any child started: normal recovery,
+ *                           orphan content chunks purged.  Fatal when the
  *                           environment cannot be recovered.
+ *  master_child_abnormal()  for every child that did not exit with status
+ *                           0, after it has been reaped: failchk, whose
+ *                           is-alive callback answers from master's child
+ *                           table; when failchk says full recovery is
+ *                           needed, recovery runs again (the environment
+ *                           of live daemons then panics, they exit and
+ *                           master restarts them).
+ * master also checkpoints the environment every minute, which removes
+ * the log files recovery no longer needs, so the queue's disk use stays
+ * bounded whatever else runs.
  *
- *  master_child_abnormal()  from the SIGCHLD handling (event loop, not a
- *                           signal handler), for every child that did not
- *                           exit with status 0, after it has been reaped.
- *                           It will run DB_ENV->failchk with an is_alive
- *                           callback that answers from master's child
- *                           table (master_spawn.c).
+ * Every process opens the environment as mail_owner (DESIGN.md): master,
+ * which runs as root, switches its effective ids around each call, so no
+ * file in db/ is ever owned by root.
  */
-#include <sys/types.h>
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "events.h"
 #include "master.h"
+#include "msg.h"
+#include "queue.h"
+
+#define MASTER_CHECKPOINT_MS (60 * 1000)
+
+static struct queue *master_queue;
+
+/* Runs as mail_owner's effective ids while open. */
+static void
+master_queue_become_owner(void)
+{
+	if (!master_params.as_root)
+		return;
+	if (setegid(master_params.owner_gid) < 0 ||
+	    seteuid(master_params.owner_uid) < 0)
+		msg_fatal("cannot switch to mail_owner %s for the queue: %s",
+			  master_params.mail_owner, strerror(errno));
+}
+
+static void
+master_queue_become_root(void)
+{
+	if (!master_params.as_root)
+		return;
+	if (seteuid(0) < 0 || setegid(0) < 0)
+		msg_fatal("cannot switch back to root: %s", strerror(errno));
+}
+
+/*
+ * Berkeley DB asks whether a process registered in the environment is
+ * alive.  master itself and its children are known from the child table
+ * (a reaped child is gone from it even if its zombie lingered); any other
+ * process (a command such as pansuper) is asked with kill(pid, 0).
+ */
+static int
+master_queue_isalive(pid_t pid)
+{
+	if (pid == getpid() || master_child_known(pid))
+		return 1;
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+static void
+master_queue_open_recovered(void)
+{
+	int r;
+
+	master_queue_become_owner();
+	r = queue_env_recover(master_params.queue_dir, master_queue_isalive,
+			      &master_queue);
+	master_queue_become_root();
+	if (r != QUEUE_OK)
+		msg_fatal("cannot recover the queue in %s/db",
+			  master_params.queue_dir);
+}
+
+static void
+master_queue_checkpoint(void *ctx)
+{
+	(void)ctx;
+	if (master_queue) {
+		master_queue_become_owner();
+		if (queue_checkpoint(master_queue) == QUEUE_RECOVER)
+			msg_warn("queue checkpoint: the environment needs "
+				 "recovery");
+		master_queue_become_root();
+	}
+	event_timer_add(MASTER_CHECKPOINT_MS, master_queue_checkpoint, NULL);
+}
 
 void
 master_queue_recover(void)
 {
-	/* No queue yet: nothing to recover. */
+	master_queue_open_recovered();
+	msg_info("queue %s/db: recovery done", master_params.queue_dir);
+	event_timer_add(MASTER_CHECKPOINT_MS, master_queue_checkpoint, NULL);
 }
 
 void
 master_child_abnormal(pid_t pid, int status)
 {
-	/* No queue yet: no locks a dead process could hold. */
-	(void)pid;
+	int r;
+
 	(void)status;
+	if (master_queue == NULL)
+		return;
+	master_queue_become_owner();
+	r = queue_env_failchk(master_queue);
+	master_queue_become_root();
+	if (r == QUEUE_OK)
+		return;
+	msg_warn("queue: process %ld died leaving the queue in need of "
+		 "recovery; recovering",
+		 (long)pid);
+	master_queue_become_owner();
+	queue_close(master_queue);
+	master_queue = NULL;
+	master_queue_become_root();
+	master_queue_open_recovered();
+}
+
+void
+master_queue_close(void)
+{
+	if (master_queue == NULL)
+		return;
+	master_queue_become_owner();
+	queue_close(master_queue);
+	master_queue_become_root();
+	master_queue = NULL;
 }

@@ -181,6 +181,12 @@ master_child_find(pid_t pid)
 	return NULL;
 }
 
+int
+master_child_known(pid_t pid)
+{
+	return master_child_find(pid) != NULL;
+}
+
 static void
 master_child_avail(struct master_child *child)
 {

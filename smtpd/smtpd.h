@@ -1,0 +1,123 @@
+/*
+ * smtpd - the SMTP server: shared declarations of its files.
+ *
+ * smtpd.c          main, per-process set-up (before and after the jail)
+ * smtpd_session.c  one client connection: the command loop and its state
+ * smtpd_check.c    relay control and the local recipient check
+ * smtpd_data.c     DATA and BDAT: content into the queue, durable commit
+ * smtpd_auth.c     AUTH (libsasl2) and STARTTLS
+ */
+#ifndef PANACEA_SMTPD_H
+#define PANACEA_SMTPD_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "buf.h"
+#include "cidr.h"
+#include "queue.h"
+#include "smtp_cmd.h"
+#include "stream.h"
+#include "tls.h"
+
+/* What a process sets up once and every session reads. */
+struct smtpd_config {
+	const char *myhostname;
+	char **mydestination;
+	char **relay_domains;
+	struct cidr_list mynetworks;
+	uint64_t size_limit;
+	long long recipient_limit;
+	long long line_limit;
+	long long hopcount_limit;
+	long long soft_error_limit;
+	long long hard_error_limit;
+	long long error_sleep_ms;
+	int timeout_ms;
+	int auth_enable;
+	int auth_required;
+	int tls_level; /* enum tls_level: none, may, encrypt */
+	int wrappermode;
+	int local_submission;
+	struct tls_ctx *tls;
+	struct queue *queue;
+	const char *qmgr_socket;
+};
+
+extern struct smtpd_config smtpd_cfg;
+
+/* Per-command counters for the "disconnect from" line. */
+enum smtpd_counter {
+	CNT_HELO, CNT_EHLO, CNT_STARTTLS, CNT_AUTH, CNT_MAIL, CNT_RCPT,
+	CNT_DATA, CNT_BDAT, CNT_RSET, CNT_NOOP, CNT_VRFY, CNT_QUIT,
+	CNT_UNKNOWN, CNT_MAX
+};
+
+struct smtpd_session {
+	struct stream s;
+	struct sockaddr_storage peer;
+	char client_addr[64];
+	char client_name[256];
+	int client_port;
+	int trusted; /* client in mynetworks */
+	char *helo;
+	int esmtp;
+	unsigned ext; /* SMTP_EXT_* advertised */
+	struct tls_info tls_info;
+	int tls_on;
+	char *auth_user;
+	char *auth_mech;
+	unsigned auth_failures;
+	struct sasl_auth_server *sasl;
+	/* The transaction between MAIL and the end of DATA. */
+	int in_mail;
+	struct queue_envelope env;
+	int body_8bit;
+	int body_binary; /* BODY=BINARYMIME: BDAT only */
+	int smtputf8;
+	uint64_t declared_size;
+	int bdat_failed;	    /* a BDAT chunk failed: reject at LAST */
+	struct queue_in *bdat_msg;  /* open during a BDAT sequence */
+	struct smtpd_data_state *bdat;
+	/* Errors and counters. */
+	unsigned errors;
+	unsigned counts[CNT_MAX];
+	unsigned fails[CNT_MAX];
+	int quit;
+};
+
+/* smtpd_session.c */
+void smtpd_session_run(int fd);
+void smtpd_reply(struct smtpd_session *ss, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Logs "NOQUEUE: reject: CMD from HOST[IP]: REPLY; from=<> to=<> ..." */
+void smtpd_log_reject(struct smtpd_session *ss, const char *queue_id,
+		      const char *cmd, const char *reply, const char *rcpt);
+void smtpd_reset_transaction(struct smtpd_session *ss);
+const char *smtpd_protocol(const struct smtpd_session *ss);
+
+/* smtpd_check.c */
+/* Loads the local recipient table before the jail. */
+void smtpd_check_init(void);
+/* NULL when the recipient may be accepted, else the reply text. */
+const char *smtpd_check_rcpt(struct smtpd_session *ss, const struct addr *a,
+			     struct buf *reply);
+int smtpd_is_local_domain(const char *domain);
+
+/* smtpd_data.c */
+void smtpd_data(struct smtpd_session *ss);
+void smtpd_bdat(struct smtpd_session *ss, const struct smtp_cmd *cmd);
+void smtpd_bdat_abort(struct smtpd_session *ss);
+void smtpd_wakeup_qmgr(void);
+
+/* smtpd_auth.c */
+void smtpd_auth_init(void);
+void smtpd_auth_session_init(struct smtpd_session *ss);
+void smtpd_auth_session_end(struct smtpd_session *ss);
+void smtpd_auth(struct smtpd_session *ss, const struct smtp_cmd *cmd);
+int smtpd_auth_offer(struct smtpd_session *ss, struct buf *mechs);
+void smtpd_starttls(struct smtpd_session *ss);
+/* Implicit TLS right after the connection (wrappermode); 0 or -1. */
+int smtpd_tls_wrap(struct smtpd_session *ss);
+
+#endif

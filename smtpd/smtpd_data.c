@@ -1,0 +1,329 @@
+/*
+ * smtpd_data - message content: DATA and BDAT into the queue.
+ *
+ * The content goes through lib/smtp_data (end-of-data detection that no
+ * smuggling trick can fool, dot-unstuffing, limits) and is written to the
+ * queue in chunks as it arrives, after the Received: header smtpd
+ * prepends; memory use does not depend on the message size.  The reply
+ * "250 2.0.0 Ok: queued as ID" is sent only after queue_in_commit() has
+ * returned, that is after the commit is on disk: a message acknowledged
+ * with 250 survives any crash.  Anything that goes wrong before that
+ * aborts the message, which then never existed.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "msg.h"
+#include "received.h"
+#include "smtp_data.h"
+#include "smtpd.h"
+#include "sock.h"
+#include "xalloc.h"
+
+#define SMTPD_WRITE_CHUNK (64 * 1024)
+
+/* A message being received, by DATA or by a sequence of BDAT chunks. */
+struct smtpd_data_state {
+	struct queue_in *msg;
+	struct smtp_data d;
+	struct buf out;
+	int write_failed;
+};
+
+static struct smtpd_data_state *
+smtpd_data_begin(struct smtpd_session *ss, enum smtp_data_mode mode)
+{
+	struct smtpd_data_state *st = xcalloc(1, sizeof(*st));
+	struct smtp_data_limits lim = {
+		.size_limit = smtpd_cfg.size_limit,
+		.line_limit = 0,
+		.header_limit = (uint64_t)conf_size("header_size_limit"),
+	};
+	struct received_info ri = {
+		.helo = ss->helo,
+		.client_name = ss->client_name,
+		.client_addr = ss->client_addr,
+		.myhostname = smtpd_cfg.myhostname,
+		.rcpt = ss->env.nrcpt == 1 ? ss->env.rcpts[0].address : NULL,
+		.esmtp = ss->esmtp,
+		.smtputf8 = ss->smtputf8,
+		.authenticated = ss->auth_user != NULL,
+		.tls_protocol = ss->tls_on ? ss->tls_info.protocol : NULL,
+		.tls_cipher = ss->tls_info.cipher,
+		.tls_bits = ss->tls_info.cipher_bits,
+		.tls_alg_bits = ss->tls_info.alg_bits,
+		.when = time(NULL),
+	};
+
+	st->msg = queue_in_begin(smtpd_cfg.queue);
+	if (st->msg == NULL) {
+		xfree(st);
+		return NULL;
+	}
+	ri.queue_id = queue_in_id(st->msg);
+	received_build(&st->out, &ri);
+	smtp_data_init(&st->d, mode, &lim);
+	return st;
+}
+
+/* Moves what the state machine produced into the queue. */
+static void
+smtpd_data_flush(struct smtpd_data_state *st, int force)
+{
+	if (st->out.len == 0 || (!force && st->out.len < SMTPD_WRITE_CHUNK))
+		return;
+	if (!st->write_failed && !(st->d.flags & SMTP_DATA_F_TOO_BIG) &&
+	    queue_in_write(st->msg, st->out.data, st->out.len) != QUEUE_OK)
+		st->write_failed = 1;
+	buf_reset(&st->out);
+}
+
+static void
+smtpd_data_free(struct smtpd_data_state *st)
+{
+	if (st == NULL)
+		return;
+	if (st->msg)
+		queue_in_abort(st->msg);
+	buf_free(&st->out);
+	xfree(st);
+}
+
+static void
+smtpd_fill_envelope(struct smtpd_session *ss, struct queue_envelope *env)
+{
+	queue_str_set(&env->sender, ss->env.sender);
+	queue_str_set(&env->envid, ss->env.envid);
+	env->ret = ss->env.ret;
+	queue_str_set(&env->client_name, ss->client_name);
+	queue_str_set(&env->client_addr, ss->client_addr);
+	queue_str_set(&env->helo, ss->helo);
+	queue_str_set(&env->protocol, smtpd_protocol(ss));
+	queue_str_set(&env->auth_user, ss->auth_user);
+	if (ss->body_8bit)
+		env->flags |= QUEUE_FLAG_8BITMIME;
+	if (ss->smtputf8)
+		env->flags |= QUEUE_FLAG_SMTPUTF8;
+	for (size_t i = 0; i < ss->env.nrcpt; i++) {
+		const struct queue_rcpt *r = &ss->env.rcpts[i];
+		queue_envelope_add_rcpt(env, r->address, r->orcpt, r->notify);
+	}
+}
+
+void
+smtpd_wakeup_qmgr(void)
+{
+	int fd = sock_connect_unix(smtpd_cfg.qmgr_socket, 100);
+
+	/* No qmgr (not started yet, or busy): its timer finds the mail. */
+	if (fd < 0)
+		return;
+	if (write(fd, "W", 1) != 1)
+		msg_debug("qmgr wakeup: write failed");
+	close(fd);
+}
+
+/* Decides the fate of a complete message; replies and logs.  Returns 1
+ * when the session must end. */
+static int
+smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
+		  const char *cmd)
+{
+	char id[QUEUE_ID_SIZE];
+	struct buf reply = BUF_INIT;
+	int close_session = 0;
+	uint64_t size;
+
+	/* The id outlives the message handle, which commit frees. */
+	snprintf(id, sizeof(id), "%s", queue_in_id(st->msg));
+	smtpd_data_flush(st, 1);
+	if (st->d.flags & SMTP_DATA_F_BARE_LF) {
+		buf_printf(&reply, "521 5.5.2 %s Error: bare <LF> received",
+			   smtpd_cfg.myhostname);
+		close_session = 1;
+	} else if (st->d.flags & SMTP_DATA_F_TOO_BIG) {
+		buf_puts(&reply, "552 5.3.4 Error: message file too big");
+	} else if (st->d.received > (unsigned)smtpd_cfg.hopcount_limit) {
+		buf_puts(&reply, "554 5.4.6 Error: too many hops");
+	} else if (st->write_failed) {
+		buf_puts(&reply, "451 4.3.0 Error: queue file write error");
+	}
+	if (reply.len) {
+		smtpd_log_reject(ss, id, cmd, buf_cstr(&reply), NULL);
+		smtpd_reply(ss, "%s", buf_cstr(&reply));
+		buf_free(&reply);
+		return close_session;
+	}
+	size = st->d.size;
+	msg_info("%s: client=%s[%s]%s%s%s%s", id, ss->client_name,
+		 ss->client_addr, ss->auth_user ? ", sasl_method=" : "",
+		 ss->auth_user ? ss->auth_mech : "",
+		 ss->auth_user ? ", sasl_username=" : "",
+		 ss->auth_user ? ss->auth_user : "");
+	if (st->d.message_id[0])
+		msg_info("%s: message-id=%s", id, st->d.message_id);
+	smtpd_fill_envelope(ss, queue_in_envelope(st->msg));
+	struct queue_in *msg = st->msg;
+	st->msg = NULL;
+	if (queue_in_commit(msg) != QUEUE_OK) {
+		buf_puts(&reply, "451 4.3.0 Error: queue file write error");
+		smtpd_log_reject(ss, id, cmd, buf_cstr(&reply), NULL);
+		smtpd_reply(ss, "%s", buf_cstr(&reply));
+		buf_free(&reply);
+		return 0;
+	}
+	msg_info("%s: from=<%s>, size=%llu, nrcpt=%zu (queue active)", id,
+		 ss->env.sender, (unsigned long long)size, ss->env.nrcpt);
+	smtpd_reply(ss, "250 2.0.0 Ok: queued as %s", id);
+	stream_flush(&ss->s);
+	smtpd_wakeup_qmgr();
+	return 0;
+}
+
+static int
+smtpd_data_ready(struct smtpd_session *ss, enum smtpd_counter c)
+{
+	if (!ss->in_mail || ss->env.nrcpt == 0) {
+		smtpd_reply(ss, ss->in_mail ? "554 5.5.1 Error: no valid "
+					      "recipients"
+					    : "503 5.5.1 Error: need RCPT "
+					      "command");
+		ss->fails[c]++;
+		return 0;
+	}
+	return 1;
+}
+
+void
+smtpd_data(struct smtpd_session *ss)
+{
+	struct smtpd_data_state *st;
+	const char *p;
+	ssize_t n;
+
+	if (!smtpd_data_ready(ss, CNT_DATA))
+		return;
+	if (ss->body_binary) {
+		/* RFC 3030: BINARYMIME content can only come by BDAT. */
+		smtpd_reply(ss, "503 5.5.1 Error: BDAT required for "
+				"BODY=BINARYMIME");
+		ss->fails[CNT_DATA]++;
+		return;
+	}
+	st = smtpd_data_begin(ss, SMTP_DATA_MODE_DATA);
+	if (st == NULL) {
+		smtpd_reply(ss, "451 4.3.0 Error: queue file write error");
+		ss->fails[CNT_DATA]++;
+		return;
+	}
+	smtpd_reply(ss, "354 End data with <CR><LF>.<CR><LF>");
+	stream_flush(&ss->s);
+	while (!smtp_data_done(&st->d)) {
+		n = stream_peek(&ss->s, &p);
+		if (n <= 0) {
+			msg_info("%s after DATA (%llu bytes) from %s[%s]",
+				 n < 0 && stream_error(&ss->s) == STREAM_TIMEOUT
+					 ? "timeout"
+					 : "lost connection",
+				 (unsigned long long)st->d.raw_size,
+				 ss->client_name, ss->client_addr);
+			smtpd_data_free(st);
+			ss->quit = 1;
+			return;
+		}
+		stream_consume(&ss->s,
+			       smtp_data_feed(&st->d, p, (size_t)n, &st->out));
+		smtpd_data_flush(st, 0);
+	}
+	if (smtpd_data_finish(ss, st, "END-OF-MESSAGE"))
+		ss->quit = 1;
+	if (st->d.flags & SMTP_DATA_F_TOO_BIG || st->write_failed)
+		ss->fails[CNT_DATA]++;
+	smtpd_data_free(st);
+	smtpd_reset_transaction(ss);
+}
+
+/* Reads a chunk of size bytes, feeding it to st (or discarding it when
+ * st is NULL); 0, or -1 when the connection failed. */
+static int
+smtpd_bdat_read(struct smtpd_session *ss, struct smtpd_data_state *st,
+		uint64_t size)
+{
+	const char *p;
+	ssize_t n;
+
+	while (size > 0) {
+		n = stream_peek(&ss->s, &p);
+		if (n <= 0)
+			return -1;
+		if ((uint64_t)n > size)
+			n = (ssize_t)size;
+		if (st) {
+			smtp_data_feed(&st->d, p, (size_t)n, &st->out);
+			smtpd_data_flush(st, 0);
+		}
+		stream_consume(&ss->s, (size_t)n);
+		size -= (uint64_t)n;
+	}
+	return 0;
+}
+
+void
+smtpd_bdat(struct smtpd_session *ss, const struct smtp_cmd *cmd)
+{
+	struct smtpd_data_state *st = ss->bdat;
+
+	if (!ss->in_mail || ss->env.nrcpt == 0 || ss->bdat_failed) {
+		/* The chunk is on its way: it must be read, never parsed as
+		 * commands (RFC 3030). */
+		if (smtpd_bdat_read(ss, NULL, cmd->bdat_size) < 0) {
+			ss->quit = 1;
+			return;
+		}
+		if (!smtpd_data_ready(ss, CNT_BDAT))
+			return;
+		smtpd_reply(ss, "451 4.3.0 Error: earlier chunk failed");
+		ss->fails[CNT_BDAT]++;
+		if (cmd->bdat_last)
+			smtpd_reset_transaction(ss);
+		return;
+	}
+	if (st == NULL) {
+		st = smtpd_data_begin(ss, ss->body_binary ? SMTP_DATA_MODE_BINARY
+							: SMTP_DATA_MODE_BDAT);
+		ss->bdat = st;
+		if (st == NULL)
+			ss->bdat_failed = 1;
+	}
+	if (smtpd_bdat_read(ss, st, cmd->bdat_size) < 0) {
+		msg_info("lost connection after BDAT from %s[%s]",
+			 ss->client_name, ss->client_addr);
+		ss->quit = 1;
+		return;
+	}
+	if (st == NULL) {
+		smtpd_reply(ss, "451 4.3.0 Error: queue file write error");
+		ss->fails[CNT_BDAT]++;
+		return;
+	}
+	if (!cmd->bdat_last) {
+		smtpd_reply(ss, "250 2.0.0 Ok: %llu bytes",
+			    (unsigned long long)cmd->bdat_size);
+		return;
+	}
+	smtp_data_finish(&st->d, &st->out);
+	if (smtpd_data_finish(ss, st, "BDAT"))
+		ss->quit = 1;
+	smtpd_reset_transaction(ss);
+}
+
+void
+smtpd_bdat_abort(struct smtpd_session *ss)
+{
+	smtpd_data_free(ss->bdat);
+	ss->bdat = NULL;
+	ss->bdat_failed = 0;
+}

@@ -1,0 +1,506 @@
+/*
+ * smtpd_session - one SMTP client connection.
+ *
+ * Reads one command line at a time (bounded by line_length_limit),
+ * parses it with lib/smtp_cmd, and answers in order; replies are buffered
+ * and flushed only when the client has nothing more pipelined, so a
+ * pipelined batch gets its replies in one write (RFC 2920) and in order.
+ * Errors are counted: after smtpd_soft_error_limit each error reply is
+ * delayed, at smtpd_hard_error_limit the session ends with 421.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "dns.h"
+#include "msg.h"
+#include "smtpd.h"
+#include "sock.h"
+#include "strutil.h"
+#include "xalloc.h"
+
+static const char *const counter_names[CNT_MAX] = {
+	"helo", "ehlo", "starttls", "auth", "mail", "rcpt", "data",
+	"bdat", "rset", "noop", "vrfy", "quit", "unknown",
+};
+
+void
+smtpd_reply(struct smtpd_session *ss, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	struct buf line = BUF_INIT;
+	buf_vprintf(&line, fmt, ap);
+	va_end(ap);
+	buf_puts(&line, "\r\n");
+	stream_write(&ss->s, line.data, line.len);
+	buf_free(&line);
+	/* Flush when the client waits for us, not while it pipelines. */
+	if (stream_pending(&ss->s) == 0)
+		stream_flush(&ss->s);
+}
+
+const char *
+smtpd_protocol(const struct smtpd_session *ss)
+{
+	if (!ss->esmtp)
+		return "SMTP";
+	if (ss->smtputf8)
+		return ss->tls_on ? (ss->auth_user ? "UTF8SMTPSA" : "UTF8SMTPS")
+				  : (ss->auth_user ? "UTF8SMTPA" : "UTF8SMTP");
+	if (ss->tls_on)
+		return ss->auth_user ? "ESMTPSA" : "ESMTPS";
+	return ss->auth_user ? "ESMTPA" : "ESMTP";
+}
+
+void
+smtpd_log_reject(struct smtpd_session *ss, const char *queue_id,
+		 const char *cmd, const char *reply, const char *rcpt)
+{
+	struct buf line = BUF_INIT;
+
+	buf_printf(&line, "%s: reject: %s from %s[%s]: %s;",
+		   queue_id ? queue_id : "NOQUEUE", cmd, ss->client_name,
+		   ss->client_addr, reply);
+	if (ss->in_mail)
+		buf_printf(&line, " from=<%s>", ss->env.sender);
+	if (rcpt)
+		buf_printf(&line, " to=<%s>", rcpt);
+	buf_printf(&line, " proto=%s", smtpd_protocol(ss));
+	if (ss->helo)
+		buf_printf(&line, " helo=<%s>", ss->helo);
+	msg_info("%s", buf_cstr(&line));
+	buf_free(&line);
+}
+
+void
+smtpd_reset_transaction(struct smtpd_session *ss)
+{
+	smtpd_bdat_abort(ss);
+	queue_envelope_free(&ss->env);
+	queue_envelope_init(&ss->env);
+	ss->in_mail = 0;
+	ss->body_8bit = 0;
+	ss->body_binary = 0;
+	ss->smtputf8 = 0;
+	ss->declared_size = 0;
+}
+
+/* Counts an error reply; returns 1 when the session must end. */
+static int
+smtpd_error(struct smtpd_session *ss)
+{
+	ss->errors++;
+	if (ss->errors >= (unsigned)smtpd_cfg.hard_error_limit) {
+		smtpd_reply(ss, "421 4.7.0 %s Error: too many errors",
+			    smtpd_cfg.myhostname);
+		msg_info("too many errors after %s from %s[%s]", "command",
+			 ss->client_name, ss->client_addr);
+		return 1;
+	}
+	if (ss->errors > (unsigned)smtpd_cfg.soft_error_limit) {
+		stream_flush(&ss->s);
+		usleep((useconds_t)(smtpd_cfg.error_sleep_ms * 1000));
+	}
+	return 0;
+}
+
+static void
+smtpd_client_identify(struct smtpd_session *ss, int fd)
+{
+	socklen_t len = sizeof(ss->peer);
+	struct buf why = BUF_INIT;
+
+	snprintf(ss->client_name, sizeof(ss->client_name), "unknown");
+	if (getpeername(fd, (struct sockaddr *)&ss->peer, &len) != 0 ||
+	    (ss->peer.ss_family != AF_INET && ss->peer.ss_family != AF_INET6)) {
+		/* A local socket: sendmail's submissions. */
+		snprintf(ss->client_addr, sizeof(ss->client_addr), "127.0.0.1");
+		snprintf(ss->client_name, sizeof(ss->client_name), "localhost");
+		ss->trusted = 1;
+		return;
+	}
+	sock_addr_text((struct sockaddr *)&ss->peer, ss->client_addr,
+		       sizeof(ss->client_addr));
+	ss->client_port = sock_addr_port((struct sockaddr *)&ss->peer);
+	ss->trusted = cidr_list_match(&smtpd_cfg.mynetworks,
+				      (struct sockaddr *)&ss->peer);
+	/* Loopback clients are resolved without DNS (DESIGN.md). */
+	if (strncmp(ss->client_addr, "127.", 4) == 0 ||
+	    strcmp(ss->client_addr, "::1") == 0) {
+		snprintf(ss->client_name, sizeof(ss->client_name), "localhost");
+	} else if (conf_bool("smtpd_peername_lookup")) {
+		dns_client_name(ss->client_addr, ss->client_name,
+				sizeof(ss->client_name), &why);
+	}
+	buf_free(&why);
+}
+
+static void
+smtpd_helo(struct smtpd_session *ss, const struct smtp_cmd *cmd, int esmtp)
+{
+	struct buf mechs = BUF_INIT;
+
+	if (*cmd->arg == '\0') {
+		smtpd_reply(ss, "501 5.5.4 Syntax: %s hostname",
+			    esmtp ? "EHLO" : "HELO");
+		ss->fails[esmtp ? CNT_EHLO : CNT_HELO]++;
+		return;
+	}
+	smtpd_reset_transaction(ss);
+	xfree(ss->helo);
+	ss->helo = xstrndup(cmd->arg, 255);
+	ss->esmtp = esmtp;
+	if (!esmtp) {
+		ss->ext = 0;
+		smtpd_reply(ss, "250 %s", smtpd_cfg.myhostname);
+		return;
+	}
+	ss->ext = SMTP_EXT_SIZE | SMTP_EXT_8BITMIME | SMTP_EXT_DSN |
+		  SMTP_EXT_SMTPUTF8 | SMTP_EXT_BINARYMIME;
+	smtpd_reply(ss, "250-%s", smtpd_cfg.myhostname);
+	smtpd_reply(ss, "250-PIPELINING");
+	if (smtpd_cfg.size_limit)
+		smtpd_reply(ss, "250-SIZE %llu",
+			    (unsigned long long)smtpd_cfg.size_limit);
+	else
+		smtpd_reply(ss, "250-SIZE");
+	if (smtpd_cfg.tls && !ss->tls_on)
+		smtpd_reply(ss, "250-STARTTLS");
+	if (smtpd_auth_offer(ss, &mechs)) {
+		ss->ext |= SMTP_EXT_AUTH;
+		smtpd_reply(ss, "250-AUTH %s", buf_cstr(&mechs));
+	}
+	smtpd_reply(ss, "250-ENHANCEDSTATUSCODES");
+	smtpd_reply(ss, "250-8BITMIME");
+	smtpd_reply(ss, "250-DSN");
+	smtpd_reply(ss, "250-SMTPUTF8");
+	smtpd_reply(ss, "250 CHUNKING");
+	buf_free(&mechs);
+}
+
+static int
+smtpd_need_tls_or_auth(struct smtpd_session *ss)
+{
+	if (smtpd_cfg.tls_level == TLS_LEVEL_ENCRYPT && !ss->tls_on) {
+		smtpd_reply(ss, "530 5.7.0 Must issue a STARTTLS command first");
+		return 1;
+	}
+	if (smtpd_cfg.auth_required && ss->auth_user == NULL) {
+		smtpd_reply(ss, "530 5.7.0 Authentication required");
+		return 1;
+	}
+	return 0;
+}
+
+static void
+smtpd_mail(struct smtpd_session *ss, const struct smtp_cmd *cmd)
+{
+	if (ss->in_mail) {
+		smtpd_reply(ss, "503 5.5.1 Error: nested MAIL command");
+		ss->fails[CNT_MAIL]++;
+		return;
+	}
+	if (smtpd_need_tls_or_auth(ss)) {
+		ss->fails[CNT_MAIL]++;
+		return;
+	}
+	if (cmd->has_size && smtpd_cfg.size_limit &&
+	    cmd->size > smtpd_cfg.size_limit) {
+		smtpd_reply(ss, "552 5.3.4 Message size exceeds fixed limit");
+		smtpd_log_reject(ss, NULL, "MAIL",
+				 "552 5.3.4 Message size exceeds fixed limit",
+				 NULL);
+		ss->fails[CNT_MAIL]++;
+		return;
+	}
+	queue_envelope_init(&ss->env);
+	queue_str_set(&ss->env.sender, cmd->path.addr);
+	queue_str_set(&ss->env.envid, cmd->envid);
+	ss->env.ret = cmd->ret == SMTP_RET_FULL	  ? QUEUE_RET_FULL
+		      : cmd->ret == SMTP_RET_HDRS ? QUEUE_RET_HDRS
+						  : QUEUE_RET_NONE;
+	ss->body_8bit = cmd->body == SMTP_BODY_8BITMIME ||
+			cmd->body == SMTP_BODY_BINARYMIME;
+	ss->body_binary = cmd->body == SMTP_BODY_BINARYMIME;
+	ss->smtputf8 = cmd->smtputf8;
+	ss->declared_size = cmd->has_size ? cmd->size : 0;
+	ss->in_mail = 1;
+	smtpd_reply(ss, "250 2.1.0 Ok");
+}
+
+static void
+smtpd_rcpt(struct smtpd_session *ss, const struct smtp_cmd *cmd)
+{
+	struct buf reply = BUF_INIT;
+	const char *text;
+
+	if (!ss->in_mail) {
+		smtpd_reply(ss, "503 5.5.1 Error: need MAIL command");
+		ss->fails[CNT_RCPT]++;
+		return;
+	}
+	if (ss->env.nrcpt >= (size_t)smtpd_cfg.recipient_limit) {
+		smtpd_reply(ss, "452 4.5.3 Error: too many recipients");
+		ss->fails[CNT_RCPT]++;
+		return;
+	}
+	text = smtpd_check_rcpt(ss, &cmd->path, &reply);
+	if (text) {
+		smtpd_reply(ss, "%s", text);
+		smtpd_log_reject(ss, NULL, "RCPT", text, cmd->path.addr);
+		ss->fails[CNT_RCPT]++;
+		buf_free(&reply);
+		return;
+	}
+	queue_envelope_add_rcpt(&ss->env, cmd->path.addr, cmd->orcpt,
+				cmd->notify);
+	smtpd_reply(ss, "250 2.1.5 Ok");
+	buf_free(&reply);
+}
+
+static void
+smtpd_log_disconnect(struct smtpd_session *ss)
+{
+	struct buf line = BUF_INIT;
+	unsigned total = 0, total_fail = 0;
+
+	buf_printf(&line, "disconnect from %s[%s]", ss->client_name,
+		   ss->client_addr);
+	for (int i = 0; i < CNT_MAX; i++) {
+		if (ss->counts[i] == 0)
+			continue;
+		total += ss->counts[i];
+		total_fail += ss->fails[i];
+		if (ss->fails[i])
+			buf_printf(&line, " %s=%u/%u", counter_names[i],
+				   ss->counts[i] - ss->fails[i], ss->counts[i]);
+		else
+			buf_printf(&line, " %s=%u", counter_names[i],
+				   ss->counts[i]);
+	}
+	if (total_fail)
+		buf_printf(&line, " commands=%u/%u", total - total_fail, total);
+	else
+		buf_printf(&line, " commands=%u", total);
+	msg_info("%s", buf_cstr(&line));
+	buf_free(&line);
+}
+
+static enum smtpd_counter
+smtpd_counter_of(enum smtp_verb verb)
+{
+	switch (verb) {
+	case SMTP_VERB_HELO:
+		return CNT_HELO;
+	case SMTP_VERB_EHLO:
+		return CNT_EHLO;
+	case SMTP_VERB_STARTTLS:
+		return CNT_STARTTLS;
+	case SMTP_VERB_AUTH:
+		return CNT_AUTH;
+	case SMTP_VERB_MAIL:
+		return CNT_MAIL;
+	case SMTP_VERB_RCPT:
+		return CNT_RCPT;
+	case SMTP_VERB_DATA:
+		return CNT_DATA;
+	case SMTP_VERB_BDAT:
+		return CNT_BDAT;
+	case SMTP_VERB_RSET:
+		return CNT_RSET;
+	case SMTP_VERB_NOOP:
+		return CNT_NOOP;
+	case SMTP_VERB_VRFY:
+	case SMTP_VERB_EXPN:
+		return CNT_VRFY;
+	case SMTP_VERB_QUIT:
+		return CNT_QUIT;
+	default:
+		return CNT_UNKNOWN;
+	}
+}
+
+/* Runs one parsed command. */
+static void
+smtpd_dispatch(struct smtpd_session *ss, struct smtp_cmd *cmd)
+{
+	switch (cmd->verb) {
+	case SMTP_VERB_HELO:
+		smtpd_helo(ss, cmd, 0);
+		break;
+	case SMTP_VERB_EHLO:
+		smtpd_helo(ss, cmd, 1);
+		break;
+	case SMTP_VERB_MAIL:
+		smtpd_mail(ss, cmd);
+		break;
+	case SMTP_VERB_RCPT:
+		smtpd_rcpt(ss, cmd);
+		break;
+	case SMTP_VERB_DATA:
+		if (*cmd->arg) {
+			smtpd_reply(ss, "501 5.5.4 Syntax: DATA");
+			ss->fails[CNT_DATA]++;
+		} else {
+			smtpd_data(ss);
+		}
+		break;
+	case SMTP_VERB_BDAT:
+		smtpd_bdat(ss, cmd);
+		break;
+	case SMTP_VERB_RSET:
+		smtpd_reset_transaction(ss);
+		smtpd_reply(ss, "250 2.0.0 Ok");
+		break;
+	case SMTP_VERB_NOOP:
+		smtpd_reply(ss, "250 2.0.0 Ok");
+		break;
+	case SMTP_VERB_VRFY:
+	case SMTP_VERB_EXPN:
+		if (*cmd->arg == '\0') {
+			smtpd_reply(ss, "501 5.5.4 Syntax: %s address",
+				    smtp_verb_name(cmd->verb));
+			ss->fails[CNT_VRFY]++;
+		} else {
+			smtpd_reply(ss, "252 2.0.0 Send some mail, "
+					"I'll try my best");
+		}
+		break;
+	case SMTP_VERB_HELP:
+		smtpd_reply(ss, "214-2.0.0 Commands: HELO EHLO MAIL RCPT DATA "
+				"BDAT RSET");
+		smtpd_reply(ss, "214 2.0.0 NOOP QUIT VRFY HELP STARTTLS AUTH");
+		break;
+	case SMTP_VERB_STARTTLS:
+		smtpd_starttls(ss);
+		break;
+	case SMTP_VERB_AUTH:
+		smtpd_auth(ss, cmd);
+		break;
+	case SMTP_VERB_QUIT:
+		smtpd_reply(ss, "221 2.0.0 Bye");
+		ss->quit = 1;
+		break;
+	default:
+		smtpd_reply(ss, "500 5.5.2 Error: command not recognized");
+		ss->fails[CNT_UNKNOWN]++;
+		break;
+	}
+}
+
+static unsigned
+smtpd_fail_total(const struct smtpd_session *ss)
+{
+	unsigned n = 0;
+
+	for (int i = 0; i < CNT_MAX; i++)
+		n += ss->fails[i];
+	return n;
+}
+
+/* Reads, parses and runs one command; returns 0 to go on. */
+static int
+smtpd_command(struct smtpd_session *ss, struct buf *line)
+{
+	struct smtp_cmd cmd;
+	unsigned flags = ss->smtputf8 ? SMTP_CMD_F_UTF8 : 0;
+	unsigned before;
+	int status;
+
+	status = stream_getline(&ss->s, line, (size_t)smtpd_cfg.line_limit);
+	switch (status) {
+	case STREAM_EOF:
+	case STREAM_IOERR:
+		msg_info("lost connection after %s from %s[%s]",
+			 ss->in_mail ? "MAIL" : "CONNECT", ss->client_name,
+			 ss->client_addr);
+		return -1;
+	case STREAM_TIMEOUT:
+		smtpd_reply(ss, "421 4.4.2 %s Error: timeout exceeded",
+			    smtpd_cfg.myhostname);
+		msg_info("timeout after %s from %s[%s]",
+			 ss->in_mail ? "MAIL" : "CONNECT", ss->client_name,
+			 ss->client_addr);
+		return -1;
+	case STREAM_LINE_BARE_LF:
+		/* A bare LF is how SMTP smuggling starts: refuse it as
+		 * Postfix's smtpd_forbid_bare_newline does. */
+		smtpd_reply(ss, "521 5.5.2 %s Error: bare <LF> received",
+			    smtpd_cfg.myhostname);
+		msg_info("disconnect: bare <LF> received from %s[%s]",
+			 ss->client_name, ss->client_addr);
+		return -1;
+	case STREAM_TOO_LONG:
+		smtpd_reply(ss, "500 5.5.2 Error: line too long");
+		ss->counts[CNT_UNKNOWN]++;
+		ss->fails[CNT_UNKNOWN]++;
+		return smtpd_error(ss) ? -1 : 0;
+	default:
+		break;
+	}
+	before = smtpd_fail_total(ss);
+	if (smtp_cmd_parse(line->data, line->len, ss->ext, flags, &cmd) !=
+	    SMTP_CMD_OK) {
+		struct buf reply = BUF_INIT;
+		enum smtpd_counter c = smtpd_counter_of(cmd.verb);
+		smtp_cmd_reply(&cmd, &reply);
+		smtpd_reply(ss, "%s", buf_cstr(&reply));
+		ss->counts[c]++;
+		ss->fails[c]++;
+		if (cmd.verb == SMTP_VERB_MAIL || cmd.verb == SMTP_VERB_RCPT)
+			smtpd_log_reject(ss, NULL, smtp_verb_name(cmd.verb),
+					 buf_cstr(&reply), NULL);
+		buf_free(&reply);
+		status = smtp_cmd_must_close(&cmd);
+		smtp_cmd_free(&cmd);
+		if (status)
+			return -1;
+		return smtpd_error(ss) ? -1 : 0;
+	}
+	ss->counts[smtpd_counter_of(cmd.verb)]++;
+	smtpd_dispatch(ss, &cmd);
+	smtp_cmd_free(&cmd);
+	if (smtpd_fail_total(ss) > before && smtpd_error(ss))
+		return -1;
+	if (stream_error(&ss->s))
+		return -1;
+	return ss->quit ? -1 : 0;
+}
+
+void
+smtpd_session_run(int fd)
+{
+	struct smtpd_session ss;
+	struct buf line = BUF_INIT;
+
+	memset(&ss, 0, sizeof(ss));
+	queue_envelope_init(&ss.env);
+	stream_init(&ss.s, fd, smtpd_cfg.timeout_ms);
+	smtpd_client_identify(&ss, fd);
+	msg_info("connect from %s[%s]", ss.client_name, ss.client_addr);
+	smtpd_auth_session_init(&ss);
+	if (smtpd_cfg.wrappermode && smtpd_tls_wrap(&ss) < 0)
+		goto done;
+	smtpd_reply(&ss, "220 %s", conf_str("smtpd_banner"));
+	stream_flush(&ss.s);
+	while (smtpd_command(&ss, &line) == 0)
+		;
+	stream_flush(&ss.s);
+done:
+	smtpd_log_disconnect(&ss);
+	smtpd_reset_transaction(&ss);
+	queue_envelope_free(&ss.env);
+	smtpd_auth_session_end(&ss);
+	if (ss.tls_on)
+		tls_stop(&ss.s, 1);
+	stream_free(&ss.s);
+	xfree(ss.helo);
+	buf_free(&line);
+}
