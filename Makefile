@@ -107,10 +107,15 @@ integration: all
 	PANACEA_SANITIZE=$(SANITIZE) \
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 
+# The fuzz targets get a short smoke run here; longer runs are by hand
+# (make fuzz-smoke FUZZ_TIME=600).
+CHECK_FUZZ_TIME ?= 5
+
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory fuzz-smoke FUZZ_TIME=$(CHECK_FUZZ_TIME)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
