@@ -57,7 +57,7 @@ CONF
 	{
 		echo "# service type private unpriv chroot wakeup maxproc command + args"
 		service smtpd "127.0.0.1:2525 inet n - y - 100 smtpd"
-		service smtpd "127.0.0.1:2587 inet n - y - - smtpd -o smtpd_sasl_auth_enable=yes"
+		service smtpd "127.0.0.1:2587 inet n - y - - smtpd -o smtpd_sasl_auth_enable=yes -o smtpd_sasl_auth_required=yes"
 		service pop3d "127.0.0.1:2110 inet n - n - - pop3d"
 		service qmgr "qmgr unix n - y 300 1 qmgr"
 		service local "local unix - n n - - local"
