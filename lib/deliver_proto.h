@@ -1,0 +1,65 @@
+/*
+ * deliver_proto - the delivery request between qmgr and its agents.
+ *
+ * qmgr connects to $queue_directory/private/TRANSPORT (local, smtp, or
+ * any transport of the services table), sends one request and reads one
+ * reply, both attribute lists (attr.h), then closes.  The agent reads the
+ * message content from the queue itself (queue_content_open), so the
+ * request carries only the envelope facts it needs.  Bounds: a request
+ * carries at most default_destination_recipient_limit recipients and is
+ * decoded with DELIVER_LIST_MAX.
+ *
+ * Request (names in this order; the recipient group repeats, each group
+ * starting with "rcpt_index"):
+ *   request      "deliver"
+ *   queue_id     the message
+ *   transport    the transport name ("local", "smtp", ...)
+ *   nexthop      "" for local; for smtp a domain (MX lookup), "[host]",
+ *                "[host]:port" or "host:port"
+ *   sender       envelope sender, "" for the null sender
+ *   arrival      arrival time, unix seconds (with "arrival_usec")
+ *   active       when qmgr took the message in hand, unix seconds with
+ *                three decimals ("1764355213.250"), for the delays= field
+ *   size         content size in bytes
+ *   flags        envelope flags (QUEUE_FLAG_*), decimal
+ *   envid        DSN ENVID, may be ""
+ *   ret          DSN RET: 0 none, 1 FULL, 2 HDRS
+ *   client_addr  where the message came from (for loop checks, logs)
+ *   then per recipient:
+ *   rcpt_index   index into the envelope's recipients (queue_rcpt_update)
+ *   rcpt         the address to deliver to
+ *   orcpt        DSN ORCPT ("rfc822;addr"), may be ""
+ *   notify       DSN NOTIFY bits (QUEUE_NOTIFY_*)
+ *
+ * Reply: one group per recipient of the request, in any order:
+ *   rcpt_index   as in the request
+ *   class        2 delivered, 4 try again later, 5 failed for good
+ *   dsn          enhanced status code, "2.0.0", "4.4.1", "5.1.1" ...
+ *   text         the reason, in Postfix's words ("delivered to mailbox",
+ *                "host H[IP] said: 550 5.1.1 ... (in reply to RCPT TO
+ *                command)"); may be ""
+ *   relay        where it went ("local", "mx.example.org[192.0.2.1]:25",
+ *                "none")
+ *   remote_mta   the remote host for the DSN's Remote-MTA, may be ""
+ * and at the end:
+ *   status       "done" (every recipient has a group) or "fail" (the
+ *                agent could not work at all: every recipient without a
+ *                group is deferred with the "reason" attribute's text)
+ *   reason       only with status=fail
+ *
+ * The agent logs each recipient's result in Postfix's shape:
+ *   QUEUEID: to=<rcpt>, orig_to=<orcpt addr>, relay=R, delay=D,
+ *   delays=a/b/c/d, dsn=X.Y.Z, status=sent|deferred|bounced (text)
+ * qmgr records the results in the queue in one transaction; a recipient
+ * whose group is missing (the agent died) is deferred, never lost.
+ */
+#ifndef PANACEA_DELIVER_PROTO_H
+#define PANACEA_DELIVER_PROTO_H
+
+#define DELIVER_LIST_MAX (4 * 1024 * 1024)
+
+#define DELIVER_CLASS_OK 2
+#define DELIVER_CLASS_DEFER 4
+#define DELIVER_CLASS_BOUNCE 5
+
+#endif
