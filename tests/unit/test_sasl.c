@@ -4,6 +4,13 @@
  * hand-made responses, failures and the reset after them (CVE-2011-1720),
  * mechanism filtering, and the client side talking to the server side
  * in-process through base64, as over the wire.
+ *
+ * A second group runs with the sasldb preloaded into memory (sasl_memdb):
+ * the same mechanisms against two realms, then, as root, in a child
+ * chrooted into an empty directory where the sasldb cannot be opened (the
+ * child also shows that the plain sasldb mode fails there, so that the
+ * test tells the two apart), then after the file is gone.  The sasldb
+ * reader's bounds are checked on a hand-made Berkeley DB file.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,9 +24,14 @@
 
 #include <cmocka.h>
 
+#include <db.h>
+
 #include "base64.h"
 #include "buf.h"
 #include "sasl_auth.h"
+#include "sasl_memdb.h"
+#include "sasldb.h"
+#include "xalloc.h"
 
 #define REALM "example.org"
 #define FQDN REALM /* myhostname, as DESIGN.md says */
@@ -27,16 +39,17 @@
 static char tmpdir[64];
 static char dbpath[128];
 
-/* Adds user with password to the sasldb with saslpasswd2 -p (password
- * on standard input). */
+/* Adds user with password to the sasldb at path with saslpasswd2 -p
+ * (password on standard input). */
 static int
-add_user(const char *realm, const char *user, const char *password)
+add_user_to(const char *path, const char *realm, const char *user,
+	    const char *password)
 {
 	char cmd[512];
 	FILE *p;
 
 	snprintf(cmd, sizeof(cmd), "saslpasswd2 -c -p -f %s -u %s %s 2>&1",
-		 dbpath, realm, user);
+		 path, realm, user);
 	if ((p = popen(cmd, "w")) == NULL)
 		return -1;
 	fputs(password, p);
@@ -45,9 +58,15 @@ add_user(const char *realm, const char *user, const char *password)
 }
 
 static int
+add_user(const char *realm, const char *user, const char *password)
+{
+	return add_user_to(dbpath, realm, user, password);
+}
+
+static int
 group_setup(void **state)
 {
-	struct sasl_auth_server_config cfg = {NULL, NULL};
+	struct sasl_auth_server_config cfg = {NULL, NULL, 0};
 	struct buf err = BUF_INIT;
 
 	(void)state;
@@ -554,12 +573,551 @@ test_checkpass(void **state)
 static void
 test_init_errors(void **state)
 {
-	struct sasl_auth_server_config cfg = {NULL, NULL};
+	struct sasl_auth_server_config cfg = {NULL, NULL, 0};
 	struct buf err = BUF_INIT;
 
 	(void)state;
 	assert_int_equal(sasl_auth_server_init(&cfg, &err), -1);
 	assert_non_null(strstr(buf_cstr(&err), "sasldb_path"));
+	buf_free(&err);
+}
+
+/* --- the sasldb preloaded into memory ------------------------------------ */
+
+static char mtmpdir[64];
+static char mdbpath[128];
+
+static int
+memdb_setup(void **state)
+{
+	struct sasl_auth_server_config cfg = {NULL, NULL, 1};
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	strcpy(mtmpdir, "/tmp/test_memdb.XXXXXX");
+	if (mkdtemp(mtmpdir) == NULL)
+		return -1;
+	snprintf(mdbpath, sizeof(mdbpath), "%s/sasldb2", mtmpdir);
+	/* Two realms, and one name in both with different passwords. */
+	if (add_user_to(mdbpath, REALM, "alice", "secret") < 0 ||
+	    add_user_to(mdbpath, REALM, "bob", "hunter2") < 0 ||
+	    add_user_to(mdbpath, "other.org", "carol", "pw-of-carol") < 0 ||
+	    add_user_to(mdbpath, "other.org", "alice", "alice-elsewhere") < 0)
+		return -1;
+	cfg.sasldb_path = mdbpath;
+	if (sasl_auth_server_init(&cfg, &err) < 0) {
+		fprintf(stderr, "%s\n", buf_cstr(&err));
+		buf_free(&err);
+		return -1;
+	}
+	buf_free(&err);
+	return 0;
+}
+
+static int
+memdb_teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	sasl_auth_done();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", mtmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The helpers below assert nothing, so that a forked child can use them
+ * and report through its exit status. */
+
+static struct sasl_auth_server *
+quiet_server(const char *realm, int allow_plaintext)
+{
+	struct sasl_auth_server_params p = {
+	    "smtp",	     FQDN, realm, "127.0.0.1;25", "127.0.0.1;4711",
+	    allow_plaintext, 0};
+	struct buf err = BUF_INIT;
+	struct sasl_auth_server *srv = sasl_auth_server_new(&p, &err);
+
+	buf_free(&err);
+	return srv;
+}
+
+static enum sasl_auth_result
+try_plain(struct sasl_auth_server *srv, const char *authc, const char *pass)
+{
+	struct buf resp = BUF_INIT, chal = BUF_INIT, reason = BUF_INIT;
+	enum sasl_auth_result r;
+
+	buf_putc(&resp, '\0');
+	buf_puts(&resp, authc);
+	buf_putc(&resp, '\0');
+	buf_puts(&resp, pass);
+	r = sasl_auth_server_start(srv, "PLAIN", resp.data, resp.len, &chal,
+				   &reason);
+	buf_free(&resp);
+	buf_free(&chal);
+	buf_free(&reason);
+	return r;
+}
+
+static enum sasl_auth_result
+try_login(struct sasl_auth_server *srv, const char *user, const char *pass)
+{
+	struct buf chal = BUF_INIT, reason = BUF_INIT;
+	enum sasl_auth_result r;
+
+	r = sasl_auth_server_start(srv, "LOGIN", NULL, 0, &chal, &reason);
+	if (r == SASL_AUTH_CONTINUE)
+		r = sasl_auth_server_step(srv, user, strlen(user), &chal,
+					  &reason);
+	if (r == SASL_AUTH_CONTINUE)
+		r = sasl_auth_server_step(srv, pass, strlen(pass), &chal,
+					  &reason);
+	buf_free(&chal);
+	buf_free(&reason);
+	return r;
+}
+
+static enum sasl_auth_result
+try_checkpass(struct sasl_auth_server *srv, const char *user, const char *pass)
+{
+	struct buf reason = BUF_INIT;
+	enum sasl_auth_result r;
+
+	r = sasl_auth_server_checkpass(srv, user, pass, &reason);
+	buf_free(&reason);
+	return r;
+}
+
+/* 1 when the last exchange of srv authenticated name. */
+static int
+is_user(struct sasl_auth_server *srv, const char *name)
+{
+	const char *u = sasl_auth_server_username(srv);
+
+	return u != NULL && strcmp(u, name) == 0;
+}
+
+/* A whole client/server exchange without plaintext, with the best
+ * mechanism of offered; the chosen one goes to mech. */
+static enum sasl_auth_result
+try_client(struct sasl_auth_server *srv, const char *offered, const char *user,
+	   const char *pass, char *mech, size_t mech_size)
+{
+	struct buf msg = BUF_INIT, chal = BUF_INIT, err = BUF_INIT;
+	struct sasl_auth_client *cli;
+	enum sasl_auth_result c, s;
+	const char *m = NULL;
+	int has_initial = 0, rounds = 0;
+
+	snprintf(mech, mech_size, "%s", "");
+	cli = sasl_auth_client_new("smtp", FQDN, user, pass, 0, &err);
+	if (cli == NULL) {
+		buf_free(&err);
+		return SASL_AUTH_TEMPFAIL;
+	}
+	s = c =
+	    sasl_auth_client_start(cli, offered, &m, &msg, &has_initial, &err);
+	if (c == SASL_AUTH_OK || c == SASL_AUTH_CONTINUE) {
+		snprintf(mech, mech_size, "%s", m);
+		s = sasl_auth_server_start(srv, mech,
+					   has_initial ? buf_cstr(&msg) : NULL,
+					   msg.len, &chal, &err);
+	}
+	while (s == SASL_AUTH_CONTINUE && rounds++ < 10) {
+		c = sasl_auth_client_step(cli, chal.data, chal.len, &msg, &err);
+		if (c != SASL_AUTH_OK && c != SASL_AUTH_CONTINUE) {
+			s = c;
+			break;
+		}
+		s = sasl_auth_server_step(srv, msg.data, msg.len, &chal, &err);
+	}
+	sasl_auth_client_free(cli);
+	buf_free(&msg);
+	buf_free(&chal);
+	buf_free(&err);
+	return s;
+}
+
+static void
+test_memdb_loaded(void **state)
+{
+	(void)state;
+	assert_int_equal(sasl_memdb_users(), 4);
+}
+
+static void
+test_memdb_plain_login(void **state)
+{
+	struct sasl_auth_server *srv = new_server(1);
+
+	(void)state;
+	assert_int_equal(try_plain(srv, "alice", "secret"), SASL_AUTH_OK);
+	assert_true(is_user(srv, "alice"));
+	assert_int_equal(try_plain(srv, "alice@" REALM, "secret"),
+			 SASL_AUTH_OK);
+	assert_true(is_user(srv, "alice"));
+	assert_int_equal(try_plain(srv, "alice", "wrong"), SASL_AUTH_FAIL);
+	assert_null(sasl_auth_server_username(srv));
+	assert_int_equal(try_plain(srv, "alice", "secre"), SASL_AUTH_FAIL);
+	assert_int_equal(try_plain(srv, "alice", "secret2"), SASL_AUTH_FAIL);
+	assert_int_equal(try_plain(srv, "alice", ""), SASL_AUTH_FAIL);
+	/* Another user's password is no good, nor is an unknown user. */
+	assert_int_equal(try_plain(srv, "alice", "hunter2"), SASL_AUTH_FAIL);
+	assert_int_equal(try_plain(srv, "nobody", "secret"), SASL_AUTH_FAIL);
+	assert_int_equal(try_plain(srv, "Alice", "secret"), SASL_AUTH_FAIL);
+	assert_int_equal(try_plain(srv, "nobody@" REALM, "x"), SASL_AUTH_FAIL);
+	/* No proxy authorization, as with the sasldb. */
+	assert_int_equal(plain(srv, "bob", "alice", "secret"), SASL_AUTH_FAIL);
+	assert_int_equal(plain(srv, "bob", "bob", "hunter2"), SASL_AUTH_OK);
+
+	assert_int_equal(try_login(srv, "bob", "hunter2"), SASL_AUTH_OK);
+	assert_true(is_user(srv, "bob"));
+	assert_int_equal(try_login(srv, "bob", "secret"), SASL_AUTH_FAIL);
+	assert_null(sasl_auth_server_username(srv));
+	assert_int_equal(try_login(srv, "mallory", "secret"), SASL_AUTH_FAIL);
+	assert_int_equal(try_login(srv, "alice", "secret"), SASL_AUTH_OK);
+	assert_true(is_user(srv, "alice"));
+
+	assert_int_equal(try_checkpass(srv, "bob", "hunter2"), SASL_AUTH_OK);
+	assert_int_equal(try_checkpass(srv, "bob", "hunter"), SASL_AUTH_FAIL);
+	sasl_auth_server_free(srv);
+}
+
+static void
+test_memdb_two_realms(void **state)
+{
+	struct sasl_auth_server *srv = new_server(1);
+
+	(void)state;
+	/* The same name in two realms: each realm has its own password. */
+	assert_int_equal(try_plain(srv, "alice@other.org", "alice-elsewhere"),
+			 SASL_AUTH_OK);
+	assert_true(is_user(srv, "alice@other.org"));
+	assert_int_equal(try_plain(srv, "alice@other.org", "secret"),
+			 SASL_AUTH_FAIL);
+	assert_int_equal(try_plain(srv, "alice", "alice-elsewhere"),
+			 SASL_AUTH_FAIL);
+	assert_int_equal(try_plain(srv, "carol@other.org", "pw-of-carol"),
+			 SASL_AUTH_OK);
+	assert_true(is_user(srv, "carol@other.org"));
+	/* carol is not in the default realm, nor is any unknown realm. */
+	assert_int_equal(try_plain(srv, "carol", "pw-of-carol"),
+			 SASL_AUTH_FAIL);
+	assert_int_equal(try_plain(srv, "alice@nowhere.test", "secret"),
+			 SASL_AUTH_FAIL);
+	assert_int_equal(try_plain(srv, "alice@", "secret"), SASL_AUTH_FAIL);
+	sasl_auth_server_free(srv);
+
+	/* With other.org as the default realm, bare names are its users. */
+	srv = new_server_in(FQDN, "other.org", 1);
+	assert_int_equal(try_plain(srv, "alice", "alice-elsewhere"),
+			 SASL_AUTH_OK);
+	assert_true(is_user(srv, "alice"));
+	assert_int_equal(try_login(srv, "carol", "pw-of-carol"), SASL_AUTH_OK);
+	assert_true(is_user(srv, "carol"));
+	assert_int_equal(try_plain(srv, "alice", "secret"), SASL_AUTH_FAIL);
+	assert_int_equal(try_plain(srv, "bob", "hunter2"), SASL_AUTH_FAIL);
+	assert_int_equal(try_plain(srv, "alice@" REALM, "secret"),
+			 SASL_AUTH_OK);
+	assert_true(is_user(srv, "alice@" REALM));
+	sasl_auth_server_free(srv);
+}
+
+/* Without plaintext (no TLS), smtpd offers challenge-response
+ * mechanisms: they read userPassword through the same plugin. */
+static void
+test_memdb_challenge_response(void **state)
+{
+	struct sasl_auth_server *tight = new_server(0);
+	struct buf list = BUF_INIT, err = BUF_INIT;
+	char mech[32];
+
+	(void)state;
+	assert_int_equal(sasl_auth_server_mechs(tight, &list, &err), 0);
+	assert_int_equal(try_client(tight, buf_cstr(&list), "alice", "secret",
+				    mech, sizeof(mech)),
+			 SASL_AUTH_OK);
+	assert_true(has_word(buf_cstr(&list), mech));
+	assert_string_not_equal(mech, "PLAIN");
+	assert_true(is_user(tight, "alice"));
+	assert_int_equal(try_client(tight, buf_cstr(&list), "alice", "bad",
+				    mech, sizeof(mech)),
+			 SASL_AUTH_FAIL);
+	assert_int_equal(try_client(tight, buf_cstr(&list), "nobody", "secret",
+				    mech, sizeof(mech)),
+			 SASL_AUTH_FAIL);
+	if (has_word(buf_cstr(&list), "CRAM-MD5")) {
+		assert_int_equal(try_client(tight, "CRAM-MD5", "bob", "hunter2",
+					    mech, sizeof(mech)),
+				 SASL_AUTH_OK);
+		assert_true(is_user(tight, "bob"));
+		assert_int_equal(try_client(tight, "CRAM-MD5", "bob", "secret",
+					    mech, sizeof(mech)),
+				 SASL_AUTH_FAIL);
+	}
+	buf_free(&list);
+	buf_free(&err);
+	sasl_auth_server_free(tight);
+}
+
+/* Runs in a child chrooted into an empty directory; 0, or the number of
+ * the first check that failed. */
+static int
+chrooted_checks(const char *jail)
+{
+	struct sasl_auth_server_config plain_cfg = {NULL, NULL, 0};
+	struct sasl_auth_server *srv, *tight;
+	struct buf list = BUF_INIT, err = BUF_INIT;
+	char mech[32];
+
+	if (chroot(jail) != 0 || chdir("/") != 0)
+		return 1;
+	if (access(mdbpath, F_OK) == 0) /* the jail hides the sasldb */
+		return 2;
+	if ((srv = quiet_server(NULL, 1)) == NULL ||
+	    (tight = quiet_server(NULL, 0)) == NULL)
+		return 3;
+	if (try_plain(srv, "alice", "secret") != SASL_AUTH_OK ||
+	    !is_user(srv, "alice"))
+		return 4;
+	if (try_plain(srv, "alice", "wrong") != SASL_AUTH_FAIL)
+		return 5;
+	if (try_login(srv, "bob", "hunter2") != SASL_AUTH_OK ||
+	    !is_user(srv, "bob"))
+		return 6;
+	if (try_login(srv, "bob", "secret") != SASL_AUTH_FAIL)
+		return 7;
+	if (try_plain(srv, "nobody", "secret") != SASL_AUTH_FAIL)
+		return 8;
+	if (try_plain(srv, "alice@other.org", "alice-elsewhere") !=
+		SASL_AUTH_OK ||
+	    !is_user(srv, "alice@other.org"))
+		return 9;
+	if (try_checkpass(srv, "carol@other.org", "pw-of-carol") !=
+	    SASL_AUTH_OK)
+		return 10;
+	if (sasl_auth_server_mechs(tight, &list, &err) != 0 ||
+	    try_client(tight, buf_cstr(&list), "alice", "secret", mech,
+		       sizeof(mech)) != SASL_AUTH_OK)
+		return 11;
+	/* Control: libsasl2's sasldb plugin, which opens the file at each
+	 * check, cannot work here. */
+	plain_cfg.sasldb_path = mdbpath;
+	if (sasl_auth_server_init(&plain_cfg, &err) != 0)
+		return 12;
+	if (try_plain(srv, "alice", "secret") == SASL_AUTH_OK)
+		return 13;
+	return 0;
+}
+
+static void
+test_memdb_in_chroot(void **state)
+{
+	char jail[] = "/tmp/test_memdb_jail.XXXXXX";
+	int status;
+	pid_t pid;
+
+	(void)state;
+	if (geteuid() != 0) {
+		fprintf(stderr, "not root: no chroot test\n");
+		skip();
+	}
+	assert_int_equal(access(mdbpath, R_OK), 0);
+	assert_non_null(mkdtemp(jail));
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(chrooted_checks(jail));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	rmdir(jail);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg(
+		    "chrooted child: %s %d (see chrooted_checks)",
+		    WIFEXITED(status) ? "failed check" : "killed by signal",
+		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+}
+
+static void
+test_memdb_without_file(void **state)
+{
+	struct sasl_auth_server *srv = new_server(1);
+
+	(void)state;
+	assert_int_equal(unlink(mdbpath), 0);
+	assert_int_equal(try_plain(srv, "alice", "secret"), SASL_AUTH_OK);
+	assert_true(is_user(srv, "alice"));
+	assert_int_equal(try_plain(srv, "alice", "wrong"), SASL_AUTH_FAIL);
+	assert_int_equal(try_login(srv, "bob", "hunter2"), SASL_AUTH_OK);
+	assert_int_equal(try_login(srv, "bob", "hunter3"), SASL_AUTH_FAIL);
+	assert_int_equal(try_plain(srv, "nobody", "x"), SASL_AUTH_FAIL);
+	assert_int_equal(try_checkpass(srv, "carol@other.org", "pw-of-carol"),
+			 SASL_AUTH_OK);
+	sasl_auth_server_free(srv);
+}
+
+/* A new init rereads: the process sees the database of its last init. */
+static void
+test_memdb_reload(void **state)
+{
+	struct sasl_auth_server_config cfg = {NULL, NULL, 1};
+	struct sasl_auth_server *srv;
+	struct buf err = BUF_INIT;
+	char path[160];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/sasldb-new", mtmpdir);
+	assert_int_equal(add_user_to(path, REALM, "dave", "dave-pw"), 0);
+	cfg.sasldb_path = path;
+	assert_int_equal(sasl_auth_server_init(&cfg, &err), 0);
+	assert_int_equal(sasl_memdb_users(), 1);
+	srv = new_server(1);
+	assert_int_equal(try_plain(srv, "dave", "dave-pw"), SASL_AUTH_OK);
+	assert_int_equal(try_plain(srv, "alice", "secret"), SASL_AUTH_FAIL);
+	/* Changes to the file after init are not seen. */
+	assert_int_equal(add_user_to(path, REALM, "erin", "erin-pw"), 0);
+	assert_int_equal(try_plain(srv, "erin", "erin-pw"), SASL_AUTH_FAIL);
+	sasl_auth_server_free(srv);
+	buf_free(&err);
+}
+
+static void
+test_memdb_bad_file_keeps_table(void **state)
+{
+	struct sasl_auth_server_config cfg = {NULL, NULL, 1};
+	struct sasl_auth_server *srv;
+	struct buf err = BUF_INIT;
+	char path[160];
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/not-a-db", mtmpdir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("alice:secret\n", f);
+	fclose(f);
+	cfg.sasldb_path = path;
+	assert_int_equal(sasl_auth_server_init(&cfg, &err), -1);
+	assert_non_null(strstr(buf_cstr(&err), path));
+	assert_int_equal(sasl_memdb_users(), 1);
+	srv = new_server(1);
+	assert_int_equal(try_plain(srv, "dave", "dave-pw"), SASL_AUTH_OK);
+	sasl_auth_server_free(srv);
+
+	/* A missing file is no users, not an error. */
+	buf_reset(&err);
+	snprintf(path, sizeof(path), "%s/missing", mtmpdir);
+	assert_int_equal(sasl_auth_server_init(&cfg, &err), 0);
+	assert_int_equal(sasl_memdb_users(), 0);
+	srv = new_server(1);
+	assert_int_equal(try_plain(srv, "dave", "dave-pw"), SASL_AUTH_FAIL);
+	sasl_auth_server_free(srv);
+	buf_free(&err);
+}
+
+static void
+test_memdb_done_wipes(void **state)
+{
+	struct sasl_auth_server_config cfg = {NULL, NULL, 1};
+	struct buf err = BUF_INIT;
+	char path[160];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/sasldb-new", mtmpdir);
+	cfg.sasldb_path = path;
+	assert_int_equal(sasl_auth_server_init(&cfg, &err), 0);
+	assert_int_equal(sasl_memdb_users(), 2);
+	sasl_auth_done();
+	assert_int_equal(sasl_memdb_users(), 0);
+	/* And a fresh start after done works (plugin registered again). */
+	assert_int_equal(sasl_auth_server_init(&cfg, &err), 0);
+	{
+		struct sasl_auth_server *srv = new_server(1);
+
+		assert_int_equal(try_plain(srv, "erin", "erin-pw"),
+				 SASL_AUTH_OK);
+		sasl_auth_server_free(srv);
+	}
+	buf_free(&err);
+}
+
+static void
+put(DB *db, const char *k, size_t klen, const char *v, size_t vlen)
+{
+	DBT key, data;
+
+	memset(&key, 0, sizeof(key));
+	memset(&data, 0, sizeof(data));
+	key.data = (void *)k;
+	key.size = (u_int32_t)klen;
+	data.data = (void *)v;
+	data.size = (u_int32_t)vlen;
+	assert_int_equal(db->put(db, NULL, &key, &data, 0), 0);
+}
+
+#define KEY(s) s, sizeof(s) - 1
+
+static void
+collect_passwords(const char *user, const char *realm, const char *password,
+		  size_t len, void *ctx)
+{
+	struct buf *b = ctx;
+
+	assert_int_equal(strlen(password), len);
+	buf_printf(b, "%s@%s=%zu:%.20s;", user, realm, len, password);
+}
+
+static void
+collect_users(const char *user, const char *realm, void *ctx)
+{
+	buf_printf(ctx, "%s@%s;", user, realm);
+}
+
+/* sasldb_passwords on a hand-made sasldb: bounds and bad shapes. */
+static void
+test_sasldb_passwords_bounds(void **state)
+{
+	char path[160], *big = xmalloc(SASLDB_VALUE_MAX + 2);
+	struct buf got = BUF_INIT, err = BUF_INIT;
+	DB *db;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/handmade", mtmpdir);
+	assert_int_equal(db_create(&db, NULL, 0), 0);
+	assert_int_equal(
+	    db->open(db, NULL, path, NULL, DB_HASH, DB_CREATE, 0600), 0);
+	put(db, KEY("ann\0" REALM "\0userPassword"), KEY("pw-of-ann"));
+	put(db, KEY("ann\0" REALM "\0cmusaslsecretOTP"), KEY("otp"));
+	memset(big, 'x', SASLDB_VALUE_MAX + 1);
+	put(db, KEY("long\0" REALM "\0userPassword"), big,
+	    SASLDB_VALUE_MAX + 1);
+	memset(big, 'y', SASLDB_VALUE_MAX);
+	put(db, KEY("max\0" REALM "\0userPassword"), big, SASLDB_VALUE_MAX);
+	put(db, KEY("nul\0" REALM "\0userPassword"), KEY("a\0b"));
+	put(db, KEY("noseparators"), KEY("pw"));
+	put(db, KEY("ctl\x01\0" REALM "\0userPassword"), KEY("pw"));
+	put(db, KEY("\0" REALM "\0userPassword"), KEY("pw"));
+	put(db, KEY("empty\0" REALM "\0userPassword"), "", 0);
+	assert_int_equal(db->close(db, 0), 0);
+
+	assert_int_equal(sasldb_passwords(path, collect_passwords, &got), 3);
+	assert_non_null(strstr(buf_cstr(&got), "ann@" REALM "=9:pw-of-ann;"));
+	assert_non_null(strstr(buf_cstr(&got), "max@" REALM "=8191:yyyy"));
+	assert_non_null(strstr(buf_cstr(&got), "empty@" REALM "=0:;"));
+	assert_null(strstr(buf_cstr(&got), "otp"));
+	assert_null(strstr(buf_cstr(&got), "long"));
+	assert_null(strstr(buf_cstr(&got), "nul"));
+	assert_null(strstr(buf_cstr(&got), "ctl"));
+	/* The user list reads no password, so it cannot tell that two
+	 * of them are unusable: it lists them. */
+	buf_reset(&got);
+	assert_int_equal(sasldb_users(path, collect_users, &got), 5);
+	assert_non_null(strstr(buf_cstr(&got), "long@" REALM ";"));
+	assert_int_equal(sasl_memdb_load(path, &err), 3);
+	assert_int_equal(sasl_memdb_users(), 3);
+	sasl_memdb_clear();
+	assert_int_equal(sasl_memdb_users(), 0);
+	xfree(big);
+	buf_free(&got);
 	buf_free(&err);
 }
 
@@ -579,6 +1137,26 @@ main(void)
 	    cmocka_unit_test(test_checkpass),
 	    cmocka_unit_test(test_init_errors),
 	};
+	/* In this order: the chroot test wants the file still there (for
+	 * its sasldb-mode control), then the file goes; reload and wipe
+	 * come last. */
+	const struct CMUnitTest memdb_tests[] = {
+	    cmocka_unit_test(test_memdb_loaded),
+	    cmocka_unit_test(test_memdb_plain_login),
+	    cmocka_unit_test(test_memdb_two_realms),
+	    cmocka_unit_test(test_memdb_challenge_response),
+	    cmocka_unit_test(test_memdb_in_chroot),
+	    cmocka_unit_test(test_memdb_without_file),
+	    cmocka_unit_test(test_memdb_reload),
+	    cmocka_unit_test(test_memdb_bad_file_keeps_table),
+	    cmocka_unit_test(test_memdb_done_wipes),
+	    cmocka_unit_test(test_sasldb_passwords_bounds),
+	};
+	int failed;
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	failed = cmocka_run_group_tests_name("sasldb", tests, group_setup,
+					     group_teardown);
+	failed += cmocka_run_group_tests_name("memdb", memdb_tests, memdb_setup,
+					      memdb_teardown);
+	return failed;
 }
