@@ -28,9 +28,13 @@ static int auth_ready;
 void
 smtpd_auth_init(void)
 {
+	/* Preloaded: the sasldb is out of reach after chroot, and an smtpd
+	 * process lives for max_use sessions at most, so a copy taken now
+	 * is never old for long (sasl_memdb.h). */
 	struct sasl_auth_server_config cfg = {
 		.sasldb_path = conf_str("sasldb_path"),
 		.mech_list = NULL,
+		.preload = 1,
 	};
 	struct buf err = BUF_INIT;
 
