@@ -360,20 +360,6 @@ attr_send(int fd, const struct attr_list *list, int timeout_ms)
 	return rc;
 }
 
-/* What is left of the deadline, for the next io_* call. */
-static int
-left_ms(long long deadline)
-{
-	long long left;
-
-	if (deadline < 0)
-		return -1;
-	left = deadline - io_now_ms();
-	if (left <= 0)
-		return 0;
-	return left > INT_MAX ? INT_MAX : (int)left;
-}
-
 /* Sets errno for a decoder status that is not ATTR_OK. */
 static int
 decode_error(enum attr_status st)
@@ -385,7 +371,7 @@ decode_error(enum attr_status st)
 int
 attr_recv(int fd, struct attr_list *list, size_t max_len, int timeout_ms)
 {
-	long long deadline = timeout_ms < 0 ? -1 : io_now_ms() + timeout_ms;
+	long long deadline = io_deadline(timeout_ms);
 	struct buf b = BUF_INIT;
 	enum attr_status st;
 	size_t plen, hdr, used;
@@ -396,7 +382,7 @@ attr_recv(int fd, struct attr_list *list, size_t max_len, int timeout_ms)
 	/* The length digits one byte at a time, so that not one byte of
 	 * whatever follows the list is taken from the socket. */
 	for (;;) {
-		if (io_read_full(fd, &c, 1, left_ms(deadline)) < 0)
+		if (io_read_full(fd, &c, 1, io_left_ms(deadline)) < 0)
 			goto out;
 		buf_putc(&b, c);
 		st = parse_len(b.data, b.len, max_len >= 3 ? max_len - 2 : 0,
@@ -413,7 +399,7 @@ attr_recv(int fd, struct attr_list *list, size_t max_len, int timeout_ms)
 		goto out;
 	}
 	buf_reserve(&b, plen + 1);
-	if (io_read_full(fd, b.data + b.len, plen + 1, left_ms(deadline)) < 0)
+	if (io_read_full(fd, b.data + b.len, plen + 1, io_left_ms(deadline)) < 0)
 		goto out;
 	b.len += plen + 1;
 	b.data[b.len] = '\0';

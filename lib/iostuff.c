@@ -33,16 +33,14 @@ io_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Absolute deadline for a timeout; -1 means none. */
-static long long
-deadline_of(int timeout_ms)
+long long
+io_deadline(int timeout_ms)
 {
 	return timeout_ms < 0 ? -1 : io_now_ms() + timeout_ms;
 }
 
-/* Milliseconds left until deadline, clamped to what poll(2) takes. */
-static int
-remaining_ms(long long deadline)
+int
+io_left_ms(long long deadline)
 {
 	long long left;
 
@@ -67,7 +65,7 @@ wait_until(int fd, short events, long long deadline)
 		pfd.fd = fd;
 		pfd.events = events;
 		pfd.revents = 0;
-		n = poll(&pfd, 1, remaining_ms(deadline));
+		n = poll(&pfd, 1, io_left_ms(deadline));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -85,13 +83,13 @@ wait_until(int fd, short events, long long deadline)
 int
 io_wait_readable(int fd, int timeout_ms)
 {
-	return wait_until(fd, POLLIN, deadline_of(timeout_ms));
+	return wait_until(fd, POLLIN, io_deadline(timeout_ms));
 }
 
 int
 io_wait_writable(int fd, int timeout_ms)
 {
-	return wait_until(fd, POLLOUT, deadline_of(timeout_ms));
+	return wait_until(fd, POLLOUT, io_deadline(timeout_ms));
 }
 
 /* One read once readable; a spurious wake-up (EAGAIN on a non-blocking
@@ -121,13 +119,13 @@ read_deadline(int fd, void *buf, size_t len, long long deadline)
 ssize_t
 io_read_timeout(int fd, void *buf, size_t len, int timeout_ms)
 {
-	return read_deadline(fd, buf, len, deadline_of(timeout_ms));
+	return read_deadline(fd, buf, len, io_deadline(timeout_ms));
 }
 
 int
 io_read_full(int fd, void *buf, size_t len, int timeout_ms)
 {
-	long long deadline = deadline_of(timeout_ms);
+	long long deadline = io_deadline(timeout_ms);
 	char *p = buf;
 	ssize_t n;
 
@@ -164,7 +162,7 @@ write_once(int fd, const char *p, size_t len, int *not_sock)
 int
 io_write_full(int fd, const void *buf, size_t len, int timeout_ms)
 {
-	long long deadline = deadline_of(timeout_ms);
+	long long deadline = io_deadline(timeout_ms);
 	const char *p = buf;
 	int not_sock = 0;
 	ssize_t n;

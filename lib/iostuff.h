@@ -27,5 +27,11 @@ int io_set_nonblock(int fd, int on);
 int io_set_cloexec(int fd, int on);
 /* Monotonic clock in milliseconds. */
 long long io_now_ms(void);
+/* The absolute deadline of a timeout (-1, none, stays -1), and what is
+ * left of a deadline as a timeout for the calls above (never negative,
+ * clamped to what poll(2) takes).  Callers that make several calls under
+ * one deadline use these instead of passing the same timeout twice. */
+long long io_deadline(int timeout_ms);
+int io_left_ms(long long deadline);
 
 #endif

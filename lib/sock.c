@@ -403,20 +403,6 @@ finish_connect(int fd, int timeout_ms)
 	return 0;
 }
 
-/* What is left of deadline (-1 = none) as a timeout for iostuff. */
-static int
-left_ms(long long deadline)
-{
-	long long left;
-
-	if (deadline < 0)
-		return -1;
-	left = deadline - io_now_ms();
-	if (left <= 0)
-		return 0;
-	return left > INT_MAX ? INT_MAX : (int)left;
-}
-
 /*
  * connect(2) on a fresh non-blocking fd, bounded by timeout_ms.  A UNIX
  * socket whose backlog is full answers EAGAIN rather than EINPROGRESS
@@ -426,16 +412,16 @@ left_ms(long long deadline)
 static int
 connect_fd(int fd, const struct sockaddr *sa, socklen_t salen, int timeout_ms)
 {
-	long long deadline = timeout_ms < 0 ? -1 : io_now_ms() + timeout_ms;
+	long long deadline = io_deadline(timeout_ms);
 
 	for (;;) {
 		if (connect(fd, sa, salen) == 0)
 			return 0;
 		if (errno == EINPROGRESS || errno == EINTR)
-			return finish_connect(fd, left_ms(deadline));
+			return finish_connect(fd, io_left_ms(deadline));
 		if (errno != EAGAIN || sa->sa_family != AF_UNIX)
 			return -1;
-		if (left_ms(deadline) == 0) {
+		if (io_left_ms(deadline) == 0) {
 			errno = ETIMEDOUT;
 			return -1;
 		}

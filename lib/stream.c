@@ -89,25 +89,6 @@ stream_error(const struct stream *s)
 	return s->error;
 }
 
-static long long
-deadline_of(const struct stream *s)
-{
-	return s->timeout_ms < 0 ? -1 : io_now_ms() + s->timeout_ms;
-}
-
-static int
-left_ms(long long deadline)
-{
-	long long left;
-
-	if (deadline < 0)
-		return -1;
-	left = deadline - io_now_ms();
-	if (left <= 0)
-		return 0;
-	return left > INT_MAX ? INT_MAX : (int)left;
-}
-
 /* Records the first failure (sticky) from errno; returns its status. */
 static int
 fail(struct stream *s)
@@ -135,7 +116,7 @@ fill(struct stream *s, long long deadline)
 	s->in_pos = 0;
 	buf_reserve(&s->in, STREAM_READ_CHUNK);
 	n = s->io->read(s->io_ctx, s->in.data, STREAM_READ_CHUNK,
-			left_ms(deadline));
+			io_left_ms(deadline));
 	if (n < 0) {
 		fail(s);
 		return -1;
@@ -164,7 +145,7 @@ append_capped(struct buf *out, const char *data, size_t len, size_t cap)
 int
 stream_getline(struct stream *s, struct buf *out, size_t max)
 {
-	long long deadline = deadline_of(s);
+	long long deadline = io_deadline(s->timeout_ms);
 	size_t cap = max == SIZE_MAX ? max : max + 1;
 	int overflow = 0, crlf, rc;
 	const char *p, *lf;
@@ -239,7 +220,7 @@ stream_read(struct stream *s, void *buf, size_t len)
 int
 stream_read_full(struct stream *s, void *buf, size_t len)
 {
-	long long deadline = deadline_of(s);
+	long long deadline = io_deadline(s->timeout_ms);
 	size_t avail, take;
 	char *p = buf;
 	ssize_t n;
@@ -256,7 +237,7 @@ stream_read_full(struct stream *s, void *buf, size_t len)
 	len -= take;
 	while (len > 0) {
 		n = s->io->read(s->io_ctx, p, len > SSIZE_MAX ? SSIZE_MAX : len,
-				left_ms(deadline));
+				io_left_ms(deadline));
 		if (n == 0)
 			errno = ECONNRESET;
 		if (n <= 0) {
@@ -286,7 +267,7 @@ stream_peek(struct stream *s, const char **data)
 		return -1;
 	}
 	if (s->in_pos >= s->in.len) {
-		got = fill(s, deadline_of(s));
+		got = fill(s, io_deadline(s->timeout_ms));
 		if (got <= 0)
 			return got;
 	}
@@ -312,7 +293,7 @@ stream_discard_input(struct stream *s)
 int
 stream_flush(struct stream *s)
 {
-	long long deadline = deadline_of(s);
+	long long deadline = io_deadline(s->timeout_ms);
 	size_t done = 0;
 	ssize_t n;
 
@@ -323,7 +304,7 @@ stream_flush(struct stream *s)
 	}
 	while (done < s->out.len) {
 		n = s->io->write(s->io_ctx, s->out.data + done,
-				 s->out.len - done, left_ms(deadline));
+				 s->out.len - done, io_left_ms(deadline));
 		if (n <= 0) {
 			if (n == 0)
 				errno = EIO;

@@ -408,26 +408,6 @@ session_new(struct tls_ctx *ctx, int fd, struct buf *err)
 	return ts;
 }
 
-/* Milliseconds left until deadline (-1: none), never negative. */
-static int
-time_left(long long deadline)
-{
-	long long left;
-
-	if (deadline < 0)
-		return -1;
-	left = deadline - io_now_ms();
-	if (left <= 0)
-		return 0;
-	return left > INT_MAX ? INT_MAX : (int)left;
-}
-
-static long long
-deadline_of(int timeout_ms)
-{
-	return timeout_ms < 0 ? -1 : io_now_ms() + timeout_ms;
-}
-
 /* Decides what to do after an SSL call returned ret (not success): wait
  * for the socket and retry, end of file, or failure (ts->error set, errno
  * set for the caller). */
@@ -440,8 +420,8 @@ wait_for(struct tls_session *ts, int ret, long long deadline)
 	case SSL_ERROR_WANT_READ:
 	case SSL_ERROR_WANT_WRITE:
 		r = code == SSL_ERROR_WANT_READ
-			? io_wait_readable(ts->sb.fd, time_left(deadline))
-			: io_wait_writable(ts->sb.fd, time_left(deadline));
+			? io_wait_readable(ts->sb.fd, io_left_ms(deadline))
+			: io_wait_writable(ts->sb.fd, io_left_ms(deadline));
 		if (r > 0)
 			return STEP_RETRY;
 		buf_reset(&ts->error);
@@ -571,7 +551,7 @@ client_setup(struct tls_session *ts, const char *peername, enum tls_level level,
 static int
 handshake(struct tls_session *ts, int server, int timeout_ms, struct buf *err)
 {
-	long long deadline = deadline_of(timeout_ms);
+	long long deadline = io_deadline(timeout_ms);
 	long result;
 	int ret;
 
@@ -671,7 +651,7 @@ tls_stop(struct stream *s, int close_notify)
 	ts = s->io_ctx;
 	if (stream_flush(s) < 0)
 		rc = -1;
-	deadline = deadline_of(s->timeout_ms);
+	deadline = io_deadline(s->timeout_ms);
 	/* One close_notify; the peer's answer is not awaited (SMTP and POP3
 	 * are done by now, and waiting would only add a round trip).  When
 	 * the peer has closed first, ours is a courtesy that may find the
@@ -698,7 +678,7 @@ static ssize_t
 tls_io_read(void *ctx, void *data, size_t len, int timeout_ms)
 {
 	struct tls_session *ts = ctx;
-	long long deadline = deadline_of(timeout_ms);
+	long long deadline = io_deadline(timeout_ms);
 	size_t n;
 
 	if (len > SSIZE_MAX)
@@ -722,7 +702,7 @@ static ssize_t
 tls_io_write(void *ctx, const void *data, size_t len, int timeout_ms)
 {
 	struct tls_session *ts = ctx;
-	long long deadline = deadline_of(timeout_ms);
+	long long deadline = io_deadline(timeout_ms);
 	size_t n;
 
 	if (len > SSIZE_MAX)
