@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "iostuff.h"
 #include "msg.h"
 #include "strutil.h"
 #include "xalloc.h"
@@ -781,36 +782,6 @@ conf_read_string(const char *path, const char *text, struct buf *err)
 	return 0;
 }
 
-/* Reads the whole file, at most CONF_FILE_MAX bytes, into b. */
-static int
-read_file(const char *path, struct buf *b, struct buf *err)
-{
-	char chunk[8192];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || b->len + (size_t)n > CONF_FILE_MAX) {
-			if (n < 0)
-				buf_printf(err, "%s: read: %s", path,
-					   strerror(errno));
-			else
-				buf_printf(err, "%s: file larger than %d bytes",
-					   path, CONF_FILE_MAX);
-			close(fd);
-			errno = 0;
-			return -1;
-		}
-		buf_append(b, chunk, (size_t)n);
-	}
-	close(fd);
-	return 0;
-}
-
 int
 conf_read(const char *path, int missing_ok, struct buf *err)
 {
@@ -821,18 +792,13 @@ conf_read(const char *path, int missing_ok, struct buf *err)
 	if (err == NULL)
 		err = &scratch;
 	buf_reset(err);
-	if (read_file(path, &text, err) < 0) {
+	if (io_read_text_file(path, &text, CONF_FILE_MAX, err) < 0) {
 		if (errno == ENOENT && missing_ok) {
+			buf_reset(err);
 			rc = conf_read_string(path, "", err);
 		} else {
-			if (errno != 0)
-				buf_printf(err, "%s: cannot open: %s", path,
-					   strerror(errno));
 			rc = -1;
 		}
-	} else if (text.len > 0 && memchr(text.data, 0, text.len) != NULL) {
-		buf_printf(err, "%s: contains a NUL byte", path);
-		rc = -1;
 	} else {
 		rc = conf_read_string(path, buf_cstr(&text), err);
 	}

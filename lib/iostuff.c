@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <limits.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -223,4 +224,44 @@ io_set_cloexec(int fd, int on)
 		return -1;
 	flags = on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;
 	return fcntl(fd, F_SETFD, flags);
+}
+
+int
+io_read_text_file(const char *path, struct buf *b, size_t max,
+		  struct buf *err)
+{
+	char chunk[8192];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), saved;
+
+	if (fd < 0) {
+		buf_printf(err, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			saved = errno;
+			buf_printf(err, "%s: read: %s", path, strerror(errno));
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		if (b->len + (size_t)n > max) {
+			buf_printf(err, "%s: file larger than %zu bytes", path,
+				   max);
+			close(fd);
+			errno = EFBIG;
+			return -1;
+		}
+		buf_append(b, chunk, (size_t)n);
+	}
+	close(fd);
+	if (b->len > 0 && memchr(b->data, 0, b->len) != NULL) {
+		buf_printf(err, "%s: contains a NUL byte", path);
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
 }

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "buf.h"
+
 /* 1 when ready, 0 on timeout, -1 on error. */
 int io_wait_readable(int fd, int timeout_ms);
 int io_wait_writable(int fd, int timeout_ms);
@@ -32,6 +34,12 @@ long long io_now_ms(void);
  * clamped to what poll(2) takes).  Callers that make several calls under
  * one deadline use these instead of passing the same timeout twice. */
 long long io_deadline(int timeout_ms);
+
+/* Reads a whole text file (a configuration file, a table source) into b:
+ * 0, or -1 with errno set (ENOENT for a missing file, EFBIG beyond max
+ * bytes, EINVAL for a NUL byte) and "PATH: reason" in err. */
+int io_read_text_file(const char *path, struct buf *b, size_t max,
+		      struct buf *err);
 int io_left_ms(long long deadline);
 
 #endif

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "msg.h"
+#include "iostuff.h"
 #include "services.h"
 #include "strutil.h"
 #include "xalloc.h"
@@ -407,31 +408,6 @@ services_parse(const char *path, const char *text, int default_maxproc,
 	return rc;
 }
 
-/* Reads the whole file, at most SERVICES_FILE_MAX bytes; errno on -1. */
-static int
-read_file(const char *path, struct buf *b)
-{
-	char chunk[8192];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || b->len + (size_t)n > SERVICES_FILE_MAX) {
-			if (n >= 0)
-				errno = EFBIG;
-			close(fd);
-			return -1;
-		}
-		buf_append(b, chunk, (size_t)n);
-	}
-	close(fd);
-	return 0;
-}
-
 int
 services_read(const char *path, int default_maxproc, int missing_ok,
 	      struct service_table *table, struct buf *err)
@@ -442,14 +418,10 @@ services_read(const char *path, int default_maxproc, int missing_ok,
 	table->items = NULL;
 	table->count = 0;
 	buf_reset(err);
-	if (read_file(path, &text) < 0) {
+	if (io_read_text_file(path, &text, SERVICES_FILE_MAX, err) < 0) {
 		rc = errno == ENOENT && missing_ok ? 0 : -1;
-		if (rc < 0)
-			buf_printf(err, "%s: cannot read: %s", path,
-				   strerror(errno));
-	} else if (text.len > 0 && memchr(text.data, 0, text.len) != NULL) {
-		buf_printf(err, "%s: contains a NUL byte", path);
-		rc = -1;
+		if (rc == 0)
+			buf_reset(err);
 	} else {
 		rc = services_parse(path, buf_cstr(&text), default_maxproc,
 				    table, err);

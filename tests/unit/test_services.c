@@ -433,7 +433,7 @@ test_read_file(void **state)
 	assert_int_equal(t.count, 0);
 	services_free(&t);
 	assert_int_equal(services_read(path, 3, 0, &t, &err), -1);
-	snprintf(want, sizeof(want), "%s: cannot read: %s", path,
+	snprintf(want, sizeof(want), "%s: cannot open: %s", path,
 		 strerror(ENOENT));
 	assert_string_equal(buf_cstr(&err), want);
 	assert_int_equal(rmdir(dir), 0);
