@@ -29,8 +29,7 @@ void event_fd_set(int fd, int mask, event_fd_fn fn, void *ctx);
 void event_fd_remove(int fd);
 
 /* Calls fn(ctx) once after delay_ms; returns an id (> 0). */
-unsigned long event_timer_add(long long delay_ms, event_timer_fn fn,
-			      void *ctx);
+unsigned long event_timer_add(long long delay_ms, event_timer_fn fn, void *ctx);
 /* Cancelling an id that already fired or was cancelled is a no-op. */
 void event_timer_cancel(unsigned long id);
 
