@@ -8,7 +8,7 @@
  * succeeds afterwards; any failure is fatal.  When not running as root
  * (the development instance) nothing can be dropped: it logs once
  * "running as unprivileged user NAME: not changing user or root directory"
- * and returns.
+ * and returns.  Dropping to uid 0 is refused (fatal).
  */
 #ifndef PANACEA_PRIV_H
 #define PANACEA_PRIV_H
@@ -18,11 +18,13 @@
 #include "buf.h"
 
 /* 0 and uid/gid of user, or -1 with a message in err. */
-int priv_lookup_user(const char *user, uid_t *uid, gid_t *gid,
-		     struct buf *err);
+int priv_lookup_user(const char *user, uid_t *uid, gid_t *gid, struct buf *err);
 void priv_drop(const char *user, const char *jail);
 /* Same with a known uid/gid (local and pop3d switch to a mailbox owner). */
 void priv_drop_ids(uid_t uid, gid_t gid, const char *jail);
 int priv_is_root(void);
+/* Only the chroot part (a jailed service that keeps its user): as root,
+ * chroot to jail and chdir to "/"; otherwise the same one log line. */
+void priv_chroot(const char *jail);
 
 #endif
