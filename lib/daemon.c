@@ -317,7 +317,8 @@ trigger_readable(int fd, int events, void *ctx)
 
 	(void)events;
 	n = read(fd, chunk, sizeof(chunk));
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+	if (n < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return;
 	if (n < 0) {
 		msg_warn("trigger request: read: %m");
@@ -426,8 +427,8 @@ alive_ready(int fd, int events, void *ctx)
 	(void)events;
 	(void)ctx;
 	n = read(fd, &c, 1);
-	if (n > 0 ||
-	    (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)))
+	if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+				errno == EINTR)))
 		return;
 	if (msg_verbose)
 		msg_info("master is gone -- exiting");
@@ -499,9 +500,9 @@ opt_apply(struct daemon_opts *o, int c, const char *arg)
 		o->nlisten = parse_nlisten(arg);
 		break;
 	case 'o':
-		o->overrides = xreallocarray(o->overrides,
-					     (size_t)o->noverrides + 1,
-					     sizeof(*o->overrides));
+		o->overrides =
+		    xreallocarray(o->overrides, (size_t)o->noverrides + 1,
+				  sizeof(*o->overrides));
 		o->overrides[o->noverrides++] = (char *)arg;
 		break;
 	case 'u':

@@ -69,8 +69,7 @@ struct daemon_ops {
 	void (*pre_exit)(void);
 };
 
-_Noreturn void daemon_main(int argc, char **argv,
-			   const struct daemon_ops *ops);
+_Noreturn void daemon_main(int argc, char **argv, const struct daemon_ops *ops);
 
 /* The service name (-n) and type ("inet"/"unix") master gave. */
 const char *daemon_service_name(void);

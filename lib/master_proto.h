@@ -13,7 +13,10 @@
  *   MASTER_LISTEN_FD  the first of NLISTEN listening sockets.
  * The child writes one struct master_status per change (PIPE_BUF-atomic);
  * master trusts nothing in it beyond the two fields, and only for the pid
- * that sent it.
+ * that sent it.  As in Postfix, a new child counts as available from the
+ * moment it is forked: it writes nothing until it takes a connection
+ * (TAKEN), then AVAIL when it is free again.  A child that is about to
+ * exit (max_use, idle) may simply exit without a final AVAIL.
  *
  * A wakeup (the services table's wakeup column, unix services) is a
  * connection to the service's socket that writes MASTER_TRIGGER_WAKEUP
