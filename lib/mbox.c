@@ -1,0 +1,384 @@
+/*
+ * mbox - mailbox formatting, locks and safe_open; see mbox.h.
+ *
+ * Everything here is either pure or touches only the files it is given,
+ * so the unit tests exercise it on real files, links and locks.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mbox.h"
+#include "msg.h"
+#include "strutil.h"
+
+#define MBOX_LOCK_PID_MAX 32 /* bytes read from a lock file */
+
+void
+mbox_convert(const char *data, size_t len, int flags, struct buf *out)
+{
+	const char *p = data, *end = data + len, *nl;
+	size_t n;
+
+	buf_reserve(out, len + len / 64 + 2);
+	while (p < end) {
+		if ((flags & MBOX_QUOTE_FROM) && end - p >= 5 &&
+		    memcmp(p, "From ", 5) == 0)
+			buf_putc(out, '>');
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL) {
+			buf_append(out, p, (size_t)(end - p));
+			buf_putc(out, '\n');
+			return;
+		}
+		n = (size_t)(nl - p);
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		buf_append(out, p, n);
+		buf_putc(out, '\n');
+		p = nl + 1;
+	}
+}
+
+void
+mbox_from_line(struct buf *out, const char *sender, time_t when)
+{
+	struct tm tm;
+	char date[64];
+	const char *s;
+
+	if (gmtime_r(&when, &tm) == NULL ||
+	    strftime(date, sizeof(date), "%a %b %e %H:%M:%S %Y", &tm) == 0)
+		strcpy(date, "Thu Jan  1 00:00:00 1970");
+	buf_puts(out, "From ");
+	if (sender == NULL || *sender == '\0')
+		sender = "MAILER-DAEMON";
+	/* The separator is split on white space by every reader: an address
+	 * with a quoted local part must not break it. */
+	for (s = sender; *s; s++)
+		buf_putc(out,
+			 (unsigned char)*s <= ' ' || *s == 0x7f ? '_' : *s);
+	buf_printf(out, " %s\n", date);
+}
+
+/* Compares an address with optional <> and surrounding blanks. */
+static int
+address_equal(const char *v, size_t vlen, const char *addr)
+{
+	size_t alen;
+
+	while (vlen > 0 && (*v == ' ' || *v == '\t'))
+		v++, vlen--;
+	while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t' ||
+			    v[vlen - 1] == '\r'))
+		vlen--;
+	if (vlen >= 2 && v[0] == '<' && v[vlen - 1] == '>')
+		v++, vlen -= 2;
+	if (*addr == '<') {
+		addr++;
+		alen = strlen(addr);
+		if (alen > 0 && addr[alen - 1] == '>')
+			alen--;
+	} else {
+		alen = strlen(addr);
+	}
+	return vlen == alen && str_ncasecmp(v, addr, alen) == 0;
+}
+
+int
+mbox_delivered_to(const char *content, size_t len, const char *addr)
+{
+	static const char field[] = "delivered-to:";
+	const size_t flen = sizeof(field) - 1;
+	const char *p = content, *end = content + len, *nl;
+	size_t n;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		/* The empty line ends the header section. */
+		if (n == 0 || (n == 1 && p[0] == '\r'))
+			return 0;
+		if (n > flen && str_ncasecmp(p, field, flen) == 0 &&
+		    address_equal(p + flen, n - flen, addr))
+			return 1;
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+/* A lock is stale when it is old and no live process claims it. */
+static int
+dotlock_stale(const char *lockpath, int stale_sec, long *pid_out)
+{
+	struct stat st;
+	char text[MBOX_LOCK_PID_MAX + 1];
+	ssize_t n;
+	long pid = 0;
+	int fd;
+
+	*pid_out = 0;
+	if (lstat(lockpath, &st) < 0)
+		return 0;
+	if (time(NULL) - st.st_mtime < stale_sec)
+		return 0;
+	fd = open(lockpath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, text, MBOX_LOCK_PID_MAX);
+		close(fd);
+		if (n > 0) {
+			text[n] = '\0';
+			pid = strtol(text, NULL, 10);
+		}
+	}
+	*pid_out = pid;
+	if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+		return 0;
+	return 1;
+}
+
+int
+mbox_dotlock(const char *path, int stale_sec, struct buf *why)
+{
+	struct buf lock = BUF_INIT;
+	char pid[MBOX_LOCK_PID_MAX];
+	long owner;
+	int fd, tries, n, ret = MBOX_LOCK_BUSY, saved;
+
+	buf_printf(&lock, "%s.lock", path);
+	for (tries = 0; tries < 2; tries++) {
+		fd = open(buf_cstr(&lock),
+			  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			  0600);
+		if (fd >= 0) {
+			n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+			/* The pid only helps stale lock detection. */
+			if (write(fd, pid, (size_t)n) != n)
+				msg_warn("%s: cannot write pid: %s",
+					 buf_cstr(&lock), strerror(errno));
+			close(fd);
+			ret = MBOX_LOCK_OK;
+			break;
+		}
+		if (errno != EEXIST) {
+			saved = errno;
+			buf_set(why, "");
+			buf_printf(why, "cannot create lock file %s: %s",
+				   buf_cstr(&lock), strerror(saved));
+			errno = saved;
+			ret = MBOX_LOCK_ERROR;
+			break;
+		}
+		if (!dotlock_stale(buf_cstr(&lock), stale_sec, &owner))
+			break;
+		if (owner > 0)
+			msg_warn("removing stale lock file %s (pid %ld is "
+				 "gone)",
+				 buf_cstr(&lock), owner);
+		else
+			msg_warn("removing stale lock file %s (no owner pid, "
+				 "older than %d s)",
+				 buf_cstr(&lock), stale_sec);
+		if (unlink(buf_cstr(&lock)) < 0 && errno != ENOENT)
+			break;
+	}
+	if (ret == MBOX_LOCK_BUSY) {
+		buf_set(why, "");
+		buf_printf(why, "lock file %s exists", buf_cstr(&lock));
+	}
+	buf_free(&lock);
+	return ret;
+}
+
+int
+mbox_dotunlock(const char *path)
+{
+	struct buf lock = BUF_INIT;
+	int r;
+
+	buf_printf(&lock, "%s.lock", path);
+	r = unlink(buf_cstr(&lock));
+	buf_free(&lock);
+	return r;
+}
+
+int
+mbox_fcntl_lock(int fd)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_SETLK, &fl) == 0)
+		return MBOX_LOCK_OK;
+	if (errno == EAGAIN || errno == EACCES)
+		return MBOX_LOCK_BUSY;
+	return MBOX_LOCK_ERROR;
+}
+
+const char *
+mbox_errno_dsn(int err, const char *def_dsn)
+{
+	switch (err) {
+	case EFBIG:
+		return "5.2.2";
+	case EDQUOT:
+		return "4.2.2";
+	case ENOSPC:
+		return "4.3.0";
+	case EAGAIN:
+	case EINTR:
+	case EBUSY:
+	case ESTALE:
+	case ENFILE:
+	case EMFILE:
+	case ENOMEM:
+	case EIO:
+	case ETXTBSY:
+		return "4.2.0";
+	default:
+		return def_dsn;
+	}
+}
+
+static int
+safe_refuse(struct buf *why, const char *dsn, const char *path,
+	    const char *text)
+{
+	buf_set(why, "");
+	buf_printf(why, "%s cannot open %s: %s", dsn, path, text);
+	errno = EPERM;
+	return -1;
+}
+
+static int
+safe_syserr(struct buf *why, const char *def_dsn, const char *path,
+	    const char *what)
+{
+	int saved = errno;
+
+	buf_set(why, "");
+	buf_printf(why, "%s cannot %s %s: %s", mbox_errno_dsn(saved, def_dsn),
+		   what, path, strerror(saved));
+	errno = saved;
+	return -1;
+}
+
+/* The checks that apply to an open file, new or old. */
+static int
+safe_check(int fd, const char *path, uid_t uid, const char *def_dsn,
+	   struct stat *st, struct buf *why)
+{
+	char text[64];
+
+	if (fstat(fd, st) < 0)
+		return safe_syserr(why, def_dsn, path, "stat");
+	if (!S_ISREG(st->st_mode))
+		return safe_refuse(why, def_dsn, path, "not a regular file");
+	if (st->st_nlink != 1) {
+		snprintf(text, sizeof(text), "file has %lu hard links",
+			 (unsigned long)st->st_nlink);
+		return safe_refuse(why, def_dsn, path, text);
+	}
+	if (uid != (uid_t)-1 && st->st_uid != uid) {
+		snprintf(text, sizeof(text), "bad file owner (uid %lu)",
+			 (unsigned long)st->st_uid);
+		return safe_refuse(why, def_dsn, path, text);
+	}
+	return 0;
+}
+
+static int
+safe_create(const char *path, int flags, mode_t mode, uid_t uid, gid_t gid,
+	    const char *def_dsn, struct stat *st, struct buf *why)
+{
+	int fd, saved;
+
+	fd =
+	    open(path, flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -1;
+	if (geteuid() == 0 && uid != (uid_t)-1 && fchown(fd, uid, gid) < 0) {
+		saved = errno;
+		close(fd);
+		unlink(path);
+		errno = saved;
+		return safe_syserr(why, def_dsn, path, "change owner of");
+	}
+	if (safe_check(fd, path, uid, def_dsn, st, why) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+int
+mbox_safe_open(const char *path, int flags, mode_t mode, uid_t uid, gid_t gid,
+	       const char *def_dsn, struct stat *st, struct buf *why)
+{
+	struct stat lst;
+	int fd, tries, saved;
+
+	buf_set(why, "");
+	/* Two tries: the file may appear or vanish between the calls. */
+	for (tries = 0; tries < 2; tries++) {
+		if (lstat(path, &lst) < 0) {
+			if (errno != ENOENT || !(flags & O_CREAT))
+				return safe_syserr(why, def_dsn, path, "open");
+			fd = safe_create(path, flags & ~O_TRUNC, mode, uid, gid,
+					 def_dsn, st, why);
+			if (fd >= 0)
+				return fd;
+			if (errno == EEXIST)
+				continue;
+			if (buf_cstr(why)[0])
+				return -1;
+			return safe_syserr(why, def_dsn, path, "create");
+		}
+		if (S_ISLNK(lst.st_mode))
+			return safe_refuse(why, def_dsn, path,
+					   "file is a symbolic link");
+		if (!S_ISREG(lst.st_mode))
+			return safe_refuse(why, def_dsn, path,
+					   "not a regular file");
+		if (lst.st_nlink != 1)
+			return safe_refuse(why, def_dsn, path,
+					   "file has more than one hard link");
+		fd = open(path, (flags & ~(O_CREAT | O_EXCL)) | O_NOFOLLOW |
+				    O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ELOOP)
+				return safe_refuse(why, def_dsn, path,
+						   "file is a symbolic link");
+			if (errno == ENOENT)
+				continue;
+			return safe_syserr(why, def_dsn, path, "open");
+		}
+		if (safe_check(fd, path, uid, def_dsn, st, why) < 0) {
+			saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		if (st->st_dev != lst.st_dev || st->st_ino != lst.st_ino) {
+			close(fd);
+			return safe_refuse(why, def_dsn, path,
+					   "file was replaced while opening");
+		}
+		return fd;
+	}
+	buf_set(why, "");
+	buf_printf(why, "4.2.0 cannot open %s: file keeps changing", path);
+	errno = EAGAIN;
+	return -1;
+}

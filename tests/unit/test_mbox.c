@@ -1,0 +1,293 @@
+/*
+ * test_mbox - mbox formatting, the loop check, dotlock and fcntl locks,
+ * and the safe_open refusals, on real files, links and processes.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "mbox.h"
+
+static char dir[64];
+
+static int
+setup(void **state)
+{
+	(void)state;
+	strcpy(dir, "/tmp/test_mbox.XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *
+path_of(const char *name)
+{
+	static char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return path;
+}
+
+static void
+convert(const char *in, int flags, const char *want)
+{
+	struct buf out = BUF_INIT;
+
+	mbox_convert(in, strlen(in), flags, &out);
+	assert_string_equal(buf_cstr(&out), want);
+	buf_free(&out);
+}
+
+static void
+test_convert_crlf_and_quoting(void **state)
+{
+	(void)state;
+	convert("Subject: x\r\n\r\nFrom me\r\nFrom\r\n>From x\r\n",
+		MBOX_QUOTE_FROM, "Subject: x\n\n>From me\nFrom\n>From x\n");
+	/* Maildir: no quoting; a bare CR stays; a last line gets its LF. */
+	convert("a\r\nFrom b\rc\r\nlast", 0, "a\nFrom b\rc\nlast\n");
+	/* "From " at the very start is quoted, "from " is not. */
+	convert("From x\nfrom y\n", MBOX_QUOTE_FROM, ">From x\nfrom y\n");
+	convert("", MBOX_QUOTE_FROM, "");
+}
+
+static void
+test_from_line(void **state)
+{
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	mbox_from_line(&out, "alice@example.org", 0);
+	assert_string_equal(
+	    buf_cstr(&out),
+	    "From alice@example.org Thu Jan  1 00:00:00 1970\n");
+	buf_reset(&out);
+	mbox_from_line(&out, "", 1700000000);
+	assert_string_equal(buf_cstr(&out),
+			    "From MAILER-DAEMON Tue Nov 14 22:13:20 2023\n");
+	buf_reset(&out);
+	mbox_from_line(&out, "\"a b\"@x", 0);
+	assert_string_equal(buf_cstr(&out),
+			    "From \"a_b\"@x Thu Jan  1 00:00:00 1970\n");
+	buf_free(&out);
+}
+
+static void
+test_delivered_to(void **state)
+{
+	const char *msg = "Received: x\r\nDelivered-To: Bob@Example.ORG\r\n"
+			  "delivered-to:  <carol@x>\r\n\r\n"
+			  "Delivered-To: dave@x\r\n";
+
+	(void)state;
+	assert_true(mbox_delivered_to(msg, strlen(msg), "bob@example.org"));
+	assert_true(mbox_delivered_to(msg, strlen(msg), "<carol@x>"));
+	assert_true(mbox_delivered_to(msg, strlen(msg), "carol@x"));
+	/* The body is not the header section. */
+	assert_false(mbox_delivered_to(msg, strlen(msg), "dave@x"));
+	assert_false(mbox_delivered_to(msg, strlen(msg), "bob@example"));
+	assert_false(mbox_delivered_to("", 0, "bob@example.org"));
+}
+
+static void
+test_dotlock(void **state)
+{
+	struct buf why = BUF_INIT;
+	const char *mbox = path_of("box");
+	char lock[160];
+	pid_t pid;
+	int status, fd;
+
+	(void)state;
+	snprintf(lock, sizeof(lock), "%s.lock", mbox);
+	assert_int_equal(mbox_dotlock(mbox, 300, &why), MBOX_LOCK_OK);
+	assert_int_equal(access(lock, F_OK), 0);
+	/* Held by a live process (us): busy, however old. */
+	assert_int_equal(mbox_dotlock(mbox, 0, &why), MBOX_LOCK_BUSY);
+	assert_non_null(strstr(buf_cstr(&why), "exists"));
+	assert_int_equal(mbox_dotunlock(mbox), 0);
+	assert_int_not_equal(access(lock, F_OK), 0);
+
+	/* A lock left by a dead process, young: still busy (it may be a
+	 * client that is just slow); old: removed and taken. */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(mbox_dotlock(mbox, 300, &why) == MBOX_LOCK_OK ? 0 : 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(mbox_dotlock(mbox, 300, &why), MBOX_LOCK_BUSY);
+	struct timeval old[2] = {{time(NULL) - 600, 0}, {time(NULL) - 600, 0}};
+	assert_int_equal(utimes(lock, old), 0);
+	assert_int_equal(mbox_dotlock(mbox, 300, &why), MBOX_LOCK_OK);
+	assert_int_equal(mbox_dotunlock(mbox), 0);
+
+	/* An empty lock (as some clients make), old: stale. */
+	fd = open(lock, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(mbox_dotlock(mbox, 300, &why), MBOX_LOCK_BUSY);
+	assert_int_equal(utimes(lock, old), 0);
+	assert_int_equal(mbox_dotlock(mbox, 300, &why), MBOX_LOCK_OK);
+	assert_int_equal(mbox_dotunlock(mbox), 0);
+
+	/* No directory to put it in: an error, not busy. */
+	assert_int_equal(mbox_dotlock(path_of("nodir/box"), 300, &why),
+			 MBOX_LOCK_ERROR);
+	buf_free(&why);
+}
+
+static void
+test_fcntl_lock(void **state)
+{
+	const char *path = path_of("flock");
+	int fd, p[2], status;
+	char c;
+	pid_t pid;
+
+	(void)state;
+	fd = open(path, O_CREAT | O_RDWR, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int cfd = open(path, O_RDWR);
+		int r = mbox_fcntl_lock(cfd);
+		c = (char)('0' + r);
+		(void)write(p[1], &c, 1);
+		/* Hold the lock until the parent has tried. */
+		(void)read(p[0], &c, 1);
+		_exit(0);
+	}
+	assert_int_equal(read(p[0], &c, 1), 1);
+	assert_int_equal(c, '0' + MBOX_LOCK_OK);
+	assert_int_equal(mbox_fcntl_lock(fd), MBOX_LOCK_BUSY);
+	assert_int_equal(write(p[1], "x", 1), 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(mbox_fcntl_lock(fd), MBOX_LOCK_OK);
+	close(fd);
+	close(p[0]);
+	close(p[1]);
+}
+
+static void
+expect_refused(const char *path, uid_t uid, const char *text)
+{
+	struct buf why = BUF_INIT;
+	struct stat st;
+	int fd;
+
+	fd = mbox_safe_open(path, O_WRONLY | O_APPEND | O_CREAT, 0600, uid,
+			    (gid_t)-1, "5.2.0", &st, &why);
+	assert_int_equal(fd, -1);
+	assert_true(strncmp(buf_cstr(&why), "5.2.0 ", 6) == 0);
+	if (strstr(buf_cstr(&why), text) == NULL)
+		fail_msg("\"%s\" lacks \"%s\"", buf_cstr(&why), text);
+	buf_free(&why);
+}
+
+static void
+test_safe_open(void **state)
+{
+	struct buf why = BUF_INIT;
+	struct stat st;
+	char target[160], link_path[160];
+	int fd;
+
+	(void)state;
+	/* Created when missing, then opened again. */
+	fd = mbox_safe_open(path_of("mbox"), O_WRONLY | O_APPEND | O_CREAT,
+			    0600, getuid(), getgid(), "5.2.0", &st, &why);
+	assert_true(fd >= 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(write(fd, "x", 1), 1);
+	close(fd);
+	fd = mbox_safe_open(path_of("mbox"), O_WRONLY | O_APPEND | O_CREAT,
+			    0600, getuid(), getgid(), "5.2.0", &st, &why);
+	assert_true(fd >= 0);
+	assert_int_equal(st.st_size, 1);
+	close(fd);
+	/* Without O_CREAT a missing file is an error with a system code. */
+	fd = mbox_safe_open(path_of("none"), O_WRONLY, 0600, getuid(), getgid(),
+			    "5.2.0", &st, &why);
+	assert_int_equal(fd, -1);
+	assert_int_equal(errno, ENOENT);
+
+	/* A symbolic link, to an existing file or to nowhere. */
+	snprintf(target, sizeof(target), "%s", path_of("mbox"));
+	snprintf(link_path, sizeof(link_path), "%s", path_of("symlink"));
+	assert_int_equal(symlink(target, link_path), 0);
+	expect_refused(link_path, getuid(), "symbolic link");
+	snprintf(link_path, sizeof(link_path), "%s", path_of("dangling"));
+	assert_int_equal(symlink(path_of("victim"), link_path), 0);
+	expect_refused(link_path, getuid(), "symbolic link");
+	assert_int_not_equal(access(path_of("victim"), F_OK), 0);
+
+	/* A hard link: both names refused. */
+	snprintf(link_path, sizeof(link_path), "%s", path_of("hardlink"));
+	assert_int_equal(link(target, link_path), 0);
+	expect_refused(link_path, getuid(), "hard link");
+	expect_refused(target, getuid(), "hard link");
+	assert_int_equal(unlink(link_path), 0);
+
+	/* Not a regular file. */
+	assert_int_equal(mkdir(path_of("adir"), 0700), 0);
+	expect_refused(path_of("adir"), getuid(), "not a regular file");
+	assert_int_equal(mkfifo(path_of("fifo"), 0600), 0);
+	expect_refused(path_of("fifo"), getuid(), "not a regular file");
+
+	/* Another owner. */
+	expect_refused(target, getuid() + 1, "bad file owner");
+	buf_free(&why);
+}
+
+static void
+test_errno_dsn(void **state)
+{
+	(void)state;
+	assert_string_equal(mbox_errno_dsn(ENOSPC, "5.2.0"), "4.3.0");
+	assert_string_equal(mbox_errno_dsn(EFBIG, "5.2.0"), "5.2.2");
+	assert_string_equal(mbox_errno_dsn(EDQUOT, "5.2.0"), "4.2.2");
+	assert_string_equal(mbox_errno_dsn(EACCES, "5.2.0"), "5.2.0");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_convert_crlf_and_quoting),
+	    cmocka_unit_test(test_from_line),
+	    cmocka_unit_test(test_delivered_to),
+	    cmocka_unit_test(test_dotlock),
+	    cmocka_unit_test(test_fcntl_lock),
+	    cmocka_unit_test(test_safe_open),
+	    cmocka_unit_test(test_errno_dsn),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
