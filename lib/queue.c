@@ -646,6 +646,28 @@ queue_set_next_attempt(struct queue *q, const char *id, time_t when)
 }
 
 static int
+apply_flags(struct queue_envelope *env, const void *arg)
+{
+	const uint32_t *f = arg;
+
+	if ((f[0] | f[1]) & ~(uint32_t)QUEUE_FLAGS_KNOWN) {
+		msg_warn("queue: %s: unknown envelope flags", env->id);
+		return EINVAL;
+	}
+	env->flags = (env->flags | f[0]) & ~f[1];
+	return 0;
+}
+
+int
+queue_set_flags(struct queue *q, const char *id, uint32_t set,
+		uint32_t clear)
+{
+	uint32_t f[2] = {set, clear};
+
+	return modify(q, "set flags", id, apply_flags, f);
+}
+
+static int
 apply_hold(struct queue_envelope *env, const void *arg)
 {
 	(void)arg;

@@ -134,7 +134,8 @@ enum queue_rcpt_state {
 #define QUEUE_FLAG_BOUNCE 0x01	 /* the message is a DSN: never bounce it */
 #define QUEUE_FLAG_8BITMIME 0x02 /* BODY=8BITMIME */
 #define QUEUE_FLAG_SMTPUTF8 0x04 /* SMTPUTF8 */
-#define QUEUE_FLAGS_KNOWN 0x07
+#define QUEUE_FLAG_DELAY_WARNED 0x08 /* qmgr sent the delay DSN */
+#define QUEUE_FLAGS_KNOWN 0x0f
 
 struct queue_rcpt {
 	char *address; /* "" never: a recipient always has an address */
@@ -276,6 +277,9 @@ int queue_rcpt_update(struct queue *q, const char *id,
 /* Moves the message's schedule entry to when (also on hold: then only the
  * envelope's next_attempt changes). */
 int queue_set_next_attempt(struct queue *q, const char *id, time_t when);
+/* Sets, then clears, envelope flag bits (QUEUE_FLAGS_KNOWN only). */
+int queue_set_flags(struct queue *q, const char *id, uint32_t set,
+		    uint32_t clear);
 /* Hold removes the schedule entry; release puts it back due now. */
 int queue_hold(struct queue *q, const char *id);
 int queue_release(struct queue *q, const char *id);
