@@ -659,8 +659,7 @@ apply_flags(struct queue_envelope *env, const void *arg)
 }
 
 int
-queue_set_flags(struct queue *q, const char *id, uint32_t set,
-		uint32_t clear)
+queue_set_flags(struct queue *q, const char *id, uint32_t set, uint32_t clear)
 {
 	uint32_t f[2] = {set, clear};
 

@@ -131,9 +131,9 @@ enum queue_rcpt_state {
 #define QUEUE_RCPT_STATE_MAX QUEUE_RCPT_EXPIRED
 
 /* Envelope flags. */
-#define QUEUE_FLAG_BOUNCE 0x01	 /* the message is a DSN: never bounce it */
-#define QUEUE_FLAG_8BITMIME 0x02 /* BODY=8BITMIME */
-#define QUEUE_FLAG_SMTPUTF8 0x04 /* SMTPUTF8 */
+#define QUEUE_FLAG_BOUNCE 0x01	     /* the message is a DSN: never bounce it */
+#define QUEUE_FLAG_8BITMIME 0x02     /* BODY=8BITMIME */
+#define QUEUE_FLAG_SMTPUTF8 0x04     /* SMTPUTF8 */
 #define QUEUE_FLAG_DELAY_WARNED 0x08 /* qmgr sent the delay DSN */
 #define QUEUE_FLAGS_KNOWN 0x0f
 
