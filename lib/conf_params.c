@@ -24,6 +24,7 @@ const struct conf_param conf_params[] = {
     {"allow_mail_to_files", CONF_STR, "alias, forward", 0, 0},
     {"bounce_notice_recipient", CONF_STR, "postmaster", 0, 0},
     {"bounce_queue_lifetime", CONF_TIME, "5d", 'd', 0},
+    {"bounce_size_limit", CONF_SIZE, "50000", 0, 1},
     {"command_directory", CONF_STR, "/usr/sbin", 0, 0},
     {"config_directory", CONF_STR, "/etc/panacea", 0, 0},
     {"daemon_directory", CONF_STR, "/usr/libexec/panacea", 0, 0},
@@ -91,7 +92,11 @@ const struct conf_param conf_params[] = {
     {"smtp_data_done_timeout", CONF_TIME, "600s", 's', 1},
     {"smtp_data_init_timeout", CONF_TIME, "120s", 's', 1},
     {"smtp_data_xfer_timeout", CONF_TIME, "180s", 's', 1},
+    /* qmgr: TRANSPORT_destination_* limits default to the
+     * default_destination_* values when not set. */
+    {"smtp_destination_concurrency_limit", CONF_INT, "20", 0, 1},
     {"smtp_destination_port", CONF_INT, "25", 0, 1},
+    {"smtp_destination_recipient_limit", CONF_INT, "50", 0, 1},
     {"smtp_helo_name", CONF_STR, "$myhostname", 0, 0},
     {"smtp_helo_timeout", CONF_TIME, "300s", 's', 1},
     {"smtp_mail_timeout", CONF_TIME, "300s", 's', 1},
