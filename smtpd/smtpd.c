@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -36,7 +37,8 @@ smtpd_tls_init(void)
 			  "(use none, may or encrypt)",
 			  level);
 	if (*cert == '\0') {
-		if (lvl == TLS_LEVEL_ENCRYPT || conf_bool("smtpd_tls_wrappermode"))
+		if (lvl == TLS_LEVEL_ENCRYPT ||
+		    conf_bool("smtpd_tls_wrappermode"))
 			msg_fatal("TLS is required but smtpd_tls_cert_file is "
 				  "not set");
 		smtpd_cfg.tls_level = TLS_LEVEL_NONE;
@@ -56,11 +58,13 @@ smtpd_pre_jail(void)
 {
 	struct buf err = BUF_INIT;
 
+	/* The Received: date needs the zone, which the jail cannot read. */
+	tzset();
 	smtpd_cfg.myhostname = xstrdup(conf_str("myhostname"));
-	smtpd_cfg.mydestination = str_split(conf_str("mydestination"),
-					    ", \t", NULL);
-	smtpd_cfg.relay_domains = str_split(conf_str("relay_domains"),
-					    ", \t", NULL);
+	smtpd_cfg.mydestination =
+	    str_split(conf_str("mydestination"), ", \t", NULL);
+	smtpd_cfg.relay_domains =
+	    str_split(conf_str("relay_domains"), ", \t", NULL);
 	if (cidr_list_parse(conf_str("mynetworks"), &smtpd_cfg.mynetworks,
 			    &err) < 0)
 		msg_fatal("mynetworks: %s", buf_cstr(&err));
@@ -108,11 +112,11 @@ int
 main(int argc, char **argv)
 {
 	static const struct daemon_ops ops = {
-		.mode = DAEMON_SINGLE,
-		.pre_jail = smtpd_pre_jail,
-		.post_jail = smtpd_post_jail,
-		.serve = smtpd_session_run,
-		.pre_exit = smtpd_pre_exit,
+	    .mode = DAEMON_SINGLE,
+	    .pre_jail = smtpd_pre_jail,
+	    .post_jail = smtpd_post_jail,
+	    .serve = smtpd_session_run,
+	    .pre_exit = smtpd_pre_exit,
 	};
 
 	daemon_main(argc, argv, &ops);

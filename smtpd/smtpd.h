@@ -48,9 +48,20 @@ extern struct smtpd_config smtpd_cfg;
 
 /* Per-command counters for the "disconnect from" line. */
 enum smtpd_counter {
-	CNT_HELO, CNT_EHLO, CNT_STARTTLS, CNT_AUTH, CNT_MAIL, CNT_RCPT,
-	CNT_DATA, CNT_BDAT, CNT_RSET, CNT_NOOP, CNT_VRFY, CNT_QUIT,
-	CNT_UNKNOWN, CNT_MAX
+	CNT_HELO,
+	CNT_EHLO,
+	CNT_STARTTLS,
+	CNT_AUTH,
+	CNT_MAIL,
+	CNT_RCPT,
+	CNT_DATA,
+	CNT_BDAT,
+	CNT_RSET,
+	CNT_NOOP,
+	CNT_VRFY,
+	CNT_QUIT,
+	CNT_UNKNOWN,
+	CNT_MAX
 };
 
 struct smtpd_session {
@@ -76,24 +87,27 @@ struct smtpd_session {
 	int body_binary; /* BODY=BINARYMIME: BDAT only */
 	int smtputf8;
 	uint64_t declared_size;
-	int bdat_failed;	    /* a BDAT chunk failed: reject at LAST */
-	struct queue_in *bdat_msg;  /* open during a BDAT sequence */
+	int bdat_failed;	   /* a BDAT chunk failed: reject at LAST */
+	struct queue_in *bdat_msg; /* open during a BDAT sequence */
 	struct smtpd_data_state *bdat;
 	/* Errors and counters. */
 	unsigned errors;
 	unsigned counts[CNT_MAX];
 	unsigned fails[CNT_MAX];
+	const char *where; /* the last command, for "timeout after X" */
 	int quit;
 };
 
 /* smtpd_session.c */
 void smtpd_session_run(int fd);
 void smtpd_reply(struct smtpd_session *ss, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* Logs "NOQUEUE: reject: CMD from HOST[IP]: REPLY; from=<> to=<> ..." */
 void smtpd_log_reject(struct smtpd_session *ss, const char *queue_id,
 		      const char *cmd, const char *reply, const char *rcpt);
 void smtpd_reset_transaction(struct smtpd_session *ss);
+/* After a read timeout: "421 4.4.2 ... timeout exceeded" and the log. */
+void smtpd_timeout(struct smtpd_session *ss, const char *detail);
 const char *smtpd_protocol(const struct smtpd_session *ss);
 
 /* smtpd_check.c */

@@ -30,6 +30,7 @@ struct smtpd_data_state {
 	struct queue_in *msg;
 	struct smtp_data d;
 	struct buf out;
+	uint64_t header_len; /* the Received: header smtpd prepends */
 	int write_failed;
 };
 
@@ -38,24 +39,24 @@ smtpd_data_begin(struct smtpd_session *ss, enum smtp_data_mode mode)
 {
 	struct smtpd_data_state *st = xcalloc(1, sizeof(*st));
 	struct smtp_data_limits lim = {
-		.size_limit = smtpd_cfg.size_limit,
-		.line_limit = 0,
-		.header_limit = (uint64_t)conf_size("header_size_limit"),
+	    .size_limit = smtpd_cfg.size_limit,
+	    .line_limit = 0,
+	    .header_limit = (uint64_t)conf_size("header_size_limit"),
 	};
 	struct received_info ri = {
-		.helo = ss->helo,
-		.client_name = ss->client_name,
-		.client_addr = ss->client_addr,
-		.myhostname = smtpd_cfg.myhostname,
-		.rcpt = ss->env.nrcpt == 1 ? ss->env.rcpts[0].address : NULL,
-		.esmtp = ss->esmtp,
-		.smtputf8 = ss->smtputf8,
-		.authenticated = ss->auth_user != NULL,
-		.tls_protocol = ss->tls_on ? ss->tls_info.protocol : NULL,
-		.tls_cipher = ss->tls_info.cipher,
-		.tls_bits = ss->tls_info.cipher_bits,
-		.tls_alg_bits = ss->tls_info.alg_bits,
-		.when = time(NULL),
+	    .helo = ss->helo,
+	    .client_name = ss->client_name,
+	    .client_addr = ss->client_addr,
+	    .myhostname = smtpd_cfg.myhostname,
+	    .rcpt = ss->env.nrcpt == 1 ? ss->env.rcpts[0].address : NULL,
+	    .esmtp = ss->esmtp,
+	    .smtputf8 = ss->smtputf8,
+	    .authenticated = ss->auth_user != NULL,
+	    .tls_protocol = ss->tls_on ? ss->tls_info.protocol : NULL,
+	    .tls_cipher = ss->tls_info.cipher,
+	    .tls_bits = ss->tls_info.cipher_bits,
+	    .tls_alg_bits = ss->tls_info.alg_bits,
+	    .when = time(NULL),
 	};
 
 	st->msg = queue_in_begin(smtpd_cfg.queue);
@@ -65,6 +66,7 @@ smtpd_data_begin(struct smtpd_session *ss, enum smtp_data_mode mode)
 	}
 	ri.queue_id = queue_in_id(st->msg);
 	received_build(&st->out, &ri);
+	st->header_len = st->out.len;
 	smtp_data_init(&st->d, mode, &lim);
 	return st;
 }
@@ -140,7 +142,8 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 	/* The id outlives the message handle, which commit frees. */
 	snprintf(id, sizeof(id), "%s", queue_in_id(st->msg));
 	smtpd_data_flush(st, 1);
-	if (st->d.flags & SMTP_DATA_F_BARE_LF) {
+	if ((st->d.flags & SMTP_DATA_F_BARE_LF) &&
+	    st->d.mode != SMTP_DATA_MODE_BINARY) {
 		buf_printf(&reply, "521 5.5.2 %s Error: bare <LF> received",
 			   smtpd_cfg.myhostname);
 		close_session = 1;
@@ -157,7 +160,8 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 		buf_free(&reply);
 		return close_session;
 	}
-	size = st->d.size;
+	/* As in Postfix, the size is the message as queued. */
+	size = st->header_len + st->d.size;
 	msg_info("%s: client=%s[%s]%s%s%s%s", id, ss->client_name,
 		 ss->client_addr, ss->auth_user ? ", sasl_method=" : "",
 		 ss->auth_user ? ss->auth_mech : "",
@@ -206,6 +210,12 @@ smtpd_data(struct smtpd_session *ss)
 
 	if (!smtpd_data_ready(ss, CNT_DATA))
 		return;
+	if (ss->bdat != NULL || ss->bdat_failed) {
+		/* RFC 3030 2: no DATA in a transaction that used BDAT. */
+		smtpd_reply(ss, "503 5.5.1 Error: DATA after BDAT");
+		ss->fails[CNT_DATA]++;
+		return;
+	}
 	if (ss->body_binary) {
 		/* RFC 3030: BINARYMIME content can only come by BDAT. */
 		smtpd_reply(ss, "503 5.5.1 Error: BDAT required for "
@@ -224,12 +234,16 @@ smtpd_data(struct smtpd_session *ss)
 	while (!smtp_data_done(&st->d)) {
 		n = stream_peek(&ss->s, &p);
 		if (n <= 0) {
-			msg_info("%s after DATA (%llu bytes) from %s[%s]",
-				 n < 0 && stream_error(&ss->s) == STREAM_TIMEOUT
-					 ? "timeout"
-					 : "lost connection",
-				 (unsigned long long)st->d.raw_size,
-				 ss->client_name, ss->client_addr);
+			char detail[64];
+			snprintf(detail, sizeof(detail), " (%llu bytes)",
+				 (unsigned long long)st->d.raw_size);
+			if (n < 0 && stream_error(&ss->s) == STREAM_TIMEOUT)
+				smtpd_timeout(ss, detail);
+			else
+				msg_info("lost connection after DATA%s from "
+					 "%s[%s]",
+					 detail, ss->client_name,
+					 ss->client_addr);
 			smtpd_data_free(st);
 			ss->quit = 1;
 			return;
@@ -238,6 +252,7 @@ smtpd_data(struct smtpd_session *ss)
 			       smtp_data_feed(&st->d, p, (size_t)n, &st->out));
 		smtpd_data_flush(st, 0);
 	}
+	ss->where = "END-OF-MESSAGE";
 	if (smtpd_data_finish(ss, st, "END-OF-MESSAGE"))
 		ss->quit = 1;
 	if (st->d.flags & SMTP_DATA_F_TOO_BIG || st->write_failed)
@@ -292,15 +307,19 @@ smtpd_bdat(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 		return;
 	}
 	if (st == NULL) {
-		st = smtpd_data_begin(ss, ss->body_binary ? SMTP_DATA_MODE_BINARY
-							: SMTP_DATA_MODE_BDAT);
+		st =
+		    smtpd_data_begin(ss, ss->body_binary ? SMTP_DATA_MODE_BINARY
+							 : SMTP_DATA_MODE_BDAT);
 		ss->bdat = st;
 		if (st == NULL)
 			ss->bdat_failed = 1;
 	}
 	if (smtpd_bdat_read(ss, st, cmd->bdat_size) < 0) {
-		msg_info("lost connection after BDAT from %s[%s]",
-			 ss->client_name, ss->client_addr);
+		if (stream_error(&ss->s) == STREAM_TIMEOUT)
+			smtpd_timeout(ss, "");
+		else
+			msg_info("lost connection after BDAT from %s[%s]",
+				 ss->client_name, ss->client_addr);
 		ss->quit = 1;
 		return;
 	}

@@ -25,8 +25,8 @@
 #include "xalloc.h"
 
 static const char *const counter_names[CNT_MAX] = {
-	"helo", "ehlo", "starttls", "auth", "mail", "rcpt", "data",
-	"bdat", "rset", "noop", "vrfy", "quit", "unknown",
+    "helo", "ehlo", "starttls", "auth", "mail", "rcpt",	   "data",
+    "bdat", "rset", "noop",	"vrfy", "quit", "unknown",
 };
 
 void
@@ -92,6 +92,21 @@ smtpd_reset_transaction(struct smtpd_session *ss)
 	ss->declared_size = 0;
 }
 
+void
+smtpd_timeout(struct smtpd_session *ss, const char *detail)
+{
+	/* Errors are sticky in a stream, but a read that timed out leaves
+	 * the way back to the client usable: say why we hang up. */
+	if (stream_error(&ss->s) == STREAM_TIMEOUT) {
+		ss->s.error = 0;
+		smtpd_reply(ss, "421 4.4.2 %s Error: timeout exceeded",
+			    smtpd_cfg.myhostname);
+		stream_flush(&ss->s);
+	}
+	msg_info("timeout after %s%s from %s[%s]", ss->where, detail,
+		 ss->client_name, ss->client_addr);
+}
+
 /* Counts an error reply; returns 1 when the session must end. */
 static int
 smtpd_error(struct smtpd_session *ss)
@@ -100,7 +115,7 @@ smtpd_error(struct smtpd_session *ss)
 	if (ss->errors >= (unsigned)smtpd_cfg.hard_error_limit) {
 		smtpd_reply(ss, "421 4.7.0 %s Error: too many errors",
 			    smtpd_cfg.myhostname);
-		msg_info("too many errors after %s from %s[%s]", "command",
+		msg_info("too many errors after %s from %s[%s]", ss->where,
 			 ss->client_name, ss->client_addr);
 		return 1;
 	}
@@ -189,7 +204,8 @@ static int
 smtpd_need_tls_or_auth(struct smtpd_session *ss)
 {
 	if (smtpd_cfg.tls_level == TLS_LEVEL_ENCRYPT && !ss->tls_on) {
-		smtpd_reply(ss, "530 5.7.0 Must issue a STARTTLS command first");
+		smtpd_reply(ss,
+			    "530 5.7.0 Must issue a STARTTLS command first");
 		return 1;
 	}
 	if (smtpd_cfg.auth_required && ss->auth_user == NULL) {
@@ -418,16 +434,11 @@ smtpd_command(struct smtpd_session *ss, struct buf *line)
 	switch (status) {
 	case STREAM_EOF:
 	case STREAM_IOERR:
-		msg_info("lost connection after %s from %s[%s]",
-			 ss->in_mail ? "MAIL" : "CONNECT", ss->client_name,
-			 ss->client_addr);
+		msg_info("lost connection after %s from %s[%s]", ss->where,
+			 ss->client_name, ss->client_addr);
 		return -1;
 	case STREAM_TIMEOUT:
-		smtpd_reply(ss, "421 4.4.2 %s Error: timeout exceeded",
-			    smtpd_cfg.myhostname);
-		msg_info("timeout after %s from %s[%s]",
-			 ss->in_mail ? "MAIL" : "CONNECT", ss->client_name,
-			 ss->client_addr);
+		smtpd_timeout(ss, "");
 		return -1;
 	case STREAM_LINE_BARE_LF:
 		/* A bare LF is how SMTP smuggling starts: refuse it as
@@ -465,6 +476,7 @@ smtpd_command(struct smtpd_session *ss, struct buf *line)
 		return smtpd_error(ss) ? -1 : 0;
 	}
 	ss->counts[smtpd_counter_of(cmd.verb)]++;
+	ss->where = smtp_verb_name(cmd.verb);
 	smtpd_dispatch(ss, &cmd);
 	smtp_cmd_free(&cmd);
 	if (smtpd_fail_total(ss) > before && smtpd_error(ss))
@@ -481,6 +493,7 @@ smtpd_session_run(int fd)
 	struct buf line = BUF_INIT;
 
 	memset(&ss, 0, sizeof(ss));
+	ss.where = "CONNECT";
 	queue_envelope_init(&ss.env);
 	stream_init(&ss.s, fd, smtpd_cfg.timeout_ms);
 	smtpd_client_identify(&ss, fd);
