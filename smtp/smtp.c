@@ -1,0 +1,613 @@
+/*
+ * smtp - the Panacea SMTP client delivery agent.
+ *
+ * Runs under master (services: "smtp unix - - y - - smtp") on the daemon
+ * skeleton, one qmgr connection at a time.  Each connection carries one
+ * delivery request (deliver_proto.h): a queue id, the next hop and a group
+ * of recipients.  The agent reads the content from the queue itself,
+ * delivers to the next hop's servers (smtp_connect.c), logs each
+ * recipient's result in Postfix's shape and answers with one status per
+ * recipient.
+ *
+ * Before the jail it opens what it cannot reach afterwards: the resolver
+ * settings, the TLS trust anchors, the password and TLS policy tables and
+ * libsasl2's plugins.  After chroot and the drop to mail_owner it opens the
+ * queue environment, as every process does.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "attr.h"
+#include "conf.h"
+#include "daemon.h"
+#include "deliver_proto.h"
+#include "msg.h"
+#include "sasl_auth.h"
+#include "smtp.h"
+#include "strutil.h"
+#include "xalloc.h"
+#include "xtext.h"
+
+struct smtp_config smtp_cfg;
+
+double
+smtp_now(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/* --- configuration --------------------------------------------------- */
+
+static int
+ms(const char *name)
+{
+	long long s = conf_time(name);
+
+	return s > 3600 * 24 ? 3600 * 24 * 1000 : (int)s * 1000;
+}
+
+static void
+parse_bind(const char *name, int family, struct sockaddr_storage *ss,
+	   socklen_t *len)
+{
+	const char *v = conf_str(name);
+
+	*len = 0;
+	if (*v == '\0')
+		return;
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		if (inet_pton(AF_INET, v, &sin->sin_addr) != 1)
+			msg_fatal("%s: not an IPv4 address: %s", name, v);
+		sin->sin_family = AF_INET;
+		*len = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		if (inet_pton(AF_INET6, v, &sin6->sin6_addr) != 1)
+			msg_fatal("%s: not an IPv6 address: %s", name, v);
+		sin6->sin6_family = AF_INET6;
+		*len = sizeof(*sin6);
+	}
+}
+
+static int
+inet_families(void)
+{
+	const char *v = conf_str("inet_protocols");
+	int f = 0;
+
+	if (str_list_match(v, "all"))
+		return DNS_INET_ALL;
+	if (str_list_match(v, "ipv4"))
+		f |= DNS_INET4;
+	if (str_list_match(v, "ipv6"))
+		f |= DNS_INET6;
+	if (f == 0)
+		msg_fatal("inet_protocols: no usable protocol in \"%s\"", v);
+	return f;
+}
+
+/* Is plaintext AUTH allowed by a smtp_sasl_*security_options value? */
+static int
+sasl_plain_ok(const char *name)
+{
+	return !str_list_match(conf_str(name), "noplaintext");
+}
+
+static struct maps *
+open_maps(const char *name)
+{
+	struct buf err = BUF_INIT;
+	struct maps *m;
+
+	if (*conf_str(name) == '\0')
+		return NULL;
+	if ((m = maps_open(conf_str(name), &err)) == NULL)
+		msg_fatal("%s: %s", name, buf_cstr(&err));
+	buf_free(&err);
+	return m;
+}
+
+static void
+smtp_tls_init(void)
+{
+	const char *level = conf_str("smtp_tls_security_level");
+	struct buf err = BUF_INIT;
+	int lvl = *level ? tls_level_parse(level) : TLS_LEVEL_NONE;
+
+	if (lvl < 0)
+		msg_fatal("smtp_tls_security_level: unknown level \"%s\"",
+			  level);
+	smtp_cfg.tls_level = lvl;
+	smtp_cfg.tls_policy = open_maps("smtp_tls_policy_maps");
+	if (lvl == TLS_LEVEL_NONE && smtp_cfg.tls_policy == NULL)
+		return;
+	smtp_cfg.tls = tls_client_ctx_new(conf_str("smtp_tls_CAfile"), &err);
+	if (smtp_cfg.tls == NULL)
+		msg_fatal("cannot set up TLS: %s", buf_cstr(&err));
+	buf_free(&err);
+}
+
+/* libsasl2 loads its plugins at its first client; that must happen
+ * before chroot, where the plugin folder is out of reach. */
+static void
+smtp_sasl_init(void)
+{
+	struct sasl_auth_client *cli;
+	struct buf err = BUF_INIT;
+
+	smtp_cfg.sasl_enable = conf_bool("smtp_sasl_auth_enable");
+	if (!smtp_cfg.sasl_enable)
+		return;
+	smtp_cfg.sasl_passwords = open_maps("smtp_sasl_password_maps");
+	smtp_cfg.sasl_plain_without_tls =
+	    sasl_plain_ok("smtp_sasl_security_options");
+	smtp_cfg.sasl_plain_with_tls =
+	    sasl_plain_ok("smtp_sasl_tls_security_options");
+	cli = sasl_auth_client_new("smtp", "localhost", "x", "x", 1, &err);
+	if (cli == NULL)
+		msg_fatal("SASL client: %s", buf_cstr(&err));
+	sasl_auth_client_free(cli);
+	buf_free(&err);
+}
+
+static void
+smtp_pre_jail(void)
+{
+	struct buf err = BUF_INIT;
+	long long port = conf_int("smtp_destination_port");
+
+	smtp_cfg.helo_name = xstrdup(conf_str("smtp_helo_name"));
+	smtp_cfg.myhostnames = xstrdup(conf_str("myhostname"));
+	if (port < 1 || port > 65535)
+		msg_fatal("smtp_destination_port: %lld is not a port", port);
+	smtp_cfg.dest_port = (unsigned)port;
+	smtp_cfg.families = inet_families();
+	smtp_cfg.mx_address_limit = (long)conf_int("smtp_mx_address_limit");
+	smtp_cfg.connect_timeout_ms = ms("smtp_connect_timeout");
+	if (smtp_cfg.connect_timeout_ms == 0)
+		smtp_cfg.connect_timeout_ms = -1;
+	smtp_cfg.helo_timeout_ms = ms("smtp_helo_timeout");
+	smtp_cfg.starttls_timeout_ms = ms("smtp_starttls_timeout");
+	smtp_cfg.mail_timeout_ms = ms("smtp_mail_timeout");
+	smtp_cfg.rcpt_timeout_ms = ms("smtp_rcpt_timeout");
+	smtp_cfg.data_init_timeout_ms = ms("smtp_data_init_timeout");
+	smtp_cfg.data_xfer_timeout_ms = ms("smtp_data_xfer_timeout");
+	smtp_cfg.data_done_timeout_ms = ms("smtp_data_done_timeout");
+	smtp_cfg.quit_timeout_ms = ms("smtp_quit_timeout");
+	smtp_cfg.cache_time_limit =
+	    (int)conf_time("smtp_connection_cache_time_limit");
+	smtp_cfg.skip_5xx_greeting = conf_bool("smtp_skip_5xx_greeting");
+	parse_bind("smtp_bind_address", AF_INET, &smtp_cfg.bind4,
+		   &smtp_cfg.bind4_len);
+	parse_bind("smtp_bind_address6", AF_INET6, &smtp_cfg.bind6,
+		   &smtp_cfg.bind6_len);
+	if (dns_init(conf_str("dns_nameservers"), &err) < 0)
+		msg_fatal("DNS resolver: %s", buf_cstr(&err));
+	smtp_tls_init();
+	smtp_sasl_init();
+	buf_free(&err);
+}
+
+static void
+smtp_post_jail(void)
+{
+	const char *qdir = daemon_queue_dir();
+
+	if (queue_open(qdir, NULL, &smtp_cfg.queue) != QUEUE_OK)
+		msg_fatal("cannot open the queue in %s/db", qdir);
+}
+
+static void
+smtp_pre_exit(void)
+{
+	smtp_cache_close();
+	queue_close(smtp_cfg.queue);
+	smtp_cfg.queue = NULL;
+}
+
+/* --- results ----------------------------------------------------------- */
+
+size_t
+smtp_pending(const struct smtp_request *req)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < req->nrcpt; i++)
+		if (req->rcpts[i].state != SMTP_RCPT_DONE)
+			n++;
+	return n;
+}
+
+void
+smtp_target_name(const struct smtp_target *t, char *out, size_t len)
+{
+	snprintf(out, len, "%s[%s]", t->host, t->ip);
+}
+
+void
+smtp_target_relay(const struct smtp_target *t, char *out, size_t len)
+{
+	snprintf(out, len, "%s[%s]:%u", t->host, t->ip, t->port);
+}
+
+void
+smtp_rcpt_result(struct smtp_request *req, struct smtp_rcpt *r, int cls,
+		 const char *dsn, const char *text, const struct smtp_target *t,
+		 int final)
+{
+	if (r->state == SMTP_RCPT_DONE)
+		return;
+	r->class = cls;
+	snprintf(r->dsn, sizeof(r->dsn), "%s", dsn);
+	buf_set(&r->text, text);
+	if (t != NULL) {
+		smtp_target_relay(t, r->relay, sizeof(r->relay));
+		snprintf(r->remote_mta, sizeof(r->remote_mta), "%s", t->host);
+	}
+	r->t_conn = req->t_conn > 0 ? req->t_conn : smtp_now();
+	r->t_done = smtp_now();
+	/* A soft failure on a server that is not the last one: the next
+	 * server may take the recipient. */
+	r->state = cls == DELIVER_CLASS_DEFER && !final ? SMTP_RCPT_TODO
+							: SMTP_RCPT_DONE;
+}
+
+void
+smtp_all_result(struct smtp_request *req, int cls, const char *dsn,
+		const char *text, const struct smtp_target *t, int final)
+{
+	size_t i;
+
+	for (i = 0; i < req->nrcpt; i++)
+		smtp_rcpt_result(req, &req->rcpts[i], cls, dsn, text, t, final);
+}
+
+void
+smtp_add_reason(struct smtp_request *req, const char *dsn, const char *text)
+{
+	msg_info("%s: %s", req->queue_id, text);
+	snprintf(req->reason_dsn, sizeof(req->reason_dsn), "%s", dsn);
+	if (req->reasons.len > SMTP_REASONS_MAX)
+		return;
+	if (req->reasons.len > 0)
+		buf_puts(&req->reasons, "; ");
+	buf_puts(&req->reasons, text);
+	if (req->reasons.len > SMTP_REASONS_MAX) {
+		buf_truncate(&req->reasons, SMTP_REASONS_MAX);
+		buf_puts(&req->reasons, "...");
+	}
+}
+
+/* Recipients never decided: deferred with what is known. */
+static void
+finish_pending(struct smtp_request *req)
+{
+	size_t i;
+
+	for (i = 0; i < req->nrcpt; i++) {
+		struct smtp_rcpt *r = &req->rcpts[i];
+
+		if (r->state == SMTP_RCPT_DONE)
+			continue;
+		r->state = SMTP_RCPT_DONE;
+		if (r->class == DELIVER_CLASS_DEFER)
+			continue; /* a server's soft reply: keep its text */
+		r->class = DELIVER_CLASS_DEFER;
+		snprintf(r->dsn, sizeof(r->dsn), "%s",
+			 req->reason_dsn[0] ? req->reason_dsn : "4.4.1");
+		buf_set(&r->text, req->reasons.len ? buf_cstr(&req->reasons)
+						   : "delivery temporarily "
+						     "suspended");
+		r->t_conn = r->t_done = smtp_now();
+	}
+}
+
+/* Postfix's delay format: small values with two decimals, "0" for
+ * nothing, whole seconds once they are large. */
+static void
+fmt_delay(struct buf *out, double v)
+{
+	char tmp[32];
+	size_t n;
+
+	if (v < 0 || !isfinite(v))
+		v = 0;
+	if (v < 0.005) {
+		buf_putc(out, '0');
+		return;
+	}
+	if (v >= 100)
+		snprintf(tmp, sizeof(tmp), "%.0f", v);
+	else if (v >= 10)
+		snprintf(tmp, sizeof(tmp), "%.1f", v);
+	else
+		snprintf(tmp, sizeof(tmp), "%.2f", v);
+	n = strlen(tmp);
+	if (strchr(tmp, '.') != NULL) {
+		while (n > 0 && tmp[n - 1] == '0')
+			tmp[--n] = '\0';
+		if (n > 0 && tmp[n - 1] == '.')
+			tmp[--n] = '\0';
+	}
+	buf_puts(out, tmp);
+}
+
+/* The address of an ORCPT "type;xtext", decoded and printable, or "". */
+static void
+orcpt_address(const char *orcpt, struct buf *out)
+{
+	const char *semi = strchr(orcpt, ';');
+	size_t i;
+
+	buf_reset(out);
+	if (semi == NULL || xtext_decode(out, semi + 1, strlen(semi + 1)) < 0) {
+		buf_reset(out);
+		return;
+	}
+	for (i = 0; i < out->len; i++)
+		if ((unsigned char)out->data[i] < 0x20 ||
+		    (unsigned char)out->data[i] == 0x7f)
+			out->data[i] = '?';
+}
+
+static void
+log_rcpt(const struct smtp_request *req, const struct smtp_rcpt *r)
+{
+	static const char *status[] = {"", "",	       "sent",
+				       "", "deferred", "bounced"};
+	struct buf line = BUF_INIT, orig = BUF_INIT;
+	double now = r->t_done > 0 ? r->t_done : smtp_now();
+	double conn = r->t_conn > 0 ? r->t_conn : now;
+
+	buf_printf(&line, "%s: to=<%s>", req->queue_id, r->address);
+	orcpt_address(r->orcpt, &orig);
+	if (orig.len > 0 && str_casecmp(buf_cstr(&orig), r->address) != 0)
+		buf_printf(&line, ", orig_to=<%s>", buf_cstr(&orig));
+	buf_printf(&line,
+		   ", relay=%s, delay=", r->relay[0] ? r->relay : "none");
+	fmt_delay(&line, now - req->arrival);
+	buf_puts(&line, ", delays=");
+	fmt_delay(&line, req->active - req->arrival);
+	buf_putc(&line, '/');
+	fmt_delay(&line, req->t_start - req->active);
+	buf_putc(&line, '/');
+	fmt_delay(&line, conn - req->t_start);
+	buf_putc(&line, '/');
+	fmt_delay(&line, now - conn);
+	buf_printf(&line, ", dsn=%s, status=%s (%s)", r->dsn,
+		   status[r->class >= 2 && r->class <= 5 ? r->class : 4],
+		   buf_cstr(&r->text));
+	msg_info("%s", buf_cstr(&line));
+	buf_free(&line);
+	buf_free(&orig);
+}
+
+/* --- the request ------------------------------------------------------- */
+
+static void
+request_free(struct smtp_request *req)
+{
+	size_t i;
+
+	for (i = 0; i < req->nrcpt; i++) {
+		xfree(req->rcpts[i].address);
+		xfree(req->rcpts[i].orcpt);
+		buf_free(&req->rcpts[i].text);
+	}
+	xfree(req->rcpts);
+	xfree(req->nexthop);
+	xfree(req->sender);
+	xfree(req->envid);
+	xfree(req->client_addr);
+	buf_free(&req->reasons);
+	memset(req, 0, sizeof(*req));
+}
+
+static int
+get_str(const struct attr_list *l, const char *name, char **out,
+	struct buf *why)
+{
+	const char *v = attr_get_str(l, name);
+
+	if (v == NULL) {
+		buf_printf(why, "missing or bad attribute \"%s\"", name);
+		return -1;
+	}
+	*out = xstrdup(v);
+	return 0;
+}
+
+/* Seconds with decimals ("1764355213.250"); -1 when malformed. */
+static double
+get_time(const struct attr_list *l, const char *name)
+{
+	const char *v = attr_get_str(l, name);
+	char *end;
+	double d;
+
+	if (v == NULL || *v == '\0' || strlen(v) > 32)
+		return -1;
+	errno = 0;
+	d = strtod(v, &end);
+	if (errno != 0 || *end != '\0' || d < 0 || !isfinite(d))
+		return -1;
+	return d;
+}
+
+/* Appends one recipient group starting at item i; returns the index after
+ * it, or 0 when malformed. */
+static size_t
+parse_rcpt(const struct attr_list *l, size_t i, struct smtp_request *req)
+{
+	struct smtp_rcpt r;
+	char *end;
+	size_t k;
+	unsigned long long v;
+
+	memset(&r, 0, sizeof(r));
+	r.index = -1;
+	for (k = i; k < l->count; k++) {
+		const struct attr *a = &l->items[k];
+
+		if (k > i && strcmp(a->name, "rcpt_index") == 0)
+			break;
+		if (strlen(a->value) != a->len)
+			goto bad;
+		if (strcmp(a->name, "rcpt_index") == 0) {
+			v = strtoull(a->value, &end, 10);
+			if (*a->value == '\0' || *end != '\0' || v > 1000000)
+				goto bad;
+			r.index = (long long)v;
+		} else if (strcmp(a->name, "rcpt") == 0 && r.address == NULL) {
+			if (a->len == 0 || a->len > QUEUE_FIELD_MAX)
+				goto bad;
+			r.address = xstrdup(a->value);
+		} else if (strcmp(a->name, "orcpt") == 0 && r.orcpt == NULL) {
+			if (a->len > QUEUE_FIELD_MAX)
+				goto bad;
+			r.orcpt = xstrdup(a->value);
+		} else if (strcmp(a->name, "notify") == 0) {
+			v = strtoull(a->value, &end, 10);
+			if (*a->value == '\0' || *end != '\0' || v > 0xff)
+				goto bad;
+			r.notify = (unsigned)v;
+		}
+	}
+	if (r.address == NULL)
+		goto bad;
+	if (r.orcpt == NULL)
+		r.orcpt = xstrdup("");
+	req->rcpts =
+	    xreallocarray(req->rcpts, req->nrcpt + 1, sizeof(*req->rcpts));
+	req->rcpts[req->nrcpt++] = r;
+	return k;
+bad:
+	xfree(r.address);
+	xfree(r.orcpt);
+	return 0;
+}
+
+static int
+parse_request(const struct attr_list *l, struct smtp_request *req,
+	      struct buf *why)
+{
+	const char *v;
+	long long n;
+	size_t i;
+
+	if ((v = attr_get_str(l, "request")) == NULL || strcmp(v, "deliver"))
+		return buf_puts(why, "not a delivery request"), -1;
+	if ((v = attr_get_str(l, "queue_id")) == NULL || !queue_id_valid(v))
+		return buf_puts(why, "bad queue_id"), -1;
+	snprintf(req->queue_id, sizeof(req->queue_id), "%s", v);
+	if (get_str(l, "nexthop", &req->nexthop, why) < 0 ||
+	    get_str(l, "sender", &req->sender, why) < 0)
+		return -1;
+	req->envid = xstrdup((v = attr_get_str(l, "envid")) ? v : "");
+	req->client_addr =
+	    xstrdup((v = attr_get_str(l, "client_addr")) ? v : "");
+	if ((req->arrival = get_time(l, "arrival")) < 0)
+		return buf_puts(why, "bad arrival"), -1;
+	if (attr_get_int(l, "arrival_usec", &n) == 0 && n >= 0 && n < 1000000)
+		req->arrival += (double)n / 1e6;
+	if ((req->active = get_time(l, "active")) < 0)
+		req->active = req->t_start;
+	if (attr_get_int(l, "size", &n) == 0 && n >= 0)
+		req->size = (uint64_t)n;
+	if (attr_get_int(l, "flags", &n) == 0 && n >= 0)
+		req->flags = (unsigned)n;
+	if (attr_get_int(l, "ret", &n) == 0 && n >= 0 && n <= 2)
+		req->ret = (int)n;
+	for (i = 0; i < l->count;) {
+		if (strcmp(l->items[i].name, "rcpt_index") != 0) {
+			i++;
+			continue;
+		}
+		if ((i = parse_rcpt(l, i, req)) == 0)
+			return buf_puts(why, "malformed recipient"), -1;
+	}
+	if (req->nrcpt == 0)
+		return buf_puts(why, "no recipients"), -1;
+	return 0;
+}
+
+static void
+send_reply(int fd, const struct smtp_request *req, const char *fail)
+{
+	struct attr_list l = ATTR_LIST_INIT;
+	size_t i;
+
+	for (i = 0; fail == NULL && i < req->nrcpt; i++) {
+		const struct smtp_rcpt *r = &req->rcpts[i];
+
+		attr_add_int(&l, "rcpt_index", r->index);
+		attr_add_int(&l, "class", r->class);
+		attr_add_str(&l, "dsn", r->dsn);
+		attr_add_str(&l, "text", buf_cstr(&r->text));
+		attr_add_str(&l, "relay", r->relay[0] ? r->relay : "none");
+		attr_add_str(&l, "remote_mta", r->remote_mta);
+	}
+	attr_add_str(&l, "status", fail == NULL ? "done" : "fail");
+	if (fail != NULL)
+		attr_add_str(&l, "reason", fail);
+	if (attr_send(fd, &l, 60 * 1000) < 0)
+		msg_warn("cannot send the delivery reply to qmgr: %s",
+			 strerror(errno));
+	attr_list_free(&l);
+}
+
+static void
+smtp_serve(int fd)
+{
+	struct attr_list l = ATTR_LIST_INIT;
+	struct smtp_request req;
+	struct buf why = BUF_INIT;
+	size_t i;
+
+	memset(&req, 0, sizeof(req));
+	if (attr_recv(fd, &l, DELIVER_LIST_MAX, 60 * 1000) < 0) {
+		msg_warn("cannot read a delivery request: %s", strerror(errno));
+		goto out;
+	}
+	req.t_start = smtp_now();
+	if (parse_request(&l, &req, &why) < 0) {
+		msg_warn("bad delivery request: %s", buf_cstr(&why));
+		send_reply(fd, &req, buf_cstr(&why));
+		goto out;
+	}
+	smtp_deliver(&req);
+	finish_pending(&req);
+	for (i = 0; i < req.nrcpt; i++)
+		log_rcpt(&req, &req.rcpts[i]);
+	send_reply(fd, &req, NULL);
+out:
+	request_free(&req);
+	attr_list_free(&l);
+	buf_free(&why);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct daemon_ops ops = {
+	    .mode = DAEMON_SINGLE,
+	    .pre_jail = smtp_pre_jail,
+	    .post_jail = smtp_post_jail,
+	    .serve = smtp_serve,
+	    .pre_exit = smtp_pre_exit,
+	};
+
+	daemon_main(argc, argv, &ops);
+}

@@ -1,0 +1,208 @@
+/*
+ * smtp - the SMTP client delivery agent: what its files share.
+ *
+ *   smtp.c          main, configuration, the delivery request from qmgr
+ *                   and the reply (deliver_proto.h), per-recipient logs
+ *   smtp_connect.c  the next hop's MX hosts and addresses, tried in order
+ *                   with fallback, connection reuse
+ *   smtp_session.c  one SMTP dialogue: greeting, EHLO/HELO, STARTTLS,
+ *                   AUTH, MAIL/RCPT/DATA (pipelined when offered), QUIT
+ *   smtp_tls.c      the TLS policy of a destination (global level and
+ *                   smtp_tls_policy_maps)
+ *   smtp_auth.c     SMTP AUTH as a client (smtp_sasl_password_maps)
+ *   smtp_content.c  the message from the queue as DATA: CRLF line endings
+ *                   only and dot-stuffing
+ *
+ * A recipient's fate is decided once (state DONE with class 2 or 5, or 4
+ * on the last server); a soft failure on a server that is not the last
+ * one keeps the recipient for the next server, with its text kept for the
+ * deferral, as Postfix does.
+ */
+#ifndef PANACEA_SMTP_H
+#define PANACEA_SMTP_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "buf.h"
+#include "dns.h"
+#include "maps.h"
+#include "nexthop.h"
+#include "queue.h"
+#include "smtp_reply.h"
+#include "stream.h"
+#include "tls.h"
+
+#define SMTP_DSN_SIZE 16
+#define SMTP_REASONS_MAX 2000 /* bytes of connection failures kept */
+#define SMTP_HOSTADDR_MAX (DNS_NAME_MAX + INET6_ADDRSTRLEN + 16)
+
+struct smtp_config {
+	const char *helo_name;
+	const char *myhostnames; /* names that mean "this host" (MX loops) */
+	unsigned dest_port;
+	int families; /* DNS_INET4 | DNS_INET6 */
+	long mx_address_limit;
+	int connect_timeout_ms;
+	int helo_timeout_ms;
+	int starttls_timeout_ms;
+	int mail_timeout_ms;
+	int rcpt_timeout_ms;
+	int data_init_timeout_ms;
+	int data_xfer_timeout_ms;
+	int data_done_timeout_ms;
+	int quit_timeout_ms;
+	int cache_time_limit; /* seconds a session is kept for reuse */
+	int skip_5xx_greeting;
+	struct sockaddr_storage bind4, bind6;
+	socklen_t bind4_len, bind6_len;
+	enum tls_level tls_level;
+	struct tls_ctx *tls;
+	struct maps *tls_policy;
+	int sasl_enable;
+	struct maps *sasl_passwords;
+	int sasl_plain_without_tls;
+	int sasl_plain_with_tls;
+	struct queue *queue;
+};
+
+extern struct smtp_config smtp_cfg;
+
+enum smtp_rcpt_state {
+	SMTP_RCPT_TODO = 0, /* not decided (maybe a soft failure kept) */
+	SMTP_RCPT_ACCEPTED, /* RCPT accepted in this session, DATA pending */
+	SMTP_RCPT_DONE,	    /* decided */
+};
+
+struct smtp_rcpt {
+	long long index;
+	char *address;
+	char *orcpt; /* "rfc822;xtext" as queued, or "" */
+	unsigned notify;
+	enum smtp_rcpt_state state;
+	int class; /* 2, 4, 5; 0 while nothing is known */
+	char dsn[SMTP_DSN_SIZE];
+	struct buf text;
+	char relay[SMTP_HOSTADDR_MAX];
+	char remote_mta[DNS_NAME_MAX + 1];
+	double t_conn; /* when the session that decided it was set up */
+	double t_done;
+};
+
+struct smtp_request {
+	char queue_id[QUEUE_ID_SIZE];
+	char *nexthop;
+	char *sender;
+	char *envid;
+	char *client_addr;
+	double arrival;
+	double active;
+	uint64_t size;
+	unsigned flags;
+	int ret;
+	struct smtp_rcpt *rcpts;
+	size_t nrcpt;
+	double t_start;	    /* request received */
+	double t_conn;	    /* current session set up (MAIL FROM about to go) */
+	struct buf reasons; /* why each server failed, "; "-joined */
+	char reason_dsn[SMTP_DSN_SIZE];
+};
+
+/* One address to try. */
+struct smtp_target {
+	char host[DNS_NAME_MAX + 1];
+	char ip[INET6_ADDRSTRLEN];
+	unsigned port;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	const struct nexthop *nh;
+	const char *nexthop_text; /* canonical next hop */
+};
+
+/* The TLS policy of one destination. */
+struct smtp_tls_policy {
+	enum tls_level level;
+	char match[DNS_NAME_MAX + 1]; /* name to verify; "" = MX host */
+};
+
+/* A connection to one server, kept across requests when reused. */
+struct smtp_conn {
+	int fd;
+	struct stream s;
+	struct smtp_caps caps;
+	int tls_on;
+	int broken; /* lost, timed out or out of step: no QUIT */
+	struct smtp_target t;
+	char key[NEXTHOP_MAX + 1]; /* canonical next hop it serves */
+	double since;		   /* when it was last used */
+};
+
+/* Results of one session with one server. */
+enum smtp_sess_result {
+	SMTP_SESS_DONE,	     /* the server took part: see the recipients */
+	SMTP_SESS_NEXT,	     /* try the next server (reason recorded) */
+	SMTP_SESS_PLAINTEXT, /* TLS failed at level may: again without */
+};
+
+/* smtp.c */
+double smtp_now(void);
+size_t smtp_pending(const struct smtp_request *req);
+/* Decides (or, for a soft failure on a server that is not the last,
+ * notes) the result of recipient r. */
+void smtp_rcpt_result(struct smtp_request *req, struct smtp_rcpt *r, int cls,
+		      const char *dsn, const char *text,
+		      const struct smtp_target *t, int final);
+/* The same for every recipient not yet decided. */
+void smtp_all_result(struct smtp_request *req, int cls, const char *dsn,
+		     const char *text, const struct smtp_target *t, int final);
+/* Notes why a server could not be used (appended to req->reasons,
+ * bounded, and logged); dsn is the code pending recipients get when no
+ * server is left. */
+void smtp_add_reason(struct smtp_request *req, const char *dsn,
+		     const char *text);
+
+/* smtp_connect.c */
+void smtp_deliver(struct smtp_request *req);
+/* Ends a kept connection, if any (at exit). */
+void smtp_cache_close(void);
+
+/* smtp_session.c: runs the dialogue on c (connected; greeting not read
+ * yet unless reused).  *keep is set when the connection is clean and may
+ * be kept for reuse; otherwise the caller ends it with smtp_conn_close()
+ * (which sends QUIT unless c->broken). */
+enum smtp_sess_result smtp_session(struct smtp_request *req,
+				   struct smtp_conn *c,
+				   const struct smtp_tls_policy *pol,
+				   int reused, int use_tls, int final,
+				   int *keep);
+/* With quit and a connection in step: sends QUIT and waits for the reply
+ * (bounded).  Then stops TLS, frees the stream, closes the descriptor. */
+void smtp_conn_close(struct smtp_conn *c, int quit);
+/* RSET on a kept connection; 0 when the server answered 2xx. */
+int smtp_session_rset(struct smtp_conn *c);
+
+/* smtp_tls.c: 0 and pol, or -1 with why (a table error or bad entry). */
+int smtp_tls_policy_get(const struct nexthop *nh, const char *nexthop_text,
+			struct smtp_tls_policy *pol, struct buf *why);
+
+/* smtp_auth.c */
+/* 1 with user and password, 0 when there is no entry, -1 table error. */
+int smtp_auth_lookup(const struct smtp_target *t, struct buf *user,
+		     struct buf *pass, struct buf *why);
+/* Runs AUTH; 0 authenticated, -1 failure with dsn and text set (soft). */
+int smtp_auth_run(struct stream *s, const struct smtp_caps *caps,
+		  const struct smtp_target *t, const char *user,
+		  const char *pass, int tls_on, int timeout_ms,
+		  char dsn[SMTP_DSN_SIZE], struct buf *text);
+
+/* smtp_content.c: sends the message and the final "."; 0, -1 when the
+ * stream failed, -2 when the queue could not be read (the caller must
+ * drop the connection without ending DATA). */
+int smtp_content_send(struct queue *q, const char *queue_id, uint64_t size,
+		      struct stream *s);
+
+/* "host[ip]" and "host[ip]:port" of a target. */
+void smtp_target_name(const struct smtp_target *t, char *out, size_t len);
+void smtp_target_relay(const struct smtp_target *t, char *out, size_t len);
+
+#endif

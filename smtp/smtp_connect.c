@@ -1,0 +1,336 @@
+/*
+ * smtp_connect - from a next hop to servers: MX lookup (or the host of a
+ * "[host]" next hop), the addresses of each MX host in preference order,
+ * and one session after the other until every recipient is decided or
+ * smtp_mx_address_limit addresses were tried.
+ *
+ * A server that refuses the connection, times out, greets with 4xx (or
+ * 5xx: smtp_skip_5xx_greeting) or drops the session is skipped; the
+ * reason is kept for the deferral text.  DNS failures decide every
+ * recipient at once: NXDOMAIN 5.1.2, null MX 5.1.10, an MX list that
+ * loops back to this host 5.4.6, a temporary failure 4.4.3.
+ *
+ * Connection reuse: a clean session may stay open after the request for
+ * the next request to the same next hop, for at most
+ * smtp_connection_cache_time_limit seconds between uses (RSET before the
+ * next message).  A kept connection to another next hop, or one that
+ * waited too long, is ended with QUIT when the next request arrives or
+ * when the process exits.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "deliver_proto.h"
+#include "msg.h"
+#include "smtp.h"
+#include "sock.h"
+#include "xalloc.h"
+
+static struct smtp_conn cache;
+static int cache_active;
+
+void
+smtp_cache_close(void)
+{
+	if (!cache_active)
+		return;
+	smtp_conn_close(&cache, 1);
+	cache_active = 0;
+}
+
+/* --- targets ----------------------------------------------------------- */
+
+struct target_list {
+	struct smtp_target *t;
+	size_t n;
+	size_t max; /* smtp_mx_address_limit, 0 = none */
+};
+
+static int
+targets_full(const struct target_list *tl)
+{
+	return tl->max > 0 && tl->n >= tl->max;
+}
+
+static void
+target_add(struct target_list *tl, const char *host,
+	   const struct sockaddr_storage *ss, const struct nexthop *nh,
+	   const char *nh_text)
+{
+	struct smtp_target *t;
+	socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						  : sizeof(struct sockaddr_in);
+
+	if (targets_full(tl))
+		return;
+	tl->t = xreallocarray(tl->t, tl->n + 1, sizeof(*tl->t));
+	t = &tl->t[tl->n++];
+	memset(t, 0, sizeof(*t));
+	snprintf(t->host, sizeof(t->host), "%s", host);
+	memcpy(&t->addr, ss, len);
+	t->addrlen = len;
+	t->port = nh->port;
+	if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&t->addr)->sin6_port =
+		    htons((uint16_t)nh->port);
+	else
+		((struct sockaddr_in *)&t->addr)->sin_port =
+		    htons((uint16_t)nh->port);
+	sock_addr_text((struct sockaddr *)&t->addr, t->ip, sizeof(t->ip));
+	t->nh = nh;
+	t->nexthop_text = nh_text;
+}
+
+/* Adds the addresses of host; returns its DNS status. */
+static int
+add_host(struct target_list *tl, const char *host, const struct nexthop *nh,
+	 const char *nh_text, struct buf *why)
+{
+	struct dns_addr_list al;
+	size_t i;
+	int st;
+
+	st = dns_lookup_addr(host, smtp_cfg.families, &al, why);
+	if (st != DNS_OK)
+		return st;
+	for (i = 0; i < al.count; i++)
+		target_add(tl, host, &al.addr[i], nh, nh_text);
+	return DNS_OK;
+}
+
+/* A "[1.2.3.4]" next hop. */
+static int
+add_numeric(struct target_list *tl, const struct nexthop *nh,
+	    const char *nh_text, struct buf *why)
+{
+	struct sockaddr_storage ss;
+	int want = nh->family == AF_INET6 ? DNS_INET6 : DNS_INET4;
+
+	if (!(smtp_cfg.families & want)) {
+		buf_printf(why,
+			   "address %s is of a protocol that "
+			   "inet_protocols excludes",
+			   nh->host);
+		return DNS_NOTFOUND;
+	}
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = (sa_family_t)nh->family;
+	if (nh->family == AF_INET6)
+		inet_pton(AF_INET6, nh->host,
+			  &((struct sockaddr_in6 *)&ss)->sin6_addr);
+	else
+		inet_pton(AF_INET, nh->host,
+			  &((struct sockaddr_in *)&ss)->sin_addr);
+	target_add(tl, nh->host, &ss, nh, nh_text);
+	return DNS_OK;
+}
+
+/* Decides every recipient after a DNS failure of the next hop. */
+static void
+dns_fail(struct smtp_request *req, int st, const char *why)
+{
+	int cls =
+	    st == DNS_TEMPFAIL ? DELIVER_CLASS_DEFER : DELIVER_CLASS_BOUNCE;
+
+	smtp_all_result(req, cls, dns_status_dsn(st), why, NULL, 1);
+}
+
+/* The MX hosts of an MX next hop and their addresses.  0, or -1 when the
+ * recipients were decided. */
+static int
+mx_targets(struct smtp_request *req, struct target_list *tl,
+	   const struct nexthop *nh, const char *nh_text)
+{
+	struct dns_mx_result *res = xmalloc(sizeof(*res));
+	struct buf why = BUF_INIT;
+	int st, tempfail = 0, last = DNS_OK;
+	size_t i;
+
+	st = dns_lookup_mx(nh->host, res, &why);
+	if (st == DNS_OK)
+		st = dns_mx_filter_self(res, smtp_cfg.myhostnames, &why);
+	if (st != DNS_OK) {
+		dns_fail(req, st, buf_cstr(&why));
+		goto fail;
+	}
+	for (i = 0; i < res->count && !targets_full(tl); i++) {
+		buf_reset(&why);
+		st = add_host(tl, res->mx[i].host, nh, nh_text, &why);
+		if (st == DNS_OK)
+			continue;
+		last = st;
+		if (st == DNS_TEMPFAIL)
+			tempfail = 1;
+		smtp_add_reason(req, dns_status_dsn(st), buf_cstr(&why));
+	}
+	if (tl->n == 0) {
+		/* No address at all: permanent only when every lookup was. */
+		if (tempfail || last == DNS_OK)
+			smtp_all_result(req, DELIVER_CLASS_DEFER, "4.4.3",
+					buf_cstr(&req->reasons), NULL, 1);
+		else
+			smtp_all_result(req, DELIVER_CLASS_BOUNCE, "5.4.4",
+					buf_cstr(&req->reasons), NULL, 1);
+		goto fail;
+	}
+	buf_free(&why);
+	xfree(res);
+	return 0;
+fail:
+	buf_free(&why);
+	xfree(res);
+	return -1;
+}
+
+static int
+host_targets(struct smtp_request *req, struct target_list *tl,
+	     const struct nexthop *nh, const char *nh_text)
+{
+	struct buf why = BUF_INIT;
+	int st;
+
+	if (nh->numeric)
+		st = add_numeric(tl, nh, nh_text, &why);
+	else
+		st = add_host(tl, nh->host, nh, nh_text, &why);
+	if (st == DNS_OK) {
+		buf_free(&why);
+		return 0;
+	}
+	dns_fail(req, st == DNS_NODATA ? DNS_NOTFOUND : st, buf_cstr(&why));
+	buf_free(&why);
+	return -1;
+}
+
+/* --- sessions ---------------------------------------------------------- */
+
+static int
+connect_target(struct smtp_request *req, const struct smtp_target *t)
+{
+	const struct sockaddr *bind = NULL;
+	socklen_t bindlen = 0;
+	char name[SMTP_HOSTADDR_MAX];
+	struct buf why = BUF_INIT;
+	int fd;
+
+	if (t->addr.ss_family == AF_INET && smtp_cfg.bind4_len > 0) {
+		bind = (const struct sockaddr *)&smtp_cfg.bind4;
+		bindlen = smtp_cfg.bind4_len;
+	} else if (t->addr.ss_family == AF_INET6 && smtp_cfg.bind6_len > 0) {
+		bind = (const struct sockaddr *)&smtp_cfg.bind6;
+		bindlen = smtp_cfg.bind6_len;
+	}
+	fd = sock_connect_addr((const struct sockaddr *)&t->addr, t->addrlen,
+			       bind, bindlen, smtp_cfg.connect_timeout_ms);
+	if (fd < 0) {
+		smtp_target_relay(t, name, sizeof(name));
+		buf_printf(&why, "connect to %s: %s", name,
+			   errno == ETIMEDOUT ? "Connection timed out"
+					      : strerror(errno));
+		smtp_add_reason(req, "4.4.1", buf_cstr(&why));
+	}
+	buf_free(&why);
+	return fd;
+}
+
+/* One server: connects (again without TLS when a handshake at level may
+ * failed) and runs the session; keeps a clean connection for reuse. */
+static void
+try_target(struct smtp_request *req, const struct smtp_target *t,
+	   const struct smtp_tls_policy *pol, int final)
+{
+	struct smtp_conn c;
+	enum smtp_sess_result res;
+	int use_tls = 1, keep = 0, attempt;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		memset(&c, 0, sizeof(c));
+		req->t_conn = 0;
+		if ((c.fd = connect_target(req, t)) < 0)
+			return;
+		c.t = *t;
+		stream_init(&c.s, c.fd, smtp_cfg.helo_timeout_ms);
+		res = smtp_session(req, &c, pol, 0, use_tls, final, &keep);
+		if (keep) {
+			smtp_cache_close();
+			snprintf(c.key, sizeof(c.key), "%s", t->nexthop_text);
+			c.t.nh = NULL;
+			c.t.nexthop_text = NULL;
+			c.since = smtp_now();
+			cache = c;
+			cache_active = 1;
+			return;
+		}
+		smtp_conn_close(&c, 1);
+		if (res != SMTP_SESS_PLAINTEXT)
+			return;
+		use_tls = 0;
+	}
+}
+
+/* A kept connection for this next hop: RSET and one more session.  1 when
+ * it was used. */
+static int
+try_cache(struct smtp_request *req, const char *key,
+	  const struct smtp_tls_policy *pol)
+{
+	int keep = 0;
+
+	if (!cache_active)
+		return 0;
+	if (strcmp(cache.key, key) != 0 ||
+	    smtp_now() - cache.since > smtp_cfg.cache_time_limit ||
+	    smtp_session_rset(&cache) < 0) {
+		smtp_cache_close();
+		return 0;
+	}
+	cache_active = 0;
+	req->t_conn = 0;
+	smtp_session(req, &cache, pol, 1, 1, 0, &keep);
+	if (keep) {
+		cache.since = smtp_now();
+		cache_active = 1;
+	} else {
+		smtp_conn_close(&cache, 1);
+	}
+	return 1;
+}
+
+void
+smtp_deliver(struct smtp_request *req)
+{
+	struct nexthop nh;
+	struct smtp_tls_policy pol;
+	struct target_list tl = {NULL, 0, 0};
+	struct buf text = BUF_INIT, why = BUF_INIT;
+	size_t i;
+
+	if (nexthop_parse(req->nexthop, smtp_cfg.dest_port, &nh, &why) < 0) {
+		smtp_all_result(req, DELIVER_CLASS_DEFER, "4.3.5",
+				buf_cstr(&why), NULL, 1);
+		goto out;
+	}
+	nexthop_format(&nh, &text);
+	if (smtp_tls_policy_get(&nh, buf_cstr(&text), &pol, &why) < 0) {
+		smtp_all_result(req, DELIVER_CLASS_DEFER, "4.7.5",
+				buf_cstr(&why), NULL, 1);
+		goto out;
+	}
+	if (try_cache(req, buf_cstr(&text), &pol) && smtp_pending(req) == 0)
+		goto out;
+	tl.max = smtp_cfg.mx_address_limit > 0
+		     ? (size_t)smtp_cfg.mx_address_limit
+		     : 0;
+	if ((nh.mx ? mx_targets(req, &tl, &nh, buf_cstr(&text))
+		   : host_targets(req, &tl, &nh, buf_cstr(&text))) < 0)
+		goto out;
+	for (i = 0; i < tl.n && smtp_pending(req) > 0; i++)
+		try_target(req, &tl.t[i], &pol, i + 1 == tl.n);
+out:
+	xfree(tl.t);
+	buf_free(&text);
+	buf_free(&why);
+}
