@@ -435,10 +435,11 @@ master_reap(pid_t pid, int status)
 			msg_warn("process %s pid %ld killed by signal %d",
 				 child->path, (long)pid, WTERMSIG(status));
 	}
-	if (!normal)
-		master_child_abnormal(pid, status);
 	bad_start = !normal && !expected && child->use_count == 0;
 	master_child_forget(child);
+	/* After forget: failchk must see the dead child as dead. */
+	if (!normal)
+		master_child_abnormal(pid, status);
 	if (serv == NULL)
 		return;
 	if (bad_start && !serv->throttled && !master_stopping) {
