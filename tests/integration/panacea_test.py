@@ -24,6 +24,7 @@ import re
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -154,6 +155,21 @@ def sanitizer_report(text):
     return m.group(0) if m else None
 
 
+def open_path(path):
+    """Lets any user traverse the folders above path inside the temporary
+    folder (pytest makes them 0700): as root, master and the daemons open
+    the queue as mail_owner, which must reach queue_directory."""
+    if os.geteuid() != 0:
+        return
+    top = os.path.realpath(tempfile.gettempdir())
+    d = os.path.realpath(str(path))
+    while d.startswith(top + os.sep):
+        st = os.stat(d)
+        if not st.st_mode & 0o001:
+            os.chmod(d, (st.st_mode & 0o7777) | 0o001)
+        d = os.path.dirname(d)
+
+
 class Instance:
     """One Panacea instance in directory base (a temporary folder).
 
@@ -181,6 +197,7 @@ class Instance:
         self.stderr_path = os.path.join(self.base, "master.stderr")
         self._written = False
         os.makedirs(self.config_dir, exist_ok=True)
+        open_path(self.config_dir)
 
     # -- configuration -------------------------------------------------
     def port(self):
