@@ -128,15 +128,14 @@ smtpd_wakeup_qmgr(void)
 	close(fd);
 }
 
-/* Decides the fate of a complete message; replies and logs.  Returns 1
- * when the session must end. */
-static int
+/* Decides the fate of a complete message; replies and logs.  A refusal
+ * counts as a failed c (DATA or BDAT) and may end the session. */
+static void
 smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
-		  const char *cmd)
+		  const char *cmd, enum smtpd_counter c)
 {
 	char id[QUEUE_ID_SIZE];
 	struct buf reply = BUF_INIT;
-	int close_session = 0;
 	uint64_t size;
 
 	/* The id outlives the message handle, which commit frees. */
@@ -146,7 +145,7 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 	    st->d.mode != SMTP_DATA_MODE_BINARY) {
 		buf_printf(&reply, "521 5.5.2 %s Error: bare <LF> received",
 			   smtpd_cfg.myhostname);
-		close_session = 1;
+		ss->quit = 1;
 	} else if (st->d.flags & SMTP_DATA_F_TOO_BIG) {
 		buf_puts(&reply, "552 5.3.4 Error: message file too big");
 	} else if (st->d.received > (unsigned)smtpd_cfg.hopcount_limit) {
@@ -158,7 +157,8 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 		smtpd_log_reject(ss, id, cmd, buf_cstr(&reply), NULL);
 		smtpd_reply(ss, "%s", buf_cstr(&reply));
 		buf_free(&reply);
-		return close_session;
+		ss->fails[c]++;
+		return;
 	}
 	/* As in Postfix, the size is the message as queued. */
 	size = st->header_len + st->d.size;
@@ -177,14 +177,14 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 		smtpd_log_reject(ss, id, cmd, buf_cstr(&reply), NULL);
 		smtpd_reply(ss, "%s", buf_cstr(&reply));
 		buf_free(&reply);
-		return 0;
+		ss->fails[c]++;
+		return;
 	}
 	msg_info("%s: from=<%s>, size=%llu, nrcpt=%zu (queue active)", id,
 		 ss->env.sender, (unsigned long long)size, ss->env.nrcpt);
 	smtpd_reply(ss, "250 2.0.0 Ok: queued as %s", id);
 	stream_flush(&ss->s);
 	smtpd_wakeup_qmgr();
-	return 0;
 }
 
 static int
@@ -253,10 +253,7 @@ smtpd_data(struct smtpd_session *ss)
 		smtpd_data_flush(st, 0);
 	}
 	ss->where = "END-OF-MESSAGE";
-	if (smtpd_data_finish(ss, st, "END-OF-MESSAGE"))
-		ss->quit = 1;
-	if (st->d.flags & SMTP_DATA_F_TOO_BIG || st->write_failed)
-		ss->fails[CNT_DATA]++;
+	smtpd_data_finish(ss, st, "END-OF-MESSAGE", CNT_DATA);
 	smtpd_data_free(st);
 	smtpd_reset_transaction(ss);
 }
@@ -334,8 +331,7 @@ smtpd_bdat(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 		return;
 	}
 	smtp_data_finish(&st->d, &st->out);
-	if (smtpd_data_finish(ss, st, "BDAT"))
-		ss->quit = 1;
+	smtpd_data_finish(ss, st, "BDAT", CNT_BDAT);
 	smtpd_reset_transaction(ss);
 }
 

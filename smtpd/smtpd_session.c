@@ -479,11 +479,11 @@ smtpd_command(struct smtpd_session *ss, struct buf *line)
 	ss->where = smtp_verb_name(cmd.verb);
 	smtpd_dispatch(ss, &cmd);
 	smtp_cmd_free(&cmd);
+	if (ss->quit || stream_error(&ss->s))
+		return -1;
 	if (smtpd_fail_total(ss) > before && smtpd_error(ss))
 		return -1;
-	if (stream_error(&ss->s))
-		return -1;
-	return ss->quit ? -1 : 0;
+	return 0;
 }
 
 void

@@ -1,0 +1,202 @@
+"""smtpd DATA over the wire: end of data, SMTP smuggling, content.
+
+Only <CR><LF>.<CR><LF> ends DATA (CVE-2023-51764 family): each vector
+below is followed by smuggled commands, and the server must stay silent
+until the real end.  A bare <LF> anywhere in DATA or in a command is
+refused with 521 and the connection closed, and nothing is queued.
+"""
+
+import os
+import re
+import socket
+import time
+
+import pytest
+
+from panacea_test import program, scaled
+from smtp_helpers import (MYHOSTNAME, Session, check_received,  # noqa: F401
+                          mail_owner, queued_id, smtpd_setup,
+                          stored_message)
+
+pytestmark = pytest.mark.skipif(
+    not all(os.access(program(p), os.X_OK)
+            for p in ("master", "smtpd", "pancat")),
+    reason="master, smtpd or pancat is not built")
+
+ROOT = "root@" + MYHOSTNAME
+SMUGGLED = (b"MAIL FROM:<admin@bank.example>\r\n"
+            b"RCPT TO:<%s>\r\n"
+            b"DATA\r\n"
+            b"From: admin@bank.example\r\n"
+            b"Subject: smuggled\r\n\r\nsend money\r\n" % ROOT.encode())
+BARE_LF_REPLY = "521 5.5.2 %s Error: bare <LF> received" % MYHOSTNAME
+
+
+@pytest.fixture
+def smtpd(instance, mail_owner):
+    return instance, smtpd_setup(instance, mail_owner)
+
+
+def start_data(s):
+    s.expect("EHLO client.test", 250)
+    s.expect("MAIL FROM:<a@example.org>", 250)
+    s.expect("RCPT TO:<%s>" % ROOT, 250)
+    s.expect("DATA", 354)
+
+
+def silent(s, seconds=0.5):
+    """True when the server sends nothing for a while."""
+    s.sock.settimeout(scaled(seconds))
+    try:
+        data = s.sock.recv(1, socket.MSG_PEEK)
+    except socket.timeout:
+        return True
+    finally:
+        s.sock.settimeout(scaled(15))
+    return data == b""
+
+
+def committed(inst):
+    return inst.log_count(r"smtpd\[\d+\]: \w+: from=<")
+
+
+@pytest.mark.parametrize("vector", [
+    b"\n.\n", b"\n.\r\n", b"\r\n.\n", b"\n..\n", b"\n.\r",
+])
+def test_smuggling_with_bare_lf_is_refused(smtpd, vector):
+    inst, port = smtpd
+    with Session(inst.host, port) as s:
+        start_data(s)
+        s.send(b"Subject: innocent\r\n\r\nhello" + vector + SMUGGLED)
+        assert silent(s), "the look-alike ended DATA"
+        s.send(b"\r\n.\r\n")
+        assert str(s.reply()) == BARE_LF_REPLY
+        assert s.eof()
+    inst.wait_log(r"disconnect from localhost\[127\.0\.0\.1\] .*"
+                  r"data=0/1 commands=3/4")
+    assert committed(inst) == 0
+    assert inst.log_count(r"reject: END-OF-MESSAGE from localhost"
+                          r"\[127\.0\.0\.1\]: 521 5\.5\.2 ") == 1
+
+
+@pytest.mark.parametrize("vector,stored", [
+    (b"\r.\r", b"\r.\r"),
+    (b"\r.\r\n", b"\r.\r\n"),
+    # After CRLF the dot is a stuffed dot, and goes (RFC 5321 4.5.2).
+    (b"\r\n.\r", b"\r\n\r"),
+    (b"\r\n.\r\r\n", b"\r\n\r\r\n"),
+])
+def test_smuggling_with_bare_cr_stays_in_the_message(smtpd, vector, stored):
+    """No bare LF: the message is accepted, and the look-alike and the
+    smuggled commands are just content of this one message."""
+    inst, port = smtpd
+    head = b"Subject: innocent\r\n\r\nhello"
+    with Session(inst.host, port) as s:
+        start_data(s)
+        s.send(head + vector + SMUGGLED)
+        assert silent(s)
+        s.send(b".\r\n")
+        qid = queued_id(s.reply())
+        s.expect("QUIT", 221)
+    assert stored_message(inst, qid)[1] == head + stored + SMUGGLED
+    assert committed(inst) == 1
+
+
+def test_bare_lf_in_data_refused(smtpd):
+    inst, port = smtpd
+    with Session(inst.host, port) as s:
+        start_data(s)
+        s.send(b"Subject: lf\r\n\r\nline one\nline two\r\n.\r\n")
+        assert str(s.reply()) == BARE_LF_REPLY
+        assert s.eof()
+    assert committed(inst) == 0
+
+
+def test_bare_lf_in_command_refused(smtpd):
+    inst, port = smtpd
+    with Session(inst.host, port) as s:
+        s.expect("EHLO client.test", 250)
+        s.send(b"NOOP\n")
+        assert str(s.reply()) == BARE_LF_REPLY
+        assert s.eof()
+    inst.wait_log(r"bare <LF> received from localhost\[127\.0\.0\.1\]")
+
+
+def test_end_of_data_split_across_writes(smtpd):
+    inst, port = smtpd
+    with Session(inst.host, port) as s:
+        start_data(s)
+        s.send(b"Subject: slow\r\n\r\nbody")
+        for b in (b"\r", b"\n", b".", b"\r"):
+            s.send(b)
+            assert silent(s, 0.2)
+            time.sleep(0.05)
+        s.send(b"\n")
+        qid = queued_id(s.reply())
+    assert stored_message(inst, qid)[1] == b"Subject: slow\r\n\r\nbody\r\n"
+
+
+def test_dot_unstuffing_and_empty_message(smtpd):
+    inst, port = smtpd
+    with Session(inst.host, port) as s:
+        start_data(s)
+        s.send(b"Subject: dots\r\n\r\n..leading\r\n.x\r\n...\r\n"
+               b"a.b\r\n .\r\n..\r\n.\r\n")
+        qid = queued_id(s.reply())
+        s.expect("MAIL FROM:<a@example.org>", 250)
+        s.expect("RCPT TO:<%s>" % ROOT, 250)
+        s.expect("DATA", 354)
+        s.send(b".\r\n")
+        empty = queued_id(s.reply())
+        s.expect("QUIT", 221)
+    assert stored_message(inst, qid)[1] == (
+        b"Subject: dots\r\n\r\n.leading\r\nx\r\n..\r\na.b\r\n .\r\n.\r\n")
+    header, rest = stored_message(inst, empty)
+    assert rest == b""
+    check_received(header, helo="client.test", addr="127.0.0.1",
+                   queue_id=empty, proto="ESMTP", rcpt=ROOT)
+
+
+def test_eight_bit_nul_and_long_lines_are_kept(smtpd):
+    """Defined behaviour: 8-bit without BODY=8BITMIME, NUL octets and
+    lines over 998 octets are stored as received (as Postfix does)."""
+    inst, port = smtpd
+    body = (b"Subject: \xc3\xa9t\xc3\xa9\r\nX-Long: " + b"h" * 3000 +
+            b"\r\n\r\nnul\x00here\r\n" + b"b" * 5000 + b"\r\n\xff\xfe\r\n")
+    with Session(inst.host, port) as s:
+        start_data(s)
+        s.send(body + b".\r\n")
+        qid = queued_id(s.reply())
+    assert stored_message(inst, qid)[1] == body
+
+
+def test_large_message_in_many_chunks(smtpd):
+    inst, port = smtpd
+    lines = b"".join(b"%06d " % i + b"x" * 70 + b"\r\n"
+                     for i in range(5000))
+    body = b"Subject: large\r\n\r\n" + lines
+    with Session(inst.host, port) as s:
+        start_data(s)
+        s.send(body + b".\r\n")
+        qid = queued_id(s.reply())
+    header, rest = stored_message(inst, qid)
+    assert rest == body
+    m = inst.wait_log(qid + r": from=<a@example\.org>, size=(\d+)")
+    assert int(m.group(1)) == len(header) + len(body)
+
+
+def test_session_killed_before_the_end_queues_nothing(smtpd):
+    inst, port = smtpd
+    s = Session(inst.host, port)
+    start_data(s)
+    s.send(b"Subject: cut\r\n\r\nhalf a message\r\n")
+    s.close()
+    inst.wait_log(r"lost connection after DATA \(\d+ bytes\) from "
+                  r"localhost\[127\.0\.0\.1\]")
+    assert committed(inst) == 0
+    # The next session works as usual.
+    with Session(inst.host, port) as s:
+        start_data(s)
+        s.send(b"Subject: whole\r\n\r\n.\r\n")
+        queued_id(s.reply())
+    assert committed(inst) == 1
