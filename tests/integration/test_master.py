@@ -92,6 +92,18 @@ def test_bad_mail_owner_is_fatal_as_root(instance, owner, message):
     assert not os.path.exists(instance.pid_file())
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_unreachable_queue_directory_is_fatal_as_root(instance):
+    # The daemons open the queue as mail_owner: a parent it cannot search
+    # is named in the error, and nothing is left running or locked.
+    os.chmod(instance.base, 0o700)
+    proc = instance.run_master("-f")
+    assert proc.returncode == 1
+    assert re.search(r"fatal: mail_owner \S+ cannot reach \S+/queue",
+                     proc.stderr), proc.stderr
+    assert not os.path.exists(instance.pid_file())
+
+
 def test_listener_in_use_is_fatal_and_cleaned_up(instance):
     busy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     with busy:
