@@ -1,0 +1,267 @@
+/*
+ * qmgr - the queue manager's main program: configuration, the queue
+ * scan, and the periodic housekeeping.  See qmgr.h for the whole design.
+ *
+ * Runs on the daemon skeleton in TRIGGER mode (public/qmgr requests) with
+ * DAEMON_FLAG_NO_IDLE_EXIT; its agent connections and timers share the
+ * skeleton's event loop.  Before the jail it reads what it cannot reach
+ * afterwards (the transport table, the services table for each
+ * transport's process limit); after it, it opens the queue.
+ *
+ * Scans are coalesced: many wakeups in a burst cause one scan, and scans
+ * are at least QMGR_SCAN_GAP_MS apart, since each one walks the due part
+ * of the schedule (the active messages are still in it: qmgr never moves
+ * a schedule entry merely because it took the message in hand, which is
+ * what makes a restart retry everything that was in flight).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "daemon.h"
+#include "events.h"
+#include "iostuff.h"
+#include "msg.h"
+#include "qmgr.h"
+#include "services.h"
+#include "strutil.h"
+#include "xalloc.h"
+
+#define QMGR_SCAN_GAP_MS 50
+#define QMGR_CHECKPOINT_MS (60 * 1000)
+#define QMGR_PURGE_MS (3600 * 1000)
+#define QMGR_ORPHAN_AGE (24 * 3600)
+
+struct qmgr_config qmgr_cfg;
+
+static unsigned long scan_timer;
+static long long last_scan_ms;
+static int draining; /* a table changed: finish, then exit */
+
+void
+qmgr_fatal_queue(int rc, const char *what)
+{
+	if (rc == QUEUE_RECOVER)
+		msg_fatal("%s: the queue needs recovery; exiting so that "
+			  "master runs it",
+			  what);
+}
+
+static int
+transport_lookup(const char *key, struct buf *value, struct buf *err, void *ctx)
+{
+	return maps_lookup(ctx, key, value, err);
+}
+
+/* The recipient of postmaster notices and the double-bounce sender get
+ * @myorigin when they have no domain. */
+static char *
+qualify(const char *addr)
+{
+	struct buf b = BUF_INIT;
+
+	buf_puts(&b, addr);
+	if (strchr(addr, '@') == NULL)
+		buf_printf(&b, "@%s", qmgr_cfg.myorigin);
+	return buf_steal(&b);
+}
+
+static void
+qmgr_pre_jail(void)
+{
+	struct buf err = BUF_INIT, path = BUF_INIT;
+	const char *maps = conf_str("transport_maps");
+
+	if (*maps) {
+		qmgr_cfg.transport_maps = maps_open(maps, &err);
+		if (qmgr_cfg.transport_maps == NULL)
+			msg_fatal("transport_maps: %s", buf_cstr(&err));
+	}
+	qmgr_cfg.default_proc_limit = (int)conf_int("default_process_limit");
+	qmgr_cfg.services = xcalloc(1, sizeof(*qmgr_cfg.services));
+	buf_printf(&path, "%s/services", conf_str("config_directory"));
+	if (services_read(buf_cstr(&path), qmgr_cfg.default_proc_limit, 1,
+			  qmgr_cfg.services, &err) < 0)
+		msg_warn("%s; transports use default_process_limit",
+			 buf_cstr(&err));
+	buf_free(&path);
+	buf_free(&err);
+}
+
+static void
+qmgr_config_init(void)
+{
+	struct qmgr_config *c = &qmgr_cfg;
+
+	c->myhostname = xstrdup(conf_str("myhostname"));
+	c->myorigin = xstrdup(conf_str("myorigin"));
+	c->mydestination = str_split(conf_str("mydestination"), ", \t", NULL);
+	c->bounce_notice_recipient =
+	    qualify(conf_str("bounce_notice_recipient"));
+	c->double_bounce = qualify(conf_str("double_bounce_sender"));
+	c->active_limit = conf_int("qmgr_message_active_limit");
+	c->min_backoff = conf_time("minimal_backoff_time");
+	c->max_backoff = conf_time("maximal_backoff_time");
+	c->max_lifetime = conf_time("maximal_queue_lifetime");
+	c->bounce_lifetime = conf_time("bounce_queue_lifetime");
+	c->delay_warning = conf_time("delay_warning_time");
+	c->transport_retry = conf_time("transport_retry_time");
+	c->ipc_timeout_ms = conf_time("ipc_timeout") * 1000;
+	c->run_delay = conf_time("queue_run_delay");
+	c->bounce_size_limit =
+	    (unsigned long long)conf_size("bounce_size_limit");
+	c->resolve.mydestination = c->mydestination;
+	c->resolve.local_transport = xstrdup(conf_str("local_transport"));
+	c->resolve.default_transport = xstrdup(conf_str("default_transport"));
+	c->resolve.relayhost = xstrdup(conf_str("relayhost"));
+	if (c->transport_maps) {
+		c->resolve.lookup = transport_lookup;
+		c->resolve.lookup_ctx = c->transport_maps;
+	}
+}
+
+/* The scan: due messages into the active set, while there is room. */
+
+struct scan_state {
+	size_t taken;
+};
+
+static void
+scan_one(const char *id, time_t when, void *ctx)
+{
+	struct scan_state *st = ctx;
+
+	(void)when;
+	if (qmgr_active_find(id) != NULL ||
+	    qmgr_active_count() >= (size_t)qmgr_cfg.active_limit)
+		return;
+	if (qmgr_message_activate(id) == 0)
+		st->taken++;
+}
+
+static void
+qmgr_scan(void *ctx)
+{
+	struct scan_state st = {0};
+	size_t active = qmgr_active_count(), max;
+	int n;
+
+	(void)ctx;
+	scan_timer = 0;
+	last_scan_ms = io_now_ms();
+	if (draining)
+		return;
+	if (qmgr_cfg.transport_maps && maps_changed(qmgr_cfg.transport_maps)) {
+		msg_info("transport_maps changed -- finishing, then exiting");
+		draining = 1;
+		if (qmgr_jobs_in_flight() == 0)
+			daemon_request_exit();
+		return;
+	}
+	if (active >= (size_t)qmgr_cfg.active_limit)
+		return;
+	/* The active messages are among the due ones: look past them. */
+	max = (size_t)qmgr_cfg.active_limit;
+	n = queue_schedule_due(qmgr_cfg.queue, time(NULL), max, scan_one, &st);
+	if (n < 0) {
+		qmgr_fatal_queue(n, "scan");
+		return;
+	}
+	qmgr_dispatch();
+}
+
+void
+qmgr_scan_soon(void)
+{
+	long long wait;
+
+	if (scan_timer != 0)
+		return;
+	wait = last_scan_ms + QMGR_SCAN_GAP_MS - io_now_ms();
+	scan_timer = event_timer_add(wait > 0 ? wait : 0, qmgr_scan, NULL);
+}
+
+/* The drain after a table change ends when the last job is done. */
+void
+qmgr_drain_check(void)
+{
+	if (draining && qmgr_jobs_in_flight() == 0)
+		daemon_request_exit();
+}
+
+/* Housekeeping timers. */
+
+static void
+run_timer(void *ctx)
+{
+	(void)ctx;
+	qmgr_scan_soon();
+	event_timer_add(qmgr_cfg.run_delay * 1000, run_timer, NULL);
+}
+
+static void
+checkpoint_timer(void *ctx)
+{
+	int rc;
+
+	(void)ctx;
+	rc = queue_checkpoint(qmgr_cfg.queue);
+	qmgr_fatal_queue(rc, "checkpoint");
+	event_timer_add(QMGR_CHECKPOINT_MS, checkpoint_timer, NULL);
+}
+
+static void
+purge_timer(void *ctx)
+{
+	int n;
+
+	(void)ctx;
+	n = queue_purge_orphans(qmgr_cfg.queue, time(NULL) - QMGR_ORPHAN_AGE);
+	qmgr_fatal_queue(n, "purge");
+	if (n > 0)
+		msg_info("purged the content of %d abandoned message%s", n,
+			 n == 1 ? "" : "s");
+	event_timer_add(QMGR_PURGE_MS, purge_timer, NULL);
+}
+
+static void
+qmgr_post_jail(void)
+{
+	int rc;
+
+	qmgr_cfg.qdir = daemon_queue_dir();
+	qmgr_config_init();
+	rc = queue_open(qmgr_cfg.qdir, NULL, &qmgr_cfg.queue);
+	if (rc != QUEUE_OK)
+		msg_fatal("cannot open the queue in %s/db", qmgr_cfg.qdir);
+	/* A restart finds whatever was in flight due: look now. */
+	qmgr_scan_soon();
+	event_timer_add(qmgr_cfg.run_delay * 1000, run_timer, NULL);
+	event_timer_add(QMGR_CHECKPOINT_MS, checkpoint_timer, NULL);
+	event_timer_add(QMGR_PURGE_MS / 12, purge_timer, NULL);
+}
+
+static void
+qmgr_pre_exit(void)
+{
+	queue_close(qmgr_cfg.queue);
+	qmgr_cfg.queue = NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct daemon_ops ops = {
+	    .mode = DAEMON_TRIGGER,
+	    .flags = DAEMON_FLAG_NO_IDLE_EXIT,
+	    .pre_jail = qmgr_pre_jail,
+	    .post_jail = qmgr_post_jail,
+	    .trigger = qmgr_trigger,
+	    .pre_exit = qmgr_pre_exit,
+	};
+
+	daemon_main(argc, argv, &ops);
+}
