@@ -1,0 +1,501 @@
+/*
+ * local - the local delivery agent (DESIGN.md, deliver_proto.h).
+ *
+ * Runs under master as "local unix - n n - - local": a DAEMON_SINGLE
+ * service that keeps root (DAEMON_FLAG_KEEP_ROOT).  Each connection from
+ * qmgr carries one delivery request; local reads the message content from
+ * the queue (with mail_owner's effective ids, as every process must open
+ * the queue), delivers to each recipient in turn (local_rcpt.c), logs one
+ * line per recipient in Postfix's shape, and answers with one status
+ * group per recipient.  A request it cannot work on at all (malformed,
+ * content unreadable) gets status=fail, which qmgr turns into a deferral
+ * of every recipient.  When the alias database is rebuilt, the process
+ * finishes its request and exits, so that master starts a fresh one.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <math.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "attr.h"
+#include "conf.h"
+#include "daemon.h"
+#include "deliver_proto.h"
+#include "local.h"
+#include "msg.h"
+#include "priv.h"
+#include "strutil.h"
+#include "xalloc.h"
+
+#define LOCAL_REQUEST_TIMEOUT_MS (60 * 1000)
+#define LOCAL_REPLY_TIMEOUT_MS (60 * 1000)
+#define LOCAL_RCPT_MAX 10000
+#define LOCAL_TEXT_MAX 1024 /* status text in the reply and the log */
+
+struct local_config local_cfg;
+
+/* Status helpers. */
+
+void
+local_status_init(struct local_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->cls = 4;
+	strcpy(st->dsn, "4.3.0");
+}
+
+void
+local_status_free(struct local_status *st)
+{
+	buf_free(&st->text);
+}
+
+void
+local_status_set(struct local_status *st, int cls, const char *dsn,
+		 const char *fmt, ...)
+{
+	va_list ap;
+
+	st->cls = cls;
+	snprintf(st->dsn, sizeof(st->dsn), "%s", dsn);
+	buf_reset(&st->text);
+	va_start(ap, fmt);
+	buf_vprintf(&st->text, fmt, ap);
+	va_end(ap);
+	if (st->text.len > LOCAL_TEXT_MAX)
+		buf_truncate(&st->text, LOCAL_TEXT_MAX);
+}
+
+void
+local_status_why(struct local_status *st, const char *why)
+{
+	size_t n = strcspn(why, " ");
+	char dsn[16];
+
+	if (n < 5 || n >= sizeof(dsn) || (why[0] != '4' && why[0] != '5')) {
+		local_status_set(st, 4, "4.3.0", "%s", why);
+		return;
+	}
+	memcpy(dsn, why, n);
+	dsn[n] = '\0';
+	local_status_set(st, why[0] - '0', dsn, "%s",
+			 why[n] ? why + n + 1 : "");
+}
+
+void
+local_status_copy(struct local_status *dst, const struct local_status *src)
+{
+	local_status_set(dst, src->cls, src->dsn, "%s", buf_cstr(&src->text));
+}
+
+/* Effective ids for the queue. */
+
+void
+local_become_owner(void)
+{
+	if (!local_cfg.as_root)
+		return;
+	if (setegid(local_cfg.owner_gid) < 0 ||
+	    seteuid(local_cfg.owner_uid) < 0)
+		msg_fatal("cannot switch to mail_owner %s for the queue: %s",
+			  local_cfg.mail_owner, strerror(errno));
+}
+
+void
+local_become_root(void)
+{
+	if (!local_cfg.as_root)
+		return;
+	if (seteuid(0) < 0 || setegid(0) < 0)
+		msg_fatal("cannot switch back to root: %s", strerror(errno));
+}
+
+/* Logging. */
+
+static double
+now_sec(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+/* Postfix's delay format: two significant digits below 10 s. */
+static void
+fmt_delay(struct buf *out, double d)
+{
+	if (d < 0 || isnan(d))
+		d = 0;
+	if (d < 0.005)
+		buf_puts(out, "0");
+	else if (d < 10)
+		buf_printf(out, "%.2g", d);
+	else
+		buf_printf(out, "%.0f", d);
+}
+
+void
+local_log(const struct local_msg *msg, const char *to, const char *orig_to,
+	  const struct local_status *st)
+{
+	struct buf line = BUF_INIT;
+	double now = now_sec();
+	const char *status = st->cls == 2   ? "sent"
+			     : st->cls == 4 ? "deferred"
+					    : "bounced";
+
+	buf_printf(&line, "%s: to=<%s>, ", msg->queue_id, to);
+	if (orig_to && *orig_to && str_casecmp(orig_to, to) != 0)
+		buf_printf(&line, "orig_to=<%s>, ", orig_to);
+	buf_puts(&line, "relay=local, delay=");
+	fmt_delay(&line, now - msg->arrival);
+	buf_puts(&line, ", delays=");
+	fmt_delay(&line, msg->active - msg->arrival);
+	buf_putc(&line, '/');
+	fmt_delay(&line, msg->started - msg->active);
+	buf_puts(&line, "/0/");
+	fmt_delay(&line, now - msg->started);
+	buf_printf(&line, ", dsn=%s, status=%s (%s)", st->dsn, status,
+		   buf_cstr(&st->text));
+	msg_info("%s", buf_cstr(&line));
+	buf_free(&line);
+}
+
+/* The request. */
+
+struct local_request {
+	struct local_msg msg;
+	struct local_rcpt *rcpts;
+	size_t nrcpt;
+};
+
+static void
+request_free(struct local_request *req)
+{
+	for (size_t i = 0; i < req->nrcpt; i++) {
+		xfree(req->rcpts[i].address);
+		xfree(req->rcpts[i].orcpt);
+	}
+	xfree(req->rcpts);
+	xfree(req->msg.queue_id);
+	xfree(req->msg.sender);
+	buf_free(&req->msg.content);
+}
+
+static int
+get_double(const struct attr_list *l, const char *name, double *out)
+{
+	const char *s = attr_get_str(l, name);
+	char *end;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	*out = strtod(s, &end);
+	return *end == '\0' && isfinite(*out) ? 0 : -1;
+}
+
+static int
+parse_index(const char *s, long long *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	return *end == '\0' && errno == 0 && *out <= QUEUE_RCPT_MAX ? 0 : -1;
+}
+
+/* The envelope part; the recipient groups follow in order. */
+static int
+request_parse(const struct attr_list *l, struct local_request *req,
+	      const char **why)
+{
+	const char *id = attr_get_str(l, "queue_id");
+	const char *sender = attr_get_str(l, "sender");
+	const char *request = attr_get_str(l, "request");
+	long long v, usec = 0;
+	struct local_rcpt *r = NULL;
+	const char *s;
+
+	*why = "malformed delivery request";
+	if (request == NULL || strcmp(request, "deliver") != 0 || id == NULL ||
+	    !queue_id_valid(id) || sender == NULL ||
+	    strlen(sender) > QUEUE_FIELD_MAX)
+		return -1;
+	req->msg.queue_id = xstrdup(id);
+	req->msg.sender = xstrdup(sender);
+	if (attr_get_int(l, "arrival", &v) < 0)
+		return -1;
+	(void)attr_get_int(l, "arrival_usec", &usec);
+	req->msg.arrival = (double)v + (double)usec / 1e6;
+	if (get_double(l, "active", &req->msg.active) < 0)
+		req->msg.active = now_sec();
+	if (attr_get_int(l, "size", &req->msg.size) < 0 || req->msg.size < 0)
+		return -1;
+	if (attr_get_int(l, "flags", &v) == 0)
+		req->msg.flags = (unsigned)v;
+	req->rcpts = xcalloc(LOCAL_RCPT_MAX, sizeof(*req->rcpts));
+	for (size_t i = 0; i < l->count; i++) {
+		const struct attr *a = &l->items[i];
+
+		if (strcmp(a->name, "rcpt_index") == 0) {
+			if (req->nrcpt == LOCAL_RCPT_MAX ||
+			    parse_index(a->value, &v) < 0)
+				return -1;
+			r = &req->rcpts[req->nrcpt++];
+			r->index = (long)v;
+			r->orcpt = xstrdup("");
+			continue;
+		}
+		if (r == NULL)
+			continue;
+		if (a->len != strlen(a->value) || a->len > QUEUE_FIELD_MAX)
+			return -1;
+		if (strcmp(a->name, "rcpt") == 0) {
+			xfree(r->address);
+			r->address = xstrdup(a->value);
+		} else if (strcmp(a->name, "orcpt") == 0) {
+			/* "rfc822;addr" -> addr, for orig_to= */
+			s = strchr(a->value, ';');
+			xfree(r->orcpt);
+			r->orcpt = xstrdup(s ? s + 1 : a->value);
+		} else if (strcmp(a->name, "notify") == 0) {
+			r->notify = (unsigned)strtoul(a->value, NULL, 10);
+		}
+	}
+	for (size_t i = 0; i < req->nrcpt; i++)
+		if (req->rcpts[i].address == NULL ||
+		    *req->rcpts[i].address == '\0')
+			return -1;
+	if (req->nrcpt == 0)
+		return -1;
+	return 0;
+}
+
+/* Reads the whole content as mail_owner; bounded by the size qmgr gave. */
+static int
+content_read(struct local_msg *msg, const char **why)
+{
+	struct queue_content *r;
+	struct buf chunk = BUF_INIT;
+	int n;
+
+	local_become_owner();
+	r = queue_content_open(local_cfg.queue, msg->queue_id);
+	while ((n = queue_content_read(r, &chunk)) == 1) {
+		if ((long long)(msg->content.len + chunk.len) > msg->size) {
+			n = QUEUE_ERROR;
+			break;
+		}
+		buf_append(&msg->content, chunk.data, chunk.len);
+	}
+	queue_content_close(r);
+	local_become_root();
+	buf_free(&chunk);
+	if (n == QUEUE_RECOVER) {
+		*why = "queue needs recovery";
+		daemon_request_exit();
+		return -1;
+	}
+	if (n < 0 || (long long)msg->content.len != msg->size) {
+		*why = "cannot read the message content from the queue";
+		return -1;
+	}
+	return 0;
+}
+
+static void
+reply_fail(int fd, const char *reason)
+{
+	struct attr_list l = ATTR_LIST_INIT;
+
+	attr_add_str(&l, "status", "fail");
+	attr_add_str(&l, "reason", reason);
+	if (attr_send(fd, &l, LOCAL_REPLY_TIMEOUT_MS) < 0)
+		msg_warn("cannot send the reply to qmgr: %s", strerror(errno));
+	attr_list_free(&l);
+}
+
+static void
+local_serve(int fd)
+{
+	struct attr_list req_attrs = ATTR_LIST_INIT, reply = ATTR_LIST_INIT;
+	struct local_request req;
+	struct local_status st;
+	const char *why;
+
+	memset(&req, 0, sizeof(req));
+	if (attr_recv(fd, &req_attrs, DELIVER_LIST_MAX,
+		      LOCAL_REQUEST_TIMEOUT_MS) < 0) {
+		msg_warn("cannot read a delivery request: %s", strerror(errno));
+		goto done;
+	}
+	if (request_parse(&req_attrs, &req, &why) < 0 ||
+	    content_read(&req.msg, &why) < 0) {
+		msg_warn("%s: %s",
+			 req.msg.queue_id ? req.msg.queue_id : "request", why);
+		reply_fail(fd, why);
+		goto done;
+	}
+	local_status_init(&st);
+	for (size_t i = 0; i < req.nrcpt; i++) {
+		req.msg.started = now_sec();
+		local_deliver_rcpt(&req.msg, &req.rcpts[i], &st);
+		attr_add_int(&reply, "rcpt_index", req.rcpts[i].index);
+		attr_add_int(&reply, "class", st.cls);
+		attr_add_str(&reply, "dsn", st.dsn);
+		attr_add_str(&reply, "text", buf_cstr(&st.text));
+		attr_add_str(&reply, "relay", "local");
+		attr_add_str(&reply, "remote_mta", "");
+	}
+	local_status_free(&st);
+	attr_add_str(&reply, "status", "done");
+	if (attr_send(fd, &reply, LOCAL_REPLY_TIMEOUT_MS) < 0)
+		msg_warn("%s: cannot send the reply to qmgr: %s",
+			 req.msg.queue_id, strerror(errno));
+done:
+	if (local_cfg.aliases && maps_changed(local_cfg.aliases)) {
+		msg_info("alias database changed: restarting");
+		daemon_request_exit();
+	}
+	attr_list_free(&req_attrs);
+	attr_list_free(&reply);
+	request_free(&req);
+}
+
+/* Configuration. */
+
+static void
+lookup_ids(const char *user, uid_t *uid, gid_t *gid, const char *param)
+{
+	struct buf err = BUF_INIT;
+
+	if (priv_lookup_user(user, uid, gid, &err) < 0)
+		msg_fatal("%s: %s", param, buf_cstr(&err));
+	buf_free(&err);
+}
+
+static void
+policy(const char *param, int *alias, int *include)
+{
+	const char *list = conf_str(param);
+
+	*alias = str_list_match(list, "alias");
+	*include = str_list_match(list, "include");
+}
+
+static char *
+strip_slash(const char *s, int *had)
+{
+	size_t n = strlen(s);
+
+	*had = n > 1 && s[n - 1] == '/';
+	while (n > 1 && s[n - 1] == '/')
+		n--;
+	return xstrndup(s, n);
+}
+
+static void
+local_pre_jail(void)
+{
+	const char *shell = conf_str("local_command_shell");
+
+	local_cfg.as_root = priv_is_root();
+	local_cfg.myhostname = xstrdup(conf_str("myhostname"));
+	local_cfg.myorigin = xstrdup(conf_str("myorigin"));
+	local_cfg.mydestination =
+	    str_split(conf_str("mydestination"), NULL, NULL);
+	local_cfg.spool_dir = strip_slash(conf_str("mail_spool_directory"),
+					  &local_cfg.spool_maildir);
+	local_cfg.home_mailbox = xstrdup(conf_str("home_mailbox"));
+	{
+		size_t n = strlen(local_cfg.home_mailbox);
+		local_cfg.home_maildir =
+		    n > 0 && local_cfg.home_mailbox[n - 1] == '/';
+	}
+	local_cfg.delimiter = xstrdup(conf_str("recipient_delimiter"));
+	local_cfg.mail_owner = xstrdup(conf_str("mail_owner"));
+	local_cfg.sasldb_path = xstrdup(conf_str("sasldb_path"));
+	local_cfg.mailbox_size_limit = conf_size("mailbox_size_limit");
+	local_cfg.lock_attempts = (int)conf_int("deliver_lock_attempts");
+	local_cfg.lock_delay = (int)conf_time("deliver_lock_delay");
+	local_cfg.stale_lock_time = (int)conf_time("stale_lock_time");
+	local_cfg.command_time_limit = (int)conf_time("command_time_limit");
+	local_cfg.command_shell = *shell ? str_split(shell, " \t", NULL) : NULL;
+	policy("allow_mail_to_commands", &local_cfg.commands_alias,
+	       &local_cfg.commands_include);
+	policy("allow_mail_to_files", &local_cfg.files_alias,
+	       &local_cfg.files_include);
+	if (local_cfg.as_root) {
+		lookup_ids(local_cfg.mail_owner, &local_cfg.owner_uid,
+			   &local_cfg.owner_gid, "mail_owner");
+		if (local_cfg.owner_uid == 0)
+			msg_fatal("mail_owner %s must not be root",
+				  local_cfg.mail_owner);
+		lookup_ids(conf_str("default_privs"), &local_cfg.privs_uid,
+			   &local_cfg.privs_gid, "default_privs");
+		if (local_cfg.privs_uid == 0)
+			msg_fatal("default_privs must not be root");
+	} else {
+		local_cfg.owner_uid = local_cfg.privs_uid = geteuid();
+		local_cfg.owner_gid = local_cfg.privs_gid = getegid();
+		msg_info("running as an unprivileged user: every mailbox, "
+			 "file and command is delivered as uid %ld",
+			 (long)geteuid());
+	}
+	local_alias_open(conf_str("alias_maps"));
+}
+
+static void
+local_post_jail(void)
+{
+	struct buf path = BUF_INIT;
+	const char *qdir = daemon_queue_dir();
+	int r;
+
+	local_become_owner();
+	r = queue_open(qdir, NULL, &local_cfg.queue);
+	local_become_root();
+	if (r != QUEUE_OK)
+		msg_fatal("cannot open the queue in %s/db", qdir);
+	buf_printf(&path, "%s/public/qmgr", qdir);
+	local_cfg.qmgr_socket = buf_steal(&path);
+	/* A child killed by its time limit must not kill us with SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void
+local_pre_exit(void)
+{
+	local_become_owner();
+	queue_close(local_cfg.queue);
+	local_become_root();
+	local_cfg.queue = NULL;
+	maps_close(local_cfg.aliases);
+	local_cfg.aliases = NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct daemon_ops ops = {
+	    .mode = DAEMON_SINGLE,
+	    .flags = DAEMON_FLAG_KEEP_ROOT,
+	    .pre_jail = local_pre_jail,
+	    .post_jail = local_post_jail,
+	    .serve = local_serve,
+	    .pre_exit = local_pre_exit,
+	};
+
+	daemon_main(argc, argv, &ops);
+}

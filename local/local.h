@@ -1,0 +1,185 @@
+/*
+ * local - the local delivery agent: what its modules share.
+ *
+ *   local.c          main, the request from qmgr (deliver_proto.h), the
+ *                    reply and the per-recipient log lines
+ *   local_rcpt.c     one recipient: loop check, aliases, then mailboxes,
+ *                    files, commands and forwarding, and the status
+ *   local_user.c     recipient -> account (unix or mail-only) -> mailbox
+ *   local_child.c    a child process per delivery with the recipient's
+ *                    privileges, reporting its status over a pipe
+ *   local_mbox.c     mbox append with dotlock + fcntl, fsync, truncate back
+ *   local_maildir.c  Maildir tmp/ -> new/ delivery
+ *   local_command.c  |command and /file delivery for aliases
+ *   local_alias.c    alias_maps lookups and :include: files for alias.h
+ *   local_forward.c  re-queueing of addresses for other destinations
+ *
+ * Privileges: local runs as root (services: unpriv n) and never writes a
+ * mailbox, file or command as root: each delivery runs in a child that
+ * switches to the recipient (or the alias owner, or default_privs for
+ * root-owned aliases).  A spool mbox is locked and opened by that child
+ * as root (the spool directory belongs to root) with the safe_open
+ * discipline, then written with the recipient's effective ids.  The
+ * queue is only touched by the parent, with mail_owner's effective ids.
+ * Started as an ordinary user (the development instance), local does all
+ * of this as itself.
+ */
+#ifndef PANACEA_LOCAL_H
+#define PANACEA_LOCAL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "alias.h"
+#include "buf.h"
+#include "maps.h"
+#include "queue.h"
+
+struct local_config {
+	char *myhostname;
+	char *myorigin;
+	char **mydestination;
+	char *spool_dir; /* without the trailing '/' */
+	int spool_maildir;
+	char *home_mailbox; /* "" or relative to the home directory */
+	int home_maildir;
+	char *delimiter;
+	char *mail_owner;
+	uid_t owner_uid;
+	gid_t owner_gid;
+	uid_t privs_uid; /* default_privs */
+	gid_t privs_gid;
+	char *sasldb_path;
+	long long mailbox_size_limit;
+	int lock_attempts;
+	int lock_delay;
+	int stale_lock_time;
+	int command_time_limit;
+	char **command_shell; /* NULL: /bin/sh -c */
+	int commands_alias, commands_include;
+	int files_alias, files_include;
+	struct maps *aliases; /* NULL: none */
+	uid_t alias_uid;      /* owner of the alias database */
+	gid_t alias_gid;
+	struct queue *queue;
+	char *qmgr_socket;
+	int as_root;
+};
+
+extern struct local_config local_cfg;
+
+/* One delivery request. */
+struct local_rcpt {
+	long index;
+	char *address;
+	char *orcpt; /* the ORCPT address without "rfc822;", or "" */
+	unsigned notify;
+};
+
+struct local_msg {
+	char *queue_id;
+	char *sender;
+	double arrival; /* seconds */
+	double active;
+	long long size;
+	unsigned flags;
+	struct buf content; /* as queued: CRLF lines */
+	double started;	    /* when this recipient's delivery started */
+};
+
+/* The outcome of one delivery. */
+struct local_status {
+	int cls; /* 2, 4 or 5 */
+	char dsn[16];
+	struct buf text;
+};
+
+void local_status_init(struct local_status *st);
+void local_status_free(struct local_status *st);
+void local_status_set(struct local_status *st, int cls, const char *dsn,
+		      const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* From "X.Y.Z text" (alias.h and mbox.h errors). */
+void local_status_why(struct local_status *st, const char *why);
+void local_status_copy(struct local_status *dst,
+		       const struct local_status *src);
+
+/* The log line of one recipient (local.c). */
+void local_log(const struct local_msg *msg, const char *to, const char *orig_to,
+	       const struct local_status *st);
+
+/* Queue access with mail_owner's effective ids (local.c). */
+void local_become_owner(void);
+void local_become_root(void);
+
+/* local_rcpt.c */
+void local_deliver_rcpt(struct local_msg *msg, const struct local_rcpt *rcpt,
+			struct local_status *st);
+
+/* local_user.c */
+struct local_user {
+	char *name; /* the account name */
+	uid_t uid;
+	gid_t gid;
+	char *home;    /* NULL for mail-only users */
+	char *mailbox; /* path; ends without '/' */
+	int maildir;   /* mailbox is a Maildir */
+	int in_spool;  /* mailbox is under mail_spool_directory */
+};
+/* 1 found, 0 unknown user, -1 temporary error (st set). */
+int local_user_find(const char *name, struct local_user *u,
+		    struct local_status *st);
+void local_user_free(struct local_user *u);
+/* name without its recipient_delimiter extension, lower case. */
+char *local_base_name(const char *local_part);
+
+/* local_child.c: runs fn in a child with (uid, gid): LOCAL_CHILD_DROP
+ * switches for good first, LOCAL_CHILD_KEEP_ROOT leaves fn to switch its
+ * effective ids itself.  Waits at most timeout seconds. */
+#define LOCAL_CHILD_DROP 0
+#define LOCAL_CHILD_KEEP_ROOT 1
+void local_child_run(uid_t uid, gid_t gid, int how, int timeout,
+		     void (*fn)(void *arg, struct local_status *st), void *arg,
+		     struct local_status *st);
+void local_child_seteuid(uid_t uid, gid_t gid);
+void local_child_setroot(void);
+
+/* The text added at the top of each delivered copy. */
+void local_prepend(struct buf *out, const struct local_msg *msg,
+		   const char *delivered_to);
+
+/* local_mbox.c, local_maildir.c: st set. */
+void local_deliver_mailbox(const struct local_msg *msg, const char *to,
+			   const struct local_user *u, struct local_status *st);
+void local_mbox_append(const struct local_msg *msg, const char *to,
+		       const char *path, uid_t uid, gid_t gid, int locks,
+		       struct local_status *st);
+void local_maildir_deliver(const struct local_msg *msg, const char *to,
+			   const char *dir, struct local_status *st);
+
+/* local_command.c: uid/gid are who the file or command runs as. */
+void local_deliver_file(const struct local_msg *msg, const char *to,
+			const char *path, uid_t uid, gid_t gid,
+			struct local_status *st);
+void local_deliver_command(const struct local_msg *msg, const char *to,
+			   const char *command, uid_t uid, gid_t gid,
+			   struct local_status *st);
+
+/* local_alias.c */
+/* Opens alias_maps (before anything else; a table whose text file and
+ * .db are both missing is skipped with a warning). */
+void local_alias_open(const char *list);
+/* 0 not an alias, 1 targets appended, -1 error (st set). */
+int local_alias_expand(const char *name, struct alias_list *out,
+		       struct local_status *st);
+int local_domain_is_local(const char *domain);
+/* Owner of an :include: file (for its files and commands). */
+int local_include_owner(const char *path, uid_t *uid, gid_t *gid);
+
+/* local_forward.c: queues a new message with the same content (and a
+ * Delivered-To: for delivered_to) from sender to the n addresses. */
+int local_forward(const struct local_msg *msg, const char *sender,
+		  const char *delivered_to, char *const *addrs, size_t n,
+		  char queue_id[QUEUE_ID_SIZE], struct local_status *st);
+
+#endif

@@ -1,0 +1,256 @@
+/*
+ * local_mbox - delivery to a mailbox: the choice between mbox and
+ * Maildir, and the mbox writer.
+ *
+ * mbox, as Postfix's local does it: take the PATH.lock dotlock (waiting
+ * deliver_lock_delay between deliver_lock_attempts tries; a stale lock
+ * is removed by mbox_dotlock), open the file with the safe_open
+ * discipline, take an fcntl lock the same way, append "From " line,
+ * Return-Path:, Delivered-To:, the message with >From quoting and an
+ * empty line, fsync, and report success only then.  On any write error
+ * the file is truncated back to its old size, so a mailbox never holds
+ * half a message.  A mailbox that stays locked is a 4.2.0 deferral: the
+ * mail is tried again later, the lock holder (mutt, pop3d) is never
+ * overridden.
+ *
+ * In the spool directory (root's), the child locks and opens the mailbox
+ * as root, a new mailbox is given to the recipient, and the message is
+ * written with the recipient's effective ids; elsewhere (home_mailbox,
+ * /file) the whole child runs as the recipient.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "local.h"
+#include "mbox.h"
+#include "msg.h"
+
+#define LOCAL_MAILBOX_TIMEOUT 600 /* seconds, on top of lock waits */
+
+void
+local_prepend(struct buf *out, const struct local_msg *msg,
+	      const char *delivered_to)
+{
+	buf_printf(out, "Return-Path: <%s>\n", msg->sender);
+	buf_printf(out, "Delivered-To: %s\n", delivered_to);
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Waits for a lock the way Postfix does: a fixed number of tries. */
+static int
+dotlock_wait(const char *path, struct buf *why)
+{
+	int r = MBOX_LOCK_BUSY;
+
+	for (int i = 0; i < local_cfg.lock_attempts; i++) {
+		r = mbox_dotlock(path, local_cfg.stale_lock_time, why);
+		if (r != MBOX_LOCK_BUSY)
+			break;
+		if (i + 1 < local_cfg.lock_attempts)
+			sleep((unsigned)local_cfg.lock_delay);
+	}
+	return r;
+}
+
+static int
+fcntl_wait(int fd)
+{
+	int r = MBOX_LOCK_BUSY;
+
+	for (int i = 0; i < local_cfg.lock_attempts; i++) {
+		r = mbox_fcntl_lock(fd);
+		if (r != MBOX_LOCK_BUSY)
+			break;
+		if (i + 1 < local_cfg.lock_attempts)
+			sleep((unsigned)local_cfg.lock_delay);
+	}
+	return r;
+}
+
+/* Appends the message to the open, locked file fd. */
+static void
+mbox_write(int fd, const struct stat *sb, const struct local_msg *msg,
+	   const char *to, const char *path, struct local_status *st)
+{
+	struct buf data = BUF_INIT;
+	long long limit = local_cfg.mailbox_size_limit;
+	const char *dsn;
+	int err;
+
+	mbox_from_line(&data, msg->sender, time(NULL));
+	local_prepend(&data, msg, to);
+	mbox_convert(msg->content.data ? msg->content.data : "",
+		     msg->content.len, MBOX_QUOTE_FROM, &data);
+	buf_putc(&data, '\n');
+	if (limit > 0 && (long long)(sb->st_size + data.len) > limit) {
+		local_status_set(st, 5, "5.2.2",
+				 "cannot update mailbox %s: mailbox size "
+				 "limit (%lld bytes) exceeded",
+				 path, limit);
+		buf_free(&data);
+		return;
+	}
+	if (write_all(fd, data.data, data.len) < 0 || fsync(fd) < 0) {
+		err = errno;
+		/* No half message: back to where it was. */
+		if (ftruncate(fd, sb->st_size) < 0)
+			msg_warn("%s: cannot truncate back to %lld bytes: %s",
+				 path, (long long)sb->st_size, strerror(errno));
+		dsn = mbox_errno_dsn(err, "4.3.0");
+		local_status_set(st, dsn[0] - '0', dsn,
+				 "cannot update mailbox %s: %s", path,
+				 strerror(err));
+		buf_free(&data);
+		return;
+	}
+	local_status_set(st, 2, "2.0.0", "delivered to mailbox");
+	buf_free(&data);
+}
+
+void
+local_mbox_append(const struct local_msg *msg, const char *to, const char *path,
+		  uid_t uid, gid_t gid, int locks, struct local_status *st)
+{
+	struct buf why = BUF_INIT;
+	struct stat sb;
+	int fd, r, dotlocked = 0;
+
+	if (locks) {
+		r = dotlock_wait(path, &why);
+		if (r != MBOX_LOCK_OK) {
+			local_status_set(st, 4, "4.2.0",
+					 "cannot update mailbox %s: unable "
+					 "to lock: %s",
+					 path, buf_cstr(&why));
+			buf_free(&why);
+			return;
+		}
+		dotlocked = 1;
+	}
+	fd = mbox_safe_open(path, O_WRONLY | O_APPEND | O_CREAT, 0600, uid, gid,
+			    "5.2.0", &sb, &why);
+	/* Written with the owner's ids: quotas and permissions apply. */
+	local_child_seteuid(uid == (uid_t)-1 ? geteuid() : uid,
+			    gid == (gid_t)-1 ? getegid() : gid);
+	if (fd < 0) {
+		local_status_why(st, buf_cstr(&why));
+	} else if ((r = fcntl_wait(fd)) != MBOX_LOCK_OK) {
+		local_status_set(st, 4, "4.2.0",
+				 "cannot update mailbox %s: unable to lock: "
+				 "%s",
+				 path,
+				 r == MBOX_LOCK_BUSY ? "the file is locked"
+						     : strerror(errno));
+	} else {
+		mbox_write(fd, &sb, msg, to, path, st);
+	}
+	if (fd >= 0 && close(fd) < 0 && st->cls == 2)
+		local_status_set(st, 4, "4.3.0", "cannot close mailbox %s: %s",
+				 path, strerror(errno));
+	local_child_setroot();
+	if (dotlocked && mbox_dotunlock(path) < 0)
+		msg_warn("cannot remove lock file %s.lock: %s", path,
+			 strerror(errno));
+	buf_free(&why);
+}
+
+struct mailbox_job {
+	const struct local_msg *msg;
+	const char *to;
+	const struct local_user *u;
+};
+
+/* A Maildir under the spool: its directory is made as root. */
+static void
+spool_maildir_child(void *arg, struct local_status *st)
+{
+	struct mailbox_job *job = arg;
+	const struct local_user *u = job->u;
+	struct stat sb;
+
+	if (mkdir(u->mailbox, 0700) == 0) {
+		if (local_cfg.as_root &&
+		    chown(u->mailbox, u->uid, u->gid) < 0) {
+			local_status_set(st, 4, "4.3.0",
+					 "cannot change owner of %s: %s",
+					 u->mailbox, strerror(errno));
+			return;
+		}
+	} else if (errno != EEXIST) {
+		local_status_set(st, 4, mbox_errno_dsn(errno, "4.3.0"),
+				 "cannot create maildir %s: %s", u->mailbox,
+				 strerror(errno));
+		return;
+	}
+	if (lstat(u->mailbox, &sb) < 0 || !S_ISDIR(sb.st_mode) ||
+	    sb.st_uid != u->uid) {
+		local_status_set(st, 5, "5.2.0",
+				 "cannot deliver to maildir %s: not a "
+				 "directory owned by %s",
+				 u->mailbox, u->name);
+		return;
+	}
+	local_child_seteuid(u->uid, u->gid);
+	local_maildir_deliver(job->msg, job->to, u->mailbox, st);
+	local_child_setroot();
+}
+
+static void
+spool_mbox_child(void *arg, struct local_status *st)
+{
+	struct mailbox_job *job = arg;
+
+	local_mbox_append(job->msg, job->to, job->u->mailbox, job->u->uid,
+			  job->u->gid, 1, st);
+}
+
+static void
+home_child(void *arg, struct local_status *st)
+{
+	struct mailbox_job *job = arg;
+
+	if (job->u->maildir)
+		local_maildir_deliver(job->msg, job->to, job->u->mailbox, st);
+	else
+		local_mbox_append(job->msg, job->to, job->u->mailbox,
+				  job->u->uid, job->u->gid, 1, st);
+}
+
+void
+local_deliver_mailbox(const struct local_msg *msg, const char *to,
+		      const struct local_user *u, struct local_status *st)
+{
+	struct mailbox_job job = {msg, to, u};
+	int timeout = LOCAL_MAILBOX_TIMEOUT +
+		      2 * local_cfg.lock_attempts * local_cfg.lock_delay;
+
+	if (!u->in_spool)
+		local_child_run(u->uid, u->gid, LOCAL_CHILD_DROP, timeout,
+				home_child, &job, st);
+	else
+		local_child_run(u->uid, u->gid, LOCAL_CHILD_KEEP_ROOT, timeout,
+				u->maildir ? spool_maildir_child
+					   : spool_mbox_child,
+				&job, st);
+}

@@ -1,0 +1,562 @@
+"""Integration tests of the local delivery agent, driven directly.
+
+A real master runs only the "local" service (as in the services table of
+DESIGN.md: `local unix - n n - - local`, root, no chroot).  Each test puts
+a real message into the queue with the pan-enqueue fixture (as
+mail_owner), sends local a delivery request over private/local exactly
+as qmgr does (lib/deliver_proto.h, attribute lists from attrlist.py), and
+reads the reply, the log and the mailboxes: mbox and Maildir through
+Python's mailbox module and mutt in batch mode, owners and modes with
+os.stat.  Unix test accounts are made with useradd for the session and
+removed at the end; mail-only users come from a real saslpasswd2 sasldb.
+Needs root (CI runs as root), as local itself does.
+"""
+
+import mailbox
+import os
+import pwd
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+import attrlist
+import panacea_test
+from panacea_test import Instance
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0,
+                                reason="local delivery needs root")
+
+DOMAIN = "panacea.test"
+
+
+def crlf(data):
+    """The content as queued: every LF not after a CR becomes CRLF, as
+    pan-enqueue (and smtpd) store it."""
+    return re.sub(rb"(?<!\r)\n", b"\r\n", data)
+
+
+@pytest.fixture(scope="session")
+def accounts():
+    """Unix accounts alice and bob (names with a random suffix) with
+    homes under a world-readable folder, removed at the end."""
+    base = tempfile.mkdtemp(prefix="panacea-local-")
+    os.chmod(base, 0o755)
+    suffix = secrets.token_hex(3)
+    users = {}
+    for short in ("alice", "bob"):
+        name = "plt%s%s" % (short, suffix)
+        home = os.path.join(base, "home", name)
+        os.makedirs(os.path.dirname(home), exist_ok=True)
+        os.chmod(os.path.dirname(home), 0o755)
+        subprocess.run(["useradd", "-m", "-d", home, "-s",
+                        "/usr/sbin/nologin", "-U", name], check=True,
+                       capture_output=True)
+        users[short] = pwd.getpwnam(name)
+    yield {"base": base, "users": users}
+    for pw in users.values():
+        subprocess.run(["userdel", "-r", pw.pw_name], capture_output=True)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+class LocalRig:
+    """An instance running local, with its spool, aliases and sasldb."""
+
+    def __init__(self, inst, accounts, conf=None):
+        self.inst = inst
+        self.users = accounts["users"]
+        self.dir = tempfile.mkdtemp(prefix="rig-", dir=accounts["base"])
+        os.chmod(self.dir, 0o755)
+        self.spool = os.path.join(self.dir, "mail")
+        os.mkdir(self.spool)
+        os.chmod(self.spool, 0o755)
+        self.out = os.path.join(self.dir, "out")
+        os.mkdir(self.out)
+        os.chmod(self.out, 0o1777)
+        self.aliases = os.path.join(inst.config_dir, "aliases")
+        self.sasldb = os.path.join(inst.config_dir, "sasldb2")
+        inst.conf.update({
+            "mydestination": "%s, localhost" % DOMAIN,
+            "mail_spool_directory": self.spool,
+            "alias_maps": "hash:" + self.aliases,
+            "sasldb_path": self.sasldb,
+            "recipient_delimiter": "+",
+            "deliver_lock_attempts": "2",
+            "deliver_lock_delay": "1s",
+            "command_time_limit": "20s",
+        })
+        inst.conf.update(conf or {})
+        inst.services = ["local unix - n n - - local"]
+        self.set_aliases("")
+
+    def user(self, short):
+        return self.users[short]
+
+    def addr(self, short):
+        return "%s@%s" % (self.users[short].pw_name, DOMAIN)
+
+    def set_aliases(self, text):
+        """Writes the aliases file and builds aliases.db with
+        db5.3_load (the panmap command comes with the CLI issue; the
+        format is the one lib/maps.c reads: lower-case keys, no NUL)."""
+        with open(self.aliases, "w") as f:
+            f.write(text)
+        lines = []
+        for line in text.splitlines():
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            key, value = line.split(":", 1)
+            for s in (key.strip().lower(), value.strip()):
+                lines.append(s.replace("\\", "\\\\"))
+        db = self.aliases + ".db"
+        if os.path.exists(db):
+            os.unlink(db)
+        subprocess.run(["db5.3_load", "-T", "-t", "hash", db],
+                       input=("\n".join(lines) + "\n").encode(),
+                       check=True)
+
+    def add_mail_user(self, name):
+        subprocess.run("echo secret | saslpasswd2 -c -p -f %s -u %s %s"
+                       % (self.sasldb, DOMAIN, name), shell=True,
+                       check=True)
+
+    def start(self):
+        self.inst.start()
+        panacea_test.wait_until(
+            lambda: os.path.exists(self.inst.socket_path("local")),
+            what="private/local")
+
+    def enqueue(self, message, rcpts, sender="sender@example.org"):
+        """Queues message (bytes, LF lines) with pan-enqueue; returns
+        (queue id, size as queued)."""
+        r = subprocess.run([panacea_test.fixture("pan-enqueue"), "-c",
+                            self.inst.config_dir, "-f", sender, "-H"]
+                           + list(rcpts), input=message,
+                           capture_output=True, timeout=60)
+        assert r.returncode == 0, r.stderr.decode()
+        return r.stdout.decode().strip(), len(crlf(message))
+
+    def deliver(self, message, rcpts, sender="sender@example.org",
+                orcpts=None, timeout=60):
+        """Queues and asks local to deliver; returns (queue id, reply
+        groups by rcpt address, rest of the reply)."""
+        qid, size = self.enqueue(message, rcpts, sender)
+        now = time.time()
+        pairs = [("request", "deliver"), ("queue_id", qid),
+                 ("transport", "local"), ("nexthop", ""),
+                 ("sender", sender), ("arrival", int(now) - 2),
+                 ("arrival_usec", 250000), ("active", "%.3f" % (now - 1)),
+                 ("size", size), ("flags", 0), ("envid", ""), ("ret", 0),
+                 ("client_addr", "127.0.0.1")]
+        for i, rcpt in enumerate(rcpts):
+            orcpt = (orcpts or {}).get(rcpt, "")
+            pairs += [("rcpt_index", i), ("rcpt", rcpt),
+                      ("orcpt", "rfc822;" + orcpt if orcpt else ""),
+                      ("notify", 0)]
+        reply = attrlist.request(self.inst.socket_path("local"), pairs,
+                                 timeout=panacea_test.scaled(timeout))
+        groups, rest = attrlist.groups(reply, "rcpt_index")
+        by_rcpt = {}
+        for g in groups:
+            by_rcpt[rcpts[int(g["rcpt_index"])]] = g
+        return qid, by_rcpt, rest
+
+    def spool_path(self, short):
+        return os.path.join(self.spool, self.users[short].pw_name)
+
+
+@pytest.fixture
+def rig(instance, accounts):
+    return LocalRig(instance, accounts)
+
+
+MESSAGE = (b"From: Sender <sender@example.org>\n"
+           b"To: someone\n"
+           b"Subject: local test\n"
+           b"Message-ID: <local-test@example.org>\n"
+           b"\n"
+           b"First line of the body.\n"
+           b"From the start of a line, quoted in mbox.\n"
+           b"  indented line with trailing space \n"
+           b".a line with a dot\n"
+           b"\n"
+           b"last line\n")
+BODY = MESSAGE.split(b"\n\n", 1)[1]
+
+
+def check_sent(group, text):
+    assert group["class"] == "2", group
+    assert group["dsn"] == "2.0.0"
+    assert text in group["text"], group
+    assert group["relay"] == "local"
+
+
+def mutt_read(path, maildir=False):
+    """Has mutt open the mailbox in batch mode and save its messages to a
+    plain file; returns that file's bytes (None when mutt is missing)."""
+    if shutil.which("mutt") is None or shutil.which("script") is None:
+        return None
+    out = path.rstrip("/") + ".mutt-copy"
+    muttrc = path.rstrip("/") + ".muttrc"
+    home = os.path.dirname(muttrc)
+    # Without ~/Mail, mutt's first question would eat the pushed keys.
+    os.makedirs(os.path.join(home, "Mail"), exist_ok=True)
+    with open(muttrc, "w") as f:
+        f.write("set folder=%s\n" % home)
+        f.write("set mbox_type=mbox\nset confirmappend=no\n"
+                "set confirmcreate=no\nset delete=no\nset move=no\n"
+                "set quit=yes\nset wait_key=no\nset mark_old=no\n"
+                "set auto_tag=yes\n")
+    cmd = ("mutt -n -R -F %s -f %s -e \"push '<tag-pattern>~A<enter>"
+           "<tag-prefix><copy-message>%s<enter><quit>'\""
+           % (muttrc, path, out))
+    env = dict(os.environ, TERM="vt100", HOME=home)
+    subprocess.run(["script", "-qec", cmd, "/dev/null"], env=env,
+                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL,
+                   timeout=panacea_test.scaled(30))
+    if not os.path.exists(out):
+        raise AssertionError("mutt could not read %s" % path)
+    with open(out, "rb") as f:
+        return f.read()
+
+
+def test_mbox_delivery_case_and_extension(rig):
+    rig.start()
+    alice = rig.user("alice")
+    rcpt = "%s+news@%s" % (alice.pw_name.upper(), DOMAIN.upper())
+    qid, reply, rest = rig.deliver(MESSAGE, [rcpt])
+    assert rest["status"] == "done"
+    check_sent(reply[rcpt], "delivered to mailbox")
+    rig.inst.wait_log(r"%s: to=<%s>, relay=local, delay=[0-9.]+, "
+                      r"delays=[0-9.]+/[0-9.]+/0/[0-9.]+, dsn=2\.0\.0, "
+                      r"status=sent \(delivered to mailbox\)"
+                      % (qid, re.escape(rcpt)))
+    path = rig.spool_path("alice")
+    st = os.stat(path)
+    assert st.st_uid == alice.pw_uid and st.st_gid == alice.pw_gid
+    assert st.st_mode & 0o7777 == 0o600
+    with open(path, "rb") as f:
+        raw = f.read()
+    assert raw.startswith(b"From sender@example.org ")
+    assert b"\r" not in raw
+    assert raw.endswith(b"last line\n\n")
+    msgs = list(mailbox.mbox(path))
+    assert len(msgs) == 1
+    m = msgs[0]
+    assert m["Return-Path"] == "<sender@example.org>"
+    assert m["Delivered-To"] == rcpt
+    assert m["Subject"] == "local test"
+    # Byte-exact body but for the mbox quoting of "From ".
+    assert m.get_payload(decode=False).encode() == BODY.replace(
+        b"\nFrom the", b"\n>From the")
+    # A second message appends; mutt sees both.
+    rig.deliver(MESSAGE.replace(b"local test", b"second"),
+                [rig.addr("alice")], sender="")
+    msgs = list(mailbox.mbox(path))
+    assert [m["Subject"] for m in msgs] == ["local test", "second"]
+    assert msgs[1].get_from().startswith("MAILER-DAEMON ")
+    assert msgs[1]["Return-Path"] == "<>"
+    copy = mutt_read(path)
+    if copy is not None:
+        got = list(mailbox.mbox(path + ".mutt-copy"))
+        assert [m["Subject"] for m in got] == ["local test", "second"]
+
+
+def test_maildir_in_home_and_multiple_recipients(instance, accounts):
+    rig = LocalRig(instance, accounts, {"home_mailbox": "Maildir/"})
+    rig.start()
+    rcpts = [rig.addr("alice"), rig.addr("bob")]
+    qid, reply, rest = rig.deliver(MESSAGE, rcpts)
+    assert rest["status"] == "done"
+    for short, rcpt in zip(("alice", "bob"), rcpts):
+        check_sent(reply[rcpt], "delivered to maildir")
+        pw = rig.user(short)
+        md = os.path.join(pw.pw_dir, "Maildir")
+        for sub in ("tmp", "new", "cur"):
+            st = os.stat(os.path.join(md, sub))
+            assert st.st_uid == pw.pw_uid
+        assert os.listdir(os.path.join(md, "tmp")) == []
+        names = os.listdir(os.path.join(md, "new"))
+        assert len(names) == 1
+        assert re.match(r"^\d+\.M\d+P\d+_\d+\.", names[0]), names
+        st = os.stat(os.path.join(md, "new", names[0]))
+        assert st.st_uid == pw.pw_uid and st.st_mode & 0o777 == 0o600
+        msgs = list(mailbox.Maildir(md, create=False))
+        assert len(msgs) == 1
+        assert msgs[0]["Delivered-To"] == rcpt
+        assert msgs[0]["Return-Path"] == "<sender@example.org>"
+        with open(os.path.join(md, "new", names[0]), "rb") as f:
+            raw = f.read()
+        assert raw.split(b"\n\n", 1)[1] == BODY  # byte-exact, no quoting
+        copy = mutt_read(md + "/", maildir=True)
+        if copy is not None:
+            # mutt copies to an mbox without >From quoting: compare text.
+            assert copy.count(b"\nSubject: local test\n") == 1
+            assert b"\n\nFirst line of the body.\n" in copy
+        rig.inst.wait_log(r"%s: to=<%s>, relay=local, .*status=sent "
+                          r"\(delivered to maildir\)"
+                          % (qid, re.escape(rcpt)))
+
+
+def test_mail_only_user_and_spool_maildir(instance, accounts):
+    rig = LocalRig(instance, accounts)
+    rig.add_mail_user("mailonly")
+    rig.add_mail_user("mailtwo")
+    rig.start()
+    owner = pwd.getpwnam(instance.conf["mail_owner"])
+    rcpt = "MailOnly@" + DOMAIN
+    _, reply, _ = rig.deliver(MESSAGE, [rcpt])
+    check_sent(reply[rcpt], "delivered to mailbox")
+    path = os.path.join(rig.spool, "mailonly")
+    st = os.stat(path)
+    assert st.st_uid == owner.pw_uid and st.st_mode & 0o777 == 0o600
+    assert len(mailbox.mbox(path)) == 1
+
+    # mail_spool_directory ending in '/': Maildir in the spool, made by
+    # local with the owner of the mailbox.
+    instance.stop()
+    instance.conf["mail_spool_directory"] = rig.spool + "/"
+    instance.write()
+    instance.start()
+    rcpt = "mailtwo@" + DOMAIN
+    _, reply, _ = rig.deliver(MESSAGE, [rcpt, rig.addr("bob")])
+    check_sent(reply[rcpt], "delivered to maildir")
+    check_sent(reply[rig.addr("bob")], "delivered to maildir")
+    for name, uid in (("mailtwo", owner.pw_uid),
+                      (rig.user("bob").pw_name, rig.user("bob").pw_uid)):
+        md = os.path.join(rig.spool, name)
+        st = os.stat(md)
+        assert st.st_uid == uid and st.st_mode & 0o777 == 0o700
+        msgs = list(mailbox.Maildir(md, create=False))
+        assert len(msgs) == 1 and msgs[0]["Subject"] == "local test"
+    # The old mbox is no Maildir: refused, never replaced.
+    _, reply, _ = rig.deliver(MESSAGE, ["mailonly@" + DOMAIN])
+    assert reply["mailonly@" + DOMAIN]["dsn"] == "5.2.0"
+    assert len(mailbox.mbox(path)) == 1
+
+
+def test_unknown_user_and_loop(rig):
+    rig.start()
+    rcpt = "nosuchuser@" + DOMAIN
+    qid, reply, _ = rig.deliver(MESSAGE, [rcpt, rig.addr("alice")],
+                                orcpts={rcpt: "Original@example.org"})
+    g = reply[rcpt]
+    assert g["class"] == "5" and g["dsn"] == "5.1.1"
+    assert g["text"] == 'unknown user: "nosuchuser"'
+    check_sent(reply[rig.addr("alice")], "delivered to mailbox")
+    rig.inst.wait_log(r"%s: to=<%s>, orig_to=<Original@example.org>, "
+                      r"relay=local, .*dsn=5\.1\.1, status=bounced "
+                      r"\(unknown user: \"nosuchuser\"\)"
+                      % (qid, re.escape(rcpt)))
+    # A message that was already delivered to this address: a loop.
+    looped = b"Delivered-To: %s\n" % rig.addr("bob").encode() + MESSAGE
+    _, reply, _ = rig.deliver(looped, [rig.addr("bob")])
+    g = reply[rig.addr("bob")]
+    assert g["class"] == "5" and g["dsn"] == "5.4.6", g
+    assert not os.path.exists(rig.spool_path("bob"))
+
+
+def test_locked_mailbox_defers_then_delivers(rig):
+    rig.start()
+    path = rig.spool_path("alice")
+    # mutt or a POP3 server holds the dotlock (its own pid: alive).
+    with open(path + ".lock", "w") as f:
+        f.write("%d\n" % os.getpid())
+    start = time.monotonic()
+    _, reply, _ = rig.deliver(MESSAGE, [rig.addr("alice")])
+    g = reply[rig.addr("alice")]
+    assert g["class"] == "4" and g["dsn"] == "4.2.0", g
+    assert "lock" in g["text"]
+    assert time.monotonic() - start >= 1.0  # it waited before giving up
+    assert os.path.exists(path + ".lock")   # never clobbered
+    assert not os.path.exists(path) or os.path.getsize(path) == 0
+    os.unlink(path + ".lock")
+    _, reply, _ = rig.deliver(MESSAGE, [rig.addr("alice")])
+    check_sent(reply[rig.addr("alice")], "delivered to mailbox")
+    assert not os.path.exists(path + ".lock")
+    assert len(mailbox.mbox(path)) == 1
+
+    # An fcntl lock held by another process defers as well.
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import fcntl,sys,time\n"
+         "f=open(sys.argv[1],'a')\n"
+         "fcntl.lockf(f,fcntl.LOCK_EX)\n"
+         "print('locked',flush=True)\n"
+         "time.sleep(60)\n", path],
+        stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == b"locked"
+        _, reply, _ = rig.deliver(MESSAGE, [rig.addr("alice")])
+        assert reply[rig.addr("alice")]["dsn"] == "4.2.0"
+    finally:
+        holder.kill()
+        holder.wait()
+    assert len(mailbox.mbox(path)) == 1
+
+
+def test_stale_dotlock_is_removed(rig):
+    rig.start()
+    path = rig.spool_path("bob")
+    with open(path + ".lock", "w") as f:
+        f.write("999999999\n")
+    old = time.time() - 3600
+    os.utime(path + ".lock", (old, old))
+    _, reply, _ = rig.deliver(MESSAGE, [rig.addr("bob")])
+    check_sent(reply[rig.addr("bob")], "delivered to mailbox")
+    rig.inst.wait_log(r"warning: removing stale lock file %s\.lock"
+                      % re.escape(path))
+
+
+def test_symlinked_and_hardlinked_mailbox_refused(rig, accounts):
+    rig.start()
+    victim = os.path.join(rig.dir, "victim")
+    with open(victim, "wb") as f:
+        f.write(b"precious\n")
+    os.chown(victim, rig.user("bob").pw_uid, rig.user("bob").pw_gid)
+    os.symlink(victim, rig.spool_path("bob"))
+    _, reply, _ = rig.deliver(MESSAGE, [rig.addr("bob")])
+    g = reply[rig.addr("bob")]
+    assert g["class"] == "5" and g["dsn"] == "5.2.0", g
+    assert "symbolic link" in g["text"]
+    os.unlink(rig.spool_path("bob"))
+    os.link(victim, rig.spool_path("bob"))
+    _, reply, _ = rig.deliver(MESSAGE, [rig.addr("bob")])
+    g = reply[rig.addr("bob")]
+    assert g["class"] == "5" and "hard link" in g["text"], g
+    os.unlink(rig.spool_path("bob"))
+    # Owned by someone else (alice): refused too.
+    with open(rig.spool_path("bob"), "wb"):
+        pass
+    os.chown(rig.spool_path("bob"), rig.user("alice").pw_uid, 0)
+    _, reply, _ = rig.deliver(MESSAGE, [rig.addr("bob")])
+    assert "owner" in reply[rig.addr("bob")]["text"]
+    with open(victim, "rb") as f:
+        assert f.read() == b"precious\n"
+    assert os.path.getsize(rig.spool_path("bob")) == 0
+
+
+def test_aliases(rig):
+    alice, bob = rig.user("alice"), rig.user("bob")
+    file_out = os.path.join(rig.out, "file.mbox")
+    cmd_out = os.path.join(rig.out, "cmd.out")
+    rig.set_aliases(
+        "# test aliases\n"
+        "postmaster: %s\n"
+        "team: %s, %s, remote@elsewhere.example\n"
+        "owner-team: %s\n"
+        "archive: %s\n"
+        "pipe: \"|/bin/sh -c 'cat > %s; id -un >> %s'\"\n"
+        "failing: \"|exit 67\"\n"
+        "loopa: loopb\n"
+        "loopb: loopa\n"
+        "ghost: nosuchuser\n"
+        % (alice.pw_name, alice.pw_name, bob.pw_name, alice.pw_name,
+           file_out, cmd_out, cmd_out))
+    rig.start()
+    # A rename: the status of the one target.
+    rcpt = "Postmaster@" + DOMAIN
+    qid, reply, _ = rig.deliver(MESSAGE, [rcpt])
+    check_sent(reply[rcpt], "delivered to mailbox")
+    rig.inst.wait_log(r"%s: to=<%s@%s>, orig_to=<%s>, relay=local"
+                      % (qid, alice.pw_name, DOMAIN, re.escape(rcpt)))
+    # A list: two mailboxes and a remote member queued again from the
+    # owner.
+    rcpt = "team@" + DOMAIN
+    qid, reply, _ = rig.deliver(MESSAGE, [rcpt])
+    check_sent(reply[rcpt], "destinations")
+    assert len(mailbox.mbox(rig.spool_path("alice"))) == 2
+    bob_msgs = list(mailbox.mbox(rig.spool_path("bob")))
+    assert len(bob_msgs) == 1
+    assert bob_msgs[0]["Delivered-To"] == "%s@%s" % (bob.pw_name, DOMAIN)
+    m = rig.inst.wait_log(r"%s: to=<remote@elsewhere\.example>, "
+                          r"orig_to=<%s>, .*status=sent \(forwarded as "
+                          r"([0-9A-Z]+)\)" % (qid, re.escape(rcpt)))
+    fwd = m.group(1)
+    qlist = subprocess.run([panacea_test.fixture("pan-qlist"), "-c",
+                            rig.inst.config_dir], capture_output=True,
+                           text=True)
+    if qlist.returncode == 0:
+        line = [l for l in qlist.stdout.splitlines()
+                if l.startswith(fwd)]
+        assert line and line[0].endswith(" 1 owner-team@" + DOMAIN), \
+            qlist.stdout
+    # A file, appended as mbox with the alias owner's (nobody's) rights.
+    rcpt = "archive@" + DOMAIN
+    _, reply, _ = rig.deliver(MESSAGE, [rcpt])
+    check_sent(reply[rcpt], "delivered to file: " + file_out)
+    st = os.stat(file_out)
+    assert st.st_uid == pwd.getpwnam("nobody").pw_uid
+    assert mailbox.mbox(file_out)[0]["Delivered-To"] == rcpt
+    # A command, with the message on its standard input, never as root.
+    rcpt = "pipe@" + DOMAIN
+    _, reply, _ = rig.deliver(MESSAGE, [rcpt])
+    check_sent(reply[rcpt], "delivered to command: ")
+    with open(cmd_out, "rb") as f:
+        out = f.read()
+    assert out.startswith(b"From sender@example.org ")
+    assert b"\nDelivered-To: " + rcpt.encode() + b"\n" in out
+    assert out.endswith(BODY + b"nobody\n")
+    # A command that fails: its exit status decides.
+    rcpt = "failing@" + DOMAIN
+    _, reply, _ = rig.deliver(MESSAGE, [rcpt])
+    g = reply[rcpt]
+    assert g["class"] == "5" and g["dsn"] == "5.1.1", g
+    assert "Command died with status 67" in g["text"]
+    # Loops and unknown targets.
+    rcpt = "loopa@" + DOMAIN
+    _, reply, _ = rig.deliver(MESSAGE, [rcpt])
+    assert reply[rcpt]["dsn"] == "5.4.6", reply[rcpt]
+    rcpt = "ghost@" + DOMAIN
+    _, reply, _ = rig.deliver(MESSAGE, [rcpt])
+    assert reply[rcpt]["dsn"] == "5.1.1"
+
+
+def test_commands_can_be_forbidden(instance, accounts):
+    rig = LocalRig(instance, accounts, {"allow_mail_to_commands": "",
+                                        "allow_mail_to_files": ""})
+    rig.set_aliases("pipe: \"|cat > /dev/null\"\nfile: %s/x\n" % rig.out)
+    rig.start()
+    for name in ("pipe", "file"):
+        rcpt = "%s@%s" % (name, DOMAIN)
+        _, reply, _ = rig.deliver(MESSAGE, [rcpt])
+        assert reply[rcpt]["dsn"] == "5.7.1", reply[rcpt]
+    assert not os.path.exists(os.path.join(rig.out, "x"))
+
+
+def test_mailbox_size_limit(instance, accounts):
+    rig = LocalRig(instance, accounts, {"mailbox_size_limit": "2000",
+                                        "message_size_limit": "1000"})
+    rig.start()
+    big = MESSAGE + b"x" * 3000 + b"\n"
+    _, reply, _ = rig.deliver(big, [rig.addr("alice")])
+    g = reply[rig.addr("alice")]
+    assert g["class"] == "5" and g["dsn"] == "5.2.2", g
+    assert (not os.path.exists(rig.spool_path("alice"))
+            or os.path.getsize(rig.spool_path("alice")) == 0)
+
+
+def test_malformed_request_fails_cleanly(rig):
+    rig.start()
+    reply = attrlist.request(rig.inst.socket_path("local"),
+                             [("request", "deliver"),
+                              ("queue_id", "not-an-id")])
+    _, rest = attrlist.groups(reply, "rcpt_index")
+    assert rest["status"] == "fail"
+    # A message that is not in the queue.
+    pairs = [("request", "deliver"), ("queue_id", "0" * 16),
+             ("transport", "local"), ("nexthop", ""), ("sender", ""),
+             ("arrival", 1), ("active", "1.000"), ("size", 10),
+             ("flags", 0), ("envid", ""), ("ret", 0),
+             ("client_addr", ""), ("rcpt_index", 0),
+             ("rcpt", rig.addr("alice")), ("orcpt", ""), ("notify", 0)]
+    reply = attrlist.request(rig.inst.socket_path("local"), pairs)
+    _, rest = attrlist.groups(reply, "rcpt_index")
+    assert rest["status"] == "fail"
+    assert not os.path.exists(rig.spool_path("alice"))
