@@ -264,7 +264,8 @@ parse_dot_string(const char *s, size_t len, unsigned flags, struct addr *out)
 	if (len == 0)
 		return ADDR_ERR_SYNTAX;
 	for (i = 0; i < len; i++) {
-		if (p[i] == '.') {
+		/* An inner '@' separates like a dot: "a@b" but not "a@@b". */
+		if (p[i] == '.' || p[i] == '@') {
 			if (prev_dot)
 				return ADDR_ERR_SYNTAX;
 			prev_dot = 1;
@@ -273,7 +274,7 @@ parse_dot_string(const char *s, size_t len, unsigned flags, struct addr *out)
 				return err;
 			i += k - 1;
 			prev_dot = 0;
-		} else if (is_atext(p[i]) || p[i] == '@') {
+		} else if (is_atext(p[i])) {
 			prev_dot = 0;
 		} else {
 			return ADDR_ERR_SYNTAX;

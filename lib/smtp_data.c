@@ -55,15 +55,25 @@ smtp_data_init(struct smtp_data *d, enum smtp_data_mode mode,
 	d->prev[1] = '\n';
 }
 
-/* Appends to out, unless the size limit has been exceeded. */
+/*
+ * Appends to out up to the size limit.  What is written is always the
+ * first size_limit octets of the content, however the input was split.
+ */
 static void
 put(struct smtp_data *d, struct buf *out, const void *p, size_t n)
 {
-	sat_add(&d->size, n);
-	if (d->lim.size_limit && d->size > d->lim.size_limit)
-		d->flags |= SMTP_DATA_F_TOO_BIG;
+	uint64_t room;
+
+	if (d->lim.size_limit && !(d->flags & SMTP_DATA_F_TOO_BIG)) {
+		room = d->lim.size_limit - d->size;
+		if (n > room) {
+			buf_append(out, p, (size_t)room);
+			d->flags |= SMTP_DATA_F_TOO_BIG;
+		}
+	}
 	if (!(d->flags & SMTP_DATA_F_TOO_BIG))
 		buf_append(out, p, n);
+	sat_add(&d->size, n);
 }
 
 /* The Message-ID value ends: trim it. */
@@ -155,7 +165,8 @@ header_byte(struct smtp_data *d, unsigned char c)
 		return;
 	case H_VALUE:
 		if (d->field_kind == FIELD_MSGID && d->msgid_state == 1 &&
-		    d->msgid_len < SMTP_DATA_MSGID_MAX) {
+		    d->msgid_len < SMTP_DATA_MSGID_MAX &&
+		    !(d->msgid_len == 0 && (c == ' ' || c == '\t'))) {
 			if (c == '\t')
 				c = ' ';
 			else if (c < 32 || c > 126)
@@ -210,6 +221,9 @@ emit_eol(struct smtp_data *d, struct buf *out, int bare_lf)
 			header_end(d);
 		} else {
 			sat_add(&d->field_len, 2);
+			if (d->lim.header_limit &&
+			    d->field_len > d->lim.header_limit)
+				d->flags |= SMTP_DATA_F_LONG_HEADER;
 			d->hstate = H_START;
 		}
 	}
