@@ -13,9 +13,9 @@
  * Connection reuse: a clean session may stay open after the request for
  * the next request to the same next hop, for at most
  * smtp_connection_cache_time_limit seconds between uses (RSET before the
- * next message).  A kept connection to another next hop, or one that
- * waited too long, is ended with QUIT when the next request arrives or
- * when the process exits.
+ * next message).  A timer of the daemon's event loop ends it with QUIT
+ * when it waited that long; a request for another next hop, or the
+ * process's exit, ends it earlier.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "deliver_proto.h"
+#include "events.h"
 #include "msg.h"
 #include "smtp.h"
 #include "sock.h"
@@ -31,14 +32,39 @@
 
 static struct smtp_conn cache;
 static int cache_active;
+static unsigned long cache_timer;
 
 void
 smtp_cache_close(void)
 {
+	if (cache_timer != 0)
+		event_timer_cancel(cache_timer);
+	cache_timer = 0;
 	if (!cache_active)
 		return;
 	smtp_conn_close(&cache, 1);
 	cache_active = 0;
+}
+
+/* The kept connection was not used in time: end it from the daemon's
+ * event loop while the process waits for the next request. */
+static void
+cache_expired(void *ctx)
+{
+	(void)ctx;
+	cache_timer = 0;
+	smtp_cache_close();
+}
+
+static void
+cache_keep(void)
+{
+	cache.since = smtp_now();
+	cache_active = 1;
+	if (cache_timer != 0)
+		event_timer_cancel(cache_timer);
+	cache_timer = event_timer_add(
+	    (long long)smtp_cfg.cache_time_limit * 1000, cache_expired, NULL);
 }
 
 /* --- targets ----------------------------------------------------------- */
@@ -259,9 +285,8 @@ try_target(struct smtp_request *req, const struct smtp_target *t,
 			snprintf(c.key, sizeof(c.key), "%s", t->nexthop_text);
 			c.t.nh = NULL;
 			c.t.nexthop_text = NULL;
-			c.since = smtp_now();
 			cache = c;
-			cache_active = 1;
+			cache_keep();
 			return;
 		}
 		smtp_conn_close(&c, 1);
@@ -287,15 +312,15 @@ try_cache(struct smtp_request *req, const char *key,
 		smtp_cache_close();
 		return 0;
 	}
+	event_timer_cancel(cache_timer);
+	cache_timer = 0;
 	cache_active = 0;
 	req->t_conn = 0;
 	smtp_session(req, &cache, pol, 1, 1, 0, &keep);
-	if (keep) {
-		cache.since = smtp_now();
-		cache_active = 1;
-	} else {
+	if (keep)
+		cache_keep();
+	else
 		smtp_conn_close(&cache, 1);
-	}
 	return 1;
 }
 
