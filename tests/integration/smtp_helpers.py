@@ -10,6 +10,7 @@
   Session             a raw SMTP client on a real socket: bytes in, replies
                       out, optionally bound to a chosen 127.0.0.x source
   pancat()            a queued message read back with cli/pancat
+  queue_ids()         what is in the queue (tests/fixtures/pan-qlist)
   make_tls()          a test CA and a server certificate made by openssl
   make_sasldb()       a sasldb made by saslpasswd2
   RECEIVED_RE         the exact shape of the Received: header smtpd adds
@@ -25,11 +26,10 @@ import re
 import socket
 import ssl
 import subprocess
-import tempfile
 
 import pytest
 
-from panacea_test import Instance, program, read_line, scaled
+from panacea_test import Instance, fixture, program, read_line, scaled
 
 MYHOSTNAME = "panacea.test"
 MAIL_OWNER = "panacea"
@@ -47,21 +47,6 @@ def mail_owner():
                         "--home-dir", "/nonexistent", "--shell",
                         "/usr/sbin/nologin", MAIL_OWNER], check=True)
     return MAIL_OWNER
-
-
-def open_path_for(path, owner):
-    """Lets owner traverse the folders above path under the temporary
-    folder (pytest makes them 0700): master and the daemons open the queue
-    as mail_owner."""
-    if os.geteuid() != 0 or owner == "root":
-        return
-    top = os.path.realpath(tempfile.gettempdir())
-    d = os.path.realpath(str(path))
-    while d.startswith(top + os.sep):
-        st = os.stat(d)
-        if not st.st_mode & 0o001:
-            os.chmod(d, (st.st_mode & 0o7777) | 0o001)
-        d = os.path.dirname(d)
 
 
 def smtpd_setup(inst, owner, conf=None, services=None, args="", start=True,
@@ -91,7 +76,6 @@ def smtpd_setup(inst, owner, conf=None, services=None, args="", start=True,
         chroot="y" if chroot else "n")]
     inst.services += list(services or [])
     inst.write()
-    open_path_for(inst.base, owner)
     if start:
         inst.start()
         inst.wait_port(port)
@@ -232,8 +216,16 @@ def pancat(inst, queue_id, flags="-hb", check=True):
 
 
 def queue_ids(inst):
-    """Every queue id smtpd logged as committed (from=<...> lines)."""
-    return re.findall(r"smtpd\[\d+\]: ([A-Za-z0-9]+): from=<", inst.log())
+    """The ids of the messages in the queue (pan-qlist), or, without that
+    fixture, the ids smtpd logged as committed (from=<...> lines)."""
+    qlist = fixture("pan-qlist")
+    if not os.access(qlist, os.X_OK):
+        return re.findall(r"smtpd\[\d+\]: ([A-Za-z0-9]+): from=<",
+                          inst.log())
+    r = subprocess.run([qlist, "-c", inst.config_dir], capture_output=True,
+                       text=True, timeout=scaled(30))
+    assert r.returncode == 0, r.stderr
+    return [line.split()[0] for line in r.stdout.splitlines()]
 
 
 def stored_message(inst, queue_id):
@@ -303,8 +295,19 @@ def make_tls(d):
             "key": p["server.key"]}
 
 
+class NamedContext(ssl.SSLContext):
+    """A client context that verifies the server as MYHOSTNAME whatever
+    address the client connected to (smtplib passes the address)."""
+
+    def wrap_socket(self, sock, *args, **kw):
+        kw["server_hostname"] = MYHOSTNAME
+        return super().wrap_socket(sock, *args, **kw)
+
+
 def client_tls_context(ca):
-    ctx = ssl.create_default_context(cafile=ca)
+    """TLS 1.2+, the test CA, the server's name checked."""
+    ctx = NamedContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(ca)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     return ctx
 

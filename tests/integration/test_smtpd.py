@@ -20,7 +20,8 @@ import pytest
 
 from panacea_test import program, scaled
 from smtp_helpers import (MYHOSTNAME, Session, check_received,  # noqa: F401
-                          mail_owner, pancat, queued_id, smtpd_setup,
+                          mail_owner, pancat, queue_ids, queued_id,
+                          smtpd_setup,
                           stored_message, wait_committed)
 
 pytestmark = pytest.mark.skipif(
@@ -346,6 +347,7 @@ def test_idle_timeout_in_data(instance, mail_owner):
         assert s.eof()
     instance.wait_log(r"timeout after DATA \(25 bytes\) from localhost")
     assert instance.log_count(r": from=<") == 0
+    assert queue_ids(instance) == []
 
 
 def test_line_too_long(instance, mail_owner):
@@ -422,6 +424,7 @@ def test_hopcount_limit(smtpd):
     r = send(51)
     assert (r.code, r.text) == (554, "5.4.6 Error: too many hops")
     assert inst.log_count(r": from=<") == 0
+    assert queue_ids(inst) == []
     inst.wait_log(r"\w+: reject: END-OF-MESSAGE from localhost"
                   r"\[127\.0\.0\.1\]: 554 5\.4\.6 Error: too many hops;")
     qid = queued_id(send(50))
@@ -522,3 +525,4 @@ def test_bdat_errors(smtpd):
         assert r.code in (500, 501, 552), r
         assert s.eof()
     assert inst.log_count(r": from=<") == 0
+    assert queue_ids(inst) == []
