@@ -53,9 +53,20 @@ buf_reserve(struct buf *b, size_t extra)
 void
 buf_append(struct buf *b, const void *data, size_t len)
 {
-	buf_reserve(b, len);
-	if (len)
-		memcpy(b->data + b->len, data, len);
+	const char *p = data;
+
+	/* Appending part of the buffer to itself must survive the move a
+	 * growth may cause. */
+	if (len && b->data && p >= b->data && p < b->data + b->cap) {
+		size_t off = (size_t)(p - b->data);
+		buf_reserve(b, len);
+		p = b->data + off;
+		memmove(b->data + b->len, p, len);
+	} else {
+		buf_reserve(b, len);
+		if (len)
+			memcpy(b->data + b->len, p, len);
+	}
 	b->len += len;
 	b->data[b->len] = '\0';
 }

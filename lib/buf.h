@@ -12,7 +12,8 @@
  *    so buf_cstr() may be used whenever the content is text;
  *  - a zero-initialised struct buf (BUF_INIT) is a valid empty buffer;
  *  - growth failure or size overflow is fatal (see xalloc.h);
- *  - pointers into data are invalidated by any call that appends.
+ *  - pointers into data are invalidated by any call that appends, but
+ *    buf_append() of a part of the buffer itself is allowed;
  */
 #ifndef PANACEA_BUF_H
 #define PANACEA_BUF_H

@@ -174,6 +174,24 @@ test_large_growth(void **state)
 	buf_free(&b);
 }
 
+/* Appending a piece of the buffer to itself, across a growth. */
+static void
+test_self_append(void **state)
+{
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	buf_puts(&b, "abcdefgh");
+	while (b.len < 5000)
+		buf_append(&b, b.data + 2, 6); /* "cdefgh" */
+	assert_memory_equal(b.data, "abcdefghcdefghcdefgh", 20);
+	assert_int_equal(b.data[b.len], '\0');
+	buf_append(&b, b.data, b.len); /* doubles */
+	assert_int_equal(b.len % 6, 4); /* 2 * (8 + 6k) */
+	assert_memory_equal(b.data + b.len / 2, "abcdefgh", 8);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -185,6 +203,7 @@ main(void)
 	    cmocka_unit_test(test_truncate_reset),
 	    cmocka_unit_test(test_steal),
 	    cmocka_unit_test(test_large_growth),
+	    cmocka_unit_test(test_self_append),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
