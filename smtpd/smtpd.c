@@ -75,6 +75,8 @@ smtpd_pre_jail(void)
 	smtpd_cfg.soft_error_limit = conf_int("smtpd_soft_error_limit");
 	smtpd_cfg.hard_error_limit = conf_int("smtpd_hard_error_limit");
 	smtpd_cfg.error_sleep_ms = conf_time("smtpd_error_sleep_time") * 1000;
+	smtpd_cfg.junk_limit = conf_int("smtpd_junk_command_limit");
+	smtpd_cfg.helo_required = conf_bool("smtpd_helo_required");
 	smtpd_cfg.timeout_ms = (int)conf_time("smtpd_timeout") * 1000;
 	smtpd_cfg.auth_enable = conf_bool("smtpd_sasl_auth_enable");
 	smtpd_cfg.auth_required = conf_bool("smtpd_sasl_auth_required");

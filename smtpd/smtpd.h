@@ -33,6 +33,8 @@ struct smtpd_config {
 	long long soft_error_limit;
 	long long hard_error_limit;
 	long long error_sleep_ms;
+	long long junk_limit; /* NOOP, VRFY, RSET before they count as errors */
+	int helo_required;
 	int timeout_ms;
 	int auth_enable;
 	int auth_required;
@@ -92,6 +94,7 @@ struct smtpd_session {
 	struct smtpd_data_state *bdat;
 	/* Errors and counters. */
 	unsigned errors;
+	unsigned junk; /* NOOP, VRFY, EXPN, RSET commands */
 	unsigned counts[CNT_MAX];
 	unsigned fails[CNT_MAX];
 	const char *where; /* the last command, for "timeout after X" */

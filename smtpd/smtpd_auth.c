@@ -32,9 +32,9 @@ smtpd_auth_init(void)
 	 * process lives for max_use sessions at most, so a copy taken now
 	 * is never old for long (sasl_memdb.h). */
 	struct sasl_auth_server_config cfg = {
-		.sasldb_path = conf_str("sasldb_path"),
-		.mech_list = NULL,
-		.preload = 1,
+	    .sasldb_path = conf_str("sasldb_path"),
+	    .mech_list = NULL,
+	    .preload = 1,
 	};
 	struct buf err = BUF_INIT;
 
@@ -59,11 +59,10 @@ static void
 smtpd_sasl_new(struct smtpd_session *ss)
 {
 	struct sasl_auth_server_params params = {
-		.service = "smtp",
-		.server_fqdn = smtpd_cfg.myhostname,
-		.allow_plaintext = ss->tls_on || smtpd_loopback(ss),
-		.external_ssf = ss->tls_on ? (unsigned)ss->tls_info.cipher_bits
-					   : 0,
+	    .service = "smtp",
+	    .server_fqdn = smtpd_cfg.myhostname,
+	    .allow_plaintext = ss->tls_on || smtpd_loopback(ss),
+	    .external_ssf = ss->tls_on ? (unsigned)ss->tls_info.cipher_bits : 0,
 	};
 	struct buf err = BUF_INIT;
 
@@ -132,10 +131,11 @@ smtpd_auth_failed(struct smtpd_session *ss, const char *reply,
 {
 	ss->fails[CNT_AUTH]++;
 	ss->auth_failures++;
-	msg_warn("%s[%s]: SASL %s authentication failed: %s",
-		 ss->client_name, ss->client_addr,
-		 sasl_auth_server_mech(ss->sasl) ? sasl_auth_server_mech(ss->sasl)
-						 : "?",
+	msg_warn("%s[%s]: SASL %s authentication failed: %s", ss->client_name,
+		 ss->client_addr,
+		 sasl_auth_server_mech(ss->sasl)
+		     ? sasl_auth_server_mech(ss->sasl)
+		     : "?",
 		 reason && *reason ? reason : "authentication failure");
 	/* A growing delay slows down password guessing. */
 	stream_flush(&ss->s);
@@ -157,7 +157,8 @@ smtpd_auth_check_state(struct smtpd_session *ss)
 		return -1;
 	}
 	if (ss->in_mail) {
-		smtpd_reply(ss, "503 5.5.1 Error: MAIL transaction in progress");
+		smtpd_reply(ss,
+			    "503 5.5.1 Error: MAIL transaction in progress");
 		return -1;
 	}
 	return 0;
@@ -176,7 +177,8 @@ smtpd_auth(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 		return;
 	}
 	if (!sasl_auth_server_has_mech(ss->sasl, cmd->auth_mech)) {
-		smtpd_reply(ss, "504 5.5.4 Unsupported authentication mechanism");
+		smtpd_reply(ss,
+			    "504 5.5.4 Unsupported authentication mechanism");
 		ss->fails[CNT_AUTH]++;
 		return;
 	}
@@ -187,9 +189,10 @@ smtpd_auth(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 		ss->fails[CNT_AUTH]++;
 		return;
 	}
+	/* "=" is an empty initial response, not the lack of one. */
 	r = sasl_auth_server_start(ss->sasl, cmd->auth_mech,
-				   init ? resp.data : NULL, resp.len,
-				   &challenge, &reason);
+				   init ? (resp.data ? resp.data : "") : NULL,
+				   resp.len, &challenge, &reason);
 	while (r == SASL_AUTH_CONTINUE) {
 		buf_reset(&wire);
 		base64_encode(&wire, challenge.data, challenge.len);
@@ -222,12 +225,14 @@ smtpd_auth(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 		ss->auth_mech = xstrdup(cmd->auth_mech);
 		smtpd_reply(ss, "235 2.7.0 Authentication successful");
 	} else if (r == SASL_AUTH_TEMPFAIL) {
-		smtpd_auth_failed(ss, "454 4.7.0 Temporary authentication "
-				      "failure",
+		smtpd_auth_failed(ss,
+				  "454 4.7.0 Temporary authentication "
+				  "failure",
 				  buf_cstr(&reason));
 	} else {
-		smtpd_auth_failed(ss, "535 5.7.8 Error: authentication failed: "
-				      "authentication failure",
+		smtpd_auth_failed(ss,
+				  "535 5.7.8 Error: authentication failed: "
+				  "authentication failure",
 				  buf_cstr(&reason));
 	}
 done:

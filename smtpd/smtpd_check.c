@@ -41,7 +41,7 @@ local_table_add(const char *name)
 	if (local_table.count == local_table.cap) {
 		local_table.cap = local_table.cap ? local_table.cap * 2 : 64;
 		local_table.names = xreallocarray(
-			local_table.names, local_table.cap, sizeof(char *));
+		    local_table.names, local_table.cap, sizeof(char *));
 	}
 	local_table.names[local_table.count] = xstrdup(name);
 	str_lower(local_table.names[local_table.count]);

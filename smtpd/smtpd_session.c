@@ -5,8 +5,9 @@
  * parses it with lib/smtp_cmd, and answers in order; replies are buffered
  * and flushed only when the client has nothing more pipelined, so a
  * pipelined batch gets its replies in one write (RFC 2920) and in order.
- * Errors are counted: after smtpd_soft_error_limit each error reply is
- * delayed, at smtpd_hard_error_limit the session ends with 421.
+ * Errors are counted (and NOOP, VRFY, RSET beyond
+ * smtpd_junk_command_limit): after smtpd_soft_error_limit each error
+ * reply is delayed, at smtpd_hard_error_limit the session ends with 421.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -191,6 +192,9 @@ smtpd_helo(struct smtpd_session *ss, const struct smtp_cmd *cmd, int esmtp)
 	if (smtpd_auth_offer(ss, &mechs)) {
 		ss->ext |= SMTP_EXT_AUTH;
 		smtpd_reply(ss, "250-AUTH %s", buf_cstr(&mechs));
+	} else if (ss->auth_user) {
+		/* Not offered again, but MAIL ... AUTH= stays valid. */
+		ss->ext |= SMTP_EXT_AUTH;
 	}
 	smtpd_reply(ss, "250-ENHANCEDSTATUSCODES");
 	smtpd_reply(ss, "250-8BITMIME");
@@ -220,6 +224,11 @@ smtpd_mail(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 {
 	if (ss->in_mail) {
 		smtpd_reply(ss, "503 5.5.1 Error: nested MAIL command");
+		ss->fails[CNT_MAIL]++;
+		return;
+	}
+	if (smtpd_cfg.helo_required && ss->helo == NULL) {
+		smtpd_reply(ss, "503 5.5.1 Error: send HELO/EHLO first");
 		ss->fails[CNT_MAIL]++;
 		return;
 	}
@@ -421,6 +430,17 @@ smtpd_fail_total(const struct smtpd_session *ss)
 	return n;
 }
 
+/* NOOP, VRFY, EXPN and RSET beyond smtpd_junk_command_limit count as
+ * errors (as in Postfix), so that they cannot hold a session forever. */
+static int
+smtpd_is_junk(struct smtpd_session *ss, enum smtp_verb verb)
+{
+	if (verb != SMTP_VERB_NOOP && verb != SMTP_VERB_VRFY &&
+	    verb != SMTP_VERB_EXPN && verb != SMTP_VERB_RSET)
+		return 0;
+	return ++ss->junk > (unsigned)smtpd_cfg.junk_limit;
+}
+
 /* Reads, parses and runs one command; returns 0 to go on. */
 static int
 smtpd_command(struct smtpd_session *ss, struct buf *line)
@@ -428,7 +448,7 @@ smtpd_command(struct smtpd_session *ss, struct buf *line)
 	struct smtp_cmd cmd;
 	unsigned flags = ss->smtputf8 ? SMTP_CMD_F_UTF8 : 0;
 	unsigned before;
-	int status;
+	int status, junk;
 
 	status = stream_getline(&ss->s, line, (size_t)smtpd_cfg.line_limit);
 	switch (status) {
@@ -477,11 +497,12 @@ smtpd_command(struct smtpd_session *ss, struct buf *line)
 	}
 	ss->counts[smtpd_counter_of(cmd.verb)]++;
 	ss->where = smtp_verb_name(cmd.verb);
+	junk = smtpd_is_junk(ss, cmd.verb);
 	smtpd_dispatch(ss, &cmd);
 	smtp_cmd_free(&cmd);
 	if (ss->quit || stream_error(&ss->s))
 		return -1;
-	if (smtpd_fail_total(ss) > before && smtpd_error(ss))
+	if ((smtpd_fail_total(ss) > before || junk) && smtpd_error(ss))
 		return -1;
 	return 0;
 }

@@ -526,3 +526,63 @@ def test_bdat_errors(smtpd):
         assert s.eof()
     assert inst.log_count(r": from=<") == 0
     assert queue_ids(inst) == []
+
+
+def test_junk_commands_count_as_errors(instance, mail_owner):
+    port = configured(instance, mail_owner, smtpd_junk_command_limit=2,
+                      smtpd_hard_error_limit=2)
+    with Session(instance.host, port) as s:
+        s.expect("NOOP", 250)
+        s.expect("VRFY root", 252)
+        s.expect("RSET", 250)
+        s.expect("NOOP", 250)
+        r = s.reply()
+        assert r.code == 421 and r.text.startswith("4.7.0 "), r
+        assert s.eof()
+    instance.wait_log(r"too many errors after NOOP from localhost")
+
+
+def test_helo_required(instance, mail_owner):
+    port = configured(instance, mail_owner, smtpd_helo_required="yes")
+    with Session(instance.host, port) as s:
+        s.expect("MAIL FROM:<a@example.org>", 503,
+                 r"^5\.5\.1 Error: send HELO/EHLO first$")
+        s.expect("HELO client.test", 250)
+        s.expect("MAIL FROM:<a@example.org>", 250)
+
+
+def test_helo_not_required_by_default(smtpd):
+    inst, port = smtpd
+    with Session(inst.host, port) as s:
+        s.expect("MAIL FROM:<a@example.org>", 250)
+        s.expect("RCPT TO:<%s>" % ROOT, 250)
+        s.expect("DATA", 354)
+        s.send(b"Subject: no helo\r\n\r\n.\r\n")
+        qid = queued_id(s.reply())
+    header, _ = stored_message(inst, qid)
+    # Without HELO the client's name stands in, as in Postfix.
+    check_received(header, helo="localhost", addr="127.0.0.1",
+                   queue_id=qid, proto="SMTP", rcpt=ROOT)
+
+
+def test_smtputf8(smtpd):
+    inst, port = smtpd
+    sender = "j\u00f6rg@b\u00fccher.example"
+    with Session(inst.host, port) as s:
+        r = s.expect("EHLO client.test", 250)
+        assert "SMTPUTF8" in r.lines
+        # Without the parameter, a UTF-8 address is refused.
+        s.expect("MAIL FROM:<%s>" % sender, 553, r"^5\.6\.7 ")
+        s.expect("MAIL FROM:<%s> SMTPUTF8" % sender, 250)
+        s.expect("RCPT TO:<%s>" % ROOT, 250)
+        s.expect("RCPT TO:<\u00fcser@remote.example>", 250)
+        s.expect("DATA", 354)
+        s.send("Subject: gr\u00fc\u00dfe\r\n\r\n.\r\n".encode())
+        qid = queued_id(s.reply())
+    header, rest = stored_message(inst, qid)
+    assert rest == "Subject: gr\u00fc\u00dfe\r\n\r\n".encode()
+    check_received(header, helo="client.test", addr="127.0.0.1",
+                   queue_id=qid, proto="UTF8SMTP")
+    env = pancat(inst, qid, "-e").decode()
+    assert "sender: %s\n" % sender in env
+    assert "protocol_name: UTF8SMTP\n" in env

@@ -182,6 +182,35 @@ def test_auth_wrong_password_535_then_right_one(tls_smtpd):
     inst.wait_log(r"auth=1/4 quit=1 commands=3/6")
 
 
+def test_auth_edge_cases(tls_smtpd):
+    inst, port = tls_smtpd
+    with Session(inst.host, port) as s:
+        s.expect("HELO client.test", 250)
+        # AUTH is an ESMTP extension.
+        s.expect("AUTH PLAIN " + b64(b"\0alice\0wonder land"), 503)
+        s.expect("EHLO client.test", 250)
+        s.expect("AUTH NOSUCHMECH", 504, r"^5\.5\.4 ")
+        s.expect("AUTH PLAIN not-base64!", 501, r"^5\.5\.[24] ")
+        s.expect("AUTH PLAIN AAAA=A==", 501, r"^5\.5\.[24] ")
+        s.expect("AUTH LOGIN", 334)
+        s.expect("not base64 either!", 501, r"^5\.5\.2 ")
+        # "=" is an empty initial response: PLAIN fails on it.
+        s.expect("AUTH PLAIN =", 535)
+        s.expect("MAIL FROM:<a@example.org>", 250)
+        s.expect("AUTH PLAIN " + b64(b"\0alice\0wonder land"), 503,
+                 r"transaction")
+        s.expect("RSET", 250)
+        s.expect("AUTH PLAIN " + b64(b"\0alice\0wonder land"), 235)
+        # EHLO again: AUTH is not offered, but AUTH= is still understood.
+        r = s.expect("EHLO client.test", 250)
+        assert not any(x.startswith("AUTH") for x in r.lines)
+        s.expect("AUTH PLAIN " + b64(b"\0alice\0wonder land"), 503,
+                 r"already authenticated")
+        s.expect("MAIL FROM:<a@example.org> AUTH=<>", 250)
+        s.expect("RCPT TO:<x@remote.example>", 250)
+        s.expect("QUIT", 221)
+
+
 def test_auth_allows_relay_for_a_stranger(instance, mail_owner):
     client = other_loopback(instance, avoid=("127.0.0.1",))
     conf = auth_conf(instance, mynetworks="127.0.0.1/32")
