@@ -586,3 +586,54 @@ def test_smtputf8(smtpd):
     env = pancat(inst, qid, "-e").decode()
     assert "sender: %s\n" % sender in env
     assert "protocol_name: UTF8SMTP\n" in env
+
+
+def test_parallel_sessions(smtpd):
+    """Several smtpd processes commit at once; every message is queued
+    intact under its own id."""
+    import threading
+    inst, port = smtpd
+    results, errors = {}, []
+
+    def client(n):
+        try:
+            with Session(inst.host, port) as s:
+                for i in range(4):
+                    body = (b"Subject: parallel %d.%d\r\n\r\n" % (n, i) +
+                            (b"%d.%d " % (n, i)) * 2000 + b"\r\n")
+                    results[s.send_message("a@example.org", [ROOT],
+                                           body + b".\r\n")] = body
+                    s.expect("RSET", 250)
+                s.expect("QUIT", 221)
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(scaled(120))
+    assert not errors, errors
+    assert len(results) == 32
+    assert sorted(queue_ids(inst)) == sorted(results)
+    for qid, body in results.items():
+        assert stored_message(inst, qid)[1] == body
+
+
+def test_control_characters_in_commands(smtpd):
+    inst, port = smtpd
+    with Session(inst.host, port) as s:
+        s.expect("EHLO client.test", 250)
+        s.send(b"NOOP \x00\r\n")
+        assert s.reply().code == 500
+        s.send(b"MAIL FROM:<a\x01@example.org>\r\n")
+        assert s.reply().code in (500, 501)
+        s.send(b"HELO cl\rient\r\n")
+        assert s.reply().code in (500, 501)
+        s.send("MAIL FROM:<j\u00f6rg@example.org>\r\n".encode())
+        assert s.reply().code == 553
+        s.expect("MAIL FROM:<a@example.org>", 250)
+        s.expect("RCPT TO:<%s> NOTIFY=BOGUS" % ROOT, 501)
+        s.expect("RCPT TO:<%s> ORCPT=rfc822;a+ZZb@c" % ROOT, 501)
+        s.expect("RCPT TO:<%s> NOTIFY=NEVER NOTIFY=NEVER" % ROOT, 501)
+        s.expect("QUIT", 221)
