@@ -9,6 +9,14 @@
  * returned, that is after the commit is on disk: a message acknowledged
  * with 250 survives any crash.  Anything that goes wrong before that
  * aborts the message, which then never existed.
+ *
+ * A complete message is refused when it had a bare <LF> (521, and the
+ * session ends: the client's idea of the end of data is not ours), is
+ * over message_size_limit (552 5.3.4) or carries more than hopcount_limit
+ * Received: headers (554 5.4.6).  BODY=BINARYMIME content comes only by
+ * BDAT and is stored unchanged; DATA is refused once BDAT has started a
+ * message (RFC 3030).  The size logged and stored counts the Received:
+ * header, as Postfix's does.
  */
 #include <stdio.h>
 #include <string.h>

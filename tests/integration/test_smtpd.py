@@ -637,3 +637,34 @@ def test_control_characters_in_commands(smtpd):
         s.expect("RCPT TO:<%s> ORCPT=rfc822;a+ZZb@c" % ROOT, 501)
         s.expect("RCPT TO:<%s> NOTIFY=NEVER NOTIFY=NEVER" % ROOT, 501)
         s.expect("QUIT", 221)
+
+
+def test_bdat_too_big_rset_and_unfinished(instance, mail_owner):
+    port = configured(instance, mail_owner, message_size_limit=1000)
+    chunk = b"x" * 798 + b"\r\n"
+    with Session(instance.host, port) as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("MAIL FROM:<a@example.org>", 250)
+        s.expect("RCPT TO:<%s>" % ROOT, 250)
+        s.send(b"BDAT 800\r\n" + chunk)
+        assert s.reply().code == 250
+        s.send(b"BDAT 800 LAST\r\n" + chunk)
+        r = s.reply()
+        assert r.code == 552 and r.text.startswith("5.3.4 "), r
+        # A transaction abandoned with RSET in the middle of BDAT.
+        s.expect("MAIL FROM:<a@example.org>", 250)
+        s.expect("RCPT TO:<%s>" % ROOT, 250)
+        s.send(b"BDAT 800\r\n" + chunk)
+        assert s.reply().code == 250
+        s.expect("DATA", 503, r"^5\.5\.1 ")
+        s.expect("RSET", 250)
+        s.send(b"BDAT 5 LAST\r\nhello")
+        assert s.reply().code == 503
+        # One more, left unfinished by the client.
+        s.expect("MAIL FROM:<a@example.org>", 250)
+        s.expect("RCPT TO:<%s>" % ROOT, 250)
+        s.send(b"BDAT 800\r\n" + chunk)
+        assert s.reply().code == 250
+        s.expect("QUIT", 221)
+    instance.wait_log(r"disconnect from .* quit=1")
+    assert queue_ids(instance) == []
