@@ -51,7 +51,7 @@ nexthop_ok(const char *s, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c <= ' ' || c == 0x7f)
+		if (c < ' ' || c == 0x7f)
 			return 0;
 	}
 	return 1;

@@ -26,7 +26,8 @@
  *
  * Bounds: transport names are 1..RESOLVE_TRANSPORT_MAX bytes of
  * [A-Za-z0-9._-] (a services table name); next hops at most
- * RESOLVE_NEXTHOP_MAX bytes without white space or control characters.
+ * RESOLVE_NEXTHOP_MAX bytes without control characters (spaces are
+ * allowed for "error:text" and "retry:text", whose next hop is a reason).
  * A table value outside them is RESOLVE_BAD (qmgr defers the recipient
  * and logs the table entry), never used.
  */

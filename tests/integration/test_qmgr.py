@@ -143,7 +143,8 @@ def agent_service(name, mail, rules, extra="", maxproc="-"):
 
 
 def start_mail(inst, owner, tmp_path, rules="", conf=None, smtp_rules=None,
-          agent_extra="", qmgr_args="", local_maxproc="-"):
+               agent_extra="", qmgr_args="", local_maxproc="-",
+               smtp_extra=None):
     """Configures and starts master + smtpd + qmgr + pan-agent."""
     root = os.geteuid() == 0
     out = str(tmp_path / "out")
@@ -176,8 +177,9 @@ def start_mail(inst, owner, tmp_path, rules="", conf=None, smtp_rules=None,
                       maxproc=local_maxproc),
     ]
     if smtp_rules is not None:
-        inst.services.append(agent_service("smtp", mail, smtp_rules,
-                                           agent_extra))
+        inst.services.append(agent_service(
+            "smtp", mail, smtp_rules,
+            agent_extra if smtp_extra is None else smtp_extra))
     inst.write()
     open_path(out)
     inst.start()
@@ -455,6 +457,49 @@ def test_agent_death_defers(instance, mail_owner, tmp_path):
     # Still queued, tried again later.
     wait_until(lambda: len(mail.agent_lines("DIE")) >= 2, timeout=20,
                what="a second attempt")
+
+
+def test_agent_failure_and_timeout(instance, mail_owner, tmp_path):
+    mail = start_mail(instance, mail_owner, tmp_path, rules="ff=fail",
+                      smtp_rules="", smtp_extra="-D 1500",
+                      qmgr_args="-o ipc_timeout=1s")
+    a = mail.send(["ff@" + MYHOSTNAME])
+    b = mail.send(["slow@remote.example"])
+    instance.wait_log(r"%s: to=<slow@remote\.example>, relay=none, .*"
+                      r"dsn=4\.3\.0, status=deferred \(timeout waiting for "
+                      r"the delivery agent\)" % b)
+    # status=fail: every recipient deferred with the agent's reason.
+    instance.wait_log(r"%s: to=<ff@%s>, relay=none, .*dsn=4\.3\.0, "
+                      r"status=deferred \(test rule: agent failure\)" %
+                      (a, re.escape(MYHOSTNAME)))
+    assert not mail.delivered()
+
+
+def test_transport_unavailable_and_error(instance, mail_owner, tmp_path):
+    mail = start_mail(instance, mail_owner, tmp_path,
+                      conf={"default_transport": "nosuch"})
+    qid = mail.send(["bob@" + MYHOSTNAME, "x@remote.example"])
+    instance.wait_log(r"%s: to=<x@remote\.example>, relay=none, .*"
+                      r"dsn=4\.3\.0, status=deferred \(mail transport "
+                      r"unavailable\)" % qid)
+    instance.wait_log(r"warning: transport nosuch: connect to "
+                      r"private/nosuch: ")
+    # The local recipient of the same message did not wait for it.
+    mail.wait_delivered(qid, "bob@" + MYHOSTNAME)
+    assert ("qmgr[%s]: %s: removed" % (mail.qmgr_pid(), qid)
+            not in instance.log())
+
+
+def test_error_transport_bounces(instance, mail_owner, tmp_path):
+    mail = start_mail(instance, mail_owner, tmp_path,
+                      conf={"default_transport": "error:no remote mail"})
+    qid = mail.send(["x@remote.example"])
+    mail.wait_removed(qid)
+    (dsn,) = mail.wait_message_to(SENDER)
+    _, fields, _ = dsn_parts(dsn)
+    assert fields[1]["Status"] == "5.0.0"
+    assert fields[1]["Diagnostic-Code"] == "X-Panacea; no remote mail"
+    assert not [q for q, _ in mail.delivered() if q == qid]
 
 
 def test_qmgr_killed_mid_run(instance, mail_owner, tmp_path):

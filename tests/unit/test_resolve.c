@@ -149,6 +149,12 @@ test_table_order(void **state)
 	/* Empty transport: the default one, with the table's next hop. */
 	assert_route(route("joe@other.org", NULL, NULL, &t), "smtp",
 		     "[org-mx]");
+	/* A reason as next hop (the error and retry transports). */
+	static const char *const ep[] = {"gone.example",
+					 "error:this domain is gone", NULL};
+	struct table te = {.pairs = ep};
+	assert_route(route("x@gone.example", NULL, NULL, &te), "error",
+		     "this domain is gone");
 	/* No match at all: the default route, after asking "*". */
 	t.seen[0] = '\0';
 	r = route("joe@example.net", NULL, NULL, &t);
@@ -192,7 +198,7 @@ static void
 test_errors(void **state)
 {
 	static const char *const bad[] = {
-	    "a.example", "bad transport:x", "b.example", "smtp:has space",
+	    "a.example", "bad transport:x", "b.example", "smtp:has\ttab",
 	    "c.example", ".dot:x",	    NULL};
 	struct table t = {.pairs = bad};
 	struct table down = {.fail = 1};
