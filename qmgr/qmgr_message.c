@@ -21,6 +21,7 @@
 #include "qmgr.h"
 #include "resolve.h"
 #include "xalloc.h"
+#include "xtext.h"
 
 #define QMGR_MSG_BUCKETS 4096
 
@@ -132,7 +133,18 @@ qmgr_log_rcpt(const struct qmgr_message *msg, size_t idx, const char *relay,
 	buf_printf(&line, "%s: to=<%s>, ", msg->id, r->address);
 	if (*r->orcpt) {
 		const char *semi = strchr(r->orcpt, ';');
-		buf_printf(&line, "orig_to=<%s>, ", semi ? semi + 1 : r->orcpt);
+		const char *x = semi ? semi + 1 : r->orcpt;
+		struct buf dec = BUF_INIT;
+
+		/* ORCPT is stored as sent (xtext); logs show the address. */
+		if (xtext_decode(&dec, x, strlen(x)) < 0 ||
+		    memchr(buf_cstr(&dec), '\0', dec.len) != NULL)
+			buf_set(&dec, x);
+		for (size_t i = 0; i < dec.len; i++)
+			if ((unsigned char)dec.data[i] < ' ')
+				dec.data[i] = '?';
+		buf_printf(&line, "orig_to=<%s>, ", buf_cstr(&dec));
+		buf_free(&dec);
 	}
 	buf_printf(&line, "relay=%s, delay=", relay);
 	qmgr_fmt_delay(&line, qmgr_tv_diff(&now, &arrival));
