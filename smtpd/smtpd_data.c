@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "daemon.h"
 #include "msg.h"
 #include "received.h"
 #include "smtp_data.h"
@@ -41,6 +42,18 @@ struct smtpd_data_state {
 	uint64_t header_len; /* the Received: header smtpd prepends */
 	int write_failed;
 };
+
+/*
+ * The queue failed.  When its environment needs recovery (master runs it
+ * and restarts the daemons), or when we cannot tell, this process must
+ * not take more mail with its old handle: it exits after the session.
+ */
+static void
+smtpd_queue_trouble(int status)
+{
+	if (status == QUEUE_RECOVER || status == QUEUE_ERROR)
+		daemon_request_exit();
+}
 
 static struct smtpd_data_state *
 smtpd_data_begin(struct smtpd_session *ss, enum smtp_data_mode mode)
@@ -69,6 +82,7 @@ smtpd_data_begin(struct smtpd_session *ss, enum smtp_data_mode mode)
 
 	st->msg = queue_in_begin(smtpd_cfg.queue);
 	if (st->msg == NULL) {
+		smtpd_queue_trouble(QUEUE_RECOVER);
 		xfree(st);
 		return NULL;
 	}
@@ -85,9 +99,13 @@ smtpd_data_flush(struct smtpd_data_state *st, int force)
 {
 	if (st->out.len == 0 || (!force && st->out.len < SMTPD_WRITE_CHUNK))
 		return;
-	if (!st->write_failed && !(st->d.flags & SMTP_DATA_F_TOO_BIG) &&
-	    queue_in_write(st->msg, st->out.data, st->out.len) != QUEUE_OK)
-		st->write_failed = 1;
+	if (!st->write_failed && !(st->d.flags & SMTP_DATA_F_TOO_BIG)) {
+		int r = queue_in_write(st->msg, st->out.data, st->out.len);
+		if (r != QUEUE_OK) {
+			smtpd_queue_trouble(r);
+			st->write_failed = 1;
+		}
+	}
 	buf_reset(&st->out);
 }
 
@@ -145,6 +163,7 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 	char id[QUEUE_ID_SIZE];
 	struct buf reply = BUF_INIT;
 	uint64_t size;
+	int status;
 
 	/* The id outlives the message handle, which commit frees. */
 	snprintf(id, sizeof(id), "%s", queue_in_id(st->msg));
@@ -180,7 +199,8 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 	smtpd_fill_envelope(ss, queue_in_envelope(st->msg));
 	struct queue_in *msg = st->msg;
 	st->msg = NULL;
-	if (queue_in_commit(msg) != QUEUE_OK) {
+	if ((status = queue_in_commit(msg)) != QUEUE_OK) {
+		smtpd_queue_trouble(status);
 		buf_puts(&reply, "451 4.3.0 Error: queue file write error");
 		smtpd_log_reject(ss, id, cmd, buf_cstr(&reply), NULL);
 		smtpd_reply(ss, "%s", buf_cstr(&reply));
