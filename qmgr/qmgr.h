@@ -2,7 +2,7 @@
  * qmgr - the queue manager: one long-lived scheduler (DESIGN.md, "The
  * path of a message").
  *
- * Requests on public/qmgr (the trigger bytes; the daemon skeleton reads a
+ * Requests on public/qmgr (lib/qmgr_proto.h; the daemon skeleton reads a
  * connection to its end, at most DAEMON_TRIGGER_MAX bytes).  A request is
  * one line ("\n" separates several); its first byte says what to do:
  *   W          wake up: look for due messages now (smtpd after each
@@ -55,13 +55,10 @@
 
 #include "buf.h"
 #include "maps.h"
+#include "qmgr_proto.h"
 #include "queue.h"
 #include "resolve.h"
 
-#define QMGR_REQ_WAKEUP 'W'
-#define QMGR_REQ_FLUSH 'F'
-#define QMGR_REQ_FLUSH_SITE 'S'
-#define QMGR_REQ_DELIVER_ONE 'I'
 
 /* Configuration and global state. */
 struct qmgr_config {
