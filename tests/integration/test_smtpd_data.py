@@ -7,7 +7,6 @@ refused with 521 and the connection closed, and nothing is queued.
 """
 
 import os
-import re
 import socket
 import time
 
