@@ -63,31 +63,31 @@ print_envelope(const struct queue_envelope *env)
 }
 
 /* Writes the part of the content selected by what: the header section
- * ends at the first empty line. */
+ * ends with the first empty line (LF or CRLF), which belongs to it.  The
+ * state carries across chunks, so a CRLF split by a chunk boundary is
+ * still seen. */
 static int
 print_content(struct queue *q, const char *id, int what)
 {
 	struct queue_content *rd = queue_content_open(q, id);
 	struct buf chunk = BUF_INIT;
-	int in_header = 1, at_line_start = 1, r;
+	int in_header = 1, line_len = 0, r;
 
 	while ((r = queue_content_read(rd, &chunk)) == 1) {
 		for (size_t i = 0; i < chunk.len; i++) {
 			char c = chunk.data[i];
-			int show = in_header ? (what & SHOW_HEAD)
-					     : (what & SHOW_BODY);
-			if (in_header && at_line_start &&
-			    (c == '\n' ||
-			     (c == '\r' && i + 1 < chunk.len &&
-			      chunk.data[i + 1] == '\n'))) {
-				/* The empty line belongs to the header. */
-				show = what & SHOW_HEAD;
-				if (c == '\n')
-					in_header = 0;
-			}
-			if (show)
+			if ((in_header ? what & SHOW_HEAD : what & SHOW_BODY))
 				putchar(c);
-			at_line_start = c == '\n';
+			if (!in_header)
+				continue;
+			if (c == '\n') {
+				/* An empty line: only "\n" or "\r\n". */
+				if (line_len == 0)
+					in_header = 0;
+				line_len = 0;
+			} else if (!(c == '\r' && line_len == 0)) {
+				line_len++;
+			}
 		}
 	}
 	queue_content_close(rd);
