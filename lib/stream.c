@@ -53,6 +53,7 @@ stream_init(struct stream *s, int fd, int timeout_ms)
 	s->io = &plain_io;
 	s->io_ctx = (void *)(intptr_t)fd;
 	s->error = 0;
+	s->read_timed_out = 0;
 	s->bytes_in = 0;
 	s->bytes_out = 0;
 }
@@ -98,6 +99,36 @@ fail(struct stream *s)
 	return s->error;
 }
 
+/* A write failure; it also ends what a read timeout left open. */
+static int
+fail_write(struct stream *s)
+{
+	s->read_timed_out = 0;
+	if (s->error == STREAM_TIMEOUT)
+		s->error = 0;
+	return fail(s);
+}
+
+/* Writes go on after a read timeout (the server says why it hangs up),
+ * never after any other failure. */
+static int
+write_blocked(const struct stream *s)
+{
+	return s->error && !(s->error == STREAM_TIMEOUT && s->read_timed_out);
+}
+
+/* A read failure; a timeout leaves the writing side usable. */
+static int
+fail_read(struct stream *s)
+{
+	int first = s->error == 0;
+
+	fail(s);
+	if (first && s->error == STREAM_TIMEOUT)
+		s->read_timed_out = 1;
+	return s->error;
+}
+
 /* errno for a call refused because of an earlier failure. */
 static void
 sticky_errno(const struct stream *s)
@@ -118,7 +149,7 @@ fill(struct stream *s, long long deadline)
 	n = s->io->read(s->io_ctx, s->in.data, STREAM_READ_CHUNK,
 			io_left_ms(deadline));
 	if (n < 0) {
-		fail(s);
+		fail_read(s);
 		return -1;
 	}
 	s->in.len = (size_t)n;
@@ -164,7 +195,7 @@ stream_getline(struct stream *s, struct buf *out, size_t max)
 			if (rc == 0) {
 				/* The peer left in the middle of a line. */
 				errno = ECONNRESET;
-				return fail(s);
+				return fail_read(s);
 			}
 		}
 		p = s->in.data + s->in_pos;
@@ -210,7 +241,7 @@ stream_read(struct stream *s, void *buf, size_t len)
 		len = SSIZE_MAX;
 	n = s->io->read(s->io_ctx, buf, len, s->timeout_ms);
 	if (n < 0) {
-		fail(s);
+		fail_read(s);
 		return -1;
 	}
 	s->bytes_in += (unsigned long long)n;
@@ -241,7 +272,7 @@ stream_read_full(struct stream *s, void *buf, size_t len)
 		if (n == 0)
 			errno = ECONNRESET;
 		if (n <= 0) {
-			fail(s);
+			fail_read(s);
 			return -1;
 		}
 		s->bytes_in += (unsigned long long)n;
@@ -297,7 +328,7 @@ stream_flush(struct stream *s)
 	size_t done = 0;
 	ssize_t n;
 
-	if (s->error) {
+	if (write_blocked(s)) {
 		buf_reset(&s->out);
 		sticky_errno(s);
 		return -1;
@@ -308,7 +339,7 @@ stream_flush(struct stream *s)
 		if (n <= 0) {
 			if (n == 0)
 				errno = EIO;
-			fail(s);
+			fail_write(s);
 			buf_reset(&s->out);
 			return -1;
 		}
@@ -324,7 +355,7 @@ stream_flush(struct stream *s)
 void
 stream_write(struct stream *s, const void *data, size_t len)
 {
-	if (s->error)
+	if (write_blocked(s))
 		return;
 	buf_append(&s->out, data, len);
 	if (s->out.len >= STREAM_OUT_FLUSH)
@@ -342,7 +373,7 @@ stream_printf(struct stream *s, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (s->error)
+	if (write_blocked(s))
 		return;
 	va_start(ap, fmt);
 	buf_vprintf(&s->out, fmt, ap);

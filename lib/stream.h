@@ -9,7 +9,9 @@
  * Contract:
  *  - every wait is bounded by the stream's timeout (milliseconds, per
  *    operation); errors are sticky: once a read or write fails, later
- *    calls fail the same way (stream_error() tells which);
+ *    calls fail the same way (stream_error() tells which), except that
+ *    after a read timeout writes still go out (so that a server can say
+ *    "421 timeout" before it hangs up) until one of them fails;
  *  - stream_getline() never buffers more than max bytes of one line: a
  *    longer line is consumed to its end and reported as STREAM_TOO_LONG
  *    (out holds its first max bytes), so a peer cannot grow memory by
@@ -60,6 +62,7 @@ struct stream {
 	const struct stream_io *io;
 	void *io_ctx;
 	int error; /* 0, or the enum stream_status of the first failure */
+	int read_timed_out; /* that failure was a read timing out */
 	unsigned long long bytes_in;
 	unsigned long long bytes_out;
 };

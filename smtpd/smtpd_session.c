@@ -96,10 +96,9 @@ smtpd_reset_transaction(struct smtpd_session *ss)
 void
 smtpd_timeout(struct smtpd_session *ss, const char *detail)
 {
-	/* Errors are sticky in a stream, but a read that timed out leaves
-	 * the way back to the client usable: say why we hang up. */
+	/* A read that timed out leaves the way back to the client usable
+	 * (lib/stream): say why we hang up. */
 	if (stream_error(&ss->s) == STREAM_TIMEOUT) {
-		ss->s.error = 0;
 		smtpd_reply(ss, "421 4.4.2 %s Error: timeout exceeded",
 			    smtpd_cfg.myhostname);
 		stream_flush(&ss->s);

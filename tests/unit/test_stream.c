@@ -196,6 +196,33 @@ test_timeout_sticky(void **state)
 	assert_int_equal(stream_getline(&f->s, &f->line, 100), STREAM_TIMEOUT);
 	assert_int_equal(stream_read(&f->s, &c, 1), -1);
 	assert_int_equal(errno, ETIMEDOUT);
+	/* But the way back still works: a server can say why it hangs up. */
+	stream_puts(&f->s, "421 timeout\r\n");
+	assert_int_equal(stream_flush(&f->s), 0);
+	{
+		char got[16] = {0};
+		assert_int_equal(io_read_full(f->peer, got, 13, 1000), 0);
+		assert_string_equal(got, "421 timeout\r\n");
+	}
+	assert_int_equal(stream_getline(&f->s, &f->line, 100), STREAM_TIMEOUT);
+	assert_int_equal(stream_error(&f->s), STREAM_TIMEOUT);
+}
+
+/* A failed write ends the stream for good, also after a read timeout. */
+static void
+test_write_failure_after_read_timeout(void **state)
+{
+	struct fixture *f = *state;
+
+	stream_set_timeout(&f->s, 100);
+	assert_int_equal(stream_getline(&f->s, &f->line, 100), STREAM_TIMEOUT);
+	close(f->peer);
+	f->peer = open("/dev/null", O_RDONLY);
+	stream_puts(&f->s, "421 timeout\r\n");
+	assert_int_equal(stream_flush(&f->s), -1);
+	assert_int_equal(stream_error(&f->s), STREAM_IOERR);
+	stream_puts(&f->s, "more");
+	assert_int_equal(f->s.out.len, 0);
 	assert_int_equal(stream_flush(&f->s), -1);
 }
 
@@ -423,6 +450,7 @@ main(void)
 	    T(test_read_full),
 	    T(test_custom_io),
 	    T(test_peek_consume),
+	    T(test_write_failure_after_read_timeout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
