@@ -9,7 +9,7 @@
  *   private/   0700  daemon-to-daemon sockets
  *   public/    0711  sockets local users may connect to (mode 0666 each)
  *   pid/       0755  master.pid (root's, like the queue directory)
- *   maildrop/  0730  local submission drop folder
+ *   maildrop/  03733 local submission drop folder (lib/maildrop.h)
  * Everything but pid/ belongs to mail_owner when master runs as root.
  * Existing folders are left as they are.
  *
@@ -35,8 +35,8 @@ static const struct master_dir {
 	mode_t mode;
 	int owner_is_mail_owner;
 } master_dirs[] = {
-    {"db", 0700, 1},  {"private", 0700, 1},  {"public", 0711, 1},
-    {"pid", 0755, 0}, {"maildrop", 0730, 1},
+    {"db", 0700, 1},  {"private", 0700, 1},   {"public", 0711, 1},
+    {"pid", 0755, 0}, {"maildrop", 03733, 1},
 };
 
 static int master_pid_fd = -1;
@@ -52,11 +52,12 @@ master_mkdir(const char *path, mode_t mode, int give_away)
 			return;
 		msg_fatal("create directory %s: %s", path, strerror(errno));
 	}
-	if (chmod(path, mode) < 0)
-		msg_fatal("chmod %s: %s", path, strerror(errno));
+	/* chmod after chown: chown may clear the set-group-id bit. */
 	if (give_away && master_params.as_root &&
 	    chown(path, master_params.owner_uid, master_params.owner_gid) < 0)
 		msg_fatal("chown %s: %s", path, strerror(errno));
+	if (chmod(path, mode) < 0)
+		msg_fatal("chmod %s: %s", path, strerror(errno));
 }
 
 /* The queue directory with its missing parents. */

@@ -72,7 +72,8 @@ struct smtpd_session {
 	char client_addr[64];
 	char client_name[256];
 	int client_port;
-	int trusted; /* client in mynetworks */
+	long local_uid; /* local socket: the peer uid (SO_PEERCRED), or -1 */
+	int trusted;	/* client in mynetworks */
 	char *helo;
 	int esmtp;
 	unsigned ext; /* SMTP_EXT_* advertised */

@@ -26,6 +26,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "msg.h"
+#include "maildrop.h"
 #include "received.h"
 #include "smtp_data.h"
 #include "smtpd.h"
@@ -87,7 +88,11 @@ smtpd_data_begin(struct smtpd_session *ss, enum smtp_data_mode mode)
 		return NULL;
 	}
 	ri.queue_id = queue_in_id(st->msg);
-	received_build(&st->out, &ri);
+	if (ss->local_uid >= 0)
+		maildrop_received(&st->out, smtpd_cfg.myhostname,
+				  (uid_t)ss->local_uid, ri.queue_id, ri.when);
+	else
+		received_build(&st->out, &ri);
 	st->header_len = st->out.len;
 	smtp_data_init(&st->d, mode, &lim);
 	return st;
@@ -189,11 +194,15 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 	}
 	/* As in Postfix, the size is the message as queued. */
 	size = st->header_len + st->d.size;
-	msg_info("%s: client=%s[%s]%s%s%s%s", id, ss->client_name,
-		 ss->client_addr, ss->auth_user ? ", sasl_method=" : "",
-		 ss->auth_user ? ss->auth_mech : "",
-		 ss->auth_user ? ", sasl_username=" : "",
-		 ss->auth_user ? ss->auth_user : "");
+	if (ss->local_uid >= 0)
+		msg_info("%s: uid=%ld from=<%s>", id, ss->local_uid,
+			 ss->env.sender);
+	else
+		msg_info("%s: client=%s[%s]%s%s%s%s", id, ss->client_name,
+			 ss->client_addr, ss->auth_user ? ", sasl_method=" : "",
+			 ss->auth_user ? ss->auth_mech : "",
+			 ss->auth_user ? ", sasl_username=" : "",
+			 ss->auth_user ? ss->auth_user : "");
 	if (st->d.message_id[0])
 		msg_info("%s: message-id=%s", id, st->d.message_id);
 	smtpd_fill_envelope(ss, queue_in_envelope(st->msg));

@@ -135,9 +135,15 @@ smtpd_client_identify(struct smtpd_session *ss, int fd)
 	snprintf(ss->client_name, sizeof(ss->client_name), "unknown");
 	if (getpeername(fd, (struct sockaddr *)&ss->peer, &len) != 0 ||
 	    (ss->peer.ss_family != AF_INET && ss->peer.ss_family != AF_INET6)) {
-		/* A local socket: sendmail's submissions. */
+		/* A local socket: sendmail's submissions.  The kernel, not
+		 * the client, says who submits (Received: ... from userid). */
+		pid_t pid;
+		uid_t uid;
+		gid_t gid;
 		snprintf(ss->client_addr, sizeof(ss->client_addr), "127.0.0.1");
 		snprintf(ss->client_name, sizeof(ss->client_name), "localhost");
+		if (sock_peer_cred(fd, &pid, &uid, &gid) == 0)
+			ss->local_uid = (long)uid;
 		ss->trusted = 1;
 		return;
 	}
@@ -514,6 +520,7 @@ smtpd_session_run(int fd)
 
 	memset(&ss, 0, sizeof(ss));
 	ss.where = "CONNECT";
+	ss.local_uid = -1;
 	queue_envelope_init(&ss.env);
 	stream_init(&ss.s, fd, smtpd_cfg.timeout_ms);
 	smtpd_client_identify(&ss, fd);
