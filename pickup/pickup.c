@@ -1,0 +1,221 @@
+/*
+ * pickup - moves local submissions from maildrop/ into the queue.
+ *
+ * Service: "pickup unix n - y 60 1 pickup" (public, so that sendmail can
+ * wake it; master wakes it at start and every 60 seconds).  A trigger
+ * server (lib/daemon.h DAEMON_TRIGGER): any request means "scan now".
+ *
+ * For each finished file in $queue_directory/maildrop (lib/maildrop.h
+ * says how they are written and why they are untrusted), pickup checks
+ * it with maildrop_open(), queues the message in one transaction with a
+ * Received: header naming the submitting uid (the file's owner, as the
+ * kernel recorded it), removes the file once the queue has it, and wakes
+ * qmgr.  A bad file is logged and removed; a file that cannot be queued
+ * now (queue trouble) stays for the next scan.  Log lines are Postfix
+ * pickup's: "QUEUEID: uid=N from=<SENDER>", then smtpd's
+ * "from=<..>, size=N, nrcpt=N (queue active)".
+ *
+ * Runs chrooted in queue_directory as mail_owner (it needs nothing else).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "daemon.h"
+#include "maildrop.h"
+#include "msg.h"
+#include "qmgr_proto.h"
+#include "queue.h"
+#include "sock.h"
+
+#define PICKUP_READ_CHUNK QUEUE_CHUNK_MAX
+
+static struct queue *pickup_queue;
+static char *maildrop_dir;
+static char *qmgr_socket;
+
+static void
+pickup_post_jail(void)
+{
+	struct buf path = BUF_INIT;
+	const char *qdir = daemon_queue_dir();
+
+	if (queue_open(qdir, NULL, &pickup_queue) != QUEUE_OK)
+		msg_fatal("cannot open the queue in %s/db", qdir);
+	buf_printf(&path, "%s/maildrop", qdir);
+	maildrop_dir = buf_steal(&path);
+	buf_printf(&path, "%s/public/qmgr", qdir);
+	qmgr_socket = buf_steal(&path);
+}
+
+static void
+pickup_pre_exit(void)
+{
+	queue_close(pickup_queue);
+	pickup_queue = NULL;
+}
+
+static off_t
+pickup_size_limit(void)
+{
+	long long limit = conf_size("message_size_limit");
+
+	/* 0 is "no limit", as in Postfix; a file still has to fit a disk. */
+	return limit > 0 ? (off_t)limit : (off_t)1 << 40;
+}
+
+/* Copies the message after the Received: header; QUEUE_OK or an error. */
+static int
+pickup_copy(struct maildrop_file *f, struct queue_in *msg)
+{
+	static char block[PICKUP_READ_CHUNK];
+	off_t left = f->content_len;
+	int r;
+
+	while (left > 0) {
+		size_t want =
+		    left < (off_t)sizeof(block) ? (size_t)left : sizeof(block);
+		ssize_t n = read(f->fd, block, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			msg_warn("%s: maildrop file shrank while read", f->id);
+			return QUEUE_ERROR;
+		}
+		if ((r = queue_in_write(msg, block, (size_t)n)) != QUEUE_OK)
+			return r;
+		left -= n;
+	}
+	return QUEUE_OK;
+}
+
+/* Queues one checked file; QUEUE_OK when the file may be removed. */
+static int
+pickup_enqueue(struct maildrop_file *f)
+{
+	struct queue_in *msg = queue_in_begin(pickup_queue);
+	struct queue_envelope *env;
+	struct buf hdr = BUF_INIT;
+	char id[QUEUE_ID_SIZE];
+	int r;
+
+	if (msg == NULL)
+		return QUEUE_RECOVER;
+	snprintf(id, sizeof(id), "%s", queue_in_id(msg));
+	maildrop_received(&hdr, conf_str("myhostname"), f->uid, id, time(NULL));
+	r = queue_in_write(msg, hdr.data, hdr.len);
+	if (r == QUEUE_OK)
+		r = pickup_copy(f, msg);
+	if (r != QUEUE_OK) {
+		queue_in_abort(msg);
+		buf_free(&hdr);
+		return r;
+	}
+	env = queue_in_envelope(msg);
+	queue_str_set(&env->sender, f->env.sender);
+	queue_str_set(&env->envid, f->env.envid);
+	queue_str_set(&env->protocol, "local");
+	env->ret = f->env.ret;
+	env->flags = f->env.flags;
+	for (size_t i = 0; i < f->env.nrcpt; i++)
+		queue_envelope_add_rcpt(env, f->env.rcpts[i].address, NULL,
+					f->env.rcpts[i].notify);
+	msg_info("%s: uid=%lu from=<%s>", id, (unsigned long)f->uid,
+		 f->env.sender);
+	if ((r = queue_in_commit(msg)) == QUEUE_OK)
+		msg_info("%s: from=<%s>, size=%llu, nrcpt=%zu (queue active)",
+			 id, f->env.sender,
+			 (unsigned long long)(hdr.len + (size_t)f->content_len),
+			 f->env.nrcpt);
+	buf_free(&hdr);
+	return r;
+}
+
+static void
+pickup_wakeup_qmgr(void)
+{
+	char req = QMGR_REQ_WAKEUP;
+	int fd = sock_connect_unix(qmgr_socket, 1000);
+
+	/* Without qmgr its own timer finds the mail later. */
+	if (fd < 0)
+		return;
+	if (write(fd, &req, 1) != 1)
+		msg_debug("qmgr wakeup: %s", strerror(errno));
+	close(fd);
+}
+
+/* One file: 1 when it was queued, 0 otherwise. */
+static int
+pickup_file(const char *name, off_t limit)
+{
+	struct maildrop_file f;
+	struct buf err = BUF_INIT, path = BUF_INIT;
+	int r, queued = 0;
+
+	r = maildrop_open(maildrop_dir, name, limit, &f, &err);
+	buf_printf(&path, "%s/%s", maildrop_dir, name);
+	if (r < 0) {
+		msg_warn("maildrop/%s: %s; removed", name, buf_cstr(&err));
+		if (unlink(buf_cstr(&path)) < 0 && errno != ENOENT)
+			msg_warn("remove maildrop/%s: %s", name,
+				 strerror(errno));
+	} else if (r == 0) {
+		r = pickup_enqueue(&f);
+		if (r == QUEUE_OK) {
+			queued = 1;
+			if (unlink(buf_cstr(&path)) < 0)
+				msg_warn("remove maildrop/%s: %s (the message "
+					 "may be queued twice)",
+					 name, strerror(errno));
+		} else if (r == QUEUE_RECOVER) {
+			daemon_request_exit();
+		}
+		maildrop_close(&f);
+	}
+	buf_free(&err);
+	buf_free(&path);
+	return queued;
+}
+
+static void
+pickup_scan(const char *data, size_t len)
+{
+	off_t limit = pickup_size_limit();
+	struct dirent *de;
+	DIR *dir;
+	int queued = 0;
+
+	(void)data;
+	(void)len;
+	if ((dir = opendir(maildrop_dir)) == NULL) {
+		msg_warn("open %s: %s", maildrop_dir, strerror(errno));
+		return;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		queued += pickup_file(de->d_name, limit);
+		/* A ready message should not wait for the whole folder. */
+		if (queued && queued % 100 == 0)
+			pickup_wakeup_qmgr();
+	}
+	closedir(dir);
+	if (queued)
+		pickup_wakeup_qmgr();
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct daemon_ops ops = {
+	    .mode = DAEMON_TRIGGER,
+	    .post_jail = pickup_post_jail,
+	    .trigger = pickup_scan,
+	    .pre_exit = pickup_pre_exit,
+	};
+
+	daemon_main(argc, argv, &ops);
+}
