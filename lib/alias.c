@@ -50,6 +50,12 @@ list_truncate(struct alias_list *list, size_t count)
 		xfree(it->owner);
 		xfree(it->include);
 	}
+	/* An empty list owns no memory, even after an error. */
+	if (list->count == 0) {
+		xfree(list->items);
+		list->items = NULL;
+		list->cap = 0;
+	}
 }
 
 static int

@@ -163,34 +163,38 @@ static void
 test_fcntl_lock(void **state)
 {
 	const char *path = path_of("flock");
-	int fd, p[2], status;
+	int fd, up[2], down[2], status;
 	char c;
 	pid_t pid;
 
 	(void)state;
 	fd = open(path, O_CREAT | O_RDWR, 0600);
 	assert_true(fd >= 0);
-	assert_int_equal(pipe(p), 0);
+	/* Two pipes: child to parent, parent to child. */
+	assert_int_equal(pipe(up), 0);
+	assert_int_equal(pipe(down), 0);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		int cfd = open(path, O_RDWR);
 		int r = mbox_fcntl_lock(cfd);
 		c = (char)('0' + r);
-		(void)write(p[1], &c, 1);
+		(void)write(up[1], &c, 1);
 		/* Hold the lock until the parent has tried. */
-		(void)read(p[0], &c, 1);
+		(void)read(down[0], &c, 1);
 		_exit(0);
 	}
-	assert_int_equal(read(p[0], &c, 1), 1);
+	assert_int_equal(read(up[0], &c, 1), 1);
 	assert_int_equal(c, '0' + MBOX_LOCK_OK);
 	assert_int_equal(mbox_fcntl_lock(fd), MBOX_LOCK_BUSY);
-	assert_int_equal(write(p[1], "x", 1), 1);
+	assert_int_equal(write(down[1], "x", 1), 1);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_int_equal(mbox_fcntl_lock(fd), MBOX_LOCK_OK);
 	close(fd);
-	close(p[0]);
-	close(p[1]);
+	close(up[0]);
+	close(up[1]);
+	close(down[0]);
+	close(down[1]);
 }
 
 static void
