@@ -457,8 +457,11 @@ def test_aliases(rig):
         "loopa: loopb\n"
         "loopb: loopa\n"
         "ghost: nosuchuser\n"
+        "staff: :include:%s\n"
         % (alice.pw_name, alice.pw_name, bob.pw_name, alice.pw_name,
-           file_out, cmd_out, cmd_out))
+           file_out, cmd_out, cmd_out, os.path.join(rig.out, "staff")))
+    with open(os.path.join(rig.out, "staff"), "w") as f:
+        f.write("# the staff\n%s\n\"|cat > /dev/null\"\n" % bob.pw_name)
     rig.start()
     # A rename: the status of the one target.
     rcpt = "Postmaster@" + DOMAIN
@@ -516,6 +519,15 @@ def test_aliases(rig):
     rcpt = "ghost@" + DOMAIN
     _, reply, _ = rig.deliver(MESSAGE, [rcpt])
     assert reply[rcpt]["dsn"] == "5.1.1"
+    # :include: lists: addresses yes, commands not by default (Postfix's
+    # allow_mail_to_commands = alias, forward).
+    rcpt = "staff@" + DOMAIN
+    _, reply, _ = rig.deliver(MESSAGE, [rcpt])
+    check_sent(reply[rcpt], "destinations")
+    assert len(mailbox.mbox(rig.spool_path("bob"))) == 2
+    rig.inst.wait_log(r"to=<staff@%s>, relay=local, .*dsn=5\.7\.1, "
+                      r"status=bounced \(mail to command is restricted\)"
+                      % re.escape(DOMAIN))
 
 
 def test_commands_can_be_forbidden(instance, accounts):
