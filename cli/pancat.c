@@ -7,7 +7,8 @@
  * contents, between postcat's "*** ... ***" markers.  -e prints only the
  * envelope, -h only the header section, -b only the body; -hb prints the
  * message exactly as stored (byte for byte, what tests compare).
- * Exit status: 0, or 1 when a queue id is unknown or malformed.
+ * Exit status: 0, 1 when a queue id is unknown or malformed, 64 (EX_USAGE)
+ * for bad arguments.
  */
 #include <stdio.h>
 #include <string.h>
@@ -44,8 +45,8 @@ print_envelope(const struct queue_envelope *env)
 	if (*env->envid)
 		printf("dsn_envid: %s\n", env->envid);
 	if (env->ret)
-		printf("dsn_ret: %s\n", env->ret == QUEUE_RET_FULL ? "FULL"
-								  : "HDRS");
+		printf("dsn_ret: %s\n",
+		       env->ret == QUEUE_RET_FULL ? "FULL" : "HDRS");
 	printf("hold: %s\n", env->hold ? "yes" : "no");
 	for (size_t i = 0; i < env->nrcpt; i++) {
 		const struct queue_rcpt *r = &env->rcpts[i];
@@ -95,13 +96,7 @@ print_content(struct queue *q, const char *id, int what)
 	return r < 0 ? -1 : 0;
 }
 
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: pancat [-c config_dir] [-e] [-h] [-b] "
-			"queue_id ...\n");
-	_exit(1);
-}
+#define USAGE "pancat [-c config_dir] [-e] [-h] [-b] queue_id ..."
 
 int
 main(int argc, char **argv)
@@ -110,6 +105,7 @@ main(int argc, char **argv)
 	int what = 0, c, status = 0;
 	struct queue *q;
 
+	cli_help(argc, argv, USAGE);
 	while ((c = getopt(argc, argv, "c:ehbq")) != -1) {
 		switch (c) {
 		case 'c':
@@ -128,11 +124,11 @@ main(int argc, char **argv)
 			/* postcat -q: ids are queue ids (always, here). */
 			break;
 		default:
-			usage();
+			cli_usage(USAGE);
 		}
 	}
 	if (optind >= argc)
-		usage();
+		cli_usage(USAGE);
 	cli_init(argv[0], config_dir);
 	if (what == 0)
 		what = SHOW_ENV | SHOW_HEAD | SHOW_BODY;

@@ -1,0 +1,1150 @@
+/*
+ * sendmail - the sendmail(8) interface, as Postfix implements it.
+ *
+ * sendmail [options] [recipient ...]      (also run as mailq, newaliases)
+ *
+ * Modes: -bm (default) reads a message on standard input and submits it;
+ * -bs speaks SMTP on standard input/output; -bp lists the queue (mailq);
+ * -bi builds the alias tables (newaliases, also -I); -bv checks each
+ * recipient with the server and prints the answer; -q flushes the queue,
+ * -qRsite one destination, -qIqueueid one message.  Options: -t takes
+ * recipients from To/Cc/Bcc (Resent-* when present) in addition to the
+ * command line; -i / -oi: a line with a lone "." does not end the
+ * message; -f / -r sender; -F full name; -N dsn (never, or success,
+ * delay, failure); -R full|hdrs; -V envid; -B 8BITMIME|7BIT; -C config;
+ * -v shows the SMTP dialogue.  Other sendmail options (-G -L -O -U -X -c
+ * -e -h -m -n -o* -p -x) are accepted and ignored, as Postfix does.
+ *
+ * The message: a leading "From " line is dropped, lines end in CRLF,
+ * Bcc:/Resent-Bcc: are removed, and From:, Date: and Message-ID: are
+ * added when missing (From: with -F or the account's full name).
+ * Unqualified addresses get @$myorigin; the default sender is the login
+ * name of the calling uid.
+ *
+ * Submission is SMTP over $queue_directory/public/submit to smtpd, which
+ * learns the caller's uid from the kernel (SO_PEERCRED), never from us.
+ * When that socket does not answer (the mail system is down), the message
+ * goes into $queue_directory/maildrop/ (lib/maildrop.h) and pickup queues
+ * it when the system comes back.
+ *
+ * Exit status (sysexits.h): 0; EX_USAGE bad arguments or no recipient;
+ * EX_DATAERR a refused or oversized message or a bad address; EX_NOUSER
+ * a recipient refused; EX_UNAVAILABLE the service cannot be used;
+ * EX_TEMPFAIL try again later; EX_SOFTWARE/EX_OSERR/EX_IOERR otherwise.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "cli.h"
+#include "conf.h"
+#include "iostuff.h"
+#include "maildrop.h"
+#include "msg.h"
+#include "received.h"
+#include "sock.h"
+#include "strutil.h"
+#include "xalloc.h"
+#include "xtext.h"
+
+#define USAGE                                                                  \
+	"sendmail [-bm|-bs|-bp|-bi|-bv] [-t] [-i] [-f sender] [-F name] "      \
+	"[-N dsn] [-R ret] [-V envid] [-C config] [-v] [-q[Rsite|Iid]] "       \
+	"[recipient ...]"
+#define SMTP_TIMEOUT_MS (300 * 1000)
+#define REPLY_LINE_MAX 2048
+#define REPLY_LINES_MAX 100
+#define HEADER_MAX (1024 * 1024)
+
+enum mode {
+	MODE_DELIVER,
+	MODE_SMTP,
+	MODE_LIST,
+	MODE_ALIASES,
+	MODE_FLUSH,
+	MODE_VERIFY,
+	MODE_NOTHING
+};
+
+struct opts {
+	enum mode mode;
+	const char *config_dir;
+	const char *sender; /* -f, -r; NULL: the caller */
+	const char *fullname;
+	unsigned notify;
+	enum queue_dsn_ret ret;
+	const char *envid;
+	int body_8bit; /* -B 8BITMIME */
+	int extract;
+	int ignore_dots;
+	int verbose;
+	const char *flush_site;
+	const char *flush_id;
+};
+
+/* A message read from standard input. */
+struct message {
+	struct buf out; /* the message to submit, CRLF lines */
+	char **rcpts;	/* envelope recipients, qualified */
+	size_t nrcpt, cap;
+	int has_8bit;
+	int utf8_addr;
+};
+
+static int verbose;
+
+/* Arguments. */
+
+static unsigned
+parse_notify(const char *s)
+{
+	unsigned bits = 0;
+	int n;
+	char **words = str_split(s, ",", &n);
+
+	for (int i = 0; i < n; i++) {
+		char *w = str_trim(words[i]);
+		if (str_casecmp(w, "never") == 0)
+			bits |= QUEUE_NOTIFY_NEVER;
+		else if (str_casecmp(w, "success") == 0)
+			bits |= QUEUE_NOTIFY_SUCCESS;
+		else if (str_casecmp(w, "failure") == 0)
+			bits |= QUEUE_NOTIFY_FAILURE;
+		else if (str_casecmp(w, "delay") == 0)
+			bits |= QUEUE_NOTIFY_DELAY;
+		else
+			bits = ~0u;
+	}
+	str_list_free(words);
+	if (n == 0 || bits == ~0u ||
+	    ((bits & QUEUE_NOTIFY_NEVER) && bits != QUEUE_NOTIFY_NEVER)) {
+		fprintf(stderr, "sendmail: bad -N value: %s\n", s);
+		cli_usage(USAGE);
+	}
+	return bits;
+}
+
+static void
+set_mode(struct opts *o, const char *arg)
+{
+	if (strcmp(arg, "m") == 0)
+		o->mode = MODE_DELIVER;
+	else if (strcmp(arg, "s") == 0)
+		o->mode = MODE_SMTP;
+	else if (strcmp(arg, "p") == 0)
+		o->mode = MODE_LIST;
+	else if (strcmp(arg, "i") == 0)
+		o->mode = MODE_ALIASES;
+	else if (strcmp(arg, "v") == 0)
+		o->mode = MODE_VERIFY;
+	else if (strcmp(arg, "d") == 0 || strcmp(arg, "D") == 0 ||
+		 strcmp(arg, "h") == 0 || strcmp(arg, "H") == 0) {
+		fprintf(stderr,
+			"sendmail: unsupported: -b%s (start the mail system "
+			"with \"panacea start\")\n",
+			arg);
+		exit(EX_UNAVAILABLE);
+	} else {
+		fprintf(stderr, "sendmail: unsupported: -b%s\n", arg);
+		cli_usage(USAGE);
+	}
+}
+
+static void
+set_flush(struct opts *o, const char *arg)
+{
+	if (arg == NULL || *arg == '\0') {
+		o->mode = MODE_FLUSH;
+	} else if (arg[0] == 'R' && arg[1]) {
+		o->mode = MODE_FLUSH;
+		o->flush_site = arg + 1;
+	} else if (arg[0] == 'I' && arg[1]) {
+		o->mode = MODE_FLUSH;
+		o->flush_id = arg + 1;
+	} else {
+		/* -q30m: a queue run interval, meaningless here (qmgr
+		 * runs the queue itself). */
+		o->mode = MODE_NOTHING;
+	}
+}
+
+static void
+set_config(struct opts *o, const char *arg)
+{
+	struct stat st;
+
+	/* -C takes a file (sendmail.cf style) or a folder. */
+	if (stat(arg, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		char *dir = xstrdup(arg);
+		char *slash = strrchr(dir, '/');
+		if (slash == NULL)
+			strcpy(dir, ".");
+		else if (slash == dir)
+			dir[1] = '\0';
+		else
+			*slash = '\0';
+		o->config_dir = dir;
+	} else {
+		o->config_dir = arg;
+	}
+}
+
+static void
+parse_args(int argc, char **argv, struct opts *o)
+{
+	int c;
+
+	opterr = 0;
+	/* '+': recipients end the options; ':' reports missing arguments. */
+	while (
+	    (c = getopt(argc, argv,
+			"+:A:B:C:F:GIL:N:O:R:UV:X:b:ce:f:h:imno:p:q::r:tvx")) !=
+	    -1) {
+		switch (c) {
+		case 'B':
+			o->body_8bit = str_casecmp(optarg, "8BITMIME") == 0;
+			break;
+		case 'C':
+			set_config(o, optarg);
+			break;
+		case 'F':
+			o->fullname = optarg;
+			break;
+		case 'I':
+			o->mode = MODE_ALIASES;
+			break;
+		case 'N':
+			o->notify = parse_notify(optarg);
+			break;
+		case 'R':
+			if (str_casecmp(optarg, "full") == 0)
+				o->ret = QUEUE_RET_FULL;
+			else if (str_casecmp(optarg, "hdrs") == 0)
+				o->ret = QUEUE_RET_HDRS;
+			else {
+				fprintf(stderr, "sendmail: bad -R value: %s\n",
+					optarg);
+				cli_usage(USAGE);
+			}
+			break;
+		case 'V':
+			if (strlen(optarg) > 100 ||
+			    !xtext_valid(optarg, strlen(optarg))) {
+				fprintf(stderr, "sendmail: bad -V value\n");
+				cli_usage(USAGE);
+			}
+			o->envid = optarg;
+			break;
+		case 'b':
+			set_mode(o, optarg);
+			break;
+		case 'f':
+		case 'r':
+			o->sender = optarg;
+			break;
+		case 'i':
+			o->ignore_dots = 1;
+			break;
+		case 'o':
+			if (strcmp(optarg, "i") == 0)
+				o->ignore_dots = 1;
+			break;
+		case 'q':
+			set_flush(o, optarg);
+			break;
+		case 't':
+			o->extract = 1;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case ':':
+			fprintf(stderr,
+				"sendmail: option requires an "
+				"argument -- '%c'\n",
+				optopt);
+			cli_usage(USAGE);
+		default:
+			/* -A -G -L -O -U -X -c -e -h -m -n -p -x and
+			 * unknown letters: ignored, as Postfix does. */
+			break;
+		}
+	}
+}
+
+/* Addresses. */
+
+/*
+ * Checks and qualifies one address: "" stays the null address when
+ * null_ok; a bare local part gets @$myorigin.  Returns the canonical
+ * form (xmalloc'ed) or NULL.
+ */
+static char *
+qualify(const char *s, int null_ok)
+{
+	struct buf path = BUF_INIT;
+	struct addr a;
+	size_t len = strlen(s);
+	char *out = NULL;
+
+	if (len >= 2 && s[0] == '<' && s[len - 1] == '>') {
+		s++;
+		len -= 2;
+	}
+	if (len == 0)
+		return null_ok ? xstrdup("") : NULL;
+	buf_printf(&path, "<%.*s>", (int)len, s);
+	if (addr_parse(path.data, path.len, ADDR_F_BARE_LOCAL | ADDR_F_UTF8,
+		       &a) == ADDR_OK) {
+		buf_reset(&path);
+		if (a.flags & ADDR_NO_DOMAIN)
+			buf_printf(&path, "%s@%s", a.addr,
+				   conf_str("myorigin"));
+		else
+			buf_puts(&path, a.addr);
+		out = buf_steal(&path);
+	}
+	buf_free(&path);
+	return out;
+}
+
+static void
+add_rcpt(struct message *m, const char *raw)
+{
+	char *a = qualify(raw, 0);
+
+	if (a == NULL) {
+		fprintf(stderr, "sendmail: bad recipient address: %s\n", raw);
+		exit(EX_DATAERR);
+	}
+	for (size_t i = 0; i < m->nrcpt; i++) {
+		if (strcmp(m->rcpts[i], a) == 0) {
+			xfree(a);
+			return;
+		}
+	}
+	if (m->nrcpt == m->cap) {
+		m->cap = m->cap ? 2 * m->cap : 16;
+		m->rcpts = xreallocarray(m->rcpts, m->cap, sizeof(char *));
+	}
+	for (const char *p = a; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			m->utf8_addr = 1;
+	m->rcpts[m->nrcpt++] = a;
+}
+
+/* Strips the route of "<@a,@b:user@c>". */
+static void
+add_extracted(struct message *m, struct buf *text, int angle)
+{
+	char *s = str_trim((char *)buf_cstr(text));
+
+	if (angle && *s == '@' && strchr(s, ':'))
+		s = strchr(s, ':') + 1;
+	if (*s)
+		add_rcpt(m, s);
+	buf_reset(text);
+}
+
+/*
+ * The addresses of an RFC 5322 address-list: "Name <a@b>", "a@b (Name)",
+ * groups "list: a@b, c@d;", quoted strings and nested comments.
+ */
+static void
+extract_addresses(struct message *m, const char *v)
+{
+	struct buf cur = BUF_INIT, angle = BUF_INIT;
+	int depth = 0, quote = 0, in_angle = 0, has_angle = 0;
+
+	for (; *v; v++) {
+		char c = *v;
+		struct buf *to = in_angle ? &angle : &cur;
+		if (quote) {
+			buf_putc(to, c);
+			if (c == '\\' && v[1])
+				buf_putc(to, *++v);
+			else if (c == '"')
+				quote = 0;
+		} else if (depth > 0) {
+			if (c == '\\' && v[1])
+				v++;
+			else if (c == '(')
+				depth++;
+			else if (c == ')')
+				depth--;
+		} else if (c == '(') {
+			depth = 1;
+			buf_putc(to, ' ');
+		} else if (c == '"') {
+			quote = 1;
+			buf_putc(to, c);
+		} else if (in_angle) {
+			if (c == '>')
+				in_angle = 0;
+			else
+				buf_putc(&angle, c);
+		} else if (c == '<') {
+			in_angle = has_angle = 1;
+			buf_reset(&angle);
+		} else if (c == ':' && !has_angle) {
+			buf_reset(&cur); /* a group's display name */
+		} else if (c == ',' || c == ';') {
+			add_extracted(m, has_angle ? &angle : &cur, has_angle);
+			buf_reset(&cur);
+			has_angle = 0;
+		} else {
+			buf_putc(&cur, c);
+		}
+	}
+	add_extracted(m, has_angle ? &angle : &cur, has_angle);
+	buf_free(&cur);
+	buf_free(&angle);
+}
+
+/* The message. */
+
+struct header {
+	char *text; /* the whole field, continuation lines joined by "\n" */
+	size_t name_len;
+};
+
+static int
+is_field_name_char(int c)
+{
+	return c > 32 && c < 127 && c != ':';
+}
+
+/* The length of the field name when line starts a header field, else 0. */
+static size_t
+field_name_len(const char *line)
+{
+	size_t n = 0;
+
+	while (is_field_name_char((unsigned char)line[n]))
+		n++;
+	/* "Name :" (obsolete syntax) is accepted too. */
+	size_t k = n;
+	while (line[k] == ' ' || line[k] == '\t')
+		k++;
+	return n > 0 && line[k] == ':' ? n : 0;
+}
+
+static int
+header_is(const struct header *h, const char *name)
+{
+	return h->name_len == strlen(name) &&
+	       str_ncasecmp(h->text, name, h->name_len) == 0;
+}
+
+static const char *
+header_value(const struct header *h)
+{
+	return strchr(h->text, ':') + 1;
+}
+
+/* Reads standard input (bounded) into lines without their ends. */
+static char **
+read_lines(const struct opts *o, size_t *count)
+{
+	long long limit = conf_size("message_size_limit");
+	struct buf in = BUF_INIT;
+	char **lines = NULL;
+	size_t n = 0, cap = 0, start = 0;
+	char block[65536];
+	ssize_t r;
+
+	while ((r = read(0, block, sizeof(block))) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "sendmail: read standard input: %s\n",
+				strerror(errno));
+			exit(EX_IOERR);
+		}
+		buf_append(&in, block, (size_t)r);
+		if (limit > 0 && in.len > (size_t)limit) {
+			fprintf(stderr, "sendmail: message file too big\n");
+			exit(EX_DATAERR);
+		}
+		/* Without -i a lone "." ends the message: stop reading. */
+		if (!o->ignore_dots) {
+			const char *d = in.data;
+			int dot = (in.len >= 2 && memcmp(d, ".\n", 2) == 0) ||
+				  (in.len >= 3 && memcmp(d, ".\r\n", 3) == 0);
+			if (dot || memmem(d, in.len, "\n.\n", 3) ||
+			    memmem(d, in.len, "\n.\r\n", 4))
+				break;
+		}
+	}
+	for (size_t i = 0; i <= in.len; i++) {
+		if (i < in.len && in.data[i] != '\n')
+			continue;
+		if (i == in.len && i == start)
+			break;
+		size_t end = i;
+		if (end > start && in.data[end - 1] == '\r')
+			end--;
+		if (!o->ignore_dots && end - start == 1 &&
+		    in.data[start] == '.')
+			break;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			lines = xreallocarray(lines, cap, sizeof(char *));
+		}
+		lines[n++] = xstrndup(in.data + start, end - start);
+		start = i + 1;
+	}
+	buf_free(&in);
+	*count = n;
+	return lines;
+}
+
+static void
+quote_phrase(struct buf *out, const char *s)
+{
+	int plain = 1;
+
+	for (const char *p = s; *p; p++)
+		if (!(((unsigned char)*p >= 0x80) ||
+		      strchr(" !#$%&'*+-/=?^_`{|}~", *p) ||
+		      (*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= 'a' && *p <= 'z')))
+			plain = 0;
+	if (plain) {
+		buf_puts(out, s);
+		return;
+	}
+	buf_putc(out, '"');
+	for (const char *p = s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_putc(out, '\\');
+		if (*p != '\r' && *p != '\n')
+			buf_putc(out, *p);
+	}
+	buf_putc(out, '"');
+}
+
+/* From:, Date:, Message-ID: when the message has none. */
+static void
+add_missing_headers(struct message *m, const struct opts *o, const char *sender,
+		    const char *gecos, int has_from, int has_date,
+		    int has_msgid)
+{
+	time_t now = time(NULL);
+
+	if (!has_from) {
+		const char *name = o->fullname ? o->fullname : gecos;
+		buf_puts(&m->out, "From: ");
+		if (name && *name) {
+			quote_phrase(&m->out, name);
+			buf_printf(&m->out, " <%s>\r\n", sender);
+		} else {
+			buf_printf(&m->out, "%s\r\n",
+				   *sender ? sender : "MAILER-DAEMON");
+		}
+	}
+	if (!has_date) {
+		buf_puts(&m->out, "Date: ");
+		received_date(&m->out, now);
+		buf_puts(&m->out, "\r\n");
+	}
+	if (!has_msgid) {
+		char id[QUEUE_ID_SIZE], stamp[32];
+		struct tm tm;
+		queue_id_new(id, NULL);
+		gmtime_r(&now, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
+		buf_printf(&m->out, "Message-ID: <%s.%s@%s>\r\n", stamp, id,
+			   conf_str("myhostname"));
+	}
+}
+
+/*
+ * Reads the message, keeps its header fields apart, extracts recipients
+ * with -t and writes the message to submit into m->out.
+ */
+static void
+read_message(struct message *m, const struct opts *o, const char *sender,
+	     const char *gecos)
+{
+	size_t nlines, i = 0, nh = 0, hsize = 0;
+	char **lines = read_lines(o, &nlines);
+	struct header *h = xcalloc(nlines + 1, sizeof(*h));
+	int has_from = 0, has_date = 0, has_msgid = 0, resent = 0;
+
+	if (nlines > 0 && strncmp(lines[0], "From ", 5) == 0)
+		i = 1; /* an mbox separator, not a header */
+	for (; i < nlines; i++) {
+		size_t nl;
+		if (nh > 0 && (lines[i][0] == ' ' || lines[i][0] == '\t')) {
+			struct buf t = BUF_INIT;
+			buf_printf(&t, "%s\n%s", h[nh - 1].text, lines[i]);
+			xfree(h[nh - 1].text);
+			h[nh - 1].text = buf_steal(&t);
+		} else if ((nl = field_name_len(lines[i])) > 0) {
+			h[nh].text = xstrdup(lines[i]);
+			h[nh++].name_len = nl;
+		} else {
+			break;
+		}
+		hsize += strlen(lines[i]);
+		if (hsize > HEADER_MAX) {
+			fprintf(stderr, "sendmail: message header too big\n");
+			exit(EX_DATAERR);
+		}
+	}
+	for (size_t k = 0; k < nh; k++) {
+		has_from |= header_is(&h[k], "From");
+		has_date |= header_is(&h[k], "Date");
+		has_msgid |= header_is(&h[k], "Message-ID");
+		resent |= header_is(&h[k], "Resent-To") ||
+			  header_is(&h[k], "Resent-Cc") ||
+			  header_is(&h[k], "Resent-Bcc");
+	}
+	for (size_t k = 0; k < nh; k++) {
+		int bcc =
+		    header_is(&h[k], "Bcc") || header_is(&h[k], "Resent-Bcc");
+		if (o->extract && (resent ? header_is(&h[k], "Resent-To") ||
+						header_is(&h[k], "Resent-Cc") ||
+						header_is(&h[k], "Resent-Bcc")
+					  : header_is(&h[k], "To") ||
+						header_is(&h[k], "Cc") ||
+						header_is(&h[k], "Bcc")))
+			extract_addresses(m, header_value(&h[k]));
+		if (!bcc) {
+			/* Continuation lines keep their place. */
+			for (const char *p = h[k].text; *p; p++) {
+				if (*p == '\n')
+					buf_putc(&m->out, '\r');
+				buf_putc(&m->out, *p);
+			}
+			buf_puts(&m->out, "\r\n");
+		}
+		xfree(h[k].text);
+	}
+	add_missing_headers(m, o, sender, gecos, has_from, has_date, has_msgid);
+	buf_puts(&m->out, "\r\n");
+	if (i < nlines && lines[i][0] == '\0')
+		i++; /* the original separator */
+	for (; i < nlines; i++) {
+		buf_puts(&m->out, lines[i]);
+		buf_puts(&m->out, "\r\n");
+	}
+	for (size_t k = 0; k < nlines; k++)
+		xfree(lines[k]);
+	xfree(lines);
+	xfree(h);
+	for (size_t k = 0; k < m->out.len; k++)
+		if ((unsigned char)m->out.data[k] >= 0x80)
+			m->has_8bit = 1;
+}
+
+/* SMTP to public/submit. */
+
+struct smtp {
+	int fd;
+	struct buf in;
+	struct buf reply; /* the last reply's text, lines joined by "; " */
+	int code;
+};
+
+static int
+smtp_connect(struct smtp *s)
+{
+	struct buf path = BUF_INIT;
+
+	memset(s, 0, sizeof(*s));
+	buf_init(&s->in);
+	buf_init(&s->reply);
+	cli_public_path(&path, "submit");
+	s->fd = sock_connect_unix(buf_cstr(&path), 10000);
+	if (s->fd < 0 && verbose)
+		fprintf(stderr, "sendmail: connect to %s: %s\n",
+			buf_cstr(&path), strerror(errno));
+	buf_free(&path);
+	return s->fd < 0 ? -1 : 0;
+}
+
+static void
+smtp_close(struct smtp *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	buf_free(&s->in);
+	buf_free(&s->reply);
+}
+
+/* One reply line; 0 or -1. */
+static int
+smtp_line(struct smtp *s, struct buf *line)
+{
+	char block[4096];
+	char *nl;
+	ssize_t n;
+
+	while ((nl = memchr(s->in.data, '\n', s->in.len)) == NULL) {
+		if (s->in.len > REPLY_LINE_MAX)
+			return -1;
+		n = io_read_timeout(s->fd, block, sizeof(block),
+				    SMTP_TIMEOUT_MS);
+		if (n <= 0)
+			return -1;
+		buf_append(&s->in, block, (size_t)n);
+	}
+	buf_reset(line);
+	buf_append(line, s->in.data, (size_t)(nl - s->in.data));
+	if (line->len && line->data[line->len - 1] == '\r')
+		buf_truncate(line, line->len - 1);
+	buf_consume(&s->in, (size_t)(nl - s->in.data) + 1);
+	return 0;
+}
+
+/* Reads a whole reply; its code, or -1 on a broken connection. */
+static int
+smtp_reply(struct smtp *s)
+{
+	struct buf line = BUF_INIT;
+	int lines = 0;
+
+	buf_reset(&s->reply);
+	s->code = -1;
+	while (lines++ < REPLY_LINES_MAX && smtp_line(s, &line) == 0) {
+		const char *t = buf_cstr(&line);
+		if (verbose)
+			fprintf(stderr, "<<< %s\n", t);
+		if (line.len < 3 || t[0] < '2' || t[0] > '5' || t[1] < '0' ||
+		    t[1] > '9' || t[2] < '0' || t[2] > '9')
+			break;
+		if (s->reply.len)
+			buf_puts(&s->reply, "; ");
+		buf_puts(&s->reply, line.len > 4 ? t + 4 : "");
+		if (line.len == 3 || t[3] == ' ') {
+			s->code = (t[0] - '0') * 100 + (t[1] - '0') * 10 +
+				  (t[2] - '0');
+			break;
+		}
+	}
+	buf_free(&line);
+	return s->code;
+}
+
+static int smtp_send(struct smtp *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+smtp_send(struct smtp *s, const char *fmt, ...)
+{
+	struct buf cmd = BUF_INIT;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	buf_vprintf(&cmd, fmt, ap);
+	va_end(ap);
+	if (verbose)
+		fprintf(stderr, ">>> %s\n", buf_cstr(&cmd));
+	buf_puts(&cmd, "\r\n");
+	r = io_write_full(s->fd, cmd.data, cmd.len, SMTP_TIMEOUT_MS);
+	buf_free(&cmd);
+	return r < 0 ? -1 : smtp_reply(s);
+}
+
+/* Greeting and EHLO; 0, or -1 (the server is not usable). */
+static int
+smtp_hello(struct smtp *s)
+{
+	if (smtp_reply(s) != 220)
+		return -1;
+	return smtp_send(s, "EHLO localhost") == 250 ? 0 : -1;
+}
+
+static int
+status_of(int code, int permanent)
+{
+	if (code < 0 || code / 100 == 4)
+		return EX_TEMPFAIL;
+	return permanent;
+}
+
+/* The content, dot-stuffed, then the final dot. */
+static int
+smtp_data(struct smtp *s, const struct buf *msg)
+{
+	struct buf out = BUF_INIT;
+	int at_start = 1, r;
+
+	for (size_t i = 0; i < msg->len; i++) {
+		if (at_start && msg->data[i] == '.')
+			buf_putc(&out, '.');
+		buf_putc(&out, msg->data[i]);
+		at_start = msg->data[i] == '\n';
+	}
+	if (!at_start)
+		buf_puts(&out, "\r\n");
+	buf_puts(&out, ".\r\n");
+	r = io_write_full(s->fd, out.data, out.len, SMTP_TIMEOUT_MS);
+	buf_free(&out);
+	return r < 0 ? -1 : smtp_reply(s);
+}
+
+static void
+mail_params(struct buf *p, const struct message *m, const struct opts *o)
+{
+	if (m->has_8bit || o->body_8bit)
+		buf_puts(p, " BODY=8BITMIME");
+	if (m->utf8_addr)
+		buf_puts(p, " SMTPUTF8");
+	if (o->ret)
+		buf_puts(p,
+			 o->ret == QUEUE_RET_FULL ? " RET=FULL" : " RET=HDRS");
+	if (o->envid) {
+		buf_puts(p, " ENVID=");
+		xtext_encode(p, o->envid, strlen(o->envid));
+	}
+}
+
+static void
+notify_param(struct buf *p, unsigned notify)
+{
+	const char *sep = " NOTIFY=";
+
+	if (notify == 0)
+		return;
+	if (notify & QUEUE_NOTIFY_NEVER) {
+		buf_puts(p, " NOTIFY=NEVER");
+		return;
+	}
+	if (notify & QUEUE_NOTIFY_SUCCESS) {
+		buf_printf(p, "%sSUCCESS", sep);
+		sep = ",";
+	}
+	if (notify & QUEUE_NOTIFY_FAILURE) {
+		buf_printf(p, "%sFAILURE", sep);
+		sep = ",";
+	}
+	if (notify & QUEUE_NOTIFY_DELAY)
+		buf_printf(p, "%sDELAY", sep);
+}
+
+/* The SMTP transaction after EHLO; an exit status. */
+static int
+submit_smtp(struct smtp *s, const struct message *m, const struct opts *o,
+	    const char *sender)
+{
+	struct buf params = BUF_INIT, np = BUF_INIT;
+	int accepted = 0, status = EX_OK, code;
+
+	mail_params(&params, m, o);
+	code = smtp_send(s, "MAIL FROM:<%s>%s", sender, buf_cstr(&params));
+	buf_free(&params);
+	if (code != 250) {
+		fprintf(stderr, "sendmail: sender <%s> refused: %d %s\n",
+			sender, code, buf_cstr(&s->reply));
+		return status_of(code, EX_DATAERR);
+	}
+	notify_param(&np, o->notify);
+	for (size_t i = 0; i < m->nrcpt; i++) {
+		code =
+		    smtp_send(s, "RCPT TO:<%s>%s", m->rcpts[i], buf_cstr(&np));
+		if (code / 100 == 2) {
+			accepted++;
+			continue;
+		}
+		fprintf(stderr, "sendmail: recipient <%s> refused: %d %s\n",
+			m->rcpts[i], code, buf_cstr(&s->reply));
+		if (code < 0) {
+			buf_free(&np);
+			return EX_TEMPFAIL;
+		}
+		if (status == EX_OK || status == EX_NOUSER)
+			status = status_of(code, EX_NOUSER);
+	}
+	buf_free(&np);
+	if (accepted == 0)
+		return status;
+	code = smtp_send(s, "DATA");
+	if (code == 354)
+		code = smtp_data(s, &m->out);
+	if (code != 250) {
+		fprintf(stderr, "sendmail: message refused: %d %s\n", code,
+			buf_cstr(&s->reply));
+		return status_of(code, EX_DATAERR);
+	}
+	if (o->verbose)
+		fprintf(stderr, "sendmail: %s\n", buf_cstr(&s->reply));
+	smtp_send(s, "QUIT");
+	return status;
+}
+
+/* The mail system is down: maildrop/, then a nudge to pickup. */
+static int
+submit_maildrop(const struct message *m, const struct opts *o,
+		const char *sender)
+{
+	struct queue_envelope env;
+	struct buf dir = BUF_INIT, err = BUF_INIT, path = BUF_INIT;
+	char id[QUEUE_ID_SIZE];
+	int r, fd;
+
+	queue_envelope_init(&env);
+	queue_str_set(&env.sender, sender);
+	queue_str_set(&env.envid, o->envid);
+	env.ret = o->ret;
+	if (m->has_8bit || o->body_8bit)
+		env.flags |= QUEUE_FLAG_8BITMIME;
+	if (m->utf8_addr)
+		env.flags |= QUEUE_FLAG_SMTPUTF8;
+	for (size_t i = 0; i < m->nrcpt; i++)
+		queue_envelope_add_rcpt(&env, m->rcpts[i], NULL, o->notify);
+	buf_printf(&dir, "%s/maildrop", conf_str("queue_directory"));
+	r = maildrop_write(buf_cstr(&dir), &env, m->out.data, m->out.len, id,
+			   &err);
+	queue_envelope_free(&env);
+	if (r < 0) {
+		fprintf(stderr,
+			"sendmail: the mail system is down and the message "
+			"cannot be kept: %s\n",
+			buf_cstr(&err));
+	} else {
+		if (o->verbose)
+			fprintf(stderr,
+				"sendmail: mail system down: kept as "
+				"maildrop/%s\n",
+				id);
+		cli_public_path(&path, "pickup");
+		if ((fd = sock_connect_unix(buf_cstr(&path), 1000)) >= 0) {
+			if (write(fd, "W", 1) != 1)
+				r = 0; /* pickup's timer finds it */
+			close(fd);
+		}
+	}
+	buf_free(&dir);
+	buf_free(&err);
+	buf_free(&path);
+	return r < 0 ? EX_TEMPFAIL : EX_OK;
+}
+
+static int
+deliver(const struct opts *o, int argc, char **argv, const char *sender,
+	const char *gecos)
+{
+	struct message m;
+	struct smtp s;
+	int status;
+
+	memset(&m, 0, sizeof(m));
+	buf_init(&m.out);
+	for (int i = 0; i < argc; i++)
+		add_rcpt(&m, argv[i]);
+	read_message(&m, o, sender, gecos);
+	if (m.nrcpt == 0) {
+		fprintf(stderr, "sendmail: no recipient addresses: give them "
+				"on the command line or use -t\n");
+		exit(EX_USAGE);
+	}
+	if (smtp_connect(&s) < 0 || smtp_hello(&s) < 0)
+		status = submit_maildrop(&m, o, sender);
+	else
+		status = submit_smtp(&s, &m, o, sender);
+	smtp_close(&s);
+	for (size_t i = 0; i < m.nrcpt; i++)
+		xfree(m.rcpts[i]);
+	xfree(m.rcpts);
+	buf_free(&m.out);
+	return status;
+}
+
+/* -bv: asks the server about each recipient, sends nothing. */
+static int
+verify(const struct opts *o, int argc, char **argv, const char *sender)
+{
+	struct message m;
+	struct smtp s;
+	int status = EX_OK;
+
+	memset(&m, 0, sizeof(m));
+	for (int i = 0; i < argc; i++)
+		add_rcpt(&m, argv[i]);
+	if (m.nrcpt == 0)
+		cli_usage(USAGE);
+	if (smtp_connect(&s) < 0 || smtp_hello(&s) < 0) {
+		fprintf(stderr, "sendmail: mail system is down\n");
+		smtp_close(&s);
+		return EX_UNAVAILABLE;
+	}
+	if (smtp_send(&s, "MAIL FROM:<%s>", sender) != 250) {
+		fprintf(stderr, "sendmail: %s\n", buf_cstr(&s.reply));
+		smtp_close(&s);
+		return EX_TEMPFAIL;
+	}
+	for (size_t i = 0; i < m.nrcpt; i++) {
+		int code = smtp_send(&s, "RCPT TO:<%s>", m.rcpts[i]);
+		printf("%s: %s (%d %s)\n", m.rcpts[i],
+		       code / 100 == 2 ? "deliverable" : "undeliverable", code,
+		       buf_cstr(&s.reply));
+		if (code / 100 != 2)
+			status = status_of(code, EX_NOUSER);
+		xfree(m.rcpts[i]);
+	}
+	xfree(m.rcpts);
+	smtp_send(&s, "RSET");
+	smtp_send(&s, "QUIT");
+	smtp_close(&s);
+	(void)o;
+	return status;
+}
+
+/* -bs: the SMTP dialogue on stdin/stdout, relayed to smtpd line by line
+ * (CRLF line ends towards smtpd, whatever the caller uses). */
+static int
+smtp_relay(void)
+{
+	struct smtp s;
+	struct buf line = BUF_INIT;
+	struct pollfd p[2];
+	char block[8192];
+	int in_open = 1;
+
+	if (smtp_connect(&s) < 0) {
+		printf("421 4.3.0 mail system is down\r\n");
+		fflush(stdout);
+		return EX_UNAVAILABLE;
+	}
+	for (;;) {
+		p[0].fd = in_open ? 0 : -1;
+		p[0].events = POLLIN;
+		p[1].fd = s.fd;
+		p[1].events = POLLIN;
+		if (poll(p, 2, SMTP_TIMEOUT_MS) <= 0)
+			break;
+		if (p[1].revents) {
+			ssize_t n = read(s.fd, block, sizeof(block));
+			if (n <= 0)
+				break;
+			if (io_write_full(1, block, (size_t)n, -1) < 0)
+				break;
+		}
+		if (in_open && p[0].revents) {
+			ssize_t n = read(0, block, sizeof(block));
+			if (n <= 0) {
+				in_open = 0;
+				if (line.len)
+					buf_puts(&line, "\r\n");
+				shutdown(s.fd, SHUT_WR);
+			} else {
+				for (ssize_t i = 0; i < n; i++) {
+					if (block[i] == '\n') {
+						if (line.len &&
+						    line.data[line.len - 1] ==
+							'\r')
+							buf_truncate(&line,
+								     line.len -
+									 1);
+						buf_puts(&line, "\r\n");
+					} else {
+						buf_putc(&line, block[i]);
+					}
+				}
+			}
+			/* Whole lines only, so the CR fix-up above holds. */
+			char *last = line.len
+					 ? memrchr(line.data, '\n', line.len)
+					 : NULL;
+			size_t whole = last ? (size_t)(last - line.data) + 1
+					    : (in_open ? 0 : line.len);
+			if (whole && io_write_full(s.fd, line.data, whole,
+						   SMTP_TIMEOUT_MS) < 0)
+				break;
+			buf_consume(&line, whole);
+			if (line.len > 1024 * 1024)
+				break;
+		}
+	}
+	smtp_close(&s);
+	buf_free(&line);
+	return EX_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	const char *name = strrchr(argv[0], '/');
+	struct passwd *pw;
+	char *sender, *gecos = NULL;
+	int status;
+
+	name = name ? name + 1 : argv[0];
+	cli_help(argc, argv, USAGE);
+	memset(&o, 0, sizeof(o));
+	if (strcmp(name, "mailq") == 0)
+		o.mode = MODE_LIST;
+	else if (strcmp(name, "newaliases") == 0)
+		o.mode = MODE_ALIASES;
+	parse_args(argc, argv, &o);
+	verbose = o.verbose;
+	cli_init("sendmail", o.config_dir);
+	msg_set_fatal_status(EX_TEMPFAIL);
+	switch (o.mode) {
+	case MODE_LIST:
+		return cli_queue_listing(CLI_LIST_MAILQ);
+	case MODE_ALIASES:
+		return cli_newaliases();
+	case MODE_NOTHING:
+		return EX_OK;
+	case MODE_FLUSH: {
+		struct buf req = BUF_INIT;
+		if (o.flush_site)
+			buf_printf(&req, "S%s", o.flush_site);
+		else if (o.flush_id)
+			buf_printf(&req, "I%s", o.flush_id);
+		else
+			buf_puts(&req, "F");
+		status = cli_qmgr_request(buf_cstr(&req));
+		buf_free(&req);
+		if (status < 0) {
+			fprintf(stderr, "sendmail: Cannot flush mail queue - "
+					"mail system is down\n");
+			return EX_UNAVAILABLE;
+		}
+		return EX_OK;
+	}
+	case MODE_SMTP:
+		return smtp_relay();
+	default:
+		break;
+	}
+	if ((pw = getpwuid(getuid())) == NULL) {
+		fprintf(stderr, "sendmail: no login name for user ID %lu\n",
+			(unsigned long)getuid());
+		return EX_NOUSER;
+	}
+	if (pw->pw_gecos) {
+		gecos = xstrdup(pw->pw_gecos);
+		gecos[strcspn(gecos, ",")] = '\0';
+	}
+	sender = qualify(o.sender ? o.sender : pw->pw_name, o.sender != NULL);
+	if (sender == NULL) {
+		fprintf(stderr, "sendmail: bad sender address: %s\n",
+			o.sender ? o.sender : pw->pw_name);
+		return EX_DATAERR;
+	}
+	if (o.mode == MODE_VERIFY)
+		status = verify(&o, argc - optind, argv + optind, sender);
+	else
+		status =
+		    deliver(&o, argc - optind, argv + optind, sender, gecos);
+	xfree(sender);
+	xfree(gecos);
+	return status;
+}
