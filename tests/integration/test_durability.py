@@ -111,7 +111,7 @@ def inst(mail_owner):
         pytest.fail("sanitizer report: %s" % report)
 
 
-# -- instance control -----------------------------------------------------------
+# -- instance control ---------------------------------------------------------
 
 def start(inst):
     inst.start()
@@ -325,7 +325,7 @@ def session_pid(inst, client):
     return wait_until(find, timeout=10, what="the smtpd of the session")
 
 
-# -- the tests ------------------------------------------------------------------
+# -- the tests ----------------------------------------------------------------
 
 def test_250_survives_sigkill_of_everything(inst):
     start(inst)
