@@ -47,7 +47,10 @@ emit_message(struct showq_ctx *c, const char *queue_name,
 	attr_add_int(&l, "arrival_time", when);
 	attr_add_int(&l, "message_size", size);
 	attr_add_int(&l, "force_expired", 0);
-	add_bounded(&l, "sender", env->sender ? env->sender : "");
+	/* The null sender shows as Postfix's empty_address_recipient. */
+	add_bounded(&l, "sender",
+		    env->sender && *env->sender ? env->sender
+						: "MAILER-DAEMON");
 	attr_encode(&l, c->out);
 	for (size_t i = 0; i < env->nrcpt; i++) {
 		const struct queue_rcpt *r = &env->rcpts[i];

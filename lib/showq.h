@@ -7,7 +7,8 @@
  * sequence of attribute lists (lib/attr.h), each with a "type":
  *   type=message  queue_name (maildrop, active, deferred, hold),
  *                 queue_id, arrival_time (unix seconds), message_size
- *                 (bytes), force_expired (0/1), sender ("" = null sender);
+ *                 (bytes), force_expired (0/1), sender (MAILER-DAEMON for
+ *                 the null sender, as Postfix's showq says);
  *   type=rcpt     address, reason ("" when none): one per recipient still
  *                 to be delivered, after its message;
  *   type=end      count (messages listed): the listing is complete.
