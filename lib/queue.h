@@ -196,6 +196,11 @@ int queue_env_recover(const char *queue_dir, queue_isalive_fn isalive,
 /* DB_ENV->failchk: QUEUE_OK when dead processes' transactions and locks
  * were resolved, QUEUE_RECOVER when full recovery is needed. */
 int queue_env_failchk(struct queue *q);
+/* Berkeley DB enforces lock timeouts only when its deadlock detector
+ * runs, and it runs only when a new request conflicts: a waiter stuck
+ * behind a stopped process would wait for ever.  master calls this every
+ * second so that such waiters time out (DB_LOCK_EXPIRE) and retry. */
+int queue_lock_expire(struct queue *q);
 /* Checkpoint (and so remove unneeded log files).  Cheap when idle. */
 int queue_checkpoint(struct queue *q);
 /* Checkpoints and closes; q may be NULL.  Returns QUEUE_OK or an error. */

@@ -337,6 +337,16 @@ queue_checkpoint(struct queue *q)
 }
 
 int
+queue_lock_expire(struct queue *q)
+{
+	int rejected = 0;
+
+	return queue_db_error("lock_detect",
+			      q->env->lock_detect(q->env, 0, DB_LOCK_EXPIRE,
+						  &rejected));
+}
+
+int
 queue_close(struct queue *q)
 {
 	int result;

@@ -133,6 +133,11 @@ void master_wakeup_cancel(struct master_service *serv);
 /* master_queue.c */
 void master_queue_recover(void);
 void master_child_abnormal(pid_t pid, int status);
+/* Ends every child (SIGTERM, SIGKILL after MASTER_RESTART_GRACE_MS) and
+ * reaps it; services start fresh children on demand afterwards.  Full
+ * queue recovery needs every process out of the old environment. */
+void master_restart_children(void);
+#define MASTER_RESTART_GRACE_MS 2000
 /* Closes the queue environment (SIGTERM). */
 void master_queue_close(void);
 /* 1 when pid is one of master's (unreaped) children. */

@@ -18,9 +18,13 @@
  *                           needed, recovery runs again (the environment
  *                           of live daemons then panics, they exit and
  *                           master restarts them).
+ *                           Full recovery first ends every child: no
+ *                           process may hold the old environment while
+ *                           it runs.
  * master also checkpoints the environment every minute, which removes
  * the log files recovery no longer needs, so the queue's disk use stays
- * bounded whatever else runs.
+ * bounded whatever else runs, and every second lets lock waits behind a
+ * stopped process time out (queue_lock_expire).
  *
  * Every process opens the environment as mail_owner (DESIGN.md): master,
  * which runs as root, switches its effective ids around each call, so no
@@ -38,8 +42,10 @@
 #include "queue.h"
 
 #define MASTER_CHECKPOINT_MS (60 * 1000)
+#define MASTER_LOCK_EXPIRE_MS 1000
 
 static struct queue *master_queue;
+static int master_queue_recovering;
 
 /* Runs as mail_owner's effective ids while open. */
 static void
@@ -111,12 +117,26 @@ master_queue_checkpoint(void *ctx)
 	event_timer_add(MASTER_CHECKPOINT_MS, master_queue_checkpoint, NULL);
 }
 
+/* Lets lock waiters behind a stopped process time out (queue.h). */
+static void
+master_queue_lock_expire(void *ctx)
+{
+	(void)ctx;
+	if (master_queue) {
+		master_queue_become_owner();
+		(void)queue_lock_expire(master_queue);
+		master_queue_become_root();
+	}
+	event_timer_add(MASTER_LOCK_EXPIRE_MS, master_queue_lock_expire, NULL);
+}
+
 void
 master_queue_recover(void)
 {
 	master_queue_open_recovered();
 	msg_info("queue %s/db: recovery done", master_params.queue_dir);
 	event_timer_add(MASTER_CHECKPOINT_MS, master_queue_checkpoint, NULL);
+	event_timer_add(MASTER_LOCK_EXPIRE_MS, master_queue_lock_expire, NULL);
 }
 
 void
@@ -125,7 +145,8 @@ master_child_abnormal(pid_t pid, int status)
 	int r;
 
 	(void)status;
-	if (master_queue == NULL)
+	/* The children ended for a recovery are not news. */
+	if (master_queue == NULL || master_queue_recovering)
 		return;
 	master_queue_become_owner();
 	r = queue_env_failchk(master_queue);
@@ -133,13 +154,20 @@ master_child_abnormal(pid_t pid, int status)
 	if (r == QUEUE_OK)
 		return;
 	msg_warn("queue: process %ld died leaving the queue in need of "
-		 "recovery; recovering",
+		 "recovery; restarting every daemon and recovering",
 		 (long)pid);
+	/* Recovery must not run while any process has the old environment
+	 * open: a daemon blocked on a lock of the dead process would wait
+	 * for ever, and one still committing would write into it. */
+	master_queue_recovering = 1;
+	master_restart_children();
 	master_queue_become_owner();
 	queue_close(master_queue);
 	master_queue = NULL;
 	master_queue_become_root();
 	master_queue_open_recovered();
+	master_queue_recovering = 0;
+	msg_info("queue %s/db: recovery done", master_params.queue_dir);
 }
 
 void

@@ -462,6 +462,17 @@ master_reap_event(int signo, void *ctx)
 }
 
 void
+master_restart_children(void)
+{
+	struct master_service *serv;
+
+	master_kill_all(SIGTERM, MASTER_RESTART_GRACE_MS);
+	master_stopping = 0;
+	for (serv = master_services; serv; serv = serv->next)
+		master_avail_listen(serv);
+}
+
+void
 master_kill_all(int sig, long long grace_ms)
 {
 	struct master_child *child;
