@@ -1,22 +1,17 @@
 /*
  * local_user - from a local name to an account and its mailbox.
  *
- * DESIGN.md: a unix account (getpwnam) has $mail_spool_directory/USER,
- * or ~/$home_mailbox when home_mailbox is set; a mail-only user (a user of
- * sasldb_path that is no unix account) has $mail_spool_directory/USER,
- * owned by mail_owner.  A name ending in '/' means Maildir.  Names are
- * looked up in lower case; the recipient_delimiter extension is the
- * caller's business (local_base_name).  Mail for root is delivered with
- * default_privs, never as root.
+ * The rule itself (DESIGN.md: unix accounts, mail-only users of the
+ * sasldb, spool or home_mailbox, Maildir when the name ends in '/', root
+ * delivered as default_privs) is lib/mailbox.h's, shared with pop3d so
+ * that both agree on every mailbox.  Names are looked up in lower case;
+ * the recipient_delimiter extension is the caller's business
+ * (local_base_name).
  */
-#include <errno.h>
-#include <pwd.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "local.h"
-#include "msg.h"
-#include "sasldb.h"
+#include "mailbox.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -45,105 +40,39 @@ local_user_free(struct local_user *u)
 	memset(u, 0, sizeof(*u));
 }
 
-static void
-spool_mailbox(struct local_user *u)
-{
-	struct buf path = BUF_INIT;
-
-	buf_printf(&path, "%s/%s", local_cfg.spool_dir, u->name);
-	u->mailbox = buf_steal(&path);
-	u->maildir = local_cfg.spool_maildir;
-	u->in_spool = 1;
-}
-
-struct sasl_find {
-	const char *want;
-	char *found;
-};
-
-static void
-sasl_match(const char *user, const char *realm, void *ctx)
-{
-	struct sasl_find *f = ctx;
-
-	(void)realm;
-	if (f->found == NULL && str_casecmp(user, f->want) == 0)
-		f->found = xstrdup(user);
-}
-
-/* A name that is safe as one path component. */
-static int
-name_ok(const char *name)
-{
-	return *name && strchr(name, '/') == NULL && strcmp(name, ".") != 0 &&
-	       strcmp(name, "..") != 0;
-}
-
-static int
-unix_user(const struct passwd *pw, struct local_user *u)
-{
-	struct buf path = BUF_INIT;
-	size_t n;
-
-	u->name = xstrdup(pw->pw_name);
-	u->uid = pw->pw_uid;
-	u->gid = pw->pw_gid;
-	u->home = xstrdup(pw->pw_dir);
-	if (u->uid == 0) {
-		u->uid = local_cfg.privs_uid;
-		u->gid = local_cfg.privs_gid;
-	}
-	if (!local_cfg.as_root) {
-		u->uid = geteuid();
-		u->gid = getegid();
-	}
-	if (*local_cfg.home_mailbox == '\0') {
-		spool_mailbox(u);
-		return 1;
-	}
-	buf_printf(&path, "%s/%s", u->home, local_cfg.home_mailbox);
-	n = path.len;
-	while (n > 1 && path.data[n - 1] == '/')
-		n--;
-	buf_truncate(&path, n);
-	u->mailbox = buf_steal(&path);
-	u->maildir = local_cfg.home_maildir;
-	u->in_spool = 0;
-	return 1;
-}
-
 int
 local_user_find(const char *name, struct local_user *u, struct local_status *st)
 {
-	struct sasl_find f = {name, NULL};
-	struct passwd *pw;
+	const struct mailbox_config cfg = {
+	    .spool_dir = local_cfg.spool_dir,
+	    .spool_maildir = local_cfg.spool_maildir,
+	    .home_mailbox = local_cfg.home_mailbox,
+	    .home_maildir = local_cfg.home_maildir,
+	    .sasldb_path = local_cfg.sasldb_path,
+	    .owner_uid = local_cfg.owner_uid,
+	    .owner_gid = local_cfg.owner_gid,
+	    .privs_uid = local_cfg.privs_uid,
+	    .privs_gid = local_cfg.privs_gid,
+	    .as_root = local_cfg.as_root,
+	};
+	struct mailbox_user mu;
+	struct buf why = BUF_INIT;
+	int r;
 
 	memset(u, 0, sizeof(*u));
-	if (!name_ok(name))
-		return 0;
-	errno = 0;
-	if ((pw = getpwnam(name)) != NULL)
-		return unix_user(pw, u);
-	if (errno != 0 && errno != ENOENT && errno != ESRCH && errno != EBADF &&
-	    errno != EPERM) {
-		local_status_set(st, 4, "4.3.0",
-				 "cannot look up user \"%s\": %s", name,
-				 strerror(errno));
-		return -1;
+	r = mailbox_find(&cfg, name, &mu, &why);
+	if (r < 0)
+		local_status_set(st, 4, "4.3.0", "%s", buf_cstr(&why));
+	if (r == 1) {
+		/* The same fields: ownership of the strings moves to u. */
+		u->name = mu.name;
+		u->uid = mu.uid;
+		u->gid = mu.gid;
+		u->home = mu.home;
+		u->mailbox = mu.mailbox;
+		u->maildir = mu.maildir;
+		u->in_spool = mu.in_spool;
 	}
-	if (sasldb_users(local_cfg.sasldb_path, sasl_match, &f) < 0) {
-		local_status_set(st, 4, "4.3.0",
-				 "cannot read the mail users of %s",
-				 local_cfg.sasldb_path);
-		return -1;
-	}
-	if (f.found == NULL || !name_ok(f.found)) {
-		xfree(f.found);
-		return 0;
-	}
-	u->name = f.found;
-	u->uid = local_cfg.owner_uid;
-	u->gid = local_cfg.owner_gid;
-	spool_mailbox(u);
-	return 1;
+	buf_free(&why);
+	return r;
 }

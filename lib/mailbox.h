@@ -1,0 +1,57 @@
+/*
+ * mailbox - from a user name to an account and its mailbox (DESIGN.md),
+ * the one rule that local (where to deliver) and pop3d (what to serve and
+ * as whom) must share.
+ *
+ * A unix account (getpwnam) has $mail_spool_directory/USER, or
+ * HOME/$home_mailbox when home_mailbox is set; a mail-only user (a user of
+ * sasldb_path that is no unix account, matched without regard to case,
+ * named as the sasldb spells it) has $mail_spool_directory/USER, owned by
+ * mail_owner.  A configured name ending in '/' means Maildir; the path
+ * given never ends in '/'.  Names must be one path component (no '/',
+ * not "." or "..", not empty): anything else is "no such user", so no
+ * name can point outside the spool.  root's mailbox belongs to
+ * default_privs: nothing is ever read or written as root.  Not running
+ * as root (the development instance), every mailbox belongs to the
+ * invoking user.
+ *
+ * mailbox_find() returns 1 with u filled (mailbox_user_free() later), 0
+ * for an unknown user, -1 for a temporary error with a reason in why.
+ */
+#ifndef PANACEA_MAILBOX_H
+#define PANACEA_MAILBOX_H
+
+#include <sys/types.h>
+
+#include "buf.h"
+
+struct mailbox_config {
+	const char *spool_dir; /* mail_spool_directory without trailing '/' */
+	int spool_maildir;     /* it ended in '/' */
+	const char *home_mailbox; /* "" or relative to the home directory */
+	int home_maildir;
+	const char *sasldb_path;
+	uid_t owner_uid; /* mail_owner */
+	gid_t owner_gid;
+	uid_t privs_uid; /* default_privs */
+	gid_t privs_gid;
+	int as_root;
+};
+
+struct mailbox_user {
+	char *name; /* the account name */
+	uid_t uid;  /* who owns and reads the mailbox */
+	gid_t gid;
+	char *home;    /* NULL for mail-only users */
+	char *mailbox; /* path; ends without '/' */
+	int maildir;   /* mailbox is a Maildir */
+	int in_spool;  /* mailbox is under mail_spool_directory */
+};
+
+int mailbox_find(const struct mailbox_config *cfg, const char *name,
+		 struct mailbox_user *u, struct buf *why);
+void mailbox_user_free(struct mailbox_user *u);
+/* "DIR/" -> "DIR" with *maildir 1; "DIR" -> "DIR" with *maildir 0. */
+char *mailbox_strip_slash(const char *value, int *maildir);
+
+#endif
