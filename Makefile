@@ -9,7 +9,7 @@
 #   make deps       install missing Debian packages (as root)
 
 SANITIZE ?=
-PREFIX ?= /usr
+PREFIX ?= /usr/local
 DESTDIR ?=
 PYTHON ?= /usr/bin/python3
 CC ?= cc

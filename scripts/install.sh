@@ -1,42 +1,194 @@
 #!/bin/sh
-# install.sh DESTDIR PREFIX BIN - install the built programs.
+# install.sh DESTDIR PREFIX BIN - install Panacea (make install).
 #
-# Daemons (everything master starts) go to $PREFIX/libexec/panacea, master
-# and the administration commands to $PREFIX/sbin, the default
-# configuration to /etc/panacea (never overwriting an existing file), with
-# daemon_directory pointing at the installed daemons.  The system-MTA
-# links (sendmail, mailq, newaliases) and the man pages come with the
-# command-line issue.
+# Layout (DESIGN.md "Programs and folders"; INSTALL tells the whole story):
+#   $PREFIX/libexec/panacea/   master and every daemon of the services table
+#   $PREFIX/sbin/              sendmail, panqueue, pansuper, panmap, panconf,
+#                              pancat, panacea; mailq and newaliases are
+#                              links to sendmail (also in $PREFIX/bin)
+#   /usr/sbin/sendmail, /usr/bin/mailq, /usr/bin/newaliases,
+#   /usr/lib/sendmail          links to $PREFIX/sbin/sendmail, as Debian's
+#                              Postfix has them (an existing file that is
+#                              not a link, another MTA's, is left alone)
+#   $PREFIX/share/man/man{1,5,8}   the manual pages of man/
+#   /etc/panacea/              panacea.conf, services, aliases (+ .db): an
+#                              existing file is never overwritten
+#   /etc/systemd/system/panacea.service   runs panacea start/stop/reload
+# Everything goes under DESTDIR when it is set.  Without DESTDIR and as
+# root the system is also prepared: the mail_owner account (default
+# "panacea"), the queue directory with its owners and modes (maildrop/
+# 03733, lib/maildrop.h), and what the chroot jail needs in it (resolver
+# files, time zone, CA certificates, a syslog socket folder).
 set -eu
 
 destdir=$1
-prefix=$2
-bin=$3
+prefix=${2:-/usr/local}
+bin=${3:-bin}
+top=$(cd "$(dirname "$0")/.." && pwd)
 libexec="$prefix/libexec/panacea"
 sbin="$prefix/sbin"
+ubin="$prefix/bin"
+man="$prefix/share/man"
 etc=/etc/panacea
+unitdir=/etc/systemd/system
+owner=panacea
+queue=/var/spool/panacea
 
-install -d "$destdir$libexec" "$destdir$sbin" "$destdir$etc"
-for prog in smtpd qmgr smtp local pop3d; do
-	[ -x "$bin/$prog" ] && install -m 0755 "$bin/$prog" "$destdir$libexec/$prog"
+daemons="master smtpd qmgr smtp local pop3d pickup showq"
+commands="sendmail panqueue pansuper panmap panconf pancat panacea"
+
+install -d -m 0755 "$destdir$libexec" "$destdir$sbin" "$destdir$ubin" \
+	"$destdir$etc" "$destdir$unitdir" "$destdir$man/man1" \
+	"$destdir$man/man5" "$destdir$man/man8"
+
+for prog in $daemons; do
+	if [ -x "$bin/$prog" ]; then
+		install -m 0755 "$bin/$prog" "$destdir$libexec/$prog"
+	else
+		echo "install: $prog is not built; skipped" >&2
+	fi
 done
-install -m 0755 "$bin/master" "$destdir$libexec/master"
-ln -sf "$libexec/master" "$destdir$sbin/panacea-master"
-for prog in pancat panqueue pansuper panmap panconf; do
-	[ -x "$bin/$prog" ] && install -m 0755 "$bin/$prog" "$destdir$sbin/$prog"
+for prog in $commands; do
+	install -m 0755 "$bin/$prog" "$destdir$sbin/$prog"
+done
+# mailq and newaliases are sendmail under another name (it reads argv[0]).
+for name in mailq newaliases; do
+	ln -sf sendmail "$destdir$sbin/$name"
+	ln -sf "$sbin/sendmail" "$destdir$ubin/$name"
+done
+
+# The places every program on the box looks for the MTA.  A file that is
+# not a symbolic link belongs to another MTA package: leave it and say so.
+syslink() {
+	link=$1
+	if [ -e "$destdir$link" ] && [ ! -L "$destdir$link" ]; then
+		echo "install: $link exists and is not a link (another MTA?);" \
+			"left alone: remove that MTA first (see INSTALL)" >&2
+		return 0
+	fi
+	install -d -m 0755 "$destdir$(dirname "$link")"
+	ln -sfn "$sbin/sendmail" "$destdir$link"
+}
+if [ "$prefix" != /usr ]; then
+	syslink /usr/sbin/sendmail
+	syslink /usr/bin/mailq
+	syslink /usr/bin/newaliases
+fi
+syslink /usr/lib/sendmail
+
+for page in "$top"/man/*.[158]; do
+	[ -f "$page" ] || continue
+	section=${page##*.}
+	install -m 0644 "$page" "$destdir$man/man$section/$(basename "$page")"
 done
 
 if [ ! -e "$destdir$etc/panacea.conf" ]; then
 	cat >"$destdir$etc/panacea.conf" <<CONF
-# Panacea configuration: see panconf -d for every parameter and default.
+# Panacea configuration: "panconf -d" lists every parameter with its
+# default, "panconf -n" what this file sets, "panconf -e name=value"
+# edits it (man panacea.conf).
 daemon_directory = $libexec
+command_directory = $sbin
+sendmail_path = $sbin/sendmail
+mailq_path = $ubin/mailq
+newaliases_path = $ubin/newaliases
+queue_directory = $queue
+mail_owner = $owner
+#myhostname = mail.example.org
+#mydestination = \$myhostname, localhost.\$mydomain, localhost
+#relayhost =
 CONF
 fi
 if [ ! -e "$destdir$etc/services" ]; then
 	cat >"$destdir$etc/services" <<'SERVICES'
+# Panacea services (man services): the master.cf of Panacea.
 # service   type  private unpriv chroot wakeup maxproc command + args
 smtp        inet  n       -      y      -      100     smtpd
 submission  inet  n       -      y      -      -       smtpd -o smtpd_sasl_auth_enable=yes -o smtpd_sasl_auth_required=yes
+pop3        inet  n       -      n      -      -       pop3d
+qmgr        unix  n       -      y      300    1       qmgr
+local       unix  -       n      n      -      -       local
+smtp        unix  -       -      y      -      -       smtp
+submit      unix  n       -      y      -      -       smtpd -o smtpd_local_submission=yes
+pickup      unix  n       -      y      60     1       pickup
+showq       unix  n       -      y      -      -       showq
 SERVICES
 fi
-echo "installed into $destdir$prefix (configuration in $destdir$etc)"
+if [ ! -e "$destdir$etc/aliases" ]; then
+	cat >"$destdir$etc/aliases" <<'ALIASES'
+# aliases(5) for Panacea; run newaliases after a change.
+postmaster: root
+mailer-daemon: postmaster
+abuse: postmaster
+ALIASES
+fi
+if [ ! -e "$destdir$etc/aliases.db" ]; then
+	"$bin/panmap" -c "$destdir$etc" -a "hash:$destdir$etc/aliases"
+fi
+
+if [ ! -e "$destdir$unitdir/panacea.service" ]; then
+	cat >"$destdir$unitdir/panacea.service" <<UNIT
+[Unit]
+Description=Panacea mail transfer agent
+Documentation=man:panacea(8)
+After=network-online.target nss-lookup.target
+Wants=network-online.target
+Conflicts=postfix.service exim4.service sendmail.service
+
+[Service]
+Type=forking
+PIDFile=$queue/pid/master.pid
+ExecStart=$sbin/panacea start
+ExecStop=$sbin/panacea stop
+ExecReload=$sbin/panacea reload
+Restart=on-failure
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+fi
+
+# The system itself: only for a real installation by root.
+if [ -n "$destdir" ] || [ "$(id -u)" != 0 ]; then
+	echo "installed into $destdir$prefix (configuration in $destdir$etc)"
+	exit 0
+fi
+
+owner=$("$sbin/panconf" -h -x mail_owner)
+queue=$("$sbin/panconf" -h -x queue_directory)
+if ! getent passwd "$owner" >/dev/null; then
+	echo "install: creating system account $owner"
+	useradd --system --home-dir /nonexistent --no-create-home \
+		--shell /usr/sbin/nologin --user-group "$owner"
+fi
+group=$(id -gn "$owner")
+
+# The queue: root's folder (a jailed daemon cannot change its own jail),
+# mail_owner's subfolders.  Modes as master makes them (master_files.c).
+install -d -m 0755 -o root -g root "$queue" "$queue/pid"
+install -d -m 0700 -o "$owner" -g "$group" "$queue/db" "$queue/private"
+install -d -m 0711 -o "$owner" -g "$group" "$queue/public"
+install -d -o "$owner" -g "$group" "$queue/maildrop"
+chown "$owner:$group" "$queue/maildrop"
+chmod 3733 "$queue/maildrop"
+
+# The chroot jail ($queue).  Daemons open their tables, keys, SASL
+# plugins and log before chroot; what libc or OpenSSL may still read
+# later is copied in (and must be copied again when it changes: the
+# panacea.service start does not do it, "make install" does).
+install -d -m 0755 "$queue/etc" "$queue/etc/ssl/certs" "$queue/dev" \
+	"$queue/usr/share/zoneinfo"
+for f in resolv.conf hosts services nsswitch.conf host.conf localtime; do
+	[ -e "/etc/$f" ] && cp -L "/etc/$f" "$queue/etc/$f"
+done
+[ -e /etc/ssl/certs/ca-certificates.crt ] &&
+	cp -L /etc/ssl/certs/ca-certificates.crt "$queue/etc/ssl/certs/"
+# syslog inside the jail: rsyslog listens on $queue/dev/log too.
+if [ -d /etc/rsyslog.d ] && [ ! -e /etc/rsyslog.d/panacea.conf ]; then
+	echo "\$AddUnixListenSocket $queue/dev/log" \
+		>/etc/rsyslog.d/panacea.conf
+	echo "install: restart rsyslog for $queue/dev/log"
+fi
+command -v systemctl >/dev/null && systemctl daemon-reload 2>/dev/null || true
+echo "installed into $prefix (configuration in $etc, queue in $queue)"
+echo "start with: $sbin/panacea start   (or: systemctl enable --now panacea)"
