@@ -63,6 +63,8 @@ CONF
 		service local "local unix - n n - - local"
 		service smtp "smtp unix - - y - - smtp"
 		service smtpd "submit unix n - y - - smtpd -o smtpd_local_submission=yes"
+		service pickup "pickup unix n - y 60 1 pickup"
+		service showq "showq unix n - y - - showq"
 	} >"$run/etc/services"
 	if command -v saslpasswd2 >/dev/null; then
 		echo demo | saslpasswd2 -c -p -f "$run/etc/sasldb2" \
