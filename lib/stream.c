@@ -369,15 +369,21 @@ stream_puts(struct stream *s, const char *str)
 }
 
 void
+stream_vprintf(struct stream *s, const char *fmt, va_list ap)
+{
+	if (write_blocked(s))
+		return;
+	buf_vprintf(&s->out, fmt, ap);
+	if (s->out.len >= STREAM_OUT_FLUSH)
+		stream_flush(s);
+}
+
+void
 stream_printf(struct stream *s, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (write_blocked(s))
-		return;
 	va_start(ap, fmt);
-	buf_vprintf(&s->out, fmt, ap);
+	stream_vprintf(s, fmt, ap);
 	va_end(ap);
-	if (s->out.len >= STREAM_OUT_FLUSH)
-		stream_flush(s);
 }

@@ -29,6 +29,7 @@
 #ifndef PANACEA_STREAM_H
 #define PANACEA_STREAM_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -93,6 +94,8 @@ void stream_write(struct stream *s, const void *data, size_t len);
 void stream_puts(struct stream *s, const char *str);
 void stream_printf(struct stream *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+void stream_vprintf(struct stream *s, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 /* Writes out everything buffered; 0, or -1 (error recorded). */
 int stream_flush(struct stream *s);
 int stream_error(const struct stream *s);

@@ -35,16 +35,14 @@ smtpd_reply(struct smtpd_session *ss, const char *fmt, ...)
 {
 	va_list ap;
 
+	/* Buffered: the command loop flushes when the client waits for us,
+	 * so a multi-line reply or a pipelined batch goes out in one write
+	 * (RFC 2920).  Whoever waits for the client elsewhere (354, 334,
+	 * STARTTLS) flushes first. */
 	va_start(ap, fmt);
-	struct buf line = BUF_INIT;
-	buf_vprintf(&line, fmt, ap);
+	stream_vprintf(&ss->s, fmt, ap);
 	va_end(ap);
-	buf_puts(&line, "\r\n");
-	stream_write(&ss->s, line.data, line.len);
-	buf_free(&line);
-	/* Flush when the client waits for us, not while it pipelines. */
-	if (stream_pending(&ss->s) == 0)
-		stream_flush(&ss->s);
+	stream_puts(&ss->s, "\r\n");
 }
 
 const char *
@@ -455,6 +453,8 @@ smtpd_command(struct smtpd_session *ss, struct buf *line)
 	unsigned before;
 	int status, junk;
 
+	if (stream_pending(&ss->s) == 0)
+		stream_flush(&ss->s);
 	status = stream_getline(&ss->s, line, (size_t)smtpd_cfg.line_limit);
 	switch (status) {
 	case STREAM_EOF:
