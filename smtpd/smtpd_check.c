@@ -13,15 +13,23 @@
  *
  * The local recipient table is built before the jail, because neither
  * the password database nor the sasldb can be read after chroot: unix
- * accounts (getpwent) and the mail-only users of sasldb_path.  A process
- * serves at most max_use sessions, so the table is never old.  An empty
- * local_recipient_maps turns the check off, as in Postfix.
+ * accounts (getpwent, for "unix:passwd.byname" in local_recipient_maps)
+ * and the mail-only users of sasldb_path.  The other tables of
+ * local_recipient_maps (by default $alias_maps) are opened before the
+ * jail too and looked up at RCPT time; a hash: table with neither its
+ * text file nor its .db is skipped (a system without an aliases file has
+ * no aliases), and a table that cannot be read answers 451 4.3.0, as in
+ * Postfix.  A process serves at most max_use sessions, so the table is
+ * never old.  An empty local_recipient_maps turns the check off, as in
+ * Postfix.
  */
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
+#include "maps.h"
 #include "msg.h"
 #include "sasldb.h"
 #include "smtpd.h"
@@ -33,6 +41,8 @@ static struct {
 	size_t count, cap;
 	int enabled;
 	char *delimiter;
+	struct maps *maps; /* the tables of local_recipient_maps, or NULL */
+	int maps_broken;   /* they could not be opened: 451 */
 } local_table;
 
 static void
@@ -62,6 +72,41 @@ name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The lookup tables of local_recipient_maps other than the password
+ * database; returns whether "unix:passwd.byname" is in the list. */
+static int
+local_maps_open(const char *list)
+{
+	struct buf kept = BUF_INIT, db = BUF_INIT, err = BUF_INIT;
+	char **specs = str_split(list, ", \t\r\n", NULL);
+	int passwd = 0;
+
+	for (char **s = specs; *s; s++) {
+		const char *path = strncmp(*s, "hash:", 5) == 0 ? *s + 5 : NULL;
+		if (strcmp(*s, "unix:passwd.byname") == 0) {
+			passwd = 1;
+			continue;
+		}
+		buf_reset(&db);
+		if (path)
+			buf_printf(&db, "%s.db", path);
+		if (path && access(path, F_OK) < 0 &&
+		    access(buf_cstr(&db), F_OK) < 0)
+			continue;
+		buf_printf(&kept, "%s%s", kept.len ? ", " : "", *s);
+	}
+	if (kept.len &&
+	    !(local_table.maps = maps_open(buf_cstr(&kept), &err))) {
+		msg_warn("local_recipient_maps: %s", buf_cstr(&err));
+		local_table.maps_broken = 1;
+	}
+	str_list_free(specs);
+	buf_free(&kept);
+	buf_free(&db);
+	buf_free(&err);
+	return passwd;
+}
+
 void
 smtpd_check_init(void)
 {
@@ -71,10 +116,12 @@ smtpd_check_init(void)
 	local_table.delimiter = xstrdup(conf_str("recipient_delimiter"));
 	if (!local_table.enabled)
 		return;
-	setpwent();
-	while ((pw = getpwent()) != NULL)
-		local_table_add(pw->pw_name);
-	endpwent();
+	if (local_maps_open(conf_str("local_recipient_maps"))) {
+		setpwent();
+		while ((pw = getpwent()) != NULL)
+			local_table_add(pw->pw_name);
+		endpwent();
+	}
 	if (sasldb_users(conf_str("sasldb_path"), local_table_add_sasl, NULL) <
 	    0)
 		msg_warn("cannot read the mail users of %s",
@@ -122,6 +169,29 @@ relay_domain(const char *domain)
 	return 0;
 }
 
+/* 1 when a table of local_recipient_maps has key, 0 when none has it,
+ * -1 when one cannot be read. */
+static int
+local_maps_have(const char *key)
+{
+	struct buf value = BUF_INIT, err = BUF_INIT;
+	int r;
+
+	if (local_table.maps_broken)
+		return -1;
+	if (!local_table.maps)
+		return 0;
+	r = maps_lookup(local_table.maps, key, &value, &err);
+	if (r < 0)
+		msg_warn("local_recipient_maps: %s", buf_cstr(&err));
+	buf_free(&value);
+	buf_free(&err);
+	return r;
+}
+
+/* 1 known, 0 unknown, -1 a table could not be read.  The full local part
+ * is looked up in the tables first (an alias may have an extension),
+ * then the base user, as in Postfix. */
 static int
 local_user_known(const char *local)
 {
@@ -130,14 +200,20 @@ local_user_known(const char *local)
 	int found;
 
 	str_lower(key);
+	if ((found = local_maps_have(key)) != 0)
+		goto done;
 	if (*delim) {
 		char *ext = strpbrk(key, delim);
-		if (ext && ext != key)
+		if (ext && ext != key) {
 			*ext = '\0';
+			if ((found = local_maps_have(key)) != 0)
+				goto done;
+		}
 	}
 	found = strcmp(key, "postmaster") == 0 ||
 		bsearch(&key, local_table.names, local_table.count,
 			sizeof(char *), name_cmp) != NULL;
+done:
 	xfree(key);
 	return found;
 }
@@ -152,8 +228,17 @@ smtpd_check_rcpt(struct smtpd_session *ss, const struct addr *a,
 		return NULL;
 	if (plain && !(a->flags & ADDR_LITERAL) &&
 	    smtpd_is_local_domain(a->domain)) {
-		if (!local_table.enabled || local_user_known(a->local_unquoted))
+		int known = local_table.enabled
+				? local_user_known(a->local_unquoted)
+				: 1;
+		if (known > 0)
 			return NULL;
+		if (known < 0) {
+			buf_printf(reply,
+				   "451 4.3.0 <%s>: Temporary lookup failure",
+				   a->addr);
+			return buf_cstr(reply);
+		}
 		buf_printf(reply,
 			   "550 5.1.1 <%s>: Recipient address rejected: User "
 			   "unknown in local recipient table",
