@@ -1,0 +1,409 @@
+"""End to end: SMTP in, mailboxes out (issue 4, "Integration" and "Crash
+safety").
+
+Each test runs a real master with smtpd, qmgr and local together, as an
+installed system does (tests/integration/delivery_helpers.py): smtpd and
+qmgr chrooted and unprivileged, local as root switching to each
+recipient.  Mail is sent with Python's smtplib to unix accounts made for
+the session and read back from the spool mbox or the Maildir with
+Python's mailbox and email packages and with mutt in batch mode.
+Bounces are real DSNs delivered by local to the sender's own mailbox.
+Needs root, as local does (CI runs as root).
+"""
+
+import mailbox
+import os
+import pwd
+import random
+import re
+import signal
+import threading
+import time
+
+import pytest
+
+from delivery_helpers import (MYHOSTNAME, MailSystem, accounts,  # noqa: F401
+                              crlf, lf, mutt_copy, parse)
+from panacea_test import fixture, pid_alive, program, scaled, wait_until
+from smtp_helpers import mail_owner  # noqa: F401
+
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0,
+                       reason="local delivery needs root"),
+    pytest.mark.skipif(
+        not all(os.access(program(p), os.X_OK)
+                for p in ("master", "smtpd", "qmgr", "local")),
+        reason="master, smtpd, qmgr or local is not built"),
+]
+
+BODY = (b"First line of the body.\n"
+        b"From the start of a line: quoted in an mbox.\n"
+        b"  indented, with trailing white space  \n"
+        b".a line with a dot (dot-stuffed on the wire)\n"
+        b"..two dots\n"
+        b"\n"
+        b"\tand a tab; 8-bit: caf\xc3\xa9\n"
+        b"last line\n")
+
+
+def message(subject, body=BODY, to="undisclosed-recipients:;"):
+    return crlf(b"From: Sender <someone@client.test>\n"
+                b"To: " + to.encode() + b"\n"
+                b"Subject: " + subject.encode() + b"\n"
+                b"Message-ID: <" + subject.replace(" ", ".").encode()
+                + b"@client.test>\n"
+                b"MIME-Version: 1.0\n"
+                b"Content-Type: text/plain; charset=utf-8\n"
+                b"Content-Transfer-Encoding: 8bit\n"
+                b"\n" + body)
+
+
+@pytest.fixture
+def system(instance, accounts, mail_owner):  # noqa: F811
+    """A mail system writing mbox files in its spool."""
+    return MailSystem(instance, accounts, mail_owner)
+
+
+# -- mailboxes -----------------------------------------------------------------
+
+def test_mbox_delivery(system):
+    system.start()
+    rcpt = system.addr("alice")
+    qid = system.send([rcpt], message("mbox one"),
+                      sender="someone@client.test")
+    system.wait_removed(qid)
+    system.inst.wait_log(r"%s: to=<%s>, relay=local, delay=[\d.]+, "
+                         r"delays=[\d.]+/[\d.]+/[\d.]+/[\d.]+, dsn=2\.0\.0, "
+                         r"status=sent \(delivered to mailbox\)"
+                         % (qid, re.escape(rcpt)))
+    path = system.mbox_path("alice")
+    pw = system.users["alice"]
+    st = os.stat(path)
+    assert (st.st_uid, st.st_gid) == (pw.pw_uid, pw.pw_gid)
+    assert st.st_mode & 0o7777 == 0o600
+    with open(path, "rb") as f:
+        raw = f.read()
+    assert raw.startswith(b"From someone@client.test ")
+    assert b"\r" not in raw
+    # What local added on top, then smtpd's Received:, then the client's
+    # headers.
+    lines = raw.split(b"\n")
+    assert lines[1] == b"Return-Path: <someone@client.test>"
+    assert lines[2] == b"Delivered-To: " + rcpt.encode()
+    assert lines[3].startswith(b"Received: from client.test ")
+    # Byte-exact body, but for the mbox quoting of "From " and the blank
+    # line that ends every message of an mbox.
+    assert raw.endswith(b"\n\n" + BODY.replace(b"\nFrom the",
+                                                 b"\n>From the") + b"\n")
+    msgs = system.mbox("alice")
+    assert len(msgs) == 1
+    m = msgs[0]
+    assert m["Return-Path"] == "<someone@client.test>"
+    assert m["Delivered-To"] == rcpt
+    assert m["Subject"] == "mbox one"
+    assert m.get_from().startswith("someone@client.test ")
+    # A second message appends; both are there for Python and for mutt.
+    qid = system.send([rcpt], message("mbox two"), sender="")
+    system.wait_removed(qid)
+    msgs = system.mbox("alice")
+    assert [m["Subject"] for m in msgs] == ["mbox one", "mbox two"]
+    assert msgs[1].get_from().startswith("MAILER-DAEMON ")
+    assert msgs[1]["Return-Path"] == "<>"
+    copy = mutt_copy(path, system.dir)
+    if copy is not None:
+        msgs = list(mailbox.mbox(copy, create=False))
+        assert [m["Subject"] for m in msgs] == ["mbox one", "mbox two"]
+        assert msgs[0]["Delivered-To"] == rcpt
+
+
+def test_maildir_delivery(instance, accounts, mail_owner):  # noqa: F811
+    system = MailSystem(instance, accounts, mail_owner,
+                        conf={"home_mailbox": "Maildir/"})
+    system.start()
+    rcpt = system.addr("bob")
+    qid = system.send([rcpt], message("maildir one"),
+                      sender=system.addr("alice"))
+    system.wait_removed(qid)
+    system.inst.wait_log(r"%s: to=<%s>, relay=local, .*dsn=2\.0\.0, "
+                         r"status=sent \(delivered to maildir\)"
+                         % (qid, re.escape(rcpt)))
+    pw = system.users["bob"]
+    md = system.maildir_path("bob")
+    for sub in ("tmp", "new", "cur"):
+        st = os.stat(os.path.join(md, sub))
+        assert st.st_uid == pw.pw_uid and st.st_mode & 0o777 == 0o700
+    assert os.listdir(os.path.join(md, "tmp")) == []
+    (name,) = os.listdir(os.path.join(md, "new"))
+    path = os.path.join(md, "new", name)
+    st = os.stat(path)
+    assert st.st_uid == pw.pw_uid and st.st_mode & 0o777 == 0o600
+    with open(path, "rb") as f:
+        raw = f.read()
+    lines = raw.split(b"\n")
+    assert lines[0] == b"Return-Path: <%s>" % system.addr("alice").encode()
+    assert lines[1] == b"Delivered-To: " + rcpt.encode()
+    assert lines[2].startswith(b"Received: from client.test ")
+    assert b"\r" not in raw
+    # Byte-exact: a Maildir file needs no quoting and no separator.
+    head, body = raw.split(b"\n\n", 1)
+    assert body == BODY
+    assert head.endswith(lf(message("maildir one")).split(b"\n\n")[0])
+    (m,) = system.maildir("bob")
+    assert m["Subject"] == "maildir one" and m["Delivered-To"] == rcpt
+    assert m.get_payload(decode=True) == BODY
+    # Nothing went to the spool.
+    assert os.listdir(system.spool) == []
+    copy = mutt_copy(md + "/", system.dir)
+    if copy is not None:
+        with open(copy, "rb") as f:
+            raw = f.read()
+        assert raw.count(b"\nSubject: maildir one\n") == 1
+        assert b"\nDelivered-To: %s\n" % rcpt.encode() in raw
+        assert b"\n\nFirst line of the body.\n" in raw
+
+
+def test_multiple_recipients(instance, accounts, mail_owner):  # noqa: F811
+    system = MailSystem(instance, accounts, mail_owner,
+                        conf={"home_mailbox": "Maildir/"})
+    system.start()
+    # Case and an address extension do not matter; one delivery each.
+    rcpts = [system.addr("alice"),
+             "%s+list@%s" % (system.name("bob").upper(), MYHOSTNAME),
+             "%s@localhost" % system.name("carol")]
+    qid = system.send(rcpts, message("for three"))
+    system.wait_removed(qid)
+    assert sorted(system.deliveries(qid)) == sorted(
+        (r, "sent") for r in rcpts)
+    for short, rcpt in zip(("alice", "bob", "carol"), rcpts):
+        (m,) = system.maildir(short)
+        assert m["Subject"] == "for three"
+        assert m["Delivered-To"] == rcpt
+        assert m.get_payload(decode=True) == BODY
+    assert os.listdir(system.spool) == []
+
+
+# -- aliases -------------------------------------------------------------------
+
+def test_aliases_users_lists_files_commands(instance, accounts,
+                                            mail_owner):  # noqa: F811
+    system = MailSystem(instance, accounts, mail_owner)
+    archive = os.path.join(system.out, "archive.mbox")
+    piped = os.path.join(system.out, "piped")
+    system.set_aliases(
+        "# end-to-end aliases\n"
+        "postmaster: %(alice)s\n"
+        "boss: %(carol)s\n"
+        "team: %(alice)s, %(bob)s,\n"
+        "  boss\n"
+        "owner-team: %(alice)s\n"
+        "archive: %(archive)s\n"
+        "pipe: \"|/bin/sh -c 'cat > %(piped)s; id -un >> %(piped)s'\"\n"
+        % dict(alice=system.name("alice"), bob=system.name("bob"),
+               carol=system.name("carol"), archive=archive, piped=piped))
+    system.start()
+    # A user (case-insensitive).
+    qid = system.send(["PostMaster@" + MYHOSTNAME], message("to postmaster"))
+    system.wait_removed(qid)
+    (m,) = system.wait_messages("alice", 1)
+    assert m["Subject"] == "to postmaster"
+    system.inst.wait_log(r"%s: to=<%s>, orig_to=<PostMaster@%s>, "
+                         r"relay=local, .*status=sent"
+                         % (qid, re.escape(system.addr("alice")),
+                            re.escape(MYHOSTNAME)))
+    # A list, with a nested alias.
+    qid = system.send(["team@" + MYHOSTNAME], message("to the team"))
+    system.wait_removed(qid)
+    for short in ("alice", "bob", "carol"):
+        m = system.wait_messages(short, 1)[-1]
+        assert m["Subject"] == "to the team", short
+        assert m["Delivered-To"] == system.addr(short)
+        assert m.get_payload().encode() == BODY.replace(
+            b"\nFrom the", b"\n>From the")
+    # A file and a command in one message: appended as an mbox, and on
+    # the command's standard input, both as nobody (the aliases file
+    # belongs to root: default_privs).
+    qid = system.send(["archive@" + MYHOSTNAME, "pipe@" + MYHOSTNAME],
+                      message("to a file and a command"))
+    system.wait_removed(qid)
+    assert sorted(system.deliveries(qid)) == [
+        ("archive@" + MYHOSTNAME, "sent"), ("pipe@" + MYHOSTNAME, "sent")]
+    st = os.stat(archive)
+    assert st.st_uid == pwd.getpwnam("nobody").pw_uid
+    (m,) = list(mailbox.mbox(archive, create=False))
+    assert m["Subject"] == "to a file and a command"
+    assert m["Delivered-To"] == "archive@" + MYHOSTNAME
+    with open(piped, "rb") as f:
+        out = f.read()
+    assert b"\nDelivered-To: pipe@%s\n" % MYHOSTNAME.encode() in out
+    assert out.endswith(b"\n\n" + BODY + b"nobody\n")
+    # Nothing bounced.
+    assert "notification" not in system.inst.log()
+
+
+# -- bounces -------------------------------------------------------------------
+
+def dsn_parts(msg):
+    """(human-readable text, [per-message fields, per-recipient fields
+    ...], the returned part or None) of a DSN parsed with email."""
+    assert msg.get_content_type() == "multipart/report"
+    assert msg.get_param("report-type") == "delivery-status"
+    parts = list(msg.iter_parts())
+    assert [p.get_content_type() for p in parts][:2] == [
+        "text/plain", "message/delivery-status"]
+    fields = [dict(b.items()) for b in parts[1].get_payload()]
+    return (parts[0].get_content(), fields,
+            parts[2] if len(parts) > 2 else None)
+
+
+def read_dsn(system, short, n=1):
+    """The n-th message of short's mbox, raw bytes parsed with email."""
+    msgs = system.wait_messages(short, n)
+    return parse(msgs[n - 1].as_bytes())
+
+
+def test_unknown_user_refused_at_rcpt(system):
+    system.start()
+    with system.smtp() as s:
+        s.mail("someone@client.test")
+        code, text = s.rcpt("nosuchuser@" + MYHOSTNAME)
+        assert code == 550 and text.startswith(b"5.1.1"), (code, text)
+        code, _ = s.rcpt(system.addr("alice"))
+        assert code == 250
+
+
+def test_unknown_user_bounces_a_dsn(instance, accounts,
+                                    mail_owner):  # noqa: F811
+    # With the RCPT check off, smtpd takes anything for mydestination:
+    # local finds no such user, and the sender gets an RFC 3464 DSN.
+    system = MailSystem(instance, accounts, mail_owner,
+                        conf={"local_recipient_maps": ""})
+    system.start()
+    sender = system.addr("alice")
+    ghost = "nosuchuser@" + MYHOSTNAME
+    qid = system.send([ghost, system.addr("bob")], message("half bounced"),
+                      sender=sender,
+                      rcpt_options=["ORCPT=rfc822;Ghost@example.org"])
+    system.wait_removed(qid)
+    bounce = system.inst.wait_log(r"%s: sender non-delivery notification: "
+                                  r"([0-9A-Z]+)" % qid).group(1)
+    system.wait_removed(bounce)
+    (m,) = system.mbox("bob")
+    assert m["Subject"] == "half bounced"
+    dsn = read_dsn(system, "alice")
+    assert dsn["Subject"] == "Undelivered Mail Returned to Sender"
+    assert dsn["From"].startswith("MAILER-DAEMON@" + MYHOSTNAME)
+    assert dsn["Return-Path"] == "<>"
+    assert dsn["Delivered-To"] == sender
+    text, fields, returned = dsn_parts(dsn)
+    assert "This is the mail system at host %s." % MYHOSTNAME in text
+    assert "<%s>" % ghost in text
+    assert fields[0]["Reporting-MTA"] == "dns; " + MYHOSTNAME
+    assert fields[0]["X-Panacea-Queue-ID"] == qid
+    assert len(fields) == 2  # bob was delivered: not in a failure report
+    r = fields[1]
+    assert r["Final-Recipient"] == "rfc822; " + ghost
+    assert r["Original-Recipient"] == "rfc822; Ghost@example.org"
+    assert r["Action"] == "failed"
+    assert r["Status"] == "5.1.1"
+    assert "unknown user" in r["Diagnostic-Code"]
+    # The original comes back (RET defaults to the full message).
+    assert returned.get_content_type() in ("message/rfc822",
+                                           "text/rfc822-headers")
+    assert b"Subject: half bounced" in returned.as_bytes()
+
+
+def test_deferral_retried_after_backoff(system):
+    system.start()
+    rcpt = system.addr("bob")
+    path = system.mbox_path("bob")
+    # mutt holds the mailbox: a live process's dotlock.
+    with open(path + ".lock", "w") as f:
+        f.write("%d\n" % os.getpid())
+    qid = system.send([rcpt], message("waited"))
+    m = system.inst.wait_log(r"%s: to=<%s>, relay=local, .*dsn=4\.2\.0, "
+                             r"status=deferred \([^)]*lock" %
+                             (qid, re.escape(rcpt)), timeout=30)
+    deferred_at = time.monotonic()
+    assert not os.path.exists(path) or os.path.getsize(path) == 0
+    assert os.path.exists(path + ".lock")  # never clobbered
+    mark = system.inst.log_size()
+    os.unlink(path + ".lock")
+    system.wait_removed(qid, timeout=30)
+    waited = time.monotonic() - deferred_at
+    assert re.search(r"%s: to=<%s>, relay=local, .*dsn=2\.0\.0, "
+                     r"status=sent" % (qid, re.escape(rcpt)),
+                     system.inst.log(mark))
+    (msg,) = system.mbox("bob")
+    assert msg["Subject"] == "waited"
+    assert system.deliveries(qid).count((rcpt, "sent")) == 1
+    # minimal_backoff_time = 2s: not retried at once.
+    assert waited >= 1.0 or m is None, waited
+
+
+def test_expired_message_bounces(instance, accounts,
+                                 mail_owner):  # noqa: F811
+    system = MailSystem(instance, accounts, mail_owner,
+                        conf={"maximal_queue_lifetime": "5s",
+                              "minimal_backoff_time": "1s",
+                              "maximal_backoff_time": "1s"})
+    system.start()
+    rcpt = system.addr("bob")
+    path = system.mbox_path("bob")
+    with open(path + ".lock", "w") as f:
+        f.write("%d\n" % os.getpid())
+    try:
+        qid = system.send([rcpt], message("never delivered"),
+                          sender=system.addr("carol"))
+        system.wait_removed(qid, timeout=40)
+        log = system.inst.log()
+        assert re.search(r"%s: to=<%s>, relay=none, delay=[\d.]+, "
+                         r"delays=[\d.]+/[\d.]+/0/0, dsn=4\.2\.0, "
+                         r"status=expired, returned to sender \([^)]*lock"
+                         % (qid, re.escape(rcpt)), log), log
+        assert len(re.findall(r"%s: to=<%s>, relay=local, .*status=deferred"
+                              % (qid, re.escape(rcpt)), log)) >= 2
+        dsn = read_dsn(system, "carol")
+        _, fields, _ = dsn_parts(dsn)
+        assert fields[1]["Final-Recipient"] == "rfc822; " + rcpt
+        assert fields[1]["Action"] == "failed"
+        assert fields[1]["Status"] == "4.2.0"
+        assert not os.path.exists(path) or os.path.getsize(path) == 0
+    finally:
+        os.unlink(path + ".lock")
+
+
+@pytest.mark.parametrize("postmaster", ["aliased", "missing"])
+def test_bounce_to_missing_sender_does_not_loop(instance, accounts,
+                                                mail_owner,  # noqa: F811
+                                                postmaster):
+    system = MailSystem(instance, accounts, mail_owner,
+                        conf={"local_recipient_maps": ""})
+    if postmaster == "aliased":
+        system.set_aliases("postmaster: %s\n" % system.name("carol"))
+    system.start()
+    qid = system.send(["ghost@" + MYHOSTNAME], message("nobody home"),
+                      sender="gone@" + MYHOSTNAME)
+    bounce = system.inst.wait_log(r"%s: sender non-delivery notification: "
+                                  r"([0-9A-Z]+)" % qid).group(1)
+    notice = system.inst.wait_log(r"%s: postmaster non-delivery "
+                                  r"notification: ([0-9A-Z]+)"
+                                  % bounce).group(1)
+    system.inst.wait_log(r"%s: from=<double-bounce@%s>"
+                         % (notice, re.escape(MYHOSTNAME)))
+    if postmaster == "aliased":
+        dsn = read_dsn(system, "carol")
+        assert dsn["Subject"] == "Postmaster Copy: Undelivered Mail"
+        _, fields, returned = dsn_parts(dsn)
+        assert fields[1]["Final-Recipient"] == "rfc822; gone@" + MYHOSTNAME
+        assert returned.get_payload()[0]["Subject"] == (
+            "Undelivered Mail Returned to Sender")
+    else:
+        system.inst.wait_log(r"%s: undeliverable postmaster notification "
+                             r"discarded" % notice)
+    for q in (qid, bounce, notice):
+        system.wait_removed(q)
+    # Nothing more comes of it.
+    time.sleep(scaled(3))
+    log = system.inst.log()
+    assert len(re.findall(r"qmgr\[\d+\]: \w+: removed", log)) == 3, log
+    assert len(re.findall(r"notification: ", log)) == 2, log
