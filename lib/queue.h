@@ -28,11 +28,15 @@
  * that died while receiving are deleted by queue_purge_orphans().
  *
  * Durability.  queue_in_commit() returns only after the commit record is
- * on disk (no DB_TXN_NOSYNC); early chunk transactions commit without sync,
- * which is safe because the log is sequential and the final synced commit
- * flushes every earlier record with it.  When several processes commit at
- * once, Berkeley DB writes and syncs their commit records with one log
- * flush (group commit), so the per-message fsync cost drops with load.
+ * on disk: it commits without a synchronous flush (so the transaction's
+ * page locks go at once, not after an fsync) and then flushes the log up
+ * to the end.  Several processes flushing at once share one write and one
+ * fsync (group commit), and none waits for another's sync while holding
+ * locks.  Early chunk transactions commit without sync too, which is safe
+ * because the log is sequential and the final flush writes every earlier
+ * record with it.  A message is visible to readers (qmgr) from its commit,
+ * a moment before the flush: a crash in that moment can lose a message
+ * nobody was told was queued, never one that got its 250.
  *
  * Concurrency.  Every write runs in a transaction; a transaction that loses
  * a deadlock (DB_LOCK_DEADLOCK) or times out on a lock (DB_LOCK_NOTGRANTED)
