@@ -1,0 +1,269 @@
+/*
+ * pop3d_trans - the TRANSACTION and UPDATE states (RFC 1939 sections 5
+ * and 6), in the child that runs as the mailbox owner.
+ *
+ * Message numbers and sizes are fixed at login and stay stable for the
+ * session; a message marked by DELE is invisible to STAT, LIST, UIDL, RETR
+ * and TOP until RSET brings it back.  Nothing changes in the maildrop
+ * before QUIT: a session that ends any other way (connection lost,
+ * autologout) deletes nothing and marks nothing as seen.  Sizes are
+ * octets as sent (CRLF lines, without stuffing dots), so a client that
+ * counts what RETR gives finds the size LIST announced.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+#include "pop3d.h"
+#include "xalloc.h"
+
+/* Message n (1-based) when it exists and is not deleted; else a -ERR. */
+static struct pop3d_msg *
+msg_get(struct pop3d_session *ss, long n)
+{
+	struct pop3d_msg *m;
+
+	if (n < 1 || (size_t)n > ss->box.count) {
+		pop3d_reply(ss, "-ERR No such message");
+		return NULL;
+	}
+	m = &ss->box.msgs[n - 1];
+	if (m->deleted) {
+		pop3d_reply(ss, "-ERR Message %ld is deleted", n);
+		return NULL;
+	}
+	return m;
+}
+
+static void
+totals(const struct pop3d_box *box, size_t *count, unsigned long long *octets)
+{
+	*count = 0;
+	*octets = 0;
+	for (size_t i = 0; i < box->count; i++) {
+		if (box->msgs[i].deleted)
+			continue;
+		(*count)++;
+		*octets += box->msgs[i].octets;
+	}
+}
+
+static void
+do_stat(struct pop3d_session *ss)
+{
+	size_t n;
+	unsigned long long octets;
+
+	totals(&ss->box, &n, &octets);
+	pop3d_reply(ss, "+OK %zu %llu", n, octets);
+}
+
+static void
+do_list(struct pop3d_session *ss, int uidl)
+{
+	struct pop3d_msg *m;
+	size_t n;
+	unsigned long long octets;
+
+	if (ss->cmd.nargs == 1) {
+		if ((m = msg_get(ss, ss->cmd.num1)) == NULL)
+			return;
+		if (uidl)
+			pop3d_reply(ss, "+OK %ld %s", ss->cmd.num1, m->uidl);
+		else
+			pop3d_reply(ss, "+OK %ld %llu", ss->cmd.num1,
+				    m->octets);
+		return;
+	}
+	totals(&ss->box, &n, &octets);
+	if (uidl)
+		pop3d_reply(ss, "+OK Unique-ID listing follows");
+	else
+		pop3d_reply(ss, "+OK %zu messages (%llu octets)", n, octets);
+	for (size_t i = 0; i < ss->box.count; i++) {
+		m = &ss->box.msgs[i];
+		if (m->deleted)
+			continue;
+		if (uidl)
+			pop3d_reply(ss, "%zu %s", i + 1, m->uidl);
+		else
+			pop3d_reply(ss, "%zu %llu", i + 1, m->octets);
+	}
+	pop3d_reply(ss, ".");
+}
+
+static void
+do_send(struct pop3d_session *ss, long lines)
+{
+	struct buf why = BUF_INIT;
+	struct pop3d_msg *m;
+	int r;
+
+	if ((m = msg_get(ss, ss->cmd.num1)) == NULL)
+		return;
+	r = ss->box.maildir ? pop3d_maildir_send(ss, m, lines, &why)
+			    : pop3d_mbox_send(ss, m, lines, &why);
+	if (r == -1) {
+		pop3d_reply(ss, "-ERR %s", buf_cstr(&why));
+	} else if (r < 0) {
+		msg_warn("user=<%s>: %s; ending the session", ss->user,
+			 buf_cstr(&why));
+		ss->quit = 1;
+	} else if (lines < 0) {
+		m->retrieved = 1;
+		ss->retr_count++;
+		ss->retr_bytes += m->octets;
+	} else {
+		ss->top_count++;
+	}
+	buf_free(&why);
+}
+
+static void
+do_dele(struct pop3d_session *ss)
+{
+	struct pop3d_msg *m;
+
+	if ((m = msg_get(ss, ss->cmd.num1)) == NULL)
+		return;
+	m->deleted = 1;
+	pop3d_reply(ss, "+OK Message %ld deleted", ss->cmd.num1);
+}
+
+static void
+do_rset(struct pop3d_session *ss)
+{
+	size_t n;
+	unsigned long long octets;
+
+	for (size_t i = 0; i < ss->box.count; i++)
+		ss->box.msgs[i].deleted = 0;
+	totals(&ss->box, &n, &octets);
+	pop3d_reply(ss, "+OK Maildrop has %zu messages (%llu octets)", n,
+		    octets);
+}
+
+/* QUIT: the UPDATE state. */
+static void
+do_quit(struct pop3d_session *ss)
+{
+	struct buf why = BUF_INIT;
+	unsigned long long size = 0;
+	size_t left;
+	unsigned long long octets;
+	int r;
+
+	for (size_t i = 0; i < ss->box.count; i++) {
+		size += ss->box.msgs[i].octets;
+		if (ss->box.msgs[i].deleted)
+			ss->del_count++;
+	}
+	r = ss->box.maildir ? pop3d_maildir_update(ss, &why)
+			    : pop3d_mbox_update(ss, &why);
+	if (r < 0) {
+		pop3d_reply(ss,
+			    "-ERR [SYS/TEMP] Some deleted messages were "
+			    "not removed: %s",
+			    buf_cstr(&why));
+		msg_warn("user=<%s>: update failed: %s", ss->user,
+			 buf_cstr(&why));
+		ss->del_count = 0;
+	} else {
+		totals(&ss->box, &left, &octets);
+		pop3d_reply(ss, "+OK Logging out, %zu messages left", left);
+	}
+	msg_info("logout: retr=%lu/%llu, del=%lu, size=%llu, user=<%s>",
+		 ss->retr_count, ss->retr_bytes, ss->del_count, size, ss->user);
+	ss->quit = 1;
+	buf_free(&why);
+}
+
+void
+pop3d_trans_command(struct pop3d_session *ss)
+{
+	switch (ss->cmd.id) {
+	case POP3_CMD_STAT:
+		do_stat(ss);
+		break;
+	case POP3_CMD_LIST:
+		do_list(ss, 0);
+		break;
+	case POP3_CMD_UIDL:
+		do_list(ss, 1);
+		break;
+	case POP3_CMD_RETR:
+		do_send(ss, -1);
+		break;
+	case POP3_CMD_TOP:
+		do_send(ss, ss->cmd.num2);
+		break;
+	case POP3_CMD_DELE:
+		do_dele(ss);
+		break;
+	case POP3_CMD_RSET:
+		do_rset(ss);
+		break;
+	case POP3_CMD_NOOP:
+		pop3d_reply(ss, "+OK");
+		break;
+	case POP3_CMD_CAPA:
+		pop3d_capa(ss);
+		break;
+	case POP3_CMD_QUIT:
+		do_quit(ss);
+		break;
+	default:
+		pop3d_reply(ss, "-ERR Not valid in this state");
+		break;
+	}
+}
+
+/* UIDLs. */
+
+static const struct pop3d_msg *sort_base;
+
+static int
+by_uidl(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = strcmp(sort_base[i].uidl, sort_base[j].uidl);
+
+	if (c != 0)
+		return c;
+	return i < j ? -1 : i > j;
+}
+
+void
+pop3d_uidl_unique(struct pop3d_box *box)
+{
+	size_t *idx, *rank;
+	char suffix[24];
+
+	if (box->count < 2)
+		return;
+	idx = xreallocarray(NULL, box->count, sizeof(*idx));
+	rank = xcalloc(box->count, sizeof(*rank));
+	for (size_t i = 0; i < box->count; i++)
+		idx[i] = i;
+	sort_base = box->msgs;
+	qsort(idx, box->count, sizeof(*idx), by_uidl);
+	/* Equal ids sort in mailbox order: the first keeps its id, the
+	 * later copies are numbered (mbox ids are hex: no suffixed id can
+	 * meet another). */
+	for (size_t k = 1; k < box->count; k++)
+		if (strcmp(box->msgs[idx[k - 1]].uidl,
+			   box->msgs[idx[k]].uidl) == 0)
+			rank[idx[k]] = rank[idx[k - 1]] + 1;
+	for (size_t i = 0; i < box->count; i++) {
+		if (rank[i] == 0)
+			continue;
+		snprintf(suffix, sizeof(suffix), "-%zu", rank[i] + 1);
+		if (strlen(box->msgs[i].uidl) + strlen(suffix) <=
+		    POP3D_UIDL_MAX)
+			strcat(box->msgs[i].uidl, suffix);
+	}
+	xfree(idx);
+	xfree(rank);
+	sort_base = NULL;
+}

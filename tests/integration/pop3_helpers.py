@@ -1,0 +1,256 @@
+"""pop3_helpers - what the pop3d integration tests share.
+
+  pop_accounts     session fixture: two unix accounts (useradd, random
+                   names, removed at the end) under a world-readable base
+                   folder, where each test's spool directory is made
+  PopRig           one instance running the whole path of a message:
+                   smtpd -> qmgr -> local -> mailbox, and pop3d (plain
+                   port with STLS, and POP3S), with a sasldb made by
+                   saslpasswd2 for the unix accounts and any mail-only
+                   users, a test CA and certificate made by openssl
+  PopClient        a raw POP3 client on a real socket: lines in, lines
+                   out, byte for byte
+
+Mail is delivered for real (smtplib to smtpd; the test waits for local's
+status=sent line), so every mailbox a test reads was written by local.
+Needs root (local and pop3d switch to the mailbox owners).
+"""
+
+import os
+import pwd
+import re
+import secrets
+import shutil
+import smtplib
+import socket
+import subprocess
+import tempfile
+
+import pytest
+
+import panacea_test
+from panacea_test import Instance, read_line, scaled
+from smtp_helpers import (MYHOSTNAME, client_tls_context,  # noqa: F401
+                          make_sasldb, make_tls, mail_owner)
+
+PASSWORDS = {"pea": "my_sekret_password_in_cleartext", "bob": "b0b's pass"}
+
+
+@pytest.fixture(scope="session")
+def pop_accounts():
+    base = tempfile.mkdtemp(prefix="panacea-pop3-")
+    os.chmod(base, 0o755)
+    suffix = secrets.token_hex(3)
+    users = {}
+    for short in ("pea", "bob"):
+        name = "pop%s%s" % (short, suffix)
+        home = os.path.join(base, "home", name)
+        os.makedirs(os.path.dirname(home), exist_ok=True)
+        os.chmod(os.path.dirname(home), 0o755)
+        subprocess.run(["useradd", "-m", "-d", home, "-s",
+                        "/usr/sbin/nologin", "-U", name], check=True,
+                       capture_output=True)
+        users[short] = pwd.getpwnam(name)
+    yield {"base": base, "users": users}
+    for pw in users.values():
+        subprocess.run(["userdel", "-r", pw.pw_name], capture_output=True)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory):
+    return make_tls(tmp_path_factory.mktemp("pop3tls"))
+
+
+def crlf(data):
+    """LF lines as CRLF lines (what POP3 sends)."""
+    return re.sub(rb"(?<!\r)\n", b"\r\n", data)
+
+
+class PopRig:
+    """smtpd + qmgr + local + pop3d (+ pop3s) in one instance."""
+
+    def __init__(self, inst, owner, accounts, tls, conf=None, maildir=False,
+                 mail_users=(), pop3_args=""):
+        self.inst = inst
+        self.users = accounts["users"]
+        self.dir = tempfile.mkdtemp(prefix="rig-", dir=accounts["base"])
+        os.chmod(self.dir, 0o755)
+        self.spool = os.path.join(self.dir, "mail")
+        os.mkdir(self.spool)
+        os.chmod(self.spool, 0o755)
+        self.tls = tls
+        self.maildir = maildir
+        self.passwords = {}
+        sasl = {}
+        for short, pw in self.users.items():
+            sasl[pw.pw_name] = PASSWORDS[short]
+            self.passwords[short] = PASSWORDS[short]
+        for name in mail_users:
+            sasl[name] = "mail only " + name
+            self.passwords[name] = sasl[name]
+        self.sasldb = make_sasldb(os.path.join(inst.base, "sasldb2"), sasl)
+        self.smtp_port, self.pop_port, self.pops_port = inst.ports(3)
+        root = os.geteuid() == 0
+        inst.conf.update({
+            "mail_owner": owner,
+            "myhostname": MYHOSTNAME,
+            "mydomain": "test",
+            "mydestination": "$myhostname, localhost",
+            "dns_nameservers": "127.0.0.1:9",
+            "smtpd_error_sleep_time": "0s",
+            "mail_spool_directory": self.spool + ("/" if maildir else ""),
+            "sasldb_path": self.sasldb,
+            "alias_maps": "",
+            "deliver_lock_attempts": "10",
+            "deliver_lock_delay": "1s",
+            "queue_run_delay": "1s",
+            "minimal_backoff_time": "1s",
+            "maximal_backoff_time": "2s",
+            "pop3d_tls_cert_file": tls["cert"],
+            "pop3d_tls_key_file": tls["key"],
+            "pop3d_auth_failure_delay": "0s",
+        })
+        inst.conf.update(conf or {})
+        inst.services = [
+            Instance.service(self.smtp_port, "smtpd", unpriv="-",
+                             chroot="y" if root else "n"),
+            Instance.service("qmgr", "qmgr", type_="unix", private="n",
+                             unpriv="-", chroot="y" if root else "n",
+                             wakeup=300, maxproc=1),
+            "local unix - n n - - local",
+            Instance.service(self.pop_port,
+                             ("pop3d " + pop3_args).strip()),
+            Instance.service(self.pops_port,
+                             ("pop3d -o pop3d_tls_wrappermode=yes "
+                              + pop3_args).strip()),
+        ]
+
+    def start(self):
+        self.inst.write()
+        self.inst.start()
+        self.inst.wait_port(self.smtp_port)
+        self.inst.wait_port(self.pop_port)
+
+    def name(self, short):
+        pw = self.users.get(short)
+        return pw.pw_name if pw else short
+
+    def password(self, short):
+        return self.passwords[short]
+
+    def addr(self, short):
+        return "%s@%s" % (self.name(short), MYHOSTNAME)
+
+    def mailbox(self, short):
+        return os.path.join(self.spool, self.name(short))
+
+    def send(self, short, message, sender="sender@example.org"):
+        """Sends message (bytes) to the user over SMTP; returns the queue
+        id once smtpd has committed it."""
+        with smtplib.SMTP(self.inst.host, self.smtp_port,
+                          timeout=scaled(30)) as s:
+            s.ehlo("client.test")
+            code, text = s.mail(sender)
+            assert code == 250, text
+            code, text = s.rcpt(self.addr(short))
+            assert code == 250, text
+            code, text = s.data(message)
+            assert code == 250, text
+        m = re.search(rb"queued as (\S+)", text)
+        return m.group(1).decode()
+
+    def deliver(self, short, message, **kw):
+        """Sends and waits for local's status=sent line."""
+        mark = 0
+        qid = self.send(short, message, **kw)
+        self.inst.wait_log(r"%s: to=<%s>, relay=local, .*status=sent" %
+                           (re.escape(qid), re.escape(self.addr(short))),
+                           timeout=60, since=mark)
+        return qid
+
+    def client(self, port=None, **kw):
+        return PopClient(self.inst.host, port or self.pop_port, **kw)
+
+
+class PopClient:
+    """A raw POP3 client: send lines, read lines and multi-line data."""
+
+    def __init__(self, host, port, source=None, timeout=20.0, greet=True,
+                 tls_ctx=None):
+        self.sock = socket.create_connection(
+            (host, port), timeout=scaled(timeout),
+            source_address=(source, 0) if source else None)
+        self.sock.settimeout(scaled(timeout))
+        if tls_ctx is not None:
+            self.sock = tls_ctx.wrap_socket(self.sock,
+                                            server_hostname=MYHOSTNAME)
+        self.greeting = self.line() if greet else None
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def line(self):
+        return read_line(self.sock, limit=1 << 20)
+
+    def raw_line(self):
+        """One line with its terminator, as bytes ("" at end of file)."""
+        data = b""
+        while not data.endswith(b"\n"):
+            c = self.sock.recv(1)
+            if not c:
+                break
+            data += c
+        return data
+
+    def cmd(self, line):
+        self.send(line + "\r\n")
+        return self.line()
+
+    def multi(self):
+        """The lines of a multi-line reply after its status line, as
+        bytes with their CRLF, up to (without) the ".\r\n"."""
+        out = []
+        while True:
+            ln = self.raw_line()
+            assert ln.endswith(b"\r\n"), ln
+            if ln == b".\r\n":
+                return out
+            out.append(ln)
+
+    def login(self, user, password):
+        r = self.cmd("USER " + user)
+        assert r.startswith("+OK"), r
+        r = self.cmd("PASS " + password)
+        assert r.startswith("+OK"), r
+        return r
+
+    def eof(self):
+        try:
+            return self.sock.recv(1) == b""
+        except ConnectionResetError:
+            return True
+
+
+def unstuff(lines):
+    """The message bytes of a multi-line reply (dot-unstuffed)."""
+    return b"".join(ln[1:] if ln.startswith(b".") else ln for ln in lines)
+
+
+def wait_no_lock(path):
+    panacea_test.wait_until(lambda: not os.path.exists(path + ".lock"),
+                            what="no lock file on " + path)

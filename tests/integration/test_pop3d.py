@@ -1,0 +1,874 @@
+"""pop3d integration tests: the whole path of a message, read back over
+POP3 with real clients.
+
+Every test runs master with smtpd, qmgr, local and pop3d (plain with
+STLS, and POP3S) in one instance (pop3_helpers.PopRig); mail is sent over
+SMTP and delivered by local into the mailbox of a real unix account
+(useradd, session fixture) or of a mail-only user of the sasldb, which
+saslpasswd2 makes.  Clients: a raw socket (the talk's `nc` session),
+Python's poplib (plain, STLS, POP3_SSL, APOP, UIDL, TOP), curl (pop3://
+and pop3s://) and fetchmail.  Needs root, as local and pop3d do.
+"""
+
+import mailbox
+import os
+import poplib
+import re
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
+import time
+
+import pytest
+
+import panacea_test
+from panacea_test import program, scaled, wait_until
+from pop3_helpers import (MYHOSTNAME, PopRig, client_tls_context,  # noqa
+                          crlf, mail_owner, pop_accounts, tls_files,
+                          unstuff)
+from smtp_helpers import other_loopback
+
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="pop3d needs root"),
+    pytest.mark.skipif(
+        not all(os.access(program(p), os.X_OK)
+                for p in ("master", "smtpd", "qmgr", "local", "pop3d")),
+        reason="master, smtpd, qmgr, local or pop3d is not built"),
+]
+
+
+def message(n, body=b""):
+    return (b"From: Paul Visscher <paulv@example.org>\r\n"
+            b"To: Paul Ahlquist <pea@example.org>\r\n"
+            b"Subject: LinuxSig-SMTP talk %d\r\n"
+            b"Message-ID: <talk-%d@example.org>\r\n"
+            b"\r\n"
+            b"We should totally have candy at the meeting.\r\n"
+            % (n, n)) + body
+
+
+TRICKY = (b"From the start of a line: quoted in the mbox, not on the wire.\r\n"
+          b".a line with a dot\r\n"
+          b"..two dots\r\n"
+          b".\r\n"
+          b">>From not a From_ line, kept as it is\r\n"
+          b"\r\n"
+          b"last line\r\n")
+
+
+@pytest.fixture
+def ctx(tls_files):
+    return client_tls_context(tls_files["ca"])
+
+
+def make_rig(instance, mail_owner, pop_accounts, tls_files, **kw):
+    rig = PopRig(instance, mail_owner, pop_accounts, tls_files, **kw)
+    rig.start()
+    return rig
+
+
+@pytest.fixture
+def rig(instance, mail_owner, pop_accounts, tls_files):
+    return make_rig(instance, mail_owner, pop_accounts, tls_files)
+
+
+def stored_messages(rig, short):
+    """The messages of the user's mbox or Maildir, read by Python."""
+    path = rig.mailbox(short)
+    if rig.maildir:
+        box = mailbox.Maildir(path, factory=None, create=False)
+        return sorted((box.get_message(k) for k in box.keys()),
+                      key=lambda m: m["Subject"])
+    if not os.path.exists(path):
+        return []
+    return list(mailbox.mbox(path, create=False))
+
+
+def subjects(msgs):
+    return [m["Subject"] for m in msgs]
+
+
+def list_sizes(c):
+    r = c.cmd("LIST")
+    assert r.startswith("+OK"), r
+    return [tuple(int(x) for x in ln.split()) for ln in
+            (b.decode().strip() for b in c.multi())]
+
+
+# -- RFC 1939 over a raw socket ------------------------------------------
+
+def test_talk_session_over_a_raw_socket(rig):
+    """The talk's `nc localhost 110` session, byte for byte: LIST with
+    octet counts, RETR 4 with Return-Path: and Received:, DELE 4, LIST,
+    RSET, LIST restored."""
+    for n in range(1, 5):
+        rig.deliver("pea", message(n, TRICKY if n == 4 else b""))
+    with rig.client() as c:
+        assert c.greeting.startswith("+OK")
+        assert c.cmd("USER " + rig.name("pea")) == "+OK"
+        assert c.cmd("PASS " + rig.password("pea")).startswith("+OK")
+        sizes = list_sizes(c)
+        assert [n for n, _ in sizes] == [1, 2, 3, 4]
+        r = c.cmd("RETR 4")
+        assert r.startswith("+OK")
+        lines = c.multi()
+        text = unstuff(lines)
+        # The octet count is what was sent, CRLF counted, dots unstuffed.
+        assert len(text) == sizes[3][1]
+        assert int(r.split()[1]) == sizes[3][1]
+        assert lines[0] == b"Return-Path: <sender@example.org>\r\n"
+        assert any(ln.startswith(b"Received: from client.test")
+                   for ln in lines)
+        assert text.endswith(message(4, TRICKY).split(b"\r\n\r\n", 1)[1])
+        # Byte-stuffing on the wire, From_ quoting undone.
+        assert b"..a line with a dot\r\n" in lines
+        assert b"...two dots\r\n" in lines
+        assert b"..\r\n" in lines
+        assert (b"From the start of a line: quoted in the mbox, not on "
+                b"the wire.\r\n") in lines
+        assert all(ln.endswith(b"\r\n") and b"\n" not in ln[:-1]
+                   for ln in lines)
+        assert c.cmd("DELE 4").startswith("+OK")
+        assert list_sizes(c) == sizes[:3]
+        assert c.cmd("RETR 4").startswith("-ERR")
+        assert c.cmd("DELE 4").startswith("-ERR")
+        assert c.cmd("STAT") == "+OK 3 %d" % sum(s for _, s in sizes[:3])
+        assert c.cmd("RSET").startswith("+OK")
+        assert list_sizes(c) == sizes
+        assert c.cmd("QUIT").startswith("+OK")
+        assert c.eof()
+    assert len(stored_messages(rig, "pea")) == 4
+    rig.inst.wait_log(r"pop3d\[\d+\]: logout: retr=1/%d, del=0, size=%d, "
+                      r"user=<%s>" % (sizes[3][1], sum(s for _, s in sizes),
+                                      rig.name("pea")))
+
+
+def test_wrong_password_and_failure_limit(instance, mail_owner, pop_accounts,
+                                          tls_files):
+    """The talk's failed login: -ERR after a delay; with the limit at 1 the
+    connection is closed at once; every failure is logged with the client
+    address."""
+    rig = make_rig(instance, mail_owner, pop_accounts, tls_files,
+                   conf={"pop3d_auth_failure_delay": "1s",
+                         "pop3d_auth_failure_limit": "2"})
+    with rig.client() as c:
+        assert c.cmd("USER " + rig.name("pea")) == "+OK"
+        t0 = time.monotonic()
+        r = c.cmd("PASS the_wrong_password")
+        assert r == "-ERR [AUTH] Authentication failed"
+        assert time.monotonic() - t0 >= 0.9
+        # An unknown user gets exactly the same answer.
+        assert c.cmd("USER nosuchuser") == "+OK"
+        assert c.cmd("PASS whatever") == "-ERR [AUTH] Authentication failed"
+        assert c.eof()
+    log = rig.inst.wait_log(
+        r"too many authentication failures: rip=127\.0\.0\.1")
+    assert log
+    assert rig.inst.log_count(
+        r"pop3d\[\d+\]: auth failed: user=<(%s|nosuchuser)>, method=USER, "
+        r"rip=127\.0\.0\.1 " % rig.name("pea")) == 2
+    # A right password after a wrong one (below the limit) works.
+    with rig.client() as c:
+        assert c.cmd("USER " + rig.name("pea")) == "+OK"
+        assert c.cmd("PASS nope").startswith("-ERR [AUTH]")
+        c.login(rig.name("pea"), rig.password("pea"))
+        assert c.cmd("QUIT").startswith("+OK")
+
+
+def test_talk_wrong_password_closes_with_limit_one(instance, mail_owner,
+                                                   pop_accounts, tls_files):
+    rig = make_rig(instance, mail_owner, pop_accounts, tls_files,
+                   conf={"pop3d_auth_failure_limit": "1"})
+    with rig.client() as c:
+        assert c.cmd("USER " + rig.name("pea")) == "+OK"
+        assert c.cmd("PASS the_wrong_password").startswith("-ERR")
+        assert c.eof()
+
+
+def test_states_unknown_commands_and_limits(rig):
+    rig.deliver("pea", message(1))
+    with rig.client() as c:
+        for cmd in ("STAT", "LIST", "RETR 1", "DELE 1", "NOOP", "RSET",
+                    "TOP 1 1", "UIDL"):
+            assert c.cmd(cmd).startswith("-ERR"), cmd
+        assert c.cmd("PASS x") == "-ERR USER first"
+        assert c.cmd("XYZZY") == "-ERR Unknown command"
+        assert c.cmd("RETR").startswith("-ERR")
+        # Over the RFC 2449 limit, and far over the read bound: -ERR and
+        # the session goes on.
+        assert c.cmd("NOOP " + "x" * 300) == "-ERR Command line too long"
+        assert c.cmd("X" * 20000) == "-ERR Line too long"
+        c.login(rig.name("pea"), rig.password("pea"))
+        for cmd in ("USER x", "PASS y", "STLS", "AUTH PLAIN",
+                    "APOP a 0123456789abcdef0123456789abcdef"):
+            assert c.cmd(cmd).startswith("-ERR"), cmd
+        assert c.cmd("RETR 0") == "-ERR No such message"
+        assert c.cmd("RETR 2") == "-ERR No such message"
+        assert c.cmd("LIST 999999999") == "-ERR No such message"
+        assert c.cmd("TOP 1 x").startswith("-ERR Syntax")
+        assert c.cmd("NOOP") == "+OK"
+        assert c.cmd("QUIT").startswith("+OK")
+
+
+def test_pipelined_commands_answered_in_order(rig):
+    for n in range(1, 4):
+        rig.deliver("pea", message(n))
+    with rig.client() as c:
+        c.send("CAPA\r\nUSER %s\r\nPASS %s\r\nSTAT\r\nLIST\r\nUIDL\r\n"
+               "RETR 1\r\nTOP 2 0\r\nDELE 3\r\nSTAT\r\nNOOP\r\nQUIT\r\n"
+               % (rig.name("pea"), rig.password("pea")))
+        assert c.line().startswith("+OK")
+        assert b"PIPELINING\r\n" in c.multi()
+        assert c.line() == "+OK"
+        assert c.line().startswith("+OK Logged in, 3 messages")
+        st = c.line()
+        assert st.startswith("+OK 3 ")
+        assert c.line().startswith("+OK")
+        assert len(c.multi()) == 3
+        assert c.line().startswith("+OK")
+        assert len(c.multi()) == 3
+        assert c.line().startswith("+OK")
+        assert b"Subject: LinuxSig-SMTP talk 1\r\n" in c.multi()
+        assert c.line() == "+OK"
+        top = c.multi()
+        assert top[-1] == b"\r\n" and b"Subject: LinuxSig-SMTP talk 2\r\n" \
+            in top
+        assert c.line() == "+OK Message 3 deleted"
+        assert c.line().startswith("+OK 2 ")
+        assert c.line() == "+OK"
+        assert c.line().startswith("+OK")
+        assert c.eof()
+    assert subjects(stored_messages(rig, "pea")) == [
+        "LinuxSig-SMTP talk 1", "LinuxSig-SMTP talk 2"]
+
+
+def test_dropped_connection_deletes_nothing(rig):
+    for n in range(1, 3):
+        rig.deliver("pea", message(n))
+    before = open(rig.mailbox("pea"), "rb").read()
+    with rig.client() as c:
+        c.login(rig.name("pea"), rig.password("pea"))
+        assert c.cmd("DELE 1").startswith("+OK")
+        assert c.cmd("RETR 2").startswith("+OK")
+        c.multi()
+    rig.inst.wait_log(r"connection lost in TRANSACTION state, nothing "
+                      r"deleted")
+    assert open(rig.mailbox("pea"), "rb").read() == before
+
+
+def test_autologout(instance, mail_owner, pop_accounts, tls_files):
+    rig = make_rig(instance, mail_owner, pop_accounts, tls_files,
+                   conf={"pop3d_timeout": "2s"})
+    rig.deliver("pea", message(1))
+    with rig.client() as c:
+        c.login(rig.name("pea"), rig.password("pea"))
+        assert c.cmd("DELE 1").startswith("+OK")
+        t0 = time.monotonic()
+        assert c.line() == "-ERR Autologout; idle for too long"
+        assert c.eof()
+        assert time.monotonic() - t0 >= 1.5
+    assert len(stored_messages(rig, "pea")) == 1
+
+
+# -- Python's poplib -------------------------------------------------------
+
+def test_poplib_user_pass_uidl_top_retr_dele(rig):
+    for n in range(1, 4):
+        rig.deliver("pea", message(n, TRICKY))
+    p = poplib.POP3(rig.inst.host, rig.pop_port, timeout=scaled(20))
+    try:
+        assert b"+OK" in p.getwelcome()
+        caps = p.capa()
+        for cap in ("TOP", "UIDL", "USER", "SASL", "STLS", "RESP-CODES",
+                    "AUTH-RESP-CODE", "PIPELINING", "EXPIRE",
+                    "IMPLEMENTATION"):
+            assert cap in caps, cap
+        assert "PLAIN" in caps["SASL"]
+        p.user(rig.name("pea"))
+        p.pass_(rig.password("pea"))
+        count, total = p.stat()
+        assert count == 3
+        _, listing, _ = p.list()
+        sizes = [int(x.split()[1]) for x in listing]
+        assert sum(sizes) == total
+        _, uidls, _ = p.uidl()
+        ids = [x.split()[1] for x in uidls]
+        assert len(set(ids)) == 3
+        assert all(re.fullmatch(rb"[\x21-\x7e]{1,70}", i) for i in ids)
+        _, lines, octets = p.retr(2)
+        body = b"\r\n".join(lines) + b"\r\n"
+        assert len(body) == sizes[1]
+        assert body.endswith(message(2, TRICKY).split(b"\r\n\r\n", 1)[1])
+        _, top, _ = p.top(1, 2)
+        i = top.index(b"")
+        assert top[i + 1:] == [b"We should totally have candy at the "
+                               b"meeting.",
+                               b"From the start of a line: quoted in "
+                               b"the mbox, not on the wire."]
+        assert p.uidl(3).split()[2] == ids[2]
+        p.dele(1)
+        p.quit()
+    finally:
+        p.close()
+    msgs = stored_messages(rig, "pea")
+    assert subjects(msgs) == ["LinuxSig-SMTP talk 2",
+                              "LinuxSig-SMTP talk 3"]
+    # The mbox keeps its quoting, and local's From_ lines.
+    raw = open(rig.mailbox("pea"), "rb").read()
+    assert raw.startswith(b"From sender@example.org ")
+    assert b"\n>From the start of a line" in raw
+
+
+def test_poplib_stls(rig, ctx):
+    rig.deliver("pea", message(1))
+    p = poplib.POP3(rig.inst.host, rig.pop_port, timeout=scaled(20))
+    try:
+        p.stls(context=ctx)
+        caps = p.capa()
+        assert "STLS" not in caps
+        assert "USER" in caps
+        p.user(rig.name("pea"))
+        p.pass_(rig.password("pea"))
+        assert p.stat()[0] == 1
+        p.quit()
+    finally:
+        p.close()
+    rig.inst.wait_log(r"login: user=<%s>, method=USER, rip=127\.0\.0\.1, "
+                      r"tls" % rig.name("pea"))
+
+
+def test_poplib_pop3_ssl(rig, ctx):
+    rig.deliver("pea", message(1))
+    p = poplib.POP3_SSL(rig.inst.host, rig.pops_port, context=ctx,
+                        timeout=scaled(20))
+    try:
+        assert "STLS" not in p.capa()
+        p.user(rig.name("pea"))
+        p.pass_(rig.password("pea"))
+        _, lines, _ = p.retr(1)
+        assert b"Subject: LinuxSig-SMTP talk 1" in lines
+        p.dele(1)
+        p.quit()
+    finally:
+        p.close()
+    assert stored_messages(rig, "pea") == []
+
+
+def test_pop3s_refuses_plaintext(rig):
+    with rig.client(port=rig.pops_port, greet=False, timeout=10) as c:
+        c.send("CAPA\r\n")
+        try:
+            data = c.sock.recv(100)
+        except (ConnectionResetError, socket.timeout):
+            data = b""
+        assert not data.startswith(b"+OK")
+
+
+def test_poplib_apop(instance, mail_owner, pop_accounts, tls_files):
+    rig = make_rig(instance, mail_owner, pop_accounts, tls_files,
+                   conf={"pop3d_apop_enable": "yes"})
+    rig.deliver("pea", message(1))
+    p = poplib.POP3(rig.inst.host, rig.pop_port, timeout=scaled(20))
+    try:
+        assert re.search(rb"<[^<>@]+@panacea\.test>$", p.getwelcome())
+        p.apop(rig.name("pea"), rig.password("pea"))
+        assert p.stat()[0] == 1
+        p.quit()
+    finally:
+        p.close()
+    p = poplib.POP3(rig.inst.host, rig.pop_port, timeout=scaled(20))
+    try:
+        with pytest.raises(poplib.error_proto, match=r"\[AUTH\]"):
+            p.apop(rig.name("pea"), "wrong")
+    finally:
+        p.close()
+    rig.inst.wait_log(r"login: user=<%s>, method=APOP" % rig.name("pea"))
+
+
+def test_apop_off_by_default(rig):
+    with rig.client() as c:
+        assert "<" not in c.greeting
+        assert c.cmd("APOP %s %s" % (rig.name("pea"), "0" * 32)) == \
+            "-ERR APOP is not enabled"
+
+
+def test_uidl_stable_across_sessions_deletions_and_restarts(rig):
+    for n in range(1, 5):
+        rig.deliver("pea", message(n))
+
+    def uidls():
+        p = poplib.POP3(rig.inst.host, rig.pop_port, timeout=scaled(20))
+        try:
+            p.user(rig.name("pea"))
+            p.pass_(rig.password("pea"))
+            _, lst, _ = p.uidl()
+            out = {}
+            for ln in lst:
+                n, u = ln.split()
+                _, lines, _ = p.top(int(n), 0)
+                subj = [x for x in lines if x.startswith(b"Subject:")][0]
+                out[subj] = u
+            return p, out
+        except Exception:
+            p.close()
+            raise
+
+    p, first = uidls()
+    p.dele(2)
+    p.quit()
+    p, second = uidls()
+    p.quit()
+    del first[b"Subject: LinuxSig-SMTP talk 2"]
+    assert second == first
+    # A new message gets a new id; old ones do not move.
+    rig.deliver("pea", message(5))
+    rig.inst.stop()
+    rig.inst.start()
+    rig.inst.wait_port(rig.pop_port)
+    p, third = uidls()
+    p.quit()
+    new = third.pop(b"Subject: LinuxSig-SMTP talk 5")
+    assert third == first
+    assert new not in first.values()
+
+
+# -- AUTH (RFC 5034) and plaintext policy -------------------------------------
+
+def b64(s):
+    import base64
+    return base64.b64encode(s.encode()).decode()
+
+
+def test_auth_plain_login_and_cancel(rig):
+    rig.deliver("pea", message(1))
+    user, pw = rig.name("pea"), rig.password("pea")
+    with rig.client() as c:
+        # Listing, cancel, bad base64, unknown mechanism.
+        assert c.cmd("AUTH").startswith("+OK")
+        mechs = [m.strip() for m in c.multi()]
+        assert b"PLAIN" in mechs and b"LOGIN" in mechs
+        assert c.cmd("AUTH LOGIN").startswith("+ ")
+        assert c.cmd("*") == "-ERR AUTH cancelled"
+        assert c.cmd("AUTH NOSUCH") == "-ERR Unrecognized authentication type"
+        assert c.cmd("AUTH PLAIN").startswith("+ ")
+        assert c.cmd("not base64!") == "-ERR [AUTH] Authentication failed"
+        # PLAIN with an initial response.
+        r = c.cmd("AUTH PLAIN " + b64("\0%s\0%s" % (user, pw)))
+        assert r.startswith("+OK"), r
+        assert c.cmd("STAT").startswith("+OK 1 ")
+        assert c.cmd("QUIT").startswith("+OK")
+    with rig.client() as c:
+        # LOGIN, step by step, and the empty initial response "=".
+        assert c.cmd("AUTH LOGIN") == "+ " + b64("Username:")
+        assert c.cmd(b64(user)) == "+ " + b64("Password:")
+        assert c.cmd(b64(pw)).startswith("+OK")
+        assert c.cmd("QUIT").startswith("+OK")
+    with rig.client() as c:
+        assert c.cmd("AUTH PLAIN =") == "+ "
+        assert c.cmd(b64("\0%s\0wrong" % user)) == \
+            "-ERR [AUTH] Authentication failed"
+    rig.inst.wait_log(r"login: user=<%s>, method=PLAIN, rip=127\.0\.0\.1"
+                      % user)
+    rig.inst.wait_log(r"login: user=<%s>, method=LOGIN" % user)
+    rig.inst.wait_log(r"auth failed: user=<>, method=PLAIN, "
+                      r"rip=127\.0\.0\.1")
+
+
+def test_plaintext_refused_before_tls_off_loopback(instance, mail_owner,
+                                                   pop_accounts, tls_files,
+                                                   ctx):
+    """A client outside pop3d_plaintext_auth_networks (here: another
+    127.0.0.x than the one allowed) gets a clear -ERR for USER and
+    AUTH PLAIN, no USER or PLAIN in CAPA, and may log in after STLS."""
+    rig = make_rig(instance, mail_owner, pop_accounts, tls_files,
+                   conf={"pop3d_plaintext_auth_networks": "127.0.0.1/32"})
+    src = other_loopback(rig.inst, avoid=("127.0.0.1",))
+    with rig.client(source=src) as c:
+        assert c.cmd("CAPA").startswith("+OK")
+        caps = [x.strip() for x in c.multi()]
+        assert b"USER" not in caps and b"STLS" in caps
+        sasl = [x for x in caps if x.startswith(b"SASL")]
+        assert not sasl or b"PLAIN" not in sasl[0].split()
+        r = c.cmd("USER " + rig.name("pea"))
+        assert r.startswith("-ERR [AUTH] Plaintext authentication is not "
+                            "allowed without TLS"), r
+        assert c.cmd("AUTH PLAIN " + b64("\0a\0b")).startswith(
+            "-ERR [AUTH] Plaintext")
+        assert c.cmd("STLS").startswith("+OK")
+        c.sock = ctx.wrap_socket(c.sock, server_hostname=MYHOSTNAME)
+        c.login(rig.name("pea"), rig.password("pea"))
+        assert c.cmd("QUIT").startswith("+OK")
+    rig.inst.wait_log(r"plaintext login refused before TLS: rip=%s"
+                      % re.escape(src))
+
+
+def test_stls_discards_pipelined_plaintext(rig, ctx):
+    with rig.client() as c:
+        c.send("STLS\r\nUSER injected\r\n")
+        assert c.line().startswith("+OK")
+        c.sock = ctx.wrap_socket(c.sock, server_hostname=MYHOSTNAME)
+        # "USER injected" was never read as a command: PASS has no USER.
+        assert c.cmd("PASS x") == "-ERR USER first"
+
+
+# -- Maildrop locking and concurrency --------------------------------------
+
+def test_second_session_gets_in_use(rig):
+    rig.deliver("pea", message(1))
+    with rig.client() as a:
+        a.login(rig.name("pea"), rig.password("pea"))
+        with rig.client() as b:
+            assert b.cmd("USER " + rig.name("pea")) == "+OK"
+            r = b.cmd("PASS " + rig.password("pea"))
+            assert r.startswith("-ERR [IN-USE]"), r
+        assert a.cmd("STAT").startswith("+OK 1 ")
+        assert a.cmd("QUIT").startswith("+OK")
+    with rig.client() as b:
+        b.login(rig.name("pea"), rig.password("pea"))
+        b.cmd("QUIT")
+
+
+def test_mail_arriving_during_a_session_is_kept(rig):
+    """Deliveries during a session that deletes messages: after QUIT the
+    deleted ones are gone and every new one is there, intact."""
+    for n in range(1, 6):
+        rig.deliver("pea", message(n))
+    with rig.client() as c:
+        c.login(rig.name("pea"), rig.password("pea"))
+        for n in (1, 3, 5):
+            assert c.cmd("DELE %d" % n).startswith("+OK")
+        # Deliveries now, while the session is open: local appends.
+        qids = [rig.deliver("pea", message(n, TRICKY))
+                for n in range(6, 10)]
+        assert len(qids) == 4
+        assert c.cmd("STAT").startswith("+OK 2 ")
+        assert c.cmd("QUIT").startswith("+OK")
+    msgs = stored_messages(rig, "pea")
+    assert subjects(msgs) == ["LinuxSig-SMTP talk %d" % n
+                              for n in (2, 4, 6, 7, 8, 9)]
+    for m in msgs[2:]:
+        assert m.get_payload().endswith("last line\n")
+    with rig.client() as c:
+        c.login(rig.name("pea"), rig.password("pea"))
+        sizes = list_sizes(c)
+        assert len(sizes) == 6
+        for n, size in sizes:
+            assert c.cmd("RETR %d" % n).startswith("+OK")
+            assert len(unstuff(c.multi())) == size
+        c.cmd("QUIT")
+
+
+def test_deliveries_wait_for_the_rewrite(rig):
+    """pop3d's rewrite holds local's locks: a delivery that meets them
+    waits (local logs no deferral), and nothing is lost."""
+    for n in range(1, 4):
+        rig.deliver("pea", message(n))
+    path = rig.mailbox("pea")
+    # Hold the dotlock as local would see it from pop3d; release later.
+    with open(path + ".lock", "w") as f:
+        f.write("%d\n" % os.getpid())
+    try:
+        qid = rig.send("pea", message(4))
+        time.sleep(scaled(1.5))
+        assert rig.inst.log_count(r"%s: to=.*status=sent" % qid) == 0
+    finally:
+        os.unlink(path + ".lock")
+    rig.inst.wait_log(r"%s: to=.*status=sent" % qid, timeout=30)
+    assert len(stored_messages(rig, "pea")) == 4
+    # And pop3d waits for a lock in the same way at login.
+    with open(path + ".lock", "w") as f:
+        f.write("%d\n" % os.getpid())
+    timer = threading.Timer(scaled(1.5), os.unlink, [path + ".lock"])
+    timer.start()
+    try:
+        with rig.client() as c:
+            c.login(rig.name("pea"), rig.password("pea"))
+            assert c.cmd("DELE 1").startswith("+OK")
+            assert c.cmd("QUIT").startswith("+OK")
+    finally:
+        timer.join()
+    assert len(stored_messages(rig, "pea")) == 3
+    assert not os.path.exists(path + ".lock")
+
+
+def test_concurrent_deliveries_and_sessions(rig):
+    """Many deliveries while sessions keep deleting what they see: every
+    message is either retrieved-and-deleted once or still there."""
+    seen = []
+    stop = threading.Event()
+    errors = []
+
+    def popper():
+        while not stop.is_set():
+            try:
+                with rig.client() as c:
+                    c.login(rig.name("pea"), rig.password("pea"))
+                    for n, _ in list_sizes(c):
+                        assert c.cmd("RETR %d" % n).startswith("+OK")
+                        text = unstuff(c.multi())
+                        seen.append(re.search(rb"Subject: (.*)\r\n",
+                                              text).group(1))
+                        assert c.cmd("DELE %d" % n).startswith("+OK")
+                    assert c.cmd("QUIT").startswith("+OK")
+            except AssertionError as e:
+                if "[IN-USE]" not in str(e):
+                    errors.append(e)
+            time.sleep(0.2)
+
+    t = threading.Thread(target=popper)
+    t.start()
+    try:
+        for n in range(1, 13):
+            rig.deliver("pea", message(n))
+    finally:
+        stop.set()
+        t.join()
+    assert not errors, errors
+    left = [m["Subject"].encode() for m in stored_messages(rig, "pea")]
+    want = [b"LinuxSig-SMTP talk %d" % n for n in range(1, 13)]
+    assert sorted(seen + left) == sorted(want)
+
+
+# -- Maildir --------------------------------------------------------------
+
+def test_maildir(instance, mail_owner, pop_accounts, tls_files):
+    rig = make_rig(instance, mail_owner, pop_accounts, tls_files,
+                   maildir=True)
+    for n in range(1, 5):
+        rig.deliver("pea", message(n, TRICKY))
+    md = rig.mailbox("pea")
+    names = sorted(os.listdir(os.path.join(md, "new")))
+    assert len(names) == 4
+    p = poplib.POP3(rig.inst.host, rig.pop_port, timeout=scaled(20))
+    try:
+        p.user(rig.name("pea"))
+        p.pass_(rig.password("pea"))
+        _, lst, _ = p.uidl()
+        ids = [x.split()[1].decode() for x in lst]
+        # The unique names, in delivery order.
+        assert sorted(ids) == names
+        _, listing, _ = p.list()
+        sizes = [int(x.split()[1]) for x in listing]
+        for n in (1, 2):
+            _, lines, _ = p.retr(n)
+            body = b"\r\n".join(lines) + b"\r\n"
+            assert len(body) == sizes[n - 1]
+            assert b"Subject: LinuxSig-SMTP talk %d" % n in lines
+            assert b"From the start of a line: quoted in the mbox, not on " \
+                b"the wire." in lines
+        p.dele(2)
+        p.dele(3)
+        p.quit()
+    finally:
+        p.close()
+    new = os.listdir(os.path.join(md, "new"))
+    cur = os.listdir(os.path.join(md, "cur"))
+    # 1 was retrieved and kept: cur/ with S; 4 untouched in new/.
+    assert new == [ids[3]]
+    assert cur == [ids[0] + ":2,S"]
+    # Flags are kept: a message flagged by a mail reader keeps F.
+    os.rename(os.path.join(md, "cur", cur[0]),
+              os.path.join(md, "cur", ids[0] + ":2,F"))
+    with rig.client() as c:
+        c.login(rig.name("pea"), rig.password("pea"))
+        assert c.cmd("UIDL").startswith("+OK")
+        assert [u.split()[1].decode() for u in c.multi()] == [ids[0],
+                                                               ids[3]]
+        assert c.cmd("RETR 1").startswith("+OK")
+        c.multi()
+        assert c.cmd("QUIT").startswith("+OK")
+    assert os.listdir(os.path.join(md, "cur")) == [ids[0] + ":2,FS"]
+    # Mail arriving during a session is kept.
+    with rig.client() as c:
+        c.login(rig.name("pea"), rig.password("pea"))
+        assert c.cmd("DELE 1").startswith("+OK")
+        rig.deliver("pea", message(5))
+        assert c.cmd("QUIT").startswith("+OK")
+    assert subjects(stored_messages(rig, "pea")) == [
+        "LinuxSig-SMTP talk 4", "LinuxSig-SMTP talk 5"]
+    with rig.client() as a:
+        a.login(rig.name("pea"), rig.password("pea"))
+        with rig.client() as b:
+            assert b.cmd("USER " + rig.name("pea")) == "+OK"
+            assert b.cmd("PASS " + rig.password("pea")).startswith(
+                "-ERR [IN-USE]")
+
+
+# -- Mail-only users, owners and malformed mailboxes -------------------------
+
+def test_mail_only_user(instance, mail_owner, pop_accounts, tls_files):
+    rig = make_rig(instance, mail_owner, pop_accounts, tls_files,
+                   mail_users=("mailonly",))
+    rig.deliver("mailonly", message(1))
+    st = os.stat(rig.mailbox("mailonly"))
+    import pwd
+    assert st.st_uid == pwd.getpwnam(mail_owner).pw_uid
+    with rig.client() as c:
+        c.login("mailonly", rig.password("mailonly"))
+        assert c.cmd("DELE 1").startswith("+OK")
+        assert c.cmd("QUIT").startswith("+OK")
+    assert stored_messages(rig, "mailonly") == []
+    # The session ran as mail_owner: the file keeps its owner.
+    assert os.stat(rig.mailbox("mailonly")).st_uid == st.st_uid
+
+
+def test_empty_and_missing_mailboxes(rig):
+    with rig.client() as c:
+        r = c.login(rig.name("bob"), rig.password("bob"))
+        assert r.startswith("+OK Logged in, 0 messages")
+        assert c.cmd("STAT") == "+OK 0 0"
+        assert c.cmd("LIST").startswith("+OK")
+        assert c.multi() == []
+        assert c.cmd("QUIT").startswith("+OK")
+    assert not os.path.exists(rig.mailbox("bob"))
+
+
+def test_malformed_mbox_is_refused(rig):
+    path = rig.mailbox("bob")
+    with open(path, "wb") as f:
+        f.write(b"Subject: not an mbox\n\nbody\n")
+    pw = rig.users["bob"]
+    os.chown(path, pw.pw_uid, pw.pw_gid)
+    os.chmod(path, 0o600)
+    with rig.client() as c:
+        assert c.cmd("USER " + rig.name("bob")) == "+OK"
+        r = c.cmd("PASS " + rig.password("bob"))
+        assert r.startswith("-ERR [SYS/PERM]"), r
+    assert open(path, "rb").read() == b"Subject: not an mbox\n\nbody\n"
+
+
+def test_mailbox_of_another_owner_is_refused(rig):
+    """A planted mailbox (not owned by the user) is never read."""
+    path = rig.mailbox("bob")
+    with open(path, "wb") as f:
+        f.write(b"From x\nSubject: planted\n\n")
+    os.chmod(path, 0o644)  # owned by root
+    with rig.client() as c:
+        assert c.cmd("USER " + rig.name("bob")) == "+OK"
+        assert c.cmd("PASS " + rig.password("bob")).startswith(
+            "-ERR [SYS/PERM]")
+
+
+def test_login_delay(instance, mail_owner, pop_accounts, tls_files):
+    rig = make_rig(instance, mail_owner, pop_accounts, tls_files,
+                   conf={"pop3d_login_delay": "60s"})
+    with rig.client() as c:
+        assert c.cmd("CAPA").startswith("+OK")
+        assert b"LOGIN-DELAY 60\r\n" in c.multi()
+        c.login(rig.name("pea"), rig.password("pea"))
+        c.cmd("QUIT")
+    with rig.client() as c:
+        assert c.cmd("USER " + rig.name("pea")) == "+OK"
+        assert c.cmd("PASS " + rig.password("pea")).startswith(
+            "-ERR [LOGIN-DELAY]")
+
+
+# -- curl and fetchmail ----------------------------------------------------
+
+def test_curl_pop3_and_pop3s(rig, tls_files):
+    for n in range(1, 3):
+        rig.deliver("pea", message(n, TRICKY))
+    user = "%s:%s" % (rig.name("pea"), rig.password("pea"))
+    base = "pop3://%s:%d/" % (rig.inst.host, rig.pop_port)
+    r = subprocess.run(["curl", "-sS", "--user", user, base],
+                       capture_output=True, timeout=scaled(30))
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.decode().split("\r\n")
+    assert lines[0].startswith("1 ") and lines[1].startswith("2 ")
+    r = subprocess.run(["curl", "-sS", "--user", user, base + "1"],
+                       capture_output=True, timeout=scaled(30))
+    assert r.returncode == 0, r.stderr
+    assert b"Subject: LinuxSig-SMTP talk 1\r\n" in r.stdout
+    assert b"\r\n.a line with a dot\r\n" in r.stdout
+    # STLS required, then POP3S; the server is checked against the CA.
+    sbase = "pop3s://%s:%d/" % (MYHOSTNAME, rig.pops_port)
+    resolve = "%s:%d:%s" % (MYHOSTNAME, rig.pops_port, rig.inst.host)
+    r = subprocess.run(["curl", "-sS", "--ssl-reqd", "--cacert",
+                        tls_files["ca"], "--resolve", "%s:%d:%s" % (
+                            MYHOSTNAME, rig.pop_port, rig.inst.host),
+                        "--user", user, "pop3://%s:%d/2" % (
+                            MYHOSTNAME, rig.pop_port)],
+                       capture_output=True, timeout=scaled(30))
+    assert r.returncode == 0, r.stderr
+    assert b"Subject: LinuxSig-SMTP talk 2\r\n" in r.stdout
+    r = subprocess.run(["curl", "-sS", "--cacert", tls_files["ca"],
+                        "--resolve", resolve, "--user", user,
+                        "-X", "DELE 1", "-I", sbase],
+                       capture_output=True, timeout=scaled(30))
+    assert r.returncode == 0, r.stderr
+    assert subjects(stored_messages(rig, "pea")) == ["LinuxSig-SMTP talk 2"]
+    rig.inst.wait_log(r"login: user=<%s>, method=\S+, rip=127\.0\.0\.1, tls"
+                      % rig.name("pea"))
+
+
+@pytest.mark.skipif(shutil.which("fetchmail") is None,
+                    reason="fetchmail is not installed")
+@pytest.mark.parametrize("maildir", [False, True], ids=["mbox", "maildir"])
+def test_fetchmail_batch_run(instance, mail_owner, pop_accounts, tls_files,
+                             tmp_path, maildir):
+    rig = make_rig(instance, mail_owner, pop_accounts, tls_files,
+                   maildir=maildir)
+    for n in range(1, 4):
+        rig.deliver("pea", message(n, TRICKY))
+    out = tmp_path / "fetched"
+    rc = tmp_path / "fetchmailrc"
+    rc.write_text(
+        'poll %s service %d protocol pop3 uidl\n'
+        '  user "%s" password "%s" is root here\n'
+        '  sslproto "" no sslcertck\n'
+        '  fetchall nokeep\n'
+        '  mda "cat >> %s"\n' % (
+            rig.inst.host, rig.pop_port, rig.name("pea"),
+            rig.password("pea"), out))
+    rc.chmod(0o600)
+    env = dict(os.environ, HOME=str(tmp_path))
+    r = subprocess.run(["fetchmail", "-f", str(rc), "--nodetach",
+                        "--nosyslog", "-i", str(tmp_path / "ids")],
+                       capture_output=True, timeout=scaled(60), env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    fetched = out.read_bytes()
+    for n in range(1, 4):
+        assert b"Subject: LinuxSig-SMTP talk %d" % n in fetched
+    assert fetched.count(b"From the start of a line: quoted in the mbox, "
+                         b"not on the wire.") == 3
+    assert stored_messages(rig, "pea") == []
+    # Nothing new: a second run fetches nothing (exit 1).
+    r = subprocess.run(["fetchmail", "-f", str(rc), "--nodetach",
+                        "--nosyslog", "-i", str(tmp_path / "ids")],
+                       capture_output=True, timeout=scaled(60), env=env)
+    assert r.returncode == 1, r.stdout + r.stderr
+
+
+def test_no_mailbox_read_as_root(rig):
+    """The session process runs as the mailbox owner: its uid, seen from
+    /proc while the session is open."""
+    rig.deliver("pea", message(1))
+    with rig.client() as c:
+        c.login(rig.name("pea"), rig.password("pea"))
+        m = rig.inst.wait_log(r"pop3d\[(\d+)\]: login: user=<%s>"
+                              % rig.name("pea"))
+        pid = int(m.group(1))
+        with open("/proc/%d/status" % pid) as f:
+            status = f.read()
+        uids = re.search(r"^Uid:\s+(.*)$", status, re.M).group(1).split()
+        assert set(int(u) for u in uids) == {rig.users["pea"].pw_uid}
+        c.cmd("QUIT")
+
+
+def test_log_lines(rig):
+    rig.deliver("pea", message(1))
+    with rig.client() as c:
+        c.login(rig.name("pea"), rig.password("pea"))
+        assert c.cmd("RETR 1").startswith("+OK")
+        size = len(unstuff(c.multi()))
+        assert c.cmd("DELE 1").startswith("+OK")
+        assert c.cmd("QUIT").startswith("+OK")
+    user = rig.name("pea")
+    rig.inst.wait_log(r"panacea/pop3d\[\d+\]: connect from "
+                      r"unknown\[127\.0\.0\.1\]")
+    rig.inst.wait_log(r"panacea/pop3d\[\d+\]: login: user=<%s>, "
+                      r"method=USER, rip=127\.0\.0\.1\n" % user)
+    rig.inst.wait_log(r"panacea/pop3d\[\d+\]: logout: retr=1/%d, del=1, "
+                      r"size=%d, user=<%s>" % (size, size, user))
