@@ -297,7 +297,7 @@ static void
 lock_helper(const struct mailbox_user *u, int sock, pid_t pid)
 {
 	struct buf why = BUF_INIT;
-	int held = 0, status;
+	int held = 0, status = 0;
 	ssize_t n;
 	char c, r;
 

@@ -363,8 +363,10 @@ pop3d_mbox_update(struct pop3d_session *ss, struct buf *why)
 		ndel += box->msgs[i].deleted != 0;
 	if (ndel == 0 || box->fd < 0)
 		return 0;
-	if (lock_both(ss, why) < 0)
+	if (lock_both(ss, why) < 0) {
+		buf_set(why, "the mailbox stays locked by another program");
 		return -1;
+	}
 	if (fstat(box->fd, &st) < 0 || !same_file(ss) ||
 	    (unsigned long long)st.st_size < box->size0) {
 		buf_set(why, "the mailbox was changed by another program");

@@ -593,6 +593,31 @@ def test_deliveries_wait_for_the_rewrite(rig):
     assert not os.path.exists(path + ".lock")
 
 
+def test_quit_on_a_locked_mailbox_deletes_nothing(instance, mail_owner,
+                                                 pop_accounts, tls_files):
+    """When the lock stays taken (a mail reader holds it), QUIT waits
+    deliver_lock_attempts times, then says -ERR [SYS/TEMP] and leaves the
+    mailbox alone."""
+    rig = make_rig(instance, mail_owner, pop_accounts, tls_files,
+                   conf={"deliver_lock_attempts": "2"})
+    for n in range(1, 3):
+        rig.deliver("pea", message(n))
+    path = rig.mailbox("pea")
+    before = open(path, "rb").read()
+    with rig.client() as c:
+        c.login(rig.name("pea"), rig.password("pea"))
+        assert c.cmd("DELE 1").startswith("+OK")
+        with open(path + ".lock", "w") as f:
+            f.write("%d\n" % os.getpid())
+        try:
+            r = c.cmd("QUIT")
+        finally:
+            os.unlink(path + ".lock")
+        assert r.startswith("-ERR [SYS/TEMP] Some deleted messages were "
+                            "not removed"), r
+    assert open(path, "rb").read() == before
+
+
 def test_concurrent_deliveries_and_sessions(rig):
     """Many deliveries while sessions keep deleting what they see: every
     message is either retrieved-and-deleted once or still there."""
