@@ -35,23 +35,6 @@
 
 struct smtp_config smtp_cfg;
 
-#ifdef __SANITIZE_ADDRESS__
-/*
- * LeakSanitizer checks for leaks before chroot (priv.c).  The tables of
- * smtp_tls_policy_maps and smtp_sasl_password_maps are Berkeley DB files
- * open at that moment, and Berkeley DB's private environment refers to
- * its region memory by offsets, which LeakSanitizer cannot follow: those
- * blocks look leaked while in use.  libdb has no frame pointers, so the
- * report's stack ends at its allocator: that is what is suppressed.
- * Weak, so that a definition in lib/ for every daemon takes precedence.
- */
-__attribute__((weak)) const char *
-__lsan_default_suppressions(void)
-{
-	return "leak:__os_malloc\n";
-}
-#endif
-
 double
 smtp_now(void)
 {
