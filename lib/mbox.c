@@ -224,6 +224,48 @@ mbox_fcntl_lock(int fd)
 	return MBOX_LOCK_ERROR;
 }
 
+void
+mbox_fcntl_unlock(int fd)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_UNLCK;
+	fl.l_whence = SEEK_SET;
+	(void)fcntl(fd, F_SETLK, &fl);
+}
+
+int
+mbox_dotlock_wait(const char *path, int stale_sec, int attempts,
+		  int delay_sec, struct buf *why)
+{
+	int r = MBOX_LOCK_BUSY;
+
+	for (int i = 0; i < attempts; i++) {
+		r = mbox_dotlock(path, stale_sec, why);
+		if (r != MBOX_LOCK_BUSY)
+			break;
+		if (i + 1 < attempts)
+			sleep((unsigned)delay_sec);
+	}
+	return r;
+}
+
+int
+mbox_fcntl_lock_wait(int fd, int attempts, int delay_sec)
+{
+	int r = MBOX_LOCK_BUSY;
+
+	for (int i = 0; i < attempts; i++) {
+		r = mbox_fcntl_lock(fd);
+		if (r != MBOX_LOCK_BUSY)
+			break;
+		if (i + 1 < attempts)
+			sleep((unsigned)delay_sec);
+	}
+	return r;
+}
+
 const char *
 mbox_errno_dsn(int err, const char *def_dsn)
 {

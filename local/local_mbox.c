@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "local.h"
+#include "iostuff.h"
 #include "mbox.h"
 #include "msg.h"
 
@@ -38,54 +39,6 @@ local_prepend(struct buf *out, const struct local_msg *msg,
 {
 	buf_printf(out, "Return-Path: <%s>\n", msg->sender);
 	buf_printf(out, "Delivered-To: %s\n", delivered_to);
-}
-
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Waits for a lock the way Postfix does: a fixed number of tries. */
-static int
-dotlock_wait(const char *path, struct buf *why)
-{
-	int r = MBOX_LOCK_BUSY;
-
-	for (int i = 0; i < local_cfg.lock_attempts; i++) {
-		r = mbox_dotlock(path, local_cfg.stale_lock_time, why);
-		if (r != MBOX_LOCK_BUSY)
-			break;
-		if (i + 1 < local_cfg.lock_attempts)
-			sleep((unsigned)local_cfg.lock_delay);
-	}
-	return r;
-}
-
-static int
-fcntl_wait(int fd)
-{
-	int r = MBOX_LOCK_BUSY;
-
-	for (int i = 0; i < local_cfg.lock_attempts; i++) {
-		r = mbox_fcntl_lock(fd);
-		if (r != MBOX_LOCK_BUSY)
-			break;
-		if (i + 1 < local_cfg.lock_attempts)
-			sleep((unsigned)local_cfg.lock_delay);
-	}
-	return r;
 }
 
 /* Appends the message to the open, locked file fd. */
@@ -111,7 +64,7 @@ mbox_write(int fd, const struct stat *sb, const struct local_msg *msg,
 		buf_free(&data);
 		return;
 	}
-	if (write_all(fd, data.data, data.len) < 0 || fsync(fd) < 0) {
+	if (io_write_full(fd, data.data, data.len, -1) < 0 || fsync(fd) < 0) {
 		err = errno;
 		/* No half message: back to where it was. */
 		if (ftruncate(fd, sb->st_size) < 0)
@@ -137,7 +90,9 @@ local_mbox_append(const struct local_msg *msg, const char *to, const char *path,
 	int fd, r, dotlocked = 0;
 
 	if (locks) {
-		r = dotlock_wait(path, &why);
+		r = mbox_dotlock_wait(path, local_cfg.stale_lock_time,
+				      local_cfg.lock_attempts,
+				      local_cfg.lock_delay, &why);
 		if (r != MBOX_LOCK_OK) {
 			local_status_set(st, 4, "4.2.0",
 					 "cannot update mailbox %s: unable "
@@ -155,7 +110,8 @@ local_mbox_append(const struct local_msg *msg, const char *to, const char *path,
 			    gid == (gid_t)-1 ? getegid() : gid);
 	if (fd < 0) {
 		local_status_why(st, buf_cstr(&why));
-	} else if ((r = fcntl_wait(fd)) != MBOX_LOCK_OK) {
+	} else if ((r = mbox_fcntl_lock_wait(fd, local_cfg.lock_attempts,
+						 local_cfg.lock_delay)) != MBOX_LOCK_OK) {
 		local_status_set(st, 4, "4.2.0",
 				 "cannot update mailbox %s: unable to lock: "
 				 "%s",

@@ -39,32 +39,6 @@
 #include "pop3d.h"
 #include "xalloc.h"
 
-static int
-fcntl_wait(int fd)
-{
-	int r = MBOX_LOCK_BUSY;
-
-	for (int i = 0; i < pop3d_cfg.lock_attempts; i++) {
-		r = mbox_fcntl_lock(fd);
-		if (r != MBOX_LOCK_BUSY)
-			break;
-		if (i + 1 < pop3d_cfg.lock_attempts)
-			sleep((unsigned)pop3d_cfg.lock_delay);
-	}
-	return r;
-}
-
-static void
-fcntl_unlock(int fd)
-{
-	struct flock fl;
-
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_UNLCK;
-	fl.l_whence = SEEK_SET;
-	(void)fcntl(fd, F_SETLK, &fl);
-}
-
 /* Local's two locks, in local's order. */
 static int
 lock_both(struct pop3d_session *ss, struct buf *why)
@@ -83,7 +57,8 @@ lock_both(struct pop3d_session *ss, struct buf *why)
 		buf_free(&w);
 		return -1;
 	}
-	r = fcntl_wait(ss->box.fd);
+	r = mbox_fcntl_lock_wait(ss->box.fd, pop3d_cfg.lock_attempts,
+				 pop3d_cfg.lock_delay);
 	if (r != MBOX_LOCK_OK) {
 		buf_set(why, r == MBOX_LOCK_BUSY
 				 ? "[IN-USE] The mailbox is locked by another "
@@ -100,7 +75,7 @@ lock_both(struct pop3d_session *ss, struct buf *why)
 static void
 unlock_both(struct pop3d_session *ss)
 {
-	fcntl_unlock(ss->box.fd);
+	mbox_fcntl_unlock(ss->box.fd);
 	pop3d_dotunlock(ss);
 }
 
