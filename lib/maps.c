@@ -6,7 +6,11 @@
  * are lower case.  A table is opened read-only without an environment
  * (no locking: writers never modify a live file, they rename a new one
  * over it), and maps_changed() compares the device, inode and mtime of
- * PATH.db with those seen at open time.
+ * PATH.db with those seen at open time.  It looks the name up relative to
+ * a descriptor of PATH.db's folder taken at open time, because the
+ * daemons that ask (qmgr, local) may have chrooted since: the absolute
+ * path no longer reaches the file there, and every table looked changed
+ * for ever (a chrooted qmgr with transport_maps exited at every scan).
  *
  * Building: map_build() parses the whole text file first (so a syntax
  * error leaves the old table in place), writes PATH.db.tmp, syncs it,
@@ -38,6 +42,8 @@ struct map_table {
 	char *db_path;
 	DB *db;
 	struct stat st; /* of db_path when opened */
+	int dir_fd;	/* O_PATH descriptor of db_path's folder, or -1 */
+	char *db_base;	/* db_path's last component */
 };
 
 struct maps {
@@ -50,8 +56,11 @@ table_close(struct map_table *t)
 {
 	if (t->db)
 		t->db->close(t->db, 0);
+	if (t->dir_fd >= 0)
+		close(t->dir_fd);
 	xfree(t->spec);
 	xfree(t->db_path);
+	xfree(t->db_base);
 }
 
 void
@@ -91,6 +100,35 @@ spec_path(const char *spec, struct buf *err)
 	return colon + 1;
 }
 
+/* The folder of db_path, kept open so that maps_changed() still finds
+ * the file after a chroot. */
+static int
+table_dir_open(struct map_table *t, struct buf *err)
+{
+	const char *slash = strrchr(t->db_path, '/');
+	char *dir;
+
+	if (slash == NULL) {
+		dir = xstrdup(".");
+		t->db_base = xstrdup(t->db_path);
+	} else {
+		dir = slash == t->db_path
+			  ? xstrdup("/")
+			  : xstrndup(t->db_path, (size_t)(slash - t->db_path));
+		t->db_base = xstrdup(slash + 1);
+	}
+	t->dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (t->dir_fd < 0) {
+		buf_set(err, "");
+		buf_printf(err, "cannot open table %s: %s: %s", t->db_path, dir,
+			   strerror(errno));
+		xfree(dir);
+		return -1;
+	}
+	xfree(dir);
+	return 0;
+}
+
 static int
 table_open(struct map_table *t, const char *spec, struct buf *err)
 {
@@ -99,11 +137,14 @@ table_open(struct map_table *t, const char *spec, struct buf *err)
 	int r, fd;
 
 	memset(t, 0, sizeof(*t));
+	t->dir_fd = -1;
 	if (name == NULL)
 		return -1;
 	buf_printf(&path, "%s.db", name);
 	t->spec = xstrdup(spec);
 	t->db_path = buf_steal(&path);
+	if (table_dir_open(t, err) < 0)
+		return -1;
 	if ((r = db_create(&t->db, NULL, 0)) != 0) {
 		t->db = NULL;
 		buf_set(err, "");
@@ -202,8 +243,8 @@ maps_changed(const struct maps *m)
 	for (size_t i = 0; i < m->count; i++) {
 		const struct map_table *t = &m->tables[i];
 
-		if (stat(t->db_path, &st) < 0 || st.st_dev != t->st.st_dev ||
-		    st.st_ino != t->st.st_ino ||
+		if (fstatat(t->dir_fd, t->db_base, &st, 0) < 0 ||
+		    st.st_dev != t->st.st_dev || st.st_ino != t->st.st_ino ||
 		    st.st_mtim.tv_sec != t->st.st_mtim.tv_sec ||
 		    st.st_mtim.tv_nsec != t->st.st_mtim.tv_nsec)
 			return 1;

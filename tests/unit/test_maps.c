@@ -269,6 +269,40 @@ test_owner_and_mode_follow_source(void **state)
 	buf_free(&err);
 }
 
+/* After a chroot the table's absolute path reaches nothing; a folder
+ * moved away stands in for it here.  The table is still the same one (no
+ * change), and a rebuild in the folder is still noticed. */
+static void
+test_changed_after_the_path_moved(void **state)
+{
+	struct buf err = BUF_INIT;
+	char sub[96], moved[96], spec[128];
+	FILE *fp;
+	struct maps *m;
+
+	(void)state;
+	snprintf(sub, sizeof(sub), "%s/jail", dir);
+	snprintf(moved, sizeof(moved), "%s/elsewhere", dir);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	snprintf(spec, sizeof(spec), "%s/t", sub);
+	fp = fopen(spec, "w");
+	assert_non_null(fp);
+	fputs("k v\n", fp);
+	fclose(fp);
+	snprintf(spec, sizeof(spec), "hash:%s/t", sub);
+	assert_int_equal(map_build(spec, 0, &err), 0);
+	m = maps_open(spec, &err);
+	assert_non_null(m);
+	assert_int_equal(rename(sub, moved), 0);
+	assert_int_equal(maps_changed(m), 0);
+	expect(m, "k", "v");
+	snprintf(spec, sizeof(spec), "hash:%s/t", moved);
+	assert_int_equal(map_build(spec, 0, &err), 0);
+	assert_int_equal(maps_changed(m), 1);
+	maps_close(m);
+	buf_free(&err);
+}
+
 int
 main(void)
 {
@@ -279,6 +313,7 @@ main(void)
 	    cmocka_unit_test(test_list_order_and_empty),
 	    cmocka_unit_test(test_atomic_rebuild_and_changed),
 	    cmocka_unit_test(test_owner_and_mode_follow_source),
+	    cmocka_unit_test(test_changed_after_the_path_moved),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
