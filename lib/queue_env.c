@@ -324,6 +324,7 @@ queue_env_failchk(struct queue *q)
 
 	if (err == DB_RUNRECOVERY) {
 		msg_warn("queue: failchk: the environment needs recovery");
+		q->needs_recovery = 1;
 		return QUEUE_RECOVER;
 	}
 	return queue_db_error("failchk", err);
@@ -353,6 +354,16 @@ queue_close(struct queue *q)
 
 	if (q == NULL)
 		return QUEUE_OK;
+	if (q->needs_recovery) {
+		/* A dead process may hold a region mutex (the log's, when it
+		 * died flushing): a checkpoint would wait for it for ever.
+		 * Panic the environment (every call returns at once), let go
+		 * of the handles without writing anything, and leave the rest
+		 * to recovery. */
+		(void)q->env->set_flags(q->env, DB_PANIC_ENVIRONMENT, 1);
+		(void)queue_free(q, DB_NOSYNC);
+		return QUEUE_RECOVER;
+	}
 	result = queue_checkpoint(q);
 	if (result == QUEUE_RECOVER) {
 		/* Let go of a panicked environment without leaking its file

@@ -16,6 +16,7 @@ struct queue {
 	DB *content;
 	DB *schedule;
 	queue_isalive_fn isalive;
+	int needs_recovery; /* failchk said so: close without a checkpoint */
 };
 
 #define QUEUE_CONTENT_KEY_LEN (QUEUE_ID_LEN + 4)
