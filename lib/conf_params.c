@@ -116,6 +116,7 @@ const struct conf_param conf_params[] = {
     {"smtp_quit_timeout", CONF_TIME, "300s", 's', 1},
     {"smtp_rcpt_timeout", CONF_TIME, "300s", 's', 1},
     {"smtp_sasl_auth_enable", CONF_BOOL, "no", 0, 0},
+    {"smtp_sasl_mechanism_filter", CONF_STR, "", 0, 0},
     {"smtp_sasl_password_maps", CONF_STR, "", 0, 0},
     {"smtp_sasl_security_options", CONF_STR, "noplaintext, noanonymous", 0,
      0},

@@ -155,6 +155,7 @@ smtp_sasl_init(void)
 	    sasl_plain_ok("smtp_sasl_security_options");
 	smtp_cfg.sasl_plain_with_tls =
 	    sasl_plain_ok("smtp_sasl_tls_security_options");
+	smtp_cfg.sasl_mech_filter = conf_str("smtp_sasl_mechanism_filter");
 	cli = sasl_auth_client_new("smtp", "localhost", "x", "x", 1, &err);
 	if (cli == NULL)
 		msg_fatal("SASL client: %s", buf_cstr(&err));

@@ -63,6 +63,7 @@ struct smtp_config {
 	struct maps *sasl_passwords;
 	int sasl_plain_without_tls;
 	int sasl_plain_with_tls;
+	const char *sasl_mech_filter; /* mechanisms we may use, "" any */
 	struct queue *queue;
 };
 

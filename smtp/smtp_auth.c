@@ -7,7 +7,10 @@
  * The exchange runs through libsasl2 (sasl_auth.h); plaintext mechanisms
  * (PLAIN, LOGIN) are allowed only over TLS, unless
  * smtp_sasl_security_options lacks "noplaintext" (and, over TLS, unless
- * smtp_sasl_tls_security_options has it).
+ * smtp_sasl_tls_security_options has it).  smtp_sasl_mechanism_filter,
+ * when set, keeps only the offered mechanisms it names (as Postfix's:
+ * for a server whose best mechanism is broken, or one the password
+ * cannot serve).
  *
  * Every failure is soft (4.7.0, or the server's code with class 4), as
  * Postfix's smtp_sasl_auth_soft_bounce: a wrong password on our side must
@@ -20,6 +23,8 @@
 #include "msg.h"
 #include "sasl_auth.h"
 #include "smtp.h"
+#include "strutil.h"
+#include "xalloc.h"
 
 #define SASL_CHALLENGE_MAX 8192
 #define SASL_STEPS_MAX 10
@@ -158,6 +163,19 @@ out:
 	return rc;
 }
 
+/* The offered mechanisms that smtp_sasl_mechanism_filter allows. */
+static void
+filter_mechs(const char *offered, struct buf *out)
+{
+	char *list = xstrdup(offered), *save = NULL, *w;
+
+	for (w = strtok_r(list, " ", &save); w; w = strtok_r(NULL, " ", &save))
+		if (*smtp_cfg.sasl_mech_filter == '\0' ||
+		    str_list_match(smtp_cfg.sasl_mech_filter, w))
+			buf_printf(out, "%s%s", out->len ? " " : "", w);
+	xfree(list);
+}
+
 int
 smtp_auth_run(struct stream *s, const struct smtp_caps *caps,
 	      const struct smtp_target *t, const char *user, const char *pass,
@@ -165,7 +183,7 @@ smtp_auth_run(struct stream *s, const struct smtp_caps *caps,
 	      struct buf *text)
 {
 	struct sasl_auth_client *cli;
-	struct buf err = BUF_INIT, initial = BUF_INIT;
+	struct buf err = BUF_INIT, initial = BUF_INIT, mechs = BUF_INIT;
 	char name[SMTP_HOSTADDR_MAX];
 	const char *mech = NULL;
 	int plain, has_initial = 0, rc = -1;
@@ -181,7 +199,8 @@ smtp_auth_run(struct stream *s, const struct smtp_caps *caps,
 		buf_printf(text, ": %s", buf_cstr(&err));
 		goto out;
 	}
-	if (sasl_auth_client_start(cli, caps->auth_mechs, &mech, &initial,
+	filter_mechs(caps->auth_mechs, &mechs);
+	if (sasl_auth_client_start(cli, buf_cstr(&mechs), &mech, &initial,
 				   &has_initial, &err) < 0) {
 		fail_text(text, name, "cannot authenticate to server ");
 		buf_printf(text, ": no mechanism available%s",
@@ -193,6 +212,7 @@ smtp_auth_run(struct stream *s, const struct smtp_caps *caps,
 		msg_info("%s: authenticated as %s with %s", name, user, mech);
 out:
 	sasl_auth_client_free(cli);
+	buf_free(&mechs);
 	buf_free(&err);
 	if (initial.data != NULL)
 		memset(initial.data, 0, initial.len);
