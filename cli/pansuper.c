@@ -16,10 +16,10 @@
  *   -p  purges leftovers: orphaned content and stale unfinished maildrop
  *       files.
  * An argument of ALL means every message of the queues; "-" reads queue
- * ids from standard input (the first word of each line, so that mailq
- * output works, '*' and '!' dropped).  Trailing arguments name the queues
- * (hold, active, deferred, maildrop; "incoming" is active).  Options may
- * repeat.  Operations run in the order -s, -p, -d, -h, -H, -r; each
+ * ids from standard input (the first word of each line that is a queue
+ * id, '*' and '!' dropped, so that mailq's output works).  Trailing arguments
+ * name the queues (hold, active, deferred, maildrop; "incoming" is active).
+ * Options may repeat.  Operations run in the order -s, -p, -d, -h, -H, -r; each
  * prints a summary as Postfix does ("pansuper: Deleted: 2 messages") and
  * logs one line per message.
  *
@@ -79,6 +79,8 @@ struct request {
 
 static struct queue *queue;
 static int errors;
+/* Global, so that an early exit leaves nothing unreachable behind. */
+static struct request req;
 
 static void
 add_arg(struct request *r, enum op op, char *arg)
@@ -243,8 +245,8 @@ apply_stdin(enum op op, unsigned queues)
 	while (fgets(line, sizeof(line), stdin)) {
 		char *id = line + strspn(line, " \t");
 		id[strcspn(id, " \t\r\n*!")] = '\0';
-		if (*id && strcmp(id, "-Queue") != 0 &&
-		    str_has_prefix(id, "--") == 0)
+		/* Other words of mailq's output are not ids: skip them. */
+		if (queue_id_valid(id))
 			done += apply_one(op, id, queues);
 	}
 	return done;
@@ -495,14 +497,13 @@ parse_args(int argc, char **argv, struct request *r, const char **config)
 int
 main(int argc, char **argv)
 {
-	struct request r;
+	struct request *r = &req;
 	const char *config = NULL, *owner;
 	struct passwd *pw;
 	int stopped;
 
 	cli_help(argc, argv, USAGE);
-	memset(&r, 0, sizeof(r));
-	parse_args(argc, argv, &r, &config);
+	parse_args(argc, argv, r, &config);
 	cli_init(argv[0], config);
 	owner = conf_str("mail_owner");
 	pw = getpwnam(owner);
@@ -516,13 +517,13 @@ main(int argc, char **argv)
 	if (priv_is_root())
 		priv_drop(owner, NULL);
 	stopped = !cli_master_running(NULL);
-	if (r.check && stopped) {
+	if (r->check && stopped) {
 		verify_files();
 		if (errors == 0 &&
 		    queue_env_recover(conf_str("queue_directory"), NULL,
 				      &queue) != QUEUE_OK)
 			errors++;
-	} else if (r.check) {
+	} else if (r->check) {
 		fprintf(stderr, "pansuper: the mail system is running: the "
 				"Berkeley DB file check needs it stopped\n");
 	}
@@ -530,17 +531,17 @@ main(int argc, char **argv)
 		return 1;
 	if (queue == NULL)
 		queue = cli_open_queue();
-	if (r.check)
+	if (r->check)
 		check_queue(stopped);
-	if (r.purge)
+	if (r->purge)
 		purge(stopped);
 	for (int op = 0; op < OP_COUNT; op++)
-		run_op(&r, (enum op)op);
+		run_op(r, (enum op)op);
 	queue_close(queue);
 	/* Released and requeued mail should not wait for qmgr's timer. */
-	if (r.nargs[OP_RELEASE] || r.nargs[OP_REQUEUE] || r.check)
+	if (r->nargs[OP_RELEASE] || r->nargs[OP_REQUEUE] || r->check)
 		cli_qmgr_request("W");
 	for (int op = 0; op < OP_COUNT; op++)
-		xfree(r.args[op]);
+		xfree(r->args[op]);
 	return errors ? 1 : 0;
 }

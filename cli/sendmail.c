@@ -692,7 +692,8 @@ smtp_line(struct smtp *s, struct buf *line)
 	char *nl;
 	ssize_t n;
 
-	while ((nl = memchr(s->in.data, '\n', s->in.len)) == NULL) {
+	while ((nl = s->in.len ? memchr(s->in.data, '\n', s->in.len) : NULL) ==
+	       NULL) {
 		if (s->in.len > REPLY_LINE_MAX)
 			return -1;
 		n = io_read_timeout(s->fd, block, sizeof(block),
@@ -870,8 +871,10 @@ submit_smtp(struct smtp *s, const struct message *m, const struct opts *o,
 			status = status_of(code, EX_NOUSER);
 	}
 	buf_free(&np);
-	if (accepted == 0)
+	if (accepted == 0) {
+		smtp_send(s, "QUIT");
 		return status;
+	}
 	code = smtp_send(s, "DATA");
 	if (code == 354)
 		code = smtp_data(s, &m->out);

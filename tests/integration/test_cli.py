@@ -1,0 +1,668 @@
+"""Integration tests of the commands (cli/) and of the installed system.
+
+A real instance runs the services of an installed system, jailed and
+unprivileged as root runs them: submit (smtpd for sendmail), qmgr, local,
+pickup and showq.  Commands run as the test's unix users (made with
+useradd for the session, removed at the end) exactly as cron or mail(1)
+would run /usr/sbin/sendmail; the mailboxes are read with Python's
+mailbox module.  Remote recipients have no smtp service, so their mail
+stays deferred ("mail transport unavailable") for the queue tests.
+mailq's output is compared field by field with Postfix's format (a
+fixture in the shape of Postfix's documentation), -j with postqueue -j's
+field names.  The last test installs into a DESTDIR with
+scripts/install.sh (what make install runs) and runs that tree.
+Needs root (CI runs as root): users, privilege separation, local.
+"""
+
+import email
+import grp
+import json
+import mailbox
+import os
+import pwd
+import re
+import secrets
+import shutil
+import stat
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+import panacea_test
+from panacea_test import Instance, program, scaled, wait_until
+from smtp_helpers import mail_owner  # noqa: F401
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0,
+                                reason="needs root (users, privileges)")
+
+DOMAIN = "panacea.test"
+EX_USAGE, EX_DATAERR, EX_NOUSER, EX_UNAVAILABLE, EX_NOPERM = 64, 65, 67, 69, 77
+
+# mailq as Postfix prints it with long queue ids (showq_compat.c), the
+# shape of its documentation's example: the heading, '*' after an active
+# id, '!' after a held one, the reason right-aligned in parentheses.
+POSTFIX_MAILQ_FIXTURE = """\
+----Queue ID----- --Size-- ---Arrival Time---- --Sender/Recipient------
+4Lq2s42XRFz1xTkA*     1203 Mon Jun 27 10:15:51 sender@example.com
+                                               rcpt@example.net
+
+4Lq2s43Bq3z1xTkB!      333 Mon Jun 27 10:16:02 sender@example.com
+                                                 (connect to example.org[192.0.2.1]:25: Connection refused)
+                                               rcpt@example.org
+
+-- 1 Kbytes in 2 Requests.
+"""
+SENDER_LINE = re.compile(
+    r"^(?P<id>[0-9A-Za-z]{10,16})(?P<status>[*!]?) *(?P<size>\d+) "
+    r"(?P<date>\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d) (?P<sender>\S+)$")
+
+
+@pytest.fixture(scope="session")
+def users():
+    """Unix accounts alice and bob (random suffix), removed at the end."""
+    suffix = secrets.token_hex(3)
+    made = {}
+    for short in ("alice", "bob"):
+        name = "pct%s%s" % (short, suffix)
+        subprocess.run(["useradd", "-M", "-d", "/nonexistent", "-s",
+                        "/usr/sbin/nologin", "-c", "%s Tester" %
+                        short.capitalize(), "-U", name], check=True,
+                       capture_output=True)
+        made[short] = pwd.getpwnam(name)
+    yield made
+    for pw in made.values():
+        subprocess.run(["userdel", pw.pw_name], capture_output=True)
+
+
+def as_user(pw):
+    def drop():
+        os.setgroups([])
+        os.setgid(pw.pw_gid)
+        os.setuid(pw.pw_uid)
+    return drop
+
+
+class Rig:
+    """An instance with the services of an installed system."""
+
+    def __init__(self, inst, owner, users, bindir=None):
+        self.inst = inst
+        self.users = users
+        self.bindir = bindir or panacea_test.BIN
+        self.spool = os.path.join(inst.base, "mail")
+        os.mkdir(self.spool)
+        os.chmod(self.spool, 0o1777)
+        self.aliases = os.path.join(inst.config_dir, "aliases")
+        with open(self.aliases, "w") as f:
+            f.write("postmaster: root\n")
+        inst.conf.update({
+            "mail_owner": owner,
+            "myhostname": DOMAIN,
+            "mydomain": "test",
+            "mydestination": "$myhostname, localhost",
+            "mail_spool_directory": self.spool,
+            "alias_maps": "hash:" + self.aliases,
+            "dns_nameservers": "127.0.0.1:9",
+            "minimal_backoff_time": "300s",
+            "maximal_backoff_time": "600s",
+        })
+        inst.services = [
+            "submit unix n - y - - smtpd -o smtpd_local_submission=yes",
+            "qmgr unix n - y 300 1 qmgr",
+            "local unix - n n - - local",
+            "pickup unix n - y 60 1 pickup",
+            "showq unix n - y - - showq",
+        ]
+        inst.write()
+        self.run("panmap", "-a", "hash:" + self.aliases, check=True)
+
+    def cmd(self, name):
+        return os.path.join(self.bindir, name)
+
+    def run(self, name, *args, user=None, input=b"", check=False,
+            argv0=None, env=None):
+        """Runs a command (as user: a pwd entry, or root) with -c."""
+        argv = [argv0 or self.cmd(name)]
+        if name == "sendmail":
+            argv += ["-C", self.inst.config_dir]
+        else:
+            argv += ["-c", self.inst.config_dir]
+        argv += list(args)
+        r = subprocess.run(argv, input=input, capture_output=True,
+                           preexec_fn=as_user(user) if user else None,
+                           timeout=scaled(60), env=env)
+        if check:
+            assert r.returncode == 0, (r.returncode, r.stderr)
+        return r
+
+    def addr(self, short):
+        return "%s@%s" % (self.users[short].pw_name, DOMAIN)
+
+    def mailbox_path(self, short):
+        return os.path.join(self.spool, self.users[short].pw_name)
+
+    def messages(self, short):
+        path = self.mailbox_path(short)
+        if not os.path.exists(path):
+            return []
+        return list(mailbox.mbox(path, create=False))
+
+    def wait_messages(self, short, n=1, timeout=20):
+        return wait_until(lambda: len(self.messages(short)) >= n and
+                          self.messages(short), timeout=timeout,
+                          what="%d message(s) for %s" % (n, short))
+
+    def listing(self, user=None):
+        r = self.run("panqueue", "-j", user=user)
+        assert r.returncode == 0, r.stderr
+        return [json.loads(line) for line in r.stdout.decode().splitlines()]
+
+    def wait_listing(self, pred, what):
+        return wait_until(lambda: pred(self.listing()), timeout=20,
+                          what=what)
+
+
+@pytest.fixture
+def rig(instance, mail_owner, users):  # noqa: F811
+    r = Rig(instance, mail_owner, users)
+    instance.start()
+    return r
+
+
+def sendmail(rig, user, message, *args):
+    return rig.run("sendmail", *args, user=rig.users[user],
+                   input=message.encode())
+
+
+# -- sendmail ---------------------------------------------------------
+
+def test_t_with_bcc_adds_headers_and_user_as_sender(rig):
+    alice, bob = rig.users["alice"], rig.users["bob"]
+    msg = ("To: Bob <%s>\nCc: %s (self)\nBcc: %s\nSubject: hello\n\n"
+           "first line\n" % (rig.addr("bob"), rig.addr("alice"),
+                             bob.pw_name))
+    r = sendmail(rig, "alice", msg, "-t", "-oi")
+    assert r.returncode == 0, r.stderr
+    got = rig.wait_messages("bob")
+    rig.wait_messages("alice")
+    # Bob is named twice (To and Bcc): one delivery.
+    time.sleep(scaled(0.5))
+    assert len(rig.messages("bob")) == 1
+    m = got[0]
+    assert m["Bcc"] is None
+    assert m["Return-Path"] == "<%s>" % rig.addr("alice")
+    assert m["From"] == "Alice Tester <%s>" % rig.addr("alice")
+    assert m["Date"] and m["Message-ID"].endswith("@%s>" % DOMAIN)
+    assert "from userid %d" % alice.pw_uid in m["Received"]
+    assert m.get_payload() == "first line\n"
+    log = rig.inst.log()
+    assert re.search(r"panacea/smtpd\[\d+\]: \w+: uid=%d from=<%s>" %
+                     (alice.pw_uid, re.escape(rig.addr("alice"))), log)
+
+
+def test_f_sender_cannot_forge_the_uid(rig):
+    alice = rig.users["alice"]
+    msg = ("Received: by evil (Panacea, from userid 0)\n\tid X; now\n"
+           "From: root@%s\nSubject: forged\n\nbody\n" % DOMAIN)
+    r = sendmail(rig, "alice", msg, "-f", "root@" + DOMAIN,
+                 rig.users["bob"].pw_name)
+    assert r.returncode == 0, r.stderr
+    m = rig.wait_messages("bob")[0]
+    assert m["Return-Path"] == "<root@%s>" % DOMAIN
+    # The first Received: is ours, with the kernel's uid; the forged one
+    # stays below it.
+    received = m.get_all("Received")
+    assert "from userid %d" % alice.pw_uid in received[0]
+    assert "from userid 0" in received[1]
+    assert m["From"] == "root@%s" % DOMAIN
+
+
+def test_lone_dot_ends_the_message_unless_i(rig):
+    body = "Subject: dots\n\nbefore\n.\nafter\n"
+    bob = rig.users["bob"].pw_name
+    assert sendmail(rig, "alice", body, bob).returncode == 0
+    assert sendmail(rig, "alice", body, "-i", bob).returncode == 0
+    msgs = rig.wait_messages("bob", 2)
+    payloads = sorted(m.get_payload() for m in msgs)
+    assert payloads == ["before\n", "before\n.\nafter\n"]
+
+
+def test_bs_smtp_on_stdin(rig):
+    dialogue = ("EHLO client\nMAIL FROM:<%s>\nRCPT TO:<%s>\nDATA\n"
+                "Subject: bs\n\nvia -bs\n.\nQUIT\n" % (
+                    rig.addr("alice"), rig.addr("bob")))
+    r = sendmail(rig, "alice", dialogue, "-bs")
+    assert r.returncode == 0, r.stderr
+    codes = [line[:3] for line in r.stdout.decode().splitlines()
+             if line[3:4] == " "]
+    assert codes == ["220", "250", "250", "250", "354", "250", "221"]
+    m = rig.wait_messages("bob")[0]
+    assert "from userid %d" % rig.users["alice"].pw_uid in m["Received"]
+
+
+def test_exit_codes(rig):
+    ok = "Subject: x\n\nx\n"
+    assert sendmail(rig, "alice", ok).returncode == EX_USAGE  # no rcpt
+    for args in (["-N", "sometimes", "bob"], ["-R", "all", "bob"],
+                 ["-bz", "bob"], ["bob", "-f"][1:]):
+        r = sendmail(rig, "alice", ok, *args)
+        assert r.returncode == EX_USAGE, (args, r.stderr)
+        assert b"usage:" in r.stderr
+    assert sendmail(rig, "alice", ok, "a@@b").returncode == EX_DATAERR
+    # Sendmail options Postfix ignores are ignored.
+    r = sendmail(rig, "alice", ok, "-oem", "-odb", "-x", "-U", "-L", "lbl",
+                 "-N", "success,delay", "-R", "hdrs", "-V", "env1",
+                 rig.users["bob"].pw_name)
+    assert r.returncode == 0, r.stderr
+    rig.wait_messages("bob")
+    # An unknown local user is refused at RCPT.
+    r = sendmail(rig, "alice", ok, "nosuchuser@" + DOMAIN)
+    assert r.returncode == EX_NOUSER, r.stderr
+
+
+def test_master_down_maildrop_then_delivered(rig, mail_owner):  # noqa: F811
+    rig.inst.stop()
+    r = sendmail(rig, "alice", "Subject: while down\n\nkept\n",
+                 rig.users["bob"].pw_name)
+    assert r.returncode == 0, r.stderr
+    drop = os.path.join(rig.inst.queue_dir, "maildrop")
+    assert stat.S_IMODE(os.stat(drop).st_mode) == 0o3733
+    files = os.listdir(drop)
+    assert len(files) == 1
+    st = os.stat(os.path.join(drop, files[0]))
+    assert st.st_uid == rig.users["alice"].pw_uid
+    assert stat.S_IMODE(st.st_mode) == 0o640
+    assert st.st_gid == pwd.getpwnam(mail_owner).pw_gid
+    # Another user can neither list the folder nor read the file.
+    r = subprocess.run(["cat", os.path.join(drop, files[0])],
+                       preexec_fn=as_user(rig.users["bob"]),
+                       capture_output=True)
+    assert r.returncode != 0
+    # Root's mailq reads the queue itself while the system is down.
+    listing = rig.run("panqueue", "-j").stdout.decode().splitlines()
+    assert [json.loads(x)["queue_name"] for x in listing] == ["maildrop"]
+    r = rig.run("panqueue", "-p", user=rig.users["bob"])
+    assert r.returncode == EX_UNAVAILABLE
+    assert b"mail system is down" in r.stderr
+    rig.inst.start()
+    m = rig.wait_messages("bob")[0]
+    assert m.get_payload() == "kept\n"
+    assert "from userid %d" % rig.users["alice"].pw_uid in m["Received"]
+    wait_until(lambda: not os.listdir(drop), what="maildrop empty")
+    assert re.search(r"panacea/pickup\[\d+\]: \w+: uid=%d from=<%s>" %
+                     (rig.users["alice"].pw_uid,
+                      re.escape(rig.addr("alice"))), rig.inst.log())
+
+
+def test_pickup_removes_bad_and_linked_files(rig):
+    rig.inst.stop()
+    drop = os.path.join(rig.inst.queue_dir, "maildrop")
+    alice = rig.users["alice"]
+    bad = os.path.join(drop, "1K1BAAAAAAA00001")
+    link = os.path.join(drop, "1K1BAAAAAAA00002")
+    secret = os.path.join(rig.inst.base, "secret")
+    with open(secret, "w") as f:
+        f.write("PANDROP1\n")
+    code = ("import os\n"
+            "open(%r, 'w').write('PANDROP1\\n5:junk,')\n"
+            "os.symlink(%r, %r)\n" % (bad, secret, link))
+    subprocess.run(["/usr/bin/python3", "-c", code], check=True,
+                   preexec_fn=as_user(alice))
+    mark = rig.inst.log_size()
+    rig.inst.start()
+    rig.inst.wait_log(r"maildrop/1K1BAAAAAAA00001: .*; removed", since=mark)
+    rig.inst.wait_log(r"maildrop/1K1BAAAAAAA00002: .*; removed", since=mark)
+    assert os.listdir(drop) == []
+    assert os.path.exists(secret)
+    assert rig.listing() == []
+
+
+# -- mailq / panqueue ---------------------------------------------------
+
+def columns(line):
+    """(id+status, size, date, sender) cut at Postfix's column widths."""
+    return (line[:17].rstrip(), line[18:26], line[27:46], line[47:])
+
+
+def test_fixture_shape_matches_postfix_columns():
+    lines = POSTFIX_MAILQ_FIXTURE.splitlines()
+    assert columns(lines[1]) == ("4Lq2s42XRFz1xTkA*", "    1203",
+                                 "Mon Jun 27 10:15:51", "sender@example.com")
+    assert lines[2] == " " * 47 + "rcpt@example.net"
+
+
+def deferred_setup(rig):
+    """Three deferred messages (no smtp transport), one with the null
+    sender; returns their ids in arrival order."""
+    for rcpts in (["x@remote.example", "y@remote.example"],
+                  ["z@remote.example"]):
+        r = sendmail(rig, "alice", "Subject: r\n\nbody\n", *rcpts)
+        assert r.returncode == 0, r.stderr
+    r = rig.run("sendmail", "-f", "<>", "w@other.example",
+                input=b"Subject: bounce\n\nx\n")
+    assert r.returncode == 0, r.stderr
+    items = rig.wait_listing(
+        lambda items: len(items) == 3 and all(
+            i["queue_name"] == "deferred" for i in items) and items,
+        "three deferred messages")
+    return [i["queue_id"] for i in items]
+
+
+def test_mailq_format_field_by_field(rig):
+    ids = deferred_setup(rig)
+    assert rig.run("pansuper", "-h", ids[1]).returncode == 0
+    items = {i["queue_id"]: i for i in rig.listing()}
+    # mailq is sendmail by another name, for any user.
+    link = os.path.join(rig.inst.base, "mailq")
+    os.symlink(rig.cmd("sendmail"), link)
+    r = rig.run("sendmail", argv0=link, user=rig.users["bob"])
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.decode()
+    lines = out.splitlines()
+    fixture = POSTFIX_MAILQ_FIXTURE.splitlines()
+    assert lines[0] == fixture[0]
+    senders = [x for x in lines if SENDER_LINE.match(x)]
+    assert len(senders) == 3
+    total = 0
+    for line in senders:
+        m = SENDER_LINE.match(line)
+        item = items[m["id"]]
+        want_status = {"active": "*", "hold": "!"}.get(item["queue_name"],
+                                                       "")
+        idcol, size, date, sender = columns(line)
+        assert idcol == item["queue_id"] + want_status
+        assert int(size) == item["message_size"]
+        assert size == "%8d" % item["message_size"]
+        assert date == time.strftime("%a %b %e %H:%M:%S", time.localtime(
+            item["arrival_time"]))
+        assert sender == ("MAILER-DAEMON" if item["sender"] ==
+                          "MAILER-DAEMON" else rig.addr("alice"))
+        total += item["message_size"]
+    # Reasons right-aligned at Postfix's column, recipients at column 47.
+    reason = "(mail transport unavailable)"
+    assert (" " * (78 - len(reason)) + reason) in lines
+    assert " " * 47 + "y@remote.example" in lines
+    assert lines[-1] == "-- %d Kbytes in 3 Requests." % (total // 1024)
+    assert lines[-2] == ""
+    assert lines.index(senders[1]) - 1 == lines.index("") or "" in lines
+    assert "MAILER-DAEMON" in out
+    assert re.match(r"^[0-9A-Z]{16}! ", [x for x in senders
+                                        if x.startswith(ids[1])][0])
+
+
+def test_mailq_empty_and_json(rig):
+    r = rig.run("panqueue", "-p", user=rig.users["bob"])
+    assert r.returncode == 0 and r.stdout == b"Mail queue is empty\n"
+    assert rig.run("panqueue", "-j").stdout == b""
+    deferred_setup(rig)
+    for item in rig.listing(user=rig.users["bob"]):
+        assert list(item) == ["queue_name", "queue_id", "arrival_time",
+                              "message_size", "force_expired", "sender",
+                              "recipients"]
+        assert item["queue_name"] == "deferred"
+        assert item["force_expired"] is False
+        assert isinstance(item["arrival_time"], int)
+        assert abs(item["arrival_time"] - time.time()) < 300
+        for rcpt in item["recipients"]:
+            assert set(rcpt) == {"address", "delay_reason"}
+            assert rcpt["delay_reason"] == "mail transport unavailable"
+
+
+def test_flush_requests_by_any_user(rig):
+    ids = deferred_setup(rig)
+    bob = rig.users["bob"]
+
+    def attempts(qid):
+        return rig.inst.log_count(r"%s: to=<[^>]*>, .*status=deferred" %
+                                  qid)
+    before = attempts(ids[2])
+    assert rig.run("panqueue", "-f", user=bob).returncode == 0
+    wait_until(lambda: attempts(ids[2]) > before, what="flush retried")
+    before = attempts(ids[0])
+    assert rig.run("panqueue", "-i", ids[0], user=bob).returncode == 0
+    wait_until(lambda: attempts(ids[0]) > before, what="-i retried")
+    before = attempts(ids[2])
+    assert rig.run("panqueue", "-s", "other.example",
+                   user=bob).returncode == 0
+    wait_until(lambda: attempts(ids[2]) > before, what="-s retried")
+    assert rig.run("sendmail", "-q", user=bob).returncode == 0
+    assert rig.run("panqueue", "-i", "nonsense").returncode == EX_USAGE
+
+
+# -- pansuper -----------------------------------------------------------
+
+def test_pansuper_hold_release_requeue_delete(rig):
+    ids = deferred_setup(rig)
+
+    def tries(qid):
+        return rig.inst.log_count(r"%s: to=<[^>]*>, .*status=deferred" %
+                                  qid)
+    r = rig.run("pansuper", "-h", "ALL")
+    assert r.stderr.decode() == "pansuper: Placed on hold: 3 messages\n"
+    assert {i["queue_name"] for i in rig.listing()} == {"hold"}
+    held = tries(ids[0])
+    rig.run("panqueue", "-f", check=True)
+    time.sleep(scaled(1))
+    assert tries(ids[0]) == held  # no delivery while on hold
+    r = rig.run("pansuper", "-H", ids[0])
+    assert r.stderr.decode() == "pansuper: Released from hold: 1 message\n"
+    wait_until(lambda: tries(ids[0]) > held, what="released and tried")
+    before = tries(ids[1])
+    r = rig.run("pansuper", "-r", ids[1])
+    assert r.stderr.decode() == "pansuper: Requeued: 1 message\n"
+    wait_until(lambda: tries(ids[1]) > before, what="requeued and tried")
+    # ids on standard input, as from mailq's output.
+    mailq = rig.run("panqueue", "-p").stdout
+    r = rig.run("pansuper", "-d", "-", "hold", input=mailq)
+    assert r.stderr.decode() == "pansuper: Deleted: 1 message\n"
+    r = rig.run("pansuper", "-d", "ALL", "deferred")
+    assert r.stderr.decode() == "pansuper: Deleted: 2 messages\n"
+    assert rig.listing() == []
+    for qid in ids:
+        assert re.search(r"pansuper\[\d+\]: %s: removed" % qid,
+                         rig.inst.log())
+    r = rig.run("pansuper", "-d", "ALL", user=rig.users["alice"])
+    assert r.returncode == EX_NOPERM
+
+
+def test_pansuper_check_and_purge(rig):
+    deferred_setup(rig)
+    assert rig.run("pansuper", "-s").returncode == 0
+    rig.inst.stop()
+    r = rig.run("pansuper", "-s", "-p")
+    assert r.returncode == 0, r.stderr
+    assert len(rig.run("panqueue", "-j").stdout.splitlines()) == 3
+
+
+# -- panmap, newaliases, panconf -----------------------------------------
+
+def test_panmap_round_trip(rig):
+    table = os.path.join(rig.inst.config_dir, "transport")
+    with open(table, "w") as f:
+        f.write("# comment\nExample.COM  smtp:[relay.example]:587\n"
+                "other.org error:5.1.1 gone\n  and more\n")
+    rig.run("panmap", "hash:" + table, check=True)
+    q = rig.run("panmap", "-q", "example.com", "hash:" + table)
+    assert (q.returncode, q.stdout) == (0, b"smtp:[relay.example]:587\n")
+    q = rig.run("panmap", "-q", "OTHER.org", table)
+    assert q.stdout == b"error:5.1.1 gone and more\n"
+    assert rig.run("panmap", "-q", "nope", table).returncode == 1
+    q = rig.run("panmap", "-q", "-", table, input=b"nope\nother.org\n")
+    assert q.stdout == b"other.org\terror:5.1.1 gone and more\n"
+    with open(table, "w") as f:
+        f.write("new.example local:\n")
+    rig.run("panmap", table, check=True)
+    assert rig.run("panmap", "-q", "example.com", table).returncode == 1
+    with open(table, "w") as f:
+        f.write("bad line without value\n\x00")
+    assert rig.run("panmap", table).returncode != 0
+    assert rig.run("panmap", "-q", "new.example", table).stdout == \
+        b"local:\n"
+
+
+def test_newaliases_builds_alias_maps(rig):
+    with open(rig.aliases, "w") as f:
+        f.write("team: %s, %s\n" % (rig.users["alice"].pw_name,
+                                    rig.users["bob"].pw_name))
+    link = os.path.join(rig.inst.base, "newaliases")
+    os.symlink(rig.cmd("sendmail"), link)
+    r = rig.run("sendmail", argv0=link)
+    assert r.returncode == 0, r.stderr
+    q = rig.run("panmap", "-q", "team", rig.aliases)
+    assert q.stdout.decode().startswith(rig.users["alice"].pw_name)
+    # local reads the new table at its next start.
+    rig.inst.stop()
+    rig.inst.start()
+    assert sendmail(rig, "bob", "Subject: t\n\nteam\n",
+                    "team").returncode == 0
+    rig.wait_messages("alice")
+    rig.wait_messages("bob")
+    assert rig.run("sendmail", "-bi").returncode == 0
+
+
+def test_panconf(rig):
+    conf = os.path.join(rig.inst.config_dir, "panacea.conf")
+    n = rig.run("panconf", "-n").stdout.decode().splitlines()
+    assert sorted(x.split(" =")[0] for x in n) == sorted(rig.inst.conf)
+    assert "myhostname = %s" % DOMAIN in n
+    assert rig.run("panconf", "-d", "myorigin").stdout == \
+        b"myorigin = $myhostname\n"
+    assert rig.run("panconf", "-h", "-x", "myorigin").stdout == \
+        (DOMAIN + "\n").encode()
+    with open(conf, "a") as f:
+        f.write("# keep me\nrelayhost = [old.example]\n    :25\n# end\n")
+    mode = os.stat(conf).st_mode
+    r = rig.run("panconf", "-e", "relayhost = [new.example]",
+                "message_size_limit=20m")
+    assert r.returncode == 0, r.stderr
+    text = open(conf).read()
+    assert "# keep me\nrelayhost = [new.example]\n# end\n" in text
+    assert text.endswith("message_size_limit = 20m\n")
+    assert os.stat(conf).st_mode == mode
+    assert rig.run("panconf", "-h", "relayhost").stdout == \
+        b"[new.example]\n"
+    r = rig.run("panconf", "-e", "message_size_limit=lots")
+    assert r.returncode == EX_DATAERR
+    assert open(conf).read() == text
+    rig.run("panconf", "-X", "relayhost", check=True)
+    assert "relayhost" not in open(conf).read()
+    m = rig.run("panconf", "-M", "pickup").stdout.decode().split()
+    assert m[:2] == ["pickup", "unix"] and m[-1] == "pickup"
+    assert rig.run("panconf", "nosuchparam").returncode == 1
+    # MAIL_CONFIG is honoured when -c is absent.
+    r = subprocess.run([rig.cmd("panconf"), "-h", "myhostname"],
+                       capture_output=True,
+                       env={"MAIL_CONFIG": rig.inst.config_dir})
+    assert r.stdout == (DOMAIN + "\n").encode()
+
+
+@pytest.mark.parametrize("name,args", [
+    ("panqueue", []), ("panqueue", ["-z"]), ("panqueue", ["-p", "-f"]),
+    ("pansuper", []), ("pansuper", ["-d", "x", "nosuchqueue"]),
+    ("panmap", []), ("panmap", ["-Z", "x"]), ("panconf", ["-e"]),
+    ("panconf", ["-e", "no value"]), ("panconf", ["-k"]),
+    ("pancat", []), ("panacea", []), ("panacea", ["dance"]),
+])
+def test_bad_arguments_exit_64(name, args):
+    r = subprocess.run([program(name)] + args, capture_output=True,
+                       timeout=scaled(30))
+    assert r.returncode == EX_USAGE, (name, args, r.stderr)
+    assert b"usage: " + name.encode() in r.stderr
+
+
+@pytest.mark.parametrize("name", ["sendmail", "panqueue", "pansuper",
+                                  "panmap", "panconf", "pancat", "panacea"])
+def test_help(name):
+    r = subprocess.run([program(name), "--help"], capture_output=True)
+    assert r.returncode == 0
+    assert r.stdout.startswith(b"usage: " + name.encode())
+
+
+# -- make install ---------------------------------------------------------
+
+def proc_status(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return dict(line.rstrip("\n").split(":\t", 1) for line in f)
+
+
+def test_install_into_destdir_and_run_it(tmp_path, mail_owner, users):  # noqa: F811,E501
+    destdir = str(tmp_path / "stage")
+    prefix = "/usr/local"
+    r = subprocess.run(["sh", os.path.join(panacea_test.TOP, "scripts",
+                                           "install.sh"),
+                        destdir, prefix, panacea_test.BIN],
+                       capture_output=True, timeout=scaled(120))
+    assert r.returncode == 0, r.stderr
+    root = destdir + prefix
+    for d in ("master", "smtpd", "qmgr", "smtp", "local", "pickup",
+              "showq"):
+        assert os.access(root + "/libexec/panacea/" + d, os.X_OK), d
+    for c in ("sendmail", "panqueue", "pansuper", "panmap", "panconf",
+              "pancat", "panacea"):
+        assert os.access(root + "/sbin/" + c, os.X_OK), c
+    for link in ("/usr/sbin/sendmail", "/usr/bin/mailq",
+                 "/usr/bin/newaliases", "/usr/lib/sendmail"):
+        assert os.readlink(destdir + link) == prefix + "/sbin/sendmail"
+    assert os.readlink(root + "/sbin/mailq") == "sendmail"
+    for page in ("man1/sendmail.1", "man1/panqueue.1", "man8/master.8",
+                 "man5/panacea.conf.5"):
+        assert os.path.exists(root + "/share/man/" + page), page
+    etc = destdir + "/etc/panacea"
+    assert "daemon_directory = %s/libexec/panacea" % prefix in \
+        open(etc + "/panacea.conf").read()
+    assert os.path.exists(etc + "/aliases.db")
+    unit = open(destdir + "/etc/systemd/system/panacea.service").read()
+    assert "ExecStart=%s/sbin/panacea start" % prefix in unit
+    # A second install keeps the administrator's configuration.
+    with open(etc + "/panacea.conf", "a") as f:
+        f.write("# mine\n")
+    subprocess.run(["sh", os.path.join(panacea_test.TOP, "scripts",
+                                       "install.sh"),
+                    destdir, prefix, panacea_test.BIN],
+                   capture_output=True, check=True, timeout=scaled(120))
+    assert open(etc + "/panacea.conf").read().endswith("# mine\n")
+
+    # Run the installed tree, jailed and unprivileged.
+    inst = Instance(tmp_path / "run")
+    panacea_test.open_path(destdir + prefix)
+    try:
+        rig = Rig(inst, mail_owner, users, bindir=root + "/sbin")
+        inst.conf["daemon_directory"] = root + "/libexec/panacea"
+        inst.write()
+        master = subprocess.run([root + "/sbin/panacea", "-c",
+                                 inst.config_dir, "start"],
+                                capture_output=True, timeout=scaled(60))
+        assert master.returncode == 0, master.stderr
+        st = rig.run("panacea", "status")
+        assert st.returncode == 0
+        mpid = int(st.stdout.split()[-1])
+        r = sendmail(rig, "alice", "Subject: installed\n\nhi\n",
+                     rig.users["bob"].pw_name)
+        assert r.returncode == 0, r.stderr
+        rig.wait_messages("bob")
+        assert rig.listing(user=rig.users["bob"]) == []
+        owner_uid = str(pwd.getpwnam(mail_owner).pw_uid)
+        jail = os.path.realpath(inst.queue_dir)
+        seen = {}
+        for pid in panacea_test.children_of(mpid):
+            try:
+                name = open("/proc/%d/comm" % pid).read().strip()
+                s = proc_status(pid)
+                seen[name] = (s["Uid"].split(), os.readlink(
+                    "/proc/%d/root" % pid))
+            except OSError:
+                continue
+        assert proc_status(mpid)["Uid"].split()[0] == "0"
+        # master is root; the jailed daemons (the smtpd that took the
+        # submission, qmgr, pickup, showq) are mail_owner in the queue.
+        for name in ("smtpd", "qmgr", "pickup", "showq"):
+            assert name in seen, (name, seen)
+            uids, proot = seen[name]
+            assert set(uids) == {owner_uid}, name
+            assert proot == jail, name
+    finally:
+        subprocess.run([root + "/sbin/panacea", "-c", inst.config_dir,
+                        "stop"], capture_output=True, timeout=scaled(60))
+        print(inst.log())
