@@ -313,8 +313,13 @@ dest_defer_queued(struct qmgr_dest *d)
 
 	buf_printf(&why, "delivery temporarily suspended: %s",
 		   d->dead_reason ? d->dead_reason : "destination unavailable");
+	/* Keeps d alive while its jobs end: each ending frees an idle d,
+	 * and d stops being dead when the clock passes dead_until.  The
+	 * callers free d when it is idle. */
+	d->busy++;
 	while ((job = dest_pop(d)) != NULL)
 		qmgr_job_defer(job, d->dead_dsn, buf_cstr(&why), 0);
+	d->busy--;
 	buf_free(&why);
 }
 
@@ -431,6 +436,7 @@ qmgr_job_enqueue(struct qmgr_message *msg, const char *transport,
 		dest_push(d, job, 0);
 		if (dest_dead(d, now)) {
 			dest_defer_queued(d);
+			dest_free_if_idle(d);
 			continue;
 		}
 		dest_update_ready(d);
