@@ -94,9 +94,11 @@ class MailSystem:
     """master + smtpd + qmgr + local in inst, for the accounts.
 
     conf: extra panacea.conf parameters (home_mailbox = Maildir/ for
-    Maildir delivery); aliases: the text of the aliases file."""
+    Maildir delivery); aliases: the text of the aliases file;
+    qmgr_wakeup: the wakeup column of qmgr's service (master's timer)."""
 
-    def __init__(self, inst, accounts, owner, conf=None, aliases=""):
+    def __init__(self, inst, accounts, owner, conf=None, aliases="",
+                 qmgr_wakeup=300):
         self.inst = inst
         self.users = accounts["users"]
         root = os.geteuid() == 0
@@ -142,7 +144,7 @@ class MailSystem:
             Instance.service(self.port, "smtpd", unpriv="-", chroot=chroot,
                              maxproc=100),
             Instance.service("qmgr", "qmgr", type_="unix", private="n",
-                             unpriv="-", chroot=chroot, wakeup=300,
+                             unpriv="-", chroot=chroot, wakeup=qmgr_wakeup,
                              maxproc=1),
             Instance.service("local", "local", type_="unix", private="-",
                              unpriv="n", chroot="n"),

@@ -17,6 +17,7 @@ import pwd
 import random
 import re
 import signal
+import smtplib
 import threading
 import time
 
@@ -407,3 +408,158 @@ def test_bounce_to_missing_sender_does_not_loop(instance, accounts,
     log = system.inst.log()
     assert len(re.findall(r"qmgr\[\d+\]: \w+: removed", log)) == 3, log
     assert len(re.findall(r"notification: ", log)) == 2, log
+
+
+# -- crash safety --------------------------------------------------------------
+
+CRASH_MESSAGES = 2000
+CRASH_SENDERS = 4     # SMTP sessions at once, many messages each
+CRASH_KILLS = 8       # kill -9 of qmgr or local, at random moments
+
+
+def crash_message(n):
+    return crlf(b"From: <load@client.test>\n"
+                b"Subject: crash-%05d\n"
+                b"Message-ID: <crash-%05d@client.test>\n"
+                b"\n"
+                b"Message %d of the crash test.\n"
+                b"From here on, filler.\n" % (n, n, n)
+                + b"x" * 70 + b"\n"
+                + b"end-of-crash-%05d\n" % n)
+
+
+def mailbox_counts(system):
+    """{n: complete copies} over every mailbox, and the number of
+    messages Python's mailbox module finds (a half-written message would
+    merge with the next one and show up as a difference)."""
+    ends = {}
+    parsed = 0
+    for short in system.users:
+        path = system.mbox_path(short)
+        if not os.path.exists(path):
+            continue
+        with open(path, "rb") as f:
+            raw = f.read()
+        for n in re.findall(rb"^end-of-crash-(\d{5})$", raw, re.M):
+            ends[int(n)] = ends.get(int(n), 0) + 1
+        parsed += len(mailbox.mbox(path, create=False))
+    return ends, parsed
+
+
+def test_crash_safety_under_load(instance, accounts,
+                                 mail_owner):  # noqa: F811
+    """kill -9 of qmgr and of local at random moments while 2,000
+    messages go through: every message smtpd acknowledged (250) ends up
+    in its recipient's mailbox, duplicates are counted and printed (the
+    window between a mailbox write and the status commit), a loss fails.
+    master's wakeup timer (2 s here) restarts a killed qmgr once no new
+    mail wakes it."""
+    system = MailSystem(instance, accounts, mail_owner, qmgr_wakeup=2,
+                        conf={"minimal_backoff_time": "1s",
+                              "maximal_backoff_time": "2s",
+                              "queue_run_delay": "1s"})
+    system.start()
+    shorts = sorted(system.users)
+    acked = {}   # n -> (recipient's short name, queue id)
+    lost_sessions = []
+    lock = threading.Lock()
+    done = threading.Event()
+    t0 = time.monotonic()
+
+    def send_share(numbers):
+        # As a real client does, a message whose session was lost (the
+        # daemons are restarted when a process died inside Berkeley DB)
+        # is sent again: at least once, never lost.
+        s = None
+        for n in numbers:
+            short = shorts[n % len(shorts)]
+            for attempt in range(10):
+                try:
+                    if s is None:
+                        s = system.smtp()
+                    code, text = s.mail("load@client.test")
+                    assert code == 250, text
+                    code, text = s.rcpt(system.addr(short))
+                    assert code == 250, text
+                    code, text = s.data(crash_message(n))
+                    assert code == 250, text
+                    break
+                except (OSError, smtplib.SMTPException,
+                        AssertionError) as e:
+                    with lock:
+                        lost_sessions.append((n, repr(e)))
+                    s = None
+                    time.sleep(0.2)
+            else:
+                continue
+            m = re.search(rb"queued as ([0-9A-Z]+)", text)
+            with lock:
+                acked[n] = (short, m.group(1).decode())
+        if s is not None:
+            s.quit()
+
+    kills = []
+
+    def killer():
+        rnd = random.Random()
+        while len(kills) < CRASH_KILLS:
+            if done.wait(rnd.uniform(0.3, 1.5)):
+                return
+            name = rnd.choice(("qmgr", "local"))
+            pids = system.pids(name)
+            if not pids:
+                continue
+            pid = rnd.choice(pids)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                continue
+            kills.append((round(time.monotonic() - t0, 2), name))
+
+    senders = [threading.Thread(target=send_share,
+                                args=(range(i, CRASH_MESSAGES,
+                                            CRASH_SENDERS),))
+               for i in range(CRASH_SENDERS)]
+    k = threading.Thread(target=killer)
+    for t in senders + [k]:
+        t.start()
+    try:
+        deadline = time.monotonic() + scaled(120)
+        for t in senders:
+            t.join(timeout=max(1, deadline - time.monotonic()))
+        accepted_at = time.monotonic() - t0
+
+        def all_there():
+            ends, _ = mailbox_counts(system)
+            return all(n in ends for n in acked)
+        wait_until(all_there, timeout=120, interval=0.5,
+                   what="every acknowledged message in a mailbox")
+    finally:
+        done.set()
+        k.join()
+    delivered_at = time.monotonic() - t0
+    # Every message leaves the queue, and nothing more arrives.
+    for n, (short, qid) in sorted(acked.items()):
+        system.wait_removed(qid, timeout=60)
+    ends, parsed = mailbox_counts(system)
+    dups = {n: c for n, c in ends.items() if c > 1}
+    log = system.inst.log()
+    print("crash test: %d messages acknowledged, %d sessions lost, accepted in "
+          "%.1f s, delivered in %.1f s; kills (s, process): %s; "
+          "duplicates: %d %s; deferrals logged: %d"
+          % (len(acked), len(lost_sessions), accepted_at, delivered_at, kills,
+             len(dups), sorted(dups.items())[:20],
+             len(re.findall(r"status=deferred", log))))
+    assert len(acked) == CRASH_MESSAGES, lost_sessions[-10:]
+    assert len(kills) >= 4, kills
+    assert set(ends) == set(acked)  # no loss, nothing unknown
+    assert parsed == sum(ends.values())  # no half-written message
+    for short in shorts:
+        path = system.mbox_path(short)
+        with open(path, "rb") as f:
+            raw = f.read()
+        mine = {int(x) for x in re.findall(rb"^end-of-crash-(\d{5})$",
+                                           raw, re.M)}
+        assert mine == {n for n, (s, _) in acked.items() if s == short}
+        assert not os.path.exists(path + ".lock")
+    assert not re.search(r"status=bounced", log)
