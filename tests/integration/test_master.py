@@ -69,7 +69,7 @@ def test_queue_tree_is_created_with_owners_and_modes(instance):
     instance.queue_dir = instance.conf["queue_directory"]
     instance.start()
     modes = {"": 0o755, "db": 0o700, "private": 0o700, "public": 0o711,
-             "pid": 0o755, "maildrop": 0o730}
+             "pid": 0o755, "maildrop": 0o3733}
     owner = pwd.getpwnam(instance.conf["mail_owner"]).pw_uid
     for name, mode in modes.items():
         st = os.stat(os.path.join(instance.queue_dir, name))
