@@ -161,6 +161,8 @@ class MailSystem:
         with open(self.aliases, "w") as f:
             f.write(text)
         db = self.aliases + ".db"
+        if self.aliases not in self.inst.conf.get("alias_maps", ""):
+            return
         sendmail = program("sendmail")
         if os.access(sendmail, os.X_OK):
             r = subprocess.run([sendmail, "-bi"], capture_output=True,
