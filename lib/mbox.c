@@ -235,35 +235,67 @@ mbox_fcntl_unlock(int fd)
 	(void)fcntl(fd, F_SETLK, &fl);
 }
 
+/*
+ * Waits as Postfix does, attempts tries over about attempts * delay_sec
+ * seconds, but the first retries come after 10 ms, growing to delay_sec:
+ * two deliveries to one mailbox contend for milliseconds, and a whole
+ * second's sleep would waste the delivery slot.
+ */
+static int
+mbox_lock_wait(int (*try_lock)(const void *ctx, struct buf *why),
+	       const void *ctx, int attempts, int delay_sec, struct buf *why)
+{
+	long long budget_ms = (long long)attempts * delay_sec * 1000;
+	long long step_ms = 10, slept_ms = 0;
+	int r;
+
+	for (;;) {
+		r = try_lock(ctx, why);
+		if (r != MBOX_LOCK_BUSY || slept_ms >= budget_ms ||
+		    attempts <= 1)
+			return r;
+		if (step_ms > budget_ms - slept_ms)
+			step_ms = budget_ms - slept_ms;
+		usleep((useconds_t)(step_ms * 1000));
+		slept_ms += step_ms;
+		if (step_ms * 2 <= (long long)delay_sec * 1000)
+			step_ms *= 2;
+	}
+}
+
+struct dotlock_try {
+	const char *path;
+	int stale_sec;
+};
+
+static int
+try_dotlock(const void *ctx, struct buf *why)
+{
+	const struct dotlock_try *t = ctx;
+
+	return mbox_dotlock(t->path, t->stale_sec, why);
+}
+
+static int
+try_fcntl(const void *ctx, struct buf *why)
+{
+	(void)why;
+	return mbox_fcntl_lock(*(const int *)ctx);
+}
+
 int
 mbox_dotlock_wait(const char *path, int stale_sec, int attempts,
 		  int delay_sec, struct buf *why)
 {
-	int r = MBOX_LOCK_BUSY;
+	struct dotlock_try t = {path, stale_sec};
 
-	for (int i = 0; i < attempts; i++) {
-		r = mbox_dotlock(path, stale_sec, why);
-		if (r != MBOX_LOCK_BUSY)
-			break;
-		if (i + 1 < attempts)
-			sleep((unsigned)delay_sec);
-	}
-	return r;
+	return mbox_lock_wait(try_dotlock, &t, attempts, delay_sec, why);
 }
 
 int
 mbox_fcntl_lock_wait(int fd, int attempts, int delay_sec)
 {
-	int r = MBOX_LOCK_BUSY;
-
-	for (int i = 0; i < attempts; i++) {
-		r = mbox_fcntl_lock(fd);
-		if (r != MBOX_LOCK_BUSY)
-			break;
-		if (i + 1 < attempts)
-			sleep((unsigned)delay_sec);
-	}
-	return r;
+	return mbox_lock_wait(try_fcntl, &fd, attempts, delay_sec, NULL);
 }
 
 const char *

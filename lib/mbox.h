@@ -60,8 +60,10 @@ int mbox_dotunlock(const char *path);
 /* MBOX_LOCK_OK, MBOX_LOCK_BUSY or MBOX_LOCK_ERROR (errno set). */
 int mbox_fcntl_lock(int fd);
 void mbox_fcntl_unlock(int fd);
-/* Waiting for a lock as Postfix does: up to attempts tries, delay_sec
- * apart; the result of the last try.  local and pop3d wait alike. */
+/* Waiting for a lock: for up to attempts * delay_sec seconds (Postfix's
+ * deliver_lock_attempts and deliver_lock_delay), retrying after 10 ms at
+ * first and less often later; the result of the last try.  local and
+ * pop3d wait alike. */
 int mbox_dotlock_wait(const char *path, int stale_sec, int attempts,
 		      int delay_sec, struct buf *why);
 int mbox_fcntl_lock_wait(int fd, int attempts, int delay_sec);

@@ -279,6 +279,72 @@ test_errno_dsn(void **state)
 	assert_string_equal(mbox_errno_dsn(EACCES, "5.2.0"), "5.2.0");
 }
 
+static long long
+now_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* A lock released after 200 ms is taken soon after, not a whole
+ * deliver_lock_delay later; a lock never released fails after the
+ * budget of attempts * delay. */
+static void
+test_lock_wait(void **state)
+{
+	char path[] = "/tmp/test_mbox_wait.XXXXXX";
+	int fd = mkstemp(path), go[2];
+	pid_t pid;
+	long long t0, dt;
+	char c;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(pipe(go), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int cfd = open(path, O_RDWR);
+		if (mbox_fcntl_lock(cfd) != MBOX_LOCK_OK)
+			_exit(1);
+		(void)write(go[1], "x", 1);
+		usleep(200 * 1000);
+		_exit(0);
+	}
+	assert_int_equal(read(go[0], &c, 1), 1);
+	t0 = now_ms();
+	assert_int_equal(mbox_fcntl_lock_wait(fd, 5, 1), MBOX_LOCK_OK);
+	dt = now_ms() - t0;
+	assert_true(dt >= 150 && dt < 800);
+	waitpid(pid, NULL, 0);
+	mbox_fcntl_unlock(fd);
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int cfd = open(path, O_RDWR);
+		if (mbox_fcntl_lock(cfd) != MBOX_LOCK_OK)
+			_exit(1);
+		(void)write(go[1], "x", 1);
+		pause();
+		_exit(0);
+	}
+	assert_int_equal(read(go[0], &c, 1), 1);
+	t0 = now_ms();
+	assert_int_equal(mbox_fcntl_lock_wait(fd, 2, 1), MBOX_LOCK_BUSY);
+	dt = now_ms() - t0;
+	assert_true(dt >= 1900 && dt < 4000);
+	assert_int_equal(mbox_fcntl_lock_wait(fd, 1, 1), MBOX_LOCK_BUSY);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(fd);
+	close(go[0]);
+	close(go[1]);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -288,6 +354,7 @@ main(void)
 	    cmocka_unit_test(test_delivered_to),
 	    cmocka_unit_test(test_dotlock),
 	    cmocka_unit_test(test_fcntl_lock),
+	    cmocka_unit_test(test_lock_wait),
 	    cmocka_unit_test(test_safe_open),
 	    cmocka_unit_test(test_errno_dsn),
 	};
