@@ -592,14 +592,22 @@ modify_txn(struct queue *q, DB_TXN *txn, void *ctx)
 }
 
 static int
-modify(struct queue *q, const char *what, const char *id,
-       int (*apply)(struct queue_envelope *, const void *), const void *arg)
+modify_flags(struct queue *q, const char *what, const char *id,
+	     int (*apply)(struct queue_envelope *, const void *),
+	     const void *arg, u_int32_t commit_flags)
 {
 	struct modify_ctx mc = {id, apply, arg};
 
 	if (!valid_id(what, id))
 		return QUEUE_ERROR;
-	return queue_txn_run(q, what, modify_txn, &mc, 0);
+	return queue_txn_run(q, what, modify_txn, &mc, commit_flags);
+}
+
+static int
+modify(struct queue *q, const char *what, const char *id,
+       int (*apply)(struct queue_envelope *, const void *), const void *arg)
+{
+	return modify_flags(q, what, id, apply, arg, 0);
 }
 
 struct rcpt_update {
@@ -638,7 +646,9 @@ queue_rcpt_update(struct queue *q, const char *id,
 {
 	struct rcpt_update u = {st, n};
 
-	return modify(q, "update recipients", id, apply_rcpt_update, &u);
+	/* Discharges obligations only: written, not synced (queue.h). */
+	return modify_flags(q, "update recipients", id, apply_rcpt_update, &u,
+			    DB_TXN_WRITE_NOSYNC);
 }
 
 static int
@@ -768,7 +778,9 @@ queue_remove(struct queue *q, const char *id)
 {
 	if (!valid_id("remove", id))
 		return QUEUE_ERROR;
-	return queue_txn_run(q, "remove", remove_txn, (void *)id, 0);
+	/* Discharges obligations only: written, not synced (queue.h). */
+	return queue_txn_run(q, "remove", remove_txn, (void *)id,
+			     DB_TXN_WRITE_NOSYNC);
 }
 
 /* Orphan content: chunks whose envelope never came. */

@@ -37,6 +37,15 @@
  * record with it.  A message is visible to readers (qmgr) from its commit,
  * a moment before the flush: a crash in that moment can lose a message
  * nobody was told was queued, never one that got its 250.
+ * queue_rcpt_update() and queue_remove() only discharge obligations (a
+ * recipient delivered, bounced or deferred; a message done): they commit
+ * with DB_TXN_WRITE_NOSYNC, so their log record is written at once and
+ * survives the crash of any process, and is synced by the next
+ * synchronous commit, log flush or checkpoint.  A crash of the whole
+ * system before that can undo the last of them: a message is then
+ * delivered (or bounced) twice, never lost, as with Postfix, which does
+ * not fsync the removal of a delivered queue file.  This keeps qmgr, one
+ * process, from waiting for two fsyncs per delivered message.
  *
  * Concurrency.  Every write runs in a transaction; a transaction that loses
  * a deadlock (DB_LOCK_DEADLOCK) or times out on a lock (DB_LOCK_NOTGRANTED)
