@@ -1,4 +1,4 @@
-"""Integration tests of the commands (cli/) and of the installed system.
+"""Integration tests of the commands (cli/).
 
 A real instance runs the services of an installed system, jailed and
 unprivileged as root runs them: submit (smtpd for sendmail), qmgr, local,
@@ -9,29 +9,24 @@ mailbox module.  Remote recipients have no smtp service, so their mail
 stays deferred ("mail transport unavailable") for the queue tests.
 mailq's output is compared field by field with Postfix's format (a
 fixture in the shape of Postfix's documentation), -j with postqueue -j's
-field names.  The last test installs into a DESTDIR with
-scripts/install.sh (what make install runs) and runs that tree.
+field names.  make install and the installed tree: test_install.py.
 Needs root (CI runs as root): users, privilege separation, local.
 """
 
-import email
-import grp
 import json
 import mailbox
 import os
 import pwd
 import re
 import secrets
-import shutil
 import stat
 import subprocess
-import tempfile
 import time
 
 import pytest
 
 import panacea_test
-from panacea_test import Instance, program, scaled, wait_until
+from panacea_test import program, scaled, wait_until
 from smtp_helpers import mail_owner  # noqa: F401
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
@@ -578,91 +573,3 @@ def test_help(name):
     r = subprocess.run([program(name), "--help"], capture_output=True)
     assert r.returncode == 0
     assert r.stdout.startswith(b"usage: " + name.encode())
-
-
-# -- make install ---------------------------------------------------------
-
-def proc_status(pid):
-    with open("/proc/%d/status" % pid) as f:
-        return dict(line.rstrip("\n").split(":\t", 1) for line in f)
-
-
-def test_install_into_destdir_and_run_it(tmp_path, mail_owner, users):  # noqa: F811,E501
-    destdir = str(tmp_path / "stage")
-    prefix = "/usr/local"
-    r = subprocess.run(["sh", os.path.join(panacea_test.TOP, "scripts",
-                                           "install.sh"),
-                        destdir, prefix, panacea_test.BIN],
-                       capture_output=True, timeout=scaled(120))
-    assert r.returncode == 0, r.stderr
-    root = destdir + prefix
-    for d in ("master", "smtpd", "qmgr", "smtp", "local", "pickup",
-              "showq"):
-        assert os.access(root + "/libexec/panacea/" + d, os.X_OK), d
-    for c in ("sendmail", "panqueue", "pansuper", "panmap", "panconf",
-              "pancat", "panacea"):
-        assert os.access(root + "/sbin/" + c, os.X_OK), c
-    for link in ("/usr/sbin/sendmail", "/usr/bin/mailq",
-                 "/usr/bin/newaliases", "/usr/lib/sendmail"):
-        assert os.readlink(destdir + link) == prefix + "/sbin/sendmail"
-    assert os.readlink(root + "/sbin/mailq") == "sendmail"
-    for page in ("man1/sendmail.1", "man1/panqueue.1", "man8/master.8",
-                 "man5/panacea.conf.5"):
-        assert os.path.exists(root + "/share/man/" + page), page
-    etc = destdir + "/etc/panacea"
-    assert "daemon_directory = %s/libexec/panacea" % prefix in \
-        open(etc + "/panacea.conf").read()
-    assert os.path.exists(etc + "/aliases.db")
-    unit = open(destdir + "/etc/systemd/system/panacea.service").read()
-    assert "ExecStart=%s/sbin/panacea start" % prefix in unit
-    # A second install keeps the administrator's configuration.
-    with open(etc + "/panacea.conf", "a") as f:
-        f.write("# mine\n")
-    subprocess.run(["sh", os.path.join(panacea_test.TOP, "scripts",
-                                       "install.sh"),
-                    destdir, prefix, panacea_test.BIN],
-                   capture_output=True, check=True, timeout=scaled(120))
-    assert open(etc + "/panacea.conf").read().endswith("# mine\n")
-
-    # Run the installed tree, jailed and unprivileged.
-    inst = Instance(tmp_path / "run")
-    panacea_test.open_path(destdir + prefix)
-    try:
-        rig = Rig(inst, mail_owner, users, bindir=root + "/sbin")
-        inst.conf["daemon_directory"] = root + "/libexec/panacea"
-        inst.write()
-        master = subprocess.run([root + "/sbin/panacea", "-c",
-                                 inst.config_dir, "start"],
-                                capture_output=True, timeout=scaled(60))
-        assert master.returncode == 0, master.stderr
-        st = rig.run("panacea", "status")
-        assert st.returncode == 0
-        mpid = int(st.stdout.split()[-1])
-        r = sendmail(rig, "alice", "Subject: installed\n\nhi\n",
-                     rig.users["bob"].pw_name)
-        assert r.returncode == 0, r.stderr
-        rig.wait_messages("bob")
-        assert rig.listing(user=rig.users["bob"]) == []
-        owner_uid = str(pwd.getpwnam(mail_owner).pw_uid)
-        jail = os.path.realpath(inst.queue_dir)
-        seen = {}
-        for pid in panacea_test.children_of(mpid):
-            try:
-                name = open("/proc/%d/comm" % pid).read().strip()
-                s = proc_status(pid)
-                seen[name] = (s["Uid"].split(), os.readlink(
-                    "/proc/%d/root" % pid))
-            except OSError:
-                continue
-        assert proc_status(mpid)["Uid"].split()[0] == "0"
-        # master is root; the jailed daemons (the smtpd that took the
-        # submission, qmgr, pickup, showq) are mail_owner in the queue.
-        for name in ("smtpd", "qmgr", "pickup", "showq"):
-            assert name in seen, (name, seen)
-            uids, proot = seen[name]
-            assert set(uids) == {owner_uid}, name
-            assert proot == jail, name
-    finally:
-        subprocess.run([root + "/sbin/panacea", "-c", inst.config_dir,
-                        "stop"], capture_output=True, timeout=scaled(60))
-        print(inst.log())
