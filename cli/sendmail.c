@@ -25,7 +25,8 @@
  * learns the caller's uid from the kernel (SO_PEERCRED), never from us.
  * When that socket does not answer (the mail system is down), the message
  * goes into $queue_directory/maildrop/ (lib/maildrop.h) and pickup queues
- * it when the system comes back.
+ * it when the system comes back.  With -bs sendmail then answers the SMTP
+ * dialogue itself and keeps each message there (smtp_standalone()).
  *
  * Exit status (sysexits.h): 0; EX_USAGE bad arguments or no recipient;
  * EX_DATAERR a refused or oversized message or a bad address; EX_NOUSER
@@ -33,6 +34,8 @@
  * EX_TEMPFAIL try again later; EX_SOFTWARE/EX_OSERR/EX_IOERR otherwise.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -51,6 +54,7 @@
 #include "maildrop.h"
 #include "msg.h"
 #include "received.h"
+#include "smtp_cmd.h"
 #include "sock.h"
 #include "strutil.h"
 #include "xalloc.h"
@@ -889,15 +893,43 @@ submit_smtp(struct smtp *s, const struct message *m, const struct opts *o,
 	return status;
 }
 
-/* The mail system is down: maildrop/, then a nudge to pickup. */
+/*
+ * Keeps a message in maildrop/ and nudges pickup (in case master came
+ * back meanwhile; otherwise pickup finds it when it starts).  0 and the
+ * file's id, or -1 with the reason in err.
+ */
+static int
+maildrop_keep(const struct queue_envelope *env, const struct buf *content,
+	      char id[QUEUE_ID_SIZE], struct buf *err)
+{
+	struct buf dir = BUF_INIT, path = BUF_INIT;
+	int r, fd;
+
+	buf_printf(&dir, "%s/maildrop", conf_str("queue_directory"));
+	r = maildrop_write(buf_cstr(&dir), env, content->data, content->len, id,
+			   err);
+	if (r == 0) {
+		cli_public_path(&path, "pickup");
+		if ((fd = sock_connect_unix(buf_cstr(&path), 1000)) >= 0) {
+			/* A lost nudge is harmless: pickup's timer. */
+			(void)!write(fd, "W", 1);
+			close(fd);
+		}
+	}
+	buf_free(&dir);
+	buf_free(&path);
+	return r;
+}
+
+/* The mail system is down: maildrop/. */
 static int
 submit_maildrop(const struct message *m, const struct opts *o,
 		const char *sender)
 {
 	struct queue_envelope env;
-	struct buf dir = BUF_INIT, err = BUF_INIT, path = BUF_INIT;
+	struct buf err = BUF_INIT;
 	char id[QUEUE_ID_SIZE];
-	int r, fd;
+	int r;
 
 	queue_envelope_init(&env);
 	queue_str_set(&env.sender, sender);
@@ -909,31 +941,19 @@ submit_maildrop(const struct message *m, const struct opts *o,
 		env.flags |= QUEUE_FLAG_SMTPUTF8;
 	for (size_t i = 0; i < m->nrcpt; i++)
 		queue_envelope_add_rcpt(&env, m->rcpts[i], NULL, o->notify);
-	buf_printf(&dir, "%s/maildrop", conf_str("queue_directory"));
-	r = maildrop_write(buf_cstr(&dir), &env, m->out.data, m->out.len, id,
-			   &err);
+	r = maildrop_keep(&env, &m->out, id, &err);
 	queue_envelope_free(&env);
-	if (r < 0) {
+	if (r < 0)
 		fprintf(stderr,
 			"sendmail: the mail system is down and the message "
 			"cannot be kept: %s\n",
 			buf_cstr(&err));
-	} else {
-		if (o->verbose)
-			fprintf(stderr,
-				"sendmail: mail system down: kept as "
-				"maildrop/%s\n",
-				id);
-		cli_public_path(&path, "pickup");
-		if ((fd = sock_connect_unix(buf_cstr(&path), 1000)) >= 0) {
-			if (write(fd, "W", 1) != 1)
-				r = 0; /* pickup's timer finds it */
-			close(fd);
-		}
-	}
-	buf_free(&dir);
+	else if (o->verbose)
+		fprintf(stderr,
+			"sendmail: mail system down: kept as "
+			"maildrop/%s\n",
+			id);
 	buf_free(&err);
-	buf_free(&path);
 	return r < 0 ? EX_TEMPFAIL : EX_OK;
 }
 
@@ -1007,6 +1027,351 @@ verify(const struct opts *o, int argc, char **argv, const char *sender)
 	return status;
 }
 
+/*
+ * -bs while the mail system is down (public/submit does not answer): as
+ * Postfix's sendmail -bs runs smtpd stand-alone, sendmail answers the
+ * SMTP dialogue itself and keeps each message in maildrop/, exactly as
+ * a message given with -bm is kept (the same file, the same trust: the
+ * submitter is the file's owner).  What smtpd checks at RCPT (local
+ * recipients, relaying) is left to the queue: an undeliverable
+ * recipient bounces to the sender later.  A maildrop file holds one
+ * NOTIFY for all its recipients and no ORCPT: a recipient whose NOTIFY
+ * differs gets 452 (sent again in another transaction), ORCPT is
+ * dropped.  Commands are bounded by
+ * BS_LINE_MAX, data lines by BS_DATA_LINE_MAX, the message by
+ * message_size_limit, recipients by smtpd_recipient_limit, errors by
+ * BS_ERROR_LIMIT; every read waits at most SMTP_TIMEOUT_MS.
+ */
+#define BS_LINE_MAX 2048
+#define BS_DATA_LINE_MAX (1024 * 1024)
+#define BS_ERROR_LIMIT 20
+#define BS_EXT                                                                 \
+	(SMTP_EXT_SIZE | SMTP_EXT_8BITMIME | SMTP_EXT_DSN | SMTP_EXT_SMTPUTF8)
+
+enum bs_read { BS_LINE, BS_TOO_LONG, BS_EOF };
+
+struct bs {
+	struct buf in; /* read from stdin, not yet used */
+	int skipping;  /* discarding the rest of a too long line */
+	int in_mail;   /* MAIL given */
+	int smtputf8;
+	struct queue_envelope env;
+	struct buf content; /* the message, CRLF lines, unstuffed */
+	long long size_limit;
+	int rcpt_limit;
+	int errors;
+};
+
+static void bs_reply(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static void
+bs_reply(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputs("\r\n", stdout);
+	if (fflush(stdout) == EOF)
+		exit(EX_IOERR); /* the client is gone */
+}
+
+/* One line of standard input without its end into line, at most max
+ * bytes (longer lines are read to their end and reported). */
+static enum bs_read
+bs_getline(struct bs *b, struct buf *line, size_t max)
+{
+	char block[8192];
+	char *nl;
+	ssize_t n;
+
+	for (;;) {
+		nl = b->in.len ? memchr(b->in.data, '\n', b->in.len) : NULL;
+		if (nl != NULL) {
+			size_t len = (size_t)(nl - b->in.data);
+			int skipped = b->skipping;
+			b->skipping = 0;
+			if (skipped || len > max + 1) {
+				buf_consume(&b->in, len + 1);
+				return BS_TOO_LONG;
+			}
+			buf_reset(line);
+			buf_append(line, b->in.data, len);
+			if (line->len && line->data[line->len - 1] == '\r')
+				buf_truncate(line, line->len - 1);
+			buf_consume(&b->in, len + 1);
+			if (line->len > max)
+				return BS_TOO_LONG;
+			return BS_LINE;
+		}
+		if (b->in.len > max + 1) {
+			buf_reset(&b->in);
+			b->skipping = 1;
+		}
+		n = io_read_timeout(0, block, sizeof(block), SMTP_TIMEOUT_MS);
+		if (n == 0 || (n < 0 && errno != ETIMEDOUT))
+			return BS_EOF;
+		if (n < 0) {
+			bs_reply("421 4.4.2 %s Error: timeout exceeded",
+				 conf_str("myhostname"));
+			exit(EX_TEMPFAIL);
+		}
+		buf_append(&b->in, block, (size_t)n);
+	}
+}
+
+static void
+bs_reset(struct bs *b)
+{
+	if (b->in_mail)
+		queue_envelope_free(&b->env);
+	queue_envelope_init(&b->env);
+	b->in_mail = 0;
+	b->smtputf8 = 0;
+	buf_reset(&b->content);
+}
+
+static void
+bs_ehlo(struct bs *b, int ehlo)
+{
+	const char *me = conf_str("myhostname");
+
+	bs_reset(b);
+	if (!ehlo) {
+		bs_reply("250 %s", me);
+		return;
+	}
+	bs_reply("250-%s\r\n250-SIZE %lld\r\n250-8BITMIME\r\n250-DSN\r\n"
+		 "250-SMTPUTF8\r\n250 ENHANCEDSTATUSCODES",
+		 me, b->size_limit);
+}
+
+static void
+bs_mail(struct bs *b, const struct smtp_cmd *cmd)
+{
+	char *sender;
+
+	if (b->in_mail) {
+		bs_reply("503 5.5.1 Error: nested MAIL command");
+		b->errors++;
+		return;
+	}
+	if (cmd->has_size && b->size_limit > 0 &&
+	    cmd->size > (uint64_t)b->size_limit) {
+		bs_reply("552 5.3.4 Message size exceeds fixed limit");
+		b->errors++;
+		return;
+	}
+	if ((sender = qualify(cmd->path.addr, 1)) == NULL) {
+		bs_reply("501 5.1.7 Bad sender address syntax");
+		b->errors++;
+		return;
+	}
+	bs_reset(b);
+	queue_str_set(&b->env.sender, sender);
+	queue_str_set(&b->env.envid, cmd->envid);
+	b->env.ret = cmd->ret == SMTP_RET_FULL	 ? QUEUE_RET_FULL
+		     : cmd->ret == SMTP_RET_HDRS ? QUEUE_RET_HDRS
+						 : QUEUE_RET_NONE;
+	if (cmd->body == SMTP_BODY_8BITMIME)
+		b->env.flags |= QUEUE_FLAG_8BITMIME;
+	if (cmd->smtputf8)
+		b->env.flags |= QUEUE_FLAG_SMTPUTF8;
+	b->smtputf8 = cmd->smtputf8;
+	b->in_mail = 1;
+	xfree(sender);
+	bs_reply("250 2.1.0 Ok");
+}
+
+static void
+bs_rcpt(struct bs *b, const struct smtp_cmd *cmd)
+{
+	char *rcpt;
+
+	if (!b->in_mail) {
+		bs_reply("503 5.5.1 Error: need MAIL command");
+		b->errors++;
+		return;
+	}
+	if (b->env.nrcpt >= (size_t)b->rcpt_limit) {
+		bs_reply("452 4.5.3 Error: too many recipients");
+		b->errors++;
+		return;
+	}
+	/* A maildrop file has one NOTIFY for all: the client sends a
+	 * recipient that differs in another transaction. */
+	if (b->env.nrcpt > 0 && b->env.rcpts[0].notify != cmd->notify) {
+		bs_reply("452 4.5.3 Error: recipients with different NOTIFY "
+			 "need another transaction while the mail system is "
+			 "down");
+		return;
+	}
+	if ((rcpt = qualify(cmd->path.addr, 0)) == NULL) {
+		bs_reply("501 5.1.3 Bad recipient address syntax");
+		b->errors++;
+		return;
+	}
+	queue_envelope_add_rcpt(&b->env, rcpt, cmd->orcpt, cmd->notify);
+	xfree(rcpt);
+	bs_reply("250 2.1.5 Ok");
+}
+
+/* DATA: the content up to the lone dot, then maildrop/; 0, or -1 when
+ * standard input ended first (nothing is kept). */
+static int
+bs_data(struct bs *b)
+{
+	struct buf line = BUF_INIT, err = BUF_INIT;
+	char id[QUEUE_ID_SIZE];
+	int too_big = 0;
+	enum bs_read r;
+
+	if (!b->in_mail || b->env.nrcpt == 0) {
+		bs_reply("503 5.5.1 Error: need %s command",
+			 b->in_mail ? "RCPT" : "MAIL");
+		b->errors++;
+		return 0;
+	}
+	bs_reply("354 End data with <CR><LF>.<CR><LF>");
+	while ((r = bs_getline(b, &line, BS_DATA_LINE_MAX)) != BS_EOF) {
+		const char *t = buf_cstr(&line);
+		if (r == BS_LINE && line.len == 1 && t[0] == '.')
+			break;
+		if (r == BS_TOO_LONG || too_big) {
+			too_big = 1;
+			continue;
+		}
+		if (t[0] == '.') { /* RFC 5321 4.5.2 */
+			t++;
+			line.len--;
+		}
+		buf_append(&b->content, t, line.len);
+		buf_puts(&b->content, "\r\n");
+		if (b->size_limit > 0 && b->content.len > (size_t)b->size_limit)
+			too_big = 1;
+		for (size_t i = 0; i < line.len; i++)
+			if ((unsigned char)t[i] >= 0x80)
+				b->env.flags |= QUEUE_FLAG_8BITMIME;
+	}
+	buf_free(&line);
+	if (r == BS_EOF)
+		return -1;
+	if (too_big)
+		bs_reply("552 5.3.4 Message size exceeds fixed limit");
+	else if (maildrop_keep(&b->env, &b->content, id, &err) < 0)
+		bs_reply("451 4.3.0 Error: cannot keep the message: %s",
+			 buf_cstr(&err));
+	else
+		bs_reply("250 2.0.0 Ok: queued as %s (kept in maildrop: the "
+			 "mail system is down)",
+			 id);
+	buf_free(&err);
+	bs_reset(b);
+	return 0;
+}
+
+/* One command; 1 after QUIT, 0 to go on, -1 at end of input. */
+static int
+bs_command(struct bs *b, const struct buf *line)
+{
+	struct smtp_cmd cmd;
+	struct buf reply = BUF_INIT;
+	unsigned flags = SMTP_CMD_F_BARE_LOCAL | SMTP_CMD_F_NO_BRACKETS;
+	int done = 0;
+
+	if (b->smtputf8)
+		flags |= SMTP_CMD_F_UTF8;
+	if (smtp_cmd_parse(line->data, line->len, BS_EXT, flags, &cmd) !=
+	    SMTP_CMD_OK) {
+		smtp_cmd_reply(&cmd, &reply);
+		bs_reply("%s", buf_cstr(&reply));
+		b->errors++;
+		buf_free(&reply);
+		smtp_cmd_free(&cmd);
+		return 0;
+	}
+	switch (cmd.verb) {
+	case SMTP_VERB_HELO:
+	case SMTP_VERB_EHLO:
+		bs_ehlo(b, cmd.verb == SMTP_VERB_EHLO);
+		break;
+	case SMTP_VERB_MAIL:
+		bs_mail(b, &cmd);
+		break;
+	case SMTP_VERB_RCPT:
+		bs_rcpt(b, &cmd);
+		break;
+	case SMTP_VERB_DATA:
+		done = bs_data(b);
+		break;
+	case SMTP_VERB_RSET:
+		bs_reset(b);
+		bs_reply("250 2.0.0 Ok");
+		break;
+	case SMTP_VERB_NOOP:
+		bs_reply("250 2.0.0 Ok");
+		break;
+	case SMTP_VERB_QUIT:
+		bs_reply("221 2.0.0 Bye");
+		done = 1;
+		break;
+	case SMTP_VERB_VRFY:
+		bs_reply("252 2.0.0 Cannot VRFY: the mail system is down");
+		break;
+	case SMTP_VERB_HELP:
+		bs_reply("214 2.0.0 The mail system is down; messages are kept "
+			 "until it is back");
+		break;
+	default: /* EXPN, BDAT, STARTTLS, AUTH */
+		bs_reply("502 5.5.1 Error: command not implemented");
+		b->errors++;
+		break;
+	}
+	smtp_cmd_free(&cmd);
+	return done;
+}
+
+static int
+smtp_standalone(void)
+{
+	struct bs b;
+	struct buf line = BUF_INIT;
+	enum bs_read r;
+	int done = 0;
+
+	memset(&b, 0, sizeof(b));
+	buf_init(&b.in);
+	buf_init(&b.content);
+	queue_envelope_init(&b.env);
+	b.size_limit = conf_size("message_size_limit");
+	b.rcpt_limit = conf_int("smtpd_recipient_limit");
+	bs_reply("220 %s ESMTP Panacea (sendmail -bs: the mail system is "
+		 "down, mail is kept until it is back)",
+		 conf_str("myhostname"));
+	while (done == 0 &&
+	       (r = bs_getline(&b, &line, BS_LINE_MAX)) != BS_EOF) {
+		if (r == BS_TOO_LONG) {
+			bs_reply("500 5.5.2 Error: line too long");
+			b.errors++;
+		} else {
+			done = bs_command(&b, &line);
+		}
+		if (done == 0 && b.errors >= BS_ERROR_LIMIT) {
+			bs_reply("421 4.7.0 %s Error: too many errors",
+				 conf_str("myhostname"));
+			break;
+		}
+	}
+	bs_reset(&b);
+	queue_envelope_free(&b.env);
+	buf_free(&b.in);
+	buf_free(&b.content);
+	buf_free(&line);
+	return EX_OK;
+}
+
 /* -bs: the SMTP dialogue on stdin/stdout, relayed to smtpd line by line
  * (CRLF line ends towards smtpd, whatever the caller uses). */
 static int
@@ -1019,9 +1384,8 @@ smtp_relay(void)
 	int in_open = 1;
 
 	if (smtp_connect(&s) < 0) {
-		printf("421 4.3.0 mail system is down\r\n");
-		fflush(stdout);
-		return EX_UNAVAILABLE;
+		smtp_close(&s);
+		return smtp_standalone();
 	}
 	for (;;) {
 		p[0].fd = in_open ? 0 : -1;

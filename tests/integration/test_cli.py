@@ -237,6 +237,44 @@ def test_bs_smtp_on_stdin(rig):
     assert "from userid %d" % rig.users["alice"].pw_uid in m["Received"]
 
 
+def test_bs_with_master_down_keeps_mail_in_maildrop(rig):
+    """sendmail -bs answers the dialogue itself while the system is down
+    (as Postfix's runs smtpd stand-alone) and keeps the message in
+    maildrop/ under the caller's uid; pickup queues it later."""
+    rig.inst.stop()
+    bob = rig.addr("bob")
+    dialogue = ("EHLO client\r\nDATA\r\nMAIL FROM:<%s>\r\n"
+                "MAIL FROM:<x@y>\r\nRCPT TO:<%s>\r\n"
+                "RCPT TO:<%s> NOTIFY=NEVER\r\nRCPT TO:<a@@b>\r\n"
+                "DATA\r\nSubject: bs down\r\n\r\n..dot\r\nkept\r\n"
+                ".\r\nVRFY bob\r\nBDAT 1 LAST\r\n%s\r\nQUIT\r\n" % (
+                    rig.addr("alice"), bob, rig.addr("alice"), "x" * 3000))
+    r = sendmail(rig, "alice", dialogue, "-bs")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.decode().splitlines()
+    codes = [ln[:3] for ln in lines if ln[3:4] == " "]
+    assert codes == ["220", "250", "503", "250", "503", "250", "452",
+                     "501", "354", "250", "252", "502", "500", "221"], lines
+    assert "queued as" in lines[-5] and "maildrop" in lines[-5]
+    drop = os.path.join(rig.inst.queue_dir, "maildrop")
+    files = os.listdir(drop)
+    assert len(files) == 1 and files[0] in lines[-5]
+    assert os.stat(os.path.join(drop, files[0])).st_uid == \
+        rig.users["alice"].pw_uid
+    rig.inst.start()
+    m = rig.wait_messages("bob")[0]
+    assert m.get_payload() == ".dot\nkept\n"
+    assert m["Return-Path"] == "<%s>" % rig.addr("alice")
+    assert "from userid %d" % rig.users["alice"].pw_uid in m["Received"]
+    wait_until(lambda: not os.listdir(drop), what="maildrop empty")
+    # End of input in the middle of DATA keeps nothing.
+    rig.inst.stop()
+    r = sendmail(rig, "alice", "MAIL FROM:<>\nRCPT TO:<%s>\nDATA\nx\n" %
+                 bob, "-bs")
+    assert r.stdout.decode().splitlines()[-1].startswith("354")
+    assert os.listdir(drop) == []
+
+
 def test_exit_codes(rig):
     ok = "Subject: x\n\nx\n"
     assert sendmail(rig, "alice", ok).returncode == EX_USAGE  # no rcpt
@@ -559,6 +597,12 @@ def test_panconf(rig):
     ("panmap", []), ("panmap", ["-Z", "x"]), ("panconf", ["-e"]),
     ("panconf", ["-e", "no value"]), ("panconf", ["-k"]),
     ("pancat", []), ("panacea", []), ("panacea", ["dance"]),
+    ("sendmail", ["-bz"]), ("sendmail", ["-N"]), ("sendmail", ["-bv"]),
+    ("sendmail", ["-R", "some", "bob"]), ("sendmail", ["-N", "never,x"]),
+    ("panqueue", ["-c"]), ("panqueue", ["-p", "extra"]),
+    ("pansuper", ["-z"]), ("pansuper", ["-h"]), ("panmap", ["-q", "k"]),
+    ("panconf", ["-X"]), ("panconf", ["-n", "-d"]), ("pancat", ["-z", "x"]),
+    ("panacea", ["-c"]), ("panacea", ["start", "extra"]),
 ])
 def test_bad_arguments_exit_64(name, args):
     r = subprocess.run([program(name)] + args, capture_output=True,
