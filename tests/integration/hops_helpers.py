@@ -16,6 +16,9 @@ name resolves through one nsd (dnsserver.py) that holds the test zones.
                      services of a mail host; mailbox and log helpers
   Sink               Postfix's smtp-sink on its own address:25, dumping
                      each message to a file
+  PrivatePostfix     a Postfix instance of the test's own (main.cf and
+                     master.cf in its folder, as bench/accept runs one)
+                     relaying one domain to a fixed next hop
   make_map()         a hash: table (panmap, else db5.3_load)
   make_account()     a unix account made with useradd (removed by the
                      caller with remove_account())
@@ -56,6 +59,7 @@ ADDR = {
     "mixed": NET + "45",         # answers 250/450/550 per recipient
     "plain": NET + "46",         # no STARTTLS
     "laptop": NET + "60",        # a host outside A's network (relayhost)
+    "postfix": NET + "70",       # mx.ahlquist.org: a private Postfix
     "birch": NET + "100",        # pea's machine at ahlquist.org: outside
 }
 NAMES = {
@@ -65,10 +69,13 @@ NAMES = {
     "dmapub": "dmapub.dma.org",
     "laptop": "laptop.canonical.org",
     "birch": "birch.ahlquist.org",
+    "postfix": "mx.ahlquist.org",
 }
 CLIENT_NET = NET + "16/28"  # A's mynetworks: .16 - .31
 
 SINK = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
+POSTFIX = shutil.which("postfix") or "/usr/sbin/postfix"
+POSTCONF = shutil.which("postconf") or "/usr/sbin/postconf"
 
 
 def zones():
@@ -105,7 +112,8 @@ mx.plain     A  {plain}
 nullmx       MX 0 .
 """.format(**a),
         "ahlquist.org": """
-@            MX 10 birch
+@            MX 10 mx
+mx           A  {postfix}
 birch        A  {birch}
 """.format(**a),
         # A record nsd cannot load: nsd answers SERVFAIL for the zone.
@@ -375,3 +383,127 @@ class Sink:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+POSTFIX_SERVICES = """\
+{listen} inet n - n - - smtpd
+pickup unix n - n 60 1 pickup
+cleanup unix n - n - 0 cleanup
+qmgr unix n - n 300 1 qmgr
+rewrite unix - - n - - trivial-rewrite
+bounce unix - - n - 0 bounce
+defer unix - - n - 0 bounce
+trace unix - - n - 0 bounce
+verify unix - - n - 1 verify
+flush unix n - n 1000? 0 flush
+proxymap unix - - n - - proxymap
+proxywrite unix - - n - 1 proxymap
+smtp unix - - n - - smtp
+relay unix - - n - - smtp
+showq unix n - n - - showq
+error unix - - n - - error
+retry unix - - n - - error
+discard unix - - n - - discard
+local unix - n n - - local
+anvil unix - - n - 1 anvil
+scache unix - - n - 1 scache
+postlog unix-dgram n - n - 1 postlogd
+"""
+
+
+def postfix_usable():
+    """Postfix is installed and we are root (it needs its accounts)."""
+    if os.geteuid() != 0 or not os.access(POSTFIX, os.X_OK):
+        return False
+    try:
+        pwd.getpwnam("postfix")
+    except KeyError:
+        return False
+    return True
+
+
+class PrivatePostfix:
+    """A private Postfix: smtpd on address:25 only, relaying `domain` to
+    `nexthop` (transport_maps), queue, data and log (maillog_file) in
+    base.  Nothing system-wide is read or changed."""
+
+    def __init__(self, base, address, myhostname, domain, nexthop):
+        self.base = base
+        self.etc = os.path.join(base, "etc")
+        self.queue = os.path.join(base, "queue")
+        self.data = os.path.join(base, "data")
+        self.maillog = os.path.join(base, "maillog")
+        self.address = address
+        for d in (self.etc, self.queue, self.data):
+            os.makedirs(d, exist_ok=True)
+        pw = pwd.getpwnam("postfix")
+        os.chown(self.data, pw.pw_uid, pw.pw_gid)
+        version = run_quiet([POSTCONF, "-dh", "mail_version"]).stdout
+        level = ".".join(version.decode().strip().split(".")[:2]) or "2"
+        params = {
+            "compatibility_level": level,
+            "queue_directory": self.queue,
+            "data_directory": self.data,
+            "maillog_file": self.maillog,
+            "maillog_file_prefixes": base,
+            # master.cf binds smtpd to address; inet_interfaces must
+            # name an interface address.
+            "inet_interfaces": "127.0.0.1",
+            "inet_protocols": "ipv4",
+            "myhostname": myhostname,
+            "mydomain": myhostname.split(".", 1)[1],
+            "mydestination": "",
+            "mynetworks": address + "/32",
+            "relay_domains": domain,
+            "transport_maps": "inline:{%s=smtp:%s}" % (domain, nexthop),
+            "smtp_bind_address": address,
+            "smtpd_peername_lookup": "no",
+            "local_recipient_maps": "",
+            "alias_maps": "",
+            "alias_database": "",
+            "biff": "no",
+        }
+        with open(os.path.join(self.etc, "main.cf"), "w") as f:
+            f.write("# test_hops: private instance\n")
+        with open(os.path.join(self.etc, "master.cf"), "w") as f:
+            f.write(POSTFIX_SERVICES.format(listen=address + ":25"))
+        run_quiet([POSTCONF, "-c", self.etc, "-e"] +
+                  ["%s=%s" % kv for kv in params.items()], check=True)
+        self.started = False
+
+    def postfix(self, *args):
+        return run_quiet([POSTFIX, "-c", self.etc] + list(args))
+
+    def start(self):
+        r = self.postfix("start")
+        assert r.returncode == 0, r.stdout + r.stderr
+        self.started = True
+        wait_until(lambda: panacea_test.can_connect(self.address, 25),
+                   timeout=30, what="Postfix on %s:25" % self.address)
+
+    def log(self):
+        try:
+            with open(self.maillog, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def master_pid(self):
+        try:
+            with open(os.path.join(self.queue, "pid", "master.pid")) as f:
+                return int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def stop(self):
+        if not self.started:
+            return
+        pid = self.master_pid()
+        self.postfix("stop")
+        if pid:
+            try:
+                wait_until(lambda: not panacea_test.pid_alive(pid),
+                           timeout=30, what="Postfix master to stop")
+            except AssertionError:
+                self.postfix("abort")
+        self.started = False

@@ -34,9 +34,10 @@ import pytest
 
 import panacea_test
 from dnsserver import DNSServer
-from hops_helpers import (ADDR, CLIENT_NET, NAMES, SINK, Host, Sink,
-                          dsn_report, header_block, make_account, make_map,
-                          make_sasldb, remove_account, zones)
+from hops_helpers import (ADDR, CLIENT_NET, NAMES, SINK, Host,
+                          PrivatePostfix, Sink, dsn_report, header_block,
+                          make_account, make_map, make_sasldb,
+                          postfix_usable, remove_account, zones)
 from panacea_test import program, scaled, wait_until
 from smtp_helpers import DATE_RE, Session, mail_owner  # noqa: F401
 from smtp_peer import Peer, make_cert
@@ -137,7 +138,9 @@ class World:
         if self.pop3:
             services.append(Host.service(110, "pop3d"))
         c = Host(self.path("dmapub"), "dmapub", self.owner, self.dns, conf={
-            "mydestination": "$myhostname, dma.org",
+            # ahlquist.org: pea's other address, which reaches dmapub
+            # through a Postfix (the interop test).
+            "mydestination": "$myhostname, dma.org, ahlquist.org",
             "sasldb_path": make_sasldb(
                 self.path("dmapub", "etc", "sasldb2"),
                 {"pea": PEA_PASSWORD}, NAMES["dmapub"]),
@@ -651,6 +654,60 @@ def test_relayhost_auth_plain_over_tls(hosts):
     assert re.fullmatch(received_re("laptop.canonical.org", ADDR["laptop"],
                                     NAMES["laptop"], "ESMTP", q0, PEA),
                         rec[3]), rec[3]
+
+
+# -- a foreign MTA in the middle ------------------------------------------------
+
+def test_interop_panacea_postfix_panacea(hosts):
+    """pea@ahlquist.org: the MX of ahlquist.org is a private Postfix,
+    which relays the domain to dmapub: Panacea -> Postfix -> Panacea."""
+    if not postfix_usable():
+        pytest.skip("Postfix is not installed (or not root)")
+    world = hosts
+    a, c = world.a, world.c
+    rcpt = "pea@ahlquist.org"
+    pf = PrivatePostfix(world.path("postfix"), ADDR["postfix"],
+                        NAMES["postfix"], "ahlquist.org",
+                        "[%s]:25" % ADDR["dmapub"])
+    marks = world.marks()
+    try:
+        pf.start()
+        body = (b"From: Paul Visscher <paulv@canonical.org>\r\n"
+                b"To: Paul Ahlquist <pea@ahlquist.org>\r\n"
+                b"Subject: through a foreign MTA\r\n"
+                b"Message-ID: <interop-1@canonical.org>\r\n\r\n"
+                b"..dots and a long line " + b"x" * 900 + b"\r\n"
+                b".\r\nend\r\n")
+        # Dot-stuffed on the way in (submit sends the bytes as given).
+        qa = submit(a, [rcpt], re.sub(rb"(?m)^\.", b"..", body))
+        line, qp = sent_line(a, qa, rcpt, since=marks["A"])
+        assert "relay=mx.ahlquist.org[%s]:25," % ADDR["postfix"] in line
+        assert qp, line
+        msgs = wait_until(lambda: [m for m in c.messages("pea")
+                                   if b"<interop-1@canonical.org>" in m],
+                          timeout=60, what="the message through Postfix")
+    finally:
+        print("---- Postfix maillog ----")
+        print(pf.log())
+        pf.stop()
+    raw = msgs[0]
+    rec = received_lines(raw)
+    assert len(rec) == 3, rec
+    qc = re.search(r" id (\w+) ", rec[0]).group(1)
+    assert re.fullmatch(received_re(NAMES["postfix"], ADDR["postfix"],
+                                    NAMES["dmapub"], "ESMTP", qc, rcpt),
+                        rec[0]), rec[0]
+    assert re.match(r"Received: from panacea\.canonical\.org \(unknown "
+                    r"\[%s\]\) by mx\.ahlquist\.org \(Postfix\) with "
+                    r"ESMTP id %s for <pea@ahlquist\.org>; " %
+                    (re.escape(ADDR["panacea"]), qp), rec[1]), rec[1]
+    assert re.fullmatch(received_re(NAMES["schrodinger"],
+                                    ADDR["schrodinger"], NAMES["panacea"],
+                                    "ESMTP", qa, rcpt), rec[2]), rec[2]
+    start = raw.index(b"From: Paul Visscher")
+    assert raw[start:] == lf(body), raw
+    c.wait_log(r"%s: to=<pea@ahlquist\.org>, relay=local, .*status=sent"
+               % qc, since=marks["C"])
 
 
 # -- last: the DNS server goes away --------------------------------------------
