@@ -211,7 +211,11 @@ def wait_process(mpid, pred, what, timeout=20):
             except (OSError, KeyError):
                 continue
         return None
-    return wait_until(find, timeout=timeout, interval=0.02, what=what)
+    try:
+        return wait_until(find, timeout=timeout, interval=0.02, what=what)
+    except AssertionError:
+        print("processes:", snapshot(mpid))
+        raise
 
 
 # -- the test ------------------------------------------------------------------
