@@ -87,8 +87,8 @@ port_by_name(const char *name)
 		const char *name;
 		const char *port;
 	} mail[] = {
-		{"smtp", "25"},	  {"submission", "587"}, {"submissions", "465"},
-		{"smtps", "465"}, {"pop3", "110"},	 {"pop3s", "995"},
+	    {"smtp", "25"},   {"submission", "587"}, {"submissions", "465"},
+	    {"smtps", "465"}, {"pop3", "110"},	     {"pop3s", "995"},
 	};
 	struct servent *se;
 	char num[8];
@@ -539,4 +539,107 @@ sock_peer_cred(int fd, pid_t *pid, uid_t *uid, gid_t *gid)
 	if (gid != NULL)
 		*gid = cred.gid;
 	return 0;
+}
+
+int
+sock_send_fd(int sock, int fd)
+{
+	char byte = 'F';
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr m;
+	struct cmsghdr *c;
+	ssize_t n;
+
+	memset(&u, 0, sizeof(u));
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.space;
+	m.msg_controllen = sizeof(u.space);
+	c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	do
+		n = sendmsg(sock, &m, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n == 1 ? 0 : -1;
+}
+
+/* Closes every descriptor a control message carried. */
+static void
+close_passed(struct msghdr *m)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c != NULL;
+	     c = CMSG_NXTHDR(m, c)) {
+		size_t n;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			close(fd);
+		}
+	}
+}
+
+int
+sock_recv_fd(int sock, int timeout_ms)
+{
+	char byte;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	/* Room for a few: a peer sending more is detected, not truncated
+	 * silently (MSG_CTRUNC would leak nothing either way). */
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(4 * sizeof(int))];
+	} u;
+	struct msghdr m;
+	struct cmsghdr *c;
+	struct pollfd pfd = {.fd = sock, .events = POLLIN};
+	ssize_t n;
+	int fd, r;
+
+	do
+		r = poll(&pfd, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -1;
+	if (r == 0) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.space;
+	m.msg_controllen = sizeof(u.space);
+	do
+		n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	c = CMSG_FIRSTHDR(&m);
+	if (n == 0 && c == NULL) {
+		errno = ECONNRESET;
+		return -1;
+	}
+	if (c == NULL || c->cmsg_level != SOL_SOCKET ||
+	    c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN(sizeof(int)) ||
+	    CMSG_NXTHDR(&m, c) != NULL || (m.msg_flags & MSG_CTRUNC)) {
+		close_passed(&m);
+		errno = EPROTO;
+		return -1;
+	}
+	memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+	return fd;
 }

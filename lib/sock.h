@@ -23,16 +23,16 @@
 
 /* Splits spec; *host is NULL for a bare port or "*".  A port may be a
  * service name ("smtp", "submission", "pop3"): *port is then its
- * number, from /etc/services or, for the mail services, built in.  Both results are
- * xmalloc'ed.  0, or -1 for a malformed spec (bad brackets, empty or
+ * number, from /etc/services or, for the mail services, built in.  Both results
+ * are xmalloc'ed.  0, or -1 for a malformed spec (bad brackets, empty or
  * unknown service name, port > 65535). */
 int sock_parse_endpoint(const char *spec, char **host, char **port);
 
 /* Opens listeners for host (NULL = wildcard) and port; stores up to max
  * descriptors in fds and returns how many, or -1. */
 int sock_listen_inet(const char *host, const char *port,
-		     const char *inet_protocols, int backlog, int *fds,
-		     int max, struct buf *err);
+		     const char *inet_protocols, int backlog, int *fds, int max,
+		     struct buf *err);
 /* Removes a stale socket file at path, binds, chmods to mode and, when
  * uid != (uid_t)-1, chowns to uid/gid. */
 int sock_listen_unix(const char *path, int mode, uid_t uid, gid_t gid,
@@ -54,5 +54,15 @@ void sock_addr_text(const struct sockaddr *sa, char *out, size_t outlen);
 int sock_addr_port(const struct sockaddr *sa);
 /* Kernel-verified credentials of a UNIX-domain peer (SO_PEERCRED). */
 int sock_peer_cred(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
+
+/* Passes descriptor fd over the UNIX-domain socket sock (SCM_RIGHTS, with
+ * one data byte): 0, or -1 with errno.  The sender keeps its copy. */
+int sock_send_fd(int sock, int fd);
+/* Receives one descriptor sent by sock_send_fd, waiting at most
+ * timeout_ms (-1 = no limit); it arrives close-on-exec.  The descriptor,
+ * or -1 with errno: ETIMEDOUT, ECONNRESET at end of file, EPROTO when
+ * the message carries no descriptor or more than one (any received are
+ * closed), or the system error. */
+int sock_recv_fd(int sock, int timeout_ms);
 
 #endif

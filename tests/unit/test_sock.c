@@ -46,10 +46,11 @@ static void
 test_parse_endpoint(void **state)
 {
 	static const char *bad[] = {
-	    "",		":25",	   "host:",    "host:x25",   "host:65536",
-	    "99999",	"123456",  "-1",       "[::1]",	     "[::1]25",
-	    "[]:25",	"[::1:25", "::1:25",   "a:b:25",     "[host]:25",
-	    "host:25 ", "[::1]:",  "host:+25", "[[::1]]:25", "nosuchservice", "host:smtp!",
+	    "",		  ":25",     "host:",	 "host:x25",   "host:65536",
+	    "99999",	  "123456",  "-1",	 "[::1]",      "[::1]25",
+	    "[]:25",	  "[::1:25", "::1:25",	 "a:b:25",     "[host]:25",
+	    "host:25 ",	  "[::1]:",  "host:+25", "[[::1]]:25", "nosuchservice",
+	    "host:smtp!",
 	};
 	char *h, *p;
 	size_t i;
@@ -472,6 +473,89 @@ test_addr_text(void **state)
 	assert_int_equal(sock_addr_port((struct sockaddr *)&sun), -1);
 }
 
+/* A pipe's write end passed over a socketpair still writes into the
+ * pipe, arrives close-on-exec, and the sender's copy stays usable. */
+static void
+test_pass_fd(void **state)
+{
+	int sv[2], p[2], got;
+	char c = 0;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(sock_send_fd(sv[0], p[1]), 0);
+	got = sock_recv_fd(sv[1], 1000);
+	assert_true(got >= 0);
+	assert_int_not_equal(got, p[1]);
+	assert_true(fcntl(got, F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(write(got, "x", 1), 1);
+	assert_int_equal(read(p[0], &c, 1), 1);
+	assert_int_equal(c, 'x');
+	assert_int_equal(write(p[1], "y", 1), 1);
+	assert_int_equal(read(p[0], &c, 1), 1);
+	assert_int_equal(c, 'y');
+	close(got);
+	close(p[0]);
+	close(p[1]);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* Plain data, two descriptors in one message, end of file, silence. */
+static void
+test_recv_fd_errors(void **state)
+{
+	int sv[2], p[2], fds[2], before;
+	char byte = 'F';
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(2 * sizeof(int))];
+	} u;
+	struct msghdr m;
+	struct cmsghdr *c;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(sock_recv_fd(sv[1], 50), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+	assert_int_equal(write(sv[0], "F", 1), 1);
+	assert_int_equal(sock_recv_fd(sv[1], 1000), -1);
+	assert_int_equal(errno, EPROTO);
+
+	assert_int_equal(pipe(p), 0);
+	fds[0] = p[0];
+	fds[1] = p[1];
+	memset(&u, 0, sizeof(u));
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.space;
+	m.msg_controllen = sizeof(u.space);
+	c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(c), fds, sizeof(fds));
+	assert_int_equal(sendmsg(sv[0], &m, 0), 1);
+	/* The two received copies are closed: the next descriptor number
+	 * free is the same before and after. */
+	before = dup(0);
+	close(before);
+	assert_int_equal(sock_recv_fd(sv[1], 1000), -1);
+	assert_int_equal(errno, EPROTO);
+	assert_int_equal(dup(0), before);
+	close(before);
+
+	close(sv[0]);
+	assert_int_equal(sock_recv_fd(sv[1], 1000), -1);
+	assert_int_equal(errno, ECONNRESET);
+	close(sv[1]);
+	close(p[0]);
+	close(p[1]);
+}
+
 int
 main(void)
 {
@@ -490,6 +574,8 @@ main(void)
 					    remove_tmpdir),
 	    cmocka_unit_test(test_connect_addr_bind),
 	    cmocka_unit_test(test_addr_text),
+	    cmocka_unit_test(test_pass_fd),
+	    cmocka_unit_test(test_recv_fd_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
