@@ -4,10 +4,24 @@
  * pop3d.h.
  *
  * Runs under master on the daemon skeleton, one client at a time
- * (DAEMON_SINGLE), as root and unjailed (DAEMON_FLAG_KEEP_ROOT):
- *	pop3   inet n - n - - pop3d
- *	pop3s  inet n - n - - pop3d -o pop3d_tls_wrappermode=yes
- * Before serving it loads the TLS certificate and key
+ * (DAEMON_SINGLE), as two services of this one program, so that no root
+ * process but master holds a TCP listener:
+ *	pop3        inet n - y - - pop3d -o pop3d_front=yes
+ *	pop3s       inet n - y - - pop3d -o pop3d_front=yes
+ *	    -o pop3d_tls_wrappermode=yes
+ *	pop3session unix - n n - - pop3d
+ * The front (pop3d_front=yes) runs as mail_owner, may be jailed, and
+ * never reads client data: for each accepted connection it connects to
+ * private/pop3session, passes the client socket (SCM_RIGHTS) and an
+ * attribute list (client and server address and port, its own
+ * pop3d_tls_wrappermode), closes its copy and accepts the next one.
+ * The session service (a unix service without pop3d_front) runs as root
+ * and unjailed: it receives the socket, checks it and the attributes
+ * (the sender must be root or mail_owner, the socket a TCP one whose
+ * kernel addresses match the attributes), and serves the session on it.
+ * An inet service without pop3d_front is the old single process: it
+ * serves directly, as root with its listener (or -S on standard input).
+ * Before serving the session side loads the TLS certificate and key
  * (pop3d_tls_cert_file/key_file, by default smtpd's) and sets up libsasl2
  * against sasldb_path.  A session: greeting (with an APOP timestamp when
  * pop3d_apop_enable is set), AUTHORIZATION (pop3d_auth.c), then at login
@@ -40,6 +54,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attr.h"
 #include "conf.h"
 #include "daemon.h"
 #include "master_proto.h"
@@ -52,10 +67,15 @@
 #include "xalloc.h"
 
 #define POP3D_JUNK_LIMIT 20 /* bad commands in a row before we hang up */
+#define POP3D_SESSION_SERVICE "pop3session" /* private/, the root side */
+#define POP3D_PASS_TIMEOUT_MS 10000	    /* front <-> session service */
+#define POP3D_PASS_ATTR_MAX 1024	    /* the front's attribute list */
 
 struct pop3d_config pop3d_cfg;
 
 static int is_child;
+static int front;	 /* pop3d_front: pass connections on */
+static int conn_fd = -1; /* the session service: the front's connection */
 
 /* Replies. */
 
@@ -130,6 +150,15 @@ mailbox_setup(void)
 	pop3d_cfg.stale_lock_time = (int)conf_time("stale_lock_time");
 }
 
+/* A unix service that is not a front receives connections from one. */
+static int
+is_session_service(void)
+{
+	const char *type = daemon_service_type();
+
+	return !front && type != NULL && strcmp(type, "unix") == 0;
+}
+
 static void
 tls_setup(void)
 {
@@ -137,9 +166,8 @@ tls_setup(void)
 	const char *key = conf_str("pop3d_tls_key_file");
 	struct buf err = BUF_INIT;
 
-	pop3d_cfg.wrappermode = conf_bool("pop3d_tls_wrappermode");
 	if (*cert == '\0') {
-		if (pop3d_cfg.wrappermode)
+		if (pop3d_cfg.wrappermode && !is_session_service())
 			msg_fatal("pop3d_tls_wrappermode is set but "
 				  "pop3d_tls_cert_file is not");
 		return;
@@ -156,6 +184,10 @@ pop3d_pre_jail(void)
 {
 	struct buf err = BUF_INIT;
 
+	front = conf_bool("pop3d_front");
+	pop3d_cfg.wrappermode = conf_bool("pop3d_tls_wrappermode");
+	if (front)
+		return; /* nothing of the session's: no keys, no sasldb */
 	pop3d_cfg.myhostname = xstrdup(conf_str("myhostname"));
 	pop3d_cfg.apop = conf_bool("pop3d_apop_enable");
 	pop3d_cfg.timeout_ms = (int)conf_time("pop3d_timeout") * 1000;
@@ -176,6 +208,14 @@ pop3d_post_jail(void)
 {
 	struct buf dir = BUF_INIT;
 
+	if (front)
+		return;
+	/* Logins switch to the user and read mailboxes by their real paths:
+	 * a session side that lost root or is jailed could not. */
+	if (pop3d_cfg.mbox.as_root &&
+	    (!priv_is_root() || *daemon_queue_dir() == '\0'))
+		msg_fatal("pop3d must run as root and not chrooted unless "
+			  "pop3d_front is set (services: unpriv and chroot n)");
 	if (pop3d_cfg.login_delay <= 0)
 		return;
 	buf_printf(&dir, "%s/pop3d", daemon_queue_dir());
@@ -405,6 +445,8 @@ child_start(struct pop3d_session *ss, struct mailbox_user *u, int sock,
 
 	is_child = 1;
 	child_close_fds(ss->fd, sock);
+	if (conn_fd >= 0)
+		close(conn_fd);
 	if (priv_is_root())
 		priv_drop_ids(u->uid, u->gid, NULL);
 	/* After the drop, which clears it: die with the parent. */
@@ -594,7 +636,7 @@ session_end(struct pop3d_session *ss)
 }
 
 static void
-pop3d_serve(int fd)
+session_run(int fd, int wrappermode)
 {
 	struct pop3d_session ss;
 	struct buf err = BUF_INIT;
@@ -608,7 +650,12 @@ pop3d_serve(int fd)
 	identify(&ss);
 	msg_info("connect from unknown[%s]", ss.client_addr);
 	stream_init(&ss.s, fd, pop3d_cfg.timeout_ms);
-	if (pop3d_cfg.wrappermode) {
+	if (wrappermode && pop3d_cfg.tls == NULL) {
+		msg_warn("pop3d_tls_wrappermode is set for the front but "
+			 "pop3d_tls_cert_file is not: rip=%s",
+			 ss.client_addr);
+		ss.quit = 1;
+	} else if (wrappermode) {
 		if (tls_server_start(pop3d_cfg.tls, &ss.s, &ss.tls_info, &err) <
 		    0) {
 			msg_info("TLS handshake failed: rip=%s: %s",
@@ -630,12 +677,159 @@ pop3d_serve(int fd)
 		exit(0);
 }
 
+/* The front. */
+
+static void
+add_address(struct attr_list *l, const char *addr_name, const char *port_name,
+	    const struct sockaddr_storage *sa)
+{
+	char text[64];
+
+	sock_addr_text((const struct sockaddr *)sa, text, sizeof(text));
+	attr_add_str(l, addr_name, text);
+	attr_add_int(l, port_name, sock_addr_port((const struct sockaddr *)sa));
+}
+
+static void
+front_serve(int fd)
+{
+	static const char unavailable[] =
+	    "-ERR [SYS/TEMP] Service unavailable, try again later\r\n";
+	struct attr_list l = ATTR_LIST_INIT;
+	struct buf path = BUF_INIT;
+	struct sockaddr_storage peer, me;
+	socklen_t plen = sizeof(peer), mlen = sizeof(me);
+	int s;
+
+	if (getpeername(fd, (struct sockaddr *)&peer, &plen) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&me, &mlen) < 0)
+		return; /* already gone */
+	add_address(&l, "client_address", "client_port", &peer);
+	add_address(&l, "server_address", "server_port", &me);
+	attr_add_str(&l, "tls_wrappermode",
+		     pop3d_cfg.wrappermode ? "yes" : "no");
+	buf_printf(&path, "%s/private/%s", daemon_queue_dir(),
+		   POP3D_SESSION_SERVICE);
+	s = sock_connect_unix(buf_cstr(&path), POP3D_PASS_TIMEOUT_MS);
+	if (s < 0 || sock_send_fd(s, fd) < 0 ||
+	    attr_send(s, &l, POP3D_PASS_TIMEOUT_MS) < 0) {
+		msg_warn("cannot pass a connection to %s: %s", buf_cstr(&path),
+			 strerror(errno));
+		/* Plain text only where the client expects it. */
+		if (!pop3d_cfg.wrappermode &&
+		    write(fd, unavailable, sizeof(unavailable) - 1) < 0)
+			msg_info("cannot tell the client: %s", strerror(errno));
+	}
+	if (s >= 0)
+		close(s);
+	attr_list_free(&l);
+	buf_free(&path);
+}
+
+/* The session service. */
+
+/* The kernel's address of one end of client, as the front wrote it. */
+static int
+address_matches(const struct attr_list *l, const char *addr_name,
+		const char *port_name, const struct sockaddr_storage *sa)
+{
+	char text[64];
+	const char *v = attr_get_str(l, addr_name);
+	long long port;
+
+	if (sa->ss_family != AF_INET && sa->ss_family != AF_INET6)
+		return 0;
+	sock_addr_text((const struct sockaddr *)sa, text, sizeof(text));
+	return v != NULL && strcmp(v, text) == 0 &&
+	       attr_get_int(l, port_name, &port) == 0 &&
+	       port == sock_addr_port((const struct sockaddr *)sa);
+}
+
+/* 1 when the front is one of ours and client is the TCP connection it
+ * describes; *wrap is then its pop3d_tls_wrappermode. */
+static int
+passed_ok(int conn, int client, const struct attr_list *l, int *wrap)
+{
+	struct sockaddr_storage peer, me;
+	socklen_t plen = sizeof(peer), mlen = sizeof(me), tlen;
+	const char *w = attr_get_str(l, "tls_wrappermode");
+	uid_t uid;
+	int type;
+
+	if (sock_peer_cred(conn, NULL, &uid, NULL) < 0 ||
+	    (pop3d_cfg.mbox.as_root && uid != 0 &&
+	     uid != pop3d_cfg.mbox.owner_uid)) {
+		msg_warn("%s: connection from a process that is not a pop3d "
+			 "front (uid %ld)",
+			 daemon_service_name(), (long)uid);
+		return 0;
+	}
+	tlen = sizeof(type);
+	if (getsockopt(client, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 ||
+	    type != SOCK_STREAM ||
+	    getpeername(client, (struct sockaddr *)&peer, &plen) < 0 ||
+	    getsockname(client, (struct sockaddr *)&me, &mlen) < 0) {
+		if (errno != ENOTCONN)
+			msg_warn("%s: the passed descriptor is not a "
+				 "connected stream socket",
+				 daemon_service_name());
+		return 0; /* ENOTCONN: the client left meanwhile */
+	}
+	if (!address_matches(l, "client_address", "client_port", &peer) ||
+	    !address_matches(l, "server_address", "server_port", &me) ||
+	    w == NULL || (strcmp(w, "yes") != 0 && strcmp(w, "no") != 0)) {
+		msg_warn("%s: the front's attributes do not describe the "
+			 "connection it passed",
+			 daemon_service_name());
+		return 0;
+	}
+	*wrap = strcmp(w, "yes") == 0;
+	return 1;
+}
+
+static void
+session_serve_passed(int fd)
+{
+	struct attr_list l = ATTR_LIST_INIT;
+	int client, wrap = 0;
+
+	client = sock_recv_fd(fd, POP3D_PASS_TIMEOUT_MS);
+	if (client < 0) {
+		msg_warn("%s: no client connection received: %s",
+			 daemon_service_name(), strerror(errno));
+		return;
+	}
+	if (attr_recv(fd, &l, POP3D_PASS_ATTR_MAX, POP3D_PASS_TIMEOUT_MS) < 0)
+		msg_warn("%s: no attributes with the client connection: %s",
+			 daemon_service_name(), strerror(errno));
+	else if (passed_ok(fd, client, &l, &wrap)) {
+		conn_fd = fd;
+		attr_list_free(&l);
+		session_run(client, wrap);
+		conn_fd = -1;
+	}
+	attr_list_free(&l);
+	close(client);
+}
+
+static void
+pop3d_serve(int fd)
+{
+	if (front)
+		front_serve(fd);
+	else if (is_session_service())
+		session_serve_passed(fd);
+	else
+		session_run(fd, pop3d_cfg.wrappermode);
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct daemon_ops ops = {
 	    .mode = DAEMON_SINGLE,
-	    .flags = DAEMON_FLAG_KEEP_ROOT,
+	    /* The session side stays root by its services line (unpriv n,
+	     * checked in post_jail); the front drops to mail_owner. */
 	    .pre_jail = pop3d_pre_jail,
 	    .post_jail = pop3d_post_jail,
 	    .serve = pop3d_serve,

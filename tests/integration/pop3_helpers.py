@@ -67,6 +67,22 @@ def crlf(data):
     return re.sub(rb"(?<!\r)\n", b"\r\n", data)
 
 
+def pop3_services(port, pops_port=None, root=True, args=""):
+    """pop3d's services lines: the unprivileged fronts that hold the TCP
+    listeners (jailed when root) and the root session service they pass
+    each connection to; args (-o ...) go to the session service."""
+    front = "pop3d -o pop3d_front=yes"
+    chroot = "y" if root else "n"
+    lines = [Instance.service(port, front, unpriv="-", chroot=chroot)]
+    if pops_port is not None:
+        lines.append(Instance.service(
+            pops_port, front + " -o pop3d_tls_wrappermode=yes",
+            unpriv="-", chroot=chroot))
+    lines.append(Instance.service("pop3session", ("pop3d " + args).strip(),
+                                  type_="unix", private="-"))
+    return lines
+
+
 class PopRig:
     """smtpd + qmgr + local + pop3d (+ pop3s) in one instance."""
 
@@ -119,12 +135,7 @@ class PopRig:
                              unpriv="-", chroot="y" if root else "n",
                              wakeup=300, maxproc=1),
             "local unix - n n - - local",
-            Instance.service(self.pop_port,
-                             ("pop3d " + pop3_args).strip()),
-            Instance.service(self.pops_port,
-                             ("pop3d -o pop3d_tls_wrappermode=yes "
-                              + pop3_args).strip()),
-        ]
+        ] + pop3_services(self.pop_port, self.pops_port, root, pop3_args)
 
     def start(self):
         self.inst.write()
