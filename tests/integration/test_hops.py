@@ -39,6 +39,7 @@ from hops_helpers import (ADDR, CLIENT_NET, NAMES, SINK, Host,
                           make_account, make_map, make_sasldb,
                           postfix_usable, remove_account, zones)
 from panacea_test import program, scaled, wait_until
+from pop3_helpers import pop3_services
 from smtp_helpers import DATE_RE, Session, mail_owner  # noqa: F401
 from smtp_peer import Peer, make_cert
 
@@ -136,7 +137,8 @@ class World:
         services = []
         self.pop3 = os.access(program("pop3d"), os.X_OK)
         if self.pop3:
-            services.append(Host.service(110, "pop3d"))
+            # The unprivileged front on 110, the root session service.
+            services += pop3_services(110, root=os.geteuid() == 0)
         c = Host(self.path("dmapub"), "dmapub", self.owner, self.dns, conf={
             # ahlquist.org: pea's other address, which reaches dmapub
             # through a Postfix (the interop test).

@@ -18,8 +18,10 @@ Privilege separation is shown from /proc while the processes run:
     saved, fs) is mail_owner's and /proc/PID/root is the queue directory;
   - local's delivery child: caught while it waits for the mailbox lock
     (the test holds ~/Mailbox.lock), all its uids are the mailbox owner's;
-  - pop3d's session child: caught while the test holds the POP3 session
-    open after login, all its uids are the user's;
+  - pop3d: the front that holds port 110 runs as mail_owner in the jail;
+    it passes each connection to the root, unjailed session service
+    (private/pop3session), whose child after login is caught while the
+    test holds the POP3 session open: all its uids are the user's;
   - listening TCP sockets: every socket inode in /proc/PID/fd of every
     process of the instance, matched against the LISTEN entries of
     /proc/net/tcp and tcp6; master is the only root process among their
@@ -256,7 +258,8 @@ class Installed:
         # The services of an installed system (install.sh's table).
         inst.services = [
             "25 inet n - y - 100 smtpd",
-            "110 inet n - n - - pop3d",
+            "110 inet n - y - - pop3d -o pop3d_front=yes",
+            "pop3session unix - n n - - pop3d",
             "qmgr unix n - y 300 1 qmgr",
             "local unix - n n - - local",
             "smtp unix - - y - - smtp",
@@ -384,8 +387,11 @@ def run_installed(host, sink, owner, users):
         if name in ("smtpd", "qmgr", "smtp", "pickup", "showq"):
             assert ids == [owner_uid] * 4, (name, ids)
             assert root == jail, (name, root)
-        elif name in ("local", "pop3d"):
+        elif name == "local":
             assert root == "/", (name, root)
+        elif name == "pop3d":  # the front (jailed) or the session (root)
+            assert (ids, root) in (([owner_uid] * 4, jail),
+                                   ([0] * 4, "/")), (name, ids, root)
 
     # alice reads it over POP3; her session runs as her.
     p = poplib.POP3(HOST, 110, timeout=scaled(20))
@@ -394,9 +400,14 @@ def run_installed(host, sink, owner, users):
         assert p.pass_(PASSWORD).startswith(b"+OK")
 
         def is_session(pid):
-            return comm(pid) == "pop3d" and uids(pid)[0] != 0
+            return comm(pid) == "pop3d" and \
+                uids(pid)[0] not in (0, owner_uid)
         session = wait_process(mpid, is_session, "pop3d's session child")
         assert uids(session) == [alice.pw_uid] * 4
+        # Its parent, the session service, is root and unjailed.
+        parent = int(proc_status(session)["PPid"])
+        assert comm(parent) == "pop3d" and uids(parent) == [0] * 4
+        assert os.readlink("/proc/%d/root" % parent) == "/"
         count, _ = p.stat()
         assert count == 1
         _, lines, _ = p.retr(1)
@@ -412,25 +423,24 @@ def run_installed(host, sink, owner, users):
         addrs = set().union(*holders.values())
         assert hex_addr(HOST, 25) in addrs and hex_addr(HOST, 110) in addrs
         root_holders = {pid for pid in holders if 0 in uids(pid)}
-        # pop3d keeps root until login, with its listener (DESIGN.md):
-        # the known exception, test_pop3d_listener_is_not_root below.
-        others = {pid for pid in root_holders if comm(pid) != "pop3d"}
-        assert others == {mpid}, {
-            pid: (comm(pid), uids(pid), holders[pid]) for pid in others}
-        smtpd = [pid for pid in holders if comm(pid) == "smtpd"]
-        assert smtpd and all(uids(pid) == [owner_uid] * 4 for pid in smtpd)
+        assert root_holders == {mpid}, {
+            pid: (comm(pid), uids(pid), holders[pid]) for pid in root_holders}
+        for name in ("smtpd", "pop3d"):
+            held = [pid for pid in holders if comm(pid) == name]
+            assert held and all(uids(pid) == [owner_uid] * 4
+                                for pid in held), (name, held)
     finally:
         p.quit()
 
 
-@pytest.mark.xfail(strict=True, reason="pop3d runs as root until login "
-                   "and holds its listening socket meanwhile (DESIGN.md: "
-                   "'root until login'); the issue wants master to be the "
-                   "only root process with a listener")
-def test_pop3d_listener_is_not_root(instance):
-    """Only master is root among the holders of pop3d's listener."""
+def test_pop3d_listener_is_not_root(instance, mail_owner):  # noqa: F811
+    """Only master is root among the holders of pop3d's listener: the
+    front holds it as mail_owner and passes the connection to the root
+    session service."""
     port = instance.port()
-    instance.services = ["%d inet n - n - - pop3d" % port]
+    instance.conf["mail_owner"] = mail_owner
+    instance.services = ["%d inet n - y - - pop3d -o pop3d_front=yes" % port,
+                         "pop3session unix - n n - - pop3d"]
     instance.start()
     instance.wait_port(port)
     # The kernel completes the connection before master starts pop3d.
@@ -438,6 +448,7 @@ def test_pop3d_listener_is_not_root(instance):
     pids = [instance.pid] + descendants(instance.pid)
     holders = listener_holders(pids)
     assert instance.pid in holders
+    assert any(comm(pid) == "pop3d" for pid in holders), holders
     root_holders = {pid for pid in holders if 0 in uids(pid)}
     assert root_holders == {instance.pid}, {
         pid: (comm(pid), uids(pid)) for pid in root_holders}
