@@ -399,7 +399,8 @@ attr_recv(int fd, struct attr_list *list, size_t max_len, int timeout_ms)
 		goto out;
 	}
 	buf_reserve(&b, plen + 1);
-	if (io_read_full(fd, b.data + b.len, plen + 1, io_left_ms(deadline)) < 0)
+	if (io_read_full(fd, b.data + b.len, plen + 1, io_left_ms(deadline)) <
+	    0)
 		goto out;
 	b.len += plen + 1;
 	b.data[b.len] = '\0';

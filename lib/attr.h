@@ -42,7 +42,10 @@ struct attr_list {
 	size_t cap;
 };
 
-#define ATTR_LIST_INIT {NULL, 0, 0}
+#define ATTR_LIST_INIT                                                         \
+	{                                                                      \
+		NULL, 0, 0                                                     \
+	}
 
 enum attr_status {
 	ATTR_OK = 0,
@@ -57,8 +60,7 @@ void attr_list_reset(struct attr_list *list);
 
 void attr_add(struct attr_list *list, const char *name, const void *value,
 	      size_t len);
-void attr_add_str(struct attr_list *list, const char *name,
-		  const char *value);
+void attr_add_str(struct attr_list *list, const char *name, const char *value);
 void attr_add_int(struct attr_list *list, const char *name, long long value);
 
 /* The first pair with this name, or NULL. */
@@ -83,7 +85,6 @@ enum attr_status attr_decode(const char *data, size_t len, size_t max_len,
  * (ETIMEDOUT, EPROTO for malformed/oversized input, ECONNRESET for EOF in
  * the middle or before a list, or the system error). */
 int attr_send(int fd, const struct attr_list *list, int timeout_ms);
-int attr_recv(int fd, struct attr_list *list, size_t max_len,
-	      int timeout_ms);
+int attr_recv(int fd, struct attr_list *list, size_t max_len, int timeout_ms);
 
 #endif

@@ -22,8 +22,7 @@ cidr_split(char *word, char **addr, int *prefix)
 	*prefix = -1;
 	if (slash) {
 		*slash = '\0';
-		if (conf_parse_int(slash + 1, &len) < 0 || len < 0 ||
-		    len > 128)
+		if (conf_parse_int(slash + 1, &len) < 0 || len < 0 || len > 128)
 			return -1;
 		*prefix = (int)len;
 	}

@@ -31,8 +31,7 @@ struct cidr_list {
 	size_t count;
 };
 
-int cidr_list_parse(const char *text, struct cidr_list *list,
-		    struct buf *err);
+int cidr_list_parse(const char *text, struct cidr_list *list, struct buf *err);
 void cidr_list_free(struct cidr_list *list);
 /* 1 when the address (sockaddr_in or sockaddr_in6) is in the list. */
 int cidr_list_match(const struct cidr_list *list, const struct sockaddr *sa);

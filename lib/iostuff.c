@@ -227,8 +227,7 @@ io_set_cloexec(int fd, int on)
 }
 
 int
-io_read_text_file(const char *path, struct buf *b, size_t max,
-		  struct buf *err)
+io_read_text_file(const char *path, struct buf *b, size_t max, struct buf *err)
 {
 	char chunk[8192];
 	ssize_t n;

@@ -284,8 +284,8 @@ try_fcntl(const void *ctx, struct buf *why)
 }
 
 int
-mbox_dotlock_wait(const char *path, int stale_sec, int attempts,
-		  int delay_sec, struct buf *why)
+mbox_dotlock_wait(const char *path, int stale_sec, int attempts, int delay_sec,
+		  struct buf *why)
 {
 	struct dotlock_try t = {path, stale_sec};
 

@@ -137,8 +137,7 @@ msg_to_stderr(const char *prefix, const char *text)
 	char line[MSG_LINE_MAX + 128];
 	int n;
 
-	n = snprintf(line, sizeof(line), "%s: %s%s\n", msg_ident, prefix,
-		     text);
+	n = snprintf(line, sizeof(line), "%s: %s%s\n", msg_ident, prefix, text);
 	if (n > (int)sizeof(line) - 1)
 		n = (int)sizeof(line) - 1;
 	msg_write_all(STDERR_FILENO, line, (size_t)n);

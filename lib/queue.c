@@ -335,8 +335,8 @@ queue_in_commit(struct queue_in *msg)
 	 * other's syncs, and their flushes coalesce into one (group
 	 * commit).  The caller answers 250 only after the flush.
 	 */
-	result = queue_txn_run(msg->q, "commit", commit_txn, msg,
-			       DB_TXN_NOSYNC);
+	result =
+	    queue_txn_run(msg->q, "commit", commit_txn, msg, DB_TXN_NOSYNC);
 	if (result != QUEUE_OK) {
 		queue_in_abort(msg);
 		return result;

@@ -342,9 +342,9 @@ queue_lock_expire(struct queue *q)
 {
 	int rejected = 0;
 
-	return queue_db_error("lock_detect",
-			      q->env->lock_detect(q->env, 0, DB_LOCK_EXPIRE,
-						  &rejected));
+	return queue_db_error(
+	    "lock_detect",
+	    q->env->lock_detect(q->env, 0, DB_LOCK_EXPIRE, &rejected));
 }
 
 int

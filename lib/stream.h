@@ -38,10 +38,10 @@
 #define STREAM_OUT_FLUSH 16384
 
 enum stream_status {
-	STREAM_LINE = 1,	/* a line ended by CRLF */
+	STREAM_LINE = 1,	 /* a line ended by CRLF */
 	STREAM_LINE_BARE_LF = 2, /* a line ended by LF alone */
-	STREAM_TOO_LONG = 3,	/* longer than max; consumed and truncated */
-	STREAM_EOF = 0,		/* end of file before any byte of a line */
+	STREAM_TOO_LONG = 3,	 /* longer than max; consumed and truncated */
+	STREAM_EOF = 0,		 /* end of file before any byte of a line */
 	STREAM_TIMEOUT = -1,
 	STREAM_IOERR = -2,
 };
@@ -93,9 +93,9 @@ void stream_discard_input(struct stream *s);
 void stream_write(struct stream *s, const void *data, size_t len);
 void stream_puts(struct stream *s, const char *str);
 void stream_printf(struct stream *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void stream_vprintf(struct stream *s, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+    __attribute__((format(printf, 2, 0)));
 /* Writes out everything buffered; 0, or -1 (error recorded). */
 int stream_flush(struct stream *s);
 int stream_error(const struct stream *s);

@@ -111,7 +111,8 @@ local_mbox_append(const struct local_msg *msg, const char *to, const char *path,
 	if (fd < 0) {
 		local_status_why(st, buf_cstr(&why));
 	} else if ((r = mbox_fcntl_lock_wait(fd, local_cfg.lock_attempts,
-						 local_cfg.lock_delay)) != MBOX_LOCK_OK) {
+					     local_cfg.lock_delay)) !=
+		   MBOX_LOCK_OK) {
 		local_status_set(st, 4, "4.2.0",
 				 "cannot update mailbox %s: unable to lock: "
 				 "%s",

@@ -88,12 +88,14 @@ master_queue_open_recovered(void)
 	int r;
 
 	master_queue_become_owner();
-	if (faccessat(AT_FDCWD, master_params.queue_dir, X_OK, AT_EACCESS) < 0 &&
+	if (faccessat(AT_FDCWD, master_params.queue_dir, X_OK, AT_EACCESS) <
+		0 &&
 	    errno == EACCES) {
 		master_queue_become_root();
-		msg_fatal("mail_owner %s cannot reach %s: every directory above "
-			  "it must be searchable by that user",
-			  master_params.mail_owner, master_params.queue_dir);
+		msg_fatal(
+		    "mail_owner %s cannot reach %s: every directory above "
+		    "it must be searchable by that user",
+		    master_params.mail_owner, master_params.queue_dir);
 	}
 	r = queue_env_recover(master_params.queue_dir, master_queue_isalive,
 			      &master_queue);

@@ -59,7 +59,6 @@
 #include "queue.h"
 #include "resolve.h"
 
-
 /* Configuration and global state. */
 struct qmgr_config {
 	struct queue *queue;

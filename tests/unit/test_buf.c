@@ -186,7 +186,7 @@ test_self_append(void **state)
 		buf_append(&b, b.data + 2, 6); /* "cdefgh" */
 	assert_memory_equal(b.data, "abcdefghcdefghcdefgh", 20);
 	assert_int_equal(b.data[b.len], '\0');
-	buf_append(&b, b.data, b.len); /* doubles */
+	buf_append(&b, b.data, b.len);	/* doubles */
 	assert_int_equal(b.len % 6, 4); /* 2 * (8 + 6k) */
 	assert_memory_equal(b.data + b.len / 2, "abcdefgh", 8);
 	buf_free(&b);

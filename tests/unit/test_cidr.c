@@ -72,15 +72,15 @@ test_errors(void **state)
 	static const struct {
 		const char *text, *msg;
 	} bad[] = {
-		{"10.1.2.3/8", "bad network \"10.1.2.3/8\": non-null host "
-			       "address bits"},
-		{"10.0.0.0/33", "bad network \"10.0.0.0/33\": prefix length "
-				"too large"},
-		{"10.0.0.0/x", "bad network \"10.0.0.0/x\": bad syntax"},
-		{"[::1", "bad network \"[::1\": bad syntax"},
-		{"example.com", "bad network \"example.com\": not a numeric "
-				"address"},
-		{"1.2.3.4/-1", "bad network \"1.2.3.4/-1\": bad syntax"},
+	    {"10.1.2.3/8", "bad network \"10.1.2.3/8\": non-null host "
+			   "address bits"},
+	    {"10.0.0.0/33", "bad network \"10.0.0.0/33\": prefix length "
+			    "too large"},
+	    {"10.0.0.0/x", "bad network \"10.0.0.0/x\": bad syntax"},
+	    {"[::1", "bad network \"[::1\": bad syntax"},
+	    {"example.com", "bad network \"example.com\": not a numeric "
+			    "address"},
+	    {"1.2.3.4/-1", "bad network \"1.2.3.4/-1\": bad syntax"},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -97,10 +97,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_match_v4_and_v6),
-		cmocka_unit_test(test_empty_list_matches_nothing),
-		cmocka_unit_test(test_zero_prefix_matches_all),
-		cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_match_v4_and_v6),
+	    cmocka_unit_test(test_empty_list_matches_nothing),
+	    cmocka_unit_test(test_zero_prefix_matches_all),
+	    cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -55,7 +55,7 @@ test_missing_file_is_empty(void **state)
 
 	(void)state;
 	assert_int_equal(
-		sasldb_users("/nonexistent/panacea/sasldb2", collect, &got), 0);
+	    sasldb_users("/nonexistent/panacea/sasldb2", collect, &got), 0);
 	assert_int_equal(got.len, 0);
 }
 
@@ -78,9 +78,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_users_of_saslpasswd2_db),
-		cmocka_unit_test(test_missing_file_is_empty),
-		cmocka_unit_test(test_not_a_database),
+	    cmocka_unit_test(test_users_of_saslpasswd2_db),
+	    cmocka_unit_test(test_missing_file_is_empty),
+	    cmocka_unit_test(test_not_a_database),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
