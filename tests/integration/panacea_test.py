@@ -353,3 +353,49 @@ class Instance:
 def _user():
     import pwd
     return pwd.getpwuid(os.geteuid()).pw_name
+
+
+def unix_accounts(prefix, shorts):
+    """Makes a unix account (useradd, with a home) for each short name,
+    named PREFIX + short + a random suffix, homes under a world-searchable
+    temporary folder; yields {"base": folder, "users": {short: pwd}} and
+    removes everything afterwards.  For session fixtures (root only)."""
+    import pwd
+    import secrets
+    import shutil
+    base = tempfile.mkdtemp(prefix="panacea-%s-" % prefix)
+    os.chmod(base, 0o755)
+    suffix = secrets.token_hex(3)
+    users = {}
+    try:
+        for short in shorts:
+            name = "%s%s%s" % (prefix, short, suffix)
+            home = os.path.join(base, "home", name)
+            os.makedirs(os.path.dirname(home), exist_ok=True)
+            os.chmod(os.path.dirname(home), 0o755)
+            subprocess.run(["useradd", "-m", "-d", home, "-s",
+                            "/usr/sbin/nologin", "-U", name], check=True,
+                           capture_output=True)
+            users[short] = pwd.getpwnam(name)
+        yield {"base": base, "users": users}
+    finally:
+        for pw in users.values():
+            subprocess.run(["userdel", "-r", pw.pw_name],
+                           capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def ensure_mail_owner(name="panacea"):
+    """The account the daemons drop to: as root `name` (created with
+    useradd --system when missing, as `make run` does), else the invoking
+    user."""
+    import pwd
+    if os.geteuid() != 0:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home",
+                        "--home-dir", "/nonexistent", "--shell",
+                        "/usr/sbin/nologin", name], check=True)
+    return name

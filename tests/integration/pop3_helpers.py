@@ -17,13 +17,9 @@ Needs root (local and pop3d switch to the mailbox owners).
 """
 
 import os
-import pwd
 import re
-import secrets
-import shutil
 import smtplib
 import socket
-import subprocess
 import tempfile
 
 import pytest
@@ -38,23 +34,7 @@ PASSWORDS = {"pea": "my_sekret_password_in_cleartext", "bob": "b0b's pass"}
 
 @pytest.fixture(scope="session")
 def pop_accounts():
-    base = tempfile.mkdtemp(prefix="panacea-pop3-")
-    os.chmod(base, 0o755)
-    suffix = secrets.token_hex(3)
-    users = {}
-    for short in ("pea", "bob"):
-        name = "pop%s%s" % (short, suffix)
-        home = os.path.join(base, "home", name)
-        os.makedirs(os.path.dirname(home), exist_ok=True)
-        os.chmod(os.path.dirname(home), 0o755)
-        subprocess.run(["useradd", "-m", "-d", home, "-s",
-                        "/usr/sbin/nologin", "-U", name], check=True,
-                       capture_output=True)
-        users[short] = pwd.getpwnam(name)
-    yield {"base": base, "users": users}
-    for pw in users.values():
-        subprocess.run(["userdel", "-r", pw.pw_name], capture_output=True)
-    shutil.rmtree(base, ignore_errors=True)
+    yield from panacea_test.unix_accounts("pop", ('pea', 'bob'))
 
 
 @pytest.fixture(scope="module")

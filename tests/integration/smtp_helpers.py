@@ -21,13 +21,14 @@ machine's resolver.
 """
 
 import os
-import pwd
 import re
 import socket
 import ssl
 import subprocess
 
 import pytest
+
+import panacea_test
 
 from panacea_test import Instance, fixture, program, read_line, scaled
 
@@ -38,15 +39,7 @@ MAIL_OWNER = "panacea"
 @pytest.fixture(scope="session")
 def mail_owner():
     """The account smtpd runs as (created when missing, as root)."""
-    if os.geteuid() != 0:
-        return pwd.getpwuid(os.geteuid()).pw_name
-    try:
-        pwd.getpwnam(MAIL_OWNER)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home",
-                        "--home-dir", "/nonexistent", "--shell",
-                        "/usr/sbin/nologin", MAIL_OWNER], check=True)
-    return MAIL_OWNER
+    return panacea_test.ensure_mail_owner(MAIL_OWNER)
 
 
 def smtpd_setup(inst, owner, conf=None, services=None, args="", start=True,

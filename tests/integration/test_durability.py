@@ -34,6 +34,8 @@ import time
 
 import pytest
 
+import panacea_test
+
 from panacea_test import (Instance, children_of, fixture, pgroup_members,
                           pid_alive, program, read_line, sanitizer_report,
                           scaled, wait_until)
@@ -57,15 +59,7 @@ RECEIVED_RE = re.compile(rb"Received: [^\r\n]*\r\n(?:[ \t][^\r\n]*\r\n)*")
 def mail_owner():
     """The account smtpd drops to: as root "panacea" (created with useradd
     --system when missing, as `make run` does), else the invoking user."""
-    if os.geteuid() != 0:
-        return pwd.getpwuid(os.geteuid()).pw_name
-    try:
-        pwd.getpwnam(MAIL_OWNER)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home",
-                        "--home-dir", "/nonexistent", "--shell",
-                        "/usr/sbin/nologin", MAIL_OWNER], check=True)
-    return MAIL_OWNER
+    return panacea_test.ensure_mail_owner(MAIL_OWNER)
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import mailbox
 import os
 import pwd
 import re
-import secrets
 import shutil
 import subprocess
 import sys
@@ -45,23 +44,7 @@ def crlf(data):
 def accounts():
     """Unix accounts alice and bob (names with a random suffix) with
     homes under a world-readable folder, removed at the end."""
-    base = tempfile.mkdtemp(prefix="panacea-local-")
-    os.chmod(base, 0o755)
-    suffix = secrets.token_hex(3)
-    users = {}
-    for short in ("alice", "bob"):
-        name = "plt%s%s" % (short, suffix)
-        home = os.path.join(base, "home", name)
-        os.makedirs(os.path.dirname(home), exist_ok=True)
-        os.chmod(os.path.dirname(home), 0o755)
-        subprocess.run(["useradd", "-m", "-d", home, "-s",
-                        "/usr/sbin/nologin", "-U", name], check=True,
-                       capture_output=True)
-        users[short] = pwd.getpwnam(name)
-    yield {"base": base, "users": users}
-    for pw in users.values():
-        subprocess.run(["userdel", "-r", pw.pw_name], capture_output=True)
-    shutil.rmtree(base, ignore_errors=True)
+    yield from panacea_test.unix_accounts("plt", ('alice', 'bob'))
 
 
 class LocalRig:
