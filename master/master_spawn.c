@@ -36,11 +36,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "events.h"
 #include "iostuff.h"
 #include "master.h"
 #include "master_proto.h"
 #include "msg.h"
+#include "strutil.h"
 #include "xalloc.h"
 
 struct master_child {
@@ -139,6 +141,34 @@ master_child_argv(const struct master_service *serv)
  * The child side of fork: status pipe, alive pipe and listeners at the
  * descriptors of master_proto.h, nothing else open across exec.
  */
+/*
+ * The daemons' environment, as Postfix builds it: only what
+ * import_environment names, each NAME from master's own environment when
+ * it is set there, or NAME=VALUE as written.  Nothing else that was in
+ * the environment of whoever started master reaches a daemon.
+ */
+static char **
+master_child_env(void)
+{
+	int n = 0, k = 0;
+	char **words = str_split(conf_str("import_environment"), NULL, &n);
+	char **env = xcalloc((size_t)n + 1, sizeof(char *));
+	const char *value;
+
+	for (int i = 0; i < n; i++) {
+		if (strchr(words[i], '=') != NULL) {
+			env[k++] = xstrdup(words[i]);
+		} else if ((value = getenv(words[i])) != NULL) {
+			struct buf b = BUF_INIT;
+			buf_printf(&b, "%s=%s", words[i], value);
+			env[k++] = buf_steal(&b);
+		}
+	}
+	env[k] = NULL;
+	str_list_free(words);
+	return env;
+}
+
 static _Noreturn void
 master_child_exec(struct master_service *serv, int status_fd)
 {
@@ -166,7 +196,7 @@ master_child_exec(struct master_service *serv, int status_fd)
 		close(tmp[i]);
 	}
 	master_cloexec_from(top);
-	execv(serv->path, argv);
+	execve(serv->path, argv, master_child_env());
 	master_child_fatal("exec", serv->path);
 }
 

@@ -64,6 +64,28 @@ def test_master_starts_service_and_client_is_served(instance):
         assert int(f.read()) == instance.pid
 
 
+def test_daemons_get_only_the_imported_environment(instance, monkeypatch):
+    # As Postfix: a daemon sees what import_environment names (from
+    # master's environment, or NAME=VALUE as written), nothing else.
+    monkeypatch.setenv("PANACEA_TEST_KEPT", "kept value")
+    monkeypatch.setenv("PANACEA_TEST_SECRET", "not for daemons")
+    instance.conf["import_environment"] = (
+        "PANACEA_TEST_KEPT, PANACEA_TEST_SET=fixed PANACEA_TEST_ABSENT")
+    port = instance.port()
+    instance.services = [Instance.service(port, ECHO)]
+    instance.start()
+    s, _ = greet(instance, port)
+    with s:
+        for ask, want in (("PANACEA_TEST_KEPT", "PANACEA_TEST_KEPT=kept value"),
+                          ("PANACEA_TEST_SET", "PANACEA_TEST_SET=fixed"),
+                          ("PANACEA_TEST_SECRET", "PANACEA_TEST_SECRET unset"),
+                          ("PANACEA_TEST_ABSENT", "PANACEA_TEST_ABSENT unset"),
+                          ("PATH", "PATH unset")):
+            s.sendall(b"env %s\r\n" % ask.encode())
+            assert read_line(s) == want
+        s.sendall(b"quit\r\n")
+
+
 def test_queue_tree_is_created_with_owners_and_modes(instance):
     instance.conf["queue_directory"] = os.path.join(instance.base, "q", "x")
     instance.queue_dir = instance.conf["queue_directory"]
