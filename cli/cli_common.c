@@ -3,7 +3,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +10,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "queue_owner.h"
 #include "conf.h"
 #include "iostuff.h"
 #include "msg.h"
-#include "priv.h"
 #include "sock.h"
 
 #define CLI_CONNECT_MS 5000
@@ -47,20 +46,7 @@ cli_usage(const char *usage)
 struct queue *
 cli_open_queue(void)
 {
-	const char *owner = conf_str("mail_owner");
-	struct queue *q = NULL;
-	struct passwd *pw;
-
-	if (priv_is_root()) {
-		priv_drop(owner, NULL);
-	} else if ((pw = getpwnam(owner)) == NULL || pw->pw_uid != getuid()) {
-		msg_fatal("only root or the mail_owner (%s) may open the queue",
-			  owner);
-	}
-	if (queue_open(conf_str("queue_directory"), NULL, &q) != QUEUE_OK)
-		msg_fatal("cannot open the queue in %s/db",
-			  conf_str("queue_directory"));
-	return q;
+	return queue_open_as_owner();
 }
 
 void
