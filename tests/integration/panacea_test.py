@@ -399,3 +399,31 @@ def ensure_mail_owner(name="panacea"):
                         "--home-dir", "/nonexistent", "--shell",
                         "/usr/sbin/nologin", name], check=True)
     return name
+
+
+class LineClient:
+    """What the raw protocol clients of the tests (SMTP, POP3) share: a
+    socket, closed once, usable in a with statement; send() takes str or
+    bytes, line() reads one line (bounded by line_limit)."""
+
+    line_limit = 65536
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def line(self):
+        return read_line(self.sock, limit=self.line_limit)

@@ -25,7 +25,7 @@ import tempfile
 import pytest
 
 import panacea_test
-from panacea_test import Instance, read_line, scaled
+from panacea_test import Instance, scaled
 from smtp_helpers import (MYHOSTNAME, client_tls_context,  # noqa: F401
                           make_sasldb, make_tls, mail_owner)
 
@@ -164,8 +164,10 @@ class PopRig:
         return PopClient(self.inst.host, port or self.pop_port, **kw)
 
 
-class PopClient:
+class PopClient(panacea_test.LineClient):
     """A raw POP3 client: send lines, read lines and multi-line data."""
+
+    line_limit = 1 << 20
 
     def __init__(self, host, port, source=None, timeout=20.0, greet=True,
                  tls_ctx=None):
@@ -178,25 +180,6 @@ class PopClient:
                                             server_hostname=MYHOSTNAME)
         self.greeting = self.line() if greet else None
 
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def send(self, data):
-        if isinstance(data, str):
-            data = data.encode()
-        self.sock.sendall(data)
-
-    def line(self):
-        return read_line(self.sock, limit=1 << 20)
 
     def raw_line(self):
         """One line with its terminator, as bytes ("" at end of file)."""

@@ -30,7 +30,7 @@ import pytest
 
 import panacea_test
 
-from panacea_test import Instance, fixture, program, read_line, scaled
+from panacea_test import Instance, fixture, program, scaled
 
 MYHOSTNAME = "panacea.test"
 MAIL_OWNER = "panacea"
@@ -104,7 +104,7 @@ class Reply:
         return "Reply(%r)" % str(self)
 
 
-class Session:
+class Session(panacea_test.LineClient):
     """A raw SMTP client: what the tests type, byte for byte.
 
     source: bind the client to this local address first (relay tests
@@ -119,25 +119,6 @@ class Session:
         self.raw = self.sock
         self.greeting = self.reply() if greet else None
 
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def send(self, data):
-        if isinstance(data, str):
-            data = data.encode()
-        self.sock.sendall(data)
-
-    def line(self):
-        return read_line(self.sock)
 
     def reply(self):
         """Reads one (possibly multi-line) reply; None at end of file."""
