@@ -11,11 +11,12 @@
  * status is the recipient's.  A list (several targets) is delivered
  * member by member: local mailboxes, files and commands here, addresses
  * in other domains queued again (local_forward.c) from owner-NAME when
- * the list has an owner alias, else from the original sender.  A mailbox
- * member that fails is queued again the same way, so that qmgr retries
- * or bounces that member alone; a file or command that fails temporarily
- * defers the whole list (its other members may then get a second copy,
- * at-least-once as everywhere in Panacea), and a list whose every member
+ * the list has an owner alias, else from the original sender (qmgr
+ * queues these copies when the reply says so: local never writes the
+ * queue).  A mailbox member that fails is queued again the same way, so
+ * that qmgr retries or bounces that member alone; a file or command that fails
+ * temporarily defers the whole list (its other members may then get a second
+ * copy, at-least-once as everywhere in Panacea), and a list whose every member
  * failed for good bounces with the first reason.
  */
 #include <string.h>
@@ -46,22 +47,10 @@ deliver_user(struct local_msg *msg, const char *name, const char *to,
 	xfree(base);
 }
 
-/* Addresses to queue again, one group per sender. */
-struct forward_group {
-	char *sender;
-	char **addrs;
-	size_t n;
-};
-
-struct forwards {
-	struct forward_group *groups;
-	size_t n;
-};
-
 static void
-forward_add(struct forwards *f, const char *sender, const char *addr)
+forward_add(struct local_forwards *f, const char *sender, const char *addr)
 {
-	struct forward_group *g = NULL;
+	struct local_forward_group *g = NULL;
 
 	for (size_t i = 0; i < f->n; i++)
 		if (strcmp(f->groups[i].sender, sender) == 0)
@@ -77,8 +66,8 @@ forward_add(struct forwards *f, const char *sender, const char *addr)
 	g->addrs[g->n++] = xstrdup(addr);
 }
 
-static void
-forwards_free(struct forwards *f)
+void
+local_forwards_free(struct local_forwards *f)
 {
 	for (size_t i = 0; i < f->n; i++) {
 		for (size_t j = 0; j < f->groups[i].n; j++)
@@ -87,6 +76,8 @@ forwards_free(struct forwards *f)
 		xfree(f->groups[i].sender);
 	}
 	xfree(f->groups);
+	f->groups = NULL;
+	f->n = 0;
 }
 
 /* Who hears about a list member's problems. */
@@ -149,32 +140,10 @@ deliver_special(struct local_msg *msg, const struct alias_item *t,
 }
 
 static void
-queue_forwards(struct local_msg *msg, const char *addr, struct forwards *f,
-	       struct list_state *ls, struct local_status *st)
-{
-	char id[QUEUE_ID_SIZE];
-
-	for (size_t i = 0; i < f->n; i++) {
-		struct forward_group *g = &f->groups[i];
-		if (local_forward(msg, g->sender, addr, g->addrs, g->n, id,
-				  st) < 0) {
-			tally(ls, st);
-			continue;
-		}
-		for (size_t j = 0; j < g->n; j++) {
-			local_status_set(st, 2, "2.0.0", "forwarded as %s", id);
-			local_log(msg, g->addrs[j], addr, st);
-		}
-		ls->delivered++;
-	}
-}
-
-static void
 deliver_targets(struct local_msg *msg, const char *addr, const char *domain,
 		const char *orig_to, const struct alias_list *targets,
-		struct local_status *st)
+		struct local_status *st, struct local_forwards *fw)
 {
-	struct forwards fw = {NULL, 0};
 	struct list_state ls;
 	struct buf to = BUF_INIT;
 	int single = targets->count == 1;
@@ -194,7 +163,7 @@ deliver_targets(struct local_msg *msg, const char *addr, const char *domain,
 		case ALIAS_MAILBOX:
 			deliver_user(msg, t->value, buf_cstr(&to), addr, st);
 			if (!single && st->cls != 2)
-				forward_add(&fw, sender, buf_cstr(&to));
+				forward_add(fw, sender, buf_cstr(&to));
 			else
 				tally(&ls, st);
 			break;
@@ -204,15 +173,20 @@ deliver_targets(struct local_msg *msg, const char *addr, const char *domain,
 			tally(&ls, st);
 			break;
 		case ALIAS_REMOTE:
-			forward_add(&fw, sender, t->value);
+			forward_add(fw, sender, t->value);
 			break;
 		default:
 			break;
 		}
 		xfree(sender);
 	}
-	queue_forwards(msg, addr, &fw, &ls, st);
-	if (single)
+	/* The copies are qmgr's to queue: they count as delivered here,
+	 * and qmgr defers the recipient when it cannot queue them. */
+	if (fw->n > 0)
+		ls.delivered++;
+	if (single && fw->n > 0)
+		local_status_set(st, 2, "2.0.0", "forwarded");
+	else if (single)
 		; /* st is the one target's status */
 	else if (ls.deferred)
 		local_status_copy(st, &ls.defer);
@@ -222,7 +196,6 @@ deliver_targets(struct local_msg *msg, const char *addr, const char *domain,
 		local_status_set(st, 2, "2.0.0",
 				 "delivered to %zu destinations of alias %s",
 				 targets->count, addr);
-	forwards_free(&fw);
 	local_status_free(&ls.defer);
 	local_status_free(&ls.fail);
 	buf_free(&to);
@@ -230,7 +203,7 @@ deliver_targets(struct local_msg *msg, const char *addr, const char *domain,
 
 void
 local_deliver_rcpt(struct local_msg *msg, const struct local_rcpt *rcpt,
-		   struct local_status *st)
+		   struct local_status *st, struct local_forwards *fw)
 {
 	struct alias_list targets = ALIAS_LIST_INIT;
 	const char *addr = rcpt->address, *at = strrchr(addr, '@');
@@ -264,7 +237,7 @@ local_deliver_rcpt(struct local_msg *msg, const struct local_rcpt *rcpt,
 	else if (r == 0)
 		deliver_user(msg, base, addr, orig_to, st);
 	else
-		deliver_targets(msg, addr, domain, orig_to, &targets, st);
+		deliver_targets(msg, addr, domain, orig_to, &targets, st, fw);
 done:
 	alias_list_free(&targets);
 	xfree(local);

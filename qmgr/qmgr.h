@@ -112,6 +112,7 @@ struct qmgr_job {
 	int inflight;	       /* counted in the limits */
 	/* IPC state while in flight. */
 	int fd;
+	int content_fd; /* the sealed copy for a root agent, or -1 */
 	unsigned long timer;
 	struct buf out;
 	size_t out_off;
@@ -137,6 +138,7 @@ struct qmgr_transport {
 	int dest_limit;
 	int rcpt_limit;
 	int proc_limit;
+	int pass_content; /* its service runs as root: content by descriptor */
 	int busy;
 	time_t dead_until;
 	char *dead_reason;
@@ -195,6 +197,23 @@ size_t qmgr_jobs_in_flight(void);
 
 /* qmgr_deliver.c: one request over private/TRANSPORT. */
 void qmgr_deliver_start(struct qmgr_job *job);
+
+/* qmgr_forward.c: copies of a message that an agent asked for
+ * (lib/deliver_proto.h "forward"). */
+struct qmgr_forward {
+	char *sender;
+	char **rcpts;
+	size_t n;
+};
+/* Queues one copy per group, each with "Delivered-To: " the address of
+ * recipient idx on top, and logs each forwarded address; 0, or -1 with
+ * why set when a copy could not be queued (copies already queued stay:
+ * the recipient is then deferred and forwarded again, at least once). */
+int qmgr_forward(struct qmgr_message *msg, size_t idx,
+		 const struct qmgr_forward *groups, size_t n, struct buf *why);
+/* A sealed memory file holding msg's content, for an agent that must not
+ * open the queue; the descriptor, or -1 (logged). */
+int qmgr_content_memfd(const struct qmgr_message *msg);
 
 /* qmgr_bounce.c: notifications. */
 /* Queues the failure/success notices for the round's results and

@@ -17,6 +17,7 @@ import os
 import pwd
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -125,9 +126,11 @@ class LocalRig:
         return r.stdout.decode().strip(), len(crlf(message))
 
     def deliver(self, message, rcpts, sender="sender@example.org",
-                orcpts=None, timeout=60):
-        """Queues and asks local to deliver; returns (queue id, reply
-        groups by rcpt address, rest of the reply)."""
+                orcpts=None, timeout=60, raw=None):
+        """Queues and asks local to deliver, passing the content as qmgr
+        does (a sealed memory file after the request: local itself never
+        opens the queue); returns (queue id, reply groups by rcpt address,
+        rest of the reply).  raw: a list that gets the reply's pairs."""
         qid, size = self.enqueue(message, rcpts, sender)
         now = time.time()
         pairs = [("request", "deliver"), ("queue_id", qid),
@@ -135,14 +138,21 @@ class LocalRig:
                  ("sender", sender), ("arrival", int(now) - 2),
                  ("arrival_usec", 250000), ("active", "%.3f" % (now - 1)),
                  ("size", size), ("flags", 0), ("envid", ""), ("ret", 0),
-                 ("client_addr", "127.0.0.1")]
+                 ("client_addr", "127.0.0.1"), ("content", "descriptor")]
         for i, rcpt in enumerate(rcpts):
             orcpt = (orcpts or {}).get(rcpt, "")
             pairs += [("rcpt_index", i), ("rcpt", rcpt),
                       ("orcpt", "rfc822;" + orcpt if orcpt else ""),
                       ("notify", 0)]
-        reply = attrlist.request(self.inst.socket_path("local"), pairs,
-                                 timeout=panacea_test.scaled(timeout))
+        fd = attrlist.sealed_memfd(crlf(message))
+        try:
+            reply = attrlist.request(self.inst.socket_path("local"), pairs,
+                                     timeout=panacea_test.scaled(timeout),
+                                     content_fd=fd)
+        finally:
+            os.close(fd)
+        if raw is not None:
+            raw.extend(reply)
         groups, rest = attrlist.groups(reply, "rcpt_index")
         by_rcpt = {}
         for g in groups:
@@ -452,27 +462,20 @@ def test_aliases(rig):
     check_sent(reply[rcpt], "delivered to mailbox")
     rig.inst.wait_log(r"%s: to=<%s@%s>, orig_to=<%s>, relay=local"
                       % (qid, alice.pw_name, DOMAIN, re.escape(rcpt)))
-    # A list: two mailboxes and a remote member queued again from the
-    # owner.
+    # A list: two mailboxes and a remote member, which local asks qmgr
+    # to queue again from the owner (test_delivery checks that qmgr
+    # does): local never writes the queue.
     rcpt = "team@" + DOMAIN
-    qid, reply, _ = rig.deliver(MESSAGE, [rcpt])
+    raw = []
+    qid, reply, _ = rig.deliver(MESSAGE, [rcpt], raw=raw)
     check_sent(reply[rcpt], "destinations")
     assert len(mailbox.mbox(rig.spool_path("alice"))) == 2
     bob_msgs = list(mailbox.mbox(rig.spool_path("bob")))
     assert len(bob_msgs) == 1
     assert bob_msgs[0]["Delivered-To"] == "%s@%s" % (bob.pw_name, DOMAIN)
-    m = rig.inst.wait_log(r"%s: to=<remote@elsewhere\.example>, "
-                          r"orig_to=<%s>, .*status=sent \(forwarded as "
-                          r"([0-9A-Z]+)\)" % (qid, re.escape(rcpt)))
-    fwd = m.group(1)
-    qlist = subprocess.run([panacea_test.fixture("pan-qlist"), "-c",
-                            rig.inst.config_dir], capture_output=True,
-                           text=True)
-    if qlist.returncode == 0:
-        line = [l for l in qlist.stdout.splitlines()
-                if l.startswith(fwd)]
-        assert line and line[0].endswith(" 1 owner-team@" + DOMAIN), \
-            qlist.stdout
+    fwd = [(n, v.decode()) for n, v in raw if n.startswith("forward")]
+    assert fwd == [("forward", "owner-team@" + DOMAIN),
+                   ("forward_rcpt", "remote@elsewhere.example")], raw
     # A file, appended as mbox with the alias owner's (nobody's) rights.
     rcpt = "archive@" + DOMAIN
     _, reply, _ = rig.deliver(MESSAGE, [rcpt])
@@ -544,14 +547,50 @@ def test_malformed_request_fails_cleanly(rig):
                               ("queue_id", "not-an-id")])
     _, rest = attrlist.groups(reply, "rcpt_index")
     assert rest["status"] == "fail"
-    # A message that is not in the queue.
-    pairs = [("request", "deliver"), ("queue_id", "0" * 16),
+    # The content must come as a sealed memory file of the announced
+    # size: local never falls back to the queue (a real message is
+    # queued for alice here: local must not read it).
+    qid, size = rig.enqueue(MESSAGE, [rig.addr("alice")])
+    pairs = [("request", "deliver"), ("queue_id", qid),
              ("transport", "local"), ("nexthop", ""), ("sender", ""),
-             ("arrival", 1), ("active", "1.000"), ("size", 10),
+             ("arrival", 1), ("active", "1.000"), ("size", size),
              ("flags", 0), ("envid", ""), ("ret", 0),
              ("client_addr", ""), ("rcpt_index", 0),
              ("rcpt", rig.addr("alice")), ("orcpt", ""), ("notify", 0)]
-    reply = attrlist.request(rig.inst.socket_path("local"), pairs)
-    _, rest = attrlist.groups(reply, "rcpt_index")
-    assert rest["status"] == "fail"
-    assert not os.path.exists(rig.spool_path("alice"))
+    with_fd = pairs[:12] + [("content", "descriptor")] + pairs[12:]
+    sealed = attrlist.sealed_memfd(crlf(MESSAGE))
+    short = attrlist.sealed_memfd(crlf(MESSAGE)[:-1])
+    unsealed = attrlist.sealed_memfd(crlf(MESSAGE), seals=0)
+    pipe_r, pipe_w = os.pipe()
+    cases = [("no descriptor announced", pairs, None, "no message content"),
+             ("announced, never sent", with_fd, None, "cannot receive"),
+             ("a pipe", with_fd, pipe_r, "not a sealed memory file"),
+             ("not sealed", with_fd, unsealed, "not a sealed memory file"),
+             ("wrong size", with_fd, short, "not a sealed memory file")]
+    try:
+        for what, p, fd, why in cases:
+            if fd is None and p is with_fd:
+                # A request with the announcement but no descriptor:
+                # local waits, the peer half-closes.
+                with socket.socket(socket.AF_UNIX) as s:
+                    s.connect(rig.inst.socket_path("local"))
+                    s.sendall(attrlist.encode(p))
+                    s.shutdown(socket.SHUT_WR)
+                    reply = attrlist.recv(s)
+            else:
+                reply = attrlist.request(rig.inst.socket_path("local"), p,
+                                         content_fd=fd)
+            _, rest = attrlist.groups(reply, "rcpt_index")
+            assert rest["status"] == "fail", what
+            assert why in rest["reason"], (what, rest)
+        assert not os.path.exists(rig.spool_path("alice"))
+        # The same request with the right descriptor delivers.
+        reply = attrlist.request(rig.inst.socket_path("local"), with_fd,
+                                 content_fd=sealed)
+        groups, rest = attrlist.groups(reply, "rcpt_index")
+        assert rest["status"] == "done" and groups[0]["class"] == "2"
+    finally:
+        for fd in (sealed, short, unsealed, pipe_r, pipe_w):
+            os.close(fd)
+    assert len(mailbox.mbox(rig.spool_path("alice"))) == 1
+
