@@ -130,7 +130,9 @@ deliver_special(struct local_msg *msg, const struct alias_item *t,
 				 file ? "file" : "command");
 	} else if (t->include &&
 		   local_include_owner(t->include, &uid, &gid) < 0) {
-		local_status_set(st, 4, "4.3.0", "cannot stat %s", t->include);
+		local_status_set(st, 4, "4.3.0",
+				 "cannot tell the owner of :include: file %s",
+				 t->include);
 	} else if (file) {
 		local_deliver_file(msg, addr, t->value, uid, gid, st);
 	} else {

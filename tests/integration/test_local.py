@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import pytest
@@ -594,3 +595,54 @@ def test_malformed_request_fails_cleanly(rig):
             os.close(fd)
     assert len(mailbox.mbox(rig.spool_path("alice"))) == 1
 
+
+def test_include_owner_is_the_file_that_was_read(instance, accounts):
+    """The commands of an :include: file run as the owner of the file
+    local read, not of whatever the path names later.  bob owns an
+    include file and its folder; while local waits for the lock of the
+    list's first member (alice's mailbox, held here), bob swaps the file
+    for a symbolic link to a file of alice's.  The command must still run
+    as bob (the old code looked the path up again and ran it as alice)."""
+    rig = LocalRig(instance, accounts, {
+        "allow_mail_to_commands": "alias, include",
+        "deliver_lock_attempts": "6", "deliver_lock_delay": "1s"})
+    alice, bob = rig.user("alice"), rig.user("bob")
+    bobdir = os.path.join(rig.dir, "bobdir")
+    os.mkdir(bobdir)
+    os.chown(bobdir, bob.pw_uid, bob.pw_gid)
+    os.chmod(bobdir, 0o755)
+    include = os.path.join(bobdir, "list")
+    out = os.path.join(rig.out, "who")
+    with open(include, "w") as f:
+        f.write("%s\n\"|id -un > %s\"\n" % (alice.pw_name, out))
+    os.chown(include, bob.pw_uid, bob.pw_gid)
+    os.chmod(include, 0o644)
+    victim = os.path.join(rig.out, "alices")
+    with open(victim, "w") as f:
+        f.write("# alice's\n")
+    os.chown(victim, alice.pw_uid, alice.pw_gid)
+    rig.set_aliases("blist: :include:%s\n" % include)
+    rig.start()
+    lock = rig.spool_path("alice") + ".lock"
+    with open(lock, "w") as f:
+        f.write("%d\n" % os.getpid())
+    result = {}
+
+    def deliver():
+        result["reply"] = rig.deliver(MESSAGE, ["blist@" + DOMAIN])[1]
+
+    t = threading.Thread(target=deliver)
+    t.start()
+    try:
+        # local has read the list and waits for alice's lock (up to 5 s).
+        time.sleep(panacea_test.scaled(1.5))
+        tmp = include + ".new"
+        os.symlink(victim, tmp)
+        os.rename(tmp, include)
+    finally:
+        t.join()
+        os.unlink(lock)
+    g = result["reply"]["blist@" + DOMAIN]
+    assert g["class"] == "2", g
+    with open(out) as f:
+        assert f.read().strip() == bob.pw_name
