@@ -12,6 +12,7 @@ removed at the end; mail-only users come from a real saslpasswd2 sasldb.
 Needs root (CI runs as root), as local itself does.
 """
 
+import fcntl
 import mailbox
 import os
 import pwd
@@ -646,3 +647,65 @@ def test_include_owner_is_the_file_that_was_read(instance, accounts):
     assert g["class"] == "2", g
     with open(out) as f:
         assert f.read().strip() == bob.pw_name
+
+
+@pytest.fixture
+def small_fs(accounts):
+    """A 256 KiB tmpfs (world-writable, sticky) mounted for the test."""
+    path = tempfile.mkdtemp(prefix="tmpfs-", dir=accounts["base"])
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o",
+                        "size=256k,mode=1777", "panacea-test", path],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip("cannot mount a tmpfs: " + r.stderr.strip())
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", path], capture_output=True)
+        os.rmdir(path)
+
+
+def test_failed_write_never_cuts_another_writers_message(instance, accounts,
+                                                         small_fs):
+    """A /file target on a full filesystem.  local opens the file, then
+    waits for its fcntl lock, which another writer (this test, as mutt or
+    a second delivery would) holds while it appends a message.  local's
+    own write then fails (ENOSPC) and it truncates back: to the size
+    under the lock, so the other writer's message stays whole (the old
+    code truncated to the size seen at open and cut it)."""
+    rig = LocalRig(instance, accounts, {"deliver_lock_attempts": "10",
+                                        "deliver_lock_delay": "1s"})
+    box = os.path.join(small_fs, "archive")
+    rig.set_aliases("archive: %s\n" % box)
+    rig.start()
+    rcpt = "archive@" + DOMAIN
+    _, reply, _ = rig.deliver(MESSAGE, [rcpt])
+    check_sent(reply[rcpt], "delivered to file")
+    other = (b"From other@example.org Thu Dec  3 10:00:00 2026\n"
+             b"Subject: the other writer's message\n\n"
+             + b"a line of the other message\n" * 200 + b"\n")
+    result = {}
+
+    def deliver_big():
+        big = MESSAGE + b"y" * (400 * 1024) + b"\n"
+        result["reply"] = rig.deliver(big, [rcpt])[1]
+
+    with open(box, "ab") as f:
+        fcntl.lockf(f, fcntl.LOCK_EX)
+        t = threading.Thread(target=deliver_big)
+        t.start()
+        # local has opened the file and waits for the lock.
+        time.sleep(panacea_test.scaled(2))
+        f.write(other)
+        f.flush()
+        os.fsync(f.fileno())
+        fcntl.lockf(f, fcntl.LOCK_UN)
+    t.join()
+    g = result["reply"][rcpt]
+    assert g["class"] in ("4", "5") and "No space" in g["text"], g
+    with open(box, "rb") as f:
+        data = f.read()
+    assert data.endswith(other), data[-200:]
+    msgs = list(mailbox.mbox(box, create=False))
+    assert [m["Subject"] for m in msgs] == [
+        "local test", "the other writer's message"]
