@@ -33,6 +33,7 @@
 #include "daemon.h"
 #include "deliver_proto.h"
 #include "local.h"
+#include "mailbox.h"
 #include "msg.h"
 #include "priv.h"
 #include "sock.h"
@@ -464,6 +465,9 @@ static void
 local_pre_jail(void)
 {
 	const char *shell = conf_str("local_command_shell");
+	struct buf err = BUF_INIT;
+	uid_t vmail_uid;
+	gid_t vmail_gid;
 
 	local_cfg.as_root = priv_is_root();
 	local_cfg.myhostname = xstrdup(conf_str("myhostname"));
@@ -501,6 +505,8 @@ local_pre_jail(void)
 			   &local_cfg.privs_gid, "default_privs");
 		if (local_cfg.privs_uid == 0)
 			msg_fatal("default_privs must not be root");
+		if (mailbox_mail_only_ids(&vmail_uid, &vmail_gid, &err) < 0)
+			msg_fatal("%s", buf_cstr(&err));
 	} else {
 		local_cfg.owner_uid = local_cfg.privs_uid = geteuid();
 		local_cfg.owner_gid = local_cfg.privs_gid = getegid();
@@ -508,6 +514,7 @@ local_pre_jail(void)
 			 "file and command is delivered as uid %ld",
 			 (long)geteuid());
 	}
+	buf_free(&err);
 	local_alias_open(conf_str("alias_maps"));
 }
 

@@ -134,10 +134,11 @@ struct local_user {
 	char *name; /* the account name */
 	uid_t uid;
 	gid_t gid;
-	char *home;    /* NULL for mail-only users */
-	char *mailbox; /* path; ends without '/' */
-	int maildir;   /* mailbox is a Maildir */
-	int in_spool;  /* mailbox is under mail_spool_directory */
+	char *home;	  /* NULL for mail-only users */
+	char *mailbox;	  /* path; ends without '/' */
+	int maildir;	  /* mailbox is a Maildir */
+	int in_spool;	  /* mailbox is under mail_spool_directory */
+	int root_account; /* uid 0: never delivered to (local_rcpt.c) */
 };
 /* 1 found, 0 unknown user, -1 temporary error (st set). */
 int local_user_find(const char *name, struct local_user *u,

@@ -5,7 +5,11 @@
  * recipient already in the header is 5.4.6), then alias_maps for the
  * local part (with its recipient_delimiter extension first, then without
  * it), then the account's mailbox.  An unknown name is 5.1.1 'unknown
- * user: "name"'.
+ * user: "name"'.  An account with uid 0 (root, toor) gets no mail in its
+ * own mailbox: it is deferred (4.3.5, a configuration error that the
+ * administrator fixes with an alias, as Postfix's default aliases have
+ * "root: you"), so no mail an outsider writes lands where root reads it
+ * and nothing is lost meanwhile.
  *
  * An alias that expands to one target is delivered as that target: its
  * status is the recipient's.  A list (several targets) is delivered
@@ -40,6 +44,14 @@ deliver_user(struct local_msg *msg, const char *name, const char *to,
 	r = local_user_find(base, &u, st);
 	if (r == 0)
 		local_status_set(st, 5, "5.1.1", "unknown user: \"%s\"", base);
+	else if (r > 0 && u.root_account)
+		/* Mail read by root is mail an attacker writes to root: it
+		 * waits until root is aliased to a real user. */
+		local_status_set(st, 4, "4.3.5",
+				 "mail for %s is not delivered to the mailbox "
+				 "of a uid 0 account: alias %s to a user in "
+				 "alias_maps",
+				 u.name, u.name);
 	else if (r > 0)
 		local_deliver_mailbox(msg, to, &u, st);
 	local_log(msg, to, orig_to, st);

@@ -300,11 +300,15 @@ def test_maildir_in_home_and_multiple_recipients(instance, accounts):
 
 
 def test_mail_only_user_and_spool_maildir(instance, accounts):
+    """Mail-only users (sasldb, no unix account) get mailboxes owned by
+    mail_only_owner (vmail), in the spool as mbox or Maildir."""
     rig = LocalRig(instance, accounts)
     rig.add_mail_user("mailonly")
     rig.add_mail_user("mailtwo")
     rig.start()
-    owner = pwd.getpwnam(instance.conf["mail_owner"])
+    # Their own account (rule 4), never mail_owner's.
+    owner = pwd.getpwnam(instance.conf["mail_only_owner"])
+    assert owner.pw_uid != pwd.getpwnam(instance.conf["mail_owner"]).pw_uid
     rcpt = "MailOnly@" + DOMAIN
     _, reply, _ = rig.deliver(MESSAGE, [rcpt])
     check_sent(reply[rcpt], "delivered to mailbox")
@@ -709,3 +713,46 @@ def test_failed_write_never_cuts_another_writers_message(instance, accounts,
     msgs = list(mailbox.mbox(box, create=False))
     assert [m["Subject"] for m in msgs] == [
         "local test", "the other writer's message"]
+
+
+@pytest.mark.parametrize("bad", ["missing", "mail_owner", "root"])
+def test_local_refuses_a_bad_mail_only_owner(instance, accounts, bad):
+    """local refuses to run (clear message, nothing delivered) when
+    mail_only_owner is no account, is mail_owner, or is root."""
+    value = {"missing": "nosuchvmailaccount",
+             "mail_owner": instance.conf["mail_owner"],
+             "root": "root"}[bad]
+    rig = LocalRig(instance, accounts, {"mail_only_owner": value})
+    rig.start()
+    with pytest.raises((ConnectionError, OSError, ValueError)):
+        rig.deliver(MESSAGE, [rig.addr("alice")], timeout=10)
+    why = {"missing": r"mail_only_owner: no account \"nosuchvmailaccount\"",
+           "mail_owner": r"mail_only_owner \S+ must not be mail_owner",
+           "root": r"mail_only_owner root must not be root"}[bad]
+    rig.inst.wait_log(r"local\[\d+\]: fatal: " + why)
+    assert not os.path.exists(rig.spool_path("alice"))
+
+
+def test_root_mailbox_refused_unless_aliased(rig):
+    """Mail for root's own mailbox waits (4.3.5, with the reason) until
+    root is aliased; aliased, it goes where the alias says.  Nothing is
+    ever written to root's mailbox."""
+    rig.set_aliases("postmaster: root\n")
+    rig.start()
+    _, reply, _ = rig.deliver(MESSAGE, ["root@" + DOMAIN, "postmaster@"
+                                        + DOMAIN])
+    for rcpt in ("root@" + DOMAIN, "postmaster@" + DOMAIN):
+        g = reply[rcpt]
+        assert g["class"] == "4" and g["dsn"] == "4.3.5", g
+        assert "alias root to a user" in g["text"], g
+    assert not os.path.exists(os.path.join(rig.spool, "root"))
+    rig.set_aliases("postmaster: root\nroot: %s\n"
+                    % rig.user("bob").pw_name)
+    rig.inst.stop()
+    rig.start()
+    _, reply, _ = rig.deliver(MESSAGE, ["root@" + DOMAIN, "postmaster@"
+                                        + DOMAIN])
+    check_sent(reply["root@" + DOMAIN], "delivered to mailbox")
+    check_sent(reply["postmaster@" + DOMAIN], "delivered to mailbox")
+    assert len(mailbox.mbox(rig.spool_path("bob"))) == 2
+    assert not os.path.exists(os.path.join(rig.spool, "root"))
