@@ -133,18 +133,18 @@ def _comm(pid):
         return ""
 
 
-def agent_service(name, mail, rules, extra="", maxproc="-"):
+def agent_service(name, mail, rules, extra="", maxproc="-", unpriv="-"):
     return Instance.service(
         name, "%s -r %s -f %s -m %s %s" % (
             fixture("pan-agent"), rules or "*=2.0.0", mail.log_path,
             mail.msg_dir, extra),
-        type_="unix", private="y", unpriv="-", chroot="n",
+        type_="unix", private="y", unpriv=unpriv, chroot="n",
         maxproc=maxproc).rstrip()
 
 
 def start_mail(inst, owner, tmp_path, rules="", conf=None, smtp_rules=None,
                agent_extra="", qmgr_args="", local_maxproc="-",
-               smtp_extra=None):
+               smtp_extra=None, local_unpriv="-"):
     """Configures and starts master + smtpd + qmgr + pan-agent."""
     root = os.geteuid() == 0
     out = str(tmp_path / "out")
@@ -174,7 +174,7 @@ def start_mail(inst, owner, tmp_path, rules="", conf=None, smtp_rules=None,
                          chroot="y" if root else "n", wakeup=300,
                          maxproc=1),
         agent_service("local", mail, rules, agent_extra,
-                      maxproc=local_maxproc),
+                      maxproc=local_maxproc, unpriv=local_unpriv),
     ]
     if smtp_rules is not None:
         inst.services.append(agent_service(
@@ -219,6 +219,37 @@ def test_delivered_and_removed(instance, mail_owner, tmp_path):
         assert f.read().endswith(b"\r\n\r\nline one\r\nline two\r\n")
     # Exactly one delivery.
     assert mail.delivered(qid) == [(qid, "bob@" + MYHOSTNAME)]
+
+
+def test_root_agent_gets_the_content_as_a_descriptor(instance, mail_owner,
+                                                    tmp_path):
+    """A transport whose service runs as root (unpriv n) gets the content
+    from qmgr as a sealed memory file after the request (it must not open
+    the queue: DESIGN.md rule 2); one that runs as mail_owner reads the
+    queue itself.  Both see the same bytes, for a message of several
+    64 KiB queue chunks."""
+    mail = start_mail(instance, mail_owner, tmp_path, local_unpriv="n",
+                      smtp_rules="*=2.0.0")
+    # Both agents append to one log: root's must not make it its own.
+    with open(mail.log_path, "a"):
+        pass
+    os.chmod(mail.log_path, 0o666)
+    body = "".join("line %06d of a long message\r\n" % i
+                   for i in range(8000))
+    qid = mail.send(["bob@" + MYHOSTNAME, "x@remote.example"], body=body)
+    mail.wait_delivered(qid, "bob@" + MYHOSTNAME)
+    mail.wait_delivered(qid, "x@remote.example")
+    mail.wait_removed(qid)
+    how = [ln[2] for ln in mail.agent_lines("CONTENT") if ln[1] == qid]
+    assert sorted(how) == ["descriptor", "queue"], how
+    saved = []
+    for path in sorted(glob.glob(os.path.join(mail.msg_dir,
+                                              qid + ".*.eml"))):
+        with open(path, "rb") as f:
+            saved.append(f.read())
+    assert len(saved) == 2 and saved[0] == saved[1]
+    assert saved[0].endswith(b"\r\n\r\n" + body.encode())
+    assert len(saved[0]) > 3 * 65536
 
 
 def test_deferral_retried_after_backoff(instance, mail_owner, tmp_path):
