@@ -38,8 +38,11 @@
  *
  * Recording (crash safety: everything that matters is in the queue).
  * One queue transaction per agent reply records delivered and deferred
- * recipients.  Failed recipients are recorded only after their
- * notification has been queued, so a crash in between bounces them again
+ * recipients; the copies an agent asks for in its reply (forward groups,
+ * qmgr_forward.c) are queued before it.  An agent whose service runs as
+ * root gets the content from qmgr as a sealed memory file and never opens
+ * the queue (lib/deliver_proto.h).  Failed recipients are recorded only after
+ * their notification has been queued, so a crash in between bounces them again
  * rather than losing the bounce.  A message whose round is over is
  * removed when nothing is pending ("QUEUEID: removed"), else rescheduled
  * by exponential backoff (lib/backoff).  On restart, messages that were

@@ -756,3 +756,50 @@ def test_root_mailbox_refused_unless_aliased(rig):
     check_sent(reply["postmaster@" + DOMAIN], "delivered to mailbox")
     assert len(mailbox.mbox(rig.spool_path("bob"))) == 2
     assert not os.path.exists(os.path.join(rig.spool, "root"))
+
+
+def test_only_root_and_mail_owner_may_ask(rig):
+    """Rule 5: local (root) answers only root and mail_owner
+    (SO_PEERCRED).  The folder and socket are opened up here so that
+    another user can connect at all; local must then refuse the request
+    without delivering anything."""
+    rig.start()
+    sock = rig.inst.socket_path("local")
+    folder = os.path.dirname(sock)
+    old_dir, old_sock = os.stat(folder).st_mode, os.stat(sock).st_mode
+    os.chmod(folder, 0o711)
+    os.chmod(sock, 0o666)
+    alice = rig.user("alice")
+    qid, size = rig.enqueue(MESSAGE, [rig.addr("bob")])
+    pairs = [("request", "deliver"), ("queue_id", qid),
+             ("transport", "local"), ("nexthop", ""), ("sender", ""),
+             ("arrival", 1), ("active", "1.000"), ("size", size),
+             ("flags", 0), ("envid", ""), ("ret", 0), ("client_addr", ""),
+             ("content", "descriptor"), ("rcpt_index", 0),
+             ("rcpt", rig.addr("bob")), ("orcpt", ""), ("notify", 0)]
+    script = ("import os, socket, sys\n"
+              "sys.path.insert(0, %r)\n"
+              "import attrlist\n"
+              "fd = attrlist.sealed_memfd(%r)\n"
+              "try:\n"
+              "    print(attrlist.request(%r, %r, timeout=20, content_fd=fd))\n"
+              "except (ConnectionError, OSError, ValueError) as e:\n"
+              "    print('refused', type(e).__name__)\n"
+              % (os.path.dirname(os.path.abspath(__file__)),
+                 crlf(MESSAGE), sock, pairs))
+
+    def as_alice():
+        os.setgid(alice.pw_gid)
+        os.setuid(alice.pw_uid)
+
+    try:
+        r = subprocess.run([sys.executable, "-c", script],
+                           preexec_fn=as_alice, capture_output=True,
+                           text=True, timeout=panacea_test.scaled(60))
+    finally:
+        os.chmod(folder, old_dir & 0o7777)
+        os.chmod(sock, old_sock & 0o7777)
+    assert r.stdout.startswith("refused"), (r.stdout, r.stderr)
+    rig.inst.wait_log(r"refusing a delivery request from uid %d"
+                      % alice.pw_uid)
+    assert not os.path.exists(rig.spool_path("bob"))
