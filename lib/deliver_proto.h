@@ -74,8 +74,9 @@
  *                members in other domains and list members to retry one
  *                by one (it never writes the queue); a value must be one
  *                line without control characters, at most QUEUE_FIELD_MAX
- *                bytes, and one reply asks for at most ALIAS_TARGETS_MAX
- *                addresses, or the reply is a protocol error.
+ *                bytes, a group has at least one address, and one reply
+ *                holds at most 2 * ALIAS_TARGETS_MAX groups and addresses
+ *                together, or the reply is a protocol error.
  * and at the end:
  *   status       "done" (every recipient has a group) or "fail" (the
  *                agent could not work at all: every recipient without a

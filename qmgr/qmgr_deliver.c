@@ -37,9 +37,10 @@
 
 #define QMGR_READ_CHUNK 65536
 #define QMGR_TEXT_MAX 900
-/* Forwarded addresses one reply may ask for (alias.h's bound on a
- * list's targets). */
-#define QMGR_FORWARD_MAX ALIAS_TARGETS_MAX
+/* Forward groups plus forwarded addresses one reply may hold (twice
+ * alias.h's bound on a list's targets: each address in a group of its
+ * own at worst). */
+#define QMGR_FORWARD_MAX (2 * ALIAS_TARGETS_MAX)
 
 static void
 job_close(struct qmgr_job *job)
@@ -121,7 +122,7 @@ struct reply {
 	char **dsn, **text, **relay, **mta;
 	struct qmgr_forward **fwd; /* per recipient, nfwd[i] groups */
 	size_t *nfwd;
-	size_t fwd_total; /* addresses, bounded by QMGR_FORWARD_MAX */
+	size_t fwd_total; /* groups + addresses, at most QMGR_FORWARD_MAX */
 };
 
 static void
@@ -205,13 +206,15 @@ forward_attr(struct reply *r, long cur, const struct attr *a)
 	char *v;
 
 	if (strcmp(a->name, "forward") == 0) {
-		if ((v = forward_value(a, 1)) == NULL)
+		if (r->fwd_total == QMGR_FORWARD_MAX ||
+		    (v = forward_value(a, 1)) == NULL)
 			return -1;
 		r->fwd[cur] = xreallocarray(r->fwd[cur], r->nfwd[cur] + 1,
 					    sizeof(*r->fwd[cur]));
 		g = &r->fwd[cur][r->nfwd[cur]++];
 		memset(g, 0, sizeof(*g));
 		g->sender = v;
+		r->fwd_total++;
 		return 0;
 	}
 	if (r->nfwd[cur] == 0 || r->fwd_total == QMGR_FORWARD_MAX ||
@@ -297,9 +300,13 @@ reply_parse(const struct qmgr_job *job, const struct attr_list *l,
 				return -1;
 		}
 	}
-	for (size_t i = 0; i < r->n; i++)
+	for (size_t i = 0; i < r->n; i++) {
 		if (r->cls[i] < 0)
 			return -1; /* a group without a class */
+		for (size_t g = 0; g < r->nfwd[i]; g++)
+			if (r->fwd[i][g].n == 0)
+				return -1; /* a copy for nobody */
+	}
 	return seen_status ? 0 : -1;
 }
 
