@@ -252,6 +252,45 @@ def test_root_agent_gets_the_content_as_a_descriptor(instance, mail_owner,
     assert len(saved[0]) > 3 * 65536
 
 
+def test_agent_forward_queued_by_qmgr(instance, mail_owner, tmp_path):
+    """An agent's reply may ask qmgr to queue a copy (deliver_proto.h
+    "forward", what local does for alias members elsewhere): qmgr queues
+    it with "Delivered-To: RCPT" on top of the same content before it
+    records the recipient, and it is delivered as any message.  A group
+    that names no recipient is a protocol error: the recipient is
+    deferred and nothing is queued."""
+    mail = start_mail(instance, mail_owner, tmp_path,
+                      rules="list=fwd:carol@remote.example,bad=fwd:",
+                      smtp_rules="*=2.0.0")
+    rcpt = "list@" + MYHOSTNAME
+    qid = mail.send([rcpt], body="forwarded body\r\n")
+    mail.wait_delivered(qid, rcpt)
+    m = instance.wait_log(
+        r"qmgr\[\d+\]: %s: to=<carol@remote\.example>, orig_to=<%s>, "
+        r"relay=local, .*status=sent \(forwarded as ([0-9A-Z]+)\)"
+        % (qid, re.escape(rcpt)))
+    copy = m.group(1)
+    mail.wait_removed(qid)
+    mail.wait_delivered(copy, "carol@remote.example")
+    mail.wait_removed(copy)
+    (orig,) = glob.glob(os.path.join(mail.msg_dir, qid + ".*.eml"))
+    (fwd,) = glob.glob(os.path.join(mail.msg_dir, copy + ".*.eml"))
+    with open(orig, "rb") as f:
+        original = f.read()
+    with open(fwd, "rb") as f:
+        assert f.read() == b"Delivered-To: %s\r\n" % rcpt.encode() \
+            + original
+    assert re.search(r"qmgr\[\d+\]: %s: from=<owner-fwd@test>" % copy,
+                     instance.log())
+    # The malformed group.
+    qid = mail.send(["bad@" + MYHOSTNAME])
+    instance.wait_log(r"%s: malformed reply from the local delivery agent"
+                      % qid)
+    instance.wait_log(r"%s: to=<bad@%s>, .*status=deferred"
+                      % (qid, re.escape(MYHOSTNAME)))
+    assert "forwarded as" not in instance.log().split(qid, 1)[1]
+
+
 def test_deferral_retried_after_backoff(instance, mail_owner, tmp_path):
     mail = start_mail(instance, mail_owner, tmp_path,
                       rules="carol=4.2.0/1")
