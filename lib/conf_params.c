@@ -5,9 +5,9 @@
  * Names follow Postfix wherever Postfix has the same parameter, with the
  * same defaults, so that an administrator's habits carry over.  Panacea's
  * own additions: dns_nameservers, sasldb_path, smtp_destination_port,
- * pop3d_*.  Two defaults are computed at run time by conf.c and are empty
- * here: myhostname (gethostname(), with ".localdomain" appended when it has
- * no dot) and mydomain (myhostname without its first label).
+ * mail_only_owner, pop3d_*.  Two defaults are computed at run time by conf.c
+ * and are empty here: myhostname (gethostname(), with ".localdomain" appended
+ * when it has no dot) and mydomain (myhostname without its first label).
  *
  * The table is sorted by name (conf_param_find() bisects it; a unit test
  * checks the order).  A CONF_TIME entry names the unit of a bare number.
@@ -56,6 +56,7 @@ const struct conf_param conf_params[] = {
     {"local_recipient_maps", CONF_STR, "unix:passwd.byname $alias_maps", 0, 0},
     {"local_transport", CONF_STR, "local", 0, 0},
     {"mail_name", CONF_STR, "Panacea", 0, 0},
+    {"mail_only_owner", CONF_STR, "vmail", 0, 0},
     {"mail_owner", CONF_STR, "panacea", 0, 0},
     {"mail_spool_directory", CONF_STR, "/var/mail", 0, 0},
     {"mailbox_size_limit", CONF_SIZE, "51200000", 0, 0},

@@ -8,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "mailbox.h"
+#include "priv.h"
 #include "sasldb.h"
 #include "strutil.h"
 #include "xalloc.h"
@@ -31,6 +33,53 @@ mailbox_user_free(struct mailbox_user *u)
 	xfree(u->home);
 	xfree(u->mailbox);
 	memset(u, 0, sizeof(*u));
+}
+
+int
+mailbox_mail_only_ids(uid_t *uid, gid_t *gid, struct buf *err)
+{
+	static int known;
+	static uid_t known_uid;
+	static gid_t known_gid;
+	const char *name = conf_str("mail_only_owner");
+	uid_t ouid;
+	gid_t ogid;
+
+	if (known) {
+		*uid = known_uid;
+		*gid = known_gid;
+		return 0;
+	}
+	buf_set(err, "");
+	if (priv_lookup_user(name, uid, gid, err) < 0) {
+		buf_set(err, "");
+		buf_printf(err,
+			   "mail_only_owner: no account \"%s\" (the owner of "
+			   "the mailboxes of mail-only users: create it, e.g. "
+			   "useradd --system %s)",
+			   name, name);
+		return -1;
+	}
+	if (*uid == 0) {
+		buf_printf(err, "mail_only_owner %s must not be root", name);
+		return -1;
+	}
+	if (priv_lookup_user(conf_str("mail_owner"), &ouid, &ogid, err) == 0 &&
+	    ouid == *uid) {
+		buf_set(err, "");
+		buf_printf(
+		    err,
+		    "mail_only_owner %s must not be mail_owner (uid %ld): "
+		    "a user's mail must not be handled by the owner of "
+		    "the queue",
+		    name, (long)*uid);
+		return -1;
+	}
+	buf_set(err, "");
+	known = 1;
+	known_uid = *uid;
+	known_gid = *gid;
+	return 0;
 }
 
 static void
@@ -78,6 +127,7 @@ unix_user(const struct mailbox_config *cfg, const struct passwd *pw,
 	u->uid = pw->pw_uid;
 	u->gid = pw->pw_gid;
 	u->home = xstrdup(pw->pw_dir);
+	u->root_account = u->uid == 0;
 	if (u->uid == 0) {
 		u->uid = cfg->privs_uid;
 		u->gid = cfg->privs_gid;
@@ -131,9 +181,14 @@ mailbox_find(const struct mailbox_config *cfg, const char *name,
 		xfree(f.found);
 		return 0;
 	}
+	if (!cfg->as_root) {
+		u->uid = geteuid();
+		u->gid = getegid();
+	} else if (mailbox_mail_only_ids(&u->uid, &u->gid, why) < 0) {
+		xfree(f.found);
+		return -1;
+	}
 	u->name = f.found;
-	u->uid = cfg->owner_uid;
-	u->gid = cfg->owner_gid;
 	spool_mailbox(cfg, u);
 	return 1;
 }

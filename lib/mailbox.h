@@ -7,13 +7,15 @@
  * HOME/$home_mailbox when home_mailbox is set; a mail-only user (a user of
  * sasldb_path that is no unix account, matched without regard to case,
  * named as the sasldb spells it) has $mail_spool_directory/USER, owned by
- * mail_owner.  A configured name ending in '/' means Maildir; the path
- * given never ends in '/'.  Names must be one path component (no '/',
- * not "." or "..", not empty): anything else is "no such user", so no
- * name can point outside the spool.  root's mailbox belongs to
- * default_privs: nothing is ever read or written as root.  Not running
- * as root (the development instance), every mailbox belongs to the
- * invoking user.
+ * mail_only_owner (DESIGN.md, rule 4: an account of its own, never
+ * mail_owner, which owns the queue).  A configured name ending in '/'
+ * means Maildir; the path given never ends in '/'.  Names must be one
+ * path component (no '/', not "." or "..", not empty): anything else is
+ * "no such user", so no name can point outside the spool.  An account
+ * with uid 0 (root) is marked root_account and its mailbox belongs to
+ * default_privs: nothing is ever read or written as root (local refuses
+ * to deliver to it at all).  Not running as root (the development
+ * instance), every mailbox belongs to the invoking user.
  *
  * mailbox_find() returns 1 with u filled (mailbox_user_free() later), 0
  * for an unknown user, -1 for a temporary error with a reason in why.
@@ -31,7 +33,7 @@ struct mailbox_config {
 	const char *home_mailbox; /* "" or relative to the home directory */
 	int home_maildir;
 	const char *sasldb_path;
-	uid_t owner_uid; /* mail_owner */
+	uid_t owner_uid; /* mail_owner (not the owner of any mailbox) */
 	gid_t owner_gid;
 	uid_t privs_uid; /* default_privs */
 	gid_t privs_gid;
@@ -42,15 +44,22 @@ struct mailbox_user {
 	char *name; /* the account name */
 	uid_t uid;  /* who owns and reads the mailbox */
 	gid_t gid;
-	char *home;    /* NULL for mail-only users */
-	char *mailbox; /* path; ends without '/' */
-	int maildir;   /* mailbox is a Maildir */
-	int in_spool;  /* mailbox is under mail_spool_directory */
+	char *home;	  /* NULL for mail-only users */
+	char *mailbox;	  /* path; ends without '/' */
+	int maildir;	  /* mailbox is a Maildir */
+	int in_spool;	  /* mailbox is under mail_spool_directory */
+	int root_account; /* a unix account with uid 0 */
 };
 
 int mailbox_find(const struct mailbox_config *cfg, const char *name,
 		 struct mailbox_user *u, struct buf *why);
 void mailbox_user_free(struct mailbox_user *u);
+/* The ids of mail_only_owner (panacea.conf), looked up once per process:
+ * 0, or -1 with a message in err when the account is missing, is root
+ * or is mail_owner.  mailbox_find() uses it as root for mail-only users,
+ * so a program that serves them (local, pop3d) calls it at start to
+ * refuse to run rather than fail each delivery or login. */
+int mailbox_mail_only_ids(uid_t *uid, gid_t *gid, struct buf *err);
 /* "DIR/" -> "DIR" with *maildir 1; "DIR" -> "DIR" with *maildir 0. */
 char *mailbox_strip_slash(const char *value, int *maildir);
 

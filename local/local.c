@@ -3,14 +3,16 @@
  *
  * Runs under master as "local unix - n n - - local": a DAEMON_SINGLE
  * service that keeps root (DAEMON_FLAG_KEEP_ROOT).  Each connection from
- * qmgr carries one delivery request; local reads the message content from
- * the queue (with mail_owner's effective ids, as every process must open
- * the queue), delivers to each recipient in turn (local_rcpt.c), logs one
- * line per recipient in Postfix's shape, and answers with one status
- * group per recipient.  A request it cannot work on at all (malformed,
- * content unreadable) gets status=fail, which qmgr turns into a deferral
- * of every recipient.  When the alias database is rebuilt, the process
- * finishes its request and exits, so that master starts a fresh one.
+ * qmgr (root or mail_owner, checked with SO_PEERCRED) carries one
+ * delivery request and, after it, the message content as a sealed memory
+ * file; local never opens the queue (DESIGN.md, rule 2).  It delivers to
+ * each recipient in turn (local_rcpt.c), logs one line per recipient in
+ * Postfix's shape, and answers with one status group per recipient, with
+ * the copies qmgr must queue for it.  A request it cannot work on at all
+ * (malformed, content missing or not as announced) gets status=fail,
+ * which qmgr turns into a deferral of every recipient.  When the alias database
+ * is rebuilt, the process finishes its request and exits, so that master starts
+ * a fresh one.
  */
 #include <errno.h>
 #include <grp.h>
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -30,8 +33,10 @@
 #include "daemon.h"
 #include "deliver_proto.h"
 #include "local.h"
+#include "mailbox.h"
 #include "msg.h"
 #include "priv.h"
+#include "sock.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -94,19 +99,6 @@ void
 local_status_copy(struct local_status *dst, const struct local_status *src)
 {
 	local_status_set(dst, src->cls, src->dsn, "%s", buf_cstr(&src->text));
-}
-
-/* Effective ids for the queue. */
-
-void
-local_become_owner(void)
-{
-	if (!local_cfg.as_root)
-		return;
-	if (setegid(local_cfg.owner_gid) < 0 ||
-	    seteuid(local_cfg.owner_uid) < 0)
-		msg_fatal("cannot switch to mail_owner %s for the queue: %s",
-			  local_cfg.mail_owner, strerror(errno));
 }
 
 void
@@ -282,36 +274,94 @@ request_parse(const struct attr_list *l, struct local_request *req,
 	return 0;
 }
 
-/* Reads the whole content as mail_owner; bounded by the size qmgr gave. */
-static int
-content_read(struct local_msg *msg, const char **why)
-{
-	struct queue_content *r;
-	struct buf chunk = BUF_INIT;
-	int n;
+/* The seals qmgr puts on the content: nothing can change it while we
+ * read it, and only a memory file has seals at all. */
+#define LOCAL_CONTENT_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
-	local_become_owner();
-	r = queue_content_open(local_cfg.queue, msg->queue_id);
-	while ((n = queue_content_read(r, &chunk)) == 1) {
-		if ((long long)(msg->content.len + chunk.len) > msg->size) {
-			n = QUEUE_ERROR;
+/* Receives the content qmgr passes after the request and reads it whole;
+ * it must be a sealed memory file of exactly the announced size. */
+static int
+content_read(int sock, const struct attr_list *l, struct local_msg *msg,
+	     const char **why)
+{
+	const char *how = attr_get_str(l, "content");
+	struct stat sb;
+	int fd, seals;
+	ssize_t n;
+
+	if (how == NULL || strcmp(how, "descriptor") != 0) {
+		*why = "the request carries no message content (local reads "
+		       "no queue: its service must run as root, unpriv n, for "
+		       "qmgr to pass the content)";
+		return -1;
+	}
+	fd = sock_recv_fd(sock, LOCAL_REQUEST_TIMEOUT_MS);
+	if (fd < 0) {
+		*why = "cannot receive the message content";
+		return -1;
+	}
+	seals = fcntl(fd, F_GET_SEALS);
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || seals < 0 ||
+	    (seals & LOCAL_CONTENT_SEALS) != LOCAL_CONTENT_SEALS ||
+	    (long long)sb.st_size != msg->size) {
+		close(fd);
+		*why = "the message content is not a sealed memory file of "
+		       "the announced size";
+		return -1;
+	}
+	buf_reserve(&msg->content, (size_t)sb.st_size);
+	while (msg->content.len < (size_t)sb.st_size) {
+		n = pread(fd, msg->content.data + msg->content.len,
+			  (size_t)sb.st_size - msg->content.len,
+			  (off_t)msg->content.len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
 			break;
-		}
-		buf_append(&msg->content, chunk.data, chunk.len);
+		msg->content.len += (size_t)n;
 	}
-	queue_content_close(r);
-	local_become_root();
-	buf_free(&chunk);
-	if (n == QUEUE_RECOVER) {
-		*why = "queue needs recovery";
-		daemon_request_exit();
+	close(fd);
+	if ((long long)msg->content.len != msg->size) {
+		*why = "cannot read the message content";
 		return -1;
 	}
-	if (n < 0 || (long long)msg->content.len != msg->size) {
-		*why = "cannot read the message content from the queue";
-		return -1;
-	}
+	msg->content.data[msg->content.len] = '\0';
 	return 0;
+}
+
+/* Only qmgr (mail_owner) and root may ask root to deliver. */
+static int
+peer_allowed(int fd)
+{
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+
+	if (!local_cfg.as_root)
+		return 1;
+	if (sock_peer_cred(fd, &pid, &uid, &gid) < 0) {
+		msg_warn("cannot get the credentials of a client: %s",
+			 strerror(errno));
+		return 0;
+	}
+	if (uid == 0 || uid == local_cfg.owner_uid)
+		return 1;
+	msg_warn("refusing a delivery request from uid %ld (pid %ld): only "
+		 "mail_owner and root may send one",
+		 (long)uid, (long)pid);
+	return 0;
+}
+
+/* One recipient's forward groups, for qmgr to queue. */
+static void
+reply_forwards(struct attr_list *reply, const struct local_forwards *fw)
+{
+	for (size_t i = 0; i < fw->n; i++) {
+		attr_add_str(reply, "forward", fw->groups[i].sender);
+		for (size_t j = 0; j < fw->groups[i].n; j++)
+			attr_add_str(reply, "forward_rcpt",
+				     fw->groups[i].addrs[j]);
+	}
 }
 
 static void
@@ -332,16 +382,19 @@ local_serve(int fd)
 	struct attr_list req_attrs = ATTR_LIST_INIT, reply = ATTR_LIST_INIT;
 	struct local_request req;
 	struct local_status st;
+	struct local_forwards fw = {NULL, 0};
 	const char *why;
 
 	memset(&req, 0, sizeof(req));
+	if (!peer_allowed(fd))
+		goto done;
 	if (attr_recv(fd, &req_attrs, DELIVER_LIST_MAX,
 		      LOCAL_REQUEST_TIMEOUT_MS) < 0) {
 		msg_warn("cannot read a delivery request: %s", strerror(errno));
 		goto done;
 	}
 	if (request_parse(&req_attrs, &req, &why) < 0 ||
-	    content_read(&req.msg, &why) < 0) {
+	    content_read(fd, &req_attrs, &req.msg, &why) < 0) {
 		msg_warn("%s: %s",
 			 req.msg.queue_id ? req.msg.queue_id : "request", why);
 		reply_fail(fd, why);
@@ -350,13 +403,16 @@ local_serve(int fd)
 	local_status_init(&st);
 	for (size_t i = 0; i < req.nrcpt; i++) {
 		req.msg.started = now_sec();
-		local_deliver_rcpt(&req.msg, &req.rcpts[i], &st);
+		local_deliver_rcpt(&req.msg, &req.rcpts[i], &st, &fw);
 		attr_add_int(&reply, "rcpt_index", req.rcpts[i].index);
 		attr_add_int(&reply, "class", st.cls);
 		attr_add_str(&reply, "dsn", st.dsn);
 		attr_add_str(&reply, "text", buf_cstr(&st.text));
 		attr_add_str(&reply, "relay", "local");
 		attr_add_str(&reply, "remote_mta", "");
+		if (st.cls == 2)
+			reply_forwards(&reply, &fw);
+		local_forwards_free(&fw);
 	}
 	local_status_free(&st);
 	attr_add_str(&reply, "status", "done");
@@ -409,6 +465,9 @@ static void
 local_pre_jail(void)
 {
 	const char *shell = conf_str("local_command_shell");
+	struct buf err = BUF_INIT;
+	uid_t vmail_uid;
+	gid_t vmail_gid;
 
 	local_cfg.as_root = priv_is_root();
 	local_cfg.myhostname = xstrdup(conf_str("myhostname"));
@@ -446,6 +505,8 @@ local_pre_jail(void)
 			   &local_cfg.privs_gid, "default_privs");
 		if (local_cfg.privs_uid == 0)
 			msg_fatal("default_privs must not be root");
+		if (mailbox_mail_only_ids(&vmail_uid, &vmail_gid, &err) < 0)
+			msg_fatal("%s", buf_cstr(&err));
 	} else {
 		local_cfg.owner_uid = local_cfg.privs_uid = geteuid();
 		local_cfg.owner_gid = local_cfg.privs_gid = getegid();
@@ -453,23 +514,13 @@ local_pre_jail(void)
 			 "file and command is delivered as uid %ld",
 			 (long)geteuid());
 	}
+	buf_free(&err);
 	local_alias_open(conf_str("alias_maps"));
 }
 
 static void
 local_post_jail(void)
 {
-	struct buf path = BUF_INIT;
-	const char *qdir = daemon_queue_dir();
-	int r;
-
-	local_become_owner();
-	r = queue_open(qdir, NULL, &local_cfg.queue);
-	local_become_root();
-	if (r != QUEUE_OK)
-		msg_fatal("cannot open the queue in %s/db", qdir);
-	buf_printf(&path, "%s/public/qmgr", qdir);
-	local_cfg.qmgr_socket = buf_steal(&path);
 	/* A child killed by its time limit must not kill us with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -477,10 +528,6 @@ local_post_jail(void)
 static void
 local_pre_exit(void)
 {
-	local_become_owner();
-	queue_close(local_cfg.queue);
-	local_become_root();
-	local_cfg.queue = NULL;
 	maps_close(local_cfg.aliases);
 	local_cfg.aliases = NULL;
 }

@@ -12,17 +12,19 @@
  *   local_maildir.c  Maildir tmp/ -> new/ delivery
  *   local_command.c  |command and /file delivery for aliases
  *   local_alias.c    alias_maps lookups and :include: files for alias.h
- *   local_forward.c  re-queueing of addresses for other destinations
+ *   (forwarding: addresses for other destinations, and list members to
+ *   retry one by one, go back to qmgr in the reply, which queues them)
  *
  * Privileges: local runs as root (services: unpriv n) and never writes a
  * mailbox, file or command as root: each delivery runs in a child that
  * switches to the recipient (or the alias owner, or default_privs for
  * root-owned aliases).  A spool mbox is locked and opened by that child
  * as root (the spool directory belongs to root) with the safe_open
- * discipline, then written with the recipient's effective ids.  The
- * queue is only touched by the parent, with mail_owner's effective ids.
- * Started as an ordinary user (the development instance), local does all
- * of this as itself.
+ * discipline, then written with the recipient's effective ids.  local
+ * never opens the queue (DESIGN.md, rule 2): qmgr passes the content as
+ * a sealed memory file with the request and queues the copies local asks
+ * for in its reply (deliver_proto.h).  Started as an ordinary user (the
+ * development instance), local does all of this as itself.
  */
 #ifndef PANACEA_LOCAL_H
 #define PANACEA_LOCAL_H
@@ -61,8 +63,6 @@ struct local_config {
 	struct maps *aliases; /* NULL: none */
 	uid_t alias_uid;      /* owner of the alias database */
 	gid_t alias_gid;
-	struct queue *queue;
-	char *qmgr_socket;
 	int as_root;
 };
 
@@ -108,23 +108,37 @@ void local_status_copy(struct local_status *dst,
 void local_log(const struct local_msg *msg, const char *to, const char *orig_to,
 	       const struct local_status *st);
 
-/* Queue access with mail_owner's effective ids (local.c). */
-void local_become_owner(void);
+/* Back to root after a seteuid in the parent (local.c). */
 void local_become_root(void);
 
-/* local_rcpt.c */
+/* Addresses to queue again, one group per sender of the copy; qmgr
+ * queues them (deliver_proto.h, "forward" in the reply). */
+struct local_forward_group {
+	char *sender;
+	char **addrs;
+	size_t n;
+};
+struct local_forwards {
+	struct local_forward_group *groups;
+	size_t n;
+};
+void local_forwards_free(struct local_forwards *f);
+
+/* local_rcpt.c: st set; the copies to queue are added to fw (they count
+ * only when st ends up class 2). */
 void local_deliver_rcpt(struct local_msg *msg, const struct local_rcpt *rcpt,
-			struct local_status *st);
+			struct local_status *st, struct local_forwards *fw);
 
 /* local_user.c */
 struct local_user {
 	char *name; /* the account name */
 	uid_t uid;
 	gid_t gid;
-	char *home;    /* NULL for mail-only users */
-	char *mailbox; /* path; ends without '/' */
-	int maildir;   /* mailbox is a Maildir */
-	int in_spool;  /* mailbox is under mail_spool_directory */
+	char *home;	  /* NULL for mail-only users */
+	char *mailbox;	  /* path; ends without '/' */
+	int maildir;	  /* mailbox is a Maildir */
+	int in_spool;	  /* mailbox is under mail_spool_directory */
+	int root_account; /* uid 0: never delivered to (local_rcpt.c) */
 };
 /* 1 found, 0 unknown user, -1 temporary error (st set). */
 int local_user_find(const char *name, struct local_user *u,
@@ -175,11 +189,5 @@ int local_alias_expand(const char *name, struct alias_list *out,
 int local_domain_is_local(const char *domain);
 /* Owner of an :include: file (for its files and commands). */
 int local_include_owner(const char *path, uid_t *uid, gid_t *gid);
-
-/* local_forward.c: queues a new message with the same content (and a
- * Delivered-To: for delivered_to) from sender to the n addresses. */
-int local_forward(const struct local_msg *msg, const char *sender,
-		  const char *delivered_to, char *const *addrs, size_t n,
-		  char queue_id[QUEUE_ID_SIZE], struct local_status *st);
 
 #endif

@@ -10,7 +10,11 @@
  * of aliases run as the owner of the (first) alias database, or as
  * default_privs when root owns it; those of an :include: file as the
  * owner of that file, with the same rule.  :include: files are read with
- * those privileges too, never as root.
+ * those privileges too, never as root.  The owner of an :include: file
+ * is the one fstat() gave for the very descriptor that was read, kept
+ * for the expansion it was read in: never a second look up of the path,
+ * which its owner could meanwhile turn into a link to someone else's
+ * file (a path read twice in one expansion with two owners is refused).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +28,45 @@
 #include "xalloc.h"
 
 static int aliases_broken;
+
+/* The :include: files read by the current expansion and their owners. */
+struct include_owner {
+	char *path;
+	uid_t uid;
+	gid_t gid;
+	int conflict; /* read twice with two different owners */
+};
+static struct include_owner *includes;
+static size_t nincludes;
+
+static void
+includes_reset(void)
+{
+	for (size_t i = 0; i < nincludes; i++)
+		xfree(includes[i].path);
+	xfree(includes);
+	includes = NULL;
+	nincludes = 0;
+}
+
+static void
+includes_record(const char *path, const struct stat *st)
+{
+	for (size_t i = 0; i < nincludes; i++) {
+		if (strcmp(includes[i].path, path) != 0)
+			continue;
+		if (includes[i].uid != st->st_uid ||
+		    includes[i].gid != st->st_gid)
+			includes[i].conflict = 1;
+		return;
+	}
+	includes = xreallocarray(includes, nincludes + 1, sizeof(*includes));
+	includes[nincludes].path = xstrdup(path);
+	includes[nincludes].uid = st->st_uid;
+	includes[nincludes].gid = st->st_gid;
+	includes[nincludes].conflict = 0;
+	nincludes++;
+}
 
 /* Who runs the files and commands of something owned by uid. */
 static void
@@ -112,12 +155,15 @@ alias_lookup(const char *name, struct buf *value, void *ctx)
 int
 local_include_owner(const char *path, uid_t *uid, gid_t *gid)
 {
-	struct stat st;
-
-	if (stat(path, &st) < 0)
-		return -1;
-	runner_ids(st.st_uid, st.st_gid, uid, gid);
-	return 0;
+	for (size_t i = 0; i < nincludes; i++) {
+		if (strcmp(includes[i].path, path) != 0)
+			continue;
+		if (includes[i].conflict)
+			return -1;
+		runner_ids(includes[i].uid, includes[i].gid, uid, gid);
+		return 0;
+	}
+	return -1;
 }
 
 /* Reads an :include: file with the alias owner's effective ids. */
@@ -155,8 +201,10 @@ alias_include(const char *path, struct buf *text, struct buf *why, void *ctx)
 	if (fd >= 0)
 		close(fd);
 	local_become_root();
-	if (saved == 0 && text->len <= ALIAS_INCLUDE_MAX)
+	if (saved == 0 && text->len <= ALIAS_INCLUDE_MAX) {
+		includes_record(path, &st);
 		return 0;
+	}
 	buf_set(why, "");
 	if (saved == ENOENT || saved == EINVAL || saved == ELOOP)
 		buf_printf(why, "5.3.5 cannot use :include: file %s: %s", path,
@@ -195,6 +243,7 @@ local_alias_expand(const char *name, struct alias_list *out,
 
 	if (local_cfg.aliases == NULL && !aliases_broken)
 		return 0;
+	includes_reset();
 	r = alias_expand(name, &ops, out, &why);
 	if (r < 0)
 		local_status_why(st, buf_cstr(&why));

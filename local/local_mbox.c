@@ -8,8 +8,12 @@
  * discipline, take an fcntl lock the same way, append "From " line,
  * Return-Path:, Delivered-To:, the message with >From quoting and an
  * empty line, fsync, and report success only then.  On any write error
- * the file is truncated back to its old size, so a mailbox never holds
- * half a message.  A mailbox that stays locked is a 4.2.0 deferral: the
+ * the file is truncated back to the size it had when the lock was taken
+ * (never the size seen at open: a writer that held the lock in between,
+ * such as another delivery to a /file target, which takes no dotlock,
+ * has appended since), so a mailbox never holds half a message and no
+ * delivered message is cut.  mailbox_size_limit is checked against the
+ * same size.  A mailbox that stays locked is a 4.2.0 deferral: the
  * mail is tried again later, the lock holder (mutt, pop3d) is never
  * overridden.
  *
@@ -119,7 +123,12 @@ local_mbox_append(const struct local_msg *msg, const char *to, const char *path,
 				 path,
 				 r == MBOX_LOCK_BUSY ? "the file is locked"
 						     : strerror(errno));
+	} else if (fstat(fd, &sb) < 0) {
+		local_status_set(st, 4, "4.3.0", "cannot update mailbox %s: %s",
+				 path, strerror(errno));
 	} else {
+		/* The size under the lock: another writer may have appended
+		 * since the open, and a failed write must not cut that. */
 		mbox_write(fd, &sb, msg, to, path, st);
 	}
 	if (fd >= 0 && close(fd) < 0 && st->cls == 2)

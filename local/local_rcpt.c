@@ -5,17 +5,22 @@
  * recipient already in the header is 5.4.6), then alias_maps for the
  * local part (with its recipient_delimiter extension first, then without
  * it), then the account's mailbox.  An unknown name is 5.1.1 'unknown
- * user: "name"'.
+ * user: "name"'.  An account with uid 0 (root, toor) gets no mail in its
+ * own mailbox: it is deferred (4.3.5, a configuration error that the
+ * administrator fixes with an alias, as Postfix's default aliases have
+ * "root: you"), so no mail an outsider writes lands where root reads it
+ * and nothing is lost meanwhile.
  *
  * An alias that expands to one target is delivered as that target: its
  * status is the recipient's.  A list (several targets) is delivered
  * member by member: local mailboxes, files and commands here, addresses
  * in other domains queued again (local_forward.c) from owner-NAME when
- * the list has an owner alias, else from the original sender.  A mailbox
- * member that fails is queued again the same way, so that qmgr retries
- * or bounces that member alone; a file or command that fails temporarily
- * defers the whole list (its other members may then get a second copy,
- * at-least-once as everywhere in Panacea), and a list whose every member
+ * the list has an owner alias, else from the original sender (qmgr
+ * queues these copies when the reply says so: local never writes the
+ * queue).  A mailbox member that fails is queued again the same way, so
+ * that qmgr retries or bounces that member alone; a file or command that fails
+ * temporarily defers the whole list (its other members may then get a second
+ * copy, at-least-once as everywhere in Panacea), and a list whose every member
  * failed for good bounces with the first reason.
  */
 #include <string.h>
@@ -39,6 +44,14 @@ deliver_user(struct local_msg *msg, const char *name, const char *to,
 	r = local_user_find(base, &u, st);
 	if (r == 0)
 		local_status_set(st, 5, "5.1.1", "unknown user: \"%s\"", base);
+	else if (r > 0 && u.root_account)
+		/* Mail read by root is mail an attacker writes to root: it
+		 * waits until root is aliased to a real user. */
+		local_status_set(st, 4, "4.3.5",
+				 "mail for %s is not delivered to the mailbox "
+				 "of a uid 0 account: alias %s to a user in "
+				 "alias_maps",
+				 u.name, u.name);
 	else if (r > 0)
 		local_deliver_mailbox(msg, to, &u, st);
 	local_log(msg, to, orig_to, st);
@@ -46,22 +59,10 @@ deliver_user(struct local_msg *msg, const char *name, const char *to,
 	xfree(base);
 }
 
-/* Addresses to queue again, one group per sender. */
-struct forward_group {
-	char *sender;
-	char **addrs;
-	size_t n;
-};
-
-struct forwards {
-	struct forward_group *groups;
-	size_t n;
-};
-
 static void
-forward_add(struct forwards *f, const char *sender, const char *addr)
+forward_add(struct local_forwards *f, const char *sender, const char *addr)
 {
-	struct forward_group *g = NULL;
+	struct local_forward_group *g = NULL;
 
 	for (size_t i = 0; i < f->n; i++)
 		if (strcmp(f->groups[i].sender, sender) == 0)
@@ -77,8 +78,8 @@ forward_add(struct forwards *f, const char *sender, const char *addr)
 	g->addrs[g->n++] = xstrdup(addr);
 }
 
-static void
-forwards_free(struct forwards *f)
+void
+local_forwards_free(struct local_forwards *f)
 {
 	for (size_t i = 0; i < f->n; i++) {
 		for (size_t j = 0; j < f->groups[i].n; j++)
@@ -87,6 +88,8 @@ forwards_free(struct forwards *f)
 		xfree(f->groups[i].sender);
 	}
 	xfree(f->groups);
+	f->groups = NULL;
+	f->n = 0;
 }
 
 /* Who hears about a list member's problems. */
@@ -139,7 +142,9 @@ deliver_special(struct local_msg *msg, const struct alias_item *t,
 				 file ? "file" : "command");
 	} else if (t->include &&
 		   local_include_owner(t->include, &uid, &gid) < 0) {
-		local_status_set(st, 4, "4.3.0", "cannot stat %s", t->include);
+		local_status_set(st, 4, "4.3.0",
+				 "cannot tell the owner of :include: file %s",
+				 t->include);
 	} else if (file) {
 		local_deliver_file(msg, addr, t->value, uid, gid, st);
 	} else {
@@ -149,32 +154,10 @@ deliver_special(struct local_msg *msg, const struct alias_item *t,
 }
 
 static void
-queue_forwards(struct local_msg *msg, const char *addr, struct forwards *f,
-	       struct list_state *ls, struct local_status *st)
-{
-	char id[QUEUE_ID_SIZE];
-
-	for (size_t i = 0; i < f->n; i++) {
-		struct forward_group *g = &f->groups[i];
-		if (local_forward(msg, g->sender, addr, g->addrs, g->n, id,
-				  st) < 0) {
-			tally(ls, st);
-			continue;
-		}
-		for (size_t j = 0; j < g->n; j++) {
-			local_status_set(st, 2, "2.0.0", "forwarded as %s", id);
-			local_log(msg, g->addrs[j], addr, st);
-		}
-		ls->delivered++;
-	}
-}
-
-static void
 deliver_targets(struct local_msg *msg, const char *addr, const char *domain,
 		const char *orig_to, const struct alias_list *targets,
-		struct local_status *st)
+		struct local_status *st, struct local_forwards *fw)
 {
-	struct forwards fw = {NULL, 0};
 	struct list_state ls;
 	struct buf to = BUF_INIT;
 	int single = targets->count == 1;
@@ -194,7 +177,7 @@ deliver_targets(struct local_msg *msg, const char *addr, const char *domain,
 		case ALIAS_MAILBOX:
 			deliver_user(msg, t->value, buf_cstr(&to), addr, st);
 			if (!single && st->cls != 2)
-				forward_add(&fw, sender, buf_cstr(&to));
+				forward_add(fw, sender, buf_cstr(&to));
 			else
 				tally(&ls, st);
 			break;
@@ -204,15 +187,20 @@ deliver_targets(struct local_msg *msg, const char *addr, const char *domain,
 			tally(&ls, st);
 			break;
 		case ALIAS_REMOTE:
-			forward_add(&fw, sender, t->value);
+			forward_add(fw, sender, t->value);
 			break;
 		default:
 			break;
 		}
 		xfree(sender);
 	}
-	queue_forwards(msg, addr, &fw, &ls, st);
-	if (single)
+	/* The copies are qmgr's to queue: they count as delivered here,
+	 * and qmgr defers the recipient when it cannot queue them. */
+	if (fw->n > 0)
+		ls.delivered++;
+	if (single && fw->n > 0)
+		local_status_set(st, 2, "2.0.0", "forwarded");
+	else if (single)
 		; /* st is the one target's status */
 	else if (ls.deferred)
 		local_status_copy(st, &ls.defer);
@@ -222,7 +210,6 @@ deliver_targets(struct local_msg *msg, const char *addr, const char *domain,
 		local_status_set(st, 2, "2.0.0",
 				 "delivered to %zu destinations of alias %s",
 				 targets->count, addr);
-	forwards_free(&fw);
 	local_status_free(&ls.defer);
 	local_status_free(&ls.fail);
 	buf_free(&to);
@@ -230,7 +217,7 @@ deliver_targets(struct local_msg *msg, const char *addr, const char *domain,
 
 void
 local_deliver_rcpt(struct local_msg *msg, const struct local_rcpt *rcpt,
-		   struct local_status *st)
+		   struct local_status *st, struct local_forwards *fw)
 {
 	struct alias_list targets = ALIAS_LIST_INIT;
 	const char *addr = rcpt->address, *at = strrchr(addr, '@');
@@ -264,7 +251,7 @@ local_deliver_rcpt(struct local_msg *msg, const struct local_rcpt *rcpt,
 	else if (r == 0)
 		deliver_user(msg, base, addr, orig_to, st);
 	else
-		deliver_targets(msg, addr, domain, orig_to, &targets, st);
+		deliver_targets(msg, addr, domain, orig_to, &targets, st, fw);
 done:
 	alias_list_free(&targets);
 	xfree(local);

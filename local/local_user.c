@@ -72,6 +72,7 @@ local_user_find(const char *name, struct local_user *u, struct local_status *st)
 		u->mailbox = mu.mailbox;
 		u->maildir = mu.maildir;
 		u->in_spool = mu.in_spool;
+		u->root_account = mu.root_account;
 	}
 	buf_free(&why);
 	return r;

@@ -38,8 +38,11 @@
  *
  * Recording (crash safety: everything that matters is in the queue).
  * One queue transaction per agent reply records delivered and deferred
- * recipients.  Failed recipients are recorded only after their
- * notification has been queued, so a crash in between bounces them again
+ * recipients; the copies an agent asks for in its reply (forward groups,
+ * qmgr_forward.c) are queued before it.  An agent whose service runs as
+ * root gets the content from qmgr as a sealed memory file and never opens
+ * the queue (lib/deliver_proto.h).  Failed recipients are recorded only after
+ * their notification has been queued, so a crash in between bounces them again
  * rather than losing the bounce.  A message whose round is over is
  * removed when nothing is pending ("QUEUEID: removed"), else rescheduled
  * by exponential backoff (lib/backoff).  On restart, messages that were
@@ -112,6 +115,7 @@ struct qmgr_job {
 	int inflight;	       /* counted in the limits */
 	/* IPC state while in flight. */
 	int fd;
+	int content_fd; /* the sealed copy for a root agent, or -1 */
 	unsigned long timer;
 	struct buf out;
 	size_t out_off;
@@ -137,6 +141,7 @@ struct qmgr_transport {
 	int dest_limit;
 	int rcpt_limit;
 	int proc_limit;
+	int pass_content; /* its service runs as root: content by descriptor */
 	int busy;
 	time_t dead_until;
 	char *dead_reason;
@@ -195,6 +200,23 @@ size_t qmgr_jobs_in_flight(void);
 
 /* qmgr_deliver.c: one request over private/TRANSPORT. */
 void qmgr_deliver_start(struct qmgr_job *job);
+
+/* qmgr_forward.c: copies of a message that an agent asked for
+ * (lib/deliver_proto.h "forward"). */
+struct qmgr_forward {
+	char *sender;
+	char **rcpts;
+	size_t n;
+};
+/* Queues one copy per group, each with "Delivered-To: " the address of
+ * recipient idx on top, and logs each forwarded address; 0, or -1 with
+ * why set when a copy could not be queued (copies already queued stay:
+ * the recipient is then deferred and forwarded again, at least once). */
+int qmgr_forward(struct qmgr_message *msg, size_t idx,
+		 const struct qmgr_forward *groups, size_t n, struct buf *why);
+/* A sealed memory file holding msg's content, for an agent that must not
+ * open the queue; the descriptor, or -1 (logged). */
+int qmgr_content_memfd(const struct qmgr_message *msg);
 
 /* qmgr_bounce.c: notifications. */
 /* Queues the failure/success notices for the round's results and

@@ -11,6 +11,11 @@
  * replaced by the class's generic one, and texts are bounded and made
  * printable before they reach the queue or the log.  Whatever the agent
  * did not report (it died, timed out, failed or forgot) is deferred.
+ *
+ * A transport whose service runs as root gets the content with the
+ * request, as a sealed memory file sent after the request's attribute
+ * list (qmgr_forward.c); forward groups in a reply become new messages
+ * before the recipient that asked for them is recorded.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,6 +27,8 @@
 
 #include "attr.h"
 #include "deliver_proto.h"
+#include "sock.h"
+#include "alias.h"
 #include "dsn.h"
 #include "events.h"
 #include "msg.h"
@@ -30,6 +37,10 @@
 
 #define QMGR_READ_CHUNK 65536
 #define QMGR_TEXT_MAX 900
+/* Forward groups plus forwarded addresses one reply may hold (twice
+ * alias.h's bound on a list's targets: each address in a group of its
+ * own at worst). */
+#define QMGR_FORWARD_MAX (2 * ALIAS_TARGETS_MAX)
 
 static void
 job_close(struct qmgr_job *job)
@@ -42,6 +53,10 @@ job_close(struct qmgr_job *job)
 	if (job->timer != 0) {
 		event_timer_cancel(job->timer);
 		job->timer = 0;
+	}
+	if (job->content_fd >= 0) {
+		close(job->content_fd);
+		job->content_fd = -1;
 	}
 }
 
@@ -85,6 +100,8 @@ encode_request(struct qmgr_job *job)
 	attr_add_str(&l, "envid", env->envid);
 	attr_add_int(&l, "ret", (long long)env->ret);
 	attr_add_str(&l, "client_addr", env->client_addr);
+	if (job->content_fd >= 0)
+		attr_add_str(&l, "content", "descriptor");
 	for (size_t i = 0; i < job->nrcpt; i++) {
 		const struct queue_rcpt *r = &env->rcpts[job->rcpts[i]];
 
@@ -103,6 +120,9 @@ struct reply {
 	size_t n;
 	int *cls; /* 0: not reported */
 	char **dsn, **text, **relay, **mta;
+	struct qmgr_forward **fwd; /* per recipient, nfwd[i] groups */
+	size_t *nfwd;
+	size_t fwd_total; /* groups + addresses, at most QMGR_FORWARD_MAX */
 };
 
 static void
@@ -114,6 +134,9 @@ reply_init(struct reply *r, size_t n)
 	r->text = xcalloc(n, sizeof(char *));
 	r->relay = xcalloc(n, sizeof(char *));
 	r->mta = xcalloc(n, sizeof(char *));
+	r->fwd = xcalloc(n, sizeof(*r->fwd));
+	r->nfwd = xcalloc(n, sizeof(size_t));
+	r->fwd_total = 0;
 }
 
 static void
@@ -124,7 +147,16 @@ reply_free(struct reply *r)
 		xfree(r->text[i]);
 		xfree(r->relay[i]);
 		xfree(r->mta[i]);
+		for (size_t g = 0; g < r->nfwd[i]; g++) {
+			for (size_t k = 0; k < r->fwd[i][g].n; k++)
+				xfree(r->fwd[i][g].rcpts[k]);
+			xfree(r->fwd[i][g].rcpts);
+			xfree(r->fwd[i][g].sender);
+		}
+		xfree(r->fwd[i]);
 	}
+	xfree(r->fwd);
+	xfree(r->nfwd);
 	xfree(r->cls);
 	xfree(r->dsn);
 	xfree(r->text);
@@ -146,6 +178,53 @@ clean_value(const struct attr *a)
 	}
 	s[len] = '\0';
 	return s;
+}
+
+/* A forward's sender or address: queued as is, so it must be what smtpd
+ * would queue: bounded, one line, no control characters (a sender may be
+ * empty, an address may not). */
+static char *
+forward_value(const struct attr *a, int empty_ok)
+{
+	if ((a->len == 0 && !empty_ok) || a->len > QUEUE_FIELD_MAX)
+		return NULL;
+	for (size_t i = 0; i < a->len; i++) {
+		unsigned char c = (unsigned char)a->value[i];
+
+		if (c < ' ' || c == 0x7f)
+			return NULL;
+	}
+	return xstrdup(a->value);
+}
+
+/* "forward" starts a group of recipient cur, "forward_rcpt" adds to it;
+ * 0, or -1 for a protocol error. */
+static int
+forward_attr(struct reply *r, long cur, const struct attr *a)
+{
+	struct qmgr_forward *g;
+	char *v;
+
+	if (strcmp(a->name, "forward") == 0) {
+		if (r->fwd_total == QMGR_FORWARD_MAX ||
+		    (v = forward_value(a, 1)) == NULL)
+			return -1;
+		r->fwd[cur] = xreallocarray(r->fwd[cur], r->nfwd[cur] + 1,
+					    sizeof(*r->fwd[cur]));
+		g = &r->fwd[cur][r->nfwd[cur]++];
+		memset(g, 0, sizeof(*g));
+		g->sender = v;
+		r->fwd_total++;
+		return 0;
+	}
+	if (r->nfwd[cur] == 0 || r->fwd_total == QMGR_FORWARD_MAX ||
+	    (v = forward_value(a, 0)) == NULL)
+		return -1;
+	g = &r->fwd[cur][r->nfwd[cur] - 1];
+	g->rcpts = xreallocarray(g->rcpts, g->n + 1, sizeof(char *));
+	g->rcpts[g->n++] = v;
+	r->fwd_total++;
+	return 0;
 }
 
 static void
@@ -215,11 +294,19 @@ reply_parse(const struct qmgr_job *job, const struct attr_list *l,
 			set_field(&r->relay[cur], a);
 		} else if (strcmp(a->name, "remote_mta") == 0) {
 			set_field(&r->mta[cur], a);
+		} else if (strcmp(a->name, "forward") == 0 ||
+			   strcmp(a->name, "forward_rcpt") == 0) {
+			if (forward_attr(r, cur, a) < 0)
+				return -1;
 		}
 	}
-	for (size_t i = 0; i < r->n; i++)
+	for (size_t i = 0; i < r->n; i++) {
 		if (r->cls[i] < 0)
 			return -1; /* a group without a class */
+		for (size_t g = 0; g < r->nfwd[i]; g++)
+			if (r->fwd[i][g].n == 0)
+				return -1; /* a copy for nobody */
+	}
 	return seen_status ? 0 : -1;
 }
 
@@ -247,6 +334,27 @@ site_unreachable(const struct reply *r)
 	return r->n > 0;
 }
 
+/* A delivered recipient whose forwards cannot be queued is deferred: it
+ * is tried again, forwards and all.  Forwards of a recipient that was
+ * not delivered are dropped for the same reason. */
+static void
+forward_or_defer(struct qmgr_job *job, struct reply *r, size_t i)
+{
+	struct buf why = BUF_INIT;
+
+	if (qmgr_forward(job->msg, job->rcpts[i], r->fwd[i], r->nfwd[i], &why) <
+	    0) {
+		r->cls[i] = 4;
+		xfree(r->dsn[i]);
+		r->dsn[i] = xstrdup("4.3.0");
+		xfree(r->text[i]);
+		r->text[i] = buf_steal(&why);
+		qmgr_log_rcpt(job->msg, job->rcpts[i], "local", "4.3.0",
+			      "deferred", r->text[i]);
+	}
+	buf_free(&why);
+}
+
 static void
 reply_apply(struct qmgr_job *job, struct reply *r, int failed,
 	    const char *reason)
@@ -269,6 +377,8 @@ reply_apply(struct qmgr_job *job, struct reply *r, int failed,
 		reply_fix_dsn(r, i);
 		if (r->text[i] == NULL)
 			r->text[i] = xstrdup("");
+		if (r->cls[i] == 2 && r->nfwd[i] > 0)
+			forward_or_defer(job, r, i);
 	}
 	qmgr_message_record(
 	    job->msg, job->rcpts, r->cls, (const char *const *)r->dsn,
@@ -344,6 +454,8 @@ job_readable(int fd, int events, void *ctx)
 	attr_list_free(&l);
 }
 
+/* The request's list, as the socket takes it, then the content
+ * descriptor when there is one, then the reply. */
 static void
 job_writable(int fd, int events, void *ctx)
 {
@@ -351,17 +463,32 @@ job_writable(int fd, int events, void *ctx)
 	ssize_t n;
 
 	(void)events;
-	n = send(fd, job->out.data + job->out_off, job->out.len - job->out_off,
-		 MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n < 0) {
-		job_fail(job, "lost connection with the delivery agent");
-		return;
+	if (job->out_off < job->out.len) {
+		n = send(fd, job->out.data + job->out_off,
+			 job->out.len - job->out_off,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n < 0) {
+			job_fail(job,
+				 "lost connection with the delivery agent");
+			return;
+		}
+		job->out_off += (size_t)n;
+		if (job->out_off < job->out.len)
+			return;
 	}
-	job->out_off += (size_t)n;
-	if (job->out_off == job->out.len)
-		event_fd_set(fd, EVENT_READ, job_readable, job);
+	if (job->content_fd >= 0) {
+		if (sock_send_fd(fd, job->content_fd) < 0) {
+			if (errno != EAGAIN)
+				job_fail(job, "cannot pass the message "
+					      "content to the delivery agent");
+			return;
+		}
+		close(job->content_fd);
+		job->content_fd = -1;
+	}
+	event_fd_set(fd, EVENT_READ, job_readable, job);
 }
 
 static void
@@ -419,6 +546,14 @@ qmgr_deliver_start(struct qmgr_job *job)
 		qmgr_transport_dead(tr, buf_cstr(&why));
 		buf_free(&why);
 		qmgr_job_defer(job, "4.3.0", "mail transport unavailable", 0);
+		return;
+	}
+	if (tr->pass_content &&
+	    (job->content_fd = qmgr_content_memfd(job->msg)) < 0) {
+		job_close(job);
+		qmgr_job_defer(job, "4.3.0",
+			       "cannot read the message content from the queue",
+			       0);
 		return;
 	}
 	encode_request(job);

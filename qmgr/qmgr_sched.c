@@ -81,6 +81,19 @@ transport_proc_limit(const char *name)
 	return s->maxproc > 0 ? s->maxproc : QMGR_PROC_UNLIMITED;
 }
 
+/* A transport whose service keeps root (unpriv n) may not open the queue
+ * (DESIGN.md, rule 2): it gets the content as a descriptor. */
+static int
+transport_runs_as_root(const char *name)
+{
+	const struct service_def *s =
+	    qmgr_cfg.services
+		? services_find(qmgr_cfg.services, name, SERVICE_UNIX)
+		: NULL;
+
+	return s != NULL && !s->unpriv;
+}
+
 struct qmgr_transport *
 qmgr_transport_get(const char *name)
 {
@@ -94,6 +107,7 @@ qmgr_transport_get(const char *name)
 	tr->dest_limit = transport_param(name, "destination_concurrency_limit");
 	tr->rcpt_limit = transport_param(name, "destination_recipient_limit");
 	tr->proc_limit = transport_proc_limit(name);
+	tr->pass_content = transport_runs_as_root(name);
 	tr->ndests = QMGR_DEST_BUCKETS;
 	tr->dests = xcalloc(tr->ndests, sizeof(*tr->dests));
 	tr->next = transports;
@@ -424,6 +438,7 @@ qmgr_job_enqueue(struct qmgr_message *msg, const char *transport,
 		job->msg = msg;
 		job->dest = d;
 		job->fd = -1;
+		job->content_fd = -1;
 		job->nrcpt = cnt;
 		job->rcpts = xmemdup(rcpts + i, cnt * sizeof(*rcpts));
 		msg->jobs++;

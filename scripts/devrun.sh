@@ -4,23 +4,29 @@
 # Writes ./run/ (configuration, services table, queue and mail folders)
 # unless it exists, then runs master in the foreground with the build in
 # place (daemon_directory = <tree>/BIN).  As an ordinary user nothing is
-# dropped; as root the mail_owner account is created when missing and the
-# daemons run chrooted and unprivileged, as on an installed system.
+# dropped; as root the mail_owner and mail_only_owner accounts (panacea,
+# vmail) are created when missing and the daemons run chrooted and
+# unprivileged, as on an installed system.
 set -eu
 
 bin=${1:-bin}
 top=$(pwd)
 run="$top/run"
 owner=panacea
+vmail=vmail
 
 if [ "$(id -u)" = 0 ]; then
-	if ! getent passwd "$owner" >/dev/null; then
-		echo "devrun: creating system account $owner"
-		useradd --system --home-dir /nonexistent --no-create-home \
-			--shell /usr/sbin/nologin --user-group "$owner"
-	fi
+	for account in "$owner" "$vmail"; do
+		if ! getent passwd "$account" >/dev/null; then
+			echo "devrun: creating system account $account"
+			useradd --system --home-dir /nonexistent \
+				--no-create-home --shell /usr/sbin/nologin \
+				--user-group "$account"
+		fi
+	done
 else
 	owner=$(id -un)
+	vmail=$owner
 fi
 
 # A service line is written only when its program is built: the table
@@ -44,6 +50,7 @@ if [ ! -d "$run" ]; then
 queue_directory = $run/spool
 daemon_directory = $top/$bin
 mail_owner = $owner
+mail_only_owner = $vmail
 maillog_file = -
 myhostname = panacea.localhost
 mydestination = \$myhostname, localhost

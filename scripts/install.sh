@@ -16,8 +16,9 @@
 #   /etc/systemd/system/panacea.service   runs panacea start/stop/reload
 # Everything goes under DESTDIR when it is set.  Without DESTDIR and as
 # root the system is also prepared: the mail_owner account (default
-# "panacea"), the queue directory with its owners and modes (maildrop/
-# 03733, lib/maildrop.h), and what the chroot jail needs in it (resolver
+# "panacea"), the mail_only_owner account (default "vmail"), the queue
+# directory with its owners and modes (maildrop/ 03733, lib/maildrop.h),
+# and what the chroot jail needs in it (resolver
 # files, time zone, CA certificates, a syslog socket folder).
 set -eu
 
@@ -163,6 +164,14 @@ if ! getent passwd "$owner" >/dev/null; then
 		--shell /usr/sbin/nologin --user-group "$owner"
 fi
 group=$(id -gn "$owner")
+# The owner of mail-only users' mailboxes (DESIGN.md, rule 4): an account
+# of its own, never mail_owner.
+vmail=$("$sbin/panconf" -h -x mail_only_owner)
+if ! getent passwd "$vmail" >/dev/null; then
+	echo "install: creating system account $vmail"
+	useradd --system --home-dir /nonexistent --no-create-home \
+		--shell /usr/sbin/nologin --user-group "$vmail"
+fi
 
 # The queue: root's folder (a jailed daemon cannot change its own jail),
 # mail_owner's subfolders.  Modes as master makes them (master_files.c).

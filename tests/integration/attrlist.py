@@ -7,6 +7,8 @@ unix socket and reads the one list that answers it, as qmgr does with a
 delivery agent (lib/deliver_proto.h).
 """
 
+import fcntl
+import os
 import socket
 
 
@@ -76,12 +78,28 @@ def recv(sock, limit=4 * 1024 * 1024):
     return pairs
 
 
-def request(path, pairs, timeout=30.0):
-    """Connects to the unix socket path, sends pairs, returns the reply."""
+def sealed_memfd(data, seals=None):
+    """A memory file holding data, sealed as qmgr seals a message's
+    content for a root agent (lib/deliver_proto.h); the descriptor."""
+    fd = os.memfd_create("test-content", os.MFD_CLOEXEC
+                         | os.MFD_ALLOW_SEALING)
+    os.write(fd, data)
+    if seals is None:
+        seals = (fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK
+                 | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE)
+    fcntl.fcntl(fd, fcntl.F_ADD_SEALS, seals)
+    return fd
+
+
+def request(path, pairs, timeout=30.0, content_fd=None):
+    """Connects to the unix socket path, sends pairs (then content_fd
+    with SCM_RIGHTS, as qmgr passes the content), returns the reply."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(timeout)
         s.connect(path)
         s.sendall(encode(pairs))
+        if content_fd is not None:
+            socket.send_fds(s, [b"F"], [content_fd])
         return recv(s)
 
 

@@ -188,6 +188,8 @@ class Instance:
             "daemon_directory": BIN,
             "maillog_file": self.maillog,
             "mail_owner": "nobody" if os.geteuid() == 0 else _user(),
+            # The owner of mail-only users' mailboxes: never mail_owner.
+            "mail_only_owner": ensure_mail_only_owner(),
             "inet_interfaces": self.host,
             "myhostname": "panacea.test",
         }
@@ -399,6 +401,13 @@ def ensure_mail_owner(name="panacea"):
                         "--home-dir", "/nonexistent", "--shell",
                         "/usr/sbin/nologin", name], check=True)
     return name
+
+
+def ensure_mail_only_owner(name="vmail"):
+    """The account of mail-only users' mailboxes (mail_only_owner): as
+    root `name` (created with useradd --system when missing, as `make
+    install` and `make run` do), else the invoking user."""
+    return ensure_mail_owner(name)
 
 
 class LineClient:

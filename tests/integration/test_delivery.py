@@ -18,6 +18,7 @@ import random
 import re
 import signal
 import smtplib
+import subprocess
 import threading
 import time
 
@@ -239,6 +240,112 @@ def test_aliases_users_lists_files_commands(instance, accounts,
     assert out.endswith(b"\n\n" + BODY + b"nobody\n")
     # Nothing bounced.
     assert "notification" not in system.inst.log()
+
+
+def test_list_member_forwarded_by_qmgr(instance, accounts,
+                                      mail_owner):  # noqa: F811
+    """A list's member in another domain is queued again from the list's
+    owner.  local asks for the copy in its reply and qmgr queues it (local
+    never writes the queue): the copy has the list's Delivered-To: on top
+    of the original content, and both are logged."""
+    system = MailSystem(instance, accounts, mail_owner)
+    system.set_aliases("team: %s, remote@elsewhere.example\n"
+                       "owner-team: %s\n"
+                       % (system.name("alice"), system.name("bob")))
+    system.start()
+    team = "team@" + MYHOSTNAME
+    qid = system.send([team], message("to the list"))
+    system.wait_removed(qid)
+    (m,) = system.wait_messages("alice", 1)
+    assert m["Subject"] == "to the list"
+    line = system.inst.wait_log(
+        r"qmgr\[\d+\]: %s: to=<remote@elsewhere\.example>, orig_to=<%s>, "
+        r"relay=local, .*dsn=2\.0\.0, status=sent \(forwarded as "
+        r"([0-9A-Z]+)\)" % (qid, re.escape(team)))
+    fwd = line.group(1)
+    system.inst.wait_log(r"qmgr\[\d+\]: %s: forwarded as %s \(1 recipient\)"
+                         % (qid, fwd))
+    pancat = program("pancat")
+    if not os.access(pancat, os.X_OK):
+        return
+    r = subprocess.run([pancat, "-c", system.inst.config_dir, fwd],
+                       capture_output=True, timeout=scaled(30))
+    assert r.returncode == 0, r.stderr
+    out = lf(r.stdout)
+    assert b"owner-team@" + MYHOSTNAME.encode() in out
+    assert b"remote@elsewhere.example" in out
+    assert b"\nDelivered-To: " + team.encode() + b"\n" in out
+    assert b"Subject: to the list\n" in out
+    assert lf(BODY) in out
+
+
+def queue_files_held(queue_dir, pid):
+    """The queue environment's files (db/__db.*, db/log.*) that process
+    pid maps or holds open, from /proc."""
+    db = os.path.join(os.path.realpath(queue_dir), "db") + "/"
+
+    def ours(path):
+        name = path[len(db):] if path.startswith(db) else ""
+        return name.startswith("__db.") or name.startswith("log.")
+
+    found = set()
+    try:
+        with open("/proc/%d/maps" % pid) as f:
+            for line in f:
+                parts = line.split(None, 5)
+                if len(parts) == 6 and ours(parts[5].strip()):
+                    found.add(parts[5].strip())
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            except OSError:
+                continue
+            if ours(target):
+                found.add(target)
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return found
+
+
+def test_local_never_maps_the_queue(system):
+    """Rule 2 (DESIGN.md): local runs as root, so it must never map the
+    queue's Berkeley DB regions or hold its log, which mail_owner can
+    write.  /proc of every local process (the agent and its delivery
+    children) is read again and again while 60 messages are delivered;
+    qmgr, which passes the content, does map them (the check sees
+    them)."""
+    system.start()
+    rcpts = [system.addr(s) for s in sorted(system.users)]
+    seen_local, seen_qmgr, held = set(), set(), {}
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            for pid in system.pids("local"):
+                seen_local.add(pid)
+                files = queue_files_held(system.inst.queue_dir, pid)
+                if files:
+                    held[pid] = files
+            for pid in system.pids("qmgr"):
+                if queue_files_held(system.inst.queue_dir, pid):
+                    seen_qmgr.add(pid)
+            time.sleep(0.005)
+
+    t = threading.Thread(target=sample)
+    t.start()
+    try:
+        ids = [system.send(rcpts, message("rule two %d" % n))
+               for n in range(20)]
+        for qid in ids:
+            system.wait_removed(qid)
+    finally:
+        stop.set()
+        t.join()
+    for short in system.users:
+        assert len(system.mbox(short)) == 20
+    assert seen_local, "no local process was ever seen"
+    assert seen_qmgr, "the check never saw qmgr's queue files"
+    assert not held, held
 
 
 # -- bounces -------------------------------------------------------------------

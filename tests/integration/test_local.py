@@ -12,14 +12,17 @@ removed at the end; mail-only users come from a real saslpasswd2 sasldb.
 Needs root (CI runs as root), as local itself does.
 """
 
+import fcntl
 import mailbox
 import os
 import pwd
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import pytest
@@ -125,9 +128,11 @@ class LocalRig:
         return r.stdout.decode().strip(), len(crlf(message))
 
     def deliver(self, message, rcpts, sender="sender@example.org",
-                orcpts=None, timeout=60):
-        """Queues and asks local to deliver; returns (queue id, reply
-        groups by rcpt address, rest of the reply)."""
+                orcpts=None, timeout=60, raw=None):
+        """Queues and asks local to deliver, passing the content as qmgr
+        does (a sealed memory file after the request: local itself never
+        opens the queue); returns (queue id, reply groups by rcpt address,
+        rest of the reply).  raw: a list that gets the reply's pairs."""
         qid, size = self.enqueue(message, rcpts, sender)
         now = time.time()
         pairs = [("request", "deliver"), ("queue_id", qid),
@@ -135,14 +140,21 @@ class LocalRig:
                  ("sender", sender), ("arrival", int(now) - 2),
                  ("arrival_usec", 250000), ("active", "%.3f" % (now - 1)),
                  ("size", size), ("flags", 0), ("envid", ""), ("ret", 0),
-                 ("client_addr", "127.0.0.1")]
+                 ("client_addr", "127.0.0.1"), ("content", "descriptor")]
         for i, rcpt in enumerate(rcpts):
             orcpt = (orcpts or {}).get(rcpt, "")
             pairs += [("rcpt_index", i), ("rcpt", rcpt),
                       ("orcpt", "rfc822;" + orcpt if orcpt else ""),
                       ("notify", 0)]
-        reply = attrlist.request(self.inst.socket_path("local"), pairs,
-                                 timeout=panacea_test.scaled(timeout))
+        fd = attrlist.sealed_memfd(crlf(message))
+        try:
+            reply = attrlist.request(self.inst.socket_path("local"), pairs,
+                                     timeout=panacea_test.scaled(timeout),
+                                     content_fd=fd)
+        finally:
+            os.close(fd)
+        if raw is not None:
+            raw.extend(reply)
         groups, rest = attrlist.groups(reply, "rcpt_index")
         by_rcpt = {}
         for g in groups:
@@ -288,11 +300,15 @@ def test_maildir_in_home_and_multiple_recipients(instance, accounts):
 
 
 def test_mail_only_user_and_spool_maildir(instance, accounts):
+    """Mail-only users (sasldb, no unix account) get mailboxes owned by
+    mail_only_owner (vmail), in the spool as mbox or Maildir."""
     rig = LocalRig(instance, accounts)
     rig.add_mail_user("mailonly")
     rig.add_mail_user("mailtwo")
     rig.start()
-    owner = pwd.getpwnam(instance.conf["mail_owner"])
+    # Their own account (rule 4), never mail_owner's.
+    owner = pwd.getpwnam(instance.conf["mail_only_owner"])
+    assert owner.pw_uid != pwd.getpwnam(instance.conf["mail_owner"]).pw_uid
     rcpt = "MailOnly@" + DOMAIN
     _, reply, _ = rig.deliver(MESSAGE, [rcpt])
     check_sent(reply[rcpt], "delivered to mailbox")
@@ -452,27 +468,20 @@ def test_aliases(rig):
     check_sent(reply[rcpt], "delivered to mailbox")
     rig.inst.wait_log(r"%s: to=<%s@%s>, orig_to=<%s>, relay=local"
                       % (qid, alice.pw_name, DOMAIN, re.escape(rcpt)))
-    # A list: two mailboxes and a remote member queued again from the
-    # owner.
+    # A list: two mailboxes and a remote member, which local asks qmgr
+    # to queue again from the owner (test_delivery checks that qmgr
+    # does): local never writes the queue.
     rcpt = "team@" + DOMAIN
-    qid, reply, _ = rig.deliver(MESSAGE, [rcpt])
+    raw = []
+    qid, reply, _ = rig.deliver(MESSAGE, [rcpt], raw=raw)
     check_sent(reply[rcpt], "destinations")
     assert len(mailbox.mbox(rig.spool_path("alice"))) == 2
     bob_msgs = list(mailbox.mbox(rig.spool_path("bob")))
     assert len(bob_msgs) == 1
     assert bob_msgs[0]["Delivered-To"] == "%s@%s" % (bob.pw_name, DOMAIN)
-    m = rig.inst.wait_log(r"%s: to=<remote@elsewhere\.example>, "
-                          r"orig_to=<%s>, .*status=sent \(forwarded as "
-                          r"([0-9A-Z]+)\)" % (qid, re.escape(rcpt)))
-    fwd = m.group(1)
-    qlist = subprocess.run([panacea_test.fixture("pan-qlist"), "-c",
-                            rig.inst.config_dir], capture_output=True,
-                           text=True)
-    if qlist.returncode == 0:
-        line = [l for l in qlist.stdout.splitlines()
-                if l.startswith(fwd)]
-        assert line and line[0].endswith(" 1 owner-team@" + DOMAIN), \
-            qlist.stdout
+    fwd = [(n, v.decode()) for n, v in raw if n.startswith("forward")]
+    assert fwd == [("forward", "owner-team@" + DOMAIN),
+                   ("forward_rcpt", "remote@elsewhere.example")], raw
     # A file, appended as mbox with the alias owner's (nobody's) rights.
     rcpt = "archive@" + DOMAIN
     _, reply, _ = rig.deliver(MESSAGE, [rcpt])
@@ -544,14 +553,253 @@ def test_malformed_request_fails_cleanly(rig):
                               ("queue_id", "not-an-id")])
     _, rest = attrlist.groups(reply, "rcpt_index")
     assert rest["status"] == "fail"
-    # A message that is not in the queue.
-    pairs = [("request", "deliver"), ("queue_id", "0" * 16),
+    # The content must come as a sealed memory file of the announced
+    # size: local never falls back to the queue (a real message is
+    # queued for alice here: local must not read it).
+    qid, size = rig.enqueue(MESSAGE, [rig.addr("alice")])
+    pairs = [("request", "deliver"), ("queue_id", qid),
              ("transport", "local"), ("nexthop", ""), ("sender", ""),
-             ("arrival", 1), ("active", "1.000"), ("size", 10),
+             ("arrival", 1), ("active", "1.000"), ("size", size),
              ("flags", 0), ("envid", ""), ("ret", 0),
              ("client_addr", ""), ("rcpt_index", 0),
              ("rcpt", rig.addr("alice")), ("orcpt", ""), ("notify", 0)]
-    reply = attrlist.request(rig.inst.socket_path("local"), pairs)
-    _, rest = attrlist.groups(reply, "rcpt_index")
-    assert rest["status"] == "fail"
+    with_fd = pairs[:12] + [("content", "descriptor")] + pairs[12:]
+    sealed = attrlist.sealed_memfd(crlf(MESSAGE))
+    short = attrlist.sealed_memfd(crlf(MESSAGE)[:-1])
+    unsealed = attrlist.sealed_memfd(crlf(MESSAGE), seals=0)
+    pipe_r, pipe_w = os.pipe()
+    cases = [("no descriptor announced", pairs, None, "no message content"),
+             ("announced, never sent", with_fd, None, "cannot receive"),
+             ("a pipe", with_fd, pipe_r, "not a sealed memory file"),
+             ("not sealed", with_fd, unsealed, "not a sealed memory file"),
+             ("wrong size", with_fd, short, "not a sealed memory file")]
+    try:
+        for what, p, fd, why in cases:
+            if fd is None and p is with_fd:
+                # A request with the announcement but no descriptor:
+                # local waits, the peer half-closes.
+                with socket.socket(socket.AF_UNIX) as s:
+                    s.connect(rig.inst.socket_path("local"))
+                    s.sendall(attrlist.encode(p))
+                    s.shutdown(socket.SHUT_WR)
+                    reply = attrlist.recv(s)
+            else:
+                reply = attrlist.request(rig.inst.socket_path("local"), p,
+                                         content_fd=fd)
+            _, rest = attrlist.groups(reply, "rcpt_index")
+            assert rest["status"] == "fail", what
+            assert why in rest["reason"], (what, rest)
+        assert not os.path.exists(rig.spool_path("alice"))
+        # The same request with the right descriptor delivers.
+        reply = attrlist.request(rig.inst.socket_path("local"), with_fd,
+                                 content_fd=sealed)
+        groups, rest = attrlist.groups(reply, "rcpt_index")
+        assert rest["status"] == "done" and groups[0]["class"] == "2"
+    finally:
+        for fd in (sealed, short, unsealed, pipe_r, pipe_w):
+            os.close(fd)
+    assert len(mailbox.mbox(rig.spool_path("alice"))) == 1
+
+
+def test_include_owner_is_the_file_that_was_read(instance, accounts):
+    """The commands of an :include: file run as the owner of the file
+    local read, not of whatever the path names later.  bob owns an
+    include file and its folder; while local waits for the lock of the
+    list's first member (alice's mailbox, held here), bob swaps the file
+    for a symbolic link to a file of alice's.  The command must still run
+    as bob (the old code looked the path up again and ran it as alice)."""
+    rig = LocalRig(instance, accounts, {
+        "allow_mail_to_commands": "alias, include",
+        "deliver_lock_attempts": "6", "deliver_lock_delay": "1s"})
+    alice, bob = rig.user("alice"), rig.user("bob")
+    bobdir = os.path.join(rig.dir, "bobdir")
+    os.mkdir(bobdir)
+    os.chown(bobdir, bob.pw_uid, bob.pw_gid)
+    os.chmod(bobdir, 0o755)
+    include = os.path.join(bobdir, "list")
+    out = os.path.join(rig.out, "who")
+    with open(include, "w") as f:
+        f.write("%s\n\"|id -un > %s\"\n" % (alice.pw_name, out))
+    os.chown(include, bob.pw_uid, bob.pw_gid)
+    os.chmod(include, 0o644)
+    victim = os.path.join(rig.out, "alices")
+    with open(victim, "w") as f:
+        f.write("# alice's\n")
+    os.chown(victim, alice.pw_uid, alice.pw_gid)
+    rig.set_aliases("blist: :include:%s\n" % include)
+    rig.start()
+    lock = rig.spool_path("alice") + ".lock"
+    with open(lock, "w") as f:
+        f.write("%d\n" % os.getpid())
+    result = {}
+
+    def deliver():
+        result["reply"] = rig.deliver(MESSAGE, ["blist@" + DOMAIN])[1]
+
+    t = threading.Thread(target=deliver)
+    t.start()
+    try:
+        # local has read the list and waits for alice's lock (up to 5 s).
+        time.sleep(panacea_test.scaled(1.5))
+        tmp = include + ".new"
+        os.symlink(victim, tmp)
+        os.rename(tmp, include)
+    finally:
+        t.join()
+        os.unlink(lock)
+    g = result["reply"]["blist@" + DOMAIN]
+    assert g["class"] == "2", g
+    with open(out) as f:
+        assert f.read().strip() == bob.pw_name
+
+
+@pytest.fixture
+def small_fs(accounts):
+    """A 256 KiB tmpfs (world-writable, sticky) mounted for the test."""
+    path = tempfile.mkdtemp(prefix="tmpfs-", dir=accounts["base"])
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o",
+                        "size=256k,mode=1777", "panacea-test", path],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip("cannot mount a tmpfs: " + r.stderr.strip())
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", path], capture_output=True)
+        os.rmdir(path)
+
+
+def test_failed_write_never_cuts_another_writers_message(instance, accounts,
+                                                         small_fs):
+    """A /file target on a full filesystem.  local opens the file, then
+    waits for its fcntl lock, which another writer (this test, as mutt or
+    a second delivery would) holds while it appends a message.  local's
+    own write then fails (ENOSPC) and it truncates back: to the size
+    under the lock, so the other writer's message stays whole (the old
+    code truncated to the size seen at open and cut it)."""
+    rig = LocalRig(instance, accounts, {"deliver_lock_attempts": "10",
+                                        "deliver_lock_delay": "1s"})
+    box = os.path.join(small_fs, "archive")
+    rig.set_aliases("archive: %s\n" % box)
+    rig.start()
+    rcpt = "archive@" + DOMAIN
+    _, reply, _ = rig.deliver(MESSAGE, [rcpt])
+    check_sent(reply[rcpt], "delivered to file")
+    other = (b"From other@example.org Thu Dec  3 10:00:00 2026\n"
+             b"Subject: the other writer's message\n\n"
+             + b"a line of the other message\n" * 200 + b"\n")
+    result = {}
+
+    def deliver_big():
+        big = MESSAGE + b"y" * (400 * 1024) + b"\n"
+        result["reply"] = rig.deliver(big, [rcpt])[1]
+
+    with open(box, "ab") as f:
+        fcntl.lockf(f, fcntl.LOCK_EX)
+        t = threading.Thread(target=deliver_big)
+        t.start()
+        # local has opened the file and waits for the lock.
+        time.sleep(panacea_test.scaled(2))
+        f.write(other)
+        f.flush()
+        os.fsync(f.fileno())
+        fcntl.lockf(f, fcntl.LOCK_UN)
+    t.join()
+    g = result["reply"][rcpt]
+    assert g["class"] in ("4", "5") and "No space" in g["text"], g
+    with open(box, "rb") as f:
+        data = f.read()
+    assert data.endswith(other), data[-200:]
+    msgs = list(mailbox.mbox(box, create=False))
+    assert [m["Subject"] for m in msgs] == [
+        "local test", "the other writer's message"]
+
+
+@pytest.mark.parametrize("bad", ["missing", "mail_owner", "root"])
+def test_local_refuses_a_bad_mail_only_owner(instance, accounts, bad):
+    """local refuses to run (clear message, nothing delivered) when
+    mail_only_owner is no account, is mail_owner, or is root."""
+    value = {"missing": "nosuchvmailaccount",
+             "mail_owner": instance.conf["mail_owner"],
+             "root": "root"}[bad]
+    rig = LocalRig(instance, accounts, {"mail_only_owner": value})
+    rig.start()
+    with pytest.raises((ConnectionError, OSError, ValueError)):
+        rig.deliver(MESSAGE, [rig.addr("alice")], timeout=10)
+    why = {"missing": r"mail_only_owner: no account \"nosuchvmailaccount\"",
+           "mail_owner": r"mail_only_owner \S+ must not be mail_owner",
+           "root": r"mail_only_owner root must not be root"}[bad]
+    rig.inst.wait_log(r"local\[\d+\]: fatal: " + why)
     assert not os.path.exists(rig.spool_path("alice"))
+
+
+def test_root_mailbox_refused_unless_aliased(rig):
+    """Mail for root's own mailbox waits (4.3.5, with the reason) until
+    root is aliased; aliased, it goes where the alias says.  Nothing is
+    ever written to root's mailbox."""
+    rig.set_aliases("postmaster: root\n")
+    rig.start()
+    _, reply, _ = rig.deliver(MESSAGE, ["root@" + DOMAIN, "postmaster@"
+                                        + DOMAIN])
+    for rcpt in ("root@" + DOMAIN, "postmaster@" + DOMAIN):
+        g = reply[rcpt]
+        assert g["class"] == "4" and g["dsn"] == "4.3.5", g
+        assert "alias root to a user" in g["text"], g
+    assert not os.path.exists(os.path.join(rig.spool, "root"))
+    rig.set_aliases("postmaster: root\nroot: %s\n"
+                    % rig.user("bob").pw_name)
+    rig.inst.stop()
+    rig.start()
+    _, reply, _ = rig.deliver(MESSAGE, ["root@" + DOMAIN, "postmaster@"
+                                        + DOMAIN])
+    check_sent(reply["root@" + DOMAIN], "delivered to mailbox")
+    check_sent(reply["postmaster@" + DOMAIN], "delivered to mailbox")
+    assert len(mailbox.mbox(rig.spool_path("bob"))) == 2
+    assert not os.path.exists(os.path.join(rig.spool, "root"))
+
+
+def test_only_root_and_mail_owner_may_ask(rig):
+    """Rule 5: local (root) answers only root and mail_owner
+    (SO_PEERCRED).  The folder and socket are opened up here so that
+    another user can connect at all; local must then refuse the request
+    without delivering anything."""
+    rig.start()
+    sock = rig.inst.socket_path("local")
+    folder = os.path.dirname(sock)
+    old_dir, old_sock = os.stat(folder).st_mode, os.stat(sock).st_mode
+    os.chmod(folder, 0o711)
+    os.chmod(sock, 0o666)
+    alice = rig.user("alice")
+    qid, size = rig.enqueue(MESSAGE, [rig.addr("bob")])
+    pairs = [("request", "deliver"), ("queue_id", qid),
+             ("transport", "local"), ("nexthop", ""), ("sender", ""),
+             ("arrival", 1), ("active", "1.000"), ("size", size),
+             ("flags", 0), ("envid", ""), ("ret", 0), ("client_addr", ""),
+             ("content", "descriptor"), ("rcpt_index", 0),
+             ("rcpt", rig.addr("bob")), ("orcpt", ""), ("notify", 0)]
+    script = ("import os, socket, sys\n"
+              "sys.path.insert(0, %r)\n"
+              "import attrlist\n"
+              "fd = attrlist.sealed_memfd(%r)\n"
+              "try:\n"
+              "    print(attrlist.request(%r, %r, timeout=20, content_fd=fd))\n"
+              "except (ConnectionError, OSError, ValueError) as e:\n"
+              "    print('refused', type(e).__name__)\n"
+              % (os.path.dirname(os.path.abspath(__file__)),
+                 crlf(MESSAGE), sock, pairs))
+
+    def as_alice():
+        os.setgid(alice.pw_gid)
+        os.setuid(alice.pw_uid)
+
+    try:
+        r = subprocess.run([sys.executable, "-c", script],
+                           preexec_fn=as_alice, capture_output=True,
+                           text=True, timeout=panacea_test.scaled(60))
+    finally:
+        os.chmod(folder, old_dir & 0o7777)
+        os.chmod(sock, old_sock & 0o7777)
+    assert r.stdout.startswith("refused"), (r.stdout, r.stderr)
+    rig.inst.wait_log(r"refusing a delivery request from uid %d"
+                      % alice.pw_uid)
+    assert not os.path.exists(rig.spool_path("bob"))

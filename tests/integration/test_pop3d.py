@@ -729,13 +729,15 @@ def test_mail_only_user(instance, mail_owner, pop_accounts, tls_files):
     rig.deliver("mailonly", message(1))
     st = os.stat(rig.mailbox("mailonly"))
     import pwd
-    assert st.st_uid == pwd.getpwnam(mail_owner).pw_uid
+    # mail_only_owner's (rule 4), never mail_owner's.
+    assert st.st_uid == pwd.getpwnam(instance.conf["mail_only_owner"]).pw_uid
+    assert st.st_uid != pwd.getpwnam(mail_owner).pw_uid
     with rig.client() as c:
         c.login("mailonly", rig.password("mailonly"))
         assert c.cmd("DELE 1").startswith("+OK")
         assert c.cmd("QUIT").startswith("+OK")
     assert stored_messages(rig, "mailonly") == []
-    # The session ran as mail_owner: the file keeps its owner.
+    # The session ran as mail_only_owner: the file keeps its owner.
     assert os.stat(rig.mailbox("mailonly")).st_uid == st.st_uid
 
 

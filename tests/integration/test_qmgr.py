@@ -133,18 +133,18 @@ def _comm(pid):
         return ""
 
 
-def agent_service(name, mail, rules, extra="", maxproc="-"):
+def agent_service(name, mail, rules, extra="", maxproc="-", unpriv="-"):
     return Instance.service(
         name, "%s -r %s -f %s -m %s %s" % (
             fixture("pan-agent"), rules or "*=2.0.0", mail.log_path,
             mail.msg_dir, extra),
-        type_="unix", private="y", unpriv="-", chroot="n",
+        type_="unix", private="y", unpriv=unpriv, chroot="n",
         maxproc=maxproc).rstrip()
 
 
 def start_mail(inst, owner, tmp_path, rules="", conf=None, smtp_rules=None,
                agent_extra="", qmgr_args="", local_maxproc="-",
-               smtp_extra=None):
+               smtp_extra=None, local_unpriv="-"):
     """Configures and starts master + smtpd + qmgr + pan-agent."""
     root = os.geteuid() == 0
     out = str(tmp_path / "out")
@@ -174,7 +174,7 @@ def start_mail(inst, owner, tmp_path, rules="", conf=None, smtp_rules=None,
                          chroot="y" if root else "n", wakeup=300,
                          maxproc=1),
         agent_service("local", mail, rules, agent_extra,
-                      maxproc=local_maxproc),
+                      maxproc=local_maxproc, unpriv=local_unpriv),
     ]
     if smtp_rules is not None:
         inst.services.append(agent_service(
@@ -219,6 +219,76 @@ def test_delivered_and_removed(instance, mail_owner, tmp_path):
         assert f.read().endswith(b"\r\n\r\nline one\r\nline two\r\n")
     # Exactly one delivery.
     assert mail.delivered(qid) == [(qid, "bob@" + MYHOSTNAME)]
+
+
+def test_root_agent_gets_the_content_as_a_descriptor(instance, mail_owner,
+                                                    tmp_path):
+    """A transport whose service runs as root (unpriv n) gets the content
+    from qmgr as a sealed memory file after the request (it must not open
+    the queue: DESIGN.md rule 2); one that runs as mail_owner reads the
+    queue itself.  Both see the same bytes, for a message of several
+    64 KiB queue chunks."""
+    mail = start_mail(instance, mail_owner, tmp_path, local_unpriv="n",
+                      smtp_rules="*=2.0.0")
+    # Both agents append to one log: root's must not make it its own.
+    with open(mail.log_path, "a"):
+        pass
+    os.chmod(mail.log_path, 0o666)
+    body = "".join("line %06d of a long message\r\n" % i
+                   for i in range(8000))
+    qid = mail.send(["bob@" + MYHOSTNAME, "x@remote.example"], body=body)
+    mail.wait_delivered(qid, "bob@" + MYHOSTNAME)
+    mail.wait_delivered(qid, "x@remote.example")
+    mail.wait_removed(qid)
+    how = [ln[2] for ln in mail.agent_lines("CONTENT") if ln[1] == qid]
+    assert sorted(how) == ["descriptor", "queue"], how
+    saved = []
+    for path in sorted(glob.glob(os.path.join(mail.msg_dir,
+                                              qid + ".*.eml"))):
+        with open(path, "rb") as f:
+            saved.append(f.read())
+    assert len(saved) == 2 and saved[0] == saved[1]
+    assert saved[0].endswith(b"\r\n\r\n" + body.encode())
+    assert len(saved[0]) > 3 * 65536
+
+
+def test_agent_forward_queued_by_qmgr(instance, mail_owner, tmp_path):
+    """An agent's reply may ask qmgr to queue a copy (deliver_proto.h
+    "forward", what local does for alias members elsewhere): qmgr queues
+    it with "Delivered-To: RCPT" on top of the same content before it
+    records the recipient, and it is delivered as any message.  A group
+    that names no recipient is a protocol error: the recipient is
+    deferred and nothing is queued."""
+    mail = start_mail(instance, mail_owner, tmp_path,
+                      rules="list=fwd:carol@remote.example,bad=fwd:",
+                      smtp_rules="*=2.0.0")
+    rcpt = "list@" + MYHOSTNAME
+    qid = mail.send([rcpt], body="forwarded body\r\n")
+    mail.wait_delivered(qid, rcpt)
+    m = instance.wait_log(
+        r"qmgr\[\d+\]: %s: to=<carol@remote\.example>, orig_to=<%s>, "
+        r"relay=local, .*status=sent \(forwarded as ([0-9A-Z]+)\)"
+        % (qid, re.escape(rcpt)))
+    copy = m.group(1)
+    mail.wait_removed(qid)
+    mail.wait_delivered(copy, "carol@remote.example")
+    mail.wait_removed(copy)
+    (orig,) = glob.glob(os.path.join(mail.msg_dir, qid + ".*.eml"))
+    (fwd,) = glob.glob(os.path.join(mail.msg_dir, copy + ".*.eml"))
+    with open(orig, "rb") as f:
+        original = f.read()
+    with open(fwd, "rb") as f:
+        assert f.read() == b"Delivered-To: %s\r\n" % rcpt.encode() \
+            + original
+    assert re.search(r"qmgr\[\d+\]: %s: from=<owner-fwd@test>" % copy,
+                     instance.log())
+    # The malformed group.
+    qid = mail.send(["bad@" + MYHOSTNAME])
+    instance.wait_log(r"%s: malformed reply from the local delivery agent"
+                      % qid)
+    instance.wait_log(r"%s: to=<bad@%s>, .*status=deferred"
+                      % (qid, re.escape(MYHOSTNAME)))
+    assert "forwarded as" not in instance.log().split(qid, 1)[1]
 
 
 def test_deferral_retried_after_backoff(instance, mail_owner, tmp_path):
