@@ -69,9 +69,13 @@ open_maillog(const char *path)
 		return open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	if (geteuid() == 0 && (adm = getgrnam(MSG_MAILLOG_GROUP)) != NULL)
-		(void)fchown(fd, (uid_t)-1, adm->gr_gid);
-	(void)fchmod(fd, MSG_MAILLOG_MODE);
+	/* Best effort: on failure the file stays the creator's group, or
+	 * the umask's stricter mode, which is never more open. */
+	if (geteuid() == 0 && (adm = getgrnam(MSG_MAILLOG_GROUP)) != NULL &&
+	    fchown(fd, (uid_t)-1, adm->gr_gid) < 0)
+		errno = 0;
+	if (fchmod(fd, MSG_MAILLOG_MODE) < 0)
+		errno = 0;
 	return fd;
 }
 

@@ -10,7 +10,7 @@ BUILD_PKGS="gcc make pkg-config libssl-dev libsasl2-dev libldns-dev libdb-dev"
 RUN_PKGS="libsasl2-modules libsasl2-modules-db sasl2-bin openssl"
 TEST_PKGS="libcmocka-dev python3 python3-pytest swaks curl ldnsutils nsd \
 db5.3-util postfix procps iproute2 netbase clang libclang-rt-14-dev mutt \
-fetchmail strace gdb"
+fetchmail strace gdb binutils"
 
 missing=""
 for p in $BUILD_PKGS $RUN_PKGS $TEST_PKGS; do
