@@ -25,10 +25,10 @@ is_own(const char *ip)
 		ss.ss_family = AF_INET;
 		((struct sockaddr_in *)&ss)->sin_port = htons(2525);
 	} else {
-		assert_int_equal(inet_pton(AF_INET6, ip,
-					   &((struct sockaddr_in6 *)&ss)
-						->sin6_addr),
-				 1);
+		assert_int_equal(
+		    inet_pton(AF_INET6, ip,
+			      &((struct sockaddr_in6 *)&ss)->sin6_addr),
+		    1);
 		ss.ss_family = AF_INET6;
 	}
 	return own_addr_match((struct sockaddr *)&ss);
