@@ -1382,13 +1382,17 @@ smtp_standalone(void)
 	return EX_OK;
 }
 
-/* -bs relay: whether a command line (without its end) is DATA. */
+/* -bs relay: whether the command line in b from start (without its end)
+ * is DATA. */
 static int
-relay_is_data(const char *p, size_t len)
+relay_is_data(const struct buf *b, size_t start)
 {
-	while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+	size_t len = b->len - start;
+
+	while (len > 0 && (b->data[start + len - 1] == ' ' ||
+			   b->data[start + len - 1] == '\t'))
 		len--;
-	return len == 4 && strncasecmp(p, "DATA", 4) == 0;
+	return len == 4 && strncasecmp(b->data + start, "DATA", 4) == 0;
 }
 
 /*
@@ -1459,8 +1463,7 @@ smtp_relay(void)
 			if (out.len > cmd_start &&
 			    out.data[out.len - 1] == '\r')
 				buf_truncate(&out, out.len - 1);
-			if (relay_is_data(out.data + cmd_start,
-					  out.len - cmd_start)) {
+			if (relay_is_data(&out, cmd_start)) {
 				in_data = 1;
 				smtp_data_init(&d, SMTP_DATA_MODE_DATA,
 					       &no_limits);
