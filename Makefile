@@ -4,6 +4,7 @@
 #   make run        build, install missing Debian packages, start ./run/
 #   make check      build and run unit and integration tests
 #   make check SANITIZE=1   the same under ASan + UBSan (separate tree)
+#   make WERROR=0   without -Werror (packaging; see INSTALL)
 #   make format     apply .clang-format to every C file
 #   make install    PREFIX=/usr DESTDIR=...
 #   make deps       install missing Debian packages (as root)
@@ -29,12 +30,41 @@ PKGS := libssl libcrypto libsasl2 ldns
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
+# Flags.  Ours come first; CPPFLAGS, CFLAGS and LDFLAGS from the
+# environment or the command line come last, so a packager's win (Debian:
+# eval "$$(dpkg-buildflags --export=sh)"; make).  CFLAGS defaults to
+# -O2 -g.  WERROR=0 drops -Werror (a packager's newer compiler may warn
+# about what ours does not); development keeps it.
+#
+# Hardening, for programs that run as root (master, local, pop3d): a
+# position-independent executable (ASLR), stack protector, fortified libc
+# calls (they need optimisation, so only with -O1 and up), and the GOT
+# read-only after relocation with every symbol bound at start.  Under
+# SANITIZE=1 ASan checks what _FORTIFY_SOURCE would, and better: no
+# fortify there.  The fuzz build (tests/fuzz/fuzz.mk) has its own flags.
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) \
-	$(SANFLAGS)
+WERROR ?= 1
+WARNFLAGS := -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror)
+HARDEN_CFLAGS := -fstack-protector-strong -fPIE
+ifeq ($(SANITIZE)$(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),)
+ifneq ($(filter -O -O1 -O2 -O3 -Os -Og -Ofast,$(CFLAGS)),)
+HARDEN_CFLAGS += -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
+endif
+endif
+HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now
+ALL_CFLAGS = -std=c11 $(WARNFLAGS) -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) \
+	$(HARDEN_CFLAGS) $(SANFLAGS) $(CPPFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(HARDEN_LDFLAGS) $(SANFLAGS) $(LDFLAGS)
 DEPFLAGS = -MMD -MP
-LDFLAGS += $(SANFLAGS)
 LDLIBS += $(PKG_LIBS) -ldb-5.3
+
+# Objects depend on the flags they were built with: a change of CFLAGS,
+# WERROR or hardening rebuilds them (the stamp changes only then).
+FLAGS_STAMP := $(BUILD)/flags
+FLAGS_NOW := $(CC) $(ALL_CFLAGS) | $(ALL_LDFLAGS) | $(LDLIBS)
+$(shell mkdir -p $(BUILD) && \
+	if [ "$$(cat $(FLAGS_STAMP) 2>/dev/null)" != '$(FLAGS_NOW)' ]; then \
+		printf '%s\n' '$(FLAGS_NOW)' > $(FLAGS_STAMP); fi)
 
 # Programs: every folder of DESIGN.md that exists; cli/ holds one program
 # per file with a main().
@@ -62,9 +92,9 @@ PROGS := $(DAEMONS:%=$(BIN)/%) $(CLI_PROGS:%=$(BIN)/%)
 
 all: $(PROGS) $(FIXTURES)
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -74,23 +104,23 @@ $(LIB): $(LIB_OBJS)
 define daemon_rule
 $(BIN)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/*.c)) $(LIB)
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) -o $$@ $$^ $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $$@ $$^ $(LDLIBS)
 endef
 $(foreach d,$(DAEMONS),$(eval $(call daemon_rule,$(d))))
 
 define cli_rule
 $(BIN)/$(1): $(BUILD)/cli/$(1).o $(CLI_SHARED:%.c=$(BUILD)/%.o) $(LIB)
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) -o $$@ $$^ $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $$@ $$^ $(LDLIBS)
 endef
 $(foreach p,$(CLI_PROGS),$(eval $(call cli_rule,$(p))))
 
 $(BUILD)/tests/bin/%: $(BUILD)/tests/fixtures/%.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 deps:
 	@sh scripts/deps.sh

@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sysexits.h>
@@ -55,6 +56,7 @@
 #include "msg.h"
 #include "received.h"
 #include "smtp_cmd.h"
+#include "smtp_data.h"
 #include "sock.h"
 #include "strutil.h"
 #include "xalloc.h"
@@ -1038,12 +1040,11 @@ verify(const struct opts *o, int argc, char **argv, const char *sender)
  * NOTIFY for all its recipients and no ORCPT: a recipient whose NOTIFY
  * differs gets 452 (sent again in another transaction), ORCPT is
  * dropped.  Commands are bounded by
- * BS_LINE_MAX, data lines by BS_DATA_LINE_MAX, the message by
- * message_size_limit, recipients by smtpd_recipient_limit, errors by
- * BS_ERROR_LIMIT; every read waits at most SMTP_TIMEOUT_MS.
+ * BS_LINE_MAX, the message by message_size_limit, recipients by
+ * smtpd_recipient_limit, errors by BS_ERROR_LIMIT; every read waits at most
+ * SMTP_TIMEOUT_MS.
  */
 #define BS_LINE_MAX 2048
-#define BS_DATA_LINE_MAX (1024 * 1024)
 #define BS_ERROR_LIMIT 20
 #define BS_EXT                                                                 \
 	(SMTP_EXT_SIZE | SMTP_EXT_8BITMIME | SMTP_EXT_DSN | SMTP_EXT_SMTPUTF8)
@@ -1218,15 +1219,24 @@ bs_rcpt(struct bs *b, const struct smtp_cmd *cmd)
 	bs_reply("250 2.1.5 Ok");
 }
 
-/* DATA: the content up to the lone dot, then maildrop/; 0, or -1 when
- * standard input ended first (nothing is kept). */
+/*
+ * DATA: the content, read with smtpd's rules (lib/smtp_data.h), so that
+ * what ends a message here ends it in smtpd and nowhere else: only
+ * <CR><LF>.<CR><LF> ends it, and a message with a bare <LF> is refused
+ * as smtpd refuses it (521, end of the dialogue), never read as two.
+ * Then maildrop/.  0 to go on, 1 to end the dialogue, -1 when standard
+ * input ended first (nothing is kept).
+ */
 static int
 bs_data(struct bs *b)
 {
-	struct buf line = BUF_INIT, err = BUF_INIT;
-	char id[QUEUE_ID_SIZE];
-	int too_big = 0;
-	enum bs_read r;
+	struct smtp_data d;
+	struct smtp_data_limits lim = {0};
+	struct buf err = BUF_INIT;
+	char id[QUEUE_ID_SIZE], block[8192];
+	size_t used;
+	ssize_t n;
+	int status = 0;
 
 	if (!b->in_mail || b->env.nrcpt == 0) {
 		bs_reply("503 5.5.1 Error: need %s command",
@@ -1235,30 +1245,30 @@ bs_data(struct bs *b)
 		return 0;
 	}
 	bs_reply("354 End data with <CR><LF>.<CR><LF>");
-	while ((r = bs_getline(b, &line, BS_DATA_LINE_MAX)) != BS_EOF) {
-		const char *t = buf_cstr(&line);
-		if (r == BS_LINE && line.len == 1 && t[0] == '.')
+	lim.size_limit = b->size_limit > 0 ? (uint64_t)b->size_limit : 0;
+	smtp_data_init(&d, SMTP_DATA_MODE_DATA, &lim);
+	for (;;) {
+		used = smtp_data_feed(&d, b->in.data, b->in.len, &b->content);
+		buf_consume(&b->in, used);
+		if (smtp_data_done(&d))
 			break;
-		if (r == BS_TOO_LONG || too_big) {
-			too_big = 1;
-			continue;
+		n = io_read_timeout(0, block, sizeof(block), SMTP_TIMEOUT_MS);
+		if (n == 0 || (n < 0 && errno != ETIMEDOUT))
+			return -1;
+		if (n < 0) {
+			bs_reply("421 4.4.2 %s Error: timeout exceeded",
+				 conf_str("myhostname"));
+			exit(EX_TEMPFAIL);
 		}
-		if (t[0] == '.') { /* RFC 5321 4.5.2 */
-			t++;
-			line.len--;
-		}
-		buf_append(&b->content, t, line.len);
-		buf_puts(&b->content, "\r\n");
-		if (b->size_limit > 0 && b->content.len > (size_t)b->size_limit)
-			too_big = 1;
-		for (size_t i = 0; i < line.len; i++)
-			if ((unsigned char)t[i] >= 0x80)
-				b->env.flags |= QUEUE_FLAG_8BITMIME;
+		buf_append(&b->in, block, (size_t)n);
 	}
-	buf_free(&line);
-	if (r == BS_EOF)
-		return -1;
-	if (too_big)
+	if (d.flags & SMTP_DATA_F_8BIT)
+		b->env.flags |= QUEUE_FLAG_8BITMIME;
+	if (d.flags & SMTP_DATA_F_BARE_LF) {
+		bs_reply("521 5.5.2 %s Error: bare <LF> received",
+			 conf_str("myhostname"));
+		status = 1;
+	} else if (d.flags & SMTP_DATA_F_TOO_BIG)
 		bs_reply("552 5.3.4 Message size exceeds fixed limit");
 	else if (maildrop_keep(&b->env, &b->content, id, &err) < 0)
 		bs_reply("451 4.3.0 Error: cannot keep the message: %s",
@@ -1269,7 +1279,7 @@ bs_data(struct bs *b)
 			 id);
 	buf_free(&err);
 	bs_reset(b);
-	return 0;
+	return status;
 }
 
 /* One command; 1 after QUIT, 0 to go on, -1 at end of input. */
@@ -1372,16 +1382,38 @@ smtp_standalone(void)
 	return EX_OK;
 }
 
-/* -bs: the SMTP dialogue on stdin/stdout, relayed to smtpd line by line
- * (CRLF line ends towards smtpd, whatever the caller uses). */
+/* -bs relay: whether the command line in b from start (without its end)
+ * is DATA. */
+static int
+relay_is_data(const struct buf *b, size_t start)
+{
+	size_t len = b->len - start;
+
+	while (len > 0 && (b->data[start + len - 1] == ' ' ||
+			   b->data[start + len - 1] == '\t'))
+		len--;
+	return len == 4 && strncasecmp(b->data + start, "DATA", 4) == 0;
+}
+
+/*
+ * -bs: the SMTP dialogue on stdin/stdout, relayed to smtpd.  Command lines
+ * may end in <LF> alone; they reach smtpd with <CR><LF>.  After a DATA
+ * command the bytes go to smtpd as they are, up to the end of data as
+ * lib/smtp_data finds it (<CR><LF>.<CR><LF> only), so that a bare <LF>
+ * in the content meets smtpd's own rule and "<LF>.<LF>" can never end a
+ * message here and start another one in smtpd.
+ */
 static int
 smtp_relay(void)
 {
 	struct smtp s;
-	struct buf line = BUF_INIT;
+	struct smtp_data d;
+	struct smtp_data_limits no_limits = {0};
+	struct buf out = BUF_INIT, discard = BUF_INIT;
 	struct pollfd p[2];
 	char block[8192];
-	int in_open = 1;
+	size_t cmd_start = 0; /* where the current command line starts */
+	int in_open = 1, in_data = 0;
 
 	if (smtp_connect(&s) < 0) {
 		smtp_close(&s);
@@ -1401,44 +1433,58 @@ smtp_relay(void)
 			if (io_write_full(1, block, (size_t)n, -1) < 0)
 				break;
 		}
-		if (in_open && p[0].revents) {
-			ssize_t n = read(0, block, sizeof(block));
-			if (n <= 0) {
-				in_open = 0;
-				if (line.len)
-					buf_puts(&line, "\r\n");
-				shutdown(s.fd, SHUT_WR);
-			} else {
-				for (ssize_t i = 0; i < n; i++) {
-					if (block[i] == '\n') {
-						if (line.len &&
-						    line.data[line.len - 1] ==
-							'\r')
-							buf_truncate(&line,
-								     line.len -
-									 1);
-						buf_puts(&line, "\r\n");
-					} else {
-						buf_putc(&line, block[i]);
-					}
-				}
-			}
-			/* Whole lines only, so the CR fix-up above holds. */
-			char *last = line.len
-					 ? memrchr(line.data, '\n', line.len)
-					 : NULL;
-			size_t whole = last ? (size_t)(last - line.data) + 1
-					    : (in_open ? 0 : line.len);
-			if (whole && io_write_full(s.fd, line.data, whole,
-						   SMTP_TIMEOUT_MS) < 0)
-				break;
-			buf_consume(&line, whole);
-			if (line.len > 1024 * 1024)
-				break;
+		if (!in_open || !p[0].revents)
+			continue;
+		ssize_t n = read(0, block, sizeof(block));
+		if (n <= 0) {
+			in_open = 0;
+			if (!in_data && out.len > cmd_start)
+				buf_puts(&out, "\r\n");
+			cmd_start = out.len;
+			shutdown(s.fd, SHUT_WR);
 		}
+		for (size_t i = 0; n > 0 && i < (size_t)n;) {
+			if (in_data) {
+				size_t used = smtp_data_feed(
+				    &d, block + i, (size_t)n - i, &discard);
+				buf_reset(&discard);
+				buf_append(&out, block + i, used);
+				i += used;
+				if (smtp_data_done(&d)) {
+					in_data = 0;
+					cmd_start = out.len;
+				}
+				continue;
+			}
+			if (block[i++] != '\n') {
+				buf_putc(&out, block[i - 1]);
+				continue;
+			}
+			if (out.len > cmd_start &&
+			    out.data[out.len - 1] == '\r')
+				buf_truncate(&out, out.len - 1);
+			if (relay_is_data(&out, cmd_start)) {
+				in_data = 1;
+				smtp_data_init(&d, SMTP_DATA_MODE_DATA,
+					       &no_limits);
+			}
+			buf_puts(&out, "\r\n");
+			cmd_start = out.len;
+		}
+		/* Whole command lines only, so the CR fix-up above holds;
+		 * content as it comes. */
+		size_t whole = in_data ? out.len : cmd_start;
+		if (whole &&
+		    io_write_full(s.fd, out.data, whole, SMTP_TIMEOUT_MS) < 0)
+			break;
+		buf_consume(&out, whole);
+		cmd_start -= whole;
+		if (out.len > 1024 * 1024)
+			break;
 	}
 	smtp_close(&s);
-	buf_free(&line);
+	buf_free(&out);
+	buf_free(&discard);
 	return EX_OK;
 }
 

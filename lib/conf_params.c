@@ -87,6 +87,7 @@ const struct conf_param conf_params[] = {
     {"pop3d_tls_key_file", CONF_STR, "$smtpd_tls_key_file", 0, 0},
     {"pop3d_tls_wrappermode", CONF_BOOL, "no", 0, 0},
     {"process_id_directory", CONF_STR, "pid", 0, 0},
+    {"proxy_interfaces", CONF_STR, "", 0, 0},
     {"qmgr_message_active_limit", CONF_INT, "20000", 0, 1},
     {"qmgr_message_recipient_limit", CONF_INT, "20000", 0, 1},
     {"queue_directory", CONF_STR, "/var/spool/panacea", 0, 0},

@@ -32,6 +32,7 @@
 
 #define DAEMON_LISTEN_MAX 256
 #define DAEMON_TRIGGER_TIMEOUT_MS 5000
+#define DAEMON_TRIGGER_WARN_MS 10000 /* one drop warning per 10 s */
 #define DAEMON_ACCEPT_PAUSE_MS 1000
 
 /* The command line, as master_proto.h defines it. */
@@ -65,11 +66,18 @@ static int d_exit_pending;
 static int d_exiting;
 static int d_standalone;
 
+/* Pending trigger connections, oldest first (see serve_trigger). */
 struct trigger_conn {
 	int fd;
 	unsigned long timer;
 	struct buf data;
+	struct trigger_conn *prev, *next;
 };
+
+static struct trigger_conn *d_trig_head, *d_trig_tail;
+static int d_trig_count;
+static unsigned long d_trig_dropped; /* since the last warning */
+static long long d_trig_warned_ms;
 
 static int d_jailed; /* chrooted to queue_directory */
 static void idle_arm(void);
@@ -284,7 +292,19 @@ serve_event(int fd)
 	count_use();
 }
 
-/* TRIGGER mode: collect the request, bounded in size and time. */
+/*
+ * TRIGGER mode: collect each request, bounded in size (DAEMON_TRIGGER_MAX
+ * bytes), time (DAEMON_TRIGGER_TIMEOUT_MS) and number: at most
+ * DAEMON_TRIGGER_CONN_MAX connections are pending at once.  The socket is
+ * often public (public/qmgr), so a local user may open connections and
+ * write nothing; without the cap they would use up the process's
+ * descriptors and the daemon could open nothing else (qmgr: no connection
+ * to a delivery agent).  A new connection over the cap closes the oldest
+ * pending one: an honest client writes its few bytes and closes at once,
+ * so the oldest is the likeliest idler, and a wakeup lost that way is
+ * only advisory (the daemon also works on a timer).  Drops are logged at
+ * most once per DAEMON_TRIGGER_WARN_MS, so a flood cannot fill the log.
+ */
 
 static void
 trigger_close(struct trigger_conn *t)
@@ -294,7 +314,35 @@ trigger_close(struct trigger_conn *t)
 		event_timer_cancel(t->timer);
 	close(t->fd);
 	buf_free(&t->data);
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		d_trig_head = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	else
+		d_trig_tail = t->prev;
+	d_trig_count--;
 	xfree(t);
+}
+
+/* Closes a connection without serving it; says so now and then. */
+static void
+trigger_drop(struct trigger_conn *t, const char *why)
+{
+	long long now = io_now_ms();
+
+	trigger_close(t);
+	d_trig_dropped++;
+	if (d_trig_warned_ms != 0 &&
+	    now - d_trig_warned_ms < DAEMON_TRIGGER_WARN_MS)
+		return;
+	msg_warn("trigger request %s (limits: %d bytes, %d ms, %d pending): "
+		 "dropped; %lu dropped since the last warning",
+		 why, DAEMON_TRIGGER_MAX, DAEMON_TRIGGER_TIMEOUT_MS,
+		 DAEMON_TRIGGER_CONN_MAX, d_trig_dropped);
+	d_trig_dropped = 0;
+	d_trig_warned_ms = now;
 }
 
 static void
@@ -303,9 +351,7 @@ trigger_timeout(void *ctx)
 	struct trigger_conn *t = ctx;
 
 	t->timer = 0;
-	msg_warn("trigger request: timeout after %d ms",
-		 DAEMON_TRIGGER_TIMEOUT_MS);
-	trigger_close(t);
+	trigger_drop(t, "not complete in time");
 }
 
 static void
@@ -321,18 +367,13 @@ trigger_readable(int fd, int events, void *ctx)
 	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return;
 	if (n < 0) {
-		msg_warn("trigger request: read: %m");
-		trigger_close(t);
+		trigger_drop(t, "read error");
 		return;
 	}
 	if (n > 0) {
 		buf_append(&t->data, chunk, (size_t)n);
-		if (t->data.len > DAEMON_TRIGGER_MAX) {
-			msg_warn("trigger request longer than %d bytes: "
-				 "ignored",
-				 DAEMON_TRIGGER_MAX);
-			trigger_close(t);
-		}
+		if (t->data.len > DAEMON_TRIGGER_MAX)
+			trigger_drop(t, "too long");
 		return;
 	}
 	/* End of file: the request is complete. */
@@ -350,9 +391,19 @@ trigger_readable(int fd, int events, void *ctx)
 static void
 serve_trigger(int fd)
 {
-	struct trigger_conn *t = xcalloc(1, sizeof(*t));
+	struct trigger_conn *t;
 
+	if (d_trig_count >= DAEMON_TRIGGER_CONN_MAX)
+		trigger_drop(d_trig_head, "oldest of too many");
+	t = xcalloc(1, sizeof(*t));
 	t->fd = fd;
+	t->prev = d_trig_tail;
+	if (d_trig_tail)
+		d_trig_tail->next = t;
+	else
+		d_trig_head = t;
+	d_trig_tail = t;
+	d_trig_count++;
 	event_fd_set(fd, EVENT_READ, trigger_readable, t);
 	t->timer =
 	    event_timer_add(DAEMON_TRIGGER_TIMEOUT_MS, trigger_timeout, t);

@@ -22,7 +22,10 @@
  *  DAEMON_TRIGGER  each connection is read to end of file (at most
  *                  DAEMON_TRIGGER_MAX bytes, else dropped with a warning;
  *                  a 5 s deadline) and passed to ops->trigger(); then
- *                  closed.  Runs in the event loop.
+ *                  closed.  Runs in the event loop.  At most
+ *                  DAEMON_TRIGGER_CONN_MAX connections are pending: one
+ *                  more closes the oldest (idle clients cannot use up
+ *                  the descriptors of a daemon on a public socket).
  *
  * Command line: the skeleton's options come first (bundled flags and
  * "-cDIR" forms work); the first word that is not one of them ("--" is
@@ -50,6 +53,7 @@
 #include <stddef.h>
 
 #define DAEMON_TRIGGER_MAX 1024
+#define DAEMON_TRIGGER_CONN_MAX 32
 
 enum daemon_mode { DAEMON_SINGLE, DAEMON_EVENT, DAEMON_TRIGGER };
 

@@ -3,9 +3,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,6 +49,36 @@ msg_progname(void)
 	return msg_prog;
 }
 
+/*
+ * Opens maillog_file for appending.  A file made here is 0640, and group
+ * adm when root makes it and that group exists (Debian's group for reading
+ * logs, as rsyslog gives /var/log/mail.log): client addresses, senders
+ * and recipients are not for every local user.  The mode is set on the
+ * descriptor, whatever the umask.  A file that exists keeps the owner and
+ * mode the administrator gave it.
+ */
+static int
+open_maillog(const char *path)
+{
+	struct group *adm;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC,
+		  MSG_MAILLOG_MODE);
+	if (fd < 0 && errno == EEXIST)
+		return open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	/* Best effort: on failure the file stays the creator's group, or
+	 * the umask's stricter mode, which is never more open. */
+	if (geteuid() == 0 && (adm = getgrnam(MSG_MAILLOG_GROUP)) != NULL &&
+	    fchown(fd, (uid_t)-1, adm->gr_gid) < 0)
+		errno = 0;
+	if (fchmod(fd, MSG_MAILLOG_MODE) < 0)
+		errno = 0;
+	return fd;
+}
+
 int
 msg_log_to(const char *maillog_file)
 {
@@ -60,8 +92,7 @@ msg_log_to(const char *maillog_file)
 	if (strcmp(maillog_file, "-") == 0) {
 		fd = dup(STDERR_FILENO);
 	} else {
-		fd = open(maillog_file,
-			  O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		fd = open_maillog(maillog_file);
 	}
 	if (fd < 0)
 		return -1;

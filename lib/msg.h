@@ -14,7 +14,9 @@
  *  - msg_log_to("-") writes full log lines to stderr;
  *  - msg_log_to(PATH) appends full log lines to PATH, opened at once (before
  *    chroot) with O_APPEND; each line is one write(2), so lines of
- *    concurrent processes never interleave.
+ *    concurrent processes never interleave.  A PATH it creates is
+ *    MSG_MAILLOG_MODE (0640), group MSG_MAILLOG_GROUP (adm) when made by
+ *    root and the group exists; an existing file is left as it is.
  * msg_also_stderr(1) additionally copies every line to stderr in the short
  * form (command-line tools do this).
  *
@@ -31,6 +33,9 @@
 #define MSG_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
 extern int msg_verbose;
+
+#define MSG_MAILLOG_MODE 0640
+#define MSG_MAILLOG_GROUP "adm"
 
 /* progname is the short name ("smtpd"); the ident becomes panacea/progname. */
 void msg_init(const char *progname);

@@ -10,9 +10,19 @@
  *              every destination marked dead is tried again (panqueue -f);
  *   S<domain>  flush one site (panqueue -s);
  *   I<queueid> deliver one message now (panqueue -i).
- * Anything else is logged and ignored.  public/qmgr is reachable by every
- * local user (as Postfix's public/qmgr and pickup), so nothing here may
- * do more than make mail due sooner.
+ * Anything else is logged (once per connection) and ignored.  public/qmgr
+ * is reachable by every local user (as Postfix's public/qmgr and pickup),
+ * so nothing here may do more than make mail due sooner, and nobody may
+ * make qmgr spend its time on requests rather than on scheduling:
+ *  - connections: at most DAEMON_TRIGGER_CONN_MAX pending, each for at
+ *    most 5 s; one more closes the oldest (lib/daemon.h);
+ *  - bytes: DAEMON_TRIGGER_MAX per connection, else it is dropped;
+ *  - work: F, S and I requests are merged (each site and id once, F
+ *    subsumes them) and carried out at most once a second, with one walk
+ *    of the queue for all of them (qmgr/qmgr_trigger.c); W only asks for
+ *    a scan, which qmgr runs at most every QMGR_SCAN_GAP_MS anyway.
+ * So a flush or deliver-one takes effect at once after a quiet second, and
+ * within a second otherwise.
  */
 #ifndef PANACEA_QMGR_PROTO_H
 #define PANACEA_QMGR_PROTO_H

@@ -15,8 +15,10 @@
  *              <domain> becomes due now, and that destination is no
  *              longer dead (panqueue -s).
  *   I<queueid> deliver one message now (panqueue -i).
- * Anything else is logged and ignored.  qmgr also scans the queue every
- * queue_run_delay seconds on its own.
+ * Anything else is logged and ignored.  Flushes and deliver-one requests
+ * are merged and run at most once a second (qmgr_trigger.c), so a flood
+ * on the public socket costs one queue walk a second.  qmgr also scans
+ * the queue every queue_run_delay seconds on its own.
  *
  * Scheduling.  Due messages (schedule order) enter a bounded active set
  * (qmgr_message_active_limit).  Each pending recipient is resolved

@@ -13,7 +13,7 @@ RUN_PKGS="libsasl2-modules libsasl2-modules-db sasl2-bin openssl"
 # STARTTLS; fetchmail checks certificates against ca-certificates.
 TEST_PKGS="libcmocka-dev python3 python3-pytest swaks libnet-ssleay-perl \
 curl ldnsutils nsd db5.3-util postfix procps iproute2 netbase clang \
-libclang-rt-14-dev mutt fetchmail ca-certificates strace gdb"
+libclang-rt-14-dev mutt fetchmail ca-certificates strace gdb binutils"
 
 missing=""
 for p in $BUILD_PKGS $RUN_PKGS $TEST_PKGS; do

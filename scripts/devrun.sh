@@ -79,9 +79,18 @@ CONF
 			-u panacea.localhost demo
 		echo "devrun: demo account: user demo, password demo"
 	fi
-	chown -R "$owner" "$run/spool" "$run/mail"
-	[ -f "$run/etc/sasldb2" ] && chown "$owner" "$run/etc/sasldb2"
+	# Owners as on an installed system (scripts/install.sh): everything
+	# here is root's, as mkdir made it; master gives the queue's
+	# subfolders to mail_owner (master_files.c), never the jail itself.
+	# The spool is made like the system's /var/mail, the sasldb is not
+	# for other users to read.
+	if [ "$(id -u)" = 0 ] && [ -d /var/mail ]; then
+		chown --reference=/var/mail "$run/mail"
+		chmod --reference=/var/mail "$run/mail"
+	fi
+	[ -f "$run/etc/sasldb2" ] && chmod 0640 "$run/etc/sasldb2"
 fi
+[ -n "${PANACEA_DEVRUN_SETUP_ONLY:-}" ] && exit 0
 
 echo "devrun: master in the foreground (Ctrl-C stops it); log on stderr"
 exec "$top/$bin/master" -f -c "$run/etc"

@@ -27,6 +27,7 @@
 #include "daemon.h"
 #include "deliver_proto.h"
 #include "msg.h"
+#include "own_addr.h"
 #include "sasl_auth.h"
 #include "smtp.h"
 #include "strutil.h"
@@ -196,6 +197,10 @@ smtp_pre_jail(void)
 		   &smtp_cfg.bind6_len);
 	if (dns_init(conf_str("dns_nameservers"), &err) < 0)
 		msg_fatal("DNS resolver: %s", buf_cstr(&err));
+	if (own_addr_init(conf_str("inet_interfaces"),
+			  conf_str("proxy_interfaces"), smtp_cfg.families,
+			  &err) < 0)
+		msg_fatal("%s", buf_cstr(&err));
 	smtp_tls_init();
 	smtp_sasl_init();
 	buf_free(&err);

@@ -8,7 +8,8 @@
  * 5xx: smtp_skip_5xx_greeting) or drops the session is skipped; the
  * reason is kept for the deferral text.  DNS failures decide every
  * recipient at once: NXDOMAIN 5.1.2, null MX 5.1.10, an MX list that
- * loops back to this host 5.4.6, a temporary failure 4.4.3.
+ * loops back to this host 5.4.6 (by name, or by address towards port 25:
+ * mx_targets), a temporary failure 4.4.3.
  *
  * Connection reuse: a clean session may stay open after the request for
  * the next request to the same next hop, for at most
@@ -26,6 +27,7 @@
 #include "deliver_proto.h"
 #include "events.h"
 #include "msg.h"
+#include "own_addr.h"
 #include "smtp.h"
 #include "sock.h"
 #include "xalloc.h"
@@ -110,19 +112,36 @@ target_add(struct target_list *tl, const char *host,
 	t->nexthop_text = nh_text;
 }
 
-/* Adds the addresses of host; returns its DNS status. */
+/*
+ * Loop detection by address, as Postfix does it: only towards port 25
+ * (a next hop on another port is a content filter or a test peer on one
+ * of our own addresses, not a loop), an address of inet_interfaces or
+ * proxy_interfaces (lib/own_addr.h) is this host, whatever its name.
+ */
+static int
+loop_check(const struct nexthop *nh)
+{
+	return nh->port == 25;
+}
+
+/* Adds the addresses of host; returns its DNS status.  *self is set when
+ * one of them is our own (loop_check): then none of them is added. */
 static int
 add_host(struct target_list *tl, const char *host, const struct nexthop *nh,
-	 const char *nh_text, struct buf *why)
+	 const char *nh_text, struct buf *why, int *self)
 {
 	struct dns_addr_list al;
 	size_t i;
 	int st;
 
+	*self = 0;
 	st = dns_lookup_addr(host, smtp_cfg.families, &al, why);
 	if (st != DNS_OK)
 		return st;
-	for (i = 0; i < al.count; i++)
+	for (i = 0; i < al.count && loop_check(nh); i++)
+		if (own_addr_match((struct sockaddr *)&al.addr[i]))
+			*self = 1;
+	for (i = 0; i < al.count && !*self; i++)
 		target_add(tl, host, &al.addr[i], nh, nh_text);
 	return DNS_OK;
 }
@@ -130,7 +149,7 @@ add_host(struct target_list *tl, const char *host, const struct nexthop *nh,
 /* A "[1.2.3.4]" next hop. */
 static int
 add_numeric(struct target_list *tl, const struct nexthop *nh,
-	    const char *nh_text, struct buf *why)
+	    const char *nh_text, struct buf *why, int *self)
 {
 	struct sockaddr_storage ss;
 	int want = nh->family == AF_INET6 ? DNS_INET6 : DNS_INET4;
@@ -150,7 +169,9 @@ add_numeric(struct target_list *tl, const struct nexthop *nh,
 	else
 		inet_pton(AF_INET, nh->host,
 			  &((struct sockaddr_in *)&ss)->sin_addr);
-	target_add(tl, nh->host, &ss, nh, nh_text);
+	*self = loop_check(nh) && own_addr_match((struct sockaddr *)&ss);
+	if (!*self)
+		target_add(tl, nh->host, &ss, nh, nh_text);
 	return DNS_OK;
 }
 
@@ -164,16 +185,25 @@ dns_fail(struct smtp_request *req, int st, const char *why)
 	smtp_all_result(req, cls, dns_status_dsn(st), why, NULL, 1);
 }
 
-/* The MX hosts of an MX next hop and their addresses.  0, or -1 when the
- * recipients were decided. */
+/*
+ * The MX hosts of an MX next hop and their addresses.  An MX host that is
+ * this host, by name (dns_mx_filter_self) or by address (add_host), ends
+ * the list: only strictly better MX hosts are tried, so the hosts of its
+ * preference already added are dropped too.  When none is left the mail
+ * loops (5.4.6 "mail for DOMAIN loops back to myself"), unless better MX
+ * hosts exist that have no address: then they are the primary relays and
+ * the mail waits for them (4.4.4 "unable to find primary relay for
+ * DOMAIN"), as Postfix says.  0, or -1 when the recipients were decided.
+ */
 static int
 mx_targets(struct smtp_request *req, struct target_list *tl,
 	   const struct nexthop *nh, const char *nh_text)
 {
 	struct dns_mx_result *res = xmalloc(sizeof(*res));
 	struct buf why = BUF_INIT;
-	int st, tempfail = 0, last = DNS_OK;
-	size_t i;
+	int st, tempfail = 0, last = DNS_OK, self = 0, found = 0;
+	unsigned best_found = 0;
+	size_t i, pref_start = 0;
 
 	st = dns_lookup_mx(nh->host, res, &why);
 	if (st == DNS_OK)
@@ -183,14 +213,38 @@ mx_targets(struct smtp_request *req, struct target_list *tl,
 		goto fail;
 	}
 	for (i = 0; i < res->count && !targets_full(tl); i++) {
+		if (i == 0 || res->mx[i].pref != res->mx[i - 1].pref)
+			pref_start = tl->n;
 		buf_reset(&why);
-		st = add_host(tl, res->mx[i].host, nh, nh_text, &why);
+		st = add_host(tl, res->mx[i].host, nh, nh_text, &why, &self);
+		if (st == DNS_OK && !found) {
+			found = 1;
+			best_found = res->mx[i].pref;
+		}
+		if (self) {
+			tl->n = pref_start;
+			break;
+		}
 		if (st == DNS_OK)
 			continue;
 		last = st;
 		if (st == DNS_TEMPFAIL)
 			tempfail = 1;
 		smtp_add_reason(req, dns_status_dsn(st), buf_cstr(&why));
+	}
+	if (self && tl->n == 0) {
+		const char *name = res->domain[0] ? res->domain : res->name;
+		buf_reset(&why);
+		if (best_found != res->mx[0].pref) {
+			buf_printf(&why, "unable to find primary relay for %s",
+				   name);
+			smtp_all_result(req, DELIVER_CLASS_DEFER, "4.4.4",
+					buf_cstr(&why), NULL, 1);
+		} else {
+			dns_why_text(&why, DNS_LOOP, name, "MX");
+			dns_fail(req, DNS_LOOP, buf_cstr(&why));
+		}
+		goto fail;
 	}
 	if (tl->n == 0) {
 		/* No address at all: permanent only when every lookup was. */
@@ -211,17 +265,22 @@ fail:
 	return -1;
 }
 
+/* A "[host]" next hop (no MX lookup): a loop when it is this host. */
 static int
 host_targets(struct smtp_request *req, struct target_list *tl,
 	     const struct nexthop *nh, const char *nh_text)
 {
 	struct buf why = BUF_INIT;
-	int st;
+	int st, self = 0;
 
 	if (nh->numeric)
-		st = add_numeric(tl, nh, nh_text, &why);
+		st = add_numeric(tl, nh, nh_text, &why, &self);
 	else
-		st = add_host(tl, nh->host, nh, nh_text, &why);
+		st = add_host(tl, nh->host, nh, nh_text, &why, &self);
+	if (st == DNS_OK && self) {
+		dns_why_text(&why, DNS_LOOP, nh->host, "A");
+		st = DNS_LOOP;
+	}
 	if (st == DNS_OK) {
 		buf_free(&why);
 		return 0;

@@ -124,26 +124,45 @@ smtpd_error(struct smtpd_session *ss)
 	return 0;
 }
 
-static void
+/*
+ * Who the client is; 0, or -1 when the session must be refused.  Fails
+ * closed: only a service with smtpd_local_submission (the submit service
+ * on public/submit) takes a local (non-inet) client, as a trusted
+ * submission whose uid the kernel gives (SO_PEERCRED: Received: ... from
+ * userid N).  A local client elsewhere, a peer the kernel cannot name, or
+ * a local peer without credentials is refused, never trusted by default.
+ */
+static int
 smtpd_client_identify(struct smtpd_session *ss, int fd)
 {
 	socklen_t len = sizeof(ss->peer);
 	struct buf why = BUF_INIT;
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
 
 	snprintf(ss->client_name, sizeof(ss->client_name), "unknown");
-	if (getpeername(fd, (struct sockaddr *)&ss->peer, &len) != 0 ||
-	    (ss->peer.ss_family != AF_INET && ss->peer.ss_family != AF_INET6)) {
-		/* A local socket: sendmail's submissions.  The kernel, not
-		 * the client, says who submits (Received: ... from userid). */
-		pid_t pid;
-		uid_t uid;
-		gid_t gid;
+	snprintf(ss->client_addr, sizeof(ss->client_addr), "unknown");
+	if (getpeername(fd, (struct sockaddr *)&ss->peer, &len) != 0) {
+		msg_warn("cannot identify the client: getpeername: %m");
+		return -1;
+	}
+	if (ss->peer.ss_family != AF_INET && ss->peer.ss_family != AF_INET6) {
+		if (!smtpd_cfg.local_submission) {
+			msg_warn("local client on a service without "
+				 "smtpd_local_submission: refused");
+			return -1;
+		}
+		if (ss->peer.ss_family != AF_UNIX ||
+		    sock_peer_cred(fd, &pid, &uid, &gid) != 0) {
+			msg_warn("local client without credentials: refused");
+			return -1;
+		}
 		snprintf(ss->client_addr, sizeof(ss->client_addr), "127.0.0.1");
 		snprintf(ss->client_name, sizeof(ss->client_name), "localhost");
-		if (sock_peer_cred(fd, &pid, &uid, &gid) == 0)
-			ss->local_uid = (long)uid;
+		ss->local_uid = (long)uid;
 		ss->trusted = 1;
-		return;
+		return 0;
 	}
 	sock_addr_text((struct sockaddr *)&ss->peer, ss->client_addr,
 		       sizeof(ss->client_addr));
@@ -159,6 +178,7 @@ smtpd_client_identify(struct smtpd_session *ss, int fd)
 				sizeof(ss->client_name), &why);
 	}
 	buf_free(&why);
+	return 0;
 }
 
 static void
@@ -523,7 +543,16 @@ smtpd_session_run(int fd)
 	ss.local_uid = -1;
 	queue_envelope_init(&ss.env);
 	stream_init(&ss.s, fd, smtpd_cfg.timeout_ms);
-	smtpd_client_identify(&ss, fd);
+	if (smtpd_client_identify(&ss, fd) < 0) {
+		smtpd_reply(&ss,
+			    "421 4.7.0 %s Error: cannot identify the "
+			    "client",
+			    smtpd_cfg.myhostname);
+		stream_flush(&ss.s);
+		stream_free(&ss.s);
+		queue_envelope_free(&ss.env);
+		return;
+	}
 	msg_info("connect from %s[%s]", ss.client_name, ss.client_addr);
 	smtpd_auth_session_init(&ss);
 	if (smtpd_cfg.wrappermode && smtpd_tls_wrap(&ss) < 0)

@@ -225,8 +225,9 @@ def test_lone_dot_ends_the_message_unless_i(rig):
 
 
 def test_bs_smtp_on_stdin(rig):
+    # Command lines may end in a bare LF; the content may not (below).
     dialogue = ("EHLO client\nMAIL FROM:<%s>\nRCPT TO:<%s>\nDATA\n"
-                "Subject: bs\n\nvia -bs\n.\nQUIT\n" % (
+                "Subject: bs\r\n\r\nvia -bs\r\n.\r\nQUIT\n" % (
                     rig.addr("alice"), rig.addr("bob")))
     r = sendmail(rig, "alice", dialogue, "-bs")
     assert r.returncode == 0, r.stderr
@@ -273,6 +274,43 @@ def test_bs_with_master_down_keeps_mail_in_maildrop(rig):
                  bob, "-bs")
     assert r.stdout.decode().splitlines()[-1].startswith("354")
     assert os.listdir(drop) == []
+
+
+def _smuggling_dialogue(rig):
+    """One message whose content hides "<LF>.<LF>" and a second
+    transaction: a reader that ends DATA there delivers two messages."""
+    alice, bob = rig.addr("alice"), rig.addr("bob")
+    return ("EHLO client\r\nMAIL FROM:<%s>\r\nRCPT TO:<%s>\r\nDATA\r\n"
+            "Subject: outer\r\n\r\nouter\n.\nMAIL FROM:<%s>\r\n"
+            "RCPT TO:<%s>\r\nDATA\r\nSubject: smuggled\r\n\r\n"
+            "smuggled\r\n.\r\nQUIT\r\n" % (alice, bob, alice, bob))
+
+
+@pytest.mark.parametrize("system", ["up", "down"])
+def test_bs_bare_lf_dot_does_not_end_data(rig, system):
+    """sendmail -bs reads DATA with smtpd's rules (lib/smtp_data) whether
+    it relays to smtpd or answers itself: only <CR><LF>.<CR><LF> ends a
+    message, and content with a bare <LF> is refused (521) as smtpd
+    refuses it, so "<LF>.<LF>" cannot smuggle a second message."""
+    drop = os.path.join(rig.inst.queue_dir, "maildrop")
+    if system == "down":
+        rig.inst.stop()
+    r = sendmail(rig, "alice", _smuggling_dialogue(rig), "-bs")
+    lines = r.stdout.decode().splitlines()
+    codes = [ln[:3] for ln in lines if ln[3:4] == " "]
+    assert codes[:5] == ["220", "250", "250", "250", "354"], lines
+    assert codes[5] == "521", lines
+    assert "bare <LF>" in lines[-1], lines
+    if system == "down":
+        assert os.listdir(drop) == []
+        rig.inst.start()
+    # A normal message afterwards is the only one bob gets.
+    r = sendmail(rig, "alice", "Subject: after\n\nafter\n",
+                 rig.users["bob"].pw_name)
+    assert r.returncode == 0, r.stderr
+    (m,) = rig.wait_messages("bob")
+    time.sleep(scaled(0.5))
+    assert [x["Subject"] for x in rig.messages("bob")] == ["after"]
 
 
 def test_exit_codes(rig):

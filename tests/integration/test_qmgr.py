@@ -645,3 +645,158 @@ def test_flush_and_deliver_one_requests(instance, mail_owner, tmp_path):
     mail.trigger(b"F")
     mail.wait_removed(b)
     assert instance.log_count(r"qmgr\[\d+\]: flush") == 2
+
+
+def _fd_count(pid):
+    try:
+        return len(os.listdir("/proc/%d/fd" % pid))
+    except OSError:
+        return 0
+
+
+class _IdleFlood:
+    """Keeps up to n connections to public/qmgr open, writing nothing,
+    and opens a new one whenever qmgr closes one: an unprivileged user
+    trying to use up qmgr's descriptors."""
+
+    def __init__(self, path, n):
+        import select
+        import socket
+        import threading
+        self.select, self.socket = select, socket
+        self.path, self.n = path, n
+        self.socks = []
+        self.opened = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def connect_one(self):
+        s = self.socket.socket(self.socket.AF_UNIX, self.socket.SOCK_STREAM)
+        s.setblocking(False)
+        try:
+            s.connect(self.path)
+        except OSError:
+            s.close()      # the backlog is full: try again later
+            return False
+        self.socks.append(s)
+        self.opened += 1
+        return True
+
+    def run(self):
+        while not self.stop.is_set():
+            while len(self.socks) < self.n and self.connect_one():
+                pass
+            # Reap the connections qmgr closed.
+            poller = self.select.poll()
+            by_fd = {s.fileno(): s for s in self.socks}
+            for fd in by_fd:
+                poller.register(fd, self.select.POLLIN)
+            for fd, _ in poller.poll(20):
+                self.socks.remove(by_fd[fd])
+                by_fd[fd].close()
+            if not by_fd:
+                time.sleep(0.02)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+        for s in self.socks:
+            s.close()
+
+
+def test_trigger_idle_connections_are_bounded(instance, mail_owner,
+                                              tmp_path):
+    """public/qmgr is world-writable: a user who opens thousands of
+    connections and writes nothing must not use up qmgr's descriptors
+    (it would then fail to reach its delivery agents): qmgr holds at most
+    DAEMON_TRIGGER_CONN_MAX (32) of them, drops the oldest, says so at
+    most every 10 s, and still delivers and acts on a request at once."""
+    import resource
+    mail = start_mail(instance, mail_owner, tmp_path,
+                      rules="late=4.2.0/1",
+                      conf={"minimal_backoff_time": "300s",
+                            "maximal_backoff_time": "300s"})
+    deferred = mail.send(["late@" + MYHOSTNAME])
+    wait_until(lambda: mail.rcpt_results(deferred), what="first attempt")
+    qmgr = mail.qmgr_pid()
+    base = _fd_count(qmgr)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    since = instance.log_size()
+    start = time.monotonic()
+    peak = 0
+    try:
+        with _IdleFlood(instance.socket_path("qmgr", private=False),
+                        min(3000, hard - 200)) as flood:
+            while flood.opened < 3000 and time.monotonic() - start < 20:
+                peak = max(peak, _fd_count(qmgr))
+                time.sleep(0.01)
+            # qmgr still schedules: a new message goes out at once...
+            qid = mail.send(["now@" + MYHOSTNAME])
+            peak = max(peak, _fd_count(qmgr))
+            mail.wait_removed(qid, timeout=5)
+            # ...and a normal request is acted on promptly.
+            t0 = time.monotonic()
+            mail.trigger(("I%s" % deferred).encode())
+            mail.wait_removed(deferred, timeout=5)
+            acted = time.monotonic() - t0
+            peak = max(peak, _fd_count(qmgr))
+            opened = flood.opened
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    elapsed = time.monotonic() - start
+    log = instance.log(since)
+    drops = len(re.findall(r"qmgr\[\d+\]: warning: trigger request", log))
+    print("%d idle connections opened; qmgr fds %d -> peak %d; %d drop "
+          "warnings in %.1f s; deliver-one acted on in %.2f s"
+          % (opened, base, peak, drops, elapsed, acted))
+    assert opened >= 3000
+    # The cap (32) plus what qmgr opens for its own deliveries.
+    assert peak <= base + 32 + 16, (base, peak)
+    assert 1 <= drops <= elapsed / 10 + 2, (drops, elapsed)
+    assert acted < scaled(3), acted
+    assert not re.search(r"qmgr\[\d+\]: (fatal|panic)", log)
+
+
+def test_trigger_flush_flood_is_coalesced(instance, mail_owner, tmp_path):
+    """One request may carry hundreds of flushes, and anyone may send
+    many: qmgr merges them and walks the queue at most once a second
+    (sites beyond one batch become one full flush), ignores oversized
+    requests, warns once per bad request, and a deliver-one still takes
+    effect within a second."""
+    mail = start_mail(instance, mail_owner, tmp_path,
+                      rules="late=4.2.0/1",
+                      conf={"minimal_backoff_time": "300s",
+                            "maximal_backoff_time": "300s"})
+    deferred = mail.send(["late@" + MYHOSTNAME])
+    wait_until(lambda: mail.rcpt_results(deferred), what="first attempt")
+    since = instance.log_size()
+    start = time.monotonic()
+    for i in range(50):
+        mail.trigger(b"F\n" * 500)
+        mail.trigger(b"W" * 4000)
+        mail.trigger(b"".join(b"Ssite%d.example\n" % (i * 40 + k)
+                              for k in range(40)))
+        mail.trigger(b"X\n" * 300)
+    t0 = time.monotonic()
+    mail.trigger(("I%s" % deferred).encode())
+    mail.wait_removed(deferred, timeout=5)
+    acted = time.monotonic() - t0
+    elapsed = time.monotonic() - start
+    time.sleep(scaled(1.5))  # the last batch
+    log = instance.log(since)
+    walks = len(re.findall(r"qmgr\[\d+\]: flush: ", log))
+    sites = len(re.findall(r"qmgr\[\d+\]: flush site", log))
+    bad = len(re.findall(r"qmgr\[\d+\]: warning: request with 300 "
+                         r"malformed", log))
+    print("%d full walks, %d site walks in %.1f s; deliver-one acted on "
+          "in %.2f s" % (walks, sites, elapsed, acted))
+    assert 1 <= walks <= elapsed + 3, (walks, elapsed)
+    assert sites == 0
+    assert bad == 50
+    assert acted < scaled(1.5) + 1, acted
+    assert not re.search(r"qmgr\[\d+\]: (fatal|panic)", log)

@@ -60,6 +60,16 @@ tls       A 127.0.5.41
 wrongname A 127.0.5.41
 relay     A 127.0.5.61
 sink      A 127.0.5.71
+addrself  MX 10 alias.dest.test.
+addrbackup MX 10 mx1.dest.test.
+addrbackup MX 20 alias.dest.test.
+addrequal MX 10 mx1.dest.test.
+addrequal MX 10 alias.dest.test.
+noprimary MX 5 noaddr.dest.test.
+noprimary MX 10 alias.dest.test.
+proxyself MX 10 nat.dest.test.
+alias     A 127.0.5.81
+nat       A 127.0.5.82
 """,
 }
 
@@ -303,6 +313,47 @@ def test_mx_pointing_back_to_self_bounces(agent, peers):
     qid, (g,) = a.deliver("self.dest.test", ["u@self.dest.test"])
     assert (g["class"], g["dsn"]) == ("5", "5.4.6"), g
     assert g["text"] == "mail for self.dest.test loops back to myself"
+
+
+# The agent's own addresses: its inet_interfaces (it listens on nothing,
+# so any address serves) and a NAT in front of it.
+SELF_ADDR, PROXY_ADDR = NET + "81", NET + "82"
+
+
+def test_mx_at_own_address_is_a_loop(agent, peers):
+    """An MX host whose address is one of ours (inet_interfaces or
+    proxy_interfaces) is this host whatever its name, as Postfix finds it:
+    only strictly better MX hosts are tried, none left is a loop (5.4.6),
+    better MX hosts without an address are waited for (4.4.4).  Only
+    towards port 25: another port is not a loop."""
+    a = agent({"inet_interfaces": SELF_ADDR,
+               "proxy_interfaces": PROXY_ADDR})
+    mx1 = peers(NET + "11")
+    loop = "mail for %s loops back to myself"
+    for domain in ("addrself.dest.test", "addrequal.dest.test",
+                   "proxyself.dest.test"):
+        qid, (g,) = a.deliver(domain, ["u@" + domain])
+        assert (g["class"], g["dsn"], g["text"]) == (
+            "5", "5.4.6", loop % domain), (domain, g)
+    assert mx1.messages() == []
+    a.inst.wait_log(r"to=<u@addrself\.dest\.test>, relay=none, .*"
+                    r"dsn=5\.4\.6, status=bounced \(mail for "
+                    r"addrself\.dest\.test loops back to myself\)")
+    # We are the backup MX: the primary gets the mail.
+    qid, (g,) = a.deliver("addrbackup.dest.test", ["u@addrbackup.dest.test"])
+    assert (g["class"], g["dsn"]) == ("2", "2.0.0"), g
+    assert len(mx1.messages()) == 1
+    # The primary has no address: wait for it rather than bounce.
+    qid, (g,) = a.deliver("noprimary.dest.test", ["u@noprimary.dest.test"])
+    assert (g["class"], g["dsn"], g["text"]) == (
+        "4", "4.4.4", "unable to find primary relay for noprimary.dest.test")
+    # A [host] next hop at our own address, port 25: a loop; on another
+    # port (a content filter, say) it is tried (and nothing listens).
+    qid, (g,) = a.deliver("[%s]" % SELF_ADDR, ["u@x.test"])
+    assert (g["class"], g["dsn"], g["text"]) == (
+        "5", "5.4.6", loop % SELF_ADDR), g
+    qid, (g,) = a.deliver("[%s]:2526" % SELF_ADDR, ["u@x.test"])
+    assert (g["class"], g["dsn"]) == ("4", "4.4.1"), g
 
 
 def test_dns_server_down_defers(agent, tmp_path):

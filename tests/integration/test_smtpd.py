@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from panacea_test import program, scaled
+from panacea_test import Instance, open_path, program, scaled
 from smtp_helpers import (MYHOSTNAME, Session, check_received,  # noqa: F401
                           mail_owner, pancat, queue_ids, queued_id,
                           smtpd_setup,
@@ -668,3 +668,65 @@ def test_bdat_too_big_rset_and_unfinished(instance, mail_owner):
         s.expect("QUIT", 221)
     instance.wait_log(r"disconnect from .* quit=1")
     assert queue_ids(instance) == []
+
+
+class UnixSession(Session):
+    """A raw SMTP client on a local (unix) socket."""
+
+    def __init__(self, path, timeout=15.0):
+        import socket
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(scaled(timeout))
+        self.sock.connect(path)
+        self.raw = self.sock
+        self.greeting = self.reply()
+
+
+def test_local_client_is_trusted_only_with_local_submission(instance,
+                                                            mail_owner):
+    """A local (non-inet) client is a trusted submission (relaying allowed,
+    Received: ... from userid N) only on a service that says so with
+    smtpd_local_submission (the submit service); on any other service
+    smtpd fails closed: 421 before the greeting."""
+    chroot = "y" if os.geteuid() == 0 else "n"
+    submit = Instance.service(
+        "submit", "smtpd -o smtpd_local_submission=yes", type_="unix",
+        private="n", unpriv="-", chroot=chroot)
+    plain = Instance.service("plainsmtp", "smtpd", type_="unix",
+                             private="n", unpriv="-", chroot=chroot)
+    smtpd_setup(instance, mail_owner, services=[submit, plain])
+    with UnixSession(instance.socket_path("plainsmtp", private=False)) as s:
+        assert s.greeting.code == 421, s.greeting
+        assert s.reply() is None
+    assert re.search(r"smtpd\[\d+\]: warning: local client on a service "
+                     r"without smtpd_local_submission: refused",
+                     instance.log())
+    with UnixSession(instance.socket_path("submit", private=False)) as s:
+        assert s.greeting.code == 220
+        s.expect("helo me", 250)
+        s.expect("mail from:<a@b.example>", 250)
+        s.expect("rcpt to:<someone@elsewhere.example>", 250)
+        s.expect("data", 354)
+        s.send(b"Subject: local\r\n\r\nhi\r\n.\r\n")
+        qid = queued_id(s.reply())
+    header, _ = stored_message(instance, qid)
+    assert b"from userid %d" % os.geteuid() in header
+
+
+def test_unidentified_client_is_refused(instance, mail_owner):
+    """smtpd -S on a pipe: getpeername fails, and the client is refused
+    (logged), not taken for a trusted local submission."""
+    smtpd_setup(instance, mail_owner)
+    # As the queue's owner: no root process opens the queue.
+    open_path(instance.config_dir)
+    kw = {}
+    if os.geteuid() == 0:
+        kw = dict(user=mail_owner, group=mail_owner, extra_groups=[])
+    r = subprocess.run([program("smtpd"), "-c", instance.config_dir,
+                        "-o", "maillog_file=-", "-S"],
+                       input=b"HELO me\r\nMAIL FROM:<a@b.example>\r\n"
+                             b"RCPT TO:<x@elsewhere.example>\r\nQUIT\r\n",
+                       capture_output=True, timeout=scaled(30), **kw)
+    log = r.stderr.decode()
+    assert "warning: cannot identify the client: getpeername" in log, log
+    assert "connect from" not in log, log

@@ -179,9 +179,11 @@ test_fcntl_lock(void **state)
 		int cfd = open(path, O_RDWR);
 		int r = mbox_fcntl_lock(cfd);
 		c = (char)('0' + r);
-		(void)write(up[1], &c, 1);
+		if (write(up[1], &c, 1) != 1)
+			_exit(1);
 		/* Hold the lock until the parent has tried. */
-		(void)read(down[0], &c, 1);
+		if (read(down[0], &c, 1) != 1)
+			_exit(1);
 		_exit(0);
 	}
 	assert_int_equal(read(up[0], &c, 1), 1);
@@ -309,7 +311,8 @@ test_lock_wait(void **state)
 		int cfd = open(path, O_RDWR);
 		if (mbox_fcntl_lock(cfd) != MBOX_LOCK_OK)
 			_exit(1);
-		(void)write(go[1], "x", 1);
+		if (write(go[1], "x", 1) != 1)
+			_exit(1);
 		usleep(200 * 1000);
 		_exit(0);
 	}
@@ -327,7 +330,8 @@ test_lock_wait(void **state)
 		int cfd = open(path, O_RDWR);
 		if (mbox_fcntl_lock(cfd) != MBOX_LOCK_OK)
 			_exit(1);
-		(void)write(go[1], "x", 1);
+		if (write(go[1], "x", 1) != 1)
+			_exit(1);
 		pause();
 		_exit(0);
 	}
