@@ -14,7 +14,9 @@
  *  - auth_client_mechs() must come first: it sets the session's
  *    parameters (service "smtp" or "pop", addresses, whether plaintext
  *    mechanisms and USER/PASS are allowed, the TLS cipher bits) and gives
- *    the mechanisms the client may offer (0, or -1 with err set);
+ *    the mechanisms the client may offer, maybe none ("": APOP still
+ *    works): 0, or -1 with err set when the service cannot be reached or
+ *    refuses the session;
  *  - start/step run one exchange as sasl_auth_server_start/step do
  *    (resp NULL: no initial response; challenge replaced; reason appended
  *    to on failure, for the log only); checkpass and apop are one-step
