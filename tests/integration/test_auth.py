@@ -447,3 +447,25 @@ def test_smtpd_wrong_password_through_the_service(auth_inst):
         s.expect("AUTH PLAIN " + plain.decode(), 235)
     inst.wait_log(r"smtpd\[\d+\]: warning: localhost\[[0-9.]+\]: SASL "
                   r"PLAIN authentication failed")
+
+
+@needs_root
+def test_panacea_check_wants_a_proper_auth_owner(instance, mail_owner):  # noqa
+    smtpd_setup(instance, mail_owner, conf=auth_conf(instance), start=False)
+
+    def check(owner):
+        instance.conf["auth_owner"] = owner
+        instance.write()
+        return subprocess.run([panacea_test.program("panacea"), "-c",
+                               instance.config_dir, "check"],
+                              capture_output=True, text=True,
+                              timeout=scaled(30))
+
+    r = check(panacea_test.AUTH_OWNER)
+    assert "auth_owner" not in r.stderr, r.stderr
+    r = check("no-such-account-here")
+    assert r.returncode == 1
+    assert "auth_owner no-such-account-here does not exist" in r.stderr
+    r = check(mail_owner)
+    assert r.returncode == 1
+    assert "must be neither root nor mail_owner" in r.stderr
