@@ -132,7 +132,8 @@ conn_close(struct conn *c)
 		event_timer_cancel(c->idle_timer);
 	close(c->fd);
 	/* What a peer sent may hold a password. */
-	explicit_bzero(c->in.data, c->in.cap);
+	if (c->in.data != NULL)
+		explicit_bzero(c->in.data, c->in.cap);
 	buf_free(&c->in);
 	buf_free(&c->out);
 	auth_session_free(c->session);
@@ -195,7 +196,7 @@ conn_request(struct conn *c)
 	attr_encode(&out, &c->out);
 	wipe_list(&in);
 	attr_list_free(&out);
-	explicit_bzero(c->in.data, used);
+	explicit_bzero(c->in.data, used); /* used > 0: data is set */
 	buf_consume(&c->in, used);
 	return 0;
 }

@@ -239,8 +239,10 @@ smtpd_auth(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 				  buf_cstr(&reason));
 	}
 done:
-	explicit_bzero(resp.data, resp.len);
-	explicit_bzero(line.data, line.len);
+	if (resp.data != NULL)
+		explicit_bzero(resp.data, resp.len);
+	if (line.data != NULL)
+		explicit_bzero(line.data, line.len);
 	buf_free(&resp);
 	buf_free(&challenge);
 	buf_free(&reason);

@@ -208,25 +208,34 @@ def open_files(pid):
 
 
 def memory_has(pid, needle):
-    """Whether needle is anywhere in the readable memory of pid."""
-    found = False
+    """Whether needle is anywhere in the readable memory of pid, read in
+    chunks that overlap by len(needle).  Mappings over 1 GiB are skipped:
+    only a sanitizer build has them (its shadow memory and allocator
+    reservations, mostly never touched)."""
+    chunk = 8 << 20
     with open("/proc/%d/maps" % pid) as maps, \
             open("/proc/%d/mem" % pid, "rb", 0) as mem:
         for line in maps:
             fields = line.split()
             if "r" not in fields[1]:
                 continue
-            start, end = (int(x, 16) for x in fields[0].split("-"))
             if len(fields) > 5 and fields[5] in ("[vvar]", "[vsyscall]"):
                 continue
-            try:
-                mem.seek(start)
-                if needle in mem.read(end - start):
-                    found = True
-                    break
-            except (OSError, OverflowError, ValueError):
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            if end - start > 1 << 30:
                 continue
-    return found
+            at, tail = start, b""
+            while at < end:
+                try:
+                    mem.seek(at)
+                    data = mem.read(min(chunk, end - at))
+                except (OSError, OverflowError, ValueError):
+                    break
+                if needle in tail + data:
+                    return True
+                tail = data[-len(needle):]
+                at += len(data) or chunk
+    return False
 
 
 @needs_root
