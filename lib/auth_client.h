@@ -33,9 +33,11 @@
  *    libsasl2's state (CVE-2011-1720);
  *  - auth_client_username() is the authenticated name after SASL_AUTH_OK
  *    (else NULL); auth_client_ticket() its ticket when one was asked for;
- *  - auth_redeem() (root side) trades a ticket for the user and the
- *    client address it was issued for: 0, or -1 with err set (unknown,
- *    used or expired ticket, or the service unreachable).
+ *  - auth_redeem() (root side: the pop3d session service) trades a
+ *    ticket for the user and the client address it was issued for: 0,
+ *    or -1 with err set (unknown, used or expired ticket, a ticket of a
+ *    login whose service was not "pop", or the service unreachable).
+ *    The ticket is used up either way.
  */
 #ifndef PANACEA_AUTH_CLIENT_H
 #define PANACEA_AUTH_CLIENT_H
