@@ -478,3 +478,35 @@ def test_panacea_check_wants_a_proper_auth_owner(instance, mail_owner):  # noqa
     r = check(mail_owner)
     assert r.returncode == 1
     assert "must be neither root nor mail_owner" in r.stderr
+
+
+def test_connections_are_bounded(auth_inst):
+    """AUTH_CONN_MAX (512, auth/auth.h): the next connection is closed at
+    once and logged; once the others go, connections work again."""
+    import socket
+    inst, port, path, owner = auth_inst
+    wait_until(lambda: os.path.exists(path), what="private/auth")
+    mark = inst.log_size()
+    socks = []
+    try:
+        for _ in range(512):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(path)
+            socks.append(s)
+        # Every one of them is held by the service: each gets its reply.
+        last = socks[-1]
+        last.settimeout(scaled(20))
+        last.sendall(attrlist.encode(redeem("1" * 32)))
+        assert attrlist.recv(last)[0] == ("status", b"fail")
+        extra = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        socks.append(extra)
+        extra.settimeout(scaled(20))
+        extra.connect(path)
+        inst.wait_log(r"auth\[\d+\]: warning: 512 connections already",
+                      since=mark)
+        assert extra.recv(1) == b""
+    finally:
+        for s in socks:
+            s.close()
+    wait_until(lambda: talk(path, [redeem("2" * 32)])[0] != "EOF",
+               what="a connection served again")
