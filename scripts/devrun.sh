@@ -4,9 +4,9 @@
 # Writes ./run/ (configuration, services table, queue and mail folders)
 # unless it exists, then runs master in the foreground with the build in
 # place (daemon_directory = <tree>/BIN).  As an ordinary user nothing is
-# dropped; as root the mail_owner and mail_only_owner accounts (panacea,
-# vmail) are created when missing and the daemons run chrooted and
-# unprivileged, as on an installed system.
+# dropped; as root the mail_owner, mail_only_owner and auth_owner
+# accounts (panacea, vmail, panacea-auth) are created when missing and the
+# daemons run chrooted and unprivileged, as on an installed system.
 set -eu
 
 bin=${1:-bin}
@@ -15,8 +15,9 @@ run="$top/run"
 owner=panacea
 vmail=vmail
 
+auth_owner=panacea-auth
 if [ "$(id -u)" = 0 ]; then
-	for account in "$owner" "$vmail"; do
+	for account in "$owner" "$vmail" "$auth_owner"; do
 		if ! getent passwd "$account" >/dev/null; then
 			echo "devrun: creating system account $account"
 			useradd --system --home-dir /nonexistent \
@@ -24,6 +25,10 @@ if [ "$(id -u)" = 0 ]; then
 				--user-group "$account"
 		fi
 	done
+	# The auth service reads Debian's root:sasl sasldbs through it.
+	if getent group sasl >/dev/null; then
+		usermod -a -G sasl "$auth_owner"
+	fi
 else
 	owner=$(id -un)
 	vmail=$owner
@@ -73,6 +78,7 @@ CONF
 		service smtpd "submit unix n - y - - smtpd -o smtpd_local_submission=yes"
 		service pickup "pickup unix n - y 60 1 pickup"
 		service showq "showq unix n - y - - showq"
+		service auth "auth unix - n n - 1 auth"
 	} >"$run/etc/services"
 	if command -v saslpasswd2 >/dev/null; then
 		echo demo | saslpasswd2 -c -p -f "$run/etc/sasldb2" \
@@ -88,7 +94,14 @@ CONF
 		chown --reference=/var/mail "$run/mail"
 		chmod --reference=/var/mail "$run/mail"
 	fi
-	[ -f "$run/etc/sasldb2" ] && chmod 0640 "$run/etc/sasldb2"
+	# Only the auth service reads it (man auth): root:auth_owner 0640;
+	# an unprivileged instance is one user, who owns it.
+	if [ -f "$run/etc/sasldb2" ]; then
+		if [ "$(id -u)" = 0 ]; then
+			chown "root:$(id -gn "$auth_owner")" "$run/etc/sasldb2"
+		fi
+		chmod 0640 "$run/etc/sasldb2"
+	fi
 fi
 [ -n "${PANACEA_DEVRUN_SETUP_ONLY:-}" ] && exit 0
 

@@ -92,7 +92,7 @@ def install(destdir):
 
 def check_layout(destdir):
     root = destdir + PREFIX
-    for d in ("master", "smtpd", "qmgr", "smtp", "local", "pop3d",
+    for d in ("master", "auth", "smtpd", "qmgr", "smtp", "local", "pop3d",
               "pickup", "showq"):
         assert os.access(root + "/libexec/panacea/" + d, os.X_OK), d
     for c in ("sendmail", "panqueue", "pansuper", "panmap", "panconf",
@@ -103,7 +103,8 @@ def check_layout(destdir):
         assert os.readlink(destdir + link) == PREFIX + "/sbin/sendmail"
     assert os.readlink(root + "/sbin/mailq") == "sendmail"
     for page in ("man1/sendmail.1", "man1/panqueue.1", "man8/master.8",
-                 "man8/pop3d.8", "man5/panacea.conf.5", "man5/services.5"):
+                 "man8/pop3d.8", "man8/auth.8", "man5/panacea.conf.5",
+                 "man5/services.5"):
         assert os.path.exists(root + "/share/man/" + page), page
     etc = destdir + "/etc/panacea"
     assert "daemon_directory = %s/libexec/panacea" % PREFIX in \
@@ -113,6 +114,8 @@ def check_layout(destdir):
     assert "ExecStart=%s/sbin/panacea start" % PREFIX in unit
     assert "ExecStop=%s/sbin/panacea stop" % PREFIX in unit
     assert "ExecReload=%s/sbin/panacea reload" % PREFIX in unit
+    services = open(etc + "/services").read()
+    assert re.search(r"(?m)^auth +unix +- +n +n +- +1 +auth$", services)
 
 
 # -- /proc -------------------------------------------------------------------
@@ -266,6 +269,7 @@ class Installed:
             "submit unix n - y - - smtpd -o smtpd_local_submission=yes",
             "pickup unix n - y 60 1 pickup",
             "showq unix n - y - - showq",
+            "auth unix - n n - 1 auth",
         ]
         inst.write()
         self.command("panmap", "hash:" + aliases, check=True)
