@@ -33,12 +33,14 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) \
 	$(SANFLAGS)
 DEPFLAGS = -MMD -MP
-LDFLAGS += $(SANFLAGS)
+# A program links only the libraries it uses: pop3session (root) must not
+# map libssl, which it would get through ldns otherwise (DESIGN.md, rule 3).
+LDFLAGS += $(SANFLAGS) -Wl,--as-needed
 LDLIBS += $(PKG_LIBS) -ldb-5.3
 
 # Programs: every folder of DESIGN.md that exists; cli/ holds one program
 # per file with a main().
-DAEMONS := $(foreach d,master smtpd qmgr smtp local pop3d pickup showq,$(if $(wildcard $(d)/*.c),$(d)))
+DAEMONS := $(foreach d,master smtpd qmgr smtp local pop3d pop3session pickup showq,$(if $(wildcard $(d)/*.c),$(d)))
 CLI_SRCS := $(shell grep -l '^main' cli/*.c 2>/dev/null)
 CLI_PROGS := $(notdir $(CLI_SRCS:.c=))
 CLI_SHARED := $(filter-out $(CLI_SRCS),$(wildcard cli/*.c))
