@@ -61,8 +61,7 @@ hand_off(struct pop3d_session *ss, const char *ticket, const char *method,
 	if (ss->tls_on)
 		tls_info_format(&ss->tls_info, &tls);
 	attr_add_str(&l, "tls", buf_cstr(&tls));
-	buf_printf(&path, "%s/private/%s", daemon_queue_dir(),
-		   SESSION_SERVICE);
+	buf_printf(&path, "%s/private/%s", daemon_queue_dir(), SESSION_SERVICE);
 	s = sock_connect_unix(buf_cstr(&path), HANDOFF_TIMEOUT_MS);
 	if (s < 0 || sock_send_fd(s, sv[1]) < 0 ||
 	    attr_send(s, &l, HANDOFF_TIMEOUT_MS) < 0) {
