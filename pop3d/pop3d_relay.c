@@ -105,7 +105,7 @@ relay(struct pop3d_session *ss, int pair)
 {
 	char up[RELAY_CHUNK], down[RELAY_CHUNK];
 	size_t up_len = 0, up_off = 0;
-	int client_eof = 0, r;
+	int client_eof = 0, reading, r;
 	ssize_t n;
 	struct pollfd pfd[2];
 
@@ -130,8 +130,11 @@ relay(struct pop3d_session *ss, int pair)
 			up_len = (size_t)n;
 			continue;
 		}
-		pfd[0].fd = ss->fd;
-		pfd[0].events = !client_eof && up_len == 0 ? POLLIN : 0;
+		/* A negative fd is ignored by poll(2), which would report
+		 * POLLHUP even for no events. */
+		reading = !client_eof && up_len == 0;
+		pfd[0].fd = reading ? ss->fd : -1;
+		pfd[0].events = POLLIN;
 		pfd[1].fd = pair;
 		pfd[1].events = POLLIN | (up_len > 0 ? POLLOUT : 0);
 		pfd[0].revents = pfd[1].revents = 0;
@@ -155,7 +158,8 @@ relay(struct pop3d_session *ss, int pair)
 				break; /* the client is gone */
 			continue;
 		}
-		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+		if (reading &&
+		    (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
 			n = stream_read(&ss->s, up, sizeof(up));
 			if (n < 0)
 				break;

@@ -251,6 +251,43 @@ def test_pipelined_commands_answered_in_order(rig):
         "LinuxSig-SMTP talk 1", "LinuxSig-SMTP talk 2"]
 
 
+@pytest.mark.parametrize("tls", [False, True])
+def test_pipelined_burst_through_the_relay(rig, ctx, tls):
+    """Megabytes through the front's relay with every hop's buffers full:
+    the client sends all its commands before it reads anything (plain:
+    from a thread, 20,000 NOOPs more than any buffer holds; POP3S: what
+    fits in one write, as SSL objects are not shared between threads),
+    and gets every answer whole and in order."""
+    body = b"".join(b"line %05d of a long message, to fill buffers\r\n" % i
+                    for i in range(600))
+    rig.deliver("pea", message(1, body))
+    retrs, noops = (100, 0) if tls else (100, 20000)
+    with (rig.client(port=rig.pops_port, tls_ctx=ctx) if tls
+          else rig.client()) as c:
+        c.login(rig.name("pea"), rig.password("pea"))
+        burst = b"RETR 1\r\n" * retrs + b"NOOP\r\n" * noops + b"QUIT\r\n"
+        if tls:
+            c.sock.sendall(burst)
+            sender = None
+        else:
+            sender = threading.Thread(target=c.sock.sendall, args=(burst,),
+                                      daemon=True)
+            sender.start()
+        first = None
+        for _ in range(retrs):
+            r = c.line()
+            assert r.startswith("+OK"), r
+            text = unstuff(c.multi())
+            first = first or text
+            assert text == first and text.endswith(body)
+        for _ in range(noops):
+            assert c.line() == "+OK"
+        assert c.line().startswith("+OK Logging out")
+        if sender:
+            sender.join()
+        assert c.eof()
+
+
 def test_dropped_connection_deletes_nothing(rig):
     for n in range(1, 3):
         rig.deliver("pea", message(n))
