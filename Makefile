@@ -40,7 +40,7 @@ LDLIBS += $(PKG_LIBS) -ldb-5.3
 
 # Programs: every folder of DESIGN.md that exists; cli/ holds one program
 # per file with a main().
-DAEMONS := $(foreach d,master smtpd qmgr smtp local pop3d pop3session pickup showq,$(if $(wildcard $(d)/*.c),$(d)))
+DAEMONS := $(foreach d,master auth smtpd qmgr smtp local pop3d pop3session pickup showq,$(if $(wildcard $(d)/*.c),$(d)))
 CLI_SRCS := $(shell grep -l '^main' cli/*.c 2>/dev/null)
 CLI_PROGS := $(notdir $(CLI_SRCS:.c=))
 CLI_SHARED := $(filter-out $(CLI_SRCS),$(wildcard cli/*.c))

@@ -156,7 +156,8 @@ port(const struct attr_list *in, const char *name, const char **out,
 	return 0;
 }
 
-/* A numeric address as sock_addr_text() writes it ("" when unknown). */
+/* A numeric address as sock_addr_text() writes it, maybe with an IPv6
+ * scope ("fe80::1%eth0"); "" when unknown. */
 static int
 address(const struct attr_list *in, const char *name, const char **out,
 	struct buf *err)
@@ -165,7 +166,10 @@ address(const struct attr_list *in, const char *name, const char **out,
 		return -1;
 	if (*out == NULL)
 		*out = "";
-	if (!all_of(*out, HEX ".:%")) {
+	if (!all_of(
+		*out,
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" DIGITS
+		".:%_-")) {
 		buf_printf(err, "attribute %s: not a numeric address", name);
 		return -1;
 	}

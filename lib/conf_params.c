@@ -22,6 +22,8 @@ const struct conf_param conf_params[] = {
     {"alias_maps", CONF_STR, "hash:$config_directory/aliases", 0, 0},
     {"allow_mail_to_commands", CONF_STR, "alias, forward", 0, 0},
     {"allow_mail_to_files", CONF_STR, "alias, forward", 0, 0},
+    {"auth_owner", CONF_STR, "panacea-auth", 0, 0},
+    {"auth_ticket_lifetime", CONF_TIME, "60s", 's', 1},
     {"bounce_notice_recipient", CONF_STR, "postmaster", 0, 0},
     {"bounce_queue_lifetime", CONF_TIME, "5d", 'd', 0},
     {"bounce_size_limit", CONF_SIZE, "50000", 0, 1},

@@ -107,6 +107,24 @@ priv_chroot(const char *jail)
 		msg_fatal("chdir / in %s: %m", jail);
 }
 
+/* The part of a drop after the group list is set. */
+static void
+priv_set_ids(uid_t uid, gid_t gid)
+{
+	if (setgid(gid) != 0)
+		msg_fatal("setgid %ld: %m", (long)gid);
+	if (setuid(uid) != 0)
+		msg_fatal("setuid %ld: %m", (long)uid);
+	/* Prove it: none of these may succeed or differ any more. */
+	if (setuid(0) == 0 || seteuid(0) == 0)
+		msg_fatal("privilege drop failed: root can be regained");
+	if (getuid() != uid || geteuid() != uid || getgid() != gid ||
+	    getegid() != gid)
+		msg_fatal("privilege drop failed: ids are %ld/%ld %ld/%ld",
+			  (long)getuid(), (long)geteuid(), (long)getgid(),
+			  (long)getegid());
+}
+
 void
 priv_drop_ids(uid_t uid, gid_t gid, const char *jail)
 {
@@ -120,18 +138,27 @@ priv_drop_ids(uid_t uid, gid_t gid, const char *jail)
 		priv_chroot(jail);
 	if (setgroups(1, &gid) != 0)
 		msg_fatal("setgroups %ld: %m", (long)gid);
-	if (setgid(gid) != 0)
-		msg_fatal("setgid %ld: %m", (long)gid);
-	if (setuid(uid) != 0)
-		msg_fatal("setuid %ld: %m", (long)uid);
-	/* Prove it: none of these may succeed or differ any more. */
-	if (setuid(0) == 0 || seteuid(0) == 0)
-		msg_fatal("privilege drop failed: root can be regained");
-	if (getuid() != uid || geteuid() != uid || getgid() != gid ||
-	    getegid() != gid)
-		msg_fatal("privilege drop failed: ids are %ld/%ld %ld/%ld",
-			  (long)getuid(), (long)geteuid(), (long)getgid(),
-			  (long)getegid());
+	priv_set_ids(uid, gid);
+}
+
+void
+priv_drop_user_groups(const char *user)
+{
+	struct buf err = BUF_INIT;
+	uid_t uid;
+	gid_t gid;
+
+	if (!priv_is_root()) {
+		priv_not_root();
+		return;
+	}
+	if (priv_lookup_user(user, &uid, &gid, &err) != 0)
+		msg_fatal("%s", buf_cstr(&err));
+	if (uid == 0)
+		msg_fatal("user %s has uid 0: refusing to run as root", user);
+	if (initgroups(user, gid) != 0)
+		msg_fatal("initgroups %s: %m", user);
+	priv_set_ids(uid, gid);
 }
 
 void

@@ -20,6 +20,10 @@
 /* 0 and uid/gid of user, or -1 with a message in err. */
 int priv_lookup_user(const char *user, uid_t *uid, gid_t *gid, struct buf *err);
 void priv_drop(const char *user, const char *jail);
+/* Drops to user with all of user's groups (initgroups(3)), unjailed:
+ * for the auth service, whose account reads the sasldb through a
+ * supplementary group (Debian's "sasl").  Same checks as priv_drop. */
+void priv_drop_user_groups(const char *user);
 /* Same with a known uid/gid (local and pop3d switch to a mailbox owner). */
 void priv_drop_ids(uid_t uid, gid_t gid, const char *jail);
 int priv_is_root(void);

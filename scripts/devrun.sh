@@ -4,8 +4,9 @@
 # Writes ./run/ (configuration, services table, queue and mail folders)
 # unless it exists, then runs master in the foreground with the build in
 # place (daemon_directory = <tree>/BIN).  As an ordinary user nothing is
-# dropped; as root the mail_owner account is created when missing and the
-# daemons run chrooted and unprivileged, as on an installed system.
+# dropped; as root the mail_owner and auth_owner accounts are created when
+# missing and the daemons run chrooted and unprivileged, as on an installed
+# system.
 set -eu
 
 bin=${1:-bin}
@@ -13,11 +14,19 @@ top=$(pwd)
 run="$top/run"
 owner=panacea
 
+auth_owner=panacea-auth
 if [ "$(id -u)" = 0 ]; then
-	if ! getent passwd "$owner" >/dev/null; then
-		echo "devrun: creating system account $owner"
-		useradd --system --home-dir /nonexistent --no-create-home \
-			--shell /usr/sbin/nologin --user-group "$owner"
+	for account in "$owner" "$auth_owner"; do
+		if ! getent passwd "$account" >/dev/null; then
+			echo "devrun: creating system account $account"
+			useradd --system --home-dir /nonexistent \
+				--no-create-home --shell /usr/sbin/nologin \
+				--user-group "$account"
+		fi
+	done
+	# The auth service reads Debian's root:sasl sasldbs through it.
+	if getent group sasl >/dev/null; then
+		usermod -a -G sasl "$auth_owner"
 	fi
 else
 	owner=$(id -un)
@@ -66,6 +75,7 @@ CONF
 		service smtpd "submit unix n - y - - smtpd -o smtpd_local_submission=yes"
 		service pickup "pickup unix n - y 60 1 pickup"
 		service showq "showq unix n - y - - showq"
+		service auth "auth unix - n n - 1 auth"
 	} >"$run/etc/services"
 	if command -v saslpasswd2 >/dev/null; then
 		echo demo | saslpasswd2 -c -p -f "$run/etc/sasldb2" \
@@ -73,7 +83,14 @@ CONF
 		echo "devrun: demo account: user demo, password demo"
 	fi
 	chown -R "$owner" "$run/spool" "$run/mail"
-	[ -f "$run/etc/sasldb2" ] && chown "$owner" "$run/etc/sasldb2"
+	# Only the auth service reads it (man auth): root:auth_owner 0640;
+	# an unprivileged instance is one user, who owns it.
+	if [ -f "$run/etc/sasldb2" ]; then
+		if [ "$(id -u)" = 0 ]; then
+			chown "root:$(id -gn "$auth_owner")" "$run/etc/sasldb2"
+		fi
+		chmod 0640 "$run/etc/sasldb2"
+	fi
 fi
 
 echo "devrun: master in the foreground (Ctrl-C stops it); log on stderr"

@@ -34,7 +34,7 @@ unitdir=/etc/systemd/system
 owner=panacea
 queue=/var/spool/panacea
 
-daemons="master smtpd qmgr smtp local pop3d pop3session pickup showq"
+daemons="master auth smtpd qmgr smtp local pop3d pop3session pickup showq"
 commands="sendmail panqueue pansuper panmap panconf pancat panacea"
 
 install -d -m 0755 "$destdir$libexec" "$destdir$sbin" "$destdir$ubin" \
@@ -113,6 +113,7 @@ smtp        unix  -       -      y      -      -       smtp
 submit      unix  n       -      y      -      -       smtpd -o smtpd_local_submission=yes
 pickup      unix  n       -      y      60     1       pickup
 showq       unix  n       -      y      -      -       showq
+auth        unix  -       n      n      -      1       auth
 SERVICES
 fi
 if [ ! -e "$destdir$etc/aliases" ]; then
@@ -163,6 +164,24 @@ if ! getent passwd "$owner" >/dev/null; then
 		--shell /usr/sbin/nologin --user-group "$owner"
 fi
 group=$(id -gn "$owner")
+
+# The auth service's account (man auth): the only one that reads the
+# sasldb.  A member of Debian's group "sasl", whose /etc/sasldb2 is
+# root:sasl 0640; a sasldb of root's group is given to auth_owner's group.
+auth_owner=$("$sbin/panconf" -h -x auth_owner)
+if ! getent passwd "$auth_owner" >/dev/null; then
+	echo "install: creating system account $auth_owner"
+	useradd --system --home-dir /nonexistent --no-create-home \
+		--shell /usr/sbin/nologin --user-group "$auth_owner"
+fi
+if getent group sasl >/dev/null; then
+	usermod -a -G sasl "$auth_owner"
+fi
+sasldb=$("$sbin/panconf" -h -x sasldb_path)
+if [ -f "$sasldb" ] && [ "$(stat -c %g "$sasldb")" = 0 ]; then
+	chgrp "$(id -gn "$auth_owner")" "$sasldb"
+	chmod 0640 "$sasldb"
+fi
 
 # The queue: root's folder (a jailed daemon cannot change its own jail),
 # mail_owner's subfolders.  Modes as master makes them (master_files.c).

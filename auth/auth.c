@@ -1,0 +1,306 @@
+/*
+ * auth - the authentication service (private/auth).  Contract and
+ * protocol: lib/auth_proto.h, lib/auth_client.h; bounds and files: auth.h;
+ * the administrator's view: man/auth.8.
+ *
+ * Why a service: smtpd and the pop3d front face the Internet and run as
+ * mail_owner; with the passwords in their memory (or the sasldb readable
+ * by them) one hole in either gives away every mail user's password.
+ * Here the sasldb is read by one small process, under its own account
+ * (auth_owner), that parses nothing but attribute lists from local peers
+ * it knows by uid (SO_PEERCRED): mail_owner may run exchanges, root may
+ * only redeem tickets, anyone else is refused (DESIGN.md rule 5).
+ *
+ * Start-up: master starts it as root, unjailed, one process
+ * (services: auth unix - n n - 1 auth).  As root it loads libsasl2's
+ * plugins, looks up mail_owner and auth_owner, then drops for good to
+ * auth_owner with auth_owner's supplementary groups (initgroups: membership
+ * of the group that owns the sasldb, e.g. Debian's "sasl", is how it reads
+ * a 0640 sasldb) and checks that the sasldb is readable.  Run as an
+ * ordinary user (the development instance), nothing is dropped and every
+ * peer of that same uid may do everything.
+ *
+ * Serving: one process, every connection in lib/events.c's loop, never
+ * blocking on a peer: each connection has an input buffer bounded by
+ * AUTH_PROTO_LIST_MAX, is answered one request at a time (the next
+ * request is read only once the reply is written), and is closed after
+ * AUTH_IDLE_MS without a request, on a malformed list, or at end of file.
+ * It is long-lived (tickets live in its memory): no idle or max_use exit.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "conf.h"
+#include "daemon.h"
+#include "events.h"
+#include "msg.h"
+#include "priv.h"
+#include "sasl_auth.h"
+#include "sock.h"
+#include "xalloc.h"
+
+struct conn {
+	int fd;
+	struct buf in;
+	struct buf out;
+	unsigned long idle_timer;
+	struct auth_session *session;
+};
+
+static int started_as_root;
+static uid_t mail_owner_uid;
+static uid_t own_uid; /* unprivileged: the one uid of the instance */
+static int nconns;
+
+/* --- set-up ---------------------------------------------------------- */
+
+static void
+auth_pre_jail(void)
+{
+	struct sasl_auth_server_config cfg = {
+	    .sasldb_path = conf_str("sasldb_path"),
+	    .mech_list = NULL,
+	    .preload = 0, /* libsasl2 reads the sasldb at each check */
+	};
+	struct buf err = BUF_INIT;
+	const char *owner = conf_str("auth_owner");
+	uid_t auth_uid;
+	gid_t gid;
+
+	auth_cfg.myhostname = xstrdup(conf_str("myhostname"));
+	auth_cfg.sasldb_path = xstrdup(conf_str("sasldb_path"));
+	auth_ticket_init(conf_time("auth_ticket_lifetime") * 1000);
+	started_as_root = priv_is_root();
+	if (started_as_root) {
+		if (priv_lookup_user(conf_str("mail_owner"), &mail_owner_uid,
+				     &gid, &err) < 0)
+			msg_fatal("mail_owner: %s", buf_cstr(&err));
+		if (priv_lookup_user(owner, &auth_uid, &gid, &err) < 0)
+			msg_fatal("auth_owner: %s (make install and make run "
+				  "create it)",
+				  buf_cstr(&err));
+		if (auth_uid == 0 || auth_uid == mail_owner_uid)
+			msg_fatal("auth_owner %s must be an account of its own, "
+				  "neither root nor mail_owner",
+				  owner);
+	}
+	if (sasl_auth_server_init(&cfg, &err) < 0)
+		msg_fatal("%s", buf_cstr(&err));
+	buf_free(&err);
+}
+
+static void
+auth_post_jail(void)
+{
+	const char *path = auth_cfg.sasldb_path;
+
+	if (*daemon_queue_dir() == '\0')
+		msg_fatal("the auth service must not be chrooted (services: "
+			  "chroot n): it reads %s",
+			  path);
+	/* Once and for all, with auth_owner's groups. */
+	priv_drop_user_groups(conf_str("auth_owner"));
+	own_uid = getuid();
+	if (access(path, R_OK) == 0)
+		return;
+	if (errno == ENOENT)
+		msg_warn("sasldb_path %s does not exist: no mail user can log "
+			 "in until saslpasswd2 makes it",
+			 path);
+	else
+		msg_warn("sasldb_path %s is not readable by %s: %m (make it "
+			 "root:GROUP mode 0640, GROUP a group of %s)",
+			 path, conf_str("auth_owner"), conf_str("auth_owner"));
+}
+
+/* --- connections ----------------------------------------------------- */
+
+static void conn_io(int fd, int events, void *ctx);
+
+static void
+conn_close(struct conn *c)
+{
+	event_fd_remove(c->fd);
+	if (c->idle_timer != 0)
+		event_timer_cancel(c->idle_timer);
+	close(c->fd);
+	/* What a peer sent may hold a password. */
+	explicit_bzero(c->in.data, c->in.cap);
+	buf_free(&c->in);
+	buf_free(&c->out);
+	auth_session_free(c->session);
+	xfree(c);
+	nconns--;
+}
+
+static void
+conn_idle(void *ctx)
+{
+	struct conn *c = ctx;
+
+	c->idle_timer = 0;
+	if (msg_verbose)
+		msg_info("connection idle for %d s: closed", AUTH_IDLE_MS / 1000);
+	conn_close(c);
+}
+
+static void
+conn_arm(struct conn *c)
+{
+	if (c->idle_timer != 0)
+		event_timer_cancel(c->idle_timer);
+	c->idle_timer = event_timer_add(AUTH_IDLE_MS, conn_idle, c);
+	/* Reads only while no reply waits: one request at a time. */
+	event_fd_set(c->fd, c->out.len > 0 ? EVENT_WRITE : EVENT_READ,
+		     conn_io, c);
+}
+
+static void
+wipe_list(struct attr_list *l)
+{
+	for (size_t i = 0; i < l->count; i++)
+		explicit_bzero(l->items[i].value, l->items[i].len);
+	attr_list_free(l);
+}
+
+/* Answers the request at the start of the input, if it is whole;
+ * -1 when the connection must close. */
+static int
+conn_request(struct conn *c)
+{
+	struct attr_list in = ATTR_LIST_INIT, out = ATTR_LIST_INIT;
+	size_t used = 0;
+	enum attr_status st;
+
+	st = attr_decode(c->in.data, c->in.len, AUTH_PROTO_LIST_MAX, &in,
+			 &used);
+	if (st == ATTR_INCOMPLETE)
+		return 0;
+	if (st != ATTR_OK) {
+		msg_warn("%s request: connection closed",
+			 st == ATTR_TOO_BIG ? "oversized" : "malformed");
+		wipe_list(&in);
+		return -1;
+	}
+	auth_session_request(c->session, &in, &out);
+	attr_encode(&out, &c->out);
+	wipe_list(&in);
+	attr_list_free(&out);
+	explicit_bzero(c->in.data, used);
+	buf_consume(&c->in, used);
+	return 0;
+}
+
+static void
+conn_io(int fd, int events, void *ctx)
+{
+	struct conn *c = ctx;
+	char chunk[4096];
+	ssize_t n;
+
+	if (c->out.len > 0 && (events & (EVENT_WRITE | EVENT_ERROR))) {
+		n = write(fd, c->out.data, c->out.len);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			conn_close(c);
+			return;
+		}
+		buf_consume(&c->out, (size_t)n);
+		/* A request may already wait in the input. */
+		if (c->out.len == 0 && c->in.len > 0 && conn_request(c) < 0) {
+			conn_close(c);
+			return;
+		}
+		conn_arm(c);
+		return;
+	}
+	if (!(events & (EVENT_READ | EVENT_ERROR)))
+		return;
+	n = read(fd, chunk, sizeof(chunk));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		conn_close(c);
+		return;
+	}
+	buf_append(&c->in, chunk, (size_t)n);
+	explicit_bzero(chunk, (size_t)n);
+	if (conn_request(c) < 0) {
+		conn_close(c);
+		return;
+	}
+	conn_arm(c);
+}
+
+/* The peer's role from its uid, or 0: refused. */
+static enum auth_role
+peer_role(uid_t uid)
+{
+	if (uid == 0)
+		return AUTH_ROLE_REDEEM;
+	if (started_as_root)
+		return uid == mail_owner_uid ? AUTH_ROLE_EXCHANGE : 0;
+	return uid == own_uid ? AUTH_ROLE_ALL : 0;
+}
+
+static void
+auth_serve(int fd)
+{
+	struct conn *c;
+	pid_t pid = 0;
+	uid_t uid;
+	gid_t gid;
+	enum auth_role role;
+
+	if (sock_peer_cred(fd, &pid, &uid, &gid) < 0) {
+		msg_warn("cannot get the peer's credentials: %m");
+		close(fd);
+		return;
+	}
+	role = peer_role(uid);
+	if (role == 0) {
+		msg_warn("connection from pid %ld uid %ld refused: only root "
+			 "and mail_owner may use this service",
+			 (long)pid, (long)uid);
+		close(fd);
+		return;
+	}
+	if (nconns >= AUTH_CONN_MAX) {
+		msg_warn("%d connections already: connection from pid %ld "
+			 "closed",
+			 AUTH_CONN_MAX, (long)pid);
+		close(fd);
+		return;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->fd = fd;
+	buf_init(&c->in);
+	buf_init(&c->out);
+	c->session = auth_session_new(role, (long)pid, (long)uid);
+	nconns++;
+	conn_arm(c);
+}
+
+static void
+auth_pre_exit(void)
+{
+	sasl_auth_done();
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct daemon_ops ops = {
+	    .mode = DAEMON_EVENT,
+	    .flags = DAEMON_FLAG_NO_IDLE_EXIT | DAEMON_FLAG_KEEP_ROOT,
+	    .pre_jail = auth_pre_jail,
+	    .post_jail = auth_post_jail,
+	    .serve = auth_serve,
+	    .pre_exit = auth_pre_exit,
+	};
+
+	daemon_main(argc, argv, &ops);
+}
