@@ -17,9 +17,11 @@ Needs root (local and pop3d switch to the mailbox owners).
 """
 
 import os
+import pwd
 import re
 import smtplib
 import socket
+import subprocess
 import tempfile
 
 import pytest
@@ -67,6 +69,24 @@ def pop3_services(port, pops_port=None, root=True, args=""):
     return lines
 
 
+def auth_readable(sasldb):
+    """As root, the auth service drops to auth_owner (panacea-auth,
+    created as install.sh does when missing): the sasldb becomes
+    root:panacea-auth 0640, as make run leaves run/etc/sasldb2."""
+    if os.geteuid() != 0:
+        return
+    try:
+        pw = pwd.getpwnam("panacea-auth")
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home",
+                        "--home-dir", "/nonexistent", "--shell",
+                        "/usr/sbin/nologin", "--user-group",
+                        "panacea-auth"], check=True)
+        pw = pwd.getpwnam("panacea-auth")
+    os.chown(sasldb, 0, pw.pw_gid)
+    os.chmod(sasldb, 0o640)
+
+
 def auth_service():
     """The auth service's line (private/auth, root until it drops to
     auth_owner, one process)."""
@@ -97,6 +117,7 @@ class PopRig:
             sasl[name] = "mail only " + name
             self.passwords[name] = sasl[name]
         self.sasldb = make_sasldb(os.path.join(inst.base, "sasldb2"), sasl)
+        auth_readable(self.sasldb)
         self.smtp_port, self.pop_port, self.pops_port = inst.ports(3)
         root = os.geteuid() == 0
         inst.conf.update({
