@@ -46,6 +46,7 @@ import panacea_test
 from dnsserver import DNSServer
 from hops_helpers import Sink
 from panacea_test import Instance, scaled, wait_until
+from pop3_helpers import auth_readable
 from smtp_helpers import make_sasldb, mail_owner  # noqa: F401
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
@@ -234,6 +235,7 @@ class Installed:
         self.sasldb = make_sasldb(os.path.join(inst.config_dir, "sasldb2"),
                                   {users["alice"].pw_name: PASSWORD},
                                   MYHOSTNAME)
+        auth_readable(self.sasldb)
         aliases = os.path.join(inst.config_dir, "aliases")
         with open(aliases, "w") as f:
             f.write("postmaster: root\n")
@@ -261,6 +263,7 @@ class Installed:
             "25 inet n - y - 100 smtpd",
             "110 inet n - y - - pop3d",
             "pop3session unix - n n - - pop3session",
+            "auth unix - n n - 1 auth",
             "qmgr unix n - y 300 1 qmgr",
             "local unix - n n - - local",
             "smtp unix - - y - - smtp",
