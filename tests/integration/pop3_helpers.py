@@ -54,7 +54,7 @@ def pop3_services(port, pops_port=None, root=True, args=""):
     that hold the TCP listeners (jailed when root), the root session
     service they hand logged-in sessions to (pop3session), and the auth
     service that checks credentials for the fronts and redeems their
-    tickets for pop3session; args (-o ...) go to every one of them."""
+    tickets for pop3session; args (-o ...) go to pop3d and pop3session."""
     front = ("pop3d " + args).strip()
     chroot = "y" if root else "n"
     lines = [Instance.service(port, front, unpriv="-", chroot=chroot)]

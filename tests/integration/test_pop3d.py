@@ -1108,3 +1108,27 @@ def test_compromised_front_gets_no_session_without_a_valid_ticket(rig):
     assert rig.inst.log_count(r"login: user=<%s>" % rig.name("pea"),
                               since=mark) == 1
     assert len(stored_messages(rig, "pea")) == 1
+
+
+def test_services_lines_that_would_give_root_a_client_are_refused(
+        instance, mail_owner):
+    """The services lines of the old split (pop3d as the root session
+    service) and a front that keeps root (unpriv n) stop at start-up with
+    a message that says what to write instead."""
+    port = instance.port()
+    instance.conf["mail_owner"] = mail_owner
+    instance.services = [
+        "%d inet n n n - - pop3d" % port,
+        "pop3session unix - n n - - pop3d",
+    ]
+    instance.start()
+    instance.wait_port(port)
+    # A connection makes master start each (it then throttles them).
+    with socket.create_connection((instance.host, port), timeout=10):
+        instance.wait_log(r"pop3d\[\d+\]: fatal: pop3d reads clients' "
+                          r"bytes and must not run as root")
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(instance.socket_path("pop3session"))
+        instance.wait_log(r"pop3d\[\d+\]: fatal: pop3d is the POP3 front "
+                          r"and serves inet services only; the session "
+                          r"service is the program pop3session")
