@@ -26,6 +26,10 @@
  * request is read only once the reply is written), and is closed after
  * AUTH_IDLE_MS without a request, on a malformed list, or at end of file.
  * It is long-lived (tickets live in its memory): no idle or max_use exit.
+ * It tells master it is busy while it has connections, so that master
+ * counts it as used: a process that served and then died (a crash, a
+ * kill) is started again at the next connection, not throttled as a
+ * program that cannot start.
  */
 #include <errno.h>
 #include <string.h>
@@ -61,8 +65,8 @@ auth_pre_jail(void)
 {
 	struct sasl_auth_server_config cfg = {
 	    .sasldb_path = conf_str("sasldb_path"),
-	    .mech_list = NULL,
-	    .preload = 0, /* libsasl2 reads the sasldb at each check */
+	    .mech_list = NULL, /* every plugin's; libsasl2 reads the sasldb
+				* at each check */
 	};
 	struct buf err = BUF_INIT;
 	const char *owner = conf_str("auth_owner");
@@ -82,9 +86,10 @@ auth_pre_jail(void)
 				  "create it)",
 				  buf_cstr(&err));
 		if (auth_uid == 0 || auth_uid == mail_owner_uid)
-			msg_fatal("auth_owner %s must be an account of its own, "
-				  "neither root nor mail_owner",
-				  owner);
+			msg_fatal(
+			    "auth_owner %s must be an account of its own, "
+			    "neither root nor mail_owner",
+			    owner);
 	}
 	if (sasl_auth_server_init(&cfg, &err) < 0)
 		msg_fatal("%s", buf_cstr(&err));
@@ -127,12 +132,14 @@ conn_close(struct conn *c)
 		event_timer_cancel(c->idle_timer);
 	close(c->fd);
 	/* What a peer sent may hold a password. */
-	explicit_bzero(c->in.data, c->in.cap);
+	if (c->in.data != NULL)
+		explicit_bzero(c->in.data, c->in.cap);
 	buf_free(&c->in);
 	buf_free(&c->out);
 	auth_session_free(c->session);
 	xfree(c);
-	nconns--;
+	if (--nconns == 0)
+		daemon_report_idle();
 }
 
 static void
@@ -142,7 +149,8 @@ conn_idle(void *ctx)
 
 	c->idle_timer = 0;
 	if (msg_verbose)
-		msg_info("connection idle for %d s: closed", AUTH_IDLE_MS / 1000);
+		msg_info("connection idle for %d s: closed",
+			 AUTH_IDLE_MS / 1000);
 	conn_close(c);
 }
 
@@ -153,8 +161,8 @@ conn_arm(struct conn *c)
 		event_timer_cancel(c->idle_timer);
 	c->idle_timer = event_timer_add(AUTH_IDLE_MS, conn_idle, c);
 	/* Reads only while no reply waits: one request at a time. */
-	event_fd_set(c->fd, c->out.len > 0 ? EVENT_WRITE : EVENT_READ,
-		     conn_io, c);
+	event_fd_set(c->fd, c->out.len > 0 ? EVENT_WRITE : EVENT_READ, conn_io,
+		     c);
 }
 
 static void
@@ -174,8 +182,8 @@ conn_request(struct conn *c)
 	size_t used = 0;
 	enum attr_status st;
 
-	st = attr_decode(c->in.data, c->in.len, AUTH_PROTO_LIST_MAX, &in,
-			 &used);
+	st =
+	    attr_decode(c->in.data, c->in.len, AUTH_PROTO_LIST_MAX, &in, &used);
 	if (st == ATTR_INCOMPLETE)
 		return 0;
 	if (st != ATTR_OK) {
@@ -188,7 +196,7 @@ conn_request(struct conn *c)
 	attr_encode(&out, &c->out);
 	wipe_list(&in);
 	attr_list_free(&out);
-	explicit_bzero(c->in.data, used);
+	explicit_bzero(c->in.data, used); /* used > 0: data is set */
 	buf_consume(&c->in, used);
 	return 0;
 }
@@ -280,7 +288,8 @@ auth_serve(int fd)
 	buf_init(&c->in);
 	buf_init(&c->out);
 	c->session = auth_session_new(role, (long)pid, (long)uid);
-	nconns++;
+	if (nconns++ == 0)
+		daemon_report_busy();
 	conn_arm(c);
 }
 

@@ -218,8 +218,7 @@ do_checkpass(struct auth_session *s, const struct auth_request *q,
 		s->want_ticket = 0;
 		return;
 	}
-	res = sasl_auth_server_checkpass(s->srv, q->user, q->password,
-					 &reason);
+	res = sasl_auth_server_checkpass(s->srv, q->user, q->password, &reason);
 	reply_result(s, res, sasl_auth_server_username(s->srv), &none, &reason,
 		     out);
 	buf_free(&reason);
@@ -332,9 +331,9 @@ do_redeem(struct auth_session *s, const struct auth_request *q,
 }
 
 static const char *const request_words[] = {
-    [AUTH_REQ_MECHS] = "mechs",		[AUTH_REQ_START] = "start",
-    [AUTH_REQ_STEP] = "step",		[AUTH_REQ_CHECKPASS] = "checkpass",
-    [AUTH_REQ_APOP] = "apop",		[AUTH_REQ_CANCEL] = "cancel",
+    [AUTH_REQ_MECHS] = "mechs",	  [AUTH_REQ_START] = "start",
+    [AUTH_REQ_STEP] = "step",	  [AUTH_REQ_CHECKPASS] = "checkpass",
+    [AUTH_REQ_APOP] = "apop",	  [AUTH_REQ_CANCEL] = "cancel",
     [AUTH_REQ_REDEEM] = "redeem",
 };
 

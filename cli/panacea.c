@@ -11,7 +11,8 @@
  *   abort     SIGKILL to master (its children notice and exit);
  *   reload    SIGHUP: master rereads panacea.conf and services;
  *   status    says whether master runs (exit 0) or not (exit 1);
- *   check     panacea.conf, services, mail_owner, the queue folders and
+ *   check     panacea.conf, services, mail_owner (and auth_owner when
+ *             the services table runs auth), the queue folders and
  *             the programs of every service; warnings on stderr;
  *   flush     asks qmgr to try every deferred message now.
  * master is $daemon_directory/master; whether it runs is read from the
@@ -74,7 +75,8 @@ check(void)
 	const char *qdir = conf_str("queue_directory");
 	struct passwd *pw = getpwnam(conf_str("mail_owner"));
 	struct stat st;
-	int errors = 0;
+	int errors = 0, has_auth = 0;
+	uid_t owner_uid = pw ? pw->pw_uid : 0;
 
 	if (priv_is_root() && (pw == NULL || pw->pw_uid == 0)) {
 		fprintf(stderr, "panacea: error: mail_owner %s %s\n",
@@ -91,6 +93,9 @@ check(void)
 	}
 	for (size_t i = 0; i < t.count; i++) {
 		const char *cmd = t.items[i].argv[0];
+		const char *slash = strrchr(cmd, '/');
+		if (strcmp(slash ? slash + 1 : cmd, "auth") == 0)
+			has_auth = 1;
 		buf_reset(&path);
 		if (cmd[0] == '/')
 			buf_puts(&path, cmd);
@@ -105,6 +110,19 @@ check(void)
 		}
 	}
 	services_free(&t);
+	/* The auth service drops to auth_owner (man auth). */
+	if (has_auth && priv_is_root()) {
+		struct passwd *apw = getpwnam(conf_str("auth_owner"));
+		if (apw == NULL || apw->pw_uid == 0 ||
+		    (pw != NULL && apw->pw_uid == owner_uid)) {
+			fprintf(stderr, "panacea: error: auth_owner %s %s\n",
+				conf_str("auth_owner"),
+				apw == NULL ? "does not exist"
+					    : "must be neither root nor "
+					      "mail_owner");
+			errors++;
+		}
+	}
 	buf_reset(&path);
 	master_path(&path);
 	if (access(buf_cstr(&path), X_OK) < 0) {

@@ -442,6 +442,12 @@ auth_redeem(const char *path, const char *ticket, int timeout_ms,
 					      : "unknown, used or expired");
 		goto out;
 	}
+	/* Only a POP3 login opens a mailbox. */
+	if (rep.service == NULL || strcmp(rep.service, "pop") != 0) {
+		buf_printf(err, "ticket of a %s login, not a POP3 one",
+			   rep.service != NULL ? rep.service : "(unknown)");
+		goto out;
+	}
 	buf_reset(user);
 	buf_puts(user, rep.user);
 	buf_reset(client_address);

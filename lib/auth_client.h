@@ -14,7 +14,9 @@
  *  - auth_client_mechs() must come first: it sets the session's
  *    parameters (service "smtp" or "pop", addresses, whether plaintext
  *    mechanisms and USER/PASS are allowed, the TLS cipher bits) and gives
- *    the mechanisms the client may offer (0, or -1 with err set);
+ *    the mechanisms the client may offer, maybe none ("": APOP still
+ *    works): 0, or -1 with err set when the service cannot be reached or
+ *    refuses the session;
  *  - start/step run one exchange as sasl_auth_server_start/step do
  *    (resp NULL: no initial response; challenge replaced; reason appended
  *    to on failure, for the log only); checkpass and apop are one-step
@@ -31,9 +33,11 @@
  *    libsasl2's state (CVE-2011-1720);
  *  - auth_client_username() is the authenticated name after SASL_AUTH_OK
  *    (else NULL); auth_client_ticket() its ticket when one was asked for;
- *  - auth_redeem() (root side) trades a ticket for the user and the
- *    client address it was issued for: 0, or -1 with err set (unknown,
- *    used or expired ticket, or the service unreachable).
+ *  - auth_redeem() (root side: the pop3d session service) trades a
+ *    ticket for the user and the client address it was issued for: 0,
+ *    or -1 with err set (unknown, used or expired ticket, a ticket of a
+ *    login whose service was not "pop", or the service unreachable).
+ *    The ticket is used up either way.
  */
 #ifndef PANACEA_AUTH_CLIENT_H
 #define PANACEA_AUTH_CLIENT_H

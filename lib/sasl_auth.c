@@ -7,10 +7,6 @@
  * The option strings live in this module for the life of the process
  * because libsasl2 keeps the pointers it is given.
  *
- * With preload, the in-memory auxprop plugin of sasl_memdb is registered
- * after every sasl_server_init() (sasl_server_done() drops all auxprop
- * plugins) and getopt names it instead of "sasldb".
- *
  * A server session uses each libsasl2 connection for at most one
  * exchange: every start makes a new one, and any failure and every reset
  * dispose of it (CVE-2011-1720).  Listing mechanisms uses a connection
@@ -26,7 +22,6 @@
 
 #include "msg.h"
 #include "sasl_auth.h"
-#include "sasl_memdb.h"
 #include "xalloc.h"
 
 /* libsasl2 declares every callback as int (*)(void). */
@@ -58,9 +53,7 @@ struct sasl_auth_client {
 
 static char *opt_sasldb_path;
 static char *opt_mech_list;
-static int opt_preload;
 static int server_ready;
-static int memdb_registered; /* in this sasl_server_init() */
 static int client_ready;
 
 /* --- global setup ------------------------------------------------------ */
@@ -76,7 +69,7 @@ getopt_cb(void *context, const char *plugin_name, const char *option,
 	if (strcmp(option, "pwcheck_method") == 0)
 		value = "auxprop";
 	else if (strcmp(option, "auxprop_plugin") == 0)
-		value = opt_preload ? SASL_MEMDB_PLUGIN : "sasldb";
+		value = "sasldb";
 	else if (strcmp(option, "sasldb_path") == 0)
 		value = opt_sasldb_path;
 	else if (strcmp(option, "mech_list") == 0)
@@ -121,23 +114,6 @@ static const sasl_callback_t global_callbacks[] = {
     {SASL_CB_LIST_END, NULL, NULL},
 };
 
-/* Adds the in-memory auxprop plugin once per sasl_server_init(). */
-static int
-memdb_register(struct buf *err)
-{
-	int r;
-
-	if (memdb_registered)
-		return 0;
-	if ((r = sasl_memdb_register()) != SASL_OK) {
-		buf_printf(err, "cannot add the SASL in-memory database: %s",
-			   sasl_errstring(r, NULL, NULL));
-		return -1;
-	}
-	memdb_registered = 1;
-	return 0;
-}
-
 int
 sasl_auth_server_init(const struct sasl_auth_server_config *cfg,
 		      struct buf *err)
@@ -148,12 +124,11 @@ sasl_auth_server_init(const struct sasl_auth_server_config *cfg,
 		buf_puts(err, "no sasldb_path configured");
 		return -1;
 	}
-	/* Read first: a failure leaves the previous state alone. */
-	if (cfg->preload && sasl_memdb_load(cfg->sasldb_path, err) < 0)
+	if (cfg->preload) {
+		buf_puts(err, "the sasldb is no longer preloaded: passwords "
+			      "are checked by the auth service");
 		return -1;
-	if (!cfg->preload)
-		sasl_memdb_clear();
-	opt_preload = cfg->preload;
+	}
 	sasl_auth_server_set_dbpath(cfg->sasldb_path);
 	xfree(opt_mech_list);
 	opt_mech_list = cfg->mech_list != NULL && *cfg->mech_list != '\0'
@@ -167,11 +142,11 @@ sasl_auth_server_init(const struct sasl_auth_server_config *cfg,
 			return -1;
 		}
 		server_ready = 1;
-		if (!cfg->preload && access(cfg->sasldb_path, R_OK) != 0)
+		if (access(cfg->sasldb_path, R_OK) != 0)
 			msg_warn("SASL database %s is not readable: %s",
 				 cfg->sasldb_path, strerror(errno));
 	}
-	return cfg->preload ? memdb_register(err) : 0;
+	return 0;
 }
 
 void
@@ -188,8 +163,7 @@ sasl_auth_done(void)
 		sasl_server_done();
 	if (client_ready)
 		sasl_client_done();
-	server_ready = client_ready = memdb_registered = opt_preload = 0;
-	sasl_memdb_clear();
+	server_ready = client_ready = 0;
 	xfree(opt_sasldb_path);
 	xfree(opt_mech_list);
 	opt_sasldb_path = opt_mech_list = NULL;

@@ -15,16 +15,11 @@
  *    sasldb at each password check, so after chroot the path must name
  *    the database as seen from inside the jail:
  *    sasl_auth_server_set_dbpath() changes it;
- *  - with cfg->preload set, init instead reads every user and password of
- *    the sasldb into memory and makes libsasl2 check passwords against
- *    that copy (sasl_memdb.h), so that no file is needed after chroot
- *    (DESIGN.md: the SASL database is opened before chroot).  The
- *    trade-off: a change to the sasldb reaches the process only when it
- *    restarts (smtpd processes are short-lived: max_use, max_idle), and
- *    sasl_auth_server_set_dbpath() has no effect on password checks.  A
- *    missing sasldb is no users (warned); an unreadable one fails init.
- *    sasl_auth_done() wipes the passwords from memory.  Calling init again
- *    rereads the sasldb (or, without preload, drops the copy);
+ *    Passwords are checked in one process only, the auth service
+ *    (auth/); the mode that copied the whole sasldb into a chrooted
+ *    smtpd is gone (cfg->preload must be 0: init fails otherwise; the
+ *    field goes once pop3d no longer sets it).  Calling init again
+ *    changes the path and mechanism list;
  *  - one struct sasl_auth_server per client connection;
  *    sasl_auth_server_mechs() lists what may be offered; anonymous
  *    mechanisms never are, and plaintext ones (PLAIN, LOGIN) only when
@@ -77,7 +72,7 @@ enum sasl_auth_result {
 struct sasl_auth_server_config {
 	const char *sasldb_path; /* required */
 	const char *mech_list;	 /* "PLAIN LOGIN ..."; NULL/"": all plugins */
-	int preload;		 /* serve the sasldb from memory */
+	int preload;		 /* must be 0 (see above) */
 };
 
 struct sasl_auth_server_params {
@@ -97,8 +92,8 @@ struct sasl_auth_client;
 int sasl_auth_server_init(const struct sasl_auth_server_config *cfg,
 			  struct buf *err);
 void sasl_auth_server_set_dbpath(const char *path);
-/* Releases libsasl2's plugins, server and client side, and wipes the
- * preloaded passwords (at exit; every session must be freed first). */
+/* Releases libsasl2's plugins, server and client side (at exit; every
+ * session must be freed first). */
 void sasl_auth_done(void);
 
 /* NULL with err set when libsasl2 refuses the parameters. */

@@ -8,7 +8,15 @@
  */
 #include <db.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "iostuff.h"
 
 #include "msg.h"
 #include "sasldb.h"
@@ -121,14 +129,84 @@ users_fn(const char *user, const char *realm, const char *value, size_t len,
 	uc->fn(user, realm, uc->ctx);
 }
 
+/* The child's end of the pipe: one "user NUL realm NUL" per user. */
+static void
+users_send(const char *user, const char *realm, void *ctx)
+{
+	struct buf *out = ctx;
+
+	buf_append(out, user, strlen(user) + 1);
+	buf_append(out, realm, strlen(realm) + 1);
+}
+
+/*
+ * The walk runs in a child that sends only the names: Berkeley DB reads
+ * whole pages, passwords included, into a cache that it frees unwiped,
+ * and a caller such as smtpd must not keep them in its heap.  The child's
+ * memory goes back to the kernel with it.
+ */
 int
 sasldb_users(const char *path,
 	     void (*fn)(const char *user, const char *realm, void *ctx),
 	     void *ctx)
 {
-	struct users_ctx uc = {fn, ctx};
+	struct buf names = BUF_INIT;
+	char chunk[4096], tail[32];
+	int p[2], status, count = -1;
+	ssize_t n;
+	pid_t pid;
 
-	return sasldb_walk(path, 0, users_fn, &uc);
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	if ((pid = fork()) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		struct users_ctx uc = {users_send, &names};
+		int got;
+
+		close(p[0]);
+		got = sasldb_walk(path, 0, users_fn, &uc);
+		/* The count last, after a \1 that no name has (control
+		 * characters are skipped): a child that died early shows. */
+		snprintf(tail, sizeof(tail), "\1%d", got);
+		buf_append(&names, tail, strlen(tail) + 1);
+		_exit(io_write_full(p[1], names.data, names.len, -1) == 0 ? 0
+									  : 1);
+	}
+	close(p[1]);
+	while ((n = read(p[0], chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		buf_append(&names, chunk, (size_t)n);
+	}
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	/* Pairs of NUL-terminated strings, then "\1N". */
+	for (size_t at = 0; at < names.len;) {
+		const char *user = names.data + at;
+		size_t ulen = strnlen(user, names.len - at);
+		if (at + ulen == names.len)
+			break; /* unterminated: cut short */
+		if (user[0] == '\1') {
+			count = atoi(user + 1);
+			break;
+		}
+		const char *realm = user + ulen + 1;
+		size_t rest = names.len - at - ulen - 1;
+		size_t rlen = strnlen(realm, rest);
+		if (rlen == rest)
+			break;
+		fn(user, realm, ctx);
+		at += ulen + 1 + rlen + 1;
+	}
+	buf_free(&names);
+	return count;
 }
 
 int

@@ -9,13 +9,17 @@
  * ownership.  sasldb_users() never reads a password.
  *
  * sasldb_users() calls fn(user, realm) once per user that has a
- * userPassword, in database order.  Returns the number of users, or -1
+ * userPassword, in database order.  The file is read in a child process
+ * that sends back only the names (fork, pipe, waitpid on that child), so
+ * that none of the file's passwords, which Berkeley DB caches with the
+ * names, is ever in the caller's memory (smtpd builds its recipient
+ * table with it).  Returns the number of users, or -1
  * when the file cannot be opened (a missing file is 0 users).  Keys with
  * a bad shape (missing separators, empty or over-long names, control
  * characters) are skipped.
  *
- * sasldb_passwords() is the same walk for the in-memory copy that a
- * chrooted daemon loads before it chroots (sasl_memdb.h): it also gives
+ * sasldb_passwords() is the same walk for APOP, which needs a clear
+ * password (the auth service, auth/): it also gives
  * each user's password, NUL-terminated, len bytes (len excludes the NUL).
  * A password longer than SASLDB_VALUE_MAX bytes, or with a NUL byte in
  * it, skips the user with a warning.  The password is in a buffer of this

@@ -3,10 +3,11 @@
  *
  * Runs under master on the daemon skeleton, one client at a time.  Before
  * the jail it reads what it will need and cannot reach afterwards: the
- * TLS key and certificate, the SASL set-up, the local recipient table and
- * the resolver settings.  After chroot and the drop to mail_owner it opens
- * the queue environment (every process does so as mail_owner, DESIGN.md)
- * and serves sessions (smtpd_session.c).
+ * TLS key and certificate, the local recipient table and the resolver
+ * settings.  Passwords are checked by the auth service (private/auth),
+ * never here: smtpd has no SASL server and no sasldb password.  After chroot
+ * and the drop to mail_owner it opens the queue environment (every process does
+ * so as mail_owner, DESIGN.md) and serves sessions (smtpd_session.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -82,8 +83,6 @@ smtpd_pre_jail(void)
 	smtpd_cfg.auth_required = conf_bool("smtpd_sasl_auth_required");
 	smtpd_cfg.local_submission = conf_bool("smtpd_local_submission");
 	smtpd_tls_init();
-	if (smtpd_cfg.auth_enable)
-		smtpd_auth_init();
 	if (dns_init(conf_str("dns_nameservers"), &err) < 0)
 		msg_warn("DNS resolver: %s; client names will be \"unknown\"",
 			 buf_cstr(&err));
@@ -101,6 +100,8 @@ smtpd_post_jail(void)
 		msg_fatal("cannot open the queue in %s/db", qdir);
 	buf_printf(&path, "%s/public/qmgr", qdir);
 	smtpd_cfg.qmgr_socket = buf_steal(&path);
+	buf_printf(&path, "%s/private/auth", qdir);
+	smtpd_cfg.auth_socket = buf_steal(&path);
 }
 
 static void

@@ -5,7 +5,7 @@
  * smtpd_session.c  one client connection: the command loop and its state
  * smtpd_check.c    relay control and the local recipient check
  * smtpd_data.c     DATA and BDAT: content into the queue, durable commit
- * smtpd_auth.c     AUTH (libsasl2) and STARTTLS
+ * smtpd_auth.c     AUTH (through the auth service) and STARTTLS
  */
 #ifndef PANACEA_SMTPD_H
 #define PANACEA_SMTPD_H
@@ -44,6 +44,7 @@ struct smtpd_config {
 	struct tls_ctx *tls;
 	struct queue *queue;
 	const char *qmgr_socket;
+	const char *auth_socket; /* private/auth */
 };
 
 extern struct smtpd_config smtpd_cfg;
@@ -82,7 +83,8 @@ struct smtpd_session {
 	char *auth_user;
 	char *auth_mech;
 	unsigned auth_failures;
-	struct sasl_auth_server *sasl;
+	struct auth_client *auth; /* the auth service, from EHLO on */
+	int auth_down;		  /* it could not be reached */
 	/* The transaction between MAIL and the end of DATA. */
 	int in_mail;
 	struct queue_envelope env;
@@ -129,7 +131,6 @@ void smtpd_bdat_abort(struct smtpd_session *ss);
 void smtpd_wakeup_qmgr(void);
 
 /* smtpd_auth.c */
-void smtpd_auth_init(void);
 void smtpd_auth_session_init(struct smtpd_session *ss);
 void smtpd_auth_session_end(struct smtpd_session *ss);
 void smtpd_auth(struct smtpd_session *ss, const struct smtp_cmd *cmd);

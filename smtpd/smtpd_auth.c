@@ -5,48 +5,32 @@
  * discarded before the handshake (CVE-2011-0411), and afterwards the
  * session starts over: HELO, the transaction and any AUTH are forgotten.
  *
- * AUTH: libsasl2 through lib/sasl_auth, against sasldb_path.  Plaintext
- * mechanisms (PLAIN, LOGIN) are offered only over TLS or to loopback
- * clients.  Every failed or cancelled exchange throws the SASL state away
- * (CVE-2011-1720, lib/sasl_auth), and each failure is answered after a
- * delay that grows with the number of failures.
+ * AUTH: the SASL exchange is relayed to the auth service (private/auth,
+ * lib/auth_client.h), which alone reads the sasldb and checks passwords;
+ * smtpd sees only the outcome and the user name.  The connection to it
+ * is made at EHLO (the mechanisms to offer depend on TLS and on the
+ * client) and lasts for the session, or until STARTTLS starts it over.
+ * A service that cannot be reached hides AUTH from EHLO and answers an
+ * AUTH command "454 4.7.0 Temporary authentication failure"; the session
+ * goes on.  Plaintext mechanisms (PLAIN, LOGIN) are offered only over
+ * TLS or to loopback clients.  Every failed or cancelled exchange throws
+ * the SASL state away (the service does so, CVE-2011-1720), and each
+ * failure is answered after a delay that grows with the number of
+ * failures.
  */
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "auth_client.h"
 #include "base64.h"
 #include "conf.h"
 #include "msg.h"
-#include "sasl_auth.h"
 #include "smtpd.h"
 #include "xalloc.h"
 
 #define AUTH_LINE_MAX 12288 /* RFC 4954 4: at least 12288 octets */
-
-static int auth_ready;
-
-void
-smtpd_auth_init(void)
-{
-	/* Preloaded: the sasldb is out of reach after chroot, and an smtpd
-	 * process lives for max_use sessions at most, so a copy taken now
-	 * is never old for long (sasl_memdb.h). */
-	struct sasl_auth_server_config cfg = {
-	    .sasldb_path = conf_str("sasldb_path"),
-	    .mech_list = NULL,
-	    .preload = 1,
-	};
-	struct buf err = BUF_INIT;
-
-	if (sasl_auth_server_init(&cfg, &err) < 0) {
-		msg_warn("SASL authentication is unavailable: %s",
-			 buf_cstr(&err));
-		buf_free(&err);
-		return;
-	}
-	auth_ready = 1;
-	buf_free(&err);
-}
+#define AUTH_SERVICE_TIMEOUT_MS (30 * 1000)
 
 static int
 smtpd_loopback(const struct smtpd_session *ss)
@@ -55,57 +39,72 @@ smtpd_loopback(const struct smtpd_session *ss)
 	       strcmp(ss->client_addr, "::1") == 0;
 }
 
-static void
-smtpd_sasl_new(struct smtpd_session *ss)
-{
-	struct sasl_auth_server_params params = {
-	    .service = "smtp",
-	    .server_fqdn = smtpd_cfg.myhostname,
-	    .allow_plaintext = ss->tls_on || smtpd_loopback(ss),
-	    .external_ssf = ss->tls_on ? (unsigned)ss->tls_info.cipher_bits : 0,
-	};
-	struct buf err = BUF_INIT;
-
-	if (ss->sasl)
-		sasl_auth_server_free(ss->sasl);
-	ss->sasl = sasl_auth_server_new(&params, &err);
-	if (ss->sasl == NULL)
-		msg_warn("SASL: %s", buf_cstr(&err));
-	buf_free(&err);
-}
-
 void
 smtpd_auth_session_init(struct smtpd_session *ss)
 {
-	if (smtpd_cfg.auth_enable && auth_ready)
-		smtpd_sasl_new(ss);
+	ss->auth = NULL;
+	ss->auth_down = 0;
 }
 
 void
 smtpd_auth_session_end(struct smtpd_session *ss)
 {
-	if (ss->sasl)
-		sasl_auth_server_free(ss->sasl);
-	ss->sasl = NULL;
+	auth_client_free(ss->auth);
+	ss->auth = NULL;
+	ss->auth_down = 0;
 	xfree(ss->auth_user);
 	xfree(ss->auth_mech);
 	ss->auth_user = ss->auth_mech = NULL;
 }
 
+/* Connects to the auth service with this session's parameters and gets
+ * the mechanisms; 0, or -1 (ss->auth_down set, logged). */
+static int
+smtpd_auth_connect(struct smtpd_session *ss, struct buf *mechs)
+{
+	char port[16];
+	struct auth_client_params params = {
+	    .service = "smtp",
+	    .client_address = ss->client_addr,
+	    .client_port = port,
+	    .allow_plaintext = ss->tls_on || smtpd_loopback(ss),
+	    .external_ssf = ss->tls_on ? (unsigned)ss->tls_info.cipher_bits : 0,
+	};
+	struct buf err = BUF_INIT;
+
+	snprintf(port, sizeof(port), "%d",
+		 ss->client_port > 0 ? ss->client_port : 0);
+	if (ss->client_port <= 0)
+		port[0] = '\0';
+	if (ss->auth == NULL)
+		ss->auth = auth_client_connect(smtpd_cfg.auth_socket,
+					       AUTH_SERVICE_TIMEOUT_MS, &err);
+	if (ss->auth == NULL ||
+	    auth_client_mechs(ss->auth, &params, mechs, &err) < 0) {
+		msg_warn("SASL authentication is unavailable: %s",
+			 buf_cstr(&err));
+		auth_client_free(ss->auth);
+		ss->auth = NULL;
+		ss->auth_down = 1;
+		buf_free(&err);
+		return -1;
+	}
+	ss->auth_down = 0;
+	buf_free(&err);
+	return 0;
+}
+
 int
 smtpd_auth_offer(struct smtpd_session *ss, struct buf *mechs)
 {
-	struct buf err = BUF_INIT;
-	int ok;
-
-	if (ss->sasl == NULL || ss->auth_user)
+	if (!smtpd_cfg.auth_enable || ss->auth_user)
 		return 0;
 	/* With smtpd_tls_auth_only, nothing before TLS. */
 	if (conf_bool("smtpd_tls_auth_only") && !ss->tls_on)
 		return 0;
-	ok = sasl_auth_server_mechs(ss->sasl, mechs, &err) == 0;
-	buf_free(&err);
-	return ok;
+	if (smtpd_auth_connect(ss, mechs) < 0)
+		return 0;
+	return mechs->len > 0;
 }
 
 /* Reads the client's next response line; NULL when the session ends. */
@@ -126,39 +125,43 @@ smtpd_auth_read(struct smtpd_session *ss, struct buf *line)
 }
 
 static void
-smtpd_auth_failed(struct smtpd_session *ss, const char *reply,
+smtpd_auth_failed(struct smtpd_session *ss, const char *mech, const char *reply,
 		  const char *reason)
 {
 	ss->fails[CNT_AUTH]++;
 	ss->auth_failures++;
 	msg_warn("%s[%s]: SASL %s authentication failed: %s", ss->client_name,
-		 ss->client_addr,
-		 sasl_auth_server_mech(ss->sasl)
-		     ? sasl_auth_server_mech(ss->sasl)
-		     : "?",
+		 ss->client_addr, mech,
 		 reason && *reason ? reason : "authentication failure");
 	/* A growing delay slows down password guessing. */
 	stream_flush(&ss->s);
 	sleep(ss->auth_failures < 5 ? ss->auth_failures : 5);
 	smtpd_reply(ss, "%s", reply);
-	/* CVE-2011-1720: never reuse the state of a failed exchange. */
-	smtpd_sasl_new(ss);
 }
 
 static int
 smtpd_auth_check_state(struct smtpd_session *ss)
 {
-	if (ss->sasl == NULL || !(ss->ext & SMTP_EXT_AUTH)) {
+	/* EHLO could not reach the auth service. */
+	if (smtpd_cfg.auth_enable && ss->auth_down && !ss->auth_user) {
+		smtpd_reply(ss, "454 4.7.0 Temporary authentication failure");
+		ss->fails[CNT_AUTH]++;
+		return -1;
+	}
+	if (ss->auth == NULL || !(ss->ext & SMTP_EXT_AUTH)) {
 		smtpd_reply(ss, "503 5.5.1 Error: authentication not enabled");
+		ss->fails[CNT_AUTH]++;
 		return -1;
 	}
 	if (ss->auth_user) {
 		smtpd_reply(ss, "503 5.5.1 Error: already authenticated");
+		ss->fails[CNT_AUTH]++;
 		return -1;
 	}
 	if (ss->in_mail) {
 		smtpd_reply(ss,
 			    "503 5.5.1 Error: MAIL transaction in progress");
+		ss->fails[CNT_AUTH]++;
 		return -1;
 	}
 	return 0;
@@ -172,11 +175,9 @@ smtpd_auth(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 	enum sasl_auth_result r;
 	const char *init = cmd->auth_initial;
 
-	if (smtpd_auth_check_state(ss) < 0) {
-		ss->fails[CNT_AUTH]++;
+	if (smtpd_auth_check_state(ss) < 0)
 		return;
-	}
-	if (!sasl_auth_server_has_mech(ss->sasl, cmd->auth_mech)) {
+	if (!auth_client_has_mech(ss->auth, cmd->auth_mech)) {
 		smtpd_reply(ss,
 			    "504 5.5.4 Unsupported authentication mechanism");
 		ss->fails[CNT_AUTH]++;
@@ -190,23 +191,25 @@ smtpd_auth(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 		return;
 	}
 	/* "=" is an empty initial response, not the lack of one. */
-	r = sasl_auth_server_start(ss->sasl, cmd->auth_mech,
-				   init ? (resp.data ? resp.data : "") : NULL,
-				   resp.len, &challenge, &reason);
+	r = auth_client_start(ss->auth, cmd->auth_mech,
+			      init ? (resp.data ? resp.data : "") : NULL,
+			      resp.len, 0, &challenge, &reason);
 	while (r == SASL_AUTH_CONTINUE) {
 		buf_reset(&wire);
 		base64_encode(&wire, challenge.data, challenge.len);
 		smtpd_reply(ss, "334 %s", buf_cstr(&wire));
 		stream_flush(&ss->s);
 		int st = smtpd_auth_read(ss, &line);
-		if (st < 0)
+		if (st < 0) {
+			auth_client_cancel(ss->auth);
 			goto done;
+		}
 		if (st > 0 || strcmp(buf_cstr(&line), "*") == 0) {
 			if (st == 0)
 				smtpd_reply(ss, "501 5.7.0 Authentication "
 						"aborted");
 			ss->fails[CNT_AUTH]++;
-			smtpd_sasl_new(ss);
+			auth_client_cancel(ss->auth);
 			goto done;
 		}
 		buf_reset(&resp);
@@ -214,28 +217,32 @@ smtpd_auth(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 		    0) {
 			smtpd_reply(ss, "501 5.5.2 Cannot decode response");
 			ss->fails[CNT_AUTH]++;
-			smtpd_sasl_new(ss);
+			auth_client_cancel(ss->auth);
 			goto done;
 		}
-		r = sasl_auth_server_step(ss->sasl, resp.data, resp.len,
-					  &challenge, &reason);
+		r = auth_client_step(ss->auth, resp.data, resp.len, &challenge,
+				     &reason);
 	}
 	if (r == SASL_AUTH_OK) {
-		ss->auth_user = xstrdup(sasl_auth_server_username(ss->sasl));
+		ss->auth_user = xstrdup(auth_client_username(ss->auth));
 		ss->auth_mech = xstrdup(cmd->auth_mech);
 		smtpd_reply(ss, "235 2.7.0 Authentication successful");
 	} else if (r == SASL_AUTH_TEMPFAIL) {
-		smtpd_auth_failed(ss,
+		smtpd_auth_failed(ss, cmd->auth_mech,
 				  "454 4.7.0 Temporary authentication "
 				  "failure",
 				  buf_cstr(&reason));
 	} else {
-		smtpd_auth_failed(ss,
+		smtpd_auth_failed(ss, cmd->auth_mech,
 				  "535 5.7.8 Error: authentication failed: "
 				  "authentication failure",
 				  buf_cstr(&reason));
 	}
 done:
+	if (resp.data != NULL)
+		explicit_bzero(resp.data, resp.len);
+	if (line.data != NULL)
+		explicit_bzero(line.data, line.len);
 	buf_free(&resp);
 	buf_free(&challenge);
 	buf_free(&reason);

@@ -158,8 +158,7 @@ def make_sasldb(path, users, realm):
     for name, password in users.items():
         run_quiet(["saslpasswd2", "-c", "-p", "-f", path, "-u", realm,
                    name], input=password.encode(), check=True)
-    os.chmod(path, 0o640)
-    return path
+    return panacea_test.sasldb_for_auth(path)
 
 
 def make_account(name, home):
@@ -227,7 +226,10 @@ class Host(Instance):
                              unpriv="-", chroot=jail),
             Instance.service("local", "local", type_="unix", private="-",
                              unpriv="n", chroot="n"),
+            # smtpd AUTH (the submission port) goes through it.
+            panacea_test.auth_service(),
         ] + list(services)
+        panacea_test.ensure_auth_owner()
 
     def start(self, wait_ready=True):
         self.write()

@@ -397,8 +397,37 @@ def ensure_mail_owner(name="panacea"):
     except KeyError:
         subprocess.run(["useradd", "--system", "--no-create-home",
                         "--home-dir", "/nonexistent", "--shell",
-                        "/usr/sbin/nologin", name], check=True)
+                        "/usr/sbin/nologin", "--user-group", name],
+                       check=True)
     return name
+
+
+AUTH_OWNER = "panacea-auth"
+
+
+def ensure_auth_owner(name=AUTH_OWNER):
+    """The account of the auth service (auth_owner's default): as root
+    created with useradd --system --user-group when missing, as `make
+    run` does; its group is the one a test sasldb is given."""
+    return ensure_mail_owner(name)
+
+
+def auth_service():
+    """The services line of the auth service (private/auth, root,
+    unjailed, one process), as scripts/install.sh writes it."""
+    return Instance.service("auth", "auth", type_="unix", private="-",
+                            unpriv="n", chroot="n", maxproc=1)
+
+
+def sasldb_for_auth(path):
+    """Gives the sasldb at path to the auth service's group (root:GROUP
+    0640, as man auth says), when running as root."""
+    os.chmod(path, 0o640)
+    if os.geteuid() == 0:
+        import pwd
+        pw = pwd.getpwnam(ensure_auth_owner())
+        os.chown(path, 0, pw.pw_gid)
+    return path
 
 
 class LineClient:

@@ -17,11 +17,9 @@ Needs root (local and pop3d switch to the mailbox owners).
 """
 
 import os
-import pwd
 import re
 import smtplib
 import socket
-import subprocess
 import tempfile
 
 import pytest
@@ -49,12 +47,13 @@ def crlf(data):
     return re.sub(rb"(?<!\r)\n", b"\r\n", data)
 
 
-def pop3_services(port, pops_port=None, root=True, args=""):
+def pop3_services(port, pops_port=None, root=True, args="", auth=True):
     """The POP3 server's services lines: the unprivileged fronts (pop3d)
     that hold the TCP listeners (jailed when root), the root session
-    service they hand logged-in sessions to (pop3session), and the auth
-    service that checks credentials for the fronts and redeems their
-    tickets for pop3session; args (-o ...) go to pop3d and pop3session."""
+    service they hand logged-in sessions to (pop3session), and, unless
+    the instance has it already (auth=False), the auth service that
+    checks credentials for the fronts and redeems their tickets for
+    pop3session; args (-o ...) go to pop3d and pop3session."""
     front = ("pop3d " + args).strip()
     chroot = "y" if root else "n"
     lines = [Instance.service(port, front, unpriv="-", chroot=chroot)]
@@ -65,33 +64,9 @@ def pop3_services(port, pops_port=None, root=True, args=""):
     lines.append(Instance.service("pop3session",
                                   ("pop3session " + args).strip(),
                                   type_="unix", private="-"))
-    lines.append(auth_service())
+    if auth:
+        lines.append(panacea_test.auth_service())
     return lines
-
-
-def auth_readable(sasldb):
-    """As root, the auth service drops to auth_owner (panacea-auth,
-    created as install.sh does when missing): the sasldb becomes
-    root:panacea-auth 0640, as make run leaves run/etc/sasldb2."""
-    if os.geteuid() != 0:
-        return
-    try:
-        pw = pwd.getpwnam("panacea-auth")
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home",
-                        "--home-dir", "/nonexistent", "--shell",
-                        "/usr/sbin/nologin", "--user-group",
-                        "panacea-auth"], check=True)
-        pw = pwd.getpwnam("panacea-auth")
-    os.chown(sasldb, 0, pw.pw_gid)
-    os.chmod(sasldb, 0o640)
-
-
-def auth_service():
-    """The auth service's line (private/auth, root until it drops to
-    auth_owner, one process)."""
-    return Instance.service("auth", "auth", type_="unix", private="-",
-                            maxproc=1)
 
 
 class PopRig:
@@ -117,7 +92,6 @@ class PopRig:
             sasl[name] = "mail only " + name
             self.passwords[name] = sasl[name]
         self.sasldb = make_sasldb(os.path.join(inst.base, "sasldb2"), sasl)
-        auth_readable(self.sasldb)
         self.smtp_port, self.pop_port, self.pops_port = inst.ports(3)
         root = os.geteuid() == 0
         inst.conf.update({

@@ -43,13 +43,14 @@ def mail_owner():
 
 
 def smtpd_setup(inst, owner, conf=None, services=None, args="", start=True,
-                chroot=None):
+                chroot=None, auth=True):
     """Configures inst to run smtpd on a fresh port and starts it.
 
     conf: extra panacea.conf parameters; services: extra service lines
     (they may use "{port}"-free names of their own); args: extra smtpd
     arguments (-o name=value...).  As root the service runs chrooted
     (chroot column y) and unprivileged, as an installed system does.
+    auth: add the auth service's line (smtpd's AUTH needs it).
     Returns the SMTP port."""
     port = inst.port()
     if chroot is None:
@@ -67,6 +68,10 @@ def smtpd_setup(inst, owner, conf=None, services=None, args="", start=True,
     inst.services = [Instance.service(
         port, ("smtpd " + args).strip(), unpriv="-",
         chroot="y" if chroot else "n")]
+    # smtpd AUTH goes through the auth service (private/auth).
+    if auth:
+        panacea_test.ensure_auth_owner()
+        inst.services.append(panacea_test.auth_service())
     inst.services += list(services or [])
     inst.write()
     if start:
@@ -292,8 +297,7 @@ def make_sasldb(path, users, realm=MYHOSTNAME):
         subprocess.run(["saslpasswd2", "-c", "-p", "-f", str(path), "-u",
                         realm, name], input=password.encode(), check=True,
                        capture_output=True, timeout=30)
-    os.chmod(str(path), 0o640)
-    return str(path)
+    return panacea_test.sasldb_for_auth(str(path))
 
 
 def wait_committed(inst, queue_id):

@@ -39,7 +39,7 @@ from hops_helpers import (ADDR, CLIENT_NET, NAMES, SINK, Host,
                           make_account, make_map, make_sasldb,
                           postfix_usable, remove_account, zones)
 from panacea_test import program, scaled, wait_until
-from pop3_helpers import auth_readable, pop3_services
+from pop3_helpers import pop3_services
 from smtp_helpers import DATE_RE, Session, mail_owner  # noqa: F401
 from smtp_peer import Peer, make_cert
 
@@ -137,17 +137,17 @@ class World:
         services = []
         self.pop3 = os.access(program("pop3d"), os.X_OK)
         if self.pop3:
-            # The unprivileged front on 110, the root session service,
-            # the auth service.
-            services += pop3_services(110, root=os.geteuid() == 0)
-        sasldb = make_sasldb(self.path("dmapub", "etc", "sasldb2"),
-                             {"pea": PEA_PASSWORD}, NAMES["dmapub"])
-        auth_readable(sasldb)
+            # The unprivileged front on 110 and pop3session (Host runs
+            # the auth service).
+            services += pop3_services(110, root=os.geteuid() == 0,
+                                      auth=False)
         c = Host(self.path("dmapub"), "dmapub", self.owner, self.dns, conf={
             # ahlquist.org: pea's other address, which reaches dmapub
             # through a Postfix (the interop test).
             "mydestination": "$myhostname, dma.org, ahlquist.org",
-            "sasldb_path": sasldb,
+            "sasldb_path": make_sasldb(
+                self.path("dmapub", "etc", "sasldb2"),
+                {"pea": PEA_PASSWORD}, NAMES["dmapub"]),
             "pop3d_auth_failure_delay": "0s",
         }, services=services)
         self.hosts = {"A": a, "B": b, "C": c}

@@ -46,7 +46,6 @@ import panacea_test
 from dnsserver import DNSServer
 from hops_helpers import Sink
 from panacea_test import Instance, scaled, wait_until
-from pop3_helpers import auth_readable
 from smtp_helpers import make_sasldb, mail_owner  # noqa: F401
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
@@ -93,7 +92,7 @@ def install(destdir):
 
 def check_layout(destdir):
     root = destdir + PREFIX
-    for d in ("master", "smtpd", "qmgr", "smtp", "local", "pop3d",
+    for d in ("master", "auth", "smtpd", "qmgr", "smtp", "local", "pop3d",
               "pop3session", "pickup", "showq"):
         assert os.access(root + "/libexec/panacea/" + d, os.X_OK), d
     for c in ("sendmail", "panqueue", "pansuper", "panmap", "panconf",
@@ -104,7 +103,7 @@ def check_layout(destdir):
         assert os.readlink(destdir + link) == PREFIX + "/sbin/sendmail"
     assert os.readlink(root + "/sbin/mailq") == "sendmail"
     for page in ("man1/sendmail.1", "man1/panqueue.1", "man8/master.8",
-                 "man8/pop3d.8", "man8/pop3session.8",
+                 "man8/pop3d.8", "man8/pop3session.8", "man8/auth.8",
                  "man5/panacea.conf.5", "man5/services.5"):
         assert os.path.exists(root + "/share/man/" + page), page
     etc = destdir + "/etc/panacea"
@@ -115,6 +114,8 @@ def check_layout(destdir):
     assert "ExecStart=%s/sbin/panacea start" % PREFIX in unit
     assert "ExecStop=%s/sbin/panacea stop" % PREFIX in unit
     assert "ExecReload=%s/sbin/panacea reload" % PREFIX in unit
+    services = open(etc + "/services").read()
+    assert re.search(r"(?m)^auth +unix +- +n +n +- +1 +auth$", services)
 
 
 # -- /proc -------------------------------------------------------------------
@@ -235,7 +236,6 @@ class Installed:
         self.sasldb = make_sasldb(os.path.join(inst.config_dir, "sasldb2"),
                                   {users["alice"].pw_name: PASSWORD},
                                   MYHOSTNAME)
-        auth_readable(self.sasldb)
         aliases = os.path.join(inst.config_dir, "aliases")
         with open(aliases, "w") as f:
             f.write("postmaster: root\n")
@@ -263,13 +263,13 @@ class Installed:
             "25 inet n - y - 100 smtpd",
             "110 inet n - y - - pop3d",
             "pop3session unix - n n - - pop3session",
-            "auth unix - n n - 1 auth",
             "qmgr unix n - y 300 1 qmgr",
             "local unix - n n - - local",
             "smtp unix - - y - - smtp",
             "submit unix n - y - - smtpd -o smtpd_local_submission=yes",
             "pickup unix n - y 60 1 pickup",
             "showq unix n - y - - showq",
+            "auth unix - n n - 1 auth",
         ]
         inst.write()
         self.command("panmap", "hash:" + aliases, check=True)

@@ -27,6 +27,7 @@
 #include "sock.h"
 
 #define TICKET "0123456789abcdef0123456789abcdef"
+#define SMTP_TICKET "abcdef0123456789abcdef0123456789"
 
 /* Encodes r, decodes the bytes again and parses them into back. */
 static int
@@ -361,10 +362,13 @@ serve_conn(int fd)
 			r.status = AUTH_REPLY_OK;
 			break;
 		case AUTH_REQ_REDEEM:
-			if (strcmp(q.ticket, TICKET) == 0) {
+			if (strcmp(q.ticket, TICKET) == 0 ||
+			    strcmp(q.ticket, SMTP_TICKET) == 0) {
 				r.status = AUTH_REPLY_OK;
 				r.user = "alice";
-				r.service = "pop";
+				r.service = strcmp(q.ticket, TICKET) == 0
+						? "pop"
+						: "smtp";
 				r.client_address = "127.0.0.2";
 			}
 			break;
@@ -519,6 +523,11 @@ test_redeem(void **state)
 				     &user, &addr, &err),
 			 -1);
 	assert_non_null(strstr(buf_cstr(&err), "ticket refused"));
+	buf_reset(&err);
+	/* A ticket of an SMTP login opens no mailbox. */
+	assert_int_equal(
+	    auth_redeem(sockpath, SMTP_TICKET, 5000, &user, &addr, &err), -1);
+	assert_non_null(strstr(buf_cstr(&err), "not a POP3 one"));
 	buf_reset(&err);
 	assert_int_equal(
 	    auth_redeem(sockpath, "nope", 5000, &user, &addr, &err), -1);

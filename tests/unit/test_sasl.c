@@ -5,12 +5,11 @@
  * mechanism filtering, and the client side talking to the server side
  * in-process through base64, as over the wire.
  *
- * A second group runs with the sasldb preloaded into memory (sasl_memdb):
- * the same mechanisms against two realms, then, as root, in a child
- * chrooted into an empty directory where the sasldb cannot be opened (the
- * child also shows that the plain sasldb mode fails there, so that the
- * test tells the two apart), then after the file is gone.  The sasldb
- * reader's bounds are checked on a hand-made Berkeley DB file.
+ * A second group runs the same mechanisms against two realms in one
+ * sasldb (as the auth service uses it: libsasl2 reads the file at each
+ * check), and checks the sasldb reader's bounds on a hand-made Berkeley
+ * DB file.  The mode that preloaded the sasldb into memory is gone: init
+ * refuses it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,7 +28,6 @@
 #include "base64.h"
 #include "buf.h"
 #include "sasl_auth.h"
-#include "sasl_memdb.h"
 #include "sasldb.h"
 #include "xalloc.h"
 
@@ -579,22 +577,27 @@ test_init_errors(void **state)
 	(void)state;
 	assert_int_equal(sasl_auth_server_init(&cfg, &err), -1);
 	assert_non_null(strstr(buf_cstr(&err), "sasldb_path"));
+	buf_reset(&err);
+	cfg.sasldb_path = dbpath;
+	cfg.preload = 1;
+	assert_int_equal(sasl_auth_server_init(&cfg, &err), -1);
+	assert_non_null(strstr(buf_cstr(&err), "auth service"));
 	buf_free(&err);
 }
 
-/* --- the sasldb preloaded into memory ------------------------------------ */
+/* --- two realms in one sasldb ------------------------------------------- */
 
 static char mtmpdir[64];
 static char mdbpath[128];
 
 static int
-memdb_setup(void **state)
+realms_setup(void **state)
 {
-	struct sasl_auth_server_config cfg = {NULL, NULL, 1};
+	struct sasl_auth_server_config cfg = {NULL, NULL, 0};
 	struct buf err = BUF_INIT;
 
 	(void)state;
-	strcpy(mtmpdir, "/tmp/test_memdb.XXXXXX");
+	strcpy(mtmpdir, "/tmp/test_realms.XXXXXX");
 	if (mkdtemp(mtmpdir) == NULL)
 		return -1;
 	snprintf(mdbpath, sizeof(mdbpath), "%s/sasldb2", mtmpdir);
@@ -615,7 +618,7 @@ memdb_setup(void **state)
 }
 
 static int
-memdb_teardown(void **state)
+realms_teardown(void **state)
 {
 	char cmd[128];
 
@@ -627,19 +630,6 @@ memdb_teardown(void **state)
 
 /* The helpers below assert nothing, so that a forked child can use them
  * and report through its exit status. */
-
-static struct sasl_auth_server *
-quiet_server(const char *realm, int allow_plaintext)
-{
-	struct sasl_auth_server_params p = {
-	    "smtp",	     FQDN, realm, "127.0.0.1;25", "127.0.0.1;4711",
-	    allow_plaintext, 0};
-	struct buf err = BUF_INIT;
-	struct sasl_auth_server *srv = sasl_auth_server_new(&p, &err);
-
-	buf_free(&err);
-	return srv;
-}
 
 static enum sasl_auth_result
 try_plain(struct sasl_auth_server *srv, const char *authc, const char *pass)
@@ -739,14 +729,7 @@ try_client(struct sasl_auth_server *srv, const char *offered, const char *user,
 }
 
 static void
-test_memdb_loaded(void **state)
-{
-	(void)state;
-	assert_int_equal(sasl_memdb_users(), 4);
-}
-
-static void
-test_memdb_plain_login(void **state)
+test_realms_plain_login(void **state)
 {
 	struct sasl_auth_server *srv = new_server(1);
 
@@ -784,7 +767,7 @@ test_memdb_plain_login(void **state)
 }
 
 static void
-test_memdb_two_realms(void **state)
+test_realms_two_realms(void **state)
 {
 	struct sasl_auth_server *srv = new_server(1);
 
@@ -826,7 +809,7 @@ test_memdb_two_realms(void **state)
 /* Without plaintext (no TLS), smtpd offers challenge-response
  * mechanisms: they read userPassword through the same plugin. */
 static void
-test_memdb_challenge_response(void **state)
+test_realms_challenge_response(void **state)
 {
 	struct sasl_auth_server *tight = new_server(0);
 	struct buf list = BUF_INIT, err = BUF_INIT;
@@ -858,186 +841,6 @@ test_memdb_challenge_response(void **state)
 	buf_free(&list);
 	buf_free(&err);
 	sasl_auth_server_free(tight);
-}
-
-/* Runs in a child chrooted into an empty directory; 0, or the number of
- * the first check that failed. */
-static int
-chrooted_checks(const char *jail)
-{
-	struct sasl_auth_server_config plain_cfg = {NULL, NULL, 0};
-	struct sasl_auth_server *srv, *tight;
-	struct buf list = BUF_INIT, err = BUF_INIT;
-	char mech[32];
-
-	if (chroot(jail) != 0 || chdir("/") != 0)
-		return 1;
-	if (access(mdbpath, F_OK) == 0) /* the jail hides the sasldb */
-		return 2;
-	if ((srv = quiet_server(NULL, 1)) == NULL ||
-	    (tight = quiet_server(NULL, 0)) == NULL)
-		return 3;
-	if (try_plain(srv, "alice", "secret") != SASL_AUTH_OK ||
-	    !is_user(srv, "alice"))
-		return 4;
-	if (try_plain(srv, "alice", "wrong") != SASL_AUTH_FAIL)
-		return 5;
-	if (try_login(srv, "bob", "hunter2") != SASL_AUTH_OK ||
-	    !is_user(srv, "bob"))
-		return 6;
-	if (try_login(srv, "bob", "secret") != SASL_AUTH_FAIL)
-		return 7;
-	if (try_plain(srv, "nobody", "secret") != SASL_AUTH_FAIL)
-		return 8;
-	if (try_plain(srv, "alice@other.org", "alice-elsewhere") !=
-		SASL_AUTH_OK ||
-	    !is_user(srv, "alice@other.org"))
-		return 9;
-	if (try_checkpass(srv, "carol@other.org", "pw-of-carol") !=
-	    SASL_AUTH_OK)
-		return 10;
-	if (sasl_auth_server_mechs(tight, &list, &err) != 0 ||
-	    try_client(tight, buf_cstr(&list), "alice", "secret", mech,
-		       sizeof(mech)) != SASL_AUTH_OK)
-		return 11;
-	/* Control: libsasl2's sasldb plugin, which opens the file at each
-	 * check, cannot work here. */
-	plain_cfg.sasldb_path = mdbpath;
-	if (sasl_auth_server_init(&plain_cfg, &err) != 0)
-		return 12;
-	if (try_plain(srv, "alice", "secret") == SASL_AUTH_OK)
-		return 13;
-	return 0;
-}
-
-static void
-test_memdb_in_chroot(void **state)
-{
-	char jail[] = "/tmp/test_memdb_jail.XXXXXX";
-	int status;
-	pid_t pid;
-
-	(void)state;
-	if (geteuid() != 0) {
-		fprintf(stderr, "not root: no chroot test\n");
-		skip();
-	}
-	assert_int_equal(access(mdbpath, R_OK), 0);
-	assert_non_null(mkdtemp(jail));
-	fflush(NULL);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(chrooted_checks(jail));
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	rmdir(jail);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fail_msg(
-		    "chrooted child: %s %d (see chrooted_checks)",
-		    WIFEXITED(status) ? "failed check" : "killed by signal",
-		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-}
-
-static void
-test_memdb_without_file(void **state)
-{
-	struct sasl_auth_server *srv = new_server(1);
-
-	(void)state;
-	assert_int_equal(unlink(mdbpath), 0);
-	assert_int_equal(try_plain(srv, "alice", "secret"), SASL_AUTH_OK);
-	assert_true(is_user(srv, "alice"));
-	assert_int_equal(try_plain(srv, "alice", "wrong"), SASL_AUTH_FAIL);
-	assert_int_equal(try_login(srv, "bob", "hunter2"), SASL_AUTH_OK);
-	assert_int_equal(try_login(srv, "bob", "hunter3"), SASL_AUTH_FAIL);
-	assert_int_equal(try_plain(srv, "nobody", "x"), SASL_AUTH_FAIL);
-	assert_int_equal(try_checkpass(srv, "carol@other.org", "pw-of-carol"),
-			 SASL_AUTH_OK);
-	sasl_auth_server_free(srv);
-}
-
-/* A new init rereads: the process sees the database of its last init. */
-static void
-test_memdb_reload(void **state)
-{
-	struct sasl_auth_server_config cfg = {NULL, NULL, 1};
-	struct sasl_auth_server *srv;
-	struct buf err = BUF_INIT;
-	char path[160];
-
-	(void)state;
-	snprintf(path, sizeof(path), "%s/sasldb-new", mtmpdir);
-	assert_int_equal(add_user_to(path, REALM, "dave", "dave-pw"), 0);
-	cfg.sasldb_path = path;
-	assert_int_equal(sasl_auth_server_init(&cfg, &err), 0);
-	assert_int_equal(sasl_memdb_users(), 1);
-	srv = new_server(1);
-	assert_int_equal(try_plain(srv, "dave", "dave-pw"), SASL_AUTH_OK);
-	assert_int_equal(try_plain(srv, "alice", "secret"), SASL_AUTH_FAIL);
-	/* Changes to the file after init are not seen. */
-	assert_int_equal(add_user_to(path, REALM, "erin", "erin-pw"), 0);
-	assert_int_equal(try_plain(srv, "erin", "erin-pw"), SASL_AUTH_FAIL);
-	sasl_auth_server_free(srv);
-	buf_free(&err);
-}
-
-static void
-test_memdb_bad_file_keeps_table(void **state)
-{
-	struct sasl_auth_server_config cfg = {NULL, NULL, 1};
-	struct sasl_auth_server *srv;
-	struct buf err = BUF_INIT;
-	char path[160];
-	FILE *f;
-
-	(void)state;
-	snprintf(path, sizeof(path), "%s/not-a-db", mtmpdir);
-	assert_non_null(f = fopen(path, "w"));
-	fputs("alice:secret\n", f);
-	fclose(f);
-	cfg.sasldb_path = path;
-	assert_int_equal(sasl_auth_server_init(&cfg, &err), -1);
-	assert_non_null(strstr(buf_cstr(&err), path));
-	assert_int_equal(sasl_memdb_users(), 1);
-	srv = new_server(1);
-	assert_int_equal(try_plain(srv, "dave", "dave-pw"), SASL_AUTH_OK);
-	sasl_auth_server_free(srv);
-
-	/* A missing file is no users, not an error. */
-	buf_reset(&err);
-	snprintf(path, sizeof(path), "%s/missing", mtmpdir);
-	assert_int_equal(sasl_auth_server_init(&cfg, &err), 0);
-	assert_int_equal(sasl_memdb_users(), 0);
-	srv = new_server(1);
-	assert_int_equal(try_plain(srv, "dave", "dave-pw"), SASL_AUTH_FAIL);
-	sasl_auth_server_free(srv);
-	buf_free(&err);
-}
-
-static void
-test_memdb_done_wipes(void **state)
-{
-	struct sasl_auth_server_config cfg = {NULL, NULL, 1};
-	struct buf err = BUF_INIT;
-	char path[160];
-
-	(void)state;
-	snprintf(path, sizeof(path), "%s/sasldb-new", mtmpdir);
-	cfg.sasldb_path = path;
-	assert_int_equal(sasl_auth_server_init(&cfg, &err), 0);
-	assert_int_equal(sasl_memdb_users(), 2);
-	sasl_auth_done();
-	assert_int_equal(sasl_memdb_users(), 0);
-	/* And a fresh start after done works (plugin registered again). */
-	assert_int_equal(sasl_auth_server_init(&cfg, &err), 0);
-	{
-		struct sasl_auth_server *srv = new_server(1);
-
-		assert_int_equal(try_plain(srv, "erin", "erin-pw"),
-				 SASL_AUTH_OK);
-		sasl_auth_server_free(srv);
-	}
-	buf_free(&err);
 }
 
 static void
@@ -1112,10 +915,6 @@ test_sasldb_passwords_bounds(void **state)
 	buf_reset(&got);
 	assert_int_equal(sasldb_users(path, collect_users, &got), 5);
 	assert_non_null(strstr(buf_cstr(&got), "long@" REALM ";"));
-	assert_int_equal(sasl_memdb_load(path, &err), 3);
-	assert_int_equal(sasl_memdb_users(), 3);
-	sasl_memdb_clear();
-	assert_int_equal(sasl_memdb_users(), 0);
 	xfree(big);
 	buf_free(&got);
 	buf_free(&err);
@@ -1137,26 +936,17 @@ main(void)
 	    cmocka_unit_test(test_checkpass),
 	    cmocka_unit_test(test_init_errors),
 	};
-	/* In this order: the chroot test wants the file still there (for
-	 * its sasldb-mode control), then the file goes; reload and wipe
-	 * come last. */
-	const struct CMUnitTest memdb_tests[] = {
-	    cmocka_unit_test(test_memdb_loaded),
-	    cmocka_unit_test(test_memdb_plain_login),
-	    cmocka_unit_test(test_memdb_two_realms),
-	    cmocka_unit_test(test_memdb_challenge_response),
-	    cmocka_unit_test(test_memdb_in_chroot),
-	    cmocka_unit_test(test_memdb_without_file),
-	    cmocka_unit_test(test_memdb_reload),
-	    cmocka_unit_test(test_memdb_bad_file_keeps_table),
-	    cmocka_unit_test(test_memdb_done_wipes),
+	const struct CMUnitTest realms_tests[] = {
+	    cmocka_unit_test(test_realms_plain_login),
+	    cmocka_unit_test(test_realms_two_realms),
+	    cmocka_unit_test(test_realms_challenge_response),
 	    cmocka_unit_test(test_sasldb_passwords_bounds),
 	};
 	int failed;
 
 	failed = cmocka_run_group_tests_name("sasldb", tests, group_setup,
 					     group_teardown);
-	failed += cmocka_run_group_tests_name("memdb", memdb_tests, memdb_setup,
-					      memdb_teardown);
+	failed += cmocka_run_group_tests_name("realms", realms_tests,
+					      realms_setup, realms_teardown);
 	return failed;
 }
