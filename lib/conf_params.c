@@ -81,7 +81,6 @@ const struct conf_param conf_params[] = {
     {"pop3d_apop_enable", CONF_BOOL, "no", 0, 0},
     {"pop3d_auth_failure_delay", CONF_TIME, "2s", 's', 0},
     {"pop3d_auth_failure_limit", CONF_INT, "3", 0, 1},
-    {"pop3d_front", CONF_BOOL, "no", 0, 0},
     {"pop3d_login_delay", CONF_TIME, "0s", 's', 0},
     {"pop3d_plaintext_auth_networks", CONF_STR, "127.0.0.0/8 [::1]/128", 0, 0},
     {"pop3d_timeout", CONF_TIME, "600s", 's', 1},

@@ -631,6 +631,15 @@ tls_active(const struct stream *s)
 	return s->io == &tls_stream_io && s->io_ctx != NULL;
 }
 
+int
+tls_pending(const struct stream *s)
+{
+	const struct tls_session *ts = s->io_ctx;
+
+	return tls_active(s) &&
+	       (SSL_pending(ts->ssl) > 0 || SSL_has_pending(ts->ssl));
+}
+
 const char *
 tls_stream_error(const struct stream *s)
 {

@@ -99,6 +99,10 @@ int tls_client_start(struct tls_ctx *ctx, struct stream *s,
 		     struct tls_info *info, struct buf *err);
 /* 1 when the stream talks TLS. */
 int tls_active(const struct stream *s);
+/* 1 when the TLS layer holds received bytes that a read would return
+ * without waiting for the descriptor (poll(2) cannot see them: a relay
+ * must read them first); 0 on a plain stream. */
+int tls_pending(const struct stream *s);
 /* The last TLS error of a stream's reads or writes, or "" (for logs). */
 const char *tls_stream_error(const struct stream *s);
 /* See the contract; 0, or -1 when flushing or close_notify failed (the

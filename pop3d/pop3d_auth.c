@@ -2,14 +2,19 @@
  * pop3d_auth - the AUTHORIZATION state: CAPA, STLS (RFC 2595), USER/PASS
  * (RFC 1939), APOP, AUTH (RFC 5034).
  *
- * Passwords are checked by libsasl2 against sasldb_path (lib/sasl_auth),
- * the users of smtpd AUTH; APOP needs the clear password, which only the
- * sasldb has, so it reads that user's entry itself (sasldb.h) and only
- * when pop3d_apop_enable is set.  Plaintext passwords (USER/PASS, PLAIN,
- * LOGIN) are refused before TLS unless the client is in
- * pop3d_plaintext_auth_networks (loopback by default), with a -ERR that
- * says so; CAPA then offers neither USER nor the plaintext mechanisms.
- * A failed login is answered "-ERR [AUTH] Authentication failed" after
+ * Credentials are checked only by the auth service (private/auth,
+ * lib/auth_client.h): pop3d forwards USER/PASS, the APOP digest with its
+ * timestamp, and the SASL exchange, and learns the outcome, the user's
+ * name and a ticket (want_ticket), which pop3d_relay.c hands to
+ * pop3session.  One connection to the service a session, made at the
+ * first need; its parameters (addresses, plaintext allowed, TLS bits)
+ * are sent again after STLS.  A service that is down answers "-ERR
+ * [SYS/TEMP]" and CAPA then lists no SASL.  Plaintext passwords
+ * (USER/PASS, PLAIN, LOGIN) are refused before TLS unless the client is
+ * in pop3d_plaintext_auth_networks (loopback by default), with a -ERR
+ * that says so; CAPA then offers neither USER nor the plaintext
+ * mechanisms (the service leaves them out too: allow_plaintext).  A
+ * failed login is answered "-ERR [AUTH] Authentication failed" after
  * pop3d_auth_failure_delay, the same for an unknown user and a wrong
  * password, and logged with the client address; at
  * pop3d_auth_failure_limit failures the connection is closed.  After STLS
@@ -17,80 +22,70 @@
  * plaintext buffered after the STLS command is discarded before the
  * handshake (CVE-2011-0411).
  */
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
 #include "base64.h"
+#include "daemon.h"
 #include "msg.h"
 #include "pop3d.h"
-#include "sasldb.h"
 #include "strutil.h"
 #include "xalloc.h"
 
 #define PLAIN_REFUSED                                                          \
 	"-ERR [AUTH] Plaintext authentication is not allowed without TLS: "    \
 	"use STLS or POP3S"
-
-void
-pop3d_auth_init(void)
-{
-	struct sasl_auth_server_config cfg = {
-	    .sasldb_path = pop3d_cfg.sasldb_path,
-	    .mech_list = NULL,
-	    /* Not chrooted: libsasl2 reads the sasldb at each check, so a
-	     * new password works at once. */
-	    .preload = 0,
-	};
-	struct buf err = BUF_INIT;
-
-	if (sasl_auth_server_init(&cfg, &err) < 0)
-		msg_warn("SASL authentication is unavailable: %s",
-			 buf_cstr(&err));
-	else
-		pop3d_cfg.sasl_ready = 1;
-	buf_free(&err);
-}
-
-void
-pop3d_auth_session_init(struct pop3d_session *ss)
-{
-	char local[96], remote[96];
-	struct sasl_auth_server_params params = {
-	    .service = "pop",
-	    .server_fqdn = pop3d_cfg.myhostname,
-	    .allow_plaintext = pop3d_plain_allowed(ss),
-	    .external_ssf = ss->tls_on ? (unsigned)ss->tls_info.cipher_bits : 0,
-	};
-	struct buf err = BUF_INIT;
-
-	pop3d_auth_session_end(ss);
-	if (!pop3d_cfg.sasl_ready)
-		return;
-	if (*ss->server_addr) {
-		snprintf(local, sizeof(local), "%s;%s", ss->server_addr,
-			 ss->server_port);
-		params.local_addr = local;
-	}
-	if (*ss->client_port) {
-		snprintf(remote, sizeof(remote), "%s;%s", ss->client_addr,
-			 ss->client_port);
-		params.remote_addr = remote;
-	}
-	ss->sasl = sasl_auth_server_new(&params, &err);
-	if (ss->sasl == NULL)
-		msg_warn("SASL: %s", buf_cstr(&err));
-	buf_free(&err);
-}
+#define AUTH_SERVICE "auth"   /* private/auth */
+#define AUTH_TIMEOUT_MS 10000 /* a request to the auth service */
 
 void
 pop3d_auth_session_end(struct pop3d_session *ss)
 {
-	if (ss->sasl)
-		sasl_auth_server_free(ss->sasl);
-	ss->sasl = NULL;
+	if (ss->auth)
+		auth_client_free(ss->auth);
+	ss->auth = NULL;
+	buf_free(&ss->mechs);
+}
+
+/* 1 when the auth service is connected and knows this session's
+ * parameters as they are now (after STLS they change); 0, logged, when
+ * it cannot be reached. */
+static int
+auth_ready(struct pop3d_session *ss)
+{
+	struct auth_client_params p = {
+	    .service = "pop",
+	    .client_address = ss->client_addr,
+	    .client_port = *ss->client_port ? ss->client_port : NULL,
+	    .server_address = *ss->server_addr ? ss->server_addr : NULL,
+	    .server_port = *ss->server_port ? ss->server_port : NULL,
+	    .allow_plaintext = pop3d_plain_allowed(ss),
+	    .external_ssf = ss->tls_on ? (unsigned)ss->tls_info.cipher_bits : 0,
+	};
+	struct buf path = BUF_INIT, err = BUF_INIT;
+
+	if (ss->auth != NULL && ss->auth_tls == ss->tls_on)
+		return 1;
+	if (ss->auth == NULL) {
+		buf_printf(&path, "%s/private/%s", daemon_queue_dir(),
+			   AUTH_SERVICE);
+		ss->auth =
+		    auth_client_connect(buf_cstr(&path), AUTH_TIMEOUT_MS, &err);
+	}
+	buf_reset(&ss->mechs);
+	if (ss->auth == NULL ||
+	    auth_client_mechs(ss->auth, &p, &ss->mechs, &err) < 0) {
+		msg_warn("authentication is unavailable: %s", buf_cstr(&err));
+		pop3d_auth_session_end(ss);
+		buf_free(&path);
+		buf_free(&err);
+		return 0;
+	}
+	ss->auth_tls = ss->tls_on;
+	buf_free(&path);
+	buf_free(&err);
+	return 1;
 }
 
 static void
@@ -127,19 +122,33 @@ auth_failed(struct pop3d_session *ss, const char *user, const char *method,
 }
 
 static int
-sasl_unavailable(struct pop3d_session *ss)
+auth_unavailable(struct pop3d_session *ss)
 {
-	if (ss->sasl != NULL)
+	if (auth_ready(ss))
 		return 0;
 	pop3d_reply(ss, "-ERR [SYS/TEMP] Authentication is unavailable now");
 	return 1;
 }
 
-void
+/* A login the auth service accepted: to pop3session with its ticket. */
+static void
+logged_in(struct pop3d_session *ss, const char *method)
+{
+	const char *ticket = auth_client_ticket(ss->auth);
+
+	if (ticket == NULL || *ticket == '\0') {
+		msg_warn("the auth service accepted a login without a ticket");
+		pop3d_reply(ss, "-ERR [SYS/TEMP] Authentication is "
+				"unavailable now, try again later");
+		ss->quit = 1;
+		return;
+	}
+	pop3d_login(ss, ticket, method);
+}
+
+static void
 pop3d_capa(struct pop3d_session *ss)
 {
-	struct buf mechs = BUF_INIT, err = BUF_INIT;
-
 	pop3d_reply(ss, "+OK Capability list follows");
 	pop3d_reply(ss, "TOP");
 	pop3d_reply(ss, "UIDL");
@@ -149,19 +158,14 @@ pop3d_capa(struct pop3d_session *ss)
 	pop3d_reply(ss, "EXPIRE NEVER");
 	if (pop3d_cfg.login_delay > 0)
 		pop3d_reply(ss, "LOGIN-DELAY %d", pop3d_cfg.login_delay);
-	if (ss->state == POP3_AUTHORIZATION) {
-		if (pop3d_plain_allowed(ss))
-			pop3d_reply(ss, "USER");
-		if (ss->sasl != NULL &&
-		    sasl_auth_server_mechs(ss->sasl, &mechs, &err) == 0)
-			pop3d_reply(ss, "SASL %s", buf_cstr(&mechs));
-		if (pop3d_cfg.tls != NULL && !ss->tls_on)
-			pop3d_reply(ss, "STLS");
-	}
+	if (pop3d_plain_allowed(ss))
+		pop3d_reply(ss, "USER");
+	if (auth_ready(ss) && ss->mechs.len > 0)
+		pop3d_reply(ss, "SASL %s", buf_cstr(&ss->mechs));
+	if (pop3d_cfg.tls != NULL && !ss->tls_on)
+		pop3d_reply(ss, "STLS");
 	pop3d_reply(ss, "IMPLEMENTATION Panacea");
 	pop3d_reply(ss, ".");
-	buf_free(&mechs);
-	buf_free(&err);
 }
 
 static void
@@ -188,7 +192,6 @@ do_stls(struct pop3d_session *ss)
 	ss->tls_on = 1;
 	xfree(ss->user_arg);
 	ss->user_arg = NULL;
-	pop3d_auth_session_init(ss);
 	buf_free(&err);
 }
 
@@ -207,10 +210,17 @@ do_user(struct pop3d_session *ss)
 }
 
 static void
+tempfail(struct pop3d_session *ss, const struct buf *reason)
+{
+	msg_warn("authentication unavailable: %s", buf_cstr(reason));
+	pop3d_reply(ss, "-ERR [SYS/TEMP] Authentication is unavailable now, "
+			"try again later");
+}
+
+static void
 do_pass(struct pop3d_session *ss)
 {
 	struct buf reason = BUF_INIT;
-	const char *name;
 	enum sasl_auth_result r;
 
 	if (ss->user_arg == NULL) {
@@ -221,91 +231,50 @@ do_pass(struct pop3d_session *ss)
 		pop3d_reply(ss, PLAIN_REFUSED);
 		return;
 	}
-	if (sasl_unavailable(ss))
+	if (auth_unavailable(ss))
 		return;
-	r = sasl_auth_server_checkpass(ss->sasl, ss->user_arg, ss->cmd.arg1,
-				       &reason);
+	r = auth_client_checkpass(ss->auth, ss->user_arg, ss->cmd.arg1, 1,
+				  &reason);
 	/* The password is no longer needed anywhere. */
 	explicit_bzero(ss->cmd.buf.data, ss->cmd.buf.len);
 	explicit_bzero(ss->line.data, ss->line.len);
-	if (r == SASL_AUTH_OK) {
-		name = sasl_auth_server_username(ss->sasl);
-		pop3d_login(ss, name ? name : ss->user_arg, "USER");
-	} else if (r == SASL_AUTH_TEMPFAIL) {
-		msg_warn("authentication unavailable: %s", buf_cstr(&reason));
-		pop3d_reply(ss, "-ERR [SYS/TEMP] Authentication is "
-				"unavailable now, try again later");
-	} else {
+	if (r == SASL_AUTH_OK)
+		logged_in(ss, "USER");
+	else if (r == SASL_AUTH_TEMPFAIL)
+		tempfail(ss, &reason);
+	else
 		auth_failed(ss, ss->user_arg, "USER", buf_cstr(&reason));
-	}
 	xfree(ss->user_arg);
 	ss->user_arg = NULL;
 	buf_free(&reason);
 }
 
-/* APOP: the sasldb's password of user in the default realm. */
-struct apop_find {
-	const char *user;
-	const char *realm;
-	char *password;
-};
-
-static void
-apop_match(const char *user, const char *realm, const char *password,
-	   size_t len, void *ctx)
-{
-	struct apop_find *f = ctx;
-
-	if (f->password == NULL && strcmp(user, f->user) == 0 &&
-	    strcmp(realm, f->realm) == 0)
-		f->password = xmemdup(password, len + 1);
-}
-
-static int
-apop_check(struct pop3d_session *ss, const char *user, const char *digest)
-{
-	struct apop_find f = {user, pop3d_cfg.myhostname, NULL};
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char hex[2 * EVP_MAX_MD_SIZE + 1];
-	EVP_MD_CTX *ctx;
-	int ok = 0;
-
-	if (sasldb_passwords(pop3d_cfg.sasldb_path, apop_match, &f) < 0 ||
-	    f.password == NULL)
-		return 0;
-	ctx = EVP_MD_CTX_new();
-	if (ctx != NULL && EVP_DigestInit_ex(ctx, EVP_md5(), NULL) == 1 &&
-	    EVP_DigestUpdate(ctx, ss->apop_stamp, strlen(ss->apop_stamp)) ==
-		1 &&
-	    EVP_DigestUpdate(ctx, f.password, strlen(f.password)) == 1 &&
-	    EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 16) {
-		for (unsigned i = 0; i < mdlen; i++)
-			snprintf(hex + 2 * i, 3, "%02x", md[i]);
-		ok = CRYPTO_memcmp(hex, digest, 32) == 0;
-	}
-	EVP_MD_CTX_free(ctx);
-	explicit_bzero(f.password, strlen(f.password));
-	xfree(f.password);
-	return ok;
-}
-
 static void
 do_apop(struct pop3d_session *ss)
 {
+	struct buf reason = BUF_INIT;
+	enum sasl_auth_result r;
 	char *user;
 
 	if (!pop3d_cfg.apop || !*ss->apop_stamp) {
 		pop3d_reply(ss, "-ERR APOP is not enabled");
 		return;
 	}
+	if (auth_unavailable(ss))
+		return;
 	user = xstrdup(ss->cmd.arg1);
-	if (apop_check(ss, user, ss->cmd.arg2))
-		pop3d_login(ss, user, "APOP");
+	r = auth_client_apop(ss->auth, user, ss->apop_stamp, ss->cmd.arg2, 1,
+			     &reason);
+	if (r == SASL_AUTH_OK)
+		logged_in(ss, "APOP");
+	else if (r == SASL_AUTH_TEMPFAIL)
+		tempfail(ss, &reason);
 	else
 		auth_failed(ss, user, "APOP",
-			    "digest mismatch or no such user");
+			    reason.len ? buf_cstr(&reason)
+				       : "digest mismatch or no such user");
 	xfree(user);
+	buf_free(&reason);
 }
 
 /* One response line of an exchange: 1 with the decoded bytes in out, 0
@@ -334,21 +303,15 @@ plaintext_mech(const char *mech)
 static void
 auth_list(struct pop3d_session *ss)
 {
-	struct buf mechs = BUF_INIT, err = BUF_INIT;
 	char **list;
 
-	if (sasl_auth_server_mechs(ss->sasl, &mechs, &err) < 0) {
-		pop3d_reply(ss, "-ERR [SYS/TEMP] No mechanisms available");
-	} else {
-		pop3d_reply(ss, "+OK");
-		list = str_split(buf_cstr(&mechs), " ", NULL);
-		for (char **p = list; *p; p++)
+	pop3d_reply(ss, "+OK");
+	list = str_split(buf_cstr(&ss->mechs), " ", NULL);
+	for (char **p = list; *p; p++)
+		if (**p)
 			pop3d_reply(ss, "%s", *p);
-		str_list_free(list);
-		pop3d_reply(ss, ".");
-	}
-	buf_free(&mechs);
-	buf_free(&err);
+	str_list_free(list);
+	pop3d_reply(ss, ".");
 }
 
 static void
@@ -357,11 +320,10 @@ do_auth(struct pop3d_session *ss)
 	struct buf resp = BUF_INIT, chal = BUF_INIT, reason = BUF_INIT,
 		   b64 = BUF_INIT;
 	char mech[POP3_MECH_MAX + 1];
-	const char *name;
 	enum sasl_auth_result r;
 	int has_ir = ss->cmd.arg2 != NULL, got;
 
-	if (sasl_unavailable(ss))
+	if (auth_unavailable(ss))
 		return;
 	if (ss->cmd.arg1 == NULL) {
 		auth_list(ss);
@@ -377,7 +339,7 @@ do_auth(struct pop3d_session *ss)
 			 ss->client_addr);
 		goto done;
 	}
-	if (!sasl_auth_server_has_mech(ss->sasl, mech)) {
+	if (!auth_client_has_mech(ss->auth, mech)) {
 		pop3d_reply(ss, "-ERR Unrecognized authentication type");
 		goto done;
 	}
@@ -387,8 +349,8 @@ do_auth(struct pop3d_session *ss)
 		auth_failed(ss, "", mech, "malformed initial response");
 		goto done;
 	}
-	r = sasl_auth_server_start(ss->sasl, mech, has_ir ? resp.data : NULL,
-				   has_ir ? resp.len : 0, &chal, &reason);
+	r = auth_client_start(ss->auth, mech, has_ir ? resp.data : NULL,
+			      has_ir ? resp.len : 0, 1, &chal, &reason);
 	while (r == SASL_AUTH_CONTINUE) {
 		buf_reset(&b64);
 		base64_encode(&b64, chal.data, chal.len);
@@ -396,36 +358,32 @@ do_auth(struct pop3d_session *ss)
 		flush_if_idle(ss);
 		got = sasl_response(ss, &resp);
 		if (got == -2) {
-			sasl_auth_server_reset(ss->sasl);
+			auth_client_cancel(ss->auth);
 			ss->quit = 1;
 			goto done;
 		}
 		if (got == 0) {
-			sasl_auth_server_reset(ss->sasl);
+			auth_client_cancel(ss->auth);
 			pop3d_reply(ss, "-ERR AUTH cancelled");
 			goto done;
 		}
 		if (got < 0) {
-			sasl_auth_server_reset(ss->sasl);
+			auth_client_cancel(ss->auth);
 			auth_failed(ss, "", mech, "malformed response");
 			goto done;
 		}
 		buf_reset(&chal);
-		r = sasl_auth_server_step(ss->sasl, resp.data, resp.len, &chal,
-					  &reason);
+		r = auth_client_step(ss->auth, resp.data, resp.len, &chal,
+				     &reason);
 	}
-	if (r == SASL_AUTH_OK) {
-		name = sasl_auth_server_username(ss->sasl);
-		pop3d_login(ss, name, mech);
-	} else if (r == SASL_AUTH_TEMPFAIL) {
-		msg_warn("authentication unavailable: %s", buf_cstr(&reason));
-		pop3d_reply(ss, "-ERR [SYS/TEMP] Authentication is "
-				"unavailable now, try again later");
-	} else if (r == SASL_AUTH_NOMECH) {
+	if (r == SASL_AUTH_OK)
+		logged_in(ss, mech);
+	else if (r == SASL_AUTH_TEMPFAIL)
+		tempfail(ss, &reason);
+	else if (r == SASL_AUTH_NOMECH)
 		pop3d_reply(ss, "-ERR Unrecognized authentication type");
-	} else {
+	else
 		auth_failed(ss, "", mech, buf_cstr(&reason));
-	}
 done:
 	if (resp.data)
 		explicit_bzero(resp.data, resp.len);

@@ -14,9 +14,11 @@ RUN_PKGS="libsasl2-modules libsasl2-modules-db sasl2-bin openssl"
 TEST_PKGS="libcmocka-dev python3 python3-pytest swaks libnet-ssleay-perl \
 curl ldnsutils nsd db5.3-util postfix procps iproute2 netbase clang \
 libclang-rt-14-dev mutt fetchmail ca-certificates strace gdb binutils"
+# bench/pop3 compares pop3d with a private Dovecot instance.
+BENCH_PKGS="dovecot-pop3d"
 
 missing=""
-for p in $BUILD_PKGS $RUN_PKGS $TEST_PKGS; do
+for p in $BUILD_PKGS $RUN_PKGS $TEST_PKGS $BENCH_PKGS; do
 	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 	case "$status" in
 	*" installed") ;;
@@ -44,3 +46,15 @@ echo "postfix postfix/main_mailer_type select No configuration" |
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing </dev/null
+# Dovecot is only wanted for bench/pop3, which runs its own instance:
+# the system's must not hold ports 110 and 995.
+case "$missing" in
+*dovecot*)
+	if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+		systemctl disable --now dovecot.service dovecot.socket \
+			>/dev/null 2>&1 || true
+	elif command -v invoke-rc.d >/dev/null 2>&1; then
+		invoke-rc.d dovecot stop >/dev/null 2>&1 || true
+	fi
+	;;
+esac

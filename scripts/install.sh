@@ -35,7 +35,7 @@ unitdir=/etc/systemd/system
 owner=panacea
 queue=/var/spool/panacea
 
-daemons="master auth smtpd qmgr smtp local pop3d pickup showq"
+daemons="master auth smtpd qmgr smtp local pop3d pop3session pickup showq"
 commands="sendmail panqueue pansuper panmap panconf pancat panacea"
 
 install -d -m 0755 "$destdir$libexec" "$destdir$sbin" "$destdir$ubin" \
@@ -106,8 +106,8 @@ if [ ! -e "$destdir$etc/services" ]; then
 # service   type  private unpriv chroot wakeup maxproc command + args
 smtp        inet  n       -      y      -      100     smtpd
 submission  inet  n       -      y      -      -       smtpd -o smtpd_sasl_auth_enable=yes -o smtpd_sasl_auth_required=yes
-pop3        inet  n       -      y      -      -       pop3d -o pop3d_front=yes
-pop3session unix  -       n      n      -      -       pop3d
+pop3        inet  n       -      y      -      -       pop3d
+pop3session unix  -       n      n      -      -       pop3session
 qmgr        unix  n       -      y      300    1       qmgr
 local       unix  -       n      n      -      -       local
 smtp        unix  -       -      y      -      -       smtp

@@ -47,19 +47,25 @@ def crlf(data):
     return re.sub(rb"(?<!\r)\n", b"\r\n", data)
 
 
-def pop3_services(port, pops_port=None, root=True, args=""):
-    """pop3d's services lines: the unprivileged fronts that hold the TCP
-    listeners (jailed when root) and the root session service they pass
-    each connection to; args (-o ...) go to the session service."""
-    front = "pop3d -o pop3d_front=yes"
+def pop3_services(port, pops_port=None, root=True, args="", auth=True):
+    """The POP3 server's services lines: the unprivileged fronts (pop3d)
+    that hold the TCP listeners (jailed when root), the root session
+    service they hand logged-in sessions to (pop3session), and, unless
+    the instance has it already (auth=False), the auth service that
+    checks credentials for the fronts and redeems their tickets for
+    pop3session; args (-o ...) go to pop3d and pop3session."""
+    front = ("pop3d " + args).strip()
     chroot = "y" if root else "n"
     lines = [Instance.service(port, front, unpriv="-", chroot=chroot)]
     if pops_port is not None:
         lines.append(Instance.service(
             pops_port, front + " -o pop3d_tls_wrappermode=yes",
             unpriv="-", chroot=chroot))
-    lines.append(Instance.service("pop3session", ("pop3d " + args).strip(),
+    lines.append(Instance.service("pop3session",
+                                  ("pop3session " + args).strip(),
                                   type_="unix", private="-"))
+    if auth:
+        lines.append(panacea_test.auth_service())
     return lines
 
 
@@ -228,3 +234,71 @@ def unstuff(lines):
 def wait_no_lock(path):
     panacea_test.wait_until(lambda: not os.path.exists(path + ".lock"),
                             what="no lock file on " + path)
+
+
+# -- /proc: who holds what ---------------------------------------------------
+
+def proc_uids(pid):
+    """The real, effective, saved and file-system uids of pid."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return [int(x) for x in line.split()[1:]]
+    raise KeyError("Uid")
+
+
+def proc_ppid(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("PPid:"):
+                return int(line.split()[1])
+    raise KeyError("PPid")
+
+
+def proc_comm(pid):
+    with open("/proc/%d/comm" % pid) as f:
+        return f.read().strip()
+
+
+def proc_maps(pid):
+    with open("/proc/%d/maps" % pid) as f:
+        return f.read()
+
+
+def descendants(pid):
+    """Every live process below pid (children, grandchildren...)."""
+    out, todo = [], [pid]
+    while todo:
+        kids = panacea_test.children_of(todo.pop())
+        out += kids
+        todo += kids
+    return out
+
+
+def socket_inodes(pid):
+    inodes = set()
+    fd_dir = "/proc/%d/fd" % pid
+    for fd in os.listdir(fd_dir):
+        try:
+            m = re.match(r"socket:\[(\d+)\]$",
+                         os.readlink(os.path.join(fd_dir, fd)))
+        except OSError:
+            continue
+        if m:
+            inodes.add(m.group(1))
+    return inodes
+
+
+def tcp_connections(ports):
+    """Socket inodes of the TCP connections (not listeners) whose local
+    port is one of ports."""
+    out = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            next(f)
+            for line in f:
+                fields = line.split()
+                port = int(fields[1].rsplit(":", 1)[1], 16)
+                if port in ports and fields[3] != "0A" and fields[9] != "0":
+                    out.add(fields[9])
+    return out

@@ -137,8 +137,10 @@ class World:
         services = []
         self.pop3 = os.access(program("pop3d"), os.X_OK)
         if self.pop3:
-            # The unprivileged front on 110, the root session service.
-            services += pop3_services(110, root=os.geteuid() == 0)
+            # The unprivileged front on 110 and pop3session (Host runs
+            # the auth service).
+            services += pop3_services(110, root=os.geteuid() == 0,
+                                      auth=False)
         c = Host(self.path("dmapub"), "dmapub", self.owner, self.dns, conf={
             # ahlquist.org: pea's other address, which reaches dmapub
             # through a Postfix (the interop test).

@@ -19,9 +19,9 @@ Privilege separation is shown from /proc while the processes run:
   - local's delivery child: caught while it waits for the mailbox lock
     (the test holds ~/Mailbox.lock), all its uids are the mailbox owner's;
   - pop3d: the front that holds port 110 runs as mail_owner in the jail;
-    it passes each connection to the root, unjailed session service
-    (private/pop3session), whose child after login is caught while the
-    test holds the POP3 session open: all its uids are the user's;
+    after login it hands the session to the root, unjailed pop3session
+    (private/pop3session), whose child is caught while the test holds
+    the POP3 session open: all its uids are the user's;
   - listening TCP sockets: every socket inode in /proc/PID/fd of every
     process of the instance, matched against the LISTEN entries of
     /proc/net/tcp and tcp6; master is the only root process among their
@@ -93,7 +93,7 @@ def install(destdir):
 def check_layout(destdir):
     root = destdir + PREFIX
     for d in ("master", "auth", "smtpd", "qmgr", "smtp", "local", "pop3d",
-              "pickup", "showq"):
+              "pop3session", "pickup", "showq"):
         assert os.access(root + "/libexec/panacea/" + d, os.X_OK), d
     for c in ("sendmail", "panqueue", "pansuper", "panmap", "panconf",
               "pancat", "panacea"):
@@ -103,8 +103,8 @@ def check_layout(destdir):
         assert os.readlink(destdir + link) == PREFIX + "/sbin/sendmail"
     assert os.readlink(root + "/sbin/mailq") == "sendmail"
     for page in ("man1/sendmail.1", "man1/panqueue.1", "man8/master.8",
-                 "man8/pop3d.8", "man8/auth.8", "man5/panacea.conf.5",
-                 "man5/services.5"):
+                 "man8/pop3d.8", "man8/pop3session.8", "man8/auth.8",
+                 "man5/panacea.conf.5", "man5/services.5"):
         assert os.path.exists(root + "/share/man/" + page), page
     etc = destdir + "/etc/panacea"
     assert "daemon_directory = %s/libexec/panacea" % PREFIX in \
@@ -261,8 +261,8 @@ class Installed:
         # The services of an installed system (install.sh's table).
         inst.services = [
             "25 inet n - y - 100 smtpd",
-            "110 inet n - y - - pop3d -o pop3d_front=yes",
-            "pop3session unix - n n - - pop3d",
+            "110 inet n - y - - pop3d",
+            "pop3session unix - n n - - pop3session",
             "qmgr unix n - y 300 1 qmgr",
             "local unix - n n - - local",
             "smtp unix - - y - - smtp",
@@ -393,9 +393,10 @@ def run_installed(host, sink, owner, users):
             assert root == jail, (name, root)
         elif name == "local":
             assert root == "/", (name, root)
-        elif name == "pop3d":  # the front (jailed) or the session (root)
-            assert (ids, root) in (([owner_uid] * 4, jail),
-                                   ([0] * 4, "/")), (name, ids, root)
+        elif name == "pop3d":  # the front
+            assert (ids, root) == ([owner_uid] * 4, jail), (name, ids, root)
+        elif name == "pop3session":  # the session service
+            assert (ids, root) == ([0] * 4, "/"), (name, ids, root)
 
     # alice reads it over POP3; her session runs as her.
     p = poplib.POP3(HOST, 110, timeout=scaled(20))
@@ -404,13 +405,13 @@ def run_installed(host, sink, owner, users):
         assert p.pass_(PASSWORD).startswith(b"+OK")
 
         def is_session(pid):
-            return comm(pid) == "pop3d" and \
+            return comm(pid) == "pop3session" and \
                 uids(pid)[0] not in (0, owner_uid)
         session = wait_process(mpid, is_session, "pop3d's session child")
         assert uids(session) == [alice.pw_uid] * 4
         # Its parent, the session service, is root and unjailed.
         parent = int(proc_status(session)["PPid"])
-        assert comm(parent) == "pop3d" and uids(parent) == [0] * 4
+        assert comm(parent) == "pop3session" and uids(parent) == [0] * 4
         assert os.readlink("/proc/%d/root" % parent) == "/"
         count, _ = p.stat()
         assert count == 1
@@ -439,12 +440,12 @@ def run_installed(host, sink, owner, users):
 
 def test_pop3d_listener_is_not_root(instance, mail_owner):  # noqa: F811
     """Only master is root among the holders of pop3d's listener: the
-    front holds it as mail_owner and passes the connection to the root
-    session service."""
+    front holds it as mail_owner; only logged-in sessions go to the root
+    pop3session, as a socketpair."""
     port = instance.port()
     instance.conf["mail_owner"] = mail_owner
-    instance.services = ["%d inet n - y - - pop3d -o pop3d_front=yes" % port,
-                         "pop3session unix - n n - - pop3d"]
+    instance.services = ["%d inet n - y - - pop3d" % port,
+                         "pop3session unix - n n - - pop3session"]
     instance.start()
     instance.wait_port(port)
     # The kernel completes the connection before master starts pop3d.

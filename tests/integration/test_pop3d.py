@@ -15,9 +15,12 @@ import os
 import poplib
 import re
 import shutil
+import pwd
+import secrets
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 import time
 
@@ -26,7 +29,9 @@ import pytest
 import panacea_test
 from panacea_test import program, scaled, wait_until
 from pop3_helpers import (MYHOSTNAME, PopRig, client_tls_context,  # noqa
-                          crlf, mail_owner, pop_accounts, tls_files,
+                          crlf, descendants, mail_owner, pop_accounts,
+                          proc_comm, proc_maps, proc_ppid, proc_uids,
+                          socket_inodes, tcp_connections, tls_files,
                           unstuff)
 from smtp_helpers import other_loopback
 
@@ -34,8 +39,10 @@ pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="pop3d needs root"),
     pytest.mark.skipif(
         not all(os.access(program(p), os.X_OK)
-                for p in ("master", "smtpd", "qmgr", "local", "pop3d")),
-        reason="master, smtpd, qmgr, local or pop3d is not built"),
+                for p in ("master", "smtpd", "qmgr", "local", "pop3d",
+                          "pop3session", "auth")),
+        reason="master, smtpd, qmgr, local, pop3d, pop3session or auth "
+               "is not built"),
 ]
 
 
@@ -140,7 +147,7 @@ def test_talk_session_over_a_raw_socket(rig):
         assert c.cmd("QUIT").startswith("+OK")
         assert c.eof()
     assert len(stored_messages(rig, "pea")) == 4
-    rig.inst.wait_log(r"pop3d\[\d+\]: logout: retr=1/%d, del=0, size=%d, "
+    rig.inst.wait_log(r"pop3session\[\d+\]: logout: retr=1/%d, del=0, size=%d, "
                       r"user=<%s>" % (sizes[3][1], sum(s for _, s in sizes),
                                       rig.name("pea")))
 
@@ -242,6 +249,43 @@ def test_pipelined_commands_answered_in_order(rig):
         assert c.eof()
     assert subjects(stored_messages(rig, "pea")) == [
         "LinuxSig-SMTP talk 1", "LinuxSig-SMTP talk 2"]
+
+
+@pytest.mark.parametrize("tls", [False, True])
+def test_pipelined_burst_through_the_relay(rig, ctx, tls):
+    """Megabytes through the front's relay with every hop's buffers full:
+    the client sends all its commands before it reads anything (plain:
+    from a thread, 20,000 NOOPs more than any buffer holds; POP3S: what
+    fits in one write, as SSL objects are not shared between threads),
+    and gets every answer whole and in order."""
+    body = b"".join(b"line %05d of a long message, to fill buffers\r\n" % i
+                    for i in range(600))
+    rig.deliver("pea", message(1, body))
+    retrs, noops = (100, 0) if tls else (100, 20000)
+    with (rig.client(port=rig.pops_port, tls_ctx=ctx) if tls
+          else rig.client()) as c:
+        c.login(rig.name("pea"), rig.password("pea"))
+        burst = b"RETR 1\r\n" * retrs + b"NOOP\r\n" * noops + b"QUIT\r\n"
+        if tls:
+            c.sock.sendall(burst)
+            sender = None
+        else:
+            sender = threading.Thread(target=c.sock.sendall, args=(burst,),
+                                      daemon=True)
+            sender.start()
+        first = None
+        for _ in range(retrs):
+            r = c.line()
+            assert r.startswith("+OK"), r
+            text = unstuff(c.multi())
+            first = first or text
+            assert text == first and text.endswith(body)
+        for _ in range(noops):
+            assert c.line() == "+OK"
+        assert c.line().startswith("+OK Logging out")
+        if sender:
+            sender.join()
+        assert c.eof()
 
 
 def test_dropped_connection_deletes_nothing(rig):
@@ -874,7 +918,7 @@ def test_no_mailbox_read_as_root(rig):
     rig.deliver("pea", message(1))
     with rig.client() as c:
         c.login(rig.name("pea"), rig.password("pea"))
-        m = rig.inst.wait_log(r"pop3d\[(\d+)\]: login: user=<%s>"
+        m = rig.inst.wait_log(r"pop3session\[(\d+)\]: login: user=<%s>"
                               % rig.name("pea"))
         pid = int(m.group(1))
         with open("/proc/%d/status" % pid) as f:
@@ -895,7 +939,201 @@ def test_log_lines(rig):
     user = rig.name("pea")
     rig.inst.wait_log(r"panacea/pop3d\[\d+\]: connect from "
                       r"unknown\[127\.0\.0\.1\]")
-    rig.inst.wait_log(r"panacea/pop3d\[\d+\]: login: user=<%s>, "
+    rig.inst.wait_log(r"panacea/pop3session\[\d+\]: login: user=<%s>, "
                       r"method=USER, rip=127\.0\.0\.1\n" % user)
-    rig.inst.wait_log(r"panacea/pop3d\[\d+\]: logout: retr=1/%d, del=1, "
+    rig.inst.wait_log(r"panacea/pop3session\[\d+\]: logout: retr=1/%d, del=1, "
                       r"size=%d, user=<%s>" % (size, size, user))
+
+
+# -- Privilege separation (DESIGN.md rules 3 and 5) ------------------------
+
+def open_session(rig, ctx, mode):
+    """A logged-in client over plain POP3, STLS or POP3S."""
+    if mode == "pop3s":
+        c = rig.client(port=rig.pops_port, tls_ctx=ctx)
+    else:
+        c = rig.client()
+    if mode == "stls":
+        assert c.cmd("STLS").startswith("+OK")
+        c.sock = ctx.wrap_socket(c.sock, server_hostname=MYHOSTNAME)
+    c.login(rig.name("pea"), rig.password("pea"))
+    return c
+
+
+@pytest.mark.parametrize("mode", ["plain", "stls", "pop3s"])
+def test_no_root_process_holds_the_client_or_tls(rig, ctx, mode):
+    """While a session is open: the client's TCP connection is held only
+    by the front (pop3d, mail_owner, in the jail), never by a root
+    process; neither pop3session nor its session child maps libssl (no
+    TLS context, no key can be in them); the session child runs as the
+    mailbox owner and its parent is the root pop3session."""
+    rig.deliver("pea", message(1))
+    owner = pwd.getpwnam(rig.inst.conf["mail_owner"]).pw_uid
+    with open_session(rig, ctx, mode) as c:
+        m = rig.inst.wait_log(r"pop3session\[(\d+)\]: login: user=<%s>, "
+                              r"method=USER, rip=127\.0\.0\.1%s\n"
+                              % (rig.name("pea"),
+                                 "" if mode == "plain" else ", tls"))
+        child = int(m.group(1))
+        conns = tcp_connections({rig.pop_port, rig.pops_port})
+        assert conns
+        pids = [rig.inst.pid] + descendants(rig.inst.pid)
+        holders = {}
+        for pid in pids:
+            try:
+                held = socket_inodes(pid) & conns
+                if held:
+                    holders[pid] = (proc_comm(pid), proc_uids(pid),
+                                    os.readlink("/proc/%d/root" % pid))
+            except OSError:
+                continue
+        assert holders, conns
+        for pid, (name, ids, root) in holders.items():
+            assert (name, ids, root) == ("pop3d", [owner] * 4,
+                                         rig.inst.queue_dir), (pid, name)
+        # The session child and its root parent.
+        assert proc_comm(child) == "pop3session"
+        assert proc_uids(child) == [rig.users["pea"].pw_uid] * 4
+        parent = proc_ppid(child)
+        assert proc_comm(parent) == "pop3session"
+        assert proc_uids(parent) == [0] * 4
+        assert os.readlink("/proc/%d/root" % parent) == "/"
+        for pid in (child, parent):
+            assert "libssl" not in proc_maps(pid), pid
+            assert not socket_inodes(pid) & conns, pid
+        # The session works through all of it.
+        assert c.cmd("STAT").startswith("+OK 1 ")
+        assert c.cmd("QUIT").startswith("+OK")
+
+
+FAKE_FRONT = r"""
+import socket, sys
+sys.path.insert(0, sys.argv[1])
+import attrlist
+path, ticket, passed = sys.argv[2], sys.argv[3], sys.argv[4]
+mine, theirs = socket.socketpair()
+if passed != "pair":  # a TCP connection: root must refuse to keep it
+    host, port = passed.rsplit(":", 1)
+    theirs = socket.create_connection((host, int(port)))
+s = socket.socket(socket.AF_UNIX)
+s.connect(path)
+socket.send_fds(s, [b"F"], [theirs.fileno()])
+theirs.close()
+try:
+    s.sendall(attrlist.encode([("ticket", ticket), ("method", "USER"),
+                               ("tls", "")]))
+except (BrokenPipeError, ConnectionResetError):
+    pass  # refused before the list: what a TCP socket gets
+s.close()
+mine.settimeout(20)
+data = b""
+while True:
+    try:
+        d = mine.recv(4096)
+    except socket.timeout:
+        break
+    if not d:
+        break
+    data += d
+    if data.startswith(b"+OK") and data.endswith(b"\r\n") and \
+            b"QUIT" not in data:
+        data += b"QUIT\r\n"
+        mine.sendall(b"QUIT\r\n")
+sys.stdout.write(data.decode())
+"""
+
+AUTH_CLIENT = r"""
+import socket, sys
+sys.path.insert(0, sys.argv[1])
+import attrlist
+path, user, password = sys.argv[2], sys.argv[3], sys.argv[4]
+s = socket.socket(socket.AF_UNIX)
+s.connect(path)
+s.settimeout(20)
+for req in ([("request", "mechs"), ("service", "pop"),
+             ("client_address", "127.0.0.1"), ("client_port", "4242"),
+             ("server_address", "127.0.0.1"), ("server_port", "110"),
+             ("allow_plaintext", "1"), ("external_ssf", "0")],
+            [("request", "checkpass"), ("user", user),
+             ("password", password), ("want_ticket", "1")]):
+    s.sendall(attrlist.encode(req))
+    reply = dict(attrlist.recv(s))
+    assert reply.get("status") == b"ok", reply
+sys.stdout.write(reply["ticket"].decode())
+"""
+
+
+def as_mail_owner(rig, script, *args):
+    """Runs a Python script as mail_owner (what a compromised pop3d front
+    could do); its standard output."""
+    pw = pwd.getpwnam(rig.inst.conf["mail_owner"])
+    r = subprocess.run([sys.executable, "-c", script,
+                        os.path.dirname(os.path.abspath(__file__))] +
+                       list(args), user=pw.pw_uid, group=pw.pw_gid,
+                       extra_groups=[], capture_output=True, text=True,
+                       timeout=scaled(40))
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def test_compromised_front_gets_no_session_without_a_valid_ticket(rig):
+    """A pop3d front taken over by a client (mail_owner) talks to
+    private/pop3session directly: a forged ticket, a ticket used once
+    already, or a TCP socket instead of its socketpair get no session;
+    the only session is the one the auth service issued a ticket for,
+    once."""
+    rig.deliver("pea", message(1))
+    session = rig.inst.socket_path("pop3session")
+    auth = rig.inst.socket_path("auth")
+    mark = rig.inst.log_size()
+    out = as_mail_owner(rig, FAKE_FRONT, session, secrets.token_hex(16),
+                        "pair")
+    assert out.startswith("-ERR") and "+OK" not in out, out
+    rig.inst.wait_log(r"pop3session\[\d+\]: warning: ticket refused",
+                      since=mark)
+    # The client's TCP connection is never accepted by root.
+    with rig.client() as c:
+        addr = "%s:%d" % (rig.inst.host, rig.pop_port)
+        out = as_mail_owner(rig, FAKE_FRONT, session, secrets.token_hex(16),
+                            addr)
+        assert out == "", out
+        rig.inst.wait_log(r"pop3session\[\d+\]: warning: .*the passed "
+                          r"descriptor is not the front's end of a "
+                          r"socketpair", since=mark)
+        c.cmd("QUIT")
+    # A real ticket (the password is known here) works once.
+    ticket = as_mail_owner(rig, AUTH_CLIENT, auth, rig.name("pea"),
+                           rig.password("pea"))
+    assert re.fullmatch(r"[0-9a-f]{32}", ticket), ticket
+    out = as_mail_owner(rig, FAKE_FRONT, session, ticket, "pair")
+    assert out.startswith("+OK Logged in, 1 messages"), out
+    assert "+OK Logging out" in out, out
+    out = as_mail_owner(rig, FAKE_FRONT, session, ticket, "pair")
+    assert out.startswith("-ERR") and "+OK" not in out, out
+    assert rig.inst.log_count(r"login: user=<%s>" % rig.name("pea"),
+                              since=mark) == 1
+    assert len(stored_messages(rig, "pea")) == 1
+
+
+def test_services_lines_that_would_give_root_a_client_are_refused(
+        instance, mail_owner):
+    """The services lines of the old split (pop3d as the root session
+    service) and a front that keeps root (unpriv n) stop at start-up with
+    a message that says what to write instead."""
+    port = instance.port()
+    instance.conf["mail_owner"] = mail_owner
+    instance.services = [
+        "%d inet n n n - - pop3d" % port,
+        "pop3session unix - n n - - pop3d",
+    ]
+    instance.start()
+    instance.wait_port(port)
+    # A connection makes master start each (it then throttles them).
+    with socket.create_connection((instance.host, port), timeout=10):
+        instance.wait_log(r"pop3d\[\d+\]: fatal: pop3d reads clients' "
+                          r"bytes and must not run as root")
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(instance.socket_path("pop3session"))
+        instance.wait_log(r"pop3d\[\d+\]: fatal: pop3d is the POP3 front "
+                          r"and serves inet services only; the session "
+                          r"service is the program pop3session")

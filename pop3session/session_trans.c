@@ -1,5 +1,5 @@
 /*
- * pop3d_trans - the TRANSACTION and UPDATE states (RFC 1939 sections 5
+ * session_trans - the TRANSACTION and UPDATE states (RFC 1939 sections 5
  * and 6), in the child that runs as the mailbox owner.
  *
  * Message numbers and sizes are fixed at login and stay stable for the
@@ -15,29 +15,29 @@
 #include <string.h>
 
 #include "msg.h"
-#include "pop3d.h"
+#include "pop3session.h"
 #include "xalloc.h"
 
 /* Message n (1-based) when it exists and is not deleted; else a -ERR. */
-static struct pop3d_msg *
-msg_get(struct pop3d_session *ss, long n)
+static struct pop3_msg *
+msg_get(struct pop3_session *ss, long n)
 {
-	struct pop3d_msg *m;
+	struct pop3_msg *m;
 
 	if (n < 1 || (size_t)n > ss->box.count) {
-		pop3d_reply(ss, "-ERR No such message");
+		session_reply(ss, "-ERR No such message");
 		return NULL;
 	}
 	m = &ss->box.msgs[n - 1];
 	if (m->deleted) {
-		pop3d_reply(ss, "-ERR Message %ld is deleted", n);
+		session_reply(ss, "-ERR Message %ld is deleted", n);
 		return NULL;
 	}
 	return m;
 }
 
 static void
-totals(const struct pop3d_box *box, size_t *count, unsigned long long *octets)
+totals(const struct pop3_box *box, size_t *count, unsigned long long *octets)
 {
 	*count = 0;
 	*octets = 0;
@@ -50,19 +50,19 @@ totals(const struct pop3d_box *box, size_t *count, unsigned long long *octets)
 }
 
 static void
-do_stat(struct pop3d_session *ss)
+do_stat(struct pop3_session *ss)
 {
 	size_t n;
 	unsigned long long octets;
 
 	totals(&ss->box, &n, &octets);
-	pop3d_reply(ss, "+OK %zu %llu", n, octets);
+	session_reply(ss, "+OK %zu %llu", n, octets);
 }
 
 static void
-do_list(struct pop3d_session *ss, int uidl)
+do_list(struct pop3_session *ss, int uidl)
 {
-	struct pop3d_msg *m;
+	struct pop3_msg *m;
 	size_t n;
 	unsigned long long octets;
 
@@ -70,42 +70,42 @@ do_list(struct pop3d_session *ss, int uidl)
 		if ((m = msg_get(ss, ss->cmd.num1)) == NULL)
 			return;
 		if (uidl)
-			pop3d_reply(ss, "+OK %ld %s", ss->cmd.num1, m->uidl);
+			session_reply(ss, "+OK %ld %s", ss->cmd.num1, m->uidl);
 		else
-			pop3d_reply(ss, "+OK %ld %llu", ss->cmd.num1,
-				    m->octets);
+			session_reply(ss, "+OK %ld %llu", ss->cmd.num1,
+				      m->octets);
 		return;
 	}
 	totals(&ss->box, &n, &octets);
 	if (uidl)
-		pop3d_reply(ss, "+OK Unique-ID listing follows");
+		session_reply(ss, "+OK Unique-ID listing follows");
 	else
-		pop3d_reply(ss, "+OK %zu messages (%llu octets)", n, octets);
+		session_reply(ss, "+OK %zu messages (%llu octets)", n, octets);
 	for (size_t i = 0; i < ss->box.count; i++) {
 		m = &ss->box.msgs[i];
 		if (m->deleted)
 			continue;
 		if (uidl)
-			pop3d_reply(ss, "%zu %s", i + 1, m->uidl);
+			session_reply(ss, "%zu %s", i + 1, m->uidl);
 		else
-			pop3d_reply(ss, "%zu %llu", i + 1, m->octets);
+			session_reply(ss, "%zu %llu", i + 1, m->octets);
 	}
-	pop3d_reply(ss, ".");
+	session_reply(ss, ".");
 }
 
 static void
-do_send(struct pop3d_session *ss, long lines)
+do_send(struct pop3_session *ss, long lines)
 {
 	struct buf why = BUF_INIT;
-	struct pop3d_msg *m;
+	struct pop3_msg *m;
 	int r;
 
 	if ((m = msg_get(ss, ss->cmd.num1)) == NULL)
 		return;
-	r = ss->box.maildir ? pop3d_maildir_send(ss, m, lines, &why)
-			    : pop3d_mbox_send(ss, m, lines, &why);
+	r = ss->box.maildir ? session_maildir_send(ss, m, lines, &why)
+			    : session_mbox_send(ss, m, lines, &why);
 	if (r == -1) {
-		pop3d_reply(ss, "-ERR %s", buf_cstr(&why));
+		session_reply(ss, "-ERR %s", buf_cstr(&why));
 	} else if (r < 0) {
 		msg_warn("user=<%s>: %s; ending the session", ss->user,
 			 buf_cstr(&why));
@@ -121,18 +121,18 @@ do_send(struct pop3d_session *ss, long lines)
 }
 
 static void
-do_dele(struct pop3d_session *ss)
+do_dele(struct pop3_session *ss)
 {
-	struct pop3d_msg *m;
+	struct pop3_msg *m;
 
 	if ((m = msg_get(ss, ss->cmd.num1)) == NULL)
 		return;
 	m->deleted = 1;
-	pop3d_reply(ss, "+OK Message %ld deleted", ss->cmd.num1);
+	session_reply(ss, "+OK Message %ld deleted", ss->cmd.num1);
 }
 
 static void
-do_rset(struct pop3d_session *ss)
+do_rset(struct pop3_session *ss)
 {
 	size_t n;
 	unsigned long long octets;
@@ -140,13 +140,13 @@ do_rset(struct pop3d_session *ss)
 	for (size_t i = 0; i < ss->box.count; i++)
 		ss->box.msgs[i].deleted = 0;
 	totals(&ss->box, &n, &octets);
-	pop3d_reply(ss, "+OK Maildrop has %zu messages (%llu octets)", n,
-		    octets);
+	session_reply(ss, "+OK Maildrop has %zu messages (%llu octets)", n,
+		      octets);
 }
 
 /* QUIT: the UPDATE state. */
 static void
-do_quit(struct pop3d_session *ss)
+do_quit(struct pop3_session *ss)
 {
 	struct buf why = BUF_INIT;
 	unsigned long long size = 0;
@@ -159,19 +159,19 @@ do_quit(struct pop3d_session *ss)
 		if (ss->box.msgs[i].deleted)
 			ss->del_count++;
 	}
-	r = ss->box.maildir ? pop3d_maildir_update(ss, &why)
-			    : pop3d_mbox_update(ss, &why);
+	r = ss->box.maildir ? session_maildir_update(ss, &why)
+			    : session_mbox_update(ss, &why);
 	if (r < 0) {
-		pop3d_reply(ss,
-			    "-ERR [SYS/TEMP] Some deleted messages were "
-			    "not removed: %s",
-			    buf_cstr(&why));
+		session_reply(ss,
+			      "-ERR [SYS/TEMP] Some deleted messages were "
+			      "not removed: %s",
+			      buf_cstr(&why));
 		msg_warn("user=<%s>: update failed: %s", ss->user,
 			 buf_cstr(&why));
 		ss->del_count = 0;
 	} else {
 		totals(&ss->box, &left, &octets);
-		pop3d_reply(ss, "+OK Logging out, %zu messages left", left);
+		session_reply(ss, "+OK Logging out, %zu messages left", left);
 	}
 	msg_info("logout: retr=%lu/%llu, del=%lu, size=%llu, user=<%s>",
 		 ss->retr_count, ss->retr_bytes, ss->del_count, size, ss->user);
@@ -179,8 +179,26 @@ do_quit(struct pop3d_session *ss)
 	buf_free(&why);
 }
 
+/* CAPA after login (RFC 2449): no USER, SASL or STLS any more.  The
+ * front answers it before login with the same list plus those. */
+static void
+do_capa(struct pop3_session *ss)
+{
+	session_reply(ss, "+OK Capability list follows");
+	session_reply(ss, "TOP");
+	session_reply(ss, "UIDL");
+	session_reply(ss, "RESP-CODES");
+	session_reply(ss, "AUTH-RESP-CODE");
+	session_reply(ss, "PIPELINING");
+	session_reply(ss, "EXPIRE NEVER");
+	if (session_cfg.login_delay > 0)
+		session_reply(ss, "LOGIN-DELAY %d", session_cfg.login_delay);
+	session_reply(ss, "IMPLEMENTATION Panacea");
+	session_reply(ss, ".");
+}
+
 void
-pop3d_trans_command(struct pop3d_session *ss)
+session_trans_command(struct pop3_session *ss)
 {
 	switch (ss->cmd.id) {
 	case POP3_CMD_STAT:
@@ -205,23 +223,23 @@ pop3d_trans_command(struct pop3d_session *ss)
 		do_rset(ss);
 		break;
 	case POP3_CMD_NOOP:
-		pop3d_reply(ss, "+OK");
+		session_reply(ss, "+OK");
 		break;
 	case POP3_CMD_CAPA:
-		pop3d_capa(ss);
+		do_capa(ss);
 		break;
 	case POP3_CMD_QUIT:
 		do_quit(ss);
 		break;
 	default:
-		pop3d_reply(ss, "-ERR Not valid in this state");
+		session_reply(ss, "-ERR Not valid in this state");
 		break;
 	}
 }
 
 /* UIDLs. */
 
-static const struct pop3d_msg *sort_base;
+static const struct pop3_msg *sort_base;
 
 static int
 by_uidl(const void *a, const void *b)
@@ -235,7 +253,7 @@ by_uidl(const void *a, const void *b)
 }
 
 void
-pop3d_uidl_unique(struct pop3d_box *box)
+session_uidl_unique(struct pop3_box *box)
 {
 	size_t *idx, *rank;
 	char suffix[24];
@@ -260,7 +278,7 @@ pop3d_uidl_unique(struct pop3d_box *box)
 			continue;
 		snprintf(suffix, sizeof(suffix), "-%zu", rank[i] + 1);
 		if (strlen(box->msgs[i].uidl) + strlen(suffix) <=
-		    POP3D_UIDL_MAX)
+		    SESSION_UIDL_MAX)
 			strcat(box->msgs[i].uidl, suffix);
 	}
 	xfree(idx);

@@ -1,5 +1,5 @@
 /*
- * pop3d_mbox - an mbox maildrop ($mail_spool_directory/USER, or
+ * session_mbox - an mbox maildrop ($mail_spool_directory/USER, or
  * ~/$home_mailbox), as local writes it (lib/mbox.h, lib/mbox_reader.h).
  *
  * Login: the file is opened with local's safe_open discipline (no
@@ -36,17 +36,17 @@
 #include "mbox.h"
 #include "mbox_reader.h"
 #include "msg.h"
-#include "pop3d.h"
+#include "pop3session.h"
 #include "xalloc.h"
 
 /* Local's two locks, in local's order. */
 static int
-lock_both(struct pop3d_session *ss, struct buf *why)
+lock_both(struct pop3_session *ss, struct buf *why)
 {
 	struct buf w = BUF_INIT;
 	int r;
 
-	r = pop3d_dotlock(ss, &w);
+	r = session_dotlock(ss, &w);
 	if (r != MBOX_LOCK_OK) {
 		buf_set(why, r == MBOX_LOCK_BUSY
 				 ? "[IN-USE] The mailbox is locked by another "
@@ -57,14 +57,14 @@ lock_both(struct pop3d_session *ss, struct buf *why)
 		buf_free(&w);
 		return -1;
 	}
-	r = mbox_fcntl_lock_wait(ss->box.fd, pop3d_cfg.lock_attempts,
-				 pop3d_cfg.lock_delay);
+	r = mbox_fcntl_lock_wait(ss->box.fd, session_cfg.lock_attempts,
+				 session_cfg.lock_delay);
 	if (r != MBOX_LOCK_OK) {
 		buf_set(why, r == MBOX_LOCK_BUSY
 				 ? "[IN-USE] The mailbox is locked by another "
 				   "program, try again later"
 				 : "[SYS/TEMP] Cannot lock the mailbox");
-		pop3d_dotunlock(ss);
+		session_dotunlock(ss);
 		buf_free(&w);
 		return -1;
 	}
@@ -73,15 +73,15 @@ lock_both(struct pop3d_session *ss, struct buf *why)
 }
 
 static void
-unlock_both(struct pop3d_session *ss)
+unlock_both(struct pop3_session *ss)
 {
 	mbox_fcntl_unlock(ss->box.fd);
-	pop3d_dotunlock(ss);
+	session_dotunlock(ss);
 }
 
 /* The path still names the open file. */
 static int
-same_file(struct pop3d_session *ss)
+same_file(struct pop3_session *ss)
 {
 	struct stat st;
 
@@ -90,15 +90,15 @@ same_file(struct pop3d_session *ss)
 }
 
 static int
-scan(struct pop3d_session *ss, struct buf *why)
+scan(struct pop3_session *ss, struct buf *why)
 {
 	struct mbox_scan sc;
-	char *chunk = xmalloc(POP3D_IO_CHUNK);
+	char *chunk = xmalloc(SESSION_IO_CHUNK);
 	ssize_t n;
 	int st;
 
 	mbox_scan_init(&sc);
-	while ((n = read(ss->box.fd, chunk, POP3D_IO_CHUNK)) != 0) {
+	while ((n = read(ss->box.fd, chunk, SESSION_IO_CHUNK)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -121,7 +121,7 @@ scan(struct pop3d_session *ss, struct buf *why)
 	ss->box.count = sc.count;
 	ss->box.msgs = xcalloc(sc.count ? sc.count : 1, sizeof(*ss->box.msgs));
 	for (size_t i = 0; i < sc.count; i++) {
-		struct pop3d_msg *m = &ss->box.msgs[i];
+		struct pop3_msg *m = &ss->box.msgs[i];
 
 		m->start = sc.msgs[i].start;
 		m->body = sc.msgs[i].body;
@@ -140,9 +140,9 @@ fail:
 }
 
 int
-pop3d_mbox_open(struct pop3d_session *ss, struct buf *why)
+session_mbox_open(struct pop3_session *ss, struct buf *why)
 {
-	struct pop3d_box *box = &ss->box;
+	struct pop3_box *box = &ss->box;
 	struct buf w = BUF_INIT;
 	struct stat st;
 	int r;
@@ -183,7 +183,7 @@ pop3d_mbox_open(struct pop3d_session *ss, struct buf *why)
 
 /* The bytes read at login are still where they were. */
 static int
-unchanged(struct pop3d_session *ss, const struct pop3d_msg *m)
+unchanged(struct pop3_session *ss, const struct pop3_msg *m)
 {
 	struct stat st;
 	char from[5];
@@ -195,8 +195,8 @@ unchanged(struct pop3d_session *ss, const struct pop3d_msg *m)
 }
 
 int
-pop3d_mbox_send(struct pop3d_session *ss, struct pop3d_msg *m, long lines,
-		struct buf *why)
+session_mbox_send(struct pop3_session *ss, struct pop3_msg *m, long lines,
+		  struct buf *why)
 {
 	struct pop3_wire w;
 	struct buf out = BUF_INIT;
@@ -212,14 +212,14 @@ pop3d_mbox_send(struct pop3d_session *ss, struct pop3d_msg *m, long lines,
 		return -1;
 	}
 	if (lines < 0)
-		pop3d_reply(ss, "+OK %llu octets", m->octets);
+		session_reply(ss, "+OK %llu octets", m->octets);
 	else
-		pop3d_reply(ss, "+OK");
-	chunk = xmalloc(POP3D_IO_CHUNK);
+		session_reply(ss, "+OK");
+	chunk = xmalloc(SESSION_IO_CHUNK);
 	pop3_wire_init(&w, POP3_WIRE_UNQUOTE, lines);
 	while (off < m->end) {
-		want = m->end - off < POP3D_IO_CHUNK ? (size_t)(m->end - off)
-						     : POP3D_IO_CHUNK;
+		want = m->end - off < SESSION_IO_CHUNK ? (size_t)(m->end - off)
+						       : SESSION_IO_CHUNK;
 		n = pread(ss->box.fd, chunk, want, (off_t)off);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -240,7 +240,7 @@ pop3d_mbox_send(struct pop3d_session *ss, struct pop3d_msg *m, long lines,
 		buf_reset(&out);
 		pop3_wire_finish(&w, &out);
 		stream_write(&ss->s, out.data, out.len);
-		pop3d_reply(ss, ".");
+		session_reply(ss, ".");
 	}
 	xfree(chunk);
 	buf_free(&out);
@@ -276,7 +276,7 @@ move_down(int fd, unsigned long long src, unsigned long long dst,
 	if (src == dst)
 		return 0;
 	while (len > 0) {
-		want = len < POP3D_IO_CHUNK ? (size_t)len : POP3D_IO_CHUNK;
+		want = len < SESSION_IO_CHUNK ? (size_t)len : SESSION_IO_CHUNK;
 		n = pread(fd, chunk, want, (off_t)src);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -292,11 +292,11 @@ move_down(int fd, unsigned long long src, unsigned long long dst,
 }
 
 static int
-compact(struct pop3d_session *ss, unsigned long long size, struct buf *why)
+compact(struct pop3_session *ss, unsigned long long size, struct buf *why)
 {
-	struct pop3d_box *box = &ss->box;
+	struct pop3_box *box = &ss->box;
 	unsigned long long w = 0;
-	char *chunk = xmalloc(POP3D_IO_CHUNK);
+	char *chunk = xmalloc(SESSION_IO_CHUNK);
 	size_t i;
 	int r = 0;
 
@@ -305,7 +305,7 @@ compact(struct pop3d_session *ss, unsigned long long size, struct buf *why)
 	if (i < box->count)
 		w = box->msgs[i].start;
 	for (; i < box->count && r == 0; i++) {
-		struct pop3d_msg *m = &box->msgs[i];
+		struct pop3_msg *m = &box->msgs[i];
 
 		if (m->deleted)
 			continue;
@@ -327,9 +327,9 @@ compact(struct pop3d_session *ss, unsigned long long size, struct buf *why)
 }
 
 int
-pop3d_mbox_update(struct pop3d_session *ss, struct buf *why)
+session_mbox_update(struct pop3_session *ss, struct buf *why)
 {
-	struct pop3d_box *box = &ss->box;
+	struct pop3_box *box = &ss->box;
 	struct stat st;
 	size_t ndel = 0;
 	int r = -1;
@@ -361,7 +361,7 @@ done:
 }
 
 void
-pop3d_box_free(struct pop3d_box *box)
+session_box_free(struct pop3_box *box)
 {
 	if (box->fd >= 0)
 		close(box->fd);

@@ -1,5 +1,5 @@
 /*
- * pop3d_maildir - a Maildir maildrop (new/ and cur/, as local writes it
+ * session_maildir - a Maildir maildrop (new/ and cur/, as local writes it
  * and Dovecot, mutt and Python's mailbox read it).
  *
  * Login: the directory is opened (no symbolic link, owned by the
@@ -30,7 +30,7 @@
 #include <openssl/evp.h>
 
 #include "msg.h"
-#include "pop3d.h"
+#include "pop3session.h"
 #include "xalloc.h"
 
 #define MAILDIR_MAX_MESSAGES 1000000
@@ -42,13 +42,13 @@ unique_len(const char *name)
 }
 
 static void
-set_uidl(struct pop3d_msg *m, const char *name)
+set_uidl(struct pop3_msg *m, const char *name)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t n = unique_len(name), i;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	int ok = n >= 1 && n <= POP3D_UIDL_MAX;
+	int ok = n >= 1 && n <= SESSION_UIDL_MAX;
 
 	for (i = 0; ok && i < n; i++)
 		if ((unsigned char)name[i] < 0x21 ||
@@ -76,7 +76,7 @@ measure(int fd, unsigned long long *octets, char *chunk)
 	ssize_t n;
 
 	pop3_wire_init(&w, 0, -1);
-	while ((n = read(fd, chunk, POP3D_IO_CHUNK)) != 0) {
+	while ((n = read(fd, chunk, SESSION_IO_CHUNK)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -89,9 +89,9 @@ measure(int fd, unsigned long long *octets, char *chunk)
 }
 
 static int
-list_sub(struct pop3d_session *ss, const char *sub, size_t *cap, char *chunk)
+list_sub(struct pop3_session *ss, const char *sub, size_t *cap, char *chunk)
 {
-	struct pop3d_box *box = &ss->box;
+	struct pop3_box *box = &ss->box;
 	struct dirent *de;
 	struct stat st;
 	DIR *dir;
@@ -106,7 +106,7 @@ list_sub(struct pop3d_session *ss, const char *sub, size_t *cap, char *chunk)
 		return -1;
 	}
 	while ((de = readdir(dir)) != NULL) {
-		struct pop3d_msg *m;
+		struct pop3_msg *m;
 
 		if (de->d_name[0] == '.')
 			continue;
@@ -155,8 +155,8 @@ base_name(const char *file)
 static int
 by_arrival(const void *a, const void *b)
 {
-	const char *x = base_name(((const struct pop3d_msg *)a)->file);
-	const char *y = base_name(((const struct pop3d_msg *)b)->file);
+	const char *x = base_name(((const struct pop3_msg *)a)->file);
+	const char *y = base_name(((const struct pop3_msg *)b)->file);
 	unsigned long long tx = strtoull(x, NULL, 10);
 	unsigned long long ty = strtoull(y, NULL, 10);
 
@@ -166,9 +166,9 @@ by_arrival(const void *a, const void *b)
 }
 
 int
-pop3d_maildir_open(struct pop3d_session *ss, struct buf *why)
+session_maildir_open(struct pop3_session *ss, struct buf *why)
 {
-	struct pop3d_box *box = &ss->box;
+	struct pop3_box *box = &ss->box;
 	struct stat st;
 	size_t cap = 0;
 	char *chunk;
@@ -197,7 +197,7 @@ pop3d_maildir_open(struct pop3d_session *ss, struct buf *why)
 				 : "[SYS/TEMP] Cannot lock the mailbox");
 		return -1;
 	}
-	chunk = xmalloc(POP3D_IO_CHUNK);
+	chunk = xmalloc(SESSION_IO_CHUNK);
 	if (list_sub(ss, "new", &cap, chunk) < 0 ||
 	    list_sub(ss, "cur", &cap, chunk) < 0) {
 		msg_warn("cannot read maildir %s: %s", box->path,
@@ -214,7 +214,7 @@ pop3d_maildir_open(struct pop3d_session *ss, struct buf *why)
 /* A message another reader moved: the file of cur/ with its unique
  * name.  0 with m->file updated, or -1. */
 static int
-find_moved(struct pop3d_session *ss, struct pop3d_msg *m)
+find_moved(struct pop3_session *ss, struct pop3_msg *m)
 {
 	const char *base = base_name(m->file);
 	size_t n = unique_len(base);
@@ -247,7 +247,7 @@ find_moved(struct pop3d_session *ss, struct pop3d_msg *m)
 }
 
 static int
-open_msg(struct pop3d_session *ss, struct pop3d_msg *m)
+open_msg(struct pop3_session *ss, struct pop3_msg *m)
 {
 	int fd = openat(ss->box.fd, m->file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
@@ -258,8 +258,8 @@ open_msg(struct pop3d_session *ss, struct pop3d_msg *m)
 }
 
 int
-pop3d_maildir_send(struct pop3d_session *ss, struct pop3d_msg *m, long lines,
-		   struct buf *why)
+session_maildir_send(struct pop3_session *ss, struct pop3_msg *m, long lines,
+		     struct buf *why)
 {
 	struct pop3_wire w;
 	struct buf out = BUF_INIT;
@@ -273,12 +273,12 @@ pop3d_maildir_send(struct pop3d_session *ss, struct pop3d_msg *m, long lines,
 		return -1;
 	}
 	if (lines < 0)
-		pop3d_reply(ss, "+OK %llu octets", m->octets);
+		session_reply(ss, "+OK %llu octets", m->octets);
 	else
-		pop3d_reply(ss, "+OK");
-	chunk = xmalloc(POP3D_IO_CHUNK);
+		session_reply(ss, "+OK");
+	chunk = xmalloc(SESSION_IO_CHUNK);
 	pop3_wire_init(&w, 0, lines);
-	while ((n = read(fd, chunk, POP3D_IO_CHUNK)) != 0) {
+	while ((n = read(fd, chunk, SESSION_IO_CHUNK)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -298,7 +298,7 @@ pop3d_maildir_send(struct pop3d_session *ss, struct pop3d_msg *m, long lines,
 		buf_reset(&out);
 		pop3_wire_finish(&w, &out);
 		stream_write(&ss->s, out.data, out.len);
-		pop3d_reply(ss, ".");
+		session_reply(ss, ".");
 	}
 	xfree(chunk);
 	buf_free(&out);
@@ -347,7 +347,7 @@ sync_sub(int dirfd, const char *sub)
 }
 
 static int
-rename_seen(struct pop3d_session *ss, struct pop3d_msg *m)
+rename_seen(struct pop3_session *ss, struct pop3_msg *m)
 {
 	char *name = seen_name(m->file);
 	int r = 0;
@@ -359,7 +359,7 @@ rename_seen(struct pop3d_session *ss, struct pop3d_msg *m)
 }
 
 static void
-mark_seen(struct pop3d_session *ss, struct pop3d_msg *m)
+mark_seen(struct pop3_session *ss, struct pop3_msg *m)
 {
 	if (rename_seen(ss, m) == 0)
 		return;
@@ -371,13 +371,13 @@ mark_seen(struct pop3d_session *ss, struct pop3d_msg *m)
 }
 
 int
-pop3d_maildir_update(struct pop3d_session *ss, struct buf *why)
+session_maildir_update(struct pop3_session *ss, struct buf *why)
 {
-	struct pop3d_box *box = &ss->box;
+	struct pop3_box *box = &ss->box;
 	int failed = 0;
 
 	for (size_t i = 0; i < box->count; i++) {
-		struct pop3d_msg *m = &box->msgs[i];
+		struct pop3_msg *m = &box->msgs[i];
 
 		if (m->deleted) {
 			if (unlinkat(box->fd, m->file, 0) == 0 ||

@@ -1,0 +1,198 @@
+/*
+ * pop3d_relay - after login: the hand-off to pop3session and the relay.
+ *
+ * The hand-off: socketpair(AF_UNIX, SOCK_STREAM); connect to
+ * private/pop3session; send one end (sock_send_fd) and an attribute list
+ * (ticket, method, tls: the ticket is what pop3session trusts, the rest
+ * is for its log lines); close that end and the connection.  pop3session
+ * redeems the ticket, and its session process (the mailbox owner) then
+ * answers the login command itself: "+OK Logged in..." or a -ERR
+ * ([IN-USE], [SYS/PERM], [LOGIN-DELAY]...) after which it hangs up.
+ *
+ * The relay moves bytes both ways, unchanged, until either side is done:
+ * client -> session after TLS decryption, session -> client through TLS
+ * when it is on.  Bounds: one buffer of RELAY_CHUNK bytes a direction;
+ * the client is read only when its buffer has reached the session (a
+ * client that pipelines faster than the session reads is slowed down by
+ * TCP, never buffered here); the session's output is written to the
+ * client before the next read from the session, each write bounded by
+ * pop3d_timeout.  The session process enforces the autologout; the relay
+ * itself ends after pop3d_timeout plus RELAY_GRACE_MS without a byte
+ * either way.  End of file from the client is passed on as a half-close
+ * (the session logs the lost connection and exits); end of file from the
+ * session ends the client's connection (TLS close_notify first).
+ * Commands the client pipelined after the login command are already in
+ * the stream's buffer: they go to the session first.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "attr.h"
+#include "daemon.h"
+#include "msg.h"
+#include "pop3d.h"
+#include "sock.h"
+#include "xalloc.h"
+
+#define SESSION_SERVICE "pop3session" /* private/ */
+#define HANDOFF_TIMEOUT_MS 10000      /* connect and send to pop3session */
+#define RELAY_CHUNK 16384
+#define RELAY_GRACE_MS 60000
+
+/* 0 with the session's end of a new socketpair in *mine, or -1 logged. */
+static int
+hand_off(struct pop3d_session *ss, const char *ticket, const char *method,
+	 int *mine)
+{
+	struct attr_list l = ATTR_LIST_INIT;
+	struct buf path = BUF_INIT, tls = BUF_INIT;
+	int sv[2], s = -1, rc = -1;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		msg_warn("socketpair: %s", strerror(errno));
+		return -1;
+	}
+	attr_add_str(&l, "ticket", ticket);
+	attr_add_str(&l, "method", method);
+	if (ss->tls_on)
+		tls_info_format(&ss->tls_info, &tls);
+	attr_add_str(&l, "tls", buf_cstr(&tls));
+	buf_printf(&path, "%s/private/%s", daemon_queue_dir(), SESSION_SERVICE);
+	s = sock_connect_unix(buf_cstr(&path), HANDOFF_TIMEOUT_MS);
+	if (s < 0 || sock_send_fd(s, sv[1]) < 0 ||
+	    attr_send(s, &l, HANDOFF_TIMEOUT_MS) < 0) {
+		msg_warn("cannot hand a session to %s: %s", buf_cstr(&path),
+			 strerror(errno));
+		close(sv[0]);
+	} else {
+		*mine = sv[0];
+		rc = 0;
+	}
+	if (s >= 0)
+		close(s);
+	close(sv[1]);
+	attr_list_free(&l);
+	buf_free(&path);
+	buf_free(&tls);
+	return rc;
+}
+
+/* Writes as much of *buf as the session takes now: 0, or -1 when it is
+ * gone. */
+static int
+to_session(int pair, const char *buf, size_t *off, size_t len)
+{
+	ssize_t n;
+
+	while (*off < len) {
+		n = send(pair, buf + *off, len - *off,
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+		*off += (size_t)n;
+	}
+	return 0;
+}
+
+static void
+relay(struct pop3d_session *ss, int pair)
+{
+	char up[RELAY_CHUNK], down[RELAY_CHUNK];
+	size_t up_len = 0, up_off = 0;
+	int client_eof = 0, reading, r;
+	ssize_t n;
+	struct pollfd pfd[2];
+
+	/* What the client pipelined after the login command. */
+	if (stream_pending(&ss->s) > 0) {
+		n = stream_read(&ss->s, up, sizeof(up));
+		up_len = n > 0 ? (size_t)n : 0;
+	}
+	for (;;) {
+		if (up_off < up_len &&
+		    to_session(pair, up, &up_off, up_len) < 0)
+			break;
+		if (up_off == up_len)
+			up_off = up_len = 0;
+		/* Bytes the TLS layer or the stream holds: poll cannot see
+		 * them. */
+		if (!client_eof && up_len == 0 &&
+		    (stream_pending(&ss->s) > 0 || tls_pending(&ss->s))) {
+			n = stream_read(&ss->s, up, sizeof(up));
+			if (n <= 0)
+				break;
+			up_len = (size_t)n;
+			continue;
+		}
+		/* A negative fd is ignored by poll(2), which would report
+		 * POLLHUP even for no events. */
+		reading = !client_eof && up_len == 0;
+		pfd[0].fd = reading ? ss->fd : -1;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = pair;
+		pfd[1].events = POLLIN | (up_len > 0 ? POLLOUT : 0);
+		pfd[0].revents = pfd[1].revents = 0;
+		r = poll(pfd, 2, pop3d_cfg.timeout_ms + RELAY_GRACE_MS);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				msg_info("disconnect: relay idle, rip=%s",
+					 ss->client_addr);
+			break;
+		}
+		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			n = recv(pair, down, sizeof(down), MSG_DONTWAIT);
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			if (n <= 0)
+				break; /* the session is over */
+			stream_write(&ss->s, down, (size_t)n);
+			if (stream_flush(&ss->s) < 0)
+				break; /* the client is gone */
+			continue;
+		}
+		if (reading &&
+		    (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			n = stream_read(&ss->s, up, sizeof(up));
+			if (n < 0)
+				break;
+			if (n == 0) {
+				/* The session sees end of file, logs it
+				 * and exits; its end of file ends us. */
+				client_eof = 1;
+				(void)shutdown(pair, SHUT_WR);
+				continue;
+			}
+			up_len = (size_t)n;
+		}
+	}
+}
+
+void
+pop3d_login(struct pop3d_session *ss, const char *ticket, const char *method)
+{
+	char *t = xstrdup(ticket);
+	int pair, rc;
+
+	ss->quit = 1;
+	/* The auth service is not needed any more (ticket was its). */
+	pop3d_auth_session_end(ss);
+	rc = hand_off(ss, t, method, &pair);
+	explicit_bzero(t, strlen(t));
+	xfree(t);
+	if (rc < 0) {
+		pop3d_reply(ss, "-ERR [SYS/TEMP] Cannot open the maildrop now, "
+				"try again later");
+		return;
+	}
+	(void)stream_flush(&ss->s);
+	relay(ss, pair);
+	close(pair);
+}

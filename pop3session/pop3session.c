@@ -1,0 +1,663 @@
+/*
+ * pop3session - the root side of the Panacea POP3 server: serves a
+ * logged-in user's maildrop (RFC 1939 TRANSACTION and UPDATE) over a
+ * socketpair the front (pop3d) relays.  Who does what, privileges and
+ * locks: pop3session.h.
+ *
+ * Runs under master on the daemon skeleton, one request at a time
+ * (DAEMON_SINGLE), as a unix service, root and not chrooted:
+ *	pop3session unix - n n - - pop3session
+ * A request is one connection from a front on private/pop3session:
+ *  1. the peer must be root or mail_owner (SO_PEERCRED; any uid on an
+ *     unprivileged instance, where every process has the same one);
+ *  2. it passes one descriptor (SCM_RIGHTS), which must be a connected
+ *     AF_UNIX stream socket whose other end the same uid holds: anything
+ *     else (a TCP socket, a file) is closed unread;
+ *  3. then an attribute list (lib/attr.h, at most SESSION_REQ_MAX bytes):
+ *     ticket, method and tls (for the log only);
+ *  4. the ticket is redeemed with the auth service (lib/auth_client.h,
+ *     auth_redeem): single use, 60 s; the user it names is the only one
+ *     this request can open, so a front that knows no password cannot
+ *     open any maildrop;
+ *  5. the mailbox (lib/mailbox.h), LOGIN-DELAY (RFC 2449; stamps in
+ *     $queue_directory/pop3d, root's), then the fork of pop3session.h.
+ * A refusal in 4 or 5 is one "-ERR [CODE] text" line written to the
+ * socketpair (the front relays it and hangs up); the service reads
+ * nothing from it, ever.
+ *
+ * The child answers the login command ("+OK Logged in, N messages (M
+ * octets)" or "-ERR [IN-USE] ..."), then reads commands; replies are
+ * written in order and flushed only when no pipelined command is waiting
+ * (RFC 2449 PIPELINING).  A read waits at most pop3d_timeout (RFC 1939's
+ * ten-minute autologout): then the session ends without UPDATE.
+ *
+ * Log lines (Postfix's prefix, Dovecot-like fields; the client address
+ * is the one the auth service recorded with the ticket):
+ *	login: user=<NAME>, method=PLAIN, rip=IP[, tls]
+ *	login failed: user=<NAME>, method=M, rip=IP[, tls]: REASON
+ *	login refused: user=<NAME>, rip=IP: too soon
+ *	logout: retr=N/BYTES, del=N, size=N, user=<NAME>
+ *	disconnect: ... (timeouts, lost connections, no UPDATE)
+ *	ticket refused: REASON (a front that tried to log in without one)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attr.h"
+#include "auth_client.h"
+#include "conf.h"
+#include "daemon.h"
+#include "master_proto.h"
+#include "mbox.h"
+#include "msg.h"
+#include "pop3session.h"
+#include "priv.h"
+#include "sock.h"
+#include "strutil.h"
+#include "xalloc.h"
+
+#define SESSION_JUNK_LIMIT 20 /* bad commands in a row before we hang up */
+#define SESSION_REQ_TIMEOUT_MS 10000  /* the front's request */
+#define SESSION_REQ_MAX 1024	      /* its attribute list */
+#define SESSION_AUTH_TIMEOUT_MS 10000 /* redeeming the ticket */
+#define SESSION_AUTH_SERVICE "auth"   /* private/, the auth service */
+
+struct session_config session_cfg;
+
+static int is_child;
+static int request_fd = -1; /* the front's connection (closed in the child) */
+
+/* Replies. */
+
+void
+session_reply(struct pop3_session *ss, const char *fmt, ...)
+{
+	va_list ap;
+	struct buf b = BUF_INIT;
+
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	buf_puts(&b, "\r\n");
+	stream_write(&ss->s, b.data, b.len);
+	buf_free(&b);
+}
+
+/* A refusal before the fork: one line to the front, which relays it. */
+static void
+refuse(int pair, const char *line)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "%s\r\n", line);
+	if (write(pair, b.data, b.len) < 0)
+		msg_info("cannot answer the front: %s", strerror(errno));
+	buf_free(&b);
+}
+
+/* Configuration. */
+
+static void
+lookup_ids(const char *user, uid_t *uid, gid_t *gid, const char *what)
+{
+	struct buf err = BUF_INIT;
+
+	if (priv_lookup_user(user, uid, gid, &err) < 0)
+		msg_fatal("%s: %s", what, buf_cstr(&err));
+	if (*uid == 0)
+		msg_fatal("%s: %s must not be root", what, user);
+	buf_free(&err);
+}
+
+static void
+mailbox_setup(void)
+{
+	struct mailbox_config *mc = &session_cfg.mbox;
+	const char *hm = conf_str("home_mailbox");
+	size_t n = strlen(hm);
+
+	/* As local reads them (lib/mailbox.h). */
+	mc->spool_dir = mailbox_strip_slash(conf_str("mail_spool_directory"),
+					    &mc->spool_maildir);
+	mc->home_mailbox = xstrdup(hm);
+	mc->home_maildir = n > 0 && hm[n - 1] == '/';
+	mc->sasldb_path = xstrdup(conf_str("sasldb_path"));
+	mc->as_root = priv_is_root();
+	if (mc->as_root) {
+		lookup_ids(conf_str("mail_owner"), &mc->owner_uid,
+			   &mc->owner_gid, "mail_owner");
+		lookup_ids(conf_str("default_privs"), &mc->privs_uid,
+			   &mc->privs_gid, "default_privs");
+	} else {
+		mc->owner_uid = mc->privs_uid = geteuid();
+		mc->owner_gid = mc->privs_gid = getegid();
+	}
+	session_cfg.lock_attempts = (int)conf_int("deliver_lock_attempts");
+	session_cfg.lock_delay = (int)conf_time("deliver_lock_delay");
+	session_cfg.stale_lock_time = (int)conf_time("stale_lock_time");
+}
+
+static void
+session_pre_jail(void)
+{
+	const char *type = daemon_service_type();
+
+	if (type != NULL && strcmp(type, "unix") != 0)
+		msg_fatal("pop3session serves the pop3d fronts on a unix "
+			  "socket: its services line is \"pop3session unix - "
+			  "n n - - pop3session\"");
+	session_cfg.timeout_ms = (int)conf_time("pop3d_timeout") * 1000;
+	session_cfg.login_delay = (int)conf_time("pop3d_login_delay");
+	mailbox_setup();
+}
+
+static void
+session_post_jail(void)
+{
+	struct buf dir = BUF_INIT;
+
+	/* Logins switch to the user and read mailboxes by their real paths:
+	 * a service that lost root or is jailed could not. */
+	if (session_cfg.mbox.as_root &&
+	    (!priv_is_root() || *daemon_queue_dir() == '\0'))
+		msg_fatal("pop3session must run as root and not chrooted "
+			  "(services: unpriv n and chroot n)");
+	if (session_cfg.login_delay <= 0)
+		return;
+	buf_printf(&dir, "%s/pop3d", daemon_queue_dir());
+	if (mkdir(buf_cstr(&dir), 0700) < 0 && errno != EEXIST) {
+		msg_warn("cannot create %s: %s; pop3d_login_delay is not "
+			 "enforced",
+			 buf_cstr(&dir), strerror(errno));
+		session_cfg.login_delay = 0;
+		buf_free(&dir);
+		return;
+	}
+	session_cfg.stamp_dir = buf_steal(&dir);
+}
+
+/* Reading commands (the child). */
+
+/* One line from the front, at most max bytes: 1, or 0 when the session
+ * must end (end of file, timeout, error: logged and answered). */
+static int
+session_getline(struct pop3_session *ss, size_t max)
+{
+	int st;
+
+	if (stream_pending(&ss->s) == 0)
+		(void)stream_flush(&ss->s);
+	for (;;) {
+		if (stream_error(&ss->s))
+			return 0;
+		st = stream_getline(&ss->s, &ss->line, max);
+		if (st == STREAM_LINE || st == STREAM_LINE_BARE_LF)
+			return 1;
+		if (st == STREAM_TOO_LONG) {
+			session_reply(ss, "-ERR Line too long");
+			if (stream_pending(&ss->s) == 0)
+				(void)stream_flush(&ss->s);
+			continue;
+		}
+		if (st == STREAM_TIMEOUT) {
+			session_reply(ss, "-ERR Autologout; idle for too long");
+			(void)stream_flush(&ss->s);
+			msg_info("disconnect: timeout, rip=%s, user=<%s>",
+				 ss->client_addr, ss->user);
+		} else if (st == STREAM_EOF || st == STREAM_IOERR) {
+			msg_info("disconnect: connection lost in TRANSACTION "
+				 "state, nothing deleted, rip=%s, user=<%s>",
+				 ss->client_addr, ss->user);
+		}
+		return 0;
+	}
+}
+
+/* The dotlock. */
+
+static int
+dotlock_wait(const char *path, struct buf *why)
+{
+	int r = MBOX_LOCK_BUSY;
+
+	for (int i = 0; i < session_cfg.lock_attempts; i++) {
+		r = mbox_dotlock(path, session_cfg.stale_lock_time, why);
+		if (r != MBOX_LOCK_BUSY)
+			break;
+		if (i + 1 < session_cfg.lock_attempts)
+			sleep((unsigned)session_cfg.lock_delay);
+	}
+	return r;
+}
+
+int
+session_dotlock(struct pop3_session *ss, struct buf *why)
+{
+	char c = 'L', r;
+
+	if (ss->broker_fd < 0 || !ss->box.in_spool)
+		return dotlock_wait(ss->box.path, why);
+	if (write(ss->broker_fd, &c, 1) != 1 ||
+	    read(ss->broker_fd, &r, 1) != 1) {
+		buf_set(why, "the lock helper is gone");
+		return MBOX_LOCK_ERROR;
+	}
+	if (r == '0')
+		return MBOX_LOCK_OK;
+	buf_set(why, r == '1' ? "lock file exists" : "cannot create lock file");
+	return r == '1' ? MBOX_LOCK_BUSY : MBOX_LOCK_ERROR;
+}
+
+void
+session_dotunlock(struct pop3_session *ss)
+{
+	char c = 'U', r;
+
+	if (ss->broker_fd < 0 || !ss->box.in_spool) {
+		if (mbox_dotunlock(ss->box.path) < 0)
+			msg_warn("cannot remove lock file %s.lock: %s",
+				 ss->box.path, strerror(errno));
+		return;
+	}
+	if (write(ss->broker_fd, &c, 1) != 1 || read(ss->broker_fd, &r, 1) != 1)
+		msg_warn("the lock helper is gone");
+}
+
+/* The root parent after the fork: makes and removes the dotlock of the
+ * spool mailbox when the child asks, until the child is gone. */
+static void
+lock_helper(const struct mailbox_user *u, int sock, pid_t pid)
+{
+	struct buf why = BUF_INIT;
+	int held = 0, status = 0;
+	ssize_t n;
+	char c, r;
+
+	for (;;) {
+		n = read(sock, &c, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		r = '2';
+		if (c == 'L' && !held && u->in_spool && !u->maildir) {
+			switch (dotlock_wait(u->mailbox, &why)) {
+			case MBOX_LOCK_OK:
+				held = 1;
+				r = '0';
+				break;
+			case MBOX_LOCK_BUSY:
+				r = '1';
+				break;
+			default:
+				msg_warn("%s", buf_cstr(&why));
+				break;
+			}
+		} else if (c == 'U' && held) {
+			if (mbox_dotunlock(u->mailbox) < 0)
+				msg_warn("cannot remove lock file %s.lock: %s",
+					 u->mailbox, strerror(errno));
+			held = 0;
+			r = '0';
+		}
+		if (write(sock, &r, 1) != 1)
+			break;
+	}
+	if (held && mbox_dotunlock(u->mailbox) < 0)
+		msg_warn("cannot remove lock file %s.lock: %s", u->mailbox,
+			 strerror(errno));
+	close(sock);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		continue;
+	if (WIFSIGNALED(status))
+		msg_warn("session process %ld killed by signal %d", (long)pid,
+			 WTERMSIG(status));
+	buf_free(&why);
+}
+
+/* The child keeps only what the session needs: no listener, no pipe to
+ * master (it must not report for the parent), no request connection. */
+static void
+child_close_fds(int keep1, int keep2)
+{
+	struct stat st;
+	int on;
+	socklen_t len;
+
+	if (request_fd >= 0 && request_fd != keep1 && request_fd != keep2)
+		close(request_fd);
+	for (int fd = MASTER_STATUS_FD; fd < 1024; fd++) {
+		if (fd == keep1 || fd == keep2 || fstat(fd, &st) < 0)
+			continue;
+		if (fd <= MASTER_ALIVE_FD && S_ISFIFO(st.st_mode)) {
+			close(fd);
+			continue;
+		}
+		len = sizeof(on);
+		if (S_ISSOCK(st.st_mode) &&
+		    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 &&
+		    on)
+			close(fd);
+	}
+}
+
+/* LOGIN-DELAY (RFC 2449): 1 when this user logged in too recently; the
+ * stamp of this login is written otherwise. */
+static int
+login_too_soon(const char *name)
+{
+	struct buf path = BUF_INIT;
+	struct stat st;
+	time_t now = time(NULL);
+	int fd, soon = 0;
+
+	if (session_cfg.login_delay <= 0 || session_cfg.stamp_dir == NULL)
+		return 0;
+	buf_printf(&path, "%s/%s", session_cfg.stamp_dir, name);
+	if (lstat(buf_cstr(&path), &st) == 0 && S_ISREG(st.st_mode) &&
+	    now >= st.st_mtime && now - st.st_mtime < session_cfg.login_delay)
+		soon = 1;
+	if (!soon) {
+		fd = open(buf_cstr(&path),
+			  O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			(void)futimens(fd, NULL);
+			close(fd);
+		}
+	}
+	buf_free(&path);
+	return soon;
+}
+
+/* The session in the child. */
+
+static void
+command(struct pop3_session *ss, int *junk)
+{
+	int r = pop3_cmd_parse(ss->line.data, ss->line.len, &ss->cmd);
+
+	if (r != POP3_PARSE_OK) {
+		if (r == POP3_PARSE_UNKNOWN)
+			session_reply(ss, "-ERR Unknown command");
+		else if (r == POP3_PARSE_TOO_LONG)
+			session_reply(ss, "-ERR Command line too long");
+		else
+			session_reply(ss, "-ERR Syntax error: %s", ss->cmd.why);
+		if (++*junk >= SESSION_JUNK_LIMIT) {
+			session_reply(ss, "-ERR Too many bad commands");
+			msg_info("disconnect: too many bad commands, rip=%s",
+				 ss->client_addr);
+			ss->quit = 1;
+		}
+		return;
+	}
+	*junk = 0;
+	if (!pop3_cmd_allowed(ss->state, ss->cmd.id)) {
+		session_reply(ss, "-ERR %s is not valid in this state",
+			      ss->cmd.name);
+		return;
+	}
+	session_trans_command(ss);
+}
+
+/* The login's reply, then commands until QUIT or the end. */
+static void
+child_serve(struct pop3_session *ss, const struct mailbox_user *u)
+{
+	struct buf why = BUF_INIT;
+	unsigned long long total = 0;
+	int r, junk = 0;
+
+	ss->box.path = xstrdup(u->mailbox);
+	ss->box.maildir = u->maildir;
+	ss->box.in_spool = u->in_spool;
+	ss->box.fd = -1;
+	r = u->maildir ? session_maildir_open(ss, &why)
+		       : session_mbox_open(ss, &why);
+	if (r < 0) {
+		session_reply(ss, "-ERR %s", buf_cstr(&why));
+		msg_info("login failed: user=<%s>, method=%s, rip=%s%s: %s",
+			 ss->user, ss->method, ss->client_addr,
+			 ss->tls ? ", tls" : "", buf_cstr(&why));
+		buf_free(&why);
+		return;
+	}
+	session_uidl_unique(&ss->box);
+	for (size_t i = 0; i < ss->box.count; i++)
+		total += ss->box.msgs[i].octets;
+	ss->state = POP3_TRANSACTION;
+	session_reply(ss, "+OK Logged in, %zu messages (%llu octets)",
+		      ss->box.count, total);
+	msg_info("login: user=<%s>, method=%s, rip=%s%s", ss->user, ss->method,
+		 ss->client_addr, ss->tls ? ", tls" : "");
+	while (!ss->quit && session_getline(ss, POP3_AUTH_LINE_MAX))
+		command(ss, &junk);
+	buf_free(&why);
+}
+
+static _Noreturn void
+child_run(int pair, int broker, const struct mailbox_user *u,
+	  const char *client_addr, const char *method, int tls, pid_t parent)
+{
+	struct pop3_session ss;
+
+	is_child = 1;
+	child_close_fds(pair, broker);
+	if (priv_is_root())
+		priv_drop_ids(u->uid, u->gid, NULL);
+	/* After the drop, which clears it: die with the parent. */
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		exit(0);
+	memset(&ss, 0, sizeof(ss));
+	ss.fd = pair;
+	ss.broker_fd = broker;
+	ss.box.fd = -1;
+	ss.state = POP3_AUTHORIZATION;
+	ss.tls = tls;
+	ss.user = xstrdup(u->name);
+	ss.method = xstrdup(method);
+	snprintf(ss.client_addr, sizeof(ss.client_addr), "%s", client_addr);
+	stream_init(&ss.s, pair, session_cfg.timeout_ms);
+	child_serve(&ss, u);
+	(void)stream_flush(&ss.s);
+	stream_free(&ss.s);
+	pop3_cmd_free(&ss.cmd);
+	buf_free(&ss.line);
+	xfree(ss.user);
+	xfree(ss.method);
+	session_box_free(&ss.box);
+	close(ss.broker_fd);
+	close(pair);
+	exit(0);
+}
+
+/* Mailbox, LOGIN-DELAY, fork; takes pair (closed in every case).  The
+ * parent returns when the child is gone. */
+static void
+login(int pair, const char *name, const char *client_addr, const char *method,
+      int tls)
+{
+	struct mailbox_user u;
+	struct buf why = BUF_INIT;
+	char *lname = xstrdup(name);
+	int sv[2], r;
+	pid_t pid, parent = getpid();
+
+	str_lower(lname);
+	r = mailbox_find(&session_cfg.mbox, lname, &u, &why);
+	xfree(lname);
+	if (r <= 0) {
+		if (r < 0)
+			msg_warn("%s", buf_cstr(&why));
+		else
+			msg_warn("user <%s> has no mailbox", name);
+		refuse(pair, r < 0
+				 ? "-ERR [SYS/TEMP] Cannot find the mailbox "
+				   "now, try again later"
+				 : "-ERR [SYS/PERM] No mailbox for this user");
+		close(pair);
+		buf_free(&why);
+		return;
+	}
+	if (login_too_soon(u.name)) {
+		buf_printf(&why,
+			   "-ERR [LOGIN-DELAY] Minimum time between logins "
+			   "is %d seconds",
+			   session_cfg.login_delay);
+		refuse(pair, buf_cstr(&why));
+		msg_info("login refused: user=<%s>, rip=%s: too soon", u.name,
+			 client_addr);
+		close(pair);
+		mailbox_user_free(&u);
+		buf_free(&why);
+		return;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
+	    (pid = fork()) < 0) {
+		msg_warn("cannot start the session process: %s",
+			 strerror(errno));
+		refuse(pair, "-ERR [SYS/TEMP] Cannot open the maildrop now");
+		close(pair);
+	} else if (pid == 0) {
+		close(sv[0]);
+		child_run(pair, sv[1], &u, client_addr, method, tls, parent);
+	} else {
+		/* The parent never reads a byte of the session. */
+		close(pair);
+		close(sv[1]);
+		lock_helper(&u, sv[0], pid);
+	}
+	mailbox_user_free(&u);
+	buf_free(&why);
+}
+
+/* The request. */
+
+/* 1 when the connection comes from a front: root or mail_owner. */
+static int
+peer_ok(int fd, uid_t *uid)
+{
+	if (sock_peer_cred(fd, NULL, uid, NULL) < 0) {
+		msg_warn("%s: cannot get the peer's credentials: %s",
+			 daemon_service_name(), strerror(errno));
+		return 0;
+	}
+	if (session_cfg.mbox.as_root && *uid != 0 &&
+	    *uid != session_cfg.mbox.owner_uid) {
+		msg_warn("%s: connection from a process that is not a pop3d "
+			 "front (uid %ld)",
+			 daemon_service_name(), (long)*uid);
+		return 0;
+	}
+	return 1;
+}
+
+/* 1 when pair is a connected AF_UNIX stream socket whose other end a
+ * process of uid holds (the front made it with socketpair()).  A client's
+ * TCP socket is refused: this root process must never hold one. */
+static int
+pair_ok(int pair, uid_t uid)
+{
+	int domain = 0, type = 0;
+	socklen_t len = sizeof(domain);
+	uid_t other;
+
+	if (getsockopt(pair, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
+	    domain != AF_UNIX ||
+	    (len = sizeof(type),
+	     getsockopt(pair, SOL_SOCKET, SO_TYPE, &type, &len) < 0) ||
+	    type != SOCK_STREAM ||
+	    sock_peer_cred(pair, NULL, &other, NULL) < 0 || other != uid) {
+		msg_warn("%s: the passed descriptor is not the front's end of "
+			 "a socketpair",
+			 daemon_service_name());
+		return 0;
+	}
+	return 1;
+}
+
+static void
+session_serve(int fd)
+{
+	struct attr_list l = ATTR_LIST_INIT;
+	struct buf path = BUF_INIT, user = BUF_INIT, addr = BUF_INIT,
+		   err = BUF_INIT;
+	const char *ticket, *method, *tls;
+	uid_t uid;
+	int pair;
+
+	if (!peer_ok(fd, &uid))
+		return;
+	pair = sock_recv_fd(fd, SESSION_REQ_TIMEOUT_MS);
+	if (pair < 0) {
+		msg_warn("%s: no session socket received: %s",
+			 daemon_service_name(), strerror(errno));
+		return;
+	}
+	if (!pair_ok(pair, uid)) {
+		close(pair);
+		return;
+	}
+	if (attr_recv(fd, &l, SESSION_REQ_MAX, SESSION_REQ_TIMEOUT_MS) < 0) {
+		msg_warn("%s: no attributes with the session socket: %s",
+			 daemon_service_name(), strerror(errno));
+		goto done;
+	}
+	ticket = attr_get_str(&l, "ticket");
+	method = attr_get_str(&l, "method");
+	tls = attr_get_str(&l, "tls");
+	if (ticket == NULL || method == NULL) {
+		msg_warn("%s: a request without ticket or method",
+			 daemon_service_name());
+		refuse(pair, "-ERR [SYS/TEMP] Login failed, try again later");
+		goto done;
+	}
+	buf_printf(&path, "%s/private/%s", daemon_queue_dir(),
+		   SESSION_AUTH_SERVICE);
+	if (auth_redeem(buf_cstr(&path), ticket, SESSION_AUTH_TIMEOUT_MS, &user,
+			&addr, &err) < 0) {
+		msg_warn("ticket refused: %s", buf_cstr(&err));
+		refuse(pair, "-ERR [SYS/TEMP] Login failed, try again later");
+		goto done;
+	}
+	request_fd = fd;
+	login(pair, buf_cstr(&user), buf_cstr(&addr), method,
+	      tls != NULL && *tls != '\0');
+	request_fd = -1;
+	pair = -1; /* login() closed it */
+done:
+	if (pair >= 0)
+		close(pair);
+	attr_list_free(&l);
+	buf_free(&path);
+	buf_free(&user);
+	buf_free(&addr);
+	buf_free(&err);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct daemon_ops ops = {
+	    .mode = DAEMON_SINGLE,
+	    /* Stays root (services line unpriv n, checked in post_jail):
+	     * each session drops in its own child. */
+	    .pre_jail = session_pre_jail,
+	    .post_jail = session_post_jail,
+	    .serve = session_serve,
+	};
+
+	daemon_main(argc, argv, &ops);
+}
