@@ -322,9 +322,17 @@ sock_listen_inet(const char *host, const char *port, const char *inet_protocols,
 	return listen_host(host, port, mask, backlog, fds, max, err);
 }
 
+/*
+ * The socket file is made by bind(2) alone: its owner and group are the
+ * caller's effective ids and its mode is 0777 less the umask in force at
+ * the bind.  Nothing is chmod'ed or chown'ed by name afterwards: the
+ * folder may be writable by a less privileged user, who could rename a
+ * symbolic link over the new name between bind and such a call and have
+ * it change the file the link points to (DESIGN.md, Rule 1).  lstat and
+ * unlink do not follow a final symbolic link.
+ */
 int
-sock_listen_unix(const char *path, int mode, uid_t uid, gid_t gid, int backlog,
-		 struct buf *err)
+sock_listen_unix(const char *path, int mode, int backlog, struct buf *err)
 {
 	struct sockaddr_un sun;
 	struct stat st;
@@ -352,7 +360,6 @@ sock_listen_unix(const char *path, int mode, uid_t uid, gid_t gid, int backlog,
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return set_err(err, "socket: %s", strerror(errno));
-	/* Never more open than asked for, not even between bind and chmod. */
 	old_mask = umask(0777 & ~(mode_t)mode);
 	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old_mask);
@@ -360,21 +367,12 @@ sock_listen_unix(const char *path, int mode, uid_t uid, gid_t gid, int backlog,
 		set_err(err, "bind %s: %s", path, strerror(errno));
 		goto fail;
 	}
-	if (chmod(path, (mode_t)mode) < 0) {
-		set_err(err, "chmod %s: %s", path, strerror(errno));
-		goto fail_unlink;
-	}
-	if (uid != (uid_t)-1 && chown(path, uid, gid) < 0) {
-		set_err(err, "chown %s: %s", path, strerror(errno));
-		goto fail_unlink;
-	}
 	if (listen(fd, backlog) < 0) {
 		set_err(err, "listen %s: %s", path, strerror(errno));
-		goto fail_unlink;
+		unlink(path);
+		goto fail;
 	}
 	return fd;
-fail_unlink:
-	unlink(path);
 fail:
 	close_keep_errno(fd);
 	return -1;

@@ -84,6 +84,11 @@ extern struct service_table master_table;
 
 /* master_files.c */
 void master_make_dirs(void);
+/* Effective uid, gid and groups of mail_owner, and back to root; no-ops
+ * when master does not run as root.  Every bind, unlink and connect that
+ * master does inside private/ or public/ runs between the two (Rule 1). */
+void master_as_owner(void);
+void master_as_root(void);
 /* Takes the pid file lock (fatal when another master holds it) and writes
  * our pid; the lock is held until exit. */
 void master_pidfile_lock(void);

@@ -14,6 +14,7 @@ import re
 import pwd
 import signal
 import socket
+import subprocess
 import threading
 import time
 
@@ -408,3 +409,80 @@ def test_daemon_mode_detaches_and_stops(instance):
             os.killpg(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+SYMSWAP = fixture("pan-symswap")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_socket_symlink_race_changes_nothing_outside(instance):
+    """DESIGN.md Rule 1: master binds its unix sockets in private/ and
+    public/, folders mail_owner can write.  While pan-symswap, running as
+    mail_owner, renames symbolic links to a root-owned 0600 file over
+    the socket names as fast as it can, master starts and reloads (each
+    reload adds or removes the unix services) many times.  The file must
+    never change mode or owner: a chmod or chown by name after bind
+    follows the link (the old code made the file 0666 or mail_owner's)."""
+    target = os.path.join(instance.base, "shadow")
+    with open(target, "w") as f:
+        f.write("root:secret\n")
+    os.chmod(target, 0o600)
+    before = os.stat(target)
+    port = instance.port()
+    base = [Instance.service(port, ECHO)]
+    names = ["race%d" % i for i in range(4)]
+    full = base + [Instance.service(n, ECHO, type_="unix",
+                                    private="y" if i % 2 == 0 else "n")
+                   for i, n in enumerate(names)]
+    # The first start makes private/ and public/.
+    instance.services = base
+    instance.start()
+    instance.stop()
+    paths = [instance.socket_path(n, private=i % 2 == 0)
+             for i, n in enumerate(names)]
+    owner = pwd.getpwnam(instance.conf["mail_owner"])
+    attacker = subprocess.Popen([SYMSWAP, target] + paths,
+                                user=owner.pw_uid, group=owner.pw_gid,
+                                extra_groups=[], stdout=subprocess.PIPE,
+                                text=True)
+
+    def unchanged(what):
+        st = os.stat(target)
+        assert (oct(st.st_mode), st.st_uid, st.st_gid) == \
+            (oct(before.st_mode), before.st_uid, before.st_gid), \
+            "the target file changed after %s" % what
+
+    starts = binds = 0
+    try:
+        deadline = time.monotonic() + scaled(40)
+        for round_ in range(15):
+            if time.monotonic() > deadline:
+                break
+            instance.services = full
+            instance.write()
+            mark = instance.log_size()
+            instance.start(wait_ready=False)
+            wait_until(lambda: instance.proc.poll() is not None or re.search(
+                r"master\[%d\]: daemon started" % instance.pid,
+                instance.log(mark)), timeout=scaled(20),
+                what="master to start or fail")
+            binds += len(names)
+            unchanged("start %d" % round_)
+            if instance.proc.poll() is not None:
+                # A link was at a name when master bound it: refused.
+                continue
+            starts += 1
+            for r in range(40):
+                instance.services = base if r % 2 == 0 else full
+                instance.write()
+                instance.reload()
+                binds += len(names) if r % 2 else 0
+            assert instance.stop() == 0
+            unchanged("start %d and its reloads" % round_)
+    finally:
+        attacker.terminate()
+        rounds = attacker.communicate(timeout=scaled(10))[0].strip()
+        instance.stop()
+    print("%d binds, %d starts, %s attacker rounds" % (binds, starts, rounds))
+    unchanged("the last round")
+    assert starts > 0
