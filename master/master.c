@@ -251,6 +251,7 @@ master_terminate_event(int signo, void *ctx)
 {
 	(void)ctx;
 	msg_info("terminating on signal %d", signo);
+	master_queue_stopping();
 	master_services_stop();
 	master_queue_close();
 	master_pidfile_remove();
@@ -289,6 +290,7 @@ master_params_apply(struct master_params *np)
 		*newv = xstrdup(*oldv);
 	}
 	np->as_root = p->as_root;
+	np->foreground = p->foreground;
 	np->owner_uid = p->owner_uid;
 	np->owner_gid = p->owner_gid;
 	master_params_free(p);
@@ -372,6 +374,7 @@ main(int argc, char **argv)
 	master_load_config(opt_dir);
 	if (test_only)
 		exit(master_pidfile_test());
+	master_params.foreground = foreground;
 	master_open_log();
 	master_check_owner();
 	master_make_dirs();

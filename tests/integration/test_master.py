@@ -486,3 +486,36 @@ def test_socket_symlink_race_changes_nothing_outside(instance):
     print("%d binds, %d starts, %s attacker rounds" % (binds, starts, rounds))
     unchanged("the last round")
     assert starts > 0
+
+
+def test_queue_keeper_has_dropped_and_is_replaced_when_killed(instance):
+    """master never opens the queue (DESIGN.md Rule 2): its queue keeper
+    does, as mail_owner for good (every uid; as root also jailed in the
+    queue directory).  A keeper that dies is replaced by one that
+    recovers the queue, after every daemon was ended; then service
+    resumes."""
+    port = instance.port()
+    instance.services = [Instance.service(port, ECHO)]
+    instance.start()
+    keeper = instance.keeper()
+    assert keeper is not None
+    with open("/proc/%d/status" % keeper) as f:
+        uids = [int(x) for x in re.search(r"^Uid:\s+(.*)$", f.read(),
+                                          re.M).group(1).split()]
+    owner = pwd.getpwnam(instance.conf["mail_owner"]).pw_uid
+    assert uids == [owner] * 4
+    if os.geteuid() == 0:
+        assert os.readlink("/proc/%d/root" % keeper) == \
+            os.path.realpath(instance.queue_dir)
+    s, child = greet(instance, port)
+    s.close()
+    mark = instance.log_size()
+    os.kill(keeper, signal.SIGKILL)
+    instance.wait_log(r"master\[%d\]: warning: queue keeper pid %d killed "
+                      r"by signal 9" % (instance.pid, keeper), since=mark)
+    instance.wait_log(r"master\[%d\]: queue \S+: recovery done" %
+                      instance.pid, since=mark)
+    wait_until(lambda: instance.keeper() not in (None, keeper),
+               what="a new queue keeper")
+    assert not pid_alive(child)
+    assert echo_once(instance, port) in instance.children()
