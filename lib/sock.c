@@ -450,10 +450,23 @@ fail:
 	return -1;
 }
 
+/*
+ * Never through a symbolic link at the end of path: the queue's public/
+ * and private/ are mail_owner's, who could otherwise point a root
+ * client (sendmail, mailq, local) at any socket on the system (DESIGN.md,
+ * Rule 1).  The name is opened O_PATH | O_NOFOLLOW, checked to be a
+ * socket, and connected to through /proc/self/fd/N, which names that very
+ * inode.  Without /proc (a chrooted daemon, which runs as mail_owner and
+ * gains nothing from a link) the name itself is used.
+ */
 int
 sock_connect_unix(const char *path, int timeout_ms)
 {
 	struct sockaddr_un sun;
+	struct stat st;
+	char proc[64];
+	const char *name = path;
+	int pfd, fd;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -461,9 +474,25 @@ sock_connect_unix(const char *path, int timeout_ms)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	strcpy(sun.sun_path, path);
-	return sock_connect_addr((struct sockaddr *)&sun, sizeof(sun), NULL, 0,
-				 timeout_ms);
+	if ((pfd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -1;
+	if (fstat(pfd, &st) < 0) {
+		close_keep_errno(pfd);
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		close(pfd);
+		errno = S_ISLNK(st.st_mode) ? ELOOP : ECONNREFUSED;
+		return -1;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	if (access(proc, F_OK) == 0)
+		name = proc;
+	strcpy(sun.sun_path, name);
+	fd = sock_connect_addr((struct sockaddr *)&sun, sizeof(sun), NULL, 0,
+			       timeout_ms);
+	close_keep_errno(pfd);
+	return fd;
 }
 
 int

@@ -40,6 +40,8 @@ int sock_listen_inet(const char *host, const char *port,
  * (master binds as mail_owner, whose folders these are). */
 int sock_listen_unix(const char *path, int mode, int backlog, struct buf *err);
 
+/* Connects to the socket at path, never through a symbolic link as its
+ * last component (ELOOP; ECONNREFUSED when it is no socket). */
 int sock_connect_unix(const char *path, int timeout_ms);
 /* Resolves host with getaddrinfo and tries each address in turn, each
  * with timeout_ms. */

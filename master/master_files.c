@@ -192,13 +192,18 @@ master_pidfile_lock(void)
 {
 	char *path = master_pidfile_path();
 	struct flock fl;
+	struct stat st;
 	char text[32];
 	int fd;
 	int len;
 
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+		  0644);
 	if (fd < 0)
 		msg_fatal("open %s: %s", path, strerror(errno));
+	/* It is truncated and written: never another file's second name. */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1)
+		msg_fatal("%s: not a regular file with one link", path);
 	memset(&fl, 0, sizeof(fl));
 	fl.l_type = F_WRLCK;
 	fl.l_whence = SEEK_SET;
@@ -237,7 +242,7 @@ master_pidfile_test(void)
 	int fd;
 	int ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	xfree(path);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : 2;

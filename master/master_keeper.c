@@ -187,8 +187,7 @@ master_keeper_main(int sock, int foreground)
 			      qdir);
 		qdir = ""; /* chrooted into it: db/ is /db */
 	}
-	if (queue_env_recover(qdir, keeper_isalive, &keeper_queue) !=
-	    QUEUE_OK)
+	if (queue_env_recover(qdir, keeper_isalive, &keeper_queue) != QUEUE_OK)
 		exit(1);
 	keeper_reply(sock, MASTER_KEEPER_READY, getpid());
 	/* The start-up is over: nothing more for a person (as master). */

@@ -363,6 +363,36 @@ test_unix_errors(void **state)
 	buf_free(&err);
 }
 
+/* Rule 1 (DESIGN.md): a link renamed over a socket name in a folder
+ * someone else can write must not take a client elsewhere. */
+static void
+test_unix_connect_no_link(void **state)
+{
+	struct buf err = BUF_INIT;
+	char path[128], link[128];
+	int lfd, cfd, sfd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/real", tmpdir);
+	snprintf(link, sizeof(link), "%s/link", tmpdir);
+	lfd = sock_listen_unix(path, 0600, 16, &err);
+	assert_true(lfd >= 0);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(sock_connect_unix(link, 1000), -1);
+	assert_int_equal(errno, ELOOP);
+	assert_int_equal(io_wait_readable(lfd, 0), 0);
+	/* The socket itself still takes clients. */
+	cfd = sock_connect_unix(path, 1000);
+	assert_true(cfd >= 0);
+	sfd = accept_one(lfd);
+	close(sfd);
+	close(cfd);
+	close(lfd);
+	unlink(link);
+	unlink(path);
+	buf_free(&err);
+}
+
 static void
 test_connect_refused(void **state)
 {
@@ -567,6 +597,8 @@ main(void)
 					    remove_tmpdir),
 	    cmocka_unit_test_setup_teardown(test_unix_errors, make_tmpdir,
 					    remove_tmpdir),
+	    cmocka_unit_test_setup_teardown(test_unix_connect_no_link,
+					    make_tmpdir, remove_tmpdir),
 	    cmocka_unit_test(test_connect_refused),
 	    cmocka_unit_test_setup_teardown(test_connect_timeout, make_tmpdir,
 					    remove_tmpdir),
