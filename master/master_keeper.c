@@ -175,6 +175,12 @@ master_keeper_main(int sock, int foreground)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* Only master ends it (end of file on the socket): a signal to the
+	 * whole process group (^C, a hangup, a service manager's SIGTERM)
+	 * reaches master too, which then stops every process in order. */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
 	msg_init("queue-keeper");
 	(void)prctl(PR_SET_NAME, "queue-keeper", 0, 0, 0);
 	keeper_descriptors(sock);
