@@ -16,7 +16,9 @@
  * become a daemon (unless -f; the parent exits 0 only once the daemon is
  * ready, 1 when it failed), take the pid file lock (a second master says
  * "the Panacea mail system is already running (master pid N)" and exits
- * 1), run queue recovery, open every listener.  Then the event loop runs:
+ * 1), start the queue keeper and wait until it has recovered the queue
+ * (master_queue.c; master never opens the queue itself), open every
+ * listener.  Then the event loop runs:
  * children start on demand (master_spawn.c), SIGCHLD reaps them, SIGHUP
  * reloads, SIGTERM or SIGINT stops everything and removes the unix
  * sockets and the pid file.
