@@ -519,3 +519,44 @@ def test_queue_keeper_has_dropped_and_is_replaced_when_killed(instance):
                what="a new queue keeper")
     assert not pid_alive(child)
     assert echo_once(instance, port) in instance.children()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_wakeup_does_not_follow_a_link_as_root(instance, tmp_path):
+    """DESIGN.md Rule 1: master's wakeup connects to a name in private/,
+    mail_owner's folder.  A link renamed over it that points to a socket
+    only root may use must not get master's connection: master connects
+    as mail_owner, is refused, and says so."""
+    victim = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    path = str(tmp_path / "root-only")
+    victim.bind(path)
+    os.chmod(path, 0o600)
+    victim.listen(8)
+    victim.setblocking(False)
+    out = tmp_path / "triggers"
+    instance.services = [
+        Instance.service("trig", "%s -f %s" % (TRIGGER, out), type_="unix",
+                         wakeup=1, maxproc=1)]
+    instance.start()
+    wait_until(lambda: out.exists(), what="the first wakeup")
+    # What mail_owner could do: a link renamed over the socket's name.
+    name = instance.socket_path("trig")
+    os.symlink(path, name + ".tmp")
+    os.rename(name + ".tmp", name)
+    mark = instance.log_size()
+    refused = r"master\[%d\]: warning: connect to %s: Permission denied" % (
+        instance.pid, re.escape(name))
+
+    def outcome():
+        try:
+            conn, _ = victim.accept()
+            conn.close()
+            return "master connected through the link"
+        except BlockingIOError:
+            pass
+        return re.search(refused, instance.log(mark)) and "refused"
+    try:
+        assert wait_until(outcome, timeout=10,
+                          what="the next wakeup") == "refused"
+    finally:
+        victim.close()
