@@ -50,7 +50,7 @@
 /* How long master waits for the keeper's answer to FAILCHK; failchk
  * takes milliseconds, so a keeper this late is stuck (on a mutex of the
  * dead process) and only recovery helps. */
-#define MASTER_KEEPER_REPLY_MS (30 * 1000)
+#define MASTER_KEEPER_REPLY_MS (10 * 1000)
 
 static pid_t keeper_pid = -1;
 static int keeper_fd = -1;
@@ -193,17 +193,16 @@ master_child_abnormal(pid_t pid, int status)
 	if (keeper_fd >= 0 &&
 	    send(keeper_fd, &m, sizeof(m), MSG_NOSIGNAL) == sizeof(m))
 		answer = keeper_read(MASTER_KEEPER_REPLY_MS);
-	if (answer == MASTER_KEEPER_OK)
-		return;
-	if (answer != MASTER_KEEPER_RECOVER)
+	if (answer == MASTER_KEEPER_OK || master_queue_closing)
+		return; /* when closing, the next start recovers */
+	if (answer == MASTER_KEEPER_RECOVER)
+		msg_warn("queue: process %ld died leaving the queue in need of "
+			 "recovery; restarting every daemon and recovering",
+			 (long)pid);
+	else
 		msg_warn("queue keeper pid %ld did not answer about process "
-			 "%ld",
+			 "%ld; restarting every daemon and recovering",
 			 (long)keeper_pid, (long)pid);
-	if (master_queue_closing)
-		return; /* the next start recovers */
-	msg_warn("queue: process %ld died leaving the queue in need of "
-		 "recovery; restarting every daemon and recovering",
-		 (long)pid);
 	master_queue_full_recovery();
 }
 

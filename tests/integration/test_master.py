@@ -560,3 +560,28 @@ def test_wakeup_does_not_follow_a_link_as_root(instance, tmp_path):
                           what="the next wakeup") == "refused"
     finally:
         victim.close()
+
+
+def test_stuck_queue_keeper_does_not_wedge_master(instance):
+    """A queue keeper that does not answer master's failchk request (here
+    stopped with SIGSTOP; in life, waiting on a mutex of the dead process)
+    costs master at most 10 s: then it ends every daemon, kills the keeper
+    and has a new one recover the queue, and service resumes."""
+    port = instance.port()
+    instance.services = [Instance.service(port, ECHO)]
+    instance.start()
+    keeper = instance.keeper()
+    s, child = greet(instance, port)
+    s.close()
+    os.kill(keeper, signal.SIGSTOP)
+    mark = instance.log_size()
+    os.kill(child, signal.SIGKILL)
+    instance.wait_log(r"master\[%d\]: warning: queue keeper pid %d did not "
+                      r"answer about process %d" % (instance.pid, keeper,
+                                                    child),
+                      since=mark, timeout=30)
+    instance.wait_log(r"master\[%d\]: queue \S+: recovery done" %
+                      instance.pid, since=mark, timeout=30)
+    assert not pid_alive(keeper)
+    assert instance.keeper() not in (None, keeper)
+    assert echo_once(instance, port) in instance.children()
