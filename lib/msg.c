@@ -105,7 +105,9 @@ msg_log_to(const char *maillog_file)
 		fd = moved;
 	}
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
-	if (msg_fd >= 0)
+	/* The same number means the old descriptor was closed behind our
+	 * back (a forked child closing what it inherited) and reused. */
+	if (msg_fd >= 0 && msg_fd != fd)
 		close(msg_fd);
 	msg_fd = fd;
 	msg_dest = DEST_FD;

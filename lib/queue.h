@@ -63,14 +63,15 @@
  * transactions, release its locks) before giving up.  An open that finds
  * the environment needs full recovery returns QUEUE_RECOVER; so does any
  * operation once the environment has panicked (DB_RUNRECOVERY).  A daemon
- * that sees QUEUE_RECOVER exits; master, which runs queue_env_recover()
- * before starting any daemon, runs queue_env_failchk() after a child dies
- * abnormally and queue_env_recover() again when that returns QUEUE_RECOVER
- * (recovery panics the old environment, so live daemons exit and master
- * restarts them).  failchk asks an is-alive callback which processes are
- * alive: master passes one answering from its child table; NULL means a
- * kill(pid, 0) check.  The thread table has room for QUEUE_THREAD_COUNT
- * processes and reuses the slots of dead ones.
+ * that sees QUEUE_RECOVER exits.  master's queue keeper (a child of
+ * master running as mail_owner: master itself never opens the
+ * environment) runs queue_env_recover() before any daemon starts,
+ * queue_env_failchk() after a child dies abnormally, and master has a new
+ * keeper run queue_env_recover() again, after ending every daemon, when
+ * that returns QUEUE_RECOVER.  failchk asks an is-alive callback which
+ * processes are alive: the keeper passes one that knows the pid master
+ * reported dead; NULL means a kill(pid, 0) check.  The thread table has room
+ * for QUEUE_THREAD_COUNT processes and reuses the slots of dead ones.
  *
  * Disk use.  Log files no longer needed for recovery are removed at each
  * checkpoint (DB_LOG_AUTO_REMOVE).  Callers run queue_checkpoint() from a
@@ -194,12 +195,14 @@ typedef int (*queue_isalive_fn)(pid_t pid);
 /*
  * Opens (creating when missing) the environment in QUEUE_DIR/db for a
  * daemon or a command.  Returns QUEUE_OK and *qp, QUEUE_RECOVER when the
- * environment needs recovery that only master may run, or QUEUE_ERROR.
+ * environment needs recovery that only master's queue keeper may run, or
+ * QUEUE_ERROR.
  */
 int queue_open(const char *queue_dir, queue_isalive_fn isalive,
 	       struct queue **qp);
 /*
- * Master only, before any daemon runs or when failchk asks for it: runs
+ * master's queue keeper only (or pansuper -c with the mail system
+ * stopped), before any daemon runs or when failchk asks for it: runs
  * normal recovery unconditionally (panicking any old environment, whose
  * users then see QUEUE_RECOVER), opens the environment, and deletes orphan
  * content chunks.  Returns QUEUE_OK and *qp, or QUEUE_ERROR.
@@ -211,8 +214,9 @@ int queue_env_recover(const char *queue_dir, queue_isalive_fn isalive,
 int queue_env_failchk(struct queue *q);
 /* Berkeley DB enforces lock timeouts only when its deadlock detector
  * runs, and it runs only when a new request conflicts: a waiter stuck
- * behind a stopped process would wait for ever.  master calls this every
- * second so that such waiters time out (DB_LOCK_EXPIRE) and retry. */
+ * behind a stopped process would wait for ever.  master's queue keeper
+ * calls this every second so that such waiters time out (DB_LOCK_EXPIRE)
+ * and retry. */
 int queue_lock_expire(struct queue *q);
 /* Checkpoint (and so remove unneeded log files).  Cheap when idle. */
 int queue_checkpoint(struct queue *q);

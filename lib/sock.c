@@ -322,9 +322,17 @@ sock_listen_inet(const char *host, const char *port, const char *inet_protocols,
 	return listen_host(host, port, mask, backlog, fds, max, err);
 }
 
+/*
+ * The socket file is made by bind(2) alone: its owner and group are the
+ * caller's effective ids and its mode is 0777 less the umask in force at
+ * the bind.  Nothing is chmod'ed or chown'ed by name afterwards: the
+ * folder may be writable by a less privileged user, who could rename a
+ * symbolic link over the new name between bind and such a call and have
+ * it change the file the link points to (DESIGN.md, Rule 1).  lstat and
+ * unlink do not follow a final symbolic link.
+ */
 int
-sock_listen_unix(const char *path, int mode, uid_t uid, gid_t gid, int backlog,
-		 struct buf *err)
+sock_listen_unix(const char *path, int mode, int backlog, struct buf *err)
 {
 	struct sockaddr_un sun;
 	struct stat st;
@@ -352,7 +360,6 @@ sock_listen_unix(const char *path, int mode, uid_t uid, gid_t gid, int backlog,
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return set_err(err, "socket: %s", strerror(errno));
-	/* Never more open than asked for, not even between bind and chmod. */
 	old_mask = umask(0777 & ~(mode_t)mode);
 	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old_mask);
@@ -360,21 +367,12 @@ sock_listen_unix(const char *path, int mode, uid_t uid, gid_t gid, int backlog,
 		set_err(err, "bind %s: %s", path, strerror(errno));
 		goto fail;
 	}
-	if (chmod(path, (mode_t)mode) < 0) {
-		set_err(err, "chmod %s: %s", path, strerror(errno));
-		goto fail_unlink;
-	}
-	if (uid != (uid_t)-1 && chown(path, uid, gid) < 0) {
-		set_err(err, "chown %s: %s", path, strerror(errno));
-		goto fail_unlink;
-	}
 	if (listen(fd, backlog) < 0) {
 		set_err(err, "listen %s: %s", path, strerror(errno));
-		goto fail_unlink;
+		unlink(path);
+		goto fail;
 	}
 	return fd;
-fail_unlink:
-	unlink(path);
 fail:
 	close_keep_errno(fd);
 	return -1;
@@ -452,10 +450,23 @@ fail:
 	return -1;
 }
 
+/*
+ * Never through a symbolic link at the end of path: the queue's public/
+ * and private/ are mail_owner's, who could otherwise point a root
+ * client (sendmail, mailq, local) at any socket on the system (DESIGN.md,
+ * Rule 1).  The name is opened O_PATH | O_NOFOLLOW, checked to be a
+ * socket, and connected to through /proc/self/fd/N, which names that very
+ * inode.  Without /proc (a chrooted daemon, which runs as mail_owner and
+ * gains nothing from a link) the name itself is used.
+ */
 int
 sock_connect_unix(const char *path, int timeout_ms)
 {
 	struct sockaddr_un sun;
+	struct stat st;
+	char proc[64];
+	const char *name = path;
+	int pfd, fd;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -463,9 +474,25 @@ sock_connect_unix(const char *path, int timeout_ms)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	strcpy(sun.sun_path, path);
-	return sock_connect_addr((struct sockaddr *)&sun, sizeof(sun), NULL, 0,
-				 timeout_ms);
+	if ((pfd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -1;
+	if (fstat(pfd, &st) < 0) {
+		close_keep_errno(pfd);
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		close(pfd);
+		errno = S_ISLNK(st.st_mode) ? ELOOP : ECONNREFUSED;
+		return -1;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	if (access(proc, F_OK) == 0)
+		name = proc;
+	strcpy(sun.sun_path, name);
+	fd = sock_connect_addr((struct sockaddr *)&sun, sizeof(sun), NULL, 0,
+			       timeout_ms);
+	close_keep_errno(pfd);
+	return fd;
 }
 
 int

@@ -33,11 +33,15 @@ int sock_parse_endpoint(const char *spec, char **host, char **port);
 int sock_listen_inet(const char *host, const char *port,
 		     const char *inet_protocols, int backlog, int *fds, int max,
 		     struct buf *err);
-/* Removes a stale socket file at path, binds, chmods to mode and, when
- * uid != (uid_t)-1, chowns to uid/gid. */
-int sock_listen_unix(const char *path, int mode, uid_t uid, gid_t gid,
-		     int backlog, struct buf *err);
+/* Removes a stale socket file at path (never another kind of file) and
+ * binds a new one with exactly mode (umask aside), owned by the caller's
+ * effective uid and gid.  No chmod or chown by name follows: a caller that
+ * wants another owner switches its effective ids around the call
+ * (master binds as mail_owner, whose folders these are). */
+int sock_listen_unix(const char *path, int mode, int backlog, struct buf *err);
 
+/* Connects to the socket at path, never through a symbolic link as its
+ * last component (ELOOP; ECONNREFUSED when it is no socket). */
 int sock_connect_unix(const char *path, int timeout_ms);
 /* Resolves host with getaddrinfo and tries each address in turn, each
  * with timeout_ms. */

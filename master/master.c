@@ -16,7 +16,9 @@
  * become a daemon (unless -f; the parent exits 0 only once the daemon is
  * ready, 1 when it failed), take the pid file lock (a second master says
  * "the Panacea mail system is already running (master pid N)" and exits
- * 1), run queue recovery, open every listener.  Then the event loop runs:
+ * 1), start the queue keeper and wait until it has recovered the queue
+ * (master_queue.c; master never opens the queue itself), open every
+ * listener.  Then the event loop runs:
  * children start on demand (master_spawn.c), SIGCHLD reaps them, SIGHUP
  * reloads, SIGTERM or SIGINT stops everything and removes the unix
  * sockets and the pid file.
@@ -251,6 +253,7 @@ master_terminate_event(int signo, void *ctx)
 {
 	(void)ctx;
 	msg_info("terminating on signal %d", signo);
+	master_queue_stopping();
 	master_services_stop();
 	master_queue_close();
 	master_pidfile_remove();
@@ -289,6 +292,7 @@ master_params_apply(struct master_params *np)
 		*newv = xstrdup(*oldv);
 	}
 	np->as_root = p->as_root;
+	np->foreground = p->foreground;
 	np->owner_uid = p->owner_uid;
 	np->owner_gid = p->owner_gid;
 	master_params_free(p);
@@ -372,6 +376,7 @@ main(int argc, char **argv)
 	master_load_config(opt_dir);
 	if (test_only)
 		exit(master_pidfile_test());
+	master_params.foreground = foreground;
 	master_open_log();
 	master_check_owner();
 	master_make_dirs();

@@ -10,7 +10,10 @@
  *   master_spawn.c    the child table: fork/exec, status pipes, reaping,
  *                     on-demand start and throttling;
  *   master_wakeup.c   periodic triggers of wakeup services;
- *   master_queue.c    hooks for the queue (recovery, failchk).
+ *   master_queue.c    master's side of the queue keeper: start, failchk
+ *                     requests, full recovery;
+ *   master_keeper.c   the queue keeper, a child of master running as
+ *                     mail_owner: recovery, failchk, checkpoints.
  *
  * Everything runs from the event loop (events.h); no callback runs in a
  * signal handler.  master reads no network data: it only watches its
@@ -19,6 +22,7 @@
 #ifndef PANACEA_MASTER_H
 #define PANACEA_MASTER_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "buf.h"
@@ -51,6 +55,7 @@ struct master_params {
 	int default_maxproc;  /* default_process_limit */
 	long long throttle_s; /* service_throttle_time */
 	int as_root;	 /* master runs as root: chown, refuse root owner */
+	int foreground;	 /* -f: standard descriptors stay as given */
 	uid_t owner_uid; /* mail_owner's ids, (uid_t)-1 when not root */
 	gid_t owner_gid;
 };
@@ -84,6 +89,11 @@ extern struct service_table master_table;
 
 /* master_files.c */
 void master_make_dirs(void);
+/* Effective uid, gid and groups of mail_owner, and back to root; no-ops
+ * when master does not run as root.  Every bind, unlink and connect that
+ * master does inside private/ or public/ runs between the two (Rule 1). */
+void master_as_owner(void);
+void master_as_root(void);
 /* Takes the pid file lock (fatal when another master holds it) and writes
  * our pid; the lock is held until exit. */
 void master_pidfile_lock(void);
@@ -130,17 +140,42 @@ void master_spawn_close_alive(void);
 void master_wakeup_init(struct master_service *serv);
 void master_wakeup_cancel(struct master_service *serv);
 
-/* master_queue.c */
+/* master_queue.c: master's side of the queue keeper (master_keeper.c).
+ * master never opens the queue environment itself (Rule 2). */
+/* Start-up: forks the keeper and waits until it has recovered the queue;
+ * fatal when it cannot. */
 void master_queue_recover(void);
+/* After an abnormal exit of child pid (already reaped): the keeper runs
+ * failchk; when that asks for full recovery, every child is ended and a
+ * new keeper recovers. */
 void master_child_abnormal(pid_t pid, int status);
+/* 1 when pid was the keeper (reaped by master_reap): a keeper that died
+ * unasked is replaced, with recovery, from the event loop. */
+int master_queue_reaped(pid_t pid, int status);
+/* SIGTERM is being handled: no recovery any more (the next start runs
+ * one). */
+void master_queue_stopping(void);
+/* Ends the keeper: it checkpoints and closes the environment. */
+void master_queue_close(void);
 /* Ends every child (SIGTERM, SIGKILL after MASTER_RESTART_GRACE_MS) and
  * reaps it; services start fresh children on demand afterwards.  Full
  * queue recovery needs every process out of the old environment. */
 void master_restart_children(void);
 #define MASTER_RESTART_GRACE_MS 2000
-/* Closes the queue environment (SIGTERM). */
-void master_queue_close(void);
-/* 1 when pid is one of master's (unreaped) children. */
-int master_child_known(pid_t pid);
+
+/* master_keeper.c: the keeper process.  master and the keeper exchange
+ * fixed-size records on a socketpair; master reads nothing else from it
+ * and trusts nothing in a record but its type. */
+struct master_keeper_msg {
+	int32_t type;
+	int32_t pid;
+};
+#define MASTER_KEEPER_READY 1	/* keeper: recovery done */
+#define MASTER_KEEPER_FAILCHK 2 /* master: pid died abnormally */
+#define MASTER_KEEPER_OK 3	/* keeper: failchk resolved it */
+#define MASTER_KEEPER_RECOVER 4 /* keeper: full recovery needed */
+/* The forked child's whole life (see master_keeper.c); sock is its end of
+ * the socketpair; foreground: master keeps its standard descriptors. */
+_Noreturn void master_keeper_main(int sock, int foreground);
 
 #endif

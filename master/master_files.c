@@ -13,12 +13,27 @@
  * Everything but pid/ belongs to mail_owner when master runs as root.
  * Existing folders are left as they are.
  *
+ * A folder is made with mkdir, then opened without following a link
+ * (O_NOFOLLOW | O_DIRECTORY) and given its owner and mode through that
+ * descriptor (fchown, fchmod): were the parent writable by someone else,
+ * a name changed into a symbolic link between mkdir and a chown by name
+ * would give away whatever the link points to (DESIGN.md, Rule 1).
+ *
+ * Inside mail_owner's folders (private/, public/, maildrop/) master never
+ * works as root: master_as_owner() switches its effective ids (and
+ * supplementary groups) to mail_owner's and master_as_root() back, around
+ * every bind, unlink and connect there, so a path that mail_owner has
+ * turned into a link reaches nothing mail_owner could not reach itself.
+ * seteuid, not setuid: master needs root again afterwards; while switched
+ * it runs no code that reads anything from mail_owner's processes.
+ *
  * The pid file $queue_directory/pid/master.pid holds master's pid and an
  * fcntl write lock for master's whole life: the lock, not the pid, is what
  * says "running", so a stale file after a crash never blocks a start.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,22 +57,68 @@ static const struct master_dir {
 static int master_pid_fd = -1;
 static char *master_pid_path;
 
+/* Root's supplementary groups, restored by master_as_root(). */
+static gid_t *master_root_groups;
+static int master_root_ngroups;
+static int master_is_owner;
+
+void
+master_as_owner(void)
+{
+	gid_t gid = master_params.owner_gid;
+	int n;
+
+	if (!master_params.as_root || master_is_owner)
+		return;
+	if (master_root_groups == NULL) {
+		if ((n = getgroups(0, NULL)) < 0)
+			msg_fatal("getgroups: %s", strerror(errno));
+		master_root_groups = xcalloc((size_t)n + 1, sizeof(gid_t));
+		if ((n = getgroups(n, master_root_groups)) < 0)
+			msg_fatal("getgroups: %s", strerror(errno));
+		master_root_ngroups = n;
+	}
+	if (setgroups(1, &gid) < 0 || setegid(gid) < 0 ||
+	    seteuid(master_params.owner_uid) < 0)
+		msg_fatal("cannot switch to mail_owner %s: %s",
+			  master_params.mail_owner, strerror(errno));
+	master_is_owner = 1;
+}
+
+void
+master_as_root(void)
+{
+	if (!master_is_owner)
+		return;
+	/* msg_fatal's cleanup hook comes back here: no fatal loop. */
+	master_is_owner = 0;
+	if (seteuid(0) < 0 || setegid(0) < 0 ||
+	    setgroups((size_t)master_root_ngroups, master_root_groups) < 0)
+		msg_fatal("cannot switch back to root: %s", strerror(errno));
+}
+
 /* mkdir with an exact mode (umask aside) and owner; an existing folder is
  * fine as it is. */
 static void
 master_mkdir(const char *path, mode_t mode, int give_away)
 {
+	int fd;
+
 	if (mkdir(path, mode) < 0) {
 		if (errno == EEXIST)
 			return;
 		msg_fatal("create directory %s: %s", path, strerror(errno));
 	}
-	/* chmod after chown: chown may clear the set-group-id bit. */
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		msg_fatal("open directory %s: %s", path, strerror(errno));
+	/* fchmod after fchown: a chown may clear the set-group-id bit. */
 	if (give_away && master_params.as_root &&
-	    chown(path, master_params.owner_uid, master_params.owner_gid) < 0)
+	    fchown(fd, master_params.owner_uid, master_params.owner_gid) < 0)
 		msg_fatal("chown %s: %s", path, strerror(errno));
-	if (chmod(path, mode) < 0)
+	if (fchmod(fd, mode) < 0)
 		msg_fatal("chmod %s: %s", path, strerror(errno));
+	close(fd);
 }
 
 /* The queue directory with its missing parents. */
@@ -131,13 +192,18 @@ master_pidfile_lock(void)
 {
 	char *path = master_pidfile_path();
 	struct flock fl;
+	struct stat st;
 	char text[32];
 	int fd;
 	int len;
 
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+		  0644);
 	if (fd < 0)
 		msg_fatal("open %s: %s", path, strerror(errno));
+	/* It is truncated and written: never another file's second name. */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1)
+		msg_fatal("%s: not a regular file with one link", path);
 	memset(&fl, 0, sizeof(fl));
 	fl.l_type = F_WRLCK;
 	fl.l_whence = SEEK_SET;
@@ -176,7 +242,7 @@ master_pidfile_test(void)
 	int fd;
 	int ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	xfree(path);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : 2;

@@ -132,7 +132,6 @@ static int
 master_listen_unix(struct master_service *serv, struct buf *err)
 {
 	const char *name = serv->def->name;
-	uid_t uid = master_params.as_root ? master_params.owner_uid : (uid_t)-1;
 	int fd;
 
 	/* The name becomes a file name: keep it inside its folder. */
@@ -142,9 +141,13 @@ master_listen_unix(struct master_service *serv, struct buf *err)
 		return -1;
 	}
 	serv->sock_path = master_sock_path(serv->def);
+	/* Bound as mail_owner, whose folder it is: the file is born with its
+	 * owner and mode, and no root call follows a link put there. */
+	master_as_owner();
 	fd = sock_listen_unix(serv->sock_path,
-			      serv->def->is_private ? 0600 : 0666, uid,
-			      master_params.owner_gid, MASTER_BACKLOG, err);
+			      serv->def->is_private ? 0600 : 0666,
+			      MASTER_BACKLOG, err);
+	master_as_root();
 	if (fd < 0) {
 		xfree(serv->sock_path);
 		serv->sock_path = NULL;
@@ -165,8 +168,13 @@ master_service_free(struct master_service *serv)
 			event_fd_remove(serv->fds[i]);
 		close(serv->fds[i]);
 	}
-	if (serv->sock_path && unlink(serv->sock_path) < 0 && errno != ENOENT)
-		msg_warn("remove %s: %s", serv->sock_path, strerror(errno));
+	if (serv->sock_path) {
+		master_as_owner();
+		if (unlink(serv->sock_path) < 0 && errno != ENOENT)
+			msg_warn("remove %s: %s", serv->sock_path,
+				 strerror(errno));
+		master_as_root();
+	}
 	xfree(serv->fds);
 	xfree(serv->sock_path);
 	xfree(serv->path);
@@ -391,7 +399,9 @@ master_services_unlink(void)
 {
 	struct master_service *serv;
 
+	master_as_owner();
 	for (serv = master_services; serv; serv = serv->next)
 		if (serv->sock_path)
 			(void)unlink(serv->sock_path);
+	master_as_root();
 }

@@ -211,12 +211,6 @@ master_child_find(pid_t pid)
 	return NULL;
 }
 
-int
-master_child_known(pid_t pid)
-{
-	return master_child_find(pid) != NULL;
-}
-
 static void
 master_child_avail(struct master_child *child)
 {
@@ -447,6 +441,8 @@ master_reap(pid_t pid, int status)
 	int expected;
 	int bad_start;
 
+	if (master_queue_reaped(pid, status))
+		return;
 	if (child == NULL) {
 		msg_debug("reaped unknown pid %ld", (long)pid);
 		return;

@@ -26,7 +26,7 @@ master_wakeup_send(struct master_service *serv)
 {
 	struct sockaddr_un sun;
 	const char *msg = MASTER_TRIGGER_WAKEUP;
-	int fd;
+	int fd, rc;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -41,7 +41,12 @@ master_wakeup_send(struct master_service *serv)
 		msg_warn("socket: %s", strerror(errno));
 		return;
 	}
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+	/* As mail_owner: the name is in mail_owner's folder and may have
+	 * become a link to any socket on the system (Rule 1). */
+	master_as_owner();
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	master_as_root();
+	if (rc < 0) {
 		if (errno == EAGAIN)
 			msg_debug("wakeup %s: backlog full", serv->sock_path);
 		else

@@ -303,7 +303,22 @@ class Instance:
             pass
 
     def children(self):
-        return children_of(self.proc.pid)
+        """master's children started for services (not the queue
+        keeper, master's own helper: see keeper())."""
+        return [p for p in children_of(self.proc.pid)
+                if p != self.keeper()]
+
+    def keeper(self):
+        """The pid of master's queue keeper (master/master_keeper.c), or
+        None."""
+        for pid in children_of(self.proc.pid):
+            try:
+                with open("/proc/%d/comm" % pid) as f:
+                    if f.read().strip() == "queue-keeper":
+                        return pid
+            except OSError:
+                continue
+        return None
 
     def stderr(self):
         try:

@@ -26,7 +26,8 @@ import pytest
 
 from delivery_helpers import (MYHOSTNAME, MailSystem, accounts,  # noqa: F401
                               crlf, lf, mutt_copy, parse)
-from panacea_test import fixture, pid_alive, program, scaled, wait_until
+from panacea_test import (children_of, fixture, pid_alive, program, scaled,
+                          wait_until)
 from smtp_helpers import mail_owner, queue_ids  # noqa: F401
 
 pytestmark = [
@@ -676,3 +677,142 @@ def test_crash_safety_under_load(instance, accounts,
         assert mine == {n for n, (s, _) in acked.items() if s == short}
         assert not os.path.exists(path + ".lock")
     assert not re.search(r"status=bounced", log)
+
+
+# -- Rule 2: root never maps the queue ------------------------------------------
+
+
+
+def proc_uids(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return [int(x) for x in line.split()[1:5]]
+    return []
+
+
+def proc_comm(pid):
+    with open("/proc/%d/comm" % pid) as f:
+        return f.read().strip()
+
+
+def queue_files_held(pid, queue_dir):
+    """The queue's region files (db/__db.*) and log files (db/log.*) that
+    pid maps (/proc/PID/maps) or has open (/proc/PID/fd)."""
+    db = os.path.join(os.path.realpath(queue_dir), "db") + "/"
+
+    def is_queue_file(path):
+        path = path.replace(" (deleted)", "")
+        return path.startswith(db) and \
+            path[len(db):].startswith(("__db.", "log."))
+
+    held = set()
+    with open("/proc/%d/maps" % pid) as f:
+        for line in f:
+            fields = line.split(None, 5)
+            if len(fields) == 6 and is_queue_file(fields[5].strip()):
+                held.add(fields[5].strip())
+    fd_dir = "/proc/%d/fd" % pid
+    for fd in os.listdir(fd_dir):
+        try:
+            target = os.readlink(os.path.join(fd_dir, fd))
+        except OSError:
+            continue
+        if is_queue_file(target):
+            held.add(target)
+    return held
+
+
+def test_no_root_process_maps_the_queue(instance, accounts,
+                                        mail_owner):  # noqa: F811
+    """DESIGN.md Rule 2.  While mail flows (smtpd in, qmgr and local out)
+    and qmgr is killed with SIGKILL (so that master asks the queue keeper
+    for failchk), master and every root process below it (but local, for
+    now) are sampled from /proc: none maps a region file of the queue or
+    holds one of its log files.  The same sampling must see the queue
+    keeper, a mail_owner process, mapping the regions: the check sees
+    what it looks for."""
+    system = MailSystem(instance, accounts, mail_owner, qmgr_wakeup=2)
+    system.start()
+    inst = system.inst
+    master = inst.pid
+    violations = {}
+    seen = {"master": 0, "keeper": 0, "others": set()}
+    done = threading.Event()
+
+    def tree():
+        out, todo = [master], [master]
+        while todo:
+            kids = children_of(todo.pop())
+            out += kids
+            todo += kids
+        return out
+
+    def sample():
+        while not done.is_set():
+            for pid in tree():
+                try:
+                    comm = proc_comm(pid)
+                    uids = proc_uids(pid)
+                    held = queue_files_held(pid, inst.queue_dir)
+                except OSError:
+                    continue  # gone meanwhile
+                if pid == master:
+                    seen["master"] += 1
+                if 0 in uids:
+                    if held:
+                        violations.setdefault((pid, comm), set()).update(
+                            held)
+                elif held:
+                    if comm == "queue-keeper":
+                        seen["keeper"] += 1
+                    seen["others"].add(comm)
+            time.sleep(0.01)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        shorts = sorted(system.users)
+        sent = []
+
+        def send_some(first):
+            s = system.smtp()
+            for n in range(first, 120, 3):
+                code, text = s.mail("load@client.test")
+                assert code == 250, text
+                code, text = s.rcpt(system.addr(shorts[n % len(shorts)]))
+                assert code == 250, text
+                code, text = s.data(crash_message(n))
+                if code == 250:
+                    sent.append(n)
+            s.quit()
+
+        senders = [threading.Thread(target=send_some, args=(i,))
+                   for i in range(3)]
+        for t in senders:
+            t.start()
+        # qmgr dies abnormally while the messages come in.
+        qmgr = wait_until(lambda: system.pids("qmgr"), what="qmgr")[0]
+        time.sleep(0.3)
+        mark = inst.log_size()
+        os.kill(qmgr, signal.SIGKILL)
+        inst.wait_log(r"qmgr pid %d killed by signal 9" % qmgr, since=mark)
+        inst.wait_log(r"queue-keeper\[\d+\]: queue: failchk after process "
+                      r"%d died: done" % qmgr, since=mark)
+        for t in senders:
+            t.join(timeout=scaled(120))
+        # qmgr comes back with master's next wakeup and delivers the rest.
+        wait_until(lambda: all(n in mailbox_counts(system)[0]
+                               for n in sent),
+                   timeout=120, interval=0.5,
+                   what="every message in a mailbox")
+    finally:
+        done.set()
+        sampler.join()
+        # First, whatever else went wrong: the rule itself.
+        assert violations == {}, violations
+    print("Rule 2 sampling:", seen)
+    assert len(sent) == 120
+    assert seen["master"] > 10, seen
+    # The check sees mapped regions where they are.
+    assert seen["keeper"] > 0 and "qmgr" in seen["others"], seen

@@ -603,10 +603,11 @@ def test_sigkill_holding_locks_does_not_wedge(inst, where):
     writes = [int(n) for n, p in re.findall(
         r"write locks\s+(\d+)\s+pid/thread (\d+)/", held) if int(p) == pid]
     assert writes and max(writes) > 0, held
-    # master ran failchk when it reaped the child, and recovery when
+    # When master reaped the child, the queue keeper ran failchk, and
+    # master had every daemon restarted and a new keeper recover when
     # failchk asked for it (the messages are Berkeley DB's and master's).
     if where == "txn-open":
-        inst.wait_log(r"master\[%d\]: .*Aborting txn .*%d/" % (inst.pid, pid),
+        inst.wait_log(r"queue-keeper\[\d+\]: .*Aborting txn .*%d/" % pid,
                       since=mark)
     else:
         inst.wait_log(r"master\[%d\]: .*process %d died leaving the queue "
@@ -629,7 +630,7 @@ def test_sigkill_holding_locks_does_not_wedge(inst, where):
     assert elapsed < scaled(4), "the new session took %.1f s" % elapsed
     check_stored(inst, qid, body, ["r@%s" % DOMAIN])
     assert list(qlist(inst)) == [qid]
-    # master ran failchk: the dead process holds nothing any more.
+    # failchk ran: the dead process holds nothing any more.
     r = subprocess.run([DB_STAT, "-h", os.path.join(inst.queue_dir, "db"),
                         "-Cl"], capture_output=True, text=True,
                        timeout=scaled(60), **as_owner(inst))

@@ -385,10 +385,11 @@ def run_installed(host, sink, owner, users):
         b"Mail queue is empty\n"
     seen = snapshot(mpid)
     names = {v[0] for v in seen.values()}
-    for name in ("smtpd", "qmgr", "smtp", "pickup", "showq"):
+    for name in ("smtpd", "qmgr", "smtp", "pickup", "showq", "queue-keeper"):
         assert name in names, (name, seen)
     for pid, (name, ids, root) in seen.items():
-        if name in ("smtpd", "qmgr", "smtp", "pickup", "showq"):
+        if name in ("smtpd", "qmgr", "smtp", "pickup", "showq",
+                    "queue-keeper"):
             assert ids == [owner_uid] * 4, (name, ids)
             assert root == jail, (name, root)
         elif name == "local":

@@ -14,6 +14,7 @@ import re
 import pwd
 import signal
 import socket
+import subprocess
 import threading
 import time
 
@@ -408,3 +409,179 @@ def test_daemon_mode_detaches_and_stops(instance):
             os.killpg(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+SYMSWAP = fixture("pan-symswap")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_socket_symlink_race_changes_nothing_outside(instance):
+    """DESIGN.md Rule 1: master binds its unix sockets in private/ and
+    public/, folders mail_owner can write.  While pan-symswap, running as
+    mail_owner, renames symbolic links to a root-owned 0600 file over
+    the socket names as fast as it can, master starts and reloads (each
+    reload adds or removes the unix services) many times.  The file must
+    never change mode or owner: a chmod or chown by name after bind
+    follows the link (the old code made the file 0666 or mail_owner's)."""
+    target = os.path.join(instance.base, "shadow")
+    with open(target, "w") as f:
+        f.write("root:secret\n")
+    os.chmod(target, 0o600)
+    before = os.stat(target)
+    port = instance.port()
+    base = [Instance.service(port, ECHO)]
+    names = ["race%d" % i for i in range(4)]
+    full = base + [Instance.service(n, ECHO, type_="unix",
+                                    private="y" if i % 2 == 0 else "n")
+                   for i, n in enumerate(names)]
+    # The first start makes private/ and public/.
+    instance.services = base
+    instance.start()
+    instance.stop()
+    paths = [instance.socket_path(n, private=i % 2 == 0)
+             for i, n in enumerate(names)]
+    owner = pwd.getpwnam(instance.conf["mail_owner"])
+    attacker = subprocess.Popen([SYMSWAP, target] + paths,
+                                user=owner.pw_uid, group=owner.pw_gid,
+                                extra_groups=[], stdout=subprocess.PIPE,
+                                text=True)
+
+    def unchanged(what):
+        st = os.stat(target)
+        assert (oct(st.st_mode), st.st_uid, st.st_gid) == \
+            (oct(before.st_mode), before.st_uid, before.st_gid), \
+            "the target file changed after %s" % what
+
+    starts = binds = 0
+    try:
+        deadline = time.monotonic() + scaled(40)
+        for round_ in range(15):
+            if time.monotonic() > deadline:
+                break
+            instance.services = full
+            instance.write()
+            mark = instance.log_size()
+            instance.start(wait_ready=False)
+            wait_until(lambda: instance.proc.poll() is not None or re.search(
+                r"master\[%d\]: daemon started" % instance.pid,
+                instance.log(mark)), timeout=scaled(20),
+                what="master to start or fail")
+            binds += len(names)
+            unchanged("start %d" % round_)
+            if instance.proc.poll() is not None:
+                # A link was at a name when master bound it: refused.
+                continue
+            starts += 1
+            for r in range(40):
+                instance.services = base if r % 2 == 0 else full
+                instance.write()
+                instance.reload()
+                binds += len(names) if r % 2 else 0
+            assert instance.stop() == 0
+            unchanged("start %d and its reloads" % round_)
+    finally:
+        attacker.terminate()
+        rounds = attacker.communicate(timeout=scaled(10))[0].strip()
+        instance.stop()
+    print("%d binds, %d starts, %s attacker rounds" % (binds, starts, rounds))
+    unchanged("the last round")
+    assert starts > 0
+
+
+def test_queue_keeper_has_dropped_and_is_replaced_when_killed(instance):
+    """master never opens the queue (DESIGN.md Rule 2): its queue keeper
+    does, as mail_owner for good (every uid; as root also jailed in the
+    queue directory).  A keeper that dies is replaced by one that
+    recovers the queue, after every daemon was ended; then service
+    resumes."""
+    port = instance.port()
+    instance.services = [Instance.service(port, ECHO)]
+    instance.start()
+    keeper = instance.keeper()
+    assert keeper is not None
+    with open("/proc/%d/status" % keeper) as f:
+        uids = [int(x) for x in re.search(r"^Uid:\s+(.*)$", f.read(),
+                                          re.M).group(1).split()]
+    owner = pwd.getpwnam(instance.conf["mail_owner"]).pw_uid
+    assert uids == [owner] * 4
+    if os.geteuid() == 0:
+        assert os.readlink("/proc/%d/root" % keeper) == \
+            os.path.realpath(instance.queue_dir)
+    s, child = greet(instance, port)
+    s.close()
+    mark = instance.log_size()
+    os.kill(keeper, signal.SIGKILL)
+    instance.wait_log(r"master\[%d\]: warning: queue keeper pid %d killed "
+                      r"by signal 9" % (instance.pid, keeper), since=mark)
+    instance.wait_log(r"master\[%d\]: queue \S+: recovery done" %
+                      instance.pid, since=mark)
+    wait_until(lambda: instance.keeper() not in (None, keeper),
+               what="a new queue keeper")
+    assert not pid_alive(child)
+    assert echo_once(instance, port) in instance.children()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_wakeup_does_not_follow_a_link_as_root(instance, tmp_path):
+    """DESIGN.md Rule 1: master's wakeup connects to a name in private/,
+    mail_owner's folder.  A link renamed over it that points to a socket
+    only root may use must not get master's connection: master connects
+    as mail_owner, is refused, and says so."""
+    victim = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    path = str(tmp_path / "root-only")
+    victim.bind(path)
+    os.chmod(path, 0o600)
+    victim.listen(8)
+    victim.setblocking(False)
+    out = tmp_path / "triggers"
+    instance.services = [
+        Instance.service("trig", "%s -f %s" % (TRIGGER, out), type_="unix",
+                         wakeup=1, maxproc=1)]
+    instance.start()
+    wait_until(lambda: out.exists(), what="the first wakeup")
+    # What mail_owner could do: a link renamed over the socket's name.
+    name = instance.socket_path("trig")
+    os.symlink(path, name + ".tmp")
+    os.rename(name + ".tmp", name)
+    mark = instance.log_size()
+    refused = r"master\[%d\]: warning: connect to %s: Permission denied" % (
+        instance.pid, re.escape(name))
+
+    def outcome():
+        try:
+            conn, _ = victim.accept()
+            conn.close()
+            return "master connected through the link"
+        except BlockingIOError:
+            pass
+        return re.search(refused, instance.log(mark)) and "refused"
+    try:
+        assert wait_until(outcome, timeout=10,
+                          what="the next wakeup") == "refused"
+    finally:
+        victim.close()
+
+
+def test_stuck_queue_keeper_does_not_wedge_master(instance):
+    """A queue keeper that does not answer master's failchk request (here
+    stopped with SIGSTOP; in life, waiting on a mutex of the dead process)
+    costs master at most 10 s: then it ends every daemon, kills the keeper
+    and has a new one recover the queue, and service resumes."""
+    port = instance.port()
+    instance.services = [Instance.service(port, ECHO)]
+    instance.start()
+    keeper = instance.keeper()
+    s, child = greet(instance, port)
+    s.close()
+    os.kill(keeper, signal.SIGSTOP)
+    mark = instance.log_size()
+    os.kill(child, signal.SIGKILL)
+    instance.wait_log(r"master\[%d\]: warning: queue keeper pid %d did not "
+                      r"answer about process %d" % (instance.pid, keeper,
+                                                    child),
+                      since=mark, timeout=30)
+    instance.wait_log(r"master\[%d\]: queue \S+: recovery done" %
+                      instance.pid, since=mark, timeout=30)
+    assert not pid_alive(keeper)
+    assert instance.keeper() not in (None, keeper)
+    assert echo_once(instance, port) in instance.children()

@@ -290,7 +290,7 @@ test_unix_listen(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/sock", tmpdir);
-	lfd = sock_listen_unix(path, 0622, (uid_t)-1, (gid_t)-1, 16, &err);
+	lfd = sock_listen_unix(path, 0622, 16, &err);
 	if (lfd < 0)
 		fail_msg("listen: %s", buf_cstr(&err));
 	assert_int_equal(lstat(path, &st), 0);
@@ -316,7 +316,7 @@ test_unix_listen(void **state)
 	close(sfd);
 
 	/* A stale socket is replaced; the old one no longer gets clients. */
-	lfd2 = sock_listen_unix(path, 0600, getuid(), getgid(), 16, &err);
+	lfd2 = sock_listen_unix(path, 0600, 16, &err);
 	if (lfd2 < 0)
 		fail_msg("relisten: %s", buf_cstr(&err));
 	assert_int_equal(lstat(path, &st), 0);
@@ -345,8 +345,7 @@ test_unix_errors(void **state)
 	fd = open(path, O_CREAT | O_WRONLY, 0600);
 	assert_true(fd >= 0);
 	close(fd);
-	assert_int_equal(
-	    sock_listen_unix(path, 0600, (uid_t)-1, (gid_t)-1, 16, &err), -1);
+	assert_int_equal(sock_listen_unix(path, 0600, 16, &err), -1);
 	assert_int_equal(access(path, F_OK), 0);
 	assert_non_null(strstr(buf_cstr(&err), "not a socket"));
 	/* Connecting to it is refused, so is a missing path. */
@@ -357,11 +356,40 @@ test_unix_errors(void **state)
 	assert_int_equal(errno, ENOENT);
 	memset(path, 'x', sizeof(path) - 1);
 	path[sizeof(path) - 1] = '\0';
-	assert_int_equal(
-	    sock_listen_unix(path, 0600, (uid_t)-1, (gid_t)-1, 16, &err), -1);
+	assert_int_equal(sock_listen_unix(path, 0600, 16, &err), -1);
 	assert_int_equal(errno, ENAMETOOLONG);
 	assert_int_equal(sock_connect_unix(path, 1000), -1);
 	assert_int_equal(errno, ENAMETOOLONG);
+	buf_free(&err);
+}
+
+/* Rule 1 (DESIGN.md): a link renamed over a socket name in a folder
+ * someone else can write must not take a client elsewhere. */
+static void
+test_unix_connect_no_link(void **state)
+{
+	struct buf err = BUF_INIT;
+	char path[128], link[128];
+	int lfd, cfd, sfd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/real", tmpdir);
+	snprintf(link, sizeof(link), "%s/link", tmpdir);
+	lfd = sock_listen_unix(path, 0600, 16, &err);
+	assert_true(lfd >= 0);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(sock_connect_unix(link, 1000), -1);
+	assert_int_equal(errno, ELOOP);
+	assert_int_equal(io_wait_readable(lfd, 0), 0);
+	/* The socket itself still takes clients. */
+	cfd = sock_connect_unix(path, 1000);
+	assert_true(cfd >= 0);
+	sfd = accept_one(lfd);
+	close(sfd);
+	close(cfd);
+	close(lfd);
+	unlink(link);
+	unlink(path);
 	buf_free(&err);
 }
 
@@ -400,7 +428,7 @@ test_connect_timeout(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/sock", tmpdir);
-	lfd = sock_listen_unix(path, 0600, (uid_t)-1, (gid_t)-1, 0, &err);
+	lfd = sock_listen_unix(path, 0600, 0, &err);
 	assert_true(lfd >= 0);
 	/* Fill the backlog (never accepted). */
 	while (n < 16 && (fd = sock_connect_unix(path, 100)) >= 0)
@@ -569,6 +597,8 @@ main(void)
 					    remove_tmpdir),
 	    cmocka_unit_test_setup_teardown(test_unix_errors, make_tmpdir,
 					    remove_tmpdir),
+	    cmocka_unit_test_setup_teardown(test_unix_connect_no_link,
+					    make_tmpdir, remove_tmpdir),
 	    cmocka_unit_test(test_connect_refused),
 	    cmocka_unit_test_setup_teardown(test_connect_timeout, make_tmpdir,
 					    remove_tmpdir),
