@@ -286,6 +286,7 @@ def queue_files_held(queue_dir, pid):
     db = os.path.join(os.path.realpath(queue_dir), "db") + "/"
 
     def ours(path):
+        path = path.replace(" (deleted)", "")
         name = path[len(db):] if path.startswith(db) else ""
         return name.startswith("__db.") or name.startswith("log.")
 
@@ -696,39 +697,12 @@ def proc_comm(pid):
         return f.read().strip()
 
 
-def queue_files_held(pid, queue_dir):
-    """The queue's region files (db/__db.*) and log files (db/log.*) that
-    pid maps (/proc/PID/maps) or has open (/proc/PID/fd)."""
-    db = os.path.join(os.path.realpath(queue_dir), "db") + "/"
-
-    def is_queue_file(path):
-        path = path.replace(" (deleted)", "")
-        return path.startswith(db) and \
-            path[len(db):].startswith(("__db.", "log."))
-
-    held = set()
-    with open("/proc/%d/maps" % pid) as f:
-        for line in f:
-            fields = line.split(None, 5)
-            if len(fields) == 6 and is_queue_file(fields[5].strip()):
-                held.add(fields[5].strip())
-    fd_dir = "/proc/%d/fd" % pid
-    for fd in os.listdir(fd_dir):
-        try:
-            target = os.readlink(os.path.join(fd_dir, fd))
-        except OSError:
-            continue
-        if is_queue_file(target):
-            held.add(target)
-    return held
-
-
 def test_no_root_process_maps_the_queue(instance, accounts,
                                         mail_owner):  # noqa: F811
     """DESIGN.md Rule 2.  While mail flows (smtpd in, qmgr and local out)
     and qmgr is killed with SIGKILL (so that master asks the queue keeper
-    for failchk), master and every root process below it (but local, for
-    now) are sampled from /proc: none maps a region file of the queue or
+    for failchk), master and every root process below it (local included)
+    are sampled from /proc: none maps a region file of the queue or
     holds one of its log files.  The same sampling must see the queue
     keeper, a mail_owner process, mapping the regions: the check sees
     what it looks for."""
@@ -754,7 +728,7 @@ def test_no_root_process_maps_the_queue(instance, accounts,
                 try:
                     comm = proc_comm(pid)
                     uids = proc_uids(pid)
-                    held = queue_files_held(pid, inst.queue_dir)
+                    held = queue_files_held(inst.queue_dir, pid)
                 except OSError:
                     continue  # gone meanwhile
                 if pid == master:
