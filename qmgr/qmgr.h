@@ -177,6 +177,11 @@ void qmgr_message_record(struct qmgr_message *msg, const size_t *idx,
 void qmgr_log_rcpt(const struct qmgr_message *msg, size_t idx,
 		   const char *relay, const char *dsn, const char *status,
 		   const char *text);
+/* The same line for any address of msg (a forwarded copy's recipient):
+ * orig_to is an address (NULL for none), never xtext. */
+void qmgr_log_event(const struct qmgr_message *msg, const char *to,
+		    const char *orig_to, const char *relay, const char *dsn,
+		    const char *status, const char *text);
 
 /* qmgr_sched.c: transports, destinations and dispatching. */
 struct qmgr_transport *qmgr_transport_get(const char *name);
@@ -230,9 +235,5 @@ int qmgr_bounce_delay(struct qmgr_message *msg);
 
 /* qmgr_trigger.c */
 void qmgr_trigger(const char *data, size_t len);
-
-/* "0.12" style delay text (Postfix's delays= fields). */
-void qmgr_fmt_delay(struct buf *out, double sec);
-double qmgr_tv_diff(const struct timeval *a, const struct timeval *b);
 
 #endif

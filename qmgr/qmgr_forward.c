@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -105,36 +106,12 @@ forward_one(const struct qmgr_message *m, const char *delivered_to,
 	return rc == QUEUE_OK ? 0 : -1;
 }
 
-/* The agent's line for a forwarded address, in its shape (relay=local). */
-static void
-log_forwarded(const struct qmgr_message *m, const char *to, const char *orig_to,
-	      const char *new_id)
-{
-	struct timeval now, arrival = {(time_t)m->env.arrival_sec,
-				       (suseconds_t)m->env.arrival_usec};
-	struct buf line = BUF_INIT;
-
-	gettimeofday(&now, NULL);
-	buf_printf(&line,
-		   "%s: to=<%s>, orig_to=<%s>, relay=local, delay=", m->id, to,
-		   orig_to);
-	qmgr_fmt_delay(&line, qmgr_tv_diff(&now, &arrival));
-	buf_puts(&line, ", delays=");
-	qmgr_fmt_delay(&line, qmgr_tv_diff(&m->active_tv, &arrival));
-	buf_putc(&line, '/');
-	qmgr_fmt_delay(&line, qmgr_tv_diff(&now, &m->active_tv));
-	buf_printf(&line, "/0/0, dsn=2.0.0, status=sent (forwarded as %s)",
-		   new_id);
-	msg_info("%s", buf_cstr(&line));
-	buf_free(&line);
-}
-
 int
 qmgr_forward(struct qmgr_message *msg, size_t idx,
 	     const struct qmgr_forward *groups, size_t n, struct buf *why)
 {
 	const char *addr = msg->env.rcpts[idx].address;
-	char new_id[QUEUE_ID_SIZE];
+	char new_id[QUEUE_ID_SIZE], text[QUEUE_ID_SIZE + 16];
 
 	for (size_t i = 0; i < n; i++) {
 		if (forward_one(msg, addr, &groups[i], new_id) < 0) {
@@ -145,8 +122,10 @@ qmgr_forward(struct qmgr_message *msg, size_t idx,
 		}
 		msg_info("%s: forwarded as %s (%zu recipient%s)", msg->id,
 			 new_id, groups[i].n, groups[i].n == 1 ? "" : "s");
+		snprintf(text, sizeof(text), "forwarded as %s", new_id);
 		for (size_t j = 0; j < groups[i].n; j++)
-			log_forwarded(msg, groups[i].rcpts[j], addr, new_id);
+			qmgr_log_event(msg, groups[i].rcpts[j], addr, "local",
+				       "2.0.0", "sent", text);
 	}
 	if (n > 0)
 		qmgr_scan_soon();

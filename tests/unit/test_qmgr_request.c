@@ -103,8 +103,7 @@ test_request_sends_text(void **state)
 	(void)state;
 	assert_int_equal(qmgr_request(qdir, "Sexample.org", 1000), 0);
 	expect_received(lfd, "Sexample.org");
-	assert_int_equal(qmgr_request(qdir, "F\nIABCDEFGHJK0123456", 1000),
-			 0);
+	assert_int_equal(qmgr_request(qdir, "F\nIABCDEFGHJK0123456", 1000), 0);
 	expect_received(lfd, "F\nIABCDEFGHJK0123456");
 	close(lfd);
 }
@@ -136,8 +135,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_wakeup_sends_w,
-					    make_queue_dir, remove_queue_dir),
+	    cmocka_unit_test_setup_teardown(test_wakeup_sends_w, make_queue_dir,
+					    remove_queue_dir),
 	    cmocka_unit_test_setup_teardown(test_request_sends_text,
 					    make_queue_dir, remove_queue_dir),
 	    cmocka_unit_test_setup_teardown(test_no_qmgr, make_queue_dir,
