@@ -233,6 +233,26 @@ int qmgr_bounce_round(struct qmgr_message *msg);
 /* Queues the delay notice for msg's deferred recipients; 0 or -1. */
 int qmgr_bounce_delay(struct qmgr_message *msg);
 
+/* qmgr_post.c: a message qmgr composed (a notice, a forwarded copy). */
+struct qmgr_post {
+	const char *sender; /* "" for the null sender */
+	unsigned flags;	    /* QUEUE_FLAG_* of the new message */
+	const char *const *rcpts;
+	size_t nrcpt;
+	/* Writes the whole content (CRLF lines) with queue_in_write(); the
+	 * new id is queue_in_id(in).  QUEUE_OK, or a QUEUE_* error to give
+	 * up (nothing is queued). */
+	int (*write_content)(void *ctx, struct queue_in *in);
+	void *ctx;
+};
+/* Queues p as mail from this host (localhost[127.0.0.1], protocol
+ * "local"), committed before it returns, and asks for a queue scan.
+ * QUEUE_OK with the new id in new_id, or QUEUE_ERROR (nothing queued;
+ * the caller logs what it was).  A queue that needs recovery is fatal,
+ * reported for orig_id, the message that caused this one. */
+int qmgr_post_local(const struct qmgr_post *p, const char *orig_id,
+		    char new_id[QUEUE_ID_SIZE]);
+
 /* qmgr_trigger.c */
 void qmgr_trigger(const char *data, size_t len);
 

@@ -67,43 +67,46 @@ qmgr_content_memfd(const struct qmgr_message *msg)
 	return fd;
 }
 
+/* A forwarded copy's content: "Delivered-To:" on top of the original. */
+struct copy {
+	const struct qmgr_message *m;
+	const char *delivered_to;
+};
+
+static int
+write_copy(void *ctx, struct queue_in *in)
+{
+	const struct copy *cp = ctx;
+	struct queue_content *c;
+	struct buf chunk = BUF_INIT;
+	int rc;
+
+	buf_printf(&chunk, "Delivered-To: %s\r\n", cp->delivered_to);
+	rc = queue_in_write(in, chunk.data, chunk.len);
+	c = queue_content_open(qmgr_cfg.queue, cp->m->id);
+	while (rc == QUEUE_OK && (rc = queue_content_read(c, &chunk)) == 1)
+		rc = queue_in_write(in, chunk.data, chunk.len);
+	queue_content_close(c);
+	buf_free(&chunk);
+	return rc;
+}
+
 /* One copy for group g; its new queue id in new_id. */
 static int
 forward_one(const struct qmgr_message *m, const char *delivered_to,
 	    const struct qmgr_forward *g, char new_id[QUEUE_ID_SIZE])
 {
-	struct queue_in *in = queue_in_begin(qmgr_cfg.queue);
-	struct queue_envelope *env;
-	struct queue_content *c;
-	struct buf chunk = BUF_INIT;
-	int rc;
+	struct copy cp = {m, delivered_to};
+	struct qmgr_post post = {
+	    .sender = g->sender,
+	    .flags = m->env.flags & (QUEUE_FLAG_8BITMIME | QUEUE_FLAG_SMTPUTF8),
+	    .rcpts = (const char *const *)g->rcpts,
+	    .nrcpt = g->n,
+	    .write_content = write_copy,
+	    .ctx = &cp,
+	};
 
-	if (in == NULL)
-		return -1;
-	memcpy(new_id, queue_in_id(in), QUEUE_ID_SIZE);
-	env = queue_in_envelope(in);
-	queue_str_set(&env->sender, g->sender);
-	queue_str_set(&env->client_name, "localhost");
-	queue_str_set(&env->client_addr, "127.0.0.1");
-	queue_str_set(&env->protocol, "local");
-	env->flags = m->env.flags & (QUEUE_FLAG_8BITMIME | QUEUE_FLAG_SMTPUTF8);
-	for (size_t i = 0; i < g->n; i++)
-		queue_envelope_add_rcpt(env, g->rcpts[i], NULL, 0);
-	buf_printf(&chunk, "Delivered-To: %s\r\n", delivered_to);
-	rc = queue_in_write(in, chunk.data, chunk.len);
-	c = queue_content_open(qmgr_cfg.queue, m->id);
-	while (rc == QUEUE_OK && (rc = queue_content_read(c, &chunk)) == 1)
-		rc = queue_in_write(in, chunk.data, chunk.len);
-	queue_content_close(c);
-	buf_free(&chunk);
-	qmgr_fatal_queue(rc, m->id);
-	if (rc != QUEUE_OK) {
-		queue_in_abort(in);
-		return -1;
-	}
-	rc = queue_in_commit(in);
-	qmgr_fatal_queue(rc, m->id);
-	return rc == QUEUE_OK ? 0 : -1;
+	return qmgr_post_local(&post, m->id, new_id) == QUEUE_OK ? 0 : -1;
 }
 
 int
@@ -127,7 +130,5 @@ qmgr_forward(struct qmgr_message *msg, size_t idx,
 			qmgr_log_event(msg, groups[i].rcpts[j], addr, "local",
 				       "2.0.0", "sent", text);
 	}
-	if (n > 0)
-		qmgr_scan_soon();
 	return 0;
 }
