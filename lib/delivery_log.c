@@ -123,8 +123,8 @@ delivery_log(const struct delivery_event *ev)
 {
 	struct buf line = BUF_INIT;
 
-	delivery_log_format(
-	    &line, ev, (int)conf_int("delay_logging_resolution_limit"));
+	delivery_log_format(&line, ev,
+			    (int)conf_int("delay_logging_resolution_limit"));
 	msg_info("%s", buf_cstr(&line));
 	buf_free(&line);
 }

@@ -67,8 +67,8 @@ test_delay_numbers(void **state)
 		delivery_log_delay(&out, rows[i].usec, rows[i].decimals);
 		if (strcmp(buf_cstr(&out), rows[i].want) != 0)
 			fail_msg("%lld us, %d decimals: \"%s\", want \"%s\"",
-				 rows[i].usec, rows[i].decimals,
-				 buf_cstr(&out), rows[i].want);
+				 rows[i].usec, rows[i].decimals, buf_cstr(&out),
+				 rows[i].want);
 	}
 	buf_free(&out);
 }
@@ -106,15 +106,15 @@ test_lines(void **state)
 	     "mx1.panacea.test[127.0.0.1] said: 451 try later (in reply to "
 	     "RCPT TO command))"},
 	    /* qmgr alone: b runs to the end. */
-	    {{"1K1T9ZD2DWF0050H", "dave@remote.example", NULL, "none",
-	      "4.4.1", "deferred", "connect refused", T, T + 2, 0, 0, T + 5},
+	    {{"1K1T9ZD2DWF0050H", "dave@remote.example", NULL, "none", "4.4.1",
+	      "deferred", "connect refused", T, T + 2, 0, 0, T + 5},
 	     2,
 	     "1K1T9ZD2DWF0050H: to=<dave@remote.example>, relay=none, "
 	     "delay=5, delays=2/3/0/0, dsn=4.4.1, status=deferred (connect "
 	     "refused)"},
 	    /* Never active: everything is a. */
-	    {{"1K1T9ZD2GJ50050F", "x@y", "", "none", "5.0.0", "bounced", "",
-	      T, 0, 0, 0, T + 0.7},
+	    {{"1K1T9ZD2GJ50050F", "x@y", "", "none", "5.0.0", "bounced", "", T,
+	      0, 0, 0, T + 0.7},
 	     2,
 	     "1K1T9ZD2GJ50050F: to=<x@y>, relay=none, delay=0.7, "
 	     "delays=0.7/0/0/0, dsn=5.0.0, status=bounced ()"},
