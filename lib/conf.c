@@ -591,6 +591,15 @@ type_word(enum conf_type type)
 	}
 }
 
+/* The few parameters with an upper bound (the table carries minima only):
+ * delay_logging_resolution_limit counts decimals of microseconds. */
+static const struct {
+	const char *name;
+	long long max;
+} conf_maxima[] = {
+    {"delay_logging_resolution_limit", 6},
+};
+
 /* Parses a known parameter's expanded value by its type and range. */
 static int
 typed_value(struct conf_entry *e, long long *out, struct buf *err)
@@ -632,6 +641,19 @@ typed_value(struct conf_entry *e, long long *out, struct buf *err)
 			   "%s: %s: value \"%s\" is below the minimum %lld",
 			   e->origin, e->name, value, p->min);
 		return -1;
+	}
+	for (size_t i = 0; i < sizeof(conf_maxima) / sizeof(conf_maxima[0]);
+	     i++) {
+		if (strcmp(p->name, conf_maxima[i].name) == 0 &&
+		    *out > conf_maxima[i].max) {
+			buf_reset(err);
+			buf_printf(err,
+				   "%s: %s: value \"%s\" is above the "
+				   "maximum %lld",
+				   e->origin, e->name, value,
+				   conf_maxima[i].max);
+			return -1;
+		}
 	}
 	return 0;
 }

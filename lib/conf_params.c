@@ -37,6 +37,7 @@ const struct conf_param conf_params[] = {
     {"default_privs", CONF_STR, "nobody", 0, 0},
     {"default_process_limit", CONF_INT, "100", 0, 1},
     {"default_transport", CONF_STR, "smtp", 0, 0},
+    {"delay_logging_resolution_limit", CONF_INT, "2", 0, 0},
     {"delay_warning_time", CONF_TIME, "0h", 'h', 0},
     {"deliver_lock_attempts", CONF_INT, "20", 0, 1},
     {"deliver_lock_delay", CONF_TIME, "1s", 's', 0},

@@ -32,6 +32,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "deliver_proto.h"
+#include "delivery_log.h"
 #include "local.h"
 #include "mailbox.h"
 #include "msg.h"
@@ -121,45 +122,24 @@ now_sec(void)
 	return (double)tv.tv_sec + tv.tv_usec / 1e6;
 }
 
-/* Postfix's delay format: two significant digits below 10 s. */
-static void
-fmt_delay(struct buf *out, double d)
-{
-	if (d < 0 || isnan(d))
-		d = 0;
-	if (d < 0.005)
-		buf_puts(out, "0");
-	else if (d < 10)
-		buf_printf(out, "%.2g", d);
-	else
-		buf_printf(out, "%.0f", d);
-}
-
 void
 local_log(const struct local_msg *msg, const char *to, const char *orig_to,
 	  const struct local_status *st)
 {
-	struct buf line = BUF_INIT;
-	double now = now_sec();
-	const char *status = st->cls == 2   ? "sent"
-			     : st->cls == 4 ? "deferred"
-					    : "bounced";
+	struct delivery_event ev = {
+	    .queue_id = msg->queue_id,
+	    .to = to,
+	    .orig_to = orig_to,
+	    .relay = "local",
+	    .dsn = st->dsn,
+	    .status = delivery_log_status(st->cls),
+	    .text = buf_cstr(&st->text),
+	    .arrival = msg->arrival,
+	    .active = msg->active,
+	    .handoff = msg->started,
+	};
 
-	buf_printf(&line, "%s: to=<%s>, ", msg->queue_id, to);
-	if (orig_to && *orig_to && str_casecmp(orig_to, to) != 0)
-		buf_printf(&line, "orig_to=<%s>, ", orig_to);
-	buf_puts(&line, "relay=local, delay=");
-	fmt_delay(&line, now - msg->arrival);
-	buf_puts(&line, ", delays=");
-	fmt_delay(&line, msg->active - msg->arrival);
-	buf_putc(&line, '/');
-	fmt_delay(&line, msg->started - msg->active);
-	buf_puts(&line, "/0/");
-	fmt_delay(&line, now - msg->started);
-	buf_printf(&line, ", dsn=%s, status=%s (%s)", st->dsn, status,
-		   buf_cstr(&st->text));
-	msg_info("%s", buf_cstr(&line));
-	buf_free(&line);
+	delivery_log(&ev);
 }
 
 /* The request. */

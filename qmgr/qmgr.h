@@ -177,6 +177,11 @@ void qmgr_message_record(struct qmgr_message *msg, const size_t *idx,
 void qmgr_log_rcpt(const struct qmgr_message *msg, size_t idx,
 		   const char *relay, const char *dsn, const char *status,
 		   const char *text);
+/* The same line for any address of msg (a forwarded copy's recipient):
+ * orig_to is an address (NULL for none), never xtext. */
+void qmgr_log_event(const struct qmgr_message *msg, const char *to,
+		    const char *orig_to, const char *relay, const char *dsn,
+		    const char *status, const char *text);
 
 /* qmgr_sched.c: transports, destinations and dispatching. */
 struct qmgr_transport *qmgr_transport_get(const char *name);
@@ -228,11 +233,27 @@ int qmgr_bounce_round(struct qmgr_message *msg);
 /* Queues the delay notice for msg's deferred recipients; 0 or -1. */
 int qmgr_bounce_delay(struct qmgr_message *msg);
 
+/* qmgr_post.c: a message qmgr composed (a notice, a forwarded copy). */
+struct qmgr_post {
+	const char *sender; /* "" for the null sender */
+	unsigned flags;	    /* QUEUE_FLAG_* of the new message */
+	const char *const *rcpts;
+	size_t nrcpt;
+	/* Writes the whole content (CRLF lines) with queue_in_write(); the
+	 * new id is queue_in_id(in).  QUEUE_OK, or a QUEUE_* error to give
+	 * up (nothing is queued). */
+	int (*write_content)(void *ctx, struct queue_in *in);
+	void *ctx;
+};
+/* Queues p as mail from this host (localhost[127.0.0.1], protocol
+ * "local"), committed before it returns, and asks for a queue scan.
+ * QUEUE_OK with the new id in new_id, or QUEUE_ERROR (nothing queued;
+ * the caller logs what it was).  A queue that needs recovery is fatal,
+ * reported for orig_id, the message that caused this one. */
+int qmgr_post_local(const struct qmgr_post *p, const char *orig_id,
+		    char new_id[QUEUE_ID_SIZE]);
+
 /* qmgr_trigger.c */
 void qmgr_trigger(const char *data, size_t len);
-
-/* "0.12" style delay text (Postfix's delays= fields). */
-void qmgr_fmt_delay(struct buf *out, double sec);
-double qmgr_tv_diff(const struct timeval *a, const struct timeval *b);
 
 #endif

@@ -3,7 +3,8 @@
  * envelope sender, and the postmaster notice for a bounce that failed.
  *
  * A notification is a new message, composed by lib/dsn straight into
- * the queue (queue_in_*), from the null sender with QUEUE_FLAG_BOUNCE.
+ * the queue (qmgr_post_local()), from the null sender with
+ * QUEUE_FLAG_BOUNCE.
  * Rules (Postfix's):
  *  - NOTIFY: a failure is reported unless the recipient asked for NEVER
  *    or for a set without FAILURE; a delay likewise with DELAY (no
@@ -21,15 +22,20 @@
 #include "qmgr.h"
 #include "xalloc.h"
 
-struct content_reader {
-	struct queue_content *c;
+/* What a notice needs while it is composed into the queue. */
+struct notice {
+	const struct qmgr_message *m;
+	struct dsn_msg dm;
+	const struct dsn_rcpt *rc;
+	size_t n;
+	struct queue_content *original;
 };
 
 static int
 read_original(void *ctx, struct buf *chunk)
 {
-	struct content_reader *r = ctx;
-	int rc = queue_content_read(r->c, chunk);
+	struct notice *nt = ctx;
+	int rc = queue_content_read(nt->original, chunk);
 
 	qmgr_fatal_queue(rc, "content");
 	return rc == 1 ? 1 : rc == 0 ? 0 : -1;
@@ -41,59 +47,54 @@ write_notice(void *ctx, const void *data, size_t len)
 	return queue_in_write(ctx, data, len) == QUEUE_OK ? 0 : -1;
 }
 
+static int
+compose_notice(void *ctx, struct queue_in *in)
+{
+	struct notice *nt = ctx;
+	int ok;
+
+	nt->dm.new_id = queue_in_id(in);
+	nt->original = queue_content_open(qmgr_cfg.queue, nt->m->id);
+	ok = dsn_compose(&nt->dm, nt->rc, nt->n, read_original, nt,
+			 write_notice, in) == 0;
+	queue_content_close(nt->original);
+	return ok ? QUEUE_OK : QUEUE_ERROR;
+}
+
 /* Composes and queues one notice; 0 or -1. */
 static int
 queue_notice(const struct qmgr_message *m, enum dsn_kind kind,
 	     const char *sender, const char *to, const struct dsn_rcpt *rc,
 	     size_t n, const char *what)
 {
-	struct queue_in *in = queue_in_begin(qmgr_cfg.queue);
-	struct queue_envelope *env;
-	struct content_reader rd;
+	struct notice nt = {.m = m, .rc = rc, .n = n};
+	struct qmgr_post post = {
+	    .sender = sender,
+	    .flags = QUEUE_FLAG_BOUNCE | (m->env.flags & (QUEUE_FLAG_8BITMIME |
+							  QUEUE_FLAG_SMTPUTF8)),
+	    .rcpts = &to,
+	    .nrcpt = 1,
+	    .write_content = compose_notice,
+	    .ctx = &nt,
+	};
 	char new_id[QUEUE_ID_SIZE];
-	struct dsn_msg dm;
-	int ok, qrc;
 
-	if (in == NULL)
-		return -1;
-	memcpy(new_id, queue_in_id(in), sizeof(new_id));
-	env = queue_in_envelope(in);
-	queue_str_set(&env->sender, sender);
-	queue_str_set(&env->client_name, "localhost");
-	queue_str_set(&env->client_addr, "127.0.0.1");
-	queue_str_set(&env->protocol, "local");
-	env->flags =
-	    QUEUE_FLAG_BOUNCE |
-	    (m->env.flags & (QUEUE_FLAG_8BITMIME | QUEUE_FLAG_SMTPUTF8));
-	queue_envelope_add_rcpt(env, to, NULL, 0);
-	memset(&dm, 0, sizeof(dm));
-	dm.kind = kind;
-	dm.myhostname = qmgr_cfg.myhostname;
-	dm.queue_id = m->id;
-	dm.sender = m->env.sender;
-	dm.to = to;
-	dm.new_id = new_id;
-	dm.envid = m->env.envid;
-	dm.ret = (int)m->env.ret;
-	dm.arrival = (time_t)m->env.arrival_sec;
-	dm.now = time(NULL);
-	dm.lifetime = (m->env.flags & QUEUE_FLAG_BOUNCE)
-			  ? qmgr_cfg.bounce_lifetime
-			  : qmgr_cfg.max_lifetime;
-	dm.size = m->env.size;
-	dm.return_limit = qmgr_cfg.bounce_size_limit;
-	dm.eightbit = (m->env.flags & QUEUE_FLAG_8BITMIME) != 0;
-	rd.c = queue_content_open(qmgr_cfg.queue, m->id);
-	ok = dsn_compose(&dm, rc, n, read_original, &rd, write_notice, in) == 0;
-	queue_content_close(rd.c);
-	if (!ok) {
-		queue_in_abort(in);
-		msg_warn("%s: cannot compose the %s", m->id, what);
-		return -1;
-	}
-	qrc = queue_in_commit(in);
-	qmgr_fatal_queue(qrc, m->id);
-	if (qrc != QUEUE_OK) {
+	nt.dm.kind = kind;
+	nt.dm.myhostname = qmgr_cfg.myhostname;
+	nt.dm.queue_id = m->id;
+	nt.dm.sender = m->env.sender;
+	nt.dm.to = to;
+	nt.dm.envid = m->env.envid;
+	nt.dm.ret = (int)m->env.ret;
+	nt.dm.arrival = (time_t)m->env.arrival_sec;
+	nt.dm.now = time(NULL);
+	nt.dm.lifetime = (m->env.flags & QUEUE_FLAG_BOUNCE)
+			     ? qmgr_cfg.bounce_lifetime
+			     : qmgr_cfg.max_lifetime;
+	nt.dm.size = m->env.size;
+	nt.dm.return_limit = qmgr_cfg.bounce_size_limit;
+	nt.dm.eightbit = (m->env.flags & QUEUE_FLAG_8BITMIME) != 0;
+	if (qmgr_post_local(&post, m->id, new_id) != QUEUE_OK) {
 		msg_warn("%s: cannot queue the %s", m->id, what);
 		return -1;
 	}

@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -66,67 +67,46 @@ qmgr_content_memfd(const struct qmgr_message *msg)
 	return fd;
 }
 
+/* A forwarded copy's content: "Delivered-To:" on top of the original. */
+struct copy {
+	const struct qmgr_message *m;
+	const char *delivered_to;
+};
+
+static int
+write_copy(void *ctx, struct queue_in *in)
+{
+	const struct copy *cp = ctx;
+	struct queue_content *c;
+	struct buf chunk = BUF_INIT;
+	int rc;
+
+	buf_printf(&chunk, "Delivered-To: %s\r\n", cp->delivered_to);
+	rc = queue_in_write(in, chunk.data, chunk.len);
+	c = queue_content_open(qmgr_cfg.queue, cp->m->id);
+	while (rc == QUEUE_OK && (rc = queue_content_read(c, &chunk)) == 1)
+		rc = queue_in_write(in, chunk.data, chunk.len);
+	queue_content_close(c);
+	buf_free(&chunk);
+	return rc;
+}
+
 /* One copy for group g; its new queue id in new_id. */
 static int
 forward_one(const struct qmgr_message *m, const char *delivered_to,
 	    const struct qmgr_forward *g, char new_id[QUEUE_ID_SIZE])
 {
-	struct queue_in *in = queue_in_begin(qmgr_cfg.queue);
-	struct queue_envelope *env;
-	struct queue_content *c;
-	struct buf chunk = BUF_INIT;
-	int rc;
+	struct copy cp = {m, delivered_to};
+	struct qmgr_post post = {
+	    .sender = g->sender,
+	    .flags = m->env.flags & (QUEUE_FLAG_8BITMIME | QUEUE_FLAG_SMTPUTF8),
+	    .rcpts = (const char *const *)g->rcpts,
+	    .nrcpt = g->n,
+	    .write_content = write_copy,
+	    .ctx = &cp,
+	};
 
-	if (in == NULL)
-		return -1;
-	memcpy(new_id, queue_in_id(in), QUEUE_ID_SIZE);
-	env = queue_in_envelope(in);
-	queue_str_set(&env->sender, g->sender);
-	queue_str_set(&env->client_name, "localhost");
-	queue_str_set(&env->client_addr, "127.0.0.1");
-	queue_str_set(&env->protocol, "local");
-	env->flags = m->env.flags & (QUEUE_FLAG_8BITMIME | QUEUE_FLAG_SMTPUTF8);
-	for (size_t i = 0; i < g->n; i++)
-		queue_envelope_add_rcpt(env, g->rcpts[i], NULL, 0);
-	buf_printf(&chunk, "Delivered-To: %s\r\n", delivered_to);
-	rc = queue_in_write(in, chunk.data, chunk.len);
-	c = queue_content_open(qmgr_cfg.queue, m->id);
-	while (rc == QUEUE_OK && (rc = queue_content_read(c, &chunk)) == 1)
-		rc = queue_in_write(in, chunk.data, chunk.len);
-	queue_content_close(c);
-	buf_free(&chunk);
-	qmgr_fatal_queue(rc, m->id);
-	if (rc != QUEUE_OK) {
-		queue_in_abort(in);
-		return -1;
-	}
-	rc = queue_in_commit(in);
-	qmgr_fatal_queue(rc, m->id);
-	return rc == QUEUE_OK ? 0 : -1;
-}
-
-/* The agent's line for a forwarded address, in its shape (relay=local). */
-static void
-log_forwarded(const struct qmgr_message *m, const char *to, const char *orig_to,
-	      const char *new_id)
-{
-	struct timeval now, arrival = {(time_t)m->env.arrival_sec,
-				       (suseconds_t)m->env.arrival_usec};
-	struct buf line = BUF_INIT;
-
-	gettimeofday(&now, NULL);
-	buf_printf(&line,
-		   "%s: to=<%s>, orig_to=<%s>, relay=local, delay=", m->id, to,
-		   orig_to);
-	qmgr_fmt_delay(&line, qmgr_tv_diff(&now, &arrival));
-	buf_puts(&line, ", delays=");
-	qmgr_fmt_delay(&line, qmgr_tv_diff(&m->active_tv, &arrival));
-	buf_putc(&line, '/');
-	qmgr_fmt_delay(&line, qmgr_tv_diff(&now, &m->active_tv));
-	buf_printf(&line, "/0/0, dsn=2.0.0, status=sent (forwarded as %s)",
-		   new_id);
-	msg_info("%s", buf_cstr(&line));
-	buf_free(&line);
+	return qmgr_post_local(&post, m->id, new_id) == QUEUE_OK ? 0 : -1;
 }
 
 int
@@ -134,7 +114,7 @@ qmgr_forward(struct qmgr_message *msg, size_t idx,
 	     const struct qmgr_forward *groups, size_t n, struct buf *why)
 {
 	const char *addr = msg->env.rcpts[idx].address;
-	char new_id[QUEUE_ID_SIZE];
+	char new_id[QUEUE_ID_SIZE], text[QUEUE_ID_SIZE + 16];
 
 	for (size_t i = 0; i < n; i++) {
 		if (forward_one(msg, addr, &groups[i], new_id) < 0) {
@@ -145,10 +125,10 @@ qmgr_forward(struct qmgr_message *msg, size_t idx,
 		}
 		msg_info("%s: forwarded as %s (%zu recipient%s)", msg->id,
 			 new_id, groups[i].n, groups[i].n == 1 ? "" : "s");
+		snprintf(text, sizeof(text), "forwarded as %s", new_id);
 		for (size_t j = 0; j < groups[i].n; j++)
-			log_forwarded(msg, groups[i].rcpts[j], addr, new_id);
+			qmgr_log_event(msg, groups[i].rcpts[j], addr, "local",
+				       "2.0.0", "sent", text);
 	}
-	if (n > 0)
-		qmgr_scan_soon();
 	return 0;
 }

@@ -17,11 +17,11 @@
 
 #include "backoff.h"
 #include "conf.h"
+#include "delivery_log.h"
 #include "msg.h"
 #include "qmgr.h"
 #include "resolve.h"
 #include "xalloc.h"
-#include "xtext.h"
 
 #define QMGR_MSG_BUCKETS 4096
 
@@ -90,34 +90,26 @@ message_free(struct qmgr_message *m)
 
 /* Log helpers. */
 
-double
-qmgr_tv_diff(const struct timeval *a, const struct timeval *b)
-{
-	double d = (double)(a->tv_sec - b->tv_sec) +
-		   (double)(a->tv_usec - b->tv_usec) / 1e6;
-
-	return d < 0 ? 0 : d;
-}
-
-/* Postfix's style: two significant decimals below 10 s, trailing zeros
- * dropped ("0", "0.02", "1.5", "37"). */
 void
-qmgr_fmt_delay(struct buf *out, double sec)
+qmgr_log_event(const struct qmgr_message *msg, const char *to,
+	       const char *orig_to, const char *relay, const char *dsn,
+	       const char *status, const char *text)
 {
-	char tmp[64];
-	size_t len;
+	struct delivery_event ev = {
+	    .queue_id = msg->id,
+	    .to = to,
+	    .orig_to = orig_to,
+	    .relay = relay,
+	    .dsn = dsn,
+	    .status = status,
+	    .text = text,
+	    .arrival = (double)msg->env.arrival_sec +
+		       (double)msg->env.arrival_usec / 1e6,
+	    .active = (double)msg->active_tv.tv_sec +
+		      (double)msg->active_tv.tv_usec / 1e6,
+	};
 
-	if (sec >= 10) {
-		buf_printf(out, "%.0f", sec);
-		return;
-	}
-	snprintf(tmp, sizeof(tmp), "%.2f", sec);
-	len = strlen(tmp);
-	while (len > 0 && tmp[len - 1] == '0')
-		tmp[--len] = '\0';
-	if (len > 0 && tmp[len - 1] == '.')
-		tmp[--len] = '\0';
-	buf_puts(out, tmp);
+	delivery_log(&ev);
 }
 
 void
@@ -125,36 +117,13 @@ qmgr_log_rcpt(const struct qmgr_message *msg, size_t idx, const char *relay,
 	      const char *dsn, const char *status, const char *text)
 {
 	const struct queue_rcpt *r = &msg->env.rcpts[idx];
-	struct timeval now, arrival = {(time_t)msg->env.arrival_sec,
-				       (suseconds_t)msg->env.arrival_usec};
-	struct buf line = BUF_INIT;
+	struct buf orig = BUF_INIT;
 
-	gettimeofday(&now, NULL);
-	buf_printf(&line, "%s: to=<%s>, ", msg->id, r->address);
-	if (*r->orcpt) {
-		const char *semi = strchr(r->orcpt, ';');
-		const char *x = semi ? semi + 1 : r->orcpt;
-		struct buf dec = BUF_INIT;
-
-		/* ORCPT is stored as sent (xtext); logs show the address. */
-		if (xtext_decode(&dec, x, strlen(x)) < 0 ||
-		    memchr(buf_cstr(&dec), '\0', dec.len) != NULL)
-			buf_set(&dec, x);
-		for (size_t i = 0; i < dec.len; i++)
-			if ((unsigned char)dec.data[i] < ' ')
-				dec.data[i] = '?';
-		buf_printf(&line, "orig_to=<%s>, ", buf_cstr(&dec));
-		buf_free(&dec);
-	}
-	buf_printf(&line, "relay=%s, delay=", relay);
-	qmgr_fmt_delay(&line, qmgr_tv_diff(&now, &arrival));
-	buf_puts(&line, ", delays=");
-	qmgr_fmt_delay(&line, qmgr_tv_diff(&msg->active_tv, &arrival));
-	buf_putc(&line, '/');
-	qmgr_fmt_delay(&line, qmgr_tv_diff(&now, &msg->active_tv));
-	buf_printf(&line, "/0/0, dsn=%s, status=%s (%s)", dsn, status, text);
-	msg_info("%s", buf_cstr(&line));
-	buf_free(&line);
+	/* ORCPT is stored as sent (xtext); logs show the address. */
+	delivery_log_orcpt(&orig, r->orcpt);
+	qmgr_log_event(msg, r->address, buf_cstr(&orig), relay, dsn, status,
+		       text);
+	buf_free(&orig);
 }
 
 /* Lifetime of this message in the queue. */

@@ -26,13 +26,13 @@
 #include "conf.h"
 #include "daemon.h"
 #include "deliver_proto.h"
+#include "delivery_log.h"
 #include "msg.h"
 #include "own_addr.h"
 #include "sasl_auth.h"
 #include "smtp.h"
 #include "strutil.h"
 #include "xalloc.h"
-#include "xtext.h"
 
 struct smtp_config smtp_cfg;
 
@@ -320,83 +320,27 @@ finish_pending(struct smtp_request *req)
 	}
 }
 
-/* Postfix's delay format: small values with two decimals, "0" for
- * nothing, whole seconds once they are large. */
-static void
-fmt_delay(struct buf *out, double v)
-{
-	char tmp[32];
-	size_t n;
-
-	if (v < 0 || !isfinite(v))
-		v = 0;
-	if (v < 0.005) {
-		buf_putc(out, '0');
-		return;
-	}
-	if (v >= 100)
-		snprintf(tmp, sizeof(tmp), "%.0f", v);
-	else if (v >= 10)
-		snprintf(tmp, sizeof(tmp), "%.1f", v);
-	else
-		snprintf(tmp, sizeof(tmp), "%.2f", v);
-	n = strlen(tmp);
-	if (strchr(tmp, '.') != NULL) {
-		while (n > 0 && tmp[n - 1] == '0')
-			tmp[--n] = '\0';
-		if (n > 0 && tmp[n - 1] == '.')
-			tmp[--n] = '\0';
-	}
-	buf_puts(out, tmp);
-}
-
-/* The address of an ORCPT "type;xtext", decoded and printable, or "". */
-static void
-orcpt_address(const char *orcpt, struct buf *out)
-{
-	const char *semi = strchr(orcpt, ';');
-	size_t i;
-
-	buf_reset(out);
-	if (semi == NULL || xtext_decode(out, semi + 1, strlen(semi + 1)) < 0) {
-		buf_reset(out);
-		return;
-	}
-	for (i = 0; i < out->len; i++)
-		if ((unsigned char)out->data[i] < 0x20 ||
-		    (unsigned char)out->data[i] == 0x7f)
-			out->data[i] = '?';
-}
-
 static void
 log_rcpt(const struct smtp_request *req, const struct smtp_rcpt *r)
 {
-	static const char *status[] = {"", "",	       "sent",
-				       "", "deferred", "bounced"};
-	struct buf line = BUF_INIT, orig = BUF_INIT;
-	double now = r->t_done > 0 ? r->t_done : smtp_now();
-	double conn = r->t_conn > 0 ? r->t_conn : now;
+	struct buf orig = BUF_INIT;
+	struct delivery_event ev = {
+	    .queue_id = req->queue_id,
+	    .to = r->address,
+	    .relay = r->relay[0] ? r->relay : "none",
+	    .dsn = r->dsn,
+	    .status = delivery_log_status(r->class),
+	    .text = buf_cstr(&r->text),
+	    .arrival = req->arrival,
+	    .active = req->active,
+	    .handoff = req->t_start,
+	    .conn_setup = r->t_conn,
+	    .done = r->t_done,
+	};
 
-	buf_printf(&line, "%s: to=<%s>", req->queue_id, r->address);
-	orcpt_address(r->orcpt, &orig);
-	if (orig.len > 0 && str_casecmp(buf_cstr(&orig), r->address) != 0)
-		buf_printf(&line, ", orig_to=<%s>", buf_cstr(&orig));
-	buf_printf(&line,
-		   ", relay=%s, delay=", r->relay[0] ? r->relay : "none");
-	fmt_delay(&line, now - req->arrival);
-	buf_puts(&line, ", delays=");
-	fmt_delay(&line, req->active - req->arrival);
-	buf_putc(&line, '/');
-	fmt_delay(&line, req->t_start - req->active);
-	buf_putc(&line, '/');
-	fmt_delay(&line, conn - req->t_start);
-	buf_putc(&line, '/');
-	fmt_delay(&line, now - conn);
-	buf_printf(&line, ", dsn=%s, status=%s (%s)", r->dsn,
-		   status[r->class >= 2 && r->class <= 5 ? r->class : 4],
-		   buf_cstr(&r->text));
-	msg_info("%s", buf_cstr(&line));
-	buf_free(&line);
+	delivery_log_orcpt(&orig, r->orcpt);
+	ev.orig_to = buf_cstr(&orig);
+	delivery_log(&ev);
 	buf_free(&orig);
 }
 

@@ -46,6 +46,13 @@ def fixture(name):
     return os.path.join(FIXTURES, name)
 
 
+# A delay= number or one delays= field as Postfix writes it with the
+# default delay_logging_resolution_limit = 2 (lib/delivery_log.h): whole
+# seconds from 10 s, one decimal from 1 s, two significant digits below,
+# no trailing zeros ("13", "1.2", "0.23", "0.05", "0").
+DELAY = r"(?:[1-9]\d+|\d|[1-9]\.[1-9]|0\.[1-9][1-9]?|0\.0[1-9])"
+
+
 def scaled(seconds):
     return seconds * TIME_SCALE
 

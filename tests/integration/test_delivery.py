@@ -26,8 +26,8 @@ import pytest
 
 from delivery_helpers import (MYHOSTNAME, MailSystem, accounts,  # noqa: F401
                               crlf, lf, mutt_copy, parse)
-from panacea_test import (children_of, fixture, pid_alive, program, scaled,
-                          wait_until)
+from panacea_test import (DELAY, children_of, fixture, pid_alive, program,
+                          scaled, wait_until)
 from smtp_helpers import mail_owner, queue_ids  # noqa: F401
 
 pytestmark = [
@@ -75,9 +75,10 @@ def test_mbox_delivery(system):
     qid = system.send([rcpt], message("mbox one"),
                       sender="someone@client.test")
     system.wait_removed(qid)
-    system.inst.wait_log(r"%s: to=<%s>, relay=local, delay=[\d.]+, "
-                         r"delays=[\d.]+/[\d.]+/[\d.]+/[\d.]+, dsn=2\.0\.0, "
-                         r"status=sent \(delivered to mailbox\)"
+    system.inst.wait_log((r"%s: to=<%s>, relay=local, delay=" + DELAY +
+                          r", delays=" + "/".join([DELAY] * 4) +
+                          r", dsn=2\.0\.0, "
+                          r"status=sent \(delivered to mailbox\)")
                          % (qid, re.escape(rcpt)))
     path = system.mbox_path("alice")
     pw = system.users["alice"]
@@ -466,9 +467,10 @@ def test_expired_message_bounces(instance, accounts,
                           sender=system.addr("carol"))
         system.wait_removed(qid, timeout=40)
         log = system.inst.log()
-        assert re.search(r"%s: to=<%s>, relay=none, delay=[\d.]+, "
-                         r"delays=[\d.]+/[\d.]+/0/0, dsn=4\.2\.0, "
-                         r"status=expired, returned to sender \([^)]*lock"
+        assert re.search((r"%s: to=<%s>, relay=none, delay=" + DELAY +
+                          r", delays=" + DELAY + "/" + DELAY +
+                          r"/0/0, dsn=4\.2\.0, "
+                          r"status=expired, returned to sender \([^)]*lock")
                          % (qid, re.escape(rcpt)), log), log
         assert len(re.findall(r"%s: to=<%s>, relay=local, .*status=deferred"
                               % (qid, re.escape(rcpt)), log)) >= 2

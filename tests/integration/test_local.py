@@ -228,9 +228,11 @@ def test_mbox_delivery_case_and_extension(rig):
     qid, reply, rest = rig.deliver(MESSAGE, [rcpt])
     assert rest["status"] == "done"
     check_sent(reply[rcpt], "delivered to mailbox")
-    rig.inst.wait_log(r"%s: to=<%s>, relay=local, delay=[0-9.]+, "
-                      r"delays=[0-9.]+/[0-9.]+/0/[0-9.]+, dsn=2\.0\.0, "
-                      r"status=sent \(delivered to mailbox\)"
+    delay = panacea_test.DELAY
+    rig.inst.wait_log((r"%s: to=<%s>, relay=local, delay=" + delay +
+                       r", delays=" + delay + "/" + delay + "/0/" + delay +
+                       r", dsn=2\.0\.0, "
+                       r"status=sent \(delivered to mailbox\)")
                       % (qid, re.escape(rcpt)))
     path = rig.spool_path("alice")
     st = os.stat(path)
@@ -344,12 +346,13 @@ def test_unknown_user_and_loop(rig):
     rig.start()
     rcpt = "nosuchuser@" + DOMAIN
     qid, reply, _ = rig.deliver(MESSAGE, [rcpt, rig.addr("alice")],
-                                orcpts={rcpt: "Original@example.org"})
+                                orcpts={rcpt: "Original+2Btag@example.org"})
     g = reply[rcpt]
     assert g["class"] == "5" and g["dsn"] == "5.1.1"
     assert g["text"] == 'unknown user: "nosuchuser"'
     check_sent(reply[rig.addr("alice")], "delivered to mailbox")
-    rig.inst.wait_log(r"%s: to=<%s>, orig_to=<Original@example.org>, "
+    # ORCPT's xtext ("+2B") is decoded for the log.
+    rig.inst.wait_log(r"%s: to=<%s>, orig_to=<Original\+tag@example.org>, "
                       r"relay=local, .*dsn=5\.1\.1, status=bounced "
                       r"\(unknown user: \"nosuchuser\"\)"
                       % (qid, re.escape(rcpt)))

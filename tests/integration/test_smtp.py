@@ -22,7 +22,7 @@ import pytest
 import attrlist
 import panacea_test
 from dnsserver import DNSServer
-from panacea_test import Instance, fixture, scaled, wait_until
+from panacea_test import DELAY, Instance, fixture, scaled, wait_until
 from smtp_helpers import mail_owner  # noqa: F401
 from smtp_peer import Peer, make_cert
 
@@ -219,8 +219,8 @@ def agent(tmp_path, dns, mail_owner):  # noqa: F811
         pytest.fail("sanitizer report: %s" % report)
 
 
-LOG_SENT = (r"{qid}: to=<{rcpt}>, relay={relay}, delay=[0-9.]+, "
-            r"delays=[0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+, dsn=2\.0\.0, "
+LOG_SENT = (r"{qid}: to=<{rcpt}>, relay={relay}, delay=" + DELAY +
+            r", delays=" + "/".join([DELAY] * 4) + r", dsn=2\.0\.0, "
             r"status=sent \(250 2\.0\.0 Ok: queued as PEER\d+\)")
 
 

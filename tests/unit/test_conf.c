@@ -603,6 +603,14 @@ test_type_errors(void **state)
 	assert_string_equal(check_error("max_idle = 0\n"),
 			    "t.conf:1: max_idle: value \"0\" is below the "
 			    "minimum 1");
+	assert_string_equal(
+	    check_error("delay_logging_resolution_limit = 7\n"),
+	    "t.conf:1: delay_logging_resolution_limit: value \"7\" is above "
+	    "the maximum 6");
+	assert_string_equal(
+	    check_error("delay_logging_resolution_limit = -1\n"),
+	    "t.conf:1: delay_logging_resolution_limit: value \"-1\" is below "
+	    "the minimum 0");
 	assert_string_equal(check_error("smtp_destination_port =\n"),
 			    "t.conf:1: smtp_destination_port: bad integer "
 			    "value: \"\"");
