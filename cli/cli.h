@@ -38,7 +38,9 @@ _Noreturn void cli_usage(const char *usage);
 
 /* $queue_directory/public/NAME */
 void cli_public_path(struct buf *out, const char *name);
-/* Sends one request ("F", "S<site>", "I<id>", "W") to qmgr; 0 or -1. */
+/* Sends one flush request ("F", "S<site>", "I<id>") to qmgr, waiting
+ * longer than a daemon's wakeup would (a user asked for it); 0 or -1.
+ * A wakeup is qmgr_wakeup() (qmgr_request.h). */
 int cli_qmgr_request(const char *request);
 /* Non-zero when master runs for this configuration (its pid file is
  * locked); *pid gets its pid when known. */

@@ -12,9 +12,8 @@
 #include "cli.h"
 #include "queue_owner.h"
 #include "conf.h"
-#include "iostuff.h"
 #include "msg.h"
-#include "sock.h"
+#include "qmgr_request.h"
 
 #define CLI_CONNECT_MS 5000
 
@@ -58,17 +57,8 @@ cli_public_path(struct buf *out, const char *name)
 int
 cli_qmgr_request(const char *request)
 {
-	struct buf path = BUF_INIT;
-	int fd, r = -1;
-
-	cli_public_path(&path, "qmgr");
-	fd = sock_connect_unix(buf_cstr(&path), CLI_CONNECT_MS);
-	if (fd >= 0) {
-		r = io_write_full(fd, request, strlen(request), CLI_CONNECT_MS);
-		close(fd);
-	}
-	buf_free(&path);
-	return r < 0 ? -1 : 0;
+	return qmgr_request(conf_str("queue_directory"), request,
+			    CLI_CONNECT_MS);
 }
 
 int

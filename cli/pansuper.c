@@ -44,6 +44,7 @@
 #include "maildrop.h"
 #include "msg.h"
 #include "priv.h"
+#include "qmgr_request.h"
 #include "queue.h"
 #include "showq.h"
 #include "strutil.h"
@@ -540,7 +541,7 @@ main(int argc, char **argv)
 	queue_close(queue);
 	/* Released and requeued mail should not wait for qmgr's timer. */
 	if (r->nargs[OP_RELEASE] || r->nargs[OP_REQUEUE] || r->check)
-		cli_qmgr_request("W");
+		qmgr_wakeup(conf_str("queue_directory"));
 	for (int op = 0; op < OP_COUNT; op++)
 		xfree(r->args[op]);
 	return errors ? 1 : 0;

@@ -28,15 +28,13 @@
 #include "daemon.h"
 #include "maildrop.h"
 #include "msg.h"
-#include "qmgr_proto.h"
+#include "qmgr_request.h"
 #include "queue.h"
-#include "sock.h"
 
 #define PICKUP_READ_CHUNK QUEUE_CHUNK_MAX
 
 static struct queue *pickup_queue;
 static char *maildrop_dir;
-static char *qmgr_socket;
 
 static void
 pickup_post_jail(void)
@@ -48,8 +46,6 @@ pickup_post_jail(void)
 		msg_fatal("cannot open the queue in %s/db", qdir);
 	buf_printf(&path, "%s/maildrop", qdir);
 	maildrop_dir = buf_steal(&path);
-	buf_printf(&path, "%s/public/qmgr", qdir);
-	qmgr_socket = buf_steal(&path);
 }
 
 static void
@@ -135,20 +131,6 @@ pickup_enqueue(struct maildrop_file *f)
 	return r;
 }
 
-static void
-pickup_wakeup_qmgr(void)
-{
-	char req = QMGR_REQ_WAKEUP;
-	int fd = sock_connect_unix(qmgr_socket, 1000);
-
-	/* Without qmgr its own timer finds the mail later. */
-	if (fd < 0)
-		return;
-	if (write(fd, &req, 1) != 1)
-		msg_debug("qmgr wakeup: %s", strerror(errno));
-	close(fd);
-}
-
 /* One file: 1 when it was queued, 0 otherwise. */
 static int
 pickup_file(const char *name, off_t limit)
@@ -200,11 +182,11 @@ pickup_scan(const char *data, size_t len)
 		queued += pickup_file(de->d_name, limit);
 		/* A ready message should not wait for the whole folder. */
 		if (queued && queued % 100 == 0)
-			pickup_wakeup_qmgr();
+			qmgr_wakeup(daemon_queue_dir());
 	}
 	closedir(dir);
 	if (queued)
-		pickup_wakeup_qmgr();
+		qmgr_wakeup(daemon_queue_dir());
 }
 
 int

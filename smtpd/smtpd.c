@@ -98,8 +98,6 @@ smtpd_post_jail(void)
 
 	if (queue_open(qdir, NULL, &smtpd_cfg.queue) != QUEUE_OK)
 		msg_fatal("cannot open the queue in %s/db", qdir);
-	buf_printf(&path, "%s/public/qmgr", qdir);
-	smtpd_cfg.qmgr_socket = buf_steal(&path);
 	buf_printf(&path, "%s/private/auth", qdir);
 	smtpd_cfg.auth_socket = buf_steal(&path);
 }

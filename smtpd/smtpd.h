@@ -43,7 +43,6 @@ struct smtpd_config {
 	int local_submission;
 	struct tls_ctx *tls;
 	struct queue *queue;
-	const char *qmgr_socket;
 	const char *auth_socket; /* private/auth */
 };
 
@@ -128,7 +127,6 @@ int smtpd_is_local_domain(const char *domain);
 void smtpd_data(struct smtpd_session *ss);
 void smtpd_bdat(struct smtpd_session *ss, const struct smtp_cmd *cmd);
 void smtpd_bdat_abort(struct smtpd_session *ss);
-void smtpd_wakeup_qmgr(void);
 
 /* smtpd_auth.c */
 void smtpd_auth_session_init(struct smtpd_session *ss);

@@ -27,10 +27,10 @@
 #include "daemon.h"
 #include "msg.h"
 #include "maildrop.h"
+#include "qmgr_request.h"
 #include "received.h"
 #include "smtp_data.h"
 #include "smtpd.h"
-#include "sock.h"
 #include "xalloc.h"
 
 #define SMTPD_WRITE_CHUNK (64 * 1024)
@@ -146,19 +146,6 @@ smtpd_fill_envelope(struct smtpd_session *ss, struct queue_envelope *env)
 	}
 }
 
-void
-smtpd_wakeup_qmgr(void)
-{
-	int fd = sock_connect_unix(smtpd_cfg.qmgr_socket, 100);
-
-	/* No qmgr (not started yet, or busy): its timer finds the mail. */
-	if (fd < 0)
-		return;
-	if (write(fd, "W", 1) != 1)
-		msg_debug("qmgr wakeup: write failed");
-	close(fd);
-}
-
 /* Decides the fate of a complete message; replies and logs.  A refusal
  * counts as a failed c (DATA or BDAT) and may end the session. */
 static void
@@ -221,7 +208,7 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 		 ss->env.sender, (unsigned long long)size, ss->env.nrcpt);
 	smtpd_reply(ss, "250 2.0.0 Ok: queued as %s", id);
 	stream_flush(&ss->s);
-	smtpd_wakeup_qmgr();
+	qmgr_wakeup(daemon_queue_dir());
 }
 
 static int
