@@ -373,7 +373,11 @@ message_read(struct message *m, const struct sendmail_opts *o,
 	const char *p;
 
 	stream_init(&r.in, 0, -1);
-	m->spool_fd = spool_create();
+	if ((m->spool_fd = spool_create()) < 0) {
+		fprintf(stderr, "sendmail: cannot create a spool file: %s\n",
+			strerror(errno));
+		exit(EX_TEMPFAIL);
+	}
 	stream_init(&spool, m->spool_fd, -1);
 	h = read_header(&r, &line, &nh);
 	write_header(m, o, sender, gecos, h, nh, &out);

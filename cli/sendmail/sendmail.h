@@ -73,8 +73,7 @@ void rcpt_list_extract(struct rcpt_list *l, const char *value);
 void rcpt_list_free(struct rcpt_list *l);
 
 /* spool.c: an anonymous file (0600, unlinked) in $TMPDIR or /tmp, opened
- * for reading and writing; it ends the program (EX_TEMPFAIL) when none
- * can be made. */
+ * for reading and writing, or -1 (errno set). */
 int spool_create(void);
 
 /* message.c: the message to submit, CRLF lines, not dot-stuffed, in the

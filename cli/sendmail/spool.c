@@ -6,10 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sysexits.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -20,7 +17,7 @@ spool_create(void)
 {
 	const char *dir = getenv("TMPDIR");
 	struct buf path = BUF_INIT;
-	int fd;
+	int fd, saved;
 
 	if (dir == NULL || *dir != '/')
 		dir = "/tmp";
@@ -32,12 +29,8 @@ spool_create(void)
 		if (fd >= 0)
 			unlink(path.data);
 	}
-	if (fd < 0) {
-		fprintf(stderr,
-			"sendmail: cannot create a spool file in %s: %s\n", dir,
-			strerror(errno));
-		exit(EX_TEMPFAIL);
-	}
+	saved = errno;
 	buf_free(&path);
+	errno = saved;
 	return fd;
 }

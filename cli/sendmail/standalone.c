@@ -218,10 +218,14 @@ bs_data(struct bs *b)
 		b->errors++;
 		return 0;
 	}
+	if ((fd = spool_create()) < 0) {
+		bs_reply("451 4.3.0 Error: cannot spool the message: %s",
+			 strerror(errno));
+		return 0;
+	}
 	bs_reply("354 End data with <CR><LF>.<CR><LF>");
 	lim.size_limit = b->size_limit > 0 ? (uint64_t)b->size_limit : 0;
 	smtp_data_init(&d, SMTP_DATA_MODE_DATA, &lim);
-	fd = spool_create();
 	stream_init(&spool, fd, -1);
 	if (bs_read_content(b, &d, &spool) < 0) {
 		stream_free(&spool);
