@@ -314,6 +314,37 @@ def test_bs_bare_lf_dot_does_not_end_data(rig, system):
     assert [x["Subject"] for x in rig.messages("bob")] == ["after"]
 
 
+def test_line_ends_and_lone_dots_as_read(rig):
+    """How sendmail reads standard input, byte for byte (the reader
+    streams, so a line end, a CR or a dot may fall anywhere): LF or CRLF
+    end a line and become CRLF, any other CR is content, a last line
+    without its end gets one, and without -i a line of "." alone (also
+    ".<CR><LF>", also at the very end) ends the message."""
+    rig.inst.stop()
+    drop = os.path.join(rig.inst.queue_dir, "maildrop")
+    head = b"From: a@b\nDate: x\nMessage-ID: <1@b>\n\n"
+    cases = [
+        (b"..x\n.y\nz.\n\r\n\rq\r\n", [], b"..x\r\n.y\r\nz.\r\n\r\n\rq\r\n"),
+        (b"body\n.\r\nafter\n", [], b"body\r\n"),
+        (b"body\n.\r\nafter\n", ["-i"], b"body\r\n.\r\nafter\r\n"),
+        (b"no end\r", [], b"no end\r\n"),
+        (b"last\n.", [], b"last\r\n"),
+        (b"last\n.\r", [], b"last\r\n"),
+        (b"last\n.", ["-i"], b"last\r\n.\r\n"),
+        (b"a\rb\n.\r\r\nx\n", [], b"a\rb\r\n.\r\r\nx\r\n"),
+    ]
+    for body, args, want in cases:
+        r = rig.run("sendmail", *args, rig.users["bob"].pw_name,
+                    user=rig.users["alice"], input=head + body)
+        assert r.returncode == 0, r.stderr
+        (name,) = os.listdir(drop)
+        path = os.path.join(drop, name)
+        data = open(path, "rb").read()
+        os.unlink(path)
+        expected = head.replace(b"\n", b"\r\n") + want
+        assert data.endswith(b"," + expected), (body, args, data)
+
+
 def _big_message(megabytes):
     """A message of about megabytes MB: many lines, some starting with a
     dot (stuffing), one very long line, 8-bit octets nowhere."""
