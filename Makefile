@@ -69,7 +69,8 @@ $(shell mkdir -p $(BUILD) && \
 		printf '%s\n' '$(FLAGS_NOW)' > $(FLAGS_STAMP); fi)
 
 # Programs: every folder of DESIGN.md that exists; cli/ holds one program
-# per file with a main().
+# per file with a main(), and the parts of a larger one in cli/NAME/
+# (linked into that program only).
 DAEMONS := $(foreach d,master auth smtpd qmgr smtp local pop3d pop3session pickup showq,$(if $(wildcard $(d)/*.c),$(d)))
 CLI_SRCS := $(shell grep -l '^main' cli/*.c 2>/dev/null)
 CLI_PROGS := $(notdir $(CLI_SRCS:.c=))
@@ -111,7 +112,7 @@ endef
 $(foreach d,$(DAEMONS),$(eval $(call daemon_rule,$(d))))
 
 define cli_rule
-$(BIN)/$(1): $(BUILD)/cli/$(1).o $(CLI_SHARED:%.c=$(BUILD)/%.o) $(LIB)
+$(BIN)/$(1): $(BUILD)/cli/$(1).o $(patsubst %.c,$(BUILD)/%.o,$(wildcard cli/$(1)/*.c)) $(CLI_SHARED:%.c=$(BUILD)/%.o) $(LIB)
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_LDFLAGS) -o $$@ $$^ $(LDLIBS)
 endef

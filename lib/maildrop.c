@@ -180,10 +180,27 @@ maildrop_decode_head(const char *data, size_t len, struct queue_envelope *env,
 	return r;
 }
 
-int
-maildrop_write(const char *dir, const struct queue_envelope *env,
-	       const void *content, size_t len, char id[QUEUE_ID_SIZE],
-	       struct buf *err)
+/* Copies the rest of in_fd to fd; 0 or -1 (errno set). */
+static int
+copy_fd(int fd, int in_fd)
+{
+	char block[65536];
+	ssize_t n;
+
+	while ((n = read(in_fd, block, sizeof(block))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || io_write_full(fd, block, (size_t)n, -1) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The content is content[0..len) when in_fd < 0, else the rest of in_fd. */
+static int
+write_file(const char *dir, const struct queue_envelope *env,
+	   const void *content, size_t len, int in_fd, char id[QUEUE_ID_SIZE],
+	   struct buf *err)
 {
 	struct buf head = BUF_INIT, tmp = BUF_INIT, final = BUF_INIT;
 	int fd = -1, tries;
@@ -209,7 +226,9 @@ maildrop_write(const char *dir, const struct queue_envelope *env,
 	/* The umask must not hide the file from pickup (group read). */
 	if (fchmod(fd, MAILDROP_MODE) < 0 ||
 	    io_write_full(fd, head.data, head.len, -1) < 0 ||
-	    io_write_full(fd, content, len, -1) < 0 || fsync(fd) < 0) {
+	    (in_fd < 0 ? io_write_full(fd, content, len, -1)
+		       : copy_fd(fd, in_fd)) < 0 ||
+	    fsync(fd) < 0) {
 		buf_printf(err, "write %s: %s", buf_cstr(&tmp),
 			   strerror(errno));
 		goto fail_unlink;
@@ -241,6 +260,21 @@ fail:
 	buf_free(&tmp);
 	buf_free(&final);
 	return -1;
+}
+
+int
+maildrop_write(const char *dir, const struct queue_envelope *env,
+	       const void *content, size_t len, char id[QUEUE_ID_SIZE],
+	       struct buf *err)
+{
+	return write_file(dir, env, content, len, -1, id, err);
+}
+
+int
+maildrop_write_fd(const char *dir, const struct queue_envelope *env,
+		  int content_fd, char id[QUEUE_ID_SIZE], struct buf *err)
+{
+	return write_file(dir, env, NULL, 0, content_fd, id, err);
 }
 
 /* Reads the head of an open file; 0 and f->env, or -1 with err. */

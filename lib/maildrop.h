@@ -65,6 +65,10 @@ struct maildrop_file {
 int maildrop_write(const char *dir, const struct queue_envelope *env,
 		   const void *content, size_t len, char id[QUEUE_ID_SIZE],
 		   struct buf *err);
+/* The same with the content read from content_fd, from its current
+ * offset to its end (a spooled message: memory stays bounded). */
+int maildrop_write_fd(const char *dir, const struct queue_envelope *env,
+		      int content_fd, char id[QUEUE_ID_SIZE], struct buf *err);
 
 /*
  * Opens and checks dir/name for pickup or listing; max_content bounds the

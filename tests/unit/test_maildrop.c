@@ -185,6 +185,50 @@ test_write_then_open(void **state)
 	buf_free(&err);
 }
 
+/* maildrop_write_fd copies the content from the descriptor's offset to
+ * its end, in blocks: a content larger than one block arrives whole. */
+static void
+test_write_fd_copies_from_offset(void **state)
+{
+	char dir[] = "/tmp/test_maildrop.XXXXXX";
+	char spool[] = "/tmp/test_maildrop_spool.XXXXXX";
+	char id[QUEUE_ID_SIZE], path[256];
+	struct queue_envelope env;
+	struct maildrop_file f;
+	struct buf err = BUF_INIT, content = BUF_INIT;
+	char *back;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_true((fd = mkstemp(spool)) >= 0);
+	unlink(spool);
+	for (int i = 0; i < 20000; i++)
+		buf_printf(&content, "line %05d of the message\r\n", i);
+	assert_int_equal(write(fd, "SKIP", 4), 4);
+	assert_int_equal(write(fd, content.data, content.len),
+			 (ssize_t)content.len);
+	assert_int_equal(lseek(fd, 4, SEEK_SET), 4);
+	make_env(&env);
+	assert_int_equal(maildrop_write_fd(dir, &env, fd, id, &err), 0);
+	assert_int_equal(maildrop_open(dir, id, 10000000, &f, &err), 0);
+	assert_int_equal(f.content_len, (off_t)content.len);
+	back = malloc(content.len);
+	assert_int_equal(read(f.fd, back, content.len), (ssize_t)content.len);
+	assert_memory_equal(back, content.data, content.len);
+	maildrop_close(&f);
+	snprintf(path, sizeof(path), "%s/%s", dir, id);
+	assert_int_equal(unlink(path), 0);
+	/* A descriptor that cannot be read leaves nothing behind. */
+	close(fd);
+	assert_int_equal(maildrop_write_fd(dir, &env, fd, id, &err), -1);
+	assert_int_equal(rmdir(dir), 0); /* empty: no file, no "t" file */
+	free(back);
+	queue_envelope_free(&env);
+	buf_free(&content);
+	buf_free(&err);
+}
+
 int
 main(void)
 {
@@ -192,6 +236,7 @@ main(void)
 	    cmocka_unit_test(test_round_trip_and_prefixes),
 	    cmocka_unit_test(test_hostile_heads),
 	    cmocka_unit_test(test_write_then_open),
+	    cmocka_unit_test(test_write_fd_copies_from_offset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
