@@ -46,6 +46,10 @@ struct conf_param {
 	const char *def; /* compiled-in default, before expansion */
 	char time_unit;	 /* CONF_TIME: unit of a bare number (s m h d w) */
 	long long min;	 /* CONF_INT/TIME/SIZE: smallest valid value */
+	/* What the parameter means, for panacea.conf(5) (conf_doc.h): plain
+	 * sentences, no markup; "As in Postfix." or "Panacea's own:" says
+	 * whose meaning it is. */
+	const char *doc;
 };
 
 /* The table of every parameter, terminated by an entry with name NULL. */

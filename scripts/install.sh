@@ -89,10 +89,6 @@ if [ ! -e "$destdir$etc/panacea.conf" ]; then
 # default, "panconf -n" what this file sets, "panconf -e name=value"
 # edits it (man panacea.conf).
 daemon_directory = $libexec
-command_directory = $sbin
-sendmail_path = $sbin/sendmail
-mailq_path = $ubin/mailq
-newaliases_path = $ubin/newaliases
 queue_directory = $queue
 mail_owner = $owner
 #myhostname = mail.example.org
