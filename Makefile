@@ -95,6 +95,19 @@ PROGS := $(DAEMONS:%=$(BIN)/%) $(CLI_PROGS:%=$(BIN)/%)
 
 all: $(PROGS) $(FIXTURES)
 
+# The parameter table against the code (scripts/check_params.py): a name
+# that code reads and the table lacks (a misspelling), a typed read of the
+# wrong type, or a parameter nobody reads fails the build, before any
+# program is linked.
+PARAMS_OK := $(BUILD)/params.ok
+PARAM_READERS := $(wildcard lib/*.c lib/*.h cli/*.c cli/*.h \
+	$(foreach d,$(DAEMONS),$(d)/*.c $(d)/*.h))
+$(PARAMS_OK): scripts/check_params.py $(PARAM_READERS)
+	@mkdir -p $(dir $@)
+	$(PYTHON) scripts/check_params.py .
+	@touch $@
+$(PROGS): | $(PARAMS_OK)
+
 # panacea.conf(5) is generated from the parameter table's doc strings and
 # the hand-written man/panacea.conf.5.in by tools/conf_man.c.  The page
 # is committed: it reads without a build, install.sh installs man/ as it

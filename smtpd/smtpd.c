@@ -79,7 +79,11 @@ smtpd_pre_jail(void)
 	smtpd_cfg.junk_limit = conf_int("smtpd_junk_command_limit");
 	smtpd_cfg.helo_required = conf_bool("smtpd_helo_required");
 	smtpd_cfg.timeout_ms = (int)conf_time("smtpd_timeout") * 1000;
+	smtpd_cfg.starttls_timeout_ms =
+	    (int)conf_time("smtpd_starttls_timeout") * 1000;
+	smtpd_cfg.disable_vrfy = conf_bool("disable_vrfy_command");
 	smtpd_cfg.auth_enable = conf_bool("smtpd_sasl_auth_enable");
+	smtpd_cfg.auth_header = conf_bool("smtpd_sasl_authenticated_header");
 	smtpd_cfg.auth_required = conf_bool("smtpd_sasl_auth_required");
 	smtpd_cfg.local_submission = conf_bool("smtpd_local_submission");
 	smtpd_tls_init();

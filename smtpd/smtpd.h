@@ -36,7 +36,10 @@ struct smtpd_config {
 	long long junk_limit; /* NOOP, VRFY, RSET before they count as errors */
 	int helo_required;
 	int timeout_ms;
+	int starttls_timeout_ms; /* the TLS handshake, STARTTLS or wrapper */
+	int disable_vrfy;
 	int auth_enable;
+	int auth_header; /* smtpd_sasl_authenticated_header */
 	int auth_required;
 	int tls_level; /* enum tls_level: none, may, encrypt */
 	int wrappermode;

@@ -257,12 +257,16 @@ smtpd_tls_handshake(struct smtpd_session *ss)
 	struct buf err = BUF_INIT, desc = BUF_INIT;
 
 	stream_discard_input(&ss->s);
+	/* The handshake has its own limit (smtpd_starttls_timeout); the
+	 * dialogue after it goes back to smtpd_timeout. */
+	stream_set_timeout(&ss->s, smtpd_cfg.starttls_timeout_ms);
 	if (tls_server_start(smtpd_cfg.tls, &ss->s, &ss->tls_info, &err) < 0) {
 		msg_warn("TLS handshake failed for %s[%s]: %s", ss->client_name,
 			 ss->client_addr, buf_cstr(&err));
 		buf_free(&err);
 		return -1;
 	}
+	stream_set_timeout(&ss->s, smtpd_cfg.timeout_ms);
 	ss->tls_on = 1;
 	tls_info_format(&ss->tls_info, &desc);
 	msg_info("Anonymous TLS connection established from %s[%s]: %s",

@@ -74,6 +74,7 @@ smtpd_data_begin(struct smtpd_session *ss, enum smtp_data_mode mode)
 	    .esmtp = ss->esmtp,
 	    .smtputf8 = ss->smtputf8,
 	    .authenticated = ss->auth_user != NULL,
+	    .auth_sender = smtpd_cfg.auth_header ? ss->auth_user : NULL,
 	    .tls_protocol = ss->tls_on ? ss->tls_info.protocol : NULL,
 	    .tls_cipher = ss->tls_info.cipher,
 	    .tls_bits = ss->tls_info.cipher_bits,
