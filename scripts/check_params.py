@@ -6,11 +6,13 @@ any finding, one "file:line: message" or "lib/conf_params.c: message"
 per line on stderr)
 
 Fails when
-  - code reads a name that is not in lib/conf_params.c (a misspelt name:
-    conf_str("smtpd_banar") would otherwise panic on first use, which may
-    be hours after start-up, in one rare branch);
+  - code reads a name that is not in lib/conf_params.c, with an accessor
+    or in a program's table of bound parameters (CONF_BIND_*, conf.h): a
+    misspelt name, which would otherwise panic on first use (hours after
+    start-up, in one rare branch) or stop the program at start-up;
   - code reads a parameter with a typed accessor of another type
-    (conf_int on a time: the same panic);
+    (conf_int on a time: the same panic), or binds it as another type
+    (which conf_bind() would refuse at start-up);
   - a parameter of the table is read by no code (a parameter accepted is
     a parameter implemented: an administrator who sets it must get what
     its doc string says).
@@ -50,8 +52,9 @@ UNTYPED_LOOKUPS = {"lookup", "raw", "is_set"}
 ENTRY = re.compile(r'\{"([A-Za-z0-9_]+)",\s*(CONF_[A-Z]+),\s*"([^"]*)"')
 COMMENT = re.compile(r'/\*.*?\*/|//[^\n]*', re.S)
 LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
-ACCESS = re.compile(r'\bconf_(str|int|bool|time|size|lookup|raw|is_set)'
-                    r'\(\s*"([^"]*)"')
+ACCESS = re.compile(r'\b((?:conf_|CONF_BIND_)'
+                    r'(str|int|bool|time|size|lookup|raw|is_set|'
+                    r'STR|INT|BOOL|TIME|SIZE))\(\s*"([^"]*)"')
 
 
 def strip_comments(text):
@@ -92,18 +95,18 @@ def main():
         if "%s_%s" in found:
             composing_suffixes |= found
         for m in ACCESS.finditer(text):
-            kind, name = m.group(1), m.group(2)
+            call, kind, name = m.group(1), m.group(2).lower(), m.group(3)
             line = text.count("\n", 0, m.start()) + 1
             if name not in table:
                 if kind not in UNTYPED_LOOKUPS:
-                    errors.append("%s:%d: conf_%s(\"%s\"): no such "
+                    errors.append("%s:%d: %s(\"%s\"): no such "
                                   "parameter in %s"
-                                  % (rel, line, kind, name, TABLE))
+                                  % (rel, line, call, name, TABLE))
                 continue
             want = ACCESSOR_TYPES.get(kind)
             if want and table[name][0] != want:
-                errors.append("%s:%d: conf_%s(\"%s\"): the parameter is "
-                              "%s" % (rel, line, kind, name,
+                errors.append("%s:%d: %s(\"%s\"): the parameter is "
+                              "%s" % (rel, line, call, name,
                                       table[name][0]))
 
     read = {n for n in table if n in literals}

@@ -100,7 +100,7 @@ smtpd_auth_offer(struct smtpd_session *ss, struct buf *mechs)
 	if (!smtpd_cfg.auth_enable || ss->auth_user)
 		return 0;
 	/* With smtpd_tls_auth_only, nothing before TLS. */
-	if (conf_bool("smtpd_tls_auth_only") && !ss->tls_on)
+	if (smtpd_cfg.tls_auth_only && !ss->tls_on)
 		return 0;
 	if (smtpd_auth_connect(ss, mechs) < 0)
 		return 0;

@@ -63,7 +63,7 @@ smtpd_data_begin(struct smtpd_session *ss, enum smtp_data_mode mode)
 	struct smtp_data_limits lim = {
 	    .size_limit = smtpd_cfg.size_limit,
 	    .line_limit = 0,
-	    .header_limit = (uint64_t)conf_size("header_size_limit"),
+	    .header_limit = smtpd_cfg.header_limit,
 	};
 	struct received_info ri = {
 	    .helo = ss->helo,

@@ -175,7 +175,7 @@ smtpd_client_identify(struct smtpd_session *ss, int fd)
 	if (strncmp(ss->client_addr, "127.", 4) == 0 ||
 	    strcmp(ss->client_addr, "::1") == 0) {
 		snprintf(ss->client_name, sizeof(ss->client_name), "localhost");
-	} else if (conf_bool("smtpd_peername_lookup")) {
+	} else if (smtpd_cfg.peername_lookup) {
 		dns_client_name(ss->client_addr, ss->client_name,
 				sizeof(ss->client_name), &why);
 	}
@@ -563,7 +563,7 @@ smtpd_session_run(int fd)
 	smtpd_auth_session_init(&ss);
 	if (smtpd_cfg.wrappermode && smtpd_tls_wrap(&ss) < 0)
 		goto done;
-	smtpd_reply(&ss, "220 %s", conf_str("smtpd_banner"));
+	smtpd_reply(&ss, "220 %s", smtpd_cfg.banner);
 	stream_flush(&ss.s);
 	while (smtpd_command(&ss, &line) == 0)
 		;
