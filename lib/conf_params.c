@@ -30,13 +30,15 @@ const struct conf_param conf_params[] = {
      "The alias tables local(8) looks up a local recipient in, in order "
      "(type:name, separated by commas or blanks). As in Postfix."},
     {"allow_mail_to_commands", CONF_STR, "alias, forward", 0, 0,
-     "The kinds of local alias expansion that may deliver to a command "
-     "(|command): alias, forward or both; empty forbids it. As in Postfix, "
-     "without the include kind."},
+     "Where local(8) may deliver to a command (|command): alias (an alias_maps "
+     "entry) and include (an :include: file), as a list; empty forbids it. As "
+     "in Postfix; its forward kind is accepted but Panacea reads no .forward "
+     "files."},
     {"allow_mail_to_files", CONF_STR, "alias, forward", 0, 0,
-     "The kinds of local alias expansion that may deliver to a file (/path): "
-     "alias, forward or both; empty forbids it. As in Postfix, without the "
-     "include kind."},
+     "Where local(8) may deliver to a file (/file): alias (an alias_maps "
+     "entry) and include (an :include: file), as a list; empty forbids it. As "
+     "in Postfix; its forward kind is accepted but Panacea reads no .forward "
+     "files."},
     {"auth_owner", CONF_STR, "panacea-auth", 0, 0,
      "Panacea's own: the account the auth(8) service runs as, the only one "
      "that reads the mail users' passwords (sasldb_path)."},
