@@ -73,9 +73,9 @@ const struct conf_param conf_params[] = {
      "that has no TRANSPORT_destination_recipient_limit of its own. As in "
      "Postfix."},
     {"default_privs", CONF_STR, "nobody", 0, 0,
-     "The account local(8) delivers as to files and commands that come from an "
-     "alias owned by root (and pop3session for mail-only users' helpers). As "
-     "in Postfix."},
+     "The unprivileged account local(8) runs the files and commands of an "
+     "alias database or :include: file as when root owns it (pop3session(8) "
+     "shares the mailbox rules that name it). As in Postfix."},
     {"default_process_limit", CONF_INT, "100", 0, 1,
      "The most processes of one service master(8) runs at once when the "
      "services line says \"-\" for maxproc. As in Postfix."},
@@ -164,8 +164,8 @@ const struct conf_param conf_params[] = {
      "When set, the file every program logs to instead of syslog; one Panacea "
      "creates is mode 0640, group adm. As in Postfix."},
     {"max_idle", CONF_TIME, "100s", 's', 1,
-     "How long a daemon that serves many clients waits for another before it "
-     "exits. As in Postfix."},
+     "How long a daemon waits for its next client or request before it exits "
+     "(long-lived services such as qmgr and auth never do). As in Postfix."},
     {"max_use", CONF_INT, "100", 0, 1,
      "How many clients a daemon serves before it exits (and master starts a "
      "fresh one). As in Postfix."},
@@ -326,8 +326,8 @@ const struct conf_param conf_params[] = {
      "The TLS policy of smtp(8): none, may (opportunistic), encrypt, verify or "
      "secure; empty means none. As in Postfix."},
     {"smtpd_banner", CONF_STR, "$myhostname ESMTP $mail_name", 0, 0,
-     "The text after 220 in smtpd(8)'s greeting; it must start with "
-     "myhostname. As in Postfix."},
+     "The text after 220 in smtpd(8)'s greeting; RFC 5321 wants it to start "
+     "with the host's name, as the default does. As in Postfix."},
     {"smtpd_error_sleep_time", CONF_TIME, "1s", 's', 0,
      "How long smtpd(8) pauses before each error reply once a client made "
      "smtpd_soft_error_limit errors. As in Postfix."},
