@@ -36,9 +36,10 @@ import sys
 
 ROOT = sys.argv[1] if len(sys.argv) > 1 else "."
 TABLE = os.path.join("lib", "conf_params.c")
-# Code that reads parameters: lib/ and the programs' folders.
-CODE_DIRS = ("lib", "master", "auth", "smtpd", "qmgr", "smtp", "local",
-             "pop3d", "pop3session", "pickup", "showq", "cli")
+# Code that reads parameters: lib/ and every program's folder, that is
+# every top-level folder with C files but these (a new program is
+# checked without being named here).
+NOT_CODE_DIRS = {"tests", "tools", "bench", "build", "bin", "run"}
 # conf.c is the store itself: its literals are the names it computes
 # defaults for, not reads.
 NOT_READERS = {TABLE, os.path.join("lib", "conf.c")}
@@ -72,9 +73,9 @@ def read_table():
 
 
 def code_files():
-    for d in CODE_DIRS:
+    for d in sorted(os.listdir(ROOT)):
         top = os.path.join(ROOT, d)
-        if not os.path.isdir(top):
+        if d in NOT_CODE_DIRS or d.startswith(".") or not os.path.isdir(top):
             continue
         for name in sorted(os.listdir(top)):
             rel = os.path.join(d, name)
