@@ -7,6 +7,7 @@
 #   make WERROR=0   without -Werror (packaging; see INSTALL)
 #   make format     apply .clang-format to every C file
 #   make install    PREFIX=/usr DESTDIR=...
+#   make man        rewrite man/panacea.conf.5 from lib/conf_params.c
 #   make deps       install missing Debian packages (as root)
 
 SANITIZE ?=
@@ -88,12 +89,46 @@ UNIT_TESTS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
 PROGS := $(DAEMONS:%=$(BIN)/%) $(CLI_PROGS:%=$(BIN)/%)
 
-.PHONY: all run check unit integration deps format clean install
+.PHONY: all run check unit integration deps format clean install man man-check
 .DELETE_ON_ERROR:
 # Keep objects of tests and fixtures between builds.
 .SECONDARY:
 
 all: $(PROGS) $(FIXTURES)
+
+# The parameter table against the code (scripts/check_params.py): a name
+# that code reads and the table lacks (a misspelling), a typed read of the
+# wrong type, or a parameter nobody reads fails the build, before any
+# program is linked.
+PARAMS_OK := $(BUILD)/params.ok
+PARAM_READERS := $(wildcard lib/*.c lib/*.h cli/*.c cli/*.h \
+	$(foreach d,$(DAEMONS),$(d)/*.c $(d)/*.h))
+$(PARAMS_OK): scripts/check_params.py $(PARAM_READERS)
+	@mkdir -p $(dir $@)
+	$(PYTHON) scripts/check_params.py .
+	@touch $@
+$(PROGS): | $(PARAMS_OK)
+
+# panacea.conf(5) is generated from the parameter table's doc strings and
+# the hand-written man/panacea.conf.5.in by tools/conf_man.c.  The page
+# is committed: it reads without a build, install.sh installs man/ as it
+# is, and a table change shows its doc in review.  "make man" rewrites
+# it; man-check (part of "make unit") fails when it is stale.
+CONF_MAN := $(BUILD)/tools/conf_man
+$(CONF_MAN): $(BUILD)/tools/conf_man.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+man: $(CONF_MAN)
+	$(CONF_MAN) man/panacea.conf.5.in > $(BUILD)/panacea.conf.5
+	mv $(BUILD)/panacea.conf.5 man/panacea.conf.5
+
+man-check: $(CONF_MAN)
+	@$(CONF_MAN) man/panacea.conf.5.in > $(BUILD)/panacea.conf.5
+	@cmp -s $(BUILD)/panacea.conf.5 man/panacea.conf.5 || { \
+		diff -u man/panacea.conf.5 $(BUILD)/panacea.conf.5 | head -40; \
+		echo "man/panacea.conf.5 disagrees with lib/conf_params.c:" \
+		     "run make man"; exit 1; }
 
 $(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
@@ -132,7 +167,7 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@sh scripts/devrun.sh $(BIN)
 
-unit: $(UNIT_TESTS)
+unit: $(UNIT_TESTS) man-check
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
 integration: all

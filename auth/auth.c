@@ -54,32 +54,44 @@ struct conn {
 };
 
 static int started_as_root;
+static const char *auth_owner;
+static const char *mail_owner;
+static long long ticket_lifetime;
 static uid_t mail_owner_uid;
 static uid_t own_uid; /* unprivileged: the one uid of the instance */
 static int nconns;
 
 /* --- set-up ---------------------------------------------------------- */
 
+/* Every parameter auth reads (conf.h, conf_bind). */
+static const struct conf_bind auth_params[] = {
+    CONF_BIND_STR("myhostname", &auth_cfg.myhostname),
+    CONF_BIND_STR("sasldb_path", &auth_cfg.sasldb_path),
+    CONF_BIND_STR("auth_owner", &auth_owner),
+    CONF_BIND_STR("mail_owner", &mail_owner),
+    CONF_BIND_TIME("auth_ticket_lifetime", &ticket_lifetime),
+    CONF_BIND_END,
+};
+
 static void
 auth_pre_jail(void)
 {
 	struct sasl_auth_server_config cfg = {
-	    .sasldb_path = conf_str("sasldb_path"),
 	    .mech_list = NULL, /* every plugin's; libsasl2 reads the sasldb
 				* at each check */
 	};
 	struct buf err = BUF_INIT;
-	const char *owner = conf_str("auth_owner");
+	const char *owner;
 	uid_t auth_uid;
 	gid_t gid;
 
-	auth_cfg.myhostname = xstrdup(conf_str("myhostname"));
-	auth_cfg.sasldb_path = xstrdup(conf_str("sasldb_path"));
-	auth_ticket_init(conf_time("auth_ticket_lifetime") * 1000);
+	owner = auth_owner;
+	cfg.sasldb_path = auth_cfg.sasldb_path;
+	auth_ticket_init(ticket_lifetime * 1000);
 	started_as_root = priv_is_root();
 	if (started_as_root) {
-		if (priv_lookup_user(conf_str("mail_owner"), &mail_owner_uid,
-				     &gid, &err) < 0)
+		if (priv_lookup_user(mail_owner, &mail_owner_uid, &gid, &err) <
+		    0)
 			msg_fatal("mail_owner: %s", buf_cstr(&err));
 		if (priv_lookup_user(owner, &auth_uid, &gid, &err) < 0)
 			msg_fatal("auth_owner: %s (make install and make run "
@@ -106,7 +118,7 @@ auth_post_jail(void)
 			  "chroot n): it reads %s",
 			  path);
 	/* Once and for all, with auth_owner's groups. */
-	priv_drop_user_groups(conf_str("auth_owner"));
+	priv_drop_user_groups(auth_owner);
 	own_uid = getuid();
 	if (access(path, R_OK) == 0)
 		return;
@@ -117,7 +129,7 @@ auth_post_jail(void)
 	else
 		msg_warn("sasldb_path %s is not readable by %s: %m (make it "
 			 "root:GROUP mode 0640, GROUP a group of %s)",
-			 path, conf_str("auth_owner"), conf_str("auth_owner"));
+			 path, auth_owner, auth_owner);
 }
 
 /* --- connections ----------------------------------------------------- */
@@ -305,6 +317,7 @@ main(int argc, char **argv)
 	static const struct daemon_ops ops = {
 	    .mode = DAEMON_EVENT,
 	    .flags = DAEMON_FLAG_NO_IDLE_EXIT | DAEMON_FLAG_KEEP_ROOT,
+	    .params = auth_params,
 	    .pre_jail = auth_pre_jail,
 	    .post_jail = auth_post_jail,
 	    .serve = auth_serve,

@@ -1,6 +1,7 @@
 /*
  * cli_aliases - newaliases (sendmail -bi, panmap's alias mode): builds
- * each hash: table of alias_maps from its aliases(5) text file with
+ * each hash: table of alias_database (default $alias_maps, as in Postfix)
+ * from its aliases(5) text file with
  * map_build (lib/maps.h), which replaces the table atomically.
  */
 #include <string.h>
@@ -17,7 +18,7 @@ cli_newaliases(void)
 {
 	struct buf err = BUF_INIT;
 	int n, status = EX_OK;
-	char **specs = str_split(conf_str("alias_maps"), ", \t", &n);
+	char **specs = str_split(conf_str("alias_database"), ", \t", &n);
 
 	for (int i = 0; i < n; i++) {
 		if (!str_has_prefix(specs[i], "hash:")) {

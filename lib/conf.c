@@ -687,6 +687,34 @@ typed_get(const char *name, enum conf_type type, const char *caller)
 	return v;
 }
 
+void
+conf_bind(const struct conf_bind *table)
+{
+	const struct conf_bind *b;
+	const struct conf_param *p;
+
+	for (b = table; b->name != NULL; b++) {
+		p = conf_param_find(b->name);
+		if (p == NULL)
+			msg_fatal("parameter table: unknown parameter \"%s\"",
+				  b->name);
+		if (p->type != b->type)
+			msg_fatal("parameter table: %s is of type %s, bound as "
+				  "%s",
+				  b->name, type_word(p->type),
+				  type_word(b->type));
+	}
+	for (b = table; b->name != NULL; b++) {
+		if (b->type == CONF_STR)
+			*(const char **)b->var = xstrdup(conf_str(b->name));
+		else if (b->type == CONF_BOOL)
+			*(int *)b->var = conf_bool(b->name);
+		else
+			*(long long *)b->var =
+			    typed_get(b->name, b->type, "conf_bind");
+	}
+}
+
 /*
  * Reading.
  */

@@ -46,6 +46,10 @@ struct conf_param {
 	const char *def; /* compiled-in default, before expansion */
 	char time_unit;	 /* CONF_TIME: unit of a bare number (s m h d w) */
 	long long min;	 /* CONF_INT/TIME/SIZE: smallest valid value */
+	/* What the parameter means, for panacea.conf(5) (conf_doc.h): plain
+	 * sentences, no markup; "As in Postfix." or "Panacea's own:" says
+	 * whose meaning it is. */
+	const char *doc;
 };
 
 /* The table of every parameter, terminated by an entry with name NULL. */
@@ -89,6 +93,43 @@ const char *conf_raw(const char *name);
 /* Where the value comes from: "file:line", "-o name=value" or "default";
  * NULL when undefined. */
 const char *conf_origin(const char *name);
+
+/*
+ * A program's parameters, bound to its variables.  A program lists what
+ * it reads in one table and calls conf_bind() once the configuration is
+ * loaded (a daemon in its pre_jail hook).  conf_bind() checks every row
+ * first -- the name must be in conf_params[] with the row's type -- and
+ * exits through msg_fatal naming the first bad row, so that a misspelt
+ * or mistyped name stops the program at start-up, whatever rare branch
+ * would have read it; then it stores each expanded, parsed value (a bad
+ * value is the "file:line: NAME: message" fatal error of conf_load).
+ * Strings are copies the variable keeps.  The macros give each type its
+ * variable type, so a variable of another type is a compile error:
+ *   CONF_BIND_STR: const char *; CONF_BIND_BOOL: int;
+ *   CONF_BIND_INT, CONF_BIND_TIME (seconds), CONF_BIND_SIZE (bytes):
+ *   long long.
+ * A table ends with CONF_BIND_END.  scripts/check_params.py also checks
+ * the rows against the table when the program is built.
+ */
+struct conf_bind {
+	const char *name;
+	enum conf_type type;
+	void *var;
+};
+#define CONF_BIND_AS(name, type, ctype, var)                                   \
+	{                                                                      \
+		(name), (type), (void *)(1 ? (var) : (ctype *)0)               \
+	}
+#define CONF_BIND_STR(name, var) CONF_BIND_AS(name, CONF_STR, const char *, var)
+#define CONF_BIND_BOOL(name, var) CONF_BIND_AS(name, CONF_BOOL, int, var)
+#define CONF_BIND_INT(name, var) CONF_BIND_AS(name, CONF_INT, long long, var)
+#define CONF_BIND_TIME(name, var) CONF_BIND_AS(name, CONF_TIME, long long, var)
+#define CONF_BIND_SIZE(name, var) CONF_BIND_AS(name, CONF_SIZE, long long, var)
+#define CONF_BIND_END                                                          \
+	{                                                                      \
+		NULL, CONF_STR, NULL                                           \
+	}
+void conf_bind(const struct conf_bind *table);
 
 /* Visits every name that has a value (known parameters with defaults
  * included, sorted by name); used by panconf.  set_only: only names set in

@@ -1,6 +1,10 @@
 /*
- * conf_params - the table of every parameter Panacea knows, with its type
- * and compiled-in default (see conf.h).
+ * conf_params - the table of every parameter Panacea knows, with its type,
+ * compiled-in default and meaning (see conf.h).  panacea.conf(5) is
+ * generated from this table (tools/conf_man.c; "make man"), and
+ * scripts/check_params.py fails the build when code reads a name that is
+ * not here, reads it as the wrong type, or when a name here is read by no
+ * code: a parameter accepted is a parameter implemented.
  *
  * Names follow Postfix wherever Postfix has the same parameter, with the
  * same defaults, so that an administrator's habits carry over.  Panacea's
@@ -18,143 +22,386 @@
 #include "conf.h"
 
 const struct conf_param conf_params[] = {
-    {"alias_database", CONF_STR, "$alias_maps", 0, 0},
-    {"alias_maps", CONF_STR, "hash:$config_directory/aliases", 0, 0},
-    {"allow_mail_to_commands", CONF_STR, "alias, forward", 0, 0},
-    {"allow_mail_to_files", CONF_STR, "alias, forward", 0, 0},
-    {"auth_owner", CONF_STR, "panacea-auth", 0, 0},
-    {"auth_ticket_lifetime", CONF_TIME, "60s", 's', 1},
-    {"bounce_notice_recipient", CONF_STR, "postmaster", 0, 0},
-    {"bounce_queue_lifetime", CONF_TIME, "5d", 'd', 0},
-    {"bounce_size_limit", CONF_SIZE, "50000", 0, 1},
-    {"command_directory", CONF_STR, "/usr/sbin", 0, 0},
-    {"command_time_limit", CONF_TIME, "1000s", 's', 1},
-    {"config_directory", CONF_STR, "/etc/panacea", 0, 0},
-    {"daemon_directory", CONF_STR, "/usr/libexec/panacea", 0, 0},
-    {"daemon_timeout", CONF_TIME, "18000s", 's', 1},
-    {"default_destination_concurrency_limit", CONF_INT, "20", 0, 1},
-    {"default_destination_recipient_limit", CONF_INT, "50", 0, 1},
-    {"default_privs", CONF_STR, "nobody", 0, 0},
-    {"default_process_limit", CONF_INT, "100", 0, 1},
-    {"default_transport", CONF_STR, "smtp", 0, 0},
-    {"delay_logging_resolution_limit", CONF_INT, "2", 0, 0},
-    {"delay_warning_time", CONF_TIME, "0h", 'h', 0},
-    {"deliver_lock_attempts", CONF_INT, "20", 0, 1},
-    {"deliver_lock_delay", CONF_TIME, "1s", 's', 0},
-    {"disable_vrfy_command", CONF_BOOL, "no", 0, 0},
-    {"dns_nameservers", CONF_STR, "", 0, 0},
-    {"double_bounce_sender", CONF_STR, "double-bounce", 0, 0},
-    {"header_size_limit", CONF_SIZE, "102400", 0, 1},
-    {"home_mailbox", CONF_STR, "", 0, 0},
-    {"hopcount_limit", CONF_INT, "50", 0, 1},
-    {"import_environment", CONF_STR, "MAIL_CONFIG TZ LANG", 0, 0},
-    {"inet_interfaces", CONF_STR, "all", 0, 0},
-    {"inet_protocols", CONF_STR, "all", 0, 0},
-    {"initial_destination_concurrency", CONF_INT, "5", 0, 1},
-    {"ipc_timeout", CONF_TIME, "3600s", 's', 1},
-    {"line_length_limit", CONF_INT, "2048", 0, 1},
-    {"local_command_shell", CONF_STR, "", 0, 0},
-    {"local_destination_concurrency_limit", CONF_INT, "2", 0, 1},
-    {"local_destination_recipient_limit", CONF_INT, "1", 0, 1},
-    {"local_recipient_maps", CONF_STR, "unix:passwd.byname $alias_maps", 0, 0},
-    {"local_transport", CONF_STR, "local", 0, 0},
-    {"mail_name", CONF_STR, "Panacea", 0, 0},
-    {"mail_only_owner", CONF_STR, "vmail", 0, 0},
-    {"mail_owner", CONF_STR, "panacea", 0, 0},
-    {"mail_spool_directory", CONF_STR, "/var/mail", 0, 0},
-    {"mailbox_size_limit", CONF_SIZE, "51200000", 0, 0},
-    {"maillog_file", CONF_STR, "", 0, 0},
-    {"mailq_path", CONF_STR, "/usr/bin/mailq", 0, 0},
-    {"max_idle", CONF_TIME, "100s", 's', 1},
-    {"max_use", CONF_INT, "100", 0, 1},
-    {"maximal_backoff_time", CONF_TIME, "4000s", 's', 1},
-    {"maximal_queue_lifetime", CONF_TIME, "5d", 'd', 0},
-    {"message_size_limit", CONF_SIZE, "10240000", 0, 0},
-    {"minimal_backoff_time", CONF_TIME, "300s", 's', 1},
+    {"alias_database", CONF_STR, "$alias_maps", 0, 0,
+     "The alias tables that newaliases(1) (sendmail -bi) rebuilds; each is a "
+     "type:name table, hash: ones are built from their text file. As in "
+     "Postfix."},
+    {"alias_maps", CONF_STR, "hash:$config_directory/aliases", 0, 0,
+     "The alias tables local(8) looks up a local recipient in, in order "
+     "(type:name, separated by commas or blanks). As in Postfix."},
+    {"allow_mail_to_commands", CONF_STR, "alias, forward", 0, 0,
+     "Where local(8) may deliver to a command (|command): alias (an alias_maps "
+     "entry) and include (an :include: file), as a list; empty forbids it. As "
+     "in Postfix; its forward kind is accepted but Panacea reads no .forward "
+     "files."},
+    {"allow_mail_to_files", CONF_STR, "alias, forward", 0, 0,
+     "Where local(8) may deliver to a file (/file): alias (an alias_maps "
+     "entry) and include (an :include: file), as a list; empty forbids it. As "
+     "in Postfix; its forward kind is accepted but Panacea reads no .forward "
+     "files."},
+    {"auth_owner", CONF_STR, "panacea-auth", 0, 0,
+     "Panacea's own: the account the auth(8) service runs as, the only one "
+     "that reads the mail users' passwords (sasldb_path)."},
+    {"auth_ticket_lifetime", CONF_TIME, "60s", 's', 1,
+     "Panacea's own: how long the ticket auth(8) issues for a POP3 login stays "
+     "redeemable by pop3session(8)."},
+    {"bounce_notice_recipient", CONF_STR, "postmaster", 0, 0,
+     "The address that receives the postmaster copy of a double bounce (a "
+     "bounce that could not be delivered). As in Postfix."},
+    {"bounce_queue_lifetime", CONF_TIME, "5d", 'd', 0,
+     "How long qmgr(8) retries a bounce message (null sender) before giving it "
+     "up; 0 means one attempt. As in Postfix."},
+    {"bounce_size_limit", CONF_SIZE, "50000", 0, 1,
+     "The most of the original message (in bytes) a bounce includes; beyond it "
+     "only the headers are returned. As in Postfix."},
+    {"command_time_limit", CONF_TIME, "1000s", 's', 1,
+     "The longest a command that local(8) runs for a delivery (|command) may "
+     "take; it is then killed and the delivery deferred. As in Postfix."},
+    {"config_directory", CONF_STR, "/etc/panacea", 0, 0,
+     "The directory of panacea.conf and services; its default follows -c and "
+     "MAIL_CONFIG, so that $config_directory names the directory actually "
+     "read. As in Postfix."},
+    {"daemon_directory", CONF_STR, "/usr/libexec/panacea", 0, 0,
+     "The directory of the daemon programs that master(8) starts. As in "
+     "Postfix."},
+    {"default_destination_concurrency_limit", CONF_INT, "20", 0, 1,
+     "The most deliveries qmgr(8) runs at once to one destination of a "
+     "transport that has no TRANSPORT_destination_concurrency_limit of its "
+     "own. As in Postfix."},
+    {"default_destination_recipient_limit", CONF_INT, "50", 0, 1,
+     "The most recipients qmgr(8) gives one delivery request of a transport "
+     "that has no TRANSPORT_destination_recipient_limit of its own. As in "
+     "Postfix."},
+    {"default_privs", CONF_STR, "nobody", 0, 0,
+     "The unprivileged account local(8) runs the files and commands of an "
+     "alias database or :include: file as when root owns it (pop3session(8) "
+     "shares the mailbox rules that name it). As in Postfix."},
+    {"default_process_limit", CONF_INT, "100", 0, 1,
+     "The most processes of one service master(8) runs at once when the "
+     "services line says \"-\" for maxproc. As in Postfix."},
+    {"default_transport", CONF_STR, "smtp", 0, 0,
+     "The transport qmgr(8) gives a recipient that is neither local nor in "
+     "transport_maps. As in Postfix."},
+    {"delay_logging_resolution_limit", CONF_INT, "2", 0, 0,
+     "The largest number of decimals in the delay= and delays=a/b/c/d fields "
+     "of the delivery log lines (0 to 6; more is a configuration error): 10 s "
+     "and more is whole seconds, from 1 s one decimal, below that two "
+     "significant digits within this limit, trailing zeros dropped; a delay "
+     "below the limit's resolution is 0. a is the time before qmgr took the "
+     "message in hand, b until the delivery agent got it (or to the end when "
+     "qmgr decided alone), c the agent's connection set-up, d the transfer. As "
+     "in Postfix."},
+    {"delay_warning_time", CONF_TIME, "0h", 'h', 0,
+     "After how long a still-deferred message earns its sender a delay notice; "
+     "0 sends none. As in Postfix."},
+    {"deliver_lock_attempts", CONF_INT, "20", 0, 1,
+     "How many times local(8) and pop3session(8) try to lock a mailbox before "
+     "the delivery or the session is deferred. As in Postfix."},
+    {"deliver_lock_delay", CONF_TIME, "1s", 's', 0,
+     "The pause between two attempts to lock a mailbox. As in Postfix."},
+    {"disable_vrfy_command", CONF_BOOL, "no", 0, 0,
+     "When yes, smtpd(8) refuses VRFY (502 5.5.1), so that a client cannot "
+     "probe which addresses exist. As in Postfix."},
+    {"dns_nameservers", CONF_STR, "", 0, 0,
+     "Panacea's own: ip[:port] list of the DNS servers every lookup uses; "
+     "empty uses the servers of /etc/resolv.conf."},
+    {"double_bounce_sender", CONF_STR, "double-bounce", 0, 0,
+     "The sender of bounces of bounces; mail to it is discarded, which breaks "
+     "bounce loops. As in Postfix."},
+    {"header_size_limit", CONF_SIZE, "102400", 0, 1,
+     "The most bytes of one header field (with its continuation lines) "
+     "smtpd(8) expects. Today a longer field is only noted, neither cut nor "
+     "refused; Postfix discards the excess."},
+    {"home_mailbox", CONF_STR, "", 0, 0,
+     "When set, local(8) delivers to this file or, ending in \"/\", this "
+     "maildir, relative to the user's home directory, instead of "
+     "mail_spool_directory. As in Postfix."},
+    {"hopcount_limit", CONF_INT, "50", 0, 1,
+     "A message with more Received: headers than this is refused (554 5.4.6), "
+     "which breaks mail loops. As in Postfix."},
+    {"import_environment", CONF_STR, "MAIL_CONFIG TZ LANG", 0, 0,
+     "The names of the environment variables master(8) passes on to the "
+     "programs it starts (name or name=value). As in Postfix."},
+    {"inet_interfaces", CONF_STR, "all", 0, 0,
+     "The addresses master(8) listens on for inet services (all, loopback-only "
+     "or a list); also which addresses are this host's own for smtp(8). As in "
+     "Postfix."},
+    {"inet_protocols", CONF_STR, "all", 0, 0,
+     "The address families used: ipv4, ipv6 or all. As in Postfix."},
+    {"ipc_timeout", CONF_TIME, "3600s", 's', 1,
+     "The longest qmgr(8) waits for a delivery agent's reply to one delivery "
+     "request before it gives the recipients back to the queue. As in "
+     "Postfix."},
+    {"line_length_limit", CONF_INT, "2048", 0, 1,
+     "The longest SMTP command line smtpd(8) reads, in bytes; a longer one is "
+     "refused with 500 5.5.2. Postfix also splits message lines at this "
+     "length; Panacea keeps message lines whole."},
+    {"local_command_shell", CONF_STR, "", 0, 0,
+     "The program that runs a local(8) command delivery, with the command as "
+     "its argument; empty runs it with /bin/sh -c. As in Postfix."},
+    {"local_destination_concurrency_limit", CONF_INT, "2", 0, 1,
+     "The most deliveries qmgr(8) runs at once to one local recipient (the "
+     "local transport's destination is the recipient). As in Postfix."},
+    {"local_destination_recipient_limit", CONF_INT, "1", 0, 1,
+     "The most recipients in one local delivery request; 1 gives each "
+     "recipient its own delivery. As in Postfix."},
+    {"local_recipient_maps", CONF_STR, "unix:passwd.byname $alias_maps", 0, 0,
+     "The tables of valid local recipients: smtpd(8) refuses mail to an "
+     "unknown local user (550 5.1.1); empty accepts any local recipient. As in "
+     "Postfix."},
+    {"local_transport", CONF_STR, "local", 0, 0,
+     "The transport of recipients in mydestination. As in Postfix."},
+    {"mail_name", CONF_STR, "Panacea", 0, 0,
+     "The name of the mail system, used in smtpd_banner's default. As in "
+     "Postfix."},
+    {"mail_only_owner", CONF_STR, "vmail", 0, 0,
+     "Panacea's own: the account that owns the mailboxes of mail-only users "
+     "(users of sasldb_path without a unix account); their deliveries and POP3 "
+     "sessions run as it. It must exist and be neither root nor mail_owner. "
+     "make install and make run create it; local(8) refuses to run as root "
+     "without it."},
+    {"mail_owner", CONF_STR, "panacea", 0, 0,
+     "The account that owns the queue and that the unprivileged daemons run "
+     "as. As in Postfix."},
+    {"mail_spool_directory", CONF_STR, "/var/mail", 0, 0,
+     "The directory of the users' mbox mailboxes (file named by the user "
+     "name). As in Postfix."},
+    {"mailbox_size_limit", CONF_SIZE, "51200000", 0, 0,
+     "The largest a mailbox or maildir delivery may make a mailbox, in bytes; "
+     "0 means no limit. As in Postfix."},
+    {"maillog_file", CONF_STR, "", 0, 0,
+     "When set, the file every program logs to instead of syslog; one Panacea "
+     "creates is mode 0640, group adm. As in Postfix."},
+    {"max_idle", CONF_TIME, "100s", 's', 1,
+     "How long a daemon waits for its next client or request before it exits "
+     "(long-lived services such as qmgr and auth never do). As in Postfix."},
+    {"max_use", CONF_INT, "100", 0, 1,
+     "How many clients a daemon serves before it exits (and master starts a "
+     "fresh one). As in Postfix."},
+    {"maximal_backoff_time", CONF_TIME, "4000s", 's', 1,
+     "The longest qmgr(8) waits between two attempts to deliver a deferred "
+     "message. As in Postfix."},
+    {"maximal_queue_lifetime", CONF_TIME, "5d", 'd', 0,
+     "How long a message may stay deferred before it is bounced; 0 means one "
+     "attempt. As in Postfix."},
+    {"message_size_limit", CONF_SIZE, "10240000", 0, 0,
+     "The largest message smtpd(8), sendmail(1) and pickup(8) accept, in "
+     "bytes; 0 means no limit. As in Postfix."},
+    {"minimal_backoff_time", CONF_TIME, "300s", 's', 1,
+     "The shortest qmgr(8) waits between two attempts to deliver a deferred "
+     "message. As in Postfix."},
     {"mydestination", CONF_STR, "$myhostname, localhost.$mydomain, localhost",
-     0, 0},
-    {"mydomain", CONF_STR, "", 0, 0},
-    {"myhostname", CONF_STR, "", 0, 0},
-    {"mynetworks", CONF_STR, "127.0.0.0/8 [::1]/128", 0, 0},
-    {"myorigin", CONF_STR, "$myhostname", 0, 0},
-    {"newaliases_path", CONF_STR, "/usr/bin/newaliases", 0, 0},
-    {"notify_classes", CONF_STR, "resource, software", 0, 0},
-    {"pop3d_apop_enable", CONF_BOOL, "no", 0, 0},
-    {"pop3d_auth_failure_delay", CONF_TIME, "2s", 's', 0},
-    {"pop3d_auth_failure_limit", CONF_INT, "3", 0, 1},
-    {"pop3d_login_delay", CONF_TIME, "0s", 's', 0},
-    {"pop3d_plaintext_auth_networks", CONF_STR, "127.0.0.0/8 [::1]/128", 0, 0},
-    {"pop3d_timeout", CONF_TIME, "600s", 's', 1},
-    {"pop3d_tls_cert_file", CONF_STR, "$smtpd_tls_cert_file", 0, 0},
-    {"pop3d_tls_key_file", CONF_STR, "$smtpd_tls_key_file", 0, 0},
-    {"pop3d_tls_wrappermode", CONF_BOOL, "no", 0, 0},
-    {"process_id_directory", CONF_STR, "pid", 0, 0},
-    {"proxy_interfaces", CONF_STR, "", 0, 0},
-    {"qmgr_message_active_limit", CONF_INT, "20000", 0, 1},
-    {"qmgr_message_recipient_limit", CONF_INT, "20000", 0, 1},
-    {"queue_directory", CONF_STR, "/var/spool/panacea", 0, 0},
-    {"queue_run_delay", CONF_TIME, "300s", 's', 1},
-    {"recipient_delimiter", CONF_STR, "", 0, 0},
-    {"relay_domains", CONF_STR, "", 0, 0},
-    {"relayhost", CONF_STR, "", 0, 0},
-    {"sasldb_path", CONF_STR, "$config_directory/sasldb2", 0, 0},
-    {"sendmail_path", CONF_STR, "/usr/sbin/sendmail", 0, 0},
-    {"service_throttle_time", CONF_TIME, "60s", 's', 1},
-    {"smtp_bind_address", CONF_STR, "", 0, 0},
-    {"smtp_bind_address6", CONF_STR, "", 0, 0},
-    {"smtp_connect_timeout", CONF_TIME, "30s", 's', 0},
-    {"smtp_connection_cache_time_limit", CONF_TIME, "2s", 's', 0},
-    {"smtp_data_done_timeout", CONF_TIME, "600s", 's', 1},
-    {"smtp_data_init_timeout", CONF_TIME, "120s", 's', 1},
-    {"smtp_data_xfer_timeout", CONF_TIME, "180s", 's', 1},
-    /* qmgr: TRANSPORT_destination_* limits default to the
-     * default_destination_* values when not set. */
-    {"smtp_destination_concurrency_limit", CONF_INT, "20", 0, 1},
-    {"smtp_destination_port", CONF_INT, "25", 0, 1},
-    {"smtp_destination_recipient_limit", CONF_INT, "50", 0, 1},
-    {"smtp_helo_name", CONF_STR, "$myhostname", 0, 0},
-    {"smtp_helo_timeout", CONF_TIME, "300s", 's', 1},
-    {"smtp_mail_timeout", CONF_TIME, "300s", 's', 1},
-    {"smtp_mx_address_limit", CONF_INT, "5", 0, 0},
-    {"smtp_mx_session_limit", CONF_INT, "2", 0, 0},
-    {"smtp_quit_timeout", CONF_TIME, "300s", 's', 1},
-    {"smtp_rcpt_timeout", CONF_TIME, "300s", 's', 1},
-    {"smtp_sasl_auth_enable", CONF_BOOL, "no", 0, 0},
-    {"smtp_sasl_mechanism_filter", CONF_STR, "", 0, 0},
-    {"smtp_sasl_password_maps", CONF_STR, "", 0, 0},
-    {"smtp_sasl_security_options", CONF_STR, "noplaintext, noanonymous", 0, 0},
-    {"smtp_sasl_tls_security_options", CONF_STR, "noanonymous", 0, 0},
-    {"smtp_skip_5xx_greeting", CONF_BOOL, "yes", 0, 0},
-    {"smtp_starttls_timeout", CONF_TIME, "300s", 's', 1},
-    {"smtp_tls_CAfile", CONF_STR, "", 0, 0},
-    {"smtp_tls_policy_maps", CONF_STR, "", 0, 0},
-    {"smtp_tls_security_level", CONF_STR, "", 0, 0},
-    {"smtp_tls_wrappermode", CONF_BOOL, "no", 0, 0},
-    {"smtpd_banner", CONF_STR, "$myhostname ESMTP $mail_name", 0, 0},
-    {"smtpd_error_sleep_time", CONF_TIME, "1s", 's', 0},
-    {"smtpd_hard_error_limit", CONF_INT, "20", 0, 1},
-    {"smtpd_helo_required", CONF_BOOL, "no", 0, 0},
-    {"smtpd_junk_command_limit", CONF_INT, "100", 0, 1},
-    {"smtpd_local_submission", CONF_BOOL, "no", 0, 0},
-    {"smtpd_peername_lookup", CONF_BOOL, "yes", 0, 0},
-    {"smtpd_recipient_limit", CONF_INT, "1000", 0, 1},
-    {"smtpd_sasl_auth_enable", CONF_BOOL, "no", 0, 0},
-    {"smtpd_sasl_auth_required", CONF_BOOL, "no", 0, 0},
-    {"smtpd_sasl_authenticated_header", CONF_BOOL, "no", 0, 0},
-    {"smtpd_sasl_local_domain", CONF_STR, "", 0, 0},
-    {"smtpd_sasl_path", CONF_STR, "smtpd", 0, 0},
-    {"smtpd_soft_error_limit", CONF_INT, "10", 0, 1},
-    {"smtpd_starttls_timeout", CONF_TIME, "300s", 's', 1},
-    {"smtpd_timeout", CONF_TIME, "300s", 's', 1},
-    {"smtpd_tls_auth_only", CONF_BOOL, "no", 0, 0},
-    {"smtpd_tls_cert_file", CONF_STR, "", 0, 0},
-    {"smtpd_tls_key_file", CONF_STR, "", 0, 0},
-    {"smtpd_tls_security_level", CONF_STR, "", 0, 0},
-    {"smtpd_tls_wrappermode", CONF_BOOL, "no", 0, 0},
-    {"stale_lock_time", CONF_TIME, "500s", 's', 1},
-    {"transport_maps", CONF_STR, "", 0, 0},
-    {"transport_retry_time", CONF_TIME, "60s", 's', 1},
-    {NULL, CONF_STR, NULL, 0, 0},
+     0, 0,
+     "The domains this host delivers locally (through local_transport). As in "
+     "Postfix."},
+    {"mydomain", CONF_STR, "", 0, 0,
+     "The domain of this host; its default is myhostname without its first "
+     "label. As in Postfix."},
+    {"myhostname", CONF_STR, "", 0, 0,
+     "The fully qualified name of this host; its default is gethostname() with "
+     ".localdomain added when it has no dot. As in Postfix."},
+    {"mynetworks", CONF_STR, "127.0.0.0/8 [::1]/128", 0, 0,
+     "The client networks (CIDR) smtpd(8) relays mail for. As in Postfix."},
+    {"myorigin", CONF_STR, "$myhostname", 0, 0,
+     "The domain added to an unqualified sender or recipient of locally posted "
+     "mail. As in Postfix."},
+    {"pop3d_apop_enable", CONF_BOOL, "no", 0, 0,
+     "Panacea's own: when yes, pop3d(8) offers APOP login."},
+    {"pop3d_auth_failure_delay", CONF_TIME, "2s", 's', 0,
+     "Panacea's own: how long pop3d(8) waits before it answers a failed "
+     "login."},
+    {"pop3d_auth_failure_limit", CONF_INT, "3", 0, 1,
+     "Panacea's own: after this many failed logins pop3d(8) closes the "
+     "session."},
+    {"pop3d_login_delay", CONF_TIME, "0s", 's', 0,
+     "Panacea's own: the shortest time between two logins of one user (RFC "
+     "2449 LOGIN-DELAY); 0 means none."},
+    {"pop3d_plaintext_auth_networks", CONF_STR, "127.0.0.0/8 [::1]/128", 0, 0,
+     "Panacea's own: the client networks (CIDR) where pop3d(8) allows a "
+     "password in clear text (USER/PASS without TLS)."},
+    {"pop3d_timeout", CONF_TIME, "600s", 's', 1,
+     "Panacea's own: how long pop3d(8) and pop3session(8) wait for a client "
+     "command."},
+    {"pop3d_tls_cert_file", CONF_STR, "$smtpd_tls_cert_file", 0, 0,
+     "Panacea's own: the PEM certificate (chain) of pop3d(8); empty disables "
+     "STLS."},
+    {"pop3d_tls_key_file", CONF_STR, "$smtpd_tls_key_file", 0, 0,
+     "Panacea's own: the PEM private key of pop3d_tls_cert_file; empty means "
+     "in the certificate file."},
+    {"pop3d_tls_wrappermode", CONF_BOOL, "no", 0, 0,
+     "Panacea's own: when yes, pop3d(8) starts TLS on connect (port 995, "
+     "POP3S) instead of offering STLS."},
+    {"proxy_interfaces", CONF_STR, "", 0, 0,
+     "The addresses (or host names) of a proxy or NAT that forwards SMTP to "
+     "this host; as with inet_interfaces, smtp(8) treats an MX host at one of "
+     "them as this host. As in Postfix."},
+    {"qmgr_message_active_limit", CONF_INT, "20000", 0, 1,
+     "The most messages qmgr(8) holds in memory at once; others wait in the "
+     "queue. As in Postfix."},
+    {"queue_directory", CONF_STR, "/var/spool/panacea", 0, 0,
+     "The directory of the mail queue; the daemons that are jailed chroot "
+     "here. As in Postfix."},
+    {"queue_run_delay", CONF_TIME, "300s", 's', 1,
+     "How often qmgr(8) scans the queue for deferred messages that are due. As "
+     "in Postfix."},
+    {"recipient_delimiter", CONF_STR, "", 0, 0,
+     "The characters that separate a user name from an extension (user+ext); "
+     "empty disables extensions. As in Postfix."},
+    {"relay_domains", CONF_STR, "", 0, 0,
+     "Domains (besides mydestination) smtpd(8) accepts mail for from any "
+     "client. As in Postfix."},
+    {"relayhost", CONF_STR, "", 0, 0,
+     "The host that receives all non-local mail instead of the recipient "
+     "domains' MX hosts: host, [host] (no MX lookup), with an optional :port. "
+     "As in Postfix."},
+    {"sasldb_path", CONF_STR, "$config_directory/sasldb2", 0, 0,
+     "Panacea's own: the libsasl2 sasldb of mail users, read by auth(8) for "
+     "smtpd AUTH and pop3d logins and by smtpd and local for the mail-only "
+     "users' names."},
+    {"service_throttle_time", CONF_TIME, "60s", 's', 1,
+     "How long master(8) waits before it starts a service again whose program "
+     "failed at start. As in Postfix."},
+    {"smtp_bind_address", CONF_STR, "", 0, 0,
+     "The local IPv4 address smtp(8) connects from; empty lets the kernel "
+     "choose. As in Postfix."},
+    {"smtp_bind_address6", CONF_STR, "", 0, 0,
+     "The local IPv6 address smtp(8) connects from; empty lets the kernel "
+     "choose. As in Postfix."},
+    {"smtp_connect_timeout", CONF_TIME, "30s", 's', 0,
+     "How long smtp(8) waits for a TCP connection to complete; 0 uses the "
+     "kernel's limit. As in Postfix."},
+    {"smtp_connection_cache_time_limit", CONF_TIME, "2s", 's', 0,
+     "How long smtp(8) keeps a clean connection open for the next delivery to "
+     "the same next hop; 0 disables reuse. As in Postfix."},
+    {"smtp_data_done_timeout", CONF_TIME, "600s", 's', 1,
+     "How long smtp(8) waits for the reply to the final dot of a message. As "
+     "in Postfix."},
+    {"smtp_data_init_timeout", CONF_TIME, "120s", 's', 1,
+     "How long smtp(8) waits for the reply to DATA. As in Postfix."},
+    {"smtp_data_xfer_timeout", CONF_TIME, "180s", 's', 1,
+     "How long smtp(8) may be blocked sending message content. As in Postfix."},
+    {"smtp_destination_concurrency_limit", CONF_INT, "20", 0, 1,
+     "The most deliveries qmgr(8) runs at once to one destination of the smtp "
+     "transport; like every TRANSPORT_destination_concurrency_limit, it "
+     "follows default_destination_concurrency_limit unless set. As in "
+     "Postfix."},
+    {"smtp_destination_port", CONF_INT, "25", 0, 1,
+     "Panacea's own: the TCP port of the remote MX hosts (and of relayhost "
+     "without :port)."},
+    {"smtp_destination_recipient_limit", CONF_INT, "50", 0, 1,
+     "The most recipients in one delivery request of the smtp transport; "
+     "follows default_destination_recipient_limit unless set. As in Postfix."},
+    {"smtp_helo_name", CONF_STR, "$myhostname", 0, 0,
+     "The name smtp(8) sends in EHLO and HELO. As in Postfix."},
+    {"smtp_helo_timeout", CONF_TIME, "300s", 's', 1,
+     "How long smtp(8) waits for the greeting and for the reply to EHLO or "
+     "HELO. As in Postfix."},
+    {"smtp_mail_timeout", CONF_TIME, "300s", 's', 1,
+     "How long smtp(8) waits for the reply to MAIL FROM. As in Postfix."},
+    {"smtp_mx_address_limit", CONF_INT, "5", 0, 0,
+     "The most addresses (over all MX hosts) smtp(8) tries for one delivery; 0 "
+     "means no limit. As in Postfix."},
+    {"smtp_quit_timeout", CONF_TIME, "300s", 's', 1,
+     "How long smtp(8) waits for the reply to QUIT. As in Postfix."},
+    {"smtp_rcpt_timeout", CONF_TIME, "300s", 's', 1,
+     "How long smtp(8) waits for the reply to RCPT TO. As in Postfix."},
+    {"smtp_sasl_auth_enable", CONF_BOOL, "no", 0, 0,
+     "When yes, smtp(8) authenticates to servers listed in "
+     "smtp_sasl_password_maps. As in Postfix."},
+    {"smtp_sasl_mechanism_filter", CONF_STR, "", 0, 0,
+     "The SASL mechanisms smtp(8) may use out of what a server offers; empty "
+     "allows all it knows. As in Postfix."},
+    {"smtp_sasl_password_maps", CONF_STR, "", 0, 0,
+     "Tables of \"next hop\" to \"user:password\" for smtp(8) AUTH. As in "
+     "Postfix."},
+    {"smtp_sasl_security_options", CONF_STR, "noplaintext, noanonymous", 0, 0,
+     "Restrictions on smtp(8) AUTH without TLS; noplaintext forbids sending a "
+     "password in clear text. As in Postfix."},
+    {"smtp_sasl_tls_security_options", CONF_STR, "noanonymous", 0, 0,
+     "Restrictions on smtp(8) AUTH over TLS. As in Postfix."},
+    {"smtp_skip_5xx_greeting", CONF_BOOL, "yes", 0, 0,
+     "When yes, smtp(8) tries the next MX host after a 5xx greeting instead of "
+     "bouncing. As in Postfix."},
+    {"smtp_starttls_timeout", CONF_TIME, "300s", 's', 1,
+     "How long smtp(8) may take for the TLS handshake after STARTTLS. As in "
+     "Postfix."},
+    {"smtp_tls_CAfile", CONF_STR, "", 0, 0,
+     "The PEM file of the certificate authorities smtp(8) trusts to verify "
+     "servers; empty uses the system's. As in Postfix."},
+    {"smtp_tls_policy_maps", CONF_STR, "", 0, 0,
+     "Tables of next hop to TLS policy (none, may, encrypt, verify or secure, "
+     "with options) that override smtp_tls_security_level. As in Postfix."},
+    {"smtp_tls_security_level", CONF_STR, "", 0, 0,
+     "The TLS policy of smtp(8): none, may (opportunistic), encrypt, verify or "
+     "secure; empty means none. As in Postfix."},
+    {"smtpd_banner", CONF_STR, "$myhostname ESMTP $mail_name", 0, 0,
+     "The text after 220 in smtpd(8)'s greeting; RFC 5321 wants it to start "
+     "with the host's name, as the default does. As in Postfix."},
+    {"smtpd_error_sleep_time", CONF_TIME, "1s", 's', 0,
+     "How long smtpd(8) pauses before each error reply once a client made "
+     "smtpd_soft_error_limit errors. As in Postfix."},
+    {"smtpd_hard_error_limit", CONF_INT, "20", 0, 1,
+     "After this many errors smtpd(8) closes the session. As in Postfix."},
+    {"smtpd_helo_required", CONF_BOOL, "no", 0, 0,
+     "When yes, smtpd(8) refuses MAIL before HELO or EHLO. As in Postfix."},
+    {"smtpd_junk_command_limit", CONF_INT, "100", 0, 1,
+     "The most NOOP, VRFY, EXPN and RSET commands a client may send without "
+     "counting as errors. As in Postfix."},
+    {"smtpd_local_submission", CONF_BOOL, "no", 0, 0,
+     "Panacea's own: yes for the smtpd(8) service that is sendmail's submit "
+     "socket; only such a service takes local (non-inet) clients, whose uid "
+     "the kernel gives. Any other smtpd refuses a local client, and every "
+     "smtpd refuses a client it cannot identify, with 421."},
+    {"smtpd_peername_lookup", CONF_BOOL, "yes", 0, 0,
+     "When yes, smtpd(8) looks up the client's name (reverse and forward DNS); "
+     "otherwise the client is \"unknown\". As in Postfix."},
+    {"smtpd_recipient_limit", CONF_INT, "1000", 0, 1,
+     "The most recipients smtpd(8) (and sendmail -bs) accepts in one message. "
+     "As in Postfix."},
+    {"smtpd_sasl_auth_enable", CONF_BOOL, "no", 0, 0,
+     "When yes, smtpd(8) offers AUTH (through the auth(8) service). As in "
+     "Postfix."},
+    {"smtpd_sasl_auth_required", CONF_BOOL, "no", 0, 0,
+     "Panacea's own: when yes, smtpd(8) refuses MAIL until the client "
+     "authenticates."},
+    {"smtpd_sasl_authenticated_header", CONF_BOOL, "no", 0, 0,
+     "When yes, smtpd(8) names the client's SASL login in the Received: header "
+     "it adds (Authenticated sender: name); off by default because it tells "
+     "the world who sent. As in Postfix."},
+    {"smtpd_soft_error_limit", CONF_INT, "10", 0, 1,
+     "After this many errors smtpd(8) pauses smtpd_error_sleep_time before "
+     "each error reply. As in Postfix."},
+    {"smtpd_starttls_timeout", CONF_TIME, "300s", 's', 1,
+     "How long smtpd(8) may take for the TLS handshake after STARTTLS (or on "
+     "connect in wrapper mode); a client that does not finish is disconnected. "
+     "As in Postfix."},
+    {"smtpd_timeout", CONF_TIME, "300s", 's', 1,
+     "How long smtpd(8) waits for a client command or for message content. As "
+     "in Postfix."},
+    {"smtpd_tls_auth_only", CONF_BOOL, "no", 0, 0,
+     "When yes, smtpd(8) offers and accepts AUTH only over TLS. As in "
+     "Postfix."},
+    {"smtpd_tls_cert_file", CONF_STR, "", 0, 0,
+     "The PEM certificate (chain) of smtpd(8). As in Postfix."},
+    {"smtpd_tls_key_file", CONF_STR, "", 0, 0,
+     "The PEM private key of smtpd_tls_cert_file; empty means in the "
+     "certificate file. As in Postfix."},
+    {"smtpd_tls_security_level", CONF_STR, "", 0, 0,
+     "The TLS policy of smtpd(8): none, may (offer STARTTLS) or encrypt "
+     "(require it); empty means none. As in Postfix."},
+    {"smtpd_tls_wrappermode", CONF_BOOL, "no", 0, 0,
+     "When yes, smtpd(8) starts TLS on connect (port 465) instead of offering "
+     "STARTTLS. As in Postfix."},
+    {"stale_lock_time", CONF_TIME, "500s", 's', 1,
+     "A mailbox .lock file older than this is removed as stale. As in "
+     "Postfix."},
+    {"transport_maps", CONF_STR, "", 0, 0,
+     "Tables of recipient (address, domain or .domain) to transport:nexthop, "
+     "which override the default routing. As in Postfix."},
+    {"transport_retry_time", CONF_TIME, "60s", 's', 1,
+     "How long qmgr(8) waits before it uses again a transport whose agent "
+     "failed. As in Postfix."},
+    {NULL, CONF_STR, NULL, 0, 0, NULL},
 };
 
 const struct conf_param *

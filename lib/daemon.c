@@ -729,6 +729,8 @@ daemon_main(int argc, char **argv, const struct daemon_ops *ops)
 	d_max_use = conf_int("max_use");
 	d_max_idle_ms = conf_time("max_idle") * 1000;
 
+	if (ops->params != NULL)
+		conf_bind(ops->params);
 	if (ops->pre_jail != NULL)
 		ops->pre_jail();
 	d_jailed = o.jail && priv_is_root();

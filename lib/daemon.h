@@ -3,7 +3,9 @@
  *
  * daemon_main() parses the command line master gives (master_proto.h:
  * -c, -n, -t, -s, -u, -j, -o; -v more logging), loads the configuration
- * with the -o overrides, opens the log (maillog_file or syslog), calls
+ * with the -o overrides, opens the log (maillog_file or syslog), binds
+ * ops->params (the program's table of parameters, conf.h conf_bind: a
+ * misspelt or mistyped row stops the program here, logged), calls
  * ops->pre_jail() to open what the program needs (tables, keys, queue),
  * chroots and drops privileges as -j/-u say (priv_drop to mail_owner,
  * queue_directory; -j alone, or with DAEMON_FLAG_KEEP_ROOT, only chroots),
@@ -60,9 +62,14 @@ enum daemon_mode { DAEMON_SINGLE, DAEMON_EVENT, DAEMON_TRIGGER };
 #define DAEMON_FLAG_NO_IDLE_EXIT 0x1 /* long-lived (qmgr) */
 #define DAEMON_FLAG_KEEP_ROOT 0x2    /* never drop (local, pop3d drop later) */
 
+struct conf_bind;
+
 struct daemon_ops {
 	enum daemon_mode mode;
 	int flags;
+	/* The parameters the program reads, bound before pre_jail (optional
+	 * while programs move to tables; DESIGN.md "Configuration"). */
+	const struct conf_bind *params;
 	/* All optional except serve (SINGLE/EVENT) or trigger (TRIGGER). */
 	void (*pre_jail)(void);
 	void (*post_jail)(void);

@@ -33,6 +33,16 @@
 
 #define PICKUP_READ_CHUNK QUEUE_CHUNK_MAX
 
+static const char *myhostname;
+static long long size_limit;
+
+/* Every parameter pickup reads (conf.h, conf_bind). */
+static const struct conf_bind pickup_params[] = {
+    CONF_BIND_STR("myhostname", &myhostname),
+    CONF_BIND_SIZE("message_size_limit", &size_limit),
+    CONF_BIND_END,
+};
+
 static struct queue *pickup_queue;
 static char *maildrop_dir;
 
@@ -58,7 +68,7 @@ pickup_pre_exit(void)
 static off_t
 pickup_size_limit(void)
 {
-	long long limit = conf_size("message_size_limit");
+	long long limit = size_limit;
 
 	/* 0 is "no limit", as in Postfix; a file still has to fit a disk. */
 	return limit > 0 ? (off_t)limit : (off_t)1 << 40;
@@ -102,7 +112,7 @@ pickup_enqueue(struct maildrop_file *f)
 	if (msg == NULL)
 		return QUEUE_RECOVER;
 	snprintf(id, sizeof(id), "%s", queue_in_id(msg));
-	maildrop_received(&hdr, conf_str("myhostname"), f->uid, id, time(NULL));
+	maildrop_received(&hdr, myhostname, f->uid, id, time(NULL));
 	r = queue_in_write(msg, hdr.data, hdr.len);
 	if (r == QUEUE_OK)
 		r = pickup_copy(f, msg);
@@ -194,6 +204,7 @@ main(int argc, char **argv)
 {
 	static const struct daemon_ops ops = {
 	    .mode = DAEMON_TRIGGER,
+	    .params = pickup_params,
 	    .post_jail = pickup_post_jail,
 	    .trigger = pickup_scan,
 	    .pre_exit = pickup_pre_exit,

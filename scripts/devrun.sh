@@ -11,6 +11,8 @@ set -eu
 
 bin=${1:-bin}
 top=$(pwd)
+# The shipped templates, beside this script (the tree it came from).
+src=$(cd "$(dirname "$0")/.." && pwd)
 run="$top/run"
 owner=panacea
 vmail=vmail
@@ -34,27 +36,48 @@ else
 	vmail=$owner
 fi
 
-# A service line is written only when its program is built: the table
-# lists what exists (later programs appear once they are built and ./run
-# is removed).
-service() {
-	prog=$1
-	shift
-	if [ -x "$top/$bin/$prog" ]; then
-		echo "$*"
-	else
-		echo "#$* (not built yet)"
-	fi
+# The services table is the shipped one (conf/services) with loopback
+# ports for the inet services (smtp 2525, submission 2587, pop3 2110); a
+# line is commented out while its program is not built (it appears once
+# the program is built and ./run is removed).
+dev_services() {
+	while IFS= read -r line; do
+		case $line in
+		"" | "#"*)
+			echo "$line"
+			continue
+			;;
+		esac
+		# shellcheck disable=SC2086
+		set -- $line
+		name=$1
+		prog=$8
+		case "$name $2" in
+		"smtp inet") name=127.0.0.1:2525 ;;
+		"submission inet") name=127.0.0.1:2587 ;;
+		"pop3 inet") name=127.0.0.1:2110 ;;
+		esac
+		shift
+		if [ -x "$top/$bin/$prog" ]; then
+			echo "$name $*"
+		else
+			echo "#$name $* (not built yet)"
+		fi
+	done <"$src/conf/services"
 }
 
 if [ ! -d "$run" ]; then
 	echo "devrun: writing $run"
 	mkdir -p "$run/etc" "$run/spool" "$run/mail"
-	cat >"$run/etc/panacea.conf" <<CONF
+	# The shipped template, then what the development instance sets
+	# differently (a later line replaces an earlier one).
+	{
+		sed -e "s|@daemon_directory@|$top/$bin|" \
+			-e "s|@queue_directory@|$run/spool|" \
+			-e "s|@mail_owner@|$owner|" "$src/conf/panacea.conf"
+		cat <<CONF
+
 # Development instance written by 'make run'; remove ./run to regenerate.
-queue_directory = $run/spool
-daemon_directory = $top/$bin
-mail_owner = $owner
 mail_only_owner = $vmail
 maillog_file = -
 myhostname = panacea.localhost
@@ -66,20 +89,8 @@ sasldb_path = \$config_directory/sasldb2
 # resolver from the development instance.
 dns_nameservers = 127.0.0.1:53
 CONF
-	{
-		echo "# service type private unpriv chroot wakeup maxproc command + args"
-		service smtpd "127.0.0.1:2525 inet n - y - 100 smtpd"
-		service smtpd "127.0.0.1:2587 inet n - y - - smtpd -o smtpd_sasl_auth_enable=yes -o smtpd_sasl_auth_required=yes"
-		service pop3d "127.0.0.1:2110 inet n - y - - pop3d"
-		service pop3session "pop3session unix - n n - - pop3session"
-		service qmgr "qmgr unix n - y 300 1 qmgr"
-		service local "local unix - n n - - local"
-		service smtp "smtp unix - - y - - smtp"
-		service smtpd "submit unix n - y - - smtpd -o smtpd_local_submission=yes"
-		service pickup "pickup unix n - y 60 1 pickup"
-		service showq "showq unix n - y - - showq"
-		service auth "auth unix - n n - 1 auth"
-	} >"$run/etc/services"
+	} >"$run/etc/panacea.conf"
+	dev_services >"$run/etc/services"
 	if command -v saslpasswd2 >/dev/null; then
 		echo demo | saslpasswd2 -c -p -f "$run/etc/sasldb2" \
 			-u panacea.localhost demo

@@ -83,39 +83,15 @@ for page in "$top"/man/*.[158]; do
 	install -m 0644 "$page" "$destdir$man/man$section/$(basename "$page")"
 done
 
+# The shipped templates (conf/): panacea.conf with this installation's
+# folders and owner, services as it is.
 if [ ! -e "$destdir$etc/panacea.conf" ]; then
-	cat >"$destdir$etc/panacea.conf" <<CONF
-# Panacea configuration: "panconf -d" lists every parameter with its
-# default, "panconf -n" what this file sets, "panconf -e name=value"
-# edits it (man panacea.conf).
-daemon_directory = $libexec
-command_directory = $sbin
-sendmail_path = $sbin/sendmail
-mailq_path = $ubin/mailq
-newaliases_path = $ubin/newaliases
-queue_directory = $queue
-mail_owner = $owner
-#myhostname = mail.example.org
-#mydestination = \$myhostname, localhost.\$mydomain, localhost
-#relayhost =
-CONF
+	sed -e "s|@daemon_directory@|$libexec|" -e "s|@queue_directory@|$queue|" \
+		-e "s|@mail_owner@|$owner|" "$top/conf/panacea.conf" \
+		>"$destdir$etc/panacea.conf"
 fi
 if [ ! -e "$destdir$etc/services" ]; then
-	cat >"$destdir$etc/services" <<'SERVICES'
-# Panacea services (man services): the master.cf of Panacea.
-# service   type  private unpriv chroot wakeup maxproc command + args
-smtp        inet  n       -      y      -      100     smtpd
-submission  inet  n       -      y      -      -       smtpd -o smtpd_sasl_auth_enable=yes -o smtpd_sasl_auth_required=yes
-pop3        inet  n       -      y      -      -       pop3d
-pop3session unix  -       n      n      -      -       pop3session
-qmgr        unix  n       -      y      300    1       qmgr
-local       unix  -       n      n      -      -       local
-smtp        unix  -       -      y      -      -       smtp
-submit      unix  n       -      y      -      -       smtpd -o smtpd_local_submission=yes
-pickup      unix  n       -      y      60     1       pickup
-showq       unix  n       -      y      -      -       showq
-auth        unix  -       n      n      -      1       auth
-SERVICES
+	install -m 0644 "$top/conf/services" "$destdir$etc/services"
 fi
 if [ ! -e "$destdir$etc/aliases" ]; then
 	cat >"$destdir$etc/aliases" <<'ALIASES'

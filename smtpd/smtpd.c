@@ -24,12 +24,59 @@
 
 struct smtpd_config smtpd_cfg;
 
+/* Parameters read as they are (seconds, bytes, lists) before smtpd_cfg
+ * holds what is derived from them. */
+static struct {
+	const char *mydestination, *relay_domains, *mynetworks;
+	const char *tls_cert, *tls_key, *tls_level;
+	const char *dns_nameservers;
+	long long size_limit, header_limit;
+	long long timeout, starttls_timeout, error_sleep;
+} raw;
+
+/* Every parameter smtpd reads (conf.h, conf_bind). */
+static const struct conf_bind smtpd_params[] = {
+    CONF_BIND_STR("myhostname", &smtpd_cfg.myhostname),
+    CONF_BIND_STR("smtpd_banner", &smtpd_cfg.banner),
+    CONF_BIND_STR("mydestination", &raw.mydestination),
+    CONF_BIND_STR("relay_domains", &raw.relay_domains),
+    CONF_BIND_STR("mynetworks", &raw.mynetworks),
+    CONF_BIND_STR("local_recipient_maps", &smtpd_cfg.local_recipient_maps),
+    CONF_BIND_STR("recipient_delimiter", &smtpd_cfg.recipient_delimiter),
+    CONF_BIND_STR("sasldb_path", &smtpd_cfg.sasldb_path),
+    CONF_BIND_STR("dns_nameservers", &raw.dns_nameservers),
+    CONF_BIND_SIZE("message_size_limit", &raw.size_limit),
+    CONF_BIND_SIZE("header_size_limit", &raw.header_limit),
+    CONF_BIND_INT("smtpd_recipient_limit", &smtpd_cfg.recipient_limit),
+    CONF_BIND_INT("line_length_limit", &smtpd_cfg.line_limit),
+    CONF_BIND_INT("hopcount_limit", &smtpd_cfg.hopcount_limit),
+    CONF_BIND_INT("smtpd_soft_error_limit", &smtpd_cfg.soft_error_limit),
+    CONF_BIND_INT("smtpd_hard_error_limit", &smtpd_cfg.hard_error_limit),
+    CONF_BIND_TIME("smtpd_error_sleep_time", &raw.error_sleep),
+    CONF_BIND_INT("smtpd_junk_command_limit", &smtpd_cfg.junk_limit),
+    CONF_BIND_BOOL("smtpd_helo_required", &smtpd_cfg.helo_required),
+    CONF_BIND_BOOL("smtpd_peername_lookup", &smtpd_cfg.peername_lookup),
+    CONF_BIND_TIME("smtpd_timeout", &raw.timeout),
+    CONF_BIND_TIME("smtpd_starttls_timeout", &raw.starttls_timeout),
+    CONF_BIND_BOOL("disable_vrfy_command", &smtpd_cfg.disable_vrfy),
+    CONF_BIND_BOOL("smtpd_sasl_auth_enable", &smtpd_cfg.auth_enable),
+    CONF_BIND_BOOL("smtpd_sasl_auth_required", &smtpd_cfg.auth_required),
+    CONF_BIND_BOOL("smtpd_sasl_authenticated_header", &smtpd_cfg.auth_header),
+    CONF_BIND_BOOL("smtpd_local_submission", &smtpd_cfg.local_submission),
+    CONF_BIND_STR("smtpd_tls_cert_file", &raw.tls_cert),
+    CONF_BIND_STR("smtpd_tls_key_file", &raw.tls_key),
+    CONF_BIND_STR("smtpd_tls_security_level", &raw.tls_level),
+    CONF_BIND_BOOL("smtpd_tls_wrappermode", &smtpd_cfg.wrappermode),
+    CONF_BIND_BOOL("smtpd_tls_auth_only", &smtpd_cfg.tls_auth_only),
+    CONF_BIND_END,
+};
+
 static void
 smtpd_tls_init(void)
 {
-	const char *cert = conf_str("smtpd_tls_cert_file");
-	const char *key = conf_str("smtpd_tls_key_file");
-	const char *level = conf_str("smtpd_tls_security_level");
+	const char *cert = raw.tls_cert;
+	const char *key = raw.tls_key;
+	const char *level = raw.tls_level;
 	struct buf err = BUF_INIT;
 	int lvl = *level ? tls_level_parse(level) : -1;
 
@@ -38,8 +85,7 @@ smtpd_tls_init(void)
 			  "(use none, may or encrypt)",
 			  level);
 	if (*cert == '\0') {
-		if (lvl == TLS_LEVEL_ENCRYPT ||
-		    conf_bool("smtpd_tls_wrappermode"))
+		if (lvl == TLS_LEVEL_ENCRYPT || smtpd_cfg.wrappermode)
 			msg_fatal("TLS is required but smtpd_tls_cert_file is "
 				  "not set");
 		smtpd_cfg.tls_level = TLS_LEVEL_NONE;
@@ -50,7 +96,6 @@ smtpd_tls_init(void)
 		msg_fatal("cannot load TLS certificate and key: %s",
 			  buf_cstr(&err));
 	smtpd_cfg.tls_level = lvl < 0 ? TLS_LEVEL_MAY : lvl;
-	smtpd_cfg.wrappermode = conf_bool("smtpd_tls_wrappermode");
 	buf_free(&err);
 }
 
@@ -61,29 +106,17 @@ smtpd_pre_jail(void)
 
 	/* The Received: date needs the zone, which the jail cannot read. */
 	tzset();
-	smtpd_cfg.myhostname = xstrdup(conf_str("myhostname"));
-	smtpd_cfg.mydestination =
-	    str_split(conf_str("mydestination"), ", \t", NULL);
-	smtpd_cfg.relay_domains =
-	    str_split(conf_str("relay_domains"), ", \t", NULL);
-	if (cidr_list_parse(conf_str("mynetworks"), &smtpd_cfg.mynetworks,
-			    &err) < 0)
+	smtpd_cfg.mydestination = str_split(raw.mydestination, ", \t", NULL);
+	smtpd_cfg.relay_domains = str_split(raw.relay_domains, ", \t", NULL);
+	if (cidr_list_parse(raw.mynetworks, &smtpd_cfg.mynetworks, &err) < 0)
 		msg_fatal("mynetworks: %s", buf_cstr(&err));
-	smtpd_cfg.size_limit = (uint64_t)conf_size("message_size_limit");
-	smtpd_cfg.recipient_limit = conf_int("smtpd_recipient_limit");
-	smtpd_cfg.line_limit = conf_int("line_length_limit");
-	smtpd_cfg.hopcount_limit = conf_int("hopcount_limit");
-	smtpd_cfg.soft_error_limit = conf_int("smtpd_soft_error_limit");
-	smtpd_cfg.hard_error_limit = conf_int("smtpd_hard_error_limit");
-	smtpd_cfg.error_sleep_ms = conf_time("smtpd_error_sleep_time") * 1000;
-	smtpd_cfg.junk_limit = conf_int("smtpd_junk_command_limit");
-	smtpd_cfg.helo_required = conf_bool("smtpd_helo_required");
-	smtpd_cfg.timeout_ms = (int)conf_time("smtpd_timeout") * 1000;
-	smtpd_cfg.auth_enable = conf_bool("smtpd_sasl_auth_enable");
-	smtpd_cfg.auth_required = conf_bool("smtpd_sasl_auth_required");
-	smtpd_cfg.local_submission = conf_bool("smtpd_local_submission");
+	smtpd_cfg.size_limit = (uint64_t)raw.size_limit;
+	smtpd_cfg.header_limit = (uint64_t)raw.header_limit;
+	smtpd_cfg.error_sleep_ms = raw.error_sleep * 1000;
+	smtpd_cfg.timeout_ms = (int)raw.timeout * 1000;
+	smtpd_cfg.starttls_timeout_ms = (int)raw.starttls_timeout * 1000;
 	smtpd_tls_init();
-	if (dns_init(conf_str("dns_nameservers"), &err) < 0)
+	if (dns_init(raw.dns_nameservers, &err) < 0)
 		msg_warn("DNS resolver: %s; client names will be \"unknown\"",
 			 buf_cstr(&err));
 	smtpd_check_init();
@@ -114,6 +147,7 @@ main(int argc, char **argv)
 {
 	static const struct daemon_ops ops = {
 	    .mode = DAEMON_SINGLE,
+	    .params = smtpd_params,
 	    .pre_jail = smtpd_pre_jail,
 	    .post_jail = smtpd_post_jail,
 	    .serve = smtpd_session_run,

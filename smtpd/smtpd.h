@@ -20,13 +20,20 @@
 #include "stream.h"
 #include "tls.h"
 
-/* What a process sets up once and every session reads. */
+/* What a process sets up once and every session reads: the parameters of
+ * smtpd.c's table (smtpd_params, bound at start-up) and what is derived
+ * from them. */
 struct smtpd_config {
 	const char *myhostname;
+	const char *banner; /* smtpd_banner */
 	char **mydestination;
 	char **relay_domains;
 	struct cidr_list mynetworks;
+	const char *local_recipient_maps;
+	const char *recipient_delimiter;
+	const char *sasldb_path; /* only its user names: mail-only users */
 	uint64_t size_limit;
+	uint64_t header_limit; /* header_size_limit */
 	long long recipient_limit;
 	long long line_limit;
 	long long hopcount_limit;
@@ -35,8 +42,13 @@ struct smtpd_config {
 	long long error_sleep_ms;
 	long long junk_limit; /* NOOP, VRFY, RSET before they count as errors */
 	int helo_required;
+	int peername_lookup;
+	int tls_auth_only;
 	int timeout_ms;
+	int starttls_timeout_ms; /* the TLS handshake, STARTTLS or wrapper */
+	int disable_vrfy;
 	int auth_enable;
+	int auth_header; /* smtpd_sasl_authenticated_header */
 	int auth_required;
 	int tls_level; /* enum tls_level: none, may, encrypt */
 	int wrappermode;

@@ -100,7 +100,7 @@ smtpd_auth_offer(struct smtpd_session *ss, struct buf *mechs)
 	if (!smtpd_cfg.auth_enable || ss->auth_user)
 		return 0;
 	/* With smtpd_tls_auth_only, nothing before TLS. */
-	if (conf_bool("smtpd_tls_auth_only") && !ss->tls_on)
+	if (smtpd_cfg.tls_auth_only && !ss->tls_on)
 		return 0;
 	if (smtpd_auth_connect(ss, mechs) < 0)
 		return 0;
@@ -257,12 +257,16 @@ smtpd_tls_handshake(struct smtpd_session *ss)
 	struct buf err = BUF_INIT, desc = BUF_INIT;
 
 	stream_discard_input(&ss->s);
+	/* The handshake has its own limit (smtpd_starttls_timeout); the
+	 * dialogue after it goes back to smtpd_timeout. */
+	stream_set_timeout(&ss->s, smtpd_cfg.starttls_timeout_ms);
 	if (tls_server_start(smtpd_cfg.tls, &ss->s, &ss->tls_info, &err) < 0) {
 		msg_warn("TLS handshake failed for %s[%s]: %s", ss->client_name,
 			 ss->client_addr, buf_cstr(&err));
 		buf_free(&err);
 		return -1;
 	}
+	stream_set_timeout(&ss->s, smtpd_cfg.timeout_ms);
 	ss->tls_on = 1;
 	tls_info_format(&ss->tls_info, &desc);
 	msg_info("Anonymous TLS connection established from %s[%s]: %s",

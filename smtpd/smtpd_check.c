@@ -112,20 +112,19 @@ smtpd_check_init(void)
 {
 	struct passwd *pw;
 
-	local_table.enabled = *conf_str("local_recipient_maps") != '\0';
-	local_table.delimiter = xstrdup(conf_str("recipient_delimiter"));
+	local_table.enabled = *smtpd_cfg.local_recipient_maps != '\0';
+	local_table.delimiter = xstrdup(smtpd_cfg.recipient_delimiter);
 	if (!local_table.enabled)
 		return;
-	if (local_maps_open(conf_str("local_recipient_maps"))) {
+	if (local_maps_open(smtpd_cfg.local_recipient_maps)) {
 		setpwent();
 		while ((pw = getpwent()) != NULL)
 			local_table_add(pw->pw_name);
 		endpwent();
 	}
-	if (sasldb_users(conf_str("sasldb_path"), local_table_add_sasl, NULL) <
-	    0)
+	if (sasldb_users(smtpd_cfg.sasldb_path, local_table_add_sasl, NULL) < 0)
 		msg_warn("cannot read the mail users of %s",
-			 conf_str("sasldb_path"));
+			 smtpd_cfg.sasldb_path);
 	qsort(local_table.names, local_table.count, sizeof(char *), name_cmp);
 }
 

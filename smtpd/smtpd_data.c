@@ -63,7 +63,7 @@ smtpd_data_begin(struct smtpd_session *ss, enum smtp_data_mode mode)
 	struct smtp_data_limits lim = {
 	    .size_limit = smtpd_cfg.size_limit,
 	    .line_limit = 0,
-	    .header_limit = (uint64_t)conf_size("header_size_limit"),
+	    .header_limit = smtpd_cfg.header_limit,
 	};
 	struct received_info ri = {
 	    .helo = ss->helo,
@@ -74,6 +74,7 @@ smtpd_data_begin(struct smtpd_session *ss, enum smtp_data_mode mode)
 	    .esmtp = ss->esmtp,
 	    .smtputf8 = ss->smtputf8,
 	    .authenticated = ss->auth_user != NULL,
+	    .auth_sender = smtpd_cfg.auth_header ? ss->auth_user : NULL,
 	    .tls_protocol = ss->tls_on ? ss->tls_info.protocol : NULL,
 	    .tls_cipher = ss->tls_info.cipher,
 	    .tls_bits = ss->tls_info.cipher_bits,

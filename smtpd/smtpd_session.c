@@ -8,6 +8,8 @@
  * Errors are counted (and NOOP, VRFY, RSET beyond
  * smtpd_junk_command_limit): after smtpd_soft_error_limit each error
  * reply is delayed, at smtpd_hard_error_limit the session ends with 421.
+ * VRFY answers 252 (never whether an address exists), or 502 with
+ * disable_vrfy_command.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -173,7 +175,7 @@ smtpd_client_identify(struct smtpd_session *ss, int fd)
 	if (strncmp(ss->client_addr, "127.", 4) == 0 ||
 	    strcmp(ss->client_addr, "::1") == 0) {
 		snprintf(ss->client_name, sizeof(ss->client_name), "localhost");
-	} else if (conf_bool("smtpd_peername_lookup")) {
+	} else if (smtpd_cfg.peername_lookup) {
 		dns_client_name(ss->client_addr, ss->client_name,
 				sizeof(ss->client_name), &why);
 	}
@@ -412,7 +414,11 @@ smtpd_dispatch(struct smtpd_session *ss, struct smtp_cmd *cmd)
 		break;
 	case SMTP_VERB_VRFY:
 	case SMTP_VERB_EXPN:
-		if (*cmd->arg == '\0') {
+		if (cmd->verb == SMTP_VERB_VRFY && smtpd_cfg.disable_vrfy) {
+			/* Postfix's reply: the command exists, but not here. */
+			smtpd_reply(ss, "502 5.5.1 VRFY command is disabled");
+			ss->fails[CNT_VRFY]++;
+		} else if (*cmd->arg == '\0') {
 			smtpd_reply(ss, "501 5.5.4 Syntax: %s address",
 				    smtp_verb_name(cmd->verb));
 			ss->fails[CNT_VRFY]++;
@@ -557,7 +563,7 @@ smtpd_session_run(int fd)
 	smtpd_auth_session_init(&ss);
 	if (smtpd_cfg.wrappermode && smtpd_tls_wrap(&ss) < 0)
 		goto done;
-	smtpd_reply(&ss, "220 %s", conf_str("smtpd_banner"));
+	smtpd_reply(&ss, "220 %s", smtpd_cfg.banner);
 	stream_flush(&ss.s);
 	while (smtpd_command(&ss, &line) == 0)
 		;

@@ -730,6 +730,25 @@ def test_newaliases_builds_alias_maps(rig):
     assert rig.run("sendmail", "-bi").returncode == 0
 
 
+
+def test_newaliases_builds_alias_database(rig):
+    """newaliases rebuilds alias_database, which may differ from
+    alias_maps (Postfix's meaning): a table only in alias_maps is left
+    as it is."""
+    other = os.path.join(rig.inst.config_dir, "other-aliases")
+    with open(other, "w") as f:
+        f.write("crew: %s\n" % rig.users["alice"].pw_name)
+    with open(rig.aliases, "w") as f:
+        f.write("team: %s\n" % rig.users["bob"].pw_name)
+    rig.inst.conf["alias_database"] = "hash:" + other
+    rig.inst.write()
+    r = rig.run("sendmail", "-bi")
+    assert r.returncode == 0, r.stderr
+    assert rig.run("panmap", "-q", "crew", other).stdout == \
+        rig.users["alice"].pw_name.encode() + b"\n"
+    # aliases.db still has the fixture's old content.
+    assert rig.run("panmap", "-q", "team", rig.aliases).returncode == 1
+
 def test_panconf(rig):
     conf = os.path.join(rig.inst.config_dir, "panacea.conf")
     n = rig.run("panconf", "-n").stdout.decode().splitlines()

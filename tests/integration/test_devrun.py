@@ -40,6 +40,27 @@ QUEUE = {  # folder: (owner is mail_owner, mode)
 }
 
 
+def check_shipped_templates(run, tree):
+    """devrun writes the shipped conf/services, inet services on loopback
+    ports, and conf/panacea.conf with its own settings after it."""
+    with open(os.path.join(panacea_test.TOP, "conf", "services")) as f:
+        shipped = [x.split() for x in f if x.strip() and x[0] != "#"]
+    with open(run / "etc" / "services") as f:
+        written = [x.lstrip("#").replace(" (not built yet)", "").split()
+                   for x in f if x.strip() and not x.startswith("# ")]
+    ports = {"smtp": "127.0.0.1:2525", "submission": "127.0.0.1:2587",
+             "pop3": "127.0.0.1:2110"}
+    assert written == [[ports.get(x[0], x[0]) if x[1] == "inet" else x[0]]
+                       + x[1:] for x in shipped]
+    r = subprocess.run([program("panconf"), "-c", str(run / "etc"), "-h",
+                        "queue_directory", "daemon_directory", "mail_owner",
+                        "maillog_file"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split("\n")[:4] == [
+        str(run / "spool"), str(tree / os.path.relpath(
+            panacea_test.BIN, str(tree))), "panacea", "-"]
+
+
 def test_devrun_as_root_owns_like_install(tmp_path, mail_owner):  # noqa
     if mail_owner != "panacea":
         pytest.skip("devrun's mail_owner is panacea")
@@ -53,6 +74,7 @@ def test_devrun_as_root_owns_like_install(tmp_path, mail_owner):  # noqa
         cwd=str(tree), env=env, capture_output=True, timeout=scaled(60))
     assert r.returncode == 0, r.stderr
     run = tree / "run"
+    check_shipped_templates(run, tree)
     with open(run / "etc" / "services", "w") as f:
         f.write("showq unix n - y - - showq\n")
     master = subprocess.Popen([program("master"), "-f", "-c",

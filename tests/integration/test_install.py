@@ -116,6 +116,8 @@ def check_layout(destdir):
     assert "ExecReload=%s/sbin/panacea reload" % PREFIX in unit
     services = open(etc + "/services").read()
     assert re.search(r"(?m)^auth +unix +- +n +n +- +1 +auth$", services)
+    with open(os.path.join(panacea_test.TOP, "conf", "services")) as f:
+        assert services == f.read()
 
 
 # -- /proc -------------------------------------------------------------------
@@ -225,6 +227,13 @@ def wait_process(mpid, pred, what, timeout=20):
 
 # -- the test ------------------------------------------------------------------
 
+def shipped_services():
+    """conf/services, the table make install ships, as services lines."""
+    with open(os.path.join(panacea_test.TOP, "conf", "services")) as f:
+        return [line.rstrip("\n") for line in f
+                if line.strip() and not line.startswith("#")]
+
+
 class Installed:
     """The installed tree run as a mail host."""
 
@@ -258,19 +267,9 @@ class Installed:
             "maximal_backoff_time": "120s",
             "smtp_connect_timeout": "5s",
         })
-        # The services of an installed system (install.sh's table).
-        inst.services = [
-            "25 inet n - y - 100 smtpd",
-            "110 inet n - y - - pop3d",
-            "pop3session unix - n n - - pop3session",
-            "qmgr unix n - y 300 1 qmgr",
-            "local unix - n n - - local",
-            "smtp unix - - y - - smtp",
-            "submit unix n - y - - smtpd -o smtpd_local_submission=yes",
-            "pickup unix n - y 60 1 pickup",
-            "showq unix n - y - - showq",
-            "auth unix - n n - 1 auth",
-        ]
+        # The services of an installed system: the shipped table, which
+        # install.sh copies.
+        inst.services = shipped_services()
         inst.write()
         self.command("panmap", "hash:" + aliases, check=True)
         panacea_test.open_path(destdir + PREFIX)

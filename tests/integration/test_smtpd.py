@@ -321,6 +321,20 @@ def test_too_many_errors_closes_with_421(instance, mail_owner):
                       r"rcpt=0/1 unknown=0/2 commands=0/3")
 
 
+
+def test_disable_vrfy_command(instance, mail_owner):
+    """disable_vrfy_command = yes: VRFY gets Postfix's 502, counted as an
+    error; EXPN is not VRFY and keeps its answer."""
+    port = configured(instance, mail_owner, disable_vrfy_command="yes")
+    with Session(instance.host, port) as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("VRFY root", 502, r"^5\.5\.1 VRFY command is disabled$")
+        s.expect("EXPN root", 252)
+        s.expect("QUIT", 221)
+    # EXPN counts as a VRFY, as in Postfix's disconnect line.
+    instance.wait_log(r"disconnect from localhost\[127\.0\.0\.1\] ehlo=1 "
+                      r"vrfy=1/2 quit=1 commands=3/4")
+
 def test_idle_timeout_421(instance, mail_owner):
     port = configured(instance, mail_owner, smtpd_timeout="2s")
     with Session(instance.host, port) as s:

@@ -415,6 +415,45 @@ def test_tls_handshake_failure_is_logged(tls_smtpd):
     assert queue_ids(inst) == []
 
 
+
+def test_starttls_timeout_bounds_the_handshake(instance, mail_owner,
+                                              tls_files, ctx):
+    """A client that sends STARTTLS and then nothing is dropped after
+    smtpd_starttls_timeout, not smtpd_timeout; after a handshake the
+    dialogue has smtpd_timeout again."""
+    port = smtpd_setup(instance, mail_owner, conf=tls_conf(
+        tls_files, smtpd_timeout="60s", smtpd_starttls_timeout="2s"))
+    with Session(instance.host, port) as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("STARTTLS", 220)
+        start = time.monotonic()
+        assert s.eof(timeout=30)
+        assert time.monotonic() - start < scaled(20)
+    instance.wait_log(r"TLS handshake failed for localhost\[127\.0\.0\.1\]")
+    with Session(instance.host, port) as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("STARTTLS", 220)
+        s.starttls(ctx)
+        time.sleep(3)
+        s.expect("EHLO client.test", 250)
+        s.expect("QUIT", 221)
+
+
+@pytest.mark.parametrize("header", ["yes", "no"])
+def test_sasl_authenticated_header(instance, mail_owner, tls_files, header):
+    """smtpd_sasl_authenticated_header names the login in Received:."""
+    conf = tls_conf(tls_files, smtpd_sasl_authenticated_header=header)
+    conf.update(auth_conf(instance))
+    port = smtpd_setup(instance, mail_owner, conf=conf)
+    with Session(instance.host, port) as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("AUTH PLAIN " + b64(b"\0alice\0wonder land"), 235)
+        qid = s.send_message("alice@example.org", [ROOT], MSG.replace(
+            b"secret body\r\n", b"secret body\r\n.\r\n"))
+    header_bytes, _ = stored_message(instance, qid)
+    named = b"(Authenticated sender: alice)" in header_bytes
+    assert named == (header == "yes"), header_bytes
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_tls_1_1_is_refused(tls_smtpd, tls_files):
     """The server, not only this client's OpenSSL policy, says no."""

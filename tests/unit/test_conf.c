@@ -208,7 +208,6 @@ static const struct expect expected[] = {
     {"config_directory", CONF_STR, "/etc/panacea", 0},
     {"queue_directory", CONF_STR, "/var/spool/panacea", 0},
     {"daemon_directory", CONF_STR, "/usr/libexec/panacea", 0},
-    {"command_directory", CONF_STR, "/usr/sbin", 0},
     {"mail_owner", CONF_STR, "panacea", 0},
     {"mail_name", CONF_STR, "Panacea", 0},
     {"myorigin", CONF_STR, "$myhostname", 0},
@@ -252,7 +251,6 @@ static const struct expect expected[] = {
     {"default_process_limit", CONF_INT, "100", 0},
     {"service_throttle_time", CONF_TIME, "60s", 's'},
     {"ipc_timeout", CONF_TIME, "3600s", 's'},
-    {"daemon_timeout", CONF_TIME, "18000s", 's'},
     {"smtpd_timeout", CONF_TIME, "300s", 's'},
     {"smtpd_error_sleep_time", CONF_TIME, "1s", 's'},
     {"smtpd_soft_error_limit", CONF_INT, "10", 0},
@@ -1087,6 +1085,87 @@ ask_wrong_type(void *arg)
 	conf_int("mail_name");
 }
 
+/* A program's table of bound parameters: every type lands in its
+ * variable, expanded and parsed; strings are the program's copies. */
+static void
+test_bind_fills_variables(void **state)
+{
+	const char *banner = NULL;
+	long long limit = 0, timeout = 0, size = 0;
+	int vrfy = 0;
+	const struct conf_bind table[] = {
+	    CONF_BIND_STR("smtpd_banner", &banner),
+	    CONF_BIND_INT("smtpd_recipient_limit", &limit),
+	    CONF_BIND_TIME("smtpd_timeout", &timeout),
+	    CONF_BIND_SIZE("message_size_limit", &size),
+	    CONF_BIND_BOOL("disable_vrfy_command", &vrfy),
+	    CONF_BIND_END,
+	};
+
+	(void)state;
+	load("myhostname = mx.example\nsmtpd_recipient_limit = 7\n"
+	     "smtpd_timeout = 2m\nmessage_size_limit = 3k\n"
+	     "disable_vrfy_command = yes\n");
+	conf_bind(table);
+	assert_string_equal(banner, "mx.example ESMTP Panacea");
+	assert_int_equal(limit, 7);
+	assert_int_equal(timeout, 120);
+	assert_int_equal(size, 3072);
+	assert_int_equal(vrfy, 1);
+	load("myhostname = other.example\n");
+	assert_string_equal(banner, "mx.example ESMTP Panacea");
+	xfree((void *)banner);
+}
+
+static void
+bind_misspelt(void *arg)
+{
+	long long v = 0;
+	const struct conf_bind table[] = {
+	    CONF_BIND_INT("smtpd_recipient_limit", &v),
+	    CONF_BIND_INT("smtpd_recipent_limit", &v),
+	    CONF_BIND_END,
+	};
+
+	(void)arg;
+	conf_bind(table);
+}
+
+static void
+bind_mistyped(void *arg)
+{
+	long long v = 0;
+	const struct conf_bind table[] = {
+	    CONF_BIND_INT("smtpd_timeout", &v),
+	    CONF_BIND_END,
+	};
+
+	(void)arg;
+	conf_bind(table);
+}
+
+/* A bad row stops the program at start-up, before any value is read. */
+static void
+test_bind_refuses_a_bad_table(void **state)
+{
+	struct buf out = BUF_INIT;
+	int status;
+
+	(void)state;
+	status = run_child(bind_misspelt, NULL, &out);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	assert_non_null(strstr(buf_cstr(&out),
+			       "fatal: parameter table: unknown parameter "
+			       "\"smtpd_recipent_limit\""));
+	buf_reset(&out);
+	status = run_child(bind_mistyped, NULL, &out);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	assert_non_null(strstr(buf_cstr(&out),
+			       "fatal: parameter table: smtpd_timeout is of "
+			       "type time, bound as integer"));
+	buf_free(&out);
+}
+
 /* Asking for a parameter that is not in the table is a programming error. */
 static void
 test_accessor_misuse_panics(void **state)
@@ -1146,6 +1225,8 @@ main(void)
 	    T(test_choose_dir),
 	    T(test_load_real_file),
 	    T(test_load_fatal),
+	    T(test_bind_fills_variables),
+	    T(test_bind_refuses_a_bad_table),
 	    T(test_accessor_misuse_panics),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
