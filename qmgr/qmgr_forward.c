@@ -69,7 +69,7 @@ qmgr_content_memfd(const struct qmgr_message *msg)
 /* One copy for group g; its new queue id in new_id. */
 static int
 forward_one(const struct qmgr_message *m, const char *delivered_to,
-	    const struct qmgr_forward *g, char new_id[QUEUE_ID_SIZE])
+	    const struct deliver_forward *g, char new_id[QUEUE_ID_SIZE])
 {
 	struct queue_in *in = queue_in_begin(qmgr_cfg.queue);
 	struct queue_envelope *env;
@@ -86,7 +86,7 @@ forward_one(const struct qmgr_message *m, const char *delivered_to,
 	queue_str_set(&env->client_addr, "127.0.0.1");
 	queue_str_set(&env->protocol, "local");
 	env->flags = m->env.flags & (QUEUE_FLAG_8BITMIME | QUEUE_FLAG_SMTPUTF8);
-	for (size_t i = 0; i < g->n; i++)
+	for (size_t i = 0; i < g->nrcpt; i++)
 		queue_envelope_add_rcpt(env, g->rcpts[i], NULL, 0);
 	buf_printf(&chunk, "Delivered-To: %s\r\n", delivered_to);
 	rc = queue_in_write(in, chunk.data, chunk.len);
@@ -131,7 +131,7 @@ log_forwarded(const struct qmgr_message *m, const char *to, const char *orig_to,
 
 int
 qmgr_forward(struct qmgr_message *msg, size_t idx,
-	     const struct qmgr_forward *groups, size_t n, struct buf *why)
+	     const struct deliver_forward *groups, size_t n, struct buf *why)
 {
 	const char *addr = msg->env.rcpts[idx].address;
 	char new_id[QUEUE_ID_SIZE];
@@ -144,8 +144,9 @@ qmgr_forward(struct qmgr_message *msg, size_t idx,
 			return -1;
 		}
 		msg_info("%s: forwarded as %s (%zu recipient%s)", msg->id,
-			 new_id, groups[i].n, groups[i].n == 1 ? "" : "s");
-		for (size_t j = 0; j < groups[i].n; j++)
+			 new_id, groups[i].nrcpt,
+			 groups[i].nrcpt == 1 ? "" : "s");
+		for (size_t j = 0; j < groups[i].nrcpt; j++)
 			log_forwarded(msg, groups[i].rcpts[j], addr, new_id);
 	}
 	if (n > 0)
