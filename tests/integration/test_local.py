@@ -344,13 +344,15 @@ def test_unknown_user_and_loop(rig):
     rig.start()
     rcpt = "nosuchuser@" + DOMAIN
     qid, reply, _ = rig.deliver(MESSAGE, [rcpt, rig.addr("alice")],
-                                orcpts={rcpt: "Original+2Bx@example.org"})
+                                orcpts={rcpt: "Original+2B2B41@example.org"})
     g = reply[rcpt]
     assert g["class"] == "5" and g["dsn"] == "5.1.1"
     assert g["text"] == 'unknown user: "nosuchuser"'
     check_sent(reply[rig.addr("alice")], "delivered to mailbox")
-    # ORCPT is xtext on the wire; the log shows the address decoded.
-    rig.inst.wait_log(r"%s: to=<%s>, orig_to=<Original\+x@example.org>, "
+    # ORCPT is xtext on the wire; the log shows the address decoded, and
+    # decoded once ("+2B2B41" is "+2B41", which a second decoding would
+    # turn into "+41").
+    rig.inst.wait_log(r"%s: to=<%s>, orig_to=<Original\+2B41@example.org>, "
                       r"relay=local, .*dsn=5\.1\.1, status=bounced "
                       r"\(unknown user: \"nosuchuser\"\)"
                       % (qid, re.escape(rcpt)))
