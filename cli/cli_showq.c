@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "attr.h"
 #include "cli.h"
 #include "conf.h"
 #include "iostuff.h"
@@ -32,23 +31,6 @@
 
 #define L_STRING_FORMAT "%-17s %8s %-19s %s\n"
 #define L_SENDER_FORMAT "%-17s %8lld %19.19s %s\n"
-
-/* The text of an attribute, "" when absent or not text. */
-static const char *
-get(const struct attr_list *l, const char *name)
-{
-	const char *s = attr_get_str(l, name);
-
-	return s ? s : "";
-}
-
-static long long
-get_int(const struct attr_list *l, const char *name)
-{
-	long long v;
-
-	return attr_get_int(l, name, &v) == 0 ? v : 0;
-}
 
 /* JSON string quoting as Postfix's showq_json: short escapes for common
  * control characters, \uXXXX for the others, '?' for invalid UTF-8. */
@@ -128,10 +110,10 @@ end_message(struct formatter *f)
 }
 
 static void
-start_message(struct formatter *f, const struct attr_list *l)
+start_message(struct formatter *f, const struct showq_record *r)
 {
-	const char *queue = get(l, "queue_name");
-	long long size = get_int(l, "message_size");
+	const char *queue = r->queue_name;
+	long long size = r->message_size;
 
 	end_message(f);
 	f->in_message = 1;
@@ -141,17 +123,17 @@ start_message(struct formatter *f, const struct attr_list *l)
 		fputs("{\"queue_name\": ", f->fp);
 		json_string(f->fp, queue);
 		fputs(", \"queue_id\": ", f->fp);
-		json_string(f->fp, get(l, "queue_id"));
+		json_string(f->fp, r->queue_id);
 		fprintf(f->fp,
 			", \"arrival_time\": %lld, \"message_size\": %lld, "
 			"\"force_expired\": %s, \"sender\": ",
-			get_int(l, "arrival_time"), size,
-			get_int(l, "force_expired") ? "true" : "false");
-		json_string(f->fp, get(l, "sender"));
+			r->arrival_time, size,
+			r->force_expired ? "true" : "false");
+		json_string(f->fp, r->sender);
 		fputs(", \"recipients\": [", f->fp);
 	} else {
 		char id[QUEUE_ID_SIZE + 2];
-		time_t t = (time_t)get_int(l, "arrival_time");
+		time_t t = (time_t)r->arrival_time;
 		char when[64];
 		struct tm tm;
 		if (f->messages == 0)
@@ -160,28 +142,27 @@ start_message(struct formatter *f, const struct attr_list *l)
 				"--Sender/Recipient------");
 		else
 			putc('\n', f->fp);
-		snprintf(id, sizeof(id), "%.*s%s", QUEUE_ID_LEN,
-			 get(l, "queue_id"),
+		snprintf(id, sizeof(id), "%.*s%s", QUEUE_ID_LEN, r->queue_id,
 			 strcmp(queue, "active") == 0 ? "*"
 			 : strcmp(queue, "hold") == 0 ? "!"
 						      : "");
 		localtime_r(&t, &tm);
 		asctime_r(&tm, when);
 		fprintf(f->fp, L_SENDER_FORMAT, id, size, when,
-			printable(get(l, "sender"), &f->tmp));
+			printable(r->sender, &f->tmp));
 	}
 	f->messages++;
 	f->bytes += size > 0 ? (unsigned long long)size : 0;
 }
 
 static void
-recipient(struct formatter *f, const struct attr_list *l)
+recipient(struct formatter *f, const struct showq_record *r)
 {
-	const char *reason = get(l, "reason");
+	const char *reason = r->reason;
 
 	if (f->how == CLI_LIST_JSON) {
 		fputs(f->rcpts ? ", {\"address\": " : "{\"address\": ", f->fp);
-		json_string(f->fp, get(l, "address"));
+		json_string(f->fp, r->address);
 		if (*reason) {
 			fputs(", \"delay_reason\": ", f->fp);
 			json_string(f->fp, reason);
@@ -199,7 +180,7 @@ recipient(struct formatter *f, const struct attr_list *l)
 				printable(show, &f->tmp));
 		}
 		fprintf(f->fp, L_STRING_FORMAT, "", "", "",
-			printable(get(l, "address"), &f->tmp));
+			printable(r->address, &f->tmp));
 	}
 	f->rcpts++;
 }
@@ -208,28 +189,29 @@ int
 cli_format_listing(const char *data, size_t len, enum cli_listing how, FILE *fp)
 {
 	struct formatter f = {.fp = fp, .how = how, .tmp = BUF_INIT};
-	struct attr_list l = ATTR_LIST_INIT;
+	struct buf why = BUF_INIT;
 	int done = 0, bad = 0;
 
 	while (len > 0 && !done && !bad) {
+		struct showq_record r;
 		size_t used;
-		const char *type;
-		if (attr_decode(data, len, SHOWQ_LIST_MAX, &l, &used) !=
-		    ATTR_OK) {
+
+		if (showq_record_decode(data, len, &r, &used, &why) != 0) {
+			showq_record_free(&r);
 			bad = 1;
 			break;
 		}
 		data += used;
 		len -= used;
-		type = get(&l, "type");
-		if (strcmp(type, "message") == 0)
-			start_message(&f, &l);
-		else if (strcmp(type, "rcpt") == 0 && f.in_message)
-			recipient(&f, &l);
-		else if (strcmp(type, "end") == 0)
+		if (r.type == SHOWQ_MESSAGE)
+			start_message(&f, &r);
+		else if (r.type == SHOWQ_RCPT && f.in_message)
+			recipient(&f, &r);
+		else if (r.type == SHOWQ_END)
 			done = 1;
 		else
 			bad = 1;
+		showq_record_free(&r);
 	}
 	end_message(&f);
 	if (done && how == CLI_LIST_MAILQ) {
@@ -240,7 +222,7 @@ cli_format_listing(const char *data, size_t len, enum cli_listing how, FILE *fp)
 				f.bytes / 1024, f.messages,
 				f.messages == 1 ? "" : "s");
 	}
-	attr_list_free(&l);
+	buf_free(&why);
 	buf_free(&f.tmp);
 	return done && !bad && len == 0 ? 0 : -1;
 }

@@ -7,6 +7,10 @@
  * carries at most default_destination_recipient_limit recipients and is
  * decoded with DELIVER_LIST_MAX.
  *
+ * This file is the protocol's documentation; lib/deliver_request.h is its
+ * only codec (typed request and reply, every range and bound listed
+ * there), and no program reads or writes these attributes otherwise.
+ *
  * The content.  An agent whose service runs as root (unpriv n in the
  * services table: local) must not open the queue (DESIGN.md, rule 2), so
  * qmgr reads the content for it: the request then says

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "attr.h"
+#include "attr_scan.h"
 #include "iostuff.h"
 #include "maildrop.h"
 #include "received.h"
@@ -22,22 +22,52 @@
 	 QUEUE_NOTIFY_DELAY)
 #define FLAGS_ALLOWED (QUEUE_FLAG_8BITMIME | QUEUE_FLAG_SMTPUTF8)
 
+/* The envelope list as the file holds it (maildrop.h); its table. */
+struct maildrop_head {
+	char *sender;
+	char **rcpts;
+	size_t nrcpt;
+	long long notify;
+	char *ret;
+	char *envid;
+	long long flags;
+};
+
+static const struct attr_scan_spec head_spec[] = {
+    ATTR_SCAN_ROW_STR("sender", ATTR_SCAN_REQUIRED | ATTR_SCAN_LINE, 0,
+		      ADDR_PATH_MAX, struct maildrop_head, sender),
+    ATTR_SCAN_ROW_STRS("rcpt", ATTR_SCAN_LINE, 1, ADDR_PATH_MAX, 1,
+		       QUEUE_RCPT_MAX, struct maildrop_head, rcpts, nrcpt),
+    ATTR_SCAN_ROW_INT("notify", ATTR_SCAN_REQUIRED, 0, NOTIFY_ALL,
+		      struct maildrop_head, notify),
+    ATTR_SCAN_ROW_STR("ret", ATTR_SCAN_REQUIRED, 0, 4, struct maildrop_head,
+		      ret),
+    ATTR_SCAN_ROW_STR("envid", ATTR_SCAN_REQUIRED, 0, ENVID_MAX,
+		      struct maildrop_head, envid),
+    ATTR_SCAN_ROW_INT("flags", ATTR_SCAN_REQUIRED, 0, FLAGS_ALLOWED,
+		      struct maildrop_head, flags),
+    ATTR_SCAN_END,
+};
+
 void
 maildrop_encode_head(const struct queue_envelope *env, struct buf *out)
 {
 	struct attr_list list = ATTR_LIST_INIT;
-	unsigned notify = env->nrcpt ? env->rcpts[0].notify : 0;
+	struct maildrop_head h;
 
-	attr_add_str(&list, "sender", env->sender ? env->sender : "");
+	h.sender = env->sender ? env->sender : (char *)"";
+	h.rcpts = xcalloc(env->nrcpt ? env->nrcpt : 1, sizeof(char *));
 	for (size_t i = 0; i < env->nrcpt; i++)
-		attr_add_str(&list, "rcpt", env->rcpts[i].address);
-	attr_add_int(&list, "notify", notify);
-	attr_add_str(&list, "ret",
-		     env->ret == QUEUE_RET_FULL	  ? "full"
-		     : env->ret == QUEUE_RET_HDRS ? "hdrs"
-						  : "");
-	attr_add_str(&list, "envid", env->envid ? env->envid : "");
-	attr_add_int(&list, "flags", env->flags & FLAGS_ALLOWED);
+		h.rcpts[i] = env->rcpts[i].address;
+	h.nrcpt = env->nrcpt;
+	h.notify = env->nrcpt ? env->rcpts[0].notify : 0;
+	h.ret = (char *)(env->ret == QUEUE_RET_FULL   ? "full"
+			 : env->ret == QUEUE_RET_HDRS ? "hdrs"
+						      : "");
+	h.envid = env->envid ? env->envid : (char *)"";
+	h.flags = env->flags & FLAGS_ALLOWED;
+	attr_print(&list, head_spec, &h);
+	xfree(h.rcpts);
 	buf_append(out, MAILDROP_MAGIC, MAGIC_LEN);
 	attr_encode(&list, out);
 	attr_list_free(&list);
@@ -72,71 +102,52 @@ envid_ok(const char *s)
 	return 1;
 }
 
-/* Checks the decoded list and fills env; 0 or -1 with err. */
+/* Checks what the table cannot (address syntax, NOTIFY=NEVER alone, the
+ * flags as bits, the RET words, ENVID's characters) and fills env; 0 or -1 with
+ * err. */
 static int
-head_to_envelope(const struct attr_list *list, struct queue_envelope *env,
+head_to_envelope(const struct maildrop_head *h, struct queue_envelope *env,
 		 struct buf *err)
 {
-	const char *sender = attr_get_str(list, "sender");
-	const char *ret = attr_get_str(list, "ret");
-	const char *envid = attr_get_str(list, "envid");
-	long long notify, flags;
+	int utf8 = (h->flags & QUEUE_FLAG_SMTPUTF8) != 0;
 
-	if (sender == NULL || ret == NULL || envid == NULL ||
-	    attr_get_int(list, "notify", &notify) < 0 ||
-	    attr_get_int(list, "flags", &flags) < 0) {
-		buf_puts(err, "missing or malformed envelope field");
-		return -1;
-	}
-	if (notify < 0 || (notify & ~(long long)NOTIFY_ALL) ||
-	    ((notify & QUEUE_NOTIFY_NEVER) && notify != QUEUE_NOTIFY_NEVER)) {
+	if ((h->notify & QUEUE_NOTIFY_NEVER) &&
+	    h->notify != QUEUE_NOTIFY_NEVER) {
 		buf_puts(err, "bad notify value");
 		return -1;
 	}
-	if (flags < 0 || (flags & ~(long long)FLAGS_ALLOWED)) {
+	if (h->flags & ~(long long)FLAGS_ALLOWED) {
 		buf_puts(err, "bad flags value");
 		return -1;
 	}
-	env->flags = (uint32_t)flags;
-	if (!address_ok(sender, 1, env->flags & QUEUE_FLAG_SMTPUTF8)) {
+	env->flags = (uint32_t)h->flags;
+	if (!address_ok(h->sender, 1, utf8)) {
 		buf_puts(err, "bad sender address");
 		return -1;
 	}
-	if (strcmp(ret, "full") == 0)
+	if (strcmp(h->ret, "full") == 0)
 		env->ret = QUEUE_RET_FULL;
-	else if (strcmp(ret, "hdrs") == 0)
+	else if (strcmp(h->ret, "hdrs") == 0)
 		env->ret = QUEUE_RET_HDRS;
-	else if (*ret == '\0')
+	else if (*h->ret == '\0')
 		env->ret = QUEUE_RET_NONE;
 	else {
 		buf_puts(err, "bad ret value");
 		return -1;
 	}
-	if (!envid_ok(envid)) {
+	if (!envid_ok(h->envid)) {
 		buf_puts(err, "bad envid");
 		return -1;
 	}
-	queue_str_set(&env->sender, sender);
-	queue_str_set(&env->envid, envid);
-	for (size_t i = 0; i < list->count; i++) {
-		const struct attr *a = &list->items[i];
-		if (strcmp(a->name, "rcpt") != 0)
-			continue;
-		if (strlen(a->value) != a->len ||
-		    !address_ok(a->value, 0,
-				env->flags & QUEUE_FLAG_SMTPUTF8)) {
+	queue_str_set(&env->sender, h->sender);
+	queue_str_set(&env->envid, h->envid);
+	for (size_t i = 0; i < h->nrcpt; i++) {
+		if (!address_ok(h->rcpts[i], 0, utf8)) {
 			buf_puts(err, "bad recipient address");
 			return -1;
 		}
-		if (env->nrcpt >= QUEUE_RCPT_MAX) {
-			buf_puts(err, "too many recipients");
-			return -1;
-		}
-		queue_envelope_add_rcpt(env, a->value, NULL, (unsigned)notify);
-	}
-	if (env->nrcpt == 0) {
-		buf_puts(err, "no recipients");
-		return -1;
+		queue_envelope_add_rcpt(env, h->rcpts[i], NULL,
+					(unsigned)h->notify);
 	}
 	return 0;
 }
@@ -146,6 +157,7 @@ maildrop_decode_head(const char *data, size_t len, struct queue_envelope *env,
 		     size_t *used, struct buf *err)
 {
 	struct attr_list list = ATTR_LIST_INIT;
+	struct maildrop_head h;
 	enum attr_status st;
 	size_t consumed = 0;
 	int r;
@@ -173,7 +185,13 @@ maildrop_decode_head(const char *data, size_t len, struct queue_envelope *env,
 						 : "malformed envelope");
 		return -1;
 	}
-	r = head_to_envelope(&list, env, err);
+	memset(&h, 0, sizeof(h));
+	r = attr_scan(&list, head_spec, &h, err);
+	if (r < 0)
+		buf_puts(err, " in the envelope");
+	else
+		r = head_to_envelope(&h, env, err);
+	attr_scan_free(head_spec, &h);
 	attr_list_free(&list);
 	if (r == 0)
 		*used = MAGIC_LEN + consumed;

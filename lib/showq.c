@@ -4,12 +4,133 @@
 #include <dirent.h>
 #include <string.h>
 
-#include "attr.h"
+#include "attr_scan.h"
 #include "maildrop.h"
 #include "showq.h"
+#include "xalloc.h"
 
-/* Field bound, so that one recipient always fits one list. */
-#define SHOWQ_FIELD_MAX 4096
+#define REQ ATTR_SCAN_REQUIRED
+
+static const struct attr_scan_spec message_spec[] = {
+    ATTR_SCAN_ROW_STR("type", REQ, 1, 7, struct showq_record, type_name),
+    ATTR_SCAN_ROW_STR("queue_name", REQ, 4, 8, struct showq_record, queue_name),
+    ATTR_SCAN_ROW_STR("queue_id", REQ, 1, QUEUE_ID_LEN, struct showq_record,
+		      queue_id),
+    ATTR_SCAN_ROW_INT("arrival_time", REQ, 0, SHOWQ_NUMBER_MAX,
+		      struct showq_record, arrival_time),
+    ATTR_SCAN_ROW_INT("message_size", REQ, 0, SHOWQ_NUMBER_MAX,
+		      struct showq_record, message_size),
+    ATTR_SCAN_ROW_INT("force_expired", REQ, 0, 1, struct showq_record,
+		      force_expired),
+    ATTR_SCAN_ROW_STR("sender", REQ, 0, SHOWQ_FIELD_MAX, struct showq_record,
+		      sender),
+    ATTR_SCAN_END,
+};
+
+static const struct attr_scan_spec rcpt_spec[] = {
+    ATTR_SCAN_ROW_STR("type", REQ, 1, 7, struct showq_record, type_name),
+    ATTR_SCAN_ROW_STR("address", REQ, 0, SHOWQ_FIELD_MAX, struct showq_record,
+		      address),
+    ATTR_SCAN_ROW_STR("reason", REQ, 0, SHOWQ_FIELD_MAX, struct showq_record,
+		      reason),
+    ATTR_SCAN_END,
+};
+
+static const struct attr_scan_spec end_spec[] = {
+    ATTR_SCAN_ROW_STR("type", REQ, 1, 7, struct showq_record, type_name),
+    ATTR_SCAN_ROW_INT("count", REQ, 0, SHOWQ_NUMBER_MAX, struct showq_record,
+		      count),
+    ATTR_SCAN_END,
+};
+
+static const struct {
+	const char *name;
+	const struct attr_scan_spec *spec;
+} record_types[] = {
+    [SHOWQ_MESSAGE] = {"message", message_spec},
+    [SHOWQ_RCPT] = {"rcpt", rcpt_spec},
+    [SHOWQ_END] = {"end", end_spec},
+};
+
+static int
+queue_name_ok(const char *s)
+{
+	return strcmp(s, "maildrop") == 0 || strcmp(s, "active") == 0 ||
+	       strcmp(s, "deferred") == 0 || strcmp(s, "hold") == 0;
+}
+
+int
+showq_record_decode(const char *data, size_t len, struct showq_record *r,
+		    size_t *used, struct buf *why)
+{
+	struct attr_list l = ATTR_LIST_INIT;
+	enum attr_status st;
+	const char *type;
+	int rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	st = attr_decode(data, len, SHOWQ_LIST_MAX, &l, used);
+	if (st == ATTR_INCOMPLETE) {
+		rc = 1;
+		goto out;
+	}
+	if (st != ATTR_OK) {
+		buf_puts(why, st == ATTR_TOO_BIG ? "list too long"
+						 : "malformed list");
+		goto out;
+	}
+	type = attr_get_str(&l, "type");
+	for (size_t t = 0; type && t < 3; t++) {
+		if (strcmp(type, record_types[t].name) != 0)
+			continue;
+		r->type = (enum showq_type)t;
+		if (attr_scan(&l, record_types[t].spec, r, why) < 0)
+			goto out;
+		if (r->type == SHOWQ_MESSAGE &&
+		    (!queue_name_ok(r->queue_name) ||
+		     strspn(r->queue_id, QUEUE_ID_ALPHABET) !=
+			 strlen(r->queue_id))) {
+			buf_puts(why, "bad queue name or id");
+			goto out;
+		}
+		rc = 0;
+		goto out;
+	}
+	buf_puts(why, "missing or unknown \"type\"");
+out:
+	attr_list_free(&l);
+	return rc;
+}
+
+void
+showq_record_encode(const struct showq_record *r, struct buf *out)
+{
+	struct attr_list l = ATTR_LIST_INIT;
+	struct showq_record cut = *r;
+
+	cut.type_name = (char *)record_types[r->type].name;
+	if (r->type == SHOWQ_MESSAGE)
+		cut.sender = xstrndup(r->sender, SHOWQ_FIELD_MAX);
+	if (r->type == SHOWQ_RCPT) {
+		cut.address = xstrndup(r->address, SHOWQ_FIELD_MAX);
+		cut.reason = xstrndup(r->reason, SHOWQ_FIELD_MAX);
+	}
+	attr_print(&l, record_types[r->type].spec, &cut);
+	attr_encode(&l, out);
+	attr_list_free(&l);
+	if (r->type == SHOWQ_MESSAGE)
+		xfree(cut.sender);
+	if (r->type == SHOWQ_RCPT) {
+		xfree(cut.address);
+		xfree(cut.reason);
+	}
+}
+
+void
+showq_record_free(struct showq_record *r)
+{
+	attr_scan_free(record_types[r->type].spec, r);
+}
 
 const char *
 showq_queue_name(const struct queue_envelope *env)
@@ -28,43 +149,34 @@ struct showq_ctx {
 };
 
 static void
-add_bounded(struct attr_list *l, const char *name, const char *value)
-{
-	size_t len = strlen(value);
-
-	attr_add(l, name, value, len > SHOWQ_FIELD_MAX ? SHOWQ_FIELD_MAX : len);
-}
-
-static void
 emit_message(struct showq_ctx *c, const char *queue_name,
 	     const struct queue_envelope *env, long long when, long long size)
 {
-	struct attr_list l = ATTR_LIST_INIT;
+	struct showq_record r;
 
-	attr_add_str(&l, "type", "message");
-	attr_add_str(&l, "queue_name", queue_name);
-	attr_add_str(&l, "queue_id", env->id);
-	attr_add_int(&l, "arrival_time", when);
-	attr_add_int(&l, "message_size", size);
-	attr_add_int(&l, "force_expired", 0);
+	memset(&r, 0, sizeof(r));
+	r.type = SHOWQ_MESSAGE;
+	r.queue_name = (char *)queue_name;
+	r.queue_id = (char *)env->id;
+	r.arrival_time = when;
+	r.message_size = size;
 	/* The null sender shows as Postfix's empty_address_recipient. */
-	add_bounded(&l, "sender",
-		    env->sender && *env->sender ? env->sender
-						: "MAILER-DAEMON");
-	attr_encode(&l, c->out);
+	r.sender =
+	    env->sender && *env->sender ? env->sender : (char *)"MAILER-DAEMON";
+	showq_record_encode(&r, c->out);
 	for (size_t i = 0; i < env->nrcpt; i++) {
-		const struct queue_rcpt *r = &env->rcpts[i];
-		if (!queue_rcpt_pending(r->state))
+		const struct queue_rcpt *q = &env->rcpts[i];
+
+		if (!queue_rcpt_pending(q->state))
 			continue;
-		attr_list_reset(&l);
-		attr_add_str(&l, "type", "rcpt");
-		add_bounded(&l, "address", r->address);
-		add_bounded(&l, "reason",
-			    r->state == QUEUE_RCPT_DEFERRED && r->text ? r->text
-								       : "");
-		attr_encode(&l, c->out);
+		memset(&r, 0, sizeof(r));
+		r.type = SHOWQ_RCPT;
+		r.address = q->address;
+		r.reason = q->state == QUEUE_RCPT_DEFERRED && q->text
+			       ? q->text
+			       : (char *)"";
+		showq_record_encode(&r, c->out);
 	}
-	attr_list_free(&l);
 	c->count++;
 }
 
@@ -102,16 +214,16 @@ int
 showq_build(struct queue *q, const char *maildrop_dir, struct buf *out)
 {
 	struct showq_ctx c = {out, 0};
-	struct attr_list end = ATTR_LIST_INIT;
+	struct showq_record end;
 	int r;
 
 	if (maildrop_dir)
 		list_maildrop(&c, maildrop_dir);
 	if ((r = queue_list(q, list_one, &c)) != QUEUE_OK)
 		return r;
-	attr_add_str(&end, "type", "end");
-	attr_add_int(&end, "count", c.count);
-	attr_encode(&end, out);
-	attr_list_free(&end);
+	memset(&end, 0, sizeof(end));
+	end.type = SHOWQ_END;
+	end.count = c.count;
+	showq_record_encode(&end, out);
 	return QUEUE_OK;
 }

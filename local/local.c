@@ -28,10 +28,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "attr.h"
 #include "conf.h"
 #include "daemon.h"
-#include "deliver_proto.h"
+#include "deliver_request.h"
 #include "delivery_log.h"
 #include "local.h"
 #include "mailbox.h"
@@ -43,7 +42,6 @@
 
 #define LOCAL_REQUEST_TIMEOUT_MS (60 * 1000)
 #define LOCAL_REPLY_TIMEOUT_MS (60 * 1000)
-#define LOCAL_RCPT_MAX 10000
 #define LOCAL_TEXT_MAX 1024 /* status text in the reply and the log */
 
 struct local_config local_cfg;
@@ -163,95 +161,25 @@ request_free(struct local_request *req)
 	buf_free(&req->msg.content);
 }
 
-static int
-get_double(const struct attr_list *l, const char *name, double *out)
+/* The decoded request (deliver_request.h) as local works on it; ORCPT's
+ * address comes decoded, for orig_to=. */
+static void
+take_request(const struct deliver_request *d, struct local_request *req)
 {
-	const char *s = attr_get_str(l, name);
-	char *end;
-
-	if (s == NULL || *s == '\0')
-		return -1;
-	*out = strtod(s, &end);
-	return *end == '\0' && isfinite(*out) ? 0 : -1;
-}
-
-static int
-parse_index(const char *s, long long *out)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	*out = strtoll(s, &end, 10);
-	return *end == '\0' && errno == 0 && *out <= QUEUE_RCPT_MAX ? 0 : -1;
-}
-
-/* The envelope part; the recipient groups follow in order. */
-static int
-request_parse(const struct attr_list *l, struct local_request *req,
-	      const char **why)
-{
-	const char *id = attr_get_str(l, "queue_id");
-	const char *sender = attr_get_str(l, "sender");
-	const char *request = attr_get_str(l, "request");
-	long long v, usec = 0;
-	struct local_rcpt *r = NULL;
-	const char *s;
-
-	*why = "malformed delivery request";
-	if (request == NULL || strcmp(request, "deliver") != 0 || id == NULL ||
-	    !queue_id_valid(id) || sender == NULL ||
-	    strlen(sender) > QUEUE_FIELD_MAX)
-		return -1;
-	req->msg.queue_id = xstrdup(id);
-	req->msg.sender = xstrdup(sender);
-	if (attr_get_int(l, "arrival", &v) < 0)
-		return -1;
-	(void)attr_get_int(l, "arrival_usec", &usec);
-	req->msg.arrival = (double)v + (double)usec / 1e6;
-	if (get_double(l, "active", &req->msg.active) < 0)
-		req->msg.active = now_sec();
-	if (attr_get_int(l, "size", &req->msg.size) < 0 || req->msg.size < 0)
-		return -1;
-	if (attr_get_int(l, "flags", &v) == 0)
-		req->msg.flags = (unsigned)v;
-	req->rcpts = xcalloc(LOCAL_RCPT_MAX, sizeof(*req->rcpts));
-	for (size_t i = 0; i < l->count; i++) {
-		const struct attr *a = &l->items[i];
-
-		if (strcmp(a->name, "rcpt_index") == 0) {
-			if (req->nrcpt == LOCAL_RCPT_MAX ||
-			    parse_index(a->value, &v) < 0)
-				return -1;
-			r = &req->rcpts[req->nrcpt++];
-			r->index = (long)v;
-			r->orcpt = xstrdup("");
-			continue;
-		}
-		if (r == NULL)
-			continue;
-		if (a->len != strlen(a->value) || a->len > QUEUE_FIELD_MAX)
-			return -1;
-		if (strcmp(a->name, "rcpt") == 0) {
-			xfree(r->address);
-			r->address = xstrdup(a->value);
-		} else if (strcmp(a->name, "orcpt") == 0) {
-			/* "rfc822;addr" -> addr, for orig_to= */
-			s = strchr(a->value, ';');
-			xfree(r->orcpt);
-			r->orcpt = xstrdup(s ? s + 1 : a->value);
-		} else if (strcmp(a->name, "notify") == 0) {
-			r->notify = (unsigned)strtoul(a->value, NULL, 10);
-		}
+	req->msg.queue_id = xstrdup(d->queue_id);
+	req->msg.sender = xstrdup(d->sender);
+	req->msg.arrival = (double)d->arrival + (double)d->arrival_usec / 1e6;
+	req->msg.active = (double)d->active_ms / 1e3;
+	req->msg.size = d->size;
+	req->msg.flags = (unsigned)d->flags;
+	req->rcpts = xcalloc(d->nrcpt, sizeof(*req->rcpts));
+	req->nrcpt = d->nrcpt;
+	for (size_t i = 0; i < d->nrcpt; i++) {
+		req->rcpts[i].index = (long)d->rcpts[i].index;
+		req->rcpts[i].address = xstrdup(d->rcpts[i].address);
+		req->rcpts[i].orcpt = xstrdup(d->rcpts[i].orcpt_addr);
+		req->rcpts[i].notify = (unsigned)d->rcpts[i].notify;
 	}
-	for (size_t i = 0; i < req->nrcpt; i++)
-		if (req->rcpts[i].address == NULL ||
-		    *req->rcpts[i].address == '\0')
-			return -1;
-	if (req->nrcpt == 0)
-		return -1;
-	return 0;
 }
 
 /* The seals qmgr puts on the content: nothing can change it while we
@@ -261,15 +189,14 @@ request_parse(const struct attr_list *l, struct local_request *req,
 /* Receives the content qmgr passes after the request and reads it whole;
  * it must be a sealed memory file of exactly the announced size. */
 static int
-content_read(int sock, const struct attr_list *l, struct local_msg *msg,
+content_read(int sock, const struct deliver_request *d, struct local_msg *msg,
 	     const char **why)
 {
-	const char *how = attr_get_str(l, "content");
 	struct stat sb;
 	int fd, seals;
 	ssize_t n;
 
-	if (how == NULL || strcmp(how, "descriptor") != 0) {
+	if (d->content == NULL) {
 		*why = "the request carries no message content (local reads "
 		       "no queue: its service must run as root, unpriv n, for "
 		       "qmgr to pass the content)";
@@ -334,79 +261,81 @@ peer_allowed(int fd)
 
 /* One recipient's forward groups, for qmgr to queue. */
 static void
-reply_forwards(struct attr_list *reply, const struct local_forwards *fw)
+reply_forwards(struct deliver_status *st, const struct local_forwards *fw)
 {
 	for (size_t i = 0; i < fw->n; i++) {
-		attr_add_str(reply, "forward", fw->groups[i].sender);
+		struct deliver_forward *g =
+		    deliver_status_forward(st, fw->groups[i].sender);
+
 		for (size_t j = 0; j < fw->groups[i].n; j++)
-			attr_add_str(reply, "forward_rcpt",
-				     fw->groups[i].addrs[j]);
+			deliver_forward_add(g, fw->groups[i].addrs[j]);
 	}
 }
 
 static void
-reply_fail(int fd, const char *reason)
+reply_send(int fd, struct deliver_reply *reply, const char *fail,
+	   const char *id)
 {
-	struct attr_list l = ATTR_LIST_INIT;
-
-	attr_add_str(&l, "status", "fail");
-	attr_add_str(&l, "reason", reason);
-	if (attr_send(fd, &l, LOCAL_REPLY_TIMEOUT_MS) < 0)
-		msg_warn("cannot send the reply to qmgr: %s", strerror(errno));
-	attr_list_free(&l);
+	deliver_reply_finish(reply, fail);
+	if (deliver_reply_send(fd, reply, LOCAL_REPLY_TIMEOUT_MS) < 0)
+		msg_warn("%s: cannot send the reply to qmgr: %s",
+			 id ? id : "request", strerror(errno));
 }
 
 static void
 local_serve(int fd)
 {
-	struct attr_list req_attrs = ATTR_LIST_INIT, reply = ATTR_LIST_INIT;
+	struct deliver_request d;
+	struct deliver_reply reply;
 	struct local_request req;
 	struct local_status st;
 	struct local_forwards fw = {NULL, 0};
-	const char *why;
+	struct buf why = BUF_INIT;
+	const char *fail;
+	int rc;
 
+	memset(&d, 0, sizeof(d));
+	memset(&reply, 0, sizeof(reply));
 	memset(&req, 0, sizeof(req));
 	if (!peer_allowed(fd))
 		goto done;
-	if (attr_recv(fd, &req_attrs, DELIVER_LIST_MAX,
-		      LOCAL_REQUEST_TIMEOUT_MS) < 0) {
-		msg_warn("cannot read a delivery request: %s", strerror(errno));
+	if ((rc = deliver_request_recv(fd, &d, LOCAL_REQUEST_TIMEOUT_MS,
+				       &why)) < 0) {
+		msg_warn("%s: %s", d.queue_id ? d.queue_id : "request",
+			 buf_cstr(&why));
+		if (rc == -2)
+			reply_send(fd, &reply, buf_cstr(&why), d.queue_id);
 		goto done;
 	}
-	if (request_parse(&req_attrs, &req, &why) < 0 ||
-	    content_read(fd, &req_attrs, &req.msg, &why) < 0) {
-		msg_warn("%s: %s",
-			 req.msg.queue_id ? req.msg.queue_id : "request", why);
-		reply_fail(fd, why);
+	take_request(&d, &req);
+	if (content_read(fd, &d, &req.msg, &fail) < 0) {
+		msg_warn("%s: %s", req.msg.queue_id, fail);
+		reply_send(fd, &reply, fail, req.msg.queue_id);
 		goto done;
 	}
 	local_status_init(&st);
 	for (size_t i = 0; i < req.nrcpt; i++) {
+		struct deliver_status *ds;
+
 		req.msg.started = now_sec();
 		local_deliver_rcpt(&req.msg, &req.rcpts[i], &st, &fw);
-		attr_add_int(&reply, "rcpt_index", req.rcpts[i].index);
-		attr_add_int(&reply, "class", st.cls);
-		attr_add_str(&reply, "dsn", st.dsn);
-		attr_add_str(&reply, "text", buf_cstr(&st.text));
-		attr_add_str(&reply, "relay", "local");
-		attr_add_str(&reply, "remote_mta", "");
+		ds = deliver_reply_add(&reply, req.rcpts[i].index, st.cls,
+				       st.dsn, buf_cstr(&st.text), "local", "");
 		if (st.cls == 2)
-			reply_forwards(&reply, &fw);
+			reply_forwards(ds, &fw);
 		local_forwards_free(&fw);
 	}
 	local_status_free(&st);
-	attr_add_str(&reply, "status", "done");
-	if (attr_send(fd, &reply, LOCAL_REPLY_TIMEOUT_MS) < 0)
-		msg_warn("%s: cannot send the reply to qmgr: %s",
-			 req.msg.queue_id, strerror(errno));
+	reply_send(fd, &reply, NULL, req.msg.queue_id);
 done:
 	if (local_cfg.aliases && maps_changed(local_cfg.aliases)) {
 		msg_info("alias database changed: restarting");
 		daemon_request_exit();
 	}
-	attr_list_free(&req_attrs);
-	attr_list_free(&reply);
+	deliver_request_free(&d);
+	deliver_reply_free(&reply);
 	request_free(&req);
+	buf_free(&why);
 }
 
 /* Configuration. */

@@ -72,7 +72,8 @@ extern struct local_config local_cfg;
 struct local_rcpt {
 	long index;
 	char *address;
-	char *orcpt; /* the ORCPT address without "rfc822;", or "" */
+	char *orcpt; /* the ORCPT address, xtext decoded (deliver_request), or
+			"" */
 	unsigned notify;
 };
 

@@ -223,14 +223,11 @@ local_deliver_rcpt(struct local_msg *msg, const struct local_rcpt *rcpt,
 	struct alias_list targets = ALIAS_LIST_INIT;
 	const char *addr = rcpt->address, *at = strrchr(addr, '@');
 	const char *domain = at ? at + 1 : "";
-	struct buf orcpt_addr = BUF_INIT;
-	const char *orig_to;
+	/* Logged as orig_to=: the codec decoded its xtext (local.h). */
+	const char *orig_to = rcpt->orcpt;
 	char *local, *base;
 	int r;
 
-	/* Logged as orig_to=: the address, not its xtext. */
-	delivery_log_orcpt(&orcpt_addr, rcpt->orcpt);
-	orig_to = buf_cstr(&orcpt_addr);
 
 	local = xstrndup(addr, at ? (size_t)(at - addr) : strlen(addr));
 	base = local_base_name(local);
@@ -260,7 +257,6 @@ local_deliver_rcpt(struct local_msg *msg, const struct local_rcpt *rcpt,
 		deliver_targets(msg, addr, domain, orig_to, &targets, st, fw);
 done:
 	alias_list_free(&targets);
-	buf_free(&orcpt_addr);
 	xfree(local);
 	xfree(base);
 }

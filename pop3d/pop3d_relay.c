@@ -3,10 +3,11 @@
  *
  * The hand-off: socketpair(AF_UNIX, SOCK_STREAM); connect to
  * private/pop3session; send one end (sock_send_fd) and an attribute list
- * (ticket, method, tls: the ticket is what pop3session trusts, the rest
- * is for its log lines); close that end and the connection.  pop3session
- * redeems the ticket, and its session process (the mailbox owner) then
- * answers the login command itself: "+OK Logged in..." or a -ERR
+ * (lib/pop3_handoff.h: ticket, method, tls; the ticket is what
+ * pop3session trusts, the rest is for its log lines); close that end and the
+ * connection.  pop3session redeems the ticket, and its session process (the
+ * mailbox owner) then answers the login command itself: "+OK Logged in..." or a
+ * -ERR
  * ([IN-USE], [SYS/PERM], [LOGIN-DELAY]...) after which it hangs up.
  *
  * The relay moves bytes both ways, unchanged, until either side is done:
@@ -34,6 +35,7 @@
 #include "attr.h"
 #include "daemon.h"
 #include "msg.h"
+#include "pop3_handoff.h"
 #include "pop3d.h"
 #include "sock.h"
 #include "xalloc.h"
@@ -50,17 +52,19 @@ hand_off(struct pop3d_session *ss, const char *ticket, const char *method,
 {
 	struct attr_list l = ATTR_LIST_INIT;
 	struct buf path = BUF_INIT, tls = BUF_INIT;
+	struct pop3_handoff h;
 	int sv[2], s = -1, rc = -1;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		msg_warn("socketpair: %s", strerror(errno));
 		return -1;
 	}
-	attr_add_str(&l, "ticket", ticket);
-	attr_add_str(&l, "method", method);
 	if (ss->tls_on)
 		tls_info_format(&ss->tls_info, &tls);
-	attr_add_str(&l, "tls", buf_cstr(&tls));
+	h.ticket = (char *)ticket;
+	h.method = (char *)method;
+	h.tls = (char *)buf_cstr(&tls);
+	pop3_handoff_encode(&h, &l);
 	buf_printf(&path, "%s/private/%s", daemon_queue_dir(), SESSION_SERVICE);
 	s = sock_connect_unix(buf_cstr(&path), HANDOFF_TIMEOUT_MS);
 	if (s < 0 || sock_send_fd(s, sv[1]) < 0 ||

@@ -13,8 +13,9 @@
  *  2. it passes one descriptor (SCM_RIGHTS), which must be a connected
  *     AF_UNIX stream socket whose other end the same uid holds: anything
  *     else (a TCP socket, a file) is closed unread;
- *  3. then an attribute list (lib/attr.h, at most SESSION_REQ_MAX bytes):
- *     ticket, method and tls (for the log only);
+ *  3. then an attribute list (lib/pop3_handoff.h, at most
+ *     POP3_HANDOFF_LIST_MAX bytes): ticket, method and tls (for the log
+ *     only);
  *  4. the ticket is redeemed with the auth service (lib/auth_client.h,
  *     auth_redeem): single use, 60 s; the user it names is the only one
  *     this request can open, so a front that knows no password cannot
@@ -61,6 +62,7 @@
 #include "master_proto.h"
 #include "mbox.h"
 #include "msg.h"
+#include "pop3_handoff.h"
 #include "pop3session.h"
 #include "priv.h"
 #include "sock.h"
@@ -69,7 +71,6 @@
 
 #define SESSION_JUNK_LIMIT 20 /* bad commands in a row before we hang up */
 #define SESSION_REQ_TIMEOUT_MS 10000  /* the front's request */
-#define SESSION_REQ_MAX 1024	      /* its attribute list */
 #define SESSION_AUTH_TIMEOUT_MS 10000 /* redeeming the ticket */
 #define SESSION_AUTH_SERVICE "auth"   /* private/, the auth service */
 
@@ -594,10 +595,11 @@ session_serve(int fd)
 	struct attr_list l = ATTR_LIST_INIT;
 	struct buf path = BUF_INIT, user = BUF_INIT, addr = BUF_INIT,
 		   err = BUF_INIT;
-	const char *ticket, *method, *tls;
+	struct pop3_handoff h;
 	uid_t uid;
 	int pair;
 
+	memset(&h, 0, sizeof(h));
 	if (!peer_ok(fd, &uid))
 		return;
 	pair = sock_recv_fd(fd, SESSION_REQ_TIMEOUT_MS);
@@ -610,37 +612,36 @@ session_serve(int fd)
 		close(pair);
 		return;
 	}
-	if (attr_recv(fd, &l, SESSION_REQ_MAX, SESSION_REQ_TIMEOUT_MS) < 0) {
+	if (attr_recv(fd, &l, POP3_HANDOFF_LIST_MAX, SESSION_REQ_TIMEOUT_MS) <
+	    0) {
 		msg_warn("%s: no attributes with the session socket: %s",
 			 daemon_service_name(), strerror(errno));
 		goto done;
 	}
-	ticket = attr_get_str(&l, "ticket");
-	method = attr_get_str(&l, "method");
-	tls = attr_get_str(&l, "tls");
-	if (ticket == NULL || method == NULL) {
-		msg_warn("%s: a request without ticket or method",
-			 daemon_service_name());
+	if (pop3_handoff_decode(&l, &h, &err) < 0) {
+		msg_warn("%s: a malformed request: %s", daemon_service_name(),
+			 buf_cstr(&err));
 		refuse(pair, "-ERR [SYS/TEMP] Login failed, try again later");
 		goto done;
 	}
+	buf_reset(&err);
 	buf_printf(&path, "%s/private/%s", daemon_queue_dir(),
 		   SESSION_AUTH_SERVICE);
-	if (auth_redeem(buf_cstr(&path), ticket, SESSION_AUTH_TIMEOUT_MS, &user,
-			&addr, &err) < 0) {
+	if (auth_redeem(buf_cstr(&path), h.ticket, SESSION_AUTH_TIMEOUT_MS,
+			&user, &addr, &err) < 0) {
 		msg_warn("ticket refused: %s", buf_cstr(&err));
 		refuse(pair, "-ERR [SYS/TEMP] Login failed, try again later");
 		goto done;
 	}
 	request_fd = fd;
-	login(pair, buf_cstr(&user), buf_cstr(&addr), method,
-	      tls != NULL && *tls != '\0');
+	login(pair, buf_cstr(&user), buf_cstr(&addr), h.method, *h.tls != '\0');
 	request_fd = -1;
 	pair = -1; /* login() closed it */
 done:
 	if (pair >= 0)
 		close(pair);
 	attr_list_free(&l);
+	pop3_handoff_free(&h);
 	buf_free(&path);
 	buf_free(&user);
 	buf_free(&addr);

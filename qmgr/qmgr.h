@@ -59,6 +59,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "deliver_request.h"
 #include "maps.h"
 #include "qmgr_proto.h"
 #include "queue.h"
@@ -209,18 +210,14 @@ size_t qmgr_jobs_in_flight(void);
 void qmgr_deliver_start(struct qmgr_job *job);
 
 /* qmgr_forward.c: copies of a message that an agent asked for
- * (lib/deliver_proto.h "forward"). */
-struct qmgr_forward {
-	char *sender;
-	char **rcpts;
-	size_t n;
-};
+ * (lib/deliver_proto.h "forward", decoded by lib/deliver_request). */
 /* Queues one copy per group, each with "Delivered-To: " the address of
  * recipient idx on top, and logs each forwarded address; 0, or -1 with
  * why set when a copy could not be queued (copies already queued stay:
  * the recipient is then deferred and forwarded again, at least once). */
 int qmgr_forward(struct qmgr_message *msg, size_t idx,
-		 const struct qmgr_forward *groups, size_t n, struct buf *why);
+		 const struct deliver_forward *groups, size_t n,
+		 struct buf *why);
 /* A sealed memory file holding msg's content, for an agent that must not
  * open the queue; the descriptor, or -1 (logged). */
 int qmgr_content_memfd(const struct qmgr_message *msg);

@@ -26,9 +26,8 @@
 #include <unistd.h>
 
 #include "attr.h"
-#include "deliver_proto.h"
+#include "deliver_request.h"
 #include "sock.h"
-#include "alias.h"
 #include "dsn.h"
 #include "events.h"
 #include "msg.h"
@@ -37,10 +36,6 @@
 
 #define QMGR_READ_CHUNK 65536
 #define QMGR_TEXT_MAX 900
-/* Forward groups plus forwarded addresses one reply may hold (twice
- * alias.h's bound on a list's targets: each address in a group of its
- * own at worst). */
-#define QMGR_FORWARD_MAX (2 * ALIAS_TARGETS_MAX)
 
 static void
 job_close(struct qmgr_job *job)
@@ -72,57 +67,52 @@ job_fail(struct qmgr_job *job, const char *text)
 }
 
 static void
-add_active_time(struct attr_list *l, const struct timeval *tv)
-{
-	char tmp[64];
-
-	snprintf(tmp, sizeof(tmp), "%lld.%03ld", (long long)tv->tv_sec,
-		 (long)(tv->tv_usec / 1000));
-	attr_add_str(l, "active", tmp);
-}
-
-static void
 encode_request(struct qmgr_job *job)
 {
 	const struct queue_envelope *env = &job->msg->env;
+	struct deliver_request req;
 	struct attr_list l = ATTR_LIST_INIT;
 
-	attr_add_str(&l, "request", "deliver");
-	attr_add_str(&l, "queue_id", job->msg->id);
-	attr_add_str(&l, "transport", job->dest->tr->name);
-	attr_add_str(&l, "nexthop", job->dest->nexthop);
-	attr_add_str(&l, "sender", env->sender);
-	attr_add_int(&l, "arrival", (long long)env->arrival_sec);
-	attr_add_int(&l, "arrival_usec", (long long)env->arrival_usec);
-	add_active_time(&l, &job->msg->active_tv);
-	attr_add_int(&l, "size", (long long)env->size);
-	attr_add_int(&l, "flags", (long long)env->flags);
-	attr_add_str(&l, "envid", env->envid);
-	attr_add_int(&l, "ret", (long long)env->ret);
-	attr_add_str(&l, "client_addr", env->client_addr);
-	if (job->content_fd >= 0)
-		attr_add_str(&l, "content", "descriptor");
+	memset(&req, 0, sizeof(req));
+	req.queue_id = job->msg->id;
+	req.transport = job->dest->tr->name;
+	req.nexthop = job->dest->nexthop;
+	req.sender = env->sender;
+	req.arrival = (long long)env->arrival_sec;
+	req.arrival_usec = (long long)env->arrival_usec;
+	req.active_ms = (long long)job->msg->active_tv.tv_sec * 1000 +
+			job->msg->active_tv.tv_usec / 1000;
+	req.size = (long long)env->size;
+	req.flags = (long long)env->flags;
+	req.envid = env->envid;
+	req.ret = (long long)env->ret;
+	req.client_addr = env->client_addr;
+	req.content =
+	    job->content_fd >= 0 ? (char *)DELIVER_CONTENT_DESCRIPTOR : NULL;
+	req.rcpts = xcalloc(job->nrcpt, sizeof(*req.rcpts));
+	req.nrcpt = job->nrcpt;
 	for (size_t i = 0; i < job->nrcpt; i++) {
 		const struct queue_rcpt *r = &env->rcpts[job->rcpts[i]];
 
-		attr_add_int(&l, "rcpt_index", (long long)job->rcpts[i]);
-		attr_add_str(&l, "rcpt", r->address);
-		attr_add_str(&l, "orcpt", r->orcpt);
-		attr_add_int(&l, "notify", (long long)r->notify);
+		req.rcpts[i].index = (long long)job->rcpts[i];
+		req.rcpts[i].address = r->address;
+		req.rcpts[i].orcpt = r->orcpt;
+		req.rcpts[i].notify = (long long)r->notify;
 	}
+	deliver_request_encode(&req, &l);
+	xfree(req.rcpts);
 	attr_encode(&l, &job->out);
 	attr_list_free(&l);
 }
 
-/* Reply handling. */
+/* Reply handling: the agent's statuses (deliver_request.h), by position
+ * in the job. */
 
 struct reply {
 	size_t n;
 	int *cls; /* 0: not reported */
-	char **dsn, **text, **relay, **mta;
-	struct qmgr_forward **fwd; /* per recipient, nfwd[i] groups */
-	size_t *nfwd;
-	size_t fwd_total; /* groups + addresses, at most QMGR_FORWARD_MAX */
+	char **dsn, **text, **mta;
+	const struct deliver_status **st; /* the agent's, or NULL */
 };
 
 static void
@@ -132,11 +122,8 @@ reply_init(struct reply *r, size_t n)
 	r->cls = xcalloc(n, sizeof(int));
 	r->dsn = xcalloc(n, sizeof(char *));
 	r->text = xcalloc(n, sizeof(char *));
-	r->relay = xcalloc(n, sizeof(char *));
 	r->mta = xcalloc(n, sizeof(char *));
-	r->fwd = xcalloc(n, sizeof(*r->fwd));
-	r->nfwd = xcalloc(n, sizeof(size_t));
-	r->fwd_total = 0;
+	r->st = xcalloc(n, sizeof(*r->st));
 }
 
 static void
@@ -145,34 +132,24 @@ reply_free(struct reply *r)
 	for (size_t i = 0; i < r->n; i++) {
 		xfree(r->dsn[i]);
 		xfree(r->text[i]);
-		xfree(r->relay[i]);
 		xfree(r->mta[i]);
-		for (size_t g = 0; g < r->nfwd[i]; g++) {
-			for (size_t k = 0; k < r->fwd[i][g].n; k++)
-				xfree(r->fwd[i][g].rcpts[k]);
-			xfree(r->fwd[i][g].rcpts);
-			xfree(r->fwd[i][g].sender);
-		}
-		xfree(r->fwd[i]);
 	}
-	xfree(r->fwd);
-	xfree(r->nfwd);
+	xfree(r->st);
 	xfree(r->cls);
 	xfree(r->dsn);
 	xfree(r->text);
-	xfree(r->relay);
 	xfree(r->mta);
 }
 
-/* A bounded, printable copy of an attribute value. */
+/* A bounded, printable copy of a text the agent sent. */
 static char *
-clean_value(const struct attr *a)
+clean_value(const char *v)
 {
-	size_t len = a->len > QMGR_TEXT_MAX ? QMGR_TEXT_MAX : a->len;
+	size_t len = strnlen(v, QMGR_TEXT_MAX);
 	char *s = xmalloc(len + 1);
 
 	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)a->value[i];
+		unsigned char c = (unsigned char)v[i];
 
 		s[i] = c < ' ' || c == 0x7f ? '?' : (char)c;
 	}
@@ -180,134 +157,34 @@ clean_value(const struct attr *a)
 	return s;
 }
 
-/* A forward's sender or address: queued as is, so it must be what smtpd
- * would queue: bounded, one line, no control characters (a sender may be
- * empty, an address may not). */
-static char *
-forward_value(const struct attr *a, int empty_ok)
-{
-	if ((a->len == 0 && !empty_ok) || a->len > QUEUE_FIELD_MAX)
-		return NULL;
-	for (size_t i = 0; i < a->len; i++) {
-		unsigned char c = (unsigned char)a->value[i];
-
-		if (c < ' ' || c == 0x7f)
-			return NULL;
-	}
-	return xstrdup(a->value);
-}
-
-/* "forward" starts a group of recipient cur, "forward_rcpt" adds to it;
- * 0, or -1 for a protocol error. */
-static int
-forward_attr(struct reply *r, long cur, const struct attr *a)
-{
-	struct qmgr_forward *g;
-	char *v;
-
-	if (strcmp(a->name, "forward") == 0) {
-		if (r->fwd_total == QMGR_FORWARD_MAX ||
-		    (v = forward_value(a, 1)) == NULL)
-			return -1;
-		r->fwd[cur] = xreallocarray(r->fwd[cur], r->nfwd[cur] + 1,
-					    sizeof(*r->fwd[cur]));
-		g = &r->fwd[cur][r->nfwd[cur]++];
-		memset(g, 0, sizeof(*g));
-		g->sender = v;
-		r->fwd_total++;
-		return 0;
-	}
-	if (r->nfwd[cur] == 0 || r->fwd_total == QMGR_FORWARD_MAX ||
-	    (v = forward_value(a, 0)) == NULL)
-		return -1;
-	g = &r->fwd[cur][r->nfwd[cur] - 1];
-	g->rcpts = xreallocarray(g->rcpts, g->n + 1, sizeof(char *));
-	g->rcpts[g->n++] = v;
-	r->fwd_total++;
-	return 0;
-}
-
-static void
-set_field(char **field, const struct attr *a)
-{
-	xfree(*field);
-	*field = clean_value(a);
-}
-
 /* The position of a reported rcpt_index within the job, or -1. */
 static long
-job_position(const struct qmgr_job *job, const struct attr *a)
+job_position(const struct qmgr_job *job, long long index)
 {
-	char *end;
-	unsigned long long v;
-
-	if (a->len == 0 || a->len > 20 || memchr(a->value, '\0', a->len))
-		return -1;
-	errno = 0;
-	v = strtoull(a->value, &end, 10);
-	if (errno || *end || a->value[0] == '-')
-		return -1;
 	for (size_t i = 0; i < job->nrcpt; i++)
-		if (job->rcpts[i] == v)
+		if ((long long)job->rcpts[i] == index)
 			return (long)i;
 	return -1;
 }
 
-/* Parses the groups; 0, or -1 for a protocol error.  *failed and reason
- * report status=fail. */
-static int
-reply_parse(const struct qmgr_job *job, const struct attr_list *l,
-	    struct reply *r, int *failed, char **reason)
+/* Takes the statuses of the job's recipients: an unknown index, or one
+ * reported before, is ignored (the first report counts). */
+static void
+reply_collect(const struct qmgr_job *job, const struct deliver_reply *d,
+	      struct reply *r)
 {
-	long cur = -1;
-	int seen_status = 0;
+	for (size_t k = 0; k < d->nrcpt; k++) {
+		const struct deliver_status *st = &d->rcpts[k];
+		long pos = job_position(job, st->index);
 
-	for (size_t k = 0; k < l->count; k++) {
-		const struct attr *a = &l->items[k];
-
-		if (strcmp(a->name, "rcpt_index") == 0) {
-			cur = job_position(job, a);
-			if (cur >= 0 && r->cls[cur] != 0)
-				cur = -1; /* a repeat: the first one counts */
-			if (cur >= 0)
-				r->cls[cur] = -1; /* reported, class pending */
-		} else if (strcmp(a->name, "status") == 0) {
-			seen_status = 1;
-			*failed =
-			    a->len == 4 && memcmp(a->value, "fail", 4) == 0;
-			cur = -1;
-		} else if (strcmp(a->name, "reason") == 0) {
-			set_field(reason, a);
-		} else if (cur < 0) {
+		if (pos < 0 || r->st[pos] != NULL)
 			continue;
-		} else if (strcmp(a->name, "class") == 0) {
-			if (a->len != 1 ||
-			    (a->value[0] != '2' && a->value[0] != '4' &&
-			     a->value[0] != '5'))
-				return -1;
-			r->cls[cur] = a->value[0] - '0';
-		} else if (strcmp(a->name, "dsn") == 0) {
-			set_field(&r->dsn[cur], a);
-		} else if (strcmp(a->name, "text") == 0) {
-			set_field(&r->text[cur], a);
-		} else if (strcmp(a->name, "relay") == 0) {
-			set_field(&r->relay[cur], a);
-		} else if (strcmp(a->name, "remote_mta") == 0) {
-			set_field(&r->mta[cur], a);
-		} else if (strcmp(a->name, "forward") == 0 ||
-			   strcmp(a->name, "forward_rcpt") == 0) {
-			if (forward_attr(r, cur, a) < 0)
-				return -1;
-		}
+		r->st[pos] = st;
+		r->cls[pos] = (int)st->cls;
+		r->dsn[pos] = clean_value(st->dsn);
+		r->text[pos] = clean_value(st->text);
+		r->mta[pos] = clean_value(st->remote_mta);
 	}
-	for (size_t i = 0; i < r->n; i++) {
-		if (r->cls[i] < 0)
-			return -1; /* a group without a class */
-		for (size_t g = 0; g < r->nfwd[i]; g++)
-			if (r->fwd[i][g].n == 0)
-				return -1; /* a copy for nobody */
-	}
-	return seen_status ? 0 : -1;
 }
 
 /* The status code must be valid and of the reported class. */
@@ -342,8 +219,8 @@ forward_or_defer(struct qmgr_job *job, struct reply *r, size_t i)
 {
 	struct buf why = BUF_INIT;
 
-	if (qmgr_forward(job->msg, job->rcpts[i], r->fwd[i], r->nfwd[i], &why) <
-	    0) {
+	if (qmgr_forward(job->msg, job->rcpts[i], r->st[i]->forwards,
+			 r->st[i]->nforward, &why) < 0) {
 		r->cls[i] = 4;
 		xfree(r->dsn[i]);
 		r->dsn[i] = xstrdup("4.3.0");
@@ -377,7 +254,7 @@ reply_apply(struct qmgr_job *job, struct reply *r, int failed,
 		reply_fix_dsn(r, i);
 		if (r->text[i] == NULL)
 			r->text[i] = xstrdup("");
-		if (r->cls[i] == 2 && r->nfwd[i] > 0)
+		if (r->cls[i] == 2 && r->st[i]->nforward > 0)
 			forward_or_defer(job, r, i);
 	}
 	qmgr_message_record(
@@ -396,24 +273,33 @@ reply_apply(struct qmgr_job *job, struct reply *r, int failed,
 static void
 reply_received(struct qmgr_job *job, const struct attr_list *l)
 {
+	struct deliver_reply d;
 	struct reply r;
+	struct buf why = BUF_INIT;
 	char *reason = NULL;
-	int failed = 0;
+	int failed;
 
-	reply_init(&r, job->nrcpt);
+	memset(&d, 0, sizeof(d));
 	job_close(job);
-	if (reply_parse(job, l, &r, &failed, &reason) < 0) {
-		reply_free(&r);
-		xfree(reason);
-		msg_warn("%s: malformed reply from the %s delivery agent",
-			 job->msg->id, job->dest->tr->name);
+	if (deliver_reply_decode(l, &d, &why) < 0) {
+		msg_warn("%s: malformed reply from the %s delivery agent: %s",
+			 job->msg->id, job->dest->tr->name, buf_cstr(&why));
+		deliver_reply_free(&d);
+		buf_free(&why);
 		qmgr_job_defer(job, "4.3.0", "delivery agent protocol error",
 			       1);
 		return;
 	}
+	buf_free(&why);
+	reply_init(&r, job->nrcpt);
+	reply_collect(job, &d, &r);
+	failed = strcmp(d.status, "fail") == 0;
+	if (d.reason != NULL)
+		reason = clean_value(d.reason);
 	/* job is freed here, after r is used. */
 	reply_apply(job, &r, failed, reason);
 	reply_free(&r);
+	deliver_reply_free(&d);
 	xfree(reason);
 }
 

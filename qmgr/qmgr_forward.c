@@ -94,14 +94,14 @@ write_copy(void *ctx, struct queue_in *in)
 /* One copy for group g; its new queue id in new_id. */
 static int
 forward_one(const struct qmgr_message *m, const char *delivered_to,
-	    const struct qmgr_forward *g, char new_id[QUEUE_ID_SIZE])
+	    const struct deliver_forward *g, char new_id[QUEUE_ID_SIZE])
 {
 	struct copy cp = {m, delivered_to};
 	struct qmgr_post post = {
 	    .sender = g->sender,
 	    .flags = m->env.flags & (QUEUE_FLAG_8BITMIME | QUEUE_FLAG_SMTPUTF8),
 	    .rcpts = (const char *const *)g->rcpts,
-	    .nrcpt = g->n,
+	    .nrcpt = g->nrcpt,
 	    .write_content = write_copy,
 	    .ctx = &cp,
 	};
@@ -111,7 +111,7 @@ forward_one(const struct qmgr_message *m, const char *delivered_to,
 
 int
 qmgr_forward(struct qmgr_message *msg, size_t idx,
-	     const struct qmgr_forward *groups, size_t n, struct buf *why)
+	     const struct deliver_forward *groups, size_t n, struct buf *why)
 {
 	const char *addr = msg->env.rcpts[idx].address;
 	char new_id[QUEUE_ID_SIZE], text[QUEUE_ID_SIZE + 16];
@@ -124,9 +124,9 @@ qmgr_forward(struct qmgr_message *msg, size_t idx,
 			return -1;
 		}
 		msg_info("%s: forwarded as %s (%zu recipient%s)", msg->id,
-			 new_id, groups[i].n, groups[i].n == 1 ? "" : "s");
+			 new_id, groups[i].nrcpt, groups[i].nrcpt == 1 ? "" : "s");
 		snprintf(text, sizeof(text), "forwarded as %s", new_id);
-		for (size_t j = 0; j < groups[i].n; j++)
+		for (size_t j = 0; j < groups[i].nrcpt; j++)
 			qmgr_log_event(msg, groups[i].rcpts[j], addr, "local",
 				       "2.0.0", "sent", text);
 	}

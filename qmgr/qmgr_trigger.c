@@ -28,7 +28,6 @@
 #include "strutil.h"
 #include "xalloc.h"
 
-#define QMGR_SITE_MAX 255
 #define QMGR_FLUSH_SITES_MAX 16
 #define QMGR_DELIVER_IDS_MAX 64
 #define QMGR_FLUSH_GAP_MS 1000
@@ -210,34 +209,30 @@ batch_id(const char *id)
 	batch_soon();
 }
 
-/* One request line (without its newline); 0, or -1 if malformed.  *wake
- * is set for a request that asks for a scan. */
+/* One request line (without its newline, lib/qmgr_proto.h); 0, or -1
+ * if malformed.  *wake is set for a request that asks for a scan. */
 static int
 request(const char *line, size_t len, int *wake)
 {
-	char arg[QMGR_SITE_MAX + 1];
+	struct qmgr_request req;
 
-	if (len == 0)
+	if (qmgr_request_parse(line, len, &req) < 0)
+		return -1;
+	switch (req.type) {
+	case QMGR_REQUEST_NONE:
 		return 0;
-	if (line[0] == QMGR_REQ_FLUSH_SITE || line[0] == QMGR_REQ_DELIVER_ONE) {
-		if (len - 1 > QMGR_SITE_MAX || memchr(line, '\0', len))
-			return -1;
-		memcpy(arg, line + 1, len - 1);
-		arg[len - 1] = '\0';
-		if (line[0] == QMGR_REQ_DELIVER_ONE && !queue_id_valid(arg))
-			return -1;
-		if (line[0] == QMGR_REQ_DELIVER_ONE)
-			batch_id(arg);
-		else if (*arg)
-			batch_site(arg);
-		*wake = 1;
-		return 0;
-	}
-	for (size_t i = 0; i < len; i++)
-		if (line[i] != QMGR_REQ_WAKEUP && line[i] != QMGR_REQ_FLUSH)
-			return -1;
-	if (memchr(line, QMGR_REQ_FLUSH, len))
+	case QMGR_REQUEST_FLUSH:
 		batch_all();
+		break;
+	case QMGR_REQUEST_FLUSH_SITE:
+		batch_site(req.arg);
+		break;
+	case QMGR_REQUEST_DELIVER_ONE:
+		batch_id(req.arg);
+		break;
+	case QMGR_REQUEST_WAKEUP:
+		break;
+	}
 	*wake = 1;
 	return 0;
 }

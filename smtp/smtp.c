@@ -25,7 +25,7 @@
 #include "attr.h"
 #include "conf.h"
 #include "daemon.h"
-#include "deliver_proto.h"
+#include "deliver_request.h"
 #include "delivery_log.h"
 #include "msg.h"
 #include "own_addr.h"
@@ -365,186 +365,77 @@ request_free(struct smtp_request *req)
 	memset(req, 0, sizeof(*req));
 }
 
-static int
-get_str(const struct attr_list *l, const char *name, char **out,
-	struct buf *why)
+/* The decoded request (deliver_request.h) as smtp works on it. */
+static void
+take_request(const struct deliver_request *d, struct smtp_request *req)
 {
-	const char *v = attr_get_str(l, name);
-
-	if (v == NULL) {
-		buf_printf(why, "missing or bad attribute \"%s\"", name);
-		return -1;
+	snprintf(req->queue_id, sizeof(req->queue_id), "%s", d->queue_id);
+	req->nexthop = xstrdup(d->nexthop);
+	req->sender = xstrdup(d->sender);
+	req->envid = xstrdup(d->envid);
+	req->client_addr = xstrdup(d->client_addr);
+	req->arrival = (double)d->arrival + (double)d->arrival_usec / 1e6;
+	req->active = (double)d->active_ms / 1e3;
+	req->size = (uint64_t)d->size;
+	req->flags = (unsigned)d->flags;
+	req->ret = (int)d->ret;
+	req->rcpts = xcalloc(d->nrcpt, sizeof(*req->rcpts));
+	req->nrcpt = d->nrcpt;
+	for (size_t i = 0; i < d->nrcpt; i++) {
+		req->rcpts[i].index = d->rcpts[i].index;
+		req->rcpts[i].address = xstrdup(d->rcpts[i].address);
+		req->rcpts[i].orcpt = xstrdup(d->rcpts[i].orcpt);
+		req->rcpts[i].notify = (unsigned)d->rcpts[i].notify;
 	}
-	*out = xstrdup(v);
-	return 0;
-}
-
-/* Seconds with decimals ("1764355213.250"); -1 when malformed. */
-static double
-get_time(const struct attr_list *l, const char *name)
-{
-	const char *v = attr_get_str(l, name);
-	char *end;
-	double d;
-
-	if (v == NULL || *v == '\0' || strlen(v) > 32)
-		return -1;
-	errno = 0;
-	d = strtod(v, &end);
-	if (errno != 0 || *end != '\0' || d < 0 || !isfinite(d))
-		return -1;
-	return d;
-}
-
-/* Appends one recipient group starting at item i; returns the index after
- * it, or 0 when malformed. */
-static size_t
-parse_rcpt(const struct attr_list *l, size_t i, struct smtp_request *req)
-{
-	struct smtp_rcpt r;
-	char *end;
-	size_t k;
-	unsigned long long v;
-
-	memset(&r, 0, sizeof(r));
-	r.index = -1;
-	for (k = i; k < l->count; k++) {
-		const struct attr *a = &l->items[k];
-
-		if (k > i && strcmp(a->name, "rcpt_index") == 0)
-			break;
-		if (strlen(a->value) != a->len)
-			goto bad;
-		if (strcmp(a->name, "rcpt_index") == 0) {
-			v = strtoull(a->value, &end, 10);
-			if (*a->value == '\0' || *end != '\0' || v > 1000000)
-				goto bad;
-			r.index = (long long)v;
-		} else if (strcmp(a->name, "rcpt") == 0 && r.address == NULL) {
-			if (a->len == 0 || a->len > QUEUE_FIELD_MAX)
-				goto bad;
-			r.address = xstrdup(a->value);
-		} else if (strcmp(a->name, "orcpt") == 0 && r.orcpt == NULL) {
-			if (a->len > QUEUE_FIELD_MAX)
-				goto bad;
-			r.orcpt = xstrdup(a->value);
-		} else if (strcmp(a->name, "notify") == 0) {
-			v = strtoull(a->value, &end, 10);
-			if (*a->value == '\0' || *end != '\0' || v > 0xff)
-				goto bad;
-			r.notify = (unsigned)v;
-		}
-	}
-	if (r.address == NULL)
-		goto bad;
-	if (r.orcpt == NULL)
-		r.orcpt = xstrdup("");
-	req->rcpts =
-	    xreallocarray(req->rcpts, req->nrcpt + 1, sizeof(*req->rcpts));
-	req->rcpts[req->nrcpt++] = r;
-	return k;
-bad:
-	xfree(r.address);
-	xfree(r.orcpt);
-	return 0;
-}
-
-static int
-parse_request(const struct attr_list *l, struct smtp_request *req,
-	      struct buf *why)
-{
-	const char *v;
-	long long n;
-	size_t i;
-
-	if ((v = attr_get_str(l, "request")) == NULL || strcmp(v, "deliver"))
-		return buf_puts(why, "not a delivery request"), -1;
-	if ((v = attr_get_str(l, "queue_id")) == NULL || !queue_id_valid(v))
-		return buf_puts(why, "bad queue_id"), -1;
-	snprintf(req->queue_id, sizeof(req->queue_id), "%s", v);
-	if (get_str(l, "nexthop", &req->nexthop, why) < 0 ||
-	    get_str(l, "sender", &req->sender, why) < 0)
-		return -1;
-	req->envid = xstrdup((v = attr_get_str(l, "envid")) ? v : "");
-	req->client_addr =
-	    xstrdup((v = attr_get_str(l, "client_addr")) ? v : "");
-	if ((req->arrival = get_time(l, "arrival")) < 0)
-		return buf_puts(why, "bad arrival"), -1;
-	if (attr_get_int(l, "arrival_usec", &n) == 0 && n >= 0 && n < 1000000)
-		req->arrival += (double)n / 1e6;
-	if ((req->active = get_time(l, "active")) < 0)
-		req->active = req->t_start;
-	if (attr_get_int(l, "size", &n) == 0 && n >= 0)
-		req->size = (uint64_t)n;
-	if (attr_get_int(l, "flags", &n) == 0 && n >= 0)
-		req->flags = (unsigned)n;
-	if (attr_get_int(l, "ret", &n) == 0 && n >= 0 && n <= 2)
-		req->ret = (int)n;
-	for (i = 0; i < l->count;) {
-		if (strcmp(l->items[i].name, "rcpt_index") != 0) {
-			i++;
-			continue;
-		}
-		if ((i = parse_rcpt(l, i, req)) == 0)
-			return buf_puts(why, "malformed recipient"), -1;
-	}
-	if (req->nrcpt == 0)
-		return buf_puts(why, "no recipients"), -1;
-	return 0;
 }
 
 static void
 send_reply(int fd, const struct smtp_request *req, const char *fail)
 {
-	struct attr_list l = ATTR_LIST_INIT;
-	size_t i;
+	struct deliver_reply reply;
 
-	for (i = 0; fail == NULL && i < req->nrcpt; i++) {
+	memset(&reply, 0, sizeof(reply));
+	for (size_t i = 0; fail == NULL && i < req->nrcpt; i++) {
 		const struct smtp_rcpt *r = &req->rcpts[i];
 
-		attr_add_int(&l, "rcpt_index", r->index);
-		attr_add_int(&l, "class", r->class);
-		attr_add_str(&l, "dsn", r->dsn);
-		attr_add_str(&l, "text", buf_cstr(&r->text));
-		attr_add_str(&l, "relay", r->relay[0] ? r->relay : "none");
-		attr_add_str(&l, "remote_mta", r->remote_mta);
+		deliver_reply_add(
+		    &reply, r->index, r->class, r->dsn, buf_cstr(&r->text),
+		    r->relay[0] ? r->relay : "none", r->remote_mta);
 	}
-	attr_add_str(&l, "status", fail == NULL ? "done" : "fail");
-	if (fail != NULL)
-		attr_add_str(&l, "reason", fail);
-	if (attr_send(fd, &l, 60 * 1000) < 0)
+	deliver_reply_finish(&reply, fail);
+	if (deliver_reply_send(fd, &reply, 60 * 1000) < 0)
 		msg_warn("cannot send the delivery reply to qmgr: %s",
 			 strerror(errno));
-	attr_list_free(&l);
+	deliver_reply_free(&reply);
 }
 
 static void
 smtp_serve(int fd)
 {
-	struct attr_list l = ATTR_LIST_INIT;
+	struct deliver_request d;
 	struct smtp_request req;
 	struct buf why = BUF_INIT;
 	size_t i;
+	int rc;
 
+	memset(&d, 0, sizeof(d));
 	memset(&req, 0, sizeof(req));
-	if (attr_recv(fd, &l, DELIVER_LIST_MAX, 60 * 1000) < 0) {
-		msg_warn("cannot read a delivery request: %s", strerror(errno));
+	if ((rc = deliver_request_recv(fd, &d, 60 * 1000, &why)) < 0) {
+		msg_warn("bad delivery request: %s", buf_cstr(&why));
+		if (rc == -2)
+			send_reply(fd, &req, buf_cstr(&why));
 		goto out;
 	}
 	req.t_start = smtp_now();
-	if (parse_request(&l, &req, &why) < 0) {
-		msg_warn("bad delivery request: %s", buf_cstr(&why));
-		send_reply(fd, &req, buf_cstr(&why));
-		goto out;
-	}
+	take_request(&d, &req);
 	smtp_deliver(&req);
 	finish_pending(&req);
 	for (i = 0; i < req.nrcpt; i++)
 		log_rcpt(&req, &req.rcpts[i]);
 	send_reply(fd, &req, NULL);
 out:
+	deliver_request_free(&d);
 	request_free(&req);
-	attr_list_free(&l);
 	buf_free(&why);
 }
 

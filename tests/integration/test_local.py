@@ -346,13 +346,15 @@ def test_unknown_user_and_loop(rig):
     rig.start()
     rcpt = "nosuchuser@" + DOMAIN
     qid, reply, _ = rig.deliver(MESSAGE, [rcpt, rig.addr("alice")],
-                                orcpts={rcpt: "Original+2Btag@example.org"})
+                                orcpts={rcpt: "Original+2B2B41@example.org"})
     g = reply[rcpt]
     assert g["class"] == "5" and g["dsn"] == "5.1.1"
     assert g["text"] == 'unknown user: "nosuchuser"'
     check_sent(reply[rig.addr("alice")], "delivered to mailbox")
-    # ORCPT's xtext ("+2B") is decoded for the log.
-    rig.inst.wait_log(r"%s: to=<%s>, orig_to=<Original\+tag@example.org>, "
+    # ORCPT is xtext on the wire; the log shows the address decoded, and
+    # decoded once ("+2B2B41" is "+2B41", which a second decoding would
+    # turn into "+41").
+    rig.inst.wait_log(r"%s: to=<%s>, orig_to=<Original\+2B41@example.org>, "
                       r"relay=local, .*dsn=5\.1\.1, status=bounced "
                       r"\(unknown user: \"nosuchuser\"\)"
                       % (qid, re.escape(rcpt)))
@@ -556,17 +558,38 @@ def test_malformed_request_fails_cleanly(rig):
                               ("queue_id", "not-an-id")])
     _, rest = attrlist.groups(reply, "rcpt_index")
     assert rest["status"] == "fail"
+    # Every integer is range-checked (local once took notify=x and an
+    # arrival of "1x" with unchecked conversions).
+    qid, size = rig.enqueue(MESSAGE, [rig.addr("alice")])
+    for name, value in (("notify", "x"), ("notify", "16"),
+                        ("arrival", "1x"), ("ret", "7"), ("flags", "-1"),
+                        ("rcpt_index", "99999999")):
+        rig_pairs = [("request", "deliver"), ("queue_id", qid),
+                     ("transport", "local"), ("nexthop", ""),
+                     ("sender", ""), ("arrival", 1), ("arrival_usec", 0),
+                     ("active", "1.000"), ("size", size), ("flags", 0),
+                     ("envid", ""), ("ret", 0), ("client_addr", ""),
+                     ("rcpt_index", 0), ("rcpt", rig.addr("alice")),
+                     ("orcpt", ""), ("notify", 0)]
+        rig_pairs = [(n, value if n == name else v) for n, v in rig_pairs]
+        # No content: the request is refused before local would want it.
+        reply = attrlist.request(rig.inst.socket_path("local"), rig_pairs)
+        _, rest = attrlist.groups(reply, "rcpt_index")
+        assert rest["status"] == "fail", (name, value)
+        assert name in rest["reason"], (name, value, rest)
+    assert not os.path.exists(rig.spool_path("alice"))
     # The content must come as a sealed memory file of the announced
     # size: local never falls back to the queue (a real message is
     # queued for alice here: local must not read it).
     qid, size = rig.enqueue(MESSAGE, [rig.addr("alice")])
     pairs = [("request", "deliver"), ("queue_id", qid),
              ("transport", "local"), ("nexthop", ""), ("sender", ""),
-             ("arrival", 1), ("active", "1.000"), ("size", size),
+             ("arrival", 1), ("arrival_usec", 0), ("active", "1.000"),
+             ("size", size),
              ("flags", 0), ("envid", ""), ("ret", 0),
              ("client_addr", ""), ("rcpt_index", 0),
              ("rcpt", rig.addr("alice")), ("orcpt", ""), ("notify", 0)]
-    with_fd = pairs[:12] + [("content", "descriptor")] + pairs[12:]
+    with_fd = pairs[:13] + [("content", "descriptor")] + pairs[13:]
     sealed = attrlist.sealed_memfd(crlf(MESSAGE))
     short = attrlist.sealed_memfd(crlf(MESSAGE)[:-1])
     unsealed = attrlist.sealed_memfd(crlf(MESSAGE), seals=0)
@@ -776,7 +799,8 @@ def test_only_root_and_mail_owner_may_ask(rig):
     qid, size = rig.enqueue(MESSAGE, [rig.addr("bob")])
     pairs = [("request", "deliver"), ("queue_id", qid),
              ("transport", "local"), ("nexthop", ""), ("sender", ""),
-             ("arrival", 1), ("active", "1.000"), ("size", size),
+             ("arrival", 1), ("arrival_usec", 0), ("active", "1.000"),
+             ("size", size),
              ("flags", 0), ("envid", ""), ("ret", 0), ("client_addr", ""),
              ("content", "descriptor"), ("rcpt_index", 0),
              ("rcpt", rig.addr("bob")), ("orcpt", ""), ("notify", 0)]

@@ -1091,6 +1091,13 @@ def test_compromised_front_gets_no_session_without_a_valid_ticket(rig):
     assert out.startswith("-ERR") and "+OK" not in out, out
     rig.inst.wait_log(r"pop3session\[\d+\]: warning: ticket refused",
                       since=mark)
+    # A ticket that is not even of the auth service's form is refused by
+    # the hand-off's codec (lib/pop3_handoff.h), before any redeem.
+    mark = rig.inst.log_size()
+    out = as_mail_owner(rig, FAKE_FRONT, session, "NOT-A-TICKET", "pair")
+    assert out.startswith("-ERR") and "+OK" not in out, out
+    rig.inst.wait_log(r"pop3session\[\d+\]: warning: .*a malformed "
+                      r"request: bad attribute \"ticket\"", since=mark)
     # The client's TCP connection is never accepted by root.
     with rig.client() as c:
         addr = "%s:%d" % (rig.inst.host, rig.pop_port)

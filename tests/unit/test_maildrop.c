@@ -87,7 +87,7 @@ static void
 test_hostile_heads(void **state)
 {
 #define BASE "notify", "0", "ret", "", "envid", "", "flags", "0"
-	static const char *const bad[][14] = {
+	static const char *const bad[][16] = {
 	    {"sender", "a@b", BASE, NULL},	       /* no rcpt */
 	    {"sender", "a@b", "rcpt", "", BASE, NULL}, /* empty */
 	    {"sender", "a@b", "rcpt", "x\r\nRCPT TO:<y@z>", BASE, NULL},
@@ -104,6 +104,14 @@ test_hostile_heads(void **state)
 	    {"sender", "a@b", "rcpt", "x@y", "notify", "0", "ret", "", "envid",
 	     "", "flags", "1", NULL},	 /* QUEUE_FLAG_BOUNCE */
 	    {"rcpt", "x@y", BASE, NULL}, /* no sender */
+	    /* The table (attr_scan.h): each once, nothing unknown, the
+	     * recipients in one run. */
+	    {"sender", "a@b", "sender", "c@d", "rcpt", "x@y", BASE, NULL},
+	    {"sender", "a@b", "rcpt", "x@y", "uid", "0", BASE, NULL},
+	    {"sender", "a@b", "rcpt", "x@y", "notify", "0", "rcpt", "z@y",
+	     "ret", "", "envid", "", "flags", "0", NULL},
+	    {"sender", "a@b", "rcpt", "x@y", "notify", "+0", "ret", "", "envid",
+	     "", "flags", "0", NULL},
 	};
 	struct queue_envelope env;
 	struct buf head = BUF_INIT, err = BUF_INIT;
