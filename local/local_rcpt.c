@@ -228,7 +228,6 @@ local_deliver_rcpt(struct local_msg *msg, const struct local_rcpt *rcpt,
 	char *local, *base;
 	int r;
 
-
 	local = xstrndup(addr, at ? (size_t)(at - addr) : strlen(addr));
 	base = local_base_name(local);
 	for (char *p = local; *p; p++)

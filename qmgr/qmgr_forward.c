@@ -124,7 +124,8 @@ qmgr_forward(struct qmgr_message *msg, size_t idx,
 			return -1;
 		}
 		msg_info("%s: forwarded as %s (%zu recipient%s)", msg->id,
-			 new_id, groups[i].nrcpt, groups[i].nrcpt == 1 ? "" : "s");
+			 new_id, groups[i].nrcpt,
+			 groups[i].nrcpt == 1 ? "" : "s");
 		snprintf(text, sizeof(text), "forwarded as %s", new_id);
 		for (size_t j = 0; j < groups[i].nrcpt; j++)
 			qmgr_log_event(msg, groups[i].rcpts[j], addr, "local",
