@@ -436,8 +436,11 @@ def test_large_message_streams_in_bounded_memory(rig, system):
                                          "-bs")
     assert status == 0, err
     # The old reader kept the input, a copy per line and the message to
-    # submit (over 100 MB here); the spool keeps the body on disk.
-    assert rss < 16 * 1024, "sendmail peak RSS %d kB" % rss
+    # submit (over 100 MB here); the spool keeps the body on disk.  ASan's
+    # shadow memory and allocator add a fixed 15 MB or so (19 MB seen):
+    # the bound stays below the 30 MB message either way.
+    limit = 24 if panacea_test.SANITIZE else 16
+    assert rss < limit * 1024, "sendmail peak RSS %d kB" % rss
     expected = body.split(b"\n\n", 1)[1].replace(b"\n", b"\r\n")
     if system != "up":
         drop = os.path.join(rig.inst.queue_dir, "maildrop")
