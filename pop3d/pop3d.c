@@ -45,8 +45,6 @@
 #include "sock.h"
 #include "xalloc.h"
 
-#define POP3D_JUNK_LIMIT 20 /* bad commands in a row before we hang up */
-
 struct pop3d_config pop3d_cfg;
 
 /* Replies. */
@@ -228,30 +226,22 @@ greeting(struct pop3d_session *ss)
 static void
 command(struct pop3d_session *ss, int *junk)
 {
-	int r = pop3_cmd_parse(ss->line.data, ss->line.len, &ss->cmd);
+	struct buf reply = BUF_INIT;
+	int r = pop3_cmd_take(ss->line.data, ss->line.len, ss->state, junk,
+			      &ss->cmd, &reply);
 
-	if (r != POP3_PARSE_OK) {
-		if (r == POP3_PARSE_UNKNOWN)
-			pop3d_reply(ss, "-ERR Unknown command");
-		else if (r == POP3_PARSE_TOO_LONG)
-			pop3d_reply(ss, "-ERR Command line too long");
-		else
-			pop3d_reply(ss, "-ERR Syntax error: %s", ss->cmd.why);
-		if (++*junk >= POP3D_JUNK_LIMIT) {
-			pop3d_reply(ss, "-ERR Too many bad commands");
+	if (r == POP3_TAKE_RUN) {
+		pop3d_auth_command(ss);
+	} else {
+		pop3d_reply(ss, "%s", buf_cstr(&reply));
+		if (r == POP3_TAKE_HANG_UP) {
+			pop3d_reply(ss, POP3_JUNK_REPLY);
 			msg_info("disconnect: too many bad commands, rip=%s",
 				 ss->client_addr);
 			ss->quit = 1;
 		}
-		return;
 	}
-	*junk = 0;
-	if (!pop3_cmd_allowed(ss->state, ss->cmd.id)) {
-		pop3d_reply(ss, "-ERR %s is not valid in this state",
-			    ss->cmd.name);
-		return;
-	}
-	pop3d_auth_command(ss);
+	buf_free(&reply);
 }
 
 static void
