@@ -391,7 +391,7 @@ server_setup(void **state)
 	strcpy(sockdir, "/tmp/test_auth_proto.XXXXXX");
 	assert_non_null(mkdtemp(sockdir));
 	snprintf(sockpath, sizeof(sockpath), "%s/auth", sockdir);
-	lfd = sock_listen_unix(sockpath, 0600, (uid_t)-1, (gid_t)-1, 16, &err);
+	lfd = sock_listen_unix(sockpath, 0600, 16, &err);
 	assert_true(lfd >= 0);
 	server_pid = fork();
 	assert_true(server_pid >= 0);
