@@ -27,8 +27,8 @@ unlock_path(const char *path)
 
 /* The answer to one request; *held follows the lock. */
 static char
-answer(const struct lock_helper_config *cfg, const char *path,
-       int spool_mbox, char req, int *held)
+answer(const struct lock_helper_config *cfg, const char *path, int spool_mbox,
+       char req, int *held)
 {
 	struct buf why = BUF_INIT;
 	char ans = ANS_REFUSED;

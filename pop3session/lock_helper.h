@@ -33,16 +33,16 @@
 #include "buf.h"
 
 struct lock_helper_config {
-	int attempts;	 /* deliver_lock_attempts */
-	int delay;	 /* deliver_lock_delay, seconds */
-	int stale;	 /* stale_lock_time, seconds */
+	int attempts; /* deliver_lock_attempts */
+	int delay;    /* deliver_lock_delay, seconds */
+	int stale;    /* stale_lock_time, seconds */
 };
 
 /* The parent: serves the child pid on sock until it is gone, for the
  * mbox at path (spool_mbox 0: every 'L' is refused), then closes sock
  * and reaps pid. */
-void lock_helper_serve(const struct lock_helper_config *cfg,
-		       const char *path, int spool_mbox, int sock, pid_t pid);
+void lock_helper_serve(const struct lock_helper_config *cfg, const char *path,
+		       int spool_mbox, int sock, pid_t pid);
 
 /* The child: MBOX_LOCK_OK, MBOX_LOCK_BUSY or MBOX_LOCK_ERROR (why set). */
 int lock_helper_lock(int sock, struct buf *why);

@@ -62,6 +62,7 @@
 #include "master_proto.h"
 #include "mbox.h"
 #include "msg.h"
+#include "pop3_io.h"
 #include "pop3session.h"
 #include "priv.h"
 #include "sock.h"
@@ -84,14 +85,10 @@ void
 session_reply(struct pop3_session *ss, const char *fmt, ...)
 {
 	va_list ap;
-	struct buf b = BUF_INIT;
 
 	va_start(ap, fmt);
-	buf_vprintf(&b, fmt, ap);
+	pop3_vreply(&ss->s, fmt, ap);
 	va_end(ap);
-	buf_puts(&b, "\r\n");
-	stream_write(&ss->s, b.data, b.len);
-	buf_free(&b);
 }
 
 /* A refusal before the fork: one line to the front, which relays it. */
@@ -194,32 +191,19 @@ session_post_jail(void)
 static int
 session_getline(struct pop3_session *ss, size_t max)
 {
-	int st;
-
-	if (stream_pending(&ss->s) == 0)
-		(void)stream_flush(&ss->s);
-	for (;;) {
-		if (stream_error(&ss->s))
-			return 0;
-		st = stream_getline(&ss->s, &ss->line, max);
-		if (st == STREAM_LINE || st == STREAM_LINE_BARE_LF)
-			return 1;
-		if (st == STREAM_TOO_LONG) {
-			session_reply(ss, "-ERR Line too long");
-			if (stream_pending(&ss->s) == 0)
-				(void)stream_flush(&ss->s);
-			continue;
-		}
-		if (st == STREAM_TIMEOUT) {
-			session_reply(ss, "-ERR Autologout; idle for too long");
-			(void)stream_flush(&ss->s);
-			msg_info("disconnect: timeout, rip=%s, user=<%s>",
-				 ss->client_addr, ss->user);
-		} else if (st == STREAM_EOF || st == STREAM_IOERR) {
-			msg_info("disconnect: connection lost in TRANSACTION "
-				 "state, nothing deleted, rip=%s, user=<%s>",
-				 ss->client_addr, ss->user);
-		}
+	switch (pop3_read_line(&ss->s, &ss->line, max)) {
+	case POP3_READ_LINE:
+		return 1;
+	case POP3_READ_TIMEOUT:
+		msg_info("disconnect: timeout, rip=%s, user=<%s>",
+			 ss->client_addr, ss->user);
+		return 0;
+	case POP3_READ_LOST:
+		msg_info("disconnect: connection lost in TRANSACTION state, "
+			 "nothing deleted, rip=%s, user=<%s>",
+			 ss->client_addr, ss->user);
+		return 0;
+	default:
 		return 0;
 	}
 }

@@ -151,6 +151,10 @@ int session_maildir_open(struct pop3_session *ss, struct buf *why);
 int session_maildir_source(struct pop3_session *ss, struct pop3_msg *m,
 			   struct session_source *src, struct buf *why);
 int session_maildir_update(struct pop3_session *ss, struct buf *why);
+/* The maildrop for this session alone: flock(2) on box->fd (the mbox
+ * file or the Maildir directory) until the session ends; 0, or -1 with
+ * "[IN-USE] ..." (another session holds it) or "[SYS/TEMP] ..." in why. */
+int session_box_claim(struct pop3_box *box, struct buf *why);
 void session_box_free(struct pop3_box *box);
 
 #endif

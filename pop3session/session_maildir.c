@@ -23,7 +23,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -190,13 +189,8 @@ session_maildir_open(struct pop3_session *ss, struct buf *why)
 		buf_set(why, "[SYS/PERM] Cannot open the mailbox");
 		return -1;
 	}
-	if (flock(box->fd, LOCK_EX | LOCK_NB) < 0) {
-		buf_set(why, errno == EWOULDBLOCK
-				 ? "[IN-USE] Another session of this user is "
-				   "active"
-				 : "[SYS/TEMP] Cannot lock the mailbox");
+	if (session_box_claim(box, why) < 0)
 		return -1;
-	}
 	chunk = xmalloc(SESSION_IO_CHUNK);
 	if (list_sub(ss, "new", &cap, chunk) < 0 ||
 	    list_sub(ss, "cur", &cap, chunk) < 0) {

@@ -162,13 +162,8 @@ session_mbox_open(struct pop3_session *ss, struct buf *why)
 	buf_free(&w);
 	box->dev = st.st_dev;
 	box->ino = st.st_ino;
-	if (flock(box->fd, LOCK_EX | LOCK_NB) < 0) {
-		buf_set(why, errno == EWOULDBLOCK
-				 ? "[IN-USE] Another session of this user is "
-				   "active"
-				 : "[SYS/TEMP] Cannot lock the mailbox");
+	if (session_box_claim(box, why) < 0)
 		return -1;
-	}
 	if (lock_both(ss, why) < 0)
 		return -1;
 	if (!same_file(ss)) {
@@ -323,6 +318,17 @@ session_mbox_update(struct pop3_session *ss, struct buf *why)
 done:
 	unlock_both(ss);
 	return r;
+}
+
+int
+session_box_claim(struct pop3_box *box, struct buf *why)
+{
+	if (flock(box->fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	buf_set(why, errno == EWOULDBLOCK
+			 ? "[IN-USE] Another session of this user is active"
+			 : "[SYS/TEMP] Cannot lock the mailbox");
+	return -1;
 }
 
 void
