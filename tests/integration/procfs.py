@@ -10,7 +10,7 @@ meanwhile; callers that sample a moving tree catch those.
 import os
 import re
 
-from panacea_test import wait_until
+import panacea_test  # wait_until; it imports this module too
 
 
 def status(pid):
@@ -77,10 +77,9 @@ def fd_targets(pid):
     return out
 
 
-def children():
-    """{pid: [its live (non-zombie) children]} of the whole machine, from
-    one pass over /proc."""
-    kids = {}
+def live_stats():
+    """(pid, fields of /proc/PID/stat after the name: state, ppid, pgrp,
+    ...) of every live (non-zombie) process of the machine."""
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
@@ -90,7 +89,15 @@ def children():
         except OSError:
             continue
         if fields[0] != "Z":
-            kids.setdefault(int(fields[1]), []).append(int(name))
+            yield int(name), fields
+
+
+def children():
+    """{pid: [its live children]} of the whole machine, from one pass
+    over /proc."""
+    kids = {}
+    for pid, fields in live_stats():
+        kids.setdefault(int(fields[1]), []).append(pid)
     return kids
 
 
@@ -134,7 +141,8 @@ def wait_descendant(top, pred, what, timeout=20):
                 continue
         return None
     try:
-        return wait_until(find, timeout=timeout, interval=0.02, what=what)
+        return panacea_test.wait_until(find, timeout=timeout, interval=0.02,
+                                       what=what)
     except AssertionError:
         print("processes:", snapshot(top))
         raise

@@ -43,8 +43,8 @@ import attrlist
 import panacea_test
 import procfs
 from panacea_test import scaled, wait_until
-from smtp_helpers import (MYHOSTNAME, Session, make_sasldb,  # noqa: F401
-                          mail_owner, smtpd_setup)
+from smtp_helpers import (MYHOSTNAME, Session, mail_owner,  # noqa: F401
+                          sasl_auth_conf, smtpd_setup)
 
 ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not ROOT, reason="needs root (several uids)")
@@ -63,12 +63,9 @@ def instance(tmp_path):
         inst.kill_all()
 
 
-def auth_conf(inst, **extra):
-    conf = {"smtpd_sasl_auth_enable": "yes",
-            "sasldb_path": make_sasldb(os.path.join(inst.base, "sasldb2"),
-                                       USERS)}
-    conf.update(extra)
-    return conf
+def auth_conf(inst, **more):
+    """A sasldb with USERS in inst's folder, and AUTH on."""
+    return sasl_auth_conf(inst, USERS, **more)
 
 
 def procs(inst, name):

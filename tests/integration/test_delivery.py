@@ -113,10 +113,9 @@ def test_mbox_delivery(system):
     assert msgs[1].get_from().startswith("MAILER-DAEMON ")
     assert msgs[1]["Return-Path"] == "<>"
     copy = mutt_copy(path, system.dir)
-    if copy is not None:
-        msgs = list(mailbox.mbox(copy, create=False))
-        assert [m["Subject"] for m in msgs] == ["mbox one", "mbox two"]
-        assert msgs[0]["Delivered-To"] == rcpt
+    msgs = list(mailbox.mbox(copy, create=False))
+    assert [m["Subject"] for m in msgs] == ["mbox one", "mbox two"]
+    assert msgs[0]["Delivered-To"] == rcpt
 
 
 def test_maildir_delivery(instance, accounts, mail_owner):  # noqa: F811
@@ -157,12 +156,11 @@ def test_maildir_delivery(instance, accounts, mail_owner):  # noqa: F811
     # Nothing went to the spool.
     assert os.listdir(system.spool) == []
     copy = mutt_copy(md + "/", system.dir)
-    if copy is not None:
-        with open(copy, "rb") as f:
-            raw = f.read()
-        assert raw.count(b"\nSubject: maildir one\n") == 1
-        assert b"\nDelivered-To: %s\n" % rcpt.encode() in raw
-        assert b"\n\nFirst line of the body.\n" in raw
+    with open(copy, "rb") as f:
+        raw = f.read()
+    assert raw.count(b"\nSubject: maildir one\n") == 1
+    assert b"\nDelivered-To: %s\n" % rcpt.encode() in raw
+    assert b"\n\nFirst line of the body.\n" in raw
 
 
 def test_multiple_recipients(instance, accounts, mail_owner):  # noqa: F811

@@ -14,7 +14,6 @@ import mailbox
 import os
 import poplib
 import re
-import shutil
 import pwd
 import secrets
 import socket
@@ -873,8 +872,6 @@ def test_curl_pop3_and_pop3s(rig, tls_files):
                       % rig.name("pea"))
 
 
-@pytest.mark.skipif(shutil.which("fetchmail") is None,
-                    reason="fetchmail is not installed")
 @pytest.mark.parametrize("maildir", [False, True], ids=["mbox", "maildir"])
 def test_fetchmail_batch_run(instance, mail_owner, pop_accounts, tls_files,
                              tmp_path, maildir):
@@ -894,7 +891,7 @@ def test_fetchmail_batch_run(instance, mail_owner, pop_accounts, tls_files,
             rig.password("pea"), out))
     rc.chmod(0o600)
     env = dict(os.environ, HOME=str(tmp_path))
-    r = subprocess.run(["fetchmail", "-f", str(rc), "--nodetach",
+    r = subprocess.run([panacea_test.tool("fetchmail", "fetchmail"), "-f", str(rc), "--nodetach",
                         "--nosyslog", "-i", str(tmp_path / "ids")],
                        capture_output=True, timeout=scaled(60), env=env)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -905,7 +902,7 @@ def test_fetchmail_batch_run(instance, mail_owner, pop_accounts, tls_files,
                          b"not on the wire.") == 3
     assert stored_messages(rig, "pea") == []
     # Nothing new: a second run fetches nothing (exit 1).
-    r = subprocess.run(["fetchmail", "-f", str(rc), "--nodetach",
+    r = subprocess.run([panacea_test.tool("fetchmail", "fetchmail"), "-f", str(rc), "--nodetach",
                         "--nosyslog", "-i", str(tmp_path / "ids")],
                        capture_output=True, timeout=scaled(60), env=env)
     assert r.returncode == 1, r.stdout + r.stderr
