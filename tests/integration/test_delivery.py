@@ -672,9 +672,11 @@ def test_no_root_process_maps_the_queue(instance, accounts,
         while not done.is_set():
             for pid in procfs.tree(master):
                 try:
+                    # uids after the maps: root now means root then (a
+                    # process never gets root back).
+                    held = procfs.queue_files_held(pid, inst.queue_dir)
                     comm = procfs.comm(pid)
                     uids = procfs.uids(pid)
-                    held = procfs.queue_files_held(pid, inst.queue_dir)
                 except OSError:
                     continue  # gone meanwhile
                 if pid == master:

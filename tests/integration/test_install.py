@@ -176,9 +176,14 @@ class RootWatch:
             time.sleep(0.01)
 
     def sample(self, pid, conns):
-        name, ids = procfs.comm(pid), procfs.uids(pid)
+        # The uids are read after what the process holds: a process never
+        # gets root back once it has dropped it, so root now means root
+        # when its maps and descriptors were read (read the other way
+        # round, a daemon that drops and then opens the queue between the
+        # two reads would look like a root process mapping the queue).
         queue = procfs.queue_files_held(pid, self.queue_dir)
         tcp = procfs.socket_inodes(pid) & conns
+        name, ids = procfs.comm(pid), procfs.uids(pid)
         self.last[pid] = (name, ids)
         if 0 in ids:
             if queue or tcp:
@@ -378,10 +383,11 @@ def run_installed(host, sink, owner, users):
     # Only master, local and pop3session stay root; all three were seen.
     assert root == ROOT_PROGRAMS, root
     # The checks see what they look for: the queue keeper (mail_owner)
-    # maps the queue; the pop3d front (mail_owner) holds the client.
+    # maps the queue; the pop3d front (mail_owner) holds the client, so
+    # the sampling ran while the POP3 sessions did (how many rounds it
+    # made depends on the machine's load: not counted).
     assert "queue-keeper" in watch.queue_users, watch.queue_users
     assert "pop3d" in watch.tcp_users, watch.tcp_users
-    assert watch.samples > 10, watch.samples
 
 
 def run_with_watch(host, sink, mpid, owner_uid, vmail, auth_owner, jail,
