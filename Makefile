@@ -2,8 +2,11 @@
 #
 #   make            build lib/ and every program into bin/
 #   make run        build, install missing Debian packages, start ./run/
-#   make check      build and run unit and integration tests
-#   make check SANITIZE=1   the same under ASan + UBSan (separate tree)
+#   make check      format check, build, unit and integration tests (a
+#                   skipped integration test fails it), fuzz smoke runs
+#   make check-sanitize     the same under ASan + UBSan (build/san):
+#                   make check SANITIZE=1, the second CI step
+#   make format-check       clang-format --dry-run -Werror, tracked C
 #   make WERROR=0   without -Werror (packaging; see INSTALL)
 #   make format     apply .clang-format to every C file
 #   make install    PREFIX=/usr DESTDIR=...
@@ -89,7 +92,8 @@ UNIT_TESTS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
 PROGS := $(DAEMONS:%=$(BIN)/%) $(CLI_PROGS:%=$(BIN)/%)
 
-.PHONY: all run check unit integration deps format clean install man man-check
+.PHONY: all run check check-sanitize unit integration deps format \
+	format-check clean install man man-check
 .DELETE_ON_ERROR:
 # Keep objects of tests and fixtures between builds.
 .SECONDARY:
@@ -170,23 +174,33 @@ run: deps
 unit: $(UNIT_TESTS) man-check
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
+# PANACEA_NO_SKIPS=1 (make check sets it): a test skipped for not being
+# root or for a program not built fails the run, listed with its reason;
+# a missing package fails its test anyway (tests/integration/conftest.py).
 integration: all
 	PANACEA_BIN=$(CURDIR)/$(BIN) PANACEA_FIXTURES=$(CURDIR)/$(BUILD)/tests/bin \
-	PANACEA_SANITIZE=$(SANITIZE) \
+	PANACEA_SANITIZE=$(SANITIZE) PANACEA_NO_SKIPS=$(NO_SKIPS) \
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 
 # The fuzz targets get a short smoke run here; longer runs are by hand
 # (make fuzz-smoke FUZZ_TIME=600).
 CHECK_FUZZ_TIME ?= 5
 
-check: deps
+check: deps format-check
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
 	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory integration NO_SKIPS=1
 	@$(MAKE) --no-print-directory fuzz-smoke FUZZ_TIME=$(CHECK_FUZZ_TIME)
+
+# The sanitizer run as a target of its own, for a second CI step.
+check-sanitize:
+	@$(MAKE) --no-print-directory check SANITIZE=1
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
 
 install: all
 	sh scripts/install.sh "$(DESTDIR)" "$(PREFIX)" "$(BIN)"

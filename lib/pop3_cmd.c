@@ -248,6 +248,66 @@ pop3_cmd_allowed(enum pop3_state state, enum pop3_cmd_id id)
 	}
 }
 
+int
+pop3_cmd_take(const char *line, size_t len, enum pop3_state state, int *junk,
+	      struct pop3_cmd *cmd, struct buf *reply)
+{
+	int r = pop3_cmd_parse(line, len, cmd);
+
+	buf_reset(reply);
+	if (r == POP3_PARSE_OK) {
+		*junk = 0;
+		if (pop3_cmd_allowed(state, cmd->id))
+			return POP3_TAKE_RUN;
+		buf_printf(reply, "-ERR %s is not valid in this state",
+			   cmd->name);
+		return POP3_TAKE_REFUSE;
+	}
+	if (r == POP3_PARSE_UNKNOWN)
+		buf_set(reply, "-ERR Unknown command");
+	else if (r == POP3_PARSE_TOO_LONG)
+		buf_set(reply, "-ERR Command line too long");
+	else
+		buf_printf(reply, "-ERR Syntax error: %s", cmd->why);
+	return ++*junk >= POP3_JUNK_LIMIT ? POP3_TAKE_HANG_UP
+					  : POP3_TAKE_REFUSE;
+}
+
+void
+pop3_capa(const struct pop3_capa *capa,
+	  void (*line)(void *arg, const char *text), void *arg)
+{
+	static const char *const always[] = {
+	    "+OK Capability list follows",
+	    "TOP",
+	    "UIDL",
+	    "RESP-CODES",
+	    "AUTH-RESP-CODE",
+	    "PIPELINING",
+	    "EXPIRE NEVER",
+	};
+	struct buf b = BUF_INIT;
+
+	for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)
+		line(arg, always[i]);
+	if (capa->login_delay > 0) {
+		buf_printf(&b, "LOGIN-DELAY %d", capa->login_delay);
+		line(arg, buf_cstr(&b));
+	}
+	if (capa->user)
+		line(arg, "USER");
+	if (capa->sasl != NULL) {
+		buf_reset(&b);
+		buf_printf(&b, "SASL %s", capa->sasl);
+		line(arg, buf_cstr(&b));
+	}
+	if (capa->stls)
+		line(arg, "STLS");
+	line(arg, "IMPLEMENTATION Panacea");
+	line(arg, ".");
+	buf_free(&b);
+}
+
 /* The wire converter. */
 
 enum { W_START, W_PREFIX, W_MIDDLE };

@@ -27,6 +27,18 @@
  * STLS/AUTH/APOP/USER/PASS only before login); the session still decides
  * details such as "PASS must follow USER".
  *
+ * Taking a line.  pop3_cmd_take() is what both sides of the server
+ * (pop3d before login, pop3session after) do with each line: parse it,
+ * check it against the state, count the lines in a row that are no
+ * command (POP3_JUNK_LIMIT of them and the server hangs up), and word the
+ * -ERR answer.  A command that is not valid in the state is answered but
+ * is no junk: the client speaks POP3.
+ *
+ * Capabilities.  pop3_capa() gives the lines of the CAPA reply (RFC
+ * 2449) one at a time, the one list of both sides: those of every state,
+ * then the AUTHORIZATION state's that the caller says apply (USER, SASL,
+ * STLS; after login none do).
+ *
  * Multi-line replies.  struct pop3_wire converts message bytes as stored
  * (Unix LF lines, or CRLF lines; with POP3_WIRE_UNQUOTE an mbox's ">From "
  * quoting is undone: a line starting with ">From " loses one '>') into
@@ -99,6 +111,30 @@ void pop3_cmd_init(struct pop3_cmd *cmd);
 void pop3_cmd_free(struct pop3_cmd *cmd);
 int pop3_cmd_parse(const char *line, size_t len, struct pop3_cmd *cmd);
 int pop3_cmd_allowed(enum pop3_state state, enum pop3_cmd_id id);
+
+#define POP3_JUNK_LIMIT 20 /* lines in a row that are no command */
+
+enum pop3_take {
+	POP3_TAKE_RUN,	   /* run cmd; *junk is 0 again */
+	POP3_TAKE_REFUSE,  /* answer reply ("-ERR ...") and go on */
+	POP3_TAKE_HANG_UP, /* answer reply, then POP3_JUNK_REPLY; close */
+};
+#define POP3_JUNK_REPLY "-ERR Too many bad commands"
+
+int pop3_cmd_take(const char *line, size_t len, enum pop3_state state,
+		  int *junk, struct pop3_cmd *cmd, struct buf *reply);
+
+struct pop3_capa {
+	int login_delay;  /* seconds; > 0: LOGIN-DELAY */
+	int user;	  /* USER (plaintext passwords) is offered */
+	const char *sasl; /* the SASL mechanisms offered; NULL: none */
+	int stls;	  /* STLS is offered */
+};
+
+/* Calls line(arg, text) for each line of the CAPA reply, the +OK and
+ * the final "." included. */
+void pop3_capa(const struct pop3_capa *capa,
+	       void (*line)(void *arg, const char *text), void *arg);
 
 #define POP3_WIRE_UNQUOTE 0x1
 

@@ -141,21 +141,34 @@ priv_drop_ids(uid_t uid, gid_t gid, const char *jail)
 	priv_set_ids(uid, gid);
 }
 
-void
-priv_drop_user_groups(const char *user)
+/* The ids of user, an account to drop to: 1, or 0 when this process is
+ * not root (there is nothing to drop; said once).  Fatal when there is
+ * no such account or it is root. */
+static int
+drop_target(const char *user, uid_t *uid, gid_t *gid)
 {
 	struct buf err = BUF_INIT;
-	uid_t uid;
-	gid_t gid;
 
 	if (!priv_is_root()) {
 		priv_not_root();
-		return;
+		return 0;
 	}
-	if (priv_lookup_user(user, &uid, &gid, &err) != 0)
+	if (priv_lookup_user(user, uid, gid, &err) != 0)
 		msg_fatal("%s", buf_cstr(&err));
-	if (uid == 0)
+	if (*uid == 0)
 		msg_fatal("user %s has uid 0: refusing to run as root", user);
+	buf_free(&err);
+	return 1;
+}
+
+void
+priv_drop_user_groups(const char *user)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (!drop_target(user, &uid, &gid))
+		return;
 	if (initgroups(user, gid) != 0)
 		msg_fatal("initgroups %s: %m", user);
 	priv_set_ids(uid, gid);
@@ -164,17 +177,10 @@ priv_drop_user_groups(const char *user)
 void
 priv_drop(const char *user, const char *jail)
 {
-	struct buf err = BUF_INIT;
 	uid_t uid;
 	gid_t gid;
 
-	if (!priv_is_root()) {
-		priv_not_root();
+	if (!drop_target(user, &uid, &gid))
 		return;
-	}
-	if (priv_lookup_user(user, &uid, &gid, &err) != 0)
-		msg_fatal("%s", buf_cstr(&err));
-	if (uid == 0)
-		msg_fatal("user %s has uid 0: refusing to run as root", user);
 	priv_drop_ids(uid, gid, jail);
 }

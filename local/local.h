@@ -148,16 +148,18 @@ void local_user_free(struct local_user *u);
 /* name without its recipient_delimiter extension, lower case. */
 char *local_base_name(const char *local_part);
 
-/* local_child.c: runs fn in a child with (uid, gid): LOCAL_CHILD_DROP
- * switches for good first, LOCAL_CHILD_KEEP_ROOT leaves fn to switch its
- * effective ids itself.  Waits at most timeout seconds. */
-#define LOCAL_CHILD_DROP 0
-#define LOCAL_CHILD_KEEP_ROOT 1
-void local_child_run(uid_t uid, gid_t gid, int how, int timeout,
+/* local_child.c: runs fn in a child that switches to (uid, gid) for
+ * good first (every uid).  Waits at most timeout seconds.
+ * local_child_run_root: a child that stays root, for what only root can
+ * do around a delivery (the spool's dotlock) and that must outlive local
+ * if local is killed; it runs the delivery itself in a child of its own
+ * with local_child_run and writes nothing of the mailbox. */
+void local_child_run(uid_t uid, gid_t gid, int timeout,
 		     void (*fn)(void *arg, struct local_status *st), void *arg,
 		     struct local_status *st);
-void local_child_seteuid(uid_t uid, gid_t gid);
-void local_child_setroot(void);
+void local_child_run_root(int timeout,
+			  void (*fn)(void *arg, struct local_status *st),
+			  void *arg, struct local_status *st);
 
 /* The text added at the top of each delivered copy. */
 void local_prepend(struct buf *out, const struct local_msg *msg,

@@ -24,30 +24,8 @@
 
 #define CHILD_REPORT_MAX 2048
 
-/* In a LOCAL_CHILD_KEEP_ROOT child: effective ids may be switched. */
-static int child_is_root;
-
-void
-local_child_seteuid(uid_t uid, gid_t gid)
-{
-	if (!child_is_root)
-		return;
-	if (setegid(gid) < 0 || seteuid(uid) < 0)
-		msg_fatal("cannot switch to uid %ld: %s", (long)uid,
-			  strerror(errno));
-}
-
-void
-local_child_setroot(void)
-{
-	if (!child_is_root)
-		return;
-	if (seteuid(0) < 0 || setegid(0) < 0)
-		msg_fatal("cannot switch back to root: %s", strerror(errno));
-}
-
 static void
-child_privileges(uid_t uid, gid_t gid, int how)
+child_privileges(uid_t uid, gid_t gid)
 {
 	if (!local_cfg.as_root)
 		return;
@@ -55,10 +33,6 @@ child_privileges(uid_t uid, gid_t gid, int how)
 		msg_fatal("refusing to deliver as root");
 	if (setgroups(1, &gid) < 0)
 		msg_fatal("setgroups: %s", strerror(errno));
-	if (how == LOCAL_CHILD_KEEP_ROOT) {
-		child_is_root = 1;
-		return;
-	}
 	if (setgid(gid) < 0 || setuid(uid) < 0)
 		msg_fatal("cannot switch to uid %ld gid %ld: %s", (long)uid,
 			  (long)gid, strerror(errno));
@@ -66,14 +40,16 @@ child_privileges(uid_t uid, gid_t gid, int how)
 		msg_fatal("could get root back after dropping it");
 }
 
+/* drop 0: the child keeps root (local_child_run_root). */
 static _Noreturn void
-child_main(int fd, uid_t uid, gid_t gid, int how,
+child_main(int fd, int drop, uid_t uid, gid_t gid,
 	   void (*fn)(void *arg, struct local_status *st), void *arg)
 {
 	struct local_status st;
 	struct buf report = BUF_INIT;
 
-	child_privileges(uid, gid, how);
+	if (drop)
+		child_privileges(uid, gid);
 	local_status_init(&st);
 	fn(arg, &st);
 	buf_printf(&report, "%d %s %s", st.cls, st.dsn, buf_cstr(&st.text));
@@ -104,10 +80,10 @@ report_parse(const char *s, struct local_status *st)
 	return 0;
 }
 
-void
-local_child_run(uid_t uid, gid_t gid, int how, int timeout,
-		void (*fn)(void *arg, struct local_status *st), void *arg,
-		struct local_status *st)
+static void
+child_run(int drop, uid_t uid, gid_t gid, int timeout,
+	  void (*fn)(void *arg, struct local_status *st), void *arg,
+	  struct local_status *st)
 {
 	struct buf report = BUF_INIT;
 	char data[512];
@@ -130,7 +106,7 @@ local_child_run(uid_t uid, gid_t gid, int how, int timeout,
 	}
 	if (pid == 0) {
 		close(p[0]);
-		child_main(p[1], uid, gid, how, fn, arg);
+		child_main(p[1], drop, uid, gid, fn, arg);
 	}
 	close(p[1]);
 	deadline = io_deadline(timeout * 1000);
@@ -159,4 +135,20 @@ local_child_run(uid_t uid, gid_t gid, int how, int timeout,
 				 WIFSIGNALED(status) ? WTERMSIG(status)
 						     : WEXITSTATUS(status));
 	buf_free(&report);
+}
+
+void
+local_child_run(uid_t uid, gid_t gid, int timeout,
+		void (*fn)(void *arg, struct local_status *st), void *arg,
+		struct local_status *st)
+{
+	child_run(1, uid, gid, timeout, fn, arg, st);
+}
+
+void
+local_child_run_root(int timeout,
+		     void (*fn)(void *arg, struct local_status *st), void *arg,
+		     struct local_status *st)
+{
+	child_run(0, 0, 0, timeout, fn, arg, st);
 }

@@ -73,8 +73,8 @@ local_deliver_file(const struct local_msg *msg, const char *to,
 		local_status_set(st, 2, "2.0.0", "delivered to file: %s", path);
 		return;
 	}
-	local_child_run(uid, gid, LOCAL_CHILD_DROP,
-			local_cfg.command_time_limit, file_child, &job, st);
+	local_child_run(uid, gid, local_cfg.command_time_limit, file_child,
+			&job, st);
 }
 
 /* The variables of the command's environment. */
@@ -276,7 +276,6 @@ local_deliver_command(const struct local_msg *msg, const char *to,
 
 	/* The child's own limit is command_time_limit; this one only
 	 * catches a child that could not kill its command. */
-	local_child_run(uid, gid, LOCAL_CHILD_DROP,
-			local_cfg.command_time_limit + 30, command_child, &job,
-			st);
+	local_child_run(uid, gid, local_cfg.command_time_limit + 30,
+			command_child, &job, st);
 }

@@ -17,10 +17,11 @@
  * mail is tried again later, the lock holder (mutt, pop3d) is never
  * overridden.
  *
- * In the spool directory (root's), the child locks and opens the mailbox
- * as root, a new mailbox is given to the recipient, and the message is
- * written with the recipient's effective ids; elsewhere (home_mailbox,
- * /file) the whole child runs as the recipient.
+ * In the spool directory (root's), a root child of local takes the
+ * dotlock and gives a new mailbox to the recipient, then runs the
+ * delivery in a child of its own (local makes a new Maildir itself); the
+ * process that writes, as everywhere (home_mailbox, /file), runs as the
+ * recipient in every uid.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -85,33 +86,43 @@ mbox_write(int fd, const struct stat *sb, const struct local_msg *msg,
 	buf_free(&data);
 }
 
+/* PATH.lock, waited for as local waits: 0, or -1 with st set (4.2.0). */
+static int
+dotlock_take(const char *path, struct local_status *st)
+{
+	struct buf why = BUF_INIT;
+	int r = mbox_dotlock_wait(path, local_cfg.stale_lock_time,
+				  local_cfg.lock_attempts, local_cfg.lock_delay,
+				  &why);
+
+	if (r != MBOX_LOCK_OK)
+		local_status_set(st, 4, "4.2.0",
+				 "cannot update mailbox %s: unable to lock: %s",
+				 path, buf_cstr(&why));
+	buf_free(&why);
+	return r == MBOX_LOCK_OK ? 0 : -1;
+}
+
+static void
+dotlock_drop(const char *path)
+{
+	if (mbox_dotunlock(path) < 0)
+		msg_warn("cannot remove lock file %s.lock: %s", path,
+			 strerror(errno));
+}
+
 void
 local_mbox_append(const struct local_msg *msg, const char *to, const char *path,
 		  uid_t uid, gid_t gid, int locks, struct local_status *st)
 {
 	struct buf why = BUF_INIT;
 	struct stat sb;
-	int fd, r, dotlocked = 0;
+	int fd, r;
 
-	if (locks) {
-		r = mbox_dotlock_wait(path, local_cfg.stale_lock_time,
-				      local_cfg.lock_attempts,
-				      local_cfg.lock_delay, &why);
-		if (r != MBOX_LOCK_OK) {
-			local_status_set(st, 4, "4.2.0",
-					 "cannot update mailbox %s: unable "
-					 "to lock: %s",
-					 path, buf_cstr(&why));
-			buf_free(&why);
-			return;
-		}
-		dotlocked = 1;
-	}
+	if (locks && dotlock_take(path, st) < 0)
+		return;
 	fd = mbox_safe_open(path, O_WRONLY | O_APPEND | O_CREAT, 0600, uid, gid,
 			    "5.2.0", &sb, &why);
-	/* Written with the owner's ids: quotas and permissions apply. */
-	local_child_seteuid(uid == (uid_t)-1 ? geteuid() : uid,
-			    gid == (gid_t)-1 ? getegid() : gid);
 	if (fd < 0) {
 		local_status_why(st, buf_cstr(&why));
 	} else if ((r = mbox_fcntl_lock_wait(fd, local_cfg.lock_attempts,
@@ -134,10 +145,8 @@ local_mbox_append(const struct local_msg *msg, const char *to, const char *path,
 	if (fd >= 0 && close(fd) < 0 && st->cls == 2)
 		local_status_set(st, 4, "4.3.0", "cannot close mailbox %s: %s",
 				 path, strerror(errno));
-	local_child_setroot();
-	if (dotlocked && mbox_dotunlock(path) < 0)
-		msg_warn("cannot remove lock file %s.lock: %s", path,
-			 strerror(errno));
+	if (locks)
+		dotlock_drop(path);
 	buf_free(&why);
 }
 
@@ -145,14 +154,21 @@ struct mailbox_job {
 	const struct local_msg *msg;
 	const char *to;
 	const struct local_user *u;
+	int timeout; /* of the recipient's child */
 };
 
-/* A Maildir under the spool: its directory is made as root. */
-static void
-spool_maildir_child(void *arg, struct local_status *st)
+/* In the spool (root's directory, where the recipient cannot create
+ * files) what needs root is done by root, never the writing: a new
+ * Maildir directory is made here, in local, before the fork; an mbox's
+ * dotlock and a new mailbox (given to the recipient, with the same
+ * safe_open discipline) are made by a root child of local, which runs the
+ * delivery in a child of its own and removes the lock after it, whatever
+ * became of it, even if local was killed meanwhile.  Every process that
+ * opens or writes the mailbox runs as the recipient in every uid
+ * (DESIGN.md rule 4: a mail-only user's as mail_only_owner). */
+static int
+spool_maildir_prepare(const struct local_user *u, struct local_status *st)
 {
-	struct mailbox_job *job = arg;
-	const struct local_user *u = job->u;
 	struct stat sb;
 
 	if (mkdir(u->mailbox, 0700) == 0) {
@@ -161,13 +177,13 @@ spool_maildir_child(void *arg, struct local_status *st)
 			local_status_set(st, 4, "4.3.0",
 					 "cannot change owner of %s: %s",
 					 u->mailbox, strerror(errno));
-			return;
+			return -1;
 		}
 	} else if (errno != EEXIST) {
 		local_status_set(st, 4, mbox_errno_dsn(errno, "4.3.0"),
 				 "cannot create maildir %s: %s", u->mailbox,
 				 strerror(errno));
-		return;
+		return -1;
 	}
 	if (lstat(u->mailbox, &sb) < 0 || !S_ISDIR(sb.st_mode) ||
 	    sb.st_uid != u->uid) {
@@ -175,20 +191,44 @@ spool_maildir_child(void *arg, struct local_status *st)
 				 "cannot deliver to maildir %s: not a "
 				 "directory owned by %s",
 				 u->mailbox, u->name);
-		return;
+		return -1;
 	}
-	local_child_seteuid(u->uid, u->gid);
-	local_maildir_deliver(job->msg, job->to, u->mailbox, st);
-	local_child_setroot();
+	return 0;
 }
 
+/* The recipient's child: PATH.lock is held for it. */
 static void
 spool_mbox_child(void *arg, struct local_status *st)
 {
 	struct mailbox_job *job = arg;
 
 	local_mbox_append(job->msg, job->to, job->u->mailbox, job->u->uid,
-			  job->u->gid, 1, st);
+			  job->u->gid, 0, st);
+}
+
+/* The root child: the lock, a new mailbox, the delivery, the unlock. */
+static void
+spool_mbox_holder(void *arg, struct local_status *st)
+{
+	struct mailbox_job *job = arg;
+	const struct local_user *u = job->u;
+	struct buf why = BUF_INIT;
+	struct stat sb;
+	int fd;
+
+	if (dotlock_take(u->mailbox, st) < 0)
+		return;
+	fd = mbox_safe_open(u->mailbox, O_WRONLY | O_APPEND | O_CREAT, 0600,
+			    u->uid, u->gid, "5.2.0", &sb, &why);
+	if (fd < 0) {
+		local_status_why(st, buf_cstr(&why));
+	} else {
+		close(fd);
+		local_child_run(u->uid, u->gid, job->timeout, spool_mbox_child,
+				job, st);
+	}
+	dotlock_drop(u->mailbox);
+	buf_free(&why);
 }
 
 static void
@@ -207,16 +247,18 @@ void
 local_deliver_mailbox(const struct local_msg *msg, const char *to,
 		      const struct local_user *u, struct local_status *st)
 {
-	struct mailbox_job job = {msg, to, u};
 	int timeout = LOCAL_MAILBOX_TIMEOUT +
 		      2 * local_cfg.lock_attempts * local_cfg.lock_delay;
+	struct mailbox_job job = {msg, to, u, timeout};
 
-	if (!u->in_spool)
-		local_child_run(u->uid, u->gid, LOCAL_CHILD_DROP, timeout,
-				home_child, &job, st);
-	else
-		local_child_run(u->uid, u->gid, LOCAL_CHILD_KEEP_ROOT, timeout,
-				u->maildir ? spool_maildir_child
-					   : spool_mbox_child,
-				&job, st);
+	if (!u->in_spool) {
+		local_child_run(u->uid, u->gid, timeout, home_child, &job, st);
+	} else if (u->maildir) {
+		if (spool_maildir_prepare(u, st) == 0)
+			local_child_run(u->uid, u->gid, timeout, home_child,
+					&job, st);
+	} else {
+		/* The holder waits for the lock, then for the delivery. */
+		local_child_run_root(2 * timeout, spool_mbox_holder, &job, st);
+	}
 }

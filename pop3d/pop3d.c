@@ -40,12 +40,11 @@
 #include "conf.h"
 #include "daemon.h"
 #include "msg.h"
+#include "pop3_io.h"
 #include "pop3d.h"
 #include "priv.h"
 #include "sock.h"
 #include "xalloc.h"
-
-#define POP3D_JUNK_LIMIT 20 /* bad commands in a row before we hang up */
 
 struct pop3d_config pop3d_cfg;
 
@@ -55,14 +54,10 @@ void
 pop3d_reply(struct pop3d_session *ss, const char *fmt, ...)
 {
 	va_list ap;
-	struct buf b = BUF_INIT;
 
 	va_start(ap, fmt);
-	buf_vprintf(&b, fmt, ap);
+	pop3_vreply(&ss->s, fmt, ap);
 	va_end(ap);
-	buf_puts(&b, "\r\n");
-	stream_write(&ss->s, b.data, b.len);
-	buf_free(&b);
 }
 
 void
@@ -148,31 +143,16 @@ pop3d_pre_exit(void)
 int
 pop3d_getline(struct pop3d_session *ss, size_t max)
 {
-	int st;
-
-	if (stream_pending(&ss->s) == 0)
-		(void)stream_flush(&ss->s);
-	for (;;) {
-		if (stream_error(&ss->s))
-			return 0;
-		st = stream_getline(&ss->s, &ss->line, max);
-		if (st == STREAM_LINE || st == STREAM_LINE_BARE_LF)
-			return 1;
-		if (st == STREAM_TOO_LONG) {
-			pop3d_reply(ss, "-ERR Line too long");
-			if (stream_pending(&ss->s) == 0)
-				(void)stream_flush(&ss->s);
-			continue;
-		}
-		if (st == STREAM_TIMEOUT) {
-			pop3d_reply(ss, "-ERR Autologout; idle for too long");
-			(void)stream_flush(&ss->s);
-			msg_info("disconnect: timeout, rip=%s",
-				 ss->client_addr);
-		} else if (st == STREAM_EOF || st == STREAM_IOERR) {
-			msg_info("disconnect from unknown[%s]",
-				 ss->client_addr);
-		}
+	switch (pop3_read_line(&ss->s, &ss->line, max)) {
+	case POP3_READ_LINE:
+		return 1;
+	case POP3_READ_TIMEOUT:
+		msg_info("disconnect: timeout, rip=%s", ss->client_addr);
+		return 0;
+	case POP3_READ_LOST:
+		msg_info("disconnect from unknown[%s]", ss->client_addr);
+		return 0;
+	default:
 		return 0;
 	}
 }
@@ -228,30 +208,22 @@ greeting(struct pop3d_session *ss)
 static void
 command(struct pop3d_session *ss, int *junk)
 {
-	int r = pop3_cmd_parse(ss->line.data, ss->line.len, &ss->cmd);
+	struct buf reply = BUF_INIT;
+	int r = pop3_cmd_take(ss->line.data, ss->line.len, ss->state, junk,
+			      &ss->cmd, &reply);
 
-	if (r != POP3_PARSE_OK) {
-		if (r == POP3_PARSE_UNKNOWN)
-			pop3d_reply(ss, "-ERR Unknown command");
-		else if (r == POP3_PARSE_TOO_LONG)
-			pop3d_reply(ss, "-ERR Command line too long");
-		else
-			pop3d_reply(ss, "-ERR Syntax error: %s", ss->cmd.why);
-		if (++*junk >= POP3D_JUNK_LIMIT) {
-			pop3d_reply(ss, "-ERR Too many bad commands");
+	if (r == POP3_TAKE_RUN) {
+		pop3d_auth_command(ss);
+	} else {
+		pop3d_reply(ss, "%s", buf_cstr(&reply));
+		if (r == POP3_TAKE_HANG_UP) {
+			pop3d_reply(ss, POP3_JUNK_REPLY);
 			msg_info("disconnect: too many bad commands, rip=%s",
 				 ss->client_addr);
 			ss->quit = 1;
 		}
-		return;
 	}
-	*junk = 0;
-	if (!pop3_cmd_allowed(ss->state, ss->cmd.id)) {
-		pop3d_reply(ss, "-ERR %s is not valid in this state",
-			    ss->cmd.name);
-		return;
-	}
-	pop3d_auth_command(ss);
+	buf_free(&reply);
 }
 
 static void

@@ -147,25 +147,25 @@ logged_in(struct pop3d_session *ss, const char *method)
 }
 
 static void
+capa_line(void *arg, const char *text)
+{
+	pop3d_reply(arg, "%s", text);
+}
+
+/* Before login: the list of every state, and USER, SASL and STLS when
+ * they are offered (lib/pop3_cmd.h: one list for both sides). */
+static void
 pop3d_capa(struct pop3d_session *ss)
 {
-	pop3d_reply(ss, "+OK Capability list follows");
-	pop3d_reply(ss, "TOP");
-	pop3d_reply(ss, "UIDL");
-	pop3d_reply(ss, "RESP-CODES");
-	pop3d_reply(ss, "AUTH-RESP-CODE");
-	pop3d_reply(ss, "PIPELINING");
-	pop3d_reply(ss, "EXPIRE NEVER");
-	if (pop3d_cfg.login_delay > 0)
-		pop3d_reply(ss, "LOGIN-DELAY %d", pop3d_cfg.login_delay);
-	if (pop3d_plain_allowed(ss))
-		pop3d_reply(ss, "USER");
-	if (auth_ready(ss) && ss->mechs.len > 0)
-		pop3d_reply(ss, "SASL %s", buf_cstr(&ss->mechs));
-	if (pop3d_cfg.tls != NULL && !ss->tls_on)
-		pop3d_reply(ss, "STLS");
-	pop3d_reply(ss, "IMPLEMENTATION Panacea");
-	pop3d_reply(ss, ".");
+	struct pop3_capa capa = {
+	    .login_delay = pop3d_cfg.login_delay,
+	    .user = pop3d_plain_allowed(ss),
+	    .sasl = auth_ready(ss) && ss->mechs.len > 0 ? buf_cstr(&ss->mechs)
+							: NULL,
+	    .stls = pop3d_cfg.tls != NULL && !ss->tls_on,
+	};
+
+	pop3_capa(&capa, capa_line, ss);
 }
 
 static void

@@ -59,17 +59,18 @@
 #include "auth_client.h"
 #include "conf.h"
 #include "daemon.h"
+#include "lock_helper.h"
 #include "master_proto.h"
 #include "mbox.h"
 #include "msg.h"
 #include "pop3_handoff.h"
+#include "pop3_io.h"
 #include "pop3session.h"
 #include "priv.h"
 #include "sock.h"
 #include "strutil.h"
 #include "xalloc.h"
 
-#define SESSION_JUNK_LIMIT 20 /* bad commands in a row before we hang up */
 #define SESSION_REQ_TIMEOUT_MS 10000  /* the front's request */
 #define SESSION_AUTH_TIMEOUT_MS 10000 /* redeeming the ticket */
 #define SESSION_AUTH_SERVICE "auth"   /* private/, the auth service */
@@ -85,14 +86,10 @@ void
 session_reply(struct pop3_session *ss, const char *fmt, ...)
 {
 	va_list ap;
-	struct buf b = BUF_INIT;
 
 	va_start(ap, fmt);
-	buf_vprintf(&b, fmt, ap);
+	pop3_vreply(&ss->s, fmt, ap);
 	va_end(ap);
-	buf_puts(&b, "\r\n");
-	stream_write(&ss->s, b.data, b.len);
-	buf_free(&b);
 }
 
 /* A refusal before the fork: one line to the front, which relays it. */
@@ -144,9 +141,9 @@ mailbox_setup(void)
 		mc->owner_uid = mc->privs_uid = geteuid();
 		mc->owner_gid = mc->privs_gid = getegid();
 	}
-	session_cfg.lock_attempts = (int)conf_int("deliver_lock_attempts");
-	session_cfg.lock_delay = (int)conf_time("deliver_lock_delay");
-	session_cfg.stale_lock_time = (int)conf_time("stale_lock_time");
+	session_cfg.lock.attempts = (int)conf_int("deliver_lock_attempts");
+	session_cfg.lock.delay = (int)conf_time("deliver_lock_delay");
+	session_cfg.lock.stale = (int)conf_time("stale_lock_time");
 }
 
 static void
@@ -195,136 +192,47 @@ session_post_jail(void)
 static int
 session_getline(struct pop3_session *ss, size_t max)
 {
-	int st;
-
-	if (stream_pending(&ss->s) == 0)
-		(void)stream_flush(&ss->s);
-	for (;;) {
-		if (stream_error(&ss->s))
-			return 0;
-		st = stream_getline(&ss->s, &ss->line, max);
-		if (st == STREAM_LINE || st == STREAM_LINE_BARE_LF)
-			return 1;
-		if (st == STREAM_TOO_LONG) {
-			session_reply(ss, "-ERR Line too long");
-			if (stream_pending(&ss->s) == 0)
-				(void)stream_flush(&ss->s);
-			continue;
-		}
-		if (st == STREAM_TIMEOUT) {
-			session_reply(ss, "-ERR Autologout; idle for too long");
-			(void)stream_flush(&ss->s);
-			msg_info("disconnect: timeout, rip=%s, user=<%s>",
-				 ss->client_addr, ss->user);
-		} else if (st == STREAM_EOF || st == STREAM_IOERR) {
-			msg_info("disconnect: connection lost in TRANSACTION "
-				 "state, nothing deleted, rip=%s, user=<%s>",
-				 ss->client_addr, ss->user);
-		}
+	switch (pop3_read_line(&ss->s, &ss->line, max)) {
+	case POP3_READ_LINE:
+		return 1;
+	case POP3_READ_TIMEOUT:
+		msg_info("disconnect: timeout, rip=%s, user=<%s>",
+			 ss->client_addr, ss->user);
+		return 0;
+	case POP3_READ_LOST:
+		msg_info("disconnect: connection lost in TRANSACTION state, "
+			 "nothing deleted, rip=%s, user=<%s>",
+			 ss->client_addr, ss->user);
+		return 0;
+	default:
 		return 0;
 	}
 }
 
 /* The dotlock. */
 
-static int
-dotlock_wait(const char *path, struct buf *why)
-{
-	int r = MBOX_LOCK_BUSY;
-
-	for (int i = 0; i < session_cfg.lock_attempts; i++) {
-		r = mbox_dotlock(path, session_cfg.stale_lock_time, why);
-		if (r != MBOX_LOCK_BUSY)
-			break;
-		if (i + 1 < session_cfg.lock_attempts)
-			sleep((unsigned)session_cfg.lock_delay);
-	}
-	return r;
-}
-
 int
 session_dotlock(struct pop3_session *ss, struct buf *why)
 {
-	char c = 'L', r;
+	const struct lock_helper_config *cfg = &session_cfg.lock;
 
 	if (ss->broker_fd < 0 || !ss->box.in_spool)
-		return dotlock_wait(ss->box.path, why);
-	if (write(ss->broker_fd, &c, 1) != 1 ||
-	    read(ss->broker_fd, &r, 1) != 1) {
-		buf_set(why, "the lock helper is gone");
-		return MBOX_LOCK_ERROR;
-	}
-	if (r == '0')
-		return MBOX_LOCK_OK;
-	buf_set(why, r == '1' ? "lock file exists" : "cannot create lock file");
-	return r == '1' ? MBOX_LOCK_BUSY : MBOX_LOCK_ERROR;
+		return mbox_dotlock_wait(ss->box.path, cfg->stale,
+					 cfg->attempts, cfg->delay, why);
+	return lock_helper_lock(ss->broker_fd, why);
 }
 
 void
 session_dotunlock(struct pop3_session *ss)
 {
-	char c = 'U', r;
-
 	if (ss->broker_fd < 0 || !ss->box.in_spool) {
 		if (mbox_dotunlock(ss->box.path) < 0)
 			msg_warn("cannot remove lock file %s.lock: %s",
 				 ss->box.path, strerror(errno));
-		return;
+	} else if (lock_helper_unlock(ss->broker_fd) < 0) {
+		msg_warn("the lock helper did not remove %s.lock",
+			 ss->box.path);
 	}
-	if (write(ss->broker_fd, &c, 1) != 1 || read(ss->broker_fd, &r, 1) != 1)
-		msg_warn("the lock helper is gone");
-}
-
-/* The root parent after the fork: makes and removes the dotlock of the
- * spool mailbox when the child asks, until the child is gone. */
-static void
-lock_helper(const struct mailbox_user *u, int sock, pid_t pid)
-{
-	struct buf why = BUF_INIT;
-	int held = 0, status = 0;
-	ssize_t n;
-	char c, r;
-
-	for (;;) {
-		n = read(sock, &c, 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		r = '2';
-		if (c == 'L' && !held && u->in_spool && !u->maildir) {
-			switch (dotlock_wait(u->mailbox, &why)) {
-			case MBOX_LOCK_OK:
-				held = 1;
-				r = '0';
-				break;
-			case MBOX_LOCK_BUSY:
-				r = '1';
-				break;
-			default:
-				msg_warn("%s", buf_cstr(&why));
-				break;
-			}
-		} else if (c == 'U' && held) {
-			if (mbox_dotunlock(u->mailbox) < 0)
-				msg_warn("cannot remove lock file %s.lock: %s",
-					 u->mailbox, strerror(errno));
-			held = 0;
-			r = '0';
-		}
-		if (write(sock, &r, 1) != 1)
-			break;
-	}
-	if (held && mbox_dotunlock(u->mailbox) < 0)
-		msg_warn("cannot remove lock file %s.lock: %s", u->mailbox,
-			 strerror(errno));
-	close(sock);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		continue;
-	if (WIFSIGNALED(status))
-		msg_warn("session process %ld killed by signal %d", (long)pid,
-			 WTERMSIG(status));
-	buf_free(&why);
 }
 
 /* The child keeps only what the session needs: no listener, no pipe to
@@ -386,30 +294,22 @@ login_too_soon(const char *name)
 static void
 command(struct pop3_session *ss, int *junk)
 {
-	int r = pop3_cmd_parse(ss->line.data, ss->line.len, &ss->cmd);
+	struct buf reply = BUF_INIT;
+	int r = pop3_cmd_take(ss->line.data, ss->line.len, ss->state, junk,
+			      &ss->cmd, &reply);
 
-	if (r != POP3_PARSE_OK) {
-		if (r == POP3_PARSE_UNKNOWN)
-			session_reply(ss, "-ERR Unknown command");
-		else if (r == POP3_PARSE_TOO_LONG)
-			session_reply(ss, "-ERR Command line too long");
-		else
-			session_reply(ss, "-ERR Syntax error: %s", ss->cmd.why);
-		if (++*junk >= SESSION_JUNK_LIMIT) {
-			session_reply(ss, "-ERR Too many bad commands");
+	if (r == POP3_TAKE_RUN) {
+		session_trans_command(ss);
+	} else {
+		session_reply(ss, "%s", buf_cstr(&reply));
+		if (r == POP3_TAKE_HANG_UP) {
+			session_reply(ss, POP3_JUNK_REPLY);
 			msg_info("disconnect: too many bad commands, rip=%s",
 				 ss->client_addr);
 			ss->quit = 1;
 		}
-		return;
 	}
-	*junk = 0;
-	if (!pop3_cmd_allowed(ss->state, ss->cmd.id)) {
-		session_reply(ss, "-ERR %s is not valid in this state",
-			      ss->cmd.name);
-		return;
-	}
-	session_trans_command(ss);
+	buf_free(&reply);
 }
 
 /* The login's reply, then commands until QUIT or the end. */
@@ -538,7 +438,8 @@ login(int pair, const char *name, const char *client_addr, const char *method,
 		/* The parent never reads a byte of the session. */
 		close(pair);
 		close(sv[1]);
-		lock_helper(&u, sv[0], pid);
+		lock_helper_serve(&session_cfg.lock, u.mailbox,
+				  u.in_spool && !u.maildir, sv[0], pid);
 	}
 	mailbox_user_free(&u);
 	buf_free(&why);

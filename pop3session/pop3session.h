@@ -2,10 +2,12 @@
  * pop3session - the root side of the POP3 server: what its modules share.
  *
  *   pop3session.c      main, configuration, the service: the front's
- *                      request, the ticket, the mailbox, the fork, the
- *                      lock helper; the session child's command loop
+ *                      request, the ticket, the mailbox, the fork; the
+ *                      session child's command loop
  *   session_trans.c    TRANSACTION and UPDATE states: STAT, LIST, RETR,
  *                      TOP, DELE, RSET, NOOP, UIDL, CAPA, QUIT
+ *   lock_helper.c      the root parent's spool dotlock for the child
+ *                      (its protocol: lock_helper.h)
  *   session_mbox.c     the mbox maildrop: locks, scan, RETR, compaction
  *   session_maildir.c  the Maildir maildrop: new/ and cur/, flags
  *
@@ -21,14 +23,14 @@
  *
  * Privileges.  The service runs as root, not chrooted (unpriv and chroot
  * n).  For each accepted request it forks: the child drops for good to
- * the mailbox owner (lib/mailbox.h: the unix account, or mail_owner for
- * mail-only users) and serves the session (the login's reply, then
+ * the mailbox owner (lib/mailbox.h: the unix account, or mail_only_owner
+ * for mail-only users) and serves the session (the login's reply, then
  * TRANSACTION and UPDATE) over the socketpair, so no mailbox is ever
  * read or written as root.  The parent closes its copy of the socketpair
  * at once (it never reads a client's byte) and stays root only to make
  * and remove the mailbox's dotlock file (PATH.lock, in the root-owned
  * spool directory where the owner cannot create files) when the child
- * asks over a second socketpair, one byte a request, and removes it if
+ * asks over a second socketpair (lock_helper.h), and removes it if
  * the child dies holding it.
  *
  * Locks.  A maildrop is served to one session at a time: the session
@@ -48,6 +50,7 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "lock_helper.h"
 #include "mailbox.h"
 #include "pop3_cmd.h"
 #include "stream.h"
@@ -59,10 +62,8 @@ struct session_config {
 	int timeout_ms;
 	int login_delay; /* seconds; 0: not set */
 	struct mailbox_config mbox;
-	int lock_attempts;
-	int lock_delay;
-	int stale_lock_time;
-	char *stamp_dir; /* LOGIN-DELAY stamps */
+	struct lock_helper_config lock; /* local's lock waits */
+	char *stamp_dir;		/* LOGIN-DELAY stamps */
 };
 
 extern struct session_config session_cfg;
@@ -125,17 +126,35 @@ void session_trans_command(struct pop3_session *ss);
  * unique within the maildrop. */
 void session_uidl_unique(struct pop3_box *box);
 
+/* Where the bytes of a message are, for RETR and TOP (session_trans.c
+ * sends them): [off, end) of fd, or from off to the end of the file when
+ * end is SESSION_TO_EOF, converted by pop3_wire with wire_flags; close_fd:
+ * fd is the message's own and is closed after.  name: the file, for
+ * messages. */
+#define SESSION_TO_EOF (~0ULL)
+struct session_source {
+	int fd;
+	int close_fd;
+	unsigned long long off, end;
+	int wire_flags;
+	char *name;
+};
+
 /* session_mbox.c, session_maildir.c: open 0, or -1 with "[CODE] text" in
- * why; retr 0, -1 before anything was sent (why set), -2 when the session
- * cannot go on; update 0 or -1 (why set). */
+ * why; source 0, or -1 with "[CODE] text" in why (the message is gone or
+ * the maildrop changed); update 0 or -1 (why set). */
 int session_mbox_open(struct pop3_session *ss, struct buf *why);
-int session_mbox_send(struct pop3_session *ss, struct pop3_msg *m, long lines,
-		      struct buf *why);
+int session_mbox_source(struct pop3_session *ss, struct pop3_msg *m,
+			struct session_source *src, struct buf *why);
 int session_mbox_update(struct pop3_session *ss, struct buf *why);
 int session_maildir_open(struct pop3_session *ss, struct buf *why);
-int session_maildir_send(struct pop3_session *ss, struct pop3_msg *m,
-			 long lines, struct buf *why);
+int session_maildir_source(struct pop3_session *ss, struct pop3_msg *m,
+			   struct session_source *src, struct buf *why);
 int session_maildir_update(struct pop3_session *ss, struct buf *why);
+/* The maildrop for this session alone: flock(2) on box->fd (the mbox
+ * file or the Maildir directory) until the session ends; 0, or -1 with
+ * "[IN-USE] ..." (another session holds it) or "[SYS/TEMP] ..." in why. */
+int session_box_claim(struct pop3_box *box, struct buf *why);
 void session_box_free(struct pop3_box *box);
 
 #endif

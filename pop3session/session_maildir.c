@@ -23,7 +23,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -190,13 +189,8 @@ session_maildir_open(struct pop3_session *ss, struct buf *why)
 		buf_set(why, "[SYS/PERM] Cannot open the mailbox");
 		return -1;
 	}
-	if (flock(box->fd, LOCK_EX | LOCK_NB) < 0) {
-		buf_set(why, errno == EWOULDBLOCK
-				 ? "[IN-USE] Another session of this user is "
-				   "active"
-				 : "[SYS/TEMP] Cannot lock the mailbox");
+	if (session_box_claim(box, why) < 0)
 		return -1;
-	}
 	chunk = xmalloc(SESSION_IO_CHUNK);
 	if (list_sub(ss, "new", &cap, chunk) < 0 ||
 	    list_sub(ss, "cur", &cap, chunk) < 0) {
@@ -258,51 +252,23 @@ open_msg(struct pop3_session *ss, struct pop3_msg *m)
 }
 
 int
-session_maildir_send(struct pop3_session *ss, struct pop3_msg *m, long lines,
-		     struct buf *why)
+session_maildir_source(struct pop3_session *ss, struct pop3_msg *m,
+		       struct session_source *src, struct buf *why)
 {
-	struct pop3_wire w;
-	struct buf out = BUF_INIT;
-	char *chunk;
-	ssize_t n;
-	int fd, r = 0;
+	struct buf name = BUF_INIT;
 
-	if ((fd = open_msg(ss, m)) < 0) {
+	if ((src->fd = open_msg(ss, m)) < 0) {
 		buf_set(why, "[SYS/TEMP] The message was removed by another "
 			     "program");
 		return -1;
 	}
-	if (lines < 0)
-		session_reply(ss, "+OK %llu octets", m->octets);
-	else
-		session_reply(ss, "+OK");
-	chunk = xmalloc(SESSION_IO_CHUNK);
-	pop3_wire_init(&w, 0, lines);
-	while ((n = read(fd, chunk, SESSION_IO_CHUNK)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			buf_printf(why, "%s/%s: read: %s", ss->box.path,
-				   m->file, strerror(errno));
-			r = -2;
-			break;
-		}
-		buf_reset(&out);
-		n = pop3_wire_feed(&w, chunk, (size_t)n, &out);
-		stream_write(&ss->s, out.data, out.len);
-		if (n)
-			break;
-	}
-	close(fd);
-	if (r == 0) {
-		buf_reset(&out);
-		pop3_wire_finish(&w, &out);
-		stream_write(&ss->s, out.data, out.len);
-		session_reply(ss, ".");
-	}
-	xfree(chunk);
-	buf_free(&out);
-	return r;
+	buf_printf(&name, "%s/%s", ss->box.path, m->file);
+	src->close_fd = 1;
+	src->off = 0;
+	src->end = SESSION_TO_EOF;
+	src->wire_flags = 0;
+	src->name = buf_steal(&name);
+	return 0;
 }
 
 /* cur/UNIQUE:2,FLAGS with S added, flags in ASCII order. */

@@ -57,8 +57,8 @@ lock_both(struct pop3_session *ss, struct buf *why)
 		buf_free(&w);
 		return -1;
 	}
-	r = mbox_fcntl_lock_wait(ss->box.fd, session_cfg.lock_attempts,
-				 session_cfg.lock_delay);
+	r = mbox_fcntl_lock_wait(ss->box.fd, session_cfg.lock.attempts,
+				 session_cfg.lock.delay);
 	if (r != MBOX_LOCK_OK) {
 		buf_set(why, r == MBOX_LOCK_BUSY
 				 ? "[IN-USE] The mailbox is locked by another "
@@ -162,13 +162,8 @@ session_mbox_open(struct pop3_session *ss, struct buf *why)
 	buf_free(&w);
 	box->dev = st.st_dev;
 	box->ino = st.st_ino;
-	if (flock(box->fd, LOCK_EX | LOCK_NB) < 0) {
-		buf_set(why, errno == EWOULDBLOCK
-				 ? "[IN-USE] Another session of this user is "
-				   "active"
-				 : "[SYS/TEMP] Cannot lock the mailbox");
+	if (session_box_claim(box, why) < 0)
 		return -1;
-	}
 	if (lock_both(ss, why) < 0)
 		return -1;
 	if (!same_file(ss)) {
@@ -195,56 +190,21 @@ unchanged(struct pop3_session *ss, const struct pop3_msg *m)
 }
 
 int
-session_mbox_send(struct pop3_session *ss, struct pop3_msg *m, long lines,
-		  struct buf *why)
+session_mbox_source(struct pop3_session *ss, struct pop3_msg *m,
+		    struct session_source *src, struct buf *why)
 {
-	struct pop3_wire w;
-	struct buf out = BUF_INIT;
-	char *chunk;
-	unsigned long long off = m->body;
-	size_t want;
-	ssize_t n;
-	int r = 0;
-
 	if (!unchanged(ss, m)) {
 		buf_set(why, "[SYS/TEMP] The mailbox was changed by another "
 			     "program; log in again");
 		return -1;
 	}
-	if (lines < 0)
-		session_reply(ss, "+OK %llu octets", m->octets);
-	else
-		session_reply(ss, "+OK");
-	chunk = xmalloc(SESSION_IO_CHUNK);
-	pop3_wire_init(&w, POP3_WIRE_UNQUOTE, lines);
-	while (off < m->end) {
-		want = m->end - off < SESSION_IO_CHUNK ? (size_t)(m->end - off)
-						       : SESSION_IO_CHUNK;
-		n = pread(ss->box.fd, chunk, want, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			buf_printf(why, "%s: read at %llu: %s", ss->box.path,
-				   off,
-				   n < 0 ? strerror(errno) : "end of file");
-			r = -2;
-			break;
-		}
-		off += (unsigned long long)n;
-		buf_reset(&out);
-		if (pop3_wire_feed(&w, chunk, (size_t)n, &out))
-			off = m->end;
-		stream_write(&ss->s, out.data, out.len);
-	}
-	if (r == 0) {
-		buf_reset(&out);
-		pop3_wire_finish(&w, &out);
-		stream_write(&ss->s, out.data, out.len);
-		session_reply(ss, ".");
-	}
-	xfree(chunk);
-	buf_free(&out);
-	return r;
+	src->fd = ss->box.fd;
+	src->close_fd = 0;
+	src->off = m->body;
+	src->end = m->end;
+	src->wire_flags = POP3_WIRE_UNQUOTE;
+	src->name = xstrdup(ss->box.path);
+	return 0;
 }
 
 static int
@@ -358,6 +318,17 @@ session_mbox_update(struct pop3_session *ss, struct buf *why)
 done:
 	unlock_both(ss);
 	return r;
+}
+
+int
+session_box_claim(struct pop3_box *box, struct buf *why)
+{
+	if (flock(box->fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	buf_set(why, errno == EWOULDBLOCK
+			 ? "[IN-USE] Another session of this user is active"
+			 : "[SYS/TEMP] Cannot lock the mailbox");
+	return -1;
 }
 
 void

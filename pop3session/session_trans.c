@@ -10,9 +10,11 @@
  * octets as sent (CRLF lines, without stuffing dots), so a client that
  * counts what RETR gives finds the size LIST announced.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "msg.h"
 #include "pop3session.h"
@@ -93,17 +95,76 @@ do_list(struct pop3_session *ss, int uidl)
 	session_reply(ss, ".");
 }
 
+/* The +OK, the message's bytes from src (all, or the header and lines
+ * lines of the body for TOP), the final dot.  0, or -1 after a read
+ * error (why set): the reply is cut, the session cannot go on. */
+static int
+send_source(struct pop3_session *ss, const struct pop3_msg *m, long lines,
+	    const struct session_source *src, struct buf *why)
+{
+	struct pop3_wire w;
+	struct buf out = BUF_INIT;
+	char *chunk = xmalloc(SESSION_IO_CHUNK);
+	unsigned long long off = src->off;
+	size_t want;
+	ssize_t n;
+	int r = 0;
+
+	if (lines < 0)
+		session_reply(ss, "+OK %llu octets", m->octets);
+	else
+		session_reply(ss, "+OK");
+	pop3_wire_init(&w, src->wire_flags, lines);
+	while (off < src->end) {
+		want = src->end - off < SESSION_IO_CHUNK
+			   ? (size_t)(src->end - off)
+			   : SESSION_IO_CHUNK;
+		n = pread(src->fd, chunk, want, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0 && src->end == SESSION_TO_EOF)
+			break;
+		if (n <= 0) {
+			buf_printf(why, "%s: read at %llu: %s", src->name, off,
+				   n < 0 ? strerror(errno) : "end of file");
+			r = -1;
+			break;
+		}
+		off += (unsigned long long)n;
+		buf_reset(&out);
+		if (pop3_wire_feed(&w, chunk, (size_t)n, &out))
+			off = src->end;
+		stream_write(&ss->s, out.data, out.len);
+	}
+	if (r == 0) {
+		buf_reset(&out);
+		pop3_wire_finish(&w, &out);
+		stream_write(&ss->s, out.data, out.len);
+		session_reply(ss, ".");
+	}
+	xfree(chunk);
+	buf_free(&out);
+	return r;
+}
+
 static void
 do_send(struct pop3_session *ss, long lines)
 {
 	struct buf why = BUF_INIT;
+	struct session_source src;
 	struct pop3_msg *m;
 	int r;
 
 	if ((m = msg_get(ss, ss->cmd.num1)) == NULL)
 		return;
-	r = ss->box.maildir ? session_maildir_send(ss, m, lines, &why)
-			    : session_mbox_send(ss, m, lines, &why);
+	r = ss->box.maildir ? session_maildir_source(ss, m, &src, &why)
+			    : session_mbox_source(ss, m, &src, &why);
+	if (r == 0) {
+		r = send_source(ss, m, lines, &src, &why) < 0 ? -2 : 0;
+		if (src.close_fd)
+			close(src.fd);
+		xfree(src.name);
+	}
 	if (r == -1) {
 		session_reply(ss, "-ERR %s", buf_cstr(&why));
 	} else if (r < 0) {
@@ -179,22 +240,20 @@ do_quit(struct pop3_session *ss)
 	buf_free(&why);
 }
 
-/* CAPA after login (RFC 2449): no USER, SASL or STLS any more.  The
- * front answers it before login with the same list plus those. */
+static void
+capa_line(void *arg, const char *text)
+{
+	session_reply(arg, "%s", text);
+}
+
+/* CAPA after login (RFC 2449): no USER, SASL or STLS any more
+ * (lib/pop3_cmd.h: the front's list before login is the same one). */
 static void
 do_capa(struct pop3_session *ss)
 {
-	session_reply(ss, "+OK Capability list follows");
-	session_reply(ss, "TOP");
-	session_reply(ss, "UIDL");
-	session_reply(ss, "RESP-CODES");
-	session_reply(ss, "AUTH-RESP-CODE");
-	session_reply(ss, "PIPELINING");
-	session_reply(ss, "EXPIRE NEVER");
-	if (session_cfg.login_delay > 0)
-		session_reply(ss, "LOGIN-DELAY %d", session_cfg.login_delay);
-	session_reply(ss, "IMPLEMENTATION Panacea");
-	session_reply(ss, ".");
+	struct pop3_capa capa = {.login_delay = session_cfg.login_delay};
+
+	pop3_capa(&capa, capa_line, ss);
 }
 
 void

@@ -9,6 +9,42 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import panacea_test  # noqa: E402
 
+# make check sets PANACEA_NO_SKIPS=1: a test skipped for not being root
+# or for a program that is not built fails the run (each one listed with
+# its reason); skips whose reason starts with panacea_test.ENVIRONMENT
+# are listed but accepted.  A missing package is a failure anyway
+# (panacea_test.tool).
+_skips = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) \
+            else str(report.longrepr)
+        _skips.append((report.nodeid, reason.replace("Skipped: ", "", 1)))
+
+
+def _refused():
+    return [(n, r) for n, r in _skips
+            if not r.startswith(panacea_test.ENVIRONMENT)]
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _skips:
+        return
+    strict = os.environ.get("PANACEA_NO_SKIPS") == "1"
+    terminalreporter.section("skipped tests")
+    for nodeid, reason in _skips:
+        bad = strict and not reason.startswith(panacea_test.ENVIRONMENT)
+        terminalreporter.write_line("%s %s: %s" % (
+            "NOT ALLOWED" if bad else "skipped", nodeid, reason))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if os.environ.get("PANACEA_NO_SKIPS") == "1" and _refused() and \
+            exitstatus == 0:
+        session.exitstatus = 1
+
 
 @pytest.fixture
 def instance(tmp_path):

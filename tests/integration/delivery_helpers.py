@@ -287,13 +287,13 @@ def parse(raw):
 def mutt_copy(path, home):
     """Opens the mailbox path (mbox, or Maildir when it ends with '/')
     with mutt in batch mode, has it copy every message to an mbox, and
-    returns the path of that copy; None when mutt or script(1) is
-    missing.  (mutt writes the copy of a Maildir message without ">From "
+    returns the path of that copy (mutt and script(1) missing: the test
+    fails; make deps installs them).  (mutt writes the copy of a Maildir message without ">From "
     quoting: count headers in it rather than parse it.)  home is a folder
     of the caller's: mutt asks a question that would eat the pushed keys
     unless ~/Mail exists."""
-    if shutil.which("mutt") is None or shutil.which("script") is None:
-        return None
+    panacea_test.tool("mutt", "mutt")
+    panacea_test.tool("script", "bsdutils")
     os.makedirs(os.path.join(home, "Mail"), exist_ok=True)
     out = os.path.join(home, "mutt-copy-%s" % secrets.token_hex(4))
     muttrc = os.path.join(home, "muttrc")

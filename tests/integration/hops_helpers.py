@@ -41,6 +41,8 @@ import shutil
 import socket
 import subprocess
 
+import pytest
+
 import panacea_test
 from panacea_test import Instance, open_path, program, scaled, wait_until
 
@@ -413,15 +415,15 @@ postlog unix-dgram n - n - 1 postlogd
 """
 
 
-def postfix_usable():
-    """Postfix is installed and we are root (it needs its accounts)."""
-    if os.geteuid() != 0 or not os.access(POSTFIX, os.X_OK):
-        return False
+def need_postfix():
+    """Postfix's programs and its account (the package makes both; make
+    deps installs it): a failure when they are missing, never a skip."""
+    panacea_test.tool("postfix", "postfix", POSTFIX)
     try:
         pwd.getpwnam("postfix")
     except KeyError:
-        return False
-    return True
+        pytest.fail("the postfix account is missing: reinstall the postfix "
+                    "package (scripts/deps.sh)", pytrace=False)
 
 
 class PrivatePostfix:

@@ -25,7 +25,12 @@ import signal
 import socket
 import subprocess
 import tempfile
+import shutil
 import time
+
+import pytest
+
+import procfs
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -120,36 +125,35 @@ def pid_alive(pid):
         return False
 
 
+def tool(name, package, path=None):
+    """The path of a program a test runs (found on PATH, else at path).
+    A missing one fails the test, never skips it: scripts/deps.sh (make
+    deps) installs package, so a missing tool is a broken setup."""
+    found = shutil.which(name)
+    if found is None and path is not None and os.access(path, os.X_OK):
+        found = path
+    if found is None:
+        pytest.fail("%s is missing: run make deps (scripts/deps.sh "
+                    "installs %s)" % (name, package), pytrace=False)
+    return found
+
+
+# Skips that make check accepts start with this: what no package and no
+# root can change (the host's OpenSSL policy, a container that cannot
+# mount).  Every other skip (not root, not built) fails make check
+# (conftest.py, PANACEA_NO_SKIPS).
+ENVIRONMENT = "environment: "
+
+
 def children_of(pid):
     """Pids of the live (non-zombie) children of pid, from /proc."""
-    kids = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % name) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            kids.append(int(name))
-    return kids
+    return procfs.children().get(pid, [])
 
 
 def pgroup_members(pgid):
     """Pids of the live processes in process group pgid."""
-    members = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % name) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            members.append(int(name))
-    return members
+    return [pid for pid, fields in procfs.live_stats()
+            if int(fields[2]) == pgid]
 
 
 SANITIZER_PATTERN = re.compile(

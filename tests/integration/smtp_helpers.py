@@ -300,6 +300,16 @@ def make_sasldb(path, users, realm=MYHOSTNAME):
     return panacea_test.sasldb_for_auth(str(path))
 
 
+def sasl_auth_conf(inst, users, **more):
+    """Configuration for smtpd AUTH: a sasldb with users ({name:
+    password}) in inst's folder, and AUTH on; more on top."""
+    conf = {"smtpd_sasl_auth_enable": "yes",
+            "sasldb_path": make_sasldb(os.path.join(inst.base, "sasldb2"),
+                                       users)}
+    conf.update(more)
+    return conf
+
+
 def wait_committed(inst, queue_id):
     """Waits for the from=<...> log line of queue_id; returns it."""
     return inst.wait_log(r"%s: from=<[^>]*>, size=\d+, nrcpt=\d+" %

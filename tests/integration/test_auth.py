@@ -41,9 +41,10 @@ import pytest
 
 import attrlist
 import panacea_test
+import procfs
 from panacea_test import scaled, wait_until
-from smtp_helpers import (MYHOSTNAME, Session, make_sasldb,  # noqa: F401
-                          mail_owner, smtpd_setup)
+from smtp_helpers import (MYHOSTNAME, Session, mail_owner,  # noqa: F401
+                          sasl_auth_conf, smtpd_setup)
 
 ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not ROOT, reason="needs root (several uids)")
@@ -62,34 +63,20 @@ def instance(tmp_path):
         inst.kill_all()
 
 
-def auth_conf(inst, **extra):
-    conf = {"smtpd_sasl_auth_enable": "yes",
-            "sasldb_path": make_sasldb(os.path.join(inst.base, "sasldb2"),
-                                       USERS)}
-    conf.update(extra)
-    return conf
-
-
-def comm(pid):
-    try:
-        with open("/proc/%d/comm" % pid) as f:
-            return f.read().strip()
-    except OSError:
-        return None
-
-
-def proc_status(pid):
-    with open("/proc/%d/status" % pid) as f:
-        return dict(line.rstrip("\n").split(":\t", 1) for line in f
-                    if ":\t" in line)
-
-
-def uids(pid):
-    return [int(x) for x in proc_status(pid)["Uid"].split()]
+def auth_conf(inst, **more):
+    """A sasldb with USERS in inst's folder, and AUTH on."""
+    return sasl_auth_conf(inst, USERS, **more)
 
 
 def procs(inst, name):
-    return [p for p in inst.children() if comm(p) == name]
+    out = []
+    for pid in inst.children():
+        try:
+            if procfs.comm(pid) == name:
+                out.append(pid)
+        except OSError:
+            continue
+    return out
 
 
 def auth_pid(inst):
@@ -192,52 +179,6 @@ def exchange_user(owner):
     return owner if ROOT else None
 
 
-# -- /proc -------------------------------------------------------------------
-
-def open_files(pid):
-    names = []
-    try:
-        for fd in os.listdir("/proc/%d/fd" % pid):
-            try:
-                names.append(os.readlink("/proc/%d/fd/%s" % (pid, fd)))
-            except OSError:
-                pass
-    except OSError:
-        pass
-    return names
-
-
-def memory_has(pid, needle):
-    """Whether needle is anywhere in the readable memory of pid, read in
-    chunks that overlap by len(needle).  Mappings over 1 GiB are skipped:
-    only a sanitizer build has them (its shadow memory and allocator
-    reservations, mostly never touched)."""
-    chunk = 8 << 20
-    with open("/proc/%d/maps" % pid) as maps, \
-            open("/proc/%d/mem" % pid, "rb", 0) as mem:
-        for line in maps:
-            fields = line.split()
-            if "r" not in fields[1]:
-                continue
-            if len(fields) > 5 and fields[5] in ("[vvar]", "[vsyscall]"):
-                continue
-            start, end = (int(x, 16) for x in fields[0].split("-"))
-            if end - start > 1 << 30:
-                continue
-            at, tail = start, b""
-            while at < end:
-                try:
-                    mem.seek(at)
-                    data = mem.read(min(chunk, end - at))
-                except (OSError, OverflowError, ValueError):
-                    break
-                if needle in tail + data:
-                    return True
-                tail = data[-len(needle):]
-                at += len(data) or chunk
-    return False
-
-
 @needs_root
 def test_auth_runs_as_auth_owner_and_alone_holds_passwords(auth_inst):
     inst, port, path, owner = auth_inst
@@ -251,21 +192,22 @@ def test_auth_runs_as_auth_owner_and_alone_holds_passwords(auth_inst):
         # The auth process: every uid auth_owner's, with its group, not
         # chrooted; libsasl2 read the sasldb as that user.
         aw = pwd.getpwnam(panacea_test.AUTH_OWNER)
-        assert uids(apid) == [aw.pw_uid] * 4
-        groups = [int(g) for g in proc_status(apid)["Groups"].split()]
+        assert procfs.uids(apid) == [aw.pw_uid] * 4
+        groups = procfs.groups(apid)
         assert aw.pw_gid in groups and 0 not in groups
-        assert os.readlink("/proc/%d/root" % apid) == "/"
+        assert procfs.root(apid) == "/"
         assert owner.pw_uid != aw.pw_uid
         # No smtpd process has the sasldb open, nor another user's
         # password anywhere in its memory (alice's went through this
         # one: it is her own credential, relayed).
         sasldb = os.path.realpath(inst.conf["sasldb_path"])
         for pid in smtpd:
-            assert sasldb not in open_files(pid), pid
-            assert not memory_has(pid, USERS["bob"].encode()), pid
+            assert sasldb not in procfs.fd_targets(pid), pid
+            assert not procfs.memory_has(pid, USERS["bob"].encode()), pid
         for pid in inst.children():
             if pid != apid:
-                assert sasldb not in open_files(pid), (pid, comm(pid))
+                assert sasldb not in procfs.fd_targets(pid), \
+                    (pid, procfs.comm(pid))
     inst.wait_log(r"smtpd\[\d+\]: disconnect from")
 
 

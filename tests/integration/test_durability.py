@@ -35,6 +35,7 @@ import time
 import pytest
 
 import panacea_test
+import procfs
 
 from panacea_test import (Instance, children_of, fixture, pgroup_members,
                           pid_alive, program, read_line, sanitizer_report,
@@ -48,8 +49,12 @@ pytestmark = pytest.mark.skipif(
 
 MAIL_OWNER = "panacea"
 DOMAIN = "example.test"
-DB_DUMP = shutil.which("db5.3_dump") or shutil.which("db_dump")
-DB_STAT = shutil.which("db5.3_stat") or shutil.which("db_stat")
+def db_dump():
+    return panacea_test.tool("db5.3_dump", "db5.3-util")
+
+
+def db_stat():
+    return panacea_test.tool("db5.3_stat", "db5.3-util")
 RECEIVED_RE = re.compile(rb"Received: [^\r\n]*\r\n(?:[ \t][^\r\n]*\r\n)*")
 
 
@@ -114,14 +119,8 @@ def start(inst):
 
 def instance_pids(inst):
     """master, its process group, and every descendant of master."""
-    pids = {inst.pid}
+    pids = set(procfs.tree(inst.pid))
     pids.update(pgroup_members(inst.pid))
-    todo = [inst.pid]
-    while todo:
-        for kid in children_of(todo.pop()):
-            if kid not in pids:
-                pids.add(kid)
-                todo.append(kid)
     return pids
 
 
@@ -194,7 +193,7 @@ def envelope_rcpts(inst, qid):
 def content_ids(inst):
     """Queue ids that have content chunks in content.db (db_dump joins the
     environment, as mail_owner, so it sees what a reader would)."""
-    r = subprocess.run([DB_DUMP, "-h", os.path.join(inst.queue_dir, "db"),
+    r = subprocess.run([db_dump(), "-h", os.path.join(inst.queue_dir, "db"),
                         "content.db"], capture_output=True, text=True,
                        timeout=scaled(60), **as_owner(inst))
     assert r.returncode == 0, r.stderr
@@ -342,9 +341,7 @@ def test_commit_is_synced_before_250(inst):
     """SIGKILL leaves the page cache alone, so it cannot tell a synced
     commit from a written one: watch the system calls instead.  The log
     record is written and fdatasync'ed (or fsync'ed) before the 250."""
-    strace = shutil.which("strace")
-    if strace is None:
-        pytest.skip("strace is not installed")
+    strace = panacea_test.tool("strace", "strace")
     start(inst)
     c = Client(inst.host, inst.smtp_port)
     pid = session_pid(inst, c)
@@ -432,8 +429,6 @@ def _load_round(inst, round_no, sessions, sent, acked, errors):
 
 @pytest.mark.parametrize("sessions", [8])
 def test_load_sigkill_every_250_survives_no_half_message(inst, sessions):
-    if DB_DUMP is None:
-        pytest.skip("db_dump is not installed")
     sent, acked, errors = {}, {}, []
     start(inst)
     for round_no in range(2):
@@ -479,8 +474,6 @@ def _half_message(inst, size):
 
 
 def test_client_gone_before_final_dot_leaves_nothing(inst):
-    if DB_DUMP is None:
-        pytest.skip("db_dump is not installed")
     start(inst)
     # Large enough that several 64 KiB chunks were written already.
     c, _ = _half_message(inst, 300000)
@@ -507,8 +500,6 @@ def test_sigkill_before_final_dot_leaves_nothing(inst, everything):
     """smtpd (or everything) killed in the middle of DATA: the message
     never existed, and the chunks already written are orphans that
     recovery purges at the next start."""
-    if DB_DUMP is None:
-        pytest.skip("db_dump is not installed")
     start(inst)
     c, _ = _half_message(inst, 300000)
     pid = session_pid(inst, c)
@@ -543,9 +534,7 @@ def test_sigkill_holding_locks_does_not_wedge(inst, where):
     Either way a new session gets its 250 within a few seconds instead of
     waiting for ever for the dead process's locks -- including when the
     session lands on an smtpd that was already running."""
-    gdb = shutil.which("gdb")
-    if gdb is None or DB_STAT is None:
-        pytest.skip("gdb or db_stat is not installed")
+    gdb = panacea_test.tool("gdb", "gdb")
     start(inst)
     c = Client(inst.host, inst.smtp_port)
     pid = session_pid(inst, c)
@@ -576,7 +565,7 @@ def test_sigkill_holding_locks_does_not_wedge(inst, where):
 
     locks = os.path.join(inst.base, "locks.txt")
     stat = "%s -h %s -Cl > %s 2>&1" % (
-        DB_STAT, os.path.join(inst.queue_dir, "db"), locks)
+        db_stat(), os.path.join(inst.queue_dir, "db"), locks)
     if os.geteuid() == 0:
         pw = pwd.getpwnam(inst.owner)
         stat = ("setpriv --reuid=%d --regid=%d --clear-groups " %
@@ -631,7 +620,7 @@ def test_sigkill_holding_locks_does_not_wedge(inst, where):
     check_stored(inst, qid, body, ["r@%s" % DOMAIN])
     assert list(qlist(inst)) == [qid]
     # failchk ran: the dead process holds nothing any more.
-    r = subprocess.run([DB_STAT, "-h", os.path.join(inst.queue_dir, "db"),
+    r = subprocess.run([db_stat(), "-h", os.path.join(inst.queue_dir, "db"),
                         "-Cl"], capture_output=True, text=True,
                        timeout=scaled(60), **as_owner(inst))
     assert not re.search(r"pid/thread %d/" % pid, r.stdout), r.stdout

@@ -9,31 +9,27 @@ meant.
 
 import os
 import re
-import shutil
 import subprocess
 
 import pytest
 
+import panacea_test
 from panacea_test import BIN, SANITIZE
 
 PROGRAMS = ["master", "smtpd", "qmgr", "smtp", "local", "pop3d", "pickup",
             "showq", "sendmail", "panqueue", "pansuper", "panmap",
             "panconf", "pancat", "panacea"]
 
-pytestmark = pytest.mark.skipif(shutil.which("readelf") is None,
-                                reason="readelf (binutils) is missing")
-
-
 def readelf(*args):
-    return subprocess.run(["readelf", "-W"] + list(args), check=True,
+    return subprocess.run([panacea_test.tool("readelf", "binutils"),
+                           "-W"] + list(args), check=True,
                           capture_output=True, text=True).stdout
 
 
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_program_is_hardened(name):
     path = os.path.join(BIN, name)
-    if not os.path.exists(path):
-        pytest.skip("%s is not built" % name)
+    assert os.path.exists(path), "%s is not built" % name
     header = readelf("-h", path)
     assert re.search(r"Type:\s+DYN ", header), "%s is not PIE" % name
     dynamic = readelf("-d", path)

@@ -37,7 +37,7 @@ from dnsserver import DNSServer
 from hops_helpers import (ADDR, CLIENT_NET, NAMES, SINK, Host,
                           PrivatePostfix, Sink, dsn_report, header_block,
                           make_account, make_map, make_sasldb,
-                          postfix_usable, remove_account, zones)
+                          need_postfix, remove_account, zones)
 from panacea_test import program, scaled, wait_until
 from pop3_helpers import pop3_services
 from smtp_helpers import DATE_RE, Session, mail_owner  # noqa: F401
@@ -192,8 +192,7 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, mail_owner):  # noqa: F811
-    if not os.access(SINK, os.X_OK):
-        pytest.skip("Postfix's smtp-sink is not installed")
+    panacea_test.tool("smtp-sink", "postfix", SINK)
     w = World(tmp_path_factory.mktemp("hops"), mail_owner)
     try:
         w.setup()
@@ -453,8 +452,7 @@ def test_talk_pop3_on_dmapub(hosts, talk):
     """pea reads the message on dmapub over POP3, as the talk does: a
     wrong password, then LIST, RETR, DELE, RSET."""
     c = hosts.c
-    if not hosts.pop3:
-        pytest.skip("bin/pop3d is not built")
+    assert hosts.pop3, "bin/pop3d is not built"
     stored = [m for m in c.wait_messages("pea", 1) if TALK_ID in m][0]
     bad = poplib.POP3(c.host, 110, timeout=scaled(20))
     bad.user("pea")
@@ -682,8 +680,7 @@ def test_relayhost_auth_plain_over_tls(hosts):
 def test_interop_panacea_postfix_panacea(hosts):
     """pea@ahlquist.org: the MX of ahlquist.org is a private Postfix,
     which relays the domain to dmapub: Panacea -> Postfix -> Panacea."""
-    if not postfix_usable():
-        pytest.skip("Postfix is not installed (or not root)")
+    need_postfix()
     world = hosts
     a, c = world.a, world.c
     rcpt = "pea@ahlquist.org"

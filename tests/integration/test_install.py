@@ -13,15 +13,26 @@ smtp, which finds the destination's MX through a real DNS server (nsd,
 dnsserver.py) on loopback and relays to Postfix's smtp-sink on port 25
 of its own address; the user then reads the mail over POP3 (pop3d).
 
-Privilege separation is shown from /proc while the processes run:
+Privilege separation is shown from /proc (tests/integration/procfs.py)
+while the processes run:
+  - the whole time, every 10 ms (RootWatch): no process with a root uid
+    maps the queue (db/__db.*, db/log.*) or holds a TCP connection; the
+    only programs that stay root are master, local and pop3session (the
+    auth service runs as auth_owner); the same sampling sees the queue
+    keeper map the queue and the pop3d front hold the client;
   - smtpd, qmgr, smtp, pickup and showq: every uid (real, effective,
     saved, fs) is mail_owner's and /proc/PID/root is the queue directory;
-  - local's delivery child: caught while it waits for the mailbox lock
-    (the test holds ~/Mailbox.lock), all its uids are the mailbox owner's;
+  - local's delivery children, caught while they wait for a lock the
+    test holds: a unix user's (~/Mailbox.lock) has all its uids the
+    user's; a mail-only user's (sasldb only, mailbox in the spool,
+    fcntl-locked) has all its uids mail_only_owner's (vmail), never
+    mail_owner's;
   - pop3d: the front that holds port 110 runs as mail_owner in the jail;
     after login it hands the session to the root, unjailed pop3session
     (private/pop3session), whose child is caught while the test holds
-    the POP3 session open: all its uids are the user's;
+    the POP3 session open: all its uids are the user's (the unix user's,
+    or vmail for the mail-only user); the auth service that checked the
+    password runs as auth_owner, unjailed;
   - listening TCP sockets: every socket inode in /proc/PID/fd of every
     process of the instance, matched against the LISTEN entries of
     /proc/net/tcp and tcp6; master is the only root process among their
@@ -31,6 +42,7 @@ Addresses: 127.0.7.0/24 (no other test uses it): .10 the host (smtpd on
 25, pop3d on 110), .40 smtp-sink, .53 nsd.  Needs root.
 """
 
+import fcntl
 import os
 import poplib
 import pwd
@@ -39,10 +51,13 @@ import secrets
 import shutil
 import subprocess
 import tempfile
+import threading
+import time
 
 import pytest
 
 import panacea_test
+import procfs
 from dnsserver import DNSServer
 from hops_helpers import Sink
 from panacea_test import Instance, scaled, wait_until
@@ -122,107 +137,87 @@ def check_layout(destdir):
 
 # -- /proc -------------------------------------------------------------------
 
-def proc_status(pid):
-    with open("/proc/%d/status" % pid) as f:
-        return dict(line.rstrip("\n").split(":\t", 1) for line in f
-                    if ":\t" in line)
+# The processes that may run as root: master, local (it forks each
+# delivery and drops in the child) and pop3session (it forks each session
+# and keeps root only for the spool's dotlock).  The auth service is not
+# among them: it runs as auth_owner.
+ROOT_PROGRAMS = {"master", "local", "pop3session"}
 
 
-def uids(pid):
-    """The real, effective, saved and file-system uids of pid."""
-    return [int(x) for x in proc_status(pid)["Uid"].split()]
+class RootWatch:
+    """Samples master and every process below it from /proc, every 10 ms
+    while the test runs, for DESIGN.md's rules 2 and 3: whether a process
+    with a root uid (real, effective, saved or fs) maps the queue
+    (db/__db.*, db/log.*) or holds a TCP connection (an inet socket of
+    /proc/PID/fd that /proc/net/tcp{,6} lists as not listening: a
+    client's, or one to a server), and which programs stay root (a
+    daemon that master starts is root until it drops: what counts is
+    the last sample of each process).  It also records which
+    unprivileged programs were seen doing either, so that a test can
+    show the checks see what they look for."""
 
+    def __init__(self, mpid, queue_dir):
+        self.mpid, self.queue_dir = mpid, queue_dir
+        self.last = {}  # pid: (name, uids) when last seen
+        self.violations = {}
+        self.queue_users, self.tcp_users = set(), set()
+        self.samples = 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.run)
+        self.thread.start()
 
-def comm(pid):
-    with open("/proc/%d/comm" % pid) as f:
-        return f.read().strip()
+    def run(self):
+        while not self.done.is_set():
+            conns = procfs.tcp_connections()
+            for pid in procfs.tree(self.mpid):
+                try:
+                    self.sample(pid, conns)
+                except (OSError, KeyError, ValueError):
+                    continue  # gone meanwhile
+            self.samples += 1
+            time.sleep(0.01)
 
+    def sample(self, pid, conns):
+        # The uids are read after what the process holds: a process never
+        # gets root back once it has dropped it, so root now means root
+        # when its maps and descriptors were read (read the other way
+        # round, a daemon that drops and then opens the queue between the
+        # two reads would look like a root process mapping the queue).
+        queue = procfs.queue_files_held(pid, self.queue_dir)
+        tcp = procfs.socket_inodes(pid) & conns
+        name, ids = procfs.comm(pid), procfs.uids(pid)
+        self.last[pid] = (name, ids)
+        if 0 in ids:
+            if queue or tcp:
+                self.violations.setdefault((pid, name), set()).update(
+                    queue | {"socket:[%s]" % i for i in tcp})
+        else:
+            if queue:
+                self.queue_users.add(name)
+            if tcp:
+                self.tcp_users.add(name)
 
-def descendants(pid):
-    """Every live process below pid (children, grandchildren...)."""
-    out, todo = [], [pid]
-    while todo:
-        kids = panacea_test.children_of(todo.pop())
-        out += kids
-        todo += kids
-    return out
+    def stop(self):
+        self.done.set()
+        self.thread.join()
 
-
-def snapshot(mpid):
-    """{pid: (name, uids, root)} of master's descendants (those that
-    vanish while being read are left out)."""
-    seen = {}
-    for pid in descendants(mpid):
-        try:
-            seen[pid] = (comm(pid), uids(pid),
-                         os.readlink("/proc/%d/root" % pid))
-        except (OSError, KeyError):
-            continue
-    return seen
-
-
-def tcp_listeners():
-    """{socket inode: "address:port"} of the LISTEN sockets."""
-    out = {}
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with open(table) as f:
-            next(f)
-            for line in f:
-                fields = line.split()
-                if fields[3] == "0A":  # TCP_LISTEN
-                    out[fields[9]] = fields[1]
-    return out
-
-
-def socket_inodes(pid):
-    inodes = set()
-    fd_dir = "/proc/%d/fd" % pid
-    for fd in os.listdir(fd_dir):
-        try:
-            m = re.match(r"socket:\[(\d+)\]$", os.readlink(
-                os.path.join(fd_dir, fd)))
-        except OSError:
-            continue
-        if m:
-            inodes.add(m.group(1))
-    return inodes
-
-
-def listener_holders(pids):
-    """{pid: set of LISTEN addresses} for the pids holding a listener."""
-    listen = tcp_listeners()
-    held = {}
-    for pid in pids:
-        try:
-            mine = socket_inodes(pid) & set(listen)
-        except OSError:
-            continue
-        if mine:
-            held[pid] = {listen[i] for i in mine}
-    return held
-
-
-def hex_addr(addr, port):
-    """/proc/net/tcp's form of an IPv4 address and port."""
-    a = bytes(int(x) for x in addr.split("."))[::-1].hex().upper()
-    return "%s:%04X" % (a, port)
-
-
-def wait_process(mpid, pred, what, timeout=20):
-    """The pid of a descendant of master for which pred(pid) is true."""
-    def find():
-        for pid in descendants(mpid):
-            try:
-                if pred(pid):
-                    return pid
-            except (OSError, KeyError):
-                continue
-        return None
-    try:
-        return wait_until(find, timeout=timeout, interval=0.02, what=what)
-    except AssertionError:
-        print("processes:", snapshot(mpid))
-        raise
+    def root_programs(self):
+        """The programs of which a process stays root: root when last
+        seen, and still root (and there) 2 s after the sampling ended,
+        so that a daemon master had just started, which drops as soon as
+        it has read its configuration, is not counted."""
+        pending = {pid: name for pid, (name, ids) in self.last.items()
+                   if 0 in ids}
+        deadline = time.monotonic() + 2
+        while pending and time.monotonic() < deadline:
+            for pid in list(pending):
+                try:
+                    if 0 not in procfs.uids(pid):
+                        del pending[pid]
+                except (OSError, KeyError):
+                    del pending[pid]  # gone
+            time.sleep(0.05)
+        return set(pending.values())
 
 
 # -- the test ------------------------------------------------------------------
@@ -242,8 +237,15 @@ class Installed:
         self.users = users
         self.inst = inst = Instance(base)
         inst.host = HOST
+        # A mail-only user: in the sasldb, no unix account; her mailbox
+        # is in the spool, owned by mail_only_owner.
+        self.mail_only = "pinvm" + secrets.token_hex(3)
+        self.spool = os.path.join(inst.base, "spool")
+        os.makedirs(self.spool)
+        os.chmod(self.spool, 0o755)
         self.sasldb = make_sasldb(os.path.join(inst.config_dir, "sasldb2"),
-                                  {users["alice"].pw_name: PASSWORD},
+                                  {users["alice"].pw_name: PASSWORD,
+                                   self.mail_only: PASSWORD},
                                   MYHOSTNAME)
         aliases = os.path.join(inst.config_dir, "aliases")
         with open(aliases, "w") as f:
@@ -259,6 +261,7 @@ class Installed:
             "smtp_bind_address": HOST,
             "dns_nameservers": dns.nameservers,
             "home_mailbox": "Mailbox",
+            "mail_spool_directory": self.spool,
             "alias_maps": "hash:" + aliases,
             "sasldb_path": self.sasldb,
             "pop3d_auth_failure_delay": "0s",
@@ -292,6 +295,8 @@ class Installed:
         return r
 
     def mailbox(self, short):
+        if short == self.mail_only:
+            return os.path.join(self.spool, short)
         return os.path.join(self.users[short].pw_dir, "Mailbox")
 
 
@@ -329,10 +334,33 @@ def test_install_into_destdir_and_run_it(tmp_path, mail_owner,  # noqa: F811
     assert report is None, report
 
 
+def local_child(mpid, uid):
+    """local's delivery child for uid: a local process below local that
+    has uid among its uids (before it switches it is all root)."""
+    def is_it(pid):
+        return procfs.comm(pid) == "local" and \
+            procfs.comm(procfs.ppid(pid)) == "local" and \
+            uid in procfs.uids(pid)
+    return procfs.wait_descendant(mpid, is_it, "local's child for %d" % uid)
+
+
+def session_child(mpid, uid):
+    """pop3session's session child for uid, once it has switched."""
+    def is_it(pid):
+        return procfs.comm(pid) == "pop3session" and \
+            procfs.uids(pid)[0] == uid
+    return procfs.wait_descendant(mpid, is_it,
+                                  "pop3session's child for %d" % uid)
+
+
 def run_installed(host, sink, owner, users):
     inst = host.inst
     alice, bob = users["alice"], users["bob"]
     owner_uid = pwd.getpwnam(owner).pw_uid
+    vmail = pwd.getpwnam(inst.conf["mail_only_owner"])
+    auth_owner = pwd.getpwnam(inst.conf.get("auth_owner",
+                                            panacea_test.AUTH_OWNER))
+    assert len({owner_uid, vmail.pw_uid, auth_owner.pw_uid, 0}) == 4
     jail = os.path.realpath(inst.queue_dir)
 
     r = host.command("panacea", "start")
@@ -340,31 +368,64 @@ def run_installed(host, sink, owner, users):
     st = host.command("panacea", "status")
     assert st.returncode == 0, st.stderr
     mpid = int(st.stdout.split()[-1])
-    assert uids(mpid) == [0, 0, 0, 0]
+    assert procfs.uids(mpid) == [0, 0, 0, 0]
+    watch = RootWatch(mpid, inst.queue_dir)
+    try:
+        run_with_watch(host, sink, mpid, owner_uid, vmail, auth_owner, jail,
+                       alice, bob)
+    finally:
+        watch.stop()
+        # First, whatever else went wrong: the rules themselves.
+        assert watch.violations == {}, watch.violations
+    root = watch.root_programs()
+    print("root programs:", root, "samples:", watch.samples)
+    # Only master, local and pop3session stay root; all three were seen.
+    assert root == ROOT_PROGRAMS, root
+    # The checks see what they look for: the queue keeper (mail_owner)
+    # maps the queue; the pop3d front (mail_owner) holds the client, so
+    # the sampling ran while the POP3 sessions did (how many rounds it
+    # made depends on the machine's load: not counted).
+    assert "queue-keeper" in watch.queue_users, watch.queue_users
+    assert "pop3d" in watch.tcp_users, watch.tcp_users
+
+
+def run_with_watch(host, sink, mpid, owner_uid, vmail, auth_owner, jail,
+                   alice, bob):
+    inst = host.inst
     inst.wait_port(25)
     inst.wait_port(110)
 
-    # alice's mailbox is locked (as a mail reader would): local's child
-    # for her waits for the lock, which is when the test looks at it.
+    # alice's mailbox is dotlocked (as a mail reader would), the
+    # mail-only user's (in the spool, hers: vmail's) fcntl-locked: local's
+    # child for each waits for the lock, which is when the test looks at
+    # it.
     lock = host.mailbox("alice") + ".lock"
     with open(lock, "w") as f:
         f.write("%d\n" % os.getpid())
+    spool_box = host.mailbox(host.mail_only)
+    held = os.open(spool_box, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    os.fchown(held, vmail.pw_uid, vmail.pw_gid)
+    fcntl.lockf(held, fcntl.LOCK_EX)
     alice_addr = "%s@%s" % (alice.pw_name, MYHOSTNAME)
+    only_addr = "%s@%s" % (host.mail_only, MYHOSTNAME)
     r = host.command("sendmail", "-t", user=bob, input=(
-        "To: %s, someone@%s\nSubject: installed\n\nthrough the jails\n" %
-        (alice.pw_name, REMOTE)).encode())
+        "To: %s, %s, someone@%s\nSubject: installed\n\nthrough the jails\n"
+        % (alice.pw_name, only_addr, REMOTE)).encode())
     assert r.returncode == 0, r.stderr
 
-    def is_local_child(pid):
-        # local's fork, once it has switched (before, it is root).
-        parent = int(proc_status(pid)["PPid"])
-        return comm(pid) == "local" and comm(parent) == "local" and \
-            uids(pid)[0] != 0
-    child = wait_process(mpid, is_local_child, "local's delivery child")
-    assert uids(child) == [alice.pw_uid] * 4
-    assert int(proc_status(child)["Gid"].split()[0]) == alice.pw_gid
-    assert uids(int(proc_status(child)["PPid"]))[0] == 0  # local: root
+    # A unix user's delivery: every uid hers, her group; local stays root.
+    child = local_child(mpid, alice.pw_uid)
+    assert procfs.uids(child) == [alice.pw_uid] * 4
+    assert procfs.gids(child)[0] == alice.pw_gid
+    assert procfs.uids(procfs.ppid(child))[0] == 0
     os.unlink(lock)
+    # A mail-only user's, in the spool: every uid mail_only_owner's
+    # (local took the spool's dotlock for it, as root, before the fork).
+    child = local_child(mpid, vmail.pw_uid)
+    assert procfs.uids(child) == [vmail.pw_uid] * 4
+    assert procfs.gids(child)[0] == vmail.pw_gid
+    assert owner_uid != vmail.pw_uid
+    os.close(held)
 
     # The remote recipient went to smtp-sink through DNS.
     wait_until(lambda: sink.find(b"through the jails"), timeout=30,
@@ -374,15 +435,18 @@ def run_installed(host, sink, owner, users):
     inst.wait_log(r"to=<someone@%s>, relay=mx\.%s\[%s\]:25, .*status=sent"
                   % (re.escape(REMOTE), re.escape(REMOTE),
                      re.escape(SINK)), timeout=30)
-    inst.wait_log(r"to=<%s>, relay=local, .*status=sent" %
-                  re.escape(alice_addr), timeout=30)
+    for addr in (alice_addr, only_addr):
+        inst.wait_log(r"to=<%s>, relay=local, .*status=sent" %
+                      re.escape(addr), timeout=30)
     st = os.stat(host.mailbox("alice"))
     assert (st.st_uid, st.st_gid) == (alice.pw_uid, alice.pw_gid)
+    st = os.stat(spool_box)
+    assert (st.st_uid, st.st_mode & 0o777) == (vmail.pw_uid, 0o600)
 
     # The jailed daemons while they are all there (showq: a listing).
     assert host.command("panqueue", "-p", user=bob).stdout == \
         b"Mail queue is empty\n"
-    seen = snapshot(mpid)
+    seen = procfs.snapshot(mpid)
     names = {v[0] for v in seen.values()}
     for name in ("smtpd", "qmgr", "smtp", "pickup", "showq", "queue-keeper"):
         assert name in names, (name, seen)
@@ -398,21 +462,32 @@ def run_installed(host, sink, owner, users):
         elif name == "pop3session":  # the session service
             assert (ids, root) == ([0] * 4, "/"), (name, ids, root)
 
-    # alice reads it over POP3; her session runs as her.
+    # alice reads her mail over POP3; her session runs as her, the
+    # mail-only user's as mail_only_owner.
+    for login, uid in ((alice.pw_name, alice.pw_uid),
+                       (host.mail_only, vmail.pw_uid)):
+        read_over_pop3(host, mpid, owner_uid, auth_owner, login, uid, bob)
+
+
+def read_over_pop3(host, mpid, owner_uid, auth_owner, login, uid, bob):
     p = poplib.POP3(HOST, 110, timeout=scaled(20))
     try:
-        assert p.user(alice.pw_name).startswith(b"+OK")
+        assert p.user(login).startswith(b"+OK")
         assert p.pass_(PASSWORD).startswith(b"+OK")
-
-        def is_session(pid):
-            return comm(pid) == "pop3session" and \
-                uids(pid)[0] not in (0, owner_uid)
-        session = wait_process(mpid, is_session, "pop3d's session child")
-        assert uids(session) == [alice.pw_uid] * 4
+        session = session_child(mpid, uid)
+        assert procfs.uids(session) == [uid] * 4
         # Its parent, the session service, is root and unjailed.
-        parent = int(proc_status(session)["PPid"])
-        assert comm(parent) == "pop3session" and uids(parent) == [0] * 4
-        assert os.readlink("/proc/%d/root" % parent) == "/"
+        parent = procfs.ppid(session)
+        assert procfs.comm(parent) == "pop3session"
+        assert procfs.uids(parent) == [0] * 4
+        assert procfs.root(parent) == "/"
+        # The auth service that checked the password: auth_owner, not
+        # root, not jailed.
+        auth = [pid for pid, (name, _, _) in procfs.snapshot(mpid).items()
+                if name == "auth"]
+        assert len(auth) == 1, auth
+        assert procfs.uids(auth[0]) == [auth_owner.pw_uid] * 4
+        assert procfs.root(auth[0]) == "/"
         count, _ = p.stat()
         assert count == 1
         _, lines, _ = p.retr(1)
@@ -423,16 +498,17 @@ def run_installed(host, sink, owner, users):
 
         # Listeners, while every kind of process is up: only master is
         # root among those that hold a listening TCP socket.
-        pids = [mpid] + descendants(mpid)
-        holders = listener_holders(pids)
+        holders = procfs.listener_holders(procfs.tree(mpid))
         addrs = set().union(*holders.values())
-        assert hex_addr(HOST, 25) in addrs and hex_addr(HOST, 110) in addrs
-        root_holders = {pid for pid in holders if 0 in uids(pid)}
+        assert procfs.hex_addr(HOST, 25) in addrs
+        assert procfs.hex_addr(HOST, 110) in addrs
+        root_holders = {pid for pid in holders if 0 in procfs.uids(pid)}
         assert root_holders == {mpid}, {
-            pid: (comm(pid), uids(pid), holders[pid]) for pid in root_holders}
+            pid: (procfs.comm(pid), procfs.uids(pid), holders[pid])
+            for pid in root_holders}
         for name in ("smtpd", "pop3d"):
-            held = [pid for pid in holders if comm(pid) == name]
-            assert held and all(uids(pid) == [owner_uid] * 4
+            held = [pid for pid in holders if procfs.comm(pid) == name]
+            assert held and all(procfs.uids(pid) == [owner_uid] * 4
                                 for pid in held), (name, held)
     finally:
         p.quit()
@@ -450,10 +526,9 @@ def test_pop3d_listener_is_not_root(instance, mail_owner):  # noqa: F811
     instance.wait_port(port)
     # The kernel completes the connection before master starts pop3d.
     instance.wait_log(r"pop3d\[\d+\]: connect from")
-    pids = [instance.pid] + descendants(instance.pid)
-    holders = listener_holders(pids)
+    holders = procfs.listener_holders(procfs.tree(instance.pid))
     assert instance.pid in holders
-    assert any(comm(pid) == "pop3d" for pid in holders), holders
-    root_holders = {pid for pid in holders if 0 in uids(pid)}
+    assert any(procfs.comm(pid) == "pop3d" for pid in holders), holders
+    root_holders = {pid for pid in holders if 0 in procfs.uids(pid)}
     assert root_holders == {instance.pid}, {
-        pid: (comm(pid), uids(pid)) for pid in root_holders}
+        pid: (procfs.comm(pid), procfs.uids(pid)) for pid in root_holders}

@@ -17,7 +17,6 @@ import mailbox
 import os
 import pwd
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -193,9 +192,9 @@ def check_sent(group, text):
 
 def mutt_read(path, maildir=False):
     """Has mutt open the mailbox in batch mode and save its messages to a
-    plain file; returns that file's bytes (None when mutt is missing)."""
-    if shutil.which("mutt") is None or shutil.which("script") is None:
-        return None
+    plain file; returns that file's bytes."""
+    panacea_test.tool("mutt", "mutt")
+    panacea_test.tool("script", "bsdutils")
     out = path.rstrip("/") + ".mutt-copy"
     muttrc = path.rstrip("/") + ".muttrc"
     home = os.path.dirname(muttrc)
@@ -259,10 +258,9 @@ def test_mbox_delivery_case_and_extension(rig):
     assert [m["Subject"] for m in msgs] == ["local test", "second"]
     assert msgs[1].get_from().startswith("MAILER-DAEMON ")
     assert msgs[1]["Return-Path"] == "<>"
-    copy = mutt_read(path)
-    if copy is not None:
-        got = list(mailbox.mbox(path + ".mutt-copy"))
-        assert [m["Subject"] for m in got] == ["local test", "second"]
+    mutt_read(path)
+    got = list(mailbox.mbox(path + ".mutt-copy"))
+    assert [m["Subject"] for m in got] == ["local test", "second"]
 
 
 def test_maildir_in_home_and_multiple_recipients(instance, accounts):
@@ -292,10 +290,9 @@ def test_maildir_in_home_and_multiple_recipients(instance, accounts):
             raw = f.read()
         assert raw.split(b"\n\n", 1)[1] == BODY  # byte-exact, no quoting
         copy = mutt_read(md + "/", maildir=True)
-        if copy is not None:
-            # mutt copies to an mbox without >From quoting: compare text.
-            assert copy.count(b"\nSubject: local test\n") == 1
-            assert b"\n\nFirst line of the body.\n" in copy
+        # mutt copies to an mbox without >From quoting: compare text.
+        assert copy.count(b"\nSubject: local test\n") == 1
+        assert b"\n\nFirst line of the body.\n" in copy
         rig.inst.wait_log(r"%s: to=<%s>, relay=local, .*status=sent "
                           r"\(delivered to maildir\)"
                           % (qid, re.escape(rcpt)))
@@ -687,7 +684,8 @@ def small_fs(accounts):
                         "size=256k,mode=1777", "panacea-test", path],
                        capture_output=True, text=True)
     if r.returncode != 0:
-        pytest.skip("cannot mount a tmpfs: " + r.stderr.strip())
+        pytest.skip(panacea_test.ENVIRONMENT + "cannot mount a tmpfs: " +
+                    r.stderr.strip())
     try:
         yield path
     finally:

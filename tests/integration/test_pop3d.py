@@ -14,7 +14,6 @@ import mailbox
 import os
 import poplib
 import re
-import shutil
 import pwd
 import secrets
 import socket
@@ -28,10 +27,9 @@ import pytest
 
 import panacea_test
 from panacea_test import program, scaled, wait_until
+import procfs
 from pop3_helpers import (MYHOSTNAME, PopRig, client_tls_context,  # noqa
-                          crlf, descendants, mail_owner, pop_accounts,
-                          proc_comm, proc_maps, proc_ppid, proc_uids,
-                          socket_inodes, tcp_connections, tls_files,
+                          crlf, mail_owner, pop_accounts, tls_files,
                           unstuff)
 from smtp_helpers import other_loopback
 
@@ -874,8 +872,6 @@ def test_curl_pop3_and_pop3s(rig, tls_files):
                       % rig.name("pea"))
 
 
-@pytest.mark.skipif(shutil.which("fetchmail") is None,
-                    reason="fetchmail is not installed")
 @pytest.mark.parametrize("maildir", [False, True], ids=["mbox", "maildir"])
 def test_fetchmail_batch_run(instance, mail_owner, pop_accounts, tls_files,
                              tmp_path, maildir):
@@ -895,7 +891,7 @@ def test_fetchmail_batch_run(instance, mail_owner, pop_accounts, tls_files,
             rig.password("pea"), out))
     rc.chmod(0o600)
     env = dict(os.environ, HOME=str(tmp_path))
-    r = subprocess.run(["fetchmail", "-f", str(rc), "--nodetach",
+    r = subprocess.run([panacea_test.tool("fetchmail", "fetchmail"), "-f", str(rc), "--nodetach",
                         "--nosyslog", "-i", str(tmp_path / "ids")],
                        capture_output=True, timeout=scaled(60), env=env)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -906,7 +902,7 @@ def test_fetchmail_batch_run(instance, mail_owner, pop_accounts, tls_files,
                          b"not on the wire.") == 3
     assert stored_messages(rig, "pea") == []
     # Nothing new: a second run fetches nothing (exit 1).
-    r = subprocess.run(["fetchmail", "-f", str(rc), "--nodetach",
+    r = subprocess.run([panacea_test.tool("fetchmail", "fetchmail"), "-f", str(rc), "--nodetach",
                         "--nosyslog", "-i", str(tmp_path / "ids")],
                        capture_output=True, timeout=scaled(60), env=env)
     assert r.returncode == 1, r.stdout + r.stderr
@@ -921,10 +917,7 @@ def test_no_mailbox_read_as_root(rig):
         m = rig.inst.wait_log(r"pop3session\[(\d+)\]: login: user=<%s>"
                               % rig.name("pea"))
         pid = int(m.group(1))
-        with open("/proc/%d/status" % pid) as f:
-            status = f.read()
-        uids = re.search(r"^Uid:\s+(.*)$", status, re.M).group(1).split()
-        assert set(int(u) for u in uids) == {rig.users["pea"].pw_uid}
+        assert procfs.uids(pid) == [rig.users["pea"].pw_uid] * 4
         c.cmd("QUIT")
 
 
@@ -975,16 +968,16 @@ def test_no_root_process_holds_the_client_or_tls(rig, ctx, mode):
                               % (rig.name("pea"),
                                  "" if mode == "plain" else ", tls"))
         child = int(m.group(1))
-        conns = tcp_connections({rig.pop_port, rig.pops_port})
+        conns = procfs.tcp_connections({rig.pop_port, rig.pops_port})
         assert conns
-        pids = [rig.inst.pid] + descendants(rig.inst.pid)
+        pids = [rig.inst.pid] + procfs.descendants(rig.inst.pid)
         holders = {}
         for pid in pids:
             try:
-                held = socket_inodes(pid) & conns
+                held = procfs.socket_inodes(pid) & conns
                 if held:
-                    holders[pid] = (proc_comm(pid), proc_uids(pid),
-                                    os.readlink("/proc/%d/root" % pid))
+                    holders[pid] = (procfs.comm(pid), procfs.uids(pid),
+                                    procfs.root(pid))
             except OSError:
                 continue
         assert holders, conns
@@ -992,15 +985,15 @@ def test_no_root_process_holds_the_client_or_tls(rig, ctx, mode):
             assert (name, ids, root) == ("pop3d", [owner] * 4,
                                          rig.inst.queue_dir), (pid, name)
         # The session child and its root parent.
-        assert proc_comm(child) == "pop3session"
-        assert proc_uids(child) == [rig.users["pea"].pw_uid] * 4
-        parent = proc_ppid(child)
-        assert proc_comm(parent) == "pop3session"
-        assert proc_uids(parent) == [0] * 4
-        assert os.readlink("/proc/%d/root" % parent) == "/"
+        assert procfs.comm(child) == "pop3session"
+        assert procfs.uids(child) == [rig.users["pea"].pw_uid] * 4
+        parent = procfs.ppid(child)
+        assert procfs.comm(parent) == "pop3session"
+        assert procfs.uids(parent) == [0] * 4
+        assert procfs.root(parent) == "/"
         for pid in (child, parent):
-            assert "libssl" not in proc_maps(pid), pid
-            assert not socket_inodes(pid) & conns, pid
+            assert "libssl" not in procfs.maps(pid), pid
+            assert not procfs.socket_inodes(pid) & conns, pid
         # The session works through all of it.
         assert c.cmd("STAT").startswith("+OK 1 ")
         assert c.cmd("QUIT").startswith("+OK")

@@ -709,6 +709,18 @@ class _IdleFlood:
             s.close()
 
 
+def start_with_deferred(instance, mail_owner, tmp_path):  # noqa: F811
+    """A mail system with one message deferred after its first attempt
+    and not due again for 300 s: (the system, its queue id)."""
+    mail = start_mail(instance, mail_owner, tmp_path,
+                      rules="late=4.2.0/1",
+                      conf={"minimal_backoff_time": "300s",
+                            "maximal_backoff_time": "300s"})
+    deferred = mail.send(["late@" + MYHOSTNAME])
+    wait_until(lambda: mail.rcpt_results(deferred), what="first attempt")
+    return mail, deferred
+
+
 def test_trigger_idle_connections_are_bounded(instance, mail_owner,
                                               tmp_path):
     """public/qmgr is world-writable: a user who opens thousands of
@@ -717,12 +729,7 @@ def test_trigger_idle_connections_are_bounded(instance, mail_owner,
     DAEMON_TRIGGER_CONN_MAX (32) of them, drops the oldest, says so at
     most every 10 s, and still delivers and acts on a request at once."""
     import resource
-    mail = start_mail(instance, mail_owner, tmp_path,
-                      rules="late=4.2.0/1",
-                      conf={"minimal_backoff_time": "300s",
-                            "maximal_backoff_time": "300s"})
-    deferred = mail.send(["late@" + MYHOSTNAME])
-    wait_until(lambda: mail.rcpt_results(deferred), what="first attempt")
+    mail, deferred = start_with_deferred(instance, mail_owner, tmp_path)
     qmgr = mail.qmgr_pid()
     base = _fd_count(qmgr)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -769,12 +776,7 @@ def test_trigger_flush_flood_is_coalesced(instance, mail_owner, tmp_path):
     (sites beyond one batch become one full flush), ignores oversized
     requests, warns once per bad request, and a deliver-one still takes
     effect within a second."""
-    mail = start_mail(instance, mail_owner, tmp_path,
-                      rules="late=4.2.0/1",
-                      conf={"minimal_backoff_time": "300s",
-                            "maximal_backoff_time": "300s"})
-    deferred = mail.send(["late@" + MYHOSTNAME])
-    wait_until(lambda: mail.rcpt_results(deferred), what="first attempt")
+    mail, deferred = start_with_deferred(instance, mail_owner, tmp_path)
     since = instance.log_size()
     start = time.monotonic()
     for i in range(50):

@@ -12,7 +12,6 @@ DNS server (nsd, dnsserver.py) on loopback holding the zones below.
 
 import os
 import re
-import shutil
 import socket
 import subprocess
 import time
@@ -690,9 +689,7 @@ def test_auth_needs_tls_unless_configured(agent, peers, tmp_path):
 # -- a foreign MTA -----------------------------------------------------------
 
 def test_postfix_smtp_sink_receives(agent, tmp_path):
-    sink = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
-    if not os.path.exists(sink):
-        pytest.skip("smtp-sink is not installed")
+    sink = panacea_test.tool("smtp-sink", "postfix", "/usr/sbin/smtp-sink")
     dump = tmp_path / "sink"
     dump.mkdir()
     os.chmod(str(dump), 0o777)

@@ -11,13 +11,13 @@ Relay control, smuggling, TLS and AUTH have their own files
 
 import os
 import re
-import shutil
 import smtplib
 import subprocess
 import time
 
 import pytest
 
+import panacea_test
 from panacea_test import Instance, open_path, program, scaled
 from smtp_helpers import (MYHOSTNAME, Session, check_received,  # noqa: F401
                           mail_owner, pancat, queue_ids, queued_id,
@@ -212,7 +212,6 @@ def test_smtplib_refused_recipient_and_sender_rejected(instance,
         assert e.value.smtp_error.startswith(b"5.3.4")
 
 
-@pytest.mark.skipif(shutil.which("swaks") is None, reason="no swaks")
 def test_swaks_plain(smtpd, tmp_path):
     inst, port = smtpd
     body = tmp_path / "msg"
@@ -221,7 +220,7 @@ def test_swaks_plain(smtpd, tmp_path):
             b"Sent by swaks.\r\n")
     # swaks ends the data with CRLF . CRLF itself.
     body.write_bytes(text[:-2])
-    r = subprocess.run(["swaks", "--server", "%s:%d" % (inst.host, port),
+    r = subprocess.run([panacea_test.tool("swaks", "swaks"), "--server", "%s:%d" % (inst.host, port),
                         "--helo", "swaks.test", "--from",
                         "swaks@example.org", "--to", ROOT, "--data",
                         str(body), "--timeout", "20"],

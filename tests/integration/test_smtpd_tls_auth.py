@@ -9,7 +9,6 @@ directory and drops to mail_owner.
 import base64
 import os
 import re
-import shutil
 import smtplib
 import ssl
 import subprocess
@@ -17,11 +16,12 @@ import time
 
 import pytest
 
+import panacea_test
 from panacea_test import program, scaled
 from smtp_helpers import (MYHOSTNAME, Session, check_received,  # noqa: F401
-                          client_tls_context, mail_owner, make_sasldb,
-                          make_tls, other_loopback, pancat, queue_ids,
-                          queued_id, smtpd_service, smtpd_setup,
+                          client_tls_context, mail_owner, make_tls,
+                          other_loopback, pancat, queue_ids, queued_id,
+                          sasl_auth_conf, smtpd_service, smtpd_setup,
                           stored_message)
 
 pytestmark = pytest.mark.skipif(
@@ -58,11 +58,7 @@ def tls_conf(tls_files, **more):
 
 def auth_conf(inst, **more):
     """A sasldb with USERS in inst's folder, and AUTH on."""
-    conf = {"smtpd_sasl_auth_enable": "yes",
-            "sasldb_path": make_sasldb(os.path.join(inst.base, "sasldb2"),
-                                       USERS)}
-    conf.update(more)
-    return conf
+    return sasl_auth_conf(inst, USERS, **more)
 
 
 @pytest.fixture
@@ -241,10 +237,9 @@ def test_sasldb_user_is_a_local_recipient(instance, mail_owner):
         s.expect("RCPT TO:<carol@%s>" % MYHOSTNAME, 550)
 
 
-@pytest.mark.skipif(shutil.which("swaks") is None, reason="no swaks")
 def test_swaks_starttls_and_auth(tls_smtpd):
     inst, port = tls_smtpd
-    r = subprocess.run(["swaks", "--server", "%s:%d" % (inst.host, port),
+    r = subprocess.run([panacea_test.tool("swaks", "swaks"), "--server", "%s:%d" % (inst.host, port),
                         "--helo", "swaks.test", "--from",
                         "alice@example.org", "--to",
                         "friend@remote.example", "--tls", "--auth",
@@ -466,7 +461,8 @@ def test_tls_1_1_is_refused(tls_smtpd, tls_files):
         ctx.options &= ~ssl.OP_NO_TLSv1_1
         ctx.maximum_version = ssl.TLSVersion.TLSv1_1
     except (ValueError, ssl.SSLError):
-        pytest.skip("this OpenSSL cannot speak TLS 1.1")
+        pytest.skip(panacea_test.ENVIRONMENT +
+                    "this OpenSSL cannot speak TLS 1.1")
     with Session(inst.host, port) as s:
         s.expect("EHLO client.test", 250)
         s.expect("STARTTLS", 220)

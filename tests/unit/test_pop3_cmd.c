@@ -1,6 +1,7 @@
 /*
  * test_pop3_cmd - lib/pop3_cmd: command parsing (keywords, arguments,
- * bounds, control characters), the state table of RFC 1939, and the
+ * bounds, control characters), the state table of RFC 1939, taking a
+ * line (answers, junk count), the CAPA list before and after login, and the
  * multi-line converter (CRLF, byte-stuffing, ">From " unquoting, TOP,
  * sizes) against a line-by-line reference and under every input split.
  */
@@ -345,6 +346,79 @@ test_wire_random_splits(void **state)
 	buf_free(&got);
 }
 
+/* pop3_cmd_take: the answers, and the count of junk lines in a row. */
+static void
+test_take(void **state)
+{
+	struct pop3_cmd cmd;
+	struct buf reply = BUF_INIT;
+	int junk = 0;
+
+	(void)state;
+	pop3_cmd_init(&cmd);
+	assert_int_equal(
+	    pop3_cmd_take("STAT", 4, POP3_TRANSACTION, &junk, &cmd, &reply),
+	    POP3_TAKE_RUN);
+	assert_int_equal(
+	    pop3_cmd_take("BOGUS", 5, POP3_TRANSACTION, &junk, &cmd, &reply),
+	    POP3_TAKE_REFUSE);
+	assert_string_equal(buf_cstr(&reply), "-ERR Unknown command");
+	assert_int_equal(junk, 1);
+	assert_int_equal(
+	    pop3_cmd_take("RETR x", 6, POP3_TRANSACTION, &junk, &cmd, &reply),
+	    POP3_TAKE_REFUSE);
+	assert_true(strncmp(buf_cstr(&reply), "-ERR Syntax error: ", 19) == 0);
+	assert_int_equal(junk, 2);
+	/* Valid POP3 in the wrong state: answered, and no junk. */
+	assert_int_equal(
+	    pop3_cmd_take("USER bob", 8, POP3_TRANSACTION, &junk, &cmd, &reply),
+	    POP3_TAKE_REFUSE);
+	assert_string_equal(buf_cstr(&reply),
+			    "-ERR USER is not valid in this state");
+	assert_int_equal(junk, 0);
+	for (int i = 1; i < POP3_JUNK_LIMIT; i++)
+		assert_int_equal(pop3_cmd_take("X", 1, POP3_AUTHORIZATION,
+					       &junk, &cmd, &reply),
+				 POP3_TAKE_REFUSE);
+	assert_int_equal(
+	    pop3_cmd_take("X", 1, POP3_AUTHORIZATION, &junk, &cmd, &reply),
+	    POP3_TAKE_HANG_UP);
+	assert_string_equal(buf_cstr(&reply), "-ERR Unknown command");
+	pop3_cmd_free(&cmd);
+	buf_free(&reply);
+}
+
+static void
+capa_collect(void *arg, const char *text)
+{
+	buf_printf(arg, "%s|", text);
+}
+
+/* pop3_capa: the one list, after login and before it. */
+static void
+test_capa(void **state)
+{
+	struct pop3_capa after = {.login_delay = 0};
+	struct pop3_capa before = {
+	    .login_delay = 30, .user = 1, .sasl = "PLAIN LOGIN", .stls = 1};
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	pop3_capa(&after, capa_collect, &b);
+	assert_string_equal(buf_cstr(&b),
+			    "+OK Capability list follows|TOP|UIDL|RESP-CODES|"
+			    "AUTH-RESP-CODE|PIPELINING|EXPIRE NEVER|"
+			    "IMPLEMENTATION Panacea|.|");
+	buf_reset(&b);
+	pop3_capa(&before, capa_collect, &b);
+	assert_string_equal(buf_cstr(&b),
+			    "+OK Capability list follows|TOP|UIDL|RESP-CODES|"
+			    "AUTH-RESP-CODE|PIPELINING|EXPIRE NEVER|"
+			    "LOGIN-DELAY 30|USER|SASL PLAIN LOGIN|STLS|"
+			    "IMPLEMENTATION Panacea|.|");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -352,6 +426,8 @@ main(void)
 	    cmocka_unit_test(test_table),
 	    cmocka_unit_test(test_nul_and_lengths),
 	    cmocka_unit_test(test_states),
+	    cmocka_unit_test(test_take),
+	    cmocka_unit_test(test_capa),
 	    cmocka_unit_test(test_wire_basics),
 	    cmocka_unit_test(test_wire_top),
 	    cmocka_unit_test(test_wire_random_splits),
