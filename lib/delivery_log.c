@@ -121,10 +121,14 @@ delivery_log_format(struct buf *out, const struct delivery_event *ev,
 void
 delivery_log(const struct delivery_event *ev)
 {
+	/* Read once: a line is logged per recipient, and a process loads
+	 * its configuration once, at start (daemon.c), so it cannot change. */
+	static int limit = -1;
 	struct buf line = BUF_INIT;
 
-	delivery_log_format(&line, ev,
-			    (int)conf_int("delay_logging_resolution_limit"));
+	if (limit < 0)
+		limit = (int)conf_int("delay_logging_resolution_limit");
+	delivery_log_format(&line, ev, limit);
 	msg_info("%s", buf_cstr(&line));
 	buf_free(&line);
 }
