@@ -715,6 +715,19 @@ conf_bind(const struct conf_bind *table)
 	}
 }
 
+void
+conf_unbind(const struct conf_bind *table)
+{
+	const struct conf_bind *b;
+
+	for (b = table; b->name != NULL; b++) {
+		if (b->type != CONF_STR)
+			continue;
+		xfree((void *)*(const char **)b->var);
+		*(const char **)b->var = NULL;
+	}
+}
+
 /*
  * Reading.
  */

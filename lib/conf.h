@@ -130,6 +130,10 @@ struct conf_bind {
 		NULL, CONF_STR, NULL                                           \
 	}
 void conf_bind(const struct conf_bind *table);
+/* Frees the strings conf_bind() stored and sets their variables to NULL
+ * (a program that binds again, as master does at each reload, first
+ * copies what it keeps). */
+void conf_unbind(const struct conf_bind *table);
 
 /* Visits every name that has a value (known parameters with defaults
  * included, sorted by name); used by panconf.  set_only: only names set in

@@ -350,11 +350,42 @@ lookup_ids(const char *user, uid_t *uid, gid_t *gid, const char *param)
 	buf_free(&err);
 }
 
-static void
-policy(const char *param, int *alias, int *include)
-{
-	const char *list = conf_str(param);
+/* Parameters as read; local_cfg holds what is derived from them. */
+static struct {
+	const char *command_shell, *myhostname, *myorigin, *mydestination;
+	const char *spool_dir, *home_mailbox, *delimiter, *mail_owner;
+	const char *sasldb_path, *default_privs, *alias_maps;
+	const char *mail_to_commands, *mail_to_files;
+	long long lock_attempts, lock_delay, stale_lock_time;
+	long long command_time_limit;
+} raw;
 
+/* Every parameter local reads (conf.h, conf_bind). */
+static const struct conf_bind local_params[] = {
+    CONF_BIND_STR("local_command_shell", &raw.command_shell),
+    CONF_BIND_STR("myhostname", &raw.myhostname),
+    CONF_BIND_STR("myorigin", &raw.myorigin),
+    CONF_BIND_STR("mydestination", &raw.mydestination),
+    CONF_BIND_STR("mail_spool_directory", &raw.spool_dir),
+    CONF_BIND_STR("home_mailbox", &raw.home_mailbox),
+    CONF_BIND_STR("recipient_delimiter", &raw.delimiter),
+    CONF_BIND_STR("mail_owner", &raw.mail_owner),
+    CONF_BIND_STR("sasldb_path", &raw.sasldb_path),
+    CONF_BIND_SIZE("mailbox_size_limit", &local_cfg.mailbox_size_limit),
+    CONF_BIND_INT("deliver_lock_attempts", &raw.lock_attempts),
+    CONF_BIND_TIME("deliver_lock_delay", &raw.lock_delay),
+    CONF_BIND_TIME("stale_lock_time", &raw.stale_lock_time),
+    CONF_BIND_TIME("command_time_limit", &raw.command_time_limit),
+    CONF_BIND_STR("allow_mail_to_commands", &raw.mail_to_commands),
+    CONF_BIND_STR("allow_mail_to_files", &raw.mail_to_files),
+    CONF_BIND_STR("default_privs", &raw.default_privs),
+    CONF_BIND_STR("alias_maps", &raw.alias_maps),
+    CONF_BIND_END,
+};
+
+static void
+policy(const char *list, int *alias, int *include)
+{
 	*alias = str_list_match(list, "alias");
 	*include = str_list_match(list, "include");
 }
@@ -373,36 +404,34 @@ strip_slash(const char *s, int *had)
 static void
 local_pre_jail(void)
 {
-	const char *shell = conf_str("local_command_shell");
+	const char *shell = raw.command_shell;
 	struct buf err = BUF_INIT;
 	uid_t vmail_uid;
 	gid_t vmail_gid;
 
 	local_cfg.as_root = priv_is_root();
-	local_cfg.myhostname = xstrdup(conf_str("myhostname"));
-	local_cfg.myorigin = xstrdup(conf_str("myorigin"));
-	local_cfg.mydestination =
-	    str_split(conf_str("mydestination"), NULL, NULL);
-	local_cfg.spool_dir = strip_slash(conf_str("mail_spool_directory"),
-					  &local_cfg.spool_maildir);
-	local_cfg.home_mailbox = xstrdup(conf_str("home_mailbox"));
+	local_cfg.myhostname = xstrdup(raw.myhostname);
+	local_cfg.myorigin = xstrdup(raw.myorigin);
+	local_cfg.mydestination = str_split(raw.mydestination, NULL, NULL);
+	local_cfg.spool_dir =
+	    strip_slash(raw.spool_dir, &local_cfg.spool_maildir);
+	local_cfg.home_mailbox = xstrdup(raw.home_mailbox);
 	{
 		size_t n = strlen(local_cfg.home_mailbox);
 		local_cfg.home_maildir =
 		    n > 0 && local_cfg.home_mailbox[n - 1] == '/';
 	}
-	local_cfg.delimiter = xstrdup(conf_str("recipient_delimiter"));
-	local_cfg.mail_owner = xstrdup(conf_str("mail_owner"));
-	local_cfg.sasldb_path = xstrdup(conf_str("sasldb_path"));
-	local_cfg.mailbox_size_limit = conf_size("mailbox_size_limit");
-	local_cfg.lock_attempts = (int)conf_int("deliver_lock_attempts");
-	local_cfg.lock_delay = (int)conf_time("deliver_lock_delay");
-	local_cfg.stale_lock_time = (int)conf_time("stale_lock_time");
-	local_cfg.command_time_limit = (int)conf_time("command_time_limit");
+	local_cfg.delimiter = xstrdup(raw.delimiter);
+	local_cfg.mail_owner = xstrdup(raw.mail_owner);
+	local_cfg.sasldb_path = xstrdup(raw.sasldb_path);
+	local_cfg.lock_attempts = (int)raw.lock_attempts;
+	local_cfg.lock_delay = (int)raw.lock_delay;
+	local_cfg.stale_lock_time = (int)raw.stale_lock_time;
+	local_cfg.command_time_limit = (int)raw.command_time_limit;
 	local_cfg.command_shell = *shell ? str_split(shell, " \t", NULL) : NULL;
-	policy("allow_mail_to_commands", &local_cfg.commands_alias,
+	policy(raw.mail_to_commands, &local_cfg.commands_alias,
 	       &local_cfg.commands_include);
-	policy("allow_mail_to_files", &local_cfg.files_alias,
+	policy(raw.mail_to_files, &local_cfg.files_alias,
 	       &local_cfg.files_include);
 	if (local_cfg.as_root) {
 		lookup_ids(local_cfg.mail_owner, &local_cfg.owner_uid,
@@ -410,7 +439,7 @@ local_pre_jail(void)
 		if (local_cfg.owner_uid == 0)
 			msg_fatal("mail_owner %s must not be root",
 				  local_cfg.mail_owner);
-		lookup_ids(conf_str("default_privs"), &local_cfg.privs_uid,
+		lookup_ids(raw.default_privs, &local_cfg.privs_uid,
 			   &local_cfg.privs_gid, "default_privs");
 		if (local_cfg.privs_uid == 0)
 			msg_fatal("default_privs must not be root");
@@ -424,7 +453,7 @@ local_pre_jail(void)
 			 (long)geteuid());
 	}
 	buf_free(&err);
-	local_alias_open(conf_str("alias_maps"));
+	local_alias_open(raw.alias_maps);
 }
 
 static void
@@ -447,6 +476,7 @@ main(int argc, char **argv)
 	static const struct daemon_ops ops = {
 	    .mode = DAEMON_SINGLE,
 	    .flags = DAEMON_FLAG_KEEP_ROOT,
+	    .params = local_params,
 	    .pre_jail = local_pre_jail,
 	    .post_jail = local_post_jail,
 	    .serve = local_serve,

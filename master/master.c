@@ -75,8 +75,31 @@ master_params_free(struct master_params *p)
 	xfree(p->inet_interfaces);
 	xfree(p->inet_protocols);
 	xfree(p->maillog_file);
+	xfree(p->import_environment);
 	memset(p, 0, sizeof(*p));
 }
+
+/* Parameters as read, at start and at each reload. */
+static struct {
+	const char *queue_dir, *daemon_dir, *mail_owner, *inet_interfaces;
+	const char *inet_protocols, *maillog_file, *import_environment;
+	long long maxproc, throttle_s;
+} raw;
+
+/* Every parameter master reads (conf.h, conf_bind); mail_version, a
+ * name an administrator may define, is looked up as it is. */
+static const struct conf_bind master_conf_params[] = {
+    CONF_BIND_INT("default_process_limit", &raw.maxproc),
+    CONF_BIND_STR("queue_directory", &raw.queue_dir),
+    CONF_BIND_STR("daemon_directory", &raw.daemon_dir),
+    CONF_BIND_STR("mail_owner", &raw.mail_owner),
+    CONF_BIND_STR("inet_interfaces", &raw.inet_interfaces),
+    CONF_BIND_STR("inet_protocols", &raw.inet_protocols),
+    CONF_BIND_STR("maillog_file", &raw.maillog_file),
+    CONF_BIND_STR("import_environment", &raw.import_environment),
+    CONF_BIND_TIME("service_throttle_time", &raw.throttle_s),
+    CONF_BIND_END,
+};
 
 /*
  * Copies what master uses out of the loaded configuration; -1 with a
@@ -87,18 +110,19 @@ static int
 master_params_get(struct master_params *p, const char *config_dir,
 		  struct buf *err)
 {
-	long long maxproc = conf_int("default_process_limit");
-
+	conf_bind(master_conf_params);
 	memset(p, 0, sizeof(*p));
 	p->config_dir = xstrdup(config_dir);
-	p->queue_dir = xstrdup(conf_str("queue_directory"));
-	p->daemon_dir = xstrdup(conf_str("daemon_directory"));
-	p->mail_owner = xstrdup(conf_str("mail_owner"));
-	p->inet_interfaces = xstrdup(conf_str("inet_interfaces"));
-	p->inet_protocols = xstrdup(conf_str("inet_protocols"));
-	p->maillog_file = xstrdup(conf_str("maillog_file"));
-	p->default_maxproc = maxproc > INT_MAX ? INT_MAX : (int)maxproc;
-	p->throttle_s = conf_time("service_throttle_time");
+	p->queue_dir = xstrdup(raw.queue_dir);
+	p->daemon_dir = xstrdup(raw.daemon_dir);
+	p->mail_owner = xstrdup(raw.mail_owner);
+	p->inet_interfaces = xstrdup(raw.inet_interfaces);
+	p->inet_protocols = xstrdup(raw.inet_protocols);
+	p->maillog_file = xstrdup(raw.maillog_file);
+	p->import_environment = xstrdup(raw.import_environment);
+	p->default_maxproc = raw.maxproc > INT_MAX ? INT_MAX : (int)raw.maxproc;
+	p->throttle_s = raw.throttle_s;
+	conf_unbind(master_conf_params);
 	p->owner_uid = (uid_t)-1;
 	p->owner_gid = (gid_t)-1;
 	if (p->queue_dir[0] != '/') {

@@ -52,8 +52,9 @@ struct master_params {
 	char *inet_interfaces;
 	char *inet_protocols;
 	char *maillog_file;
-	int default_maxproc;  /* default_process_limit */
-	long long throttle_s; /* service_throttle_time */
+	char *import_environment; /* what daemons get of the environment */
+	int default_maxproc;	  /* default_process_limit */
+	long long throttle_s;	  /* service_throttle_time */
 	int as_root;	 /* master runs as root: chown, refuse root owner */
 	int foreground;	 /* -f: standard descriptors stay as given */
 	uid_t owner_uid; /* mail_owner's ids, (uid_t)-1 when not root */

@@ -151,7 +151,7 @@ static char **
 master_child_env(void)
 {
 	int n = 0, k = 0;
-	char **words = str_split(conf_str("import_environment"), NULL, &n);
+	char **words = str_split(master_params.import_environment, NULL, &n);
 	char **env = xcalloc((size_t)n + 1, sizeof(char *));
 	const char *value;
 

@@ -76,11 +76,32 @@ pop3d_plain_allowed(const struct pop3d_session *ss)
 
 /* Configuration. */
 
+/* Parameters as read; pop3d_cfg holds what is derived from them. */
+static struct {
+	const char *tls_cert, *tls_key, *myhostname, *plain_nets;
+	long long timeout, fail_delay, fail_limit, login_delay;
+} raw;
+
+/* Every parameter pop3d reads (conf.h, conf_bind). */
+static const struct conf_bind pop3d_params[] = {
+    CONF_BIND_STR("pop3d_tls_cert_file", &raw.tls_cert),
+    CONF_BIND_STR("pop3d_tls_key_file", &raw.tls_key),
+    CONF_BIND_BOOL("pop3d_tls_wrappermode", &pop3d_cfg.wrappermode),
+    CONF_BIND_STR("myhostname", &raw.myhostname),
+    CONF_BIND_BOOL("pop3d_apop_enable", &pop3d_cfg.apop),
+    CONF_BIND_TIME("pop3d_timeout", &raw.timeout),
+    CONF_BIND_TIME("pop3d_auth_failure_delay", &raw.fail_delay),
+    CONF_BIND_INT("pop3d_auth_failure_limit", &raw.fail_limit),
+    CONF_BIND_TIME("pop3d_login_delay", &raw.login_delay),
+    CONF_BIND_STR("pop3d_plaintext_auth_networks", &raw.plain_nets),
+    CONF_BIND_END,
+};
+
 static void
 tls_setup(void)
 {
-	const char *cert = conf_str("pop3d_tls_cert_file");
-	const char *key = conf_str("pop3d_tls_key_file");
+	const char *cert = raw.tls_cert;
+	const char *key = raw.tls_key;
 	struct buf err = BUF_INIT;
 
 	if (*cert == '\0') {
@@ -107,15 +128,12 @@ pop3d_pre_jail(void)
 			  "only; the session service is the program "
 			  "pop3session (\"pop3session unix - n n - - "
 			  "pop3session\")");
-	pop3d_cfg.wrappermode = conf_bool("pop3d_tls_wrappermode");
-	pop3d_cfg.myhostname = xstrdup(conf_str("myhostname"));
-	pop3d_cfg.apop = conf_bool("pop3d_apop_enable");
-	pop3d_cfg.timeout_ms = (int)conf_time("pop3d_timeout") * 1000;
-	pop3d_cfg.fail_delay = (int)conf_time("pop3d_auth_failure_delay");
-	pop3d_cfg.fail_limit = (int)conf_int("pop3d_auth_failure_limit");
-	pop3d_cfg.login_delay = (int)conf_time("pop3d_login_delay");
-	if (cidr_list_parse(conf_str("pop3d_plaintext_auth_networks"),
-			    &pop3d_cfg.plain_nets, &err) < 0)
+	pop3d_cfg.myhostname = xstrdup(raw.myhostname);
+	pop3d_cfg.timeout_ms = (int)raw.timeout * 1000;
+	pop3d_cfg.fail_delay = (int)raw.fail_delay;
+	pop3d_cfg.fail_limit = (int)raw.fail_limit;
+	pop3d_cfg.login_delay = (int)raw.login_delay;
+	if (cidr_list_parse(raw.plain_nets, &pop3d_cfg.plain_nets, &err) < 0)
 		msg_fatal("pop3d_plaintext_auth_networks: %s", buf_cstr(&err));
 	tls_setup();
 	buf_free(&err);
@@ -274,6 +292,7 @@ main(int argc, char **argv)
 {
 	static const struct daemon_ops ops = {
 	    .mode = DAEMON_SINGLE,
+	    .params = pop3d_params,
 	    .pre_jail = pop3d_pre_jail,
 	    .post_jail = pop3d_post_jail,
 	    .serve = pop3d_serve,

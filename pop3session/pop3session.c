@@ -118,32 +118,54 @@ lookup_ids(const char *user, uid_t *uid, gid_t *gid, const char *what)
 	buf_free(&err);
 }
 
+/* Parameters as read; session_cfg holds what is derived from them. */
+static struct {
+	const char *home_mailbox, *spool_dir, *sasldb_path;
+	const char *mail_owner, *default_privs;
+	long long lock_attempts, lock_delay, stale_lock_time;
+	long long timeout, login_delay;
+} raw;
+
+/* Every parameter pop3session reads (conf.h, conf_bind). */
+static const struct conf_bind session_params[] = {
+    CONF_BIND_STR("home_mailbox", &raw.home_mailbox),
+    CONF_BIND_STR("mail_spool_directory", &raw.spool_dir),
+    CONF_BIND_STR("sasldb_path", &raw.sasldb_path),
+    CONF_BIND_STR("mail_owner", &raw.mail_owner),
+    CONF_BIND_STR("default_privs", &raw.default_privs),
+    CONF_BIND_INT("deliver_lock_attempts", &raw.lock_attempts),
+    CONF_BIND_TIME("deliver_lock_delay", &raw.lock_delay),
+    CONF_BIND_TIME("stale_lock_time", &raw.stale_lock_time),
+    CONF_BIND_TIME("pop3d_timeout", &raw.timeout),
+    CONF_BIND_TIME("pop3d_login_delay", &raw.login_delay),
+    CONF_BIND_END,
+};
+
 static void
 mailbox_setup(void)
 {
 	struct mailbox_config *mc = &session_cfg.mbox;
-	const char *hm = conf_str("home_mailbox");
+	const char *hm = raw.home_mailbox;
 	size_t n = strlen(hm);
 
 	/* As local reads them (lib/mailbox.h). */
-	mc->spool_dir = mailbox_strip_slash(conf_str("mail_spool_directory"),
-					    &mc->spool_maildir);
+	mc->spool_dir = mailbox_strip_slash(raw.spool_dir, &mc->spool_maildir);
 	mc->home_mailbox = xstrdup(hm);
 	mc->home_maildir = n > 0 && hm[n - 1] == '/';
-	mc->sasldb_path = xstrdup(conf_str("sasldb_path"));
+	mc->sasldb_path = xstrdup(raw.sasldb_path);
 	mc->as_root = priv_is_root();
 	if (mc->as_root) {
-		lookup_ids(conf_str("mail_owner"), &mc->owner_uid,
-			   &mc->owner_gid, "mail_owner");
-		lookup_ids(conf_str("default_privs"), &mc->privs_uid,
-			   &mc->privs_gid, "default_privs");
+		lookup_ids(raw.mail_owner, &mc->owner_uid, &mc->owner_gid,
+			   "mail_owner");
+		lookup_ids(raw.default_privs, &mc->privs_uid, &mc->privs_gid,
+			   "default_privs");
 	} else {
 		mc->owner_uid = mc->privs_uid = geteuid();
 		mc->owner_gid = mc->privs_gid = getegid();
 	}
-	session_cfg.lock.attempts = (int)conf_int("deliver_lock_attempts");
-	session_cfg.lock.delay = (int)conf_time("deliver_lock_delay");
-	session_cfg.lock.stale = (int)conf_time("stale_lock_time");
+	session_cfg.lock.attempts = (int)raw.lock_attempts;
+	session_cfg.lock.delay = (int)raw.lock_delay;
+	session_cfg.lock.stale = (int)raw.stale_lock_time;
 }
 
 static void
@@ -155,8 +177,8 @@ session_pre_jail(void)
 		msg_fatal("pop3session serves the pop3d fronts on a unix "
 			  "socket: its services line is \"pop3session unix - "
 			  "n n - - pop3session\"");
-	session_cfg.timeout_ms = (int)conf_time("pop3d_timeout") * 1000;
-	session_cfg.login_delay = (int)conf_time("pop3d_login_delay");
+	session_cfg.timeout_ms = (int)raw.timeout * 1000;
+	session_cfg.login_delay = (int)raw.login_delay;
 	mailbox_setup();
 }
 
@@ -556,6 +578,7 @@ main(int argc, char **argv)
 	    .mode = DAEMON_SINGLE,
 	    /* Stays root (services line unpriv n, checked in post_jail):
 	     * each session drops in its own child. */
+	    .params = session_params,
 	    .pre_jail = session_pre_jail,
 	    .post_jail = session_post_jail,
 	    .serve = session_serve,

@@ -69,20 +69,56 @@ qualify(const char *addr)
 	return buf_steal(&b);
 }
 
+/* Parameters read as they are before qmgr_cfg holds what is derived
+ * from them. */
+static struct {
+	const char *transport_maps, *config_directory, *mydestination;
+	const char *bounce_notice_recipient, *double_bounce_sender;
+	const char *local_transport, *default_transport, *relayhost;
+	long long default_process_limit, ipc_timeout, bounce_size_limit;
+} raw;
+
+/* Every parameter qmgr reads at start (conf.h, conf_bind); the
+ * per-transport limits, TRANSPORT_*, are read by name (qmgr_sched.c). */
+static const struct conf_bind qmgr_params[] = {
+    CONF_BIND_STR("transport_maps", &raw.transport_maps),
+    CONF_BIND_STR("config_directory", &raw.config_directory),
+    CONF_BIND_INT("default_process_limit", &raw.default_process_limit),
+    CONF_BIND_STR("myhostname", &qmgr_cfg.myhostname),
+    CONF_BIND_STR("myorigin", &qmgr_cfg.myorigin),
+    CONF_BIND_STR("mydestination", &raw.mydestination),
+    CONF_BIND_STR("bounce_notice_recipient", &raw.bounce_notice_recipient),
+    CONF_BIND_STR("double_bounce_sender", &raw.double_bounce_sender),
+    CONF_BIND_INT("qmgr_message_active_limit", &qmgr_cfg.active_limit),
+    CONF_BIND_TIME("minimal_backoff_time", &qmgr_cfg.min_backoff),
+    CONF_BIND_TIME("maximal_backoff_time", &qmgr_cfg.max_backoff),
+    CONF_BIND_TIME("maximal_queue_lifetime", &qmgr_cfg.max_lifetime),
+    CONF_BIND_TIME("bounce_queue_lifetime", &qmgr_cfg.bounce_lifetime),
+    CONF_BIND_TIME("delay_warning_time", &qmgr_cfg.delay_warning),
+    CONF_BIND_TIME("transport_retry_time", &qmgr_cfg.transport_retry),
+    CONF_BIND_TIME("ipc_timeout", &raw.ipc_timeout),
+    CONF_BIND_TIME("queue_run_delay", &qmgr_cfg.run_delay),
+    CONF_BIND_SIZE("bounce_size_limit", &raw.bounce_size_limit),
+    CONF_BIND_STR("local_transport", &raw.local_transport),
+    CONF_BIND_STR("default_transport", &raw.default_transport),
+    CONF_BIND_STR("relayhost", &raw.relayhost),
+    CONF_BIND_END,
+};
+
 static void
 qmgr_pre_jail(void)
 {
 	struct buf err = BUF_INIT, path = BUF_INIT;
-	const char *maps = conf_str("transport_maps");
+	const char *maps = raw.transport_maps;
 
 	if (*maps) {
 		qmgr_cfg.transport_maps = maps_open(maps, &err);
 		if (qmgr_cfg.transport_maps == NULL)
 			msg_fatal("transport_maps: %s", buf_cstr(&err));
 	}
-	qmgr_cfg.default_proc_limit = (int)conf_int("default_process_limit");
+	qmgr_cfg.default_proc_limit = (int)raw.default_process_limit;
 	qmgr_cfg.services = xcalloc(1, sizeof(*qmgr_cfg.services));
-	buf_printf(&path, "%s/services", conf_str("config_directory"));
+	buf_printf(&path, "%s/services", raw.config_directory);
 	if (services_read(buf_cstr(&path), qmgr_cfg.default_proc_limit, 1,
 			  qmgr_cfg.services, &err) < 0)
 		msg_warn("%s; transports use default_process_limit",
@@ -96,27 +132,15 @@ qmgr_config_init(void)
 {
 	struct qmgr_config *c = &qmgr_cfg;
 
-	c->myhostname = xstrdup(conf_str("myhostname"));
-	c->myorigin = xstrdup(conf_str("myorigin"));
-	c->mydestination = str_split(conf_str("mydestination"), ", \t", NULL);
-	c->bounce_notice_recipient =
-	    qualify(conf_str("bounce_notice_recipient"));
-	c->double_bounce = qualify(conf_str("double_bounce_sender"));
-	c->active_limit = conf_int("qmgr_message_active_limit");
-	c->min_backoff = conf_time("minimal_backoff_time");
-	c->max_backoff = conf_time("maximal_backoff_time");
-	c->max_lifetime = conf_time("maximal_queue_lifetime");
-	c->bounce_lifetime = conf_time("bounce_queue_lifetime");
-	c->delay_warning = conf_time("delay_warning_time");
-	c->transport_retry = conf_time("transport_retry_time");
-	c->ipc_timeout_ms = conf_time("ipc_timeout") * 1000;
-	c->run_delay = conf_time("queue_run_delay");
-	c->bounce_size_limit =
-	    (unsigned long long)conf_size("bounce_size_limit");
+	c->mydestination = str_split(raw.mydestination, ", \t", NULL);
+	c->bounce_notice_recipient = qualify(raw.bounce_notice_recipient);
+	c->double_bounce = qualify(raw.double_bounce_sender);
+	c->ipc_timeout_ms = raw.ipc_timeout * 1000;
+	c->bounce_size_limit = (unsigned long long)raw.bounce_size_limit;
 	c->resolve.mydestination = c->mydestination;
-	c->resolve.local_transport = xstrdup(conf_str("local_transport"));
-	c->resolve.default_transport = xstrdup(conf_str("default_transport"));
-	c->resolve.relayhost = xstrdup(conf_str("relayhost"));
+	c->resolve.local_transport = raw.local_transport;
+	c->resolve.default_transport = raw.default_transport;
+	c->resolve.relayhost = raw.relayhost;
 	if (c->transport_maps) {
 		c->resolve.lookup = transport_lookup;
 		c->resolve.lookup_ctx = c->transport_maps;
@@ -257,6 +281,7 @@ main(int argc, char **argv)
 	static const struct daemon_ops ops = {
 	    .mode = DAEMON_TRIGGER,
 	    .flags = DAEMON_FLAG_NO_IDLE_EXIT,
+	    .params = qmgr_params,
 	    .pre_jail = qmgr_pre_jail,
 	    .post_jail = qmgr_post_jail,
 	    .trigger = qmgr_trigger,

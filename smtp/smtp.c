@@ -47,20 +47,66 @@ smtp_now(void)
 
 /* --- configuration --------------------------------------------------- */
 
-static int
-ms(const char *name)
-{
-	long long s = conf_time(name);
+/* Parameters read as they are before smtp_cfg holds what is derived from
+ * them. */
+static struct {
+	long long dest_port, mx_address_limit, cache_time_limit;
+	long long connect_timeout, helo_timeout, starttls_timeout;
+	long long mail_timeout, rcpt_timeout, data_init_timeout;
+	long long data_xfer_timeout, data_done_timeout, quit_timeout;
+	const char *inet_protocols, *bind_address, *bind_address6;
+	const char *dns_nameservers, *inet_interfaces, *proxy_interfaces;
+	const char *tls_level, *tls_policy_maps, *tls_cafile;
+	const char *sasl_password_maps, *sasl_security_options;
+	const char *sasl_tls_security_options;
+} raw;
 
+/* Every parameter smtp reads (conf.h, conf_bind). */
+static const struct conf_bind smtp_params[] = {
+    CONF_BIND_INT("smtp_destination_port", &raw.dest_port),
+    CONF_BIND_STR("smtp_helo_name", &smtp_cfg.helo_name),
+    CONF_BIND_STR("myhostname", &smtp_cfg.myhostnames),
+    CONF_BIND_STR("inet_protocols", &raw.inet_protocols),
+    CONF_BIND_INT("smtp_mx_address_limit", &raw.mx_address_limit),
+    CONF_BIND_TIME("smtp_connect_timeout", &raw.connect_timeout),
+    CONF_BIND_TIME("smtp_helo_timeout", &raw.helo_timeout),
+    CONF_BIND_TIME("smtp_starttls_timeout", &raw.starttls_timeout),
+    CONF_BIND_TIME("smtp_mail_timeout", &raw.mail_timeout),
+    CONF_BIND_TIME("smtp_rcpt_timeout", &raw.rcpt_timeout),
+    CONF_BIND_TIME("smtp_data_init_timeout", &raw.data_init_timeout),
+    CONF_BIND_TIME("smtp_data_xfer_timeout", &raw.data_xfer_timeout),
+    CONF_BIND_TIME("smtp_data_done_timeout", &raw.data_done_timeout),
+    CONF_BIND_TIME("smtp_quit_timeout", &raw.quit_timeout),
+    CONF_BIND_TIME("smtp_connection_cache_time_limit", &raw.cache_time_limit),
+    CONF_BIND_BOOL("smtp_skip_5xx_greeting", &smtp_cfg.skip_5xx_greeting),
+    CONF_BIND_STR("smtp_bind_address", &raw.bind_address),
+    CONF_BIND_STR("smtp_bind_address6", &raw.bind_address6),
+    CONF_BIND_STR("dns_nameservers", &raw.dns_nameservers),
+    CONF_BIND_STR("inet_interfaces", &raw.inet_interfaces),
+    CONF_BIND_STR("proxy_interfaces", &raw.proxy_interfaces),
+    CONF_BIND_STR("smtp_tls_security_level", &raw.tls_level),
+    CONF_BIND_STR("smtp_tls_policy_maps", &raw.tls_policy_maps),
+    CONF_BIND_STR("smtp_tls_CAfile", &raw.tls_cafile),
+    CONF_BIND_BOOL("smtp_sasl_auth_enable", &smtp_cfg.sasl_enable),
+    CONF_BIND_STR("smtp_sasl_password_maps", &raw.sasl_password_maps),
+    CONF_BIND_STR("smtp_sasl_security_options", &raw.sasl_security_options),
+    CONF_BIND_STR("smtp_sasl_tls_security_options",
+		  &raw.sasl_tls_security_options),
+    CONF_BIND_STR("smtp_sasl_mechanism_filter", &smtp_cfg.sasl_mech_filter),
+    CONF_BIND_END,
+};
+
+/* A timeout in milliseconds, at most a day. */
+static int
+ms(long long s)
+{
 	return s > 3600 * 24 ? 3600 * 24 * 1000 : (int)s * 1000;
 }
 
 static void
-parse_bind(const char *name, int family, struct sockaddr_storage *ss,
-	   socklen_t *len)
+parse_bind(const char *name, const char *v, int family,
+	   struct sockaddr_storage *ss, socklen_t *len)
 {
-	const char *v = conf_str(name);
-
 	*len = 0;
 	if (*v == '\0')
 		return;
@@ -85,7 +131,7 @@ parse_bind(const char *name, int family, struct sockaddr_storage *ss,
 static int
 inet_families(void)
 {
-	const char *v = conf_str("inet_protocols");
+	const char *v = raw.inet_protocols;
 	int f = 0;
 
 	if (str_list_match(v, "all"))
@@ -101,20 +147,20 @@ inet_families(void)
 
 /* Is plaintext AUTH allowed by a smtp_sasl_*security_options value? */
 static int
-sasl_plain_ok(const char *name)
+sasl_plain_ok(const char *value)
 {
-	return !str_list_match(conf_str(name), "noplaintext");
+	return !str_list_match(value, "noplaintext");
 }
 
 static struct maps *
-open_maps(const char *name)
+open_maps(const char *name, const char *value)
 {
 	struct buf err = BUF_INIT;
 	struct maps *m;
 
-	if (*conf_str(name) == '\0')
+	if (*value == '\0')
 		return NULL;
-	if ((m = maps_open(conf_str(name), &err)) == NULL)
+	if ((m = maps_open(value, &err)) == NULL)
 		msg_fatal("%s: %s", name, buf_cstr(&err));
 	buf_free(&err);
 	return m;
@@ -123,7 +169,7 @@ open_maps(const char *name)
 static void
 smtp_tls_init(void)
 {
-	const char *level = conf_str("smtp_tls_security_level");
+	const char *level = raw.tls_level;
 	struct buf err = BUF_INIT;
 	int lvl = *level ? tls_level_parse(level) : TLS_LEVEL_NONE;
 
@@ -131,10 +177,11 @@ smtp_tls_init(void)
 		msg_fatal("smtp_tls_security_level: unknown level \"%s\"",
 			  level);
 	smtp_cfg.tls_level = lvl;
-	smtp_cfg.tls_policy = open_maps("smtp_tls_policy_maps");
+	smtp_cfg.tls_policy =
+	    open_maps("smtp_tls_policy_maps", raw.tls_policy_maps);
 	if (lvl == TLS_LEVEL_NONE && smtp_cfg.tls_policy == NULL)
 		return;
-	smtp_cfg.tls = tls_client_ctx_new(conf_str("smtp_tls_CAfile"), &err);
+	smtp_cfg.tls = tls_client_ctx_new(raw.tls_cafile, &err);
 	if (smtp_cfg.tls == NULL)
 		msg_fatal("cannot set up TLS: %s", buf_cstr(&err));
 	buf_free(&err);
@@ -148,15 +195,14 @@ smtp_sasl_init(void)
 	struct sasl_auth_client *cli;
 	struct buf err = BUF_INIT;
 
-	smtp_cfg.sasl_enable = conf_bool("smtp_sasl_auth_enable");
 	if (!smtp_cfg.sasl_enable)
 		return;
-	smtp_cfg.sasl_passwords = open_maps("smtp_sasl_password_maps");
+	smtp_cfg.sasl_passwords =
+	    open_maps("smtp_sasl_password_maps", raw.sasl_password_maps);
 	smtp_cfg.sasl_plain_without_tls =
-	    sasl_plain_ok("smtp_sasl_security_options");
+	    sasl_plain_ok(raw.sasl_security_options);
 	smtp_cfg.sasl_plain_with_tls =
-	    sasl_plain_ok("smtp_sasl_tls_security_options");
-	smtp_cfg.sasl_mech_filter = conf_str("smtp_sasl_mechanism_filter");
+	    sasl_plain_ok(raw.sasl_tls_security_options);
 	cli = sasl_auth_client_new("smtp", "localhost", "x", "x", 1, &err);
 	if (cli == NULL)
 		msg_fatal("SASL client: %s", buf_cstr(&err));
@@ -168,38 +214,33 @@ static void
 smtp_pre_jail(void)
 {
 	struct buf err = BUF_INIT;
-	long long port = conf_int("smtp_destination_port");
+	long long port = raw.dest_port;
 
-	smtp_cfg.helo_name = xstrdup(conf_str("smtp_helo_name"));
-	smtp_cfg.myhostnames = xstrdup(conf_str("myhostname"));
 	if (port < 1 || port > 65535)
 		msg_fatal("smtp_destination_port: %lld is not a port", port);
 	smtp_cfg.dest_port = (unsigned)port;
 	smtp_cfg.families = inet_families();
-	smtp_cfg.mx_address_limit = (long)conf_int("smtp_mx_address_limit");
-	smtp_cfg.connect_timeout_ms = ms("smtp_connect_timeout");
+	smtp_cfg.mx_address_limit = (long)raw.mx_address_limit;
+	smtp_cfg.connect_timeout_ms = ms(raw.connect_timeout);
 	if (smtp_cfg.connect_timeout_ms == 0)
 		smtp_cfg.connect_timeout_ms = -1;
-	smtp_cfg.helo_timeout_ms = ms("smtp_helo_timeout");
-	smtp_cfg.starttls_timeout_ms = ms("smtp_starttls_timeout");
-	smtp_cfg.mail_timeout_ms = ms("smtp_mail_timeout");
-	smtp_cfg.rcpt_timeout_ms = ms("smtp_rcpt_timeout");
-	smtp_cfg.data_init_timeout_ms = ms("smtp_data_init_timeout");
-	smtp_cfg.data_xfer_timeout_ms = ms("smtp_data_xfer_timeout");
-	smtp_cfg.data_done_timeout_ms = ms("smtp_data_done_timeout");
-	smtp_cfg.quit_timeout_ms = ms("smtp_quit_timeout");
-	smtp_cfg.cache_time_limit =
-	    (int)conf_time("smtp_connection_cache_time_limit");
-	smtp_cfg.skip_5xx_greeting = conf_bool("smtp_skip_5xx_greeting");
-	parse_bind("smtp_bind_address", AF_INET, &smtp_cfg.bind4,
-		   &smtp_cfg.bind4_len);
-	parse_bind("smtp_bind_address6", AF_INET6, &smtp_cfg.bind6,
-		   &smtp_cfg.bind6_len);
-	if (dns_init(conf_str("dns_nameservers"), &err) < 0)
+	smtp_cfg.helo_timeout_ms = ms(raw.helo_timeout);
+	smtp_cfg.starttls_timeout_ms = ms(raw.starttls_timeout);
+	smtp_cfg.mail_timeout_ms = ms(raw.mail_timeout);
+	smtp_cfg.rcpt_timeout_ms = ms(raw.rcpt_timeout);
+	smtp_cfg.data_init_timeout_ms = ms(raw.data_init_timeout);
+	smtp_cfg.data_xfer_timeout_ms = ms(raw.data_xfer_timeout);
+	smtp_cfg.data_done_timeout_ms = ms(raw.data_done_timeout);
+	smtp_cfg.quit_timeout_ms = ms(raw.quit_timeout);
+	smtp_cfg.cache_time_limit = (int)raw.cache_time_limit;
+	parse_bind("smtp_bind_address", raw.bind_address, AF_INET,
+		   &smtp_cfg.bind4, &smtp_cfg.bind4_len);
+	parse_bind("smtp_bind_address6", raw.bind_address6, AF_INET6,
+		   &smtp_cfg.bind6, &smtp_cfg.bind6_len);
+	if (dns_init(raw.dns_nameservers, &err) < 0)
 		msg_fatal("DNS resolver: %s", buf_cstr(&err));
-	if (own_addr_init(conf_str("inet_interfaces"),
-			  conf_str("proxy_interfaces"), smtp_cfg.families,
-			  &err) < 0)
+	if (own_addr_init(raw.inet_interfaces, raw.proxy_interfaces,
+			  smtp_cfg.families, &err) < 0)
 		msg_fatal("%s", buf_cstr(&err));
 	smtp_tls_init();
 	smtp_sasl_init();
@@ -444,6 +485,7 @@ main(int argc, char **argv)
 {
 	static const struct daemon_ops ops = {
 	    .mode = DAEMON_SINGLE,
+	    .params = smtp_params,
 	    .pre_jail = smtp_pre_jail,
 	    .post_jail = smtp_post_jail,
 	    .serve = smtp_serve,
