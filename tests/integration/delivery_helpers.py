@@ -141,13 +141,9 @@ class MailSystem:
         inst.conf.update(conf or {})
         chroot = "y" if root else "n"
         inst.services = [
-            Instance.service(self.port, "smtpd", unpriv="-", chroot=chroot,
-                             maxproc=100),
-            Instance.service("qmgr", "qmgr", type_="unix", private="n",
-                             unpriv="-", chroot=chroot, wakeup=qmgr_wakeup,
-                             maxproc=1),
-            Instance.service("local", "local", type_="unix", private="-",
-                             unpriv="n", chroot="n"),
+            Instance.shipped("smtp", "inet", self.port, chroot=chroot),
+            Instance.shipped("qmgr", chroot=chroot, wakeup=qmgr_wakeup),
+            Instance.shipped("local"),
         ]
         inst.write()
         self.set_aliases(aliases)

@@ -219,15 +219,10 @@ class Host(Instance):
         root = os.geteuid() == 0
         jail = "y" if root else "n"
         self.services = [
-            Instance.service(25, "smtpd", unpriv="-", chroot=jail,
-                             maxproc=100),
-            Instance.service("qmgr", "qmgr", type_="unix", private="n",
-                             unpriv="-", chroot=jail, wakeup=300,
-                             maxproc=1),
-            Instance.service("smtp", "smtp", type_="unix", private="-",
-                             unpriv="-", chroot=jail),
-            Instance.service("local", "local", type_="unix", private="-",
-                             unpriv="n", chroot="n"),
+            Instance.shipped("smtp", "inet", 25, chroot=jail),
+            Instance.shipped("qmgr", chroot=jail),
+            Instance.shipped("smtp", chroot=jail),
+            Instance.shipped("local"),
             # smtpd AUTH (the submission port) goes through it.
             panacea_test.auth_service(),
         ] + list(services)

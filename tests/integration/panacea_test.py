@@ -181,6 +181,38 @@ def open_path(path):
         d = os.path.dirname(d)
 
 
+SHIPPED_CONF = os.path.join(TOP, "conf")
+# The columns of a services line after the name and the type.
+SERVICE_COLUMNS = ("private", "unpriv", "chroot", "wakeup", "maxproc")
+
+
+def shipped_conf(values):
+    """The shipped panacea.conf template with its @name@ placeholders
+    replaced by values[name] (scripts/install.sh and devrun.sh fill in
+    the same ones)."""
+    with open(os.path.join(SHIPPED_CONF, "panacea.conf")) as f:
+        text = f.read()
+
+    def fill(m):
+        if m.group(1) not in values:
+            raise KeyError("conf/panacea.conf: @%s@ needs a value"
+                           % m.group(1))
+        return str(values[m.group(1)])
+    return re.sub(r"@([a-z_]+)@", fill, text)
+
+
+def shipped_service_fields(name, type_):
+    """The fields of the shipped services line of name/type_ (a list:
+    name, type, the five columns, the command and its arguments)."""
+    with open(os.path.join(SHIPPED_CONF, "services")) as f:
+        for line in f:
+            fields = line.split()
+            if fields and not fields[0].startswith("#") and \
+                    fields[:2] == [name, type_]:
+                return fields
+    raise KeyError("conf/services has no %s/%s line" % (name, type_))
+
+
 class Instance:
     """One Panacea instance in directory base (a temporary folder).
 
@@ -230,11 +262,21 @@ class Instance:
             for s in socks:
                 s.close()
 
+    def conf_text(self):
+        """panacea.conf as write() writes it: the shipped template
+        (conf/panacea.conf, its @name@ placeholders filled in from
+        self.conf as make install does), then self.conf, which replaces
+        what the template sets (a later line wins), so that every test
+        runs the template."""
+        text = shipped_conf(self.conf)
+        return text + "\n# The test's parameters.\n" + "".join(
+            "%s = %s\n" % kv for kv in self.conf.items())
+
     def write(self, conf_text=None, services_text=None):
-        """Writes panacea.conf and services from self.conf/self.services,
-        or the given raw texts."""
+        """Writes panacea.conf (conf_text()) and services from
+        self.conf/self.services, or the given raw texts."""
         if conf_text is None:
-            conf_text = "".join("%s = %s\n" % kv for kv in self.conf.items())
+            conf_text = self.conf_text()
         if services_text is None:
             services_text = "".join(line + "\n" for line in self.services)
         with open(os.path.join(self.config_dir, "panacea.conf"), "w") as f:
@@ -253,6 +295,25 @@ class Instance:
             private = "n" if type_ == "inet" else "y"
         return " ".join([str(name), type_, private, unpriv, chroot,
                          str(wakeup), str(maxproc), command])
+
+    @staticmethod
+    def shipped(name, type_="unix", listen=None, args="", **columns):
+        """The line of service name/type_ in the shipped services table
+        (conf/services), with what the test changes: listen replaces the
+        service name (an inet service's port or host:port), columns
+        (private, unpriv, chroot, wakeup, maxproc) replace those
+        columns, args is added after the command and its template
+        options.  Everything else, the command and its -o options
+        included, is the template's, so that a change to the template is
+        tested."""
+        fields = shipped_service_fields(name, type_)
+        for key, value in columns.items():
+            fields[SERVICE_COLUMNS.index(key) + 2] = str(value)
+        if listen is not None:
+            fields[0] = str(listen)
+        if args:
+            fields.append(args)
+        return " ".join(fields)
 
     # -- master ----------------------------------------------------------
     def master_cmd(self, *args):
@@ -449,9 +510,8 @@ def ensure_auth_owner(name=AUTH_OWNER):
 
 def auth_service():
     """The services line of the auth service (private/auth, root,
-    unjailed, one process), as scripts/install.sh writes it."""
-    return Instance.service("auth", "auth", type_="unix", private="-",
-                            unpriv="n", chroot="n", maxproc=1)
+    unjailed, one process): the shipped one."""
+    return Instance.shipped("auth")
 
 
 def sasldb_for_auth(path):

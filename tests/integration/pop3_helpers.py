@@ -54,16 +54,14 @@ def pop3_services(port, pops_port=None, root=True, args="", auth=True):
     the instance has it already (auth=False), the auth service that
     checks credentials for the fronts and redeems their tickets for
     pop3session; args (-o ...) go to pop3d and pop3session."""
-    front = ("pop3d " + args).strip()
     chroot = "y" if root else "n"
-    lines = [Instance.service(port, front, unpriv="-", chroot=chroot)]
+    lines = [Instance.shipped("pop3", "inet", port, chroot=chroot,
+                              args=args)]
     if pops_port is not None:
-        lines.append(Instance.service(
-            pops_port, front + " -o pop3d_tls_wrappermode=yes",
-            unpriv="-", chroot=chroot))
-    lines.append(Instance.service("pop3session",
-                                  ("pop3session " + args).strip(),
-                                  type_="unix", private="-"))
+        lines.append(Instance.shipped(
+            "pop3", "inet", pops_port, chroot=chroot,
+            args=(args + " -o pop3d_tls_wrappermode=yes").strip()))
+    lines.append(Instance.shipped("pop3session", args=args))
     if auth:
         lines.append(panacea_test.auth_service())
     return lines
@@ -115,12 +113,10 @@ class PopRig:
         })
         inst.conf.update(conf or {})
         inst.services = [
-            Instance.service(self.smtp_port, "smtpd", unpriv="-",
+            Instance.shipped("smtp", "inet", self.smtp_port,
                              chroot="y" if root else "n"),
-            Instance.service("qmgr", "qmgr", type_="unix", private="n",
-                             unpriv="-", chroot="y" if root else "n",
-                             wakeup=300, maxproc=1),
-            "local unix - n n - - local",
+            Instance.shipped("qmgr", chroot="y" if root else "n"),
+            Instance.shipped("local"),
         ] + pop3_services(self.pop_port, self.pops_port, root, pop3_args)
 
     def start(self):

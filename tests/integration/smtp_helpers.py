@@ -65,9 +65,8 @@ def smtpd_setup(inst, owner, conf=None, services=None, args="", start=True,
         "smtpd_error_sleep_time": "0s",
     })
     inst.conf.update(conf or {})
-    inst.services = [Instance.service(
-        port, ("smtpd " + args).strip(), unpriv="-",
-        chroot="y" if chroot else "n")]
+    inst.services = [Instance.shipped(
+        "smtp", "inet", port, chroot="y" if chroot else "n", args=args)]
     # smtpd AUTH goes through the auth service (private/auth).
     if auth:
         panacea_test.ensure_auth_owner()
@@ -86,8 +85,8 @@ def smtpd_service(inst, args="", chroot=None):
     port = inst.port()
     if chroot is None:
         chroot = os.geteuid() == 0
-    line = Instance.service(port, ("smtpd " + args).strip(), unpriv="-",
-                            chroot="y" if chroot else "n")
+    line = Instance.shipped("smtp", "inet", port,
+                            chroot="y" if chroot else "n", args=args)
     return port, line
 
 

@@ -90,9 +90,9 @@ def inst(mail_owner):
         "dns_nameservers": "127.0.0.1:9",
         "message_size_limit": "200000000",
     })
-    i.services = [Instance.service(
-        i.smtp_port, "smtpd", unpriv="-",
-        chroot="y" if os.geteuid() == 0 else "n", maxproc=100)]
+    i.services = [Instance.shipped(
+        "smtp", "inet", i.smtp_port,
+        chroot="y" if os.geteuid() == 0 else "n")]
     i.write()
     yield i
     try:

@@ -115,9 +115,9 @@ class World:
             "smtpd_tls_security_level": "may",
             "smtp_tls_security_level": "may",
             "smtp_tls_policy_maps": policy,
-        }, services=[Host.service(
-            587, "smtpd -o smtpd_sasl_auth_required=yes "
-            "-o smtpd_tls_auth_only=yes", unpriv="-", chroot=jail)])
+        }, services=[Host.shipped(
+            "submission", "inet", 587, chroot=jail,
+            args="-o smtpd_tls_auth_only=yes")])
         # B: the MX of dma.org, which passes dma.org on to its internal
         # mailbox host by transport_maps.
         os.makedirs(self.path("kathalla", "etc"), exist_ok=True)

@@ -76,7 +76,7 @@ class LocalRig:
             "command_time_limit": "20s",
         })
         inst.conf.update(conf or {})
-        inst.services = ["local unix - n n - - local"]
+        inst.services = [Instance.shipped("local")]
         self.set_aliases("")
 
     def user(self, short):

@@ -335,10 +335,9 @@ def test_second_master_refuses_to_start(instance):
 @pytest.mark.parametrize("bad", ["default_process_limit = many",
                                  "service_throttle_time = soon"])
 def test_bad_config_line_stops_master(instance, bad):
-    instance.write(conf_text="".join("%s = %s\n" % kv
-                                     for kv in instance.conf.items())
-                   + "# a comment\n" + bad + "\n")
-    line = len(instance.conf) + 2
+    text = instance.conf_text() + "# a comment\n" + bad + "\n"
+    instance.write(conf_text=text)
+    line = text.count("\n")
     proc = instance.run_master("-f")
     assert proc.returncode != 0
     assert re.search(r"%s:%d: " % (re.escape(os.path.join(

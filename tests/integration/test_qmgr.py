@@ -167,12 +167,9 @@ def start_mail(inst, owner, tmp_path, rules="", conf=None, smtp_rules=None,
     })
     inst.conf.update(conf or {})
     inst.services = [
-        Instance.service(port, "smtpd", unpriv="-",
-                         chroot="y" if root else "n"),
-        Instance.service("qmgr", ("qmgr " + qmgr_args).strip(),
-                         type_="unix", private="n", unpriv="-",
-                         chroot="y" if root else "n", wakeup=300,
-                         maxproc=1),
+        Instance.shipped("smtp", "inet", port, chroot="y" if root else "n"),
+        Instance.shipped("qmgr", chroot="y" if root else "n",
+                         args=qmgr_args),
         agent_service("local", mail, rules, agent_extra,
                       maxproc=local_maxproc, unpriv=local_unpriv),
     ]

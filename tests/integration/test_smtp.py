@@ -193,9 +193,7 @@ def agent(tmp_path, dns, mail_owner):  # noqa: F811
             "smtp_connection_cache_time_limit": "0s",
         })
         inst.conf.update(conf or {})
-        inst.services = [Instance.service(
-            "smtp", "smtp", type_="unix", private="-", unpriv="-",
-            chroot="y", maxproc=maxproc)]
+        inst.services = [Instance.shipped("smtp", maxproc=maxproc)]
         inst.write()
         panacea_test.open_path(inst.base)
         inst.start()

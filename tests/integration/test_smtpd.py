@@ -702,9 +702,7 @@ def test_local_client_is_trusted_only_with_local_submission(instance,
     smtpd_local_submission (the submit service); on any other service
     smtpd fails closed: 421 before the greeting."""
     chroot = "y" if os.geteuid() == 0 else "n"
-    submit = Instance.service(
-        "submit", "smtpd -o smtpd_local_submission=yes", type_="unix",
-        private="n", unpriv="-", chroot=chroot)
+    submit = Instance.shipped("submit", chroot=chroot)
     plain = Instance.service("plainsmtp", "smtpd", type_="unix",
                              private="n", unpriv="-", chroot=chroot)
     smtpd_setup(instance, mail_owner, services=[submit, plain])
