@@ -109,9 +109,11 @@ const struct conf_param conf_params[] = {
      "The sender of bounces of bounces; mail to it is discarded, which breaks "
      "bounce loops. As in Postfix."},
     {"header_size_limit", CONF_SIZE, "102400", 0, 1,
-     "The most bytes of one header field (with its continuation lines) "
-     "smtpd(8) expects. Today a longer field is only noted, neither cut nor "
-     "refused; Postfix discards the excess."},
+     "The most bytes of one message header field, with its continuation "
+     "lines and the line ends between them, that smtpd(8) stores; the "
+     "excess of a longer field is discarded (the line the limit falls in "
+     "is cut there, later continuation lines are dropped) and logged. As "
+     "in Postfix."},
     {"home_mailbox", CONF_STR, "", 0, 0,
      "When set, local(8) delivers to this file or, ending in \"/\", this "
      "maildir, relative to the user's home directory, instead of "

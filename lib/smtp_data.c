@@ -179,12 +179,13 @@ header_byte(struct smtp_data *d, unsigned char c)
 	sat_add(&d->field_len, 1);
 }
 
-/* Line content (never a line ending; a bare CR is content). */
+/* Line content (never a line ending; a bare CR is content).  A header
+ * field's octets past header_limit are dropped (header_size_limit). */
 static void
 emit_text(struct smtp_data *d, struct buf *out, const unsigned char *p,
 	  size_t n)
 {
-	size_t i;
+	size_t i, start = 0;
 
 	for (i = 0; i < n; i++) {
 		if (p[i] == 0)
@@ -193,6 +194,14 @@ emit_text(struct smtp_data *d, struct buf *out, const unsigned char *p,
 			d->flags |= SMTP_DATA_F_8BIT;
 		if (d->in_header)
 			header_byte(d, p[i]);
+		if (d->in_header && d->lim.header_limit &&
+		    d->field_len > d->lim.header_limit) {
+			put(d, out, p + start, i - start);
+			start = i + 1;
+			d->flags |= SMTP_DATA_F_HEADER_CUT;
+			continue;
+		}
+		sat_add(&d->line_kept, 1);
 	}
 	sat_add(&d->line_len, n);
 	if (d->lim.line_limit && d->line_len > d->lim.line_limit) {
@@ -203,13 +212,21 @@ emit_text(struct smtp_data *d, struct buf *out, const unsigned char *p,
 	if (d->in_header && d->lim.header_limit &&
 	    d->field_len > d->lim.header_limit)
 		d->flags |= SMTP_DATA_F_LONG_HEADER;
-	put(d, out, p, n);
+	put(d, out, p + start, n - start);
 }
 
 /* A line ending: CRLF, or a bare LF (normalised except in binary mode). */
 static void
 emit_eol(struct smtp_data *d, struct buf *out, int bare_lf)
 {
+	/* A continuation line wholly past header_limit goes with its line
+	 * end; a line cut in its middle keeps its line end. */
+	if (d->in_header && d->line_len > 0 && d->line_kept == 0) {
+		sat_add(&d->field_len, 2);
+		d->hstate = H_START;
+		d->line_len = 0;
+		return;
+	}
 	if (bare_lf && d->mode == SMTP_DATA_MODE_BINARY)
 		put(d, out, "\n", 1);
 	else
@@ -228,6 +245,7 @@ emit_eol(struct smtp_data *d, struct buf *out, int bare_lf)
 		}
 	}
 	d->line_len = 0;
+	d->line_kept = 0;
 	sat_add(&d->lines, 1);
 }
 

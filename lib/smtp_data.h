@@ -36,8 +36,13 @@
  *  - line_limit (0: none): a line longer than this (CRLF excluded) sets
  *    SMTP_DATA_F_LONG_LINE, and also SMTP_DATA_F_LONG_HEADER when it is in
  *    the header section.  header_limit (0: none) bounds one header field
- *    with its continuation lines (SMTP_DATA_F_LONG_HEADER).  Long lines
- *    are kept whole; smtpd decides what to do with the flags;
+ *    with its continuation lines, counting the <CR><LF> between them
+ *    (SMTP_DATA_F_LONG_HEADER): as Postfix does with header_size_limit,
+ *    the octets past the limit are discarded (SMTP_DATA_F_HEADER_CUT):
+ *    the line the limit falls in keeps its first octets and its line end,
+ *    later continuation lines of the field are dropped whole, and the
+ *    next field starts afresh.  Long lines are otherwise kept whole;
+ *    smtpd decides what to do with the flags;
  *  - NUL octets set SMTP_DATA_F_NUL, octets >= 0x80 SMTP_DATA_F_8BIT.
  *
  * Modes: SMTP_DATA_MODE_DATA does all of the above.  SMTP_DATA_MODE_BDAT
@@ -74,6 +79,7 @@ enum smtp_data_mode {
 #define SMTP_DATA_F_LONG_HEADER 0x0040	 /* a header over line/header limit */
 #define SMTP_DATA_F_NUL 0x0080		 /* a NUL octet */
 #define SMTP_DATA_F_8BIT 0x0100		 /* an octet >= 0x80 */
+#define SMTP_DATA_F_HEADER_CUT 0x0200	 /* a field cut at header_limit */
 
 struct smtp_data_limits {
 	uint64_t size_limit;   /* message_size_limit; 0 = none */
@@ -98,6 +104,7 @@ struct smtp_data {
 	int hstate;
 	unsigned char prev[2]; /* the last two raw octets */
 	uint64_t line_len;     /* octets of the current content line */
+	uint64_t line_kept;    /* of which written (not cut) */
 	uint64_t field_len;    /* octets of the current header field */
 	char name[16];	       /* start of the header name, lower case */
 	size_t name_len;

@@ -193,6 +193,10 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 			 ss->auth_user ? ss->auth_user : "");
 	if (st->d.message_id[0])
 		msg_info("%s: message-id=%s", id, st->d.message_id);
+	if (st->d.flags & SMTP_DATA_F_HEADER_CUT)
+		msg_info("%s: header field longer than header_size_limit "
+			 "(%llu bytes): the excess was discarded",
+			 id, (unsigned long long)smtpd_cfg.header_limit);
 	smtpd_fill_envelope(ss, queue_in_envelope(st->msg));
 	struct queue_in *msg = st->msg;
 	st->msg = NULL;

@@ -202,3 +202,25 @@ def test_session_killed_before_the_end_queues_nothing(smtpd):
         s.send(b"Subject: whole\r\n\r\n.\r\n")
         queued_id(s.reply())
     assert committed(inst) == 1
+
+
+def test_header_field_over_header_size_limit_is_cut(instance, mail_owner):
+    """header_size_limit, as in Postfix: the excess of a longer header
+    field is discarded (the line it falls in is cut there and ended,
+    the field's later continuation lines go), the other fields and the
+    body are stored whole, the message is accepted and the cut logged."""
+    port = smtpd_setup(instance, mail_owner,
+                       conf={"header_size_limit": "64"})
+    subject = b"Subject: " + b"s" * 100
+    body = b"body line " + b"b" * 200 + b"\r\n"
+    with Session(instance.host, port) as s:
+        start_data(s)
+        s.send(subject + b"\r\n folded\r\n\tand more\r\nTo: <x@y.test>\r\n"
+               b"X-Short: " + b"k" * 40 + b"\r\n\r\n" + body + b".\r\n")
+        qid = queued_id(s.reply())
+        s.expect("QUIT", 221)
+    assert stored_message(instance, qid)[1] == (
+        subject[:64] + b"\r\nTo: <x@y.test>\r\nX-Short: " + b"k" * 40 +
+        b"\r\n\r\n" + body)
+    instance.wait_log(qid + r": header field longer than header_size_limit "
+                      r"\(64 bytes\): the excess was discarded")

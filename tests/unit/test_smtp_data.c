@@ -407,7 +407,37 @@ test_line_limits(void **state)
 	in = "Subject: a\r\n b\r\nTo: x\r\n\r\n.\r\n";
 	run_once(in, strlen(in), SMTP_DATA_MODE_DATA, &lim, &r);
 	assert_false(r.d.flags & SMTP_DATA_F_LONG_HEADER);
+	assert_false(r.d.flags & SMTP_DATA_F_HEADER_CUT);
 	buf_free(&r.out);
+
+	/* The excess of a field is discarded (header_size_limit): the line
+	 * the limit falls in is cut there and keeps its line end, the
+	 * field's later lines go; the next field and the body are whole. */
+	lim.header_limit = 20;
+	in = "Subject: 0123456789ABCDEF\r\n more\r\n and more\r\nTo: x\r\n"
+	     "\r\nbody line longer than twenty octets\r\n.\r\n";
+	run_once(in, strlen(in), SMTP_DATA_MODE_DATA, &lim, &r);
+	assert_true(r.d.flags & SMTP_DATA_F_HEADER_CUT);
+	assert_true(r.d.flags & SMTP_DATA_F_LONG_HEADER);
+	assert_string_equal(buf_cstr(&r.out),
+			    "Subject: 0123456789A\r\nTo: x\r\n\r\n"
+			    "body line longer than twenty octets\r\n");
+	assert_int_equal(r.d.size, r.out.len);
+	buf_free(&r.out);
+	check_splits(in, strlen(in), SMTP_DATA_MODE_DATA, &lim);
+	/* A field that fits to the octet is untouched. */
+	in = "Subject: 0123456789A\r\n\r\nx\r\n.\r\n";
+	run_once(in, strlen(in), SMTP_DATA_MODE_DATA, &lim, &r);
+	assert_false(r.d.flags & SMTP_DATA_F_HEADER_CUT);
+	assert_int_equal(r.out.len, strlen(in) - 3);
+	buf_free(&r.out);
+	/* A cut continuation line keeps its start. */
+	in = "Subject: 0123456\r\n abcdef\r\n\r\n.\r\n";
+	run_once(in, strlen(in), SMTP_DATA_MODE_DATA, &lim, &r);
+	assert_true(r.d.flags & SMTP_DATA_F_HEADER_CUT);
+	assert_string_equal(buf_cstr(&r.out), "Subject: 0123456\r\n a\r\n\r\n");
+	buf_free(&r.out);
+	check_splits(in, strlen(in), SMTP_DATA_MODE_DATA, &lim);
 }
 
 static void
