@@ -317,8 +317,14 @@ show_services(char **names, int n)
 		printf("%-10s %-5s %-7s %-7s %-7s %-7s %-7d", d->name, type,
 		       d->is_private ? "y" : "n", d->unpriv ? "y" : "n",
 		       d->chroot ? "y" : "n", buf_cstr(&line), d->maxproc);
+		/* An argument with blanks (or none) was grouped: show it
+		 * as it can be read back, "{ name = value }". */
 		for (int a = 0; a < d->argc; a++)
-			printf(" %s", d->argv[a]);
+			printf(a > 0 && (*d->argv[a] == '\0' ||
+					 strpbrk(d->argv[a], " \t") != NULL)
+				   ? " { %s }"
+				   : " %s",
+			       d->argv[a]);
 		putchar('\n');
 	}
 	services_free(&t);

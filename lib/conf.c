@@ -27,6 +27,7 @@
 #include "conf.h"
 #include "iostuff.h"
 #include "msg.h"
+#include "services.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -81,13 +82,22 @@ is_name_char(int c)
 	       (c >= '0' && c <= '9') || c == '_';
 }
 
+/* A '-' may be part of a name (Postfix's "policyd-spf_time_limit"), not
+ * its first character; a bare "$name" reference stops at a '-' ("$a-b" is
+ * $a then "-b"), "${name}" takes it. */
+static int
+is_long_name_char(int c)
+{
+	return is_name_char(c) || c == '-';
+}
+
 static int
 valid_name(const char *s)
 {
-	if (*s == '\0')
+	if (*s == '\0' || *s == '-')
 		return 0;
 	for (; *s != '\0'; s++)
-		if (!is_name_char((unsigned char)*s))
+		if (!is_long_name_char((unsigned char)*s))
 			return 0;
 	return 1;
 }
@@ -299,9 +309,9 @@ parse_ref(const char *text, char **name, int *op, char **cond)
 		*name = xstrndup(start, (size_t)(p - start));
 		return (size_t)(p - text);
 	}
-	for (start = ++p; is_name_char((unsigned char)*p); p++)
+	for (start = ++p; is_long_name_char((unsigned char)*p); p++)
 		;
-	if (p == start)
+	if (p == start || *start == '-')
 		return *p == '\0' ? (size_t)-1 : 0;
 	if (*p == '\0')
 		return (size_t)-1;
@@ -600,11 +610,12 @@ static const struct {
     {"delay_logging_resolution_limit", 6},
 };
 
-/* Parses a known parameter's expanded value by its type and range. */
+/* Parses e's expanded value by the type and range of parameter p (e's
+ * own, or the global one of a per-transport name). */
 static int
-typed_value(struct conf_entry *e, long long *out, struct buf *err)
+typed_value_as(struct conf_entry *e, const struct conf_param *p, long long *out,
+	       struct buf *err)
 {
-	const struct conf_param *p = e->param;
 	const char *value;
 	int b = 0;
 	int rc;
@@ -656,6 +667,13 @@ typed_value(struct conf_entry *e, long long *out, struct buf *err)
 		}
 	}
 	return 0;
+}
+
+/* Parses a known parameter's expanded value by its type and range. */
+static int
+typed_value(struct conf_entry *e, long long *out, struct buf *err)
+{
+	return typed_value_as(e, e->param, out, err);
 }
 
 /* The entry of a known parameter of the given type, for an accessor. */
@@ -922,27 +940,214 @@ check_order(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/*
+ * Names that are not in the table but are not mistakes either: what the
+ * configuration refers to ("$name" in a value of panacea.conf, of an -o
+ * or of the services table: Postfix's user-defined macros), and the
+ * per-transport names TRANSPORT_SUFFIX (postconf(5)) of the services of
+ * the table.
+ */
+struct used_names {
+	char **names; /* referenced by some value */
+	size_t count;
+	struct service_table services;
+	int have_services; /* the table could be read */
+};
+
+/* Postfix's per-transport suffixes.  One whose default_SUFFIX is in the
+ * table is checked as that parameter is and honoured (qmgr reads it);
+ * the others name controls Panacea's qmgr does not have: accepted, no
+ * effect (panacea.conf(5) says which). */
+static const char *const transport_suffixes[] = {
+    "destination_concurrency_limit",
+    "destination_recipient_limit",
+    "destination_concurrency_failed_cohort_limit",
+    "destination_concurrency_negative_feedback",
+    "destination_concurrency_positive_feedback",
+    "destination_rate_delay",
+    "initial_destination_concurrency",
+    "extra_recipient_limit",
+    "recipient_limit",
+    "recipient_refill_limit",
+    "recipient_refill_delay",
+    "minimum_delivery_slots",
+    "delivery_slot_cost",
+    "delivery_slot_discount",
+    "delivery_slot_loan",
+    "time_limit",
+    "transport_rate_delay",
+    NULL,
+};
+
+static void
+used_add(struct used_names *u, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < u->count; i++)
+		if (strlen(u->names[i]) == len &&
+		    memcmp(u->names[i], name, len) == 0)
+			return;
+	u->names = xreallocarray(u->names, u->count + 1, sizeof(char *));
+	u->names[u->count++] = xstrndup(name, len);
+}
+
+/* Every "$name" and "${name...}" of text (nested ones included). */
+static void
+used_scan(struct used_names *u, const char *text)
+{
+	const char *p = text;
+	const char *start;
+
+	while ((p = strchr(p, '$')) != NULL) {
+		p++;
+		if (*p == '$') {
+			p++;
+			continue;
+		}
+		if (*p == '{') {
+			for (start = ++p; is_long_name_char((unsigned char)*p);
+			     p++)
+				;
+		} else {
+			for (start = p; is_name_char((unsigned char)*p); p++)
+				;
+		}
+		if (p > start)
+			used_add(u, start, (size_t)(p - start));
+	}
+}
+
+/* The services table of config_directory, when it can be read. */
+static void
+used_services(struct used_names *u)
+{
+	struct conf_entry *dir = store_find(&conf, "config_directory");
+	struct buf path = BUF_INIT;
+	struct buf err = BUF_INIT;
+	const char *value;
+	size_t i;
+	int j;
+
+	if (dir == NULL || entry_value(dir, &value, &err) < 0)
+		goto out;
+	buf_printf(&path, "%s/services", value);
+	if (services_read(buf_cstr(&path), 1, 0, &u->services, &err) < 0)
+		goto out;
+	u->have_services = 1;
+	for (i = 0; i < u->services.count; i++)
+		for (j = 0; j < u->services.items[i].argc; j++)
+			used_scan(u, u->services.items[i].argv[j]);
+out:
+	buf_free(&path);
+	buf_free(&err);
+}
+
+static void
+used_free(struct used_names *u)
+{
+	size_t i;
+
+	for (i = 0; i < u->count; i++)
+		xfree(u->names[i]);
+	xfree(u->names);
+	services_free(&u->services);
+}
+
+/* The suffix of a per-transport name, or NULL.  Without a services table
+ * any transport name is taken: the table is not ours to check here. */
+static const char *
+transport_suffix(const struct used_names *u, const char *name)
+{
+	size_t n = strlen(name);
+	size_t k;
+	size_t i;
+	int s;
+
+	for (s = 0; transport_suffixes[s] != NULL; s++) {
+		k = strlen(transport_suffixes[s]);
+		if (n < k + 2 || name[n - k - 1] != '_' ||
+		    strcmp(name + n - k, transport_suffixes[s]) != 0)
+			continue;
+		if (!u->have_services)
+			return transport_suffixes[s];
+		for (i = 0; i < u->services.count; i++)
+			if (strlen(u->services.items[i].name) == n - k - 1 &&
+			    strncmp(u->services.items[i].name, name,
+				    n - k - 1) == 0)
+				return transport_suffixes[s];
+	}
+	return NULL;
+}
+
+static int
+used_has(const struct used_names *u, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < u->count; i++)
+		if (strcmp(u->names[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* An unknown name that was set and is not used (see struct used_names):
+ * a warning. */
+static void
+warn_unknown(const struct used_names *u, const struct conf_entry *e)
+{
+	if (e->set && e->param == NULL &&
+	    transport_suffix(u, e->name) == NULL && !used_has(u, e->name))
+		msg_warn("%s: unknown parameter \"%s\"", e->origin, e->name);
+}
+
+/* A known parameter's value, or a per-transport name's whose global
+ * default_SUFFIX is in the table, checked by that parameter's type. */
+static int
+check_value(const struct used_names *u, struct conf_entry *e, struct buf *err)
+{
+	const char *suffix;
+	char name[128];
+	long long v;
+
+	if (e->param != NULL)
+		return typed_value(e, &v, err);
+	if (!e->set || (suffix = transport_suffix(u, e->name)) == NULL)
+		return 0;
+	snprintf(name, sizeof(name), "default_%s", suffix);
+	return conf_param_find(name) != NULL
+		   ? typed_value_as(e, conf_param_find(name), &v, err)
+		   : 0;
+}
+
 int
 conf_check(struct buf *err)
 {
 	struct conf_entry **order;
+	struct used_names used;
 	size_t i;
-	long long v;
 	int rc = 0;
+	int unknown = 0;
 
 	conf_init();
 	buf_reset(err);
+	memset(&used, 0, sizeof(used));
 	order = xreallocarray(NULL, conf.count + 1, sizeof(*order));
-	for (i = 0; i < conf.count; i++)
+	for (i = 0; i < conf.count; i++) {
 		order[i] = &conf.items[i];
+		if (conf.items[i].raw != NULL)
+			used_scan(&used, conf.items[i].raw);
+		if (conf.items[i].set && conf.items[i].param == NULL)
+			unknown = 1;
+	}
+	if (unknown)
+		used_services(&used);
 	qsort(order, conf.count, sizeof(*order), check_order);
 	for (i = 0; i < conf.count; i++)
-		if (order[i]->set && order[i]->param == NULL)
-			msg_warn("%s: unknown parameter \"%s\"",
-				 order[i]->origin, order[i]->name);
+		warn_unknown(&used, order[i]);
 	for (i = 0; i < conf.count && rc == 0; i++)
-		if (order[i]->param != NULL)
-			rc = typed_value(order[i], &v, err);
+		rc = check_value(&used, order[i], err);
+	used_free(&used);
 	xfree(order);
 	return rc;
 }

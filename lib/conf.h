@@ -10,10 +10,21 @@
  * "${name:text}" gives text when name is empty.  An undefined name expands
  * to the empty string.  A recursive expansion is an error.
  *
+ * A name is letters, digits, '_' and '-' (not first: Postfix's
+ * "policyd-spf_time_limit"); a bare "$name" reference stops at a '-',
+ * "${name}" takes it.
+ *
  * Every parameter Panacea uses is listed with its type and compiled-in
  * default in conf_params.c, so an empty file is a valid configuration.  A
- * name that is not in that table is accepted (it may be used in $names)
- * with a warning 'file:line: unknown parameter "NAME"' from conf_check().
+ * name that is not in that table is accepted with a warning
+ * 'file:line: unknown parameter "NAME"' from conf_check(), unless it is
+ * used: a value of the file, of an override or of the services table of
+ * config_directory refers to it ($name: a user-defined macro, as in
+ * Postfix), or it is TRANSPORT_SUFFIX for a service of that table and
+ * one of Postfix's per-transport suffixes (destination_concurrency_limit,
+ * destination_recipient_limit, ..., time_limit; any transport when the
+ * table cannot be read).  A per-transport name whose default_SUFFIX is in
+ * the table is checked as that parameter.
  * A later definition of a name replaces an earlier one, as in Postfix.
  * Values of known parameters are checked after loading (expanded, then
  * parsed by type and compared with the table's minimum), what the file

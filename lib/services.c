@@ -34,6 +34,8 @@
 #define SERVICE_PORT_NAME_MAX 32
 #define BLANKS " \t\r\f\v"
 
+static int is_blank(int c);
+
 /* Where an error is reported. */
 struct where {
 	const char *path;
@@ -180,17 +182,41 @@ parse_name(const struct where *w, const char *name, enum service_type type)
 	return 0;
 }
 
+/* Postfix's other service types, and why no Panacea daemon takes them. */
+static const struct {
+	const char *type;
+	const char *why;
+} unsupported_types[] = {
+    {"unix-dgram", "no Panacea daemon reads datagrams (Postfix's "
+		   "postlog service)"},
+    {"pass", "no Panacea daemon takes connections handed over by another "
+	     "process (Postfix's postscreen passes them to smtpd)"},
+    {"fifo", "no Panacea daemon is woken through a FIFO (Panacea's "
+	     "pickup and qmgr listen on unix sockets)"},
+};
+
 static int
 parse_type(const struct where *w, const char *s, enum service_type *type)
 {
-	if (strcmp(s, "inet") == 0)
+	size_t i;
+
+	if (strcmp(s, "inet") == 0) {
 		*type = SERVICE_INET;
-	else if (strcmp(s, "unix") == 0)
+		return 0;
+	}
+	if (strcmp(s, "unix") == 0) {
 		*type = SERVICE_UNIX;
-	else
-		return where_error(
-		    w, "bad service type \"%s\" (expected inet or unix)", s);
-	return 0;
+		return 0;
+	}
+	for (i = 0;
+	     i < sizeof(unsupported_types) / sizeof(unsupported_types[0]); i++)
+		if (strcmp(s, unsupported_types[i].type) == 0)
+			return where_error(w,
+					   "service type \"%s\" is not "
+					   "supported: %s; use inet or unix",
+					   s, unsupported_types[i].why);
+	return where_error(w, "bad service type \"%s\" (expected inet or unix)",
+			   s);
 }
 
 /* y, n or '-' (the default, y); column names the column. */
@@ -313,6 +339,65 @@ parse_columns(const struct where *w, char **cols, int n, int default_maxproc,
 	return 0;
 }
 
+/*
+ * Splits a logical line into its columns.  From the command's arguments
+ * on, "{ text }" is one argument, the text without the braces and the
+ * blanks next to them (Postfix's master.cf grouping: "-o { name = value
+ * with spaces }"); braces nest.  NULL with an error for an unclosed '{'
+ * or a '}' followed by more than blanks.
+ */
+static char **
+split_columns(const struct where *w, const char *line, int *n)
+{
+	char **cols = xreallocarray(NULL, 1, sizeof(char *));
+	const char *p = line;
+	const char *start;
+	char *text;
+	int depth;
+
+	*n = 0;
+	for (;;) {
+		while (is_blank((unsigned char)*p))
+			p++;
+		if (*p == '\0')
+			break;
+		if (*p == '{' && *n >= SERVICES_COLUMNS) {
+			for (start = ++p, depth = 1; *p != '\0'; p++) {
+				if (*p == '{')
+					depth++;
+				else if (*p == '}' && --depth == 0)
+					break;
+			}
+			if (*p == '\0') {
+				where_error(w, "missing '}' after \"{%s\"",
+					    start);
+				goto bad;
+			}
+			if (p[1] != '\0' && !is_blank((unsigned char)p[1])) {
+				where_error(w, "text after '}' in \"{%.*s\"",
+					    (int)(p - start + 1), start);
+				goto bad;
+			}
+			text = xstrndup(start, (size_t)(p - start));
+			cols[*n] = xstrdup(str_trim(text));
+			xfree(text);
+			p++;
+		} else {
+			for (start = p;
+			     *p != '\0' && !is_blank((unsigned char)*p); p++)
+				;
+			cols[*n] = xstrndup(start, (size_t)(p - start));
+		}
+		cols = xreallocarray(cols, (size_t)++ * n + 1, sizeof(char *));
+	}
+	cols[*n] = NULL;
+	return cols;
+bad:
+	cols[*n] = NULL;
+	str_list_free(cols);
+	return NULL;
+}
+
 /* Parses one logical line and appends it to table. */
 static int
 parse_line(const struct where *w, const char *line, int default_maxproc,
@@ -321,9 +406,11 @@ parse_line(const struct where *w, const char *line, int default_maxproc,
 	struct service_def def;
 	const struct service_def *old;
 	int n;
-	char **cols = str_split(line, BLANKS, &n);
+	char **cols = split_columns(w, line, &n);
 	int rc;
 
+	if (cols == NULL)
+		return -1;
 	memset(&def, 0, sizeof(def));
 	rc = parse_columns(w, cols, n, default_maxproc, &def);
 	str_list_free(cols);

@@ -4,7 +4,11 @@
  * One service a line, columns separated by white space:
  *   service type private unpriv chroot wakeup maxproc command [args...]
  * '#' starts a comment line; a line starting with white space continues
- * the previous one.  type is "inet" or "unix".  private/unpriv/chroot are
+ * the previous one.  type is "inet" or "unix" (Postfix's unix-dgram,
+ * pass and fifo are an error that says why).  From the command's
+ * arguments on, "{ text }" is one argument: the text without the braces
+ * and the blanks inside them ("-o { name = value with spaces }").
+ * private/unpriv/chroot are
  * y or n, '-' meaning the default (y, y, y).  wakeup is a number of
  * seconds, optionally followed by '?' (wake only once used), or '-' / 0
  * for none; only unix services take one.  maxproc is a number (0 = no

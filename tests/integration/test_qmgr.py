@@ -20,6 +20,7 @@ import os
 import re
 import signal
 import smtplib
+import socket
 import time
 
 import pytest
@@ -144,8 +145,10 @@ def agent_service(name, mail, rules, extra="", maxproc="-", unpriv="-"):
 
 def start_mail(inst, owner, tmp_path, rules="", conf=None, smtp_rules=None,
                agent_extra="", qmgr_args="", local_maxproc="-",
-               smtp_extra=None, local_unpriv="-"):
-    """Configures and starts master + smtpd + qmgr + pan-agent."""
+               smtp_extra=None, local_unpriv="-", smtpd_args="",
+               agents=()):
+    """Configures and starts master + smtpd + qmgr + pan-agent (as local,
+    as smtp when smtp_rules is given, and as each transport of agents)."""
     root = os.geteuid() == 0
     out = str(tmp_path / "out")
     os.makedirs(os.path.join(out, "msgs"))
@@ -167,7 +170,8 @@ def start_mail(inst, owner, tmp_path, rules="", conf=None, smtp_rules=None,
     })
     inst.conf.update(conf or {})
     inst.services = [
-        Instance.shipped("smtp", "inet", port, chroot="y" if root else "n"),
+        Instance.shipped("smtp", "inet", port, chroot="y" if root else "n",
+                         args=smtpd_args),
         Instance.shipped("qmgr", chroot="y" if root else "n",
                          args=qmgr_args),
         agent_service("local", mail, rules, agent_extra,
@@ -177,6 +181,8 @@ def start_mail(inst, owner, tmp_path, rules="", conf=None, smtp_rules=None,
         inst.services.append(agent_service(
             "smtp", mail, smtp_rules,
             agent_extra if smtp_extra is None else smtp_extra))
+    for name in agents:
+        inst.services.append(agent_service(name, mail, "", agent_extra))
     inst.write()
     open_path(out)
     inst.start()
@@ -482,6 +488,46 @@ def test_grouping_by_destination(instance, mail_owner, tmp_path):
     assert reqs == [("-", 1), ("other.example", 1), ("remote.example", 1),
                     ("remote.example", 2)]
     assert len(mail.delivered(qid)) == 5
+
+
+def test_services_braces_macros_and_transport_limits(instance, mail_owner,
+                                                     tmp_path):
+    """Postfix's services syntax that master and the daemons take: a
+    transport of the table with a '-' in its name has its own
+    TRANSPORT_destination_recipient_limit (qmgr honours it), a service's
+    "-o { name = value with spaces }" reaches the daemon, a $macro
+    defined in panacea.conf and used only in the table expands there;
+    none of these names draws the unknown-parameter warning that an
+    unused name does."""
+    mail = start_mail(
+        instance, mail_owner, tmp_path, agents=("relay-out",),
+        smtpd_args="-o { smtpd_banner = $site_banner, ready }",
+        conf={"default_transport": "relay-out",
+              "relay-out_destination_recipient_limit": "1",
+              "relay-out_destination_rate_delay": "0s",
+              "site_banner": "$myhostname Panacea test",
+              "nowhere_used": "1"})
+    with socket.create_connection((instance.host, mail.port),
+                                  timeout=scaled(15)) as s:
+        greeting = s.makefile("rb").readline()
+    assert greeting == ("220 %s Panacea test, ready\r\n"
+                        % MYHOSTNAME).encode(), greeting
+    qid = mail.send(["a@remote.example", "b@remote.example",
+                     "c@remote.example"])
+    mail.wait_removed(qid)
+    reqs = sorted((ln[4], int(ln[5])) for ln in mail.agent_lines("START"))
+    # default_destination_recipient_limit (50) would make one request.
+    assert reqs == [("remote.example", 1)] * 3
+    assert len(mail.delivered(qid)) == 3
+    # Configuration warnings come before the log is open: on stderr.
+    with open(instance.stderr_path) as f:
+        errs = f.read()
+    assert re.search(r'master: warning: .*unknown parameter "nowhere_used"',
+                     errs), errs
+    assert re.search(r'smtpd: warning: .*unknown parameter "nowhere_used"',
+                     errs), errs
+    assert not re.search(r'unknown parameter "(relay-out_|site_banner)',
+                         errs), errs
 
 
 def test_destination_concurrency_limit(instance, mail_owner, tmp_path):

@@ -411,8 +411,10 @@ test_syntax_errors(void **state)
 			    "t.conf:3: continuation line before any parameter");
 	assert_string_equal(parse_error("mail name = x\n"),
 			    "t.conf:1: bad parameter name \"mail name\"");
-	assert_string_equal(parse_error("a-b = x\n"),
-			    "t.conf:1: bad parameter name \"a-b\"");
+	assert_string_equal(parse_error("-ab = x\n"),
+			    "t.conf:1: bad parameter name \"-ab\"");
+	assert_string_equal(parse_error("a.b = x\n"),
+			    "t.conf:1: bad parameter name \"a.b\"");
 	/* A continued line's errors name the line it started on. */
 	assert_string_equal(parse_error("mail_name = x\nfoo\n  bar\n"),
 			    "t.conf:2: missing '=' after parameter name");
@@ -868,13 +870,17 @@ test_unknown_parameter_warning(void **state)
 	char *out;
 
 	(void)state;
-	load("mail_name = x\nfoo_bar = baz\nmyorigin = $foo_bar\n");
+	load("mail_name = x\nfoo_bar = baz\nmyorigin = $foo_bar\n"
+	     "unused = 1\nconfig_directory = /nonexistent/panacea\n");
 	assert_int_equal(conf_override("qux=1", &err), 0);
 	out = capture_stderr(check_quietly);
 	assert_non_null(
-	    strstr(out, "warning: t.conf:2: unknown parameter \"foo_bar\"\n"));
+	    strstr(out, "warning: t.conf:4: unknown parameter \"unused\"\n"));
 	assert_non_null(
 	    strstr(out, "warning: -o qux=1: unknown parameter \"qux\"\n"));
+	/* A name some value refers to is a user-defined macro, as in
+	 * Postfix: no warning. */
+	assert_null(strstr(out, "foo_bar"));
 	assert_null(strstr(out, "mail_name"));
 	xfree(out);
 	/* Still stored, and usable in $names. */
@@ -882,6 +888,112 @@ test_unknown_parameter_warning(void **state)
 	assert_string_equal(conf_lookup("foo_bar"), "baz");
 	assert_string_equal(conf_raw("foo_bar"), "baz");
 	assert_string_equal(conf_str("myorigin"), "baz");
+}
+
+/* Names with '-', as Postfix allows; "$a-b" is $a then "-b". */
+static void
+test_names_with_dash(void **state)
+{
+	(void)state;
+	load_ok("policyd-spf_time_limit = 3600\na = x\n"
+		"myorigin = ${policyd-spf_time_limit}:$a-b\n");
+	assert_string_equal(conf_str("myorigin"), "3600:x-b");
+	assert_int_equal(conf_override("smtp-amavis_x = 2", &err), 0);
+	assert_string_equal(conf_lookup("smtp-amavis_x"), "2");
+	assert_string_equal(check_error("myorigin = ${-a}\n"),
+			    "t.conf:1: parameter \"myorigin\": bad '$' "
+			    "expansion syntax in \"${-a}\"");
+}
+
+/* A services table in a new folder that panacea.conf names as
+ * config_directory; the folder is returned (remove with cleanup_dir). */
+static char *
+services_dir(const char *services)
+{
+	char dir[] = "/tmp/test_conf_svc_XXXXXX";
+	char path[256];
+	int fd;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/services", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, services, strlen(services)),
+			 (ssize_t)strlen(services));
+	close(fd);
+	return xstrdup(dir);
+}
+
+static void
+cleanup_dir(char *dir)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/services", dir);
+	unlink(path);
+	rmdir(dir);
+	xfree(dir);
+}
+
+/* TRANSPORT_SUFFIX names of the services of the table, and macros that
+ * the table refers to: no warning; the honoured ones are checked as their
+ * global default_SUFFIX. */
+static void
+test_transport_names_and_macros(void **state)
+{
+	char *dir = services_dir(
+	    "relay unix - - n - - smtp\n"
+	    "smtp-amavis unix - - n - 2 smtp\n"
+	    "submission inet n - n - - smtpd\n"
+	    "  -o smtpd_client_restrictions=$mua_client_restrictions\n"
+	    "  -o { smtpd_banner = ${mua_banner} x }\n");
+	struct buf text = BUF_INIT;
+	char *out;
+
+	(void)state;
+	buf_printf(&text,
+		   "config_directory = %s\n"
+		   "relay_destination_concurrency_limit = 5\n"
+		   "smtp-amavis_destination_recipient_limit = 1\n"
+		   "relay_destination_rate_delay = 1s\n"
+		   "relay_time_limit = 3600s\n"
+		   "mua_client_restrictions = permit_sasl_authenticated\n"
+		   "mua_banner = hello\n"
+		   "nosuch_destination_concurrency_limit = 5\n"
+		   "relay_no_such_suffix = 1\n",
+		   dir);
+	load(buf_cstr(&text));
+	out = capture_stderr(check_quietly);
+	assert_null(strstr(out, "relay_destination"));
+	assert_null(strstr(out, "smtp-amavis"));
+	assert_null(strstr(out, "relay_time_limit"));
+	assert_null(strstr(out, "mua_"));
+	assert_non_null(strstr(out,
+			       "t.conf:8: unknown parameter "
+			       "\"nosuch_destination_concurrency_limit\""));
+	assert_non_null(strstr(
+	    out, "t.conf:9: unknown parameter \"relay_no_such_suffix\""));
+	xfree(out);
+	/* Checked as default_destination_concurrency_limit is. */
+	buf_reset(&text);
+	buf_printf(&text,
+		   "config_directory = %s\n"
+		   "relay_destination_concurrency_limit = many\n",
+		   dir);
+	assert_string_equal(check_error(buf_cstr(&text)),
+			    "t.conf:2: relay_destination_concurrency_limit: "
+			    "bad integer value: \"many\"");
+	buf_reset(&text);
+	buf_printf(&text,
+		   "config_directory = %s\n"
+		   "smtp-amavis_destination_recipient_limit = 0\n",
+		   dir);
+	assert_string_equal(
+	    check_error(buf_cstr(&text)),
+	    "t.conf:2: smtp-amavis_destination_recipient_limit: "
+	    "value \"0\" is below the minimum 1");
+	buf_free(&text);
+	cleanup_dir(dir);
 }
 
 /*
@@ -1220,6 +1332,8 @@ main(void)
 	    T(test_override_errors),
 	    T(test_check_order_file_then_overrides),
 	    T(test_unknown_parameter_warning),
+	    T(test_names_with_dash),
+	    T(test_transport_names_and_macros),
 	    T(test_walk),
 	    T(test_reset),
 	    T(test_choose_dir),

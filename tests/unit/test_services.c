@@ -264,8 +264,8 @@ test_errors(void **state)
 			    "services:1: missing command");
 	assert_string_equal(parse_error("# c\nsmtp\n"),
 			    "services:2: missing command");
-	assert_string_equal(parse_error("smtp fifo n - y - 100 smtpd\n"),
-			    "services:1: bad service type \"fifo\" (expected "
+	assert_string_equal(parse_error("smtp tcp n - y - 100 smtpd\n"),
+			    "services:1: bad service type \"tcp\" (expected "
 			    "inet or unix)");
 	assert_string_equal(parse_error("smtp inet x - y - 100 smtpd\n"),
 			    "services:1: bad private field \"x\" (expected y, "
@@ -311,6 +311,64 @@ test_errors(void **state)
 	    "services:1: service name too long: "
 	    "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"");
+}
+
+/* Postfix's other types: an error that names the type and says why. */
+static void
+test_postfix_types(void **state)
+{
+	(void)state;
+	assert_string_equal(
+	    parse_error("# c\npickup fifo n - y 60 1 pickup\n"),
+	    "services:2: service type \"fifo\" is not supported: no Panacea "
+	    "daemon is woken through a FIFO (Panacea's pickup and qmgr listen "
+	    "on unix sockets); use inet or unix");
+	assert_string_equal(
+	    parse_error("smtpd pass - - y - - smtpd\n"),
+	    "services:1: service type \"pass\" is not supported: no Panacea "
+	    "daemon takes connections handed over by another process "
+	    "(Postfix's postscreen passes them to smtpd); use inet or unix");
+	assert_string_equal(
+	    parse_error("postlog unix-dgram n - n - 1 postlogd\n"),
+	    "services:1: service type \"unix-dgram\" is not supported: no "
+	    "Panacea daemon reads datagrams (Postfix's postlog service); use "
+	    "inet or unix");
+}
+
+/* "{ text }" groups an argument, as in Postfix's master.cf. */
+static void
+test_braces(void **state)
+{
+	struct service_table t;
+
+	(void)state;
+	parse_ok("submission inet n - y - - smtpd -o { smtpd_banner = a b  c "
+		 "} -o {x=1}\n"
+		 "  -o { smtpd_client_restrictions = permit_sasl_authenticated,"
+		 "\n    reject }\n"
+		 "e unix - - y - - x {}  -o {{a} {b}}\n",
+		 &t);
+	assert_int_equal(t.count, 2);
+	assert_int_equal(t.items[0].argc, 7);
+	assert_string_equal(t.items[0].argv[1], "-o");
+	assert_string_equal(t.items[0].argv[2], "smtpd_banner = a b  c");
+	assert_string_equal(t.items[0].argv[4], "x=1");
+	assert_string_equal(t.items[0].argv[6],
+			    "smtpd_client_restrictions = "
+			    "permit_sasl_authenticated, reject");
+	assert_null(t.items[0].argv[7]);
+	assert_int_equal(t.items[1].argc, 4);
+	assert_string_equal(t.items[1].argv[1], "");
+	assert_string_equal(t.items[1].argv[3], "{a} {b}");
+	services_free(&t);
+	assert_string_equal(
+	    parse_error("a unix - - y - - x -o { name = value\n"),
+	    "services:1: missing '}' after \"{ name = value\"");
+	assert_string_equal(parse_error("a unix - - y - - x -o {a=b}c\n"),
+			    "services:1: text after '}' in \"{a=b}\"");
+	/* Not in the columns: a '{' there is what it always was. */
+	assert_string_equal(parse_error("a unix - - y { 1 } x\n"),
+			    "services:1: bad wakeup time \"{\"");
 }
 
 static void
@@ -468,6 +526,8 @@ main(void)
 	    cmocka_unit_test(test_bad_inet_names),
 	    cmocka_unit_test(test_unix_names),
 	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_postfix_types),
+	    cmocka_unit_test(test_braces),
 	    cmocka_unit_test(test_duplicate),
 	    cmocka_unit_test(test_same),
 	    cmocka_unit_test(test_type_name),
