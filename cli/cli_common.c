@@ -24,6 +24,7 @@ cli_init(const char *argv0, const char *config_dir)
 
 	msg_init(slash ? slash + 1 : argv0);
 	conf_load(conf_choose_dir(config_dir), NULL, 0);
+	msg_set_syslog_name(conf_str("syslog_name"));
 }
 
 void

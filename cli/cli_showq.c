@@ -24,7 +24,10 @@
 #include "cli.h"
 #include "conf.h"
 #include "iostuff.h"
+#include "match_list.h"
 #include "msg.h"
+#include "strutil.h"
+#include "xalloc.h"
 #include "priv.h"
 #include "showq.h"
 #include "sock.h"
@@ -268,12 +271,55 @@ listing_from_queue(struct buf *out)
 	return r == QUEUE_OK ? 0 : -1;
 }
 
+/*
+ * authorized_mailq_users, as Postfix's postqueue reads it: root and
+ * mail_owner always may list the queue; any other user when the list
+ * names them ("static:anyone": everybody).
+ */
+static int
+mailq_allowed(uid_t uid)
+{
+	const char *acl = conf_str("authorized_mailq_users");
+	struct passwd *owner = getpwnam(conf_str("mail_owner"));
+	struct passwd *pw;
+	struct match_list *l;
+	struct buf err = BUF_INIT;
+	char *name;
+	int rc;
+
+	if (uid == 0 || (owner != NULL && owner->pw_uid == uid) ||
+	    str_list_match(acl, "static:anyone"))
+		return 1;
+	pw = getpwuid(uid);
+	name = xstrdup(pw ? pw->pw_name : "");
+	if ((l = match_list_open("authorized_mailq_users", acl, &err)) == NULL)
+		msg_fatal("%s", buf_cstr(&err));
+	rc = *name ? match_list_string(l, name, &err) : 0;
+	if (rc < 0)
+		msg_fatal("authorized_mailq_users: lookup of %s: %s", name,
+			  buf_cstr(&err));
+	match_list_free(l);
+	xfree(name);
+	buf_free(&err);
+	return rc;
+}
+
 int
 cli_queue_listing(enum cli_listing how)
 {
 	struct buf data = BUF_INIT;
 	int status = EX_OK;
+	struct passwd *pw;
 
+	if (!mailq_allowed(getuid())) {
+		pw = getpwuid(getuid());
+		fprintf(stderr,
+			"%s: fatal: User %s(%ld) is not allowed to view the "
+			"mail queue\n",
+			msg_progname(), pw ? pw->pw_name : "unknown",
+			(long)getuid());
+		return EX_NOPERM;
+	}
 	fflush(stdout);
 	if (listing_from_showq(&data) < 0 && listing_from_queue(&data) < 0) {
 		fprintf(stderr,

@@ -65,6 +65,10 @@ struct conf_param {
 
 /* The table of every parameter, terminated by an entry with name NULL. */
 extern const struct conf_param conf_params[];
+/* The names of the table that Panacea accepts and ignores (Postfix's
+ * housekeeping parameters; each doc string starts "No-op in Panacea"),
+ * NULL-terminated. */
+extern const char *const conf_noop_params[];
 const struct conf_param *conf_param_find(const char *name);
 
 /* The configuration directory: -c DIR, else $MAIL_CONFIG, else the

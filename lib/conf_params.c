@@ -45,6 +45,14 @@ const struct conf_param conf_params[] = {
     {"auth_ticket_lifetime", CONF_TIME, "60s", 's', 1,
      "Panacea's own: how long the ticket auth(8) issues for a POP3 login stays "
      "redeemable by pop3session(8)."},
+    {"authorized_mailq_users", CONF_STR, "static:anyone", 0, 0,
+     "Who may list the queue (mailq, sendmail -bp, panqueue -p and -j): user "
+     "names, /file/name entries (their words) and type:table entries (the "
+     "user name is looked up), or static:anyone for every user; root and "
+     "mail_owner always may. As in Postfix."},
+    {"biff", CONF_BOOL, "yes", 0, 0,
+     "No-op in Panacea: local(8) never notifies comsat. Postfix: whether "
+     "local delivery notifies the biff service."},
     {"bounce_notice_recipient", CONF_STR, "postmaster", 0, 0,
      "The address that receives the postmaster copy of a double bounce (a "
      "bounce that could not be delivered). As in Postfix."},
@@ -57,6 +65,9 @@ const struct conf_param conf_params[] = {
     {"command_time_limit", CONF_TIME, "1000s", 's', 1,
      "The longest a command that local(8) runs for a delivery (|command) may "
      "take; it is then killed and the delivery deferred. As in Postfix."},
+    {"compatibility_level", CONF_STR, "0", 0, 0,
+     "No-op in Panacea: its defaults are the ones this page gives, whatever "
+     "the level. Postfix: which release's defaults apply."},
     {"config_directory", CONF_STR, "/etc/panacea", 0, 0,
      "The directory of panacea.conf and services; its default follows -c and "
      "MAIL_CONFIG, so that $config_directory names the directory actually "
@@ -64,6 +75,23 @@ const struct conf_param conf_params[] = {
     {"daemon_directory", CONF_STR, "/usr/libexec/panacea", 0, 0,
      "The directory of the daemon programs that master(8) starts. As in "
      "Postfix."},
+    {"data_directory", CONF_STR, "/var/lib/panacea", 0, 0,
+     "No-op in Panacea: no program keeps a cache or a random seed there. "
+     "Postfix: where caches and the PRNG state live."},
+    {"debug_peer_level", CONF_INT, "2", 0, 1,
+     "How many levels of verbose logging smtpd(8) adds for a client that "
+     "debug_peer_list matches. As in Postfix."},
+    {"debug_peer_list", CONF_STR, "", 0, 0,
+     "Clients (addresses, networks as address/bits, host names, .domain or "
+     "domain for a domain and its subdomains, /file/name entries) for whose "
+     "sessions smtpd(8) logs verbosely by debug_peer_level. As in Postfix."},
+    {"debugger_command", CONF_STR, "", 0, 0,
+     "No-op in Panacea: no daemon takes -D. Postfix: the command a daemon "
+     "started with -D runs to attach a debugger."},
+    {"default_database_type", CONF_STR, "hash", 0, 0,
+     "No-op in Panacea: every table parameter names its type (type:name). "
+     "Postfix: the type of a table that newaliases and postmap build "
+     "without one."},
     {"default_destination_concurrency_limit", CONF_INT, "20", 0, 1,
      "The most deliveries qmgr(8) runs at once to one destination of a "
      "transport that has no TRANSPORT_destination_concurrency_limit of its "
@@ -108,6 +136,9 @@ const struct conf_param conf_params[] = {
     {"double_bounce_sender", CONF_STR, "double-bounce", 0, 0,
      "The sender of bounces of bounces; mail to it is discarded, which breaks "
      "bounce loops. As in Postfix."},
+    {"enable_long_queue_ids", CONF_BOOL, "no", 0, 0,
+     "No-op in Panacea: its queue ids have one form (lib/queue_id). "
+     "Postfix: queue ids that do not repeat, for its file-based queue."},
     {"header_size_limit", CONF_SIZE, "102400", 0, 1,
      "The most bytes of one message header field, with its continuation "
      "lines and the line ends between them, that smtpd(8) stores; the "
@@ -121,6 +152,9 @@ const struct conf_param conf_params[] = {
     {"hopcount_limit", CONF_INT, "50", 0, 1,
      "A message with more Received: headers than this is refused (554 5.4.6), "
      "which breaks mail loops. As in Postfix."},
+    {"html_directory", CONF_STR, "no", 0, 0,
+     "No-op in Panacea: no HTML documentation is installed. Postfix: where "
+     "its HTML files are."},
     {"import_environment", CONF_STR, "MAIL_CONFIG TZ LANG", 0, 0,
      "The names of the environment variables master(8) passes on to the "
      "programs it starts (name or name=value). As in Postfix."},
@@ -174,6 +208,9 @@ const struct conf_param conf_params[] = {
     {"maillog_file", CONF_STR, "", 0, 0,
      "When set, the file every program logs to instead of syslog; one Panacea "
      "creates is mode 0640, group adm. As in Postfix."},
+    {"manpage_directory", CONF_STR, "/usr/share/man", 0, 0,
+     "No-op in Panacea: make install takes PREFIX. Postfix: where its manual "
+     "pages are installed."},
     {"max_idle", CONF_TIME, "100s", 's', 1,
      "How long a daemon waits for its next client or request before it exits "
      "(long-lived services such as qmgr and auth never do). As in Postfix."},
@@ -189,13 +226,18 @@ const struct conf_param conf_params[] = {
     {"message_size_limit", CONF_SIZE, "10240000", 0, 0,
      "The largest message smtpd(8), sendmail(1) and pickup(8) accept, in "
      "bytes; 0 means no limit. As in Postfix."},
+    {"meta_directory", CONF_STR, "$config_directory", 0, 0,
+     "No-op in Panacea: it has no postfix-files. Postfix: where its "
+     "installation's meta files are."},
     {"minimal_backoff_time", CONF_TIME, "300s", 's', 1,
      "The shortest qmgr(8) waits between two attempts to deliver a deferred "
      "message. As in Postfix."},
     {"mydestination", CONF_STR, "$myhostname, localhost.$mydomain, localhost",
      0, 0,
-     "The domains this host delivers locally (through local_transport). As in "
-     "Postfix."},
+     "The domains this host delivers locally (through local_transport): "
+     "domain names (.domain for its subdomains), /file/name entries (their "
+     "words) and type:table entries (the domain is looked up); !entry "
+     "excludes. As in Postfix."},
     {"mydomain", CONF_STR, "", 0, 0,
      "The domain of this host; its default is myhostname without its first "
      "label. As in Postfix."},
@@ -203,7 +245,16 @@ const struct conf_param conf_params[] = {
      "The fully qualified name of this host; its default is gethostname() with "
      ".localdomain added when it has no dot. As in Postfix."},
     {"mynetworks", CONF_STR, "127.0.0.0/8 [::1]/128", 0, 0,
-     "The client networks (CIDR) smtpd(8) relays mail for. As in Postfix."},
+     "The client networks smtpd(8) relays mail for: addresses and "
+     "address/bits networks, /file/name entries (their words) and "
+     "type:table entries (the client address is looked up); !entry "
+     "excludes. When it is not set and mynetworks_style is, that style "
+     "makes it. As in Postfix, except the default (the loopback networks)."},
+    {"mynetworks_style", CONF_STR, "", 0, 0,
+     "How smtpd(8) makes mynetworks when mynetworks is not set: host (the "
+     "addresses of this machine's interfaces), subnet (their networks) or "
+     "class (their class A, B or C networks). As in Postfix, except the "
+     "default: empty, which keeps mynetworks' own default."},
     {"myorigin", CONF_STR, "$myhostname", 0, 0,
      "The domain added to an unqualified sender or recipient of locally posted "
      "mail. As in Postfix."},
@@ -246,16 +297,23 @@ const struct conf_param conf_params[] = {
     {"queue_run_delay", CONF_TIME, "300s", 's', 1,
      "How often qmgr(8) scans the queue for deferred messages that are due. As "
      "in Postfix."},
+    {"readme_directory", CONF_STR, "no", 0, 0,
+     "No-op in Panacea: no README files are installed. Postfix: where its "
+     "READMEs are."},
     {"recipient_delimiter", CONF_STR, "", 0, 0,
      "The characters that separate a user name from an extension (user+ext); "
      "empty disables extensions. As in Postfix."},
     {"relay_domains", CONF_STR, "", 0, 0,
      "Domains (besides mydestination) smtpd(8) accepts mail for from any "
-     "client. As in Postfix."},
+     "client, with their subdomains: domain names, /file/name and "
+     "type:table entries as in mydestination. As in Postfix."},
     {"relayhost", CONF_STR, "", 0, 0,
      "The host that receives all non-local mail instead of the recipient "
      "domains' MX hosts: host, [host] (no MX lookup), with an optional :port. "
      "As in Postfix."},
+    {"sample_directory", CONF_STR, "$config_directory", 0, 0,
+     "No-op in Panacea: the templates are in the source tree (conf/). "
+     "Postfix: where its sample configuration files were."},
     {"sasldb_path", CONF_STR, "$config_directory/sasldb2", 0, 0,
      "Panacea's own: the libsasl2 sasldb of mail users, read by auth(8) for "
      "smtpd AUTH and pop3d logins and by smtpd and local for the mail-only "
@@ -263,6 +321,13 @@ const struct conf_param conf_params[] = {
     {"service_throttle_time", CONF_TIME, "60s", 's', 1,
      "How long master(8) waits before it starts a service again whose program "
      "failed at start. As in Postfix."},
+    {"setgid_group", CONF_STR, "postdrop", 0, 0,
+     "No-op in Panacea: no command is set-group-id (sendmail hands mail to "
+     "the submit service over a socket). Postfix: the group of postdrop "
+     "and postqueue."},
+    {"shlib_directory", CONF_STR, "no", 0, 0,
+     "No-op in Panacea: its programs are linked statically with its own "
+     "library. Postfix: where its shared libraries are."},
     {"smtp_bind_address", CONF_STR, "", 0, 0,
      "The local IPv4 address smtp(8) connects from; empty lets the kernel "
      "choose. As in Postfix."},
@@ -397,6 +462,11 @@ const struct conf_param conf_params[] = {
     {"stale_lock_time", CONF_TIME, "500s", 's', 1,
      "A mailbox .lock file older than this is removed as stale. As in "
      "Postfix."},
+    {"syslog_name", CONF_STR, "panacea", 0, 0,
+     "The first part of the name every log line carries (syslog_name/program, "
+     "\"panacea/smtpd\"); a service sets its own with -o (\"-o "
+     "syslog_name=panacea/submission\" logs \"panacea/submission/smtpd\"). "
+     "As in Postfix."},
     {"transport_maps", CONF_STR, "", 0, 0,
      "Tables of recipient (address, domain or .domain) to transport:nexthop, "
      "which override the default routing. As in Postfix."},
@@ -404,6 +474,30 @@ const struct conf_param conf_params[] = {
      "How long qmgr(8) waits before it uses again a transport whose agent "
      "failed. As in Postfix."},
     {NULL, CONF_STR, NULL, 0, 0, NULL},
+};
+
+/*
+ * Postfix's housekeeping parameters that mean nothing for Panacea: accepted
+ * (an administrator's main.cf habits load without a warning), documented as
+ * "No-op in Panacea" with the reason, and read by no code.
+ * scripts/check_params.py takes this list instead of a read; a unit test
+ * checks that each is in the table with such a doc string.
+ */
+const char *const conf_noop_params[] = {
+    "biff",
+    "compatibility_level",
+    "data_directory",
+    "debugger_command",
+    "default_database_type",
+    "enable_long_queue_ids",
+    "html_directory",
+    "manpage_directory",
+    "meta_directory",
+    "readme_directory",
+    "sample_directory",
+    "setgid_group",
+    "shlib_directory",
+    NULL,
 };
 
 const struct conf_param *

@@ -722,6 +722,7 @@ daemon_main(int argc, char **argv, const struct daemon_ops *ops)
 	signal(SIGPIPE, SIG_IGN);
 
 	conf_load(conf_choose_dir(o.config_dir), o.overrides, o.noverrides);
+	msg_set_syslog_name(conf_str("syslog_name"));
 	logfile = conf_str("maillog_file");
 	if (msg_log_to(logfile) != 0)
 		msg_fatal("cannot open maillog_file %s: %m", logfile);

@@ -20,7 +20,7 @@ enum msg_dest { DEST_BOOT, DEST_SYSLOG, DEST_FD };
 
 int msg_verbose;
 
-static char msg_ident[64] = "panacea";
+static char msg_ident[128] = "panacea";
 static const char *msg_prog = "panacea";
 static char msg_host[256] = "localhost";
 static enum msg_dest msg_dest = DEST_BOOT;
@@ -41,6 +41,14 @@ msg_init(const char *progname)
 	msg_host[sizeof(msg_host) - 1] = '\0';
 	/* Log lines use the short host name, as syslog does. */
 	msg_host[strcspn(msg_host, ".")] = '\0';
+}
+
+void
+msg_set_syslog_name(const char *name)
+{
+	if (name == NULL || *name == '\0')
+		name = "panacea";
+	snprintf(msg_ident, sizeof(msg_ident), "%s/%s", name, msg_prog);
 }
 
 const char *

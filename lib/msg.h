@@ -39,6 +39,10 @@ extern int msg_verbose;
 
 /* progname is the short name ("smtpd"); the ident becomes panacea/progname. */
 void msg_init(const char *progname);
+/* The ident's first part, "panacea" unless syslog_name says otherwise
+ * ("panacea/submission" makes "panacea/submission/smtpd"); call it before
+ * msg_log_to(). */
+void msg_set_syslog_name(const char *name);
 /* Returns 0, or -1 with errno set when PATH cannot be opened. */
 int msg_log_to(const char *maillog_file);
 void msg_also_stderr(int on);

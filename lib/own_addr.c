@@ -170,3 +170,104 @@ own_addr_init(const char *inet_interfaces, const char *proxy_interfaces,
 		return -1;
 	return 0;
 }
+
+/* The prefix length of a netmask of len bytes. */
+static int
+mask_bits(const unsigned char *mask, int len)
+{
+	int bits = 0;
+
+	for (int i = 0; i < len; i++)
+		for (int b = 7; b >= 0 && (mask[i] >> b & 1); b--)
+			bits++;
+	return bits;
+}
+
+/* One network "addr/bits" (IPv6 in brackets), host bits cleared. */
+static void
+net_text(int family, const unsigned char *addr, int bits, struct buf *out)
+{
+	unsigned char net[16];
+	char text[INET6_ADDRSTRLEN];
+	int len = family == AF_INET ? 4 : 16;
+
+	memcpy(net, addr, (size_t)len);
+	for (int bit = bits; bit < len * 8; bit++)
+		net[bit / 8] &= (unsigned char)~(0x80 >> (bit % 8));
+	if (inet_ntop(family, net, text, sizeof(text)) == NULL)
+		return;
+	if (family == AF_INET)
+		buf_printf(out, "%s/%d", text, bits);
+	else
+		buf_printf(out, "[%s]/%d", text, bits);
+}
+
+char *
+own_networks(const char *style, struct buf *err)
+{
+	struct ifaddrs *ifs, *ifa;
+	struct buf out = BUF_INIT;
+	struct buf one = BUF_INIT;
+	const unsigned char *addr, *mask;
+	int family, len, bits;
+
+	if (strcmp(style, "host") != 0 && strcmp(style, "subnet") != 0 &&
+	    strcmp(style, "class") != 0) {
+		buf_printf(err, "unknown style \"%s\" (host, subnet or class)",
+			   style);
+		return NULL;
+	}
+	if (getifaddrs(&ifs) < 0) {
+		buf_printf(err, "cannot list the network interfaces: %s",
+			   strerror(errno));
+		return NULL;
+	}
+	buf_puts(&out, "");
+	for (ifa = ifs; ifa != NULL; ifa = ifa->ifa_next) {
+		if (ifa->ifa_addr == NULL || ifa->ifa_netmask == NULL)
+			continue;
+		family = ifa->ifa_addr->sa_family;
+		if (family == AF_INET) {
+			addr = (const unsigned char *)&(
+				   (struct sockaddr_in *)ifa->ifa_addr)
+				   ->sin_addr;
+			mask = (const unsigned char *)&(
+				   (struct sockaddr_in *)ifa->ifa_netmask)
+				   ->sin_addr;
+			len = 4;
+		} else if (family == AF_INET6) {
+			addr = (const unsigned char *)&(
+				   (struct sockaddr_in6 *)ifa->ifa_addr)
+				   ->sin6_addr;
+			mask = (const unsigned char *)&(
+				   (struct sockaddr_in6 *)ifa->ifa_netmask)
+				   ->sin6_addr;
+			len = 16;
+		} else {
+			continue;
+		}
+		if (strcmp(style, "host") == 0)
+			bits = len * 8;
+		else if (strcmp(style, "class") == 0 && family == AF_INET)
+			/* Class A, B, C by the first octet; D and E are no
+			 * interface's networks. */
+			bits = addr[0] < 128   ? 8
+			       : addr[0] < 192 ? 16
+			       : addr[0] < 224 ? 24
+					       : -1;
+		else
+			bits = mask_bits(mask, len);
+		if (bits < 0)
+			continue;
+		buf_reset(&one);
+		net_text(family, addr, bits, &one);
+		if (one.len == 0 || str_list_match(buf_cstr(&out), one.data))
+			continue;
+		if (out.len > 0)
+			buf_putc(&out, ' ');
+		buf_puts(&out, buf_cstr(&one));
+	}
+	freeifaddrs(ifs);
+	buf_free(&one);
+	return buf_steal(&out);
+}

@@ -33,6 +33,12 @@
 int own_addr_init(const char *inet_interfaces, const char *proxy_interfaces,
 		  int families, struct buf *err);
 int own_addr_match(const struct sockaddr *sa);
+/* The networks mynetworks_style makes (Postfix's): "host" each address
+ * of the machine's interfaces alone (/32, /128), "subnet" the networks of
+ * the interfaces, "class" the class A, B or C network of each IPv4
+ * address (IPv6: the subnet).  A new string of "net/bits" words, or NULL
+ * with err set for an unknown style or a getifaddrs failure. */
+char *own_networks(const char *style, struct buf *err);
 size_t own_addr_count(void);
 
 #endif

@@ -17,14 +17,12 @@ resolve_domain(const char *addr, struct buf *domain)
 }
 
 int
-resolve_domain_listed(char **list, const char *domain)
+resolve_domain_listed(const struct match_list *list, const char *domain,
+		      struct buf *err)
 {
 	if (list == NULL || *domain == '\0')
 		return 0;
-	for (; *list; list++)
-		if (str_casecmp(*list, domain) == 0)
-			return 1;
-	return 0;
+	return match_list_domain(list, domain, 0, err);
 }
 
 static int
@@ -147,8 +145,13 @@ resolve_addr(const struct resolve_conf *conf, const char *addr,
 	int local, rc;
 
 	resolve_domain(addr, &domain);
-	local = domain.len == 0 ||
-		resolve_domain_listed(conf->mydestination, domain.data);
+	local = domain.len == 0 ? 1
+				: resolve_domain_listed(conf->mydestination,
+							domain.data, err);
+	if (local < 0) {
+		rc = RESOLVE_ERROR;
+		goto out;
+	}
 	rc = default_route(conf, buf_cstr(&domain), local, transport, nexthop,
 			   err);
 	if (rc != RESOLVE_OK || conf->lookup == NULL)

@@ -35,6 +35,7 @@
 #define PANACEA_RESOLVE_H
 
 #include "buf.h"
+#include "match_list.h"
 
 #define RESOLVE_TRANSPORT_MAX 64
 #define RESOLVE_NEXTHOP_MAX 300
@@ -48,11 +49,11 @@ typedef int (*resolve_lookup_fn)(const char *key, struct buf *value,
 				 struct buf *err, void *ctx);
 
 struct resolve_conf {
-	char **mydestination;	       /* NULL-terminated, may be NULL */
-	const char *local_transport;   /* "local" */
-	const char *default_transport; /* "smtp" */
-	const char *relayhost;	       /* "" for none */
-	resolve_lookup_fn lookup;      /* transport_maps; NULL for none */
+	const struct match_list *mydestination; /* may be NULL */
+	const char *local_transport;		/* "local" */
+	const char *default_transport;		/* "smtp" */
+	const char *relayhost;			/* "" for none */
+	resolve_lookup_fn lookup; /* transport_maps; NULL for none */
 	void *lookup_ctx;
 };
 
@@ -64,7 +65,9 @@ int resolve_addr(const struct resolve_conf *conf, const char *addr,
 /* The lower-cased domain of addr (after the last '@'), "" when none. */
 void resolve_domain(const char *addr, struct buf *domain);
 
-/* 1 when domain is in the list (ASCII case-insensitive). */
-int resolve_domain_listed(char **list, const char *domain);
+/* 1 when domain is in the list (match_list_domain, no parent domains:
+ * mydestination), 0 when not, -1 with err set when a table fails. */
+int resolve_domain_listed(const struct match_list *list, const char *domain,
+			  struct buf *err);
 
 #endif

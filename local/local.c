@@ -412,7 +412,10 @@ local_pre_jail(void)
 	local_cfg.as_root = priv_is_root();
 	local_cfg.myhostname = xstrdup(raw.myhostname);
 	local_cfg.myorigin = xstrdup(raw.myorigin);
-	local_cfg.mydestination = str_split(raw.mydestination, NULL, NULL);
+	local_cfg.mydestination =
+	    match_list_open("mydestination", raw.mydestination, &err);
+	if (local_cfg.mydestination == NULL)
+		msg_fatal("%s", buf_cstr(&err));
 	local_cfg.spool_dir =
 	    strip_slash(raw.spool_dir, &local_cfg.spool_maildir);
 	local_cfg.home_mailbox = xstrdup(raw.home_mailbox);

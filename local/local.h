@@ -34,13 +34,14 @@
 
 #include "alias.h"
 #include "buf.h"
+#include "match_list.h"
 #include "maps.h"
 #include "queue.h"
 
 struct local_config {
 	char *myhostname;
 	char *myorigin;
-	char **mydestination;
+	struct match_list *mydestination;
 	char *spool_dir; /* without the trailing '/' */
 	int spool_maildir;
 	char *home_mailbox; /* "" or relative to the home directory */

@@ -219,10 +219,16 @@ alias_include(const char *path, struct buf *text, struct buf *why, void *ctx)
 int
 local_domain_is_local(const char *domain)
 {
-	for (char **d = local_cfg.mydestination; d && *d; d++)
-		if (str_casecmp(*d, domain) == 0)
-			return 1;
-	return 0;
+	struct buf err = BUF_INIT;
+	int rc = match_list_domain(local_cfg.mydestination, domain, 0, &err);
+
+	/* A failed table: not ours, so the address is forwarded, never
+	 * taken for a local user's. */
+	if (rc < 0)
+		msg_warn("mydestination: lookup of %s: %s", domain,
+			 buf_cstr(&err));
+	buf_free(&err);
+	return rc > 0;
 }
 
 static int

@@ -83,6 +83,7 @@ master_params_free(struct master_params *p)
 static struct {
 	const char *queue_dir, *daemon_dir, *mail_owner, *inet_interfaces;
 	const char *inet_protocols, *maillog_file, *import_environment;
+	const char *syslog_name;
 	long long maxproc, throttle_s;
 } raw;
 
@@ -98,6 +99,7 @@ static const struct conf_bind master_conf_params[] = {
     CONF_BIND_STR("maillog_file", &raw.maillog_file),
     CONF_BIND_STR("import_environment", &raw.import_environment),
     CONF_BIND_TIME("service_throttle_time", &raw.throttle_s),
+    CONF_BIND_STR("syslog_name", &raw.syslog_name),
     CONF_BIND_END,
 };
 
@@ -122,6 +124,7 @@ master_params_get(struct master_params *p, const char *config_dir,
 	p->import_environment = xstrdup(raw.import_environment);
 	p->default_maxproc = raw.maxproc > INT_MAX ? INT_MAX : (int)raw.maxproc;
 	p->throttle_s = raw.throttle_s;
+	msg_set_syslog_name(raw.syslog_name);
 	conf_unbind(master_conf_params);
 	p->owner_uid = (uid_t)-1;
 	p->owner_gid = (gid_t)-1;

@@ -116,6 +116,11 @@ qmgr_pre_jail(void)
 		if (qmgr_cfg.transport_maps == NULL)
 			msg_fatal("transport_maps: %s", buf_cstr(&err));
 	}
+	/* Its files and tables are out of reach after the jail. */
+	qmgr_cfg.mydestination =
+	    match_list_open("mydestination", raw.mydestination, &err);
+	if (qmgr_cfg.mydestination == NULL)
+		msg_fatal("%s", buf_cstr(&err));
 	qmgr_cfg.default_proc_limit = (int)raw.default_process_limit;
 	qmgr_cfg.services = xcalloc(1, sizeof(*qmgr_cfg.services));
 	buf_printf(&path, "%s/services", raw.config_directory);
@@ -132,7 +137,6 @@ qmgr_config_init(void)
 {
 	struct qmgr_config *c = &qmgr_cfg;
 
-	c->mydestination = str_split(raw.mydestination, ", \t", NULL);
 	c->bounce_notice_recipient = qualify(raw.bounce_notice_recipient);
 	c->double_bounce = qualify(raw.double_bounce_sender);
 	c->ipc_timeout_ms = raw.ipc_timeout * 1000;

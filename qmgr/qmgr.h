@@ -71,7 +71,7 @@ struct qmgr_config {
 	const char *qdir; /* daemon_queue_dir() */
 	struct maps *transport_maps;
 	struct resolve_conf resolve;
-	char **mydestination;
+	struct match_list *mydestination;
 	const char *myhostname;
 	const char *myorigin;
 	const char *bounce_notice_recipient;

@@ -15,7 +15,12 @@ Fails when
     (which conf_bind() would refuse at start-up);
   - a parameter of the table is read by no code (a parameter accepted is
     a parameter implemented: an administrator who sets it must get what
-    its doc string says).
+    its doc string says), unless it is one of the documented no-ops
+    (conf_noop_params[] in lib/conf_params.c: Postfix's housekeeping
+    parameters, accepted and ignored, each doc string saying "No-op in
+    Panacea");
+  - a documented no-op is not in the table, or its doc string does not
+    start with "No-op in Panacea", or code reads it after all.
 
 What counts as a read, in the C files of lib/ and of every program (not
 tests/ or tools/, and with comments removed):
@@ -65,11 +70,26 @@ def strip_comments(text):
     return COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
 
 
+NOOPS = re.compile(r'conf_noop_params\[\]\s*=\s*\{(.*?)\}', re.S)
+DOC_START = re.compile(r'\{"([A-Za-z0-9_]+)",\s*CONF_[A-Z]+,\s*"[^"]*",'
+                       r'[^,]*,[^,]*,\s*"([^"]*)"')
+
+
 def read_table():
     with open(os.path.join(ROOT, TABLE)) as f:
         text = f.read()
     return {m.group(1): (m.group(2), m.group(3))
             for m in ENTRY.finditer(text)}
+
+
+def read_noops():
+    """The documented no-ops and the start of every doc string."""
+    with open(os.path.join(ROOT, TABLE)) as f:
+        text = strip_comments(f.read())
+    m = NOOPS.search(text)
+    noops = LITERAL.findall(m.group(1)) if m else []
+    docs = {d.group(1): d.group(2) for d in DOC_START.finditer(text)}
+    return noops, docs
 
 
 def code_files():
@@ -122,7 +142,17 @@ def main():
                 if ref in table and ref not in read:
                     read.add(ref)
                     grown = True
-    for n in sorted(set(table) - read):
+    noops, docs = read_noops()
+    for n in noops:
+        if n not in table:
+            errors.append("%s: no-op %s is not in the table" % (TABLE, n))
+        elif not docs.get(n, "").startswith("No-op in Panacea"):
+            errors.append("%s: no-op %s: its doc string must start with "
+                          "\"No-op in Panacea\"" % (TABLE, n))
+        elif n in read:
+            errors.append("%s: no-op %s is read by code: take it off the "
+                          "no-op list" % (TABLE, n))
+    for n in sorted(set(table) - read - set(noops)):
         errors.append("%s: parameter %s is read by no code: implement it "
                       "or remove it" % (TABLE, n))
     for e in errors:

@@ -18,6 +18,7 @@
 #include "daemon.h"
 #include "dns.h"
 #include "msg.h"
+#include "own_addr.h"
 #include "smtpd.h"
 #include "strutil.h"
 #include "xalloc.h"
@@ -28,6 +29,7 @@ struct smtpd_config smtpd_cfg;
  * holds what is derived from them. */
 static struct {
 	const char *mydestination, *relay_domains, *mynetworks;
+	const char *mynetworks_style, *debug_peer_list;
 	const char *tls_cert, *tls_key, *tls_level;
 	const char *dns_nameservers;
 	long long size_limit, header_limit;
@@ -41,6 +43,9 @@ static const struct conf_bind smtpd_params[] = {
     CONF_BIND_STR("mydestination", &raw.mydestination),
     CONF_BIND_STR("relay_domains", &raw.relay_domains),
     CONF_BIND_STR("mynetworks", &raw.mynetworks),
+    CONF_BIND_STR("mynetworks_style", &raw.mynetworks_style),
+    CONF_BIND_STR("debug_peer_list", &raw.debug_peer_list),
+    CONF_BIND_INT("debug_peer_level", &smtpd_cfg.debug_peer_level),
     CONF_BIND_STR("local_recipient_maps", &smtpd_cfg.local_recipient_maps),
     CONF_BIND_STR("recipient_delimiter", &smtpd_cfg.recipient_delimiter),
     CONF_BIND_STR("sasldb_path", &smtpd_cfg.sasldb_path),
@@ -99,6 +104,37 @@ smtpd_tls_init(void)
 	buf_free(&err);
 }
 
+/* A list parameter's tables and files, opened before the jail. */
+static struct match_list *
+open_list(const char *name, const char *value)
+{
+	struct buf err = BUF_INIT;
+	struct match_list *l = match_list_open(name, value, &err);
+
+	if (l == NULL)
+		msg_fatal("%s", buf_cstr(&err));
+	buf_free(&err);
+	return l;
+}
+
+/* mynetworks as set, or as mynetworks_style makes it when it is not. */
+static const char *
+smtpd_mynetworks(void)
+{
+	static char *made;
+	struct buf err = BUF_INIT;
+
+	if (conf_is_set("mynetworks") || *raw.mynetworks_style == '\0')
+		return raw.mynetworks;
+	if ((made = own_networks(raw.mynetworks_style, &err)) == NULL)
+		msg_fatal("mynetworks_style: %s", buf_cstr(&err));
+	buf_free(&err);
+	if (msg_verbose)
+		msg_info("mynetworks from mynetworks_style %s: %s",
+			 raw.mynetworks_style, made);
+	return made;
+}
+
 static void
 smtpd_pre_jail(void)
 {
@@ -106,10 +142,11 @@ smtpd_pre_jail(void)
 
 	/* The Received: date needs the zone, which the jail cannot read. */
 	tzset();
-	smtpd_cfg.mydestination = str_split(raw.mydestination, ", \t", NULL);
-	smtpd_cfg.relay_domains = str_split(raw.relay_domains, ", \t", NULL);
-	if (cidr_list_parse(raw.mynetworks, &smtpd_cfg.mynetworks, &err) < 0)
-		msg_fatal("mynetworks: %s", buf_cstr(&err));
+	smtpd_cfg.mydestination = open_list("mydestination", raw.mydestination);
+	smtpd_cfg.relay_domains = open_list("relay_domains", raw.relay_domains);
+	smtpd_cfg.mynetworks = open_list("mynetworks", smtpd_mynetworks());
+	smtpd_cfg.debug_peers =
+	    open_list("debug_peer_list", raw.debug_peer_list);
 	smtpd_cfg.size_limit = (uint64_t)raw.size_limit;
 	smtpd_cfg.header_limit = (uint64_t)raw.header_limit;
 	smtpd_cfg.error_sleep_ms = raw.error_sleep * 1000;

@@ -17,6 +17,7 @@
 #include "cidr.h"
 #include "queue.h"
 #include "smtp_cmd.h"
+#include "match_list.h"
 #include "stream.h"
 #include "tls.h"
 
@@ -26,9 +27,11 @@
 struct smtpd_config {
 	const char *myhostname;
 	const char *banner; /* smtpd_banner */
-	char **mydestination;
-	char **relay_domains;
-	struct cidr_list mynetworks;
+	struct match_list *mydestination;
+	struct match_list *relay_domains;
+	struct match_list *mynetworks;
+	struct match_list *debug_peers; /* debug_peer_list */
+	long long debug_peer_level;
 	const char *local_recipient_maps;
 	const char *recipient_delimiter;
 	const char *sasldb_path; /* only its user names: mail-only users */
@@ -134,6 +137,10 @@ void smtpd_check_init(void);
 const char *smtpd_check_rcpt(struct smtpd_session *ss, const struct addr *a,
 			     struct buf *reply);
 int smtpd_is_local_domain(const char *domain);
+/* 1 when a host list (mynetworks, debug_peer_list) has the client; a
+ * table that fails is no match, with a warning naming param. */
+int smtpd_client_listed(const char *param, const struct match_list *list,
+			const char *name, const char *addr);
 
 /* smtpd_data.c */
 void smtpd_data(struct smtpd_session *ss);

@@ -128,44 +128,49 @@ smtpd_check_init(void)
 	qsort(local_table.names, local_table.count, sizeof(char *), name_cmp);
 }
 
+/* A domain list's answer; a table that fails counts as no match, with
+ * a warning (the recipient is then refused or deferred, never relayed). */
 static int
-domain_in_list(char **list, const char *domain)
+domain_listed(const char *param, const struct match_list *list,
+	      const char *domain, int parent)
 {
-	for (; list && *list; list++) {
-		const char *entry = *list;
-		size_t dlen = strlen(domain), elen = strlen(entry);
-		if (str_casecmp(entry, domain) == 0)
-			return 1;
-		/* ".example.com" matches every subdomain, as in Postfix. */
-		if (entry[0] == '.' && dlen > elen &&
-		    str_casecmp(domain + dlen - elen, entry) == 0)
-			return 1;
-	}
-	return 0;
+	struct buf err = BUF_INIT;
+	int rc = match_list_domain(list, domain, parent, &err);
+
+	if (rc < 0)
+		msg_warn("%s: lookup of %s: %s", param, domain, buf_cstr(&err));
+	buf_free(&err);
+	return rc > 0;
+}
+
+int
+smtpd_client_listed(const char *param, const struct match_list *list,
+		    const char *name, const char *addr)
+{
+	struct buf err = BUF_INIT;
+	int rc = match_list_client(list, name, addr, 1, &err);
+
+	if (rc < 0)
+		msg_warn("%s: lookup of %s[%s]: %s", param, name, addr,
+			 buf_cstr(&err));
+	buf_free(&err);
+	return rc > 0;
 }
 
 int
 smtpd_is_local_domain(const char *domain)
 {
-	return domain_in_list(smtpd_cfg.mydestination, domain);
+	return domain_listed("mydestination", smtpd_cfg.mydestination, domain,
+			     0);
 }
 
+/* Postfix's parent_domain_matches_subdomains covers relay_domains:
+ * "example.com" also relays for "sub.example.com". */
 static int
 relay_domain(const char *domain)
 {
-	char **list = smtpd_cfg.relay_domains;
-
-	if (domain_in_list(list, domain))
-		return 1;
-	/* Postfix's parent_domain_matches_subdomains covers relay_domains:
-	 * "example.com" also relays for "sub.example.com". */
-	for (; list && *list; list++) {
-		size_t dlen = strlen(domain), elen = strlen(*list);
-		if (dlen > elen + 1 && domain[dlen - elen - 1] == '.' &&
-		    str_casecmp(domain + dlen - elen, *list) == 0)
-			return 1;
-	}
-	return 0;
+	return domain_listed("relay_domains", smtpd_cfg.relay_domains, domain,
+			     1);
 }
 
 /* 1 when a table of local_recipient_maps has key, 0 when none has it,

@@ -42,9 +42,38 @@ smtpd_reply(struct smtpd_session *ss, const char *fmt, ...)
 	 * (RFC 2920).  Whoever waits for the client elsewhere (354, 334,
 	 * STARTTLS) flushes first. */
 	va_start(ap, fmt);
-	stream_vprintf(&ss->s, fmt, ap);
+	if (msg_verbose) {
+		struct buf text = BUF_INIT;
+		char shown[512];
+
+		buf_vprintf(&text, fmt, ap);
+		stream_puts(&ss->s, buf_cstr(&text));
+		tls_copy_printable(shown, sizeof(shown), buf_cstr(&text));
+		msg_info("> %s[%s]: %s", ss->client_name, ss->client_addr,
+			 shown);
+		buf_free(&text);
+	} else {
+		stream_vprintf(&ss->s, fmt, ap);
+	}
 	va_end(ap);
 	stream_puts(&ss->s, "\r\n");
+}
+
+/* Verbose logging (-v, debug_peer_list) of a client's command; AUTH
+ * shows only its mechanism, never a credential. */
+static void
+smtpd_log_command(const struct smtpd_session *ss, const struct buf *line)
+{
+	char shown[512];
+	size_t n = line->len;
+
+	if (n >= 5 && str_ncasecmp(line->data, "AUTH ", 5) == 0)
+		n = 5 + strcspn(line->data + 5, " ");
+	snprintf(shown, sizeof(shown), "%.*s", (int)(n < 500 ? n : 500),
+		 line->data);
+	tls_copy_printable(shown, sizeof(shown), shown);
+	msg_info("< %s[%s]: %s%s", ss->client_name, ss->client_addr, shown,
+		 n < line->len ? " ..." : "");
 }
 
 const char *
@@ -169,8 +198,8 @@ smtpd_client_identify(struct smtpd_session *ss, int fd)
 	sock_addr_text((struct sockaddr *)&ss->peer, ss->client_addr,
 		       sizeof(ss->client_addr));
 	ss->client_port = sock_addr_port((struct sockaddr *)&ss->peer);
-	ss->trusted = cidr_list_match(&smtpd_cfg.mynetworks,
-				      (struct sockaddr *)&ss->peer);
+	ss->trusted = smtpd_client_listed("mynetworks", smtpd_cfg.mynetworks,
+					  "", ss->client_addr);
 	/* Loopback clients are resolved without DNS (DESIGN.md). */
 	if (strncmp(ss->client_addr, "127.", 4) == 0 ||
 	    strcmp(ss->client_addr, "::1") == 0) {
@@ -507,6 +536,8 @@ smtpd_command(struct smtpd_session *ss, struct buf *line)
 	default:
 		break;
 	}
+	if (msg_verbose)
+		smtpd_log_command(ss, line);
 	before = smtpd_fail_total(ss);
 	if (smtp_cmd_parse(line->data, line->len, ss->ext, flags, &cmd) !=
 	    SMTP_CMD_OK) {
@@ -543,6 +574,7 @@ smtpd_session_run(int fd)
 {
 	struct smtpd_session ss;
 	struct buf line = BUF_INIT;
+	int verbose;
 
 	memset(&ss, 0, sizeof(ss));
 	ss.where = "CONNECT";
@@ -559,6 +591,11 @@ smtpd_session_run(int fd)
 		queue_envelope_free(&ss.env);
 		return;
 	}
+	/* debug_peer_list: this session logs debug_peer_level more. */
+	verbose = msg_verbose;
+	if (smtpd_client_listed("debug_peer_list", smtpd_cfg.debug_peers,
+				ss.client_name, ss.client_addr))
+		msg_verbose += (int)smtpd_cfg.debug_peer_level;
 	msg_info("connect from %s[%s]", ss.client_name, ss.client_addr);
 	smtpd_auth_session_init(&ss);
 	if (smtpd_cfg.wrappermode && smtpd_tls_wrap(&ss) < 0)
@@ -578,4 +615,5 @@ done:
 	stream_free(&ss.s);
 	xfree(ss.helo);
 	buf_free(&line);
+	msg_verbose = verbose;
 }

@@ -598,6 +598,29 @@ def test_mailq_format_field_by_field(rig):
                                         if x.startswith(ids[1])][0])
 
 
+def test_authorized_mailq_users(rig):
+    """authorized_mailq_users, as Postfix's postqueue reads it: the users
+    the list names (here through a /file/name entry) may list the queue,
+    any other gets EX_NOPERM and Postfix's message; root always may."""
+    allowed = os.path.join(rig.inst.base, "mailq_users")
+    with open(allowed, "w") as f:
+        f.write("# who may list the queue\n%s\n"
+                % rig.users["alice"].pw_name)
+    os.chmod(allowed, 0o644)
+    rig.inst.conf["authorized_mailq_users"] = allowed
+    rig.inst.write()
+    bob = rig.users["bob"]
+    for cmd in (["panqueue", "-p"], ["panqueue", "-j"], ["sendmail", "-bp"]):
+        r = rig.run(*cmd, user=bob)
+        assert r.returncode == os.EX_NOPERM, (cmd, r)
+        assert r.stdout == b""
+        assert ("fatal: User %s(%d) is not allowed to view the mail queue"
+                % (bob.pw_name, bob.pw_uid)).encode() in r.stderr, r.stderr
+    r = rig.run("panqueue", "-p", user=rig.users["alice"])
+    assert r.returncode == 0 and r.stdout == b"Mail queue is empty\n", r
+    assert rig.run("panqueue", "-p").returncode == 0
+
+
 def test_mailq_empty_and_json(rig):
     r = rig.run("panqueue", "-p", user=rig.users["bob"])
     assert r.returncode == 0 and r.stdout == b"Mail queue is empty\n"
@@ -811,3 +834,41 @@ def test_help(name):
     r = subprocess.run([program(name), "--help"], capture_output=True)
     assert r.returncode == 0
     assert r.stdout.startswith(b"usage: " + name.encode())
+
+
+def test_panconf_takes_postfix_syntax(rig):
+    """panconf -n over what Postfix administrators write: a name with a
+    '-', a per-transport name of a service of the table, a macro that
+    only the services table uses and the housekeeping no-ops are shown
+    as written and draw no warning; a name nothing uses does.  -M shows
+    a services line with "-o { ... }"."""
+    conf = os.path.join(rig.inst.config_dir, "panacea.conf")
+    services = os.path.join(rig.inst.config_dir, "services")
+    with open(conf, "a") as f:
+        f.write("policyd-spf_time_limit = 3600\n"
+                "submit_destination_rate_delay = 1s\n"
+                "mua_restrictions = permit_sasl_authenticated, reject\n"
+                "biff = no\ncompatibility_level = 3.6\n"
+                "nothing_uses_this = 1\n")
+    with open(services, "a") as f:
+        f.write("submission inet n - n - - smtpd\n"
+                "  -o { smtpd_client_restrictions = $mua_restrictions }\n"
+                "  -o syslog_name=panacea/submission\n")
+    r = rig.run("panconf", "-n")
+    assert r.returncode == 0, r
+    out = r.stdout.decode().splitlines()
+    for line in ("policyd-spf_time_limit = 3600",
+                 "submit_destination_rate_delay = 1s",
+                 "mua_restrictions = permit_sasl_authenticated, reject",
+                 "biff = no", "compatibility_level = 3.6"):
+        assert line in out, out
+    err = r.stderr.decode()
+    assert re.search(r'unknown parameter "nothing_uses_this"', err), err
+    assert re.search(r'unknown parameter "policyd-spf_time_limit"', err)
+    assert not re.search(r'unknown parameter "(submit_|mua_|biff|compat)',
+                         err), err
+    m = rig.run("panconf", "-M", "submission").stdout.decode()
+    assert m.split()[:2] == ["submission", "inet"], m
+    assert m.split(None, 7)[7] == (
+        "smtpd -o { smtpd_client_restrictions = $mua_restrictions } "
+        "-o syslog_name=panacea/submission\n"), m

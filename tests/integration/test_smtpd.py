@@ -21,7 +21,7 @@ import panacea_test
 from panacea_test import Instance, open_path, program, scaled
 from smtp_helpers import (MYHOSTNAME, Session, check_received,  # noqa: F401
                           mail_owner, pancat, queue_ids, queued_id,
-                          smtpd_setup,
+                          smtpd_service, smtpd_setup,
                           stored_message, wait_committed)
 
 pytestmark = pytest.mark.skipif(
@@ -741,3 +741,35 @@ def test_unidentified_client_is_refused(instance, mail_owner):
     log = r.stderr.decode()
     assert "warning: cannot identify the client: getpeername" in log, log
     assert "connect from" not in log, log
+
+
+def test_debug_peer_list_and_syslog_name(instance, mail_owner):
+    """debug_peer_list: the session of a client it names is logged
+    verbosely (each command and reply; AUTH without its credentials), a
+    service whose list does not name the client logs as usual; a
+    service's -o syslog_name names its log lines, as in Postfix."""
+    secret = "AGFsaWNlAHNlY3JldC1wYXNzd29yZA=="
+    other, line = smtpd_service(instance,
+                                args="-o debug_peer_list=192.0.2.0/24")
+    port = smtpd_setup(instance, mail_owner, services=[line],
+                       args="-o syslog_name=panacea/debugged "
+                            "-o { debug_peer_list = 192.0.2.7, localhost }")
+    mark = instance.log_size()
+    for p in (port, other):
+        with Session(instance.host, p) as s:
+            s.expect("EHLO client.test", 250)
+            s.cmd("AUTH PLAIN " + secret)
+            s.expect("QUIT", 221)
+    instance.wait_log(r"panacea/debugged/smtpd\[\d+\]: disconnect from "
+                      r"localhost\[127\.0\.0\.1\]", since=mark)
+    instance.wait_log(r"panacea/smtpd\[\d+\]: disconnect from", since=mark)
+    log = instance.log(mark)
+    assert re.search(r"panacea/debugged/smtpd\[\d+\]: < localhost"
+                     r"\[127\.0\.0\.1\]: EHLO client\.test", log), log
+    assert re.search(r"panacea/debugged/smtpd\[\d+\]: > localhost"
+                     r"\[127\.0\.0\.1\]: 250-", log), log
+    assert re.search(r"< localhost\[127\.0\.0\.1\]: AUTH PLAIN \.\.\.",
+                     log), log
+    assert secret not in log
+    # The other service: the default syslog name, nothing verbose.
+    assert len(re.findall(r"< localhost\[127\.0\.0\.1\]: EHLO", log)) == 1

@@ -8,6 +8,8 @@ trick the recipient address plays.
 
 import os
 import re
+import socket
+import subprocess
 
 import pytest
 
@@ -152,3 +154,87 @@ def test_mynetworks_client_may_relay(instance, mail_owner):
         qid = queued_id(s.reply())
     env = pancat(instance, qid, "-e").decode()
     assert len(re.findall(r"^recipient: ", env, re.M)) == 3
+
+
+def test_lists_from_files_and_tables(instance, mail_owner):
+    """mydestination, relay_domains and mynetworks take /file/name and
+    type:table entries and "!" exclusions, as Postfix's lists do: a
+    domain in a file is local, a table's domain and its subdomains are
+    relayed, a network from a file trusts its clients but the address
+    excluded before it."""
+    trusted = other_loopback(instance, avoid=("127.0.0.1",))
+    excluded = other_loopback(instance, avoid=("127.0.0.1", trusted))
+    files = os.path.join(instance.base, "lists")
+    os.mkdir(files)
+    with open(os.path.join(files, "networks"), "w") as f:
+        f.write("# our networks\n127.0.0.0/8   # loopback\n")
+    with open(os.path.join(files, "local"), "w") as f:
+        f.write("files.example\n")
+    relays = os.path.join(files, "relays")
+    with open(relays, "w") as f:
+        f.write("tables.example OK\n")
+    subprocess.run([program("panmap"), "hash:" + relays], check=True)
+    for name in os.listdir(files):
+        os.chmod(os.path.join(files, name), 0o644)
+    os.chmod(files, 0o755)
+    port = smtpd_setup(instance, mail_owner, conf={
+        "mynetworks": "!%s, %s/networks" % (excluded, files),
+        "relay_domains": "hash:" + relays,
+        "mydestination": "$myhostname, localhost, %s/local" % files,
+    })
+    with Session(instance.host, port, source=excluded) as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("MAIL FROM:<a@example.org>", 250)
+        s.expect("RCPT TO:<pea@dma.org>", 554)
+        s.expect("RCPT TO:<anyone@tables.example>", 250)
+        s.expect("RCPT TO:<anyone@deep.sub.tables.example>", 250)
+        s.expect("RCPT TO:<anyone@xtables.example>", 554)
+        s.expect("RCPT TO:<root@files.example>", 250)
+        s.expect("RCPT TO:<nosuchuser@files.example>", 550)
+        s.expect("QUIT", 221)
+    with Session(instance.host, port, source=trusted) as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("MAIL FROM:<a@example.org>", 250)
+        s.expect("RCPT TO:<pea@dma.org>", 250)
+        s.expect("QUIT", 221)
+
+
+def test_bad_list_entry_stops_smtpd(instance, mail_owner):
+    """A /file/name that cannot be read, or a network that does not
+    parse, stops smtpd at start with the parameter's name."""
+    port = smtpd_setup(instance, mail_owner, start=False, conf={
+        "relay_domains": "ok.example, /nonexistent/relay-list",
+        "mynetworks": "127.0.0.0/8"})
+    instance.start()
+    # master starts smtpd for a client.
+    with socket.create_connection((instance.host, port), timeout=10):
+        pass
+    instance.wait_log(r"smtpd\[\d+\]: fatal: relay_domains: "
+                      r"/nonexistent/relay-list: cannot open")
+    instance.stop()
+    instance.conf["relay_domains"] = ""
+    instance.conf["mynetworks"] = "127.0.0.0/33"
+    instance.write()
+    instance.start()
+    with socket.create_connection((instance.host, port), timeout=10):
+        pass
+    instance.wait_log(r"smtpd\[\d+\]: fatal: mynetworks: bad network")
+
+
+@pytest.mark.parametrize("style,others_trusted", [("host", False),
+                                                  ("subnet", True),
+                                                  ("class", True)])
+def test_mynetworks_style(instance, mail_owner, style, others_trusted):
+    """When mynetworks is not set, mynetworks_style makes it from the
+    interfaces, as in Postfix: host trusts the machine's own addresses
+    (127.0.0.1, not the rest of 127.0.0.0/8), subnet and class their
+    networks (127.0.0.0/8)."""
+    other = other_loopback(instance, avoid=("127.0.0.1",))
+    port = smtpd_setup(instance, mail_owner,
+                       conf={"mynetworks_style": style})
+    for source, trusted in (("127.0.0.1", True), (other, others_trusted)):
+        with Session(instance.host, port, source=source) as s:
+            s.expect("EHLO client.test", 250)
+            s.expect("MAIL FROM:<a@example.org>", 250)
+            s.expect("RCPT TO:<pea@dma.org>", 250 if trusted else 554)
+            s.expect("QUIT", 221)

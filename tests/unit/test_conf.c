@@ -996,6 +996,24 @@ test_transport_names_and_macros(void **state)
 	cleanup_dir(dir);
 }
 
+/* Postfix's housekeeping names: in the table, documented as no-ops. */
+static void
+test_noop_parameters(void **state)
+{
+	const struct conf_param *p;
+	size_t n = 0;
+
+	(void)state;
+	for (const char *const *name = conf_noop_params; *name; name++, n++) {
+		p = conf_param_find(*name);
+		assert_non_null(p);
+		assert_true(strncmp(p->doc, "No-op in Panacea", 16) == 0);
+	}
+	assert_true(n >= 13);
+	load_ok("biff = no\ncompatibility_level = 3.6\n"
+		"readme_directory = /usr/share/doc/postfix\n");
+}
+
 /*
  * Walking, reset, directories, files.
  */
@@ -1334,6 +1352,7 @@ main(void)
 	    T(test_unknown_parameter_warning),
 	    T(test_names_with_dash),
 	    T(test_transport_names_and_macros),
+	    T(test_noop_parameters),
 	    T(test_walk),
 	    T(test_reset),
 	    T(test_choose_dir),

@@ -14,6 +14,8 @@
 
 #include "dns.h"
 #include "own_addr.h"
+#include "strutil.h"
+#include "xalloc.h"
 
 static int
 is_own(const char *ip)
@@ -85,6 +87,38 @@ test_all_and_loopback_only(void **state)
 	buf_free(&err);
 }
 
+/* mynetworks_style: the loopback interface every machine has. */
+static void
+test_mynetworks_styles(void **state)
+{
+	struct buf err = BUF_INIT;
+	char *host, *subnet, *class;
+
+	(void)state;
+	host = own_networks("host", &err);
+	subnet = own_networks("subnet", &err);
+	class = own_networks("class", &err);
+	assert_non_null(host);
+	assert_non_null(subnet);
+	assert_non_null(class);
+	assert_true(str_list_match(host, "127.0.0.1/32"));
+	assert_false(str_list_match(host, "127.0.0.0/8"));
+	assert_true(str_list_match(subnet, "127.0.0.0/8"));
+	assert_true(str_list_match(class, "127.0.0.0/8"));
+	if (str_list_match(host, "[::1]/128"))
+		assert_true(str_list_match(subnet, "[::1]/128"));
+	/* Each network once, whatever the number of interfaces. */
+	assert_int_equal(
+	    strstr(strstr(subnet, "127.0.0.0/8") + 1, "127.0.0.0/8"), NULL);
+	assert_null(own_networks("wide", &err));
+	assert_string_equal(buf_cstr(&err),
+			    "unknown style \"wide\" (host, subnet or class)");
+	xfree(host);
+	xfree(subnet);
+	xfree(class);
+	buf_free(&err);
+}
+
 int
 main(void)
 {
@@ -92,6 +126,7 @@ main(void)
 	    cmocka_unit_test(test_numeric_lists),
 	    cmocka_unit_test(test_families),
 	    cmocka_unit_test(test_all_and_loopback_only),
+	    cmocka_unit_test(test_mynetworks_styles),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,7 +38,8 @@ table_lookup(const char *key, struct buf *value, struct buf *err, void *ctx)
 	return 0;
 }
 
-static char *mydest[] = {"panacea.test", "localhost", NULL};
+/* mydestination, opened by main (lib/match_list). */
+static struct match_list *mydest;
 
 struct route {
 	int rc;
@@ -236,9 +237,11 @@ test_domain_helpers(void **state)
 	assert_string_equal(buf_cstr(&d), "example.org");
 	resolve_domain("postmaster", &d);
 	assert_string_equal(buf_cstr(&d), "");
-	assert_true(resolve_domain_listed(mydest, "LOCALHOST"));
-	assert_false(resolve_domain_listed(mydest, ""));
-	assert_false(resolve_domain_listed(NULL, "localhost"));
+	assert_true(resolve_domain_listed(mydest, "LOCALHOST", &d));
+	assert_false(resolve_domain_listed(mydest, "", &d));
+	assert_false(resolve_domain_listed(NULL, "localhost", &d));
+	/* No parent domains: mydestination names each domain. */
+	assert_false(resolve_domain_listed(mydest, "sub.localhost", &d));
 	buf_free(&d);
 }
 
@@ -254,6 +257,15 @@ main(void)
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_domain_helpers),
 	};
+	struct buf err = BUF_INIT;
+	int rc;
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	mydest =
+	    match_list_open("mydestination", "panacea.test, localhost", &err);
+	if (mydest == NULL)
+		return 1;
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	match_list_free(mydest);
+	buf_free(&err);
+	return rc;
 }
