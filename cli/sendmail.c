@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "conf.h"
 #include "msg.h"
 #include "sendmail/sendmail.h"
 #include "strutil.h"
@@ -273,6 +274,20 @@ verify(const struct sendmail_opts *o, int argc, char **argv, const char *sender)
 	return status;
 }
 
+struct sendmail_conf sendmail_conf;
+
+/* Every parameter sendmail reads itself (the shared cli code reads
+ * queue_directory and mail_owner on its own). */
+static const struct conf_bind sendmail_params[] = {
+    CONF_BIND_STR("myhostname", &sendmail_conf.myhostname),
+    CONF_BIND_STR("myorigin", &sendmail_conf.myorigin),
+    CONF_BIND_STR("queue_directory", &sendmail_conf.queue_directory),
+    CONF_BIND_SIZE("message_size_limit", &sendmail_conf.message_size_limit),
+    CONF_BIND_INT("smtpd_recipient_limit",
+		  &sendmail_conf.smtpd_recipient_limit),
+    CONF_BIND_END,
+};
+
 int
 main(int argc, char **argv)
 {
@@ -291,6 +306,7 @@ main(int argc, char **argv)
 		o.mode = MODE_ALIASES;
 	parse_args(argc, argv, &o);
 	cli_init("sendmail", o.config_dir);
+	conf_bind(sendmail_params);
 	msg_set_fatal_status(EX_TEMPFAIL);
 	switch (o.mode) {
 	case MODE_LIST:

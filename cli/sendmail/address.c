@@ -9,7 +9,6 @@
 
 #include "addr.h"
 #include "buf.h"
-#include "conf.h"
 #include "sendmail.h"
 #include "strutil.h"
 #include "xalloc.h"
@@ -34,7 +33,7 @@ sendmail_qualify(const char *s, int null_ok)
 		buf_reset(&path);
 		if (a.flags & ADDR_NO_DOMAIN)
 			buf_printf(&path, "%s@%s", a.addr,
-				   conf_str("myorigin"));
+				   sendmail_conf.myorigin);
 		else
 			buf_puts(&path, a.addr);
 		out = buf_steal(&path);

@@ -9,7 +9,6 @@
 
 #include "buf.h"
 #include "../cli.h"
-#include "conf.h"
 #include "maildrop.h"
 #include "sendmail.h"
 #include "sock.h"
@@ -38,7 +37,7 @@ maildrop_keep(const struct queue_envelope *env, int content_fd,
 	struct buf dir = BUF_INIT;
 	int r;
 
-	buf_printf(&dir, "%s/maildrop", conf_str("queue_directory"));
+	buf_printf(&dir, "%s/maildrop", sendmail_conf.queue_directory);
 	r = maildrop_write_fd(buf_cstr(&dir), env, content_fd, id, err);
 	buf_free(&dir);
 	if (r == 0)

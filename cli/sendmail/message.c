@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "conf.h"
 #include "received.h"
 #include "sendmail.h"
 #include "stream.h"
@@ -241,7 +240,7 @@ add_missing_headers(struct buf *out, const struct sendmail_opts *o,
 		gmtime_r(&now, &tm);
 		strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
 		buf_printf(out, "Message-ID: <%s.%s@%s>\r\n", stamp, id,
-			   conf_str("myhostname"));
+			   sendmail_conf.myhostname);
 	}
 }
 
@@ -364,7 +363,7 @@ void
 message_read(struct message *m, const struct sendmail_opts *o,
 	     const char *sender, const char *gecos)
 {
-	struct reader r = {.limit = conf_size("message_size_limit")};
+	struct reader r = {.limit = sendmail_conf.message_size_limit};
 	struct body b = {.ignore_dots = o->ignore_dots, .at_start = 1};
 	struct stream spool;
 	struct buf line = BUF_INIT, out = BUF_INIT;

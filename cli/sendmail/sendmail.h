@@ -39,6 +39,17 @@ enum sendmail_mode {
 	MODE_NOTHING
 };
 
+/* The parameters sendmail reads, bound once at start (sendmail.c,
+ * conf.h conf_bind): a misspelt or mistyped name stops it there. */
+struct sendmail_conf {
+	const char *myhostname;
+	const char *myorigin;
+	const char *queue_directory;
+	long long message_size_limit;
+	long long smtpd_recipient_limit;
+};
+extern struct sendmail_conf sendmail_conf;
+
 struct sendmail_opts {
 	enum sendmail_mode mode;
 	const char *config_dir;

@@ -26,7 +26,6 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "conf.h"
 #include "sendmail.h"
 #include "smtp_cmd.h"
 #include "smtp_data.h"
@@ -69,7 +68,7 @@ static _Noreturn void
 bs_timeout(void)
 {
 	bs_reply("421 4.4.2 %s Error: timeout exceeded",
-		 conf_str("myhostname"));
+		 sendmail_conf.myhostname);
 	exit(EX_TEMPFAIL);
 }
 
@@ -86,7 +85,7 @@ bs_reset(struct bs *b)
 static void
 bs_ehlo(struct bs *b, int ehlo)
 {
-	const char *me = conf_str("myhostname");
+	const char *me = sendmail_conf.myhostname;
 
 	bs_reset(b);
 	if (!ehlo) {
@@ -236,7 +235,7 @@ bs_data(struct bs *b)
 		b->env.flags |= QUEUE_FLAG_8BITMIME;
 	if (d.flags & SMTP_DATA_F_BARE_LF) {
 		bs_reply("521 5.5.2 %s Error: bare <LF> received",
-			 conf_str("myhostname"));
+			 sendmail_conf.myhostname);
 		status = 1;
 	} else if (d.flags & SMTP_DATA_F_TOO_BIG) {
 		bs_reply("552 5.3.4 Message size exceeds fixed limit");
@@ -329,11 +328,11 @@ bs_standalone(void)
 	memset(&b, 0, sizeof(b));
 	stream_init(&b.in, 0, SENDMAIL_SMTP_TIMEOUT_MS);
 	queue_envelope_init(&b.env);
-	b.size_limit = conf_size("message_size_limit");
-	b.rcpt_limit = conf_int("smtpd_recipient_limit");
+	b.size_limit = sendmail_conf.message_size_limit;
+	b.rcpt_limit = sendmail_conf.smtpd_recipient_limit;
 	bs_reply("220 %s ESMTP Panacea (sendmail -bs: the mail system is "
 		 "down, mail is kept until it is back)",
-		 conf_str("myhostname"));
+		 sendmail_conf.myhostname);
 	/* A line cut by the end of input is no command (STREAM_IOERR). */
 	while (done == 0 &&
 	       (st = stream_getline(&b.in, &line, BS_LINE_MAX)) > 0) {
@@ -345,7 +344,7 @@ bs_standalone(void)
 		}
 		if (done == 0 && b.errors >= BS_ERROR_LIMIT) {
 			bs_reply("421 4.7.0 %s Error: too many errors",
-				 conf_str("myhostname"));
+				 sendmail_conf.myhostname);
 			break;
 		}
 	}
