@@ -33,19 +33,26 @@ struct match_list {
 static int add_text(struct match_list *l, const char *param, const char *text,
 		    int depth, struct buf *err);
 
-/* A table entry: "type:name" with a type of letters and digits. */
+/* A table entry: "type:name" with a type of letters and digits that is
+ * not the start of an IPv6 address ("fe80::/10" is a network). */
 static int
 is_table(const char *s)
 {
 	const char *colon = strchr(s, ':');
+	struct cidr_list net = {NULL, 0};
+	struct buf err = BUF_INIT;
 	const char *p;
+	int is_net;
 
 	if (colon == NULL || colon == s)
 		return 0;
 	for (p = s; p < colon; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
 			return 0;
-	return 1;
+	is_net = cidr_list_parse(s, &net, &err) == 0;
+	cidr_list_free(&net);
+	buf_free(&err);
+	return !is_net;
 }
 
 /* A word that can only be meant as an address or a network: a '/', a

@@ -204,6 +204,13 @@ test_hosts(void **state)
 	assert_int_equal(
 	    match_list_client(l, "other.example", "203.0.113.1", 1, &err), 0);
 	match_list_free(l);
+	/* IPv6 networks without brackets are networks, not tables. */
+	l = open_ok("fe80::/10 2001:db8::7");
+	assert_false(match_list_has_tables(l));
+	assert_int_equal(match_list_client(l, "", "fe80::1", 1, &err), 1);
+	assert_int_equal(match_list_client(l, "", "2001:db8::7", 1, &err), 1);
+	assert_int_equal(match_list_client(l, "", "2001:db8::8", 1, &err), 0);
+	match_list_free(l);
 	/* Shaped like a network, so it must be one. */
 	assert_non_null(strstr(open_error("10.0.0.0/33"), "p: bad network"));
 	assert_non_null(strstr(open_error("10.0.0.300"), "p: bad network"));
