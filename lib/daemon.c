@@ -237,6 +237,17 @@ daemon_request_exit(void)
 	exit_soon();
 }
 
+void
+daemon_close_listeners(void)
+{
+	for (int i = 0; i < d_nlisten; i++)
+		close(MASTER_LISTEN_FD + i);
+	if (d_status_fd >= 0)
+		close(d_status_fd);
+	d_nlisten = 0;
+	d_status_fd = -1;
+}
+
 /* Counts one served connection against max_use. */
 static void
 count_use(void)

@@ -98,5 +98,9 @@ void daemon_report_idle(void);
 const char *daemon_queue_dir(void);
 /* Asks the skeleton to exit at the next opportunity (a table changed). */
 void daemon_request_exit(void);
+/* In a long-lived child that serves the process, not master (local's
+ * mailbox workers): closes the listening sockets and the status pipe,
+ * which belong to the process master started. */
+void daemon_close_listeners(void);
 
 #endif

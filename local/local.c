@@ -159,6 +159,8 @@ request_free(struct local_request *req)
 	xfree(req->msg.queue_id);
 	xfree(req->msg.sender);
 	buf_free(&req->msg.content);
+	if (req->msg.content_fd >= 0)
+		close(req->msg.content_fd);
 }
 
 /* The decoded request (deliver_request.h) as local works on it; ORCPT's
@@ -227,7 +229,8 @@ content_read(int sock, const struct deliver_request *d, struct local_msg *msg,
 			break;
 		msg->content.len += (size_t)n;
 	}
-	close(fd);
+	/* Kept for the mailbox workers (request_free closes it). */
+	msg->content_fd = fd;
 	if ((long long)msg->content.len != msg->size) {
 		*why = "cannot read the message content";
 		return -1;
@@ -297,6 +300,8 @@ local_serve(int fd)
 	memset(&d, 0, sizeof(d));
 	memset(&reply, 0, sizeof(reply));
 	memset(&req, 0, sizeof(req));
+	req.msg.content_fd = -1;
+	local_cfg.client_fd = fd;
 	if (!peer_allowed(fd))
 		goto done;
 	if ((rc = deliver_request_recv(fd, &d, LOCAL_REQUEST_TIMEOUT_MS,
@@ -336,6 +341,7 @@ done:
 	deliver_reply_free(&reply);
 	request_free(&req);
 	buf_free(&why);
+	local_cfg.client_fd = -1;
 }
 
 /* Configuration. */
@@ -379,6 +385,7 @@ local_pre_jail(void)
 	gid_t vmail_gid;
 
 	local_cfg.as_root = priv_is_root();
+	local_cfg.client_fd = -1;
 	local_cfg.myhostname = xstrdup(conf_str("myhostname"));
 	local_cfg.myorigin = xstrdup(conf_str("myorigin"));
 	local_cfg.mydestination =
@@ -437,6 +444,7 @@ local_post_jail(void)
 static void
 local_pre_exit(void)
 {
+	local_workers_close();
 	maps_close(local_cfg.aliases);
 	local_cfg.aliases = NULL;
 }
