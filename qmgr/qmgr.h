@@ -157,6 +157,9 @@ struct qmgr_transport {
 
 /* qmgr.c */
 void qmgr_scan_soon(void);
+/* Room in the active set: a scan, if the last one left due messages out
+ * for lack of it. */
+void qmgr_scan_room(void);
 /* After a table change: exits once no job is in flight. */
 void qmgr_drain_check(void);
 void qmgr_fatal_queue(int rc, const char *what);
