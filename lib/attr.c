@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "attr.h"
 #include "iostuff.h"
@@ -368,6 +369,33 @@ decode_error(enum attr_status st)
 	return -1;
 }
 
+/* The longest header: 20 digits and the ':'. */
+#define ATTR_HEADER_PEEK 24
+
+/* The list's length header, seen with MSG_PEEK and then read (only its
+ * bytes) into b: 0; 1 when the caller must read byte by byte (nothing
+ * was read: a malformed header is left for that reader to see); -1 on a
+ * read error, with errno. */
+static int
+peek_header(int fd, size_t max_len, long long deadline, size_t *plen,
+	    size_t *hdr, struct buf *b)
+{
+	char peek[ATTR_HEADER_PEEK];
+	ssize_t n;
+
+	if (io_wait_readable(fd, io_left_ms(deadline)) <= 0)
+		return 1;
+	n = recv(fd, peek, sizeof(peek), MSG_PEEK | MSG_DONTWAIT);
+	if (n <= 0 || parse_len(peek, (size_t)n, max_len >= 3 ? max_len - 2 : 0,
+				ATTR_TOO_BIG, plen, hdr) != ATTR_OK)
+		return 1;
+	buf_reserve(b, *hdr);
+	if (io_read_full(fd, b->data, *hdr, io_left_ms(deadline)) < 0)
+		return -1;
+	b->len = *hdr;
+	return 0;
+}
+
 int
 attr_recv(int fd, struct attr_list *list, size_t max_len, int timeout_ms)
 {
@@ -379,8 +407,16 @@ attr_recv(int fd, struct attr_list *list, size_t max_len, int timeout_ms)
 	int rc = -1;
 
 	attr_list_reset(list);
-	/* The length digits one byte at a time, so that not one byte of
-	 * whatever follows the list is taken from the socket. */
+	/* Not one byte of whatever follows the list (a descriptor's byte)
+	 * may be taken from the socket: the header is looked at with
+	 * MSG_PEEK and only its own bytes read; when the peek cannot tell
+	 * (not a socket, a header in pieces), one byte at a time. */
+	switch (peek_header(fd, max_len, deadline, &plen, &hdr, &b)) {
+	case 0:
+		goto payload;
+	case -1:
+		goto out;
+	}
 	for (;;) {
 		if (io_read_full(fd, &c, 1, io_left_ms(deadline)) < 0)
 			goto out;
@@ -394,6 +430,7 @@ attr_recv(int fd, struct attr_list *list, size_t max_len, int timeout_ms)
 			goto out;
 		}
 	}
+payload:
 	if (hdr + plen + 1 > max_len) {
 		decode_error(ATTR_TOO_BIG);
 		goto out;
