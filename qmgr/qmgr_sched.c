@@ -86,22 +86,37 @@ transport_override(const char *tr, const char *suffix)
 	return conf_is_set(name) ? conf_lookup(name) : NULL;
 }
 
-static int
+/* A bad TRANSPORT_ value is a warning: the default in *out stays. */
+static void
 transport_feedback(const char *tr, const char *suffix,
-		   const struct conc_feedback *def, struct conc_feedback *out)
+		   struct conc_feedback *out)
 {
 	const char *v = transport_override(tr, suffix);
+	struct conc_feedback f;
 
-	*out = *def;
 	if (v == NULL)
-		return 0;
-	if (conc_feedback_parse(v, out) < 0) {
+		return;
+	if (conc_feedback_parse(v, &f) == 0)
+		*out = f;
+	else
 		msg_warn("%s_%s: bad value \"%s\"; using default_%s", tr,
 			 suffix, v, suffix);
-		*out = *def;
-		return -1;
-	}
-	return 0;
+}
+
+static void
+transport_int(const char *tr, const char *suffix, long long min,
+	      const char *def_name, int *out)
+{
+	const char *v = transport_override(tr, suffix);
+	long long n;
+
+	if (v == NULL)
+		return;
+	if (conf_parse_int(v, &n) == 0 && n >= min)
+		*out = n > INT_MAX ? INT_MAX : (int)n;
+	else
+		msg_warn("%s_%s: bad value \"%s\"; using %s", tr, suffix, v,
+			 def_name);
 }
 
 /* The window settings of transport tr: its own where set, the defaults
@@ -109,37 +124,17 @@ transport_feedback(const char *tr, const char *suffix,
 static void
 transport_conc(const char *tr, int limit, struct conc_params *p)
 {
-	const char *v;
-	long long n;
-
 	*p = conc_defaults;
 	p->limit = limit;
-	v = transport_override(tr, "initial_destination_concurrency");
-	if (v != NULL) {
-		if (conf_parse_int(v, &n) == 0 && n >= 1)
-			p->initial = n > INT_MAX ? INT_MAX : (int)n;
-		else
-			msg_warn("%s_initial_destination_concurrency: bad "
-				 "value \"%s\"; using "
-				 "initial_destination_concurrency",
-				 tr, v);
-	}
-	v = transport_override(tr,
-			       "destination_concurrency_failed_cohort_limit");
-	if (v != NULL) {
-		if (conf_parse_int(v, &n) == 0 && n >= 0)
-			p->cohort_limit = n > INT_MAX ? INT_MAX : (int)n;
-		else
-			msg_warn("%s_destination_concurrency_failed_cohort_"
-				 "limit: bad value \"%s\"; using "
-				 "default_destination_concurrency_failed_"
-				 "cohort_limit",
-				 tr, v);
-	}
+	transport_int(tr, "initial_destination_concurrency", 1,
+		      "initial_destination_concurrency", &p->initial);
+	transport_int(tr, "destination_concurrency_failed_cohort_limit", 0,
+		      "default_destination_concurrency_failed_cohort_limit",
+		      &p->cohort_limit);
 	transport_feedback(tr, "destination_concurrency_positive_feedback",
-			   &conc_defaults.positive, &p->positive);
+			   &p->positive);
 	transport_feedback(tr, "destination_concurrency_negative_feedback",
-			   &conc_defaults.negative, &p->negative);
+			   &p->negative);
 }
 
 /* A bad default is a configuration error: it stops qmgr at start-up with

@@ -45,12 +45,16 @@ MYHOSTNAME = "panacea.test"
 
 class SlowSink:
     """An SMTP server on its own loopback address and port: one thread per
-    session, delay seconds before the answer to the end of DATA."""
+    session, delay seconds before the answer to the end of DATA.  plan,
+    when given, decides per connection (numbered from 0 as they arrive):
+    a delay for that one, or "drop" to close it before the greeting (a
+    connection failure for the client)."""
 
-    def __init__(self, delay):
+    def __init__(self, delay, plan=None):
         self.host = pick_loopback()
         self.port = free_port(self.host)
         self.delay = delay
+        self.plan = plan or (lambda i: delay)
         self.lock = threading.Lock()
         self.conns = []  # [opened, closed or None]
         self.txs = []    # [MAIL read, 250 after DATA or None]
@@ -87,10 +91,15 @@ class SlowSink:
             rec = [time.monotonic(), None]
             with self.lock:
                 self.conns.append(rec)
-            threading.Thread(target=self._session, args=(conn, rec),
+                delay = self.plan(len(self.conns) - 1)
+            threading.Thread(target=self._session, args=(conn, rec, delay),
                              daemon=True).start()
 
-    def _session(self, conn, rec):
+    def _session(self, conn, rec, delay):
+        if delay == "drop":
+            rec[1] = time.monotonic()
+            conn.close()
+            return
         conn.settimeout(scaled(60))
         f = conn.makefile("rb")
 
@@ -117,7 +126,7 @@ class SlowSink:
                     send("354 End data with <CR><LF>.<CR><LF>")
                     while f.readline() not in (b".\r\n", b""):
                         pass
-                    time.sleep(self.delay)
+                    time.sleep(delay)
                     with self.lock:
                         tx[1] = time.monotonic()
                     send("250 2.0.0 Ok: queued")
@@ -156,8 +165,8 @@ def most_at_once(intervals, before=None):
 def sink():
     started = []
 
-    def start(delay):
-        s = SlowSink(delay)
+    def start(delay, plan=None):
+        s = SlowSink(delay, plan)
         started.append(s)
         return s
     yield start
@@ -168,7 +177,7 @@ def sink():
 def queue_then_schedule(inst, owner, relayhost, n, conf):
     """Starts inst with smtpd and smtp only, queues n messages to
     remote.example over SMTP, then adds qmgr and reloads master; returns
-    the queue ids."""
+    the queue ids and smtpd's port."""
     root = os.geteuid() == 0
     jail = "y" if root else "n"
     port = inst.port()
@@ -195,10 +204,22 @@ def queue_then_schedule(inst, owner, relayhost, n, conf):
     inst.write()
     inst.start()
     inst.wait_port(port)
+    ids = send(inst.host, port, range(n))
+    # Nothing moved: there is no qmgr yet.
+    assert "status=" not in inst.log()
+    inst.services = [smtpd, smtp, qmgr]
+    inst.write()
+    inst.reload()
+    return ids, port
+
+
+def send(host, port, numbers):
+    """One message to r<N>@remote.example for each N, over one SMTP
+    session; returns the queue ids."""
     ids = []
-    with smtplib.SMTP(inst.host, port, timeout=scaled(30)) as s:
+    with smtplib.SMTP(host, port, timeout=scaled(30)) as s:
         s.ehlo("client.test")
-        for i in range(n):
+        for i in numbers:
             msg = ("From: <a@client.test>\r\nTo: <r%d@remote.example>\r\n"
                    "Subject: %d\r\n\r\nhello\r\n" % (i, i))
             s.mail("a@client.test")
@@ -207,11 +228,6 @@ def queue_then_schedule(inst, owner, relayhost, n, conf):
             assert code == 250, text
             ids.append(re.search(rb"queued as ([0-9A-Z]+)",
                                  text).group(1).decode())
-    # Nothing moved: there is no qmgr yet.
-    assert "status=" not in inst.log()
-    inst.services = [smtpd, smtp, qmgr]
-    inst.write()
-    inst.reload()
     return ids
 
 
@@ -227,7 +243,7 @@ def windows(log, verb="unthrottle"):
 def test_slow_start_then_growth(instance, mail_owner, sink):  # noqa: F811
     s = sink(scaled(1.5))
     n = 24
-    ids = queue_then_schedule(instance, mail_owner, s.relayhost, n, {
+    ids, _ = queue_then_schedule(instance, mail_owner, s.relayhost, n, {
         "initial_destination_concurrency": "2",
         "smtp_destination_concurrency_limit": "6",
     })
@@ -269,7 +285,7 @@ def test_failures_shrink_then_dead(instance, mail_owner):  # noqa: F811
     host = pick_loopback()
     relayhost = "[%s]:%d" % (host, free_port(host))
     n = 8
-    ids = queue_then_schedule(instance, mail_owner, relayhost, n, {})
+    ids, _ = queue_then_schedule(instance, mail_owner, relayhost, n, {})
     # Defaults: a window of 5, feedback 1, one failed pseudo-cohort.
     # Five deliveries start; the failed cohorts add up as 1/5 + 1/4 +
     # 1/3 + 1/2 while the window shrinks 4, 3, 2: dead at the fourth
@@ -322,3 +338,33 @@ def test_bad_feedback_settings(instance, mail_owner):  # noqa: F811
         r"positive_feedback: bad value \"1/2 concurrency\"" %
         (re.escape(os.path.join(instance.config_dir, "panacea.conf")), line),
         since=mark, timeout=30)
+
+
+def test_success_revives_dead_destination(instance, mail_owner,  # noqa: F811
+                                          sink):
+    # The first connection is slow and succeeds; the next four are
+    # closed before the greeting; any later one is served at once.
+    slow = scaled(3)
+    s = sink(0, plan=lambda i: slow if i == 0 else
+             "drop" if i <= 4 else 0)
+    ids, port = queue_then_schedule(instance, mail_owner, s.relayhost, 6, {})
+    # Four lost connections make the destination dead (window 5: 1/5 +
+    # 1/4 + 1/3 + 1/2 failed cohorts); the sixth message is not tried.
+    instance.wait_log(r"qmgr_queue_throttle: queue \S+: limit 20 window 0 ",
+                      timeout=30)
+    instance.wait_log(r"%s: to=<r5@remote\.example>, relay=none, .*"
+                      r"status=deferred \(delivery temporarily suspended: "
+                      r"lost connection with " % ids[5])
+    # The slow delivery then succeeds: the destination is alive again,
+    # with the initial window, and new mail goes at once.
+    instance.wait_log(r"smtp\[\d+\]: %s: to=<r0@remote\.example>, .*"
+                      r"status=sent" % ids[0], timeout=30)
+    instance.wait_log(r"qmgr_queue_unthrottle: queue \S+: limit 20 window 5 "
+                      r"success 0 failure 0 fail_cohorts 0")
+    (new,) = send(instance.host, port, [6])
+    instance.wait_log(r"smtp\[\d+\]: %s: to=<r6@remote\.example>, .*"
+                      r"status=sent" % new, timeout=30)
+    log = instance.log()
+    assert log.index("window 0 ") < log.index("limit 20 window 5 ")
+    assert len(re.findall(r"status=deferred \(lost connection", log)) == 4
+    assert s.delivered() == 2
