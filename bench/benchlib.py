@@ -21,6 +21,7 @@ import os
 import resource
 import statistics
 import threading
+import time
 
 from procfs import descendants  # tests/integration, on the path
 
@@ -117,21 +118,32 @@ def tree_cpu(root):
     return total
 
 
+# The 1-minute load average decays with a time constant of a minute: for
+# this long after a run it still shows that run, not the rest of the
+# machine.
+LOAD_MEMORY = 180.0
+_last_run_end = None
+
+
 class LoadWatch:
     """The load around one run.  The load average during a run is mostly
     the run itself (the load generator, tens of server processes), so it
     says nothing about disturbance; what does is the load average just
-    before the run and, during it, the CPU time the machine spent outside
-    the benchmark's processes (the instance's process tree, this script
-    and its children such as smtp-source) and the time the hypervisor
-    gave to other guests (steal).  busy() says whether either was high:
-    a load average above half the CPUs before the run, or other processes
-    and steal together worth more than a quarter of the CPUs during it."""
+    before the run (when no run of this bench ended in the last
+    LOAD_MEMORY seconds: it would still count that one) and, during the
+    run, the CPU time the machine spent outside the benchmark's processes
+    (the instance's process tree, this script and its children such as
+    smtp-source) and the time the hypervisor gave to other guests
+    (steal).  busy() says whether either was high: a judged load average
+    above half the CPUs before the run, or other processes and steal
+    together worth more than a quarter of the CPUs during it."""
 
     def __init__(self, root_pid):
         self.root = root_pid
         self.cpus = os.cpu_count() or 1
         self.load_before = os.getloadavg()[0]
+        self.judged = (_last_run_end is None or
+                       time.monotonic() - _last_run_end > LOAD_MEMORY)
         self.jiffies0 = _cpu_jiffies()
         self.own0 = _own_cpu() + tree_cpu(root_pid)
         self.result = None
@@ -139,6 +151,8 @@ class LoadWatch:
     def stop(self):
         """Ends the watch (before the instance stops: its processes must
         still be there to be counted)."""
+        global _last_run_end
+        _last_run_end = time.monotonic()
         busy1, steal1, total1 = _cpu_jiffies()
         busy0, steal0, total0 = self.jiffies0
         own = _own_cpu() + tree_cpu(self.root) - self.own0
@@ -154,15 +168,17 @@ class LoadWatch:
 
     def busy(self):
         r = self.result
-        return (r["load_before"] > self.cpus / 2 or
+        return ((self.judged and r["load_before"] > self.cpus / 2) or
                 r["other"] + r["steal"] > 0.25)
 
     def text(self):
         r = self.result
-        return ("load average %.2f before, %.2f after; CPU: benchmark "
+        return ("load average %.2f before%s, %.2f after; CPU: benchmark "
                 "%.0f%%, other processes %.0f%%, steal %.0f%%" %
-                (r["load_before"], r["load_after"], 100 * r["own"],
-                 100 * r["other"], 100 * r["steal"]))
+                (r["load_before"],
+                 "" if self.judged else " (still the previous run's)",
+                 r["load_after"], 100 * r["own"], 100 * r["other"],
+                 100 * r["steal"]))
 
     def warning(self):
         """A warning line when the machine was busy, else None."""
