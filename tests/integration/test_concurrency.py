@@ -241,7 +241,9 @@ def windows(log, verb="unthrottle"):
 
 
 def test_slow_start_then_growth(instance, mail_owner, sink):  # noqa: F811
-    s = sink(scaled(1.5))
+    # Long enough for master to start the second agent process on a busy
+    # machine before the first delivery ends.
+    s = sink(scaled(2.5))
     n = 24
     ids, _ = queue_then_schedule(instance, mail_owner, s.relayhost, n, {
         "initial_destination_concurrency": "2",
