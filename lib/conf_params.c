@@ -64,10 +64,37 @@ const struct conf_param conf_params[] = {
     {"daemon_directory", CONF_STR, "/usr/libexec/panacea", 0, 0,
      "The directory of the daemon programs that master(8) starts. As in "
      "Postfix."},
+    {"default_destination_concurrency_failed_cohort_limit", CONF_INT, "1", 0, 0,
+     "How many pseudo-cohorts (as many deliveries as the destination's "
+     "concurrency window) may end in a failure of the destination as a whole "
+     "(connection or handshake failure, the agent failed or timed out) before "
+     "qmgr(8) marks it dead and suspends delivery to it for "
+     "minimal_backoff_time; a delivery without such a failure resets the "
+     "count, and 0 never marks a destination dead. "
+     "TRANSPORT_destination_concurrency_failed_cohort_limit overrides it for "
+     "one transport. As in Postfix."},
     {"default_destination_concurrency_limit", CONF_INT, "20", 0, 1,
      "The most deliveries qmgr(8) runs at once to one destination of a "
      "transport that has no TRANSPORT_destination_concurrency_limit of its "
      "own. As in Postfix."},
+    {"default_destination_concurrency_negative_feedback", CONF_STR, "1", 0, 0,
+     "How much a destination's concurrency window shrinks after a delivery "
+     "that failed as a whole: a number, number/number (constant), or "
+     "number/concurrency (divided by the window), in 0..1. The window loses "
+     "one at the first failure of a run of 1/feedback and never goes below "
+     "1; 1 lowers it by one at each failure, 1/concurrency by one per failed "
+     "pseudo-cohort. TRANSPORT_destination_concurrency_negative_feedback "
+     "overrides it for one transport. As in Postfix."},
+    {"default_destination_concurrency_positive_feedback", CONF_STR, "1", 0, 0,
+     "How much a destination's concurrency window grows after a delivery "
+     "that did not fail as a whole, in the forms of "
+     "default_destination_concurrency_negative_feedback: the window gains "
+     "one at the end of a run of 1/feedback, up to "
+     "TRANSPORT_destination_concurrency_limit, and only while it is in use "
+     "(below the deliveries in flight plus the initial window); 1 doubles it "
+     "every pseudo-cohort, 1/concurrency adds one per pseudo-cohort. "
+     "TRANSPORT_destination_concurrency_positive_feedback overrides it for "
+     "one transport. As in Postfix."},
     {"default_destination_recipient_limit", CONF_INT, "50", 0, 1,
      "The most recipients qmgr(8) gives one delivery request of a transport "
      "that has no TRANSPORT_destination_recipient_limit of its own. As in "
@@ -99,6 +126,11 @@ const struct conf_param conf_params[] = {
      "the delivery or the session is deferred. As in Postfix."},
     {"deliver_lock_delay", CONF_TIME, "1s", 's', 0,
      "The pause between two attempts to lock a mailbox. As in Postfix."},
+    {"destination_concurrency_feedback_debug", CONF_BOOL, "no", 0, 0,
+     "When yes, qmgr(8) logs every change of a destination's concurrency "
+     "window (the feedback, the window, the success, failure and failed "
+     "pseudo-cohort counts) in Postfix's format, for performance analysis. As "
+     "in Postfix."},
     {"disable_vrfy_command", CONF_BOOL, "no", 0, 0,
      "When yes, smtpd(8) refuses VRFY (502 5.5.1), so that a client cannot "
      "probe which addresses exist. As in Postfix."},
@@ -128,6 +160,14 @@ const struct conf_param conf_params[] = {
      "Postfix."},
     {"inet_protocols", CONF_STR, "all", 0, 0,
      "The address families used: ipv4, ipv6 or all. As in Postfix."},
+    {"initial_destination_concurrency", CONF_INT, "5", 0, 1,
+     "How many deliveries qmgr(8) runs at once to a destination it starts "
+     "delivering to (slow start), before feedback from the deliveries widens "
+     "the window toward TRANSPORT_destination_concurrency_limit (never "
+     "beyond it: local's limit of 2 wins); also the window a dead "
+     "destination starts again with. With a recipient limit of 1 the "
+     "destination is the recipient. TRANSPORT_initial_destination_concurrency "
+     "overrides it for one transport. As in Postfix."},
     {"ipc_timeout", CONF_TIME, "3600s", 's', 1,
      "The longest qmgr(8) waits for a delivery agent's reply to one delivery "
      "request before it gives the recipients back to the queue. As in "

@@ -119,6 +119,7 @@ qmgr_config_init(void)
 	c->resolve.local_transport = xstrdup(conf_str("local_transport"));
 	c->resolve.default_transport = xstrdup(conf_str("default_transport"));
 	c->resolve.relayhost = xstrdup(conf_str("relayhost"));
+	qmgr_sched_init();
 	if (c->transport_maps) {
 		c->resolve.lookup = transport_lookup;
 		c->resolve.lookup_ctx = c->transport_maps;
