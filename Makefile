@@ -1,6 +1,6 @@
 # Panacea - top-level build (GNU make).
 #
-#   make            build lib/ and every program into bin/
+#   make            build lib/util, lib/mail and every program into bin/
 #   make run        build, install missing Debian packages, start ./run/
 #   make check      format check, build, unit and integration tests (a
 #                   skipped integration test fails it), fuzz smoke runs
@@ -10,7 +10,7 @@
 #   make WERROR=0   without -Werror (packaging; see INSTALL)
 #   make format     apply .clang-format to every C file
 #   make install    PREFIX=/usr DESTDIR=...
-#   make man        rewrite man/panacea.conf.5 from lib/conf_params.c
+#   make man        rewrite man/panacea.conf.5 from lib/mail/conf_params.c
 #   make deps       install missing Debian packages (as root)
 
 SANITIZE ?=
@@ -58,7 +58,13 @@ endif
 # A program links only the libraries it uses: pop3session (root) must not
 # map libssl, which it would get through ldns otherwise (DESIGN.md, rule 3).
 HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
-ALL_CFLAGS = -std=c11 $(WARNFLAGS) -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) \
+# lib/ is two layers (DESIGN.md, "Programs and folders"): lib/util, the
+# generic one, and lib/mail, the mail system's, built on it.  The build
+# enforces the direction: lib/util is compiled with its own folder alone
+# on the include path, so a util file that includes a mail header does
+# not compile.  Everything else sees both; a header is named "x.h".
+INCS = -Ilib/mail -Ilib/util
+ALL_CFLAGS = -std=c11 $(WARNFLAGS) -D_GNU_SOURCE $(INCS) $(PKG_CFLAGS) \
 	$(HARDEN_CFLAGS) $(SANFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(HARDEN_LDFLAGS) $(SANFLAGS) $(LDFLAGS)
 DEPFLAGS = -MMD -MP
@@ -80,9 +86,13 @@ CLI_SRCS := $(shell grep -l '^main' cli/*.c 2>/dev/null)
 CLI_PROGS := $(notdir $(CLI_SRCS:.c=))
 CLI_SHARED := $(filter-out $(CLI_SRCS),$(wildcard cli/*.c))
 
-LIB_SRCS := $(wildcard lib/*.c)
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-LIB := $(BUILD)/lib/libpanacea.a
+UTIL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/util/*.c))
+MAIL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/mail/*.c))
+UTIL_LIB := $(BUILD)/lib/util/libutil.a
+MAIL_LIB := $(BUILD)/lib/mail/libmail.a
+# In link order: a static library after the ones that use it.
+LIB := $(MAIL_LIB) $(UTIL_LIB)
+$(UTIL_OBJS): INCS = -Ilib/util
 
 FIXTURE_SRCS := $(wildcard tests/fixtures/*.c)
 FIXTURES := $(FIXTURE_SRCS:tests/fixtures/%.c=$(BUILD)/tests/bin/%)
@@ -105,7 +115,7 @@ all: $(PROGS) $(FIXTURES)
 # wrong type, or a parameter nobody reads fails the build, before any
 # program is linked.
 PARAMS_OK := $(BUILD)/params.ok
-PARAM_READERS := $(wildcard lib/*.c lib/*.h cli/*.c cli/*.h \
+PARAM_READERS := $(wildcard lib/*/*.c lib/*/*.h cli/*.c cli/*.h cli/*/*.c \
 	$(foreach d,$(DAEMONS),$(d)/*.c $(d)/*.h))
 $(PARAMS_OK): scripts/check_params.py $(PARAM_READERS)
 	@mkdir -p $(dir $@)
@@ -131,14 +141,16 @@ man-check: $(CONF_MAN)
 	@$(CONF_MAN) man/panacea.conf.5.in > $(BUILD)/panacea.conf.5
 	@cmp -s $(BUILD)/panacea.conf.5 man/panacea.conf.5 || { \
 		diff -u man/panacea.conf.5 $(BUILD)/panacea.conf.5 | head -40; \
-		echo "man/panacea.conf.5 disagrees with lib/conf_params.c:" \
+		echo "man/panacea.conf.5 disagrees with lib/mail/conf_params.c:" \
 		     "run make man"; exit 1; }
 
 $(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-$(LIB): $(LIB_OBJS)
+$(UTIL_LIB): $(UTIL_OBJS)
+$(MAIL_LIB): $(MAIL_OBJS)
+$(UTIL_LIB) $(MAIL_LIB):
 	@mkdir -p $(dir $@)
 	rm -f $@
 	ar rcs $@ $^

@@ -4,8 +4,8 @@
 #   make fuzz-smoke   run each for FUZZ_TIME seconds (default 10); fails on
 #                     any crash, leak, sanitizer report or hang
 #
-# Self-contained: lib/*.c is compiled again with clang and coverage
-# instrumentation into build/fuzz/lib/ and archived, so a target links only
+# Self-contained: lib/util/*.c and lib/mail/*.c are compiled again with
+# clang and coverage instrumentation into build/fuzz/lib/ and archived, so a target links only
 # the lib/ modules it uses.  New targets need no change here: any
 # tests/fuzz/fuzz_NAME.c is picked up.  A seed corpus, when present, is
 # read from tests/fuzz/corpus/NAME/; what the fuzzer finds is kept in
@@ -16,14 +16,15 @@ FUZZ_CC ?= clang
 FUZZ_DIR := build/fuzz
 FUZZ_TIME ?= 10
 FUZZ_PKGS := libssl libcrypto libsasl2 ldns
-FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Ilib \
+FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Ilib/mail -Ilib/util \
 	$(shell pkg-config --cflags $(FUZZ_PKGS) 2>/dev/null)
 FUZZ_SAN := address,undefined
 FUZZ_LIBS := $(shell pkg-config --libs $(FUZZ_PKGS) 2>/dev/null) -ldb-5.3
 
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_TARGETS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_DIR)/%)
-FUZZ_LIB_OBJS := $(patsubst lib/%.c,$(FUZZ_DIR)/lib/%.o,$(wildcard lib/*.c))
+FUZZ_LIB_OBJS := $(patsubst lib/%.c,$(FUZZ_DIR)/lib/%.o,\
+	$(wildcard lib/util/*.c lib/mail/*.c))
 FUZZ_LIB := $(FUZZ_DIR)/libpanacea.a
 
 .PHONY: fuzz fuzz-smoke
