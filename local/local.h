@@ -12,6 +12,8 @@
  *   local_maildir.c  Maildir tmp/ -> new/ delivery
  *   local_command.c  |command and /file delivery for aliases
  *   local_alias.c    alias_maps lookups and :include: files for alias.h
+ *   alias.c          aliases(5) values and their expansion, no I/O
+ *                    (alias.h; unit-tested)
  *   (forwarding: addresses for other destinations, and list members to
  *   retry one by one, go back to qmgr in the reply, which queues them)
  *
