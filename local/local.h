@@ -6,6 +6,7 @@
  *   local_rcpt.c     one recipient: loop check, aliases, then mailboxes,
  *                    files, commands and forwarding, and the status
  *   local_user.c     recipient -> account (unix or mail-only) -> mailbox
+ *   local_status.c   a recipient's status: class, DSN code, text
  *   local_child.c    a child process per delivery with the recipient's
  *                    privileges, reporting its status over a pipe
  *   local_mbox.c     mbox append with dotlock + fcntl, fsync, truncate back
