@@ -6,6 +6,7 @@
  *   local_rcpt.c     one recipient: loop check, aliases, then mailboxes,
  *                    files, commands and forwarding, and the status
  *   local_user.c     recipient -> account (unix or mail-only) -> mailbox
+ *   local_status.c   a recipient's status: class, DSN code, text
  *   local_child.c    a child process per file or command delivery with
  *                    its owner's privileges, reporting over a pipe
  *   local_worker.c   mailbox deliveries in a long-lived child per
@@ -14,6 +15,8 @@
  *   local_maildir.c  Maildir tmp/ -> new/ delivery
  *   local_command.c  |command and /file delivery for aliases
  *   local_alias.c    alias_maps lookups and :include: files for alias.h
+ *   alias.c          aliases(5) values and their expansion, no I/O
+ *                    (alias.h; unit-tested)
  *   (forwarding: addresses for other destinations, and list members to
  *   retry one by one, go back to qmgr in the reply, which queues them)
  *

@@ -16,16 +16,23 @@
  * which its owner could meanwhile turn into a link to someone else's
  * file (a path read twice in one expansion with two owners is refused).
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "deliver_request.h"
 #include "local.h"
 #include "msg.h"
 #include "strutil.h"
 #include "xalloc.h"
+
+/* The codec (lib/mail/deliver_request.h) bounds a reply's forwards for
+ * the widest expansion alias.h allows. */
+static_assert(DELIVER_FORWARD_MAX == 2 * ALIAS_TARGETS_MAX,
+	      "a reply holds each alias target in a group of its own");
 
 static int aliases_broken;
 

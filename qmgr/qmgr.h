@@ -22,7 +22,7 @@
  *
  * Scheduling.  Due messages (schedule order) enter a bounded active set
  * (qmgr_message_active_limit).  Each pending recipient is resolved
- * (lib/resolve) to a transport and a next hop; recipients with the same
+ * (resolve.h) to a transport and a next hop; recipients with the same
  * ones form jobs of at most TRANSPORT_destination_recipient_limit
  * (default_destination_recipient_limit when not set).  Jobs wait in
  * per-destination FIFOs inside per-transport queues; a destination has at
@@ -53,7 +53,7 @@
  * their notification has been queued, so a crash in between bounces them again
  * rather than losing the bounce.  A message whose round is over is
  * removed when nothing is pending ("QUEUEID: removed"), else rescheduled
- * by exponential backoff (lib/backoff).  On restart, messages that were
+ * by exponential backoff (backoff.h).  On restart, messages that were
  * active are due (their schedule entry was never moved), so every pending
  * recipient is tried again, and a recipient recorded delivered never is.
  */

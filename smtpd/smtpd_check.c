@@ -128,6 +128,18 @@ smtpd_check_init(void)
 	qsort(local_table.names, local_table.count, sizeof(char *), name_cmp);
 }
 
+void
+smtpd_check_end(void)
+{
+	for (size_t i = 0; i < local_table.count; i++)
+		xfree(local_table.names[i]);
+	xfree(local_table.names);
+	xfree(local_table.delimiter);
+	if (local_table.maps)
+		maps_close(local_table.maps);
+	memset(&local_table, 0, sizeof(local_table));
+}
+
 static int
 domain_in_list(char **list, const char *domain)
 {

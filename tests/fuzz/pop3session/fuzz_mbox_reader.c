@@ -1,5 +1,5 @@
 /*
- * fuzz_mbox_reader - libFuzzer target for lib/mbox_reader.
+ * fuzz_mbox_reader - libFuzzer target for pop3session/mbox_reader.
  *
  * The input is an mbox.  Checks: the result is the same whether the input
  * comes in one piece or byte by byte; messages are in order and inside

@@ -1,5 +1,5 @@
 /*
- * test_nexthop - lib/nexthop: every next-hop form, ports and service
+ * test_nexthop - smtp/nexthop: every next-hop form, ports and service
  * names, numeric addresses between brackets, the canonical form, and
  * what is refused.
  */

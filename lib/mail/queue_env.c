@@ -170,6 +170,11 @@ env_configure(DB_ENV *env)
 	return 0;
 }
 
+/* The databases of the environment (queue.h, "Layout"), in the order
+ * open_common() opens them. */
+static const char *const db_files[] = {"envelope.db", "content.db",
+				       "schedule.db"};
+
 static int
 db_open(struct queue *q, DB **dbp, const char *file)
 {
@@ -285,9 +290,9 @@ open_common(const char *queue_dir, queue_isalive_fn isalive, u_int32_t flags,
 		return result;
 	}
 	buf_free(&home);
-	if ((result = db_open(q, &q->envelope, "envelope.db")) != QUEUE_OK ||
-	    (result = db_open(q, &q->content, "content.db")) != QUEUE_OK ||
-	    (result = db_open(q, &q->schedule, "schedule.db")) != QUEUE_OK) {
+	if ((result = db_open(q, &q->envelope, db_files[0])) != QUEUE_OK ||
+	    (result = db_open(q, &q->content, db_files[1])) != QUEUE_OK ||
+	    (result = db_open(q, &q->schedule, db_files[2])) != QUEUE_OK) {
 		queue_free(q, 0);
 		return result;
 	}
@@ -299,6 +304,33 @@ int
 queue_open(const char *queue_dir, queue_isalive_fn isalive, struct queue **qp)
 {
 	return open_common(queue_dir, isalive, DB_FAILCHK, 0, qp);
+}
+
+int
+queue_verify_files(const char *queue_dir,
+		   void (*bad)(const char *path, const char *why, void *ctx),
+		   void *ctx)
+{
+	struct buf path = BUF_INIT;
+	struct stat st;
+	int failed = 0, err;
+	DB *db;
+
+	for (size_t i = 0; i < sizeof(db_files) / sizeof(db_files[0]); i++) {
+		buf_reset(&path);
+		buf_printf(&path, "%s/db/%s", queue_dir, db_files[i]);
+		if (stat(buf_cstr(&path), &st) < 0)
+			continue;
+		if ((err = db_create(&db, NULL, 0)) == 0)
+			/* verify destroys the handle in every case. */
+			err = db->verify(db, buf_cstr(&path), NULL, NULL, 0);
+		if (err != 0) {
+			bad(buf_cstr(&path), db_strerror(err), ctx);
+			failed++;
+		}
+	}
+	buf_free(&path);
+	return failed;
 }
 
 int

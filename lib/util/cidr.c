@@ -7,9 +7,28 @@
 #include <string.h>
 
 #include "cidr.h"
-#include "conf.h"
 #include "strutil.h"
 #include "xalloc.h"
+
+/* A prefix length: decimal digits (and "-0", as the configuration's
+ * integers allow it), at most 128.  Returns it or -1.  Parsed here, not
+ * with conf_parse_int(): this layer knows no configuration. */
+static int
+cidr_prefix(const char *s)
+{
+	int neg = (*s == '-');
+	int len = 0;
+
+	s += neg;
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++)
+		if ((len = len * 10 + (*s - '0')) > 128)
+			return -1;
+	if (*s != '\0' || (neg && len != 0))
+		return -1;
+	return len;
+}
 
 /* Splits "[addr]/len", "addr/len" or "addr" into address text and prefix
  * (-1 when absent).  Returns 0 or -1. */
@@ -17,14 +36,12 @@ static int
 cidr_split(char *word, char **addr, int *prefix)
 {
 	char *slash = strrchr(word, '/');
-	long long len;
 
 	*prefix = -1;
 	if (slash) {
 		*slash = '\0';
-		if (conf_parse_int(slash + 1, &len) < 0 || len < 0 || len > 128)
+		if ((*prefix = cidr_prefix(slash + 1)) < 0)
 			return -1;
-		*prefix = (int)len;
 	}
 	if (word[0] == '[') {
 		size_t n = strlen(word);

@@ -1,5 +1,5 @@
 /*
- * test_dsn - RFC 3464 notifications (lib/dsn): the structure, the report
+ * test_dsn - RFC 3464 notifications (qmgr/dsn): the structure, the report
  * fields, what part of the original is returned, sanitising of values
  * that come from outside, and error propagation from the reader and the
  * writer.  (The integration tests parse real bounces with Python's email

@@ -6,19 +6,14 @@
  * (ORCPT's form, a forward only with class 2, the bound on forwards over
  * the whole reply, status and reason together) is checked after the scan.
  */
-#include <assert.h>
 #include <errno.h>
 #include <string.h>
 
-#include "alias.h"
 #include "attr_scan.h"
 #include "deliver_request.h"
 #include "queue.h"
 #include "xalloc.h"
 #include "xtext.h"
-
-static_assert(DELIVER_FORWARD_MAX == 2 * ALIAS_TARGETS_MAX,
-	      "a reply holds each alias target in a group of its own");
 
 #define LINE ATTR_SCAN_LINE
 #define REQ ATTR_SCAN_REQUIRED

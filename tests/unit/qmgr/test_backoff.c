@@ -1,5 +1,5 @@
 /*
- * test_backoff - the retry delay of deferred messages (lib/backoff).
+ * test_backoff - the retry delay of deferred messages (qmgr/backoff).
  */
 #include <setjmp.h>
 #include <stdarg.h>

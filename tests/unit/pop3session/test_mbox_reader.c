@@ -1,6 +1,6 @@
 /*
- * test_mbox_reader - lib/mbox_reader: From_ lines and separators, ">From "
- * unquoting in sizes, malformed mboxes, the last message without its
+ * test_mbox_reader - pop3session/mbox_reader: From_ lines and separators,
+ * ">From " unquoting in sizes, malformed mboxes, the last message without its
  * empty line or LF, CRLF mboxes, split invariance, and UIDLs that survive
  * the removal of other messages.  Mailboxes are written with lib/mbox's
  * own formatting (mbox_from_line, mbox_convert: what local writes), and

@@ -1,5 +1,5 @@
 /*
- * test_resolve - recipient routing (lib/resolve): mydestination, relayhost,
+ * test_resolve - recipient routing (qmgr/resolve): mydestination, relayhost,
  * default_transport, and transport table lookups in Postfix's order with
  * a small in-memory table behind the lookup callback.
  */

@@ -209,6 +209,17 @@ int queue_open(const char *queue_dir, queue_isalive_fn isalive,
  */
 int queue_env_recover(const char *queue_dir, queue_isalive_fn isalive,
 		      struct queue **qp);
+/*
+ * Berkeley DB's own check (DB->verify) of each database file in
+ * QUEUE_DIR/db, for pansuper -s: only with the mail system stopped, since
+ * verify takes no locks and must not run beside writers.  A file that
+ * does not exist is skipped (a new queue).  Calls bad(path, why) for each
+ * file that fails and returns how many did.
+ */
+int queue_verify_files(const char *queue_dir,
+		       void (*bad)(const char *path, const char *why,
+				   void *ctx),
+		       void *ctx);
 /* DB_ENV->failchk: QUEUE_OK when dead processes' transactions and locks
  * were resolved, QUEUE_RECOVER when full recovery is needed. */
 int queue_env_failchk(struct queue *q);

@@ -45,7 +45,8 @@
 #define DELIVER_NOTIFY_MAX 0x0f		/* every QUEUE_NOTIFY_* bit */
 #define DELIVER_RCPT_MAX 10000		/* recipients per request */
 #define DELIVER_TEXT_MAX 4096		/* text, reason, relay bytes */
-#define DELIVER_FORWARD_MAX (2 * 10000) /* alias.h: 2 * ALIAS_TARGETS_MAX */
+#define DELIVER_FORWARD_MAX                                                    \
+	(2 * 10000) /* local/alias.h: 2 * ALIAS_TARGETS_MAX */
 #define DELIVER_CONTENT_DESCRIPTOR "descriptor"
 
 struct deliver_rcpt {

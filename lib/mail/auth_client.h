@@ -1,6 +1,6 @@
 /*
  * auth_client - the client side of the auth service (private/auth,
- * auth/, lib/auth_proto.h), for smtpd AUTH and the pop3d front, and
+ * auth/, lib/mail/auth_proto.h), for smtpd AUTH and the pop3d front, and
  * auth_redeem() for the root pop3d session service.
  *
  * Passwords are checked only inside the auth service: a client forwards

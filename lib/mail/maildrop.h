@@ -19,7 +19,7 @@
  * one link only), the size (message_size_limit plus the envelope) and
  * every field before anything reaches the queue.
  *
- * File format: MAILDROP_MAGIC, then one attribute list (lib/attr.h)
+ * File format: MAILDROP_MAGIC, then one attribute list (lib/util/attr.h)
  * with the envelope
  *   sender   the envelope sender ("" for the null sender)
  *   rcpt     one per recipient (at least one)

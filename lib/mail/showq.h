@@ -4,7 +4,7 @@
  * Ordinary users never open the queue (DESIGN.md); mailq and panqueue -p
  * / -j connect to the showq service, which runs as mail_owner, writes
  * the listing and closes.  The client sends nothing.  The listing is a
- * sequence of attribute lists (lib/attr.h), each with a "type":
+ * sequence of attribute lists (lib/util/attr.h), each with a "type":
  *   type=message  queue_name (maildrop, active, deferred, hold),
  *                 queue_id, arrival_time (unix seconds), message_size
  *                 (bytes), force_expired (0/1), sender (MAILER-DAEMON for

@@ -19,7 +19,7 @@
  * pickup), so nothing here may do more than make mail due sooner, and nobody
  * may make qmgr spend its time on requests rather than on scheduling:
  *  - connections: at most DAEMON_TRIGGER_CONN_MAX pending, each for at
- *    most 5 s; one more closes the oldest (lib/daemon.h);
+ *    most 5 s; one more closes the oldest (lib/mail/daemon.h);
  *  - bytes: DAEMON_TRIGGER_MAX per connection, else it is dropped;
  *  - work: F, S and I requests are merged (each site and id once, F
  *    subsumes them) and carried out at most once a second, with one walk

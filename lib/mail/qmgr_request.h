@@ -1,5 +1,5 @@
 /*
- * qmgr_request - the client side of public/qmgr (lib/qmgr_proto.h): the
+ * qmgr_request - the client side of public/qmgr (lib/mail/qmgr_proto.h): the
  * one way a program asks qmgr to look at the queue.
  *
  * Every program that queues mail and wants it delivered now (smtpd after

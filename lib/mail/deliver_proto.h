@@ -7,7 +7,7 @@
  * carries at most default_destination_recipient_limit recipients and is
  * decoded with DELIVER_LIST_MAX.
  *
- * This file is the protocol's documentation; lib/deliver_request.h is its
+ * This file is the protocol's documentation; lib/mail/deliver_request.h is its
  * only codec (typed request and reply, every range and bound listed
  * there), and no program reads or writes these attributes otherwise.
  *
