@@ -30,7 +30,7 @@ BIN := bin
 SANFLAGS :=
 endif
 
-PKGS := libssl libcrypto libsasl2 ldns
+PKGS := libssl libcrypto libsasl2 ldns libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

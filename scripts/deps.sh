@@ -6,7 +6,7 @@
 # ordinary user it only lists what is missing.  Quick when nothing is.
 set -eu
 
-BUILD_PKGS="gcc make pkg-config libssl-dev libsasl2-dev libldns-dev libdb-dev"
+BUILD_PKGS="gcc make pkg-config libssl-dev libsasl2-dev libldns-dev libdb-dev libpcre2-dev"
 RUN_PKGS="libsasl2-modules libsasl2-modules-db sasl2-bin openssl"
 # Recommended packages a test tool needs at run time are listed too,
 # since the install skips recommends: swaks needs libnet-ssleay-perl for

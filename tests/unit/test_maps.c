@@ -162,7 +162,7 @@ test_build_errors(void **state)
 	snprintf(path, sizeof(path), "%s/bad.db.tmp", dir);
 	assert_int_not_equal(access(path, F_OK), 0);
 	/* Unknown types and missing files. */
-	assert_int_equal(map_build("btree:/x", 0, &err), -1);
+	assert_int_equal(map_build("cidr:/x", 0, &err), -1);
 	assert_non_null(strstr(buf_cstr(&err), "unsupported"));
 	assert_null(maps_open("hash:/nonexistent/table", &err));
 	assert_null(maps_open("cdb:/etc/x", &err));

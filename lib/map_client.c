@@ -1,0 +1,56 @@
+/*
+ * map_client - the endpoints of socketmap: and tcp: tables; see
+ * map_int.h.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "map_int.h"
+#include "sock.h"
+#include "xalloc.h"
+
+int
+map_endpoint_parse(const char *text, struct map_endpoint *ep,
+		   struct buf *err)
+{
+	memset(ep, 0, sizeof(*ep));
+	if (strncmp(text, "unix:", 5) == 0 && text[5] != '\0') {
+		ep->path = xstrdup(text + 5);
+		return 0;
+	}
+	if (strncmp(text, "inet:", 5) == 0 &&
+	    sock_parse_endpoint(text + 5, &ep->host, &ep->port) == 0 &&
+	    ep->host != NULL)
+		return 0;
+	map_endpoint_free(ep);
+	buf_set(err, "");
+	buf_printf(err,
+		   "bad endpoint \"%s\" (inet:host:port or unix:/path)",
+		   text);
+	return -1;
+}
+
+int
+map_endpoint_connect(const struct map_endpoint *ep, struct buf *err)
+{
+	int fd;
+
+	if (ep->host)
+		return sock_connect_inet(ep->host, ep->port,
+					 MAP_CLIENT_TIMEOUT_MS, err);
+	if ((fd = sock_connect_unix(ep->path, MAP_CLIENT_TIMEOUT_MS)) < 0) {
+		buf_set(err, "");
+		buf_printf(err, "connect to %s: %s", ep->path,
+			   strerror(errno));
+	}
+	return fd;
+}
+
+void
+map_endpoint_free(struct map_endpoint *ep)
+{
+	xfree(ep->path);
+	xfree(ep->host);
+	xfree(ep->port);
+	memset(ep, 0, sizeof(*ep));
+}
