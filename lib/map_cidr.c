@@ -5,7 +5,8 @@
  * A pattern is one word: "a.b.c.d", "a.b.c.d/len", an IPv6 address with
  * or without brackets and "/len"; host bits set below the prefix are an
  * error, as in Postfix.  A key that is no numeric address is not found,
- * whatever the rules ("!pattern" included), as in Postfix.
+ * whatever the rules ("!pattern" included), and a rule applies only to
+ * keys of its address family, as in Postfix.
  */
 #include <arpa/inet.h>
 #include <string.h>
@@ -37,14 +38,26 @@ cidr_compile(char **p, int *groups, struct buf *err)
 	return list;
 }
 
+/* Postfix compares within one address family: an IPv4 rule does not
+ * apply to an IPv6 key (IPv4-mapped included), negated or not. */
 static int
-cidr_match(void *pat, const char *key, long *ovec, int groups,
-	   struct buf *err)
+cidr_match(void *pat, const char *key, long *ovec, int groups, struct buf *err)
 {
+	const struct cidr_list *list = pat;
+	unsigned char addr[16];
+	int family = AF_INET;
+
 	(void)ovec;
 	(void)groups;
 	(void)err;
-	return cidr_list_match_text(pat, key);
+	if (inet_pton(AF_INET, key, addr) != 1) {
+		family = AF_INET6;
+		if (inet_pton(AF_INET6, key, addr) != 1)
+			return MAP_RULES_NA;
+	}
+	if (list->items[0].family != family)
+		return MAP_RULES_NA;
+	return cidr_entry_match(&list->items[0], family, addr);
 }
 
 static void
@@ -64,8 +77,7 @@ cidr_open(struct map *m, const char *name, struct buf *err)
 }
 
 static int
-cidr_lookup(struct map *m, const char *key, struct buf *value,
-	    struct buf *err)
+cidr_lookup(struct map *m, const char *key, struct buf *value, struct buf *err)
 {
 	unsigned char addr[16];
 

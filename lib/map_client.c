@@ -10,8 +10,7 @@
 #include "xalloc.h"
 
 int
-map_endpoint_parse(const char *text, struct map_endpoint *ep,
-		   struct buf *err)
+map_endpoint_parse(const char *text, struct map_endpoint *ep, struct buf *err)
 {
 	memset(ep, 0, sizeof(*ep));
 	if (strncmp(text, "unix:", 5) == 0 && text[5] != '\0') {
@@ -24,8 +23,7 @@ map_endpoint_parse(const char *text, struct map_endpoint *ep,
 		return 0;
 	map_endpoint_free(ep);
 	buf_set(err, "");
-	buf_printf(err,
-		   "bad endpoint \"%s\" (inet:host:port or unix:/path)",
+	buf_printf(err, "bad endpoint \"%s\" (inet:host:port or unix:/path)",
 		   text);
 	return -1;
 }
@@ -40,8 +38,7 @@ map_endpoint_connect(const struct map_endpoint *ep, struct buf *err)
 					 MAP_CLIENT_TIMEOUT_MS, err);
 	if ((fd = sock_connect_unix(ep->path, MAP_CLIENT_TIMEOUT_MS)) < 0) {
 		buf_set(err, "");
-		buf_printf(err, "connect to %s: %s", ep->path,
-			   strerror(errno));
+		buf_printf(err, "connect to %s: %s", ep->path, strerror(errno));
 	}
 	return fd;
 }

@@ -110,8 +110,8 @@ db_close(struct map *m)
 		db->close(db, 0);
 }
 
-const struct map_type map_type_hash = {"hash", MAP_T_FOLD, hash_open,
-				       db_lookup, db_close};
+const struct map_type map_type_hash = {"hash", MAP_T_FOLD, hash_open, db_lookup,
+				       db_close};
 const struct map_type map_type_btree = {"btree", MAP_T_FOLD, btree_open,
 					db_lookup, db_close};
 
@@ -215,9 +215,10 @@ map_build(const char *spec, int flags, struct buf *err)
 		path = spec + 6;
 	} else {
 		buf_set(err, "");
-		buf_printf(err, "%s: unsupported table type for building: only "
-				"hash: and btree: tables are built (the other "
-				"types are read as they are)",
+		buf_printf(err,
+			   "%s: unsupported table type for building: only "
+			   "hash: and btree: tables are built (the other "
+			   "types are read as they are)",
 			   spec);
 		return -1;
 	}

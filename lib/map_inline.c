@@ -44,8 +44,8 @@ inline_open(struct map *m, const char *name, struct buf *err)
 			r = -1;
 		} else if (map_kv_add(m->data, key, value) > 0) {
 			buf_set(err, "");
-			buf_printf(err, "inline:%s: duplicate key \"%s\"",
-				   name, key);
+			buf_printf(err, "inline:%s: duplicate key \"%s\"", name,
+				   key);
 			r = -1;
 		}
 	}
@@ -53,5 +53,5 @@ inline_open(struct map *m, const char *name, struct buf *err)
 	return r;
 }
 
-const struct map_type map_type_inline = {
-    "inline", MAP_T_FOLD, inline_open, map_kv_lookup, map_kv_close};
+const struct map_type map_type_inline = {"inline", MAP_T_FOLD, inline_open,
+					 map_kv_lookup, map_kv_close};

@@ -70,7 +70,7 @@ void map_kv_close(struct map *m);
  * exchange. */
 #define MAP_CLIENT_TIMEOUT_MS 100000
 struct map_endpoint {
-	char *path; /* unix: */
+	char *path;	   /* unix: */
 	char *host, *port; /* inet: */
 };
 int map_endpoint_parse(const char *text, struct map_endpoint *ep,

@@ -88,8 +88,8 @@ regexp_free(void *pat)
 	xfree(pat);
 }
 
-static const struct map_pattern_ops regexp_ops = {
-    regexp_compile, regexp_match, regexp_free, 1};
+static const struct map_pattern_ops regexp_ops = {regexp_compile, regexp_match,
+						  regexp_free, 1};
 
 static int
 regexp_open(struct map *m, const char *name, struct buf *err)

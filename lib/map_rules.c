@@ -183,8 +183,8 @@ rule_line(char *line, long lineno, void *ctx, struct buf *err)
 	}
 	/* A negated pattern matched nothing: no group to substitute. */
 	if (kind == RULE_MATCH && ops->substitute &&
-	    expand(result, NULL, NULL, negate ? 0 : clamp(groups), NULL,
-		   err) < 0) {
+	    expand(result, NULL, NULL, negate ? 0 : clamp(groups), NULL, err) <
+		0) {
 		if (negate && strstr(buf_cstr(err), "out-of-range"))
 			buf_set(err, "$N in the result of a negated pattern");
 		ops->free(pat);
@@ -252,11 +252,11 @@ map_rules_lookup(struct map_rules *r, const char *key, struct buf *value,
 		if (m < 0)
 			return -1;
 		if (rule->kind == RULE_IF) {
-			if (m == rule->negate)
+			if (m == MAP_RULES_NA || m == rule->negate)
 				i = rule->endif;
 			continue;
 		}
-		if (m == rule->negate)
+		if (m == MAP_RULES_NA || m == rule->negate)
 			continue;
 		buf_reset(value);
 		if (!r->ops->substitute)

@@ -20,13 +20,17 @@
 #include "map_int.h"
 
 #define MAP_RULES_GROUPS_MAX 99 /* $1..$99 */
+#define MAP_RULES_NA 2
 
 struct map_pattern_ops {
 	/* Reads the pattern at *p (with its flags), advances *p past it,
 	 * and compiles it; *groups is its number of capture groups.  NULL
 	 * with the reason in err. */
 	void *(*compile)(char **p, int *groups, struct buf *err);
-	/* 1 match, 0 no match, -1 error (err).  With ovec (2 * (groups + 1)
+	/* 1 match, 0 no match, MAP_RULES_NA when the pattern does not
+	 * apply to such a key at all (cidr: another address family; the
+	 * rule is skipped, negated or not, an "if" is false), -1 error
+	 * (err).  With ovec (2 * (groups + 1)
 	 * offsets), fills the groups' start and end (-1 when unset). */
 	int (*match)(void *pat, const char *key, long *ovec, int groups,
 		     struct buf *err);

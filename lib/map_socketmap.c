@@ -146,5 +146,5 @@ socketmap_close(struct map *m)
 	xfree(sm);
 }
 
-const struct map_type map_type_socketmap = {
-    "socketmap", 0, socketmap_open, socketmap_lookup, socketmap_close};
+const struct map_type map_type_socketmap = {"socketmap", 0, socketmap_open,
+					    socketmap_lookup, socketmap_close};

@@ -105,8 +105,7 @@ tcp_read_line(int fd, struct buf *line, struct buf *err)
 }
 
 static int
-tcp_lookup(struct map *m, const char *key, struct buf *value,
-	   struct buf *err)
+tcp_lookup(struct map *m, const char *key, struct buf *value, struct buf *err)
 {
 	struct buf req = BUF_INIT, line = BUF_INIT;
 	const char *text;

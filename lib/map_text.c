@@ -45,8 +45,8 @@ text_error(struct buf *err, const char *where, long line, const char *text)
 }
 
 static int
-text_read_file(const char *path, map_text_fn fn, void *ctx,
-	       struct map_watch *w, struct buf *err)
+text_read_file(const char *path, map_text_fn fn, void *ctx, struct map_watch *w,
+	       struct buf *err)
 {
 	struct buf entry = BUF_INIT;
 	FILE *fp = fopen(path, "re");
@@ -94,8 +94,9 @@ text_read_file(const char *path, map_text_fn fn, void *ctx,
 					       "entry too long");
 				break;
 			}
-			buf_putc(&entry, ' ');
-			buf_puts(&entry, s);
+			/* As Postfix: the line joins with its leading
+			 * white space, only the newline goes. */
+			buf_puts(&entry, line);
 			continue;
 		}
 		r = text_deliver(&entry, path, start, fn, ctx, err);
@@ -118,8 +119,8 @@ text_read_file(const char *path, map_text_fn fn, void *ctx,
 }
 
 int
-map_text_read(const char *name, map_text_fn fn, void *ctx,
-	      struct map_watch *w, struct buf *err)
+map_text_read(const char *name, map_text_fn fn, void *ctx, struct map_watch *w,
+	      struct buf *err)
 {
 	struct buf entry = BUF_INIT;
 	char **rules;
@@ -167,8 +168,9 @@ map_text_braces(const char *text, struct buf *err)
 	if (*s != '{' || (end = group_end(s)) == NULL ||
 	    end[1 + strspn(end + 1, " \t\r\n")] != '\0') {
 		buf_set(err, "");
-		buf_printf(err, "%s: syntax error: unbalanced braces or text "
-				"after the closing one",
+		buf_printf(err,
+			   "%s: syntax error: unbalanced braces or text "
+			   "after the closing one",
 			   text);
 		xfree(list);
 		return NULL;
@@ -191,8 +193,8 @@ map_text_braces(const char *text, struct buf *err)
 			item = xstrndup(p + 1, (size_t)(e - p - 1));
 			p = e + 1;
 		} else {
-			for (e = p; e < end && !is_space(*e) && *e != ',' &&
-				    *e != '{';
+			for (e = p;
+			     e < end && !is_space(*e) && *e != ',' && *e != '{';
 			     e++)
 				;
 			item = xstrndup(p, (size_t)(e - p));

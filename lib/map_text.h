@@ -4,7 +4,8 @@
  *
  * Logical lines: '#' comment lines (also indented) and blank lines are
  * skipped; a line that starts with white space continues the previous
- * one (joined with one space).  A NUL byte, a file over MAP_TEXT_MAX or a
+ * one (joined as Postfix does: the newline goes, the leading white space
+ * stays).  A NUL byte, a file over MAP_TEXT_MAX or a
  * logical line over MAP_TEXT_LINE_MAX is an error.
  *
  * map_text_read() gives each logical line of a table's source to fn:
@@ -24,8 +25,7 @@
 #define MAP_TEXT_LINE_MAX (1024 + 65536 + 2)
 
 /* lineno: where the logical line starts (the rule's number inline). */
-typedef int (*map_text_fn)(char *line, long lineno, void *ctx,
-			   struct buf *err);
+typedef int (*map_text_fn)(char *line, long lineno, void *ctx, struct buf *err);
 
 int map_text_read(const char *name, map_text_fn fn, void *ctx,
 		  struct map_watch *w, struct buf *err);

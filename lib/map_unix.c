@@ -36,16 +36,15 @@ unix_open(struct map *m, const char *name, struct buf *err)
 static int
 unix_miss(struct buf *err)
 {
-	if (errno == 0 || errno == ENOENT || errno == ESRCH ||
-	    errno == EBADF || errno == EPERM)
+	if (errno == 0 || errno == ENOENT || errno == ESRCH || errno == EBADF ||
+	    errno == EPERM)
 		return 0;
 	buf_set(err, strerror(errno));
 	return -1;
 }
 
 static int
-unix_lookup(struct map *m, const char *key, struct buf *value,
-	    struct buf *err)
+unix_lookup(struct map *m, const char *key, struct buf *value, struct buf *err)
 {
 	errno = 0;
 	if ((long)m->data == UNIX_PASSWD) {

@@ -84,8 +84,7 @@ spec_type(const char *spec, const char **name, struct buf *err)
 	return NULL;
 }
 
-/* Splits a list at commas and white space outside braces. */
-static char **
+char **
 maps_split(const char *list, int *count, struct buf *err)
 {
 	char **out = xcalloc(1, sizeof(*out));
@@ -115,7 +114,8 @@ maps_split(const char *list, int *count, struct buf *err)
 		out[n++] = xstrndup(start, (size_t)(s - start));
 		out[n] = NULL;
 	}
-	*count = n;
+	if (count)
+		*count = n;
 	return out;
 }
 

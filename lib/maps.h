@@ -73,6 +73,10 @@ void maps_close(struct maps *m);
  * without opening anything (daemons call it at start for each table
  * parameter); 0, or -1 with "SPEC: unsupported table type ..." in err. */
 int maps_check(const char *list, struct buf *err);
+/* The tables of a list: split at commas and white space outside braces
+ * ("inline:{ a=b, c=d }" is one); a NULL-terminated list for
+ * str_list_free(), or NULL with err (unbalanced braces). */
+char **maps_split(const char *list, int *count, struct buf *err);
 /* The implemented types, space separated ("hash btree ..."). */
 const char *maps_types(void);
 

@@ -78,11 +78,17 @@ static int
 local_maps_open(const char *list)
 {
 	struct buf kept = BUF_INIT, db = BUF_INIT, err = BUF_INIT;
-	char **specs = str_split(list, ", \t\r\n", NULL);
+	char **specs;
 	int passwd = 0;
 
+	/* A type Panacea lacks is a configuration error: stop at start. */
+	if (maps_check(list, &err) < 0)
+		msg_fatal("local_recipient_maps: %s", buf_cstr(&err));
+	specs = maps_split(list, NULL, &err);
 	for (char **s = specs; *s; s++) {
-		const char *path = strncmp(*s, "hash:", 5) == 0 ? *s + 5 : NULL;
+		const char *path = strncmp(*s, "hash:", 5) == 0	   ? *s + 5
+				   : strncmp(*s, "btree:", 6) == 0 ? *s + 6
+								   : NULL;
 		if (strcmp(*s, "unix:passwd.byname") == 0) {
 			passwd = 1;
 			continue;

@@ -144,10 +144,18 @@ test_cidr(void **state)
 	expect(m, "10.1.2.3", "TEN-ONE-TWO");
 	expect(m, "10.1.3.3", "NOT-172");
 	expect(m, "8.8.8.8", "NOT-172");
-	expect(m, "172.20.0.1", "172 continued");
+	expect(m, "172.20.0.1", "172  continued");
 	/* A key that is no address matches nothing, negations included. */
 	expect(m, "mail.example.com", NULL);
 	expect(m, "10.0.0.0/8", NULL);
+	/* A rule applies to its address family only (as Postfix): the
+	 * negated IPv4 rule does not match an IPv6 key. */
+	expect(m, "::1", NULL);
+	expect(m, "::ffff:192.168.1.1", NULL);
+	maps_close(m);
+	m = open_ok("cidr:{ {if !10.0.0.0/8}, {::/0 V6}, {endif}, "
+		    "{::/0 LAST} }");
+	expect(m, "::1", "LAST");
 	maps_close(m);
 
 	open_fails(table("cidr", "bad1", "10.0.0.0/8 OK\n10.1.2.3/8 X\n"),
@@ -334,7 +342,7 @@ test_texthash(void **state)
 	m = open_ok(spec);
 	expect(m, "example.com", "smtp:[relay.example.com]:2525");
 	expect(m, "EXAMPLE.com", "smtp:[relay.example.com]:2525");
-	expect(m, "long", "first second");
+	expect(m, "long", "first  second");
 	expect(m, "dup", "one");
 	expect(m, "nope", NULL);
 	assert_int_equal(maps_changed(m), 0);
@@ -442,7 +450,7 @@ test_keys_types_and_check(void **state)
 			 0);
 	assert_int_equal(maps_check("hash:/a, cdb:/etc/x", &err), -1);
 	assert_non_null(strstr(buf_cstr(&err), "cdb:/etc/x: unsupported "
-						"table type \"cdb\""));
+					       "table type \"cdb\""));
 	assert_int_equal(maps_check("proxy:hash:/etc/x", &err), -1);
 	assert_non_null(strstr(buf_cstr(&err), "unsupported table type"));
 	assert_int_equal(maps_check("/etc/aliases", &err), -1);

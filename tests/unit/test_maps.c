@@ -95,7 +95,8 @@ test_postmap_format(void **state)
 	expect(m, "example.com", "smtp:[relay.example.com]:2525");
 	expect(m, "EXAMPLE.com", "smtp:[relay.example.com]:2525");
 	expect(m, ".example.org", "smtp:mx.example.org");
-	expect(m, "long", "first second third");
+	/* Joined as postmap joins: the continuation's white space stays. */
+	expect(m, "long", "first  second\tthird");
 	expect(m, "dup", "one");
 	expect(m, "missing", NULL);
 	expect(m, "", NULL);
@@ -124,7 +125,7 @@ test_aliases_format(void **state)
 	assert_non_null(m);
 	expect(m, "postmaster", "root");
 	expect(m, "staff",
-	       "bob, carol@example.org, \"|/usr/bin/archive staff\"");
+	       "bob,   carol@example.org,   \"|/usr/bin/archive staff\"");
 	expect(m, "odd:name", "bob");
 	expect(m, "root", "admin");
 	maps_close(m);
