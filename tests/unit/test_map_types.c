@@ -224,6 +224,20 @@ test_regexp(void **state)
 	open_fails(table("regexp", "bad7", "/a/ $x\n"), "/bad7:1: bad $");
 	open_fails(table("regexp", "bad8", "/a/ ${1\n"), "/bad8:1: bad $");
 	open_fails(table("regexp", "bad9", "/a/\n"), "missing result");
+	/* Repetitions that glibc's regcomp would copy without end. */
+	open_fails(table("regexp", "bad10", "/x(a{1000}){1000}/ X\n"),
+		   "/bad10:1: regular expression too complex");
+	open_fails(table("regexp", "bad11",
+			 "/^(.*)++++++++++++++++++++++++++++++$/ X\n"),
+		   "/bad11:1: regular expression too complex");
+	open_fails(
+	    table("regexp", "bad12", "/a\\{100\\}\\{100\\}\\{100\\}/x X\n"),
+	    "/bad12:1: regular expression too complex");
+	m = open_ok(table("regexp", "fine",
+			  "~^[[:alnum:]+/]{60,}$~ base64\n"
+			  "/^(a|b)+c{2,5}.{0,1000}$/ repeated\n"));
+	expect(m, "abcc", "repeated");
+	maps_close(m);
 }
 
 static void
