@@ -4,7 +4,9 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "iostuff.h"
 #include "map_int.h"
 #include "sock.h"
 #include "xalloc.h"
@@ -41,6 +43,23 @@ map_endpoint_connect(const struct map_endpoint *ep, struct buf *err)
 		buf_printf(err, "connect to %s: %s", ep->path, strerror(errno));
 	}
 	return fd;
+}
+
+int
+map_endpoint_ask(const struct map_endpoint *ep, const struct buf *req,
+		 int (*read_reply)(int fd, struct buf *reply, struct buf *err),
+		 struct buf *reply, struct buf *err)
+{
+	int fd, r = -1;
+
+	if ((fd = map_endpoint_connect(ep, err)) < 0)
+		return -1;
+	if (io_write_full(fd, req->data, req->len, MAP_CLIENT_TIMEOUT_MS) < 0)
+		buf_set(err, "cannot send the request");
+	else
+		r = read_reply(fd, reply, err);
+	close(fd);
+	return r;
 }
 
 void

@@ -77,6 +77,12 @@ int map_endpoint_parse(const char *text, struct map_endpoint *ep,
 		       struct buf *err);
 /* A connected socket, or -1 with err. */
 int map_endpoint_connect(const struct map_endpoint *ep, struct buf *err);
+/* One exchange on a fresh connection: sends req, reads the reply with
+ * read_reply (0, or -1 with err); 0 or -1 with err. */
+int map_endpoint_ask(const struct map_endpoint *ep, const struct buf *req,
+		     int (*read_reply)(int fd, struct buf *reply,
+				       struct buf *err),
+		     struct buf *reply, struct buf *err);
 void map_endpoint_free(struct map_endpoint *ep);
 
 /* The types (lib/map_TYPE.c). */

@@ -10,7 +10,6 @@
  * else is a protocol error.  The key goes as it is (not folded).
  */
 #include <string.h>
-#include <unistd.h>
 
 #include "iostuff.h"
 #include "map_int.h"
@@ -97,18 +96,12 @@ socketmap_lookup(struct map *m, const char *key, struct buf *value,
 {
 	struct socketmap *sm = m->data;
 	struct buf req = BUF_INIT, reply = BUF_INIT;
-	const char *text;
-	int fd, r = -1;
+	const char *text = buf_cstr(&reply);
+	int r = -1;
 
-	if ((fd = map_endpoint_connect(&sm->ep, err)) < 0)
-		return -1;
 	buf_printf(&req, "%zu:%s %s,", strlen(sm->name) + 1 + strlen(key),
 		   sm->name, key);
-	if (io_write_full(fd, req.data, req.len, MAP_CLIENT_TIMEOUT_MS) < 0) {
-		buf_set(err, "cannot send the request");
-		goto out;
-	}
-	if (netstring_read(fd, &reply, err) < 0)
+	if (map_endpoint_ask(&sm->ep, &req, netstring_read, &reply, err) < 0)
 		goto out;
 	text = buf_cstr(&reply);
 	if (strncmp(text, "OK ", 3) == 0) {
@@ -117,18 +110,17 @@ socketmap_lookup(struct map *m, const char *key, struct buf *value,
 	} else if (strncmp(text, "NOTFOUND", 8) == 0 &&
 		   (text[8] == '\0' || text[8] == ' ')) {
 		r = 0;
-	} else if (strncmp(text, "TEMP", 4) == 0 ||
-		   strncmp(text, "TIMEOUT", 7) == 0 ||
-		   strncmp(text, "PERM", 4) == 0) {
-		buf_set(err, "");
-		buf_printf(err, "server replied \"%.200s\"", text);
 	} else {
+		int told = strncmp(text, "TEMP", 4) == 0 ||
+			   strncmp(text, "TIMEOUT", 7) == 0 ||
+			   strncmp(text, "PERM", 4) == 0;
 		buf_set(err, "");
-		buf_printf(err, "protocol error: unexpected reply \"%.100s\"",
+		buf_printf(err, "%s \"%.200s\"",
+			   told ? "server replied"
+				: "protocol error: unexpected reply",
 			   text);
 	}
 out:
-	close(fd);
 	buf_free(&req);
 	buf_free(&reply);
 	return r;

@@ -10,7 +10,6 @@
  * protocol error.  The key goes as it is (not folded).
  */
 #include <string.h>
-#include <unistd.h>
 
 #include "iostuff.h"
 #include "map_int.h"
@@ -109,39 +108,31 @@ tcp_lookup(struct map *m, const char *key, struct buf *value, struct buf *err)
 {
 	struct buf req = BUF_INIT, line = BUF_INIT;
 	const char *text;
-	int fd, r = -1;
+	int r = -1;
 
-	if ((fd = map_endpoint_connect(m->data, err)) < 0)
-		return -1;
 	buf_puts(&req, "get ");
 	tcp_encode(&req, key);
 	buf_putc(&req, '\n');
-	if (io_write_full(fd, req.data, req.len, MAP_CLIENT_TIMEOUT_MS) < 0) {
-		buf_set(err, "cannot send the request");
-		goto out;
-	}
-	if (tcp_read_line(fd, &line, err) < 0)
+	if (map_endpoint_ask(m->data, &req, tcp_read_line, &line, err) < 0)
 		goto out;
 	text = buf_cstr(&line);
-	if (strlen(text) < 3 || (text[3] != ' ' && text[3] != '\0')) {
-		buf_set(err, "");
-		buf_printf(err, "protocol error: unexpected reply \"%.100s\"",
-			   text);
-	} else if (strncmp(text, "200", 3) == 0) {
+	if (strlen(text) >= 3 && (text[3] == ' ' || text[3] == '\0') &&
+	    strncmp(text, "200", 3) == 0) {
 		if (tcp_decode(value, text[3] ? text + 4 : "", err) == 0)
 			r = 1;
-	} else if (strncmp(text, "500", 3) == 0) {
+	} else if (strncmp(text, "500", 3) == 0 &&
+		   (text[3] == ' ' || text[3] == '\0')) {
 		r = 0;
-	} else if (strncmp(text, "400", 3) == 0) {
-		buf_set(err, "");
-		buf_printf(err, "server replied \"%.200s\"", text);
 	} else {
+		int told = strncmp(text, "400", 3) == 0 &&
+			   (text[3] == ' ' || text[3] == '\0');
 		buf_set(err, "");
-		buf_printf(err, "protocol error: unexpected reply \"%.100s\"",
+		buf_printf(err, "%s \"%.200s\"",
+			   told ? "server replied"
+				: "protocol error: unexpected reply",
 			   text);
 	}
 out:
-	close(fd);
 	buf_free(&req);
 	buf_free(&line);
 	return r;

@@ -57,7 +57,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data++;
 	size--;
 	if (path[0] == '\0')
-		snprintf(path, sizeof(path), "/tmp/fuzz_maps.%ld", (long)getpid());
+		snprintf(path, sizeof(path), "/tmp/fuzz_maps.%ld",
+			 (long)getpid());
 	buf_printf(&spec, "%s:", type);
 	if (strcmp(type, "inline") == 0) {
 		if (memchr(data, '\0', size) != NULL)

@@ -284,6 +284,17 @@ def peers(tmp_path):
         p.close()
 
 
+def same_request_as_postfix(peer, postfix_dir, table, want):
+    """On the wire, panmap sends what Postfix's client sends."""
+    del peer.requests[:]
+    panmap_q("Mixed Case", table)
+    ours = list(peer.requests)
+    del peer.requests[:]
+    theirs = postmap_q(postfix_dir, "Mixed Case", table)
+    assert theirs.stdout == "a b%c\n"
+    assert ours == peer.requests == [want]
+
+
 @pytest.mark.parametrize("unix", [False, True])
 def test_socketmap(peers, postfix_dir, unix):
     p = peers("socketmap", unix)
@@ -300,14 +311,7 @@ def test_socketmap(peers, postfix_dir, unix):
     assert "TEMP database down" in q.stderr
     q = panmap_q("x", table.replace(":virtual", ":other"))
     assert q.returncode == 75 and "PERM no such map" in q.stderr
-    # On the wire, the same request as Postfix's client.
-    del p.requests[:]
-    panmap_q("Mixed Case", table)
-    ours = list(p.requests)
-    del p.requests[:]
-    theirs = postmap_q(postfix_dir, "Mixed Case", table)
-    assert theirs.stdout == "a b%c\n"
-    assert ours == p.requests == [b"virtual Mixed Case"]
+    same_request_as_postfix(p, postfix_dir, table, b"virtual Mixed Case")
 
 
 def test_tcp(peers, postfix_dir):
@@ -321,13 +325,7 @@ def test_tcp(peers, postfix_dir):
     assert panmap_q("nope", table).returncode == 1
     q = panmap_q("temp", table)
     assert q.returncode == 75 and "400 try again later" in q.stderr
-    del p.requests[:]
-    panmap_q("Mixed Case", table)
-    ours = list(p.requests)
-    del p.requests[:]
-    theirs = postmap_q(postfix_dir, "Mixed Case", table)
-    assert theirs.stdout == "a b%c\n"
-    assert ours == p.requests == [b"get Mixed%20Case\n"]
+    same_request_as_postfix(p, postfix_dir, table, b"get Mixed%20Case\n")
 
 
 def test_client_without_server(tmp_path):
