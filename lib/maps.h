@@ -32,6 +32,8 @@
  *                 data", "NOTFOUND ", "TEMP/TIMEOUT/PERM reason" reply.
  *   tcp:HOST:PORT tcp_table(5): "get key" line, "200 data", "500 text"
  *                 (not found), "400 text" (try again); %XX encoding.
+ *   proxy:TYPE:NAME  asked of the proxymap service (lib/proxymap_proto.h)
+ *                 instead of opened here: for chrooted daemons.
  * The file types (cidr, regexp, pcre, texthash) also take their rules in
  * the name, as Postfix 3.7: "cidr:{ { 10.0.0.0/8 OK }, { ... } }".
  * A list ("hash:/a, cidr:/b") is searched in order; the first table with

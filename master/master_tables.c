@@ -21,8 +21,11 @@ is_table_param(const char *name)
 {
 	size_t n = strlen(name);
 
-	return (n > 5 && strcmp(name + n - 5, "_maps") == 0) ||
-	       strcmp(name, "alias_database") == 0;
+	/* proxy_read_maps only gathers the others' values (proxymap uses
+	 * its proxy: entries): the parameter that names a table reports it. */
+	return ((n > 5 && strcmp(name + n - 5, "_maps") == 0) ||
+		strcmp(name, "alias_database") == 0) &&
+	       strcmp(name, "proxy_read_maps") != 0;
 }
 
 struct walk {

@@ -12,6 +12,7 @@ the reference for panmap's bytes on the wire.
 """
 
 import os
+import pwd
 import re
 import socket
 import socketserver
@@ -20,7 +21,10 @@ import threading
 
 import pytest
 
-from panacea_test import Instance, program, tool
+import panacea_test
+import procfs
+from panacea_test import Instance, open_path, program, tool
+from smtp_helpers import MAIL_OWNER, MYHOSTNAME, Session, smtpd_setup
 
 CIDR = """\
 # most specific first
@@ -361,3 +365,84 @@ def test_unsupported_table_type_in_services_stops_master(instance):
     assert re.search(r"services:1: -o smtp_tls_policy_maps: "
                      r"ldap:/etc/ldap.cf: unsupported table type",
                      proc.stderr), proc.stderr
+
+
+# -- proxy: through the proxymap service, from a chrooted smtpd ------------
+
+def proxy_setup(instance, tmp_path, with_proxymap):
+    """smtpd (chrooted as root) with local_recipient_maps naming a hash:
+    table outside its jail through proxy:; the proxymap service runs
+    unjailed as mail_owner when with_proxymap."""
+    owner = panacea_test.ensure_mail_owner(MAIL_OWNER)
+    users = tmp_path / "users"
+    users.write_text("known stored\n")
+    subprocess.run([program("panmap"), "hash:%s" % users], check=True)
+    os.chmod(str(users) + ".db", 0o644)
+    open_path(str(tmp_path))
+    table = "proxy:hash:%s" % users
+    services = [Instance.service("proxymap", "proxymap", type_="unix",
+                                 unpriv="-", chroot="n")] \
+        if with_proxymap else []
+    port = smtpd_setup(instance, owner, conf={
+        "local_recipient_maps": table,
+        "proxy_read_maps": "$local_recipient_maps"}, services=services)
+    return owner, port
+
+
+def rcpt_replies(instance, port, rcpts):
+    out = []
+    with Session(instance.host, port) as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("MAIL FROM:<a@example.org>", 250)
+        for r in rcpts:
+            s.send(("RCPT TO:<%s@%s>\r\n" % (r, MYHOSTNAME)).encode())
+            out.append(s.reply())
+    return out
+
+
+def test_proxy_lookups_from_a_chrooted_smtpd(instance, tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("needs root: smtpd runs chrooted, proxymap as "
+                    "mail_owner")
+    owner, port = proxy_setup(instance, tmp_path, True)
+    known, unknown = rcpt_replies(instance, port, ["known", "nobody"])
+    assert known.code == 250, known
+    assert unknown.code == 550, unknown
+    # proxymap did the lookup: unjailed, every uid mail_owner's.
+    uid = pwd.getpwnam(owner).pw_uid
+    pids = [p for p in instance.children() if procfs.comm(p) == "proxymap"]
+    assert pids, "no proxymap process"
+    for pid in pids:
+        assert procfs.uids(pid) == [uid] * 4
+        assert procfs.root(pid) == "/"
+    smtpds = [p for p in instance.children() if procfs.comm(p) == "smtpd"]
+    assert smtpds and all(procfs.root(p) == instance.queue_dir
+                          for p in smtpds)
+
+
+def test_proxy_without_proxymap_defers(instance, tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("needs root: smtpd runs chrooted")
+    owner, port = proxy_setup(instance, tmp_path, False)
+    (reply,) = rcpt_replies(instance, port, ["known"])
+    # The table cannot be asked: a temporary failure, never a 550.
+    assert reply.code == 451 and "4.3.0" in reply.text, reply
+    assert "cannot reach the proxymap service" in instance.log()
+
+
+def test_proxymap_refuses_tables_not_in_proxy_read_maps(instance, tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    owner, port = proxy_setup(instance, tmp_path, True)
+    secret = tmp_path / "secret"
+    secret.write_text("k v\n")
+    subprocess.run([program("panmap"), "hash:%s" % secret], check=True)
+    env = dict(os.environ, MAIL_CONFIG=instance.config_dir)
+    q = subprocess.run([program("panmap"), "-q", "k", "proxy:hash:%s" %
+                        secret], capture_output=True, text=True, env=env)
+    assert q.returncode == 75
+    assert "not in proxy_read_maps" in q.stderr
+    q = subprocess.run([program("panmap"), "-q", "known", "proxy:hash:%s" %
+                        (tmp_path / "users")], capture_output=True,
+                       text=True, env=env)
+    assert (q.returncode, q.stdout) == (0, "stored\n"), q.stderr

@@ -709,8 +709,9 @@ test_keys_types_and_check(void **state)
 	assert_int_equal(maps_check("hash:/a, cdb:/etc/x", &err), -1);
 	assert_non_null(strstr(buf_cstr(&err), "cdb:/etc/x: unsupported "
 					       "table type \"cdb\""));
-	assert_int_equal(maps_check("proxy:hash:/etc/x", &err), -1);
-	assert_non_null(strstr(buf_cstr(&err), "unsupported table type"));
+	assert_int_equal(maps_check("proxy:hash:/etc/x", &err), 0);
+	open_fails("proxy:cdb:/etc/x", "unsupported table type \"cdb\"");
+	open_fails("proxy:proxy:hash:/etc/x", "proxy: of proxy:");
 	assert_int_equal(maps_check("/etc/aliases", &err), -1);
 	assert_int_equal(maps_check("inline:{a=b", &err), -1);
 	assert_int_equal(maps_check("hash:", &err), -1);
