@@ -70,3 +70,12 @@ map_endpoint_free(struct map_endpoint *ep)
 	xfree(ep->port);
 	memset(ep, 0, sizeof(*ep));
 }
+
+void
+map_endpoint_failed(struct buf *err, int told, const char *reply)
+{
+	buf_set(err, "");
+	buf_printf(err, "%s \"%.200s\"",
+		   told ? "server replied" : "protocol error: unexpected reply",
+		   reply);
+}

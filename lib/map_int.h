@@ -84,6 +84,9 @@ int map_endpoint_ask(const struct map_endpoint *ep, const struct buf *req,
 				       struct buf *err),
 		     struct buf *reply, struct buf *err);
 void map_endpoint_free(struct map_endpoint *ep);
+/* Sets err for a reply that is no answer: a failure the server reports
+ * (told), or else a protocol error. */
+void map_endpoint_failed(struct buf *err, int told, const char *reply);
 
 /* The types (lib/map_TYPE.c). */
 extern const struct map_type map_type_hash, map_type_btree, map_type_cidr,

@@ -55,8 +55,7 @@ proxy_connect(struct buf *err)
 }
 
 static int
-proxy_lookup(struct map *m, const char *key, struct buf *value,
-	     struct buf *err)
+proxy_lookup(struct map *m, const char *key, struct buf *value, struct buf *err)
 {
 	struct attr_list req, reply;
 	const char *v;

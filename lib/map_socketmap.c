@@ -111,14 +111,11 @@ socketmap_lookup(struct map *m, const char *key, struct buf *value,
 		   (text[8] == '\0' || text[8] == ' ')) {
 		r = 0;
 	} else {
-		int told = strncmp(text, "TEMP", 4) == 0 ||
-			   strncmp(text, "TIMEOUT", 7) == 0 ||
-			   strncmp(text, "PERM", 4) == 0;
-		buf_set(err, "");
-		buf_printf(err, "%s \"%.200s\"",
-			   told ? "server replied"
-				: "protocol error: unexpected reply",
-			   text);
+		map_endpoint_failed(err,
+				    strncmp(text, "TEMP", 4) == 0 ||
+					strncmp(text, "TIMEOUT", 7) == 0 ||
+					strncmp(text, "PERM", 4) == 0,
+				    text);
 	}
 out:
 	buf_free(&req);

@@ -124,13 +124,10 @@ tcp_lookup(struct map *m, const char *key, struct buf *value, struct buf *err)
 		   (text[3] == ' ' || text[3] == '\0')) {
 		r = 0;
 	} else {
-		int told = strncmp(text, "400", 3) == 0 &&
-			   (text[3] == ' ' || text[3] == '\0');
-		buf_set(err, "");
-		buf_printf(err, "%s \"%.200s\"",
-			   told ? "server replied"
-				: "protocol error: unexpected reply",
-			   text);
+		map_endpoint_failed(err,
+				    strncmp(text, "400", 3) == 0 &&
+					(text[3] == ' ' || text[3] == '\0'),
+				    text);
 	}
 out:
 	buf_free(&req);

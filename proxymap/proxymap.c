@@ -93,8 +93,9 @@ proxymap_serve(int fd)
 	if (spec == NULL || key == NULL) {
 		buf_set(&err, "malformed request");
 	} else if (!allowed(spec)) {
-		buf_printf(&err, "table %s is not in proxy_read_maps as "
-				 "proxy:%s",
+		buf_printf(&err,
+			   "table %s is not in proxy_read_maps as "
+			   "proxy:%s",
 			   spec, spec);
 		msg_warn("request for %s refused: not in proxy_read_maps",
 			 spec);
