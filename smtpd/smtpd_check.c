@@ -131,7 +131,11 @@ smtpd_check_init(void)
 	if (sasldb_users(smtpd_cfg.sasldb_path, local_table_add_sasl, NULL) < 0)
 		msg_warn("cannot read the mail users of %s",
 			 smtpd_cfg.sasldb_path);
-	qsort(local_table.names, local_table.count, sizeof(char *), name_cmp);
+	/* No account at all (no unix:passwd.byname, no sasldb user): no
+	 * array, and qsort() must not be given NULL. */
+	if (local_table.count > 0)
+		qsort(local_table.names, local_table.count, sizeof(char *),
+		      name_cmp);
 }
 
 static int
@@ -216,8 +220,9 @@ local_user_known(const char *local)
 		}
 	}
 	found = strcmp(key, "postmaster") == 0 ||
-		bsearch(&key, local_table.names, local_table.count,
-			sizeof(char *), name_cmp) != NULL;
+		(local_table.count > 0 &&
+		 bsearch(&key, local_table.names, local_table.count,
+			 sizeof(char *), name_cmp) != NULL);
 done:
 	xfree(key);
 	return found;

@@ -415,9 +415,13 @@ def test_proxy_lookups_from_a_chrooted_smtpd(instance, tmp_path):
     for pid in pids:
         assert procfs.uids(pid) == [uid] * 4
         assert procfs.root(pid) == "/"
-    smtpds = [p for p in instance.children() if procfs.comm(p) == "smtpd"]
-    assert smtpds and all(procfs.root(p) == instance.queue_dir
-                          for p in smtpds)
+    # The smtpds are jailed (one master just started may still be on its
+    # way into the jail).
+    def smtpds_jailed():
+        roots = [procfs.root(p) for p in instance.children()
+                 if procfs.comm(p) == "smtpd"]
+        return roots and all(r == instance.queue_dir for r in roots)
+    panacea_test.wait_until(smtpds_jailed, what="smtpd in its jail")
 
 
 def test_proxy_without_proxymap_defers(instance, tmp_path):
@@ -427,7 +431,9 @@ def test_proxy_without_proxymap_defers(instance, tmp_path):
     (reply,) = rcpt_replies(instance, port, ["known"])
     # The table cannot be asked: a temporary failure, never a 550.
     assert reply.code == 451 and "4.3.0" in reply.text, reply
-    assert "cannot reach the proxymap service" in instance.log()
+    panacea_test.wait_until(
+        lambda: "cannot reach the proxymap service" in instance.log(),
+        what="smtpd's warning")
 
 
 def test_proxymap_refuses_tables_not_in_proxy_read_maps(instance, tmp_path):
