@@ -96,11 +96,13 @@ static char *
 existing_tables(const char *list, struct buf *first_db)
 {
 	struct buf kept = BUF_INIT, db = BUF_INIT;
-	char **specs = str_split(list, ", \t\r\n", NULL);
+	char **specs = maps_split(list, NULL, &db);
 	const char *path;
 
 	for (char **s = specs; *s; s++) {
-		path = strncmp(*s, "hash:", 5) == 0 ? *s + 5 : NULL;
+		path = strncmp(*s, "hash:", 5) == 0    ? *s + 5
+		       : strncmp(*s, "btree:", 6) == 0 ? *s + 6
+						       : NULL;
 		buf_reset(&db);
 		if (path)
 			buf_printf(&db, "%s.db", path);
@@ -124,8 +126,14 @@ void
 local_alias_open(const char *list)
 {
 	struct buf err = BUF_INIT, first_db = BUF_INIT;
-	char *kept = existing_tables(list, &first_db);
+	char *kept;
 	struct stat st;
+
+	/* A type Panacea lacks is a configuration error, not a table that
+	 * is missing for now: stop at start (master checks it first). */
+	if (maps_check(list, &err) < 0)
+		msg_fatal("alias_maps: %s", buf_cstr(&err));
+	kept = existing_tables(list, &first_db);
 
 	local_cfg.aliases = maps_open(kept, &err);
 	if (local_cfg.aliases == NULL) {

@@ -275,6 +275,14 @@ const struct conf_param conf_params[] = {
      "The addresses (or host names) of a proxy or NAT that forwards SMTP to "
      "this host; as with inet_interfaces, smtp(8) treats an MX host at one of "
      "them as this host. As in Postfix."},
+    {"proxy_read_maps", CONF_STR,
+     "$local_recipient_maps $alias_maps $transport_maps "
+     "$smtp_sasl_password_maps $smtp_tls_policy_maps",
+     0, 0,
+     "The tables the proxymap(8) service may open for its clients: a request "
+     "for TYPE:NAME is answered only when this list names proxy:TYPE:NAME "
+     "(other entries are ignored). As in Postfix, with Panacea's table "
+     "parameters in the default."},
     {"qmgr_message_active_limit", CONF_INT, "20000", 0, 1,
      "The most messages qmgr(8) holds in memory at once; others wait in the "
      "queue. As in Postfix."},

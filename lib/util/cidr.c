@@ -127,7 +127,7 @@ cidr_list_free(struct cidr_list *list)
 	list->count = 0;
 }
 
-static int
+int
 cidr_entry_match(const struct cidr_entry *e, int family,
 		 const unsigned char *addr)
 {

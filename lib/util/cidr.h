@@ -35,6 +35,10 @@ int cidr_list_parse(const char *text, struct cidr_list *list, struct buf *err);
 void cidr_list_free(struct cidr_list *list);
 /* 1 when the address (sockaddr_in or sockaddr_in6) is in the list. */
 int cidr_list_match(const struct cidr_list *list, const struct sockaddr *sa);
+/* 1 when addr (4 or 16 bytes of family) is in the entry's network; 0
+ * for another network or family (no IPv4-mapped IPv6 here). */
+int cidr_entry_match(const struct cidr_entry *e, int family,
+		     const unsigned char *addr);
 /* The same for a numeric address text; 0 for text that is no address. */
 int cidr_list_match_text(const struct cidr_list *list, const char *ip);
 

@@ -21,7 +21,7 @@
 FUZZ_CC ?= clang
 FUZZ_DIR := build/fuzz
 FUZZ_TIME ?= 10
-FUZZ_PKGS := libssl libcrypto libsasl2 ldns
+FUZZ_PKGS := libssl libcrypto libsasl2 ldns libpcre2-8
 FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Ilib/mail -Ilib/util \
 	$(shell pkg-config --cflags $(FUZZ_PKGS) 2>/dev/null)
 FUZZ_SAN := address,undefined

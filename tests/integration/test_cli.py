@@ -714,11 +714,12 @@ def test_panmap_round_trip(rig):
     rig.run("panmap", "hash:" + table, check=True)
     q = rig.run("panmap", "-q", "example.com", "hash:" + table)
     assert (q.returncode, q.stdout) == (0, b"smtp:[relay.example]:587\n")
+    # A continuation line joins with its white space, as in postmap.
     q = rig.run("panmap", "-q", "OTHER.org", table)
-    assert q.stdout == b"error:5.1.1 gone and more\n"
+    assert q.stdout == b"error:5.1.1 gone  and more\n"
     assert rig.run("panmap", "-q", "nope", table).returncode == 1
     q = rig.run("panmap", "-q", "-", table, input=b"nope\nother.org\n")
-    assert q.stdout == b"other.org\terror:5.1.1 gone and more\n"
+    assert q.stdout == b"other.org\terror:5.1.1 gone  and more\n"
     with open(table, "w") as f:
         f.write("new.example local:\n")
     rig.run("panmap", table, check=True)

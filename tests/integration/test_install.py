@@ -108,7 +108,7 @@ def install(destdir):
 def check_layout(destdir):
     root = destdir + PREFIX
     for d in ("master", "auth", "smtpd", "qmgr", "smtp", "local", "pop3d",
-              "pop3session", "pickup", "showq"):
+              "pop3session", "pickup", "showq", "proxymap"):
         assert os.access(root + "/libexec/panacea/" + d, os.X_OK), d
     for c in ("sendmail", "panqueue", "pansuper", "panmap", "panconf",
               "pancat", "panacea"):
