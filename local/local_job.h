@@ -22,8 +22,7 @@
  *   size     the content's length in bytes: the descriptor must hold
  *            exactly that (mbox and maildir only: lock and unlock have
  *            no content and no descriptor)
- * The reply: class (2, 4 or 5), dsn (X.Y.Z of that class), text.  An
- * unlock has none: local sends it and goes on.
+ * The reply: class (2, 4 or 5), dsn (X.Y.Z of that class), text.
  */
 #ifndef PANACEA_LOCAL_JOB_H
 #define PANACEA_LOCAL_JOB_H

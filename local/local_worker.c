@@ -76,8 +76,8 @@ static unsigned long long use_clock;
 static void
 reply_text(struct buf *out, const struct buf *text)
 {
-	size_t n =
-	    text->len < LOCAL_JOB_TEXT_MAX ? text->len : LOCAL_JOB_TEXT_MAX;
+	size_t n = text->len < LOCAL_JOB_TEXT_MAX ? text->len
+						  : LOCAL_JOB_TEXT_MAX;
 
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)text->data[i];
@@ -123,8 +123,7 @@ keeper_run(const struct local_job *job, struct local_status *st)
 	if (local_job_kind(job) == LOCAL_JOB_UNLOCK) {
 		local_spool_lock_drop(job->path);
 		for (i = 0; i < KEEPER_HELD_MAX; i++)
-			if (held[i] != NULL &&
-			    strcmp(held[i], job->path) == 0) {
+			if (held[i] != NULL && strcmp(held[i], job->path) == 0) {
 				xfree(held[i]);
 				held[i] = NULL;
 			}
@@ -137,7 +136,8 @@ keeper_run(const struct local_job *job, struct local_status *st)
 		local_status_set(st, 4, "4.3.0", "too many spool locks held");
 		return;
 	}
-	local_spool_lock_take(job->path, (uid_t)job->uid, (gid_t)job->gid, st);
+	local_spool_lock_take(job->path, (uid_t)job->uid, (gid_t)job->gid,
+			      st);
 	if (st->cls == 2)
 		held[i] = xstrdup(job->path);
 }
@@ -216,9 +216,7 @@ worker_main(int fd, int keeper, uid_t uid, gid_t gid)
 		reply.text = (char *)buf_cstr(&text);
 		attr_list_reset(&l);
 		local_job_reply_encode(&reply, &l);
-		/* An unlock has no reply (local_job.h). */
-		if (local_job_kind(&job) != LOCAL_JOB_UNLOCK &&
-		    attr_send(fd, &l, LOCAL_WORKER_IO_MS) < 0) {
+		if (attr_send(fd, &l, LOCAL_WORKER_IO_MS) < 0) {
 			if (keeper)
 				keeper_exit();
 			_exit(0);
@@ -430,27 +428,17 @@ local_keeper_lock(const char *path, uid_t uid, gid_t gid, int timeout,
 	keeper_call("lock", path, uid, gid, timeout, st);
 }
 
-/* Sent, not waited for: the keeper takes its jobs in order, so the
- * next lock of this local comes after this unlock anyway, and a delivery
- * need not wait for an unlink (local_job.h: no reply). */
 void
 local_keeper_unlock(const char *path)
 {
-	struct local_job job = {
-	    .kind = "unlock",
-	    .path = (char *)path,
-	    .sender = "",
-	    .to = "",
-	};
-	struct attr_list l = ATTR_LIST_INIT;
-	struct worker *w = worker_find(1, 0, 0);
+	struct local_status st;
 
-	local_job_encode(&job, &l);
-	if (w == NULL || attr_send(w->fd, &l, LOCAL_WORKER_IO_MS) < 0)
-		msg_warn("cannot remove lock file %s.lock: the lock keeper "
-			 "is gone",
-			 path);
-	attr_list_free(&l);
+	local_status_init(&st);
+	keeper_call("unlock", path, 0, 0, LOCAL_WORKER_IO_MS / 1000, &st);
+	if (st.cls != 2)
+		msg_warn("cannot remove lock file %s.lock: %s", path,
+			 buf_cstr(&st.text));
+	local_status_free(&st);
 }
 
 void
