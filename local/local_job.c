@@ -27,8 +27,8 @@ static const struct attr_scan_spec job_spec[] = {
 };
 
 static const struct attr_scan_spec reply_spec[] = {
-    ATTR_SCAN_ROW_INT("class", ATTR_SCAN_REQUIRED, 2, 5,
-		      struct local_job_reply, cls),
+    ATTR_SCAN_ROW_INT("class", ATTR_SCAN_REQUIRED, 2, 5, struct local_job_reply,
+		      cls),
     ATTR_SCAN_ROW_STR("dsn", ATTR_SCAN_REQUIRED | ATTR_SCAN_LINE, 5, 15,
 		      struct local_job_reply, dsn),
     ATTR_SCAN_ROW_STR("text", ATTR_SCAN_REQUIRED | ATTR_SCAN_LINE, 0,

@@ -76,8 +76,8 @@ static unsigned long long use_clock;
 static void
 reply_text(struct buf *out, const struct buf *text)
 {
-	size_t n = text->len < LOCAL_JOB_TEXT_MAX ? text->len
-						  : LOCAL_JOB_TEXT_MAX;
+	size_t n =
+	    text->len < LOCAL_JOB_TEXT_MAX ? text->len : LOCAL_JOB_TEXT_MAX;
 
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)text->data[i];
@@ -123,7 +123,8 @@ keeper_run(const struct local_job *job, struct local_status *st)
 	if (local_job_kind(job) == LOCAL_JOB_UNLOCK) {
 		local_spool_lock_drop(job->path);
 		for (i = 0; i < KEEPER_HELD_MAX; i++)
-			if (held[i] != NULL && strcmp(held[i], job->path) == 0) {
+			if (held[i] != NULL &&
+			    strcmp(held[i], job->path) == 0) {
 				xfree(held[i]);
 				held[i] = NULL;
 			}
@@ -136,8 +137,7 @@ keeper_run(const struct local_job *job, struct local_status *st)
 		local_status_set(st, 4, "4.3.0", "too many spool locks held");
 		return;
 	}
-	local_spool_lock_take(job->path, (uid_t)job->uid, (gid_t)job->gid,
-			      st);
+	local_spool_lock_take(job->path, (uid_t)job->uid, (gid_t)job->gid, st);
 	if (st->cls == 2)
 		held[i] = xstrdup(job->path);
 }
