@@ -1,6 +1,6 @@
 # Panacea - top-level build (GNU make).
 #
-#   make            build lib/ and every program into bin/
+#   make            build lib/util, lib/mail and every program into bin/
 #   make run        build, install missing Debian packages, start ./run/
 #   make check      format check, build, unit and integration tests (a
 #                   skipped integration test fails it), fuzz smoke runs
@@ -10,7 +10,7 @@
 #   make WERROR=0   without -Werror (packaging; see INSTALL)
 #   make format     apply .clang-format to every C file
 #   make install    PREFIX=/usr DESTDIR=...
-#   make man        rewrite man/panacea.conf.5 from lib/conf_params.c
+#   make man        rewrite man/panacea.conf.5 from lib/mail/conf_params.c
 #   make deps       install missing Debian packages (as root)
 
 SANITIZE ?=
@@ -30,7 +30,7 @@ BIN := bin
 SANFLAGS :=
 endif
 
-PKGS := libssl libcrypto libsasl2 ldns
+PKGS := libssl libcrypto libsasl2 ldns libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -58,7 +58,13 @@ endif
 # A program links only the libraries it uses: pop3session (root) must not
 # map libssl, which it would get through ldns otherwise (DESIGN.md, rule 3).
 HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
-ALL_CFLAGS = -std=c11 $(WARNFLAGS) -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) \
+# lib/ is two layers (DESIGN.md, "Programs and folders"): lib/util, the
+# generic one, and lib/mail, the mail system's, built on it.  The build
+# enforces the direction: lib/util is compiled with its own folder alone
+# on the include path, so a util file that includes a mail header does
+# not compile.  Everything else sees both; a header is named "x.h".
+INCS = -Ilib/mail -Ilib/util
+ALL_CFLAGS = -std=c11 $(WARNFLAGS) -D_GNU_SOURCE $(INCS) $(PKG_CFLAGS) \
 	$(HARDEN_CFLAGS) $(SANFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(HARDEN_LDFLAGS) $(SANFLAGS) $(LDFLAGS)
 DEPFLAGS = -MMD -MP
@@ -75,19 +81,42 @@ $(shell mkdir -p $(BUILD) && \
 # Programs: every folder of DESIGN.md that exists; cli/ holds one program
 # per file with a main(), and the parts of a larger one in cli/NAME/
 # (linked into that program only).
-DAEMONS := $(foreach d,master auth smtpd qmgr smtp local pop3d pop3session pickup showq,$(if $(wildcard $(d)/*.c),$(d)))
+DAEMONS := $(foreach d,master auth smtpd qmgr smtp local pop3d pop3session pickup showq proxymap,$(if $(wildcard $(d)/*.c),$(d)))
 CLI_SRCS := $(shell grep -l '^main' cli/*.c 2>/dev/null)
 CLI_PROGS := $(notdir $(CLI_SRCS:.c=))
 CLI_SHARED := $(filter-out $(CLI_SRCS),$(wildcard cli/*.c))
 
-LIB_SRCS := $(wildcard lib/*.c)
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-LIB := $(BUILD)/lib/libpanacea.a
+# A program's library: every file of its folder but the one with main()
+# (build/std/smtpd/libsmtpd.a), so that unit tests (tests/unit/smtpd/)
+# and fuzz targets (tests/fuzz/smtpd/) link the program's own code.  cli/
+# has one for what its commands share (libcli.a) and one for each
+# command's parts (cli/sendmail/ -> libsendmail.a).  A program links its
+# main, its library, then lib/mail and lib/util; a folder with nothing
+# but main has no library.  PROG_PARTS_x and PROG_LIB_x name them for
+# x a daemon, "cli" or a command with parts.
+PROG_MAIN = $(shell grep -l '^main' $(1)/*.c 2>/dev/null)
+PROG_OWNERS := $(DAEMONS) cli $(foreach p,$(CLI_PROGS),$(if $(wildcard cli/$(p)/*.c),$(p)))
+prog_dir = $(if $(filter $(1),$(DAEMONS) cli),$(1),cli/$(1))
+$(foreach o,$(PROG_OWNERS),\
+	$(eval PROG_DIR_$(o) := $(call prog_dir,$(o)))\
+	$(eval PROG_PARTS_$(o) := $(filter-out $(call PROG_MAIN,$(PROG_DIR_$(o))),$(wildcard $(PROG_DIR_$(o))/*.c)))\
+	$(eval PROG_LIB_$(o) := $(if $(PROG_PARTS_$(o)),$(BUILD)/$(PROG_DIR_$(o))/lib$(o).a)))
+
+UTIL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/util/*.c))
+MAIL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/mail/*.c))
+UTIL_LIB := $(BUILD)/lib/util/libutil.a
+MAIL_LIB := $(BUILD)/lib/mail/libmail.a
+# In link order: a static library after the ones that use it.
+LIB := $(MAIL_LIB) $(UTIL_LIB)
+$(UTIL_OBJS): INCS = -Ilib/util
 
 FIXTURE_SRCS := $(wildcard tests/fixtures/*.c)
 FIXTURES := $(FIXTURE_SRCS:tests/fixtures/%.c=$(BUILD)/tests/bin/%)
 
-UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+# tests/unit/test_*.c test lib/; tests/unit/PROGRAM/test_*.c a program's
+# library (PROGRAM a daemon or cli), with its folder on the include path.
+UNIT_SRCS := $(wildcard tests/unit/test_*.c) \
+	$(foreach o,$(DAEMONS) cli,$(wildcard tests/unit/$(o)/test_*.c))
 UNIT_TESTS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
 PROGS := $(DAEMONS:%=$(BIN)/%) $(CLI_PROGS:%=$(BIN)/%)
@@ -105,7 +134,7 @@ all: $(PROGS) $(FIXTURES)
 # wrong type, or a parameter nobody reads fails the build, before any
 # program is linked.
 PARAMS_OK := $(BUILD)/params.ok
-PARAM_READERS := $(wildcard lib/*.c lib/*.h cli/*.c cli/*.h \
+PARAM_READERS := $(wildcard lib/*/*.c lib/*/*.h cli/*.c cli/*.h cli/*/*.c \
 	$(foreach d,$(DAEMONS),$(d)/*.c $(d)/*.h))
 $(PARAMS_OK): scripts/check_params.py $(PARAM_READERS)
 	@mkdir -p $(dir $@)
@@ -131,38 +160,52 @@ man-check: $(CONF_MAN)
 	@$(CONF_MAN) man/panacea.conf.5.in > $(BUILD)/panacea.conf.5
 	@cmp -s $(BUILD)/panacea.conf.5 man/panacea.conf.5 || { \
 		diff -u man/panacea.conf.5 $(BUILD)/panacea.conf.5 | head -40; \
-		echo "man/panacea.conf.5 disagrees with lib/conf_params.c:" \
+		echo "man/panacea.conf.5 disagrees with lib/mail/conf_params.c:" \
 		     "run make man"; exit 1; }
 
 $(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-$(LIB): $(LIB_OBJS)
+$(UTIL_LIB): $(UTIL_OBJS)
+$(MAIL_LIB): $(MAIL_OBJS)
+$(foreach o,$(PROG_OWNERS),$(if $(PROG_LIB_$(o)),\
+	$(eval $(PROG_LIB_$(o)): $(PROG_PARTS_$(o):%.c=$(BUILD)/%.o))))
+$(UTIL_LIB) $(MAIL_LIB) $(foreach o,$(PROG_OWNERS),$(PROG_LIB_$(o))):
 	@mkdir -p $(dir $@)
 	rm -f $@
 	ar rcs $@ $^
 
 define daemon_rule
-$(BIN)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/*.c)) $(LIB)
+$(BIN)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(call PROG_MAIN,$(1))) $(PROG_LIB_$(1)) $(LIB)
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_LDFLAGS) -o $$@ $$^ $(LDLIBS)
 endef
 $(foreach d,$(DAEMONS),$(eval $(call daemon_rule,$(d))))
 
 define cli_rule
-$(BIN)/$(1): $(BUILD)/cli/$(1).o $(patsubst %.c,$(BUILD)/%.o,$(wildcard cli/$(1)/*.c)) $(CLI_SHARED:%.c=$(BUILD)/%.o) $(LIB)
+$(BIN)/$(1): $(BUILD)/cli/$(1).o $(PROG_LIB_$(1)) $(PROG_LIB_cli) $(LIB)
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_LDFLAGS) -o $$@ $$^ $(LDLIBS)
 endef
 $(foreach p,$(CLI_PROGS),$(eval $(call cli_rule,$(p))))
 
-$(BUILD)/tests/bin/%: $(BUILD)/tests/fixtures/%.o $(LIB)
+# Fixtures are commands of the test suite: they link cli's library (how a
+# command opens the queue) and see its headers.
+$(BUILD)/tests/fixtures/%.o: INCS += -Icli
+$(BUILD)/tests/bin/%: $(BUILD)/tests/fixtures/%.o $(PROG_LIB_cli) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+define unit_rule
+$(BUILD)/tests/unit/$(1)/%.o: INCS += -I$(1)
+$(BUILD)/tests/unit/$(1)/%: $(BUILD)/tests/unit/$(1)/%.o $(PROG_LIB_$(1)) $(LIB)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LDLIBS) -lcmocka
+endef
+$(foreach o,$(DAEMONS) cli,$(eval $(call unit_rule,$(o))))
 
 deps:
 	@sh scripts/deps.sh

@@ -8,7 +8,8 @@
  * cli_open_queue() opens the queue environment as mail_owner, as every
  * process must (DESIGN.md): as root the command first becomes mail_owner
  * for good; an ordinary user gets a clear error unless they are
- * mail_owner (the development instance).
+ * mail_owner (the development instance); queue_owner.h is that step
+ * alone, for the test suite's fixtures too.
  *
  * Every command answers --help (usage on stdout, exit 0) and refuses bad
  * arguments with its usage line on stderr and exit status EX_USAGE (64):

@@ -5,17 +5,22 @@
  * panmap [-c config_dir] [-a] type:file ...
  * panmap [-c config_dir] -q key|- type:file ...
  *
- * Without -q each table is built from its text file (hash:/etc/panacea/
- * transport from /etc/panacea/transport; a name without a type means
- * hash:): "key value" lines in postmap's format, or aliases(5) with -a.
- * The new table replaces the old one atomically (lib/maps.h), so readers
- * never see a half-built table.  With -q the tables are searched in order
- * and the value printed; "-q -" reads keys from standard input and prints
- * "key value" for each key found.
+ * Without -q each hash: or btree: table is built from its text file
+ * (hash:/etc/panacea/transport from /etc/panacea/transport; a name
+ * without a type means hash:): "key value" lines in postmap's format, or
+ * aliases(5) with -a.  The new table replaces the old one atomically
+ * (lib/maps.h), so readers never see a half-built table.  The other types
+ * are read as they are and have nothing to build.  With -q the tables,
+ * of any type lib/maps implements, are searched in order and the value
+ * printed; "-q -" reads keys from standard input and prints "key value"
+ * for each key found.
  * Exit status: 0; 1 when -q finds nothing; 64 (EX_USAGE) bad arguments;
- * 65 (EX_DATAERR) a table that cannot be built or opened.
+ * 65 (EX_DATAERR) a table that cannot be built or opened; 75
+ * (EX_TEMPFAIL) a lookup failed (a server that does not answer, a key
+ * over the length limit).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -25,7 +30,14 @@
 #include "msg.h"
 #include "xalloc.h"
 
-#define USAGE "panmap [-c config_dir] [-a] [-q key|-] type:file ..."
+#define USAGE                                                                  \
+	"panmap [-c config_dir] [-a] [-q key|-] type:name ...\n"               \
+	"table types: hash btree (built by panmap from their text file), "     \
+	"texthash cidr regexp pcre (text files read as they are), "            \
+	"static:value inline:{key=value, ...} unix:passwd.byname "             \
+	"unix:group.byname socketmap:inet:host:port:name "                     \
+	"socketmap:unix:path:name tcp:host:port proxy:type:name (through "     \
+	"the proxymap service)"
 
 /* "file" means "hash:file". */
 static char *
@@ -47,7 +59,7 @@ query(struct maps *m, const char *key, int with_key)
 	int r = maps_lookup(m, key, &value, &err);
 
 	if (r < 0)
-		fprintf(stderr, "panmap: %s\n", buf_cstr(&err));
+		fprintf(stderr, "panmap: lookup failed: %s\n", buf_cstr(&err));
 	else if (r > 0 && with_key)
 		printf("%s\t%s\n", key, buf_cstr(&value));
 	else if (r > 0)
@@ -62,7 +74,7 @@ run_query(const char *key, char **specs, int n)
 {
 	struct buf list = BUF_INIT, err = BUF_INIT;
 	struct maps *m;
-	int found = 0, r;
+	int found = 0, failed = 0, r;
 
 	for (int i = 0; i < n; i++) {
 		char *s = spec_of(specs[i]);
@@ -76,19 +88,27 @@ run_query(const char *key, char **specs, int n)
 		return EX_DATAERR;
 	}
 	if (strcmp(key, "-") == 0) {
-		char line[MAPS_KEY_MAX + 2];
-		while (fgets(line, sizeof(line), stdin)) {
+		char *line = NULL;
+		size_t cap = 0;
+		while (getline(&line, &cap, stdin) >= 0) {
 			line[strcspn(line, "\r\n")] = '\0';
-			if (*line && (r = query(m, line, 1)) > 0)
+			if (*line == '\0')
+				continue;
+			if ((r = query(m, line, 1)) > 0)
 				found = 1;
+			else if (r < 0)
+				failed = 1;
 		}
-	} else {
-		found = query(m, key, 0) > 0;
+		free(line);
+	} else if ((r = query(m, key, 0)) > 0) {
+		found = 1;
+	} else if (r < 0) {
+		failed = 1;
 	}
 	maps_close(m);
 	buf_free(&list);
 	buf_free(&err);
-	return found ? EX_OK : 1;
+	return failed ? EX_TEMPFAIL : found ? EX_OK : 1;
 }
 
 int
@@ -116,7 +136,7 @@ main(int argc, char **argv)
 			cli_usage(USAGE);
 		}
 	}
-	if (optind >= argc || (key && strlen(key) > MAPS_KEY_MAX))
+	if (optind >= argc)
 		cli_usage(USAGE);
 	cli_init(argv[0], config_dir);
 	if (key)

@@ -27,7 +27,6 @@
  * becomes mail_owner before touching the queue.  Exit status: 0; 64
  * (EX_USAGE) bad arguments; 77 (EX_NOPERM) not root; 1 on queue errors.
  */
-#include <db.h>
 #include <dirent.h>
 #include <errno.h>
 #include <pwd.h>
@@ -280,34 +279,21 @@ run_op(const struct request *r, enum op op)
 
 /* -s with the mail system stopped: Berkeley DB's own check of each file. */
 static void
+verify_failed(const char *path, const char *why, void *ctx)
+{
+	(void)ctx;
+	fprintf(stderr,
+		"pansuper: %s: Berkeley DB verify failed: %s (restore it from "
+		"a backup, or remove the db/ folder to start an empty "
+		"queue)\n",
+		path, why);
+}
+
+static void
 verify_files(void)
 {
-	static const char *const files[] = {"envelope.db", "content.db",
-					    "schedule.db"};
-	struct buf path = BUF_INIT;
-	struct stat st;
-	DB *db;
-	int err;
-
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		buf_reset(&path);
-		buf_printf(&path, "%s/db/%s", conf_str("queue_directory"),
-			   files[i]);
-		if (stat(buf_cstr(&path), &st) < 0)
-			continue;
-		if ((err = db_create(&db, NULL, 0)) == 0)
-			/* verify destroys the handle in every case. */
-			err = db->verify(db, buf_cstr(&path), NULL, NULL, 0);
-		if (err != 0) {
-			fprintf(stderr,
-				"pansuper: %s: Berkeley DB verify failed: %s "
-				"(restore it from a backup, or remove the "
-				"db/ folder to start an empty queue)\n",
-				buf_cstr(&path), db_strerror(err));
-			errors++;
-		}
-	}
-	buf_free(&path);
+	errors += queue_verify_files(conf_str("queue_directory"), verify_failed,
+				     NULL);
 }
 
 static void

@@ -42,63 +42,8 @@
 
 #define LOCAL_REQUEST_TIMEOUT_MS (60 * 1000)
 #define LOCAL_REPLY_TIMEOUT_MS (60 * 1000)
-#define LOCAL_TEXT_MAX 1024 /* status text in the reply and the log */
 
 struct local_config local_cfg;
-
-/* Status helpers. */
-
-void
-local_status_init(struct local_status *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->cls = 4;
-	strcpy(st->dsn, "4.3.0");
-}
-
-void
-local_status_free(struct local_status *st)
-{
-	buf_free(&st->text);
-}
-
-void
-local_status_set(struct local_status *st, int cls, const char *dsn,
-		 const char *fmt, ...)
-{
-	va_list ap;
-
-	st->cls = cls;
-	snprintf(st->dsn, sizeof(st->dsn), "%s", dsn);
-	buf_reset(&st->text);
-	va_start(ap, fmt);
-	buf_vprintf(&st->text, fmt, ap);
-	va_end(ap);
-	if (st->text.len > LOCAL_TEXT_MAX)
-		buf_truncate(&st->text, LOCAL_TEXT_MAX);
-}
-
-void
-local_status_why(struct local_status *st, const char *why)
-{
-	size_t n = strcspn(why, " ");
-	char dsn[16];
-
-	if (n < 5 || n >= sizeof(dsn) || (why[0] != '4' && why[0] != '5')) {
-		local_status_set(st, 4, "4.3.0", "%s", why);
-		return;
-	}
-	memcpy(dsn, why, n);
-	dsn[n] = '\0';
-	local_status_set(st, why[0] - '0', dsn, "%s",
-			 why[n] ? why + n + 1 : "");
-}
-
-void
-local_status_copy(struct local_status *dst, const struct local_status *src)
-{
-	local_status_set(dst, src->cls, src->dsn, "%s", buf_cstr(&src->text));
-}
 
 void
 local_become_root(void)
@@ -159,6 +104,8 @@ request_free(struct local_request *req)
 	xfree(req->msg.queue_id);
 	xfree(req->msg.sender);
 	buf_free(&req->msg.content);
+	if (req->msg.content_fd >= 0)
+		close(req->msg.content_fd);
 }
 
 /* The decoded request (deliver_request.h) as local works on it; ORCPT's
@@ -227,7 +174,8 @@ content_read(int sock, const struct deliver_request *d, struct local_msg *msg,
 			break;
 		msg->content.len += (size_t)n;
 	}
-	close(fd);
+	/* Kept for the mailbox workers (request_free closes it). */
+	msg->content_fd = fd;
 	if ((long long)msg->content.len != msg->size) {
 		*why = "cannot read the message content";
 		return -1;
@@ -297,6 +245,8 @@ local_serve(int fd)
 	memset(&d, 0, sizeof(d));
 	memset(&reply, 0, sizeof(reply));
 	memset(&req, 0, sizeof(req));
+	req.msg.content_fd = -1;
+	local_cfg.client_fd = fd;
 	if (!peer_allowed(fd))
 		goto done;
 	if ((rc = deliver_request_recv(fd, &d, LOCAL_REQUEST_TIMEOUT_MS,
@@ -336,6 +286,7 @@ done:
 	deliver_reply_free(&reply);
 	request_free(&req);
 	buf_free(&why);
+	local_cfg.client_fd = -1;
 }
 
 /* Configuration. */
@@ -410,6 +361,7 @@ local_pre_jail(void)
 	gid_t vmail_gid;
 
 	local_cfg.as_root = priv_is_root();
+	local_cfg.client_fd = -1;
 	local_cfg.myhostname = xstrdup(raw.myhostname);
 	local_cfg.myorigin = xstrdup(raw.myorigin);
 	local_cfg.mydestination =
@@ -469,6 +421,7 @@ local_post_jail(void)
 static void
 local_pre_exit(void)
 {
+	local_workers_close();
 	maps_close(local_cfg.aliases);
 	local_cfg.aliases = NULL;
 }

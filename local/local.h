@@ -6,21 +6,28 @@
  *   local_rcpt.c     one recipient: loop check, aliases, then mailboxes,
  *                    files, commands and forwarding, and the status
  *   local_user.c     recipient -> account (unix or mail-only) -> mailbox
- *   local_child.c    a child process per delivery with the recipient's
- *                    privileges, reporting its status over a pipe
+ *   local_status.c   a recipient's status: class, DSN code, text
+ *   local_child.c    a child process per file or command delivery with
+ *                    its owner's privileges, reporting over a pipe
+ *   local_worker.c   mailbox deliveries in a long-lived child per
+ *                    recipient identity (local_job.c: their messages)
  *   local_mbox.c     mbox append with dotlock + fcntl, fsync, truncate back
  *   local_maildir.c  Maildir tmp/ -> new/ delivery
  *   local_command.c  |command and /file delivery for aliases
  *   local_alias.c    alias_maps lookups and :include: files for alias.h
+ *   alias.c          aliases(5) values and their expansion, no I/O
+ *                    (alias.h; unit-tested)
  *   (forwarding: addresses for other destinations, and list members to
  *   retry one by one, go back to qmgr in the reply, which queues them)
  *
  * Privileges: local runs as root (services: unpriv n) and never writes a
- * mailbox, file or command as root: each delivery runs in a child that
- * switches to the recipient (or the alias owner, or default_privs for
- * root-owned aliases).  A spool mbox is locked and opened by that child
- * as root (the spool directory belongs to root) with the safe_open
- * discipline, then written with the recipient's effective ids.  local
+ * mailbox, file or command as root: each delivery runs in a process that
+ * has switched to the recipient in every uid (or the alias owner, or
+ * default_privs for root-owned aliases): a worker kept for that identity
+ * for mailboxes (local_worker.c), a child per delivery for files and
+ * commands.  A spool mbox is dotlocked and created by local as root (the
+ * spool directory belongs to root) with the safe_open discipline, then
+ * written by the recipient's worker.  local
  * never opens the queue (DESIGN.md, rule 2): qmgr passes the content as
  * a sealed memory file with the request and queues the copies local asks
  * for in its reply (deliver_proto.h).  Started as an ordinary user (the
@@ -62,6 +69,7 @@ struct local_config {
 	int commands_alias, commands_include;
 	int files_alias, files_include;
 	struct maps *aliases; /* NULL: none */
+	int client_fd;	      /* the request's connection, or -1 */
 	uid_t alias_uid;      /* owner of the alias database */
 	gid_t alias_gid;
 	int as_root;
@@ -86,6 +94,7 @@ struct local_msg {
 	long long size;
 	unsigned flags;
 	struct buf content; /* as queued: CRLF lines */
+	int content_fd;	    /* the same, as qmgr passed it: for workers */
 	double started;	    /* when this recipient's delivery started */
 };
 
@@ -150,17 +159,33 @@ void local_user_free(struct local_user *u);
 char *local_base_name(const char *local_part);
 
 /* local_child.c: runs fn in a child that switches to (uid, gid) for
- * good first (every uid).  Waits at most timeout seconds.
- * local_child_run_root: a child that stays root, for what only root can
- * do around a delivery (the spool's dotlock) and that must outlive local
- * if local is killed; it runs the delivery itself in a child of its own
- * with local_child_run and writes nothing of the mailbox. */
+ * good first (every uid).  Waits at most timeout seconds.  For files and
+ * commands (aliases); mailboxes go to workers. */
 void local_child_run(uid_t uid, gid_t gid, int timeout,
 		     void (*fn)(void *arg, struct local_status *st), void *arg,
 		     struct local_status *st);
-void local_child_run_root(int timeout,
-			  void (*fn)(void *arg, struct local_status *st),
-			  void *arg, struct local_status *st);
+/* The switch itself, for good (no-op when local is not root). */
+void local_child_privileges(uid_t uid, gid_t gid);
+
+/* local_worker.c: a mailbox delivery ("mbox" or "maildir" at path) run
+ * by local's long-lived worker for (uid, gid), which holds those ids in
+ * every uid; waits at most timeout seconds.  locks: an mbox worker takes
+ * PATH.lock itself (else local holds it).  local_workers_close: at exit. */
+void local_worker_deliver(const struct local_msg *msg, const char *kind,
+			  const char *path, const char *to, uid_t uid,
+			  gid_t gid, int locks, int timeout,
+			  struct local_status *st);
+void local_workers_close(void);
+/* The spool's PATH.lock, taken and removed by the lock keeper, a root
+ * child of local that removes what it holds when local goes away (and a
+ * new mailbox given to uid and gid); st set by lock. */
+void local_keeper_lock(const char *path, uid_t uid, gid_t gid, int timeout,
+		       struct local_status *st);
+void local_keeper_unlock(const char *path);
+/* local_mbox.c: what the keeper does, as root. */
+void local_spool_lock_take(const char *path, uid_t uid, gid_t gid,
+			   struct local_status *st);
+void local_spool_lock_drop(const char *path);
 
 /* The text added at the top of each delivered copy. */
 void local_prepend(struct buf *out, const struct local_msg *msg,

@@ -16,16 +16,23 @@
  * which its owner could meanwhile turn into a link to someone else's
  * file (a path read twice in one expansion with two owners is refused).
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "deliver_request.h"
 #include "local.h"
 #include "msg.h"
 #include "strutil.h"
 #include "xalloc.h"
+
+/* The codec (lib/mail/deliver_request.h) bounds a reply's forwards for
+ * the widest expansion alias.h allows. */
+static_assert(DELIVER_FORWARD_MAX == 2 * ALIAS_TARGETS_MAX,
+	      "a reply holds each alias target in a group of its own");
 
 static int aliases_broken;
 
@@ -89,11 +96,13 @@ static char *
 existing_tables(const char *list, struct buf *first_db)
 {
 	struct buf kept = BUF_INIT, db = BUF_INIT;
-	char **specs = str_split(list, ", \t\r\n", NULL);
+	char **specs = maps_split(list, NULL, &db);
 	const char *path;
 
 	for (char **s = specs; *s; s++) {
-		path = strncmp(*s, "hash:", 5) == 0 ? *s + 5 : NULL;
+		path = strncmp(*s, "hash:", 5) == 0    ? *s + 5
+		       : strncmp(*s, "btree:", 6) == 0 ? *s + 6
+						       : NULL;
 		buf_reset(&db);
 		if (path)
 			buf_printf(&db, "%s.db", path);
@@ -117,8 +126,14 @@ void
 local_alias_open(const char *list)
 {
 	struct buf err = BUF_INIT, first_db = BUF_INIT;
-	char *kept = existing_tables(list, &first_db);
+	char *kept;
 	struct stat st;
+
+	/* A type Panacea lacks is a configuration error, not a table that
+	 * is missing for now: stop at start (master checks it first). */
+	if (maps_check(list, &err) < 0)
+		msg_fatal("alias_maps: %s", buf_cstr(&err));
+	kept = existing_tables(list, &first_db);
 
 	local_cfg.aliases = maps_open(kept, &err);
 	if (local_cfg.aliases == NULL) {

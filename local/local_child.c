@@ -1,6 +1,6 @@
 /*
- * local_child - one child process per delivery, with the privileges of
- * whoever the delivery is for; see local.h.
+ * local_child - one child process per file or command delivery, with the
+ * privileges of whoever the delivery is for; see local.h.
  *
  * The child reports "CLASS DSN TEXT" over a pipe and exits with _exit(),
  * touching nothing of the parent's (the queue handle belongs to the
@@ -24,8 +24,8 @@
 
 #define CHILD_REPORT_MAX 2048
 
-static void
-child_privileges(uid_t uid, gid_t gid)
+void
+local_child_privileges(uid_t uid, gid_t gid)
 {
 	if (!local_cfg.as_root)
 		return;
@@ -40,16 +40,14 @@ child_privileges(uid_t uid, gid_t gid)
 		msg_fatal("could get root back after dropping it");
 }
 
-/* drop 0: the child keeps root (local_child_run_root). */
 static _Noreturn void
-child_main(int fd, int drop, uid_t uid, gid_t gid,
+child_main(int fd, uid_t uid, gid_t gid,
 	   void (*fn)(void *arg, struct local_status *st), void *arg)
 {
 	struct local_status st;
 	struct buf report = BUF_INIT;
 
-	if (drop)
-		child_privileges(uid, gid);
+	local_child_privileges(uid, gid);
 	local_status_init(&st);
 	fn(arg, &st);
 	buf_printf(&report, "%d %s %s", st.cls, st.dsn, buf_cstr(&st.text));
@@ -80,10 +78,10 @@ report_parse(const char *s, struct local_status *st)
 	return 0;
 }
 
-static void
-child_run(int drop, uid_t uid, gid_t gid, int timeout,
-	  void (*fn)(void *arg, struct local_status *st), void *arg,
-	  struct local_status *st)
+void
+local_child_run(uid_t uid, gid_t gid, int timeout,
+		void (*fn)(void *arg, struct local_status *st), void *arg,
+		struct local_status *st)
 {
 	struct buf report = BUF_INIT;
 	char data[512];
@@ -106,7 +104,7 @@ child_run(int drop, uid_t uid, gid_t gid, int timeout,
 	}
 	if (pid == 0) {
 		close(p[0]);
-		child_main(p[1], drop, uid, gid, fn, arg);
+		child_main(p[1], uid, gid, fn, arg);
 	}
 	close(p[1]);
 	deadline = io_deadline(timeout * 1000);
@@ -135,20 +133,4 @@ child_run(int drop, uid_t uid, gid_t gid, int timeout,
 				 WIFSIGNALED(status) ? WTERMSIG(status)
 						     : WEXITSTATUS(status));
 	buf_free(&report);
-}
-
-void
-local_child_run(uid_t uid, gid_t gid, int timeout,
-		void (*fn)(void *arg, struct local_status *st), void *arg,
-		struct local_status *st)
-{
-	child_run(1, uid, gid, timeout, fn, arg, st);
-}
-
-void
-local_child_run_root(int timeout,
-		     void (*fn)(void *arg, struct local_status *st), void *arg,
-		     struct local_status *st)
-{
-	child_run(0, 0, 0, timeout, fn, arg, st);
 }

@@ -17,11 +17,12 @@
  * mail is tried again later, the lock holder (mutt, pop3d) is never
  * overridden.
  *
- * In the spool directory (root's), a root child of local takes the
- * dotlock and gives a new mailbox to the recipient, then runs the
- * delivery in a child of its own (local makes a new Maildir itself); the
+ * In the spool directory (root's), local's lock keeper takes the dotlock
+ * and gives a new mailbox to the recipient (local makes a new Maildir
+ * itself); the
  * process that writes, as everywhere (home_mailbox, /file), runs as the
- * recipient in every uid.
+ * recipient in every uid: the recipient's mailbox worker
+ * (local_worker.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -150,22 +151,16 @@ local_mbox_append(const struct local_msg *msg, const char *to, const char *path,
 	buf_free(&why);
 }
 
-struct mailbox_job {
-	const struct local_msg *msg;
-	const char *to;
-	const struct local_user *u;
-	int timeout; /* of the recipient's child */
-};
-
 /* In the spool (root's directory, where the recipient cannot create
- * files) what needs root is done by root, never the writing: a new
- * Maildir directory is made here, in local, before the fork; an mbox's
- * dotlock and a new mailbox (given to the recipient, with the same
- * safe_open discipline) are made by a root child of local, which runs the
- * delivery in a child of its own and removes the lock after it, whatever
- * became of it, even if local was killed meanwhile.  Every process that
- * opens or writes the mailbox runs as the recipient in every uid
- * (DESIGN.md rule 4: a mail-only user's as mail_only_owner). */
+ * files) what needs root is done as root, never the writing: a new
+ * Maildir directory is made and given to the recipient by local, and an
+ * mbox's dotlock is taken and a new mailbox made and given to the
+ * recipient (with the same safe_open discipline) by local's lock keeper
+ * (local_worker.c), before the worker delivers; the keeper removes the
+ * lock after it, whatever became of the delivery, even if local was
+ * killed meanwhile.  Every process that opens or writes the mailbox runs as the
+ * recipient in every uid (DESIGN.md rule 4: a mail-only user's as
+ * mail_only_owner). */
 static int
 spool_maildir_prepare(const struct local_user *u, struct local_status *st)
 {
@@ -196,51 +191,49 @@ spool_maildir_prepare(const struct local_user *u, struct local_status *st)
 	return 0;
 }
 
-/* The recipient's child: PATH.lock is held for it. */
-static void
-spool_mbox_child(void *arg, struct local_status *st)
+/* The keeper's work (local_worker.c), as root: the lock, and a new
+ * mailbox for the recipient. */
+void
+local_spool_lock_take(const char *path, uid_t uid, gid_t gid,
+		      struct local_status *st)
 {
-	struct mailbox_job *job = arg;
-
-	local_mbox_append(job->msg, job->to, job->u->mailbox, job->u->uid,
-			  job->u->gid, 0, st);
-}
-
-/* The root child: the lock, a new mailbox, the delivery, the unlock. */
-static void
-spool_mbox_holder(void *arg, struct local_status *st)
-{
-	struct mailbox_job *job = arg;
-	const struct local_user *u = job->u;
 	struct buf why = BUF_INIT;
 	struct stat sb;
 	int fd;
 
-	if (dotlock_take(u->mailbox, st) < 0)
+	if (dotlock_take(path, st) < 0)
 		return;
-	fd = mbox_safe_open(u->mailbox, O_WRONLY | O_APPEND | O_CREAT, 0600,
-			    u->uid, u->gid, "5.2.0", &sb, &why);
+	fd = mbox_safe_open(path, O_WRONLY | O_APPEND | O_CREAT, 0600, uid, gid,
+			    "5.2.0", &sb, &why);
 	if (fd < 0) {
 		local_status_why(st, buf_cstr(&why));
+		dotlock_drop(path);
 	} else {
 		close(fd);
-		local_child_run(u->uid, u->gid, job->timeout, spool_mbox_child,
-				job, st);
+		local_status_set(st, 2, "2.0.0", "locked");
 	}
-	dotlock_drop(u->mailbox);
 	buf_free(&why);
 }
 
-static void
-home_child(void *arg, struct local_status *st)
+void
+local_spool_lock_drop(const char *path)
 {
-	struct mailbox_job *job = arg;
+	dotlock_drop(path);
+}
 
-	if (job->u->maildir)
-		local_maildir_deliver(job->msg, job->to, job->u->mailbox, st);
-	else
-		local_mbox_append(job->msg, job->to, job->u->mailbox,
-				  job->u->uid, job->u->gid, 1, st);
+/* The spool mbox: the keeper locks, the worker delivers, the keeper
+ * unlocks. */
+static void
+spool_mbox_deliver(const struct local_msg *msg, const char *to,
+		   const struct local_user *u, int timeout,
+		   struct local_status *st)
+{
+	local_keeper_lock(u->mailbox, u->uid, u->gid, timeout, st);
+	if (st->cls != 2)
+		return;
+	local_worker_deliver(msg, "mbox", u->mailbox, to, u->uid, u->gid, 0,
+			     timeout, st);
+	local_keeper_unlock(u->mailbox);
 }
 
 void
@@ -249,16 +242,14 @@ local_deliver_mailbox(const struct local_msg *msg, const char *to,
 {
 	int timeout = LOCAL_MAILBOX_TIMEOUT +
 		      2 * local_cfg.lock_attempts * local_cfg.lock_delay;
-	struct mailbox_job job = {msg, to, u, timeout};
+	const char *kind = u->maildir ? "maildir" : "mbox";
 
-	if (!u->in_spool) {
-		local_child_run(u->uid, u->gid, timeout, home_child, &job, st);
-	} else if (u->maildir) {
-		if (spool_maildir_prepare(u, st) == 0)
-			local_child_run(u->uid, u->gid, timeout, home_child,
-					&job, st);
-	} else {
-		/* The holder waits for the lock, then for the delivery. */
-		local_child_run_root(2 * timeout, spool_mbox_holder, &job, st);
-	}
+	if (!u->in_spool)
+		local_worker_deliver(msg, kind, u->mailbox, to, u->uid, u->gid,
+				     1, timeout, st);
+	else if (u->maildir && spool_maildir_prepare(u, st) == 0)
+		local_worker_deliver(msg, kind, u->mailbox, to, u->uid, u->gid,
+				     0, timeout, st);
+	else if (!u->maildir)
+		spool_mbox_deliver(msg, to, u, timeout, st);
 }

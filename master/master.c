@@ -161,6 +161,8 @@ master_load_config(const char *opt_dir)
 	if (services_read(buf_cstr(&path), master_params.default_maxproc, 0,
 			  &master_table, &err) < 0)
 		msg_fatal("%s", buf_cstr(&err));
+	if (master_check_tables(&master_table, buf_cstr(&path), &err) < 0)
+		msg_fatal("%s", buf_cstr(&err));
 	buf_free(&path);
 	buf_free(&err);
 }
@@ -358,6 +360,13 @@ master_reload_event(int signo, void *ctx)
 	    0) {
 		msg_warn("%s; keeping the running configuration",
 			 buf_cstr(&err));
+		master_params_free(&np);
+		goto out;
+	}
+	if (master_check_tables(&tab, buf_cstr(&path), &err) < 0) {
+		msg_warn("%s; keeping the running configuration",
+			 buf_cstr(&err));
+		services_free(&tab);
 		master_params_free(&np);
 		goto out;
 	}

@@ -63,6 +63,12 @@ struct master_params {
 
 extern struct master_params master_params;
 
+/* master_tables.c: every table parameter (panacea.conf and the services'
+ * -o overrides) names implemented table types; 0, or -1 with
+ * "file:line: parameter: table: unsupported table type ..." in err. */
+int master_check_tables(const struct service_table *tab, const char *path,
+			struct buf *err);
+
 /*
  * One service of the table.  def points into master_table (replaced on
  * reload); the counters describe the children started for this

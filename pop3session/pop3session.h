@@ -10,6 +10,8 @@
  *                      (its protocol: lock_helper.h)
  *   session_mbox.c     the mbox maildrop: locks, scan, RETR, compaction
  *   session_maildir.c  the Maildir maildrop: new/ and cur/, flags
+ *   mbox_reader.c      the mbox parser session_mbox.c reads with (its
+ *                      contract: mbox_reader.h; fuzzed and unit-tested)
  *
  * Who does what.  The front (pop3d, mail_owner, jailed) does everything
  * before login: TLS, the AUTHORIZATION dialogue, the credentials (through

@@ -1,6 +1,6 @@
 /*
  * session_mbox - an mbox maildrop ($mail_spool_directory/USER, or
- * ~/$home_mailbox), as local writes it (lib/mbox.h, lib/mbox_reader.h).
+ * ~/$home_mailbox), as local writes it (lib/mbox.h, pop3session/mbox_reader.h).
  *
  * Login: the file is opened with local's safe_open discipline (no
  * symbolic link, one link, owned by the session's user), flock(2)ed for

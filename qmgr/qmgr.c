@@ -39,7 +39,9 @@ struct qmgr_config qmgr_cfg;
 
 static unsigned long scan_timer;
 static long long last_scan_ms;
-static int draining; /* a table changed: finish, then exit */
+static int last_scan_took; /* the last scan activated a message */
+static int scan_left_due;  /* ... and left due ones out for lack of room */
+static int draining;	   /* a table changed: finish, then exit */
 
 void
 qmgr_fatal_queue(int rc, const char *what)
@@ -145,6 +147,7 @@ qmgr_config_init(void)
 	c->resolve.local_transport = raw.local_transport;
 	c->resolve.default_transport = raw.default_transport;
 	c->resolve.relayhost = raw.relayhost;
+	qmgr_sched_init();
 	if (c->transport_maps) {
 		c->resolve.lookup = transport_lookup;
 		c->resolve.lookup_ctx = c->transport_maps;
@@ -163,9 +166,12 @@ scan_one(const char *id, time_t when, void *ctx)
 	struct scan_state *st = ctx;
 
 	(void)when;
-	if (qmgr_active_find(id) != NULL ||
-	    qmgr_active_count() >= (size_t)qmgr_cfg.active_limit)
+	if (qmgr_active_find(id) != NULL)
 		return;
+	if (qmgr_active_count() >= (size_t)qmgr_cfg.active_limit) {
+		scan_left_due = 1;
+		return;
+	}
 	if (qmgr_message_activate(id) == 0)
 		st->taken++;
 }
@@ -180,6 +186,8 @@ qmgr_scan(void *ctx)
 	(void)ctx;
 	scan_timer = 0;
 	last_scan_ms = io_now_ms();
+	last_scan_took = 0;
+	scan_left_due = 0;
 	if (draining)
 		return;
 	if (qmgr_cfg.transport_maps && maps_changed(qmgr_cfg.transport_maps)) {
@@ -189,8 +197,10 @@ qmgr_scan(void *ctx)
 			daemon_request_exit();
 		return;
 	}
-	if (active >= (size_t)qmgr_cfg.active_limit)
+	if (active >= (size_t)qmgr_cfg.active_limit) {
+		scan_left_due = 1;
 		return;
+	}
 	/* The active messages are among the due ones: look past them. */
 	max = (size_t)qmgr_cfg.active_limit;
 	n = queue_schedule_due(qmgr_cfg.queue, time(NULL), max, scan_one, &st);
@@ -198,9 +208,18 @@ qmgr_scan(void *ctx)
 		qmgr_fatal_queue(n, "scan");
 		return;
 	}
+	last_scan_took = st.taken > 0;
+	/* A walk that stopped at max may not have seen every due one. */
+	if ((size_t)n >= max)
+		scan_left_due = 1;
 	qmgr_dispatch();
 }
 
+/*
+ * The gap between scans is for bursts: a scan that took nothing (the
+ * queue manager was idle) lets the next wakeup, new mail, scan at once,
+ * so a single message waits for no timer.
+ */
 void
 qmgr_scan_soon(void)
 {
@@ -208,8 +227,16 @@ qmgr_scan_soon(void)
 
 	if (scan_timer != 0)
 		return;
-	wait = last_scan_ms + QMGR_SCAN_GAP_MS - io_now_ms();
+	wait =
+	    last_scan_took ? last_scan_ms + QMGR_SCAN_GAP_MS - io_now_ms() : 0;
 	scan_timer = event_timer_add(wait > 0 ? wait : 0, qmgr_scan, NULL);
+}
+
+void
+qmgr_scan_room(void)
+{
+	if (scan_left_due)
+		qmgr_scan_soon();
 }
 
 /* The drain after a table change ends when the last job is done. */

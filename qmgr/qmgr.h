@@ -22,19 +22,25 @@
  *
  * Scheduling.  Due messages (schedule order) enter a bounded active set
  * (qmgr_message_active_limit).  Each pending recipient is resolved
- * (lib/resolve) to a transport and a next hop; recipients with the same
+ * (resolve.h) to a transport and a next hop; recipients with the same
  * ones form jobs of at most TRANSPORT_destination_recipient_limit
  * (default_destination_recipient_limit when not set).  Jobs wait in
  * per-destination FIFOs inside per-transport queues; a destination has at
- * most TRANSPORT_destination_concurrency_limit jobs in flight, a
+ * most its concurrency window of jobs in flight (slow start: from
+ * TRANSPORT_initial_destination_concurrency up to
+ * TRANSPORT_destination_concurrency_limit, lib/conc_feedback.h), a
  * transport at most the maxproc of its service (so qmgr never queues
  * connections an agent cannot take), and destinations take turns.  When a
  * transport's recipient limit is 1 the destination is the recipient
- * itself (as Postfix does for local).  A destination whose delivery
- * attempt fails as a whole (the agent failed, died or timed out, or every
- * recipient was deferred with a 4.4.x network/routing code) is marked
- * dead for minimal_backoff_time: its queued jobs are deferred at once
- * ("delivery temporarily suspended"), so it never ties up the transport.
+ * itself (as Postfix does for local).  A delivery attempt that fails as a
+ * whole (the agent failed, died or timed out, or every recipient was
+ * deferred with a 4.4.x network/routing code) is negative feedback: the
+ * window shrinks, and after
+ * TRANSPORT_destination_concurrency_failed_cohort_limit failed
+ * pseudo-cohorts the destination is marked dead for
+ * minimal_backoff_time: its queued jobs are deferred at once ("delivery
+ * temporarily suspended"), so it never ties up the transport; a delivery
+ * in flight that then succeeds revives it.
  * A transport whose socket cannot be reached is dead for
  * transport_retry_time.
  *
@@ -47,7 +53,7 @@
  * their notification has been queued, so a crash in between bounces them again
  * rather than losing the bounce.  A message whose round is over is
  * removed when nothing is pending ("QUEUEID: removed"), else rescheduled
- * by exponential backoff (lib/backoff).  On restart, messages that were
+ * by exponential backoff (backoff.h).  On restart, messages that were
  * active are due (their schedule entry was never moved), so every pending
  * recipient is tried again, and a recipient recorded delivered never is.
  */
@@ -59,6 +65,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "conc_feedback.h"
 #include "deliver_request.h"
 #include "maps.h"
 #include "qmgr_proto.h"
@@ -131,6 +138,7 @@ struct qmgr_dest {
 	struct qmgr_transport *tr;
 	struct qmgr_job *head, *tail;
 	size_t queued, busy;
+	struct conc_window win; /* busy may reach win.window */
 	time_t dead_until;
 	char *dead_reason;
 	char dead_dsn[QUEUE_DSN_MAX];
@@ -143,6 +151,7 @@ struct qmgr_transport {
 	char *name;
 	int dest_limit;
 	int rcpt_limit;
+	struct conc_params conc; /* the destinations' windows */
 	int proc_limit;
 	int pass_content; /* its service runs as root: content by descriptor */
 	int busy;
@@ -157,6 +166,9 @@ struct qmgr_transport {
 
 /* qmgr.c */
 void qmgr_scan_soon(void);
+/* Room in the active set: a scan, if the last one left due messages out
+ * for lack of it. */
+void qmgr_scan_room(void);
 /* After a table change: exits once no job is in flight. */
 void qmgr_drain_check(void);
 void qmgr_fatal_queue(int rc, const char *what);
@@ -185,6 +197,8 @@ void qmgr_log_event(const struct qmgr_message *msg, const char *to,
 		    const char *status, const char *text);
 
 /* qmgr_sched.c: transports, destinations and dispatching. */
+/* Reads the concurrency feedback settings (a bad one is fatal). */
+void qmgr_sched_init(void);
 struct qmgr_transport *qmgr_transport_get(const char *name);
 void qmgr_job_enqueue(struct qmgr_message *msg, const char *transport,
 		      const char *nexthop, const size_t *rcpts, size_t n);

@@ -2,7 +2,7 @@
  * qmgr_bounce - notifications: failure, delay and success DSNs to the
  * envelope sender, and the postmaster notice for a bounce that failed.
  *
- * A notification is a new message, composed by lib/dsn straight into
+ * A notification is a new message, composed by dsn.c straight into
  * the queue (qmgr_post_local()), from the null sender with
  * QUEUE_FLAG_BOUNCE.
  * Rules (Postfix's):

@@ -462,5 +462,5 @@ qmgr_message_job_done(struct qmgr_message *m)
 	active_del(m);
 	message_free(m);
 	/* Room in the active set: more due messages may be waiting. */
-	qmgr_scan_soon();
+	qmgr_scan_room();
 }

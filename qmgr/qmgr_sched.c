@@ -4,7 +4,11 @@
  * Each transport (a unix service of the services table) has its own
  * destinations and its own process limit, so a remote backlog never
  * delays local delivery.  A destination holds a FIFO of jobs and counts
- * the ones in flight against TRANSPORT_destination_concurrency_limit.
+ * the ones in flight against its concurrency window (lib/conc_feedback:
+ * it starts at TRANSPORT_initial_destination_concurrency, grows after
+ * deliveries toward TRANSPORT_destination_concurrency_limit, shrinks
+ * after failures of the destination as a whole, and a failed-cohort
+ * limit marks the destination dead).
  * The destinations that can start a job right now form a ring per
  * transport; dispatching takes one job from the ring's head and moves the
  * head on, so destinations take turns and a busy one cannot starve the
@@ -20,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "conc_feedback.h"
 #include "conf.h"
 #include "events.h"
 #include "iostuff.h"
@@ -36,6 +41,9 @@
 static struct qmgr_transport *transports;
 static size_t in_flight;
 static unsigned long dispatch_timer;
+/* The default_* and initial_* feedback settings (qmgr_sched_init). */
+static struct conc_params conc_defaults;
+static int feedback_debug;
 
 size_t
 qmgr_jobs_in_flight(void)
@@ -66,6 +74,96 @@ transport_param(const char *tr, const char *suffix)
 		return (int)conf_int(def);
 	}
 	return n > INT_MAX ? INT_MAX : (int)n;
+}
+
+/* TRANSPORT_NAME when set, else NULL: the caller uses the default. */
+static const char *
+transport_override(const char *tr, const char *suffix)
+{
+	char name[RESOLVE_TRANSPORT_MAX + 64];
+
+	snprintf(name, sizeof(name), "%s_%s", tr, suffix);
+	return conf_is_set(name) ? conf_lookup(name) : NULL;
+}
+
+/* A bad TRANSPORT_ value is a warning: the default in *out stays. */
+static void
+transport_feedback(const char *tr, const char *suffix,
+		   struct conc_feedback *out)
+{
+	const char *v = transport_override(tr, suffix);
+	struct conc_feedback f;
+
+	if (v == NULL)
+		return;
+	if (conc_feedback_parse(v, &f) == 0)
+		*out = f;
+	else
+		msg_warn("%s_%s: bad value \"%s\"; using default_%s", tr,
+			 suffix, v, suffix);
+}
+
+static void
+transport_int(const char *tr, const char *suffix, long long min,
+	      const char *def_name, int *out)
+{
+	const char *v = transport_override(tr, suffix);
+	long long n;
+
+	if (v == NULL)
+		return;
+	if (conf_parse_int(v, &n) == 0 && n >= min)
+		*out = n > INT_MAX ? INT_MAX : (int)n;
+	else
+		msg_warn("%s_%s: bad value \"%s\"; using %s", tr, suffix, v,
+			 def_name);
+}
+
+/* The window settings of transport tr: its own where set, the defaults
+ * read at start-up otherwise. */
+static void
+transport_conc(const char *tr, int limit, struct conc_params *p)
+{
+	*p = conc_defaults;
+	p->limit = limit;
+	transport_int(tr, "initial_destination_concurrency", 1,
+		      "initial_destination_concurrency", &p->initial);
+	transport_int(tr, "destination_concurrency_failed_cohort_limit", 0,
+		      "default_destination_concurrency_failed_cohort_limit",
+		      &p->cohort_limit);
+	transport_feedback(tr, "destination_concurrency_positive_feedback",
+			   &p->positive);
+	transport_feedback(tr, "destination_concurrency_negative_feedback",
+			   &p->negative);
+}
+
+/* A bad default is a configuration error: it stops qmgr at start-up with
+ * where it was set. */
+static void
+default_feedback(const char *name, struct conc_feedback *out)
+{
+	const char *v = conf_str(name);
+
+	if (conc_feedback_parse(v, out) < 0)
+		msg_fatal("%s: %s: bad value \"%s\" (a number, number/number "
+			  "or number/concurrency, in 0..1)",
+			  conf_origin(name), name, v);
+}
+
+void
+qmgr_sched_init(void)
+{
+	long long n;
+
+	n = conf_int("initial_destination_concurrency");
+	conc_defaults.initial = n > INT_MAX ? INT_MAX : (int)n;
+	n = conf_int("default_destination_concurrency_failed_cohort_limit");
+	conc_defaults.cohort_limit = n > INT_MAX ? INT_MAX : (int)n;
+	default_feedback("default_destination_concurrency_positive_feedback",
+			 &conc_defaults.positive);
+	default_feedback("default_destination_concurrency_negative_feedback",
+			 &conc_defaults.negative);
+	feedback_debug = conf_bool("destination_concurrency_feedback_debug");
 }
 
 static int
@@ -106,6 +204,7 @@ qmgr_transport_get(const char *name)
 	tr->name = xstrdup(name);
 	tr->dest_limit = transport_param(name, "destination_concurrency_limit");
 	tr->rcpt_limit = transport_param(name, "destination_recipient_limit");
+	transport_conc(name, tr->dest_limit, &tr->conc);
 	tr->proc_limit = transport_proc_limit(name);
 	tr->pass_content = transport_runs_as_root(name);
 	tr->ndests = QMGR_DEST_BUCKETS;
@@ -113,9 +212,10 @@ qmgr_transport_get(const char *name)
 	tr->next = transports;
 	transports = tr;
 	if (msg_verbose)
-		msg_info("transport %s: destination concurrency %d, recipients "
-			 "%d, processes %d",
-			 name, tr->dest_limit, tr->rcpt_limit, tr->proc_limit);
+		msg_info("transport %s: destination concurrency %d (initial "
+			 "%d), recipients %d, processes %d",
+			 name, tr->dest_limit, tr->conc.initial, tr->rcpt_limit,
+			 tr->proc_limit);
 	return tr;
 }
 
@@ -185,7 +285,7 @@ ready_add(struct qmgr_dest *d)
 static void
 dest_update_ready(struct qmgr_dest *d)
 {
-	if (d->queued > 0 && d->busy < (size_t)d->tr->dest_limit &&
+	if (d->queued > 0 && d->busy < (size_t)d->win.window &&
 	    !dest_dead(d, time(NULL)))
 		ready_add(d);
 	else
@@ -225,6 +325,7 @@ dest_get(struct qmgr_transport *tr, const char *key, const char *nexthop)
 	d->key = xstrdup(key);
 	d->nexthop = xstrdup(nexthop);
 	d->tr = tr;
+	conc_window_init(&d->win, &tr->conc);
 	d->hnext = tr->dests[h];
 	tr->dests[h] = d;
 	return d;
@@ -337,12 +438,30 @@ dest_defer_queued(struct qmgr_dest *d)
 	buf_free(&why);
 }
 
+/* Postfix's lines for destination_concurrency_feedback_debug, with its
+ * names for the two directions. */
+static void
+log_feedback(const char *dir, const struct qmgr_dest *d, double feedback,
+	     int dead)
+{
+	if (!feedback_debug)
+		return;
+	if (feedback > 0)
+		msg_info("%s: feedback %g", dir, feedback);
+	msg_info("%s: queue %s: limit %d window %d success %g failure %g "
+		 "fail_cohorts %g",
+		 dir, d->key, d->tr->dest_limit, dead ? 0 : d->win.window,
+		 d->win.success, d->win.failure, d->win.fail_cohorts);
+}
+
 static void
 dest_mark_dead(struct qmgr_dest *d, const char *dsn, const char *why)
 {
 	/* The reason may be a text of the job being finished: copy first. */
 	char *reason = xstrdup(why ? why : "destination unavailable");
 
+	/* When it comes back, it starts again from the initial window. */
+	conc_window_init(&d->win, &d->tr->conc);
 	d->dead_until = time(NULL) + (time_t)qmgr_cfg.min_backoff;
 	xfree(d->dead_reason);
 	d->dead_reason = reason;
@@ -352,11 +471,48 @@ dest_mark_dead(struct qmgr_dest *d, const char *dsn, const char *why)
 	dest_defer_queued(d);
 }
 
+/* A delivery to d ended well; busy counts it.  On a dead destination it
+ * proves the destination alive again (as Postfix does). */
+static void
+dest_feedback_positive(struct qmgr_dest *d, size_t busy)
+{
+	double g;
+
+	if (dest_dead(d, time(NULL))) {
+		d->dead_until = 0;
+		conc_window_init(&d->win, &d->tr->conc);
+		log_feedback("qmgr_queue_unthrottle", d, 0, 0);
+		return;
+	}
+	g = conc_window_success(&d->win, &d->tr->conc,
+				busy > INT_MAX ? INT_MAX : (int)busy);
+	if (g > 0)
+		log_feedback("qmgr_queue_unthrottle", d, g, 0);
+}
+
+/* A delivery to d failed as a whole: a narrower window, or dead. */
+static void
+dest_feedback_negative(struct qmgr_dest *d, const char *dsn, const char *why)
+{
+	double f;
+
+	if (dest_dead(d, time(NULL)))
+		return; /* the in-flight rest of a cohort already judged */
+	if (conc_window_failure(&d->win, &d->tr->conc, &f)) {
+		log_feedback("qmgr_queue_throttle", d, 0, 1);
+		dest_mark_dead(d, dsn, why);
+		return;
+	}
+	log_feedback("qmgr_queue_throttle", d, f, 0);
+}
+
 void
 qmgr_job_finished(struct qmgr_job *job, const char *dead_dsn, const char *why)
 {
 	struct qmgr_dest *d = job->dest;
 	struct qmgr_message *m = job->msg;
+	int ran = job->inflight;
+	size_t busy = d->busy;
 
 	if (job->inflight) {
 		d->busy--;
@@ -364,8 +520,12 @@ qmgr_job_finished(struct qmgr_job *job, const char *dead_dsn, const char *why)
 		in_flight--;
 	}
 	job_free(job);
-	if (dead_dsn != NULL && !dest_dead(d, time(NULL)))
-		dest_mark_dead(d, dead_dsn, why);
+	/* Only a delivery that was tried says something about the
+	 * destination; jobs deferred unseen (dead marks) do not. */
+	if (dead_dsn != NULL)
+		dest_feedback_negative(d, dead_dsn, why);
+	else if (ran)
+		dest_feedback_positive(d, busy);
 	qmgr_message_job_done(m);
 	dest_update_ready(d);
 	dest_free_if_idle(d);

@@ -2,13 +2,13 @@
 """check_params - the parameter table against the code that reads it.
 
 Usage: check_params.py [ROOT]   (run by make before it links; exit 1 on
-any finding, one "file:line: message" or "lib/conf_params.c: message"
-per line on stderr)
+any finding, one "file:line: message" or "lib/mail/conf_params.c:
+message" per line on stderr)
 
 Fails when
-  - code reads a name that is not in lib/conf_params.c, with an accessor
-    or in a program's table of bound parameters (CONF_BIND_*, conf.h): a
-    misspelt name, which would otherwise panic on first use (hours after
+  - code reads a name that is not in lib/mail/conf_params.c, with an
+    accessor or in a program's table of bound parameters (CONF_BIND_*,
+    conf.h): a misspelt name, which would otherwise panic on first use (hours after
     start-up, in one rare branch) or stop the program at start-up;
   - code reads a parameter with a typed accessor of another type
     (conf_int on a time: the same panic), or binds it as another type
@@ -22,8 +22,8 @@ Fails when
   - a documented no-op is not in the table, or its doc string does not
     start with "No-op in Panacea", or code reads it after all.
 
-What counts as a read, in the C files of lib/ and of every program (not
-tests/ or tools/, and with comments removed):
+What counts as a read, in the C files of lib/ and of every program,
+subfolders included (not tests/ or tools/, and with comments removed):
   - a string literal that is exactly the name ("smtpd_banner"), which
     covers the accessors conf_str/int/bool/time/size/lookup/is_set and
     the helpers that take a parameter's name (open_maps("..."), ...);
@@ -40,14 +40,14 @@ import re
 import sys
 
 ROOT = sys.argv[1] if len(sys.argv) > 1 else "."
-TABLE = os.path.join("lib", "conf_params.c")
+TABLE = os.path.join("lib", "mail", "conf_params.c")
 # Code that reads parameters: lib/ and every program's folder, that is
 # every top-level folder with C files but these (a new program is
 # checked without being named here).
 NOT_CODE_DIRS = {"tests", "tools", "bench", "build", "bin", "run"}
 # conf.c is the store itself: its literals are the names it computes
 # defaults for, not reads.
-NOT_READERS = {TABLE, os.path.join("lib", "conf.c")}
+NOT_READERS = {TABLE, os.path.join("lib", "mail", "conf.c")}
 ACCESSOR_TYPES = {"int": "CONF_INT", "bool": "CONF_BOOL",
                   "time": "CONF_TIME", "size": "CONF_SIZE"}
 # Accessors that look a name up without the table: an unknown name is
@@ -97,10 +97,12 @@ def code_files():
         top = os.path.join(ROOT, d)
         if d in NOT_CODE_DIRS or d.startswith(".") or not os.path.isdir(top):
             continue
-        for name in sorted(os.listdir(top)):
-            rel = os.path.join(d, name)
-            if name.endswith((".c", ".h")) and rel not in NOT_READERS:
-                yield rel
+        for path, dirs, names in os.walk(top):
+            dirs.sort()
+            for name in sorted(names):
+                rel = os.path.relpath(os.path.join(path, name), ROOT)
+                if name.endswith((".c", ".h")) and rel not in NOT_READERS:
+                    yield rel
 
 
 def main():

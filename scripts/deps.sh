@@ -6,7 +6,7 @@
 # ordinary user it only lists what is missing.  Quick when nothing is.
 set -eu
 
-BUILD_PKGS="gcc make pkg-config libssl-dev libsasl2-dev libldns-dev libdb-dev"
+BUILD_PKGS="gcc make pkg-config libssl-dev libsasl2-dev libldns-dev libdb-dev libpcre2-dev"
 RUN_PKGS="libsasl2-modules libsasl2-modules-db sasl2-bin openssl"
 # Recommended packages a test tool needs at run time are listed too,
 # since the install skips recommends: swaks needs libnet-ssleay-perl for
@@ -14,7 +14,7 @@ RUN_PKGS="libsasl2-modules libsasl2-modules-db sasl2-bin openssl"
 # Integration tests never skip for a missing tool (they fail): every one
 # they run is here.  clang-format: make check's format check.
 TEST_PKGS="libcmocka-dev python3 python3-pytest swaks libnet-ssleay-perl \
-curl ldnsutils nsd db5.3-util postfix procps iproute2 netbase clang \
+curl ldnsutils nsd db5.3-util postfix postfix-pcre procps iproute2 netbase clang \
 clang-format libclang-rt-14-dev mutt fetchmail ca-certificates strace gdb \
 binutils bsdutils"
 # bench/pop3 compares pop3d with a private Dovecot instance.

@@ -17,7 +17,7 @@
 # Everything goes under DESTDIR when it is set.  Without DESTDIR and as
 # root the system is also prepared: the mail_owner account (default
 # "panacea"), the mail_only_owner account (default "vmail"), the queue
-# directory with its owners and modes (maildrop/ 03733, lib/maildrop.h),
+# directory with its owners and modes (maildrop/ 03733, lib/mail/maildrop.h),
 # and what the chroot jail needs in it (resolver
 # files, time zone, CA certificates, a syslog socket folder).
 set -eu
@@ -35,7 +35,7 @@ unitdir=/etc/systemd/system
 owner=panacea
 queue=/var/spool/panacea
 
-daemons="master auth smtpd qmgr smtp local pop3d pop3session pickup showq"
+daemons="master auth smtpd qmgr smtp local pop3d pop3session pickup showq proxymap"
 commands="sendmail panqueue pansuper panmap panconf pancat panacea"
 
 install -d -m 0755 "$destdir$libexec" "$destdir$sbin" "$destdir$ubin" \

@@ -12,6 +12,8 @@
  *   smtp_auth.c     SMTP AUTH as a client (smtp_sasl_password_maps)
  *   smtp_content.c  the message from the queue as DATA: CRLF line endings
  *                   only and dot-stuffing
+ *   nexthop.c       the next hop's forms ([host]:port, service names),
+ *                   no I/O (nexthop.h)
  *
  * A recipient's fate is decided once (state DONE with class 2 or 5, or 4
  * on the last server); a soft failure on a server that is not the last

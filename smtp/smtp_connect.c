@@ -116,7 +116,7 @@ target_add(struct target_list *tl, const char *host,
  * Loop detection by address, as Postfix does it: only towards port 25
  * (a next hop on another port is a content filter or a test peer on one
  * of our own addresses, not a loop), an address of inet_interfaces or
- * proxy_interfaces (lib/own_addr.h) is this host, whatever its name.
+ * proxy_interfaces (own_addr.h) is this host, whatever its name.
  */
 static int
 loop_check(const struct nexthop *nh)

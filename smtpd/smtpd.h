@@ -131,8 +131,11 @@ void smtpd_timeout(struct smtpd_session *ss, const char *detail);
 const char *smtpd_protocol(const struct smtpd_session *ss);
 
 /* smtpd_check.c */
-/* Loads the local recipient table before the jail. */
+/* Loads the local recipient table before the jail, from smtpd_cfg. */
 void smtpd_check_init(void);
+/* Frees it: a process keeps its table for life; the unit tests load
+ * several (tests/unit/smtpd/). */
+void smtpd_check_end(void);
 /* NULL when the recipient may be accepted, else the reply text. */
 const char *smtpd_check_rcpt(struct smtpd_session *ss, const struct addr *a,
 			     struct buf *reply);

@@ -78,11 +78,17 @@ static int
 local_maps_open(const char *list)
 {
 	struct buf kept = BUF_INIT, db = BUF_INIT, err = BUF_INIT;
-	char **specs = str_split(list, ", \t\r\n", NULL);
+	char **specs;
 	int passwd = 0;
 
+	/* A type Panacea lacks is a configuration error: stop at start. */
+	if (maps_check(list, &err) < 0)
+		msg_fatal("local_recipient_maps: %s", buf_cstr(&err));
+	specs = maps_split(list, NULL, &err);
 	for (char **s = specs; *s; s++) {
-		const char *path = strncmp(*s, "hash:", 5) == 0 ? *s + 5 : NULL;
+		const char *path = strncmp(*s, "hash:", 5) == 0	   ? *s + 5
+				   : strncmp(*s, "btree:", 6) == 0 ? *s + 6
+								   : NULL;
 		if (strcmp(*s, "unix:passwd.byname") == 0) {
 			passwd = 1;
 			continue;
@@ -125,7 +131,23 @@ smtpd_check_init(void)
 	if (sasldb_users(smtpd_cfg.sasldb_path, local_table_add_sasl, NULL) < 0)
 		msg_warn("cannot read the mail users of %s",
 			 smtpd_cfg.sasldb_path);
-	qsort(local_table.names, local_table.count, sizeof(char *), name_cmp);
+	/* No account at all (no unix:passwd.byname, no sasldb user): no
+	 * array, and qsort() must not be given NULL. */
+	if (local_table.count > 0)
+		qsort(local_table.names, local_table.count, sizeof(char *),
+		      name_cmp);
+}
+
+void
+smtpd_check_end(void)
+{
+	for (size_t i = 0; i < local_table.count; i++)
+		xfree(local_table.names[i]);
+	xfree(local_table.names);
+	xfree(local_table.delimiter);
+	if (local_table.maps)
+		maps_close(local_table.maps);
+	memset(&local_table, 0, sizeof(local_table));
 }
 
 /* A domain list's answer; a table that fails counts as no match, with
@@ -215,8 +237,9 @@ local_user_known(const char *local)
 		}
 	}
 	found = strcmp(key, "postmaster") == 0 ||
-		bsearch(&key, local_table.names, local_table.count,
-			sizeof(char *), name_cmp) != NULL;
+		(local_table.count > 0 &&
+		 bsearch(&key, local_table.names, local_table.count,
+			 sizeof(char *), name_cmp) != NULL);
 done:
 	xfree(key);
 	return found;

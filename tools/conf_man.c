@@ -5,8 +5,8 @@
  *
  * TEMPLATE is the hand-written part of the page (man/panacea.conf.5.in:
  * the file format, the lookup tables); its line "@PARAMETERS@" is replaced
- * by one entry per parameter of lib/conf_params.c, in the table's order
- * (sorted by name): the name, its type with the unit of a bare number,
+ * by one entry per parameter of lib/mail/conf_params.c, in the table's
+ * order (sorted by name): the name, its type with the unit of a bare number,
  * its default and smallest value, then its doc string.  The page is
  * committed (readable without a build, installed as it is, and a table
  * change shows in review with its doc); "make man" rewrites it, and "make

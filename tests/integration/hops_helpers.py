@@ -7,11 +7,11 @@ Each host here is a full Panacea instance on its own loopback address
 (master; smtpd on port 25 of that address; qmgr; smtp; local), and every
 name resolves through one nsd (dnsserver.py) that holds the test zones.
 
-  NET, ADDR, NAMES   the address plan (127.0.8.0/24, used by no other
-                     test; bench/relay uses 127.0.9.0/24)
+  NET, ADDR, NAMES   the address plan (a loopback /24 held for the run:
+                     panacea_test.loopback_net())
   zones()            the zone texts: canonical.org, dma.org, example.com,
                      ahlquist.org, a broken zone (nsd answers SERVFAIL)
-                     and the PTR zone of 127.0.8.0/24
+                     and the PTR zone of that /24
   Host               one instance: Instance on a fixed address with the
                      services of a mail host; mailbox and log helpers
   Sink               Postfix's smtp-sink on its own address:25, dumping
@@ -26,7 +26,7 @@ name resolves through one nsd (dnsserver.py) that holds the test zones.
   dsn_report()       the per-recipient fields of a DSN
   flush()            the qmgr request "F" on public/qmgr (lib/qmgr_proto.h)
 
-Needs root: port 25 on 127.0.8.x, local switching to pea, useradd.
+Needs root: port 25 on loopback, local switching to pea, useradd.
 Every wait has a deadline (panacea_test.wait_until), scaled for the
 sanitizer build.
 """
@@ -46,7 +46,9 @@ import pytest
 import panacea_test
 from panacea_test import Instance, open_path, program, scaled, wait_until
 
-NET = "127.0.8."
+NET = panacea_test.loopback_net()
+# The PTR zone of NET's /24: "Y.X.127.in-addr.arpa".
+REVERSE_ZONE = ".".join(reversed(NET.rstrip(".").split("."))) + ".in-addr.arpa"
 ADDR = {
     "dns": NET + "53",
     "panacea": NET + "10",       # host A
@@ -122,7 +124,7 @@ birch        A  {birch}
         "broken.example": "@ MX 10 mx\nmx A not-an-address\n",
         # smtpd names its 127.x clients "localhost" without DNS (DESIGN);
         # the PTR records are for anything else that looks.
-        "8.0.127.in-addr.arpa": "".join(
+        REVERSE_ZONE: "".join(
             "%s PTR %s.\n" % (ADDR[k].rsplit(".", 1)[1], NAMES[k])
             for k in NAMES),
     }

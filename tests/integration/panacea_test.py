@@ -18,6 +18,7 @@ Environment (set by `make integration`):
   PANACEA_SANITIZE  "1" under ASan/UBSan: deadlines are tripled
 """
 
+import fcntl
 import os
 import random
 import re
@@ -78,6 +79,30 @@ def wait_until(predicate, timeout=10.0, interval=0.05, what="condition"):
 def pick_loopback():
     """A random 127.0.0.x address, so that parallel tests do not meet."""
     return "127.0.0.%d" % random.randint(2, 250)
+
+
+# A /24 of loopback is held for as long as the test process runs, by an
+# flock on a file named after it: test modules that need fixed ports (port
+# 25 peers, nameservers) on several addresses get a network no other test
+# process on the machine is using, even when several checkouts run their
+# tests at once.
+_NET_LOCKS = []
+
+
+def loopback_net():
+    """"127.X.Y." for a /24 held by this process alone (X in 100..199)."""
+    for _ in range(1000):
+        x, y = random.randint(100, 199), random.randint(0, 255)
+        fd = os.open("/tmp/panacea-test-net-%d.%d.lock" % (x, y),
+                     os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        _NET_LOCKS.append(fd)
+        return "127.%d.%d." % (x, y)
+    raise RuntimeError("no free loopback /24 for the test")
 
 
 def free_port(host):

@@ -705,6 +705,23 @@ def test_pansuper_check_and_purge(rig):
     assert len(rig.run("panqueue", "-j").stdout.splitlines()) == 3
 
 
+def test_pansuper_check_names_a_broken_database(rig):
+    """-s with the system stopped runs Berkeley DB's verify on each file
+    of the queue (lib/mail/queue's queue_verify_files) and names the one
+    that fails, without recovering over it."""
+    deferred_setup(rig)
+    rig.inst.stop()
+    path = os.path.join(rig.inst.queue_dir, "db", "schedule.db")
+    with open(path, "r+b") as f:
+        f.write(b"\xff" * 4096)
+    r = rig.run("pansuper", "-s")
+    assert r.returncode == 1
+    assert r.stderr.decode().endswith(
+        "pansuper: %s: Berkeley DB verify failed: BDB0090 DB_VERIFY_BAD: "
+        "Database verification failed (restore it from a backup, or "
+        "remove the db/ folder to start an empty queue)\n" % path), r.stderr
+
+
 # -- panmap, newaliases, panconf -----------------------------------------
 
 def test_panmap_round_trip(rig):
@@ -715,11 +732,12 @@ def test_panmap_round_trip(rig):
     rig.run("panmap", "hash:" + table, check=True)
     q = rig.run("panmap", "-q", "example.com", "hash:" + table)
     assert (q.returncode, q.stdout) == (0, b"smtp:[relay.example]:587\n")
+    # A continuation line joins with its white space, as in postmap.
     q = rig.run("panmap", "-q", "OTHER.org", table)
-    assert q.stdout == b"error:5.1.1 gone and more\n"
+    assert q.stdout == b"error:5.1.1 gone  and more\n"
     assert rig.run("panmap", "-q", "nope", table).returncode == 1
     q = rig.run("panmap", "-q", "-", table, input=b"nope\nother.org\n")
-    assert q.stdout == b"other.org\terror:5.1.1 gone and more\n"
+    assert q.stdout == b"other.org\terror:5.1.1 gone  and more\n"
     with open(table, "w") as f:
         f.write("new.example local:\n")
     rig.run("panmap", table, check=True)

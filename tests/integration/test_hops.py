@@ -9,7 +9,7 @@ dmapub.dma.org, where it is written into pea's mailbox and read over
 POP3.  A stranger who tries to relay through panacea is refused.
 
 Here every host is a whole Panacea instance (hops_helpers.Host: master,
-smtpd on port 25 of its own 127.0.8.x, qmgr, smtp, local), all names
+smtpd on port 25 of its own loopback address, qmgr, smtp, local), all names
 resolve through one nsd holding the talk's zones, example.com's MX is
 Postfix's smtp-sink, and the stranger and the odd remote servers are
 scripted (smtp_peer.Peer).  The hosts are started once for the module;
@@ -44,7 +44,7 @@ from smtp_helpers import DATE_RE, Session, mail_owner  # noqa: F401
 from smtp_peer import Peer, make_cert
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
-                                reason="hosts need port 25 on 127.0.8.x")
+                                reason="hosts need port 25 on loopback")
 
 PAULV = "paulv@canonical.org"
 PAULV_PASSWORD = "my_sekret_password_in_cleartext"

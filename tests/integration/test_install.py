@@ -38,8 +38,8 @@ while the processes run:
     /proc/net/tcp and tcp6; master is the only root process among their
     holders.
 
-Addresses: 127.0.7.0/24 (no other test uses it): .10 the host (smtpd on
-25, pop3d on 110), .40 smtp-sink, .53 nsd.  Needs root.
+Addresses: a loopback /24 held for the run (panacea_test.loopback_net()):
+.10 the host (smtpd on 25, pop3d on 110), .40 smtp-sink, .53 nsd.  Needs root.
 """
 
 import fcntl
@@ -67,7 +67,7 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0,
                                 reason="needs root (users, privileges, "
                                 "port 25)")
 
-NET = "127.0.7."
+NET = panacea_test.loopback_net()
 HOST, SINK, DNS = NET + "10", NET + "40", NET + "53"
 MYHOSTNAME = "mail.install.test"
 REMOTE = "remote.test"
@@ -108,7 +108,7 @@ def install(destdir):
 def check_layout(destdir):
     root = destdir + PREFIX
     for d in ("master", "auth", "smtpd", "qmgr", "smtp", "local", "pop3d",
-              "pop3session", "pickup", "showq"):
+              "pop3session", "pickup", "showq", "proxymap"):
         assert os.access(root + "/libexec/panacea/" + d, os.X_OK), d
     for c in ("sendmail", "panqueue", "pansuper", "panmap", "panconf",
               "pancat", "panacea"):

@@ -17,6 +17,7 @@ import mailbox
 import os
 import pwd
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -28,6 +29,7 @@ import pytest
 
 import attrlist
 import panacea_test
+import procfs
 from panacea_test import Instance
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
@@ -363,6 +365,21 @@ def test_unknown_user_and_loop(rig):
     assert not os.path.exists(rig.spool_path("bob"))
 
 
+def fcntl_holder(path):
+    """Another process (a mail reader) that holds the fcntl lock of path
+    until it is killed."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import fcntl,sys,time\n"
+         "f=open(sys.argv[1],'a')\n"
+         "fcntl.lockf(f,fcntl.LOCK_EX)\n"
+         "print('locked',flush=True)\n"
+         "time.sleep(60)\n", path],
+        stdout=subprocess.PIPE)
+    assert holder.stdout.readline().strip() == b"locked"
+    return holder
+
+
 def test_locked_mailbox_defers_then_delivers(rig):
     rig.start()
     path = rig.spool_path("alice")
@@ -384,22 +401,86 @@ def test_locked_mailbox_defers_then_delivers(rig):
     assert len(mailbox.mbox(path)) == 1
 
     # An fcntl lock held by another process defers as well.
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import fcntl,sys,time\n"
-         "f=open(sys.argv[1],'a')\n"
-         "fcntl.lockf(f,fcntl.LOCK_EX)\n"
-         "print('locked',flush=True)\n"
-         "time.sleep(60)\n", path],
-        stdout=subprocess.PIPE)
+    holder = fcntl_holder(path)
     try:
-        assert holder.stdout.readline().strip() == b"locked"
         _, reply, _ = rig.deliver(MESSAGE, [rig.addr("alice")])
         assert reply[rig.addr("alice")]["dsn"] == "4.2.0"
     finally:
         holder.kill()
         holder.wait()
     assert len(mailbox.mbox(path)) == 1
+
+
+def test_workers_and_the_lock_keeper_outlive_no_local(instance, accounts):
+    """Mailbox deliveries run in local's long-lived workers, one per
+    recipient identity, in that identity's every uid; a spool mbox's
+    dotlock is held by local's lock keeper (root), which removes it when
+    local is killed mid-delivery, so the mailbox is not held for
+    stale_lock_time.  The worker finishes its write under its fcntl lock
+    and then exits too."""
+    rig = LocalRig(instance, accounts, conf={"deliver_lock_attempts": "30"})
+    rig.start()
+    alice = rig.users["alice"]
+    path = rig.spool_path("alice")
+    _, reply, _ = rig.deliver(MESSAGE, [rig.addr("alice")])
+    check_sent(reply[rig.addr("alice")], "delivered to mailbox")
+    # The same worker delivers the next message: no new process.
+    locals_ = [p for p in panacea_test.children_of(instance.pid)
+               if procfs.comm(p) == "local"]
+    workers = {p for l in locals_ for p in panacea_test.children_of(l)
+               if procfs.uids(p) == [alice.pw_uid] * 4}
+    assert len(workers) == 1, workers
+    _, reply, _ = rig.deliver(MESSAGE, [rig.addr("alice")])
+    check_sent(reply[rig.addr("alice")], "delivered to mailbox")
+    assert workers == {p for l in locals_ for p in panacea_test.children_of(l)
+                       if procfs.uids(p) == [alice.pw_uid] * 4}
+
+    # A reader holds the fcntl lock: the worker waits for it, under the
+    # keeper's dotlock.
+    holder = fcntl_holder(path)
+    t = None
+    try:
+        t = threading.Thread(target=lambda: _deliver_quietly(rig))
+        t.start()
+        panacea_test.wait_until(lambda: os.path.exists(path + ".lock"),
+                                what="the spool dotlock")
+        local = [p for p in panacea_test.children_of(instance.pid)
+                 if procfs.comm(p) == "local" and
+                 panacea_test.children_of(p)]
+        assert len(local) == 1, local
+        kids = panacea_test.children_of(local[0])
+        keeper = [p for p in kids if procfs.uids(p) == [0] * 4]
+        worker = [p for p in kids if procfs.uids(p) == [alice.pw_uid] * 4]
+        assert len(keeper) == 1 and len(worker) == 1, \
+            [(p, procfs.uids(p)) for p in kids]
+        with open(path + ".lock") as f:
+            assert int(f.read().split()[0]) == keeper[0]
+        os.kill(local[0], signal.SIGKILL)
+        panacea_test.wait_until(lambda: not os.path.exists(path + ".lock"),
+                                timeout=5, what="the keeper to drop the lock")
+        panacea_test.wait_until(
+            lambda: not os.path.exists("/proc/%d" % keeper[0]), timeout=5,
+            what="the keeper to exit")
+    finally:
+        holder.kill()
+        holder.wait()
+        if t is not None:
+            t.join()
+    # The worker got its lock, finished the message and exited.
+    panacea_test.wait_until(
+        lambda: not os.path.exists("/proc/%d" % worker[0]), timeout=10,
+        what="the worker to exit")
+    msgs = mailbox.mbox(path)
+    assert len(msgs) == 3
+    assert all(m["Subject"] == "local test" for m in msgs)
+
+
+def _deliver_quietly(rig):
+    """A delivery whose local is killed: the request gets no reply."""
+    try:
+        rig.deliver(MESSAGE, [rig.addr("alice")], timeout=30)
+    except Exception:  # noqa: BLE001 -- the connection dies with local
+        pass
 
 
 def test_stale_dotlock_is_removed(rig):

@@ -4,7 +4,8 @@ The agent runs under master as its services line says ("smtp unix - - y
 - - smtp": chrooted and unprivileged as root), and the test plays qmgr:
 it queues a message with the pan-enqueue fixture, sends a delivery
 request (deliver_proto.h) to private/smtp and reads the reply, one group
-per recipient.  The peers are each on their own 127.0.5.x address, port
+per recipient.  The peers are each on their own address of a loopback /24
+held for the run (panacea_test.loopback_net()), port
 25: a scripted Python SMTP server (smtp_peer.py, with STARTTLS and AUTH
 when asked) or Postfix's smtp-sink.  Every name resolves through a real
 DNS server (nsd, dnsserver.py) on loopback holding the zones below.
@@ -26,9 +27,10 @@ from smtp_helpers import mail_owner  # noqa: F401
 from smtp_peer import Peer, make_cert
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
-                                reason="peers need port 25 on 127.0.5.x")
+                                reason="peers need port 25 on loopback")
 
-NET = "127.0.5."
+NET = panacea_test.loopback_net()
+NET_RE = re.escape(NET)
 DNS_ADDR = NET + "53"
 MYHOSTNAME = "panacea.test"
 
@@ -40,7 +42,7 @@ fallback  MX 10 down1.dest.test.
 fallback  MX 20 mx2.dest.test.
 alldown   MX 10 down1.dest.test.
 alldown   MX 20 down2.dest.test.
-plain     A 127.0.5.31
+plain     A @NET@31
 nullmx    MX 0 .
 self      MX 10 panacea.test.
 self      MX 20 mx1.dest.test.
@@ -50,15 +52,15 @@ tls       MX 10 tls.dest.test.
 wrongname MX 10 wrongname.dest.test.
 policy    MX 10 mx1.dest.test.
 sink      MX 10 sink.dest.test.
-mx1       A 127.0.5.11
-mx2       A 127.0.5.12
-mx3       A 127.0.5.13
-down1     A 127.0.5.21
-down2     A 127.0.5.22
-tls       A 127.0.5.41
-wrongname A 127.0.5.41
-relay     A 127.0.5.61
-sink      A 127.0.5.71
+mx1       A @NET@11
+mx2       A @NET@12
+mx3       A @NET@13
+down1     A @NET@21
+down2     A @NET@22
+tls       A @NET@41
+wrongname A @NET@41
+relay     A @NET@61
+sink      A @NET@71
 addrself  MX 10 alias.dest.test.
 addrbackup MX 10 mx1.dest.test.
 addrbackup MX 20 alias.dest.test.
@@ -67,9 +69,9 @@ addrequal MX 10 alias.dest.test.
 noprimary MX 5 noaddr.dest.test.
 noprimary MX 10 alias.dest.test.
 proxyself MX 10 nat.dest.test.
-alias     A 127.0.5.81
-nat       A 127.0.5.82
-""",
+alias     A @NET@81
+nat       A @NET@82
+""".replace("@NET@", NET),
 }
 
 
@@ -228,7 +230,7 @@ def test_mx_preference_order(agent, peers):
     mx1, mx2 = peers(NET + "11"), peers(NET + "12")
     qid, (g,) = a.deliver("order.dest.test", ["u@order.dest.test"])
     assert g["class"] == "2" and g["dsn"] == "2.0.0", g
-    assert g["relay"] == "mx1.dest.test[127.0.5.11]:25"
+    assert g["relay"] == "mx1.dest.test[" + NET + "11]:25"
     assert g["remote_mta"] == "mx1.dest.test"
     assert re.match(r"250 2\.0\.0 Ok: queued as PEER1$", g["text"]), g
     assert len(mx1.messages()) == 1 and mx2.messages() == []
@@ -250,10 +252,10 @@ def test_best_mx_refuses_second_gets_it(agent, peers):
     mx2 = peers(NET + "12")
     qid, (g,) = a.deliver("fallback.dest.test", ["u@fallback.dest.test"])
     assert g["class"] == "2", g
-    assert g["relay"] == "mx2.dest.test[127.0.5.12]:25"
+    assert g["relay"] == "mx2.dest.test[" + NET + "12]:25"
     assert len(mx2.messages()) == 1
-    a.inst.wait_log(r"%s: connect to down1\.dest\.test\[127\.0\.5\.21\]:25: "
-                    r"Connection refused" % qid)
+    a.inst.wait_log(r"%s: connect to down1\.dest\.test\[%s21\]:25: "
+                    r"Connection refused" % (qid, NET_RE))
 
 
 def test_all_mx_down_deferred_with_every_reason(agent):
@@ -262,8 +264,8 @@ def test_all_mx_down_deferred_with_every_reason(agent):
     assert g["class"] == "4" and g["dsn"] == "4.4.1", g
     assert g["relay"] == "none"
     assert g["text"] == (
-        "connect to down1.dest.test[127.0.5.21]:25: Connection refused; "
-        "connect to down2.dest.test[127.0.5.22]:25: Connection refused")
+        "connect to down1.dest.test[" + NET + "21]:25: Connection refused; "
+        "connect to down2.dest.test[" + NET + "22]:25: Connection refused")
     a.inst.wait_log(r"%s: to=<u@alldown\.dest\.test>, relay=none, .*"
                     r"dsn=4\.4\.1, status=deferred \(connect to " % qid)
 
@@ -280,7 +282,7 @@ def test_no_mx_means_the_a_record(agent, peers):
     p = peers(NET + "31")
     qid, (g,) = a.deliver("plain.dest.test", ["u@plain.dest.test"])
     assert g["class"] == "2", g
-    assert g["relay"] == "plain.dest.test[127.0.5.31]:25"
+    assert g["relay"] == "plain.dest.test[" + NET + "31]:25"
     assert len(p.messages()) == 1
 
 
@@ -369,9 +371,9 @@ def test_bracketed_next_hop_skips_mx_lookup(agent, peers):
     # order.dest.test's best MX is mx1 (not running): [mx2...] goes
     # straight to mx2, and so does a numeric address.
     qid, (g,) = a.deliver("[mx2.dest.test]", ["u@order.dest.test"])
-    assert g["relay"] == "mx2.dest.test[127.0.5.12]:25", g
-    qid, (g,) = a.deliver("[127.0.5.12]:25", ["u@order.dest.test"])
-    assert g["relay"] == "127.0.5.12[127.0.5.12]:25", g
+    assert g["relay"] == "mx2.dest.test[" + NET + "12]:25", g
+    qid, (g,) = a.deliver("[" + NET + "12]:25", ["u@order.dest.test"])
+    assert g["relay"] == "%s12[%s12]:25" % (NET, NET), g
     assert len(p.messages()) == 2
 
 
@@ -381,7 +383,7 @@ def test_greeting_4xx_moves_on(agent, peers):
     bad.greeting = "421 4.3.2 not now"
     qid, (g,) = a.deliver("greet.dest.test", ["u@greet.dest.test"])
     assert g["class"] == "2" and "mx2" in g["relay"], g
-    a.inst.wait_log(r"host mx3\.dest\.test\[127\.0\.5\.13\] refused to "
+    a.inst.wait_log(r"host mx3\.dest\.test\[" + NET_RE + r"13\] refused to "
                     r"talk to me: 421 4\.3\.2 not now")
     assert len(good.messages()) == 1
 
@@ -399,16 +401,16 @@ def test_per_recipient_results(agent, peers):
     qid, (ok, busy, nobody) = a.deliver("order.dest.test", rcpts)
     assert (ok["class"], ok["dsn"]) == ("2", "2.0.0"), ok
     assert (busy["class"], busy["dsn"]) == ("4", "4.2.0"), busy
-    assert busy["text"] == ("host mx1.dest.test[127.0.5.11] said: 450 "
+    assert busy["text"] == ("host mx1.dest.test[" + NET + "11] said: 450 "
                             "4.2.0 Mailbox busy (in reply to RCPT TO "
                             "command)")
     assert (nobody["class"], nobody["dsn"]) == ("5", "5.1.1"), nobody
-    assert nobody["text"] == ("host mx1.dest.test[127.0.5.11] said: 550 "
+    assert nobody["text"] == ("host mx1.dest.test[" + NET + "11] said: 550 "
                               "5.1.1 No such user (in reply to RCPT TO "
                               "command)")
     assert len(p.messages()) == 1
     log = a.inst.wait_log(r"%s: to=<nobody@order\.dest\.test>.*" % qid)
-    assert "status=bounced (host mx1.dest.test[127.0.5.11] said: 550" in \
+    assert "status=bounced (host mx1.dest.test[" + NET + "11] said: 550" in \
         log.group(0)
     a.inst.wait_log(r"%s: to=<busy@order\.dest\.test>.*dsn=4\.2\.0, "
                     r"status=deferred \(host mx1" % qid)
@@ -468,7 +470,7 @@ def test_size_limit_of_the_peer(agent, peers):
                           body=body)
     assert (g["class"], g["dsn"]) == ("5", "5.3.4"), g
     assert g["text"] == ("message size %d exceeds size limit 100 of server "
-                         "mx1.dest.test[127.0.5.11]" % len(body))
+                         "mx1.dest.test[%s11]" % (len(body), NET))
     assert not any(c.startswith("MAIL") for c in p.sessions[0]["commands"])
     # Under the limit, SIZE= is announced.
     p.extensions[-1] = "SIZE 100000"
@@ -511,7 +513,7 @@ def test_smtputf8_needed_but_not_offered(agent, peers):
     qid, (g,) = a.deliver("order.dest.test", [rcpt], flags=0x04)
     assert (g["class"], g["dsn"]) == ("5", "5.6.7"), g
     assert g["text"] == ("SMTPUTF8 is required, but was not offered by "
-                         "host mx1.dest.test[127.0.5.11]")
+                         "host mx1.dest.test[" + NET + "11]")
     p.extensions.append("SMTPUTF8")
     qid, (g,) = a.deliver("order.dest.test", [rcpt], flags=0x04)
     assert g["class"] == "2", g
@@ -590,9 +592,9 @@ def test_starttls_may(agent, peers, certs):
     assert cmds[:3] == ["EHLO " + MYHOSTNAME, "STARTTLS",
                         "EHLO " + MYHOSTNAME]
     a.inst.wait_log(r"Untrusted TLS connection established to "
-                    r"tls\.dest\.test\[127\.0\.5\.41\]:25: TLSv1\.[23] "
+                    r"tls\.dest\.test\[" + NET_RE + r"41\]:25: TLSv1\.[23] "
                     r"with cipher \S+ \(\d+/\d+ bits\)")
-    a.inst.wait_log(r"tls\.dest\.test\[127\.0\.5\.41\]:25: peer certificate "
+    a.inst.wait_log(r"tls\.dest\.test\[" + NET_RE + r"41\]:25: peer certificate "
                     r"subject_CN=tls\.dest\.test, "
                     r"issuer_CN=Panacea Smtp Test CA")
 
@@ -611,7 +613,7 @@ def test_encrypt_fails_cleanly_without_tls(agent, peers):
     qid, (g,) = a.deliver("tls.dest.test", ["u@tls.dest.test"])
     assert (g["class"], g["dsn"]) == ("4", "4.7.4"), g
     assert g["text"] == ("TLS is required, but was not offered by host "
-                         "tls.dest.test[127.0.5.41]")
+                         "tls.dest.test[" + NET + "41]")
     assert p.messages() == []
     assert p.sessions[0]["commands"][-1] == "QUIT"
 
@@ -624,11 +626,11 @@ def test_verify_with_cafile(agent, peers, certs):
     qid, (g,) = a.deliver("tls.dest.test", ["u@tls.dest.test"])
     assert g["class"] == "2", g
     a.inst.wait_log(r"Verified TLS connection established to "
-                    r"tls\.dest\.test\[127\.0\.5\.41\]:25")
+                    r"tls\.dest\.test\[" + NET_RE + r"41\]:25")
     # The same server under another MX name does not verify.
     qid, (g,) = a.deliver("wrongname.dest.test", ["u@wrongname.dest.test"])
     assert (g["class"], g["dsn"]) == ("4", "4.7.5"), g
-    assert "Cannot start TLS with wrongname.dest.test[127.0.5.41]" in \
+    assert "Cannot start TLS with wrongname.dest.test[" + NET + "41]" in \
         g["text"], g
     assert len(p.messages()) == 1
 
@@ -660,14 +662,14 @@ def test_auth_to_relayhost_over_tls(agent, peers, certs, tmp_path):
     p.auth = ("alice", "s3cret")
     qid, (g,) = a.deliver("[relay.dest.test]:587", ["u@elsewhere.test"])
     assert g["class"] == "2", g
-    assert g["relay"] == "relay.dest.test[127.0.5.61]:587"
+    assert g["relay"] == "relay.dest.test[" + NET + "61]:587"
     assert p.sessions[0]["tls"] and p.sessions[0]["auth"] == "alice"
     # A wrong password is a soft failure, never a bounce.
     p.auth = ("alice", "other")
     qid, (g,) = a.deliver("[relay.dest.test]:587", ["u@elsewhere.test"])
     assert (g["class"], g["dsn"]) == ("4", "4.7.0"), g
     assert g["text"].startswith("SASL authentication failed; server "
-                                "relay.dest.test[127.0.5.61] said: 535")
+                                "relay.dest.test[" + NET + "61] said: 535")
 
 
 def test_auth_needs_tls_unless_configured(agent, peers, tmp_path):
@@ -705,7 +707,7 @@ def test_postfix_smtp_sink_receives(agent, tmp_path):
         qid, (g,) = a.deliver("sink.dest.test", ["u@sink.dest.test"],
                               body=body)
         assert g["class"] == "2", g
-        assert g["relay"] == "sink.dest.test[127.0.5.71]:25"
+        assert g["relay"] == "sink.dest.test[" + NET + "71]:25"
         files = wait_until(lambda: os.listdir(str(dump)),
                            what="smtp-sink dump")
         with open(os.path.join(str(dump), files[0]), "rb") as f:

@@ -1,7 +1,12 @@
 /*
- * test_maps - hash: tables built from postmap and aliases text files,
- * looked up, rebuilt atomically under an open reader, and noticed as
- * changed.
+ * test_maps - lib/maps: hash: tables built from postmap and aliases text
+ * files, looked up, rebuilt atomically under an open reader, and noticed
+ * as changed; then every other table type behind the same interface:
+ * cidr, regexp, pcre, static, inline, texthash, btree, unix, and the
+ * client types' configuration errors (their protocols are tested against
+ * servers in tests/integration/test_maps.py).  Hostile inputs: huge keys,
+ * bad patterns, runaway backtracking and regcomp blow-ups, unbalanced
+ * braces, and errors in table files reported as FILE:LINE.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,11 +42,11 @@ teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-/* Writes DIR/name and returns "hash:DIR/name". */
+/* Writes DIR/name and returns "type:DIR/name". */
 static const char *
-write_source(const char *name, const char *text)
+table(const char *type, const char *name, const char *text)
 {
-	static char spec[160];
+	static char spec[192];
 	char path[128];
 	FILE *fp;
 
@@ -50,8 +55,34 @@ write_source(const char *name, const char *text)
 	assert_non_null(fp);
 	fputs(text, fp);
 	fclose(fp);
-	snprintf(spec, sizeof(spec), "hash:%s", path);
+	snprintf(spec, sizeof(spec), "%s:%s", type, path);
 	return spec;
+}
+
+static struct maps *
+open_ok(const char *spec)
+{
+	struct buf err = BUF_INIT;
+	struct maps *m = maps_open(spec, &err);
+
+	if (m == NULL)
+		fail_msg("maps_open(%s): %s", spec, buf_cstr(&err));
+	buf_free(&err);
+	return m;
+}
+
+/* maps_open fails with want in the message. */
+static void
+open_fails(const char *spec, const char *want)
+{
+	struct buf err = BUF_INIT;
+	struct maps *m = maps_open(spec, &err);
+
+	if (m != NULL)
+		fail_msg("maps_open(%s) succeeded", spec);
+	if (strstr(buf_cstr(&err), want) == NULL)
+		fail_msg("error \"%s\" lacks \"%s\"", buf_cstr(&err), want);
+	buf_free(&err);
 }
 
 static void
@@ -61,13 +92,37 @@ expect(struct maps *m, const char *key, const char *want)
 	int r = maps_lookup(m, key, &v, &err);
 
 	if (want == NULL) {
-		assert_int_equal(r, 0);
+		if (r != 0)
+			fail_msg("%s: %d \"%s\" %s, want not found", key, r,
+				 buf_cstr(&v), buf_cstr(&err));
 	} else {
-		assert_int_equal(r, 1);
+		if (r != 1)
+			fail_msg("%s: %d %s, want \"%s\"", key, r,
+				 buf_cstr(&err), want);
 		assert_string_equal(buf_cstr(&v), want);
 	}
 	buf_free(&v);
 	buf_free(&err);
+}
+
+/* The lookup is an error with want in the message. */
+static void
+expect_error(struct maps *m, const char *key, const char *want)
+{
+	struct buf v = BUF_INIT, err = BUF_INIT;
+
+	assert_int_equal(maps_lookup(m, key, &v, &err), -1);
+	if (strstr(buf_cstr(&err), want) == NULL)
+		fail_msg("error \"%s\" lacks \"%s\"", buf_cstr(&err), want);
+	buf_free(&v);
+	buf_free(&err);
+}
+
+/* Writes DIR/name and returns "hash:DIR/name". */
+static const char *
+write_source(const char *name, const char *text)
+{
+	return table("hash", name, text);
 }
 
 static void
@@ -95,7 +150,8 @@ test_postmap_format(void **state)
 	expect(m, "example.com", "smtp:[relay.example.com]:2525");
 	expect(m, "EXAMPLE.com", "smtp:[relay.example.com]:2525");
 	expect(m, ".example.org", "smtp:mx.example.org");
-	expect(m, "long", "first second third");
+	/* Joined as postmap joins: the continuation's white space stays. */
+	expect(m, "long", "first  second\tthird");
 	expect(m, "dup", "one");
 	expect(m, "missing", NULL);
 	expect(m, "", NULL);
@@ -124,7 +180,7 @@ test_aliases_format(void **state)
 	assert_non_null(m);
 	expect(m, "postmaster", "root");
 	expect(m, "staff",
-	       "bob, carol@example.org, \"|/usr/bin/archive staff\"");
+	       "bob,   carol@example.org,   \"|/usr/bin/archive staff\"");
 	expect(m, "odd:name", "bob");
 	expect(m, "root", "admin");
 	maps_close(m);
@@ -162,7 +218,7 @@ test_build_errors(void **state)
 	snprintf(path, sizeof(path), "%s/bad.db.tmp", dir);
 	assert_int_not_equal(access(path, F_OK), 0);
 	/* Unknown types and missing files. */
-	assert_int_equal(map_build("btree:/x", 0, &err), -1);
+	assert_int_equal(map_build("cidr:/x", 0, &err), -1);
 	assert_non_null(strstr(buf_cstr(&err), "unsupported"));
 	assert_null(maps_open("hash:/nonexistent/table", &err));
 	assert_null(maps_open("cdb:/etc/x", &err));
@@ -303,6 +359,367 @@ test_changed_after_the_path_moved(void **state)
 	buf_free(&err);
 }
 
+static void
+test_cidr(void **state)
+{
+	struct maps *m;
+
+	(void)state;
+	m = open_ok(table("cidr", "client.cidr",
+			  "# most specific first\n"
+			  "192.168.1.1     OK\n"
+			  "192.168.0.0/16  REJECT\n"
+			  "2001:db8::1     OK\n"
+			  "[2001:db8::]/32 REJECT v6\n"
+			  "if 10.0.0.0/8\n"
+			  "if !10.1.0.0/16\n"
+			  "10.0.0.0/8      TEN\n"
+			  "endif\n"
+			  "10.1.2.0/24     TEN-ONE-TWO\n"
+			  "endif\n"
+			  "!172.16.0.0/12  NOT-172\n"
+			  "172.16.0.0/12   172\n"
+			  "  continued\n"));
+	expect(m, "192.168.1.1", "OK");
+	expect(m, "192.168.200.1", "REJECT");
+	expect(m, "2001:DB8::1", "OK");
+	expect(m, "2001:db8:1::5", "REJECT v6");
+	expect(m, "10.9.9.9", "TEN");
+	expect(m, "10.1.2.3", "TEN-ONE-TWO");
+	expect(m, "10.1.3.3", "NOT-172");
+	expect(m, "8.8.8.8", "NOT-172");
+	expect(m, "172.20.0.1", "172  continued");
+	/* A key that is no address matches nothing, negations included. */
+	expect(m, "mail.example.com", NULL);
+	expect(m, "10.0.0.0/8", NULL);
+	/* A rule applies to its address family only (as Postfix): the
+	 * negated IPv4 rule does not match an IPv6 key. */
+	expect(m, "::1", NULL);
+	expect(m, "::ffff:192.168.1.1", NULL);
+	maps_close(m);
+	m = open_ok("cidr:{ {if !10.0.0.0/8}, {::/0 V6}, {endif}, "
+		    "{::/0 LAST} }");
+	expect(m, "::1", "LAST");
+	maps_close(m);
+
+	open_fails(table("cidr", "bad1", "10.0.0.0/8 OK\n10.1.2.3/8 X\n"),
+		   "/bad1:2: bad network \"10.1.2.3/8\": non-null host");
+	open_fails(table("cidr", "bad2", "300.0.0.1 X\n"), "/bad2:1: bad");
+	open_fails(table("cidr", "bad3", "10.0.0.0/8\n"),
+		   "/bad3:1: missing result");
+	open_fails(table("cidr", "bad4", "# c\nendif\n"),
+		   "/bad4:2: \"endif\" without \"if\"");
+	open_fails(table("cidr", "bad5", "\nif 10.0.0.0/8\n10.0.0.1 x\n"),
+		   "/bad5:2: \"if\" without \"endif\"");
+	open_fails(table("cidr", "bad6", "if 10.0.0.0/8 OK\nendif\n"),
+		   "/bad6:1: text after the \"if\" pattern");
+	open_fails(table("cidr", "bad7", "10.0.0.0/33 OK\n"), "bad7:1:");
+	open_fails("cidr:/nonexistent/table", "cannot open table");
+}
+
+static void
+test_regexp(void **state)
+{
+	struct maps *m;
+
+	(void)state;
+	m = open_ok(table("regexp", "sender.re",
+			  "/[%!@].*[%!@]/  550 Sender-specified routing\n"
+			  "/^postmaster@/  OK\n"
+			  "if !/^owner-/\n"
+			  "/^(.*)-outgoing@(.*)$/  550 Use ${1}@$(2) instead "
+			  "$$5\n"
+			  "endif\n"
+			  "/^Exact@/i      case-sensitive\n"
+			  "#/^x/ comment\n"
+			  "/^a b$/         spaces in pattern\n"
+			  "|^pipe/slash|   other delimiter\n"
+			  "/^esc\\/aped$/  escaped delimiter\n"
+			  "/^(one)|(two)$/ [$1][$2]\n"
+			  "!/\\./          no dot\n"));
+	expect(m, "a@b@c", "550 Sender-specified routing");
+	expect(m, "POSTMASTER@example.com", "OK");
+	expect(m, "list-outgoing@example.com",
+	       "550 Use list@example.com instead $5");
+	/* The if guards the rule: owner- lists fall through to later ones. */
+	expect(m, "owner-list-outgoing@example.com", NULL);
+	expect(m, "Exact@example.com", "case-sensitive");
+	expect(m, "exact@example.com", NULL);
+	expect(m, "A B", "spaces in pattern");
+	expect(m, "pipe/slash", "other delimiter");
+	expect(m, "esc/aped", "escaped delimiter");
+	/* An unset group substitutes nothing. */
+	expect(m, "two", "[][two]");
+	expect(m, "nodot", "no dot");
+	maps_close(m);
+
+	open_fails(table("regexp", "bad1", "/ok/ fine\n/a(/ X\n"),
+		   "/bad1:2: bad regular expression \"a(\"");
+	open_fails(table("regexp", "bad2", "/a/q X\n"),
+		   "/bad2:1: unknown regexp flag 'q'");
+	open_fails(table("regexp", "bad3", "/(a)(b)/ $3\n"),
+		   "/bad3:1: out-of-range replacement index $3");
+	open_fails(table("regexp", "bad4", "!/(a)/ $1\n"),
+		   "/bad4:1: $N in the result of a negated pattern");
+	open_fails(table("regexp", "bad5", "/a\n"),
+		   "/bad5:1: missing closing delimiter");
+	open_fails(table("regexp", "bad6", "abc X\n"),
+		   "/bad6:1: pattern must start with a delimiter");
+	open_fails(table("regexp", "bad7", "/a/ $x\n"), "/bad7:1: bad $");
+	open_fails(table("regexp", "bad8", "/a/ ${1\n"), "/bad8:1: bad $");
+	open_fails(table("regexp", "bad9", "/a/\n"), "missing result");
+	/* Repetitions that glibc's regcomp would copy without end. */
+	open_fails(table("regexp", "bad10", "/x(a{1000}){1000}/ X\n"),
+		   "/bad10:1: regular expression too complex");
+	open_fails(table("regexp", "bad11",
+			 "/^(.*)++++++++++++++++++++++++++++++$/ X\n"),
+		   "/bad11:1: regular expression too complex");
+	open_fails(
+	    table("regexp", "bad12", "/a\\{100\\}\\{100\\}\\{100\\}/x X\n"),
+	    "/bad12:1: regular expression too complex");
+	m = open_ok(table("regexp", "fine",
+			  "~^[[:alnum:]+/]{60,}$~ base64\n"
+			  "/^(a|b)+c{2,5}.{0,1000}$/ repeated\n"));
+	expect(m, "abcc", "repeated");
+	maps_close(m);
+}
+
+static void
+test_regexp_flag_m(void **state)
+{
+	struct maps *m;
+
+	(void)state;
+	m = open_ok("regexp:{ {/^b$/m multi}, {/^b$/ single} }");
+	expect(m, "a\nb", "multi");
+	maps_close(m);
+	m = open_ok("regexp:{ {/^b$/ single} }");
+	expect(m, "a\nb", NULL);
+	expect(m, "B", "single");
+	maps_close(m);
+}
+
+static void
+test_pcre(void **state)
+{
+	struct buf big = BUF_INIT;
+	struct maps *m;
+
+	(void)state;
+	m = open_ok(table("pcre", "sender.pcre",
+			  "/^(?<user>[^@]+)@(.+)\\.invalid$/ user=$1 dom=$2\n"
+			  "/^Exact@/i      case-sensitive\n"
+			  "/a.b/           dotall\n"
+			  "/^x \\d+ $/x    extended\n"
+			  "if /^if/\n"
+			  "/(\\d+)$/       number $1\n"
+			  "endif\n"
+			  "/^(a+)+$/       runaway\n"));
+	expect(m, "joe@Example.INVALID", "user=joe dom=Example");
+	expect(m, "Exact@x", "case-sensitive");
+	expect(m, "EXACT@x", NULL);
+	expect(m, "a\nb", "dotall");
+	expect(m, "x123", "extended");
+	expect(m, "if42", "number 42");
+	expect(m, "no42", NULL);
+	/* Catastrophic backtracking is bounded: an error, not a hang. */
+	for (int i = 0; i < 60; i++)
+		buf_putc(&big, 'a');
+	buf_putc(&big, '!');
+	expect_error(m, buf_cstr(&big), "pcre2_match");
+	maps_close(m);
+	buf_free(&big);
+
+	open_fails(table("pcre", "bad1", "/ok/ x\n/(?<=a+)b/ y\n"),
+		   "/bad1:2: bad regular expression");
+	open_fails(table("pcre", "bad2", "/a/Z y\n"),
+		   "/bad2:1: unknown pcre flag 'Z'");
+	open_fails(table("pcre", "bad3", "/(a)/ $2\n"),
+		   "/bad3:1: out-of-range replacement index $2");
+}
+
+static void
+test_static_and_inline(void **state)
+{
+	struct maps *m;
+
+	(void)state;
+	m = open_ok("static:relay.example");
+	expect(m, "anything", "relay.example");
+	maps_close(m);
+	m = open_ok("static:{ text with spaces }");
+	expect(m, "x", "text with spaces");
+	maps_close(m);
+
+	m = open_ok("inline:{ Key=Value, other=x,{ spaced = a b c }, "
+		    "{k2=v2}}");
+	expect(m, "key", "Value");
+	expect(m, "KEY", "Value");
+	expect(m, "other", "x");
+	expect(m, "spaced", "a b c");
+	expect(m, "k2", "v2");
+	expect(m, "missing", NULL);
+	maps_close(m);
+	/* A list keeps braced tables whole, commas and all. */
+	m = open_ok("inline:{a=1, b=2}, static:{the default}");
+	expect(m, "a", "1");
+	expect(m, "b", "2");
+	expect(m, "c", "the default");
+	maps_close(m);
+
+	open_fails("inline:{ a=1, nokey }", "missing '='");
+	open_fails("inline:{ a=1, =x }", "needs a key and a value");
+	open_fails("inline:{ a=1, A=2 }", "duplicate key \"A\"");
+	open_fails("inline:{ a=1", "unbalanced braces");
+	open_fails("inline:{ a=1 } trailing", "");
+	open_fails("inline:a=1", "unbalanced braces");
+	open_fails("static:{ x", "unbalanced braces");
+	/* Rules of the file types in the name (Postfix 3.7). */
+	m = open_ok("cidr:{ { 10.0.0.0/8 ten }, { 0.0.0.0/0 other } }");
+	expect(m, "10.2.3.4", "ten");
+	expect(m, "192.0.2.1", "other");
+	maps_close(m);
+	open_fails("cidr:{ { 10.0.0.0/8 ten }, { 10.0.0.1/8 x } }",
+		   "{...}:2: bad network");
+}
+
+static void
+test_texthash(void **state)
+{
+	struct maps *m;
+	const char *spec;
+
+	(void)state;
+	spec = table("texthash", "transport",
+		     "# comment\n"
+		     "Example.COM  smtp:[relay.example.com]:2525\n"
+		     "long first\n"
+		     "  second\n"
+		     "dup one\n"
+		     "dup two\n");
+	m = open_ok(spec);
+	expect(m, "example.com", "smtp:[relay.example.com]:2525");
+	expect(m, "EXAMPLE.com", "smtp:[relay.example.com]:2525");
+	expect(m, "long", "first  second");
+	expect(m, "dup", "one");
+	expect(m, "nope", NULL);
+	assert_int_equal(maps_changed(m), 0);
+	/* A changed file is noticed, as for hash: tables. */
+	table("texthash", "transport.new", "a b\n");
+	{
+		char from[128], to[128];
+		snprintf(from, sizeof(from), "%s/transport.new", dir);
+		snprintf(to, sizeof(to), "%s/transport", dir);
+		assert_int_equal(rename(from, to), 0);
+	}
+	assert_int_equal(maps_changed(m), 1);
+	maps_close(m);
+	open_fails(table("texthash", "bad", "a b\nnovalue\n"),
+		   "/bad:2: missing value");
+}
+
+static void
+test_btree(void **state)
+{
+	struct buf err = BUF_INIT;
+	const char *spec;
+	struct maps *m;
+
+	(void)state;
+	spec = table("btree", "bt", "Zeta z\nalpha a\n");
+	assert_int_equal(map_build(spec, 0, &err), 0);
+	m = open_ok(spec);
+	expect(m, "ZETA", "z");
+	expect(m, "alpha", "a");
+	expect(m, "beta", NULL);
+	maps_close(m);
+	/* A btree file is no hash file. */
+	{
+		char hspec[192];
+		snprintf(hspec, sizeof(hspec), "hash:%s/bt", dir);
+		open_fails(hspec, "cannot open table");
+	}
+	buf_free(&err);
+}
+
+static void
+test_unix(void **state)
+{
+	struct buf v = BUF_INIT, err = BUF_INIT;
+	struct maps *m;
+
+	(void)state;
+	m = open_ok("unix:passwd.byname, unix:group.byname");
+	assert_int_equal(maps_lookup(m, "ROOT", &v, &err), 1);
+	assert_true(strncmp(buf_cstr(&v), "root:", 5) == 0);
+	assert_non_null(strstr(buf_cstr(&v), ":0:0:"));
+	expect(m, "no-such-user-here", NULL);
+	maps_close(m);
+	m = open_ok("unix:group.byname");
+	assert_int_equal(maps_lookup(m, "root", &v, &err), 1);
+	assert_true(strncmp(buf_cstr(&v), "root:", 5) == 0);
+	maps_close(m);
+	open_fails("unix:shadow.byname", "unknown unix table");
+	buf_free(&v);
+	buf_free(&err);
+}
+
+static void
+test_clients_config(void **state)
+{
+	struct maps *m;
+
+	(void)state;
+	open_fails("socketmap:inet:127.0.0.1:9:", "missing the map name");
+	open_fails("socketmap:inet:127.0.0.1:9", "bad endpoint");
+	open_fails("socketmap:tcp:127.0.0.1:9:name", "bad endpoint");
+	open_fails("tcp:nohostport", "bad endpoint");
+	/* Nobody listening: a lookup error, not a miss. */
+	m = open_ok("tcp:127.0.0.1:9");
+	expect_error(m, "key", "tcp:127.0.0.1:9: lookup of \"key\"");
+	maps_close(m);
+	m = open_ok("socketmap:unix:/nonexistent/socket:virtual");
+	expect_error(m, "key", "connect to /nonexistent/socket");
+	maps_close(m);
+}
+
+static void
+test_keys_types_and_check(void **state)
+{
+	struct buf err = BUF_INIT, big = BUF_INIT;
+	struct maps *m;
+
+	(void)state;
+	/* A key over the limit is an error, so that no access table can be
+	 * skipped with a huge key; at the limit it is looked up. */
+	m = open_ok("static:x");
+	for (int i = 0; i < MAPS_KEY_MAX; i++)
+		buf_putc(&big, 'k');
+	expect(m, buf_cstr(&big), "x");
+	buf_putc(&big, 'k');
+	expect_error(m, buf_cstr(&big), "lookup key too long");
+	maps_close(m);
+
+	assert_int_equal(maps_check("hash:/a, cidr:/b regexp:/c pcre:/d "
+				    "static:x inline:{a=b, c=d} texthash:/e "
+				    "btree:/f unix:passwd.byname "
+				    "socketmap:unix:/s:n tcp:h:1",
+				    &err),
+			 0);
+	assert_int_equal(maps_check("hash:/a, cdb:/etc/x", &err), -1);
+	assert_non_null(strstr(buf_cstr(&err), "cdb:/etc/x: unsupported "
+					       "table type \"cdb\""));
+	assert_int_equal(maps_check("proxy:hash:/etc/x", &err), 0);
+	open_fails("proxy:cdb:/etc/x", "unsupported table type \"cdb\"");
+	open_fails("proxy:proxy:hash:/etc/x", "proxy: of proxy:");
+	assert_int_equal(maps_check("/etc/aliases", &err), -1);
+	assert_int_equal(maps_check("inline:{a=b", &err), -1);
+	assert_int_equal(maps_check("hash:", &err), -1);
+	open_fails("ldap:/etc/ldap.cf", "unsupported table type \"ldap\"");
+	buf_free(&err);
+	buf_free(&big);
+}
+
 int
 main(void)
 {
@@ -314,6 +731,16 @@ main(void)
 	    cmocka_unit_test(test_atomic_rebuild_and_changed),
 	    cmocka_unit_test(test_owner_and_mode_follow_source),
 	    cmocka_unit_test(test_changed_after_the_path_moved),
+	    cmocka_unit_test(test_cidr),
+	    cmocka_unit_test(test_regexp),
+	    cmocka_unit_test(test_regexp_flag_m),
+	    cmocka_unit_test(test_pcre),
+	    cmocka_unit_test(test_static_and_inline),
+	    cmocka_unit_test(test_texthash),
+	    cmocka_unit_test(test_btree),
+	    cmocka_unit_test(test_unix),
+	    cmocka_unit_test(test_clients_config),
+	    cmocka_unit_test(test_keys_types_and_check),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

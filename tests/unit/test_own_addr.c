@@ -1,5 +1,5 @@
 /*
- * test_own_addr - unit tests of lib/own_addr.c: the addresses of
+ * test_own_addr - unit tests of smtp/own_addr.c: the addresses of
  * inet_interfaces and proxy_interfaces that the smtp client takes for
  * itself (numeric forms, "all", "loopback-only", families).
  */

@@ -202,6 +202,51 @@ test_fresh_directory_needs_recovery(void **state)
 }
 
 static void
+verify_bad(const char *path, const char *why, void *ctx)
+{
+	struct buf *got = ctx;
+
+	assert_true(*why != '\0');
+	buf_printf(got, "%s%s", got->len ? " " : "", path);
+}
+
+/* pansuper -s: every database checked, a missing one skipped, a broken
+ * one named. */
+static void
+test_verify_files(void **state)
+{
+	char dir[] = "/tmp/test_queue_verify.XXXXXX";
+	struct buf got = BUF_INIT, want = BUF_INIT;
+	struct queue *q = NULL;
+	char path[128];
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	/* No db/ yet: nothing to check. */
+	assert_int_equal(queue_verify_files(dir, verify_bad, &got), 0);
+	assert_int_equal(queue_env_recover(dir, NULL, &q), QUEUE_OK);
+	assert_int_equal(queue_close(q), QUEUE_OK);
+	assert_int_equal(queue_verify_files(dir, verify_bad, &got), 0);
+	assert_int_equal(got.len, 0);
+
+	snprintf(path, sizeof(path), "%s/db/schedule.db", dir);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("not a Berkeley DB file, though long enough to be read as one "
+	      "by a verifier that believed the name",
+	      fp);
+	fclose(fp);
+	snprintf(path, sizeof(path), "%s/db/content.db", dir);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(queue_verify_files(dir, verify_bad, &got), 1);
+	buf_printf(&want, "%s/db/schedule.db", dir);
+	assert_string_equal(buf_cstr(&got), buf_cstr(&want));
+	buf_free(&got);
+	buf_free(&want);
+	rm_tree(dir);
+}
+
+static void
 test_commit_small_round_trip(void **state)
 {
 	struct fixture *f = *state;
@@ -963,6 +1008,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fresh_directory_needs_recovery),
+	    cmocka_unit_test(test_verify_files),
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	    T(test_commit_small_round_trip),
 	    T(test_chunk_boundaries),
