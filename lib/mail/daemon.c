@@ -279,6 +279,19 @@ term_default(int on)
 	event_signal(SIGTERM, on ? NULL : term_received, NULL);
 }
 
+/* After a request: one use counted, the exit a signal asked for while
+ * busy taken now, otherwise master told this process is free again. */
+static void
+request_done(void)
+{
+	d_busy = 0;
+	count_use();
+	if (d_exit_pending)
+		daemon_exit();
+	report(MASTER_STAT_AVAIL);
+	idle_arm();
+}
+
 static void
 serve_single(int fd)
 {
@@ -287,12 +300,7 @@ serve_single(int fd)
 	d_ops->serve(fd);
 	term_default(0);
 	close(fd);
-	d_busy = 0;
-	count_use();
-	if (d_exit_pending)
-		daemon_exit();
-	report(MASTER_STAT_AVAIL);
-	idle_arm();
+	request_done();
 }
 
 static void
@@ -391,12 +399,7 @@ trigger_readable(int fd, int events, void *ctx)
 	daemon_report_busy();
 	d_ops->trigger(t->data.data ? t->data.data : "", t->data.len);
 	trigger_close(t);
-	d_busy = 0;
-	count_use();
-	if (d_exit_pending)
-		daemon_exit();
-	report(MASTER_STAT_AVAIL);
-	idle_arm();
+	request_done();
 }
 
 static void

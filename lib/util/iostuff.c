@@ -204,26 +204,28 @@ io_write_full(int fd, const void *buf, size_t len, int timeout_ms)
 	return 0;
 }
 
-int
-io_set_nonblock(int fd, int on)
+/* Sets or clears one bit of the flags that get and set read and write. */
+static int
+fd_flag(int fd, int get, int set, int bit, int on)
 {
-	int flags = fcntl(fd, F_GETFL);
+	int flags = fcntl(fd, get);
 
 	if (flags < 0)
 		return -1;
-	flags = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
-	return fcntl(fd, F_SETFL, flags);
+	flags = on ? flags | bit : flags & ~bit;
+	return fcntl(fd, set, flags);
+}
+
+int
+io_set_nonblock(int fd, int on)
+{
+	return fd_flag(fd, F_GETFL, F_SETFL, O_NONBLOCK, on);
 }
 
 int
 io_set_cloexec(int fd, int on)
 {
-	int flags = fcntl(fd, F_GETFD);
-
-	if (flags < 0)
-		return -1;
-	flags = on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;
-	return fcntl(fd, F_SETFD, flags);
+	return fd_flag(fd, F_GETFD, F_SETFD, FD_CLOEXEC, on);
 }
 
 int

@@ -54,17 +54,6 @@ def instance(tmp_path):
     shows when the test failed."""
     inst = panacea_test.Instance(tmp_path)
     yield inst
-    try:
-        inst.stop(timeout=15)
-    except Exception:
-        pass
-    inst.kill_all()
-    print("---- maillog ----")
-    print(inst.log())
-    print("---- master stderr ----")
-    print(inst.stderr())
-    # Children write to master's stderr: a sanitizer report anywhere in the
-    # instance fails the test even when the clients saw nothing wrong.
-    report = panacea_test.sanitizer_report(inst.stderr() + inst.log())
+    report = inst.finish()
     if report:
         pytest.fail("sanitizer report: %s" % report)

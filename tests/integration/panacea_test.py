@@ -386,6 +386,24 @@ class Instance:
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout=scaled(timeout))
 
+    def finish(self):
+        """After a test: master stopped (SIGTERM, then SIGKILL of its
+        process group), the log and master's stderr printed (pytest shows
+        them when the test failed).  Returns the first sanitizer report
+        found in either, or None: children write to master's stderr, so a
+        report anywhere in the instance fails the test even when the
+        clients saw nothing wrong."""
+        try:
+            self.stop(timeout=15)
+        except Exception:
+            pass
+        self.kill_all()
+        print("---- maillog %s ----" % self.base)
+        print(self.log())
+        print("---- master stderr ----")
+        print(self.stderr())
+        return sanitizer_report(self.stderr() + self.log())
+
     def kill_all(self):
         """Last resort after a test: SIGKILL master's process group."""
         if self.proc is None:

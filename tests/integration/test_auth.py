@@ -53,16 +53,6 @@ USERS = {"alice": "alice-Secret-1", "bob": "Bob-has-a-Password-2"}
 CLIENT = "127.0.0.9"
 
 
-@pytest.fixture
-def instance(tmp_path):
-    inst = panacea_test.Instance(tmp_path)
-    yield inst
-    try:
-        inst.stop()
-    finally:
-        inst.kill_all()
-
-
 def auth_conf(inst, **more):
     """A sasldb with USERS in inst's folder, and AUTH on."""
     return sasl_auth_conf(inst, USERS, **more)

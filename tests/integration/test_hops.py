@@ -177,17 +177,14 @@ class World:
         return {k: h.log_size() for k, h in self.hosts.items()}
 
     def teardown(self):
-        for h in self.hosts.values():
-            try:
-                h.stop(timeout=15)
-            except Exception:
-                pass
-            h.kill_all()
+        """Stops every host; the first sanitizer report of any, or None."""
+        reports = [h.finish() for h in self.hosts.values()]
         if self.sink:
             self.sink.close()
         self.dns.cleanup()
         if self.pea_created:
             remove_account("pea")
+        return next((r for r in reports if r), None)
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +195,9 @@ def world(tmp_path_factory, mail_owner):  # noqa: F811
         w.setup()
         yield w
     finally:
-        w.teardown()
+        report = w.teardown()
+    if report:
+        pytest.fail("sanitizer report: %s" % report)
 
 
 @pytest.fixture

@@ -204,16 +204,7 @@ def agent(tmp_path, dns, mail_owner):  # noqa: F811
         return Agent(inst, mail_owner)
 
     yield start
-    try:
-        inst.stop(timeout=15)
-    except Exception:
-        pass
-    inst.kill_all()
-    print("---- maillog ----")
-    print(inst.log())
-    print("---- master stderr ----")
-    print(inst.stderr())
-    report = panacea_test.sanitizer_report(inst.stderr() + inst.log())
+    report = inst.finish()
     if report:
         pytest.fail("sanitizer report: %s" % report)
 
