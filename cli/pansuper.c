@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "conf.h"
 #include "maildrop.h"
 #include "msg.h"
@@ -134,7 +135,7 @@ apply(enum op op, const char *id)
 		break;
 	default:
 		if ((r = queue_release(queue, id)) == QUEUE_OK)
-			r = queue_set_next_attempt(queue, id, time(NULL));
+			r = queue_set_next_attempt(queue, id, clock_wall());
 		break;
 	}
 	if (r == QUEUE_OK) {
@@ -340,7 +341,7 @@ check_queue(int stopped)
 
 	memset(&k, 0, sizeof(k));
 	orphans = queue_purge_orphans(
-	    queue, stopped ? time(NULL) : time(NULL) - ORPHAN_AGE_SECONDS);
+	    queue, stopped ? clock_wall() : clock_wall() - ORPHAN_AGE_SECONDS);
 	if (orphans > 0)
 		fprintf(stderr,
 			"pansuper: removed the content of %d "
@@ -367,7 +368,7 @@ check_queue(int stopped)
 			dangling, dangling == 1 ? "y" : "ies");
 	for (size_t i = 0; i < k.unscheduled.n; i++) {
 		if (queue_set_next_attempt(queue, k.unscheduled.ids[i],
-					   time(NULL)) == QUEUE_OK) {
+					   clock_wall()) == QUEUE_OK) {
 			msg_info("%s: put back into the schedule",
 				 k.unscheduled.ids[i]);
 			fprintf(stderr,
@@ -397,7 +398,7 @@ static void
 purge(int stopped)
 {
 	struct buf dir = BUF_INIT, path = BUF_INIT;
-	time_t now = time(NULL);
+	time_t now = clock_wall();
 	struct dirent *de;
 	struct stat st;
 	DIR *d;

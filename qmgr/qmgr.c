@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "daemon.h"
 #include "events.h"
@@ -203,7 +204,8 @@ qmgr_scan(void *ctx)
 	}
 	/* The active messages are among the due ones: look past them. */
 	max = (size_t)qmgr_cfg.active_limit;
-	n = queue_schedule_due(qmgr_cfg.queue, time(NULL), max, scan_one, &st);
+	n = queue_schedule_due(qmgr_cfg.queue, clock_wall(), max, scan_one,
+			       &st);
 	if (n < 0) {
 		qmgr_fatal_queue(n, "scan");
 		return;
@@ -274,7 +276,7 @@ purge_timer(void *ctx)
 	int n;
 
 	(void)ctx;
-	n = queue_purge_orphans(qmgr_cfg.queue, time(NULL) - QMGR_ORPHAN_AGE);
+	n = queue_purge_orphans(qmgr_cfg.queue, clock_wall() - QMGR_ORPHAN_AGE);
 	qmgr_fatal_queue(n, "purge");
 	if (n > 0)
 		msg_info("purged the content of %d abandoned message%s", n,

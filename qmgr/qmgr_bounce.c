@@ -17,6 +17,7 @@
  */
 #include <string.h>
 
+#include "clock.h"
 #include "dsn.h"
 #include "msg.h"
 #include "qmgr.h"
@@ -87,7 +88,7 @@ queue_notice(const struct qmgr_message *m, enum dsn_kind kind,
 	nt.dm.envid = m->env.envid;
 	nt.dm.ret = (int)m->env.ret;
 	nt.dm.arrival = (time_t)m->env.arrival_sec;
-	nt.dm.now = time(NULL);
+	nt.dm.now = clock_wall();
 	nt.dm.lifetime = (m->env.flags & QUEUE_FLAG_BOUNCE)
 			     ? qmgr_cfg.bounce_lifetime
 			     : qmgr_cfg.max_lifetime;

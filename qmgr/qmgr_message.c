@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "backoff.h"
+#include "clock.h"
 #include "conf.h"
 #include "delivery_log.h"
 #include "msg.h"
@@ -300,13 +301,13 @@ qmgr_message_activate(const char *id)
 		return -1;
 	}
 	m->res = xcalloc(m->env.nrcpt ? m->env.nrcpt : 1, sizeof(*m->res));
-	gettimeofday(&m->active_tv, NULL);
+	clock_wall_tv(&m->active_tv);
 	active_add(m);
 	msg_info("%s: from=<%s>, size=%llu, nrcpt=%zu (queue active)", m->id,
 		 m->env.sender, (unsigned long long)m->env.size, m->env.nrcpt);
 	/* The round is held open until every job has been handed out. */
 	m->jobs = 1;
-	if (age(m, time(NULL)) > lifetime(m) && lifetime(m) > 0)
+	if (age(m, clock_wall()) > lifetime(m) && lifetime(m) > 0)
 		expire_pending(m);
 	make_jobs(m);
 	qmgr_message_job_done(m);
@@ -417,7 +418,7 @@ delay_warning_due(const struct qmgr_message *m, time_t now)
 static void
 message_round_end(struct qmgr_message *m)
 {
-	time_t now = time(NULL);
+	time_t now = clock_wall();
 	uint32_t attempts;
 	int pending, rc;
 

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "conc_feedback.h"
 #include "conf.h"
 #include "events.h"
@@ -286,7 +287,7 @@ static void
 dest_update_ready(struct qmgr_dest *d)
 {
 	if (d->queued > 0 && d->busy < (size_t)d->win.window &&
-	    !dest_dead(d, time(NULL)))
+	    !dest_dead(d, clock_wall()))
 		ready_add(d);
 	else
 		ready_remove(d);
@@ -297,7 +298,7 @@ dest_free_if_idle(struct qmgr_dest *d)
 {
 	struct qmgr_dest **pp;
 
-	if (d->queued > 0 || d->busy > 0 || dest_dead(d, time(NULL)))
+	if (d->queued > 0 || d->busy > 0 || dest_dead(d, clock_wall()))
 		return;
 	ready_remove(d);
 	for (pp = &d->tr->dests[str_hash(d->key, d->tr->ndests)]; *pp;
@@ -462,7 +463,7 @@ dest_mark_dead(struct qmgr_dest *d, const char *dsn, const char *why)
 
 	/* When it comes back, it starts again from the initial window. */
 	conc_window_init(&d->win, &d->tr->conc);
-	d->dead_until = time(NULL) + (time_t)qmgr_cfg.min_backoff;
+	d->dead_until = clock_wall() + (time_t)qmgr_cfg.min_backoff;
 	xfree(d->dead_reason);
 	d->dead_reason = reason;
 	snprintf(d->dead_dsn, sizeof(d->dead_dsn), "%s",
@@ -478,7 +479,7 @@ dest_feedback_positive(struct qmgr_dest *d, size_t busy)
 {
 	double g;
 
-	if (dest_dead(d, time(NULL))) {
+	if (dest_dead(d, clock_wall())) {
 		d->dead_until = 0;
 		conc_window_init(&d->win, &d->tr->conc);
 		log_feedback("qmgr_queue_unthrottle", d, 0, 0);
@@ -496,7 +497,7 @@ dest_feedback_negative(struct qmgr_dest *d, const char *dsn, const char *why)
 {
 	double f;
 
-	if (dest_dead(d, time(NULL)))
+	if (dest_dead(d, clock_wall()))
 		return; /* the in-flight rest of a cohort already judged */
 	if (conc_window_failure(&d->win, &d->tr->conc, &f)) {
 		log_feedback("qmgr_queue_throttle", d, 0, 1);
@@ -558,7 +559,7 @@ qmgr_transport_dead(struct qmgr_transport *tr, const char *why)
 
 	msg_warn("transport %s: %s; trying again in %llds", tr->name, why,
 		 qmgr_cfg.transport_retry);
-	tr->dead_until = time(NULL) + (time_t)qmgr_cfg.transport_retry;
+	tr->dead_until = clock_wall() + (time_t)qmgr_cfg.transport_retry;
 	xfree(tr->dead_reason);
 	tr->dead_reason = xstrdup(why);
 	buf_printf(&text, "mail transport unavailable");
@@ -585,7 +586,7 @@ qmgr_job_enqueue(struct qmgr_message *msg, const char *transport,
 {
 	struct qmgr_transport *tr = qmgr_transport_get(transport);
 	size_t limit = (size_t)tr->rcpt_limit;
-	time_t now = time(NULL);
+	time_t now = clock_wall();
 
 	for (size_t i = 0; i < n; i += limit) {
 		size_t cnt = n - i < limit ? n - i : limit;
@@ -654,7 +655,7 @@ dispatch_transport(struct qmgr_transport *tr, time_t now, long long now_ms)
 void
 qmgr_dispatch(void)
 {
-	time_t now = time(NULL);
+	time_t now = clock_wall();
 	long long now_ms = io_now_ms();
 
 	for (struct qmgr_transport *tr = transports; tr; tr = tr->next)

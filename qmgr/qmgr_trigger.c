@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "events.h"
 #include "iostuff.h"
 #include "msg.h"
@@ -99,7 +100,7 @@ collect(const struct queue_envelope *env, void *ctx)
 static void
 flush(const struct flush_batch *b)
 {
-	struct due_list dl = {.batch = b, .now = time(NULL)};
+	struct due_list dl = {.batch = b, .now = clock_wall()};
 	int rc;
 
 	rc = queue_list(qmgr_cfg.queue, collect, &dl);
@@ -129,7 +130,7 @@ deliver_one(const char *id)
 	rc = queue_envelope_get(qmgr_cfg.queue, id, &env);
 	qmgr_fatal_queue(rc, id);
 	if (rc == QUEUE_OK && !env.hold)
-		rc = queue_set_next_attempt(qmgr_cfg.queue, id, time(NULL));
+		rc = queue_set_next_attempt(qmgr_cfg.queue, id, clock_wall());
 	else if (rc == QUEUE_OK)
 		msg_info("%s: on hold: not delivered", id);
 	queue_envelope_free(&env);

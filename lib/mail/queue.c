@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "clock.h"
 #include "msg.h"
 #include "queue_int.h"
 #include "xalloc.h"
@@ -714,7 +715,7 @@ queue_hold(struct queue *q, const char *id)
 int
 queue_release(struct queue *q, const char *id)
 {
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = (int64_t)clock_wall();
 
 	return modify(q, "release", id, apply_release, &now);
 }

@@ -10,6 +10,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "queue.h"
 
 #define TIME_DIGITS 11
@@ -41,7 +42,7 @@ queue_id_new(char id[QUEUE_ID_SIZE], struct timeval *tv)
 	struct timeval now;
 	uint64_t usec;
 
-	gettimeofday(&now, NULL);
+	clock_wall_tv(&now);
 	usec = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_usec;
 	if (usec <= last)
 		usec = last + 1;

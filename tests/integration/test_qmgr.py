@@ -16,6 +16,7 @@ package.
 import email
 import email.policy
 import glob
+import math
 import os
 import re
 import signal
@@ -222,6 +223,35 @@ def test_delivered_and_removed(instance, mail_owner, tmp_path):
         assert f.read().endswith(b"\r\n\r\nline one\r\nline two\r\n")
     # Exactly one delivery.
     assert mail.delivered(qid) == [(qid, "bob@" + MYHOSTNAME)]
+
+
+def test_arrival_in_a_second_first_milliseconds_is_due(instance, mail_owner,
+                                                       tmp_path):
+    """A message is stamped with a precise clock; qmgr must decide what
+    is due with the same clock.  glibc's time() lags it by up to a clock
+    tick, so a message queued in the first milliseconds of a second
+    looked not yet due and waited for the next queue run (here 300 s).
+    Each message below is sent whole in one BDAT LAST just after a second
+    boundary (the shortest path from the arrival stamp to qmgr's scan)
+    and must be delivered at once."""
+    mail = start_mail(instance, mail_owner, tmp_path,
+                      conf={"queue_run_delay": "300s"})
+    rcpt = "bob@" + MYHOSTNAME
+    with smtplib.SMTP(instance.host, mail.port, timeout=scaled(30)) as s:
+        s.ehlo("client.test")
+        # Let qmgr's start-up scan pass: later scans come from triggers.
+        time.sleep(1)
+        for i in range(12):
+            s.mail(SENDER)
+            assert s.rcpt(rcpt)[0] == 250
+            body = b"Subject: boundary %d\r\n\r\nx\r\n" % i
+            now = time.time()
+            time.sleep(math.ceil(now) - now + 0.0001)
+            s.send(b"BDAT %d LAST\r\n%s" % (len(body), body))
+            code, text = s.getreply()
+            assert code == 250, text
+            qid = re.search(rb"queued as ([0-9A-Z]+)", text).group(1)
+            mail.wait_delivered(qid.decode(), rcpt, timeout=scaled(5))
 
 
 def test_root_agent_gets_the_content_as_a_descriptor(instance, mail_owner,
