@@ -8,7 +8,8 @@
  * new child counts as available from the start (as in Postfix), so it
  * writes nothing until it takes its first connection.
  *
- * SIGTERM ends an idle child through the event loop (pre_exit, exit 0).
+ * SIGTERM ends an idle child through the event loop (pre_exit, exit 0),
+ * and one still starting once it is ready.
  * While a SINGLE child is inside serve() it has the default disposition
  * instead, so that a client in mid-session cannot hold up master's
  * shutdown: the process dies at once, as a Postfix child does.
@@ -746,6 +747,11 @@ daemon_main(int argc, char **argv, const struct daemon_ops *ops)
 
 	if (ops->params != NULL)
 		conf_bind(ops->params);
+	/* From here on SIGTERM waits for the event loop: pre_jail and
+	 * post_jail open the queue, and a process killed inside Berkeley DB
+	 * leaves the environment needing recovery (master's stop would then
+	 * leave a queue that panqueue cannot read until the next start). */
+	event_signal(SIGTERM, term_received, NULL);
 	if (ops->pre_jail != NULL)
 		ops->pre_jail();
 	d_jailed = o.jail && priv_is_root();
@@ -757,7 +763,6 @@ daemon_main(int argc, char **argv, const struct daemon_ops *ops)
 	if (ops->post_jail != NULL)
 		ops->post_jail();
 
-	event_signal(SIGTERM, term_received, NULL);
 	if (o.nlisten < 0)
 		serve_standalone();
 
