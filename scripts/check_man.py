@@ -19,6 +19,9 @@ lists what the program reads:
     parameter added to a program's table is documented on its page.
 Bold words are those of .B, the odd words of .BR and .BI, and
 \\fB...\\fR (or \\fP) inside a line.
+In every page (man/*.1, *.5, *.8), a text line must not start with ".."
+or "'": roff takes it for a request and drops it ("...; trying again"
+vanished from qmgr(8) that way); write "\\&..." instead.
 """
 
 import os
@@ -130,12 +133,27 @@ def check_page(rel, table):
     return errors
 
 
+def check_lines(rel):
+    """Text lines that roff would take for requests."""
+    errors = []
+    with open(os.path.join(ROOT, rel)) as f:
+        for n, line in enumerate(f, 1):
+            if line.startswith(("..", "'")):
+                errors.append("%s:%d: a line that starts with \"%s\" is "
+                              "read as a request: start it with \\&"
+                              % (rel, n, line[0:2] if line[0] == "." else
+                                 "'"))
+    return errors
+
+
 def main():
     table = read_table()
     errors = []
-    pages = sorted(n for n in os.listdir(os.path.join(ROOT, MAN_DIR))
-                   if n.endswith(".8"))
-    for name in pages:
+    names = sorted(os.listdir(os.path.join(ROOT, MAN_DIR)))
+    for name in names:
+        if re.search(r'\.[158]$', name):
+            errors += check_lines(os.path.join(MAN_DIR, name))
+    for name in (n for n in names if n.endswith(".8")):
         errors += check_page(os.path.join(MAN_DIR, name), table)
     for e in errors:
         print(e, file=sys.stderr)
