@@ -12,11 +12,15 @@ SECURITY, STANDARDS, DIAGNOSTICS, CONFIGURATION PARAMETERS and SEE ALSO
 lists what the program reads:
   - every bold word is a parameter of lib/mail/conf_params.c, or a man
     page reference (panacea.conf(5)), or the suffix of a per-transport
-    name written TRANSPORT\\fB_suffix\\fR that some parameter ends with:
+    name written TRANSPORT\\fB_suffix\\fR that some parameter ends with
+    (or is, without the underscore):
     a misspelt or removed parameter fails;
-  - every parameter that the program binds (CONF_BIND_*("name") in the
-    C files of its folder, PROGRAM/ for man/PROGRAM.8) is named: a
-    parameter added to a program's table is documented on its page.
+  - every parameter that the program reads itself (CONF_BIND_*("name")
+    or conf_str/int/bool/time/size("name") in the C files of its folder,
+    PROGRAM/ for man/PROGRAM.8) is named: a parameter added to a
+    program's table is documented on its page.  (What lib/ reads for it,
+    and the names it composes, TRANSPORT_*, are the page's to name
+    without this check.)
 Bold words are those of .B, the odd words of .BR and .BI, and
 \\fB...\\fR (or \\fP) inside a line.
 In every page (man/*.1, *.5, *.8), a text line must not start with ".."
@@ -36,7 +40,10 @@ SECTIONS = ["DESCRIPTION", "SECURITY", "STANDARDS", "DIAGNOSTICS",
 PARAMS_SECTION = "CONFIGURATION PARAMETERS"
 
 ENTRY = re.compile(r'\{"([A-Za-z0-9_]+)",\s*CONF_[A-Z]+,')
-BIND = re.compile(r'\bCONF_BIND_[A-Z]+\(\s*"([^"]+)"')
+# What a program reads itself: its table (CONF_BIND_*) and the typed
+# accessors (qmgr reads its scheduler's defaults with conf_int()).
+READ = re.compile(r'\b(?:CONF_BIND_[A-Z]+|conf_(?:str|int|bool|time|size))'
+                  r'\(\s*"([^"]+)"')
 COMMENT = re.compile(r'/\*.*?\*/|//[^\n]*', re.S)
 INLINE_BOLD = re.compile(r'\\fB(.*?)\\f[RPI]')
 MAN_REF = re.compile(r'^\(\d[a-z]*\)')
@@ -88,7 +95,7 @@ def bold_words(line):
 
 
 def bound_params(prog):
-    """The names prog binds (CONF_BIND_*) in its folder's C files."""
+    """The names prog reads in its folder's C files."""
     top = os.path.join(ROOT, prog)
     names = set()
     if not os.path.isdir(top):
@@ -97,7 +104,7 @@ def bound_params(prog):
         for name in files:
             if name.endswith(".c"):
                 with open(os.path.join(path, name)) as f:
-                    names |= set(BIND.findall(COMMENT.sub("", f.read())))
+                    names |= set(READ.findall(COMMENT.sub("", f.read())))
     return names
 
 
@@ -116,7 +123,10 @@ def check_page(rel, table):
             if not word or MAN_REF.match(after.lstrip()):
                 continue
             if word.startswith("_") and before.endswith("TRANSPORT"):
-                if not any(p.endswith(word) for p in table):
+                # TRANSPORT_initial_destination_concurrency overrides
+                # initial_destination_concurrency itself.
+                if not any(p.endswith(word) or p == word[1:]
+                           for p in table):
                     errors.append("%s:%d: TRANSPORT%s: no parameter "
                                   "ends in %s" % (rel, n, word, word))
                 continue
