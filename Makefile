@@ -149,7 +149,7 @@ $(PROGS): | $(PARAMS_OK)
 # it; man-check (part of "make unit") fails when it is stale, and when a
 # daemon page (man/*.8) lacks one of Postfix's sections or its
 # CONFIGURATION PARAMETERS section names a parameter the table lacks or
-# misses one its program binds (scripts/check_man.py).
+# misses one its program reads itself (scripts/check_man.py).
 CONF_MAN := $(BUILD)/tools/conf_man
 $(CONF_MAN): $(BUILD)/tools/conf_man.o $(LIB)
 	@mkdir -p $(dir $@)
