@@ -146,7 +146,10 @@ $(PROGS): | $(PARAMS_OK)
 # the hand-written man/panacea.conf.5.in by tools/conf_man.c.  The page
 # is committed: it reads without a build, install.sh installs man/ as it
 # is, and a table change shows its doc in review.  "make man" rewrites
-# it; man-check (part of "make unit") fails when it is stale.
+# it; man-check (part of "make unit") fails when it is stale, and when a
+# daemon page (man/*.8) lacks one of Postfix's sections or its
+# CONFIGURATION PARAMETERS section names a parameter the table lacks or
+# misses one its program reads itself (scripts/check_man.py).
 CONF_MAN := $(BUILD)/tools/conf_man
 $(CONF_MAN): $(BUILD)/tools/conf_man.o $(LIB)
 	@mkdir -p $(dir $@)
@@ -162,6 +165,7 @@ man-check: $(CONF_MAN)
 		diff -u man/panacea.conf.5 $(BUILD)/panacea.conf.5 | head -40; \
 		echo "man/panacea.conf.5 disagrees with lib/mail/conf_params.c:" \
 		     "run make man"; exit 1; }
+	@$(PYTHON) scripts/check_man.py .
 
 $(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
