@@ -91,6 +91,10 @@ dns_nameservers = 127.0.0.1:53
 CONF
 	} >"$run/etc/panacea.conf"
 	dev_services >"$run/etc/services"
+	# The shipped aliases and their table, as make install makes them:
+	# local(8) warns about a missing alias_maps table otherwise.
+	cp "$src/conf/aliases" "$run/etc/aliases"
+	"$top/$bin/panmap" -c "$run/etc" -a "hash:$run/etc/aliases"
 	if command -v saslpasswd2 >/dev/null; then
 		echo demo | saslpasswd2 -c -p -f "$run/etc/sasldb2" \
 			-u panacea.localhost demo

@@ -94,12 +94,7 @@ if [ ! -e "$destdir$etc/services" ]; then
 	install -m 0644 "$top/conf/services" "$destdir$etc/services"
 fi
 if [ ! -e "$destdir$etc/aliases" ]; then
-	cat >"$destdir$etc/aliases" <<'ALIASES'
-# aliases(5) for Panacea; run newaliases after a change.
-postmaster: root
-mailer-daemon: postmaster
-abuse: postmaster
-ALIASES
+	install -m 0644 "$top/conf/aliases" "$destdir$etc/aliases"
 fi
 if [ ! -e "$destdir$etc/aliases.db" ]; then
 	"$bin/panmap" -c "$destdir$etc" -a "hash:$destdir$etc/aliases"

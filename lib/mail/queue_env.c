@@ -37,11 +37,16 @@ errcall(const DB_ENV *env, const char *prefix, const char *text)
 	msg_warn("queue: %s", text);
 }
 
+/* Berkeley DB's informational messages are its failchk's inner steps
+ * ("BDB2053 Freeing read locks for locker ...", "BDB1502 Freeing log
+ * information ...") after any child dies: noise for an administrator,
+ * since the keeper logs failchk's outcome itself.  Verbose logging keeps
+ * them. */
 static void
 msgcall(const DB_ENV *env, const char *text)
 {
 	(void)env;
-	msg_info("queue: %s", text);
+	msg_debug("queue: %s", text);
 }
 
 static int

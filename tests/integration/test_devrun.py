@@ -75,6 +75,13 @@ def test_devrun_as_root_owns_like_install(tmp_path, mail_owner):  # noqa
     assert r.returncode == 0, r.stderr
     run = tree / "run"
     check_shipped_templates(run, tree)
+    # The shipped aliases and their table, so that local finds alias_maps.
+    with open(os.path.join(panacea_test.TOP, "conf", "aliases")) as f:
+        assert (run / "etc" / "aliases").read_text() == f.read()
+    q = subprocess.run([program("panmap"), "-c", str(run / "etc"), "-q",
+                        "postmaster", "hash:%s" % (run / "etc" / "aliases")],
+                       capture_output=True, text=True)
+    assert (q.returncode, q.stdout.strip()) == (0, "root"), q
     with open(run / "etc" / "services", "w") as f:
         f.write("showq unix n - y - - showq\n")
     master = subprocess.Popen([program("master"), "-f", "-c",
