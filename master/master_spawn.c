@@ -335,6 +335,11 @@ master_avail_event(int fd, int events, void *ctx)
 		master_spawn(serv);
 		return;
 	}
+	/* Only a network service gets here at its limit (master_avail_listen)
+	 * and warns, as in Postfix (there, services with stress adaptation):
+	 * a unix service at its limit serves its clients in turn (qmgr,
+	 * pickup and showq take every pending trigger or request), and the
+	 * warning was noise at every burst of mail. */
 	msg_warn("service \"%s\" (%s) has reached its process limit \"%d\": "
 		 "new clients may experience noticeable delays",
 		 serv->def->name, service_type_name(serv->def->type), maxproc);
@@ -350,10 +355,11 @@ master_avail_listen(struct master_service *serv)
 	int want;
 	int i;
 
-	/* At the limit we still watch, only to warn once in a while that
-	 * clients wait. */
+	/* At the limit a network service is still watched, only to warn once
+	 * in a while that clients wait (master_avail_event). */
 	want = !master_stopping && !serv->throttled && serv->avail_proc < 1 &&
-	       (below || io_now_ms() >= serv->limit_warn_ms);
+	       (below || (serv->def->type == SERVICE_INET &&
+			  io_now_ms() >= serv->limit_warn_ms));
 	if (want == serv->listening)
 		return;
 	for (i = 0; i < serv->nfds; i++)

@@ -374,6 +374,35 @@ def test_wakeup_service_is_triggered(instance, tmp_path):
     assert all("W" in t for t in triggers()), triggers()
 
 
+def test_busy_trigger_service_does_not_warn_of_its_limit(instance,
+                                                         tmp_path):
+    """A unix service with one process serves its waiting clients in
+    turn: a burst of triggers is no reason to warn that its process limit
+    was reached (Postfix warns only for network services)."""
+    out = tmp_path / "triggers"
+    instance.services = [
+        Instance.service("trig", "%s -f %s" % (TRIGGER, out), type_="unix",
+                         maxproc=1)]
+    instance.start()
+    path = instance.socket_path("trig")
+    wait_until(lambda: os.path.exists(path), what="the trigger socket")
+
+    def burst(n):
+        for i in range(20):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.connect(path)
+                s.sendall(b"T%d-%d" % (n, i))
+    threads = [threading.Thread(target=burst, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=scaled(60))
+    wait_until(lambda: out.exists() and
+               len(out.read_text().splitlines()) >= 80,
+               timeout=30, what="80 triggers served")
+    assert "process limit" not in instance.log()
+
+
 def test_conditional_wakeup_waits_until_used(instance, tmp_path):
     out = tmp_path / "triggers"
     instance.services = [
