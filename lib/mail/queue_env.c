@@ -37,16 +37,20 @@ errcall(const DB_ENV *env, const char *prefix, const char *text)
 	msg_warn("queue: %s", text);
 }
 
-/* Berkeley DB's informational messages are its failchk's inner steps
- * ("BDB2053 Freeing read locks for locker ...", "BDB1502 Freeing log
- * information ...") after any child dies: noise for an administrator,
- * since the keeper logs failchk's outcome itself.  Verbose logging keeps
- * them. */
+/* Berkeley DB's informational messages: failchk's inner steps after any
+ * child dies ("BDB2053 Freeing read locks for locker ...", "BDB1502
+ * Freeing log information ...") are noise for an administrator, since the
+ * keeper logs failchk's outcome itself; verbose logging keeps them.  The
+ * others (an aborted transaction of a dead process) are worth a line. */
 static void
 msgcall(const DB_ENV *env, const char *text)
 {
 	(void)env;
-	msg_debug("queue: %s", text);
+	if (strncmp(text, "BDB2053 ", 8) == 0 ||
+	    strncmp(text, "BDB1502 ", 8) == 0)
+		msg_debug("queue: %s", text);
+	else
+		msg_info("queue: %s", text);
 }
 
 static int
