@@ -45,6 +45,7 @@
 #include "iostuff.h"
 #include "master.h"
 #include "msg.h"
+#include "parent_death.h"
 #include "priv.h"
 #include "queue.h"
 
@@ -52,6 +53,9 @@
 #define KEEPER_LOCK_EXPIRE_MS 1000
 /* How long a write of a reply to master may wait. */
 #define KEEPER_WRITE_MS 10000
+/* A keeper whose master died ends by itself at once (end of file on its
+ * socket); if it is stuck, it is killed after this long. */
+#define KEEPER_ORPHAN_GRACE_S 2
 
 static struct queue *keeper_queue;
 static pid_t keeper_dead_pid;
@@ -168,6 +172,7 @@ _Noreturn void
 master_keeper_main(int sock, int foreground)
 {
 	const char *qdir = master_params.queue_dir;
+	pid_t master_pid = getppid();
 	sigset_t none;
 
 	msg_set_cleanup(NULL);
@@ -193,6 +198,10 @@ master_keeper_main(int sock, int foreground)
 			      qdir);
 		qdir = ""; /* chrooted into it: db/ is /db */
 	}
+	/* After the drop, which clears it: a keeper stuck inside Berkeley DB
+	 * (failchk) must not outlive a killed master (parent_death.h). */
+	if (parent_death_grace(master_pid, KEEPER_ORPHAN_GRACE_S) != 0)
+		exit(0);
 	if (queue_env_recover(qdir, keeper_isalive, &keeper_queue) != QUEUE_OK)
 		exit(1);
 	keeper_reply(sock, MASTER_KEEPER_READY, getpid());

@@ -48,7 +48,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -63,6 +62,7 @@
 #include "master_proto.h"
 #include "mbox.h"
 #include "msg.h"
+#include "parent_death.h"
 #include "pop3_handoff.h"
 #include "pop3_io.h"
 #include "pop3session.h"
@@ -380,8 +380,7 @@ child_run(int pair, int broker, const struct mailbox_user *u,
 	if (priv_is_root())
 		priv_drop_ids(u->uid, u->gid, NULL);
 	/* After the drop, which clears it: die with the parent. */
-	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() != parent)
+	if (parent_death_signal(parent, SIGTERM) != 0)
 		exit(0);
 	memset(&ss, 0, sizeof(ss));
 	ss.fd = pair;

@@ -28,6 +28,7 @@
 #include "iostuff.h"
 #include "master_proto.h"
 #include "msg.h"
+#include "parent_death.h"
 #include "priv.h"
 #include "xalloc.h"
 
@@ -35,6 +36,10 @@
 #define DAEMON_TRIGGER_TIMEOUT_MS 5000
 #define DAEMON_TRIGGER_WARN_MS 10000 /* one drop warning per 10 s */
 #define DAEMON_ACCEPT_PAUSE_MS 1000
+/* A child whose master died has this long to end by itself (it does at
+ * once in its event loop), then it is killed wherever it is
+ * (parent_death.h): a new master must be able to start within seconds. */
+#define DAEMON_ORPHAN_GRACE_S 2
 
 /* The command line, as master_proto.h defines it. */
 struct daemon_opts {
@@ -719,6 +724,7 @@ daemon_main(int argc, char **argv, const struct daemon_ops *ops)
 {
 	struct daemon_opts o;
 	const char *logfile;
+	pid_t master_pid = getppid();
 
 	msg_init(argc > 0 ? argv[0] : "daemon");
 	d_ops = ops;
@@ -762,6 +768,10 @@ daemon_main(int argc, char **argv, const struct daemon_ops *ops)
 		priv_chroot(conf_str("queue_directory"));
 	if (ops->post_jail != NULL)
 		ops->post_jail();
+	/* After the last change of ids, which clears the setting. */
+	if (o.nlisten >= 0 &&
+	    parent_death_grace(master_pid, DAEMON_ORPHAN_GRACE_S) != 0)
+		msg_fatal("master is gone");
 
 	if (o.nlisten < 0)
 		serve_standalone();

@@ -613,3 +613,24 @@ def test_stuck_queue_keeper_does_not_wedge_master(instance):
     assert not pid_alive(keeper)
     assert instance.keeper() not in (None, keeper)
     assert echo_once(instance, port) in instance.children()
+
+
+def test_killed_master_leaves_no_orphan_and_restarts(instance):
+    """When master is killed, its children end within seconds whatever
+    they are doing (here a child in a client's session, which reads only
+    from its client, and the queue keeper), so that a new master can
+    listen on the same port at once."""
+    port = instance.port()
+    instance.services = [Instance.service(port, ECHO)]
+    instance.start()
+    keeper = instance.keeper()
+    s, child = greet(instance, port)
+    with s:
+        os.kill(instance.pid, signal.SIGKILL)
+        instance.proc.wait(timeout=scaled(10))
+        started = time.monotonic()
+        wait_until(lambda: not pid_alive(child) and not pid_alive(keeper),
+                   timeout=10, what="the session's child and the keeper end")
+        assert time.monotonic() - started < scaled(5)
+    instance.start()
+    assert echo_once(instance, port) in instance.children()

@@ -1,0 +1,42 @@
+/*
+ * parent_death - a child that outlives its parent ends; see
+ * parent_death.h.
+ */
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "parent_death.h"
+
+static volatile unsigned grace_seconds;
+
+int
+parent_death_signal(pid_t parent, int sig)
+{
+	(void)prctl(PR_SET_PDEATHSIG, sig);
+	return getppid() == parent ? 0 : -1;
+}
+
+/* Async-signal-safe: only alarm(). */
+static void
+parent_died(int sig)
+{
+	(void)sig;
+	alarm(grace_seconds);
+}
+
+int
+parent_death_grace(pid_t parent, unsigned grace_s)
+{
+	struct sigaction sa;
+
+	grace_seconds = grace_s > 0 ? grace_s : 1;
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = parent_died;
+	sa.sa_flags = SA_RESTART;
+	(void)sigaction(SIGUSR2, &sa, NULL);
+	(void)signal(SIGALRM, SIG_DFL);
+	return parent_death_signal(parent, SIGUSR2);
+}
