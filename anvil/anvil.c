@@ -21,7 +21,6 @@
  * Every anvil_status_update_time, and at exit, it logs the peaks since
  * the last report (anvil.h).
  */
-#include <errno.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +29,7 @@
 #include "anvil_proto.h"
 #include "conf.h"
 #include "daemon.h"
+#include "event_conn.h"
 #include "events.h"
 #include "iostuff.h"
 #include "msg.h"
@@ -39,9 +39,7 @@
 #define ANVIL_CONN_IDENTS 16 /* connects one connection may hold */
 
 struct conn {
-	int fd;
-	struct buf in;
-	struct buf out;
+	struct event_conn *ec;
 	char *idents[ANVIL_CONN_IDENTS]; /* connects not taken back */
 };
 
@@ -105,11 +103,10 @@ anvil_post_jail(void)
 
 /* --- connections ----------------------------------------------------- */
 
-static void conn_io(int fd, int events, void *ctx);
-
 static void
-conn_close(struct conn *c)
+conn_closed(struct event_conn *ec)
 {
+	struct conn *c = event_conn_ctx(ec);
 	long long now = io_now_ms();
 
 	for (int i = 0; i < ANVIL_CONN_IDENTS; i++)
@@ -117,10 +114,6 @@ conn_close(struct conn *c)
 			(void)anvil_table_disconnect(table, c->idents[i], now);
 			xfree(c->idents[i]);
 		}
-	event_fd_remove(c->fd);
-	close(c->fd);
-	buf_free(&c->in);
-	buf_free(&c->out);
 	xfree(c);
 	if (--nconns == 0)
 		daemon_report_idle();
@@ -193,11 +186,12 @@ answer(struct conn *c, const struct anvil_request *req, struct anvil_reply *rep)
 	}
 }
 
-/* Answers the request at the start of the input, if it is whole;
- * -1 when the connection must close. */
+/* Answers the request at the start of in, if it is whole; -1 when the
+ * connection must close. */
 static int
-conn_request(struct conn *c)
+conn_request(struct event_conn *ec, struct buf *inbuf, struct buf *outbuf)
 {
+	struct conn *c = event_conn_ctx(ec);
 	struct attr_list in = ATTR_LIST_INIT, out = ATTR_LIST_INIT;
 	struct anvil_request req;
 	struct anvil_reply rep;
@@ -205,7 +199,7 @@ conn_request(struct conn *c)
 	size_t used = 0;
 	enum attr_status st;
 
-	st = attr_decode(c->in.data, c->in.len, ANVIL_PROTO_LIST_MAX, &in,
+	st = attr_decode(inbuf->data, inbuf->len, ANVIL_PROTO_LIST_MAX, &in,
 			 &used);
 	if (st == ATTR_INCOMPLETE)
 		return 0;
@@ -228,62 +222,19 @@ conn_request(struct conn *c)
 				 rep.status, rep.count, rep.rate);
 	}
 	anvil_reply_encode(&rep, &out);
-	attr_encode(&out, &c->out);
+	attr_encode(&out, outbuf);
 	anvil_request_free(&req);
 	attr_list_free(&in);
 	attr_list_free(&out);
 	buf_free(&why);
-	buf_consume(&c->in, used);
+	buf_consume(inbuf, used);
 	return 0;
 }
 
-static void
-conn_arm(struct conn *c)
-{
-	/* Reads only while no reply waits: one request at a time. */
-	event_fd_set(c->fd, c->out.len > 0 ? EVENT_WRITE : EVENT_READ, conn_io,
-		     c);
-}
-
-static void
-conn_io(int fd, int events, void *ctx)
-{
-	struct conn *c = ctx;
-	char chunk[1024];
-	ssize_t n;
-
-	if (c->out.len > 0 && (events & (EVENT_WRITE | EVENT_ERROR))) {
-		n = write(fd, c->out.data, c->out.len);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		if (n <= 0) {
-			conn_close(c);
-			return;
-		}
-		buf_consume(&c->out, (size_t)n);
-		if (c->out.len == 0 && c->in.len > 0 && conn_request(c) < 0) {
-			conn_close(c);
-			return;
-		}
-		conn_arm(c);
-		return;
-	}
-	if (!(events & (EVENT_READ | EVENT_ERROR)))
-		return;
-	n = read(fd, chunk, sizeof(chunk));
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		conn_close(c);
-		return;
-	}
-	buf_append(&c->in, chunk, (size_t)n);
-	if (conn_request(c) < 0) {
-		conn_close(c);
-		return;
-	}
-	conn_arm(c);
-}
+static const struct event_conn_ops conn_ops = {
+    .request = conn_request,
+    .closed = conn_closed,
+};
 
 static void
 anvil_serve(int fd)
@@ -297,14 +248,11 @@ anvil_serve(int fd)
 		return;
 	}
 	c = xcalloc(1, sizeof(*c));
-	c->fd = fd;
-	buf_init(&c->in);
-	buf_init(&c->out);
 	/* Busy while a client is connected, so that master counts this
 	 * process as used and starts a new one at once should it die. */
 	if (nconns++ == 0)
 		daemon_report_busy();
-	conn_arm(c);
+	c->ec = event_conn_new(fd, &conn_ops, c, 0);
 }
 
 static void
