@@ -403,3 +403,39 @@ def test_smtpd_goes_on_when_anvil_hangs(instance, mail_owner):
                       r"no answer: client limits are off")
     finally:
         os.kill(pid, signal.SIGCONT)
+
+
+def test_killed_smtpd_and_restarted_anvil(instance, mail_owner):
+    """anvil takes back the connection of an smtpd that was killed; and
+    when anvil itself is killed, master starts it again and smtpd
+    reconnects without a warning: the limits hold again."""
+    inst = instance
+    port, service = limits_setup(inst, mail_owner,
+                                 {"smtpd_client_connection_count_limit": "1"})
+    client = clients(inst, 1)[0]
+    mark = inst.log_size()
+    with Session(inst.host, port, source=client) as a:
+        assert a.greeting.code == 220
+        m = inst.wait_log(r"smtpd\[(\d+)\]: connect from localhost\[%s\]" %
+                          re.escape(client), since=mark)
+        os.kill(int(m.group(1)), signal.SIGKILL)
+        assert a.eof()
+    # The killed session no longer counts.
+    with Session(inst.host, port, source=client) as b:
+        assert b.greeting.code == 220
+        old = anvil_pids(inst)
+        assert len(old) == 1
+        os.kill(old[0], signal.SIGKILL)
+        b.expect("QUIT", 221)
+    inst.wait_log(r"warning: process \S*/anvil pid %d killed by signal 9" %
+                  old[0])
+    mark = inst.log_size()
+    with Session(inst.host, port, source=client) as c:
+        assert c.greeting.code == 220
+        with Session(inst.host, port, source=client) as d:
+            assert d.greeting.code == 421, d.greeting
+    inst.wait_log(warning("Connection concurrency", 2, client, service),
+                  since=mark)
+    new = anvil_pids(inst)
+    assert new and new != old
+    assert "private/anvil service" not in inst.log(mark)
