@@ -23,12 +23,14 @@ struct smtpd_anvil_config smtpd_anvil_cfg;
 static struct match_list *exceptions;
 static char *socket_path;
 static int anvil_fd = -1;
+static unsigned anvil_gen;	/* connections made to anvil */
 static long long down_until_ms; /* no new attempt before */
 
 /* The session's state (one session a process). */
-static int prepared;  /* active and ident are this session's */
-static int active;    /* the session tells anvil */
-static int connected; /* anvil counts its connection */
+static int prepared;	       /* active and ident are this session's */
+static int active;	       /* the session tells anvil */
+static int connected;	       /* anvil counts its connection */
+static unsigned connected_gen; /* on connection number */
 static char ident[ANVIL_IDENT_MAX + 1];
 
 static int
@@ -129,6 +131,7 @@ ask(enum anvil_request_type type, struct anvil_reply *rep)
 				break;
 			}
 			fresh = 1;
+			anvil_gen++;
 		}
 		buf_reset(&err);
 		if (transact(type, rep, &err) == 0) {
@@ -209,6 +212,7 @@ smtpd_anvil_connect(struct smtpd_session *ss)
 	    rep.status != 0)
 		return 0;
 	connected = 1;
+	connected_gen = anvil_gen;
 	if (c->conn_count_limit > 0 && rep.count > c->conn_count_limit)
 		over(ss, "Connection concurrency", rep.count);
 	else if (c->conn_rate_limit > 0 && rep.rate > c->conn_rate_limit)
@@ -228,10 +232,11 @@ smtpd_anvil_disconnect(struct smtpd_session *ss)
 	struct buf err = BUF_INIT;
 
 	(void)ss;
-	/* When the kept connection is gone, so is what anvil counted on
-	 * it. */
-	if (connected && anvil_fd >= 0 &&
-	    transact(ANVIL_REQ_DISCONNECT, &rep, &err) < 0)
+	/* When the connection the connect went on is gone (or turns out
+	 * closed now), so is what anvil counted on it. */
+	if (connected && anvil_fd >= 0 && connected_gen == anvil_gen &&
+	    transact(ANVIL_REQ_DISCONNECT, &rep, &err) < 0 &&
+	    strcmp(buf_cstr(&err), "connection closed") != 0)
 		msg_warn("%s service: %s", ANVIL_SERVICE, buf_cstr(&err));
 	buf_free(&err);
 	prepared = active = connected = 0;
