@@ -38,6 +38,7 @@
 #include "auth.h"
 #include "conf.h"
 #include "daemon.h"
+#include "event_conn.h"
 #include "events.h"
 #include "msg.h"
 #include "priv.h"
@@ -46,9 +47,7 @@
 #include "xalloc.h"
 
 struct conn {
-	int fd;
-	struct buf in;
-	struct buf out;
+	struct event_conn *ec;
 	unsigned long idle_timer;
 	struct auth_session *session;
 };
@@ -134,20 +133,14 @@ auth_post_jail(void)
 
 /* --- connections ----------------------------------------------------- */
 
-static void conn_io(int fd, int events, void *ctx);
-
+/* Before lib/event_conn closes the connection (it wipes the input). */
 static void
-conn_close(struct conn *c)
+conn_closed(struct event_conn *ec)
 {
-	event_fd_remove(c->fd);
+	struct conn *c = event_conn_ctx(ec);
+
 	if (c->idle_timer != 0)
 		event_timer_cancel(c->idle_timer);
-	close(c->fd);
-	/* What a peer sent may hold a password. */
-	if (c->in.data != NULL)
-		explicit_bzero(c->in.data, c->in.cap);
-	buf_free(&c->in);
-	buf_free(&c->out);
 	auth_session_free(c->session);
 	xfree(c);
 	if (--nconns == 0)
@@ -163,18 +156,17 @@ conn_idle(void *ctx)
 	if (msg_verbose)
 		msg_info("connection idle for %d s: closed",
 			 AUTH_IDLE_MS / 1000);
-	conn_close(c);
+	event_conn_close(c->ec);
 }
 
 static void
-conn_arm(struct conn *c)
+conn_active(struct event_conn *ec)
 {
+	struct conn *c = event_conn_ctx(ec);
+
 	if (c->idle_timer != 0)
 		event_timer_cancel(c->idle_timer);
 	c->idle_timer = event_timer_add(AUTH_IDLE_MS, conn_idle, c);
-	/* Reads only while no reply waits: one request at a time. */
-	event_fd_set(c->fd, c->out.len > 0 ? EVENT_WRITE : EVENT_READ, conn_io,
-		     c);
 }
 
 static void
@@ -188,14 +180,15 @@ wipe_list(struct attr_list *l)
 /* Answers the request at the start of the input, if it is whole;
  * -1 when the connection must close. */
 static int
-conn_request(struct conn *c)
+conn_request(struct event_conn *ec, struct buf *inbuf, struct buf *outbuf)
 {
+	struct conn *c = event_conn_ctx(ec);
 	struct attr_list in = ATTR_LIST_INIT, out = ATTR_LIST_INIT;
 	size_t used = 0;
 	enum attr_status st;
 
-	st =
-	    attr_decode(c->in.data, c->in.len, AUTH_PROTO_LIST_MAX, &in, &used);
+	st = attr_decode(inbuf->data, inbuf->len, AUTH_PROTO_LIST_MAX, &in,
+			 &used);
 	if (st == ATTR_INCOMPLETE)
 		return 0;
 	if (st != ATTR_OK) {
@@ -205,55 +198,18 @@ conn_request(struct conn *c)
 		return -1;
 	}
 	auth_session_request(c->session, &in, &out);
-	attr_encode(&out, &c->out);
+	attr_encode(&out, outbuf);
 	wipe_list(&in);
 	attr_list_free(&out);
-	explicit_bzero(c->in.data, used); /* used > 0: data is set */
-	buf_consume(&c->in, used);
+	buf_consume(inbuf, used); /* lib/event_conn wipes what is left */
 	return 0;
 }
 
-static void
-conn_io(int fd, int events, void *ctx)
-{
-	struct conn *c = ctx;
-	char chunk[4096];
-	ssize_t n;
-
-	if (c->out.len > 0 && (events & (EVENT_WRITE | EVENT_ERROR))) {
-		n = write(fd, c->out.data, c->out.len);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		if (n <= 0) {
-			conn_close(c);
-			return;
-		}
-		buf_consume(&c->out, (size_t)n);
-		/* A request may already wait in the input. */
-		if (c->out.len == 0 && c->in.len > 0 && conn_request(c) < 0) {
-			conn_close(c);
-			return;
-		}
-		conn_arm(c);
-		return;
-	}
-	if (!(events & (EVENT_READ | EVENT_ERROR)))
-		return;
-	n = read(fd, chunk, sizeof(chunk));
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		conn_close(c);
-		return;
-	}
-	buf_append(&c->in, chunk, (size_t)n);
-	explicit_bzero(chunk, (size_t)n);
-	if (conn_request(c) < 0) {
-		conn_close(c);
-		return;
-	}
-	conn_arm(c);
-}
+static const struct event_conn_ops conn_ops = {
+    .request = conn_request,
+    .active = conn_active,
+    .closed = conn_closed,
+};
 
 /* The peer's role from its uid, or 0: refused. */
 static enum auth_role
@@ -296,13 +252,11 @@ auth_serve(int fd)
 		return;
 	}
 	c = xcalloc(1, sizeof(*c));
-	c->fd = fd;
-	buf_init(&c->in);
-	buf_init(&c->out);
 	c->session = auth_session_new(role, (long)pid, (long)uid);
 	if (nconns++ == 0)
 		daemon_report_busy();
-	conn_arm(c);
+	/* What a peer sends may hold a password: wiped once used. */
+	c->ec = event_conn_new(fd, &conn_ops, c, 1);
 }
 
 static void

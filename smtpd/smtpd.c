@@ -20,6 +20,7 @@
 #include "msg.h"
 #include "own_addr.h"
 #include "smtpd.h"
+#include "smtpd_anvil.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -73,6 +74,21 @@ static const struct conf_bind smtpd_params[] = {
     CONF_BIND_STR("smtpd_tls_security_level", &raw.tls_level),
     CONF_BIND_BOOL("smtpd_tls_wrappermode", &smtpd_cfg.wrappermode),
     CONF_BIND_BOOL("smtpd_tls_auth_only", &smtpd_cfg.tls_auth_only),
+    /* smtpd_anvil.c's: per-client limits through the anvil service. */
+    CONF_BIND_INT("smtpd_client_connection_count_limit",
+		  &smtpd_anvil_cfg.conn_count_limit),
+    CONF_BIND_INT("smtpd_client_connection_rate_limit",
+		  &smtpd_anvil_cfg.conn_rate_limit),
+    CONF_BIND_INT("smtpd_client_message_rate_limit",
+		  &smtpd_anvil_cfg.msg_rate_limit),
+    CONF_BIND_INT("smtpd_client_recipient_rate_limit",
+		  &smtpd_anvil_cfg.rcpt_rate_limit),
+    CONF_BIND_INT("smtpd_client_new_tls_session_rate_limit",
+		  &smtpd_anvil_cfg.newtls_rate_limit),
+    CONF_BIND_INT("smtpd_client_auth_rate_limit",
+		  &smtpd_anvil_cfg.auth_rate_limit),
+    CONF_BIND_STR("smtpd_client_event_limit_exceptions",
+		  &smtpd_anvil_cfg.exceptions),
     CONF_BIND_END,
 };
 
@@ -157,6 +173,7 @@ smtpd_pre_jail(void)
 		msg_warn("DNS resolver: %s; client names will be \"unknown\"",
 			 buf_cstr(&err));
 	smtpd_check_init();
+	smtpd_anvil_init();
 	buf_free(&err);
 }
 
@@ -170,6 +187,7 @@ smtpd_post_jail(void)
 		msg_fatal("cannot open the queue in %s/db", qdir);
 	buf_printf(&path, "%s/private/auth", qdir);
 	smtpd_cfg.auth_socket = buf_steal(&path);
+	smtpd_anvil_post_jail(qdir);
 }
 
 static void

@@ -27,6 +27,7 @@
 #include "conf.h"
 #include "msg.h"
 #include "smtpd.h"
+#include "smtpd_anvil.h"
 #include "xalloc.h"
 
 #define AUTH_LINE_MAX 12288 /* RFC 4954 4: at least 12288 octets */
@@ -177,6 +178,10 @@ smtpd_auth(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 
 	if (smtpd_auth_check_state(ss) < 0)
 		return;
+	if (smtpd_anvil_auth(ss) < 0) {
+		ss->fails[CNT_AUTH]++;
+		return;
+	}
 	if (!auth_client_has_mech(ss->auth, cmd->auth_mech)) {
 		smtpd_reply(ss,
 			    "504 5.5.4 Unsupported authentication mechanism");
@@ -273,7 +278,8 @@ smtpd_tls_handshake(struct smtpd_session *ss)
 		 ss->client_name, ss->client_addr, buf_cstr(&desc));
 	buf_free(&desc);
 	buf_free(&err);
-	return 0;
+	/* Every handshake is a new session (no session cache). */
+	return smtpd_anvil_newtls(ss);
 }
 
 void
@@ -281,6 +287,10 @@ smtpd_starttls(struct smtpd_session *ss)
 {
 	if (smtpd_cfg.tls == NULL || ss->tls_on || !ss->esmtp) {
 		smtpd_reply(ss, "502 5.5.1 Error: command not implemented");
+		ss->fails[CNT_STARTTLS]++;
+		return;
+	}
+	if (smtpd_anvil_starttls(ss) < 0) {
 		ss->fails[CNT_STARTTLS]++;
 		return;
 	}

@@ -23,6 +23,7 @@
 #include "dns.h"
 #include "msg.h"
 #include "smtpd.h"
+#include "smtpd_anvil.h"
 #include "sock.h"
 #include "strutil.h"
 #include "xalloc.h"
@@ -286,6 +287,10 @@ smtpd_mail(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 		ss->fails[CNT_MAIL]++;
 		return;
 	}
+	if (smtpd_anvil_mail(ss) < 0) {
+		ss->fails[CNT_MAIL]++;
+		return;
+	}
 	if (smtpd_need_tls_or_auth(ss)) {
 		ss->fails[CNT_MAIL]++;
 		return;
@@ -322,6 +327,10 @@ smtpd_rcpt(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 
 	if (!ss->in_mail) {
 		smtpd_reply(ss, "503 5.5.1 Error: need MAIL command");
+		ss->fails[CNT_RCPT]++;
+		return;
+	}
+	if (smtpd_anvil_rcpt(ss) < 0) {
 		ss->fails[CNT_RCPT]++;
 		return;
 	}
@@ -600,12 +609,16 @@ smtpd_session_run(int fd)
 	smtpd_auth_session_init(&ss);
 	if (smtpd_cfg.wrappermode && smtpd_tls_wrap(&ss) < 0)
 		goto done;
+	/* After the wrapper's handshake, as Postfix: the 421 is readable. */
+	if (smtpd_anvil_connect(&ss) < 0)
+		goto done;
 	smtpd_reply(&ss, "220 %s", smtpd_cfg.banner);
 	stream_flush(&ss.s);
 	while (smtpd_command(&ss, &line) == 0)
 		;
 	stream_flush(&ss.s);
 done:
+	smtpd_anvil_disconnect(&ss);
 	smtpd_log_disconnect(&ss);
 	smtpd_reset_transaction(&ss);
 	queue_envelope_free(&ss.env);

@@ -39,6 +39,15 @@ const struct conf_param conf_params[] = {
      "entry) and include (an :include: file), as a list; empty forbids it. As "
      "in Postfix; its forward kind is accepted but Panacea reads no .forward "
      "files."},
+    {"anvil_rate_time_unit", CONF_TIME, "60s", 's', 1,
+     "The time unit of the rates anvil(8) counts for smtpd(8)'s "
+     "smtpd_client_*_rate_limit parameters: a client's rates start over at "
+     "its first event after a unit that began with its first event. As in "
+     "Postfix."},
+    {"anvil_status_update_time", CONF_TIME, "600s", 's', 1,
+     "How often anvil(8) logs the largest connection count and rates it saw "
+     "since its last report (statistics: max ... lines; also when it "
+     "exits). As in Postfix."},
     {"auth_owner", CONF_STR, "panacea-auth", 0, 0,
      "Panacea's own: the account the auth(8) service runs as, the only one "
      "that reads the mail users' passwords (sasldb_path)."},
@@ -452,6 +461,40 @@ const struct conf_param conf_params[] = {
     {"smtpd_banner", CONF_STR, "$myhostname ESMTP $mail_name", 0, 0,
      "The text after 220 in smtpd(8)'s greeting; RFC 5321 wants it to start "
      "with the host's name, as the default does. As in Postfix."},
+    {"smtpd_client_auth_rate_limit", CONF_INT, "0", 0, 0,
+     "The most AUTH commands a client may send to one smtpd(8) service per "
+     "anvil_rate_time_unit, accepted or not (counted by anvil(8) across "
+     "smtpd processes); beyond it AUTH gets 450 4.7.1. 0 means no limit. As "
+     "in Postfix."},
+    {"smtpd_client_connection_count_limit", CONF_INT, "50", 0, 0,
+     "The most connections a client may have open to one smtpd(8) service "
+     "at once (counted by anvil(8) across smtpd processes); one more gets "
+     "421 4.7.0 instead of the greeting. 0 means no limit. As in Postfix."},
+    {"smtpd_client_connection_rate_limit", CONF_INT, "0", 0, 0,
+     "The most connections a client may make to one smtpd(8) service per "
+     "anvil_rate_time_unit (counted by anvil(8)); one more gets 421 4.7.0 "
+     "instead of the greeting. 0 means no limit. As in Postfix."},
+    {"smtpd_client_event_limit_exceptions", CONF_STR, "$mynetworks", 0, 0,
+     "The clients that the smtpd_client_*_limit parameters do not limit, "
+     "and for which smtpd(8) does not ask anvil(8): a host list as "
+     "mynetworks (addresses, networks, names and .domain names, /file/name "
+     "and type:table entries; a domain does not match its subdomains). When "
+     "it is not set, mynetworks as smtpd uses it (mynetworks_style "
+     "included). As in Postfix."},
+    {"smtpd_client_message_rate_limit", CONF_INT, "0", 0, 0,
+     "The most MAIL commands a client may send to one smtpd(8) service per "
+     "anvil_rate_time_unit, accepted or not (counted by anvil(8)); beyond "
+     "it MAIL gets 450 4.7.1. 0 means no limit. As in Postfix."},
+    {"smtpd_client_new_tls_session_rate_limit", CONF_INT, "0", 0, 0,
+     "The most new TLS sessions a client may negotiate with one smtpd(8) "
+     "service per anvil_rate_time_unit (counted by anvil(8); Panacea keeps "
+     "no TLS session cache, so every handshake is new): STARTTLS gets 454 "
+     "4.7.0 once the limit is reached, and a handshake beyond it ends the "
+     "session with 421 4.7.0. 0 means no limit. As in Postfix."},
+    {"smtpd_client_recipient_rate_limit", CONF_INT, "0", 0, 0,
+     "The most RCPT commands a client may send to one smtpd(8) service per "
+     "anvil_rate_time_unit, accepted or not (counted by anvil(8)); beyond "
+     "it RCPT gets 450 4.7.1. 0 means no limit. As in Postfix."},
     {"smtpd_error_sleep_time", CONF_TIME, "1s", 's', 0,
      "How long smtpd(8) pauses before each error reply once a client made "
      "smtpd_soft_error_limit errors. As in Postfix."},
