@@ -142,7 +142,8 @@ mailq_users_allow(const struct mailq_users *m, uid_t uid, struct buf *name,
 	struct passwd *pw;
 	int rc;
 
-	buf_set(who, "");
+	if (name != NULL)
+		buf_set(name, "");
 	if (uid == 0 || (m->owner_known && uid == m->owner_uid) || m->anyone)
 		return 1;
 	if (m->how == MAILQ_USERS_LIVE) {

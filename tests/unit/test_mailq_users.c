@@ -83,6 +83,9 @@ allow(const char *value, uid_t uid, struct buf *name)
 		if (m == NULL)
 			fail_msg("%s: %s", value, buf_cstr(&err));
 		r = mailq_users_allow(m, uid, name, &err);
+		if (mailq_users_allow(m, uid, NULL, &err) != r)
+			fail_msg("%s, uid %ld: not the same without a name",
+				 value, (long)uid);
 		if (rc != -2 && r != rc)
 			fail_msg("%s, uid %ld: %d getpwuid, %d snapshot", value,
 				 (long)uid, rc, r);
