@@ -2,6 +2,11 @@
  * cli_showq - the queue listing of mailq, panqueue -p/-j and sendmail
  * -bp; see cli.h.
  *
+ * Who may list: authorized_mailq_users, by mailq_users.h (the rule showq
+ * also applies to its peer, so that a refused user gains nothing by
+ * talking to public/showq; when showq refuses what we allowed, its
+ * denied record gets the same refusal).
+ *
  * The listing comes from the showq service (lib/showq.h).  Root and
  * mail_owner, who may open the queue, read it directly when showq does
  * not answer (the mail system is down); anyone else is told so, as
@@ -24,10 +29,8 @@
 #include "cli.h"
 #include "conf.h"
 #include "iostuff.h"
-#include "match_list.h"
+#include "mailq_users.h"
 #include "msg.h"
-#include "strutil.h"
-#include "xalloc.h"
 #include "priv.h"
 #include "showq.h"
 #include "sock.h"
@@ -271,54 +274,71 @@ listing_from_queue(struct buf *out)
 	return r == QUEUE_OK ? 0 : -1;
 }
 
-/*
- * authorized_mailq_users, as Postfix's postqueue reads it: root and
- * mail_owner always may list the queue; any other user when the list
- * names them ("static:anyone": everybody).
- */
+/* authorized_mailq_users for the caller (mailq_users.h, the rule showq
+ * applies to its peers); 1 allowed, 0 refused with name set. */
 static int
-mailq_allowed(uid_t uid)
+mailq_allowed(uid_t uid, struct buf *name)
 {
-	const char *acl = conf_str("authorized_mailq_users");
-	struct passwd *owner = getpwnam(conf_str("mail_owner"));
-	struct passwd *pw;
-	struct match_list *l;
 	struct buf err = BUF_INIT;
-	char *name;
+	struct mailq_users *m;
 	int rc;
 
-	if (uid == 0 || (owner != NULL && owner->pw_uid == uid) ||
-	    str_list_match(acl, "static:anyone"))
-		return 1;
-	pw = getpwuid(uid);
-	name = xstrdup(pw ? pw->pw_name : "");
-	if ((l = match_list_open("authorized_mailq_users", acl, &err)) == NULL)
+	m = mailq_users_open(conf_str("authorized_mailq_users"),
+			     conf_str("mail_owner"), MAILQ_USERS_LIVE, &err);
+	if (m == NULL)
 		msg_fatal("%s", buf_cstr(&err));
-	rc = *name ? match_list_string(l, name, &err) : 0;
-	if (rc < 0)
-		msg_fatal("authorized_mailq_users: lookup of %s: %s", name,
-			  buf_cstr(&err));
-	match_list_free(l);
-	xfree(name);
+	if ((rc = mailq_users_allow(m, uid, name, &err)) < 0)
+		msg_fatal("authorized_mailq_users: lookup of %s: %s",
+			  buf_cstr(name), buf_cstr(&err));
+	mailq_users_free(m);
 	buf_free(&err);
 	return rc;
+}
+
+/* Postfix's postqueue refusal: on stderr, EX_NOPERM. */
+static int
+refused(const char *name, long uid)
+{
+	fprintf(stderr,
+		"%s: fatal: User %s(%ld) is not allowed to view the mail "
+		"queue\n",
+		msg_progname(), name, uid);
+	return EX_NOPERM;
+}
+
+/* Did showq refuse us (the denied record, mailq_users.h)?  Its rule is
+ * ours, but its configuration or tables may say otherwise. */
+static int
+showq_refused(const struct buf *data, struct buf *name, long *uid)
+{
+	struct buf why = BUF_INIT;
+	struct showq_record r;
+	size_t used;
+	int denied;
+
+	denied =
+	    showq_record_decode(data->data, data->len, &r, &used, &why) == 0 &&
+	    r.type == SHOWQ_DENIED;
+	if (denied) {
+		buf_set(name, r.user);
+		*uid = (long)r.uid;
+	}
+	showq_record_free(&r);
+	buf_free(&why);
+	return denied;
 }
 
 int
 cli_queue_listing(enum cli_listing how)
 {
-	struct buf data = BUF_INIT;
+	struct buf data = BUF_INIT, name = BUF_INIT;
 	int status = EX_OK;
-	struct passwd *pw;
+	long uid = (long)getuid();
 
-	if (!mailq_allowed(getuid())) {
-		pw = getpwuid(getuid());
-		fprintf(stderr,
-			"%s: fatal: User %s(%ld) is not allowed to view the "
-			"mail queue\n",
-			msg_progname(), pw ? pw->pw_name : "unknown",
-			(long)getuid());
-		return EX_NOPERM;
+	if (!mailq_allowed(getuid(), &name)) {
+		status = refused(buf_cstr(&name), uid);
+		buf_free(&name);
+		return status;
 	}
 	fflush(stdout);
 	if (listing_from_showq(&data) < 0 && listing_from_queue(&data) < 0) {
@@ -327,9 +347,12 @@ cli_queue_listing(enum cli_listing how)
 			"system is down\n",
 			msg_progname());
 		buf_free(&data);
+		buf_free(&name);
 		return EX_UNAVAILABLE;
 	}
-	if (cli_format_listing(data.data, data.len, how, stdout) < 0) {
+	if (showq_refused(&data, &name, &uid)) {
+		status = refused(buf_cstr(&name), uid);
+	} else if (cli_format_listing(data.data, data.len, how, stdout) < 0) {
 		fflush(stdout);
 		msg_warn("malformed or incomplete showq server response");
 		status = EX_SOFTWARE;
@@ -337,5 +360,6 @@ cli_queue_listing(enum cli_listing how)
 	if (fflush(stdout) != 0 && errno != EPIPE)
 		status = EX_IOERR;
 	buf_free(&data);
+	buf_free(&name);
 	return status;
 }

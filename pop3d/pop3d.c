@@ -9,7 +9,7 @@
  *	pop3        inet n - y - - pop3d
  *	pop3s       inet n - y - - pop3d -o pop3d_tls_wrappermode=yes
  *	pop3session unix - n n - - pop3session
- *	auth        unix n n n - 1 auth
+ *	auth        unix - n n - 1 auth
  * Before the drop it loads the TLS certificate and key
  * (pop3d_tls_cert_file/key_file, by default smtpd's).  A session:
  * implicit TLS (POP3S) or STLS, the greeting (with an APOP timestamp when

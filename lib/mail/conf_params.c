@@ -57,8 +57,12 @@ const struct conf_param conf_params[] = {
     {"authorized_mailq_users", CONF_STR, "static:anyone", 0, 0,
      "Who may list the queue (mailq, sendmail -bp, panqueue -p and -j): user "
      "names, /file/name entries (their words) and type:table entries (the "
-     "user name is looked up), or static:anyone for every user; root and "
-     "mail_owner always may. As in Postfix."},
+     "user name is looked up; \"unknown\" for a uid without an account), "
+     "first match decides, \"!\" excludes; a value that starts with a "
+     "static: table (static:anyone) lets every user; root and mail_owner "
+     "always may. As in Postfix; Panacea's showq(8) also checks the uid of "
+     "whoever connects to public/showq, with the account names it read at "
+     "start."},
     {"biff", CONF_BOOL, "yes", 0, 0,
      "No-op in Panacea: local(8) never notifies comsat. Postfix: whether "
      "local delivery notifies the biff service."},

@@ -357,3 +357,12 @@ match_list_has_tables(const struct match_list *l)
 			return 1;
 	return 0;
 }
+
+void
+match_list_each_word(const struct match_list *l,
+		     void (*fn)(const char *word, void *ctx), void *ctx)
+{
+	for (size_t i = 0; l != NULL && i < l->count; i++)
+		if (l->items[i].map == NULL)
+			fn(l->items[i].word, ctx);
+}

@@ -67,5 +67,10 @@ int match_list_tables(const struct match_list *l, const char *key,
 		      struct buf *err);
 /* 1 when the list has a type:table entry. */
 int match_list_has_tables(const struct match_list *l);
+/* Calls fn with each plain word, negated ones too (without the '!'), in
+ * order: for a caller that resolves the words before chroot (showq: user
+ * names). */
+void match_list_each_word(const struct match_list *l,
+			  void (*fn)(const char *word, void *ctx), void *ctx);
 
 #endif

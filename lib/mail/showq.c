@@ -43,6 +43,15 @@ static const struct attr_scan_spec end_spec[] = {
     ATTR_SCAN_END,
 };
 
+static const struct attr_scan_spec denied_spec[] = {
+    ATTR_SCAN_ROW_STR("type", REQ, 1, 7, struct showq_record, type_name),
+    ATTR_SCAN_ROW_INT("uid", REQ, 0, SHOWQ_NUMBER_MAX, struct showq_record,
+		      uid),
+    ATTR_SCAN_ROW_STR("user", REQ, 1, SHOWQ_FIELD_MAX, struct showq_record,
+		      user),
+    ATTR_SCAN_END,
+};
+
 static const struct {
 	const char *name;
 	const struct attr_scan_spec *spec;
@@ -50,7 +59,10 @@ static const struct {
     [SHOWQ_MESSAGE] = {"message", message_spec},
     [SHOWQ_RCPT] = {"rcpt", rcpt_spec},
     [SHOWQ_END] = {"end", end_spec},
+    [SHOWQ_DENIED] = {"denied", denied_spec},
 };
+
+#define RECORD_TYPES (sizeof(record_types) / sizeof(record_types[0]))
 
 static int
 queue_name_ok(const char *s)
@@ -80,7 +92,7 @@ showq_record_decode(const char *data, size_t len, struct showq_record *r,
 		goto out;
 	}
 	type = attr_get_str(&l, "type");
-	for (size_t t = 0; type && t < 3; t++) {
+	for (size_t t = 0; type && t < RECORD_TYPES; t++) {
 		if (strcmp(type, record_types[t].name) != 0)
 			continue;
 		r->type = (enum showq_type)t;
@@ -115,6 +127,8 @@ showq_record_encode(const struct showq_record *r, struct buf *out)
 		cut.address = xstrndup(r->address, SHOWQ_FIELD_MAX);
 		cut.reason = xstrndup(r->reason, SHOWQ_FIELD_MAX);
 	}
+	if (r->type == SHOWQ_DENIED)
+		cut.user = xstrndup(r->user, SHOWQ_FIELD_MAX);
 	attr_print(&l, record_types[r->type].spec, &cut);
 	attr_encode(&l, out);
 	attr_list_free(&l);
@@ -124,6 +138,8 @@ showq_record_encode(const struct showq_record *r, struct buf *out)
 		xfree(cut.address);
 		xfree(cut.reason);
 	}
+	if (r->type == SHOWQ_DENIED)
+		xfree(cut.user);
 }
 
 void

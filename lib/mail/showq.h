@@ -11,8 +11,14 @@
  *                 the null sender, as Postfix's showq says);
  *   type=rcpt     address, reason ("" when none): one per recipient still
  *                 to be delivered, after its message;
- *   type=end      count (messages listed): the listing is complete.
- * A connection that ends before type=end is a failed listing.  Every list
+ *   type=end      count (messages listed): the listing is complete;
+ *   type=denied   uid, user: the only list showq sends to a peer that
+ *                 authorized_mailq_users (mailq_users.h) does not let
+ *                 list the queue: the uid the kernel gave showq
+ *                 (SO_PEERCRED) and the name the list was asked about
+ *                 ("unknown" for a uid without an account).
+ * A connection that ends before type=end (or type=denied) is a failed
+ * listing.  Every list
  * is at most SHOWQ_LIST_MAX bytes (longer fields are cut to
  * SHOWQ_FIELD_MAX); the field names are those of Postfix's showq and
  * postqueue -j.  Both sides go through one table per type (attr_scan.h):
@@ -20,7 +26,8 @@
  * .. SHOWQ_NUMBER_MAX, message_size and count 0 .. SHOWQ_NUMBER_MAX,
  * force_expired 0 or 1, queue_name one of the four names, queue_id 1 ..
  * QUEUE_ID_LEN characters of the queue id alphabet; sender, address and
- * reason text without NUL.
+ * reason text without NUL; uid 0 .. SHOWQ_NUMBER_MAX, user 1 ..
+ * SHOWQ_FIELD_MAX bytes.
  *
  * Queue names: a message on hold is "hold"; one with a recipient whose
  * last attempt failed temporarily is "deferred"; any other message is
@@ -49,6 +56,7 @@ enum showq_type {
 	SHOWQ_MESSAGE,
 	SHOWQ_RCPT,
 	SHOWQ_END,
+	SHOWQ_DENIED,
 };
 
 /* One list of the listing; the fields of its type are set. */
@@ -64,6 +72,8 @@ struct showq_record {
 	char *address; /* rcpt */
 	char *reason;
 	long long count; /* end */
+	long long uid;	 /* denied */
+	char *user;
 };
 
 /* Decodes the record at the start of data: 0 with *used set; 1 when data

@@ -38,6 +38,10 @@ same(const struct showq_record *a, const struct showq_record *b)
 		if (a->count != b->count)
 			abort();
 		break;
+	case SHOWQ_DENIED:
+		if (a->uid != b->uid || strcmp(a->user, b->user))
+			abort();
+		break;
 	}
 }
 

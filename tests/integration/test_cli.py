@@ -21,11 +21,13 @@ import re
 import secrets
 import stat
 import subprocess
+import sys
 import threading
 import time
 
 import pytest
 
+import attrlist
 import panacea_test
 from panacea_test import Instance, program, scaled, wait_until
 from smtp_helpers import mail_owner  # noqa: F401
@@ -619,6 +621,91 @@ def test_authorized_mailq_users(rig):
     r = rig.run("panqueue", "-p", user=rig.users["alice"])
     assert r.returncode == 0 and r.stdout == b"Mail queue is empty\n", r
     assert rig.run("panqueue", "-p").returncode == 0
+
+
+# A local program that talks to public/showq itself: connects, sends
+# nothing (showq's protocol, lib/mail/showq.h) and copies what it gets.
+SHOWQ_CLIENT = """
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    sys.stdout.buffer.write(chunk)
+"""
+
+
+def showq_direct(rig, user=None):
+    """(raw bytes, lists as dicts of str) that public/showq sends to a
+    process of user (a pwd entry, or root)."""
+    r = subprocess.run([sys.executable, "-c", SHOWQ_CLIENT,
+                        rig.inst.socket_path("showq", private=False)],
+                       preexec_fn=as_user(user) if user else None,
+                       capture_output=True, timeout=scaled(60))
+    assert r.returncode == 0, r.stderr
+    data, lists = r.stdout, []
+    while data:
+        pairs, used = attrlist.decode(data)
+        lists.append({n: v.decode() for n, v in pairs})
+        data = data[used:]
+    return r.stdout, lists
+
+
+def test_showq_checks_its_peer(rig):
+    """public/showq is open to every local user (mode 0666), so showq
+    applies authorized_mailq_users itself to the uid the kernel gives it:
+    a user the list does not name who connects directly gets the denied
+    record and nothing of the queue, and the log names the uid; a named
+    user and root get the listing.  When showq's list is narrower than
+    the command's (an -o in the services line), mailq shows showq's
+    refusal as its own."""
+    alice, bob = rig.users["alice"], rig.users["bob"]
+    rig.inst.conf["authorized_mailq_users"] = alice.pw_name
+    rig.inst.write()
+    ids = deferred_setup(rig)  # listed by root
+    mark = rig.inst.log_size()
+    raw, lists = showq_direct(rig, bob)
+    assert lists == [{"type": "denied", "uid": str(bob.pw_uid),
+                      "user": bob.pw_name}], lists
+    for secret in (b"remote.example", b"other.example",
+                   alice.pw_name.encode(), b"MAILER-DAEMON"):
+        assert secret not in raw
+    rig.inst.wait_log(
+        r"showq\[\d+\]: warning: uid %d \(%s\): queue listing: permission "
+        r"denied \(authorized_mailq_users\)" % (bob.pw_uid, bob.pw_name),
+        since=mark)
+    for user in (alice, None):
+        raw, lists = showq_direct(rig, user)
+        assert sorted(x["queue_id"] for x in lists
+                      if x["type"] == "message") == sorted(ids)
+        assert lists[-1] == {"type": "end", "count": "3"}
+        assert b"z@remote.example" in raw
+    # showq narrower than the command: alice passes mailq's own check,
+    # showq refuses her, mailq says so as it does for its own refusal.
+    rig.inst.services = [
+        Instance.shipped("showq", args="-o authorized_mailq_users=root")
+        if line.split()[:2] == ["showq", "unix"] else line
+        for line in rig.inst.services]
+    rig.inst.write()
+    rig.inst.reload()
+    mark = rig.inst.log_size()
+
+    def refused(cmd):
+        # An old showq may still take one connection while it ends.
+        r = rig.run(*cmd, user=alice)
+        return r if r.returncode != 0 else None
+    for cmd in (["panqueue", "-p"], ["panqueue", "-j"]):
+        r = wait_until(lambda: refused(cmd), what="showq refuses alice")
+        assert r.returncode == os.EX_NOPERM, (cmd, r)
+        assert r.stdout == b""
+        assert ("fatal: User %s(%d) is not allowed to view the mail queue"
+                % (alice.pw_name, alice.pw_uid)).encode() in r.stderr, r
+    assert rig.inst.log_count(r"warning: uid %d \(%s\): queue listing: "
+                              r"permission denied" %
+                              (alice.pw_uid, alice.pw_name), since=mark) >= 2
+    assert len(rig.listing()) == 3  # root still lists
 
 
 def test_mailq_empty_and_json(rig):

@@ -1,6 +1,7 @@
 /*
- * test_showq - lib/showq's records: each type round-trips, long fields
- * are cut to fit, and a record that breaks its table is refused.
+ * test_showq - lib/showq's records: each type round-trips (the denied
+ * record too), long fields are cut to fit, and a record that breaks its
+ * table is refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -74,6 +75,30 @@ test_round_trip(void **state)
 	buf_free(&why);
 }
 
+static void
+test_denied(void **state)
+{
+	struct showq_record r, d;
+	struct buf out = BUF_INIT, why = BUF_INIT;
+	size_t used;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.type = SHOWQ_DENIED;
+	r.uid = 4294967294LL;
+	r.user = (char *)"unknown";
+	showq_record_encode(&r, &out);
+	assert_int_equal(
+	    showq_record_decode(out.data, out.len, &d, &used, &why), 0);
+	assert_int_equal(used, out.len);
+	assert_int_equal(d.type, SHOWQ_DENIED);
+	assert_int_equal(d.uid, 4294967294LL);
+	assert_string_equal(d.user, "unknown");
+	showq_record_free(&d);
+	buf_free(&out);
+	buf_free(&why);
+}
+
 /* pairs: name, value, ..., NULL */
 static int
 decode_pairs(const char *const *pairs)
@@ -122,10 +147,16 @@ test_refused(void **state)
 	    {"type", "end", "count", "-3", NULL},
 	    {"type", "begin", NULL},
 	    {"count", "1", NULL},
+	    {"type", "denied", "uid", "1001", NULL},
+	    {"type", "denied", "uid", "-1", "user", "bob", NULL},
+	    {"type", "denied", "uid", "1001", "user", "", NULL},
 	};
+	static const char *const denied[] = {"type", "denied", "uid", "1001",
+					     "user", "bob",    NULL};
 
 	(void)state;
 	assert_int_equal(decode_pairs(ok), 0);
+	assert_int_equal(decode_pairs(denied), 0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (decode_pairs(bad[i]) != -1)
 			fail_msg("accepted case %zu", i);
@@ -136,6 +167,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_denied),
 	    cmocka_unit_test(test_refused),
 	};
 
