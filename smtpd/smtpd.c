@@ -73,6 +73,14 @@ static const struct conf_bind smtpd_params[] = {
     CONF_BIND_STR("smtpd_tls_security_level", &raw.tls_level),
     CONF_BIND_BOOL("smtpd_tls_wrappermode", &smtpd_cfg.wrappermode),
     CONF_BIND_BOOL("smtpd_tls_auth_only", &smtpd_cfg.tls_auth_only),
+    CONF_BIND_STR("header_checks", &smtpd_cfg.header_checks),
+    CONF_BIND_STR("mime_header_checks", &smtpd_cfg.mime_header_checks),
+    CONF_BIND_STR("nested_header_checks", &smtpd_cfg.nested_header_checks),
+    CONF_BIND_STR("body_checks", &smtpd_cfg.body_checks),
+    CONF_BIND_SIZE("body_checks_size_limit", &smtpd_cfg.body_checks_size_limit),
+    CONF_BIND_INT("mime_boundary_length_limit", &smtpd_cfg.mime_boundary_limit),
+    CONF_BIND_INT("mime_nesting_limit", &smtpd_cfg.mime_nesting_limit),
+    CONF_BIND_BOOL("disable_mime_input_processing", &smtpd_cfg.disable_mime),
     CONF_BIND_END,
 };
 
@@ -157,6 +165,7 @@ smtpd_pre_jail(void)
 		msg_warn("DNS resolver: %s; client names will be \"unknown\"",
 			 buf_cstr(&err));
 	smtpd_check_init();
+	smtpd_hbc_init();
 	buf_free(&err);
 }
 
