@@ -424,6 +424,12 @@ const struct conf_param conf_params[] = {
     {"smtp_bind_address6", CONF_STR, "", 0, 0,
      "The local IPv6 address smtp(8) connects from; empty lets the kernel "
      "choose. As in Postfix."},
+    {"smtp_body_checks", CONF_STR, "", 0, 0,
+     "Lookup tables (header_checks(5)) for body lines, as body_checks. The "
+     "smtp(8) client applies them to each message it sends, with the "
+     "actions that change no delivery (WARN, INFO, IGNORE, STRIP, PREPEND, "
+     "REPLACE, DUNNO/OK; others are logged as unsupported and the line is "
+     "kept). As in Postfix."},
     {"smtp_connect_timeout", CONF_TIME, "30s", 's', 0,
      "How long smtp(8) waits for a TCP connection to complete; 0 uses the "
      "kernel's limit. As in Postfix."},
@@ -448,6 +454,12 @@ const struct conf_param conf_params[] = {
     {"smtp_destination_recipient_limit", CONF_INT, "50", 0, 1,
      "The most recipients in one delivery request of the smtp transport; "
      "follows default_destination_recipient_limit unless set. As in Postfix."},
+    {"smtp_header_checks", CONF_STR, "", 0, 0,
+     "Lookup tables (header_checks(5)) for a message's own headers, as "
+     "header_checks. The smtp(8) client applies them to each message it "
+     "sends, with the actions that change no delivery (WARN, INFO, IGNORE, "
+     "STRIP, PREPEND, REPLACE, DUNNO/OK; others are logged as unsupported "
+     "and the line is kept). As in Postfix."},
     {"smtp_helo_name", CONF_STR, "$myhostname", 0, 0,
      "The name smtp(8) sends in EHLO and HELO. As in Postfix."},
     {"smtp_helo_timeout", CONF_TIME, "300s", 's', 1,
@@ -455,9 +467,23 @@ const struct conf_param conf_params[] = {
      "HELO. As in Postfix."},
     {"smtp_mail_timeout", CONF_TIME, "300s", 's', 1,
      "How long smtp(8) waits for the reply to MAIL FROM. As in Postfix."},
+    {"smtp_mime_header_checks", CONF_STR, "", 0, 0,
+     "Lookup tables (header_checks(5)) for MIME headers, as "
+     "mime_header_checks (default empty, not $smtp_header_checks). The "
+     "smtp(8) client applies them to each message it sends, with the "
+     "actions that change no delivery (WARN, INFO, IGNORE, STRIP, PREPEND, "
+     "REPLACE, DUNNO/OK; others are logged as unsupported and the line is "
+     "kept). As in Postfix."},
     {"smtp_mx_address_limit", CONF_INT, "5", 0, 0,
      "The most addresses (over all MX hosts) smtp(8) tries for one delivery; 0 "
      "means no limit. As in Postfix."},
+    {"smtp_nested_header_checks", CONF_STR, "", 0, 0,
+     "Lookup tables (header_checks(5)) for the headers of attached "
+     "messages, as nested_header_checks (default empty). The smtp(8) "
+     "client applies them to each message it sends, with the actions that "
+     "change no delivery (WARN, INFO, IGNORE, STRIP, PREPEND, REPLACE, "
+     "DUNNO/OK; others are logged as unsupported and the line is kept). As "
+     "in Postfix."},
     {"smtp_quit_timeout", CONF_TIME, "300s", 's', 1,
      "How long smtp(8) waits for the reply to QUIT. As in Postfix."},
     {"smtp_rcpt_timeout", CONF_TIME, "300s", 's', 1,

@@ -255,8 +255,10 @@ log_action(struct hbc *h, const char *action, const char *context,
 	struct buf b = BUF_INIT;
 
 	buf_printf(&b, "%s: %s: %s ", h->queue_id, action, context);
-	log_text(&b, buf_cstr(&h->key), 200);
-	buf_printf(&b, " %s", h->where);
+	log_text(&b, buf_cstr(&h->key),
+		 h->cfg.log_line_max ? h->cfg.log_line_max : 200);
+	if (*h->where)
+		buf_printf(&b, " %s", h->where);
 	if (text && *text) {
 		buf_puts(&b, ": ");
 		log_text(&b, text, 1000);

@@ -58,10 +58,11 @@
  *
  * Logs, as Postfix's cleanup: "QUEUEID: ACTION: header|body LINE WHERE:
  * TEXT" with ACTION reject, discard, hold, warning, info, strip, prepend,
- * replace, redirect, pass; LINE at most 200 bytes, control octets shown
- * as spaces; WHERE is the caller's ("from host[addr]; from=<s> to=<r>
- * proto=ESMTP helo=<h>"); ": TEXT" only when there is one (REJECT: the
- * reason).
+ * replace, redirect, pass; LINE at most log_line_max bytes (200), control
+ * octets shown as spaces; WHERE is the caller's (smtpd: "from
+ * host[addr]; from=<s> to=<r> proto=ESMTP helo=<h>"; smtp: none, with
+ * 60-byte lines, as Postfix's smtp logs); ": TEXT" only when there is one
+ * (REJECT: the reason).
  */
 #ifndef PANACEA_HBC_H
 #define PANACEA_HBC_H
@@ -124,6 +125,7 @@ struct hbc_config {
 	unsigned nesting_limit;		/* mime_nesting_limit */
 	int disable_mime;		/* disable_mime_input_processing */
 	unsigned actions;		/* HBC_ACT() bits allowed */
+	size_t log_line_max;		/* bytes of the line logged; 0: 200 */
 };
 
 #define HBC_R_REJECT 0x01
