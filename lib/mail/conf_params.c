@@ -236,8 +236,9 @@ const struct conf_param conf_params[] = {
      "Postfix."},
     {"line_length_limit", CONF_INT, "2048", 0, 1,
      "The longest SMTP command line smtpd(8) reads, in bytes; a longer one is "
-     "refused with 500 5.5.2. Postfix also splits message lines at this "
-     "length; Panacea keeps message lines whole."},
+     "refused with 500 5.5.2. Also the pieces in which body_checks and "
+     "smtp_body_checks see a longer body line. Postfix also splits message "
+     "lines at this length; Panacea stores and sends them whole."},
     {"local_command_shell", CONF_STR, "", 0, 0,
      "The program that runs a local(8) command delivery, with the command as "
      "its argument; empty runs it with /bin/sh -c. As in Postfix."},

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from panacea_test import program
+from panacea_test import Instance, program
 from smtp_helpers import (MYHOSTNAME, Session, mail_owner,  # noqa: F401
                           pancat, queue_ids, queued_id, smtpd_setup,
                           stored_message, wait_committed)
@@ -318,3 +318,34 @@ def test_bad_table_stops_smtpd(instance, mail_owner):
     # smtpd dies at start naming the parameter and the file's line.
     instance.wait_log(r"fatal: header_checks: .*hc:1: ")
     assert port
+
+
+def test_unsupported_table_type_stops_master(instance):
+    """As for the *_maps parameters: master refuses to start, naming the
+    parameter and the table, before any smtpd dies on it."""
+    instance.conf["body_checks"] = "cdb:/etc/panacea/body_checks"
+    instance.services = [Instance.service(
+        instance.port(), "smtpd -o smtp_header_checks=ldap:/etc/ldap.cf")]
+    instance.write()
+    proc = instance.run_master("-f")
+    assert proc.returncode != 0
+    assert re.search(r"panacea\.conf:\d+: body_checks: "
+                     r"cdb:/etc/panacea/body_checks: unsupported table type "
+                     r"\"cdb\"", proc.stderr), proc.stderr
+
+
+def test_redirect_and_bcc(instance, mail_owner):
+    port = start(instance, mail_owner,
+                 {"hc": "/^Subject: quarterly/ REDIRECT audit@panacea.test\n"
+                        "/^X-Mailer:/ BCC archive@panacea.test\n"},
+                 header_checks="regexp:{hc}")
+    qid = accepted(instance, port, PLAIN)
+    env = pancat(instance, qid, "-e").decode()
+    rcpts = re.findall(r"^recipient: (\S+)", env, re.M)
+    assert rcpts == ["audit@panacea.test", "archive@panacea.test"], env
+    # BCC recipients get no DSN (NOTIFY=NEVER).
+    assert re.search(r"archive@panacea\.test\n  dsn_notify: 1\n", env), env
+    instance.wait_log(r"%s: redirect: header Subject: quarterly   report %s: "
+                      r"audit@panacea\.test\n" % (qid, WHERE))
+    # The message itself is unchanged.
+    assert stored_message(instance, qid)[1] == PLAIN
