@@ -9,10 +9,13 @@ pan-qlist) and the log lines Postfix's cleanup would write.
 
 import os
 import re
+import subprocess
+import time
 
 import pytest
 
-from panacea_test import Instance, program
+from delivery_helpers import MailSystem, accounts  # noqa: F401
+from panacea_test import Instance, program, scaled
 from smtp_helpers import (MYHOSTNAME, Session, mail_owner,  # noqa: F401
                           pancat, queue_ids, queued_id, smtpd_setup,
                           stored_message, wait_committed)
@@ -349,3 +352,32 @@ def test_redirect_and_bcc(instance, mail_owner):
                       r"audit@panacea\.test\n" % (qid, WHERE))
     # The message itself is unchanged.
     assert stored_message(instance, qid)[1] == PLAIN
+
+
+def test_held_message_waits_for_release(instance, accounts,  # noqa: F811
+                                        mail_owner):
+    """End to end with qmgr and local: HOLD keeps the message out of
+    delivery until pansuper -H releases it."""
+    hc = os.path.join(instance.base, "hc")
+    with open(hc, "w") as f:
+        f.write("/^Subject: hold me/ HOLD\n")
+    os.chmod(hc, 0o644)
+    system = MailSystem(instance, accounts, mail_owner, qmgr_wakeup=1,
+                        conf={"header_checks": "regexp:" + hc})
+    system.start()
+    held = system.send([system.addr("alice")],
+                       b"Subject: hold me\r\n\r\nwait\r\n")
+    plain = system.send([system.addr("alice")],
+                        b"Subject: plain\r\n\r\ngo\r\n")
+    system.wait_removed(plain)
+    # Several qmgr runs later the held one is still there, undelivered.
+    time.sleep(scaled(3))
+    assert len(system.messages("alice")) == 1
+    assert system.deliveries(held) == []
+    r = subprocess.run([program("pansuper"), "-c", instance.config_dir,
+                        "-H", held], capture_output=True, timeout=scaled(30))
+    assert r.returncode == 0, r.stderr
+    system.wait_removed(held)
+    assert [m["Subject"] for m in system.messages("alice")] == [
+        "plain", "hold me"]
+    assert system.deliveries(held) == [(system.addr("alice"), "sent")]
