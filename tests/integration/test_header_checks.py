@@ -42,9 +42,10 @@ PLAIN = (b"From: <a@example.org>\r\n"
          b"please find the report.\r\n")
 
 
-def start(inst, owner, tables, **conf):
+def start(inst, owner, tables, args="", **conf):
     """Writes each table (name -> text) into the instance's folder and
-    starts smtpd with conf, where "{name}" stands for a table's path."""
+    starts smtpd with conf and args (its -o options), where "{name}"
+    stands for a table's path."""
     paths = {}
     for name, text in tables.items():
         path = os.path.join(inst.base, name)
@@ -53,7 +54,7 @@ def start(inst, owner, tables, **conf):
         os.chmod(path, 0o644)
         paths[name] = path
     conf = {k: v.format(**paths) for k, v in conf.items()}
-    return smtpd_setup(inst, owner, conf=conf)
+    return smtpd_setup(inst, owner, conf=conf, args=args.format(**paths))
 
 
 def transaction(inst, port, data, bdat=False):
@@ -182,11 +183,12 @@ def test_prepend_replace_ignore(instance, mail_owner):
 
 
 def test_header_checks_see_smtpds_received(instance, mail_owner):
-    """As cleanup sees smtpd's Received: header, so do these checks
-    (submission services hide the client with it)."""
+    """As cleanup sees smtpd's Received: header, so do these checks:
+    a submission service hides its clients with its own -o header_checks
+    (Postfix: a cleanup service of its own)."""
     port = start(instance, mail_owner,
                  {"hc": "/^Received: from client\\.test/ IGNORE\n"},
-                 header_checks="regexp:{hc}")
+                 args="-o header_checks=regexp:{hc}")
     qid = accepted(instance, port, PLAIN)
     assert pancat(instance, qid) == PLAIN
 
