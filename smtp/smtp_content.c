@@ -32,20 +32,6 @@
 
 static struct hbc_config hbc_cfg;
 
-static struct maps *
-open_checks(const char *param, const char *list)
-{
-	struct buf err = BUF_INIT;
-	struct maps *m;
-
-	if (*list == '\0')
-		return NULL;
-	if (maps_check(list, &err) < 0 || (m = maps_open(list, &err)) == NULL)
-		msg_fatal("%s: %s", param, buf_cstr(&err));
-	buf_free(&err);
-	return m;
-}
-
 void
 smtp_content_init(void)
 {
@@ -55,17 +41,18 @@ smtp_content_init(void)
 	    [HBC_NESTED] = "smtp_nested_header_checks",
 	    [HBC_BODY] = "smtp_body_checks",
 	};
-	const char *lists[HBC_CLASSES] = {
+	const char *const lists[HBC_CLASSES] = {
 	    [HBC_HEADER] = smtp_cfg.header_checks,
 	    [HBC_MIME] = smtp_cfg.mime_header_checks,
 	    [HBC_NESTED] = smtp_cfg.nested_header_checks,
 	    [HBC_BODY] = smtp_cfg.body_checks,
 	};
 
-	for (int c = 0; c < HBC_CLASSES; c++) {
-		hbc_cfg.names[c] = names[c];
-		hbc_cfg.maps[c] = open_checks(names[c], lists[c]);
-	}
+	struct buf err = BUF_INIT;
+
+	if (hbc_open(&hbc_cfg, names, lists, &err) < 0)
+		msg_fatal("%s", buf_cstr(&err));
+	buf_free(&err);
 	hbc_cfg.body_size_limit = (uint64_t)smtp_cfg.body_checks_size_limit;
 	hbc_cfg.line_limit = (size_t)smtp_cfg.line_limit;
 	hbc_cfg.header_limit = (size_t)smtp_cfg.header_limit;

@@ -20,22 +20,6 @@
 
 static struct hbc_config hbc_cfg;
 
-static struct maps *
-open_checks(const char *param, const char *list)
-{
-	struct buf err = BUF_INIT;
-	struct maps *m;
-
-	if (*list == '\0')
-		return NULL;
-	/* A type Panacea lacks or a bad pattern is a configuration error:
-	 * stop at start, naming the parameter. */
-	if (maps_check(list, &err) < 0 || (m = maps_open(list, &err)) == NULL)
-		msg_fatal("%s: %s", param, buf_cstr(&err));
-	buf_free(&err);
-	return m;
-}
-
 void
 smtpd_hbc_init(void)
 {
@@ -45,23 +29,20 @@ smtpd_hbc_init(void)
 	    [HBC_NESTED] = "nested_header_checks",
 	    [HBC_BODY] = "body_checks",
 	};
-	const char *lists[HBC_CLASSES] = {
+	const char *const lists[HBC_CLASSES] = {
 	    [HBC_HEADER] = smtpd_cfg.header_checks,
 	    [HBC_MIME] = smtpd_cfg.mime_header_checks,
 	    [HBC_NESTED] = smtpd_cfg.nested_header_checks,
 	    [HBC_BODY] = smtpd_cfg.body_checks,
 	};
 
-	for (int c = 0; c < HBC_CLASSES; c++) {
-		hbc_cfg.names[c] = names[c];
-		/* The same list twice (the $header_checks defaults) shares
-		 * one opened table. */
-		for (int d = 0; d < c && hbc_cfg.maps[c] == NULL; d++)
-			if (strcmp(lists[c], lists[d]) == 0)
-				hbc_cfg.maps[c] = hbc_cfg.maps[d];
-		if (hbc_cfg.maps[c] == NULL)
-			hbc_cfg.maps[c] = open_checks(names[c], lists[c]);
-	}
+	struct buf err = BUF_INIT;
+
+	/* A type Panacea lacks or a bad pattern is a configuration error:
+	 * stop at start, naming the parameter. */
+	if (hbc_open(&hbc_cfg, names, lists, &err) < 0)
+		msg_fatal("%s", buf_cstr(&err));
+	buf_free(&err);
 	hbc_cfg.body_size_limit = smtpd_cfg.body_checks_size_limit;
 	hbc_cfg.line_limit = (size_t)smtpd_cfg.line_limit;
 	hbc_cfg.header_limit = (size_t)smtpd_cfg.header_limit;
@@ -76,13 +57,12 @@ smtpd_hbc_init(void)
 static void
 smtpd_hbc_changed(void)
 {
-	for (int c = 0; c < HBC_CLASSES; c++)
-		if (hbc_cfg.maps[c] && maps_changed(hbc_cfg.maps[c])) {
-			msg_info("%s has changed -- restarting",
-				 hbc_cfg.names[c]);
-			daemon_request_exit();
-			return;
-		}
+	const char *name = hbc_changed(&hbc_cfg);
+
+	if (name != NULL) {
+		msg_info("%s has changed -- restarting", name);
+		daemon_request_exit();
+	}
 }
 
 struct hbc *

@@ -91,6 +91,42 @@ hbc_action_parse(const char *value, struct hbc_action *a)
 }
 
 int
+hbc_open(struct hbc_config *cfg, const char *const names[HBC_CLASSES],
+	 const char *const lists[HBC_CLASSES], struct buf *err)
+{
+	struct buf why = BUF_INIT;
+
+	for (int c = 0; c < HBC_CLASSES; c++) {
+		cfg->names[c] = names[c];
+		cfg->maps[c] = NULL;
+		if (*lists[c] == '\0')
+			continue;
+		for (int d = 0; d < c && cfg->maps[c] == NULL; d++)
+			if (strcmp(lists[c], lists[d]) == 0)
+				cfg->maps[c] = cfg->maps[d];
+		if (cfg->maps[c] == NULL &&
+		    (maps_check(lists[c], &why) < 0 ||
+		     (cfg->maps[c] = maps_open(lists[c], &why)) == NULL)) {
+			buf_set(err, "");
+			buf_printf(err, "%s: %s", names[c], buf_cstr(&why));
+			buf_free(&why);
+			return -1;
+		}
+	}
+	buf_free(&why);
+	return 0;
+}
+
+const char *
+hbc_changed(const struct hbc_config *cfg)
+{
+	for (int c = 0; c < HBC_CLASSES; c++)
+		if (cfg->maps[c] && maps_changed(cfg->maps[c]))
+			return cfg->names[c];
+	return NULL;
+}
+
+int
 hbc_wanted(const struct hbc_config *cfg)
 {
 	for (int c = 0; c < HBC_CLASSES; c++)

@@ -144,6 +144,15 @@ struct hbc_result {
 
 struct hbc;
 
+/* Opens the tables of lists[c] (the value of parameter names[c]) into
+ * cfg->maps and sets cfg->names; "" opens nothing, and a list given twice
+ * (the $header_checks defaults) shares one opened table.  0, or -1 with
+ * "NAME: message" in err (a type Panacea lacks, a bad pattern). */
+int hbc_open(struct hbc_config *cfg, const char *const names[HBC_CLASSES],
+	     const char *const lists[HBC_CLASSES], struct buf *err);
+/* The parameter whose table file was replaced since it was opened, or
+ * NULL. */
+const char *hbc_changed(const struct hbc_config *cfg);
 /* Non-zero when cfg has a table to consult at all. */
 int hbc_wanted(const struct hbc_config *cfg);
 /* cfg and its maps must outlive the checker; queue_id and where are

@@ -603,11 +603,44 @@ test_no_header_end_and_bare_lines(void **state)
 	run_free(&r);
 }
 
+static void
+test_open(void **state)
+{
+	static const char *const names[HBC_CLASSES] = {"h", "m", "n", "b"};
+	const char *const good[HBC_CLASSES] = {"regexp:{ {/a/ WARN} }",
+					       "regexp:{ {/a/ WARN} }", "",
+					       "pcre:{ "
+					       "{/b/ WARN} }"};
+	const char *const bad[HBC_CLASSES] = {"", "", "regexp:{ {/(/ WARN} }",
+					      ""};
+	const char *const unknown[HBC_CLASSES] = {"cdb:/etc/x", "", "", ""};
+	struct hbc_config c = {0};
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(hbc_open(&c, names, good, &err), 0);
+	/* $header_checks defaults: one table, opened once. */
+	assert_ptr_equal(c.maps[0], c.maps[1]);
+	assert_null(c.maps[2]);
+	assert_non_null(c.maps[3]);
+	assert_string_equal(c.names[3], "b");
+	assert_true(hbc_wanted(&c));
+	assert_null(hbc_changed(&c));
+	maps_close(c.maps[0]);
+	maps_close(c.maps[3]);
+	assert_int_equal(hbc_open(&c, names, bad, &err), -1);
+	assert_true(strncmp(buf_cstr(&err), "n: ", 3) == 0);
+	assert_int_equal(hbc_open(&c, names, unknown, &err), -1);
+	assert_non_null(strstr(buf_cstr(&err), "h: cdb:/etc/x: unsupported"));
+	buf_free(&err);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_action_parse),
+	    cmocka_unit_test(test_open),
 	    cmocka_unit_test(test_no_match_is_unchanged),
 	    cmocka_unit_test(test_reject_and_log_line),
 	    cmocka_unit_test(test_folded_header_is_one_logical_line),
