@@ -4,7 +4,8 @@
  * parameter and the table named, instead of a daemon that dies (or
  * defers mail) on its first lookup later.
  *
- * Table parameters are the names ending in "_maps" and alias_database, in
+ * Table parameters are the names ending in "_maps" or "_checks"
+ * (header_checks, smtp_body_checks, ...) and alias_database, in
  * panacea.conf and in the services table's "-o name=value" overrides.  An
  * override that refers to other parameters ($name) is checked when the
  * daemon expands it, not here.  Only the types are checked: the tables
@@ -24,6 +25,7 @@ is_table_param(const char *name)
 	/* proxy_read_maps only gathers the others' values (proxymap uses
 	 * its proxy: entries): the parameter that names a table reports it. */
 	return ((n > 5 && strcmp(name + n - 5, "_maps") == 0) ||
+		(n > 7 && strcmp(name + n - 7, "_checks") == 0) ||
 		strcmp(name, "alias_database") == 0) &&
 	       strcmp(name, "proxy_read_maps") != 0;
 }

@@ -93,6 +93,15 @@ static const struct conf_bind smtp_params[] = {
     CONF_BIND_STR("smtp_sasl_tls_security_options",
 		  &raw.sasl_tls_security_options),
     CONF_BIND_STR("smtp_sasl_mechanism_filter", &smtp_cfg.sasl_mech_filter),
+    CONF_BIND_STR("smtp_header_checks", &smtp_cfg.header_checks),
+    CONF_BIND_STR("smtp_mime_header_checks", &smtp_cfg.mime_header_checks),
+    CONF_BIND_STR("smtp_nested_header_checks", &smtp_cfg.nested_header_checks),
+    CONF_BIND_STR("smtp_body_checks", &smtp_cfg.body_checks),
+    CONF_BIND_SIZE("body_checks_size_limit", &smtp_cfg.body_checks_size_limit),
+    CONF_BIND_INT("line_length_limit", &smtp_cfg.line_limit),
+    CONF_BIND_SIZE("header_size_limit", &smtp_cfg.header_limit),
+    CONF_BIND_INT("mime_boundary_length_limit", &smtp_cfg.mime_boundary_limit),
+    CONF_BIND_INT("mime_nesting_limit", &smtp_cfg.mime_nesting_limit),
     CONF_BIND_END,
 };
 
@@ -244,6 +253,7 @@ smtp_pre_jail(void)
 		msg_fatal("%s", buf_cstr(&err));
 	smtp_tls_init();
 	smtp_sasl_init();
+	smtp_content_init();
 	buf_free(&err);
 }
 

@@ -67,6 +67,11 @@ struct smtp_config {
 	int sasl_plain_with_tls;
 	const char *sasl_mech_filter; /* mechanisms we may use, "" any */
 	struct queue *queue;
+	/* smtp_header_checks and friends (smtp_content.c). */
+	const char *header_checks, *mime_header_checks;
+	const char *nested_header_checks, *body_checks;
+	long long body_checks_size_limit, line_limit, header_limit;
+	long long mime_boundary_limit, mime_nesting_limit;
 };
 
 extern struct smtp_config smtp_cfg;
@@ -198,6 +203,9 @@ int smtp_auth_run(struct stream *s, const struct smtp_caps *caps,
 		  const char *pass, int tls_on, int timeout_ms,
 		  char dsn[SMTP_DSN_SIZE], struct buf *text);
 
+/* smtp_content.c: opens the smtp_*_checks tables before the jail (a bad
+ * one stops smtp). */
+void smtp_content_init(void);
 /* smtp_content.c: sends the message and the final "."; 0, -1 when the
  * stream failed, -2 when the queue could not be read (the caller must
  * drop the connection without ending DATA). */

@@ -89,6 +89,14 @@ static const struct conf_bind smtpd_params[] = {
 		  &smtpd_anvil_cfg.auth_rate_limit),
     CONF_BIND_STR("smtpd_client_event_limit_exceptions",
 		  &smtpd_anvil_cfg.exceptions),
+    CONF_BIND_STR("header_checks", &smtpd_cfg.header_checks),
+    CONF_BIND_STR("mime_header_checks", &smtpd_cfg.mime_header_checks),
+    CONF_BIND_STR("nested_header_checks", &smtpd_cfg.nested_header_checks),
+    CONF_BIND_STR("body_checks", &smtpd_cfg.body_checks),
+    CONF_BIND_SIZE("body_checks_size_limit", &smtpd_cfg.body_checks_size_limit),
+    CONF_BIND_INT("mime_boundary_length_limit", &smtpd_cfg.mime_boundary_limit),
+    CONF_BIND_INT("mime_nesting_limit", &smtpd_cfg.mime_nesting_limit),
+    CONF_BIND_BOOL("disable_mime_input_processing", &smtpd_cfg.disable_mime),
     CONF_BIND_END,
 };
 
@@ -174,6 +182,7 @@ smtpd_pre_jail(void)
 			 buf_cstr(&err));
 	smtpd_check_init();
 	smtpd_anvil_init();
+	smtpd_hbc_init();
 	buf_free(&err);
 }
 

@@ -6,6 +6,7 @@
  * smtpd_check.c    relay control and the local recipient check
  * smtpd_data.c     DATA and BDAT: content into the queue, durable commit
  * smtpd_auth.c     AUTH (through the auth service) and STARTTLS
+ * smtpd_hbc.c      header and body checks on the content (lib/hbc.h)
  */
 #ifndef PANACEA_SMTPD_H
 #define PANACEA_SMTPD_H
@@ -59,6 +60,12 @@ struct smtpd_config {
 	struct tls_ctx *tls;
 	struct queue *queue;
 	const char *auth_socket; /* private/auth */
+	/* Header and body checks (smtpd_hbc.c). */
+	const char *header_checks, *mime_header_checks;
+	const char *nested_header_checks, *body_checks;
+	long long body_checks_size_limit;
+	long long mime_boundary_limit, mime_nesting_limit;
+	int disable_mime; /* disable_mime_input_processing */
 };
 
 extern struct smtpd_config smtpd_cfg;
@@ -149,6 +156,21 @@ int smtpd_client_listed(const char *param, const struct match_list *list,
 void smtpd_data(struct smtpd_session *ss);
 void smtpd_bdat(struct smtpd_session *ss, const struct smtp_cmd *cmd);
 void smtpd_bdat_abort(struct smtpd_session *ss);
+
+/* smtpd_hbc.c */
+struct hbc;
+struct hbc_result;
+/* Opens the tables before the jail (a bad one stops smtpd). */
+void smtpd_hbc_init(void);
+/* A checker for a message of this session, or NULL when no table is
+ * configured.  A table file replaced since start makes the process exit
+ * after the session. */
+struct hbc *smtpd_hbc_begin(struct smtpd_session *ss, const char *queue_id);
+/* The reply refusing the message (REJECT, or a table that failed): 1 and
+ * reply set, or 0. */
+int smtpd_hbc_reply(const struct hbc_result *r, struct buf *reply);
+/* HOLD, REDIRECT and BCC, into the envelope to commit. */
+void smtpd_hbc_envelope(const struct hbc_result *r, struct queue_envelope *env);
 
 /* smtpd_auth.c */
 void smtpd_auth_session_init(struct smtpd_session *ss);

@@ -25,6 +25,7 @@
 
 #include "conf.h"
 #include "daemon.h"
+#include "hbc.h"
 #include "msg.h"
 #include "maildrop.h"
 #include "qmgr_request.h"
@@ -40,7 +41,9 @@ struct smtpd_data_state {
 	struct queue_in *msg;
 	struct smtp_data d;
 	struct buf out;
-	uint64_t header_len; /* the Received: header smtpd prepends */
+	struct hbc *hbc; /* header and body checks, or NULL */
+	struct buf raw;	 /* content before the checks */
+	uint64_t stored; /* octets given to the queue */
 	int write_failed;
 };
 
@@ -54,6 +57,18 @@ smtpd_queue_trouble(int status)
 {
 	if (status == QUEUE_RECOVER || status == QUEUE_ERROR)
 		daemon_request_exit();
+}
+
+/* Content goes to the queue through the checks, the Received: header
+ * smtpd prepends included (as Postfix's cleanup sees smtpd's). */
+static void
+smtpd_data_check(struct smtpd_data_state *st)
+{
+	if (st->hbc == NULL)
+		buf_append(&st->out, st->raw.data, st->raw.len);
+	else
+		hbc_feed(st->hbc, st->raw.data, st->raw.len, &st->out);
+	buf_reset(&st->raw);
 }
 
 static struct smtpd_data_state *
@@ -89,14 +104,27 @@ smtpd_data_begin(struct smtpd_session *ss, enum smtp_data_mode mode)
 		return NULL;
 	}
 	ri.queue_id = queue_in_id(st->msg);
+	st->hbc = smtpd_hbc_begin(ss, ri.queue_id);
 	if (ss->local_uid >= 0)
-		maildrop_received(&st->out, smtpd_cfg.myhostname,
+		maildrop_received(&st->raw, smtpd_cfg.myhostname,
 				  (uid_t)ss->local_uid, ri.queue_id, ri.when);
 	else
-		received_build(&st->out, &ri);
-	st->header_len = st->out.len;
+		received_build(&st->raw, &ri);
+	smtpd_data_check(st);
 	smtp_data_init(&st->d, mode, &lim);
 	return st;
+}
+
+static size_t
+smtpd_data_feed(struct smtpd_data_state *st, const void *p, size_t len)
+{
+	size_t used;
+
+	if (st->hbc == NULL)
+		return smtp_data_feed(&st->d, p, len, &st->out);
+	used = smtp_data_feed(&st->d, p, len, &st->raw);
+	smtpd_data_check(st);
+	return used;
 }
 
 /* Moves what the state machine produced into the queue. */
@@ -105,6 +133,7 @@ smtpd_data_flush(struct smtpd_data_state *st, int force)
 {
 	if (st->out.len == 0 || (!force && st->out.len < SMTPD_WRITE_CHUNK))
 		return;
+	st->stored += st->out.len;
 	if (!st->write_failed && !(st->d.flags & SMTP_DATA_F_TOO_BIG)) {
 		int r = queue_in_write(st->msg, st->out.data, st->out.len);
 		if (r != QUEUE_OK) {
@@ -122,7 +151,9 @@ smtpd_data_free(struct smtpd_data_state *st)
 		return;
 	if (st->msg)
 		queue_in_abort(st->msg);
+	hbc_free(st->hbc);
 	buf_free(&st->out);
+	buf_free(&st->raw);
 	xfree(st);
 }
 
@@ -160,6 +191,9 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 
 	/* The id outlives the message handle, which commit frees. */
 	snprintf(id, sizeof(id), "%s", queue_in_id(st->msg));
+	smtpd_data_check(st);
+	if (st->hbc)
+		hbc_finish(st->hbc, &st->out);
 	smtpd_data_flush(st, 1);
 	if ((st->d.flags & SMTP_DATA_F_BARE_LF) &&
 	    st->d.mode != SMTP_DATA_MODE_BINARY) {
@@ -172,6 +206,12 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 		buf_puts(&reply, "554 5.4.6 Error: too many hops");
 	} else if (st->write_failed) {
 		buf_puts(&reply, "451 4.3.0 Error: queue file write error");
+	} else if (st->hbc && smtpd_hbc_reply(hbc_result(st->hbc), &reply)) {
+		/* hbc logged the reject line, as Postfix's cleanup does. */
+		smtpd_reply(ss, "%s", buf_cstr(&reply));
+		buf_free(&reply);
+		ss->fails[c]++;
+		return;
 	}
 	if (reply.len) {
 		smtpd_log_reject(ss, id, cmd, buf_cstr(&reply), NULL);
@@ -181,7 +221,7 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 		return;
 	}
 	/* As in Postfix, the size is the message as queued. */
-	size = st->header_len + st->d.size;
+	size = st->stored;
 	if (ss->local_uid >= 0)
 		msg_info("%s: uid=%ld from=<%s>", id, ss->local_uid,
 			 ss->env.sender);
@@ -197,8 +237,17 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 		msg_info("%s: header field longer than header_size_limit "
 			 "(%llu bytes): the excess was discarded",
 			 id, (unsigned long long)smtpd_cfg.header_limit);
+	if (st->hbc && (hbc_result(st->hbc)->flags & HBC_R_DISCARD)) {
+		/* Claimed delivered, never queued (hbc logged why). */
+		smtpd_reply(ss, "250 2.0.0 Ok: queued as %s", id);
+		return;
+	}
 	smtpd_fill_envelope(ss, queue_in_envelope(st->msg));
+	if (st->hbc)
+		smtpd_hbc_envelope(hbc_result(st->hbc),
+				   queue_in_envelope(st->msg));
 	struct queue_in *msg = st->msg;
+	int hold = queue_in_envelope(msg)->hold;
 	st->msg = NULL;
 	if ((status = queue_in_commit(msg)) != QUEUE_OK) {
 		smtpd_queue_trouble(status);
@@ -209,8 +258,10 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 		ss->fails[c]++;
 		return;
 	}
-	msg_info("%s: from=<%s>, size=%llu, nrcpt=%zu (queue active)", id,
-		 ss->env.sender, (unsigned long long)size, ss->env.nrcpt);
+	/* A message on hold is not active (header_checks HOLD). */
+	msg_info("%s: from=<%s>, size=%llu, nrcpt=%zu%s", id, ss->env.sender,
+		 (unsigned long long)size, ss->env.nrcpt,
+		 hold ? "" : " (queue active)");
 	smtpd_reply(ss, "250 2.0.0 Ok: queued as %s", id);
 	stream_flush(&ss->s);
 	qmgr_wakeup(daemon_queue_dir());
@@ -277,8 +328,7 @@ smtpd_data(struct smtpd_session *ss)
 			ss->quit = 1;
 			return;
 		}
-		stream_consume(&ss->s,
-			       smtp_data_feed(&st->d, p, (size_t)n, &st->out));
+		stream_consume(&ss->s, smtpd_data_feed(st, p, (size_t)n));
 		smtpd_data_flush(st, 0);
 	}
 	ss->where = "END-OF-MESSAGE";
@@ -303,7 +353,7 @@ smtpd_bdat_read(struct smtpd_session *ss, struct smtpd_data_state *st,
 		if ((uint64_t)n > size)
 			n = (ssize_t)size;
 		if (st) {
-			smtp_data_feed(&st->d, p, (size_t)n, &st->out);
+			smtpd_data_feed(st, p, (size_t)n);
 			smtpd_data_flush(st, 0);
 		}
 		stream_consume(&ss->s, (size_t)n);
@@ -359,7 +409,7 @@ smtpd_bdat(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 			    (unsigned long long)cmd->bdat_size);
 		return;
 	}
-	smtp_data_finish(&st->d, &st->out);
+	smtp_data_finish(&st->d, &st->raw);
 	smtpd_data_finish(ss, st, "BDAT", CNT_BDAT);
 	smtpd_reset_transaction(ss);
 }

@@ -66,6 +66,17 @@ const struct conf_param conf_params[] = {
     {"biff", CONF_BOOL, "yes", 0, 0,
      "No-op in Panacea: local(8) never notifies comsat. Postfix: whether "
      "local delivery notifies the biff service."},
+    {"body_checks", CONF_STR, "", 0, 0,
+     "Lookup tables (regexp: or pcre:, header_checks(5)) that smtpd(8) "
+     "applies to each body line of a message as it is received: "
+     "preambles, part bodies and MIME boundary lines, in pieces of at most "
+     "line_length_limit bytes, while a body segment has had fewer than "
+     "body_checks_size_limit bytes. Actions as for header_checks. As in "
+     "Postfix, where cleanup(8) applies them."},
+    {"body_checks_size_limit", CONF_SIZE, "51200", 0, 0,
+     "How many bytes of each message body segment (the body after one "
+     "header section: the message's, a MIME part's) body_checks inspect. "
+     "As in Postfix."},
     {"bounce_notice_recipient", CONF_STR, "postmaster", 0, 0,
      "The address that receives the postmaster copy of a double bounce (a "
      "bounce that could not be delivered). As in Postfix."},
@@ -172,6 +183,11 @@ const struct conf_param conf_params[] = {
      "window (the feedback, the window, the success, failure and failed "
      "pseudo-cohort counts) in Postfix's format, for performance analysis. As "
      "in Postfix."},
+    {"disable_mime_input_processing", CONF_BOOL, "no", 0, 0,
+     "Give MIME headers no special treatment while receiving: "
+     "header_checks see the message's headers, body_checks everything "
+     "after them, line by line (mime_header_checks and "
+     "nested_header_checks are not used). As in Postfix."},
     {"disable_vrfy_command", CONF_BOOL, "no", 0, 0,
      "When yes, smtpd(8) refuses VRFY (502 5.5.1), so that a client cannot "
      "probe which addresses exist. As in Postfix."},
@@ -184,6 +200,16 @@ const struct conf_param conf_params[] = {
     {"enable_long_queue_ids", CONF_BOOL, "no", 0, 0,
      "No-op in Panacea: its queue ids have one form (lib/queue_id). "
      "Postfix: queue ids that do not repeat, for its file-based queue."},
+    {"header_checks", CONF_STR, "", 0, 0,
+     "Lookup tables (regexp: or pcre:, header_checks(5)) that smtpd(8) "
+     "applies to each header of a message's own header section, one "
+     "logical header at a time (continuation lines joined with a newline), "
+     "smtpd's Received: included, MIME headers excepted. Actions: REJECT "
+     "[text], DISCARD, HOLD, WARN, INFO, IGNORE, STRIP, PREPEND, REPLACE, "
+     "REDIRECT, BCC, PASS, DUNNO/OK; FILTER is not supported (logged, the "
+     "line is kept). Every message from a client or from sendmail(1) is "
+     "checked; mail picked up from maildrop/ is not. As in Postfix, where "
+     "cleanup(8) applies them."},
     {"header_size_limit", CONF_SIZE, "102400", 0, 1,
      "The most bytes of one message header field, with its continuation "
      "lines and the line ends between them, that smtpd(8) stores; the "
@@ -223,8 +249,9 @@ const struct conf_param conf_params[] = {
      "Postfix."},
     {"line_length_limit", CONF_INT, "2048", 0, 1,
      "The longest SMTP command line smtpd(8) reads, in bytes; a longer one is "
-     "refused with 500 5.5.2. Postfix also splits message lines at this "
-     "length; Panacea keeps message lines whole."},
+     "refused with 500 5.5.2. Also the pieces in which body_checks and "
+     "smtp_body_checks see a longer body line. Postfix also splits message "
+     "lines at this length; Panacea stores and sends them whole."},
     {"local_command_shell", CONF_STR, "", 0, 0,
      "The program that runs a local(8) command delivery, with the command as "
      "its argument; empty runs it with /bin/sh -c. As in Postfix."},
@@ -282,6 +309,18 @@ const struct conf_param conf_params[] = {
     {"meta_directory", CONF_STR, "$config_directory", 0, 0,
      "No-op in Panacea: it has no postfix-files. Postfix: where its "
      "installation's meta files are."},
+    {"mime_boundary_length_limit", CONF_INT, "2048", 0, 1,
+     "How many bytes of a MIME boundary the header and body checks compare; "
+     "boundaries that agree that far are the same. As in Postfix."},
+    {"mime_header_checks", CONF_STR, "$header_checks", 0, 0,
+     "Lookup tables for MIME headers (MIME-Version, Content-Type, "
+     "Content-Transfer-Encoding, Content-Disposition, Content-Description, "
+     "Content-ID) anywhere in a message and for every header of a "
+     "multipart part, as header_checks. As in Postfix."},
+    {"mime_nesting_limit", CONF_INT, "100", 0, 1,
+     "How deep the header and body checks follow nested multiparts; deeper "
+     "parts are taken as plain body. Postfix refuses such mail; Panacea "
+     "accepts it."},
     {"minimal_backoff_time", CONF_TIME, "300s", 's', 1,
      "The shortest qmgr(8) waits between two attempts to deliver a deferred "
      "message. As in Postfix."},
@@ -311,6 +350,10 @@ const struct conf_param conf_params[] = {
     {"myorigin", CONF_STR, "$myhostname", 0, 0,
      "The domain added to an unqualified sender or recipient of locally posted "
      "mail. As in Postfix."},
+    {"nested_header_checks", CONF_STR, "$header_checks", 0, 0,
+     "Lookup tables for the headers of an attached message "
+     "(message/rfc822), MIME headers excepted, as header_checks. As in "
+     "Postfix."},
     {"pop3d_apop_enable", CONF_BOOL, "no", 0, 0,
      "Panacea's own: when yes, pop3d(8) offers APOP login."},
     {"pop3d_auth_failure_delay", CONF_TIME, "2s", 's', 0,
@@ -395,6 +438,12 @@ const struct conf_param conf_params[] = {
     {"smtp_bind_address6", CONF_STR, "", 0, 0,
      "The local IPv6 address smtp(8) connects from; empty lets the kernel "
      "choose. As in Postfix."},
+    {"smtp_body_checks", CONF_STR, "", 0, 0,
+     "Lookup tables (header_checks(5)) for body lines, as body_checks. The "
+     "smtp(8) client applies them to each message it sends, with the "
+     "actions that change no delivery (WARN, INFO, IGNORE, STRIP, PREPEND, "
+     "REPLACE, DUNNO/OK; others are logged as unsupported and the line is "
+     "kept). As in Postfix."},
     {"smtp_connect_timeout", CONF_TIME, "30s", 's', 0,
      "How long smtp(8) waits for a TCP connection to complete; 0 uses the "
      "kernel's limit. As in Postfix."},
@@ -419,6 +468,12 @@ const struct conf_param conf_params[] = {
     {"smtp_destination_recipient_limit", CONF_INT, "50", 0, 1,
      "The most recipients in one delivery request of the smtp transport; "
      "follows default_destination_recipient_limit unless set. As in Postfix."},
+    {"smtp_header_checks", CONF_STR, "", 0, 0,
+     "Lookup tables (header_checks(5)) for a message's own headers, as "
+     "header_checks. The smtp(8) client applies them to each message it "
+     "sends, with the actions that change no delivery (WARN, INFO, IGNORE, "
+     "STRIP, PREPEND, REPLACE, DUNNO/OK; others are logged as unsupported "
+     "and the line is kept). As in Postfix."},
     {"smtp_helo_name", CONF_STR, "$myhostname", 0, 0,
      "The name smtp(8) sends in EHLO and HELO. As in Postfix."},
     {"smtp_helo_timeout", CONF_TIME, "300s", 's', 1,
@@ -426,9 +481,23 @@ const struct conf_param conf_params[] = {
      "HELO. As in Postfix."},
     {"smtp_mail_timeout", CONF_TIME, "300s", 's', 1,
      "How long smtp(8) waits for the reply to MAIL FROM. As in Postfix."},
+    {"smtp_mime_header_checks", CONF_STR, "", 0, 0,
+     "Lookup tables (header_checks(5)) for MIME headers, as "
+     "mime_header_checks (default empty, not $smtp_header_checks). The "
+     "smtp(8) client applies them to each message it sends, with the "
+     "actions that change no delivery (WARN, INFO, IGNORE, STRIP, PREPEND, "
+     "REPLACE, DUNNO/OK; others are logged as unsupported and the line is "
+     "kept). As in Postfix."},
     {"smtp_mx_address_limit", CONF_INT, "5", 0, 0,
      "The most addresses (over all MX hosts) smtp(8) tries for one delivery; 0 "
      "means no limit. As in Postfix."},
+    {"smtp_nested_header_checks", CONF_STR, "", 0, 0,
+     "Lookup tables (header_checks(5)) for the headers of attached "
+     "messages, as nested_header_checks (default empty). The smtp(8) "
+     "client applies them to each message it sends, with the actions that "
+     "change no delivery (WARN, INFO, IGNORE, STRIP, PREPEND, REPLACE, "
+     "DUNNO/OK; others are logged as unsupported and the line is kept). As "
+     "in Postfix."},
     {"smtp_quit_timeout", CONF_TIME, "300s", 's', 1,
      "How long smtp(8) waits for the reply to QUIT. As in Postfix."},
     {"smtp_rcpt_timeout", CONF_TIME, "300s", 's', 1,

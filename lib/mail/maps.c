@@ -199,43 +199,75 @@ maps_open(const char *list, struct buf *err)
 	return m;
 }
 
-int
-maps_lookup(struct maps *m, const char *key, struct buf *value, struct buf *err)
+/* A lookup with keys of at most max bytes for the types that fold them
+ * (and so copy them); the others get the key as it is. */
+static int
+maps_lookup_max(struct maps *m, const char *key, size_t max, struct buf *value,
+		struct buf *err)
 {
 	char folded[MAPS_KEY_MAX + 1];
+	int have_folded = 0;
 	struct buf why = BUF_INIT;
 	size_t klen = strlen(key);
 	int r = 0;
 
 	if (klen == 0)
 		return 0;
-	if (klen > MAPS_KEY_MAX) {
+	if (klen > max) {
 		buf_set(err, "");
-		buf_printf(err, "lookup key too long (%zu bytes, limit %d)",
-			   klen, MAPS_KEY_MAX);
+		buf_printf(err, "lookup key too long (%zu bytes, limit %zu)",
+			   klen, max);
 		return -1;
 	}
-	memcpy(folded, key, klen + 1);
-	str_lower(folded);
 	for (size_t i = 0; i < m->count && r == 0; i++) {
 		struct map *t = &m->tables[i];
-		const char *k = t->type->flags & MAP_T_FOLD ? folded : key;
+		const char *k = key;
 
+		if (t->type->flags & MAP_T_FOLD) {
+			if (klen > MAPS_KEY_MAX) {
+				buf_set(err, "");
+				buf_printf(err,
+					   "%s: lookup key too long (%zu "
+					   "bytes, limit %d)",
+					   t->spec, klen, MAPS_KEY_MAX);
+				r = -1;
+				break;
+			}
+			if (!have_folded) {
+				memcpy(folded, key, klen + 1);
+				str_lower(folded);
+				have_folded = 1;
+			}
+			k = folded;
+		}
 		buf_reset(&why);
 		r = t->type->lookup(t, k, value, &why);
 		if (r < 0) {
 			buf_set(err, "");
-			buf_printf(err, "%s: lookup of \"%s\": %s", t->spec, k,
-				   buf_cstr(&why));
+			buf_printf(err, "%s: lookup of \"%.200s\": %s", t->spec,
+				   k, buf_cstr(&why));
 		} else if (r > 0 && value->len > MAPS_VALUE_MAX) {
 			buf_set(err, "");
-			buf_printf(err, "%s: value of \"%s\" too long", t->spec,
-				   k);
+			buf_printf(err, "%s: value of \"%.200s\" too long",
+				   t->spec, k);
 			r = -1;
 		}
 	}
 	buf_free(&why);
 	return r;
+}
+
+int
+maps_lookup(struct maps *m, const char *key, struct buf *value, struct buf *err)
+{
+	return maps_lookup_max(m, key, MAPS_KEY_MAX, value, err);
+}
+
+int
+maps_lookup_text(struct maps *m, const char *key, struct buf *value,
+		 struct buf *err)
+{
+	return maps_lookup_max(m, key, MAPS_TEXT_KEY_MAX, value, err);
 }
 
 int

@@ -68,6 +68,13 @@ struct maps *maps_open(const char *list, struct buf *err);
  * cannot answer now, a key over MAPS_KEY_MAX). */
 int maps_lookup(struct maps *m, const char *key, struct buf *value,
 		struct buf *err);
+/* The same for message content (header_checks, body_checks): keys up to
+ * MAPS_TEXT_KEY_MAX bytes (a header field up to header_size_limit) for
+ * the types that take the key as it is (regexp, pcre, ...); a type that
+ * folds keys still refuses one over MAPS_KEY_MAX. */
+#define MAPS_TEXT_KEY_MAX (1024 * 1024)
+int maps_lookup_text(struct maps *m, const char *key, struct buf *value,
+		     struct buf *err);
 int maps_changed(const struct maps *m);
 void maps_close(struct maps *m);
 

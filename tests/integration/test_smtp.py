@@ -553,6 +553,46 @@ def test_large_content_across_chunks(agent, peers):
     assert p.messages() == [want]
 
 
+def test_smtp_header_and_body_checks(agent, peers, tmp_path):
+    """smtp_header_checks and smtp_body_checks on the way out, with the
+    smtp client's actions; REJECT is not one of them."""
+    hc = tmp_path / "smtp_header_checks"
+    hc.write_text("/^X-Internal:/ IGNORE\n"
+                  "/^Subject: (.*)/ REPLACE Subject: [out] $1\n"
+                  "/^From:/ REJECT not here\n"
+                  "/^To:/ WARN leaving\n")
+    bc = tmp_path / "smtp_body_checks"
+    bc.write_text("/^secret \\w+/ REPLACE redacted\n")
+    a = agent({"smtp_header_checks": "regexp:%s" % hc,
+               "smtp_body_checks": "pcre:%s" % bc})
+    p = peers(NET + "11")
+    body = (b"From: <s@panacea.test>\r\n"
+            b"To: <u@order.dest.test>\r\n"
+            b"X-Internal: 10.0.0.1\r\n"
+            b"Subject: hi\r\n"
+            b"\r\n"
+            b"secret plan\r\n"
+            b"bye\r\n")
+    qid, (g,) = a.deliver("order.dest.test", ["u@order.dest.test"],
+                          body=body)
+    assert g["class"] == "2", g
+    assert p.messages() == [b"From: <s@panacea.test>\r\n"
+                            b"To: <u@order.dest.test>\r\n"
+                            b"Subject: [out] hi\r\n"
+                            b"\r\n"
+                            b"redacted\r\n"
+                            b"bye\r\n"
+                            b".\r\n"]
+    log = a.inst.log()
+    assert re.search(qid + r": warning: header To: <u@order\.dest\.test>: "
+                     r"leaving\n", log), log
+    assert re.search(qid + r": replace: header Subject: hi: Subject: "
+                     r"\[out\] hi\n", log), log
+    assert re.search(qid + r": replace: body secret plan: redacted\n", log)
+    assert re.search(r"warning: " + qid + r": REJECT action in "
+                     r"smtp_header_checks map is not supported", log), log
+
+
 def test_connection_reuse(agent, peers):
     a = agent({"smtp_connection_cache_time_limit": "30s"}, maxproc="1")
     p = peers(NET + "11")

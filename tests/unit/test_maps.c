@@ -700,6 +700,25 @@ test_keys_types_and_check(void **state)
 	expect_error(m, buf_cstr(&big), "lookup key too long");
 	maps_close(m);
 
+	/* Content checks (header_checks) look up whole header fields:
+	 * longer keys for the types that take them as they are, never for
+	 * one that folds them. */
+	{
+		struct buf value = BUF_INIT;
+		m = open_ok("regexp:{ {/^k+z$/ long} }");
+		buf_putc(&big, 'z');
+		assert_int_equal(
+		    maps_lookup_text(m, buf_cstr(&big), &value, &err), 1);
+		assert_string_equal(buf_cstr(&value), "long");
+		maps_close(m);
+		m = open_ok("inline:{ a=b }");
+		assert_int_equal(
+		    maps_lookup_text(m, buf_cstr(&big), &value, &err), -1);
+		assert_non_null(strstr(buf_cstr(&err), "lookup key too long"));
+		maps_close(m);
+		buf_free(&value);
+	}
+
 	assert_int_equal(maps_check("hash:/a, cidr:/b regexp:/c pcre:/d "
 				    "static:x inline:{a=b, c=d} texthash:/e "
 				    "btree:/f unix:passwd.byname "
