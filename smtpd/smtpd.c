@@ -20,6 +20,7 @@
 #include "msg.h"
 #include "own_addr.h"
 #include "smtpd.h"
+#include "smtpd_restrict.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -157,6 +158,8 @@ smtpd_pre_jail(void)
 		msg_warn("DNS resolver: %s; client names will be \"unknown\"",
 			 buf_cstr(&err));
 	smtpd_check_init();
+	/* The access policy's lists and tables: a bad one stops here. */
+	smtpd_restrict_init();
 	buf_free(&err);
 }
 

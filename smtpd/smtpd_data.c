@@ -31,6 +31,7 @@
 #include "received.h"
 #include "smtp_data.h"
 #include "smtpd.h"
+#include "smtpd_restrict.h"
 #include "xalloc.h"
 
 #define SMTPD_WRITE_CHUNK (64 * 1024)
@@ -89,6 +90,8 @@ smtpd_data_begin(struct smtpd_session *ss, enum smtp_data_mode mode)
 		return NULL;
 	}
 	ri.queue_id = queue_in_id(st->msg);
+	/* PREPEND actions of the access policy, above Received:. */
+	smtpd_restrict_prepend(ss, &st->out);
 	if (ss->local_uid >= 0)
 		maildrop_received(&st->out, smtpd_cfg.myhostname,
 				  (uid_t)ss->local_uid, ri.queue_id, ri.when);
@@ -198,7 +201,23 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 			 "(%llu bytes): the excess was discarded",
 			 id, (unsigned long long)smtpd_cfg.header_limit);
 	smtpd_fill_envelope(ss, queue_in_envelope(st->msg));
+	/* The access policy: end-of-data restrictions, HOLD, DISCARD,
+	 * REDIRECT (smtpd_restrict.c logs its decision). */
+	switch (smtpd_restrict_eod(ss, id, cmd, queue_in_envelope(st->msg),
+				   &reply)) {
+	case SMTPD_EOD_REJECT:
+		smtpd_reply(ss, "%s", buf_cstr(&reply));
+		buf_free(&reply);
+		ss->fails[c]++;
+		return;
+	case SMTPD_EOD_DISCARD:
+		smtpd_reply(ss, "250 2.0.0 Ok: queued as %s", id);
+		return;
+	case SMTPD_EOD_ACCEPT:
+		break;
+	}
 	struct queue_in *msg = st->msg;
+	int held = queue_in_envelope(msg)->hold;
 	st->msg = NULL;
 	if ((status = queue_in_commit(msg)) != QUEUE_OK) {
 		smtpd_queue_trouble(status);
@@ -209,8 +228,9 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 		ss->fails[c]++;
 		return;
 	}
-	msg_info("%s: from=<%s>, size=%llu, nrcpt=%zu (queue active)", id,
-		 ss->env.sender, (unsigned long long)size, ss->env.nrcpt);
+	msg_info("%s: from=<%s>, size=%llu, nrcpt=%zu (queue %s)", id,
+		 ss->env.sender, (unsigned long long)size, ss->env.nrcpt,
+		 held ? "hold" : "active");
 	smtpd_reply(ss, "250 2.0.0 Ok: queued as %s", id);
 	stream_flush(&ss->s);
 	qmgr_wakeup(daemon_queue_dir());
