@@ -21,6 +21,7 @@
  * configuration error" with a warning naming the table, so that no mail
  * passes a policy that was not applied.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "dns.h"
 #include "maps.h"
 #include "msg.h"
 #include "smtpd.h"
@@ -69,9 +71,20 @@ enum op {
 	OP_CHECK_SENDER,
 	OP_CHECK_RECIPIENT,
 	OP_CLASS,
+	OP_REJECT_RBL_CLIENT,
+	OP_REJECT_RHSBL_CLIENT,
+	OP_REJECT_RHSBL_SENDER,
+	OP_REJECT_RHSBL_HELO,
+	OP_REJECT_RHSBL_RCPT,
+	OP_PERMIT_DNSWL_CLIENT,
+	OP_REJECT_UNKNOWN_SENDER_DOMAIN,
+	OP_REJECT_UNKNOWN_RCPT_DOMAIN,
+	OP_REJECT_UNKNOWN_HELO,
+	OP_REJECT_UNKNOWN_CLIENT,
+	OP_REJECT_UNKNOWN_REVERSE_CLIENT,
 };
 
-enum arg { ARG_NONE, ARG_TABLE, ARG_SECONDS };
+enum arg { ARG_NONE, ARG_TABLE, ARG_SECONDS, ARG_ZONE };
 
 static const struct restriction {
 	const char *name;
@@ -101,8 +114,7 @@ static const struct restriction {
     {"reject_unlisted_sender", OP_REJECT_UNLISTED_SENDER, ARG_NONE},
     {"reject_unlisted_recipient", OP_REJECT_UNLISTED_RCPT, ARG_NONE},
     {"check_recipient_maps", OP_REJECT_UNLISTED_RCPT, ARG_NONE},
-    {"reject_sender_login_mismatch", OP_REJECT_SENDER_LOGIN_MISMATCH,
-     ARG_NONE},
+    {"reject_sender_login_mismatch", OP_REJECT_SENDER_LOGIN_MISMATCH, ARG_NONE},
     {"reject_authenticated_sender_login_mismatch",
      OP_REJECT_AUTH_SENDER_LOGIN_MISMATCH, ARG_NONE},
     {"reject_known_sender_login_mismatch",
@@ -114,6 +126,21 @@ static const struct restriction {
     {"check_helo_access", OP_CHECK_HELO, ARG_TABLE},
     {"check_sender_access", OP_CHECK_SENDER, ARG_TABLE},
     {"check_recipient_access", OP_CHECK_RECIPIENT, ARG_TABLE},
+    {"reject_rbl_client", OP_REJECT_RBL_CLIENT, ARG_ZONE},
+    {"reject_rhsbl_client", OP_REJECT_RHSBL_CLIENT, ARG_ZONE},
+    {"reject_rhsbl_sender", OP_REJECT_RHSBL_SENDER, ARG_ZONE},
+    {"reject_rhsbl_helo", OP_REJECT_RHSBL_HELO, ARG_ZONE},
+    {"reject_rhsbl_recipient", OP_REJECT_RHSBL_RCPT, ARG_ZONE},
+    {"permit_dnswl_client", OP_PERMIT_DNSWL_CLIENT, ARG_ZONE},
+    {"reject_unknown_sender_domain", OP_REJECT_UNKNOWN_SENDER_DOMAIN, ARG_NONE},
+    {"reject_unknown_recipient_domain", OP_REJECT_UNKNOWN_RCPT_DOMAIN,
+     ARG_NONE},
+    {"reject_unknown_helo_hostname", OP_REJECT_UNKNOWN_HELO, ARG_NONE},
+    {"reject_unknown_hostname", OP_REJECT_UNKNOWN_HELO, ARG_NONE},
+    {"reject_unknown_client_hostname", OP_REJECT_UNKNOWN_CLIENT, ARG_NONE},
+    {"reject_unknown_client", OP_REJECT_UNKNOWN_CLIENT, ARG_NONE},
+    {"reject_unknown_reverse_client_hostname", OP_REJECT_UNKNOWN_REVERSE_CLIENT,
+     ARG_NONE},
     {NULL, 0, 0},
 };
 
@@ -143,25 +170,12 @@ static const char *const not_supported[] = {
     "check_policy_service",
     "check_relay_domains",
     "permit_mx_backup",
-    "permit_dnswl_client",
     "permit_rhswl_client",
-    "reject_rbl_client",
-    "reject_rhsbl_client",
     "reject_rhsbl_reverse_client",
-    "reject_rhsbl_sender",
-    "reject_rhsbl_helo",
-    "reject_rhsbl_recipient",
-    "reject_unknown_client_hostname",
-    "reject_unknown_reverse_client_hostname",
-    "reject_unknown_helo_hostname",
-    "reject_unknown_sender_domain",
-    "reject_unknown_recipient_domain",
     "reject_unverified_sender",
     "reject_unverified_recipient",
     "reject_plaintext_session",
     "reject_unauth_sender_login_mismatch",
-    "reject_unknown_client",
-    "reject_unknown_hostname",
     "reject_maps_rbl",
     "reject_unlisted_sender_login",
     NULL,
@@ -175,6 +189,8 @@ struct item {
 	int cidr;	   /* addresses only */
 	long seconds;	   /* ARG_SECONDS */
 	int cls;	   /* OP_CLASS: index into classes */
+	char *zone;	   /* ARG_ZONE: the domain, without "=filter" */
+	unsigned char (*filter)[32]; /* ARG_ZONE: 4 octet sets, or NULL */
 };
 
 struct rlist {
@@ -194,9 +210,9 @@ enum stage {
 };
 
 static const char *const stage_params[ST_MAX] = {
-    "smtpd_client_restrictions",    "smtpd_helo_restrictions",
-    "smtpd_sender_restrictions",    "smtpd_relay_restrictions",
-    "smtpd_recipient_restrictions", "smtpd_data_restrictions",
+    "smtpd_client_restrictions",      "smtpd_helo_restrictions",
+    "smtpd_sender_restrictions",      "smtpd_relay_restrictions",
+    "smtpd_recipient_restrictions",   "smtpd_data_restrictions",
     "smtpd_end_of_data_restrictions",
 };
 
@@ -207,13 +223,16 @@ static struct {
 	int nclasses;
 	struct rlist *classes;
 	struct maps *login_maps; /* smtpd_sender_login_maps */
+	struct maps *rbl_maps;	 /* rbl_reply_maps */
+	const char *rbl_reply;	 /* default_rbl_reply, unexpanded */
 	int delay_reject;
 	int unlisted_sender, unlisted_recipient;
 	const char *null_key;
 	const char *footer;
 	long long reject_code, defer_code, relay_code, access_reject_code,
 	    access_defer_code, invalid_hostname_code, non_fqdn_code,
-	    multi_bounce_code, unknown_local_code;
+	    multi_bounce_code, unknown_local_code, rbl_code,
+	    unknown_address_code, unknown_client_code, unknown_hostname_code;
 } cfg;
 
 /* What a session keeps: the sender, the transaction's actions and a
@@ -252,7 +271,8 @@ next_word(const char **pp, int *bad)
 			depth++;
 		else if (*p == '}' && --depth < 0)
 			break;
-		else if (depth == 0 && (isspace((unsigned char)*p) || *p == ','))
+		else if (depth == 0 &&
+			 (isspace((unsigned char)*p) || *p == ','))
 			break;
 	}
 	if (depth != 0) {
@@ -299,11 +319,94 @@ table_kind(const char *spec, struct item *it)
 		      strncmp(spec, "pcre:", 5) == 0;
 }
 
+int
+smtpd_rbl_filter_parse(const char *spec, unsigned char sets[4][32])
+{
+	const char *p = spec;
+
+	memset(sets, 0, 4 * 32);
+	for (int octet = 0; octet < 4; octet++) {
+		if (octet > 0 && *p++ != '.')
+			return -1;
+		if (*p == '[') {
+			/* "[n..m;k;...]" */
+			p++;
+			do {
+				char *end;
+				long lo = strtol(p, &end, 10), hi;
+				if (end == p || lo < 0 || lo > 255)
+					return -1;
+				hi = lo;
+				p = end;
+				if (strncmp(p, "..", 2) == 0) {
+					hi = strtol(p + 2, &end, 10);
+					if (end == p + 2 || hi < lo || hi > 255)
+						return -1;
+					p = end;
+				}
+				for (long v = lo; v <= hi; v++)
+					sets[octet][v / 8] |=
+					    (unsigned char)(1u << (v % 8));
+			} while (*p == ';' && p++);
+			if (*p++ != ']')
+				return -1;
+		} else {
+			char *end;
+			long v = strtol(p, &end, 10);
+			if (end == p || v < 0 || v > 255 || !isdigit(*p))
+				return -1;
+			sets[octet][v / 8] |= (unsigned char)(1u << (v % 8));
+			p = end;
+		}
+	}
+	return *p == '\0' ? 0 : -1;
+}
+
+int
+smtpd_rbl_filter_match(const unsigned char sets[4][32], const char *ip)
+{
+	unsigned a[4];
+	char tail;
+
+	if (sscanf(ip, "%u.%u.%u.%u%c", &a[0], &a[1], &a[2], &a[3], &tail) != 4)
+		return 0;
+	for (int i = 0; i < 4; i++)
+		if (a[i] > 255 || !(sets[i][a[i] / 8] & (1u << (a[i] % 8))))
+			return 0;
+	return 1;
+}
+
+/* "domain[=filter]" of a DNS list restriction. */
+static int
+zone_parse(const char *a, struct item *it, struct buf *err)
+{
+	const char *eq = strchr(a, '=');
+
+	it->zone = xstrndup(a, eq ? (size_t)(eq - a) : strlen(a));
+	if (!dns_name_valid(it->zone)) {
+		buf_printf(err, "\"%s\" is not a DNS domain", it->zone);
+		return -1;
+	}
+	if (eq) {
+		it->filter = xcalloc(4, 32);
+		if (smtpd_rbl_filter_parse(eq + 1, it->filter) < 0) {
+			buf_printf(err,
+				   "\"%s\": bad reply filter (d.d.d.d, where d "
+				   "is n, [n..m] or [n;m;...])",
+				   a);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void
 rlist_free(struct rlist *l)
 {
 	for (size_t i = 0; i < l->count; i++) {
 		xfree(l->items[i].arg);
+		xfree(l->items[i].zone);
+		xfree(l->items[i].filter);
 		if (l->items[i].maps)
 			maps_close(l->items[i].maps);
 	}
@@ -335,8 +438,8 @@ rlist_parse(const char *value, int tables, struct rlist *l, struct buf *err)
 			if (c < 0) {
 				int known = 0;
 				for (int i = 0; not_supported[i]; i++)
-					known |= strcmp(not_supported[i], w) ==
-						 0;
+					known |=
+					    strcmp(not_supported[i], w) == 0;
 				buf_printf(err,
 					   known ? "restriction \"%s\" is not "
 						   "supported by Panacea yet"
@@ -361,13 +464,23 @@ rlist_parse(const char *value, int tables, struct rlist *l, struct buf *err)
 			}
 			if (a == NULL) {
 				buf_printf(err, "%s needs %s", w,
-					   r->arg == ARG_TABLE ? "a type:table"
-							       : "a number of "
-								 "seconds");
+					   r->arg == ARG_TABLE	? "a type:table"
+					   : r->arg == ARG_ZONE ? "a DNS domain"
+								: "a number of "
+								  "seconds");
 				xfree(w);
 				goto fail;
 			}
-			if (r->arg == ARG_SECONDS) {
+			if (r->arg == ARG_ZONE) {
+				if (zone_parse(a, &it, err) < 0) {
+					xfree(it.zone);
+					xfree(it.filter);
+					xfree(a);
+					xfree(w);
+					goto fail;
+				}
+				it.arg = a;
+			} else if (r->arg == ARG_SECONDS) {
 				it.seconds = strtol(a, &end, 10);
 				if (end == a || *end || it.seconds < 0 ||
 				    it.seconds > 3600) {
@@ -474,6 +587,13 @@ smtpd_restrict_init(void)
 	    code_param45("multi_recipient_bounce_reject_code");
 	cfg.unknown_local_code =
 	    code_param45("unknown_local_recipient_reject_code");
+	cfg.rbl_code = code_param45("maps_rbl_reject_code");
+	cfg.unknown_address_code = code_param45("unknown_address_reject_code");
+	cfg.unknown_client_code = code_param45("unknown_client_reject_code");
+	cfg.unknown_hostname_code =
+	    code_param45("unknown_hostname_reject_code");
+	/* Its $rbl_* names are the lookup's, filled in at each refusal. */
+	cfg.rbl_reply = conf_raw("default_rbl_reply");
 
 	/* The class names first: a list may name a class defined later. */
 	cfg.class_names = str_split(conf_str("smtpd_restriction_classes"),
@@ -506,9 +626,13 @@ smtpd_restrict_init(void)
 			  "have reject_unauth_destination, "
 			  "defer_unauth_destination, reject or defer");
 	v = conf_str("smtpd_sender_login_maps");
-	if (*v && (maps_check(v, &err) < 0 ||
-		   !(cfg.login_maps = maps_open(v, &err))))
+	if (*v &&
+	    (maps_check(v, &err) < 0 || !(cfg.login_maps = maps_open(v, &err))))
 		msg_fatal("smtpd_sender_login_maps: %s", buf_cstr(&err));
+	v = conf_str("rbl_reply_maps");
+	if (*v &&
+	    (maps_check(v, &err) < 0 || !(cfg.rbl_maps = maps_open(v, &err))))
+		msg_fatal("rbl_reply_maps: %s", buf_cstr(&err));
 	cfg.loaded = 1;
 	buf_free(&err);
 }
@@ -536,6 +660,8 @@ smtpd_restrict_end(void)
 		str_list_free(cfg.class_names);
 	if (cfg.login_maps)
 		maps_close(cfg.login_maps);
+	if (cfg.rbl_maps)
+		maps_close(cfg.rbl_maps);
 	memset(&cfg, 0, sizeof(cfg));
 }
 
@@ -638,9 +764,9 @@ rcpt_text(const struct eval *e)
 
 /* "CODE X.Y.Z text": the DSN is the one text starts with when its class
  * is the code's, else dsn with its class made the code's. */
-static void
-format_reply(struct buf *out, int code, const char *dsn, const char *fmt,
-	     ...) __attribute__((format(printf, 4, 5)));
+static void format_reply(struct buf *out, int code, const char *dsn,
+			 const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static void
 format_reply(struct buf *out, int code, const char *dsn, const char *fmt, ...)
 {
@@ -656,8 +782,8 @@ format_reply(struct buf *out, int code, const char *dsn, const char *fmt, ...)
 /* "CODE [X.Y.Z] text" from a table: the text's own DSN when it has one
  * of the right class. */
 static void
-format_table_reply(struct buf *out, int code, const char *dsn,
-		   const char *name, const char *klass, const char *text)
+format_table_reply(struct buf *out, int code, const char *dsn, const char *name,
+		   const char *klass, const char *text)
 {
 	char own[16];
 	size_t n = 0;
@@ -696,8 +822,8 @@ refuse(struct eval *e, struct buf *r)
 	return R_REJECT;
 }
 
-static enum res
-refuse_fmt(struct eval *e, int code, const char *dsn, const char *fmt, ...)
+static enum res refuse_fmt(struct eval *e, int code, const char *dsn,
+			   const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static enum res
 refuse_fmt(struct eval *e, int code, const char *dsn, const char *fmt, ...)
@@ -719,8 +845,8 @@ static enum res
 config_error(struct eval *e, const char *name, const char *klass)
 {
 	return refuse_fmt(e, 451, "4.3.5",
-			  "<%s>: %s rejected: Server configuration error",
-			  name, klass);
+			  "<%s>: %s rejected: Server configuration error", name,
+			  klass);
 }
 
 static enum res eval_list(struct eval *e, const struct rlist *l,
@@ -795,12 +921,12 @@ table_result(struct eval *e, const struct item *it, const char *value,
 		res = refuse(e, &r);
 		break;
 	case SMTPD_ACCESS_DEFER_IF_REJECT:
-		format_table_reply(&e->dir, (int)cfg.access_defer_code,
-				   "4.7.1", name, klass, a.text);
+		format_table_reply(&e->dir, (int)cfg.access_defer_code, "4.7.1",
+				   name, klass, a.text);
 		break;
 	case SMTPD_ACCESS_DEFER_IF_PERMIT:
-		format_table_reply(&e->dip, (int)cfg.access_defer_code,
-				   "4.7.1", name, klass, a.text);
+		format_table_reply(&e->dip, (int)cfg.access_defer_code, "4.7.1",
+				   name, klass, a.text);
 		break;
 	case SMTPD_ACCESS_HOLD:
 		acc->hold = 1;
@@ -809,14 +935,14 @@ table_result(struct eval *e, const struct item *it, const char *value,
 		break;
 	case SMTPD_ACCESS_DISCARD:
 		acc->discard = 1;
-		action_log(e, &acc->discard_log, "discard", name, klass,
-			   a.text, "DISCARD action");
+		action_log(e, &acc->discard_log, "discard", name, klass, a.text,
+			   "DISCARD action");
 		res = R_PERMIT;
 		break;
 	case SMTPD_ACCESS_REDIRECT:
 	case SMTPD_ACCESS_BCC: {
-		char **to = a.kind == SMTPD_ACCESS_BCC ? &acc->bcc
-						       : &acc->redirect;
+		char **to =
+		    a.kind == SMTPD_ACCESS_BCC ? &acc->bcc : &acc->redirect;
 		struct buf what = BUF_INIT;
 		if (*a.text == '\0' || strchr(a.text, ' ') ||
 		    strlen(a.text) > ADDR_PATH_MAX) {
@@ -844,8 +970,8 @@ table_result(struct eval *e, const struct item *it, const char *value,
 		if (!header_ok(a.text) || e->eod) {
 			msg_warn("%s: PREPEND \"%s\": %s", it->arg, a.text,
 				 e->eod ? "not possible at end of "
-						    "data"
-						  : "not a header line");
+					  "data"
+					: "not a header line");
 			res = config_error(e, name, klass);
 			break;
 		}
@@ -1006,8 +1132,8 @@ check_mail(struct eval *e, const struct item *it, const char *address,
 		goto done;
 	buf_reset(&key);
 	buf_printf(&key, "%.*s@", (int)(at - address), address);
-	if ((r = lookup(e, it, buf_cstr(&key), &value, &res, address,
-			klass)) != 0 ||
+	if ((r = lookup(e, it, buf_cstr(&key), &value, &res, address, klass)) !=
+		0 ||
 	    !ext)
 		goto done;
 	buf_reset(&key);
@@ -1053,9 +1179,8 @@ fqdn(const char *domain)
 {
 	size_t n = strlen(domain);
 
-	return domain[0] == '[' ||
-	       (strchr(domain, '.') != NULL && domain[n - 1] != '.' &&
-		domain[0] != '.');
+	return domain[0] == '[' || (strchr(domain, '.') != NULL &&
+				    domain[n - 1] != '.' && domain[0] != '.');
 }
 
 /* 1 when a login owns the sender (smtpd_sender_login_maps), 0 when the
@@ -1145,6 +1270,356 @@ unlisted(struct eval *e, const struct addr *a, const char *klass,
 			  "<%s>: %s rejected: User unknown in local recipient "
 			  "table",
 			  a->addr, klass);
+}
+
+/* ---------------------------------------------------------------- */
+/* DNS lists and DNS existence checks */
+
+struct rbl_vars {
+	const char *code, *klass, *what, *domain, *reason;
+	struct eval *e;
+};
+
+static const char *
+rbl_var(const struct rbl_vars *v, const char *name, size_t n)
+{
+	struct smtpd_session *ss = v->e->ss;
+	static const char *const names[] = {
+	    "rbl_code",	  "rbl_class", "rbl_what",	 "rbl_domain",
+	    "rbl_reason", "rbl_txt",   "client_address", "client_name",
+	    "helo_name",  "sender",    "recipient",	 "reverse_client_name",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == n && strncmp(names[i], name, n) == 0)
+			break;
+	switch (i) {
+	case 0:
+		return v->code;
+	case 1:
+		return v->klass;
+	case 2:
+		return v->what;
+	case 3:
+		return v->domain;
+	case 4:
+	case 5:
+		return v->reason;
+	case 6:
+		return ss->client_addr;
+	case 7:
+	case 11:
+		return ss->client_name;
+	case 8:
+		return ss->helo ? ss->helo : "";
+	case 9:
+		return smtpd_restrict_sender(ss) ? smtpd_restrict_sender(ss)
+						 : "";
+	case 10:
+		return v->e->rcpt ? v->e->rcpt->addr : "";
+	default:
+		return "";
+	}
+}
+
+/* default_rbl_reply's $name, ${name}, ${name?text}, ${name:text}, $$. */
+static void
+rbl_expand(struct buf *out, const char *t, size_t len, const struct rbl_vars *v,
+	   int depth)
+{
+	const char *end = t + len;
+
+	while (t < end) {
+		const char *name, *val;
+		size_t n;
+
+		if (*t != '$') {
+			buf_putc(out, *t++);
+			continue;
+		}
+		t++;
+		if (t < end && *t == '$') {
+			buf_putc(out, *t++);
+			continue;
+		}
+		if (t < end && *t == '{') {
+			const char *close, *op;
+			int level = 1;
+			for (close = t + 1; close < end; close++) {
+				if (*close == '{')
+					level++;
+				else if (*close == '}' && --level == 0)
+					break;
+			}
+			if (close >= end)
+				return;
+			name = t + 1;
+			n = strcspn(name, "?:}");
+			op = name + n;
+			val = rbl_var(v, name, n);
+			if (*op == '}') {
+				buf_puts(out, val);
+			} else if ((*op == '?') == (*val != '\0') &&
+				   depth < 4) {
+				rbl_expand(out, op + 1,
+					   (size_t)(close - op - 1), v,
+					   depth + 1);
+			}
+			t = close + 1;
+			continue;
+		}
+		name = t;
+		for (n = 0; t + n < end &&
+			    (isalnum((unsigned char)t[n]) || t[n] == '_');
+		     n++)
+			;
+		buf_puts(out, rbl_var(v, name, n));
+		t += n;
+	}
+}
+
+/* The refusal of a DNS list hit: the template of rbl_reply_maps (by
+ * "domain=filter", then by domain) or default_rbl_reply, with a DSN
+ * added when the text has none. */
+static enum res
+rbl_refuse(struct eval *e, const struct item *it, const char *klass,
+	   const char *what, const char *reason)
+{
+	struct buf tmpl = BUF_INIT, text = BUF_INIT, err = BUF_INIT,
+		   r = BUF_INIT;
+	struct rbl_vars v = {NULL, klass, what, it->zone, reason, e};
+	char code[8];
+	const char *t;
+	enum res res;
+	int c;
+
+	snprintf(code, sizeof(code), "%lld", cfg.rbl_code);
+	v.code = code;
+	if (!cfg.rbl_maps ||
+	    (maps_lookup(cfg.rbl_maps, it->arg, &tmpl, &err) <= 0 &&
+	     maps_lookup(cfg.rbl_maps, it->zone, &tmpl, &err) <= 0))
+		buf_set(&tmpl, cfg.rbl_reply);
+	rbl_expand(&text, tmpl.data ? tmpl.data : "", tmpl.len, &v, 0);
+	t = buf_cstr(&text);
+	c = (int)cfg.rbl_code;
+	if ((t[0] == '4' || t[0] == '5') && isdigit((unsigned char)t[1]) &&
+	    isdigit((unsigned char)t[2]) && (t[3] == ' ' || t[3] == '\0')) {
+		c = atoi(t);
+		t += 3;
+		while (*t == ' ')
+			t++;
+	}
+	/* The template's own DSN, else 5.7.1 of the code's class. */
+	buf_printf(&r, "%d ", c);
+	if (!(t[0] == '0' + c / 100 && t[1] == '.'))
+		buf_printf(&r, "%c.7.1 ", '0' + c / 100);
+	buf_puts(&r, t);
+	res = refuse(e, &r);
+	buf_free(&r);
+	buf_free(&tmpl);
+	buf_free(&text);
+	buf_free(&err);
+	return res;
+}
+
+/* Asks zone about prefix (a reversed address or a domain): 1 listed
+ * (A record in the filter; reason from TXT), 0 not, -1 DNS trouble. */
+static int
+dnsbl_listed(const struct item *it, const char *prefix, struct buf *reason)
+{
+	struct buf name = BUF_INIT, why = BUF_INIT;
+	struct dns_addr_list list;
+	int status, listed = 0;
+
+	buf_printf(&name, "%s.%s", prefix, it->zone);
+	status = dns_lookup_addr(buf_cstr(&name), DNS_INET4, &list, &why);
+	if (status == DNS_TEMPFAIL) {
+		msg_warn("%s: %s", it->zone, buf_cstr(&why));
+		listed = -1;
+	}
+	for (size_t i = 0; status == DNS_OK && i < list.count && !listed; i++) {
+		char ip[INET6_ADDRSTRLEN];
+		const struct sockaddr_in *sin =
+		    (const struct sockaddr_in *)&list.addr[i];
+		if (list.addr[i].ss_family != AF_INET ||
+		    !inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip)))
+			continue;
+		listed = !it->filter || smtpd_rbl_filter_match(it->filter, ip);
+	}
+	if (listed > 0 &&
+	    dns_lookup_txt(buf_cstr(&name), reason, NULL) != DNS_OK)
+		buf_reset(reason);
+	buf_free(&name);
+	buf_free(&why);
+	return listed;
+}
+
+/* The client's address as a DNS list asks for it: reversed octets, or
+ * reversed nibbles for IPv6. */
+static int
+client_prefix(const char *addr, char *out, size_t outlen)
+{
+	char rev[80], *suffix;
+
+	if (dns_reverse_name(addr, rev, sizeof(rev)) < 0)
+		return -1;
+	if ((suffix = strstr(rev, ".in-addr.arpa")) == NULL &&
+	    (suffix = strstr(rev, ".ip6.arpa")) == NULL)
+		return -1;
+	*suffix = '\0';
+	snprintf(out, outlen, "%s", rev);
+	return 0;
+}
+
+static enum res
+check_dns_list(struct eval *e, const struct item *it)
+{
+	struct smtpd_session *ss = e->ss;
+	struct buf reason = BUF_INIT;
+	const char *klass, *what;
+	char prefix[80];
+	enum res res = R_DUNNO;
+	int listed;
+
+	switch (it->op) {
+	case OP_REJECT_RBL_CLIENT:
+	case OP_PERMIT_DNSWL_CLIENT:
+		if (client_prefix(ss->client_addr, prefix, sizeof(prefix)) < 0)
+			return R_DUNNO;
+		klass = "Client host";
+		what = ss->client_addr;
+		listed = dnsbl_listed(it, prefix, &reason);
+		break;
+	case OP_REJECT_RHSBL_CLIENT:
+		klass = "Client host";
+		what = ss->client_name;
+		goto domain;
+	case OP_REJECT_RHSBL_HELO:
+		klass = "Helo command";
+		what = ss->helo;
+		goto domain;
+	case OP_REJECT_RHSBL_SENDER:
+		klass = "Sender address";
+		what = e->acc->have_sender && e->acc->sender.domain[0]
+			   ? e->acc->sender.domain
+			   : NULL;
+		goto domain;
+	default:
+		klass = "Recipient address";
+		what = e->rcpt ? e->rcpt->domain : NULL;
+	domain:
+		if (what == NULL || !dns_name_valid(what) ||
+		    strcmp(what, "unknown") == 0 ||
+		    strcmp(what, "localhost") == 0)
+			return R_DUNNO;
+		listed = dnsbl_listed(it, what, &reason);
+		break;
+	}
+	if (listed > 0)
+		res = it->op == OP_PERMIT_DNSWL_CLIENT
+			  ? R_PERMIT
+			  : rbl_refuse(e, it, klass, what, buf_cstr(&reason));
+	buf_free(&reason);
+	return res;
+}
+
+/* reject_unknown_sender_domain, reject_unknown_recipient_domain: no MX
+ * and no address, or a null MX.  A temporary DNS failure defers only if
+ * the request would otherwise be permitted (Postfix's
+ * unknown_address_tempfail_action). */
+static enum res
+check_domain_exists(struct eval *e, const struct addr *a, const char *klass,
+		    const char *dsn)
+{
+	struct dns_mx_result mx;
+	struct dns_addr_list addrs;
+	int status;
+
+	if (a == NULL || (a->flags & (ADDR_NULL | ADDR_LITERAL)) ||
+	    !a->domain[0] || smtpd_is_local_domain(a->domain))
+		return R_DUNNO;
+	status = dns_lookup_mx(a->domain, &mx, NULL);
+	if (status == DNS_OK && mx.implicit)
+		status = dns_lookup_addr(a->domain, DNS_INET_ALL, &addrs, NULL);
+	switch (status) {
+	case DNS_OK:
+		return R_DUNNO;
+	case DNS_NULLMX:
+		return refuse_fmt(
+		    e, 556, "5.7.27",
+		    "<%s>: %s rejected: Domain %s does not accept "
+		    "mail (nullMX)",
+		    a->addr, klass, a->domain);
+	case DNS_TEMPFAIL:
+		format_reply(&e->dip, 450, dsn,
+			     "<%s>: %s rejected: Domain not "
+			     "found",
+			     a->addr, klass);
+		return R_DUNNO;
+	default:
+		return refuse_fmt(e, (int)cfg.unknown_address_code, dsn,
+				  "<%s>: %s rejected: Domain not found",
+				  a->addr, klass);
+	}
+}
+
+static enum res
+check_helo_exists(struct eval *e)
+{
+	struct dns_mx_result mx;
+	struct dns_addr_list addrs;
+	const char *h = e->ss->helo;
+	int status;
+
+	if (h == NULL || h[0] == '[' || !dns_name_valid(h))
+		return R_DUNNO;
+	status = dns_lookup_addr(h, DNS_INET_ALL, &addrs, NULL);
+	if (status != DNS_OK && status != DNS_TEMPFAIL) {
+		status = dns_lookup_mx(h, &mx, NULL);
+		if (status == DNS_OK && mx.implicit)
+			status = DNS_NOTFOUND;
+	}
+	if (status == DNS_OK)
+		return R_DUNNO;
+	if (status == DNS_TEMPFAIL) {
+		format_reply(&e->dip, 450, "4.7.1",
+			     "<%s>: Helo command rejected: Host not found", h);
+		return R_DUNNO;
+	}
+	return refuse_fmt(e, (int)cfg.unknown_hostname_code, "5.7.1",
+			  "<%s>: Helo command rejected: Host not found", h);
+}
+
+/* reject_unknown_client_hostname: no forward-confirmed name (smtpd's
+ * peername lookup gave "unknown"); reject_unknown_reverse_client_hostname:
+ * no PTR at all, asked now. */
+static enum res
+check_client_exists(struct eval *e, int reverse)
+{
+	struct smtpd_session *ss = e->ss;
+	char name[DNS_NAME_MAX + 1];
+	int status;
+
+	if (!reverse) {
+		if (strcmp(ss->client_name, "unknown") != 0)
+			return R_DUNNO;
+		return refuse_fmt(e, (int)cfg.unknown_client_code, "5.7.25",
+				  "Client host rejected: cannot find your "
+				  "hostname, [%s]",
+				  ss->client_addr);
+	}
+	if (strcmp(ss->client_name, "unknown") != 0)
+		return R_DUNNO;
+	status = dns_lookup_ptr(ss->client_addr, name, sizeof(name), NULL);
+	if (status == DNS_OK)
+		return R_DUNNO;
+	return refuse_fmt(
+	    e, status == DNS_TEMPFAIL ? 450 : (int)cfg.unknown_client_code,
+	    "5.7.25",
+	    "Client host rejected: cannot find your reverse "
+	    "hostname, [%s]",
+	    ss->client_addr);
 }
 
 static enum res
@@ -1277,11 +1752,10 @@ eval_item(struct eval *e, const struct item *it, const char *name,
 		int r;
 		if (ss->helo == NULL)
 			return R_DUNNO;
-		r = it->pattern
-			? lookup(e, it, ss->helo, &value, &res, ss->helo,
-				 "Helo command")
-			: lookup_domain(e, it, ss->helo, &value, &res,
-					ss->helo, "Helo command");
+		r = it->pattern ? lookup(e, it, ss->helo, &value, &res,
+					 ss->helo, "Helo command")
+				: lookup_domain(e, it, ss->helo, &value, &res,
+						ss->helo, "Helo command");
 		if (r > 0)
 			res = table_result(e, it, buf_cstr(&value), ss->helo,
 					   "Helo command");
@@ -1298,6 +1772,25 @@ eval_item(struct eval *e, const struct item *it, const char *name,
 		return check_mail(e, it, e->rcpt->addr, "Recipient address");
 	case OP_CLASS:
 		return eval_list(e, &cfg.classes[it->cls], name, klass);
+	case OP_REJECT_RBL_CLIENT:
+	case OP_REJECT_RHSBL_CLIENT:
+	case OP_REJECT_RHSBL_SENDER:
+	case OP_REJECT_RHSBL_HELO:
+	case OP_REJECT_RHSBL_RCPT:
+	case OP_PERMIT_DNSWL_CLIENT:
+		return check_dns_list(e, it);
+	case OP_REJECT_UNKNOWN_SENDER_DOMAIN:
+		return check_domain_exists(e, sender, "Sender address",
+					   "4.1.8");
+	case OP_REJECT_UNKNOWN_RCPT_DOMAIN:
+		return check_domain_exists(e, e->rcpt, "Recipient address",
+					   "4.1.2");
+	case OP_REJECT_UNKNOWN_HELO:
+		return check_helo_exists(e);
+	case OP_REJECT_UNKNOWN_CLIENT:
+		return check_client_exists(e, 0);
+	case OP_REJECT_UNKNOWN_REVERSE_CLIENT:
+		return check_client_exists(e, 1);
 	}
 	return R_DUNNO;
 }
@@ -1310,8 +1803,9 @@ eval_list(struct eval *e, const struct rlist *l, const char *name,
 	int warn = 0;
 
 	if (++e->depth > RESTRICT_DEPTH_MAX) {
-		msg_warn("restriction classes nested more than %d deep: a loop?",
-			 RESTRICT_DEPTH_MAX);
+		msg_warn(
+		    "restriction classes nested more than %d deep: a loop?",
+		    RESTRICT_DEPTH_MAX);
 		e->depth--;
 		return config_error(e, name, klass);
 	}

@@ -140,6 +140,15 @@ const struct conf_param conf_params[] = {
     {"default_process_limit", CONF_INT, "100", 0, 1,
      "The most processes of one service master(8) runs at once when the "
      "services line says \"-\" for maxproc. As in Postfix."},
+    {"default_rbl_reply", CONF_STR,
+     "$rbl_code Service unavailable; $rbl_class [$rbl_what] blocked using "
+     "$rbl_domain${rbl_reason?; $rbl_reason}",
+     0, 0,
+     "The reply template of reject_rbl_client and reject_rhsbl_*: $rbl_code, "
+     "$rbl_class, $rbl_what, $rbl_domain, $rbl_reason (the list's TXT record), "
+     "$client_address, $client_name, $helo_name, $sender, $recipient, with "
+     "${name?text} and ${name:text}; filled in at each refusal, not when the "
+     "file is read. As in Postfix."},
     {"default_transport", CONF_STR, "smtp", 0, 0,
      "The transport qmgr(8) gives a recipient that is neither local nor in "
      "transport_maps. As in Postfix."},
@@ -261,6 +270,9 @@ const struct conf_param conf_params[] = {
     {"manpage_directory", CONF_STR, "/usr/share/man", 0, 0,
      "No-op in Panacea: make install takes PREFIX. Postfix: where its manual "
      "pages are installed."},
+    {"maps_rbl_reject_code", CONF_INT, "554", 0, 0,
+     "The reply code of reject_rbl_client and reject_rhsbl_* (the template's "
+     "$rbl_code). As in Postfix."},
     {"max_idle", CONF_TIME, "100s", 's', 1,
      "How long a daemon waits for its next client or request before it exits "
      "(long-lived services such as qmgr and auth never do). As in Postfix."},
@@ -360,6 +372,10 @@ const struct conf_param conf_params[] = {
     {"queue_run_delay", CONF_TIME, "300s", 's', 1,
      "How often qmgr(8) scans the queue for deferred messages that are due. As "
      "in Postfix."},
+    {"rbl_reply_maps", CONF_STR, "", 0, 0,
+     "Tables of DNS list domain (as written in the restriction, "
+     "\"domain=filter\", then the domain alone) to a reply template in "
+     "default_rbl_reply's syntax. As in Postfix."},
     {"readme_directory", CONF_STR, "no", 0, 0,
      "No-op in Panacea: no README files are installed. Postfix: where its "
      "READMEs are."},
@@ -602,6 +618,15 @@ const struct conf_param conf_params[] = {
     {"transport_retry_time", CONF_TIME, "60s", 's', 1,
      "How long qmgr(8) waits before it uses again a transport whose agent "
      "failed. As in Postfix."},
+    {"unknown_address_reject_code", CONF_INT, "450", 0, 0,
+     "The reply code of reject_unknown_sender_domain and "
+     "reject_unknown_recipient_domain for a domain without MX or address. As "
+     "in Postfix."},
+    {"unknown_client_reject_code", CONF_INT, "450", 0, 0,
+     "The reply code of reject_unknown_client_hostname and "
+     "reject_unknown_reverse_client_hostname. As in Postfix."},
+    {"unknown_hostname_reject_code", CONF_INT, "450", 0, 0,
+     "The reply code of reject_unknown_helo_hostname. As in Postfix."},
     {"unknown_local_recipient_reject_code", CONF_INT, "550", 0, 0,
      "The reply code for a local address that local_recipient_maps does not "
      "know (reject_unlisted_recipient/sender). As in Postfix."},

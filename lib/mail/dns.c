@@ -211,6 +211,8 @@ type_name(ldns_rr_type type)
 		return "AAAA";
 	case LDNS_RR_TYPE_PTR:
 		return "PTR";
+	case LDNS_RR_TYPE_TXT:
+		return "TXT";
 	default:
 		return "?";
 	}
@@ -605,4 +607,22 @@ dns_mx_filter_self(struct dns_mx_result *res, const char *myhostnames,
 		return DNS_LOOP;
 	}
 	return DNS_OK;
+}
+
+static int
+extract_txt(const ldns_pkt *pkt, const char *qname, void *ctx, char *canon,
+	    struct buf *why)
+{
+	return dns_extract_txt(pkt, qname, ctx, canon, DNS_NAME_MAX + 1, why);
+}
+
+int
+dns_lookup_txt(const char *name, struct buf *txt, struct buf *why)
+{
+	char qname[DNS_NAME_MAX + 1];
+
+	buf_reset(txt);
+	if (norm_name(name, qname, "TXT", why) < 0)
+		return DNS_NOTFOUND;
+	return lookup(qname, LDNS_RR_TYPE_TXT, extract_txt, txt, why);
 }

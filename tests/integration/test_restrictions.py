@@ -479,3 +479,99 @@ def test_bad_lists_stop_smtpd(instance, mail_owner, param, value, message):
     except OSError:
         pass
     instance.wait_log(r"smtpd\[\d+\]: fatal: " + re.escape(message))
+
+
+# ---------------------------------------------------------------------
+# DNS lists and DNS existence checks, against nsd on loopback
+
+LISTED, UNLISTED, OUTSIDE = "127.0.0.66", "127.0.0.67", "127.0.0.68"
+DNS_ZONES = {
+    # A DNSBL: 127.0.0.66 listed with a reason, 127.0.0.68 with a code
+    # outside the filter.
+    "zen.example": "66.0.0.127 A 127.0.0.2\n"
+                   '66.0.0.127 TXT "listed for testing, see '
+                   'https://zen.example/66"\n'
+                   "68.0.0.127 A 127.0.0.1\n",
+    # A domain list for senders and HELO names.
+    "dbl.example": "spam.example A 127.0.1.2\n",
+    "senders.test": "ok A 192.0.2.1\nmx MX 10 ok\nnullmx MX 0 .\n",
+}
+
+
+@pytest.fixture
+def dns(instance):
+    from dnsserver import DNSServer
+    address = "127.0.0.54" if instance.host != "127.0.0.54" else "127.0.0.55"
+    if instance.host in (LISTED, UNLISTED, OUTSIDE):
+        pytest.skip("the instance took a client address of this test")
+    server = DNSServer(DNS_ZONES, address=address)
+    server.start()
+    yield server
+    server.stop()
+    server.cleanup()
+
+
+def dns_start(instance, mail_owner, dns, conf):
+    full = {"mynetworks": "127.0.0.1/32", "dns_nameservers": dns.nameservers}
+    full.update(conf)
+    HOST[0] = instance.host
+    return smtpd_setup(instance, mail_owner, conf=full)
+
+
+def test_reject_rbl_client(instance, mail_owner, dns):
+    port = dns_start(instance, mail_owner, dns, {
+        "smtpd_client_restrictions":
+            "reject_rbl_client zen.example=127.0.0.[2..11]",
+    })
+    want = ("554 5.7.1 Service unavailable; Client host [%s] blocked using "
+            "zen.example; listed for testing, see https://zen.example/66"
+            % LISTED)
+    assert rcpt_reply(port, LISTED, "a@example.org", ROOT) == want
+    instance.wait_log(log_line(LISTED, "RCPT", want, "a@example.org", ROOT))
+    # Not listed, and listed with a code the filter leaves out.
+    assert rcpt_reply(port, UNLISTED, "a@example.org", ROOT).startswith("250")
+    assert rcpt_reply(port, OUTSIDE, "a@example.org", ROOT).startswith("250")
+
+
+def test_rbl_reply_maps_and_dnswl(instance, mail_owner, dns):
+    port = dns_start(instance, mail_owner, dns, {
+        # $$: the names are the template's, not panacea.conf's.
+        "rbl_reply_maps": "inline:{ {zen.example=550 Go away "
+                          "$$client_address ($${rbl_reason:no reason})} }",
+        "smtpd_client_restrictions": "reject_rbl_client zen.example",
+        "smtpd_sender_restrictions": "reject_rhsbl_sender dbl.example",
+    })
+    # Without a filter every answer lists: 127.0.0.68 too.
+    assert rcpt_reply(port, OUTSIDE, "a@example.org", ROOT) == (
+        "550 5.7.1 Go away %s (no reason)" % OUTSIDE)
+    assert rcpt_reply(port, UNLISTED, "a@spam.example", ROOT) == (
+        "554 5.7.1 Service unavailable; Sender address [spam.example] "
+        "blocked using dbl.example")
+    instance.stop()
+    port = dns_start(instance, mail_owner, dns, {
+        "smtpd_client_restrictions": "permit_dnswl_client zen.example, "
+                                     "reject",
+    })
+    assert rcpt_reply(port, LISTED, "a@example.org", ROOT).startswith("250")
+    assert rcpt_reply(port, UNLISTED, "a@example.org", ROOT).startswith("554")
+
+
+def test_unknown_domains(instance, mail_owner, dns):
+    port = dns_start(instance, mail_owner, dns, {
+        "smtpd_sender_restrictions": "reject_unknown_sender_domain",
+        "smtpd_helo_restrictions": "reject_unknown_helo_hostname",
+    })
+    assert rcpt_reply(port, UNLISTED, "a@nope.senders.test", ROOT,
+                      helo="ok.senders.test") == (
+        "450 4.1.8 <a@nope.senders.test>: Sender address rejected: Domain "
+        "not found")
+    assert rcpt_reply(port, UNLISTED, "a@nullmx.senders.test", ROOT,
+                      helo="ok.senders.test") == (
+        "556 5.7.27 <a@nullmx.senders.test>: Sender address rejected: "
+        "Domain nullmx.senders.test does not accept mail (nullMX)")
+    assert rcpt_reply(port, UNLISTED, "a@mx.senders.test", ROOT,
+                      helo="ok.senders.test").startswith("250")
+    assert rcpt_reply(port, UNLISTED, "a@ok.senders.test", ROOT,
+                      helo="gone.senders.test") == (
+        "450 4.7.1 <gone.senders.test>: Helo command rejected: Host not "
+        "found")

@@ -121,6 +121,38 @@ test_access_values(void **state)
 }
 
 static void
+test_rbl_filter(void **state)
+{
+	unsigned char sets[4][32];
+
+	(void)state;
+	assert_int_equal(smtpd_rbl_filter_parse("127.0.0.[2..11]", sets), 0);
+	assert_true(smtpd_rbl_filter_match(sets, "127.0.0.2"));
+	assert_true(smtpd_rbl_filter_match(sets, "127.0.0.11"));
+	assert_false(smtpd_rbl_filter_match(sets, "127.0.0.1"));
+	assert_false(smtpd_rbl_filter_match(sets, "127.0.0.12"));
+	assert_false(smtpd_rbl_filter_match(sets, "127.0.1.2"));
+	assert_false(smtpd_rbl_filter_match(sets, "127.0.0.2.5"));
+	assert_false(smtpd_rbl_filter_match(sets, "::1"));
+	assert_int_equal(smtpd_rbl_filter_parse("127.0.[0;1].[2;4..6]", sets),
+			 0);
+	assert_true(smtpd_rbl_filter_match(sets, "127.0.1.5"));
+	assert_false(smtpd_rbl_filter_match(sets, "127.0.2.5"));
+	assert_false(smtpd_rbl_filter_match(sets, "127.0.0.3"));
+	assert_int_equal(smtpd_rbl_filter_parse("127.0.0.2", sets), 0);
+	assert_true(smtpd_rbl_filter_match(sets, "127.0.0.2"));
+	assert_false(smtpd_rbl_filter_match(sets, "127.0.0.20"));
+	/* Malformed: a missing octet, a range the wrong way round, a value
+	 * over 255, an unclosed bracket, trailing text. */
+	assert_int_equal(smtpd_rbl_filter_parse("127.0.0", sets), -1);
+	assert_int_equal(smtpd_rbl_filter_parse("127.0.0.[5..2]", sets), -1);
+	assert_int_equal(smtpd_rbl_filter_parse("127.0.0.256", sets), -1);
+	assert_int_equal(smtpd_rbl_filter_parse("127.0.0.[2..11", sets), -1);
+	assert_int_equal(smtpd_rbl_filter_parse("127.0.0.2x", sets), -1);
+	assert_int_equal(smtpd_rbl_filter_parse("127.0.0.-1", sets), -1);
+}
+
+static void
 expect_parse(const char *list, const char *want_err)
 {
 	struct buf err = BUF_INIT;
@@ -167,12 +199,23 @@ test_list_parsing(void **state)
 	expect_parse("sleep", "sleep needs a number of seconds");
 	expect_parse("sleep soon", "sleep: bad number of seconds \"soon\"");
 	expect_parse("check_helo_access inline:{a=b", "unbalanced braces");
+	expect_parse("reject_rbl_client zen.example=127.0.0.[2..11], "
+		     "reject_rhsbl_sender dbl.example, permit_dnswl_client "
+		     "list.dnswl.example=127.0.[0..255].[1..3]",
+		     NULL);
+	expect_parse("reject_rbl_client", "reject_rbl_client needs a DNS "
+					  "domain");
+	expect_parse("reject_rbl_client bad_zone!",
+		     "\"bad_zone!\" is not a DNS domain");
+	expect_parse("reject_rbl_client zen.example=127.0.0",
+		     "\"zen.example=127.0.0\": bad reply filter (d.d.d.d, "
+		     "where d is n, [n..m] or [n;m;...])");
 }
 
 /* RCPT from a client: the reply, or NULL when accepted. */
 static void
-expect_rcpt(const char *addr, int trusted, const char *helo,
-	    const char *sender, const char *rcpt, const char *want)
+expect_rcpt(const char *addr, int trusted, const char *helo, const char *sender,
+	    const char *rcpt, const char *want)
 {
 	struct smtpd_session ss;
 	struct buf reply = BUF_INIT;
@@ -185,8 +228,7 @@ expect_rcpt(const char *addr, int trusted, const char *helo,
 	ss.trusted = trusted;
 	ss.helo = (char *)helo;
 	ss.esmtp = 1;
-	assert_int_equal(addr_parse(sender, strlen(sender), ADDR_F_NULL_OK,
-				    &s),
+	assert_int_equal(addr_parse(sender, strlen(sender), ADDR_F_NULL_OK, &s),
 			 ADDR_OK);
 	assert_int_equal(addr_parse(rcpt, strlen(rcpt), 0, &r), ADDR_OK);
 	if (smtpd_restrict_mail(&ss, &s, &reply) == 0 &&
@@ -242,8 +284,7 @@ test_rcpt_order(void **state)
 		    "<x@elsewhere.example>",
 		    "554 5.7.1 <bad@sender.example>: Sender address rejected: "
 		    "Access denied");
-	expect_rcpt("192.0.2.1", 0, "h.example", "<a@nodot>",
-		    "<x@example.com>",
+	expect_rcpt("192.0.2.1", 0, "h.example", "<a@nodot>", "<x@example.com>",
 		    "504 5.5.2 <a@nodot>: Sender address rejected: need "
 		    "fully-qualified address");
 	expect_rcpt("192.0.2.1", 0, "h.example", "<a@b.example>",
@@ -285,8 +326,7 @@ test_defaults(void **state)
 		    "454 4.7.1 <x@elsewhere.example>: Relay access denied");
 	expect_rcpt("192.0.2.1", 1, "h.example", "<a@b.example>",
 		    "<x@elsewhere.example>", NULL);
-	expect_rcpt("192.0.2.1", 0, "h.example", "<>", "<x@example.com>",
-		    NULL);
+	expect_rcpt("192.0.2.1", 0, "h.example", "<>", "<x@example.com>", NULL);
 	/* The reply codes are parameters. */
 	load("relay_domains_reject_code = 550\n"
 	     "smtpd_relay_restrictions = reject_unauth_destination\n"
@@ -305,6 +345,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_access_values),
+	    cmocka_unit_test(test_rbl_filter),
 	    cmocka_unit_test(test_list_parsing),
 	    cmocka_unit_test(test_rcpt_order),
 	    cmocka_unit_test(test_defaults),
