@@ -16,7 +16,7 @@ RUN_PKGS="libsasl2-modules libsasl2-modules-db sasl2-bin openssl"
 TEST_PKGS="libcmocka-dev python3 python3-pytest swaks libnet-ssleay-perl \
 curl ldnsutils nsd db5.3-util postfix postfix-pcre procps iproute2 netbase clang \
 clang-format libclang-rt-14-dev mutt fetchmail ca-certificates strace gdb \
-binutils bsdutils"
+binutils bsdutils postgrey"
 # bench/pop3 compares pop3d with a private Dovecot instance.
 BENCH_PKGS="dovecot-pop3d"
 

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -34,6 +35,7 @@
 #include "maps.h"
 #include "msg.h"
 #include "smtpd.h"
+#include "smtpd_policy.h"
 #include "smtpd_restrict.h"
 #include "strutil.h"
 #include "xalloc.h"
@@ -82,9 +84,10 @@ enum op {
 	OP_REJECT_UNKNOWN_HELO,
 	OP_REJECT_UNKNOWN_CLIENT,
 	OP_REJECT_UNKNOWN_REVERSE_CLIENT,
+	OP_CHECK_POLICY,
 };
 
-enum arg { ARG_NONE, ARG_TABLE, ARG_SECONDS, ARG_ZONE };
+enum arg { ARG_NONE, ARG_TABLE, ARG_SECONDS, ARG_ZONE, ARG_POLICY };
 
 static const struct restriction {
 	const char *name;
@@ -126,6 +129,7 @@ static const struct restriction {
     {"check_helo_access", OP_CHECK_HELO, ARG_TABLE},
     {"check_sender_access", OP_CHECK_SENDER, ARG_TABLE},
     {"check_recipient_access", OP_CHECK_RECIPIENT, ARG_TABLE},
+    {"check_policy_service", OP_CHECK_POLICY, ARG_POLICY},
     {"reject_rbl_client", OP_REJECT_RBL_CLIENT, ARG_ZONE},
     {"reject_rhsbl_client", OP_REJECT_RHSBL_CLIENT, ARG_ZONE},
     {"reject_rhsbl_sender", OP_REJECT_RHSBL_SENDER, ARG_ZONE},
@@ -167,7 +171,6 @@ static const char *const not_supported[] = {
     "check_recipient_ns_access",
     "check_sasl_access",
     "check_etrn_access",
-    "check_policy_service",
     "check_relay_domains",
     "permit_mx_backup",
     "permit_rhswl_client",
@@ -191,6 +194,7 @@ struct item {
 	int cls;	   /* OP_CLASS: index into classes */
 	char *zone;	   /* ARG_ZONE: the domain, without "=filter" */
 	unsigned char (*filter)[32]; /* ARG_ZONE: 4 octet sets, or NULL */
+	struct smtpd_policy_service *policy; /* ARG_POLICY */
 };
 
 struct rlist {
@@ -245,6 +249,7 @@ struct smtpd_access {
 	struct buf hold_log, discard_log, redirect_log, bcc_log;
 	char *redirect, *bcc;
 	struct buf prepend;
+	char instance[64]; /* the policy protocol's, per transaction */
 };
 
 /* ---------------------------------------------------------------- */
@@ -407,6 +412,7 @@ rlist_free(struct rlist *l)
 		xfree(l->items[i].arg);
 		xfree(l->items[i].zone);
 		xfree(l->items[i].filter);
+		smtpd_policy_free(l->items[i].policy);
 		if (l->items[i].maps)
 			maps_close(l->items[i].maps);
 	}
@@ -466,12 +472,22 @@ rlist_parse(const char *value, int tables, struct rlist *l, struct buf *err)
 				buf_printf(err, "%s needs %s", w,
 					   r->arg == ARG_TABLE	? "a type:table"
 					   : r->arg == ARG_ZONE ? "a DNS domain"
-								: "a number of "
-								  "seconds");
+					   : r->arg == ARG_POLICY
+					       ? "a policy service"
+					       : "a number of "
+						 "seconds");
 				xfree(w);
 				goto fail;
 			}
-			if (r->arg == ARG_ZONE) {
+			if (r->arg == ARG_POLICY) {
+				if ((it.policy = smtpd_policy_parse(a, err)) ==
+				    NULL) {
+					xfree(a);
+					xfree(w);
+					goto fail;
+				}
+				it.arg = a;
+			} else if (r->arg == ARG_ZONE) {
 				if (zone_parse(a, &it, err) < 0) {
 					xfree(it.zone);
 					xfree(it.filter);
@@ -1791,6 +1807,24 @@ eval_item(struct eval *e, const struct item *it, const char *name,
 		return check_client_exists(e, 0);
 	case OP_REJECT_UNKNOWN_REVERSE_CLIENT:
 		return check_client_exists(e, 1);
+	case OP_CHECK_POLICY: {
+		/* The server's action is an access(5) value. */
+		struct buf action = BUF_INIT;
+		enum res res;
+		if (acc->instance[0] == '\0') {
+			static unsigned long count;
+			snprintf(acc->instance, sizeof(acc->instance),
+				 "%lx.%lx.%lx", (unsigned long)getpid(),
+				 (unsigned long)time(NULL), ++count);
+		}
+		smtpd_policy_ask(ss, it->policy,
+				 strcmp(e->cmd, "BDAT") == 0 ? "DATA" : e->cmd,
+				 sender ? sender->addr : "", e->rcpt,
+				 acc->instance, &action);
+		res = table_result(e, it, buf_cstr(&action), name, klass);
+		buf_free(&action);
+		return res;
+	}
 	}
 	return R_DUNNO;
 }
@@ -2091,6 +2125,7 @@ smtpd_restrict_reset(struct smtpd_session *ss)
 	xfree(acc->redirect);
 	xfree(acc->bcc);
 	acc->redirect = acc->bcc = NULL;
+	acc->instance[0] = '\0';
 }
 
 void

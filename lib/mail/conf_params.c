@@ -535,6 +535,31 @@ const struct conf_param conf_params[] = {
     {"smtpd_peername_lookup", CONF_BOOL, "yes", 0, 0,
      "When yes, smtpd(8) looks up the client's name (reverse and forward DNS); "
      "otherwise the client is \"unknown\". As in Postfix."},
+    {"smtpd_policy_service_default_action", CONF_STR,
+     "451 4.3.5 Server configuration problem", 0, 0,
+     "The action (an access(5) value) of check_policy_service when the server "
+     "cannot be reached or answers badly after smtpd_policy_service_try_limit "
+     "tries. As in Postfix."},
+    {"smtpd_policy_service_max_idle", CONF_TIME, "300s", 's', 0,
+     "How long an unused connection to a policy server is kept. As in "
+     "Postfix."},
+    {"smtpd_policy_service_max_ttl", CONF_TIME, "1000s", 's', 0,
+     "How long a connection to a policy server is used at most. As in "
+     "Postfix."},
+    {"smtpd_policy_service_policy_context", CONF_STR, "", 0, 0,
+     "The policy_context attribute sent to policy servers. As in Postfix."},
+    {"smtpd_policy_service_request_limit", CONF_INT, "0", 0, 0,
+     "Requests per connection to a policy server before it is closed; 0 is no "
+     "limit. As in Postfix."},
+    {"smtpd_policy_service_retry_delay", CONF_TIME, "1s", 's', 0,
+     "The pause before another try of a policy server that failed. As in "
+     "Postfix."},
+    {"smtpd_policy_service_timeout", CONF_TIME, "100s", 's', 0,
+     "The time limit of connecting to, writing to and reading from a policy "
+     "server. As in Postfix."},
+    {"smtpd_policy_service_try_limit", CONF_INT, "2", 0, 0,
+     "How many times a policy request is tried before "
+     "smtpd_policy_service_default_action applies. As in Postfix."},
     {"smtpd_recipient_limit", CONF_INT, "1000", 0, 1,
      "The most recipients smtpd(8) (and sendmail -bs) accepts in one message. "
      "As in Postfix."},

@@ -575,3 +575,99 @@ def test_unknown_domains(instance, mail_owner, dns):
                       helo="gone.senders.test") == (
         "450 4.7.1 <gone.senders.test>: Helo command rejected: Host not "
         "found")
+
+
+# ---------------------------------------------------------------------
+# check_policy_service against Debian's postgrey
+
+
+@pytest.fixture
+def postgrey(instance, tmp_path):
+    """postgrey on loopback with a 3-second delay; yields its port."""
+    import grp
+    import pwd
+    import shutil
+    import subprocess
+    import time
+    exe = shutil.which("postgrey") or "/usr/sbin/postgrey"
+    port = instance.port()
+    dbdir = tmp_path / "postgrey"
+    dbdir.mkdir()
+    user = pwd.getpwuid(os.geteuid()).pw_name
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    proc = subprocess.Popen(
+        [exe, "--inet=127.0.0.1:%d" % port, "--dbdir=%s" % dbdir,
+         "--user=%s" % user, "--group=%s" % grp.getgrgid(os.getegid()).gr_name,
+         "--delay=3",
+         "--whitelist-clients=%s" % empty,
+         "--whitelist-recipients=%s" % empty,
+         "--auto-whitelist-clients=0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.time() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                out = proc.stdout.read().decode(errors="replace")
+                raise AssertionError("postgrey did not start: " + out)
+            time.sleep(0.2)
+    yield port
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_postgrey_greylists_then_accepts(instance, mail_owner, postgrey):
+    import time
+    port, client = start(instance, mail_owner, {
+        "smtpd_recipient_restrictions":
+            "check_policy_service inet:127.0.0.1:%d" % postgrey,
+    })
+    with Session(HOST[0], port, source=client) as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("MAIL FROM:<grey@example.org>", 250)
+        r = s.cmd("RCPT TO:<%s>" % ROOT)
+        assert r.code == 450, r
+        assert re.fullmatch(r"4\.2\.0 <%s>: Recipient address rejected: "
+                            r"Greylisted, see \S+" % re.escape(ROOT),
+                            r.text), r
+        # The same connection to postgrey answers the next request.
+        r2 = s.cmd("RCPT TO:<postmaster@%s>" % MYHOSTNAME)
+        assert r2.code == 450, r2
+    instance.wait_log(r"(?m)NOQUEUE: reject: RCPT from localhost\[%s\]: "
+                      r"450 4\.2\.0 <%s>: Recipient address rejected: "
+                      r"Greylisted, see \S+; from=<grey@example\.org> "
+                      r"to=<%s> proto=ESMTP helo=<client\.test>$"
+                      % (re.escape(client), re.escape(ROOT),
+                         re.escape(ROOT)))
+    # Too early: still greylisted; after the delay: accepted.
+    assert rcpt_reply(port, client, "grey@example.org", ROOT).startswith(
+        "450 ")
+    time.sleep(4)
+    assert rcpt_reply(port, client, "grey@example.org",
+                      ROOT).startswith("250")
+
+
+def test_policy_server_down(instance, mail_owner):
+    dead = instance.port()  # nothing listens there
+    port, client = start(instance, mail_owner, {
+        "smtpd_policy_service_retry_delay": "0s",
+        "smtpd_recipient_restrictions":
+            "check_policy_service inet:127.0.0.1:%d, "
+            "check_policy_service { inet:127.0.0.1:%d, timeout=2s, "
+            "default_action=DUNNO }" % (dead, dead),
+    })
+    assert rcpt_reply(port, client, "a@example.org", ROOT) == (
+        "451 4.3.5 <%s>: Recipient address rejected: Server configuration "
+        "problem" % ROOT)
+    instance.wait_log(r"warning: problem talking to server "
+                      r"inet:127\.0\.0\.1:%d: " % dead)
+    instance.stop()
+    port, client = start(instance, mail_owner, {
+        "smtpd_recipient_restrictions":
+            "check_policy_service { inet:127.0.0.1:%d, timeout=2s, "
+            "try_limit=1, default_action=DUNNO }" % dead,
+    })
+    assert rcpt_reply(port, client, "a@example.org", ROOT).startswith("250")

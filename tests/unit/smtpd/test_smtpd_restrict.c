@@ -189,9 +189,21 @@ test_list_parsing(void **state)
 		     "unknown restriction \"reject_everything\"");
 	expect_parse("permit_mynetworks, Reject",
 		     "unknown restriction \"Reject\"");
-	expect_parse("check_policy_service inet:127.0.0.1:10023",
-		     "restriction \"check_policy_service\" is not supported "
+	expect_parse("check_sender_mx_access hash:/x",
+		     "restriction \"check_sender_mx_access\" is not supported "
 		     "by Panacea yet");
+	expect_parse("check_policy_service inet:127.0.0.1:10023, "
+		     "check_policy_service { unix:private/policy, timeout=10s, "
+		     "default_action=DUNNO, try_limit=1 }",
+		     NULL);
+	expect_parse("check_policy_service { inet:127.0.0.1:10023, "
+		     "timeout=soon }",
+		     "check_policy_service: bad timeout \"soon\"");
+	expect_parse(
+	    "check_policy_service { inet:127.0.0.1:10023, colour=red }",
+	    "check_policy_service: unknown setting \"colour\"");
+	expect_parse("check_policy_service",
+		     "check_policy_service needs a policy service");
 	expect_parse("check_sender_access", "check_sender_access needs a "
 					    "type:table");
 	expect_parse("check_sender_access permit",
