@@ -28,8 +28,7 @@ static struct policy_conn {
 } conns[POLICY_CONN_MAX];
 
 static int
-parse_seconds(const char *name, const char *v, long long *out,
-	      struct buf *err)
+parse_seconds(const char *name, const char *v, long long *out, struct buf *err)
 {
 	if (conf_parse_time(v, 's', out) < 0 || *out < 0) {
 		buf_printf(err, "check_policy_service: bad %s \"%s\"", name, v);
@@ -235,8 +234,7 @@ conn_get(const struct smtpd_policy_service *svc, struct buf *err)
 static void
 build_request(struct buf *req, struct smtpd_session *ss,
 	      const struct smtpd_policy_service *svc, const char *state,
-	      const char *sender, const struct addr *rcpt,
-	      const char *instance)
+	      const char *sender, const struct addr *rcpt, const char *instance)
 {
 	char num[32];
 
@@ -272,7 +270,8 @@ build_request(struct buf *req, struct smtpd_session *ss,
 			   ss->tls_on ? ss->tls_info.protocol : "");
 	policy_request_add(req, "encryption_cipher",
 			   ss->tls_on ? ss->tls_info.cipher : "");
-	snprintf(num, sizeof(num), "%d", ss->tls_on ? ss->tls_info.cipher_bits : 0);
+	snprintf(num, sizeof(num), "%d",
+		 ss->tls_on ? ss->tls_info.cipher_bits : 0);
 	policy_request_add(req, "encryption_keysize", num);
 	policy_request_add(req, "policy_context", svc->context);
 	policy_request_end(req);
@@ -296,15 +295,16 @@ exchange(struct policy_conn *c, const struct buf *req, struct buf *action,
 	while (rc == 0) {
 		st = stream_getline(&c->s, &line, POLICY_LINE_MAX + 2);
 		if (st != STREAM_LINE && st != STREAM_LINE_BARE_LF) {
-			buf_set(err, st == STREAM_TIMEOUT    ? "timeout"
-				     : st == STREAM_EOF	     ? "lost connection"
-				     : st == STREAM_TOO_LONG ? "reply line too long"
-							     : "read error");
+			buf_set(err, st == STREAM_TIMEOUT ? "timeout"
+				     : st == STREAM_EOF	  ? "lost connection"
+				     : st == STREAM_TOO_LONG
+					 ? "reply line too long"
+					 : "read error");
 			rc = -1;
 			break;
 		}
-		rc = policy_reply_line(&r, line.data ? line.data : "",
-				       line.len, err);
+		rc = policy_reply_line(&r, line.data ? line.data : "", line.len,
+				       err);
 	}
 	if (rc > 0)
 		buf_set(action, buf_cstr(&r.action));

@@ -330,6 +330,8 @@ def test_restriction_class(instance, mail_owner):
         "554 5.7.1 <%s>: Recipient address rejected: Access denied" % staff)
     assert rcpt_reply(port, client, ROOT, staff).startswith("250")
     assert rcpt_reply(port, client, "a@example.org", ROOT).startswith("250")
+    # A class is a parameter of its own, not an unknown one.
+    assert "unknown parameter" not in instance.log()
 
 
 def test_sender_login_maps_unauthenticated(instance, mail_owner):

@@ -33,7 +33,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rc = policy_reply_line(&r, p, len, &err);
 		p += len + (nl != NULL);
 	}
-	if (rc == 1 && (!r.have_action || memchr(r.action.data ? r.action.data : "", '\0', r.action.len)))
+	if (rc == 1 &&
+	    (!r.have_action ||
+	     memchr(r.action.data ? r.action.data : "", '\0', r.action.len)))
 		abort();
 	policy_reply_free(&r);
 

@@ -54,8 +54,7 @@ feed(struct policy_reply *r, const char *text, struct buf *err)
 }
 
 static void
-expect_reply(const char *text, int want, const char *action,
-	     const char *why)
+expect_reply(const char *text, int want, const char *action, const char *why)
 {
 	struct policy_reply r;
 	struct buf err = BUF_INIT;
