@@ -57,6 +57,7 @@ struct smtpd_config {
 	int tls_level; /* enum tls_level: none, may, encrypt */
 	int wrappermode;
 	int local_submission;
+	int forbid_unauth_pipelining; /* smtpd_forbid_unauth_pipelining */
 	struct tls_ctx *tls;
 	struct queue *queue;
 	const char *auth_socket; /* private/auth */

@@ -622,6 +622,50 @@ smtpd_is_junk(struct smtpd_session *ss, enum smtp_verb verb)
 	return ++ss->junk > (unsigned)smtpd_cfg.junk_limit;
 }
 
+/*
+ * smtpd_forbid_unauth_pipelining: input already waiting after a command
+ * that must end a pipelined group (RFC 2920: EHLO, HELO, DATA, NOOP,
+ * VRFY, EXPN, and STARTTLS and AUTH), or after any command before EHLO
+ * announced PIPELINING, ends the session as Postfix does; 1 then.
+ */
+static int
+smtpd_pipelined(struct smtpd_session *ss, const struct smtp_cmd *cmd)
+{
+	const char *p;
+	char shown[120];
+	ssize_t n;
+
+	switch (cmd->verb) {
+	case SMTP_VERB_QUIT:
+	case SMTP_VERB_BDAT:
+		return 0;
+	case SMTP_VERB_EHLO:
+	case SMTP_VERB_HELO:
+	case SMTP_VERB_DATA:
+	case SMTP_VERB_NOOP:
+	case SMTP_VERB_VRFY:
+	case SMTP_VERB_EXPN:
+	case SMTP_VERB_STARTTLS:
+	case SMTP_VERB_AUTH:
+		break;
+	default:
+		if (ss->esmtp)
+			return 0;
+		break;
+	}
+	if (stream_pending(&ss->s) == 0 || (n = stream_peek(&ss->s, &p)) <= 0)
+		return 0;
+	snprintf(shown, sizeof(shown), "%.*s", (int)(n < 100 ? n : 100), p);
+	for (char *c = shown; *c; c++)
+		if ((unsigned char)*c < ' ' || (unsigned char)*c > 126)
+			*c = *c == '\r' || *c == '\n' ? ' ' : '?';
+	msg_info("improper command pipelining after %s from %s[%s]: %s",
+		 smtp_verb_name(cmd->verb), ss->client_name, ss->client_addr,
+		 shown);
+	smtpd_reply(ss, "554 5.5.0 Error: SMTP protocol synchronization");
+	return 1;
+}
+
 /* Reads, parses and runs one command; returns 0 to go on. */
 static int
 smtpd_command(struct smtpd_session *ss, struct buf *line)
@@ -682,6 +726,10 @@ smtpd_command(struct smtpd_session *ss, struct buf *line)
 	}
 	ss->counts[smtpd_counter_of(cmd.verb)]++;
 	ss->where = smtp_verb_name(cmd.verb);
+	if (smtpd_cfg.forbid_unauth_pipelining && smtpd_pipelined(ss, &cmd)) {
+		smtp_cmd_free(&cmd);
+		return -1;
+	}
 	junk = smtpd_is_junk(ss, cmd.verb);
 	smtpd_dispatch(ss, &cmd);
 	smtp_cmd_free(&cmd);

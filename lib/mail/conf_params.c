@@ -514,6 +514,12 @@ const struct conf_param conf_params[] = {
      "No-op in Panacea: smtpd(8) always refuses a bare <LF> (521 and "
      "disconnect), the behaviour of Postfix's yes. Postfix: whether a bare "
      "newline is refused."},
+    {"smtpd_forbid_unauth_pipelining", CONF_BOOL, "no", 0, 0,
+     "Disconnect a client that sends commands before the reply it must wait "
+     "for (RFC 2920: after EHLO, HELO, DATA, NOOP, VRFY, EXPN, STARTTLS, AUTH, "
+     "or anything before EHLO): 554 5.5.0 Error: SMTP protocol "
+     "synchronization, and an improper command pipelining log line with what "
+     "it sent. As in Postfix (the default of 3.7.6 and 3.8; 3.9 turns it on)."},
     {"smtpd_hard_error_limit", CONF_INT, "20", 0, 1,
      "After this many errors smtpd(8) closes the session. As in Postfix."},
     {"smtpd_helo_required", CONF_BOOL, "no", 0, 0,

@@ -673,3 +673,28 @@ def test_policy_server_down(instance, mail_owner):
             "try_limit=1, default_action=DUNNO }" % dead,
     })
     assert rcpt_reply(port, client, "a@example.org", ROOT).startswith("250")
+
+
+def test_forbid_unauth_pipelining(instance, mail_owner):
+    port, client = start(instance, mail_owner, {
+        "smtpd_forbid_unauth_pipelining": "yes",
+    })
+    # A group RFC 2920 allows: MAIL, RCPT, DATA in one write.
+    with Session(HOST[0], port, source=client) as s:
+        s.expect("EHLO client.test", 250)
+        s.send("MAIL FROM:<a@example.org>\r\nRCPT TO:<%s>\r\nDATA\r\n"
+               % ROOT)
+        assert s.reply().code == 250
+        assert s.reply().code == 250
+        assert s.reply().code == 354
+        s.send(b"Subject: t\r\n\r\n.\r\n")
+        assert s.reply().code == 250
+    # A command sent with EHLO, before its reply.
+    with Session(HOST[0], port, source=client) as s:
+        s.send("EHLO client.test\r\nMAIL FROM:<a@example.org>\r\n")
+        r = s.reply()
+        assert str(r) == "554 5.5.0 Error: SMTP protocol synchronization"
+        assert s.eof()
+    instance.wait_log(r"(?m)improper command pipelining after EHLO from "
+                      r"localhost\[%s\]: MAIL FROM:<a@example\.org>  $"
+                      % re.escape(client))
