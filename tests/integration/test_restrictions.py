@@ -16,7 +16,7 @@ import pytest
 from panacea_test import program
 from smtp_helpers import (MYHOSTNAME, Session, mail_owner,  # noqa: F401
                           other_loopback, pancat, queue_ids, queued_id,
-                          smtpd_setup)
+                          sasl_auth_conf, smtpd_setup)
 
 pytestmark = pytest.mark.skipif(
     not all(os.access(program(p), os.X_OK)
@@ -346,6 +346,42 @@ def test_sender_login_maps_unauthenticated(instance, mail_owner):
         "553 5.7.1 <alice@example.org>: Sender address rejected: not "
         "logged in")
     assert rcpt_reply(port, client, "bob@example.org", ROOT).startswith("250")
+
+
+def test_sender_login_mismatch_authenticated(instance, mail_owner):
+    """An authenticated client may use only the addresses its login owns
+    (and addresses nobody owns, with the plain variant)."""
+    import base64
+    logins = write(instance, "logins",
+                   "alice@example.org alice\n@shared.example alice, bob\n")
+    assert os.system("%s -c %s hash:%s" % (program("panmap"),
+                                           instance.config_dir, logins)) == 0
+    conf = sasl_auth_conf(instance, {"alice": "wonder land",
+                                     "bob": "builder"})
+    conf.update({
+        "smtpd_sender_login_maps": "hash:" + logins,
+        "smtpd_sender_restrictions":
+            "reject_authenticated_sender_login_mismatch",
+    })
+    port, client = start(instance, mail_owner, conf)
+    with Session(HOST[0], port, source=client) as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("AUTH PLAIN " + base64.b64encode(
+            b"\0bob\0builder").decode(), 235)
+        s.expect("MAIL FROM:<alice@example.org>", 250)
+        s.expect("RCPT TO:<%s>" % ROOT, 553,
+                 r"^5\.7\.1 <alice@example\.org>: Sender address "
+                 r"rejected: not owned by user bob$")
+        s.expect("RSET", 250)
+        s.expect("MAIL FROM:<x@shared.example>", 250)
+        s.expect("RCPT TO:<%s>" % ROOT, 250)
+        s.expect("RSET", 250)
+        # Nobody owns it, so the login does not own it either.
+        s.expect("MAIL FROM:<free@example.net>", 250)
+        s.expect("RCPT TO:<%s>" % ROOT, 553, r"not owned by user bob$")
+    # Unauthenticated: the authenticated variant does not apply.
+    assert rcpt_reply(port, client, "alice@example.org",
+                      ROOT).startswith("250")
 
 
 def test_reject_footer(instance, mail_owner):
