@@ -37,6 +37,7 @@
 #include "smtpd.h"
 #include "smtpd_policy.h"
 #include "smtpd_restrict.h"
+#include "sock.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -85,6 +86,14 @@ enum op {
 	OP_REJECT_UNKNOWN_CLIENT,
 	OP_REJECT_UNKNOWN_REVERSE_CLIENT,
 	OP_CHECK_POLICY,
+	OP_CHECK_CLIENT_MX,
+	OP_CHECK_CLIENT_A,
+	OP_CHECK_HELO_MX,
+	OP_CHECK_HELO_A,
+	OP_CHECK_SENDER_MX,
+	OP_CHECK_SENDER_A,
+	OP_CHECK_RECIPIENT_MX,
+	OP_CHECK_RECIPIENT_A,
 };
 
 enum arg { ARG_NONE, ARG_TABLE, ARG_SECONDS, ARG_ZONE, ARG_POLICY };
@@ -130,6 +139,14 @@ static const struct restriction {
     {"check_sender_access", OP_CHECK_SENDER, ARG_TABLE},
     {"check_recipient_access", OP_CHECK_RECIPIENT, ARG_TABLE},
     {"check_policy_service", OP_CHECK_POLICY, ARG_POLICY},
+    {"check_client_mx_access", OP_CHECK_CLIENT_MX, ARG_TABLE},
+    {"check_client_a_access", OP_CHECK_CLIENT_A, ARG_TABLE},
+    {"check_helo_mx_access", OP_CHECK_HELO_MX, ARG_TABLE},
+    {"check_helo_a_access", OP_CHECK_HELO_A, ARG_TABLE},
+    {"check_sender_mx_access", OP_CHECK_SENDER_MX, ARG_TABLE},
+    {"check_sender_a_access", OP_CHECK_SENDER_A, ARG_TABLE},
+    {"check_recipient_mx_access", OP_CHECK_RECIPIENT_MX, ARG_TABLE},
+    {"check_recipient_a_access", OP_CHECK_RECIPIENT_A, ARG_TABLE},
     {"reject_rbl_client", OP_REJECT_RBL_CLIENT, ARG_ZONE},
     {"reject_rhsbl_client", OP_REJECT_RHSBL_CLIENT, ARG_ZONE},
     {"reject_rhsbl_sender", OP_REJECT_RHSBL_SENDER, ARG_ZONE},
@@ -154,20 +171,12 @@ static const char *const not_supported[] = {
     "permit_tls_clientcerts",
     "permit_tls_all_clientcerts",
     "check_ccert_access",
-    "check_client_a_access",
-    "check_client_mx_access",
     "check_client_ns_access",
     "check_reverse_client_hostname_access",
     "check_reverse_client_hostname_mx_access",
     "check_reverse_client_hostname_ns_access",
-    "check_helo_a_access",
-    "check_helo_mx_access",
     "check_helo_ns_access",
-    "check_sender_a_access",
-    "check_sender_mx_access",
     "check_sender_ns_access",
-    "check_recipient_a_access",
-    "check_recipient_mx_access",
     "check_recipient_ns_access",
     "check_sasl_access",
     "check_etrn_access",
@@ -1067,13 +1076,37 @@ lookup_domain(struct eval *e, const struct item *it, const char *domain,
 /* check_client_access: the name and its parents, the address, then (for
  * fixed-string tables) its network prefixes: "1.2.3", "1.2", "1" and
  * "2001:db8:1", "2001:db8" as access(5) says. */
+/* An address, then (fixed-string tables) its network prefixes. */
+static int
+lookup_address(struct eval *e, const struct item *it, const char *addr,
+	       struct buf *value, enum res *res, const char *name,
+	       const char *klass)
+{
+	char key[64], *cut;
+	char sep = strchr(addr, ':') != NULL ? ':' : '.';
+	int r = lookup(e, it, addr, value, res, name, klass);
+
+	if (r != 0 || it->pattern)
+		return r;
+	snprintf(key, sizeof(key), "%s", addr);
+	while (r == 0 && (cut = strrchr(key, sep)) != NULL) {
+		*cut = '\0';
+		/* "2001:db8::" loses its empty groups first. */
+		while (cut > key && cut[-1] == ':')
+			*--cut = '\0';
+		if (*key == '\0')
+			break;
+		r = lookup(e, it, key, value, res, name, klass);
+	}
+	return r;
+}
+
 static enum res
 check_client(struct eval *e, const struct item *it)
 {
 	struct smtpd_session *ss = e->ss;
 	struct buf value = BUF_INIT, name = BUF_INIT;
 	enum res res = R_DUNNO;
-	char key[64];
 	int r = 0;
 
 	buf_printf(&name, "%s[%s]", ss->client_name, ss->client_addr);
@@ -1081,30 +1114,73 @@ check_client(struct eval *e, const struct item *it)
 		r = lookup_domain(e, it, ss->client_name, &value, &res,
 				  buf_cstr(&name), "Client host");
 	if (r == 0)
-		r = lookup(e, it, ss->client_addr, &value, &res,
-			   buf_cstr(&name), "Client host");
-	if (r == 0 && !it->pattern) {
-		int v6 = strchr(ss->client_addr, ':') != NULL;
-		char sep = v6 ? ':' : '.';
-		char *cut;
-
-		snprintf(key, sizeof(key), "%s", ss->client_addr);
-		while (r == 0 && (cut = strrchr(key, sep)) != NULL) {
-			*cut = '\0';
-			/* "2001:db8::" loses its empty groups first. */
-			while (cut > key && cut[-1] == ':')
-				*--cut = '\0';
-			if (*key == '\0')
-				break;
-			r = lookup(e, it, key, &value, &res, buf_cstr(&name),
-				   "Client host");
-		}
-	}
+		r = lookup_address(e, it, ss->client_addr, &value, &res,
+				   buf_cstr(&name), "Client host");
 	if (r > 0)
 		res = table_result(e, it, buf_cstr(&value), buf_cstr(&name),
 				   "Client host");
 	buf_free(&value);
 	buf_free(&name);
+	return res;
+}
+
+/*
+ * check_*_mx_access and check_*_a_access: the table is asked about the
+ * domain's MX hosts (each name, then each of its addresses) or about
+ * the domain's own addresses.  OK is not honoured there (a spammer
+ * chooses his MX records), as in Postfix: it is a DUNNO with a warning.
+ * A domain whose lookup fails is not refused.
+ */
+static enum res
+check_server(struct eval *e, const struct item *it, const char *domain, int mx,
+	     const char *name, const char *klass)
+{
+	struct dns_mx_result mxr;
+	struct buf value = BUF_INIT;
+	enum res res = R_DUNNO;
+	size_t nhosts = 1;
+	int r = 0;
+
+	if (domain == NULL || domain[0] == '\0' || domain[0] == '[' ||
+	    !dns_name_valid(domain))
+		return R_DUNNO;
+	if (mx) {
+		if (dns_lookup_mx(domain, &mxr, NULL) != DNS_OK)
+			return R_DUNNO;
+		nhosts = mxr.count;
+	}
+	for (size_t h = 0; h < nhosts && r == 0; h++) {
+		const char *host = mx ? mxr.mx[h].host : domain;
+		struct dns_addr_list addrs;
+
+		if (mx && !it->cidr)
+			r = lookup_domain(e, it, host, &value, &res, name,
+					  klass);
+		if (r != 0 ||
+		    dns_lookup_addr(host, DNS_INET_ALL, &addrs, NULL) != DNS_OK)
+			continue;
+		for (size_t i = 0; i < addrs.count && r == 0; i++) {
+			char ip[INET6_ADDRSTRLEN];
+			sock_addr_text((const struct sockaddr *)&addrs.addr[i],
+				       ip, sizeof(ip));
+			r = lookup_address(e, it, ip, &value, &res, name,
+					   klass);
+		}
+	}
+	if (r > 0) {
+		struct smtpd_access_action a;
+		smtpd_access_parse(buf_cstr(&value), &a);
+		if (a.kind == SMTPD_ACCESS_OK) {
+			msg_warn("%s: OK is not allowed for a DNS server "
+				 "lookup: taken as DUNNO",
+				 it->arg);
+			res = R_DUNNO;
+		} else {
+			res =
+			    table_result(e, it, buf_cstr(&value), name, klass);
+		}
+	}
+	buf_free(&value);
 	return res;
 }
 
@@ -1807,6 +1883,37 @@ eval_item(struct eval *e, const struct item *it, const char *name,
 		return check_client_exists(e, 0);
 	case OP_REJECT_UNKNOWN_REVERSE_CLIENT:
 		return check_client_exists(e, 1);
+	case OP_CHECK_CLIENT_MX:
+	case OP_CHECK_CLIENT_A: {
+		struct buf cn = BUF_INIT;
+		enum res res;
+		if (strcmp(ss->client_name, "unknown") == 0)
+			return R_DUNNO;
+		buf_printf(&cn, "%s[%s]", ss->client_name, ss->client_addr);
+		res = check_server(e, it, ss->client_name,
+				   it->op == OP_CHECK_CLIENT_MX, buf_cstr(&cn),
+				   "Client host");
+		buf_free(&cn);
+		return res;
+	}
+	case OP_CHECK_HELO_MX:
+	case OP_CHECK_HELO_A:
+		return check_server(e, it, ss->helo, it->op == OP_CHECK_HELO_MX,
+				    ss->helo, "Helo command");
+	case OP_CHECK_SENDER_MX:
+	case OP_CHECK_SENDER_A:
+		if (sender == NULL)
+			return R_DUNNO;
+		return check_server(e, it, sender->domain,
+				    it->op == OP_CHECK_SENDER_MX, sender->addr,
+				    "Sender address");
+	case OP_CHECK_RECIPIENT_MX:
+	case OP_CHECK_RECIPIENT_A:
+		if (e->rcpt == NULL)
+			return R_DUNNO;
+		return check_server(e, it, e->rcpt->domain,
+				    it->op == OP_CHECK_RECIPIENT_MX,
+				    e->rcpt->addr, "Recipient address");
 	case OP_CHECK_POLICY: {
 		/* The server's action is an access(5) value. */
 		struct buf action = BUF_INIT;

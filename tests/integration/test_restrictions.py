@@ -532,7 +532,8 @@ DNS_ZONES = {
                    "68.0.0.127 A 127.0.0.1\n",
     # A domain list for senders and HELO names.
     "dbl.example": "spam.example A 127.0.1.2\n",
-    "senders.test": "ok A 192.0.2.1\nmx MX 10 ok\nnullmx MX 0 .\n",
+    "senders.test": "ok A 192.0.2.1\nmx MX 10 ok\nnullmx MX 0 .\n"
+                    "direct A 192.0.2.7\n",
 }
 
 
@@ -734,3 +735,20 @@ def test_forbid_unauth_pipelining(instance, mail_owner):
     instance.wait_log(r"(?m)improper command pipelining after EHLO from "
                       r"localhost\[%s\]: MAIL FROM:<a@example\.org>  $"
                       % re.escape(client))
+
+
+def test_check_sender_mx_and_a_access(instance, mail_owner, dns):
+    cidr = write(instance, "servers.cidr", "192.0.2.0/24 REJECT Bad network\n")
+    port = dns_start(instance, mail_owner, dns, {
+        "smtpd_sender_restrictions":
+            "check_sender_mx_access inline:{ {ok.senders.test=REJECT Bad "
+            "MX} }, check_sender_a_access cidr:" + cidr,
+    })
+    # The MX host's name, then (another domain) its own address.
+    assert rcpt_reply(port, UNLISTED, "a@mx.senders.test", ROOT) == (
+        "554 5.7.1 <a@mx.senders.test>: Sender address rejected: Bad MX")
+    assert rcpt_reply(port, UNLISTED, "a@direct.senders.test", ROOT) == (
+        "554 5.7.1 <a@direct.senders.test>: Sender address rejected: Bad "
+        "network")
+    assert rcpt_reply(port, UNLISTED, "a@example.org", ROOT).startswith(
+        "250")
