@@ -88,12 +88,16 @@ enum op {
 	OP_CHECK_POLICY,
 	OP_CHECK_CLIENT_MX,
 	OP_CHECK_CLIENT_A,
+	OP_CHECK_CLIENT_NS,
 	OP_CHECK_HELO_MX,
 	OP_CHECK_HELO_A,
+	OP_CHECK_HELO_NS,
 	OP_CHECK_SENDER_MX,
 	OP_CHECK_SENDER_A,
+	OP_CHECK_SENDER_NS,
 	OP_CHECK_RECIPIENT_MX,
 	OP_CHECK_RECIPIENT_A,
+	OP_CHECK_RECIPIENT_NS,
 };
 
 enum arg { ARG_NONE, ARG_TABLE, ARG_SECONDS, ARG_ZONE, ARG_POLICY };
@@ -141,12 +145,16 @@ static const struct restriction {
     {"check_policy_service", OP_CHECK_POLICY, ARG_POLICY},
     {"check_client_mx_access", OP_CHECK_CLIENT_MX, ARG_TABLE},
     {"check_client_a_access", OP_CHECK_CLIENT_A, ARG_TABLE},
+    {"check_client_ns_access", OP_CHECK_CLIENT_NS, ARG_TABLE},
     {"check_helo_mx_access", OP_CHECK_HELO_MX, ARG_TABLE},
     {"check_helo_a_access", OP_CHECK_HELO_A, ARG_TABLE},
+    {"check_helo_ns_access", OP_CHECK_HELO_NS, ARG_TABLE},
     {"check_sender_mx_access", OP_CHECK_SENDER_MX, ARG_TABLE},
     {"check_sender_a_access", OP_CHECK_SENDER_A, ARG_TABLE},
+    {"check_sender_ns_access", OP_CHECK_SENDER_NS, ARG_TABLE},
     {"check_recipient_mx_access", OP_CHECK_RECIPIENT_MX, ARG_TABLE},
     {"check_recipient_a_access", OP_CHECK_RECIPIENT_A, ARG_TABLE},
+    {"check_recipient_ns_access", OP_CHECK_RECIPIENT_NS, ARG_TABLE},
     {"reject_rbl_client", OP_REJECT_RBL_CLIENT, ARG_ZONE},
     {"reject_rhsbl_client", OP_REJECT_RHSBL_CLIENT, ARG_ZONE},
     {"reject_rhsbl_sender", OP_REJECT_RHSBL_SENDER, ARG_ZONE},
@@ -171,13 +179,9 @@ static const char *const not_supported[] = {
     "permit_tls_clientcerts",
     "permit_tls_all_clientcerts",
     "check_ccert_access",
-    "check_client_ns_access",
     "check_reverse_client_hostname_access",
     "check_reverse_client_hostname_mx_access",
     "check_reverse_client_hostname_ns_access",
-    "check_helo_ns_access",
-    "check_sender_ns_access",
-    "check_recipient_ns_access",
     "check_sasl_access",
     "check_etrn_access",
     "check_relay_domains",
@@ -1131,11 +1135,34 @@ check_client(struct eval *e, const struct item *it)
  * chooses his MX records), as in Postfix: it is a DUNNO with a warning.
  * A domain whose lookup fails is not refused.
  */
+#define SERVER_NS_MAX 16
+
+/* 1 MX hosts, 2 name servers, 0 the domain's own addresses. */
+static int
+server_kind(enum op op)
+{
+	switch (op) {
+	case OP_CHECK_CLIENT_MX:
+	case OP_CHECK_HELO_MX:
+	case OP_CHECK_SENDER_MX:
+	case OP_CHECK_RECIPIENT_MX:
+		return 1;
+	case OP_CHECK_CLIENT_NS:
+	case OP_CHECK_HELO_NS:
+	case OP_CHECK_SENDER_NS:
+	case OP_CHECK_RECIPIENT_NS:
+		return 2;
+	default:
+		return 0;
+	}
+}
+
 static enum res
 check_server(struct eval *e, const struct item *it, const char *domain, int mx,
 	     const char *name, const char *klass)
 {
 	struct dns_mx_result mxr;
+	char ns[SERVER_NS_MAX][DNS_NAME_MAX + 1];
 	struct buf value = BUF_INIT;
 	enum res res = R_DUNNO;
 	size_t nhosts = 1;
@@ -1144,13 +1171,26 @@ check_server(struct eval *e, const struct item *it, const char *domain, int mx,
 	if (domain == NULL || domain[0] == '\0' || domain[0] == '[' ||
 	    !dns_name_valid(domain))
 		return R_DUNNO;
-	if (mx) {
+	if (mx == 1) {
 		if (dns_lookup_mx(domain, &mxr, NULL) != DNS_OK)
 			return R_DUNNO;
 		nhosts = mxr.count;
+	} else if (mx == 2) {
+		/* The zone's servers: the domain's, else its parents'. */
+		const char *d = domain;
+		int status;
+		while ((status = dns_lookup_ns(d, ns, SERVER_NS_MAX, &nhosts,
+					       NULL)) != DNS_OK) {
+			if (status == DNS_TEMPFAIL ||
+			    (d = strchr(d, '.')) == NULL ||
+			    strchr(++d, '.') == NULL)
+				return R_DUNNO;
+		}
 	}
 	for (size_t h = 0; h < nhosts && r == 0; h++) {
-		const char *host = mx ? mxr.mx[h].host : domain;
+		const char *host = mx == 1   ? mxr.mx[h].host
+				   : mx == 2 ? ns[h]
+					     : domain;
 		struct dns_addr_list addrs;
 
 		if (mx && !it->cidr)
@@ -1884,35 +1924,36 @@ eval_item(struct eval *e, const struct item *it, const char *name,
 	case OP_REJECT_UNKNOWN_REVERSE_CLIENT:
 		return check_client_exists(e, 1);
 	case OP_CHECK_CLIENT_MX:
+	case OP_CHECK_CLIENT_NS:
 	case OP_CHECK_CLIENT_A: {
 		struct buf cn = BUF_INIT;
 		enum res res;
 		if (strcmp(ss->client_name, "unknown") == 0)
 			return R_DUNNO;
 		buf_printf(&cn, "%s[%s]", ss->client_name, ss->client_addr);
-		res = check_server(e, it, ss->client_name,
-				   it->op == OP_CHECK_CLIENT_MX, buf_cstr(&cn),
-				   "Client host");
+		res = check_server(e, it, ss->client_name, server_kind(it->op),
+				   buf_cstr(&cn), "Client host");
 		buf_free(&cn);
 		return res;
 	}
 	case OP_CHECK_HELO_MX:
+	case OP_CHECK_HELO_NS:
 	case OP_CHECK_HELO_A:
-		return check_server(e, it, ss->helo, it->op == OP_CHECK_HELO_MX,
+		return check_server(e, it, ss->helo, server_kind(it->op),
 				    ss->helo, "Helo command");
 	case OP_CHECK_SENDER_MX:
+	case OP_CHECK_SENDER_NS:
 	case OP_CHECK_SENDER_A:
 		if (sender == NULL)
 			return R_DUNNO;
-		return check_server(e, it, sender->domain,
-				    it->op == OP_CHECK_SENDER_MX, sender->addr,
-				    "Sender address");
+		return check_server(e, it, sender->domain, server_kind(it->op),
+				    sender->addr, "Sender address");
 	case OP_CHECK_RECIPIENT_MX:
+	case OP_CHECK_RECIPIENT_NS:
 	case OP_CHECK_RECIPIENT_A:
 		if (e->rcpt == NULL)
 			return R_DUNNO;
-		return check_server(e, it, e->rcpt->domain,
-				    it->op == OP_CHECK_RECIPIENT_MX,
+		return check_server(e, it, e->rcpt->domain, server_kind(it->op),
 				    e->rcpt->addr, "Recipient address");
 	case OP_CHECK_POLICY: {
 		/* The server's action is an access(5) value. */

@@ -213,6 +213,8 @@ type_name(ldns_rr_type type)
 		return "PTR";
 	case LDNS_RR_TYPE_TXT:
 		return "TXT";
+	case LDNS_RR_TYPE_NS:
+		return "NS";
 	default:
 		return "?";
 	}
@@ -625,4 +627,32 @@ dns_lookup_txt(const char *name, struct buf *txt, struct buf *why)
 	if (norm_name(name, qname, "TXT", why) < 0)
 		return DNS_NOTFOUND;
 	return lookup(qname, LDNS_RR_TYPE_TXT, extract_txt, txt, why);
+}
+
+struct ns_ctx {
+	char (*names)[DNS_NAME_MAX + 1];
+	size_t max, *count;
+};
+
+static int
+extract_ns(const ldns_pkt *pkt, const char *qname, void *ctx, char *canon,
+	   struct buf *why)
+{
+	struct ns_ctx *nc = ctx;
+
+	return dns_extract_ns(pkt, qname, nc->names, nc->max, nc->count, canon,
+			      DNS_NAME_MAX + 1, why);
+}
+
+int
+dns_lookup_ns(const char *domain, char names[][DNS_NAME_MAX + 1], size_t max,
+	      size_t *count, struct buf *why)
+{
+	char qname[DNS_NAME_MAX + 1];
+	struct ns_ctx nc = {names, max, count};
+
+	*count = 0;
+	if (norm_name(domain, qname, "NS", why) < 0)
+		return DNS_NOTFOUND;
+	return lookup(qname, LDNS_RR_TYPE_NS, extract_ns, &nc, why);
 }

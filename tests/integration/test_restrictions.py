@@ -752,3 +752,17 @@ def test_check_sender_mx_and_a_access(instance, mail_owner, dns):
         "network")
     assert rcpt_reply(port, UNLISTED, "a@example.org", ROOT).startswith(
         "250")
+
+
+def test_check_sender_ns_access(instance, mail_owner, dns):
+    """The name servers of the sender's domain, or of its parent when it
+    has none of its own (dnsserver gives every zone ns.invalid)."""
+    port = dns_start(instance, mail_owner, dns, {
+        "smtpd_sender_restrictions":
+            "check_sender_ns_access inline:{ {ns.invalid=REJECT Bad DNS} }",
+    })
+    assert rcpt_reply(port, UNLISTED, "a@ok.senders.test", ROOT) == (
+        "554 5.7.1 <a@ok.senders.test>: Sender address rejected: Bad DNS")
+    # A domain nobody serves here: its lookup fails, no refusal.
+    assert rcpt_reply(port, UNLISTED, "a@example.org", ROOT).startswith(
+        "250")

@@ -189,8 +189,8 @@ test_list_parsing(void **state)
 		     "unknown restriction \"reject_everything\"");
 	expect_parse("permit_mynetworks, Reject",
 		     "unknown restriction \"Reject\"");
-	expect_parse("check_sender_ns_access hash:/x",
-		     "restriction \"check_sender_ns_access\" is not supported "
+	expect_parse("check_sasl_access hash:/x",
+		     "restriction \"check_sasl_access\" is not supported "
 		     "by Panacea yet");
 	expect_parse("check_policy_service inet:127.0.0.1:10023, "
 		     "check_policy_service { unix:private/policy, timeout=10s, "
