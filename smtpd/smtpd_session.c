@@ -283,6 +283,16 @@ smtpd_client_identify(struct smtpd_session *ss, int fd)
 	return 0;
 }
 
+/* The access policy's refusal; 421 and 521 (from an access table or a
+ * policy server) end the session, as in Postfix. */
+static void
+smtpd_refuse(struct smtpd_session *ss, const char *reply)
+{
+	smtpd_reply(ss, "%s", reply);
+	if (strncmp(reply, "421", 3) == 0 || strncmp(reply, "521", 3) == 0)
+		ss->quit = 1;
+}
+
 static void
 smtpd_helo(struct smtpd_session *ss, const struct smtp_cmd *cmd, int esmtp)
 {
@@ -300,7 +310,7 @@ smtpd_helo(struct smtpd_session *ss, const struct smtp_cmd *cmd, int esmtp)
 	ss->esmtp = esmtp;
 	/* smtpd_helo_restrictions now when smtpd_delay_reject is off. */
 	if (smtpd_restrict_helo(ss, &mechs)) {
-		smtpd_reply(ss, "%s", buf_cstr(&mechs));
+		smtpd_refuse(ss, buf_cstr(&mechs));
 		ss->fails[esmtp ? CNT_EHLO : CNT_HELO]++;
 		xfree(ss->helo);
 		ss->helo = NULL;
@@ -382,7 +392,7 @@ smtpd_mail(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 		return;
 	}
 	if (smtpd_restrict_mail(ss, &cmd->path, &reply)) {
-		smtpd_reply(ss, "%s", buf_cstr(&reply));
+		smtpd_refuse(ss, buf_cstr(&reply));
 		ss->fails[CNT_MAIL]++;
 		buf_free(&reply);
 		return;
@@ -407,7 +417,6 @@ static void
 smtpd_rcpt(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 {
 	struct buf reply = BUF_INIT;
-	const char *text;
 
 	if (!ss->in_mail) {
 		smtpd_reply(ss, "503 5.5.1 Error: need MAIL command");
@@ -420,12 +429,7 @@ smtpd_rcpt(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 		return;
 	}
 	if (smtpd_restrict_rcpt(ss, &cmd->path, &reply)) {
-		text = buf_cstr(&reply);
-		smtpd_reply(ss, "%s", text);
-		/* 421 and 521 from an access table end the session. */
-		if (strncmp(text, "421", 3) == 0 ||
-		    strncmp(text, "521", 3) == 0)
-			ss->quit = 1;
+		smtpd_refuse(ss, buf_cstr(&reply));
 		ss->fails[CNT_RCPT]++;
 		buf_free(&reply);
 		return;
@@ -508,10 +512,7 @@ smtpd_data_policy(struct smtpd_session *ss)
 
 	if (ss->in_mail && ss->env.nrcpt > 0 &&
 	    smtpd_restrict_data(ss, &reply)) {
-		smtpd_reply(ss, "%s", buf_cstr(&reply));
-		if (strncmp(buf_cstr(&reply), "421", 3) == 0 ||
-		    strncmp(buf_cstr(&reply), "521", 3) == 0)
-			ss->quit = 1;
+		smtpd_refuse(ss, buf_cstr(&reply));
 		ss->fails[CNT_DATA]++;
 		r = 1;
 	}

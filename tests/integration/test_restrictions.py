@@ -766,3 +766,26 @@ def test_check_sender_ns_access(instance, mail_owner, dns):
     # A domain nobody serves here: its lookup fails, no refusal.
     assert rcpt_reply(port, UNLISTED, "a@example.org", ROOT).startswith(
         "250")
+
+
+def test_data_restrictions_at_bdat(instance, mail_owner):
+    """BDAT has no DATA command: the data restrictions apply at its
+    last chunk, before the commit."""
+    port, client = start(instance, mail_owner, {
+        "smtpd_data_restrictions": "reject_multi_recipient_bounce",
+    })
+    body = b"Subject: t\r\n\r\nhi\r\n"
+    with Session(HOST[0], port, source=client) as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("MAIL FROM:<>", 250)
+        s.expect("RCPT TO:<%s>" % ROOT, 250)
+        s.expect("RCPT TO:<postmaster@%s>" % MYHOSTNAME, 250)
+        s.send(b"BDAT %d LAST\r\n" % len(body) + body)
+        r = s.reply()
+        assert str(r) == ("550 5.5.3 <DATA>: Data command rejected: "
+                          "Multi-recipient bounce")
+    m = instance.wait_log(r"(?m)(\w+): reject: BDAT from localhost\[%s\]: "
+                          r"550 5\.5\.3 <DATA>: Data command rejected: "
+                          r"Multi-recipient bounce; from=<> proto=ESMTP "
+                          r"helo=<client\.test>$" % re.escape(client))
+    assert m.group(1) not in queue_ids(instance)
