@@ -21,6 +21,7 @@
 #include "own_addr.h"
 #include "smtpd.h"
 #include "smtpd_anvil.h"
+#include "smtpd_restrict.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -69,6 +70,8 @@ static const struct conf_bind smtpd_params[] = {
     CONF_BIND_BOOL("smtpd_sasl_auth_required", &smtpd_cfg.auth_required),
     CONF_BIND_BOOL("smtpd_sasl_authenticated_header", &smtpd_cfg.auth_header),
     CONF_BIND_BOOL("smtpd_local_submission", &smtpd_cfg.local_submission),
+    CONF_BIND_BOOL("smtpd_forbid_unauth_pipelining",
+		   &smtpd_cfg.forbid_unauth_pipelining),
     CONF_BIND_STR("smtpd_tls_cert_file", &raw.tls_cert),
     CONF_BIND_STR("smtpd_tls_key_file", &raw.tls_key),
     CONF_BIND_STR("smtpd_tls_security_level", &raw.tls_level),
@@ -183,6 +186,8 @@ smtpd_pre_jail(void)
 	smtpd_check_init();
 	smtpd_anvil_init();
 	smtpd_hbc_init();
+	/* The access policy's lists and tables: a bad one stops here. */
+	smtpd_restrict_init();
 	buf_free(&err);
 }
 

@@ -3,7 +3,8 @@
  *
  * smtpd.c          main, per-process set-up (before and after the jail)
  * smtpd_session.c  one client connection: the command loop and its state
- * smtpd_check.c    relay control and the local recipient check
+ * smtpd_check.c    authorised destinations, the local recipient table
+ * smtpd_restrict.c the access policy: restriction lists, access tables
  * smtpd_data.c     DATA and BDAT: content into the queue, durable commit
  * smtpd_auth.c     AUTH (through the auth service) and STARTTLS
  * smtpd_hbc.c      header and body checks on the content (lib/hbc.h)
@@ -57,6 +58,7 @@ struct smtpd_config {
 	int tls_level; /* enum tls_level: none, may, encrypt */
 	int wrappermode;
 	int local_submission;
+	int forbid_unauth_pipelining; /* smtpd_forbid_unauth_pipelining */
 	struct tls_ctx *tls;
 	struct queue *queue;
 	const char *auth_socket; /* private/auth */
@@ -122,6 +124,7 @@ struct smtpd_session {
 	unsigned counts[CNT_MAX];
 	unsigned fails[CNT_MAX];
 	const char *where; /* the last command, for "timeout after X" */
+	struct smtpd_access *access; /* smtpd_restrict.c's state */
 	int quit;
 };
 
@@ -132,6 +135,14 @@ void smtpd_reply(struct smtpd_session *ss, const char *fmt, ...)
 /* Logs "NOQUEUE: reject: CMD from HOST[IP]: REPLY; from=<> to=<> ..." */
 void smtpd_log_reject(struct smtpd_session *ss, const char *queue_id,
 		      const char *cmd, const char *reply, const char *rcpt);
+/* The same with another action (reject_warning, warn, hold, discard...). */
+void smtpd_log_action(struct smtpd_session *ss, const char *queue_id,
+		      const char *action, const char *cmd, const char *text,
+		      const char *rcpt);
+/* The line without the queue id: "ACTION: CMD from ...; from=<> ..." */
+void smtpd_format_action(struct buf *line, struct smtpd_session *ss,
+			 const char *action, const char *cmd, const char *text,
+			 const char *rcpt);
 void smtpd_reset_transaction(struct smtpd_session *ss);
 /* After a read timeout: "421 4.4.2 ... timeout exceeded" and the log. */
 void smtpd_timeout(struct smtpd_session *ss, const char *detail);
@@ -143,9 +154,14 @@ void smtpd_check_init(void);
 /* Frees it: a process keeps its table for life; the unit tests load
  * several (tests/unit/smtpd/). */
 void smtpd_check_end(void);
-/* NULL when the recipient may be accepted, else the reply text. */
-const char *smtpd_check_rcpt(struct smtpd_session *ss, const struct addr *a,
-			     struct buf *reply);
+/* 1 when mail for a may be accepted from anyone: postmaster, a domain of
+ * mydestination or relay_domains (and its subdomains), without routing
+ * characters or an address literal (reject_unauth_destination). */
+int smtpd_is_auth_destination(const struct addr *a);
+/* For a local address (mydestination): 1 known (or the check is off:
+ * empty local_recipient_maps), 0 unknown, -1 a table failed.  Any other
+ * address: 1. */
+int smtpd_check_local_user(const struct addr *a);
 int smtpd_is_local_domain(const char *domain);
 /* 1 when a host list (mynetworks, debug_peer_list) has the client; a
  * table that fails is no match, with a warning naming param. */

@@ -1,15 +1,13 @@
 /*
- * smtpd_check - who may send to whom: relay control and the local
- * recipient check.
+ * smtpd_check - what the access policy (smtpd_restrict.c) asks about an
+ * address: is it an authorised destination (ours, mydestination, or one
+ * we relay to, relay_domains), and is a local address a known recipient.
  *
- * A recipient is accepted when its domain is one of ours (mydestination)
- * and the local part is a known recipient, when its domain is in
- * relay_domains, or when the client is trusted (mynetworks) or has
- * authenticated.  Anything else is "554 5.7.1 <addr>: Relay access
- * denied": Panacea is never an open relay.  Addresses that carry routing
- * characters in the local part (user%remote@site, remote!user@site,
- * "user@remote"@site, user@remote@site) are never taken as local mail:
- * they are foreign recipients like any other.
+ * Addresses that carry routing characters in the local part
+ * (user%remote@site, remote!user@site, "user@remote"@site,
+ * user@remote@site) or an address literal are never taken as local mail
+ * or as relayed: they are foreign recipients like any other, so that
+ * reject_unauth_destination refuses them.
  *
  * The local recipient table is built before the jail, because neither
  * the password database nor the sasldb can be read after chroot: unix
@@ -245,37 +243,23 @@ done:
 	return found;
 }
 
-const char *
-smtpd_check_rcpt(struct smtpd_session *ss, const struct addr *a,
-		 struct buf *reply)
+int
+smtpd_is_auth_destination(const struct addr *a)
 {
-	int plain = addr_is_plain(a);
-
 	if (a->flags & ADDR_POSTMASTER)
-		return NULL;
-	if (plain && !(a->flags & ADDR_LITERAL) &&
-	    smtpd_is_local_domain(a->domain)) {
-		int known = local_table.enabled
-				? local_user_known(a->local_unquoted)
-				: 1;
-		if (known > 0)
-			return NULL;
-		if (known < 0) {
-			buf_printf(reply,
-				   "451 4.3.0 <%s>: Temporary lookup failure",
-				   a->addr);
-			return buf_cstr(reply);
-		}
-		buf_printf(reply,
-			   "550 5.1.1 <%s>: Recipient address rejected: User "
-			   "unknown in local recipient table",
-			   a->addr);
-		return buf_cstr(reply);
-	}
-	if (plain && !(a->flags & ADDR_LITERAL) && relay_domain(a->domain))
-		return NULL;
-	if (ss->trusted || ss->auth_user)
-		return NULL;
-	buf_printf(reply, "554 5.7.1 <%s>: Relay access denied", a->addr);
-	return buf_cstr(reply);
+		return 1;
+	if (!addr_is_plain(a) || (a->flags & ADDR_LITERAL))
+		return 0;
+	return smtpd_is_local_domain(a->domain) || relay_domain(a->domain);
+}
+
+int
+smtpd_check_local_user(const struct addr *a)
+{
+	if (a->flags & ADDR_POSTMASTER)
+		return 1;
+	if (!addr_is_plain(a) || (a->flags & ADDR_LITERAL) ||
+	    !smtpd_is_local_domain(a->domain) || !local_table.enabled)
+		return 1;
+	return local_user_known(a->local_unquoted);
 }

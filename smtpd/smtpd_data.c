@@ -32,6 +32,7 @@
 #include "received.h"
 #include "smtp_data.h"
 #include "smtpd.h"
+#include "smtpd_restrict.h"
 #include "xalloc.h"
 
 #define SMTPD_WRITE_CHUNK (64 * 1024)
@@ -105,6 +106,9 @@ smtpd_data_begin(struct smtpd_session *ss, enum smtp_data_mode mode)
 	}
 	ri.queue_id = queue_in_id(st->msg);
 	st->hbc = smtpd_hbc_begin(ss, ri.queue_id);
+	/* PREPEND actions of the access policy, above Received:; the
+	 * header checks see them, as Postfix's cleanup sees smtpd's. */
+	smtpd_restrict_prepend(ss, &st->raw);
 	if (ss->local_uid >= 0)
 		maildrop_received(&st->raw, smtpd_cfg.myhostname,
 				  (uid_t)ss->local_uid, ri.queue_id, ri.when);
@@ -246,6 +250,21 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 	if (st->hbc)
 		smtpd_hbc_envelope(hbc_result(st->hbc),
 				   queue_in_envelope(st->msg));
+	/* The access policy: end-of-data restrictions, HOLD, DISCARD,
+	 * REDIRECT (smtpd_restrict.c logs its decision). */
+	switch (smtpd_restrict_eod(ss, id, cmd, queue_in_envelope(st->msg),
+				   &reply)) {
+	case SMTPD_EOD_REJECT:
+		smtpd_reply(ss, "%s", buf_cstr(&reply));
+		buf_free(&reply);
+		ss->fails[c]++;
+		return;
+	case SMTPD_EOD_DISCARD:
+		smtpd_reply(ss, "250 2.0.0 Ok: queued as %s", id);
+		return;
+	case SMTPD_EOD_ACCEPT:
+		break;
+	}
 	struct queue_in *msg = st->msg;
 	int hold = queue_in_envelope(msg)->hold;
 	st->msg = NULL;

@@ -24,6 +24,7 @@
 #include "msg.h"
 #include "smtpd.h"
 #include "smtpd_anvil.h"
+#include "smtpd_restrict.h"
 #include "sock.h"
 #include "strutil.h"
 #include "xalloc.h"
@@ -33,9 +34,66 @@ static const char *const counter_names[CNT_MAX] = {
     "bdat", "rset", "noop",	"vrfy", "quit", "unknown",
 };
 
+/* One reply line as it is, logged with -v. */
+static void
+smtpd_reply_line(struct smtpd_session *ss, const char *text)
+{
+	if (msg_verbose) {
+		char shown[512];
+
+		tls_copy_printable(shown, sizeof(shown), text);
+		msg_info("> %s[%s]: %s", ss->client_name, ss->client_addr,
+			 shown);
+	}
+	stream_puts(&ss->s, text);
+	stream_puts(&ss->s, "\r\n");
+}
+
+/* A final 4xx/5xx line with smtpd_reject_footer: the footer's lines
+ * ("\n" separates them in the parameter) follow with the reply's code
+ * and DSN, or the first one ends the reply's own line when the footer
+ * starts with "\c", as in Postfix.  The log never shows the footer. */
+static void
+smtpd_reply_footer(struct smtpd_session *ss, const char *t, const char *f)
+{
+	struct buf line = BUF_INIT;
+	size_t dsn = 0;
+	const char *nl;
+	int first = 1;
+
+	if (t[4] == t[0] && t[5] == '.')
+		dsn = strcspn(t + 4, " ");
+	buf_printf(&line, "%.3s-%s", t, t + 4);
+	if (strncmp(f, "\\c", 2) == 0)
+		f += 2;
+	else
+		first = 0;
+	for (;;) {
+		nl = strstr(f, "\\n");
+		if (!first) {
+			smtpd_reply_line(ss, buf_cstr(&line));
+			buf_reset(&line);
+			buf_printf(&line, "%.3s-", t);
+			if (dsn)
+				buf_printf(&line, "%.*s ", (int)dsn, t + 4);
+		}
+		first = 0;
+		buf_append(&line, f, nl ? (size_t)(nl - f) : strlen(f));
+		if (nl == NULL)
+			break;
+		f = nl + 2;
+	}
+	line.data[3] = ' ';
+	smtpd_reply_line(ss, buf_cstr(&line));
+	buf_free(&line);
+}
+
 void
 smtpd_reply(struct smtpd_session *ss, const char *fmt, ...)
 {
+	struct buf text = BUF_INIT;
+	const char *footer = smtpd_restrict_footer();
+	const char *t;
 	va_list ap;
 
 	/* Buffered: the command loop flushes when the client waits for us,
@@ -43,21 +101,15 @@ smtpd_reply(struct smtpd_session *ss, const char *fmt, ...)
 	 * (RFC 2920).  Whoever waits for the client elsewhere (354, 334,
 	 * STARTTLS) flushes first. */
 	va_start(ap, fmt);
-	if (msg_verbose) {
-		struct buf text = BUF_INIT;
-		char shown[512];
-
-		buf_vprintf(&text, fmt, ap);
-		stream_puts(&ss->s, buf_cstr(&text));
-		tls_copy_printable(shown, sizeof(shown), buf_cstr(&text));
-		msg_info("> %s[%s]: %s", ss->client_name, ss->client_addr,
-			 shown);
-		buf_free(&text);
-	} else {
-		stream_vprintf(&ss->s, fmt, ap);
-	}
+	buf_vprintf(&text, fmt, ap);
 	va_end(ap);
-	stream_puts(&ss->s, "\r\n");
+	t = buf_cstr(&text);
+	if (footer && (t[0] == '4' || t[0] == '5') && text.len > 4 &&
+	    t[3] == ' ')
+		smtpd_reply_footer(ss, t, footer);
+	else
+		smtpd_reply_line(ss, t);
+	buf_free(&text);
 }
 
 /* Verbose logging (-v, debug_peer_list) of a client's command; AUTH
@@ -91,23 +143,41 @@ smtpd_protocol(const struct smtpd_session *ss)
 }
 
 void
-smtpd_log_reject(struct smtpd_session *ss, const char *queue_id,
-		 const char *cmd, const char *reply, const char *rcpt)
+smtpd_format_action(struct buf *line, struct smtpd_session *ss,
+		    const char *action, const char *cmd, const char *text,
+		    const char *rcpt)
+{
+	buf_printf(line, "%s: %s from %s[%s]: %s;", action, cmd,
+		   ss->client_name, ss->client_addr, text);
+	/* At MAIL, the sender of the command being refused. */
+	if (ss->in_mail)
+		buf_printf(line, " from=<%s>", ss->env.sender);
+	else if (smtpd_restrict_sender(ss))
+		buf_printf(line, " from=<%s>", smtpd_restrict_sender(ss));
+	if (rcpt)
+		buf_printf(line, " to=<%s>", rcpt);
+	buf_printf(line, " proto=%s", smtpd_protocol(ss));
+	if (ss->helo)
+		buf_printf(line, " helo=<%s>", ss->helo);
+}
+
+void
+smtpd_log_action(struct smtpd_session *ss, const char *queue_id,
+		 const char *action, const char *cmd, const char *text,
+		 const char *rcpt)
 {
 	struct buf line = BUF_INIT;
 
-	buf_printf(&line, "%s: reject: %s from %s[%s]: %s;",
-		   queue_id ? queue_id : "NOQUEUE", cmd, ss->client_name,
-		   ss->client_addr, reply);
-	if (ss->in_mail)
-		buf_printf(&line, " from=<%s>", ss->env.sender);
-	if (rcpt)
-		buf_printf(&line, " to=<%s>", rcpt);
-	buf_printf(&line, " proto=%s", smtpd_protocol(ss));
-	if (ss->helo)
-		buf_printf(&line, " helo=<%s>", ss->helo);
-	msg_info("%s", buf_cstr(&line));
+	smtpd_format_action(&line, ss, action, cmd, text, rcpt);
+	msg_info("%s: %s", queue_id ? queue_id : "NOQUEUE", buf_cstr(&line));
 	buf_free(&line);
+}
+
+void
+smtpd_log_reject(struct smtpd_session *ss, const char *queue_id,
+		 const char *cmd, const char *reply, const char *rcpt)
+{
+	smtpd_log_action(ss, queue_id, "reject", cmd, reply, rcpt);
 }
 
 void
@@ -121,6 +191,7 @@ smtpd_reset_transaction(struct smtpd_session *ss)
 	ss->body_binary = 0;
 	ss->smtputf8 = 0;
 	ss->declared_size = 0;
+	smtpd_restrict_reset(ss);
 }
 
 void
@@ -213,6 +284,16 @@ smtpd_client_identify(struct smtpd_session *ss, int fd)
 	return 0;
 }
 
+/* The access policy's refusal; 421 and 521 (from an access table or a
+ * policy server) end the session, as in Postfix. */
+static void
+smtpd_refuse(struct smtpd_session *ss, const char *reply)
+{
+	smtpd_reply(ss, "%s", reply);
+	if (strncmp(reply, "421", 3) == 0 || strncmp(reply, "521", 3) == 0)
+		ss->quit = 1;
+}
+
 static void
 smtpd_helo(struct smtpd_session *ss, const struct smtp_cmd *cmd, int esmtp)
 {
@@ -228,6 +309,15 @@ smtpd_helo(struct smtpd_session *ss, const struct smtp_cmd *cmd, int esmtp)
 	xfree(ss->helo);
 	ss->helo = xstrndup(cmd->arg, 255);
 	ss->esmtp = esmtp;
+	/* smtpd_helo_restrictions now when smtpd_delay_reject is off. */
+	if (smtpd_restrict_helo(ss, &mechs)) {
+		smtpd_refuse(ss, buf_cstr(&mechs));
+		ss->fails[esmtp ? CNT_EHLO : CNT_HELO]++;
+		xfree(ss->helo);
+		ss->helo = NULL;
+		buf_free(&mechs);
+		return;
+	}
 	if (!esmtp) {
 		ss->ext = 0;
 		smtpd_reply(ss, "250 %s", smtpd_cfg.myhostname);
@@ -277,6 +367,8 @@ smtpd_need_tls_or_auth(struct smtpd_session *ss)
 static void
 smtpd_mail(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 {
+	struct buf reply = BUF_INIT;
+
 	if (ss->in_mail) {
 		smtpd_reply(ss, "503 5.5.1 Error: nested MAIL command");
 		ss->fails[CNT_MAIL]++;
@@ -304,6 +396,13 @@ smtpd_mail(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 		ss->fails[CNT_MAIL]++;
 		return;
 	}
+	if (smtpd_restrict_mail(ss, &cmd->path, &reply)) {
+		smtpd_refuse(ss, buf_cstr(&reply));
+		ss->fails[CNT_MAIL]++;
+		buf_free(&reply);
+		return;
+	}
+	buf_free(&reply);
 	queue_envelope_init(&ss->env);
 	queue_str_set(&ss->env.sender, cmd->path.addr);
 	queue_str_set(&ss->env.envid, cmd->envid);
@@ -323,7 +422,6 @@ static void
 smtpd_rcpt(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 {
 	struct buf reply = BUF_INIT;
-	const char *text;
 
 	if (!ss->in_mail) {
 		smtpd_reply(ss, "503 5.5.1 Error: need MAIL command");
@@ -339,10 +437,8 @@ smtpd_rcpt(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 		ss->fails[CNT_RCPT]++;
 		return;
 	}
-	text = smtpd_check_rcpt(ss, &cmd->path, &reply);
-	if (text) {
-		smtpd_reply(ss, "%s", text);
-		smtpd_log_reject(ss, NULL, "RCPT", text, cmd->path.addr);
+	if (smtpd_restrict_rcpt(ss, &cmd->path, &reply)) {
+		smtpd_refuse(ss, buf_cstr(&reply));
 		ss->fails[CNT_RCPT]++;
 		buf_free(&reply);
 		return;
@@ -415,10 +511,38 @@ smtpd_counter_of(enum smtp_verb verb)
 	}
 }
 
+/* smtpd_data_restrictions at DATA, when there is a transaction to
+ * refuse; 1 when the reply was sent. */
+static int
+smtpd_data_policy(struct smtpd_session *ss)
+{
+	struct buf reply = BUF_INIT;
+	int r = 0;
+
+	if (ss->in_mail && ss->env.nrcpt > 0 &&
+	    smtpd_restrict_data(ss, &reply)) {
+		smtpd_refuse(ss, buf_cstr(&reply));
+		ss->fails[CNT_DATA]++;
+		r = 1;
+	}
+	buf_free(&reply);
+	return r;
+}
+
 /* Runs one parsed command. */
 static void
 smtpd_dispatch(struct smtpd_session *ss, struct smtp_cmd *cmd)
 {
+	const char *denied = smtpd_restrict_denied(ss);
+
+	/* A client refused at connect (smtpd_delay_reject = no) gets
+	 * nothing but QUIT, NOOP and RSET, as in Postfix. */
+	if (denied && cmd->verb != SMTP_VERB_QUIT &&
+	    cmd->verb != SMTP_VERB_NOOP && cmd->verb != SMTP_VERB_RSET) {
+		smtpd_reply(ss, "%s", denied);
+		ss->fails[smtpd_counter_of(cmd->verb)]++;
+		return;
+	}
 	switch (cmd->verb) {
 	case SMTP_VERB_HELO:
 		smtpd_helo(ss, cmd, 0);
@@ -436,7 +560,7 @@ smtpd_dispatch(struct smtpd_session *ss, struct smtp_cmd *cmd)
 		if (*cmd->arg) {
 			smtpd_reply(ss, "501 5.5.4 Syntax: DATA");
 			ss->fails[CNT_DATA]++;
-		} else {
+		} else if (!smtpd_data_policy(ss)) {
 			smtpd_data(ss);
 		}
 		break;
@@ -508,6 +632,50 @@ smtpd_is_junk(struct smtpd_session *ss, enum smtp_verb verb)
 	return ++ss->junk > (unsigned)smtpd_cfg.junk_limit;
 }
 
+/*
+ * smtpd_forbid_unauth_pipelining: input already waiting after a command
+ * that must end a pipelined group (RFC 2920: EHLO, HELO, DATA, NOOP,
+ * VRFY, EXPN, and STARTTLS and AUTH), or after any command before EHLO
+ * announced PIPELINING, ends the session as Postfix does; 1 then.
+ */
+static int
+smtpd_pipelined(struct smtpd_session *ss, const struct smtp_cmd *cmd)
+{
+	const char *p;
+	char shown[120];
+	ssize_t n;
+
+	switch (cmd->verb) {
+	case SMTP_VERB_QUIT:
+	case SMTP_VERB_BDAT:
+		return 0;
+	case SMTP_VERB_EHLO:
+	case SMTP_VERB_HELO:
+	case SMTP_VERB_DATA:
+	case SMTP_VERB_NOOP:
+	case SMTP_VERB_VRFY:
+	case SMTP_VERB_EXPN:
+	case SMTP_VERB_STARTTLS:
+	case SMTP_VERB_AUTH:
+		break;
+	default:
+		if (ss->esmtp)
+			return 0;
+		break;
+	}
+	if (stream_pending(&ss->s) == 0 || (n = stream_peek(&ss->s, &p)) <= 0)
+		return 0;
+	snprintf(shown, sizeof(shown), "%.*s", (int)(n < 100 ? n : 100), p);
+	for (char *c = shown; *c; c++)
+		if ((unsigned char)*c < ' ' || (unsigned char)*c > 126)
+			*c = *c == '\r' || *c == '\n' ? ' ' : '?';
+	msg_info("improper command pipelining after %s from %s[%s]: %s",
+		 smtp_verb_name(cmd->verb), ss->client_name, ss->client_addr,
+		 shown);
+	smtpd_reply(ss, "554 5.5.0 Error: SMTP protocol synchronization");
+	return 1;
+}
+
 /* Reads, parses and runs one command; returns 0 to go on. */
 static int
 smtpd_command(struct smtpd_session *ss, struct buf *line)
@@ -568,6 +736,10 @@ smtpd_command(struct smtpd_session *ss, struct buf *line)
 	}
 	ss->counts[smtpd_counter_of(cmd.verb)]++;
 	ss->where = smtp_verb_name(cmd.verb);
+	if (smtpd_cfg.forbid_unauth_pipelining && smtpd_pipelined(ss, &cmd)) {
+		smtp_cmd_free(&cmd);
+		return -1;
+	}
 	junk = smtpd_is_junk(ss, cmd.verb);
 	smtpd_dispatch(ss, &cmd);
 	smtp_cmd_free(&cmd);
@@ -612,6 +784,19 @@ smtpd_session_run(int fd)
 	/* After the wrapper's handshake, as Postfix: the 421 is readable. */
 	if (smtpd_anvil_connect(&ss) < 0)
 		goto done;
+	{
+		/* smtpd_client_restrictions now when smtpd_delay_reject is
+		 * off: a refusal is remembered (smtpd_dispatch) and a 421
+		 * ends the session at once. */
+		struct buf reply = BUF_INIT;
+		if (smtpd_restrict_connect(&ss, &reply) &&
+		    strncmp(buf_cstr(&reply), "421", 3) == 0) {
+			smtpd_reply(&ss, "%s", buf_cstr(&reply));
+			buf_free(&reply);
+			goto done;
+		}
+		buf_free(&reply);
+	}
 	smtpd_reply(&ss, "220 %s", smtpd_cfg.banner);
 	stream_flush(&ss.s);
 	while (smtpd_command(&ss, &line) == 0)
@@ -623,6 +808,7 @@ done:
 	smtpd_reset_transaction(&ss);
 	queue_envelope_free(&ss.env);
 	smtpd_auth_session_end(&ss);
+	smtpd_restrict_session_end(&ss);
 	if (ss.tls_on)
 		tls_stop(&ss.s, 1);
 	stream_free(&ss.s);

@@ -1018,6 +1018,24 @@ used_scan(struct used_names *u, const char *text)
 	}
 }
 
+/* The words of a smtpd_restriction_classes value: each names a
+ * user-defined parameter that holds a restriction list (Postfix's
+ * restriction classes), used as surely as a $name. */
+static void
+used_classes(struct used_names *u, const char *value)
+{
+	const char *p = value;
+	size_t n;
+
+	for (;;) {
+		p += strspn(p, ", \t\r\n");
+		if ((n = strcspn(p, ", \t\r\n")) == 0)
+			return;
+		used_add(u, p, n);
+		p += n;
+	}
+}
+
 /* The services table of config_directory, when it can be read. */
 static void
 used_services(struct used_names *u)
@@ -1036,8 +1054,12 @@ used_services(struct used_names *u)
 		goto out;
 	u->have_services = 1;
 	for (i = 0; i < u->services.count; i++)
-		for (j = 0; j < u->services.items[i].argc; j++)
-			used_scan(u, u->services.items[i].argv[j]);
+		for (j = 0; j < u->services.items[i].argc; j++) {
+			const char *a = u->services.items[i].argv[j];
+			used_scan(u, a);
+			if (strncmp(a, "smtpd_restriction_classes=", 26) == 0)
+				used_classes(u, a + 26);
+		}
 out:
 	buf_free(&path);
 	buf_free(&err);
@@ -1137,6 +1159,10 @@ conf_check(struct buf *err)
 		order[i] = &conf.items[i];
 		if (conf.items[i].raw != NULL)
 			used_scan(&used, conf.items[i].raw);
+		if (conf.items[i].raw != NULL &&
+		    strcmp(conf.items[i].name, "smtpd_restriction_classes") ==
+			0)
+			used_classes(&used, conf.items[i].raw);
 		if (conf.items[i].set && conf.items[i].param == NULL)
 			unknown = 1;
 	}

@@ -20,7 +20,8 @@
  * 'file:line: unknown parameter "NAME"' from conf_check(), unless it is
  * used: a value of the file, of an override or of the services table of
  * config_directory refers to it ($name: a user-defined macro, as in
- * Postfix), or it is TRANSPORT_SUFFIX for a service of that table and
+ * Postfix), smtpd_restriction_classes names it (in the file or a
+ * services -o), or it is TRANSPORT_SUFFIX for a service of that table and
  * one of Postfix's per-transport suffixes (destination_concurrency_limit,
  * destination_recipient_limit, ..., time_limit; any transport when the
  * table cannot be read).  A per-transport name whose default_SUFFIX is in

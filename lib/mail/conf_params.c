@@ -22,6 +22,12 @@
 #include "conf.h"
 
 const struct conf_param conf_params[] = {
+    {"access_map_defer_code", CONF_INT, "450", 0, 0,
+     "The reply code of a DEFER or DEFER_IF_* action in an access table "
+     "(check_*_access). As in Postfix."},
+    {"access_map_reject_code", CONF_INT, "554", 0, 0,
+     "The reply code of a REJECT action in an access table (check_*_access). "
+     "As in Postfix."},
     {"alias_database", CONF_STR, "$alias_maps", 0, 0,
      "The alias tables that newaliases(1) (sendmail -bi) rebuilds; each is a "
      "type:name table, hash: ones are built from their text file. As in "
@@ -158,9 +164,20 @@ const struct conf_param conf_params[] = {
     {"default_process_limit", CONF_INT, "100", 0, 1,
      "The most processes of one service master(8) runs at once when the "
      "services line says \"-\" for maxproc. As in Postfix."},
+    {"default_rbl_reply", CONF_STR,
+     "$rbl_code Service unavailable; $rbl_class [$rbl_what] blocked using "
+     "$rbl_domain${rbl_reason?; $rbl_reason}",
+     0, 0,
+     "The reply template of reject_rbl_client and reject_rhsbl_*: $rbl_code, "
+     "$rbl_class, $rbl_what, $rbl_domain, $rbl_reason (the list's TXT record), "
+     "$client_address, $client_name, $helo_name, $sender, $recipient, with "
+     "${name?text} and ${name:text}; filled in at each refusal, not when the "
+     "file is read. As in Postfix."},
     {"default_transport", CONF_STR, "smtp", 0, 0,
      "The transport qmgr(8) gives a recipient that is neither local nor in "
      "transport_maps. As in Postfix."},
+    {"defer_code", CONF_INT, "450", 0, 0,
+     "The reply code of the defer and defer_if_* restrictions. As in Postfix."},
     {"delay_logging_resolution_limit", CONF_INT, "2", 0, 0,
      "The largest number of decimals in the delay= and delays=a/b/c/d fields "
      "of the delivery log lines (0 to 6; more is a configuration error): 10 s "
@@ -243,6 +260,8 @@ const struct conf_param conf_params[] = {
      "destination starts again with. With a recipient limit of 1 the "
      "destination is the recipient. TRANSPORT_initial_destination_concurrency "
      "overrides it for one transport. As in Postfix."},
+    {"invalid_hostname_reject_code", CONF_INT, "501", 0, 0,
+     "The reply code of reject_invalid_helo_hostname. As in Postfix."},
     {"ipc_timeout", CONF_TIME, "3600s", 's', 1,
      "The longest qmgr(8) waits for a delivery agent's reply to one delivery "
      "request before it gives the recipients back to the queue. As in "
@@ -291,6 +310,9 @@ const struct conf_param conf_params[] = {
     {"manpage_directory", CONF_STR, "/usr/share/man", 0, 0,
      "No-op in Panacea: make install takes PREFIX. Postfix: where its manual "
      "pages are installed."},
+    {"maps_rbl_reject_code", CONF_INT, "554", 0, 0,
+     "The reply code of reject_rbl_client and reject_rhsbl_* (the template's "
+     "$rbl_code). As in Postfix."},
     {"max_idle", CONF_TIME, "100s", 's', 1,
      "How long a daemon waits for its next client or request before it exits "
      "(long-lived services such as qmgr and auth never do). As in Postfix."},
@@ -324,6 +346,8 @@ const struct conf_param conf_params[] = {
     {"minimal_backoff_time", CONF_TIME, "300s", 's', 1,
      "The shortest qmgr(8) waits between two attempts to deliver a deferred "
      "message. As in Postfix."},
+    {"multi_recipient_bounce_reject_code", CONF_INT, "550", 0, 0,
+     "The reply code of reject_multi_recipient_bounce. As in Postfix."},
     {"mydestination", CONF_STR, "$myhostname, localhost.$mydomain, localhost",
      0, 0,
      "The domains this host delivers locally (through local_transport): "
@@ -354,6 +378,9 @@ const struct conf_param conf_params[] = {
      "Lookup tables for the headers of an attached message "
      "(message/rfc822), MIME headers excepted, as header_checks. As in "
      "Postfix."},
+    {"non_fqdn_reject_code", CONF_INT, "504", 0, 0,
+     "The reply code of reject_non_fqdn_helo_hostname, reject_non_fqdn_sender "
+     "and reject_non_fqdn_recipient. As in Postfix."},
     {"pop3d_apop_enable", CONF_BOOL, "no", 0, 0,
      "Panacea's own: when yes, pop3d(8) offers APOP login."},
     {"pop3d_auth_failure_delay", CONF_TIME, "2s", 's', 0,
@@ -401,16 +428,25 @@ const struct conf_param conf_params[] = {
     {"queue_run_delay", CONF_TIME, "300s", 's', 1,
      "How often qmgr(8) scans the queue for deferred messages that are due. As "
      "in Postfix."},
+    {"rbl_reply_maps", CONF_STR, "", 0, 0,
+     "Tables of DNS list domain (as written in the restriction, "
+     "\"domain=filter\", then the domain alone) to a reply template in "
+     "default_rbl_reply's syntax. As in Postfix."},
     {"readme_directory", CONF_STR, "no", 0, 0,
      "No-op in Panacea: no README files are installed. Postfix: where its "
      "READMEs are."},
     {"recipient_delimiter", CONF_STR, "", 0, 0,
      "The characters that separate a user name from an extension (user+ext); "
      "empty disables extensions. As in Postfix."},
+    {"reject_code", CONF_INT, "554", 0, 0,
+     "The reply code of the reject restriction. As in Postfix."},
     {"relay_domains", CONF_STR, "", 0, 0,
      "Domains (besides mydestination) smtpd(8) accepts mail for from any "
      "client, with their subdomains: domain names, /file/name and "
      "type:table entries as in mydestination. As in Postfix."},
+    {"relay_domains_reject_code", CONF_INT, "554", 0, 0,
+     "The reply code of reject_unauth_destination (defer_unauth_destination "
+     "uses it with a 4 in front: 454). As in Postfix."},
     {"relayhost", CONF_STR, "", 0, 0,
      "The host that receives all non-local mail instead of the recipient "
      "domains' MX hosts: host, [host] (no MX lookup), with an optional :port. "
@@ -568,13 +604,45 @@ const struct conf_param conf_params[] = {
      "The most RCPT commands a client may send to one smtpd(8) service per "
      "anvil_rate_time_unit, accepted or not (counted by anvil(8)); beyond "
      "it RCPT gets 450 4.7.1. 0 means no limit. As in Postfix."},
+    {"smtpd_client_restrictions", CONF_STR, "", 0, 0,
+     "Restrictions on the client's name and address (SMTPD_ACCESS_README), "
+     "evaluated at RCPT with smtpd_delay_reject, else at connect. As in "
+     "Postfix; the restrictions Panacea has are listed in DESIGN.md, an "
+     "unknown name stops smtpd(8) at start."},
+    {"smtpd_data_restrictions", CONF_STR, "", 0, 0,
+     "Restrictions applied at the DATA command (and at the end of a BDAT "
+     "transaction, which has no DATA). As in Postfix."},
+    {"smtpd_delay_reject", CONF_BOOL, "yes", 0, 0,
+     "Evaluate smtpd_client_restrictions, smtpd_helo_restrictions and "
+     "smtpd_sender_restrictions at RCPT instead of at connect, HELO and MAIL. "
+     "As in Postfix."},
+    {"smtpd_end_of_data_restrictions", CONF_STR, "", 0, 0,
+     "Restrictions applied at the end of the message content, before the queue "
+     "commit. As in Postfix."},
     {"smtpd_error_sleep_time", CONF_TIME, "1s", 's', 0,
      "How long smtpd(8) pauses before each error reply once a client made "
      "smtpd_soft_error_limit errors. As in Postfix."},
+    {"smtpd_etrn_restrictions", CONF_STR, "", 0, 0,
+     "No-op in Panacea: smtpd(8) has no ETRN command (it answers 502), so "
+     "there is nothing to restrict. Postfix: restrictions on the ETRN "
+     "command."},
+    {"smtpd_forbid_bare_newline", CONF_STR, "yes", 0, 0,
+     "No-op in Panacea: smtpd(8) always refuses a bare <LF> (521 and "
+     "disconnect), the behaviour of Postfix's yes. Postfix: whether a bare "
+     "newline is refused."},
+    {"smtpd_forbid_unauth_pipelining", CONF_BOOL, "no", 0, 0,
+     "Disconnect a client that sends commands before the reply it must wait "
+     "for (RFC 2920: after EHLO, HELO, DATA, NOOP, VRFY, EXPN, STARTTLS, AUTH, "
+     "or anything before EHLO): 554 5.5.0 Error: SMTP protocol "
+     "synchronization, and an improper command pipelining log line with what "
+     "it sent. As in Postfix (the default of 3.7.6 and 3.8; 3.9 turns it on)."},
     {"smtpd_hard_error_limit", CONF_INT, "20", 0, 1,
      "After this many errors smtpd(8) closes the session. As in Postfix."},
     {"smtpd_helo_required", CONF_BOOL, "no", 0, 0,
      "When yes, smtpd(8) refuses MAIL before HELO or EHLO. As in Postfix."},
+    {"smtpd_helo_restrictions", CONF_STR, "", 0, 0,
+     "Restrictions on the HELO/EHLO name, evaluated at RCPT with "
+     "smtpd_delay_reject, else at HELO. As in Postfix."},
     {"smtpd_junk_command_limit", CONF_INT, "100", 0, 1,
      "The most NOOP, VRFY, EXPN and RSET commands a client may send without "
      "counting as errors. As in Postfix."},
@@ -583,12 +651,65 @@ const struct conf_param conf_params[] = {
      "socket; only such a service takes local (non-inet) clients, whose uid "
      "the kernel gives. Any other smtpd refuses a local client, and every "
      "smtpd refuses a client it cannot identify, with 421."},
+    {"smtpd_null_access_lookup_key", CONF_STR, "<>", 0, 0,
+     "The key check_sender_access looks up for the null sender. As in "
+     "Postfix."},
     {"smtpd_peername_lookup", CONF_BOOL, "yes", 0, 0,
      "When yes, smtpd(8) looks up the client's name (reverse and forward DNS); "
      "otherwise the client is \"unknown\". As in Postfix."},
+    {"smtpd_policy_service_default_action", CONF_STR,
+     "451 4.3.5 Server configuration problem", 0, 0,
+     "The action (an access(5) value) of check_policy_service when the server "
+     "cannot be reached or answers badly after smtpd_policy_service_try_limit "
+     "tries. As in Postfix."},
+    {"smtpd_policy_service_max_idle", CONF_TIME, "300s", 's', 0,
+     "How long an unused connection to a policy server is kept. As in "
+     "Postfix."},
+    {"smtpd_policy_service_max_ttl", CONF_TIME, "1000s", 's', 0,
+     "How long a connection to a policy server is used at most. As in "
+     "Postfix."},
+    {"smtpd_policy_service_policy_context", CONF_STR, "", 0, 0,
+     "The policy_context attribute sent to policy servers. As in Postfix."},
+    {"smtpd_policy_service_request_limit", CONF_INT, "0", 0, 0,
+     "Requests per connection to a policy server before it is closed; 0 is no "
+     "limit. As in Postfix."},
+    {"smtpd_policy_service_retry_delay", CONF_TIME, "1s", 's', 0,
+     "The pause before another try of a policy server that failed. As in "
+     "Postfix."},
+    {"smtpd_policy_service_timeout", CONF_TIME, "100s", 's', 0,
+     "The time limit of connecting to, writing to and reading from a policy "
+     "server. As in Postfix."},
+    {"smtpd_policy_service_try_limit", CONF_INT, "2", 0, 0,
+     "How many times a policy request is tried before "
+     "smtpd_policy_service_default_action applies. As in Postfix."},
     {"smtpd_recipient_limit", CONF_INT, "1000", 0, 1,
      "The most recipients smtpd(8) (and sendmail -bs) accepts in one message. "
      "As in Postfix."},
+    {"smtpd_recipient_restrictions", CONF_STR, "", 0, 0,
+     "Restrictions at RCPT, after smtpd_relay_restrictions (spam policy). As "
+     "in Postfix."},
+    {"smtpd_reject_footer", CONF_STR, "", 0, 0,
+     "Text appended to every 4XX or 5XX reply of smtpd(8) as extra lines with "
+     "the same code (\\n separates lines; \\c at the start continues the "
+     "reply's own line); not logged. As in Postfix, without its $name "
+     "attributes."},
+    {"smtpd_reject_unlisted_recipient", CONF_BOOL, "yes", 0, 0,
+     "Refuse a recipient of mydestination that local_recipient_maps does not "
+     "know, after the restriction lists, whatever they permitted. As in "
+     "Postfix."},
+    {"smtpd_reject_unlisted_sender", CONF_BOOL, "no", 0, 0,
+     "Refuse a sender address of mydestination that local_recipient_maps does "
+     "not know, at RCPT. As in Postfix."},
+    {"smtpd_relay_restrictions", CONF_STR,
+     "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination",
+     0, 0,
+     "Relay control at RCPT, before smtpd_recipient_restrictions; it or "
+     "smtpd_recipient_restrictions must refuse unauthorised destinations or "
+     "smtpd(8) does not start. permit_mynetworks also permits local "
+     "submissions (smtpd_local_submission). As in Postfix."},
+    {"smtpd_restriction_classes", CONF_STR, "", 0, 0,
+     "Names of user-defined parameters that hold restriction lists, usable as "
+     "a restriction or an access table value. As in Postfix."},
     {"smtpd_sasl_auth_enable", CONF_BOOL, "no", 0, 0,
      "When yes, smtpd(8) offers AUTH (through the auth(8) service). As in "
      "Postfix."},
@@ -599,6 +720,13 @@ const struct conf_param conf_params[] = {
      "When yes, smtpd(8) names the client's SASL login in the Received: header "
      "it adds (Authenticated sender: name); off by default because it tells "
      "the world who sent. As in Postfix."},
+    {"smtpd_sender_login_maps", CONF_STR, "", 0, 0,
+     "Tables of sender address (user@domain, @domain, or a local user) to the "
+     "SASL login names that own it, for reject_sender_login_mismatch and its "
+     "variants. As in Postfix."},
+    {"smtpd_sender_restrictions", CONF_STR, "", 0, 0,
+     "Restrictions on the MAIL FROM sender, evaluated at RCPT with "
+     "smtpd_delay_reject, else at MAIL. As in Postfix."},
     {"smtpd_soft_error_limit", CONF_INT, "10", 0, 1,
      "After this many errors smtpd(8) pauses smtpd_error_sleep_time before "
      "each error reply. As in Postfix."},
@@ -637,6 +765,18 @@ const struct conf_param conf_params[] = {
     {"transport_retry_time", CONF_TIME, "60s", 's', 1,
      "How long qmgr(8) waits before it uses again a transport whose agent "
      "failed. As in Postfix."},
+    {"unknown_address_reject_code", CONF_INT, "450", 0, 0,
+     "The reply code of reject_unknown_sender_domain and "
+     "reject_unknown_recipient_domain for a domain without MX or address. As "
+     "in Postfix."},
+    {"unknown_client_reject_code", CONF_INT, "450", 0, 0,
+     "The reply code of reject_unknown_client_hostname and "
+     "reject_unknown_reverse_client_hostname. As in Postfix."},
+    {"unknown_hostname_reject_code", CONF_INT, "450", 0, 0,
+     "The reply code of reject_unknown_helo_hostname. As in Postfix."},
+    {"unknown_local_recipient_reject_code", CONF_INT, "550", 0, 0,
+     "The reply code for a local address that local_recipient_maps does not "
+     "know (reject_unlisted_recipient/sender). As in Postfix."},
     {NULL, CONF_STR, NULL, 0, 0, NULL},
 };
 
@@ -661,6 +801,8 @@ const char *const conf_noop_params[] = {
     "sample_directory",
     "setgid_group",
     "shlib_directory",
+    "smtpd_etrn_restrictions",
+    "smtpd_forbid_bare_newline",
     NULL,
 };
 

@@ -211,6 +211,10 @@ type_name(ldns_rr_type type)
 		return "AAAA";
 	case LDNS_RR_TYPE_PTR:
 		return "PTR";
+	case LDNS_RR_TYPE_TXT:
+		return "TXT";
+	case LDNS_RR_TYPE_NS:
+		return "NS";
 	default:
 		return "?";
 	}
@@ -605,4 +609,50 @@ dns_mx_filter_self(struct dns_mx_result *res, const char *myhostnames,
 		return DNS_LOOP;
 	}
 	return DNS_OK;
+}
+
+static int
+extract_txt(const ldns_pkt *pkt, const char *qname, void *ctx, char *canon,
+	    struct buf *why)
+{
+	return dns_extract_txt(pkt, qname, ctx, canon, DNS_NAME_MAX + 1, why);
+}
+
+int
+dns_lookup_txt(const char *name, struct buf *txt, struct buf *why)
+{
+	char qname[DNS_NAME_MAX + 1];
+
+	buf_reset(txt);
+	if (norm_name(name, qname, "TXT", why) < 0)
+		return DNS_NOTFOUND;
+	return lookup(qname, LDNS_RR_TYPE_TXT, extract_txt, txt, why);
+}
+
+struct ns_ctx {
+	char (*names)[DNS_NAME_MAX + 1];
+	size_t max, *count;
+};
+
+static int
+extract_ns(const ldns_pkt *pkt, const char *qname, void *ctx, char *canon,
+	   struct buf *why)
+{
+	struct ns_ctx *nc = ctx;
+
+	return dns_extract_ns(pkt, qname, nc->names, nc->max, nc->count, canon,
+			      DNS_NAME_MAX + 1, why);
+}
+
+int
+dns_lookup_ns(const char *domain, char names[][DNS_NAME_MAX + 1], size_t max,
+	      size_t *count, struct buf *why)
+{
+	char qname[DNS_NAME_MAX + 1];
+	struct ns_ctx nc = {names, max, count};
+
+	*count = 0;
+	if (norm_name(domain, qname, "NS", why) < 0)
+		return DNS_NOTFOUND;
+	return lookup(qname, LDNS_RR_TYPE_NS, extract_ns, &nc, why);
 }

@@ -42,6 +42,8 @@
  * dns_lookup_addr(host, families): A and/or AAAA records (IPv4 first),
  *   at most DNS_ADDR_MAX, port 0 (the caller sets it).  DNS_OK when any
  *   family gave an address.
+ * dns_lookup_txt(name): the first TXT record's text (DNSBL reasons).
+ * dns_lookup_ns(domain): the NS host names of domain.
  * dns_lookup_ptr(ip): the first valid host name of the PTR records of a
  *   numeric IPv4 or IPv6 address.
  * dns_client_name(ip): the PTR name when it is forward-confirmed (one of
@@ -79,6 +81,7 @@
 #define DNS_ADDR_MAX 16	 /* addresses kept per host */
 #define DNS_NS_MAX 8	 /* servers in dns_nameservers */
 #define DNS_CNAME_MAX 8	 /* CNAME hops followed per lookup */
+#define DNS_TXT_MAX 512	 /* bytes of a TXT record kept */
 
 enum dns_status {
 	DNS_OK = 0,
@@ -134,6 +137,13 @@ int dns_client_name(const char *ip, char *name, size_t namelen,
 		    struct buf *why);
 int dns_mx_filter_self(struct dns_mx_result *res, const char *myhostnames,
 		       struct buf *why);
+/* The text of the first TXT record of name (its strings joined, at most
+ * DNS_TXT_MAX bytes, unprintable bytes as '?'): DNSBL reasons. */
+int dns_lookup_txt(const char *name, struct buf *txt, struct buf *why);
+/* The NS host names of domain (at most max): DNS_OK and *count > 0, or
+ * the status of the lookup (DNS_NODATA: the name has none). */
+int dns_lookup_ns(const char *domain, char names[][DNS_NAME_MAX + 1],
+		  size_t max, size_t *count, struct buf *why);
 
 /* "OK", "NOTFOUND", ... and the enhanced status code of a failure. */
 const char *dns_status_name(int status);
@@ -183,6 +193,13 @@ int dns_extract_mx(const ldns_pkt *pkt, const char *qname,
 int dns_extract_addr(const ldns_pkt *pkt, const char *qname, int type,
 		     struct dns_addr_list *out, char *canon, size_t canonlen,
 		     struct buf *why);
+/* The same for TXT: the first record's text into txt (dns_lookup_txt). */
+int dns_extract_txt(const ldns_pkt *pkt, const char *qname, struct buf *txt,
+		    char *canon, size_t canonlen, struct buf *why);
+/* The same for NS: the valid host names, at most max (dns_lookup_ns). */
+int dns_extract_ns(const ldns_pkt *pkt, const char *qname,
+		   char names[][DNS_NAME_MAX + 1], size_t max, size_t *count,
+		   char *canon, size_t canonlen, struct buf *why);
 /* The same for PTR: the first valid host name into name. */
 int dns_extract_ptr(const ldns_pkt *pkt, const char *qname, char *name,
 		    size_t namelen, char *canon, size_t canonlen,

@@ -675,3 +675,78 @@ dns_extract_ptr(const ldns_pkt *pkt, const char *qname, char *name,
 	dns_why_text(why, DNS_NODATA, cur, "PTR");
 	return DNS_NODATA;
 }
+
+int
+dns_extract_txt(const ldns_pkt *pkt, const char *qname, struct buf *txt,
+		char *canon, size_t canonlen, struct buf *why)
+{
+	const ldns_rr_list *answer = ldns_pkt_answer(pkt);
+	char cur[DNS_NAME_MAX + 1];
+	const ldns_rr *rr;
+	int status;
+
+	status = reply_start(pkt, qname, "TXT", cur, why);
+	if (canonlen > strlen(cur))
+		strcpy(canon, cur);
+	else if (canonlen > 0)
+		canon[0] = '\0';
+	if (status != DNS_OK)
+		return status;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(answer); i++) {
+		rr = ldns_rr_list_rr(answer, i);
+		if (!rr_is(rr, LDNS_RR_TYPE_TXT, cur))
+			continue;
+		/* The first record: its strings joined, bounded, printable. */
+		buf_reset(txt);
+		for (size_t j = 0; j < ldns_rr_rd_count(rr); j++) {
+			const ldns_rdf *rdf = ldns_rr_rdf(rr, j);
+			const uint8_t *d = ldns_rdf_data(rdf);
+			size_t n = ldns_rdf_size(rdf);
+
+			if (n == 0 || (size_t)d[0] + 1 > n)
+				continue;
+			for (size_t k = 1; k <= d[0] && txt->len < DNS_TXT_MAX;
+			     k++)
+				buf_putc(txt, d[k] >= ' ' && d[k] < 127 ? d[k]
+									: '?');
+		}
+		return DNS_OK;
+	}
+	dns_why_text(why, DNS_NODATA, cur, "TXT");
+	return DNS_NODATA;
+}
+
+int
+dns_extract_ns(const ldns_pkt *pkt, const char *qname,
+	       char names[][DNS_NAME_MAX + 1], size_t max, size_t *count,
+	       char *canon, size_t canonlen, struct buf *why)
+{
+	const ldns_rr_list *answer = ldns_pkt_answer(pkt);
+	char cur[DNS_NAME_MAX + 1];
+	int status;
+
+	*count = 0;
+	status = reply_start(pkt, qname, "NS", cur, why);
+	if (canonlen > strlen(cur))
+		strcpy(canon, cur);
+	else if (canonlen > 0)
+		canon[0] = '\0';
+	if (status != DNS_OK)
+		return status;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(answer) && *count < max;
+	     i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(answer, i);
+		if (!rr_is(rr, LDNS_RR_TYPE_NS, cur) ||
+		    ldns_rr_rd_count(rr) != 1 ||
+		    dns_name_from_rdf(ldns_rr_rdf(rr, 0), names[*count],
+				      DNS_NAME_MAX + 1) < 0 ||
+		    names[*count][0] == '\0')
+			continue;
+		(*count)++;
+	}
+	if (*count == 0) {
+		dns_why_text(why, DNS_NODATA, cur, "NS");
+		return DNS_NODATA;
+	}
+	return DNS_OK;
+}

@@ -320,7 +320,7 @@ def test_stranger_may_not_relay(hosts):
         s.expect("helo ahlquist.org", 250, "^" + re.escape(NAMES["panacea"]))
         s.expect("mail from: <pea@ahlquist.org>", 250)
         r = s.cmd("rcpt to: <pea@dma.org>")
-        assert str(r) == "554 5.7.1 <pea@dma.org>: Relay access denied"
+        assert str(r) == "454 4.7.1 <pea@dma.org>: Relay access denied"
         s.expect("quit", 221)
     with Session(a.host, 25, source=ADDR["birch"]) as s:
         ehlo = s.expect("EHLO birch.ahlquist.org", 250)
@@ -333,7 +333,7 @@ def test_stranger_may_not_relay(hosts):
         s.expect("rcpt to: <pea@dma.org>", 250)
         s.expect("RSET", 250)
         s.expect("QUIT", 221)
-    a.wait_log(r"NOQUEUE: reject: RCPT from localhost\[%s\]: 554 5\.7\.1 "
+    a.wait_log(r"NOQUEUE: reject: RCPT from localhost\[%s\]: 454 4\.7\.1 "
                r"<pea@dma\.org>: Relay access denied" %
                re.escape(ADDR["birch"]))
 

@@ -45,7 +45,7 @@ def test_open_relay_attempt_refused(stranger):
         s.expect("helo ahlquist.org", 250, "^%s$" % MYHOSTNAME)
         s.expect("mail from: <pea@ahlquist.org>", 250)
         r = s.cmd("rcpt to: <pea@dma.org>")
-        assert str(r) == "554 5.7.1 <pea@dma.org>: Relay access denied"
+        assert str(r) == "454 4.7.1 <pea@dma.org>: Relay access denied"
         s.expect("data", 554, r"^5\.5\.1 Error: no valid recipients$")
         s.expect("rcpt to: <%s>" % ROOT, 250)
         s.expect("data", 354)
@@ -57,7 +57,7 @@ def test_open_relay_attempt_refused(stranger):
     assert "client_address: %s\n" % client in env
     inst.wait_log(
         r"panacea/smtpd\[\d+\]: NOQUEUE: reject: RCPT from "
-        r"localhost\[%s\]: 554 5\.7\.1 <pea@dma\.org>: Relay access "
+        r"localhost\[%s\]: 454 4\.7\.1 <pea@dma\.org>: Relay access "
         r"denied; from=<pea@ahlquist\.org> to=<pea@dma\.org> proto=SMTP "
         r"helo=<ahlquist\.org>\n" % re.escape(client))
     inst.wait_log(r"disconnect from localhost\[%s\] helo=1 mail=1 "
@@ -86,11 +86,11 @@ def test_relay_tricks_refused(stranger, rcpt):
         s.expect("EHLO client.test", 250)
         s.expect("MAIL FROM:<a@example.org>", 250)
         r = s.cmd("RCPT TO:<%s>" % rcpt)
-        assert r.code == 554, r
-        assert re.fullmatch(r"5\.7\.1 <[^<>]+>: Relay access denied",
+        assert r.code == 454, r
+        assert re.fullmatch(r"4\.7\.1 <[^<>]+>: Relay access denied",
                             r.text), r
         s.expect("QUIT", 221)
-    inst.wait_log(r"NOQUEUE: reject: RCPT from localhost\[%s\]: 554 5\.7\.1 "
+    inst.wait_log(r"NOQUEUE: reject: RCPT from localhost\[%s\]: 454 4\.7\.1 "
                   % re.escape(client))
 
 
@@ -104,7 +104,7 @@ def test_relay_tricks_are_foreign_even_for_local_domain(stranger):
         for rcpt in ("root@%s@%s" % (MYHOSTNAME, MYHOSTNAME),
                      "root%%%s@%s" % (MYHOSTNAME, MYHOSTNAME),
                      "%s!root@%s" % (MYHOSTNAME, MYHOSTNAME)):
-            s.expect("RCPT TO:<%s>" % rcpt, 554, r"Relay access denied$")
+            s.expect("RCPT TO:<%s>" % rcpt, 454, r"Relay access denied$")
 
 
 def test_source_route_to_local_user_is_local(stranger):
@@ -128,7 +128,7 @@ def test_relay_domains_and_subdomains_accepted(stranger):
         s.expect("MAIL FROM:<a@example.org>", 250)
         s.expect("RCPT TO:<anyone@relay.example>", 250)
         s.expect("RCPT TO:<anyone@Sub.Relay.Example>", 250)
-        s.expect("RCPT TO:<anyone@xrelay.example>", 554)
+        s.expect("RCPT TO:<anyone@xrelay.example>", 454)
         s.expect("DATA", 354)
         s.send(b"Subject: relayed\r\n\r\n.\r\n")
         qid = queued_id(s.reply())
@@ -185,10 +185,10 @@ def test_lists_from_files_and_tables(instance, mail_owner):
     with Session(instance.host, port, source=excluded) as s:
         s.expect("EHLO client.test", 250)
         s.expect("MAIL FROM:<a@example.org>", 250)
-        s.expect("RCPT TO:<pea@dma.org>", 554)
+        s.expect("RCPT TO:<pea@dma.org>", 454)
         s.expect("RCPT TO:<anyone@tables.example>", 250)
         s.expect("RCPT TO:<anyone@deep.sub.tables.example>", 250)
-        s.expect("RCPT TO:<anyone@xtables.example>", 554)
+        s.expect("RCPT TO:<anyone@xtables.example>", 454)
         s.expect("RCPT TO:<root@files.example>", 250)
         s.expect("RCPT TO:<nosuchuser@files.example>", 550)
         s.expect("QUIT", 221)
@@ -236,5 +236,5 @@ def test_mynetworks_style(instance, mail_owner, style, others_trusted):
         with Session(instance.host, port, source=source) as s:
             s.expect("EHLO client.test", 250)
             s.expect("MAIL FROM:<a@example.org>", 250)
-            s.expect("RCPT TO:<pea@dma.org>", 250 if trusted else 554)
+            s.expect("RCPT TO:<pea@dma.org>", 250 if trusted else 454)
             s.expect("QUIT", 221)

@@ -214,8 +214,8 @@ def test_auth_allows_relay_for_a_stranger(instance, mail_owner):
     with Session(instance.host, port, source=client) as s:
         s.expect("EHLO client.test", 250)
         s.expect("MAIL FROM:<alice@example.org>", 250)
-        s.expect("RCPT TO:<pea@dma.org>", 554,
-                 r"^5\.7\.1 <pea@dma\.org>: Relay access denied$")
+        s.expect("RCPT TO:<pea@dma.org>", 454,
+                 r"^4\.7\.1 <pea@dma\.org>: Relay access denied$")
         s.expect("RSET", 250)
         s.expect("AUTH PLAIN " + b64(b"\0alice\0wonder land"), 235)
         s.expect("MAIL FROM:<alice@example.org>", 250)

@@ -1,7 +1,9 @@
 /*
- * test_smtpd_check - smtpd's recipient checks (smtpd/smtpd_check.c): the
- * local recipient table (alias tables, unix accounts, the recipient
- * delimiter, postmaster), relay_domains and their subdomains, trusted and
+ * test_smtpd_check - smtpd's recipient checks (smtpd/smtpd_check.c) as
+ * the access policy (smtpd_restrict.c) uses them at RCPT, with relay
+ * control written as reject_unauth_destination (554): the local recipient
+ * table (alias tables, unix accounts, the recipient delimiter,
+ * postmaster), relay_domains and their subdomains, trusted and
  * authenticated clients, routing characters that never make an address
  * local, and a table that cannot be read (451), with the exact replies.
  */
@@ -17,9 +19,11 @@
 
 #include "addr.h"
 #include "buf.h"
+#include "conf.h"
 #include "maps.h"
 #include "match_list.h"
 #include "smtpd.h"
+#include "smtpd_restrict.h"
 
 /* smtpd.c's, which this test does not link: what smtpd_check reads. */
 struct smtpd_config smtpd_cfg;
@@ -37,6 +41,12 @@ setup(void **state)
 	mydestination = match_list_open("mydestination",
 					"example.com, .sub.example.net", &err);
 	relay_domains = match_list_open("relay_domains", "relay.example", &err);
+	if (conf_read_string("test.conf",
+			     "smtpd_relay_restrictions = permit_mynetworks, "
+			     "permit_sasl_authenticated, "
+			     "reject_unauth_destination\n",
+			     &err) < 0)
+		return -1;
 	buf_free(&err);
 	if (mydestination == NULL || relay_domains == NULL)
 		return -1;
@@ -50,6 +60,8 @@ teardown(void **state)
 
 	(void)state;
 	smtpd_check_end();
+	smtpd_restrict_end();
+	conf_reset();
 	match_list_free(mydestination);
 	match_list_free(relay_domains);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
@@ -93,6 +105,7 @@ load(const char *maps)
 	smtpd_cfg.recipient_delimiter = "+";
 	smtpd_cfg.sasldb_path = sasldb; /* missing: no mail-only users */
 	smtpd_check_init();
+	smtpd_restrict_init();
 }
 
 /* The check of RCPT TO:<rcpt> for a client: NULL (accepted) or the
@@ -109,7 +122,9 @@ expect(int trusted, const char *auth_user, const char *rcpt, const char *want)
 	ss.trusted = trusted;
 	ss.auth_user = (char *)auth_user;
 	assert_int_equal(addr_parse(rcpt, strlen(rcpt), 0, &a), ADDR_OK);
-	got = smtpd_check_rcpt(&ss, &a, &reply);
+	strcpy(ss.client_name, "client.example");
+	strcpy(ss.client_addr, "192.0.2.1");
+	got = smtpd_restrict_rcpt(&ss, &a, &reply) ? buf_cstr(&reply) : NULL;
 	if (want == NULL) {
 		if (got != NULL)
 			fail_msg("%s: rejected: %s", rcpt, got);
@@ -118,6 +133,7 @@ expect(int trusted, const char *auth_user, const char *rcpt, const char *want)
 			fail_msg("%s: accepted, want %s", rcpt, want);
 		assert_string_equal(got, want);
 	}
+	smtpd_restrict_session_end(&ss);
 	buf_free(&reply);
 }
 

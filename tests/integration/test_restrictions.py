@@ -1,0 +1,791 @@
+"""smtpd access policy over the wire: Postfix's restriction lists, access
+tables and their actions, with the exact replies and log lines.
+
+Every client here is a stranger (a 127.0.0.x address outside mynetworks)
+unless a test says otherwise; tables are real files of each type (hash
+built by panmap, regexp, pcre, cidr) or inline: tables, opened by smtpd
+before its jail.
+"""
+
+import os
+import re
+import socket
+
+import pytest
+
+from panacea_test import program
+from smtp_helpers import (MYHOSTNAME, Session, mail_owner,  # noqa: F401
+                          other_loopback, pancat, queue_ids, queued_id,
+                          sasl_auth_conf, smtpd_setup)
+
+pytestmark = pytest.mark.skipif(
+    not all(os.access(program(p), os.X_OK)
+            for p in ("master", "smtpd", "pancat", "panmap")),
+    reason="master, smtpd, pancat or panmap is not built")
+
+ROOT = "root@" + MYHOSTNAME
+HOST = ["127.0.0.1"]  # the instance's listening address, set by start()
+
+
+def start(instance, mail_owner, conf):
+    """smtpd with conf; (port, client address outside mynetworks)."""
+    client = other_loopback(instance, avoid=("127.0.0.1",))
+    HOST[0] = instance.host
+    full = {"mynetworks": "127.0.0.1/32"}
+    full.update(conf)
+    return smtpd_setup(instance, mail_owner, conf=full), client
+
+
+def write(instance, name, text):
+    path = os.path.join(instance.base, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def log_line(client, cmd, reply, sender=None, rcpt=None, helo="client.test",
+             action="reject", qid="NOQUEUE"):
+    """The regex of Postfix's log line for a decision."""
+    line = "%s: %s: %s from localhost[%s]: %s;" % (qid, action, cmd,
+                                                   client, reply)
+    if sender is not None:
+        line += " from=<%s>" % sender
+    if rcpt is not None:
+        line += " to=<%s>" % rcpt
+    line += " proto=ESMTP"
+    if helo:
+        line += " helo=<%s>" % helo
+    return "(?m)" + re.escape(line) + "$"
+
+
+def rcpt_reply(port, client, sender, rcpt, helo="client.test"):
+    with Session(HOST[0], port, source=client) as s:
+        s.expect("EHLO %s" % helo, 250)
+        s.expect("MAIL FROM:<%s>" % sender, 250)
+        r = s.cmd("RCPT TO:<%s>" % rcpt)
+        s.expect("QUIT", 221)
+    return str(r)
+
+
+# ---------------------------------------------------------------------
+# Relay control: the defaults and reject_unauth_destination
+
+
+def test_default_relay_restrictions_defer(instance, mail_owner):
+    """Postfix's default: permit_mynetworks, permit_sasl_authenticated,
+    defer_unauth_destination -- 454 for a stranger's relay attempt,
+    local mail and mynetworks' relaying unchanged."""
+    port, client = start(instance, mail_owner, {})
+    want = "454 4.7.1 <pea@dma.org>: Relay access denied"
+    assert rcpt_reply(port, client, "a@example.org", "pea@dma.org") == want
+    instance.wait_log(log_line(client, "RCPT", want, "a@example.org",
+                               "pea@dma.org"))
+    assert rcpt_reply(port, client, "a@example.org", ROOT).startswith("250")
+    with Session(HOST[0], port, source="127.0.0.1") as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("MAIL FROM:<a@example.org>", 250)
+        s.expect("RCPT TO:<pea@dma.org>", 250)
+
+
+def test_reject_unauth_destination_554(instance, mail_owner):
+    port, client = start(instance, mail_owner, {
+        "smtpd_relay_restrictions": "permit_mynetworks, "
+                                    "reject_unauth_destination",
+        "relay_domains_reject_code": "550",
+    })
+    want = "550 5.7.1 <pea@dma.org>: Relay access denied"
+    assert rcpt_reply(port, client, "a@example.org", "pea@dma.org") == want
+    instance.wait_log(log_line(client, "RCPT", want, "a@example.org",
+                               "pea@dma.org"))
+
+
+# ---------------------------------------------------------------------
+# check_sender_access with each table type
+
+
+def sender_table(instance, kind):
+    """A table that rejects spammer@bad.example (and only that sender's
+    domain for the fixed-string types), as kind."""
+    if kind == "hash":
+        path = write(instance, "senders",
+                     "bad.example REJECT\n"
+                     "ok@bad.example OK\n"
+                     "coded@ 550 5.7.0 Go away\n")
+        r = os.system("%s -c %s hash:%s" % (program("panmap"),
+                                            instance.config_dir, path))
+        assert r == 0
+        return "hash:" + path
+    if kind == "regexp":
+        return "regexp:" + write(instance, "senders.re",
+                                 "/^ok@bad\\.example$/ OK\n"
+                                 "/^coded@/ 550 5.7.0 Go away\n"
+                                 "/@(.+\\.)?bad\\.example$/ REJECT\n")
+    return "pcre:" + write(instance, "senders.pcre",
+                           "/^ok@bad\\.example$/ OK\n"
+                           "/^coded@/ 550 5.7.0 Go away\n"
+                           "/@(?:.+\\.)?bad\\.example$/ REJECT\n")
+
+
+@pytest.mark.parametrize("kind", ["hash", "regexp", "pcre"])
+def test_check_sender_access(instance, mail_owner, kind):
+    table = sender_table(instance, kind)
+    port, client = start(instance, mail_owner, {
+        "smtpd_sender_restrictions": "check_sender_access " + table,
+    })
+    want = ("554 5.7.1 <spammer@bad.example>: Sender address rejected: "
+            "Access denied")
+    assert rcpt_reply(port, client, "spammer@bad.example", ROOT) == want
+    instance.wait_log(log_line(client, "RCPT", want, "spammer@bad.example",
+                               ROOT))
+    # A subdomain: the parent domain's entry (fixed-string tables look
+    # the parents up, the patterns match it themselves).
+    got = rcpt_reply(port, client, "x@mx.bad.example", ROOT)
+    assert got.startswith("554 5.7.1 <x@mx.bad.example>: Sender address "
+                          "rejected"), got
+    # OK for one address wins over its domain; its own code and DSN.
+    assert rcpt_reply(port, client, "ok@bad.example",
+                      ROOT).startswith("250")
+    assert rcpt_reply(port, client, "coded@good.example", ROOT) == (
+        "550 5.7.0 <coded@good.example>: Sender address rejected: Go away")
+    assert rcpt_reply(port, client, "a@good.example", ROOT).startswith("250")
+
+
+def test_check_client_access_cidr_and_prefix(instance, mail_owner):
+    """cidr: networks; hash: the address and its prefixes (access(5))."""
+    client = other_loopback(instance, avoid=("127.0.0.1",))
+    HOST[0] = instance.host
+    cidr = write(instance, "clients.cidr",
+                 "%s/32 REJECT Bad network\n" % client)
+    prefix = ".".join(client.split(".")[:3])
+    plain = write(instance, "clients", "%s 421 Go away now\n" % prefix)
+    assert os.system("%s -c %s hash:%s" % (program("panmap"),
+                                           instance.config_dir, plain)) == 0
+    port = smtpd_setup(instance, mail_owner, conf={
+        "mynetworks": "127.0.0.1/32",
+        "smtpd_client_restrictions": "check_client_access cidr:" + cidr,
+    })
+    want = ("554 5.7.1 <localhost[%s]>: Client host rejected: Bad network"
+            % client)
+    assert rcpt_reply(port, client, "a@example.org", ROOT) == want
+    instance.wait_log(log_line(client, "RCPT", want, "a@example.org", ROOT))
+    # A client outside the network is not refused.
+    assert rcpt_reply(port, "127.0.0.1", "a@example.org",
+                      ROOT).startswith("250")
+
+    instance.stop()
+    port = smtpd_setup(instance, mail_owner, conf={
+        "smtpd_client_restrictions": "check_client_access hash:" + plain,
+    })
+    with Session(HOST[0], port, source=client) as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("MAIL FROM:<a@example.org>", 250)
+        s.expect("RCPT TO:<%s>" % ROOT, 421,
+                 r"^4\.7\.1 <localhost\[%s\]>: Client host rejected: Go "
+                 r"away now$" % re.escape(client))
+        # 421 from a table: the session ends.
+        assert s.eof()
+
+
+# ---------------------------------------------------------------------
+# Evaluation order and smtpd_delay_reject
+
+
+def test_delay_reject_order(instance, mail_owner):
+    """At RCPT: client, helo, sender, relay, recipient; the first refusal
+    wins, a permit only ends its own list."""
+    port, client = start(instance, mail_owner, {
+        "smtpd_client_restrictions": "permit",
+        "smtpd_helo_restrictions": "check_helo_access "
+                                   "inline:{bad.helo=REJECT}",
+        "smtpd_sender_restrictions": "check_sender_access "
+                                     "inline:{bad@example.org=REJECT}",
+        "smtpd_recipient_restrictions": "check_recipient_access "
+                                        "inline:{bad@%s=REJECT}"
+                                        % MYHOSTNAME,
+    })
+    # client permits, yet the relay check still applies.
+    assert rcpt_reply(port, client, "a@example.org",
+                      "pea@dma.org").startswith("454 ")
+    # helo before sender.
+    got = rcpt_reply(port, client, "bad@example.org", ROOT, helo="bad.helo")
+    assert got == "554 5.7.1 <bad.helo>: Helo command rejected: Access denied"
+    instance.wait_log(log_line(client, "RCPT", got, "bad@example.org", ROOT,
+                               helo="bad.helo"))
+    # sender before relay and recipient.
+    got = rcpt_reply(port, client, "bad@example.org", "bad@" + MYHOSTNAME)
+    assert got.startswith("554 5.7.1 <bad@example.org>: Sender address "
+                          "rejected")
+    got = rcpt_reply(port, client, "a@example.org", "bad@" + MYHOSTNAME)
+    assert got == ("554 5.7.1 <bad@%s>: Recipient address rejected: "
+                   "Access denied" % MYHOSTNAME)
+
+
+def test_no_delay_reject(instance, mail_owner):
+    """smtpd_delay_reject = no: each list at its own command; a client
+    refused at connect gets 503 for everything but QUIT/NOOP/RSET."""
+    port, client = start(instance, mail_owner, {
+        "smtpd_delay_reject": "no",
+        "smtpd_helo_restrictions": "reject_non_fqdn_helo_hostname",
+        "smtpd_sender_restrictions": "reject_non_fqdn_sender",
+    })
+    with Session(HOST[0], port, source=client) as s:
+        s.expect("HELO shorty", 504,
+                 r"^5\.5\.2 <shorty>: Helo command rejected: need "
+                 r"fully-qualified hostname$")
+        s.expect("EHLO client.test", 250)
+        s.expect("MAIL FROM:<a@localhost>", 504,
+                 r"^5\.5\.2 <a@localhost>: Sender address rejected: need "
+                 r"fully-qualified address$")
+        s.expect("MAIL FROM:<a@example.org>", 250)
+    instance.wait_log(log_line(
+        client, "MAIL", "504 5.5.2 <a@localhost>: Sender address rejected: "
+        "need fully-qualified address", "a@localhost"))
+    instance.wait_log("(?m)" + re.escape(
+        "NOQUEUE: reject: HELO from localhost[%s]: 504 5.5.2 <shorty>: Helo "
+        "command rejected: need fully-qualified hostname; proto=SMTP "
+        "helo=<shorty>" % client) + "$")
+
+    instance.stop()
+    port, client = start(instance, mail_owner, {
+        "smtpd_delay_reject": "no",
+        "smtpd_client_restrictions": "reject",
+    })
+    denied = "Error: access denied for localhost[%s]" % client
+    with Session(HOST[0], port, source=client) as s:
+        s.expect("EHLO client.test", 503, r"^5\.7\.0 " + re.escape(denied))
+        s.expect("MAIL FROM:<a@example.org>", 503)
+        s.expect("NOOP", 250)
+        s.expect("QUIT", 221)
+    instance.wait_log("(?m)" + re.escape(
+        "NOQUEUE: reject: CONNECT from localhost[%s]: 554 5.7.1 "
+        "<localhost[%s]>: Client host rejected: Access denied; proto=SMTP"
+        % (client, client)) + "$")
+
+
+# ---------------------------------------------------------------------
+# Restrictions on names and addresses
+
+
+def test_helo_and_address_syntax(instance, mail_owner):
+    port, client = start(instance, mail_owner, {
+        "smtpd_helo_restrictions": "reject_invalid_helo_hostname",
+        "smtpd_recipient_restrictions": "reject_non_fqdn_recipient, "
+                                        "reject_unlisted_sender",
+    })
+    assert rcpt_reply(port, client, "a@example.org", ROOT,
+                      helo="bad!name") == (
+        "501 5.5.2 <bad!name>: Helo command rejected: Invalid name")
+    assert rcpt_reply(port, client, "a@example.org", "root@localhost") == (
+        "504 5.5.2 <root@localhost>: Recipient address rejected: need "
+        "fully-qualified address")
+    # reject_unlisted_sender: a sender of our domain nobody has.
+    assert rcpt_reply(port, client, "nobody-here@" + MYHOSTNAME, ROOT) == (
+        "550 5.1.0 <nobody-here@%s>: Sender address rejected: User "
+        "unknown in local recipient table" % MYHOSTNAME)
+    assert rcpt_reply(port, client, ROOT, ROOT).startswith("250")
+
+
+def test_warn_if_reject(instance, mail_owner):
+    port, client = start(instance, mail_owner, {
+        "smtpd_sender_restrictions": "warn_if_reject reject_non_fqdn_sender",
+    })
+    assert rcpt_reply(port, client, "a@localhost", ROOT).startswith("250")
+    instance.wait_log(log_line(
+        client, "RCPT", "504 5.5.2 <a@localhost>: Sender address rejected: "
+        "need fully-qualified address", "a@localhost", ROOT,
+        action="reject_warning"))
+
+
+def test_multi_recipient_bounce(instance, mail_owner):
+    port, client = start(instance, mail_owner, {
+        "smtpd_data_restrictions": "reject_multi_recipient_bounce",
+    })
+    with Session(HOST[0], port, source=client) as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("MAIL FROM:<>", 250)
+        s.expect("RCPT TO:<%s>" % ROOT, 250)
+        s.expect("RCPT TO:<postmaster@%s>" % MYHOSTNAME, 250)
+        s.expect("DATA", 550,
+                 r"^5\.5\.3 <DATA>: Data command rejected: Multi-recipient "
+                 r"bounce$")
+    instance.wait_log(log_line(
+        client, "DATA", "550 5.5.3 <DATA>: Data command rejected: "
+        "Multi-recipient bounce", ""))
+
+
+def test_restriction_class(instance, mail_owner):
+    """A class named in an access table's value: only insiders may write
+    to the list address."""
+    port, client = start(instance, mail_owner, {
+        "smtpd_restriction_classes": "insiders_only",
+        "insiders_only": "check_sender_access "
+                         "inline:{%s=OK}, reject" % ROOT,
+        "smtpd_recipient_restrictions": "check_recipient_access "
+                                        "inline:{staff@%s=insiders_only}"
+                                        % MYHOSTNAME,
+        "local_recipient_maps": "",
+    })
+    staff = "staff@" + MYHOSTNAME
+    assert rcpt_reply(port, client, "a@example.org", staff) == (
+        "554 5.7.1 <%s>: Recipient address rejected: Access denied" % staff)
+    assert rcpt_reply(port, client, ROOT, staff).startswith("250")
+    assert rcpt_reply(port, client, "a@example.org", ROOT).startswith("250")
+    # A class is a parameter of its own, not an unknown one.
+    assert "unknown parameter" not in instance.log()
+
+
+def test_sender_login_maps_unauthenticated(instance, mail_owner):
+    logins = write(instance, "logins", "alice@example.org alice\n")
+    assert os.system("%s -c %s hash:%s" % (program("panmap"),
+                                           instance.config_dir, logins)) == 0
+    port, client = start(instance, mail_owner, {
+        "smtpd_sender_login_maps": "hash:" + logins,
+        "smtpd_sender_restrictions": "reject_sender_login_mismatch",
+    })
+    assert rcpt_reply(port, client, "alice@example.org", ROOT) == (
+        "553 5.7.1 <alice@example.org>: Sender address rejected: not "
+        "logged in")
+    assert rcpt_reply(port, client, "bob@example.org", ROOT).startswith("250")
+
+
+def test_sender_login_mismatch_authenticated(instance, mail_owner):
+    """An authenticated client may use only the addresses its login owns
+    (and addresses nobody owns, with the plain variant)."""
+    import base64
+    logins = write(instance, "logins",
+                   "alice@example.org alice\n@shared.example alice, bob\n")
+    assert os.system("%s -c %s hash:%s" % (program("panmap"),
+                                           instance.config_dir, logins)) == 0
+    conf = sasl_auth_conf(instance, {"alice": "wonder land",
+                                     "bob": "builder"})
+    conf.update({
+        "smtpd_sender_login_maps": "hash:" + logins,
+        "smtpd_sender_restrictions":
+            "reject_authenticated_sender_login_mismatch",
+    })
+    port, client = start(instance, mail_owner, conf)
+    with Session(HOST[0], port, source=client) as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("AUTH PLAIN " + base64.b64encode(
+            b"\0bob\0builder").decode(), 235)
+        s.expect("MAIL FROM:<alice@example.org>", 250)
+        s.expect("RCPT TO:<%s>" % ROOT, 553,
+                 r"^5\.7\.1 <alice@example\.org>: Sender address "
+                 r"rejected: not owned by user bob$")
+        s.expect("RSET", 250)
+        s.expect("MAIL FROM:<x@shared.example>", 250)
+        s.expect("RCPT TO:<%s>" % ROOT, 250)
+        s.expect("RSET", 250)
+        # Nobody owns it, so the login does not own it either.
+        s.expect("MAIL FROM:<free@example.net>", 250)
+        s.expect("RCPT TO:<%s>" % ROOT, 553, r"not owned by user bob$")
+    # Unauthenticated: the authenticated variant does not apply.
+    assert rcpt_reply(port, client, "alice@example.org",
+                      ROOT).startswith("250")
+
+
+def test_reject_footer(instance, mail_owner):
+    port, client = start(instance, mail_owner, {
+        "smtpd_reject_footer": "Call 555-0101.\\nQuote the time.",
+    })
+    with Session(HOST[0], port, source=client) as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("MAIL FROM:<a@example.org>", 250)
+        r = s.cmd("RCPT TO:<pea@dma.org>")
+        assert r.code == 454
+        assert r.lines == ["4.7.1 <pea@dma.org>: Relay access denied",
+                           "4.7.1 Call 555-0101.", "4.7.1 Quote the time."]
+    # The log has the reply without the footer.
+    instance.wait_log(log_line(client, "RCPT",
+                               "454 4.7.1 <pea@dma.org>: Relay access denied",
+                               "a@example.org", "pea@dma.org"))
+
+
+# ---------------------------------------------------------------------
+# Actions that act on the message
+
+
+def send(port, client, sender, rcpt, body=b"Subject: t\r\n\r\nhi\r\n"):
+    with Session(HOST[0], port, source=client) as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("MAIL FROM:<%s>" % sender, 250)
+        s.expect("RCPT TO:<%s>" % rcpt, 250)
+        s.expect("DATA", 354)
+        s.send(body + b".\r\n")
+        qid = queued_id(s.reply())
+        s.expect("QUIT", 221)
+    return qid
+
+
+def test_hold_discard_redirect_prepend(instance, mail_owner):
+    table = ("inline:{ {held@example.org = HOLD}, "
+             "{dropped@example.org = DISCARD spam run}, "
+             "{moved@example.org = REDIRECT postmaster@%s}, "
+             "{tagged@example.org = PREPEND X-Tag: seen by policy} }"
+             % MYHOSTNAME)
+    port, client = start(instance, mail_owner, {
+        "smtpd_sender_restrictions": "check_sender_access " + table,
+    })
+    qid = send(port, client, "held@example.org", ROOT)
+    env = pancat(instance, qid, "-e").decode()
+    assert "hold: yes\n" in env
+    instance.wait_log(r"(?m)%s: from=<held@example\.org>, size=\d+, nrcpt=1$"
+                      % qid)
+    instance.wait_log(log_line(
+        client, "RCPT", "<held@example.org>: Sender address triggers HOLD "
+        "action", "held@example.org", ROOT, action="hold", qid=qid))
+
+    qid = send(port, client, "dropped@example.org", ROOT)
+    instance.wait_log(log_line(
+        client, "RCPT", "<dropped@example.org>: Sender address spam run",
+        "dropped@example.org", ROOT, action="discard", qid=qid))
+    assert qid not in queue_ids(instance)
+
+    qid = send(port, client, "moved@example.org", ROOT)
+    env = pancat(instance, qid, "-e").decode()
+    assert re.findall(r"^recipient: (.*)$", env, re.M) == [
+        "postmaster@" + MYHOSTNAME]
+    assert "hold: no\n" in env
+
+    qid = send(port, client, "tagged@example.org", ROOT)
+    # Above Received:, as Postfix puts it.
+    text = pancat(instance, qid)
+    assert text.startswith(b"X-Tag: seen by policy\r\nReceived: "), text
+
+
+def test_end_of_data_restrictions(instance, mail_owner):
+    port, client = start(instance, mail_owner, {
+        "smtpd_end_of_data_restrictions":
+            "check_sender_access "
+            "inline:{ {late@example.org=REJECT Too late} }",
+    })
+    with Session(HOST[0], port, source=client) as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("MAIL FROM:<late@example.org>", 250)
+        s.expect("RCPT TO:<%s>" % ROOT, 250)
+        s.expect("DATA", 354)
+        s.send(b"Subject: t\r\n\r\nhi\r\n.\r\n")
+        r = s.reply()
+        assert str(r) == ("554 5.7.1 <late@example.org>: Sender address "
+                          "rejected: Too late")
+    m = instance.wait_log(r"(?m)(\w+): reject: END-OF-MESSAGE from localhost\[%s"
+                          r"\]: 554 5\.7\.1 <late@example\.org>: Sender "
+                          r"address rejected: Too late; from=<late@example"
+                          r"\.org> proto=ESMTP helo=<client\.test>$"
+                          % re.escape(client))
+    assert m.group(1) not in queue_ids(instance)
+
+
+def test_unauth_pipelining(instance, mail_owner):
+    port, client = start(instance, mail_owner, {
+        "smtpd_data_restrictions": "reject_unauth_pipelining",
+    })
+    with Session(HOST[0], port, source=client) as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("MAIL FROM:<a@example.org>", 250)
+        s.expect("RCPT TO:<%s>" % ROOT, 250)
+        # DATA and the content in one write: a client that did not wait.
+        s.send(b"DATA\r\nSubject: t\r\n\r\n.\r\n")
+        r = s.reply()
+        assert str(r) == ("503 5.5.0 <DATA>: Data command rejected: "
+                          "Improper use of SMTP command pipelining")
+
+
+# ---------------------------------------------------------------------
+# Start-up errors
+
+
+@pytest.mark.parametrize("param,value,message", [
+    ("smtpd_recipient_restrictions", "permit_mynetworks, reject_everything",
+     'smtpd_recipient_restrictions: unknown restriction "reject_everything"'),
+    ("smtpd_client_restrictions", "permit_tls_clientcerts",
+     'smtpd_client_restrictions: restriction "permit_tls_clientcerts" is '
+     'not supported by Panacea yet'),
+    ("smtpd_sender_restrictions", "check_sender_access",
+     "smtpd_sender_restrictions: check_sender_access needs a type:table"),
+    ("smtpd_helo_restrictions", "check_helo_access inline:{a=b",
+     "smtpd_helo_restrictions: unbalanced braces"),
+    ("smtpd_relay_restrictions", "permit_mynetworks",
+     "smtpd_relay_restrictions and smtpd_recipient_restrictions: one of "
+     "them must have reject_unauth_destination"),
+])
+def test_bad_lists_stop_smtpd(instance, mail_owner, param, value, message):
+    port, client = start(instance, mail_owner, {param: value})
+    try:
+        with socket.create_connection((HOST[0], port), timeout=10) as c:
+            c.recv(100)
+    except OSError:
+        pass
+    instance.wait_log(r"smtpd\[\d+\]: fatal: " + re.escape(message))
+
+
+# ---------------------------------------------------------------------
+# DNS lists and DNS existence checks, against nsd on loopback
+
+LISTED, UNLISTED, OUTSIDE = "127.0.0.66", "127.0.0.67", "127.0.0.68"
+DNS_ZONES = {
+    # A DNSBL: 127.0.0.66 listed with a reason, 127.0.0.68 with a code
+    # outside the filter.
+    "zen.example": "66.0.0.127 A 127.0.0.2\n"
+                   '66.0.0.127 TXT "listed for testing, see '
+                   'https://zen.example/66"\n'
+                   "68.0.0.127 A 127.0.0.1\n",
+    # A domain list for senders and HELO names.
+    "dbl.example": "spam.example A 127.0.1.2\n",
+    "senders.test": "ok A 192.0.2.1\nmx MX 10 ok\nnullmx MX 0 .\n"
+                    "direct A 192.0.2.7\n",
+}
+
+
+@pytest.fixture
+def dns(instance):
+    from dnsserver import DNSServer
+    address = "127.0.0.54" if instance.host != "127.0.0.54" else "127.0.0.55"
+    if instance.host in (LISTED, UNLISTED, OUTSIDE):
+        pytest.skip("the instance took a client address of this test")
+    server = DNSServer(DNS_ZONES, address=address)
+    server.start()
+    yield server
+    server.stop()
+    server.cleanup()
+
+
+def dns_start(instance, mail_owner, dns, conf):
+    full = {"mynetworks": "127.0.0.1/32", "dns_nameservers": dns.nameservers}
+    full.update(conf)
+    HOST[0] = instance.host
+    return smtpd_setup(instance, mail_owner, conf=full)
+
+
+def test_reject_rbl_client(instance, mail_owner, dns):
+    port = dns_start(instance, mail_owner, dns, {
+        "smtpd_client_restrictions":
+            "reject_rbl_client zen.example=127.0.0.[2..11]",
+    })
+    want = ("554 5.7.1 Service unavailable; Client host [%s] blocked using "
+            "zen.example; listed for testing, see https://zen.example/66"
+            % LISTED)
+    assert rcpt_reply(port, LISTED, "a@example.org", ROOT) == want
+    instance.wait_log(log_line(LISTED, "RCPT", want, "a@example.org", ROOT))
+    # Not listed, and listed with a code the filter leaves out.
+    assert rcpt_reply(port, UNLISTED, "a@example.org", ROOT).startswith("250")
+    assert rcpt_reply(port, OUTSIDE, "a@example.org", ROOT).startswith("250")
+
+
+def test_rbl_reply_maps_and_dnswl(instance, mail_owner, dns):
+    port = dns_start(instance, mail_owner, dns, {
+        # $$: the names are the template's, not panacea.conf's.
+        "rbl_reply_maps": "inline:{ {zen.example=550 Go away "
+                          "$$client_address ($${rbl_reason:no reason})} }",
+        "smtpd_client_restrictions": "reject_rbl_client zen.example",
+        "smtpd_sender_restrictions": "reject_rhsbl_sender dbl.example",
+    })
+    # Without a filter every answer lists: 127.0.0.68 too.
+    assert rcpt_reply(port, OUTSIDE, "a@example.org", ROOT) == (
+        "550 5.7.1 Go away %s (no reason)" % OUTSIDE)
+    assert rcpt_reply(port, UNLISTED, "a@spam.example", ROOT) == (
+        "554 5.7.1 Service unavailable; Sender address [spam.example] "
+        "blocked using dbl.example")
+    instance.stop()
+    port = dns_start(instance, mail_owner, dns, {
+        "smtpd_client_restrictions": "permit_dnswl_client zen.example, "
+                                     "reject",
+    })
+    assert rcpt_reply(port, LISTED, "a@example.org", ROOT).startswith("250")
+    assert rcpt_reply(port, UNLISTED, "a@example.org", ROOT).startswith("554")
+
+
+def test_unknown_domains(instance, mail_owner, dns):
+    port = dns_start(instance, mail_owner, dns, {
+        "smtpd_sender_restrictions": "reject_unknown_sender_domain",
+        "smtpd_helo_restrictions": "reject_unknown_helo_hostname",
+    })
+    assert rcpt_reply(port, UNLISTED, "a@nope.senders.test", ROOT,
+                      helo="ok.senders.test") == (
+        "450 4.1.8 <a@nope.senders.test>: Sender address rejected: Domain "
+        "not found")
+    assert rcpt_reply(port, UNLISTED, "a@nullmx.senders.test", ROOT,
+                      helo="ok.senders.test") == (
+        "556 5.7.27 <a@nullmx.senders.test>: Sender address rejected: "
+        "Domain nullmx.senders.test does not accept mail (nullMX)")
+    assert rcpt_reply(port, UNLISTED, "a@mx.senders.test", ROOT,
+                      helo="ok.senders.test").startswith("250")
+    assert rcpt_reply(port, UNLISTED, "a@ok.senders.test", ROOT,
+                      helo="gone.senders.test") == (
+        "450 4.7.1 <gone.senders.test>: Helo command rejected: Host not "
+        "found")
+
+
+# ---------------------------------------------------------------------
+# check_policy_service against Debian's postgrey
+
+
+@pytest.fixture
+def postgrey(instance, tmp_path):
+    """postgrey on loopback with a 3-second delay; yields its port."""
+    import grp
+    import pwd
+    import shutil
+    import subprocess
+    import time
+    exe = shutil.which("postgrey") or "/usr/sbin/postgrey"
+    port = instance.port()
+    dbdir = tmp_path / "postgrey"
+    dbdir.mkdir()
+    user = pwd.getpwuid(os.geteuid()).pw_name
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    proc = subprocess.Popen(
+        [exe, "--inet=127.0.0.1:%d" % port, "--dbdir=%s" % dbdir,
+         "--user=%s" % user, "--group=%s" % grp.getgrgid(os.getegid()).gr_name,
+         "--delay=3",
+         "--whitelist-clients=%s" % empty,
+         "--whitelist-recipients=%s" % empty,
+         "--auto-whitelist-clients=0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.time() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                out = proc.stdout.read().decode(errors="replace")
+                raise AssertionError("postgrey did not start: " + out)
+            time.sleep(0.2)
+    yield port
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_postgrey_greylists_then_accepts(instance, mail_owner, postgrey):
+    import time
+    port, client = start(instance, mail_owner, {
+        "smtpd_recipient_restrictions":
+            "check_policy_service inet:127.0.0.1:%d" % postgrey,
+    })
+    with Session(HOST[0], port, source=client) as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("MAIL FROM:<grey@example.org>", 250)
+        r = s.cmd("RCPT TO:<%s>" % ROOT)
+        assert r.code == 450, r
+        assert re.fullmatch(r"4\.2\.0 <%s>: Recipient address rejected: "
+                            r"Greylisted, see \S+" % re.escape(ROOT),
+                            r.text), r
+        # The same connection to postgrey answers the next request.
+        r2 = s.cmd("RCPT TO:<postmaster@%s>" % MYHOSTNAME)
+        assert r2.code == 450, r2
+    instance.wait_log(r"(?m)NOQUEUE: reject: RCPT from localhost\[%s\]: "
+                      r"450 4\.2\.0 <%s>: Recipient address rejected: "
+                      r"Greylisted, see \S+; from=<grey@example\.org> "
+                      r"to=<%s> proto=ESMTP helo=<client\.test>$"
+                      % (re.escape(client), re.escape(ROOT),
+                         re.escape(ROOT)))
+    # Too early: still greylisted; after the delay: accepted.
+    assert rcpt_reply(port, client, "grey@example.org", ROOT).startswith(
+        "450 ")
+    time.sleep(4)
+    assert rcpt_reply(port, client, "grey@example.org",
+                      ROOT).startswith("250")
+
+
+def test_policy_server_down(instance, mail_owner):
+    dead = instance.port()  # nothing listens there
+    port, client = start(instance, mail_owner, {
+        "smtpd_policy_service_retry_delay": "0s",
+        "smtpd_recipient_restrictions":
+            "check_policy_service inet:127.0.0.1:%d, "
+            "check_policy_service { inet:127.0.0.1:%d, timeout=2s, "
+            "default_action=DUNNO }" % (dead, dead),
+    })
+    assert rcpt_reply(port, client, "a@example.org", ROOT) == (
+        "451 4.3.5 <%s>: Recipient address rejected: Server configuration "
+        "problem" % ROOT)
+    instance.wait_log(r"warning: problem talking to server "
+                      r"inet:127\.0\.0\.1:%d: " % dead)
+    instance.stop()
+    port, client = start(instance, mail_owner, {
+        "smtpd_recipient_restrictions":
+            "check_policy_service { inet:127.0.0.1:%d, timeout=2s, "
+            "try_limit=1, default_action=DUNNO }" % dead,
+    })
+    assert rcpt_reply(port, client, "a@example.org", ROOT).startswith("250")
+
+
+def test_forbid_unauth_pipelining(instance, mail_owner):
+    port, client = start(instance, mail_owner, {
+        "smtpd_forbid_unauth_pipelining": "yes",
+    })
+    # A group RFC 2920 allows: MAIL, RCPT, DATA in one write.
+    with Session(HOST[0], port, source=client) as s:
+        s.expect("EHLO client.test", 250)
+        s.send("MAIL FROM:<a@example.org>\r\nRCPT TO:<%s>\r\nDATA\r\n"
+               % ROOT)
+        assert s.reply().code == 250
+        assert s.reply().code == 250
+        assert s.reply().code == 354
+        s.send(b"Subject: t\r\n\r\n.\r\n")
+        assert s.reply().code == 250
+    # A command sent with EHLO, before its reply.
+    with Session(HOST[0], port, source=client) as s:
+        s.send("EHLO client.test\r\nMAIL FROM:<a@example.org>\r\n")
+        r = s.reply()
+        assert str(r) == "554 5.5.0 Error: SMTP protocol synchronization"
+        assert s.eof()
+    instance.wait_log(r"(?m)improper command pipelining after EHLO from "
+                      r"localhost\[%s\]: MAIL FROM:<a@example\.org>  $"
+                      % re.escape(client))
+
+
+def test_check_sender_mx_and_a_access(instance, mail_owner, dns):
+    cidr = write(instance, "servers.cidr", "192.0.2.0/24 REJECT Bad network\n")
+    port = dns_start(instance, mail_owner, dns, {
+        "smtpd_sender_restrictions":
+            "check_sender_mx_access inline:{ {ok.senders.test=REJECT Bad "
+            "MX} }, check_sender_a_access cidr:" + cidr,
+    })
+    # The MX host's name, then (another domain) its own address.
+    assert rcpt_reply(port, UNLISTED, "a@mx.senders.test", ROOT) == (
+        "554 5.7.1 <a@mx.senders.test>: Sender address rejected: Bad MX")
+    assert rcpt_reply(port, UNLISTED, "a@direct.senders.test", ROOT) == (
+        "554 5.7.1 <a@direct.senders.test>: Sender address rejected: Bad "
+        "network")
+    assert rcpt_reply(port, UNLISTED, "a@example.org", ROOT).startswith(
+        "250")
+
+
+def test_check_sender_ns_access(instance, mail_owner, dns):
+    """The name servers of the sender's domain, or of its parent when it
+    has none of its own (dnsserver gives every zone ns.invalid)."""
+    port = dns_start(instance, mail_owner, dns, {
+        "smtpd_sender_restrictions":
+            "check_sender_ns_access inline:{ {ns.invalid=REJECT Bad DNS} }",
+    })
+    assert rcpt_reply(port, UNLISTED, "a@ok.senders.test", ROOT) == (
+        "554 5.7.1 <a@ok.senders.test>: Sender address rejected: Bad DNS")
+    # A domain nobody serves here: its lookup fails, no refusal.
+    assert rcpt_reply(port, UNLISTED, "a@example.org", ROOT).startswith(
+        "250")
+
+
+def test_data_restrictions_at_bdat(instance, mail_owner):
+    """BDAT has no DATA command: the data restrictions apply at its
+    last chunk, before the commit."""
+    port, client = start(instance, mail_owner, {
+        "smtpd_data_restrictions": "reject_multi_recipient_bounce",
+    })
+    body = b"Subject: t\r\n\r\nhi\r\n"
+    with Session(HOST[0], port, source=client) as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("MAIL FROM:<>", 250)
+        s.expect("RCPT TO:<%s>" % ROOT, 250)
+        s.expect("RCPT TO:<postmaster@%s>" % MYHOSTNAME, 250)
+        s.send(b"BDAT %d LAST\r\n" % len(body) + body)
+        r = s.reply()
+        assert str(r) == ("550 5.5.3 <DATA>: Data command rejected: "
+                          "Multi-recipient bounce")
+    m = instance.wait_log(r"(?m)(\w+): reject: BDAT from localhost\[%s\]: "
+                          r"550 5\.5\.3 <DATA>: Data command rejected: "
+                          r"Multi-recipient bounce; from=<> proto=ESMTP "
+                          r"helo=<client\.test>$" % re.escape(client))
+    assert m.group(1) not in queue_ids(instance)
