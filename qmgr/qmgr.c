@@ -203,7 +203,8 @@ qmgr_scan(void *ctx)
 	}
 	/* The active messages are among the due ones: look past them. */
 	max = (size_t)qmgr_cfg.active_limit;
-	n = queue_schedule_due(qmgr_cfg.queue, time(NULL), max, scan_one, &st);
+	/* queue_now(), not time(2): new mail is due from its arrival. */
+	n = queue_schedule_due(qmgr_cfg.queue, queue_now(), max, scan_one, &st);
 	if (n < 0) {
 		qmgr_fatal_queue(n, "scan");
 		return;

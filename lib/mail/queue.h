@@ -330,6 +330,15 @@ int queue_purge_orphans(struct queue *q, time_t before);
 /* Writes a new id for this process into id; the arrival time it encodes
  * goes to *tv when tv is not NULL. */
 void queue_id_new(char id[QUEUE_ID_SIZE], struct timeval *tv);
+/*
+ * The current second by the clock arrivals are stamped with (a new
+ * message is due from its arrival second): what queue_schedule_due()'s
+ * now must be for new mail.  Not time(2): it reads a coarser clock that
+ * lags by up to a clock tick after each second begins, and a message
+ * that arrived in that moment would not be due yet for the scan its
+ * wakeup caused.
+ */
+time_t queue_now(void);
 /* The pure part: the id of (microseconds since the epoch, pid). */
 void queue_id_make(char id[QUEUE_ID_SIZE], uint64_t usec, uint32_t pid);
 /* Non-zero when s is a well-formed id (what a command line must pass). */

@@ -53,6 +53,15 @@ queue_id_new(char id[QUEUE_ID_SIZE], struct timeval *tv)
 	}
 }
 
+time_t
+queue_now(void)
+{
+	struct timeval now;
+
+	gettimeofday(&now, NULL);
+	return now.tv_sec;
+}
+
 static int
 digit_value(int c)
 {
