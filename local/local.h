@@ -191,6 +191,10 @@ void local_spool_lock_drop(const char *path);
 void local_prepend(struct buf *out, const struct local_msg *msg,
 		   const char *delivered_to);
 
+/* All of len bytes to the regular file fd with plain write(2) (a file
+ * needs no wait for room): 0, or -1 with errno. */
+int local_write_all(int fd, const char *data, size_t len);
+
 /* local_mbox.c, local_maildir.c: st set. */
 void local_deliver_mailbox(const struct local_msg *msg, const char *to,
 			   const struct local_user *u, struct local_status *st);

@@ -25,12 +25,16 @@
 
 static unsigned maildir_seq;
 
-/* Makes dir when missing; a symbolic link or non-directory is refused. */
+/* Makes dir when missing; a symbolic link or non-directory is refused.
+ * Looked at first: a Maildir exists after its first delivery, and one
+ * lstat is all each later delivery needs. */
 static int
 maildir_mkdir(const char *dir, struct local_status *st)
 {
 	struct stat sb;
 
+	if (lstat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
+		return 0;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		const char *dsn = mbox_errno_dsn(errno, "4.3.0");
 		local_status_set(st, dsn[0] - '0', dsn,
@@ -52,9 +56,10 @@ maildir_mkdir(const char *dir, struct local_status *st)
 static void
 host_part(struct buf *out)
 {
-	char host[256];
+	/* Asked once per process (a worker lives for many deliveries). */
+	static char host[256];
 
-	if (gethostname(host, sizeof(host) - 1) < 0)
+	if (*host == '\0' && gethostname(host, sizeof(host) - 1) < 0)
 		strcpy(host, "localhost");
 	host[sizeof(host) - 1] = '\0';
 	for (const char *p = host; *p; p++) {
@@ -71,22 +76,12 @@ static int
 write_file(const char *path, const struct buf *data)
 {
 	int fd, saved;
-	size_t off = 0;
-	ssize_t n;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		  0600);
 	if (fd < 0)
 		return -1;
-	while (off < data->len) {
-		n = write(fd, data->data + off, data->len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto fail;
-		off += (size_t)n;
-	}
-	if (fsync(fd) < 0)
+	if (local_write_all(fd, data->data, data->len) < 0 || fsync(fd) < 0)
 		goto fail;
 	return close(fd);
 fail:

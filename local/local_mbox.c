@@ -33,7 +33,6 @@
 #include <unistd.h>
 
 #include "local.h"
-#include "iostuff.h"
 #include "mbox.h"
 #include "msg.h"
 
@@ -45,6 +44,26 @@ local_prepend(struct buf *out, const struct local_msg *msg,
 {
 	buf_printf(out, "Return-Path: <%s>\n", msg->sender);
 	buf_printf(out, "Delivered-To: %s\n", delivered_to);
+}
+
+int
+local_write_all(int fd, const char *data, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, data, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 /* Appends the message to the open, locked file fd. */
@@ -70,7 +89,7 @@ mbox_write(int fd, const struct stat *sb, const struct local_msg *msg,
 		buf_free(&data);
 		return;
 	}
-	if (io_write_full(fd, data.data, data.len, -1) < 0 || fsync(fd) < 0) {
+	if (local_write_all(fd, data.data, data.len) < 0 || fsync(fd) < 0) {
 		err = errno;
 		/* No half message: back to where it was. */
 		if (ftruncate(fd, sb->st_size) < 0)

@@ -101,6 +101,7 @@ struct qmgr_result {
 	int cls;	  /* 0 not reported yet, 2, 4, 5 */
 	int expired;	  /* class 5 by maximal_queue_lifetime */
 	char *remote_mta; /* for the DSN */
+	int unsaved;	  /* state changed here, not yet in the queue */
 };
 
 struct qmgr_message {
@@ -180,7 +181,11 @@ struct qmgr_message *qmgr_active_find(const char *id);
 int qmgr_message_activate(const char *id);
 /* Called as each job of msg ends; finishes the round after the last. */
 void qmgr_message_job_done(struct qmgr_message *msg);
-/* Records the outcome of n recipients (indexes) in one transaction. */
+/* Records the outcome of n recipients (indexes) in the message; the
+ * queue gets it when the job ends (qmgr_message_job_done): in one
+ * transaction with the others, or not at all when the message is then
+ * removed.  Every caller ends the job right after, before it returns to
+ * the event loop. */
 void qmgr_message_record(struct qmgr_message *msg, const size_t *idx,
 			 const int *cls, const char *const *dsn,
 			 const char *const *text, const char *const *mta,

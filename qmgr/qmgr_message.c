@@ -319,10 +319,6 @@ qmgr_message_record(struct qmgr_message *msg, const size_t *idx, const int *cls,
 		    const char *const *dsn, const char *const *text,
 		    const char *const *mta, size_t n)
 {
-	struct queue_rcpt_status *st = xcalloc(n ? n : 1, sizeof(*st));
-	size_t k = 0;
-	int rc;
-
 	for (size_t i = 0; i < n; i++) {
 		struct qmgr_result *res = &msg->res[idx[i]];
 		struct queue_rcpt *r = &msg->env.rcpts[idx[i]];
@@ -339,17 +335,39 @@ qmgr_message_record(struct qmgr_message *msg, const size_t *idx, const int *cls,
 		    cls[i] == 2 ? QUEUE_RCPT_DELIVERED : QUEUE_RCPT_DEFERRED;
 		if (r->attempts < UINT32_MAX)
 			r->attempts++;
-		st[k].index = idx[i];
+		res->unsaved = 1;
+	}
+}
+
+/* Writes the recorded states (qmgr_message_record) to the queue, in one
+ * transaction.  A recipient is recorded at most once between two saves,
+ * so the attempt that queue_rcpt_update counts is the one counted here. */
+static void
+save_states(struct qmgr_message *m)
+{
+	struct queue_rcpt_status *st = NULL;
+	size_t k = 0;
+	int rc;
+
+	for (size_t i = 0; i < m->env.nrcpt; i++) {
+		struct queue_rcpt *r = &m->env.rcpts[i];
+
+		if (!m->res[i].unsaved)
+			continue;
+		if (st == NULL)
+			st = xcalloc(m->env.nrcpt, sizeof(*st));
+		m->res[i].unsaved = 0;
+		st[k].index = i;
 		st[k].state = r->state;
 		st[k].dsn = r->dsn;
 		st[k].text = r->text;
 		k++;
 	}
 	if (k > 0) {
-		rc = queue_rcpt_update(qmgr_cfg.queue, msg->id, st, k);
-		qmgr_fatal_queue(rc, msg->id);
+		rc = queue_rcpt_update(qmgr_cfg.queue, m->id, st, k);
+		qmgr_fatal_queue(rc, m->id);
 		if (rc != QUEUE_OK)
-			msg_warn("%s: cannot record delivery status", msg->id);
+			msg_warn("%s: cannot record delivery status", m->id);
 	}
 	xfree(st);
 }
@@ -413,8 +431,24 @@ delay_warning_due(const struct qmgr_message *m, time_t now)
 	       *m->env.sender && age(m, now) >= qmgr_cfg.delay_warning;
 }
 
+/* A failure to record with its bounce, or a success to notify: the
+ * states go to the queue before any notice is queued, as they did when
+ * each was written at once. */
+static int
+round_has_notices(const struct qmgr_message *m)
+{
+	for (size_t i = 0; i < m->env.nrcpt; i++)
+		if (m->res[i].cls == 5 ||
+		    (m->res[i].cls == 2 &&
+		     (m->env.rcpts[i].notify & QUEUE_NOTIFY_SUCCESS)))
+			return 1;
+	return 0;
+}
+
 /* The end of a round: notifications, then state, then removal or the
- * next attempt. */
+ * next attempt.  A message removed now takes its unsaved states with it:
+ * the removal is their record (one transaction, not two), and a crash
+ * before it loses nothing, the agent's work is done again. */
 static void
 message_round_end(struct qmgr_message *m)
 {
@@ -429,6 +463,8 @@ message_round_end(struct qmgr_message *m)
 		expire_pending(m);
 		attempts = pending_attempts(m, &pending);
 	}
+	if (round_has_notices(m))
+		save_states(m);
 	if (qmgr_bounce_round(m) == 0)
 		record_failures(m);
 	else
@@ -440,6 +476,7 @@ message_round_end(struct qmgr_message *m)
 			msg_info("%s: removed", m->id);
 		return;
 	}
+	save_states(m);
 	if (delay_warning_due(m, now) && qmgr_bounce_delay(m) == 0) {
 		rc = queue_set_flags(qmgr_cfg.queue, m->id,
 				     QUEUE_FLAG_DELAY_WARNED, 0);
@@ -457,8 +494,10 @@ qmgr_message_job_done(struct qmgr_message *m)
 {
 	if (m->jobs == 0)
 		msg_panic("%s: job count underflow", m->id);
-	if (--m->jobs > 0)
+	if (--m->jobs > 0) {
+		save_states(m);
 		return;
+	}
 	message_round_end(m);
 	active_del(m);
 	message_free(m);

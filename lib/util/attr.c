@@ -371,25 +371,53 @@ decode_error(enum attr_status st)
 
 /* The longest header: 20 digits and the ':'. */
 #define ATTR_HEADER_PEEK 24
+/* How much one peek looks at: a whole list of the usual size (a delivery
+ * request, a reply), so that it is read with one call. */
+#define ATTR_LIST_PEEK 4096
 
-/* The list's length header, seen with MSG_PEEK and then read (only its
- * bytes) into b: 0; 1 when the caller must read byte by byte (nothing
- * was read: a malformed header is left for that reader to see); -1 on a
- * read error, with errno. */
+/* The list's length header, seen with MSG_PEEK and then read into b:
+ * the whole list when the peek saw all of it, else only the header's
+ * bytes; nothing after the list is taken.  0 then (b->len bytes read);
+ * 1 when the caller must read byte by byte (nothing was read: a
+ * malformed header is left for that reader to see); -1 on a read error,
+ * with errno. */
 static int
 peek_header(int fd, size_t max_len, long long deadline, size_t *plen,
 	    size_t *hdr, struct buf *b)
 {
-	char peek[ATTR_HEADER_PEEK];
+	size_t want = max_len < ATTR_LIST_PEEK ? max_len : ATTR_LIST_PEEK;
+	size_t whole;
 	ssize_t n;
 
+	if (want < ATTR_HEADER_PEEK)
+		want = ATTR_HEADER_PEEK;
 	if (io_wait_readable(fd, io_left_ms(deadline)) <= 0)
 		return 1;
-	n = recv(fd, peek, sizeof(peek), MSG_PEEK | MSG_DONTWAIT);
-	if (n <= 0 || parse_len(peek, (size_t)n, max_len >= 3 ? max_len - 2 : 0,
-				ATTR_TOO_BIG, plen, hdr) != ATTR_OK)
+	buf_reserve(b, want);
+	n = recv(fd, b->data, want, MSG_PEEK | MSG_DONTWAIT);
+	if (n <= 0 ||
+	    parse_len(b->data, (size_t)n, max_len >= 3 ? max_len - 2 : 0,
+		      ATTR_TOO_BIG, plen, hdr) != ATTR_OK)
 		return 1;
-	buf_reserve(b, *hdr);
+	whole = *hdr + *plen + 1;
+	if (whole <= (size_t)n && whole <= max_len) {
+		/* One call for all of it: what a peek saw is there. */
+		n = recv(fd, b->data, whole, MSG_DONTWAIT);
+		if (n >= (ssize_t)*hdr) {
+			b->len = (size_t)n;
+			return 0;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return -1;
+		/* Not all of the header (cannot happen on a stream socket):
+		 * the bytes read are kept and the rest is read below. */
+		b->len = n > 0 ? (size_t)n : 0;
+		if (io_read_full(fd, b->data + b->len, *hdr - b->len,
+				 io_left_ms(deadline)) < 0)
+			return -1;
+		b->len = *hdr;
+		return 0;
+	}
 	if (io_read_full(fd, b->data, *hdr, io_left_ms(deadline)) < 0)
 		return -1;
 	b->len = *hdr;
@@ -435,11 +463,13 @@ payload:
 		decode_error(ATTR_TOO_BIG);
 		goto out;
 	}
-	buf_reserve(&b, plen + 1);
-	if (io_read_full(fd, b.data + b.len, plen + 1, io_left_ms(deadline)) <
-	    0)
+	/* What is still missing: all of the list after the header, or
+	 * none of it when the peek could read it whole. */
+	buf_reserve(&b, hdr + plen + 1 - b.len);
+	if (io_read_full(fd, b.data + b.len, hdr + plen + 1 - b.len,
+			 io_left_ms(deadline)) < 0)
 		goto out;
-	b.len += plen + 1;
+	b.len = hdr + plen + 1;
 	b.data[b.len] = '\0';
 	st = attr_decode(b.data, b.len, max_len, list, &used);
 	if (st != ATTR_OK) {

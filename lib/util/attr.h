@@ -81,7 +81,9 @@ enum attr_status attr_decode(const char *data, size_t len, size_t max_len,
 
 /* Stream helpers over a socket: one list per call, with a timeout for the
  * whole operation (milliseconds; -1 = none).  attr_recv reads exactly the
- * bytes of one list, never more.  Both return 0, or -1 with errno set
+ * bytes of one list, never more (a descriptor sent after it stays): it
+ * looks at up to 4 KiB with MSG_PEEK and reads a list that is all there
+ * with one call.  Both return 0, or -1 with errno set
  * (ETIMEDOUT, EPROTO for malformed/oversized input, ECONNRESET for EOF in
  * the middle or before a list, or the system error). */
 int attr_send(int fd, const struct attr_list *list, int timeout_ms);

@@ -18,6 +18,7 @@
 #include "attr.h"
 #include "buf.h"
 #include "iostuff.h"
+#include "sock.h"
 #include "xalloc.h"
 
 static enum attr_status
@@ -315,6 +316,39 @@ test_send_recv_two_lists(void **state)
 	attr_list_free(&r);
 }
 
+/* A list read whole in one call (small) or header first (larger than a
+ * peek), each followed by a descriptor: the descriptor's byte stays for
+ * sock_recv_fd. */
+static void
+test_recv_then_descriptor(void **state)
+{
+	struct attr_list a = ATTR_LIST_INIT, r = ATTR_LIST_INIT;
+	char big[10000];
+	int sv[2], fd;
+
+	(void)state;
+	memset(big, 'b', sizeof(big));
+	make_pair(sv);
+	for (int round = 0; round < 2; round++) {
+		attr_list_reset(&a);
+		attr_add_str(&a, "request", "deliver");
+		if (round == 1)
+			attr_add(&a, "big", big, sizeof(big));
+		assert_int_equal(attr_send(sv[0], &a, 1000), 0);
+		assert_int_equal(sock_send_fd(sv[0], 0), 0);
+		assert_int_equal(attr_recv(sv[1], &r, 65536, 1000), 0);
+		assert_string_equal(attr_get_str(&r, "request"), "deliver");
+		assert_int_equal(r.count, round == 1 ? 2 : 1);
+		fd = sock_recv_fd(sv[1], 1000);
+		assert_true(fd >= 0);
+		close(fd);
+	}
+	close(sv[0]);
+	close(sv[1]);
+	attr_list_free(&a);
+	attr_list_free(&r);
+}
+
 static void
 test_recv_timeout(void **state)
 {
@@ -429,6 +463,7 @@ main(void)
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_too_big),
 	    cmocka_unit_test(test_send_recv_two_lists),
+	    cmocka_unit_test(test_recv_then_descriptor),
 	    cmocka_unit_test(test_recv_timeout),
 	    cmocka_unit_test(test_recv_eof),
 	    cmocka_unit_test(test_recv_bad_input),

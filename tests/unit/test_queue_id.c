@@ -11,9 +11,11 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "queue.h"
 #include "xalloc.h"
 
@@ -142,11 +144,32 @@ test_two_processes(void **state)
 	xfree(ids);
 }
 
+/* clock_wall(), qmgr's now (lib/util/clock.h), is never behind the
+ * clock arrivals are stamped with, not even in the first moments of a
+ * second, where time(2) is (watched for a little over a second, so that
+ * a second begins while it is). */
+static void
+test_now_not_behind_arrivals(void **state)
+{
+	struct timeval tv, start;
+
+	(void)state;
+	gettimeofday(&start, NULL);
+	do {
+		gettimeofday(&tv, NULL);
+		assert_true(clock_wall() >= tv.tv_sec);
+	} while (tv.tv_sec - start.tv_sec < 2 &&
+		 (tv.tv_sec - start.tv_sec) * 1000000 + tv.tv_usec -
+			 start.tv_usec <
+		     1100000);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_make_known),
+	    cmocka_unit_test(test_now_not_behind_arrivals),
 	    cmocka_unit_test(test_valid),
 	    cmocka_unit_test(test_order_is_time_order),
 	    cmocka_unit_test(test_new_unique_ordered),
