@@ -121,7 +121,7 @@ UNIT_TESTS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
 PROGS := $(DAEMONS:%=$(BIN)/%) $(CLI_PROGS:%=$(BIN)/%)
 
-.PHONY: all run check check-sanitize unit integration deps format \
+.PHONY: all run check check-sanitize unit integration selfcheck deps format \
 	format-check clean install man man-check
 .DELETE_ON_ERROR:
 # Keep objects of tests and fixtures between builds.
@@ -224,7 +224,7 @@ unit: $(UNIT_TESTS) man-check
 # PANACEA_NO_SKIPS=1 (make check sets it): a test skipped for not being
 # root or for a program not built fails the run, listed with its reason;
 # a missing package fails its test anyway (tests/integration/conftest.py).
-integration: all
+integration: all selfcheck
 	PANACEA_BIN=$(CURDIR)/$(BIN) PANACEA_FIXTURES=$(CURDIR)/$(BUILD)/tests/bin \
 	PANACEA_SANITIZE=$(SANITIZE) PANACEA_NO_SKIPS=$(NO_SKIPS) \
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
@@ -233,7 +233,12 @@ integration: all
 # (make fuzz-smoke FUZZ_TIME=600).
 CHECK_FUZZ_TIME ?= 5
 
-check: deps format-check
+# Every program and module the tests run, one line for each that is
+# missing (tests/integration/requirements.py), before any test.
+selfcheck:
+	@$(PYTHON) tests/integration/requirements.py
+
+check: deps selfcheck format-check
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration NO_SKIPS=1

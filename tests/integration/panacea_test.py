@@ -32,6 +32,7 @@ import time
 import pytest
 
 import procfs
+import requirements
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -150,16 +151,20 @@ def pid_alive(pid):
         return False
 
 
-def tool(name, package, path=None):
-    """The path of a program a test runs (found on PATH, else at path).
-    A missing one fails the test, never skips it: scripts/deps.sh (make
-    deps) installs package, so a missing tool is a broken setup."""
-    found = shutil.which(name)
-    if found is None and path is not None and os.access(path, os.X_OK):
-        found = path
+def tool(name, package=None, path=None):
+    """The path of a program a test runs, from requirements.PROGRAMS (the
+    table the self-check of make check reads; package and path, which
+    older callers pass, are that table's).  A missing one fails the test,
+    never skips it: scripts/deps.sh (make deps) installs its package, so
+    a missing tool is a broken setup."""
+    if name not in requirements.PROGRAMS:
+        pytest.fail("%s is not in tests/integration/requirements.py: add "
+                    "it with its Debian package" % name, pytrace=False)
+    found = requirements.find(name)
     if found is None:
         pytest.fail("%s is missing: run make deps (scripts/deps.sh "
-                    "installs %s)" % (name, package), pytrace=False)
+                    "installs %s)" % (name, requirements.PROGRAMS[name][0]),
+                    pytrace=False)
     return found
 
 

@@ -1,0 +1,143 @@
+#!/usr/bin/python3
+"""What the integration tests and the benchmarks need from the machine,
+and the Debian package that brings each: one table, read by
+panacea_test.tool() (a test asks for a program by name and gets its
+path) and by the self-check that `make check` runs before any test
+(`python3 tests/integration/requirements.py`), which names every missing
+program or module on a line of its own.
+
+Why a self-check: a tool that is missing makes the tests that run it
+fail one by one, each with its own traceback, long after the build; the
+self-check says it once, first, with the package to install.  Why
+modules too: a program can be present and still fail at run time for a
+package the install skipped (scripts/deps.sh installs without
+recommends): swaks without libnet-ssleay-perl answers "TLS not
+available" and nothing else.
+
+Every package named here must be in scripts/deps.sh; the self-check
+fails when one is not, so the two cannot drift apart.
+"""
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+# Programs: name -> (Debian package, path when it is not on PATH).  The
+# path matters for programs in /usr/sbin, which an ordinary user's PATH
+# lacks.
+PROGRAMS = {
+    "swaks": ("swaks", None),
+    "curl": ("curl", None),
+    "mutt": ("mutt", None),
+    "script": ("bsdutils", None),
+    "fetchmail": ("fetchmail", None),
+    "openssl": ("openssl", None),
+    "saslpasswd2": ("sasl2-bin", "/usr/sbin/saslpasswd2"),
+    "nsd": ("nsd", "/usr/sbin/nsd"),
+    "postgrey": ("postgrey", "/usr/sbin/postgrey"),
+    "postfix": ("postfix", "/usr/sbin/postfix"),
+    "postconf": ("postfix", "/usr/sbin/postconf"),
+    "postmap": ("postfix", "/usr/sbin/postmap"),
+    "smtp-sink": ("postfix", "/usr/sbin/smtp-sink"),
+    "smtp-source": ("postfix", "/usr/sbin/smtp-source"),
+    "db5.3_dump": ("db5.3-util", None),
+    "db5.3_load": ("db5.3-util", None),
+    "db5.3_stat": ("db5.3-util", None),
+    "strace": ("strace", None),
+    "gdb": ("gdb", None),
+    "readelf": ("binutils", None),
+    "useradd": ("passwd", "/usr/sbin/useradd"),
+    "userdel": ("passwd", "/usr/sbin/userdel"),
+    "ip": ("iproute2", "/usr/sbin/ip"),
+    "dovecot": ("dovecot-pop3d", "/usr/sbin/dovecot"),
+}
+
+# Perl modules a program loads at run time: module -> (package, for what).
+PERL_MODULES = {
+    "Net::SSLeay": ("libnet-ssleay-perl", "swaks' STARTTLS and TLS"),
+}
+
+# Python modules the tests import that are not in the standard library.
+PYTHON_MODULES = {
+    "pytest": "python3-pytest",
+}
+
+# Packages that come with Debian's base system (essential or required):
+# deps.sh need not list them.
+BASE_PACKAGES = {"passwd", "bsdutils"}
+
+
+def find(name):
+    """The path of program name, or None."""
+    package, path = PROGRAMS[name]
+    found = shutil.which(name)
+    if found is None and path is not None and os.access(path, os.X_OK):
+        found = path
+    return found
+
+
+def perl_has(module):
+    if shutil.which("perl") is None:
+        return False
+    return subprocess.run(["perl", "-M" + module, "-e", "1"],
+                          stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode == 0
+
+
+def deps_packages(path):
+    """The package names scripts/deps.sh installs (its *_PKGS
+    variables)."""
+    with open(path) as f:
+        text = f.read()
+    names = set()
+    for m in re.finditer(r'^[A-Z_]+_PKGS="([^"]*)"', text, re.M):
+        names.update(m.group(1).replace("\\\n", " ").split())
+    return names
+
+
+def problems(deps_sh):
+    """One line for each thing that is missing or not installable."""
+    out = []
+    for name in sorted(PROGRAMS):
+        if find(name) is None:
+            out.append("program %s is missing (Debian package %s)"
+                       % (name, PROGRAMS[name][0]))
+    for module, (package, why) in sorted(PERL_MODULES.items()):
+        if not perl_has(module):
+            out.append("Perl module %s is missing (Debian package %s; %s)"
+                       % (module, package, why))
+    for module, package in sorted(PYTHON_MODULES.items()):
+        if importlib.util.find_spec(module) is None:
+            out.append("Python module %s is missing for %s (Debian "
+                       "package %s)" % (module, sys.executable, package))
+    listed = deps_packages(deps_sh)
+    wanted = {p for p, _ in PROGRAMS.values()}
+    wanted |= {p for p, _ in PERL_MODULES.values()}
+    wanted |= set(PYTHON_MODULES.values())
+    for package in sorted(wanted - listed - BASE_PACKAGES):
+        out.append("package %s is needed by the tests but not installed "
+                   "by scripts/deps.sh" % package)
+    return out
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    deps_sh = os.path.join(here, "..", "..", "scripts", "deps.sh")
+    lines = problems(deps_sh)
+    if os.geteuid() != 0:
+        lines.append("not root: make check runs the integration tests as "
+                     "root (daemons change ids, chroot, add users)")
+    for line in lines:
+        print("self-check: " + line)
+    if lines:
+        print("self-check: %d problem(s); `make deps` as root installs "
+              "the packages" % len(lines))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
