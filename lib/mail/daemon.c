@@ -769,9 +769,13 @@ daemon_main(int argc, char **argv, const struct daemon_ops *ops)
 	if (ops->post_jail != NULL)
 		ops->post_jail();
 	/* After the last change of ids, which clears the setting. */
-	if (o.nlisten >= 0 &&
-	    parent_death_grace(master_pid, DAEMON_ORPHAN_GRACE_S) != 0)
-		msg_fatal("master is gone");
+	if (o.nlisten >= 0) {
+		/* The listeners go first: the port is free for a new master
+		 * while this process ends its session. */
+		parent_death_release(MASTER_LISTEN_FD, d_nlisten);
+		if (parent_death_grace(master_pid, DAEMON_ORPHAN_GRACE_S) != 0)
+			msg_fatal("master is gone");
+	}
 
 	if (o.nlisten < 0)
 		serve_standalone();

@@ -31,4 +31,13 @@ int parent_death_signal(pid_t parent, int sig);
  */
 int parent_death_grace(pid_t parent, unsigned grace_s);
 
+/*
+ * With parent_death_grace(): the n listening sockets from first_fd on
+ * stop listening the moment parent dies (shutdown(2), which acts on the
+ * socket every process holding it shares), before the grace begins. A
+ * new master can then listen on the same addresses at once, while this
+ * process finishes the session it is in.
+ */
+void parent_death_release(int first_fd, int n);
+
 #endif

@@ -615,6 +615,27 @@ def test_stuck_queue_keeper_does_not_wedge_master(instance):
     assert echo_once(instance, port) in instance.children()
 
 
+def test_new_master_listens_while_an_orphan_ends_its_session(instance):
+    """A child whose master was killed stops listening at once (its
+    listeners are shut down when the kernel tells it of master's death),
+    so a new master started right away listens on the same port while
+    the old child is still in its client's session (before, the new
+    master died with "Address already in use")."""
+    port = instance.port()
+    instance.services = [Instance.service(port, ECHO)]
+    instance.start()
+    s, child = greet(instance, port)
+    with s:
+        os.kill(instance.pid, signal.SIGKILL)
+        instance.proc.wait(timeout=scaled(10))
+        # The parent-death signal is delivered when master is reaped;
+        # give it a moment to reach the child, not the 2 s grace.
+        time.sleep(0.2)
+        assert pid_alive(child)
+        instance.start()
+        assert echo_once(instance, port) in instance.children()
+
+
 def test_killed_master_leaves_no_orphan_and_restarts(instance):
     """When master is killed, its children end within seconds whatever
     they are doing (here a child in a client's session, which reads only
