@@ -19,7 +19,9 @@
  * ("process PATH pid N exit status S" / "killed by signal S").  When such
  * a child never took a client (use count 0) the program cannot start, so
  * the service is throttled: no new child for service_throttle_time
- * ("PATH: bad command startup -- throttling"), instead of a fork loop.
+ * ("PATH: bad command startup -- throttling"), instead of a fork loop;
+ * for a child killed by SIGKILL, which is never the program's own failure,
+ * the pause is MASTER_KILLED_THROTTLE_MS.
  *
  * A child of a definition that was removed or changed on reload is an
  * orphan: it has been sent SIGTERM, is still reaped and waited for at
@@ -44,6 +46,9 @@
 #include "msg.h"
 #include "strutil.h"
 #include "xalloc.h"
+
+/* The pause after a child was killed by SIGKILL before it served. */
+#define MASTER_KILLED_THROTTLE_MS 1000
 
 struct master_child {
 	pid_t pid;
@@ -377,15 +382,22 @@ master_unthrottle_event(void *ctx)
 	master_unthrottle(serv);
 }
 
-void
-master_throttle(struct master_service *serv)
+/* A pause of ms before the service gets a new child. */
+static void
+master_throttle_ms(struct master_service *serv, long long ms)
 {
 	if (serv->throttled || master_stopping)
 		return;
 	serv->throttled = 1;
-	serv->throttle_timer = event_timer_add(master_params.throttle_s * 1000,
-					       master_unthrottle_event, serv);
+	serv->throttle_timer =
+	    event_timer_add(ms, master_unthrottle_event, serv);
 	master_avail_listen(serv);
+}
+
+void
+master_throttle(struct master_service *serv)
+{
+	master_throttle_ms(serv, master_params.throttle_s * 1000LL);
 }
 
 void
@@ -476,7 +488,14 @@ master_reap(pid_t pid, int status)
 		return;
 	if (bad_start && !serv->throttled && !master_stopping) {
 		msg_warn("%s: bad command startup -- throttling", serv->path);
-		master_throttle(serv);
+		/* SIGKILL comes from outside (an administrator, the OOM
+		 * killer), never from the program failing to start: a short
+		 * pause prevents a fork loop without leaving the service
+		 * unserved for service_throttle_time. */
+		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+			master_throttle_ms(serv, MASTER_KILLED_THROTTLE_MS);
+		else
+			master_throttle(serv);
 	}
 	master_avail_listen(serv);
 }

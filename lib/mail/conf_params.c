@@ -460,7 +460,9 @@ const struct conf_param conf_params[] = {
      "users' names."},
     {"service_throttle_time", CONF_TIME, "60s", 's', 1,
      "How long master(8) waits before it starts a service again whose program "
-     "failed at start. As in Postfix."},
+     "failed at start. As in Postfix, except that a process killed by SIGKILL "
+     "before it served (from outside, never the program's failure) pauses "
+     "its service for one second."},
     {"setgid_group", CONF_STR, "postdrop", 0, 0,
      "No-op in Panacea: no command is set-group-id (sendmail hands mail to "
      "the submit service over a socket). Postfix: the group of postdrop "

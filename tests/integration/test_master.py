@@ -202,6 +202,28 @@ def test_maxproc_is_respected_under_parallel_clients(instance):
                       r'limit "2"' % port)
 
 
+def test_child_killed_before_serving_pauses_its_service_briefly(instance):
+    """A child killed by SIGKILL before it served (an administrator, the
+    OOM killer) is no failure of the program: the service pauses for a
+    second against a fork loop, not for service_throttle_time (60 s
+    here), which left port 25 unserved for a minute in the kill soak."""
+    port = instance.port()
+    instance.conf["service_throttle_time"] = "60s"
+    instance.services = [Instance.service(port, CRASH + " -k")]
+    instance.start()
+    s = connect(instance.host, port)
+    with s:
+        instance.wait_log(r"%s: bad command startup -- throttling" %
+                          re.escape(CRASH))
+        start = instance.log_size()
+        time.sleep(scaled(4))
+        log = instance.log(start)
+    kills = len(re.findall(r"process %s pid \d+ killed by signal 9" %
+                           re.escape(CRASH), log))
+    # About one start a second: more than one, far fewer than a loop.
+    assert 2 <= kills <= scaled(4) + 1, (kills, log)
+
+
 def test_crashing_service_is_throttled_not_respawned(instance):
     throttle = 2
     window = 6
