@@ -754,6 +754,13 @@ const struct conf_param conf_params[] = {
     {"stale_lock_time", CONF_TIME, "500s", 's', 1,
      "A mailbox .lock file older than this is removed as stale. As in "
      "Postfix."},
+    {"strict_rfc821_envelopes", CONF_BOOL, "no", 0, 0,
+     "When yes, smtpd(8) wants the RFC 821/5321 syntax in MAIL FROM and RCPT "
+     "TO, the address in <> and nothing else (501 5.1.7 Bad sender address "
+     "syntax, 501 5.1.3 Bad recipient address syntax otherwise). When no, "
+     "it also takes an address without <> (MAIL FROM:user@example.org) and "
+     "drops RFC 822 comments and a phrase around <address> "
+     "(Joe<joe@example.org>(home)). As in Postfix."},
     {"syslog_name", CONF_STR, "panacea", 0, 0,
      "The first part of the name every log line carries (syslog_name/program, "
      "\"panacea/smtpd\"); a service sets its own with -o (\"-o "
