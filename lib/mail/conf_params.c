@@ -381,6 +381,16 @@ const struct conf_param conf_params[] = {
     {"non_fqdn_reject_code", CONF_INT, "504", 0, 0,
      "The reply code of reject_non_fqdn_helo_hostname, reject_non_fqdn_sender "
      "and reject_non_fqdn_recipient. As in Postfix."},
+    {"policy_time_limit", CONF_TIME, "1000s", 's', 1,
+     "No-op in Panacea: Panacea has no spawn(8), which runs a policy server "
+     "for Postfix (SMTPD_POLICY_README's service \"policy\"; the time limit "
+     "of any such service NAME is NAME_time_limit, as "
+     "policyd-spf_time_limit, accepted without a warning when a "
+     "check_policy_service target ends in NAME). Run the policy server on "
+     "its own (a systemd socket or inetd service for one that speaks on "
+     "stdin and stdout); smtpd(8)'s side of the time is "
+     "smtpd_policy_service_timeout. Postfix: the time limit of the spawn "
+     "service named policy."},
     {"pop3d_apop_enable", CONF_BOOL, "no", 0, 0,
      "Panacea's own: when yes, pop3d(8) offers APOP login."},
     {"pop3d_auth_failure_delay", CONF_TIME, "2s", 's', 0,
@@ -804,6 +814,7 @@ const char *const conf_noop_params[] = {
     "html_directory",
     "manpage_directory",
     "meta_directory",
+    "policy_time_limit",
     "readme_directory",
     "sample_directory",
     "setgid_group",
