@@ -13,11 +13,14 @@ RUN_PKGS="libsasl2-modules libsasl2-modules-db sasl2-bin openssl"
 # STARTTLS; fetchmail checks certificates against ca-certificates.
 # Integration tests never skip for a missing tool (they fail): every one
 # they run is here.  clang-format: make check's format check.
-# postgrey: the greylisting policy server the check_policy_service tests start.
+# postgrey and postfix-policyd-spf-python (policyd-spf): the policy servers
+# the check_policy_service tests start; policyd-spf's resolver library
+# (python3-dns, pulled in as a dependency, not a recommendation) is named
+# so that the choice between python3-dns and python3-dnspython is ours.
 TEST_PKGS="libcmocka-dev python3 python3-pytest swaks libnet-ssleay-perl \
 curl ldnsutils nsd db5.3-util postfix postfix-pcre procps iproute2 netbase clang \
 clang-format libclang-rt-14-dev mutt fetchmail ca-certificates strace gdb \
-binutils bsdutils postgrey"
+binutils bsdutils postgrey postfix-policyd-spf-python python3-dns"
 # bench/pop3 compares pop3d with a private Dovecot instance.
 BENCH_PKGS="dovecot-pop3d"
 

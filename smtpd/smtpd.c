@@ -72,6 +72,7 @@ static const struct conf_bind smtpd_params[] = {
     CONF_BIND_BOOL("smtpd_local_submission", &smtpd_cfg.local_submission),
     CONF_BIND_BOOL("smtpd_forbid_unauth_pipelining",
 		   &smtpd_cfg.forbid_unauth_pipelining),
+    CONF_BIND_BOOL("strict_rfc821_envelopes", &smtpd_cfg.strict_rfc821),
     CONF_BIND_STR("smtpd_tls_cert_file", &raw.tls_cert),
     CONF_BIND_STR("smtpd_tls_key_file", &raw.tls_key),
     CONF_BIND_STR("smtpd_tls_security_level", &raw.tls_level),

@@ -59,6 +59,7 @@ struct smtpd_config {
 	int wrappermode;
 	int local_submission;
 	int forbid_unauth_pipelining; /* smtpd_forbid_unauth_pipelining */
+	int strict_rfc821;	      /* strict_rfc821_envelopes */
 	struct tls_ctx *tls;
 	struct queue *queue;
 	const char *auth_socket; /* private/auth */

@@ -681,7 +681,8 @@ static int
 smtpd_command(struct smtpd_session *ss, struct buf *line)
 {
 	struct smtp_cmd cmd;
-	unsigned flags = ss->smtputf8 ? SMTP_CMD_F_UTF8 : 0;
+	unsigned flags = (ss->smtputf8 ? SMTP_CMD_F_UTF8 : 0) |
+			 (smtpd_cfg.strict_rfc821 ? 0 : SMTP_CMD_F_LENIENT);
 	unsigned before;
 	int status, junk;
 

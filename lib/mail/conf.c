@@ -950,6 +950,8 @@ check_order(const void *a, const void *b)
 struct used_names {
 	char **names; /* referenced by some value */
 	size_t count;
+	char **policy; /* named by a check_policy_service target */
+	size_t npolicy;
 	struct service_table services;
 	int have_services; /* the table could be read */
 };
@@ -979,17 +981,57 @@ static const char *const transport_suffixes[] = {
     NULL,
 };
 
-static void
-used_add(struct used_names *u, const char *name, size_t len)
+static int
+list_has(char *const *v, size_t n, const char *name, size_t len)
 {
 	size_t i;
 
-	for (i = 0; i < u->count; i++)
-		if (strlen(u->names[i]) == len &&
-		    memcmp(u->names[i], name, len) == 0)
-			return;
-	u->names = xreallocarray(u->names, u->count + 1, sizeof(char *));
-	u->names[u->count++] = xstrndup(name, len);
+	for (i = 0; i < n; i++)
+		if (strlen(v[i]) == len && memcmp(v[i], name, len) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+list_add(char ***v, size_t *n, const char *name, size_t len)
+{
+	if (list_has(*v, *n, name, len))
+		return;
+	*v = xreallocarray(*v, *n + 1, sizeof(char *));
+	(*v)[(*n)++] = xstrndup(name, len);
+}
+
+static void
+used_add(struct used_names *u, const char *name, size_t len)
+{
+	list_add(&u->names, &u->count, name, len);
+}
+
+/*
+ * Postfix runs a policy server such as policyd-spf as a spawn(8) service
+ * of master.cf, named by check_policy_service (unix:private/policyd-spf),
+ * and NAME_time_limit is spawn's time limit for it.  Panacea has no
+ * spawn: the server runs on its own and its services line goes, but the
+ * administrator's policyd-spf_time_limit is no mistake.  Collects the
+ * last path component of each check_policy_service target of text.
+ */
+static void
+used_policy(struct used_names *u, const char *text)
+{
+	static const char kw[] = "check_policy_service";
+	const char *p = text;
+	const char *w, *e, *s;
+
+	while ((p = strstr(p, kw)) != NULL) {
+		p += sizeof(kw) - 1;
+		w = p + strspn(p, " \t\r\n,{");
+		e = w + strcspn(w, " \t\r\n,}");
+		for (s = e; s > w && s[-1] != '/' && s[-1] != ':'; s--)
+			;
+		if (e > s)
+			list_add(&u->policy, &u->npolicy, s, (size_t)(e - s));
+		p = e;
+	}
 }
 
 /* Every "$name" and "${name...}" of text (nested ones included). */
@@ -1057,6 +1099,7 @@ used_services(struct used_names *u)
 		for (j = 0; j < u->services.items[i].argc; j++) {
 			const char *a = u->services.items[i].argv[j];
 			used_scan(u, a);
+			used_policy(u, a);
 			if (strncmp(a, "smtpd_restriction_classes=", 26) == 0)
 				used_classes(u, a + 26);
 		}
@@ -1073,11 +1116,16 @@ used_free(struct used_names *u)
 	for (i = 0; i < u->count; i++)
 		xfree(u->names[i]);
 	xfree(u->names);
+	for (i = 0; i < u->npolicy; i++)
+		xfree(u->policy[i]);
+	xfree(u->policy);
 	services_free(&u->services);
 }
 
 /* The suffix of a per-transport name, or NULL.  Without a services table
- * any transport name is taken: the table is not ours to check here. */
+ * any transport name is taken: the table is not ours to check here.
+ * NAME_time_limit is also taken for a policy server that Postfix would
+ * spawn (used_policy). */
 static const char *
 transport_suffix(const struct used_names *u, const char *name)
 {
@@ -1091,7 +1139,9 @@ transport_suffix(const struct used_names *u, const char *name)
 		if (n < k + 2 || name[n - k - 1] != '_' ||
 		    strcmp(name + n - k, transport_suffixes[s]) != 0)
 			continue;
-		if (!u->have_services)
+		if (!u->have_services ||
+		    (strcmp(transport_suffixes[s], "time_limit") == 0 &&
+		     list_has(u->policy, u->npolicy, name, n - k - 1)))
 			return transport_suffixes[s];
 		for (i = 0; i < u->services.count; i++)
 			if (strlen(u->services.items[i].name) == n - k - 1 &&
@@ -1105,12 +1155,7 @@ transport_suffix(const struct used_names *u, const char *name)
 static int
 used_has(const struct used_names *u, const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < u->count; i++)
-		if (strcmp(u->names[i], name) == 0)
-			return 1;
-	return 0;
+	return list_has(u->names, u->count, name, strlen(name));
 }
 
 /* An unknown name that was set and is not used (see struct used_names):
@@ -1124,7 +1169,9 @@ warn_unknown(const struct used_names *u, const struct conf_entry *e)
 }
 
 /* A known parameter's value, or a per-transport name's whose global
- * default_SUFFIX is in the table, checked by that parameter's type. */
+ * default_SUFFIX is in the table, checked by that parameter's type;
+ * TRANSPORT_time_limit as command_time_limit, its global default in
+ * Postfix. */
 static int
 check_value(const struct used_names *u, struct conf_entry *e, struct buf *err)
 {
@@ -1136,7 +1183,10 @@ check_value(const struct used_names *u, struct conf_entry *e, struct buf *err)
 		return typed_value(e, &v, err);
 	if (!e->set || (suffix = transport_suffix(u, e->name)) == NULL)
 		return 0;
-	snprintf(name, sizeof(name), "default_%s", suffix);
+	if (strcmp(suffix, "time_limit") == 0)
+		snprintf(name, sizeof(name), "command_time_limit");
+	else
+		snprintf(name, sizeof(name), "default_%s", suffix);
 	return conf_param_find(name) != NULL
 		   ? typed_value_as(e, conf_param_find(name), &v, err)
 		   : 0;
@@ -1157,8 +1207,10 @@ conf_check(struct buf *err)
 	order = xreallocarray(NULL, conf.count + 1, sizeof(*order));
 	for (i = 0; i < conf.count; i++) {
 		order[i] = &conf.items[i];
-		if (conf.items[i].raw != NULL)
+		if (conf.items[i].raw != NULL) {
 			used_scan(&used, conf.items[i].raw);
+			used_policy(&used, conf.items[i].raw);
+		}
 		if (conf.items[i].raw != NULL &&
 		    strcmp(conf.items[i].name, "smtpd_restriction_classes") ==
 			0)

@@ -381,6 +381,16 @@ const struct conf_param conf_params[] = {
     {"non_fqdn_reject_code", CONF_INT, "504", 0, 0,
      "The reply code of reject_non_fqdn_helo_hostname, reject_non_fqdn_sender "
      "and reject_non_fqdn_recipient. As in Postfix."},
+    {"policy_time_limit", CONF_TIME, "1000s", 's', 1,
+     "No-op in Panacea: Panacea has no spawn(8), which runs a policy server "
+     "for Postfix (SMTPD_POLICY_README's service \"policy\"; the time limit "
+     "of any such service NAME is NAME_time_limit, as "
+     "policyd-spf_time_limit, accepted without a warning when a "
+     "check_policy_service target ends in NAME). Run the policy server on "
+     "its own (a systemd socket or inetd service for one that speaks on "
+     "stdin and stdout); smtpd(8)'s side of the time is "
+     "smtpd_policy_service_timeout. Postfix: the time limit of the spawn "
+     "service named policy."},
     {"pop3d_apop_enable", CONF_BOOL, "no", 0, 0,
      "Panacea's own: when yes, pop3d(8) offers APOP login."},
     {"pop3d_auth_failure_delay", CONF_TIME, "2s", 's', 0,
@@ -756,6 +766,13 @@ const struct conf_param conf_params[] = {
     {"stale_lock_time", CONF_TIME, "500s", 's', 1,
      "A mailbox .lock file older than this is removed as stale. As in "
      "Postfix."},
+    {"strict_rfc821_envelopes", CONF_BOOL, "no", 0, 0,
+     "When yes, smtpd(8) wants the RFC 821/5321 syntax in MAIL FROM and RCPT "
+     "TO, the address in <> and nothing else (501 5.1.7 Bad sender address "
+     "syntax, 501 5.1.3 Bad recipient address syntax otherwise). When no, "
+     "it also takes an address without <> (MAIL FROM:user@example.org) and "
+     "drops RFC 822 comments and a phrase around <address> "
+     "(Joe<joe@example.org>(home)). As in Postfix."},
     {"syslog_name", CONF_STR, "panacea", 0, 0,
      "The first part of the name every log line carries (syslog_name/program, "
      "\"panacea/smtpd\"); a service sets its own with -o (\"-o "
@@ -799,6 +816,7 @@ const char *const conf_noop_params[] = {
     "html_directory",
     "manpage_directory",
     "meta_directory",
+    "policy_time_limit",
     "readme_directory",
     "sample_directory",
     "setgid_group",

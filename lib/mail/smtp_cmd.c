@@ -359,6 +359,111 @@ path_end(char *s)
 	return NULL;
 }
 
+/*
+ * The end of the path word in the lenient syntax: white space ends it,
+ * except inside a quoted string or angle brackets (Postfix's command
+ * tokenizer).  NULL when a quote or a bracket is left open.
+ */
+static char *
+path_end_lenient(char *s)
+{
+	size_t angle = 0;
+	int quoted = 0;
+
+	for (; *s; s++) {
+		if (quoted) {
+			if (*s == '\\' && s[1])
+				s++;
+			else if (*s == '"')
+				quoted = 0;
+		} else if (*s == '"') {
+			quoted = 1;
+		} else if (*s == '<') {
+			angle++;
+		} else if (*s == '>' && angle > 0) {
+			angle--;
+		} else if (IS_WSP(*s) && angle == 0) {
+			break;
+		}
+	}
+	return quoted || angle ? NULL : s;
+}
+
+/*
+ * strict_rfc821_envelopes = no: reduces the path word w, in place, to
+ * what addr_parse() takes.  RFC 822 comments (nested, with quoted
+ * pairs) and blanks outside quoted strings go; when the word has a
+ * "<...>", the text around it (a phrase, "Joe<joe@example.org>") goes
+ * too and the brackets stay; without one the bare address stays.  More
+ * than one "<...>", a '>' or ')' without its opening, or an unclosed
+ * comment is ADDR_ERR_SYNTAX; so is a word that was only a comment.
+ * Quoted strings are copied untouched.
+ */
+static int
+path_lenient(char *w)
+{
+	char *r, *d, *lt = NULL, *gt = NULL;
+	size_t depth = 0;
+	int quoted = 0;
+
+	/* Pass 1: comments and unquoted blanks out. */
+	for (r = d = w; *r; r++) {
+		if (quoted) {
+			if (*r == '\\' && r[1])
+				*d++ = *r++;
+			else if (*r == '"')
+				quoted = 0;
+			*d++ = *r;
+		} else if (depth > 0) {
+			if (*r == '\\' && r[1])
+				r++;
+			else if (*r == '(')
+				depth++;
+			else if (*r == ')')
+				depth--;
+		} else if (*r == '(') {
+			depth = 1;
+		} else if (*r == ')') {
+			return ADDR_ERR_SYNTAX;
+		} else if (!IS_WSP(*r)) {
+			if (*r == '"')
+				quoted = 1;
+			*d++ = *r;
+		}
+	}
+	*d = 0;
+	if (depth > 0 || quoted || *w == 0)
+		return ADDR_ERR_SYNTAX;
+
+	/* Pass 2: the one "<...>", if any, outside quoted strings. */
+	for (r = w; *r; r++) {
+		if (quoted) {
+			if (*r == '\\' && r[1])
+				r++;
+			else if (*r == '"')
+				quoted = 0;
+		} else if (*r == '"') {
+			quoted = 1;
+		} else if (*r == '<') {
+			if (lt != NULL)
+				return ADDR_ERR_SYNTAX;
+			lt = r;
+		} else if (*r == '>') {
+			if (lt == NULL || gt != NULL)
+				return ADDR_ERR_SYNTAX;
+			gt = r;
+		}
+	}
+	if (lt == NULL)
+		return ADDR_OK;
+	if (gt == NULL)
+		return ADDR_ERR_SYNTAX;
+	/* "<" content ">" moved to the front; the phrase is dropped. */
+	memmove(w, lt, (size_t)(gt - lt) + 1);
+	w[gt - lt + 1] = 0;
+	return ADDR_OK;
+}
+
 /* MAIL FROM:<path> [params] and RCPT TO:<path> [params]. */
 static int
 parse_path_cmd(struct smtp_cmd *cmd, char *arg, unsigned ext, unsigned flags)
@@ -374,13 +479,17 @@ parse_path_cmd(struct smtp_cmd *cmd, char *arg, unsigned ext, unsigned flags)
 	path = skip_wsp(arg + kwlen);
 	if (*path == 0)
 		return SMTP_CMD_ERR_SYNTAX;
-	if ((end = path_end(path)) == NULL)
+	end = (flags & SMTP_CMD_F_LENIENT) ? path_end_lenient(path)
+					   : path_end(path);
+	if (end == NULL)
 		return addr_error(cmd, ADDR_ERR_SYNTAX);
 	if (*end && !IS_WSP(*end))
 		return addr_error(cmd, ADDR_ERR_SYNTAX);
 	save = *end;
 	*end = 0;
 	err = split_params(cmd, save ? skip_wsp(end + 1) : end, ext);
+	if ((flags & SMTP_CMD_F_LENIENT) && (aerr = path_lenient(path)) != 0)
+		return addr_error(cmd, aerr);
 
 	/* The address first, as Postfix does; SMTPUTF8 decides its charset. */
 	if (cmd->verb == SMTP_VERB_MAIL) {
@@ -393,7 +502,7 @@ parse_path_cmd(struct smtp_cmd *cmd, char *arg, unsigned ext, unsigned flags)
 	} else if (flags & SMTP_CMD_F_UTF8) {
 		aflags |= ADDR_F_UTF8;
 	}
-	if (flags & SMTP_CMD_F_NO_BRACKETS)
+	if (flags & (SMTP_CMD_F_NO_BRACKETS | SMTP_CMD_F_LENIENT))
 		aflags |= ADDR_F_NO_BRACKETS;
 	if (flags & SMTP_CMD_F_BARE_LOCAL)
 		aflags |= ADDR_F_BARE_LOCAL;

@@ -18,6 +18,17 @@
  * (ALPHA / DIGIT) *(ALPHA / DIGIT / "-"), esmtp-value = 1*(%d33-60 /
  * %d62-126) (plus UTF-8 in an SMTPUTF8 transaction).
  *
+ * The path is RFC 5321's "<...>" (Postfix's strict_rfc821_envelopes =
+ * yes) unless SMTP_CMD_F_LENIENT (its default, no), which takes what
+ * Postfix's smtpd takes: the path is the word after "FROM:" / "TO:",
+ * where blanks inside a quoted string or "<...>" do not end it; RFC 822
+ * comments in it are dropped, and so is a phrase before a "<...>"
+ * ("MAIL FROM:user@example.org", "MAIL FROM:Joe<joe@example.org>(Joe)",
+ * "RCPT TO:< user@example.org >").  A second "<...>", unbalanced
+ * brackets, quotes or parentheses stay errors (501 5.1.7 / 5.1.3), and
+ * the address itself is judged by addr_parse() as in the strict syntax.
+ * A line the strict syntax takes means the same in the lenient one.
+ *
  * Contract:
  *  - the line is len bytes and may contain anything; NUL, CR, LF and other
  *    control characters (TAB excepted) and malformed UTF-8 make it an
@@ -93,6 +104,7 @@ enum smtp_cmd_err {
 #define SMTP_CMD_F_UTF8 0x01	    /* RCPT in an SMTPUTF8 transaction */
 #define SMTP_CMD_F_NO_BRACKETS 0x02 /* accept paths without < > */
 #define SMTP_CMD_F_BARE_LOCAL 0x04  /* accept a local part without domain */
+#define SMTP_CMD_F_LENIENT 0x08	    /* strict_rfc821_envelopes = no */
 
 enum smtp_body {
 	SMTP_BODY_NONE = 0,

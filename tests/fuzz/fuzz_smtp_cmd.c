@@ -1,10 +1,12 @@
 /*
  * fuzz_smtp_cmd - libFuzzer target for lib/smtp_cmd.
  *
- * The first input byte selects the advertised extensions and the parse
- * flags, the rest is one command line.  Beyond "no crash", it checks
- * that every result string is inside the command's storage and that the
- * reply is always one well-formed line with the code of the error.
+ * The first input byte selects the advertised extensions, the second the
+ * parse flags (SMTP_CMD_F_LENIENT among them: strict_rfc821_envelopes),
+ * the rest is one command line.  Beyond "no crash", it checks that every
+ * result string is inside the command's storage, that the reply is
+ * always one well-formed line with the code of the error, and that a
+ * MAIL or RCPT the strict syntax takes means the same to the lenient one.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,6 +25,25 @@ check_str(const struct smtp_cmd *c, const char *s, size_t store_len)
 		abort();
 }
 
+/* What the strict syntax takes, the lenient one takes the same way. */
+static void
+check_lenient_same(const struct smtp_cmd *strict, const uint8_t *line,
+		   size_t len, unsigned ext, unsigned flags)
+{
+	struct smtp_cmd c;
+	int i;
+
+	if (smtp_cmd_parse((const char *)line, len, ext,
+			   flags | SMTP_CMD_F_LENIENT, &c) != SMTP_CMD_OK ||
+	    strcmp(c.path.addr, strict->path.addr) != 0 ||
+	    c.path.flags != strict->path.flags || c.nparams != strict->nparams)
+		abort();
+	for (i = 0; i < c.nparams; i++)
+		if (strcmp(c.params[i].keyword, strict->params[i].keyword) != 0)
+			abort();
+	smtp_cmd_free(&c);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -32,12 +53,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t store_len, i;
 	int err, code;
 
-	if (size < 1)
+	if (size < 2)
 		return 0;
 	ext = data[0] & SMTP_EXT_ALL;
-	flags = (data[0] >> 6) & 0x03;
-	err = smtp_cmd_parse((const char *)data + 1, size - 1, ext, flags, &c);
-	store_len = 2 * (size - 1) + 2;
+	flags = data[1] & (SMTP_CMD_F_UTF8 | SMTP_CMD_F_NO_BRACKETS |
+			   SMTP_CMD_F_BARE_LOCAL | SMTP_CMD_F_LENIENT);
+	err = smtp_cmd_parse((const char *)data + 2, size - 2, ext, flags, &c);
+	store_len = 2 * (size - 2) + 2;
 	if (err != (int)c.err)
 		abort();
 	check_str(&c, c.verb_text, store_len);
@@ -73,6 +95,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if ((c.notify & SMTP_NOTIFY_NEVER) && c.notify != SMTP_NOTIFY_NEVER)
 		abort();
+	if (err == SMTP_CMD_OK && !(flags & SMTP_CMD_F_LENIENT) &&
+	    (c.verb == SMTP_VERB_MAIL || c.verb == SMTP_VERB_RCPT))
+		check_lenient_same(&c, data + 2, size - 2, ext, flags);
 	buf_free(&reply);
 	smtp_cmd_free(&c);
 	return 0;

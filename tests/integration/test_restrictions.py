@@ -712,6 +712,50 @@ def test_policy_server_down(instance, mail_owner):
     assert rcpt_reply(port, client, "a@example.org", ROOT).startswith("250")
 
 
+def test_policy_time_limits_load(instance, mail_owner):
+    """The time limits Postfix's main.cf gives policy servers it spawns
+    (policy_time_limit, policyd-spf_time_limit) load in master, smtpd and
+    panconf -n without a warning: documented no-ops; a NAME_time_limit
+    that no check_policy_service target names is still a warning."""
+    import subprocess
+    port, client = start(instance, mail_owner, {
+        "policy_time_limit": "3600",
+        "policyd-spf_time_limit": "3600",
+        "greylist_time_limit": "1h",
+        "smtpd_recipient_restrictions":
+            "reject_unauth_destination, "
+            "check_policy_service { unix:private/policyd-spf, "
+            "default_action=DUNNO, try_limit=1 }",
+    })
+    # smtpd loads it too: a session runs the restrictions (nothing
+    # listens on private/policyd-spf: its default_action).
+    assert rcpt_reply(port, client, "a@example.org", ROOT).startswith("250")
+    # master and smtpd say what they do not know on master's stderr.
+    err = instance.stderr()
+    assert re.search(r'master: warning: .*: unknown parameter '
+                     r'"greylist_time_limit"', err), err
+    assert re.search(r'smtpd: warning: .*: unknown parameter '
+                     r'"greylist_time_limit"', err), err
+    assert not re.search(r'unknown parameter "(policy_|policyd-spf_)',
+                         err), err
+    r = subprocess.run([program("panconf"), "-c", instance.config_dir,
+                        "-n"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.splitlines()
+    assert "policy_time_limit = 3600" in out, out
+    assert "policyd-spf_time_limit = 3600" in out, out
+    assert re.findall(r'unknown parameter "([^"]+)"', r.stderr) == [
+        "greylist_time_limit"], r.stderr
+    # A bad value is an error, as any bad time is.
+    with open(os.path.join(instance.config_dir, "panacea.conf"), "a") as f:
+        f.write("policyd-spf_time_limit = soon\n")
+    r = subprocess.run([program("panconf"), "-c", instance.config_dir,
+                        "-n"], capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0 and re.search(
+        r"panacea\.conf:\d+: policyd-spf_time_limit: bad time value: "
+        r"\"soon\"", r.stderr), r
+
+
 def test_forbid_unauth_pipelining(instance, mail_owner):
     port, client = start(instance, mail_owner, {
         "smtpd_forbid_unauth_pipelining": "yes",

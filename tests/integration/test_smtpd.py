@@ -269,6 +269,57 @@ def test_unknown_local_user_check_can_be_switched_off(instance, mail_owner):
         s.expect("RCPT TO:<ghost@%s>" % MYHOSTNAME, 250)
 
 
+def test_lenient_envelopes_by_default(instance, mail_owner):
+    """strict_rfc821_envelopes = no (Postfix's default): a path without
+    <>, a phrase and comments are taken; the message goes in with the
+    bare address, and bad brackets are still refused."""
+    port = smtpd_setup(instance, mail_owner)
+    with Session(instance.host, port) as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("MAIL FROM:Joe<joe@example.org>(home) SIZE=100", 250,
+                 r"^2\.1\.0 Ok$")
+        s.expect("RCPT TO:%s" % ROOT, 250, r"^2\.1\.5 Ok$")
+        s.expect("RCPT TO:< postmaster@%s >" % MYHOSTNAME, 250)
+        s.expect("RCPT TO:<%s" % ROOT, 501,
+                 r"^5\.1\.3 Bad recipient address syntax")
+        s.expect("RCPT TO:<a@example.org><%s>" % ROOT, 501,
+                 r"^5\.1\.3 Bad recipient address syntax")
+        s.expect("DATA", 354)
+        s.send(b"Subject: lenient\r\n\r\nhi\r\n.\r\n")
+        qid = queued_id(s.reply())
+        s.expect("MAIL FROM:a@example.org)", 501,
+                 r"^5\.1\.7 Bad sender address syntax")
+        s.expect("QUIT", 221)
+    env = pancat(instance, qid, "-e").decode()
+    assert "sender: joe@example.org\n" in env, env
+    assert re.findall(r"^recipient: (.*)$", env, re.M) == [
+        ROOT, "postmaster@" + MYHOSTNAME]
+    instance.wait_log(r"(?m)NOQUEUE: reject: RCPT from localhost\[[\d.]+\]: "
+                      r"501 5\.1\.3 Bad recipient address syntax "
+                      r"\(bad address syntax\);")
+
+
+def test_strict_rfc821_envelopes(instance, mail_owner):
+    """strict_rfc821_envelopes = yes: only <address>, with the replies of
+    Postfix; the session goes on after each refusal."""
+    port = configured(instance, mail_owner, strict_rfc821_envelopes="yes")
+    with Session(instance.host, port) as s:
+        s.expect("EHLO client.test", 250)
+        for bad in ("a@example.org", "Joe<a@example.org>",
+                    "<a@example.org>(home)", "< a@example.org >"):
+            s.expect("MAIL FROM:" + bad, 501,
+                     r"^5\.1\.7 Bad sender address syntax")
+        s.expect("MAIL FROM: <a@example.org>", 250)
+        s.expect("RCPT TO:" + ROOT, 501,
+                 r"^5\.1\.3 Bad recipient address syntax "
+                 r"\(address must be enclosed in <>\)$")
+        s.expect("RCPT TO:<%s>" % ROOT, 250)
+        s.expect("QUIT", 221)
+    instance.wait_log(r"(?m)NOQUEUE: reject: MAIL from localhost\[[\d.]+\]: "
+                      r"501 5\.1\.7 Bad sender address syntax "
+                      r"\(address must be enclosed in <>\);")
+
+
 def test_command_errors(smtpd):
     inst, port = smtpd
     with Session(inst.host, port) as s:
@@ -280,7 +331,7 @@ def test_command_errors(smtpd):
         s.expect("DATA", 503, r"^5\.5\.1 ")
         s.expect("HELO", 501, r"^5\.5\.4 Syntax: HELO hostname$")
         s.expect("EHLO client.test", 250)
-        s.expect("MAIL FROM:a@example.org", 501, r"^5\.")
+        s.expect("MAIL FROM:<a@example.org", 501, r"^5\.1\.7 ")
         s.expect("MAIL FROM:<a@@example.org>", 501, r"^5\.1\.7 ")
         s.expect("MAIL FROM:<a@example.org> FOO=BAR", 555, r"^5\.5\.4 ")
         s.expect("MAIL FROM:<a@example.org> SIZE=abc", 501, r"^5\.5\.4 ")

@@ -996,6 +996,60 @@ test_transport_names_and_macros(void **state)
 	cleanup_dir(dir);
 }
 
+/*
+ * The time limit of a policy server Postfix would spawn: NAME_time_limit
+ * for a check_policy_service target that ends in NAME (in panacea.conf or
+ * an -o of the services table) draws no warning and is checked as a time;
+ * policy_time_limit is in the table as a no-op.
+ */
+static void
+test_policy_time_limits(void **state)
+{
+	char *dir =
+	    services_dir("smtp inet n - n - - smtpd\n"
+			 "submission inet n - n - - smtpd\n"
+			 "  -o smtpd_client_restrictions=check_policy_service,"
+			 "unix:private/rate-limit,permit\n");
+	struct buf text = BUF_INIT;
+	char *out;
+
+	(void)state;
+	buf_printf(&text,
+		   "config_directory = %s\n"
+		   "smtpd_recipient_restrictions = reject_unauth_destination,"
+		   " check_policy_service unix:private/policyd-spf\n"
+		   "smtpd_sender_restrictions = check_policy_service "
+		   "inet:127.0.0.1:10023\n"
+		   "policyd-spf_time_limit = 3600\n"
+		   "policy_time_limit = 3600\n"
+		   "rate-limit_time_limit = 1h\n"
+		   "postgrey_time_limit = 3600\n",
+		   dir);
+	load(buf_cstr(&text));
+	out = capture_stderr(check_quietly);
+	assert_null(strstr(out, "policyd-spf"));
+	assert_null(strstr(out, "\"policy_time_limit"));
+	assert_null(strstr(out, "rate-limit"));
+	/* Nothing names a postgrey server here: a leftover. */
+	assert_non_null(
+	    strstr(out, "t.conf:7: unknown parameter \"postgrey_time_limit\""));
+	xfree(out);
+	assert_true(conf_param_find("policy_time_limit") != NULL);
+
+	buf_reset(&text);
+	buf_printf(&text,
+		   "config_directory = %s\n"
+		   "smtpd_recipient_restrictions = check_policy_service "
+		   "unix:private/policyd-spf\n"
+		   "policyd-spf_time_limit = soon\n",
+		   dir);
+	assert_string_equal(check_error(buf_cstr(&text)),
+			    "t.conf:3: policyd-spf_time_limit: bad time value: "
+			    "\"soon\"");
+	buf_free(&text);
+	cleanup_dir(dir);
+}
+
 /* Postfix's housekeeping names: in the table, documented as no-ops. */
 static void
 test_noop_parameters(void **state)
@@ -1352,6 +1406,7 @@ main(void)
 	    T(test_unknown_parameter_warning),
 	    T(test_names_with_dash),
 	    T(test_transport_names_and_macros),
+	    T(test_policy_time_limits),
 	    T(test_noop_parameters),
 	    T(test_walk),
 	    T(test_reset),

@@ -543,6 +543,188 @@ test_bdat_must_close(void **state)
 	smtp_cmd_free(&c);
 }
 
+/*
+ * strict_rfc821_envelopes: each line with its path under the strict
+ * syntax (0) and the lenient one (LENIENT): the address the command
+ * names, or NULL for a bad address syntax error (501 5.1.7 / 5.1.3).
+ */
+#define LENIENT SMTP_CMD_F_LENIENT
+
+static const struct {
+	const char *line;
+	const char *strict; /* the address, or NULL for 501 5.1.x */
+	const char *lenient;
+} envelopes[] = {
+    {"MAIL FROM:<user@example.org>", "user@example.org", "user@example.org"},
+    {"MAIL FROM:user@example.org", NULL, "user@example.org"},
+    {"MAIL FROM: user@example.org SIZE=10", NULL, "user@example.org"},
+    {"RCPT TO:user@example.org", NULL, "user@example.org"},
+    {"RCPT TO:Postmaster", NULL, "Postmaster"},
+    /* A phrase before <...> and comments anywhere go. */
+    {"MAIL FROM:Joe<joe@example.org>", NULL, "joe@example.org"},
+    {"MAIL FROM:\"Joe Q. Public\"<joe@example.org>", NULL, "joe@example.org"},
+    {"MAIL FROM:<joe@example.org>(Joe)", NULL, "joe@example.org"},
+    {"MAIL FROM:joe@example.org(Joe(the)\\)Public)", NULL, "joe@example.org"},
+    /* Parentheses do not hold blanks (Postfix's tokenizer). */
+    {"MAIL FROM:joe@example.org(Joe Public)", NULL, NULL},
+    {"MAIL FROM:<joe(home)@example.org>", NULL, "joe@example.org"},
+    {"RCPT TO:< joe@example.org >", NULL, "joe@example.org"},
+    {"RCPT TO:<joe @ example.org>", NULL, "joe@example.org"},
+    {"MAIL FROM:<>", "", ""},
+    {"MAIL FROM:Nobody<>", NULL, ""},
+    /* Quoted strings keep their blanks and parentheses. */
+    {"MAIL FROM:<\"a (b) c\"@example.org>", "\"a (b) c\"@example.org",
+     "\"a (b) c\"@example.org"},
+    {"MAIL FROM:\"a b\"@example.org", NULL, "\"a b\"@example.org"},
+    {"MAIL FROM:<@relay.example:joe@example.org>", "joe@example.org",
+     "joe@example.org"},
+    /* Errors in both. */
+    {"MAIL FROM:<joe@example.org", NULL, NULL},
+    {"MAIL FROM:joe@example.org>", NULL, NULL},
+    {"MAIL FROM:<<joe@example.org>>", NULL, NULL},
+    {"MAIL FROM:<a@example.org><b@example.org>", NULL, NULL},
+    {"MAIL FROM:<joe@example.org>>", NULL, NULL},
+    {"MAIL FROM:\"joe@example.org", NULL, NULL},
+    {"MAIL FROM:joe@example.org(unclosed", NULL, NULL},
+    {"MAIL FROM:joe@example.org)", NULL, NULL},
+    {"MAIL FROM:(only a comment)", NULL, NULL},
+    {"MAIL FROM:()", NULL, NULL},
+    {"RCPT TO:<>", NULL, NULL},
+    {"RCPT TO:(x)<>", NULL, NULL},
+    {"MAIL FROM:joe@@example.org", NULL, NULL},
+    {"MAIL FROM:< >", NULL, ""},
+};
+
+static void
+test_strict_rfc821_envelopes(void **state)
+{
+	struct smtp_cmd c;
+	const char *want;
+	size_t i;
+	int mode, err;
+
+	(void)state;
+	for (i = 0; i < sizeof(envelopes) / sizeof(envelopes[0]); i++) {
+		for (mode = 0; mode < 2; mode++) {
+			want =
+			    mode ? envelopes[i].lenient : envelopes[i].strict;
+			err = smtp_cmd_parse(envelopes[i].line,
+					     strlen(envelopes[i].line), ALL,
+					     mode ? LENIENT : 0, &c);
+			if (want == NULL && err != (c.verb == SMTP_VERB_MAIL
+							? SMTP_CMD_ERR_SENDER
+							: SMTP_CMD_ERR_RCPT))
+				fail_msg("\"%s\" (%s): err %d, want a bad "
+					 "address",
+					 envelopes[i].line,
+					 mode ? "lenient" : "strict", err);
+			if (want != NULL &&
+			    (err != 0 || strcmp(c.path.addr, want) != 0))
+				fail_msg("\"%s\" (%s): err %d addr \"%s\", "
+					 "want \"%s\"",
+					 envelopes[i].line,
+					 mode ? "lenient" : "strict", err,
+					 c.path.addr, want);
+			smtp_cmd_free(&c);
+		}
+	}
+}
+
+/* Hostile paths in the lenient syntax: long, deep, unbalanced. */
+static void
+test_lenient_hostile(void **state)
+{
+	static char line[70000];
+	struct smtp_cmd c;
+	struct buf b = BUF_INIT;
+	size_t n, i;
+
+	(void)state;
+	/* The replies name the syntax error, as in strict mode. */
+	smtp_cmd_parse("MAIL FROM:<a@b.c", 16, ALL, LENIENT, &c);
+	smtp_cmd_reply(&c, &b);
+	assert_string_equal(buf_cstr(&b), "501 5.1.7 Bad sender address syntax "
+					  "(bad address syntax)");
+	smtp_cmd_free(&c);
+	buf_reset(&b);
+	smtp_cmd_parse("RCPT TO:a@b.c>", 14, ALL, LENIENT, &c);
+	smtp_cmd_reply(&c, &b);
+	assert_string_equal(buf_cstr(&b),
+			    "501 5.1.3 Bad recipient address syntax "
+			    "(bad address syntax)");
+	smtp_cmd_free(&c);
+	buf_free(&b);
+
+	/* A long address: the RFC 5321 limits hold without brackets. */
+	n = (size_t)snprintf(line, sizeof(line), "MAIL FROM:a@");
+	while (n < 12 + 300)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "b.");
+	n += (size_t)snprintf(line + n, sizeof(line) - n, "c");
+	assert_int_equal(smtp_cmd_parse(line, n, ALL, LENIENT, &c),
+			 SMTP_CMD_ERR_ADDR_LENGTH);
+	smtp_cmd_free(&c);
+
+	/* A huge comment around a short address is dropped whole. */
+	n = (size_t)snprintf(line, sizeof(line), "MAIL FROM:<a@b.c>(");
+	for (i = 0; i < 60000; i++)
+		line[n++] = "x.y"[i % 3];
+	line[n++] = ')';
+	assert_int_equal(smtp_cmd_parse(line, n, ALL, LENIENT, &c), 0);
+	assert_string_equal(c.path.addr, "a@b.c");
+	smtp_cmd_free(&c);
+	/* ... but stays an error unclosed, or in strict mode. */
+	assert_int_equal(smtp_cmd_parse(line, n - 1, ALL, LENIENT, &c),
+			 SMTP_CMD_ERR_SENDER);
+	smtp_cmd_free(&c);
+	assert_int_not_equal(smtp_cmd_parse(line, n, ALL, 0, &c), 0);
+	smtp_cmd_free(&c);
+
+	/* Deeply nested comments, balanced and not. */
+	n = (size_t)snprintf(line, sizeof(line), "RCPT TO:a@b.c");
+	for (i = 0; i < 20000; i++)
+		line[n++] = '(';
+	for (i = 0; i < 20000; i++)
+		line[n++] = ')';
+	assert_int_equal(smtp_cmd_parse(line, n, ALL, LENIENT, &c), 0);
+	assert_string_equal(c.path.addr, "a@b.c");
+	smtp_cmd_free(&c);
+	assert_int_equal(smtp_cmd_parse(line, n - 1, ALL, LENIENT, &c),
+			 SMTP_CMD_ERR_RCPT);
+	smtp_cmd_free(&c);
+
+	/* Many brackets, and blanks inside brackets. */
+	n = (size_t)snprintf(line, sizeof(line), "RCPT TO:");
+	for (i = 0; i < 20000; i++)
+		line[n++] = '<';
+	n += (size_t)snprintf(line + n, sizeof(line) - n, "a@b.c");
+	for (i = 0; i < 20000; i++)
+		line[n++] = '>';
+	assert_int_equal(smtp_cmd_parse(line, n, ALL, LENIENT, &c),
+			 SMTP_CMD_ERR_RCPT);
+	smtp_cmd_free(&c);
+	n = (size_t)snprintf(line, sizeof(line), "RCPT TO:<");
+	for (i = 0; i < 30000; i++)
+		line[n++] = i % 2 ? ' ' : '\t';
+	n +=
+	    (size_t)snprintf(line + n, sizeof(line) - n, "a@b.c> NOTIFY=NEVER");
+	assert_int_equal(smtp_cmd_parse(line, n, ALL, LENIENT, &c), 0);
+	assert_string_equal(c.path.addr, "a@b.c");
+	assert_int_equal(c.notify, SMTP_NOTIFY_NEVER);
+	smtp_cmd_free(&c);
+
+	/* Parameters after a lenient path are still checked. */
+	assert_int_equal(
+	    smtp_cmd_parse("MAIL FROM:a@b.c FOO=1", 21, ALL, LENIENT, &c),
+	    SMTP_CMD_ERR_PARAM_UNKNOWN);
+	smtp_cmd_free(&c);
+	/* A phrase with unquoted blanks is not one word: "Joe" is taken
+	 * for the address, as Postfix's tokenizer does. */
+	assert_int_equal(
+	    smtp_cmd_parse("MAIL FROM:Joe User <a@b.c>", 26, ALL, LENIENT, &c),
+	    SMTP_CMD_ERR_SENDER);
+	smtp_cmd_free(&c);
+}
+
 static void
 test_verb_names(void **state)
 {
@@ -564,6 +746,8 @@ main(void)
 	    cmocka_unit_test(test_address_errors),
 	    cmocka_unit_test(test_replies),
 	    cmocka_unit_test(test_bdat_must_close),
+	    cmocka_unit_test(test_strict_rfc821_envelopes),
+	    cmocka_unit_test(test_lenient_hostile),
 	    cmocka_unit_test(test_verb_names),
 	};
 
