@@ -53,6 +53,8 @@ PROGRAMS = {
     "userdel": ("passwd", "/usr/sbin/userdel"),
     "ip": ("iproute2", "/usr/sbin/ip"),
     "dovecot": ("dovecot-pop3d", "/usr/sbin/dovecot"),
+    "policyd-spf": ("postfix-policyd-spf-python", None),
+    "unshare": ("util-linux", None),
 }
 
 # Perl modules a program loads at run time: module -> (package, for what).
@@ -67,7 +69,7 @@ PYTHON_MODULES = {
 
 # Packages that come with Debian's base system (essential or required):
 # deps.sh need not list them.
-BASE_PACKAGES = {"passwd", "bsdutils"}
+BASE_PACKAGES = {"passwd", "bsdutils", "util-linux"}
 
 
 def find(name):
