@@ -15,6 +15,8 @@ deliveries:
   auth          (user, password): AUTH PLAIN is offered and checked
   auth_plain_only_tls  offer AUTH only after STARTTLS
 
+Peer(..., concurrent=True) serves each session in a thread of its own.
+
 and what it saw is kept in `sessions`: one dict per session with the
 command lines ("commands"), the raw bytes of each DATA section exactly as
 received up to and including the final ".\\r\\n" ("data"), whether TLS
@@ -33,8 +35,11 @@ from panacea_test import scaled
 
 
 class Peer:
-    def __init__(self, address, port=25, name="peer.test"):
+    def __init__(self, address, port=25, name="peer.test", concurrent=False):
         self.address = address
+        # Serve each session in a thread of its own (a sink for many
+        # smtp processes at once, which keep their sessions open).
+        self.concurrent = concurrent
         self.port = port
         self.name = name
         self.greeting = "220 %s ESMTP test peer" % name
@@ -88,15 +93,22 @@ class Peer:
                        "auth": None}
             with self.lock:
                 self.sessions.append(session)
+            if self.concurrent:
+                threading.Thread(target=self._session, args=(conn, session),
+                                 daemon=True).start()
+            else:
+                self._session(conn, session)
+
+    def _session(self, conn, session):
+        try:
+            _Session(self, conn, session).run()
+        except (OSError, ssl.SSLError, ValueError):
+            pass
+        finally:
             try:
-                _Session(self, conn, session).run()
-            except (OSError, ssl.SSLError, ValueError):
+                conn.close()
+            except OSError:
                 pass
-            finally:
-                try:
-                    conn.close()
-                except OSError:
-                    pass
 
 
 class _Session:
