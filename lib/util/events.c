@@ -62,6 +62,12 @@ static unsigned long timer_last_id;
 #define SIG_MAX 65 /* signal numbers 1..64 (Linux NSIG) */
 static struct sig_reg sig_tab[SIG_MAX];
 static int sig_pipe[2] = {-1, -1};
+/* The process the self-pipe belongs to.  A child forked from it shares
+ * the pipe until it execs or calls event_reset(): a signal it gets in
+ * between must not reach the parent's loop as the parent's own (master
+ * read a SIGTERM sent to a child it had just forked as a SIGTERM to
+ * itself, and stopped). */
+static pid_t sig_pipe_pid;
 
 static volatile int loop_stopped;
 
@@ -214,6 +220,19 @@ sig_handler(int signo)
 	unsigned char c = (unsigned char)signo;
 	ssize_t n;
 
+	if (getpid() != sig_pipe_pid) {
+		/* Not the loop's process: the signal's default action, as
+		 * if the handler had been reset at fork. */
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sigemptyset(&sa.sa_mask);
+		sa.sa_handler = SIG_DFL;
+		(void)sigaction(signo, &sa, NULL);
+		(void)raise(signo);
+		errno = saved;
+		return;
+	}
 	n = write(sig_pipe[1], &c, 1);
 	(void)n;
 	errno = saved;
@@ -226,8 +245,17 @@ event_signal(int signo, event_signal_fn fn, void *ctx)
 
 	if (signo <= 0 || signo >= SIG_MAX)
 		msg_panic("event_signal: bad signal %d", signo);
-	if (sig_pipe[0] < 0 && pipe2(sig_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
-		msg_fatal("event_signal: pipe: %m");
+	if (sig_pipe[0] >= 0 && sig_pipe_pid != getpid()) {
+		/* A forked child's own loop gets a pipe of its own. */
+		close(sig_pipe[0]);
+		close(sig_pipe[1]);
+		sig_pipe[0] = sig_pipe[1] = -1;
+	}
+	if (sig_pipe[0] < 0) {
+		if (pipe2(sig_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
+			msg_fatal("event_signal: pipe: %m");
+		sig_pipe_pid = getpid();
+	}
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;

@@ -10,7 +10,9 @@
  *
  * After fork(), a child that does not want its parent's registrations
  * calls event_reset() (it also closes the self-pipe and restores the
- * default signal dispositions of handled signals).
+ * default signal dispositions of handled signals).  Until then (or its
+ * exec), a handled signal that reaches the child takes its default
+ * action: it never reaches the parent's loop through the shared pipe.
  */
 #ifndef PANACEA_EVENTS_H
 #define PANACEA_EVENTS_H

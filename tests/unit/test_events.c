@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -383,6 +384,38 @@ test_signal_delivery(void **state)
 	assert_int_equal(sig_calls, 3);
 }
 
+/* A child forked before it resets or execs shares the self-pipe: a
+ * handled signal it gets must take its default action there, never
+ * reach the parent's loop (master stopped on a SIGTERM meant for a
+ * child it had just forked). */
+static void
+test_signal_to_forked_child_stays_there(void **state)
+{
+	pid_t pid;
+	int status;
+
+	(void)state;
+	sig_seen = 0;
+	sig_calls = 0;
+	event_signal(SIGUSR1, sig_record, &sig_seen);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		raise(SIGUSR1);
+		_exit(0); /* not reached: the default action ends it */
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGUSR1);
+	/* Nothing for the parent's loop. */
+	assert_int_equal(event_loop(100), 0);
+	assert_int_equal(sig_calls, 0);
+	/* Its own signals still arrive. */
+	raise(SIGUSR1);
+	run_until(&sig_calls, 1, 1000);
+	assert_int_equal(sig_calls, 1);
+}
+
 static void
 test_reset_restores_signal(void **state)
 {
@@ -475,6 +508,8 @@ main(void)
 				      teardown),
 	    cmocka_unit_test_teardown(test_remove_own_fd, teardown),
 	    cmocka_unit_test_teardown(test_signal_delivery, teardown),
+	    cmocka_unit_test_teardown(test_signal_to_forked_child_stays_there,
+				      teardown),
 	    cmocka_unit_test_teardown(test_reset_restores_signal, teardown),
 	    cmocka_unit_test_teardown(test_event_stop, teardown),
 	    cmocka_unit_test_teardown(test_reset_forgets_registrations,
