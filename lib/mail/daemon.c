@@ -719,6 +719,21 @@ daemon_queue_dir(void)
 	return d_jailed ? "" : conf_str("queue_directory");
 }
 
+/*
+ * When master dies, the listeners stop listening at once (the port is
+ * free for a new master while this process ends its session) and the
+ * process ends within DAEMON_ORPHAN_GRACE_S (parent_death.h).
+ */
+static void
+daemon_watch_master(pid_t master_pid)
+{
+	parent_death_release(MASTER_LISTEN_FD, d_nlisten);
+	if (parent_death_grace(master_pid, DAEMON_ORPHAN_GRACE_S) != 0) {
+		daemon_close_listeners();
+		msg_fatal("master is gone");
+	}
+}
+
 _Noreturn void
 daemon_main(int argc, char **argv, const struct daemon_ops *ops)
 {
@@ -736,8 +751,13 @@ daemon_main(int argc, char **argv, const struct daemon_ops *ops)
 		msg_fatal("not started by master (use -S to serve one client "
 			  "on standard input)");
 	/* Before anything opens a file that could take their numbers. */
-	if (o.nlisten >= 0)
+	if (o.nlisten >= 0) {
 		take_master_fds(o.nlisten);
+		/* From the start, not only once the ids are final: a master
+		 * killed while this process loads its tables would otherwise
+		 * find its port still listening here when it restarts. */
+		daemon_watch_master(master_pid);
+	}
 	d_standalone = o.nlisten < 0;
 	/* A client that disconnects must not kill the process. */
 	signal(SIGPIPE, SIG_IGN);
@@ -768,14 +788,9 @@ daemon_main(int argc, char **argv, const struct daemon_ops *ops)
 		priv_chroot(conf_str("queue_directory"));
 	if (ops->post_jail != NULL)
 		ops->post_jail();
-	/* After the last change of ids, which clears the setting. */
-	if (o.nlisten >= 0) {
-		/* The listeners go first: the port is free for a new master
-		 * while this process ends its session. */
-		parent_death_release(MASTER_LISTEN_FD, d_nlisten);
-		if (parent_death_grace(master_pid, DAEMON_ORPHAN_GRACE_S) != 0)
-			msg_fatal("master is gone");
-	}
+	/* Again after the last change of ids, which clears the setting. */
+	if (o.nlisten >= 0)
+		daemon_watch_master(master_pid);
 
 	if (o.nlisten < 0)
 		serve_standalone();
