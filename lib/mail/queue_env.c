@@ -3,11 +3,15 @@
  * failure checking, checkpoints, and the transaction retry loop; see
  * queue.h for the contract.
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -249,6 +253,78 @@ make_db_dir(const char *dir)
 	return 0;
 }
 
+/* How long recovery waits for the last users of the old environment
+ * (daemons of a master that was killed end within 2 s of its death). */
+#define QUEUE_ENV_USERS_WAIT_MS 5000
+
+/*
+ * 1 when no live process has the environment in home open: each one
+ * holds a fcntl lock on its line of __db.register for as long as it
+ * does, and such locks end with their process.  Waits up to wait_ms
+ * for the last one to go.
+ */
+static int
+env_unused(const char *home, int wait_ms)
+{
+	struct buf reg = BUF_INIT;
+	int fd, unused = 0;
+
+	buf_printf(&reg, "%s/__db.register", home);
+	fd = open(buf_cstr(&reg), O_RDONLY | O_CLOEXEC);
+	buf_free(&reg);
+	if (fd < 0)
+		return errno == ENOENT;
+	for (int waited = 0;; waited += 50) {
+		struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+
+		if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type == F_UNLCK) {
+			unused = 1;
+			break;
+		}
+		if (waited >= wait_ms)
+			break;
+		(void)poll(NULL, 0, 50);
+	}
+	close(fd);
+	return unused;
+}
+
+/*
+ * Removes the shared regions (__db.001 ...) of an environment nobody
+ * uses any more, so that recovery builds new ones from the log and the
+ * databases.  Why: a process killed while it held one of their mutexes
+ * leaves it locked for ever (Berkeley DB 5.3's mutexes are not robust),
+ * and recovery that reattached to the old regions waited on it without
+ * end (seen in the kill soak: master never served again).
+ */
+static void
+remove_stale_regions(const char *home)
+{
+	struct buf path = BUF_INIT;
+	struct dirent *d;
+	DIR *dir;
+
+	if ((dir = opendir(home)) == NULL)
+		return;
+	while ((d = readdir(dir)) != NULL) {
+		const char *n = d->d_name;
+		size_t i = strlen("__db.");
+
+		if (strncmp(n, "__db.", i) != 0 || n[i] == 0)
+			continue;
+		while (isdigit((unsigned char)n[i]))
+			i++;
+		if (n[i] != 0)
+			continue; /* __db.register goes below */
+		buf_reset(&path);
+		buf_printf(&path, "%s/%s", home, n);
+		if (unlink(buf_cstr(&path)) < 0 && errno != ENOENT)
+			msg_warn("queue: unlink %s: %m", buf_cstr(&path));
+	}
+	closedir(dir);
+	buf_free(&path);
+}
+
 static int
 open_common(const char *queue_dir, queue_isalive_fn isalive, u_int32_t flags,
 	    int force_recovery, struct queue **qp)
@@ -279,6 +355,14 @@ open_common(const char *queue_dir, queue_isalive_fn isalive, u_int32_t flags,
 		return QUEUE_ERROR;
 	}
 	if (force_recovery) {
+		/* Nobody left in the old environment: new regions.  Someone
+		 * still there (a process that outlived its grace): keep
+		 * them, and let DB_REGISTER panic that process's view. */
+		if (env_unused(buf_cstr(&home), QUEUE_ENV_USERS_WAIT_MS))
+			remove_stale_regions(buf_cstr(&home));
+		else
+			msg_warn("queue: processes still use the old "
+				 "environment; recovering beside them");
 		/* A fresh registry makes DB_REGISTER run recovery and panic
 		 * the environment of any process still using the old one. */
 		buf_printf(&reg, "%s/__db.register", buf_cstr(&home));
