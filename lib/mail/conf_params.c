@@ -752,8 +752,10 @@ const struct conf_param conf_params[] = {
      "When yes, smtpd(8) starts TLS on connect (port 465) instead of offering "
      "STARTTLS. As in Postfix."},
     {"stale_lock_time", CONF_TIME, "500s", 's', 1,
-     "A mailbox .lock file older than this is removed as stale. As in "
-     "Postfix."},
+     "A mailbox .lock file older than this is removed as stale when it was "
+     "made on another host or names no host (and its pid, if any, is not "
+     "alive here); one that names this host and a dead pid is removed at "
+     "once. Postfix's parameter; the owner rule is Panacea's."},
     {"syslog_name", CONF_STR, "panacea", 0, 0,
      "The first part of the name every log line carries (syslog_name/program, "
      "\"panacea/smtpd\"); a service sets its own with -o (\"-o "
