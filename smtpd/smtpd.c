@@ -204,6 +204,24 @@ smtpd_post_jail(void)
 	smtpd_anvil_post_jail(qdir);
 }
 
+/* Before each client: a process whose tables, password database or
+ * sasldb changed since it read them (it cannot read them again in its
+ * jail) leaves the client to a fresh one, as Postfix's smtpd does. */
+static int
+smtpd_pre_accept(void)
+{
+	const char *name = smtpd_check_changed();
+
+	if (name == NULL)
+		name = smtpd_hbc_changed_table();
+	if (name == NULL)
+		name = smtpd_restrict_changed();
+	if (name == NULL)
+		return 0;
+	msg_info("table %s has changed -- restarting", name);
+	return 1;
+}
+
 static void
 smtpd_pre_exit(void)
 {
@@ -221,6 +239,7 @@ main(int argc, char **argv)
 	    .post_jail = smtpd_post_jail,
 	    .serve = smtpd_session_run,
 	    .pre_exit = smtpd_pre_exit,
+	    .pre_accept = smtpd_pre_accept,
 	};
 
 	daemon_main(argc, argv, &ops);
