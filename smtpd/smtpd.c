@@ -34,7 +34,7 @@ static struct {
 	const char *mynetworks_style, *debug_peer_list;
 	const char *tls_cert, *tls_key, *tls_level;
 	const char *dns_nameservers;
-	long long size_limit, header_limit;
+	long long size_limit, header_limit, queue_minfree;
 	long long timeout, starttls_timeout, error_sleep;
 } raw;
 
@@ -54,6 +54,7 @@ static const struct conf_bind smtpd_params[] = {
     CONF_BIND_STR("dns_nameservers", &raw.dns_nameservers),
     CONF_BIND_SIZE("message_size_limit", &raw.size_limit),
     CONF_BIND_SIZE("header_size_limit", &raw.header_limit),
+    CONF_BIND_SIZE("queue_minfree", &raw.queue_minfree),
     CONF_BIND_INT("smtpd_recipient_limit", &smtpd_cfg.recipient_limit),
     CONF_BIND_INT("line_length_limit", &smtpd_cfg.line_limit),
     CONF_BIND_INT("hopcount_limit", &smtpd_cfg.hopcount_limit),
@@ -176,6 +177,7 @@ smtpd_pre_jail(void)
 	    open_list("debug_peer_list", raw.debug_peer_list);
 	smtpd_cfg.size_limit = (uint64_t)raw.size_limit;
 	smtpd_cfg.header_limit = (uint64_t)raw.header_limit;
+	smtpd_cfg.queue_minfree = (uint64_t)raw.queue_minfree;
 	smtpd_cfg.error_sleep_ms = raw.error_sleep * 1000;
 	smtpd_cfg.timeout_ms = (int)raw.timeout * 1000;
 	smtpd_cfg.starttls_timeout_ms = (int)raw.starttls_timeout * 1000;

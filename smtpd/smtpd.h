@@ -39,6 +39,7 @@ struct smtpd_config {
 	const char *sasldb_path; /* only its user names: mail-only users */
 	uint64_t size_limit;
 	uint64_t header_limit; /* header_size_limit */
+	uint64_t queue_minfree;
 	long long recipient_limit;
 	long long line_limit;
 	long long hopcount_limit;

@@ -425,6 +425,11 @@ const struct conf_param conf_params[] = {
     {"queue_directory", CONF_STR, "/var/spool/panacea", 0, 0,
      "The directory of the mail queue; the daemons that are jailed chroot "
      "here. As in Postfix."},
+    {"queue_minfree", CONF_SIZE, "0", 0, 0,
+     "The free space, in bytes, the queue's file system must have for smtpd(8) "
+     "to take a message: MAIL is refused with 452 4.3.1 Insufficient system "
+     "storage when less is free, or less than 1.5 times message_size_limit, or "
+     "(MAIL with SIZE=N) less than N plus this. As in Postfix."},
     {"queue_run_delay", CONF_TIME, "300s", 's', 1,
      "How often qmgr(8) scans the queue for deferred messages that are due. As "
      "in Postfix."},
