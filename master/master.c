@@ -372,6 +372,9 @@ master_reload_event(int signo, void *ctx)
 	}
 	master_params_apply(&np);
 	master_services_reload(&tab);
+	/* The processes that read the old configuration end after their
+	 * current work (master_spawn.c). */
+	master_reload_children();
 out:
 	buf_free(&path);
 	buf_free(&err);

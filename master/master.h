@@ -131,6 +131,10 @@ void master_spawn_init(void);
 void master_avail_listen(struct master_service *serv);
 /* How often a service at its process limit may be warned about. */
 #define MASTER_LIMIT_WARN_MS (10 * 60 * 1000)
+/* Reload: a new generation; every child of an earlier one that still
+ * belongs to a service gets SIGHUP (finish, then exit), and keeps
+ * counting for its service until it exits. */
+void master_reload_children(void);
 /* Makes the service's children orphans and sends them sig. */
 void master_detach_children(struct master_service *serv, int sig);
 void master_throttle(struct master_service *serv);

@@ -22,7 +22,10 @@
  *    children still hold it), new children start with the new definition;
  *    a unix service that moved between private/ and public/ is removed
  *    and added instead;
- *  - unchanged: not touched, so its open connections carry on.
+ *  - unchanged: its listeners and open connections carry on, and its
+ *    children are told that the configuration changed
+ *    (master_reload_children, master_spawn.c): they finish what they do
+ *    and exit, and new ones read the new panacea.conf.
  */
 #include <errno.h>
 #include <signal.h>

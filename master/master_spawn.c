@@ -26,6 +26,15 @@
  * A child of a definition that was removed or changed on reload is an
  * orphan: it has been sent SIGTERM, is still reaped and waited for at
  * shutdown, but no longer counts for any service.
+ *
+ * Every reload starts a new generation (Postfix's generation check): the
+ * children of the earlier ones that are left, those of unchanged
+ * services, get SIGHUP, which the daemon skeleton takes as "the
+ * configuration changed": finish the current session or request and
+ * exit (lib/mail/daemon.h), so that a long-lived process (an smtpd with
+ * max_use sessions to go, qmgr, local) never keeps serving with what it
+ * read before the reload.  They still count for their service until
+ * they exit, so that a service of one process (qmgr) never runs two.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -57,13 +66,15 @@ struct master_child {
 	int status_fd;		     /* read end of its status pipe, or -1 */
 	int avail;
 	int use_count;
-	int killed; /* master sent it a signal */
+	int killed;	   /* master sent it a signal */
+	unsigned long gen; /* master_generation when it was started */
 	struct master_child *next;
 };
 
 static struct master_child *master_children;
 static int master_alive_fds[2] = {-1, -1};
 static int master_stopping;
+static unsigned long master_generation;
 
 void
 master_spawn_init(void)
@@ -317,6 +328,7 @@ master_spawn(struct master_service *serv)
 	child->path = xstrdup(serv->path);
 	child->status_fd = sp[0];
 	child->avail = 1;
+	child->gen = master_generation;
 	child->next = master_children;
 	master_children = child;
 	event_fd_set(sp[0], EVENT_READ, master_status_event, child);
@@ -428,6 +440,25 @@ master_detach_children(struct master_service *serv, int sig)
 	serv->avail_proc = 0;
 }
 
+void
+master_reload_children(void)
+{
+	struct master_child *child;
+	int n = 0;
+
+	master_generation++;
+	for (child = master_children; child; child = child->next) {
+		if (child->serv == NULL || child->gen >= master_generation)
+			continue;
+		child->killed = 1;
+		if (kill(child->pid, SIGHUP) < 0 && errno != ESRCH)
+			msg_warn("kill %ld: %s", (long)child->pid,
+				 strerror(errno));
+		n++;
+	}
+	msg_debug("reload: %d processes of the earlier configuration told", n);
+}
+
 static void
 master_child_forget(struct master_child *child)
 {
@@ -469,8 +500,10 @@ master_reap(pid_t pid, int status)
 	while (child->status_fd >= 0 && master_child_read_status(child))
 		;
 	serv = child->serv;
+	/* SIGHUP kills a reloaded child that had not set up its handler. */
 	expected = child->killed && WIFSIGNALED(status) &&
-		   (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGKILL);
+		   (WTERMSIG(status) == SIGTERM ||
+		    WTERMSIG(status) == SIGKILL || WTERMSIG(status) == SIGHUP);
 	if (!normal && !expected) {
 		if (WIFEXITED(status))
 			msg_warn("process %s pid %ld exit status %d",

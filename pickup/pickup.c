@@ -132,10 +132,16 @@ pickup_enqueue(struct maildrop_file *f)
 					f->env.rcpts[i].notify);
 	msg_info("%s: uid=%lu from=<%s>", id, (unsigned long)f->uid,
 		 f->env.sender);
+	/* The NUL octets the queue removed (queue.h) are not in the size. */
+	uint64_t nuls = queue_in_nul_removed(msg);
+	if (nuls > 0)
+		msg_info("%s: %llu NUL octet%s removed from the content", id,
+			 (unsigned long long)nuls, nuls == 1 ? "" : "s");
 	if ((r = queue_in_commit(msg)) == QUEUE_OK)
 		msg_info("%s: from=<%s>, size=%llu, nrcpt=%zu (queue active)",
 			 id, f->env.sender,
-			 (unsigned long long)(hdr.len + (size_t)f->content_len),
+			 (unsigned long long)(hdr.len + (size_t)f->content_len -
+					      nuls),
 			 f->env.nrcpt);
 	buf_free(&hdr);
 	return r;

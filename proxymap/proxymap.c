@@ -12,9 +12,13 @@
  * It answers only for tables that proxy_read_maps names as
  * proxy:TYPE:NAME: a request for any other is refused, so that a client
  * taken over cannot use proxymap to read other files mail_owner can.
- * Tables are opened at their first request and kept; when one changes,
- * the process finishes the request and exits, and master starts a fresh
- * one (as the other daemons do).
+ * Tables are opened at their first request and kept while their files
+ * are unchanged; a table whose file changed is opened again before it is
+ * looked up (proxymap is not chrooted, so it can), so that an answer is
+ * never older than the file: a chrooted smtpd that asks through proxy:
+ * sees a new user at once.  A table that cannot be opened again keeps
+ * answering from what it had, with a warning, and the process exits
+ * after the request so that a fresh one tries.
  */
 #include <string.h>
 
@@ -63,9 +67,22 @@ table_get(const char *spec, struct buf *err)
 {
 	struct maps *m;
 
-	for (size_t i = 0; i < ntables; i++)
-		if (strcmp(tables[i].spec, spec) == 0)
-			return tables[i].maps;
+	for (size_t i = 0; i < ntables; i++) {
+		if (strcmp(tables[i].spec, spec) != 0)
+			continue;
+		if (maps_changed(tables[i].maps)) {
+			if ((m = maps_open(spec, err)) != NULL) {
+				maps_close(tables[i].maps);
+				tables[i].maps = m;
+			} else {
+				msg_warn("table %s changed and cannot be "
+					 "opened again: %s",
+					 spec, buf_cstr(err));
+				buf_set(err, "");
+			}
+		}
+		return tables[i].maps;
+	}
 	if ((m = maps_open(spec, err)) == NULL)
 		return NULL;
 	tables = xreallocarray(tables, ntables + 1, sizeof(*tables));

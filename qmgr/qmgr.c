@@ -177,6 +177,28 @@ scan_one(const char *id, time_t when, void *ctx)
 		st->taken++;
 }
 
+/* What this process read is old: no new work; the deliveries in flight
+ * finish and their statuses are recorded, then the process exits and
+ * master starts a new one (one qmgr at a time: master counts this one
+ * until it exits). */
+static void
+qmgr_drain(const char *why)
+{
+	if (draining)
+		return;
+	msg_info("%s -- finishing, then exiting", why);
+	draining = 1;
+	if (qmgr_jobs_in_flight() == 0)
+		daemon_request_exit();
+}
+
+/* master reloaded the configuration (daemon.h). */
+static void
+qmgr_reload(void)
+{
+	qmgr_drain("configuration reloaded");
+}
+
 static void
 qmgr_scan(void *ctx)
 {
@@ -192,10 +214,7 @@ qmgr_scan(void *ctx)
 	if (draining)
 		return;
 	if (qmgr_cfg.transport_maps && maps_changed(qmgr_cfg.transport_maps)) {
-		msg_info("transport_maps changed -- finishing, then exiting");
-		draining = 1;
-		if (qmgr_jobs_in_flight() == 0)
-			daemon_request_exit();
+		qmgr_drain("transport_maps changed");
 		return;
 	}
 	if (active >= (size_t)qmgr_cfg.active_limit) {
@@ -319,6 +338,7 @@ main(int argc, char **argv)
 	    .post_jail = qmgr_post_jail,
 	    .trigger = qmgr_trigger,
 	    .pre_exit = qmgr_pre_exit,
+	    .reload = qmgr_reload,
 	};
 
 	daemon_main(argc, argv, &ops);

@@ -34,7 +34,7 @@ static struct {
 	const char *mynetworks_style, *debug_peer_list;
 	const char *tls_cert, *tls_key, *tls_level;
 	const char *dns_nameservers;
-	long long size_limit, header_limit;
+	long long size_limit, header_limit, queue_minfree;
 	long long timeout, starttls_timeout, error_sleep;
 } raw;
 
@@ -54,6 +54,7 @@ static const struct conf_bind smtpd_params[] = {
     CONF_BIND_STR("dns_nameservers", &raw.dns_nameservers),
     CONF_BIND_SIZE("message_size_limit", &raw.size_limit),
     CONF_BIND_SIZE("header_size_limit", &raw.header_limit),
+    CONF_BIND_SIZE("queue_minfree", &raw.queue_minfree),
     CONF_BIND_INT("smtpd_recipient_limit", &smtpd_cfg.recipient_limit),
     CONF_BIND_INT("line_length_limit", &smtpd_cfg.line_limit),
     CONF_BIND_INT("hopcount_limit", &smtpd_cfg.hopcount_limit),
@@ -177,6 +178,7 @@ smtpd_pre_jail(void)
 	    open_list("debug_peer_list", raw.debug_peer_list);
 	smtpd_cfg.size_limit = (uint64_t)raw.size_limit;
 	smtpd_cfg.header_limit = (uint64_t)raw.header_limit;
+	smtpd_cfg.queue_minfree = (uint64_t)raw.queue_minfree;
 	smtpd_cfg.error_sleep_ms = raw.error_sleep * 1000;
 	smtpd_cfg.timeout_ms = (int)raw.timeout * 1000;
 	smtpd_cfg.starttls_timeout_ms = (int)raw.starttls_timeout * 1000;
@@ -205,6 +207,24 @@ smtpd_post_jail(void)
 	smtpd_anvil_post_jail(qdir);
 }
 
+/* Before each client: a process whose tables, password database or
+ * sasldb changed since it read them (it cannot read them again in its
+ * jail) leaves the client to a fresh one, as Postfix's smtpd does. */
+static int
+smtpd_pre_accept(void)
+{
+	const char *name = smtpd_check_changed();
+
+	if (name == NULL)
+		name = smtpd_hbc_changed_table();
+	if (name == NULL)
+		name = smtpd_restrict_changed();
+	if (name == NULL)
+		return 0;
+	msg_info("table %s has changed -- restarting", name);
+	return 1;
+}
+
 static void
 smtpd_pre_exit(void)
 {
@@ -222,6 +242,7 @@ main(int argc, char **argv)
 	    .post_jail = smtpd_post_jail,
 	    .serve = smtpd_session_run,
 	    .pre_exit = smtpd_pre_exit,
+	    .pre_accept = smtpd_pre_accept,
 	};
 
 	daemon_main(argc, argv, &ops);

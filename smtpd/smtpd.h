@@ -39,6 +39,7 @@ struct smtpd_config {
 	const char *sasldb_path; /* only its user names: mail-only users */
 	uint64_t size_limit;
 	uint64_t header_limit; /* header_size_limit */
+	uint64_t queue_minfree;
 	long long recipient_limit;
 	long long line_limit;
 	long long hopcount_limit;
@@ -155,6 +156,9 @@ void smtpd_check_init(void);
 /* Frees it: a process keeps its table for life; the unit tests load
  * several (tests/unit/smtpd/). */
 void smtpd_check_end(void);
+/* The file or parameter whose data is out of date (/etc/passwd, the
+ * sasldb, "local_recipient_maps"), or NULL (smtpd_check.c). */
+const char *smtpd_check_changed(void);
 /* 1 when mail for a may be accepted from anyone: postmaster, a domain of
  * mydestination or relay_domains (and its subdomains), without routing
  * characters or an address literal (reject_unauth_destination). */
@@ -179,6 +183,8 @@ struct hbc;
 struct hbc_result;
 /* Opens the tables before the jail (a bad one stops smtpd). */
 void smtpd_hbc_init(void);
+/* The first header or body check table that was replaced, or NULL. */
+const char *smtpd_hbc_changed_table(void);
 /* A checker for a message of this session, or NULL when no table is
  * configured.  A table file replaced since start makes the process exit
  * after the session. */

@@ -17,9 +17,18 @@
  * jail too and looked up at RCPT time; a hash: table with neither its
  * text file nor its .db is skipped (a system without an aliases file has
  * no aliases), and a table that cannot be read answers 451 4.3.0, as in
- * Postfix.  A process serves at most max_use sessions, so the table is
- * never old.  An empty local_recipient_maps turns the check off, as in
+ * Postfix.  An empty local_recipient_maps turns the check off, as in
  * Postfix.
+ *
+ * What was read is used only while its file is unchanged: /etc/passwd,
+ * the sasldb and the table files are watched (maps.h, maps_watch_file
+ * and maps_changed: replaced, rewritten, made or removed).  Once one has
+ * changed, this process takes no new client (smtpd_check_changed(),
+ * smtpd's pre_accept: a fresh process reads the new files, which a
+ * chrooted one cannot), and within the session that sees the change a
+ * recipient the old data does not know gets 451 4.3.0, never a 550: a
+ * user added a moment ago is a valid recipient.  (A user removed is
+ * still accepted until the session ends; local then bounces it.)
  */
 #include <pwd.h>
 #include <stdlib.h>
@@ -27,12 +36,16 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "daemon.h"
 #include "maps.h"
 #include "msg.h"
 #include "sasldb.h"
 #include "smtpd.h"
 #include "strutil.h"
 #include "xalloc.h"
+
+/* What getpwent reads (glibc's files service). */
+#define PASSWD_FILE "/etc/passwd"
 
 static struct {
 	char **names;
@@ -41,6 +54,9 @@ static struct {
 	char *delimiter;
 	struct maps *maps; /* the tables of local_recipient_maps, or NULL */
 	int maps_broken;   /* they could not be opened: 451 */
+	/* The files read into names: NULL when not read. */
+	struct maps_watch *passwd_watch, *sasldb_watch;
+	int change_logged;
 } local_table;
 
 static void
@@ -121,11 +137,16 @@ smtpd_check_init(void)
 	if (!local_table.enabled)
 		return;
 	if (local_maps_open(smtpd_cfg.local_recipient_maps)) {
+		/* The watch first: a change during the read is seen. */
+		local_table.passwd_watch = maps_watch_file(PASSWD_FILE);
 		setpwent();
 		while ((pw = getpwent()) != NULL)
 			local_table_add(pw->pw_name);
 		endpwent();
 	}
+	if (*smtpd_cfg.sasldb_path)
+		local_table.sasldb_watch =
+		    maps_watch_file(smtpd_cfg.sasldb_path);
 	if (sasldb_users(smtpd_cfg.sasldb_path, local_table_add_sasl, NULL) < 0)
 		msg_warn("cannot read the mail users of %s",
 			 smtpd_cfg.sasldb_path);
@@ -145,7 +166,23 @@ smtpd_check_end(void)
 	xfree(local_table.delimiter);
 	if (local_table.maps)
 		maps_close(local_table.maps);
+	maps_watch_free(local_table.passwd_watch);
+	maps_watch_free(local_table.sasldb_watch);
 	memset(&local_table, 0, sizeof(local_table));
+}
+
+const char *
+smtpd_check_changed(void)
+{
+	if (!local_table.enabled)
+		return NULL;
+	if (maps_watch_changed(local_table.passwd_watch))
+		return PASSWD_FILE;
+	if (maps_watch_changed(local_table.sasldb_watch))
+		return smtpd_cfg.sasldb_path;
+	if (local_table.maps && maps_changed(local_table.maps))
+		return "local_recipient_maps";
+	return NULL;
 }
 
 /* A domain list's answer; a table that fails counts as no match, with
@@ -238,6 +275,20 @@ local_user_known(const char *local)
 		(local_table.count > 0 &&
 		 bsearch(&key, local_table.names, local_table.count,
 			 sizeof(char *), name_cmp) != NULL);
+	if (!found) {
+		/* Unknown to data that is out of date: try again later (a
+		 * fresh process will know), never a permanent refusal. */
+		const char *changed = smtpd_check_changed();
+		if (changed != NULL) {
+			if (!local_table.change_logged)
+				msg_info("%s has changed -- restarting after "
+					 "this session",
+					 changed);
+			local_table.change_logged = 1;
+			daemon_request_exit();
+			found = -1;
+		}
+	}
 done:
 	xfree(key);
 	return found;

@@ -224,8 +224,10 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 		ss->fails[c]++;
 		return;
 	}
-	/* As in Postfix, the size is the message as queued. */
-	size = st->stored;
+	/* As in Postfix, the size is the message as queued: without the
+	 * NUL octets the queue removed (queue.h). */
+	uint64_t nuls = queue_in_nul_removed(st->msg);
+	size = st->stored - nuls;
 	if (ss->local_uid >= 0)
 		msg_info("%s: uid=%ld from=<%s>", id, ss->local_uid,
 			 ss->env.sender);
@@ -241,6 +243,9 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 		msg_info("%s: header field longer than header_size_limit "
 			 "(%llu bytes): the excess was discarded",
 			 id, (unsigned long long)smtpd_cfg.header_limit);
+	if (nuls > 0)
+		msg_info("%s: %llu NUL octet%s removed from the content", id,
+			 (unsigned long long)nuls, nuls == 1 ? "" : "s");
 	if (st->hbc && (hbc_result(st->hbc)->flags & HBC_R_DISCARD)) {
 		/* Claimed delivered, never queued (hbc logged why). */
 		smtpd_reply(ss, "250 2.0.0 Ok: queued as %s", id);

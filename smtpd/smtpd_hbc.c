@@ -52,6 +52,12 @@ smtpd_hbc_init(void)
 	hbc_cfg.actions = HBC_ALL_ACTIONS;
 }
 
+const char *
+smtpd_hbc_changed_table(void)
+{
+	return hbc_changed(&hbc_cfg);
+}
+
 /* A table file was replaced: this process finishes its session and
  * exits, and master starts one that opens the new tables. */
 static void

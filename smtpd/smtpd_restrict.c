@@ -677,6 +677,32 @@ smtpd_restrict_check(const char *value, struct buf *err)
 	return 0;
 }
 
+/* The spec of the first table of a list whose file changed, or NULL. */
+static const char *
+rlist_changed(const struct rlist *l)
+{
+	for (size_t i = 0; i < l->count; i++)
+		if (l->items[i].maps && maps_changed(l->items[i].maps))
+			return l->items[i].arg;
+	return NULL;
+}
+
+const char *
+smtpd_restrict_changed(void)
+{
+	const char *name = NULL;
+
+	for (int s = 0; s < ST_MAX && name == NULL; s++)
+		name = rlist_changed(&cfg.stages[s]);
+	for (int i = 0; i < cfg.nclasses && name == NULL; i++)
+		name = rlist_changed(&cfg.classes[i]);
+	if (name == NULL && cfg.login_maps && maps_changed(cfg.login_maps))
+		name = "smtpd_sender_login_maps";
+	if (name == NULL && cfg.rbl_maps && maps_changed(cfg.rbl_maps))
+		name = "rbl_reply_maps";
+	return name;
+}
+
 void
 smtpd_restrict_end(void)
 {

@@ -23,6 +23,9 @@ struct smtpd_session;
  * on any error. */
 void smtpd_restrict_init(void);
 void smtpd_restrict_end(void);
+/* The first table of the access policy whose file changed since
+ * smtpd_restrict_init() opened it, or NULL (smtpd's pre_accept). */
+const char *smtpd_restrict_changed(void);
 /* Parses a restriction list as smtpd_restrict_init() does (with the
  * classes it loaded): 0, or -1 with the message in err. */
 int smtpd_restrict_check(const char *value, struct buf *err);

@@ -16,10 +16,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "conf.h"
+#include "daemon.h"
 #include "dns.h"
 #include "msg.h"
 #include "smtpd.h"
@@ -364,6 +366,31 @@ smtpd_need_tls_or_auth(struct smtpd_session *ss)
 	return 0;
 }
 
+/*
+ * Postfix's free space rule at MAIL: the queue's file system must have
+ * queue_minfree bytes free, and 1.5 times message_size_limit, and with
+ * SIZE=N, N more than queue_minfree: a message that cannot be stored is
+ * refused before it is sent, with a temporary error.  A file system
+ * that cannot be asked is no reason to refuse (the write would say).
+ */
+static int
+smtpd_queue_space_short(uint64_t declared)
+{
+	struct statvfs sv;
+	char path[4096];
+	uint64_t avail;
+
+	snprintf(path, sizeof(path), "%s/db", daemon_queue_dir());
+	if (statvfs(path, &sv) < 0)
+		return 0;
+	avail = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
+	if (avail < smtpd_cfg.queue_minfree)
+		return 1;
+	if (smtpd_cfg.size_limit && avail / 3 < smtpd_cfg.size_limit / 2)
+		return 1;
+	return declared > 0 && avail - smtpd_cfg.queue_minfree < declared;
+}
+
 static void
 smtpd_mail(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 {
@@ -393,6 +420,13 @@ smtpd_mail(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 		smtpd_log_reject(ss, NULL, "MAIL",
 				 "552 5.3.4 Message size exceeds fixed limit",
 				 NULL);
+		ss->fails[CNT_MAIL]++;
+		return;
+	}
+	if (smtpd_queue_space_short(cmd->has_size ? cmd->size : 0)) {
+		smtpd_reply(ss, "452 4.3.1 Insufficient system storage");
+		smtpd_log_reject(ss, NULL, "MAIL",
+				 "452 4.3.1 Insufficient system storage", NULL);
 		ss->fails[CNT_MAIL]++;
 		return;
 	}

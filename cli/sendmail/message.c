@@ -301,6 +301,21 @@ strip_line_end(struct buf *line)
 		buf_truncate(line, line->len - 1);
 }
 
+/* The header section is held as C strings: a NUL octet would cut a
+ * field short there, losing what follows it.  It goes, as the queue
+ * removes every NUL anyway (DESIGN.md "NUL octets"); the body keeps its
+ * octets until then. */
+static void
+drop_nul(struct buf *text)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < text->len; i++)
+		if (text->data[i] != '\0')
+			text->data[k++] = text->data[i];
+	buf_truncate(text, k);
+}
+
 /*
  * Reads the header section into h (*nh fields); line then holds the raw
  * first line of the body (with its end, or cut at the header bound), or
@@ -324,6 +339,7 @@ read_header(struct reader *r, struct buf *line, size_t *nh)
 		buf_append(&text, line->data, line->len);
 		if (got != LINE_LONG)
 			strip_line_end(&text);
+		drop_nul(&text);
 		const char *t = buf_cstr(&text);
 		int cont = n > 0 && (t[0] == ' ' || t[0] == '\t');
 		name_len = cont ? 0 : field_name_len(t);

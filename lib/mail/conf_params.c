@@ -435,6 +435,11 @@ const struct conf_param conf_params[] = {
     {"queue_directory", CONF_STR, "/var/spool/panacea", 0, 0,
      "The directory of the mail queue; the daemons that are jailed chroot "
      "here. As in Postfix."},
+    {"queue_minfree", CONF_SIZE, "0", 0, 0,
+     "The free space, in bytes, the queue's file system must have for smtpd(8) "
+     "to take a message: MAIL is refused with 452 4.3.1 Insufficient system "
+     "storage when less is free, or less than 1.5 times message_size_limit, or "
+     "(MAIL with SIZE=N) less than N plus this. As in Postfix."},
     {"queue_run_delay", CONF_TIME, "300s", 's', 1,
      "How often qmgr(8) scans the queue for deferred messages that are due. As "
      "in Postfix."},
@@ -764,8 +769,10 @@ const struct conf_param conf_params[] = {
      "When yes, smtpd(8) starts TLS on connect (port 465) instead of offering "
      "STARTTLS. As in Postfix."},
     {"stale_lock_time", CONF_TIME, "500s", 's', 1,
-     "A mailbox .lock file older than this is removed as stale. As in "
-     "Postfix."},
+     "A mailbox .lock file older than this is removed as stale when it was "
+     "made on another host or names no host (and its pid, if any, is not "
+     "alive here); one that names this host and a dead pid is removed at "
+     "once. Postfix's parameter; the owner rule is Panacea's."},
     {"strict_rfc821_envelopes", CONF_BOOL, "no", 0, 0,
      "When yes, smtpd(8) wants the RFC 821/5321 syntax in MAIL FROM and RCPT "
      "TO, the address in <> and nothing else (501 5.1.7 Bad sender address "

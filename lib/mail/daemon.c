@@ -240,6 +240,9 @@ exit_soon(void)
 void
 daemon_request_exit(void)
 {
+	/* Code shared with tests that run no skeleton. */
+	if (d_ops == NULL)
+		return;
 	exit_soon();
 }
 
@@ -267,6 +270,24 @@ count_use(void)
 				 d_use_count);
 		exit_soon();
 	}
+}
+
+/* SIGHUP from master's reload (daemon.h). */
+static void
+reload_received(int signo, void *ctx)
+{
+	(void)signo;
+	(void)ctx;
+	if (msg_verbose)
+		msg_info("configuration reloaded -- exiting after this "
+			 "request");
+	if (d_ops->reload != NULL) {
+		d_ops->reload();
+		return;
+	}
+	if (d_ops->mode == DAEMON_EVENT)
+		daemon_exit();
+	exit_soon();
 }
 
 static void
@@ -461,6 +482,11 @@ accept_ready(int lfd, int events, void *ctx)
 
 	(void)events;
 	(void)ctx;
+	if (d_ops->pre_accept != NULL && d_ops->pre_accept()) {
+		/* The client stays in the listen queue for a fresh process. */
+		exit_soon();
+		return;
+	}
 	/* SINGLE programs do blocking I/O; the others share the loop. */
 	if (d_ops->mode != DAEMON_SINGLE)
 		flags |= SOCK_NONBLOCK;
@@ -778,6 +804,7 @@ daemon_main(int argc, char **argv, const struct daemon_ops *ops)
 	 * leaves the environment needing recovery (master's stop would then
 	 * leave a queue that panqueue cannot read until the next start). */
 	event_signal(SIGTERM, term_received, NULL);
+	event_signal(SIGHUP, reload_received, NULL);
 	if (ops->pre_jail != NULL)
 		ops->pre_jail();
 	d_jailed = o.jail && priv_is_root();

@@ -29,6 +29,17 @@
  *                  more closes the oldest (idle clients cannot use up
  *                  the descriptors of a daemon on a public socket).
  *
+ * Reload: master's reload sends SIGHUP to the processes that read the old
+ * configuration (Postfix's generation check).  The skeleton calls
+ * ops->reload() when the program has one (qmgr drains its deliveries),
+ * else ends the process as Postfix's servers end when master disconnects:
+ * a SINGLE or TRIGGER process at once when idle, after the current
+ * request otherwise; an EVENT process at once (its clients reconnect to
+ * the new one).  Before each accept, ops->pre_accept() (optional) may
+ * answer nonzero: the process then exits without taking the client, which
+ * a fresh process serves (a table it read before the jail has changed),
+ * as Postfix's smtpd does before accept.
+ *
  * Command line: the skeleton's options come first (bundled flags and
  * "-cDIR" forms work); the first word that is not one of them ("--" is
  * dropped) starts the service's own arguments.  -S serves standard input
@@ -78,6 +89,11 @@ struct daemon_ops {
 	/* Called before the process exits normally (max_use, idle, SIGTERM,
 	 * master gone). */
 	void (*pre_exit)(void);
+	/* Before each accept: nonzero ends the process instead (above). */
+	int (*pre_accept)(void);
+	/* master reloaded the configuration: instead of the default end
+	 * (above); the program calls daemon_request_exit() when done. */
+	void (*reload)(void);
 };
 
 _Noreturn void daemon_main(int argc, char **argv, const struct daemon_ops *ops);

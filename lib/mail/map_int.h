@@ -31,12 +31,14 @@ struct map_type {
 	void (*close)(struct map *m);
 };
 
-/* A file whose replacement maps_changed() notices, even after a chroot:
- * the folder is held open (O_PATH) and the name looked up relative to it. */
+/* A file whose replacement or rewrite maps_changed() notices, even after
+ * a chroot: the folder is held open (O_PATH) and the name looked up
+ * relative to it; device, inode, size and mtime are compared. */
 struct map_watch {
 	int dir_fd; /* -1: nothing watched */
 	char *base;
 	struct stat st;
+	int missing; /* there was no file: its appearance is the change */
 };
 
 struct map {

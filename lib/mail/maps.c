@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "map_int.h"
+#include "msg.h"
 #include "maps.h"
 #include "strutil.h"
 #include "xalloc.h"
@@ -281,20 +282,28 @@ maps_changed(const struct maps *m)
 
 /* Watching table files. */
 
+/* The folder part of path into a new string, the rest to w->base. */
+static char *
+watch_split(struct map_watch *w, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL) {
+		w->base = xstrdup(path);
+		return xstrdup(".");
+	}
+	w->base = xstrdup(slash + 1);
+	return slash == path ? xstrdup("/")
+			     : xstrndup(path, (size_t)(slash - path));
+}
+
 int
 map_watch_init(struct map_watch *w, const char *path, int fd, struct buf *err)
 {
-	const char *slash = strrchr(path, '/');
 	char *dir;
 
-	if (slash == NULL) {
-		dir = xstrdup(".");
-		w->base = xstrdup(path);
-	} else {
-		dir = slash == path ? xstrdup("/")
-				    : xstrndup(path, (size_t)(slash - path));
-		w->base = xstrdup(slash + 1);
-	}
+	dir = watch_split(w, path);
+	w->missing = 0;
 	w->dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (w->dir_fd < 0 || fstat(fd, &w->st) < 0) {
 		buf_set(err, "");
@@ -314,10 +323,49 @@ map_watch_changed(const struct map_watch *w)
 
 	if (w->dir_fd < 0)
 		return 0;
-	return fstatat(w->dir_fd, w->base, &st, 0) < 0 ||
-	       st.st_dev != w->st.st_dev || st.st_ino != w->st.st_ino ||
+	if (fstatat(w->dir_fd, w->base, &st, 0) < 0)
+		return !w->missing;
+	return w->missing || st.st_dev != w->st.st_dev ||
+	       st.st_ino != w->st.st_ino || st.st_size != w->st.st_size ||
 	       st.st_mtim.tv_sec != w->st.st_mtim.tv_sec ||
 	       st.st_mtim.tv_nsec != w->st.st_mtim.tv_nsec;
+}
+
+/* Files read without a table (maps.h). */
+
+struct maps_watch {
+	struct map_watch w;
+};
+
+struct maps_watch *
+maps_watch_file(const char *path)
+{
+	struct maps_watch *mw = xcalloc(1, sizeof(*mw));
+	char *dir = watch_split(&mw->w, path);
+
+	mw->w.dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (mw->w.dir_fd < 0)
+		msg_warn("cannot watch %s for changes: %s: %s", path, dir,
+			 strerror(errno));
+	else if (fstatat(mw->w.dir_fd, mw->w.base, &mw->w.st, 0) < 0)
+		mw->w.missing = 1;
+	xfree(dir);
+	return mw;
+}
+
+int
+maps_watch_changed(const struct maps_watch *mw)
+{
+	return mw != NULL && map_watch_changed(&mw->w);
+}
+
+void
+maps_watch_free(struct maps_watch *mw)
+{
+	if (mw == NULL)
+		return;
+	map_watch_free(&mw->w);
+	xfree(mw);
 }
 
 void

@@ -46,7 +46,8 @@
  * Errors in a table's text stop maps_open() with "FILE:LINE: message".
  * Tables are opened read-only before chroot and stay open (the client
  * types connect at each lookup).  maps_changed() says whether a table
- * file was replaced since it was opened (a daemon then finishes its work
+ * file was replaced or rewritten (device, inode, size, mtime) since it
+ * was opened (a daemon then finishes its work
  * and exits so that master starts a fresh one, DESIGN.md).  map_build()
  * writes PATH.db.tmp and renames it over PATH.db, so a reader never sees
  * a half-built table.
@@ -77,6 +78,18 @@ int maps_lookup_text(struct maps *m, const char *key, struct buf *value,
 		     struct buf *err);
 int maps_changed(const struct maps *m);
 void maps_close(struct maps *m);
+
+/* A file a daemon reads before its jail without a table of its own (the
+ * password database, the sasldb), watched as table files are: its
+ * folder is held open, and maps_watch_changed() says whether the file
+ * was replaced, rewritten, removed, or made when there was none at
+ * maps_watch_file() time.  Never NULL; a folder that cannot be opened is
+ * not watched (a warning).  Take the watch before reading the file, so
+ * that a change made during the read is seen. */
+struct maps_watch;
+struct maps_watch *maps_watch_file(const char *path);
+int maps_watch_changed(const struct maps_watch *mw);
+void maps_watch_free(struct maps_watch *mw);
 
 /* Checks that every table of the list has a type Panacea implements,
  * without opening anything (daemons call it at start for each table

@@ -17,7 +17,8 @@
 #include "msg.h"
 #include "strutil.h"
 
-#define MBOX_LOCK_PID_MAX 32 /* bytes read from a lock file */
+#define MBOX_LOCK_TEXT_MAX (24 + MBOX_LOCK_HOST_MAX) /* "PID HOST\n" */
+#define MBOX_LOCK_PID_LIMIT 0x7fffffffL
 
 void
 mbox_convert(const char *data, size_t len, int flags, struct buf *out)
@@ -114,42 +115,134 @@ mbox_delivered_to(const char *content, size_t len, const char *addr)
 	return 0;
 }
 
-/* A lock is stale when it is old and no live process claims it. */
+int
+mbox_lock_owner_parse(const char *text, size_t len, long *pid, char *host,
+		      size_t host_size)
+{
+	size_t i = 0, h = 0;
+	long v = 0;
+
+	*pid = 0;
+	if (host_size > 0)
+		host[0] = '\0';
+	while (i < len && text[i] == ' ')
+		i++;
+	if (i == len || text[i] < '0' || text[i] > '9')
+		return 0;
+	while (i < len && text[i] >= '0' && text[i] <= '9') {
+		if (v > (MBOX_LOCK_PID_LIMIT - (text[i] - '0')) / 10)
+			return 0;
+		v = v * 10 + (text[i++] - '0');
+	}
+	if (v <= 0)
+		return 0;
+	*pid = v;
+	/* liblockfile's and older Panacea's "PID\n": no host. */
+	if (i == len || text[i] == '\n' || text[i] == '\0')
+		return 1;
+	if (text[i] != ' ')
+		return 1;
+	i++;
+	while (i < len && text[i] > ' ' && text[i] < 0x7f && h + 1 < host_size)
+		host[h++] = text[i++];
+	/* A host name cut short, or followed by anything but the line end,
+	 * is no name: the lock is then judged as one from elsewhere. */
+	if (h > 0 && (i == len || text[i] == '\n'))
+		host[h] = '\0';
+	else if (host_size > 0)
+		host[0] = '\0';
+	return 1;
+}
+
+/* This host's name as lock files record it ("" when unknown). */
+static const char *
+lock_hostname(void)
+{
+	static char name[MBOX_LOCK_HOST_MAX + 1];
+	static int done;
+
+	if (!done) {
+		if (gethostname(name, sizeof(name)) < 0)
+			name[0] = '\0';
+		name[sizeof(name) - 1] = '\0';
+		/* A name the parser would not read back is not written. */
+		for (const char *p = name; *p; p++)
+			if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+				name[0] = '\0';
+				break;
+			}
+		done = 1;
+	}
+	return name;
+}
+
+/* Whether pid names a process of this system (EPERM: alive, not ours). */
 static int
-dotlock_stale(const char *lockpath, int stale_sec, long *pid_out)
+pid_alive(long pid)
+{
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+/*
+ * A lock is stale when its owner is known to be gone: a lock made on this
+ * host (its file names this host) whose process is dead goes at once (a
+ * killed delivery agent or POP3 session must not hold the mailbox for
+ * stale_sec); a lock made elsewhere (another host of a shared spool, or
+ * a program that records no host) goes only when it is older than
+ * stale_sec and, when it names a pid but no host, that pid is not alive
+ * here.  The reason goes to why_stale for the warning.
+ */
+static int
+dotlock_stale(const char *lockpath, int stale_sec, struct buf *why_stale)
 {
 	struct stat st;
-	char text[MBOX_LOCK_PID_MAX + 1];
-	ssize_t n;
+	char text[MBOX_LOCK_TEXT_MAX + 1];
+	char host[MBOX_LOCK_HOST_MAX + 1];
+	const char *me = lock_hostname();
+	ssize_t n = 0;
 	long pid = 0;
-	int fd;
+	int fd, old;
 
-	*pid_out = 0;
 	if (lstat(lockpath, &st) < 0)
 		return 0;
-	if (time(NULL) - st.st_mtime < stale_sec)
-		return 0;
+	old = time(NULL) - st.st_mtime >= stale_sec;
 	fd = open(lockpath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd >= 0) {
-		n = read(fd, text, MBOX_LOCK_PID_MAX);
+		n = read(fd, text, MBOX_LOCK_TEXT_MAX);
 		close(fd);
-		if (n > 0) {
-			text[n] = '\0';
-			pid = strtol(text, NULL, 10);
-		}
 	}
-	*pid_out = pid;
-	if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+	if (n <= 0 ||
+	    !mbox_lock_owner_parse(text, (size_t)n, &pid, host, sizeof(host)))
+		pid = 0, host[0] = '\0';
+	buf_set(why_stale, "");
+	if (pid > 0 && *host && *me && strcmp(host, me) == 0) {
+		if (pid_alive(pid))
+			return 0;
+		buf_printf(why_stale, "pid %ld on this host is gone", pid);
+		return 1;
+	}
+	if (!old)
 		return 0;
+	if (pid > 0 && *host) {
+		buf_printf(why_stale, "made on %s, older than %d s", host,
+			   stale_sec);
+		return 1;
+	}
+	if (pid > 0) {
+		if (pid_alive(pid))
+			return 0;
+		buf_printf(why_stale, "pid %ld is gone", pid);
+		return 1;
+	}
+	buf_printf(why_stale, "no owner pid, older than %d s", stale_sec);
 	return 1;
 }
 
 int
 mbox_dotlock(const char *path, int stale_sec, struct buf *why)
 {
-	struct buf lock = BUF_INIT;
-	char pid[MBOX_LOCK_PID_MAX];
-	long owner;
+	struct buf lock = BUF_INIT, stale = BUF_INIT;
+	char owner[MBOX_LOCK_TEXT_MAX + 1];
 	int fd, tries, n, ret = MBOX_LOCK_BUSY, saved;
 
 	buf_printf(&lock, "%s.lock", path);
@@ -158,9 +251,14 @@ mbox_dotlock(const char *path, int stale_sec, struct buf *why)
 			  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			  0600);
 		if (fd >= 0) {
-			n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-			/* The pid only helps stale lock detection. */
-			if (write(fd, pid, (size_t)n) != n)
+			const char *me = lock_hostname();
+			/* The owner only helps stale lock detection: "PID
+			 * HOST", whose first word is what liblockfile and
+			 * mutt read. */
+			n = snprintf(owner, sizeof(owner),
+				     *me ? "%ld %s\n" : "%ld\n", (long)getpid(),
+				     me);
+			if (write(fd, owner, (size_t)n) != n)
 				msg_warn("%s: cannot write pid: %s",
 					 buf_cstr(&lock), strerror(errno));
 			close(fd);
@@ -176,16 +274,10 @@ mbox_dotlock(const char *path, int stale_sec, struct buf *why)
 			ret = MBOX_LOCK_ERROR;
 			break;
 		}
-		if (!dotlock_stale(buf_cstr(&lock), stale_sec, &owner))
+		if (!dotlock_stale(buf_cstr(&lock), stale_sec, &stale))
 			break;
-		if (owner > 0)
-			msg_warn("removing stale lock file %s (pid %ld is "
-				 "gone)",
-				 buf_cstr(&lock), owner);
-		else
-			msg_warn("removing stale lock file %s (no owner pid, "
-				 "older than %d s)",
-				 buf_cstr(&lock), stale_sec);
+		msg_warn("removing stale lock file %s (%s)", buf_cstr(&lock),
+			 buf_cstr(&stale));
 		if (unlink(buf_cstr(&lock)) < 0 && errno != ENOENT)
 			break;
 	}
@@ -194,6 +286,7 @@ mbox_dotlock(const char *path, int stale_sec, struct buf *why)
 		buf_printf(why, "lock file %s exists", buf_cstr(&lock));
 	}
 	buf_free(&lock);
+	buf_free(&stale);
 	return ret;
 }
 

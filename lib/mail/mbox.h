@@ -17,12 +17,24 @@
  *
  * Locks.  A mailbox is locked with a PATH.lock dotlock (what mutt,
  * procmail and pop3 servers honour) and with fcntl(2) on the open file.
- * mbox_dotlock() creates PATH.lock with O_EXCL and writes the pid into
- * it.  When it exists, it is removed (with a warning) only if it is
- * stale: older than stale_sec and its owner is gone (the pid it holds is
- * not alive, or it holds none); otherwise the call answers MBOX_LOCK_BUSY
- * and the caller waits or defers, never clobbers.  mbox_fcntl_lock() is
- * one non-blocking attempt at a write lock.
+ * mbox_dotlock() creates PATH.lock with O_EXCL and writes its owner into
+ * it: "PID HOST\n", the pid first as liblockfile writes it (mutt and
+ * liblockfile read the first number), then this host's name
+ * (gethostname), so that a reader knows whether the pid means anything
+ * here.  When the lock exists, it is removed (with a warning) only if it
+ * is stale:
+ *  - it names this host and its pid is not alive: at once, whatever its
+ *    age (a killed delivery or POP3 session must not hold the mailbox
+ *    for stale_sec);
+ *  - it names another host (a spool shared over NFS): when older than
+ *    stale_sec, as the pid says nothing here;
+ *  - it names no host (liblockfile, procmail, an empty lock): when older
+ *    than stale_sec and its pid, if any, is not alive here.
+ * Otherwise the call answers MBOX_LOCK_BUSY and the caller waits or
+ * defers, never clobbers.  mbox_lock_owner_parse() reads a lock's text:
+ * 1 with *pid (> 0) and host ("" when none, or not a clean name), 0 when
+ * it names no pid.  mbox_fcntl_lock() is one non-blocking attempt at a
+ * write lock.
  *
  * safe_open.  mbox_safe_open() opens an existing file or creates a new
  * one, refusing anything an attacker could have planted: a symbolic link,
@@ -53,6 +65,10 @@ int mbox_delivered_to(const char *content, size_t len, const char *addr);
 #define MBOX_LOCK_BUSY 1
 #define MBOX_LOCK_ERROR (-1)
 
+#define MBOX_LOCK_HOST_MAX 255 /* a host name in a lock file */
+
+int mbox_lock_owner_parse(const char *text, size_t len, long *pid, char *host,
+			  size_t host_size);
 /* MBOX_LOCK_OK, MBOX_LOCK_BUSY, or MBOX_LOCK_ERROR with errno and why. */
 int mbox_dotlock(const char *path, int stale_sec, struct buf *why);
 /* Removes PATH.lock; 0 or -1 with errno. */

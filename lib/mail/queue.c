@@ -158,10 +158,11 @@ content_del_all(struct queue *q, DB_TXN *txn, const char *id)
 struct queue_in {
 	struct queue *q;
 	struct queue_envelope env;
-	struct buf chunk; /* content not written yet */
-	uint32_t flushed; /* chunks written in their own transactions */
-	uint64_t size;	  /* content bytes so far */
-	int failed;	  /* a chunk write failed: commit must fail */
+	struct buf chunk;     /* content not written yet */
+	uint32_t flushed;     /* chunks written in their own transactions */
+	uint64_t size;	      /* content bytes so far */
+	uint64_t nul_removed; /* NUL octets dropped (queue_in_write) */
+	int failed;	      /* a chunk write failed: commit must fail */
 };
 
 struct queue_in *
@@ -239,15 +240,13 @@ flush_chunk(struct queue_in *msg)
 	return QUEUE_OK;
 }
 
-int
-queue_in_write(struct queue_in *msg, const void *data, size_t len)
+/* Appends content that holds no NUL octet. */
+static int
+in_append(struct queue_in *msg, const char *p, size_t len)
 {
-	const char *p = data;
 	size_t n;
 	int result;
 
-	if (msg->failed)
-		return QUEUE_ERROR;
 	while (len > 0) {
 		/* Flush only when more data follows, so the last chunk goes
 		 * with the commit and a small message is one transaction. */
@@ -267,6 +266,37 @@ queue_in_write(struct queue_in *msg, const void *data, size_t len)
 		msg->size += n;
 	}
 	return QUEUE_OK;
+}
+
+/* The NUL policy (queue.h, DESIGN.md "NUL octets"): every way into the
+ * queue comes through here, so no NUL is ever stored. */
+int
+queue_in_write(struct queue_in *msg, const void *data, size_t len)
+{
+	const char *p = data, *nul;
+	size_t n;
+	int result;
+
+	if (msg->failed)
+		return QUEUE_ERROR;
+	while (len > 0) {
+		nul = memchr(p, '\0', len);
+		n = nul ? (size_t)(nul - p) : len;
+		if (n > 0 && (result = in_append(msg, p, n)) != QUEUE_OK)
+			return result;
+		if (nul == NULL)
+			break;
+		msg->nul_removed++;
+		p = nul + 1;
+		len -= n + 1;
+	}
+	return QUEUE_OK;
+}
+
+uint64_t
+queue_in_nul_removed(const struct queue_in *msg)
+{
+	return msg->nul_removed;
 }
 
 static int

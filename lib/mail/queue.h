@@ -245,8 +245,18 @@ const char *queue_in_id(const struct queue_in *msg);
  * recipients (queue_envelope_add_rcpt).  id, arrival and size are set by
  * the queue; hold and next_attempt may be set (next_attempt 0 = now). */
 struct queue_envelope *queue_in_envelope(struct queue_in *msg);
-/* Appends content; memory use stays below 2 * QUEUE_CHUNK_MAX. */
+/*
+ * Appends content; memory use stays below 2 * QUEUE_CHUNK_MAX.  NUL octets
+ * are removed, and only they (DESIGN.md "NUL octets"): every way mail
+ * enters (smtpd's DATA and BDAT, sendmail through the submit service,
+ * pickup, what qmgr composes) writes through here, so that no stored
+ * message, mailbox or next hop ever sees one; "\r\n\0.\r\n" is stored as
+ * "\r\n.\r\n", which the smtp client dot-stuffs.  The size recorded
+ * counts the octets kept.  queue_in_nul_removed() says how many went, for
+ * the caller's log.
+ */
 int queue_in_write(struct queue_in *msg, const void *data, size_t len);
+uint64_t queue_in_nul_removed(const struct queue_in *msg);
 /*
  * Writes the envelope, the last chunk and the schedule entry in one
  * transaction and returns once it is on disk.  Frees msg in every case.

@@ -222,6 +222,52 @@ def test_lone_dot_ends_the_message_unless_i(rig):
     assert payloads == ["before\n", "before\n.\nafter\n"]
 
 
+# What sendmail reads may hold NUL octets; the queue removes them, and
+# only them (DESIGN.md "NUL octets"): a line "\0." is ".", not an empty
+# line, and nothing after a NUL is lost, in the body or in a header
+# (which sendmail holds as text: it drops the NUL there itself).
+NUL_INPUT = (b"Subject: n\x00ul\n\nbefore\n\x00.\nafter\x00 the\x00 nul\n"
+             b"\x00\nend\n")
+NUL_DELIVERED = b"\nbefore\n.\nafter the nul\n\nend\n"
+
+
+def check_nul_delivered(rig):
+    """bob's mailbox holds NUL_INPUT without its NULs, nothing else lost."""
+    rig.wait_messages("bob")
+    with open(rig.mailbox_path("bob"), "rb") as f:
+        box = f.read()
+    assert b"\x00" not in box
+    assert b"\nSubject: nul\n" in box
+    assert box.endswith(NUL_DELIVERED + b"\n"), box
+
+
+def test_nul_octets_from_sendmail_through_submit(rig):
+    bob = rig.users["bob"].pw_name
+    r = rig.run("sendmail", "-i", bob, user=rig.users["alice"],
+                input=NUL_INPUT)
+    assert r.returncode == 0, r.stderr
+    check_nul_delivered(rig)
+    assert re.search(r"panacea/smtpd\[\d+\]: \w+: 4 NUL octets removed "
+                     r"from the content", rig.inst.log())
+
+
+def test_nul_octets_from_sendmail_through_maildrop(rig):
+    rig.inst.stop()
+    bob = rig.users["bob"].pw_name
+    r = rig.run("sendmail", "-i", bob, user=rig.users["alice"],
+                input=NUL_INPUT)
+    assert r.returncode == 0, r.stderr
+    drop = os.path.join(rig.inst.queue_dir, "maildrop")
+    (name,) = os.listdir(drop)
+    with open(os.path.join(drop, name), "rb") as f:
+        # sendmail keeps what it read: the one place is the queue.
+        assert b"\r\n\x00.\r\nafter\x00 the\x00 nul\r\n" in f.read()
+    rig.inst.start()
+    check_nul_delivered(rig)
+    rig.inst.wait_log(r"panacea/pickup\[\d+\]: \w+: 4 NUL octets removed "
+                      r"from the content")
+
+
 def test_bs_smtp_on_stdin(rig):
     # Command lines may end in a bare LF; the content may not (below).
     dialogue = ("EHLO client\nMAIL FROM:<%s>\nRCPT TO:<%s>\nDATA\n"

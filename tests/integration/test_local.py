@@ -454,7 +454,8 @@ def test_workers_and_the_lock_keeper_outlive_no_local(instance, accounts):
         assert len(keeper) == 1 and len(worker) == 1, \
             [(p, procfs.uids(p)) for p in kids]
         with open(path + ".lock") as f:
-            assert int(f.read().split()[0]) == keeper[0]
+            # "PID HOST": the keeper's pid, then this host's name.
+            assert f.read() == "%d %s\n" % (keeper[0], socket.gethostname())
         os.kill(local[0], signal.SIGKILL)
         panacea_test.wait_until(lambda: not os.path.exists(path + ".lock"),
                                 timeout=5, what="the keeper to drop the lock")
@@ -494,6 +495,64 @@ def test_stale_dotlock_is_removed(rig):
     check_sent(reply[rig.addr("bob")], "delivered to mailbox")
     rig.inst.wait_log(r"warning: removing stale lock file %s\.lock"
                       % re.escape(path))
+
+
+def _dead_pid():
+    """A pid that was a process of this host a moment ago."""
+    p = subprocess.Popen(["true"])
+    p.wait()
+    return p.pid
+
+
+def test_dotlock_of_a_dead_owner_goes_at_once(rig):
+    """A lock records "PID HOST": one made on this host whose process is
+    dead (a killed local, lock keeper or POP3 session) is removed at
+    once, not after stale_lock_time (500 s); one that names another host
+    keeps the age rule, however dead its pid looks here; a live owner
+    always holds it."""
+    rig.start()
+    host = socket.gethostname()
+    path = rig.spool_path("bob")
+    dead = _dead_pid()
+    with open(path + ".lock", "w") as f:
+        f.write("%d %s\n" % (dead, host))
+    _, reply, _ = rig.deliver(MESSAGE, [rig.addr("bob")])
+    check_sent(reply[rig.addr("bob")], "delivered to mailbox")
+    assert not os.path.exists(path + ".lock")
+    rig.inst.wait_log(r"warning: removing stale lock file %s\.lock \(pid %d "
+                      r"on this host is gone\)" % (re.escape(path), dead))
+    assert len(mailbox.mbox(path)) == 1
+
+    # Another host's lock, young: held, though its pid is dead here.
+    with open(path + ".lock", "w") as f:
+        f.write("%d elsewhere.invalid\n" % dead)
+    _, reply, _ = rig.deliver(MESSAGE, [rig.addr("bob")])
+    g = reply[rig.addr("bob")]
+    assert g["class"] == "4" and g["dsn"] == "4.2.0", g
+    assert os.path.exists(path + ".lock")
+    # ... and old: the age rule removes it.
+    old = time.time() - 3600
+    os.utime(path + ".lock", (old, old))
+    _, reply, _ = rig.deliver(MESSAGE, [rig.addr("bob")])
+    check_sent(reply[rig.addr("bob")], "delivered to mailbox")
+    rig.inst.wait_log(r"warning: removing stale lock file %s\.lock \(made on "
+                      r"elsewhere\.invalid, older than 500 s\)"
+                      % re.escape(path))
+
+    # A live owner of this host holds it, however old.
+    holder = subprocess.Popen(["sleep", "60"])
+    try:
+        with open(path + ".lock", "w") as f:
+            f.write("%d %s\n" % (holder.pid, host))
+        os.utime(path + ".lock", (old, old))
+        _, reply, _ = rig.deliver(MESSAGE, [rig.addr("bob")])
+        assert reply[rig.addr("bob")]["dsn"] == "4.2.0"
+        assert os.path.exists(path + ".lock")
+    finally:
+        holder.kill()
+        holder.wait()
+        os.unlink(path + ".lock")
+    assert len(mailbox.mbox(path)) == 2
 
 
 def test_symlinked_and_hardlinked_mailbox_refused(rig, accounts):

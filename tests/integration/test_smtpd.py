@@ -569,7 +569,10 @@ def test_bdat_binarymime(smtpd):
         s.send(b"BDAT %d LAST\r\n" % len(body) + body)
         qid = queued_id(s.reply())
         s.expect("QUIT", 221)
-    assert stored_message(inst, qid)[1] == body
+    # Unchanged but for the NUL octet, which the queue removes from every
+    # message, binary too: the queue keeps no BINARYMIME flag and the
+    # smtp client relays with DATA (DESIGN.md "NUL octets").
+    assert stored_message(inst, qid)[1] == body.replace(b"\x00", b"")
 
 
 def test_bdat_errors(smtpd):

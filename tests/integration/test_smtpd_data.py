@@ -159,9 +159,11 @@ def test_dot_unstuffing_and_empty_message(smtpd):
                    queue_id=empty, proto="ESMTP", rcpt=ROOT)
 
 
-def test_eight_bit_nul_and_long_lines_are_kept(smtpd):
-    """Defined behaviour: 8-bit without BODY=8BITMIME, NUL octets and
-    lines over 998 octets are stored as received (as Postfix does)."""
+def test_eight_bit_and_long_lines_are_kept_nul_is_removed(smtpd):
+    """Defined behaviour: 8-bit without BODY=8BITMIME and lines over 998
+    octets are stored as received (as Postfix does); NUL octets, and
+    nothing else, are removed where content enters the queue (DESIGN.md
+    "NUL octets", Postfix's message_strip_characters = \\0)."""
     inst, port = smtpd
     body = (b"Subject: \xc3\xa9t\xc3\xa9\r\nX-Long: " + b"h" * 3000 +
             b"\r\n\r\nnul\x00here\r\n" + b"b" * 5000 + b"\r\n\xff\xfe\r\n")
@@ -169,7 +171,47 @@ def test_eight_bit_nul_and_long_lines_are_kept(smtpd):
         start_data(s)
         s.send(body + b".\r\n")
         qid = queued_id(s.reply())
-    assert stored_message(inst, qid)[1] == body
+    assert stored_message(inst, qid)[1] == body.replace(b"\x00", b"")
+    inst.wait_log(r"smtpd\[\d+\]: %s: 1 NUL octet removed from the "
+                  r"content" % qid)
+
+
+# "\r\n\0.\r\n" is an end of data to a next hop that drops NULs: it is
+# stored as "\r\n.\r\n" (which the smtp client dot-stuffs), and the
+# rest of the line after a NUL is kept.
+NUL_BODY = (b"Subject: nul\r\n\r\nbefore\r\n\x00.\r\nMAIL FROM:<x@y>\r\n"
+            b"in\x00\x00side\x00\r\n\x00\r\nend\r\n")
+NUL_STORED = (b"Subject: nul\r\n\r\nbefore\r\n.\r\nMAIL FROM:<x@y>\r\n"
+              b"inside\r\n\r\nend\r\n")
+
+
+@pytest.mark.parametrize("how", ["DATA", "BDAT", "BINARYMIME"])
+def test_nul_octets_never_reach_the_queue(smtpd, how):
+    inst, port = smtpd
+    with Session(inst.host, port) as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("MAIL FROM:<a@example.org>%s" % (
+            " BODY=BINARYMIME" if how == "BINARYMIME" else ""), 250)
+        s.expect("RCPT TO:<%s>" % ROOT, 250)
+        if how == "DATA":
+            s.expect("DATA", 354)
+            s.send(NUL_BODY + b".\r\n")
+        else:
+            # Two chunks, the second starting with the NUL.
+            cut = NUL_BODY.index(b"\x00.")
+            s.send(b"BDAT %d\r\n" % cut + NUL_BODY[:cut])
+            assert s.reply().code == 250
+            s.send(b"BDAT %d LAST\r\n" % (len(NUL_BODY) - cut) +
+                   NUL_BODY[cut:])
+        qid = queued_id(s.reply())
+        s.expect("QUIT", 221)
+    header, rest = stored_message(inst, qid)
+    assert rest == NUL_STORED
+    m = inst.wait_log(r"%s: from=<a@example\.org>, size=(\d+), nrcpt=1"
+                      % qid)
+    assert int(m.group(1)) == len(header) + len(NUL_STORED)
+    assert inst.log_count(r"%s: 5 NUL octets removed from the content"
+                          % qid) == 1
 
 
 def test_large_message_in_many_chunks(smtpd):

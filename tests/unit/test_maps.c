@@ -13,10 +13,12 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -618,6 +620,53 @@ test_texthash(void **state)
 		   "/bad:2: missing value");
 }
 
+/* A file read without a table (the sasldb, /etc/passwd): made, rewritten
+ * in place (a size or an mtime that differs), replaced, removed. */
+static void
+test_watch_file(void **state)
+{
+	char path[128];
+	struct maps_watch *w;
+	struct stat st;
+	struct timespec ts[2];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/watched", dir);
+	/* Missing at first: its appearance is the change. */
+	w = maps_watch_file(path);
+	assert_int_equal(maps_watch_changed(w), 0);
+	table("x", "watched", "one\n");
+	assert_int_equal(maps_watch_changed(w), 1);
+	maps_watch_free(w);
+
+	w = maps_watch_file(path);
+	assert_int_equal(maps_watch_changed(w), 0);
+	/* Rewritten in place, the mtime put back: the size tells. */
+	assert_int_equal(stat(path, &st), 0);
+	table("x", "watched", "one two\n");
+	ts[0] = st.st_atim;
+	ts[1] = st.st_mtim;
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+	assert_int_equal(maps_watch_changed(w), 1);
+	maps_watch_free(w);
+
+	/* The same size, a new mtime (as saslpasswd2 rewrites a page). */
+	w = maps_watch_file(path);
+	assert_int_equal(stat(path, &st), 0);
+	ts[1].tv_sec = st.st_mtim.tv_sec - 10;
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+	assert_int_equal(maps_watch_changed(w), 1);
+	maps_watch_free(w);
+
+	/* Removed. */
+	w = maps_watch_file(path);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(maps_watch_changed(w), 1);
+	maps_watch_free(w);
+	maps_watch_free(NULL);
+	assert_int_equal(maps_watch_changed(NULL), 0);
+}
+
 static void
 test_btree(void **state)
 {
@@ -756,6 +805,7 @@ main(void)
 	    cmocka_unit_test(test_pcre),
 	    cmocka_unit_test(test_static_and_inline),
 	    cmocka_unit_test(test_texthash),
+	    cmocka_unit_test(test_watch_file),
 	    cmocka_unit_test(test_btree),
 	    cmocka_unit_test(test_unix),
 	    cmocka_unit_test(test_clients_config),

@@ -111,6 +111,68 @@ test_delivered_to(void **state)
 	assert_false(mbox_delivered_to("", 0, "bob@example.org"));
 }
 
+/* Writes a lock file as another program would. */
+static void
+write_lock(const char *lock, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+	FILE *f = fopen(lock, "w");
+
+	assert_non_null(f);
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void
+test_lock_owner_parse(void **state)
+{
+	char host[MBOX_LOCK_HOST_MAX + 1];
+	long pid;
+
+	(void)state;
+	assert_int_equal(mbox_lock_owner_parse("123 mx1.example\n", 16, &pid,
+					       host, sizeof(host)),
+			 1);
+	assert_int_equal(pid, 123);
+	assert_string_equal(host, "mx1.example");
+	/* liblockfile's shape: a pid, no host; a last line without its end
+	 * still names its host. */
+	assert_int_equal(
+	    mbox_lock_owner_parse("4567\n", 5, &pid, host, sizeof(host)), 1);
+	assert_int_equal(pid, 4567);
+	assert_string_equal(host, "");
+	assert_int_equal(
+	    mbox_lock_owner_parse("89 mx", 5, &pid, host, sizeof(host)), 1);
+	assert_int_equal(pid, 89);
+	assert_string_equal(host, "mx");
+	/* A host with anything after it, or that does not fit, is none. */
+	assert_int_equal(
+	    mbox_lock_owner_parse("89 a b\n", 7, &pid, host, sizeof(host)), 1);
+	assert_string_equal(host, "");
+	assert_int_equal(
+	    mbox_lock_owner_parse("89 abcdef\n", 10, &pid, host, 4), 1);
+	assert_string_equal(host, "");
+	/* No pid: empty, words, zero, overflow, a NUL. */
+	assert_int_equal(mbox_lock_owner_parse("", 0, &pid, host, sizeof(host)),
+			 0);
+	assert_int_equal(
+	    mbox_lock_owner_parse("x 1\n", 4, &pid, host, sizeof(host)), 0);
+	assert_int_equal(
+	    mbox_lock_owner_parse("0 h\n", 4, &pid, host, sizeof(host)), 0);
+	assert_int_equal(mbox_lock_owner_parse("99999999999999999999\n", 21,
+					       &pid, host, sizeof(host)),
+			 0);
+	assert_int_equal(pid, 0);
+	assert_int_equal(mbox_lock_owner_parse("\0"
+					       "12\n",
+					       4, &pid, host, sizeof(host)),
+			 0);
+}
+
 static void
 test_dotlock(void **state)
 {
@@ -130,19 +192,43 @@ test_dotlock(void **state)
 	assert_int_equal(mbox_dotunlock(mbox), 0);
 	assert_int_not_equal(access(lock, F_OK), 0);
 
-	/* A lock left by a dead process, young: still busy (it may be a
-	 * client that is just slow); old: removed and taken. */
+	/* A lock left by a dead process of this host (it names our host
+	 * name): stale at once, however young. */
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0)
 		_exit(mbox_dotlock(mbox, 300, &why) == MBOX_LOCK_OK ? 0 : 1);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_int_equal(WEXITSTATUS(status), 0);
-	assert_int_equal(mbox_dotlock(mbox, 300, &why), MBOX_LOCK_BUSY);
+	assert_int_equal(access(lock, F_OK), 0);
+	assert_int_equal(mbox_dotlock(mbox, 300, &why), MBOX_LOCK_OK);
+	assert_int_equal(mbox_dotunlock(mbox), 0);
+
+	/* The same dead pid without a host (liblockfile's "PID\n"): it may
+	 * be another machine's, so only the age rule: busy while young,
+	 * taken when old. */
 	struct timeval old[2] = {{time(NULL) - 600, 0}, {time(NULL) - 600, 0}};
+	write_lock(lock, "%ld\n", (long)pid);
+	assert_int_equal(mbox_dotlock(mbox, 300, &why), MBOX_LOCK_BUSY);
 	assert_int_equal(utimes(lock, old), 0);
 	assert_int_equal(mbox_dotlock(mbox, 300, &why), MBOX_LOCK_OK);
 	assert_int_equal(mbox_dotunlock(mbox), 0);
+
+	/* Another host's lock: its pid says nothing here, young is busy
+	 * (even with a pid that is dead here), old is stale. */
+	write_lock(lock, "%ld other-host.example\n", (long)pid);
+	assert_int_equal(mbox_dotlock(mbox, 300, &why), MBOX_LOCK_BUSY);
+	assert_int_equal(utimes(lock, old), 0);
+	assert_int_equal(mbox_dotlock(mbox, 300, &why), MBOX_LOCK_OK);
+	assert_int_equal(mbox_dotunlock(mbox), 0);
+
+	/* A live owner on this host holds it however old it is. */
+	char me[256];
+	assert_int_equal(gethostname(me, sizeof(me)), 0);
+	write_lock(lock, "%ld %s\n", (long)getpid(), me);
+	assert_int_equal(utimes(lock, old), 0);
+	assert_int_equal(mbox_dotlock(mbox, 300, &why), MBOX_LOCK_BUSY);
+	assert_int_equal(unlink(lock), 0);
 
 	/* An empty lock (as some clients make), old: stale. */
 	fd = open(lock, O_CREAT | O_WRONLY, 0600);
@@ -356,6 +442,7 @@ main(void)
 	    cmocka_unit_test(test_convert_crlf_and_quoting),
 	    cmocka_unit_test(test_from_line),
 	    cmocka_unit_test(test_delivered_to),
+	    cmocka_unit_test(test_lock_owner_parse),
 	    cmocka_unit_test(test_dotlock),
 	    cmocka_unit_test(test_fcntl_lock),
 	    cmocka_unit_test(test_lock_wait),

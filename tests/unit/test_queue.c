@@ -69,11 +69,15 @@ teardown(void **state)
 	return 0;
 }
 
-/* Deterministic content: byte i of message seed. */
+/* Deterministic content: byte i of message seed; never NUL, which the
+ * queue removes (test_nul_removed). */
 static unsigned char
 pattern(unsigned seed, uint64_t i)
 {
-	return (unsigned char)((i * 131 + seed * 7 + (i >> 16)) & 0xff);
+	unsigned char c =
+	    (unsigned char)((i * 131 + seed * 7 + (i >> 16)) & 0xff);
+
+	return c ? c : 0x80;
 }
 
 static void
@@ -296,7 +300,8 @@ test_commit_small_round_trip(void **state)
 	assert_int_equal(got.ret, QUEUE_RET_FULL);
 	assert_int_equal(got.flags, QUEUE_FLAG_BOUNCE);
 	assert_int_equal(got.hold, 0);
-	assert_true(got.size == textlen);
+	/* The NUL before "tail" is not stored (test_nul_removed). */
+	assert_true(got.size == textlen - 1);
 	assert_true(got.arrival_sec >= before && got.arrival_sec <= time(NULL));
 	assert_true((uint64_t)got.arrival_sec * 1000000 + got.arrival_usec ==
 		    queue_id_usec(id));
@@ -314,8 +319,9 @@ test_commit_small_round_trip(void **state)
 
 	r = queue_content_open(f->q, id);
 	assert_int_equal(queue_content_read(r, &chunk), 1);
-	assert_int_equal(chunk.len, textlen);
-	assert_memory_equal(chunk.data, text, textlen);
+	assert_int_equal(chunk.len, textlen - 1);
+	assert_memory_equal(chunk.data, text, textlen - 5);
+	assert_memory_equal(chunk.data + textlen - 5, "tail", 4);
 	assert_int_equal(queue_content_read(r, &chunk), 0);
 	queue_content_close(r);
 	buf_free(&chunk);
@@ -342,6 +348,57 @@ test_chunk_boundaries(void **state)
 	commit_msg(f->q, id, 5, 3 * QUEUE_CHUNK_MAX + 12345, 0);
 	assert_int_equal(
 	    check_pattern(f->q, id, 5, 3 * QUEUE_CHUNK_MAX + 12345), 4);
+}
+
+/* The NUL policy (queue.h): NUL octets, and only they, are removed, in
+ * any piece and across chunk boundaries; the size counts what is kept. */
+static void
+test_nul_removed(void **state)
+{
+	struct fixture *f = *state;
+	struct queue_in *msg = queue_in_begin(f->q);
+	struct queue_envelope *env = queue_in_envelope(msg), got;
+	struct queue_content *r;
+	struct buf chunk = BUF_INIT, all = BUF_INIT, want = BUF_INIT;
+	char id[QUEUE_ID_SIZE];
+	char *big = xmalloc(QUEUE_CHUNK_MAX + 10);
+	int n;
+
+	memcpy(id, queue_in_id(msg), QUEUE_ID_SIZE);
+	queue_str_set(&env->sender, "s@example.org");
+	queue_envelope_add_rcpt(env, "r@example.net", NULL, 0);
+	assert_int_equal(queue_in_write(msg, "\r\n\0.\r\n", 6), QUEUE_OK);
+	buf_append(&want, "\r\n.\r\n", 5);
+	assert_int_equal(queue_in_write(msg, "\0\0", 2), QUEUE_OK);
+	assert_int_equal(queue_in_write(msg, "a\0b\0", 4), QUEUE_OK);
+	buf_append(&want, "ab", 2);
+	/* A piece that fills the first chunk, with NULs on both sides of
+	 * the boundary. */
+	memset(big, 'x', QUEUE_CHUNK_MAX + 10);
+	big[0] = big[QUEUE_CHUNK_MAX - 8] = big[QUEUE_CHUNK_MAX - 6] =
+	    big[QUEUE_CHUNK_MAX + 9] = '\0';
+	assert_int_equal(queue_in_write(msg, big, QUEUE_CHUNK_MAX + 10),
+			 QUEUE_OK);
+	for (size_t i = 0; i < QUEUE_CHUNK_MAX + 10; i++)
+		if (big[i])
+			buf_putc(&want, big[i]);
+	assert_true(queue_in_nul_removed(msg) == 9);
+	assert_int_equal(queue_in_commit(msg), QUEUE_OK);
+
+	assert_int_equal(queue_envelope_get(f->q, id, &got), QUEUE_OK);
+	assert_true(got.size == want.len);
+	queue_envelope_free(&got);
+	r = queue_content_open(f->q, id);
+	while ((n = queue_content_read(r, &chunk)) == 1)
+		buf_append(&all, chunk.data, chunk.len);
+	assert_int_equal(n, 0);
+	queue_content_close(r);
+	assert_int_equal(all.len, want.len);
+	assert_memory_equal(all.data, want.data, want.len);
+	buf_free(&chunk);
+	buf_free(&all);
+	buf_free(&want);
+	xfree(big);
 }
 
 static void
@@ -1012,6 +1069,7 @@ main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	    T(test_commit_small_round_trip),
 	    T(test_chunk_boundaries),
+	    T(test_nul_removed),
 	    T(test_large_message),
 	    T(test_abort_leaves_nothing),
 	    T(test_update_hold_release_remove),

@@ -182,6 +182,44 @@ test_local_recipients(void **state)
 	       UNKNOWN("nobody-here@example.com"));
 }
 
+/* What was read before the jail is used only while its file is unchanged:
+ * once the sasldb (here: made where there was none) or a table changes,
+ * smtpd_check_changed() names it and an unknown recipient waits (451)
+ * instead of being refused for good; a known one is still accepted. */
+static void
+test_changed_files_never_refuse_for_good(void **state)
+{
+	char path[160];
+	FILE *fp;
+
+	(void)state;
+	write_table("aliases", "alice: alice@elsewhere.example\n", 1);
+	load("hash:%s/aliases, unix:passwd.byname");
+	assert_null(smtpd_check_changed());
+	expect(0, NULL, "<newuser@example.com>",
+	       UNKNOWN("newuser@example.com"));
+
+	snprintf(path, sizeof(path), "%s/no-sasldb", dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	assert_non_null(smtpd_check_changed());
+	assert_string_equal(smtpd_check_changed(), path);
+	expect(0, NULL, "<newuser@example.com>",
+	       "451 4.3.0 <newuser@example.com>: Temporary lookup failure");
+	expect(0, NULL, "<root@example.com>", NULL);
+	expect(0, NULL, "<alice@example.com>", NULL);
+	assert_int_equal(unlink(path), 0);
+
+	/* A table rebuilt (a new file renamed over the old one). */
+	load("hash:%s/aliases, unix:passwd.byname");
+	assert_null(smtpd_check_changed());
+	write_table("aliases", "alice: a@b.example\nnewuser: c@d.example\n", 1);
+	assert_string_equal(smtpd_check_changed(), "local_recipient_maps");
+	expect(0, NULL, "<other@example.com>",
+	       "451 4.3.0 <other@example.com>: Temporary lookup failure");
+}
+
 static void
 test_relay(void **state)
 {
@@ -246,6 +284,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_local_recipients),
+	    cmocka_unit_test(test_changed_files_never_refuse_for_good),
 	    cmocka_unit_test(test_relay),
 	    cmocka_unit_test(test_routing_characters),
 	    cmocka_unit_test(test_table_off_missing_and_broken),
