@@ -43,6 +43,7 @@ struct pop3d_config {
 	int fail_delay; /* seconds */
 	int fail_limit;
 	int login_delay; /* seconds; 0: not set (CAPA only) */
+	int peername_lookup;
 	struct cidr_list plain_nets;
 };
 
@@ -52,6 +53,7 @@ struct pop3d_session {
 	int fd;
 	struct stream s;
 	char client_addr[64];
+	char client_name[256]; /* peer_name.h; "unknown" without one */
 	char client_port[8];
 	char server_addr[64];
 	char server_port[8];

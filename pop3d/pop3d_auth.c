@@ -417,7 +417,8 @@ pop3d_auth_command(struct pop3d_session *ss)
 		break;
 	case POP3_CMD_QUIT:
 		pop3d_reply(ss, "+OK Bye");
-		msg_info("disconnect from unknown[%s]", ss->client_addr);
+		msg_info("disconnect from %s[%s]", ss->client_name,
+			 ss->client_addr);
 		ss->quit = 1;
 		break;
 	default:

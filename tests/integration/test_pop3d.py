@@ -930,12 +930,39 @@ def test_log_lines(rig):
         assert c.cmd("DELE 1").startswith("+OK")
         assert c.cmd("QUIT").startswith("+OK")
     user = rig.name("pea")
+    # 127.0.0.1 is "localhost" in /etc/hosts (peer_name.h).
+    assert panacea_test.peer_name("127.0.0.1") == "localhost"
     rig.inst.wait_log(r"panacea/pop3d\[\d+\]: connect from "
-                      r"unknown\[127\.0\.0\.1\]")
+                      r"localhost\[127\.0\.0\.1\]")
     rig.inst.wait_log(r"panacea/pop3session\[\d+\]: login: user=<%s>, "
                       r"method=USER, rip=127\.0\.0\.1\n" % user)
     rig.inst.wait_log(r"panacea/pop3session\[\d+\]: logout: retr=1/%d, del=1, "
                       r"size=%d, user=<%s>" % (size, size, user))
+
+
+def test_client_names(rig):
+    """pop3d names a client as smtpd does (lib/mail/peer_name.h):
+    127.0.0.1 from /etc/hosts, another loopback address "unknown" without
+    DNS."""
+    other = other_loopback(rig.inst, avoid=("127.0.0.1",))
+    assert panacea_test.peer_name(other) == "unknown"
+    for src in (None, other):
+        with rig.client(source=src) as c:
+            assert c.cmd("QUIT").startswith("+OK")
+    for name, addr in (("localhost", "127.0.0.1"), ("unknown", other)):
+        for what in ("connect", "disconnect"):
+            rig.inst.wait_log(r"pop3d\[\d+\]: %s from %s\[%s\]\n"
+                              % (what, name, re.escape(addr)))
+
+
+def test_client_names_off(instance, mail_owner, pop_accounts, tls_files):
+    rig = make_rig(instance, mail_owner, pop_accounts, tls_files,
+                   pop3_args="-o pop3d_peername_lookup=no")
+    with rig.client() as c:
+        assert c.cmd("QUIT").startswith("+OK")
+    rig.inst.wait_log(r"pop3d\[\d+\]: disconnect from "
+                      r"unknown\[127\.0\.0\.1\]\n")
+    assert not rig.inst.log_count(r"localhost\[")
 
 
 # -- Privilege separation (DESIGN.md rules 3 and 5) ------------------------
