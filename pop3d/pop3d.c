@@ -68,6 +68,52 @@ pop3d_printable(char *dst, size_t size, const char *src)
 	tls_copy_printable(dst, size, src ? src : "");
 }
 
+const char *
+pop3d_method_name(const char *method)
+{
+	return strcmp(method, "USER") == 0 ? "PLAIN" : method;
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The line Dovecot's pop3-login writes when a client leaves without
+ * logging in, in its shape, so that fail2ban's dovecot filter (and the
+ * panacea-pop3d filter built on it) counts failed logins:
+ *   REASON (auth failed, N attempts in S secs): user=<U>, method=M,
+ *	rip=IP, lip=IP[, TLS]
+ *   REASON (no auth attempts in S secs): user=<>, rip=IP, lip=IP[, TLS]
+ * REASON: "Aborted login" (QUIT), "Disconnected" (the client closed),
+ * "Disconnected: Inactivity", "Disconnected: Too many invalid commands",
+ * "Disconnected: Too many authentication failures". */
+static void
+pop3d_end_log(struct pop3d_session *ss)
+{
+	long long secs = (now_ms() - ss->started_ms) / 1000;
+	const char *reason = ss->end_reason ? ss->end_reason : "Disconnected";
+	const char *tls = ss->tls_on ? ", TLS" : "";
+
+	if (ss->logged_in)
+		return;
+	if (ss->failures > 0)
+		msg_info("%s (auth failed, %d attempts in %lld secs): "
+			 "user=<%s>, method=%s, rip=%s, lip=%s%s",
+			 reason, ss->failures, secs, ss->tried_user,
+			 ss->tried_method, ss->client_addr, ss->server_addr,
+			 tls);
+	else
+		msg_info("%s (no auth attempts in %lld secs): user=<%s>, "
+			 "rip=%s, lip=%s%s",
+			 reason, secs, ss->tried_user, ss->client_addr,
+			 ss->server_addr, tls);
+}
+
 int
 pop3d_plain_allowed(const struct pop3d_session *ss)
 {
@@ -177,6 +223,7 @@ pop3d_getline(struct pop3d_session *ss, size_t max)
 		return 1;
 	case POP3_READ_TIMEOUT:
 		msg_info("disconnect: timeout, rip=%s", ss->client_addr);
+		ss->end_reason = "Disconnected: Inactivity";
 		return 0;
 	case POP3_READ_LOST:
 		msg_info("disconnect from %s[%s]", ss->client_name,
@@ -254,6 +301,8 @@ command(struct pop3d_session *ss, int *junk)
 			pop3d_reply(ss, POP3_JUNK_REPLY);
 			msg_info("disconnect: too many bad commands, rip=%s",
 				 ss->client_addr);
+			ss->end_reason =
+			    "Disconnected: Too many invalid commands";
 			ss->quit = 1;
 		}
 	}
@@ -282,6 +331,7 @@ pop3d_serve(int fd)
 	memset(&ss, 0, sizeof(ss));
 	ss.fd = fd;
 	ss.state = POP3_AUTHORIZATION;
+	ss.started_ms = now_ms();
 	identify(&ss);
 	msg_info("connect from %s[%s]", ss.client_name, ss.client_addr);
 	stream_init(&ss.s, fd, pop3d_cfg.timeout_ms);
@@ -299,6 +349,7 @@ pop3d_serve(int fd)
 		greeting(&ss);
 	while (!ss.quit && pop3d_getline(&ss, POP3_AUTH_LINE_MAX))
 		command(&ss, &junk);
+	pop3d_end_log(&ss);
 	session_end(&ss);
 	buf_free(&err);
 }

@@ -14,10 +14,12 @@ RUN_PKGS="libsasl2-modules libsasl2-modules-db sasl2-bin openssl"
 # Integration tests never skip for a missing tool (they fail): every one
 # they run is here.  clang-format: make check's format check.
 # postgrey: the greylisting policy server the check_policy_service tests start.
+# fail2ban (fail2ban-regex and its stock postfix/dovecot filters) and
+# pflogsumm: test_logtools reads Panacea's log with them.
 TEST_PKGS="libcmocka-dev python3 python3-pytest swaks libnet-ssleay-perl \
 curl ldnsutils nsd db5.3-util postfix postfix-pcre procps iproute2 netbase clang \
 clang-format libclang-rt-14-dev mutt fetchmail ca-certificates strace gdb \
-binutils bsdutils postgrey"
+binutils bsdutils postgrey fail2ban pflogsumm"
 # bench/pop3 compares pop3d with a private Dovecot instance.
 BENCH_PKGS="dovecot-pop3d"
 
