@@ -203,7 +203,8 @@ peer_name(const char *ip, int use_dns, char *name, size_t namelen,
 		return dns_client_name(ip, name, namelen, why);
 	if (why != NULL) {
 		buf_reset(why);
-		buf_printf(why, "%s", found ? "name too long" : "not looked up");
+		buf_printf(why, "%s",
+			   found ? "name too long" : "not looked up");
 	}
 	return DNS_NOTFOUND;
 }
