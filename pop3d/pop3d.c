@@ -22,10 +22,10 @@
  * Log lines (Postfix's prefix, Dovecot-like fields, one line per event,
  * the client address in each, for fail2ban; the login and logout lines
  * come from pop3session's session process):
- *	connect from unknown[IP]
+ *	connect from NAME[IP]     (NAME: lib/mail/peer_name.h, or unknown)
  *	auth failed: user=<NAME>, method=USER, rip=IP[, tls] (REASON)
  *	too many authentication failures: rip=IP
- *	disconnect from unknown[IP] (before login)
+ *	disconnect from NAME[IP] (before login)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,7 +39,9 @@
 
 #include "conf.h"
 #include "daemon.h"
+#include "dns.h"
 #include "msg.h"
+#include "peer_name.h"
 #include "pop3_io.h"
 #include "pop3d.h"
 #include "priv.h"
@@ -66,6 +68,52 @@ pop3d_printable(char *dst, size_t size, const char *src)
 	tls_copy_printable(dst, size, src ? src : "");
 }
 
+const char *
+pop3d_method_name(const char *method)
+{
+	return strcmp(method, "USER") == 0 ? "PLAIN" : method;
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The line Dovecot's pop3-login writes when a client leaves without
+ * logging in, in its shape, so that fail2ban's dovecot filter (and the
+ * panacea-pop3d filter built on it) counts failed logins:
+ *   REASON (auth failed, N attempts in S secs): user=<U>, method=M,
+ *	rip=IP, lip=IP[, TLS]
+ *   REASON (no auth attempts in S secs): user=<>, rip=IP, lip=IP[, TLS]
+ * REASON: "Aborted login" (QUIT), "Disconnected" (the client closed),
+ * "Disconnected: Inactivity", "Disconnected: Too many invalid commands",
+ * "Disconnected: Too many authentication failures". */
+static void
+pop3d_end_log(struct pop3d_session *ss)
+{
+	long long secs = (now_ms() - ss->started_ms) / 1000;
+	const char *reason = ss->end_reason ? ss->end_reason : "Disconnected";
+	const char *tls = ss->tls_on ? ", TLS" : "";
+
+	if (ss->logged_in)
+		return;
+	if (ss->failures > 0)
+		msg_info("%s (auth failed, %d attempts in %lld secs): "
+			 "user=<%s>, method=%s, rip=%s, lip=%s%s",
+			 reason, ss->failures, secs, ss->tried_user,
+			 ss->tried_method, ss->client_addr, ss->server_addr,
+			 tls);
+	else
+		msg_info("%s (no auth attempts in %lld secs): user=<%s>, "
+			 "rip=%s, lip=%s%s",
+			 reason, secs, ss->tried_user, ss->client_addr,
+			 ss->server_addr, tls);
+}
+
 int
 pop3d_plain_allowed(const struct pop3d_session *ss)
 {
@@ -79,6 +127,7 @@ pop3d_plain_allowed(const struct pop3d_session *ss)
 /* Parameters as read; pop3d_cfg holds what is derived from them. */
 static struct {
 	const char *tls_cert, *tls_key, *myhostname, *plain_nets;
+	const char *dns_nameservers;
 	long long timeout, fail_delay, fail_limit, login_delay;
 } raw;
 
@@ -94,6 +143,8 @@ static const struct conf_bind pop3d_params[] = {
     CONF_BIND_INT("pop3d_auth_failure_limit", &raw.fail_limit),
     CONF_BIND_TIME("pop3d_login_delay", &raw.login_delay),
     CONF_BIND_STR("pop3d_plaintext_auth_networks", &raw.plain_nets),
+    CONF_BIND_BOOL("pop3d_peername_lookup", &pop3d_cfg.peername_lookup),
+    CONF_BIND_STR("dns_nameservers", &raw.dns_nameservers),
     CONF_BIND_END,
 };
 
@@ -136,6 +187,12 @@ pop3d_pre_jail(void)
 	if (cidr_list_parse(raw.plain_nets, &pop3d_cfg.plain_nets, &err) < 0)
 		msg_fatal("pop3d_plaintext_auth_networks: %s", buf_cstr(&err));
 	tls_setup();
+	/* The jail has no /etc: the hosts file and resolv.conf now. */
+	peer_name_init();
+	if (pop3d_cfg.peername_lookup &&
+	    dns_init(raw.dns_nameservers, &err) < 0)
+		msg_warn("DNS resolver: %s; client names come from %s only",
+			 buf_cstr(&err), PEER_HOSTS_PATH);
 	buf_free(&err);
 }
 
@@ -166,9 +223,11 @@ pop3d_getline(struct pop3d_session *ss, size_t max)
 		return 1;
 	case POP3_READ_TIMEOUT:
 		msg_info("disconnect: timeout, rip=%s", ss->client_addr);
+		ss->end_reason = "Disconnected: Inactivity";
 		return 0;
 	case POP3_READ_LOST:
-		msg_info("disconnect from unknown[%s]", ss->client_addr);
+		msg_info("disconnect from %s[%s]", ss->client_name,
+			 ss->client_addr);
 		return 0;
 	default:
 		return 0;
@@ -184,12 +243,16 @@ identify(struct pop3d_session *ss)
 	socklen_t len = sizeof(ss->peer);
 
 	snprintf(ss->client_addr, sizeof(ss->client_addr), "unknown");
+	snprintf(ss->client_name, sizeof(ss->client_name), "unknown");
 	if (getpeername(ss->fd, (struct sockaddr *)&ss->peer, &len) == 0 &&
 	    (ss->peer.ss_family == AF_INET || ss->peer.ss_family == AF_INET6)) {
 		sock_addr_text((struct sockaddr *)&ss->peer, ss->client_addr,
 			       sizeof(ss->client_addr));
 		snprintf(ss->client_port, sizeof(ss->client_port), "%d",
 			 sock_addr_port((struct sockaddr *)&ss->peer));
+		if (pop3d_cfg.peername_lookup)
+			peer_name(ss->client_addr, 1, ss->client_name,
+				  sizeof(ss->client_name), NULL);
 	}
 	len = sizeof(me);
 	if (getsockname(ss->fd, (struct sockaddr *)&me, &len) == 0 &&
@@ -238,6 +301,8 @@ command(struct pop3d_session *ss, int *junk)
 			pop3d_reply(ss, POP3_JUNK_REPLY);
 			msg_info("disconnect: too many bad commands, rip=%s",
 				 ss->client_addr);
+			ss->end_reason =
+			    "Disconnected: Too many invalid commands";
 			ss->quit = 1;
 		}
 	}
@@ -266,8 +331,9 @@ pop3d_serve(int fd)
 	memset(&ss, 0, sizeof(ss));
 	ss.fd = fd;
 	ss.state = POP3_AUTHORIZATION;
+	ss.started_ms = now_ms();
 	identify(&ss);
-	msg_info("connect from unknown[%s]", ss.client_addr);
+	msg_info("connect from %s[%s]", ss.client_name, ss.client_addr);
 	stream_init(&ss.s, fd, pop3d_cfg.timeout_ms);
 	if (pop3d_cfg.wrappermode) {
 		if (tls_server_start(pop3d_cfg.tls, &ss.s, &ss.tls_info, &err) <
@@ -283,6 +349,7 @@ pop3d_serve(int fd)
 		greeting(&ss);
 	while (!ss.quit && pop3d_getline(&ss, POP3_AUTH_LINE_MAX))
 		command(&ss, &junk);
+	pop3d_end_log(&ss);
 	session_end(&ss);
 	buf_free(&err);
 }

@@ -43,6 +43,7 @@ struct pop3d_config {
 	int fail_delay; /* seconds */
 	int fail_limit;
 	int login_delay; /* seconds; 0: not set (CAPA only) */
+	int peername_lookup;
 	struct cidr_list plain_nets;
 };
 
@@ -52,6 +53,7 @@ struct pop3d_session {
 	int fd;
 	struct stream s;
 	char client_addr[64];
+	char client_name[256]; /* peer_name.h; "unknown" without one */
 	char client_port[8];
 	char server_addr[64];
 	char server_port[8];
@@ -64,6 +66,12 @@ struct pop3d_session {
 	char apop_stamp[128];	  /* "" when APOP is off */
 	char *user_arg;		  /* name given by USER */
 	int failures;
+	/* For the Dovecot-shaped line at the end (pop3d.c, pop3d_end_log). */
+	char tried_user[256]; /* the last name a client tried, printable */
+	char tried_method[32];
+	long long started_ms;	/* monotonic */
+	const char *end_reason; /* "Aborted login", "Disconnected: ..." */
+	int logged_in;
 	struct pop3_cmd cmd;
 	struct buf line;
 	enum pop3_state state;
@@ -79,6 +87,8 @@ int pop3d_getline(struct pop3d_session *ss, size_t max);
 /* Printable ASCII copy of a client-given string for the log. */
 void pop3d_printable(char *dst, size_t size, const char *src);
 int pop3d_plain_allowed(const struct pop3d_session *ss);
+/* Dovecot's name of a login method: USER/PASS is PLAIN. */
+const char *pop3d_method_name(const char *method);
 
 /* pop3d_auth.c */
 void pop3d_auth_session_end(struct pop3d_session *ss);

@@ -102,11 +102,20 @@ auth_failed(struct pop3d_session *ss, const char *user, const char *method,
 	    const char *reason)
 {
 	char name[SASL_AUTH_NAME_MAX + 1];
+	const char *tried = auth_client_attempted_user(ss->auth);
 
-	pop3d_printable(name, sizeof(name), user);
+	/* SASL: the name is in the client's responses (auth_client.h). */
+	pop3d_printable(name, sizeof(name),
+			user && *user ? user
+			: tried	      ? tried
+				      : "");
 	msg_info("auth failed: user=<%s>, method=%s, rip=%s%s (%s)", name,
-		 method, ss->client_addr, ss->tls_on ? ", tls" : "",
+		 pop3d_method_name(method), ss->client_addr,
+		 ss->tls_on ? ", tls" : "",
 		 reason && *reason ? reason : "authentication failed");
+	snprintf(ss->tried_user, sizeof(ss->tried_user), "%s", name);
+	snprintf(ss->tried_method, sizeof(ss->tried_method), "%s",
+		 pop3d_method_name(method));
 	ss->failures++;
 	(void)stream_flush(&ss->s);
 	if (pop3d_cfg.fail_delay > 0)
@@ -115,6 +124,8 @@ auth_failed(struct pop3d_session *ss, const char *user, const char *method,
 	if (ss->failures >= pop3d_cfg.fail_limit) {
 		msg_info("too many authentication failures: rip=%s",
 			 ss->client_addr);
+		ss->end_reason =
+		    "Disconnected: Too many authentication failures";
 		ss->quit = 1;
 	}
 	xfree(ss->user_arg);
@@ -417,7 +428,9 @@ pop3d_auth_command(struct pop3d_session *ss)
 		break;
 	case POP3_CMD_QUIT:
 		pop3d_reply(ss, "+OK Bye");
-		msg_info("disconnect from unknown[%s]", ss->client_addr);
+		ss->end_reason = "Aborted login";
+		msg_info("disconnect from %s[%s]", ss->client_name,
+			 ss->client_addr);
 		ss->quit = 1;
 		break;
 	default:

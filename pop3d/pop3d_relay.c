@@ -196,6 +196,7 @@ pop3d_login(struct pop3d_session *ss, const char *ticket, const char *method)
 				"try again later");
 		return;
 	}
+	ss->logged_in = 1;
 	(void)stream_flush(&ss->s);
 	relay(ss, pair);
 	close(pair);

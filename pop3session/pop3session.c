@@ -34,7 +34,8 @@
  *
  * Log lines (Postfix's prefix, Dovecot-like fields; the client address
  * is the one the auth service recorded with the ticket):
- *	login: user=<NAME>, method=PLAIN, rip=IP[, tls]
+ *	Login: user=<NAME>, method=M, rip=IP, mpid=PID[, TLS]  (Dovecot's;
+ *	       USER/PASS is method=PLAIN)
  *	login failed: user=<NAME>, method=M, rip=IP[, tls]: REASON
  *	login refused: user=<NAME>, rip=IP: too soon
  *	logout: retr=N/BYTES, del=N, size=N, user=<NAME>
@@ -362,8 +363,11 @@ child_serve(struct pop3_session *ss, const struct mailbox_user *u)
 	ss->state = POP3_TRANSACTION;
 	session_reply(ss, "+OK Logged in, %zu messages (%llu octets)",
 		      ss->box.count, total);
-	msg_info("login: user=<%s>, method=%s, rip=%s%s", ss->user, ss->method,
-		 ss->client_addr, ss->tls ? ", tls" : "");
+	/* Dovecot's Login line (USER/PASS is its PLAIN; mpid: the process
+	 * that serves the mailbox, this one). */
+	msg_info("Login: user=<%s>, method=%s, rip=%s, mpid=%ld%s", ss->user,
+		 strcmp(ss->method, "USER") == 0 ? "PLAIN" : ss->method,
+		 ss->client_addr, (long)getpid(), ss->tls ? ", TLS" : "");
 	while (!ss->quit && session_getline(ss, POP3_AUTH_LINE_MAX))
 		command(ss, &junk);
 	buf_free(&why);

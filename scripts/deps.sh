@@ -17,10 +17,13 @@ RUN_PKGS="libsasl2-modules libsasl2-modules-db sasl2-bin openssl"
 # the check_policy_service tests start; policyd-spf's resolver library
 # (python3-dns, pulled in as a dependency, not a recommendation) is named
 # so that the choice between python3-dns and python3-dnspython is ours.
+# fail2ban (fail2ban-regex and its stock postfix/dovecot filters) and
+# pflogsumm: test_logtools reads Panacea's log with them.
 TEST_PKGS="libcmocka-dev python3 python3-pytest swaks libnet-ssleay-perl \
 curl ldnsutils nsd db5.3-util postfix postfix-pcre procps iproute2 netbase clang \
 clang-format libclang-rt-14-dev mutt fetchmail ca-certificates strace gdb \
-binutils bsdutils postgrey postfix-policyd-spf-python python3-dns"
+binutils bsdutils postgrey postfix-policyd-spf-python python3-dns fail2ban \
+pflogsumm"
 # bench/pop3 compares pop3d with a private Dovecot instance.
 BENCH_PKGS="dovecot-pop3d"
 

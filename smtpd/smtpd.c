@@ -19,6 +19,7 @@
 #include "dns.h"
 #include "msg.h"
 #include "own_addr.h"
+#include "peer_name.h"
 #include "smtpd.h"
 #include "smtpd_anvil.h"
 #include "smtpd_restrict.h"
@@ -186,6 +187,8 @@ smtpd_pre_jail(void)
 	if (dns_init(raw.dns_nameservers, &err) < 0)
 		msg_warn("DNS resolver: %s; client names will be \"unknown\"",
 			 buf_cstr(&err));
+	/* The jail has no /etc: the hosts file is read now. */
+	peer_name_init();
 	smtpd_check_init();
 	smtpd_anvil_init();
 	smtpd_hbc_init();

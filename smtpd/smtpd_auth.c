@@ -129,11 +129,15 @@ static void
 smtpd_auth_failed(struct smtpd_session *ss, const char *mech, const char *reply,
 		  const char *reason)
 {
+	const char *user = auth_client_attempted_user(ss->auth);
+
 	ss->fails[CNT_AUTH]++;
 	ss->auth_failures++;
-	msg_warn("%s[%s]: SASL %s authentication failed: %s", ss->client_name,
-		 ss->client_addr, mech,
-		 reason && *reason ? reason : "authentication failure");
+	/* Postfix 3's shape: the name the client tried, when it gave one. */
+	msg_warn("%s[%s]: SASL %s authentication failed: %s%s%s",
+		 ss->client_name, ss->client_addr, mech,
+		 reason && *reason ? reason : "authentication failure",
+		 user ? ", sasl_username=" : "", user ? user : "");
 	/* A growing delay slows down password guessing. */
 	stream_flush(&ss->s);
 	sleep(ss->auth_failures < 5 ? ss->auth_failures : 5);

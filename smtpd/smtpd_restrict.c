@@ -34,6 +34,7 @@
 #include "dns.h"
 #include "maps.h"
 #include "msg.h"
+#include "peer_name.h"
 #include "smtpd.h"
 #include "smtpd_policy.h"
 #include "smtpd_restrict.h"
@@ -1769,7 +1770,12 @@ check_client_exists(struct eval *e, int reverse)
 	}
 	if (strcmp(ss->client_name, "unknown") != 0)
 		return R_DUNNO;
-	status = dns_lookup_ptr(ss->client_addr, name, sizeof(name), NULL);
+	/* A loopback address never goes to DNS (peer_name.h): without an
+	 * /etc/hosts name it has no reverse name. */
+	status =
+	    peer_is_loopback(ss->client_addr)
+		? DNS_NOTFOUND
+		: dns_lookup_ptr(ss->client_addr, name, sizeof(name), NULL);
 	if (status == DNS_OK)
 		return R_DUNNO;
 	return refuse_fmt(

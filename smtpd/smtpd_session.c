@@ -24,6 +24,7 @@
 #include "daemon.h"
 #include "dns.h"
 #include "msg.h"
+#include "peer_name.h"
 #include "smtpd.h"
 #include "smtpd_anvil.h"
 #include "smtpd_restrict.h"
@@ -274,14 +275,10 @@ smtpd_client_identify(struct smtpd_session *ss, int fd)
 	ss->client_port = sock_addr_port((struct sockaddr *)&ss->peer);
 	ss->trusted = smtpd_client_listed("mynetworks", smtpd_cfg.mynetworks,
 					  "", ss->client_addr);
-	/* Loopback clients are resolved without DNS (DESIGN.md). */
-	if (strncmp(ss->client_addr, "127.", 4) == 0 ||
-	    strcmp(ss->client_addr, "::1") == 0) {
-		snprintf(ss->client_name, sizeof(ss->client_name), "localhost");
-	} else if (smtpd_cfg.peername_lookup) {
-		dns_client_name(ss->client_addr, ss->client_name,
-				sizeof(ss->client_name), &why);
-	}
+	/* /etc/hosts, then DNS; loopback never goes to DNS (peer_name.h). */
+	if (smtpd_cfg.peername_lookup)
+		peer_name(ss->client_addr, 1, ss->client_name,
+			  sizeof(ss->client_name), &why);
 	buf_free(&why);
 	return 0;
 }

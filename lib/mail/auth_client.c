@@ -16,6 +16,7 @@
 #include "auth_client.h"
 #include "auth_proto.h"
 #include "sock.h"
+#include "strutil.h"
 #include "xalloc.h"
 
 struct auth_client {
@@ -30,7 +31,63 @@ struct auth_client {
 	char *mechs;
 	char *username;
 	char *ticket;
+	char *mech_now;	 /* the mechanism of the exchange in progress */
+	int responses;	 /* client responses seen in it */
+	char *attempted; /* the user name the client gave, for the log */
 };
+
+/* The user name a client sends in its first response, for the log
+ * (Postfix's sasl_username, Dovecot's user=<>): PLAIN's authentication
+ * identity, LOGIN's first answer, CRAM-MD5's name before the digest.
+ * Bytes that are not printable ASCII become '?'. */
+static void
+note_response(struct auth_client *c, const char *resp, size_t len)
+{
+	const char *name = NULL, *nul;
+	size_t n = 0, i;
+
+	if (len == 0 || c->responses++ > 0 || c->mech_now == NULL)
+		return;
+	if (str_casecmp(c->mech_now, "PLAIN") == 0) {
+		nul = memchr(resp, '\0', len);
+		if (nul == NULL)
+			return;
+		name = nul + 1;
+		nul = memchr(name, '\0', len - (size_t)(name - resp));
+		n = nul ? (size_t)(nul - name) : len - (size_t)(name - resp);
+	} else if (str_casecmp(c->mech_now, "LOGIN") == 0) {
+		name = resp;
+		n = len;
+	} else if (str_casecmp(c->mech_now, "CRAM-MD5") == 0) {
+		name = resp;
+		for (n = len; n > 0 && resp[n - 1] != ' '; n--)
+			;
+		if (n == 0)
+			return;
+		n--;
+	} else {
+		return;
+	}
+	if (n > SASL_AUTH_NAME_MAX)
+		n = SASL_AUTH_NAME_MAX;
+	xfree(c->attempted);
+	c->attempted = xstrndup(name, n);
+	for (i = 0; i < n; i++)
+		if (c->attempted[i] < 0x21 || c->attempted[i] > 0x7e)
+			c->attempted[i] = '?';
+}
+
+static void
+new_attempt(struct auth_client *c, const char *mech, const char *user)
+{
+	xfree(c->mech_now);
+	xfree(c->attempted);
+	c->mech_now = mech ? xstrdup(mech) : NULL;
+	c->attempted = NULL;
+	c->responses = 0;
+	if (user != NULL)
+		note_response(c, user, strlen(user));
+}
 
 static void
 drop(struct auth_client *c)
@@ -165,6 +222,8 @@ auth_client_free(struct auth_client *c)
 	xfree(c->server_address);
 	xfree(c->server_port);
 	xfree(c->mechs);
+	xfree(c->mech_now);
+	xfree(c->attempted);
 	xfree(c);
 }
 
@@ -311,6 +370,9 @@ auth_client_start(struct auth_client *c, const char *mech, const void *resp,
 	    .want_ticket = want_ticket,
 	};
 
+	new_attempt(c, mech, NULL);
+	if (resp != NULL)
+		note_response(c, resp, resp_len);
 	return begin(c, &req, challenge, reason);
 }
 
@@ -328,6 +390,7 @@ auth_client_step(struct auth_client *c, const void *resp, size_t resp_len,
 	struct auth_reply rep;
 	enum sasl_auth_result r;
 
+	note_response(c, resp != NULL ? resp : "", resp_len);
 	/* In the middle of an exchange: the service's half is on this
 	 * connection only, so no second try. */
 	if (transact(c, &req, &in, &rep, &err) < 0) {
@@ -352,8 +415,10 @@ auth_client_checkpass(struct auth_client *c, const char *user,
 	    .want_ticket = want_ticket,
 	};
 	struct buf challenge = BUF_INIT;
-	enum sasl_auth_result r = begin(c, &req, &challenge, reason);
+	enum sasl_auth_result r;
 
+	new_attempt(c, "LOGIN", user);
+	r = begin(c, &req, &challenge, reason);
 	buf_free(&challenge);
 	if (r == SASL_AUTH_CONTINUE) {
 		buf_puts(reason, "auth service: checkpass cannot continue");
@@ -375,8 +440,10 @@ auth_client_apop(struct auth_client *c, const char *user, const char *timestamp,
 	    .want_ticket = want_ticket,
 	};
 	struct buf challenge = BUF_INIT;
-	enum sasl_auth_result r = begin(c, &req, &challenge, reason);
+	enum sasl_auth_result r;
 
+	new_attempt(c, "LOGIN", user);
+	r = begin(c, &req, &challenge, reason);
 	buf_free(&challenge);
 	if (r == SASL_AUTH_CONTINUE) {
 		buf_puts(reason, "auth service: apop cannot continue");
@@ -405,6 +472,12 @@ const char *
 auth_client_username(const struct auth_client *c)
 {
 	return c != NULL ? c->username : NULL;
+}
+
+const char *
+auth_client_attempted_user(const struct auth_client *c)
+{
+	return c != NULL ? c->attempted : NULL;
 }
 
 const char *

@@ -32,7 +32,11 @@
  *    "*", RSET, a failure the client saw first); the service disposes of
  *    libsasl2's state (CVE-2011-1720);
  *  - auth_client_username() is the authenticated name after SASL_AUTH_OK
- *    (else NULL); auth_client_ticket() its ticket when one was asked for;
+ *    (else NULL); auth_client_attempted_user() the name the client gave
+ *    in its last exchange, whatever the outcome (PLAIN's authentication
+ *    identity, LOGIN's first answer, CRAM-MD5's name, checkpass and
+ *    apop's user; non-printable bytes as '?'; NULL when unknown), for
+ *    the failure logs; auth_client_ticket() its ticket when one was asked for;
  *  - auth_redeem() (root side: the pop3d session service) trades a
  *    ticket for the user and the client address it was issued for: 0,
  *    or -1 with err set (unknown, used or expired ticket, a ticket of a
@@ -82,6 +86,7 @@ enum sasl_auth_result auth_client_apop(struct auth_client *c, const char *user,
 				       struct buf *reason);
 void auth_client_cancel(struct auth_client *c);
 const char *auth_client_username(const struct auth_client *c);
+const char *auth_client_attempted_user(const struct auth_client *c);
 const char *auth_client_ticket(const struct auth_client *c);
 
 int auth_redeem(const char *path, const char *ticket, int timeout_ms,

@@ -402,6 +402,11 @@ const struct conf_param conf_params[] = {
     {"pop3d_login_delay", CONF_TIME, "0s", 's', 0,
      "Panacea's own: the shortest time between two logins of one user (RFC "
      "2449 LOGIN-DELAY); 0 means none."},
+    {"pop3d_peername_lookup", CONF_BOOL, "yes", 0, 0,
+     "Panacea's own, pop3d(8)'s smtpd_peername_lookup: when yes, the "
+     "client's name in \"connect from NAME[IP]\" comes from /etc/hosts "
+     "(read before chroot) or, for an address that is not loopback, from a "
+     "forward-confirmed DNS reverse lookup; otherwise it is \"unknown\"."},
     {"pop3d_plaintext_auth_networks", CONF_STR, "127.0.0.0/8 [::1]/128", 0, 0,
      "Panacea's own: the client networks (CIDR) where pop3d(8) allows a "
      "password in clear text (USER/PASS without TLS)."},
@@ -672,8 +677,11 @@ const struct conf_param conf_params[] = {
      "The key check_sender_access looks up for the null sender. As in "
      "Postfix."},
     {"smtpd_peername_lookup", CONF_BOOL, "yes", 0, 0,
-     "When yes, smtpd(8) looks up the client's name (reverse and forward DNS); "
-     "otherwise the client is \"unknown\". As in Postfix."},
+     "When yes, smtpd(8) looks up the client's name: /etc/hosts (read before "
+     "chroot) first, then, for an address that is not loopback, a reverse "
+     "DNS lookup whose name must resolve back to the address; otherwise the "
+     "client is \"unknown\". As in Postfix, which finds the same names "
+     "through the C library."},
     {"smtpd_policy_service_default_action", CONF_STR,
      "451 4.3.5 Server configuration problem", 0, 0,
      "The action (an access(5) value) of check_policy_service when the server "

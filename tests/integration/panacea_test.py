@@ -19,6 +19,7 @@ Environment (set by `make integration`):
 """
 
 import fcntl
+import ipaddress
 import os
 import random
 import re
@@ -104,6 +105,31 @@ def loopback_net():
         _NET_LOCKS.append(fd)
         return "127.%d.%d." % (x, y)
     raise RuntimeError("no free loopback /24 for the test")
+
+
+def peer_name(addr):
+    """The client name smtpd and pop3d log for a loopback address: the
+    first name of the first /etc/hosts line with that address, as the C
+    library's "files" source gives it, else "unknown" (loopback addresses
+    never go to DNS).  Read here independently of lib/mail/peer_name.c."""
+    want = ipaddress.ip_address(addr)
+    with open("/etc/hosts") as f:
+        for line in f:
+            words = line.split("#", 1)[0].split()
+            if len(words) < 2:
+                continue
+            try:
+                have = ipaddress.ip_address(words[0])
+            except ValueError:
+                continue
+            if have == want:
+                return words[1].lower()
+    return "unknown"
+
+
+def peer_re(addr):
+    """A regex of "NAME[ADDR]" as the daemons log a loopback client."""
+    return r"%s\[%s\]" % (re.escape(peer_name(addr)), re.escape(addr))
 
 
 def free_port(host):

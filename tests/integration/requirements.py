@@ -38,6 +38,8 @@ PROGRAMS = {
     "saslpasswd2": ("sasl2-bin", "/usr/sbin/saslpasswd2"),
     "nsd": ("nsd", "/usr/sbin/nsd"),
     "postgrey": ("postgrey", "/usr/sbin/postgrey"),
+    "fail2ban-regex": ("fail2ban", None),
+    "pflogsumm": ("pflogsumm", "/usr/sbin/pflogsumm"),
     "postfix": ("postfix", "/usr/sbin/postfix"),
     "postconf": ("postfix", "/usr/sbin/postconf"),
     "postmap": ("postfix", "/usr/sbin/postmap"),

@@ -15,9 +15,10 @@
   make_sasldb()       a sasldb made by saslpasswd2
   RECEIVED_RE         the exact shape of the Received: header smtpd adds
 
-Client lookups: loopback clients are named "localhost" without DNS, and
-dns_nameservers points where nothing answers, so no test ever reaches the
-machine's resolver.
+Client lookups: loopback clients are named from /etc/hosts only (never
+DNS: panacea_test.peer_name gives the name to expect, "localhost" for
+127.0.0.1 and "unknown" for most other 127.x), and dns_nameservers points
+where nothing answers, so no test ever reaches the machine's resolver.
 """
 
 import os
@@ -219,10 +220,12 @@ DATE_RE = (r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{1,2} "
            r"\d\d:\d\d:\d\d [+-]\d{4}")
 
 
-def received_re(helo, addr, queue_id, proto, rcpt=None, name="localhost",
+def received_re(helo, addr, queue_id, proto, rcpt=None, name=None,
                 tls=False):
     """The exact Received: header smtpd prepends (RFC 5321 4.4, Postfix's
     shape), as a regex over the whole header."""
+    if name is None:
+        name = panacea_test.peer_name(addr)
     r = r"Received: from %s \(%s \[%s\]\)\r\n" % (
         re.escape(helo), re.escape(name), re.escape(addr))
     if tls:

@@ -23,7 +23,7 @@ import pytest
 
 import panacea_test
 import procfs
-from panacea_test import Instance, program
+from panacea_test import Instance, peer_re, program
 from smtp_helpers import (MYHOSTNAME, Session, client_tls_context,  # noqa
                           mail_owner, make_tls, other_loopback, queued_id,
                           sasl_auth_conf, smtpd_setup)
@@ -70,8 +70,8 @@ def clients(inst, n=2):
 
 def warning(what, value, addr, service):
     return (r"smtpd\[\d+\]: warning: %s limit exceeded: %d from "
-            r"localhost\[%s\] for service %s\n" %
-            (what, value, re.escape(addr), re.escape(service)))
+            r"%s for service %s\n" %
+            (what, value, peer_re(addr), re.escape(service)))
 
 
 def anvil_pids(inst):
@@ -159,14 +159,13 @@ def test_connection_count_limit(instance, mail_owner):
             assert d.greeting.code == 220
         # a and b were served by two smtpd processes.
         pids = set(int(p) for p in re.findall(
-            r"smtpd\[(\d+)\]: connect from localhost\[%s\]" %
-            re.escape(client), inst.log()))
+            r"smtpd\[(\d+)\]: connect from %s" % peer_re(client),
+            inst.log()))
         assert len(pids) == 3, pids
         a.expect("QUIT", 221)
         a.close()
         # One session less: room for one more.
-        inst.wait_log(r"disconnect from localhost\[%s\].*quit=1" %
-                      re.escape(client))
+        inst.wait_log(r"disconnect from %s.*quit=1" % peer_re(client))
         with Session(inst.host, port, source=client) as e:
             assert e.greeting.code == 220
             e.expect("QUIT", 221)
@@ -253,9 +252,8 @@ def test_recipient_rate_limit(instance, mail_owner):
         r = s.cmd("QUIT")
         assert r.code == 221
     inst.wait_log(warning("Recipient address rate", 3, client, service))
-    inst.wait_log(r"disconnect from localhost\[%s\] ehlo=1 mail=1 "
-                  r"rcpt=1/3 data=1 quit=1 commands=5/7" %
-                  re.escape(client))
+    inst.wait_log(r"disconnect from %s ehlo=1 mail=1 "
+                  r"rcpt=1/3 data=1 quit=1 commands=5/7" % peer_re(client))
 
 
 def test_auth_rate_limit(instance, mail_owner):
@@ -359,8 +357,8 @@ def test_exceptions_are_not_limited(instance, mail_owner, how):
     finally:
         for s in sessions:
             s.close()
-    assert not re.search(r"limit exceeded: \d+ from localhost\[%s\]" %
-                         re.escape(free), inst.log())
+    assert not re.search(r"limit exceeded: \d+ from %s" % peer_re(free),
+                         inst.log())
 
 
 # -- without anvil -----------------------------------------------------------
@@ -416,8 +414,8 @@ def test_killed_smtpd_and_restarted_anvil(instance, mail_owner):
     mark = inst.log_size()
     with Session(inst.host, port, source=client) as a:
         assert a.greeting.code == 220
-        m = inst.wait_log(r"smtpd\[(\d+)\]: connect from localhost\[%s\]" %
-                          re.escape(client), since=mark)
+        m = inst.wait_log(r"smtpd\[(\d+)\]: connect from %s" %
+                          peer_re(client), since=mark)
         os.kill(int(m.group(1)), signal.SIGKILL)
         assert a.eof()
     # The killed session no longer counts.

@@ -386,8 +386,9 @@ def test_smtpd_wrong_password_through_the_service(auth_inst):
         s.expect("AUTH PLAIN " + plain.decode(), 535)
         plain = base64.b64encode(b"\0bob\0" + USERS["bob"].encode())
         s.expect("AUTH PLAIN " + plain.decode(), 235)
-    inst.wait_log(r"smtpd\[\d+\]: warning: localhost\[[0-9.]+\]: SASL "
-                  r"PLAIN authentication failed")
+    m = inst.wait_log(r"smtpd\[\d+\]: warning: ([^\s\[]+)\[([0-9.]+)\]: SASL "
+                      r"PLAIN authentication failed")
+    assert m.group(1) == panacea_test.peer_name(m.group(2))
 
 
 @needs_root

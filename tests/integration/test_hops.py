@@ -17,8 +17,8 @@ each test uses its own recipients and reads the logs after its own
 mark.  Tests run in file order: the POP3 test reads the talk's message.
 
 What the Received: lines show: each smtpd writes "from HELO (NAME
-[IP])", and names every 127.x client "localhost" without DNS (DESIGN.md:
-loopback clients are never looked up), so the hops are identified by the
+[IP])", and names a 127.x client from /etc/hosts only ("unknown" for
+all but 127.0.0.1: loopback clients never go to DNS, DESIGN.md), so the hops are identified by the
 HELO names (each smtp client says EHLO $myhostname) and by the source
 addresses (smtp_bind_address).
 """
@@ -38,7 +38,7 @@ from hops_helpers import (ADDR, CLIENT_NET, NAMES, SINK, Host,
                           PrivatePostfix, Sink, dsn_report, header_block,
                           make_account, make_map, make_sasldb,
                           need_postfix, remove_account, zones)
-from panacea_test import program, scaled, wait_until
+from panacea_test import peer_name, peer_re, program, scaled, wait_until
 from pop3_helpers import pop3_services
 from smtp_helpers import DATE_RE, Session, mail_owner  # noqa: F401
 from smtp_peer import Peer, make_cert
@@ -271,8 +271,8 @@ def received_lines(raw):
 
 def received_re(helo, addr, by, proto, qid, rcpt=None, tls=False):
     """One Received: line of Panacea's smtpd, unfolded."""
-    r = r"Received: from %s \(localhost \[%s\]\) " % (re.escape(helo),
-                                                      re.escape(addr))
+    r = r"Received: from %s \(%s \[%s\]\) " % (
+        re.escape(helo), re.escape(peer_name(addr)), re.escape(addr))
     if tls:
         r += (r"\(using TLSv1\.[23] with cipher [A-Z0-9_-]+ "
               r"\(\d+/\d+ bits\)\) ")
@@ -333,9 +333,8 @@ def test_stranger_may_not_relay(hosts):
         s.expect("rcpt to: <pea@dma.org>", 250)
         s.expect("RSET", 250)
         s.expect("QUIT", 221)
-    a.wait_log(r"NOQUEUE: reject: RCPT from localhost\[%s\]: 454 4\.7\.1 "
-               r"<pea@dma\.org>: Relay access denied" %
-               re.escape(ADDR["birch"]))
+    a.wait_log(r"NOQUEUE: reject: RCPT from %s: 454 4\.7\.1 "
+               r"<pea@dma\.org>: Relay access denied" % peer_re(ADDR["birch"]))
 
 
 @pytest.fixture(scope="module")
@@ -658,8 +657,8 @@ def test_relayhost_auth_plain_over_tls(hosts):
     lap.wait_log(r"panacea\.canonical\.org\[%s\]: authenticated as paulv "
                  r"with PLAIN" % re.escape(ADDR["panacea"]),
                  since=marks["laptop"])
-    a.wait_log(r"%s: client=localhost\[%s\], sasl_method=PLAIN, "
-               r"sasl_username=paulv" % (qa, re.escape(ADDR["laptop"])),
+    a.wait_log(r"%s: client=%s, sasl_method=PLAIN, "
+               r"sasl_username=paulv" % (qa, peer_re(ADDR["laptop"])),
                since=marks["A"])
     msgs = wait_until(lambda: [m for m in c.messages("pea")
                                if b"<road-1@laptop" in m],

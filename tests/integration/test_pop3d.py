@@ -10,6 +10,7 @@ Python's poplib (plain, STLS, POP3_SSL, APOP, UIDL, TOP), curl (pop3://
 and pop3s://) and fetchmail.  Needs root, as local and pop3d do.
 """
 
+import base64
 import mailbox
 import os
 import poplib
@@ -172,7 +173,7 @@ def test_wrong_password_and_failure_limit(instance, mail_owner, pop_accounts,
         r"too many authentication failures: rip=127\.0\.0\.1")
     assert log
     assert rig.inst.log_count(
-        r"pop3d\[\d+\]: auth failed: user=<(%s|nosuchuser)>, method=USER, "
+        r"pop3d\[\d+\]: auth failed: user=<(%s|nosuchuser)>, method=PLAIN, "
         r"rip=127\.0\.0\.1 " % rig.name("pea")) == 2
     # A right password after a wrong one (below the limit) works.
     with rig.client() as c:
@@ -377,8 +378,8 @@ def test_poplib_stls(rig, ctx):
         p.quit()
     finally:
         p.close()
-    rig.inst.wait_log(r"login: user=<%s>, method=USER, rip=127\.0\.0\.1, "
-                      r"tls" % rig.name("pea"))
+    rig.inst.wait_log(r"Login: user=<%s>, method=PLAIN, rip=127\.0\.0\.1, "
+                      r"mpid=\d+, TLS" % rig.name("pea"))
 
 
 def test_poplib_pop3_ssl(rig, ctx):
@@ -426,7 +427,7 @@ def test_poplib_apop(instance, mail_owner, pop_accounts, tls_files):
             p.apop(rig.name("pea"), "wrong")
     finally:
         p.close()
-    rig.inst.wait_log(r"login: user=<%s>, method=APOP" % rig.name("pea"))
+    rig.inst.wait_log(r"Login: user=<%s>, method=APOP" % rig.name("pea"))
 
 
 def test_apop_off_by_default(rig):
@@ -511,11 +512,12 @@ def test_auth_plain_login_and_cancel(rig):
         assert c.cmd("AUTH PLAIN =") == "+ "
         assert c.cmd(b64("\0%s\0wrong" % user)) == \
             "-ERR [AUTH] Authentication failed"
-    rig.inst.wait_log(r"login: user=<%s>, method=PLAIN, rip=127\.0\.0\.1"
+    rig.inst.wait_log(r"Login: user=<%s>, method=PLAIN, rip=127\.0\.0\.1"
                       % user)
-    rig.inst.wait_log(r"login: user=<%s>, method=LOGIN" % user)
-    rig.inst.wait_log(r"auth failed: user=<>, method=PLAIN, "
-                      r"rip=127\.0\.0\.1")
+    rig.inst.wait_log(r"Login: user=<%s>, method=LOGIN" % user)
+    # The name the client gave in its PLAIN response (Dovecot logs it).
+    rig.inst.wait_log(r"auth failed: user=<%s>, method=PLAIN, "
+                      r"rip=127\.0\.0\.1" % re.escape(user))
 
 
 def test_plaintext_refused_before_tls_off_loopback(instance, mail_owner,
@@ -868,7 +870,7 @@ def test_curl_pop3_and_pop3s(rig, tls_files):
                        capture_output=True, timeout=scaled(30))
     assert r.returncode == 0, r.stderr
     assert subjects(stored_messages(rig, "pea")) == ["LinuxSig-SMTP talk 2"]
-    rig.inst.wait_log(r"login: user=<%s>, method=\S+, rip=127\.0\.0\.1, tls"
+    rig.inst.wait_log(r"Login: user=<%s>, method=\S+, rip=127\.0\.0\.1, mpid=\d+, TLS"
                       % rig.name("pea"))
 
 
@@ -914,7 +916,7 @@ def test_no_mailbox_read_as_root(rig):
     rig.deliver("pea", message(1))
     with rig.client() as c:
         c.login(rig.name("pea"), rig.password("pea"))
-        m = rig.inst.wait_log(r"pop3session\[(\d+)\]: login: user=<%s>"
+        m = rig.inst.wait_log(r"pop3session\[(\d+)\]: Login: user=<%s>"
                               % rig.name("pea"))
         pid = int(m.group(1))
         assert procfs.uids(pid) == [rig.users["pea"].pw_uid] * 4
@@ -930,12 +932,78 @@ def test_log_lines(rig):
         assert c.cmd("DELE 1").startswith("+OK")
         assert c.cmd("QUIT").startswith("+OK")
     user = rig.name("pea")
+    # 127.0.0.1 is "localhost" in /etc/hosts (peer_name.h).
+    assert panacea_test.peer_name("127.0.0.1") == "localhost"
     rig.inst.wait_log(r"panacea/pop3d\[\d+\]: connect from "
-                      r"unknown\[127\.0\.0\.1\]")
-    rig.inst.wait_log(r"panacea/pop3session\[\d+\]: login: user=<%s>, "
-                      r"method=USER, rip=127\.0\.0\.1\n" % user)
+                      r"localhost\[127\.0\.0\.1\]")
+    m = rig.inst.wait_log(r"panacea/pop3session\[(\d+)\]: Login: user=<%s>, "
+                          r"method=PLAIN, rip=127\.0\.0\.1, mpid=(\d+)\n"
+                          % user)
+    assert m.group(1) == m.group(2)
     rig.inst.wait_log(r"panacea/pop3session\[\d+\]: logout: retr=1/%d, del=1, "
                       r"size=%d, user=<%s>" % (size, size, user))
+
+
+def test_client_names(rig):
+    """pop3d names a client as smtpd does (lib/mail/peer_name.h):
+    127.0.0.1 from /etc/hosts, another loopback address "unknown" without
+    DNS."""
+    other = other_loopback(rig.inst, avoid=("127.0.0.1",))
+    assert panacea_test.peer_name(other) == "unknown"
+    for src in (None, other):
+        with rig.client(source=src) as c:
+            assert c.cmd("QUIT").startswith("+OK")
+    for name, addr in (("localhost", "127.0.0.1"), ("unknown", other)):
+        for what in ("connect", "disconnect"):
+            rig.inst.wait_log(r"pop3d\[\d+\]: %s from %s\[%s\]\n"
+                              % (what, name, re.escape(addr)))
+
+
+def test_dovecot_shaped_lines(rig):
+    """Before login pop3d ends each session with Dovecot's pop3-login
+    line (what fail2ban's dovecot filter reads), with the name the client
+    tried, the attempts, rip and lip; a login is Dovecot's Login line."""
+    pea = rig.name("pea")
+    with rig.client() as c:
+        assert c.cmd("USER " + pea) == "+OK"
+        assert c.cmd("PASS wrong").startswith("-ERR [AUTH]")
+        assert c.cmd("QUIT").startswith("+OK")
+    rig.inst.wait_log(
+        r"pop3d\[\d+\]: Aborted login \(auth failed, 1 attempts in \d+ "
+        r"secs\): user=<%s>, method=PLAIN, rip=127\.0\.0\.1, "
+        r"lip=%s\n" % (re.escape(pea), re.escape(rig.inst.host)))
+    with rig.client() as c:
+        plain = base64.b64encode(b"\0ghost\0nope").decode()
+        assert c.cmd("AUTH PLAIN " + plain).startswith("-ERR [AUTH]")
+    rig.inst.wait_log(
+        r"pop3d\[\d+\]: Disconnected \(auth failed, 1 attempts in \d+ "
+        r"secs\): user=<ghost>, method=PLAIN, rip=127\.0\.0\.1, "
+        r"lip=%s\n" % re.escape(rig.inst.host))
+    with rig.client() as c:
+        assert c.cmd("QUIT").startswith("+OK")
+    rig.inst.wait_log(
+        r"pop3d\[\d+\]: Aborted login \(no auth attempts in \d+ secs\): "
+        r"user=<>, rip=127\.0\.0\.1, lip=%s\n" % re.escape(rig.inst.host))
+    with rig.client() as c:
+        c.login(pea, rig.password("pea"))
+        assert c.cmd("QUIT").startswith("+OK")
+    m = rig.inst.wait_log(r"pop3session\[(\d+)\]: Login: user=<%s>, "
+                          r"method=PLAIN, rip=127\.0\.0\.1, mpid=(\d+)\n"
+                          % re.escape(pea))
+    assert m.group(1) == m.group(2)
+    # The logged-in session ends without a pop3-login line.
+    assert rig.inst.log_count(r"\(auth failed") == 2
+    assert rig.inst.log_count(r"Aborted login \(no auth attempts") == 1
+
+
+def test_client_names_off(instance, mail_owner, pop_accounts, tls_files):
+    rig = make_rig(instance, mail_owner, pop_accounts, tls_files,
+                   pop3_args="-o pop3d_peername_lookup=no")
+    with rig.client() as c:
+        assert c.cmd("QUIT").startswith("+OK")
+    rig.inst.wait_log(r"pop3d\[\d+\]: disconnect from "
+                      r"unknown\[127\.0\.0\.1\]\n")
+    assert not rig.inst.log_count(r"localhost\[")
 
 
 # -- Privilege separation (DESIGN.md rules 3 and 5) ------------------------
@@ -963,10 +1031,10 @@ def test_no_root_process_holds_the_client_or_tls(rig, ctx, mode):
     rig.deliver("pea", message(1))
     owner = pwd.getpwnam(rig.inst.conf["mail_owner"]).pw_uid
     with open_session(rig, ctx, mode) as c:
-        m = rig.inst.wait_log(r"pop3session\[(\d+)\]: login: user=<%s>, "
-                              r"method=USER, rip=127\.0\.0\.1%s\n"
+        m = rig.inst.wait_log(r"pop3session\[(\d+)\]: Login: user=<%s>, "
+                              r"method=PLAIN, rip=127\.0\.0\.1, mpid=\d+%s\n"
                               % (rig.name("pea"),
-                                 "" if mode == "plain" else ", tls"))
+                                 "" if mode == "plain" else ", TLS"))
         child = int(m.group(1))
         conns = procfs.tcp_connections({rig.pop_port, rig.pops_port})
         assert conns
@@ -1110,7 +1178,7 @@ def test_compromised_front_gets_no_session_without_a_valid_ticket(rig):
     assert "+OK Logging out" in out, out
     out = as_mail_owner(rig, FAKE_FRONT, session, ticket, "pair")
     assert out.startswith("-ERR") and "+OK" not in out, out
-    assert rig.inst.log_count(r"login: user=<%s>" % rig.name("pea"),
+    assert rig.inst.log_count(r"Login: user=<%s>" % rig.name("pea"),
                               since=mark) == 1
     assert len(stored_messages(rig, "pea")) == 1
 

@@ -13,7 +13,7 @@ import socket
 
 import pytest
 
-from panacea_test import program
+from panacea_test import peer_name, program
 from smtp_helpers import (MYHOSTNAME, Session, mail_owner,  # noqa: F401
                           other_loopback, pancat, queue_ids, queued_id,
                           sasl_auth_conf, smtpd_setup)
@@ -46,8 +46,9 @@ def write(instance, name, text):
 def log_line(client, cmd, reply, sender=None, rcpt=None, helo="client.test",
              action="reject", qid="NOQUEUE"):
     """The regex of Postfix's log line for a decision."""
-    line = "%s: %s: %s from localhost[%s]: %s;" % (qid, action, cmd,
-                                                   client, reply)
+    line = "%s: %s: %s from %s[%s]: %s;" % (qid, action, cmd,
+                                            peer_name(client), client,
+                                            reply)
     if sender is not None:
         line += " from=<%s>" % sender
     if rcpt is not None:
@@ -164,8 +165,8 @@ def test_check_client_access_cidr_and_prefix(instance, mail_owner):
         "mynetworks": "127.0.0.1/32",
         "smtpd_client_restrictions": "check_client_access cidr:" + cidr,
     })
-    want = ("554 5.7.1 <localhost[%s]>: Client host rejected: Bad network"
-            % client)
+    want = ("554 5.7.1 <%s[%s]>: Client host rejected: Bad network"
+            % (peer_name(client), client))
     assert rcpt_reply(port, client, "a@example.org", ROOT) == want
     instance.wait_log(log_line(client, "RCPT", want, "a@example.org", ROOT))
     # A client outside the network is not refused.
@@ -180,8 +181,8 @@ def test_check_client_access_cidr_and_prefix(instance, mail_owner):
         s.expect("EHLO client.test", 250)
         s.expect("MAIL FROM:<a@example.org>", 250)
         s.expect("RCPT TO:<%s>" % ROOT, 421,
-                 r"^4\.7\.1 <localhost\[%s\]>: Client host rejected: Go "
-                 r"away now$" % re.escape(client))
+                 r"^4\.7\.1 <%s\[%s\]>: Client host rejected: Go "
+                 r"away now$" % (peer_name(client), re.escape(client)))
         # 421 from a table: the session ends.
         assert s.eof()
 
@@ -241,25 +242,25 @@ def test_no_delay_reject(instance, mail_owner):
         client, "MAIL", "504 5.5.2 <a@localhost>: Sender address rejected: "
         "need fully-qualified address", "a@localhost"))
     instance.wait_log("(?m)" + re.escape(
-        "NOQUEUE: reject: HELO from localhost[%s]: 504 5.5.2 <shorty>: Helo "
+        "NOQUEUE: reject: HELO from %s[%s]: 504 5.5.2 <shorty>: Helo "
         "command rejected: need fully-qualified hostname; proto=SMTP "
-        "helo=<shorty>" % client) + "$")
+        "helo=<shorty>" % (peer_name(client), client)) + "$")
 
     instance.stop()
     port, client = start(instance, mail_owner, {
         "smtpd_delay_reject": "no",
         "smtpd_client_restrictions": "reject",
     })
-    denied = "Error: access denied for localhost[%s]" % client
+    denied = "Error: access denied for %s[%s]" % (peer_name(client), client)
     with Session(HOST[0], port, source=client) as s:
         s.expect("EHLO client.test", 503, r"^5\.7\.0 " + re.escape(denied))
         s.expect("MAIL FROM:<a@example.org>", 503)
         s.expect("NOOP", 250)
         s.expect("QUIT", 221)
     instance.wait_log("(?m)" + re.escape(
-        "NOQUEUE: reject: CONNECT from localhost[%s]: 554 5.7.1 "
-        "<localhost[%s]>: Client host rejected: Access denied; proto=SMTP"
-        % (client, client)) + "$")
+        "NOQUEUE: reject: CONNECT from %s[%s]: 554 5.7.1 "
+        "<%s[%s]>: Client host rejected: Access denied; proto=SMTP"
+        % (peer_name(client), client, peer_name(client), client)) + "$")
 
 
 # ---------------------------------------------------------------------
@@ -468,11 +469,11 @@ def test_end_of_data_restrictions(instance, mail_owner):
         r = s.reply()
         assert str(r) == ("554 5.7.1 <late@example.org>: Sender address "
                           "rejected: Too late")
-    m = instance.wait_log(r"(?m)(\w+): reject: END-OF-MESSAGE from localhost\[%s"
+    m = instance.wait_log(r"(?m)(\w+): reject: END-OF-MESSAGE from %s\[%s"
                           r"\]: 554 5\.7\.1 <late@example\.org>: Sender "
                           r"address rejected: Too late; from=<late@example"
                           r"\.org> proto=ESMTP helo=<client\.test>$"
-                          % re.escape(client))
+                          % (peer_name(client), re.escape(client)))
     assert m.group(1) not in queue_ids(instance)
 
 
@@ -675,12 +676,12 @@ def test_postgrey_greylists_then_accepts(instance, mail_owner, postgrey):
         # The same connection to postgrey answers the next request.
         r2 = s.cmd("RCPT TO:<postmaster@%s>" % MYHOSTNAME)
         assert r2.code == 450, r2
-    instance.wait_log(r"(?m)NOQUEUE: reject: RCPT from localhost\[%s\]: "
+    instance.wait_log(r"(?m)NOQUEUE: reject: RCPT from %s\[%s\]: "
                       r"450 4\.2\.0 <%s>: Recipient address rejected: "
                       r"Greylisted, see \S+; from=<grey@example\.org> "
                       r"to=<%s> proto=ESMTP helo=<client\.test>$"
-                      % (re.escape(client), re.escape(ROOT),
-                         re.escape(ROOT)))
+                      % (peer_name(client), re.escape(client),
+                         re.escape(ROOT), re.escape(ROOT)))
     # Too early: still greylisted; after the delay: accepted.
     assert rcpt_reply(port, client, "grey@example.org", ROOT).startswith(
         "450 ")
@@ -777,8 +778,8 @@ def test_forbid_unauth_pipelining(instance, mail_owner):
         assert str(r) == "554 5.5.0 Error: SMTP protocol synchronization"
         assert s.eof()
     instance.wait_log(r"(?m)improper command pipelining after EHLO from "
-                      r"localhost\[%s\]: MAIL FROM:<a@example\.org>  $"
-                      % re.escape(client))
+                      r"%s\[%s\]: MAIL FROM:<a@example\.org>  $"
+                      % (peer_name(client), re.escape(client)))
 
 
 def test_check_sender_mx_and_a_access(instance, mail_owner, dns):
@@ -828,8 +829,9 @@ def test_data_restrictions_at_bdat(instance, mail_owner):
         r = s.reply()
         assert str(r) == ("550 5.5.3 <DATA>: Data command rejected: "
                           "Multi-recipient bounce")
-    m = instance.wait_log(r"(?m)(\w+): reject: BDAT from localhost\[%s\]: "
+    m = instance.wait_log(r"(?m)(\w+): reject: BDAT from %s\[%s\]: "
                           r"550 5\.5\.3 <DATA>: Data command rejected: "
                           r"Multi-recipient bounce; from=<> proto=ESMTP "
-                          r"helo=<client\.test>$" % re.escape(client))
+                          r"helo=<client\.test>$" % (peer_name(client),
+                                                     re.escape(client)))
     assert m.group(1) not in queue_ids(instance)

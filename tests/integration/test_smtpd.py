@@ -21,7 +21,7 @@ import panacea_test
 from panacea_test import Instance, open_path, program, scaled
 from smtp_helpers import (MYHOSTNAME, Session, check_received,  # noqa: F401
                           mail_owner, pancat, queue_ids, queued_id,
-                          smtpd_service, smtpd_setup,
+                          other_loopback, smtpd_service, smtpd_setup,
                           stored_message, wait_committed)
 
 pytestmark = pytest.mark.skipif(
@@ -84,6 +84,43 @@ def test_hand_typed_session_is_queued_byte_for_byte(smtpd):
     assert "protocol_name: SMTP\n" in env
     assert "client_address: 127.0.0.1\n" in env
     assert "message_size: %d\n" % (len(header) + len(PAULV)) in env
+
+
+def test_client_names(smtpd):
+    """Client names come from /etc/hosts, then DNS, never DNS for loopback
+    (lib/mail/peer_name.h): 127.0.0.1 is "localhost" (its /etc/hosts
+    name), another 127.x "unknown" in the log lines and Received:."""
+    inst, port = smtpd
+    other = other_loopback(inst, avoid=("127.0.0.1",))
+    assert panacea_test.peer_name("127.0.0.1") == "localhost"
+    assert panacea_test.peer_name(other) == "unknown"
+    for src, name in (("127.0.0.1", "localhost"), (other, "unknown")):
+        with Session(inst.host, port, source=src) as s:
+            s.expect("EHLO client.test", 250)
+            s.expect("MAIL FROM:<a@example.org>", 250)
+            s.expect("RCPT TO:<%s>" % ROOT, 250)
+            s.expect("DATA", 354)
+            s.send(PAULV + b".\r\n")
+            qid = queued_id(s.reply())
+            s.expect("QUIT", 221)
+        who = r"%s\[%s\]" % (name, re.escape(src))
+        inst.wait_log(r"smtpd\[\d+\]: connect from %s\n" % who)
+        inst.wait_log(r"%s: client=%s\n" % (qid, who))
+        inst.wait_log(r"disconnect from %s ehlo=1" % who)
+        header, _ = stored_message(inst, qid)
+        check_received(header, helo="client.test", addr=src, name=name,
+                       queue_id=qid, proto="ESMTP", rcpt=ROOT)
+
+
+def test_client_names_off(instance, mail_owner):
+    """smtpd_peername_lookup=no: every client is "unknown", as in
+    Postfix, 127.0.0.1 included."""
+    port = configured(instance, mail_owner, smtpd_peername_lookup="no")
+    with Session(instance.host, port, source="127.0.0.1") as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("QUIT", 221)
+    instance.wait_log(r"disconnect from unknown\[127\.0\.0\.1\] ehlo=1")
+    assert not instance.log_count(r"localhost\[")
 
 
 def test_log_lines_of_a_session(smtpd):

@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from panacea_test import program
+from panacea_test import peer_name, peer_re, program
 from smtp_helpers import (MYHOSTNAME, Session, mail_owner,  # noqa: F401
                           other_loopback, pancat, queued_id, smtpd_setup,
                           stored_message)
@@ -57,12 +57,11 @@ def test_open_relay_attempt_refused(stranger):
     assert "client_address: %s\n" % client in env
     inst.wait_log(
         r"panacea/smtpd\[\d+\]: NOQUEUE: reject: RCPT from "
-        r"localhost\[%s\]: 454 4\.7\.1 <pea@dma\.org>: Relay access "
+        r"%s: 454 4\.7\.1 <pea@dma\.org>: Relay access "
         r"denied; from=<pea@ahlquist\.org> to=<pea@dma\.org> proto=SMTP "
-        r"helo=<ahlquist\.org>\n" % re.escape(client))
-    inst.wait_log(r"disconnect from localhost\[%s\] helo=1 mail=1 "
-                  r"rcpt=1/2 data=1/2 quit=1 commands=5/7"
-                  % re.escape(client))
+        r"helo=<ahlquist\.org>\n" % peer_re(client))
+    inst.wait_log(r"disconnect from %s helo=1 mail=1 "
+                  r"rcpt=1/2 data=1/2 quit=1 commands=5/7" % peer_re(client))
 
 
 @pytest.mark.parametrize("rcpt", [
@@ -90,8 +89,8 @@ def test_relay_tricks_refused(stranger, rcpt):
         assert re.fullmatch(r"4\.7\.1 <[^<>]+>: Relay access denied",
                             r.text), r
         s.expect("QUIT", 221)
-    inst.wait_log(r"NOQUEUE: reject: RCPT from localhost\[%s\]: 454 4\.7\.1 "
-                  % re.escape(client))
+    inst.wait_log(r"NOQUEUE: reject: RCPT from %s: 454 4\.7\.1 "
+                  % peer_re(client))
 
 
 def test_relay_tricks_are_foreign_even_for_local_domain(stranger):
@@ -133,7 +132,8 @@ def test_relay_domains_and_subdomains_accepted(stranger):
         s.send(b"Subject: relayed\r\n\r\n.\r\n")
         qid = queued_id(s.reply())
     header, _ = stored_message(inst, qid)
-    assert b"(localhost [%s])" % client.encode() in header
+    assert b"(%s [%s])" % (peer_name(client).encode(),
+                           client.encode()) in header
     env = pancat(inst, qid, "-e").decode()
     assert re.findall(r"^recipient: (.*)$", env, re.M) == [
         "anyone@relay.example", "anyone@Sub.Relay.Example"]
