@@ -75,8 +75,7 @@ struct ps_access_list *ps_access_open(const char *value,
 				      struct buf *err);
 /* The decision for a client address; a table that fails is logged and
  * taken as dunno for that entry. */
-enum ps_access ps_access_eval(const struct ps_access_list *l,
-			      const char *addr);
+enum ps_access ps_access_eval(const struct ps_access_list *l, const char *addr);
 /* The command of an access table's value or of a list word
  * ("permit", "reject", "dunno", case-insensitive); -1 otherwise. */
 int ps_access_word(const char *word);

@@ -78,8 +78,8 @@ ps_access_open(const char *value, const struct match_list *mynetworks,
 				   words[i]);
 			goto fail;
 		}
-		l->items = xreallocarray(l->items, l->count + 1,
-					 sizeof(*l->items));
+		l->items =
+		    xreallocarray(l->items, l->count + 1, sizeof(*l->items));
 		l->items[l->count++] = e;
 	}
 	str_list_free(words);

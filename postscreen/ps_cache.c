@@ -184,8 +184,8 @@ ps_cache_put(const char *addr, long long greet, long long dnsbl)
 	memset(&val, 0, sizeof(val));
 	key.data = (void *)addr;
 	key.size = (u_int32_t)strlen(addr);
-	val.size = (u_int32_t)snprintf(text, sizeof(text), "%lld;%lld", greet,
-				       dnsbl);
+	val.size =
+	    (u_int32_t)snprintf(text, sizeof(text), "%lld;%lld", greet, dnsbl);
 	val.data = text;
 	if ((rc = ps_db->put(ps_db, NULL, &key, &val, 0)) != 0 ||
 	    (rc = ps_db->sync(ps_db, 0)) != 0)

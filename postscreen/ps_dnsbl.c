@@ -114,14 +114,12 @@ ps_dnsbl_sites_free(struct ps_dnsbl_sites *sites)
 }
 
 int
-ps_dnsbl_result_parse(const char *line, int *score, char *zone,
-		      size_t zonelen)
+ps_dnsbl_result_parse(const char *line, int *score, char *zone, size_t zonelen)
 {
 	char name[DNS_NAME_MAX + 2];
 	char tail;
 
-	if (sscanf(line, "%d %254s%c", score, name, &tail) != 3 ||
-	    tail != '\n')
+	if (sscanf(line, "%d %254s%c", score, name, &tail) != 3 || tail != '\n')
 		return -1;
 	if (strcmp(name, "-") != 0 && !dns_name_valid(name))
 		return -1;
@@ -146,8 +144,7 @@ site_lists(const struct ps_dnsbl_site *site, const char *prefix)
 			char ip[INET6_ADDRSTRLEN];
 
 			if (list.addr[i].ss_family != AF_INET ||
-			    !inet_ntop(AF_INET, &sin->sin_addr, ip,
-				       sizeof(ip)))
+			    !inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip)))
 				continue;
 			listed = site->filter == NULL ||
 				 dnsbl_filter_match(site->filter, ip);

@@ -101,8 +101,7 @@ ps_close_clients(void)
 	}
 }
 
-static void
-ps_send(struct ps_sess *s, const char *fmt, ...)
+static void ps_send(struct ps_sess *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Replies are short and the client has read nothing yet that could fill
@@ -263,9 +262,8 @@ ps_dummy_command(struct ps_sess *s, const char *line)
 		rcpt = ps_path_arg(line);
 		msg_info("NOQUEUE: reject: RCPT from [%s]:%d: %s; from=<%s>, "
 			 "to=<%s>, proto=ESMTP, helo=<%s>",
-			 s->addr, s->port, s->reply,
-			 s->sender ? s->sender : "", rcpt,
-			 s->helo ? s->helo : "");
+			 s->addr, s->port, s->reply, s->sender ? s->sender : "",
+			 rcpt, s->helo ? s->helo : "");
 		ps_send(s, "%s", s->reply);
 		xfree(rcpt);
 	} else if (str_casecmp(verb, "DATA") == 0 ||
@@ -297,7 +295,8 @@ ps_dummy_read(int fd, int events, void *ctx)
 
 	(void)events;
 	n = recv(fd, chunk, sizeof(chunk), MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+	if (n < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return;
 	if (n <= 0) {
 		ps_disconnect(s);
@@ -452,7 +451,8 @@ ps_early_readable(int fd, int events, void *ctx)
 	/* Peeked: what the client sent stays for smtpd (or the dummy
 	 * engine). */
 	n = recv(fd, chunk, sizeof(chunk), MSG_PEEK | MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+	if (n < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return;
 	if (n <= 0) {
 		msg_info("HANGUP after %.2f from [%s]:%d in tests before SMTP "
@@ -493,8 +493,7 @@ ps_tests_start(struct ps_sess *s)
 				     s);
 	}
 	event_fd_set(s->fd, EVENT_READ, ps_early_readable, s);
-	s->timer =
-	    event_timer_add(ps_cfg.greet_wait * 1000, ps_greet_done, s);
+	s->timer = event_timer_add(ps_cfg.greet_wait * 1000, ps_greet_done, s);
 }
 
 /* 1 when the cache holds a good entry for every enabled test. */

@@ -82,4 +82,3 @@ dnsbl_client_prefix(const char *addr, char *out, size_t outlen)
 	snprintf(out, outlen, "%s", rev);
 	return 0;
 }
-

@@ -34,8 +34,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)ps_dnsbl_result_parse(text, &score, zone, sizeof(zone));
 		break;
 	case 2:
-		(void)ps_cache_value_parse((const char *)data + 1, size - 1,
-					   &g, &d);
+		(void)ps_cache_value_parse((const char *)data + 1, size - 1, &g,
+					   &d);
 		break;
 	default:
 		ps_escape(&b, (const char *)data + 1, size - 1, 100);

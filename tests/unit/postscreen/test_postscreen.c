@@ -57,9 +57,8 @@ test_sites(void **state)
 	assert_string_equal(buf_cstr(&err),
 			    "\"a.example*x\": bad weight \"x\"");
 	buf_reset(&err);
-	assert_int_equal(ps_dnsbl_sites_parse("ok.example, bad..name", &s,
-					      &err),
-			 -1);
+	assert_int_equal(
+	    ps_dnsbl_sites_parse("ok.example, bad..name", &s, &err), -1);
 	assert_string_equal(buf_cstr(&err),
 			    "\"bad..name\" is not a DNS domain");
 	assert_int_equal(s.count, 0);
@@ -76,26 +75,22 @@ test_result(void **state)
 	int score;
 
 	(void)state;
-	assert_int_equal(ps_dnsbl_result_parse("3 zen.example\n", &score,
-					       zone, sizeof(zone)),
+	assert_int_equal(ps_dnsbl_result_parse("3 zen.example\n", &score, zone,
+					       sizeof(zone)),
 			 0);
 	assert_int_equal(score, 3);
 	assert_string_equal(zone, "zen.example");
-	assert_int_equal(ps_dnsbl_result_parse("-2 -\n", &score, zone,
-					       sizeof(zone)),
-			 0);
+	assert_int_equal(
+	    ps_dnsbl_result_parse("-2 -\n", &score, zone, sizeof(zone)), 0);
 	assert_int_equal(score, -2);
-	assert_int_equal(ps_dnsbl_result_parse("3 zen.example", &score, zone,
-					       sizeof(zone)),
-			 -1);
-	assert_int_equal(ps_dnsbl_result_parse("x zen\n", &score, zone,
-					       sizeof(zone)),
-			 -1);
-	assert_int_equal(ps_dnsbl_result_parse("1 a;b\n", &score, zone,
-					       sizeof(zone)),
-			 -1);
-	assert_int_equal(ps_dnsbl_result_parse("", &score, zone,
-					       sizeof(zone)),
+	assert_int_equal(
+	    ps_dnsbl_result_parse("3 zen.example", &score, zone, sizeof(zone)),
+	    -1);
+	assert_int_equal(
+	    ps_dnsbl_result_parse("x zen\n", &score, zone, sizeof(zone)), -1);
+	assert_int_equal(
+	    ps_dnsbl_result_parse("1 a;b\n", &score, zone, sizeof(zone)), -1);
+	assert_int_equal(ps_dnsbl_result_parse("", &score, zone, sizeof(zone)),
 			 -1);
 }
 
