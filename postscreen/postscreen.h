@@ -73,6 +73,8 @@ struct ps_access_list;
 struct ps_access_list *ps_access_open(const char *value,
 				      const struct match_list *mynetworks,
 				      struct buf *err);
+/* Closes the list's tables (NULL is a no-op); not the mynetworks list. */
+void ps_access_free(struct ps_access_list *l);
 /* The decision for a client address; a table that fails is logged and
  * taken as dunno for that entry. */
 enum ps_access ps_access_eval(const struct ps_access_list *l, const char *addr);

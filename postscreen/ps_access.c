@@ -86,6 +86,15 @@ ps_access_open(const char *value, const struct match_list *mynetworks,
 	return l;
 fail:
 	str_list_free(words);
+	ps_access_free(l);
+	return NULL;
+}
+
+void
+ps_access_free(struct ps_access_list *l)
+{
+	if (l == NULL)
+		return;
 	for (size_t i = 0; i < l->count; i++) {
 		if (l->items[i].maps)
 			maps_close(l->items[i].maps);
@@ -93,7 +102,6 @@ fail:
 	}
 	xfree(l->items);
 	xfree(l);
-	return NULL;
 }
 
 static int

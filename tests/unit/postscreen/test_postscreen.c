@@ -118,14 +118,18 @@ test_access(void **state)
 	assert_int_equal(ps_access_eval(l, "198.51.100.4"), PS_ACCESS_DUNNO);
 	assert_int_equal(ps_access_eval(l, "203.0.113.9"), PS_ACCESS_DUNNO);
 	/* dunno as an entry ends the search. */
+	ps_access_free(l);
 	l = ps_access_open("dunno, reject", mynet, &err);
 	assert_int_equal(ps_access_eval(l, "203.0.113.9"), PS_ACCESS_DUNNO);
+	ps_access_free(l);
 	l = ps_access_open("", mynet, &err);
 	assert_int_equal(ps_access_eval(l, "192.0.2.7"), PS_ACCESS_DUNNO);
+	ps_access_free(l);
 	assert_null(ps_access_open("permit_mynetworks, allow", mynet, &err));
 	assert_string_equal(buf_cstr(&err),
 			    "unknown entry \"allow\" (permit_mynetworks, "
 			    "permit, reject, dunno or type:table)");
+	match_list_free(mynet);
 	buf_free(&err);
 }
 
