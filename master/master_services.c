@@ -7,9 +7,9 @@
  *    (sock_parse_endpoint); a bare port listens on every address of
  *    inet_interfaces ("all" = the wildcard addresses of inet_protocols,
  *    "loopback-only" = 127.0.0.1);
- *  - unix: $queue_directory/private/NAME (mode 0600) or public/NAME (mode
- *    0666), owned by mail_owner when master runs as root.
- * Listeners are opened once by master and inherited by every child.
+ *  - unix and pass: $queue_directory/private/NAME (mode 0600) or public/NAME
+ * (mode 0666), owned by mail_owner when master runs as root. Listeners are
+ * opened once by master and inherited by every child.
  *
  * Reload (master_services_reload) matches services by (name, type):
  *  - gone from the table: children SIGTERM'd, listeners closed, the unix
@@ -346,7 +346,7 @@ master_services_reload(struct service_table *newtab)
 	for (serv = master_services; serv; serv = next) {
 		next = serv->next;
 		def = services_find(newtab, serv->def->name, serv->def->type);
-		if (def == NULL || (def->type == SERVICE_UNIX &&
+		if (def == NULL || (def->type != SERVICE_INET &&
 				    def->is_private != serv->def->is_private)) {
 			master_service_remove(serv);
 			continue;

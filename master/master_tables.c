@@ -5,7 +5,8 @@
  * defers mail) on its first lookup later.
  *
  * Table parameters are the names ending in "_maps" or "_checks"
- * (header_checks, smtp_body_checks, ...) and alias_database, in
+ * (header_checks, smtp_body_checks, ...), alias_database and
+ * postscreen_dnsbl_reply_map, in
  * panacea.conf and in the services table's "-o name=value" overrides.  An
  * override that refers to other parameters ($name) is checked when the
  * daemon expands it, not here.  Only the types are checked: the tables
@@ -26,7 +27,8 @@ is_table_param(const char *name)
 	 * its proxy: entries): the parameter that names a table reports it. */
 	return ((n > 5 && strcmp(name + n - 5, "_maps") == 0) ||
 		(n > 7 && strcmp(name + n - 7, "_checks") == 0) ||
-		strcmp(name, "alias_database") == 0) &&
+		strcmp(name, "alias_database") == 0 ||
+		strcmp(name, "postscreen_dnsbl_reply_map") == 0) &&
 	       strcmp(name, "proxy_read_maps") != 0;
 }
 

@@ -35,7 +35,7 @@ unitdir=/etc/systemd/system
 owner=panacea
 queue=/var/spool/panacea
 
-daemons="master auth smtpd qmgr smtp local pop3d pop3session pickup showq proxymap anvil"
+daemons="master auth smtpd qmgr smtp local pop3d pop3session pickup showq proxymap anvil postscreen"
 commands="sendmail panqueue pansuper panmap panconf pancat panacea"
 
 install -d -m 0755 "$destdir$libexec" "$destdir$sbin" "$destdir$ubin" \

@@ -32,6 +32,7 @@
 
 #include "conf.h"
 #include "dns.h"
+#include "dnsbl.h"
 #include "maps.h"
 #include "msg.h"
 #include "peer_name.h"
@@ -338,63 +339,6 @@ table_kind(const char *spec, struct item *it)
 		      strncmp(spec, "pcre:", 5) == 0;
 }
 
-int
-smtpd_rbl_filter_parse(const char *spec, unsigned char sets[4][32])
-{
-	const char *p = spec;
-
-	memset(sets, 0, 4 * 32);
-	for (int octet = 0; octet < 4; octet++) {
-		if (octet > 0 && *p++ != '.')
-			return -1;
-		if (*p == '[') {
-			/* "[n..m;k;...]" */
-			p++;
-			do {
-				char *end;
-				long lo = strtol(p, &end, 10), hi;
-				if (end == p || lo < 0 || lo > 255)
-					return -1;
-				hi = lo;
-				p = end;
-				if (strncmp(p, "..", 2) == 0) {
-					hi = strtol(p + 2, &end, 10);
-					if (end == p + 2 || hi < lo || hi > 255)
-						return -1;
-					p = end;
-				}
-				for (long v = lo; v <= hi; v++)
-					sets[octet][v / 8] |=
-					    (unsigned char)(1u << (v % 8));
-			} while (*p == ';' && p++);
-			if (*p++ != ']')
-				return -1;
-		} else {
-			char *end;
-			long v = strtol(p, &end, 10);
-			if (end == p || v < 0 || v > 255 || !isdigit(*p))
-				return -1;
-			sets[octet][v / 8] |= (unsigned char)(1u << (v % 8));
-			p = end;
-		}
-	}
-	return *p == '\0' ? 0 : -1;
-}
-
-int
-smtpd_rbl_filter_match(const unsigned char sets[4][32], const char *ip)
-{
-	unsigned a[4];
-	char tail;
-
-	if (sscanf(ip, "%u.%u.%u.%u%c", &a[0], &a[1], &a[2], &a[3], &tail) != 4)
-		return 0;
-	for (int i = 0; i < 4; i++)
-		if (a[i] > 255 || !(sets[i][a[i] / 8] & (1u << (a[i] % 8))))
-			return 0;
-	return 1;
-}
-
 /* "domain[=filter]" of a DNS list restriction. */
 static int
 zone_parse(const char *a, struct item *it, struct buf *err)
@@ -408,7 +352,7 @@ zone_parse(const char *a, struct item *it, struct buf *err)
 	}
 	if (eq) {
 		it->filter = xcalloc(4, 32);
-		if (smtpd_rbl_filter_parse(eq + 1, it->filter) < 0) {
+		if (dnsbl_filter_parse(eq + 1, it->filter) < 0) {
 			buf_printf(err,
 				   "\"%s\": bad reply filter (d.d.d.d, where d "
 				   "is n, [n..m] or [n;m;...])",
@@ -1604,7 +1548,7 @@ dnsbl_listed(const struct item *it, const char *prefix, struct buf *reason)
 		if (list.addr[i].ss_family != AF_INET ||
 		    !inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip)))
 			continue;
-		listed = !it->filter || smtpd_rbl_filter_match(it->filter, ip);
+		listed = !it->filter || dnsbl_filter_match(it->filter, ip);
 	}
 	if (listed > 0 &&
 	    dns_lookup_txt(buf_cstr(&name), reason, NULL) != DNS_OK)
@@ -1612,23 +1556,6 @@ dnsbl_listed(const struct item *it, const char *prefix, struct buf *reason)
 	buf_free(&name);
 	buf_free(&why);
 	return listed;
-}
-
-/* The client's address as a DNS list asks for it: reversed octets, or
- * reversed nibbles for IPv6. */
-static int
-client_prefix(const char *addr, char *out, size_t outlen)
-{
-	char rev[80], *suffix;
-
-	if (dns_reverse_name(addr, rev, sizeof(rev)) < 0)
-		return -1;
-	if ((suffix = strstr(rev, ".in-addr.arpa")) == NULL &&
-	    (suffix = strstr(rev, ".ip6.arpa")) == NULL)
-		return -1;
-	*suffix = '\0';
-	snprintf(out, outlen, "%s", rev);
-	return 0;
 }
 
 static enum res
@@ -1644,7 +1571,8 @@ check_dns_list(struct eval *e, const struct item *it)
 	switch (it->op) {
 	case OP_REJECT_RBL_CLIENT:
 	case OP_PERMIT_DNSWL_CLIENT:
-		if (client_prefix(ss->client_addr, prefix, sizeof(prefix)) < 0)
+		if (dnsbl_client_prefix(ss->client_addr, prefix,
+					sizeof(prefix)) < 0)
 			return R_DUNNO;
 		klass = "Client host";
 		what = ss->client_addr;

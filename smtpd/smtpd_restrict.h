@@ -58,12 +58,6 @@ struct smtpd_access_action {
 
 void smtpd_access_parse(const char *value, struct smtpd_access_action *a);
 
-/* A DNS list's reply filter ("127.0.0.[2..11]", "127.0.[0;1].[2;4..6]"):
- * the set of values of each octet; 0, or -1 for a malformed one. */
-int smtpd_rbl_filter_parse(const char *spec, unsigned char sets[4][32]);
-/* 1 when the IPv4 address text ip is in the sets. */
-int smtpd_rbl_filter_match(const unsigned char sets[4][32], const char *ip);
-
 /* The hooks.  Each returns 0 to go on, or 1 with the reply (already
  * logged) in reply.  A reply of 421 or 521 ends the session. */
 int smtpd_restrict_connect(struct smtpd_session *ss, struct buf *reply);

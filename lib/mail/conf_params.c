@@ -106,8 +106,10 @@ const struct conf_param conf_params[] = {
      "The directory of the daemon programs that master(8) starts. As in "
      "Postfix."},
     {"data_directory", CONF_STR, "/var/lib/panacea", 0, 0,
-     "No-op in Panacea: no program keeps a cache or a random seed there. "
-     "Postfix: where caches and the PRNG state live."},
+     "Where postscreen(8) keeps its cache of clients that passed its tests "
+     "(postscreen_cache_map); postscreen makes it for mail_owner (mode 0700) "
+     "when it is missing. As in Postfix, where other caches and the PRNG "
+     "state live there too."},
     {"debug_peer_level", CONF_INT, "2", 0, 1,
      "How many levels of verbose logging smtpd(8) adds for a client that "
      "debug_peer_list matches. As in Postfix."},
@@ -422,6 +424,86 @@ const struct conf_param conf_params[] = {
     {"pop3d_tls_wrappermode", CONF_BOOL, "no", 0, 0,
      "Panacea's own: when yes, pop3d(8) starts TLS on connect (port 995, "
      "POP3S) instead of offering STLS."},
+    {"postscreen_access_list", CONF_STR, "permit_mynetworks", 0, 0,
+     "postscreen(8)'s permanent allow/denylist of client addresses, tried in "
+     "order immediately after a client connects: permit_mynetworks, permit "
+     "(hand the client to smtpd at once), reject (denylisted: "
+     "postscreen_denylist_action applies), dunno (stop here, run the tests) "
+     "and type:table entries asked for the client address (cidr: tables), "
+     "whose values are lists of these commands, where dunno goes on with "
+     "the next entry. As in Postfix."},
+    {"postscreen_blacklist_action", CONF_STR, "ignore", 0, 0,
+     "The name of postscreen_denylist_action before Postfix 3.6; "
+     "postscreen_denylist_action's default is this value. As in Postfix."},
+    {"postscreen_cache_map", CONF_STR, "btree:$data_directory/postscreen_cache",
+     0, 0,
+     "postscreen(8)'s temporary allowlist: the clients that passed its tests "
+     "and until when. Only btree:/absolute/path (which postscreen writes "
+     "itself, opened before its jail as mail_owner) or empty (no cache). As "
+     "in Postfix, without its periodic cleanup "
+     "(postscreen_cache_cleanup_interval) and without sharing through "
+     "proxy: or memcache:."},
+    {"postscreen_command_count_limit", CONF_INT, "20", 0, 1,
+     "How many commands postscreen(8)'s dummy SMTP engine (a client that "
+     "failed a test with enforce) answers before it ends the session with "
+     "421. As in Postfix."},
+    {"postscreen_command_time_limit", CONF_TIME, "300s", 's', 1,
+     "How long postscreen(8)'s dummy SMTP engine waits for a command line. "
+     "As in Postfix, without its shorter limit under stress."},
+    {"postscreen_denylist_action", CONF_STR, "$postscreen_blacklist_action", 0,
+     0,
+     "What postscreen(8) does with a client that postscreen_access_list "
+     "rejects: ignore (run the tests, hand off as usual), enforce (run the "
+     "tests, then refuse every RCPT with 550 5.3.2 in its dummy SMTP "
+     "engine) or drop (521 and disconnect). As in Postfix 3.6 and later "
+     "(postscreen_blacklist_action before)."},
+    {"postscreen_dnsbl_action", CONF_STR, "ignore", 0, 0,
+     "What postscreen(8) does with a client whose DNSBL score reaches "
+     "postscreen_dnsbl_threshold: ignore, enforce (550 5.7.1 Service "
+     "unavailable; client [ADDR] blocked using DNSBL to every RCPT) or drop "
+     "(the same text with 521, then disconnect). As in Postfix."},
+    {"postscreen_dnsbl_reply_map", CONF_STR, "", 0, 0,
+     "A table from a DNSBL domain of postscreen_dnsbl_sites to the name "
+     "postscreen(8)'s replies show instead (to hide a password in the "
+     "domain); the domain itself when the table has no entry. As in "
+     "Postfix."},
+    {"postscreen_dnsbl_sites", CONF_STR, "", 0, 0,
+     "The DNS lists postscreen(8) asks about each new client, in parallel "
+     "with postscreen_greet_wait: domain[=filter][*weight] entries, where "
+     "filter is a reply address pattern (d.d.d.d, d a number, [n..m] or "
+     "[n;m;...]) and weight an integer (default 1, negative to allowlist); a "
+     "list that lists the client adds its weight once. As in Postfix; the "
+     "lookups run in a child process of postscreen per client instead of "
+     "Postfix's dnsblog(8) service."},
+    {"postscreen_dnsbl_threshold", CONF_INT, "1", 0, 1,
+     "The DNSBL score at or above which postscreen(8) applies "
+     "postscreen_dnsbl_action. As in Postfix."},
+    {"postscreen_dnsbl_timeout", CONF_TIME, "10s", 's', 1,
+     "The time limit of one DNSBL lookup of postscreen(8); a result that "
+     "has not arrived when postscreen_greet_wait ends counts as not listed, "
+     "and the client is then not allowlisted. As in Postfix."},
+    {"postscreen_dnsbl_ttl", CONF_TIME, "1h", 'h', 1,
+     "How long a client's passed DNSBL test stays good in "
+     "postscreen_cache_map. As in Postfix 2.8 to 3.0 (later "
+     "postscreen_dnsbl_max_ttl, with the DNS reply's TTL, which Panacea "
+     "does not use)."},
+    {"postscreen_greet_action", CONF_STR, "ignore", 0, 0,
+     "What postscreen(8) does with a client that talks before its turn "
+     "within postscreen_greet_wait (PREGREET): ignore (hand off, not "
+     "allowlisted), enforce (550 5.3.2 Service currently unavailable to "
+     "every RCPT in its dummy SMTP engine) or drop (521 and disconnect). As "
+     "in Postfix."},
+    {"postscreen_greet_banner", CONF_STR, "$smtpd_banner", 0, 0,
+     "The text of the 220- teaser postscreen(8) sends before the greet wait "
+     "(smtpd's 220 greeting completes the multi-line reply); empty sends "
+     "none. As in Postfix."},
+    {"postscreen_greet_ttl", CONF_TIME, "1d", 'd', 1,
+     "How long a client's passed pregreet test stays good in "
+     "postscreen_cache_map. As in Postfix."},
+    {"postscreen_greet_wait", CONF_TIME, "6s", 's', 1,
+     "How long postscreen(8) waits for a new client to talk before its "
+     "turn, and for the DNSBL results. As in Postfix, without its shorter "
+     "wait under stress."},
     {"proxy_interfaces", CONF_STR, "", 0, 0,
      "The addresses (or host names) of a proxy or NAT that forwards SMTP to "
      "this host; as with inet_interfaces, smtp(8) treats an MX host at one of "
@@ -471,6 +553,10 @@ const struct conf_param conf_params[] = {
      "The host that receives all non-local mail instead of the recipient "
      "domains' MX hosts: host, [host] (no MX lookup), with an optional :port. "
      "As in Postfix."},
+    {"respectful_logging", CONF_BOOL, "yes", 0, 0,
+     "postscreen(8) logs ALLOWLISTED and DENYLISTED; with no, WHITELISTED and "
+     "BLACKLISTED. As in Postfix 3.6 and later (its default at compatibility "
+     "level 3.6)."},
     {"sample_directory", CONF_STR, "$config_directory", 0, 0,
      "No-op in Panacea: the templates are in the source tree (conf/). "
      "Postfix: where its sample configuration files were."},
@@ -752,6 +838,9 @@ const struct conf_param conf_params[] = {
     {"smtpd_sender_restrictions", CONF_STR, "", 0, 0,
      "Restrictions on the MAIL FROM sender, evaluated at RCPT with "
      "smtpd_delay_reject, else at MAIL. As in Postfix."},
+    {"smtpd_service_name", CONF_STR, "smtpd", 0, 0,
+     "The pass service (services table) postscreen(8) hands clean clients "
+     "to: private/NAME in the queue directory. As in Postfix."},
     {"smtpd_soft_error_limit", CONF_INT, "10", 0, 1,
      "After this many errors smtpd(8) pauses smtpd_error_sleep_time before "
      "each error reply. As in Postfix."},
@@ -824,7 +913,6 @@ const struct conf_param conf_params[] = {
 const char *const conf_noop_params[] = {
     "biff",
     "compatibility_level",
-    "data_directory",
     "debugger_command",
     "default_database_type",
     "enable_long_queue_ids",

@@ -30,12 +30,16 @@
 #include "msg.h"
 #include "parent_death.h"
 #include "priv.h"
+#include "sock.h"
 #include "xalloc.h"
 
 #define DAEMON_LISTEN_MAX 256
 #define DAEMON_TRIGGER_TIMEOUT_MS 5000
 #define DAEMON_TRIGGER_WARN_MS 10000 /* one drop warning per 10 s */
 #define DAEMON_ACCEPT_PAUSE_MS 1000
+/* How long a pass service waits for the descriptor after the front
+ * connected (the front sends it at once). */
+#define DAEMON_PASS_TIMEOUT_MS 5000
 /* A child whose master died has this long to end by itself (it does at
  * once in its event loop), then it is killed wherever it is
  * (parent_death.h): a new master must be able to start within seconds. */
@@ -475,6 +479,49 @@ accept_transient(int err)
 	return 0;
 }
 
+/*
+ * A pass service (master_proto.h): the accepted connection comes from a
+ * front (postscreen) that reaches the service's socket, and carries one
+ * descriptor, the client's connection, which is what the program serves.
+ * The hand-over connection is closed at once.  Only a connected stream
+ * socket of the Internet families is taken: a front cannot make smtpd
+ * serve a pipe, a file or a unix socket as if it were a network client.
+ * Returns the client descriptor, or -1 (logged).
+ */
+static int
+pass_receive(int conn)
+{
+	int fd, type = 0, family = 0;
+	socklen_t len = sizeof(type);
+
+	fd = sock_recv_fd(conn, DAEMON_PASS_TIMEOUT_MS);
+	close(conn);
+	if (fd < 0) {
+		msg_warn("pass service %s: no client descriptor received: %m",
+			 d_service);
+		return -1;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
+	    type != SOCK_STREAM ||
+	    (len = sizeof(family),
+	     getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &len) != 0) ||
+	    (family != AF_INET && family != AF_INET6)) {
+		msg_warn("pass service %s: the descriptor received is no TCP "
+			 "connection: refused",
+			 d_service);
+		close(fd);
+		return -1;
+	}
+	/* The front may have left it non-blocking (the flag belongs to the
+	 * open file, which the front shared). */
+	if (io_set_nonblock(fd, d_ops->mode != DAEMON_SINGLE) != 0) {
+		msg_warn("pass service %s: set blocking mode: %m", d_service);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static void
 accept_ready(int lfd, int events, void *ctx)
 {
@@ -501,6 +548,8 @@ accept_ready(int lfd, int events, void *ctx)
 		event_timer_add(DAEMON_ACCEPT_PAUSE_MS, accept_resume, NULL);
 		return;
 	}
+	if (strcmp(d_type, "pass") == 0 && (fd = pass_receive(fd)) < 0)
+		return;
 	switch (d_ops->mode) {
 	case DAEMON_SINGLE:
 		serve_single(fd);
@@ -588,8 +637,10 @@ opt_apply(struct daemon_opts *o, int c, const char *arg)
 		o->service = arg;
 		break;
 	case 't':
-		if (strcmp(arg, "inet") != 0 && strcmp(arg, "unix") != 0)
-			msg_fatal("-t %s: service type must be inet or unix",
+		if (strcmp(arg, "inet") != 0 && strcmp(arg, "unix") != 0 &&
+		    strcmp(arg, "pass") != 0)
+			msg_fatal("-t %s: service type must be inet, unix or "
+				  "pass",
 				  arg);
 		o->type = arg;
 		break;

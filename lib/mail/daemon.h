@@ -98,7 +98,9 @@ struct daemon_ops {
 
 _Noreturn void daemon_main(int argc, char **argv, const struct daemon_ops *ops);
 
-/* The service name (-n) and type ("inet"/"unix") master gave. */
+/* The service name (-n) and type ("inet", "unix", "pass") master gave.
+ * For "pass" the skeleton receives each client's descriptor on the
+ * accepted connection (master_proto.h) and serves that instead. */
 const char *daemon_service_name(void);
 const char *daemon_service_type(void);
 /* The service's own arguments after the skeleton's options, with argv[0]

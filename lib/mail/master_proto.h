@@ -2,7 +2,7 @@
  * master_proto - what master and its children agree on.
  *
  * master starts a service program as
- *   PROG -c CONFIG_DIR -n SERVICE -t inet|unix -s NLISTEN [-u] [-j]
+ *   PROG -c CONFIG_DIR -n SERVICE -t inet|unix|pass -s NLISTEN [-u] [-j]
  *        [-o name=value ...] [service args ...]
  * where -u asks the child to drop to mail_owner and -j to chroot to
  * queue_directory (the services table's unpriv and chroot columns).
@@ -17,6 +17,12 @@
  * moment it is forked: it writes nothing until it takes a connection
  * (TAKEN), then AVAIL when it is free again.  A child that is about to
  * exit (max_use, idle) may simply exit without a final AVAIL.
+ *
+ * A pass service's listener is a unix socket like a unix service's; a
+ * process that connects to it sends one descriptor, a client's TCP
+ * connection, with sock_send_fd() and closes, and the child serves that
+ * connection (daemon.c receives it; postscreen is the front that does
+ * this for smtpd, as Postfix's postscreen does through its pass service).
  *
  * A wakeup (the services table's wakeup column, unix services) is a
  * connection to the service's socket that writes MASTER_TRIGGER_WAKEUP

@@ -177,8 +177,9 @@ parse_name(const struct where *w, const char *name, enum service_type type)
 		return where_error(w, "service name too long: \"%s\"", name);
 	if (type == SERVICE_INET && !valid_inet_name(name))
 		return where_error(w, "bad inet service name \"%s\"", name);
-	if (type == SERVICE_UNIX && !valid_unix_name(name))
-		return where_error(w, "bad unix service name \"%s\"", name);
+	if (type != SERVICE_INET && !valid_unix_name(name))
+		return where_error(w, "bad %s service name \"%s\"",
+				   service_type_name(type), name);
 	return 0;
 }
 
@@ -189,8 +190,6 @@ static const struct {
 } unsupported_types[] = {
     {"unix-dgram", "no Panacea daemon reads datagrams (Postfix's "
 		   "postlog service)"},
-    {"pass", "no Panacea daemon takes connections handed over by another "
-	     "process (Postfix's postscreen passes them to smtpd)"},
     {"fifo", "no Panacea daemon is woken through a FIFO (Panacea's "
 	     "pickup and qmgr listen on unix sockets)"},
 };
@@ -208,15 +207,20 @@ parse_type(const struct where *w, const char *s, enum service_type *type)
 		*type = SERVICE_UNIX;
 		return 0;
 	}
+	if (strcmp(s, "pass") == 0) {
+		*type = SERVICE_PASS;
+		return 0;
+	}
 	for (i = 0;
 	     i < sizeof(unsupported_types) / sizeof(unsupported_types[0]); i++)
 		if (strcmp(s, unsupported_types[i].type) == 0)
-			return where_error(w,
-					   "service type \"%s\" is not "
-					   "supported: %s; use inet or unix",
-					   s, unsupported_types[i].why);
-	return where_error(w, "bad service type \"%s\" (expected inet or unix)",
-			   s);
+			return where_error(
+			    w,
+			    "service type \"%s\" is not "
+			    "supported: %s; use inet, unix or pass",
+			    s, unsupported_types[i].why);
+	return where_error(
+	    w, "bad service type \"%s\" (expected inet, unix or pass)", s);
 }
 
 /* y, n or '-' (the default, y); column names the column. */
@@ -251,8 +255,9 @@ parse_wakeup(const struct where *w, const char *s, struct service_def *def)
 	if (v <= 0)
 		return where_error(w, "bad wakeup time \"%s\"", s);
 	if (def->type != SERVICE_UNIX)
-		return where_error(w, "wakeup time \"%s\" for an inet service",
-				   s);
+		return where_error(w, "wakeup time \"%s\" for %s %s service", s,
+				   def->type == SERVICE_INET ? "an" : "a",
+				   service_type_name(def->type));
 	def->wakeup = (int)v;
 	return 0;
 }
@@ -417,6 +422,23 @@ parse_line(const struct where *w, const char *line, int default_maxproc,
 	if (rc < 0)
 		return -1;
 	old = services_find(table, def.name, def.type);
+	/* A unix and a pass service of one name would bind one socket. */
+	if (old == NULL && def.type != SERVICE_INET)
+		old = services_find(table, def.name,
+				    def.type == SERVICE_UNIX ? SERVICE_PASS
+							     : SERVICE_UNIX);
+	if (old != NULL && old->type != def.type &&
+	    old->is_private != def.is_private)
+		old = NULL;
+	if (old != NULL && old->type != def.type) {
+		where_error(w,
+			    "%s service \"%s\" would use the socket of the %s "
+			    "service defined at line %d",
+			    service_type_name(def.type), def.name,
+			    service_type_name(old->type), old->lineno);
+		def_free(&def);
+		return -1;
+	}
 	if (old != NULL) {
 		where_error(w,
 			    "duplicate service \"%s\" of type %s (first "
@@ -562,5 +584,12 @@ service_same(const struct service_def *a, const struct service_def *b)
 const char *
 service_type_name(enum service_type type)
 {
-	return type == SERVICE_INET ? "inet" : "unix";
+	switch (type) {
+	case SERVICE_INET:
+		return "inet";
+	case SERVICE_PASS:
+		return "pass";
+	default:
+		return "unix";
+	}
 }

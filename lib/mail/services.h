@@ -4,10 +4,13 @@
  * One service a line, columns separated by white space:
  *   service type private unpriv chroot wakeup maxproc command [args...]
  * '#' starts a comment line; a line starting with white space continues
- * the previous one.  type is "inet" or "unix" (Postfix's unix-dgram,
- * pass and fifo are an error that says why).  From the command's
- * arguments on, "{ text }" is one argument: the text without the braces
- * and the blanks inside them ("-o { name = value with spaces }").
+ * the previous one.  type is "inet", "unix" or "pass" (Postfix's unix-dgram
+ * and fifo are an error that says why).  A pass service listens on a
+ * unix socket like a unix service; each connection to it carries one
+ * client connection's descriptor (SCM_RIGHTS), which the program serves
+ * as if it had accepted it (postscreen hands clean clients to smtpd so).  From
+ * the command's arguments on, "{ text }" is one argument: the text without the
+ * braces and the blanks inside them ("-o { name = value with spaces }").
  * private/unpriv/chroot are
  * y or n, '-' meaning the default (y, y, y).  wakeup is a number of
  * seconds, optionally followed by '?' (wake only once used), or '-' / 0
@@ -17,9 +20,9 @@
  *
  * An inet service's name is "port", "host:port", "*:port" or
  * "[ipv6]:port", where port is 1..65535 or a name from /etc/services
- * (only its shape is checked here); a unix service's name is the socket's
- * file name under private/ or public/ (private = n means public/): letters,
- * digits, '.', '_', '-', not starting with '.'.
+ * (only its shape is checked here); a unix or pass service's name is the
+ * socket's file name under private/ or public/ (private = n means public/):
+ * letters, digits, '.', '_', '-', not starting with '.'.
  *
  * Errors are reported as "file:line: message" (the line a logical line
  * starts on) and nothing is kept: the table is overwritten (free a previous
@@ -30,7 +33,7 @@
 
 #include "buf.h"
 
-enum service_type { SERVICE_INET, SERVICE_UNIX };
+enum service_type { SERVICE_INET, SERVICE_UNIX, SERVICE_PASS };
 
 struct service_def {
 	char *name;

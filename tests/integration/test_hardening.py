@@ -17,7 +17,7 @@ import panacea_test
 from panacea_test import BIN, SANITIZE
 
 PROGRAMS = ["master", "smtpd", "qmgr", "smtp", "local", "pop3d", "pickup",
-            "showq", "anvil", "sendmail", "panqueue", "pansuper", "panmap",
+            "showq", "anvil", "postscreen", "sendmail", "panqueue", "pansuper", "panmap",
             "panconf", "pancat", "panacea"]
 
 def readelf(*args):

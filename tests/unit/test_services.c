@@ -266,7 +266,7 @@ test_errors(void **state)
 			    "services:2: missing command");
 	assert_string_equal(parse_error("smtp tcp n - y - 100 smtpd\n"),
 			    "services:1: bad service type \"tcp\" (expected "
-			    "inet or unix)");
+			    "inet, unix or pass)");
 	assert_string_equal(parse_error("smtp inet x - y - 100 smtpd\n"),
 			    "services:1: bad private field \"x\" (expected y, "
 			    "n or -)");
@@ -322,17 +322,12 @@ test_postfix_types(void **state)
 	    parse_error("# c\npickup fifo n - y 60 1 pickup\n"),
 	    "services:2: service type \"fifo\" is not supported: no Panacea "
 	    "daemon is woken through a FIFO (Panacea's pickup and qmgr listen "
-	    "on unix sockets); use inet or unix");
-	assert_string_equal(
-	    parse_error("smtpd pass - - y - - smtpd\n"),
-	    "services:1: service type \"pass\" is not supported: no Panacea "
-	    "daemon takes connections handed over by another process "
-	    "(Postfix's postscreen passes them to smtpd); use inet or unix");
+	    "on unix sockets); use inet, unix or pass");
 	assert_string_equal(
 	    parse_error("postlog unix-dgram n - n - 1 postlogd\n"),
 	    "services:1: service type \"unix-dgram\" is not supported: no "
 	    "Panacea daemon reads datagrams (Postfix's postlog service); use "
-	    "inet or unix");
+	    "inet, unix or pass");
 }
 
 /* "{ text }" groups an argument, as in Postfix's master.cf. */
@@ -446,6 +441,38 @@ test_type_name(void **state)
 	(void)state;
 	assert_string_equal(service_type_name(SERVICE_INET), "inet");
 	assert_string_equal(service_type_name(SERVICE_UNIX), "unix");
+	assert_string_equal(service_type_name(SERVICE_PASS), "pass");
+}
+
+/* Postfix's pass type (postscreen's hand-off to smtpd): a socket name
+ * like a unix service, no wakeup, its own (name, type) key. */
+static void
+test_pass_type(void **state)
+{
+	struct service_table t = {0};
+	const struct service_def *d;
+
+	(void)state;
+	parse_ok("smtp inet n - y - 1 postscreen\n"
+		 "smtpd pass - - y - - smtpd\n"
+		 "smtpd unix n - y - - smtpd\n",
+		 &t);
+	d = services_find(&t, "smtpd", SERVICE_PASS);
+	assert_non_null(d);
+	assert_int_equal(d->type, SERVICE_PASS);
+	assert_true(d->is_private);
+	assert_string_equal(d->argv[0], "smtpd");
+	assert_non_null(services_find(&t, "smtpd", SERVICE_UNIX));
+	services_free(&t);
+	assert_string_equal(parse_error("smtpd pass - - y 60 - smtpd\n"),
+			    "services:1: wakeup time \"60\" for a pass "
+			    "service");
+	assert_string_equal(parse_error("smtpd unix - - y - - smtpd\n"
+					"smtpd pass - - y - - smtpd\n"),
+			    "services:2: pass service \"smtpd\" would use the "
+			    "socket of the unix service defined at line 1");
+	assert_string_equal(parse_error("a/b pass - - y - - smtpd\n"),
+			    "services:1: bad pass service name \"a/b\"");
 }
 
 static void
@@ -531,6 +558,7 @@ main(void)
 	    cmocka_unit_test(test_duplicate),
 	    cmocka_unit_test(test_same),
 	    cmocka_unit_test(test_type_name),
+	    cmocka_unit_test(test_pass_type),
 	    cmocka_unit_test(test_read_file),
 	    cmocka_unit_test(test_too_large),
 	};

@@ -17,6 +17,7 @@
 #include "addr.h"
 #include "buf.h"
 #include "conf.h"
+#include "dnsbl.h"
 #include "match_list.h"
 #include "smtpd.h"
 #include "smtpd_restrict.h"
@@ -126,30 +127,29 @@ test_rbl_filter(void **state)
 	unsigned char sets[4][32];
 
 	(void)state;
-	assert_int_equal(smtpd_rbl_filter_parse("127.0.0.[2..11]", sets), 0);
-	assert_true(smtpd_rbl_filter_match(sets, "127.0.0.2"));
-	assert_true(smtpd_rbl_filter_match(sets, "127.0.0.11"));
-	assert_false(smtpd_rbl_filter_match(sets, "127.0.0.1"));
-	assert_false(smtpd_rbl_filter_match(sets, "127.0.0.12"));
-	assert_false(smtpd_rbl_filter_match(sets, "127.0.1.2"));
-	assert_false(smtpd_rbl_filter_match(sets, "127.0.0.2.5"));
-	assert_false(smtpd_rbl_filter_match(sets, "::1"));
-	assert_int_equal(smtpd_rbl_filter_parse("127.0.[0;1].[2;4..6]", sets),
-			 0);
-	assert_true(smtpd_rbl_filter_match(sets, "127.0.1.5"));
-	assert_false(smtpd_rbl_filter_match(sets, "127.0.2.5"));
-	assert_false(smtpd_rbl_filter_match(sets, "127.0.0.3"));
-	assert_int_equal(smtpd_rbl_filter_parse("127.0.0.2", sets), 0);
-	assert_true(smtpd_rbl_filter_match(sets, "127.0.0.2"));
-	assert_false(smtpd_rbl_filter_match(sets, "127.0.0.20"));
+	assert_int_equal(dnsbl_filter_parse("127.0.0.[2..11]", sets), 0);
+	assert_true(dnsbl_filter_match(sets, "127.0.0.2"));
+	assert_true(dnsbl_filter_match(sets, "127.0.0.11"));
+	assert_false(dnsbl_filter_match(sets, "127.0.0.1"));
+	assert_false(dnsbl_filter_match(sets, "127.0.0.12"));
+	assert_false(dnsbl_filter_match(sets, "127.0.1.2"));
+	assert_false(dnsbl_filter_match(sets, "127.0.0.2.5"));
+	assert_false(dnsbl_filter_match(sets, "::1"));
+	assert_int_equal(dnsbl_filter_parse("127.0.[0;1].[2;4..6]", sets), 0);
+	assert_true(dnsbl_filter_match(sets, "127.0.1.5"));
+	assert_false(dnsbl_filter_match(sets, "127.0.2.5"));
+	assert_false(dnsbl_filter_match(sets, "127.0.0.3"));
+	assert_int_equal(dnsbl_filter_parse("127.0.0.2", sets), 0);
+	assert_true(dnsbl_filter_match(sets, "127.0.0.2"));
+	assert_false(dnsbl_filter_match(sets, "127.0.0.20"));
 	/* Malformed: a missing octet, a range the wrong way round, a value
 	 * over 255, an unclosed bracket, trailing text. */
-	assert_int_equal(smtpd_rbl_filter_parse("127.0.0", sets), -1);
-	assert_int_equal(smtpd_rbl_filter_parse("127.0.0.[5..2]", sets), -1);
-	assert_int_equal(smtpd_rbl_filter_parse("127.0.0.256", sets), -1);
-	assert_int_equal(smtpd_rbl_filter_parse("127.0.0.[2..11", sets), -1);
-	assert_int_equal(smtpd_rbl_filter_parse("127.0.0.2x", sets), -1);
-	assert_int_equal(smtpd_rbl_filter_parse("127.0.0.-1", sets), -1);
+	assert_int_equal(dnsbl_filter_parse("127.0.0", sets), -1);
+	assert_int_equal(dnsbl_filter_parse("127.0.0.[5..2]", sets), -1);
+	assert_int_equal(dnsbl_filter_parse("127.0.0.256", sets), -1);
+	assert_int_equal(dnsbl_filter_parse("127.0.0.[2..11", sets), -1);
+	assert_int_equal(dnsbl_filter_parse("127.0.0.2x", sets), -1);
+	assert_int_equal(dnsbl_filter_parse("127.0.0.-1", sets), -1);
 }
 
 static void
