@@ -20,7 +20,7 @@ import threading
 
 import pytest
 
-from panacea_test import loopback_net, program, tool
+from panacea_test import loopback_net, peer_re, program, tool
 from smtp_helpers import (MYHOSTNAME, Session, mail_owner,  # noqa: F401
                           pancat, queued_id, smtpd_setup)
 
@@ -191,8 +191,8 @@ def test_spf_pass_fail_softfail(instance, mail_owner, policyd_spf):
         assert lines[1].startswith("Received: "), lines
         assert sum(x.startswith("Received-SPF:") for x in lines) == 1, lines
     instance.wait_log(
-        r"NOQUEUE: reject: RCPT from localhost\[%s\]: 550 5\.7\.23 <%s>: "
+        r"NOQUEUE: reject: RCPT from %s: 550 5\.7\.23 <%s>: "
         r"Recipient address rejected: Message rejected due to: SPF fail - "
         r"not authorized\..*; from=<mallory@fail\.spf\.test> to=<%s> "
-        r"proto=ESMTP helo=<%s>" % (re.escape(client), re.escape(ROOT),
+        r"proto=ESMTP helo=<%s>" % (peer_re(client), re.escape(ROOT),
                                     re.escape(ROOT), re.escape(HELO)))

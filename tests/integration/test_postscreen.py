@@ -21,7 +21,7 @@ import pytest
 
 import panacea_test
 import procfs
-from panacea_test import Instance, program, scaled
+from panacea_test import Instance, peer_re, program, scaled
 from smtp_helpers import (MYHOSTNAME, Session, mail_owner,  # noqa: F401
                           other_loopback, queued_id)
 
@@ -134,10 +134,10 @@ def test_clean_client_mail_reaches_smtpd(instance, mail_owner):
     assert re.search(r"postscreen\[\d+\]: CONNECT from %s to \[%s\]:%d\n"
                      % (me, re.escape(inst.host), port), log)
     assert re.search(r"postscreen\[\d+\]: PASS NEW %s\n" % me, log)
-    assert re.search(r"smtpd\[\d+\]: connect from localhost\[%s\]\n"
-                     % re.escape(addr), log)
-    inst.wait_log(r"smtpd\[\d+\]: %s: client=localhost\[%s\]"
-                  % (qid, re.escape(addr)))
+    assert re.search(r"smtpd\[\d+\]: connect from %s\n" % peer_re(addr),
+                     log)
+    inst.wait_log(r"smtpd\[\d+\]: %s: client=%s"
+                  % (qid, peer_re(addr)))
     # No cache: the next connection is tested again.
     with sess(inst, port, addr) as s:
         assert len(s.greeting.lines) == 2
@@ -269,8 +269,8 @@ def test_pregreet_enforce_and_ignore(instance, mail_owner):
         r = s.expect("RCPT TO:<%s>" % ROOT, 550)
         assert r.text == "5.3.2 Service currently unavailable"
         s.expect("QUIT", 221)
-    assert not re.search(r"smtpd\[\d+\]: connect from localhost\[%s\]"
-                         % re.escape(addr), inst.log())
+    assert not re.search(r"smtpd\[\d+\]: connect from %s"
+                         % peer_re(addr), inst.log())
     inst.stop()
     inst.conf["postscreen_greet_action"] = "ignore"
     inst.write()
@@ -287,8 +287,8 @@ def test_pregreet_enforce_and_ignore(instance, mail_owner):
     log = inst.log(mark)
     assert re.search(r"postscreen\[\d+\]: PREGREET 17 after .* from %s: "
                      % me, log)
-    assert re.search(r"smtpd\[\d+\]: connect from localhost\[%s\]"
-                     % re.escape(addr), log)
+    assert re.search(r"smtpd\[\d+\]: connect from %s"
+                     % peer_re(addr), log)
     assert "PASS NEW" not in log
 
 
@@ -335,8 +335,8 @@ def test_dnsbl_enforce(instance, mail_owner, dns):
         s.expect("EHLO client.test", 250)
         s.expect("QUIT", 221)
     inst.wait_log(r"postscreen\[\d+\]: PASS NEW %s\n" % me)
-    inst.wait_log(r"smtpd\[\d+\]: connect from localhost\[%s\]"
-                  % re.escape(UNLISTED))
+    inst.wait_log(r"smtpd\[\d+\]: connect from %s"
+                  % peer_re(UNLISTED))
 
 
 def test_dnsbl_drop_reply_map(instance, mail_owner, dns):
