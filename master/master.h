@@ -186,7 +186,9 @@ struct master_keeper_msg {
 #define MASTER_KEEPER_OK 3	/* keeper: failchk resolved it */
 #define MASTER_KEEPER_RECOVER 4 /* keeper: full recovery needed */
 /* The forked child's whole life (see master_keeper.c); sock is its end of
- * the socketpair; foreground: master keeps its standard descriptors. */
-_Noreturn void master_keeper_main(int sock, int foreground);
+ * the socketpair; foreground: master keeps its standard descriptors;
+ * master_pid: master's pid, taken before the fork (a master killed right
+ * after it would leave getppid() naming init). */
+_Noreturn void master_keeper_main(int sock, int foreground, pid_t master_pid);
 
 #endif

@@ -169,10 +169,9 @@ keeper_stdio_null(void)
 }
 
 _Noreturn void
-master_keeper_main(int sock, int foreground)
+master_keeper_main(int sock, int foreground, pid_t master_pid)
 {
 	const char *qdir = master_params.queue_dir;
-	pid_t master_pid = getppid();
 	sigset_t none;
 
 	msg_set_cleanup(NULL);
@@ -202,6 +201,7 @@ master_keeper_main(int sock, int foreground)
 	 * (failchk) must not outlive a killed master (parent_death.h). */
 	if (parent_death_grace(master_pid, KEEPER_ORPHAN_GRACE_S) != 0)
 		exit(0);
+	queue_env_end_stuck_users(qdir);
 	if (queue_env_recover(qdir, keeper_isalive, &keeper_queue) != QUEUE_OK)
 		exit(1);
 	keeper_reply(sock, MASTER_KEEPER_READY, getpid());

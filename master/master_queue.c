@@ -127,7 +127,7 @@ static void
 keeper_start(void)
 {
 	int sv[2];
-	pid_t pid;
+	pid_t pid, master_pid = getpid();
 
 	/* The daemons that are not chrooted (local) reach the queue through
 	 * its path, as mail_owner: say so now rather than at each start. */
@@ -148,7 +148,7 @@ keeper_start(void)
 		msg_fatal("fork: %s", strerror(errno));
 	if (pid == 0) {
 		close(sv[0]);
-		master_keeper_main(sv[1], master_params.foreground);
+		master_keeper_main(sv[1], master_params.foreground, master_pid);
 	}
 	close(sv[1]);
 	keeper_pid = pid;

@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -801,11 +802,31 @@ daemon_queue_dir(void)
  * free for a new master while this process ends its session) and the
  * process ends within DAEMON_ORPHAN_GRACE_S (parent_death.h).
  */
+/*
+ * 1 when master has closed its end of the alive pipe, that is, is gone.
+ * Why not only getppid(): a master killed between its fork() and this
+ * process's first getppid() leaves this process with a new parent (init
+ * or a subreaper) that it would take for master, and it would serve,
+ * holding the port and the queue, for ever.  Master's end is
+ * close-on-exec and the queue keeper closes its copy, so no other
+ * process keeps the pipe open.
+ */
+static int
+master_gone(void)
+{
+	struct pollfd p = {.fd = MASTER_ALIVE_FD, .events = POLLIN};
+
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP)) != 0;
+}
+
 static void
 daemon_watch_master(pid_t master_pid)
 {
 	parent_death_release(MASTER_LISTEN_FD, d_nlisten);
-	if (parent_death_grace(master_pid, DAEMON_ORPHAN_GRACE_S) != 0) {
+	/* The signal is armed first, then the pipe looked at: a master that
+	 * dies in between is seen by one or the other. */
+	if (parent_death_grace(master_pid, DAEMON_ORPHAN_GRACE_S) != 0 ||
+	    master_gone()) {
 		daemon_close_listeners();
 		msg_fatal("master is gone");
 	}

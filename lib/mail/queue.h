@@ -210,6 +210,19 @@ int queue_open(const char *queue_dir, queue_isalive_fn isalive,
 int queue_env_recover(const char *queue_dir, queue_isalive_fn isalive,
 		      struct queue **qp);
 /*
+ * master's queue keeper only, before queue_env_recover(): waits up to
+ * 5 s for every process that still has the environment open (daemons of
+ * a killed master end within 2 s of its death), then kills (SIGKILL) the
+ * ones still there and waits up to 2 s for them to go.  Why: such a
+ * process is stuck on a mutex of a process killed before it (Berkeley
+ * DB 5.3's mutexes are not robust), nothing else would end it, and
+ * recovery beside it reattaches to the regions it is stuck in and hangs
+ * too.  Killing it loses nothing acknowledged: what it had not
+ * committed was never acknowledged.  A process the caller may not
+ * signal is left; recovery then goes on beside it.
+ */
+void queue_env_end_stuck_users(const char *queue_dir);
+/*
  * Berkeley DB's own check (DB->verify) of each database file in
  * QUEUE_DIR/db, for pansuper -s: only with the mail system stopped, since
  * verify takes no locks and must not run beside writers.  A file that

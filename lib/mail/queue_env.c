@@ -256,18 +256,23 @@ make_db_dir(const char *dir)
 /* How long recovery waits for the last users of the old environment
  * (daemons of a master that was killed end within 2 s of its death). */
 #define QUEUE_ENV_USERS_WAIT_MS 5000
+/* How long queue_env_end_stuck_users() waits for the ones it killed. */
+#define QUEUE_ENV_KILLED_WAIT_MS 2000
 
 /*
  * 1 when no live process has the environment in home open: each one
  * holds a fcntl lock on its line of __db.register for as long as it
  * does, and such locks end with their process.  Waits up to wait_ms
- * for the last one to go.
+ * for the last one to go; with kill_stuck, then kills the ones still
+ * there (queue.h, queue_env_end_stuck_users) and waits a little more.
  */
 static int
-env_unused(const char *home, int wait_ms)
+env_unused(const char *home, int wait_ms, int kill_stuck)
 {
 	struct buf reg = BUF_INIT;
 	int fd, unused = 0;
+	int limit = wait_ms + (kill_stuck ? QUEUE_ENV_KILLED_WAIT_MS : 0);
+	pid_t killed = 0;
 
 	buf_printf(&reg, "%s/__db.register", home);
 	fd = open(buf_cstr(&reg), O_RDONLY | O_CLOEXEC);
@@ -277,16 +282,39 @@ env_unused(const char *home, int wait_ms)
 	for (int waited = 0;; waited += 50) {
 		struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 
-		if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type == F_UNLCK) {
+		if (fcntl(fd, F_GETLK, &fl) < 0)
+			break;
+		if (fl.l_type == F_UNLCK) {
 			unused = 1;
 			break;
 		}
-		if (waited >= wait_ms)
+		if (waited >= limit)
 			break;
+		if (kill_stuck && waited >= wait_ms && fl.l_pid > 0 &&
+		    fl.l_pid != killed) {
+			msg_warn("queue: process %ld still uses the old "
+				 "environment after %d s: killing it",
+				 (long)fl.l_pid, wait_ms / 1000);
+			if (kill(fl.l_pid, SIGKILL) < 0) {
+				msg_warn("queue: kill %ld: %m", (long)fl.l_pid);
+				break;
+			}
+			killed = fl.l_pid;
+		}
 		(void)poll(NULL, 0, 50);
 	}
 	close(fd);
 	return unused;
+}
+
+void
+queue_env_end_stuck_users(const char *queue_dir)
+{
+	struct buf home = BUF_INIT;
+
+	buf_printf(&home, "%s/db", queue_dir);
+	(void)env_unused(buf_cstr(&home), QUEUE_ENV_USERS_WAIT_MS, 1);
+	buf_free(&home);
 }
 
 /*
@@ -358,7 +386,7 @@ open_common(const char *queue_dir, queue_isalive_fn isalive, u_int32_t flags,
 		/* Nobody left in the old environment: new regions.  Someone
 		 * still there (a process that outlived its grace): keep
 		 * them, and let DB_REGISTER panic that process's view. */
-		if (env_unused(buf_cstr(&home), QUEUE_ENV_USERS_WAIT_MS))
+		if (env_unused(buf_cstr(&home), QUEUE_ENV_USERS_WAIT_MS, 0))
 			remove_stale_regions(buf_cstr(&home));
 		else
 			msg_warn("queue: processes still use the old "

@@ -15,6 +15,7 @@ import pwd
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 
@@ -676,4 +677,98 @@ def test_killed_master_leaves_no_orphan_and_restarts(instance):
                    timeout=10, what="the session's child and the keeper end")
         assert time.monotonic() - started < scaled(5)
     instance.start()
+    assert echo_once(instance, port) in instance.children()
+
+
+def test_daemon_whose_master_died_before_it_started_exits(instance):
+    """A daemon whose master was killed between its fork() and the
+    daemon's start has a new parent (init, or a subreaper) that getppid()
+    cannot tell from master, so no parent-death signal ever comes.  It
+    must see master's end of the alive pipe closed at once and exit
+    before it opens anything: before, it went on to open the queue, and
+    one blocked there (on a lock of a process killed too) never reached
+    the event loop that notices the pipe, and held the queue for ever
+    (the kill soak's rare hang: the new master waited on it).  Here the
+    parent, this test, is alive: only the pipe says master is gone."""
+    port = instance.port()
+    instance.write()
+    status_r, status_w = os.pipe()
+    alive_r, alive_w = os.pipe()
+    os.close(alive_w)
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((instance.host, port))
+    listener.listen(5)
+    sources = [status_w, alive_r, listener.fileno()]
+
+    def descriptors():
+        # 3: status, 4: alive, 5: the listener, as master lays them out
+        # (dup2 makes them inheritable; Python's own are close-on-exec).
+        lifted = [os.dup(fd) for fd in sources]
+        for target, fd in enumerate(lifted, start=3):
+            os.dup2(fd, target)
+        for fd in lifted:
+            os.close(fd)
+
+    proc = subprocess.Popen([ECHO, "-c", instance.config_dir, "-n", "echo",
+                             "-t", "inet", "-s", "1"],
+                            close_fds=False, preexec_fn=descriptors,
+                            stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    for fd in (status_r, status_w, alive_r):
+        os.close(fd)
+    try:
+        status = proc.wait(timeout=scaled(5))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        pytest.fail("the daemon served with its master gone")
+    finally:
+        listener.close()
+    # Before the configuration is read, messages go to standard error.
+    assert status != 0
+    assert b"fatal: master is gone" in proc.stderr.read()
+
+
+HOLD_REGISTER = """
+import fcntl, sys, time
+f = open(sys.argv[1], "ab+")
+fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 0)
+print("locked", flush=True)
+time.sleep(120)
+"""
+
+
+def test_recovery_kills_what_still_uses_the_old_queue(instance):
+    """A process that still has the queue's environment open 5 s after a
+    new master began recovery (every daemon of a killed master ends
+    within 2 s) is one stuck on a mutex of a process killed before it,
+    and recovering beside it would hang on that mutex too: the queue
+    keeper kills it, says so, and recovers.  Here the stuck process is a
+    stand-in holding its line of __db.register, as Berkeley DB's users
+    do, as mail_owner."""
+    port = instance.port()
+    instance.services = [Instance.service(port, ECHO)]
+    instance.start()
+    instance.stop()
+    db = os.path.join(instance.queue_dir, "db")
+    st = os.stat(db)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_REGISTER,
+         os.path.join(db, "__db.register")],
+        user=st.st_uid, group=st.st_gid, stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline() == b"locked\n"
+        mark = instance.log_size()
+        instance.start()
+        assert holder.wait(timeout=scaled(5)) == -signal.SIGKILL
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    assert re.search(r"queue-keeper\[\d+\]: warning: queue: process %d "
+                     r"still uses the old environment after 5 s: killing it"
+                     % holder.pid, instance.log(mark))
     assert echo_once(instance, port) in instance.children()
