@@ -133,6 +133,8 @@ def test_sigkill_of_anything_under_load_loses_nothing(instance, accounts,
     def send_share(numbers):
         s = None
         for n in numbers:
+            if killer_failed:
+                return
             text = None
             for attempt in range(60):
                 try:
@@ -163,7 +165,16 @@ def test_sigkill_of_anything_under_load_loses_nothing(instance, accounts,
             except (OSError, smtplib.SMTPException):
                 pass
 
+    killer_failed = []  # what ended the killer early: the test fails
+
     def killer():
+        try:
+            kill_until_done()
+        except BaseException as e:
+            killer_failed.append(e)
+            raise
+
+    def kill_until_done():
         rnd = random.Random()
         while not done.wait(rnd.uniform(0.1, 0.4)):
             # Every eighth kill is master's: a few per run, however
@@ -200,6 +211,9 @@ def test_sigkill_of_anything_under_load_loses_nothing(instance, accounts,
         deadline = time.monotonic() + scaled(60 + SOAK_MESSAGES / 10)
         for t in senders:
             t.join(timeout=max(1, deadline - time.monotonic()))
+        # A new master that did not start is the failure, not the senders
+        # it left waiting.
+        assert not killer_failed, killer_failed[0]
         assert not any(t.is_alive() for t in senders), "senders stuck"
         accepted_at = time.monotonic() - t0
         # Kills go on into the delivery (a fast machine accepts the
