@@ -1,6 +1,6 @@
 """The tools administrators run over a mail log, on Panacea's log: Debian's
 fail2ban (fail2ban-regex with contrib/fail2ban's filters, built on its
-stock postfix and dovecot filters) and pflogsumm.
+stock postfix and dovecot filters); pflogsumm is test_pflogsumm's.
 
 One instance (pop3_helpers.PopRig: smtpd with SMTP AUTH, qmgr, local,
 pop3d, pop3session, auth) serves real sessions from distinct loopback
