@@ -13,6 +13,7 @@ test did.  Needs root, as local and pop3d do.
 import base64
 import collections
 import os
+import re
 import shutil
 import subprocess
 
@@ -129,7 +130,7 @@ def test_fail2ban_filters(rig, tmp_path):
                   r"failures \(auth failed, 3 attempts in \d+ secs\): "
                   r"user=<%s>, method=PLAIN, rip=127\.0\.0\.216, " % pea)
     inst.wait_log(r"Login: user=<%s>, method=PLAIN, rip=127\.0\.0\.1, "
-                  % pea)
+                  r"lip=%s, mpid=" % (pea, re.escape(inst.host)))
     log = tmp_path / "mail.log"
     log.write_text(inst.log())
     d = filters(tmp_path)
