@@ -299,8 +299,7 @@ queue_file(const char *name)
 
 int
 queue_salvage(const char *queue_dir, const char *const *damaged,
-	      struct queue_salvage_stats *st, struct buf *kept,
-	      struct buf *why)
+	      struct queue_salvage_stats *st, struct buf *kept, struct buf *why)
 {
 	static const char *const files[] = {"envelope.db", "content.db"};
 	struct buf home = BUF_INIT, top = BUF_INIT, path = BUF_INIT;
