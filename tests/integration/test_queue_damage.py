@@ -17,7 +17,8 @@ whose envelope survived is queued again: those whose content survived
 byte for byte as sent (pancat), those whose content was on the damaged
 page (and not found elsewhere by the salvage) on hold; those whose
 envelope was on it are gone, and nothing else is.  A second test does the manual way of INSTALL (db5.3_dump -R/-r and
-db5.3_load into an empty db/, then pansuper -s).
+db5.3_load into an empty db/, then pansuper -s); a third truncates the
+transaction log instead, which recovery cannot replay.
 
 Needs root (chrooted smtpd as mail_owner, as installed).
 """
@@ -84,7 +85,7 @@ def smash(path, page):
 class Damaged:
     """The instance, its messages {queue id: body} and the two pages."""
 
-    def __init__(self, inst, owner):
+    def __init__(self, inst, owner, pages=True):
         self.inst = inst
         self.port = inst.port()
         inst.conf.update({"mail_owner": owner, "myhostname": "panacea.test",
@@ -109,6 +110,11 @@ class Damaged:
                 self.sent[qid.decode()] = body(i)
         assert inst.stop() == 0
         self.db = os.path.join(inst.queue_dir, "db")
+        self.lost = self.cut = set()
+        if pages:
+            self.smash_pages()
+
+    def smash_pages(self):
         env = leaf_pages(os.path.join(self.db, "envelope.db"))
         content = leaf_pages(os.path.join(self.db, "content.db"))
         assert len(env) >= 2 and len(content) >= 2, (env, content)
@@ -232,3 +238,22 @@ def test_damaged_queue_salvaged_by_hand(damaged):
     for qid in set(queued) - damaged.cut:
         r = damaged.run("pancat", "-q", "-b", qid)
         assert r.stdout.replace("\n", "\r\n") == damaged.sent[qid]
+
+
+def test_truncated_log_salvaged(instance, mail_owner):  # noqa: F811
+    """The log cut short (the records since the last checkpoint are
+    gone): recovery fails, master says to run pansuper -s, which salvages
+    every message from the database files."""
+    damaged = Damaged(instance, mail_owner, pages=False)
+    log = os.path.join(damaged.db, "log.0000000001")
+    os.truncate(log, 16384)
+    mark = instance.log_size()
+    assert instance.run_master("-f").returncode != 0
+    instance.wait_log(r"master\[\d+\]: fatal: cannot recover the queue in "
+                      r"%s .*\"pansuper -s\" salvages" % re.escape(damaged.db),
+                      since=mark)
+    r = damaged.run("pansuper", "-s")
+    assert r.returncode == 0, r.stderr
+    assert "pansuper: recovery of %s failed\n" % damaged.db in r.stderr
+    assert "pansuper: salvaged %d envelope records" % COUNT in r.stderr
+    damaged.check_after_salvage(set())
