@@ -65,11 +65,12 @@ void auth_session_request(struct auth_session *s, const struct attr_list *in,
 void auth_ticket_init(long long lifetime_ms);
 /* 0 and the ticket in out, or -1 (table full, no randomness). */
 int auth_ticket_issue(const char *user, const char *service,
-		      const char *client_address,
+		      const char *client_address, const char *server_address,
 		      char out[AUTH_PROTO_TICKET_LEN + 1]);
 /* 0 and the ticket's fields (the ticket is gone), or -1: unknown, used
  * or expired. */
 int auth_ticket_redeem(const char *ticket, struct buf *user,
-		       struct buf *service, struct buf *client_address);
+		       struct buf *service, struct buf *client_address,
+		       struct buf *server_address);
 
 #endif

@@ -37,6 +37,7 @@ struct auth_session {
 	struct sasl_auth_server *srv; /* NULL until mechs */
 	char *service;
 	char *client_address;
+	char *server_address; /* "" when the front did not say */
 	int allow_plaintext;
 	int want_ticket; /* of the exchange in progress */
 };
@@ -62,6 +63,7 @@ auth_session_free(struct auth_session *s)
 	sasl_auth_server_free(s->srv);
 	xfree(s->service);
 	xfree(s->client_address);
+	xfree(s->server_address);
 	xfree(s);
 }
 
@@ -97,7 +99,8 @@ reply_result(struct auth_session *s, enum sasl_auth_result res,
 		r.user = user;
 		if (s->want_ticket) {
 			if (auth_ticket_issue(user, s->service,
-					      s->client_address, ticket) < 0) {
+					      s->client_address,
+					      s->server_address, ticket) < 0) {
 				r.status = AUTH_REPLY_TEMPFAIL;
 				r.user = NULL;
 				r.reason = "no ticket available";
@@ -151,8 +154,10 @@ do_mechs(struct auth_session *s, const struct auth_request *q,
 	sasl_auth_server_free(s->srv);
 	xfree(s->service);
 	xfree(s->client_address);
+	xfree(s->server_address);
 	s->service = xstrdup(q->service);
 	s->client_address = xstrdup(q->client_address);
+	s->server_address = xstrdup(q->server_address);
 	s->allow_plaintext = q->allow_plaintext;
 	s->want_ticket = 0;
 	s->srv = sasl_auth_server_new(&p, &err);
@@ -307,9 +312,10 @@ do_redeem(struct auth_session *s, const struct auth_request *q,
 	  struct attr_list *out)
 {
 	struct buf user = BUF_INIT, service = BUF_INIT, addr = BUF_INIT;
+	struct buf local = BUF_INIT;
 	struct auth_reply r = {.status = AUTH_REPLY_OK};
 
-	if (auth_ticket_redeem(q->ticket, &user, &service, &addr) < 0) {
+	if (auth_ticket_redeem(q->ticket, &user, &service, &addr, &local) < 0) {
 		msg_warn("redeem from pid %ld: unknown, used or expired "
 			 "ticket",
 			 s->peer_pid);
@@ -317,14 +323,16 @@ do_redeem(struct auth_session *s, const struct auth_request *q,
 			     "unknown, used or expired ticket");
 	} else {
 		msg_info("ticket redeemed by pid %ld: user=<%s>, service=%s, "
-			 "rip=%s",
+			 "rip=%s, lip=%s",
 			 s->peer_pid, buf_cstr(&user), buf_cstr(&service),
-			 buf_cstr(&addr));
+			 buf_cstr(&addr), buf_cstr(&local));
 		r.user = buf_cstr(&user);
 		r.service = buf_cstr(&service);
 		r.client_address = buf_cstr(&addr);
+		r.server_address = buf_cstr(&local);
 		auth_reply_encode(&r, out);
 	}
+	buf_free(&local);
 	buf_free(&user);
 	buf_free(&service);
 	buf_free(&addr);

@@ -25,6 +25,7 @@ struct ticket {
 	char *user;
 	char *service;
 	char *client_address;
+	char *server_address; /* the front's side: for the log (lip=) */
 	long long expires_ms;
 };
 
@@ -47,7 +48,8 @@ ticket_clear(struct ticket *t)
 	xfree(t->user);
 	xfree(t->service);
 	xfree(t->client_address);
-	t->user = t->service = t->client_address = NULL;
+	xfree(t->server_address);
+	t->user = t->service = t->client_address = t->server_address = NULL;
 	t->expires_ms = 0;
 }
 
@@ -59,7 +61,7 @@ auth_ticket_init(long long ms)
 
 int
 auth_ticket_issue(const char *user, const char *service,
-		  const char *client_address,
+		  const char *client_address, const char *server_address,
 		  char out[AUTH_PROTO_TICKET_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
@@ -92,6 +94,7 @@ auth_ticket_issue(const char *user, const char *service,
 	slot->user = xstrdup(user);
 	slot->service = xstrdup(service);
 	slot->client_address = xstrdup(client_address);
+	slot->server_address = xstrdup(server_address);
 	slot->expires_ms = now + lifetime_ms;
 	memcpy(out, slot->id, AUTH_PROTO_TICKET_LEN + 1);
 	return 0;
@@ -99,7 +102,7 @@ auth_ticket_issue(const char *user, const char *service,
 
 int
 auth_ticket_redeem(const char *ticket, struct buf *user, struct buf *service,
-		   struct buf *client_address)
+		   struct buf *client_address, struct buf *server_address)
 {
 	long long now = now_ms();
 	struct ticket *found = NULL;
@@ -125,6 +128,8 @@ auth_ticket_redeem(const char *ticket, struct buf *user, struct buf *service,
 	buf_puts(service, found->service);
 	buf_reset(client_address);
 	buf_puts(client_address, found->client_address);
+	buf_reset(server_address);
+	buf_puts(server_address, found->server_address);
 	ticket_clear(found);
 	return 0;
 }

@@ -10,7 +10,11 @@
  *   -r  requeues messages: due now, released from hold, so qmgr resolves
  *       their recipients afresh;      default queues: hold active deferred
  *   -s  checks and repairs the queue: with the mail system stopped, a
- *       Berkeley DB verify of every database and a recovery; always,
+ *       recovery and a Berkeley DB verify of every database; a database
+ *       that fails, or a recovery that fails, is salvaged into a new queue
+ *       (queue_salvage, queue.h), whose messages are then rescheduled and
+ *       checked for whole content (a message whose content lost chunks
+ *       is put on hold, for the administrator to look at); always,
  *       orphaned content, messages missing from the schedule, schedule
  *       entries without a message, messages with nothing left to deliver;
  *   -p  purges leftovers: orphaned content and stale unfinished maildrop
@@ -278,23 +282,74 @@ run_op(const struct request *r, enum op op)
 	}
 }
 
-/* -s with the mail system stopped: Berkeley DB's own check of each file. */
+/* -s with the mail system stopped: Berkeley DB's own check of each file;
+ * the names of those that fail, for the salvage. */
+static char *damaged[4]; /* NULL-terminated */
+static size_t ndamaged;
+
 static void
 verify_failed(const char *path, const char *why, void *ctx)
 {
+	const char *base = strrchr(path, '/');
+
 	(void)ctx;
-	fprintf(stderr,
-		"pansuper: %s: Berkeley DB verify failed: %s (restore it from "
-		"a backup, or remove the db/ folder to start an empty "
-		"queue)\n",
-		path, why);
+	fprintf(stderr, "pansuper: %s: Berkeley DB verify failed: %s\n", path,
+		why);
+	msg_warn("%s: Berkeley DB verify failed: %s", path, why);
+	if (ndamaged < sizeof(damaged) / sizeof(damaged[0]) - 1)
+		damaged[ndamaged++] = xstrdup(base ? base + 1 : path);
 }
 
-static void
-verify_files(void)
+/* Recovery, then the verify (of files the recovery has just written
+ * out); when either fails, the salvage.  Leaves the queue open; 1 when it
+ * is a salvaged one. */
+static int
+check_files(void)
 {
-	errors += queue_verify_files(conf_str("queue_directory"), verify_failed,
-				     NULL);
+	const char *qdir = conf_str("queue_directory");
+	struct queue_salvage_stats st;
+	struct buf kept = BUF_INIT, why = BUF_INIT;
+	int recovered, salvaged = 0;
+
+	recovered = queue_env_recover(qdir, NULL, &queue) == QUEUE_OK;
+	if (recovered)
+		recovered = queue_close(queue) == QUEUE_OK;
+	else
+		fprintf(stderr, "pansuper: recovery of %s/db failed\n", qdir);
+	queue = NULL;
+	(void)queue_verify_files(qdir, verify_failed, NULL);
+	if (!recovered || ndamaged > 0) {
+		if (queue_salvage(qdir, (const char *const *)damaged, &st,
+				  &kept, &why) < 0) {
+			fprintf(stderr, "pansuper: salvage failed: %s\n",
+				buf_cstr(&why));
+			msg_warn("queue salvage failed: %s", buf_cstr(&why));
+			errors++;
+		} else {
+			salvaged = 1;
+			msg_info(
+			    "queue salvaged: %zu envelope records, %zu content "
+			    "chunks, %zu unreadable records dropped; the "
+			    "old files are in %s",
+			    st.envelopes, st.chunks, st.dropped,
+			    buf_cstr(&kept));
+			fprintf(
+			    stderr,
+			    "pansuper: salvaged %zu envelope records and %zu "
+			    "content chunks into a new queue (%zu "
+			    "unreadable records dropped); the old files "
+			    "are in %s\n",
+			    st.envelopes, st.chunks, st.dropped,
+			    buf_cstr(&kept));
+		}
+	}
+	if (errors == 0 && queue_env_recover(qdir, NULL, &queue) != QUEUE_OK)
+		errors++;
+	for (size_t i = 0; i < ndamaged; i++)
+		xfree(damaged[i]);
+	buf_free(&kept);
+	buf_free(&why);
+	return salvaged;
 }
 
 static void
@@ -307,6 +362,8 @@ sched_one(const char *id, time_t when, void *ctx)
 struct check {
 	struct collect scheduled; /* ids with a schedule entry */
 	struct collect unscheduled, finished;
+	struct collect all; /* every message, after a salvage */
+	int salvaged;
 };
 
 static int
@@ -326,6 +383,8 @@ check_env(const struct queue_envelope *env, void *ctx)
 
 	for (size_t i = 0; i < env->nrcpt; i++)
 		pending |= queue_rcpt_pending(env->rcpts[i].state);
+	if (k->salvaged && pending)
+		collect_id(&k->all, env->id);
 	if (!pending)
 		collect_id(&k->finished, env->id);
 	else if (!env->hold && !scheduled(k, env->id))
@@ -333,13 +392,49 @@ check_env(const struct queue_envelope *env, void *ctx)
 	return 0;
 }
 
+/* After a salvage: content that lost chunks (fewer bytes than the
+ * envelope's size) is held, not delivered cut short. */
 static void
-check_queue(int stopped)
+check_content(const struct collect *ids)
+{
+	struct buf chunk = BUF_INIT;
+
+	for (size_t i = 0; i < ids->n; i++) {
+		struct queue_envelope env;
+		struct queue_content *c;
+		unsigned long long got = 0;
+		int r;
+
+		if (queue_envelope_get(queue, ids->ids[i], &env) != QUEUE_OK)
+			continue;
+		c = queue_content_open(queue, ids->ids[i]);
+		while ((r = queue_content_read(c, &chunk)) == 1)
+			got += chunk.len;
+		queue_content_close(c);
+		if (r == 0 && got != env.size &&
+		    queue_hold(queue, ids->ids[i]) == QUEUE_OK) {
+			msg_warn("%s: content damaged (%llu of %llu bytes "
+				 "left): placed on hold",
+				 ids->ids[i], got,
+				 (unsigned long long)env.size);
+			fprintf(stderr,
+				"pansuper: %s: content damaged (%llu of %llu "
+				"bytes left): placed on hold\n",
+				ids->ids[i], got, (unsigned long long)env.size);
+		}
+		queue_envelope_free(&env);
+	}
+	buf_free(&chunk);
+}
+
+static void
+check_queue(int stopped, int salvaged)
 {
 	struct check k;
 	int r, orphans, dangling = 0;
 
 	memset(&k, 0, sizeof(k));
+	k.salvaged = salvaged;
 	orphans = queue_purge_orphans(
 	    queue, stopped ? clock_wall() : clock_wall() - ORPHAN_AGE_SECONDS);
 	if (orphans > 0)
@@ -387,9 +482,11 @@ check_queue(int stopped)
 				k.finished.ids[i]);
 		}
 	}
+	check_content(&k.all);
 	xfree(k.scheduled.ids);
 	xfree(k.unscheduled.ids);
 	xfree(k.finished.ids);
+	xfree(k.all.ids);
 }
 
 /* -p: content of receptions that never finished, maildrop files whose
@@ -488,7 +585,7 @@ main(int argc, char **argv)
 	struct request *r = &req;
 	const char *config = NULL, *owner;
 	struct passwd *pw;
-	int stopped;
+	int stopped, salvaged = 0;
 
 	cli_help(argc, argv, USAGE);
 	parse_args(argc, argv, r, &config);
@@ -506,11 +603,7 @@ main(int argc, char **argv)
 		priv_drop(owner, NULL);
 	stopped = !cli_master_running(NULL);
 	if (r->check && stopped) {
-		verify_files();
-		if (errors == 0 &&
-		    queue_env_recover(conf_str("queue_directory"), NULL,
-				      &queue) != QUEUE_OK)
-			errors++;
+		salvaged = check_files();
 	} else if (r->check) {
 		fprintf(stderr, "pansuper: the mail system is running: the "
 				"Berkeley DB file check needs it stopped\n");
@@ -520,7 +613,7 @@ main(int argc, char **argv)
 	if (queue == NULL)
 		queue = cli_open_queue();
 	if (r->check)
-		check_queue(stopped);
+		check_queue(stopped, salvaged);
 	if (r->purge)
 		purge(stopped);
 	for (int op = 0; op < OP_COUNT; op++)

@@ -155,7 +155,9 @@ keeper_start(void)
 	keeper_fd = sv[0];
 	if (keeper_read(-1) != MASTER_KEEPER_READY) {
 		keeper_stop(MASTER_STOP_GRACE_MS);
-		msg_fatal("cannot recover the queue in %s/db",
+		msg_fatal("cannot recover the queue in %s/db (the queue "
+			  "keeper's lines above say why; \"pansuper -s\" "
+			  "salvages a damaged queue)",
 			  master_params.queue_dir);
 	}
 	msg_info("queue %s/db: recovery done", master_params.queue_dir);

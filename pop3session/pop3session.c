@@ -33,9 +33,10 @@
  * ten-minute autologout): then the session ends without UPDATE.
  *
  * Log lines (Postfix's prefix, Dovecot-like fields; the client address
- * is the one the auth service recorded with the ticket):
- *	Login: user=<NAME>, method=M, rip=IP, mpid=PID[, TLS]  (Dovecot's;
- *	       USER/PASS is method=PLAIN)
+ * and the local one are those the auth service recorded with the ticket):
+ *	Login: user=<NAME>, method=M, rip=IP, lip=IP, mpid=PID[, TLS]
+ *	       (Dovecot's; USER/PASS is method=PLAIN; lip= is the address
+ *	       the client connected to, left out when the front gave none)
  *	login failed: user=<NAME>, method=M, rip=IP[, tls]: REASON
  *	login refused: user=<NAME>, rip=IP: too soon
  *	logout: retr=N/BYTES, del=N, size=N, user=<NAME>
@@ -365,9 +366,11 @@ child_serve(struct pop3_session *ss, const struct mailbox_user *u)
 		      ss->box.count, total);
 	/* Dovecot's Login line (USER/PASS is its PLAIN; mpid: the process
 	 * that serves the mailbox, this one). */
-	msg_info("Login: user=<%s>, method=%s, rip=%s, mpid=%ld%s", ss->user,
+	msg_info("Login: user=<%s>, method=%s, rip=%s%s%s, mpid=%ld%s",
+		 ss->user,
 		 strcmp(ss->method, "USER") == 0 ? "PLAIN" : ss->method,
-		 ss->client_addr, (long)getpid(), ss->tls ? ", TLS" : "");
+		 ss->client_addr, *ss->server_addr ? ", lip=" : "",
+		 ss->server_addr, (long)getpid(), ss->tls ? ", TLS" : "");
 	while (!ss->quit && session_getline(ss, POP3_AUTH_LINE_MAX))
 		command(ss, &junk);
 	buf_free(&why);
@@ -375,7 +378,8 @@ child_serve(struct pop3_session *ss, const struct mailbox_user *u)
 
 static _Noreturn void
 child_run(int pair, int broker, const struct mailbox_user *u,
-	  const char *client_addr, const char *method, int tls, pid_t parent)
+	  const char *client_addr, const char *server_addr, const char *method,
+	  int tls, pid_t parent)
 {
 	struct pop3_session ss;
 
@@ -395,6 +399,7 @@ child_run(int pair, int broker, const struct mailbox_user *u,
 	ss.user = xstrdup(u->name);
 	ss.method = xstrdup(method);
 	snprintf(ss.client_addr, sizeof(ss.client_addr), "%s", client_addr);
+	snprintf(ss.server_addr, sizeof(ss.server_addr), "%s", server_addr);
 	stream_init(&ss.s, pair, session_cfg.timeout_ms);
 	child_serve(&ss, u);
 	(void)stream_flush(&ss.s);
@@ -412,8 +417,8 @@ child_run(int pair, int broker, const struct mailbox_user *u,
 /* Mailbox, LOGIN-DELAY, fork; takes pair (closed in every case).  The
  * parent returns when the child is gone. */
 static void
-login(int pair, const char *name, const char *client_addr, const char *method,
-      int tls)
+login(int pair, const char *name, const char *client_addr,
+      const char *server_addr, const char *method, int tls)
 {
 	struct mailbox_user u;
 	struct buf why = BUF_INIT;
@@ -458,7 +463,8 @@ login(int pair, const char *name, const char *client_addr, const char *method,
 		close(pair);
 	} else if (pid == 0) {
 		close(sv[0]);
-		child_run(pair, sv[1], &u, client_addr, method, tls, parent);
+		child_run(pair, sv[1], &u, client_addr, server_addr, method,
+			  tls, parent);
 	} else {
 		/* The parent never reads a byte of the session. */
 		close(pair);
@@ -520,7 +526,7 @@ session_serve(int fd)
 {
 	struct attr_list l = ATTR_LIST_INIT;
 	struct buf path = BUF_INIT, user = BUF_INIT, addr = BUF_INIT,
-		   err = BUF_INIT;
+		   local = BUF_INIT, err = BUF_INIT;
 	struct pop3_handoff h;
 	uid_t uid;
 	int pair;
@@ -554,13 +560,14 @@ session_serve(int fd)
 	buf_printf(&path, "%s/private/%s", daemon_queue_dir(),
 		   SESSION_AUTH_SERVICE);
 	if (auth_redeem(buf_cstr(&path), h.ticket, SESSION_AUTH_TIMEOUT_MS,
-			&user, &addr, &err) < 0) {
+			&user, &addr, &local, &err) < 0) {
 		msg_warn("ticket refused: %s", buf_cstr(&err));
 		refuse(pair, "-ERR [SYS/TEMP] Login failed, try again later");
 		goto done;
 	}
 	request_fd = fd;
-	login(pair, buf_cstr(&user), buf_cstr(&addr), h.method, *h.tls != '\0');
+	login(pair, buf_cstr(&user), buf_cstr(&addr), buf_cstr(&local),
+	      h.method, *h.tls != '\0');
 	request_fd = -1;
 	pair = -1; /* login() closed it */
 done:
@@ -571,6 +578,7 @@ done:
 	buf_free(&path);
 	buf_free(&user);
 	buf_free(&addr);
+	buf_free(&local);
 	buf_free(&err);
 }
 

@@ -98,6 +98,7 @@ struct pop3_session {
 	int fd; /* the socketpair: plain POP3, the front relays it */
 	struct stream s;
 	char client_addr[64]; /* as the auth service recorded it */
+	char server_addr[64]; /* the same ("": unknown), for lip= */
 	int tls;	      /* the front talks TLS to the client (logs) */
 	struct pop3_cmd cmd;
 	struct buf line;

@@ -18,7 +18,7 @@ RUN_PKGS="libsasl2-modules libsasl2-modules-db sasl2-bin openssl"
 # (python3-dns, pulled in as a dependency, not a recommendation) is named
 # so that the choice between python3-dns and python3-dnspython is ours.
 # fail2ban (fail2ban-regex and its stock postfix/dovecot filters) and
-# pflogsumm: test_logtools reads Panacea's log with them.
+# pflogsumm: test_logtools and test_pflogsumm read Panacea's log with them.
 TEST_PKGS="libcmocka-dev python3 python3-pytest swaks libnet-ssleay-perl \
 curl ldnsutils nsd db5.3-util postfix postfix-pcre procps iproute2 netbase clang \
 clang-format libclang-rt-14-dev mutt fetchmail ca-certificates strace gdb \

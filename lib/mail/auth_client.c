@@ -488,7 +488,8 @@ auth_client_ticket(const struct auth_client *c)
 
 int
 auth_redeem(const char *path, const char *ticket, int timeout_ms,
-	    struct buf *user, struct buf *client_address, struct buf *err)
+	    struct buf *user, struct buf *client_address,
+	    struct buf *server_address, struct buf *err)
 {
 	struct auth_request req = {.type = AUTH_REQ_REDEEM, .ticket = ticket};
 	struct auth_client c = {
@@ -526,6 +527,9 @@ auth_redeem(const char *path, const char *ticket, int timeout_ms,
 	buf_reset(client_address);
 	if (rep.client_address != NULL)
 		buf_puts(client_address, rep.client_address);
+	buf_reset(server_address);
+	if (rep.server_address != NULL)
+		buf_puts(server_address, rep.server_address);
 	r = 0;
 out:
 	attr_list_free(&in);

@@ -38,7 +38,8 @@
  *    apop's user; non-printable bytes as '?'; NULL when unknown), for
  *    the failure logs; auth_client_ticket() its ticket when one was asked for;
  *  - auth_redeem() (root side: the pop3d session service) trades a
- *    ticket for the user and the client address it was issued for: 0,
+ *    ticket for the user and the client and server addresses it was
+ *    issued for (the server's "" when the front did not give it): 0,
  *    or -1 with err set (unknown, used or expired ticket, a ticket of a
  *    login whose service was not "pop", or the service unreachable).
  *    The ticket is used up either way.
@@ -90,6 +91,7 @@ const char *auth_client_attempted_user(const struct auth_client *c);
 const char *auth_client_ticket(const struct auth_client *c);
 
 int auth_redeem(const char *path, const char *ticket, int timeout_ms,
-		struct buf *user, struct buf *client_address, struct buf *err);
+		struct buf *user, struct buf *client_address,
+		struct buf *server_address, struct buf *err);
 
 #endif

@@ -403,6 +403,8 @@ auth_reply_encode(const struct auth_reply *r, struct attr_list *out)
 			attr_add_str(out, "service", r->service);
 		if (r->client_address != NULL)
 			attr_add_str(out, "client_address", r->client_address);
+		if (r->server_address != NULL)
+			attr_add_str(out, "server_address", r->server_address);
 		break;
 	case AUTH_REPLY_CONTINUE:
 		attr_add(out, "challenge",
@@ -447,7 +449,9 @@ auth_reply_parse(const struct attr_list *in, struct auth_reply *r,
 		    text(in, "ticket", AUTH_PROTO_TICKET_LEN,
 			 AUTH_PROTO_TICKET_LEN, 0, &r->ticket, err) < 0 ||
 		    text(in, "service", 1, 4, 0, &r->service, err) < 0 ||
-		    address(in, "client_address", &r->client_address, err) < 0)
+		    address(in, "client_address", &r->client_address, err) <
+			0 ||
+		    address(in, "server_address", &r->server_address, err) < 0)
 			return -1;
 		if (r->ticket != NULL && !auth_proto_ticket_ok(r->ticket)) {
 			buf_puts(err, "attribute ticket: not a ticket");
@@ -467,6 +471,8 @@ auth_reply_parse(const struct attr_list *in, struct auth_reply *r,
 		}
 		if (find_once(in, "client_address", &(int){0}) == NULL)
 			r->client_address = NULL;
+		if (find_once(in, "server_address", &(int){0}) == NULL)
+			r->server_address = NULL;
 		return 0;
 	case AUTH_REPLY_CONTINUE:
 		return field(in, "challenge", F_BYTES, 0, AUTH_PROTO_DATA_MAX,

@@ -19,7 +19,8 @@
  *   redeem     ticket (the service lets only root do this)
  *
  * Replies: continue challenge=BYTES | ok [user] [ticket] [mechs]
- *          [service client_address (redeem)] | fail reason | nomech
+ *          [service client_address server_address (redeem)] | fail
+ *          reason | nomech
  *          | tempfail reason.  A reason is for the log, never for a client.
  *
  * Contract of the decoders (auth_request_parse, auth_reply_parse): every
@@ -106,6 +107,7 @@ struct auth_reply {
 	const char *ticket;	    /* ok, when one was asked for */
 	const char *service;	    /* ok to redeem */
 	const char *client_address; /* ok to redeem */
+	const char *server_address; /* ok to redeem ("": unknown) */
 	const char *reason;	    /* fail, tempfail (may be NULL) */
 };
 

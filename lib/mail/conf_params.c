@@ -881,7 +881,10 @@ const struct conf_param conf_params[] = {
      "The first part of the name every log line carries (syslog_name/program, "
      "\"panacea/smtpd\"); a service sets its own with -o (\"-o "
      "syslog_name=panacea/submission\" logs \"panacea/submission/smtpd\"). "
-     "As in Postfix."},
+     "Tools made for Postfix's log look for \"postfix/\": give them the "
+     "name (pflogsumm --syslog-name=panacea) or set syslog_name = postfix "
+     "(INSTALL, \"Log tools\"). As in Postfix, except the default "
+     "(postfix)."},
     {"transport_maps", CONF_STR, "", 0, 0,
      "Tables of recipient (address, domain or .domain) to transport:nexthop, "
      "which override the default routing. As in Postfix."},

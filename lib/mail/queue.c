@@ -596,6 +596,9 @@ struct modify_ctx {
 	/* Returns 0, or EINVAL (logged) to abandon the change. */
 	int (*apply)(struct queue_envelope *env, const void *arg);
 	const void *arg;
+	/* Write the schedule entry even when the time is unchanged: the
+	 * caller (pansuper -s) may be putting back one that is missing. */
+	int resched;
 };
 
 static int
@@ -612,7 +615,8 @@ modify_txn(struct queue *q, DB_TXN *txn, void *ctx)
 	old_next = env.next_attempt;
 	if ((err = mc->apply(&env, mc->arg)) == 0 &&
 	    (err = put_envelope(q, txn, &env, 0)) == 0 &&
-	    (old_hold != env.hold || old_next != env.next_attempt)) {
+	    (old_hold != env.hold || old_next != env.next_attempt ||
+	     mc->resched)) {
 		if (!old_hold)
 			err = sched_del(q, txn, old_next, env.id);
 		if (err == 0 && !env.hold)
@@ -622,12 +626,14 @@ modify_txn(struct queue *q, DB_TXN *txn, void *ctx)
 	return err;
 }
 
+static int apply_next_attempt(struct queue_envelope *env, const void *arg);
+
 static int
 modify_flags(struct queue *q, const char *what, const char *id,
 	     int (*apply)(struct queue_envelope *, const void *),
 	     const void *arg, u_int32_t commit_flags)
 {
-	struct modify_ctx mc = {id, apply, arg};
+	struct modify_ctx mc = {id, apply, arg, apply == apply_next_attempt};
 
 	if (!valid_id(what, id))
 		return QUEUE_ERROR;

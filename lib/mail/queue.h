@@ -233,6 +233,27 @@ int queue_verify_files(const char *queue_dir,
 		       void (*bad)(const char *path, const char *why,
 				   void *ctx),
 		       void *ctx);
+/*
+ * pansuper -s, with the mail system stopped, when a file fails that check
+ * or recovery fails (queue_salvage.c): builds a new queue from every
+ * envelope and content record Berkeley DB's salvage can still read in
+ * QUEUE_DIR/db (aggressively in the files named in damaged, a
+ * NULL-terminated list of names such as "envelope.db"; damaged may be
+ * NULL), keeping only records of the queue's shape whose envelope
+ * decodes; moves every old file of QUEUE_DIR/db into
+ * QUEUE_DIR/db/damaged-STAMP (its path in kept) and puts the new queue in
+ * their place.  The schedule starts empty: the caller puts each message
+ * back (due now), drops content without an envelope and checks that each
+ * message's content is whole.  0 with counts in st, or -1 with why (the
+ * old files then stay where they were).
+ */
+struct queue_salvage_stats {
+	size_t envelopes, chunks; /* records kept */
+	size_t dropped;		  /* pairs that did not have the shape */
+};
+int queue_salvage(const char *queue_dir, const char *const *damaged,
+		  struct queue_salvage_stats *st, struct buf *kept,
+		  struct buf *why);
 /* DB_ENV->failchk: QUEUE_OK when dead processes' transactions and locks
  * were resolved, QUEUE_RECOVER when full recovery is needed. */
 int queue_env_failchk(struct queue *q);
@@ -331,7 +352,8 @@ struct queue_rcpt_status {
 int queue_rcpt_update(struct queue *q, const char *id,
 		      const struct queue_rcpt_status *st, size_t n);
 /* Moves the message's schedule entry to when (also on hold: then only the
- * envelope's next_attempt changes). */
+ * envelope's next_attempt changes); writes it even when when is the time
+ * it had, so that a missing entry comes back (pansuper -s). */
 int queue_set_next_attempt(struct queue *q, const char *id, time_t when);
 /* Sets, then clears, envelope flag bits (QUEUE_FLAGS_KNOWN only). */
 int queue_set_flags(struct queue *q, const char *id, uint32_t set,

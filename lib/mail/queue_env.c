@@ -464,6 +464,20 @@ queue_env_recover(const char *queue_dir, queue_isalive_fn isalive,
 	if (result != QUEUE_OK)
 		return result;
 	purged = queue_purge_orphans(*qp, time(NULL) + 1);
+	if (purged < 0) {
+		/* The purge reads every content key and looks up its
+		 * envelope: a page that fails here is damage recovery cannot
+		 * mend, and every daemon would meet it again. */
+		msg_warn("queue: the database files cannot be read after "
+			 "recovery: with the mail system stopped, \"pansuper "
+			 "-s\" salvages what is readable (INSTALL: \"When the "
+			 "queue database is damaged\")");
+		/* Panicked: let go without a checkpoint. */
+		(*qp)->needs_recovery = 1;
+		(void)queue_close(*qp);
+		*qp = NULL;
+		return QUEUE_ERROR;
+	}
 	if (purged > 0)
 		msg_info("queue: removed the partial content of %d message%s",
 			 purged, purged == 1 ? "" : "s");

@@ -107,6 +107,7 @@ check_reply(const struct attr_list *in)
 	check_text(r.user, AUTH_PROTO_USER_MAX);
 	check_text(r.reason, AUTH_PROTO_REASON_MAX);
 	check_text(r.client_address, AUTH_PROTO_ADDR_MAX);
+	check_text(r.server_address, AUTH_PROTO_ADDR_MAX);
 	if (r.ticket != NULL && !auth_proto_ticket_ok(r.ticket))
 		abort();
 	if (r.challenge_len > AUTH_PROTO_DATA_MAX)

@@ -225,18 +225,20 @@ class MailSystem:
                           what="%d message(s) for %s" % (n, short))
 
     # -- SMTP ------------------------------------------------------------
-    def smtp(self):
-        s = smtplib.SMTP(self.inst.host, self.port, timeout=scaled(30))
+    def smtp(self, port=None):
+        s = smtplib.SMTP(self.inst.host, port or self.port,
+                         timeout=scaled(30))
         s.ehlo("client.test")
         return s
 
     def send(self, rcpts, message, sender=None, mail_options=(),
-             rcpt_options=()):
-        """Sends message (bytes) over SMTP in one session; every
-        recipient must be accepted.  Returns the queue id."""
+             rcpt_options=(), port=None):
+        """Sends message (bytes) over SMTP in one session (to port, when
+        given, instead of the smtp service's); every recipient must be
+        accepted.  Returns the queue id."""
         if sender is None:
             sender = "someone@client.test"
-        with self.smtp() as s:
+        with self.smtp(port) as s:
             code, text = s.mail(sender, list(mail_options))
             assert code == 250, text
             for r in rcpts:

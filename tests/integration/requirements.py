@@ -48,6 +48,7 @@ PROGRAMS = {
     "db5.3_dump": ("db5.3-util", None),
     "db5.3_load": ("db5.3-util", None),
     "db5.3_stat": ("db5.3-util", None),
+    "db5.3_verify": ("db5.3-util", None),
     "strace": ("strace", None),
     "gdb": ("gdb", None),
     "readelf": ("binutils", None),

@@ -51,6 +51,7 @@ needs_root = pytest.mark.skipif(not ROOT, reason="needs root (several uids)")
 
 USERS = {"alice": "alice-Secret-1", "bob": "Bob-has-a-Password-2"}
 CLIENT = "127.0.0.9"
+SERVER = "127.0.0.10"  # the front's side, for pop3session's lip=
 
 
 def auth_conf(inst, **more):
@@ -141,7 +142,7 @@ def talk(path, requests, user=None):
 def mechs(service="pop", plaintext=1):
     return [("request", "mechs"), ("service", service),
             ("client_address", CLIENT), ("client_port", "40000"),
-            ("server_address", ""), ("server_port", ""),
+            ("server_address", SERVER), ("server_port", "110"),
             ("allow_plaintext", plaintext), ("external_ssf", 0)]
 
 
@@ -280,12 +281,13 @@ def test_ticket_is_single_use(auth_inst):
     ticket = r[1]["ticket"]
     first = talk(path, [redeem(ticket)])[0]
     assert first == {"status": "ok", "user": "alice", "service": "pop",
-                     "client_address": CLIENT}
+                     "client_address": CLIENT, "server_address": SERVER}
     assert talk(path, [redeem(ticket)])[0]["status"] == "fail"
     # A guess of the right shape is no ticket.
     assert talk(path, [redeem("0" * 32)])[0]["status"] == "fail"
     inst.wait_log(r"auth\[\d+\]: ticket redeemed by pid \d+: "
-                  r"user=<alice>, service=pop, rip=%s" % re.escape(CLIENT))
+                  r"user=<alice>, service=pop, rip=%s, lip=%s\n"
+                  % (re.escape(CLIENT), re.escape(SERVER)))
 
 
 def test_ticket_expires(auth_inst):

@@ -838,21 +838,27 @@ def test_pansuper_check_and_purge(rig):
     assert len(rig.run("panqueue", "-j").stdout.splitlines()) == 3
 
 
-def test_pansuper_check_names_a_broken_database(rig):
+def test_pansuper_check_salvages_a_broken_database(rig):
     """-s with the system stopped runs Berkeley DB's verify on each file
-    of the queue (lib/mail/queue's queue_verify_files) and names the one
-    that fails, without recovering over it."""
-    deferred_setup(rig)
+    of the queue (lib/mail/queue's queue_verify_files), names the one
+    that fails and salvages the queue (queue_salvage): the schedule is
+    rebuilt from the envelopes (test_queue_damage has the rest)."""
+    ids = deferred_setup(rig)
     rig.inst.stop()
     path = os.path.join(rig.inst.queue_dir, "db", "schedule.db")
     with open(path, "r+b") as f:
         f.write(b"\xff" * 4096)
     r = rig.run("pansuper", "-s")
-    assert r.returncode == 1
-    assert r.stderr.decode().endswith(
-        "pansuper: %s: Berkeley DB verify failed: BDB0090 DB_VERIFY_BAD: "
-        "Database verification failed (restore it from a backup, or "
-        "remove the db/ folder to start an empty queue)\n" % path), r.stderr
+    assert r.returncode == 0, r.stderr
+    err = r.stderr.decode()
+    assert ("pansuper: %s: Berkeley DB verify failed: BDB0090 "
+            "DB_VERIFY_BAD: Database verification failed\n" % path) in err
+    assert "pansuper: salvaged 3 envelope records and 3 content chunks " \
+        "into a new queue (0 unreadable records dropped)" in err, err
+    for qid in ids:
+        assert "pansuper: %s: put back into the schedule\n" % qid in err
+    assert rig.run("pansuper", "-s").stderr == b""
+    assert sorted(m["queue_id"] for m in rig.listing()) == sorted(ids)
 
 
 # -- panmap, newaliases, panconf -----------------------------------------

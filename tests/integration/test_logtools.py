@@ -1,6 +1,6 @@
 """The tools administrators run over a mail log, on Panacea's log: Debian's
 fail2ban (fail2ban-regex with contrib/fail2ban's filters, built on its
-stock postfix and dovecot filters) and pflogsumm.
+stock postfix and dovecot filters); pflogsumm is test_pflogsumm's.
 
 One instance (pop3_helpers.PopRig: smtpd with SMTP AUTH, qmgr, local,
 pop3d, pop3session, auth) serves real sessions from distinct loopback
@@ -13,6 +13,7 @@ test did.  Needs root, as local and pop3d do.
 import base64
 import collections
 import os
+import re
 import shutil
 import subprocess
 
@@ -129,7 +130,7 @@ def test_fail2ban_filters(rig, tmp_path):
                   r"failures \(auth failed, 3 attempts in \d+ secs\): "
                   r"user=<%s>, method=PLAIN, rip=127\.0\.0\.216, " % pea)
     inst.wait_log(r"Login: user=<%s>, method=PLAIN, rip=127\.0\.0\.1, "
-                  % pea)
+                  r"lip=%s, mpid=" % (pea, re.escape(inst.host)))
     log = tmp_path / "mail.log"
     log.write_text(inst.log())
     d = filters(tmp_path)

@@ -379,7 +379,8 @@ def test_poplib_stls(rig, ctx):
     finally:
         p.close()
     rig.inst.wait_log(r"Login: user=<%s>, method=PLAIN, rip=127\.0\.0\.1, "
-                      r"mpid=\d+, TLS" % rig.name("pea"))
+                      r"lip=%s, mpid=\d+, TLS"
+                      % (rig.name("pea"), re.escape(rig.inst.host)))
 
 
 def test_poplib_pop3_ssl(rig, ctx):
@@ -870,8 +871,9 @@ def test_curl_pop3_and_pop3s(rig, tls_files):
                        capture_output=True, timeout=scaled(30))
     assert r.returncode == 0, r.stderr
     assert subjects(stored_messages(rig, "pea")) == ["LinuxSig-SMTP talk 2"]
-    rig.inst.wait_log(r"Login: user=<%s>, method=\S+, rip=127\.0\.0\.1, mpid=\d+, TLS"
-                      % rig.name("pea"))
+    rig.inst.wait_log(r"Login: user=<%s>, method=\S+, rip=127\.0\.0\.1, "
+                      r"lip=%s, mpid=\d+, TLS"
+                      % (rig.name("pea"), re.escape(rig.inst.host)))
 
 
 @pytest.mark.parametrize("maildir", [False, True], ids=["mbox", "maildir"])
@@ -936,9 +938,11 @@ def test_log_lines(rig):
     assert panacea_test.peer_name("127.0.0.1") == "localhost"
     rig.inst.wait_log(r"panacea/pop3d\[\d+\]: connect from "
                       r"localhost\[127\.0\.0\.1\]")
+    # Dovecot's pop3-login shape: rip=, then lip= (the address the client
+    # connected to, as the front told the auth service), then mpid=.
     m = rig.inst.wait_log(r"panacea/pop3session\[(\d+)\]: Login: user=<%s>, "
-                          r"method=PLAIN, rip=127\.0\.0\.1, mpid=(\d+)\n"
-                          % user)
+                          r"method=PLAIN, rip=127\.0\.0\.1, lip=%s, "
+                          r"mpid=(\d+)\n" % (user, re.escape(rig.inst.host)))
     assert m.group(1) == m.group(2)
     rig.inst.wait_log(r"panacea/pop3session\[\d+\]: logout: retr=1/%d, del=1, "
                       r"size=%d, user=<%s>" % (size, size, user))
@@ -988,8 +992,9 @@ def test_dovecot_shaped_lines(rig):
         c.login(pea, rig.password("pea"))
         assert c.cmd("QUIT").startswith("+OK")
     m = rig.inst.wait_log(r"pop3session\[(\d+)\]: Login: user=<%s>, "
-                          r"method=PLAIN, rip=127\.0\.0\.1, mpid=(\d+)\n"
-                          % re.escape(pea))
+                          r"method=PLAIN, rip=127\.0\.0\.1, lip=%s, "
+                          r"mpid=(\d+)\n"
+                          % (re.escape(pea), re.escape(rig.inst.host)))
     assert m.group(1) == m.group(2)
     # The logged-in session ends without a pop3-login line.
     assert rig.inst.log_count(r"\(auth failed") == 2
@@ -1033,8 +1038,9 @@ def test_no_root_process_holds_the_client_or_tls(rig, ctx, mode):
     owner = pwd.getpwnam(rig.inst.conf["mail_owner"]).pw_uid
     with open_session(rig, ctx, mode) as c:
         m = rig.inst.wait_log(r"pop3session\[(\d+)\]: Login: user=<%s>, "
-                              r"method=PLAIN, rip=127\.0\.0\.1, mpid=\d+%s\n"
-                              % (rig.name("pea"),
+                              r"method=PLAIN, rip=127\.0\.0\.1, lip=%s, "
+                              r"mpid=\d+%s\n"
+                              % (rig.name("pea"), re.escape(rig.inst.host),
                                  "" if mode == "plain" else ", TLS"))
         child = int(m.group(1))
         conns = procfs.tcp_connections({rig.pop_port, rig.pops_port})

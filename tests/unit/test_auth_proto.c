@@ -250,17 +250,22 @@ test_replies(void **state)
 	r.ticket = TICKET;
 	r.service = "pop";
 	r.client_address = "127.0.0.1";
+	r.server_address = "::1";
 	attr_list_reset(&l);
 	auth_reply_encode(&r, &l);
 	assert_int_equal(auth_reply_parse(&l, &back, &err), 0);
 	assert_string_equal(back.user, "alice");
 	assert_string_equal(back.ticket, TICKET);
 	assert_string_equal(back.client_address, "127.0.0.1");
+	assert_string_equal(back.server_address, "::1");
 
 	make(&l, "status", "ok", "mechs", "PLAIN LOGIN", NULL);
 	assert_int_equal(auth_reply_parse(&l, &back, &err), 0);
 	assert_null(back.user);
 	assert_null(back.client_address);
+	assert_null(back.server_address);
+	make(&l, "status", "ok", "server_address", "1.2.3.4 x", NULL);
+	assert_int_equal(auth_reply_parse(&l, &back, &err), -1);
 	make(&l, "status", "ok", "mechs", "PLAIN\nLOGIN", NULL);
 	assert_int_equal(auth_reply_parse(&l, &back, &err), -1);
 	make(&l, "status", "ok", "ticket", "xyz", NULL);
@@ -370,6 +375,7 @@ serve_conn(int fd)
 						? "pop"
 						: "smtp";
 				r.client_address = "127.0.0.2";
+				r.server_address = "127.0.0.3";
 			}
 			break;
 		}
@@ -511,28 +517,33 @@ test_client_reconnects_once(void **state)
 static void
 test_redeem(void **state)
 {
-	struct buf user = BUF_INIT, addr = BUF_INIT, err = BUF_INIT;
+	struct buf user = BUF_INIT, addr = BUF_INIT, local = BUF_INIT;
+	struct buf err = BUF_INIT;
 
 	(void)state;
 	assert_int_equal(
-	    auth_redeem(sockpath, TICKET, 5000, &user, &addr, &err), 0);
+	    auth_redeem(sockpath, TICKET, 5000, &user, &addr, &local, &err), 0);
 	assert_string_equal(buf_cstr(&user), "alice");
 	assert_string_equal(buf_cstr(&addr), "127.0.0.2");
+	assert_string_equal(buf_cstr(&local), "127.0.0.3");
 	assert_int_equal(auth_redeem(sockpath,
 				     "ffffffffffffffffffffffffffffffff", 5000,
-				     &user, &addr, &err),
+				     &user, &addr, &local, &err),
 			 -1);
 	assert_non_null(strstr(buf_cstr(&err), "ticket refused"));
 	buf_reset(&err);
 	/* A ticket of an SMTP login opens no mailbox. */
-	assert_int_equal(
-	    auth_redeem(sockpath, SMTP_TICKET, 5000, &user, &addr, &err), -1);
+	assert_int_equal(auth_redeem(sockpath, SMTP_TICKET, 5000, &user, &addr,
+				     &local, &err),
+			 -1);
 	assert_non_null(strstr(buf_cstr(&err), "not a POP3 one"));
 	buf_reset(&err);
 	assert_int_equal(
-	    auth_redeem(sockpath, "nope", 5000, &user, &addr, &err), -1);
+	    auth_redeem(sockpath, "nope", 5000, &user, &addr, &local, &err),
+	    -1);
 	buf_free(&user);
 	buf_free(&addr);
+	buf_free(&local);
 	buf_free(&err);
 }
 
@@ -546,8 +557,8 @@ test_dead_service(void **state)
 	snprintf(path, sizeof(path), "%s/nothing", sockdir);
 	assert_null(auth_client_connect(path, 1000, &err));
 	assert_non_null(strstr(buf_cstr(&err), "cannot connect"));
-	assert_int_equal(auth_redeem(path, TICKET, 1000, &user, &addr, &err),
-			 -1);
+	assert_int_equal(
+	    auth_redeem(path, TICKET, 1000, &user, &addr, &addr, &err), -1);
 	buf_free(&err);
 	buf_free(&user);
 	buf_free(&addr);
