@@ -52,6 +52,7 @@ class Peer:
         self.tls_context = None
         self.auth = None
         self.sessions = []
+        self.open_conns = set()
         self.lock = threading.Lock()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -64,6 +65,14 @@ class Peer:
 
     def close(self):
         self.running = False
+        # A client that keeps its session open (smtp's connection cache)
+        # would hold the serving thread until its read timed out.
+        with self.lock:
+            for conn in self.open_conns:
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
         self.thread.join(timeout=10)
         self.sock.close()
 
@@ -93,6 +102,7 @@ class Peer:
                        "auth": None}
             with self.lock:
                 self.sessions.append(session)
+                self.open_conns.add(conn)
             if self.concurrent:
                 threading.Thread(target=self._session, args=(conn, session),
                                  daemon=True).start()
@@ -105,6 +115,8 @@ class Peer:
         except (OSError, ssl.SSLError, ValueError):
             pass
         finally:
+            with self.lock:
+                self.open_conns.discard(conn)
             try:
                 conn.close()
             except OSError:

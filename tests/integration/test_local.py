@@ -889,7 +889,7 @@ def test_local_refuses_a_bad_mail_only_owner(instance, accounts, bad):
     rig = LocalRig(instance, accounts, {"mail_only_owner": value})
     rig.start()
     with pytest.raises((ConnectionError, OSError, ValueError)):
-        rig.deliver(MESSAGE, [rig.addr("alice")], timeout=10)
+        rig.deliver(MESSAGE, [rig.addr("alice")], timeout=3)
     why = {"missing": r"mail_only_owner: no account \"nosuchvmailaccount\"",
            "mail_owner": r"mail_only_owner \S+ must not be mail_owner",
            "root": r"mail_only_owner root must not be root"}[bad]
