@@ -34,6 +34,8 @@ static struct {
 	const char *mydestination, *relay_domains, *mynetworks;
 	const char *mynetworks_style, *debug_peer_list;
 	const char *tls_cert, *tls_key, *tls_level;
+	const char *tls_ca_file, *tls_fpt_digest;
+	int tls_ask_ccert;
 	const char *dns_nameservers;
 	long long size_limit, header_limit, queue_minfree;
 	long long timeout, starttls_timeout, error_sleep;
@@ -80,6 +82,9 @@ static const struct conf_bind smtpd_params[] = {
     CONF_BIND_STR("smtpd_tls_security_level", &raw.tls_level),
     CONF_BIND_BOOL("smtpd_tls_wrappermode", &smtpd_cfg.wrappermode),
     CONF_BIND_BOOL("smtpd_tls_auth_only", &smtpd_cfg.tls_auth_only),
+    CONF_BIND_BOOL("smtpd_tls_ask_ccert", &raw.tls_ask_ccert),
+    CONF_BIND_STR("smtpd_tls_CAfile", &raw.tls_ca_file),
+    CONF_BIND_STR("smtpd_tls_fingerprint_digest", &raw.tls_fpt_digest),
     /* smtpd_anvil.c's: per-client limits through the anvil service. */
     CONF_BIND_INT("smtpd_client_connection_count_limit",
 		  &smtpd_anvil_cfg.conn_count_limit),
@@ -131,6 +136,10 @@ smtpd_tls_init(void)
 		msg_fatal("cannot load TLS certificate and key: %s",
 			  buf_cstr(&err));
 	smtpd_cfg.tls_level = lvl < 0 ? TLS_LEVEL_MAY : lvl;
+	if (raw.tls_ask_ccert &&
+	    tls_server_ctx_ask_ccert(smtpd_cfg.tls, raw.tls_ca_file,
+				     raw.tls_fpt_digest, &err) < 0)
+		msg_fatal("smtpd_tls_ask_ccert: %s", buf_cstr(&err));
 	buf_free(&err);
 }
 

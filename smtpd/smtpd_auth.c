@@ -278,7 +278,12 @@ smtpd_tls_handshake(struct smtpd_session *ss)
 	stream_set_timeout(&ss->s, smtpd_cfg.timeout_ms);
 	ss->tls_on = 1;
 	tls_info_format(&ss->tls_info, &desc);
-	msg_info("Anonymous TLS connection established from %s[%s]: %s",
+	/* Postfix's words: no client certificate, one whose chain is not
+	 * trusted (smtpd_tls_CAfile), a trusted one. */
+	msg_info("%s TLS connection established from %s[%s]: %s",
+		 !ss->tls_info.peer_cert  ? "Anonymous"
+		 : !ss->tls_info.verified ? "Untrusted"
+					  : "Trusted",
 		 ss->client_name, ss->client_addr, buf_cstr(&desc));
 	buf_free(&desc);
 	buf_free(&err);

@@ -262,10 +262,14 @@ build_request(struct buf *req, struct smtpd_session *ss,
 			   ss->auth_user ? ss->auth_mech : "");
 	policy_request_add(req, "sasl_username", ss->auth_user);
 	policy_request_add(req, "sasl_sender", "");
-	policy_request_add(req, "ccert_subject", "");
-	policy_request_add(req, "ccert_issuer", "");
-	policy_request_add(req, "ccert_fingerprint", "");
-	policy_request_add(req, "ccert_pubkey_fingerprint", "");
+	policy_request_add(req, "ccert_subject",
+			   ss->tls_on ? ss->tls_info.peer_cn : "");
+	policy_request_add(req, "ccert_issuer",
+			   ss->tls_on ? ss->tls_info.issuer_cn : "");
+	policy_request_add(req, "ccert_fingerprint",
+			   ss->tls_on ? ss->tls_info.cert_fpt : "");
+	policy_request_add(req, "ccert_pubkey_fingerprint",
+			   ss->tls_on ? ss->tls_info.pkey_fpt : "");
 	policy_request_add(req, "encryption_protocol",
 			   ss->tls_on ? ss->tls_info.protocol : "");
 	policy_request_add(req, "encryption_cipher",

@@ -56,6 +56,8 @@ enum op {
 	OP_SLEEP,
 	OP_PERMIT_MYNETWORKS,
 	OP_PERMIT_SASL,
+	OP_PERMIT_TLS_CLIENTCERTS,
+	OP_PERMIT_TLS_ALL_CLIENTCERTS,
 	OP_PERMIT_AUTH_DEST,
 	OP_REJECT_UNAUTH_DEST,
 	OP_DEFER_UNAUTH_DEST,
@@ -72,6 +74,7 @@ enum op {
 	OP_REJECT_UNAUTH_SENDER_LOGIN_MISMATCH,
 	OP_REJECT_MULTI_RCPT_BOUNCE,
 	OP_CHECK_CLIENT,
+	OP_CHECK_CCERT,
 	OP_CHECK_HELO,
 	OP_CHECK_SENDER,
 	OP_CHECK_RECIPIENT,
@@ -119,6 +122,8 @@ static const struct restriction {
     {"sleep", OP_SLEEP, ARG_SECONDS},
     {"permit_mynetworks", OP_PERMIT_MYNETWORKS, ARG_NONE},
     {"permit_sasl_authenticated", OP_PERMIT_SASL, ARG_NONE},
+    {"permit_tls_clientcerts", OP_PERMIT_TLS_CLIENTCERTS, ARG_NONE},
+    {"permit_tls_all_clientcerts", OP_PERMIT_TLS_ALL_CLIENTCERTS, ARG_NONE},
     {"permit_auth_destination", OP_PERMIT_AUTH_DEST, ARG_NONE},
     {"reject_unauth_destination", OP_REJECT_UNAUTH_DEST, ARG_NONE},
     {"defer_unauth_destination", OP_DEFER_UNAUTH_DEST, ARG_NONE},
@@ -141,6 +146,7 @@ static const struct restriction {
      OP_REJECT_UNAUTH_SENDER_LOGIN_MISMATCH, ARG_NONE},
     {"reject_multi_recipient_bounce", OP_REJECT_MULTI_RCPT_BOUNCE, ARG_NONE},
     {"check_client_access", OP_CHECK_CLIENT, ARG_TABLE},
+    {"check_ccert_access", OP_CHECK_CCERT, ARG_TABLE},
     {"check_helo_access", OP_CHECK_HELO, ARG_TABLE},
     {"check_sender_access", OP_CHECK_SENDER, ARG_TABLE},
     {"check_recipient_access", OP_CHECK_RECIPIENT, ARG_TABLE},
@@ -178,9 +184,6 @@ static const struct restriction {
 /* Postfix's restrictions Panacea does not have yet: named in the start-up
  * error so that an administrator knows it is missing, not misspelt. */
 static const char *const not_supported[] = {
-    "permit_tls_clientcerts",
-    "permit_tls_all_clientcerts",
-    "check_ccert_access",
     "check_reverse_client_hostname_access",
     "check_reverse_client_hostname_mx_access",
     "check_reverse_client_hostname_ns_access",
@@ -243,6 +246,7 @@ static struct {
 	struct rlist *classes;
 	struct maps *login_maps; /* smtpd_sender_login_maps */
 	struct maps *rbl_maps;	 /* rbl_reply_maps */
+	struct maps *ccert_maps; /* relay_clientcerts */
 	const char *rbl_reply;	 /* default_rbl_reply, unexpanded */
 	int delay_reject;
 	int unlisted_sender, unlisted_recipient;
@@ -607,6 +611,10 @@ smtpd_restrict_init(void)
 	if (*v &&
 	    (maps_check(v, &err) < 0 || !(cfg.rbl_maps = maps_open(v, &err))))
 		msg_fatal("rbl_reply_maps: %s", buf_cstr(&err));
+	v = conf_str("relay_clientcerts");
+	if (*v &&
+	    (maps_check(v, &err) < 0 || !(cfg.ccert_maps = maps_open(v, &err))))
+		msg_fatal("relay_clientcerts: %s", buf_cstr(&err));
 	cfg.loaded = 1;
 	buf_free(&err);
 }
@@ -645,6 +653,8 @@ smtpd_restrict_changed(void)
 		name = "smtpd_sender_login_maps";
 	if (name == NULL && cfg.rbl_maps && maps_changed(cfg.rbl_maps))
 		name = "rbl_reply_maps";
+	if (name == NULL && cfg.ccert_maps && maps_changed(cfg.ccert_maps))
+		name = "relay_clientcerts";
 	return name;
 }
 
@@ -662,6 +672,8 @@ smtpd_restrict_end(void)
 		maps_close(cfg.login_maps);
 	if (cfg.rbl_maps)
 		maps_close(cfg.rbl_maps);
+	if (cfg.ccert_maps)
+		maps_close(cfg.ccert_maps);
 	memset(&cfg, 0, sizeof(cfg));
 }
 
@@ -1094,6 +1106,67 @@ check_client(struct eval *e, const struct item *it)
 	if (r > 0)
 		res = table_result(e, it, buf_cstr(&value), buf_cstr(&name),
 				   "Client host");
+	buf_free(&value);
+	buf_free(&name);
+	return res;
+}
+
+/*
+ * The client certificate's fingerprint, then its public key's (Postfix's
+ * default search order), looked up in maps (relay_clientcerts) or in the
+ * table of it (check_ccert_access).  Only a certificate the client
+ * presented over TLS: its chain need not be trusted, the fingerprint is
+ * what is listed.  1 found (value), 0 not, -1 failed (reply set).
+ */
+static int
+lookup_ccert(struct eval *e, const struct item *it, struct maps *maps,
+	     struct buf *value, enum res *res, const char *name)
+{
+	const struct tls_info *t = &e->ss->tls_info;
+	const char *keys[] = {t->cert_fpt, t->pkey_fpt};
+	int r = 0;
+
+	if (!e->ss->tls_on || !t->peer_cert)
+		return 0;
+	for (size_t i = 0; i < 2 && r == 0; i++) {
+		struct buf err = BUF_INIT;
+
+		if (keys[i][0] == '\0')
+			continue;
+		if (it != NULL) {
+			r = lookup(e, it, keys[i], value, res, name,
+				   "Client certificate");
+		} else if ((r = maps_lookup(maps, keys[i], value, &err)) < 0) {
+			msg_warn("relay_clientcerts: lookup of \"%s\": %s",
+				 keys[i], buf_cstr(&err));
+			*res = refuse_fmt(e, 451, "4.3.0",
+					  "<%s>: Client host rejected: "
+					  "Temporary lookup failure",
+					  name);
+		}
+		buf_free(&err);
+	}
+	return r;
+}
+
+static enum res
+check_ccert(struct eval *e, const struct item *it, int relay_list)
+{
+	struct smtpd_session *ss = e->ss;
+	struct buf value = BUF_INIT, name = BUF_INIT;
+	enum res res = R_DUNNO;
+	int r;
+
+	if (relay_list && cfg.ccert_maps == NULL)
+		return R_DUNNO;
+	buf_printf(&name, "%s[%s]", ss->client_name, ss->client_addr);
+	r = lookup_ccert(e, relay_list ? NULL : it, cfg.ccert_maps, &value,
+			 &res, buf_cstr(&name));
+	if (r > 0)
+		res = relay_list
+			  ? R_PERMIT
+			  : table_result(e, it, buf_cstr(&value),
+					 buf_cstr(&name), "Client certificate");
 	buf_free(&value);
 	buf_free(&name);
 	return res;
@@ -1756,6 +1829,14 @@ eval_item(struct eval *e, const struct item *it, const char *name,
 		return ss->trusted ? R_PERMIT : R_DUNNO;
 	case OP_PERMIT_SASL:
 		return ss->auth_user ? R_PERMIT : R_DUNNO;
+	case OP_PERMIT_TLS_CLIENTCERTS:
+		return check_ccert(e, it, 1);
+	case OP_PERMIT_TLS_ALL_CLIENTCERTS:
+		/* A chain smtpd_tls_CAfile vouches for. */
+		return ss->tls_on && ss->tls_info.peer_cert &&
+			       ss->tls_info.verified
+			   ? R_PERMIT
+			   : R_DUNNO;
 	case OP_PERMIT_AUTH_DEST:
 	case OP_REJECT_UNAUTH_DEST:
 	case OP_DEFER_UNAUTH_DEST: {
@@ -1838,6 +1919,8 @@ eval_item(struct eval *e, const struct item *it, const char *name,
 				  e->rcpt ? "Sender address" : klass);
 	case OP_CHECK_CLIENT:
 		return check_client(e, it);
+	case OP_CHECK_CCERT:
+		return check_ccert(e, it, 0);
 	case OP_CHECK_HELO: {
 		struct buf value = BUF_INIT;
 		enum res res = R_DUNNO;

@@ -542,6 +542,11 @@ const struct conf_param conf_params[] = {
      "empty disables extensions. As in Postfix."},
     {"reject_code", CONF_INT, "554", 0, 0,
      "The reply code of the reject restriction. As in Postfix."},
+    {"relay_clientcerts", CONF_STR, "", 0, 0,
+     "Tables of client certificate fingerprints, or public key "
+     "fingerprints, in the form smtpd_tls_fingerprint_digest gives "
+     "(\"AB:CD:...\"), that permit_tls_clientcerts permits; the value is "
+     "not used. Needs smtpd_tls_ask_ccert. As in Postfix."},
     {"relay_domains", CONF_STR, "", 0, 0,
      "Domains (besides mydestination) smtpd(8) accepts mail for from any "
      "client, with their subdomains: domain names, /file/name and "
@@ -851,11 +856,26 @@ const struct conf_param conf_params[] = {
     {"smtpd_timeout", CONF_TIME, "300s", 's', 1,
      "How long smtpd(8) waits for a client command or for message content. As "
      "in Postfix."},
+    {"smtpd_tls_CAfile", CONF_STR, "", 0, 0,
+     "PEM file of the CAs whose client certificates smtpd(8) trusts "
+     "(permit_tls_all_clientcerts, the \"Trusted TLS connection\" log "
+     "line) and names to clients choosing a certificate; read at start. "
+     "Empty: no client certificate is trusted. As in Postfix, with "
+     "tls_append_default_CA = no."},
+    {"smtpd_tls_ask_ccert", CONF_BOOL, "no", 0, 0,
+     "When yes, smtpd(8) asks TLS clients for a certificate (any, or none, "
+     "is accepted) so that permit_tls_clientcerts, "
+     "permit_tls_all_clientcerts, check_ccert_access and the policy "
+     "service's ccert_* attributes can use it. As in Postfix."},
     {"smtpd_tls_auth_only", CONF_BOOL, "no", 0, 0,
      "When yes, smtpd(8) offers and accepts AUTH only over TLS. As in "
      "Postfix."},
     {"smtpd_tls_cert_file", CONF_STR, "", 0, 0,
      "The PEM certificate (chain) of smtpd(8). As in Postfix."},
+    {"smtpd_tls_fingerprint_digest", CONF_STR, "sha256", 0, 0,
+     "The digest of client certificate and public key fingerprints "
+     "(relay_clientcerts, check_ccert_access): an OpenSSL digest name "
+     "such as sha256, sha1 or md5. As in Postfix 3.6 and later."},
     {"smtpd_tls_key_file", CONF_STR, "", 0, 0,
      "The PEM private key of smtpd_tls_cert_file; empty means in the "
      "certificate file. As in Postfix."},

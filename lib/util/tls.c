@@ -35,6 +35,7 @@
 
 struct tls_ctx {
 	SSL_CTX *ssl_ctx;
+	const EVP_MD *fpt_digest; /* client certificate fingerprints, or NULL */
 };
 
 /* State of our socket BIO. */
@@ -274,6 +275,7 @@ wrap(SSL_CTX *c)
 	struct tls_ctx *ctx = xmalloc(sizeof(*ctx));
 
 	ctx->ssl_ctx = c;
+	ctx->fpt_digest = NULL;
 	return ctx;
 }
 
@@ -335,6 +337,81 @@ tls_server_ctx_new(const char *cert_file, const char *key_file, struct buf *err)
 		return ctx_fail(c, err);
 	}
 	return wrap(c);
+}
+
+/* Accepts every client certificate: whether the chain was trusted is
+ * read after the handshake (SSL_get_verify_result), and the access
+ * policy decides what an untrusted or absent certificate means. */
+static int
+accept_any_ccert(int preverify_ok, X509_STORE_CTX *store)
+{
+	(void)preverify_ok;
+	(void)store;
+	return 1;
+}
+
+int
+tls_server_ctx_ask_ccert(struct tls_ctx *ctx, const char *ca_file,
+			 const char *digest, struct buf *err)
+{
+	SSL_CTX *c = ctx->ssl_ctx;
+
+	if ((ctx->fpt_digest = EVP_get_digestbyname(digest)) == NULL) {
+		buf_printf(err, "unknown fingerprint digest \"%s\"", digest);
+		return -1;
+	}
+	if (ca_file != NULL && *ca_file != '\0') {
+		STACK_OF(X509_NAME) * names;
+
+		if (check_readable("CA file", ca_file, err) < 0)
+			return -1;
+		ERR_clear_error();
+		if (SSL_CTX_load_verify_locations(c, ca_file, NULL) != 1) {
+			buf_printf(err, "cannot load CA certificates from %s: ",
+				   ca_file);
+			tls_drain_errors(err, "unknown error");
+			return -1;
+		}
+		/* The CAs a client may choose its certificate by. */
+		if ((names = SSL_load_client_CA_file(ca_file)) != NULL)
+			SSL_CTX_set_client_CA_list(c, names);
+		ERR_clear_error();
+	}
+	SSL_CTX_set_verify(c, SSL_VERIFY_PEER, accept_any_ccert);
+	return 0;
+}
+
+/* "AB:CD:..." of a digest, as Postfix writes fingerprints. */
+static void
+format_fpt(const unsigned char *md, unsigned len, char *dst, size_t size)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+
+	for (unsigned i = 0; i < len && n + 3 < size; i++) {
+		if (i > 0)
+			dst[n++] = ':';
+		dst[n++] = hex[md[i] >> 4];
+		dst[n++] = hex[md[i] & 15];
+	}
+	dst[n] = '\0';
+}
+
+/* The certificate's and its public key's fingerprints (DER, digest md). */
+static void
+fill_fingerprints(X509 *peer, const EVP_MD *md, struct tls_info *info)
+{
+	unsigned char buf[EVP_MAX_MD_SIZE], *der = NULL;
+	unsigned len = 0;
+	int der_len;
+
+	if (X509_digest(peer, md, buf, &len) == 1)
+		format_fpt(buf, len, info->cert_fpt, sizeof(info->cert_fpt));
+	if ((der_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(peer), &der)) > 0 &&
+	    EVP_Digest(der, (size_t)der_len, buf, &len, md, NULL) == 1)
+		format_fpt(buf, len, info->pkey_fpt, sizeof(info->pkey_fpt));
+	OPENSSL_free(der);
+	ERR_clear_error();
 }
 
 struct tls_ctx *
@@ -479,7 +556,7 @@ name_cn(X509_NAME *name, char *dst, size_t size)
 }
 
 static void
-fill_info(SSL *ssl, struct tls_info *info)
+fill_info(SSL *ssl, const EVP_MD *fpt_digest, struct tls_info *info)
 {
 	const SSL_CIPHER *cipher = SSL_get_current_cipher(ssl);
 	X509 *peer = SSL_get0_peer_certificate(ssl);
@@ -501,6 +578,8 @@ fill_info(SSL *ssl, struct tls_info *info)
 		sizeof(info->peer_cn));
 	name_cn(X509_get_issuer_name(peer), info->issuer_cn,
 		sizeof(info->issuer_cn));
+	if (fpt_digest != NULL)
+		fill_fingerprints(peer, fpt_digest, info);
 	result = SSL_get_verify_result(ssl);
 	info->verified = result == X509_V_OK;
 	if (!info->verified)
@@ -606,7 +685,7 @@ start(struct tls_ctx *ctx, struct stream *s, int server, const char *peername,
 		return -1;
 	}
 	if (info != NULL)
-		fill_info(ts->ssl, info);
+		fill_info(ts->ssl, ctx->fpt_digest, info);
 	stream_set_io(s, &tls_stream_io, ts);
 	return 0;
 }

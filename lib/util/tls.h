@@ -63,19 +63,26 @@ enum tls_level {
 };
 
 #define TLS_NAME_MAX 256 /* bound of names kept in struct tls_info */
+#define TLS_FPT_MAX 192	 /* "AB:" per byte of a digest up to 64 bytes */
 
 /* What a finished handshake agreed; all strings are printable ASCII
  * (other bytes of certificate names become '?'), possibly truncated. */
 struct tls_info {
-	char protocol[16]; /* "TLSv1.3" */
-	char cipher[64];   /* "TLS_AES_256_GCM_SHA384" */
-	int cipher_bits;   /* secret bits used */
-	int alg_bits;	   /* bits of the algorithm */
-	int peer_cert;	   /* the peer presented a certificate */
-	int verified;	   /* chain trusted and name matched (client) */
+	char protocol[16];	      /* "TLSv1.3" */
+	char cipher[64];	      /* "TLS_AES_256_GCM_SHA384" */
+	int cipher_bits;	      /* secret bits used */
+	int alg_bits;		      /* bits of the algorithm */
+	int peer_cert;		      /* the peer presented a certificate */
+	int verified;		      /* chain trusted (server: of the client's
+				       * certificate) and name matched (client) */
 	char peer_cn[TLS_NAME_MAX];   /* subject CN of the peer, or "" */
 	char issuer_cn[TLS_NAME_MAX]; /* issuer CN of the peer, or "" */
 	char verify_error[128];	      /* why not verified, or "" */
+	/* Server with tls_server_ctx_ask_ccert(): the client certificate's
+	 * fingerprint and its public key's, "AB:CD:..." (Postfix's form),
+	 * or "" */
+	char cert_fpt[TLS_FPT_MAX];
+	char pkey_fpt[TLS_FPT_MAX];
 };
 
 struct tls_ctx;
@@ -86,6 +93,16 @@ extern const struct stream_io tls_stream_io;
  * the certificate, or OpenSSL fails. */
 struct tls_ctx *tls_server_ctx_new(const char *cert_file, const char *key_file,
 				   struct buf *err);
+/*
+ * A server asks each client for a certificate (Postfix's
+ * smtpd_tls_ask_ccert): any certificate, or none, is accepted by the
+ * handshake; struct tls_info then says whether one came, whether its
+ * chain leads to a CA of ca_file (none when ca_file is NULL or ""), and
+ * its fingerprints by digest ("sha256", "sha1", "md5", ...).  0, or -1
+ * with err set (an unknown digest, an unreadable CA file).
+ */
+int tls_server_ctx_ask_ccert(struct tls_ctx *ctx, const char *ca_file,
+			     const char *digest, struct buf *err);
 /* ca_file NULL uses the system's trust store. */
 struct tls_ctx *tls_client_ctx_new(const char *ca_file, struct buf *err);
 void tls_ctx_free(struct tls_ctx *ctx);

@@ -499,8 +499,8 @@ def test_unauth_pipelining(instance, mail_owner):
 @pytest.mark.parametrize("param,value,message", [
     ("smtpd_recipient_restrictions", "permit_mynetworks, reject_everything",
      'smtpd_recipient_restrictions: unknown restriction "reject_everything"'),
-    ("smtpd_client_restrictions", "permit_tls_clientcerts",
-     'smtpd_client_restrictions: restriction "permit_tls_clientcerts" is '
+    ("smtpd_client_restrictions", "permit_mx_backup",
+     'smtpd_client_restrictions: restriction "permit_mx_backup" is '
      'not supported by Panacea yet'),
     ("smtpd_sender_restrictions", "check_sender_access",
      "smtpd_sender_restrictions: check_sender_access needs a type:table"),
