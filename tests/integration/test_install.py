@@ -787,9 +787,14 @@ def run_in_root(root):
     root.run(*execs["ExecStop"])
     assert master_pid(root) is None
 
-    # make uninstall: what install wrote goes, the two files the test
-    # changed stay (and are named); then PURGE=1.
+    # make uninstall: it stops a running master first; what install
+    # wrote goes, the two files the test changed stay (and are named);
+    # then PURGE=1.
+    root.run(*execs["ExecStart"])
+    pid = master_pid(root)
+    assert pid is not None
     r = make(root, "uninstall")
+    assert not os.path.exists("/proc/%d" % pid)
     assert b"/etc/panacea/panacea.conf was changed" in r.stderr, r.stderr
     assert b"/etc/panacea/services was changed" in r.stderr, r.stderr
     for path in ("/usr/local/libexec/panacea", INSTALLED_SBIN + "panacea",
