@@ -10,12 +10,15 @@
 #   make WERROR=0   without -Werror (packaging; see INSTALL)
 #   make format     apply .clang-format to every C file
 #   make install    PREFIX=/usr DESTDIR=...
+#   make uninstall  the same PREFIX and DESTDIR; PURGE=1 also removes
+#                   /etc/panacea and the queue
 #   make man        rewrite man/panacea.conf.5 from lib/mail/conf_params.c
 #   make deps       install missing Debian packages (as root)
 
 SANITIZE ?=
 PREFIX ?= /usr/local
 DESTDIR ?=
+PURGE ?=
 PYTHON ?= /usr/bin/python3
 CC ?= cc
 
@@ -122,7 +125,7 @@ UNIT_TESTS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 PROGS := $(DAEMONS:%=$(BIN)/%) $(CLI_PROGS:%=$(BIN)/%)
 
 .PHONY: all run check check-sanitize unit integration selfcheck deps format \
-	format-check clean install man man-check
+	format-check clean install uninstall man man-check
 .DELETE_ON_ERROR:
 # Keep objects of tests and fixtures between builds.
 .SECONDARY:
@@ -256,6 +259,11 @@ format-check:
 
 install: all
 	sh scripts/install.sh "$(DESTDIR)" "$(PREFIX)" "$(BIN)"
+
+# What install wrote; PURGE=1 also the configuration and the queue
+# (INSTALL, "Uninstall").
+uninstall:
+	sh scripts/uninstall.sh "$(DESTDIR)" "$(PREFIX)" "$(PURGE)"
 
 clean:
 	rm -rf build bin

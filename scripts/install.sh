@@ -8,8 +8,9 @@
 #                              links to sendmail (also in $PREFIX/bin)
 #   /usr/sbin/sendmail, /usr/bin/mailq, /usr/bin/newaliases,
 #   /usr/lib/sendmail          links to $PREFIX/sbin/sendmail, as Debian's
-#                              Postfix has them (an existing file that is
-#                              not a link, another MTA's, is left alone)
+#                              Postfix has them (an existing file, or a
+#                              link to another program: another MTA's, is
+#                              left alone)
 #   $PREFIX/share/man/man{1,5,8}   the manual pages of man/
 #   /etc/panacea/              panacea.conf, services, aliases (+ .db): an
 #                              existing file is never overwritten
@@ -26,17 +27,7 @@ destdir=$1
 prefix=${2:-/usr/local}
 bin=${3:-bin}
 top=$(cd "$(dirname "$0")/.." && pwd)
-libexec="$prefix/libexec/panacea"
-sbin="$prefix/sbin"
-ubin="$prefix/bin"
-man="$prefix/share/man"
-etc=/etc/panacea
-unitdir=/etc/systemd/system
-owner=panacea
-queue=/var/spool/panacea
-
-daemons="master auth smtpd qmgr smtp local pop3d pop3session pickup showq proxymap anvil postscreen"
-commands="sendmail panqueue pansuper panmap panconf pancat panacea"
+. "$top/scripts/layout.sh"
 
 install -d -m 0755 "$destdir$libexec" "$destdir$sbin" "$destdir$ubin" \
 	"$destdir$etc" "$destdir$unitdir" "$destdir$man/man1" \
@@ -58,10 +49,20 @@ for name in mailq newaliases; do
 	ln -sf "$sbin/sendmail" "$destdir$ubin/$name"
 done
 
-# The places every program on the box looks for the MTA.  A file that is
-# not a symbolic link belongs to another MTA package: leave it and say so.
+# The places every program on the box looks for the MTA.  A file there,
+# or a link to another program, belongs to another MTA package: leave it
+# and say so (make uninstall then has nothing of another MTA's to put
+# back).  A dangling link is a removed MTA's: it is replaced.
 syslink() {
 	link=$1
+	if [ -L "$destdir$link" ] &&
+		[ "$(readlink "$destdir$link")" != "$sbin/sendmail" ] &&
+		[ -e "$destdir$link" ]; then
+		echo "install: $link links to $(readlink "$destdir$link")" \
+			"(another MTA?); left alone: remove that MTA first" \
+			"(see INSTALL)" >&2
+		return 0
+	fi
 	if [ -e "$destdir$link" ] && [ ! -L "$destdir$link" ]; then
 		echo "install: $link exists and is not a link (another MTA?);" \
 			"left alone: remove that MTA first (see INSTALL)" >&2
@@ -70,12 +71,9 @@ syslink() {
 	install -d -m 0755 "$destdir$(dirname "$link")"
 	ln -sfn "$sbin/sendmail" "$destdir$link"
 }
-if [ "$prefix" != /usr ]; then
-	syslink /usr/sbin/sendmail
-	syslink /usr/bin/mailq
-	syslink /usr/bin/newaliases
-fi
-syslink /usr/lib/sendmail
+for link in $syslinks; do
+	syslink "$link"
+done
 
 for page in "$top"/man/*.[158]; do
 	[ -f "$page" ] || continue
@@ -86,9 +84,7 @@ done
 # The shipped templates (conf/): panacea.conf with this installation's
 # folders and owner, services as it is.
 if [ ! -e "$destdir$etc/panacea.conf" ]; then
-	sed -e "s|@daemon_directory@|$libexec|" -e "s|@queue_directory@|$queue|" \
-		-e "s|@mail_owner@|$owner|" "$top/conf/panacea.conf" \
-		>"$destdir$etc/panacea.conf"
+	render_conf >"$destdir$etc/panacea.conf"
 fi
 if [ ! -e "$destdir$etc/services" ]; then
 	install -m 0644 "$top/conf/services" "$destdir$etc/services"
@@ -101,25 +97,7 @@ if [ ! -e "$destdir$etc/aliases.db" ]; then
 fi
 
 if [ ! -e "$destdir$unitdir/panacea.service" ]; then
-	cat >"$destdir$unitdir/panacea.service" <<UNIT
-[Unit]
-Description=Panacea mail transfer agent
-Documentation=man:panacea(8)
-After=network-online.target nss-lookup.target
-Wants=network-online.target
-Conflicts=postfix.service exim4.service sendmail.service
-
-[Service]
-Type=forking
-PIDFile=$queue/pid/master.pid
-ExecStart=$sbin/panacea start
-ExecStop=$sbin/panacea stop
-ExecReload=$sbin/panacea reload
-Restart=on-failure
-
-[Install]
-WantedBy=multi-user.target
-UNIT
+	render_unit >"$destdir$unitdir/panacea.service"
 fi
 
 # The system itself: only for a real installation by root.
@@ -184,9 +162,8 @@ done
 [ -e /etc/ssl/certs/ca-certificates.crt ] &&
 	cp -L /etc/ssl/certs/ca-certificates.crt "$queue/etc/ssl/certs/"
 # syslog inside the jail: rsyslog listens on $queue/dev/log too.
-if [ -d /etc/rsyslog.d ] && [ ! -e /etc/rsyslog.d/panacea.conf ]; then
-	echo "\$AddUnixListenSocket $queue/dev/log" \
-		>/etc/rsyslog.d/panacea.conf
+if [ -d /etc/rsyslog.d ] && [ ! -e "$rsyslog_conf" ]; then
+	render_rsyslog "$queue" >"$rsyslog_conf"
 	echo "install: restart rsyslog for $queue/dev/log"
 fi
 command -v systemctl >/dev/null && systemctl daemon-reload 2>/dev/null || true

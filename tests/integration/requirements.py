@@ -58,6 +58,7 @@ PROGRAMS = {
     "dovecot": ("dovecot-pop3d", "/usr/sbin/dovecot"),
     "policyd-spf": ("postfix-policyd-spf-python", None),
     "unshare": ("util-linux", None),
+    "nsenter": ("util-linux", None),
 }
 
 # Perl modules a program loads at run time: module -> (package, for what).

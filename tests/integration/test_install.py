@@ -40,6 +40,14 @@ while the processes run:
 
 Addresses: a loopback /24 held for the run (panacea_test.loopback_net()):
 .10 the host (smtpd on 25, pop3d on 110), .40 smtp-sink, .53 nsd.  Needs root.
+
+test_make_install_into_a_throwaway_root runs the real `make install`
+(no DESTDIR, as root) and `make uninstall` in a mount and network
+namespace of its own (ThrowawayRoot): /usr, /etc and /var are overlays
+whose upper layers are folders of the test, /run an empty tmpfs, and
+only loopback is up; the files land at their real paths, the machine's
+own are never written, and everything install and uninstall changed is
+in the upper layers to look at afterwards.
 """
 
 import fcntl
@@ -48,6 +56,9 @@ import poplib
 import pwd
 import re
 import secrets
+import shlex
+import signal
+import stat
 import shutil
 import subprocess
 import tempfile
@@ -534,3 +545,279 @@ def test_pop3d_listener_is_not_root(instance, mail_owner):  # noqa: F811
     root_holders = {pid for pid in holders if 0 in procfs.uids(pid)}
     assert root_holders == {instance.pid}, {
         pid: (procfs.comm(pid), procfs.uids(pid)) for pid in root_holders}
+
+
+# -- the real make install, in a throwaway root ---------------------------------
+
+class ThrowawayRoot:
+    """A mount and network namespace held by a sleeping process: /usr,
+    /etc and /var are overlays of themselves whose upper layers (where
+    every write goes) are folders under work, /run is an empty tmpfs (no
+    systemd or nscd of the machine is reached from inside: users that
+    install makes are read from the overlay /etc), and only lo is up.
+    run() starts a command inside (nsenter).  close() kills every
+    process in the namespace, which takes the mounts with it; what the
+    commands wrote stays in upper(layer) for the test to look at."""
+
+    LAYERS = ("usr", "etc", "var")
+
+    def __init__(self, work):
+        self.work = work
+        for top in self.LAYERS:
+            if os.path.realpath(work).startswith("/%s/" % top):
+                raise AssertionError("the work folder %s is under /%s, "
+                                     "which is overlaid" % (work, top))
+        script = ["set -e"]
+        for layer in self.LAYERS:
+            upper, wdir = self.upper(layer), os.path.join(work, layer + ".w")
+            os.makedirs(upper)
+            os.makedirs(wdir)
+            script.append("mount -t overlay overlay -o lowerdir=/%s,"
+                          "upperdir=%s,workdir=%s /%s"
+                          % (layer, upper, wdir, layer))
+        script += ["mount -t tmpfs tmpfs /run",
+                   "%s link set lo up" % panacea_test.tool("ip"),
+                   "echo ready", "exec sleep 600"]
+        self.holder = subprocess.Popen(
+            [panacea_test.tool("unshare"), "--mount", "--net",
+             "--propagation", "private", "sh", "-c", "\n".join(script)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        line = self.holder.stdout.readline()
+        if line != b"ready\n":
+            self.holder.wait(timeout=10)
+            raise AssertionError("no throwaway root: %r" %
+                                 self.holder.stderr.read())
+        self.ns = os.stat("/proc/%d/ns/mnt" % self.holder.pid).st_ino
+
+    def upper(self, layer):
+        return os.path.join(self.work, layer)
+
+    def run(self, *args, check=True, timeout=60):
+        r = subprocess.run([panacea_test.tool("nsenter"), "-t",
+                            str(self.holder.pid), "-m", "-n", "--"] +
+                           list(args), capture_output=True,
+                           timeout=scaled(timeout))
+        if check:
+            assert r.returncode == 0, (args, r.stdout, r.stderr)
+        return r
+
+    def read(self, path):
+        r = self.run("cat", path, check=False)
+        return r.stdout if r.returncode == 0 else None
+
+    def processes(self):
+        found = []
+        for name in os.listdir("/proc"):
+            if not name.isdigit():
+                continue
+            try:
+                if os.stat("/proc/%s/ns/mnt" % name).st_ino == self.ns:
+                    found.append(int(name))
+            except OSError:
+                continue
+        return found
+
+    def close(self):
+        # Whatever a failed test left running inside (master and its
+        # daemons) dies with the holder: none may keep the mounts.
+        for _ in range(50):
+            pids = self.processes()
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.05)
+        self.holder.wait(timeout=10)
+        assert not self.processes()
+
+    def changes(self):
+        """What install and uninstall changed: {path: kind} of every
+        file, link and whiteout (a removed file of the machine) of the
+        upper layers, directories left out."""
+        out = {}
+        for layer in self.LAYERS:
+            upper = self.upper(layer)
+            for d, _, files in os.walk(upper):
+                for f in files:
+                    full = os.path.join(d, f)
+                    st = os.lstat(full)
+                    path = "/" + layer + full[len(upper):]
+                    if stat.S_ISCHR(st.st_mode) and st.st_rdev == 0:
+                        out[path] = "whiteout"
+                    elif stat.S_ISLNK(st.st_mode):
+                        out[path] = "link"
+                    else:
+                        out[path] = "file"
+        return out
+
+
+INSTALLED_SBIN = "/usr/local/sbin/"
+RCPT = "pin17rcpt"
+# What stays after make uninstall PURGE=1 (INSTALL, "Uninstall"): the
+# accounts (useradd's files: install's and the test's recipient's), the
+# mailboxes, and the log the test asked for.
+STAYS = re.compile(r"^/etc/(passwd|group|shadow|gshadow|subuid|subgid)-?$"
+                   r"|^/etc/\.pwd\.lock$"
+                   r"|^/var/mail/"
+                   r"|^/var/log/panacea\.log$")
+
+
+def make(root, target, *args):
+    extra = []
+    if os.path.realpath(panacea_test.BIN) == os.path.realpath(
+            os.path.join(panacea_test.TOP, "build", "san", "bin")):
+        extra.append("SANITIZE=1")
+    return root.run("make", "--no-print-directory", "-C", panacea_test.TOP,
+                    target, *(extra + list(args)))
+
+
+def exec_lines(unit):
+    """The Exec*= command lines of a systemd unit, as argument lists."""
+    out = {}
+    for line in unit.decode().splitlines():
+        m = re.match(r"^(Exec\w+)=(.*)$", line)
+        if m:
+            out[m.group(1)] = shlex.split(m.group(2))
+    return out
+
+
+def master_pid(root):
+    r = root.run(INSTALLED_SBIN + "panacea", "status", check=False)
+    if r.returncode != 0:
+        return None
+    return int(r.stdout.split()[-1])
+
+
+def test_make_install_into_a_throwaway_root(tmp_path):
+    # The machine's own view of a few places install writes, to show
+    # that it does not change.
+    watched = ("/usr/local/sbin/panacea", "/usr/local/libexec/panacea",
+               "/etc/panacea", "/etc/systemd/system/panacea.service",
+               "/var/spool/panacea")
+    before = {p: os.path.lexists(p) for p in watched}
+    root = ThrowawayRoot(str(tmp_path / "root"))
+    log = b""
+    try:
+        run_in_root(root)
+    finally:
+        log = root.read("/var/log/panacea.log") or b""
+        root.close()
+        print(log.decode(errors="replace"))
+    assert {p: os.path.lexists(p) for p in watched} == before
+    # The account the test made inside is not the machine's (the whole
+    # /etc/passwd is not compared: other tests add and remove users).
+    with pytest.raises(KeyError):
+        pwd.getpwnam(RCPT)
+
+    # What is left: nothing of the machine removed, nothing installed
+    # but what INSTALL says stays; the accounts are there.
+    changes = root.changes()
+    print("\n".join("%s %s" % kv for kv in sorted(changes.items())))
+    assert [p for p, kind in changes.items() if kind == "whiteout"] == []
+    left = sorted(p for p in changes if not STAYS.search(p))
+    assert left == [], left
+    assert not os.path.exists(root.upper("usr") + "/local/libexec/panacea")
+    with open(root.upper("etc") + "/passwd") as f:
+        users = {line.split(":")[0] for line in f}
+    assert {"panacea", "panacea-auth", "vmail"} <= users
+    # PURGE=1 took /etc/panacea and the queue; the mailbox stays.
+    assert not os.path.exists(root.upper("etc") + "/panacea")
+    assert not os.path.exists(root.upper("var") + "/spool/panacea")
+    assert report_sanitizer(log) is None
+
+
+def report_sanitizer(log):
+    return panacea_test.sanitizer_report(log.decode(errors="replace"))
+
+
+def run_in_root(root):
+    r = make(root, "install")
+    assert b"installed into /usr/local" in r.stdout, r.stdout
+    for path in ("/usr/local/libexec/panacea/master",
+                 INSTALLED_SBIN + "panacea", "/etc/panacea/aliases.db",
+                 "/var/spool/panacea/maildrop"):
+        root.run("test", "-e", path)
+    # The machine's own sendmail (another MTA's file) is left alone.
+    assert b"left alone" in r.stderr or not os.path.lexists(
+        "/usr/sbin/sendmail")
+
+    # The installed configuration, edited as an administrator would:
+    # smtpd on a port of the test's choosing, loopback only (the
+    # namespace has nothing else), a log file in the throwaway /var.
+    port = 20000 + secrets.randbelow(20000)
+    root.run(INSTALLED_SBIN + "panconf", "-e", "inet_interfaces=127.0.0.1",
+             "myhostname=mail.install.test",
+             "mydestination=$myhostname, localhost",
+             "maillog_file=/var/log/panacea.log")
+    root.run("sed", "-i", r"s/^smtp\( *inet \)/%d\1/" % port,
+             "/etc/panacea/services")
+    assert re.search(rb"(?m)^%d +inet " % port,
+                     root.read("/etc/panacea/services"))
+    root.run(INSTALLED_SBIN + "panacea", "check")
+    # The recipient: an account of the throwaway /etc (root's mail is
+    # not delivered to a uid 0 mailbox), mailbox in /var/mail.
+    root.run("useradd", "-M", "-s", "/usr/sbin/nologin", RCPT)
+
+    # panacea start, one message over SMTP, delivered; panacea stop.
+    root.run(INSTALLED_SBIN + "panacea", "start")
+    assert master_pid(root) is not None
+    send_and_see(root, port, "by panacea start")
+    root.run(INSTALLED_SBIN + "panacea", "stop")
+    assert master_pid(root) is None
+
+    # The installed unit's commands, as systemd would run them.
+    unit = root.read("/etc/systemd/system/panacea.service")
+    execs = exec_lines(unit)
+    assert execs["ExecStart"][0].startswith(INSTALLED_SBIN), execs
+    root.run(*execs["ExecStart"])
+    pid = master_pid(root)
+    assert pid is not None
+    pidfile = re.search(rb"(?m)^PIDFile=(.*)$", unit).group(1).decode()
+    assert int(root.read(pidfile).split()[0]) == pid
+    send_and_see(root, port, "by ExecStart")
+    root.run(*execs["ExecReload"])
+    wait_until(lambda: re.search(rb"master\[%d\]: reload -- " % pid,
+                                 root.read("/var/log/panacea.log") or b""),
+               what="master's reload")
+    assert master_pid(root) == pid
+    send_and_see(root, port, "after ExecReload")
+    root.run(*execs["ExecStop"])
+    assert master_pid(root) is None
+
+    # make uninstall: it stops a running master first; what install
+    # wrote goes, the two files the test changed stay (and are named);
+    # then PURGE=1.
+    root.run(*execs["ExecStart"])
+    pid = master_pid(root)
+    assert pid is not None
+    r = make(root, "uninstall")
+    assert not os.path.exists("/proc/%d" % pid)
+    assert b"/etc/panacea/panacea.conf was changed" in r.stderr, r.stderr
+    assert b"/etc/panacea/services was changed" in r.stderr, r.stderr
+    for path in ("/usr/local/libexec/panacea", INSTALLED_SBIN + "panacea",
+                 "/etc/panacea/aliases", "/etc/panacea/aliases.db",
+                 "/etc/systemd/system/panacea.service",
+                 "/usr/local/share/man/man8/master.8"):
+        assert root.run("test", "-e", path, check=False).returncode != 0, \
+            path
+    for path in ("/var/spool/panacea/maildrop", "/etc/panacea/panacea.conf",
+                 "/etc/panacea/services"):
+        root.run("test", "-e", path)
+    make(root, "uninstall", "PURGE=1")
+
+
+def send_and_see(root, port, marker):
+    """One message to RCPT@localhost over SMTP on loopback, from inside
+    the namespace, seen in RCPT's mailbox."""
+    marker = "%s %s" % (marker, secrets.token_hex(4))
+    root.run(panacea_test.tool("swaks"), "--server", "127.0.0.1", "--port",
+             str(port), "--helo", "client.install.test", "--from",
+             "sender@client.install.test", "--to", RCPT + "@localhost",
+             "--header", "Subject: " + marker, "--body", marker,
+             timeout=30)
+    box = "/var/mail/" + RCPT
+    wait_until(lambda: marker.encode() in (root.read(box) or b""),
+               timeout=20, what="%r in %s" % (marker, box))
