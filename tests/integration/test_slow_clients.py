@@ -12,6 +12,11 @@ in the kernel's listen backlog (128, MASTER_BACKLOG; the rest wait in
 SYN_SENT on the client's side) until a process frees; master holds no
 descriptor for them and cannot run out of them (no EMFILE).  Each other
 service has its own process limit, so submission and sendmail go on.
+
+A byte a second: smtpd and the POP3 login front (pop3d) bound a whole
+command line by their timeout; smtpd_per_record_deadline=yes bounds each
+line of DATA content too (Postfix 2.9-3.6's parameter; the default, no,
+waits per read as Postfix does).
 """
 
 import os
@@ -28,6 +33,7 @@ import pytest
 import procfs
 from delivery_helpers import MailSystem, accounts  # noqa: F401
 from panacea_test import Instance, program, scaled, wait_until
+from pop3_helpers import PopRig, pop_accounts, tls_files  # noqa: F401
 from smtp_helpers import mail_owner  # noqa: F401
 
 pytestmark = [
@@ -277,7 +283,7 @@ def test_byte_a_second_is_cut_off_at_smtpd_timeout(instance, accounts,
         assert re.search(rb"421 4\.4\.2 \S+ Error: timeout exceeded",
                          received), (name, received)
         # Cut off at smtpd_timeout, not after the whole trickle.
-        assert TIMEOUT - 0.5 <= lasted <= TIMEOUT + 2, (name, lasted)
+        assert TIMEOUT - 0.5 <= lasted <= TIMEOUT + scaled(2), (name, lasted)
     instance.wait_log(r"smtpd\[\d+\]: timeout after EHLO from")
     instance.wait_log(r"smtpd\[\d+\]: timeout after DATA \(\d+ bytes\) "
                       r"from")
@@ -287,3 +293,41 @@ def test_byte_a_second_is_cut_off_at_smtpd_timeout(instance, accounts,
     assert lasted > TIMEOUT + 1, lasted
     assert b"421" not in received and re.search(
         rb"250 2\.0\.0 Ok: queued as", received), received
+
+
+def test_pop3_login_front_cuts_off_a_byte_a_second(instance, mail_owner,
+                                                   pop_accounts, tls_files):
+    """pop3d (the login front) bounds a whole command line by
+    pop3d_timeout too: "USER ..." trickled a byte a second is cut off
+    after pop3d_timeout, logged as Dovecot's login process does."""
+    rig = PopRig(instance, mail_owner, pop_accounts, tls_files,
+                 conf={"pop3d_timeout": "%ds" % TIMEOUT})
+    rig.start()
+    s = socket.create_connection((instance.host, rig.pop_port),
+                                 timeout=scaled(20))
+    try:
+        f = s.makefile("rb")
+        assert f.readline().startswith(b"+OK")
+        start = time.monotonic()
+        received = b""
+        for byte in b"USER somebody\r\n":
+            try:
+                s.sendall(bytes([byte]))
+            except OSError:
+                break
+            ready, _, _ = select.select([s], [], [], 1.0)
+            if ready:
+                try:
+                    data = s.recv(4096)
+                except OSError:  # reset: the front left unread bytes
+                    break
+                received += data
+                if not data:
+                    break
+        lasted = time.monotonic() - start
+    finally:
+        s.close()
+    assert not received.startswith(b"+OK"), received
+    assert TIMEOUT - 0.5 <= lasted <= TIMEOUT + scaled(2), (lasted, received)
+    instance.wait_log(r"pop3d\[\d+\]: Disconnected: Inactivity \(no auth "
+                      r"attempts in \d+ secs\): user=<>")
