@@ -172,8 +172,8 @@ def test_idle_flood_does_not_stop_submission_or_sendmail(instance, accounts,
                   if procfs.comm(p) == "smtpd"]
         assert len(smtpds) <= MAXPROC + 2, smtpds
 
-        # Submission on its own port and sendmail (public/submit) go on
-        # while port 25 is full.
+        # Submission on its own port and sendmail (public/submit, then
+        # maildrop/ and pickup) go on while port 25 is full.
         t0 = time.monotonic()
         system.send([system.addr("bob")], message("submission"),
                     port=sub_port)
@@ -183,9 +183,24 @@ def test_idle_flood_does_not_stop_submission_or_sendmail(instance, accounts,
             input=message("sendmail"), capture_output=True,
             timeout=scaled(20))
         assert r.returncode == 0, r.stderr
-        got_bob = system.wait_messages("bob", 2, timeout=scaled(15))
-        assert sorted(m["Subject"] for m in got_bob) == ["sendmail",
-                                                          "submission"]
+        instance.wait_log(r"smtpd\[\d+\]: \w+: uid=0 from=<root@")
+        # And its fallback when public/submit does not answer: maildrop/,
+        # which pickup empties.
+        submit = instance.socket_path("submit", private=False)
+        os.rename(submit, submit + ".away")
+        try:
+            r = subprocess.run(
+                [program("sendmail"), "-C", instance.config_dir, "-i",
+                 "-f", "root", system.addr("bob")],
+                input=message("maildrop"), capture_output=True,
+                timeout=scaled(20))
+        finally:
+            os.rename(submit + ".away", submit)
+        assert r.returncode == 0, r.stderr
+        instance.wait_log(r"pickup\[\d+\]: \w+: uid=0 from=<root@")
+        got_bob = system.wait_messages("bob", 3, timeout=scaled(15))
+        assert sorted(m["Subject"] for m in got_bob) == [
+            "maildrop", "sendmail", "submission"]
         assert time.monotonic() - t0 < scaled(10)
 
         after = {"master": rss_kb(instance.pid), "qmgr": rss_kb(qmgr)}
