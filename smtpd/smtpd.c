@@ -68,6 +68,7 @@ static const struct conf_bind smtpd_params[] = {
     CONF_BIND_BOOL("smtpd_helo_required", &smtpd_cfg.helo_required),
     CONF_BIND_BOOL("smtpd_peername_lookup", &smtpd_cfg.peername_lookup),
     CONF_BIND_TIME("smtpd_timeout", &raw.timeout),
+    CONF_BIND_BOOL("smtpd_per_record_deadline", &smtpd_cfg.per_record_deadline),
     CONF_BIND_TIME("smtpd_starttls_timeout", &raw.starttls_timeout),
     CONF_BIND_BOOL("disable_vrfy_command", &smtpd_cfg.disable_vrfy),
     CONF_BIND_BOOL("smtpd_sasl_auth_enable", &smtpd_cfg.auth_enable),

@@ -51,6 +51,9 @@ struct smtpd_config {
 	int peername_lookup;
 	int tls_auth_only;
 	int timeout_ms;
+	/* smtpd_per_record_deadline: each line of message content must
+	 * arrive whole within timeout_ms, not merely make some progress. */
+	int per_record_deadline;
 	int starttls_timeout_ms; /* the TLS handshake, STARTTLS or wrapper */
 	int disable_vrfy;
 	int auth_enable;

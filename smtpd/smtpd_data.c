@@ -26,6 +26,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "hbc.h"
+#include "iostuff.h"
 #include "msg.h"
 #include "maildrop.h"
 #include "qmgr_request.h"
@@ -310,6 +311,8 @@ smtpd_data(struct smtpd_session *ss)
 {
 	struct smtpd_data_state *st;
 	const char *p;
+	long long line_deadline;
+	size_t used;
 	ssize_t n;
 
 	if (!smtpd_data_ready(ss, CNT_DATA))
@@ -335,10 +338,18 @@ smtpd_data(struct smtpd_session *ss)
 	}
 	smtpd_reply(ss, "354 End data with <CR><LF>.<CR><LF>");
 	stream_flush(&ss->s);
+	line_deadline = io_deadline(smtpd_cfg.timeout_ms);
 	while (!smtp_data_done(&st->d)) {
+		/* smtpd_per_record_deadline: the wait for the rest of a line
+		 * shrinks as the line trickles in, so a byte now and then
+		 * cannot hold the process forever. */
+		if (smtpd_cfg.per_record_deadline)
+			stream_set_timeout(&ss->s, io_left_ms(line_deadline));
 		n = stream_peek(&ss->s, &p);
 		if (n <= 0) {
 			char detail[64];
+			/* The 421 goes out with the whole write timeout. */
+			stream_set_timeout(&ss->s, smtpd_cfg.timeout_ms);
 			snprintf(detail, sizeof(detail), " (%llu bytes)",
 				 (unsigned long long)st->d.raw_size);
 			if (n < 0 && stream_error(&ss->s) == STREAM_TIMEOUT)
@@ -352,9 +363,13 @@ smtpd_data(struct smtpd_session *ss)
 			ss->quit = 1;
 			return;
 		}
-		stream_consume(&ss->s, smtpd_data_feed(st, p, (size_t)n));
+		used = smtpd_data_feed(st, p, (size_t)n);
+		if (memchr(p, '\n', used) != NULL)
+			line_deadline = io_deadline(smtpd_cfg.timeout_ms);
+		stream_consume(&ss->s, used);
 		smtpd_data_flush(st, 0);
 	}
+	stream_set_timeout(&ss->s, smtpd_cfg.timeout_ms);
 	ss->where = "END-OF-MESSAGE";
 	smtpd_data_finish(ss, st, "END-OF-MESSAGE", CNT_DATA);
 	smtpd_data_free(st);

@@ -773,6 +773,14 @@ const struct conf_param conf_params[] = {
      "DNS lookup whose name must resolve back to the address; otherwise the "
      "client is \"unknown\". As in Postfix, which finds the same names "
      "through the C library."},
+    {"smtpd_per_record_deadline", CONF_BOOL, "no", 0, 0,
+     "When yes, smtpd(8) applies smtpd_timeout to each whole line of message "
+     "content (DATA): a client that trickles a line a byte at a time is cut "
+     "off with 421 4.4.2 once the line has taken smtpd_timeout; when no, any "
+     "byte received restarts the wait, as in Postfix 2.9-3.6 (default no; "
+     "Postfix's yes under stress is not copied).  A command line must always "
+     "arrive whole within smtpd_timeout, whatever this says: stricter than "
+     "Postfix, whose default waits per read."},
     {"smtpd_policy_service_default_action", CONF_STR,
      "451 4.3.5 Server configuration problem", 0, 0,
      "The action (an access(5) value) of check_policy_service when the server "
@@ -854,8 +862,10 @@ const struct conf_param conf_params[] = {
      "connect in wrapper mode); a client that does not finish is disconnected. "
      "As in Postfix."},
     {"smtpd_timeout", CONF_TIME, "300s", 's', 1,
-     "How long smtpd(8) waits for a client command or for message content. As "
-     "in Postfix."},
+     "How long smtpd(8) waits for a client command line (the whole line, "
+     "however slowly it trickles in) or for message content (each read, or "
+     "each line with smtpd_per_record_deadline).  Postfix's default waits per "
+     "read for command lines too."},
     {"smtpd_tls_CAfile", CONF_STR, "", 0, 0,
      "PEM file of the CAs whose client certificates smtpd(8) trusts "
      "(permit_tls_all_clientcerts, the \"Trusted TLS connection\" log "
