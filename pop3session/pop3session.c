@@ -424,7 +424,9 @@ take_client(int pair, const char *client_addr)
 	char peer[64];
 	int client;
 
-	if (write(pair, "", 1) != 1 ||
+	/* MSG_NOSIGNAL: a front gone meanwhile is an error, not a
+	 * signal. */
+	if (send(pair, "", 1, MSG_NOSIGNAL) != 1 ||
 	    (client = sock_recv_fd(pair, SESSION_REQ_TIMEOUT_MS)) < 0) {
 		msg_warn("no client socket from the front: %s",
 			 strerror(errno));
