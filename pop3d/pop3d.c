@@ -14,7 +14,8 @@
  * (pop3d_tls_cert_file/key_file, by default smtpd's).  A session:
  * implicit TLS (POP3S) or STLS, the greeting (with an APOP timestamp when
  * pop3d_apop_enable is set), AUTHORIZATION (pop3d_auth.c, credentials
- * through private/auth), then at login the hand-off and the relay
+ * through private/auth), then at login the hand-off: the client's
+ * socket itself without TLS, else a socketpair and the relay
  * (pop3d_relay.c).  Replies are written in order and flushed only when
  * no pipelined command is waiting (RFC 2449 PIPELINING).  A read waits at
  * most pop3d_timeout (RFC 1939's ten-minute autologout).
@@ -312,8 +313,12 @@ command(struct pop3d_session *ss, int *junk)
 static void
 session_end(struct pop3d_session *ss)
 {
-	(void)stream_flush(&ss->s);
-	tls_stop(&ss->s, !stream_error(&ss->s));
+	/* A socket handed off is the session's: not a byte more from here
+	 * (nothing is buffered for it; the skeleton closes our copy). */
+	if (!ss->handed_off) {
+		(void)stream_flush(&ss->s);
+		tls_stop(&ss->s, !stream_error(&ss->s));
+	}
 	stream_free(&ss->s);
 	pop3d_auth_session_end(ss);
 	pop3_cmd_free(&ss->cmd);

@@ -17,8 +17,10 @@
  * service (private/auth, lib/auth_client.h) does, and hands it a ticket
  * for each login.  With the ticket, pop3session (root, pop3session/)
  * opens the user's maildrop in a process of the mailbox owner and serves
- * it over a socketpair that pop3d relays.  A pop3d taken over by a client
- * can therefore log in only as a user whose credentials it was given.
+ * it: on the client's own socket, which pop3d passes and forgets, when
+ * no TLS is on; over a socketpair that pop3d relays when TLS is (its
+ * state stays here).  A pop3d taken over by a client can therefore log
+ * in only as a user whose credentials it was given.
  */
 #ifndef PANACEA_POP3D_H
 #define PANACEA_POP3D_H
@@ -72,6 +74,7 @@ struct pop3d_session {
 	long long started_ms;	/* monotonic */
 	const char *end_reason; /* "Aborted login", "Disconnected: ..." */
 	int logged_in;
+	int handed_off; /* pop3session has the client's socket itself */
 	struct pop3_cmd cmd;
 	struct buf line;
 	enum pop3_state state;
@@ -95,8 +98,10 @@ void pop3d_auth_session_end(struct pop3d_session *ss);
 void pop3d_auth_command(struct pop3d_session *ss);
 
 /* pop3d_relay.c: called once the auth service accepted a login with a
- * ticket (method for the log).  Hands the session to pop3session and
- * relays it to its end; ss->quit is set on return. */
+ * ticket (method for the log).  Hands the session to pop3session: the
+ * client's socket itself without TLS (ss->handed_off set: the front
+ * must not use ss->fd again), else a socketpair that it relays to the
+ * session's end; ss->quit is set on return. */
 void pop3d_login(struct pop3d_session *ss, const char *ticket,
 		 const char *method);
 

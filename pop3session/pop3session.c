@@ -1,8 +1,10 @@
 /*
  * pop3session - the root side of the Panacea POP3 server: serves a
- * logged-in user's maildrop (RFC 1939 TRANSACTION and UPDATE) over a
- * socketpair the front (pop3d) relays.  Who does what, privileges and
- * locks: pop3session.h.
+ * logged-in user's maildrop (RFC 1939 TRANSACTION and UPDATE) on the
+ * client's own socket, which the front (pop3d) passes to the session
+ * process, or, when the front talks TLS to the client, over a socketpair
+ * the front relays.
+ * Who does what, privileges and locks: pop3session.h.
  *
  * Runs under master on the daemon skeleton, one request at a time
  * (DAEMON_SINGLE), as a unix service, root and not chrooted:
@@ -15,7 +17,8 @@
  *     else (a TCP socket, a file) is closed unread;
  *  3. then an attribute list (lib/pop3_handoff.h, at most
  *     POP3_HANDOFF_LIST_MAX bytes): ticket, method and tls (for the log
- *     only);
+ *     only), socket (where the session is served) and, for the client's
+ *     socket, the input the front had read after the login command;
  *  4. the ticket is redeemed with the auth service (lib/auth_client.h,
  *     auth_redeem): single use, 60 s; the user it names is the only one
  *     this request can open, so a front that knows no password cannot
@@ -26,6 +29,15 @@
  * socketpair (the front relays it and hangs up); the service reads
  * nothing from it, ever.
  *
+ * With socket=client the child, once it runs as the mailbox owner,
+ * writes one NUL byte to the socketpair and receives the client's TCP
+ * socket over it (SCM_RIGHTS) from the front; it must be a connected
+ * TCP socket (not a listener) whose peer is the address the ticket was
+ * issued for, or the child logs it and exits without a byte to it.  It
+ * then closes the socketpair and serves the client directly, the
+ * input the front had read first.  So the client's socket goes from the
+ * front to the mailbox owner's process: no root process holds it.
+ *
  * The child answers the login command ("+OK Logged in, N messages (M
  * octets)" or "-ERR [IN-USE] ..."), then reads commands; replies are
  * written in order and flushed only when no pipelined command is waiting
@@ -33,7 +45,8 @@
  * ten-minute autologout): then the session ends without UPDATE.
  *
  * Log lines (Postfix's prefix, Dovecot-like fields; the client address
- * and the local one are those the auth service recorded with the ticket):
+ * and the local one are those the auth service recorded with the ticket;
+ * for a passed client socket the kernel's peer address is that one too):
  *	Login: user=<NAME>, method=M, rip=IP, lip=IP, mpid=PID[, TLS]
  *	       (Dovecot's; USER/PASS is method=PLAIN; lip= is the address
  *	       the client connected to, left out when the front gave none)
@@ -376,10 +389,72 @@ child_serve(struct pop3_session *ss, const struct mailbox_user *u)
 	buf_free(&why);
 }
 
+/* 1 when pass is a connected TCP socket (a client's: not a listener),
+ * with the kernel's text of its peer address in addr (as the front
+ * made the address it gave the auth service). */
+static int
+client_ok(int pass, char *addr, size_t addr_size)
+{
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+	int domain = 0, type = 0, listening = 1;
+	socklen_t olen = sizeof(domain);
+
+	if (getsockopt(pass, SOL_SOCKET, SO_DOMAIN, &domain, &olen) == 0 &&
+	    (domain == AF_INET || domain == AF_INET6) &&
+	    (olen = sizeof(type),
+	     getsockopt(pass, SOL_SOCKET, SO_TYPE, &type, &olen) == 0) &&
+	    type == SOCK_STREAM &&
+	    (olen = sizeof(listening),
+	     getsockopt(pass, SOL_SOCKET, SO_ACCEPTCONN, &listening, &olen) ==
+		 0) &&
+	    !listening &&
+	    getpeername(pass, (struct sockaddr *)&peer, &len) == 0) {
+		sock_addr_text((struct sockaddr *)&peer, addr, addr_size);
+		return 1;
+	}
+	msg_warn("%s: the passed descriptor is not a client's TCP connection",
+		 daemon_service_name());
+	return 0;
+}
+
+/* socket=client, in the child as the mailbox owner: asks the front for
+ * the client's socket over the socketpair and checks it.  The socket, or
+ * -1 logged. */
+static int
+take_client(int pair, const char *client_addr)
+{
+	char peer[64];
+	int client;
+
+	/* MSG_NOSIGNAL: a front gone meanwhile is an error, not a
+	 * signal. */
+	if (send(pair, "", 1, MSG_NOSIGNAL) != 1 ||
+	    (client = sock_recv_fd(pair, SESSION_REQ_TIMEOUT_MS)) < 0) {
+		msg_warn("no client socket from the front: %s",
+			 strerror(errno));
+		return -1;
+	}
+	if (!client_ok(client, peer, sizeof(peer))) {
+		close(client);
+		return -1;
+	}
+	/* The ticket was issued for a login from one address: the socket
+	 * served must be that client's. */
+	if (strcmp(peer, client_addr) != 0) {
+		msg_warn("%s: the passed connection is from %s, the ticket "
+			 "was issued for %s",
+			 daemon_service_name(), peer, client_addr);
+		close(client);
+		return -1;
+	}
+	return client;
+}
+
 static _Noreturn void
 child_run(int pair, int broker, const struct mailbox_user *u,
-	  const char *client_addr, const char *server_addr, const char *method,
-	  int tls, pid_t parent)
+	  const char *client_addr, const char *server_addr,
+	  const struct pop3_handoff *h, pid_t parent)
 {
 	struct pop3_session ss;
 
@@ -390,17 +465,32 @@ child_run(int pair, int broker, const struct mailbox_user *u,
 	/* After the drop, which clears it: die with the parent. */
 	if (parent_death_signal(parent, SIGTERM) != 0)
 		exit(0);
+	if (h->client) {
+		int client = take_client(pair, client_addr);
+
+		close(pair);
+		if (client < 0) {
+			close(broker);
+			exit(0);
+		}
+		pair = client;
+	}
 	memset(&ss, 0, sizeof(ss));
 	ss.fd = pair;
 	ss.broker_fd = broker;
 	ss.box.fd = -1;
 	ss.state = POP3_AUTHORIZATION;
-	ss.tls = tls;
+	ss.tls = *h->tls != '\0';
 	ss.user = xstrdup(u->name);
-	ss.method = xstrdup(method);
+	ss.method = xstrdup(h->method);
 	snprintf(ss.client_addr, sizeof(ss.client_addr), "%s", client_addr);
 	snprintf(ss.server_addr, sizeof(ss.server_addr), "%s", server_addr);
 	stream_init(&ss.s, pair, session_cfg.timeout_ms);
+	/* What the client pipelined after the login command, read by the
+	 * front before it passed the socket: parsed here, as the mailbox
+	 * owner, never by root. */
+	if (h->input.len > 0)
+		stream_preload(&ss.s, h->input.data, h->input.len);
 	child_serve(&ss, u);
 	(void)stream_flush(&ss.s);
 	stream_free(&ss.s);
@@ -418,7 +508,7 @@ child_run(int pair, int broker, const struct mailbox_user *u,
  * parent returns when the child is gone. */
 static void
 login(int pair, const char *name, const char *client_addr,
-      const char *server_addr, const char *method, int tls)
+      const char *server_addr, const struct pop3_handoff *h)
 {
 	struct mailbox_user u;
 	struct buf why = BUF_INIT;
@@ -463,10 +553,10 @@ login(int pair, const char *name, const char *client_addr,
 		close(pair);
 	} else if (pid == 0) {
 		close(sv[0]);
-		child_run(pair, sv[1], &u, client_addr, server_addr, method,
-			  tls, parent);
+		child_run(pair, sv[1], &u, client_addr, server_addr, h, parent);
 	} else {
-		/* The parent never reads a byte of the session. */
+		/* The parent never reads a byte of the session, and holds
+		 * no client's socket from here. */
 		close(pair);
 		close(sv[1]);
 		lock_helper_serve(&session_cfg.lock, u.mailbox,
@@ -499,7 +589,8 @@ peer_ok(int fd, uid_t *uid)
 
 /* 1 when pair is a connected AF_UNIX stream socket whose other end a
  * process of uid holds (the front made it with socketpair()).  A client's
- * TCP socket is refused: this root process must never hold one. */
+ * TCP socket is refused: this root process must never hold one (the
+ * session process gets it from the front, take_client()). */
 static int
 pair_ok(int pair, uid_t uid)
 {
@@ -540,10 +631,6 @@ session_serve(int fd)
 			 daemon_service_name(), strerror(errno));
 		return;
 	}
-	if (!pair_ok(pair, uid)) {
-		close(pair);
-		return;
-	}
 	if (attr_recv(fd, &l, POP3_HANDOFF_LIST_MAX, SESSION_REQ_TIMEOUT_MS) <
 	    0) {
 		msg_warn("%s: no attributes with the session socket: %s",
@@ -553,9 +640,13 @@ session_serve(int fd)
 	if (pop3_handoff_decode(&l, &h, &err) < 0) {
 		msg_warn("%s: a malformed request: %s", daemon_service_name(),
 			 buf_cstr(&err));
-		refuse(pair, "-ERR [SYS/TEMP] Login failed, try again later");
+		if (pair_ok(pair, uid))
+			refuse(pair,
+			       "-ERR [SYS/TEMP] Login failed, try again later");
 		goto done;
 	}
+	if (!pair_ok(pair, uid))
+		goto done;
 	buf_reset(&err);
 	buf_printf(&path, "%s/private/%s", daemon_queue_dir(),
 		   SESSION_AUTH_SERVICE);
@@ -566,8 +657,7 @@ session_serve(int fd)
 		goto done;
 	}
 	request_fd = fd;
-	login(pair, buf_cstr(&user), buf_cstr(&addr), buf_cstr(&local),
-	      h.method, *h.tls != '\0');
+	login(pair, buf_cstr(&user), buf_cstr(&addr), buf_cstr(&local), &h);
 	request_fd = -1;
 	pair = -1; /* login() closed it */
 done:

@@ -17,23 +17,26 @@
  * before login: TLS, the AUTHORIZATION dialogue, the credentials (through
  * the auth service, never itself).  After a login it connects to
  * private/pop3session and passes one end of a socketpair with a ticket
- * the auth service gave it; from then on it only relays bytes between
- * the client (TLS or not) and the socketpair.  This program never sees
- * the client's socket, never loads TLS (it does not even link libssl)
- * and never checks a password: it redeems the ticket with the auth
- * service, which names the user, and serves that user only.
+ * the auth service gave it.  Without TLS the session process, once it
+ * runs as the mailbox owner, gets the client's own socket from the front
+ * over that socketpair and the front is out of the session; with TLS the
+ * front only relays bytes between the client and the socketpair.  The
+ * root process of this program never holds the client's socket, no
+ * process of it loads TLS (it does not even link libssl), and it never
+ * checks a password: it redeems the ticket with the auth service, which
+ * names the user, and serves that user only.
  *
  * Privileges.  The service runs as root, not chrooted (unpriv and chroot
  * n).  For each accepted request it forks: the child drops for good to
  * the mailbox owner (lib/mailbox.h: the unix account, or mail_only_owner
  * for mail-only users) and serves the session (the login's reply, then
- * TRANSACTION and UPDATE) over the socketpair, so no mailbox is ever
- * read or written as root.  The parent closes its copy of the socketpair
- * at once (it never reads a client's byte) and stays root only to make
- * and remove the mailbox's dotlock file (PATH.lock, in the root-owned
- * spool directory where the owner cannot create files) when the child
- * asks over a second socketpair (lock_helper.h), and removes it if
- * the child dies holding it.
+ * TRANSACTION and UPDATE) on the client's socket or over the socketpair,
+ * so no mailbox is ever read or written as root.  The parent closes its
+ * copy of the socketpair at once (it never reads a client's byte) and stays
+ * root only to make and remove the mailbox's dotlock file (PATH.lock, in the
+ * root-owned spool directory where the owner cannot create files) when the
+ * child asks over a second socketpair (lock_helper.h), and removes it if the
+ * child dies holding it.
  *
  * Locks.  A maildrop is served to one session at a time: the session
  * holds flock(2) on the mbox file (or the Maildir directory) from login
@@ -95,7 +98,8 @@ struct pop3_box {
 
 /* One session in the child, on its end of the front's socketpair. */
 struct pop3_session {
-	int fd; /* the socketpair: plain POP3, the front relays it */
+	int fd; /* plain POP3: the client's socket, or the socketpair the
+		 * front relays (TLS) */
 	struct stream s;
 	char client_addr[64]; /* as the auth service recorded it */
 	char server_addr[64]; /* the same ("": unknown), for lip= */

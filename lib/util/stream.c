@@ -321,6 +321,20 @@ stream_discard_input(struct stream *s)
 	s->in_pos = 0;
 }
 
+void
+stream_preload(struct stream *s, const void *data, size_t len)
+{
+	/* Unconsumed input moves to the front so the buffer stays one run
+	 * of bytes. */
+	if (s->in_pos > 0) {
+		memmove(s->in.data, s->in.data + s->in_pos,
+			s->in.len - s->in_pos);
+		buf_truncate(&s->in, s->in.len - s->in_pos);
+		s->in_pos = 0;
+	}
+	buf_append(&s->in, data, len);
+}
+
 int
 stream_flush(struct stream *s)
 {

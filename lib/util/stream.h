@@ -89,6 +89,10 @@ size_t stream_pending(const struct stream *s);
 ssize_t stream_peek(struct stream *s, const char **data);
 void stream_consume(struct stream *s, size_t n);
 void stream_discard_input(struct stream *s);
+/* Bytes that another reader took from the descriptor before it was
+ * passed here (pop3d's hand-off: what the client pipelined after its
+ * login command): they are read first, before the descriptor. */
+void stream_preload(struct stream *s, const void *data, size_t len);
 
 void stream_write(struct stream *s, const void *data, size_t len);
 void stream_puts(struct stream *s, const char *str);

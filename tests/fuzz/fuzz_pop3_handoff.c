@@ -1,8 +1,10 @@
 /*
  * fuzz_pop3_handoff - libFuzzer target for the pop3d front's hand-off
  * list (lib/pop3_handoff) as pop3session reads it: any bytes, decoded
- * with its limit; an accepted list keeps the contract and re-encodes to
- * the same list, a refused one has a reason.
+ * with its limit; an accepted list keeps the contract (the ticket's
+ * form, fields within bounds, input only with the client's socket and
+ * within POP3_HANDOFF_INPUT_MAX, no TLS with the client's socket) and
+ * re-encodes to the same list, a refused one has a reason.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,14 +36,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (!auth_proto_ticket_ok(h.ticket) || *h.method == '\0' ||
 	    strlen(h.method) > POP3_HANDOFF_FIELD_MAX ||
-	    strlen(h.tls) > POP3_HANDOFF_FIELD_MAX)
+	    strlen(h.tls) > POP3_HANDOFF_FIELD_MAX ||
+	    h.input.len > POP3_HANDOFF_INPUT_MAX ||
+	    (h.input.len > 0 && !h.client) || (h.client && *h.tls != '\0'))
 		abort();
-	/* Exactly three attributes, in any order: the encoding has the
-	 * same length. */
+	/* Four attributes, five with input, in any order: the encoding
+	 * (canonical base64 for input) has the same length. */
 	pop3_handoff_encode(&h, &again);
 	attr_encode(&l, &a);
 	attr_encode(&again, &b);
-	if (l.count != 3 || a.len != b.len)
+	if (l.count != (h.input.len > 0 ? 5u : 4u) || again.count != l.count ||
+	    a.len != b.len)
 		abort();
 out:
 	pop3_handoff_free(&h);

@@ -794,7 +794,10 @@ def run_in_root(root):
     pid = master_pid(root)
     assert pid is not None
     r = make(root, "uninstall")
-    assert not os.path.exists("/proc/%d" % pid)
+    # panacea stop returns once master has let its pid file go; the
+    # process itself is gone (and reaped) a moment later.
+    wait_until(lambda: not os.path.exists("/proc/%d" % pid), timeout=5,
+               what="master %d gone" % pid)
     assert b"/etc/panacea/panacea.conf was changed" in r.stderr, r.stderr
     assert b"/etc/panacea/services was changed" in r.stderr, r.stderr
     for path in ("/usr/local/libexec/panacea", INSTALLED_SBIN + "panacea",

@@ -1027,15 +1027,46 @@ def open_session(rig, ctx, mode):
     return c
 
 
+def server_end(c, port):
+    """The socket inode of the server's end of client c's connection to
+    port (matched in /proc/net/tcp by both addresses)."""
+    host, cport = c.sock.getsockname()[:2]
+    local = procfs.hex_addr(c.sock.getpeername()[0], port)
+    remote = procfs.hex_addr(host, cport)
+    found = [inode for inode, (lo, re_, _) in procfs.tcp_sockets().items()
+             if lo == local and re_ == remote]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def socket_holders(rig, inode):
+    """{pid: (comm, uids, root)} of the instance's processes that hold
+    the socket inode."""
+    holders = {}
+    for pid in procfs.tree(rig.inst.pid):
+        try:
+            if inode in procfs.socket_inodes(pid):
+                holders[pid] = (procfs.comm(pid), procfs.uids(pid),
+                                procfs.root(pid))
+        except OSError:
+            continue
+    return holders
+
+
 @pytest.mark.parametrize("mode", ["plain", "stls", "pop3s"])
 def test_no_root_process_holds_the_client_or_tls(rig, ctx, mode):
-    """While a session is open: the client's TCP connection is held only
-    by the front (pop3d, mail_owner, in the jail), never by a root
-    process; neither pop3session nor its session child maps libssl (no
-    TLS context, no key can be in them); the session child runs as the
-    mailbox owner and its parent is the root pop3session."""
+    """While a session is open, the server's end of the client's TCP
+    connection (its socket inode in /proc/PID/fd) is held by one process:
+    without TLS the session child itself (the mailbox owner; the front
+    passed the socket and closed its copy, so no pop3d holds it any
+    more), with STLS or POP3S the front (pop3d, mail_owner, in the jail),
+    which relays it.  Never by a root process; neither pop3session nor
+    its session child maps libssl (no TLS context, no key can be in
+    them); the session child's parent is the root pop3session."""
     rig.deliver("pea", message(1))
     owner = pwd.getpwnam(rig.inst.conf["mail_owner"]).pw_uid
+    user = rig.users["pea"].pw_uid
+    port = rig.pops_port if mode == "pop3s" else rig.pop_port
     with open_session(rig, ctx, mode) as c:
         m = rig.inst.wait_log(r"pop3session\[(\d+)\]: Login: user=<%s>, "
                               r"method=PLAIN, rip=127\.0\.0\.1, lip=%s, "
@@ -1043,32 +1074,32 @@ def test_no_root_process_holds_the_client_or_tls(rig, ctx, mode):
                               % (rig.name("pea"), re.escape(rig.inst.host),
                                  "" if mode == "plain" else ", TLS"))
         child = int(m.group(1))
-        conns = procfs.tcp_connections({rig.pop_port, rig.pops_port})
-        assert conns
-        pids = [rig.inst.pid] + procfs.descendants(rig.inst.pid)
-        holders = {}
-        for pid in pids:
-            try:
-                held = procfs.socket_inodes(pid) & conns
-                if held:
-                    holders[pid] = (procfs.comm(pid), procfs.uids(pid),
-                                    procfs.root(pid))
-            except OSError:
-                continue
-        assert holders, conns
-        for pid, (name, ids, root) in holders.items():
-            assert (name, ids, root) == ("pop3d", [owner] * 4,
-                                         rig.inst.queue_dir), (pid, name)
+        inode = server_end(c, port)
+        if mode == "plain":
+            want = {child: ("pop3session", [user] * 4, "/")}
+        else:
+            front = [pid for pid, held in socket_holders(rig, inode).items()
+                     if held[0] == "pop3d"]
+            assert len(front) == 1, socket_holders(rig, inode)
+            want = {front[0]: ("pop3d", [owner] * 4, rig.inst.queue_dir)}
+        # The front closes its copy right after the hand-off, which the
+        # login's reply may overtake.
+        wait_until(lambda: socket_holders(rig, inode) == want,
+                   what="the client's socket held by %s" % want)
+        if mode == "plain":
+            assert not [pid for pid in procfs.tree(rig.inst.pid)
+                        if procfs.comm(pid) == "pop3d" and
+                        inode in procfs.socket_inodes(pid)]
         # The session child and its root parent.
         assert procfs.comm(child) == "pop3session"
-        assert procfs.uids(child) == [rig.users["pea"].pw_uid] * 4
+        assert procfs.uids(child) == [user] * 4
         parent = procfs.ppid(child)
         assert procfs.comm(parent) == "pop3session"
         assert procfs.uids(parent) == [0] * 4
         assert procfs.root(parent) == "/"
+        assert inode not in procfs.socket_inodes(parent)
         for pid in (child, parent):
             assert "libssl" not in procfs.maps(pid), pid
-            assert not procfs.socket_inodes(pid) & conns, pid
         # The session works through all of it.
         assert c.cmd("STAT").startswith("+OK 1 ")
         assert c.cmd("QUIT").startswith("+OK")
@@ -1079,17 +1110,28 @@ import socket, sys
 sys.path.insert(0, sys.argv[1])
 import attrlist
 path, ticket, passed = sys.argv[2], sys.argv[3], sys.argv[4]
-mine, theirs = socket.socketpair()
-if passed != "pair":  # a TCP connection: root must refuse to keep it
-    host, port = passed.rsplit(":", 1)
-    theirs = socket.create_connection((host, int(port)))
+kind = sys.argv[5] if len(sys.argv) > 5 else "relay"
+client = sys.argv[6] if len(sys.argv) > 6 else None
+
+
+def descriptor(what):
+    # "pair": a socketpair's end (and ours); HOST:PORT: a TCP connection.
+    if what == "pair":
+        return socket.socketpair()
+    host, port = what.rsplit(":", 1)
+    return None, socket.create_connection((host, int(port)))
+
+
+mine, theirs = descriptor(passed)
+if mine is None:  # a TCP connection: root must refuse to keep it
+    mine, _ = socket.socketpair()
 s = socket.socket(socket.AF_UNIX)
 s.connect(path)
 socket.send_fds(s, [b"F"], [theirs.fileno()])
 theirs.close()
 try:
     s.sendall(attrlist.encode([("ticket", ticket), ("method", "USER"),
-                               ("tls", "")]))
+                               ("tls", ""), ("socket", kind)]))
 except (BrokenPipeError, ConnectionResetError):
     pass  # refused before the list: what a TCP socket gets
 s.close()
@@ -1102,6 +1144,12 @@ while True:
         break
     if not d:
         break
+    if d == b"\0" and not data and client:
+        # The session process asks for the client's socket.
+        _, other = descriptor(client)
+        socket.send_fds(mine, [b"F"], [other.fileno()])
+        data += b"[asked]"
+        continue
     data += d
     if data.startswith(b"+OK") and data.endswith(b"\r\n") and \
             b"QUIT" not in data:
@@ -1147,7 +1195,9 @@ def as_mail_owner(rig, script, *args):
 def test_compromised_front_gets_no_session_without_a_valid_ticket(rig):
     """A pop3d front taken over by a client (mail_owner) talks to
     private/pop3session directly: a forged ticket, a ticket used once
-    already, or a TCP socket instead of its socketpair get no session;
+    already, a TCP socket instead of its socketpair, or, when the
+    session process asks for the client's socket, a socketpair or a TCP
+    connection from another address than the ticket's get no session;
     the only session is the one the auth service issued a ticket for,
     once."""
     rig.deliver("pea", message(1))
@@ -1166,16 +1216,37 @@ def test_compromised_front_gets_no_session_without_a_valid_ticket(rig):
     assert out.startswith("-ERR") and "+OK" not in out, out
     rig.inst.wait_log(r"pop3session\[\d+\]: warning: .*a malformed "
                       r"request: bad attribute \"ticket\"", since=mark)
-    # The client's TCP connection is never accepted by root.
+    # A TCP connection passed as the front's socketpair is closed unread
+    # (with TLS on it, only the front may speak it).
     with rig.client() as c:
         addr = "%s:%d" % (rig.inst.host, rig.pop_port)
         out = as_mail_owner(rig, FAKE_FRONT, session, secrets.token_hex(16),
-                            addr)
+                            addr, "relay")
         assert out == "", out
         rig.inst.wait_log(r"pop3session\[\d+\]: warning: .*the passed "
                           r"descriptor is not the front's end of a "
                           r"socketpair", since=mark)
         c.cmd("QUIT")
+    # With socket=client the session process, once it runs as the
+    # mailbox owner, asks for the client's socket; it refuses a
+    # socketpair, and a TCP connection from another address than the
+    # one the ticket was issued for (127.0.0.1; this one's peer is the
+    # instance's address): closed unanswered, no session.
+    for client, refusal in (
+            ("pair", r"the passed descriptor is not a client's TCP "
+                     r"connection"),
+            ("%s:%d" % (rig.inst.host, rig.pop_port),
+             r"the passed connection is from %s, the ticket was issued "
+             r"for 127\.0\.0\.1" % re.escape(rig.inst.host))):
+        ticket = as_mail_owner(rig, AUTH_CLIENT, auth, rig.name("pea"),
+                               rig.password("pea"))
+        mark = rig.inst.log_size()
+        out = as_mail_owner(rig, FAKE_FRONT, session, ticket, "pair",
+                            "client", client)
+        assert out == "[asked]", out
+        rig.inst.wait_log(r"pop3session\[\d+\]: warning: .*" + refusal,
+                          since=mark)
+    mark = rig.inst.log_size()
     # A real ticket (the password is known here) works once.
     ticket = as_mail_owner(rig, AUTH_CLIENT, auth, rig.name("pea"),
                            rig.password("pea"))
