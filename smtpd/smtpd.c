@@ -36,7 +36,7 @@ static struct {
 	const char *tls_cert, *tls_key, *tls_level;
 	const char *tls_ca_file, *tls_fpt_digest;
 	int tls_ask_ccert;
-	const char *dns_nameservers;
+	const char *dns_nameservers, *inet_interfaces, *proxy_interfaces;
 	long long size_limit, header_limit, queue_minfree;
 	long long timeout, starttls_timeout, error_sleep;
 } raw;
@@ -55,6 +55,8 @@ static const struct conf_bind smtpd_params[] = {
     CONF_BIND_STR("recipient_delimiter", &smtpd_cfg.recipient_delimiter),
     CONF_BIND_STR("sasldb_path", &smtpd_cfg.sasldb_path),
     CONF_BIND_STR("dns_nameservers", &raw.dns_nameservers),
+    CONF_BIND_STR("inet_interfaces", &raw.inet_interfaces),
+    CONF_BIND_STR("proxy_interfaces", &raw.proxy_interfaces),
     CONF_BIND_SIZE("message_size_limit", &raw.size_limit),
     CONF_BIND_SIZE("header_size_limit", &raw.header_limit),
     CONF_BIND_SIZE("queue_minfree", &raw.queue_minfree),
@@ -196,6 +198,13 @@ smtpd_pre_jail(void)
 	smtpd_tls_init();
 	if (dns_init(raw.dns_nameservers, &err) < 0)
 		msg_warn("DNS resolver: %s; client names will be \"unknown\"",
+			 buf_cstr(&err));
+	/* permit_mx_backup's "this machine": its interfaces (getifaddrs
+	 * needs no jail) and a proxy's. */
+	if (own_addr_init(raw.inet_interfaces, raw.proxy_interfaces,
+			  DNS_INET_ALL, &err) < 0)
+		msg_warn("%s; permit_mx_backup will know this machine by "
+			 "name only",
 			 buf_cstr(&err));
 	/* The jail has no /etc: the hosts file is read now. */
 	peer_name_init();

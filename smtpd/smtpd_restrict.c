@@ -34,7 +34,9 @@
 #include "dns.h"
 #include "dnsbl.h"
 #include "maps.h"
+#include "match_list.h"
 #include "msg.h"
+#include "own_addr.h"
 #include "peer_name.h"
 #include "smtpd.h"
 #include "smtpd_policy.h"
@@ -103,6 +105,14 @@ enum op {
 	OP_CHECK_RECIPIENT_MX,
 	OP_CHECK_RECIPIENT_A,
 	OP_CHECK_RECIPIENT_NS,
+	OP_REJECT_PLAINTEXT,
+	OP_CHECK_SASL,
+	OP_PERMIT_MX_BACKUP,
+	OP_REJECT_RHSBL_REVERSE_CLIENT,
+	OP_PERMIT_RHSWL_CLIENT,
+	OP_CHECK_REVERSE_CLIENT,
+	OP_CHECK_REVERSE_CLIENT_MX,
+	OP_CHECK_REVERSE_CLIENT_NS,
 };
 
 enum arg { ARG_NONE, ARG_TABLE, ARG_SECONDS, ARG_ZONE, ARG_POLICY };
@@ -178,24 +188,27 @@ static const struct restriction {
     {"reject_unknown_client", OP_REJECT_UNKNOWN_CLIENT, ARG_NONE},
     {"reject_unknown_reverse_client_hostname", OP_REJECT_UNKNOWN_REVERSE_CLIENT,
      ARG_NONE},
+    {"reject_plaintext_session", OP_REJECT_PLAINTEXT, ARG_NONE},
+    {"check_sasl_access", OP_CHECK_SASL, ARG_TABLE},
+    {"permit_mx_backup", OP_PERMIT_MX_BACKUP, ARG_NONE},
+    {"reject_rhsbl_reverse_client", OP_REJECT_RHSBL_REVERSE_CLIENT, ARG_ZONE},
+    {"permit_rhswl_client", OP_PERMIT_RHSWL_CLIENT, ARG_ZONE},
+    {"check_reverse_client_hostname_access", OP_CHECK_REVERSE_CLIENT,
+     ARG_TABLE},
+    {"check_reverse_client_hostname_mx_access", OP_CHECK_REVERSE_CLIENT_MX,
+     ARG_TABLE},
+    {"check_reverse_client_hostname_ns_access", OP_CHECK_REVERSE_CLIENT_NS,
+     ARG_TABLE},
     {NULL, 0, 0},
 };
 
 /* Postfix's restrictions Panacea does not have yet: named in the start-up
  * error so that an administrator knows it is missing, not misspelt. */
 static const char *const not_supported[] = {
-    "check_reverse_client_hostname_access",
-    "check_reverse_client_hostname_mx_access",
-    "check_reverse_client_hostname_ns_access",
-    "check_sasl_access",
     "check_etrn_access",
     "check_relay_domains",
-    "permit_mx_backup",
-    "permit_rhswl_client",
-    "reject_rhsbl_reverse_client",
     "reject_unverified_sender",
     "reject_unverified_recipient",
-    "reject_plaintext_session",
     "reject_unauth_sender_login_mismatch",
     "reject_maps_rbl",
     "reject_unlisted_sender_login",
@@ -244,10 +257,11 @@ static struct {
 	char **class_names;
 	int nclasses;
 	struct rlist *classes;
-	struct maps *login_maps; /* smtpd_sender_login_maps */
-	struct maps *rbl_maps;	 /* rbl_reply_maps */
-	struct maps *ccert_maps; /* relay_clientcerts */
-	const char *rbl_reply;	 /* default_rbl_reply, unexpanded */
+	struct maps *login_maps;	/* smtpd_sender_login_maps */
+	struct maps *rbl_maps;		/* rbl_reply_maps */
+	struct maps *ccert_maps;	/* relay_clientcerts */
+	struct match_list *mx_networks; /* permit_mx_backup_networks */
+	const char *rbl_reply;		/* default_rbl_reply, unexpanded */
 	int delay_reject;
 	int unlisted_sender, unlisted_recipient;
 	const char *null_key;
@@ -255,7 +269,8 @@ static struct {
 	long long reject_code, defer_code, relay_code, access_reject_code,
 	    access_defer_code, invalid_hostname_code, non_fqdn_code,
 	    multi_bounce_code, unknown_local_code, rbl_code,
-	    unknown_address_code, unknown_client_code, unknown_hostname_code;
+	    unknown_address_code, unknown_client_code, unknown_hostname_code,
+	    plaintext_code;
 } cfg;
 
 /* What a session keeps: the sender, the transaction's actions and a
@@ -268,7 +283,8 @@ struct smtpd_access {
 	struct buf hold_log, discard_log, redirect_log, bcc_log;
 	char *redirect, *bcc;
 	struct buf prepend;
-	char instance[64]; /* the policy protocol's, per transaction */
+	char instance[64];  /* the policy protocol's, per transaction */
+	char *reverse_name; /* the client's PTR name, asked once */
 };
 
 /* ---------------------------------------------------------------- */
@@ -570,6 +586,7 @@ smtpd_restrict_init(void)
 	cfg.unknown_client_code = code_param45("unknown_client_reject_code");
 	cfg.unknown_hostname_code =
 	    code_param45("unknown_hostname_reject_code");
+	cfg.plaintext_code = code_param45("plaintext_reject_code");
 	/* Its $rbl_* names are the lookup's, filled in at each refusal. */
 	cfg.rbl_reply = conf_raw("default_rbl_reply");
 
@@ -611,6 +628,10 @@ smtpd_restrict_init(void)
 	if (*v &&
 	    (maps_check(v, &err) < 0 || !(cfg.rbl_maps = maps_open(v, &err))))
 		msg_fatal("rbl_reply_maps: %s", buf_cstr(&err));
+	v = conf_str("permit_mx_backup_networks");
+	if (*v && !(cfg.mx_networks =
+			match_list_open("permit_mx_backup_networks", v, &err)))
+		msg_fatal("%s", buf_cstr(&err));
 	v = conf_str("relay_clientcerts");
 	if (*v &&
 	    (maps_check(v, &err) < 0 || !(cfg.ccert_maps = maps_open(v, &err))))
@@ -674,6 +695,8 @@ smtpd_restrict_end(void)
 		maps_close(cfg.rbl_maps);
 	if (cfg.ccert_maps)
 		maps_close(cfg.ccert_maps);
+	if (cfg.mx_networks)
+		match_list_free(cfg.mx_networks);
 	memset(&cfg, 0, sizeof(cfg));
 }
 
@@ -1631,6 +1654,8 @@ dnsbl_listed(const struct item *it, const char *prefix, struct buf *reason)
 	return listed;
 }
 
+static const char *reverse_name(struct eval *e);
+
 static enum res
 check_dns_list(struct eval *e, const struct item *it)
 {
@@ -1652,8 +1677,13 @@ check_dns_list(struct eval *e, const struct item *it)
 		listed = dnsbl_listed(it, prefix, &reason);
 		break;
 	case OP_REJECT_RHSBL_CLIENT:
+	case OP_PERMIT_RHSWL_CLIENT:
 		klass = "Client host";
 		what = ss->client_name;
+		goto domain;
+	case OP_REJECT_RHSBL_REVERSE_CLIENT:
+		klass = "Unverified Client host";
+		what = reverse_name(e);
 		goto domain;
 	case OP_REJECT_RHSBL_HELO:
 		klass = "Helo command";
@@ -1677,7 +1707,8 @@ check_dns_list(struct eval *e, const struct item *it)
 		break;
 	}
 	if (listed > 0)
-		res = it->op == OP_PERMIT_DNSWL_CLIENT
+		res = it->op == OP_PERMIT_DNSWL_CLIENT ||
+			      it->op == OP_PERMIT_RHSWL_CLIENT
 			  ? R_PERMIT
 			  : rbl_refuse(e, it, klass, what, buf_cstr(&reason));
 	buf_free(&reason);
@@ -1785,6 +1816,191 @@ check_client_exists(struct eval *e, int reverse)
 	    "Client host rejected: cannot find your reverse "
 	    "hostname, [%s]",
 	    ss->client_addr);
+}
+
+/* The client's reverse name (Postfix's reverse_client_name): its PTR
+ * record, not forward-confirmed, asked once per session; "unknown" when
+ * there is none or the lookup failed.  A forward-confirmed name is one. */
+static const char *
+reverse_name(struct eval *e)
+{
+	struct smtpd_session *ss = e->ss;
+	struct smtpd_access *acc = e->acc;
+	char name[DNS_NAME_MAX + 1];
+
+	if (acc->reverse_name)
+		return acc->reverse_name;
+	if (strcmp(ss->client_name, "unknown") != 0)
+		acc->reverse_name = xstrdup(ss->client_name);
+	else if (!peer_is_loopback(ss->client_addr) &&
+		 dns_lookup_ptr(ss->client_addr, name, sizeof(name), NULL) ==
+		     DNS_OK)
+		acc->reverse_name = xstrdup(name);
+	else
+		acc->reverse_name = xstrdup("unknown");
+	return acc->reverse_name;
+}
+
+/* check_reverse_client_hostname_access: check_client_access with the
+ * unverified name; _mx_ and _ns_: that name's MX hosts or name servers. */
+static enum res
+check_reverse_client(struct eval *e, const struct item *it)
+{
+	struct smtpd_session *ss = e->ss;
+	const char *rev = reverse_name(e);
+	struct buf value = BUF_INIT, name = BUF_INIT;
+	const char *klass = "Unverified Client host";
+	enum res res = R_DUNNO;
+	int r = 0;
+
+	buf_printf(&name, "%s[%s]", rev, ss->client_addr);
+	if (it->op != OP_CHECK_REVERSE_CLIENT) {
+		if (strcmp(rev, "unknown") != 0)
+			res = check_server(
+			    e, it, rev,
+			    it->op == OP_CHECK_REVERSE_CLIENT_MX ? 1 : 2,
+			    buf_cstr(&name), klass);
+		buf_free(&name);
+		return res;
+	}
+	if (!it->cidr && strcmp(rev, "unknown") != 0)
+		r = lookup_domain(e, it, rev, &value, &res, buf_cstr(&name),
+				  klass);
+	if (r == 0)
+		r = lookup_address(e, it, ss->client_addr, &value, &res,
+				   buf_cstr(&name), klass);
+	if (r > 0)
+		res = table_result(e, it, buf_cstr(&value), buf_cstr(&name),
+				   klass);
+	buf_free(&value);
+	buf_free(&name);
+	return res;
+}
+
+/* check_sasl_access: the login name, whole (Postfix 2.11). */
+static enum res
+check_sasl(struct eval *e, const struct item *it)
+{
+	const char *login = e->ss->auth_user;
+	struct buf value = BUF_INIT;
+	enum res res = R_DUNNO;
+
+	if (login == NULL || *login == '\0')
+		return R_DUNNO;
+	if (lookup(e, it, login, &value, &res, login, "SASL login name") > 0)
+		res = table_result(e, it, buf_cstr(&value), login,
+				   "SASL login name");
+	buf_free(&value);
+	return res;
+}
+
+/* One of hosts[] is this machine: myhostname by name, else one of its
+ * addresses is an inet_interfaces or proxy_interfaces address (Postfix's
+ * i_am_mx). */
+static int
+is_me(const struct dns_mx *mx, size_t n)
+{
+	const char *me = smtpd_cfg.myhostname;
+
+	for (size_t i = 0; i < n; i++)
+		if (me && str_casecmp(mx[i].host, me) == 0)
+			return 1;
+	for (size_t i = 0; i < n; i++) {
+		struct dns_addr_list addrs;
+		if (dns_lookup_addr(mx[i].host, DNS_INET_ALL, &addrs, NULL) !=
+		    DNS_OK)
+			continue;
+		for (size_t a = 0; a < addrs.count; a++)
+			if (own_addr_match((struct sockaddr *)&addrs.addr[a]))
+				return 1;
+	}
+	return 0;
+}
+
+/* permit_mx_backup_networks: every address of the primary MX hosts is
+ * in it (and there is one). */
+static int
+primaries_listed(const struct dns_mx *mx, size_t n)
+{
+	int seen = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct dns_addr_list addrs;
+		if (dns_lookup_addr(mx[i].host, DNS_INET_ALL, &addrs, NULL) !=
+		    DNS_OK)
+			continue;
+		for (size_t a = 0; a < addrs.count; a++) {
+			char ip[INET6_ADDRSTRLEN];
+			struct buf err = BUF_INIT;
+			int m;
+			sock_addr_text((const struct sockaddr *)&addrs.addr[a],
+				       ip, sizeof(ip));
+			m = match_list_client(cfg.mx_networks, "", ip, 0, &err);
+			buf_free(&err);
+			if (m != 1)
+				return 0;
+			seen = 1;
+		}
+	}
+	return seen;
+}
+
+/*
+ * permit_mx_backup (Postfix 2.3's rules): an authorised destination
+ * (permit_auth_destination), or a domain for which this machine is an MX
+ * host but not a primary one (the lowest preference), the primaries in
+ * permit_mx_backup_networks when it is set.  A domain without MX records
+ * is permitted when one of its addresses is ours.  No routing in the
+ * local part, no address literal.  An MX lookup that fails turns a later
+ * refusal into 450 4.4.4.
+ */
+static enum res
+permit_mx_backup(struct eval *e)
+{
+	const struct addr *a = e->rcpt;
+	struct dns_mx_result mx;
+	size_t nprimary;
+	int status;
+
+	if (a == NULL)
+		return R_DUNNO;
+	if (smtpd_is_auth_destination(a))
+		return R_PERMIT;
+	if ((a->flags & (ADDR_NULL | ADDR_LITERAL)) || !a->domain[0] ||
+	    strpbrk(a->local_unquoted, "@%!") != NULL)
+		return R_DUNNO;
+	status = dns_lookup_mx(a->domain, &mx, NULL);
+	if (status == DNS_OK && mx.implicit)
+		status = DNS_NOTFOUND;
+	if (status == DNS_NOTFOUND || status == DNS_NODATA) {
+		/* Perhaps a name of this machine: its addresses decide. */
+		struct dns_mx self;
+		snprintf(self.host, sizeof(self.host), "%.*s",
+			 (int)DNS_NAME_MAX, a->domain);
+		self.pref = 0;
+		return is_me(&self, 1) ? R_PERMIT : R_DUNNO;
+	}
+	if (status == DNS_TEMPFAIL) {
+		format_reply(&e->dir, 450, "4.4.4",
+			     "<%s>: Recipient address rejected: Unable to look "
+			     "up mail exchanger information: Host not found, "
+			     "try again",
+			     a->addr);
+		return R_DUNNO;
+	}
+	if (status != DNS_OK || mx.count == 0)
+		return R_DUNNO;
+	for (nprimary = 1;
+	     nprimary < mx.count && mx.mx[nprimary].pref == mx.mx[0].pref;
+	     nprimary++)
+		;
+	/* A primary MX host relays nothing by this rule (Postfix 2.3). */
+	if (is_me(mx.mx, nprimary) ||
+	    !is_me(mx.mx + nprimary, mx.count - nprimary))
+		return R_DUNNO;
+	if (cfg.mx_networks && !primaries_listed(mx.mx, nprimary))
+		return R_DUNNO;
+	return R_PERMIT;
 }
 
 static enum res
@@ -1998,6 +2214,22 @@ eval_item(struct eval *e, const struct item *it, const char *name,
 			return R_DUNNO;
 		return check_server(e, it, e->rcpt->domain, server_kind(it->op),
 				    e->rcpt->addr, "Recipient address");
+	case OP_REJECT_PLAINTEXT:
+		if (ss->tls_on)
+			return R_DUNNO;
+		return refuse_fmt(e, (int)cfg.plaintext_code, "4.7.1",
+				  "Session encryption is required");
+	case OP_CHECK_SASL:
+		return check_sasl(e, it);
+	case OP_PERMIT_MX_BACKUP:
+		return permit_mx_backup(e);
+	case OP_REJECT_RHSBL_REVERSE_CLIENT:
+	case OP_PERMIT_RHSWL_CLIENT:
+		return check_dns_list(e, it);
+	case OP_CHECK_REVERSE_CLIENT:
+	case OP_CHECK_REVERSE_CLIENT_MX:
+	case OP_CHECK_REVERSE_CLIENT_NS:
+		return check_reverse_client(e, it);
 	case OP_CHECK_POLICY: {
 		/* The server's action is an access(5) value. */
 		struct buf action = BUF_INIT;
@@ -2333,6 +2565,7 @@ smtpd_restrict_session_end(struct smtpd_session *ss)
 	buf_free(&acc->bcc_log);
 	buf_free(&acc->prepend);
 	xfree(acc->denied);
+	xfree(acc->reverse_name);
 	xfree(acc);
 	ss->access = NULL;
 }

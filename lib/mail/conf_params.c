@@ -383,6 +383,13 @@ const struct conf_param conf_params[] = {
     {"non_fqdn_reject_code", CONF_INT, "504", 0, 0,
      "The reply code of reject_non_fqdn_helo_hostname, reject_non_fqdn_sender "
      "and reject_non_fqdn_recipient. As in Postfix."},
+    {"permit_mx_backup_networks", CONF_STR, "", 0, 0,
+     "permit_mx_backup accepts only domains whose primary MX hosts all have "
+     "addresses in these networks (CIDR, as mynetworks; empty: any). As in "
+     "Postfix."},
+    {"plaintext_reject_code", CONF_INT, "450", 0, 0,
+     "The reply code of reject_plaintext_session (a session without TLS). "
+     "As in Postfix."},
     {"policy_time_limit", CONF_TIME, "1000s", 's', 1,
      "No-op in Panacea: Panacea has no spawn(8), which runs a policy server "
      "for Postfix (SMTPD_POLICY_README's service \"policy\"; the time limit "

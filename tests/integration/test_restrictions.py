@@ -499,8 +499,8 @@ def test_unauth_pipelining(instance, mail_owner):
 @pytest.mark.parametrize("param,value,message", [
     ("smtpd_recipient_restrictions", "permit_mynetworks, reject_everything",
      'smtpd_recipient_restrictions: unknown restriction "reject_everything"'),
-    ("smtpd_client_restrictions", "permit_mx_backup",
-     'smtpd_client_restrictions: restriction "permit_mx_backup" is '
+    ("smtpd_client_restrictions", "reject_unverified_sender",
+     'smtpd_client_restrictions: restriction "reject_unverified_sender" is '
      'not supported by Panacea yet'),
     ("smtpd_sender_restrictions", "check_sender_access",
      "smtpd_sender_restrictions: check_sender_access needs a type:table"),
@@ -532,6 +532,15 @@ DNS_ZONES = {
     "dbl.example": "spam.example A 127.0.1.2\n",
     "senders.test": "ok A 192.0.2.1\nmx MX 10 ok\nnullmx MX 0 .\n"
                     "direct A 192.0.2.7\n",
+    # permit_mx_backup: "us" is this machine by proxy_interfaces.
+    "backup.test": "relay MX 10 primary\nrelay MX 20 us\n"
+                   "prim MX 10 us\nprim MX 20 primary\n"
+                   "other MX 10 primary\nother MX 20 elsewhere\n"
+                   "far MX 10 farprimary\nfar MX 20 us\n"
+                   "byname MX 10 primary\nbyname MX 20 panacea.test.\n"
+                   "primary A 192.0.2.10\nus A 192.0.2.20\n"
+                   "elsewhere A 192.0.2.30\nfarprimary A 198.51.100.1\n"
+                   "name A 192.0.2.20\n",
 }
 
 
@@ -832,3 +841,116 @@ def test_data_restrictions_at_bdat(instance, mail_owner):
                           r"helo=<client\.test>$" % (peer_name(client),
                                                      re.escape(client)))
     assert m.group(1) not in queue_ids(instance)
+
+
+# ---------------------------------------------------------------------
+# reject_plaintext_session, check_sasl_access, permit_mx_backup and the
+# reverse client name
+
+
+def test_reject_plaintext_session(instance, mail_owner, tmp_path):
+    from smtp_helpers import client_tls_context, make_tls
+    tls = make_tls(tmp_path / "tls")
+    port, client = start(instance, mail_owner, {
+        "smtpd_tls_cert_file": tls["cert"],
+        "smtpd_tls_key_file": tls["key"],
+        "smtpd_client_restrictions": "reject_plaintext_session",
+    })
+    want = "450 4.7.1 Session encryption is required"
+    assert rcpt_reply(port, client, "a@example.org", ROOT) == want
+    instance.wait_log(log_line(client, "RCPT", want, "a@example.org", ROOT))
+    with Session(HOST[0], port, source=client) as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("STARTTLS", 220)
+        s.starttls(client_tls_context(tls["ca"]))
+        s.expect("EHLO client.test", 250)
+        s.expect("MAIL FROM:<a@example.org>", 250)
+        s.expect("RCPT TO:<%s>" % ROOT, 250)
+
+
+def test_check_sasl_access(instance, mail_owner):
+    import base64
+    conf = sasl_auth_conf(instance, {"alice": "wonder land",
+                                     "bob": "builder"})
+    conf["smtpd_relay_restrictions"] = (
+        "check_sasl_access inline:{ {alice=REJECT Account suspended} }, "
+        "permit_sasl_authenticated, reject_unauth_destination")
+    port, client = start(instance, mail_owner, conf)
+    for user, password, want in (
+            ("alice", "wonder land",
+             "554 5.7.1 <alice>: SASL login name rejected: Account "
+             "suspended"),
+            ("bob", "builder", None)):
+        with Session(HOST[0], port, source=client) as s:
+            s.expect("EHLO client.test", 250)
+            s.expect("AUTH PLAIN " + base64.b64encode(
+                ("\0%s\0%s" % (user, password)).encode()).decode(), 235)
+            s.expect("MAIL FROM:<a@example.org>", 250)
+            r = s.cmd("RCPT TO:<pea@dma.org>")
+            assert str(r) == want if want else r.code == 250
+    instance.wait_log(r"(?m)NOQUEUE: reject: RCPT from %s\[%s\]: %s; "
+                      r"from=<a@example\.org> to=<pea@dma\.org> "
+                      r"proto=ESMTPA helo=<client\.test>$" % (
+                          re.escape(peer_name(client)), re.escape(client),
+                          re.escape("554 5.7.1 <alice>: SASL login name "
+                                    "rejected: Account suspended")))
+
+
+def test_permit_mx_backup(instance, mail_owner, dns):
+    """This machine (myhostname, or an address of proxy_interfaces) is a
+    backup MX: permitted; a primary one, or not an MX: not."""
+    conf = {"proxy_interfaces": "192.0.2.20",
+            "smtpd_relay_restrictions":
+                "permit_mx_backup, reject_unauth_destination"}
+    port = dns_start(instance, mail_owner, dns, conf)
+    for domain in ("relay", "far", "byname", "name"):
+        assert rcpt_reply(port, UNLISTED, "a@example.org",
+                          "x@%s.backup.test" % domain).startswith("250")
+    for domain in ("prim", "other", "nowhere"):
+        rcpt = "x@%s.backup.test" % domain
+        assert rcpt_reply(port, UNLISTED, "a@example.org", rcpt) == (
+            "554 5.7.1 <%s>: Relay access denied" % rcpt)
+    # Only domains whose primary MX hosts are in these networks.
+    instance.stop()
+    conf["permit_mx_backup_networks"] = "192.0.2.0/24"
+    port = dns_start(instance, mail_owner, dns, conf)
+    assert rcpt_reply(port, UNLISTED, "a@example.org",
+                      "x@relay.backup.test").startswith("250")
+    assert rcpt_reply(port, UNLISTED, "a@example.org",
+                      "x@far.backup.test") == (
+        "554 5.7.1 <x@far.backup.test>: Relay access denied")
+
+
+def test_reverse_client_hostname_access(instance, mail_owner):
+    """The unverified name: for a loopback client its /etc/hosts name
+    (it never goes to DNS), then its address."""
+    named = "127.0.0.1"
+    port, client = start(instance, mail_owner, {
+        "mynetworks": "127.0.0.2/32",
+        "smtpd_client_restrictions":
+            "check_reverse_client_hostname_access inline:{ {%s=REJECT Go "
+            "away} }" % peer_name(named),
+    })
+    want = ("554 5.7.1 <%s[%s]>: Unverified Client host rejected: Go away"
+            % (peer_name(named), named))
+    assert rcpt_reply(port, named, "a@example.org", ROOT) == want
+    instance.wait_log(log_line(named, "RCPT", want, "a@example.org", ROOT))
+    if peer_name(client) != peer_name(named):
+        assert rcpt_reply(port, client, "a@example.org",
+                          ROOT).startswith("250")
+
+
+def test_rhs_lists_of_client_names(instance, mail_owner, dns):
+    """reject_rhsbl_reverse_client and permit_rhswl_client look up
+    nothing for a client without a name (a 127.x address that /etc/hosts
+    does not name): no refusal, no permission."""
+    if peer_name(UNLISTED) != "unknown":
+        pytest.skip("/etc/hosts names %s" % UNLISTED)
+    port = dns_start(instance, mail_owner, dns, {
+        "smtpd_client_restrictions":
+            "reject_rhsbl_reverse_client dbl.example, "
+            "permit_rhswl_client dbl.example, reject",
+    })
+    assert rcpt_reply(port, UNLISTED, "a@example.org", ROOT) == (
+        "554 5.7.1 <unknown[%s]>: Client host rejected: Access denied"
+        % UNLISTED)

@@ -27,6 +27,13 @@ struct smtpd_config smtpd_cfg;
 
 static struct match_list *mydestination, *relay_domains;
 
+/* What expect_rcpt's session has besides its address. */
+static struct {
+	const char *name; /* the client name; NULL: "unknown" */
+	const char *login;
+	int tls;
+} client;
+
 static void
 load(const char *text)
 {
@@ -189,9 +196,24 @@ test_list_parsing(void **state)
 		     "unknown restriction \"reject_everything\"");
 	expect_parse("permit_mynetworks, Reject",
 		     "unknown restriction \"Reject\"");
-	expect_parse("check_sasl_access hash:/x",
-		     "restriction \"check_sasl_access\" is not supported "
+	expect_parse("check_etrn_access hash:/x",
+		     "restriction \"check_etrn_access\" is not supported "
 		     "by Panacea yet");
+	expect_parse("reject_unverified_sender",
+		     "restriction \"reject_unverified_sender\" is not "
+		     "supported by Panacea yet");
+	expect_parse("reject_plaintext_session, check_sasl_access "
+		     "inline:{a=REJECT}, permit_mx_backup, "
+		     "reject_rhsbl_reverse_client dbl.example, "
+		     "permit_rhswl_client wl.example=127.0.0.[1..3], "
+		     "check_reverse_client_hostname_access inline:{a=b}, "
+		     "check_reverse_client_hostname_mx_access inline:{a=b}, "
+		     "check_reverse_client_hostname_ns_access inline:{a=b}",
+		     NULL);
+	expect_parse("check_sasl_access", "check_sasl_access needs a "
+					  "type:table");
+	expect_parse("reject_rhsbl_reverse_client",
+		     "reject_rhsbl_reverse_client needs a DNS domain");
 	expect_parse("check_policy_service inet:127.0.0.1:10023, "
 		     "check_policy_service { unix:private/policy, timeout=10s, "
 		     "default_action=DUNNO, try_limit=1 }",
@@ -235,7 +257,10 @@ expect_rcpt(const char *addr, int trusted, const char *helo, const char *sender,
 	const char *got = NULL;
 
 	memset(&ss, 0, sizeof(ss));
-	snprintf(ss.client_name, sizeof(ss.client_name), "unknown");
+	snprintf(ss.client_name, sizeof(ss.client_name), "%s",
+		 client.name ? client.name : "unknown");
+	ss.auth_user = (char *)client.login;
+	ss.tls_on = client.tls;
 	snprintf(ss.client_addr, sizeof(ss.client_addr), "%s", addr);
 	ss.trusted = trusted;
 	ss.helo = (char *)helo;
@@ -352,6 +377,91 @@ test_defaults(void **state)
 		    "550 5.7.9 <>: Sender address rejected: No bounces");
 }
 
+static void
+test_plaintext_and_sasl(void **state)
+{
+	(void)state;
+	load("smtpd_client_restrictions = reject_plaintext_session\n");
+	expect_rcpt("192.0.2.1", 1, "h.example", "<a@b.example>",
+		    "<x@example.com>",
+		    "450 4.7.1 Session encryption is required");
+	client.tls = 1;
+	expect_rcpt("192.0.2.1", 1, "h.example", "<a@b.example>",
+		    "<x@example.com>", NULL);
+	client.tls = 0;
+	/* The code is a parameter; the DSN follows its class. */
+	load("smtpd_client_restrictions = reject_plaintext_session\n"
+	     "plaintext_reject_code = 554\n");
+	expect_rcpt("192.0.2.1", 1, "h.example", "<a@b.example>",
+		    "<x@example.com>",
+		    "554 5.7.1 Session encryption is required");
+
+	/* check_sasl_access: the whole login name, no parent lookups. */
+	load("smtpd_relay_restrictions = check_sasl_access inline:{ "
+	     "{alice=REJECT Stolen account}, {bob=OK}, {example.com=REJECT} }, "
+	     "reject_unauth_destination\n");
+	client.login = "alice";
+	expect_rcpt("192.0.2.1", 0, "h.example", "<a@b.example>",
+		    "<x@example.com>",
+		    "554 5.7.1 <alice>: SASL login name rejected: Stolen "
+		    "account");
+	client.login = "bob";
+	expect_rcpt("192.0.2.1", 0, "h.example", "<a@b.example>",
+		    "<x@elsewhere.example>", NULL);
+	client.login = "carol@sub.example.com";
+	expect_rcpt("192.0.2.1", 0, "h.example", "<a@b.example>",
+		    "<x@example.com>", NULL);
+	client.login = NULL;
+	expect_rcpt("192.0.2.1", 0, "h.example", "<a@b.example>",
+		    "<x@elsewhere.example>",
+		    "554 5.7.1 <x@elsewhere.example>: Relay access denied");
+}
+
+static void
+test_mx_backup_without_dns(void **state)
+{
+	(void)state;
+	/* An authorised destination is permitted before any MX lookup;
+	 * routing in the local part and address literals never are. */
+	load("smtpd_relay_restrictions = permit_mx_backup, reject\n");
+	expect_rcpt("192.0.2.1", 0, "h.example", "<a@b.example>",
+		    "<x@sub.relay.example>", NULL);
+	expect_rcpt("192.0.2.1", 0, "h.example", "<a@b.example>",
+		    "<x@example.com>", NULL);
+	expect_rcpt("192.0.2.1", 0, "h.example", "<a@b.example>",
+		    "<x%y@elsewhere.example>",
+		    "554 5.7.1 <x%y@elsewhere.example>: Recipient address "
+		    "rejected: Access denied");
+	expect_rcpt("192.0.2.1", 0, "h.example", "<a@b.example>",
+		    "<x@[192.0.2.9]>",
+		    "554 5.7.1 <x@[192.0.2.9]>: Recipient address rejected: "
+		    "Access denied");
+}
+
+static void
+test_reverse_client_access(void **state)
+{
+	(void)state;
+	load(
+	    "smtpd_client_restrictions = check_reverse_client_hostname_access "
+	    "inline:{ {host.example=REJECT Bad name}, {198.51=REJECT Net} }\n");
+	/* The name and its parents (a forward-confirmed name is also the
+	 * reverse one), then the address and its prefixes. */
+	client.name = "mail.host.example";
+	expect_rcpt("192.0.2.1", 1, "h.example", "<a@b.example>",
+		    "<x@example.com>",
+		    "554 5.7.1 <mail.host.example[192.0.2.1]>: Unverified "
+		    "Client host rejected: Bad name");
+	client.name = "other.example";
+	expect_rcpt("198.51.100.2", 1, "h.example", "<a@b.example>",
+		    "<x@example.com>",
+		    "554 5.7.1 <other.example[198.51.100.2]>: Unverified "
+		    "Client host rejected: Net");
+	expect_rcpt("192.0.2.1", 1, "h.example", "<a@b.example>",
+		    "<x@example.com>", NULL);
+	client.name = NULL;
+}
+
 int
 main(void)
 {
@@ -361,6 +471,9 @@ main(void)
 	    cmocka_unit_test(test_list_parsing),
 	    cmocka_unit_test(test_rcpt_order),
 	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_plaintext_and_sasl),
+	    cmocka_unit_test(test_mx_backup_without_dns),
+	    cmocka_unit_test(test_reverse_client_access),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
