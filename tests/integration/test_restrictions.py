@@ -910,6 +910,10 @@ def test_permit_mx_backup(instance, mail_owner, dns):
         rcpt = "x@%s.backup.test" % domain
         assert rcpt_reply(port, UNLISTED, "a@example.org", rcpt) == (
             "554 5.7.1 <%s>: Relay access denied" % rcpt)
+    # A name server that refuses (a DNS failure): 450 instead of 554.
+    assert rcpt_reply(port, UNLISTED, "a@example.org", "x@dma.org") == (
+        "450 4.4.4 <x@dma.org>: Recipient address rejected: Unable to look "
+        "up mail exchanger information: Host not found, try again")
     # Only domains whose primary MX hosts are in these networks.
     instance.stop()
     conf["permit_mx_backup_networks"] = "192.0.2.0/24"
