@@ -7,12 +7,7 @@
 void
 pop3_vreply(struct stream *s, const char *fmt, va_list ap)
 {
-	struct buf b = BUF_INIT;
-
-	buf_vprintf(&b, fmt, ap);
-	buf_puts(&b, "\r\n");
-	stream_write(s, b.data, b.len);
-	buf_free(&b);
+	stream_line_vprintf(s, fmt, ap);
 }
 
 void
