@@ -246,9 +246,9 @@ def check_received(header, **kw):
     assert re.fullmatch(received_re(**kw), text), text
 
 
-def make_tls(d):
-    """A test CA and a server certificate for MYHOSTNAME, made now by
-    openssl; returns dict(ca=, cert=, key=) paths."""
+def make_tls(d, name=MYHOSTNAME, ca_cn="Panacea Test CA"):
+    """A test CA (named ca_cn) and a server certificate for name, made now
+    by openssl; returns dict(ca=, cert=, key=) paths."""
     d = str(d)
     os.makedirs(d, exist_ok=True)
     p = {n: os.path.join(d, n) for n in
@@ -260,13 +260,13 @@ def make_tls(d):
                        capture_output=True, timeout=60)
 
     run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-        "-subj", "/CN=Panacea Test CA", "-keyout", p["ca.key"],
+        "-subj", "/CN=" + ca_cn, "-keyout", p["ca.key"],
         "-out", p["ca.pem"])
     run("req", "-newkey", "rsa:2048", "-nodes", "-subj",
-        "/CN=" + MYHOSTNAME, "-keyout", p["server.key"],
+        "/CN=" + name, "-keyout", p["server.key"],
         "-out", p["server.csr"])
     with open(p["ext.cnf"], "w") as f:
-        f.write("subjectAltName=DNS:%s\n" % MYHOSTNAME)
+        f.write("subjectAltName=DNS:%s\n" % name)
     run("x509", "-req", "-in", p["server.csr"], "-CA", p["ca.pem"],
         "-CAkey", p["ca.key"], "-CAcreateserial", "-days", "2",
         "-extfile", p["ext.cnf"], "-out", p["server.pem"])

@@ -28,10 +28,10 @@ import base64
 import os
 import socket
 import ssl
-import subprocess
 import threading
 
 from panacea_test import scaled
+from smtp_helpers import make_tls
 
 
 class Peer:
@@ -237,33 +237,15 @@ class _Session:
 
 
 def make_cert(d, name):
-    """A test CA and a server certificate for name, made now by openssl;
+    """A test CA and a server certificate for name (smtp_helpers.make_tls);
     returns dict(ca=PATH, cert=PATH, key=PATH, server_context=SSLContext
     of that certificate)."""
-    os.makedirs(d, exist_ok=True)
-    p = {n: os.path.join(d, n) for n in
-         ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem",
-          "ext.cnf")}
-
-    def run(*args):
-        subprocess.run(["openssl"] + list(args), check=True,
-                       capture_output=True, timeout=60)
-
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-        "-subj", "/CN=Panacea Smtp Test CA", "-keyout", p["ca.key"],
-        "-out", p["ca.pem"])
-    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + name,
-        "-keyout", p["server.key"], "-out", p["server.csr"])
-    with open(p["ext.cnf"], "w") as f:
-        f.write("subjectAltName=DNS:%s\n" % name)
-    run("x509", "-req", "-in", p["server.csr"], "-CA", p["ca.pem"],
-        "-CAkey", p["ca.key"], "-CAcreateserial", "-days", "2",
-        "-extfile", p["ext.cnf"], "-out", p["server.pem"])
+    p = make_tls(d, name, ca_cn="Panacea Smtp Test CA")
     # The CA file is read by the agent as root before its jail; the
     # folder must be reachable.
     os.chmod(d, 0o755)
-    os.chmod(p["ca.pem"], 0o644)
+    os.chmod(p["ca"], 0o644)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(p["server.pem"], p["server.key"])
-    return {"ca": p["ca.pem"], "cert": p["server.pem"],
-            "key": p["server.key"], "server_context": ctx}
+    ctx.load_cert_chain(p["cert"], p["key"])
+    p["server_context"] = ctx
+    return p
