@@ -54,6 +54,19 @@ def fixture(name):
     return os.path.join(FIXTURES, name)
 
 
+def unless_built(*programs, fixtures=()):
+    """The skip mark of a test module that runs these programs (bin/)
+    and test programs (tests/fixtures): skipped, naming them, when one
+    is not built."""
+    names = list(programs) + list(fixtures)
+    paths = [program(p) for p in programs] + [fixture(p) for p in fixtures]
+    said = names[0] if len(names) == 1 else \
+        "%s or %s" % (", ".join(names[:-1]), names[-1])
+    return pytest.mark.skipif(
+        not all(os.access(p, os.X_OK) for p in paths),
+        reason=said + " is not built")
+
+
 # A delay= number or one delays= field as Postfix writes it with the
 # default delay_logging_resolution_limit = 2 (lib/delivery_log.h): whole
 # seconds from 10 s, one decimal from 1 s, two significant digits below,

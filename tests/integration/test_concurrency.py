@@ -31,14 +31,11 @@ import time
 
 import pytest
 
-from panacea_test import (Instance, free_port, pick_loopback, program,
-                          scaled, wait_until)
+from panacea_test import (Instance, free_port, pick_loopback, scaled,
+                          unless_built, wait_until)
 from smtp_helpers import mail_owner  # noqa: F401
 
-pytestmark = pytest.mark.skipif(
-    not all(os.access(program(p), os.X_OK)
-            for p in ("master", "smtpd", "qmgr", "smtp")),
-    reason="master, smtpd, qmgr or smtp is not built")
+pytestmark = unless_built("master", "smtpd", "qmgr", "smtp")
 
 MYHOSTNAME = "panacea.test"
 

@@ -20,14 +20,11 @@ import threading
 
 import pytest
 
-from panacea_test import loopback_net, peer_re, program, tool
+from panacea_test import loopback_net, peer_re, tool, unless_built
 from smtp_helpers import (MYHOSTNAME, Session, mail_owner,  # noqa: F401
                           pancat, queued_id, smtpd_setup)
 
-pytestmark = pytest.mark.skipif(
-    not all(os.access(program(p), os.X_OK)
-            for p in ("master", "smtpd", "pancat")),
-    reason="master, smtpd or pancat is not built")
+pytestmark = unless_built("master", "smtpd", "pancat")
 
 ROOT = "root@" + MYHOSTNAME
 HELO = "mail.spf.test"

@@ -21,14 +21,11 @@ import pytest
 
 import panacea_test
 import procfs
-from panacea_test import Instance, peer_re, program, scaled
+from panacea_test import Instance, peer_re, scaled, unless_built
 from smtp_helpers import (MYHOSTNAME, Session, mail_owner,  # noqa: F401
                           other_loopback, queued_id)
 
-pytestmark = pytest.mark.skipif(
-    not all(os.access(program(p), os.X_OK)
-            for p in ("master", "smtpd", "postscreen")),
-    reason="master, smtpd or postscreen is not built")
+pytestmark = unless_built("master", "smtpd", "postscreen")
 
 ROOT = "root@" + MYHOSTNAME
 LISTED, UNLISTED = "127.0.0.66", "127.0.0.67"

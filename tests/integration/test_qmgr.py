@@ -24,17 +24,11 @@ import smtplib
 import socket
 import time
 
-import pytest
-
 from panacea_test import (DELAY, Instance, children_of, fixture, open_path,
-                          pid_alive, program, scaled, wait_until)
+                          pid_alive, scaled, unless_built, wait_until)
 from smtp_helpers import MYHOSTNAME, mail_owner  # noqa: F401
 
-pytestmark = pytest.mark.skipif(
-    not all(os.access(p, os.X_OK) for p in
-            (program("master"), program("smtpd"), program("qmgr"),
-             fixture("pan-agent"))),
-    reason="master, smtpd, qmgr or pan-agent is not built")
+pytestmark = unless_built("master", "smtpd", "qmgr", fixtures=("pan-agent",))
 
 SENDER = "alice@" + MYHOSTNAME
 

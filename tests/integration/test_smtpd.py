@@ -18,16 +18,13 @@ import time
 import pytest
 
 import panacea_test
-from panacea_test import Instance, open_path, program, scaled
+from panacea_test import Instance, open_path, program, scaled, unless_built
 from smtp_helpers import (MYHOSTNAME, Session, check_received,  # noqa: F401
                           mail_owner, pancat, queue_ids, queued_id,
                           other_loopback, smtpd_service, smtpd_setup,
                           stored_message, wait_committed)
 
-pytestmark = pytest.mark.skipif(
-    not all(os.access(program(p), os.X_OK)
-            for p in ("master", "smtpd", "pancat")),
-    reason="master, smtpd or pancat is not built")
+pytestmark = unless_built("master", "smtpd", "pancat")
 
 ROOT = "root@" + MYHOSTNAME
 
