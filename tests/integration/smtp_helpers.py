@@ -34,6 +34,22 @@ import panacea_test
 from panacea_test import Instance, fixture, program, scaled
 
 MYHOSTNAME = "panacea.test"
+
+# The message of the hand-typed session (how-email-really-works.txt):
+# the DATA section the talk types, with the line ends SMTP wants.
+TALK_DATA = (
+    b"Date: Wed, 14 Feb 2007 21:01:26 -0500\r\n"
+    b"From: Paul Visscher <paulv@canonical.org>\r\n"
+    b"To: Paul Ahlquist <pea@ahlquist.org>\r\n"
+    b"Subject: LinuxSig-SMTP talk\r\n"
+    b"Message-ID: <20070215020126.GA30178@canonical.org>\r\n"
+    b"User-Agent: Mutt/1.5.9i\r\n"
+    b"\r\n"
+    b"We should totally have candy at the meeting. It'll be great.\r\n"
+    b"\r\n"
+    b"--paulv\r\n")
+TALK_ID = b"<20070215020126.GA30178@canonical.org>"
+
 MAIL_OWNER = "panacea"
 
 

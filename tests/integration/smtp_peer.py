@@ -30,6 +30,8 @@ import socket
 import ssl
 import threading
 
+import pytest
+
 from panacea_test import scaled
 from smtp_helpers import make_tls
 
@@ -249,3 +251,18 @@ def make_cert(d, name):
     ctx.load_cert_chain(p["cert"], p["key"])
     p["server_context"] = ctx
     return p
+
+
+@pytest.fixture
+def peers():
+    """Peers started by a test, closed after it."""
+    started = []
+
+    def start(address, **kw):
+        p = Peer(address, **kw)
+        started.append(p)
+        return p
+
+    yield start
+    for p in started:
+        p.close()
