@@ -26,17 +26,16 @@ stuffing and line endings are as the client sent them.
 
 import base64
 import os
-import socket
 import ssl
 import threading
 
 import pytest
 
-from panacea_test import scaled
+from panacea_test import LoopbackServer, scaled
 from smtp_helpers import make_tls
 
 
-class Peer:
+class Peer(LoopbackServer):
     def __init__(self, address, port=25, name="peer.test", concurrent=False):
         self.address = address
         # Serve each session in a thread of its own (a sink for many
@@ -55,19 +54,7 @@ class Peer:
         self.auth = None
         self.sessions = []
         self.lock = threading.Lock()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((address, port))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.running = True
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.running = False
-        self.thread.join(timeout=10)
-        self.sock.close()
+        super().__init__(address, port, backlog=16, reuse=True)
 
     def __enter__(self):
         return self
@@ -82,24 +69,16 @@ class Peer:
             return [d for s in self.sessions for d in s["data"]]
 
     # -- serving -----------------------------------------------------------
-    def _serve(self):
-        while self.running:
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            conn.settimeout(scaled(30))
-            session = {"commands": [], "data": [], "tls": False,
-                       "auth": None}
-            with self.lock:
-                self.sessions.append(session)
-            if self.concurrent:
-                threading.Thread(target=self._session, args=(conn, session),
-                                 daemon=True).start()
-            else:
-                self._session(conn, session)
+    def accepted(self, conn):
+        conn.settimeout(scaled(30))
+        session = {"commands": [], "data": [], "tls": False, "auth": None}
+        with self.lock:
+            self.sessions.append(session)
+        if self.concurrent:
+            threading.Thread(target=self._session, args=(conn, session),
+                             daemon=True).start()
+        else:
+            self._session(conn, session)
 
     def _session(self, conn, session):
         try:
