@@ -38,6 +38,7 @@ import pytest
 
 import panacea_test
 from panacea_test import Instance, open_path, program, scaled, wait_until
+from smtp_helpers import base_conf
 
 MYHOSTNAME = "panacea.test"
 USERS = ("alice", "bob", "carol")
@@ -119,14 +120,8 @@ class MailSystem:
             for sub in ("Maildir", "Mail"):
                 shutil.rmtree(os.path.join(pw.pw_dir, sub),
                               ignore_errors=True)
+        inst.conf.update(base_conf(owner))
         inst.conf.update({
-            "mail_owner": owner,
-            "myhostname": MYHOSTNAME,
-            "mydomain": "test",
-            "mydestination": "$myhostname, localhost",
-            # Nothing answers there: no lookup may leave the machine.
-            "dns_nameservers": "127.0.0.1:9",
-            "smtpd_error_sleep_time": "0s",
             "mail_spool_directory": self.spool,
             "alias_maps": "hash:" + self.aliases,
             "recipient_delimiter": "+",

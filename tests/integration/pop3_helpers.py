@@ -26,8 +26,9 @@ import pytest
 
 import panacea_test
 from panacea_test import Instance, scaled
-from smtp_helpers import (MYHOSTNAME, client_tls_context,  # noqa: F401
-                          make_sasldb, make_tls, mail_owner)
+from smtp_helpers import (MYHOSTNAME, base_conf,  # noqa: F401
+                          client_tls_context, make_sasldb, make_tls,
+                          mail_owner)
 
 PASSWORDS = {"pea": "my_sekret_password_in_cleartext", "bob": "b0b's pass"}
 
@@ -92,13 +93,8 @@ class PopRig:
         self.sasldb = make_sasldb(os.path.join(inst.base, "sasldb2"), sasl)
         self.smtp_port, self.pop_port, self.pops_port = inst.ports(3)
         root = os.geteuid() == 0
+        inst.conf.update(base_conf(owner))
         inst.conf.update({
-            "mail_owner": owner,
-            "myhostname": MYHOSTNAME,
-            "mydomain": "test",
-            "mydestination": "$myhostname, localhost",
-            "dns_nameservers": "127.0.0.1:9",
-            "smtpd_error_sleep_time": "0s",
             "mail_spool_directory": self.spool + ("/" if maildir else ""),
             "sasldb_path": self.sasldb,
             "alias_maps": "",

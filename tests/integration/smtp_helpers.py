@@ -59,6 +59,21 @@ def mail_owner():
     return panacea_test.ensure_mail_owner(MAIL_OWNER)
 
 
+def base_conf(owner):
+    """The panacea.conf parameters every test instance starts from: the
+    mail owner, the test host's names, no error sleep, and a resolver
+    that leaves no lookup to the machine's."""
+    return {
+        "mail_owner": owner,
+        "myhostname": MYHOSTNAME,
+        "mydomain": "test",
+        "mydestination": "$myhostname, localhost",
+        # Nothing answers there: no lookup may leave the machine.
+        "dns_nameservers": "127.0.0.1:9",
+        "smtpd_error_sleep_time": "0s",
+    }
+
+
 def smtpd_setup(inst, owner, conf=None, services=None, args="", start=True,
                 chroot=None, auth=True):
     """Configures inst to run smtpd on a fresh port and starts it.
@@ -72,15 +87,7 @@ def smtpd_setup(inst, owner, conf=None, services=None, args="", start=True,
     port = inst.port()
     if chroot is None:
         chroot = os.geteuid() == 0
-    inst.conf.update({
-        "mail_owner": owner,
-        "myhostname": MYHOSTNAME,
-        "mydomain": "test",
-        "mydestination": "$myhostname, localhost",
-        # Nothing answers there: no lookup may leave the machine.
-        "dns_nameservers": "127.0.0.1:9",
-        "smtpd_error_sleep_time": "0s",
-    })
+    inst.conf.update(base_conf(owner))
     inst.conf.update(conf or {})
     inst.services = [Instance.shipped(
         "smtp", "inet", port, chroot="y" if chroot else "n", args=args)]
