@@ -397,13 +397,3 @@ stream_line_vprintf(struct stream *s, const char *fmt, va_list ap)
 	stream_write(s, b.data, b.len);
 	buf_free(&b);
 }
-
-void
-stream_line_printf(struct stream *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	stream_line_vprintf(s, fmt, ap);
-	va_end(ap);
-}

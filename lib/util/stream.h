@@ -98,8 +98,6 @@ void stream_vprintf(struct stream *s, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 /* One protocol line: the formatted text and "\r\n", written whole
  * (buf_line_vprintf). */
-void stream_line_printf(struct stream *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 void stream_line_vprintf(struct stream *s, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 /* Writes out everything buffered; 0, or -1 (error recorded). */
