@@ -91,6 +91,23 @@ def _comm(pid):
         return ""
 
 
+def mail_dirs(accounts, prefix, spool, out=True):
+    """A folder of a test's mail under the accounts' base, its spool
+    folder, and (out) the folder where alias files and commands write as
+    nobody (mode 1777); returns (folder, spool, out or None)."""
+    d = tempfile.mkdtemp(prefix=prefix, dir=accounts["base"])
+    os.chmod(d, 0o755)
+    spool = os.path.join(d, spool)
+    os.mkdir(spool)
+    os.chmod(spool, 0o755)
+    if not out:
+        return d, spool, None
+    out = os.path.join(d, "out")
+    os.mkdir(out)
+    os.chmod(out, 0o1777)
+    return d, spool, out
+
+
 class MailSystem:
     """master + smtpd + qmgr + local in inst, for the accounts.
 
@@ -103,15 +120,7 @@ class MailSystem:
         self.inst = inst
         self.users = accounts["users"]
         root = os.geteuid() == 0
-        self.dir = tempfile.mkdtemp(prefix="mail-", dir=accounts["base"])
-        os.chmod(self.dir, 0o755)
-        self.spool = os.path.join(self.dir, "spool")
-        os.mkdir(self.spool)
-        os.chmod(self.spool, 0o755)
-        # Where alias files and commands write (as nobody).
-        self.out = os.path.join(self.dir, "out")
-        os.mkdir(self.out)
-        os.chmod(self.out, 0o1777)
+        self.dir, self.spool, self.out = mail_dirs(accounts, "mail-", "spool")
         self.aliases = os.path.join(inst.config_dir, "aliases")
         self.port = inst.port()
         # Homes outlive a test (the accounts are the session's): every

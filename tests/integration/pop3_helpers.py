@@ -20,11 +20,11 @@ import os
 import re
 import smtplib
 import socket
-import tempfile
 
 import pytest
 
 import panacea_test
+from delivery_helpers import mail_dirs
 from panacea_test import Instance, scaled
 from smtp_helpers import (MYHOSTNAME, base_conf,  # noqa: F401
                           client_tls_context, make_sasldb, make_tls,
@@ -75,11 +75,8 @@ class PopRig:
                  mail_users=(), pop3_args=""):
         self.inst = inst
         self.users = accounts["users"]
-        self.dir = tempfile.mkdtemp(prefix="rig-", dir=accounts["base"])
-        os.chmod(self.dir, 0o755)
-        self.spool = os.path.join(self.dir, "mail")
-        os.mkdir(self.spool)
-        os.chmod(self.spool, 0o755)
+        self.dir, self.spool, _ = mail_dirs(accounts, "rig-", "mail",
+                                            out=False)
         self.tls = tls
         self.maildir = maildir
         self.passwords = {}

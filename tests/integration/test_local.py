@@ -30,6 +30,7 @@ import pytest
 import attrlist
 import panacea_test
 import procfs
+from delivery_helpers import mail_dirs
 from panacea_test import Instance
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
@@ -57,14 +58,7 @@ class LocalRig:
     def __init__(self, inst, accounts, conf=None):
         self.inst = inst
         self.users = accounts["users"]
-        self.dir = tempfile.mkdtemp(prefix="rig-", dir=accounts["base"])
-        os.chmod(self.dir, 0o755)
-        self.spool = os.path.join(self.dir, "mail")
-        os.mkdir(self.spool)
-        os.chmod(self.spool, 0o755)
-        self.out = os.path.join(self.dir, "out")
-        os.mkdir(self.out)
-        os.chmod(self.out, 0o1777)
+        self.dir, self.spool, self.out = mail_dirs(accounts, "rig-", "mail")
         self.aliases = os.path.join(inst.config_dir, "aliases")
         self.sasldb = os.path.join(inst.config_dir, "sasldb2")
         inst.conf.update({
