@@ -91,6 +91,22 @@ def _comm(pid):
         return ""
 
 
+def load_aliases_db(db, text):
+    """Builds the hash table db from aliases text with db5.3_load, in the
+    format lib/maps reads (lower-case keys, no NUL), without newaliases."""
+    lines = []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        key, value = line.split(":", 1)
+        for s in (key.strip().lower(), value.strip()):
+            lines.append(s.replace("\\", "\\\\"))
+    if os.path.exists(db):
+        os.unlink(db)
+    subprocess.run(["db5.3_load", "-T", "-t", "hash", db],
+                   input=("\n".join(lines) + "\n").encode(), check=True)
+
+
 def mail_dirs(accounts, prefix, spool, out=True):
     """A folder of a test's mail under the accounts' base, its spool
     folder, and (out) the folder where alias files and commands write as
@@ -172,18 +188,7 @@ class MailSystem:
             assert r.returncode == 0, r.stderr
             assert os.path.exists(db)
             return
-        lines = []
-        for line in text.splitlines():
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            key, value = line.split(":", 1)
-            for s in (key.strip().lower(), value.strip()):
-                lines.append(s.replace("\\", "\\\\"))
-        if os.path.exists(db):
-            os.unlink(db)
-        subprocess.run(["db5.3_load", "-T", "-t", "hash", db],
-                       input=("\n".join(lines) + "\n").encode(),
-                       check=True)
+        load_aliases_db(db, text)
 
     def start(self):
         self.inst.start()

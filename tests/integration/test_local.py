@@ -30,7 +30,7 @@ import pytest
 import attrlist
 import panacea_test
 import procfs
-from delivery_helpers import mail_dirs
+from delivery_helpers import load_aliases_db, mail_dirs
 from panacea_test import Instance
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
@@ -87,19 +87,7 @@ class LocalRig:
         format is the one lib/maps.c reads: lower-case keys, no NUL)."""
         with open(self.aliases, "w") as f:
             f.write(text)
-        lines = []
-        for line in text.splitlines():
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            key, value = line.split(":", 1)
-            for s in (key.strip().lower(), value.strip()):
-                lines.append(s.replace("\\", "\\\\"))
-        db = self.aliases + ".db"
-        if os.path.exists(db):
-            os.unlink(db)
-        subprocess.run(["db5.3_load", "-T", "-t", "hash", db],
-                       input=("\n".join(lines) + "\n").encode(),
-                       check=True)
+        load_aliases_db(self.aliases + ".db", text)
 
     def add_mail_user(self, name):
         subprocess.run("echo secret | saslpasswd2 -c -p -f %s -u %s %s"
