@@ -25,7 +25,6 @@ import email
 import email.policy
 import mailbox
 import os
-import pwd
 import re
 import secrets
 import shutil
@@ -61,26 +60,7 @@ def accounts():
     several sessions (and test_local's accounts) never meet."""
     if os.geteuid() != 0:
         pytest.skip("end-to-end delivery needs root")
-    base = tempfile.mkdtemp(prefix="panacea-delivery-")
-    os.chmod(base, 0o755)
-    homes = os.path.join(base, "home")
-    os.mkdir(homes)
-    os.chmod(homes, 0o755)
-    suffix = secrets.token_hex(3)
-    users = {}
-    try:
-        for short in USERS:
-            name = "pdt%s%s" % (short, suffix)
-            subprocess.run(["useradd", "-m", "-d", os.path.join(homes, name),
-                            "-s", "/usr/sbin/nologin", "-U", name],
-                           check=True, capture_output=True)
-            users[short] = pwd.getpwnam(name)
-        yield {"base": base, "users": users}
-    finally:
-        for pw in users.values():
-            subprocess.run(["userdel", "-r", pw.pw_name],
-                           capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
+    yield from panacea_test.unix_accounts("pdt", USERS)
 
 
 def _comm(pid):
