@@ -204,12 +204,22 @@ $(BUILD)/tests/bin/%: $(BUILD)/tests/fixtures/%.o $(PROG_LIB_cli) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB)
+# What unit tests share (tests/unit/unit_helpers.c: scratch folders and
+# files) is an archive linked into each, so a test takes only what it
+# uses; every unit test sees its header.
+UNIT_HELPERS_LIB := $(BUILD)/tests/unit/libunit.a
+$(UNIT_HELPERS_LIB): $(BUILD)/tests/unit/unit_helpers.o
+	rm -f $@
+	ar rcs $@ $^
+$(BUILD)/tests/unit/%.o: INCS += -Itests/unit
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_HELPERS_LIB) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 define unit_rule
 $(BUILD)/tests/unit/$(1)/%.o: INCS += -I$(1)
-$(BUILD)/tests/unit/$(1)/%: $(BUILD)/tests/unit/$(1)/%.o $(PROG_LIB_$(1)) $(LIB)
+$(BUILD)/tests/unit/$(1)/%: $(BUILD)/tests/unit/$(1)/%.o $(PROG_LIB_$(1)) \
+		$(UNIT_HELPERS_LIB) $(LIB)
 	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LDLIBS) -lcmocka
 endef
 $(foreach o,$(DAEMONS) cli,$(eval $(call unit_rule,$(o))))

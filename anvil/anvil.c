@@ -197,17 +197,12 @@ conn_request(struct event_conn *ec, struct buf *inbuf, struct buf *outbuf)
 	struct anvil_reply rep;
 	struct buf why = BUF_INIT;
 	size_t used = 0;
-	enum attr_status st;
+	int rc;
 
-	st = attr_decode(inbuf->data, inbuf->len, ANVIL_PROTO_LIST_MAX, &in,
-			 &used);
-	if (st == ATTR_INCOMPLETE)
-		return 0;
-	if (st != ATTR_OK) {
-		msg_warn("%s request: connection closed",
-			 st == ATTR_TOO_BIG ? "oversized" : "malformed");
+	rc = event_conn_attr_request(inbuf, ANVIL_PROTO_LIST_MAX, &in, &used);
+	if (rc <= 0) {
 		attr_list_free(&in);
-		return -1;
+		return rc;
 	}
 	memset(&req, 0, sizeof(req));
 	memset(&rep, 0, sizeof(rep));

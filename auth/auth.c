@@ -185,17 +185,12 @@ conn_request(struct event_conn *ec, struct buf *inbuf, struct buf *outbuf)
 	struct conn *c = event_conn_ctx(ec);
 	struct attr_list in = ATTR_LIST_INIT, out = ATTR_LIST_INIT;
 	size_t used = 0;
-	enum attr_status st;
+	int rc;
 
-	st = attr_decode(inbuf->data, inbuf->len, AUTH_PROTO_LIST_MAX, &in,
-			 &used);
-	if (st == ATTR_INCOMPLETE)
-		return 0;
-	if (st != ATTR_OK) {
-		msg_warn("%s request: connection closed",
-			 st == ATTR_TOO_BIG ? "oversized" : "malformed");
+	rc = event_conn_attr_request(inbuf, AUTH_PROTO_LIST_MAX, &in, &used);
+	if (rc <= 0) {
 		wipe_list(&in);
-		return -1;
+		return rc;
 	}
 	auth_session_request(c->session, &in, &out);
 	attr_encode(&out, outbuf);

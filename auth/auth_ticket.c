@@ -12,11 +12,11 @@
  */
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
 
 #include <openssl/crypto.h>
 
 #include "auth.h"
+#include "iostuff.h"
 #include "msg.h"
 #include "xalloc.h"
 
@@ -31,15 +31,6 @@ struct ticket {
 
 static struct ticket tickets[AUTH_TICKET_MAX];
 static long long lifetime_ms = 60 * 1000;
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 ticket_clear(struct ticket *t)
@@ -66,7 +57,7 @@ auth_ticket_issue(const char *user, const char *service,
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char raw[AUTH_PROTO_TICKET_LEN / 2];
-	long long now = now_ms();
+	long long now = io_now_ms();
 	struct ticket *slot = NULL;
 
 	for (size_t i = 0; i < AUTH_TICKET_MAX; i++) {
@@ -104,7 +95,7 @@ int
 auth_ticket_redeem(const char *ticket, struct buf *user, struct buf *service,
 		   struct buf *client_address, struct buf *server_address)
 {
-	long long now = now_ms();
+	long long now = io_now_ms();
 	struct ticket *found = NULL;
 
 	if (!auth_proto_ticket_ok(ticket))

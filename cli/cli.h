@@ -36,6 +36,10 @@ struct queue *cli_open_queue(void);
 void cli_help(int argc, char **argv, const char *usage);
 /* Prints "usage: TEXT" on stderr and exits EX_USAGE. */
 _Noreturn void cli_usage(const char *usage);
+/* After getopt(3), for a command that takes one operand or more: usage
+ * when there is none (optind >= argc), else cli_init(). */
+void cli_init_operands(int argc, char **argv, const char *usage,
+		       const char *config_dir);
 
 /* $queue_directory/public/NAME */
 void cli_public_path(struct buf *out, const char *name);

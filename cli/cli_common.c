@@ -43,6 +43,15 @@ cli_usage(const char *usage)
 	exit(EX_USAGE);
 }
 
+void
+cli_init_operands(int argc, char **argv, const char *usage,
+		  const char *config_dir)
+{
+	if (optind >= argc)
+		cli_usage(usage);
+	cli_init(argv[0], config_dir);
+}
+
 struct queue *
 cli_open_queue(void)
 {

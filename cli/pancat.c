@@ -127,9 +127,7 @@ main(int argc, char **argv)
 			cli_usage(USAGE);
 		}
 	}
-	if (optind >= argc)
-		cli_usage(USAGE);
-	cli_init(argv[0], config_dir);
+	cli_init_operands(argc, argv, USAGE, config_dir);
 	if (what == 0)
 		what = SHOW_ENV | SHOW_HEAD | SHOW_BODY;
 	q = cli_open_queue();

@@ -136,9 +136,7 @@ main(int argc, char **argv)
 			cli_usage(USAGE);
 		}
 	}
-	if (optind >= argc)
-		cli_usage(USAGE);
-	cli_init(argv[0], config_dir);
+	cli_init_operands(argc, argv, USAGE, config_dir);
 	if (key)
 		return run_query(key, argv + optind, argc - optind);
 	for (int i = optind; i < argc; i++) {

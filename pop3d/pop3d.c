@@ -41,6 +41,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "dns.h"
+#include "iostuff.h"
 #include "msg.h"
 #include "peer_name.h"
 #include "pop3_io.h"
@@ -59,7 +60,7 @@ pop3d_reply(struct pop3d_session *ss, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	pop3_vreply(&ss->s, fmt, ap);
+	stream_line_vprintf(&ss->s, fmt, ap);
 	va_end(ap);
 }
 
@@ -75,15 +76,6 @@ pop3d_method_name(const char *method)
 	return strcmp(method, "USER") == 0 ? "PLAIN" : method;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The line Dovecot's pop3-login writes when a client leaves without
  * logging in, in its shape, so that fail2ban's dovecot filter (and the
  * panacea-pop3d filter built on it) counts failed logins:
@@ -96,7 +88,7 @@ now_ms(void)
 static void
 pop3d_end_log(struct pop3d_session *ss)
 {
-	long long secs = (now_ms() - ss->started_ms) / 1000;
+	long long secs = (io_now_ms() - ss->started_ms) / 1000;
 	const char *reason = ss->end_reason ? ss->end_reason : "Disconnected";
 	const char *tls = ss->tls_on ? ", TLS" : "";
 
@@ -336,7 +328,7 @@ pop3d_serve(int fd)
 	memset(&ss, 0, sizeof(ss));
 	ss.fd = fd;
 	ss.state = POP3_AUTHORIZATION;
-	ss.started_ms = now_ms();
+	ss.started_ms = io_now_ms();
 	identify(&ss);
 	msg_info("connect from %s[%s]", ss.client_name, ss.client_addr);
 	stream_init(&ss.s, fd, pop3d_cfg.timeout_ms);

@@ -103,7 +103,7 @@ session_reply(struct pop3_session *ss, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	pop3_vreply(&ss->s, fmt, ap);
+	stream_line_vprintf(&ss->s, fmt, ap);
 	va_end(ap);
 }
 

@@ -114,9 +114,8 @@ ps_send(struct ps_sess *s, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	buf_vprintf(&b, fmt, ap);
+	buf_line_vprintf(&b, fmt, ap);
 	va_end(ap);
-	buf_puts(&b, "\r\n");
 	(void)send(s->fd, buf_cstr(&b), b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	buf_free(&b);
 }

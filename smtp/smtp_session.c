@@ -101,15 +101,11 @@ static void send_line(struct sess *ss, const char *fmt, ...)
 static void
 send_line(struct sess *ss, const char *fmt, ...)
 {
-	struct buf b = BUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
-	buf_vprintf(&b, fmt, ap);
+	stream_line_vprintf(&ss->c->s, fmt, ap);
 	va_end(ap);
-	buf_puts(&b, "\r\n");
-	stream_write(&ss->c->s, b.data, b.len);
-	buf_free(&b);
 }
 
 /* "host H[IP] said: REPLY (in reply to CMD command)" */

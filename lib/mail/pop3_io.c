@@ -4,27 +4,6 @@
  */
 #include "pop3_io.h"
 
-void
-pop3_vreply(struct stream *s, const char *fmt, va_list ap)
-{
-	struct buf b = BUF_INIT;
-
-	buf_vprintf(&b, fmt, ap);
-	buf_puts(&b, "\r\n");
-	stream_write(s, b.data, b.len);
-	buf_free(&b);
-}
-
-void
-pop3_reply(struct stream *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	pop3_vreply(s, fmt, ap);
-	va_end(ap);
-}
-
 int
 pop3_read_line(struct stream *s, struct buf *line, size_t max)
 {
@@ -39,13 +18,14 @@ pop3_read_line(struct stream *s, struct buf *line, size_t max)
 		if (st == STREAM_LINE || st == STREAM_LINE_BARE_LF)
 			return POP3_READ_LINE;
 		if (st == STREAM_TOO_LONG) {
-			pop3_reply(s, "-ERR Line too long");
+			stream_puts(s, "-ERR Line too long\r\n");
 			if (stream_pending(s) == 0)
 				(void)stream_flush(s);
 			continue;
 		}
 		if (st == STREAM_TIMEOUT) {
-			pop3_reply(s, "-ERR Autologout; idle for too long");
+			stream_puts(s,
+				    "-ERR Autologout; idle for too long\r\n");
 			(void)stream_flush(s);
 			return POP3_READ_TIMEOUT;
 		}

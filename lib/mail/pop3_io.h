@@ -3,9 +3,9 @@
  * struct stream: pop3d (the front, to the client, TLS or not) before
  * login and pop3session's child (to the front, plain) after it.
  *
- * pop3_reply() sends one reply line with its CRLF.  pop3_read_line()
- * reads one command line of at most max bytes (without its line end; a
- * bare LF ends a line too) into line.  Pending replies are flushed
+ * A reply line goes out with stream_line_vprintf() (stream.h).
+ * pop3_read_line() reads one command line of at most max bytes (without its
+ * line end; a bare LF ends a line too) into line.  Pending replies are flushed
  * before it waits, and only then (RFC 2449 PIPELINING: the answers to a
  * pipelined burst go out together).  A longer line is answered
  * "-ERR Line too long" and skipped; the next line is read.  On the
@@ -28,9 +28,6 @@ enum pop3_read {
 	POP3_READ_FAILED,  /* the stream had failed already (a write) */
 };
 
-void pop3_vreply(struct stream *s, const char *fmt, va_list ap);
-void pop3_reply(struct stream *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 int pop3_read_line(struct stream *s, struct buf *line, size_t max);
 
 #endif

@@ -377,3 +377,12 @@ smtp_data_finish(struct smtp_data *d, struct buf *out)
 	d->state = ST_DONE;
 	d->flags |= SMTP_DATA_F_DONE;
 }
+
+int
+smtp_data_same_results(const struct smtp_data *a, const struct smtp_data *b)
+{
+	return a->flags == b->flags && a->size == b->size &&
+	       a->raw_size == b->raw_size && a->received == b->received &&
+	       a->lines == b->lines && a->in_header == b->in_header &&
+	       strcmp(a->message_id, b->message_id) == 0;
+}

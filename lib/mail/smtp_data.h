@@ -131,6 +131,15 @@ size_t smtp_data_feed(struct smtp_data *d, const void *p, size_t len,
  */
 void smtp_data_finish(struct smtp_data *d, struct buf *out);
 
+/*
+ * 1 when a and b hold the same results (flags, counters, in_header,
+ * message_id), 0 otherwise: the split-point invariance above, as the unit
+ * test and the fuzz target check it after feeding one stream in
+ * different pieces.
+ */
+int smtp_data_same_results(const struct smtp_data *a,
+			   const struct smtp_data *b);
+
 static inline int
 smtp_data_done(const struct smtp_data *d)
 {

@@ -115,6 +115,13 @@ buf_printf(struct buf *b, const char *fmt, ...)
 }
 
 void
+buf_line_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+	buf_vprintf(b, fmt, ap);
+	buf_puts(b, "\r\n");
+}
+
+void
 buf_set(struct buf *b, const char *s)
 {
 	buf_reset(b);

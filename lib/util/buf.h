@@ -45,6 +45,10 @@ void buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
+/* Appends the formatted text and "\r\n": one line of a network protocol
+ * (SMTP, POP3), built whole before it is sent. */
+void buf_line_vprintf(struct buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Replaces the content with s. */
 void buf_set(struct buf *b, const char *s);
 /* Drops the first n bytes (n > len drops everything). */

@@ -8,6 +8,7 @@
 
 #include "event_conn.h"
 #include "events.h"
+#include "msg.h"
 #include "xalloc.h"
 
 struct event_conn {
@@ -121,4 +122,21 @@ void *
 event_conn_ctx(const struct event_conn *c)
 {
 	return c->ctx;
+}
+
+int
+event_conn_attr_request(const struct buf *in, size_t max_len,
+			struct attr_list *list, size_t *used)
+{
+	enum attr_status st =
+	    attr_decode(in->data, in->len, max_len, list, used);
+
+	if (st == ATTR_INCOMPLETE)
+		return 0;
+	if (st != ATTR_OK) {
+		msg_warn("%s request: connection closed",
+			 st == ATTR_TOO_BIG ? "oversized" : "malformed");
+		return -1;
+	}
+	return 1;
 }

@@ -20,6 +20,7 @@
 #ifndef PANACEA_EVENT_CONN_H
 #define PANACEA_EVENT_CONN_H
 
+#include "attr.h"
 #include "buf.h"
 
 struct event_conn;
@@ -38,5 +39,14 @@ struct event_conn *event_conn_new(int fd, const struct event_conn_ops *ops,
 				  void *ctx, int wipe);
 void *event_conn_ctx(const struct event_conn *c);
 void event_conn_close(struct event_conn *c);
+
+/* For a request callback whose requests are attr lists (attr.h) of at
+ * most max_len bytes: 1 when the list at the front of in is whole (list
+ * holds it; the caller consumes *used bytes of in once it has answered),
+ * 0 while it is incomplete, -1 when it is malformed or oversized (logged;
+ * the callback returns -1 to close the connection).  The caller frees
+ * list in every case. */
+int event_conn_attr_request(const struct buf *in, size_t max_len,
+			    struct attr_list *list, size_t *used);
 
 #endif

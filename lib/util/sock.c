@@ -571,31 +571,41 @@ sock_peer_cred(int fd, pid_t *pid, uid_t *uid, gid_t *gid)
 int
 sock_send_fd(int sock, int fd)
 {
+	return sock_send_fds(sock, &fd, 1);
+}
+
+int
+sock_send_fds(int sock, const int *fds, size_t n)
+{
 	char byte = 'F';
 	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
 	union {
 		struct cmsghdr h;
-		char space[CMSG_SPACE(sizeof(int))];
+		char space[CMSG_SPACE(SOCK_SEND_FDS_MAX * sizeof(int))];
 	} u;
 	struct msghdr m;
 	struct cmsghdr *c;
-	ssize_t n;
+	ssize_t sent;
 
+	if (n == 0 || n > SOCK_SEND_FDS_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
 	memset(&u, 0, sizeof(u));
 	memset(&m, 0, sizeof(m));
 	m.msg_iov = &iov;
 	m.msg_iovlen = 1;
 	m.msg_control = u.space;
-	m.msg_controllen = sizeof(u.space);
+	m.msg_controllen = CMSG_SPACE(n * sizeof(int));
 	c = CMSG_FIRSTHDR(&m);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	c->cmsg_len = CMSG_LEN(n * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, n * sizeof(int));
 	do
-		n = sendmsg(sock, &m, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	return n == 1 ? 0 : -1;
+		sent = sendmsg(sock, &m, MSG_NOSIGNAL);
+	while (sent < 0 && errno == EINTR);
+	return sent == 1 ? 0 : -1;
 }
 
 /* Closes every descriptor a control message carried. */

@@ -62,6 +62,11 @@ int sock_peer_cred(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
 /* Passes descriptor fd over the UNIX-domain socket sock (SCM_RIGHTS, with
  * one data byte): 0, or -1 with errno.  The sender keeps its copy. */
 int sock_send_fd(int sock, int fd);
+/* The same for n descriptors (at most SOCK_SEND_FDS_MAX) in one message.
+ * sock_recv_fd refuses a message with more than one; test_sock sends two
+ * to see it do so. */
+#define SOCK_SEND_FDS_MAX 4
+int sock_send_fds(int sock, const int *fds, size_t n);
 /* Receives one descriptor sent by sock_send_fd, waiting at most
  * timeout_ms (-1 = no limit); it arrives close-on-exec.  The descriptor,
  * or -1 with errno: ETIMEDOUT, ECONNRESET at end of file, EPROTO when

@@ -401,3 +401,13 @@ stream_printf(struct stream *s, const char *fmt, ...)
 	stream_vprintf(s, fmt, ap);
 	va_end(ap);
 }
+
+void
+stream_line_vprintf(struct stream *s, const char *fmt, va_list ap)
+{
+	struct buf b = BUF_INIT;
+
+	buf_line_vprintf(&b, fmt, ap);
+	stream_write(s, b.data, b.len);
+	buf_free(&b);
+}

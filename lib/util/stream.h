@@ -100,6 +100,10 @@ void stream_printf(struct stream *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void stream_vprintf(struct stream *s, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
+/* One protocol line: the formatted text and "\r\n", written whole
+ * (buf_line_vprintf). */
+void stream_line_vprintf(struct stream *s, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Writes out everything buffered; 0, or -1 (error recorded). */
 int stream_flush(struct stream *s);
 int stream_error(const struct stream *s);

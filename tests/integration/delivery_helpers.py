@@ -25,7 +25,6 @@ import email
 import email.policy
 import mailbox
 import os
-import pwd
 import re
 import secrets
 import shutil
@@ -38,6 +37,7 @@ import pytest
 
 import panacea_test
 from panacea_test import Instance, open_path, program, scaled, wait_until
+from smtp_helpers import base_conf
 
 MYHOSTNAME = "panacea.test"
 USERS = ("alice", "bob", "carol")
@@ -60,26 +60,7 @@ def accounts():
     several sessions (and test_local's accounts) never meet."""
     if os.geteuid() != 0:
         pytest.skip("end-to-end delivery needs root")
-    base = tempfile.mkdtemp(prefix="panacea-delivery-")
-    os.chmod(base, 0o755)
-    homes = os.path.join(base, "home")
-    os.mkdir(homes)
-    os.chmod(homes, 0o755)
-    suffix = secrets.token_hex(3)
-    users = {}
-    try:
-        for short in USERS:
-            name = "pdt%s%s" % (short, suffix)
-            subprocess.run(["useradd", "-m", "-d", os.path.join(homes, name),
-                            "-s", "/usr/sbin/nologin", "-U", name],
-                           check=True, capture_output=True)
-            users[short] = pwd.getpwnam(name)
-        yield {"base": base, "users": users}
-    finally:
-        for pw in users.values():
-            subprocess.run(["userdel", "-r", pw.pw_name],
-                           capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
+    yield from panacea_test.unix_accounts("pdt", USERS)
 
 
 def _comm(pid):
@@ -88,6 +69,39 @@ def _comm(pid):
             return f.read().strip()
     except OSError:
         return ""
+
+
+def load_aliases_db(db, text):
+    """Builds the hash table db from aliases text with db5.3_load, in the
+    format lib/maps reads (lower-case keys, no NUL), without newaliases."""
+    lines = []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        key, value = line.split(":", 1)
+        for s in (key.strip().lower(), value.strip()):
+            lines.append(s.replace("\\", "\\\\"))
+    if os.path.exists(db):
+        os.unlink(db)
+    subprocess.run(["db5.3_load", "-T", "-t", "hash", db],
+                   input=("\n".join(lines) + "\n").encode(), check=True)
+
+
+def mail_dirs(accounts, prefix, spool, out=True):
+    """A folder of a test's mail under the accounts' base, its spool
+    folder, and (out) the folder where alias files and commands write as
+    nobody (mode 1777); returns (folder, spool, out or None)."""
+    d = tempfile.mkdtemp(prefix=prefix, dir=accounts["base"])
+    os.chmod(d, 0o755)
+    spool = os.path.join(d, spool)
+    os.mkdir(spool)
+    os.chmod(spool, 0o755)
+    if not out:
+        return d, spool, None
+    out = os.path.join(d, "out")
+    os.mkdir(out)
+    os.chmod(out, 0o1777)
+    return d, spool, out
 
 
 class MailSystem:
@@ -102,15 +116,7 @@ class MailSystem:
         self.inst = inst
         self.users = accounts["users"]
         root = os.geteuid() == 0
-        self.dir = tempfile.mkdtemp(prefix="mail-", dir=accounts["base"])
-        os.chmod(self.dir, 0o755)
-        self.spool = os.path.join(self.dir, "spool")
-        os.mkdir(self.spool)
-        os.chmod(self.spool, 0o755)
-        # Where alias files and commands write (as nobody).
-        self.out = os.path.join(self.dir, "out")
-        os.mkdir(self.out)
-        os.chmod(self.out, 0o1777)
+        self.dir, self.spool, self.out = mail_dirs(accounts, "mail-", "spool")
         self.aliases = os.path.join(inst.config_dir, "aliases")
         self.port = inst.port()
         # Homes outlive a test (the accounts are the session's): every
@@ -119,14 +125,8 @@ class MailSystem:
             for sub in ("Maildir", "Mail"):
                 shutil.rmtree(os.path.join(pw.pw_dir, sub),
                               ignore_errors=True)
+        inst.conf.update(base_conf(owner))
         inst.conf.update({
-            "mail_owner": owner,
-            "myhostname": MYHOSTNAME,
-            "mydomain": "test",
-            "mydestination": "$myhostname, localhost",
-            # Nothing answers there: no lookup may leave the machine.
-            "dns_nameservers": "127.0.0.1:9",
-            "smtpd_error_sleep_time": "0s",
             "mail_spool_directory": self.spool,
             "alias_maps": "hash:" + self.aliases,
             "recipient_delimiter": "+",
@@ -168,18 +168,7 @@ class MailSystem:
             assert r.returncode == 0, r.stderr
             assert os.path.exists(db)
             return
-        lines = []
-        for line in text.splitlines():
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            key, value = line.split(":", 1)
-            for s in (key.strip().lower(), value.strip()):
-                lines.append(s.replace("\\", "\\\\"))
-        if os.path.exists(db):
-            os.unlink(db)
-        subprocess.run(["db5.3_load", "-T", "-t", "hash", db],
-                       input=("\n".join(lines) + "\n").encode(),
-                       check=True)
+        load_aliases_db(db, text)
 
     def start(self):
         self.inst.start()

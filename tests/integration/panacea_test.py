@@ -28,6 +28,7 @@ import socket
 import subprocess
 import tempfile
 import shutil
+import threading
 import time
 
 import pytest
@@ -52,6 +53,57 @@ def program(name):
 def fixture(name):
     """Absolute path of a test program in PANACEA_FIXTURES."""
     return os.path.join(FIXTURES, name)
+
+
+class LoopbackServer:
+    """A TCP listener on (host, port) (0: a free port, then in self.port)
+    whose thread hands each connection to self.accepted(conn) until
+    close().  The servers tests play (SMTP peers, sinks, spawn) are its
+    subclasses; a subclass sets up its own state before calling this
+    __init__, since connections may come at once."""
+
+    def __init__(self, host, port=0, backlog=16, reuse=False):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if reuse:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, port))
+        self.sock.listen(backlog)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.running = True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.accepted(conn)
+
+    def accepted(self, conn):
+        raise NotImplementedError
+
+    def close(self):
+        self.running = False
+        self.thread.join(timeout=10)
+        self.sock.close()
+
+
+def unless_built(*programs, fixtures=()):
+    """The skip mark of a test module that runs these programs (bin/)
+    and test programs (tests/fixtures): skipped, naming them, when one
+    is not built."""
+    names = list(programs) + list(fixtures)
+    paths = [program(p) for p in programs] + [fixture(p) for p in fixtures]
+    said = names[0] if len(names) == 1 else \
+        "%s or %s" % (", ".join(names[:-1]), names[-1])
+    return pytest.mark.skipif(
+        not all(os.access(p, os.X_OK) for p in paths),
+        reason=said + " is not built")
 
 
 # A delay= number or one delays= field as Postfix writes it with the

@@ -20,14 +20,15 @@ import os
 import re
 import smtplib
 import socket
-import tempfile
 
 import pytest
 
 import panacea_test
+from delivery_helpers import mail_dirs
 from panacea_test import Instance, scaled
-from smtp_helpers import (MYHOSTNAME, client_tls_context,  # noqa: F401
-                          make_sasldb, make_tls, mail_owner)
+from smtp_helpers import (MYHOSTNAME, base_conf,  # noqa: F401
+                          client_tls_context, make_sasldb, make_tls,
+                          mail_owner)
 
 PASSWORDS = {"pea": "my_sekret_password_in_cleartext", "bob": "b0b's pass"}
 
@@ -74,11 +75,8 @@ class PopRig:
                  mail_users=(), pop3_args=""):
         self.inst = inst
         self.users = accounts["users"]
-        self.dir = tempfile.mkdtemp(prefix="rig-", dir=accounts["base"])
-        os.chmod(self.dir, 0o755)
-        self.spool = os.path.join(self.dir, "mail")
-        os.mkdir(self.spool)
-        os.chmod(self.spool, 0o755)
+        self.dir, self.spool, _ = mail_dirs(accounts, "rig-", "mail",
+                                            out=False)
         self.tls = tls
         self.maildir = maildir
         self.passwords = {}
@@ -92,13 +90,8 @@ class PopRig:
         self.sasldb = make_sasldb(os.path.join(inst.base, "sasldb2"), sasl)
         self.smtp_port, self.pop_port, self.pops_port = inst.ports(3)
         root = os.geteuid() == 0
+        inst.conf.update(base_conf(owner))
         inst.conf.update({
-            "mail_owner": owner,
-            "myhostname": MYHOSTNAME,
-            "mydomain": "test",
-            "mydestination": "$myhostname, localhost",
-            "dns_nameservers": "127.0.0.1:9",
-            "smtpd_error_sleep_time": "0s",
             "mail_spool_directory": self.spool + ("/" if maildir else ""),
             "sasldb_path": self.sasldb,
             "alias_maps": "",

@@ -34,6 +34,22 @@ import panacea_test
 from panacea_test import Instance, fixture, program, scaled
 
 MYHOSTNAME = "panacea.test"
+
+# The message of the hand-typed session (how-email-really-works.txt):
+# the DATA section the talk types, with the line ends SMTP wants.
+TALK_DATA = (
+    b"Date: Wed, 14 Feb 2007 21:01:26 -0500\r\n"
+    b"From: Paul Visscher <paulv@canonical.org>\r\n"
+    b"To: Paul Ahlquist <pea@ahlquist.org>\r\n"
+    b"Subject: LinuxSig-SMTP talk\r\n"
+    b"Message-ID: <20070215020126.GA30178@canonical.org>\r\n"
+    b"User-Agent: Mutt/1.5.9i\r\n"
+    b"\r\n"
+    b"We should totally have candy at the meeting. It'll be great.\r\n"
+    b"\r\n"
+    b"--paulv\r\n")
+TALK_ID = b"<20070215020126.GA30178@canonical.org>"
+
 MAIL_OWNER = "panacea"
 
 
@@ -41,6 +57,21 @@ MAIL_OWNER = "panacea"
 def mail_owner():
     """The account smtpd runs as (created when missing, as root)."""
     return panacea_test.ensure_mail_owner(MAIL_OWNER)
+
+
+def base_conf(owner):
+    """The panacea.conf parameters every test instance starts from: the
+    mail owner, the test host's names, no error sleep, and a resolver
+    that leaves no lookup to the machine's."""
+    return {
+        "mail_owner": owner,
+        "myhostname": MYHOSTNAME,
+        "mydomain": "test",
+        "mydestination": "$myhostname, localhost",
+        # Nothing answers there: no lookup may leave the machine.
+        "dns_nameservers": "127.0.0.1:9",
+        "smtpd_error_sleep_time": "0s",
+    }
 
 
 def smtpd_setup(inst, owner, conf=None, services=None, args="", start=True,
@@ -56,15 +87,7 @@ def smtpd_setup(inst, owner, conf=None, services=None, args="", start=True,
     port = inst.port()
     if chroot is None:
         chroot = os.geteuid() == 0
-    inst.conf.update({
-        "mail_owner": owner,
-        "myhostname": MYHOSTNAME,
-        "mydomain": "test",
-        "mydestination": "$myhostname, localhost",
-        # Nothing answers there: no lookup may leave the machine.
-        "dns_nameservers": "127.0.0.1:9",
-        "smtpd_error_sleep_time": "0s",
-    })
+    inst.conf.update(base_conf(owner))
     inst.conf.update(conf or {})
     inst.services = [Instance.shipped(
         "smtp", "inet", port, chroot="y" if chroot else "n", args=args)]
@@ -246,9 +269,9 @@ def check_received(header, **kw):
     assert re.fullmatch(received_re(**kw), text), text
 
 
-def make_tls(d):
-    """A test CA and a server certificate for MYHOSTNAME, made now by
-    openssl; returns dict(ca=, cert=, key=) paths."""
+def make_tls(d, name=MYHOSTNAME, ca_cn="Panacea Test CA"):
+    """A test CA (named ca_cn) and a server certificate for name, made now
+    by openssl; returns dict(ca=, cert=, key=) paths."""
     d = str(d)
     os.makedirs(d, exist_ok=True)
     p = {n: os.path.join(d, n) for n in
@@ -260,13 +283,13 @@ def make_tls(d):
                        capture_output=True, timeout=60)
 
     run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-        "-subj", "/CN=Panacea Test CA", "-keyout", p["ca.key"],
+        "-subj", "/CN=" + ca_cn, "-keyout", p["ca.key"],
         "-out", p["ca.pem"])
     run("req", "-newkey", "rsa:2048", "-nodes", "-subj",
-        "/CN=" + MYHOSTNAME, "-keyout", p["server.key"],
+        "/CN=" + name, "-keyout", p["server.key"],
         "-out", p["server.csr"])
     with open(p["ext.cnf"], "w") as f:
-        f.write("subjectAltName=DNS:%s\n" % MYHOSTNAME)
+        f.write("subjectAltName=DNS:%s\n" % name)
     run("x509", "-req", "-in", p["server.csr"], "-CA", p["ca.pem"],
         "-CAkey", p["ca.key"], "-CAcreateserial", "-days", "2",
         "-extfile", p["ext.cnf"], "-out", p["server.pem"])

@@ -26,15 +26,16 @@ stuffing and line endings are as the client sent them.
 
 import base64
 import os
-import socket
 import ssl
-import subprocess
 import threading
 
-from panacea_test import scaled
+import pytest
+
+from panacea_test import LoopbackServer, scaled
+from smtp_helpers import make_tls
 
 
-class Peer:
+class Peer(LoopbackServer):
     def __init__(self, address, port=25, name="peer.test", concurrent=False):
         self.address = address
         # Serve each session in a thread of its own (a sink for many
@@ -54,17 +55,9 @@ class Peer:
         self.sessions = []
         self.open_conns = set()
         self.lock = threading.Lock()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((address, port))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.running = True
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        super().__init__(address, port, backlog=16, reuse=True)
 
     def close(self):
-        self.running = False
         # A client that keeps its session open (smtp's connection cache)
         # would hold the serving thread until its read timed out.
         with self.lock:
@@ -73,8 +66,7 @@ class Peer:
                     conn.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
-        self.thread.join(timeout=10)
-        self.sock.close()
+        super().close()
 
     def __enter__(self):
         return self
@@ -89,25 +81,17 @@ class Peer:
             return [d for s in self.sessions for d in s["data"]]
 
     # -- serving -----------------------------------------------------------
-    def _serve(self):
-        while self.running:
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            conn.settimeout(scaled(30))
-            session = {"commands": [], "data": [], "tls": False,
-                       "auth": None}
-            with self.lock:
-                self.sessions.append(session)
-                self.open_conns.add(conn)
-            if self.concurrent:
-                threading.Thread(target=self._session, args=(conn, session),
-                                 daemon=True).start()
-            else:
-                self._session(conn, session)
+    def accepted(self, conn):
+        conn.settimeout(scaled(30))
+        session = {"commands": [], "data": [], "tls": False, "auth": None}
+        with self.lock:
+            self.sessions.append(session)
+            self.open_conns.add(conn)
+        if self.concurrent:
+            threading.Thread(target=self._session, args=(conn, session),
+                             daemon=True).start()
+        else:
+            self._session(conn, session)
 
     def _session(self, conn, session):
         try:
@@ -249,33 +233,30 @@ class _Session:
 
 
 def make_cert(d, name):
-    """A test CA and a server certificate for name, made now by openssl;
+    """A test CA and a server certificate for name (smtp_helpers.make_tls);
     returns dict(ca=PATH, cert=PATH, key=PATH, server_context=SSLContext
     of that certificate)."""
-    os.makedirs(d, exist_ok=True)
-    p = {n: os.path.join(d, n) for n in
-         ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem",
-          "ext.cnf")}
-
-    def run(*args):
-        subprocess.run(["openssl"] + list(args), check=True,
-                       capture_output=True, timeout=60)
-
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-        "-subj", "/CN=Panacea Smtp Test CA", "-keyout", p["ca.key"],
-        "-out", p["ca.pem"])
-    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + name,
-        "-keyout", p["server.key"], "-out", p["server.csr"])
-    with open(p["ext.cnf"], "w") as f:
-        f.write("subjectAltName=DNS:%s\n" % name)
-    run("x509", "-req", "-in", p["server.csr"], "-CA", p["ca.pem"],
-        "-CAkey", p["ca.key"], "-CAcreateserial", "-days", "2",
-        "-extfile", p["ext.cnf"], "-out", p["server.pem"])
+    p = make_tls(d, name, ca_cn="Panacea Smtp Test CA")
     # The CA file is read by the agent as root before its jail; the
     # folder must be reachable.
     os.chmod(d, 0o755)
-    os.chmod(p["ca.pem"], 0o644)
+    os.chmod(p["ca"], 0o644)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(p["server.pem"], p["server.key"])
-    return {"ca": p["ca.pem"], "cert": p["server.pem"],
-            "key": p["server.key"], "server_context": ctx}
+    ctx.load_cert_chain(p["cert"], p["key"])
+    p["server_context"] = ctx
+    return p
+
+
+@pytest.fixture
+def peers():
+    """Peers started by a test, closed after it."""
+    started = []
+
+    def start(address, **kw):
+        p = Peer(address, **kw)
+        started.append(p)
+        return p
+
+    yield start
+    for p in started:
+        p.close()

@@ -23,15 +23,12 @@ import pytest
 
 import panacea_test
 import procfs
-from panacea_test import Instance, peer_re, program
+from panacea_test import Instance, peer_re, unless_built
 from smtp_helpers import (MYHOSTNAME, Session, client_tls_context,  # noqa
                           mail_owner, make_tls, other_loopback, queued_id,
                           sasl_auth_conf, smtpd_setup)
 
-pytestmark = pytest.mark.skipif(
-    not all(os.access(program(p), os.X_OK)
-            for p in ("master", "smtpd", "anvil")),
-    reason="master, smtpd or anvil is not built")
+pytestmark = unless_built("master", "smtpd", "anvil")
 
 ROOT = "root@" + MYHOSTNAME
 # Short enough to wait for, long enough for a few sessions on a slow

@@ -25,25 +25,21 @@ the most transactions open at once is at most the largest window.
 import os
 import re
 import smtplib
-import socket
 import threading
 import time
 
 import pytest
 
-from panacea_test import (Instance, free_port, pick_loopback, program,
-                          scaled, wait_until)
+from panacea_test import (Instance, LoopbackServer, free_port, pick_loopback,
+                          scaled, unless_built, wait_until)
 from smtp_helpers import mail_owner  # noqa: F401
 
-pytestmark = pytest.mark.skipif(
-    not all(os.access(program(p), os.X_OK)
-            for p in ("master", "smtpd", "qmgr", "smtp")),
-    reason="master, smtpd, qmgr or smtp is not built")
+pytestmark = unless_built("master", "smtpd", "qmgr", "smtp")
 
 MYHOSTNAME = "panacea.test"
 
 
-class SlowSink:
+class SlowSink(LoopbackServer):
     """An SMTP server on its own loopback address and port: one thread per
     session, delay seconds before the answer to the end of DATA.  plan,
     when given, decides per connection (numbered from 0 as they arrive):
@@ -52,48 +48,29 @@ class SlowSink:
 
     def __init__(self, delay, plan=None):
         self.host = pick_loopback()
-        self.port = free_port(self.host)
         self.delay = delay
         self.plan = plan or (lambda i: delay)
         self.lock = threading.Lock()
         self.conns = []  # [opened, closed or None]
         self.txs = []    # [MAIL read, 250 after DATA or None]
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((self.host, self.port))
-        self.sock.listen(128)
-        self.sock.settimeout(0.2)
-        self.running = True
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        super().__init__(self.host, free_port(self.host), backlog=128,
+                         reuse=True)
 
     @property
     def relayhost(self):
         return "[%s]:%d" % (self.host, self.port)
 
-    def close(self):
-        self.running = False
-        self.thread.join(timeout=10)
-        self.sock.close()
-
     def delivered(self):
         with self.lock:
             return len([t for t in self.txs if t[1] is not None])
 
-    def _serve(self):
-        while self.running:
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            rec = [time.monotonic(), None]
-            with self.lock:
-                self.conns.append(rec)
-                delay = self.plan(len(self.conns) - 1)
-            threading.Thread(target=self._session, args=(conn, rec, delay),
-                             daemon=True).start()
+    def accepted(self, conn):
+        rec = [time.monotonic(), None]
+        with self.lock:
+            self.conns.append(rec)
+            delay = self.plan(len(self.conns) - 1)
+        threading.Thread(target=self._session, args=(conn, rec, delay),
+                         daemon=True).start()
 
     def _session(self, conn, rec, delay):
         if delay == "drop":

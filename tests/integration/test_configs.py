@@ -21,17 +21,13 @@ import subprocess
 import pytest
 
 from panacea_test import (BIN, TOP, loopback_net, peer_re, program, scaled,
-                          unix_accounts, wait_until)
+                          unix_accounts, unless_built, wait_until)
 from smtp_helpers import (Session, mail_owner, make_sasldb,  # noqa: F401
                           other_loopback, queued_id)
 from smtp_peer import Peer, make_cert
 
-pytestmark = pytest.mark.skipif(
-    not all(os.access(program(p), os.X_OK)
-            for p in ("master", "smtpd", "panconf", "panmap", "qmgr",
-                      "local", "smtp")),
-    reason="master, smtpd, panconf, panmap, qmgr, local or smtp is not "
-           "built")
+pytestmark = unless_built("master", "smtpd", "panconf", "panmap", "qmgr",
+                          "local", "smtp")
 
 CONFIGS = os.path.join(TOP, "tests", "configs")
 

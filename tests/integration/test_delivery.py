@@ -27,17 +27,14 @@ import pytest
 from delivery_helpers import (MYHOSTNAME, MailSystem, accounts,  # noqa: F401
                               crlf, lf, mutt_copy, parse)
 import procfs
-from panacea_test import (DELAY, fixture, pid_alive, program, scaled,
+from panacea_test import (DELAY, pid_alive, program, scaled, unless_built,
                           wait_until)
 from smtp_helpers import mail_owner, queue_ids  # noqa: F401
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0,
                        reason="local delivery needs root"),
-    pytest.mark.skipif(
-        not all(os.access(program(p), os.X_OK)
-                for p in ("master", "smtpd", "qmgr", "local")),
-        reason="master, smtpd, qmgr or local is not built"),
+    unless_built("master", "smtpd", "qmgr", "local"),
 ]
 
 BODY = (b"First line of the body.\n"

@@ -11,12 +11,10 @@ import subprocess
 
 import pytest
 
-from panacea_test import program
+from panacea_test import unless_built
 from smtp_helpers import Session, mail_owner, smtpd_setup  # noqa: F401
 
-pytestmark = pytest.mark.skipif(
-    not all(os.access(program(p), os.X_OK) for p in ("master", "smtpd")),
-    reason="master or smtpd is not built")
+pytestmark = unless_built("master", "smtpd")
 
 MB = 1024 * 1024
 

@@ -39,13 +39,9 @@ import procfs
 
 from panacea_test import (Instance, children_of, fixture, pgroup_members,
                           pid_alive, program, read_line, sanitizer_report,
-                          scaled, wait_until)
+                          scaled, unless_built, wait_until)
 
-pytestmark = pytest.mark.skipif(
-    not all(os.access(p, os.X_OK) for p in
-            (program("master"), program("smtpd"), program("pancat"),
-             fixture("pan-qlist"))),
-    reason="master, smtpd, pancat or pan-qlist is not built")
+pytestmark = unless_built("master", "smtpd", "pancat", fixtures=("pan-qlist",))
 
 MAIL_OWNER = "panacea"
 DOMAIN = "example.test"

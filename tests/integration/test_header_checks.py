@@ -12,18 +12,13 @@ import re
 import subprocess
 import time
 
-import pytest
-
 from delivery_helpers import MailSystem, accounts  # noqa: F401
-from panacea_test import Instance, program, scaled
+from panacea_test import Instance, program, scaled, unless_built
 from smtp_helpers import (MYHOSTNAME, Session, mail_owner,  # noqa: F401
                           pancat, queue_ids, queued_id, smtpd_setup,
                           stored_message, wait_committed)
 
-pytestmark = pytest.mark.skipif(
-    not all(os.access(program(p), os.X_OK)
-            for p in ("master", "smtpd", "pancat")),
-    reason="master, smtpd or pancat is not built")
+pytestmark = unless_built("master", "smtpd", "pancat")
 
 RCPT = "root@" + MYHOSTNAME
 SENDER = "a@example.org"

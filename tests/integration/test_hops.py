@@ -40,8 +40,9 @@ from hops_helpers import (ADDR, CLIENT_NET, NAMES, SINK, Host,
                           need_postfix, remove_account, zones)
 from panacea_test import peer_name, peer_re, program, scaled, wait_until
 from pop3_helpers import pop3_services
-from smtp_helpers import DATE_RE, Session, mail_owner  # noqa: F401
-from smtp_peer import Peer, make_cert
+from smtp_helpers import (DATE_RE, TALK_DATA, TALK_ID, Session,  # noqa: F401
+                          mail_owner)
+from smtp_peer import make_cert, peers  # noqa: F401
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
                                 reason="hosts need port 25 on loopback")
@@ -51,21 +52,6 @@ PAULV_PASSWORD = "my_sekret_password_in_cleartext"
 PEA = "pea@dma.org"
 PEA_PASSWORD = "my_sekret_password_in_cleartext"
 SOMEONE = "someone-else@example.com"
-
-# The DATA section the talk types, with the line ends SMTP wants.
-TALK_DATA = (
-    b"Date: Wed, 14 Feb 2007 21:01:26 -0500\r\n"
-    b"From: Paul Visscher <paulv@canonical.org>\r\n"
-    b"To: Paul Ahlquist <pea@ahlquist.org>\r\n"
-    b"Subject: LinuxSig-SMTP talk\r\n"
-    b"Message-ID: <20070215020126.GA30178@canonical.org>\r\n"
-    b"User-Agent: Mutt/1.5.9i\r\n"
-    b"\r\n"
-    b"We should totally have candy at the meeting. It'll be great.\r\n"
-    b"\r\n"
-    b"--paulv\r\n")
-TALK_ID = b"<20070215020126.GA30178@canonical.org>"
-
 
 def lf(data):
     return data.replace(b"\r\n", b"\n")
@@ -220,20 +206,6 @@ def hosts(world):
             err + h.log(marks.get(k, 0)))
     if report:
         pytest.fail("sanitizer report: %s" % report)
-
-
-@pytest.fixture
-def peers():
-    started = []
-
-    def start(address, **kw):
-        p = Peer(address, **kw)
-        started.append(p)
-        return p
-
-    yield start
-    for p in started:
-        p.close()
 
 
 # -- helpers -------------------------------------------------------------------

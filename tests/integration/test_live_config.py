@@ -19,14 +19,11 @@ import pytest
 
 import panacea_test
 import procfs
-from panacea_test import open_path, program
+from panacea_test import open_path, program, unless_built
 from smtp_helpers import (MYHOSTNAME, Session, mail_owner,  # noqa: F401
                           make_sasldb, smtpd_setup)
 
-pytestmark = pytest.mark.skipif(
-    not all(os.access(program(p), os.X_OK)
-            for p in ("master", "smtpd", "panmap")),
-    reason="master, smtpd or panmap is not built")
+pytestmark = unless_built("master", "smtpd", "panmap")
 
 
 def smtpd_pids(inst):

@@ -30,6 +30,7 @@ import pytest
 import attrlist
 import panacea_test
 import procfs
+from delivery_helpers import load_aliases_db, mail_dirs
 from panacea_test import Instance
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
@@ -57,14 +58,7 @@ class LocalRig:
     def __init__(self, inst, accounts, conf=None):
         self.inst = inst
         self.users = accounts["users"]
-        self.dir = tempfile.mkdtemp(prefix="rig-", dir=accounts["base"])
-        os.chmod(self.dir, 0o755)
-        self.spool = os.path.join(self.dir, "mail")
-        os.mkdir(self.spool)
-        os.chmod(self.spool, 0o755)
-        self.out = os.path.join(self.dir, "out")
-        os.mkdir(self.out)
-        os.chmod(self.out, 0o1777)
+        self.dir, self.spool, self.out = mail_dirs(accounts, "rig-", "mail")
         self.aliases = os.path.join(inst.config_dir, "aliases")
         self.sasldb = os.path.join(inst.config_dir, "sasldb2")
         inst.conf.update({
@@ -93,19 +87,7 @@ class LocalRig:
         format is the one lib/maps.c reads: lower-case keys, no NUL)."""
         with open(self.aliases, "w") as f:
             f.write(text)
-        lines = []
-        for line in text.splitlines():
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            key, value = line.split(":", 1)
-            for s in (key.strip().lower(), value.strip()):
-                lines.append(s.replace("\\", "\\\\"))
-        db = self.aliases + ".db"
-        if os.path.exists(db):
-            os.unlink(db)
-        subprocess.run(["db5.3_load", "-T", "-t", "hash", db],
-                       input=("\n".join(lines) + "\n").encode(),
-                       check=True)
+        load_aliases_db(self.aliases + ".db", text)
 
     def add_mail_user(self, name):
         subprocess.run("echo secret | saslpasswd2 -c -p -f %s -u %s %s"

@@ -20,18 +20,15 @@ import subprocess
 import pytest
 
 import panacea_test
-from panacea_test import program, scaled
+from panacea_test import scaled, unless_built
 from pop3_helpers import (PopRig, mail_owner, pop_accounts,  # noqa: F401
                           tls_files)
 from smtp_helpers import Session
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="pop3d needs root"),
-    pytest.mark.skipif(
-        not all(os.access(program(p), os.X_OK)
-                for p in ("master", "smtpd", "qmgr", "local", "pop3d",
-                          "pop3session", "auth")),
-        reason="a daemon is not built"),
+    unless_built("master", "smtpd", "qmgr", "local", "pop3d", "pop3session",
+                 "auth"),
 ]
 
 CONTRIB = os.path.join(os.path.dirname(__file__), "..", "..", "contrib",

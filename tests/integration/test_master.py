@@ -21,13 +21,11 @@ import time
 
 import pytest
 
-from panacea_test import (Instance, can_connect, children_of, connect,
-                          fixture, pgroup_members, pid_alive, program,
-                          read_line, scaled, wait_until)
+from panacea_test import (Instance, can_connect, children_of, connect, fixture,
+                          pgroup_members, pid_alive, read_line, scaled,
+                          unless_built, wait_until)
 
-pytestmark = pytest.mark.skipif(
-    not os.access(program("master"), os.X_OK),
-    reason="master is not built")
+pytestmark = unless_built("master")
 
 ECHO = fixture("pan-echo")
 CRASH = fixture("pan-crash")

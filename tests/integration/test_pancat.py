@@ -1,18 +1,14 @@
 """pancat: the header/body split of a stored message, wherever the queue's
 64 KiB content chunks fall."""
 
-import os
 
 import pytest
 
-from panacea_test import program
+from panacea_test import unless_built
 from smtp_helpers import (MYHOSTNAME, Session, mail_owner,  # noqa: F401
                           pancat, smtpd_setup)
 
-pytestmark = pytest.mark.skipif(
-    not all(os.access(program(p), os.X_OK)
-            for p in ("master", "smtpd", "pancat")),
-    reason="master, smtpd or pancat is not built")
+pytestmark = unless_built("master", "smtpd", "pancat")
 
 CHUNK = 64 * 1024
 

@@ -14,20 +14,16 @@ listens on port 53 of an address of a loopback /24 this test holds.
 
 import os
 import re
-import socket
 import subprocess
-import threading
 
 import pytest
 
-from panacea_test import loopback_net, peer_re, program, tool
+from panacea_test import (LoopbackServer, loopback_net, peer_re, tool,
+                          unless_built)
 from smtp_helpers import (MYHOSTNAME, Session, mail_owner,  # noqa: F401
                           pancat, queued_id, smtpd_setup)
 
-pytestmark = pytest.mark.skipif(
-    not all(os.access(program(p), os.X_OK)
-            for p in ("master", "smtpd", "pancat")),
-    reason="master, smtpd or pancat is not built")
+pytestmark = unless_built("master", "smtpd", "pancat")
 
 ROOT = "root@" + MYHOSTNAME
 HELO = "mail.spf.test"
@@ -55,7 +51,7 @@ skip_addresses = 192.0.2.255/32
 """
 
 
-class SpawnServer:
+class SpawnServer(LoopbackServer):
     """spawn(8) in small: a TCP listener on host that runs argv for each
     connection, with the connection as its stdin and stdout and stderr
     appended to errlog."""
@@ -64,33 +60,17 @@ class SpawnServer:
         self.argv = argv
         self.errlog = errlog
         self.procs = []
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind((host, 0))
-        self.sock.listen(8)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.running = True
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        super().__init__(host, 0, backlog=8)
 
-    def _serve(self):
-        while self.running:
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            with open(self.errlog, "ab") as err:
-                self.procs.append(subprocess.Popen(
-                    self.argv, stdin=conn.fileno(), stdout=conn.fileno(),
-                    stderr=err, close_fds=True))
-            conn.close()
+    def accepted(self, conn):
+        with open(self.errlog, "ab") as err:
+            self.procs.append(subprocess.Popen(
+                self.argv, stdin=conn.fileno(), stdout=conn.fileno(),
+                stderr=err, close_fds=True))
+        conn.close()
 
     def close(self):
-        self.running = False
-        self.thread.join(timeout=10)
-        self.sock.close()
+        super().close()
         for p in self.procs:
             if p.poll() is None:
                 p.terminate()

@@ -27,7 +27,7 @@ import time
 import pytest
 
 import panacea_test
-from panacea_test import program, scaled, wait_until
+from panacea_test import scaled, unless_built, wait_until
 import procfs
 from pop3_helpers import (MYHOSTNAME, PopRig, client_tls_context,  # noqa
                           crlf, mail_owner, pop_accounts, tls_files,
@@ -36,12 +36,8 @@ from smtp_helpers import other_loopback
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="pop3d needs root"),
-    pytest.mark.skipif(
-        not all(os.access(program(p), os.X_OK)
-                for p in ("master", "smtpd", "qmgr", "local", "pop3d",
-                          "pop3session", "auth")),
-        reason="master, smtpd, qmgr, local, pop3d, pop3session or auth "
-               "is not built"),
+    unless_built("master", "smtpd", "qmgr", "local", "pop3d", "pop3session",
+                 "auth"),
 ]
 
 

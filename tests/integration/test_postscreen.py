@@ -21,14 +21,11 @@ import pytest
 
 import panacea_test
 import procfs
-from panacea_test import Instance, peer_re, program, scaled
-from smtp_helpers import (MYHOSTNAME, Session, mail_owner,  # noqa: F401
-                          other_loopback, queued_id)
+from panacea_test import Instance, peer_re, scaled, unless_built
+from smtp_helpers import (MYHOSTNAME, Session, base_conf,  # noqa: F401
+                          mail_owner, other_loopback, queued_id)
 
-pytestmark = pytest.mark.skipif(
-    not all(os.access(program(p), os.X_OK)
-            for p in ("master", "smtpd", "postscreen")),
-    reason="master, smtpd or postscreen is not built")
+pytestmark = unless_built("master", "smtpd", "postscreen")
 
 ROOT = "root@" + MYHOSTNAME
 LISTED, UNLISTED = "127.0.0.66", "127.0.0.67"
@@ -51,14 +48,8 @@ def screen_setup(inst, owner, conf=None, data_dir=False):
     port = inst.port()
     chroot = "y" if jailed() else "n"
     inst.conf.update({
-        "mail_owner": owner,
-        "myhostname": MYHOSTNAME,
-        "mydomain": "test",
-        "mydestination": "$myhostname, localhost",
+        **base_conf(owner),
         "mynetworks": "127.0.0.1/32",
-        # Nothing answers there: no lookup may leave the machine.
-        "dns_nameservers": "127.0.0.1:9",
-        "smtpd_error_sleep_time": "0s",
         "postscreen_greet_wait": "1s",
         "postscreen_greet_banner": "$myhostname screening",
         "postscreen_cache_map": "",

@@ -24,17 +24,11 @@ import smtplib
 import socket
 import time
 
-import pytest
-
 from panacea_test import (DELAY, Instance, children_of, fixture, open_path,
-                          pid_alive, program, scaled, wait_until)
-from smtp_helpers import MYHOSTNAME, mail_owner  # noqa: F401
+                          pid_alive, scaled, unless_built, wait_until)
+from smtp_helpers import MYHOSTNAME, base_conf, mail_owner  # noqa: F401
 
-pytestmark = pytest.mark.skipif(
-    not all(os.access(p, os.X_OK) for p in
-            (program("master"), program("smtpd"), program("qmgr"),
-             fixture("pan-agent"))),
-    reason="master, smtpd, qmgr or pan-agent is not built")
+pytestmark = unless_built("master", "smtpd", "qmgr", fixtures=("pan-agent",))
 
 SENDER = "alice@" + MYHOSTNAME
 
@@ -157,13 +151,8 @@ def start_mail(inst, owner, tmp_path, rules="", conf=None, smtp_rules=None,
     os.chmod(os.path.join(out, "msgs"), 0o777)
     port = inst.port()
     mail = Mail(inst, port, out)
+    inst.conf.update(base_conf(owner))
     inst.conf.update({
-        "mail_owner": owner,
-        "myhostname": MYHOSTNAME,
-        "mydomain": "test",
-        "mydestination": "$myhostname, localhost",
-        "dns_nameservers": "127.0.0.1:9",
-        "smtpd_error_sleep_time": "0s",
         "local_recipient_maps": "",
         "minimal_backoff_time": "2s",
         "maximal_backoff_time": "4s",

@@ -13,15 +13,12 @@ import socket
 
 import pytest
 
-from panacea_test import peer_name, program
+from panacea_test import peer_name, program, unless_built
 from smtp_helpers import (MYHOSTNAME, Session, mail_owner,  # noqa: F401
                           other_loopback, pancat, queue_ids, queued_id,
                           sasl_auth_conf, smtpd_setup)
 
-pytestmark = pytest.mark.skipif(
-    not all(os.access(program(p), os.X_OK)
-            for p in ("master", "smtpd", "pancat", "panmap")),
-    reason="master, smtpd, pancat or panmap is not built")
+pytestmark = unless_built("master", "smtpd", "pancat", "panmap")
 
 ROOT = "root@" + MYHOSTNAME
 HOST = ["127.0.0.1"]  # the instance's listening address, set by start()

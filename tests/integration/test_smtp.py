@@ -24,7 +24,7 @@ import panacea_test
 from dnsserver import DNSServer
 from panacea_test import DELAY, Instance, fixture, scaled, wait_until
 from smtp_helpers import mail_owner  # noqa: F401
-from smtp_peer import Peer, make_cert
+from smtp_peer import make_cert, peers  # noqa: F401
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
                                 reason="peers need port 25 on loopback")
@@ -81,21 +81,6 @@ def dns():
     server.start()
     yield server
     server.cleanup()
-
-
-@pytest.fixture
-def peers():
-    """Peers started by a test, closed after it."""
-    started = []
-
-    def start(address, **kw):
-        p = Peer(address, **kw)
-        started.append(p)
-        return p
-
-    yield start
-    for p in started:
-        p.close()
 
 
 class Agent:

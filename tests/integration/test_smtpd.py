@@ -18,30 +18,16 @@ import time
 import pytest
 
 import panacea_test
-from panacea_test import Instance, open_path, program, scaled
-from smtp_helpers import (MYHOSTNAME, Session, check_received,  # noqa: F401
+from panacea_test import Instance, open_path, program, scaled, unless_built
+from smtp_helpers import (MYHOSTNAME, TALK_DATA, Session,  # noqa: F401
+                          check_received,
                           mail_owner, pancat, queue_ids, queued_id,
                           other_loopback, smtpd_service, smtpd_setup,
                           stored_message, wait_committed)
 
-pytestmark = pytest.mark.skipif(
-    not all(os.access(program(p), os.X_OK)
-            for p in ("master", "smtpd", "pancat")),
-    reason="master, smtpd or pancat is not built")
+pytestmark = unless_built("master", "smtpd", "pancat")
 
 ROOT = "root@" + MYHOSTNAME
-
-# The message of the hand-typed session (how-email-really-works.txt).
-PAULV = (b"Date: Wed, 14 Feb 2007 21:01:26 -0500\r\n"
-         b"From: Paul Visscher <paulv@canonical.org>\r\n"
-         b"To: Paul Ahlquist <pea@ahlquist.org>\r\n"
-         b"Subject: LinuxSig-SMTP talk\r\n"
-         b"Message-ID: <20070215020126.GA30178@canonical.org>\r\n"
-         b"User-Agent: Mutt/1.5.9i\r\n"
-         b"\r\n"
-         b"We should totally have candy at the meeting. It'll be great.\r\n"
-         b"\r\n"
-         b"--paulv\r\n")
 
 
 @pytest.fixture
@@ -65,25 +51,25 @@ def test_hand_typed_session_is_queued_byte_for_byte(smtpd):
         s.expect("mail from: <paulv@canonical.org>", 250, r"^2\.1\.0 Ok$")
         s.expect("rcpt to: <%s>" % ROOT, 250, r"^2\.1\.5 Ok$")
         s.expect("data", 354, r"^End data with <CR><LF>\.<CR><LF>$")
-        s.send(PAULV + b".\r\n")
+        s.send(TALK_DATA + b".\r\n")
         qid = queued_id(s.reply())
         s.expect("quit", 221, r"^2\.0\.0 Bye$")
         assert s.eof()
     header, rest = stored_message(inst, qid)
-    assert rest == PAULV
+    assert rest == TALK_DATA
     check_received(header, helo="schrodinger.canonical.org",
                    addr="127.0.0.1", queue_id=qid, proto="SMTP", rcpt=ROOT)
     # Postfix's size= is the message as queued, Received: included.
     log = wait_committed(inst, qid)
     assert log.endswith("from=<paulv@canonical.org>, size=%d, nrcpt=1"
-                        % (len(header) + len(PAULV)))
+                        % (len(header) + len(TALK_DATA)))
     env = pancat(inst, qid, "-e").decode()
     assert "sender: paulv@canonical.org\n" in env
     assert "recipient: %s\n" % ROOT in env
     assert "helo_name: schrodinger.canonical.org\n" in env
     assert "protocol_name: SMTP\n" in env
     assert "client_address: 127.0.0.1\n" in env
-    assert "message_size: %d\n" % (len(header) + len(PAULV)) in env
+    assert "message_size: %d\n" % (len(header) + len(TALK_DATA)) in env
 
 
 def test_client_names(smtpd):
@@ -100,7 +86,7 @@ def test_client_names(smtpd):
             s.expect("MAIL FROM:<a@example.org>", 250)
             s.expect("RCPT TO:<%s>" % ROOT, 250)
             s.expect("DATA", 354)
-            s.send(PAULV + b".\r\n")
+            s.send(TALK_DATA + b".\r\n")
             qid = queued_id(s.reply())
             s.expect("QUIT", 221)
         who = r"%s\[%s\]" % (name, re.escape(src))
@@ -131,7 +117,7 @@ def test_log_lines_of_a_session(smtpd):
         s.expect("RCPT TO:<nobody-here@%s>" % MYHOSTNAME, 550)
         s.expect("RCPT TO:<%s>" % ROOT, 250)
         s.expect("DATA", 354)
-        s.send(PAULV + b".\r\n")
+        s.send(TALK_DATA + b".\r\n")
         qid = queued_id(s.reply())
         s.expect("QUIT", 221)
     inst.wait_log(r"disconnect from .* quit=1")
@@ -165,11 +151,11 @@ def test_multiple_recipients_and_no_for_clause(smtpd):
         for r in rcpts:
             s.expect("rcpt to: <%s>" % r, 250)
         s.expect("data", 354)
-        s.send(PAULV + b".\r\n")
+        s.send(TALK_DATA + b".\r\n")
         qid = queued_id(s.reply())
         s.expect("quit", 221)
     header, rest = stored_message(inst, qid)
-    assert rest == PAULV
+    assert rest == TALK_DATA
     # "for <rcpt>" only for a single recipient (it would leak Bcc).
     check_received(header, helo="schrodinger.canonical.org",
                    addr="127.0.0.1", queue_id=qid, proto="SMTP")
@@ -191,12 +177,12 @@ def test_pipelined_transaction_replies_in_order(smtpd):
         codes = [s.reply().code for _ in range(5)]
         assert codes == [250, 250, 550, 250, 354]
         # The message, the end and the next commands in one write too.
-        s.send(PAULV + b".\r\nRSET\r\nNOOP\r\nQUIT\r\n")
+        s.send(TALK_DATA + b".\r\nRSET\r\nNOOP\r\nQUIT\r\n")
         qid = queued_id(s.reply())
         assert [s.reply().code for _ in range(3)] == [250, 250, 221]
         assert s.eof()
     header, rest = stored_message(inst, qid)
-    assert rest == PAULV
+    assert rest == TALK_DATA
     env = pancat(inst, qid, "-e").decode()
     assert re.findall(r"^recipient: (.*)$", env, re.M) == [
         ROOT, "postmaster@" + MYHOSTNAME]

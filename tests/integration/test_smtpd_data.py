@@ -6,21 +6,17 @@ until the real end.  A bare <LF> anywhere in DATA or in a command is
 refused with 521 and the connection closed, and nothing is queued.
 """
 
-import os
 import socket
 import time
 
 import pytest
 
-from panacea_test import program, scaled
+from panacea_test import scaled, unless_built
 from smtp_helpers import (MYHOSTNAME, Session, check_received,  # noqa: F401
                           mail_owner, queue_ids, queued_id, smtpd_setup,
                           stored_message)
 
-pytestmark = pytest.mark.skipif(
-    not all(os.access(program(p), os.X_OK)
-            for p in ("master", "smtpd", "pancat")),
-    reason="master, smtpd or pancat is not built")
+pytestmark = unless_built("master", "smtpd", "pancat")
 
 ROOT = "root@" + MYHOSTNAME
 SMUGGLED = (b"MAIL FROM:<admin@bank.example>\r\n"

@@ -13,15 +13,12 @@ import subprocess
 
 import pytest
 
-from panacea_test import peer_name, peer_re, program
+from panacea_test import peer_name, peer_re, program, unless_built
 from smtp_helpers import (MYHOSTNAME, Session, mail_owner,  # noqa: F401
                           other_loopback, pancat, queued_id, smtpd_setup,
                           stored_message)
 
-pytestmark = pytest.mark.skipif(
-    not all(os.access(program(p), os.X_OK)
-            for p in ("master", "smtpd", "pancat")),
-    reason="master, smtpd or pancat is not built")
+pytestmark = unless_built("master", "smtpd", "pancat")
 
 ROOT = "root@" + MYHOSTNAME
 

@@ -7,7 +7,6 @@ directory and drops to mail_owner.
 """
 
 import base64
-import os
 import re
 import smtplib
 import ssl
@@ -17,17 +16,14 @@ import time
 import pytest
 
 import panacea_test
-from panacea_test import program, scaled
+from panacea_test import scaled, unless_built
 from smtp_helpers import (MYHOSTNAME, Session, check_received,  # noqa: F401
                           client_tls_context, mail_owner, make_tls,
                           other_loopback, pancat, queue_ids, queued_id,
                           sasl_auth_conf, smtpd_service, smtpd_setup,
                           stored_message)
 
-pytestmark = pytest.mark.skipif(
-    not all(os.access(program(p), os.X_OK)
-            for p in ("master", "smtpd", "pancat")),
-    reason="master, smtpd or pancat is not built")
+pytestmark = unless_built("master", "smtpd", "pancat")
 
 ROOT = "root@" + MYHOSTNAME
 USERS = {"alice": "wonder land", "bob": "s3cret!"}

@@ -23,6 +23,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "unit_helpers.h"
 #include "xalloc.h"
 
 static struct buf err;
@@ -1142,19 +1143,9 @@ test_choose_dir(void **state)
 }
 
 static void
-write_file(const char *path, const char *text, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, len), (ssize_t)len);
-	close(fd);
-}
-
-static void
 write_text(const char *path, const char *text)
 {
-	write_file(path, text, strlen(text));
+	unit_write_bytes(path, text, strlen(text));
 }
 
 static void
@@ -1184,7 +1175,7 @@ test_load_real_file(void **state)
 	assert_string_equal(conf_str("config_directory"), dir);
 	assert_int_equal(conf_int("max_use"), 100);
 	/* A file with a NUL byte is refused. */
-	write_file(path, "a = b\0c\n", 8);
+	unit_write_bytes(path, "a = b\0c\n", 8);
 	assert_int_equal(conf_read(path, 0, &err), -1);
 	snprintf(want, sizeof(want), "%s: contains a NUL byte", path);
 	assert_string_equal(buf_cstr(&err), want);

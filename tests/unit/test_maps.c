@@ -23,25 +23,22 @@
 
 #include "buf.h"
 #include "maps.h"
+#include "unit_helpers.h"
 
-static char dir[64];
+static char dir[UNIT_DIR_MAX];
 
 static int
 setup(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/test_maps.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return unit_tmpdir(dir, "test_maps");
 }
 
 static int
 teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return unit_rmtree(dir);
 }
 
 /* Writes DIR/name and returns "type:DIR/name". */
@@ -49,15 +46,9 @@ static const char *
 table(const char *type, const char *name, const char *text)
 {
 	static char spec[192];
-	char path[128];
-	FILE *fp;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
-	snprintf(spec, sizeof(spec), "%s:%s", type, path);
+	snprintf(spec, sizeof(spec), "%s:%s", type,
+		 unit_write_file(dir, name, text));
 	return spec;
 }
 

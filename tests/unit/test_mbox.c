@@ -20,34 +20,28 @@
 
 #include "buf.h"
 #include "mbox.h"
+#include "unit_helpers.h"
 
-static char dir[64];
+static char dir[UNIT_DIR_MAX];
 
 static int
 setup(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/test_mbox.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return unit_tmpdir(dir, "test_mbox");
 }
 
 static int
 teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return unit_rmtree(dir);
 }
 
 static const char *
 path_of(const char *name)
 {
-	static char path[128];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return path;
+	return unit_path(dir, name);
 }
 
 static void

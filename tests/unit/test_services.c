@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "services.h"
+#include "unit_helpers.h"
 #include "xalloc.h"
 
 #define DEFAULT_MAXPROC 100
@@ -476,16 +477,6 @@ test_pass_type(void **state)
 }
 
 static void
-write_file(const char *path, const char *text, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, len), (ssize_t)len);
-	close(fd);
-}
-
-static void
 test_read_file(void **state)
 {
 	char dir[] = "/tmp/test_services_XXXXXX";
@@ -496,19 +487,19 @@ test_read_file(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/services", dir);
-	write_file(path, design_table, strlen(design_table));
+	unit_write_bytes(path, design_table, strlen(design_table));
 	assert_int_equal(services_read(path, 3, 0, &t, &err), 0);
 	assert_int_equal(t.count, 7);
 	assert_int_equal(t.items[2].maxproc, 3);
 	services_free(&t);
 
-	write_file(path, "qmgr unix n - y 300 1 qmgr\nx unix n\n", 36);
+	unit_write_bytes(path, "qmgr unix n - y 300 1 qmgr\nx unix n\n", 36);
 	assert_int_equal(services_read(path, 3, 0, &t, &err), -1);
 	snprintf(want, sizeof(want), "%s:2: missing command", path);
 	assert_string_equal(buf_cstr(&err), want);
 	assert_int_equal(t.count, 0);
 
-	write_file(path, "q unix - - - - - q\0\n", 20);
+	unit_write_bytes(path, "q unix - - - - - q\0\n", 20);
 	assert_int_equal(services_read(path, 3, 0, &t, &err), -1);
 	snprintf(want, sizeof(want), "%s: contains a NUL byte", path);
 	assert_string_equal(buf_cstr(&err), want);

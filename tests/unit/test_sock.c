@@ -535,14 +535,6 @@ static void
 test_recv_fd_errors(void **state)
 {
 	int sv[2], p[2], fds[2], before;
-	char byte = 'F';
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	union {
-		struct cmsghdr h;
-		char space[CMSG_SPACE(2 * sizeof(int))];
-	} u;
-	struct msghdr m;
-	struct cmsghdr *c;
 
 	(void)state;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
@@ -555,18 +547,7 @@ test_recv_fd_errors(void **state)
 	assert_int_equal(pipe(p), 0);
 	fds[0] = p[0];
 	fds[1] = p[1];
-	memset(&u, 0, sizeof(u));
-	memset(&m, 0, sizeof(m));
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = u.space;
-	m.msg_controllen = sizeof(u.space);
-	c = CMSG_FIRSTHDR(&m);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(c), fds, sizeof(fds));
-	assert_int_equal(sendmsg(sv[0], &m, 0), 1);
+	assert_int_equal(sock_send_fds(sv[0], fds, 2), 0);
 	/* The two received copies are closed: the next descriptor number
 	 * free is the same before and after. */
 	before = dup(0);

@@ -28,6 +28,7 @@
 #include "local.h"
 #include "maps.h"
 #include "match_list.h"
+#include "unit_helpers.h"
 #include "xalloc.h"
 
 struct local_config local_cfg;
@@ -38,7 +39,7 @@ local_become_root(void)
 	assert_int_equal(local_cfg.as_root, 0);
 }
 
-static char dir[64];
+static char dir[UNIT_DIR_MAX];
 
 static int
 setup(void **state)
@@ -46,8 +47,7 @@ setup(void **state)
 	struct buf err = BUF_INIT;
 
 	(void)state;
-	strcpy(dir, "/tmp/test_local_rcpt.XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	if (unit_tmpdir(dir, "test_local_rcpt") < 0)
 		return -1;
 	local_cfg.mydestination =
 	    match_list_open("mydestination", "example.com, localhost", &err);
@@ -64,29 +64,18 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
 	if (local_cfg.aliases)
 		maps_close(local_cfg.aliases);
 	match_list_free(local_cfg.mydestination);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return unit_rmtree(dir);
 }
 
 /* DIR/name with text; its path in a static buffer. */
 static const char *
 write_file(const char *name, const char *text)
 {
-	static char path[128];
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
-	return path;
+	return unit_write_file(dir, name, text);
 }
 
 static void
