@@ -26,6 +26,7 @@ stuffing and line endings are as the client sent them.
 
 import base64
 import os
+import socket
 import ssl
 import threading
 
