@@ -31,6 +31,7 @@
 #include "own_addr.h"
 #include "sasl_auth.h"
 #include "smtp.h"
+#include "tls_params.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -57,6 +58,7 @@ static struct {
 	const char *inet_protocols, *bind_address, *bind_address6;
 	const char *dns_nameservers, *inet_interfaces, *proxy_interfaces;
 	const char *tls_level, *tls_policy_maps, *tls_cafile;
+	struct tls_params tls_params;
 	const char *sasl_password_maps, *sasl_security_options;
 	const char *sasl_tls_security_options;
 } raw;
@@ -87,6 +89,18 @@ static const struct conf_bind smtp_params[] = {
     CONF_BIND_STR("smtp_tls_security_level", &raw.tls_level),
     CONF_BIND_STR("smtp_tls_policy_maps", &raw.tls_policy_maps),
     CONF_BIND_STR("smtp_tls_CAfile", &raw.tls_cafile),
+    CONF_BIND_STR("smtp_tls_protocols", &raw.tls_params.protocols),
+    CONF_BIND_STR("smtp_tls_mandatory_protocols",
+		  &raw.tls_params.mandatory_protocols),
+    CONF_BIND_STR("smtp_tls_ciphers", &raw.tls_params.ciphers),
+    CONF_BIND_STR("smtp_tls_mandatory_ciphers",
+		  &raw.tls_params.mandatory_ciphers),
+    CONF_BIND_STR("smtp_tls_exclude_ciphers", &raw.tls_params.exclude_ciphers),
+    CONF_BIND_STR("smtp_tls_mandatory_exclude_ciphers",
+		  &raw.tls_params.mandatory_exclude_ciphers),
+    CONF_BIND_STR("tls_high_cipherlist", &raw.tls_params.high),
+    CONF_BIND_STR("tls_medium_cipherlist", &raw.tls_params.medium),
+    CONF_BIND_STR("tls_null_cipherlist", &raw.tls_params.null),
     CONF_BIND_BOOL("smtp_sasl_auth_enable", &smtp_cfg.sasl_enable),
     CONF_BIND_STR("smtp_sasl_password_maps", &raw.sasl_password_maps),
     CONF_BIND_STR("smtp_sasl_security_options", &raw.sasl_security_options),
@@ -193,6 +207,8 @@ smtp_tls_init(void)
 	smtp_cfg.tls = tls_client_ctx_new(raw.tls_cafile, &err);
 	if (smtp_cfg.tls == NULL)
 		msg_fatal("cannot set up TLS: %s", buf_cstr(&err));
+	raw.tls_params.prefix = "smtp";
+	tls_params_apply(smtp_cfg.tls, &raw.tls_params, 1, 0);
 	buf_free(&err);
 }
 

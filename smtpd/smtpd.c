@@ -24,6 +24,7 @@
 #include "smtpd_anvil.h"
 #include "smtpd_restrict.h"
 #include "strutil.h"
+#include "tls_params.h"
 #include "xalloc.h"
 
 struct smtpd_config smtpd_cfg;
@@ -35,7 +36,8 @@ static struct {
 	const char *mynetworks_style, *debug_peer_list;
 	const char *tls_cert, *tls_key, *tls_level;
 	const char *tls_ca_file, *tls_fpt_digest;
-	int tls_ask_ccert;
+	int tls_ask_ccert, tls_preempt;
+	struct tls_params tls_params;
 	const char *dns_nameservers;
 	long long size_limit, header_limit, queue_minfree;
 	long long timeout, starttls_timeout, error_sleep;
@@ -86,6 +88,19 @@ static const struct conf_bind smtpd_params[] = {
     CONF_BIND_BOOL("smtpd_tls_ask_ccert", &raw.tls_ask_ccert),
     CONF_BIND_STR("smtpd_tls_CAfile", &raw.tls_ca_file),
     CONF_BIND_STR("smtpd_tls_fingerprint_digest", &raw.tls_fpt_digest),
+    CONF_BIND_STR("smtpd_tls_protocols", &raw.tls_params.protocols),
+    CONF_BIND_STR("smtpd_tls_mandatory_protocols",
+		  &raw.tls_params.mandatory_protocols),
+    CONF_BIND_STR("smtpd_tls_ciphers", &raw.tls_params.ciphers),
+    CONF_BIND_STR("smtpd_tls_mandatory_ciphers",
+		  &raw.tls_params.mandatory_ciphers),
+    CONF_BIND_STR("smtpd_tls_exclude_ciphers", &raw.tls_params.exclude_ciphers),
+    CONF_BIND_STR("smtpd_tls_mandatory_exclude_ciphers",
+		  &raw.tls_params.mandatory_exclude_ciphers),
+    CONF_BIND_STR("tls_high_cipherlist", &raw.tls_params.high),
+    CONF_BIND_STR("tls_medium_cipherlist", &raw.tls_params.medium),
+    CONF_BIND_STR("tls_null_cipherlist", &raw.tls_params.null),
+    CONF_BIND_BOOL("tls_preempt_cipherlist", &raw.tls_preempt),
     /* smtpd_anvil.c's: per-client limits through the anvil service. */
     CONF_BIND_INT("smtpd_client_connection_count_limit",
 		  &smtpd_anvil_cfg.conn_count_limit),
@@ -137,6 +152,11 @@ smtpd_tls_init(void)
 		msg_fatal("cannot load TLS certificate and key: %s",
 			  buf_cstr(&err));
 	smtpd_cfg.tls_level = lvl < 0 ? TLS_LEVEL_MAY : lvl;
+	raw.tls_params.prefix = "smtpd";
+	/* Postfix: the mandatory settings are those of level encrypt. */
+	tls_params_apply(smtpd_cfg.tls, &raw.tls_params, 0,
+			 smtpd_cfg.tls_level == TLS_LEVEL_ENCRYPT);
+	tls_ctx_server_preference(smtpd_cfg.tls, raw.tls_preempt);
 	if (raw.tls_ask_ccert &&
 	    tls_server_ctx_ask_ccert(smtpd_cfg.tls, raw.tls_ca_file,
 				     raw.tls_fpt_digest, &err) < 0)

@@ -674,9 +674,35 @@ const struct conf_param conf_params[] = {
     {"smtp_tls_CAfile", CONF_STR, "", 0, 0,
      "The PEM file of the certificate authorities smtp(8) trusts to verify "
      "servers; empty uses the system's. As in Postfix."},
+    {"smtp_tls_ciphers", CONF_STR, "medium", 0, 0,
+     "The cipher grade of smtp(8) with opportunistic TLS (see "
+     "smtpd_tls_ciphers), minus smtp_tls_exclude_ciphers. As in Postfix, "
+     "without the grades export and low."},
+    {"smtp_tls_exclude_ciphers", CONF_STR, "", 0, 0,
+     "Ciphers or cipher types smtp(8) removes from its cipher grade at "
+     "every level (see smtpd_tls_exclude_ciphers). As in Postfix."},
+    {"smtp_tls_mandatory_ciphers", CONF_STR, "medium", 0, 0,
+     "The cipher grade of smtp(8) at the levels encrypt, verify and "
+     "secure, minus smtp_tls_exclude_ciphers and "
+     "smtp_tls_mandatory_exclude_ciphers. As in Postfix, without the "
+     "grades export and low."},
+    {"smtp_tls_mandatory_exclude_ciphers", CONF_STR, "", 0, 0,
+     "Ciphers or cipher types smtp(8) removes, in addition to "
+     "smtp_tls_exclude_ciphers, at the levels encrypt, verify and "
+     "secure. As in Postfix."},
+    {"smtp_tls_mandatory_protocols", CONF_STR, ">=TLSv1.2", 0, 0,
+     "The TLS protocol versions smtp(8) offers at the levels encrypt, "
+     "verify and secure (smtp_tls_security_level or "
+     "smtp_tls_policy_maps); syntax, floor and warning as for "
+     "smtpd_tls_protocols. As in Postfix, with TLSv1.2 as the default "
+     "and floor."},
     {"smtp_tls_policy_maps", CONF_STR, "", 0, 0,
      "Tables of next hop to TLS policy (none, may, encrypt, verify or secure, "
      "with options) that override smtp_tls_security_level. As in Postfix."},
+    {"smtp_tls_protocols", CONF_STR, ">=TLSv1.2", 0, 0,
+     "The TLS protocol versions smtp(8) offers with opportunistic TLS "
+     "(level may); syntax, floor and warning as for smtpd_tls_protocols. "
+     "As in Postfix, with TLSv1.2 as the default and floor."},
     {"smtp_tls_security_level", CONF_STR, "", 0, 0,
      "The TLS policy of smtp(8): none, may (opportunistic), encrypt, verify or "
      "secure; empty means none. As in Postfix."},
@@ -882,6 +908,16 @@ const struct conf_param conf_params[] = {
      "Postfix."},
     {"smtpd_tls_cert_file", CONF_STR, "", 0, 0,
      "The PEM certificate (chain) of smtpd(8). As in Postfix."},
+    {"smtpd_tls_ciphers", CONF_STR, "medium", 0, 0,
+     "The cipher grade of smtpd(8) with opportunistic TLS: high "
+     "(tls_high_cipherlist), medium (tls_medium_cipherlist) or null "
+     "(tls_null_cipherlist), minus smtpd_tls_exclude_ciphers. It governs "
+     "TLSv1.2; the TLSv1.3 suites are OpenSSL's. As in Postfix, except "
+     "that the insecure grades export and low are refused (smtpd stops)."},
+    {"smtpd_tls_exclude_ciphers", CONF_STR, "", 0, 0,
+     "OpenSSL ciphers or cipher types (\"aNULL, AES128\", blanks, commas "
+     "or colons between them) that smtpd(8) removes from its cipher "
+     "grade at every level. As in Postfix."},
     {"smtpd_tls_fingerprint_digest", CONF_STR, "sha256", 0, 0,
      "The digest of client certificate and public key fingerprints "
      "(relay_clientcerts, check_ccert_access): an OpenSSL digest name "
@@ -889,6 +925,30 @@ const struct conf_param conf_params[] = {
     {"smtpd_tls_key_file", CONF_STR, "", 0, 0,
      "The PEM private key of smtpd_tls_cert_file; empty means in the "
      "certificate file. As in Postfix."},
+    {"smtpd_tls_mandatory_ciphers", CONF_STR, "medium", 0, 0,
+     "The cipher grade of smtpd(8) when smtpd_tls_security_level is "
+     "encrypt (see smtpd_tls_ciphers), minus smtpd_tls_exclude_ciphers "
+     "and smtpd_tls_mandatory_exclude_ciphers. As in Postfix, without "
+     "the grades export and low."},
+    {"smtpd_tls_mandatory_exclude_ciphers", CONF_STR, "", 0, 0,
+     "Ciphers or cipher types smtpd(8) removes, in addition to "
+     "smtpd_tls_exclude_ciphers, when smtpd_tls_security_level is "
+     "encrypt. As in Postfix."},
+    {"smtpd_tls_mandatory_protocols", CONF_STR, ">=TLSv1.2", 0, 0,
+     "The TLS protocol versions smtpd(8) accepts when "
+     "smtpd_tls_security_level is encrypt; syntax, floor and warning as "
+     "for smtpd_tls_protocols. As in Postfix, with TLSv1.2 as the "
+     "default and floor."},
+    {"smtpd_tls_protocols", CONF_STR, ">=TLSv1.2", 0, 0,
+     "The TLS protocol versions smtpd(8) accepts with opportunistic TLS "
+     "(level may): names to include or, with \"!\", exclude (\"!SSLv2, "
+     "!SSLv3\"), or bounds \">=TLSv1.2\", \"<=TLSv1.3\" (names or hexadecimal "
+     "numbers such as 0303), separated by blanks, commas or colons; "
+     "empty means every version. As in Postfix 3.6, but Panacea never "
+     "goes below TLSv1.2 (its default): a value that allows older "
+     "versions is accepted, those versions stay off and smtpd logs a "
+     "warning when it starts; a value that leaves nothing from TLSv1.2 "
+     "up stops smtpd."},
     {"smtpd_tls_security_level", CONF_STR, "", 0, 0,
      "The TLS policy of smtpd(8): none, may (offer STARTTLS) or encrypt "
      "(require it); empty means none. As in Postfix."},
@@ -915,6 +975,29 @@ const struct conf_param conf_params[] = {
      "name (pflogsumm --syslog-name=panacea) or set syslog_name = postfix "
      "(INSTALL, \"Log tools\"). As in Postfix, except the default "
      "(postfix)."},
+    {"tls_high_cipherlist", CONF_STR,
+     "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:!aNULL", 0, 0,
+     "The OpenSSL cipher list of the grade high (*_tls_ciphers, "
+     "*_tls_mandatory_ciphers). Panacea's default keeps forward-secret "
+     "AEAD suites only: no CBC suite (Lucky13-style padding oracles, "
+     "DESIGN.md \"TLS\"); Postfix's is aNULL:-aNULL:HIGH:@STRENGTH. "
+     "TLSv1.3 suites are not governed by it."},
+    {"tls_medium_cipherlist", CONF_STR,
+     "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:kRSA+AESGCM:!aNULL",
+     0, 0,
+     "The OpenSSL cipher list of the grade medium, the default grade. "
+     "Panacea's default is the high list plus AES-GCM with RSA key "
+     "exchange (no forward secrecy), still without CBC suites (DESIGN.md "
+     "\"TLS\"); Postfix's is aNULL:-aNULL:HIGH:MEDIUM:+RC4:@STRENGTH."},
+    {"tls_null_cipherlist", CONF_STR, "eNULL:!aNULL", 0, 0,
+     "The OpenSSL cipher list of the grade null (authentication without "
+     "encryption). As in Postfix; OpenSSL's default security level "
+     "refuses these suites, so a handshake with them fails."},
+    {"tls_preempt_cipherlist", CONF_BOOL, "yes", 0, 0,
+     "When yes, smtpd(8) chooses the cipher by its own order of "
+     "preference rather than the client's. Postfix's default is no; "
+     "Panacea's lists hold only AEAD suites, strongest first, so its "
+     "order is kept by default (as testssl.sh recommends)."},
     {"transport_maps", CONF_STR, "", 0, 0,
      "Tables of recipient (address, domain or .domain) to transport:nexthop, "
      "which override the default routing. As in Postfix."},

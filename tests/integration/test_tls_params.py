@@ -1,0 +1,149 @@
+"""smtpd's TLS protocol and cipher parameters (issue 16): the protocol
+lists in both of Postfix's syntaxes, the cipher grades with their
+exclusions, the mandatory variants at level encrypt, and the default
+lists without CBC suites.
+
+The peer is `openssl s_client -starttls smtp` (it can ask for exactly one
+TLS 1.2 cipher or protocol) or Python's ssl module; the certificates are
+made once for the module.
+"""
+
+import os
+import socket
+import subprocess
+
+import pytest
+
+from panacea_test import program
+from smtp_helpers import make_tls, mail_owner, smtpd_setup  # noqa: F401
+
+pytestmark = pytest.mark.skipif(
+    not all(os.access(program(p), os.X_OK) for p in ("master", "smtpd")),
+    reason="master or smtpd is not built")
+
+CBC = "ECDHE-RSA-AES128-SHA"          # a TLS 1.2 CBC suite
+GCM = "ECDHE-RSA-AES256-GCM-SHA384"   # a forward-secret AEAD suite
+GCM128 = "ECDHE-RSA-AES128-GCM-SHA256"
+RSA_GCM = "AES256-GCM-SHA384"         # AEAD without forward secrecy
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory):
+    return make_tls(tmp_path_factory.mktemp("tlsparams"))
+
+
+def smtpd(instance, owner, certs, **conf):
+    base = {"smtpd_tls_cert_file": certs["cert"],
+            "smtpd_tls_key_file": certs["key"]}
+    base.update(conf)
+    return smtpd_setup(instance, owner, conf=base, auth=False)
+
+
+def s_client(instance, port, *args):
+    """(ok, output) of one STARTTLS handshake by openssl s_client."""
+    out = subprocess.run(
+        ["openssl", "s_client", "-starttls", "smtp", "-connect",
+         "%s:%d" % (instance.host, port), "-servername", "localhost", "-brief"]
+        + list(args),
+        input=b"QUIT\r\n", capture_output=True, timeout=30)
+    text = (out.stdout + out.stderr).decode(errors="replace")
+    return "CONNECTION ESTABLISHED" in text, text
+
+
+def test_defaults_offer_no_cbc_and_keep_tls13(instance, mail_owner, certs):
+    """With the defaults, a TLS 1.2 client that offers only a CBC suite is
+    refused, one offering an AEAD suite gets it (also one without
+    forward secrecy: the medium grade), TLS 1.3 works, TLS 1.1 does not."""
+    port = smtpd(instance, mail_owner, certs)
+    ok, text = s_client(instance, port, "-tls1_2", "-cipher", CBC)
+    assert not ok, text
+    for cipher in (GCM, RSA_GCM):
+        ok, text = s_client(instance, port, "-tls1_2", "-cipher", cipher)
+        assert ok and cipher in text, text
+    ok, text = s_client(instance, port, "-tls1_3")
+    assert ok and "TLSv1.3" in text, text
+    ok, text = s_client(instance, port, "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0")
+    assert not ok, text
+
+
+def test_high_grade_and_exclusion(instance, mail_owner, certs):
+    """smtpd_tls_ciphers = high drops the non-forward-secret suite;
+    smtpd_tls_exclude_ciphers removes a named one and keeps the rest."""
+    port = smtpd(instance, mail_owner, certs, smtpd_tls_ciphers="high",
+                 smtpd_tls_exclude_ciphers="AES256")
+    ok, text = s_client(instance, port, "-tls1_2", "-cipher", RSA_GCM)
+    assert not ok, text
+    ok, text = s_client(instance, port, "-tls1_2", "-cipher", GCM)
+    assert not ok, text
+    ok, text = s_client(instance, port, "-tls1_2", "-cipher", GCM128)
+    assert ok and GCM128 in text, text
+
+
+def test_cipherlist_can_be_configured(instance, mail_owner, certs):
+    """tls_medium_cipherlist is what the grade medium means: an
+    administrator who wants CBC back can have it."""
+    port = smtpd(instance, mail_owner, certs,
+                 tls_medium_cipherlist="ECDHE+AES:!aNULL")
+    ok, text = s_client(instance, port, "-tls1_2", "-cipher", CBC)
+    assert ok and CBC in text, text
+
+
+def test_mandatory_settings_apply_at_encrypt(instance, mail_owner, certs):
+    """At level encrypt the mandatory_* parameters govern, not the
+    opportunistic ones."""
+    port = smtpd(instance, mail_owner, certs,
+                 smtpd_tls_security_level="encrypt",
+                 smtpd_tls_exclude_ciphers="aNULL",
+                 smtpd_tls_ciphers="high",
+                 smtpd_tls_mandatory_ciphers="medium",
+                 smtpd_tls_mandatory_exclude_ciphers=GCM,
+                 smtpd_tls_protocols="<=TLSv1.2",
+                 smtpd_tls_mandatory_protocols="!SSLv2, !SSLv3, !TLSv1, "
+                                               "!TLSv1.1, !TLSv1.2")
+    ok, text = s_client(instance, port, "-tls1_2")
+    assert not ok, text
+    ok, text = s_client(instance, port, "-tls1_3")
+    assert ok and "TLSv1.3" in text, text
+
+
+@pytest.mark.parametrize("value", ["<=TLSv1.2", "!TLSv1.3",
+                                   "TLSv1.2", "<=0x0303"])
+def test_protocol_syntaxes_cap_at_tls12(instance, mail_owner, certs, value):
+    """Both syntaxes (exclusion, inclusion, bounds by name or number) can
+    keep TLS 1.3 off."""
+    port = smtpd(instance, mail_owner, certs, smtpd_tls_protocols=value)
+    ok, text = s_client(instance, port, "-tls1_3")
+    assert not ok, text
+    ok, text = s_client(instance, port, "-tls1_2")
+    assert ok and "TLSv1.2" in text, text
+
+
+def test_below_floor_is_warned_and_not_used(instance, mail_owner, certs):
+    """A value allowing TLS 1.0 starts smtpd with a warning; TLS 1.0 and
+    1.1 stay refused."""
+    port = smtpd(instance, mail_owner, certs,
+                 smtpd_tls_protocols="!SSLv2, !SSLv3")
+    ok, text = s_client(instance, port, "-tls1_2")
+    assert ok, text
+    instance.wait_log(r"warning: smtpd_tls_protocols allows protocols "
+                      r"below TLSv1\.2; Panacea uses TLSv1\.2 and later only")
+    ok, text = s_client(instance, port, "-tls1", "-cipher", "DEFAULT@SECLEVEL=0")
+    assert not ok, text
+
+
+@pytest.mark.parametrize("conf,message", [
+    ({"smtpd_tls_protocols": "<=TLSv1.1"},
+     r"smtpd_tls_protocols: \"<=TLSv1\.1\" leaves no protocol version"),
+    ({"smtpd_tls_protocols": "!TLSv9"},
+     r"smtpd_tls_protocols: unknown TLS protocol \"!TLSv9\""),
+    ({"smtpd_tls_ciphers": "export"},
+     r"smtpd_tls_ciphers: unknown or unsupported cipher grade \"export\""),
+    ({"tls_medium_cipherlist": "NOSUCHCIPHER"},
+     r"smtpd_tls_ciphers: cipher list \"NOSUCHCIPHER\" selects no cipher"),
+])
+def test_bad_values_stop_smtpd(instance, mail_owner, certs, conf, message):
+    """smtpd stops at start, naming the parameter, when it gets a client
+    (the master spawns it then)."""
+    port = smtpd(instance, mail_owner, certs, **conf)
+    with socket.create_connection((instance.host, port), timeout=10):
+        instance.wait_log(r"fatal: " + message)
