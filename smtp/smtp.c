@@ -59,6 +59,7 @@ static struct {
 	const char *dns_nameservers, *inet_interfaces, *proxy_interfaces;
 	const char *tls_level, *tls_policy_maps, *tls_cafile;
 	struct tls_params tls_params;
+	int use_tls, enforce_tls, enforce_peername;
 	const char *sasl_password_maps, *sasl_security_options;
 	const char *sasl_tls_security_options;
 } raw;
@@ -88,6 +89,9 @@ static const struct conf_bind smtp_params[] = {
     CONF_BIND_STR("proxy_interfaces", &raw.proxy_interfaces),
     CONF_BIND_STR("smtp_tls_security_level", &raw.tls_level),
     CONF_BIND_STR("smtp_tls_policy_maps", &raw.tls_policy_maps),
+    CONF_BIND_BOOL("smtp_use_tls", &raw.use_tls),
+    CONF_BIND_BOOL("smtp_enforce_tls", &raw.enforce_tls),
+    CONF_BIND_BOOL("smtp_tls_enforce_peername", &raw.enforce_peername),
     CONF_BIND_STR("smtp_tls_CAfile", &raw.tls_cafile),
     CONF_BIND_STR("smtp_tls_protocols", &raw.tls_params.protocols),
     CONF_BIND_STR("smtp_tls_mandatory_protocols",
@@ -189,12 +193,24 @@ open_maps(const char *name, const char *value)
 	return m;
 }
 
+/* The level an empty smtp_tls_security_level stands for: Postfix's
+ * legacy smtp_enforce_tls (verify, or encrypt without
+ * smtp_tls_enforce_peername) and smtp_use_tls (postconf(5)). */
+static const char *
+smtp_legacy_level(void)
+{
+	if (raw.enforce_tls)
+		return raw.enforce_peername ? "verify" : "encrypt";
+	return raw.use_tls ? "may" : "none";
+}
+
 static void
 smtp_tls_init(void)
 {
-	const char *level = raw.tls_level;
+	const char *level =
+	    *raw.tls_level ? raw.tls_level : smtp_legacy_level();
 	struct buf err = BUF_INIT;
-	int lvl = *level ? tls_level_parse(level) : TLS_LEVEL_NONE;
+	int lvl = tls_level_parse(level);
 
 	if (lvl < 0)
 		msg_fatal("smtp_tls_security_level: unknown level \"%s\"",

@@ -36,7 +36,7 @@ static struct {
 	const char *mynetworks_style, *debug_peer_list;
 	const char *tls_cert, *tls_key, *tls_level;
 	const char *tls_ca_file, *tls_fpt_digest;
-	int tls_ask_ccert, tls_preempt;
+	int tls_ask_ccert, tls_preempt, use_tls, enforce_tls;
 	struct tls_params tls_params;
 	const char *dns_nameservers;
 	long long size_limit, header_limit, queue_minfree;
@@ -83,6 +83,8 @@ static const struct conf_bind smtpd_params[] = {
     CONF_BIND_STR("smtpd_tls_cert_file", &raw.tls_cert),
     CONF_BIND_STR("smtpd_tls_key_file", &raw.tls_key),
     CONF_BIND_STR("smtpd_tls_security_level", &raw.tls_level),
+    CONF_BIND_BOOL("smtpd_use_tls", &raw.use_tls),
+    CONF_BIND_BOOL("smtpd_enforce_tls", &raw.enforce_tls),
     CONF_BIND_BOOL("smtpd_tls_wrappermode", &smtpd_cfg.wrappermode),
     CONF_BIND_BOOL("smtpd_tls_auth_only", &smtpd_cfg.tls_auth_only),
     CONF_BIND_BOOL("smtpd_tls_ask_ccert", &raw.tls_ask_ccert),
@@ -127,19 +129,40 @@ static const struct conf_bind smtpd_params[] = {
     CONF_BIND_END,
 };
 
+/* The level an empty smtpd_tls_security_level stands for: Postfix's
+ * legacy smtpd_enforce_tls and smtpd_use_tls (postconf(5)). */
+static const char *
+smtpd_legacy_level(void)
+{
+	if (raw.enforce_tls) {
+		/* Postfix: smtpd_enforce_tls implies smtpd_tls_auth_only. */
+		smtpd_cfg.tls_auth_only = 1;
+		return "encrypt";
+	}
+	return raw.use_tls ? "may" : "none";
+}
+
 static void
 smtpd_tls_init(void)
 {
 	const char *cert = raw.tls_cert;
 	const char *key = raw.tls_key;
-	const char *level = raw.tls_level;
+	const char *level =
+	    *raw.tls_level ? raw.tls_level : smtpd_legacy_level();
 	struct buf err = BUF_INIT;
-	int lvl = *level ? tls_level_parse(level) : -1;
+	int lvl = tls_level_parse(level);
 
-	if (*level && (lvl < 0 || lvl > TLS_LEVEL_ENCRYPT))
+	if (lvl < 0 || lvl > TLS_LEVEL_ENCRYPT)
 		msg_fatal("smtpd_tls_security_level: unknown level \"%s\" "
 			  "(use none, may or encrypt)",
 			  level);
+	/* Wrapper mode is TLS whatever the level says (at least may). */
+	if (lvl == TLS_LEVEL_NONE && smtpd_cfg.wrappermode)
+		lvl = TLS_LEVEL_MAY;
+	if (lvl == TLS_LEVEL_NONE) {
+		smtpd_cfg.tls_level = TLS_LEVEL_NONE;
+		return;
+	}
 	if (*cert == '\0') {
 		if (lvl == TLS_LEVEL_ENCRYPT || smtpd_cfg.wrappermode)
 			msg_fatal("TLS is required but smtpd_tls_cert_file is "
@@ -151,7 +174,7 @@ smtpd_tls_init(void)
 	if (smtpd_cfg.tls == NULL)
 		msg_fatal("cannot load TLS certificate and key: %s",
 			  buf_cstr(&err));
-	smtpd_cfg.tls_level = lvl < 0 ? TLS_LEVEL_MAY : lvl;
+	smtpd_cfg.tls_level = lvl;
 	raw.tls_params.prefix = "smtpd";
 	/* Postfix: the mandatory settings are those of level encrypt. */
 	tls_params_apply(smtpd_cfg.tls, &raw.tls_params, 0,

@@ -617,6 +617,11 @@ const struct conf_param conf_params[] = {
     {"smtp_destination_recipient_limit", CONF_INT, "50", 0, 1,
      "The most recipients in one delivery request of the smtp transport; "
      "follows default_destination_recipient_limit unless set. As in Postfix."},
+    {"smtp_enforce_tls", CONF_BOOL, "no", 0, 0,
+     "Postfix's legacy form of smtp_tls_security_level = verify (or "
+     "encrypt with smtp_tls_enforce_peername = no), used only when "
+     "smtp_tls_security_level is empty; it wins over smtp_use_tls. As in "
+     "Postfix."},
     {"smtp_header_checks", CONF_STR, "", 0, 0,
      "Lookup tables (header_checks(5)) for a message's own headers, as "
      "header_checks. The smtp(8) client applies them to each message it "
@@ -678,6 +683,11 @@ const struct conf_param conf_params[] = {
      "The cipher grade of smtp(8) with opportunistic TLS (see "
      "smtpd_tls_ciphers), minus smtp_tls_exclude_ciphers. As in Postfix, "
      "without the grades export and low."},
+    {"smtp_tls_enforce_peername", CONF_BOOL, "yes", 0, 0,
+     "With smtp_enforce_tls = yes (and an empty "
+     "smtp_tls_security_level): yes means level verify (certificate "
+     "chain and host name checked), no means encrypt. Ignored otherwise. "
+     "As in Postfix."},
     {"smtp_tls_exclude_ciphers", CONF_STR, "", 0, 0,
      "Ciphers or cipher types smtp(8) removes from its cipher grade at "
      "every level (see smtpd_tls_exclude_ciphers). As in Postfix."},
@@ -705,7 +715,12 @@ const struct conf_param conf_params[] = {
      "As in Postfix, with TLSv1.2 as the default and floor."},
     {"smtp_tls_security_level", CONF_STR, "", 0, 0,
      "The TLS policy of smtp(8): none, may (opportunistic), encrypt, verify or "
-     "secure; empty means none. As in Postfix."},
+     "secure; empty means what the legacy smtp_enforce_tls (verify, or "
+     "encrypt with smtp_tls_enforce_peername = no) and smtp_use_tls (may) "
+     "say, none when both are no. As in Postfix."},
+    {"smtp_use_tls", CONF_BOOL, "no", 0, 0,
+     "Postfix's legacy form of smtp_tls_security_level = may, used only "
+     "when smtp_tls_security_level is empty. As in Postfix."},
     {"smtpd_banner", CONF_STR, "$myhostname ESMTP $mail_name", 0, 0,
      "The text after 220 in smtpd(8)'s greeting; RFC 5321 wants it to start "
      "with the host's name, as the default does. As in Postfix."},
@@ -758,6 +773,11 @@ const struct conf_param conf_params[] = {
     {"smtpd_end_of_data_restrictions", CONF_STR, "", 0, 0,
      "Restrictions applied at the end of the message content, before the queue "
      "commit. As in Postfix."},
+    {"smtpd_enforce_tls", CONF_BOOL, "no", 0, 0,
+     "Postfix's legacy form of smtpd_tls_security_level = encrypt "
+     "(require STARTTLS, and AUTH only over TLS as with "
+     "smtpd_tls_auth_only), used only when smtpd_tls_security_level is "
+     "empty; it wins over smtpd_use_tls. As in Postfix."},
     {"smtpd_error_sleep_time", CONF_TIME, "1s", 's', 0,
      "How long smtpd(8) pauses before each error reply once a client made "
      "smtpd_soft_error_limit errors. As in Postfix."},
@@ -951,10 +971,16 @@ const struct conf_param conf_params[] = {
      "up stops smtpd."},
     {"smtpd_tls_security_level", CONF_STR, "", 0, 0,
      "The TLS policy of smtpd(8): none, may (offer STARTTLS) or encrypt "
-     "(require it); empty means none. As in Postfix."},
+     "(require it); empty means what the legacy smtpd_enforce_tls "
+     "(encrypt) and smtpd_use_tls (may) say, none when both are no. "
+     "smtpd_tls_wrappermode = yes makes TLS at least may. As in Postfix."},
     {"smtpd_tls_wrappermode", CONF_BOOL, "no", 0, 0,
      "When yes, smtpd(8) starts TLS on connect (port 465) instead of offering "
      "STARTTLS. As in Postfix."},
+    {"smtpd_use_tls", CONF_BOOL, "no", 0, 0,
+     "Postfix's legacy form of smtpd_tls_security_level = may (offer "
+     "STARTTLS), used only when smtpd_tls_security_level is empty. As in "
+     "Postfix."},
     {"stale_lock_time", CONF_TIME, "500s", 's', 1,
      "A mailbox .lock file older than this is removed as stale when it was "
      "made on another host or names no host (and its pid, if any, is not "

@@ -29,11 +29,10 @@ apply_set(struct tls_ctx *ctx, const struct tls_params *p, int mandatory,
 	buf_reset(&name);
 	buf_printf(&name, "%s_tls_%sciphers", p->prefix, infix);
 	/* Postfix: the mandatory exclusions add to the general ones. */
-	if (tls_cipherlist_make(
-		mandatory ? p->mandatory_ciphers : p->ciphers, p->high,
-		p->medium, p->null, p->exclude_ciphers,
-		mandatory ? p->mandatory_exclude_ciphers : NULL, &list,
-		&err) < 0)
+	if (tls_cipherlist_make(mandatory ? p->mandatory_ciphers : p->ciphers,
+				p->high, p->medium, p->null, p->exclude_ciphers,
+				mandatory ? p->mandatory_exclude_ciphers : NULL,
+				&list, &err) < 0)
 		msg_fatal("%s: %s", buf_cstr(&name), buf_cstr(&err));
 	if (tls_ctx_set_policy(ctx, as_mandatory, &prot, buf_cstr(&list),
 			       &err) < 0)

@@ -696,6 +696,28 @@ def test_opportunistic_protocols(agent, peers, certs):
                     r"with cipher ECDHE-RSA-AES256-GCM-SHA384")
 
 
+def test_legacy_smtp_use_and_enforce_tls(agent, peers, certs):
+    """With smtp_tls_security_level empty: smtp_enforce_tls = yes is
+    level verify (the peer's certificate is not from a CA the system
+    trusts: deferred), or encrypt with smtp_tls_enforce_peername = no
+    (delivered over TLS); smtp_use_tls = yes is may."""
+    a = agent({"smtp_enforce_tls": "yes"})
+    p = peers(NET + "41")
+    p.tls_context = certs["server_context"]
+    qid, (g,) = a.deliver("tls.dest.test", ["u@tls.dest.test"])
+    assert (g["class"], g["dsn"]) == ("4", "4.7.5"), g
+    a.inst.stop()
+    a = agent({"smtp_enforce_tls": "yes", "smtp_tls_enforce_peername": "no"})
+    qid, (g,) = a.deliver("tls.dest.test", ["u@tls.dest.test"])
+    assert g["class"] == "2", g
+    assert p.sessions[-1]["tls"]
+    a.inst.stop()
+    a = agent({"smtp_use_tls": "yes"})
+    qid, (g,) = a.deliver("tls.dest.test", ["u@tls.dest.test"])
+    assert g["class"] == "2", g
+    assert p.sessions[-1]["tls"]
+
+
 def test_verify_with_cafile(agent, peers, certs):
     a = agent({"smtp_tls_security_level": "verify",
                "smtp_tls_CAfile": certs["ca"]})

@@ -51,7 +51,8 @@ def ctx(tls_files):
 
 def tls_conf(tls_files, **more):
     conf = {"smtpd_tls_cert_file": tls_files["cert"],
-            "smtpd_tls_key_file": tls_files["key"]}
+            "smtpd_tls_key_file": tls_files["key"],
+            "smtpd_tls_security_level": "may"}
     conf.update(more)
     return conf
 

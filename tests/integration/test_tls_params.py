@@ -9,6 +9,7 @@ made once for the module.
 """
 
 import os
+import smtplib
 import socket
 import subprocess
 
@@ -34,7 +35,8 @@ def certs(tmp_path_factory):
 
 def smtpd(instance, owner, certs, **conf):
     base = {"smtpd_tls_cert_file": certs["cert"],
-            "smtpd_tls_key_file": certs["key"]}
+            "smtpd_tls_key_file": certs["key"],
+            "smtpd_tls_security_level": "may"}
     base.update(conf)
     return smtpd_setup(instance, owner, conf=base, auth=False)
 
@@ -147,3 +149,34 @@ def test_bad_values_stop_smtpd(instance, mail_owner, certs, conf, message):
     port = smtpd(instance, mail_owner, certs, **conf)
     with socket.create_connection((instance.host, port), timeout=10):
         instance.wait_log(r"fatal: " + message)
+
+
+# -- the legacy forms: smtpd_use_tls, smtpd_enforce_tls -------------------
+
+def ehlo_and_mail(instance, port):
+    """(STARTTLS offered, reply code to MAIL FROM without TLS)."""
+    with smtplib.SMTP(instance.host, port, timeout=30) as c:
+        c.ehlo("client.test")
+        offered = c.has_extn("starttls")
+        code, _ = c.mail("alice@client.test")
+        return offered, code
+
+
+@pytest.mark.parametrize("conf,offered,code", [
+    ({}, False, 250),
+    ({"smtpd_use_tls": "yes"}, True, 250),
+    ({"smtpd_enforce_tls": "yes"}, True, 530),
+    ({"smtpd_use_tls": "yes", "smtpd_enforce_tls": "yes"}, True, 530),
+    # A level, even none, wins over the legacy forms.
+    ({"smtpd_tls_security_level": "none", "smtpd_enforce_tls": "yes"},
+     False, 250),
+    ({"smtpd_tls_security_level": "may", "smtpd_enforce_tls": "yes"},
+     True, 250),
+])
+def test_legacy_use_and_enforce(instance, mail_owner, certs, conf, offered,
+                                code):
+    base = {"smtpd_tls_cert_file": certs["cert"],
+            "smtpd_tls_key_file": certs["key"]}
+    base.update(conf)
+    port = smtpd_setup(instance, mail_owner, conf=base, auth=False)
+    assert ehlo_and_mail(instance, port) == (offered, code)
