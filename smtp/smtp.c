@@ -90,6 +90,7 @@ static const struct conf_bind smtp_params[] = {
     CONF_BIND_STR("smtp_tls_security_level", &raw.tls_level),
     CONF_BIND_STR("smtp_tls_policy_maps", &raw.tls_policy_maps),
     CONF_BIND_BOOL("smtp_use_tls", &raw.use_tls),
+    CONF_BIND_INT("smtp_tls_loglevel", &smtp_cfg.tls_loglevel),
     CONF_BIND_BOOL("smtp_enforce_tls", &raw.enforce_tls),
     CONF_BIND_BOOL("smtp_tls_enforce_peername", &raw.enforce_peername),
     CONF_BIND_STR("smtp_tls_CAfile", &raw.tls_cafile),

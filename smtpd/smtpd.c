@@ -36,7 +36,7 @@ static struct {
 	const char *mynetworks_style, *debug_peer_list;
 	const char *tls_cert, *tls_key, *tls_level;
 	const char *tls_ca_file, *tls_fpt_digest;
-	int tls_ask_ccert, tls_preempt, use_tls, enforce_tls;
+	int tls_ask_ccert, tls_preempt, use_tls, enforce_tls, tls_req_ccert;
 	struct tls_params tls_params;
 	const char *dns_nameservers;
 	long long size_limit, header_limit, queue_minfree;
@@ -87,7 +87,10 @@ static const struct conf_bind smtpd_params[] = {
     CONF_BIND_BOOL("smtpd_enforce_tls", &raw.enforce_tls),
     CONF_BIND_BOOL("smtpd_tls_wrappermode", &smtpd_cfg.wrappermode),
     CONF_BIND_BOOL("smtpd_tls_auth_only", &smtpd_cfg.tls_auth_only),
+    CONF_BIND_BOOL("smtpd_tls_received_header", &smtpd_cfg.tls_received_header),
     CONF_BIND_BOOL("smtpd_tls_ask_ccert", &raw.tls_ask_ccert),
+    CONF_BIND_BOOL("smtpd_tls_req_ccert", &raw.tls_req_ccert),
+    CONF_BIND_INT("smtpd_tls_loglevel", &smtpd_cfg.tls_loglevel),
     CONF_BIND_STR("smtpd_tls_CAfile", &raw.tls_ca_file),
     CONF_BIND_STR("smtpd_tls_fingerprint_digest", &raw.tls_fpt_digest),
     CONF_BIND_STR("smtpd_tls_protocols", &raw.tls_params.protocols),
@@ -180,6 +183,12 @@ smtpd_tls_init(void)
 	tls_params_apply(smtpd_cfg.tls, &raw.tls_params, 0,
 			 smtpd_cfg.tls_level == TLS_LEVEL_ENCRYPT);
 	tls_ctx_server_preference(smtpd_cfg.tls, raw.tls_preempt);
+	/* Postfix: a certificate can be required only where TLS is. */
+	if (raw.tls_req_ccert && lvl != TLS_LEVEL_ENCRYPT)
+		msg_warn("smtpd_tls_req_ccert = yes is ignored: it needs "
+			 "smtpd_tls_security_level = encrypt");
+	else if (raw.tls_req_ccert)
+		smtpd_cfg.tls_req_ccert = raw.tls_ask_ccert = 1;
 	if (raw.tls_ask_ccert &&
 	    tls_server_ctx_ask_ccert(smtpd_cfg.tls, raw.tls_ca_file,
 				     raw.tls_fpt_digest, &err) < 0)

@@ -691,6 +691,12 @@ const struct conf_param conf_params[] = {
     {"smtp_tls_exclude_ciphers", CONF_STR, "", 0, 0,
      "Ciphers or cipher types smtp(8) removes from its cipher grade at "
      "every level (see smtpd_tls_exclude_ciphers). As in Postfix."},
+    {"smtp_tls_loglevel", CONF_INT, "0", 0, 0,
+     "How much smtp(8) logs about TLS: 0 nothing, 1 Postfix's summary "
+     "line (\"Verified/Untrusted/Anonymous TLS connection established to "
+     "HOST[ADDR]:PORT: ...\"), 2 also the server certificate line "
+     "(subject and issuer CN, verification error); 3 and 4 as 2. As in "
+     "Postfix."},
     {"smtp_tls_mandatory_ciphers", CONF_STR, "medium", 0, 0,
      "The cipher grade of smtp(8) at the levels encrypt, verify and "
      "secure, minus smtp_tls_exclude_ciphers and "
@@ -945,6 +951,14 @@ const struct conf_param conf_params[] = {
     {"smtpd_tls_key_file", CONF_STR, "", 0, 0,
      "The PEM private key of smtpd_tls_cert_file; empty means in the "
      "certificate file. As in Postfix."},
+    {"smtpd_tls_loglevel", CONF_INT, "0", 0, 0,
+     "How much smtpd(8) logs about TLS: 0 nothing, 1 Postfix's summary "
+     "line per handshake (\"Anonymous TLS connection established from "
+     "NAME[ADDR]: TLSv1.3 with cipher ...\", Untrusted or Trusted with a "
+     "client certificate), 2 also the client certificate line (subject "
+     "and issuer CN, fingerprints, verification error). 3 and 4 log as 2 "
+     "(Panacea has no handshake dumps). Handshake failures are logged at "
+     "every level. As in Postfix."},
     {"smtpd_tls_mandatory_ciphers", CONF_STR, "medium", 0, 0,
      "The cipher grade of smtpd(8) when smtpd_tls_security_level is "
      "encrypt (see smtpd_tls_ciphers), minus smtpd_tls_exclude_ciphers "
@@ -969,6 +983,20 @@ const struct conf_param conf_params[] = {
      "versions is accepted, those versions stay off and smtpd logs a "
      "warning when it starts; a value that leaves nothing from TLSv1.2 "
      "up stops smtpd."},
+    {"smtpd_tls_received_header", CONF_BOOL, "no", 0, 0,
+     "When yes, the Received: header smtpd(8) adds names the TLS "
+     "protocol, cipher and key exchange of the session (\"(using TLSv1.3 "
+     "with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange "
+     "X25519 server-signature RSA-PSS (2048 bits) server-digest "
+     "SHA256)\"); the protocol word ESMTPS says TLS either way. As in "
+     "Postfix."},
+    {"smtpd_tls_req_ccert", CONF_BOOL, "no", 0, 0,
+     "With smtpd_tls_security_level = encrypt, require a client "
+     "certificate whose chain leads to a CA of smtpd_tls_CAfile (implies "
+     "smtpd_tls_ask_ccert): a client without one gets \"421 4.7.1 "
+     "MYHOSTNAME Error: No client certificate presented\" (or \"Client "
+     "certificate not trusted\") right after the handshake. At other "
+     "levels it is ignored with a warning. As in Postfix."},
     {"smtpd_tls_security_level", CONF_STR, "", 0, 0,
      "The TLS policy of smtpd(8): none, may (offer STARTTLS) or encrypt "
      "(require it); empty means what the legacy smtpd_enforce_tls "

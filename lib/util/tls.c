@@ -772,6 +772,46 @@ name_cn(X509_NAME *name, char *dst, size_t size)
 	OPENSSL_free(utf8);
 }
 
+/* Short name of an OpenSSL nid, or NULL. */
+static const char *
+nid_name(int nid)
+{
+	return nid == NID_undef ? NULL : OBJ_nid2sn(nid);
+}
+
+/* The key exchange group and, for a server, how it signed (Postfix's
+ * words for smtpd_tls_received_header and the log). */
+static void
+fill_kex(SSL *ssl, struct tls_info *info)
+{
+	EVP_PKEY *key = SSL_get_privatekey(ssl);
+	const char *group = NULL, *sig = NULL, *md = NULL;
+	int nid, n = 0;
+
+	nid = (int)SSL_get_negotiated_group(ssl);
+	/* "X25519", "prime256v1", as Postfix writes them. */
+	if (nid != 0 && nid != NID_undef && (group = nid_name(nid)) == NULL)
+		group = SSL_group_to_name(ssl, nid);
+	if (group != NULL)
+		n = snprintf(info->kex, sizeof(info->kex), "key-exchange %s",
+			     group);
+	if (key != NULL && SSL_get_signature_type_nid(ssl, &nid) == 1)
+		sig = nid == EVP_PKEY_RSA_PSS ? "RSA-PSS"
+		      : nid == EVP_PKEY_EC    ? "ECDSA"
+		      : nid == EVP_PKEY_RSA   ? "RSA"
+					      : nid_name(nid);
+	if (sig != NULL && n >= 0 && (size_t)n < sizeof(info->kex))
+		n += snprintf(info->kex + n, sizeof(info->kex) - (size_t)n,
+			      "%sserver-signature %s (%d bits)", n ? " " : "",
+			      sig, EVP_PKEY_get_bits(key));
+	if (sig != NULL && SSL_get_signature_nid(ssl, &nid) == 1)
+		md = nid_name(nid);
+	if (md != NULL && n >= 0 && (size_t)n < sizeof(info->kex))
+		snprintf(info->kex + n, sizeof(info->kex) - (size_t)n,
+			 " server-digest %s", md);
+	ERR_clear_error();
+}
+
 static void
 fill_info(SSL *ssl, const EVP_MD *fpt_digest, struct tls_info *info)
 {
@@ -788,6 +828,8 @@ fill_info(SSL *ssl, const EVP_MD *fpt_digest, struct tls_info *info)
 		info->cipher_bits =
 		    SSL_CIPHER_get_bits(cipher, &info->alg_bits);
 	}
+	if (SSL_is_server(ssl))
+		fill_kex(ssl, info);
 	if (peer == NULL)
 		return;
 	info->peer_cert = 1;

@@ -83,6 +83,10 @@ struct tls_info {
 	 * or "" */
 	char cert_fpt[TLS_FPT_MAX];
 	char pkey_fpt[TLS_FPT_MAX];
+	/* Postfix's key exchange words, "key-exchange X25519
+	 * server-signature RSA-PSS (2048 bits) server-digest SHA256" (the
+	 * parts OpenSSL knows; server side), or "" */
+	char kex[160];
 };
 
 struct tls_ctx;

@@ -194,6 +194,8 @@ def agent(tmp_path, dns, mail_owner):  # noqa: F811
             # Each delivery on its own connection unless a test wants
             # reuse: peers change their answers between deliveries.
             "smtp_connection_cache_time_limit": "0s",
+            # The tests read the TLS summary and certificate lines.
+            "smtp_tls_loglevel": "2",
         })
         inst.conf.update(conf or {})
         inst.services = [Instance.shipped("smtp", maxproc=maxproc)]
@@ -716,6 +718,21 @@ def test_legacy_smtp_use_and_enforce_tls(agent, peers, certs):
     qid, (g,) = a.deliver("tls.dest.test", ["u@tls.dest.test"])
     assert g["class"] == "2", g
     assert p.sessions[-1]["tls"]
+
+
+@pytest.mark.parametrize("level", ["0", "1"])
+def test_smtp_tls_loglevel(agent, peers, certs, level):
+    """smtp_tls_loglevel 0 logs no TLS line; 1 the summary line without
+    the certificate line (2, the fixture's, adds it: test_starttls_may)."""
+    a = agent({"smtp_tls_security_level": "may", "smtp_tls_loglevel": level})
+    p = peers(NET + "41")
+    p.tls_context = certs["server_context"]
+    qid, (g,) = a.deliver("tls.dest.test", ["u@tls.dest.test"])
+    assert g["class"] == "2" and p.sessions[0]["tls"], g
+    a.inst.wait_log(qid + r": to=<u@tls\.dest\.test>.*status=sent")
+    log = a.inst.log()
+    assert ("TLS connection established" in log) == (level == "1"), log
+    assert "peer certificate" not in log, log
 
 
 def test_verify_with_cafile(agent, peers, certs):

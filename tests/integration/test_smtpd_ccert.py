@@ -74,6 +74,7 @@ def smtpd(instance, owner, certs, **conf):
             "smtpd_tls_key_file": certs["key"],
             "smtpd_tls_security_level": "may",
             "smtpd_tls_ask_ccert": "yes",
+            "smtpd_tls_loglevel": "1",
             # Loopback is no trusted network here: only the certificate
             # can permit relaying.
             "mynetworks": "192.0.2.0/24"}

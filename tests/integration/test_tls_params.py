@@ -9,14 +9,19 @@ made once for the module.
 """
 
 import os
+import re
 import smtplib
 import socket
+import ssl
 import subprocess
 
 import pytest
 
 from panacea_test import program
-from smtp_helpers import make_tls, mail_owner, smtpd_setup  # noqa: F401
+from smtp_helpers import (MYHOSTNAME, make_tls, mail_owner,  # noqa: F401
+                          smtpd_setup, stored_message)
+
+ROOT = "root@" + MYHOSTNAME
 
 pytestmark = pytest.mark.skipif(
     not all(os.access(program(p), os.X_OK) for p in ("master", "smtpd")),
@@ -180,3 +185,92 @@ def test_legacy_use_and_enforce(instance, mail_owner, certs, conf, offered,
     base.update(conf)
     port = smtpd_setup(instance, mail_owner, conf=base, auth=False)
     assert ehlo_and_mail(instance, port) == (offered, code)
+
+
+# -- smtpd_tls_received_header -------------------------------------------
+
+@pytest.mark.parametrize("on", [False, True])
+def test_received_header(instance, mail_owner, certs, on):
+    """Postfix's default: the Received: header says ESMTPS and nothing
+    more; with smtpd_tls_received_header = yes it names protocol, cipher
+    and key exchange."""
+    conf = {"smtpd_tls_received_header": "yes"} if on else {}
+    port = smtpd(instance, mail_owner, certs, **conf)
+    ctx = ssl.create_default_context(cafile=certs["ca"])
+    ctx.check_hostname = False
+    msg = b"Subject: tls\r\n\r\nbody\r\n"
+    with smtplib.SMTP(instance.host, port, timeout=30) as c:
+        c.starttls(context=ctx)
+        assert c.sendmail("alice@client.test", [ROOT], msg) == {}
+        version, cipher = c.sock.version(), c.sock.cipher()[0]
+    m = instance.wait_log(r"(\w+): from=<alice@client\.test>, size=")
+    header, rest = stored_message(instance, m.group(1))
+    text = header.decode()
+    assert " with ESMTPS id " in text, text
+    if not on:
+        assert "(using" not in text, text
+        return
+    assert re.search(
+        r"\r\n\t\(using %s with cipher %s \(\d+/\d+ bits\)\r\n"
+        r"\t key-exchange \S+ server-signature RSA(-PSS)? \(2048 bits\) "
+        r"server-digest SHA\d+\)\r\n\tby " % (re.escape(version),
+                                             re.escape(cipher)), text), text
+
+
+# -- smtpd_tls_loglevel, smtpd_tls_req_ccert -------------------------------
+
+@pytest.mark.parametrize("level", ["0", "1", "2"])
+def test_smtpd_tls_loglevel(instance, mail_owner, certs, level):
+    """0: no TLS line; 1: Postfix's summary line; 2: also the client
+    certificate's line with its fingerprints."""
+    port = smtpd(instance, mail_owner, certs, smtpd_tls_loglevel=level,
+                 smtpd_tls_ask_ccert="yes")
+    ok, text = s_client(instance, port, "-cert", certs["cert"],
+                        "-key", certs["key"])
+    assert ok, text
+    instance.wait_log(r"disconnect from \S+\[")
+    log = instance.log()
+    summary = re.search(r"Untrusted TLS connection established from "
+                        r"\S+\[[\d.]+\]: TLSv1\.3 with cipher \S+ "
+                        r"\(\d+/\d+ bits\)", log)
+    cert = re.search(r"\]: subject_CN=%s, issuer_CN=Panacea Test CA, "
+                     r"fingerprint=[0-9A-F:]{95}, "
+                     r"pkey_fingerprint=[0-9A-F:]{95}, verification: "
+                     % re.escape(MYHOSTNAME), log)
+    assert bool(summary) == (level != "0"), log
+    assert bool(cert) == (level == "2"), log
+
+
+def test_req_ccert_at_encrypt(instance, mail_owner, certs):
+    """At level encrypt, smtpd_tls_req_ccert sends a client without a
+    certificate Postfix's 421; one with a certificate from
+    smtpd_tls_CAfile's CA may go on."""
+    port = smtpd(instance, mail_owner, certs,
+                 smtpd_tls_security_level="encrypt",
+                 smtpd_tls_req_ccert="yes", smtpd_tls_CAfile=certs["ca"])
+    ctx = ssl.create_default_context(cafile=certs["ca"])
+    ctx.check_hostname = False
+    with smtplib.SMTP(instance.host, port, timeout=30) as c:
+        c.starttls(context=ctx)
+        code, text = c.ehlo("client.test")
+        assert (code, text.decode()) == (
+            421, "4.7.1 %s Error: No client certificate presented"
+            % MYHOSTNAME)
+    instance.wait_log(r"NOQUEUE: abort: TLS from \S+: No client "
+                      r"certificate presented")
+    ctx.load_cert_chain(certs["cert"], certs["key"])
+    with smtplib.SMTP(instance.host, port, timeout=30) as c:
+        c.starttls(context=ctx)
+        assert c.ehlo("client.test")[0] == 250
+        assert c.mail("alice@client.test")[0] == 250
+
+
+def test_req_ccert_ignored_below_encrypt(instance, mail_owner, certs):
+    port = smtpd(instance, mail_owner, certs, smtpd_tls_req_ccert="yes")
+    ctx = ssl.create_default_context(cafile=certs["ca"])
+    ctx.check_hostname = False
+    with smtplib.SMTP(instance.host, port, timeout=30) as c:
+        c.starttls(context=ctx)
+        assert c.ehlo("client.test")[0] == 250
+    instance.wait_log(r"warning: smtpd_tls_req_ccert = yes is ignored: it "
+                      r"needs smtpd_tls_security_level = encrypt")
