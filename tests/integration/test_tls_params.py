@@ -274,3 +274,14 @@ def test_req_ccert_ignored_below_encrypt(instance, mail_owner, certs):
         assert c.ehlo("client.test")[0] == 250
     instance.wait_log(r"warning: smtpd_tls_req_ccert = yes is ignored: it "
                       r"needs smtpd_tls_security_level = encrypt")
+
+
+@pytest.mark.parametrize("preempt,chosen", [("yes", GCM), ("no", GCM128)])
+def test_preempt_cipherlist(instance, mail_owner, certs, preempt, chosen):
+    """tls_preempt_cipherlist = yes (Panacea's default) picks smtpd's
+    first choice (AES-256) over the client's (AES-128); no honours the
+    client's order."""
+    port = smtpd(instance, mail_owner, certs, tls_preempt_cipherlist=preempt)
+    ok, text = s_client(instance, port, "-tls1_2", "-cipher",
+                        GCM128 + ":" + GCM)
+    assert ok and "Ciphersuite: " + chosen in text, text
