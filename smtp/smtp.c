@@ -31,6 +31,7 @@
 #include "own_addr.h"
 #include "sasl_auth.h"
 #include "smtp.h"
+#include "tls_params.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -57,6 +58,8 @@ static struct {
 	const char *inet_protocols, *bind_address, *bind_address6;
 	const char *dns_nameservers, *inet_interfaces, *proxy_interfaces;
 	const char *tls_level, *tls_policy_maps, *tls_cafile;
+	struct tls_params tls_params;
+	int use_tls, enforce_tls, enforce_peername;
 	const char *sasl_password_maps, *sasl_security_options;
 	const char *sasl_tls_security_options;
 } raw;
@@ -86,7 +89,23 @@ static const struct conf_bind smtp_params[] = {
     CONF_BIND_STR("proxy_interfaces", &raw.proxy_interfaces),
     CONF_BIND_STR("smtp_tls_security_level", &raw.tls_level),
     CONF_BIND_STR("smtp_tls_policy_maps", &raw.tls_policy_maps),
+    CONF_BIND_BOOL("smtp_use_tls", &raw.use_tls),
+    CONF_BIND_INT("smtp_tls_loglevel", &smtp_cfg.tls_loglevel),
+    CONF_BIND_BOOL("smtp_enforce_tls", &raw.enforce_tls),
+    CONF_BIND_BOOL("smtp_tls_enforce_peername", &raw.enforce_peername),
     CONF_BIND_STR("smtp_tls_CAfile", &raw.tls_cafile),
+    CONF_BIND_STR("smtp_tls_protocols", &raw.tls_params.protocols),
+    CONF_BIND_STR("smtp_tls_mandatory_protocols",
+		  &raw.tls_params.mandatory_protocols),
+    CONF_BIND_STR("smtp_tls_ciphers", &raw.tls_params.ciphers),
+    CONF_BIND_STR("smtp_tls_mandatory_ciphers",
+		  &raw.tls_params.mandatory_ciphers),
+    CONF_BIND_STR("smtp_tls_exclude_ciphers", &raw.tls_params.exclude_ciphers),
+    CONF_BIND_STR("smtp_tls_mandatory_exclude_ciphers",
+		  &raw.tls_params.mandatory_exclude_ciphers),
+    CONF_BIND_STR("tls_high_cipherlist", &raw.tls_params.high),
+    CONF_BIND_STR("tls_medium_cipherlist", &raw.tls_params.medium),
+    CONF_BIND_STR("tls_null_cipherlist", &raw.tls_params.null),
     CONF_BIND_BOOL("smtp_sasl_auth_enable", &smtp_cfg.sasl_enable),
     CONF_BIND_STR("smtp_sasl_password_maps", &raw.sasl_password_maps),
     CONF_BIND_STR("smtp_sasl_security_options", &raw.sasl_security_options),
@@ -175,12 +194,24 @@ open_maps(const char *name, const char *value)
 	return m;
 }
 
+/* The level an empty smtp_tls_security_level stands for: Postfix's
+ * legacy smtp_enforce_tls (verify, or encrypt without
+ * smtp_tls_enforce_peername) and smtp_use_tls (postconf(5)). */
+static const char *
+smtp_legacy_level(void)
+{
+	if (raw.enforce_tls)
+		return raw.enforce_peername ? "verify" : "encrypt";
+	return raw.use_tls ? "may" : "none";
+}
+
 static void
 smtp_tls_init(void)
 {
-	const char *level = raw.tls_level;
+	const char *level =
+	    *raw.tls_level ? raw.tls_level : smtp_legacy_level();
 	struct buf err = BUF_INIT;
-	int lvl = *level ? tls_level_parse(level) : TLS_LEVEL_NONE;
+	int lvl = tls_level_parse(level);
 
 	if (lvl < 0)
 		msg_fatal("smtp_tls_security_level: unknown level \"%s\"",
@@ -193,6 +224,8 @@ smtp_tls_init(void)
 	smtp_cfg.tls = tls_client_ctx_new(raw.tls_cafile, &err);
 	if (smtp_cfg.tls == NULL)
 		msg_fatal("cannot set up TLS: %s", buf_cstr(&err));
+	raw.tls_params.prefix = "smtp";
+	tls_params_apply(smtp_cfg.tls, &raw.tls_params, 1, 0);
 	buf_free(&err);
 }
 

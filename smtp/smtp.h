@@ -59,6 +59,8 @@ struct smtp_config {
 	struct sockaddr_storage bind4, bind6;
 	socklen_t bind4_len, bind6_len;
 	enum tls_level tls_level;
+	long long
+	    tls_loglevel; /* smtp_tls_loglevel: 1 summary, 2 certificate */
 	struct tls_ctx *tls;
 	struct maps *tls_policy;
 	int sasl_enable;

@@ -189,13 +189,15 @@ log_tls(struct sess *ss, const struct tls_info *info)
 	struct buf b = BUF_INIT;
 	char relay[SMTP_HOSTADDR_MAX];
 
+	if (smtp_cfg.tls_loglevel < 1)
+		return;
 	smtp_target_relay(&ss->c->t, relay, sizeof(relay));
 	tls_info_format(info, &b);
 	msg_info("%s TLS connection established to %s: %s",
 		 info->verified ? "Verified"
 				: (info->peer_cert ? "Untrusted" : "Anonymous"),
 		 relay, buf_cstr(&b));
-	if (info->peer_cert)
+	if (info->peer_cert && smtp_cfg.tls_loglevel >= 2)
 		msg_info("%s: peer certificate subject_CN=%s, issuer_CN=%s%s%s",
 			 relay, info->peer_cn, info->issuer_cn,
 			 info->verify_error[0] ? ", verification: " : "",

@@ -24,6 +24,7 @@
 #include "smtpd_anvil.h"
 #include "smtpd_restrict.h"
 #include "strutil.h"
+#include "tls_params.h"
 #include "xalloc.h"
 
 struct smtpd_config smtpd_cfg;
@@ -35,7 +36,8 @@ static struct {
 	const char *mynetworks_style, *debug_peer_list;
 	const char *tls_cert, *tls_key, *tls_level;
 	const char *tls_ca_file, *tls_fpt_digest;
-	int tls_ask_ccert;
+	int tls_ask_ccert, tls_preempt, use_tls, enforce_tls, tls_req_ccert;
+	struct tls_params tls_params;
 	const char *dns_nameservers, *inet_interfaces, *proxy_interfaces;
 	long long size_limit, header_limit, queue_minfree;
 	long long timeout, starttls_timeout, error_sleep;
@@ -83,11 +85,29 @@ static const struct conf_bind smtpd_params[] = {
     CONF_BIND_STR("smtpd_tls_cert_file", &raw.tls_cert),
     CONF_BIND_STR("smtpd_tls_key_file", &raw.tls_key),
     CONF_BIND_STR("smtpd_tls_security_level", &raw.tls_level),
+    CONF_BIND_BOOL("smtpd_use_tls", &raw.use_tls),
+    CONF_BIND_BOOL("smtpd_enforce_tls", &raw.enforce_tls),
     CONF_BIND_BOOL("smtpd_tls_wrappermode", &smtpd_cfg.wrappermode),
     CONF_BIND_BOOL("smtpd_tls_auth_only", &smtpd_cfg.tls_auth_only),
+    CONF_BIND_BOOL("smtpd_tls_received_header", &smtpd_cfg.tls_received_header),
     CONF_BIND_BOOL("smtpd_tls_ask_ccert", &raw.tls_ask_ccert),
+    CONF_BIND_BOOL("smtpd_tls_req_ccert", &raw.tls_req_ccert),
+    CONF_BIND_INT("smtpd_tls_loglevel", &smtpd_cfg.tls_loglevel),
     CONF_BIND_STR("smtpd_tls_CAfile", &raw.tls_ca_file),
     CONF_BIND_STR("smtpd_tls_fingerprint_digest", &raw.tls_fpt_digest),
+    CONF_BIND_STR("smtpd_tls_protocols", &raw.tls_params.protocols),
+    CONF_BIND_STR("smtpd_tls_mandatory_protocols",
+		  &raw.tls_params.mandatory_protocols),
+    CONF_BIND_STR("smtpd_tls_ciphers", &raw.tls_params.ciphers),
+    CONF_BIND_STR("smtpd_tls_mandatory_ciphers",
+		  &raw.tls_params.mandatory_ciphers),
+    CONF_BIND_STR("smtpd_tls_exclude_ciphers", &raw.tls_params.exclude_ciphers),
+    CONF_BIND_STR("smtpd_tls_mandatory_exclude_ciphers",
+		  &raw.tls_params.mandatory_exclude_ciphers),
+    CONF_BIND_STR("tls_high_cipherlist", &raw.tls_params.high),
+    CONF_BIND_STR("tls_medium_cipherlist", &raw.tls_params.medium),
+    CONF_BIND_STR("tls_null_cipherlist", &raw.tls_params.null),
+    CONF_BIND_BOOL("tls_preempt_cipherlist", &raw.tls_preempt),
     /* smtpd_anvil.c's: per-client limits through the anvil service. */
     CONF_BIND_INT("smtpd_client_connection_count_limit",
 		  &smtpd_anvil_cfg.conn_count_limit),
@@ -114,19 +134,40 @@ static const struct conf_bind smtpd_params[] = {
     CONF_BIND_END,
 };
 
+/* The level an empty smtpd_tls_security_level stands for: Postfix's
+ * legacy smtpd_enforce_tls and smtpd_use_tls (postconf(5)). */
+static const char *
+smtpd_legacy_level(void)
+{
+	if (raw.enforce_tls) {
+		/* Postfix: smtpd_enforce_tls implies smtpd_tls_auth_only. */
+		smtpd_cfg.tls_auth_only = 1;
+		return "encrypt";
+	}
+	return raw.use_tls ? "may" : "none";
+}
+
 static void
 smtpd_tls_init(void)
 {
 	const char *cert = raw.tls_cert;
 	const char *key = raw.tls_key;
-	const char *level = raw.tls_level;
+	const char *level =
+	    *raw.tls_level ? raw.tls_level : smtpd_legacy_level();
 	struct buf err = BUF_INIT;
-	int lvl = *level ? tls_level_parse(level) : -1;
+	int lvl = tls_level_parse(level);
 
-	if (*level && (lvl < 0 || lvl > TLS_LEVEL_ENCRYPT))
+	if (lvl < 0 || lvl > TLS_LEVEL_ENCRYPT)
 		msg_fatal("smtpd_tls_security_level: unknown level \"%s\" "
 			  "(use none, may or encrypt)",
 			  level);
+	/* Wrapper mode is TLS whatever the level says (at least may). */
+	if (lvl == TLS_LEVEL_NONE && smtpd_cfg.wrappermode)
+		lvl = TLS_LEVEL_MAY;
+	if (lvl == TLS_LEVEL_NONE) {
+		smtpd_cfg.tls_level = TLS_LEVEL_NONE;
+		return;
+	}
 	if (*cert == '\0') {
 		if (lvl == TLS_LEVEL_ENCRYPT || smtpd_cfg.wrappermode)
 			msg_fatal("TLS is required but smtpd_tls_cert_file is "
@@ -138,7 +179,18 @@ smtpd_tls_init(void)
 	if (smtpd_cfg.tls == NULL)
 		msg_fatal("cannot load TLS certificate and key: %s",
 			  buf_cstr(&err));
-	smtpd_cfg.tls_level = lvl < 0 ? TLS_LEVEL_MAY : lvl;
+	smtpd_cfg.tls_level = lvl;
+	raw.tls_params.prefix = "smtpd";
+	/* Postfix: the mandatory settings are those of level encrypt. */
+	tls_params_apply(smtpd_cfg.tls, &raw.tls_params, 0,
+			 smtpd_cfg.tls_level == TLS_LEVEL_ENCRYPT);
+	tls_ctx_server_preference(smtpd_cfg.tls, raw.tls_preempt);
+	/* Postfix: a certificate can be required only where TLS is. */
+	if (raw.tls_req_ccert && lvl != TLS_LEVEL_ENCRYPT)
+		msg_warn("smtpd_tls_req_ccert = yes is ignored: it needs "
+			 "smtpd_tls_security_level = encrypt");
+	else if (raw.tls_req_ccert)
+		smtpd_cfg.tls_req_ccert = raw.tls_ask_ccert = 1;
 	if (raw.tls_ask_ccert &&
 	    tls_server_ctx_ask_ccert(smtpd_cfg.tls, raw.tls_ca_file,
 				     raw.tls_fpt_digest, &err) < 0)

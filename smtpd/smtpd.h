@@ -50,6 +50,9 @@ struct smtpd_config {
 	int helo_required;
 	int peername_lookup;
 	int tls_auth_only;
+	int tls_received_header; /* the "(using TLS...)" Received: line */
+	long long tls_loglevel;	 /* smtpd_tls_loglevel */
+	int tls_req_ccert;	 /* smtpd_tls_req_ccert (at level encrypt) */
 	int timeout_ms;
 	/* smtpd_per_record_deadline: each line of message content must
 	 * arrive whole within timeout_ms, not merely make some progress. */

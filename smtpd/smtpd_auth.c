@@ -278,15 +278,40 @@ smtpd_tls_handshake(struct smtpd_session *ss)
 	stream_set_timeout(&ss->s, smtpd_cfg.timeout_ms);
 	ss->tls_on = 1;
 	tls_info_format(&ss->tls_info, &desc);
+	/* smtpd_tls_loglevel 2: the client certificate first, as Postfix. */
+	if (smtpd_cfg.tls_loglevel >= 2 && ss->tls_info.peer_cert)
+		msg_info("%s[%s]: subject_CN=%s, issuer_CN=%s%s%s%s%s%s%s",
+			 ss->client_name, ss->client_addr, ss->tls_info.peer_cn,
+			 ss->tls_info.issuer_cn,
+			 *ss->tls_info.cert_fpt ? ", fingerprint=" : "",
+			 ss->tls_info.cert_fpt,
+			 *ss->tls_info.pkey_fpt ? ", pkey_fingerprint=" : "",
+			 ss->tls_info.pkey_fpt,
+			 *ss->tls_info.verify_error ? ", verification: " : "",
+			 ss->tls_info.verify_error);
 	/* Postfix's words: no client certificate, one whose chain is not
 	 * trusted (smtpd_tls_CAfile), a trusted one. */
-	msg_info("%s TLS connection established from %s[%s]: %s",
-		 !ss->tls_info.peer_cert  ? "Anonymous"
-		 : !ss->tls_info.verified ? "Untrusted"
-					  : "Trusted",
-		 ss->client_name, ss->client_addr, buf_cstr(&desc));
+	if (smtpd_cfg.tls_loglevel >= 1)
+		msg_info("%s TLS connection established from %s[%s]: %s",
+			 !ss->tls_info.peer_cert  ? "Anonymous"
+			 : !ss->tls_info.verified ? "Untrusted"
+						  : "Trusted",
+			 ss->client_name, ss->client_addr, buf_cstr(&desc));
 	buf_free(&desc);
 	buf_free(&err);
+	/* smtpd_tls_req_ccert (level encrypt only): Postfix's reply. */
+	if (smtpd_cfg.tls_req_ccert && !ss->tls_info.verified) {
+		const char *why = ss->tls_info.peer_cert
+				      ? "Client certificate not trusted"
+				      : "No client certificate presented";
+
+		msg_info("NOQUEUE: abort: TLS from %s[%s]: %s", ss->client_name,
+			 ss->client_addr, why);
+		smtpd_reply(ss, "421 4.7.1 %s Error: %s", smtpd_cfg.myhostname,
+			    why);
+		stream_flush(&ss->s);
+		return -1;
+	}
 	/* Every handshake is a new session (no session cache). */
 	return smtpd_anvil_newtls(ss);
 }

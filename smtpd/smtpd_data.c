@@ -92,7 +92,12 @@ smtpd_data_begin(struct smtpd_session *ss, enum smtp_data_mode mode)
 	    .smtputf8 = ss->smtputf8,
 	    .authenticated = ss->auth_user != NULL,
 	    .auth_sender = smtpd_cfg.auth_header ? ss->auth_user : NULL,
-	    .tls_protocol = ss->tls_on ? ss->tls_info.protocol : NULL,
+	    /* Postfix: the TLS line only with smtpd_tls_received_header. */
+	    .tls_protocol = ss->tls_on && smtpd_cfg.tls_received_header
+				? ss->tls_info.protocol
+				: NULL,
+	    .tls_kex = ss->tls_info.kex,
+	    .tls = ss->tls_on,
 	    .tls_cipher = ss->tls_info.cipher,
 	    .tls_bits = ss->tls_info.cipher_bits,
 	    .tls_alg_bits = ss->tls_info.alg_bits,

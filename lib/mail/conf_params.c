@@ -624,6 +624,11 @@ const struct conf_param conf_params[] = {
     {"smtp_destination_recipient_limit", CONF_INT, "50", 0, 1,
      "The most recipients in one delivery request of the smtp transport; "
      "follows default_destination_recipient_limit unless set. As in Postfix."},
+    {"smtp_enforce_tls", CONF_BOOL, "no", 0, 0,
+     "Postfix's legacy form of smtp_tls_security_level = verify (or "
+     "encrypt with smtp_tls_enforce_peername = no), used only when "
+     "smtp_tls_security_level is empty; it wins over smtp_use_tls. As in "
+     "Postfix."},
     {"smtp_header_checks", CONF_STR, "", 0, 0,
      "Lookup tables (header_checks(5)) for a message's own headers, as "
      "header_checks. The smtp(8) client applies them to each message it "
@@ -681,12 +686,54 @@ const struct conf_param conf_params[] = {
     {"smtp_tls_CAfile", CONF_STR, "", 0, 0,
      "The PEM file of the certificate authorities smtp(8) trusts to verify "
      "servers; empty uses the system's. As in Postfix."},
+    {"smtp_tls_ciphers", CONF_STR, "medium", 0, 0,
+     "The cipher grade of smtp(8) with opportunistic TLS (see "
+     "smtpd_tls_ciphers), minus smtp_tls_exclude_ciphers. As in Postfix, "
+     "without the grades export and low."},
+    {"smtp_tls_enforce_peername", CONF_BOOL, "yes", 0, 0,
+     "With smtp_enforce_tls = yes (and an empty "
+     "smtp_tls_security_level): yes means level verify (certificate "
+     "chain and host name checked), no means encrypt. Ignored otherwise. "
+     "As in Postfix."},
+    {"smtp_tls_exclude_ciphers", CONF_STR, "", 0, 0,
+     "Ciphers or cipher types smtp(8) removes from its cipher grade at "
+     "every level (see smtpd_tls_exclude_ciphers). As in Postfix."},
+    {"smtp_tls_loglevel", CONF_INT, "0", 0, 0,
+     "How much smtp(8) logs about TLS: 0 nothing, 1 Postfix's summary "
+     "line (\"Verified/Untrusted/Anonymous TLS connection established to "
+     "HOST[ADDR]:PORT: ...\"), 2 also the server certificate line "
+     "(subject and issuer CN, verification error); 3 and 4 as 2. As in "
+     "Postfix."},
+    {"smtp_tls_mandatory_ciphers", CONF_STR, "medium", 0, 0,
+     "The cipher grade of smtp(8) at the levels encrypt, verify and "
+     "secure, minus smtp_tls_exclude_ciphers and "
+     "smtp_tls_mandatory_exclude_ciphers. As in Postfix, without the "
+     "grades export and low."},
+    {"smtp_tls_mandatory_exclude_ciphers", CONF_STR, "", 0, 0,
+     "Ciphers or cipher types smtp(8) removes, in addition to "
+     "smtp_tls_exclude_ciphers, at the levels encrypt, verify and "
+     "secure. As in Postfix."},
+    {"smtp_tls_mandatory_protocols", CONF_STR, ">=TLSv1.2", 0, 0,
+     "The TLS protocol versions smtp(8) offers at the levels encrypt, "
+     "verify and secure (smtp_tls_security_level or "
+     "smtp_tls_policy_maps); syntax, floor and warning as for "
+     "smtpd_tls_protocols. As in Postfix, with TLSv1.2 as the default "
+     "and floor."},
     {"smtp_tls_policy_maps", CONF_STR, "", 0, 0,
      "Tables of next hop to TLS policy (none, may, encrypt, verify or secure, "
      "with options) that override smtp_tls_security_level. As in Postfix."},
+    {"smtp_tls_protocols", CONF_STR, ">=TLSv1.2", 0, 0,
+     "The TLS protocol versions smtp(8) offers with opportunistic TLS "
+     "(level may); syntax, floor and warning as for smtpd_tls_protocols. "
+     "As in Postfix, with TLSv1.2 as the default and floor."},
     {"smtp_tls_security_level", CONF_STR, "", 0, 0,
      "The TLS policy of smtp(8): none, may (opportunistic), encrypt, verify or "
-     "secure; empty means none. As in Postfix."},
+     "secure; empty means what the legacy smtp_enforce_tls (verify, or "
+     "encrypt with smtp_tls_enforce_peername = no) and smtp_use_tls (may) "
+     "say, none when both are no. As in Postfix."},
+    {"smtp_use_tls", CONF_BOOL, "no", 0, 0,
+     "Postfix's legacy form of smtp_tls_security_level = may, used only "
+     "when smtp_tls_security_level is empty. As in Postfix."},
     {"smtpd_banner", CONF_STR, "$myhostname ESMTP $mail_name", 0, 0,
      "The text after 220 in smtpd(8)'s greeting; RFC 5321 wants it to start "
      "with the host's name, as the default does. As in Postfix."},
@@ -739,6 +786,11 @@ const struct conf_param conf_params[] = {
     {"smtpd_end_of_data_restrictions", CONF_STR, "", 0, 0,
      "Restrictions applied at the end of the message content, before the queue "
      "commit. As in Postfix."},
+    {"smtpd_enforce_tls", CONF_BOOL, "no", 0, 0,
+     "Postfix's legacy form of smtpd_tls_security_level = encrypt "
+     "(require STARTTLS, and AUTH only over TLS as with "
+     "smtpd_tls_auth_only), used only when smtpd_tls_security_level is "
+     "empty; it wins over smtpd_use_tls. As in Postfix."},
     {"smtpd_error_sleep_time", CONF_TIME, "1s", 's', 0,
      "How long smtpd(8) pauses before each error reply once a client made "
      "smtpd_soft_error_limit errors. As in Postfix."},
@@ -889,6 +941,16 @@ const struct conf_param conf_params[] = {
      "Postfix."},
     {"smtpd_tls_cert_file", CONF_STR, "", 0, 0,
      "The PEM certificate (chain) of smtpd(8). As in Postfix."},
+    {"smtpd_tls_ciphers", CONF_STR, "medium", 0, 0,
+     "The cipher grade of smtpd(8) with opportunistic TLS: high "
+     "(tls_high_cipherlist), medium (tls_medium_cipherlist) or null "
+     "(tls_null_cipherlist), minus smtpd_tls_exclude_ciphers. It governs "
+     "TLSv1.2; the TLSv1.3 suites are OpenSSL's. As in Postfix, except "
+     "that the insecure grades export and low are refused (smtpd stops)."},
+    {"smtpd_tls_exclude_ciphers", CONF_STR, "", 0, 0,
+     "OpenSSL ciphers or cipher types (\"aNULL, AES128\", blanks, commas "
+     "or colons between them) that smtpd(8) removes from its cipher "
+     "grade at every level. As in Postfix."},
     {"smtpd_tls_fingerprint_digest", CONF_STR, "sha256", 0, 0,
      "The digest of client certificate and public key fingerprints "
      "(relay_clientcerts, check_ccert_access): an OpenSSL digest name "
@@ -896,12 +958,64 @@ const struct conf_param conf_params[] = {
     {"smtpd_tls_key_file", CONF_STR, "", 0, 0,
      "The PEM private key of smtpd_tls_cert_file; empty means in the "
      "certificate file. As in Postfix."},
+    {"smtpd_tls_loglevel", CONF_INT, "0", 0, 0,
+     "How much smtpd(8) logs about TLS: 0 nothing, 1 Postfix's summary "
+     "line per handshake (\"Anonymous TLS connection established from "
+     "NAME[ADDR]: TLSv1.3 with cipher ...\", Untrusted or Trusted with a "
+     "client certificate), 2 also the client certificate line (subject "
+     "and issuer CN, fingerprints, verification error). 3 and 4 log as 2 "
+     "(Panacea has no handshake dumps). Handshake failures are logged at "
+     "every level. As in Postfix."},
+    {"smtpd_tls_mandatory_ciphers", CONF_STR, "medium", 0, 0,
+     "The cipher grade of smtpd(8) when smtpd_tls_security_level is "
+     "encrypt (see smtpd_tls_ciphers), minus smtpd_tls_exclude_ciphers "
+     "and smtpd_tls_mandatory_exclude_ciphers. As in Postfix, without "
+     "the grades export and low."},
+    {"smtpd_tls_mandatory_exclude_ciphers", CONF_STR, "", 0, 0,
+     "Ciphers or cipher types smtpd(8) removes, in addition to "
+     "smtpd_tls_exclude_ciphers, when smtpd_tls_security_level is "
+     "encrypt. As in Postfix."},
+    {"smtpd_tls_mandatory_protocols", CONF_STR, ">=TLSv1.2", 0, 0,
+     "The TLS protocol versions smtpd(8) accepts when "
+     "smtpd_tls_security_level is encrypt; syntax, floor and warning as "
+     "for smtpd_tls_protocols. As in Postfix, with TLSv1.2 as the "
+     "default and floor."},
+    {"smtpd_tls_protocols", CONF_STR, ">=TLSv1.2", 0, 0,
+     "The TLS protocol versions smtpd(8) accepts with opportunistic TLS "
+     "(level may): names to include or, with \"!\", exclude (\"!SSLv2, "
+     "!SSLv3\"), or bounds \">=TLSv1.2\", \"<=TLSv1.3\" (names or hexadecimal "
+     "numbers such as 0303), separated by blanks, commas or colons; "
+     "empty means every version. As in Postfix 3.6, but Panacea never "
+     "goes below TLSv1.2 (its default): a value that allows older "
+     "versions is accepted, those versions stay off and smtpd logs a "
+     "warning when it starts; a value that leaves nothing from TLSv1.2 "
+     "up stops smtpd."},
+    {"smtpd_tls_received_header", CONF_BOOL, "no", 0, 0,
+     "When yes, the Received: header smtpd(8) adds names the TLS "
+     "protocol, cipher and key exchange of the session (\"(using TLSv1.3 "
+     "with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange "
+     "X25519 server-signature RSA-PSS (2048 bits) server-digest "
+     "SHA256)\"); the protocol word ESMTPS says TLS either way. As in "
+     "Postfix."},
+    {"smtpd_tls_req_ccert", CONF_BOOL, "no", 0, 0,
+     "With smtpd_tls_security_level = encrypt, require a client "
+     "certificate whose chain leads to a CA of smtpd_tls_CAfile (implies "
+     "smtpd_tls_ask_ccert): a client without one gets \"421 4.7.1 "
+     "MYHOSTNAME Error: No client certificate presented\" (or \"Client "
+     "certificate not trusted\") right after the handshake. At other "
+     "levels it is ignored with a warning. As in Postfix."},
     {"smtpd_tls_security_level", CONF_STR, "", 0, 0,
      "The TLS policy of smtpd(8): none, may (offer STARTTLS) or encrypt "
-     "(require it); empty means none. As in Postfix."},
+     "(require it); empty means what the legacy smtpd_enforce_tls "
+     "(encrypt) and smtpd_use_tls (may) say, none when both are no. "
+     "smtpd_tls_wrappermode = yes makes TLS at least may. As in Postfix."},
     {"smtpd_tls_wrappermode", CONF_BOOL, "no", 0, 0,
      "When yes, smtpd(8) starts TLS on connect (port 465) instead of offering "
      "STARTTLS. As in Postfix."},
+    {"smtpd_use_tls", CONF_BOOL, "no", 0, 0,
+     "Postfix's legacy form of smtpd_tls_security_level = may (offer "
+     "STARTTLS), used only when smtpd_tls_security_level is empty. As in "
+     "Postfix."},
     {"stale_lock_time", CONF_TIME, "500s", 's', 1,
      "A mailbox .lock file older than this is removed as stale when it was "
      "made on another host or names no host (and its pid, if any, is not "
@@ -922,6 +1036,29 @@ const struct conf_param conf_params[] = {
      "name (pflogsumm --syslog-name=panacea) or set syslog_name = postfix "
      "(INSTALL, \"Log tools\"). As in Postfix, except the default "
      "(postfix)."},
+    {"tls_high_cipherlist", CONF_STR,
+     "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:!aNULL", 0, 0,
+     "The OpenSSL cipher list of the grade high (*_tls_ciphers, "
+     "*_tls_mandatory_ciphers). Panacea's default keeps forward-secret "
+     "AEAD suites only: no CBC suite (Lucky13-style padding oracles, "
+     "DESIGN.md \"TLS\"); Postfix's is aNULL:-aNULL:HIGH:@STRENGTH. "
+     "TLSv1.3 suites are not governed by it."},
+    {"tls_medium_cipherlist", CONF_STR,
+     "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:kRSA+AESGCM:!aNULL",
+     0, 0,
+     "The OpenSSL cipher list of the grade medium, the default grade. "
+     "Panacea's default is the high list plus AES-GCM with RSA key "
+     "exchange (no forward secrecy), still without CBC suites (DESIGN.md "
+     "\"TLS\"); Postfix's is aNULL:-aNULL:HIGH:MEDIUM:+RC4:@STRENGTH."},
+    {"tls_null_cipherlist", CONF_STR, "eNULL:!aNULL", 0, 0,
+     "The OpenSSL cipher list of the grade null (authentication without "
+     "encryption). As in Postfix; OpenSSL's default security level "
+     "refuses these suites, so a handshake with them fails."},
+    {"tls_preempt_cipherlist", CONF_BOOL, "yes", 0, 0,
+     "When yes, smtpd(8) chooses the cipher by its own order of "
+     "preference rather than the client's. Postfix's default is no; "
+     "Panacea's lists hold only AEAD suites, strongest first, so its "
+     "order is kept by default (as testssl.sh recommends)."},
     {"transport_maps", CONF_STR, "", 0, 0,
      "Tables of recipient (address, domain or .domain) to transport:nexthop, "
      "which override the default routing. As in Postfix."},

@@ -84,8 +84,14 @@ received_build(struct buf *out, const struct received_info *ri)
 		put_clean(out, ri->tls_protocol, "unknown");
 		buf_puts(out, " with cipher ");
 		put_clean(out, ri->tls_cipher, "unknown");
-		buf_printf(out, " (%d/%d bits))\r\n", ri->tls_bits,
+		buf_printf(out, " (%d/%d bits)", ri->tls_bits,
 			   ri->tls_alg_bits);
+		if (ri->tls_kex != NULL && *ri->tls_kex != '\0') {
+			/* OpenSSL's names and numbers (tls.c), printable */
+			buf_puts(out, "\r\n\t ");
+			buf_puts(out, ri->tls_kex);
+		}
+		buf_puts(out, ")\r\n");
 	}
 	if (ri->authenticated && ri->auth_sender) {
 		buf_puts(out, "\t(Authenticated sender: ");
@@ -98,7 +104,8 @@ received_build(struct buf *out, const struct received_info *ri)
 		   ri->smtputf8 ? "UTF8SMTP"
 		   : ri->esmtp	? "ESMTP"
 				: "SMTP",
-		   ri->tls_protocol ? "S" : "", ri->authenticated ? "A" : "");
+		   ri->tls || ri->tls_protocol ? "S" : "",
+		   ri->authenticated ? "A" : "");
 	put_clean(out, ri->queue_id, "unknown");
 	if (ri->rcpt) {
 		buf_puts(out, "\r\n\tfor <");

@@ -51,8 +51,10 @@ struct received_info {
 	const char *auth_sender;  /* name to show, or NULL (the default) */
 	const char *tls_protocol; /* "TLSv1.3", or NULL without TLS */
 	const char *tls_cipher;
-	int tls_bits;	  /* cipher bits used */
-	int tls_alg_bits; /* cipher algorithm bits */
+	int tls_bits;	     /* cipher bits used */
+	int tls_alg_bits;    /* cipher algorithm bits */
+	const char *tls_kex; /* "key-exchange ...", or NULL */
+	int tls;	     /* over TLS ("ESMTPS"), with or without the line */
 	time_t when;
 };
 

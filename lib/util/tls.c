@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -24,18 +25,20 @@
 #include "tls.h"
 #include "xalloc.h"
 
-/* TLS 1.2 suites for the server: forward-secret AEAD first, nothing
- * anonymous or known-weak; TLS 1.3 suites are OpenSSL's defaults. */
-#define TLS_SERVER_CIPHERS                                                     \
-	"ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:"                 \
-	"HIGH:!aNULL:!eNULL:!MD5:!3DES:!RC4:!DES:!CAMELLIA:!PSK:!SRP:!IDEA:"   \
-	"!SEED:!ARIA"
+/* TLS 1.2 suites of a server nobody configured (pop3d): AEAD only, as
+ * tls_medium_cipherlist's default; TLS 1.3 suites are OpenSSL's. */
+#define TLS_SERVER_CIPHERS TLS_MEDIUM_CIPHERLIST
 
 #define TLS_MAX_ERRORS 8 /* errors kept from one drain of the queue */
 
 struct tls_ctx {
 	SSL_CTX *ssl_ctx;
 	const EVP_MD *fpt_digest; /* client certificate fingerprints, or NULL */
+	/* Client: the protocol range and cipher list of mandatory TLS
+	 * (TLS_LEVEL_ENCRYPT and up), set on each such session; 0/NULL:
+	 * the context's own (opportunistic) settings. */
+	int mand_min, mand_max;
+	char *mand_ciphers;
 };
 
 /* State of our socket BIO. */
@@ -125,6 +128,217 @@ tls_drain_errors(struct buf *out, const char *fallback)
 	}
 	if (n == 0 && fallback != NULL)
 		buf_puts(out, fallback);
+}
+
+/* --- protocols and ciphers (Postfix's syntax) ------------------------- */
+
+static const struct {
+	const char *name;
+	int version;
+} protocol_names[] = {
+    {"SSLv2", 0x0200},		 {"SSLv3", SSL3_VERSION},
+    {"TLSv1", TLS1_VERSION},	 {"TLSv1.1", TLS1_1_VERSION},
+    {"TLSv1.2", TLS1_2_VERSION}, {"TLSv1.3", TLS1_3_VERSION},
+};
+#define N_PROTOCOLS (sizeof(protocol_names) / sizeof(protocol_names[0]))
+
+/* A protocol name, or (bounds only) a hexadecimal number such as 0303,
+ * 0x0303 or 303; -1 when it is neither. */
+static int
+protocol_version(const char *word, int hex_ok)
+{
+	size_t i;
+	char *end;
+	long v;
+
+	for (i = 0; i < N_PROTOCOLS; i++)
+		if (strcasecmp(word, protocol_names[i].name) == 0)
+			return protocol_names[i].version;
+	if (!hex_ok || *word == '\0')
+		return -1;
+	v = strtol(word, &end, 16);
+	if (*end != '\0' || v < 0x0200 || v > 0xffff)
+		return -1;
+	return (int)v;
+}
+
+int
+tls_protocols_parse(const char *spec, struct tls_protocols *out,
+		    struct buf *err)
+{
+	int lo = 0, hi = INT_MAX, include = 0, exclude = 0, any_include = 0;
+	int allowed = 0, below = 0, v;
+	char word[64];
+	size_t i, n;
+	const char *p = spec;
+
+	memset(out, 0, sizeof(*out));
+	while (*p != '\0') {
+		p += strspn(p, " \t\r\n,:");
+		if ((n = strcspn(p, " \t\r\n,:")) == 0)
+			break;
+		if (n >= sizeof(word)) {
+			buf_printf(err, "protocol name too long: \"%.20s...\"",
+				   p);
+			return -1;
+		}
+		memcpy(word, p, n);
+		word[n] = '\0';
+		p += n;
+		if (strncmp(word, ">=", 2) == 0 ||
+		    strncmp(word, "<=", 2) == 0) {
+			if ((v = protocol_version(word + 2, 1)) < 0)
+				goto bad;
+			if (word[0] == '>')
+				lo = v > lo ? v : lo;
+			else
+				hi = v < hi ? v : hi;
+			continue;
+		}
+		if ((v = protocol_version(word + (word[0] == '!'), 0)) < 0)
+			goto bad;
+		for (i = 0; i < N_PROTOCOLS; i++)
+			if (protocol_names[i].version == v)
+				break;
+		if (word[0] == '!') {
+			exclude |= 1 << i;
+		} else {
+			include |= 1 << i;
+			any_include = 1;
+		}
+	}
+	for (i = 0; i < N_PROTOCOLS; i++) {
+		v = protocol_names[i].version;
+		if (v < lo || v > hi || (exclude & (1 << i)) ||
+		    (any_include && !(include & (1 << i))))
+			continue;
+		if (v < TLS1_2_VERSION) {
+			below = 1; /* Panacea's floor: never below TLS 1.2 */
+			continue;
+		}
+		allowed |= 1 << i;
+		if (out->min == 0)
+			out->min = v;
+		out->max = v;
+	}
+	/* An upper bound beyond what Panacea names stays open-ended, as
+	 * "all versions OpenSSL knows" does. */
+	if (hi == INT_MAX && !any_include &&
+	    !(exclude & (1 << (N_PROTOCOLS - 1))))
+		out->max = 0;
+	else if (hi != INT_MAX && hi > TLS1_3_VERSION &&
+		 out->max == TLS1_3_VERSION)
+		out->max = hi;
+	out->below_floor = below;
+	if (allowed == 0) {
+		buf_printf(err,
+			   "\"%s\" leaves no protocol version at or above "
+			   "TLSv1.2 (Panacea's floor)",
+			   spec);
+		return -1;
+	}
+	return 0;
+bad:
+	buf_printf(err, "unknown TLS protocol \"%s\" in \"%s\"", word, spec);
+	return -1;
+}
+
+int
+tls_cipherlist_make(const char *grade, const char *high, const char *medium,
+		    const char *null, const char *exclude,
+		    const char *extra_exclude, struct buf *out, struct buf *err)
+{
+	const char *ex[2] = {exclude, extra_exclude}, *p;
+	size_t n;
+	int i;
+
+	if (strcasecmp(grade, "high") == 0)
+		buf_puts(out, high);
+	else if (strcasecmp(grade, "medium") == 0)
+		buf_puts(out, medium);
+	else if (strcasecmp(grade, "null") == 0)
+		buf_puts(out, null);
+	else {
+		buf_printf(err,
+			   "unknown or unsupported cipher grade \"%s\" (use "
+			   "high, medium or null; export and low are refused)",
+			   grade);
+		return -1;
+	}
+	for (i = 0; i < 2; i++) {
+		for (p = ex[i]; p != NULL && *p != '\0'; p += n) {
+			p += strspn(p, " \t\r\n,:");
+			if ((n = strcspn(p, " \t\r\n,:")) > 0)
+				buf_printf(out, ":!%.*s", (int)n, p);
+		}
+	}
+	return 0;
+}
+
+/* 1 when list leaves at least one TLS 1.2 cipher; err says why not. */
+static int
+set_list(SSL_CTX *c, const char *list, struct buf *err)
+{
+	ERR_clear_error();
+	if (SSL_CTX_set_cipher_list(c, list) == 1)
+		return 1;
+	buf_printf(err, "cipher list \"%s\" selects no cipher: ", list);
+	tls_drain_errors(err, "unknown error");
+	return 0;
+}
+
+int
+tls_ctx_set_policy(struct tls_ctx *ctx, int mandatory,
+		   const struct tls_protocols *protocols, const char *ciphers,
+		   struct buf *err)
+{
+	SSL_CTX *c = ctx->ssl_ctx;
+	SSL *probe;
+	int ok;
+
+	if (!mandatory) {
+		if (!set_list(c, ciphers, err))
+			return -1;
+		if (!SSL_CTX_set_min_proto_version(c, protocols->min) ||
+		    !SSL_CTX_set_max_proto_version(c, protocols->max)) {
+			buf_puts(err, "cannot set the TLS protocol range: ");
+			tls_drain_errors(err, "unknown error");
+			return -1;
+		}
+		return 0;
+	}
+	/* Checked now on a probe session, so that a bad list stops the
+	 * daemon at start rather than failing each delivery. */
+	ERR_clear_error();
+	if ((probe = SSL_new(c)) == NULL) {
+		buf_puts(err, "cannot create TLS session: ");
+		tls_drain_errors(err, "unknown error");
+		return -1;
+	}
+	ok = SSL_set_cipher_list(probe, ciphers) == 1;
+	SSL_free(probe);
+	if (!ok) {
+		buf_printf(err,
+			   "cipher list \"%s\" selects no cipher: ", ciphers);
+		tls_drain_errors(err, "unknown error");
+		return -1;
+	}
+	ctx->mand_min = protocols->min;
+	ctx->mand_max = protocols->max;
+	xfree(ctx->mand_ciphers);
+	ctx->mand_ciphers = xstrdup(ciphers);
+	return 0;
+}
+
+void
+tls_ctx_server_preference(struct tls_ctx *ctx, int on)
+{
+	if (on)
+		SSL_CTX_set_options(ctx->ssl_ctx,
+				    SSL_OP_CIPHER_SERVER_PREFERENCE);
+	else
+		SSL_CTX_clear_options(ctx->ssl_ctx,
+				      SSL_OP_CIPHER_SERVER_PREFERENCE);
 }
 
 /* --- socket BIO -------------------------------------------------------- */
@@ -276,6 +490,8 @@ wrap(SSL_CTX *c)
 
 	ctx->ssl_ctx = c;
 	ctx->fpt_digest = NULL;
+	ctx->mand_min = ctx->mand_max = 0;
+	ctx->mand_ciphers = NULL;
 	return ctx;
 }
 
@@ -443,6 +659,7 @@ tls_ctx_free(struct tls_ctx *ctx)
 	if (ctx == NULL)
 		return;
 	SSL_CTX_free(ctx->ssl_ctx);
+	xfree(ctx->mand_ciphers);
 	xfree(ctx);
 }
 
@@ -555,6 +772,46 @@ name_cn(X509_NAME *name, char *dst, size_t size)
 	OPENSSL_free(utf8);
 }
 
+/* Short name of an OpenSSL nid, or NULL. */
+static const char *
+nid_name(int nid)
+{
+	return nid == NID_undef ? NULL : OBJ_nid2sn(nid);
+}
+
+/* The key exchange group and, for a server, how it signed (Postfix's
+ * words for smtpd_tls_received_header and the log). */
+static void
+fill_kex(SSL *ssl, struct tls_info *info)
+{
+	EVP_PKEY *key = SSL_get_privatekey(ssl);
+	const char *group = NULL, *sig = NULL, *md = NULL;
+	int nid, n = 0;
+
+	nid = (int)SSL_get_negotiated_group(ssl);
+	/* "X25519", "prime256v1", as Postfix writes them. */
+	if (nid != 0 && nid != NID_undef && (group = nid_name(nid)) == NULL)
+		group = SSL_group_to_name(ssl, nid);
+	if (group != NULL)
+		n = snprintf(info->kex, sizeof(info->kex), "key-exchange %s",
+			     group);
+	if (key != NULL && SSL_get_signature_type_nid(ssl, &nid) == 1)
+		sig = nid == EVP_PKEY_RSA_PSS ? "RSA-PSS"
+		      : nid == EVP_PKEY_EC    ? "ECDSA"
+		      : nid == EVP_PKEY_RSA   ? "RSA"
+					      : nid_name(nid);
+	if (sig != NULL && n >= 0 && (size_t)n < sizeof(info->kex))
+		n += snprintf(info->kex + n, sizeof(info->kex) - (size_t)n,
+			      "%sserver-signature %s (%d bits)", n ? " " : "",
+			      sig, EVP_PKEY_get_bits(key));
+	if (sig != NULL && SSL_get_signature_nid(ssl, &nid) == 1)
+		md = nid_name(nid);
+	if (md != NULL && n >= 0 && (size_t)n < sizeof(info->kex))
+		snprintf(info->kex + n, sizeof(info->kex) - (size_t)n,
+			 " server-digest %s", md);
+	ERR_clear_error();
+}
+
 static void
 fill_info(SSL *ssl, const EVP_MD *fpt_digest, struct tls_info *info)
 {
@@ -571,6 +828,8 @@ fill_info(SSL *ssl, const EVP_MD *fpt_digest, struct tls_info *info)
 		info->cipher_bits =
 		    SSL_CIPHER_get_bits(cipher, &info->alg_bits);
 	}
+	if (SSL_is_server(ssl))
+		fill_kex(ssl, info);
 	if (peer == NULL)
 		return;
 	info->peer_cert = 1;
@@ -659,6 +918,22 @@ handshake(struct tls_session *ts, int server, int timeout_ms, struct buf *err)
 	}
 }
 
+/* A client session at a mandatory level gets the mandatory settings. */
+static int
+mandatory_setup(struct tls_ctx *ctx, struct tls_session *ts, struct buf *err)
+{
+	if (ctx->mand_ciphers == NULL)
+		return 0;
+	if (!SSL_set_min_proto_version(ts->ssl, ctx->mand_min) ||
+	    !SSL_set_max_proto_version(ts->ssl, ctx->mand_max) ||
+	    !SSL_set_cipher_list(ts->ssl, ctx->mand_ciphers)) {
+		buf_puts(err, "cannot apply mandatory TLS settings: ");
+		tls_drain_errors(err, "unknown error");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 start(struct tls_ctx *ctx, struct stream *s, int server, const char *peername,
       enum tls_level level, struct tls_info *info, struct buf *err)
@@ -676,6 +951,11 @@ start(struct tls_ctx *ctx, struct stream *s, int server, const char *peername,
 	}
 	if ((ts = session_new(ctx, s->fd, err)) == NULL)
 		return -1;
+	if (!server && level >= TLS_LEVEL_ENCRYPT &&
+	    mandatory_setup(ctx, ts, err) < 0) {
+		session_free(ts);
+		return -1;
+	}
 	if (!server && client_setup(ts, peername, level, err) < 0) {
 		session_free(ts);
 		return -1;

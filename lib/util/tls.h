@@ -83,6 +83,10 @@ struct tls_info {
 	 * or "" */
 	char cert_fpt[TLS_FPT_MAX];
 	char pkey_fpt[TLS_FPT_MAX];
+	/* Postfix's key exchange words, "key-exchange X25519
+	 * server-signature RSA-PSS (2048 bits) server-digest SHA256" (the
+	 * parts OpenSSL knows; server side), or "" */
+	char kex[160];
 };
 
 struct tls_ctx;
@@ -114,6 +118,49 @@ int tls_server_start(struct tls_ctx *ctx, struct stream *s,
 int tls_client_start(struct tls_ctx *ctx, struct stream *s,
 		     const char *peername, enum tls_level level,
 		     struct tls_info *info, struct buf *err);
+/*
+ * Protocols and ciphers (Postfix's *_tls_protocols and *_tls_ciphers).
+ * Panacea never goes below TLS 1.2: tls_protocols_parse() drops older
+ * versions a value allows and says so in below_floor (the caller warns),
+ * and fails when nothing at or above TLS 1.2 is left.
+ */
+struct tls_protocols {
+	int min, max;	 /* OpenSSL versions; max 0: no upper bound */
+	int below_floor; /* the value allowed versions below TLS 1.2 */
+};
+/* Both syntaxes: "!SSLv2, !SSLv3" (and plain names to include) and
+ * ">=TLSv1.2, <=TLSv1.3" (names or hexadecimal numbers such as 0303),
+ * separated by blanks, commas or colons; empty allows every version.
+ * 0, or -1 with err set. */
+int tls_protocols_parse(const char *spec, struct tls_protocols *out,
+			struct buf *err);
+/* Panacea's defaults of tls_high_cipherlist and tls_medium_cipherlist:
+ * AEAD suites only (no CBC; DESIGN.md, TLS), forward-secret ones in the
+ * high grade. */
+#define TLS_HIGH_CIPHERLIST                                                    \
+	"ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:!aNULL"
+#define TLS_MEDIUM_CIPHERLIST                                                  \
+	"ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:kRSA+AESGCM:"     \
+	"!aNULL"
+/* Appends the OpenSSL cipher list of a grade ("high", "medium", "null":
+ * the list given for it) minus each cipher or type named in exclude and
+ * extra_exclude (blank, comma or colon separated; either may be NULL).
+ * 0, or -1 with err set for another grade. */
+int tls_cipherlist_make(const char *grade, const char *high, const char *medium,
+			const char *null, const char *exclude,
+			const char *extra_exclude, struct buf *out,
+			struct buf *err);
+/* Protocol range and cipher list (TLS 1.2 and older; TLS 1.3 suites stay
+ * OpenSSL's) of a context: mandatory 0 for every session of a server and
+ * the opportunistic ones of a client, 1 for a client's sessions at
+ * TLS_LEVEL_ENCRYPT and above.  0, or -1 with err set (a list that
+ * selects no cipher). */
+int tls_ctx_set_policy(struct tls_ctx *ctx, int mandatory,
+		       const struct tls_protocols *protocols,
+		       const char *ciphers, struct buf *err);
+/* Server: choose by the server's cipher order (on by default). */
+void tls_ctx_server_preference(struct tls_ctx *ctx, int on);
+
 /* 1 when the stream talks TLS. */
 int tls_active(const struct stream *s);
 /* 1 when the TLS layer holds received bytes that a read would return

@@ -253,7 +253,7 @@ def received_re(helo, addr, queue_id, proto, rcpt=None, name=None,
         re.escape(helo), re.escape(name), re.escape(addr))
     if tls:
         r += (r"\t\(using TLSv1\.[23] with cipher [A-Z0-9_-]+ "
-              r"\(\d+/\d+ bits\)\)\r\n")
+              r"\(\d+/\d+ bits\)(\r\n\t key-exchange [^\r\n]+)?\)\r\n")
     r += r"\tby %s \(Panacea\) with %s id %s" % (
         re.escape(MYHOSTNAME), proto, queue_id)
     if rcpt:

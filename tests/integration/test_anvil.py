@@ -281,6 +281,7 @@ def test_new_tls_session_rate_limit(instance, mail_owner, tls_files):
     port, service = limits_setup(inst, mail_owner, {
         "smtpd_tls_cert_file": tls_files["cert"],
         "smtpd_tls_key_file": tls_files["key"],
+        "smtpd_tls_security_level": "may",
         "smtpd_client_new_tls_session_rate_limit": "1"})
     client = clients(inst, 1)[0]
     ctx = client_tls_context(tls_files["ca"])

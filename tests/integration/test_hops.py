@@ -99,7 +99,9 @@ class World:
             "smtpd_tls_cert_file": self.cert_a["cert"],
             "smtpd_tls_key_file": self.cert_a["key"],
             "smtpd_tls_security_level": "may",
+            "smtpd_tls_received_header": "yes",
             "smtp_tls_security_level": "may",
+            "smtp_tls_loglevel": "1",
             "smtp_tls_policy_maps": policy,
         }, services=[Host.shipped(
             "submission", "inet", 587, chroot=jail,
@@ -116,6 +118,7 @@ class World:
                      "smtpd_tls_cert_file": self.cert_b["cert"],
                      "smtpd_tls_key_file": self.cert_b["key"],
                      "smtpd_tls_security_level": "may",
+                     "smtpd_tls_received_header": "yes",
                      "smtp_tls_security_level": "may",
                  })
         # C: dma.org's mailbox host: local delivery, POP3 when built.
@@ -247,7 +250,7 @@ def received_re(helo, addr, by, proto, qid, rcpt=None, tls=False):
         re.escape(helo), re.escape(peer_name(addr)), re.escape(addr))
     if tls:
         r += (r"\(using TLSv1\.[23] with cipher [A-Z0-9_-]+ "
-              r"\(\d+/\d+ bits\)\) ")
+              r"\(\d+/\d+ bits\)(\s+key-exchange [^()]+ \(\d+ bits\)[^()]*)?\) ")
     r += r"by %s \(Panacea\) with %s id %s" % (re.escape(by), proto, qid)
     r += r" for <%s>; " % re.escape(rcpt) if rcpt else "; "
     return r + DATE_RE

@@ -14,6 +14,7 @@ DNS server (nsd, dnsserver.py) on loopback holding the zones below.
 import os
 import re
 import socket
+import ssl
 import subprocess
 import time
 
@@ -178,6 +179,8 @@ def agent(tmp_path, dns, mail_owner):  # noqa: F811
             # Each delivery on its own connection unless a test wants
             # reuse: peers change their answers between deliveries.
             "smtp_connection_cache_time_limit": "0s",
+            # The tests read the TLS summary and certificate lines.
+            "smtp_tls_loglevel": "2",
         })
         inst.conf.update(conf or {})
         inst.services = [Instance.shipped("smtp", maxproc=maxproc)]
@@ -632,6 +635,89 @@ def test_encrypt_fails_cleanly_without_tls(agent, peers):
                          "tls.dest.test[" + NET + "41]")
     assert p.messages() == []
     assert p.sessions[0]["commands"][-1] == "QUIT"
+
+
+def cbc_only_context(certs):
+    """A peer that speaks TLS 1.2 with one CBC suite only."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(certs["cert"], certs["key"])
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers("ECDHE-RSA-AES128-SHA")
+    return ctx
+
+
+def test_mandatory_ciphers_refuse_cbc_peer(agent, peers, certs):
+    """At level encrypt smtp offers the mandatory grade (medium, without
+    CBC by default): a peer with only a CBC suite fails the handshake;
+    smtp_tls_mandatory_ciphers = high with a tls_high_cipherlist that
+    allows CBC gets through."""
+    a = agent({"smtp_tls_security_level": "encrypt"})
+    p = peers(NET + "41")
+    p.tls_context = cbc_only_context(certs)
+    qid, (g,) = a.deliver("tls.dest.test", ["u@tls.dest.test"])
+    assert (g["class"], g["dsn"]) == ("4", "4.7.5"), g
+    assert p.messages() == []
+    a.inst.stop()
+    a = agent({"smtp_tls_security_level": "encrypt",
+               "smtp_tls_mandatory_ciphers": "high",
+               "tls_high_cipherlist": "ECDHE+AES:!aNULL",
+               # The opportunistic settings do not apply at encrypt.
+               "smtp_tls_ciphers": "null"})
+    qid, (g,) = a.deliver("tls.dest.test", ["u@tls.dest.test"])
+    assert g["class"] == "2", g
+    a.inst.wait_log(r"tls\.dest\.test\[" + NET_RE + r"41\]:25: TLSv1\.2 "
+                    r"with cipher ECDHE-RSA-AES128-SHA")
+
+
+def test_opportunistic_protocols(agent, peers, certs):
+    """smtp_tls_protocols = <=TLSv1.2 makes a TLS 1.3 peer talk TLS 1.2
+    at level may; the mandatory protocols are not used there."""
+    a = agent({"smtp_tls_security_level": "may",
+               "smtp_tls_protocols": ">=TLSv1.2, <=TLSv1.2",
+               "smtp_tls_mandatory_protocols": "TLSv1.3"})
+    p = peers(NET + "41")
+    p.tls_context = certs["server_context"]
+    qid, (g,) = a.deliver("tls.dest.test", ["u@tls.dest.test"])
+    assert g["class"] == "2", g
+    a.inst.wait_log(r"tls\.dest\.test\[" + NET_RE + r"41\]:25: TLSv1\.2 "
+                    r"with cipher ECDHE-RSA-AES256-GCM-SHA384")
+
+
+def test_legacy_smtp_use_and_enforce_tls(agent, peers, certs):
+    """With smtp_tls_security_level empty: smtp_enforce_tls = yes is
+    level verify (the peer's certificate is not from a CA the system
+    trusts: deferred), or encrypt with smtp_tls_enforce_peername = no
+    (delivered over TLS); smtp_use_tls = yes is may."""
+    a = agent({"smtp_enforce_tls": "yes"})
+    p = peers(NET + "41")
+    p.tls_context = certs["server_context"]
+    qid, (g,) = a.deliver("tls.dest.test", ["u@tls.dest.test"])
+    assert (g["class"], g["dsn"]) == ("4", "4.7.5"), g
+    a.inst.stop()
+    a = agent({"smtp_enforce_tls": "yes", "smtp_tls_enforce_peername": "no"})
+    qid, (g,) = a.deliver("tls.dest.test", ["u@tls.dest.test"])
+    assert g["class"] == "2", g
+    assert p.sessions[-1]["tls"]
+    a.inst.stop()
+    a = agent({"smtp_use_tls": "yes"})
+    qid, (g,) = a.deliver("tls.dest.test", ["u@tls.dest.test"])
+    assert g["class"] == "2", g
+    assert p.sessions[-1]["tls"]
+
+
+@pytest.mark.parametrize("level", ["0", "1"])
+def test_smtp_tls_loglevel(agent, peers, certs, level):
+    """smtp_tls_loglevel 0 logs no TLS line; 1 the summary line without
+    the certificate line (2, the fixture's, adds it: test_starttls_may)."""
+    a = agent({"smtp_tls_security_level": "may", "smtp_tls_loglevel": level})
+    p = peers(NET + "41")
+    p.tls_context = certs["server_context"]
+    qid, (g,) = a.deliver("tls.dest.test", ["u@tls.dest.test"])
+    assert g["class"] == "2" and p.sessions[0]["tls"], g
+    a.inst.wait_log(qid + r": to=<u@tls\.dest\.test>.*status=sent")
+    log = a.inst.log()
+    assert ("TLS connection established" in log) == (level == "1"), log
+    assert "peer certificate" not in log, log
 
 
 def test_verify_with_cafile(agent, peers, certs):

@@ -72,7 +72,9 @@ def certs(tmp_path_factory):
 def smtpd(instance, owner, certs, **conf):
     base = {"smtpd_tls_cert_file": certs["cert"],
             "smtpd_tls_key_file": certs["key"],
+            "smtpd_tls_security_level": "may",
             "smtpd_tls_ask_ccert": "yes",
+            "smtpd_tls_loglevel": "1",
             # Loopback is no trusted network here: only the certificate
             # can permit relaying.
             "mynetworks": "192.0.2.0/24"}

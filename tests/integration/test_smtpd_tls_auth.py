@@ -47,7 +47,12 @@ def ctx(tls_files):
 
 def tls_conf(tls_files, **more):
     conf = {"smtpd_tls_cert_file": tls_files["cert"],
-            "smtpd_tls_key_file": tls_files["key"]}
+            "smtpd_tls_key_file": tls_files["key"],
+            "smtpd_tls_security_level": "may",
+            # The tests check the TLS line of Received: (Postfix: off
+            # by default).
+            "smtpd_tls_received_header": "yes",
+            "smtpd_tls_loglevel": "1"}
     conf.update(more)
     return conf
 

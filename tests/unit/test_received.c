@@ -82,6 +82,33 @@ test_many_rcpts(void **state)
 	      "\tSat, 28 Nov 2026 19:01:01 +0000\r\n");
 }
 
+/* smtpd_tls_received_header = no: ESMTPS without the TLS line; yes:
+ * the line with the key exchange words folded under it. */
+static void
+test_tls_line_optional(void **state)
+{
+	struct received_info ri = base();
+
+	(void)state;
+	set_tz("UTC0");
+	ri.tls = 1;
+	ri.tls_kex = "key-exchange X25519";
+	check(&ri,
+	      "Received: from client.example (host.example [192.0.2.1])\r\n"
+	      "\tby mx.example.org (Panacea) with ESMTPS id 4ABCDEF;\r\n"
+	      "\tSat, 28 Nov 2026 19:01:01 +0000\r\n");
+	ri.tls_protocol = "TLSv1.3";
+	ri.tls_cipher = "TLS_AES_128_GCM_SHA256";
+	ri.tls_bits = ri.tls_alg_bits = 128;
+	check(&ri,
+	      "Received: from client.example (host.example [192.0.2.1])\r\n"
+	      "\t(using TLSv1.3 with cipher TLS_AES_128_GCM_SHA256 "
+	      "(128/128 bits)\r\n"
+	      "\t key-exchange X25519)\r\n"
+	      "\tby mx.example.org (Panacea) with ESMTPS id 4ABCDEF;\r\n"
+	      "\tSat, 28 Nov 2026 19:01:01 +0000\r\n");
+}
+
 static void
 test_tls_auth(void **state)
 {
@@ -249,6 +276,7 @@ main(void)
 	    cmocka_unit_test(test_single_rcpt),
 	    cmocka_unit_test(test_many_rcpts),
 	    cmocka_unit_test(test_tls_auth),
+	    cmocka_unit_test(test_tls_line_optional),
 	    cmocka_unit_test(test_protocols),
 	    cmocka_unit_test(test_missing_and_ipv6),
 	    cmocka_unit_test(test_sanitise),

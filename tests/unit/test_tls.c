@@ -680,6 +680,70 @@ test_drain_errors(void **state)
 	buf_free(&out);
 }
 
+/* Postfix's protocol syntaxes, with Panacea's TLS 1.2 floor. */
+static void
+check_protocols(const char *spec, int rc, int min, int max, int below)
+{
+	struct tls_protocols p;
+	struct buf err = BUF_INIT;
+
+	assert_int_equal(tls_protocols_parse(spec, &p, &err), rc);
+	if (rc == 0) {
+		assert_int_equal(p.min, min);
+		assert_int_equal(p.max, max);
+		assert_int_equal(p.below_floor, below);
+	} else {
+		assert_true(err.len > 0);
+	}
+	buf_free(&err);
+}
+
+static void
+test_protocols(void **state)
+{
+	(void)state;
+	check_protocols("", 0, 0x303, 0, 1);
+	check_protocols(">=TLSv1.2", 0, 0x303, 0, 0);
+	check_protocols(">=TLSv1", 0, 0x303, 0, 1);
+	check_protocols("!SSLv2, !SSLv3", 0, 0x303, 0, 1);
+	check_protocols("!SSLv2:!SSLv3:!TLSv1:!TLSv1.1", 0, 0x303, 0, 0);
+	check_protocols("!TLSv1.3", 0, 0x303, 0x303, 1);
+	check_protocols("<=TLSv1.2", 0, 0x303, 0x303, 1);
+	check_protocols(">=0x0304", 0, 0x304, 0, 0);
+	check_protocols(">=303 <=0304", 0, 0x303, 0x304, 0);
+	check_protocols("TLSv1.3", 0, 0x304, 0x304, 0);
+	check_protocols("TLSv1 TLSv1.2", 0, 0x303, 0x303, 1);
+	check_protocols(">=TLSv1.2, <=0305", 0, 0x303, 0x305, 0);
+	check_protocols("<=TLSv1.1", -1, 0, 0, 0);
+	check_protocols("!TLSv1.2 !TLSv1.3", -1, 0, 0, 0);
+	check_protocols("!0x0303", -1, 0, 0, 0);
+	check_protocols("TLSv9", -1, 0, 0, 0);
+	check_protocols(">=", -1, 0, 0, 0);
+}
+
+static void
+test_cipherlist(void **state)
+{
+	struct buf out = BUF_INIT, err = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(tls_cipherlist_make("HIGH", "H", "M", "N",
+					     "aNULL, MD5", "RC4", &out, &err),
+			 0);
+	assert_string_equal(buf_cstr(&out), "H:!aNULL:!MD5:!RC4");
+	buf_reset(&out);
+	assert_int_equal(
+	    tls_cipherlist_make("medium", "H", "M", "N", "", NULL, &out, &err),
+	    0);
+	assert_string_equal(buf_cstr(&out), "M");
+	assert_int_equal(
+	    tls_cipherlist_make("export", "H", "M", "N", "", NULL, &out, &err),
+	    -1);
+	assert_true(err.len > 0);
+	buf_free(&out);
+	buf_free(&err);
+}
+
 int
 main(void)
 {
@@ -698,6 +762,8 @@ main(void)
 	    cmocka_unit_test(test_levels),
 	    cmocka_unit_test(test_copy_printable),
 	    cmocka_unit_test(test_drain_errors),
+	    cmocka_unit_test(test_protocols),
+	    cmocka_unit_test(test_cipherlist),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
