@@ -851,6 +851,7 @@ def test_reject_plaintext_session(instance, mail_owner, tmp_path):
     port, client = start(instance, mail_owner, {
         "smtpd_tls_cert_file": tls["cert"],
         "smtpd_tls_key_file": tls["key"],
+        "smtpd_tls_security_level": "may",
         "smtpd_client_restrictions": "reject_plaintext_session",
     })
     want = "450 4.7.1 Session encryption is required"
