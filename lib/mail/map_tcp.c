@@ -13,6 +13,7 @@
 
 #include "iostuff.h"
 #include "map_int.h"
+#include "strutil.h"
 #include "xalloc.h"
 
 #define TCP_REPLY_MAX 4096
@@ -29,18 +30,6 @@ tcp_open(struct map *m, const char *name, struct buf *err)
 	r = map_endpoint_parse(buf_cstr(&inet), ep, err);
 	buf_free(&inet);
 	return r;
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static void
@@ -65,8 +54,8 @@ tcp_decode(struct buf *out, const char *s, struct buf *err)
 			buf_putc(out, *s);
 			continue;
 		}
-		if ((hi = hexval(s[1])) < 0 || (lo = hexval(s[2])) < 0 ||
-		    (hi == 0 && lo == 0)) {
+		if ((hi = str_hexval(s[1])) < 0 ||
+		    (lo = str_hexval(s[2])) < 0 || (hi == 0 && lo == 0)) {
 			buf_set(err, "protocol error: bad %XX in the reply");
 			return -1;
 		}

@@ -34,6 +34,7 @@
 #include "buf.h"
 #include "msg.h"
 #include "queue_int.h"
+#include "strutil.h"
 #include "xalloc.h"
 
 #define SALVAGE_DIR "salvage" /* QUEUE_DIR/db/salvage: the new queue */
@@ -49,18 +50,6 @@ struct loader {
 	int err;
 };
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* One line " HEX" into out; -1 when it is not hex. */
 static int
 unhex(const char *line, size_t len, struct buf *out)
@@ -71,8 +60,8 @@ unhex(const char *line, size_t len, struct buf *out)
 	if (len < 1 || line[0] != ' ' || (len - 1) % 2 != 0)
 		return -1;
 	for (size_t i = 1; i + 1 < len; i += 2) {
-		int hi = hexval((unsigned char)line[i]);
-		int lo = hexval((unsigned char)line[i + 1]);
+		int hi = str_hexval((unsigned char)line[i]);
+		int lo = str_hexval((unsigned char)line[i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		char c = (char)(hi << 4 | lo);

@@ -25,5 +25,8 @@ void str_lower(char *s);
 int str_has_prefix(const char *s, const char *prefix);
 /* 1 when name is in the comma/space separated list (case-insensitive). */
 int str_list_match(const char *list, const char *name);
+/* The value of one hexadecimal digit (either case), or -1 for any other
+ * character (negative ones included). */
+int str_hexval(int c);
 
 #endif

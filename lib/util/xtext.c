@@ -1,6 +1,7 @@
 /*
  * xtext - RFC 3461 xtext encoding and decoding; see xtext.h.
  */
+#include "strutil.h"
 #include "xtext.h"
 
 /* xchar: "!" to "~" except "+" and "=" (RFC 3461 section 4). */
@@ -8,18 +9,6 @@ static int
 is_xchar(unsigned char c)
 {
 	return c >= 33 && c <= 126 && c != '+' && c != '=';
-}
-
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
 }
 
 void
@@ -56,8 +45,8 @@ xtext_scan(struct buf *out, const char *s, size_t len)
 		if (p[i] == '+') {
 			if (len - i < 3)
 				return -1;
-			if ((hi = hexval(p[i + 1])) < 0 ||
-			    (lo = hexval(p[i + 2])) < 0)
+			if ((hi = str_hexval(p[i + 1])) < 0 ||
+			    (lo = str_hexval(p[i + 2])) < 0)
 				return -1;
 			if (out)
 				buf_putc(out, hi << 4 | lo);
