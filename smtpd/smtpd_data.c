@@ -381,19 +381,32 @@ smtpd_data(struct smtpd_session *ss)
 	smtpd_reset_transaction(ss);
 }
 
+/* With smtpd_per_record_deadline, a BDAT chunk is read as records of
+ * this many octets (the chunk's rest when less), each of which must come
+ * whole within smtpd_timeout: a chunk has no lines to bound, and a record
+ * this size keeps a byte now and then from holding the process, while a
+ * slow but honest client moves a record in far less than the timeout. */
+#define SMTPD_BDAT_RECORD 4096
+
 /* Reads a chunk of size bytes, feeding it to st (or discarding it when
- * st is NULL); 0, or -1 when the connection failed. */
+ * st is NULL); 0, or -1 when the connection failed or timed out. */
 static int
 smtpd_bdat_read(struct smtpd_session *ss, struct smtpd_data_state *st,
 		uint64_t size)
 {
 	const char *p;
 	ssize_t n;
+	uint64_t record = 0; /* octets of the current record read */
+	long long deadline = io_deadline(smtpd_cfg.timeout_ms);
 
 	while (size > 0) {
+		if (smtpd_cfg.per_record_deadline)
+			stream_set_timeout(&ss->s, io_left_ms(deadline));
 		n = stream_peek(&ss->s, &p);
-		if (n <= 0)
+		if (n <= 0) {
+			stream_set_timeout(&ss->s, smtpd_cfg.timeout_ms);
 			return -1;
+		}
 		if ((uint64_t)n > size)
 			n = (ssize_t)size;
 		if (st) {
@@ -402,8 +415,33 @@ smtpd_bdat_read(struct smtpd_session *ss, struct smtpd_data_state *st,
 		}
 		stream_consume(&ss->s, (size_t)n);
 		size -= (uint64_t)n;
+		record += (uint64_t)n;
+		if (record >= SMTPD_BDAT_RECORD) {
+			record = 0;
+			deadline = io_deadline(smtpd_cfg.timeout_ms);
+		}
 	}
+	stream_set_timeout(&ss->s, smtpd_cfg.timeout_ms);
 	return 0;
+}
+
+/* A chunk could not be read: 421 and a log line for a timeout (with the
+ * octets of the message so far, as after DATA), a log line for a lost
+ * connection. */
+static void
+smtpd_bdat_lost(struct smtpd_session *ss, const struct smtpd_data_state *st)
+{
+	char detail[64] = "";
+
+	if (st != NULL)
+		snprintf(detail, sizeof(detail), " (%llu bytes)",
+			 (unsigned long long)st->d.raw_size);
+	if (stream_error(&ss->s) == STREAM_TIMEOUT)
+		smtpd_timeout(ss, detail);
+	else
+		msg_info("lost connection after BDAT%s from %s[%s]", detail,
+			 ss->client_name, ss->client_addr);
+	ss->quit = 1;
 }
 
 void
@@ -415,7 +453,7 @@ smtpd_bdat(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 		/* The chunk is on its way: it must be read, never parsed as
 		 * commands (RFC 3030). */
 		if (smtpd_bdat_read(ss, NULL, cmd->bdat_size) < 0) {
-			ss->quit = 1;
+			smtpd_bdat_lost(ss, NULL);
 			return;
 		}
 		if (!smtpd_data_ready(ss, CNT_BDAT))
@@ -435,12 +473,7 @@ smtpd_bdat(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 			ss->bdat_failed = 1;
 	}
 	if (smtpd_bdat_read(ss, st, cmd->bdat_size) < 0) {
-		if (stream_error(&ss->s) == STREAM_TIMEOUT)
-			smtpd_timeout(ss, "");
-		else
-			msg_info("lost connection after BDAT from %s[%s]",
-				 ss->client_name, ss->client_addr);
-		ss->quit = 1;
+		smtpd_bdat_lost(ss, st);
 		return;
 	}
 	if (st == NULL) {

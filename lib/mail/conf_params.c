@@ -834,8 +834,9 @@ const struct conf_param conf_params[] = {
      "through the C library."},
     {"smtpd_per_record_deadline", CONF_BOOL, "no", 0, 0,
      "When yes, smtpd(8) applies smtpd_timeout to each whole line of message "
-     "content (DATA): a client that trickles a line a byte at a time is cut "
-     "off with 421 4.4.2 once the line has taken smtpd_timeout; when no, any "
+     "content (DATA), and to each 4096 octets of a BDAT chunk: a client that "
+     "trickles a line or a chunk a byte at a time is cut off with 421 4.4.2 "
+     "once the line or those octets have taken smtpd_timeout; when no, any "
      "byte received restarts the wait, as in Postfix 2.9-3.6 (default no; "
      "Postfix's yes under stress is not copied).  A command line must always "
      "arrive whole within smtpd_timeout, whatever this says: stricter than "
