@@ -364,10 +364,9 @@ smtp_all_result(struct smtp_request *req, int cls, const char *dsn,
 		smtp_rcpt_result(req, &req->rcpts[i], cls, dsn, text, t, final);
 }
 
-void
-smtp_add_reason(struct smtp_request *req, const char *dsn, const char *text)
+static void
+smtp_keep_reason(struct smtp_request *req, const char *dsn, const char *text)
 {
-	msg_info("%s: %s", req->queue_id, text);
 	snprintf(req->reason_dsn, sizeof(req->reason_dsn), "%s", dsn);
 	if (req->reasons.len > SMTP_REASONS_MAX)
 		return;
@@ -378,6 +377,21 @@ smtp_add_reason(struct smtp_request *req, const char *dsn, const char *text)
 		buf_truncate(&req->reasons, SMTP_REASONS_MAX);
 		buf_puts(&req->reasons, "...");
 	}
+}
+
+void
+smtp_add_reason(struct smtp_request *req, const char *dsn, const char *text)
+{
+	msg_info("%s: %s", req->queue_id, text);
+	smtp_keep_reason(req, dsn, text);
+}
+
+void
+smtp_add_server_reason(struct smtp_request *req, const char *dsn,
+		       const char *text)
+{
+	msg_info("%s", text);
+	smtp_keep_reason(req, dsn, text);
 }
 
 /* Recipients never decided: deferred with what is known. */

@@ -166,10 +166,15 @@ void smtp_rcpt_result(struct smtp_request *req, struct smtp_rcpt *r, int cls,
 void smtp_all_result(struct smtp_request *req, int cls, const char *dsn,
 		     const char *text, const struct smtp_target *t, int final);
 /* Notes why a server could not be used (appended to req->reasons,
- * bounded, and logged); dsn is the code pending recipients get when no
- * server is left. */
+ * bounded, and logged with the queue id); dsn is the code pending
+ * recipients get when no server is left. */
 void smtp_add_reason(struct smtp_request *req, const char *dsn,
 		     const char *text);
+/* The same, logged as the text alone: a failed connection is a fact
+ * about the server, not the message, and Postfix logs it so
+ * ("connect to host[addr]:port: reason", which pflogsumm counts). */
+void smtp_add_server_reason(struct smtp_request *req, const char *dsn,
+			    const char *text);
 
 /* smtp_connect.c */
 void smtp_deliver(struct smtp_request *req);
