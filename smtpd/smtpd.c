@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "content_filter.h"
 #include "daemon.h"
 #include "dns.h"
 #include "msg.h"
@@ -39,6 +40,7 @@ static struct {
 	int tls_ask_ccert, tls_preempt, use_tls, enforce_tls, tls_req_ccert;
 	struct tls_params tls_params;
 	const char *dns_nameservers, *inet_interfaces, *proxy_interfaces;
+	const char *receive_override_options;
 	long long size_limit, header_limit, queue_minfree;
 	long long timeout, starttls_timeout, error_sleep;
 } raw;
@@ -131,8 +133,46 @@ static const struct conf_bind smtpd_params[] = {
     CONF_BIND_INT("mime_boundary_length_limit", &smtpd_cfg.mime_boundary_limit),
     CONF_BIND_INT("mime_nesting_limit", &smtpd_cfg.mime_nesting_limit),
     CONF_BIND_BOOL("disable_mime_input_processing", &smtpd_cfg.disable_mime),
+    CONF_BIND_STR("content_filter", &smtpd_cfg.content_filter),
+    CONF_BIND_STR("receive_override_options", &raw.receive_override_options),
     CONF_BIND_END,
 };
+
+/* content_filter's syntax and receive_override_options' words: a bad
+ * value stops smtpd at start, not a message in the queue later. */
+static void
+smtpd_filter_init(void)
+{
+	const char *p = raw.receive_override_options;
+	char word[64];
+	size_t n;
+
+	if (*smtpd_cfg.content_filter &&
+	    !content_filter_valid(smtpd_cfg.content_filter))
+		msg_fatal("content_filter: bad value \"%s\" (need "
+			  "transport:destination)",
+			  smtpd_cfg.content_filter);
+	for (;;) {
+		p += strspn(p, " \t,");
+		if (*p == '\0')
+			break;
+		n = strcspn(p, " \t,");
+		snprintf(word, sizeof(word), "%.*s", (int)n, p);
+		p += n;
+		if (strcmp(word, "no_unknown_recipient_checks") == 0)
+			smtpd_cfg.no_unknown_recipient_checks = 1;
+		else if (strcmp(word, "no_header_body_checks") == 0)
+			smtpd_cfg.no_header_body_checks = 1;
+		else if (strcmp(word, "no_address_mappings") == 0)
+			smtpd_cfg.no_address_mappings = 1;
+		else if (strcmp(word, "no_milters") == 0)
+			continue; /* Panacea has no milters (documented). */
+		else
+			msg_fatal("receive_override_options: unknown option "
+				  "\"%s\"",
+				  word);
+	}
+}
 
 /* The level an empty smtpd_tls_security_level stands for: Postfix's
  * legacy smtpd_enforce_tls and smtpd_use_tls (postconf(5)). */
@@ -248,6 +288,7 @@ smtpd_pre_jail(void)
 	smtpd_cfg.timeout_ms = (int)raw.timeout * 1000;
 	smtpd_cfg.starttls_timeout_ms = (int)raw.starttls_timeout * 1000;
 	smtpd_tls_init();
+	smtpd_filter_init();
 	if (dns_init(raw.dns_nameservers, &err) < 0)
 		msg_warn("DNS resolver: %s; client names will be \"unknown\"",
 			 buf_cstr(&err));

@@ -258,11 +258,14 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 		return;
 	}
 	smtpd_fill_envelope(ss, queue_in_envelope(st->msg));
-	if (st->hbc)
-		smtpd_hbc_envelope(hbc_result(st->hbc),
-				   queue_in_envelope(st->msg));
+	/* content_filter, then an access table's FILTER (in the access
+	 * policy below), then a header or body check's: the last wins, as
+	 * in Postfix, where cleanup sees them in that order. */
+	if (*smtpd_cfg.content_filter)
+		queue_str_set(&queue_in_envelope(st->msg)->filter,
+			      smtpd_cfg.content_filter);
 	/* The access policy: end-of-data restrictions, HOLD, DISCARD,
-	 * REDIRECT (smtpd_restrict.c logs its decision). */
+	 * REDIRECT, FILTER (smtpd_restrict.c logs its decision). */
 	switch (smtpd_restrict_eod(ss, id, cmd, queue_in_envelope(st->msg),
 				   &reply)) {
 	case SMTPD_EOD_REJECT:
@@ -276,6 +279,9 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 	case SMTPD_EOD_ACCEPT:
 		break;
 	}
+	if (st->hbc)
+		smtpd_hbc_envelope(hbc_result(st->hbc),
+				   queue_in_envelope(st->msg));
 	struct queue_in *msg = st->msg;
 	int hold = queue_in_envelope(msg)->hold;
 	st->msg = NULL;

@@ -102,6 +102,18 @@ const struct conf_param conf_params[] = {
      "The directory of panacea.conf and services; its default follows -c and "
      "MAIL_CONFIG, so that $config_directory names the directory actually "
      "read. As in Postfix."},
+    {"content_filter", CONF_STR, "", 0, 0,
+     "After a message is queued, send all of it to this "
+     "\"transport:destination\" (a services table name and its next hop, "
+     "as in transport(5)) instead of each recipient's own route: an "
+     "external content filter that hands the message back through an "
+     "smtpd service with -o content_filter= (Postfix's FILTER_README, the "
+     "advanced model). smtpd(8) and pickup(8) read it, so a services line "
+     "can set it per service; a FILTER action in an access(5) table, then "
+     "one in header_checks or body_checks, takes precedence. Mail that "
+     "Panacea writes itself (bounces, local's forwarding) is not filtered. "
+     "An empty destination is default_filter_nexthop, else the recipient's "
+     "domain. As in Postfix."},
     {"daemon_directory", CONF_STR, "/usr/libexec/panacea", 0, 0,
      "The directory of the daemon programs that master(8) starts. As in "
      "Postfix."},
@@ -159,6 +171,10 @@ const struct conf_param conf_params[] = {
      "The most recipients qmgr(8) gives one delivery request of a transport "
      "that has no TRANSPORT_destination_recipient_limit of its own. As in "
      "Postfix."},
+    {"default_filter_nexthop", CONF_STR, "", 0, 0,
+     "The next hop of a content filter (content_filter or FILTER) written "
+     "without one, as qmgr(8) routes it; empty: the recipient's domain. As "
+     "in Postfix 2.7 and later."},
     {"default_privs", CONF_STR, "nobody", 0, 0,
      "The unprivileged account local(8) runs the files and commands of an "
      "alias database or :include: file as when root owns it (pop3session(8) "
@@ -544,6 +560,17 @@ const struct conf_param conf_params[] = {
     {"readme_directory", CONF_STR, "no", 0, 0,
      "No-op in Panacea: no README files are installed. Postfix: where its "
      "READMEs are."},
+    {"receive_override_options", CONF_STR, "", 0, 0,
+     "Words that turn checks off for the mail one service receives, "
+     "typically on the smtpd(8) a content filter hands mail back to: "
+     "no_unknown_recipient_checks (no \"User unknown\" refusal of a "
+     "recipient; smtpd only), no_header_body_checks (no header_checks, "
+     "mime_header_checks, nested_header_checks or body_checks), "
+     "no_address_mappings (no virtual alias, canonical or masquerade "
+     "rewriting, no automatic BCC) and no_milters (a no-op: Panacea has no "
+     "milters). smtpd(8) reads it; an unknown word stops "
+     "smtpd at start. As in Postfix, where pickup(8) takes it too (Panacea's "
+     "pickup has none of these checks)."},
     {"recipient_delimiter", CONF_STR, "", 0, 0,
      "The characters that separate a user name from an extension (user+ext); "
      "empty disables extensions. As in Postfix."},
