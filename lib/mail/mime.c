@@ -214,8 +214,8 @@ end_section(struct mime *m, struct mime_section *sect)
 	int digest = 0;
 
 	m->in_header = 0;
-	m->cur.enc = m->cur.has_cte ? parse_cte(buf_cstr(&m->cte))
-				    : MIME_ENC_7BIT;
+	m->cur.enc =
+	    m->cur.has_cte ? parse_cte(buf_cstr(&m->cte)) : MIME_ENC_7BIT;
 	if (m->ctype.len == 0) {
 		m->cur.type =
 		    m->digest_default ? MIME_TYPE_MESSAGE : MIME_TYPE_LEAF;
@@ -324,7 +324,8 @@ mime_feed(struct mime *m, const char *p, size_t len, int cont,
 			out->field_start = 1;
 			m->in_field = 1;
 			m->field = F_OTHER;
-			if (n == 12 && str_ncasecmp(p, "content-type", n) == 0) {
+			if (n == 12 &&
+			    str_ncasecmp(p, "content-type", n) == 0) {
 				m->field = F_CTYPE;
 				buf_reset(&m->ctype);
 			} else if (n == 25 &&

@@ -56,7 +56,7 @@ enum mime_type {
 };
 
 enum mime_kind {
-	MIME_HEADER,	/* a header line: a field's first line or continuation */
+	MIME_HEADER, /* a header line: a field's first line or continuation */
 	MIME_SEPARATOR, /* the empty line that ends a header section */
 	MIME_BODY,	/* a line of a leaf part's body */
 	MIME_BOUNDARY,	/* a delimiter or close-delimiter line */

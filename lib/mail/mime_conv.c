@@ -26,15 +26,15 @@ enum end { E_MORE, E_EOL, E_EOF };
 
 struct mime_conv {
 	struct mime_conv_opts o;
-	size_t piece;	  /* the largest line piece handed on */
-	int pass;	  /* 1, 2 */
-	struct mime *m;	  /* of the current pass */
-	struct buf line;  /* the line piece being gathered */
-	int cont;	  /* the next piece continues a line */
+	size_t piece;	 /* the largest line piece handed on */
+	int pass;	 /* 1, 2 */
+	struct mime *m;	 /* of the current pass */
+	struct buf line; /* the line piece being gathered */
+	int cont;	 /* the next piece continues a line */
 	struct part *parts;
 	size_t nparts, cap;
-	unsigned flags;	  /* MIME_CONV_* */
-	int hdr8, text8;  /* pass 1: 8-bit in headers, in text lines */
+	unsigned flags;	 /* MIME_CONV_* */
+	int hdr8, text8; /* pass 1: 8-bit in headers, in text lines */
 	/* The line being read. */
 	struct mime_line ml;
 	size_t linelen;
@@ -86,8 +86,8 @@ part_at(struct mime_conv *c, unsigned i)
 
 			while (cap <= i)
 				cap *= 2;
-			c->parts = xreallocarray(c->parts, cap,
-						 sizeof(*c->parts));
+			c->parts =
+			    xreallocarray(c->parts, cap, sizeof(*c->parts));
 			c->cap = cap;
 		}
 		memset(c->parts + c->nparts, 0,
@@ -339,8 +339,8 @@ feed(struct mime_conv *c, const char *p, size_t len, struct buf *out)
 		} else if (c->line.len >= c->piece) {
 			int cr = c->line.data[c->line.len - 1] == '\r';
 
-			piece(c, c->line.data, c->line.len - (size_t)cr,
-			      E_MORE, out);
+			piece(c, c->line.data, c->line.len - (size_t)cr, E_MORE,
+			      out);
 			buf_reset(&c->line);
 			if (cr)
 				buf_putc(&c->line, '\r');
@@ -419,8 +419,7 @@ mime_conv_plan(struct mime_conv *c, int downgrade)
 }
 
 void
-mime_conv_feed(struct mime_conv *c, const void *p, size_t len,
-	       struct buf *out)
+mime_conv_feed(struct mime_conv *c, const void *p, size_t len, struct buf *out)
 {
 	if (c->copy)
 		buf_append(out, p, len);

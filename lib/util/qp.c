@@ -103,7 +103,8 @@ qp_decode(struct buf *out, const char *in, size_t len)
 		}
 		if (end > start && in[end - 1] == '\r')
 			end--;
-		while (end > start && (in[end - 1] == ' ' || in[end - 1] == '\t'))
+		while (end > start &&
+		       (in[end - 1] == ' ' || in[end - 1] == '\t'))
 			end--;
 		/* A soft break: "=" at the end of the line. */
 		if (end > start && in[end - 1] == '=') {
