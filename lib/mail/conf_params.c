@@ -202,6 +202,11 @@ const struct conf_param conf_params[] = {
      "window (the feedback, the window, the success, failure and failed "
      "pseudo-cohort counts) in Postfix's format, for performance analysis. As "
      "in Postfix."},
+    {"disable_mime_input_processing", CONF_BOOL, "no", 0, 0,
+     "Give MIME headers no special treatment while receiving: "
+     "header_checks see the message's headers, body_checks everything "
+     "after them, line by line (mime_header_checks and "
+     "nested_header_checks are not used). As in Postfix."},
     {"disable_mime_output_conversion", CONF_BOOL, "no", 0, 0,
      "When yes, smtp(8) sends 8-bit mail unchanged to a next hop that does "
      "not offer 8BITMIME. When no (the default), it re-encodes the message's "
@@ -209,11 +214,6 @@ const struct conf_param conf_params[] = {
      "attached messages included) as quoted-printable and relabels 8bit "
      "multiparts and attached messages 7bit; base64 and quoted-printable "
      "parts are untouched. As in Postfix."},
-    {"disable_mime_input_processing", CONF_BOOL, "no", 0, 0,
-     "Give MIME headers no special treatment while receiving: "
-     "header_checks see the message's headers, body_checks everything "
-     "after them, line by line (mime_header_checks and "
-     "nested_header_checks are not used). As in Postfix."},
     {"disable_vrfy_command", CONF_BOOL, "no", 0, 0,
      "When yes, smtpd(8) refuses VRFY (502 5.5.1), so that a client cannot "
      "probe which addresses exist. As in Postfix."},
