@@ -62,8 +62,8 @@ smtp_body_prepare(const struct smtp_request *req, unsigned ext,
 		  char dsn[SMTP_DSN_SIZE], struct buf *why)
 {
 	int declared = (req->flags & QUEUE_FLAG_8BITMIME) != 0;
-	int may_downgrade = !(ext & SMTP_EXT_8BITMIME) &&
-			    !smtp_cfg.disable_mime_oconv;
+	int may_downgrade =
+	    !(ext & SMTP_EXT_8BITMIME) && !smtp_cfg.disable_mime_oconv;
 	int downgrade;
 	unsigned f;
 
