@@ -154,8 +154,7 @@ test_long_lines(void **state)
 
 	(void)state;
 	/* A MIME part: re-encoded, even without 8-bit octets. */
-	snprintf(text, sizeof(text),
-		 "MIME-Version: 1.0\r\n\r\n%0100d\r\n", 7);
+	snprintf(text, sizeof(text), "MIME-Version: 1.0\r\n\r\n%0100d\r\n", 7);
 	assert_int_equal(conv(text, 60, 0, 0, &flags, &out), 1);
 	assert_true(flags & MIME_CONV_LONG);
 	snprintf(want, sizeof(want),
