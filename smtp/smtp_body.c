@@ -82,7 +82,9 @@ smtp_body_prepare(const struct smtp_request *req, unsigned ext,
 		return 0;
 	}
 	b->eightbit = declared && (ext & SMTP_EXT_8BITMIME);
-	if (smtp_cfg.smtp_line_limit <= 0 && !may_downgrade)
+	/* Nothing to look for: no conversion, and no line can be long. */
+	if (!may_downgrade && (smtp_cfg.smtp_line_limit <= 0 ||
+			       req->size <= (uint64_t)smtp_cfg.smtp_line_limit))
 		return 0;
 	b->conv = conv_new();
 	if (scan(req, b->conv) < 0) {
