@@ -13,6 +13,9 @@ goes to DNS:
     part again the original's; a BINARYMIME message goes by BDAT byte for
     byte;
   - a BINARYMIME message to smtp-sink (no CHUNKING) bounces with 5.6.3.
+Two more smtp services of the same agent run with -o overrides: "strict"
+(strict_8bitmime, a small mime_nesting_limit) and "noconv"
+(disable_mime_output_conversion, no line limit).
 The peers and the agent are started once for the module.
 """
 
@@ -116,7 +119,8 @@ class Agent:
         assert out.returncode == 0, out.stderr
         return out.stdout.decode().split()[0]
 
-    def deliver(self, nexthop, body, flags=0, rcpt="u@example.org"):
+    def deliver(self, nexthop, body, flags=0, rcpt="u@example.org",
+                service="smtp"):
         """Queues body and delivers it; returns (qid, the recipient's
         status attributes)."""
         qid = self.enqueue(body, [rcpt])
@@ -131,7 +135,7 @@ class Agent:
                  ("notify", "0")]
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(scaled(60))
-        sock.connect(self.inst.socket_path("smtp"))
+        sock.connect(self.inst.socket_path(service))
         try:
             sock.sendall(attrlist.encode(attrs))
             reply = attrlist.recv(sock)
@@ -199,11 +203,19 @@ def world(tmp_path_factory, mail_owner):  # noqa: F811
         "smtp_connect_timeout": "5s",
         "smtp_connection_cache_time_limit": "0s",
     })
-    inst.services = [Instance.shipped("smtp")]
+    inst.services = [
+        Instance.shipped("smtp"),
+        Instance.shipped("smtp", listen="strict",
+                         args="-o strict_8bitmime=yes "
+                              "-o mime_nesting_limit=3"),
+        Instance.shipped("smtp", listen="noconv",
+                         args="-o disable_mime_output_conversion=yes "
+                              "-o smtp_line_length_limit=0")]
     inst.write()
     inst.start()
-    wait_until(lambda: os.path.exists(inst.socket_path("smtp")),
-               what="private/smtp")
+    for name in ("smtp", "strict", "noconv"):
+        wait_until(lambda: os.path.exists(inst.socket_path(name)),
+                   what="private/" + name)
     yield {"agent": Agent(inst), "sink": sink, "peer": peer,
            "peer_hop": "[%s]:%d" % (peer.host, peer_port),
            "sink_hop": "[%s]:%d" % (HOST, sink.port)}
@@ -304,3 +316,55 @@ def test_refused_chunk_ends_the_transaction(world):
     m = world["peer"].wait_log(r"disconnect from .* bdat=(\d+)/(\d+)",
                                since=since)
     assert m.group(1) != m.group(2)
+
+
+HEADER_8BIT = (b"Subject: caf\xc3\xa9\r\nMIME-Version: 1.0\r\n"
+               b"Content-Type: text/plain; charset=utf-8\r\n"
+               b"Content-Transfer-Encoding: 8bit\r\n\r\nbody \xc3\xa9\r\n")
+
+
+def test_8bit_headers_sent_as_they_are_or_bounced(world):
+    agent = world["agent"]
+    qid, g = agent.deliver(world["sink_hop"], HEADER_8BIT,
+                           flags=FLAG_8BITMIME)
+    assert g["class"] == "2", g
+    got = world["sink"].take()
+    # The header cannot be converted; the body is.
+    assert b"Subject: caf\xc3\xa9\n" in got
+    assert b"\nbody =C3=A9\n" in got
+    agent.inst.wait_log(r"%s: host .* does not offer 8BITMIME: 8-bit "
+                        r"headers sent unconverted" % qid)
+    qid, g = agent.deliver(world["sink_hop"], HEADER_8BIT,
+                           flags=FLAG_8BITMIME, service="strict")
+    assert g["class"] == "5" and g["dsn"] == "5.6.3", g
+    assert "8-bit headers" in g["text"], g
+
+
+def test_strict_body_bounces_non_mime_8bit(world):
+    body = b"Subject: no MIME\r\n\r\nLatin-1 without MIME: \xe9\r\n"
+    qid, g = world["agent"].deliver(world["sink_hop"], body,
+                                    service="strict")
+    assert g["class"] == "5" and g["dsn"] == "5.6.3", g
+    assert "without 8-bit MIME encoding" in g["text"], g
+
+
+def test_nesting_too_deep_to_convert_bounces(world):
+    body = b"MIME-Version: 1.0\r\n"
+    for level in range(4):
+        body += (b"Content-Type: multipart/mixed; boundary=b%d\r\n\r\n"
+                 b"--b%d\r\n" % (level, level))
+    body += b"Content-Transfer-Encoding: 8bit\r\n\r\n\xe9\r\n"
+    qid, g = world["agent"].deliver(world["sink_hop"], body,
+                                    flags=FLAG_8BITMIME, service="strict")
+    assert g["class"] == "5" and g["dsn"] == "5.6.0", g
+
+
+def test_disable_mime_output_conversion(world):
+    msg = talk_message()
+    qid, g = world["agent"].deliver(world["sink_hop"], msg,
+                                    flags=FLAG_8BITMIME, service="noconv")
+    assert g["class"] == "2", g
+    got = world["sink"].take()
+    assert b"Caf\xe9 cr\xe8me br\xfbl\xe9e\n" in got
+    assert LONG_ASCII + b"\n" in got
+    assert b"quoted-printable" not in got
