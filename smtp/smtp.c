@@ -121,6 +121,12 @@ static const struct conf_bind smtp_params[] = {
     CONF_BIND_SIZE("header_size_limit", &smtp_cfg.header_limit),
     CONF_BIND_INT("mime_boundary_length_limit", &smtp_cfg.mime_boundary_limit),
     CONF_BIND_INT("mime_nesting_limit", &smtp_cfg.mime_nesting_limit),
+    CONF_BIND_INT("smtp_line_length_limit", &smtp_cfg.smtp_line_limit),
+    CONF_BIND_BOOL("disable_mime_output_conversion",
+		   &smtp_cfg.disable_mime_oconv),
+    CONF_BIND_BOOL("strict_8bitmime", &smtp_cfg.strict_8bitmime),
+    CONF_BIND_BOOL("strict_8bitmime_body", &smtp_cfg.strict_8bitmime_body),
+    CONF_BIND_BOOL("strict_7bit_headers", &smtp_cfg.strict_7bit_headers),
     CONF_BIND_END,
 };
 

@@ -182,6 +182,8 @@ smtpd_fill_envelope(struct smtpd_session *ss, struct queue_envelope *env)
 		env->flags |= QUEUE_FLAG_8BITMIME;
 	if (ss->smtputf8)
 		env->flags |= QUEUE_FLAG_SMTPUTF8;
+	if (ss->body_binary)
+		env->flags |= QUEUE_FLAG_BINARYMIME;
 	for (size_t i = 0; i < ss->env.nrcpt; i++) {
 		const struct queue_rcpt *r = &ss->env.rcpts[i];
 		queue_envelope_add_rcpt(env, r->address, r->orcpt, r->notify);

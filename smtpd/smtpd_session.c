@@ -344,6 +344,8 @@ smtpd_helo(struct smtpd_session *ss, const struct smtp_cmd *cmd, int esmtp)
 	smtpd_reply(ss, "250-8BITMIME");
 	smtpd_reply(ss, "250-DSN");
 	smtpd_reply(ss, "250-SMTPUTF8");
+	/* RFC 3030 3: BINARYMIME is announced with CHUNKING. */
+	smtpd_reply(ss, "250-BINARYMIME");
 	smtpd_reply(ss, "250 CHUNKING");
 	buf_free(&mechs);
 }

@@ -223,6 +223,13 @@ const struct conf_param conf_params[] = {
      "header_checks see the message's headers, body_checks everything "
      "after them, line by line (mime_header_checks and "
      "nested_header_checks are not used). As in Postfix."},
+    {"disable_mime_output_conversion", CONF_BOOL, "no", 0, 0,
+     "When yes, smtp(8) sends 8-bit mail unchanged to a next hop that does "
+     "not offer 8BITMIME. When no (the default), it re-encodes the message's "
+     "8-bit MIME leaf parts (7bit, 8bit or binary, nested multiparts and "
+     "attached messages included) as quoted-printable and relabels 8bit "
+     "multiparts and attached messages 7bit; base64 and quoted-printable "
+     "parts are untouched. As in Postfix."},
     {"disable_vrfy_command", CONF_BOOL, "no", 0, 0,
      "When yes, smtpd(8) refuses VRFY (502 5.5.1), so that a client cannot "
      "probe which addresses exist. As in Postfix."},
@@ -350,8 +357,9 @@ const struct conf_param conf_params[] = {
      "No-op in Panacea: it has no postfix-files. Postfix: where its "
      "installation's meta files are."},
     {"mime_boundary_length_limit", CONF_INT, "2048", 0, 1,
-     "How many bytes of a MIME boundary the header and body checks compare; "
-     "boundaries that agree that far are the same. As in Postfix."},
+     "How many bytes of a MIME boundary the header and body checks and "
+     "smtp(8)'s 8-bit to 7-bit conversion compare; boundaries that agree "
+     "that far are the same. As in Postfix."},
     {"mime_header_checks", CONF_STR, "$header_checks", 0, 0,
      "Lookup tables for MIME headers (MIME-Version, Content-Type, "
      "Content-Transfer-Encoding, Content-Disposition, Content-Description, "
@@ -360,7 +368,9 @@ const struct conf_param conf_params[] = {
     {"mime_nesting_limit", CONF_INT, "100", 0, 1,
      "How deep the header and body checks follow nested multiparts; deeper "
      "parts are taken as plain body. Postfix refuses such mail; Panacea "
-     "accepts it."},
+     "accepts it. smtp(8) bounces (5.6.0) a message nested deeper than this "
+     "(multiparts and attached messages) that it would have to convert to "
+     "7 bits, as Postfix's smtp does."},
     {"minimal_backoff_time", CONF_TIME, "300s", 's', 1,
      "The shortest qmgr(8) waits between two attempts to deliver a deferred "
      "message. As in Postfix."},
@@ -667,6 +677,13 @@ const struct conf_param conf_params[] = {
     {"smtp_helo_timeout", CONF_TIME, "300s", 's', 1,
      "How long smtp(8) waits for the greeting and for the reply to EHLO or "
      "HELO. As in Postfix."},
+    {"smtp_line_length_limit", CONF_INT, "998", 0, 0,
+     "The longest line (without CR LF) smtp(8) sends; 0 means no limit. "
+     "The body of a MIME leaf part (7bit, 8bit or binary) with a longer "
+     "line is re-encoded as quoted-printable, so that its content arrives "
+     "exactly; other header lines are folded at white space (or broken with "
+     "CR LF and a space), other body lines broken with CR LF and a space, "
+     "as Postfix does. Postfix's parameter; the re-encoding is Panacea's."},
     {"smtp_mail_timeout", CONF_TIME, "300s", 's', 1,
      "How long smtp(8) waits for the reply to MAIL FROM. As in Postfix."},
     {"smtp_mime_header_checks", CONF_STR, "", 0, 0,
@@ -1049,6 +1066,24 @@ const struct conf_param conf_params[] = {
      "made on another host or names no host (and its pid, if any, is not "
      "alive here); one that names this host and a dead pid is removed at "
      "once. Postfix's parameter; the owner rule is Panacea's."},
+    {"strict_7bit_headers", CONF_BOOL, "no", 0, 0,
+     "When yes, smtp(8) bounces (5.6.3) a message with 8-bit octets in its "
+     "headers rather than send it to a next hop that does not offer "
+     "8BITMIME (headers cannot be converted); when no, it sends the message "
+     "as it is. Postfix's parameter, which Postfix applies on input "
+     "(cleanup); Panacea's smtpd does not, and smtp applies it where the "
+     "8-bit octets would go out."},
+    {"strict_8bitmime", CONF_BOOL, "no", 0, 0,
+     "Both strict_7bit_headers and strict_8bitmime_body. As in Postfix (but "
+     "applied by smtp(8), see those)."},
+    {"strict_8bitmime_body", CONF_BOOL, "no", 0, 0,
+     "When yes, smtp(8) bounces (5.6.3) a message with 8-bit octets in a "
+     "body it cannot convert (a message without MIME-Version, a preamble or "
+     "epilogue, a part declared base64 or quoted-printable) rather than send "
+     "it to a next hop that does not offer 8BITMIME; when no, it sends such "
+     "a message as it is. Postfix's parameter, which Postfix applies on "
+     "input (cleanup); Panacea's smtpd does not, and smtp applies it where "
+     "the 8-bit octets would go out."},
     {"strict_rfc821_envelopes", CONF_BOOL, "no", 0, 0,
      "When yes, smtpd(8) wants the RFC 821/5321 syntax in MAIL FROM and RCPT "
      "TO, the address in <> and nothing else (501 5.1.7 Bad sender address "

@@ -151,7 +151,8 @@ enum queue_rcpt_state {
 #define QUEUE_FLAG_8BITMIME 0x02     /* BODY=8BITMIME */
 #define QUEUE_FLAG_SMTPUTF8 0x04     /* SMTPUTF8 */
 #define QUEUE_FLAG_DELAY_WARNED 0x08 /* qmgr sent the delay DSN */
-#define QUEUE_FLAGS_KNOWN 0x0f
+#define QUEUE_FLAG_BINARYMIME 0x10   /* BODY=BINARYMIME (by BDAT only) */
+#define QUEUE_FLAGS_KNOWN 0x1f
 
 struct queue_rcpt {
 	char *address; /* "" never: a recipient always has an address */
