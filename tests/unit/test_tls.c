@@ -218,7 +218,7 @@ static struct tls_ctx *
 client_ctx(const char *ca)
 {
 	struct buf err = BUF_INIT;
-	struct tls_ctx *ctx = tls_client_ctx_new(ca, &err);
+	struct tls_ctx *ctx = tls_client_ctx_new(ca, NULL, &err);
 
 	if (ctx == NULL)
 		fail_msg("client ctx: %s", buf_cstr(&err));
@@ -616,10 +616,10 @@ test_bad_files(void **state)
 	expect_ctx_error(srv_pem, enc_key, "cannot load private key", enc_key);
 	expect_ctx_error("", srv_key, "no TLS certificate file", NULL);
 
-	assert_null(tls_client_ctx_new("/nonexistent/ca.pem", &err));
+	assert_null(tls_client_ctx_new("/nonexistent/ca.pem", NULL, &err));
 	assert_non_null(strstr(buf_cstr(&err), "/nonexistent/ca.pem"));
 	buf_reset(&err);
-	assert_null(tls_client_ctx_new(junk, &err));
+	assert_null(tls_client_ctx_new(junk, NULL, &err));
 	assert_non_null(strstr(buf_cstr(&err), junk));
 	buf_free(&err);
 }

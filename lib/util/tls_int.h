@@ -1,0 +1,28 @@
+/*
+ * tls_int - what lib/util/tls*.c share and nobody else sees: the
+ * context's fields and two helpers.
+ */
+#ifndef PANACEA_TLS_INT_H
+#define PANACEA_TLS_INT_H
+
+#include <openssl/ssl.h>
+
+#include "buf.h"
+
+struct tls_ctx {
+	SSL_CTX *ssl_ctx;
+	const EVP_MD *fpt_digest; /* client certificate fingerprints, or NULL */
+	/* Client: the protocol range and cipher list of mandatory TLS
+	 * (TLS_LEVEL_ENCRYPT and up), set on each such session; 0/NULL:
+	 * the context's own (opportunistic) settings. */
+	int mand_min, mand_max;
+	char *mand_ciphers;
+};
+
+/* 0 when path can be opened for reading; else err says why. */
+int tls_check_readable(const char *what, const char *path, struct buf *err);
+/* OpenSSL's passphrase callback that never prompts on a terminal: an
+ * encrypted key fails at once. */
+int tls_no_passphrase(char *buf, int size, int rwflag, void *userdata);
+
+#endif
