@@ -697,9 +697,7 @@ tls_client_ctx_new(const char *ca_file, const char *ca_path, struct buf *err)
 			tls_ctx_free(ctx);
 			return NULL;
 		}
-	} else if (SSL_CTX_set_default_verify_paths(c) != 1) {
-		buf_puts(err, "cannot load the system's CA certificates: ");
-		tls_drain_errors(err, "unknown error");
+	} else if (tls_ctx_load_system_ca(ctx, err) < 0) {
 		tls_ctx_free(ctx);
 		return NULL;
 	}

@@ -126,6 +126,11 @@ int tls_ctx_add_chain_files(struct tls_ctx *ctx, const char *files,
  * set (an unreadable file, a directory without any certificate). */
 int tls_ctx_load_ca(struct tls_ctx *ctx, const char *ca_file,
 		    const char *ca_path, struct buf *err);
+/* The system's trust store (OpenSSL's default CA file, or its default
+ * CA directory when there is no such file; SSL_CERT_FILE and
+ * SSL_CERT_DIR override them), read now so that it works in a jail.  0,
+ * or -1 with err set when neither holds a certificate. */
+int tls_ctx_load_system_ca(struct tls_ctx *ctx, struct buf *err);
 /* Server: the DH parameters of a PEM file for the DHE suites, instead of
  * OpenSSL's choice by the certificate's strength.  1 when used; 0 when
  * they have fewer than min_bits (nothing changes; *bits says how many, the

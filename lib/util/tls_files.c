@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -61,8 +62,7 @@ load_ca_dir(X509_STORE *st, const char *dir, struct buf *err)
 	closedir(d);
 	buf_free(&path);
 	if (store_count(st) == before) {
-		buf_printf(err, "no CA certificate found in directory %s",
-			   dir);
+		buf_printf(err, "no CA certificate found in directory %s", dir);
 		return -1;
 	}
 	return 0;
@@ -88,6 +88,35 @@ tls_ctx_load_ca(struct tls_ctx *ctx, const char *ca_file, const char *ca_path,
 	if (ca_path != NULL && *ca_path != '\0' &&
 	    load_ca_dir(SSL_CTX_get_cert_store(c), ca_path, err) < 0)
 		return -1;
+	return 0;
+}
+
+int
+tls_ctx_load_system_ca(struct tls_ctx *ctx, struct buf *err)
+{
+	X509_STORE *st = SSL_CTX_get_cert_store(ctx->ssl_ctx);
+	const char *file = getenv(X509_get_default_cert_file_env());
+	const char *dir = getenv(X509_get_default_cert_dir_env());
+	int before = store_count(st);
+
+	/* OpenSSL's own default paths would leave the directory to a lazy
+	 * lookup that fails inside the jail; the bundle file (Debian's
+	 * ca-certificates.crt) holds the same CAs and is read now, the
+	 * directory only when there is no bundle. */
+	if (file == NULL)
+		file = X509_get_default_cert_file();
+	if (dir == NULL)
+		dir = X509_get_default_cert_dir();
+	X509_STORE_load_file(st, file);
+	ERR_clear_error();
+	if (store_count(st) > before)
+		return 0;
+	if (load_ca_dir(st, dir, err) < 0) {
+		buf_reset(err);
+		buf_printf(err, "no CA certificate found in %s or %s", file,
+			   dir);
+		return -1;
+	}
 	return 0;
 }
 
@@ -208,8 +237,8 @@ use_objects(SSL_CTX *c, BIO *all, struct buf *err)
 		n++;
 		one = one_object(name, header, data, len);
 		if (strstr(name, "PRIVATE KEY") != NULL) {
-			if (ch.key != NULL && chain_use(c, &ch, types, &ntypes,
-							err) < 0)
+			if (ch.key != NULL &&
+			    chain_use(c, &ch, types, &ntypes, err) < 0)
 				goto out;
 			ch.key = one ? PEM_read_bio_PrivateKey(
 					   one, NULL, tls_no_passphrase, NULL)
@@ -223,9 +252,9 @@ use_objects(SSL_CTX *c, BIO *all, struct buf *err)
 			}
 		} else if (strcmp(name, "CERTIFICATE") == 0 ||
 			   strcmp(name, "TRUSTED CERTIFICATE") == 0) {
-			X509 *x = one ? PEM_read_bio_X509_AUX(one, NULL, NULL,
-							      NULL)
-				      : NULL;
+			X509 *x =
+			    one ? PEM_read_bio_X509_AUX(one, NULL, NULL, NULL)
+				: NULL;
 
 			if (x == NULL) {
 				buf_printf(err,
@@ -291,8 +320,7 @@ out:
 }
 
 int
-tls_ctx_add_chain_files(struct tls_ctx *ctx, const char *files,
-			struct buf *err)
+tls_ctx_add_chain_files(struct tls_ctx *ctx, const char *files, struct buf *err)
 {
 	BIO *all;
 	int rc;

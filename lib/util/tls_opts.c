@@ -34,8 +34,8 @@ tls_ssl_options_parse(const char *spec, uint64_t *out, uint64_t *dropped,
 {
 	/* Bits other parameters own: the protocol range and the server's
 	 * cipher order (tls_preempt_cipherlist). */
-	const uint64_t owned = SSL_OP_NO_SSL_MASK |
-			       SSL_OP_CIPHER_SERVER_PREFERENCE;
+	const uint64_t owned =
+	    SSL_OP_NO_SSL_MASK | SSL_OP_CIPHER_SERVER_PREFERENCE;
 	const char *p = spec;
 	char word[64], *end;
 	size_t n, i;
@@ -64,12 +64,13 @@ tls_ssl_options_parse(const char *spec, uint64_t *out, uint64_t *dropped,
 			*out |= v & ~owned;
 			continue;
 		}
-		for (i = 0; i < sizeof(ssl_option_names) /
-				    sizeof(ssl_option_names[0]);
+		for (i = 0;
+		     i < sizeof(ssl_option_names) / sizeof(ssl_option_names[0]);
 		     i++)
 			if (strcasecmp(word, ssl_option_names[i].name) == 0)
 				break;
-		if (i == sizeof(ssl_option_names) / sizeof(ssl_option_names[0])) {
+		if (i ==
+		    sizeof(ssl_option_names) / sizeof(ssl_option_names[0])) {
 			buf_printf(err, "unknown TLS option \"%s\"", word);
 			return -1;
 		}
@@ -118,8 +119,8 @@ tls_ctx_set_groups(struct tls_ctx *ctx, const char *list, struct buf *skipped,
 		rc = -1;
 	} else if (SSL_CTX_set1_groups_list(ctx->ssl_ctx, buf_cstr(&usable)) !=
 		   1) {
-		buf_printf(err, "cannot use the curves %s: ",
-			   buf_cstr(&usable));
+		buf_printf(err,
+			   "cannot use the curves %s: ", buf_cstr(&usable));
 		tls_drain_errors(err, "unknown error");
 		rc = -1;
 	}
