@@ -115,6 +115,10 @@ static const struct conf_bind smtpd_params[] = {
     CONF_BIND_STR("tls_eecdh_auto_curves", &raw.tls_params.auto_curves),
     CONF_BIND_STR("smtpd_tls_eecdh_grade", &raw.tls_params.eecdh_grade),
     CONF_BIND_STR("smtpd_tls_dh1024_param_file", &raw.tls_params.dh_file),
+    CONF_BIND_TIME("smtpd_tls_session_cache_timeout",
+		   &raw.tls_params.cache_timeout),
+    CONF_BIND_STR("tls_session_ticket_cipher", &raw.tls_params.ticket_cipher),
+    CONF_BIND_STR("data_directory", &raw.tls_params.data_directory),
     /* smtpd_anvil.c's: per-client limits through the anvil service. */
     CONF_BIND_INT("smtpd_client_connection_count_limit",
 		  &smtpd_anvil_cfg.conn_count_limit),

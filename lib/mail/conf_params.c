@@ -107,9 +107,11 @@ const struct conf_param conf_params[] = {
      "Postfix."},
     {"data_directory", CONF_STR, "/var/lib/panacea", 0, 0,
      "Where postscreen(8) keeps its cache of clients that passed its tests "
-     "(postscreen_cache_map); postscreen makes it for mail_owner (mode 0700) "
-     "when it is missing. As in Postfix, where other caches and the PRNG "
-     "state live there too."},
+     "(postscreen_cache_map) and smtpd(8) the secret its session ticket "
+     "keys come from (smtpd_tls_ticket_secret, root's, mode 0600, made at "
+     "the first start); postscreen or smtpd makes the folder for "
+     "mail_owner (mode 0700) when it is missing. As in Postfix, where "
+     "other caches and the PRNG state live there too."},
     {"debug_peer_level", CONF_INT, "2", 0, 1,
      "How many levels of verbose logging smtpd(8) adds for a client that "
      "debug_peer_list matches. As in Postfix."},
@@ -1067,6 +1069,14 @@ const struct conf_param conf_params[] = {
      "(require it); empty means what the legacy smtpd_enforce_tls "
      "(encrypt) and smtpd_use_tls (may) say, none when both are no. "
      "smtpd_tls_wrappermode = yes makes TLS at least may. As in Postfix."},
+    {"smtpd_tls_session_cache_timeout", CONF_TIME, "3600s", 's', 0,
+     "How long a TLS session of smtpd(8) can be resumed; 0 turns session "
+     "tickets off, values under 2 minutes count as 2 minutes, more than "
+     "100 days stops smtpd. Panacea keeps no server-side session cache: "
+     "resumption is by tickets (TLS 1.2 RFC 5077 and TLS 1.3), whose keys "
+     "every smtpd process derives from a secret in data_directory and the "
+     "time, so a ticket from one process is accepted by another. As in "
+     "Postfix, where tickets are the default too."},
     {"smtpd_tls_wrappermode", CONF_BOOL, "no", 0, 0,
      "When yes, smtpd(8) starts TLS on connect (port 465) instead of offering "
      "STARTTLS. As in Postfix."},
@@ -1122,6 +1132,10 @@ const struct conf_param conf_params[] = {
      "preference rather than the client's. Postfix's default is no; "
      "Panacea's lists hold only AEAD suites, strongest first, so its "
      "order is kept by default (as testssl.sh recommends)."},
+    {"tls_session_ticket_cipher", CONF_STR, "aes-256-cbc", 0, 0,
+     "The cipher that encrypts smtpd(8)'s session tickets: a CBC cipher "
+     "with 128-bit blocks and a 128 to 256-bit key (else smtpd stops); "
+     "empty turns tickets off. As in Postfix."},
     {"tls_ssl_options", CONF_STR, "", 0, 0,
      "OpenSSL options smtpd(8) and smtp(8) turn on, by name without "
      "SSL_OP_ (ENABLE_MIDDLEBOX_COMPAT, LEGACY_SERVER_CONNECT, NO_TICKET, "

@@ -1,15 +1,26 @@
 /*
  * tls_params - see tls_params.h.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "conf.h"
 #include "msg.h"
+#include "priv.h"
 #include "tls_params.h"
 
 /* DH parameters smaller than this are not used (DESIGN.md, TLS). */
 #define TLS_DH_MIN_BITS 2048
+/* Postfix's bounds of smtpd_tls_session_cache_timeout. */
+#define TICKET_MIN_LIFETIME 120
+#define TICKET_MAX_LIFETIME (100LL * 24 * 3600)
+#define TICKET_SECRET_LEN 32
+#define TICKET_SECRET_FILE "smtpd_tls_ticket_secret"
 
 /* A parameter with a value (the client binds no eccert_file, ...). */
 static int
@@ -121,6 +132,63 @@ apply_common(struct tls_ctx *ctx, const struct tls_params *p)
 	buf_free(&skipped);
 }
 
+/* data_directory as postscreen makes it: for mail_owner, mode 0700. */
+static void
+make_data_directory(const char *dir)
+{
+	struct buf err = BUF_INIT;
+	uid_t uid;
+	gid_t gid;
+	int fd;
+
+	if (mkdir(dir, 0700) != 0 || !priv_is_root())
+		return;
+	if (priv_lookup_user(conf_str("mail_owner"), &uid, &gid, &err) < 0 ||
+	    (fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) < 0) {
+		msg_warn("data_directory %s: %s", dir,
+			 err.len ? buf_cstr(&err) : "cannot open it");
+	} else {
+		if (fchown(fd, uid, gid) != 0)
+			msg_warn("data_directory %s: give it to mail_owner: %m",
+				 dir);
+		close(fd);
+	}
+	buf_free(&err);
+}
+
+/* smtpd_tls_session_cache_timeout and tls_session_ticket_cipher: Postfix
+ * turns tickets on unless the timeout is 0 or the cipher empty. */
+static void
+apply_tickets(struct tls_ctx *ctx, const struct tls_params *p)
+{
+	unsigned char secret[TICKET_SECRET_LEN];
+	struct buf err = BUF_INIT, path = BUF_INIT;
+	long long lifetime = p->cache_timeout;
+
+	if (lifetime > TICKET_MAX_LIFETIME)
+		msg_fatal("%s: %lld seconds is more than 100 days",
+			  pname(p, "session_cache_timeout"), lifetime);
+	if (lifetime <= 0 || !given(p->ticket_cipher))
+		return;
+	if (lifetime < TICKET_MIN_LIFETIME)
+		lifetime = TICKET_MIN_LIFETIME;
+	if (!given(p->data_directory))
+		msg_fatal("%s: data_directory is empty: no place for the "
+			  "session ticket secret",
+			  pname(p, "session_cache_timeout"));
+	make_data_directory(p->data_directory);
+	buf_printf(&path, "%s/%s", p->data_directory, TICKET_SECRET_FILE);
+	if (tls_ticket_secret(buf_cstr(&path), secret, sizeof(secret), &err) <
+	    0)
+		msg_fatal("session tickets: %s", buf_cstr(&err));
+	if (tls_server_ctx_tickets(ctx, secret, sizeof(secret),
+				   p->ticket_cipher, (long)lifetime, &err) < 0)
+		msg_fatal("tls_session_ticket_cipher: %s", buf_cstr(&err));
+	explicit_bzero(secret, sizeof(secret));
+	buf_free(&path);
+	buf_free(&err);
+}
+
 /* smtpd_tls_eecdh_grade and smtpd_tls_dh1024_param_file. */
 static void
 apply_server_kex(struct tls_ctx *ctx, const struct tls_params *p)
@@ -205,6 +273,9 @@ void
 tls_params_apply(struct tls_ctx *ctx, const struct tls_params *p, int client,
 		 int mandatory)
 {
+	/* Tickets first: a NO_TICKET of tls_ssl_options must win. */
+	if (!client)
+		apply_tickets(ctx, p);
 	apply_common(ctx, p);
 	if (!client) {
 		apply_server_kex(ctx, p);

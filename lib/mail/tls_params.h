@@ -29,6 +29,10 @@ struct tls_params {
 	const char *cert_file, *key_file; /* *_tls_cert_file, *_tls_key_file */
 	const char *eccert_file, *eckey_file; /* *_tls_eccert_file, ... */
 	const char *ca_file, *ca_path;	      /* *_tls_CAfile, *_tls_CApath */
+	/* Server session tickets: smtpd_tls_session_cache_timeout (seconds),
+	 * tls_session_ticket_cipher, and data_directory for the secret. */
+	long long cache_timeout;
+	const char *ticket_cipher, *data_directory;
 };
 
 /* 1 when the parameters name a server certificate (chain files, the RSA
@@ -48,8 +52,8 @@ struct tls_ctx *tls_params_client_ctx(const struct tls_params *p);
  * Server (client 0): the mandatory set when mandatory is 1 (level
  * encrypt), the opportunistic one otherwise.  Client (client 1): both,
  * the mandatory set for sessions at encrypt and above.  Also
- * tls_ssl_options and the curves (and, server side, the EECDH grade and
- * the DH parameters).  Fatal on error.
+ * tls_ssl_options and the curves (and, server side, the EECDH grade, the
+ * DH parameters and the session tickets).  Fatal on error.
  */
 void tls_params_apply(struct tls_ctx *ctx, const struct tls_params *p,
 		      int client, int mandatory);

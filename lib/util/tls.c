@@ -482,6 +482,9 @@ wrap(SSL_CTX *c)
 	ctx->fpt_digest = NULL;
 	ctx->mand_min = ctx->mand_max = 0;
 	ctx->mand_ciphers = NULL;
+	ctx->ticket_secret_len = 0;
+	ctx->ticket_cipher = NULL;
+	ctx->ticket_lifetime = 0;
 	return ctx;
 }
 
@@ -711,6 +714,7 @@ tls_ctx_free(struct tls_ctx *ctx)
 		return;
 	SSL_CTX_free(ctx->ssl_ctx);
 	xfree(ctx->mand_ciphers);
+	OPENSSL_cleanse(ctx->ticket_secret, sizeof(ctx->ticket_secret));
 	xfree(ctx);
 }
 

@@ -30,8 +30,8 @@
  *    (a socket) is used with MSG_DONTWAIT and poll(2), its flags are never
  *    changed, and a write to a closed peer gives EPIPE, never SIGPIPE;
  *  - protocol TLS 1.2 or later, no compression, no renegotiation, the
- *    server's cipher preference, no session tickets (a daemon process
- *    serves a connection or a few, resumption would not pay);
+ *    server's cipher preference, no session cache and no session tickets
+ *    unless tls_server_ctx_tickets() turns them on;
  *  - client side: TLS_LEVEL_MAY and TLS_LEVEL_ENCRYPT do not authenticate
  *    the server (the result is still reported in tls_info.verified);
  *    TLS_LEVEL_VERIFY and TLS_LEVEL_SECURE fail the handshake unless the
@@ -137,6 +137,22 @@ int tls_ctx_load_system_ca(struct tls_ctx *ctx, struct buf *err);
  * caller warns); -1 with err set. */
 int tls_server_ctx_dh_file(struct tls_ctx *ctx, const char *path, int min_bits,
 			   int *bits, struct buf *err);
+/*
+ * Server: session tickets (TLS 1.2 RFC 5077 and TLS 1.3) valid for
+ * lifetime seconds, encrypted with cipher (Postfix's
+ * tls_session_ticket_cipher: CBC, 128-bit blocks, 128 to 256-bit keys)
+ * under keys derived from secret (at most 64 bytes) and the time, so that
+ * every process holding the same secret accepts the others' tickets
+ * (tls_ticket.c).  0, or -1 with err set.
+ */
+int tls_server_ctx_tickets(struct tls_ctx *ctx, const unsigned char *secret,
+			   size_t len, const char *cipher, long lifetime,
+			   struct buf *err);
+/* The secret of tls_server_ctx_tickets(): len bytes (at most 64) of the
+ * file path, which is made with fresh random bytes (mode 0600) when it
+ * does not exist yet.  0, or -1 with err set. */
+int tls_ticket_secret(const char *path, unsigned char *out, size_t len,
+		      struct buf *err);
 /* Postfix's tls_ssl_options: OpenSSL option names without SSL_OP_
  * (ENABLE_MIDDLEBOX_COMPAT, LEGACY_SERVER_CONNECT, NO_TICKET,
  * NO_COMPRESSION, NO_RENEGOTIATION,

@@ -17,6 +17,12 @@ struct tls_ctx {
 	 * the context's own (opportunistic) settings. */
 	int mand_min, mand_max;
 	char *mand_ciphers;
+	/* Server session tickets (tls_ticket.c): the shared secret, the
+	 * ticket cipher and lifetime in seconds; lifetime 0: none. */
+	unsigned char ticket_secret[64];
+	size_t ticket_secret_len;
+	const EVP_CIPHER *ticket_cipher;
+	long ticket_lifetime;
 };
 
 /* 0 when path can be opened for reading; else err says why. */

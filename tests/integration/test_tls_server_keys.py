@@ -330,3 +330,61 @@ def test_bad_values_stop_smtpd(instance, mail_owner, certs, conf, message):
             for k, v in conf.items()}
     port = smtpd(instance, mail_owner, certs, **conf)
     fatal_at_start(instance, port, message)
+
+
+# -- session tickets ----------------------------------------------------
+
+def resumed(instance, port_out, port_in, sess, *args):
+    """Whether a session saved from a handshake on port_out is resumed on
+    port_in (openssl s_client -sess_out, then -sess_in)."""
+    for port, opt in ((port_out, "-sess_out"), (port_in, "-sess_in")):
+        if opt == "-sess_in" and not os.path.exists(sess):
+            return False  # TLS 1.3 without a ticket: nothing to resume
+        out = subprocess.run(
+            ["openssl", "s_client", "-starttls", "smtp", "-connect",
+             "%s:%d" % (instance.host, port), opt, sess,
+             # Read to smtpd's close, so the TLS 1.3 ticket that follows
+             # the handshake is in before the session is saved.
+             "-ign_eof"] + list(args),
+            input=b"QUIT\r\n", capture_output=True, timeout=30)
+        text = (out.stdout + out.stderr).decode(errors="replace")
+        assert "BEGIN CERTIFICATE" in text or "Reused" in text, text
+    return re.search(r"^Reused, TLSv1\.[23]", text, re.M) is not None
+
+
+@pytest.mark.parametrize("conf,tls12,reused", [
+    ({}, False, True),
+    ({}, True, True),
+    ({"smtpd_tls_session_cache_timeout": "0"}, False, False),
+    ({"tls_session_ticket_cipher": ""}, False, False),
+    ({"tls_ssl_options": "NO_TICKET"}, True, False),
+])
+def test_session_tickets_across_processes(instance, mail_owner, certs,
+                                          tmp_path, conf, tls12, reused):
+    """By default (as in Postfix) a session is resumed by its ticket, TLS
+    1.3 or 1.2, also by another smtpd process (a second service sharing
+    data_directory's secret); timeout 0, an empty ticket cipher or
+    tls_ssl_options = NO_TICKET turn tickets off."""
+    from smtp_helpers import smtpd_service
+    other, line = smtpd_service(instance)
+    port = smtpd_setup(instance, mail_owner, services=[line], auth=False,
+                       conf=dict({"smtpd_tls_cert_file": certs["cert"],
+                                  "smtpd_tls_key_file": certs["key"],
+                                  "smtpd_tls_security_level": "may"},
+                                 **conf))
+    instance.wait_port(other)
+    args = ["-tls1_2"] if tls12 else []
+    assert resumed(instance, port, other, str(tmp_path / "sess"),
+                   *args) == reused
+    secret = os.path.join(instance.conf["data_directory"],
+                          "smtpd_tls_ticket_secret")
+    if reused:
+        st = os.stat(secret)
+        assert (st.st_mode & 0o777, st.st_size) == (0o600, 32)
+
+
+def test_bad_ticket_cipher_stops_smtpd(instance, mail_owner, certs):
+    port = smtpd(instance, mail_owner, certs,
+                 tls_session_ticket_cipher="aes-256-gcm")
+    fatal_at_start(instance, port, r"tls_session_ticket_cipher: "
+                   r"\"aes-256-gcm\" is not a CBC cipher")
