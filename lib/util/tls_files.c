@@ -154,7 +154,7 @@ chain_use(SSL_CTX *c, struct chain *ch, int *types, int *ntypes,
 	for (i = 0; i < *ntypes; i++)
 		if (types[i] == type) {
 			buf_printf(err, "more than one %s key",
-				   OBJ_nid2sn(type));
+				   EVP_PKEY_get0_type_name(ch->key));
 			return -1;
 		}
 	if (*ntypes >= CHAIN_KEYS_MAX) {

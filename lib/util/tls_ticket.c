@@ -52,8 +52,8 @@ derive_one(const struct tls_ctx *ctx, const char *label, uint64_t period,
 			     label);
 	for (i = 0; i < 8; i++)
 		msg[n++] = (unsigned char)(period >> (56 - 8 * i));
-	HMAC(EVP_sha256(), ctx->ticket_secret, (int)ctx->ticket_secret_len,
-	     msg, n, md, &md_len);
+	HMAC(EVP_sha256(), ctx->ticket_secret, (int)ctx->ticket_secret_len, msg,
+	     n, md, &md_len);
 	memcpy(out, md, len < md_len ? len : md_len);
 	OPENSSL_cleanse(md, sizeof(md));
 }
@@ -96,8 +96,8 @@ ticket_cb(SSL *ssl, unsigned char key_name[NAME_LEN], unsigned char *iv,
 		memcpy(key_name, k.name, NAME_LEN);
 		if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(
 				       ctx->ticket_cipher)) != 1 ||
-		    EVP_EncryptInit_ex(cctx, ctx->ticket_cipher, NULL,
-				       k.cipher, iv) != 1 ||
+		    EVP_EncryptInit_ex(cctx, ctx->ticket_cipher, NULL, k.cipher,
+				       iv) != 1 ||
 		    !set_mac(hctx, k.mac))
 			rc = -1;
 		else
@@ -109,8 +109,8 @@ ticket_cb(SSL *ssl, unsigned char key_name[NAME_LEN], unsigned char *iv,
 		derive(ctx, now - (uint64_t)i, &k);
 		if (memcmp(key_name, k.name, NAME_LEN) != 0)
 			continue;
-		if (EVP_DecryptInit_ex(cctx, ctx->ticket_cipher, NULL,
-				       k.cipher, iv) != 1 ||
+		if (EVP_DecryptInit_ex(cctx, ctx->ticket_cipher, NULL, k.cipher,
+				       iv) != 1 ||
 		    !set_mac(hctx, k.mac))
 			rc = -1;
 		else
