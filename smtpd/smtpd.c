@@ -119,6 +119,7 @@ static const struct conf_bind smtpd_params[] = {
 		   &raw.tls_params.cache_timeout),
     CONF_BIND_STR("tls_session_ticket_cipher", &raw.tls_params.ticket_cipher),
     CONF_BIND_STR("data_directory", &raw.tls_params.data_directory),
+    CONF_BIND_STR("tls_server_sni_maps", &raw.tls_params.sni_maps),
     /* smtpd_anvil.c's: per-client limits through the anvil service. */
     CONF_BIND_INT("smtpd_client_connection_count_limit",
 		  &smtpd_anvil_cfg.conn_count_limit),

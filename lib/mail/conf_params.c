@@ -1132,6 +1132,16 @@ const struct conf_param conf_params[] = {
      "preference rather than the client's. Postfix's default is no; "
      "Panacea's lists hold only AEAD suites, strongest first, so its "
      "order is kept by default (as testssl.sh recommends)."},
+    {"tls_server_sni_maps", CONF_STR, "", 0, 0,
+     "Tables that map the name a TLS client asks for (SNI) to the chain "
+     "files of smtpd(8)'s certificates for it (the syntax of "
+     "smtpd_tls_chain_files); keys are the name or a parent domain with a "
+     "leading dot. Unlike Postfix (postmap -F), the values are the file "
+     "names: the files of every hash, btree and texthash table are loaded "
+     "at start, before the jail; another type's value that was not "
+     "loaded then is logged and the default certificate used. A name "
+     "without an entry gets the default certificate. As in Postfix "
+     "otherwise."},
     {"tls_session_ticket_cipher", CONF_STR, "aes-256-cbc", 0, 0,
      "The cipher that encrypts smtpd(8)'s session tickets: a CBC cipher "
      "with 128-bit blocks and a 128 to 256-bit key (else smtpd stops); "

@@ -279,6 +279,8 @@ tls_params_apply(struct tls_ctx *ctx, const struct tls_params *p, int client,
 	apply_common(ctx, p);
 	if (!client) {
 		apply_server_kex(ctx, p);
+		if (given(p->sni_maps))
+			tls_sni_init(ctx, p->sni_maps);
 		apply_set(ctx, p, mandatory, 0);
 		return;
 	}

@@ -33,6 +33,7 @@ struct tls_params {
 	 * tls_session_ticket_cipher, and data_directory for the secret. */
 	long long cache_timeout;
 	const char *ticket_cipher, *data_directory;
+	const char *sni_maps; /* tls_server_sni_maps (server) */
 };
 
 /* 1 when the parameters name a server certificate (chain files, the RSA
@@ -53,9 +54,14 @@ struct tls_ctx *tls_params_client_ctx(const struct tls_params *p);
  * encrypt), the opportunistic one otherwise.  Client (client 1): both,
  * the mandatory set for sessions at encrypt and above.  Also
  * tls_ssl_options and the curves (and, server side, the EECDH grade, the
- * DH parameters and the session tickets).  Fatal on error.
+ * DH parameters, the session tickets and the SNI tables).  Fatal on
+ * error.
  */
 void tls_params_apply(struct tls_ctx *ctx, const struct tls_params *p,
 		      int client, int mandatory);
+
+/* tls_sni.c: tls_server_sni_maps on a server context (the tables opened
+ * and the chain files they name loaded now); fatal on error. */
+void tls_sni_init(struct tls_ctx *ctx, const char *spec);
 
 #endif

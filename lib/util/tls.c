@@ -485,6 +485,8 @@ wrap(SSL_CTX *c)
 	ctx->ticket_secret_len = 0;
 	ctx->ticket_cipher = NULL;
 	ctx->ticket_lifetime = 0;
+	ctx->sni_fn = NULL;
+	ctx->sni_arg = NULL;
 	return ctx;
 }
 
@@ -506,6 +508,10 @@ tls_server_ctx_empty(struct buf *err)
 		return NULL;
 	SSL_CTX_set_options(c, SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_num_tickets(c, 0);
+	/* OpenSSL refuses to resume a session where client certificates are
+	 * asked for unless the context has a session id context; the same
+	 * one for every server context keeps SNI's switch neutral. */
+	SSL_CTX_set_session_id_context(c, (const unsigned char *)"panacea", 7);
 	SSL_CTX_set_dh_auto(c, 1);
 	if (!SSL_CTX_set_cipher_list(c, TLS_SERVER_CIPHERS)) {
 		buf_puts(err, "cannot set TLS cipher list: ");
@@ -652,6 +658,33 @@ tls_server_ctx_ask_ccert(struct tls_ctx *ctx, const char *ca_file,
 	return 0;
 }
 
+/* The servername callback: the chooser's context, or ours. */
+static int
+sni_cb(SSL *ssl, int *alert, void *arg)
+{
+	struct tls_ctx *ctx = arg, *chosen;
+	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+
+	(void)alert;
+	if (name == NULL || *name == '\0' ||
+	    (chosen = ctx->sni_fn(name, ctx->sni_arg)) == NULL)
+		return SSL_TLSEXT_ERR_NOACK;
+	if (SSL_set_SSL_CTX(ssl, chosen->ssl_ctx) == NULL) {
+		ERR_clear_error();
+		return SSL_TLSEXT_ERR_NOACK;
+	}
+	return SSL_TLSEXT_ERR_OK;
+}
+
+void
+tls_server_ctx_sni(struct tls_ctx *ctx, tls_sni_fn fn, void *arg)
+{
+	ctx->sni_fn = fn;
+	ctx->sni_arg = arg;
+	SSL_CTX_set_tlsext_servername_callback(ctx->ssl_ctx, sni_cb);
+	SSL_CTX_set_tlsext_servername_arg(ctx->ssl_ctx, ctx);
+}
+
 /* "AB:CD:..." of a digest, as Postfix writes fingerprints. */
 static void
 format_fpt(const unsigned char *md, unsigned len, char *dst, size_t size)
@@ -754,6 +787,8 @@ session_new(struct tls_ctx *ctx, int fd, struct buf *err)
 	}
 	BIO_set_data(bio, &ts->sb);
 	SSL_set_bio(ts->ssl, bio, bio);
+	/* For callbacks (tickets, SNI): the context the session began in. */
+	SSL_set_app_data(ts->ssl, ctx);
 	return ts;
 }
 
@@ -1019,8 +1054,15 @@ start(struct tls_ctx *ctx, struct stream *s, int server, const char *peername,
 		session_free(ts);
 		return -1;
 	}
-	if (info != NULL)
+	if (info != NULL) {
 		fill_info(ts->ssl, ctx->fpt_digest, info);
+		/* SNI chose the certificates of another context. */
+		if (server && SSL_get_SSL_CTX(ts->ssl) != ctx->ssl_ctx)
+			tls_copy_printable(
+			    info->sni, sizeof(info->sni),
+			    SSL_get_servername(ts->ssl,
+					       TLSEXT_NAMETYPE_host_name));
+	}
 	stream_set_io(s, &tls_stream_io, ts);
 	return 0;
 }

@@ -89,6 +89,8 @@ struct tls_info {
 	 * server-signature RSA-PSS (2048 bits) server-digest SHA256" (the
 	 * parts OpenSSL knows; server side), or "" */
 	char kex[160];
+	/* Server: the SNI name that chose the certificate, or "". */
+	char sni[TLS_NAME_MAX];
 };
 
 struct tls_ctx;
@@ -148,6 +150,16 @@ int tls_server_ctx_dh_file(struct tls_ctx *ctx, const char *path, int min_bits,
 int tls_server_ctx_tickets(struct tls_ctx *ctx, const unsigned char *secret,
 			   size_t len, const char *cipher, long lifetime,
 			   struct buf *err);
+/*
+ * Server: certificates by the name a client sends (SNI, Postfix's
+ * tls_server_sni_maps).  At each handshake with a server name, fn(name,
+ * arg) returns the context whose certificates to use (one made with
+ * tls_server_ctx_empty() and tls_ctx_add_chain_files(), before the jail),
+ * or NULL for ctx's own; tls_info.sni then holds the name.  Protocols,
+ * ciphers, client certificate requests and tickets stay ctx's.
+ */
+typedef struct tls_ctx *(*tls_sni_fn)(const char *name, void *arg);
+void tls_server_ctx_sni(struct tls_ctx *ctx, tls_sni_fn fn, void *arg);
 /* The secret of tls_server_ctx_tickets(): len bytes (at most 64) of the
  * file path, which is made with fresh random bytes (mode 0600) when it
  * does not exist yet.  0, or -1 with err set. */

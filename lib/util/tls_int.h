@@ -8,6 +8,7 @@
 #include <openssl/ssl.h>
 
 #include "buf.h"
+#include "tls.h"
 
 struct tls_ctx {
 	SSL_CTX *ssl_ctx;
@@ -23,6 +24,9 @@ struct tls_ctx {
 	size_t ticket_secret_len;
 	const EVP_CIPHER *ticket_cipher;
 	long ticket_lifetime;
+	/* Server SNI (tls_server_ctx_sni()): the chooser and its argument. */
+	tls_sni_fn sni_fn;
+	void *sni_arg;
 };
 
 /* 0 when path can be opened for reading; else err says why. */

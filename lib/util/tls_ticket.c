@@ -86,7 +86,9 @@ static int
 ticket_cb(SSL *ssl, unsigned char key_name[NAME_LEN], unsigned char *iv,
 	  EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
 {
-	const struct tls_ctx *ctx = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	/* The session's context, not SSL_get_SSL_CTX(): SNI may have
+	 * switched that to one that only holds certificates. */
+	const struct tls_ctx *ctx = SSL_get_app_data(ssl);
 	uint64_t now = (uint64_t)time(NULL) / (uint64_t)ctx->ticket_lifetime;
 	struct period_keys k;
 	int i, rc = 0;
@@ -149,7 +151,6 @@ tls_server_ctx_tickets(struct tls_ctx *ctx, const unsigned char *secret,
 	ctx->ticket_secret_len = len;
 	ctx->ticket_cipher = ci;
 	ctx->ticket_lifetime = lifetime;
-	SSL_CTX_set_app_data(c, ctx);
 	SSL_CTX_set_timeout(c, lifetime);
 	SSL_CTX_set_num_tickets(c, 1);
 	SSL_CTX_clear_options(c, SSL_OP_NO_TICKET);

@@ -78,6 +78,12 @@ def certs(tmp_path_factory):
          cn="Panacea Test Intermediate", ext="ca.cnf")
     leaf("chained", ec, j("inter.pem"), j("inter.key"))
     files["root2"] = j("root2.pem")
+    # A certificate for SNI: sni.example and its subdomains.
+    with open(j("sni.cnf"), "w") as f:
+        f.write("subjectAltName=DNS:sni.example,DNS:*.sni.example\n")
+    leaf("sni", ec, files["ca"], j("ca.key"), cn="sni.example",
+         ext="sni.cnf")
+    files["sni_chain"] = cat(j("sni_chain.pem"), j("sni.key"), j("sni.pem"))
     files["chain"] = cat(j("chain.pem"), j("chained.key"), j("chained.pem"),
                          j("inter.pem"))
     # RSA and ECDSA in one list of chain files, the key of each first.
@@ -113,11 +119,11 @@ def smtpd(instance, owner, certs, cert=True, **conf):
     return smtpd_setup(instance, owner, conf=base, auth=False)
 
 
-def s_client(instance, port, *args):
+def s_client(instance, port, *args, servername=MYHOSTNAME):
     """(ok, output) of one STARTTLS handshake by openssl s_client."""
     out = subprocess.run(
         ["openssl", "s_client", "-starttls", "smtp", "-connect",
-         "%s:%d" % (instance.host, port), "-servername", MYHOSTNAME,
+         "%s:%d" % (instance.host, port), "-servername", servername,
          "-brief"] + list(args),
         input=b"QUIT\r\n", capture_output=True, timeout=30)
     text = (out.stdout + out.stderr).decode(errors="replace")
@@ -355,6 +361,9 @@ def resumed(instance, port_out, port_in, sess, *args):
 @pytest.mark.parametrize("conf,tls12,reused", [
     ({}, False, True),
     ({}, True, True),
+    # OpenSSL resumes where client certificates are asked for only with
+    # a session id context.
+    ({"smtpd_tls_ask_ccert": "yes"}, False, True),
     ({"smtpd_tls_session_cache_timeout": "0"}, False, False),
     ({"tls_session_ticket_cipher": ""}, False, False),
     ({"tls_ssl_options": "NO_TICKET"}, True, False),
@@ -388,3 +397,41 @@ def test_bad_ticket_cipher_stops_smtpd(instance, mail_owner, certs):
                  tls_session_ticket_cipher="aes-256-gcm")
     fatal_at_start(instance, port, r"tls_session_ticket_cipher: "
                    r"\"aes-256-gcm\" is not a CBC cipher")
+
+
+# -- tls_server_sni_maps ------------------------------------------------
+
+def test_sni_selects_the_certificate(instance, mail_owner, certs):
+    """A client asking for sni.example, or a name under it (the table's
+    ".sni.example" key), gets that certificate, and the summary line
+    names it; another name gets the default certificate and a log
+    line."""
+    table = os.path.join(instance.base, "sni")
+    with open(table, "w") as f:
+        f.write("sni.example %s\n.sni.example %s\n"
+                % (certs["sni_chain"], certs["sni_chain"]))
+    os.chmod(table, 0o644)
+    port = smtpd(instance, mail_owner, certs,
+                 tls_server_sni_maps="texthash:" + table)
+    for name in ("sni.example", "mx.sni.example"):
+        ok, text = s_client(instance, port, "-CAfile", certs["ca"],
+                            "-verify_return_error", "-verify_hostname",
+                            name, servername=name)
+        assert ok and "Peer certificate: CN = sni.example" in text, text
+    instance.wait_log(r"Anonymous TLS connection established from "
+                      r"\S+ to mx\.sni\.example: TLSv1\.3")
+    ok, text = s_client(instance, port, servername="other.example")
+    assert ok and "Peer certificate: CN = %s" % MYHOSTNAME in text, text
+    instance.wait_log(r"TLS SNI other\.example not matched, using the "
+                      r"default certificate")
+
+
+def test_sni_chain_error_stops_smtpd(instance, mail_owner, certs):
+    table = os.path.join(instance.base, "sni")
+    with open(table, "w") as f:
+        f.write("sni.example %s\n" % certs["cert"])
+    os.chmod(table, 0o644)
+    port = smtpd(instance, mail_owner, certs,
+                 tls_server_sni_maps="texthash:" + table)
+    fatal_at_start(instance, port, r"tls_server_sni_maps: \S+/sni:1: PEM "
+                   r"object 1: a certificate without a private key")
