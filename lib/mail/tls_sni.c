@@ -64,7 +64,8 @@ load_entry(char *line, long lineno, void *arg, struct buf *err)
 		tls_ctx_free(ctx);
 		return -1;
 	}
-	sni.chains = xrealloc(sni.chains, (sni.count + 1) * sizeof(*sni.chains));
+	sni.chains =
+	    xrealloc(sni.chains, (sni.count + 1) * sizeof(*sni.chains));
 	sni.chains[sni.count].value = xstrdup(value);
 	sni.chains[sni.count].ctx = ctx;
 	sni.count++;

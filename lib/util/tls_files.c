@@ -239,7 +239,7 @@ use_objects(SSL_CTX *c, BIO *all, struct buf *err)
 		if (strstr(name, "PRIVATE KEY") != NULL) {
 			if (ch.key != NULL &&
 			    chain_use(c, &ch, types, &ntypes, err) < 0)
-				goto out;
+				goto out_one;
 			ch.key = one ? PEM_read_bio_PrivateKey(
 					   one, NULL, tls_no_passphrase, NULL)
 				     : NULL;
