@@ -66,6 +66,8 @@ struct smtp_config {
 	    tls_loglevel; /* smtp_tls_loglevel: 1 summary, 2 certificate */
 	struct tls_ctx *tls;
 	struct maps *tls_policy;
+	int tls_note_starttls_offer; /* smtp_tls_note_starttls_offer */
+	int tls_wrappermode; /* smtp_tls_wrappermode: TLS from connect on */
 	int sasl_enable;
 	struct maps *sasl_passwords;
 	int sasl_plain_without_tls;

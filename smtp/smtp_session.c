@@ -212,19 +212,54 @@ log_tls(struct sess *ss, const struct tls_info *info)
 	buf_free(&b);
 }
 
+/* The TLS handshake on the connection (after STARTTLS, or at once in
+ * wrapper mode).  0, -1 (reason noted), or 1: it failed at level may. */
+static int
+handshake(struct sess *ss, enum tls_level level)
+{
+	struct buf text = BUF_INIT, err = BUF_INIT;
+	struct tls_info info;
+	const char *peer;
+	int rc = 0;
+
+	stream_set_timeout(&ss->c->s, smtp_cfg.starttls_timeout_ms);
+	peer = ss->pol->match[0] ? ss->pol->match : ss->c->t.host;
+	if (tls_client_start(smtp_cfg.tls, &ss->c->s, peer, level, &info,
+			     &err) < 0) {
+		ss->c->broken = 1;
+		buf_printf(&text, "Cannot start TLS with %s: %s", ss->name,
+			   buf_cstr(&err));
+		if (level >= TLS_LEVEL_VERIFY)
+			buf_puts(&text, " (server certificate not verified)");
+		smtp_add_reason(ss->req, "4.7.5", buf_cstr(&text));
+		rc = level == TLS_LEVEL_MAY ? 1 : -1;
+	} else {
+		ss->c->tls_on = 1;
+		log_tls(ss, &info);
+	}
+	buf_free(&text);
+	buf_free(&err);
+	return rc;
+}
+
 /* STARTTLS per the policy level.  0 (TLS on, or not wanted and not
  * required), -1 (reason noted), or 1: the handshake failed at level may,
  * so the caller connects again without TLS. */
 static int
 starttls(struct sess *ss, enum tls_level level)
 {
-	struct buf text = BUF_INIT, err = BUF_INIT;
-	struct tls_info info;
-	const char *peer;
+	struct buf text = BUF_INIT;
 	int rc = -1;
 
-	if (level == TLS_LEVEL_NONE)
+	if (level == TLS_LEVEL_NONE) {
+		/* Postfix's smtp_tls_note_starttls_offer: who could have had
+		 * TLS, for an administrator deciding where to turn it on. */
+		if (smtp_cfg.tls_note_starttls_offer &&
+		    ss->pol->level == TLS_LEVEL_NONE &&
+		    (ss->c->caps.ext & SMTP_EXT_STARTTLS))
+			msg_info("Host offered STARTTLS: [%s]", ss->c->t.host);
 		return 0;
+	}
 	if (!(ss->c->caps.ext & SMTP_EXT_STARTTLS) || smtp_cfg.tls == NULL) {
 		if (level == TLS_LEVEL_MAY)
 			return 0;
@@ -253,25 +288,10 @@ starttls(struct sess *ss, enum tls_level level)
 	/* What a server sent before the handshake was not protected: it
 	 * must not be read as if it came over TLS (CVE-2011-0411). */
 	stream_discard_input(&ss->c->s);
-	stream_set_timeout(&ss->c->s, smtp_cfg.starttls_timeout_ms);
-	peer = ss->pol->match[0] ? ss->pol->match : ss->c->t.host;
-	if (tls_client_start(smtp_cfg.tls, &ss->c->s, peer, level, &info,
-			     &err) < 0) {
-		ss->c->broken = 1;
-		buf_printf(&text, "Cannot start TLS with %s: %s", ss->name,
-			   buf_cstr(&err));
-		if (level >= TLS_LEVEL_VERIFY)
-			buf_puts(&text, " (server certificate not verified)");
-		smtp_add_reason(ss->req, "4.7.5", buf_cstr(&text));
-		rc = level == TLS_LEVEL_MAY ? 1 : -1;
-		goto out;
-	}
-	ss->c->tls_on = 1;
-	log_tls(ss, &info);
-	rc = ehlo(ss, 0);
+	if ((rc = handshake(ss, level)) == 0)
+		rc = ehlo(ss, 0);
 out:
 	buf_free(&text);
-	buf_free(&err);
 	return rc;
 }
 
@@ -716,6 +736,16 @@ setup(struct sess *ss, int use_tls)
 	enum tls_level level = use_tls ? ss->pol->level : TLS_LEVEL_NONE;
 	int rc;
 
+	if (smtp_cfg.tls_wrappermode) {
+		/* SMTPS: TLS before the greeting, never plaintext (a policy
+		 * level below encrypt counts as encrypt). */
+		if (level < TLS_LEVEL_ENCRYPT)
+			level = TLS_LEVEL_ENCRYPT;
+		if (handshake(ss, level) < 0 || greeting(ss) < 0 ||
+		    ehlo(ss, 1) < 0)
+			return -1;
+		return auth(ss);
+	}
 	if (greeting(ss) < 0 || ehlo(ss, 1) < 0)
 		return -1;
 	if ((rc = starttls(ss, level)) != 0)

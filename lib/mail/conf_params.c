@@ -119,9 +119,11 @@ const struct conf_param conf_params[] = {
      "Postfix."},
     {"data_directory", CONF_STR, "/var/lib/panacea", 0, 0,
      "Where postscreen(8) keeps its cache of clients that passed its tests "
-     "(postscreen_cache_map); postscreen makes it for mail_owner (mode 0700) "
-     "when it is missing. As in Postfix, where other caches and the PRNG "
-     "state live there too."},
+     "(postscreen_cache_map) and smtpd(8) the secret its session ticket "
+     "keys come from (smtpd_tls_ticket_secret, root's, mode 0600, made at "
+     "the first start); postscreen or smtpd makes the folder for "
+     "mail_owner (mode 0700) when it is missing. As in Postfix, where "
+     "other caches and the PRNG state live there too."},
     {"debug_peer_level", CONF_INT, "2", 0, 1,
      "How many levels of verbose logging smtpd(8) adds for a client that "
      "debug_peer_list matches. As in Postfix."},
@@ -730,6 +732,21 @@ const struct conf_param conf_params[] = {
     {"smtp_tls_CAfile", CONF_STR, "", 0, 0,
      "The PEM file of the certificate authorities smtp(8) trusts to verify "
      "servers; empty uses the system's. As in Postfix."},
+    {"smtp_tls_CApath", CONF_STR, "", 0, 0,
+     "A directory of PEM files of the certificate authorities smtp(8) "
+     "trusts to verify servers, with smtp_tls_CAfile; every file's "
+     "certificates are read at start (hash links are not needed, and the "
+     "directory need not be inside the chroot). Both empty: the system's. "
+     "As in Postfix, read at start."},
+    {"smtp_tls_cert_file", CONF_STR, "", 0, 0,
+     "The PEM certificate (chain) smtp(8) presents when a server asks for "
+     "a client certificate; empty: none. As in Postfix."},
+    {"smtp_tls_chain_files", CONF_STR, "", 0, 0,
+     "PEM files (blank or comma separated, read as one) holding keys, "
+     "each followed by its certificate and issuers, that smtp(8) presents "
+     "as client certificates (at most one key per type: RSA, ECDSA, ...). "
+     "When set, smtp_tls_cert_file and smtp_tls_key_file are ignored, with "
+     "a warning. As in Postfix."},
     {"smtp_tls_ciphers", CONF_STR, "medium", 0, 0,
      "The cipher grade of smtp(8) with opportunistic TLS (see "
      "smtpd_tls_ciphers), minus smtp_tls_exclude_ciphers. As in Postfix, "
@@ -742,6 +759,9 @@ const struct conf_param conf_params[] = {
     {"smtp_tls_exclude_ciphers", CONF_STR, "", 0, 0,
      "Ciphers or cipher types smtp(8) removes from its cipher grade at "
      "every level (see smtpd_tls_exclude_ciphers). As in Postfix."},
+    {"smtp_tls_key_file", CONF_STR, "$smtp_tls_cert_file", 0, 0,
+     "The PEM private key of smtp_tls_cert_file; empty means in the "
+     "certificate file. As in Postfix."},
     {"smtp_tls_loglevel", CONF_INT, "0", 0, 0,
      "How much smtp(8) logs about TLS: 0 nothing, 1 Postfix's summary "
      "line (\"Verified/Untrusted/Anonymous TLS connection established to "
@@ -763,6 +783,10 @@ const struct conf_param conf_params[] = {
      "smtp_tls_policy_maps); syntax, floor and warning as for "
      "smtpd_tls_protocols. As in Postfix, with TLSv1.2 as the default "
      "and floor."},
+    {"smtp_tls_note_starttls_offer", CONF_BOOL, "no", 0, 0,
+     "When yes, smtp(8) logs \"Host offered STARTTLS: [HOST]\" for a "
+     "server that offers STARTTLS where TLS is not used (level none). As "
+     "in Postfix."},
     {"smtp_tls_policy_maps", CONF_STR, "", 0, 0,
      "Tables of next hop to TLS policy (none, may, encrypt, verify or secure, "
      "with options) that override smtp_tls_security_level. As in Postfix."},
@@ -775,6 +799,12 @@ const struct conf_param conf_params[] = {
      "secure; empty means what the legacy smtp_enforce_tls (verify, or "
      "encrypt with smtp_tls_enforce_peername = no) and smtp_use_tls (may) "
      "say, none when both are no. As in Postfix."},
+    {"smtp_tls_wrappermode", CONF_BOOL, "no", 0, 0,
+     "When yes, smtp(8) starts TLS as soon as it connects (SMTPS, "
+     "submissions, port 465) instead of sending STARTTLS. Needs "
+     "smtp_tls_security_level = encrypt or stronger (else smtp stops at "
+     "start); a smtp_tls_policy_maps level below encrypt counts as "
+     "encrypt. As in Postfix."},
     {"smtp_use_tls", CONF_BOOL, "no", 0, 0,
      "Postfix's legacy form of smtp_tls_security_level = may, used only "
      "when smtp_tls_security_level is empty. As in Postfix."},
@@ -976,6 +1006,12 @@ const struct conf_param conf_params[] = {
      "line) and names to clients choosing a certificate; read at start. "
      "Empty: no client certificate is trusted. As in Postfix, with "
      "tls_append_default_CA = no."},
+    {"smtpd_tls_CApath", CONF_STR, "", 0, 0,
+     "A directory of PEM files of the CAs whose client certificates "
+     "smtpd(8) trusts, with smtpd_tls_CAfile (whose CAs alone are named "
+     "to clients); every file's certificates are read at start, so hash "
+     "links are not needed and the directory need not be inside the "
+     "chroot. As in Postfix."},
     {"smtpd_tls_ask_ccert", CONF_BOOL, "no", 0, 0,
      "When yes, smtpd(8) asks TLS clients for a certificate (any, or none, "
      "is accepted) so that permit_tls_clientcerts, "
@@ -986,12 +1022,36 @@ const struct conf_param conf_params[] = {
      "Postfix."},
     {"smtpd_tls_cert_file", CONF_STR, "", 0, 0,
      "The PEM certificate (chain) of smtpd(8). As in Postfix."},
+    {"smtpd_tls_chain_files", CONF_STR, "", 0, 0,
+     "PEM files (blank or comma separated, read as one) holding the keys "
+     "of smtpd(8), each followed by its certificate and then its issuers: "
+     "key1, cert1, chain1, key2, cert2, ... with at most one key per type "
+     "(RSA, ECDSA, Ed25519); a client gets the certificate it can verify. "
+     "When set, smtpd_tls_cert_file, _key_file, _eccert_file and "
+     "_eckey_file are ignored, with a warning. As in Postfix."},
     {"smtpd_tls_ciphers", CONF_STR, "medium", 0, 0,
      "The cipher grade of smtpd(8) with opportunistic TLS: high "
      "(tls_high_cipherlist), medium (tls_medium_cipherlist) or null "
      "(tls_null_cipherlist), minus smtpd_tls_exclude_ciphers. It governs "
      "TLSv1.2; the TLSv1.3 suites are OpenSSL's. As in Postfix, except "
      "that the insecure grades export and low are refused (smtpd stops)."},
+    {"smtpd_tls_dh1024_param_file", CONF_STR, "", 0, 0,
+     "PEM file of the Diffie-Hellman parameters of smtpd(8)'s DHE "
+     "suites; empty or auto: OpenSSL chooses them by the certificate's "
+     "strength. Parameters under 2048 bits are not used (a warning says "
+     "so and OpenSSL's are kept). As in Postfix."},
+    {"smtpd_tls_eccert_file", CONF_STR, "", 0, 0,
+     "The PEM ECDSA certificate (chain) of smtpd(8), beside the RSA one "
+     "of smtpd_tls_cert_file: each client gets the one it can verify. As "
+     "in Postfix."},
+    {"smtpd_tls_eckey_file", CONF_STR, "$smtpd_tls_eccert_file", 0, 0,
+     "The PEM private key of smtpd_tls_eccert_file; empty means in the "
+     "certificate file. As in Postfix."},
+    {"smtpd_tls_eecdh_grade", CONF_STR, "auto", 0, 0,
+     "auto, strong, ultra or none (anything else stops smtpd(8)); as in "
+     "Postfix 3.6 and later every grade means auto, the curves of "
+     "tls_eecdh_auto_curves, and another value is logged as taken for "
+     "auto (TLS 1.3 has no key exchange without a curve or group)."},
     {"smtpd_tls_exclude_ciphers", CONF_STR, "", 0, 0,
      "OpenSSL ciphers or cipher types (\"aNULL, AES128\", blanks, commas "
      "or colons between them) that smtpd(8) removes from its cipher "
@@ -1054,6 +1114,14 @@ const struct conf_param conf_params[] = {
      "(require it); empty means what the legacy smtpd_enforce_tls "
      "(encrypt) and smtpd_use_tls (may) say, none when both are no. "
      "smtpd_tls_wrappermode = yes makes TLS at least may. As in Postfix."},
+    {"smtpd_tls_session_cache_timeout", CONF_TIME, "3600s", 's', 0,
+     "How long a TLS session of smtpd(8) can be resumed; 0 turns session "
+     "tickets off, values under 2 minutes count as 2 minutes, more than "
+     "100 days stops smtpd. Panacea keeps no server-side session cache: "
+     "resumption is by tickets (TLS 1.2 RFC 5077 and TLS 1.3), whose keys "
+     "every smtpd process derives from a secret in data_directory and the "
+     "time, so a ticket from one process is accepted by another. As in "
+     "Postfix, where tickets are the default too."},
     {"smtpd_tls_wrappermode", CONF_BOOL, "no", 0, 0,
      "When yes, smtpd(8) starts TLS on connect (port 465) instead of offering "
      "STARTTLS. As in Postfix."},
@@ -1099,6 +1167,11 @@ const struct conf_param conf_params[] = {
      "name (pflogsumm --syslog-name=panacea) or set syslog_name = postfix "
      "(INSTALL, \"Log tools\"). As in Postfix, except the default "
      "(postfix)."},
+    {"tls_eecdh_auto_curves", CONF_STR,
+     "X25519 X448 prime256v1 secp521r1 secp384r1", 0, 0,
+     "The key exchange curves of smtpd(8) and smtp(8), most preferred "
+     "first; names OpenSSL cannot use are left out (with a warning when "
+     "the value is set), none left stops the daemon. As in Postfix."},
     {"tls_high_cipherlist", CONF_STR,
      "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:!aNULL", 0, 0,
      "The OpenSSL cipher list of the grade high (*_tls_ciphers, "
@@ -1122,6 +1195,29 @@ const struct conf_param conf_params[] = {
      "preference rather than the client's. Postfix's default is no; "
      "Panacea's lists hold only AEAD suites, strongest first, so its "
      "order is kept by default (as testssl.sh recommends)."},
+    {"tls_server_sni_maps", CONF_STR, "", 0, 0,
+     "Tables that map the name a TLS client asks for (SNI) to the chain "
+     "files of smtpd(8)'s certificates for it (the syntax of "
+     "smtpd_tls_chain_files); keys are the name or a parent domain with a "
+     "leading dot. Unlike Postfix (postmap -F), the values are the file "
+     "names: the files of every hash, btree and texthash table are loaded "
+     "at start, before the jail; another type's value that was not "
+     "loaded then is logged and the default certificate used. A name "
+     "without an entry gets the default certificate. As in Postfix "
+     "otherwise."},
+    {"tls_session_ticket_cipher", CONF_STR, "aes-256-cbc", 0, 0,
+     "The cipher that encrypts smtpd(8)'s session tickets: a CBC cipher "
+     "with 128-bit blocks and a 128 to 256-bit key (else smtpd stops); "
+     "empty turns tickets off. As in Postfix."},
+    {"tls_ssl_options", CONF_STR, "", 0, 0,
+     "OpenSSL options smtpd(8) and smtp(8) turn on, by name without "
+     "SSL_OP_ (ENABLE_MIDDLEBOX_COMPAT, LEGACY_SERVER_CONNECT, NO_TICKET, "
+     "NO_COMPRESSION, NO_RENEGOTIATION, "
+     "NO_SESSION_RESUMPTION_ON_RENEGOTIATION, PRIORITIZE_CHACHA; any case) "
+     "or as a hexadecimal mask 0x...; an unknown name stops the daemon, "
+     "mask bits of the protocol versions or the server's cipher order are "
+     "ignored with a warning. Panacea always sets NO_COMPRESSION and "
+     "NO_RENEGOTIATION. As in Postfix."},
     {"transport_maps", CONF_STR, "", 0, 0,
      "Tables of recipient (address, domain or .domain) to transport:nexthop, "
      "which override the default routing. As in Postfix."},
