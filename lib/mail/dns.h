@@ -145,6 +145,13 @@ int dns_lookup_txt(const char *name, struct buf *txt, struct buf *why);
 int dns_lookup_ns(const char *domain, char names[][DNS_NAME_MAX + 1],
 		  size_t max, size_t *count, struct buf *why);
 
+/* One question (name without final dot, any bytes ldns can put in a
+ * name) to the servers in turn, for callers with their own reading of
+ * the reply (SPF): DNS_OK and a reply (rcode NOERROR or NXDOMAIN) the
+ * caller frees with ldns_pkt_free, DNS_NOTFOUND for a name that cannot
+ * be asked, or DNS_TEMPFAIL. */
+int dns_query(const char *name, int type, ldns_pkt **reply, struct buf *why);
+
 /* "OK", "NOTFOUND", ... and the enhanced status code of a failure. */
 const char *dns_status_name(int status);
 const char *dns_status_dsn(int status);
