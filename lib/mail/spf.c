@@ -113,7 +113,7 @@ spf_outcome_free(struct spf_outcome *o)
 int
 spf_ip_parse(const char *text, struct spf_ip *ip)
 {
-	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0,
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0,	   0,
 						 0, 0, 0, 0, 0xff, 0xff};
 
 	memset(ip, 0, sizeof(*ip));
@@ -328,17 +328,16 @@ addr_match(struct eval *e, const char *name, const struct spf_term *t,
 	spf_answer_init(&ans);
 	status = ask(e, name, v6 ? SPF_T_AAAA : SPF_T_A, &ans);
 	if (status == SPF_DNS_ERROR) {
-		*result = set_error(e, SPF_TEMPERROR,
-				    "DNS error looking up addresses of %s",
-				    name);
+		*result =
+		    set_error(e, SPF_TEMPERROR,
+			      "DNS error looking up addresses of %s", name);
 		match = -1;
 	} else if (count_voids && count_void(e, status) < 0) {
 		*result = set_error(e, SPF_PERMERROR,
 				    "too many void DNS lookups (at %s)", name);
 		match = -1;
 	}
-	for (i = 0; match == 0 && status == SPF_DNS_FOUND && i < ans.count;
-	     i++)
+	for (i = 0; match == 0 && status == SPF_DNS_FOUND && i < ans.count; i++)
 		if (ans.rr[i].len == (v6 ? 16u : 4u) &&
 		    prefix_match((const unsigned char *)ans.rr[i].data,
 				 e->q->ip.b, bits))
@@ -451,8 +450,8 @@ mechanism(struct eval *e, const char *domain, const struct spf_term *t,
 				m = -1;
 				break;
 			}
-			for (i = 0; status == SPF_DNS_FOUND && i < ans.count &&
-				    m == 0;
+			for (i = 0;
+			     status == SPF_DNS_FOUND && i < ans.count && m == 0;
 			     i++) {
 				if (ans.rr[i].len == 0)
 					continue; /* null MX */
@@ -461,7 +460,8 @@ mechanism(struct eval *e, const char *domain, const struct spf_term *t,
 			}
 			break;
 		case SPF_M_PTR: {
-			char name[SPF_DOMAIN_MAX + 1], first[SPF_DOMAIN_MAX + 1];
+			char name[SPF_DOMAIN_MAX + 1],
+			    first[SPF_DOMAIN_MAX + 1];
 
 			m = ptr_validate(e, buf_cstr(&target), name, first);
 			break;
@@ -501,8 +501,8 @@ explain(struct eval *e, const char *domain, const struct spf_term *t,
 
 	spf_answer_init(&ans);
 	e->reason = &err; /* an exp= problem is not the result's reason */
-	if (expand(e, domain, t->arg, t->arg_len, SPF_MACRO_DOMAIN,
-		   &target) == 0 &&
+	if (expand(e, domain, t->arg, t->arg_len, SPF_MACRO_DOMAIN, &target) ==
+		0 &&
 	    ask(e, buf_cstr(&target), SPF_T_TXT, &ans) == SPF_DNS_FOUND &&
 	    ans.total == 1 &&
 	    memchr(ans.rr[0].data, '\0', ans.rr[0].len) == NULL &&
@@ -553,8 +553,8 @@ check_host(struct eval *e, const char *domain, struct buf *exp)
 	text = malloc(ans.rr[which].len + 1);
 	rec = malloc(sizeof(*rec));
 	if (text == NULL || rec == NULL) {
-		result = set_error(e, SPF_TEMPERROR, "out of memory at %s",
-				   domain);
+		result =
+		    set_error(e, SPF_TEMPERROR, "out of memory at %s", domain);
 		goto out;
 	}
 	memcpy(text, ans.rr[which].data, ans.rr[which].len + 1);

@@ -101,16 +101,16 @@ int spf_ip_parse(const char *text, struct spf_ip *ip);
 struct spf_query {
 	spf_lookup_fn lookup;
 	void *ctx;
-	struct spf_ip ip;   /* the client */
-	const char *helo;   /* the HELO/EHLO name ("" when none) */
+	struct spf_ip ip;	 /* the client */
+	const char *helo;	 /* the HELO/EHLO name ("" when none) */
 	const char *rcpt_domain; /* %{r}: our host name ("unknown") */
 	long long now;		 /* %{t}; 0: the clock */
 };
 
 struct spf_outcome {
 	int result;
-	struct buf exp;	   /* fail: the exp= explanation, "" for none */
-	struct buf reason; /* for the log and the header comment */
+	struct buf exp;	    /* fail: the exp= explanation, "" for none */
+	struct buf reason;  /* for the log and the header comment */
 	char mechanism[64]; /* the matching term ("" when none) */
 };
 
@@ -144,12 +144,12 @@ enum spf_term_kind {
 
 struct spf_term {
 	enum spf_term_kind kind;
-	int qualifier;	    /* '+', '-', '~', '?' */
-	const char *arg;    /* domain-spec, network or modifier value */
-	size_t arg_len;	    /* 0: none */
-	int cidr4, cidr6;   /* -1: none */
+	int qualifier;	       /* '+', '-', '~', '?' */
+	const char *arg;       /* domain-spec, network or modifier value */
+	size_t arg_len;	       /* 0: none */
+	int cidr4, cidr6;      /* -1: none */
 	unsigned char net[16]; /* ip4/ip6 */
-	const char *text;   /* the whole term, for the log */
+	const char *text;      /* the whole term, for the log */
 	size_t text_len;
 };
 

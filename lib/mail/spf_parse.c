@@ -102,8 +102,8 @@ spf_macro_check(const char *text, size_t len, int flags, int *uses_p)
 		unsigned char c = (unsigned char)text[i];
 
 		if (c == '%') {
-			if ((m = macro_len(text + i, len - i, flags, &letter)) ==
-			    0)
+			if ((m = macro_len(text + i, len - i, flags,
+					   &letter)) == 0)
 				return -1;
 			if (letter == 'p' && uses_p)
 				*uses_p = 1;
@@ -133,8 +133,8 @@ letter_value(const struct spf_macro_ctx *m, int letter, struct buf *v)
 		break;
 	case 'l':
 		at = strrchr(m->sender, '@');
-		buf_append(v, m->sender, at ? (size_t)(at - m->sender)
-					    : strlen(m->sender));
+		buf_append(v, m->sender,
+			   at ? (size_t)(at - m->sender) : strlen(m->sender));
 		break;
 	case 'o':
 		at = strrchr(m->sender, '@');
@@ -292,8 +292,8 @@ spf_macro_expand(const struct spf_macro_ctx *m, const char *text, size_t len,
 		count = 0;
 		while (is_digit((unsigned char)text[k])) {
 			if (count < 1000)
-				count = count * 10 + (unsigned long)(text[k] -
-								     '0');
+				count =
+				    count * 10 + (unsigned long)(text[k] - '0');
 			k++;
 		}
 		reverse = lower((unsigned char)text[k]) == 'r';
@@ -477,9 +477,9 @@ static const struct {
 	const char *name;
 	enum spf_term_kind kind;
 } mechs[] = {
-    {"all", SPF_M_ALL},	  {"include", SPF_M_INCLUDE}, {"a", SPF_M_A},
-    {"mx", SPF_M_MX},	  {"ptr", SPF_M_PTR},	      {"ip4", SPF_M_IP4},
-    {"ip6", SPF_M_IP6},	  {"exists", SPF_M_EXISTS},
+    {"all", SPF_M_ALL}, {"include", SPF_M_INCLUDE}, {"a", SPF_M_A},
+    {"mx", SPF_M_MX},	{"ptr", SPF_M_PTR},	    {"ip4", SPF_M_IP4},
+    {"ip6", SPF_M_IP6}, {"exists", SPF_M_EXISTS},
 };
 
 /* One term of n bytes at s; 0, or -1 with the reason. */
@@ -502,9 +502,9 @@ parse_term(const char *s, size_t n, struct spf_record *rec, struct buf *err)
 	/* name = ALPHA *( ALPHA / DIGIT / "-" / "_" / "." ) */
 	if (i >= n || !is_alpha((unsigned char)s[i]))
 		goto bad;
-	for (nl = i; nl < n && (is_alpha((unsigned char)s[nl]) ||
-				is_digit((unsigned char)s[nl]) ||
-				strchr("-_.", s[nl]));
+	for (nl = i;
+	     nl < n && (is_alpha((unsigned char)s[nl]) ||
+			is_digit((unsigned char)s[nl]) || strchr("-_.", s[nl]));
 	     nl++)
 		;
 	if (nl < n && s[nl] == '=') {
@@ -556,7 +556,8 @@ parse_term(const char *s, size_t n, struct spf_record *rec, struct buf *err)
 			goto bad;
 		break;
 	case SPF_M_PTR:
-		if (nl != n && (!has_arg || !domain_spec_ok(t->arg, t->arg_len)))
+		if (nl != n &&
+		    (!has_arg || !domain_spec_ok(t->arg, t->arg_len)))
 			goto bad;
 		break;
 	case SPF_M_A:
