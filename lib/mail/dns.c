@@ -154,6 +154,12 @@ dns_init(const char *nameservers, struct buf *err)
 	return 0;
 }
 
+int
+dns_is_ready(void)
+{
+	return dns_ready;
+}
+
 void
 dns_set_timeout(int seconds, int tries)
 {

@@ -125,6 +125,8 @@ struct dns_server {
 /* Resolver set-up; see above. */
 int dns_init(const char *nameservers, struct buf *err);
 void dns_set_timeout(int seconds, int tries);
+/* 1 once dns_init() succeeded (lookups before panic). */
+int dns_is_ready(void);
 void dns_end(void);
 
 /* Lookups; each returns an enum dns_status. */

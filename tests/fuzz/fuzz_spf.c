@@ -68,8 +68,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct spf_query q;
 	struct spf_outcome o;
 	struct spf_ip ip;
-	struct spf_macro_ctx m = {"user@example.org", "example.org", &ip,
-				  "helo.example.org", NULL, NULL, 1};
+	struct spf_macro_ctx m = {"user@example.org",
+				  "example.org",
+				  &ip,
+				  "helo.example.org",
+				  NULL,
+				  NULL,
+				  1};
 	const char *identity;
 	size_t i;
 
@@ -88,7 +93,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			if (t->arg_len > 0 &&
 			    spf_macro_expand(&m, t->arg, t->arg_len,
-					     SPF_MACRO_DOMAIN, &out, &err) == 0 &&
+					     SPF_MACRO_DOMAIN, &out,
+					     &err) == 0 &&
 			    out.len > SPF_DOMAIN_MAX)
 				abort();
 		}

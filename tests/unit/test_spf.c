@@ -42,7 +42,8 @@ test_record_syntax(void **state)
 	    "v=spf1 a mx/24 a:example.com/24//64 mx:example.com//128 -all",
 	    "v=spf1 include:_spf.example.com ?exists:%{ir}.%{l1r+-}.x.org",
 	    "v=spf1 ptr ptr:example.org redirect=_spf.example.com",
-	    "v=spf1 exp=explain.%{d} -all foo=bar%%x moo.cow-far_out=man:dog/cat",
+	    "v=spf1 exp=explain.%{d} -all foo=bar%%x "
+	    "moo.cow-far_out=man:dog/cat",
 	    "v=spf1 a:foo:bar/baz.example.com",
 	    "v=spf1 a:example.com.",
 	    "v=spf1 a:%{d}",
@@ -119,8 +120,8 @@ expect_macro(const struct spf_macro_ctx *m, const char *in, int flags,
 {
 	struct buf out = BUF_INIT, err = BUF_INIT;
 
-	assert_int_equal(
-	    spf_macro_expand(m, in, strlen(in), flags, &out, &err), 0);
+	assert_int_equal(spf_macro_expand(m, in, strlen(in), flags, &out, &err),
+			 0);
 	if (strcmp(buf_cstr(&out), want) != 0)
 		fail_msg("%s: got %s, want %s", in, buf_cstr(&out), want);
 	buf_free(&out);
@@ -181,9 +182,8 @@ test_macro_rfc_examples(void **state)
 	longname[100] = longname[200] = '.';
 	strcpy(longname + 300, ".example.com");
 	m.domain = longname;
-	assert_int_equal(spf_macro_expand(&m, "%{d}", 4, SPF_MACRO_DOMAIN,
-					  &out, NULL),
-			 0);
+	assert_int_equal(
+	    spf_macro_expand(&m, "%{d}", 4, SPF_MACRO_DOMAIN, &out, NULL), 0);
 	assert_true(out.len <= 253);
 	assert_string_equal(buf_cstr(&out) + out.len - 12, ".example.com");
 	assert_int_equal(buf_cstr(&out)[0], 'a');
@@ -235,8 +235,8 @@ check(const char *const *rows, const char *ip, const char *from,
       struct spf_outcome *o)
 {
 	struct table t = {rows, 0};
-	struct spf_query q = {table_lookup, &t, {0, {0}}, "helo.example",
-			      NULL, 1};
+	struct spf_query q = {table_lookup,   &t,   {0, {0}},
+			      "helo.example", NULL, 1};
 	const char *identity;
 
 	assert_int_equal(spf_ip_parse(ip, &q.ip), 0);
@@ -269,8 +269,7 @@ test_eval(void **state)
 
 	(void)state;
 	spf_outcome_init(&o);
-	assert_int_equal(check(rows, "192.0.2.9", "u@a.example", &o),
-			 SPF_PASS);
+	assert_int_equal(check(rows, "192.0.2.9", "u@a.example", &o), SPF_PASS);
 	assert_int_equal(check(rows, "198.51.100.7", "u@a.example", &o),
 			 SPF_PASS);
 	assert_int_equal(check(rows, "203.0.113.9", "u@a.example", &o),
@@ -323,10 +322,17 @@ test_eval_limits(void **state)
 	    "loop.example TXT v=spf1 include:loop.example -all",
 	    /* More than 10 MX names. */
 	    "m.example TXT v=spf1 mx -all",
-	    "m.example MX a1", "m.example MX a2", "m.example MX a3",
-	    "m.example MX a4", "m.example MX a5", "m.example MX a6",
-	    "m.example MX a7", "m.example MX a8", "m.example MX a9",
-	    "m.example MX a10", "m.example MX a11",
+	    "m.example MX a1",
+	    "m.example MX a2",
+	    "m.example MX a3",
+	    "m.example MX a4",
+	    "m.example MX a5",
+	    "m.example MX a6",
+	    "m.example MX a7",
+	    "m.example MX a8",
+	    "m.example MX a9",
+	    "m.example MX a10",
+	    "m.example MX a11",
 	    NULL,
 	};
 	struct spf_outcome o;
@@ -336,13 +342,11 @@ test_eval_limits(void **state)
 	assert_int_equal(check(rows, "192.0.2.1", "u@l.example", &o),
 			 SPF_PERMERROR);
 	assert_non_null(strstr(buf_cstr(&o.reason), "more than 10"));
-	assert_int_equal(check(rows, "192.0.2.1", "u@k.example", &o),
-			 SPF_PASS);
+	assert_int_equal(check(rows, "192.0.2.1", "u@k.example", &o), SPF_PASS);
 	assert_int_equal(check(rows, "192.0.2.1", "u@v.example", &o),
 			 SPF_PERMERROR);
 	assert_non_null(strstr(buf_cstr(&o.reason), "void"));
-	assert_int_equal(check(rows, "192.0.2.1", "u@w.example", &o),
-			 SPF_PASS);
+	assert_int_equal(check(rows, "192.0.2.1", "u@w.example", &o), SPF_PASS);
 	assert_int_equal(check(rows, "192.0.2.1", "u@loop.example", &o),
 			 SPF_PERMERROR);
 	assert_int_equal(check(rows, "192.0.2.1", "u@m.example", &o),
