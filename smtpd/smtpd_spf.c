@@ -8,7 +8,8 @@
  * tells what the restriction saw.  The identity is the MAIL FROM address
  * or, for the null sender, postmaster@HELO (RFC 7208 2.4).  The
  * lookups are synchronous through lib/mail/dns (dns_nameservers), so a
- * slow DNS slows this session only, as reject_rbl_client does;
+ * slow DNS slows this session only, as reject_rbl_client does, and
+ * smtpd_spf_time_limit bounds the whole evaluation (RFC 7208 4.6.4);
  * timeouts and server failures are temperror, never a lost message.
  */
 #include <stdio.h>
@@ -32,11 +33,13 @@ struct smtpd_spf {
 };
 
 static int received_header;
+static long long time_limit_ms;
 
 void
 smtpd_spf_init(void)
 {
 	received_header = conf_bool("smtpd_spf_received_header");
+	time_limit_ms = conf_time("smtpd_spf_time_limit") * 1000;
 }
 
 static const char *
@@ -56,7 +59,8 @@ describe(const struct smtpd_spf *st, const char *ip, struct buf *out)
 
 	switch (st->result) {
 	case SPF_PASS:
-		buf_printf(out, "domain of %s designates %s as permitted sender",
+		buf_printf(out,
+			   "domain of %s designates %s as permitted sender",
 			   who, ip);
 		break;
 	case SPF_FAIL:
@@ -72,8 +76,9 @@ describe(const struct smtpd_spf *st, const char *ip, struct buf *out)
 			   who, ip);
 		break;
 	case SPF_NEUTRAL:
-		buf_printf(out, "%s is neither permitted nor denied by domain "
-				"of %s",
+		buf_printf(out,
+			   "%s is neither permitted nor denied by domain "
+			   "of %s",
 			   ip, who);
 		break;
 	case SPF_NONE:
@@ -85,7 +90,8 @@ describe(const struct smtpd_spf *st, const char *ip, struct buf *out)
 			   domain_of(who), buf_cstr(&st->o.reason));
 		break;
 	default:
-		buf_printf(out, "permanent error in processing domain of %s: %s",
+		buf_printf(out,
+			   "permanent error in processing domain of %s: %s",
 			   domain_of(who), buf_cstr(&st->o.reason));
 		break;
 	}
@@ -109,6 +115,7 @@ evaluate(struct smtpd_session *ss, const char *sender)
 	q.lookup = spf_dns_lookup;
 	q.helo = ss->helo ? ss->helo : "";
 	q.rcpt_domain = smtpd_cfg.myhostname;
+	q.time_limit_ms = time_limit_ms;
 	if (spf_ip_parse(ss->client_addr, &q.ip) < 0) {
 		/* No address (a local client): nothing to check. */
 		st->result = SPF_NONE;
@@ -119,7 +126,8 @@ evaluate(struct smtpd_session *ss, const char *sender)
 		st->identity = "mailfrom";
 		buf_set(&st->o.reason, "no DNS resolver");
 	} else {
-		st->result = spf_check_mailfrom(&q, from, &st->o, &st->identity);
+		st->result =
+		    spf_check_mailfrom(&q, from, &st->o, &st->identity);
 	}
 	xfree(st->sender);
 	if (from[0])
@@ -131,14 +139,12 @@ evaluate(struct smtpd_session *ss, const char *sender)
 	st->done = 1;
 	msg_debug("spf: %s identity=%s sender=%s client=%s: %s (%s)",
 		  spf_result_name(st->result), st->identity, st->sender,
-		  ss->client_addr, buf_cstr(&st->o.reason),
-		  st->o.mechanism);
+		  ss->client_addr, buf_cstr(&st->o.reason), st->o.mechanism);
 	return st;
 }
 
 int
-smtpd_spf_result(struct smtpd_session *ss, const char *sender,
-		 struct buf *text)
+smtpd_spf_result(struct smtpd_session *ss, const char *sender, struct buf *text)
 {
 	struct smtpd_spf *st = evaluate(ss, sender);
 
@@ -166,8 +172,7 @@ quoted(struct buf *out, const char *s)
 }
 
 void
-smtpd_spf_header(struct smtpd_session *ss, const char *sender,
-		 struct buf *out)
+smtpd_spf_header(struct smtpd_session *ss, const char *sender, struct buf *out)
 {
 	struct smtpd_spf *st;
 	struct buf comment = BUF_INIT;
@@ -180,7 +185,7 @@ smtpd_spf_header(struct smtpd_session *ss, const char *sender,
 		   smtpd_cfg.myhostname);
 	/* A comment may not hold unbalanced parentheses. */
 	for (const char *p = buf_cstr(&comment); *p; p++)
-		buf_putc(out, *p == '(' || *p == ')'		      ? ' '
+		buf_putc(out, *p == '(' || *p == ')'		     ? ' '
 			      : (unsigned char)*p < ' ' || *p == 127 ? '?'
 								     : *p);
 	buf_printf(out, ")\r\n\tclient-ip=%s; envelope-from=", ss->client_addr);

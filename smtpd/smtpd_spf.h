@@ -12,7 +12,8 @@
 
 struct smtpd_session;
 
-/* Reads smtpd_spf_received_header (before the jail). */
+/* Reads smtpd_spf_received_header and smtpd_spf_time_limit (before
+ * the jail). */
 void smtpd_spf_init(void);
 
 /* The SPF result (enum spf_result) of the transaction whose sender is

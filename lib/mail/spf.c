@@ -29,7 +29,18 @@ struct eval {
 	struct buf *reason;
 	char *mechanism;
 	long long now;
+	long long start_ms; /* monotonic, for time_limit_ms */
+	int timed_out;
 };
+
+static long long
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 const char *
 spf_result_name(int result)
@@ -191,6 +202,11 @@ ask(struct eval *e, const char *name, int type, struct spf_answer *ans)
 		n[len - 1] = '\0';
 	if (n[0] == '\0')
 		return SPF_DNS_NXDOMAIN;
+	if (e->q->time_limit_ms > 0 &&
+	    monotonic_ms() - e->start_ms >= e->q->time_limit_ms) {
+		e->timed_out = 1;
+		return SPF_DNS_ERROR;
+	}
 	return e->q->lookup(e->q->ctx, n, type, ans);
 }
 
@@ -629,6 +645,7 @@ spf_check_host(const struct spf_query *q, const char *domain,
 	memset(&e, 0, sizeof(e));
 	e.q = q;
 	e.now = q->now ? q->now : (long long)time(NULL);
+	e.start_ms = q->time_limit_ms > 0 ? monotonic_ms() : 0;
 	/* Section 4.3: a sender without local part is postmaster's. */
 	if (sender == NULL || sender[0] == '\0' || sender[0] == '@' ||
 	    strchr(sender, '@') == NULL) {
@@ -646,6 +663,12 @@ spf_check_host(const struct spf_query *q, const char *domain,
 	buf_reset(&out->exp);
 	buf_reset(&out->reason);
 	out->result = check_host(&e, domain, &out->exp);
+	if (e.timed_out && out->result == SPF_TEMPERROR) {
+		buf_reset(&out->reason);
+		buf_printf(&out->reason,
+			   "SPF evaluation took longer than %lld ms",
+			   q->time_limit_ms);
+	}
 	if (out->result != SPF_FAIL)
 		buf_reset(&out->exp);
 	buf_free(&full);

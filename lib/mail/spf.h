@@ -105,6 +105,9 @@ struct spf_query {
 	const char *helo;	 /* the HELO/EHLO name ("" when none) */
 	const char *rcpt_domain; /* %{r}: our host name ("unknown") */
 	long long now;		 /* %{t}; 0: the clock */
+	/* Section 4.6.4: the evaluation's elapsed-time budget in ms (0: no
+	 * limit); a lookup that would start after it is a temperror. */
+	long long time_limit_ms;
 };
 
 struct spf_outcome {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "spf.h"
 #include "spf_dns.h"
@@ -235,8 +236,8 @@ check(const char *const *rows, const char *ip, const char *from,
       struct spf_outcome *o)
 {
 	struct table t = {rows, 0};
-	struct spf_query q = {table_lookup,   &t,   {0, {0}},
-			      "helo.example", NULL, 1};
+	struct spf_query q = {table_lookup, &t, {0, {0}}, "helo.example",
+			      NULL,	    1,	0};
 	const char *identity;
 
 	assert_int_equal(spf_ip_parse(ip, &q.ip), 0);
@@ -354,6 +355,48 @@ test_eval_limits(void **state)
 	spf_outcome_free(&o);
 }
 
+static int
+slow_lookup(void *ctx, const char *name, int type, struct spf_answer *out)
+{
+	struct timespec ts = {0, 15 * 1000000};
+
+	nanosleep(&ts, NULL);
+	return table_lookup(ctx, name, type, out);
+}
+
+/* Section 4.6.4's time limit: a lookup that would start after it makes
+ * a temperror. */
+static void
+test_eval_time_limit(void **state)
+{
+	static const char *const rows[] = {
+	    "s.example TXT v=spf1 a:n1.example a:n2.example a:n3.example "
+	    "-all",
+	    "n1.example A 198.51.100.1",
+	    "n2.example A 198.51.100.2",
+	    "n3.example A 198.51.100.3",
+	    NULL,
+	};
+	struct table t = {rows, 0};
+	struct spf_query q = {slow_lookup, &t, {0, {0}}, "helo.example",
+			      NULL,	   1,  40};
+	struct spf_outcome o;
+
+	(void)state;
+	spf_outcome_init(&o);
+	assert_int_equal(spf_ip_parse("192.0.2.1", &q.ip), 0);
+	assert_int_equal(spf_check_host(&q, "s.example", "u@s.example", &o),
+			 SPF_TEMPERROR);
+	assert_non_null(strstr(buf_cstr(&o.reason), "longer than 40 ms"));
+	assert_true(t.asked < 4);
+	q.time_limit_ms = 0;
+	t.asked = 0;
+	assert_int_equal(spf_check_host(&q, "s.example", "u@s.example", &o),
+			 SPF_FAIL);
+	assert_int_equal(t.asked, 4);
+	spf_outcome_free(&o);
+}
+
 static ldns_pkt *
 reply(int rcode, const char *const *rrs)
 {
@@ -436,6 +479,7 @@ main(void)
 	    cmocka_unit_test(test_macro_rfc_examples),
 	    cmocka_unit_test(test_eval),
 	    cmocka_unit_test(test_eval_limits),
+	    cmocka_unit_test(test_eval_time_limit),
 	    cmocka_unit_test(test_dns_extract),
 	};
 
