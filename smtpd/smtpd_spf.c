@@ -29,6 +29,7 @@ struct smtpd_spf {
 	int result;
 	const char *identity; /* "mailfrom" or "helo" */
 	char *sender;	      /* the identity's address, for the header */
+	struct buf key;	      /* MAIL FROM and HELO it was asked for */
 	struct spf_outcome o;
 };
 
@@ -103,14 +104,22 @@ evaluate(struct smtpd_session *ss, const char *sender)
 	struct smtpd_spf *st = ss->spf;
 	struct spf_query q;
 	const char *from = sender ? sender : "";
-	struct buf pm = BUF_INIT;
+	struct buf pm = BUF_INIT, key = BUF_INIT;
 
 	if (st == NULL) {
 		st = ss->spf = xcalloc(1, sizeof(*st));
 		spf_outcome_init(&st->o);
+		buf_init(&st->key);
 	}
-	if (st->done)
+	/* The result belongs to one (sender, HELO): a refused MAIL or a
+	 * new HELO without a reset must not reuse it. */
+	buf_printf(&key, "%s\n%s", from, ss->helo ? ss->helo : "");
+	if (st->done && strcmp(buf_cstr(&key), buf_cstr(&st->key)) == 0) {
+		buf_free(&key);
 		return st;
+	}
+	buf_set(&st->key, buf_cstr(&key));
+	buf_free(&key);
 	memset(&q, 0, sizeof(q));
 	q.lookup = spf_dns_lookup;
 	q.helo = ss->helo ? ss->helo : "";
@@ -221,6 +230,7 @@ smtpd_spf_end(struct smtpd_session *ss)
 	if (ss->spf == NULL)
 		return;
 	spf_outcome_free(&ss->spf->o);
+	buf_free(&ss->spf->key);
 	xfree(ss->spf->sender);
 	xfree(ss->spf);
 	ss->spf = NULL;

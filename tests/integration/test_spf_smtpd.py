@@ -32,7 +32,8 @@ ZONES = {
         'fail TXT "v=spf1 ip4:192.0.2.1 -all"\n'
         'why TXT "v=spf1 -all exp=exp.spf.test"\n'
         'exp TXT "%{i} may not send for %{d}, see %{o}"\n'
-        'soft TXT "v=spf1 ip4:192.0.2.1 ~all"\n',
+        'soft TXT "v=spf1 ip4:192.0.2.1 ~all"\n'
+        'badhelo TXT "v=spf1 -all"\n',
 }
 
 
@@ -89,6 +90,15 @@ def test_spf_restriction_and_header(instance, mail_owner, tmp_path):
                 "4.7.1 <carol@down.example>: Sender address rejected: SPF "
                 "temporary error: error in processing during lookup of "
                 "down.example: "), r
+            s.expect("RSET", 250)
+            # The null sender: the HELO name's record (postmaster@HELO).
+            s.expect("EHLO badhelo.spf.test", 250)
+            s.expect("MAIL FROM:<>", 250)
+            r = s.cmd("RCPT TO:<%s>" % ROOT)
+            assert (r.code, r.text) == (
+                550, "5.7.1 <>: Sender address rejected: SPF fail: domain "
+                "of postmaster@badhelo.spf.test does not designate %s as "
+                "permitted sender" % client), r
             s.expect("QUIT", 221)
         instance.wait_log(
             r"NOQUEUE: reject: RCPT from %s: 550 5\.7\.1 "
