@@ -10,6 +10,8 @@
  * into the same text, so the lookup and void limits, the recursion bound
  * and exp= are reached.  Expansions must respect their bounds and the
  * evaluation must end with a valid result within the lookup budget.
+ * The same bytes are also read as a DNS reply in wire format by
+ * spf_dns_extract, for every type SPF asks.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +19,7 @@
 #include <string.h>
 
 #include "spf.h"
+#include "spf_dns.h"
 
 struct world {
 	const char *text;
@@ -59,6 +62,39 @@ lookup(void *ctx, const char *name, int type, struct spf_answer *out)
 	return SPF_DNS_FOUND;
 }
 
+/* The input as a reply: records kept must have the shape of their type. */
+static void
+as_reply(const uint8_t *data, size_t size)
+{
+	static const int types[] = {SPF_T_A, SPF_T_AAAA, SPF_T_MX, SPF_T_PTR,
+				    SPF_T_TXT};
+	ldns_pkt *pkt = NULL;
+	struct spf_answer ans;
+	char canon[SPF_DOMAIN_MAX + 2];
+	size_t i, j;
+	int cname;
+
+	if (ldns_wire2pkt(&pkt, data, size) != LDNS_STATUS_OK)
+		return;
+	spf_answer_init(&ans);
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		spf_dns_extract(pkt, "example.org", types[i], &ans, canon,
+				sizeof(canon), &cname);
+		if (ans.count > SPF_ANSWER_MAX || ans.count > ans.total)
+			abort();
+		if (cname && strlen(canon) > SPF_DOMAIN_MAX)
+			abort();
+		for (j = 0; j < ans.count; j++)
+			if ((types[i] == SPF_T_A && ans.rr[j].len != 4) ||
+			    (types[i] == SPF_T_AAAA && ans.rr[j].len != 16) ||
+			    ((types[i] == SPF_T_MX || types[i] == SPF_T_PTR) &&
+			     ans.rr[j].len > SPF_DOMAIN_MAX))
+				abort();
+	}
+	spf_answer_free(&ans);
+	ldns_pkt_free(pkt);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -80,6 +116,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (rec == NULL)
 		return 0;
+	as_reply(data, size);
 	spf_ip_parse(size > 0 && (data[0] & 1) ? "2001:db8::1" : "192.0.2.1",
 		     &ip);
 	if (spf_record_parse((const char *)data, size, rec, &err) == 0) {

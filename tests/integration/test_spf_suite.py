@@ -93,10 +93,13 @@ def run_scenario(sc):
         lines.append("case %s %s %s %s" % (
             tid, t["host"], _hex(t.get("helo", "")),
             _hex(t.get("mailfrom", ""))))
-    out = subprocess.run([fixture("pan-spfzone")],
-                         input="\n".join(lines) + "\n",
-                         capture_output=True, text=True, timeout=30,
-                         check=True).stdout
+    r = subprocess.run([fixture("pan-spfzone")],
+                       input="\n".join(lines) + "\n",
+                       capture_output=True, text=True, timeout=30,
+                       check=True)
+    # Every record of the zone data must have been loaded.
+    assert r.stderr == "", r.stderr
+    out = r.stdout
     got = {}
     for row in out.splitlines():
         tid, result, exp, reason = row.split("\t", 3)
