@@ -22,6 +22,7 @@
 #include "own_addr.h"
 #include "peer_name.h"
 #include "smtpd.h"
+#include "smtpd_spf.h"
 #include "smtpd_anvil.h"
 #include "smtpd_restrict.h"
 #include "strutil.h"
@@ -315,6 +316,7 @@ smtpd_pre_jail(void)
 	smtpd_hbc_init();
 	/* The access policy's lists and tables: a bad one stops here. */
 	smtpd_restrict_init();
+	smtpd_spf_init();
 	buf_free(&err);
 }
 

@@ -139,6 +139,7 @@ struct smtpd_session {
 	unsigned fails[CNT_MAX];
 	const char *where; /* the last command, for "timeout after X" */
 	struct smtpd_access *access; /* smtpd_restrict.c's state */
+	struct smtpd_spf *spf;	     /* smtpd_spf.c's state */
 	int quit;
 };
 

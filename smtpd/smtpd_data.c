@@ -33,6 +33,7 @@
 #include "received.h"
 #include "smtp_data.h"
 #include "smtpd.h"
+#include "smtpd_spf.h"
 #include "smtpd_restrict.h"
 #include "xalloc.h"
 
@@ -115,6 +116,8 @@ smtpd_data_begin(struct smtpd_session *ss, enum smtp_data_mode mode)
 	/* PREPEND actions of the access policy, above Received:; the
 	 * header checks see them, as Postfix's cleanup sees smtpd's. */
 	smtpd_restrict_prepend(ss, &st->raw);
+	/* Received-SPF: above Received:, as RFC 7208 9.1 asks. */
+	smtpd_spf_header(ss, ss->env.sender, &st->raw);
 	if (ss->local_uid >= 0)
 		maildrop_received(&st->raw, smtpd_cfg.myhostname,
 				  (uid_t)ss->local_uid, ri.queue_id, ri.when);

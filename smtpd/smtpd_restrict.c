@@ -42,6 +42,8 @@
 #include "smtpd.h"
 #include "smtpd_policy.h"
 #include "smtpd_restrict.h"
+#include "smtpd_spf.h"
+#include "spf.h"
 #include "sock.h"
 #include "strutil.h"
 #include "xalloc.h"
@@ -114,6 +116,7 @@ enum op {
 	OP_CHECK_REVERSE_CLIENT,
 	OP_CHECK_REVERSE_CLIENT_MX,
 	OP_CHECK_REVERSE_CLIENT_NS,
+	OP_REJECT_SPF_FAIL,
 };
 
 enum arg { ARG_NONE, ARG_TABLE, ARG_SECONDS, ARG_ZONE, ARG_POLICY };
@@ -200,6 +203,8 @@ static const struct restriction {
      ARG_TABLE},
     {"check_reverse_client_hostname_ns_access", OP_CHECK_REVERSE_CLIENT_NS,
      ARG_TABLE},
+    /* Panacea's own: Postfix has no SPF (smtpd_spf.c). */
+    {"reject_spf_fail", OP_REJECT_SPF_FAIL, ARG_NONE},
     {NULL, 0, 0},
 };
 
@@ -1776,6 +1781,37 @@ check_domain_exists(struct eval *e, const struct addr *a, const char *klass,
 	}
 }
 
+/* reject_spf_fail: the SPF result of the transaction's identity (the
+ * sender, or the HELO name for the null sender): fail is refused with
+ * the record's explanation, temperror deferred; any other result goes
+ * on.  Before MAIL there is no identity yet. */
+static enum res
+check_spf(struct eval *e, const struct addr *sender)
+{
+	struct buf text = BUF_INIT;
+	enum res res = R_DUNNO;
+	const char *from;
+
+	if (sender == NULL)
+		return R_DUNNO;
+	from = sender->flags & ADDR_NULL ? "" : sender->addr;
+	switch (smtpd_spf_result(e->ss, from, &text)) {
+	case SPF_FAIL:
+		res = refuse_fmt(e, 550, "5.7.1",
+				 "<%s>: Sender address rejected: SPF fail: %s",
+				 from, buf_cstr(&text));
+		break;
+	case SPF_TEMPERROR:
+		res = refuse_fmt(e, 451, "4.7.1",
+				 "<%s>: Sender address rejected: SPF temporary "
+				 "error: %s",
+				 from, buf_cstr(&text));
+		break;
+	}
+	buf_free(&text);
+	return res;
+}
+
 static enum res
 check_helo_exists(struct eval *e)
 {
@@ -2199,6 +2235,8 @@ eval_item(struct eval *e, const struct item *it, const char *name,
 					   "4.1.2");
 	case OP_REJECT_UNKNOWN_HELO:
 		return check_helo_exists(e);
+	case OP_REJECT_SPF_FAIL:
+		return check_spf(e, sender);
 	case OP_REJECT_UNKNOWN_CLIENT:
 		return check_client_exists(e, 0);
 	case OP_REJECT_UNKNOWN_REVERSE_CLIENT:

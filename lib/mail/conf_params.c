@@ -991,6 +991,22 @@ const struct conf_param conf_params[] = {
     {"smtpd_soft_error_limit", CONF_INT, "10", 0, 1,
      "After this many errors smtpd(8) pauses smtpd_error_sleep_time before "
      "each error reply. As in Postfix."},
+    {"smtpd_spf_received_header", CONF_BOOL, "no", 0, 0,
+     "When yes, smtpd(8) adds a Received-SPF: header (RFC 7208 9.1) on top "
+     "of each message it accepts from a network client that did not "
+     "authenticate: the SPF result of the MAIL FROM identity (of "
+     "postmaster@HELO for the null sender), the client address, envelope "
+     "sender, HELO name and matching mechanism.  The check is made once per "
+     "transaction and shared with the reject_spf_fail restriction (refuses "
+     "an SPF fail with 550 5.7.1 and the record's explanation, defers a "
+     "temperror with 451 4.7.1). Panacea's own: Postfix leaves SPF to "
+     "policy services such as policyd-spf."},
+    {"smtpd_spf_time_limit", CONF_TIME, "20s", 's', 1,
+     "The longest an SPF evaluation of smtpd(8) (reject_spf_fail, "
+     "smtpd_spf_received_header) may take: a DNS lookup that would start "
+     "later makes the result temperror (RFC 7208 4.6.4 asks for a limit of "
+     "at least 20 seconds). Each lookup itself is bounded by the DNS "
+     "timeout. Panacea's own."},
     {"smtpd_starttls_timeout", CONF_TIME, "300s", 's', 1,
      "How long smtpd(8) may take for the TLS handshake after STARTTLS (or on "
      "connect in wrapper mode); a client that does not finish is disconnected. "
