@@ -124,6 +124,68 @@ static const struct conf_bind smtp_params[] = {
     CONF_BIND_END,
 };
 
+/* The same as lmtp(8): Postfix's lmtp_* names of the same settings
+ * (lmtp_lhlo_* for smtp_helo_*, lmtp_tcp_port for the port), bound to
+ * the same fields. */
+static const struct conf_bind lmtp_params[] = {
+    CONF_BIND_INT("lmtp_tcp_port", &raw.dest_port),
+    CONF_BIND_STR("lmtp_lhlo_name", &smtp_cfg.helo_name),
+    CONF_BIND_STR("myhostname", &smtp_cfg.myhostnames),
+    CONF_BIND_STR("inet_protocols", &raw.inet_protocols),
+    CONF_BIND_INT("lmtp_mx_address_limit", &raw.mx_address_limit),
+    CONF_BIND_TIME("lmtp_connect_timeout", &raw.connect_timeout),
+    CONF_BIND_TIME("lmtp_lhlo_timeout", &raw.helo_timeout),
+    CONF_BIND_TIME("lmtp_starttls_timeout", &raw.starttls_timeout),
+    CONF_BIND_TIME("lmtp_mail_timeout", &raw.mail_timeout),
+    CONF_BIND_TIME("lmtp_rcpt_timeout", &raw.rcpt_timeout),
+    CONF_BIND_TIME("lmtp_data_init_timeout", &raw.data_init_timeout),
+    CONF_BIND_TIME("lmtp_data_xfer_timeout", &raw.data_xfer_timeout),
+    CONF_BIND_TIME("lmtp_data_done_timeout", &raw.data_done_timeout),
+    CONF_BIND_TIME("lmtp_quit_timeout", &raw.quit_timeout),
+    CONF_BIND_TIME("lmtp_connection_cache_time_limit", &raw.cache_time_limit),
+    CONF_BIND_BOOL("lmtp_skip_5xx_greeting", &smtp_cfg.skip_5xx_greeting),
+    CONF_BIND_STR("lmtp_bind_address", &raw.bind_address),
+    CONF_BIND_STR("lmtp_bind_address6", &raw.bind_address6),
+    CONF_BIND_STR("dns_nameservers", &raw.dns_nameservers),
+    CONF_BIND_STR("inet_interfaces", &raw.inet_interfaces),
+    CONF_BIND_STR("proxy_interfaces", &raw.proxy_interfaces),
+    CONF_BIND_STR("lmtp_tls_security_level", &raw.tls_level),
+    CONF_BIND_STR("lmtp_tls_policy_maps", &raw.tls_policy_maps),
+    CONF_BIND_BOOL("lmtp_use_tls", &raw.use_tls),
+    CONF_BIND_INT("lmtp_tls_loglevel", &smtp_cfg.tls_loglevel),
+    CONF_BIND_BOOL("lmtp_enforce_tls", &raw.enforce_tls),
+    CONF_BIND_BOOL("lmtp_tls_enforce_peername", &raw.enforce_peername),
+    CONF_BIND_STR("lmtp_tls_CAfile", &raw.tls_cafile),
+    CONF_BIND_STR("lmtp_tls_protocols", &raw.tls_params.protocols),
+    CONF_BIND_STR("lmtp_tls_mandatory_protocols",
+		  &raw.tls_params.mandatory_protocols),
+    CONF_BIND_STR("lmtp_tls_ciphers", &raw.tls_params.ciphers),
+    CONF_BIND_STR("lmtp_tls_mandatory_ciphers",
+		  &raw.tls_params.mandatory_ciphers),
+    CONF_BIND_STR("lmtp_tls_exclude_ciphers", &raw.tls_params.exclude_ciphers),
+    CONF_BIND_STR("lmtp_tls_mandatory_exclude_ciphers",
+		  &raw.tls_params.mandatory_exclude_ciphers),
+    CONF_BIND_STR("tls_high_cipherlist", &raw.tls_params.high),
+    CONF_BIND_STR("tls_medium_cipherlist", &raw.tls_params.medium),
+    CONF_BIND_STR("tls_null_cipherlist", &raw.tls_params.null),
+    CONF_BIND_BOOL("lmtp_sasl_auth_enable", &smtp_cfg.sasl_enable),
+    CONF_BIND_STR("lmtp_sasl_password_maps", &raw.sasl_password_maps),
+    CONF_BIND_STR("lmtp_sasl_security_options", &raw.sasl_security_options),
+    CONF_BIND_STR("lmtp_sasl_tls_security_options",
+		  &raw.sasl_tls_security_options),
+    CONF_BIND_STR("lmtp_sasl_mechanism_filter", &smtp_cfg.sasl_mech_filter),
+    CONF_BIND_STR("lmtp_header_checks", &smtp_cfg.header_checks),
+    CONF_BIND_STR("lmtp_mime_header_checks", &smtp_cfg.mime_header_checks),
+    CONF_BIND_STR("lmtp_nested_header_checks", &smtp_cfg.nested_header_checks),
+    CONF_BIND_STR("lmtp_body_checks", &smtp_cfg.body_checks),
+    CONF_BIND_SIZE("body_checks_size_limit", &smtp_cfg.body_checks_size_limit),
+    CONF_BIND_INT("line_length_limit", &smtp_cfg.line_limit),
+    CONF_BIND_SIZE("header_size_limit", &smtp_cfg.header_limit),
+    CONF_BIND_INT("mime_boundary_length_limit", &smtp_cfg.mime_boundary_limit),
+    CONF_BIND_INT("mime_nesting_limit", &smtp_cfg.mime_nesting_limit),
+    CONF_BIND_END,
+};
+
 /* A timeout in milliseconds, at most a day. */
 static int
 ms(long long s)
@@ -224,7 +286,7 @@ smtp_tls_init(void)
 	smtp_cfg.tls = tls_client_ctx_new(raw.tls_cafile, &err);
 	if (smtp_cfg.tls == NULL)
 		msg_fatal("cannot set up TLS: %s", buf_cstr(&err));
-	raw.tls_params.prefix = "smtp";
+	raw.tls_params.prefix = smtp_cfg.proto;
 	tls_params_apply(smtp_cfg.tls, &raw.tls_params, 1, 0);
 	buf_free(&err);
 }
@@ -259,7 +321,10 @@ smtp_pre_jail(void)
 	long long port = raw.dest_port;
 
 	if (port < 1 || port > 65535)
-		msg_fatal("smtp_destination_port: %lld is not a port", port);
+		msg_fatal("%s: %lld is not a port",
+			  smtp_cfg.lmtp ? "lmtp_tcp_port"
+					: "smtp_destination_port",
+			  port);
 	smtp_cfg.dest_port = (unsigned)port;
 	smtp_cfg.families = inet_families();
 	smtp_cfg.mx_address_limit = (long)raw.mx_address_limit;
@@ -323,13 +388,17 @@ smtp_pending(const struct smtp_request *req)
 void
 smtp_target_name(const struct smtp_target *t, char *out, size_t len)
 {
-	snprintf(out, len, "%s[%s]", t->host, t->ip);
+	snprintf(out, len, "%s[%s]", t->host, t->path[0] ? t->path : t->ip);
 }
 
+/* A socket has no port: "host[path]", as Postfix's lmtp logs it. */
 void
 smtp_target_relay(const struct smtp_target *t, char *out, size_t len)
 {
-	snprintf(out, len, "%s[%s]:%u", t->host, t->ip, t->port);
+	if (t->path[0] != '\0')
+		smtp_target_name(t, out, len);
+	else
+		snprintf(out, len, "%s[%s]:%u", t->host, t->ip, t->port);
 }
 
 void
@@ -523,10 +592,23 @@ out:
 	buf_free(&why);
 }
 
+/* lmtp when the program runs under that name (argv[0]), as Postfix's. */
+static int
+runs_as_lmtp(int argc, char **argv)
+{
+	const char *name, *slash;
+
+	if (argc < 1 || argv[0] == NULL)
+		return 0;
+	slash = strrchr(argv[0], '/');
+	name = slash != NULL ? slash + 1 : argv[0];
+	return strcmp(name, "lmtp") == 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	static const struct daemon_ops ops = {
+	struct daemon_ops ops = {
 	    .mode = DAEMON_SINGLE,
 	    .params = smtp_params,
 	    .pre_jail = smtp_pre_jail,
@@ -535,5 +617,9 @@ main(int argc, char **argv)
 	    .pre_exit = smtp_pre_exit,
 	};
 
+	smtp_cfg.lmtp = runs_as_lmtp(argc, argv);
+	smtp_cfg.proto = smtp_cfg.lmtp ? "lmtp" : "smtp";
+	if (smtp_cfg.lmtp)
+		ops.params = lmtp_params;
 	daemon_main(argc, argv, &ops);
 }
