@@ -1,0 +1,241 @@
+"""test_lmtp - the lmtp transport (smtp(8) run as lmtp, RFC 2033) against
+a real Dovecot LMTP server (dovecot_lmtp.py).
+
+One Panacea instance and one Dovecot for the module (Dovecot takes most
+of a second to start): smtpd, qmgr, local and lmtp as the shipped
+services table runs them (chrooted and unprivileged as root), lmtp with
+maxproc 1 so that a kept session is seen by the next message.  Mail goes
+in over SMTP and is read back from Dovecot's mailboxes, through
+Dovecot's own doveadm.  Routes:
+  unix.test   transport_maps: lmtp:unix:private/dovecot-lmtp (Dovecot's
+              socket in Panacea's private/ folder, as Postfix sites do)
+  inet.test   transport_maps: lmtp:inet:HOST:PORT (Dovecot's TCP port)
+  down.test   transport_maps: lmtp:inet: a port nothing listens on
+  virt.test   virtual_mailbox_domains, virtual_transport = lmtp:inet:...
+  panacea.test (mydestination): local, whose mailbox_transport hands the
+              mailbox delivery to lmtp:unix:private/dovecot-lmtp
+"""
+
+import os
+import pwd
+import re
+import shutil
+import smtplib
+import tempfile
+
+import pytest
+
+import panacea_test
+import procfs
+from dovecot_lmtp import DovecotLmtp
+from panacea_test import Instance, scaled, wait_until
+from smtp_helpers import base_conf, mail_owner  # noqa: F401
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0,
+                                reason="Dovecot switches to its users")
+
+MYHOSTNAME = "panacea.test"
+USERS = ("alice", "bob", "carol", "dave", "erin", "frank", "gina")
+SOCKET = "private/dovecot-lmtp"
+
+
+class Rig:
+    def __init__(self, inst, dovecot, port):
+        self.inst = inst
+        self.dovecot = dovecot
+        self.port = port
+
+    def send(self, rcpts, subject, sender="sender@inet.test"):
+        """One message over SMTP; every recipient accepted.  Returns the
+        queue id."""
+        body = ("From: <%s>\r\nTo: undisclosed-recipients:;\r\n"
+                "Subject: %s\r\nMessage-ID: <%s@client.test>\r\n\r\n"
+                "Hello over LMTP.\r\n.dot-stuffed line\r\n" %
+                (sender, subject, subject))
+        with smtplib.SMTP(self.inst.host, self.port,
+                          timeout=scaled(30)) as s:
+            s.ehlo("client.test")
+            code, text = s.mail(sender)
+            assert code == 250, text
+            for r in rcpts:
+                code, text = s.rcpt(r)
+                assert code == 250, (r, code, text)
+            code, text = s.data(body.encode())
+            assert code == 250, text
+        m = re.search(rb"queued as ([0-9A-Z]+)", text)
+        assert m, text
+        return m.group(1).decode()
+
+    def status(self, qid, rcpt, timeout=20):
+        """The lmtp agent's log line of rcpt in qid (waits for it)."""
+        m = self.inst.wait_log(
+            r"lmtp\[\d+\]: %s: to=<%s>, (.*)\n" % (qid, re.escape(rcpt)),
+            timeout=timeout)
+        return m.group(1)
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory, mail_owner):  # noqa: F811
+    panacea_test.tool("dovecot-lmtp")
+    base = tmp_path_factory.mktemp("lmtp")
+    inst = Instance(base / "panacea")
+    # Dovecot's users need to reach their homes: a folder others may
+    # traverse, not pytest's private one.
+    dovecot_dir = tempfile.mkdtemp(prefix="panacea-lmtp-dovecot-")
+    os.chmod(dovecot_dir, 0o755)
+    vmail = pwd.getpwnam(panacea_test.ensure_mail_only_owner())
+    dovecot = DovecotLmtp(dovecot_dir, USERS, vmail,
+                          os.path.join(inst.queue_dir, SOCKET), mail_owner)
+    down = panacea_test.free_port(dovecot.host)
+    transport = os.path.join(inst.config_dir, "transport")
+    with open(transport, "w") as f:
+        f.write("unix.test lmtp:unix:%s\n" % SOCKET)
+        f.write("inet.test lmtp:inet:%s:%d\n" % (dovecot.host, dovecot.port))
+        f.write("down.test lmtp:inet:[%s]:%d\n" % (dovecot.host, down))
+    port = inst.port()
+    inst.conf.update(base_conf(mail_owner))
+    inst.conf.update({
+        "local_recipient_maps": "",
+        "alias_maps": "",
+        "mailbox_transport": "lmtp:unix:" + SOCKET,
+        "transport_maps": "texthash:" + transport,
+        "virtual_mailbox_domains": "virt.test",
+        "virtual_transport": "lmtp:inet:%s:%d" % (dovecot.host,
+                                                  dovecot.port),
+        "minimal_backoff_time": "300s",
+        "maximal_backoff_time": "600s",
+        "lmtp_connection_cache_time_limit": "10s",
+    })
+    inst.services = [
+        Instance.shipped("smtp", "inet", port, chroot="y"),
+        Instance.shipped("qmgr", chroot="y"),
+        Instance.shipped("local"),
+        Instance.shipped("lmtp", maxproc=1),
+    ]
+    inst.write()
+    inst.start()
+    inst.wait_port(port)
+    try:
+        dovecot.start()
+        yield Rig(inst, dovecot, port)
+    finally:
+        dovecot.stop()
+        inst.finish()
+        if not os.environ.get("LMTP_KEEP"):
+            shutil.rmtree(dovecot_dir, ignore_errors=True)
+
+
+def test_unix_socket(rig):
+    """transport_maps lmtp:unix:private/dovecot-lmtp: the message lands
+    in Dovecot's mailbox, as sent, and Dovecot reads it; the log names
+    the socket as the relay, as Postfix's lmtp does."""
+    qid = rig.send(["alice@unix.test"], "unix-socket")
+    line = rig.status(qid, "alice@unix.test")
+    assert re.match(r"relay=panacea\.test\[private/dovecot-lmtp\], "
+                    r".*dsn=2\.0\.0, status=sent \(250 2\.0\.0 ", line), line
+    rig.dovecot.wait_messages("alice", 1)
+    text = rig.dovecot.fetch("alice")
+    assert b"Subject: unix-socket" in text
+    # Dot-stuffing undone by Dovecot: the line is as the client wrote it.
+    assert b"\n.dot-stuffed line" in text
+    assert b"Received: from client.test" in text
+
+
+def test_per_recipient_status(rig):
+    """One message, three recipients in one LMTP transaction: Dovecot
+    answers each after the final dot; the two it knows are delivered,
+    the unknown one bounces (5.1.1) on its own, and the bounce reaches
+    the sender (through LMTP too)."""
+    qid = rig.send(["bob@inet.test", "ghost@inet.test", "carol@inet.test"],
+                   "per-rcpt", sender="dave@unix.test")
+    relay = r"relay=%s\[%s\]:%d, " % (re.escape(rig.dovecot.host),
+                                     re.escape(rig.dovecot.host),
+                                     rig.dovecot.port)
+    for r in ("bob", "carol"):
+        line = rig.status(qid, r + "@inet.test")
+        assert re.match(relay + r".*status=sent \(250 2\.0\.0 ", line), line
+    line = rig.status(qid, "ghost@inet.test")
+    assert re.match(relay + r".*dsn=5\.1\.1, status=bounced \(host .* "
+                    r"said: 550 5\.1\.1 .*\(in reply to end of DATA "
+                    r"command\)\)", line) or \
+        re.match(relay + r".*dsn=5\.1\.1, status=bounced .*\(in reply to "
+                 r"RCPT TO command\)\)", line), line
+    for r in ("bob", "carol"):
+        assert b"Subject: per-rcpt" in rig.dovecot.wait_messages(r, 1)[0]
+    # One LMTP transaction: Dovecot logs both saves under one session
+    # (its id, then ":R2", ":R3"... for the later recipients).
+    sessions = dict(re.findall(r"lmtp\((bob|carol)\)<\d+><([^>:]+)[^>]*>: "
+                               r"Info: msgid=<per-rcpt@", rig.dovecot.log()))
+    assert sessions["bob"] == sessions["carol"], sessions
+    bounce = rig.dovecot.wait_messages("dave", 1)[0]
+    assert b"ghost@inet.test" in bounce
+    rig.inst.wait_log(r"qmgr\[\d+\]: %s: removed" % qid)
+
+
+def test_down_defers(rig):
+    """No LMTP server behind the next hop: the recipient is deferred
+    with the connection's failure, never bounced, and stays queued."""
+    qid = rig.send(["erin@down.test"], "down")
+    line = rig.status(qid, "erin@down.test")
+    assert re.search(r"dsn=4\.4\.1, status=deferred \(connect to "
+                     r".*Connection refused\)", line), line
+    assert not rig.inst.log_count(r"%s: to=<erin@down\.test>.*"
+                                  r"status=bounced" % qid)
+    assert not rig.inst.log_count(r"%s: removed" % qid)
+
+
+def test_mailbox_transport(rig):
+    """A local recipient: local hands its mailbox delivery to
+    mailbox_transport (Postfix's local does), the lmtp agent delivers
+    and logs it, and local logs nothing of its own for it."""
+    qid = rig.send(["frank@" + MYHOSTNAME], "mailbox-transport")
+    line = rig.status(qid, "frank@" + MYHOSTNAME)
+    assert re.match(r"relay=panacea\.test\[private/dovecot-lmtp\], .*"
+                    r"status=sent \(250 2\.0\.0 ", line), line
+    msgs = rig.dovecot.wait_messages("frank", 1)
+    assert b"Subject: mailbox-transport" in msgs[0]
+    rig.inst.wait_log(r"qmgr\[\d+\]: %s: removed" % qid)
+    assert not rig.inst.log_count(r"local\[\d+\]: %s: to=" % qid)
+
+
+def test_virtual_transport(rig):
+    """A virtual mailbox domain goes to virtual_transport."""
+    qid = rig.send(["gina@virt.test"], "virtual-transport")
+    line = rig.status(qid, "gina@virt.test")
+    assert "status=sent" in line, line
+    assert b"Subject: virtual-transport" in \
+        rig.dovecot.wait_messages("gina", 1)[0]
+
+
+def test_session_reuse(rig):
+    """Two messages one after the other to the same next hop: the second
+    goes over the session the first left open (RSET, no new LHLO), so
+    Dovecot sees one connection."""
+    def connects():
+        # TCP connections ("Connect from local" is the socket's).
+        return rig.dovecot.log_count(r"lmtp\(\d+\): Info: Connect from "
+                                     r"\d")
+
+    before = connects()
+    q1 = rig.send(["alice@inet.test"], "reuse-1")
+    rig.status(q1, "alice@inet.test")
+    q2 = rig.send(["alice@inet.test"], "reuse-2")
+    assert "status=sent" in rig.status(q2, "alice@inet.test")
+    wait_until(lambda: connects() > before, timeout=10,
+               what="Dovecot's connect line")
+    assert connects() == before + 1, rig.dovecot.log()[-2000:]
+
+
+def test_privileges(rig):
+    """/proc: the lmtp process runs as mail_owner in every uid and gid,
+    jailed in queue_directory (DESIGN.md, its row and rule 3: the
+    untrusted LMTP server talks only to it)."""
+    qid = rig.send(["alice@unix.test"], "privileges")
+    rig.status(qid, "alice@unix.test")
+    pids = [p for p in rig.inst.children() if procfs.comm(p) == "lmtp"]
+    assert pids, "no lmtp process"
+    owner = pwd.getpwnam(rig.inst.conf["mail_owner"])
+    for pid in pids:
+        assert procfs.uids(pid) == [owner.pw_uid] * 4
+        assert procfs.gids(pid) == [owner.pw_gid] * 4
+        assert procfs.root(pid) == os.path.realpath(rig.inst.queue_dir)
