@@ -388,6 +388,12 @@ const struct conf_param conf_params[] = {
     {"mailbox_size_limit", CONF_SIZE, "51200000", 0, 0,
      "The largest a mailbox or maildir delivery may make a mailbox, in bytes; "
      "0 means no limit. As in Postfix."},
+    {"mailbox_transport", CONF_STR, "", 0, 0,
+     "A transport:nexthop that local(8) hands each local user's mailbox "
+     "delivery to, after alias expansion and before any account lookup "
+     "(lmtp:unix:private/dovecot-lmtp gives the mail to Dovecot); the "
+     "agent of that transport logs the delivery. Empty delivers to the "
+     "user's mailbox. As in Postfix."},
     {"maillog_file", CONF_STR, "", 0, 0,
      "When set, the file every program logs to instead of syslog; one Panacea "
      "creates is mode 0640, group adm. As in Postfix."},
@@ -1159,6 +1165,15 @@ const struct conf_param conf_params[] = {
     {"unknown_local_recipient_reject_code", CONF_INT, "550", 0, 0,
      "The reply code for a local address that local_recipient_maps does not "
      "know (reject_unlisted_recipient/sender). As in Postfix."},
+    {"virtual_mailbox_domains", CONF_STR, "", 0, 0,
+     "Domains (a list, with files and tables) whose recipients qmgr(8) "
+     "routes to virtual_transport. As in Postfix, but empty by default "
+     "(Postfix: $virtual_mailbox_maps)."},
+    {"virtual_transport", CONF_STR, "virtual", 0, 0,
+     "The transport (transport or transport:nexthop) of recipients in "
+     "virtual_mailbox_domains; without a next hop it is the recipient's "
+     "domain. lmtp:unix:private/dovecot-lmtp hands them to Dovecot. As in "
+     "Postfix."},
     {NULL, CONF_STR, NULL, 0, 0, NULL},
 };
 
