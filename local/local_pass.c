@@ -56,9 +56,8 @@ split(const char *spec, struct buf *transport, const char **nexthop)
 
 /* The request for one recipient (to), its ORCPT the address it came as. */
 static void
-encode(const struct local_msg *msg, const char *transport,
-       const char *nexthop, const char *to, const char *orig_to,
-       struct attr_list *out)
+encode(const struct local_msg *msg, const char *transport, const char *nexthop,
+       const char *to, const char *orig_to, struct attr_list *out)
 {
 	struct deliver_request req;
 	struct deliver_rcpt rcpt;
@@ -106,7 +105,8 @@ local_pass(const struct local_msg *msg, const char *spec, const char *to,
 	memset(&reply, 0, sizeof(reply));
 	if (split(spec, &transport, &nexthop) < 0) {
 		local_status_set(st, 4, "4.3.5",
-				 "malformed mailbox_transport \"%.100s\"", spec);
+				 "malformed mailbox_transport \"%.100s\"",
+				 spec);
 		goto out;
 	}
 	buf_printf(&path, "%s/private/%s", local_cfg.queue_directory,
@@ -131,7 +131,7 @@ local_pass(const struct local_msg *msg, const char *spec, const char *to,
 	    strcmp(reply.status, "done") != 0 || reply.nrcpt != 1) {
 		msg_warn("%s: transport private/%s: bad reply: %s",
 			 msg->queue_id, buf_cstr(&transport),
-			 why.len ? buf_cstr(&why)
+			 why.len	? buf_cstr(&why)
 			 : reply.reason ? reply.reason
 					: "no status");
 		local_status_set(st, 4, "4.3.0", "mail transport unavailable");

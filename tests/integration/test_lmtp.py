@@ -121,8 +121,7 @@ def rig(tmp_path_factory, mail_owner):  # noqa: F811
     finally:
         dovecot.stop()
         inst.finish()
-        if not os.environ.get("LMTP_KEEP"):
-            shutil.rmtree(dovecot_dir, ignore_errors=True)
+        shutil.rmtree(dovecot_dir, ignore_errors=True)
 
 
 def test_unix_socket(rig):
