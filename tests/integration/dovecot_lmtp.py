@@ -11,7 +11,8 @@ is looked up by its local part (auth_username_format = %Ln), so
 user@any.domain reaches user and an unknown name gets Dovecot's
 "550 5.1.1 ... User doesn't exist".  Each user's mail is a Maildir in
 its home, read back through Dovecot's own doveadm (fetch()) or from the
-files (messages()).
+files (messages()).  The users in full have a quota of one byte: Dovecot
+accepts them at RCPT and refuses their copy after the final dot.
 """
 
 import os
@@ -36,6 +37,13 @@ first_valid_gid = 1
 mail_location = maildir:~/Maildir
 auth_username_format = %Ln
 lmtp_save_to_detail_mailbox = no
+# Quota: a user of the quota list gets a userdb rule of a few bytes, so
+# that Dovecot refuses its copy after the final dot (552 5.2.2), which
+# is where LMTP answers for each recipient alone.
+mail_plugins = quota
+plugin {{
+  quota = maildir:User quota
+}}
 passdb {{
   driver = passwd-file
   args = {dir}/users
@@ -62,7 +70,8 @@ class DovecotLmtp:
     them stored as account (a pwd entry); its socket at socket_path,
     owned by socket_owner (a name)."""
 
-    def __init__(self, base, users, account, socket_path, socket_owner):
+    def __init__(self, base, users, account, socket_path, socket_owner,
+                 full=()):
         self.dir = str(base)
         os.makedirs(self.dir, exist_ok=True)
         os.chmod(self.dir, 0o755)
@@ -81,8 +90,11 @@ class DovecotLmtp:
                 home = self.home(name)
                 os.makedirs(home, exist_ok=True)
                 os.chown(home, account.pw_uid, account.pw_gid)
-                f.write("%s::%d:%d::%s::\n" % (name, account.pw_uid,
-                                               account.pw_gid, home))
+                extra = ("userdb_quota_rule=*:storage=1B" if name in full
+                         else "")
+                f.write("%s::%d:%d::%s::%s\n" % (name, account.pw_uid,
+                                                 account.pw_gid, home,
+                                                 extra))
         with open(self.conf, "w") as f:
             f.write(CONF.format(conf=self.conf, dir=self.dir, host=self.host,
                                 port=self.port, socket=socket_path,

@@ -11,6 +11,7 @@ Dovecot's own doveadm.  Routes:
               socket in Panacea's private/ folder, as Postfix sites do)
   inet.test   transport_maps: lmtp:inet:HOST:PORT (Dovecot's TCP port)
   down.test   transport_maps: lmtp:inet: a port nothing listens on
+  gone.test   transport_maps: lmtp:unix: a socket that is not there
   virt.test   virtual_mailbox_domains, virtual_transport = lmtp:inet:...
   panacea.test (mydestination): local, whose mailbox_transport hands the
               mailbox delivery to lmtp:unix:private/dovecot-lmtp
@@ -35,7 +36,8 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0,
                                 reason="Dovecot switches to its users")
 
 MYHOSTNAME = "panacea.test"
-USERS = ("alice", "bob", "carol", "dave", "erin", "frank", "gina")
+USERS = ("alice", "bob", "carol", "dave", "erin", "frank", "gina", "hank",
+         "full")
 SOCKET = "private/dovecot-lmtp"
 
 
@@ -85,13 +87,15 @@ def rig(tmp_path_factory, mail_owner):  # noqa: F811
     os.chmod(dovecot_dir, 0o755)
     vmail = pwd.getpwnam(panacea_test.ensure_mail_only_owner())
     dovecot = DovecotLmtp(dovecot_dir, USERS, vmail,
-                          os.path.join(inst.queue_dir, SOCKET), mail_owner)
+                          os.path.join(inst.queue_dir, SOCKET), mail_owner,
+                          full=("full",))
     down = panacea_test.free_port(dovecot.host)
     transport = os.path.join(inst.config_dir, "transport")
     with open(transport, "w") as f:
         f.write("unix.test lmtp:unix:%s\n" % SOCKET)
         f.write("inet.test lmtp:inet:%s:%d\n" % (dovecot.host, dovecot.port))
         f.write("down.test lmtp:inet:[%s]:%d\n" % (dovecot.host, down))
+        f.write("gone.test lmtp:unix:private/no-such-lmtp\n")
     port = inst.port()
     inst.conf.update(base_conf(mail_owner))
     inst.conf.update({
@@ -171,16 +175,37 @@ def test_per_recipient_status(rig):
     rig.inst.wait_log(r"qmgr\[\d+\]: %s: removed" % qid)
 
 
+def test_after_dot_per_recipient(rig):
+    """Dovecot takes both recipients at RCPT, then refuses the copy of a
+    user over quota after the final dot (552 5.2.2) while it saves the
+    other: one reply each, decided apart (RFC 2033's reason to be)."""
+    qid = rig.send(["hank@inet.test", "full@inet.test"], "after-dot")
+    line = rig.status(qid, "hank@inet.test")
+    assert "status=sent (250 2.0.0 " in line, line
+    line = rig.status(qid, "full@inet.test")
+    assert re.search(r"dsn=5\.2\.2, status=bounced \(host \S+ said: "
+                     r"552 5\.2\.2 .*\(in reply to end of DATA command\)\)",
+                     line), line
+    assert b"Subject: after-dot" in rig.dovecot.wait_messages("hank", 1)[0]
+    assert rig.dovecot.messages("full") == []
+
+
 def test_down_defers(rig):
-    """No LMTP server behind the next hop: the recipient is deferred
-    with the connection's failure, never bounced, and stays queued."""
+    """No LMTP server behind the next hop (a TCP port, a socket path):
+    the recipient is deferred with the connection's failure, never
+    bounced, and stays queued."""
     qid = rig.send(["erin@down.test"], "down")
     line = rig.status(qid, "erin@down.test")
     assert re.search(r"dsn=4\.4\.1, status=deferred \(connect to "
                      r".*Connection refused\)", line), line
-    assert not rig.inst.log_count(r"%s: to=<erin@down\.test>.*"
-                                  r"status=bounced" % qid)
-    assert not rig.inst.log_count(r"%s: removed" % qid)
+    gone = rig.send(["erin@gone.test"], "gone")
+    line = rig.status(gone, "erin@gone.test")
+    assert re.search(r"relay=none, .*dsn=4\.4\.1, status=deferred \("
+                     r"connect to private/no-such-lmtp: No such file", line), \
+        line
+    for q in (qid, gone):
+        assert not rig.inst.log_count(r"%s: to=.*status=bounced" % q)
+        assert not rig.inst.log_count(r"%s: removed" % q)
 
 
 def test_mailbox_transport(rig):
