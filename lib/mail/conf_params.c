@@ -1167,8 +1167,10 @@ const struct conf_param conf_params[] = {
      "know (reject_unlisted_recipient/sender). As in Postfix."},
     {"virtual_mailbox_domains", CONF_STR, "", 0, 0,
      "Domains (a list, with files and tables) whose recipients qmgr(8) "
-     "routes to virtual_transport. As in Postfix, but empty by default "
-     "(Postfix: $virtual_mailbox_maps)."},
+     "routes to virtual_transport and smtpd(8) accepts from any client "
+     "(without a recipient check of its own: virtual_mailbox_maps is not "
+     "implemented yet). As in Postfix, but empty by default (Postfix: "
+     "$virtual_mailbox_maps)."},
     {"virtual_transport", CONF_STR, "virtual", 0, 0,
      "The transport (transport or transport:nexthop) of recipients in "
      "virtual_mailbox_domains; without a next hop it is the recipient's "

@@ -42,19 +42,20 @@ SOCKET = "private/dovecot-lmtp"
 
 
 class Rig:
-    def __init__(self, inst, dovecot, port):
+    def __init__(self, inst, dovecot, port, mx_port):
         self.inst = inst
         self.dovecot = dovecot
         self.port = port
+        self.mx_port = mx_port  # smtpd for strangers (mynetworks off)
 
-    def send(self, rcpts, subject, sender="sender@inet.test"):
-        """One message over SMTP; every recipient accepted.  Returns the
-        queue id."""
+    def send(self, rcpts, subject, sender="sender@inet.test", port=None):
+        """One message over SMTP (to port, else the trusted smtpd's);
+        every recipient accepted.  Returns the queue id."""
         body = ("From: <%s>\r\nTo: undisclosed-recipients:;\r\n"
                 "Subject: %s\r\nMessage-ID: <%s@client.test>\r\n\r\n"
                 "Hello over LMTP.\r\n.dot-stuffed line\r\n" %
                 (sender, subject, subject))
-        with smtplib.SMTP(self.inst.host, self.port,
+        with smtplib.SMTP(self.inst.host, port or self.port,
                           timeout=scaled(30)) as s:
             s.ehlo("client.test")
             code, text = s.mail(sender)
@@ -96,7 +97,7 @@ def rig(tmp_path_factory, mail_owner):  # noqa: F811
         f.write("inet.test lmtp:inet:%s:%d\n" % (dovecot.host, dovecot.port))
         f.write("down.test lmtp:inet:[%s]:%d\n" % (dovecot.host, down))
         f.write("gone.test lmtp:unix:private/no-such-lmtp\n")
-    port = inst.port()
+    port, mx_port = inst.ports(2)
     inst.conf.update(base_conf(mail_owner))
     inst.conf.update({
         "local_recipient_maps": "",
@@ -112,6 +113,9 @@ def rig(tmp_path_factory, mail_owner):  # noqa: F811
     })
     inst.services = [
         Instance.shipped("smtp", "inet", port, chroot="y"),
+        # As the Internet sees the host: loopback is no trusted network.
+        Instance.shipped("smtp", "inet", mx_port, chroot="y",
+                         args="-o mynetworks=192.0.2.0/24"),
         Instance.shipped("qmgr", chroot="y"),
         Instance.shipped("local"),
         Instance.shipped("lmtp", maxproc=1),
@@ -121,7 +125,7 @@ def rig(tmp_path_factory, mail_owner):  # noqa: F811
     inst.wait_port(port)
     try:
         dovecot.start()
-        yield Rig(inst, dovecot, port)
+        yield Rig(inst, dovecot, port, mx_port)
     finally:
         dovecot.stop()
         inst.finish()
@@ -223,8 +227,17 @@ def test_mailbox_transport(rig):
 
 
 def test_virtual_transport(rig):
-    """A virtual mailbox domain goes to virtual_transport."""
-    qid = rig.send(["gina@virt.test"], "virtual-transport")
+    """A virtual mailbox domain is ours: smtpd takes it from any client
+    (a domain of transport_maps alone is relaying, refused), and qmgr
+    routes it to virtual_transport."""
+    with smtplib.SMTP(rig.inst.host, rig.mx_port, timeout=scaled(30)) as s:
+        s.ehlo("stranger.test")
+        assert s.mail("someone@stranger.test")[0] == 250
+        code, text = s.rcpt("gina@inet.test")
+        assert code in (454, 554) and b"Relay access denied" in text, \
+            (code, text)
+    qid = rig.send(["gina@virt.test"], "virtual-transport",
+                   sender="someone@stranger.test", port=rig.mx_port)
     line = rig.status(qid, "gina@virt.test")
     assert "status=sent" in line, line
     assert b"Subject: virtual-transport" in \
