@@ -235,6 +235,19 @@ inet_families(void)
 	return f;
 }
 
+/* A parameter's name for messages: "smtp_..." or, as lmtp, "lmtp_...";
+ * suffix starts with '_'.  Valid until the fourth call after. */
+static const char *
+pname(const char *suffix)
+{
+	static char names[4][64];
+	static unsigned n;
+	char *out = names[n++ % 4];
+
+	snprintf(out, sizeof(names[0]), "%s%s", smtp_cfg.proto, suffix);
+	return out;
+}
+
 /* Is plaintext AUTH allowed by a smtp_sasl_*security_options value? */
 static int
 sasl_plain_ok(const char *value)
@@ -276,11 +289,11 @@ smtp_tls_init(void)
 	int lvl = tls_level_parse(level);
 
 	if (lvl < 0)
-		msg_fatal("smtp_tls_security_level: unknown level \"%s\"",
-			  level);
+		msg_fatal("%s: unknown level \"%s\"",
+			  pname("_tls_security_level"), level);
 	smtp_cfg.tls_level = lvl;
 	smtp_cfg.tls_policy =
-	    open_maps("smtp_tls_policy_maps", raw.tls_policy_maps);
+	    open_maps(pname("_tls_policy_maps"), raw.tls_policy_maps);
 	if (lvl == TLS_LEVEL_NONE && smtp_cfg.tls_policy == NULL)
 		return;
 	smtp_cfg.tls = tls_client_ctx_new(raw.tls_cafile, &err);
@@ -302,7 +315,7 @@ smtp_sasl_init(void)
 	if (!smtp_cfg.sasl_enable)
 		return;
 	smtp_cfg.sasl_passwords =
-	    open_maps("smtp_sasl_password_maps", raw.sasl_password_maps);
+	    open_maps(pname("_sasl_password_maps"), raw.sasl_password_maps);
 	smtp_cfg.sasl_plain_without_tls =
 	    sasl_plain_ok(raw.sasl_security_options);
 	smtp_cfg.sasl_plain_with_tls =
@@ -340,9 +353,9 @@ smtp_pre_jail(void)
 	smtp_cfg.data_done_timeout_ms = ms(raw.data_done_timeout);
 	smtp_cfg.quit_timeout_ms = ms(raw.quit_timeout);
 	smtp_cfg.cache_time_limit = (int)raw.cache_time_limit;
-	parse_bind("smtp_bind_address", raw.bind_address, AF_INET,
+	parse_bind(pname("_bind_address"), raw.bind_address, AF_INET,
 		   &smtp_cfg.bind4, &smtp_cfg.bind4_len);
-	parse_bind("smtp_bind_address6", raw.bind_address6, AF_INET6,
+	parse_bind(pname("_bind_address6"), raw.bind_address6, AF_INET6,
 		   &smtp_cfg.bind6, &smtp_cfg.bind6_len);
 	if (dns_init(raw.dns_nameservers, &err) < 0)
 		msg_fatal("DNS resolver: %s", buf_cstr(&err));
