@@ -128,8 +128,10 @@ def rig(tmp_path_factory, mail_owner):  # noqa: F811
         yield Rig(inst, dovecot, port, mx_port)
     finally:
         dovecot.stop()
-        inst.finish()
+        report = inst.finish()
         shutil.rmtree(dovecot_dir, ignore_errors=True)
+    if report:
+        pytest.fail("sanitizer report: %s" % report)
 
 
 def test_unix_socket(rig):
