@@ -12,6 +12,9 @@ Dovecot's own doveadm.  Routes:
   inet.test   transport_maps: lmtp:inet:HOST:PORT (Dovecot's TCP port)
   down.test   transport_maps: lmtp:inet: a port nothing listens on
   gone.test   transport_maps: lmtp:unix: a socket that is not there
+  peer.test   transport_maps: a scripted LMTP server (smtp_peer.py) for
+              replies Dovecot does not give (a 4xx after the dot, a
+              connection lost between two replies)
   virt.test   virtual_mailbox_domains, virtual_transport = lmtp:inet:...
   panacea.test (mydestination): local, whose mailbox_transport hands the
               mailbox delivery to lmtp:unix:private/dovecot-lmtp
@@ -31,6 +34,7 @@ import procfs
 from dovecot_lmtp import DovecotLmtp
 from panacea_test import Instance, scaled, wait_until
 from smtp_helpers import base_conf, mail_owner  # noqa: F401
+from smtp_peer import Peer
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
                                 reason="Dovecot switches to its users")
@@ -42,9 +46,10 @@ SOCKET = "private/dovecot-lmtp"
 
 
 class Rig:
-    def __init__(self, inst, dovecot, port, mx_port):
+    def __init__(self, inst, dovecot, port, mx_port, peer):
         self.inst = inst
         self.dovecot = dovecot
+        self.peer = peer
         self.port = port
         self.mx_port = mx_port  # smtpd for strangers (mynetworks off)
 
@@ -91,12 +96,16 @@ def rig(tmp_path_factory, mail_owner):  # noqa: F811
                           os.path.join(inst.queue_dir, SOCKET), mail_owner,
                           full=("full",))
     down = panacea_test.free_port(dovecot.host)
+    peer = Peer(dovecot.host, port=panacea_test.free_port(dovecot.host),
+                name="lmtp.peer.test")
+    peer.lmtp_replies = []
     transport = os.path.join(inst.config_dir, "transport")
     with open(transport, "w") as f:
         f.write("unix.test lmtp:unix:%s\n" % SOCKET)
         f.write("inet.test lmtp:inet:%s:%d\n" % (dovecot.host, dovecot.port))
         f.write("down.test lmtp:inet:[%s]:%d\n" % (dovecot.host, down))
         f.write("gone.test lmtp:unix:private/no-such-lmtp\n")
+        f.write("peer.test lmtp:inet:[%s]:%d\n" % (peer.address, peer.port))
     port, mx_port = inst.ports(2)
     inst.conf.update(base_conf(mail_owner))
     inst.conf.update({
@@ -125,8 +134,9 @@ def rig(tmp_path_factory, mail_owner):  # noqa: F811
     inst.wait_port(port)
     try:
         dovecot.start()
-        yield Rig(inst, dovecot, port, mx_port)
+        yield Rig(inst, dovecot, port, mx_port, peer)
     finally:
+        peer.close()
         dovecot.stop()
         report = inst.finish()
         shutil.rmtree(dovecot_dir, ignore_errors=True)
@@ -194,6 +204,42 @@ def test_after_dot_per_recipient(rig):
                      line), line
     assert b"Subject: after-dot" in rig.dovecot.wait_messages("hank", 1)[0]
     assert rig.dovecot.messages("full") == []
+
+
+def test_three_results_one_transaction(rig):
+    """One transaction, three answers after the dot: delivered, deferred
+    (452) and bounced (550), each recipient on its own."""
+    rig.peer.lmtp_replies = ["250 2.0.0 <a@peer.test> saved",
+                             "452 4.2.2 <b@peer.test> mailbox full",
+                             "550 5.1.1 <c@peer.test> no such user"]
+    qid = rig.send(["a@peer.test", "b@peer.test", "c@peer.test"], "three")
+    assert "status=sent (250 2.0.0 <a@peer.test> saved)" in \
+        rig.status(qid, "a@peer.test")
+    line = rig.status(qid, "b@peer.test")
+    assert re.search(r"dsn=4\.2\.2, status=deferred \(host \S+ said: 452 "
+                     r"4\.2\.2 .*\(in reply to end of DATA command\)\)",
+                     line), line
+    line = rig.status(qid, "c@peer.test")
+    assert re.search(r"dsn=5\.1\.1, status=bounced \(host \S+ said: 550 "
+                     r"5\.1\.1 .*\(in reply to end of DATA command\)\)",
+                     line), line
+    session = rig.peer.sessions[-1]["commands"]
+    assert session[0].startswith("LHLO ") and len(
+        [c for c in session if c.startswith("DATA")]) == 1, session
+
+
+def test_lost_between_replies(rig):
+    """The connection drops after the first reply: that recipient is
+    delivered, the others are deferred (the message may reach them
+    twice), none bounced."""
+    rig.peer.lmtp_replies = ["250 2.0.0 <d@peer.test> saved", None]
+    qid = rig.send(["d@peer.test", "e@peer.test", "f@peer.test"], "lost")
+    assert "status=sent" in rig.status(qid, "d@peer.test")
+    for r in ("e@peer.test", "f@peer.test"):
+        line = rig.status(qid, r)
+        assert re.search(r"status=deferred \(lost connection with \S+ "
+                         r"while sending end of data -- message may be "
+                         r"sent more than once\)", line), line
 
 
 def test_down_defers(rig):
