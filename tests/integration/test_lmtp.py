@@ -25,6 +25,7 @@ import pwd
 import re
 import shutil
 import smtplib
+import subprocess
 import tempfile
 
 import pytest
@@ -41,7 +42,7 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0,
 
 MYHOSTNAME = "panacea.test"
 USERS = ("alice", "bob", "carol", "dave", "erin", "frank", "gina", "hank",
-         "full")
+         "ivy", "full")
 SOCKET = "private/dovecot-lmtp"
 
 
@@ -106,11 +107,14 @@ def rig(tmp_path_factory, mail_owner):  # noqa: F811
         f.write("down.test lmtp:inet:[%s]:%d\n" % (dovecot.host, down))
         f.write("gone.test lmtp:unix:private/no-such-lmtp\n")
         f.write("peer.test lmtp:inet:[%s]:%d\n" % (peer.address, peer.port))
+    aliases = os.path.join(inst.config_dir, "aliases")
+    with open(aliases, "w") as f:
+        f.write("team: frank, gina\n")
     port, mx_port = inst.ports(2)
     inst.conf.update(base_conf(mail_owner))
     inst.conf.update({
         "local_recipient_maps": "",
-        "alias_maps": "",
+        "alias_maps": "hash:" + aliases,
         "mailbox_transport": "lmtp:unix:" + SOCKET,
         "transport_maps": "texthash:" + transport,
         "virtual_mailbox_domains": "virt.test",
@@ -130,6 +134,10 @@ def rig(tmp_path_factory, mail_owner):  # noqa: F811
         Instance.shipped("lmtp", maxproc=1),
     ]
     inst.write()
+    r = subprocess.run([panacea_test.program("sendmail"), "-bi"],
+                       capture_output=True, text=True, timeout=scaled(30),
+                       env=dict(os.environ, MAIL_CONFIG=inst.config_dir))
+    assert r.returncode == 0, r.stderr
     inst.start()
     inst.wait_port(port)
     try:
@@ -274,6 +282,22 @@ def test_mailbox_transport(rig):
     assert not rig.inst.log_count(r"local\[\d+\]: %s: to=" % qid)
 
 
+def test_mailbox_transport_alias(rig):
+    """An alias list of local users: local expands it and hands each
+    member's mailbox delivery to the transport; lmtp logs each with the
+    alias as orig_to."""
+    before = [len(rig.dovecot.messages(u)) for u in ("frank", "gina")]
+    qid = rig.send(["team@" + MYHOSTNAME], "alias-list")
+    for user, n in zip(("frank", "gina"), before):
+        line = rig.status(qid, "%s@%s" % (user, MYHOSTNAME))
+        assert re.match(r"orig_to=<team@panacea\.test>, relay=panacea\.test"
+                        r"\[private/dovecot-lmtp\], .*status=sent", line), \
+            line
+        msgs = rig.dovecot.wait_messages(user, n + 1)
+        assert any(b"Subject: alias-list" in m for m in msgs)
+    rig.inst.wait_log(r"qmgr\[\d+\]: %s: removed" % qid)
+
+
 def test_virtual_transport(rig):
     """A virtual mailbox domain is ours: smtpd takes it from any client
     (a domain of transport_maps alone is relaying, refused), and qmgr
@@ -284,12 +308,12 @@ def test_virtual_transport(rig):
         code, text = s.rcpt("gina@inet.test")
         assert code in (454, 554) and b"Relay access denied" in text, \
             (code, text)
-    qid = rig.send(["gina@virt.test"], "virtual-transport",
+    qid = rig.send(["ivy@virt.test"], "virtual-transport",
                    sender="someone@stranger.test", port=rig.mx_port)
-    line = rig.status(qid, "gina@virt.test")
+    line = rig.status(qid, "ivy@virt.test")
     assert "status=sent" in line, line
     assert b"Subject: virtual-transport" in \
-        rig.dovecot.wait_messages("gina", 1)[0]
+        rig.dovecot.wait_messages("ivy", 1)[0]
 
 
 def test_session_reuse(rig):
