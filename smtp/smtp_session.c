@@ -460,7 +460,8 @@ accepted_result(struct sess *ss, const char *cmd)
  * in the order of their RCPTs, each deciding its recipient alone.  When
  * the connection fails part way, the recipients already answered keep
  * their result and the others go back to undecided (deferred, or tried
- * on the next server). */
+ * on the next server).  The same holds after BDAT ... LAST (RFC 3030 over
+ * LMTP): a chunked transfer must end here too, not in one reply. */
 static int
 lmtp_results(struct sess *ss)
 {
