@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "attr.h"
+#include "daemon.h"
 #include "deliver_request.h"
 #include "local.h"
 #include "msg.h"
@@ -106,6 +107,14 @@ local_pass(const struct local_msg *msg, const char *spec, const char *to,
 	if (split(spec, &transport, &nexthop) < 0) {
 		local_status_set(st, 4, "4.3.5",
 				 "malformed mailbox_transport \"%.100s\"",
+				 spec);
+		goto out;
+	}
+	/* local would hand the recipient to itself, for ever. */
+	if (strcmp(buf_cstr(&transport), daemon_service_name()) == 0) {
+		local_status_set(st, 4, "4.3.5",
+				 "mailbox_transport \"%.100s\" names this "
+				 "local service",
 				 spec);
 		goto out;
 	}
