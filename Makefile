@@ -122,7 +122,11 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c) \
 	$(foreach o,$(DAEMONS) cli,$(wildcard tests/unit/$(o)/test_*.c))
 UNIT_TESTS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
-PROGS := $(DAEMONS:%=$(BIN)/%) $(CLI_PROGS:%=$(BIN)/%)
+# lmtp is smtp under another name: the program reads argv[0] (as
+# Postfix's smtp and lmtp are one program), so it is a link, not a build.
+LINKED_DAEMONS := $(if $(filter smtp,$(DAEMONS)),lmtp)
+PROGS := $(DAEMONS:%=$(BIN)/%) $(LINKED_DAEMONS:%=$(BIN)/%) \
+	$(CLI_PROGS:%=$(BIN)/%)
 
 .PHONY: all run check check-sanitize unit integration selfcheck deps format \
 	format-check clean install uninstall man man-check
@@ -189,6 +193,8 @@ $(BIN)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(call PROG_MAIN,$(1))) $(PROG_LIB_$(1)
 	$(CC) $(ALL_LDFLAGS) -o $$@ $$^ $(LDLIBS)
 endef
 $(foreach d,$(DAEMONS),$(eval $(call daemon_rule,$(d))))
+$(BIN)/lmtp: $(BIN)/smtp
+	ln -f $< $@
 
 define cli_rule
 $(BIN)/$(1): $(BUILD)/cli/$(1).o $(PROG_LIB_$(1)) $(PROG_LIB_cli) $(LIB)

@@ -307,8 +307,9 @@ static struct {
 	const char *spool_dir, *home_mailbox, *delimiter, *mail_owner;
 	const char *sasldb_path, *default_privs, *alias_maps;
 	const char *mail_to_commands, *mail_to_files;
+	const char *mailbox_transport, *queue_directory;
 	long long lock_attempts, lock_delay, stale_lock_time;
-	long long command_time_limit;
+	long long command_time_limit, ipc_timeout;
 } raw;
 
 /* Every parameter local reads (conf.h, conf_bind). */
@@ -331,6 +332,9 @@ static const struct conf_bind local_params[] = {
     CONF_BIND_STR("allow_mail_to_files", &raw.mail_to_files),
     CONF_BIND_STR("default_privs", &raw.default_privs),
     CONF_BIND_STR("alias_maps", &raw.alias_maps),
+    CONF_BIND_STR("mailbox_transport", &raw.mailbox_transport),
+    CONF_BIND_STR("queue_directory", &raw.queue_directory),
+    CONF_BIND_TIME("ipc_timeout", &raw.ipc_timeout),
     CONF_BIND_END,
 };
 
@@ -383,6 +387,11 @@ local_pre_jail(void)
 	local_cfg.lock_delay = (int)raw.lock_delay;
 	local_cfg.stale_lock_time = (int)raw.stale_lock_time;
 	local_cfg.command_time_limit = (int)raw.command_time_limit;
+	local_cfg.mailbox_transport = xstrdup(raw.mailbox_transport);
+	local_cfg.queue_directory = xstrdup(raw.queue_directory);
+	local_cfg.ipc_timeout_ms = raw.ipc_timeout > 24 * 3600
+				       ? 24 * 3600 * 1000
+				       : (int)raw.ipc_timeout * 1000;
 	local_cfg.command_shell = *shell ? str_split(shell, " \t", NULL) : NULL;
 	policy(raw.mail_to_commands, &local_cfg.commands_alias,
 	       &local_cfg.commands_include);

@@ -14,6 +14,8 @@
  *   local_mbox.c     mbox append with dotlock + fcntl, fsync, truncate back
  *   local_maildir.c  Maildir tmp/ -> new/ delivery
  *   local_command.c  |command and /file delivery for aliases
+ *   local_pass.c     mailbox_transport: the mailbox delivery handed to
+ *                    another transport's agent (lmtp to Dovecot)
  *   local_alias.c    alias_maps lookups and :include: files for alias.h
  *   alias.c          aliases(5) values and their expansion, no I/O
  *                    (alias.h; unit-tested)
@@ -73,6 +75,9 @@ struct local_config {
 	uid_t alias_uid;      /* owner of the alias database */
 	gid_t alias_gid;
 	int as_root;
+	char *mailbox_transport; /* "" or "transport:nexthop" */
+	char *queue_directory;	 /* where private/TRANSPORT is */
+	int ipc_timeout_ms;	 /* bound on a mailbox_transport delivery */
 };
 
 extern struct local_config local_cfg;
@@ -194,6 +199,12 @@ void local_prepend(struct buf *out, const struct local_msg *msg,
 /* All of len bytes to the regular file fd with plain write(2) (a file
  * needs no wait for room): 0, or -1 with errno. */
 int local_write_all(int fd, const char *data, size_t len);
+
+/* local_pass.c: delivers to through the transport spec
+ * ("transport:nexthop"), st set; 1 when that transport's agent decided
+ * (and logged) the recipient, 0 when local must log st. */
+int local_pass(const struct local_msg *msg, const char *spec, const char *to,
+	       const char *orig_to, struct local_status *st);
 
 /* local_mbox.c, local_maildir.c: st set. */
 void local_deliver_mailbox(const struct local_msg *msg, const char *to,

@@ -4,7 +4,8 @@
  * Order, as Postfix's local: the loop check (a "Delivered-To:" with this
  * recipient already in the header is 5.4.6), then alias_maps for the
  * local part (with its recipient_delimiter extension first, then without
- * it), then the account's mailbox.  An unknown name is 5.1.1 'unknown
+ * it), then the account's mailbox (or mailbox_transport, local_pass.c,
+ * before any account lookup).  An unknown name is 5.1.1 'unknown
  * user: "name"'.  An account with uid 0 (root, toor) gets no mail in its
  * own mailbox: it is deferred (4.3.5, a configuration error that the
  * administrator fixes with an alias, as Postfix's default aliases have
@@ -39,9 +40,18 @@ deliver_user(struct local_msg *msg, const char *name, const char *to,
 	     const char *orig_to, struct local_status *st)
 {
 	struct local_user u;
-	char *base = local_base_name(name);
+	char *base;
 	int r;
 
+	/* Handed over before the user lookup, as Postfix's local does: the
+	 * transport's server knows its users. */
+	if (*local_cfg.mailbox_transport != '\0') {
+		if (!local_pass(msg, local_cfg.mailbox_transport, to, orig_to,
+				st))
+			local_log(msg, to, orig_to, st);
+		return;
+	}
+	base = local_base_name(name);
 	r = local_user_find(base, &u, st);
 	if (r == 0)
 		local_status_set(st, 5, "5.1.1", "unknown user: \"%s\"", base);

@@ -79,6 +79,7 @@ static struct {
 	const char *bounce_notice_recipient, *double_bounce_sender;
 	const char *local_transport, *default_transport, *relayhost;
 	const char *default_filter_nexthop;
+	const char *virtual_mailbox_domains, *virtual_transport;
 	long long default_process_limit, ipc_timeout, bounce_size_limit;
 } raw;
 
@@ -104,6 +105,8 @@ static const struct conf_bind qmgr_params[] = {
     CONF_BIND_TIME("queue_run_delay", &qmgr_cfg.run_delay),
     CONF_BIND_SIZE("bounce_size_limit", &raw.bounce_size_limit),
     CONF_BIND_STR("local_transport", &raw.local_transport),
+    CONF_BIND_STR("virtual_mailbox_domains", &raw.virtual_mailbox_domains),
+    CONF_BIND_STR("virtual_transport", &raw.virtual_transport),
     CONF_BIND_STR("default_transport", &raw.default_transport),
     CONF_BIND_STR("relayhost", &raw.relayhost),
     CONF_BIND_STR("default_filter_nexthop", &raw.default_filter_nexthop),
@@ -125,6 +128,10 @@ qmgr_pre_jail(void)
 	qmgr_cfg.mydestination =
 	    match_list_open("mydestination", raw.mydestination, &err);
 	if (qmgr_cfg.mydestination == NULL)
+		msg_fatal("%s", buf_cstr(&err));
+	qmgr_cfg.virtual_mailbox_domains = match_list_open(
+	    "virtual_mailbox_domains", raw.virtual_mailbox_domains, &err);
+	if (qmgr_cfg.virtual_mailbox_domains == NULL)
 		msg_fatal("%s", buf_cstr(&err));
 	qmgr_cfg.default_proc_limit = (int)raw.default_process_limit;
 	qmgr_cfg.services = xcalloc(1, sizeof(*qmgr_cfg.services));
@@ -149,6 +156,8 @@ qmgr_config_init(void)
 	c->resolve.mydestination = c->mydestination;
 	c->resolve.local_transport = raw.local_transport;
 	c->resolve.default_transport = raw.default_transport;
+	c->resolve.virtual_mailbox_domains = c->virtual_mailbox_domains;
+	c->resolve.virtual_transport = raw.virtual_transport;
 	c->resolve.relayhost = raw.relayhost;
 	c->resolve.default_filter_nexthop = raw.default_filter_nexthop;
 	qmgr_sched_init();

@@ -79,6 +79,7 @@ struct qmgr_config {
 	struct maps *transport_maps;
 	struct resolve_conf resolve;
 	struct match_list *mydestination;
+	struct match_list *virtual_mailbox_domains;
 	const char *myhostname;
 	const char *myorigin;
 	const char *bounce_notice_recipient;

@@ -73,27 +73,42 @@ split_route(const char *value, struct buf *transport, struct buf *nexthop)
 	return 0;
 }
 
-/* The route before the table: local or default transport. */
+/* Where a domain belongs before the table. */
+enum route_class { ROUTE_DEFAULT, ROUTE_LOCAL, ROUTE_VIRTUAL };
+
+/* The route before the table: local, virtual or default transport. */
 static int
-default_route(const struct resolve_conf *conf, const char *domain, int local,
-	      struct buf *transport, struct buf *nexthop, struct buf *err)
+default_route(const struct resolve_conf *conf, const char *domain,
+	      enum route_class cls, struct buf *transport, struct buf *nexthop,
+	      struct buf *err)
 {
-	const char *spec =
-	    local ? conf->local_transport : conf->default_transport;
+	static const char *const param[] = {
+	    [ROUTE_DEFAULT] = "default_transport",
+	    [ROUTE_LOCAL] = "local_transport",
+	    [ROUTE_VIRTUAL] = "virtual_transport",
+	};
+	static const char *const fallback[] = {
+	    [ROUTE_DEFAULT] = "smtp",
+	    [ROUTE_LOCAL] = "local",
+	    [ROUTE_VIRTUAL] = "virtual",
+	};
+	const char *spec = cls == ROUTE_LOCAL	  ? conf->local_transport
+			   : cls == ROUTE_VIRTUAL ? conf->virtual_transport
+						  : conf->default_transport;
 
 	if (spec == NULL || *spec == '\0')
-		spec = local ? "local" : "smtp";
+		spec = fallback[cls];
 	if (split_route(spec, transport, nexthop) < 0 || transport->len == 0) {
 		buf_set(err, "");
-		buf_printf(err, "malformed %s \"%s\"",
-			   local ? "local_transport" : "default_transport",
-			   spec);
+		buf_printf(err, "malformed %s \"%s\"", param[cls], spec);
 		return RESOLVE_BAD;
 	}
-	if (!local && nexthop->len == 0)
+	if (cls == ROUTE_DEFAULT && nexthop->len == 0)
 		buf_set(nexthop, conf->relayhost && *conf->relayhost
 				     ? conf->relayhost
 				     : domain);
+	else if (cls == ROUTE_VIRTUAL && nexthop->len == 0)
+		buf_set(nexthop, domain);
 	return RESOLVE_OK;
 }
 
@@ -142,18 +157,24 @@ resolve_addr(const struct resolve_conf *conf, const char *addr,
 {
 	struct buf domain = BUF_INIT, value = BUF_INIT;
 	struct buf t = BUF_INIT, nh = BUF_INIT;
-	int local, rc;
+	int local, virt = 0, rc;
 
 	resolve_domain(addr, &domain);
 	local = domain.len == 0 ? 1
 				: resolve_domain_listed(conf->mydestination,
 							domain.data, err);
-	if (local < 0) {
+	if (local == 0)
+		virt = resolve_domain_listed(conf->virtual_mailbox_domains,
+					     domain.data, err);
+	if (local < 0 || virt < 0) {
 		rc = RESOLVE_ERROR;
 		goto out;
 	}
-	rc = default_route(conf, buf_cstr(&domain), local, transport, nexthop,
-			   err);
+	rc = default_route(conf, buf_cstr(&domain),
+			   local  ? ROUTE_LOCAL
+			   : virt ? ROUTE_VIRTUAL
+				  : ROUTE_DEFAULT,
+			   transport, nexthop, err);
 	if (rc != RESOLVE_OK || conf->lookup == NULL)
 		goto out;
 	rc = table_find(conf, addr, buf_cstr(&domain), &value, err);

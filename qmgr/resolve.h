@@ -8,6 +8,9 @@
  *   - no domain, or a domain in mydestination (case-insensitive):
  *     local_transport ("local"; "transport:nexthop" allowed), next hop ""
  *     unless local_transport names one;
+ *   - a domain in virtual_mailbox_domains: virtual_transport ("virtual",
+ *     or "lmtp:unix:private/dovecot-lmtp"), next hop the one it names,
+ *     else the recipient domain (never relayhost);
  *   - otherwise default_transport ("smtp", or "smtp:nexthop"), with next
  *     hop, first found: the one default_transport names, relayhost, the
  *     recipient domain (lower-cased).
@@ -49,10 +52,12 @@ typedef int (*resolve_lookup_fn)(const char *key, struct buf *value,
 				 struct buf *err, void *ctx);
 
 struct resolve_conf {
-	const struct match_list *mydestination; /* may be NULL */
-	const char *local_transport;		/* "local" */
-	const char *default_transport;		/* "smtp" */
-	const char *relayhost;			/* "" for none */
+	const struct match_list *mydestination;		  /* may be NULL */
+	const char *local_transport;			  /* "local" */
+	const char *default_transport;			  /* "smtp" */
+	const struct match_list *virtual_mailbox_domains; /* may be NULL */
+	const char *virtual_transport;			  /* "virtual" */
+	const char *relayhost;				  /* "" for none */
 	resolve_lookup_fn lookup; /* transport_maps; NULL for none */
 	void *lookup_ctx;
 	const char *default_filter_nexthop; /* "" or NULL: the domain */

@@ -21,6 +21,10 @@ lists what the program reads:
     program's table is documented on its page.  (What lib/ reads for it,
     and the names it composes, TRANSPORT_*, are the page's to name
     without this check.)
+A program that is another's under a second name (lmtp is smtp, as in
+Postfix: SHARED_FOLDERS) is checked against that folder: each page names
+the parameters of the folder but those with the other program's prefix
+(smtp.8 leaves the lmtp_* names to lmtp.8, and lmtp.8 the smtp_* ones).
 Bold words are those of .B, the odd words of .BR and .BI, and
 \\fB...\\fR (or \\fP) inside a line.
 In every page (man/*.1, *.5, *.8), a text line must not start with ".."
@@ -48,6 +52,8 @@ COMMENT = re.compile(r'/\*.*?\*/|//[^\n]*', re.S)
 INLINE_BOLD = re.compile(r'\\fB(.*?)\\f[RPI]')
 MAN_REF = re.compile(r'^\(\d[a-z]*\)')
 NAME = re.compile(r'^[A-Za-z0-9_]+$')
+# Programs built from another's folder: program -> folder.
+SHARED_FOLDERS = {"lmtp": "smtp"}
 
 
 def read_table():
@@ -95,8 +101,18 @@ def bold_words(line):
 
 
 def bound_params(prog):
-    """The names prog reads in its folder's C files."""
-    top = os.path.join(ROOT, prog)
+    """The names prog reads in its folder's C files (SHARED_FOLDERS:
+    without the names of the folder's other programs)."""
+    folder = SHARED_FOLDERS.get(prog, prog)
+    others = [p for p, f in SHARED_FOLDERS.items() if f == folder]
+    others = [p + "_" for p in others + [folder] if p != prog]
+    return {n for n in folder_params(folder)
+            if not n.startswith(tuple(others))}
+
+
+def folder_params(folder):
+    """The names read in a folder's C files."""
+    top = os.path.join(ROOT, folder)
     names = set()
     if not os.path.isdir(top):
         return names

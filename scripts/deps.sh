@@ -21,11 +21,13 @@ RUN_PKGS="libsasl2-modules libsasl2-modules-db sasl2-bin openssl"
 # pflogsumm: test_logtools and test_pflogsumm read Panacea's log with them.
 # python3-spf ships the RFC 7208 test suite (rfc7208-tests.yml.gz) that
 # test_spf_suite reads with python3-yaml.
+# dovecot-lmtpd (and dovecot-core's doveadm): the LMTP server test_lmtp
+# delivers to, a private instance the test starts.
 TEST_PKGS="libcmocka-dev python3 python3-pytest swaks libnet-ssleay-perl \
 curl ldnsutils nsd db5.3-util postfix postfix-pcre procps iproute2 netbase clang \
 clang-format libclang-rt-14-dev mutt fetchmail ca-certificates strace gdb \
 binutils bsdutils postgrey postfix-policyd-spf-python python3-dns fail2ban \
-pflogsumm python3-spf python3-yaml"
+pflogsumm python3-spf python3-yaml dovecot-core dovecot-lmtpd"
 # bench/pop3 compares pop3d with a private Dovecot instance.
 BENCH_PKGS="dovecot-pop3d"
 
@@ -58,8 +60,8 @@ echo "postfix postfix/main_mailer_type select No configuration" |
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing </dev/null
-# Dovecot is only wanted for bench/pop3, which runs its own instance:
-# the system's must not hold ports 110 and 995.
+# Dovecot is only wanted for bench/pop3 and test_lmtp, which run their
+# own instances: the system's must not hold ports 110 and 995.
 case "$missing" in
 *dovecot*)
 	if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then

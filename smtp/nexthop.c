@@ -3,6 +3,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -26,10 +27,8 @@ parse_port(const char *s)
 		const char *name;
 		unsigned port;
 	} names[] = {
-	    {"smtp", 25},
-	    {"submission", 587},
-	    {"smtps", 465},
-	    {"submissions", 465},
+	    {"smtp", 25},	  {"submission", 587}, {"smtps", 465},
+	    {"submissions", 465}, {"lmtp", 24},
 	};
 	unsigned long v = 0;
 	size_t i;
@@ -167,9 +166,47 @@ nexthop_parse(const char *spec, unsigned default_port, struct nexthop *out,
 	return 0;
 }
 
+int
+nexthop_parse_lmtp(const char *spec, unsigned default_port, struct nexthop *out,
+		   struct buf *err)
+{
+	char copy[NEXTHOP_MAX + 3]; /* with brackets added */
+	size_t len;
+
+	memset(out, 0, sizeof(*out));
+	if (spec == NULL || (len = strlen(spec)) == 0)
+		return fail(err, "", "empty");
+	if (len > NEXTHOP_MAX)
+		return fail(err, spec, "too long");
+	if (str_ncasecmp(spec, "unix:", 5) == 0) {
+		const char *p = spec + 5;
+
+		if (*p == '\0' || strlen(p) > NEXTHOP_PATH_MAX)
+			return fail(err, spec, "bad socket path");
+		for (const char *c = p; *c; c++)
+			if ((unsigned char)*c < ' ' || *c == 0x7f)
+				return fail(err, spec, "bad socket path");
+		strcpy(out->path, p);
+		return 0;
+	}
+	if (str_ncasecmp(spec, "inet:", 5) == 0)
+		spec += 5;
+	if (*spec == '[')
+		return nexthop_parse(spec, default_port, out, err);
+	/* "host" or "host:port": a host name, never an MX lookup, or a
+	 * numeric IPv4 address without its brackets. */
+	len = strcspn(spec, ":");
+	snprintf(copy, sizeof(copy), "[%.*s]%s", (int)len, spec, spec + len);
+	return nexthop_parse(copy, default_port, out, err);
+}
+
 void
 nexthop_format(const struct nexthop *nh, struct buf *out)
 {
+	if (nh->path[0] != '\0') {
+		buf_printf(out, "unix:%s", nh->path);
+		return;
+	}
 	if (nh->mx)
 		buf_puts(out, nh->host);
 	else

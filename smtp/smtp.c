@@ -139,6 +139,83 @@ static const struct conf_bind smtp_params[] = {
     CONF_BIND_END,
 };
 
+/* The same as lmtp(8): Postfix's lmtp_* names of the same settings
+ * (lmtp_lhlo_* for smtp_helo_*, lmtp_tcp_port for the port), bound to
+ * the same fields. */
+static const struct conf_bind lmtp_params[] = {
+    CONF_BIND_INT("lmtp_tcp_port", &raw.dest_port),
+    CONF_BIND_STR("lmtp_lhlo_name", &smtp_cfg.helo_name),
+    CONF_BIND_STR("myhostname", &smtp_cfg.myhostnames),
+    CONF_BIND_STR("inet_protocols", &raw.inet_protocols),
+    CONF_BIND_INT("lmtp_mx_address_limit", &raw.mx_address_limit),
+    CONF_BIND_TIME("lmtp_connect_timeout", &raw.connect_timeout),
+    CONF_BIND_TIME("lmtp_lhlo_timeout", &raw.helo_timeout),
+    CONF_BIND_TIME("lmtp_starttls_timeout", &raw.starttls_timeout),
+    CONF_BIND_TIME("lmtp_mail_timeout", &raw.mail_timeout),
+    CONF_BIND_TIME("lmtp_rcpt_timeout", &raw.rcpt_timeout),
+    CONF_BIND_TIME("lmtp_data_init_timeout", &raw.data_init_timeout),
+    CONF_BIND_TIME("lmtp_data_xfer_timeout", &raw.data_xfer_timeout),
+    CONF_BIND_TIME("lmtp_data_done_timeout", &raw.data_done_timeout),
+    CONF_BIND_TIME("lmtp_quit_timeout", &raw.quit_timeout),
+    CONF_BIND_TIME("lmtp_connection_cache_time_limit", &raw.cache_time_limit),
+    CONF_BIND_BOOL("lmtp_skip_5xx_greeting", &smtp_cfg.skip_5xx_greeting),
+    CONF_BIND_STR("lmtp_bind_address", &raw.bind_address),
+    CONF_BIND_STR("lmtp_bind_address6", &raw.bind_address6),
+    CONF_BIND_STR("dns_nameservers", &raw.dns_nameservers),
+    CONF_BIND_STR("inet_interfaces", &raw.inet_interfaces),
+    CONF_BIND_STR("proxy_interfaces", &raw.proxy_interfaces),
+    CONF_BIND_STR("lmtp_tls_security_level", &raw.tls_level),
+    CONF_BIND_STR("lmtp_tls_policy_maps", &raw.tls_policy_maps),
+    CONF_BIND_BOOL("lmtp_use_tls", &raw.use_tls),
+    CONF_BIND_INT("lmtp_tls_loglevel", &smtp_cfg.tls_loglevel),
+    CONF_BIND_BOOL("lmtp_enforce_tls", &raw.enforce_tls),
+    CONF_BIND_BOOL("lmtp_tls_enforce_peername", &raw.enforce_peername),
+    CONF_BIND_STR("lmtp_tls_CAfile", &raw.tls_params.ca_file),
+    CONF_BIND_STR("lmtp_tls_CApath", &raw.tls_params.ca_path),
+    CONF_BIND_STR("lmtp_tls_cert_file", &raw.tls_params.cert_file),
+    CONF_BIND_STR("lmtp_tls_key_file", &raw.tls_params.key_file),
+    CONF_BIND_STR("lmtp_tls_chain_files", &raw.tls_params.chain_files),
+    CONF_BIND_BOOL("lmtp_tls_note_starttls_offer",
+		   &smtp_cfg.tls_note_starttls_offer),
+    CONF_BIND_BOOL("lmtp_tls_wrappermode", &smtp_cfg.tls_wrappermode),
+    CONF_BIND_STR("tls_ssl_options", &raw.tls_params.ssl_options),
+    CONF_BIND_STR("tls_eecdh_auto_curves", &raw.tls_params.auto_curves),
+    CONF_BIND_STR("lmtp_tls_protocols", &raw.tls_params.protocols),
+    CONF_BIND_STR("lmtp_tls_mandatory_protocols",
+		  &raw.tls_params.mandatory_protocols),
+    CONF_BIND_STR("lmtp_tls_ciphers", &raw.tls_params.ciphers),
+    CONF_BIND_STR("lmtp_tls_mandatory_ciphers",
+		  &raw.tls_params.mandatory_ciphers),
+    CONF_BIND_STR("lmtp_tls_exclude_ciphers", &raw.tls_params.exclude_ciphers),
+    CONF_BIND_STR("lmtp_tls_mandatory_exclude_ciphers",
+		  &raw.tls_params.mandatory_exclude_ciphers),
+    CONF_BIND_STR("tls_high_cipherlist", &raw.tls_params.high),
+    CONF_BIND_STR("tls_medium_cipherlist", &raw.tls_params.medium),
+    CONF_BIND_STR("tls_null_cipherlist", &raw.tls_params.null),
+    CONF_BIND_BOOL("lmtp_sasl_auth_enable", &smtp_cfg.sasl_enable),
+    CONF_BIND_STR("lmtp_sasl_password_maps", &raw.sasl_password_maps),
+    CONF_BIND_STR("lmtp_sasl_security_options", &raw.sasl_security_options),
+    CONF_BIND_STR("lmtp_sasl_tls_security_options",
+		  &raw.sasl_tls_security_options),
+    CONF_BIND_STR("lmtp_sasl_mechanism_filter", &smtp_cfg.sasl_mech_filter),
+    CONF_BIND_STR("lmtp_header_checks", &smtp_cfg.header_checks),
+    CONF_BIND_STR("lmtp_mime_header_checks", &smtp_cfg.mime_header_checks),
+    CONF_BIND_STR("lmtp_nested_header_checks", &smtp_cfg.nested_header_checks),
+    CONF_BIND_STR("lmtp_body_checks", &smtp_cfg.body_checks),
+    CONF_BIND_SIZE("body_checks_size_limit", &smtp_cfg.body_checks_size_limit),
+    CONF_BIND_INT("line_length_limit", &smtp_cfg.line_limit),
+    CONF_BIND_SIZE("header_size_limit", &smtp_cfg.header_limit),
+    CONF_BIND_INT("mime_boundary_length_limit", &smtp_cfg.mime_boundary_limit),
+    CONF_BIND_INT("mime_nesting_limit", &smtp_cfg.mime_nesting_limit),
+    CONF_BIND_INT("lmtp_line_length_limit", &smtp_cfg.smtp_line_limit),
+    CONF_BIND_BOOL("disable_mime_output_conversion",
+		   &smtp_cfg.disable_mime_oconv),
+    CONF_BIND_BOOL("strict_8bitmime", &smtp_cfg.strict_8bitmime),
+    CONF_BIND_BOOL("strict_8bitmime_body", &smtp_cfg.strict_8bitmime_body),
+    CONF_BIND_BOOL("strict_7bit_headers", &smtp_cfg.strict_7bit_headers),
+    CONF_BIND_END,
+};
+
 /* A timeout in milliseconds, at most a day. */
 static int
 ms(long long s)
@@ -188,6 +265,19 @@ inet_families(void)
 	return f;
 }
 
+/* A parameter's name for messages: "smtp_..." or, as lmtp, "lmtp_...";
+ * suffix starts with '_'.  Valid until the fourth call after. */
+static const char *
+pname(const char *suffix)
+{
+	static char names[4][64];
+	static unsigned n;
+	char *out = names[n++ % 4];
+
+	snprintf(out, sizeof(names[0]), "%s%s", smtp_cfg.proto, suffix);
+	return out;
+}
+
 /* Is plaintext AUTH allowed by a smtp_sasl_*security_options value? */
 static int
 sasl_plain_ok(const char *value)
@@ -229,19 +319,20 @@ smtp_tls_init(void)
 	int lvl = tls_level_parse(level);
 
 	if (lvl < 0)
-		msg_fatal("smtp_tls_security_level: unknown level \"%s\"",
-			  level);
+		msg_fatal("%s: unknown level \"%s\"",
+			  pname("_tls_security_level"), level);
 	/* Postfix: SMTPS is TLS or nothing; a level that could fall back to
 	 * plaintext does not fit it. */
 	if (smtp_cfg.tls_wrappermode && lvl < TLS_LEVEL_ENCRYPT)
-		msg_fatal("smtp_tls_wrappermode = yes requires "
-			  "smtp_tls_security_level = encrypt or stronger");
+		msg_fatal("%s = yes requires %s = encrypt or stronger",
+			  pname("_tls_wrappermode"),
+			  pname("_tls_security_level"));
 	smtp_cfg.tls_level = lvl;
 	smtp_cfg.tls_policy =
-	    open_maps("smtp_tls_policy_maps", raw.tls_policy_maps);
+	    open_maps(pname("_tls_policy_maps"), raw.tls_policy_maps);
 	if (lvl == TLS_LEVEL_NONE && smtp_cfg.tls_policy == NULL)
 		return;
-	raw.tls_params.prefix = "smtp";
+	raw.tls_params.prefix = smtp_cfg.proto;
 	smtp_cfg.tls = tls_params_client_ctx(&raw.tls_params);
 	tls_params_apply(smtp_cfg.tls, &raw.tls_params, 1, 0);
 	buf_free(&err);
@@ -258,7 +349,7 @@ smtp_sasl_init(void)
 	if (!smtp_cfg.sasl_enable)
 		return;
 	smtp_cfg.sasl_passwords =
-	    open_maps("smtp_sasl_password_maps", raw.sasl_password_maps);
+	    open_maps(pname("_sasl_password_maps"), raw.sasl_password_maps);
 	smtp_cfg.sasl_plain_without_tls =
 	    sasl_plain_ok(raw.sasl_security_options);
 	smtp_cfg.sasl_plain_with_tls =
@@ -277,7 +368,10 @@ smtp_pre_jail(void)
 	long long port = raw.dest_port;
 
 	if (port < 1 || port > 65535)
-		msg_fatal("smtp_destination_port: %lld is not a port", port);
+		msg_fatal("%s: %lld is not a port",
+			  smtp_cfg.lmtp ? "lmtp_tcp_port"
+					: "smtp_destination_port",
+			  port);
 	smtp_cfg.dest_port = (unsigned)port;
 	smtp_cfg.families = inet_families();
 	smtp_cfg.mx_address_limit = (long)raw.mx_address_limit;
@@ -293,9 +387,9 @@ smtp_pre_jail(void)
 	smtp_cfg.data_done_timeout_ms = ms(raw.data_done_timeout);
 	smtp_cfg.quit_timeout_ms = ms(raw.quit_timeout);
 	smtp_cfg.cache_time_limit = (int)raw.cache_time_limit;
-	parse_bind("smtp_bind_address", raw.bind_address, AF_INET,
+	parse_bind(pname("_bind_address"), raw.bind_address, AF_INET,
 		   &smtp_cfg.bind4, &smtp_cfg.bind4_len);
-	parse_bind("smtp_bind_address6", raw.bind_address6, AF_INET6,
+	parse_bind(pname("_bind_address6"), raw.bind_address6, AF_INET6,
 		   &smtp_cfg.bind6, &smtp_cfg.bind6_len);
 	if (dns_init(raw.dns_nameservers, &err) < 0)
 		msg_fatal("DNS resolver: %s", buf_cstr(&err));
@@ -341,13 +435,17 @@ smtp_pending(const struct smtp_request *req)
 void
 smtp_target_name(const struct smtp_target *t, char *out, size_t len)
 {
-	snprintf(out, len, "%s[%s]", t->host, t->ip);
+	snprintf(out, len, "%s[%s]", t->host, t->path[0] ? t->path : t->ip);
 }
 
+/* A socket has no port: "host[path]", as Postfix's lmtp logs it. */
 void
 smtp_target_relay(const struct smtp_target *t, char *out, size_t len)
 {
-	snprintf(out, len, "%s[%s]:%u", t->host, t->ip, t->port);
+	if (t->path[0] != '\0')
+		smtp_target_name(t, out, len);
+	else
+		snprintf(out, len, "%s[%s]:%u", t->host, t->ip, t->port);
 }
 
 void
@@ -555,10 +653,23 @@ out:
 	buf_free(&why);
 }
 
+/* lmtp when the program runs under that name (argv[0]), as Postfix's. */
+static int
+runs_as_lmtp(int argc, char **argv)
+{
+	const char *name, *slash;
+
+	if (argc < 1 || argv[0] == NULL)
+		return 0;
+	slash = strrchr(argv[0], '/');
+	name = slash != NULL ? slash + 1 : argv[0];
+	return strcmp(name, "lmtp") == 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	static const struct daemon_ops ops = {
+	struct daemon_ops ops = {
 	    .mode = DAEMON_SINGLE,
 	    .params = smtp_params,
 	    .pre_jail = smtp_pre_jail,
@@ -567,5 +678,9 @@ main(int argc, char **argv)
 	    .pre_exit = smtp_pre_exit,
 	};
 
+	smtp_cfg.lmtp = runs_as_lmtp(argc, argv);
+	smtp_cfg.proto = smtp_cfg.lmtp ? "lmtp" : "smtp";
+	if (smtp_cfg.lmtp)
+		ops.params = lmtp_params;
 	daemon_main(argc, argv, &ops);
 }

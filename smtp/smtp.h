@@ -1,6 +1,13 @@
 /*
  * smtp - the SMTP client delivery agent: what its files share.
  *
+ * The same program is the LMTP client (RFC 2033) when it runs as "lmtp"
+ * (a services line "lmtp unix ... lmtp", as Postfix's smtp(8) and
+ * lmtp(8) are one program): it reads the lmtp_* parameters instead of
+ * the smtp_* ones, takes the LMTP next hops (nexthop.h: unix:PATH,
+ * inet:HOST[:PORT], no MX lookup), says LHLO, and reads one reply per
+ * accepted recipient after the final dot (smtp_session.c).
+ *
  *   smtp.c          main, configuration, the delivery request from qmgr
  *                   and the reply (deliver_proto.h), per-recipient logs
  *   smtp_connect.c  the next hop's MX hosts and addresses, tried in order
@@ -40,9 +47,12 @@
 
 #define SMTP_DSN_SIZE 16
 #define SMTP_REASONS_MAX 2000 /* bytes of connection failures kept */
-#define SMTP_HOSTADDR_MAX (DNS_NAME_MAX + INET6_ADDRSTRLEN + 16)
+/* "host[address]:port", where an LMTP socket's path is the address */
+#define SMTP_HOSTADDR_MAX (DNS_NAME_MAX + NEXTHOP_PATH_MAX + 16)
 
 struct smtp_config {
+	int lmtp;	   /* runs as lmtp (above) */
+	const char *proto; /* "smtp" or "lmtp": parameter prefix */
 	const char *helo_name;
 	const char *myhostnames; /* names that mean "this host" (MX loops) */
 	unsigned dest_port;
@@ -131,6 +141,7 @@ struct smtp_request {
 struct smtp_target {
 	char host[DNS_NAME_MAX + 1];
 	char ip[INET6_ADDRSTRLEN];
+	char path[NEXTHOP_PATH_MAX + 1]; /* LMTP socket: connect here */
 	unsigned port;
 	struct sockaddr_storage addr;
 	socklen_t addrlen;

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "deliver_proto.h"
 #include "events.h"
 #include "msg.h"
@@ -290,7 +291,46 @@ host_targets(struct smtp_request *req, struct target_list *tl,
 	return -1;
 }
 
+/* An LMTP "unix:PATH" next hop: one target, named after this host. */
+static void
+socket_target(struct target_list *tl, const struct nexthop *nh,
+	      const char *nh_text)
+{
+	struct smtp_target *t;
+
+	tl->t = xreallocarray(tl->t, tl->n + 1, sizeof(*tl->t));
+	t = &tl->t[tl->n++];
+	memset(t, 0, sizeof(*t));
+	snprintf(t->host, sizeof(t->host), "%s", smtp_cfg.myhostnames);
+	snprintf(t->path, sizeof(t->path), "%s", nh->path);
+	t->nh = nh;
+	t->nexthop_text = nh_text;
+}
+
 /* --- sessions ---------------------------------------------------------- */
+
+/* An LMTP socket target: relative paths from queue_directory (above). */
+static int
+connect_socket(struct smtp_request *req, const struct smtp_target *t)
+{
+	const char *qdir = daemon_queue_dir();
+	struct buf path = BUF_INIT, why = BUF_INIT;
+	int fd;
+
+	if (t->path[0] != '/' && *qdir != '\0')
+		buf_printf(&path, "%s/", qdir);
+	buf_puts(&path, t->path);
+	fd = sock_connect_unix(buf_cstr(&path), smtp_cfg.connect_timeout_ms);
+	if (fd < 0) {
+		buf_printf(&why, "connect to %s: %s", t->path,
+			   errno == ETIMEDOUT ? "Connection timed out"
+					      : strerror(errno));
+		smtp_add_reason(req, "4.4.1", buf_cstr(&why));
+	}
+	buf_free(&path);
+	buf_free(&why);
+	return fd;
+}
 
 static int
 connect_target(struct smtp_request *req, const struct smtp_target *t)
@@ -301,6 +341,8 @@ connect_target(struct smtp_request *req, const struct smtp_target *t)
 	struct buf why = BUF_INIT;
 	int fd;
 
+	if (t->path[0] != '\0')
+		return connect_socket(req, t);
 	if (t->addr.ss_family == AF_INET && smtp_cfg.bind4_len > 0) {
 		bind = (const struct sockaddr *)&smtp_cfg.bind4;
 		bindlen = smtp_cfg.bind4_len;
@@ -392,7 +434,8 @@ smtp_deliver(struct smtp_request *req)
 	struct buf text = BUF_INIT, why = BUF_INIT;
 	size_t i;
 
-	if (nexthop_parse(req->nexthop, smtp_cfg.dest_port, &nh, &why) < 0) {
+	if ((smtp_cfg.lmtp ? nexthop_parse_lmtp : nexthop_parse)(
+		req->nexthop, smtp_cfg.dest_port, &nh, &why) < 0) {
 		smtp_all_result(req, DELIVER_CLASS_DEFER, "4.3.5",
 				buf_cstr(&why), NULL, 1);
 		goto out;
@@ -408,8 +451,10 @@ smtp_deliver(struct smtp_request *req)
 	tl.max = smtp_cfg.mx_address_limit > 0
 		     ? (size_t)smtp_cfg.mx_address_limit
 		     : 0;
-	if ((nh.mx ? mx_targets(req, &tl, &nh, buf_cstr(&text))
-		   : host_targets(req, &tl, &nh, buf_cstr(&text))) < 0)
+	if (nh.path[0] != '\0')
+		socket_target(&tl, &nh, buf_cstr(&text));
+	else if ((nh.mx ? mx_targets(req, &tl, &nh, buf_cstr(&text))
+			: host_targets(req, &tl, &nh, buf_cstr(&text))) < 0)
 		goto out;
 	for (i = 0; i < tl.n && smtp_pending(req) > 0; i++)
 		try_target(req, &tl.t[i], &pol, i + 1 == tl.n);

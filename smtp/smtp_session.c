@@ -160,20 +160,23 @@ greeting(struct sess *ss)
 	return -1;
 }
 
+/* EHLO, or LHLO as lmtp (RFC 2033: no HELO to fall back to). */
 static int
 ehlo(struct sess *ss, int helo_ok)
 {
 	struct buf text = BUF_INIT;
+	const char *cmd = smtp_cfg.lmtp ? "LHLO" : "EHLO";
 
-	send_line(ss, "EHLO %s", smtp_cfg.helo_name);
+	send_line(ss, "%s %s", cmd, smtp_cfg.helo_name);
 	if (get_reply(ss, smtp_cfg.helo_timeout_ms,
-		      "performing the EHLO handshake") < 0)
+		      smtp_cfg.lmtp ? "performing the LHLO handshake"
+				    : "performing the EHLO handshake") < 0)
 		return -1;
 	if (smtp_reply_class(&ss->r) == 2) {
 		smtp_ehlo_parse(&ss->r, &ss->c->caps);
 		return 0;
 	}
-	if (smtp_reply_class(&ss->r) == 5 && helo_ok) {
+	if (smtp_reply_class(&ss->r) == 5 && helo_ok && !smtp_cfg.lmtp) {
 		memset(&ss->c->caps, 0, sizeof(ss->c->caps));
 		send_line(ss, "HELO %s", smtp_cfg.helo_name);
 		if (get_reply(ss, smtp_cfg.helo_timeout_ms,
@@ -183,7 +186,7 @@ ehlo(struct sess *ss, int helo_ok)
 			return 0;
 		said(ss, "HELO", &text);
 	} else {
-		said(ss, "EHLO", &text);
+		said(ss, cmd, &text);
 	}
 	session_reply_fail(ss, buf_cstr(&text), ss->final);
 	buf_free(&text);
@@ -500,7 +503,51 @@ bdat_chunk(void *ctx, const char *p, size_t len, int last)
 	return smtp_reply_class(&ss->r) == 2 ? 0 : 1;
 }
 
-/* The content after a 354 (or as BDAT chunks), then the final reply. */
+/* LMTP (RFC 2033): after the final dot one reply per accepted recipient,
+ * in the order of their RCPTs, each deciding its recipient alone.  When
+ * the connection fails part way, the recipients already answered keep
+ * their result and the others go back to undecided (deferred, or tried
+ * on the next server).  The same holds after BDAT ... LAST (RFC 3030 over
+ * LMTP): a chunked transfer must end here too, not in one reply. */
+static int
+lmtp_results(struct sess *ss)
+{
+	struct buf text = BUF_INIT;
+	char dsn[SMTP_REPLY_DSN_MAX];
+	size_t i;
+	int cls, rc = 0;
+
+	for (i = 0; i < ss->req->nrcpt; i++) {
+		struct smtp_rcpt *r = &ss->req->rcpts[i];
+
+		if (r->state != SMTP_RCPT_ACCEPTED)
+			continue;
+		if (get_reply(ss, smtp_cfg.data_done_timeout_ms,
+			      "sending end of data -- message may be sent "
+			      "more than once") < 0) {
+			unaccept(ss->req);
+			rc = -1;
+			break;
+		}
+		cls = smtp_reply_class(&ss->r);
+		if (cls == 2)
+			buf_set(&text, buf_cstr(&ss->r.text));
+		else
+			said(ss, "end of DATA", &text);
+		r->state = SMTP_RCPT_TODO;
+		smtp_rcpt_result(ss->req, r,
+				 cls == 5   ? 5
+				 : cls == 2 ? 2
+					    : 4,
+				 smtp_reply_dsn(&ss->r, dsn, sizeof(dsn)),
+				 buf_cstr(&text), &ss->c->t, ss->final);
+	}
+	buf_free(&text);
+	return rc;
+}
+
+/* The content after a 354 (or as BDAT chunks), then the final reply (one
+ * per recipient as lmtp). */
 static int
 send_data(struct sess *ss)
 {
@@ -542,6 +589,8 @@ send_data(struct sess *ss)
 		accepted_result(ss, "end of BDAT");
 		return 0;
 	}
+	if (smtp_cfg.lmtp)
+		return lmtp_results(ss);
 	if (get_reply(ss, smtp_cfg.data_done_timeout_ms,
 		      "sending end of data -- message may be sent more than "
 		      "once") < 0) {
@@ -692,7 +741,9 @@ body_check(struct sess *ss)
 		smtp_all_result(ss->req, DELIVER_CLASS_DEFER, "4.3.0",
 				"error reading the message from the queue",
 				&ss->c->t, 1);
-	ss->bdat = (ss->c->caps.ext & SMTP_EXT_CHUNKING) != 0;
+	/* Not over LMTP: its BDAT LAST takes one reply per recipient
+	 * (RFC 2033 4.2), which only the DATA path reads (lmtp_results). */
+	ss->bdat = !smtp_cfg.lmtp && (ss->c->caps.ext & SMTP_EXT_CHUNKING) != 0;
 	buf_free(&why);
 }
 

@@ -31,6 +31,7 @@ struct smtpd_config {
 	const char *banner; /* smtpd_banner */
 	struct match_list *mydestination;
 	struct match_list *relay_domains;
+	struct match_list *virtual_mailbox_domains; /* ours: qmgr routes them */
 	struct match_list *mynetworks;
 	struct match_list *debug_peers; /* debug_peer_list */
 	long long debug_peer_level;
@@ -173,7 +174,8 @@ void smtpd_check_end(void);
  * sasldb, "local_recipient_maps"), or NULL (smtpd_check.c). */
 const char *smtpd_check_changed(void);
 /* 1 when mail for a may be accepted from anyone: postmaster, a domain of
- * mydestination or relay_domains (and its subdomains), without routing
+ * mydestination, virtual_mailbox_domains or relay_domains (and its
+ * subdomains), without routing
  * characters or an address literal (reject_unauth_destination). */
 int smtpd_is_auth_destination(const struct addr *a);
 /* For a local address (mydestination): 1 known (or the check is off:

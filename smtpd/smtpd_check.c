@@ -1,7 +1,8 @@
 /*
  * smtpd_check - what the access policy (smtpd_restrict.c) asks about an
- * address: is it an authorised destination (ours, mydestination, or one
- * we relay to, relay_domains), and is a local address a known recipient.
+ * address: is it an authorised destination (ours, mydestination or
+ * virtual_mailbox_domains, or one we relay to, relay_domains), and is a
+ * local address a known recipient.
  *
  * Addresses that carry routing characters in the local part
  * (user%remote@site, remote!user@site, "user@remote"@site,
@@ -301,7 +302,9 @@ smtpd_is_auth_destination(const struct addr *a)
 		return 1;
 	if (!addr_is_plain(a) || (a->flags & ADDR_LITERAL))
 		return 0;
-	return smtpd_is_local_domain(a->domain) || relay_domain(a->domain);
+	return smtpd_is_local_domain(a->domain) || relay_domain(a->domain) ||
+	       domain_listed("virtual_mailbox_domains",
+			     smtpd_cfg.virtual_mailbox_domains, a->domain, 0);
 }
 
 int

@@ -298,6 +298,102 @@ const struct conf_param conf_params[] = {
      "refused with 500 5.5.2. Also the pieces in which body_checks and "
      "smtp_body_checks see a longer body line. Postfix also splits message "
      "lines at this length; Panacea stores and sends them whole."},
+    {"lmtp_bind_address", CONF_STR, "", 0, 0,
+     "As smtp_bind_address, for lmtp(8). As in Postfix."},
+    {"lmtp_bind_address6", CONF_STR, "", 0, 0,
+     "As smtp_bind_address6, for lmtp(8). As in Postfix."},
+    {"lmtp_body_checks", CONF_STR, "", 0, 0,
+     "As smtp_body_checks, for lmtp(8). As in Postfix."},
+    {"lmtp_connect_timeout", CONF_TIME, "0s", 's', 0,
+     "As smtp_connect_timeout, for lmtp(8) (TCP and UNIX-domain sockets); "
+     "0, the default, uses the kernel's limit. As in Postfix."},
+    {"lmtp_connection_cache_time_limit", CONF_TIME, "2s", 's', 0,
+     "How long lmtp(8) keeps a clean session open (RSET before the next "
+     "message) for the next delivery to the same next hop; 0 disables "
+     "reuse. As in Postfix."},
+    {"lmtp_data_done_timeout", CONF_TIME, "600s", 's', 1,
+     "As smtp_data_done_timeout, for lmtp(8). As in Postfix."},
+    {"lmtp_data_init_timeout", CONF_TIME, "120s", 's', 1,
+     "As smtp_data_init_timeout, for lmtp(8). As in Postfix."},
+    {"lmtp_data_xfer_timeout", CONF_TIME, "180s", 's', 1,
+     "As smtp_data_xfer_timeout, for lmtp(8). As in Postfix."},
+    {"lmtp_enforce_tls", CONF_BOOL, "no", 0, 0,
+     "As smtp_enforce_tls, for lmtp(8). As in Postfix."},
+    {"lmtp_header_checks", CONF_STR, "", 0, 0,
+     "As smtp_header_checks, for lmtp(8). As in Postfix."},
+    {"lmtp_lhlo_name", CONF_STR, "$myhostname", 0, 0,
+     "The name lmtp(8) sends in LHLO. As in Postfix."},
+    {"lmtp_lhlo_timeout", CONF_TIME, "300s", 's', 1,
+     "How long lmtp(8) waits for the greeting and for the reply to LHLO. "
+     "As in Postfix."},
+    {"lmtp_line_length_limit", CONF_INT, "998", 0, 0,
+     "As smtp_line_length_limit, for lmtp(8). As in Postfix."},
+    {"lmtp_mail_timeout", CONF_TIME, "300s", 's', 1,
+     "As smtp_mail_timeout, for lmtp(8). As in Postfix."},
+    {"lmtp_mime_header_checks", CONF_STR, "", 0, 0,
+     "As smtp_mime_header_checks, for lmtp(8). As in Postfix."},
+    {"lmtp_mx_address_limit", CONF_INT, "5", 0, 0,
+     "The most addresses of an LMTP host lmtp(8) tries for one delivery "
+     "(it never looks up MX records); 0 means no limit. As in Postfix."},
+    {"lmtp_nested_header_checks", CONF_STR, "", 0, 0,
+     "As smtp_nested_header_checks, for lmtp(8). As in Postfix."},
+    {"lmtp_quit_timeout", CONF_TIME, "300s", 's', 1,
+     "As smtp_quit_timeout, for lmtp(8). As in Postfix."},
+    {"lmtp_rcpt_timeout", CONF_TIME, "300s", 's', 1,
+     "As smtp_rcpt_timeout, for lmtp(8). As in Postfix."},
+    {"lmtp_sasl_auth_enable", CONF_BOOL, "no", 0, 0,
+     "As smtp_sasl_auth_enable, for lmtp(8). As in Postfix."},
+    {"lmtp_sasl_mechanism_filter", CONF_STR, "", 0, 0,
+     "As smtp_sasl_mechanism_filter, for lmtp(8). As in Postfix."},
+    {"lmtp_sasl_password_maps", CONF_STR, "", 0, 0,
+     "As smtp_sasl_password_maps, for lmtp(8). As in Postfix."},
+    {"lmtp_sasl_security_options", CONF_STR, "noplaintext, noanonymous", 0, 0,
+     "As smtp_sasl_security_options, for lmtp(8). As in Postfix."},
+    {"lmtp_sasl_tls_security_options", CONF_STR, "noanonymous", 0, 0,
+     "As smtp_sasl_tls_security_options, for lmtp(8). As in Postfix."},
+    {"lmtp_skip_5xx_greeting", CONF_BOOL, "yes", 0, 0,
+     "As smtp_skip_5xx_greeting, for lmtp(8). As in Postfix."},
+    {"lmtp_starttls_timeout", CONF_TIME, "300s", 's', 1,
+     "As smtp_starttls_timeout, for lmtp(8). As in Postfix."},
+    {"lmtp_tcp_port", CONF_INT, "24", 0, 1,
+     "The TCP port of an LMTP next hop that names none (inet:HOST). As in "
+     "Postfix."},
+    {"lmtp_tls_CAfile", CONF_STR, "", 0, 0,
+     "As smtp_tls_CAfile, for lmtp(8). As in Postfix."},
+    {"lmtp_tls_CApath", CONF_STR, "", 0, 0,
+     "As smtp_tls_CApath, for lmtp(8). As in Postfix."},
+    {"lmtp_tls_cert_file", CONF_STR, "", 0, 0,
+     "As smtp_tls_cert_file, for lmtp(8). As in Postfix."},
+    {"lmtp_tls_chain_files", CONF_STR, "", 0, 0,
+     "As smtp_tls_chain_files, for lmtp(8). As in Postfix."},
+    {"lmtp_tls_ciphers", CONF_STR, "medium", 0, 0,
+     "As smtp_tls_ciphers, for lmtp(8). As in Postfix."},
+    {"lmtp_tls_enforce_peername", CONF_BOOL, "yes", 0, 0,
+     "As smtp_tls_enforce_peername, for lmtp(8). As in Postfix."},
+    {"lmtp_tls_exclude_ciphers", CONF_STR, "", 0, 0,
+     "As smtp_tls_exclude_ciphers, for lmtp(8). As in Postfix."},
+    {"lmtp_tls_key_file", CONF_STR, "$lmtp_tls_cert_file", 0, 0,
+     "As smtp_tls_key_file, for lmtp(8). As in Postfix."},
+    {"lmtp_tls_loglevel", CONF_INT, "0", 0, 0,
+     "As smtp_tls_loglevel, for lmtp(8). As in Postfix."},
+    {"lmtp_tls_mandatory_ciphers", CONF_STR, "medium", 0, 0,
+     "As smtp_tls_mandatory_ciphers, for lmtp(8). As in Postfix."},
+    {"lmtp_tls_mandatory_exclude_ciphers", CONF_STR, "", 0, 0,
+     "As smtp_tls_mandatory_exclude_ciphers, for lmtp(8). As in Postfix."},
+    {"lmtp_tls_mandatory_protocols", CONF_STR, ">=TLSv1.2", 0, 0,
+     "As smtp_tls_mandatory_protocols, for lmtp(8). As in Postfix."},
+    {"lmtp_tls_note_starttls_offer", CONF_BOOL, "no", 0, 0,
+     "As smtp_tls_note_starttls_offer, for lmtp(8). As in Postfix."},
+    {"lmtp_tls_policy_maps", CONF_STR, "", 0, 0,
+     "As smtp_tls_policy_maps, for lmtp(8). As in Postfix."},
+    {"lmtp_tls_protocols", CONF_STR, ">=TLSv1.2", 0, 0,
+     "As smtp_tls_protocols, for lmtp(8). As in Postfix."},
+    {"lmtp_tls_security_level", CONF_STR, "", 0, 0,
+     "As smtp_tls_security_level, for lmtp(8). As in Postfix."},
+    {"lmtp_tls_wrappermode", CONF_BOOL, "no", 0, 0,
+     "As smtp_tls_wrappermode, for lmtp(8). As in Postfix."},
+    {"lmtp_use_tls", CONF_BOOL, "no", 0, 0,
+     "As smtp_use_tls, for lmtp(8). As in Postfix."},
     {"local_command_shell", CONF_STR, "", 0, 0,
      "The program that runs a local(8) command delivery, with the command as "
      "its argument; empty runs it with /bin/sh -c. As in Postfix."},
@@ -331,6 +427,12 @@ const struct conf_param conf_params[] = {
     {"mailbox_size_limit", CONF_SIZE, "51200000", 0, 0,
      "The largest a mailbox or maildir delivery may make a mailbox, in bytes; "
      "0 means no limit. As in Postfix."},
+    {"mailbox_transport", CONF_STR, "", 0, 0,
+     "A transport:nexthop that local(8) hands each local user's mailbox "
+     "delivery to, after alias expansion and before any account lookup "
+     "(lmtp:unix:private/dovecot-lmtp gives the mail to Dovecot); the "
+     "agent of that transport logs the delivery. Empty delivers to the "
+     "user's mailbox. As in Postfix."},
     {"maillog_file", CONF_STR, "", 0, 0,
      "When set, the file every program logs to instead of syslog; one Panacea "
      "creates is mode 0640, group adm. As in Postfix."},
@@ -1252,6 +1354,17 @@ const struct conf_param conf_params[] = {
     {"unknown_local_recipient_reject_code", CONF_INT, "550", 0, 0,
      "The reply code for a local address that local_recipient_maps does not "
      "know (reject_unlisted_recipient/sender). As in Postfix."},
+    {"virtual_mailbox_domains", CONF_STR, "", 0, 0,
+     "Domains (a list, with files and tables) whose recipients qmgr(8) "
+     "routes to virtual_transport and smtpd(8) accepts from any client "
+     "(without a recipient check of its own: virtual_mailbox_maps is not "
+     "implemented yet). As in Postfix, but empty by default (Postfix: "
+     "$virtual_mailbox_maps)."},
+    {"virtual_transport", CONF_STR, "virtual", 0, 0,
+     "The transport (transport or transport:nexthop) of recipients in "
+     "virtual_mailbox_domains; without a next hop it is the recipient's "
+     "domain. lmtp:unix:private/dovecot-lmtp hands them to Dovecot. As in "
+     "Postfix."},
     {NULL, CONF_STR, NULL, 0, 0, NULL},
 };
 

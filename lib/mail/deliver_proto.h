@@ -1,9 +1,12 @@
 /*
  * deliver_proto - the delivery request between qmgr and its agents.
  *
- * qmgr connects to $queue_directory/private/TRANSPORT (local, smtp, or
- * any transport of the services table), sends one request and reads one
- * reply, both attribute lists (attr.h), then closes.  Bounds: a request
+ * qmgr connects to $queue_directory/private/TRANSPORT (local, smtp, lmtp,
+ * or any transport of the services table), sends one request and reads one
+ * reply, both attribute lists (attr.h), then closes.  local does the same
+ * for one recipient when mailbox_transport hands its mailbox delivery to
+ * another agent (local/local_pass.c: no content descriptor, the agent
+ * reads the queue).  Bounds: a request
  * carries at most default_destination_recipient_limit recipients and is
  * decoded with DELIVER_LIST_MAX.
  *
@@ -20,8 +23,8 @@
  * against writing, growing and shrinking (F_SEAL_WRITE, F_SEAL_GROW,
  * F_SEAL_SHRINK, F_SEAL_SEAL).  The agent checks the seals and the size
  * before it reads; anything else (no descriptor, a pipe, an unsealed or
- * shorter file) is status=fail.  Every other agent (smtp, which runs as
- * mail_owner) reads the content from the queue itself
+ * shorter file) is status=fail.  Every other agent (smtp and lmtp, which
+ * run as mail_owner) reads the content from the queue itself
  * (queue_content_open) and gets no descriptor.  The trade-off: a copy
  * costs qmgr, a single event loop, one read of the content and one write
  * of it per request, plus the agent's read; it is paid only where root is

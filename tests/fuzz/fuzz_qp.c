@@ -48,8 +48,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (c == '\r') {
 			if (i + 1 >= out.len || out.data[i + 1] != '\n')
 				abort();
-			if (col > 0 && (out.data[i - 1] == ' ' ||
-					out.data[i - 1] == '\t'))
+			if (col > 0 &&
+			    (out.data[i - 1] == ' ' || out.data[i - 1] == '\t'))
 				abort();
 			col = 0;
 			i++;

@@ -56,6 +56,9 @@ PROGRAMS = {
     "userdel": ("passwd", "/usr/sbin/userdel"),
     "ip": ("iproute2", "/usr/sbin/ip"),
     "dovecot": ("dovecot-pop3d", "/usr/sbin/dovecot"),
+    "doveadm": ("dovecot-core", "/usr/bin/doveadm"),
+    # Dovecot's LMTP server (test_lmtp), started by dovecot itself.
+    "dovecot-lmtp": ("dovecot-lmtpd", "/usr/lib/dovecot/lmtp"),
     "policyd-spf": ("postfix-policyd-spf-python", None),
     "unshare": ("util-linux", None),
     "nsenter": ("util-linux", None),

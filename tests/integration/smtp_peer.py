@@ -14,6 +14,10 @@ deliveries:
   tls_context   an ssl.SSLContext: STARTTLS is offered and works
   auth          (user, password): AUTH PLAIN is offered and checked
   auth_plain_only_tls  offer AUTH only after STARTTLS
+  lmtp_replies  a list: the peer is an LMTP server (RFC 2033: LHLO, and
+                after the final "." one reply per accepted recipient,
+                these in order; None in the list drops the connection
+                there instead)
 
 Peer(..., concurrent=True) serves each session in a thread of its own.
 
@@ -53,6 +57,7 @@ class Peer(LoopbackServer):
         self.data_reply = "250 2.0.0 Ok: queued as PEER%d"
         self.tls_context = None
         self.auth = None
+        self.lmtp_replies = None
         self.sessions = []
         self.open_conns = set()
         self.lock = threading.Lock()
@@ -162,7 +167,8 @@ class _Session:
             line = self.readline()
             self.rec["commands"].append(line)
             verb = line.split(" ", 1)[0].upper()
-            if verb == "EHLO":
+            if verb == "EHLO" or (verb == "LHLO" and
+                                  p.lmtp_replies is not None):
                 if not p.ehlo_ok:
                     self.send("502 5.5.2 Error: command not recognized")
                     continue
@@ -199,6 +205,12 @@ class _Session:
                 with p.lock:
                     self.rec["data"].append(data)
                     n = len([d for s in p.sessions for d in s["data"]])
+                if p.lmtp_replies is not None:
+                    for reply in p.lmtp_replies[:rcpts]:
+                        if reply is None:
+                            return
+                        self.send(reply)
+                    continue
                 reply = p.data_reply
                 self.send(reply % n if "%d" in reply else reply)
             elif verb == "RSET":

@@ -118,7 +118,8 @@ def install(destdir):
 
 def check_layout(destdir):
     root = destdir + PREFIX
-    for d in ("master", "auth", "smtpd", "qmgr", "smtp", "local", "pop3d",
+    for d in ("master", "auth", "smtpd", "qmgr", "smtp", "lmtp", "local",
+              "pop3d",
               "pop3session", "pickup", "showq", "proxymap", "anvil",
               "postscreen"):
         assert os.access(root + "/libexec/panacea/" + d, os.X_OK), d
@@ -131,7 +132,7 @@ def check_layout(destdir):
     assert os.readlink(root + "/sbin/mailq") == "sendmail"
     for page in ("man1/sendmail.1", "man1/panqueue.1", "man8/master.8",
                  "man8/pop3d.8", "man8/pop3session.8", "man8/auth.8",
-                 "man8/anvil.8", "man8/postscreen.8",
+                 "man8/anvil.8", "man8/postscreen.8", "man8/lmtp.8",
                  "man5/panacea.conf.5", "man5/services.5"):
         assert os.path.exists(root + "/share/man/" + page), page
     etc = destdir + "/etc/panacea"

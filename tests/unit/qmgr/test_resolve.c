@@ -227,6 +227,59 @@ test_errors(void **state)
 	assert_int_equal(route("x@e.example", NULL, NULL, &tl).rc, RESOLVE_BAD);
 }
 
+/* virtual_mailbox_domains route to virtual_transport, its next hop or
+ * the domain, never relayhost; transport_maps still override. */
+static void
+test_virtual_domains(void **state)
+{
+	struct match_list *virt;
+	struct buf err = BUF_INIT, tr = BUF_INIT, nh = BUF_INIT;
+	const char *const pairs[] = {"vip.test", "lmtp:inet:[192.0.2.9]", NULL};
+	struct table t = {.pairs = pairs};
+	struct resolve_conf conf = {
+	    .mydestination = mydest,
+	    .local_transport = "local",
+	    .default_transport = "smtp",
+	    .relayhost = "[smarthost]",
+	    .virtual_transport = "lmtp:unix:private/dovecot-lmtp",
+	};
+
+	(void)state;
+	virt = match_list_open("virtual_mailbox_domains", "virt.test vip.test",
+			       &err);
+	assert_non_null(virt);
+	conf.virtual_mailbox_domains = virt;
+	assert_int_equal(resolve_addr(&conf, "a@Virt.Test", &tr, &nh, &err),
+			 RESOLVE_OK);
+	assert_string_equal(buf_cstr(&tr), "lmtp");
+	assert_string_equal(buf_cstr(&nh), "unix:private/dovecot-lmtp");
+	conf.virtual_transport = "";
+	assert_int_equal(resolve_addr(&conf, "a@virt.test", &tr, &nh, &err),
+			 RESOLVE_OK);
+	assert_string_equal(buf_cstr(&tr), "virtual");
+	assert_string_equal(buf_cstr(&nh), "virt.test");
+	/* Local and remote domains are untouched. */
+	assert_int_equal(resolve_addr(&conf, "a@panacea.test", &tr, &nh, &err),
+			 RESOLVE_OK);
+	assert_string_equal(buf_cstr(&tr), "local");
+	assert_int_equal(resolve_addr(&conf, "a@other.test", &tr, &nh, &err),
+			 RESOLVE_OK);
+	assert_string_equal(buf_cstr(&nh), "[smarthost]");
+	conf.lookup = table_lookup;
+	conf.lookup_ctx = &t;
+	assert_int_equal(resolve_addr(&conf, "a@vip.test", &tr, &nh, &err),
+			 RESOLVE_OK);
+	assert_string_equal(buf_cstr(&tr), "lmtp");
+	assert_string_equal(buf_cstr(&nh), "inet:[192.0.2.9]");
+	conf.virtual_transport = "bad transport";
+	assert_int_equal(resolve_addr(&conf, "a@virt.test", &tr, &nh, &err),
+			 RESOLVE_BAD);
+	match_list_free(virt);
+	buf_free(&err);
+	buf_free(&tr);
+	buf_free(&nh);
+}
+
 static void
 test_domain_helpers(void **state)
 {
@@ -255,6 +308,7 @@ main(void)
 	    cmocka_unit_test(test_table_wildcard_and_local),
 	    cmocka_unit_test(test_address_literal_no_parent_walk),
 	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_virtual_domains),
 	    cmocka_unit_test(test_domain_helpers),
 	};
 	struct buf err = BUF_INIT;

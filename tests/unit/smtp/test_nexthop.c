@@ -156,14 +156,73 @@ test_bounds(void **state)
 	assert_int_equal(nexthop_parse(name, 25, &nh, NULL), -1);
 }
 
+/* The LMTP forms: sockets, inet: with and without brackets, never MX. */
+static void
+test_lmtp(void **state)
+{
+	static const struct {
+		const char *in;
+		const char *host, *path;
+		unsigned port;
+		const char *canon;
+	} t[] = {
+	    {"unix:private/dovecot-lmtp", "", "private/dovecot-lmtp", 0,
+	     "unix:private/dovecot-lmtp"},
+	    {"UNIX:/run/dovecot/lmtp", "", "/run/dovecot/lmtp", 0,
+	     "unix:/run/dovecot/lmtp"},
+	    {"inet:127.0.0.1", "127.0.0.1", NULL, 24, "[127.0.0.1]"},
+	    {"inet:127.0.0.1:2424", "127.0.0.1", NULL, 2424,
+	     "[127.0.0.1]:2424"},
+	    {"inet:[::1]:lmtp", "::1", NULL, 24, "[::1]:24"},
+	    {"inet:Mail.Example", "mail.example", NULL, 24, "[mail.example]"},
+	    {"mail.example:24", "mail.example", NULL, 24, "[mail.example]:24"},
+	};
+	static const char *bad[] = {
+	    "unix:",	 "inet:",     "inet:host:", "inet:host:99999",
+	    "unix:a\nb", "inet:[::1", "",
+	};
+	struct nexthop nh;
+	struct buf err = BUF_INIT, canon = BUF_INIT;
+	char path[NEXTHOP_PATH_MAX + 8];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		buf_reset(&canon);
+		buf_reset(&err);
+		if (nexthop_parse_lmtp(t[i].in, 24, &nh, &err) != 0)
+			fail_msg("%s: %s", t[i].in, buf_cstr(&err));
+		assert_false(nh.mx);
+		if (t[i].path != NULL) {
+			assert_string_equal(nh.path, t[i].path);
+		} else {
+			assert_string_equal(nh.path, "");
+			assert_string_equal(nh.host, t[i].host);
+			assert_int_equal(nh.port, t[i].port);
+		}
+		nexthop_format(&nh, &canon);
+		assert_string_equal(buf_cstr(&canon), t[i].canon);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(nexthop_parse_lmtp(bad[i], 24, &nh, NULL), -1);
+	/* A path fits sun_path with its NUL, or is refused. */
+	memcpy(path, "unix:", 5);
+	memset(path + 5, 'p', NEXTHOP_PATH_MAX + 1);
+	path[5 + NEXTHOP_PATH_MAX + 1] = '\0';
+	assert_int_equal(nexthop_parse_lmtp(path, 24, &nh, NULL), -1);
+	path[5 + NEXTHOP_PATH_MAX] = '\0';
+	assert_int_equal(nexthop_parse_lmtp(path, 24, &nh, NULL), 0);
+	buf_free(&err);
+	buf_free(&canon);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_forms),
-	    cmocka_unit_test(test_default_port),
-	    cmocka_unit_test(test_refused),
-	    cmocka_unit_test(test_bounds),
+	    cmocka_unit_test(test_forms),   cmocka_unit_test(test_default_port),
+	    cmocka_unit_test(test_refused), cmocka_unit_test(test_bounds),
+	    cmocka_unit_test(test_lmtp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
