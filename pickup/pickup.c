@@ -11,7 +11,8 @@
  * Received: header naming the submitting uid (the file's owner, as the
  * kernel recorded it), removes the file once the queue has it, and wakes
  * qmgr.  A bad file is logged and removed; a file that cannot be queued
- * now (queue trouble) stays for the next scan.  Log lines are Postfix
+ * now (queue trouble, a rewriting table that cannot answer: lib/rewrite.h)
+ * stays for the next scan.  Log lines are Postfix
  * pickup's: "QUEUEID: uid=N from=<SENDER>", then smtpd's
  * "from=<..>, size=N, nrcpt=N (queue active)".
  *
@@ -30,6 +31,8 @@
 #include "msg.h"
 #include "qmgr_request.h"
 #include "queue.h"
+#include "rewrite.h"
+#include "xalloc.h"
 
 #define PICKUP_READ_CHUNK QUEUE_CHUNK_MAX
 
@@ -45,6 +48,20 @@ static const struct conf_bind pickup_params[] = {
 
 static struct queue *pickup_queue;
 static char *maildrop_dir;
+static struct rewrite *pickup_rewrite;
+
+/* The rewriting tables (lib/rewrite.h) are out of reach after the jail. */
+static void
+pickup_pre_jail(void)
+{
+	struct rewrite_conf rc;
+	struct buf err = BUF_INIT;
+
+	rewrite_conf_read(&rc);
+	if ((pickup_rewrite = rewrite_open(&rc, &err)) == NULL)
+		msg_fatal("%s", buf_cstr(&err));
+	buf_free(&err);
+}
 
 static void
 pickup_post_jail(void)
@@ -132,17 +149,30 @@ pickup_enqueue(struct maildrop_file *f)
 					f->env.rcpts[i].notify);
 	msg_info("%s: uid=%lu from=<%s>", id, (unsigned long)f->uid,
 		 f->env.sender);
+	/* The queue holds rewritten addresses, as after Postfix's cleanup;
+	 * a table that cannot answer leaves the file for the next scan. */
+	struct buf reply = BUF_INIT;
+	r = rewrite_envelope(pickup_rewrite, id, env, REWRITE_F_BCC, &reply);
+	buf_free(&reply);
+	if (r != REWRITE_OK) {
+		queue_in_abort(msg);
+		buf_free(&hdr);
+		return QUEUE_ERROR;
+	}
 	/* The NUL octets the queue removed (queue.h) are not in the size. */
 	uint64_t nuls = queue_in_nul_removed(msg);
 	if (nuls > 0)
 		msg_info("%s: %llu NUL octet%s removed from the content", id,
 			 (unsigned long long)nuls, nuls == 1 ? "" : "s");
+	size_t hdr_len = hdr.len, nrcpt = env->nrcpt;
+	char *sender = xstrdup(env->sender);
 	if ((r = queue_in_commit(msg)) == QUEUE_OK)
 		msg_info("%s: from=<%s>, size=%llu, nrcpt=%zu (queue active)",
-			 id, f->env.sender,
-			 (unsigned long long)(hdr.len + (size_t)f->content_len -
+			 id, sender,
+			 (unsigned long long)(hdr_len + (size_t)f->content_len -
 					      nuls),
-			 f->env.nrcpt);
+			 nrcpt);
+	xfree(sender);
 	buf_free(&hdr);
 	return r;
 }
@@ -211,6 +241,7 @@ main(int argc, char **argv)
 	static const struct daemon_ops ops = {
 	    .mode = DAEMON_TRIGGER,
 	    .params = pickup_params,
+	    .pre_jail = pickup_pre_jail,
 	    .post_jail = pickup_post_jail,
 	    .trigger = pickup_scan,
 	    .pre_exit = pickup_pre_exit,

@@ -50,10 +50,15 @@ typedef int (*resolve_lookup_fn)(const char *key, struct buf *value,
 
 struct resolve_conf {
 	const struct match_list *mydestination; /* may be NULL */
-	const char *local_transport;		/* "local" */
-	const char *default_transport;		/* "smtp" */
-	const char *relayhost;			/* "" for none */
-	resolve_lookup_fn lookup; /* transport_maps; NULL for none */
+	/* virtual_alias_domains (may be NULL): an address left in one after
+	 * the expansion at enqueue (lib/rewrite.h) has no mailbox: transport
+	 * "error", next hop "5.1.1 User unknown in virtual alias table",
+	 * whatever transport_maps says, as in Postfix. */
+	const struct match_list *virtual_alias_domains;
+	const char *local_transport;   /* "local" */
+	const char *default_transport; /* "smtp" */
+	const char *relayhost;	       /* "" for none */
+	resolve_lookup_fn lookup;      /* transport_maps; NULL for none */
 	void *lookup_ctx;
 };
 

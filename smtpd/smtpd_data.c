@@ -31,6 +31,7 @@
 #include "maildrop.h"
 #include "qmgr_request.h"
 #include "received.h"
+#include "rewrite.h"
 #include "smtp_data.h"
 #include "smtpd.h"
 #include "smtpd_restrict.h"
@@ -258,6 +259,17 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 		return;
 	}
 	smtpd_fill_envelope(ss, queue_in_envelope(st->msg));
+	/* The queue holds rewritten addresses (lib/rewrite.h): canonical,
+	 * masquerading, virtual aliases, automatic BCC, as Postfix's
+	 * cleanup does before its queue file. */
+	if (rewrite_envelope(smtpd_cfg.rewrite, id, queue_in_envelope(st->msg),
+			     REWRITE_F_BCC, &reply) != REWRITE_OK) {
+		smtpd_log_reject(ss, id, cmd, buf_cstr(&reply), NULL);
+		smtpd_reply(ss, "%s", buf_cstr(&reply));
+		buf_free(&reply);
+		ss->fails[c]++;
+		return;
+	}
 	if (st->hbc)
 		smtpd_hbc_envelope(hbc_result(st->hbc),
 				   queue_in_envelope(st->msg));
@@ -278,8 +290,13 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 	}
 	struct queue_in *msg = st->msg;
 	int hold = queue_in_envelope(msg)->hold;
+	/* The log shows the envelope as queued (rewritten, expanded), as
+	 * Postfix's cleanup logs its queue file. */
+	size_t nrcpt = queue_in_envelope(msg)->nrcpt;
+	char *sender = xstrdup(queue_in_envelope(msg)->sender);
 	st->msg = NULL;
 	if ((status = queue_in_commit(msg)) != QUEUE_OK) {
+		xfree(sender);
 		smtpd_queue_trouble(status);
 		buf_puts(&reply, "451 4.3.0 Error: queue file write error");
 		smtpd_log_reject(ss, id, cmd, buf_cstr(&reply), NULL);
@@ -289,9 +306,10 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 		return;
 	}
 	/* A message on hold is not active (header_checks HOLD). */
-	msg_info("%s: from=<%s>, size=%llu, nrcpt=%zu%s", id, ss->env.sender,
-		 (unsigned long long)size, ss->env.nrcpt,
+	msg_info("%s: from=<%s>, size=%llu, nrcpt=%zu%s", id, sender,
+		 (unsigned long long)size, nrcpt,
 		 hold ? "" : " (queue active)");
+	xfree(sender);
 	smtpd_reply(ss, "250 2.0.0 Ok: queued as %s", id);
 	stream_flush(&ss->s);
 	qmgr_wakeup(daemon_queue_dir());
