@@ -662,9 +662,10 @@ rewrite_virtual(struct rewrite *rw, const char *addr, char ***list, size_t *n,
 /* ---------------------------------------------------------------- */
 /* The envelope */
 
-/* A recipient of the new envelope. */
+/* A recipient of the new envelope; orig (the address it came from) only
+ * tells duplicates apart. */
 struct out_rcpt {
-	char *address, *orcpt;
+	char *address, *orcpt, *orig;
 	unsigned notify;
 };
 
@@ -673,14 +674,17 @@ struct out_list {
 	size_t n, cap;
 };
 
-/* Adds a recipient unless the same one is there (duplicate filter). */
+/* Adds a recipient unless the same one is there: Postfix's duplicate
+ * filter, exact bytes of the address, its original and its DSN fields
+ * ("a@x" and "A@x" sent by the client both stay). */
 static void
 out_add(struct out_list *l, const char *address, const char *orcpt,
-	unsigned notify)
+	const char *orig, unsigned notify)
 {
 	for (size_t i = 0; i < l->n; i++)
 		if (l->r[i].notify == notify &&
-		    str_casecmp(l->r[i].address, address) == 0 &&
+		    strcmp(l->r[i].address, address) == 0 &&
+		    strcmp(l->r[i].orig, orig) == 0 &&
 		    strcmp(l->r[i].orcpt, orcpt) == 0)
 			return;
 	if (l->n == l->cap) {
@@ -689,6 +693,7 @@ out_add(struct out_list *l, const char *address, const char *orcpt,
 	}
 	l->r[l->n].address = xstrdup(address);
 	l->r[l->n].orcpt = xstrdup(orcpt);
+	l->r[l->n].orig = xstrdup(orig);
 	l->r[l->n].notify = notify;
 	l->n++;
 }
@@ -699,6 +704,7 @@ out_free(struct out_list *l)
 	for (size_t i = 0; i < l->n; i++) {
 		xfree(l->r[i].address);
 		xfree(l->r[i].orcpt);
+		xfree(l->r[i].orig);
 	}
 	xfree(l->r);
 }
@@ -733,7 +739,8 @@ one_rcpt(struct rewrite *rw, const char *addr, const char *orcpt,
 		/* An address that did not change keeps "no ORCPT". */
 		int same =
 		    str_casecmp(list[i], addr) == 0 && !(orcpt && *orcpt);
-		out_add(out, list[i], same ? "" : buf_cstr(&orig), notify);
+		out_add(out, list[i], same ? "" : buf_cstr(&orig), addr,
+			notify);
 	}
 done:
 	str_list_free(list);
