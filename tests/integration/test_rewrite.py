@@ -47,6 +47,9 @@ def system(tmp_path_factory, accounts, mail_owner):  # noqa: F811
             "inline:{ old@client.test=new@client.test }",
         "recipient_bcc_maps":
             "inline:{ %s@%s=%s@%s }" % (carol, MYHOSTNAME, bob, MYHOSTNAME),
+        "masquerade_domains": "!keep.client.test, client.test",
+        "sender_bcc_maps":
+            "inline:{ x@client.test=%s@%s }" % (carol, MYHOSTNAME),
         "relay_domains": "relay.test",
         "relay_recipient_maps": "inline:{ ok@relay.test=x }",
         "mynetworks": "127.0.0.0/8",
@@ -176,3 +179,21 @@ def test_pickup_rewrites_too(system):
     system.wait_removed(m.group(1))
     wait_subject(system, "alice", "dropped mail")
     wait_subject(system, "bob", "dropped mail")
+
+
+def test_masquerade_and_sender_bcc(system):
+    qid = system.send([system.addr("alice")], message("masq mail"),
+                      sender="x@mail.client.test")
+    # Masqueraded first, then the sender's BCC is looked up by the result.
+    system.inst.wait_log(r"smtpd\[\d+\]: %s: from=<x@client\.test>, "
+                         r"size=\d+, nrcpt=2 " % qid)
+    system.wait_removed(qid)
+    wait_subject(system, "alice", "masq mail")
+    wait_subject(system, "carol", "masq mail")
+    msg = [m for m in system.mbox("alice") if m["Subject"] == "masq mail"][0]
+    assert msg["Return-Path"] == "<x@client.test>"
+    # "!keep.client.test" leaves that domain as it is.
+    qid = system.send([system.addr("alice")], message("kept mail"),
+                      sender="y@h.keep.client.test")
+    system.inst.wait_log(r"smtpd\[\d+\]: %s: from=<y@h\.keep\.client\.test>, "
+                         r"size=\d+, nrcpt=1 " % qid)
