@@ -27,6 +27,7 @@
 
 #include "conf.h"
 #include "daemon.h"
+#include "hdr_rewrite.h"
 #include "maildrop.h"
 #include "msg.h"
 #include "qmgr_request.h"
@@ -91,13 +92,18 @@ pickup_size_limit(void)
 	return limit > 0 ? (off_t)limit : (off_t)1 << 40;
 }
 
-/* Copies the message after the Received: header; QUEUE_OK or an error. */
+/* Copies the message after the Received: header, through the header
+ * address rewriting (hr: a local submission's header is rewritten, as
+ * Postfix's cleanup does for its pickup); *size counts what went to the
+ * queue.  QUEUE_OK or an error. */
 static int
-pickup_copy(struct maildrop_file *f, struct queue_in *msg)
+pickup_copy(struct maildrop_file *f, struct queue_in *msg,
+	    struct hdr_rewrite *hr, uint64_t *size)
 {
 	static char block[PICKUP_READ_CHUNK];
+	struct buf out = BUF_INIT;
 	off_t left = f->content_len;
-	int r;
+	int r = QUEUE_OK;
 
 	while (left > 0) {
 		size_t want =
@@ -107,13 +113,29 @@ pickup_copy(struct maildrop_file *f, struct queue_in *msg)
 			continue;
 		if (n <= 0) {
 			msg_warn("%s: maildrop file shrank while read", f->id);
-			return QUEUE_ERROR;
+			r = QUEUE_ERROR;
+			break;
 		}
-		if ((r = queue_in_write(msg, block, (size_t)n)) != QUEUE_OK)
-			return r;
 		left -= n;
+		buf_reset(&out);
+		if (hr == NULL) {
+			buf_append(&out, block, (size_t)n);
+		} else {
+			hdr_rewrite_feed(hr, block, (size_t)n, &out);
+		}
+		*size += out.len;
+		if ((r = queue_in_write(msg, out.data, out.len)) != QUEUE_OK)
+			break;
 	}
-	return QUEUE_OK;
+	/* What the rewriter still holds (a header without a body). */
+	buf_reset(&out);
+	hdr_rewrite_finish(hr, &out);
+	if (r == QUEUE_OK && out.len > 0) {
+		*size += out.len;
+		r = queue_in_write(msg, out.data, out.len);
+	}
+	buf_free(&out);
+	return r;
 }
 
 /* Queues one checked file; QUEUE_OK when the file may be removed. */
@@ -131,8 +153,10 @@ pickup_enqueue(struct maildrop_file *f)
 	snprintf(id, sizeof(id), "%s", queue_in_id(msg));
 	maildrop_received(&hdr, myhostname, f->uid, id, time(NULL));
 	r = queue_in_write(msg, hdr.data, hdr.len);
+	uint64_t size = hdr.len;
 	if (r == QUEUE_OK)
-		r = pickup_copy(f, msg);
+		r = pickup_copy(f, msg, hdr_rewrite_begin(pickup_rewrite, id),
+				&size);
 	if (r != QUEUE_OK) {
 		queue_in_abort(msg);
 		buf_free(&hdr);
@@ -164,14 +188,11 @@ pickup_enqueue(struct maildrop_file *f)
 	if (nuls > 0)
 		msg_info("%s: %llu NUL octet%s removed from the content", id,
 			 (unsigned long long)nuls, nuls == 1 ? "" : "s");
-	size_t hdr_len = hdr.len, nrcpt = env->nrcpt;
+	size_t nrcpt = env->nrcpt;
 	char *sender = xstrdup(env->sender);
 	if ((r = queue_in_commit(msg)) == QUEUE_OK)
 		msg_info("%s: from=<%s>, size=%llu, nrcpt=%zu (queue active)",
-			 id, sender,
-			 (unsigned long long)(hdr_len + (size_t)f->content_len -
-					      nuls),
-			 nrcpt);
+			 id, sender, (unsigned long long)(size - nuls), nrcpt);
 	xfree(sender);
 	buf_free(&hdr);
 	return r;

@@ -26,8 +26,10 @@
 #include "conf.h"
 #include "daemon.h"
 #include "hbc.h"
+#include "hdr_rewrite.h"
 #include "iostuff.h"
 #include "msg.h"
+#include "own_addr.h"
 #include "maildrop.h"
 #include "qmgr_request.h"
 #include "received.h"
@@ -46,6 +48,10 @@ struct smtpd_data_state {
 	struct buf out;
 	struct hbc *hbc; /* header and body checks, or NULL */
 	struct buf raw;	 /* content before the checks */
+	/* Header address rewriting (lib/hdr_rewrite.h), after the checks
+	 * as in Postfix's cleanup, or NULL; mid: between the two. */
+	struct hdr_rewrite *hr;
+	struct buf mid;
 	uint64_t stored; /* octets given to the queue */
 	int write_failed;
 };
@@ -67,11 +73,37 @@ smtpd_queue_trouble(int status)
 static void
 smtpd_data_check(struct smtpd_data_state *st)
 {
+	struct buf *to = st->hr ? &st->mid : &st->out;
+
 	if (st->hbc == NULL)
-		buf_append(&st->out, st->raw.data, st->raw.len);
+		buf_append(to, st->raw.data, st->raw.len);
 	else
-		hbc_feed(st->hbc, st->raw.data, st->raw.len, &st->out);
+		hbc_feed(st->hbc, st->raw.data, st->raw.len, to);
 	buf_reset(&st->raw);
+	if (st->hr) {
+		hdr_rewrite_feed(st->hr, st->mid.data, st->mid.len, &st->out);
+		buf_reset(&st->mid);
+	}
+}
+
+/* Postfix rewrites header addresses for local submissions and the
+ * clients of local_header_rewrite_clients only: a remote site's headers
+ * are its own. */
+static struct hdr_rewrite *
+smtpd_hdr_rewrite(struct smtpd_session *ss, const char *id)
+{
+	struct rewrite *rw = smtpd_cfg.rewrite;
+
+	if (rw == NULL)
+		return NULL;
+	if (ss->local_uid < 0 &&
+	    !rewrite_local_client(
+		rw, own_addr_match((const struct sockaddr *)&ss->peer),
+		smtpd_client_listed("mynetworks", smtpd_cfg.mynetworks,
+				    ss->client_name, ss->client_addr),
+		ss->auth_user != NULL))
+		return NULL;
+	return hdr_rewrite_begin(rw, id);
 }
 
 static struct smtpd_data_state *
@@ -113,6 +145,7 @@ smtpd_data_begin(struct smtpd_session *ss, enum smtp_data_mode mode)
 	}
 	ri.queue_id = queue_in_id(st->msg);
 	st->hbc = smtpd_hbc_begin(ss, ri.queue_id);
+	st->hr = smtpd_hdr_rewrite(ss, ri.queue_id);
 	/* PREPEND actions of the access policy, above Received:; the
 	 * header checks see them, as Postfix's cleanup sees smtpd's. */
 	smtpd_restrict_prepend(ss, &st->raw);
@@ -131,7 +164,7 @@ smtpd_data_feed(struct smtpd_data_state *st, const void *p, size_t len)
 {
 	size_t used;
 
-	if (st->hbc == NULL)
+	if (st->hbc == NULL && st->hr == NULL)
 		return smtp_data_feed(&st->d, p, len, &st->out);
 	used = smtp_data_feed(&st->d, p, len, &st->raw);
 	smtpd_data_check(st);
@@ -163,6 +196,8 @@ smtpd_data_free(struct smtpd_data_state *st)
 	if (st->msg)
 		queue_in_abort(st->msg);
 	hbc_free(st->hbc);
+	hdr_rewrite_finish(st->hr, &st->mid);
+	buf_free(&st->mid);
 	buf_free(&st->out);
 	buf_free(&st->raw);
 	xfree(st);
@@ -204,7 +239,13 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 	snprintf(id, sizeof(id), "%s", queue_in_id(st->msg));
 	smtpd_data_check(st);
 	if (st->hbc)
-		hbc_finish(st->hbc, &st->out);
+		hbc_finish(st->hbc, st->hr ? &st->mid : &st->out);
+	if (st->hr) {
+		hdr_rewrite_feed(st->hr, st->mid.data, st->mid.len, &st->out);
+		buf_reset(&st->mid);
+		hdr_rewrite_finish(st->hr, &st->out);
+		st->hr = NULL;
+	}
 	smtpd_data_flush(st, 1);
 	if ((st->d.flags & SMTP_DATA_F_BARE_LF) &&
 	    st->d.mode != SMTP_DATA_MODE_BINARY) {

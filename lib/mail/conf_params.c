@@ -46,9 +46,8 @@ const struct conf_param conf_params[] = {
      "in Postfix; its forward kind is accepted but Panacea reads no .forward "
      "files."},
     {"allow_percent_hack", CONF_BOOL, "yes", 0, 0,
-     "At enqueue, an envelope address without '@' of the form user%domain "
-     "becomes user@domain (the last '%'). As in Postfix, for envelope "
-     "addresses only (headers are not rewritten)."},
+     "At enqueue, an address without '@' of the form user%domain "
+     "becomes user@domain (the last '%'). As in Postfix."},
     {"always_bcc", CONF_STR, "", 0, 0,
      "An address that receives a blind carbon copy of each new message "
      "(smtpd(8), pickup(8); not what qmgr(8) composes), added with "
@@ -63,10 +62,10 @@ const struct conf_param conf_params[] = {
      "since its last report (statistics: max ... lines; also when it "
      "exits). As in Postfix."},
     {"append_at_myorigin", CONF_BOOL, "yes", 0, 0,
-     "At enqueue, append @$myorigin to an envelope address without domain. "
-     "As in Postfix, for envelope addresses only."},
+     "At enqueue, append @$myorigin to an address without domain. "
+     "As in Postfix."},
     {"append_dot_mydomain", CONF_BOOL, "no", 0, 0,
-     "At enqueue, append .$mydomain to the domain of an envelope address "
+     "At enqueue, append .$mydomain to the domain of an address "
      "that has no dot (localhost and address literals excepted). As in "
      "Postfix 3.0 and later (default no)."},
     {"auth_owner", CONF_STR, "panacea-auth", 0, 0,
@@ -111,9 +110,9 @@ const struct conf_param conf_params[] = {
      "envelope_sender, envelope_recipient, header_sender, header_recipient", 0,
      0,
      "Which addresses the canonical tables rewrite: envelope_sender, "
-     "envelope_recipient, header_sender, header_recipient. As in Postfix, "
-     "but Panacea rewrites envelope addresses only: the header classes are "
-     "accepted and do nothing."},
+     "envelope_recipient, header_sender (From:, Sender: ...), "
+     "header_recipient (To:, Cc: ...; headers only of the mail "
+     "local_header_rewrite_clients names). As in Postfix."},
     {"canonical_maps", CONF_STR, "", 0, 0,
      "Tables of address to address (canonical(5)) applied at enqueue to "
      "envelope senders and recipients (canonical_classes), after "
@@ -310,6 +309,14 @@ const struct conf_param conf_params[] = {
     {"local_destination_recipient_limit", CONF_INT, "1", 0, 1,
      "The most recipients in one local delivery request; 1 gives each "
      "recipient its own delivery. As in Postfix."},
+    {"local_header_rewrite_clients", CONF_STR, "permit_inet_interfaces", 0, 0,
+     "The clients whose message header addresses (From:, To: ...) are "
+     "rewritten at enqueue with the standard form, canonical_maps and "
+     "masquerade_domains (canonical_classes, masquerade_classes), besides "
+     "mail from sendmail(1), which always is: permit_inet_interfaces (an "
+     "address of this machine), permit_mynetworks, "
+     "permit_sasl_authenticated, static:all. As in Postfix, with these "
+     "words only."},
     {"local_recipient_maps", CONF_STR, "unix:passwd.byname $alias_maps", 0, 0,
      "The tables of valid local recipients: smtpd(8) refuses mail to an "
      "unknown local user (550 5.1.1); empty accepts any local recipient. As in "
@@ -346,8 +353,7 @@ const struct conf_param conf_params[] = {
     {"masquerade_classes", CONF_STR,
      "envelope_sender, header_sender, header_recipient", 0, 0,
      "Which addresses masquerade_domains rewrites: envelope_sender, "
-     "envelope_recipient, header_sender, header_recipient. As in Postfix, "
-     "but only the envelope classes have an effect in Panacea."},
+     "envelope_recipient, header_sender, header_recipient. As in Postfix."},
     {"masquerade_domains", CONF_STR, "", 0, 0,
      "Domains whose subdomains are stripped from addresses at enqueue "
      "(user@host.example.com becomes user@example.com), first match wins; "
@@ -1095,8 +1101,8 @@ const struct conf_param conf_params[] = {
      "drops RFC 822 comments and a phrase around <address> "
      "(Joe<joe@example.org>(home)). As in Postfix."},
     {"swap_bangpath", CONF_BOOL, "yes", 0, 0,
-     "At enqueue, an envelope address without '@' of the form site!user "
-     "becomes user@site. As in Postfix, for envelope addresses only."},
+     "At enqueue, an address without '@' of the form site!user "
+     "becomes user@site. As in Postfix."},
     {"syslog_name", CONF_STR, "panacea", 0, 0,
      "The first part of the name every log line carries (syslog_name/program, "
      "\"panacea/smtpd\"); a service sets its own with -o (\"-o "

@@ -18,6 +18,8 @@
 /* canonical_classes and masquerade_classes, as bits. */
 #define CLASS_ENV_SENDER 0x1
 #define CLASS_ENV_RCPT 0x2
+#define CLASS_HDR_SENDER 0x4
+#define CLASS_HDR_RCPT 0x8
 
 struct rewrite {
 	char *myorigin, *mydomain, *delimiter;
@@ -26,6 +28,7 @@ struct rewrite {
 	int swap_bangpath, percent_hack, append_at_origin, append_dot;
 	struct maps *canonical, *sender_canonical, *recipient_canonical;
 	int canonical_classes, masquerade_classes;
+	int hdr_own, hdr_mynetworks, hdr_sasl, hdr_all;
 	char **masquerade_domains;
 	struct match_list *masquerade_exceptions;
 	struct maps *virtual;
@@ -64,10 +67,11 @@ rewrite_conf_read(struct rewrite_conf *c)
 	c->sender_bcc_maps = conf_str("sender_bcc_maps");
 	c->recipient_bcc_maps = conf_str("recipient_bcc_maps");
 	c->relay_recipient_maps = conf_str("relay_recipient_maps");
+	c->local_header_rewrite_clients =
+	    conf_str("local_header_rewrite_clients");
 }
 
-/* The envelope bits of a canonical_classes or masquerade_classes value;
- * the header classes are accepted (header rewriting is not done). */
+/* The bits of a canonical_classes or masquerade_classes value. */
 static int
 classes_parse(const char *param, const char *value, struct buf *err)
 {
@@ -79,8 +83,11 @@ classes_parse(const char *param, const char *value, struct buf *err)
 			bits |= CLASS_ENV_SENDER;
 		else if (str_casecmp(*w, "envelope_recipient") == 0)
 			bits |= CLASS_ENV_RCPT;
-		else if (str_casecmp(*w, "header_sender") != 0 &&
-			 str_casecmp(*w, "header_recipient") != 0) {
+		else if (str_casecmp(*w, "header_sender") == 0)
+			bits |= CLASS_HDR_SENDER;
+		else if (str_casecmp(*w, "header_recipient") == 0)
+			bits |= CLASS_HDR_RCPT;
+		else {
 			buf_printf(err, "%s: unknown address class \"%s\"",
 				   param, *w);
 			bits = -1;
@@ -89,6 +96,44 @@ classes_parse(const char *param, const char *value, struct buf *err)
 	}
 	str_list_free(words);
 	return bits;
+}
+
+/* local_header_rewrite_clients: the words Panacea knows. */
+static int
+local_clients_parse(const char *value, struct rewrite *rw, struct buf *err)
+{
+	char **words = str_split(value ? value : "", ", \t\r\n", NULL);
+	int r = 0;
+
+	for (char **w = words; *w; w++) {
+		if (str_casecmp(*w, "permit_inet_interfaces") == 0)
+			rw->hdr_own = 1;
+		else if (str_casecmp(*w, "permit_mynetworks") == 0)
+			rw->hdr_mynetworks = 1;
+		else if (str_casecmp(*w, "permit_sasl_authenticated") == 0)
+			rw->hdr_sasl = 1;
+		else if (str_casecmp(*w, "static:all") == 0)
+			rw->hdr_all = 1;
+		else {
+			buf_printf(err,
+				   "local_header_rewrite_clients: \"%s\" is "
+				   "not supported by Panacea",
+				   *w);
+			r = -1;
+			break;
+		}
+	}
+	str_list_free(words);
+	return r;
+}
+
+int
+rewrite_local_client(const struct rewrite *rw, int own_addr, int in_mynetworks,
+		     int authenticated)
+{
+	return rw->hdr_all || (rw->hdr_own && own_addr) ||
+	       (rw->hdr_mynetworks && in_mynetworks) ||
+	       (rw->hdr_sasl && authenticated);
 }
 
 /* A table parameter; an empty one gives NULL, an error -1. */
@@ -139,6 +184,8 @@ rewrite_open(const struct rewrite_conf *c, struct buf *err)
 	rw->length_limit = limit_of(c->address_length_limit);
 	rw->always_bcc = xstrdup(c->always_bcc ? c->always_bcc : "");
 	str_trim(rw->always_bcc);
+	if (local_clients_parse(c->local_header_rewrite_clients, rw, err) < 0)
+		goto fail;
 	rw->masquerade_domains =
 	    str_split(c->masquerade_domains ? c->masquerade_domains : "",
 		      ", \t\r\n", NULL);
@@ -495,8 +542,11 @@ int
 rewrite_addr(struct rewrite *rw, int klass, const char *addr, struct buf *out,
 	     struct buf *why)
 {
-	int sender = klass == REWRITE_SENDER;
-	int bit = sender ? CLASS_ENV_SENDER : CLASS_ENV_RCPT;
+	int sender = klass == REWRITE_SENDER || klass == REWRITE_HDR_SENDER;
+	int bit = klass == REWRITE_SENDER	? CLASS_ENV_SENDER
+		  : klass == REWRITE_RECIPIENT	? CLASS_ENV_RCPT
+		  : klass == REWRITE_HDR_SENDER ? CLASS_HDR_SENDER
+						: CLASS_HDR_RCPT;
 	int r;
 
 	buf_reset(out);

@@ -51,10 +51,10 @@
  * expansion is bounced by qmgr (resolve.h: "User unknown in virtual alias
  * table").
  *
- * Envelope addresses only: message headers are not rewritten (Postfix
- * rewrites header addresses with canonical_classes and
- * masquerade_classes; Panacea reads header_sender and header_recipient
- * in those lists and ignores them).
+ * Header addresses (From:, To: ...) are rewritten by lib/hdr_rewrite.h
+ * with steps 1-3 and the header classes, for the mail Postfix rewrites
+ * headers of: local submissions (sendmail) and the clients of
+ * local_header_rewrite_clients (rewrite_local_client()).
  */
 #ifndef PANACEA_REWRITE_H
 #define PANACEA_REWRITE_H
@@ -85,6 +85,7 @@ struct rewrite_conf {
 	long long expansion_limit, recursion_limit, address_length_limit;
 	const char *always_bcc, *sender_bcc_maps, *recipient_bcc_maps;
 	const char *relay_recipient_maps;
+	const char *local_header_rewrite_clients;
 };
 
 /* Every parameter above from the loaded configuration (conf.h). */
@@ -103,9 +104,14 @@ const char *rewrite_changed(const struct rewrite *rw);
 
 #define REWRITE_SENDER 1
 #define REWRITE_RECIPIENT 2
+#define REWRITE_HDR_SENDER 3	/* From:, Sender: ... (hdr_rewrite.h) */
+#define REWRITE_HDR_RECIPIENT 4 /* To:, Cc: ... */
 
-/* Steps 1-3 for one envelope address of class REWRITE_SENDER or
- * REWRITE_RECIPIENT; out gets the result.  REWRITE_OK, REWRITE_ERROR or
+/* Steps 1-3 for one address of class REWRITE_SENDER or
+ * REWRITE_RECIPIENT (envelope), REWRITE_HDR_SENDER or
+ * REWRITE_HDR_RECIPIENT (header: the classes header_sender and
+ * header_recipient of canonical_classes and masquerade_classes); out
+ * gets the result.  REWRITE_OK, REWRITE_ERROR or
  * REWRITE_DEFER with why set.  The null sender stays "". */
 int rewrite_addr(struct rewrite *rw, int klass, const char *addr,
 		 struct buf *out, struct buf *why);
@@ -127,6 +133,14 @@ int rewrite_virtual(struct rewrite *rw, const char *addr, char ***list,
  * warning with id; env is then not to be committed. */
 int rewrite_envelope(struct rewrite *rw, const char *id,
 		     struct queue_envelope *env, int flags, struct buf *reply);
+
+/* local_header_rewrite_clients for a client: 1 when its header
+ * addresses are rewritten.  The list's words: permit_inet_interfaces
+ * (the client's address is one of this machine's: own_addr.h),
+ * permit_mynetworks (mynetworks says so), permit_sasl_authenticated
+ * (authenticated), static:all (every client). */
+int rewrite_local_client(const struct rewrite *rw, int own_addr,
+			 int in_mynetworks, int authenticated);
 
 /* What smtpd's reject_unlisted_recipient asks (Postfix's check order):
  * 1 when addr is in the canonical tables of its class or in

@@ -53,6 +53,9 @@ def system(tmp_path_factory, accounts, mail_owner):  # noqa: F811
         "relay_domains": "relay.test",
         "relay_recipient_maps": "inline:{ ok@relay.test=x }",
         "mynetworks": "127.0.0.0/8",
+        # The test clients are in mynetworks, not this machine's
+        # interfaces (permit_inet_interfaces, the default).
+        "local_header_rewrite_clients": "permit_mynetworks",
     })
     # No submit service: sendmail writes to maildrop/, pickup queues.
     inst.services.append(Instance.shipped(
@@ -168,7 +171,9 @@ def test_left_in_virtual_domain_bounces(system):
 def test_pickup_rewrites_too(system):
     r = subprocess.run([program("sendmail"), "-f", "old@client.test",
                         "team@virt.test"],
-                       input=message("dropped mail"), capture_output=True,
+                       input=(b"From: old@client.test\nTo: shortname\n"
+                              b"Subject: dropped mail\n\nbody\n"),
+                       capture_output=True,
                        timeout=scaled(30),
                        env=dict(os.environ,
                                 MAIL_CONFIG=system.inst.config_dir))
@@ -179,6 +184,11 @@ def test_pickup_rewrites_too(system):
     system.wait_removed(m.group(1))
     wait_subject(system, "alice", "dropped mail")
     wait_subject(system, "bob", "dropped mail")
+    # A local submission's header is rewritten too.
+    msg = [m for m in system.mbox("bob")
+           if m["Subject"] == "dropped mail"][0]
+    assert msg["From"] == "new@client.test"
+    assert msg["To"] == "shortname@" + MYHOSTNAME
 
 
 def test_masquerade_and_sender_bcc(system):
@@ -197,3 +207,23 @@ def test_masquerade_and_sender_bcc(system):
                       sender="y@h.keep.client.test")
     system.inst.wait_log(r"smtpd\[\d+\]: %s: from=<y@h\.keep\.client\.test>, "
                          r"size=\d+, nrcpt=1 " % qid)
+
+
+def test_header_addresses(system):
+    data = (b"From: Old Name <old@client.test>\r\n"
+            b"To: team@virt.test,\r\n shortname\r\n"
+            b"Cc: \"Doe, J\" <x@mail.client.test> (work)\r\n"
+            b"Subject: header mail\r\n"
+            b"\r\n"
+            b"From: old@client.test stays in the body\r\n")
+    qid = system.send([system.addr("alice")], data)
+    system.wait_removed(qid)
+    wait_subject(system, "alice", "header mail")
+    msg = [m for m in system.mbox("alice")
+           if m["Subject"] == "header mail"][0]
+    # canonical (header_sender), the standard form, masquerading
+    # (header_recipient); virtual aliases are for the envelope only.
+    assert msg["From"] == "Old Name <new@client.test>"
+    assert msg["To"] == "team@virt.test,\n shortname@%s" % MYHOSTNAME
+    assert msg["Cc"] == "\"Doe, J\" <x@client.test> (work)"
+    assert b"From: old@client.test stays in the body" in msg.as_bytes()

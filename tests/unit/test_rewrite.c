@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "hdr_rewrite.h"
 #include "queue.h"
 #include "rewrite.h"
 #include "smtp_cmd.h"
@@ -385,6 +386,113 @@ test_relay_recipients(void **state)
 	rewrite_close(rw);
 }
 
+/* A field value rewritten (class k). */
+static const char *
+hdr(struct rewrite *rw, int k, const char *value)
+{
+	static struct buf b;
+
+	hdr_rewrite_value(rw, k, value, strlen(value), &b);
+	return buf_cstr(&b);
+}
+
+static void
+test_header_values(void **state)
+{
+	struct rewrite_conf c = base_conf();
+	struct rewrite *rw;
+
+	(void)state;
+	c.canonical_maps = "inline:{ joe@example.com=Joe.User@example.com }";
+	c.masquerade_domains = "example.com";
+	rw = open_ok(&c);
+	assert_string_equal(
+	    hdr(rw, REWRITE_HDR_SENDER, " \"Joe\" <joe@example.com>\r\n"),
+	    " \"Joe\" <Joe.User@example.com>\r\n");
+	assert_string_equal(
+	    hdr(rw, REWRITE_HDR_SENDER, " joe@example.com (Joe, \"x\")\r\n"),
+	    " Joe.User@example.com (Joe, \"x\")\r\n");
+	/* Masquerading: header_sender is in the default classes. */
+	assert_string_equal(hdr(rw, REWRITE_HDR_SENDER, " u@a.example.com"),
+			    " u@example.com");
+	assert_string_equal(
+	    hdr(rw, REWRITE_HDR_RECIPIENT,
+		" \"Doe, J\" <joe@example.com>,\r\n\tbob, list:;"),
+	    " \"Doe, J\" <Joe.User@example.com>,\r\n\tbob@example.com, "
+	    "list:;");
+	assert_string_equal(hdr(rw, REWRITE_HDR_RECIPIENT,
+				" Group: a@a.example.com, x@y.test;, <>"),
+			    " Group: a@example.com, x@y.test;, <>");
+	assert_string_equal(
+	    hdr(rw, REWRITE_HDR_RECIPIENT, " <@r1,@r2:joe@example.com>"),
+	    " <@r1,@r2:Joe.User@example.com>");
+	/* A phrase without an address, unbalanced quotes: kept. */
+	assert_string_equal(hdr(rw, REWRITE_HDR_RECIPIENT, " some people"),
+			    " some people");
+	assert_string_equal(hdr(rw, REWRITE_HDR_RECIPIENT, " \"open <a@b"),
+			    " \"open <a@b");
+	assert_string_equal(hdr(rw, REWRITE_HDR_RECIPIENT, " (open <a@b"),
+			    " (open <a@b");
+	assert_string_equal(hdr(rw, REWRITE_HDR_RECIPIENT, " <a@b"), " <a@b");
+	rewrite_close(rw);
+
+	/* Header classes off: only the standard form. */
+	c.canonical_classes = "envelope_sender";
+	c.masquerade_classes = "";
+	rw = open_ok(&c);
+	assert_string_equal(hdr(rw, REWRITE_HDR_SENDER, " joe@example.com"),
+			    " joe@example.com");
+	assert_string_equal(hdr(rw, REWRITE_HDR_SENDER, " joe"),
+			    " joe@host.example.com");
+	rewrite_close(rw);
+}
+
+/* The filter, fed one byte at a time: the primary header only. */
+static void
+test_header_filter(void **state)
+{
+	static const char msg[] = "Received: from x by y; date\r\n"
+				  "From: joe@example.com\r\n"
+				  "To: a,\r\n b@x.test\r\n"
+				  "Subject: joe@example.com\r\n"
+				  "\r\n"
+				  "To: joe@example.com\r\n";
+	static const char want[] = "Received: from x by y; date\r\n"
+				   "From: Joe.User@example.com\r\n"
+				   "To: a@host.example.com,\r\n b@x.test\r\n"
+				   "Subject: joe@example.com\r\n"
+				   "\r\n"
+				   "To: joe@example.com\r\n";
+	struct rewrite_conf c = base_conf();
+	struct buf o = BUF_INIT;
+	struct rewrite *rw;
+	struct hdr_rewrite *hr;
+
+	(void)state;
+	c.canonical_maps = "inline:{ joe@example.com=Joe.User@example.com }";
+	rw = open_ok(&c);
+	hr = hdr_rewrite_begin(rw, "ID");
+	for (size_t i = 0; i < sizeof(msg) - 1; i++)
+		hdr_rewrite_feed(hr, msg + i, 1, &o);
+	hdr_rewrite_finish(hr, &o);
+	assert_string_equal(buf_cstr(&o), want);
+	/* In one piece, and a header with no end of line. */
+	buf_reset(&o);
+	hr = hdr_rewrite_begin(rw, "ID");
+	hdr_rewrite_feed(hr, msg, sizeof(msg) - 1, &o);
+	hdr_rewrite_finish(hr, &o);
+	assert_string_equal(buf_cstr(&o), want);
+	buf_reset(&o);
+	hr = hdr_rewrite_begin(rw, "ID");
+	hdr_rewrite_feed(hr, "From: joe@example.com", 21, &o);
+	hdr_rewrite_finish(hr, &o);
+	assert_string_equal(buf_cstr(&o), "From: Joe.User@example.com");
+	assert_null(hdr_rewrite_begin(NULL, "ID"));
+	hdr_rewrite_finish(NULL, &o);
+	buf_free(&o);
+	rewrite_close(rw);
+}
+
 int
 main(void)
 {
@@ -396,6 +504,8 @@ main(void)
 	    cmocka_unit_test(test_virtual_limits),
 	    cmocka_unit_test(test_envelope),
 	    cmocka_unit_test(test_relay_recipients),
+	    cmocka_unit_test(test_header_values),
+	    cmocka_unit_test(test_header_filter),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 
