@@ -67,6 +67,9 @@ is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/* The message a warning names (set by the filter; "" for a bare call). */
+static const char *warn_id = "";
+
 /* Rewrites the address text [s, e) into out (or copies it when it does
  * not look like one); 1 when it changed. */
 static int
@@ -83,8 +86,8 @@ one_addr(struct rewrite *rw, int klass, const char *s, const char *e,
 		goto out;
 	}
 	if (rewrite_addr(rw, klass, buf_cstr(&in), &res, &why) != REWRITE_OK) {
-		msg_warn("header address %s: %s", buf_cstr(&in),
-			 buf_cstr(&why));
+		msg_warn("%s%sheader address %s kept: %s", warn_id,
+			 *warn_id ? ": " : "", buf_cstr(&in), buf_cstr(&why));
 		buf_append(out, s, (size_t)(e - s));
 		goto out;
 	}
@@ -235,8 +238,12 @@ field_done(struct hdr_rewrite *hr, struct buf *out)
 		else if (listed(rcpt_fields, f, name))
 			klass = REWRITE_HDR_RECIPIENT;
 	}
-	if (klass && hdr_rewrite_value(hr->rw, klass, colon + 1,
-				       n - (size_t)(colon + 1 - f), &value)) {
+	warn_id = hr->id;
+	int changed =
+	    klass && hdr_rewrite_value(hr->rw, klass, colon + 1,
+				       n - (size_t)(colon + 1 - f), &value);
+	warn_id = "";
+	if (changed) {
 		buf_append(out, f, (size_t)(colon + 1 - f));
 		buf_append(out, value.data, value.len);
 	} else if (n) {

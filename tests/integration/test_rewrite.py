@@ -57,9 +57,15 @@ def system(tmp_path_factory, accounts, mail_owner):  # noqa: F811
         # interfaces (permit_inet_interfaces, the default).
         "local_header_rewrite_clients": "permit_mynetworks",
     })
+    chroot = "y" if os.geteuid() == 0 else "n"
     # No submit service: sendmail writes to maildrop/, pickup queues.
+    inst.services.append(Instance.shipped("pickup", chroot=chroot))
+    # A second smtpd with its own reply code and unlisted senders refused.
+    sys_.port2 = inst.port()
     inst.services.append(Instance.shipped(
-        "pickup", chroot="y" if os.geteuid() == 0 else "n"))
+        "smtp", "inet", sys_.port2, chroot=chroot,
+        args="-o unknown_virtual_alias_reject_code=450 "
+             "-o smtpd_reject_unlisted_sender=yes"))
     inst.write()
     sys_.start()
     yield sys_
@@ -227,3 +233,20 @@ def test_header_addresses(system):
     assert msg["To"] == "team@virt.test,\n shortname@%s" % MYHOSTNAME
     assert msg["Cc"] == "\"Doe, J\" <x@client.test> (work)"
     assert b"From: old@client.test stays in the body" in msg.as_bytes()
+
+
+def test_reject_code_and_unlisted_sender(system):
+    system.inst.wait_port(system.port2)
+    s = Session(system.inst.host, system.port2)
+    s.expect("EHLO client.test", 250)
+    r = s.expect("MAIL FROM:<nobody@virt.test>", 250)
+    r = s.expect("RCPT TO:<%s>" % system.addr("alice"), 450)
+    assert r.text == ("4.1.0 <nobody@virt.test>: Sender address rejected: "
+                      "User unknown in virtual alias table")
+    s.expect("RSET", 250)
+    s.expect("MAIL FROM:<sales@virt.test>", 250)
+    r = s.expect("RCPT TO:<nobody@virt.test>", 450)
+    assert r.text == ("4.1.1 <nobody@virt.test>: Recipient address "
+                      "rejected: User unknown in virtual alias table")
+    s.expect("RCPT TO:<team@virt.test>", 250)
+    s.expect("QUIT", 221)
