@@ -155,8 +155,8 @@ pickup_enqueue(struct maildrop_file *f)
 	r = queue_in_write(msg, hdr.data, hdr.len);
 	uint64_t size = hdr.len;
 	if (r == QUEUE_OK)
-		r = pickup_copy(f, msg, hdr_rewrite_begin(pickup_rewrite, id),
-				&size);
+		r = pickup_copy(
+		    f, msg, hdr_rewrite_begin(pickup_rewrite, id, 0), &size);
 	if (r != QUEUE_OK) {
 		queue_in_abort(msg);
 		buf_free(&hdr);

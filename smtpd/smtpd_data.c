@@ -96,14 +96,16 @@ smtpd_hdr_rewrite(struct smtpd_session *ss, const char *id)
 
 	if (rw == NULL)
 		return NULL;
-	if (ss->local_uid < 0 &&
-	    !rewrite_local_client(
+	if (ss->local_uid >= 0 ||
+	    rewrite_local_client(
 		rw, own_addr_match((const struct sockaddr *)&ss->peer),
 		smtpd_client_listed("mynetworks", smtpd_cfg.mynetworks,
 				    ss->client_name, ss->client_addr),
 		ss->auth_user != NULL))
-		return NULL;
-	return hdr_rewrite_begin(rw, id);
+		return hdr_rewrite_begin(rw, id, 0);
+	if (rewrite_remote_headers(rw))
+		return hdr_rewrite_begin(rw, id, 1);
+	return NULL;
 }
 
 static struct smtpd_data_state *

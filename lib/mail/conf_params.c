@@ -631,6 +631,12 @@ const struct conf_param conf_params[] = {
      "The host that receives all non-local mail instead of the recipient "
      "domains' MX hosts: host, [host] (no MX lookup), with an optional :port. "
      "As in Postfix."},
+    {"remote_header_rewrite_domain", CONF_STR, "", 0, 0,
+     "When set, the header addresses of clients that "
+     "local_header_rewrite_clients does not name are rewritten too, and "
+     "their incomplete addresses completed with this domain instead of "
+     "$myorigin and $mydomain; empty: a remote client's header is left "
+     "alone. As in Postfix."},
     {"respectful_logging", CONF_BOOL, "yes", 0, 0,
      "postscreen(8) logs ALLOWLISTED and DENYLISTED; with no, WHITELISTED and "
      "BLACKLISTED. As in Postfix 3.6 and later (its default at compatibility "

@@ -14,6 +14,7 @@ struct hdr_rewrite {
 	struct buf field; /* the logical header field being collected */
 	int body;	  /* past the empty line: pass everything */
 	int at_bol;	  /* the next byte starts a line */
+	int remote;	  /* REWRITE_REMOTE or 0 */
 };
 
 static const char *const sender_fields[] = {"from",	   "sender",
@@ -208,7 +209,7 @@ hdr_rewrite_value(struct rewrite *rw, int klass, const char *value, size_t len,
 /* The filter */
 
 struct hdr_rewrite *
-hdr_rewrite_begin(struct rewrite *rw, const char *id)
+hdr_rewrite_begin(struct rewrite *rw, const char *id, int remote)
 {
 	struct hdr_rewrite *hr;
 
@@ -218,6 +219,7 @@ hdr_rewrite_begin(struct rewrite *rw, const char *id)
 	hr->rw = rw;
 	hr->id = xstrdup(id);
 	hr->at_bol = 1;
+	hr->remote = remote ? REWRITE_REMOTE : 0;
 	return hr;
 }
 
@@ -240,7 +242,7 @@ field_done(struct hdr_rewrite *hr, struct buf *out)
 	}
 	warn_id = hr->id;
 	int changed =
-	    klass && hdr_rewrite_value(hr->rw, klass, colon + 1,
+	    klass && hdr_rewrite_value(hr->rw, klass | hr->remote, colon + 1,
 				       n - (size_t)(colon + 1 - f), &value);
 	warn_id = "";
 	if (changed) {

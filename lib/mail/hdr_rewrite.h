@@ -33,9 +33,11 @@
 
 struct hdr_rewrite;
 
-/* NULL when rw rewrites no header class (nothing to do: callers then
- * pass the content on themselves).  id names the message in logs. */
-struct hdr_rewrite *hdr_rewrite_begin(struct rewrite *rw, const char *id);
+/* NULL when rw is NULL (callers then pass the content on themselves).
+ * id names the message in logs; remote: a remote client's header
+ * (REWRITE_REMOTE: remote_header_rewrite_domain completes addresses). */
+struct hdr_rewrite *hdr_rewrite_begin(struct rewrite *rw, const char *id,
+				      int remote);
 /* Appends to out what of data is decided (a header field is held until
  * the next line shows it is complete). */
 void hdr_rewrite_feed(struct hdr_rewrite *hr, const void *data, size_t len,
@@ -44,9 +46,9 @@ void hdr_rewrite_feed(struct hdr_rewrite *hr, const void *data, size_t len,
 void hdr_rewrite_finish(struct hdr_rewrite *hr, struct buf *out);
 
 /* The pure part: rewrites the addresses of the field value (the text
- * after "Name:", folding included) into out; klass is REWRITE_SENDER or
- * REWRITE_RECIPIENT.  Returns 1 when an address changed, 0 when out is a
- * copy of value. */
+ * after "Name:", folding included) into out; klass is REWRITE_HDR_SENDER
+ * or REWRITE_HDR_RECIPIENT, maybe with REWRITE_REMOTE.  Returns 1 when an
+ * address changed, 0 when out is a copy of value. */
 int hdr_rewrite_value(struct rewrite *rw, int klass, const char *value,
 		      size_t len, struct buf *out);
 

@@ -22,7 +22,7 @@
 #define CLASS_HDR_RCPT 0x8
 
 struct rewrite {
-	char *myorigin, *mydomain, *delimiter;
+	char *myorigin, *mydomain, *delimiter, *remote_domain;
 	struct match_list *mydestination, *virtual_domains;
 	int propagate_canonical, propagate_virtual;
 	int swap_bangpath, percent_hack, append_at_origin, append_dot;
@@ -69,6 +69,8 @@ rewrite_conf_read(struct rewrite_conf *c)
 	c->relay_recipient_maps = conf_str("relay_recipient_maps");
 	c->local_header_rewrite_clients =
 	    conf_str("local_header_rewrite_clients");
+	c->remote_header_rewrite_domain =
+	    conf_str("remote_header_rewrite_domain");
 }
 
 /* The bits of a canonical_classes or masquerade_classes value. */
@@ -128,6 +130,12 @@ local_clients_parse(const char *value, struct rewrite *rw, struct buf *err)
 }
 
 int
+rewrite_remote_headers(const struct rewrite *rw)
+{
+	return *rw->remote_domain != '\0';
+}
+
+int
 rewrite_local_client(const struct rewrite *rw, int own_addr, int in_mynetworks,
 		     int authenticated)
 {
@@ -171,6 +179,9 @@ rewrite_open(const struct rewrite_conf *c, struct buf *err)
 
 	rw->myorigin = xstrdup(c->myorigin ? c->myorigin : "");
 	rw->mydomain = xstrdup(c->mydomain ? c->mydomain : "");
+	rw->remote_domain = xstrdup(c->remote_header_rewrite_domain
+					? c->remote_header_rewrite_domain
+					: "");
 	rw->delimiter =
 	    xstrdup(c->recipient_delimiter ? c->recipient_delimiter : "");
 	rw->propagate_canonical = str_list_match(prop, "canonical");
@@ -236,6 +247,7 @@ rewrite_close(struct rewrite *rw)
 		return;
 	xfree(rw->myorigin);
 	xfree(rw->mydomain);
+	xfree(rw->remote_domain);
 	xfree(rw->delimiter);
 	xfree(rw->always_bcc);
 	match_list_free(rw->mydestination);
@@ -414,8 +426,14 @@ result_split(const char *value, int *count)
 
 /* Step 1: the standard form. */
 static void
-standard_form(const struct rewrite *rw, const char *addr, struct buf *out)
+standard_form(const struct rewrite *rw, const char *addr, int remote,
+	      struct buf *out)
 {
+	/* A remote client's header: remote_header_rewrite_domain completes
+	 * its addresses instead of $myorigin and $mydomain. */
+	const char *origin = remote ? rw->remote_domain : rw->myorigin;
+	const char *dot = remote ? rw->remote_domain : rw->mydomain;
+
 	buf_set(out, addr);
 	if (strchr(addr, '@') == NULL) {
 		char *bang = strchr(addr, '!');
@@ -430,15 +448,15 @@ standard_form(const struct rewrite *rw, const char *addr, struct buf *out)
 		}
 	}
 	if (strchr(buf_cstr(out), '@') == NULL) {
-		if (rw->append_at_origin && *rw->myorigin)
-			buf_printf(out, "@%s", rw->myorigin);
+		if (rw->append_at_origin && *origin)
+			buf_printf(out, "@%s", origin);
 		return;
 	}
 	const char *domain = strrchr(buf_cstr(out), '@') + 1;
-	if (rw->append_dot && *rw->mydomain && *domain && *domain != '[' &&
+	if (rw->append_dot && *dot && *domain && *domain != '[' &&
 	    strchr(domain, '.') == NULL &&
 	    str_casecmp(domain, "localhost") != 0)
-		buf_printf(out, ".%s", rw->mydomain);
+		buf_printf(out, ".%s", dot);
 }
 
 /* Step 2 with one table: followed while it changes the address. */
@@ -542,6 +560,8 @@ int
 rewrite_addr(struct rewrite *rw, int klass, const char *addr, struct buf *out,
 	     struct buf *why)
 {
+	int remote = (klass & REWRITE_REMOTE) != 0;
+	klass &= ~REWRITE_REMOTE;
 	int sender = klass == REWRITE_SENDER || klass == REWRITE_HDR_SENDER;
 	int bit = klass == REWRITE_SENDER	? CLASS_ENV_SENDER
 		  : klass == REWRITE_RECIPIENT	? CLASS_ENV_RCPT
@@ -552,7 +572,7 @@ rewrite_addr(struct rewrite *rw, int klass, const char *addr, struct buf *out,
 	buf_reset(out);
 	if (*addr == '\0')
 		return REWRITE_OK; /* the null sender */
-	standard_form(rw, addr, out);
+	standard_form(rw, addr, remote, out);
 	if (rw->canonical_classes & bit) {
 		r = canonical(
 		    rw, sender ? rw->sender_canonical : rw->recipient_canonical,

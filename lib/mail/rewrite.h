@@ -54,7 +54,8 @@
  * Header addresses (From:, To: ...) are rewritten by lib/hdr_rewrite.h
  * with steps 1-3 and the header classes, for the mail Postfix rewrites
  * headers of: local submissions (sendmail) and the clients of
- * local_header_rewrite_clients (rewrite_local_client()).
+ * local_header_rewrite_clients (rewrite_local_client()), and those of
+ * other clients when remote_header_rewrite_domain is set.
  */
 #ifndef PANACEA_REWRITE_H
 #define PANACEA_REWRITE_H
@@ -86,6 +87,7 @@ struct rewrite_conf {
 	const char *always_bcc, *sender_bcc_maps, *recipient_bcc_maps;
 	const char *relay_recipient_maps;
 	const char *local_header_rewrite_clients;
+	const char *remote_header_rewrite_domain;
 };
 
 /* Every parameter above from the loaded configuration (conf.h). */
@@ -106,6 +108,9 @@ const char *rewrite_changed(const struct rewrite *rw);
 #define REWRITE_RECIPIENT 2
 #define REWRITE_HDR_SENDER 3	/* From:, Sender: ... (hdr_rewrite.h) */
 #define REWRITE_HDR_RECIPIENT 4 /* To:, Cc: ... */
+/* Or'ed into a header class: a remote client's header, whose incomplete
+ * addresses get remote_header_rewrite_domain. */
+#define REWRITE_REMOTE 0x10
 
 /* Steps 1-3 for one address of class REWRITE_SENDER or
  * REWRITE_RECIPIENT (envelope), REWRITE_HDR_SENDER or
@@ -141,6 +146,9 @@ int rewrite_envelope(struct rewrite *rw, const char *id,
  * (authenticated), static:all (every client). */
 int rewrite_local_client(const struct rewrite *rw, int own_addr,
 			 int in_mynetworks, int authenticated);
+/* Non-zero when remote_header_rewrite_domain is set: the other clients'
+ * headers are rewritten too, completed with that domain. */
+int rewrite_remote_headers(const struct rewrite *rw);
 
 /* What smtpd's reject_unlisted_recipient asks (Postfix's check order):
  * 1 when addr is in the canonical tables of its class or in

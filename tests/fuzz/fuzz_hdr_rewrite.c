@@ -72,7 +72,7 @@ static void
 run(struct rewrite *rw, const uint8_t *p, size_t len, unsigned seed,
     struct buf *out)
 {
-	struct hdr_rewrite *hr = hdr_rewrite_begin(rw, "QID");
+	struct hdr_rewrite *hr = hdr_rewrite_begin(rw, "QID", 0);
 	size_t off = 0, n;
 
 	while (off < len) {

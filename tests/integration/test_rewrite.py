@@ -60,12 +60,15 @@ def system(tmp_path_factory, accounts, mail_owner):  # noqa: F811
     chroot = "y" if os.geteuid() == 0 else "n"
     # No submit service: sendmail writes to maildrop/, pickup queues.
     inst.services.append(Instance.shipped("pickup", chroot=chroot))
-    # A second smtpd with its own reply code and unlisted senders refused.
+    # A second smtpd with its own reply code, unlisted senders refused,
+    # and its clients' headers completed as a remote site's.
     sys_.port2 = inst.port()
     inst.services.append(Instance.shipped(
         "smtp", "inet", sys_.port2, chroot=chroot,
         args="-o unknown_virtual_alias_reject_code=450 "
-             "-o smtpd_reject_unlisted_sender=yes"))
+             "-o smtpd_reject_unlisted_sender=yes "
+             "-o local_header_rewrite_clients= "
+             "-o remote_header_rewrite_domain=remote.example"))
     inst.write()
     sys_.start()
     yield sys_
@@ -250,3 +253,18 @@ def test_reject_code_and_unlisted_sender(system):
                       "rejected: User unknown in virtual alias table")
     s.expect("RCPT TO:<team@virt.test>", 250)
     s.expect("QUIT", 221)
+
+
+def test_remote_header_rewrite_domain(system):
+    system.inst.wait_port(system.port2)
+    data = (b"From: someone\r\nTo: old@client.test, other\r\n"
+            b"Subject: remote header\r\n\r\nbody\r\n")
+    qid = system.send([system.addr("alice")], data, port=system.port2)
+    system.wait_removed(qid)
+    wait_subject(system, "alice", "remote header")
+    msg = [m for m in system.mbox("alice")
+           if m["Subject"] == "remote header"][0]
+    assert msg["From"] == "someone@remote.example"
+    # The canonical tables apply to a remote header too (header_sender
+    # only: sender_canonical_maps is not for To:).
+    assert msg["To"] == "old@client.test, other@remote.example"

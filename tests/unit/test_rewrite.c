@@ -445,6 +445,17 @@ test_header_values(void **state)
 	assert_string_equal(hdr(rw, REWRITE_HDR_SENDER, " joe"),
 			    " joe@host.example.com");
 	rewrite_close(rw);
+
+	/* A remote client's header: remote_header_rewrite_domain. */
+	c.remote_header_rewrite_domain = "remote.example";
+	c.append_dot_mydomain = 1;
+	rw = open_ok(&c);
+	assert_string_equal(
+	    hdr(rw, REWRITE_HDR_SENDER | REWRITE_REMOTE, " joe, a@b"),
+	    " joe@remote.example, a@b.remote.example");
+	assert_string_equal(hdr(rw, REWRITE_HDR_SENDER, " joe, a@b"),
+			    " joe@host.example.com, a@b.example.com");
+	rewrite_close(rw);
 }
 
 /* The filter, fed one byte at a time: the primary header only. */
@@ -471,23 +482,23 @@ test_header_filter(void **state)
 	(void)state;
 	c.canonical_maps = "inline:{ joe@example.com=Joe.User@example.com }";
 	rw = open_ok(&c);
-	hr = hdr_rewrite_begin(rw, "ID");
+	hr = hdr_rewrite_begin(rw, "ID", 0);
 	for (size_t i = 0; i < sizeof(msg) - 1; i++)
 		hdr_rewrite_feed(hr, msg + i, 1, &o);
 	hdr_rewrite_finish(hr, &o);
 	assert_string_equal(buf_cstr(&o), want);
 	/* In one piece, and a header with no end of line. */
 	buf_reset(&o);
-	hr = hdr_rewrite_begin(rw, "ID");
+	hr = hdr_rewrite_begin(rw, "ID", 0);
 	hdr_rewrite_feed(hr, msg, sizeof(msg) - 1, &o);
 	hdr_rewrite_finish(hr, &o);
 	assert_string_equal(buf_cstr(&o), want);
 	buf_reset(&o);
-	hr = hdr_rewrite_begin(rw, "ID");
+	hr = hdr_rewrite_begin(rw, "ID", 0);
 	hdr_rewrite_feed(hr, "From: joe@example.com", 21, &o);
 	hdr_rewrite_finish(hr, &o);
 	assert_string_equal(buf_cstr(&o), "From: Joe.User@example.com");
-	assert_null(hdr_rewrite_begin(NULL, "ID"));
+	assert_null(hdr_rewrite_begin(NULL, "ID", 0));
 	hdr_rewrite_finish(NULL, &o);
 	buf_free(&o);
 	rewrite_close(rw);
