@@ -11,7 +11,8 @@
  * Received: header naming the submitting uid (the file's owner, as the
  * kernel recorded it), removes the file once the queue has it, and wakes
  * qmgr.  A bad file is logged and removed; a file that cannot be queued
- * now (queue trouble) stays for the next scan.  Log lines are Postfix
+ * now (queue trouble, a rewriting table that cannot answer: lib/rewrite.h)
+ * stays for the next scan.  Log lines are Postfix
  * pickup's: "QUEUEID: uid=N from=<SENDER>", then smtpd's
  * "from=<..>, size=N, nrcpt=N (queue active)".
  *
@@ -27,10 +28,13 @@
 #include "conf.h"
 #include "content_filter.h"
 #include "daemon.h"
+#include "hdr_rewrite.h"
 #include "maildrop.h"
 #include "msg.h"
 #include "qmgr_request.h"
 #include "queue.h"
+#include "rewrite.h"
+#include "xalloc.h"
 
 #define PICKUP_READ_CHUNK QUEUE_CHUNK_MAX
 
@@ -48,6 +52,20 @@ static const struct conf_bind pickup_params[] = {
 
 static struct queue *pickup_queue;
 static char *maildrop_dir;
+static struct rewrite *pickup_rewrite;
+
+/* The rewriting tables (lib/rewrite.h) are out of reach after the jail. */
+static void
+pickup_pre_jail(void)
+{
+	struct rewrite_conf rc;
+	struct buf err = BUF_INIT;
+
+	rewrite_conf_read(&rc);
+	if ((pickup_rewrite = rewrite_open(&rc, &err)) == NULL)
+		msg_fatal("%s", buf_cstr(&err));
+	buf_free(&err);
+}
 
 static void
 pickup_post_jail(void)
@@ -81,13 +99,18 @@ pickup_size_limit(void)
 	return limit > 0 ? (off_t)limit : (off_t)1 << 40;
 }
 
-/* Copies the message after the Received: header; QUEUE_OK or an error. */
+/* Copies the message after the Received: header, through the header
+ * address rewriting (hr: a local submission's header is rewritten, as
+ * Postfix's cleanup does for its pickup); *size counts what went to the
+ * queue.  QUEUE_OK or an error. */
 static int
-pickup_copy(struct maildrop_file *f, struct queue_in *msg)
+pickup_copy(struct maildrop_file *f, struct queue_in *msg,
+	    struct hdr_rewrite *hr, uint64_t *size)
 {
 	static char block[PICKUP_READ_CHUNK];
+	struct buf out = BUF_INIT;
 	off_t left = f->content_len;
-	int r;
+	int r = QUEUE_OK;
 
 	while (left > 0) {
 		size_t want =
@@ -97,13 +120,29 @@ pickup_copy(struct maildrop_file *f, struct queue_in *msg)
 			continue;
 		if (n <= 0) {
 			msg_warn("%s: maildrop file shrank while read", f->id);
-			return QUEUE_ERROR;
+			r = QUEUE_ERROR;
+			break;
 		}
-		if ((r = queue_in_write(msg, block, (size_t)n)) != QUEUE_OK)
-			return r;
 		left -= n;
+		buf_reset(&out);
+		if (hr == NULL) {
+			buf_append(&out, block, (size_t)n);
+		} else {
+			hdr_rewrite_feed(hr, block, (size_t)n, &out);
+		}
+		*size += out.len;
+		if ((r = queue_in_write(msg, out.data, out.len)) != QUEUE_OK)
+			break;
 	}
-	return QUEUE_OK;
+	/* What the rewriter still holds (a header without a body). */
+	buf_reset(&out);
+	hdr_rewrite_finish(hr, &out);
+	if (r == QUEUE_OK && out.len > 0) {
+		*size += out.len;
+		r = queue_in_write(msg, out.data, out.len);
+	}
+	buf_free(&out);
+	return r;
 }
 
 /* Queues one checked file; QUEUE_OK when the file may be removed. */
@@ -121,8 +160,10 @@ pickup_enqueue(struct maildrop_file *f)
 	snprintf(id, sizeof(id), "%s", queue_in_id(msg));
 	maildrop_received(&hdr, myhostname, f->uid, id, time(NULL));
 	r = queue_in_write(msg, hdr.data, hdr.len);
+	uint64_t size = hdr.len;
 	if (r == QUEUE_OK)
-		r = pickup_copy(f, msg);
+		r = pickup_copy(
+		    f, msg, hdr_rewrite_begin(pickup_rewrite, id, 0), &size);
 	if (r != QUEUE_OK) {
 		queue_in_abort(msg);
 		buf_free(&hdr);
@@ -140,17 +181,27 @@ pickup_enqueue(struct maildrop_file *f)
 					f->env.rcpts[i].notify);
 	msg_info("%s: uid=%lu from=<%s>", id, (unsigned long)f->uid,
 		 f->env.sender);
+	/* The queue holds rewritten addresses, as after Postfix's cleanup;
+	 * a table that cannot answer leaves the file for the next scan. */
+	struct buf reply = BUF_INIT;
+	r = rewrite_envelope(pickup_rewrite, id, env, REWRITE_F_BCC, &reply);
+	buf_free(&reply);
+	if (r != REWRITE_OK) {
+		queue_in_abort(msg);
+		buf_free(&hdr);
+		return QUEUE_ERROR;
+	}
 	/* The NUL octets the queue removed (queue.h) are not in the size. */
 	uint64_t nuls = queue_in_nul_removed(msg);
 	if (nuls > 0)
 		msg_info("%s: %llu NUL octet%s removed from the content", id,
 			 (unsigned long long)nuls, nuls == 1 ? "" : "s");
+	size_t nrcpt = env->nrcpt;
+	char *sender = xstrdup(env->sender);
 	if ((r = queue_in_commit(msg)) == QUEUE_OK)
 		msg_info("%s: from=<%s>, size=%llu, nrcpt=%zu (queue active)",
-			 id, f->env.sender,
-			 (unsigned long long)(hdr.len + (size_t)f->content_len -
-					      nuls),
-			 f->env.nrcpt);
+			 id, sender, (unsigned long long)(size - nuls), nrcpt);
+	xfree(sender);
 	buf_free(&hdr);
 	return r;
 }
@@ -219,6 +270,7 @@ main(int argc, char **argv)
 	static const struct daemon_ops ops = {
 	    .mode = DAEMON_TRIGGER,
 	    .params = pickup_params,
+	    .pre_jail = pickup_pre_jail,
 	    .post_jail = pickup_post_jail,
 	    .trigger = pickup_scan,
 	    .pre_exit = pickup_pre_exit,

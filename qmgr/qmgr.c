@@ -27,6 +27,7 @@
 #include "iostuff.h"
 #include "msg.h"
 #include "qmgr.h"
+#include "rewrite.h"
 #include "services.h"
 #include "strutil.h"
 #include "xalloc.h"
@@ -133,6 +134,14 @@ qmgr_pre_jail(void)
 	    "virtual_mailbox_domains", raw.virtual_mailbox_domains, &err);
 	if (qmgr_cfg.virtual_mailbox_domains == NULL)
 		msg_fatal("%s", buf_cstr(&err));
+	struct rewrite_conf rc;
+	rewrite_conf_read(&rc);
+	if ((qmgr_cfg.rewrite = rewrite_open(&rc, &err)) == NULL)
+		msg_fatal("%s", buf_cstr(&err));
+	qmgr_cfg.virtual_alias_domains = match_list_open(
+	    "virtual_alias_domains", rc.virtual_alias_domains, &err);
+	if (qmgr_cfg.virtual_alias_domains == NULL)
+		msg_fatal("%s", buf_cstr(&err));
 	qmgr_cfg.default_proc_limit = (int)raw.default_process_limit;
 	qmgr_cfg.services = xcalloc(1, sizeof(*qmgr_cfg.services));
 	buf_printf(&path, "%s/services", raw.config_directory);
@@ -154,6 +163,7 @@ qmgr_config_init(void)
 	c->ipc_timeout_ms = raw.ipc_timeout * 1000;
 	c->bounce_size_limit = (unsigned long long)raw.bounce_size_limit;
 	c->resolve.mydestination = c->mydestination;
+	c->resolve.virtual_alias_domains = c->virtual_alias_domains;
 	c->resolve.local_transport = raw.local_transport;
 	c->resolve.default_transport = raw.default_transport;
 	c->resolve.virtual_mailbox_domains = c->virtual_mailbox_domains;
@@ -227,6 +237,10 @@ qmgr_scan(void *ctx)
 		return;
 	if (qmgr_cfg.transport_maps && maps_changed(qmgr_cfg.transport_maps)) {
 		qmgr_drain("transport_maps changed");
+		return;
+	}
+	if (rewrite_changed(qmgr_cfg.rewrite)) {
+		qmgr_drain("a rewriting table changed");
 		return;
 	}
 	if (active >= (size_t)qmgr_cfg.active_limit) {

@@ -77,6 +77,10 @@ struct qmgr_config {
 	struct queue *queue;
 	const char *qdir; /* daemon_queue_dir() */
 	struct maps *transport_maps;
+	/* Rewriting of what qmgr queues itself (lib/rewrite.h) and the
+	 * virtual alias domains routing bounces (resolve.h). */
+	struct rewrite *rewrite;
+	struct match_list *virtual_alias_domains;
 	struct resolve_conf resolve;
 	struct match_list *mydestination;
 	struct match_list *virtual_mailbox_domains;

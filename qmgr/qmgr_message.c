@@ -227,8 +227,19 @@ route_one(struct qmgr_message *m, size_t i, struct routed *out, struct buf *tr,
 		return 0;
 	}
 	if (strcmp(tr->data, "error") == 0) {
-		decide_now(m, i, 5, "5.0.0",
-			   nh->len ? nh->data : "mail is not deliverable");
+		/* Postfix's error(8): a next hop may start with its own
+		 * enhanced status code ("5.1.1 User unknown ..."). */
+		const char *text =
+		    nh->len ? nh->data : "mail is not deliverable";
+		char dsn[QUEUE_DSN_MAX] = "5.0.0";
+		size_t n = strspn(text, "0123456789.");
+		if (n >= 5 && n < sizeof(dsn) && text[0] == '5' &&
+		    text[1] == '.' && text[n] == ' ') {
+			memcpy(dsn, text, n);
+			dsn[n] = '\0';
+			text += n + 1;
+		}
+		decide_now(m, i, 5, dsn, text);
 		return 0;
 	}
 	if (strcmp(tr->data, "retry") == 0) {

@@ -7,11 +7,16 @@
  * localhost[127.0.0.1], protocol "local".  The message is committed in
  * one transaction before qmgr_post_local() returns (a crash before that
  * leaves nothing), and qmgr scans the queue soon after, as for mail that
- * smtpd or pickup queued.
+ * smtpd or pickup queued.  Its addresses are rewritten as theirs are
+ * (lib/rewrite.h: a forwarded copy to a virtual alias is expanded, a
+ * notice to a canonical sender goes to the canonical address), without
+ * the automatic BCC recipients, which are for new mail only; a table
+ * that cannot answer fails the post, to be tried again.
  */
 #include <string.h>
 
 #include "qmgr.h"
+#include "rewrite.h"
 
 int
 qmgr_post_local(const struct qmgr_post *p, const char *orig_id,
@@ -32,6 +37,13 @@ qmgr_post_local(const struct qmgr_post *p, const char *orig_id,
 	env->flags = p->flags;
 	for (size_t i = 0; i < p->nrcpt; i++)
 		queue_envelope_add_rcpt(env, p->rcpts[i], NULL, 0);
+	struct buf reply = BUF_INIT;
+	rc = rewrite_envelope(qmgr_cfg.rewrite, new_id, env, 0, &reply);
+	buf_free(&reply);
+	if (rc != REWRITE_OK) {
+		queue_in_abort(in);
+		return QUEUE_ERROR;
+	}
 	rc = p->write_content(p->ctx, in);
 	qmgr_fatal_queue(rc, orig_id);
 	if (rc != QUEUE_OK) {

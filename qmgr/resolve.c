@@ -170,6 +170,21 @@ resolve_addr(const struct resolve_conf *conf, const char *addr,
 		rc = RESOLVE_ERROR;
 		goto out;
 	}
+	if (!local && conf->virtual_alias_domains) {
+		int v = resolve_domain_listed(conf->virtual_alias_domains,
+					      domain.data, err);
+		if (v < 0) {
+			rc = RESOLVE_ERROR;
+			goto out;
+		}
+		if (v) {
+			buf_set(transport, "error");
+			buf_set(nexthop, "5.1.1 User unknown in virtual alias "
+					 "table");
+			rc = RESOLVE_OK;
+			goto out;
+		}
+	}
 	rc = default_route(conf, buf_cstr(&domain),
 			   local  ? ROUTE_LOCAL
 			   : virt ? ROUTE_VIRTUAL

@@ -52,7 +52,12 @@ typedef int (*resolve_lookup_fn)(const char *key, struct buf *value,
 				 struct buf *err, void *ctx);
 
 struct resolve_conf {
-	const struct match_list *mydestination;		  /* may be NULL */
+	const struct match_list *mydestination; /* may be NULL */
+	/* virtual_alias_domains (may be NULL): an address left in one after
+	 * the expansion at enqueue (lib/rewrite.h) has no mailbox: transport
+	 * "error", next hop "5.1.1 User unknown in virtual alias table",
+	 * whatever transport_maps says, as in Postfix. */
+	const struct match_list *virtual_alias_domains;
 	const char *local_transport;			  /* "local" */
 	const char *default_transport;			  /* "smtp" */
 	const struct match_list *virtual_mailbox_domains; /* may be NULL */

@@ -21,6 +21,7 @@
 #include "msg.h"
 #include "own_addr.h"
 #include "peer_name.h"
+#include "rewrite.h"
 #include "smtpd.h"
 #include "smtpd_spf.h"
 #include "smtpd_anvil.h"
@@ -250,6 +251,20 @@ smtpd_tls_init(void)
 	buf_free(&err);
 }
 
+/* The rewriting at enqueue (lib/rewrite.h): its tables, like the
+ * others, are opened before the jail; a bad one stops here. */
+static void
+smtpd_rewrite_init(void)
+{
+	struct rewrite_conf rc;
+	struct buf err = BUF_INIT;
+
+	rewrite_conf_read(&rc);
+	if ((smtpd_cfg.rewrite = rewrite_open(&rc, &err)) == NULL)
+		msg_fatal("%s", buf_cstr(&err));
+	buf_free(&err);
+}
+
 /* A list parameter's tables and files, opened before the jail. */
 static struct match_list *
 open_list(const char *name, const char *value)
@@ -316,6 +331,7 @@ smtpd_pre_jail(void)
 	/* The jail has no /etc: the hosts file is read now. */
 	peer_name_init();
 	smtpd_check_init();
+	smtpd_rewrite_init();
 	smtpd_anvil_init();
 	smtpd_hbc_init();
 	/* The access policy's lists and tables: a bad one stops here. */
@@ -349,6 +365,8 @@ smtpd_pre_accept(void)
 		name = smtpd_hbc_changed_table();
 	if (name == NULL)
 		name = smtpd_restrict_changed();
+	if (name == NULL)
+		name = rewrite_changed(smtpd_cfg.rewrite);
 	if (name == NULL)
 		return 0;
 	msg_info("table %s has changed -- restarting", name);

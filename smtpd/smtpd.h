@@ -83,6 +83,9 @@ struct smtpd_config {
 	/* receive_override_options (Postfix's names). */
 	int no_unknown_recipient_checks, no_header_body_checks;
 	int no_address_mappings;
+	/* Address rewriting at enqueue and the tables RCPT checks with it
+	 * (lib/rewrite.h; opened before the jail). */
+	struct rewrite *rewrite;
 };
 
 extern struct smtpd_config smtpd_cfg;
@@ -183,6 +186,19 @@ int smtpd_is_auth_destination(const struct addr *a);
  * address: 1. */
 int smtpd_check_local_user(const struct addr *a);
 int smtpd_is_local_domain(const char *domain);
+/* reject_unlisted_recipient and reject_unlisted_sender, in Postfix's
+ * order: an address in the canonical tables or virtual_alias_maps is
+ * known; otherwise, by its domain's class, one of virtual_alias_maps
+ * (virtual_alias_domains), the local recipient table (mydestination),
+ * relay_recipient_maps when set (relay_domains); any other is known. */
+enum smtpd_unlisted {
+	SMTPD_KNOWN,
+	SMTPD_UNKNOWN_LOCAL,
+	SMTPD_UNKNOWN_VIRTUAL,
+	SMTPD_UNKNOWN_RELAY,
+	SMTPD_LOOKUP_FAILED, /* try again later */
+};
+enum smtpd_unlisted smtpd_check_unlisted(const struct addr *a, int sender);
 /* 1 when a host list (mynetworks, debug_peer_list) has the client; a
  * table that fails is no match, with a warning naming param. */
 int smtpd_client_listed(const char *param, const struct match_list *list,

@@ -40,6 +40,7 @@
 #include "daemon.h"
 #include "maps.h"
 #include "msg.h"
+#include "rewrite.h"
 #include "sasldb.h"
 #include "smtpd.h"
 #include "strutil.h"
@@ -295,6 +296,23 @@ done:
 	return found;
 }
 
+/* virtual_alias_domains (lib/rewrite.h); a table that fails counts as
+ * no match, with a warning, as for the other domain lists. */
+static int
+virtual_domain(const char *domain)
+{
+	struct buf err = BUF_INIT;
+	int rc = smtpd_cfg.rewrite
+		     ? rewrite_virtual_domain(smtpd_cfg.rewrite, domain, &err)
+		     : 0;
+
+	if (rc < 0)
+		msg_warn("virtual_alias_domains: lookup of %s: %s", domain,
+			 buf_cstr(&err));
+	buf_free(&err);
+	return rc > 0;
+}
+
 int
 smtpd_is_auth_destination(const struct addr *a)
 {
@@ -302,9 +320,53 @@ smtpd_is_auth_destination(const struct addr *a)
 		return 1;
 	if (!addr_is_plain(a) || (a->flags & ADDR_LITERAL))
 		return 0;
-	return smtpd_is_local_domain(a->domain) || relay_domain(a->domain) ||
+	return smtpd_is_local_domain(a->domain) || virtual_domain(a->domain) ||
+	       relay_domain(a->domain) ||
 	       domain_listed("virtual_mailbox_domains",
 			     smtpd_cfg.virtual_mailbox_domains, a->domain, 0);
+}
+
+enum smtpd_unlisted
+smtpd_check_unlisted(const struct addr *a, int sender)
+{
+	struct rewrite *rw = smtpd_cfg.rewrite;
+	struct buf err = BUF_INIT;
+	enum smtpd_unlisted res = SMTPD_KNOWN;
+	int r;
+
+	if ((a->flags & ADDR_POSTMASTER) || !addr_is_plain(a) ||
+	    (a->flags & ADDR_LITERAL) || *a->domain == '\0')
+		return SMTPD_KNOWN;
+	if (rw) {
+		r = rewrite_listed(rw,
+				   sender ? REWRITE_SENDER : REWRITE_RECIPIENT,
+				   a->addr, &err);
+		if (r < 0) {
+			msg_warn("%s: %s", a->addr, buf_cstr(&err));
+			res = SMTPD_LOOKUP_FAILED;
+			goto out;
+		}
+		if (r > 0)
+			goto out;
+	}
+	if (smtpd_is_local_domain(a->domain)) {
+		r = smtpd_check_local_user(a);
+		res = r > 0    ? SMTPD_KNOWN
+		      : r == 0 ? SMTPD_UNKNOWN_LOCAL
+			       : SMTPD_LOOKUP_FAILED;
+	} else if (virtual_domain(a->domain)) {
+		res = SMTPD_UNKNOWN_VIRTUAL;
+	} else if (rw && relay_domain(a->domain)) {
+		r = rewrite_relay_listed(rw, a->addr, &err);
+		if (r < 0)
+			msg_warn("relay_recipient_maps: %s", buf_cstr(&err));
+		res = r > 0    ? SMTPD_KNOWN
+		      : r == 0 ? SMTPD_UNKNOWN_RELAY
+			       : SMTPD_LOOKUP_FAILED;
+	}
+out:
+	buf_free(&err);
+	return res;
 }
 
 int

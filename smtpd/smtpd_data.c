@@ -26,11 +26,14 @@
 #include "conf.h"
 #include "daemon.h"
 #include "hbc.h"
+#include "hdr_rewrite.h"
 #include "iostuff.h"
 #include "msg.h"
+#include "own_addr.h"
 #include "maildrop.h"
 #include "qmgr_request.h"
 #include "received.h"
+#include "rewrite.h"
 #include "smtp_data.h"
 #include "smtpd.h"
 #include "smtpd_spf.h"
@@ -46,6 +49,10 @@ struct smtpd_data_state {
 	struct buf out;
 	struct hbc *hbc; /* header and body checks, or NULL */
 	struct buf raw;	 /* content before the checks */
+	/* Header address rewriting (lib/hdr_rewrite.h), after the checks
+	 * as in Postfix's cleanup, or NULL; mid: between the two. */
+	struct hdr_rewrite *hr;
+	struct buf mid;
 	uint64_t stored; /* octets given to the queue */
 	int write_failed;
 };
@@ -67,11 +74,40 @@ smtpd_queue_trouble(int status)
 static void
 smtpd_data_check(struct smtpd_data_state *st)
 {
+	struct buf *to = st->hr ? &st->mid : &st->out;
+
 	if (st->hbc == NULL)
-		buf_append(&st->out, st->raw.data, st->raw.len);
+		buf_append(to, st->raw.data, st->raw.len);
 	else
-		hbc_feed(st->hbc, st->raw.data, st->raw.len, &st->out);
+		hbc_feed(st->hbc, st->raw.data, st->raw.len, to);
 	buf_reset(&st->raw);
+	if (st->hr) {
+		hdr_rewrite_feed(st->hr, st->mid.data, st->mid.len, &st->out);
+		buf_reset(&st->mid);
+	}
+}
+
+/* Postfix rewrites header addresses for local submissions and the
+ * clients of local_header_rewrite_clients only: a remote site's headers
+ * are its own. */
+static struct hdr_rewrite *
+smtpd_hdr_rewrite(struct smtpd_session *ss, const char *id)
+{
+	struct rewrite *rw = smtpd_cfg.rewrite;
+
+	/* receive_override_options = no_address_mappings. */
+	if (rw == NULL || smtpd_cfg.no_address_mappings)
+		return NULL;
+	if (ss->local_uid >= 0 ||
+	    rewrite_local_client(
+		rw, own_addr_match((const struct sockaddr *)&ss->peer),
+		smtpd_client_listed("mynetworks", smtpd_cfg.mynetworks,
+				    ss->client_name, ss->client_addr),
+		ss->auth_user != NULL))
+		return hdr_rewrite_begin(rw, id, 0);
+	if (rewrite_remote_headers(rw))
+		return hdr_rewrite_begin(rw, id, 1);
+	return NULL;
 }
 
 static struct smtpd_data_state *
@@ -113,6 +149,7 @@ smtpd_data_begin(struct smtpd_session *ss, enum smtp_data_mode mode)
 	}
 	ri.queue_id = queue_in_id(st->msg);
 	st->hbc = smtpd_hbc_begin(ss, ri.queue_id);
+	st->hr = smtpd_hdr_rewrite(ss, ri.queue_id);
 	/* PREPEND actions of the access policy, above Received:; the
 	 * header checks see them, as Postfix's cleanup sees smtpd's. */
 	smtpd_restrict_prepend(ss, &st->raw);
@@ -133,7 +170,7 @@ smtpd_data_feed(struct smtpd_data_state *st, const void *p, size_t len)
 {
 	size_t used;
 
-	if (st->hbc == NULL)
+	if (st->hbc == NULL && st->hr == NULL)
 		return smtp_data_feed(&st->d, p, len, &st->out);
 	used = smtp_data_feed(&st->d, p, len, &st->raw);
 	smtpd_data_check(st);
@@ -165,6 +202,8 @@ smtpd_data_free(struct smtpd_data_state *st)
 	if (st->msg)
 		queue_in_abort(st->msg);
 	hbc_free(st->hbc);
+	hdr_rewrite_finish(st->hr, &st->mid);
+	buf_free(&st->mid);
 	buf_free(&st->out);
 	buf_free(&st->raw);
 	xfree(st);
@@ -208,7 +247,13 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 	snprintf(id, sizeof(id), "%s", queue_in_id(st->msg));
 	smtpd_data_check(st);
 	if (st->hbc)
-		hbc_finish(st->hbc, &st->out);
+		hbc_finish(st->hbc, st->hr ? &st->mid : &st->out);
+	if (st->hr) {
+		hdr_rewrite_feed(st->hr, st->mid.data, st->mid.len, &st->out);
+		buf_reset(&st->mid);
+		hdr_rewrite_finish(st->hr, &st->out);
+		st->hr = NULL;
+	}
 	smtpd_data_flush(st, 1);
 	if ((st->d.flags & SMTP_DATA_F_BARE_LF) &&
 	    st->d.mode != SMTP_DATA_MODE_BINARY) {
@@ -263,6 +308,20 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 		return;
 	}
 	smtpd_fill_envelope(ss, queue_in_envelope(st->msg));
+	/* The queue holds rewritten addresses (lib/rewrite.h): canonical,
+	 * masquerading, virtual aliases, automatic BCC, as Postfix's
+	 * cleanup does before its queue file.  no_address_mappings (the
+	 * smtpd before a content filter, whose mail comes back rewritten
+	 * through the next one) queues the envelope as received. */
+	if (!smtpd_cfg.no_address_mappings &&
+	    rewrite_envelope(smtpd_cfg.rewrite, id, queue_in_envelope(st->msg),
+			     REWRITE_F_BCC, &reply) != REWRITE_OK) {
+		smtpd_log_reject(ss, id, cmd, buf_cstr(&reply), NULL);
+		smtpd_reply(ss, "%s", buf_cstr(&reply));
+		buf_free(&reply);
+		ss->fails[c]++;
+		return;
+	}
 	/* content_filter, then an access table's FILTER (in the access
 	 * policy below), then a header or body check's: the last wins, as
 	 * in Postfix, where cleanup sees them in that order. */
@@ -289,8 +348,13 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 				   queue_in_envelope(st->msg));
 	struct queue_in *msg = st->msg;
 	int hold = queue_in_envelope(msg)->hold;
+	/* The log shows the envelope as queued (rewritten, expanded), as
+	 * Postfix's cleanup logs its queue file. */
+	size_t nrcpt = queue_in_envelope(msg)->nrcpt;
+	char *sender = xstrdup(queue_in_envelope(msg)->sender);
 	st->msg = NULL;
 	if ((status = queue_in_commit(msg)) != QUEUE_OK) {
+		xfree(sender);
 		smtpd_queue_trouble(status);
 		buf_puts(&reply, "451 4.3.0 Error: queue file write error");
 		smtpd_log_reject(ss, id, cmd, buf_cstr(&reply), NULL);
@@ -300,9 +364,10 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 		return;
 	}
 	/* A message on hold is not active (header_checks HOLD). */
-	msg_info("%s: from=<%s>, size=%llu, nrcpt=%zu%s", id, ss->env.sender,
-		 (unsigned long long)size, ss->env.nrcpt,
+	msg_info("%s: from=<%s>, size=%llu, nrcpt=%zu%s", id, sender,
+		 (unsigned long long)size, nrcpt,
 		 hold ? "" : " (queue active)");
+	xfree(sender);
 	smtpd_reply(ss, "250 2.0.0 Ok: queued as %s", id);
 	stream_flush(&ss->s);
 	qmgr_wakeup(daemon_queue_dir());

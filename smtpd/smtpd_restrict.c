@@ -275,8 +275,8 @@ static struct {
 	long long reject_code, defer_code, relay_code, access_reject_code,
 	    access_defer_code, invalid_hostname_code, non_fqdn_code,
 	    multi_bounce_code, unknown_local_code, rbl_code,
-	    unknown_address_code, unknown_client_code, unknown_hostname_code,
-	    plaintext_code;
+	    unknown_virtual_code, unknown_relay_code, unknown_address_code,
+	    unknown_client_code, unknown_hostname_code, plaintext_code;
 } cfg;
 
 /* What a session keeps: the sender, the transaction's actions and a
@@ -587,6 +587,10 @@ smtpd_restrict_init(void)
 	    code_param45("multi_recipient_bounce_reject_code");
 	cfg.unknown_local_code =
 	    code_param45("unknown_local_recipient_reject_code");
+	cfg.unknown_virtual_code =
+	    code_param45("unknown_virtual_alias_reject_code");
+	cfg.unknown_relay_code =
+	    code_param45("unknown_relay_recipient_reject_code");
 	cfg.rbl_code = code_param45("maps_rbl_reject_code");
 	cfg.unknown_address_code = code_param45("unknown_address_reject_code");
 	cfg.unknown_client_code = code_param45("unknown_client_reject_code");
@@ -1478,23 +1482,37 @@ static enum res
 unlisted(struct eval *e, const struct addr *a, const char *klass,
 	 const char *dsn)
 {
-	int known;
+	long long code;
+	const char *table;
 
 	/* receive_override_options = no_unknown_recipient_checks: the
 	 * smtpd a content filter hands mail back to. */
 	if (smtpd_cfg.no_unknown_recipient_checks &&
 	    strcmp(klass, "Recipient address") == 0)
 		return R_DUNNO;
-	known = smtpd_check_local_user(a);
-	if (known > 0)
+	switch (smtpd_check_unlisted(a, strcmp(klass, "Sender address") == 0)) {
+	case SMTPD_KNOWN:
 		return R_DUNNO;
-	if (known < 0)
+	case SMTPD_LOOKUP_FAILED:
 		return refuse_fmt(e, 451, "4.3.0",
 				  "<%s>: Temporary lookup failure", a->addr);
-	return refuse_fmt(e, (int)cfg.unknown_local_code, dsn,
-			  "<%s>: %s rejected: User unknown in local recipient "
-			  "table",
-			  a->addr, klass);
+	case SMTPD_UNKNOWN_VIRTUAL:
+		code = cfg.unknown_virtual_code;
+		table = "virtual alias";
+		break;
+	case SMTPD_UNKNOWN_RELAY:
+		code = cfg.unknown_relay_code;
+		table = "relay recipient";
+		break;
+	case SMTPD_UNKNOWN_LOCAL:
+	default:
+		code = cfg.unknown_local_code;
+		table = "local recipient";
+		break;
+	}
+	return refuse_fmt(e, (int)code, dsn,
+			  "<%s>: %s rejected: User unknown in %s table",
+			  a->addr, klass, table);
 }
 
 /* ---------------------------------------------------------------- */

@@ -45,6 +45,13 @@ const struct conf_param conf_params[] = {
      "entry) and include (an :include: file), as a list; empty forbids it. As "
      "in Postfix; its forward kind is accepted but Panacea reads no .forward "
      "files."},
+    {"allow_percent_hack", CONF_BOOL, "yes", 0, 0,
+     "At enqueue, an address without '@' of the form user%domain "
+     "becomes user@domain (the last '%'). As in Postfix."},
+    {"always_bcc", CONF_STR, "", 0, 0,
+     "An address that receives a blind carbon copy of each new message "
+     "(smtpd(8), pickup(8); not what qmgr(8) composes), added with "
+     "NOTIFY=NEVER. As in Postfix."},
     {"anvil_rate_time_unit", CONF_TIME, "60s", 's', 1,
      "The time unit of the rates anvil(8) counts for smtpd(8)'s "
      "smtpd_client_*_rate_limit parameters: a client's rates start over at "
@@ -54,6 +61,13 @@ const struct conf_param conf_params[] = {
      "How often anvil(8) logs the largest connection count and rates it saw "
      "since its last report (statistics: max ... lines; also when it "
      "exits). As in Postfix."},
+    {"append_at_myorigin", CONF_BOOL, "yes", 0, 0,
+     "At enqueue, append @$myorigin to an address without domain. "
+     "As in Postfix."},
+    {"append_dot_mydomain", CONF_BOOL, "no", 0, 0,
+     "At enqueue, append .$mydomain to the domain of an address "
+     "that has no dot (localhost and address literals excepted). As in "
+     "Postfix 3.0 and later (default no)."},
     {"auth_owner", CONF_STR, "panacea-auth", 0, 0,
      "Panacea's own: the account the auth(8) service runs as, the only one "
      "that reads the mail users' passwords (sasldb_path)."},
@@ -92,6 +106,19 @@ const struct conf_param conf_params[] = {
     {"bounce_size_limit", CONF_SIZE, "50000", 0, 1,
      "The most of the original message (in bytes) a bounce includes; beyond it "
      "only the headers are returned. As in Postfix."},
+    {"canonical_classes", CONF_STR,
+     "envelope_sender, envelope_recipient, header_sender, header_recipient", 0,
+     0,
+     "Which addresses the canonical tables rewrite: envelope_sender, "
+     "envelope_recipient, header_sender (From:, Sender: ...), "
+     "header_recipient (To:, Cc: ...; headers only of the mail "
+     "local_header_rewrite_clients names). As in Postfix."},
+    {"canonical_maps", CONF_STR, "", 0, 0,
+     "Tables of address to address (canonical(5)) applied at enqueue to "
+     "envelope senders and recipients (canonical_classes), after "
+     "sender_canonical_maps or recipient_canonical_maps; a result is looked "
+     "up again while it changes (at most 100 times). Keys: user@domain, "
+     "user (for $myorigin and $mydestination), @domain. As in Postfix."},
     {"command_time_limit", CONF_TIME, "1000s", 's', 1,
      "The longest a command that local(8) runs for a delivery (|command) may "
      "take; it is then killed and the delivery deferred. As in Postfix."},
@@ -403,6 +430,14 @@ const struct conf_param conf_params[] = {
     {"local_destination_recipient_limit", CONF_INT, "1", 0, 1,
      "The most recipients in one local delivery request; 1 gives each "
      "recipient its own delivery. As in Postfix."},
+    {"local_header_rewrite_clients", CONF_STR, "permit_inet_interfaces", 0, 0,
+     "The clients whose message header addresses (From:, To: ...) are "
+     "rewritten at enqueue with the standard form, canonical_maps and "
+     "masquerade_domains (canonical_classes, masquerade_classes), besides "
+     "mail from sendmail(1), which always is: permit_inet_interfaces (an "
+     "address of this machine), permit_mynetworks, "
+     "permit_sasl_authenticated, static:all. As in Postfix, with these "
+     "words only."},
     {"local_recipient_maps", CONF_STR, "unix:passwd.byname $alias_maps", 0, 0,
      "The tables of valid local recipients: smtpd(8) refuses mail to an "
      "unknown local user (550 5.1.1); empty accepts any local recipient. As in "
@@ -442,6 +477,18 @@ const struct conf_param conf_params[] = {
     {"maps_rbl_reject_code", CONF_INT, "554", 0, 0,
      "The reply code of reject_rbl_client and reject_rhsbl_* (the template's "
      "$rbl_code). As in Postfix."},
+    {"masquerade_classes", CONF_STR,
+     "envelope_sender, header_sender, header_recipient", 0, 0,
+     "Which addresses masquerade_domains rewrites: envelope_sender, "
+     "envelope_recipient, header_sender, header_recipient. As in Postfix."},
+    {"masquerade_domains", CONF_STR, "", 0, 0,
+     "Domains whose subdomains are stripped from addresses at enqueue "
+     "(user@host.example.com becomes user@example.com), first match wins; "
+     "!domain leaves that domain and its subdomains as they are. As in "
+     "Postfix."},
+    {"masquerade_exceptions", CONF_STR, "", 0, 0,
+     "Local parts (a list: names, /file/name, type:table) that "
+     "masquerade_domains leaves alone. As in Postfix."},
     {"max_idle", CONF_TIME, "100s", 's', 1,
      "How long a daemon waits for its next client or request before it exits "
      "(long-lived services such as qmgr and auth never do). As in Postfix."},
@@ -641,13 +688,21 @@ const struct conf_param conf_params[] = {
      "How long postscreen(8) waits for a new client to talk before its "
      "turn, and for the DNSBL results. As in Postfix, without its shorter "
      "wait under stress."},
+    {"propagate_unmatched_extensions", CONF_STR, "canonical, virtual", 0, 0,
+     "Which tables copy an address extension (recipient_delimiter) from "
+     "the address to the result when the key that matched had none: "
+     "canonical, virtual (others are accepted and do nothing: local's "
+     "aliases keep their own rules). As in Postfix."},
     {"proxy_interfaces", CONF_STR, "", 0, 0,
      "The addresses (or host names) of a proxy or NAT that forwards SMTP to "
      "this host; as with inet_interfaces, smtp(8) treats an MX host at one of "
      "them as this host. As in Postfix."},
     {"proxy_read_maps", CONF_STR,
      "$local_recipient_maps $alias_maps $transport_maps "
-     "$smtp_sasl_password_maps $smtp_tls_policy_maps",
+     "$smtp_sasl_password_maps $smtp_tls_policy_maps "
+     "$virtual_alias_maps $virtual_alias_domains $canonical_maps "
+     "$sender_canonical_maps $recipient_canonical_maps $sender_bcc_maps "
+     "$recipient_bcc_maps $relay_recipient_maps",
      0, 0,
      "The tables the proxymap(8) service may open for its clients: a request "
      "for TYPE:NAME is answered only when this list names proxy:TYPE:NAME "
@@ -685,6 +740,12 @@ const struct conf_param conf_params[] = {
      "milters). smtpd(8) reads it; an unknown word stops "
      "smtpd at start. As in Postfix, where pickup(8) takes it too (Panacea's "
      "pickup has none of these checks)."},
+    {"recipient_bcc_maps", CONF_STR, "", 0, 0,
+     "Tables of recipient address to one BCC address, for new mail, looked "
+     "up as canonical_maps is; the copy gets NOTIFY=NEVER. As in Postfix."},
+    {"recipient_canonical_maps", CONF_STR, "", 0, 0,
+     "Canonical tables (canonical(5)) for envelope recipients only, before "
+     "canonical_maps. As in Postfix."},
     {"recipient_delimiter", CONF_STR, "", 0, 0,
      "The characters that separate a user name from an extension (user+ext); "
      "empty disables extensions. As in Postfix."},
@@ -702,10 +763,21 @@ const struct conf_param conf_params[] = {
     {"relay_domains_reject_code", CONF_INT, "554", 0, 0,
      "The reply code of reject_unauth_destination (defer_unauth_destination "
      "uses it with a 4 in front: 454). As in Postfix."},
+    {"relay_recipient_maps", CONF_STR, "", 0, 0,
+     "Tables of the valid recipients in relay_domains (user@domain, or "
+     "@domain for a whole domain; the value is ignored): when set, smtpd(8) "
+     "refuses other relay recipients with unknown_relay_recipient_reject_code "
+     "(smtpd_reject_unlisted_recipient). As in Postfix."},
     {"relayhost", CONF_STR, "", 0, 0,
      "The host that receives all non-local mail instead of the recipient "
      "domains' MX hosts: host, [host] (no MX lookup), with an optional :port. "
      "As in Postfix."},
+    {"remote_header_rewrite_domain", CONF_STR, "", 0, 0,
+     "When set, the header addresses of clients that "
+     "local_header_rewrite_clients does not name are rewritten too, and "
+     "their incomplete addresses completed with this domain instead of "
+     "$myorigin and $mydomain; empty: a remote client's header is left "
+     "alone. As in Postfix."},
     {"respectful_logging", CONF_BOOL, "yes", 0, 0,
      "postscreen(8) logs ALLOWLISTED and DENYLISTED; with no, WHITELISTED and "
      "BLACKLISTED. As in Postfix 3.6 and later (its default at compatibility "
@@ -717,6 +789,12 @@ const struct conf_param conf_params[] = {
      "Panacea's own: the libsasl2 sasldb of mail users, read by auth(8) for "
      "smtpd AUTH and pop3d logins and by smtpd and local for the mail-only "
      "users' names."},
+    {"sender_bcc_maps", CONF_STR, "", 0, 0,
+     "Tables of sender address to one BCC address, for new mail, looked up "
+     "as canonical_maps is; the copy gets NOTIFY=NEVER. As in Postfix."},
+    {"sender_canonical_maps", CONF_STR, "", 0, 0,
+     "Canonical tables (canonical(5)) for envelope senders only, before "
+     "canonical_maps. As in Postfix."},
     {"service_throttle_time", CONF_TIME, "60s", 's', 1,
      "How long master(8) waits before it starts a service again whose program "
      "failed at start. As in Postfix, except that a process killed by SIGKILL "
@@ -1277,6 +1355,9 @@ const struct conf_param conf_params[] = {
      "it also takes an address without <> (MAIL FROM:user@example.org) and "
      "drops RFC 822 comments and a phrase around <address> "
      "(Joe<joe@example.org>(home)). As in Postfix."},
+    {"swap_bangpath", CONF_BOOL, "yes", 0, 0,
+     "At enqueue, an address without '@' of the form site!user "
+     "becomes user@site. As in Postfix."},
     {"syslog_name", CONF_STR, "panacea", 0, 0,
      "The first part of the name every log line carries (syslog_name/program, "
      "\"panacea/smtpd\"); a service sets its own with -o (\"-o "
@@ -1354,6 +1435,35 @@ const struct conf_param conf_params[] = {
     {"unknown_local_recipient_reject_code", CONF_INT, "550", 0, 0,
      "The reply code for a local address that local_recipient_maps does not "
      "know (reject_unlisted_recipient/sender). As in Postfix."},
+    {"unknown_relay_recipient_reject_code", CONF_INT, "550", 0, 0,
+     "The reply code for a recipient in relay_domains that "
+     "relay_recipient_maps does not list. As in Postfix."},
+    {"unknown_virtual_alias_reject_code", CONF_INT, "550", 0, 0,
+     "The reply code for a recipient in virtual_alias_domains that "
+     "virtual_alias_maps does not know (User unknown in virtual alias "
+     "table). As in Postfix."},
+    {"virtual_alias_address_length_limit", CONF_INT, "1000", 0, 1,
+     "The longest address virtual alias expansion may produce; a longer "
+     "one stops the message (not accepted, try again later), which ends "
+     "loops that lengthen addresses. As in Postfix."},
+    {"virtual_alias_domains", CONF_STR, "$virtual_alias_maps", 0, 0,
+     "Domains (a list: names, /file/name, type:table) whose addresses are "
+     "all aliases in virtual_alias_maps: smtpd(8) refuses unknown ones at "
+     "RCPT (unknown_virtual_alias_reject_code) and qmgr(8) bounces any "
+     "left after expansion. As in Postfix."},
+    {"virtual_alias_expansion_limit", CONF_INT, "1000", 0, 1,
+     "The most addresses virtual alias expansion may make of one "
+     "recipient; beyond, the message is not accepted (451 4.6.0, try again "
+     "later). As in Postfix."},
+    {"virtual_alias_maps", CONF_STR, "", 0, 0,
+     "Tables of address to addresses (virtual(5)) with which every envelope "
+     "recipient is expanded at enqueue, recursively: keys user@domain, "
+     "user (for $myorigin and $mydestination), @domain; the value is a list "
+     "of addresses separated by commas or blanks. As in Postfix."},
+    {"virtual_alias_recursion_limit", CONF_INT, "1000", 0, 1,
+     "How deep virtual alias expansion follows a result; deeper (a loop), "
+     "the message is not accepted (451 4.6.0, try again later). As in "
+     "Postfix."},
     {"virtual_mailbox_domains", CONF_STR, "", 0, 0,
      "Domains (a list, with files and tables) whose recipients qmgr(8) "
      "routes to virtual_transport and smtpd(8) accepts from any client "

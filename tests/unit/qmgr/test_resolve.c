@@ -298,6 +298,48 @@ test_domain_helpers(void **state)
 	buf_free(&d);
 }
 
+/* An address left in a virtual alias domain has no mailbox: the error
+ * transport with Postfix's text, whatever transport_maps says; a domain
+ * also in mydestination stays local. */
+static void
+test_virtual_alias_domain(void **state)
+{
+	static const char *const pairs[] = {"virt.test", "smtp:[gw]", NULL};
+	struct table t = {.pairs = pairs};
+	struct buf err = BUF_INIT;
+	struct match_list *virt = match_list_open(
+	    "virtual_alias_domains", "virt.test, panacea.test", &err);
+	struct resolve_conf conf = {
+	    .mydestination = mydest,
+	    .virtual_alias_domains = virt,
+	    .local_transport = "local",
+	    .default_transport = "smtp",
+	    .relayhost = "",
+	    .lookup = table_lookup,
+	    .lookup_ctx = &t,
+	};
+	struct buf tr = BUF_INIT, nh = BUF_INIT;
+
+	(void)state;
+	assert_non_null(virt);
+	assert_int_equal(resolve_addr(&conf, "gone@Virt.Test", &tr, &nh, &err),
+			 RESOLVE_OK);
+	assert_string_equal(buf_cstr(&tr), "error");
+	assert_string_equal(buf_cstr(&nh),
+			    "5.1.1 User unknown in virtual alias table");
+	assert_int_equal(
+	    resolve_addr(&conf, "joe@panacea.test", &tr, &nh, &err),
+	    RESOLVE_OK);
+	assert_string_equal(buf_cstr(&tr), "local");
+	assert_int_equal(resolve_addr(&conf, "a@other.test", &tr, &nh, &err),
+			 RESOLVE_OK);
+	assert_string_equal(buf_cstr(&tr), "smtp");
+	match_list_free(virt);
+	buf_free(&tr);
+	buf_free(&nh);
+	buf_free(&err);
+}
+
 int
 main(void)
 {
@@ -310,6 +352,7 @@ main(void)
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_virtual_domains),
 	    cmocka_unit_test(test_domain_helpers),
+	    cmocka_unit_test(test_virtual_alias_domain),
 	};
 	struct buf err = BUF_INIT;
 	int rc;
