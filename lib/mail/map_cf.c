@@ -121,7 +121,8 @@ map_cf_int(const struct map_cf *cf, const char *name, long dflt, long min,
 	v = strtol(s, &end, 10);
 	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max) {
 		buf_set(err, "");
-		buf_printf(err, "%s: %s: \"%s\" is not a number from %ld to %ld",
+		buf_printf(err,
+			   "%s: %s: \"%s\" is not a number from %ld to %ld",
 			   cf->path, name, s, min, max);
 		return -1;
 	}

@@ -14,8 +14,8 @@ map_dl_load(const char *soname, const char *what, const char *const *names,
 
 	if (h == NULL) {
 		buf_set(err, "");
-		buf_printf(err, "cannot load %s (install %s): %s", soname,
-			   what, dlerror());
+		buf_printf(err, "cannot load %s (install %s): %s", soname, what,
+			   dlerror());
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {

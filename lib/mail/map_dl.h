@@ -25,8 +25,7 @@
 /* Loads soname (once per process: a handle is never closed) and sets
  * each ptrs[i] to the symbol names[i]; 0, or -1 with err saying which
  * package (what) to install. */
-int map_dl_load(const char *soname, const char *what,
-		const char *const *names, void **ptrs, size_t n,
-		struct buf *err);
+int map_dl_load(const char *soname, const char *what, const char *const *names,
+		void **ptrs, size_t n, struct buf *err);
 
 #endif

@@ -57,10 +57,10 @@ static struct {
 	__typeof__(ldap_start_tls_s) *start_tls_s;
 } ld;
 static const char *const ld_names[] = {
-    "ldap_initialize",	  "ldap_set_option",   "ldap_sasl_bind_s",
-    "ldap_search_ext_s",  "ldap_first_entry",  "ldap_next_entry",
+    "ldap_initialize",	   "ldap_set_option",	  "ldap_sasl_bind_s",
+    "ldap_search_ext_s",   "ldap_first_entry",	  "ldap_next_entry",
     "ldap_get_values_len", "ldap_value_free_len", "ldap_msgfree",
-    "ldap_unbind_ext_s",  "ldap_err2string",   "ldap_start_tls_s",
+    "ldap_unbind_ext_s",   "ldap_err2string",	  "ldap_start_tls_s",
 };
 static int ld_loaded;
 
@@ -90,10 +90,10 @@ static const char *const ldap_known[] = {
 };
 
 struct ldap_table {
-	char *urls;	 /* space separated, for ldap_initialize */
-	char *base;	 /* search_base template */
-	char **attrs;	 /* result then terminal attributes, NULL ended */
-	size_t nresult;	 /* how many of attrs are result_attribute */
+	char *urls;	/* space separated, for ldap_initialize */
+	char *base;	/* search_base template */
+	char **attrs;	/* result then terminal attributes, NULL ended */
+	size_t nresult; /* how many of attrs are result_attribute */
 	int scope, bind, version, deref, referrals, start_tls;
 	long timeout, size_limit;
 	char *bind_dn, *bind_pw;
@@ -158,11 +158,11 @@ ldap_config(struct ldap_table *t, const struct map_cf *cf, const char *path,
 	static const char *const scopes[] = {"sub", "one", "base", NULL};
 	static const int scope_codes[] = {LDAP_SCOPE_SUBTREE,
 					  LDAP_SCOPE_ONELEVEL, LDAP_SCOPE_BASE};
-	static const char *const binds[] = {"yes", "simple", "no",
-					    "none", "sasl", NULL};
+	static const char *const binds[] = {"yes",  "simple", "no",
+					    "none", "sasl",   NULL};
 	static const int bind_codes[] = {1, 1, 0, 0, 2};
-	static const char *const yesno[] = {"yes", "true", "1", "no",
-					    "false", "0", NULL};
+	static const char *const yesno[] = {"yes",   "true", "1", "no",
+					    "false", "0",    NULL};
 	static const int yesno_codes[] = {1, 1, 1, 0, 0, 0};
 	static const char *const unsupported[] = {
 	    "special_result_attribute", "leaf_result_attribute", NULL};
@@ -325,7 +325,8 @@ ld_values(struct ldap_table *t, LDAPMessage *e, size_t from, size_t to,
 	int any = 0;
 
 	for (size_t i = from; i < to && !*failed; i++) {
-		struct berval **vals = ld.get_values_len(t->conn, e, t->attrs[i]);
+		struct berval **vals =
+		    ld.get_values_len(t->conn, e, t->attrs[i]);
 
 		for (int j = 0; vals && vals[j] && !*failed; j++) {
 			char *s;
@@ -393,8 +394,7 @@ ld_search(struct ldap_table *t, const char *base, const char *filter,
 }
 
 static int
-ldap_lookup(struct map *m, const char *key, struct buf *value,
-	    struct buf *err)
+ldap_lookup(struct map *m, const char *key, struct buf *value, struct buf *err)
 {
 	struct ldap_table *t = m->data;
 	struct buf base = BUF_INIT, filter = BUF_INIT, found = BUF_INIT;

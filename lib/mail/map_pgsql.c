@@ -63,12 +63,11 @@ static struct {
 	__typeof__(PQescapeStringConn) *escapeStringConn;
 } pq;
 static const char *const pq_names[] = {
-    "PQconnectdbParams", "PQstatus",	"PQerrorMessage",
-    "PQfinish",		 "PQsocket",	"PQsendQuery",
-    "PQconsumeInput",	 "PQisBusy",	"PQgetResult",
-    "PQresultStatus",	 "PQresultErrorMessage",
-    "PQntuples",	 "PQnfields",	"PQgetvalue",
-    "PQgetisnull",	 "PQclear",	"PQescapeStringConn",
+    "PQconnectdbParams",  "PQstatus",	    "PQerrorMessage",	    "PQfinish",
+    "PQsocket",		  "PQsendQuery",    "PQconsumeInput",	    "PQisBusy",
+    "PQgetResult",	  "PQresultStatus", "PQresultErrorMessage", "PQntuples",
+    "PQnfields",	  "PQgetvalue",	    "PQgetisnull",	    "PQclear",
+    "PQescapeStringConn",
 };
 static int pq_loaded;
 
@@ -318,8 +317,7 @@ pg_run(struct pgsql *p, const char *sql, const char *key, struct buf *value,
 }
 
 static int
-pgsql_lookup(struct map *m, const char *key, struct buf *value,
-	     struct buf *err)
+pgsql_lookup(struct map *m, const char *key, struct buf *value, struct buf *err)
 {
 	struct pgsql *p = m->data;
 	struct buf sql = BUF_INIT, found = BUF_INIT;

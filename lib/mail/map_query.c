@@ -58,8 +58,7 @@ domain_label(const char *domain, int n, const char **label, size_t *len)
 }
 
 static void
-put(struct buf *out, const char *s, size_t len, map_quote_fn quote,
-    void *ctx)
+put(struct buf *out, const char *s, size_t len, map_quote_fn quote, void *ctx)
 {
 	if (quote)
 		quote(out, s, len, ctx);
@@ -142,8 +141,7 @@ map_query_check(const char *tmpl, int result, struct buf *err)
 
 int
 map_query_init(struct map_query *q, const struct map_cf *cf, const char *path,
-	       const char *query_param, const char *dflt_query,
-	       struct buf *err)
+	       const char *query_param, const char *dflt_query, struct buf *err)
 {
 	const char *query = map_cf_str(cf, query_param, dflt_query);
 	const char *fmt = map_cf_str(cf, "result_format", "%s");
@@ -157,17 +155,19 @@ map_query_init(struct map_query *q, const struct map_cf *cf, const char *path,
 		return -1;
 	}
 	if (map_query_check(query, 0, &why) < 0 ||
-	    (query_param = "result_format", map_query_check(fmt, 1, &why) < 0)) {
+	    (query_param = "result_format",
+	     map_query_check(fmt, 1, &why) < 0)) {
 		buf_set(err, "");
-		buf_printf(err, "%s: %s: %s", path, query_param, buf_cstr(&why));
+		buf_printf(err, "%s: %s: %s", path, query_param,
+			   buf_cstr(&why));
 		buf_free(&why);
 		return -1;
 	}
 	buf_free(&why);
 	q->query = xstrdup(query);
 	q->result_format = xstrdup(fmt);
-	if (*domain && (q->domain = match_list_open("domain", domain, err)) ==
-			   NULL) {
+	if (*domain &&
+	    (q->domain = match_list_open("domain", domain, err)) == NULL) {
 		map_query_free(q);
 		return -1;
 	}
@@ -238,8 +238,7 @@ map_query_add(const struct map_query *q, const char *key, const char *value,
 
 	parts_split(key, &k);
 	parts_split(value, &v);
-	if (!expand(q->result_format, &k, &v, NULL, NULL, &one) ||
-	    one.len == 0)
+	if (!expand(q->result_format, &k, &v, NULL, NULL, &one) || one.len == 0)
 		goto out;
 	if (q->expansion_limit > 0 && *count >= q->expansion_limit) {
 		buf_set(err, "");

@@ -75,9 +75,8 @@ int map_query_expand(const char *tmpl, const char *key, map_quote_fn quote,
 /* Adds one value found for key to the result in out (comma separated),
  * through result_format, counting it in *count; 0, or -1 with err when
  * the expansion limit or MAPS_VALUE_MAX is passed. */
-int map_query_add(const struct map_query *q, const char *key,
-		  const char *value, struct buf *out, long *count,
-		  struct buf *err);
+int map_query_add(const struct map_query *q, const char *key, const char *value,
+		  struct buf *out, long *count, struct buf *err);
 
 /* Quoting for LDAP: an RFC 4515 filter value ('*', '(', ')', '\' and
  * control bytes as \XX) and an RFC 4514 DN attribute value. */

@@ -1,0 +1,485 @@
+"""Directory tables: pgsql: and ldap: (lib/mail/map_pgsql.c,
+map_ldap.c) against a real PostgreSQL and a real OpenLDAP slapd, each
+started once for the module in its own temporary data directory on a
+loopback port (PostgreSQL's initdb is the slow part: one server for
+every test here).
+
+Through panmap -q: lookups with Postfix's configuration files
+(pgsql_table(5), ldap_table(5)), %-expansions, result_format, domain,
+expansion_limit, hostile keys (SQL quotes, backslashes, '%', LDAP filter
+metacharacters) that must neither match nor break the query, and a
+server that is down (exit 75, a temporary failure, never "not found").
+Through a chrooted smtpd and the proxymap service (proxy:pgsql:,
+proxy:ldap:): local_recipient_maps gives 250/550, a server that is down
+451 4.3.0; the jailed smtpd never loads the client libraries (it holds
+neither the configuration file nor the password), proxymap does; a
+connection the server drops is made again.
+"""
+
+import os
+import pwd
+import signal
+import socket
+import subprocess
+
+import pytest
+
+import panacea_test
+import procfs
+from panacea_test import Instance, free_port, open_path, program, tool
+from smtp_helpers import MAIL_OWNER, MYHOSTNAME, Session, smtpd_setup
+
+HOST = "127.0.0.1"
+DB_USER, DB_PASSWORD = "mailreader", "s3cret'pw"
+
+SCHEMA = r"""
+CREATE TABLE users (address text PRIMARY KEY, maildir text);
+CREATE TABLE aliases (address text, goto text);
+INSERT INTO users VALUES
+  ('joe@example.com', 'example.com/joe/'),
+  ('o''brien@example.com', 'example.com/obrien/'),
+  ('back\slash@example.com', 'example.com/backslash/'),
+  ('100%@example.com', 'example.com/percent/'),
+  ('nulluser@example.com', NULL),
+  ('known', 'local/known/');
+INSERT INTO aliases VALUES
+  ('list@example.com', 'a@example.net'),
+  ('list@example.com', 'b@example.net'),
+  ('list@example.com', ''),
+  ('list@example.com', 'c@example.net');
+CREATE ROLE mailreader LOGIN PASSWORD 's3cret''pw';
+GRANT SELECT ON users, aliases TO mailreader;
+"""
+
+LDIF = """\
+dn: dc=example,dc=com
+objectClass: dcObject
+objectClass: organization
+o: Example
+dc: example
+
+dn: cn=reader,dc=example,dc=com
+objectClass: person
+cn: reader
+sn: reader
+userPassword: readpw
+
+dn: ou=people,dc=example,dc=com
+objectClass: organizationalUnit
+ou: people
+
+dn: uid=joe,ou=people,dc=example,dc=com
+objectClass: inetOrgPerson
+uid: joe
+cn: Joe
+sn: Joe
+mail: joe@example.com
+mail: joe.alias@example.com
+description: joe@mailhost.example
+
+dn: uid=star,ou=people,dc=example,dc=com
+objectClass: inetOrgPerson
+uid: star
+cn: Star
+sn: Star
+mail: s*r@example.com
+description: star@mailhost.example
+
+dn: uid=known,ou=people,dc=example,dc=com
+objectClass: inetOrgPerson
+uid: known
+cn: Known
+sn: Known
+mail: known
+description: known@mailhost.example
+employeeType: forward@elsewhere.example
+"""
+
+SLAPD_CONF = """\
+include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include /etc/ldap/schema/inetorgperson.schema
+modulepath /usr/lib/ldap
+moduleload back_mdb
+pidfile {dir}/slapd.pid
+database mdb
+maxsize 10485760
+suffix "dc=example,dc=com"
+rootdn "cn=admin,dc=example,dc=com"
+rootpw adminpw
+directory {dir}/db
+access to * by dn.exact="cn=reader,dc=example,dc=com" read
+  by anonymous auth by * none
+"""
+
+
+def write_cf(path, text, mode=0o644):
+    path.write_text(text)
+    os.chmod(path, mode)
+    return str(path)
+
+
+def panmap_q(key, spec, env=None):
+    return subprocess.run([program("panmap"), "-q", key, spec],
+                          capture_output=True, text=True, env=env)
+
+
+def expect(spec, found=None, missing=()):
+    """found (key: value) are found and missing keys are not, asked by
+    one panmap (-q -: a lookup costs a process start and a connection
+    otherwise)."""
+    found = found or {}
+    keys = list(found) + list(missing)
+    q = subprocess.run([program("panmap"), "-q", "-", spec],
+                       input="".join(k + "\n" for k in keys),
+                       capture_output=True, text=True)
+    assert q.returncode == (0 if found else 1), (keys, q.stderr)
+    got = dict(line.split("\t", 1) for line in q.stdout.splitlines())
+    assert got == found, q.stderr
+
+
+def expect_found(spec, key, value):
+    expect(spec, {key: value})
+
+
+def expect_missing(spec, *keys):
+    expect(spec, missing=keys)
+
+
+# -- the servers -----------------------------------------------------------
+
+class Postgres:
+    def __init__(self, base, runas):
+        self.base, self.runas = base, runas
+        self.data = os.path.join(base, "data")
+        self.port = free_port(HOST)
+
+    def as_owner(self, *argv, **kw):
+        return subprocess.run(["runuser", "-u", self.runas, "--"]
+                              + list(argv), check=True,
+                              capture_output=True, text=True, **kw)
+
+    def start(self):
+        self.as_owner(tool("pg_ctl"), "-D", self.data, "-w", "-t", "60",
+                      "-l", os.path.join(self.base, "log"), "-o",
+                      "-k %s -p %d -c listen_addresses=%s -F "
+                      "-c max_connections=30" % (self.base, self.port, HOST),
+                      "start")
+
+    def stop(self):
+        subprocess.run(["runuser", "-u", self.runas, "--", tool("pg_ctl"),
+                        "-D", self.data, "-m", "immediate", "-w", "stop"],
+                       capture_output=True)
+
+    def sql(self, text):
+        return self.as_owner(tool("psql"), "-h", self.base, "-p",
+                             str(self.port), "-U", "pg", "-d", "postgres",
+                             "-v", "ON_ERROR_STOP=1", "-qAt", "-c",
+                             text).stdout
+
+
+@pytest.fixture(scope="module")
+def postgres(tmp_path_factory):
+    if os.geteuid() != 0:
+        pytest.skip("needs root: PostgreSQL runs as another user")
+    base = str(tmp_path_factory.mktemp("pg"))
+    runas = "nobody"
+    os.chown(base, pwd.getpwnam(runas).pw_uid, -1)
+    open_path(base)
+    pg = Postgres(base, runas)
+    pg.as_owner(tool("initdb"), "-D", pg.data, "-U", "pg", "--no-sync",
+                "-E", "UTF8", "--locale=C", "--auth-local=trust",
+                "--auth-host=scram-sha-256")
+    pg.start()
+    try:
+        pg.sql(SCHEMA)
+        yield pg
+    finally:
+        pg.stop()
+
+
+@pytest.fixture(scope="module")
+def slapd(tmp_path_factory):
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    base = tmp_path_factory.mktemp("ldap")
+    (base / "db").mkdir()
+    conf = base / "slapd.conf"
+    conf.write_text(SLAPD_CONF.format(dir=base))
+    (base / "data.ldif").write_text(LDIF)
+    subprocess.run([tool("slapadd"), "-q", "-f", str(conf), "-l",
+                    str(base / "data.ldif")], check=True,
+                   capture_output=True)
+    port = free_port(HOST)
+    subprocess.run([tool("slapd"), "-f", str(conf), "-h",
+                    "ldap://%s:%d/" % (HOST, port)], check=True)
+    pid = int(panacea_test.wait_until(
+        lambda: (base / "slapd.pid").exists()
+        and (base / "slapd.pid").read_text().strip(), what="slapd.pid"))
+    try:
+        panacea_test.wait_until(lambda: panacea_test.can_connect(HOST, port),
+                                what="slapd listening")
+        yield port
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        panacea_test.wait_until(lambda: not panacea_test.pid_alive(pid),
+                                what="slapd gone")
+
+
+def pg_cf(tmp_path, name, pg, query, extra="", port=None):
+    return write_cf(tmp_path / name, (
+        "# written as for Postfix\n"
+        "hosts = inet:%s:%d\n"
+        "user = %s\n"
+        "password = %s\n"
+        "dbname = postgres\n"
+        "query = %s\n%s") % (HOST, port or pg.port, DB_USER, DB_PASSWORD,
+                             query, extra))
+
+
+def ldap_cf(tmp_path, name, port, extra=""):
+    return write_cf(tmp_path / name, (
+        "server_host = %s\n"
+        "server_port = %d\n"
+        "search_base = ou=people, dc=example, dc=com\n"
+        "bind_dn = cn=reader,dc=example,dc=com\n"
+        "bind_pw = readpw\n%s") % (HOST, port, extra))
+
+
+# -- pgsql: through panmap -------------------------------------------------
+
+def test_pgsql_lookups(postgres, tmp_path):
+    spec = "pgsql:" + pg_cf(tmp_path, "users.cf", postgres,
+                            "SELECT maildir FROM users WHERE address='%s'")
+    # Keys are folded, as for Postfix's SQL tables; a NULL or empty
+    # value is not found.  Hostile keys are quoted, so each matches
+    # itself or nothing.
+    expect(spec, {
+        "joe@example.com": "example.com/joe/",
+        "JOE@Example.COM": "example.com/joe/",
+        "o'brien@example.com": "example.com/obrien/",
+        "back\\slash@example.com": "example.com/backslash/",
+        "100%@example.com": "example.com/percent/",
+    }, ["nobody@example.com", "nulluser@example.com", "x' OR '1'='1",
+        "x'; DROP TABLE users; --", "joe@example.com' --", "%s", "%",
+        "\\'", "a" * 1012 + "@example.com"])
+    assert postgres.sql("SELECT count(*) FROM users") == "6\n"
+    # A key at the limit is asked (above); one over it is an error, not
+    # a miss.
+    q = panmap_q("a" * 1013 + "@example.com", spec)
+    assert q.returncode == 75 and "too long" in q.stderr, q.stderr
+
+
+def test_pgsql_expansions_and_results(postgres, tmp_path):
+    parts = "pgsql:" + pg_cf(
+        tmp_path, "parts.cf", postgres,
+        "SELECT maildir FROM users WHERE address = '%u' || '@' || '%2.%1'",
+        "result_format = /var/vmail/%s (for %U at %D)\n")
+    # %1 and %2 need a domain: an unqualified key is not asked.
+    expect(parts, {"joe@example.com":
+                   "/var/vmail/example.com/joe/ (for joe at example.com)"},
+           ["known"])
+    multi = "pgsql:" + pg_cf(
+        tmp_path, "aliases.cf", postgres,
+        "SELECT goto FROM aliases WHERE address='%s' ORDER BY goto")
+    expect_found(multi, "list@example.com",
+                 "a@example.net,b@example.net,c@example.net")
+    # Columns and rows both count; %d of a value; expansion_limit.
+    cols = "pgsql:" + pg_cf(
+        tmp_path, "cols.cf", postgres,
+        "SELECT goto, 'x@' || upper(goto) FROM aliases WHERE "
+        "address='%s' ORDER BY goto", "result_format = %d\n")
+    expect_found(cols, "list@example.com", ",".join(
+        ["example.net", "EXAMPLE.NET"] * 3))
+    limited = "pgsql:" + pg_cf(
+        tmp_path, "limited.cf", postgres,
+        "SELECT goto FROM aliases WHERE address='%s'",
+        "expansion_limit = 2\n")
+    q = panmap_q("list@example.com", limited)
+    assert q.returncode == 75 and "expansion_limit" in q.stderr, q.stderr
+    # domain: only user@listed-domain keys are asked.
+    dom = "pgsql:" + pg_cf(
+        tmp_path, "dom.cf", postgres,
+        "SELECT maildir FROM users WHERE address='%s'",
+        "domain = example.org\n")
+    expect_missing(dom, "joe@example.com")
+    # A query the server refuses is an error, not "not found".
+    bad = "pgsql:" + pg_cf(tmp_path, "bad.cf", postgres,
+                           "SELECT nosuchcolumn FROM users WHERE "
+                           "address='%s'")
+    q = panmap_q("joe@example.com", bad)
+    assert q.returncode == 75 and "nosuchcolumn" in q.stderr, q.stderr
+
+
+def test_pgsql_server_down_or_refusing(postgres, tmp_path):
+    down = "pgsql:" + pg_cf(tmp_path, "down.cf", postgres,
+                            "SELECT maildir FROM users WHERE address='%s'",
+                            port=free_port(HOST))
+    q = panmap_q("joe@example.com", down)
+    assert q.returncode == 75 and "cannot connect" in q.stderr, q.stderr
+    wrong = "pgsql:" + write_cf(tmp_path / "wrong.cf", (
+        "hosts = %s:%d\nuser = mailreader\npassword = wrong\n"
+        "dbname = postgres\nquery = SELECT 1\n") % (HOST, postgres.port))
+    q = panmap_q("joe@example.com", wrong)
+    assert q.returncode == 75 and "password" in q.stderr, q.stderr
+    # Several hosts: a dead one is passed over.
+    two = "pgsql:" + write_cf(tmp_path / "two.cf", (
+        "hosts = %s:%d inet:%s:%d\nuser = %s\npassword = %s\n"
+        "dbname = postgres\n"
+        "query = SELECT maildir FROM users WHERE address='%%s'\n")
+        % (HOST, free_port(HOST), HOST, postgres.port, DB_USER, DB_PASSWORD))
+    for _ in range(2):
+        expect_found(two, "joe@example.com", "example.com/joe/")
+
+
+# -- ldap: through panmap --------------------------------------------------
+
+def test_ldap_lookups(slapd, tmp_path):
+    spec = "ldap:" + ldap_cf(tmp_path, "l.cf", slapd,
+                             "query_filter = (mail=%s)\n"
+                             "result_attribute = description\n")
+    # Filter metacharacters in the key are data: '*' matches only an
+    # address with a '*' in it, parentheses cannot add a clause.
+    expect(spec, {
+        "joe@example.com": "joe@mailhost.example",
+        "JOE.Alias@example.com": "joe@mailhost.example",
+        "s*r@example.com": "star@mailhost.example",
+    }, ["nobody@example.com", "*", "j*@example.com", "*)(uid=joe",
+        "x)(|(mail=*", "joe@example.com)(mail=*", "\\2a"])
+    # %u in the filter, a result_format, terminal_result_attribute, a
+    # search base with the key in it and scope base.
+    fmt = "ldap:" + ldap_cf(tmp_path, "fmt.cf", slapd,
+                            "query_filter = (uid=%u)\n"
+                            "result_attribute = description\n"
+                            "result_format = smtp:[%d] for %U\n")
+    expect_found(fmt, "joe@example.com", "smtp:[mailhost.example] for joe")
+    term = "ldap:" + ldap_cf(tmp_path, "term.cf", slapd,
+                             "query_filter = (uid=%s)\n"
+                             "result_attribute = description\n"
+                             "terminal_result_attribute = employeeType\n")
+    expect(term, {"known": "forward@elsewhere.example",
+                  "joe": "joe@mailhost.example"})
+    base = "ldap:" + write_cf(tmp_path / "base.cf", (
+        "server_host = ldap://%s:%d\n"
+        "search_base = uid=%%u, ou=people, dc=example, dc=com\n"
+        "scope = base\nquery_filter = (objectClass=*)\n"
+        "result_attribute = mail\n"
+        "bind_dn = cn=reader,dc=example,dc=com\nbind_pw = readpw\n")
+        % (HOST, slapd))
+    # A DN metacharacter in the key cannot reach another entry; a base
+    # that does not exist is "not found".
+    expect(base, {"joe": "joe@example.com,joe.alias@example.com"},
+           ["joe,ou=people", "nobody"])
+    limited = "ldap:" + ldap_cf(tmp_path, "lim.cf", slapd,
+                                "query_filter = (uid=%s)\n"
+                                "result_attribute = mail\n"
+                                "expansion_limit = 1\n")
+    q = panmap_q("joe", limited)
+    assert q.returncode == 75, q
+
+
+def test_ldap_server_down_or_refusing(slapd, tmp_path):
+    down = "ldap:" + ldap_cf(tmp_path, "down.cf", free_port(HOST),
+                             "query_filter = (mail=%s)\n")
+    q = panmap_q("joe@example.com", down)
+    assert q.returncode == 75 and "Can't contact" in q.stderr, q.stderr
+    wrong = "ldap:" + write_cf(tmp_path / "wrong.cf", (
+        "server_host = %s:%d\nsearch_base = dc=example,dc=com\n"
+        "bind_dn = cn=reader,dc=example,dc=com\nbind_pw = wrong\n")
+        % (HOST, slapd))
+    q = panmap_q("joe@example.com", wrong)
+    assert q.returncode == 75 and "bind failed" in q.stderr, q.stderr
+
+
+# -- through a chrooted smtpd and proxymap ---------------------------------
+
+def smtpd_with_directories(instance, tmp_path, postgres, slapd):
+    """smtpd (chrooted) on four ports: local_recipient_maps from
+    PostgreSQL, from LDAP, and each from a server that is down, all
+    through proxy:.  The configuration files are mail_owner's, mode 0600:
+    only proxymap reads them."""
+    owner = panacea_test.ensure_mail_owner(MAIL_OWNER)
+    pw = pwd.getpwnam(owner)
+    query = "SELECT maildir FROM users WHERE address='%u'"
+    cfs = [pg_cf(tmp_path, "rcpt.cf", postgres, query),
+           ldap_cf(tmp_path, "rcpt-ldap.cf", slapd,
+                   "query_filter = (mail=%u)\n"
+                   "result_attribute = description\n"),
+           pg_cf(tmp_path, "rcpt-down.cf", postgres, query,
+                 port=free_port(HOST)),
+           ldap_cf(tmp_path, "rcpt-ldap-down.cf", free_port(HOST),
+                   "query_filter = (mail=%u)\n")]
+    for cf in cfs:
+        os.chown(cf, pw.pw_uid, pw.pw_gid)
+        os.chmod(cf, 0o600)
+    open_path(str(tmp_path))
+    tables = ["proxy:pgsql:" + cfs[0], "proxy:ldap:" + cfs[1],
+              "proxy:pgsql:" + cfs[2], "proxy:ldap:" + cfs[3]]
+    ports = instance.ports(3)
+    services = [Instance.service("proxymap", "proxymap", type_="unix",
+                                 unpriv="-", chroot="n")]
+    for p, table in zip(ports, tables[1:]):
+        services.append(Instance.shipped(
+            "smtp", "inet", p, chroot="y",
+            args="-o local_recipient_maps=" + table))
+    port = smtpd_setup(instance, owner, conf={
+        "local_recipient_maps": tables[0],
+        "proxy_read_maps": " ".join(tables)}, services=services)
+    for p in ports:
+        instance.wait_port(p)
+    return [port] + ports
+
+
+def rcpt_codes(instance, port, rcpts):
+    out = []
+    with Session(instance.host, port) as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("MAIL FROM:<a@example.org>", 250)
+        for r in rcpts:
+            s.send(("RCPT TO:<%s@%s>\r\n" % (r, MYHOSTNAME)).encode())
+            out.append(s.reply())
+    return out
+
+
+def test_smtpd_through_proxymap(instance, tmp_path, postgres, slapd):
+    pg_port, ldap_port, pg_down, ldap_down = smtpd_with_directories(
+        instance, tmp_path, postgres, slapd)
+    known, unknown = rcpt_codes(instance, pg_port, ["known", "stranger"])
+    assert known.code == 250, known
+    assert unknown.code == 550 and "5.1.1" in unknown.text, unknown
+    known, unknown = rcpt_codes(instance, ldap_port, ["known", "stranger"])
+    assert known.code == 250, known
+    assert unknown.code == 550, unknown
+    # A directory that is down: try again later, never "unknown user".
+    for port in (pg_down, ldap_down):
+        (reply,) = rcpt_codes(instance, port, ["known"])
+        assert reply.code == 451 and "4.3.0" in reply.text, reply
+    # The jailed smtpds never loaded a client library (nor read the
+    # password); proxymap did.
+    libs = {}
+    for pid in instance.children():
+        comm = procfs.comm(pid)
+        try:
+            with open("/proc/%d/maps" % pid) as f:
+                maps = f.read()
+        except OSError:
+            continue
+        libs.setdefault(comm, []).append(
+            ("libpq" in maps, "libldap" in maps))
+    assert libs.get("smtpd") and all(
+        m == (False, False) for m in libs["smtpd"]), libs
+    assert any(pq and ld for pq, ld in libs.get("proxymap", [])), libs
+
+
+def test_proxymap_reconnects_after_the_server_drops_it(
+        instance, tmp_path, postgres, slapd):
+    pg_port = smtpd_with_directories(instance, tmp_path, postgres, slapd)[0]
+    (reply,) = rcpt_codes(instance, pg_port, ["known"])
+    assert reply.code == 250, reply
+    # The server ends every Panacea connection (as a restart does): the
+    # next lookup connects again and answers.
+    postgres.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                 "WHERE application_name = 'panacea'")
+    for _ in range(2):
+        (reply,) = rcpt_codes(instance, pg_port, ["known"])
+        assert reply.code == 250, reply
