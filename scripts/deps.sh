@@ -6,10 +6,11 @@
 # ordinary user it only lists what is missing.  Quick when nothing is.
 set -eu
 
-# libpq-dev, libldap-dev: the headers of the pgsql: and ldap: tables (the
-# libraries themselves are loaded when such a table is opened).
+# libpq-dev, libmariadb-dev, libldap-dev: the headers of the pgsql:,
+# mysql: and ldap: tables (the libraries themselves are loaded when such
+# a table is opened).
 BUILD_PKGS="gcc make pkg-config libssl-dev libsasl2-dev libldns-dev libdb-dev libpcre2-dev \
-libpq-dev libldap-dev"
+libpq-dev libmariadb-dev libldap-dev"
 RUN_PKGS="libsasl2-modules libsasl2-modules-db sasl2-bin openssl"
 # Recommended packages a test tool needs at run time are listed too,
 # since the install skips recommends: swaks needs libnet-ssleay-perl for
@@ -22,13 +23,14 @@ RUN_PKGS="libsasl2-modules libsasl2-modules-db sasl2-bin openssl"
 # so that the choice between python3-dns and python3-dnspython is ours.
 # fail2ban (fail2ban-regex and its stock postfix/dovecot filters) and
 # pflogsumm: test_logtools and test_pflogsumm read Panacea's log with them.
-# postgresql, postgresql-client, slapd: test_directory starts its own
-# PostgreSQL and OpenLDAP servers (the system's are stopped below).
+# postgresql, postgresql-client, mariadb-server, mariadb-client, slapd:
+# test_directory starts its own PostgreSQL, MariaDB and OpenLDAP servers
+# (the system's are stopped below).
 TEST_PKGS="libcmocka-dev python3 python3-pytest swaks libnet-ssleay-perl \
 curl ldnsutils nsd db5.3-util postfix postfix-pcre procps iproute2 netbase clang \
 clang-format libclang-rt-14-dev mutt fetchmail ca-certificates strace gdb \
 binutils bsdutils postgrey postfix-policyd-spf-python python3-dns fail2ban \
-pflogsumm postgresql postgresql-client slapd"
+pflogsumm postgresql postgresql-client mariadb-server mariadb-client slapd"
 # bench/pop3 compares pop3d with a private Dovecot instance.
 BENCH_PKGS="dovecot-pop3d"
 
@@ -74,7 +76,7 @@ case "$missing" in
 	;;
 esac
 # The same for the directory servers test_directory runs privately.
-for svc in postgresql slapd; do
+for svc in postgresql mariadb slapd; do
 	case "$missing" in
 	*"$svc"*)
 		if command -v systemctl >/dev/null 2>&1 &&

@@ -59,12 +59,15 @@ PROGRAMS = {
     "dovecot": ("dovecot-pop3d", "/usr/sbin/dovecot"),
     "policyd-spf": ("postfix-policyd-spf-python", None),
     "unshare": ("util-linux", None),
-    # test_directory: a private PostgreSQL and OpenLDAP server.  Debian
+    # test_directory: a private PostgreSQL, MariaDB and OpenLDAP server.  Debian
     # keeps PostgreSQL's server programs in a folder named after its
     # version: the path is a pattern, the newest wins.
     "initdb": ("postgresql", "/usr/lib/postgresql/*/bin/initdb"),
     "pg_ctl": ("postgresql", "/usr/lib/postgresql/*/bin/pg_ctl"),
     "psql": ("postgresql-client", None),
+    "mariadb-install-db": ("mariadb-server", None),
+    "mariadbd": ("mariadb-server", "/usr/sbin/mariadbd"),
+    "mariadb": ("mariadb-client", None),
     "slapd": ("slapd", "/usr/sbin/slapd"),
     "slapadd": ("slapd", "/usr/sbin/slapadd"),
     "nsenter": ("util-linux", None),

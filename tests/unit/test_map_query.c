@@ -40,8 +40,8 @@ teardown(void **state)
 	return unit_rmtree(dir);
 }
 
-static const char *const known[] = {"hosts", "query", "result_format",
-				    "domain", "expansion_limit", NULL};
+static const char *const known[] = {
+    "hosts", "query", "result_format", "domain", "expansion_limit", NULL};
 
 static struct map_cf *
 cf_ok(const char *name, const char *text)
@@ -106,9 +106,9 @@ test_cf_errors(void **state)
 
 	(void)state;
 	/* A line without '=' names its file and line. */
-	assert_null(map_cf_read("pgsql",
-				unit_write_file(dir, "c.cf", "hosts = a\nquery\n"),
-				known, NULL, &err));
+	assert_null(map_cf_read(
+	    "pgsql", unit_write_file(dir, "c.cf", "hosts = a\nquery\n"), known,
+	    NULL, &err));
 	assert_non_null(strstr(buf_cstr(&err), "c.cf:2:"));
 	assert_null(map_cf_read("pgsql",
 				unit_write_file(dir, "d.cf", "two words = x\n"),
@@ -117,7 +117,8 @@ test_cf_errors(void **state)
 	/* Postfix's main.cf form (passwords in main.cf) is refused. */
 	assert_null(map_cf_read("pgsql", "mysource", known, NULL, &err));
 	assert_non_null(strstr(buf_cstr(&err), "absolute path"));
-	assert_null(map_cf_read("pgsql", "/nonexistent/x.cf", known, NULL, &err));
+	assert_null(
+	    map_cf_read("pgsql", "/nonexistent/x.cf", known, NULL, &err));
 	assert_non_null(strstr(buf_cstr(&err), "/nonexistent/x.cf"));
 	buf_free(&err);
 }
@@ -172,8 +173,7 @@ test_expand(void **state)
 	/* Hostile keys: quoting applies to every part; a '%' in the key is
 	 * data, not a template. */
 	expect_expand("'%s'", "x' OR '1'='1", 1, "'<x'' OR ''1''=''1>'");
-	expect_expand("'%u'", "o'brien%s@example.com", 1,
-		      "'<o''brien%s>'");
+	expect_expand("'%u'", "o'brien%s@example.com", 1, "'<o''brien%s>'");
 	expect_expand("no expansion", "key", 1, "no expansion");
 }
 
@@ -232,7 +232,9 @@ test_ldap_quoting(void **state)
 	assert_string_equal(buf_cstr(&b),
 			    "(mail=\\2a\\29\\28uid=\\2a\\29\\29\\28|\\28mail="
 			    "\\2a)");
-	assert_int_equal(map_query_expand("(mail=%s)", "a\\b\x01" "c",
+	assert_int_equal(map_query_expand("(mail=%s)",
+					  "a\\b\x01"
+					  "c",
 					  map_quote_ldap_filter, NULL, &b,
 					  &err),
 			 1);
@@ -271,23 +273,21 @@ test_result_format_and_limit(void **state)
 	q = query_ok("r.cf", "query = x\n"
 			     "result_format = %u at %d for %U/%1 (%s) 100%%\n"
 			     "expansion_limit = 2\n");
-	assert_int_equal(map_query_add(&q, "k@a.example", "v@b.example", &out,
-				       &n, &err),
-			 0);
+	assert_int_equal(
+	    map_query_add(&q, "k@a.example", "v@b.example", &out, &n, &err), 0);
 	assert_string_equal(buf_cstr(&out),
 			    "v at b.example for k/example (v@b.example) 100%");
 	/* A value without a domain is skipped for %d, not counted. */
-	assert_int_equal(map_query_add(&q, "k@a.example", "plain", &out, &n,
-				       &err),
-			 0);
+	assert_int_equal(
+	    map_query_add(&q, "k@a.example", "plain", &out, &n, &err), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(map_query_add(&q, "k@a.example", "w@c", &out, &n, &err),
-			 0);
+	assert_int_equal(
+	    map_query_add(&q, "k@a.example", "w@c", &out, &n, &err), 0);
 	assert_int_equal(n, 2);
 	assert_non_null(strchr(buf_cstr(&out), ','));
 	/* The third value passes expansion_limit: an error. */
-	assert_int_equal(map_query_add(&q, "k@a.example", "x@d", &out, &n, &err),
-			 -1);
+	assert_int_equal(
+	    map_query_add(&q, "k@a.example", "x@d", &out, &n, &err), -1);
 	assert_non_null(strstr(buf_cstr(&err), "expansion_limit"));
 	/* result_format needs %1 of the key: an unqualified key is not
 	 * asked. */
@@ -317,8 +317,7 @@ test_domain(void **state)
 			       "domain = example.com, example.net\n");
 	assert_int_equal(map_query_wanted(&q, "joe@example.com", &err), 1);
 	assert_int_equal(map_query_wanted(&q, "joe@example.net", &err), 1);
-	assert_int_equal(map_query_wanted(&q, "joe@sub.example.com", &err),
-			 0);
+	assert_int_equal(map_query_wanted(&q, "joe@sub.example.com", &err), 0);
 	assert_int_equal(map_query_wanted(&q, "joe@example.org", &err), 0);
 	assert_int_equal(map_query_wanted(&q, "joe", &err), 0);
 	assert_int_equal(map_query_wanted(&q, "@example.com", &err), 0);
@@ -365,8 +364,9 @@ test_types_open(void **state)
 	assert_non_null(strstr(buf_cstr(&err), "special_result_attribute"));
 	buf_reset(&spec);
 	buf_printf(&spec, "ldap:%s",
-		   unit_write_file(dir, "scope.cf", "search_base = dc=x\n"
-						    "scope = everywhere\n"));
+		   unit_write_file(dir, "scope.cf",
+				   "search_base = dc=x\n"
+				   "scope = everywhere\n"));
 	assert_null(maps_open(buf_cstr(&spec), &err));
 	assert_non_null(strstr(buf_cstr(&err), "scope"));
 	/* A good file opens without a server: the connection is made at
@@ -374,8 +374,9 @@ test_types_open(void **state)
 	 * without one. */
 	buf_reset(&spec);
 	buf_printf(&spec, "pgsql:%s",
-		   unit_write_file(dir, "ok.cf", "hosts = 127.0.0.1:1\n"
-						 "query = SELECT '%d'\n"));
+		   unit_write_file(dir, "ok.cf",
+				   "hosts = 127.0.0.1:1\n"
+				   "query = SELECT '%d'\n"));
 	m = maps_open(buf_cstr(&spec), &err);
 	assert_non_null(m);
 	{
