@@ -37,6 +37,7 @@
 	"static:value inline:{key=value, ...} unix:passwd.byname "             \
 	"unix:group.byname socketmap:inet:host:port:name "                     \
 	"socketmap:unix:path:name tcp:host:port pgsql:/file.cf "               \
+	"mysql:/file.cf "                                                      \
 	"ldap:/file.cf proxy:type:name (through "                              \
 	"the proxymap service)"
 

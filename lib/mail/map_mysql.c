@@ -61,20 +61,43 @@ static struct {
 	__typeof__(mysql_next_result) *next_result;
 } my;
 static const char *const my_names[] = {
-    "mysql_init",	  "mysql_options",	   "mysql_real_connect",
-    "mysql_error",	  "mysql_errno",	   "mysql_close",
-    "mysql_real_escape_string", "mysql_real_query", "mysql_store_result",
-    "mysql_field_count", "mysql_num_fields",	   "mysql_fetch_row",
-    "mysql_fetch_lengths", "mysql_free_result",	   "mysql_next_result",
+    "mysql_init",
+    "mysql_options",
+    "mysql_real_connect",
+    "mysql_error",
+    "mysql_errno",
+    "mysql_close",
+    "mysql_real_escape_string",
+    "mysql_real_query",
+    "mysql_store_result",
+    "mysql_field_count",
+    "mysql_num_fields",
+    "mysql_fetch_row",
+    "mysql_fetch_lengths",
+    "mysql_free_result",
+    "mysql_next_result",
 };
 static int my_loaded;
 
 static const char *const mysql_known[] = {
-    "hosts",	    "user",	     "password",	"dbname",
-    "query",	    "result_format", "domain",		"expansion_limit",
-    "option_file",  "option_group",  "require_result_set", "tls_cert_file",
-    "tls_key_file", "tls_CAfile",    "tls_CApath",	"tls_verify_cert",
-    "tls_ciphers",  NULL,
+    "hosts",
+    "user",
+    "password",
+    "dbname",
+    "query",
+    "result_format",
+    "domain",
+    "expansion_limit",
+    "option_file",
+    "option_group",
+    "require_result_set",
+    "tls_cert_file",
+    "tls_key_file",
+    "tls_CAfile",
+    "tls_CApath",
+    "tls_verify_cert",
+    "tls_ciphers",
+    NULL,
 };
 
 struct my_host {
@@ -131,10 +154,9 @@ static int
 mysql_config(struct mysql_table *t, const struct map_cf *cf, const char *path,
 	     struct buf *err)
 {
-	static const char *const tls[] = {"tls_cert_file", "tls_key_file",
-					  "tls_CAfile",	   "tls_CApath",
-					  "tls_verify_cert", "tls_ciphers",
-					  NULL};
+	static const char *const tls[] = {
+	    "tls_cert_file",   "tls_key_file", "tls_CAfile", "tls_CApath",
+	    "tls_verify_cert", "tls_ciphers",  NULL};
 	const char *rrs = map_cf_str(cf, "require_result_set", "yes");
 	struct buf why = BUF_INIT;
 	char **hosts;
@@ -152,7 +174,8 @@ mysql_config(struct mysql_table *t, const struct map_cf *cf, const char *path,
 		return -1;
 	if (str_casecmp(rrs, "yes") != 0 && str_casecmp(rrs, "no") != 0) {
 		buf_set(err, "");
-		buf_printf(err, "%s: require_result_set: \"%s\" is not yes or no",
+		buf_printf(err,
+			   "%s: require_result_set: \"%s\" is not yes or no",
 			   path, rrs);
 		return -1;
 	}
@@ -187,8 +210,7 @@ mysql_config(struct mysql_table *t, const struct map_cf *cf, const char *path,
 	t->password = dup_or_null(map_cf_str(cf, "password", NULL));
 	t->dbname = dup_or_null(map_cf_str(cf, "dbname", NULL));
 	t->option_file = dup_or_null(map_cf_str(cf, "option_file", NULL));
-	t->option_group =
-	    dup_or_null(map_cf_str(cf, "option_group", "client"));
+	t->option_group = dup_or_null(map_cf_str(cf, "option_group", "client"));
 	return 0;
 }
 
@@ -252,9 +274,9 @@ my_connect(struct mysql_table *t, struct buf *err)
 
 	for (size_t i = 0; i < t->nhosts; i++) {
 		const struct my_host *h =
-		    i < t->nunix
-			? &t->hosts[i]
-			: &t->hosts[t->nunix + (t->next + i - t->nunix) % ninet];
+		    i < t->nunix ? &t->hosts[i]
+				 : &t->hosts[t->nunix +
+					     (t->next + i - t->nunix) % ninet];
 
 		if ((t->conn = my.init(NULL)) == NULL) {
 			my_error(err, "cannot connect", NULL);
@@ -355,8 +377,7 @@ my_run(struct mysql_table *t, const struct buf *sql, const char *key,
 }
 
 static int
-mysql_lookup(struct map *m, const char *key, struct buf *value,
-	     struct buf *err)
+mysql_lookup(struct map *m, const char *key, struct buf *value, struct buf *err)
 {
 	struct mysql_table *t = m->data;
 	struct buf sql = BUF_INIT, found = BUF_INIT;

@@ -6,7 +6,7 @@
  * that are not asked, the domain list, result_format, expansion_limit,
  * LDAP filter and DN escaping).  Hostile keys: quotes, '%', backslashes,
  * filter metacharacters, keys at the length limit.  The types' open
- * errors go through maps_open (pgsql:, ldap:); their lookups against
+ * errors go through maps_open (pgsql:, mysql:, ldap:); their lookups against
  * real servers are tests/integration/test_directory.py.
  */
 #include <stdarg.h>
@@ -369,6 +369,20 @@ test_types_open(void **state)
 				   "scope = everywhere\n"));
 	assert_null(maps_open(buf_cstr(&spec), &err));
 	assert_non_null(strstr(buf_cstr(&err), "scope"));
+	buf_reset(&spec);
+	buf_printf(&spec, "mysql:%s",
+		   unit_write_file(dir, "tls.cf",
+				   "query = SELECT 1\n"
+				   "tls_CAfile = /ca.pem\n"));
+	assert_null(maps_open(buf_cstr(&spec), &err));
+	assert_non_null(strstr(buf_cstr(&err), "tls_CAfile"));
+	buf_reset(&spec);
+	buf_printf(&spec, "mysql:%s",
+		   unit_write_file(dir, "rrs.cf",
+				   "query = SELECT 1\n"
+				   "require_result_set = maybe\n"));
+	assert_null(maps_open(buf_cstr(&spec), &err));
+	assert_non_null(strstr(buf_cstr(&err), "require_result_set"));
 	/* A good file opens without a server: the connection is made at
 	 * the first lookup, and a key the query cannot use is not found
 	 * without one. */
