@@ -4,11 +4,12 @@
  * query; libpq is loaded at the first open (lib/map_dl).
  *
  * Settings: hosts (a list of "host", "host:port", "inet:host:port",
- * "unix:/socket/directory" or a postgresql:// URI; tried from a random
- * one on, as Postfix does), user, password, dbname, query (required:
- * Panacea has no select_field/table/where_field), result_format, domain,
- * expansion_limit (lib/map_query).  The key is quoted with
- * PQescapeStringConn, which knows the connection's encoding and
+ * "unix:/socket/directory" or a postgresql:// URI; tried from one that
+ * differs from process to process and connection to connection, to
+ * spread the load as Postfix's random order does), user, password, dbname,
+ * query (required: Panacea has no select_field/table/where_field),
+ * result_format, domain, expansion_limit (lib/map_query).  The key is quoted
+ * with PQescapeStringConn, which knows the connection's encoding and
  * standard_conforming_strings; a key the server's encoding refuses is a
  * lookup error.  Every field of every row that is not NULL is a value
  * (result_format, comma-joined); no row, or only empty values, is "not
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 
@@ -86,6 +88,7 @@ struct pgsql {
 	char *user, *password, *dbname;
 	struct map_query q;
 	PGconn *conn;
+	size_t tries; /* connections made: where the next starts */
 	int quote_failed;
 };
 
@@ -190,7 +193,7 @@ out:
 static int
 pg_connect(struct pgsql *p, struct buf *err)
 {
-	size_t start = (size_t)random() % p->nhosts;
+	size_t start = ((size_t)getpid() + p->tries++) % p->nhosts;
 
 	for (size_t i = 0; i < p->nhosts; i++) {
 		const struct pg_host *h = &p->hosts[(start + i) % p->nhosts];
