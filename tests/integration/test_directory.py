@@ -10,8 +10,9 @@ expansion_limit, hostile keys (SQL quotes, backslashes, '%', LDAP filter
 metacharacters) that must neither match nor break the query, and a
 server that is down (exit 75, a temporary failure, never "not found").
 Through a chrooted smtpd and the proxymap service (proxy:pgsql:,
-proxy:ldap:): local_recipient_maps gives 250/550, a server that is down
-451 4.3.0; the jailed smtpd never loads the client libraries (it holds
+proxy:ldap:): local_recipient_maps gives 250/550 and
+check_recipient_access the database's action, a server that is down
+451 4.3.0 for either; the jailed smtpd never loads the client libraries (it holds
 neither the configuration file nor the password), proxymap does; a
 connection the server drops is made again.  (mysql: is tested through
 panmap only: proxymap's side is the same for every type.)
@@ -48,8 +49,11 @@ INSERT INTO aliases VALUES
   ('list@example.com', 'b@example.net'),
   ('list@example.com', ''),
   ('list@example.com', 'c@example.net');
+CREATE TABLE access (k text PRIMARY KEY, action text);
+INSERT INTO access VALUES
+  ('blocked@panacea.test', 'REJECT blocked by the directory');
 CREATE ROLE mailreader LOGIN PASSWORD 's3cret''pw';
-GRANT SELECT ON users, aliases TO mailreader;
+GRANT SELECT ON users, aliases, access TO mailreader;
 """
 
 LDIF = """\
@@ -557,36 +561,46 @@ def test_ldap_server_down_or_refusing(slapd, tmp_path):
 # -- through a chrooted smtpd and proxymap ---------------------------------
 
 def smtpd_with_directories(instance, tmp_path, postgres, slapd):
-    """smtpd (chrooted) on four ports: local_recipient_maps from
-    PostgreSQL, from LDAP, and each from a server that is down, all
-    through proxy:.  The configuration files are mail_owner's, mode 0600:
-    only proxymap reads them."""
+    """smtpd (chrooted) on five ports, every table through proxy::
+    local_recipient_maps from PostgreSQL (with check_recipient_access
+    from it too), from LDAP, and each from a server that is down; and
+    check_recipient_access from a PostgreSQL that is down.  The
+    configuration files are mail_owner's, mode 0600: only proxymap reads
+    them."""
     owner = panacea_test.ensure_mail_owner(MAIL_OWNER)
     pw = pwd.getpwnam(owner)
     query = "SELECT maildir FROM users WHERE address='%u'"
+    access = "SELECT action FROM access WHERE k='%s'"
+    dead = free_port(HOST)
     cfs = [pg_cf(tmp_path, "rcpt.cf", postgres, query),
            ldap_cf(tmp_path, "rcpt-ldap.cf", slapd,
                    "query_filter = (mail=%u)\n"
                    "result_attribute = description\n"),
-           pg_cf(tmp_path, "rcpt-down.cf", postgres, query,
-                 port=free_port(HOST)),
-           ldap_cf(tmp_path, "rcpt-ldap-down.cf", free_port(HOST),
-                   "query_filter = (mail=%u)\n")]
+           pg_cf(tmp_path, "rcpt-down.cf", postgres, query, port=dead),
+           ldap_cf(tmp_path, "rcpt-ldap-down.cf", dead,
+                   "query_filter = (mail=%u)\n"),
+           pg_cf(tmp_path, "access.cf", postgres, access),
+           pg_cf(tmp_path, "access-down.cf", postgres, access, port=dead)]
     for cf in cfs:
         os.chown(cf, pw.pw_uid, pw.pw_gid)
         os.chmod(cf, 0o600)
     open_path(str(tmp_path))
     tables = ["proxy:pgsql:" + cfs[0], "proxy:ldap:" + cfs[1],
-              "proxy:pgsql:" + cfs[2], "proxy:ldap:" + cfs[3]]
-    ports = instance.ports(3)
+              "proxy:pgsql:" + cfs[2], "proxy:ldap:" + cfs[3],
+              "proxy:pgsql:" + cfs[4], "proxy:pgsql:" + cfs[5]]
+    ports = instance.ports(4)
+    args = ["-o local_recipient_maps=" + t for t in tables[1:4]]
+    args.append("-o smtpd_recipient_restrictions=check_recipient_access,"
+                + tables[5])
     services = [Instance.service("proxymap", "proxymap", type_="unix",
                                  unpriv="-", chroot="n")]
-    for p, table in zip(ports, tables[1:]):
-        services.append(Instance.shipped(
-            "smtp", "inet", p, chroot="y",
-            args="-o local_recipient_maps=" + table))
+    for p, a in zip(ports, args):
+        services.append(Instance.shipped("smtp", "inet", p, chroot="y",
+                                         args=a))
     port = smtpd_setup(instance, owner, conf={
         "local_recipient_maps": tables[0],
+        "smtpd_recipient_restrictions":
+            "check_recipient_access " + tables[4],
         "proxy_read_maps": " ".join(tables)}, services=services)
     for p in ports:
         instance.wait_port(p)
@@ -605,18 +619,23 @@ def rcpt_codes(instance, port, rcpts):
 
 
 def test_smtpd_through_proxymap(instance, tmp_path, postgres, slapd):
-    pg_port, ldap_port, pg_down, ldap_down = smtpd_with_directories(
-        instance, tmp_path, postgres, slapd)
-    known, unknown = rcpt_codes(instance, pg_port, ["known", "stranger"])
+    pg_port, ldap_port, pg_down, ldap_down, access_down = \
+        smtpd_with_directories(instance, tmp_path, postgres, slapd)
+    known, unknown, blocked = rcpt_codes(instance, pg_port,
+                                         ["known", "stranger", "blocked"])
     assert known.code == 250, known
     assert unknown.code == 550 and "5.1.1" in unknown.text, unknown
+    # check_recipient_access: the action comes from the database.
+    assert blocked.code == 554 and "blocked by the directory" in \
+        blocked.text, blocked
     known, unknown = rcpt_codes(instance, ldap_port, ["known", "stranger"])
     assert known.code == 250, known
     assert unknown.code == 550, unknown
     # A directory that is down: try again later, never "unknown user".
-    for port in (pg_down, ldap_down):
+    # So is an access table that cannot be asked.
+    for port in (pg_down, ldap_down, access_down):
         (reply,) = rcpt_codes(instance, port, ["known"])
-        assert reply.code == 451 and "4.3.0" in reply.text, reply
+        assert reply.code == 451 and "4.3.0" in reply.text, (port, reply)
     # The jailed smtpds never loaded a client library (nor read the
     # password); proxymap did.
     libs = {}
