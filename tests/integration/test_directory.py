@@ -556,6 +556,16 @@ def test_ldap_server_down_or_refusing(slapd, tmp_path):
         % (HOST, slapd))
     q = panmap_q("joe@example.com", wrong)
     assert q.returncode == 75 and "bind failed" in q.stderr, q.stderr
+    # bind = no: an anonymous search, which this directory's access
+    # rules refuse: an error, never "not found" (a wrong ACL must not
+    # make users unknown).
+    anon = "ldap:" + write_cf(tmp_path / "anon.cf", (
+        "server_host = %s:%d\nsearch_base = dc=example,dc=com\n"
+        "query_filter = (mail=%%s)\nresult_attribute = uid\nbind = no\n")
+        % (HOST, slapd))
+    q = panmap_q("joe@example.com", anon)
+    assert q.returncode == 75 and "Insufficient access" in q.stderr, \
+        q.stderr
 
 
 # -- through a chrooted smtpd and proxymap ---------------------------------
