@@ -668,3 +668,9 @@ def test_smtpd_through_proxymap(instance, tmp_path, postgres, slapd):
     for _ in range(2):
         (reply,) = rcpt_codes(instance, pg_port, ["known"])
         assert reply.code == 250, reply
+    # A changed configuration file is read again by proxymap at the
+    # next lookup, without a reload: here a query that finds nobody.
+    cf = tmp_path / "rcpt.cf"
+    cf.write_text(cf.read_text().replace("WHERE", "WHERE false AND"))
+    (reply,) = rcpt_codes(instance, pg_port, ["known"])
+    assert reply.code == 550, reply
