@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <ldap.h>
 
@@ -99,6 +100,8 @@ struct ldap_table {
 	char *bind_dn, *bind_pw;
 	struct map_query q;
 	LDAP *conn;
+	pid_t pid;	 /* the process that made conn */
+	LDAP *inherited; /* a parent's, across fork: never used */
 };
 
 static int
@@ -287,6 +290,7 @@ ld_connect(struct ldap_table *t, struct buf *err)
 		ld_error(err, "bad server_host", rc);
 		return -1;
 	}
+	t->pid = getpid();
 	ld.set_option(t->conn, LDAP_OPT_PROTOCOL_VERSION, &t->version);
 	ld.set_option(t->conn, LDAP_OPT_NETWORK_TIMEOUT, &tv);
 	ld.set_option(t->conn, LDAP_OPT_TIMEOUT, &tv);
@@ -402,6 +406,12 @@ ldap_lookup(struct map *m, const char *key, struct buf *value, struct buf *err)
 
 	if ((r = map_query_wanted(&t->q, key, err)) <= 0)
 		return r;
+	/* A child forked after a lookup must not talk on its parent's
+	 * session (nor unbind it): it makes its own. */
+	if (t->conn && t->pid != getpid()) {
+		t->inherited = t->conn;
+		t->conn = NULL;
+	}
 	if ((r = map_query_expand(t->base, key, map_quote_ldap_dn, NULL, &base,
 				  err)) <= 0 ||
 	    (r = map_query_expand(t->q.query, key, map_quote_ldap_filter, NULL,
@@ -439,7 +449,7 @@ ldap_close(struct map *m)
 
 	if (t == NULL)
 		return;
-	if (ld_loaded)
+	if (ld_loaded && t->pid == getpid())
 		ld_drop(t);
 	xfree(t->urls);
 	xfree(t->base);

@@ -112,6 +112,8 @@ struct mysql_table {
 	int require_result_set;
 	struct map_query q;
 	MYSQL *conn;
+	pid_t pid;	  /* the process that made conn */
+	MYSQL *inherited; /* a parent's, across fork: never used */
 	int quote_failed;
 };
 
@@ -295,6 +297,7 @@ my_connect(struct mysql_table *t, struct buf *err)
 				    t->dbname, h->port, h->socket,
 				    CLIENT_MULTI_RESULTS) != NULL) {
 			t->next++;
+			t->pid = getpid();
 			return 0;
 		}
 		my_error(err, "cannot connect", t->conn);
@@ -385,6 +388,12 @@ mysql_lookup(struct map *m, const char *key, struct buf *value, struct buf *err)
 
 	if ((r = map_query_wanted(&t->q, key, err)) <= 0)
 		return r;
+	/* A child forked after a lookup must not talk on its parent's
+	 * session (nor end it): it makes its own. */
+	if (t->conn && t->pid != getpid()) {
+		t->inherited = t->conn;
+		t->conn = NULL;
+	}
 	for (int attempt = 0;; attempt++) {
 		old = t->conn != NULL;
 		if (!old && my_connect(t, err) < 0) {
@@ -421,7 +430,7 @@ mysql_close_table(struct map *m)
 
 	if (t == NULL)
 		return;
-	if (my_loaded)
+	if (my_loaded && t->pid == getpid())
 		my_drop(t);
 	for (size_t i = 0; i < t->nhosts; i++) {
 		xfree(t->hosts[i].host);

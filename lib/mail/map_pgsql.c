@@ -88,7 +88,9 @@ struct pgsql {
 	char *user, *password, *dbname;
 	struct map_query q;
 	PGconn *conn;
-	size_t tries; /* connections made: where the next starts */
+	pid_t pid;	   /* the process that made conn */
+	PGconn *inherited; /* a parent's, across fork: never used */
+	size_t tries;	   /* connections made: where the next starts */
 	int quote_failed;
 };
 
@@ -222,8 +224,10 @@ pg_connect(struct pgsql *p, struct buf *err)
 		KV(NULL, NULL);
 #undef KV
 		p->conn = pq.connectdbParams(keys, vals, h->uri != NULL);
-		if (p->conn && pq.status(p->conn) == CONNECTION_OK)
+		if (p->conn && pq.status(p->conn) == CONNECTION_OK) {
+			p->pid = getpid();
 			return 0;
+		}
 		pg_error(err, "cannot connect",
 			 p->conn ? pq.errorMessage(p->conn) : "out of memory");
 		if (p->conn)
@@ -328,6 +332,12 @@ pgsql_lookup(struct map *m, const char *key, struct buf *value, struct buf *err)
 
 	if ((r = map_query_wanted(&p->q, key, err)) <= 0)
 		return r;
+	/* A child forked after a lookup must not talk on its parent's
+	 * session (nor end it): it makes its own. */
+	if (p->conn && p->pid != getpid()) {
+		p->inherited = p->conn;
+		p->conn = NULL;
+	}
 	for (int attempt = 0;; attempt++) {
 		old = p->conn != NULL;
 		if (!old && pg_connect(p, err) < 0) {
@@ -366,7 +376,7 @@ pgsql_close(struct map *m)
 
 	if (p == NULL)
 		return;
-	if (p->conn)
+	if (p->conn && p->pid == getpid())
 		pq.finish(p->conn);
 	for (size_t i = 0; i < p->nhosts; i++) {
 		xfree(p->hosts[i].host);

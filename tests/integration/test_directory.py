@@ -28,7 +28,8 @@ import pytest
 
 import panacea_test
 import procfs
-from panacea_test import Instance, free_port, open_path, program, tool
+from panacea_test import (Instance, fixture, free_port, open_path, program,
+                          tool)
 from smtp_helpers import MAIL_OWNER, MYHOSTNAME, Session, smtpd_setup
 
 HOST = "127.0.0.1"
@@ -497,6 +498,30 @@ def test_mysql_server_down_or_refusing(mariadb, tmp_path):
         % (HOST, mariadb.port))
     q = panmap_q("joe@example.com", tls)
     assert q.returncode == 65 and "tls_CAfile" in q.stderr, q.stderr
+
+
+# -- a connection and fork -------------------------------------------------
+
+def test_a_forked_child_makes_its_own_connection(postgres, mariadb,
+                                                 tmp_path):
+    """The tables keep a connection; a child forked after a lookup must
+    neither use its parent's session nor end it when it closes the table
+    (pan-mapfork: lookup, fork, lookup and close in the child, lookup in
+    the parent).  The value is the server's id of the session."""
+    specs = [
+        "pgsql:" + pg_cf(tmp_path, "pid.cf", postgres,
+                         "SELECT pg_backend_pid()::text WHERE '%s' <> ''"),
+        "mysql:" + my_cf(tmp_path, "pid-my.cf", mariadb,
+                         "SELECT CONNECTION_ID() FROM DUAL WHERE "
+                         "'%s' <> ''"),
+    ]
+    for spec in specs:
+        run = subprocess.run([fixture("pan-mapfork"), spec, "key"],
+                             capture_output=True, text=True)
+        assert run.returncode == 0, (spec, run.stderr)
+        parent, child, parent_again = run.stdout.split()
+        assert child != parent, (spec, run.stdout)
+        assert parent_again == parent, (spec, run.stdout)
 
 
 # -- ldap: through panmap --------------------------------------------------
