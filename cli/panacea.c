@@ -3,6 +3,7 @@
  *
  * panacea [-c config_dir] start | start-fg | stop | abort | reload |
  *         status | check | flush
+ * panacea [-c config_dir] spf check DOMAIN IP [SENDER [HELO]]
  *
  *   start     checks the configuration, then runs master, which becomes a
  *             daemon once every listener is open (its exit status is ours);
@@ -14,7 +15,9 @@
  *   check     panacea.conf, services, mail_owner (and auth_owner when
  *             the services table runs auth), the queue folders and
  *             the programs of every service; warnings on stderr;
- *   flush     asks qmgr to try every deferred message now.
+ *   flush     asks qmgr to try every deferred message now;
+ *   spf check evaluates DOMAIN's SPF record for a client IP as smtpd
+ *             would (cli/panacea/spf.c).
  * master is $daemon_directory/master; whether it runs is read from the
  * lock on $queue_directory/pid/master.pid.
  * Exit status: 0; 1 failure; 64 (EX_USAGE) bad arguments; 77
@@ -33,13 +36,15 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "panacea/panacea.h"
 #include "conf.h"
 #include "priv.h"
 #include "services.h"
 
 #define USAGE                                                                  \
 	"panacea [-c config_dir] start|start-fg|stop|abort|reload|status|"     \
-	"check|flush"
+	"check|flush\n"                                                        \
+	"       panacea [-c config_dir] spf check DOMAIN IP [SENDER [HELO]]"
 #define STOP_WAIT_SECONDS 60
 
 static const char *config_dir;
@@ -235,6 +240,13 @@ main(int argc, char **argv)
 			config_dir = optarg;
 		else if (c != 'v')
 			cli_usage(USAGE);
+	}
+	if (optind < argc && strcmp(argv[optind], "spf") == 0) {
+		cli_init(argv[0], config_dir);
+		c = panacea_spf(argc - optind - 1, argv + optind + 1);
+		if (c == EX_USAGE)
+			cli_usage(USAGE);
+		return c;
 	}
 	if (optind != argc - 1)
 		cli_usage(USAGE);

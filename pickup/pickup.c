@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "content_filter.h"
 #include "daemon.h"
 #include "maildrop.h"
 #include "msg.h"
@@ -34,12 +35,14 @@
 #define PICKUP_READ_CHUNK QUEUE_CHUNK_MAX
 
 static const char *myhostname;
+static const char *content_filter; /* "" or "transport:destination" */
 static long long size_limit;
 
 /* Every parameter pickup reads (conf.h, conf_bind). */
 static const struct conf_bind pickup_params[] = {
     CONF_BIND_STR("myhostname", &myhostname),
     CONF_BIND_SIZE("message_size_limit", &size_limit),
+    CONF_BIND_STR("content_filter", &content_filter),
     CONF_BIND_END,
 };
 
@@ -52,6 +55,10 @@ pickup_post_jail(void)
 	struct buf path = BUF_INIT;
 	const char *qdir = daemon_queue_dir();
 
+	if (*content_filter && !content_filter_valid(content_filter))
+		msg_fatal("content_filter: bad value \"%s\" (need "
+			  "transport:destination)",
+			  content_filter);
 	if (queue_open(qdir, NULL, &pickup_queue) != QUEUE_OK)
 		msg_fatal("cannot open the queue in %s/db", qdir);
 	buf_printf(&path, "%s/maildrop", qdir);
@@ -125,6 +132,7 @@ pickup_enqueue(struct maildrop_file *f)
 	queue_str_set(&env->sender, f->env.sender);
 	queue_str_set(&env->envid, f->env.envid);
 	queue_str_set(&env->protocol, "local");
+	queue_str_set(&env->filter, content_filter);
 	env->ret = f->env.ret;
 	env->flags = f->env.flags;
 	for (size_t i = 0; i < f->env.nrcpt; i++)

@@ -78,6 +78,7 @@ static struct {
 	const char *transport_maps, *config_directory, *mydestination;
 	const char *bounce_notice_recipient, *double_bounce_sender;
 	const char *local_transport, *default_transport, *relayhost;
+	const char *default_filter_nexthop;
 	long long default_process_limit, ipc_timeout, bounce_size_limit;
 } raw;
 
@@ -105,6 +106,7 @@ static const struct conf_bind qmgr_params[] = {
     CONF_BIND_STR("local_transport", &raw.local_transport),
     CONF_BIND_STR("default_transport", &raw.default_transport),
     CONF_BIND_STR("relayhost", &raw.relayhost),
+    CONF_BIND_STR("default_filter_nexthop", &raw.default_filter_nexthop),
     CONF_BIND_END,
 };
 
@@ -148,6 +150,7 @@ qmgr_config_init(void)
 	c->resolve.local_transport = raw.local_transport;
 	c->resolve.default_transport = raw.default_transport;
 	c->resolve.relayhost = raw.relayhost;
+	c->resolve.default_filter_nexthop = raw.default_filter_nexthop;
 	qmgr_sched_init();
 	if (c->transport_maps) {
 		c->resolve.lookup = transport_lookup;

@@ -211,7 +211,11 @@ route_one(struct qmgr_message *m, size_t i, struct routed *out, struct buf *tr,
 	  struct buf *nh, struct buf *err)
 {
 	const char *addr = m->env.rcpts[i].address;
-	int rc = resolve_addr(&qmgr_cfg.resolve, addr, tr, nh, err);
+	const char *filter = m->env.filter;
+	int rc =
+	    filter && *filter
+		? resolve_filter(&qmgr_cfg.resolve, filter, addr, tr, nh, err)
+		: resolve_addr(&qmgr_cfg.resolve, addr, tr, nh, err);
 
 	if (rc != RESOLVE_OK) {
 		msg_warn("%s: %s: %s", m->id, addr, buf_cstr(err));

@@ -182,3 +182,24 @@ out:
 	buf_free(&nh);
 	return rc;
 }
+
+int
+resolve_filter(const struct resolve_conf *conf, const char *filter,
+	       const char *addr, struct buf *transport, struct buf *nexthop,
+	       struct buf *err)
+{
+	if (split_route(filter, transport, nexthop) < 0 ||
+	    transport->len == 0) {
+		buf_set(err, "");
+		buf_printf(err, "malformed content filter \"%.100s\"", filter);
+		return RESOLVE_BAD;
+	}
+	if (nexthop->len == 0) {
+		if (conf->default_filter_nexthop &&
+		    *conf->default_filter_nexthop)
+			buf_set(nexthop, conf->default_filter_nexthop);
+		else
+			resolve_domain(addr, nexthop);
+	}
+	return RESOLVE_OK;
+}

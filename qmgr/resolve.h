@@ -55,12 +55,23 @@ struct resolve_conf {
 	const char *relayhost;			/* "" for none */
 	resolve_lookup_fn lookup; /* transport_maps; NULL for none */
 	void *lookup_ctx;
+	const char *default_filter_nexthop; /* "" or NULL: the domain */
 };
 
 /* Fills transport and nexthop (replacing their content) for addr.
  * Returns RESOLVE_OK, or RESOLVE_ERROR / RESOLVE_BAD with err set. */
 int resolve_addr(const struct resolve_conf *conf, const char *addr,
 		 struct buf *transport, struct buf *nexthop, struct buf *err);
+
+/* The route of a message with a content filter ("transport:nexthop",
+ * content_filter or an access table's FILTER): every recipient goes
+ * there, whatever its own route.  An empty next hop is
+ * default_filter_nexthop, else the recipient's domain (Postfix 2.7 and
+ * later).  RESOLVE_OK, or RESOLVE_BAD with err set for a filter without
+ * a transport or outside the bounds above. */
+int resolve_filter(const struct resolve_conf *conf, const char *filter,
+		   const char *addr, struct buf *transport, struct buf *nexthop,
+		   struct buf *err);
 
 /* The lower-cased domain of addr (after the last '@'), "" when none. */
 void resolve_domain(const char *addr, struct buf *domain);

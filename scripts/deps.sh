@@ -26,11 +26,14 @@ RUN_PKGS="libsasl2-modules libsasl2-modules-db sasl2-bin openssl"
 # postgresql, postgresql-client, mariadb-server, mariadb-client, slapd:
 # test_directory starts its own PostgreSQL, MariaDB and OpenLDAP servers
 # (the system's are stopped below).
+# python3-spf ships the RFC 7208 test suite (rfc7208-tests.yml.gz) that
+# test_spf_suite reads with python3-yaml.
 TEST_PKGS="libcmocka-dev python3 python3-pytest swaks libnet-ssleay-perl \
 curl ldnsutils nsd db5.3-util postfix postfix-pcre procps iproute2 netbase clang \
 clang-format libclang-rt-14-dev mutt fetchmail ca-certificates strace gdb \
 binutils bsdutils postgrey postfix-policyd-spf-python python3-dns fail2ban \
-pflogsumm postgresql postgresql-client mariadb-server mariadb-client slapd"
+pflogsumm python3-spf python3-yaml postgresql postgresql-client \
+mariadb-server mariadb-client slapd"
 # bench/pop3 compares pop3d with a private Dovecot instance.
 BENCH_PKGS="dovecot-pop3d"
 

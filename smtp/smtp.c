@@ -57,7 +57,7 @@ static struct {
 	long long data_xfer_timeout, data_done_timeout, quit_timeout;
 	const char *inet_protocols, *bind_address, *bind_address6;
 	const char *dns_nameservers, *inet_interfaces, *proxy_interfaces;
-	const char *tls_level, *tls_policy_maps, *tls_cafile;
+	const char *tls_level, *tls_policy_maps;
 	struct tls_params tls_params;
 	int use_tls, enforce_tls, enforce_peername;
 	const char *sasl_password_maps, *sasl_security_options;
@@ -93,7 +93,16 @@ static const struct conf_bind smtp_params[] = {
     CONF_BIND_INT("smtp_tls_loglevel", &smtp_cfg.tls_loglevel),
     CONF_BIND_BOOL("smtp_enforce_tls", &raw.enforce_tls),
     CONF_BIND_BOOL("smtp_tls_enforce_peername", &raw.enforce_peername),
-    CONF_BIND_STR("smtp_tls_CAfile", &raw.tls_cafile),
+    CONF_BIND_STR("smtp_tls_CAfile", &raw.tls_params.ca_file),
+    CONF_BIND_STR("smtp_tls_CApath", &raw.tls_params.ca_path),
+    CONF_BIND_STR("smtp_tls_cert_file", &raw.tls_params.cert_file),
+    CONF_BIND_STR("smtp_tls_key_file", &raw.tls_params.key_file),
+    CONF_BIND_STR("smtp_tls_chain_files", &raw.tls_params.chain_files),
+    CONF_BIND_BOOL("smtp_tls_note_starttls_offer",
+		   &smtp_cfg.tls_note_starttls_offer),
+    CONF_BIND_BOOL("smtp_tls_wrappermode", &smtp_cfg.tls_wrappermode),
+    CONF_BIND_STR("tls_ssl_options", &raw.tls_params.ssl_options),
+    CONF_BIND_STR("tls_eecdh_auto_curves", &raw.tls_params.auto_curves),
     CONF_BIND_STR("smtp_tls_protocols", &raw.tls_params.protocols),
     CONF_BIND_STR("smtp_tls_mandatory_protocols",
 		  &raw.tls_params.mandatory_protocols),
@@ -121,6 +130,12 @@ static const struct conf_bind smtp_params[] = {
     CONF_BIND_SIZE("header_size_limit", &smtp_cfg.header_limit),
     CONF_BIND_INT("mime_boundary_length_limit", &smtp_cfg.mime_boundary_limit),
     CONF_BIND_INT("mime_nesting_limit", &smtp_cfg.mime_nesting_limit),
+    CONF_BIND_INT("smtp_line_length_limit", &smtp_cfg.smtp_line_limit),
+    CONF_BIND_BOOL("disable_mime_output_conversion",
+		   &smtp_cfg.disable_mime_oconv),
+    CONF_BIND_BOOL("strict_8bitmime", &smtp_cfg.strict_8bitmime),
+    CONF_BIND_BOOL("strict_8bitmime_body", &smtp_cfg.strict_8bitmime_body),
+    CONF_BIND_BOOL("strict_7bit_headers", &smtp_cfg.strict_7bit_headers),
     CONF_BIND_END,
 };
 
@@ -216,15 +231,18 @@ smtp_tls_init(void)
 	if (lvl < 0)
 		msg_fatal("smtp_tls_security_level: unknown level \"%s\"",
 			  level);
+	/* Postfix: SMTPS is TLS or nothing; a level that could fall back to
+	 * plaintext does not fit it. */
+	if (smtp_cfg.tls_wrappermode && lvl < TLS_LEVEL_ENCRYPT)
+		msg_fatal("smtp_tls_wrappermode = yes requires "
+			  "smtp_tls_security_level = encrypt or stronger");
 	smtp_cfg.tls_level = lvl;
 	smtp_cfg.tls_policy =
 	    open_maps("smtp_tls_policy_maps", raw.tls_policy_maps);
 	if (lvl == TLS_LEVEL_NONE && smtp_cfg.tls_policy == NULL)
 		return;
-	smtp_cfg.tls = tls_client_ctx_new(raw.tls_cafile, &err);
-	if (smtp_cfg.tls == NULL)
-		msg_fatal("cannot set up TLS: %s", buf_cstr(&err));
 	raw.tls_params.prefix = "smtp";
+	smtp_cfg.tls = tls_params_client_ctx(&raw.tls_params);
 	tls_params_apply(smtp_cfg.tls, &raw.tls_params, 1, 0);
 	buf_free(&err);
 }
@@ -364,10 +382,9 @@ smtp_all_result(struct smtp_request *req, int cls, const char *dsn,
 		smtp_rcpt_result(req, &req->rcpts[i], cls, dsn, text, t, final);
 }
 
-void
-smtp_add_reason(struct smtp_request *req, const char *dsn, const char *text)
+static void
+smtp_keep_reason(struct smtp_request *req, const char *dsn, const char *text)
 {
-	msg_info("%s: %s", req->queue_id, text);
 	snprintf(req->reason_dsn, sizeof(req->reason_dsn), "%s", dsn);
 	if (req->reasons.len > SMTP_REASONS_MAX)
 		return;
@@ -378,6 +395,21 @@ smtp_add_reason(struct smtp_request *req, const char *dsn, const char *text)
 		buf_truncate(&req->reasons, SMTP_REASONS_MAX);
 		buf_puts(&req->reasons, "...");
 	}
+}
+
+void
+smtp_add_reason(struct smtp_request *req, const char *dsn, const char *text)
+{
+	msg_info("%s: %s", req->queue_id, text);
+	smtp_keep_reason(req, dsn, text);
+}
+
+void
+smtp_add_server_reason(struct smtp_request *req, const char *dsn,
+		       const char *text)
+{
+	msg_info("%s", text);
+	smtp_keep_reason(req, dsn, text);
 }
 
 /* Recipients never decided: deferred with what is known. */

@@ -10,8 +10,10 @@
  *   smtp_tls.c      the TLS policy of a destination (global level and
  *                   smtp_tls_policy_maps)
  *   smtp_auth.c     SMTP AUTH as a client (smtp_sasl_password_maps)
- *   smtp_content.c  the message from the queue as DATA: CRLF line endings
- *                   only and dot-stuffing
+ *   smtp_content.c  the message from the queue as DATA (CRLF line endings
+ *                   only and dot-stuffing) or BDAT chunks
+ *   smtp_body.c     what the message must become for the next hop: 8-bit
+ *                   MIME to 7 bits, smtp_line_length_limit, BINARYMIME
  *   nexthop.c       the next hop's forms ([host]:port, service names),
  *                   no I/O (nexthop.h)
  *
@@ -29,6 +31,7 @@
 #include "buf.h"
 #include "dns.h"
 #include "maps.h"
+#include "mime_conv.h"
 #include "nexthop.h"
 #include "queue.h"
 #include "smtp_reply.h"
@@ -63,6 +66,8 @@ struct smtp_config {
 	    tls_loglevel; /* smtp_tls_loglevel: 1 summary, 2 certificate */
 	struct tls_ctx *tls;
 	struct maps *tls_policy;
+	int tls_note_starttls_offer; /* smtp_tls_note_starttls_offer */
+	int tls_wrappermode; /* smtp_tls_wrappermode: TLS from connect on */
 	int sasl_enable;
 	struct maps *sasl_passwords;
 	int sasl_plain_without_tls;
@@ -74,6 +79,10 @@ struct smtp_config {
 	const char *nested_header_checks, *body_checks;
 	long long body_checks_size_limit, line_limit, header_limit;
 	long long mime_boundary_limit, mime_nesting_limit;
+	/* The body for the next hop (smtp_body.c). */
+	long long smtp_line_limit; /* smtp_line_length_limit; 0: none */
+	int disable_mime_oconv;	   /* disable_mime_output_conversion */
+	int strict_8bitmime, strict_8bitmime_body, strict_7bit_headers;
 };
 
 extern struct smtp_config smtp_cfg;
@@ -166,10 +175,15 @@ void smtp_rcpt_result(struct smtp_request *req, struct smtp_rcpt *r, int cls,
 void smtp_all_result(struct smtp_request *req, int cls, const char *dsn,
 		     const char *text, const struct smtp_target *t, int final);
 /* Notes why a server could not be used (appended to req->reasons,
- * bounded, and logged); dsn is the code pending recipients get when no
- * server is left. */
+ * bounded, and logged with the queue id); dsn is the code pending
+ * recipients get when no server is left. */
 void smtp_add_reason(struct smtp_request *req, const char *dsn,
 		     const char *text);
+/* The same, logged as the text alone: a failed connection is a fact
+ * about the server, not the message, and Postfix logs it so
+ * ("connect to host[addr]:port: reason", which pflogsumm counts). */
+void smtp_add_server_reason(struct smtp_request *req, const char *dsn,
+			    const char *text);
 
 /* smtp_connect.c */
 void smtp_deliver(struct smtp_request *req);
@@ -205,14 +219,41 @@ int smtp_auth_run(struct stream *s, const struct smtp_caps *caps,
 		  const char *pass, int tls_on, int timeout_ms,
 		  char dsn[SMTP_DSN_SIZE], struct buf *text);
 
+/* smtp_body.c: the message as the next hop gets it. */
+struct smtp_body {
+	struct mime_conv *conv; /* NULL: the content as stored */
+	int binary;		/* BODY=BINARYMIME: by BDAT, byte for byte */
+	int eightbit;		/* declare BODY=8BITMIME */
+};
+/* Decides, for a next hop with extensions ext, reading the content once
+ * when it may need converting.  0; 1 when the message must bounce (dsn
+ * and why set); -1 when the queue could not be read. */
+int smtp_body_prepare(const struct smtp_request *req, unsigned ext,
+		      const char *server, struct smtp_body *b,
+		      char dsn[SMTP_DSN_SIZE], struct buf *why);
+void smtp_body_free(struct smtp_body *b);
+
 /* smtp_content.c: opens the smtp_*_checks tables before the jail (a bad
  * one stops smtp). */
 void smtp_content_init(void);
-/* smtp_content.c: sends the message and the final "."; 0, -1 when the
- * stream failed, -2 when the queue could not be read (the caller must
- * drop the connection without ending DATA). */
+
+#define SMTP_BDAT_CHUNK 65536 /* octets of a BDAT chunk (at least) */
+
+/* Where the content goes: DATA (chunk NULL: dot-stuffing and the final
+ * ".", written to s) or BDAT (chunk called with each chunk, last set on
+ * the last; it returns 0 to go on, 1 when the server refused the chunk,
+ * -1 when the connection failed). */
+struct smtp_sink {
+	struct stream *s;
+	int (*chunk)(void *ctx, const char *p, size_t len, int last);
+	void *ctx;
+};
+/* smtp_content.c: sends the message; 0, -1 when the stream failed, -2
+ * when the queue could not be read (the caller must drop the connection
+ * without ending DATA or sending the LAST chunk), -3 when a chunk was
+ * refused. */
 int smtp_content_send(struct queue *q, const char *queue_id, uint64_t size,
-		      struct stream *s);
+		      const struct smtp_body *b, const struct smtp_sink *k);
 
 /* "host[ip]" and "host[ip]:port" of a target. */
 void smtp_target_name(const struct smtp_target *t, char *out, size_t len);

@@ -315,7 +315,7 @@ connect_target(struct smtp_request *req, const struct smtp_target *t)
 		buf_printf(&why, "connect to %s: %s", name,
 			   errno == ETIMEDOUT ? "Connection timed out"
 					      : strerror(errno));
-		smtp_add_reason(req, "4.4.1", buf_cstr(&why));
+		smtp_add_server_reason(req, "4.4.1", buf_cstr(&why));
 	}
 	buf_free(&why);
 	return fd;

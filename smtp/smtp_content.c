@@ -17,6 +17,15 @@
  * The state (at the start of a line, after a CR) carries across chunk
  * boundaries, so a CR LF split between two chunks is one line ending.
  *
+ * With BDAT (the next hop offers CHUNKING) the same line endings, no
+ * dot-stuffing, and the content cut into chunks of SMTP_BDAT_CHUNK octets
+ * or more, handed to the session's chunk function, the last one marked;
+ * a BODY=BINARYMIME message goes out byte for byte.
+ *
+ * Before the checks and the encoder, a message the next hop needs in
+ * another form (smtp_body.c: 7 bits, lines within
+ * smtp_line_length_limit) goes through lib/mail/mime_conv.
+ *
  * With smtp_header_checks, smtp_mime_header_checks,
  * smtp_nested_header_checks or smtp_body_checks set, the content goes
  * through lib/hbc on its way to the encoder, with the actions Postfix's
@@ -27,6 +36,7 @@
 #include <string.h>
 
 #include "hbc.h"
+#include "mime_conv.h"
 #include "msg.h"
 #include "smtp.h"
 
@@ -65,12 +75,13 @@ smtp_content_init(void)
 struct encoder {
 	int bol; /* at the beginning of a line */
 	int pending_cr;
+	int dots; /* DATA: dot-stuffing */
 };
 
-/* Writes data with the rules above; runs of ordinary bytes go out in one
- * stream_write(). */
+/* Appends data with the rules above; runs of ordinary bytes are copied
+ * in one piece. */
 static void
-encode(struct encoder *e, struct stream *s, const char *data, size_t len)
+encode(struct encoder *e, struct buf *out, const char *data, size_t len)
 {
 	size_t i = 0, run;
 
@@ -79,7 +90,7 @@ encode(struct encoder *e, struct stream *s, const char *data, size_t len)
 
 		if (e->pending_cr) {
 			e->pending_cr = 0;
-			stream_write(s, "\r\n", 2);
+			buf_append(out, "\r\n", 2);
 			e->bol = 1;
 			if (c == '\n') {
 				i++;
@@ -92,65 +103,118 @@ encode(struct encoder *e, struct stream *s, const char *data, size_t len)
 			continue;
 		}
 		if (c == '\n') {
-			stream_write(s, "\r\n", 2);
+			buf_append(out, "\r\n", 2);
 			e->bol = 1;
 			i++;
 			continue;
 		}
-		if (e->bol && c == '.')
-			stream_write(s, ".", 1);
+		if (e->bol && c == '.' && e->dots)
+			buf_putc(out, '.');
 		e->bol = 0;
 		for (run = i;
 		     run < len && data[run] != '\r' && data[run] != '\n'; run++)
 			;
-		stream_write(s, data + i, run - i);
+		buf_append(out, data + i, run - i);
 		i = run;
 	}
 }
 
+/* Hands what is encoded to the sink: DATA writes it all, BDAT sends a
+ * chunk once there is enough.  0, or what the chunk function said. */
+static int
+drain(const struct smtp_sink *k, struct buf *out, int last)
+{
+	int rc = 0;
+
+	if (k->chunk == NULL) {
+		stream_write(k->s, out->data, out->len);
+		buf_reset(out);
+		return 0;
+	}
+	if (last || out->len >= SMTP_BDAT_CHUNK) {
+		rc = k->chunk(k->ctx, out->data ? out->data : "", out->len,
+			      last);
+		buf_reset(out);
+	}
+	return rc;
+}
+
+/* One piece of content through the conversion, the checks and the
+ * encoder (or, binary, as it is). */
+static void
+process(struct encoder *e, const struct smtp_body *b, struct hbc *h,
+	const char *p, size_t len, int end, struct buf *tmp, struct buf *tmp2,
+	struct buf *out)
+{
+	if (b->binary) {
+		buf_append(out, p, len);
+		return;
+	}
+	if (b->conv) {
+		buf_reset(tmp);
+		if (end)
+			mime_conv_finish(b->conv, tmp);
+		else
+			mime_conv_feed(b->conv, p, len, tmp);
+		p = tmp->data ? tmp->data : "";
+		len = tmp->len;
+	}
+	if (h) {
+		buf_reset(tmp2);
+		hbc_feed(h, p, len, tmp2);
+		if (end)
+			hbc_finish(h, tmp2);
+		p = tmp2->data ? tmp2->data : "";
+		len = tmp2->len;
+	}
+	encode(e, out, p, len);
+}
+
 int
 smtp_content_send(struct queue *q, const char *queue_id, uint64_t size,
-		  struct stream *s)
+		  const struct smtp_body *b, const struct smtp_sink *k)
 {
 	uint64_t total = 0;
 	struct queue_content *r = queue_content_open(q, queue_id);
-	struct encoder e = {1, 0};
-	struct buf chunk = BUF_INIT, checked = BUF_INIT;
+	struct encoder e = {1, 0, k->chunk == NULL};
+	struct buf chunk = BUF_INIT, tmp = BUF_INIT, tmp2 = BUF_INIT;
+	struct buf out = BUF_INIT;
 	struct hbc *h = NULL;
-	int rc;
+	int rc, sent = 0;
 
-	if (hbc_wanted(&hbc_cfg))
+	if (!b->binary && hbc_wanted(&hbc_cfg))
 		h = hbc_new(&hbc_cfg, queue_id, "");
 	while ((rc = queue_content_read(r, &chunk)) == 1) {
 		total += chunk.len;
-		if (h) {
-			buf_reset(&checked);
-			hbc_feed(h, chunk.data, chunk.len, &checked);
-			encode(&e, s, checked.data, checked.len);
-		} else {
-			encode(&e, s, chunk.data, chunk.len);
-		}
-		if (stream_error(s))
+		process(&e, b, h, chunk.data, chunk.len, 0, &tmp, &tmp2, &out);
+		if ((sent = drain(k, &out, 0)) != 0 || stream_error(k->s))
 			break;
 	}
 	queue_content_close(r);
 	buf_free(&chunk);
-	if (h) {
-		buf_reset(&checked);
-		hbc_finish(h, &checked);
-		encode(&e, s, checked.data, checked.len);
-		/* A table that could not answer: try again later. */
-		if (hbc_result(h)->flags & HBC_R_DEFER)
-			rc = QUEUE_ERROR;
-		hbc_free(h);
-	}
-	buf_free(&checked);
+	if (sent == 0 && !stream_error(k->s))
+		process(&e, b, h, "", 0, 1, &tmp, &tmp2, &out);
+	/* A table that could not answer: try again later. */
+	if (h && (hbc_result(h)->flags & HBC_R_DEFER))
+		rc = QUEUE_ERROR;
+	hbc_free(h);
+	buf_free(&tmp);
+	buf_free(&tmp2);
 	/* A missing message reads as empty: never send that, nor a message
 	 * whose size is not the one queued. */
-	if (rc < 0 || (rc == 0 && (total == 0 || total != size)))
+	if (sent == 0 &&
+	    (rc < 0 || (rc == 0 && (total == 0 || total != size)))) {
+		buf_free(&out);
 		return -2;
-	if (e.pending_cr || !e.bol)
-		stream_write(s, "\r\n", 2);
-	stream_write(s, ".\r\n", 3);
-	return stream_flush(s) < 0 || stream_error(s) ? -1 : 0;
+	}
+	if (sent == 0 && !b->binary && (e.pending_cr || !e.bol))
+		buf_append(&out, "\r\n", 2);
+	if (sent == 0 && k->chunk == NULL)
+		buf_append(&out, ".\r\n", 3);
+	if (sent == 0 && !stream_error(k->s))
+		sent = drain(k, &out, 1);
+	buf_free(&out);
+	if (sent != 0)
+		return sent < 0 ? -1 : -3;
+	return stream_flush(k->s) < 0 || stream_error(k->s) ? -1 : 0;
 }

@@ -5,8 +5,13 @@
  * TLS policy says, AUTH when a password is configured for it, then one
  * transaction: MAIL FROM with SIZE, BODY=8BITMIME, SMTPUTF8 and the DSN
  * parameters as the server offers them, one RCPT TO per undecided
- * recipient, DATA.  With PIPELINING the whole envelope and DATA go out in
- * one write and the replies are read in order afterwards.
+ * recipient, DATA, or BDAT chunks when the server offers CHUNKING (RFC
+ * 3030: each chunk's reply is read before the next chunk goes; a refused
+ * chunk ends the transaction with that reply, and nothing more is sent
+ * of it).  With PIPELINING the whole envelope and DATA go out in one
+ * write and the replies are read in order afterwards.  What the content
+ * must become for this server (7 bits, line lengths, BINARYMIME) is
+ * decided before MAIL FROM (smtp_body.c).
  *
  * Texts follow Postfix's, since log tools and bounce readers know them:
  * "host H[IP] said: 550 5.1.1 ... (in reply to RCPT TO command)", "host
@@ -37,6 +42,8 @@ struct sess {
 	struct buf line;
 	char name[SMTP_HOSTADDR_MAX]; /* host[ip] */
 	int final;
+	struct smtp_body body; /* the content for this server */
+	int bdat;	       /* CHUNKING: BDAT, not DATA */
 };
 
 /* --- replies ------------------------------------------------------------ */
@@ -205,19 +212,54 @@ log_tls(struct sess *ss, const struct tls_info *info)
 	buf_free(&b);
 }
 
+/* The TLS handshake on the connection (after STARTTLS, or at once in
+ * wrapper mode).  0, -1 (reason noted), or 1: it failed at level may. */
+static int
+handshake(struct sess *ss, enum tls_level level)
+{
+	struct buf text = BUF_INIT, err = BUF_INIT;
+	struct tls_info info;
+	const char *peer;
+	int rc = 0;
+
+	stream_set_timeout(&ss->c->s, smtp_cfg.starttls_timeout_ms);
+	peer = ss->pol->match[0] ? ss->pol->match : ss->c->t.host;
+	if (tls_client_start(smtp_cfg.tls, &ss->c->s, peer, level, &info,
+			     &err) < 0) {
+		ss->c->broken = 1;
+		buf_printf(&text, "Cannot start TLS with %s: %s", ss->name,
+			   buf_cstr(&err));
+		if (level >= TLS_LEVEL_VERIFY)
+			buf_puts(&text, " (server certificate not verified)");
+		smtp_add_reason(ss->req, "4.7.5", buf_cstr(&text));
+		rc = level == TLS_LEVEL_MAY ? 1 : -1;
+	} else {
+		ss->c->tls_on = 1;
+		log_tls(ss, &info);
+	}
+	buf_free(&text);
+	buf_free(&err);
+	return rc;
+}
+
 /* STARTTLS per the policy level.  0 (TLS on, or not wanted and not
  * required), -1 (reason noted), or 1: the handshake failed at level may,
  * so the caller connects again without TLS. */
 static int
 starttls(struct sess *ss, enum tls_level level)
 {
-	struct buf text = BUF_INIT, err = BUF_INIT;
-	struct tls_info info;
-	const char *peer;
+	struct buf text = BUF_INIT;
 	int rc = -1;
 
-	if (level == TLS_LEVEL_NONE)
+	if (level == TLS_LEVEL_NONE) {
+		/* Postfix's smtp_tls_note_starttls_offer: who could have had
+		 * TLS, for an administrator deciding where to turn it on. */
+		if (smtp_cfg.tls_note_starttls_offer &&
+		    ss->pol->level == TLS_LEVEL_NONE &&
+		    (ss->c->caps.ext & SMTP_EXT_STARTTLS))
+			msg_info("Host offered STARTTLS: [%s]", ss->c->t.host);
 		return 0;
+	}
 	if (!(ss->c->caps.ext & SMTP_EXT_STARTTLS) || smtp_cfg.tls == NULL) {
 		if (level == TLS_LEVEL_MAY)
 			return 0;
@@ -246,25 +288,10 @@ starttls(struct sess *ss, enum tls_level level)
 	/* What a server sent before the handshake was not protected: it
 	 * must not be read as if it came over TLS (CVE-2011-0411). */
 	stream_discard_input(&ss->c->s);
-	stream_set_timeout(&ss->c->s, smtp_cfg.starttls_timeout_ms);
-	peer = ss->pol->match[0] ? ss->pol->match : ss->c->t.host;
-	if (tls_client_start(smtp_cfg.tls, &ss->c->s, peer, level, &info,
-			     &err) < 0) {
-		ss->c->broken = 1;
-		buf_printf(&text, "Cannot start TLS with %s: %s", ss->name,
-			   buf_cstr(&err));
-		if (level >= TLS_LEVEL_VERIFY)
-			buf_puts(&text, " (server certificate not verified)");
-		smtp_add_reason(ss->req, "4.7.5", buf_cstr(&text));
-		rc = level == TLS_LEVEL_MAY ? 1 : -1;
-		goto out;
-	}
-	ss->c->tls_on = 1;
-	log_tls(ss, &info);
-	rc = ehlo(ss, 0);
+	if ((rc = handshake(ss, level)) == 0)
+		rc = ehlo(ss, 0);
 out:
 	buf_free(&text);
-	buf_free(&err);
 	return rc;
 }
 
@@ -358,7 +385,9 @@ send_mail(struct sess *ss)
 	buf_printf(&b, "MAIL FROM:<%s>", req->sender);
 	if (ext & SMTP_EXT_SIZE)
 		buf_printf(&b, " SIZE=%llu", (unsigned long long)req->size);
-	if ((req->flags & QUEUE_FLAG_8BITMIME) && (ext & SMTP_EXT_8BITMIME))
+	if (ss->body.binary)
+		buf_puts(&b, " BODY=BINARYMIME");
+	else if (ss->body.eightbit)
 		buf_puts(&b, " BODY=8BITMIME");
 	if ((req->flags & QUEUE_FLAG_SMTPUTF8) && (ext & SMTP_EXT_SMTPUTF8))
 		buf_puts(&b, " SMTPUTF8");
@@ -453,15 +482,48 @@ accepted_result(struct sess *ss, const char *cmd)
 	buf_free(&text);
 }
 
-/* The content after a 354, then the final reply. */
+/* BDAT: one chunk and its reply (smtp_sink). */
+static int
+bdat_chunk(void *ctx, const char *p, size_t len, int last)
+{
+	struct sess *ss = ctx;
+
+	stream_printf(&ss->c->s, "BDAT %zu%s\r\n", len, last ? " LAST" : "");
+	stream_write(&ss->c->s, p, len);
+	if (get_reply(ss,
+		      last ? smtp_cfg.data_done_timeout_ms
+			   : smtp_cfg.data_xfer_timeout_ms,
+		      last ? "sending end of data -- message may be sent "
+			     "more than once"
+			   : "sending message body") < 0)
+		return -1;
+	return smtp_reply_class(&ss->r) == 2 ? 0 : 1;
+}
+
+/* The content after a 354 (or as BDAT chunks), then the final reply. */
 static int
 send_data(struct sess *ss)
 {
+	struct smtp_sink sink = {&ss->c->s, NULL, NULL};
 	int rc;
 
+	if (ss->bdat) {
+		sink.chunk = bdat_chunk;
+		sink.ctx = ss;
+	}
 	stream_set_timeout(&ss->c->s, smtp_cfg.data_xfer_timeout_ms);
 	rc = smtp_content_send(smtp_cfg.queue, ss->req->queue_id, ss->req->size,
-			       &ss->c->s);
+			       &ss->body, &sink);
+	if (rc == -3) {
+		/* A refused chunk: its reply decides (RFC 3030 2). */
+		accepted_result(ss, "BDAT");
+		return 0;
+	}
+	if (rc == -1 && ss->bdat && ss->c->broken) {
+		/* get_reply() gave the reason. */
+		unaccept(ss->req);
+		return -1;
+	}
 	if (rc == -2) {
 		/* Never end DATA on a message we could not read whole. */
 		ss->c->broken = 1;
@@ -474,6 +536,11 @@ send_data(struct sess *ss)
 		unaccept(ss->req);
 		sess_lost(ss, "sending message body", stream_error(&ss->c->s));
 		return -1;
+	}
+	if (ss->bdat) {
+		/* The LAST chunk's reply, read by bdat_chunk(). */
+		accepted_result(ss, "end of BDAT");
+		return 0;
 	}
 	if (get_reply(ss, smtp_cfg.data_done_timeout_ms,
 		      "sending end of data -- message may be sent more than "
@@ -544,7 +611,8 @@ envelope(struct sess *ss, int *accepted)
 	if (pipelining) {
 		for (i = 0; i < n; i++)
 			send_rcpt(ss, &ss->req->rcpts[todo[i]]);
-		send_line(ss, "DATA");
+		if (!ss->bdat)
+			send_line(ss, "DATA");
 	}
 	if (mail_reply(ss, &mail_ok) < 0)
 		goto out;
@@ -554,6 +622,11 @@ envelope(struct sess *ss, int *accepted)
 		if (rcpt_reply(ss, &ss->req->rcpts[todo[i]], mail_ok,
 			       accepted) < 0)
 			goto out;
+	}
+	if (ss->bdat) {
+		/* No DATA: the content follows as BDAT chunks. */
+		rc = mail_ok ? 0 : -1;
+		goto out;
 	}
 	if (!pipelining) {
 		if (*accepted == 0) {
@@ -584,6 +657,8 @@ transaction(struct sess *ss)
 
 	if (envelope(ss, &accepted) < 0)
 		return -1;
+	if (ss->bdat)
+		return accepted == 0 ? 0 : send_data(ss);
 	if (accepted == 0) {
 		if (smtp_reply_class(&ss->r) == 3) {
 			/* A 354 with nothing accepted: never end DATA. */
@@ -600,7 +675,29 @@ transaction(struct sess *ss)
 
 /* --- the session -------------------------------------------------------- */
 
-/* Checks that can bounce before anything is sent: SIZE and SMTPUTF8.
+/* The content for this server (smtp_body.c): it may bounce. */
+static void
+body_check(struct sess *ss)
+{
+	struct buf why = BUF_INIT;
+	char dsn[SMTP_DSN_SIZE];
+	int rc;
+
+	rc = smtp_body_prepare(ss->req, ss->c->caps.ext, ss->name, &ss->body,
+			       dsn, &why);
+	if (rc > 0)
+		smtp_all_result(ss->req, DELIVER_CLASS_BOUNCE, dsn,
+				buf_cstr(&why), &ss->c->t, 1);
+	else if (rc < 0)
+		smtp_all_result(ss->req, DELIVER_CLASS_DEFER, "4.3.0",
+				"error reading the message from the queue",
+				&ss->c->t, 1);
+	ss->bdat = (ss->c->caps.ext & SMTP_EXT_CHUNKING) != 0;
+	buf_free(&why);
+}
+
+/* Checks that can bounce before anything is sent: SIZE, SMTPUTF8, and
+ * the content's form.
  * 0 to go on, -1 when every recipient was decided. */
 static int
 precheck(struct sess *ss)
@@ -625,6 +722,8 @@ precheck(struct sess *ss)
 			   ss->name);
 		smtp_all_result(ss->req, DELIVER_CLASS_BOUNCE, "5.6.7",
 				buf_cstr(&text), &ss->c->t, 1);
+	} else {
+		body_check(ss);
 	}
 	buf_free(&text);
 	return smtp_pending(ss->req) > 0 ? 0 : -1;
@@ -637,6 +736,16 @@ setup(struct sess *ss, int use_tls)
 	enum tls_level level = use_tls ? ss->pol->level : TLS_LEVEL_NONE;
 	int rc;
 
+	if (smtp_cfg.tls_wrappermode) {
+		/* SMTPS: TLS before the greeting, never plaintext (a policy
+		 * level below encrypt counts as encrypt). */
+		if (level < TLS_LEVEL_ENCRYPT)
+			level = TLS_LEVEL_ENCRYPT;
+		if (handshake(ss, level) < 0 || greeting(ss) < 0 ||
+		    ehlo(ss, 1) < 0)
+			return -1;
+		return auth(ss);
+	}
 	if (greeting(ss) < 0 || ehlo(ss, 1) < 0)
 		return -1;
 	if ((rc = starttls(ss, level)) != 0)
@@ -676,6 +785,7 @@ smtp_session(struct smtp_request *req, struct smtp_conn *c,
 			stream_error(&c->s) == 0;
 	}
 out:
+	smtp_body_free(&ss.body);
 	smtp_reply_free(&ss.r);
 	buf_free(&ss.line);
 	return res;

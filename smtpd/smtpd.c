@@ -15,12 +15,14 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "content_filter.h"
 #include "daemon.h"
 #include "dns.h"
 #include "msg.h"
 #include "own_addr.h"
 #include "peer_name.h"
 #include "smtpd.h"
+#include "smtpd_spf.h"
 #include "smtpd_anvil.h"
 #include "smtpd_restrict.h"
 #include "strutil.h"
@@ -34,11 +36,11 @@ struct smtpd_config smtpd_cfg;
 static struct {
 	const char *mydestination, *relay_domains, *mynetworks;
 	const char *mynetworks_style, *debug_peer_list;
-	const char *tls_cert, *tls_key, *tls_level;
-	const char *tls_ca_file, *tls_fpt_digest;
+	const char *tls_level, *tls_fpt_digest;
 	int tls_ask_ccert, tls_preempt, use_tls, enforce_tls, tls_req_ccert;
 	struct tls_params tls_params;
 	const char *dns_nameservers, *inet_interfaces, *proxy_interfaces;
+	const char *receive_override_options;
 	long long size_limit, header_limit, queue_minfree;
 	long long timeout, starttls_timeout, error_sleep;
 } raw;
@@ -82,8 +84,11 @@ static const struct conf_bind smtpd_params[] = {
     CONF_BIND_BOOL("smtpd_forbid_unauth_pipelining",
 		   &smtpd_cfg.forbid_unauth_pipelining),
     CONF_BIND_BOOL("strict_rfc821_envelopes", &smtpd_cfg.strict_rfc821),
-    CONF_BIND_STR("smtpd_tls_cert_file", &raw.tls_cert),
-    CONF_BIND_STR("smtpd_tls_key_file", &raw.tls_key),
+    CONF_BIND_STR("smtpd_tls_cert_file", &raw.tls_params.cert_file),
+    CONF_BIND_STR("smtpd_tls_key_file", &raw.tls_params.key_file),
+    CONF_BIND_STR("smtpd_tls_eccert_file", &raw.tls_params.eccert_file),
+    CONF_BIND_STR("smtpd_tls_eckey_file", &raw.tls_params.eckey_file),
+    CONF_BIND_STR("smtpd_tls_chain_files", &raw.tls_params.chain_files),
     CONF_BIND_STR("smtpd_tls_security_level", &raw.tls_level),
     CONF_BIND_BOOL("smtpd_use_tls", &raw.use_tls),
     CONF_BIND_BOOL("smtpd_enforce_tls", &raw.enforce_tls),
@@ -93,7 +98,8 @@ static const struct conf_bind smtpd_params[] = {
     CONF_BIND_BOOL("smtpd_tls_ask_ccert", &raw.tls_ask_ccert),
     CONF_BIND_BOOL("smtpd_tls_req_ccert", &raw.tls_req_ccert),
     CONF_BIND_INT("smtpd_tls_loglevel", &smtpd_cfg.tls_loglevel),
-    CONF_BIND_STR("smtpd_tls_CAfile", &raw.tls_ca_file),
+    CONF_BIND_STR("smtpd_tls_CAfile", &raw.tls_params.ca_file),
+    CONF_BIND_STR("smtpd_tls_CApath", &raw.tls_params.ca_path),
     CONF_BIND_STR("smtpd_tls_fingerprint_digest", &raw.tls_fpt_digest),
     CONF_BIND_STR("smtpd_tls_protocols", &raw.tls_params.protocols),
     CONF_BIND_STR("smtpd_tls_mandatory_protocols",
@@ -108,6 +114,15 @@ static const struct conf_bind smtpd_params[] = {
     CONF_BIND_STR("tls_medium_cipherlist", &raw.tls_params.medium),
     CONF_BIND_STR("tls_null_cipherlist", &raw.tls_params.null),
     CONF_BIND_BOOL("tls_preempt_cipherlist", &raw.tls_preempt),
+    CONF_BIND_STR("tls_ssl_options", &raw.tls_params.ssl_options),
+    CONF_BIND_STR("tls_eecdh_auto_curves", &raw.tls_params.auto_curves),
+    CONF_BIND_STR("smtpd_tls_eecdh_grade", &raw.tls_params.eecdh_grade),
+    CONF_BIND_STR("smtpd_tls_dh1024_param_file", &raw.tls_params.dh_file),
+    CONF_BIND_TIME("smtpd_tls_session_cache_timeout",
+		   &raw.tls_params.cache_timeout),
+    CONF_BIND_STR("tls_session_ticket_cipher", &raw.tls_params.ticket_cipher),
+    CONF_BIND_STR("data_directory", &raw.tls_params.data_directory),
+    CONF_BIND_STR("tls_server_sni_maps", &raw.tls_params.sni_maps),
     /* smtpd_anvil.c's: per-client limits through the anvil service. */
     CONF_BIND_INT("smtpd_client_connection_count_limit",
 		  &smtpd_anvil_cfg.conn_count_limit),
@@ -131,8 +146,46 @@ static const struct conf_bind smtpd_params[] = {
     CONF_BIND_INT("mime_boundary_length_limit", &smtpd_cfg.mime_boundary_limit),
     CONF_BIND_INT("mime_nesting_limit", &smtpd_cfg.mime_nesting_limit),
     CONF_BIND_BOOL("disable_mime_input_processing", &smtpd_cfg.disable_mime),
+    CONF_BIND_STR("content_filter", &smtpd_cfg.content_filter),
+    CONF_BIND_STR("receive_override_options", &raw.receive_override_options),
     CONF_BIND_END,
 };
+
+/* content_filter's syntax and receive_override_options' words: a bad
+ * value stops smtpd at start, not a message in the queue later. */
+static void
+smtpd_filter_init(void)
+{
+	const char *p = raw.receive_override_options;
+	char word[64];
+	size_t n;
+
+	if (*smtpd_cfg.content_filter &&
+	    !content_filter_valid(smtpd_cfg.content_filter))
+		msg_fatal("content_filter: bad value \"%s\" (need "
+			  "transport:destination)",
+			  smtpd_cfg.content_filter);
+	for (;;) {
+		p += strspn(p, " \t,");
+		if (*p == '\0')
+			break;
+		n = strcspn(p, " \t,");
+		snprintf(word, sizeof(word), "%.*s", (int)n, p);
+		p += n;
+		if (strcmp(word, "no_unknown_recipient_checks") == 0)
+			smtpd_cfg.no_unknown_recipient_checks = 1;
+		else if (strcmp(word, "no_header_body_checks") == 0)
+			smtpd_cfg.no_header_body_checks = 1;
+		else if (strcmp(word, "no_address_mappings") == 0)
+			smtpd_cfg.no_address_mappings = 1;
+		else if (strcmp(word, "no_milters") == 0)
+			continue; /* Panacea has no milters (documented). */
+		else
+			msg_fatal("receive_override_options: unknown option "
+				  "\"%s\"",
+				  word);
+	}
+}
 
 /* The level an empty smtpd_tls_security_level stands for: Postfix's
  * legacy smtpd_enforce_tls and smtpd_use_tls (postconf(5)). */
@@ -150,8 +203,6 @@ smtpd_legacy_level(void)
 static void
 smtpd_tls_init(void)
 {
-	const char *cert = raw.tls_cert;
-	const char *key = raw.tls_key;
 	const char *level =
 	    *raw.tls_level ? raw.tls_level : smtpd_legacy_level();
 	struct buf err = BUF_INIT;
@@ -168,19 +219,17 @@ smtpd_tls_init(void)
 		smtpd_cfg.tls_level = TLS_LEVEL_NONE;
 		return;
 	}
-	if (*cert == '\0') {
+	raw.tls_params.prefix = "smtpd";
+	if (!tls_params_have_cert(&raw.tls_params)) {
 		if (lvl == TLS_LEVEL_ENCRYPT || smtpd_cfg.wrappermode)
-			msg_fatal("TLS is required but smtpd_tls_cert_file is "
-				  "not set");
+			msg_fatal("TLS is required but neither "
+				  "smtpd_tls_cert_file nor "
+				  "smtpd_tls_chain_files is set");
 		smtpd_cfg.tls_level = TLS_LEVEL_NONE;
 		return;
 	}
-	smtpd_cfg.tls = tls_server_ctx_new(cert, *key ? key : cert, &err);
-	if (smtpd_cfg.tls == NULL)
-		msg_fatal("cannot load TLS certificate and key: %s",
-			  buf_cstr(&err));
+	smtpd_cfg.tls = tls_params_server_ctx(&raw.tls_params);
 	smtpd_cfg.tls_level = lvl;
-	raw.tls_params.prefix = "smtpd";
 	/* Postfix: the mandatory settings are those of level encrypt. */
 	tls_params_apply(smtpd_cfg.tls, &raw.tls_params, 0,
 			 smtpd_cfg.tls_level == TLS_LEVEL_ENCRYPT);
@@ -192,8 +241,9 @@ smtpd_tls_init(void)
 	else if (raw.tls_req_ccert)
 		smtpd_cfg.tls_req_ccert = raw.tls_ask_ccert = 1;
 	if (raw.tls_ask_ccert &&
-	    tls_server_ctx_ask_ccert(smtpd_cfg.tls, raw.tls_ca_file,
-				     raw.tls_fpt_digest, &err) < 0)
+	    tls_server_ctx_ask_ccert(smtpd_cfg.tls, raw.tls_params.ca_file,
+				     raw.tls_params.ca_path, raw.tls_fpt_digest,
+				     &err) < 0)
 		msg_fatal("smtpd_tls_ask_ccert: %s", buf_cstr(&err));
 	buf_free(&err);
 }
@@ -248,6 +298,7 @@ smtpd_pre_jail(void)
 	smtpd_cfg.timeout_ms = (int)raw.timeout * 1000;
 	smtpd_cfg.starttls_timeout_ms = (int)raw.starttls_timeout * 1000;
 	smtpd_tls_init();
+	smtpd_filter_init();
 	if (dns_init(raw.dns_nameservers, &err) < 0)
 		msg_warn("DNS resolver: %s; client names will be \"unknown\"",
 			 buf_cstr(&err));
@@ -265,6 +316,7 @@ smtpd_pre_jail(void)
 	smtpd_hbc_init();
 	/* The access policy's lists and tables: a bad one stops here. */
 	smtpd_restrict_init();
+	smtpd_spf_init();
 	buf_free(&err);
 }
 

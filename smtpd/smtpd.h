@@ -76,6 +76,12 @@ struct smtpd_config {
 	long long body_checks_size_limit;
 	long long mime_boundary_limit, mime_nesting_limit;
 	int disable_mime; /* disable_mime_input_processing */
+	/* content_filter: "transport:destination" for every message this
+	 * service queues, "" for none (an access or header FILTER wins). */
+	const char *content_filter;
+	/* receive_override_options (Postfix's names). */
+	int no_unknown_recipient_checks, no_header_body_checks;
+	int no_address_mappings;
 };
 
 extern struct smtpd_config smtpd_cfg;
@@ -133,6 +139,7 @@ struct smtpd_session {
 	unsigned fails[CNT_MAX];
 	const char *where; /* the last command, for "timeout after X" */
 	struct smtpd_access *access; /* smtpd_restrict.c's state */
+	struct smtpd_spf *spf;	     /* smtpd_spf.c's state */
 	int quit;
 };
 

@@ -292,11 +292,14 @@ smtpd_tls_handshake(struct smtpd_session *ss)
 	/* Postfix's words: no client certificate, one whose chain is not
 	 * trusted (smtpd_tls_CAfile), a trusted one. */
 	if (smtpd_cfg.tls_loglevel >= 1)
-		msg_info("%s TLS connection established from %s[%s]: %s",
+		msg_info("%s TLS connection established from %s[%s]%s%s: %s",
 			 !ss->tls_info.peer_cert  ? "Anonymous"
 			 : !ss->tls_info.verified ? "Untrusted"
 						  : "Trusted",
-			 ss->client_name, ss->client_addr, buf_cstr(&desc));
+			 ss->client_name, ss->client_addr,
+			 /* Postfix: the SNI name that chose the certificate */
+			 *ss->tls_info.sni ? " to " : "", ss->tls_info.sni,
+			 buf_cstr(&desc));
 	buf_free(&desc);
 	buf_free(&err);
 	/* smtpd_tls_req_ccert (level encrypt only): Postfix's reply. */

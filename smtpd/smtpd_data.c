@@ -33,6 +33,7 @@
 #include "received.h"
 #include "smtp_data.h"
 #include "smtpd.h"
+#include "smtpd_spf.h"
 #include "smtpd_restrict.h"
 #include "xalloc.h"
 
@@ -115,6 +116,8 @@ smtpd_data_begin(struct smtpd_session *ss, enum smtp_data_mode mode)
 	/* PREPEND actions of the access policy, above Received:; the
 	 * header checks see them, as Postfix's cleanup sees smtpd's. */
 	smtpd_restrict_prepend(ss, &st->raw);
+	/* Received-SPF: above Received:, as RFC 7208 9.1 asks. */
+	smtpd_spf_header(ss, ss->env.sender, &st->raw);
 	if (ss->local_uid >= 0)
 		maildrop_received(&st->raw, smtpd_cfg.myhostname,
 				  (uid_t)ss->local_uid, ri.queue_id, ri.when);
@@ -182,6 +185,8 @@ smtpd_fill_envelope(struct smtpd_session *ss, struct queue_envelope *env)
 		env->flags |= QUEUE_FLAG_8BITMIME;
 	if (ss->smtputf8)
 		env->flags |= QUEUE_FLAG_SMTPUTF8;
+	if (ss->body_binary)
+		env->flags |= QUEUE_FLAG_BINARYMIME;
 	for (size_t i = 0; i < ss->env.nrcpt; i++) {
 		const struct queue_rcpt *r = &ss->env.rcpts[i];
 		queue_envelope_add_rcpt(env, r->address, r->orcpt, r->notify);
@@ -258,11 +263,14 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 		return;
 	}
 	smtpd_fill_envelope(ss, queue_in_envelope(st->msg));
-	if (st->hbc)
-		smtpd_hbc_envelope(hbc_result(st->hbc),
-				   queue_in_envelope(st->msg));
+	/* content_filter, then an access table's FILTER (in the access
+	 * policy below), then a header or body check's: the last wins, as
+	 * in Postfix, where cleanup sees them in that order. */
+	if (*smtpd_cfg.content_filter)
+		queue_str_set(&queue_in_envelope(st->msg)->filter,
+			      smtpd_cfg.content_filter);
 	/* The access policy: end-of-data restrictions, HOLD, DISCARD,
-	 * REDIRECT (smtpd_restrict.c logs its decision). */
+	 * REDIRECT, FILTER (smtpd_restrict.c logs its decision). */
 	switch (smtpd_restrict_eod(ss, id, cmd, queue_in_envelope(st->msg),
 				   &reply)) {
 	case SMTPD_EOD_REJECT:
@@ -276,6 +284,9 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 	case SMTPD_EOD_ACCEPT:
 		break;
 	}
+	if (st->hbc)
+		smtpd_hbc_envelope(hbc_result(st->hbc),
+				   queue_in_envelope(st->msg));
 	struct queue_in *msg = st->msg;
 	int hold = queue_in_envelope(msg)->hold;
 	st->msg = NULL;
@@ -381,19 +392,32 @@ smtpd_data(struct smtpd_session *ss)
 	smtpd_reset_transaction(ss);
 }
 
+/* With smtpd_per_record_deadline, a BDAT chunk is read as records of
+ * this many octets (the chunk's rest when less), each of which must come
+ * whole within smtpd_timeout: a chunk has no lines to bound, and a record
+ * this size keeps a byte now and then from holding the process, while a
+ * slow but honest client moves a record in far less than the timeout. */
+#define SMTPD_BDAT_RECORD 4096
+
 /* Reads a chunk of size bytes, feeding it to st (or discarding it when
- * st is NULL); 0, or -1 when the connection failed. */
+ * st is NULL); 0, or -1 when the connection failed or timed out. */
 static int
 smtpd_bdat_read(struct smtpd_session *ss, struct smtpd_data_state *st,
 		uint64_t size)
 {
 	const char *p;
 	ssize_t n;
+	uint64_t record = 0; /* octets of the current record read */
+	long long deadline = io_deadline(smtpd_cfg.timeout_ms);
 
 	while (size > 0) {
+		if (smtpd_cfg.per_record_deadline)
+			stream_set_timeout(&ss->s, io_left_ms(deadline));
 		n = stream_peek(&ss->s, &p);
-		if (n <= 0)
+		if (n <= 0) {
+			stream_set_timeout(&ss->s, smtpd_cfg.timeout_ms);
 			return -1;
+		}
 		if ((uint64_t)n > size)
 			n = (ssize_t)size;
 		if (st) {
@@ -402,8 +426,33 @@ smtpd_bdat_read(struct smtpd_session *ss, struct smtpd_data_state *st,
 		}
 		stream_consume(&ss->s, (size_t)n);
 		size -= (uint64_t)n;
+		record += (uint64_t)n;
+		if (record >= SMTPD_BDAT_RECORD) {
+			record = 0;
+			deadline = io_deadline(smtpd_cfg.timeout_ms);
+		}
 	}
+	stream_set_timeout(&ss->s, smtpd_cfg.timeout_ms);
 	return 0;
+}
+
+/* A chunk could not be read: 421 and a log line for a timeout (with the
+ * octets of the message so far, as after DATA), a log line for a lost
+ * connection. */
+static void
+smtpd_bdat_lost(struct smtpd_session *ss, const struct smtpd_data_state *st)
+{
+	char detail[64] = "";
+
+	if (st != NULL)
+		snprintf(detail, sizeof(detail), " (%llu bytes)",
+			 (unsigned long long)st->d.raw_size);
+	if (stream_error(&ss->s) == STREAM_TIMEOUT)
+		smtpd_timeout(ss, detail);
+	else
+		msg_info("lost connection after BDAT%s from %s[%s]", detail,
+			 ss->client_name, ss->client_addr);
+	ss->quit = 1;
 }
 
 void
@@ -415,7 +464,7 @@ smtpd_bdat(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 		/* The chunk is on its way: it must be read, never parsed as
 		 * commands (RFC 3030). */
 		if (smtpd_bdat_read(ss, NULL, cmd->bdat_size) < 0) {
-			ss->quit = 1;
+			smtpd_bdat_lost(ss, NULL);
 			return;
 		}
 		if (!smtpd_data_ready(ss, CNT_BDAT))
@@ -435,12 +484,7 @@ smtpd_bdat(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 			ss->bdat_failed = 1;
 	}
 	if (smtpd_bdat_read(ss, st, cmd->bdat_size) < 0) {
-		if (stream_error(&ss->s) == STREAM_TIMEOUT)
-			smtpd_timeout(ss, "");
-		else
-			msg_info("lost connection after BDAT from %s[%s]",
-				 ss->client_name, ss->client_addr);
-		ss->quit = 1;
+		smtpd_bdat_lost(ss, st);
 		return;
 	}
 	if (st == NULL) {

@@ -77,7 +77,9 @@ smtpd_hbc_begin(struct smtpd_session *ss, const char *queue_id)
 	struct buf where = BUF_INIT;
 	struct hbc *h;
 
-	if (!hbc_wanted(&hbc_cfg))
+	/* receive_override_options = no_header_body_checks: the smtpd a
+	 * content filter hands mail back to. */
+	if (smtpd_cfg.no_header_body_checks || !hbc_wanted(&hbc_cfg))
 		return NULL;
 	smtpd_hbc_changed();
 	/* Postfix's cleanup: "from HOST[ADDR]; from=<> to=<> proto= helo=<>",
@@ -120,6 +122,8 @@ smtpd_hbc_envelope(const struct hbc_result *r, struct queue_envelope *env)
 {
 	if (r->flags & HBC_R_HOLD)
 		env->hold = 1;
+	if (r->filter)
+		queue_str_set(&env->filter, r->filter);
 	if (r->redirect) {
 		/* Every recipient goes to the one address instead. */
 		for (size_t j = 0; j < env->nrcpt; j++) {

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "content_filter.h"
 #include "dns.h"
 #include "dnsbl.h"
 #include "maps.h"
@@ -41,6 +42,8 @@
 #include "smtpd.h"
 #include "smtpd_policy.h"
 #include "smtpd_restrict.h"
+#include "smtpd_spf.h"
+#include "spf.h"
 #include "sock.h"
 #include "strutil.h"
 #include "xalloc.h"
@@ -113,6 +116,7 @@ enum op {
 	OP_CHECK_REVERSE_CLIENT,
 	OP_CHECK_REVERSE_CLIENT_MX,
 	OP_CHECK_REVERSE_CLIENT_NS,
+	OP_REJECT_SPF_FAIL,
 };
 
 enum arg { ARG_NONE, ARG_TABLE, ARG_SECONDS, ARG_ZONE, ARG_POLICY };
@@ -199,6 +203,8 @@ static const struct restriction {
      ARG_TABLE},
     {"check_reverse_client_hostname_ns_access", OP_CHECK_REVERSE_CLIENT_NS,
      ARG_TABLE},
+    /* Panacea's own: Postfix has no SPF (smtpd_spf.c). */
+    {"reject_spf_fail", OP_REJECT_SPF_FAIL, ARG_NONE},
     {NULL, 0, 0},
 };
 
@@ -280,8 +286,8 @@ struct smtpd_access {
 	int have_sender;
 	char *denied; /* smtpd_delay_reject = no: the client was refused */
 	int hold, discard;
-	struct buf hold_log, discard_log, redirect_log, bcc_log;
-	char *redirect, *bcc;
+	struct buf hold_log, discard_log, redirect_log, bcc_log, filter_log;
+	char *redirect, *bcc, *filter;
 	struct buf prepend;
 	char instance[64];  /* the policy protocol's, per transaction */
 	char *reverse_name; /* the client's PTR name, asked once */
@@ -786,6 +792,7 @@ access_of(struct smtpd_session *ss)
 		buf_init(&ss->access->discard_log);
 		buf_init(&ss->access->redirect_log);
 		buf_init(&ss->access->bcc_log);
+		buf_init(&ss->access->filter_log);
 		buf_init(&ss->access->prepend);
 	}
 	return ss->access;
@@ -1018,12 +1025,25 @@ table_result(struct eval *e, const struct item *it, const char *value,
 				 a.kind == SMTPD_ACCESS_WARN ? "warn" : "info",
 				 e->cmd, a.text, rcpt_text(e));
 		break;
-	case SMTPD_ACCESS_FILTER:
-		msg_warn("%s: FILTER \"%s\": content filters are not "
-			 "supported by Panacea",
-			 it->arg, a.text);
-		res = config_error(e, name, klass);
+	case SMTPD_ACCESS_FILTER: {
+		struct buf what = BUF_INIT;
+
+		if (!content_filter_valid(a.text)) {
+			msg_warn("%s: bad FILTER value \"%s\": need "
+				 "transport:destination",
+				 it->arg, a.text);
+			res = config_error(e, name, klass);
+			break;
+		}
+		/* The last FILTER wins, as in Postfix. */
+		xfree(acc->filter);
+		acc->filter = xstrdup(a.text);
+		buf_printf(&what, "FILTER %s", a.text);
+		action_log(e, &acc->filter_log, "filter", name, klass, "",
+			   buf_cstr(&what));
+		buf_free(&what);
 		break;
+	}
 	case SMTPD_ACCESS_RESTRICTIONS:
 		/* A class name, or restrictions written in the value. */
 		if ((c = class_index(value)) >= 0) {
@@ -1458,8 +1478,14 @@ static enum res
 unlisted(struct eval *e, const struct addr *a, const char *klass,
 	 const char *dsn)
 {
-	int known = smtpd_check_local_user(a);
+	int known;
 
+	/* receive_override_options = no_unknown_recipient_checks: the
+	 * smtpd a content filter hands mail back to. */
+	if (smtpd_cfg.no_unknown_recipient_checks &&
+	    strcmp(klass, "Recipient address") == 0)
+		return R_DUNNO;
+	known = smtpd_check_local_user(a);
 	if (known > 0)
 		return R_DUNNO;
 	if (known < 0)
@@ -1753,6 +1779,37 @@ check_domain_exists(struct eval *e, const struct addr *a, const char *klass,
 				  "<%s>: %s rejected: Domain not found",
 				  a->addr, klass);
 	}
+}
+
+/* reject_spf_fail: the SPF result of the transaction's identity (the
+ * sender, or the HELO name for the null sender): fail is refused with
+ * the record's explanation, temperror deferred; any other result goes
+ * on.  Before MAIL there is no identity yet. */
+static enum res
+check_spf(struct eval *e, const struct addr *sender)
+{
+	struct buf text = BUF_INIT;
+	enum res res = R_DUNNO;
+	const char *from;
+
+	if (sender == NULL)
+		return R_DUNNO;
+	from = sender->flags & ADDR_NULL ? "" : sender->addr;
+	switch (smtpd_spf_result(e->ss, from, &text)) {
+	case SPF_FAIL:
+		res = refuse_fmt(e, 550, "5.7.1",
+				 "<%s>: Sender address rejected: SPF fail: %s",
+				 from, buf_cstr(&text));
+		break;
+	case SPF_TEMPERROR:
+		res = refuse_fmt(e, 451, "4.7.1",
+				 "<%s>: Sender address rejected: SPF temporary "
+				 "error: %s",
+				 from, buf_cstr(&text));
+		break;
+	}
+	buf_free(&text);
+	return res;
 }
 
 static enum res
@@ -2178,6 +2235,8 @@ eval_item(struct eval *e, const struct item *it, const char *name,
 					   "4.1.2");
 	case OP_REJECT_UNKNOWN_HELO:
 		return check_helo_exists(e);
+	case OP_REJECT_SPF_FAIL:
+		return check_spf(e, sender);
 	case OP_REJECT_UNKNOWN_CLIENT:
 		return check_client_exists(e, 0);
 	case OP_REJECT_UNKNOWN_REVERSE_CLIENT:
@@ -2520,6 +2579,10 @@ smtpd_restrict_eod(struct smtpd_session *ss, const char *id, const char *cmd,
 		env->hold = 1;
 		msg_info("%s: %s", id, buf_cstr(&acc->hold_log));
 	}
+	if (acc->filter) {
+		queue_str_set(&env->filter, acc->filter);
+		msg_info("%s: %s", id, buf_cstr(&acc->filter_log));
+	}
 	return SMTPD_EOD_ACCEPT;
 }
 
@@ -2544,10 +2607,12 @@ smtpd_restrict_reset(struct smtpd_session *ss)
 	buf_reset(&acc->discard_log);
 	buf_reset(&acc->redirect_log);
 	buf_reset(&acc->bcc_log);
+	buf_reset(&acc->filter_log);
 	buf_reset(&acc->prepend);
 	xfree(acc->redirect);
 	xfree(acc->bcc);
-	acc->redirect = acc->bcc = NULL;
+	xfree(acc->filter);
+	acc->redirect = acc->bcc = acc->filter = NULL;
 	acc->instance[0] = '\0';
 }
 
@@ -2563,6 +2628,7 @@ smtpd_restrict_session_end(struct smtpd_session *ss)
 	buf_free(&acc->discard_log);
 	buf_free(&acc->redirect_log);
 	buf_free(&acc->bcc_log);
+	buf_free(&acc->filter_log);
 	buf_free(&acc->prepend);
 	xfree(acc->denied);
 	xfree(acc->reverse_name);

@@ -26,6 +26,7 @@
 #include "msg.h"
 #include "peer_name.h"
 #include "smtpd.h"
+#include "smtpd_spf.h"
 #include "smtpd_anvil.h"
 #include "smtpd_restrict.h"
 #include "sock.h"
@@ -195,6 +196,7 @@ smtpd_reset_transaction(struct smtpd_session *ss)
 	ss->smtputf8 = 0;
 	ss->declared_size = 0;
 	smtpd_restrict_reset(ss);
+	smtpd_spf_reset(ss);
 }
 
 void
@@ -344,6 +346,8 @@ smtpd_helo(struct smtpd_session *ss, const struct smtp_cmd *cmd, int esmtp)
 	smtpd_reply(ss, "250-8BITMIME");
 	smtpd_reply(ss, "250-DSN");
 	smtpd_reply(ss, "250-SMTPUTF8");
+	/* RFC 3030 3: BINARYMIME is announced with CHUNKING. */
+	smtpd_reply(ss, "250-BINARYMIME");
 	smtpd_reply(ss, "250 CHUNKING");
 	buf_free(&mechs);
 }
@@ -841,6 +845,7 @@ done:
 	queue_envelope_free(&ss.env);
 	smtpd_auth_session_end(&ss);
 	smtpd_restrict_session_end(&ss);
+	smtpd_spf_end(&ss);
 	if (ss.tls_on)
 		tls_stop(&ss.s, 1);
 	stream_free(&ss.s);

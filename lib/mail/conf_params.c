@@ -102,14 +102,28 @@ const struct conf_param conf_params[] = {
      "The directory of panacea.conf and services; its default follows -c and "
      "MAIL_CONFIG, so that $config_directory names the directory actually "
      "read. As in Postfix."},
+    {"content_filter", CONF_STR, "", 0, 0,
+     "After a message is queued, send all of it to this "
+     "\"transport:destination\" (a services table name and its next hop, "
+     "as in transport(5)) instead of each recipient's own route: an "
+     "external content filter that hands the message back through an "
+     "smtpd service with -o content_filter= (Postfix's FILTER_README, the "
+     "advanced model). smtpd(8) and pickup(8) read it, so a services line "
+     "can set it per service; a FILTER action in an access(5) table, then "
+     "one in header_checks or body_checks, takes precedence. Mail that "
+     "Panacea writes itself (bounces, local's forwarding) is not filtered. "
+     "An empty destination is default_filter_nexthop, else the recipient's "
+     "domain. As in Postfix."},
     {"daemon_directory", CONF_STR, "/usr/libexec/panacea", 0, 0,
      "The directory of the daemon programs that master(8) starts. As in "
      "Postfix."},
     {"data_directory", CONF_STR, "/var/lib/panacea", 0, 0,
      "Where postscreen(8) keeps its cache of clients that passed its tests "
-     "(postscreen_cache_map); postscreen makes it for mail_owner (mode 0700) "
-     "when it is missing. As in Postfix, where other caches and the PRNG "
-     "state live there too."},
+     "(postscreen_cache_map) and smtpd(8) the secret its session ticket "
+     "keys come from (smtpd_tls_ticket_secret, root's, mode 0600, made at "
+     "the first start); postscreen or smtpd makes the folder for "
+     "mail_owner (mode 0700) when it is missing. As in Postfix, where "
+     "other caches and the PRNG state live there too."},
     {"debug_peer_level", CONF_INT, "2", 0, 1,
      "How many levels of verbose logging smtpd(8) adds for a client that "
      "debug_peer_list matches. As in Postfix."},
@@ -159,6 +173,10 @@ const struct conf_param conf_params[] = {
      "The most recipients qmgr(8) gives one delivery request of a transport "
      "that has no TRANSPORT_destination_recipient_limit of its own. As in "
      "Postfix."},
+    {"default_filter_nexthop", CONF_STR, "", 0, 0,
+     "The next hop of a content filter (content_filter or FILTER) written "
+     "without one, as qmgr(8) routes it; empty: the recipient's domain. As "
+     "in Postfix 2.7 and later."},
     {"default_privs", CONF_STR, "nobody", 0, 0,
      "The unprivileged account local(8) runs the files and commands of an "
      "alias database or :include: file as when root owns it (pop3session(8) "
@@ -207,6 +225,13 @@ const struct conf_param conf_params[] = {
      "header_checks see the message's headers, body_checks everything "
      "after them, line by line (mime_header_checks and "
      "nested_header_checks are not used). As in Postfix."},
+    {"disable_mime_output_conversion", CONF_BOOL, "no", 0, 0,
+     "When yes, smtp(8) sends 8-bit mail unchanged to a next hop that does "
+     "not offer 8BITMIME. When no (the default), it re-encodes the message's "
+     "8-bit MIME leaf parts (7bit, 8bit or binary, nested multiparts and "
+     "attached messages included) as quoted-printable and relabels 8bit "
+     "multiparts and attached messages 7bit; base64 and quoted-printable "
+     "parts are untouched. As in Postfix."},
     {"disable_vrfy_command", CONF_BOOL, "no", 0, 0,
      "When yes, smtpd(8) refuses VRFY (502 5.5.1), so that a client cannot "
      "probe which addresses exist. As in Postfix."},
@@ -334,8 +359,9 @@ const struct conf_param conf_params[] = {
      "No-op in Panacea: it has no postfix-files. Postfix: where its "
      "installation's meta files are."},
     {"mime_boundary_length_limit", CONF_INT, "2048", 0, 1,
-     "How many bytes of a MIME boundary the header and body checks compare; "
-     "boundaries that agree that far are the same. As in Postfix."},
+     "How many bytes of a MIME boundary the header and body checks and "
+     "smtp(8)'s 8-bit to 7-bit conversion compare; boundaries that agree "
+     "that far are the same. As in Postfix."},
     {"mime_header_checks", CONF_STR, "$header_checks", 0, 0,
      "Lookup tables for MIME headers (MIME-Version, Content-Type, "
      "Content-Transfer-Encoding, Content-Disposition, Content-Description, "
@@ -344,7 +370,9 @@ const struct conf_param conf_params[] = {
     {"mime_nesting_limit", CONF_INT, "100", 0, 1,
      "How deep the header and body checks follow nested multiparts; deeper "
      "parts are taken as plain body. Postfix refuses such mail; Panacea "
-     "accepts it."},
+     "accepts it. smtp(8) bounces (5.6.0) a message nested deeper than this "
+     "(multiparts and attached messages) that it would have to convert to "
+     "7 bits, as Postfix's smtp does."},
     {"minimal_backoff_time", CONF_TIME, "300s", 's', 1,
      "The shortest qmgr(8) waits between two attempts to deliver a deferred "
      "message. As in Postfix."},
@@ -544,6 +572,17 @@ const struct conf_param conf_params[] = {
     {"readme_directory", CONF_STR, "no", 0, 0,
      "No-op in Panacea: no README files are installed. Postfix: where its "
      "READMEs are."},
+    {"receive_override_options", CONF_STR, "", 0, 0,
+     "Words that turn checks off for the mail one service receives, "
+     "typically on the smtpd(8) a content filter hands mail back to: "
+     "no_unknown_recipient_checks (no \"User unknown\" refusal of a "
+     "recipient; smtpd only), no_header_body_checks (no header_checks, "
+     "mime_header_checks, nested_header_checks or body_checks), "
+     "no_address_mappings (no virtual alias, canonical or masquerade "
+     "rewriting, no automatic BCC) and no_milters (a no-op: Panacea has no "
+     "milters). smtpd(8) reads it; an unknown word stops "
+     "smtpd at start. As in Postfix, where pickup(8) takes it too (Panacea's "
+     "pickup has none of these checks)."},
     {"recipient_delimiter", CONF_STR, "", 0, 0,
      "The characters that separate a user name from an extension (user+ext); "
      "empty disables extensions. As in Postfix."},
@@ -640,6 +679,13 @@ const struct conf_param conf_params[] = {
     {"smtp_helo_timeout", CONF_TIME, "300s", 's', 1,
      "How long smtp(8) waits for the greeting and for the reply to EHLO or "
      "HELO. As in Postfix."},
+    {"smtp_line_length_limit", CONF_INT, "998", 0, 0,
+     "The longest line (without CR LF) smtp(8) sends; 0 means no limit. "
+     "The body of a MIME leaf part (7bit, 8bit or binary) with a longer "
+     "line is re-encoded as quoted-printable, so that its content arrives "
+     "exactly; other header lines are folded at white space (or broken with "
+     "CR LF and a space), other body lines broken with CR LF and a space, "
+     "as Postfix does. Postfix's parameter; the re-encoding is Panacea's."},
     {"smtp_mail_timeout", CONF_TIME, "300s", 's', 1,
      "How long smtp(8) waits for the reply to MAIL FROM. As in Postfix."},
     {"smtp_mime_header_checks", CONF_STR, "", 0, 0,
@@ -686,6 +732,21 @@ const struct conf_param conf_params[] = {
     {"smtp_tls_CAfile", CONF_STR, "", 0, 0,
      "The PEM file of the certificate authorities smtp(8) trusts to verify "
      "servers; empty uses the system's. As in Postfix."},
+    {"smtp_tls_CApath", CONF_STR, "", 0, 0,
+     "A directory of PEM files of the certificate authorities smtp(8) "
+     "trusts to verify servers, with smtp_tls_CAfile; every file's "
+     "certificates are read at start (hash links are not needed, and the "
+     "directory need not be inside the chroot). Both empty: the system's. "
+     "As in Postfix, read at start."},
+    {"smtp_tls_cert_file", CONF_STR, "", 0, 0,
+     "The PEM certificate (chain) smtp(8) presents when a server asks for "
+     "a client certificate; empty: none. As in Postfix."},
+    {"smtp_tls_chain_files", CONF_STR, "", 0, 0,
+     "PEM files (blank or comma separated, read as one) holding keys, "
+     "each followed by its certificate and issuers, that smtp(8) presents "
+     "as client certificates (at most one key per type: RSA, ECDSA, ...). "
+     "When set, smtp_tls_cert_file and smtp_tls_key_file are ignored, with "
+     "a warning. As in Postfix."},
     {"smtp_tls_ciphers", CONF_STR, "medium", 0, 0,
      "The cipher grade of smtp(8) with opportunistic TLS (see "
      "smtpd_tls_ciphers), minus smtp_tls_exclude_ciphers. As in Postfix, "
@@ -698,6 +759,9 @@ const struct conf_param conf_params[] = {
     {"smtp_tls_exclude_ciphers", CONF_STR, "", 0, 0,
      "Ciphers or cipher types smtp(8) removes from its cipher grade at "
      "every level (see smtpd_tls_exclude_ciphers). As in Postfix."},
+    {"smtp_tls_key_file", CONF_STR, "$smtp_tls_cert_file", 0, 0,
+     "The PEM private key of smtp_tls_cert_file; empty means in the "
+     "certificate file. As in Postfix."},
     {"smtp_tls_loglevel", CONF_INT, "0", 0, 0,
      "How much smtp(8) logs about TLS: 0 nothing, 1 Postfix's summary "
      "line (\"Verified/Untrusted/Anonymous TLS connection established to "
@@ -719,6 +783,10 @@ const struct conf_param conf_params[] = {
      "smtp_tls_policy_maps); syntax, floor and warning as for "
      "smtpd_tls_protocols. As in Postfix, with TLSv1.2 as the default "
      "and floor."},
+    {"smtp_tls_note_starttls_offer", CONF_BOOL, "no", 0, 0,
+     "When yes, smtp(8) logs \"Host offered STARTTLS: [HOST]\" for a "
+     "server that offers STARTTLS where TLS is not used (level none). As "
+     "in Postfix."},
     {"smtp_tls_policy_maps", CONF_STR, "", 0, 0,
      "Tables of next hop to TLS policy (none, may, encrypt, verify or secure, "
      "with options) that override smtp_tls_security_level. As in Postfix."},
@@ -731,6 +799,12 @@ const struct conf_param conf_params[] = {
      "secure; empty means what the legacy smtp_enforce_tls (verify, or "
      "encrypt with smtp_tls_enforce_peername = no) and smtp_use_tls (may) "
      "say, none when both are no. As in Postfix."},
+    {"smtp_tls_wrappermode", CONF_BOOL, "no", 0, 0,
+     "When yes, smtp(8) starts TLS as soon as it connects (SMTPS, "
+     "submissions, port 465) instead of sending STARTTLS. Needs "
+     "smtp_tls_security_level = encrypt or stronger (else smtp stops at "
+     "start); a smtp_tls_policy_maps level below encrypt counts as "
+     "encrypt. As in Postfix."},
     {"smtp_use_tls", CONF_BOOL, "no", 0, 0,
      "Postfix's legacy form of smtp_tls_security_level = may, used only "
      "when smtp_tls_security_level is empty. As in Postfix."},
@@ -834,8 +908,9 @@ const struct conf_param conf_params[] = {
      "through the C library."},
     {"smtpd_per_record_deadline", CONF_BOOL, "no", 0, 0,
      "When yes, smtpd(8) applies smtpd_timeout to each whole line of message "
-     "content (DATA): a client that trickles a line a byte at a time is cut "
-     "off with 421 4.4.2 once the line has taken smtpd_timeout; when no, any "
+     "content (DATA), and to each 4096 octets of a BDAT chunk: a client that "
+     "trickles a line or a chunk a byte at a time is cut off with 421 4.4.2 "
+     "once the line or those octets have taken smtpd_timeout; when no, any "
      "byte received restarts the wait, as in Postfix 2.9-3.6 (default no; "
      "Postfix's yes under stress is not copied).  A command line must always "
      "arrive whole within smtpd_timeout, whatever this says: stricter than "
@@ -916,6 +991,22 @@ const struct conf_param conf_params[] = {
     {"smtpd_soft_error_limit", CONF_INT, "10", 0, 1,
      "After this many errors smtpd(8) pauses smtpd_error_sleep_time before "
      "each error reply. As in Postfix."},
+    {"smtpd_spf_received_header", CONF_BOOL, "no", 0, 0,
+     "When yes, smtpd(8) adds a Received-SPF: header (RFC 7208 9.1) on top "
+     "of each message it accepts from a network client that did not "
+     "authenticate: the SPF result of the MAIL FROM identity (of "
+     "postmaster@HELO for the null sender), the client address, envelope "
+     "sender, HELO name and matching mechanism.  The check is made once per "
+     "transaction and shared with the reject_spf_fail restriction (refuses "
+     "an SPF fail with 550 5.7.1 and the record's explanation, defers a "
+     "temperror with 451 4.7.1). Panacea's own: Postfix leaves SPF to "
+     "policy services such as policyd-spf."},
+    {"smtpd_spf_time_limit", CONF_TIME, "20s", 's', 1,
+     "The longest an SPF evaluation of smtpd(8) (reject_spf_fail, "
+     "smtpd_spf_received_header) may take: a DNS lookup that would start "
+     "later makes the result temperror (RFC 7208 4.6.4 asks for a limit of "
+     "at least 20 seconds). Each lookup itself is bounded by the DNS "
+     "timeout. Panacea's own."},
     {"smtpd_starttls_timeout", CONF_TIME, "300s", 's', 1,
      "How long smtpd(8) may take for the TLS handshake after STARTTLS (or on "
      "connect in wrapper mode); a client that does not finish is disconnected. "
@@ -931,6 +1022,12 @@ const struct conf_param conf_params[] = {
      "line) and names to clients choosing a certificate; read at start. "
      "Empty: no client certificate is trusted. As in Postfix, with "
      "tls_append_default_CA = no."},
+    {"smtpd_tls_CApath", CONF_STR, "", 0, 0,
+     "A directory of PEM files of the CAs whose client certificates "
+     "smtpd(8) trusts, with smtpd_tls_CAfile (whose CAs alone are named "
+     "to clients); every file's certificates are read at start, so hash "
+     "links are not needed and the directory need not be inside the "
+     "chroot. As in Postfix."},
     {"smtpd_tls_ask_ccert", CONF_BOOL, "no", 0, 0,
      "When yes, smtpd(8) asks TLS clients for a certificate (any, or none, "
      "is accepted) so that permit_tls_clientcerts, "
@@ -941,12 +1038,36 @@ const struct conf_param conf_params[] = {
      "Postfix."},
     {"smtpd_tls_cert_file", CONF_STR, "", 0, 0,
      "The PEM certificate (chain) of smtpd(8). As in Postfix."},
+    {"smtpd_tls_chain_files", CONF_STR, "", 0, 0,
+     "PEM files (blank or comma separated, read as one) holding the keys "
+     "of smtpd(8), each followed by its certificate and then its issuers: "
+     "key1, cert1, chain1, key2, cert2, ... with at most one key per type "
+     "(RSA, ECDSA, Ed25519); a client gets the certificate it can verify. "
+     "When set, smtpd_tls_cert_file, _key_file, _eccert_file and "
+     "_eckey_file are ignored, with a warning. As in Postfix."},
     {"smtpd_tls_ciphers", CONF_STR, "medium", 0, 0,
      "The cipher grade of smtpd(8) with opportunistic TLS: high "
      "(tls_high_cipherlist), medium (tls_medium_cipherlist) or null "
      "(tls_null_cipherlist), minus smtpd_tls_exclude_ciphers. It governs "
      "TLSv1.2; the TLSv1.3 suites are OpenSSL's. As in Postfix, except "
      "that the insecure grades export and low are refused (smtpd stops)."},
+    {"smtpd_tls_dh1024_param_file", CONF_STR, "", 0, 0,
+     "PEM file of the Diffie-Hellman parameters of smtpd(8)'s DHE "
+     "suites; empty or auto: OpenSSL chooses them by the certificate's "
+     "strength. Parameters under 2048 bits are not used (a warning says "
+     "so and OpenSSL's are kept). As in Postfix."},
+    {"smtpd_tls_eccert_file", CONF_STR, "", 0, 0,
+     "The PEM ECDSA certificate (chain) of smtpd(8), beside the RSA one "
+     "of smtpd_tls_cert_file: each client gets the one it can verify. As "
+     "in Postfix."},
+    {"smtpd_tls_eckey_file", CONF_STR, "$smtpd_tls_eccert_file", 0, 0,
+     "The PEM private key of smtpd_tls_eccert_file; empty means in the "
+     "certificate file. As in Postfix."},
+    {"smtpd_tls_eecdh_grade", CONF_STR, "auto", 0, 0,
+     "auto, strong, ultra or none (anything else stops smtpd(8)); as in "
+     "Postfix 3.6 and later every grade means auto, the curves of "
+     "tls_eecdh_auto_curves, and another value is logged as taken for "
+     "auto (TLS 1.3 has no key exchange without a curve or group)."},
     {"smtpd_tls_exclude_ciphers", CONF_STR, "", 0, 0,
      "OpenSSL ciphers or cipher types (\"aNULL, AES128\", blanks, commas "
      "or colons between them) that smtpd(8) removes from its cipher "
@@ -1009,6 +1130,14 @@ const struct conf_param conf_params[] = {
      "(require it); empty means what the legacy smtpd_enforce_tls "
      "(encrypt) and smtpd_use_tls (may) say, none when both are no. "
      "smtpd_tls_wrappermode = yes makes TLS at least may. As in Postfix."},
+    {"smtpd_tls_session_cache_timeout", CONF_TIME, "3600s", 's', 0,
+     "How long a TLS session of smtpd(8) can be resumed; 0 turns session "
+     "tickets off, values under 2 minutes count as 2 minutes, more than "
+     "100 days stops smtpd. Panacea keeps no server-side session cache: "
+     "resumption is by tickets (TLS 1.2 RFC 5077 and TLS 1.3), whose keys "
+     "every smtpd process derives from a secret in data_directory and the "
+     "time, so a ticket from one process is accepted by another. As in "
+     "Postfix, where tickets are the default too."},
     {"smtpd_tls_wrappermode", CONF_BOOL, "no", 0, 0,
      "When yes, smtpd(8) starts TLS on connect (port 465) instead of offering "
      "STARTTLS. As in Postfix."},
@@ -1021,6 +1150,24 @@ const struct conf_param conf_params[] = {
      "made on another host or names no host (and its pid, if any, is not "
      "alive here); one that names this host and a dead pid is removed at "
      "once. Postfix's parameter; the owner rule is Panacea's."},
+    {"strict_7bit_headers", CONF_BOOL, "no", 0, 0,
+     "When yes, smtp(8) bounces (5.6.3) a message with 8-bit octets in its "
+     "headers rather than send it to a next hop that does not offer "
+     "8BITMIME (headers cannot be converted); when no, it sends the message "
+     "as it is. Postfix's parameter, which Postfix applies on input "
+     "(cleanup); Panacea's smtpd does not, and smtp applies it where the "
+     "8-bit octets would go out."},
+    {"strict_8bitmime", CONF_BOOL, "no", 0, 0,
+     "Both strict_7bit_headers and strict_8bitmime_body. As in Postfix (but "
+     "applied by smtp(8), see those)."},
+    {"strict_8bitmime_body", CONF_BOOL, "no", 0, 0,
+     "When yes, smtp(8) bounces (5.6.3) a message with 8-bit octets in a "
+     "body it cannot convert (a message without MIME-Version, a preamble or "
+     "epilogue, a part declared base64 or quoted-printable) rather than send "
+     "it to a next hop that does not offer 8BITMIME; when no, it sends such "
+     "a message as it is. Postfix's parameter, which Postfix applies on "
+     "input (cleanup); Panacea's smtpd does not, and smtp applies it where "
+     "the 8-bit octets would go out."},
     {"strict_rfc821_envelopes", CONF_BOOL, "no", 0, 0,
      "When yes, smtpd(8) wants the RFC 821/5321 syntax in MAIL FROM and RCPT "
      "TO, the address in <> and nothing else (501 5.1.7 Bad sender address "
@@ -1036,6 +1183,11 @@ const struct conf_param conf_params[] = {
      "name (pflogsumm --syslog-name=panacea) or set syslog_name = postfix "
      "(INSTALL, \"Log tools\"). As in Postfix, except the default "
      "(postfix)."},
+    {"tls_eecdh_auto_curves", CONF_STR,
+     "X25519 X448 prime256v1 secp521r1 secp384r1", 0, 0,
+     "The key exchange curves of smtpd(8) and smtp(8), most preferred "
+     "first; names OpenSSL cannot use are left out (with a warning when "
+     "the value is set), none left stops the daemon. As in Postfix."},
     {"tls_high_cipherlist", CONF_STR,
      "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:!aNULL", 0, 0,
      "The OpenSSL cipher list of the grade high (*_tls_ciphers, "
@@ -1059,6 +1211,29 @@ const struct conf_param conf_params[] = {
      "preference rather than the client's. Postfix's default is no; "
      "Panacea's lists hold only AEAD suites, strongest first, so its "
      "order is kept by default (as testssl.sh recommends)."},
+    {"tls_server_sni_maps", CONF_STR, "", 0, 0,
+     "Tables that map the name a TLS client asks for (SNI) to the chain "
+     "files of smtpd(8)'s certificates for it (the syntax of "
+     "smtpd_tls_chain_files); keys are the name or a parent domain with a "
+     "leading dot. Unlike Postfix (postmap -F), the values are the file "
+     "names: the files of every hash, btree and texthash table are loaded "
+     "at start, before the jail; another type's value that was not "
+     "loaded then is logged and the default certificate used. A name "
+     "without an entry gets the default certificate. As in Postfix "
+     "otherwise."},
+    {"tls_session_ticket_cipher", CONF_STR, "aes-256-cbc", 0, 0,
+     "The cipher that encrypts smtpd(8)'s session tickets: a CBC cipher "
+     "with 128-bit blocks and a 128 to 256-bit key (else smtpd stops); "
+     "empty turns tickets off. As in Postfix."},
+    {"tls_ssl_options", CONF_STR, "", 0, 0,
+     "OpenSSL options smtpd(8) and smtp(8) turn on, by name without "
+     "SSL_OP_ (ENABLE_MIDDLEBOX_COMPAT, LEGACY_SERVER_CONNECT, NO_TICKET, "
+     "NO_COMPRESSION, NO_RENEGOTIATION, "
+     "NO_SESSION_RESUMPTION_ON_RENEGOTIATION, PRIORITIZE_CHACHA; any case) "
+     "or as a hexadecimal mask 0x...; an unknown name stops the daemon, "
+     "mask bits of the protocol versions or the server's cipher order are "
+     "ignored with a warning. Panacea always sets NO_COMPRESSION and "
+     "NO_RENEGOTIATION. As in Postfix."},
     {"transport_maps", CONF_STR, "", 0, 0,
      "Tables of recipient (address, domain or .domain) to transport:nexthop, "
      "which override the default routing. As in Postfix."},

@@ -154,6 +154,12 @@ dns_init(const char *nameservers, struct buf *err)
 	return 0;
 }
 
+int
+dns_is_ready(void)
+{
+	return dns_ready;
+}
+
 void
 dns_set_timeout(int seconds, int tries)
 {
@@ -306,6 +312,17 @@ query(const char *name, ldns_rr_type type, ldns_pkt **reply, struct buf *why)
 		return DNS_TEMPFAIL;
 	}
 	return DNS_OK;
+}
+
+int
+dns_query(const char *name, int type, ldns_pkt **reply, struct buf *why)
+{
+	if (strlen(name) > DNS_NAME_MAX) {
+		*reply = NULL;
+		dns_why_text(why, DNS_NOTFOUND, name, type_name(type));
+		return DNS_NOTFOUND;
+	}
+	return query(name, (ldns_rr_type)type, reply, why);
 }
 
 /* Copies a caller's name in lower case without a final dot; 0, or -1

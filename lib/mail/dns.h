@@ -125,6 +125,8 @@ struct dns_server {
 /* Resolver set-up; see above. */
 int dns_init(const char *nameservers, struct buf *err);
 void dns_set_timeout(int seconds, int tries);
+/* 1 once dns_init() succeeded (lookups before panic). */
+int dns_is_ready(void);
 void dns_end(void);
 
 /* Lookups; each returns an enum dns_status. */
@@ -144,6 +146,13 @@ int dns_lookup_txt(const char *name, struct buf *txt, struct buf *why);
  * the status of the lookup (DNS_NODATA: the name has none). */
 int dns_lookup_ns(const char *domain, char names[][DNS_NAME_MAX + 1],
 		  size_t max, size_t *count, struct buf *why);
+
+/* One question (name without final dot, any bytes ldns can put in a
+ * name) to the servers in turn, for callers with their own reading of
+ * the reply (SPF): DNS_OK and a reply (rcode NOERROR or NXDOMAIN) the
+ * caller frees with ldns_pkt_free, DNS_NOTFOUND for a name that cannot
+ * be asked, or DNS_TEMPFAIL. */
+int dns_query(const char *name, int type, ldns_pkt **reply, struct buf *why);
 
 /* "OK", "NOTFOUND", ... and the enhanced status code of a failure. */
 const char *dns_status_name(int status);

@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "content_filter.h"
 #include "hbc.h"
 #include "msg.h"
 #include "strutil.h"
@@ -176,6 +177,7 @@ hbc_free(struct hbc *h)
 		xfree(h->res.bcc[i]);
 	xfree(h->res.bcc);
 	xfree(h->res.redirect);
+	xfree(h->res.filter);
 	buf_free(&h->res.reason);
 	buf_free(&h->line);
 	buf_free(&h->field);
@@ -382,13 +384,10 @@ check(struct hbc *h, enum hbc_class c, const char *raw, size_t len,
 		emit(out, raw, len);
 		return;
 	}
-	if (!(h->cfg.actions & HBC_ACT(a.verb)) || a.verb == HBC_FILTER) {
-		msg_warn("%s: %s action in %s map is not supported%s; the line "
-			 "is kept",
-			 h->queue_id, verb_upper(a.verb), name,
-			 a.verb == HBC_FILTER ? " (Panacea has no content "
-						"filters)"
-					      : " here");
+	if (!(h->cfg.actions & HBC_ACT(a.verb))) {
+		msg_warn("%s: %s action in %s map is not supported here; the "
+			 "line is kept",
+			 h->queue_id, verb_upper(a.verb), name);
 		emit(out, raw, len);
 		return;
 	}
@@ -466,6 +465,17 @@ check(struct hbc *h, enum hbc_class c, const char *raw, size_t len,
 						   sizeof(*h->res.bcc));
 			h->res.bcc[h->res.nbcc++] = xstrdup(a.text);
 		}
+		break;
+	case HBC_FILTER:
+		if (!content_filter_valid(a.text)) {
+			msg_warn("%s: bad FILTER value \"%s\" in %s map: need "
+				 "transport:destination",
+				 h->queue_id, a.text, name);
+			break;
+		}
+		log_action(h, "filter", context, a.text);
+		xfree(h->res.filter);
+		h->res.filter = xstrdup(a.text);
 		break;
 	case HBC_PASS:
 		log_action(h, "pass", context, a.text);

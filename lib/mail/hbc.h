@@ -48,9 +48,9 @@
  *   BCC addr          addr is added as a recipient (NOTIFY=NEVER)
  *   PASS [text]       no more checks for this message
  *   DUNNO, OK         as if nothing matched
- *   FILTER ...        not supported (Panacea has no content_filter): a
- *                     warning and the line is kept, as for an unknown
- *                     action.
+ *   FILTER t:dest     the message goes to content filter t:dest
+ *                     (content_filter.h; the last wins); a malformed
+ *                     value is a warning and nothing else
  * An action the caller does not allow (cfg.actions: the smtp client's
  * HBC_SMTP_ACTIONS) is a warning and the line is kept.  A table that
  * fails (a lookup error, a pcre match over its bound) stops the checks
@@ -58,8 +58,8 @@
  *
  * Logs, as Postfix's cleanup: "QUEUEID: ACTION: header|body LINE WHERE:
  * TEXT" with ACTION reject, discard, hold, warning, info, strip, prepend,
- * replace, redirect, pass; LINE at most log_line_max bytes (200), control
- * octets shown as spaces; WHERE is the caller's (smtpd: "from
+ * replace, redirect, filter, pass; LINE at most log_line_max bytes (200),
+ * control octets shown as spaces; WHERE is the caller's (smtpd: "from
  * host[addr]; from=<s> to=<r> proto=ESMTP helo=<h>"; smtp: none, with
  * 60-byte lines, as Postfix's smtp logs); ": TEXT" only when there is one
  * (REJECT: the reason).
@@ -138,6 +138,7 @@ struct hbc_result {
 	unsigned flags;
 	struct buf reason; /* REJECT: "5.7.1 text"; DEFER: the error */
 	char *redirect;	   /* REDIRECT's address, or NULL */
+	char *filter;	   /* FILTER's "transport:destination", or NULL */
 	char **bcc;	   /* BCC addresses */
 	size_t nbcc;
 };

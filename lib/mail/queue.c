@@ -183,6 +183,7 @@ queue_in_begin(struct queue *q)
 	queue_str_set(&msg->env.protocol, "");
 	queue_str_set(&msg->env.auth_user, "");
 	queue_str_set(&msg->env.envid, "");
+	queue_str_set(&msg->env.filter, "");
 	buf_init(&msg->chunk);
 	return msg;
 }

@@ -120,7 +120,9 @@
 #define QUEUE_FIELD_MAX 4096 /* any string field, bytes */
 #define QUEUE_DSN_MAX 16     /* enhanced status code such as "4.4.1" */
 #define QUEUE_RCPT_MAX 50000 /* recipients per message */
-#define QUEUE_RECORD_VERSION 1
+/* Version 2 added the content filter; version 1 records (no filter) are
+ * still read, so a queue written before the upgrade is delivered. */
+#define QUEUE_RECORD_VERSION 2
 
 enum queue_dsn_ret {
 	QUEUE_RET_NONE = 0, /* no RET parameter */
@@ -149,7 +151,8 @@ enum queue_rcpt_state {
 #define QUEUE_FLAG_8BITMIME 0x02     /* BODY=8BITMIME */
 #define QUEUE_FLAG_SMTPUTF8 0x04     /* SMTPUTF8 */
 #define QUEUE_FLAG_DELAY_WARNED 0x08 /* qmgr sent the delay DSN */
-#define QUEUE_FLAGS_KNOWN 0x0f
+#define QUEUE_FLAG_BINARYMIME 0x10   /* BODY=BINARYMIME (by BDAT only) */
+#define QUEUE_FLAGS_KNOWN 0x1f
 
 struct queue_rcpt {
 	char *address; /* "" never: a recipient always has an address */
@@ -178,6 +181,9 @@ struct queue_envelope {
 	char *protocol; /* "ESMTP", "ESMTPSA", ... */
 	char *auth_user;
 	char *envid; /* DSN ENVID */
+	/* content_filter or an access table's FILTER: "transport:nexthop"
+	 * every recipient goes to instead of its own route; "" for none. */
+	char *filter;
 	enum queue_dsn_ret ret;
 	int hold; /* 0 or 1 */
 	int64_t next_attempt;

@@ -156,7 +156,9 @@ check(const char *what, int err)
 static int
 env_configure(DB_ENV *env)
 {
-	if (check("set_cachesize",
+	if (check("set_flags DB_REGION_INIT",
+		  env->set_flags(env, DB_REGION_INIT, 1)) ||
+	    check("set_cachesize",
 		  env->set_cachesize(env, 0, CACHE_BYTES, 1)) ||
 	    check("set_lg_bsize", env->set_lg_bsize(env, LOG_BUFFER_BYTES)) ||
 	    check("set_lg_filemode", env->set_lg_filemode(env, 0600)) ||
@@ -317,6 +319,20 @@ queue_env_end_stuck_users(const char *queue_dir)
 	buf_free(&home);
 }
 
+/* 1 for the name of a region file ("__db." and digits; not
+ * "__db.register"). */
+static int
+is_region_file(const char *n)
+{
+	size_t i = strlen("__db.");
+
+	if (strncmp(n, "__db.", i) != 0 || n[i] == 0)
+		return 0;
+	while (isdigit((unsigned char)n[i]))
+		i++;
+	return n[i] == 0;
+}
+
 /*
  * Removes the shared regions (__db.001 ...) of an environment nobody
  * uses any more, so that recovery builds new ones from the log and the
@@ -336,13 +352,8 @@ remove_stale_regions(const char *home)
 		return;
 	while ((d = readdir(dir)) != NULL) {
 		const char *n = d->d_name;
-		size_t i = strlen("__db.");
 
-		if (strncmp(n, "__db.", i) != 0 || n[i] == 0)
-			continue;
-		while (isdigit((unsigned char)n[i]))
-			i++;
-		if (n[i] != 0)
+		if (!is_region_file(n))
 			continue; /* __db.register goes below */
 		buf_reset(&path);
 		buf_printf(&path, "%s/%s", home, n);
@@ -351,6 +362,50 @@ remove_stale_regions(const char *home)
 	}
 	closedir(dir);
 	buf_free(&path);
+}
+
+/*
+ * Berkeley DB grows a region (the buffer cache's above all) by lengthening
+ * its file and touching the new pages through the mapping.  On a full
+ * file system that touch is SIGBUS: the process dies inside the library,
+ * the environment panics, and recovery itself then fails for want of
+ * space (seen with the queue on a full tmpfs: master gave up).  So the
+ * space regions can grow into is taken when the environment is made:
+ * DB_REGION_INIT writes each region's first size, and this reserves
+ * REGION_RESERVE_BYTES more behind every region file (FALLOC_FL_KEEP_SIZE:
+ * the length stays, the blocks are there when Berkeley DB lengthens it).
+ * A full disk then fails writes with ENOSPC, which Berkeley DB returns
+ * and the caller answers (451), never a signal.  The bound: the largest
+ * region's growth is the buffer cache's, CACHE_BYTES.
+ */
+#define REGION_RESERVE_BYTES (CACHE_BYTES + 1024 * 1024)
+
+static void
+reserve_region_space(const char *home)
+{
+	struct dirent *d;
+	struct stat st;
+	DIR *dir;
+	int fd;
+
+	if ((dir = opendir(home)) == NULL)
+		return;
+	while ((d = readdir(dir)) != NULL) {
+		if (!is_region_file(d->d_name))
+			continue;
+		fd = openat(dirfd(dir), d->d_name,
+			    O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    fallocate(fd, FALLOC_FL_KEEP_SIZE, 0,
+			      st.st_size + REGION_RESERVE_BYTES) < 0)
+			msg_warn("queue: cannot reserve space behind %s/%s: "
+				 "%m (with the disk full, the queue may stop)",
+				 home, d->d_name);
+		(void)close(fd);
+	}
+	closedir(dir);
 }
 
 static int
@@ -410,6 +465,8 @@ open_common(const char *queue_dir, queue_isalive_fn isalive, u_int32_t flags,
 		queue_free(q, 0);
 		return result;
 	}
+	if (force_recovery)
+		reserve_region_space(buf_cstr(&home));
 	buf_free(&home);
 	if ((result = db_open(q, &q->envelope, db_files[0])) != QUEUE_OK ||
 	    (result = db_open(q, &q->content, db_files[1])) != QUEUE_OK ||

@@ -1,16 +1,17 @@
 /*
  * queue_record - envelope records: encoder and strict decoder; see queue.h.
  *
- * Version 1 layout, integers big-endian, str = u16 length + bytes (no NUL
+ * Version 2 layout, integers big-endian, str = u16 length + bytes (no NUL
  * inside, at most QUEUE_FIELD_MAX, QUEUE_DSN_MAX for status codes):
  *   u8 version; str sender; i64 arrival_sec; u32 arrival_usec; u64 size;
- *   str client_name, client_addr, helo, protocol, auth_user, envid;
+ *   str client_name, client_addr, helo, protocol, auth_user, envid, filter;
  *   u8 ret; u8 hold; i64 next_attempt; u32 flags; u32 nrcpt;
  *   nrcpt times: str address, orcpt; u8 notify; u8 state; u32 attempts;
  *                str dsn, text.
- * The decoder consumes exactly the record: every length is checked against
- * what is left before anything is copied, every enum and flag set is
- * checked against its known values, and trailing bytes are an error.  The
+ * Version 1 is the same without filter (read as ""); the encoder writes
+ * version 2 only.  The decoder consumes exactly the record: every length is
+ * checked against what is left before anything is copied, every enum and flag
+ * set is checked against its known values, and trailing bytes are an error. The
  * encoder refuses what the decoder would reject, so a record the queue
  * writes can always be read back.
  */
@@ -46,6 +47,7 @@ queue_envelope_free(struct queue_envelope *env)
 	xfree(env->protocol);
 	xfree(env->auth_user);
 	xfree(env->envid);
+	xfree(env->filter);
 	for (i = 0; i < env->nrcpt; i++)
 		rcpt_free(&env->rcpts[i]);
 	xfree(env->rcpts);
@@ -187,7 +189,8 @@ put_envelope(struct buf *b, const struct queue_envelope *env)
 	    put_str(b, env->helo, QUEUE_FIELD_MAX) < 0 ||
 	    put_str(b, env->protocol, QUEUE_FIELD_MAX) < 0 ||
 	    put_str(b, env->auth_user, QUEUE_FIELD_MAX) < 0 ||
-	    put_str(b, env->envid, QUEUE_FIELD_MAX) < 0)
+	    put_str(b, env->envid, QUEUE_FIELD_MAX) < 0 ||
+	    put_str(b, env->filter, QUEUE_FIELD_MAX) < 0)
 		return -1;
 	put_u8(b, (unsigned)env->ret);
 	put_u8(b, (unsigned)env->hold);
@@ -289,9 +292,10 @@ get_rcpt(struct rd *r, struct queue_envelope *env)
 static void
 get_envelope(struct rd *r, struct queue_envelope *env)
 {
-	uint64_t ret, hold, nrcpt, i;
+	uint64_t version, ret, hold, nrcpt, i;
 
-	if (get_uint(r, 1) != QUEUE_RECORD_VERSION)
+	version = get_uint(r, 1);
+	if (version != 1 && version != QUEUE_RECORD_VERSION)
 		r->bad = 1;
 	env->sender = get_str(r, QUEUE_FIELD_MAX);
 	env->arrival_sec = (int64_t)get_uint(r, 8);
@@ -303,6 +307,7 @@ get_envelope(struct rd *r, struct queue_envelope *env)
 	env->protocol = get_str(r, QUEUE_FIELD_MAX);
 	env->auth_user = get_str(r, QUEUE_FIELD_MAX);
 	env->envid = get_str(r, QUEUE_FIELD_MAX);
+	env->filter = version == 1 ? xstrdup("") : get_str(r, QUEUE_FIELD_MAX);
 	ret = get_uint(r, 1);
 	hold = get_uint(r, 1);
 	env->next_attempt = (int64_t)get_uint(r, 8);

@@ -239,6 +239,7 @@ parse_keyword(struct smtp_caps *caps, const char *line, size_t len)
 	    {"SMTPUTF8", SMTP_EXT_SMTPUTF8},
 	    {"ENHANCEDSTATUSCODES", SMTP_EXT_ENHANCEDSTATUSCODES},
 	    {"CHUNKING", SMTP_EXT_CHUNKING},
+	    {"BINARYMIME", SMTP_EXT_BINARYMIME},
 	};
 	size_t arg, i;
 

@@ -73,6 +73,7 @@ struct smtp_reply {
 #define SMTP_EXT_ENHANCEDSTATUSCODES 0x040
 #define SMTP_EXT_CHUNKING 0x080
 #define SMTP_EXT_AUTH 0x100
+#define SMTP_EXT_BINARYMIME 0x200
 
 struct smtp_caps {
 	unsigned ext;

@@ -18,11 +18,13 @@
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include "iostuff.h"
 #include "tls.h"
+#include "tls_int.h"
 #include "xalloc.h"
 
 /* TLS 1.2 suites of a server nobody configured (pop3d): AEAD only, as
@@ -30,16 +32,6 @@
 #define TLS_SERVER_CIPHERS TLS_MEDIUM_CIPHERLIST
 
 #define TLS_MAX_ERRORS 8 /* errors kept from one drain of the queue */
-
-struct tls_ctx {
-	SSL_CTX *ssl_ctx;
-	const EVP_MD *fpt_digest; /* client certificate fingerprints, or NULL */
-	/* Client: the protocol range and cipher list of mandatory TLS
-	 * (TLS_LEVEL_ENCRYPT and up), set on each such session; 0/NULL:
-	 * the context's own (opportunistic) settings. */
-	int mand_min, mand_max;
-	char *mand_ciphers;
-};
 
 /* State of our socket BIO. */
 struct sock_bio {
@@ -432,9 +424,8 @@ sock_bio_method(void)
 
 /* --- contexts ---------------------------------------------------------- */
 
-/* Never prompt for a passphrase on a terminal: an encrypted key fails. */
-static int
-no_passphrase(char *buf, int size, int rwflag, void *userdata)
+int
+tls_no_passphrase(char *buf, int size, int rwflag, void *userdata)
 {
 	(void)buf;
 	(void)size;
@@ -443,9 +434,8 @@ no_passphrase(char *buf, int size, int rwflag, void *userdata)
 	return -1;
 }
 
-/* 0 when path can be opened for reading; else err says why. */
-static int
-check_readable(const char *what, const char *path, struct buf *err)
+int
+tls_check_readable(const char *what, const char *path, struct buf *err)
 {
 	FILE *fp;
 
@@ -473,7 +463,7 @@ ctx_new(const SSL_METHOD *method, struct buf *err)
 				   SSL_OP_NO_TICKET |
 				   SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_default_passwd_cb(c, no_passphrase);
+	SSL_CTX_set_default_passwd_cb(c, tls_no_passphrase);
 	if (!SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION)) {
 		buf_puts(err, "cannot set minimum TLS version: ");
 		tls_drain_errors(err, "unknown error");
@@ -492,6 +482,11 @@ wrap(SSL_CTX *c)
 	ctx->fpt_digest = NULL;
 	ctx->mand_min = ctx->mand_max = 0;
 	ctx->mand_ciphers = NULL;
+	ctx->ticket_secret_len = 0;
+	ctx->ticket_cipher = NULL;
+	ctx->ticket_lifetime = 0;
+	ctx->sni_fn = NULL;
+	ctx->sni_arg = NULL;
 	return ctx;
 }
 
@@ -505,32 +500,83 @@ ctx_fail(SSL_CTX *c, struct buf *err)
 }
 
 struct tls_ctx *
-tls_server_ctx_new(const char *cert_file, const char *key_file, struct buf *err)
+tls_server_ctx_empty(struct buf *err)
 {
 	SSL_CTX *c;
 
-	if (cert_file == NULL || *cert_file == '\0') {
-		buf_puts(err, "no TLS certificate file configured");
-		return NULL;
-	}
-	if (key_file == NULL || *key_file == '\0')
-		key_file = cert_file; /* key and chain in one file */
-	if (check_readable("certificate file", cert_file, err) < 0 ||
-	    check_readable("private key file", key_file, err) < 0)
-		return NULL;
 	if ((c = ctx_new(TLS_server_method(), err)) == NULL)
 		return NULL;
 	SSL_CTX_set_options(c, SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_num_tickets(c, 0);
+	/* OpenSSL refuses to resume a session where client certificates are
+	 * asked for unless the context has a session id context; the same
+	 * one for every server context keeps SNI's switch neutral. */
+	SSL_CTX_set_session_id_context(c, (const unsigned char *)"panacea", 7);
 	SSL_CTX_set_dh_auto(c, 1);
 	if (!SSL_CTX_set_cipher_list(c, TLS_SERVER_CIPHERS)) {
 		buf_puts(err, "cannot set TLS cipher list: ");
 		return ctx_fail(c, err);
 	}
+	return wrap(c);
+}
+
+/* 0 when the first certificate of cert_file and the key of key_file
+ * belong together; -1 with err set (unreadable files are left to the
+ * caller's OpenSSL calls, which say more). */
+static int
+key_matches(const char *cert_file, const char *key_file, struct buf *err)
+{
+	EVP_PKEY *key = NULL;
+	X509 *x = NULL;
+	FILE *fp;
+	int rc = 0;
+
+	if ((fp = fopen(cert_file, "r")) != NULL) {
+		x = PEM_read_X509(fp, NULL, NULL, NULL);
+		fclose(fp);
+	}
+	if ((fp = fopen(key_file, "r")) != NULL) {
+		key = PEM_read_PrivateKey(fp, NULL, tls_no_passphrase, NULL);
+		fclose(fp);
+	}
+	if (x != NULL && key != NULL && X509_check_private_key(x, key) != 1) {
+		buf_printf(err, "private key %s does not match certificate %s",
+			   key_file, cert_file);
+		rc = -1;
+	}
+	X509_free(x);
+	EVP_PKEY_free(key);
+	ERR_clear_error();
+	return rc;
+}
+
+int
+tls_ctx_add_cert(struct tls_ctx *ctx, const char *cert_file,
+		 const char *key_file, struct buf *err)
+{
+	SSL_CTX *c = ctx->ssl_ctx;
+
+	if (cert_file == NULL || *cert_file == '\0') {
+		buf_puts(err, "no TLS certificate file configured");
+		return -1;
+	}
+	if (key_file == NULL || *key_file == '\0')
+		key_file = cert_file; /* key and chain in one file */
+	if (tls_check_readable("certificate file", cert_file, err) < 0 ||
+	    tls_check_readable("private key file", key_file, err) < 0)
+		return -1;
+	/* OpenSSL keeps one certificate per key type, and a key goes to
+	 * the slot of its own type: a key of another type than the
+	 * certificate would pair with an earlier certificate and leave
+	 * this one without a key, so the pair is checked first. */
+	if (key_matches(cert_file, key_file, err) < 0)
+		return -1;
+	ERR_clear_error();
 	if (SSL_CTX_use_certificate_chain_file(c, cert_file) != 1) {
 		buf_printf(
 		    err, "cannot load certificate chain from %s: ", cert_file);
-		return ctx_fail(c, err);
+		tls_drain_errors(err, "unknown error");
+		return -1;
 	}
 	if (SSL_CTX_use_PrivateKey_file(c, key_file, SSL_FILETYPE_PEM) != 1) {
 		if (ERR_GET_REASON(ERR_peek_last_error()) ==
@@ -544,15 +590,35 @@ tls_server_ctx_new(const char *cert_file, const char *key_file, struct buf *err)
 				   "cannot load private key from %s (PEM, not "
 				   "encrypted): ",
 				   key_file);
-		return ctx_fail(c, err);
+		tls_drain_errors(err, "unknown error");
+		return -1;
 	}
 	if (SSL_CTX_check_private_key(c) != 1) {
 		buf_printf(err,
 			   "private key %s does not match certificate %s: ",
 			   key_file, cert_file);
-		return ctx_fail(c, err);
+		tls_drain_errors(err, "unknown error");
+		return -1;
 	}
-	return wrap(c);
+	return 0;
+}
+
+struct tls_ctx *
+tls_server_ctx_new(const char *cert_file, const char *key_file, struct buf *err)
+{
+	struct tls_ctx *ctx;
+
+	if (cert_file == NULL || *cert_file == '\0') {
+		buf_puts(err, "no TLS certificate file configured");
+		return NULL;
+	}
+	if ((ctx = tls_server_ctx_empty(err)) == NULL)
+		return NULL;
+	if (tls_ctx_add_cert(ctx, cert_file, key_file, err) < 0) {
+		tls_ctx_free(ctx);
+		return NULL;
+	}
+	return ctx;
 }
 
 /* Accepts every client certificate: whether the chain was trusted is
@@ -568,7 +634,8 @@ accept_any_ccert(int preverify_ok, X509_STORE_CTX *store)
 
 int
 tls_server_ctx_ask_ccert(struct tls_ctx *ctx, const char *ca_file,
-			 const char *digest, struct buf *err)
+			 const char *ca_path, const char *digest,
+			 struct buf *err)
 {
 	SSL_CTX *c = ctx->ssl_ctx;
 
@@ -576,25 +643,46 @@ tls_server_ctx_ask_ccert(struct tls_ctx *ctx, const char *ca_file,
 		buf_printf(err, "unknown fingerprint digest \"%s\"", digest);
 		return -1;
 	}
+	if (tls_ctx_load_ca(ctx, ca_file, ca_path, err) < 0)
+		return -1;
 	if (ca_file != NULL && *ca_file != '\0') {
 		STACK_OF(X509_NAME) * names;
 
-		if (check_readable("CA file", ca_file, err) < 0)
-			return -1;
-		ERR_clear_error();
-		if (SSL_CTX_load_verify_locations(c, ca_file, NULL) != 1) {
-			buf_printf(err, "cannot load CA certificates from %s: ",
-				   ca_file);
-			tls_drain_errors(err, "unknown error");
-			return -1;
-		}
-		/* The CAs a client may choose its certificate by. */
+		/* The CAs a client may choose its certificate by (Postfix:
+		 * those of the CA file, not of the CA directory). */
 		if ((names = SSL_load_client_CA_file(ca_file)) != NULL)
 			SSL_CTX_set_client_CA_list(c, names);
 		ERR_clear_error();
 	}
 	SSL_CTX_set_verify(c, SSL_VERIFY_PEER, accept_any_ccert);
 	return 0;
+}
+
+/* The servername callback: the chooser's context, or ours. */
+static int
+sni_cb(SSL *ssl, int *alert, void *arg)
+{
+	struct tls_ctx *ctx = arg, *chosen;
+	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+
+	(void)alert;
+	if (name == NULL || *name == '\0' ||
+	    (chosen = ctx->sni_fn(name, ctx->sni_arg)) == NULL)
+		return SSL_TLSEXT_ERR_NOACK;
+	if (SSL_set_SSL_CTX(ssl, chosen->ssl_ctx) == NULL) {
+		ERR_clear_error();
+		return SSL_TLSEXT_ERR_NOACK;
+	}
+	return SSL_TLSEXT_ERR_OK;
+}
+
+void
+tls_server_ctx_sni(struct tls_ctx *ctx, tls_sni_fn fn, void *arg)
+{
+	ctx->sni_fn = fn;
+	ctx->sni_arg = arg;
+	SSL_CTX_set_tlsext_servername_callback(ctx->ssl_ctx, sni_cb);
+	SSL_CTX_set_tlsext_servername_arg(ctx->ssl_ctx, ctx);
 }
 
 /* "AB:CD:..." of a digest, as Postfix writes fingerprints. */
@@ -631,26 +719,25 @@ fill_fingerprints(X509 *peer, const EVP_MD *md, struct tls_info *info)
 }
 
 struct tls_ctx *
-tls_client_ctx_new(const char *ca_file, struct buf *err)
+tls_client_ctx_new(const char *ca_file, const char *ca_path, struct buf *err)
 {
+	struct tls_ctx *ctx;
 	SSL_CTX *c;
 
-	if (ca_file != NULL && *ca_file != '\0' &&
-	    check_readable("CA file", ca_file, err) < 0)
-		return NULL;
 	if ((c = ctx_new(TLS_client_method(), err)) == NULL)
 		return NULL;
-	if (ca_file != NULL && *ca_file != '\0') {
-		if (SSL_CTX_load_verify_locations(c, ca_file, NULL) != 1) {
-			buf_printf(err, "cannot load CA certificates from %s: ",
-				   ca_file);
-			return ctx_fail(c, err);
+	ctx = wrap(c);
+	if ((ca_file != NULL && *ca_file != '\0') ||
+	    (ca_path != NULL && *ca_path != '\0')) {
+		if (tls_ctx_load_ca(ctx, ca_file, ca_path, err) < 0) {
+			tls_ctx_free(ctx);
+			return NULL;
 		}
-	} else if (SSL_CTX_set_default_verify_paths(c) != 1) {
-		buf_puts(err, "cannot load the system's CA certificates: ");
-		return ctx_fail(c, err);
+	} else if (tls_ctx_load_system_ca(ctx, err) < 0) {
+		tls_ctx_free(ctx);
+		return NULL;
 	}
-	return wrap(c);
+	return ctx;
 }
 
 void
@@ -660,6 +747,7 @@ tls_ctx_free(struct tls_ctx *ctx)
 		return;
 	SSL_CTX_free(ctx->ssl_ctx);
 	xfree(ctx->mand_ciphers);
+	OPENSSL_cleanse(ctx->ticket_secret, sizeof(ctx->ticket_secret));
 	xfree(ctx);
 }
 
@@ -699,6 +787,8 @@ session_new(struct tls_ctx *ctx, int fd, struct buf *err)
 	}
 	BIO_set_data(bio, &ts->sb);
 	SSL_set_bio(ts->ssl, bio, bio);
+	/* For callbacks (tickets, SNI): the context the session began in. */
+	SSL_set_app_data(ts->ssl, ctx);
 	return ts;
 }
 
@@ -964,8 +1054,15 @@ start(struct tls_ctx *ctx, struct stream *s, int server, const char *peername,
 		session_free(ts);
 		return -1;
 	}
-	if (info != NULL)
+	if (info != NULL) {
 		fill_info(ts->ssl, ctx->fpt_digest, info);
+		/* SNI chose the certificates of another context. */
+		if (server && SSL_get_SSL_CTX(ts->ssl) != ctx->ssl_ctx)
+			tls_copy_printable(
+			    info->sni, sizeof(info->sni),
+			    SSL_get_servername(ts->ssl,
+					       TLSEXT_NAMETYPE_host_name));
+	}
 	stream_set_io(s, &tls_stream_io, ts);
 	return 0;
 }

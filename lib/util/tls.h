@@ -30,8 +30,8 @@
  *    (a socket) is used with MSG_DONTWAIT and poll(2), its flags are never
  *    changed, and a write to a closed peer gives EPIPE, never SIGPIPE;
  *  - protocol TLS 1.2 or later, no compression, no renegotiation, the
- *    server's cipher preference, no session tickets (a daemon process
- *    serves a connection or a few, resumption would not pay);
+ *    server's cipher preference, no session cache and no session tickets
+ *    unless tls_server_ctx_tickets() turns them on;
  *  - client side: TLS_LEVEL_MAY and TLS_LEVEL_ENCRYPT do not authenticate
  *    the server (the result is still reported in tls_info.verified);
  *    TLS_LEVEL_VERIFY and TLS_LEVEL_SECURE fail the handshake unless the
@@ -50,6 +50,8 @@
  */
 #ifndef PANACEA_TLS_H
 #define PANACEA_TLS_H
+
+#include <stdint.h>
 
 #include "buf.h"
 #include "stream.h"
@@ -87,6 +89,8 @@ struct tls_info {
 	 * server-signature RSA-PSS (2048 bits) server-digest SHA256" (the
 	 * parts OpenSSL knows; server side), or "" */
 	char kex[160];
+	/* Server: the SNI name that chose the certificate, or "". */
+	char sni[TLS_NAME_MAX];
 };
 
 struct tls_ctx;
@@ -94,21 +98,105 @@ struct tls_ctx;
 extern const struct stream_io tls_stream_io;
 
 /* NULL with err set when a file cannot be read, the key does not match
- * the certificate, or OpenSSL fails. */
+ * the certificate, or OpenSSL fails.  tls_server_ctx_new() is
+ * tls_server_ctx_empty() and one tls_ctx_add_cert(). */
 struct tls_ctx *tls_server_ctx_new(const char *cert_file, const char *key_file,
 				   struct buf *err);
+/* A server context without a certificate yet: the caller adds at least
+ * one with tls_ctx_add_cert() or tls_ctx_add_chain_files(). */
+struct tls_ctx *tls_server_ctx_empty(struct buf *err);
+/*
+ * Certificates, server or client side (a client presents its own when a
+ * server asks).  OpenSSL keeps one certificate per key type, so an RSA
+ * and an ECDSA certificate can be added side by side; the handshake picks
+ * the one the peer can verify.  0, or -1 with err set.
+ *
+ * tls_ctx_add_cert(): a PEM certificate chain (the certificate first,
+ * then its issuers) and its key (key_file NULL or "": in cert_file).
+ * tls_ctx_add_chain_files(): Postfix's *_tls_chain_files, a blank or
+ * comma separated list of PEM files read as if concatenated: key1,
+ * cert1, issuers of cert1, key2, cert2, ... with at most one key per
+ * type.
+ */
+int tls_ctx_add_cert(struct tls_ctx *ctx, const char *cert_file,
+		     const char *key_file, struct buf *err);
+int tls_ctx_add_chain_files(struct tls_ctx *ctx, const char *files,
+			    struct buf *err);
+/* Trust anchors: the certificates of a PEM CA file and of every file in a
+ * CA directory (either may be NULL or ""; hash links are not needed, the
+ * directory is read now, not at verification time).  0, or -1 with err
+ * set (an unreadable file, a directory without any certificate). */
+int tls_ctx_load_ca(struct tls_ctx *ctx, const char *ca_file,
+		    const char *ca_path, struct buf *err);
+/* The system's trust store (OpenSSL's default CA file, or its default
+ * CA directory when there is no such file; SSL_CERT_FILE and
+ * SSL_CERT_DIR override them), read now so that it works in a jail.  0,
+ * or -1 with err set when neither holds a certificate. */
+int tls_ctx_load_system_ca(struct tls_ctx *ctx, struct buf *err);
+/* Server: the DH parameters of a PEM file for the DHE suites, instead of
+ * OpenSSL's choice by the certificate's strength.  1 when used; 0 when
+ * they have fewer than min_bits (nothing changes; *bits says how many, the
+ * caller warns); -1 with err set. */
+int tls_server_ctx_dh_file(struct tls_ctx *ctx, const char *path, int min_bits,
+			   int *bits, struct buf *err);
+/*
+ * Server: session tickets (TLS 1.2 RFC 5077 and TLS 1.3) valid for
+ * lifetime seconds, encrypted with cipher (Postfix's
+ * tls_session_ticket_cipher: CBC, 128-bit blocks, 128 to 256-bit keys)
+ * under keys derived from secret (at most 64 bytes) and the time, so that
+ * every process holding the same secret accepts the others' tickets
+ * (tls_ticket.c).  0, or -1 with err set.
+ */
+int tls_server_ctx_tickets(struct tls_ctx *ctx, const unsigned char *secret,
+			   size_t len, const char *cipher, long lifetime,
+			   struct buf *err);
+/*
+ * Server: certificates by the name a client sends (SNI, Postfix's
+ * tls_server_sni_maps).  At each handshake with a server name, fn(name,
+ * arg) returns the context whose certificates to use (one made with
+ * tls_server_ctx_empty() and tls_ctx_add_chain_files(), before the jail),
+ * or NULL for ctx's own; tls_info.sni then holds the name.  Protocols,
+ * ciphers, client certificate requests and tickets stay ctx's.
+ */
+typedef struct tls_ctx *(*tls_sni_fn)(const char *name, void *arg);
+void tls_server_ctx_sni(struct tls_ctx *ctx, tls_sni_fn fn, void *arg);
+/* The secret of tls_server_ctx_tickets(): len bytes (at most 64) of the
+ * file path, which is made with fresh random bytes (mode 0600) when it
+ * does not exist yet.  0, or -1 with err set. */
+int tls_ticket_secret(const char *path, unsigned char *out, size_t len,
+		      struct buf *err);
+/* Postfix's tls_ssl_options: OpenSSL option names without SSL_OP_
+ * (ENABLE_MIDDLEBOX_COMPAT, LEGACY_SERVER_CONNECT, NO_TICKET,
+ * NO_COMPRESSION, NO_RENEGOTIATION,
+ * NO_SESSION_RESUMPTION_ON_RENEGOTIATION, PRIORITIZE_CHACHA; any case)
+ * or hexadecimal masks "0x...", blank or comma separated.  Mask bits that
+ * other parameters own (protocol versions, server cipher order) go to
+ * dropped, not to out.  0, or -1 with err set (an unknown name). */
+int tls_ssl_options_parse(const char *spec, uint64_t *out, uint64_t *dropped,
+			  struct buf *err);
+/* Adds options to a context (never clears Panacea's own). */
+void tls_ctx_set_options(struct tls_ctx *ctx, uint64_t options);
+/* The key exchange groups, most preferred first (Postfix's
+ * tls_eecdh_auto_curves; blank, comma or colon separated): names OpenSSL
+ * cannot use are left out and listed in skipped.  0, or -1 with err set
+ * when none is left. */
+int tls_ctx_set_groups(struct tls_ctx *ctx, const char *list,
+		       struct buf *skipped, struct buf *err);
 /*
  * A server asks each client for a certificate (Postfix's
  * smtpd_tls_ask_ccert): any certificate, or none, is accepted by the
  * handshake; struct tls_info then says whether one came, whether its
- * chain leads to a CA of ca_file (none when ca_file is NULL or ""), and
+ * chain leads to a CA of ca_file or ca_path (tls_ctx_load_ca()), and
  * its fingerprints by digest ("sha256", "sha1", "md5", ...).  0, or -1
  * with err set (an unknown digest, an unreadable CA file).
  */
 int tls_server_ctx_ask_ccert(struct tls_ctx *ctx, const char *ca_file,
-			     const char *digest, struct buf *err);
-/* ca_file NULL uses the system's trust store. */
-struct tls_ctx *tls_client_ctx_new(const char *ca_file, struct buf *err);
+			     const char *ca_path, const char *digest,
+			     struct buf *err);
+/* Trust anchors as tls_ctx_load_ca(); both NULL or "": the system's
+ * trust store. */
+struct tls_ctx *tls_client_ctx_new(const char *ca_file, const char *ca_path,
+				   struct buf *err);
 void tls_ctx_free(struct tls_ctx *ctx);
 
 /* 0 with the stream switched to TLS and info filled (info may be NULL);

@@ -17,6 +17,14 @@
 # read from tests/fuzz/corpus/NAME/; what the fuzzer finds is kept in
 # build/fuzz/corpus/NAME/ and crash inputs in build/fuzz/NAME-crash-*.
 # A longer run by hand: build/fuzz/fuzz_attr build/fuzz/corpus/fuzz_attr
+#
+#   make fuzz FUZZ_SECONDS=3600 [FUZZ_ONLY="fuzz_attr fuzz_dns"]
+#                     the long run (an hour a target, outside CI): each
+#                     target (or those named) that long on its grown
+#                     corpus, then what it found that adds coverage is
+#                     merged into tests/fuzz/corpus/NAME (libFuzzer's
+#                     -merge=1 keeps the seed set small), which make
+#                     check's smoke run replays: commit it.
 
 FUZZ_CC ?= clang
 FUZZ_DIR := build/fuzz
@@ -38,9 +46,12 @@ FUZZ_LIB_OBJS := $(patsubst lib/%.c,$(FUZZ_DIR)/lib/%.o,\
 	$(wildcard lib/util/*.c lib/mail/*.c))
 FUZZ_LIB := $(FUZZ_DIR)/libpanacea.a
 
-.PHONY: fuzz fuzz-smoke
+.PHONY: fuzz fuzz-smoke fuzz-long
 
 fuzz: $(FUZZ_TARGETS)
+ifneq ($(FUZZ_SECONDS),)
+	@$(MAKE) --no-print-directory fuzz-long
+endif
 
 $(FUZZ_LIB_OBJS): $(FUZZ_DIR)/lib/%.o: lib/%.c
 	@mkdir -p $(dir $@)
@@ -95,4 +106,26 @@ fuzz-smoke: $(FUZZ_TARGETS)
 			exit 1; \
 		fi; \
 		tail -n 1 $(FUZZ_DIR)/$$n.log; \
+	done
+
+fuzz-long: $(FUZZ_TARGETS)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		n=$${t##*/}; \
+		case " $(FUZZ_ONLY) " in \
+		"  "|*" $$n "*) ;; \
+		*) continue ;; \
+		esac; \
+		corpus=$(FUZZ_DIR)/corpus/$$n; seeds=tests/fuzz/corpus/$$n; \
+		mkdir -p $$corpus $$seeds; \
+		echo "== $$n ($(FUZZ_SECONDS)s)"; \
+		if ! $$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+			-artifact_prefix=$(FUZZ_DIR)/$$n- $$corpus $$seeds \
+			>$(FUZZ_DIR)/$$n.long.log 2>&1; then \
+			tail -n 40 $(FUZZ_DIR)/$$n.long.log; \
+			echo "fuzz: $$n FAILED (log: $(FUZZ_DIR)/$$n.long.log)"; \
+			exit 1; \
+		fi; \
+		tail -n 1 $(FUZZ_DIR)/$$n.long.log; \
+		$$t -merge=1 $$seeds $$corpus >$(FUZZ_DIR)/$$n.merge.log 2>&1; \
+		echo "   tests/fuzz/corpus/$$n: $$(ls $$seeds | wc -l) inputs"; \
 	done

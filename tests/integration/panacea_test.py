@@ -343,6 +343,9 @@ class Instance:
             "mail_only_owner": ensure_mail_only_owner(),
             "inet_interfaces": self.host,
             "myhostname": "panacea.test",
+            # Never the machine's /var/lib/panacea (smtpd's ticket
+            # secret, postscreen's cache).
+            "data_directory": os.path.join(self.base, "data"),
         }
         self.conf.update(conf or {})
         self.services = list(services or [])

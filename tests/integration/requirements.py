@@ -81,6 +81,7 @@ PERL_MODULES = {
 # Python modules the tests import that are not in the standard library.
 PYTHON_MODULES = {
     "pytest": "python3-pytest",
+    "yaml": "python3-yaml",
 }
 
 # Packages that come with Debian's base system (essential or required):

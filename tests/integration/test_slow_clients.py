@@ -212,9 +212,10 @@ def test_idle_flood_does_not_stop_submission_or_sendmail(instance, accounts,
             s.close()
 
 
-def dribble(host, port, head, trickle, tail=b"", interval=1.0):
-    """Sends head at once, then trickle one byte every interval seconds
-    until the server closes or trickle ends, then tail; returns
+def dribble(host, port, head, trickle, tail=b"", interval=1.0, lead=b""):
+    """Sends head at once (each line waits for its reply), then lead (no
+    reply awaited: a BDAT command), then trickle one byte every interval
+    seconds until the server closes or trickle ends, then tail; returns
     (everything received, seconds the trickle lasted)."""
     s = socket.create_connection((host, port), timeout=scaled(20))
     received = b""
@@ -229,6 +230,8 @@ def dribble(host, port, head, trickle, tail=b"", interval=1.0):
                 received += reply
                 if not reply or reply[3:4] != b"-":
                     break
+        if lead:
+            s.sendall(lead)
         start = time.monotonic()
         for byte in trickle:
             try:
@@ -260,9 +263,9 @@ def test_byte_a_second_is_cut_off_at_smtpd_timeout(instance, accounts,
                                                    mail_owner):
     """smtpd_timeout bounds a whole command line (Panacea, stricter than
     Postfix's per-read default); with smtpd_per_record_deadline=yes also
-    each line of message content.  Without it, a DATA line trickling in
-    is waited for (Postfix's default, a wait per read).  The three clients
-    run at once."""
+    each line of message content and each 4096 octets of a BDAT chunk.
+    Without it, a DATA line trickling in is waited for (Postfix's default,
+    a wait per read).  The four clients run at once."""
     system, sub_port = system_with(
         instance, accounts, mail_owner,
         "-o smtpd_timeout=%ds -o smtpd_per_record_deadline=yes" % TIMEOUT,
@@ -284,6 +287,10 @@ def test_byte_a_second_is_cut_off_at_smtpd_timeout(instance, accounts,
             "data-per-record", host, system.port, trans,
             b"Subject: slow\r\n\r\ntrickled\r\n")),
         threading.Thread(target=run, args=(
+            "bdat-per-record", host, system.port, trans[:3],
+            b"Subject: slow\r\n\r\nchunked\r\n"),
+            kwargs={"lead": b"BDAT 100 LAST\r\n"}),
+        threading.Thread(target=run, args=(
             "data-per-read", host, sub_port, trans, b"Subject: x\r\n"),
             kwargs={"tail": b"\r\nbody\r\n.\r\n", "interval": 0.4}),
     ]
@@ -292,7 +299,7 @@ def test_byte_a_second_is_cut_off_at_smtpd_timeout(instance, accounts,
     for t in threads:
         t.join(scaled(30))
 
-    for name in ("command", "data-per-record"):
+    for name in ("command", "data-per-record", "bdat-per-record"):
         assert name in results, "%s: still trickling, never cut off" % name
         received, lasted = results[name]
         assert re.search(rb"421 4\.4\.2 \S+ Error: timeout exceeded",
@@ -301,6 +308,8 @@ def test_byte_a_second_is_cut_off_at_smtpd_timeout(instance, accounts,
         assert TIMEOUT - 0.5 <= lasted <= TIMEOUT + scaled(2), (name, lasted)
     instance.wait_log(r"smtpd\[\d+\]: timeout after EHLO from")
     instance.wait_log(r"smtpd\[\d+\]: timeout after DATA \(\d+ bytes\) "
+                      r"from")
+    instance.wait_log(r"smtpd\[\d+\]: timeout after BDAT \(\d+ bytes\) "
                       r"from")
     # Per read: 12 bytes at 0.4 s (longer than smtpd_timeout in all)
     # and the message is taken.

@@ -229,12 +229,13 @@ def test_mx_preference_order(agent, peers):
 def test_best_mx_refuses_second_gets_it(agent, peers):
     a = agent()
     mx2 = peers(NET + "12")
-    qid, (g,) = a.deliver("fallback.dest.test", ["u@fallback.dest.test"])
+    _, (g,) = a.deliver("fallback.dest.test", ["u@fallback.dest.test"])
     assert g["class"] == "2", g
     assert g["relay"] == "mx2.dest.test[" + NET + "12]:25"
     assert len(mx2.messages()) == 1
-    a.inst.wait_log(r"%s: connect to down1\.dest\.test\[%s21\]:25: "
-                    r"Connection refused" % (qid, NET_RE))
+    # Postfix's line: no queue id (a fact about the server).
+    a.inst.wait_log(r"smtp\[\d+\]: connect to down1\.dest\.test\[%s21\]:25: "
+                    r"Connection refused" % NET_RE)
 
 
 def test_all_mx_down_deferred_with_every_reason(agent):

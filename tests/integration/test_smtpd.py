@@ -195,7 +195,7 @@ def test_ehlo_keywords(smtpd):
         assert r.lines[0] == MYHOSTNAME
         assert r.lines[1:] == ["PIPELINING", "SIZE 10240000",
                                "ENHANCEDSTATUSCODES", "8BITMIME", "DSN",
-                               "SMTPUTF8", "CHUNKING"]
+                               "SMTPUTF8", "BINARYMIME", "CHUNKING"]
 
 
 def test_smtplib_plain(smtpd):

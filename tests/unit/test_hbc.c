@@ -32,6 +32,7 @@ struct run {
 	unsigned flags;
 	char reason[256];
 	char redirect[128];
+	char filter[128];
 	size_t nbcc;
 	char *log;
 };
@@ -144,6 +145,8 @@ run_step(const char *in, size_t step, struct run *r)
 	snprintf(r->reason, sizeof(r->reason), "%s", buf_cstr(&res->reason));
 	snprintf(r->redirect, sizeof(r->redirect), "%s",
 		 res->redirect ? res->redirect : "");
+	snprintf(r->filter, sizeof(r->filter), "%s",
+		 res->filter ? res->filter : "");
 	r->nbcc = res->nbcc;
 	hbc_free(h);
 	r->log = read_log();
@@ -373,14 +376,20 @@ test_hold_discard_redirect_bcc_pass(void **state)
 	assert_out(&r, MSG);
 	run_free(&r);
 
-	/* FILTER is not supported; unknown actions neither: kept. */
-	config("regexp:{ {/^Subject:/ FILTER smtp:[127.0.0.1]:10025}, "
+	/* FILTER: the message goes to the filter (the last wins), the line
+	 * stays; a malformed value is a warning; unknown actions are kept. */
+	config("regexp:{ {/^Received:/ FILTER smtp:[127.0.0.1]:10024}, "
+	       "{/^Subject:/ FILTER smtp:[127.0.0.1]:10025}, "
 	       "{/^From:/ FROBNICATE} }",
-	       NULL, NULL, NULL);
+	       NULL, NULL, "regexp:{ {/pills/ FILTER no-colon} }");
 	run(MSG, &r);
 	assert_int_equal(r.flags, 0);
 	assert_out(&r, MSG);
-	assert_log(&r, "FILTER action in header_checks map is not supported");
+	assert_string_equal(r.filter, "smtp:[127.0.0.1]:10025");
+	assert_log(&r, "QID: filter: header Subject: hello   world from "
+		       "c.test[192.0.2.1]; from=<s@x.test> to=<r@y.test> "
+		       "proto=ESMTP helo=<c.test>: smtp:[127.0.0.1]:10025");
+	assert_log(&r, "bad FILTER value \"no-colon\" in body_checks map");
 	assert_log(&r, "unknown command in header_checks map: FROBNICATE");
 	run_free(&r);
 }

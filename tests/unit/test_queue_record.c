@@ -35,6 +35,7 @@ sample(struct queue_envelope *env)
 	queue_str_set(&env->protocol, "ESMTPSA");
 	queue_str_set(&env->auth_user, "alice");
 	queue_str_set(&env->envid, "QQ314159");
+	queue_str_set(&env->filter, "smtp:[127.0.0.1]:10024");
 	env->ret = QUEUE_RET_HDRS;
 	env->hold = 1;
 	env->next_attempt = -5;
@@ -84,6 +85,7 @@ test_round_trip(void **state)
 	assert_string_equal(a.protocol, b.protocol);
 	assert_string_equal(a.auth_user, b.auth_user);
 	assert_string_equal(a.envid, b.envid);
+	assert_string_equal(a.filter, b.filter);
 	assert_int_equal(a.ret, b.ret);
 	assert_int_equal(a.hold, b.hold);
 	assert_true(a.next_attempt == b.next_attempt);
@@ -238,7 +240,7 @@ walk(const unsigned char *p, struct layout *l)
 	memset(l, 0, sizeof(*l));
 	off = walk_str(p, off, l);
 	off += 8 + 4 + 8;
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < 7; i++)
 		off = walk_str(p, off, l);
 	l->bytes[l->nbytes++] = off++;
 	l->bytes[l->nbytes++] = off++;
@@ -272,7 +274,7 @@ test_bad_fields_rejected(void **state)
 	encode_sample(&rec);
 	p = (unsigned char *)rec.data;
 	walk(p, &l);
-	assert_int_equal(l.nstrs, 7 + 3 * 4);
+	assert_int_equal(l.nstrs, 8 + 3 * 4);
 
 	p[0] = QUEUE_RECORD_VERSION + 1;
 	assert_false(decodes(p, rec.len));
@@ -371,6 +373,41 @@ test_random_corruption(void **state)
 	buf_free(&again);
 }
 
+/* A version 1 record (written before the content filter came) is the
+ * version 2 layout without the filter string: read, with filter "". */
+static void
+test_version_1_read(void **state)
+{
+	struct queue_envelope a, b;
+	struct buf rec = BUF_INIT;
+	struct layout l;
+	unsigned char *p;
+	size_t at;
+
+	(void)state;
+	sample(&a);
+	queue_str_set(&a.filter, "");
+	assert_int_equal(queue_record_encode(&a, &rec), QUEUE_OK);
+	p = (unsigned char *)rec.data;
+	walk(p, &l);
+	at = l.strs[7]; /* the filter: two length bytes, both 0 */
+	assert_int_equal(p[at], 0);
+	assert_int_equal(p[at + 1], 0);
+	memmove(p + at, p + at + 2, rec.len - at - 2);
+	rec.len -= 2;
+	p[0] = 1;
+	assert_int_equal(queue_record_decode(rec.data, rec.len, &b), QUEUE_OK);
+	assert_string_equal(b.filter, "");
+	assert_string_equal(b.envid, a.envid);
+	assert_int_equal(b.nrcpt, a.nrcpt);
+	queue_envelope_free(&b);
+	/* The same bytes as version 2 lack a field: rejected. */
+	p[0] = 2;
+	assert_false(decodes(rec.data, rec.len));
+	queue_envelope_free(&a);
+	buf_free(&rec);
+}
+
 int
 main(void)
 {
@@ -382,6 +419,7 @@ main(void)
 	    cmocka_unit_test(test_bad_fields_rejected),
 	    cmocka_unit_test(test_huge_count),
 	    cmocka_unit_test(test_random_corruption),
+	    cmocka_unit_test(test_version_1_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

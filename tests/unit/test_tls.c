@@ -22,6 +22,7 @@
 #include <cmocka.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "buf.h"
 #include "iostuff.h"
@@ -218,7 +219,7 @@ static struct tls_ctx *
 client_ctx(const char *ca)
 {
 	struct buf err = BUF_INIT;
-	struct tls_ctx *ctx = tls_client_ctx_new(ca, &err);
+	struct tls_ctx *ctx = tls_client_ctx_new(ca, NULL, &err);
 
 	if (ctx == NULL)
 		fail_msg("client ctx: %s", buf_cstr(&err));
@@ -616,10 +617,10 @@ test_bad_files(void **state)
 	expect_ctx_error(srv_pem, enc_key, "cannot load private key", enc_key);
 	expect_ctx_error("", srv_key, "no TLS certificate file", NULL);
 
-	assert_null(tls_client_ctx_new("/nonexistent/ca.pem", &err));
+	assert_null(tls_client_ctx_new("/nonexistent/ca.pem", NULL, &err));
 	assert_non_null(strstr(buf_cstr(&err), "/nonexistent/ca.pem"));
 	buf_reset(&err);
-	assert_null(tls_client_ctx_new(junk, &err));
+	assert_null(tls_client_ctx_new(junk, NULL, &err));
 	assert_non_null(strstr(buf_cstr(&err), junk));
 	buf_free(&err);
 }
@@ -744,6 +745,103 @@ test_cipherlist(void **state)
 	buf_free(&err);
 }
 
+static void
+test_ssl_options(void **state)
+{
+	struct buf err = BUF_INIT;
+	uint64_t opts, dropped;
+
+	(void)state;
+	assert_int_equal(tls_ssl_options_parse("", &opts, &dropped, &err), 0);
+	assert_true(opts == 0 && dropped == 0);
+	assert_int_equal(tls_ssl_options_parse("no_ticket, PRIORITIZE_CHACHA",
+					       &opts, &dropped, &err),
+			 0);
+	assert_true(opts == (SSL_OP_NO_TICKET | SSL_OP_PRIORITIZE_CHACHA));
+	/* A mask: protocol and server order bits go to dropped. */
+	assert_int_equal(
+	    tls_ssl_options_parse("0x08200000", &opts, &dropped, &err), 0);
+	assert_true(opts == SSL_OP_PRIORITIZE_CHACHA);
+	assert_true(dropped == SSL_OP_NO_TLSv1_2);
+	assert_int_equal(
+	    tls_ssl_options_parse("NO_TICKET bogus", &opts, &dropped, &err),
+	    -1);
+	assert_non_null(strstr(buf_cstr(&err), "\"bogus\""));
+	buf_reset(&err);
+	assert_int_equal(tls_ssl_options_parse("0x", &opts, &dropped, &err),
+			 -1);
+	buf_free(&err);
+}
+
+static void
+test_groups(void **state)
+{
+	struct buf err = BUF_INIT, skipped = BUF_INIT;
+	struct tls_ctx *ctx = tls_server_ctx_empty(&err);
+
+	(void)state;
+	assert_non_null(ctx);
+	assert_int_equal(
+	    tls_ctx_set_groups(ctx, "X25519, nosuch:secp384r1", &skipped, &err),
+	    0);
+	assert_string_equal(buf_cstr(&skipped), "nosuch");
+	buf_reset(&skipped);
+	assert_int_equal(
+	    tls_ctx_set_groups(ctx, "nosuch other", &skipped, &err), -1);
+	assert_string_equal(buf_cstr(&skipped), "nosuch other");
+	assert_int_equal(ERR_peek_error(), 0);
+	tls_ctx_free(ctx);
+	buf_free(&err);
+	buf_free(&skipped);
+}
+
+/* The error of tls_ctx_add_chain_files() on the files, which must hold
+ * want. */
+static void
+expect_chain_error(const char *files, const char *want)
+{
+	struct buf err = BUF_INIT;
+	struct tls_ctx *ctx = tls_server_ctx_empty(&err);
+
+	assert_non_null(ctx);
+	assert_int_equal(tls_ctx_add_chain_files(ctx, files, &err), -1);
+	if (strstr(buf_cstr(&err), want) == NULL)
+		fail_msg("\"%s\" lacks \"%s\"", buf_cstr(&err), want);
+	assert_int_equal(ERR_peek_error(), 0);
+	tls_ctx_free(ctx);
+	buf_free(&err);
+}
+
+static void
+test_chain_files(void **state)
+{
+	struct buf err = BUF_INIT, files = BUF_INIT;
+	struct tls_ctx *ctx = tls_server_ctx_empty(&err);
+
+	(void)state;
+	/* Key and chain in two files, read as one. */
+	buf_printf(&files, "%s,%s", srv_key, srv_pem);
+	assert_int_equal(tls_ctx_add_chain_files(ctx, buf_cstr(&files), &err),
+			 0);
+	tls_ctx_free(ctx);
+	buf_reset(&files);
+	buf_printf(&files, "%s %s", srv_pem, srv_key);
+	expect_chain_error(buf_cstr(&files), "PEM object 1: a certificate "
+					     "without a private key before it");
+	expect_chain_error(srv_key, "not followed by its certificate");
+	buf_reset(&files);
+	buf_printf(&files, "%s %s", other_key, srv_pem);
+	expect_chain_error(buf_cstr(&files), "does not match");
+	buf_reset(&files);
+	buf_printf(&files, "%s %s %s %s", srv_key, srv_pem, srv_key, srv_pem);
+	expect_chain_error(buf_cstr(&files), "more than one EC key");
+	expect_chain_error(enc_key, "cannot read the private key");
+	expect_chain_error("/nonexistent/chain.pem", "No such file");
+	expect_chain_error(junk, "no private key and certificate found");
+	buf_free(&err);
+	buf_free(&files);
+}
+
 int
 main(void)
 {
@@ -764,6 +862,9 @@ main(void)
 	    cmocka_unit_test(test_drain_errors),
 	    cmocka_unit_test(test_protocols),
 	    cmocka_unit_test(test_cipherlist),
+	    cmocka_unit_test(test_ssl_options),
+	    cmocka_unit_test(test_groups),
+	    cmocka_unit_test(test_chain_files),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

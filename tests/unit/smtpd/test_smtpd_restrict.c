@@ -237,6 +237,7 @@ test_list_parsing(void **state)
 		     "reject_rhsbl_sender dbl.example, permit_dnswl_client "
 		     "list.dnswl.example=127.0.[0..255].[1..3]",
 		     NULL);
+	expect_parse("permit_mynetworks, reject_spf_fail", NULL);
 	expect_parse("reject_rbl_client", "reject_rbl_client needs a DNS "
 					  "domain");
 	expect_parse("reject_rbl_client bad_zone!",

@@ -1,0 +1,11 @@
+/*
+ * The parts of panacea(1) beyond starting and stopping.
+ */
+#ifndef PANACEA_CLI_PANACEA_H
+#define PANACEA_CLI_PANACEA_H
+
+/* panacea spf check DOMAIN IP [SENDER [HELO]]: argv starts at "check";
+ * returns the exit status. */
+int panacea_spf(int argc, char **argv);
+
+#endif
