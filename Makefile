@@ -36,6 +36,17 @@ endif
 PKGS := libssl libcrypto libsasl2 ldns libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# The directory clients (pgsql:, mysql:, ldap: tables) are not linked: a process
+# loads one when it opens such a table (lib/mail/map_dl.h says why).  The
+# build takes their headers and the soname of the library they belong
+# to, so that what is loaded is what was compiled against.
+DL_PKGS := libpq ldap libmariadb
+DL_CFLAGS := $(shell pkg-config --cflags $(DL_PKGS) 2>/dev/null)
+dl_soname = $(shell objdump -p $$($(CC) -print-file-name=lib$(1).so) \
+	2>/dev/null | sed -n 's/^ *SONAME *//p')
+DL_SONAMES := $(foreach l,pq ldap mariadb,$(if $(call dl_soname,$(l)),\
+	-DMAP_SONAME_$(shell echo $(l) | tr a-z A-Z)='"$(call dl_soname,$(l))"'))
+PKG_CFLAGS += $(DL_CFLAGS) $(DL_SONAMES)
 
 # Flags.  Ours come first; CPPFLAGS, CFLAGS and LDFLAGS from the
 # environment or the command line come last, so a packager's win (Debian:

@@ -36,7 +36,9 @@
 	"texthash cidr regexp pcre (text files read as they are), "            \
 	"static:value inline:{key=value, ...} unix:passwd.byname "             \
 	"unix:group.byname socketmap:inet:host:port:name "                     \
-	"socketmap:unix:path:name tcp:host:port proxy:type:name (through "     \
+	"socketmap:unix:path:name tcp:host:port pgsql:/file.cf "               \
+	"mysql:/file.cf "                                                      \
+	"ldap:/file.cf proxy:type:name (through "                              \
 	"the proxymap service)"
 
 /* "file" means "hash:file". */

@@ -6,7 +6,11 @@
 # ordinary user it only lists what is missing.  Quick when nothing is.
 set -eu
 
-BUILD_PKGS="gcc make pkg-config libssl-dev libsasl2-dev libldns-dev libdb-dev libpcre2-dev"
+# libpq-dev, libmariadb-dev, libldap-dev: the headers of the pgsql:,
+# mysql: and ldap: tables (the libraries themselves are loaded when such
+# a table is opened).
+BUILD_PKGS="gcc make pkg-config libssl-dev libsasl2-dev libldns-dev libdb-dev libpcre2-dev \
+libpq-dev libmariadb-dev libldap-dev"
 RUN_PKGS="libsasl2-modules libsasl2-modules-db sasl2-bin openssl"
 # Recommended packages a test tool needs at run time are listed too,
 # since the install skips recommends: swaks needs libnet-ssleay-perl for
@@ -19,6 +23,9 @@ RUN_PKGS="libsasl2-modules libsasl2-modules-db sasl2-bin openssl"
 # so that the choice between python3-dns and python3-dnspython is ours.
 # fail2ban (fail2ban-regex and its stock postfix/dovecot filters) and
 # pflogsumm: test_logtools and test_pflogsumm read Panacea's log with them.
+# postgresql, postgresql-client, mariadb-server, mariadb-client, slapd:
+# test_directory starts its own PostgreSQL, MariaDB and OpenLDAP servers
+# (the system's are stopped below).
 # python3-spf ships the RFC 7208 test suite (rfc7208-tests.yml.gz) that
 # test_spf_suite reads with python3-yaml.
 # dovecot-lmtpd (and dovecot-core's doveadm): the LMTP server test_lmtp
@@ -27,7 +34,8 @@ TEST_PKGS="libcmocka-dev python3 python3-pytest swaks libnet-ssleay-perl \
 curl ldnsutils nsd db5.3-util postfix postfix-pcre procps iproute2 netbase clang \
 clang-format libclang-rt-14-dev mutt fetchmail ca-certificates strace gdb \
 binutils bsdutils postgrey postfix-policyd-spf-python python3-dns fail2ban \
-pflogsumm python3-spf python3-yaml dovecot-core dovecot-lmtpd"
+pflogsumm python3-spf python3-yaml dovecot-core dovecot-lmtpd postgresql \
+postgresql-client mariadb-server mariadb-client slapd"
 # bench/pop3 compares pop3d with a private Dovecot instance.
 BENCH_PKGS="dovecot-pop3d"
 
@@ -72,3 +80,17 @@ case "$missing" in
 	fi
 	;;
 esac
+# The same for the directory servers test_directory runs privately.
+for svc in postgresql mariadb slapd; do
+	case "$missing" in
+	*"$svc"*)
+		if command -v systemctl >/dev/null 2>&1 &&
+			[ -d /run/systemd/system ]; then
+			systemctl disable --now "$svc.service" >/dev/null 2>&1 ||
+				true
+		elif command -v invoke-rc.d >/dev/null 2>&1; then
+			invoke-rc.d "$svc" stop >/dev/null 2>&1 || true
+		fi
+		;;
+	esac
+done

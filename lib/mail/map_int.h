@@ -94,6 +94,6 @@ void map_endpoint_failed(struct buf *err, int told, const char *reply);
 extern const struct map_type map_type_hash, map_type_btree, map_type_cidr,
     map_type_regexp, map_type_pcre, map_type_static, map_type_inline,
     map_type_texthash, map_type_unix, map_type_socketmap, map_type_tcp,
-    map_type_proxy;
+    map_type_proxy, map_type_pgsql, map_type_mysql, map_type_ldap;
 
 #endif

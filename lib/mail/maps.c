@@ -31,9 +31,10 @@ struct maps {
 };
 
 static const struct map_type *const map_types[] = {
-    &map_type_hash, &map_type_btree,	 &map_type_cidr,   &map_type_regexp,
-    &map_type_pcre, &map_type_static,	 &map_type_inline, &map_type_texthash,
-    &map_type_unix, &map_type_socketmap, &map_type_tcp,	   &map_type_proxy,
+    &map_type_hash,  &map_type_btree,	  &map_type_cidr,   &map_type_regexp,
+    &map_type_pcre,  &map_type_static,	  &map_type_inline, &map_type_texthash,
+    &map_type_unix,  &map_type_socketmap, &map_type_tcp,    &map_type_proxy,
+    &map_type_pgsql, &map_type_mysql,	  &map_type_ldap,
 };
 
 const char *

@@ -32,6 +32,14 @@
  *                 data", "NOTFOUND ", "TEMP/TIMEOUT/PERM reason" reply.
  *   tcp:HOST:PORT tcp_table(5): "get key" line, "200 data", "500 text"
  *                 (not found), "400 text" (try again); %XX encoding.
+ *   pgsql:/PATH.cf   pgsql_table(5): a PostgreSQL query, configured by
+ *                 the file PATH.cf (lib/map_pgsql.c; lib/map_cf,
+ *                 lib/map_query).
+ *   mysql:/PATH.cf   mysql_table(5): a MySQL/MariaDB query
+ *                 (lib/map_mysql.c).
+ *   ldap:/PATH.cf    ldap_table(5): an LDAP search (lib/map_ldap.c).
+ *                 All three load their client library at the first open
+ *                 (lib/map_dl.h) and keep a connection; keys folded.
  *   proxy:TYPE:NAME  asked of the proxymap service (lib/proxymap_proto.h)
  *                 instead of opened here: for chrooted daemons.
  * The file types (cidr, regexp, pcre, texthash) also take their rules in

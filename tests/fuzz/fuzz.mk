@@ -31,6 +31,7 @@ FUZZ_DIR := build/fuzz
 FUZZ_TIME ?= 10
 FUZZ_PKGS := libssl libcrypto libsasl2 ldns libpcre2-8
 FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Ilib/mail -Ilib/util \
+	$(shell pkg-config --cflags libpq ldap libmariadb 2>/dev/null) \
 	$(shell pkg-config --cflags $(FUZZ_PKGS) 2>/dev/null)
 FUZZ_SAN := address,undefined
 FUZZ_LIBS := $(shell pkg-config --libs $(FUZZ_PKGS) 2>/dev/null) -ldb-5.3

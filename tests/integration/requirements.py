@@ -18,6 +18,7 @@ Every package named here must be in scripts/deps.sh; the self-check
 fails when one is not, so the two cannot drift apart.
 """
 
+import glob
 import importlib.util
 import os
 import re
@@ -61,6 +62,17 @@ PROGRAMS = {
     "dovecot-lmtp": ("dovecot-lmtpd", "/usr/lib/dovecot/lmtp"),
     "policyd-spf": ("postfix-policyd-spf-python", None),
     "unshare": ("util-linux", None),
+    # test_directory: a private PostgreSQL, MariaDB and OpenLDAP server.  Debian
+    # keeps PostgreSQL's server programs in a folder named after its
+    # version: the path is a pattern, the newest wins.
+    "initdb": ("postgresql", "/usr/lib/postgresql/*/bin/initdb"),
+    "pg_ctl": ("postgresql", "/usr/lib/postgresql/*/bin/pg_ctl"),
+    "psql": ("postgresql-client", None),
+    "mariadb-install-db": ("mariadb-server", None),
+    "mariadbd": ("mariadb-server", "/usr/sbin/mariadbd"),
+    "mariadb": ("mariadb-client", None),
+    "slapd": ("slapd", "/usr/sbin/slapd"),
+    "slapadd": ("slapd", "/usr/sbin/slapadd"),
     "nsenter": ("util-linux", None),
 }
 
@@ -84,9 +96,16 @@ def find(name):
     """The path of program name, or None."""
     package, path = PROGRAMS[name]
     found = shutil.which(name)
-    if found is None and path is not None and os.access(path, os.X_OK):
-        found = path
+    if found is None and path is not None:
+        # A pattern: the last match in version order.
+        for p in sorted(glob.glob(path), key=_version_key, reverse=True):
+            if os.access(p, os.X_OK):
+                return p
     return found
+
+
+def _version_key(path):
+    return [int(n) if n.isdigit() else n for n in re.split(r"(\d+)", path)]
 
 
 def perl_has(module):

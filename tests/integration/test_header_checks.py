@@ -325,7 +325,7 @@ def test_unsupported_table_type_stops_master(instance):
     parameter and the table, before any smtpd dies on it."""
     instance.conf["body_checks"] = "cdb:/etc/panacea/body_checks"
     instance.services = [Instance.service(
-        instance.port(), "smtpd -o smtp_header_checks=ldap:/etc/ldap.cf")]
+        instance.port(), "smtpd -o smtp_header_checks=nis:mail.aliases")]
     instance.write()
     proc = instance.run_master("-f")
     assert proc.returncode != 0

@@ -358,12 +358,12 @@ def test_unsupported_table_type_stops_master(instance):
 
 def test_unsupported_table_type_in_services_stops_master(instance):
     instance.services = [Instance.service(
-        instance.port(), "smtpd -o smtp_tls_policy_maps=ldap:/etc/ldap.cf")]
+        instance.port(), "smtpd -o smtp_tls_policy_maps=nis:mail.aliases")]
     instance.write()
     proc = instance.run_master("-f")
     assert proc.returncode != 0
     assert re.search(r"services:1: -o smtp_tls_policy_maps: "
-                     r"ldap:/etc/ldap.cf: unsupported table type",
+                     r"nis:mail.aliases: unsupported table type",
                      proc.stderr), proc.stderr
 
 
