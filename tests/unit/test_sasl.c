@@ -29,12 +29,13 @@
 #include "buf.h"
 #include "sasl_auth.h"
 #include "sasldb.h"
+#include "unit_helpers.h"
 #include "xalloc.h"
 
 #define REALM "example.org"
 #define FQDN REALM /* myhostname, as DESIGN.md says */
 
-static char tmpdir[64];
+static char tmpdir[UNIT_DIR_MAX];
 static char dbpath[128];
 
 /* Adds user with password to the sasldb at path with saslpasswd2 -p
@@ -55,28 +56,23 @@ add_user_to(const char *path, const char *realm, const char *user,
 	return pclose(p) == 0 ? 0 : -1;
 }
 
+/* A group's sasldb: a scratch folder from prefix (unit_tmpdir) with the
+ * file sasldb2 holding users, rows of {realm, user, password} ended by
+ * a NULL realm, made the server's sasldb.  0, or -1 (the group fails). */
 static int
-add_user(const char *realm, const char *user, const char *password)
-{
-	return add_user_to(dbpath, realm, user, password);
-}
-
-static int
-group_setup(void **state)
+sasldb_group_setup(char *dir, const char *prefix, char *db, size_t dblen,
+		   const char *const users[][3])
 {
 	struct sasl_auth_server_config cfg = {NULL, NULL, 0};
 	struct buf err = BUF_INIT;
 
-	(void)state;
-	strcpy(tmpdir, "/tmp/test_sasl.XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
+	if (unit_tmpdir(dir, prefix) < 0)
 		return -1;
-	snprintf(dbpath, sizeof(dbpath), "%s/sasldb2", tmpdir);
-	if (add_user(REALM, "alice", "secret") < 0 ||
-	    add_user(REALM, "bob", "hunter2") < 0 ||
-	    add_user("other.org", "carol", "pw-of-carol") < 0)
-		return -1;
-	cfg.sasldb_path = dbpath;
+	snprintf(db, dblen, "%s/sasldb2", dir);
+	for (size_t i = 0; users[i][0] != NULL; i++)
+		if (add_user_to(db, users[i][0], users[i][1], users[i][2]) < 0)
+			return -1;
+	cfg.sasldb_path = db;
 	if (sasl_auth_server_init(&cfg, &err) < 0) {
 		fprintf(stderr, "%s\n", buf_cstr(&err));
 		buf_free(&err);
@@ -86,15 +82,34 @@ group_setup(void **state)
 	return 0;
 }
 
+/* The teardown of sasldb_group_setup. */
+static int
+sasldb_group_teardown(const char *dir)
+{
+	sasl_auth_done();
+	return unit_rmtree(dir);
+}
+
+static int
+group_setup(void **state)
+{
+	static const char *const users[][3] = {
+	    {REALM, "alice", "secret"},
+	    {REALM, "bob", "hunter2"},
+	    {"other.org", "carol", "pw-of-carol"},
+	    {NULL, NULL, NULL},
+	};
+
+	(void)state;
+	return sasldb_group_setup(tmpdir, "test_sasl", dbpath, sizeof(dbpath),
+				  users);
+}
+
 static int
 group_teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	sasl_auth_done();
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return sasldb_group_teardown(tmpdir);
 }
 
 static struct sasl_auth_server *
@@ -587,45 +602,31 @@ test_init_errors(void **state)
 
 /* --- two realms in one sasldb ------------------------------------------- */
 
-static char mtmpdir[64];
+static char mtmpdir[UNIT_DIR_MAX];
 static char mdbpath[128];
 
 static int
 realms_setup(void **state)
 {
-	struct sasl_auth_server_config cfg = {NULL, NULL, 0};
-	struct buf err = BUF_INIT;
+	/* Two realms, and one name in both with different passwords. */
+	static const char *const users[][3] = {
+	    {REALM, "alice", "secret"},
+	    {REALM, "bob", "hunter2"},
+	    {"other.org", "carol", "pw-of-carol"},
+	    {"other.org", "alice", "alice-elsewhere"},
+	    {NULL, NULL, NULL},
+	};
 
 	(void)state;
-	strcpy(mtmpdir, "/tmp/test_realms.XXXXXX");
-	if (mkdtemp(mtmpdir) == NULL)
-		return -1;
-	snprintf(mdbpath, sizeof(mdbpath), "%s/sasldb2", mtmpdir);
-	/* Two realms, and one name in both with different passwords. */
-	if (add_user_to(mdbpath, REALM, "alice", "secret") < 0 ||
-	    add_user_to(mdbpath, REALM, "bob", "hunter2") < 0 ||
-	    add_user_to(mdbpath, "other.org", "carol", "pw-of-carol") < 0 ||
-	    add_user_to(mdbpath, "other.org", "alice", "alice-elsewhere") < 0)
-		return -1;
-	cfg.sasldb_path = mdbpath;
-	if (sasl_auth_server_init(&cfg, &err) < 0) {
-		fprintf(stderr, "%s\n", buf_cstr(&err));
-		buf_free(&err);
-		return -1;
-	}
-	buf_free(&err);
-	return 0;
+	return sasldb_group_setup(mtmpdir, "test_realms", mdbpath,
+				  sizeof(mdbpath), users);
 }
 
 static int
 realms_teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	sasl_auth_done();
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", mtmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return sasldb_group_teardown(mtmpdir);
 }
 
 /* The helpers below assert nothing, so that a forked child can use them
