@@ -179,12 +179,14 @@ test_mechs_filtered(void **state)
 	buf_free(&err);
 }
 
-/* One PLAIN exchange with an initial response; returns the result. */
+/* One PLAIN exchange with the initial response authz NUL authc NUL pass:
+ * the result, the server's reason in reason.  Asserts nothing (a forked
+ * child uses it through try_plain). */
 static enum sasl_auth_result
-plain(struct sasl_auth_server *srv, const char *authz, const char *authc,
-      const char *pass)
+plain_exchange(struct sasl_auth_server *srv, const char *authz,
+	       const char *authc, const char *pass, struct buf *reason)
 {
-	struct buf resp = BUF_INIT, chal = BUF_INIT, reason = BUF_INIT;
+	struct buf resp = BUF_INIT, chal = BUF_INIT;
 	enum sasl_auth_result r;
 
 	buf_puts(&resp, authz);
@@ -193,13 +195,25 @@ plain(struct sasl_auth_server *srv, const char *authz, const char *authc,
 	buf_putc(&resp, '\0');
 	buf_puts(&resp, pass);
 	r = sasl_auth_server_start(srv, "PLAIN", resp.data, resp.len, &chal,
-				   &reason);
+				   reason);
+	buf_free(&resp);
+	buf_free(&chal);
+	return r;
+}
+
+/* One PLAIN exchange with an initial response; returns the result. */
+static enum sasl_auth_result
+plain(struct sasl_auth_server *srv, const char *authz, const char *authc,
+      const char *pass)
+{
+	struct buf reason = BUF_INIT;
+	enum sasl_auth_result r =
+	    plain_exchange(srv, authz, authc, pass, &reason);
+
 	if (r != SASL_AUTH_OK)
 		assert_null(sasl_auth_server_username(srv));
 	if (r < 0)
 		assert_true(reason.len > 0);
-	buf_free(&resp);
-	buf_free(&chal);
 	buf_free(&reason);
 	return r;
 }
@@ -289,6 +303,26 @@ test_plain_without_initial_response(void **state)
 	sasl_auth_server_free(srv);
 }
 
+/* A whole LOGIN exchange (start, user name, password): the first result
+ * that is not CONTINUE.  Asserts nothing (a forked child uses it). */
+static enum sasl_auth_result
+try_login(struct sasl_auth_server *srv, const char *user, const char *pass)
+{
+	struct buf chal = BUF_INIT, reason = BUF_INIT;
+	enum sasl_auth_result r;
+
+	r = sasl_auth_server_start(srv, "LOGIN", NULL, 0, &chal, &reason);
+	if (r == SASL_AUTH_CONTINUE)
+		r = sasl_auth_server_step(srv, user, strlen(user), &chal,
+					  &reason);
+	if (r == SASL_AUTH_CONTINUE)
+		r = sasl_auth_server_step(srv, pass, strlen(pass), &chal,
+					  &reason);
+	buf_free(&chal);
+	buf_free(&reason);
+	return r;
+}
+
 static void
 test_login(void **state)
 {
@@ -309,28 +343,14 @@ test_login(void **state)
 	assert_string_equal(sasl_auth_server_username(srv), "alice");
 
 	/* Wrong password, then the next exchange works. */
-	assert_int_equal(
-	    sasl_auth_server_start(srv, "LOGIN", NULL, 0, &chal, &reason),
-	    SASL_AUTH_CONTINUE);
-	assert_int_equal(sasl_auth_server_step(srv, "bob", 3, &chal, &reason),
-			 SASL_AUTH_CONTINUE);
-	assert_int_equal(
-	    sasl_auth_server_step(srv, "secret", 6, &chal, &reason),
-	    SASL_AUTH_FAIL);
+	assert_int_equal(try_login(srv, "bob", "secret"), SASL_AUTH_FAIL);
 	assert_null(sasl_auth_server_username(srv));
 	/* The failed exchange is gone: a further step is refused. */
 	assert_int_equal(
 	    sasl_auth_server_step(srv, "hunter2", 7, &chal, &reason),
 	    SASL_AUTH_FAIL);
 	assert_null(sasl_auth_server_username(srv));
-	assert_int_equal(
-	    sasl_auth_server_start(srv, "LOGIN", NULL, 0, &chal, &reason),
-	    SASL_AUTH_CONTINUE);
-	assert_int_equal(sasl_auth_server_step(srv, "bob", 3, &chal, &reason),
-			 SASL_AUTH_CONTINUE);
-	assert_int_equal(
-	    sasl_auth_server_step(srv, "hunter2", 7, &chal, &reason),
-	    SASL_AUTH_OK);
+	assert_int_equal(try_login(srv, "bob", "hunter2"), SASL_AUTH_OK);
 	assert_string_equal(sasl_auth_server_username(srv), "bob");
 	buf_free(&chal);
 	buf_free(&reason);
@@ -635,35 +655,9 @@ realms_teardown(void **state)
 static enum sasl_auth_result
 try_plain(struct sasl_auth_server *srv, const char *authc, const char *pass)
 {
-	struct buf resp = BUF_INIT, chal = BUF_INIT, reason = BUF_INIT;
-	enum sasl_auth_result r;
+	struct buf reason = BUF_INIT;
+	enum sasl_auth_result r = plain_exchange(srv, "", authc, pass, &reason);
 
-	buf_putc(&resp, '\0');
-	buf_puts(&resp, authc);
-	buf_putc(&resp, '\0');
-	buf_puts(&resp, pass);
-	r = sasl_auth_server_start(srv, "PLAIN", resp.data, resp.len, &chal,
-				   &reason);
-	buf_free(&resp);
-	buf_free(&chal);
-	buf_free(&reason);
-	return r;
-}
-
-static enum sasl_auth_result
-try_login(struct sasl_auth_server *srv, const char *user, const char *pass)
-{
-	struct buf chal = BUF_INIT, reason = BUF_INIT;
-	enum sasl_auth_result r;
-
-	r = sasl_auth_server_start(srv, "LOGIN", NULL, 0, &chal, &reason);
-	if (r == SASL_AUTH_CONTINUE)
-		r = sasl_auth_server_step(srv, user, strlen(user), &chal,
-					  &reason);
-	if (r == SASL_AUTH_CONTINUE)
-		r = sasl_auth_server_step(srv, pass, strlen(pass), &chal,
-					  &reason);
-	buf_free(&chal);
 	buf_free(&reason);
 	return r;
 }
