@@ -302,15 +302,23 @@ mbox_dotunlock(const char *path)
 	return r;
 }
 
-int
-mbox_fcntl_lock(int fd)
+/* fcntl(F_SETLK) of type (F_WRLCK, F_UNLCK) over the whole file, without
+ * waiting: fcntl's result. */
+static int
+whole_file_setlk(int fd, short type)
 {
 	struct flock fl;
 
 	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
+	fl.l_type = type;
 	fl.l_whence = SEEK_SET;
-	if (fcntl(fd, F_SETLK, &fl) == 0)
+	return fcntl(fd, F_SETLK, &fl);
+}
+
+int
+mbox_fcntl_lock(int fd)
+{
+	if (whole_file_setlk(fd, F_WRLCK) == 0)
 		return MBOX_LOCK_OK;
 	if (errno == EAGAIN || errno == EACCES)
 		return MBOX_LOCK_BUSY;
@@ -320,12 +328,7 @@ mbox_fcntl_lock(int fd)
 void
 mbox_fcntl_unlock(int fd)
 {
-	struct flock fl;
-
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_UNLCK;
-	fl.l_whence = SEEK_SET;
-	(void)fcntl(fd, F_SETLK, &fl);
+	(void)whole_file_setlk(fd, F_UNLCK);
 }
 
 /*
