@@ -554,6 +554,21 @@ test_extract_mx_bounded(void **state)
 	ldns_pkt_free(pkt);
 }
 
+/* Address i of out is of family and reads as want. */
+static void
+expect_addr(const struct dns_addr_list *out, size_t i, int family,
+	    const char *want)
+{
+	const struct sockaddr_in *sin = (const void *)&out->addr[i];
+	const struct sockaddr_in6 *sin6 = (const void *)&out->addr[i];
+	const void *a = family == AF_INET ? (const void *)&sin->sin_addr
+					  : (const void *)&sin6->sin6_addr;
+	char text[64];
+
+	assert_int_equal(out->addr[i].ss_family, family);
+	assert_string_equal(inet_ntop(family, a, text, sizeof(text)), want);
+}
+
 static void
 test_extract_addr(void **state)
 {
@@ -566,9 +581,7 @@ test_extract_addr(void **state)
 	    NULL,
 	};
 	struct dns_addr_list out;
-	struct sockaddr_in *sin;
-	struct sockaddr_in6 *sin6;
-	char canon[DNS_NAME_MAX + 1], text[64];
+	char canon[DNS_NAME_MAX + 1];
 	ldns_pkt *pkt = reply(LDNS_RCODE_NOERROR, rrs);
 
 	(void)state;
@@ -578,20 +591,12 @@ test_extract_addr(void **state)
 			 DNS_OK);
 	assert_string_equal(canon, "host.test");
 	assert_int_equal(out.count, 2);
-	sin = (struct sockaddr_in *)&out.addr[0];
-	assert_int_equal(sin->sin_family, AF_INET);
-	assert_string_equal(
-	    inet_ntop(AF_INET, &sin->sin_addr, text, sizeof(text)),
-	    "127.0.0.11");
+	expect_addr(&out, 0, AF_INET, "127.0.0.11");
 	assert_int_equal(dns_extract_addr(pkt, "www.test", LDNS_RR_TYPE_AAAA,
 					  &out, canon, sizeof(canon), NULL),
 			 DNS_OK);
 	assert_int_equal(out.count, 3);
-	sin6 = (struct sockaddr_in6 *)&out.addr[2];
-	assert_int_equal(sin6->sin6_family, AF_INET6);
-	assert_string_equal(
-	    inet_ntop(AF_INET6, &sin6->sin6_addr, text, sizeof(text)),
-	    "2001:db8::1");
+	expect_addr(&out, 2, AF_INET6, "2001:db8::1");
 	assert_int_equal(dns_extract_addr(pkt, "other.test", LDNS_RR_TYPE_A,
 					  &out, canon, sizeof(canon), NULL),
 			 DNS_NODATA);
