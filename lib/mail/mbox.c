@@ -466,6 +466,23 @@ safe_check(int fd, const char *path, uid_t uid, const char *def_dsn,
 	return 0;
 }
 
+/* safe_check() of the open fd: fd when it passes, else -1 with fd
+ * closed (errno and why as safe_check left them). */
+static int
+safe_check_or_close(int fd, const char *path, uid_t uid, const char *def_dsn,
+		    struct stat *st, struct buf *why)
+{
+	int saved;
+
+	if (safe_check(fd, path, uid, def_dsn, st, why) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
 static int
 safe_create(const char *path, int flags, mode_t mode, uid_t uid, gid_t gid,
 	    const char *def_dsn, struct stat *st, struct buf *why)
@@ -483,13 +500,7 @@ safe_create(const char *path, int flags, mode_t mode, uid_t uid, gid_t gid,
 		errno = saved;
 		return safe_syserr(why, def_dsn, path, "change owner of");
 	}
-	if (safe_check(fd, path, uid, def_dsn, st, why) < 0) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
+	return safe_check_or_close(fd, path, uid, def_dsn, st, why);
 }
 
 int
@@ -497,7 +508,7 @@ mbox_safe_open(const char *path, int flags, mode_t mode, uid_t uid, gid_t gid,
 	       const char *def_dsn, struct stat *st, struct buf *why)
 {
 	struct stat lst;
-	int fd, tries, saved;
+	int fd, tries;
 
 	buf_set(why, "");
 	/* Two tries: the file may appear or vanish between the calls. */
@@ -534,12 +545,8 @@ mbox_safe_open(const char *path, int flags, mode_t mode, uid_t uid, gid_t gid,
 				continue;
 			return safe_syserr(why, def_dsn, path, "open");
 		}
-		if (safe_check(fd, path, uid, def_dsn, st, why) < 0) {
-			saved = errno;
-			close(fd);
-			errno = saved;
+		if (safe_check_or_close(fd, path, uid, def_dsn, st, why) < 0)
 			return -1;
-		}
 		if (st->st_dev != lst.st_dev || st->st_ino != lst.st_ino) {
 			close(fd);
 			return safe_refuse(why, def_dsn, path,
