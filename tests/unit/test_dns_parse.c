@@ -161,6 +161,19 @@ assert_rdf_name(const char *text, int ret, const char *want)
 	ldns_rdf_deep_free(rdf);
 }
 
+/* A name of raw wire bytes (len of them) that dns_name_from_rdf()
+ * refuses. */
+static void
+assert_raw_name_refused(const uint8_t *wire, size_t len)
+{
+	ldns_rdf *rdf = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, len, wire);
+	char out[DNS_NAME_MAX + 1];
+
+	assert_non_null(rdf);
+	assert_int_equal(dns_name_from_rdf(rdf, out, sizeof(out)), -1);
+	ldns_rdf_deep_free(rdf);
+}
+
 static void
 test_name_from_rdf(void **state)
 {
@@ -184,18 +197,9 @@ test_name_from_rdf(void **state)
 	assert_int_equal(dns_name_from_rdf(rdf, small, sizeof(small)), -1);
 	ldns_rdf_deep_free(rdf);
 
-	rdf = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, sizeof(overrun),
-				    overrun);
-	assert_int_equal(dns_name_from_rdf(rdf, out, sizeof(out)), -1);
-	ldns_rdf_deep_free(rdf);
-	rdf = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, sizeof(unterminated),
-				    unterminated);
-	assert_int_equal(dns_name_from_rdf(rdf, out, sizeof(out)), -1);
-	ldns_rdf_deep_free(rdf);
-	rdf = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, sizeof(nul_in_label),
-				    nul_in_label);
-	assert_int_equal(dns_name_from_rdf(rdf, out, sizeof(out)), -1);
-	ldns_rdf_deep_free(rdf);
+	assert_raw_name_refused(overrun, sizeof(overrun));
+	assert_raw_name_refused(unterminated, sizeof(unterminated));
+	assert_raw_name_refused(nul_in_label, sizeof(nul_in_label));
 	/* Not a name at all. */
 	rdf = ldns_rdf_new_frm_str(LDNS_RDF_TYPE_A, "127.0.0.1");
 	assert_int_equal(dns_name_from_rdf(rdf, out, sizeof(out)), -1);
