@@ -52,8 +52,7 @@ pickup_post_jail(void)
 	struct buf path = BUF_INIT;
 	const char *qdir = daemon_queue_dir();
 
-	if (queue_open(qdir, NULL, &pickup_queue) != QUEUE_OK)
-		msg_fatal("cannot open the queue in %s/db", qdir);
+	pickup_queue = daemon_queue_open();
 	buf_printf(&path, "%s/maildrop", qdir);
 	maildrop_dir = buf_steal(&path);
 }

@@ -282,10 +282,7 @@ smtp_pre_jail(void)
 static void
 smtp_post_jail(void)
 {
-	const char *qdir = daemon_queue_dir();
-
-	if (queue_open(qdir, NULL, &smtp_cfg.queue) != QUEUE_OK)
-		msg_fatal("cannot open the queue in %s/db", qdir);
+	smtp_cfg.queue = daemon_queue_open();
 }
 
 static void

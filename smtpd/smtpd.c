@@ -263,8 +263,7 @@ smtpd_post_jail(void)
 	struct buf path = BUF_INIT;
 	const char *qdir = daemon_queue_dir();
 
-	if (queue_open(qdir, NULL, &smtpd_cfg.queue) != QUEUE_OK)
-		msg_fatal("cannot open the queue in %s/db", qdir);
+	smtpd_cfg.queue = daemon_queue_open();
 	buf_printf(&path, "%s/private/auth", qdir);
 	smtpd_cfg.auth_socket = buf_steal(&path);
 	smtpd_anvil_post_jail(qdir);
