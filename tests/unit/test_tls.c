@@ -226,6 +226,15 @@ client_ctx(const char *ca)
 	return ctx;
 }
 
+/* Frees the stream on sv[0] and closes both ends of the socket pair. */
+static void
+pair_close(struct stream *s, int sv[2])
+{
+	stream_free(s);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /* A client session against a forked serve(): the server, a client
  * context trusting ca (NULL: the system store only), the stream on the
  * client's end (5 s timeout) and room for the error text. */
@@ -455,9 +464,7 @@ test_verify_needs_name(void **state)
 	assert_int_equal(
 	    tls_client_start(cctx, &s, NULL, TLS_LEVEL_VERIFY, NULL, &err), -1);
 	assert_non_null(strstr(buf_cstr(&err), "peer name"));
-	stream_free(&s);
-	close(sv[0]);
-	close(sv[1]);
+	pair_close(&s, sv);
 	tls_ctx_free(cctx);
 	buf_free(&err);
 }
@@ -522,9 +529,7 @@ expect_timeout(int server)
 	assert_int_equal(rc, -1);
 	assert_non_null(strstr(buf_cstr(&err), "timed out"));
 	assert_true(took >= 250 && took < 3000);
-	stream_free(&s);
-	close(sv[0]);
-	close(sv[1]);
+	pair_close(&s, sv);
 	tls_ctx_free(cctx);
 	buf_free(&err);
 }
@@ -557,9 +562,7 @@ test_plaintext_client(void **state)
 	assert_non_null(strstr(buf_cstr(&err), "TLS handshake failed"));
 	assert_null(strstr(buf_cstr(&err), "timed out"));
 	assert_int_equal(ERR_peek_error(), 0);
-	stream_free(&s);
-	close(sv[0]);
-	close(sv[1]);
+	pair_close(&s, sv);
 	buf_free(&err);
 }
 
@@ -587,9 +590,7 @@ test_pending_plaintext_refused(void **state)
 	assert_false(tls_active(&s));
 	stream_discard_input(&s);
 	assert_int_equal(stream_pending(&s), 0);
-	stream_free(&s);
-	close(sv[0]);
-	close(sv[1]);
+	pair_close(&s, sv);
 	buf_free(&err);
 	buf_free(&line);
 }
