@@ -154,7 +154,8 @@ all: $(PROGS) $(FIXTURES)
 PARAMS_OK := $(BUILD)/params.ok
 PARAM_READERS := $(wildcard lib/*/*.c lib/*/*.h cli/*.c cli/*.h cli/*/*.c \
 	$(foreach d,$(DAEMONS),$(d)/*.c $(d)/*.h))
-$(PARAMS_OK): scripts/check_params.py $(PARAM_READERS)
+$(PARAMS_OK): scripts/check_params.py scripts/conf_macros.py \
+	$(PARAM_READERS)
 	@mkdir -p $(dir $@)
 	$(PYTHON) scripts/check_params.py .
 	@touch $@

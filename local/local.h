@@ -44,6 +44,7 @@
 #include "alias.h"
 #include "buf.h"
 #include "match_list.h"
+#include "mailbox.h"
 #include "maps.h"
 #include "queue.h"
 
@@ -145,21 +146,12 @@ void local_forwards_free(struct local_forwards *f);
 void local_deliver_rcpt(struct local_msg *msg, const struct local_rcpt *rcpt,
 			struct local_status *st, struct local_forwards *fw);
 
-/* local_user.c */
-struct local_user {
-	char *name; /* the account name */
-	uid_t uid;
-	gid_t gid;
-	char *home;	  /* NULL for mail-only users */
-	char *mailbox;	  /* path; ends without '/' */
-	int maildir;	  /* mailbox is a Maildir */
-	int in_spool;	  /* mailbox is under mail_spool_directory */
-	int root_account; /* uid 0: never delivered to (local_rcpt.c) */
-};
-/* 1 found, 0 unknown user, -1 temporary error (st set). */
-int local_user_find(const char *name, struct local_user *u,
+/* local_user.c: the account and mailbox of a name, as lib/mailbox.h
+ * finds them for pop3d too (mailbox_user_free() frees u); root_account
+ * is never delivered to (local_rcpt.c).  1 found, 0 unknown user, -1
+ * temporary error (st set). */
+int local_user_find(const char *name, struct mailbox_user *u,
 		    struct local_status *st);
-void local_user_free(struct local_user *u);
 /* name without its recipient_delimiter extension, lower case. */
 char *local_base_name(const char *local_part);
 
@@ -208,7 +200,8 @@ int local_pass(const struct local_msg *msg, const char *spec, const char *to,
 
 /* local_mbox.c, local_maildir.c: st set. */
 void local_deliver_mailbox(const struct local_msg *msg, const char *to,
-			   const struct local_user *u, struct local_status *st);
+			   const struct mailbox_user *u,
+			   struct local_status *st);
 void local_mbox_append(const struct local_msg *msg, const char *to,
 		       const char *path, uid_t uid, gid_t gid, int locks,
 		       struct local_status *st);

@@ -181,7 +181,7 @@ local_mbox_append(const struct local_msg *msg, const char *to, const char *path,
  * recipient in every uid (DESIGN.md rule 4: a mail-only user's as
  * mail_only_owner). */
 static int
-spool_maildir_prepare(const struct local_user *u, struct local_status *st)
+spool_maildir_prepare(const struct mailbox_user *u, struct local_status *st)
 {
 	struct stat sb;
 
@@ -244,7 +244,7 @@ local_spool_lock_drop(const char *path)
  * unlocks. */
 static void
 spool_mbox_deliver(const struct local_msg *msg, const char *to,
-		   const struct local_user *u, int timeout,
+		   const struct mailbox_user *u, int timeout,
 		   struct local_status *st)
 {
 	local_keeper_lock(u->mailbox, u->uid, u->gid, timeout, st);
@@ -257,7 +257,7 @@ spool_mbox_deliver(const struct local_msg *msg, const char *to,
 
 void
 local_deliver_mailbox(const struct local_msg *msg, const char *to,
-		      const struct local_user *u, struct local_status *st)
+		      const struct mailbox_user *u, struct local_status *st)
 {
 	int timeout = LOCAL_MAILBOX_TIMEOUT +
 		      2 * local_cfg.lock_attempts * local_cfg.lock_delay;

@@ -39,7 +39,7 @@ static void
 deliver_user(struct local_msg *msg, const char *name, const char *to,
 	     const char *orig_to, struct local_status *st)
 {
-	struct local_user u;
+	struct mailbox_user u;
 	char *base;
 	int r;
 
@@ -66,7 +66,7 @@ deliver_user(struct local_msg *msg, const char *name, const char *to,
 	else if (r > 0)
 		local_deliver_mailbox(msg, to, &u, st);
 	local_log(msg, to, orig_to, st);
-	local_user_free(&u);
+	mailbox_user_free(&u);
 	xfree(base);
 }
 

@@ -31,17 +31,9 @@ local_base_name(const char *local_part)
 	return name;
 }
 
-void
-local_user_free(struct local_user *u)
-{
-	xfree(u->name);
-	xfree(u->home);
-	xfree(u->mailbox);
-	memset(u, 0, sizeof(*u));
-}
-
 int
-local_user_find(const char *name, struct local_user *u, struct local_status *st)
+local_user_find(const char *name, struct mailbox_user *u,
+		struct local_status *st)
 {
 	const struct mailbox_config cfg = {
 	    .spool_dir = local_cfg.spool_dir,
@@ -55,25 +47,12 @@ local_user_find(const char *name, struct local_user *u, struct local_status *st)
 	    .privs_gid = local_cfg.privs_gid,
 	    .as_root = local_cfg.as_root,
 	};
-	struct mailbox_user mu;
 	struct buf why = BUF_INIT;
 	int r;
 
-	memset(u, 0, sizeof(*u));
-	r = mailbox_find(&cfg, name, &mu, &why);
+	r = mailbox_find(&cfg, name, u, &why);
 	if (r < 0)
 		local_status_set(st, 4, "4.3.0", "%s", buf_cstr(&why));
-	if (r == 1) {
-		/* The same fields: ownership of the strings moves to u. */
-		u->name = mu.name;
-		u->uid = mu.uid;
-		u->gid = mu.gid;
-		u->home = mu.home;
-		u->mailbox = mu.mailbox;
-		u->maildir = mu.maildir;
-		u->in_spool = mu.in_spool;
-		u->root_account = mu.root_account;
-	}
 	buf_free(&why);
 	return r;
 }

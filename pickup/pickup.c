@@ -77,8 +77,7 @@ pickup_post_jail(void)
 		msg_fatal("content_filter: bad value \"%s\" (need "
 			  "transport:destination)",
 			  content_filter);
-	if (queue_open(qdir, NULL, &pickup_queue) != QUEUE_OK)
-		msg_fatal("cannot open the queue in %s/db", qdir);
+	pickup_queue = daemon_queue_open();
 	buf_printf(&path, "%s/maildrop", qdir);
 	maildrop_dir = buf_steal(&path);
 }

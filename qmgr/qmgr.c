@@ -332,13 +332,9 @@ purge_timer(void *ctx)
 static void
 qmgr_post_jail(void)
 {
-	int rc;
-
 	qmgr_cfg.qdir = daemon_queue_dir();
 	qmgr_config_init();
-	rc = queue_open(qmgr_cfg.qdir, NULL, &qmgr_cfg.queue);
-	if (rc != QUEUE_OK)
-		msg_fatal("cannot open the queue in %s/db", qmgr_cfg.qdir);
+	qmgr_cfg.queue = daemon_queue_open();
 	/* A restart finds whatever was in flight due: look now. */
 	qmgr_scan_soon();
 	event_timer_add(qmgr_cfg.run_delay * 1000, run_timer, NULL);

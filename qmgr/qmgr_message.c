@@ -354,6 +354,36 @@ qmgr_message_record(struct qmgr_message *msg, const size_t *idx, const int *cls,
 	}
 }
 
+/* Appends recipient i's state, DSN and text to st at *k. */
+static void
+status_add(struct queue_rcpt_status *st, size_t *k, size_t i,
+	   const struct queue_rcpt *r)
+{
+	st[*k].index = i;
+	st[*k].state = r->state;
+	st[*k].dsn = r->dsn;
+	st[*k].text = r->text;
+	(*k)++;
+}
+
+/* Writes the k states of st (none: nothing) in one transaction and frees
+ * st; a queue that cannot be written stops qmgr (qmgr_fatal_queue),
+ * another failure is logged as "cannot record <what>". */
+static void
+write_states(struct qmgr_message *m, struct queue_rcpt_status *st, size_t k,
+	     const char *what)
+{
+	int rc;
+
+	if (k > 0) {
+		rc = queue_rcpt_update(qmgr_cfg.queue, m->id, st, k);
+		qmgr_fatal_queue(rc, m->id);
+		if (rc != QUEUE_OK)
+			msg_warn("%s: cannot record %s", m->id, what);
+	}
+	xfree(st);
+}
+
 /* Writes the recorded states (qmgr_message_record) to the queue, in one
  * transaction.  A recipient is recorded at most once between two saves,
  * so the attempt that queue_rcpt_update counts is the one counted here. */
@@ -362,7 +392,6 @@ save_states(struct qmgr_message *m)
 {
 	struct queue_rcpt_status *st = NULL;
 	size_t k = 0;
-	int rc;
 
 	for (size_t i = 0; i < m->env.nrcpt; i++) {
 		struct queue_rcpt *r = &m->env.rcpts[i];
@@ -372,19 +401,9 @@ save_states(struct qmgr_message *m)
 		if (st == NULL)
 			st = xcalloc(m->env.nrcpt, sizeof(*st));
 		m->res[i].unsaved = 0;
-		st[k].index = i;
-		st[k].state = r->state;
-		st[k].dsn = r->dsn;
-		st[k].text = r->text;
-		k++;
+		status_add(st, &k, i, r);
 	}
-	if (k > 0) {
-		rc = queue_rcpt_update(qmgr_cfg.queue, m->id, st, k);
-		qmgr_fatal_queue(rc, m->id);
-		if (rc != QUEUE_OK)
-			msg_warn("%s: cannot record delivery status", m->id);
-	}
-	xfree(st);
+	write_states(m, st, k, "delivery status");
 }
 
 /* Records the round's failed recipients as bounced or expired. */
@@ -393,7 +412,6 @@ record_failures(struct qmgr_message *m)
 {
 	struct queue_rcpt_status *st = xcalloc(m->env.nrcpt, sizeof(*st));
 	size_t k = 0;
-	int rc;
 
 	for (size_t i = 0; i < m->env.nrcpt; i++) {
 		struct queue_rcpt *r = &m->env.rcpts[i];
@@ -402,19 +420,9 @@ record_failures(struct qmgr_message *m)
 			continue;
 		r->state =
 		    m->res[i].expired ? QUEUE_RCPT_EXPIRED : QUEUE_RCPT_BOUNCED;
-		st[k].index = i;
-		st[k].state = r->state;
-		st[k].dsn = r->dsn;
-		st[k].text = r->text;
-		k++;
+		status_add(st, &k, i, r);
 	}
-	if (k > 0) {
-		rc = queue_rcpt_update(qmgr_cfg.queue, m->id, st, k);
-		qmgr_fatal_queue(rc, m->id);
-		if (rc != QUEUE_OK)
-			msg_warn("%s: cannot record bounced recipients", m->id);
-	}
-	xfree(st);
+	write_states(m, st, k, "bounced recipients");
 }
 
 /* Still pending after this round (and not failed in it): the largest

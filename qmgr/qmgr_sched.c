@@ -167,13 +167,20 @@ qmgr_sched_init(void)
 	feedback_debug = conf_bool("destination_concurrency_feedback_debug");
 }
 
+/* The services entry (unix) of transport name; NULL when there is
+ * none or no services file was read. */
+static const struct service_def *
+transport_service(const char *name)
+{
+	return qmgr_cfg.services
+		   ? services_find(qmgr_cfg.services, name, SERVICE_UNIX)
+		   : NULL;
+}
+
 static int
 transport_proc_limit(const char *name)
 {
-	const struct service_def *s =
-	    qmgr_cfg.services
-		? services_find(qmgr_cfg.services, name, SERVICE_UNIX)
-		: NULL;
+	const struct service_def *s = transport_service(name);
 
 	if (s == NULL)
 		return qmgr_cfg.default_proc_limit;
@@ -185,10 +192,7 @@ transport_proc_limit(const char *name)
 static int
 transport_runs_as_root(const char *name)
 {
-	const struct service_def *s =
-	    qmgr_cfg.services
-		? services_find(qmgr_cfg.services, name, SERVICE_UNIX)
-		: NULL;
+	const struct service_def *s = transport_service(name);
 
 	return s != NULL && !s->unpriv;
 }

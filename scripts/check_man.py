@@ -16,7 +16,8 @@ lists what the program reads:
     (or is, without the underscore):
     a misspelt or removed parameter fails;
   - every parameter that the program reads itself (CONF_BIND_*("name")
-    or conf_str/int/bool/time/size("name") in the C files of its folder,
+    or conf_str/int/bool/time/size("name"), rows of a role macro
+    such as TLS_PARAMS_BIND, scripts/conf_macros.py, in the C files of its folder,
     PROGRAM/ for man/PROGRAM.8) is named: a parameter added to a
     program's table is documented on its page.  (What lib/ reads for it,
     and the names it composes, TRANSPORT_*, are the page's to name
@@ -35,6 +36,8 @@ vanished from qmgr(8) that way); write "\\&..." instead.
 import os
 import re
 import sys
+
+from conf_macros import expand
 
 ROOT = sys.argv[1] if len(sys.argv) > 1 else "."
 TABLE = os.path.join("lib", "mail", "conf_params.c")
@@ -120,7 +123,8 @@ def folder_params(folder):
         for name in files:
             if name.endswith(".c"):
                 with open(os.path.join(path, name)) as f:
-                    names |= set(READ.findall(COMMENT.sub("", f.read())))
+                    text = expand(COMMENT.sub("", f.read()), ROOT)
+                    names |= set(READ.findall(text))
     return names
 
 

@@ -29,6 +29,8 @@ subfolders included (not tests/ or tools/, and with comments removed):
     the helpers that take a parameter's name (open_maps("..."), ...);
   - a TRANSPORT_SUFFIX name, when some file builds names with "%s_%s"
     and has the literal SUFFIX (qmgr's TRANSPORT_destination_*_limit);
+  - a row that a role macro writes (TLS_PARAMS_BIND("smtpd", ...),
+    scripts/conf_macros.py);
   - "$name" or "${name" in the default of a parameter that is read
     (mail_name in smtpd_banner's default).
 Only the first kind is checked for misspelling and type: the name given
@@ -38,6 +40,8 @@ to a helper is checked when the helper's own accessor runs.
 import os
 import re
 import sys
+
+from conf_macros import expand
 
 ROOT = sys.argv[1] if len(sys.argv) > 1 else "."
 TABLE = os.path.join("lib", "mail", "conf_params.c")
@@ -112,7 +116,7 @@ def main():
     composing_suffixes = set()
     for rel in code_files():
         with open(os.path.join(ROOT, rel)) as f:
-            text = strip_comments(f.read())
+            text = expand(strip_comments(f.read()), ROOT)
         found = set(LITERAL.findall(text))
         literals |= found
         if "%s_%s" in found:

@@ -58,8 +58,7 @@ showq_post_jail(void)
 	struct buf path = BUF_INIT;
 	const char *qdir = daemon_queue_dir();
 
-	if (queue_open(qdir, NULL, &showq_queue) != QUEUE_OK)
-		msg_fatal("cannot open the queue in %s/db", qdir);
+	showq_queue = daemon_queue_open();
 	buf_printf(&path, "%s/maildrop", qdir);
 	showq_maildrop = buf_steal(&path);
 }

@@ -103,18 +103,7 @@ static const struct conf_bind smtp_params[] = {
     CONF_BIND_BOOL("smtp_tls_wrappermode", &smtp_cfg.tls_wrappermode),
     CONF_BIND_STR("tls_ssl_options", &raw.tls_params.ssl_options),
     CONF_BIND_STR("tls_eecdh_auto_curves", &raw.tls_params.auto_curves),
-    CONF_BIND_STR("smtp_tls_protocols", &raw.tls_params.protocols),
-    CONF_BIND_STR("smtp_tls_mandatory_protocols",
-		  &raw.tls_params.mandatory_protocols),
-    CONF_BIND_STR("smtp_tls_ciphers", &raw.tls_params.ciphers),
-    CONF_BIND_STR("smtp_tls_mandatory_ciphers",
-		  &raw.tls_params.mandatory_ciphers),
-    CONF_BIND_STR("smtp_tls_exclude_ciphers", &raw.tls_params.exclude_ciphers),
-    CONF_BIND_STR("smtp_tls_mandatory_exclude_ciphers",
-		  &raw.tls_params.mandatory_exclude_ciphers),
-    CONF_BIND_STR("tls_high_cipherlist", &raw.tls_params.high),
-    CONF_BIND_STR("tls_medium_cipherlist", &raw.tls_params.medium),
-    CONF_BIND_STR("tls_null_cipherlist", &raw.tls_params.null),
+    TLS_PARAMS_BIND("smtp", &raw.tls_params),
     CONF_BIND_BOOL("smtp_sasl_auth_enable", &smtp_cfg.sasl_enable),
     CONF_BIND_STR("smtp_sasl_password_maps", &raw.sasl_password_maps),
     CONF_BIND_STR("smtp_sasl_security_options", &raw.sasl_security_options),
@@ -180,18 +169,7 @@ static const struct conf_bind lmtp_params[] = {
     CONF_BIND_BOOL("lmtp_tls_wrappermode", &smtp_cfg.tls_wrappermode),
     CONF_BIND_STR("tls_ssl_options", &raw.tls_params.ssl_options),
     CONF_BIND_STR("tls_eecdh_auto_curves", &raw.tls_params.auto_curves),
-    CONF_BIND_STR("lmtp_tls_protocols", &raw.tls_params.protocols),
-    CONF_BIND_STR("lmtp_tls_mandatory_protocols",
-		  &raw.tls_params.mandatory_protocols),
-    CONF_BIND_STR("lmtp_tls_ciphers", &raw.tls_params.ciphers),
-    CONF_BIND_STR("lmtp_tls_mandatory_ciphers",
-		  &raw.tls_params.mandatory_ciphers),
-    CONF_BIND_STR("lmtp_tls_exclude_ciphers", &raw.tls_params.exclude_ciphers),
-    CONF_BIND_STR("lmtp_tls_mandatory_exclude_ciphers",
-		  &raw.tls_params.mandatory_exclude_ciphers),
-    CONF_BIND_STR("tls_high_cipherlist", &raw.tls_params.high),
-    CONF_BIND_STR("tls_medium_cipherlist", &raw.tls_params.medium),
-    CONF_BIND_STR("tls_null_cipherlist", &raw.tls_params.null),
+    TLS_PARAMS_BIND("lmtp", &raw.tls_params),
     CONF_BIND_BOOL("lmtp_sasl_auth_enable", &smtp_cfg.sasl_enable),
     CONF_BIND_STR("lmtp_sasl_password_maps", &raw.sasl_password_maps),
     CONF_BIND_STR("lmtp_sasl_security_options", &raw.sasl_security_options),
@@ -405,10 +383,7 @@ smtp_pre_jail(void)
 static void
 smtp_post_jail(void)
 {
-	const char *qdir = daemon_queue_dir();
-
-	if (queue_open(qdir, NULL, &smtp_cfg.queue) != QUEUE_OK)
-		msg_fatal("cannot open the queue in %s/db", qdir);
+	smtp_cfg.queue = daemon_queue_open();
 }
 
 static void

@@ -104,18 +104,7 @@ static const struct conf_bind smtpd_params[] = {
     CONF_BIND_STR("smtpd_tls_CAfile", &raw.tls_params.ca_file),
     CONF_BIND_STR("smtpd_tls_CApath", &raw.tls_params.ca_path),
     CONF_BIND_STR("smtpd_tls_fingerprint_digest", &raw.tls_fpt_digest),
-    CONF_BIND_STR("smtpd_tls_protocols", &raw.tls_params.protocols),
-    CONF_BIND_STR("smtpd_tls_mandatory_protocols",
-		  &raw.tls_params.mandatory_protocols),
-    CONF_BIND_STR("smtpd_tls_ciphers", &raw.tls_params.ciphers),
-    CONF_BIND_STR("smtpd_tls_mandatory_ciphers",
-		  &raw.tls_params.mandatory_ciphers),
-    CONF_BIND_STR("smtpd_tls_exclude_ciphers", &raw.tls_params.exclude_ciphers),
-    CONF_BIND_STR("smtpd_tls_mandatory_exclude_ciphers",
-		  &raw.tls_params.mandatory_exclude_ciphers),
-    CONF_BIND_STR("tls_high_cipherlist", &raw.tls_params.high),
-    CONF_BIND_STR("tls_medium_cipherlist", &raw.tls_params.medium),
-    CONF_BIND_STR("tls_null_cipherlist", &raw.tls_params.null),
+    TLS_PARAMS_BIND("smtpd", &raw.tls_params),
     CONF_BIND_BOOL("tls_preempt_cipherlist", &raw.tls_preempt),
     CONF_BIND_STR("tls_ssl_options", &raw.tls_params.ssl_options),
     CONF_BIND_STR("tls_eecdh_auto_curves", &raw.tls_params.auto_curves),
@@ -346,8 +335,7 @@ smtpd_post_jail(void)
 	struct buf path = BUF_INIT;
 	const char *qdir = daemon_queue_dir();
 
-	if (queue_open(qdir, NULL, &smtpd_cfg.queue) != QUEUE_OK)
-		msg_fatal("cannot open the queue in %s/db", qdir);
+	smtpd_cfg.queue = daemon_queue_open();
 	buf_printf(&path, "%s/private/auth", qdir);
 	smtpd_cfg.auth_socket = buf_steal(&path);
 	smtpd_anvil_post_jail(qdir);

@@ -404,6 +404,28 @@ auth_client_step(struct auth_client *c, const void *resp, size_t resp_len,
 	return r;
 }
 
+/* A request answered in one step (checkpass, apop: the password or
+ * digest travels in it), as a new attempt logged as LOGIN for user: a
+ * challenge in reply is the service's error, a tempfail that drops the
+ * connection; what names the request in that reason. */
+static enum sasl_auth_result
+one_step(struct auth_client *c, const struct auth_request *req,
+	 const char *user, const char *what, struct buf *reason)
+{
+	struct buf challenge = BUF_INIT;
+	enum sasl_auth_result r;
+
+	new_attempt(c, "LOGIN", user);
+	r = begin(c, req, &challenge, reason);
+	buf_free(&challenge);
+	if (r == SASL_AUTH_CONTINUE) {
+		buf_printf(reason, "auth service: %s cannot continue", what);
+		drop(c);
+		r = SASL_AUTH_TEMPFAIL;
+	}
+	return r;
+}
+
 enum sasl_auth_result
 auth_client_checkpass(struct auth_client *c, const char *user,
 		      const char *password, int want_ticket, struct buf *reason)
@@ -414,18 +436,8 @@ auth_client_checkpass(struct auth_client *c, const char *user,
 	    .password = password,
 	    .want_ticket = want_ticket,
 	};
-	struct buf challenge = BUF_INIT;
-	enum sasl_auth_result r;
 
-	new_attempt(c, "LOGIN", user);
-	r = begin(c, &req, &challenge, reason);
-	buf_free(&challenge);
-	if (r == SASL_AUTH_CONTINUE) {
-		buf_puts(reason, "auth service: checkpass cannot continue");
-		drop(c);
-		r = SASL_AUTH_TEMPFAIL;
-	}
-	return r;
+	return one_step(c, &req, user, "checkpass", reason);
 }
 
 enum sasl_auth_result
@@ -439,18 +451,8 @@ auth_client_apop(struct auth_client *c, const char *user, const char *timestamp,
 	    .digest = digest,
 	    .want_ticket = want_ticket,
 	};
-	struct buf challenge = BUF_INIT;
-	enum sasl_auth_result r;
 
-	new_attempt(c, "LOGIN", user);
-	r = begin(c, &req, &challenge, reason);
-	buf_free(&challenge);
-	if (r == SASL_AUTH_CONTINUE) {
-		buf_puts(reason, "auth service: apop cannot continue");
-		drop(c);
-		r = SASL_AUTH_TEMPFAIL;
-	}
-	return r;
+	return one_step(c, &req, user, "apop", reason);
 }
 
 void

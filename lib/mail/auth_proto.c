@@ -111,6 +111,29 @@ text(const struct attr_list *in, const char *name, size_t min, size_t max,
 	return field(in, name, F_TEXT, min, max, required, out, NULL, err);
 }
 
+/* The required attribute name (1 to 16 bytes) as an index into its n
+ * names; "unknown NAME" when it is none of them.  0, or -1 with err. */
+static int
+name_index(const struct attr_list *in, const char *name,
+	   const char *const *names, unsigned n, unsigned *index,
+	   struct buf *err)
+{
+	const char *v;
+	unsigned i;
+
+	if (text(in, name, 1, 16, 1, &v, err) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (strcmp(v, names[i]) == 0)
+			break;
+	if (i == n) {
+		buf_printf(err, "unknown %s", name);
+		return -1;
+	}
+	*index = i;
+	return 0;
+}
+
 /* A flag is "0" or "1"; absent is 0. */
 static int
 flag(const struct attr_list *in, const char *name, int *out, struct buf *err)
@@ -287,20 +310,13 @@ int
 auth_request_parse(const struct attr_list *in, struct auth_request *r,
 		   struct buf *err)
 {
-	const char *type;
 	size_t len;
 	unsigned i;
 
 	memset(r, 0, sizeof(*r));
-	if (text(in, "request", 1, 16, 1, &type, err) < 0)
+	if (name_index(in, "request", request_names, NELEM(request_names), &i,
+		       err) < 0)
 		return -1;
-	for (i = 0; i < NELEM(request_names); i++)
-		if (strcmp(type, request_names[i]) == 0)
-			break;
-	if (i == NELEM(request_names)) {
-		buf_puts(err, "unknown request");
-		return -1;
-	}
 	r->type = (enum auth_request_type)i;
 	switch (r->type) {
 	case AUTH_REQ_MECHS:
@@ -426,19 +442,12 @@ int
 auth_reply_parse(const struct attr_list *in, struct auth_reply *r,
 		 struct buf *err)
 {
-	const char *st;
 	unsigned i;
 
 	memset(r, 0, sizeof(*r));
-	if (text(in, "status", 1, 16, 1, &st, err) < 0)
+	if (name_index(in, "status", status_names, NELEM(status_names), &i,
+		       err) < 0)
 		return -1;
-	for (i = 0; i < NELEM(status_names); i++)
-		if (strcmp(st, status_names[i]) == 0)
-			break;
-	if (i == NELEM(status_names)) {
-		buf_puts(err, "unknown status");
-		return -1;
-	}
 	r->status = (enum auth_reply_status)i;
 	switch (r->status) {
 	case AUTH_REPLY_OK:

@@ -540,8 +540,34 @@ time_factor(char unit)
 	}
 }
 
-int
-conf_parse_time(const char *s, char default_unit, long long *out)
+/* What a size's unit letter multiplies by: none ('\0') 1, k 1024, m
+ * 1024^2, g 1024^3 (either case); 0 for any other letter. */
+static long long
+size_factor(char unit)
+{
+	switch (unit) {
+	case '\0':
+		return 1;
+	case 'k':
+	case 'K':
+		return 1024;
+	case 'm':
+	case 'M':
+		return 1024 * 1024;
+	case 'g':
+	case 'G':
+		return 1024 * 1024 * 1024;
+	default:
+		return 0;
+	}
+}
+
+/* Digits and at most one unit letter, which factor_of (time_factor,
+ * size_factor) turns into a multiplier, 0 for a bad letter; no letter
+ * is default_unit.  0 with the scaled value in *out, or -1. */
+static int
+parse_with_unit(const char *s, long long (*factor_of)(char), char default_unit,
+		long long *out)
 {
 	long long v;
 	long long factor;
@@ -550,9 +576,9 @@ conf_parse_time(const char *s, char default_unit, long long *out)
 	if (end == NULL)
 		return -1;
 	if (*end == '\0')
-		factor = time_factor(default_unit);
+		factor = factor_of(default_unit);
 	else if (end[1] == '\0')
-		factor = time_factor(*end);
+		factor = factor_of(*end);
 	else
 		return -1;
 	if (factor == 0)
@@ -561,27 +587,15 @@ conf_parse_time(const char *s, char default_unit, long long *out)
 }
 
 int
+conf_parse_time(const char *s, char default_unit, long long *out)
+{
+	return parse_with_unit(s, time_factor, default_unit, out);
+}
+
+int
 conf_parse_size(const char *s, long long *out)
 {
-	long long v;
-	long long factor;
-	const char *end = parse_digits(s, &v);
-
-	if (end == NULL)
-		return -1;
-	if (*end == '\0')
-		factor = 1;
-	else if (end[1] != '\0')
-		return -1;
-	else if (*end == 'k' || *end == 'K')
-		factor = 1024;
-	else if (*end == 'm' || *end == 'M')
-		factor = 1024 * 1024;
-	else if (*end == 'g' || *end == 'G')
-		factor = 1024 * 1024 * 1024;
-	else
-		return -1;
-	return scale(v, factor, out);
+	return parse_with_unit(s, size_factor, '\0', out);
 }
 
 static const char *

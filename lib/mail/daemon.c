@@ -31,6 +31,7 @@
 #include "msg.h"
 #include "parent_death.h"
 #include "priv.h"
+#include "queue.h"
 #include "sock.h"
 #include "xalloc.h"
 
@@ -795,6 +796,17 @@ const char *
 daemon_queue_dir(void)
 {
 	return d_jailed ? "" : conf_str("queue_directory");
+}
+
+struct queue *
+daemon_queue_open(void)
+{
+	const char *qdir = daemon_queue_dir();
+	struct queue *q;
+
+	if (queue_open(qdir, NULL, &q) != QUEUE_OK)
+		msg_fatal("cannot open the queue in %s/db", qdir);
+	return q;
 }
 
 /*

@@ -114,6 +114,10 @@ void daemon_report_idle(void);
  * (so that "$dir/db" and "$dir/public/qmgr" work in and out of the
  * jail); valid in post_jail and later. */
 const char *daemon_queue_dir(void);
+/* The queue environment of daemon_queue_dir(), opened as a daemon opens
+ * it (queue_open without an isalive check), for a post_jail hook: exits
+ * through msg_fatal when it cannot.  queue_close() is the caller's. */
+struct queue *daemon_queue_open(void);
 /* Asks the skeleton to exit at the next opportunity (a table changed). */
 void daemon_request_exit(void);
 /* In a long-lived child that serves the process, not master (local's

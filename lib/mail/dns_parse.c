@@ -480,6 +480,22 @@ reply_start(const ldns_pkt *pkt, const char *qname, const char *type, char *cur,
 	return DNS_OK;
 }
 
+/* reply_start(), then the name the CNAME chain led to (cur) copied to
+ * canon for the caller, whatever the status; an empty canon where it
+ * does not fit in canonlen (canonlen 0: no copy). */
+static int
+reply_start_canon(const ldns_pkt *pkt, const char *qname, const char *type,
+		  char *cur, char *canon, size_t canonlen, struct buf *why)
+{
+	int status = reply_start(pkt, qname, type, cur, why);
+
+	if (canonlen > strlen(cur))
+		strcpy(canon, cur);
+	else if (canonlen > 0)
+		canon[0] = '\0';
+	return status;
+}
+
 /* Adds (pref, host) to a bounded set: a duplicate keeps the better
  * preference, a full set drops its worst entry for a better one. */
 static void
@@ -610,11 +626,8 @@ dns_extract_addr(const ldns_pkt *pkt, const char *qname, int type,
 
 	if (type != LDNS_RR_TYPE_A && type != LDNS_RR_TYPE_AAAA)
 		msg_panic("dns_extract_addr: bad type %d", type);
-	status = reply_start(pkt, qname, tname, cur, why);
-	if (canonlen > strlen(cur))
-		strcpy(canon, cur);
-	else if (canonlen > 0)
-		canon[0] = '\0';
+	status =
+	    reply_start_canon(pkt, qname, tname, cur, canon, canonlen, why);
 	if (status != DNS_OK)
 		return status;
 	for (i = 0; i < ldns_rr_list_rr_count(answer); i++) {
@@ -641,11 +654,8 @@ dns_extract_ptr(const ldns_pkt *pkt, const char *qname, char *name,
 	size_t i, nbad = 0;
 	int status;
 
-	status = reply_start(pkt, qname, "PTR", cur, why);
-	if (canonlen > strlen(cur))
-		strcpy(canon, cur);
-	else if (canonlen > 0)
-		canon[0] = '\0';
+	status =
+	    reply_start_canon(pkt, qname, "PTR", cur, canon, canonlen, why);
 	if (status != DNS_OK)
 		return status;
 	for (i = 0; i < ldns_rr_list_rr_count(answer); i++) {
@@ -685,11 +695,8 @@ dns_extract_txt(const ldns_pkt *pkt, const char *qname, struct buf *txt,
 	const ldns_rr *rr;
 	int status;
 
-	status = reply_start(pkt, qname, "TXT", cur, why);
-	if (canonlen > strlen(cur))
-		strcpy(canon, cur);
-	else if (canonlen > 0)
-		canon[0] = '\0';
+	status =
+	    reply_start_canon(pkt, qname, "TXT", cur, canon, canonlen, why);
 	if (status != DNS_OK)
 		return status;
 	for (size_t i = 0; i < ldns_rr_list_rr_count(answer); i++) {
@@ -726,11 +733,7 @@ dns_extract_ns(const ldns_pkt *pkt, const char *qname,
 	int status;
 
 	*count = 0;
-	status = reply_start(pkt, qname, "NS", cur, why);
-	if (canonlen > strlen(cur))
-		strcpy(canon, cur);
-	else if (canonlen > 0)
-		canon[0] = '\0';
+	status = reply_start_canon(pkt, qname, "NS", cur, canon, canonlen, why);
 	if (status != DNS_OK)
 		return status;
 	for (size_t i = 0; i < ldns_rr_list_rr_count(answer) && *count < max;

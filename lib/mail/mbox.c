@@ -302,15 +302,23 @@ mbox_dotunlock(const char *path)
 	return r;
 }
 
-int
-mbox_fcntl_lock(int fd)
+/* fcntl(F_SETLK) of type (F_WRLCK, F_UNLCK) over the whole file, without
+ * waiting: fcntl's result. */
+static int
+whole_file_setlk(int fd, short type)
 {
 	struct flock fl;
 
 	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
+	fl.l_type = type;
 	fl.l_whence = SEEK_SET;
-	if (fcntl(fd, F_SETLK, &fl) == 0)
+	return fcntl(fd, F_SETLK, &fl);
+}
+
+int
+mbox_fcntl_lock(int fd)
+{
+	if (whole_file_setlk(fd, F_WRLCK) == 0)
 		return MBOX_LOCK_OK;
 	if (errno == EAGAIN || errno == EACCES)
 		return MBOX_LOCK_BUSY;
@@ -320,12 +328,7 @@ mbox_fcntl_lock(int fd)
 void
 mbox_fcntl_unlock(int fd)
 {
-	struct flock fl;
-
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_UNLCK;
-	fl.l_whence = SEEK_SET;
-	(void)fcntl(fd, F_SETLK, &fl);
+	(void)whole_file_setlk(fd, F_UNLCK);
 }
 
 /*
@@ -463,6 +466,23 @@ safe_check(int fd, const char *path, uid_t uid, const char *def_dsn,
 	return 0;
 }
 
+/* safe_check() of the open fd: fd when it passes, else -1 with fd
+ * closed (errno and why as safe_check left them). */
+static int
+safe_check_or_close(int fd, const char *path, uid_t uid, const char *def_dsn,
+		    struct stat *st, struct buf *why)
+{
+	int saved;
+
+	if (safe_check(fd, path, uid, def_dsn, st, why) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
 static int
 safe_create(const char *path, int flags, mode_t mode, uid_t uid, gid_t gid,
 	    const char *def_dsn, struct stat *st, struct buf *why)
@@ -480,13 +500,7 @@ safe_create(const char *path, int flags, mode_t mode, uid_t uid, gid_t gid,
 		errno = saved;
 		return safe_syserr(why, def_dsn, path, "change owner of");
 	}
-	if (safe_check(fd, path, uid, def_dsn, st, why) < 0) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
+	return safe_check_or_close(fd, path, uid, def_dsn, st, why);
 }
 
 int
@@ -494,7 +508,7 @@ mbox_safe_open(const char *path, int flags, mode_t mode, uid_t uid, gid_t gid,
 	       const char *def_dsn, struct stat *st, struct buf *why)
 {
 	struct stat lst;
-	int fd, tries, saved;
+	int fd, tries;
 
 	buf_set(why, "");
 	/* Two tries: the file may appear or vanish between the calls. */
@@ -531,12 +545,8 @@ mbox_safe_open(const char *path, int flags, mode_t mode, uid_t uid, gid_t gid,
 				continue;
 			return safe_syserr(why, def_dsn, path, "open");
 		}
-		if (safe_check(fd, path, uid, def_dsn, st, why) < 0) {
-			saved = errno;
-			close(fd);
-			errno = saved;
+		if (safe_check_or_close(fd, path, uid, def_dsn, st, why) < 0)
 			return -1;
-		}
 		if (st->st_dev != lst.st_dev || st->st_ino != lst.st_ino) {
 			close(fd);
 			return safe_refuse(why, def_dsn, path,

@@ -2,8 +2,8 @@
  * tls_params - Postfix's TLS parameters of one role (smtpd_tls_* or
  * smtp_tls_*, and the tls_* ones both share) applied to a struct tls_ctx.
  *
- * The daemon binds the parameters in its own table (so that its man page
- * check sees them) into a struct tls_params, makes its context with
+ * The daemon binds the parameters into a struct tls_params with one
+ * TLS_PARAMS_BIND row in its own table, makes its context with
  * tls_params_server_ctx() or tls_params_client_ctx() and calls
  * tls_params_apply() before the jail.  A value Panacea cannot honour
  * stops the daemon with the parameter's name; a protocol list that would
@@ -13,6 +13,7 @@
 #ifndef PANACEA_TLS_PARAMS_H
 #define PANACEA_TLS_PARAMS_H
 
+#include "conf.h"
 #include "tls.h"
 
 struct tls_params {
@@ -48,6 +49,30 @@ struct tls_ctx *tls_params_server_ctx(const struct tls_params *p);
  * system's) and the client certificate, if any, as for a server.  Fatal
  * on error. */
 struct tls_ctx *tls_params_client_ctx(const struct tls_params *p);
+
+/*
+ * The conf_bind rows of one role's parameters (ROLE_tls_protocols, ...,
+ * and the shared tls_*_cipherlist) bound into the struct tls_params at
+ * tp; role is a string literal, "smtpd" or "smtp".  One list for every
+ * role, so a parameter added here is read by each daemon that speaks
+ * TLS.  scripts/conf_macros.py expands a call the same way for
+ * check_params.py and check_man.py: keep each row of the form
+ * CONF_BIND_X(role "_suffix", ...) or CONF_BIND_X("name", ...).
+ */
+#define TLS_PARAMS_BIND(role, tp)                                              \
+	CONF_BIND_STR(role "_tls_protocols", &(tp)->protocols),                \
+	    CONF_BIND_STR(role "_tls_mandatory_protocols",                     \
+			  &(tp)->mandatory_protocols),                         \
+	    CONF_BIND_STR(role "_tls_ciphers", &(tp)->ciphers),                \
+	    CONF_BIND_STR(role "_tls_mandatory_ciphers",                       \
+			  &(tp)->mandatory_ciphers),                           \
+	    CONF_BIND_STR(role "_tls_exclude_ciphers",                         \
+			  &(tp)->exclude_ciphers),                             \
+	    CONF_BIND_STR(role "_tls_mandatory_exclude_ciphers",               \
+			  &(tp)->mandatory_exclude_ciphers),                   \
+	    CONF_BIND_STR("tls_high_cipherlist", &(tp)->high),                 \
+	    CONF_BIND_STR("tls_medium_cipherlist", &(tp)->medium),             \
+	    CONF_BIND_STR("tls_null_cipherlist", &(tp)->null)
 
 /*
  * Server (client 0): the mandatory set when mandatory is 1 (level

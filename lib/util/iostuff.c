@@ -81,6 +81,19 @@ wait_until(int fd, short events, long long deadline)
 	}
 }
 
+/* wait_until() for a caller that cannot go on without the event: 0 when
+ * fd is ready, -1 on error or when the deadline passed (errno
+ * ETIMEDOUT). */
+static int
+wait_or_timeout(int fd, short events, long long deadline)
+{
+	int ready = wait_until(fd, events, deadline);
+
+	if (ready == 0)
+		errno = ETIMEDOUT;
+	return ready > 0 ? 0 : -1;
+}
+
 int
 io_wait_readable(int fd, int timeout_ms)
 {
@@ -99,16 +112,10 @@ static ssize_t
 read_deadline(int fd, void *buf, size_t len, long long deadline)
 {
 	ssize_t n;
-	int ready;
 
 	for (;;) {
-		ready = wait_until(fd, POLLIN, deadline);
-		if (ready < 0)
+		if (wait_or_timeout(fd, POLLIN, deadline) < 0)
 			return -1;
-		if (ready == 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
 		n = read(fd, buf, len);
 		if (n >= 0)
 			return n;
@@ -167,19 +174,11 @@ io_write_full(int fd, const void *buf, size_t len, int timeout_ms)
 	const char *p = buf;
 	int not_sock = 0;
 	ssize_t n;
-	int ready;
 
 	while (len > 0) {
 		/* Non-socket writes may block, so wait for room first. */
-		if (not_sock) {
-			ready = wait_until(fd, POLLOUT, deadline);
-			if (ready < 0)
-				return -1;
-			if (ready == 0) {
-				errno = ETIMEDOUT;
-				return -1;
-			}
-		}
+		if (not_sock && wait_or_timeout(fd, POLLOUT, deadline) < 0)
+			return -1;
 		n = write_once(fd, p, len, &not_sock);
 		if (n > 0) {
 			p += n;
@@ -193,13 +192,8 @@ io_write_full(int fd, const void *buf, size_t len, int timeout_ms)
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
 		/* A full socket buffer (or a zero-length write): wait. */
-		ready = wait_until(fd, POLLOUT, deadline);
-		if (ready < 0)
+		if (wait_or_timeout(fd, POLLOUT, deadline) < 0)
 			return -1;
-		if (ready == 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
 	}
 	return 0;
 }

@@ -656,133 +656,149 @@ test_typed_access(void **state)
 	assert_string_equal(conf_str("hopcount_limit"), "120");
 }
 
+/* One text for conf_parse_int, _bool, _time or _size: the default unit
+ * (time only), what the parser returns and, when it accepts, the value;
+ * a refused text must leave the variable as it was. */
+enum number_kind { NUMBER_INT, NUMBER_BOOL, NUMBER_TIME, NUMBER_SIZE };
+struct number_case {
+	const char *text;
+	char unit;
+	int rc;
+	long long value;
+};
+
+static int
+parse_number(enum number_kind kind, const struct number_case *c, long long *v)
+{
+	int b = (int)*v, rc;
+
+	switch (kind) {
+	case NUMBER_INT:
+		return conf_parse_int(c->text, v);
+	case NUMBER_TIME:
+		return conf_parse_time(c->text, c->unit, v);
+	case NUMBER_SIZE:
+		return conf_parse_size(c->text, v);
+	default:
+		rc = conf_parse_bool(c->text, &b);
+		*v = b;
+		return rc;
+	}
+}
+
+static void
+check_numbers(enum number_kind kind, const struct number_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct number_case *c = &cases[i];
+		long long v = 7;
+		int rc = parse_number(kind, c, &v);
+
+		if (rc != c->rc || v != (c->rc == 0 ? c->value : 7))
+			fail_msg("\"%s\" (unit '%c'): %d, %lld; want %d, %lld",
+				 c->text, c->unit ? c->unit : '-', rc, v, c->rc,
+				 c->rc == 0 ? c->value : 7);
+	}
+}
+
+#define CHECK_NUMBERS(kind, cases)                                             \
+	check_numbers(kind, cases, sizeof(cases) / sizeof(cases[0]))
+
 static void
 test_parse_int(void **state)
 {
-	long long v = 7;
+	static const struct number_case cases[] = {
+	    {"0", 0, 0, 0},
+	    {"-5", 0, 0, -5},
+	    {"9223372036854775807", 0, 0, LLONG_MAX},
+	    {"-9223372036854775807", 0, 0, -LLONG_MAX},
+	    {"9223372036854775808", 0, -1, 0},
+	    {"99999999999999999999999", 0, -1, 0},
+	    {"", 0, -1, 0},
+	    {"-", 0, -1, 0},
+	    {"+1", 0, -1, 0},
+	    {" 1", 0, -1, 0},
+	    {"1 ", 0, -1, 0},
+	    {"12a", 0, -1, 0},
+	    {"0x10", 0, -1, 0},
+	};
 
 	(void)state;
-	assert_int_equal(conf_parse_int("0", &v), 0);
-	assert_int_equal(v, 0);
-	assert_int_equal(conf_parse_int("-5", &v), 0);
-	assert_int_equal(v, -5);
-	assert_int_equal(conf_parse_int("9223372036854775807", &v), 0);
-	assert_true(v == LLONG_MAX);
-	assert_int_equal(conf_parse_int("-9223372036854775807", &v), 0);
-	assert_true(v == -LLONG_MAX);
-	v = 7;
-	assert_int_equal(conf_parse_int("9223372036854775808", &v), -1);
-	assert_int_equal(conf_parse_int("99999999999999999999999", &v), -1);
-	assert_int_equal(conf_parse_int("", &v), -1);
-	assert_int_equal(conf_parse_int("-", &v), -1);
-	assert_int_equal(conf_parse_int("+1", &v), -1);
-	assert_int_equal(conf_parse_int(" 1", &v), -1);
-	assert_int_equal(conf_parse_int("1 ", &v), -1);
-	assert_int_equal(conf_parse_int("12a", &v), -1);
-	assert_int_equal(conf_parse_int("0x10", &v), -1);
-	assert_int_equal(v, 7);
+	CHECK_NUMBERS(NUMBER_INT, cases);
 }
 
 static void
 test_parse_bool(void **state)
 {
-	int b = 5;
+	static const struct number_case cases[] = {
+	    {"yes", 0, 0, 1},	{"No", 0, 0, 0},    {"TRUE", 0, 0, 1},
+	    {"false", 0, 0, 0}, {"y", 0, -1, 0},    {"1", 0, -1, 0},
+	    {"", 0, -1, 0},	{"yes ", 0, -1, 0}, {"yess", 0, -1, 0},
+	};
 
 	(void)state;
-	assert_int_equal(conf_parse_bool("yes", &b), 0);
-	assert_int_equal(b, 1);
-	assert_int_equal(conf_parse_bool("No", &b), 0);
-	assert_int_equal(b, 0);
-	assert_int_equal(conf_parse_bool("TRUE", &b), 0);
-	assert_int_equal(b, 1);
-	assert_int_equal(conf_parse_bool("false", &b), 0);
-	assert_int_equal(b, 0);
-	assert_int_equal(conf_parse_bool("y", &b), -1);
-	assert_int_equal(conf_parse_bool("1", &b), -1);
-	assert_int_equal(conf_parse_bool("", &b), -1);
-	assert_int_equal(conf_parse_bool("yes ", &b), -1);
-	assert_int_equal(conf_parse_bool("yess", &b), -1);
+	CHECK_NUMBERS(NUMBER_BOOL, cases);
 }
 
 static void
 test_parse_time(void **state)
 {
-	long long v = 7;
+	static const struct number_case cases[] = {
+	    {"10", 's', 0, 10},
+	    {"10", 'd', 0, 864000},
+	    {"10", 'm', 0, 600},
+	    {"1s", 'd', 0, 1},
+	    {"5m", 's', 0, 300},
+	    {"3h", 's', 0, 10800},
+	    {"3d", 's', 0, 259200},
+	    {"2w", 's', 0, 1209600},
+	    {"0h", 'h', 0, 0},
+	    {"9223372036854775807", 's', 0, LLONG_MAX},
+	    /* Overflow in the number, and in the unit's multiplication. */
+	    {"9223372036854775808", 's', -1, 0},
+	    {"9223372036854775807m", 's', -1, 0},
+	    {"15250284452472w", 's', -1, 0},
+	    {"15250284452471w", 's', 0, 15250284452471LL * 604800},
+	    {"10x", 's', -1, 0},
+	    {"10ss", 's', -1, 0},
+	    {"10S", 's', -1, 0},
+	    {"s", 's', -1, 0},
+	    {"", 's', -1, 0},
+	    {"-1s", 's', -1, 0},
+	    {"1 s", 's', -1, 0},
+	    /* A bad default unit only matters for a bare number. */
+	    {"10", 'x', -1, 0},
+	    {"10s", 'x', 0, 10},
+	};
 
 	(void)state;
-	assert_int_equal(conf_parse_time("10", 's', &v), 0);
-	assert_int_equal(v, 10);
-	assert_int_equal(conf_parse_time("10", 'd', &v), 0);
-	assert_int_equal(v, 864000);
-	assert_int_equal(conf_parse_time("10", 'm', &v), 0);
-	assert_int_equal(v, 600);
-	assert_int_equal(conf_parse_time("1s", 'd', &v), 0);
-	assert_int_equal(v, 1);
-	assert_int_equal(conf_parse_time("5m", 's', &v), 0);
-	assert_int_equal(v, 300);
-	assert_int_equal(conf_parse_time("3h", 's', &v), 0);
-	assert_int_equal(v, 10800);
-	assert_int_equal(conf_parse_time("3d", 's', &v), 0);
-	assert_int_equal(v, 259200);
-	assert_int_equal(conf_parse_time("2w", 's', &v), 0);
-	assert_int_equal(v, 1209600);
-	assert_int_equal(conf_parse_time("0h", 'h', &v), 0);
-	assert_int_equal(v, 0);
-	assert_int_equal(conf_parse_time("9223372036854775807", 's', &v), 0);
-	assert_true(v == LLONG_MAX);
-	v = 7;
-	/* Overflow in the number, and in the unit's multiplication. */
-	assert_int_equal(conf_parse_time("9223372036854775808", 's', &v), -1);
-	assert_int_equal(conf_parse_time("9223372036854775807m", 's', &v), -1);
-	assert_int_equal(conf_parse_time("15250284452472w", 's', &v), -1);
-	assert_int_equal(conf_parse_time("15250284452471w", 's', &v), 0);
-	assert_true(v == 15250284452471LL * 604800);
-	v = 7;
-	assert_int_equal(conf_parse_time("10x", 's', &v), -1);
-	assert_int_equal(conf_parse_time("10ss", 's', &v), -1);
-	assert_int_equal(conf_parse_time("10S", 's', &v), -1);
-	assert_int_equal(conf_parse_time("s", 's', &v), -1);
-	assert_int_equal(conf_parse_time("", 's', &v), -1);
-	assert_int_equal(conf_parse_time("-1s", 's', &v), -1);
-	assert_int_equal(conf_parse_time("1 s", 's', &v), -1);
-	/* A bad default unit only matters for a bare number. */
-	assert_int_equal(conf_parse_time("10", 'x', &v), -1);
-	assert_int_equal(v, 7);
-	assert_int_equal(conf_parse_time("10s", 'x', &v), 0);
-	assert_int_equal(v, 10);
+	CHECK_NUMBERS(NUMBER_TIME, cases);
 }
 
 static void
 test_parse_size(void **state)
 {
-	long long v = 7;
+	static const struct number_case cases[] = {
+	    {"0", 0, 0, 0},
+	    {"10240000", 0, 0, 10240000},
+	    {"10k", 0, 0, 10240},
+	    {"10K", 0, 0, 10240},
+	    {"2m", 0, 0, 2 * 1048576},
+	    {"3G", 0, 0, 3LL << 30},
+	    {"8589934591g", 0, 0, 8589934591LL << 30},
+	    {"8589934592g", 0, -1, 0},
+	    {"9223372036854775807k", 0, -1, 0},
+	    {"9223372036854775808", 0, -1, 0},
+	    {"10kb", 0, -1, 0},
+	    {"10t", 0, -1, 0},
+	    {"k", 0, -1, 0},
+	    {"", 0, -1, 0},
+	    {"-1", 0, -1, 0},
+	    {"1.5m", 0, -1, 0},
+	};
 
 	(void)state;
-	assert_int_equal(conf_parse_size("0", &v), 0);
-	assert_int_equal(v, 0);
-	assert_int_equal(conf_parse_size("10240000", &v), 0);
-	assert_int_equal(v, 10240000);
-	assert_int_equal(conf_parse_size("10k", &v), 0);
-	assert_int_equal(v, 10240);
-	assert_int_equal(conf_parse_size("10K", &v), 0);
-	assert_int_equal(v, 10240);
-	assert_int_equal(conf_parse_size("2m", &v), 0);
-	assert_int_equal(v, 2 * 1048576);
-	assert_int_equal(conf_parse_size("3G", &v), 0);
-	assert_int_equal(v, 3LL << 30);
-	assert_int_equal(conf_parse_size("8589934591g", &v), 0);
-	assert_true(v == 8589934591LL << 30);
-	v = 7;
-	assert_int_equal(conf_parse_size("8589934592g", &v), -1);
-	assert_int_equal(conf_parse_size("9223372036854775807k", &v), -1);
-	assert_int_equal(conf_parse_size("9223372036854775808", &v), -1);
-	assert_int_equal(conf_parse_size("10kb", &v), -1);
-	assert_int_equal(conf_parse_size("10t", &v), -1);
-	assert_int_equal(conf_parse_size("k", &v), -1);
-	assert_int_equal(conf_parse_size("", &v), -1);
-	assert_int_equal(conf_parse_size("-1", &v), -1);
-	assert_int_equal(conf_parse_size("1.5m", &v), -1);
-	assert_int_equal(v, 7);
+	CHECK_NUMBERS(NUMBER_SIZE, cases);
 }
 
 /*

@@ -161,6 +161,19 @@ assert_rdf_name(const char *text, int ret, const char *want)
 	ldns_rdf_deep_free(rdf);
 }
 
+/* A name of raw wire bytes (len of them) that dns_name_from_rdf()
+ * refuses. */
+static void
+assert_raw_name_refused(const uint8_t *wire, size_t len)
+{
+	ldns_rdf *rdf = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, len, wire);
+	char out[DNS_NAME_MAX + 1];
+
+	assert_non_null(rdf);
+	assert_int_equal(dns_name_from_rdf(rdf, out, sizeof(out)), -1);
+	ldns_rdf_deep_free(rdf);
+}
+
 static void
 test_name_from_rdf(void **state)
 {
@@ -184,18 +197,9 @@ test_name_from_rdf(void **state)
 	assert_int_equal(dns_name_from_rdf(rdf, small, sizeof(small)), -1);
 	ldns_rdf_deep_free(rdf);
 
-	rdf = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, sizeof(overrun),
-				    overrun);
-	assert_int_equal(dns_name_from_rdf(rdf, out, sizeof(out)), -1);
-	ldns_rdf_deep_free(rdf);
-	rdf = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, sizeof(unterminated),
-				    unterminated);
-	assert_int_equal(dns_name_from_rdf(rdf, out, sizeof(out)), -1);
-	ldns_rdf_deep_free(rdf);
-	rdf = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, sizeof(nul_in_label),
-				    nul_in_label);
-	assert_int_equal(dns_name_from_rdf(rdf, out, sizeof(out)), -1);
-	ldns_rdf_deep_free(rdf);
+	assert_raw_name_refused(overrun, sizeof(overrun));
+	assert_raw_name_refused(unterminated, sizeof(unterminated));
+	assert_raw_name_refused(nul_in_label, sizeof(nul_in_label));
 	/* Not a name at all. */
 	rdf = ldns_rdf_new_frm_str(LDNS_RDF_TYPE_A, "127.0.0.1");
 	assert_int_equal(dns_name_from_rdf(rdf, out, sizeof(out)), -1);
@@ -348,6 +352,19 @@ test_mx_filter_self(void **state)
 	buf_free(&why);
 }
 
+/* dns_extract_mx() of qname from a reply of rcode and rrs (reply()):
+ * its status. */
+static int
+extract_mx(ldns_pkt_rcode rcode, const char *const *rrs, const char *qname,
+	   struct dns_mx_result *res, struct buf *why)
+{
+	ldns_pkt *pkt = reply(rcode, rrs);
+	int status = dns_extract_mx(pkt, qname, res, why);
+
+	ldns_pkt_free(pkt);
+	return status;
+}
+
 static void
 test_extract_mx_sorted(void **state)
 {
@@ -382,22 +399,21 @@ test_extract_null_mx(void **state)
 	    "n.test. IN MX 0 .", "n.test. IN MX 10 mx.n.test.", NULL};
 	struct buf why = BUF_INIT;
 	struct dns_mx_result res;
-	ldns_pkt *pkt;
 
 	(void)state;
-	pkt = reply(LDNS_RCODE_NOERROR, nullmx);
-	assert_int_equal(dns_extract_mx(pkt, "n.test", &res, &why), DNS_NULLMX);
+	assert_int_equal(
+	    extract_mx(LDNS_RCODE_NOERROR, nullmx, "n.test", &res, &why),
+	    DNS_NULLMX);
 	assert_int_equal(res.count, 0);
 	assert_string_equal(buf_cstr(&why),
 			    "Domain n.test does not accept mail (nullMX)");
 	assert_string_equal(dns_status_dsn(DNS_NULLMX), "5.1.10");
-	ldns_pkt_free(pkt);
 
-	pkt = reply(LDNS_RCODE_NOERROR, mixed);
-	assert_int_equal(dns_extract_mx(pkt, "n.test", &res, &why), DNS_OK);
+	assert_int_equal(
+	    extract_mx(LDNS_RCODE_NOERROR, mixed, "n.test", &res, &why),
+	    DNS_OK);
 	assert_int_equal(res.count, 1);
 	assert_string_equal(res.mx[0].host, "mx.n.test");
-	ldns_pkt_free(pkt);
 	buf_free(&why);
 }
 
@@ -415,20 +431,17 @@ test_extract_mx_invalid_hosts(void **state)
 					       NULL};
 	struct buf why = BUF_INIT;
 	struct dns_mx_result res;
-	ldns_pkt *pkt;
 
 	(void)state;
-	pkt = reply(LDNS_RCODE_NOERROR, some);
-	assert_int_equal(dns_extract_mx(pkt, "d.test", &res, &why), DNS_OK);
+	assert_int_equal(
+	    extract_mx(LDNS_RCODE_NOERROR, some, "d.test", &res, &why), DNS_OK);
 	assert_int_equal(res.count, 1);
 	assert_string_equal(res.mx[0].host, "good.d.test");
-	ldns_pkt_free(pkt);
 
-	pkt = reply(LDNS_RCODE_NOERROR, only_bad);
-	assert_int_equal(dns_extract_mx(pkt, "d.test", &res, &why),
-			 DNS_TEMPFAIL);
+	assert_int_equal(
+	    extract_mx(LDNS_RCODE_NOERROR, only_bad, "d.test", &res, &why),
+	    DNS_TEMPFAIL);
 	assert_true(why.len > 0);
-	ldns_pkt_free(pkt);
 	buf_free(&why);
 }
 
@@ -441,26 +454,23 @@ test_extract_rcodes(void **state)
 	ldns_pkt *pkt;
 
 	(void)state;
-	pkt = reply(LDNS_RCODE_NXDOMAIN, NULL);
-	assert_int_equal(dns_extract_mx(pkt, "r.test", &res, &why),
-			 DNS_NOTFOUND);
+	assert_int_equal(
+	    extract_mx(LDNS_RCODE_NXDOMAIN, NULL, "r.test", &res, &why),
+	    DNS_NOTFOUND);
 	assert_string_equal(buf_cstr(&why),
 			    "Host or domain name not found. Name service error "
 			    "for name=r.test type=MX: Host not found");
 	assert_string_equal(dns_status_dsn(DNS_NOTFOUND), "5.1.2");
-	ldns_pkt_free(pkt);
 
-	pkt = reply(LDNS_RCODE_SERVFAIL, mx);
-	assert_int_equal(dns_extract_mx(pkt, "r.test", &res, &why),
-			 DNS_TEMPFAIL);
+	assert_int_equal(
+	    extract_mx(LDNS_RCODE_SERVFAIL, mx, "r.test", &res, &why),
+	    DNS_TEMPFAIL);
 	assert_non_null(strstr(buf_cstr(&why), "try again"));
 	assert_string_equal(dns_status_dsn(DNS_TEMPFAIL), "4.4.3");
-	ldns_pkt_free(pkt);
 
-	pkt = reply(LDNS_RCODE_REFUSED, NULL);
-	assert_int_equal(dns_extract_mx(pkt, "r.test", &res, NULL),
-			 DNS_TEMPFAIL);
-	ldns_pkt_free(pkt);
+	assert_int_equal(
+	    extract_mx(LDNS_RCODE_REFUSED, NULL, "r.test", &res, NULL),
+	    DNS_TEMPFAIL);
 
 	/* A truncated reply is never taken as the whole answer. */
 	pkt = reply(LDNS_RCODE_NOERROR, mx);
@@ -469,15 +479,14 @@ test_extract_rcodes(void **state)
 			 DNS_TEMPFAIL);
 	ldns_pkt_free(pkt);
 
-	pkt = reply(LDNS_RCODE_NOERROR, NULL);
-	assert_int_equal(dns_extract_mx(pkt, "r.test", &res, &why), DNS_NODATA);
+	assert_int_equal(
+	    extract_mx(LDNS_RCODE_NOERROR, NULL, "r.test", &res, &why),
+	    DNS_NODATA);
 	assert_string_equal(res.name, "r.test");
-	ldns_pkt_free(pkt);
 
-	pkt = reply(LDNS_RCODE_NOERROR, mx);
-	assert_int_equal(dns_extract_mx(pkt, "bad..name", &res, &why),
-			 DNS_NOTFOUND);
-	ldns_pkt_free(pkt);
+	assert_int_equal(
+	    extract_mx(LDNS_RCODE_NOERROR, mx, "bad..name", &res, &why),
+	    DNS_NOTFOUND);
 	buf_free(&why);
 }
 
@@ -498,34 +507,30 @@ test_extract_cname(void **state)
 	static const char *const nx[] = {"alias.test. IN CNAME gone.test.",
 					 NULL};
 	struct dns_mx_result res;
-	ldns_pkt *pkt;
 
 	(void)state;
-	pkt = reply(LDNS_RCODE_NOERROR, chain);
-	assert_int_equal(dns_extract_mx(pkt, "alias.test", &res, NULL), DNS_OK);
+	assert_int_equal(
+	    extract_mx(LDNS_RCODE_NOERROR, chain, "alias.test", &res, NULL),
+	    DNS_OK);
 	assert_string_equal(res.name, "real.test");
 	assert_int_equal(res.count, 1);
 	assert_string_equal(res.mx[0].host, "mx.real.test");
-	ldns_pkt_free(pkt);
 
 	/* The server did not follow: the caller asks for the target. */
-	pkt = reply(LDNS_RCODE_NOERROR, dangling);
-	assert_int_equal(dns_extract_mx(pkt, "alias.test", &res, NULL),
-			 DNS_NODATA);
+	assert_int_equal(
+	    extract_mx(LDNS_RCODE_NOERROR, dangling, "alias.test", &res, NULL),
+	    DNS_NODATA);
 	assert_string_equal(res.name, "elsewhere.test");
-	ldns_pkt_free(pkt);
 
-	pkt = reply(LDNS_RCODE_NOERROR, loop);
-	assert_int_equal(dns_extract_mx(pkt, "a.test", &res, NULL),
-			 DNS_TEMPFAIL);
-	ldns_pkt_free(pkt);
+	assert_int_equal(
+	    extract_mx(LDNS_RCODE_NOERROR, loop, "a.test", &res, NULL),
+	    DNS_TEMPFAIL);
 
 	/* NXDOMAIN speaks of the end of the chain. */
-	pkt = reply(LDNS_RCODE_NXDOMAIN, nx);
-	assert_int_equal(dns_extract_mx(pkt, "alias.test", &res, NULL),
-			 DNS_NOTFOUND);
+	assert_int_equal(
+	    extract_mx(LDNS_RCODE_NXDOMAIN, nx, "alias.test", &res, NULL),
+	    DNS_NOTFOUND);
 	assert_string_equal(res.name, "gone.test");
-	ldns_pkt_free(pkt);
 }
 
 static void
@@ -534,7 +539,6 @@ test_extract_mx_bounded(void **state)
 	char text[40][80];
 	const char *rrs[41];
 	struct dns_mx_result res;
-	ldns_pkt *pkt;
 	size_t i;
 
 	(void)state;
@@ -545,13 +549,28 @@ test_extract_mx_bounded(void **state)
 		rrs[i] = text[i];
 	}
 	rrs[40] = NULL;
-	pkt = reply(LDNS_RCODE_NOERROR, rrs);
-	assert_int_equal(dns_extract_mx(pkt, "big.test", &res, NULL), DNS_OK);
+	assert_int_equal(
+	    extract_mx(LDNS_RCODE_NOERROR, rrs, "big.test", &res, NULL),
+	    DNS_OK);
 	assert_int_equal(res.count, DNS_MX_MAX);
 	assert_int_equal(res.mx[0].pref, 61);
 	assert_string_equal(res.mx[0].host, "mx39.big.test");
 	assert_int_equal(res.mx[DNS_MX_MAX - 1].pref, 92);
-	ldns_pkt_free(pkt);
+}
+
+/* Address i of out is of family and reads as want. */
+static void
+expect_addr(const struct dns_addr_list *out, size_t i, int family,
+	    const char *want)
+{
+	const struct sockaddr_in *sin = (const void *)&out->addr[i];
+	const struct sockaddr_in6 *sin6 = (const void *)&out->addr[i];
+	const void *a = family == AF_INET ? (const void *)&sin->sin_addr
+					  : (const void *)&sin6->sin6_addr;
+	char text[64];
+
+	assert_int_equal(out->addr[i].ss_family, family);
+	assert_string_equal(inet_ntop(family, a, text, sizeof(text)), want);
 }
 
 static void
@@ -566,9 +585,7 @@ test_extract_addr(void **state)
 	    NULL,
 	};
 	struct dns_addr_list out;
-	struct sockaddr_in *sin;
-	struct sockaddr_in6 *sin6;
-	char canon[DNS_NAME_MAX + 1], text[64];
+	char canon[DNS_NAME_MAX + 1];
 	ldns_pkt *pkt = reply(LDNS_RCODE_NOERROR, rrs);
 
 	(void)state;
@@ -578,20 +595,12 @@ test_extract_addr(void **state)
 			 DNS_OK);
 	assert_string_equal(canon, "host.test");
 	assert_int_equal(out.count, 2);
-	sin = (struct sockaddr_in *)&out.addr[0];
-	assert_int_equal(sin->sin_family, AF_INET);
-	assert_string_equal(
-	    inet_ntop(AF_INET, &sin->sin_addr, text, sizeof(text)),
-	    "127.0.0.11");
+	expect_addr(&out, 0, AF_INET, "127.0.0.11");
 	assert_int_equal(dns_extract_addr(pkt, "www.test", LDNS_RR_TYPE_AAAA,
 					  &out, canon, sizeof(canon), NULL),
 			 DNS_OK);
 	assert_int_equal(out.count, 3);
-	sin6 = (struct sockaddr_in6 *)&out.addr[2];
-	assert_int_equal(sin6->sin6_family, AF_INET6);
-	assert_string_equal(
-	    inet_ntop(AF_INET6, &sin6->sin6_addr, text, sizeof(text)),
-	    "2001:db8::1");
+	expect_addr(&out, 2, AF_INET6, "2001:db8::1");
 	assert_int_equal(dns_extract_addr(pkt, "other.test", LDNS_RR_TYPE_A,
 					  &out, canon, sizeof(canon), NULL),
 			 DNS_NODATA);

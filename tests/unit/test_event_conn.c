@@ -64,6 +64,26 @@ teardown(void **state)
 	return 0;
 }
 
+/* A connection served on sv[0] (event_conn_new with wipe), its peer
+ * sv[1]; the counters start at 0. */
+static void
+serve_pair(int sv[2], int wipe)
+{
+	nrequests = nclosed = 0;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	io_set_nonblock(sv[0], 1);
+	event_conn_new(sv[0], &ops, NULL, wipe);
+}
+
+/* Runs the loop until the connection is closed, which it must be soon. */
+static void
+expect_closed(void)
+{
+	for (int i = 0; i < 10 && nclosed == 0; i++)
+		event_loop(50);
+	assert_int_equal(nclosed, 1);
+}
+
 /* Runs the loop until the peer has want bytes (or the loop idles). */
 static void
 read_reply(int fd, char *out, size_t want)
@@ -88,10 +108,7 @@ test_requests_in_order(void **state)
 	char reply[64];
 
 	(void)state;
-	nrequests = nclosed = 0;
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	io_set_nonblock(sv[0], 1);
-	event_conn_new(sv[0], &ops, NULL, 1);
+	serve_pair(sv, 1);
 	/* Split across writes. */
 	assert_int_equal(write(sv[1], "he", 2), 2);
 	event_loop(50);
@@ -106,9 +123,7 @@ test_requests_in_order(void **state)
 	assert_int_equal(nrequests, 3);
 	/* The handler's -1 closes: end of file for the peer. */
 	assert_int_equal(write(sv[1], "bye\n", 4), 4);
-	for (int i = 0; i < 10 && nclosed == 0; i++)
-		event_loop(50);
-	assert_int_equal(nclosed, 1);
+	expect_closed();
 	assert_int_equal(recv(sv[1], reply, sizeof(reply), 0), 0);
 	close(sv[1]);
 }
@@ -119,15 +134,10 @@ test_peer_end_of_file(void **state)
 	int sv[2];
 
 	(void)state;
-	nrequests = nclosed = 0;
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	io_set_nonblock(sv[0], 1);
-	event_conn_new(sv[0], &ops, NULL, 0);
+	serve_pair(sv, 0);
 	assert_int_equal(write(sv[1], "half", 4), 4);
 	close(sv[1]);
-	for (int i = 0; i < 10 && nclosed == 0; i++)
-		event_loop(50);
-	assert_int_equal(nclosed, 1);
+	expect_closed();
 	assert_int_equal(nrequests, 0);
 }
 

@@ -370,6 +370,32 @@ now_ms(void)
 	return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
+/* A child that takes the fcntl lock of path, says so on the pipe go and
+ * holds the lock for hold_ms (-1: until killed); returns once the lock
+ * is held. */
+static pid_t
+lock_holder(const char *path, int go[2], int hold_ms)
+{
+	pid_t pid = fork();
+	char c;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int cfd = open(path, O_RDWR);
+		if (mbox_fcntl_lock(cfd) != MBOX_LOCK_OK)
+			_exit(1);
+		if (write(go[1], "x", 1) != 1)
+			_exit(1);
+		if (hold_ms < 0)
+			pause();
+		else
+			usleep((useconds_t)hold_ms * 1000);
+		_exit(0);
+	}
+	assert_int_equal(read(go[0], &c, 1), 1);
+	return pid;
+}
+
 /* A lock released after 200 ms is taken soon after, not a whole
  * deliver_lock_delay later; a lock never released fails after the
  * budget of attempts * delay. */
@@ -380,23 +406,11 @@ test_lock_wait(void **state)
 	int fd = mkstemp(path), go[2];
 	pid_t pid;
 	long long t0, dt;
-	char c;
 
 	(void)state;
 	assert_true(fd >= 0);
 	assert_int_equal(pipe(go), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int cfd = open(path, O_RDWR);
-		if (mbox_fcntl_lock(cfd) != MBOX_LOCK_OK)
-			_exit(1);
-		if (write(go[1], "x", 1) != 1)
-			_exit(1);
-		usleep(200 * 1000);
-		_exit(0);
-	}
-	assert_int_equal(read(go[0], &c, 1), 1);
+	pid = lock_holder(path, go, 200);
 	t0 = now_ms();
 	assert_int_equal(mbox_fcntl_lock_wait(fd, 5, 1), MBOX_LOCK_OK);
 	dt = now_ms() - t0;
@@ -404,18 +418,7 @@ test_lock_wait(void **state)
 	waitpid(pid, NULL, 0);
 	mbox_fcntl_unlock(fd);
 
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int cfd = open(path, O_RDWR);
-		if (mbox_fcntl_lock(cfd) != MBOX_LOCK_OK)
-			_exit(1);
-		if (write(go[1], "x", 1) != 1)
-			_exit(1);
-		pause();
-		_exit(0);
-	}
-	assert_int_equal(read(go[0], &c, 1), 1);
+	pid = lock_holder(path, go, -1);
 	t0 = now_ms();
 	assert_int_equal(mbox_fcntl_lock_wait(fd, 2, 1), MBOX_LOCK_BUSY);
 	dt = now_ms() - t0;

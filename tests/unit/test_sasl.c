@@ -29,12 +29,13 @@
 #include "buf.h"
 #include "sasl_auth.h"
 #include "sasldb.h"
+#include "unit_helpers.h"
 #include "xalloc.h"
 
 #define REALM "example.org"
 #define FQDN REALM /* myhostname, as DESIGN.md says */
 
-static char tmpdir[64];
+static char tmpdir[UNIT_DIR_MAX];
 static char dbpath[128];
 
 /* Adds user with password to the sasldb at path with saslpasswd2 -p
@@ -55,28 +56,23 @@ add_user_to(const char *path, const char *realm, const char *user,
 	return pclose(p) == 0 ? 0 : -1;
 }
 
+/* A group's sasldb: a scratch folder from prefix (unit_tmpdir) with the
+ * file sasldb2 holding users, rows of {realm, user, password} ended by
+ * a NULL realm, made the server's sasldb.  0, or -1 (the group fails). */
 static int
-add_user(const char *realm, const char *user, const char *password)
-{
-	return add_user_to(dbpath, realm, user, password);
-}
-
-static int
-group_setup(void **state)
+sasldb_group_setup(char *dir, const char *prefix, char *db, size_t dblen,
+		   const char *const users[][3])
 {
 	struct sasl_auth_server_config cfg = {NULL, NULL, 0};
 	struct buf err = BUF_INIT;
 
-	(void)state;
-	strcpy(tmpdir, "/tmp/test_sasl.XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
+	if (unit_tmpdir(dir, prefix) < 0)
 		return -1;
-	snprintf(dbpath, sizeof(dbpath), "%s/sasldb2", tmpdir);
-	if (add_user(REALM, "alice", "secret") < 0 ||
-	    add_user(REALM, "bob", "hunter2") < 0 ||
-	    add_user("other.org", "carol", "pw-of-carol") < 0)
-		return -1;
-	cfg.sasldb_path = dbpath;
+	snprintf(db, dblen, "%s/sasldb2", dir);
+	for (size_t i = 0; users[i][0] != NULL; i++)
+		if (add_user_to(db, users[i][0], users[i][1], users[i][2]) < 0)
+			return -1;
+	cfg.sasldb_path = db;
 	if (sasl_auth_server_init(&cfg, &err) < 0) {
 		fprintf(stderr, "%s\n", buf_cstr(&err));
 		buf_free(&err);
@@ -86,15 +82,34 @@ group_setup(void **state)
 	return 0;
 }
 
+/* The teardown of sasldb_group_setup. */
+static int
+sasldb_group_teardown(const char *dir)
+{
+	sasl_auth_done();
+	return unit_rmtree(dir);
+}
+
+static int
+group_setup(void **state)
+{
+	static const char *const users[][3] = {
+	    {REALM, "alice", "secret"},
+	    {REALM, "bob", "hunter2"},
+	    {"other.org", "carol", "pw-of-carol"},
+	    {NULL, NULL, NULL},
+	};
+
+	(void)state;
+	return sasldb_group_setup(tmpdir, "test_sasl", dbpath, sizeof(dbpath),
+				  users);
+}
+
 static int
 group_teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	sasl_auth_done();
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return sasldb_group_teardown(tmpdir);
 }
 
 static struct sasl_auth_server *
@@ -164,12 +179,14 @@ test_mechs_filtered(void **state)
 	buf_free(&err);
 }
 
-/* One PLAIN exchange with an initial response; returns the result. */
+/* One PLAIN exchange with the initial response authz NUL authc NUL pass:
+ * the result, the server's reason in reason.  Asserts nothing (a forked
+ * child uses it through try_plain). */
 static enum sasl_auth_result
-plain(struct sasl_auth_server *srv, const char *authz, const char *authc,
-      const char *pass)
+plain_exchange(struct sasl_auth_server *srv, const char *authz,
+	       const char *authc, const char *pass, struct buf *reason)
 {
-	struct buf resp = BUF_INIT, chal = BUF_INIT, reason = BUF_INIT;
+	struct buf resp = BUF_INIT, chal = BUF_INIT;
 	enum sasl_auth_result r;
 
 	buf_puts(&resp, authz);
@@ -178,13 +195,25 @@ plain(struct sasl_auth_server *srv, const char *authz, const char *authc,
 	buf_putc(&resp, '\0');
 	buf_puts(&resp, pass);
 	r = sasl_auth_server_start(srv, "PLAIN", resp.data, resp.len, &chal,
-				   &reason);
+				   reason);
+	buf_free(&resp);
+	buf_free(&chal);
+	return r;
+}
+
+/* One PLAIN exchange with an initial response; returns the result. */
+static enum sasl_auth_result
+plain(struct sasl_auth_server *srv, const char *authz, const char *authc,
+      const char *pass)
+{
+	struct buf reason = BUF_INIT;
+	enum sasl_auth_result r =
+	    plain_exchange(srv, authz, authc, pass, &reason);
+
 	if (r != SASL_AUTH_OK)
 		assert_null(sasl_auth_server_username(srv));
 	if (r < 0)
 		assert_true(reason.len > 0);
-	buf_free(&resp);
-	buf_free(&chal);
 	buf_free(&reason);
 	return r;
 }
@@ -274,6 +303,26 @@ test_plain_without_initial_response(void **state)
 	sasl_auth_server_free(srv);
 }
 
+/* A whole LOGIN exchange (start, user name, password): the first result
+ * that is not CONTINUE.  Asserts nothing (a forked child uses it). */
+static enum sasl_auth_result
+try_login(struct sasl_auth_server *srv, const char *user, const char *pass)
+{
+	struct buf chal = BUF_INIT, reason = BUF_INIT;
+	enum sasl_auth_result r;
+
+	r = sasl_auth_server_start(srv, "LOGIN", NULL, 0, &chal, &reason);
+	if (r == SASL_AUTH_CONTINUE)
+		r = sasl_auth_server_step(srv, user, strlen(user), &chal,
+					  &reason);
+	if (r == SASL_AUTH_CONTINUE)
+		r = sasl_auth_server_step(srv, pass, strlen(pass), &chal,
+					  &reason);
+	buf_free(&chal);
+	buf_free(&reason);
+	return r;
+}
+
 static void
 test_login(void **state)
 {
@@ -294,28 +343,14 @@ test_login(void **state)
 	assert_string_equal(sasl_auth_server_username(srv), "alice");
 
 	/* Wrong password, then the next exchange works. */
-	assert_int_equal(
-	    sasl_auth_server_start(srv, "LOGIN", NULL, 0, &chal, &reason),
-	    SASL_AUTH_CONTINUE);
-	assert_int_equal(sasl_auth_server_step(srv, "bob", 3, &chal, &reason),
-			 SASL_AUTH_CONTINUE);
-	assert_int_equal(
-	    sasl_auth_server_step(srv, "secret", 6, &chal, &reason),
-	    SASL_AUTH_FAIL);
+	assert_int_equal(try_login(srv, "bob", "secret"), SASL_AUTH_FAIL);
 	assert_null(sasl_auth_server_username(srv));
 	/* The failed exchange is gone: a further step is refused. */
 	assert_int_equal(
 	    sasl_auth_server_step(srv, "hunter2", 7, &chal, &reason),
 	    SASL_AUTH_FAIL);
 	assert_null(sasl_auth_server_username(srv));
-	assert_int_equal(
-	    sasl_auth_server_start(srv, "LOGIN", NULL, 0, &chal, &reason),
-	    SASL_AUTH_CONTINUE);
-	assert_int_equal(sasl_auth_server_step(srv, "bob", 3, &chal, &reason),
-			 SASL_AUTH_CONTINUE);
-	assert_int_equal(
-	    sasl_auth_server_step(srv, "hunter2", 7, &chal, &reason),
-	    SASL_AUTH_OK);
+	assert_int_equal(try_login(srv, "bob", "hunter2"), SASL_AUTH_OK);
 	assert_string_equal(sasl_auth_server_username(srv), "bob");
 	buf_free(&chal);
 	buf_free(&reason);
@@ -587,45 +622,31 @@ test_init_errors(void **state)
 
 /* --- two realms in one sasldb ------------------------------------------- */
 
-static char mtmpdir[64];
+static char mtmpdir[UNIT_DIR_MAX];
 static char mdbpath[128];
 
 static int
 realms_setup(void **state)
 {
-	struct sasl_auth_server_config cfg = {NULL, NULL, 0};
-	struct buf err = BUF_INIT;
+	/* Two realms, and one name in both with different passwords. */
+	static const char *const users[][3] = {
+	    {REALM, "alice", "secret"},
+	    {REALM, "bob", "hunter2"},
+	    {"other.org", "carol", "pw-of-carol"},
+	    {"other.org", "alice", "alice-elsewhere"},
+	    {NULL, NULL, NULL},
+	};
 
 	(void)state;
-	strcpy(mtmpdir, "/tmp/test_realms.XXXXXX");
-	if (mkdtemp(mtmpdir) == NULL)
-		return -1;
-	snprintf(mdbpath, sizeof(mdbpath), "%s/sasldb2", mtmpdir);
-	/* Two realms, and one name in both with different passwords. */
-	if (add_user_to(mdbpath, REALM, "alice", "secret") < 0 ||
-	    add_user_to(mdbpath, REALM, "bob", "hunter2") < 0 ||
-	    add_user_to(mdbpath, "other.org", "carol", "pw-of-carol") < 0 ||
-	    add_user_to(mdbpath, "other.org", "alice", "alice-elsewhere") < 0)
-		return -1;
-	cfg.sasldb_path = mdbpath;
-	if (sasl_auth_server_init(&cfg, &err) < 0) {
-		fprintf(stderr, "%s\n", buf_cstr(&err));
-		buf_free(&err);
-		return -1;
-	}
-	buf_free(&err);
-	return 0;
+	return sasldb_group_setup(mtmpdir, "test_realms", mdbpath,
+				  sizeof(mdbpath), users);
 }
 
 static int
 realms_teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	sasl_auth_done();
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", mtmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return sasldb_group_teardown(mtmpdir);
 }
 
 /* The helpers below assert nothing, so that a forked child can use them
@@ -634,35 +655,9 @@ realms_teardown(void **state)
 static enum sasl_auth_result
 try_plain(struct sasl_auth_server *srv, const char *authc, const char *pass)
 {
-	struct buf resp = BUF_INIT, chal = BUF_INIT, reason = BUF_INIT;
-	enum sasl_auth_result r;
+	struct buf reason = BUF_INIT;
+	enum sasl_auth_result r = plain_exchange(srv, "", authc, pass, &reason);
 
-	buf_putc(&resp, '\0');
-	buf_puts(&resp, authc);
-	buf_putc(&resp, '\0');
-	buf_puts(&resp, pass);
-	r = sasl_auth_server_start(srv, "PLAIN", resp.data, resp.len, &chal,
-				   &reason);
-	buf_free(&resp);
-	buf_free(&chal);
-	buf_free(&reason);
-	return r;
-}
-
-static enum sasl_auth_result
-try_login(struct sasl_auth_server *srv, const char *user, const char *pass)
-{
-	struct buf chal = BUF_INIT, reason = BUF_INIT;
-	enum sasl_auth_result r;
-
-	r = sasl_auth_server_start(srv, "LOGIN", NULL, 0, &chal, &reason);
-	if (r == SASL_AUTH_CONTINUE)
-		r = sasl_auth_server_step(srv, user, strlen(user), &chal,
-					  &reason);
-	if (r == SASL_AUTH_CONTINUE)
-		r = sasl_auth_server_step(srv, pass, strlen(pass), &chal,
-					  &reason);
-	buf_free(&chal);
 	buf_free(&reason);
 	return r;
 }

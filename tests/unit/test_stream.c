@@ -208,6 +208,19 @@ test_timeout_sticky(void **state)
 	assert_int_equal(stream_error(&f->s), STREAM_TIMEOUT);
 }
 
+/* Writing text to a peer that is gone fails (STREAM_IOERR), and the
+ * error sticks: later writes are dropped, later flushes fail. */
+static void
+expect_write_failure(struct fixture *f, const char *text)
+{
+	stream_puts(&f->s, text);
+	assert_int_equal(stream_flush(&f->s), -1);
+	assert_int_equal(stream_error(&f->s), STREAM_IOERR);
+	stream_puts(&f->s, "more");
+	assert_int_equal(f->s.out.len, 0);
+	assert_int_equal(stream_flush(&f->s), -1);
+}
+
 /* A failed write ends the stream for good, also after a read timeout. */
 static void
 test_write_failure_after_read_timeout(void **state)
@@ -218,12 +231,7 @@ test_write_failure_after_read_timeout(void **state)
 	assert_int_equal(stream_getline(&f->s, &f->line, 100), STREAM_TIMEOUT);
 	close(f->peer);
 	f->peer = open("/dev/null", O_RDONLY);
-	stream_puts(&f->s, "421 timeout\r\n");
-	assert_int_equal(stream_flush(&f->s), -1);
-	assert_int_equal(stream_error(&f->s), STREAM_IOERR);
-	stream_puts(&f->s, "more");
-	assert_int_equal(f->s.out.len, 0);
-	assert_int_equal(stream_flush(&f->s), -1);
+	expect_write_failure(f, "421 timeout\r\n");
 }
 
 /* A peer trickling bytes cannot stretch one getline past the timeout. */
@@ -315,13 +323,8 @@ test_write_to_closed_peer(void **state)
 
 	close(f->peer);
 	f->peer = -1;
-	stream_puts(&f->s, "221 bye\r\n");
 	/* EPIPE, no SIGPIPE; the error sticks. */
-	assert_int_equal(stream_flush(&f->s), -1);
-	assert_int_equal(stream_error(&f->s), STREAM_IOERR);
-	stream_puts(&f->s, "more");
-	assert_int_equal(f->s.out.len, 0);
-	assert_int_equal(stream_flush(&f->s), -1);
+	expect_write_failure(f, "221 bye\r\n");
 }
 
 static void

@@ -227,6 +227,55 @@ client_ctx(const char *ca)
 	return ctx;
 }
 
+/* Frees the stream on sv[0] and closes both ends of the socket pair. */
+static void
+pair_close(struct stream *s, int sv[2])
+{
+	stream_free(s);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* A client session against a forked serve(): the server, a client
+ * context trusting ca (NULL: the system store only), the stream on the
+ * client's end (5 s timeout) and room for the error text. */
+struct client {
+	struct peer p;
+	struct tls_ctx *cctx;
+	struct buf err;
+	struct stream s;
+};
+
+static void
+client_open(struct client *c, int starttls, const char *ca)
+{
+	struct buf empty = BUF_INIT;
+
+	c->p = spawn_server(starttls);
+	c->cctx = client_ctx(ca);
+	c->err = empty;
+	stream_init(&c->s, c->p.fd, 5000);
+}
+
+/* The client handshake for name at level, which must succeed. */
+static void
+client_handshake(struct client *c, const char *name, enum tls_level level,
+		 struct tls_info *info)
+{
+	if (tls_client_start(c->cctx, &c->s, name, level, info, &c->err) < 0)
+		fail_msg("handshake: %s", buf_cstr(&c->err));
+}
+
+/* Frees the session; the server must have exited with status. */
+static void
+client_close(struct client *c, int status)
+{
+	stream_free(&c->s);
+	assert_int_equal(server_status(&c->p), status);
+	tls_ctx_free(c->cctx);
+	buf_free(&c->err);
+}
+
 static void
 expect_line(struct stream *s, const char *want)
 {
@@ -304,57 +353,43 @@ check_info(const struct tls_info *info)
 static void
 test_may_unverified(void **state)
 {
-	struct peer p = spawn_server(0);
-	struct tls_ctx *cctx = client_ctx(NULL);
-	struct buf err = BUF_INIT;
+	struct client c;
 	struct tls_info info;
-	struct stream s;
 
 	(void)state;
-	stream_init(&s, p.fd, 5000);
-	if (tls_client_start(cctx, &s, HOST, TLS_LEVEL_MAY, &info, &err) < 0)
-		fail_msg("handshake: %s", buf_cstr(&err));
-	assert_true(tls_active(&s));
+	client_open(&c, 0, NULL);
+	client_handshake(&c, HOST, TLS_LEVEL_MAY, &info);
+	assert_true(tls_active(&c.s));
 	check_info(&info);
 	assert_int_equal(info.verified, 0);
 	assert_true(info.verify_error[0] != '\0');
-	talk(&s);
-	assert_int_equal(tls_stop(&s, 1), 0);
-	assert_false(tls_active(&s));
-	stream_free(&s);
-	assert_int_equal(server_status(&p), 0);
-	tls_ctx_free(cctx);
-	buf_free(&err);
+	talk(&c.s);
+	assert_int_equal(tls_stop(&c.s, 1), 0);
+	assert_false(tls_active(&c.s));
+	client_close(&c, 0);
 }
 
 /* STARTTLS after a plaintext exchange, verified against the test CA. */
 static void
 test_starttls_verified(void **state)
 {
-	struct peer p = spawn_server(1);
-	struct tls_ctx *cctx = client_ctx(ca_pem);
-	struct buf err = BUF_INIT;
+	struct client c;
 	struct tls_info info;
-	struct stream s;
 
 	(void)state;
-	stream_init(&s, p.fd, 5000);
-	assert_false(tls_active(&s));
-	stream_puts(&s, "STARTTLS\r\n");
-	assert_int_equal(stream_flush(&s), 0);
-	expect_line(&s, "220 2.0.0 Ready to start TLS");
-	if (tls_client_start(cctx, &s, HOST, TLS_LEVEL_VERIFY, &info, &err) < 0)
-		fail_msg("handshake: %s", buf_cstr(&err));
+	client_open(&c, 1, ca_pem);
+	assert_false(tls_active(&c.s));
+	stream_puts(&c.s, "STARTTLS\r\n");
+	assert_int_equal(stream_flush(&c.s), 0);
+	expect_line(&c.s, "220 2.0.0 Ready to start TLS");
+	client_handshake(&c, HOST, TLS_LEVEL_VERIFY, &info);
 	check_info(&info);
 	assert_int_equal(info.verified, 1);
 	assert_string_equal(info.verify_error, "");
-	assert_string_equal(tls_stream_error(&s), "");
-	talk(&s);
-	assert_int_equal(tls_stop(&s, 1), 0);
-	stream_free(&s);
-	assert_int_equal(server_status(&p), 0);
-	tls_ctx_free(cctx);
-	buf_free(&err);
+	assert_string_equal(tls_stream_error(&c.s), "");
+	talk(&c.s);
+	assert_int_equal(tls_stop(&c.s, 1), 0);
+	client_close(&c, 0);
 }
 
 /* verify and secure refuse a certificate for another name or from an
@@ -363,24 +398,18 @@ static void
 verify_fails(const char *ca, const char *name, enum tls_level level,
 	     const char *why)
 {
-	struct peer p = spawn_server(0);
-	struct tls_ctx *cctx = client_ctx(ca);
-	struct buf err = BUF_INIT;
+	struct client c;
 	struct tls_info info;
-	struct stream s;
 
-	stream_init(&s, p.fd, 5000);
-	assert_int_equal(tls_client_start(cctx, &s, name, level, &info, &err),
-			 -1);
-	assert_false(tls_active(&s));
-	assert_non_null(strstr(buf_cstr(&err), "TLS handshake failed"));
-	if (strstr(buf_cstr(&err), why) == NULL)
-		fail_msg("\"%s\" does not say \"%s\"", buf_cstr(&err), why);
+	client_open(&c, 0, ca);
+	assert_int_equal(
+	    tls_client_start(c.cctx, &c.s, name, level, &info, &c.err), -1);
+	assert_false(tls_active(&c.s));
+	assert_non_null(strstr(buf_cstr(&c.err), "TLS handshake failed"));
+	if (strstr(buf_cstr(&c.err), why) == NULL)
+		fail_msg("\"%s\" does not say \"%s\"", buf_cstr(&c.err), why);
 	assert_int_equal(ERR_peek_error(), 0);
-	stream_free(&s);
-	assert_int_equal(server_status(&p), EXIT_HANDSHAKE);
-	tls_ctx_free(cctx);
-	buf_free(&err);
+	client_close(&c, EXIT_HANDSHAKE);
 }
 
 static void
@@ -409,25 +438,17 @@ test_verify_untrusted(void **state)
 static void
 test_encrypt_reports_mismatch(void **state)
 {
-	struct peer p = spawn_server(0);
-	struct tls_ctx *cctx = client_ctx(ca_pem);
-	struct buf err = BUF_INIT;
+	struct client c;
 	struct tls_info info;
-	struct stream s;
 
 	(void)state;
-	stream_init(&s, p.fd, 5000);
-	if (tls_client_start(cctx, &s, "other.example.net", TLS_LEVEL_ENCRYPT,
-			     &info, &err) < 0)
-		fail_msg("handshake: %s", buf_cstr(&err));
+	client_open(&c, 0, ca_pem);
+	client_handshake(&c, "other.example.net", TLS_LEVEL_ENCRYPT, &info);
 	assert_int_equal(info.verified, 0);
 	assert_string_equal(info.verify_error, "hostname mismatch");
-	talk(&s);
-	tls_stop(&s, 1);
-	stream_free(&s);
-	assert_int_equal(server_status(&p), 0);
-	tls_ctx_free(cctx);
-	buf_free(&err);
+	talk(&c.s);
+	tls_stop(&c.s, 1);
+	client_close(&c, 0);
 }
 
 static void
@@ -444,9 +465,7 @@ test_verify_needs_name(void **state)
 	assert_int_equal(
 	    tls_client_start(cctx, &s, NULL, TLS_LEVEL_VERIFY, NULL, &err), -1);
 	assert_non_null(strstr(buf_cstr(&err), "peer name"));
-	stream_free(&s);
-	close(sv[0]);
-	close(sv[1]);
+	pair_close(&s, sv);
 	tls_ctx_free(cctx);
 	buf_free(&err);
 }
@@ -511,9 +530,7 @@ expect_timeout(int server)
 	assert_int_equal(rc, -1);
 	assert_non_null(strstr(buf_cstr(&err), "timed out"));
 	assert_true(took >= 250 && took < 3000);
-	stream_free(&s);
-	close(sv[0]);
-	close(sv[1]);
+	pair_close(&s, sv);
 	tls_ctx_free(cctx);
 	buf_free(&err);
 }
@@ -546,9 +563,7 @@ test_plaintext_client(void **state)
 	assert_non_null(strstr(buf_cstr(&err), "TLS handshake failed"));
 	assert_null(strstr(buf_cstr(&err), "timed out"));
 	assert_int_equal(ERR_peek_error(), 0);
-	stream_free(&s);
-	close(sv[0]);
-	close(sv[1]);
+	pair_close(&s, sv);
 	buf_free(&err);
 }
 
@@ -576,9 +591,7 @@ test_pending_plaintext_refused(void **state)
 	assert_false(tls_active(&s));
 	stream_discard_input(&s);
 	assert_int_equal(stream_pending(&s), 0);
-	stream_free(&s);
-	close(sv[0]);
-	close(sv[1]);
+	pair_close(&s, sv);
 	buf_free(&err);
 	buf_free(&line);
 }

@@ -215,41 +215,44 @@ static const char *const table[] = {
 static void
 test_expand(void **state)
 {
+	static const struct {
+		const char *name;
+		int rc;
+		const char *want;
+	} cases[] = {
+	    /* Not an alias. */
+	    {"nobody", 0, ""},
+	    /* A chain of renames down to a mailbox and a remote copy. */
+	    {"postmaster", 1, "mailbox:admin remote:bob@elsewhere.test"},
+	    /* Self reference: the mailbox itself, plus a file. */
+	    {"bob", 1, "mailbox:bob file:/var/log/bob.copy"},
+	    /* A list with an owner, duplicates removed, local domains kept. */
+	    {"staff", 1,
+	     "mailbox:bob^owner-staff "
+	     "file:/var/log/bob.copy^owner-staff "
+	     "mailbox:carol^owner-staff "
+	     "remote:dave@elsewhere.test^owner-staff"},
+	    /* A list of lists: the inner owner wins inside, none outside. */
+	    {"all", 1,
+	     "mailbox:bob^owner-staff "
+	     "file:/var/log/bob.copy^owner-staff "
+	     "mailbox:carol^owner-staff "
+	     "remote:dave@elsewhere.test^owner-staff "
+	     "mailbox:eve cmd:/usr/bin/archive all"},
+	    /* :include: targets remember their file. */
+	    {"team", 1,
+	     "mailbox:bob file:/var/log/bob.copy "
+	     "mailbox:carol@/lists/team "
+	     "cmd:/bin/team-hook@/lists/team"},
+	};
 	struct buf got = BUF_INIT, why = BUF_INIT;
 
 	(void)state;
-	/* Not an alias. */
-	assert_int_equal(expand(table, "nobody", &got, &why), 0);
-	assert_string_equal(buf_cstr(&got), "");
-	/* A chain of renames down to a mailbox and a remote copy. */
-	assert_int_equal(expand(table, "postmaster", &got, &why), 1);
-	assert_string_equal(buf_cstr(&got),
-			    "mailbox:admin remote:bob@elsewhere.test");
-	/* Self reference: the mailbox itself, plus a file. */
-	assert_int_equal(expand(table, "bob", &got, &why), 1);
-	assert_string_equal(buf_cstr(&got),
-			    "mailbox:bob file:/var/log/bob.copy");
-	/* A list with an owner, duplicates removed, local domains kept. */
-	assert_int_equal(expand(table, "staff", &got, &why), 1);
-	assert_string_equal(buf_cstr(&got),
-			    "mailbox:bob^owner-staff "
-			    "file:/var/log/bob.copy^owner-staff "
-			    "mailbox:carol^owner-staff "
-			    "remote:dave@elsewhere.test^owner-staff");
-	/* A list of lists: the inner owner wins inside, none outside. */
-	assert_int_equal(expand(table, "all", &got, &why), 1);
-	assert_string_equal(buf_cstr(&got),
-			    "mailbox:bob^owner-staff "
-			    "file:/var/log/bob.copy^owner-staff "
-			    "mailbox:carol^owner-staff "
-			    "remote:dave@elsewhere.test^owner-staff "
-			    "mailbox:eve cmd:/usr/bin/archive all");
-	/* :include: targets remember their file. */
-	assert_int_equal(expand(table, "team", &got, &why), 1);
-	assert_string_equal(buf_cstr(&got),
-			    "mailbox:bob file:/var/log/bob.copy "
-			    "mailbox:carol@/lists/team "
-			    "cmd:/bin/team-hook@/lists/team");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(expand(table, cases[i].name, &got, &why),
+				 cases[i].rc);
+		assert_string_equal(buf_cstr(&got), cases[i].want);
+	}
 	buf_free(&got);
 	buf_free(&why);
 }

@@ -112,7 +112,7 @@ static void
 expect_user(const char *name, const char *mailbox, int maildir)
 {
 	struct local_status st;
-	struct local_user u;
+	struct mailbox_user u;
 	int r;
 
 	local_status_init(&st);
@@ -128,7 +128,7 @@ expect_user(const char *name, const char *mailbox, int maildir)
 		assert_int_equal(u.uid, geteuid());
 	}
 	assert_int_equal(st.cls, 4); /* untouched: local_status_init's */
-	local_user_free(&u);
+	mailbox_user_free(&u);
 	local_status_free(&st);
 }
 
@@ -136,7 +136,7 @@ static void
 test_user_find(void **state)
 {
 	struct local_status st;
-	struct local_user u;
+	struct mailbox_user u;
 	struct passwd *pw = getpwnam("root");
 	char home[256];
 
@@ -165,7 +165,7 @@ test_user_find(void **state)
 	assert_int_equal(u.root_account, 1);
 	assert_string_equal(u.name, "root");
 	assert_int_equal(u.in_spool, 1);
-	local_user_free(&u);
+	mailbox_user_free(&u);
 	local_status_free(&st);
 
 	/* Unknown, and names that are no single path component. */

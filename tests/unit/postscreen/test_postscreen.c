@@ -164,24 +164,24 @@ test_escape(void **state)
 	buf_free(&b);
 }
 
+/* ps_path_arg(command) is want. */
+static void
+expect_path_arg(const char *command, const char *want)
+{
+	char *p = ps_path_arg(command);
+
+	assert_string_equal(p, want);
+	xfree(p);
+}
+
 static void
 test_path_arg(void **state)
 {
-	char *p;
-
 	(void)state;
-	p = ps_path_arg("MAIL FROM:<a@example.org> SIZE=10");
-	assert_string_equal(p, "a@example.org");
-	xfree(p);
-	p = ps_path_arg("RCPT TO: b@example.org NOTIFY=NEVER");
-	assert_string_equal(p, "b@example.org");
-	xfree(p);
-	p = ps_path_arg("RCPT TO:<x\ty");
-	assert_string_equal(p, "x\\ty");
-	xfree(p);
-	p = ps_path_arg("RCPT");
-	assert_string_equal(p, "");
-	xfree(p);
+	expect_path_arg("MAIL FROM:<a@example.org> SIZE=10", "a@example.org");
+	expect_path_arg("RCPT TO: b@example.org NOTIFY=NEVER", "b@example.org");
+	expect_path_arg("RCPT TO:<x\ty", "x\\ty");
+	expect_path_arg("RCPT", "");
 }
 
 int
