@@ -340,6 +340,45 @@ test_virtual_alias_domain(void **state)
 	buf_free(&err);
 }
 
+/* A content filter: every recipient to its route, whatever its own;
+ * an empty destination is default_filter_nexthop, else the domain. */
+static void
+test_filter(void **state)
+{
+	struct resolve_conf conf = {.mydestination = mydest,
+				    .local_transport = "local",
+				    .default_transport = "smtp"};
+	struct buf tr = BUF_INIT, nh = BUF_INIT, err = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(resolve_filter(&conf, "smtp:[127.0.0.1]:10024",
+					"joe@panacea.test", &tr, &nh, &err),
+			 RESOLVE_OK);
+	assert_string_equal(buf_cstr(&tr), "smtp");
+	assert_string_equal(buf_cstr(&nh), "[127.0.0.1]:10024");
+	assert_int_equal(
+	    resolve_filter(&conf, "scan:", "a@Example.ORG", &tr, &nh, &err),
+	    RESOLVE_OK);
+	assert_string_equal(buf_cstr(&tr), "scan");
+	assert_string_equal(buf_cstr(&nh), "example.org");
+	conf.default_filter_nexthop = "[filter.host]";
+	assert_int_equal(
+	    resolve_filter(&conf, "scan:", "a@example.org", &tr, &nh, &err),
+	    RESOLVE_OK);
+	assert_string_equal(buf_cstr(&nh), "[filter.host]");
+	/* No transport, a bad name: refused, never routed. */
+	assert_int_equal(
+	    resolve_filter(&conf, ":[127.0.0.1]", "a@b", &tr, &nh, &err),
+	    RESOLVE_BAD);
+	assert_int_equal(
+	    resolve_filter(&conf, "bad name:x", "a@b", &tr, &nh, &err),
+	    RESOLVE_BAD);
+	assert_non_null(strstr(buf_cstr(&err), "malformed content filter"));
+	buf_free(&tr);
+	buf_free(&nh);
+	buf_free(&err);
+}
+
 int
 main(void)
 {
@@ -353,6 +392,7 @@ main(void)
 	    cmocka_unit_test(test_virtual_domains),
 	    cmocka_unit_test(test_domain_helpers),
 	    cmocka_unit_test(test_virtual_alias_domain),
+	    cmocka_unit_test(test_filter),
 	};
 	struct buf err = BUF_INIT;
 	int rc;
