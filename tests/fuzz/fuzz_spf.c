@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ldns_known_bugs.h"
 #include "spf.h"
 #include "spf_dns.h"
 
@@ -74,7 +75,8 @@ as_reply(const uint8_t *data, size_t size)
 	size_t i, j;
 	int cname;
 
-	if (ldns_wire2pkt(&pkt, data, size) != LDNS_STATUS_OK)
+	if (ldns_known_leak(data, size) ||
+	    ldns_wire2pkt(&pkt, data, size) != LDNS_STATUS_OK)
 		return;
 	spf_answer_init(&ans);
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
