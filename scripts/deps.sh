@@ -19,7 +19,8 @@ RUN_PKGS="libsasl2-modules libsasl2-modules-db sasl2-bin openssl"
 # so that the choice between python3-dns and python3-dnspython is ours.
 # fail2ban (fail2ban-regex and its stock postfix/dovecot filters) and
 # pflogsumm: test_logtools and test_pflogsumm read Panacea's log with them.
-TEST_PKGS="libcmocka-dev python3 python3-pytest swaks libnet-ssleay-perl \
+# python3-pytest-xdist: make integration runs the test files two at a time.
+TEST_PKGS="libcmocka-dev python3 python3-pytest python3-pytest-xdist swaks libnet-ssleay-perl \
 curl ldnsutils nsd db5.3-util postfix postfix-pcre procps iproute2 netbase clang \
 clang-format libclang-rt-14-dev mutt fetchmail ca-certificates strace gdb \
 binutils bsdutils postgrey postfix-policyd-spf-python python3-dns fail2ban \

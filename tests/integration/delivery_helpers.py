@@ -208,9 +208,10 @@ class MailSystem:
 
     def wait_messages(self, short, n, timeout=30):
         """Waits until short's mailbox holds at least n messages."""
-        return wait_until(lambda: (len(self.messages(short)) >= n
-                                   and self.messages(short)),
-                          timeout=timeout,
+        def enough():
+            got = self.messages(short)  # one parse a poll
+            return got if len(got) >= n else None
+        return wait_until(enough, timeout=timeout,
                           what="%d message(s) for %s" % (n, short))
 
     # -- SMTP ------------------------------------------------------------

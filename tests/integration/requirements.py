@@ -69,6 +69,8 @@ PERL_MODULES = {
 # Python modules the tests import that are not in the standard library.
 PYTHON_MODULES = {
     "pytest": "python3-pytest",
+    # make integration: -n 2 --dist loadfile (pytest-xdist).
+    "xdist": "python3-pytest-xdist",
 }
 
 # Packages that come with Debian's base system (essential or required):

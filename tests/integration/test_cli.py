@@ -143,8 +143,11 @@ class Rig:
         return list(mailbox.mbox(path, create=False))
 
     def wait_messages(self, short, n=1, timeout=20):
-        return wait_until(lambda: len(self.messages(short)) >= n and
-                          self.messages(short), timeout=timeout,
+        # One parse of the mailbox a poll: a big one takes seconds.
+        def enough():
+            got = self.messages(short)
+            return got if len(got) >= n else None
+        return wait_until(enough, timeout=timeout,
                           what="%d message(s) for %s" % (n, short))
 
     def listing(self, user=None):
@@ -491,7 +494,12 @@ def test_large_message_streams_in_bounded_memory(rig, system):
         data = open(os.path.join(drop, name), "rb").read()
         assert data.endswith(b"\r\n\r\n" + expected)
         rig.inst.start()
-    m = rig.wait_messages("bob", timeout=120)[0]
+    # The mailbox is parsed once, when local is done with it (a parse of
+    # 30 MB takes seconds; polls of a mailbox being written would each
+    # take one).
+    rig.inst.wait_log(r"to=<%s@[^>]*>, .*relay=local, .*status=sent" % bob,
+                      timeout=120)
+    (m,) = rig.messages("bob")
     assert m["Subject"] == "big"
     assert m.get_payload().encode() == expected.replace(b"\r\n", b"\n")
 
