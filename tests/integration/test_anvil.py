@@ -14,7 +14,6 @@ processes), and smtpd takes mail on when anvil is missing or hangs.
 """
 
 import os
-import pwd
 import re
 import signal
 import time
@@ -98,14 +97,7 @@ def test_anvil_runs_jailed_as_mail_owner(instance, mail_owner):
     port, _ = limits_setup(inst, mail_owner, {})
     client = clients(inst, 1)[0]
     pid = start_anvil(inst, port, client)
-    uid = pwd.getpwnam(mail_owner).pw_uid
-    gid = pwd.getpwnam(mail_owner).pw_gid
-    assert procfs.uids(pid) == [uid] * 4
-    assert procfs.gids(pid) == [gid] * 4
-    assert procfs.root(pid) == os.path.realpath(inst.queue_dir)
-    held = procfs.fd_targets(pid) + sorted(procfs.mapped_files(pid))
-    assert not [p for p in held if "/db/" in p or p.startswith("db/")], \
-        held
+    procfs.assert_jailed(pid, mail_owner, inst.queue_dir)
     assert len(anvil_pids(inst)) == 1
 
 
