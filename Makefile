@@ -231,8 +231,18 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@sh scripts/devrun.sh $(BIN)
 
+# UNIT_JOBS tests run at a time (a sub-make with -j; test_queue alone
+# waits seconds on fsync): each one's output is kept in NAME.out and
+# printed whole when it ends, so that two never interleave.
+UNIT_JOBS ?= 2
+UNIT_RUNS := $(UNIT_TESTS:%=%.run)
+.PHONY: $(UNIT_RUNS)
 unit: $(UNIT_TESTS) man-check
-	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+	@$(MAKE) --no-print-directory -j$(UNIT_JOBS) $(UNIT_RUNS)
+
+$(UNIT_RUNS): %.run: %
+	@if $< > $<.out 2>&1; then echo "== $<"; cat $<.out; else \
+		echo "== $<"; cat $<.out; echo "unit: $< FAILED"; exit 1; fi
 
 # PANACEA_NO_SKIPS=1 (make check sets it): a test skipped for not being
 # root or for a program not built fails the run, listed with its reason;
