@@ -249,16 +249,39 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@sh scripts/devrun.sh $(BIN)
 
+# UNIT_JOBS tests run at a time (a sub-make with -j; test_queue alone
+# waits seconds on fsync): each one's output is kept in NAME.out and
+# printed whole when it ends, so that two never interleave.
+UNIT_JOBS ?= 2
+UNIT_RUNS := $(UNIT_TESTS:%=%.run)
+.PHONY: $(UNIT_RUNS)
 unit: $(UNIT_TESTS) man-check
-	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+	@$(MAKE) --no-print-directory -j$(UNIT_JOBS) $(UNIT_RUNS)
+
+$(UNIT_RUNS): %.run: %
+	@if $< > $<.out 2>&1; then echo "== $<"; cat $<.out; else \
+		echo "== $<"; cat $<.out; echo "unit: $< FAILED"; exit 1; fi
 
 # PANACEA_NO_SKIPS=1 (make check sets it): a test skipped for not being
 # root or for a program not built fails the run, listed with its reason;
 # a missing package fails its test anyway (tests/integration/conftest.py).
-integration: all selfcheck
-	PANACEA_BIN=$(CURDIR)/$(BIN) PANACEA_FIXTURES=$(CURDIR)/$(BUILD)/tests/bin \
+#
+# Two passes (tests/integration/conftest.py, SERIAL_MODULES): first the
+# modules that may run beside each other, TEST_JOBS test processes at a
+# time (pytest-xdist; --dist loadfile keeps a module's tests, and so its
+# module-scoped servers, in one process), then the few that must run
+# alone.  Most tests wait on daemons and timers rather than compute, so
+# two processes take about half the time on two CPUs.  TEST_JOBS=1: the
+# first pass without xdist.
+TEST_JOBS ?= 2
+PYTEST = PANACEA_BIN=$(CURDIR)/$(BIN) \
+	PANACEA_FIXTURES=$(CURDIR)/$(BUILD)/tests/bin \
 	PANACEA_SANITIZE=$(SANITIZE) PANACEA_NO_SKIPS=$(NO_SKIPS) \
-	$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+	$(PYTHON) -m pytest -q -p no:cacheprovider
+integration: all selfcheck
+	$(PYTEST) $(if $(filter-out 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadfile) \
+		-m "not serial" tests/integration
+	$(PYTEST) -m serial tests/integration
 
 # The fuzz targets get a short smoke run here; longer runs are by hand
 # (make fuzz-smoke FUZZ_TIME=600).

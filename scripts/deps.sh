@@ -30,7 +30,8 @@ RUN_PKGS="libsasl2-modules libsasl2-modules-db sasl2-bin openssl"
 # test_spf_suite reads with python3-yaml.
 # dovecot-lmtpd (and dovecot-core's doveadm): the LMTP server test_lmtp
 # delivers to, a private instance the test starts.
-TEST_PKGS="libcmocka-dev python3 python3-pytest swaks libnet-ssleay-perl \
+# python3-pytest-xdist: make integration runs the test files two at a time.
+TEST_PKGS="libcmocka-dev python3 python3-pytest python3-pytest-xdist swaks libnet-ssleay-perl \
 curl ldnsutils nsd db5.3-util postfix postfix-pcre procps iproute2 netbase clang \
 clang-format libclang-rt-14-dev mutt fetchmail ca-certificates strace gdb \
 binutils bsdutils postgrey postfix-policyd-spf-python python3-dns fail2ban \

@@ -91,22 +91,29 @@ $(foreach o,$(FUZZ_PROGS),$(eval $(call fuzz_prog_rule,$(o))))
 
 # Each target's output goes to build/fuzz/NAME.log; on failure its tail is
 # shown.  -timeout makes a hang a failure instead of a stalled run.
+# FUZZ_JOBS targets run at a time (a sub-make with -j): each is one
+# single-threaded process, so make check's smoke takes half as long on
+# two CPUs; a target's lines are printed together when it ends.
+FUZZ_JOBS ?= 2
+FUZZ_SMOKES := $(FUZZ_TARGETS:%=%.smoke)
+.PHONY: $(FUZZ_SMOKES)
+
 fuzz-smoke: $(FUZZ_TARGETS)
-	@set -e; for t in $(FUZZ_TARGETS); do \
-		n=$${t##*/}; corpus=$(FUZZ_DIR)/corpus/$$n; seeds=; \
-		mkdir -p $$corpus; \
-		if [ -d tests/fuzz/corpus/$$n ]; then \
-			seeds=tests/fuzz/corpus/$$n; fi; \
-		echo "== $$n ($(FUZZ_TIME)s)"; \
-		if ! $$t -max_total_time=$(FUZZ_TIME) -timeout=10 \
-			-artifact_prefix=$(FUZZ_DIR)/$$n- $$corpus $$seeds \
-			>$(FUZZ_DIR)/$$n.log 2>&1; then \
-			tail -n 40 $(FUZZ_DIR)/$$n.log; \
-			echo "fuzz-smoke: $$n FAILED (log: $(FUZZ_DIR)/$$n.log)"; \
-			exit 1; \
-		fi; \
-		tail -n 1 $(FUZZ_DIR)/$$n.log; \
-	done
+	@$(MAKE) --no-print-directory -j$(FUZZ_JOBS) $(FUZZ_SMOKES)
+
+$(FUZZ_SMOKES): %.smoke: %
+	@t=$<; n=$${t##*/}; corpus=$(FUZZ_DIR)/corpus/$$n; seeds=; \
+	mkdir -p $$corpus; \
+	if [ -d tests/fuzz/corpus/$$n ]; then \
+		seeds=tests/fuzz/corpus/$$n; fi; \
+	if ! $$t -max_total_time=$(FUZZ_TIME) -timeout=10 \
+		-artifact_prefix=$(FUZZ_DIR)/$$n- $$corpus $$seeds \
+		>$(FUZZ_DIR)/$$n.log 2>&1; then \
+		{ echo "== $$n ($(FUZZ_TIME)s)"; tail -n 40 $(FUZZ_DIR)/$$n.log; \
+		  echo "fuzz-smoke: $$n FAILED (log: $(FUZZ_DIR)/$$n.log)"; }; \
+		exit 1; \
+	fi; \
+	printf '== %s (%ss)\n%s\n' $$n $(FUZZ_TIME) "$$(tail -n 1 $(FUZZ_DIR)/$$n.log)"
 
 fuzz-long: $(FUZZ_TARGETS)
 	@set -e; for t in $(FUZZ_TARGETS); do \

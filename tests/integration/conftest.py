@@ -9,6 +9,30 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import panacea_test  # noqa: E402
 
+# make integration runs the suite in two passes (Makefile): every other
+# module with pytest-xdist, two test processes, a module's tests all in
+# the same one (-n 2 --dist loadfile -m "not serial"), then the modules
+# named here alone on the machine, one after the other (-m serial): they
+# measure what a client waits under a load they make themselves, hold a
+# thousand connections, or mount overlays of /usr, /etc and /var.  A test
+# needs a place here only for such a reason: everything else must run
+# beside any other module (its own instance folder, its own loopback
+# address or panacea_test.loopback_net(), accounts with random names).
+SERIAL_MODULES = {"test_soak.py", "test_slow_clients.py", "test_install.py"}
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "serial: run alone, after the parallel pass (conftest)")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in SERIAL_MODULES:
+            item.add_marker(pytest.mark.serial)
+
+
 # make check sets PANACEA_NO_SKIPS=1: a test skipped for not being root
 # or for a program that is not built fails the run (each one listed with
 # its reason); skips whose reason starts with panacea_test.ENVIRONMENT

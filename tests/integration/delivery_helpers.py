@@ -36,6 +36,7 @@ import tempfile
 import pytest
 
 import panacea_test
+import procfs
 from panacea_test import Instance, open_path, program, scaled, wait_until
 from smtp_helpers import base_conf
 
@@ -61,14 +62,6 @@ def accounts():
     if os.geteuid() != 0:
         pytest.skip("end-to-end delivery needs root")
     yield from panacea_test.unix_accounts("pdt", USERS)
-
-
-def _comm(pid):
-    try:
-        with open("/proc/%d/comm" % pid) as f:
-            return f.read().strip()
-    except OSError:
-        return ""
 
 
 def load_aliases_db(db, text):
@@ -208,9 +201,10 @@ class MailSystem:
 
     def wait_messages(self, short, n, timeout=30):
         """Waits until short's mailbox holds at least n messages."""
-        return wait_until(lambda: (len(self.messages(short)) >= n
-                                   and self.messages(short)),
-                          timeout=timeout,
+        def enough():
+            got = self.messages(short)  # one parse a poll
+            return got if len(got) >= n else None
+        return wait_until(enough, timeout=timeout,
                           what="%d message(s) for %s" % (n, short))
 
     # -- SMTP ------------------------------------------------------------
@@ -253,7 +247,7 @@ class MailSystem:
     def pids(self, name):
         """Live processes called name among master's children."""
         return [p for p in panacea_test.children_of(self.inst.pid)
-                if _comm(p) == name]
+                if procfs.name(p) == name]
 
     def trigger(self, data=b"W"):
         """Writes a request to public/qmgr (lib/qmgr_proto.h)."""

@@ -27,6 +27,7 @@ The folder (config, zone files, nsd's log) is a temporary one unless
 workdir is given; log() returns nsd's log for failure reports.
 """
 
+import fcntl
 import os
 import random
 import re
@@ -57,15 +58,41 @@ def _port_free(address, port):
     return True
 
 
+# Ports this process claimed: {(address, port): the descriptor of its
+# lock}.
+_CLAIMS = {}
+
+
+def _claim(address, port):
+    """True when this process holds, or now takes, an flock on a file
+    named after address:port, kept until it ends: "free" is only true
+    until the server binds, and two test processes (make integration
+    runs two, other checkouts their own) must not both find 53 free on
+    127.0.0.53 and start nsd there, or one test would query the other's
+    server."""
+    if (address, port) in _CLAIMS:
+        return True
+    fd = os.open("/tmp/panacea-test-dns-%s-%d.lock" % (address, port),
+                 os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return False
+    _CLAIMS[(address, port)] = fd
+    return True
+
+
 def pick_port(address):
-    """53 for root when free, else a port free for UDP and TCP."""
-    if os.geteuid() == 0 and _port_free(address, 53):
+    """53 for root when free, else a port free for UDP and TCP; claimed
+    (_claim) either way."""
+    if os.geteuid() == 0 and _claim(address, 53) and _port_free(address, 53):
         return 53
     for _ in range(100):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.bind((address, 0))
             port = s.getsockname()[1]
-        if _port_free(address, port):
+        if _claim(address, port) and _port_free(address, port):
             return port
     raise RuntimeError("no free port on %s" % address)
 
@@ -229,3 +256,20 @@ class DNSServer:
     def __exit__(self, *exc):
         self.cleanup()
         return False
+
+
+def serve_beside(instance, zones, clients=()):
+    """For a test fixture (yield from): a started DNSServer of zones on
+    127.0.0.54, or .55 when the instance has .54, stopped and removed
+    afterwards.  A test whose instance took one of clients (addresses
+    the test connects from) is skipped."""
+    import pytest
+    address = "127.0.0.54" if instance.host != "127.0.0.54" else "127.0.0.55"
+    if instance.host in clients:
+        pytest.skip("the instance took a client address of this test")
+    server = DNSServer(zones, address=address)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.cleanup()

@@ -613,10 +613,17 @@ def ensure_mail_owner(name="panacea"):
     try:
         pwd.getpwnam(name)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home",
-                        "--home-dir", "/nonexistent", "--shell",
-                        "/usr/sbin/nologin", "--user-group", name],
-                       check=True)
+        # Another test process (make integration runs two) may add it at
+        # the same moment: its useradd failing with "exists" is fine; the
+        # account must be there afterwards either way.
+        r = subprocess.run(["useradd", "--system", "--no-create-home",
+                            "--home-dir", "/nonexistent", "--shell",
+                            "/usr/sbin/nologin", "--user-group", name],
+                           capture_output=True, text=True)
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            raise AssertionError("useradd %s failed: %s" % (name, r.stderr))
     return name
 
 

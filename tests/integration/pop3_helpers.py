@@ -160,12 +160,19 @@ class PopRig:
 
 
 class PopClient(panacea_test.LineClient):
-    """A raw POP3 client: send lines, read lines and multi-line data."""
+    """A raw POP3 client: send lines, read lines and multi-line data.
+
+    Reads are buffered (a chunk at a time, not a byte: megabytes of RETR
+    and thousands of pipelined answers take seconds a byte at a time).
+    The socket may be replaced (STLS) only with nothing unread: bytes the
+    server sent after its last line would otherwise vanish from the test
+    with the buffer instead of reaching the TLS handshake."""
 
     line_limit = 1 << 20
 
     def __init__(self, host, port, source=None, timeout=20.0, greet=True,
                  tls_ctx=None):
+        self._buf = b""
         self.sock = socket.create_connection(
             (host, port), timeout=scaled(timeout),
             source_address=(source, 0) if source else None)
@@ -175,16 +182,39 @@ class PopClient(panacea_test.LineClient):
                                             server_hostname=MYHOSTNAME)
         self.greeting = self.line() if greet else None
 
+    @property
+    def sock(self):
+        return self._sock
+
+    @sock.setter
+    def sock(self, sock):
+        assert not self._buf, "unread before the socket changed: %r" % \
+            self._buf[:200]
+        self._sock = sock
 
     def raw_line(self):
-        """One line with its terminator, as bytes ("" at end of file)."""
-        data = b""
-        while not data.endswith(b"\n"):
-            c = self.sock.recv(1)
-            if not c:
-                break
-            data += c
-        return data
+        """One line with its terminator, as bytes (what is left without
+        one at end of file, b"" when nothing is)."""
+        while True:
+            end = self._buf.find(b"\n")
+            if end >= 0:
+                line, self._buf = self._buf[:end + 1], self._buf[end + 1:]
+                return line
+            if len(self._buf) > self.line_limit:
+                raise AssertionError("line too long: %r" % self._buf[:80])
+            chunk = self._sock.recv(65536)
+            if not chunk:
+                line, self._buf = self._buf, b""
+                return line
+            self._buf += chunk
+
+    def line(self):
+        """As panacea_test.read_line: without its CRLF, None at end of
+        file."""
+        data = self.raw_line()
+        if not data:
+            return None
+        return data.rstrip(b"\r\n").decode("utf-8", "replace")
 
     def cmd(self, line):
         self.send(line + "\r\n")
@@ -209,6 +239,8 @@ class PopClient(panacea_test.LineClient):
         return r
 
     def eof(self):
+        if self._buf:
+            return False
         try:
             return self.sock.recv(1) == b""
         except ConnectionResetError:

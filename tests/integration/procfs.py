@@ -8,6 +8,7 @@ meanwhile; callers that sample a moving tree catch those.
 """
 
 import os
+import pwd
 import re
 
 import panacea_test  # wait_until; it imports this module too
@@ -42,6 +43,27 @@ def ppid(pid):
 def comm(pid):
     with open("/proc/%d/comm" % pid) as f:
         return f.read().strip()
+
+
+def name(pid):
+    """comm, or "" when pid is gone (for scans of a moving tree)."""
+    try:
+        return comm(pid)
+    except OSError:
+        return ""
+
+
+def assert_jailed(pid, user, queue_dir):
+    """pid runs as user in every uid and gid, chrooted to queue_dir, and
+    holds (open or mapped) nothing of the queue's database (DESIGN.md,
+    "Privileges and chroot")."""
+    pw = pwd.getpwnam(user)
+    assert uids(pid) == [pw.pw_uid] * 4
+    assert gids(pid) == [pw.pw_gid] * 4
+    assert root(pid) == os.path.realpath(queue_dir)
+    held = fd_targets(pid) + sorted(mapped_files(pid))
+    assert not [p for p in held if "/db/" in p or p.startswith("db/")], \
+        held
 
 
 def root(pid):

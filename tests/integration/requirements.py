@@ -85,6 +85,8 @@ PERL_MODULES = {
 PYTHON_MODULES = {
     "pytest": "python3-pytest",
     "yaml": "python3-yaml",
+    # make integration: -n 2 --dist loadfile (pytest-xdist).
+    "xdist": "python3-pytest-xdist",
 }
 
 # Packages that come with Debian's base system (essential or required):

@@ -287,15 +287,8 @@ def test_pregreet_enforce_and_ignore(instance, mail_owner):
 
 @pytest.fixture
 def dns(instance):
-    from dnsserver import DNSServer
-    address = "127.0.0.54" if instance.host != "127.0.0.54" else "127.0.0.55"
-    if instance.host in (LISTED, UNLISTED):
-        pytest.skip("the instance took a client address of this test")
-    server = DNSServer(DNS_ZONES, address=address)
-    server.start()
-    yield server
-    server.stop()
-    server.cleanup()
+    from dnsserver import serve_beside
+    yield from serve_beside(instance, DNS_ZONES, (LISTED, UNLISTED))
 
 
 def test_dnsbl_enforce(instance, mail_owner, dns):
@@ -400,14 +393,7 @@ def test_postscreen_runs_jailed_as_mail_owner(instance, mail_owner):
     pids = [p for p in inst.children() if procfs.comm(p) == "postscreen"]
     assert len(pids) == 1
     pid = pids[0]
-    uid = pwd.getpwnam(mail_owner).pw_uid
-    gid = pwd.getpwnam(mail_owner).pw_gid
-    assert procfs.uids(pid) == [uid] * 4
-    assert procfs.gids(pid) == [gid] * 4
-    assert procfs.root(pid) == os.path.realpath(inst.queue_dir)
-    held = procfs.fd_targets(pid) + sorted(procfs.mapped_files(pid))
-    assert not [p for p in held if "/db/" in p or p.startswith("db/")], \
-        held
+    procfs.assert_jailed(pid, mail_owner, inst.queue_dir)
 
 
 @pytest.mark.parametrize("name,value,why", [

@@ -24,6 +24,7 @@ import smtplib
 import socket
 import time
 
+import procfs
 from panacea_test import (DELAY, Instance, children_of, fixture, open_path,
                           pid_alive, scaled, unless_built, wait_until)
 from smtp_helpers import MYHOSTNAME, base_conf, mail_owner  # noqa: F401
@@ -110,7 +111,7 @@ class Mail:
                           what="%d message(s) to %s" % (n, rcpt))
 
     def qmgr_pid(self):
-        pids = [p for p in children_of(self.inst.pid) if _comm(p) == "qmgr"]
+        pids = [p for p in children_of(self.inst.pid) if procfs.name(p) == "qmgr"]
         return pids[0] if pids else None
 
     def trigger(self, data):
@@ -119,14 +120,6 @@ class Mail:
         s.connect(self.inst.socket_path("qmgr", private=False))
         s.sendall(data)
         s.close()
-
-
-def _comm(pid):
-    try:
-        with open("/proc/%d/comm" % pid) as f:
-            return f.read().strip()
-    except OSError:
-        return ""
 
 
 def agent_service(name, mail, rules, extra="", maxproc="-", unpriv="-"):

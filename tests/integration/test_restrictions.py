@@ -543,15 +543,8 @@ DNS_ZONES = {
 
 @pytest.fixture
 def dns(instance):
-    from dnsserver import DNSServer
-    address = "127.0.0.54" if instance.host != "127.0.0.54" else "127.0.0.55"
-    if instance.host in (LISTED, UNLISTED, OUTSIDE):
-        pytest.skip("the instance took a client address of this test")
-    server = DNSServer(DNS_ZONES, address=address)
-    server.start()
-    yield server
-    server.stop()
-    server.cleanup()
+    from dnsserver import serve_beside
+    yield from serve_beside(instance, DNS_ZONES, (LISTED, UNLISTED, OUTSIDE))
 
 
 def dns_start(instance, mail_owner, dns, conf):
