@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from panacea_test import unless_built
+from panacea_test import Instance, unless_built
 from smtp_helpers import (Session, mail_owner, pancat,  # noqa: F401
                           queue_ids, smtpd_setup)
 
@@ -116,7 +116,17 @@ def test_queue_fills_in_mid_data(small_queue, mail_owner, leave):  # noqa
     is back the next message is taken."""
     inst = small_queue
     port = smtpd_setup(inst, mail_owner, conf={
-        "queue_minfree": "0", "message_size_limit": "0"})
+        "queue_minfree": "0", "message_size_limit": "0"}, start=False)
+    # One smtpd process: a second one that master may start while the
+    # disk is full cannot register with the queue, and its failed start
+    # makes master recover and restart every daemon, which cuts the
+    # session under test (a known defect, not what this test is about).
+    inst.services[0] = Instance.shipped(
+        "smtp", "inet", port, maxproc=1,
+        chroot="y" if os.geteuid() == 0 else "n")
+    inst.write()
+    inst.start()
+    inst.wait_port(port)
     with Session(inst.host, port) as s:
         kept = s.send_message("a@example.org", ["b@example.org"],
                               body_of(64 * 1024))
