@@ -271,9 +271,13 @@ $(UNIT_RUNS): %.run: %
 # time (pytest-xdist; --dist loadfile keeps a module's tests, and so its
 # module-scoped servers, in one process), then the few that must run
 # alone.  Most tests wait on daemons and timers rather than compute, so
-# two processes take about half the time on two CPUs.  TEST_JOBS=1: the
-# first pass without xdist.
-TEST_JOBS ?= 2
+# two processes take about half the time on two CPUs.  The default,
+# TEST_JOBS=1, runs the first pass without xdist: the first parallel
+# runs of the whole suite (session 6) still had modules that race beside
+# others (test_live_config's process turnover, test_restrictions' client
+# addresses), and a flake must not fail CI; TEST_JOBS=2 is for a
+# developer's quicker run until those are fixed.
+TEST_JOBS ?= 1
 PYTEST = PANACEA_BIN=$(CURDIR)/$(BIN) \
 	PANACEA_FIXTURES=$(CURDIR)/$(BUILD)/tests/bin \
 	PANACEA_SANITIZE=$(SANITIZE) PANACEA_NO_SKIPS=$(NO_SKIPS) \
