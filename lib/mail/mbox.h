@@ -77,9 +77,10 @@ int mbox_dotunlock(const char *path);
 int mbox_fcntl_lock(int fd);
 void mbox_fcntl_unlock(int fd);
 /* Waiting for a lock: for up to attempts * delay_sec seconds (Postfix's
- * deliver_lock_attempts and deliver_lock_delay), retrying after 10 ms at
- * first and less often later; the result of the last try.  local and
- * pop3d wait alike. */
+ * deliver_lock_attempts and deliver_lock_delay), retrying after 1 ms at
+ * first and less often later (a dot-lock also as soon as a file in its
+ * directory is removed); the result of the last try.  local and pop3d
+ * wait alike. */
 int mbox_dotlock_wait(const char *path, int stale_sec, int attempts,
 		      int delay_sec, struct buf *why);
 int mbox_fcntl_lock_wait(int fd, int attempts, int delay_sec);

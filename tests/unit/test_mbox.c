@@ -432,6 +432,44 @@ test_lock_wait(void **state)
 	unlink(path);
 }
 
+/* A dot-lock removed after 600 ms is taken when it goes, not at the next
+ * tick of the clock (1 ms doubling: the try after 511 ms would be at
+ * 1023 ms): the wait watches the lock's directory. */
+static void
+test_dotlock_wait_wakes_on_removal(void **state)
+{
+	struct buf why = BUF_INIT;
+	const char *mbox = path_of("woken");
+	long long t0, dt;
+	int go[2], status;
+	pid_t pid;
+	char c;
+
+	(void)state;
+	assert_int_equal(pipe(go), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (mbox_dotlock(mbox, 300, &why) != MBOX_LOCK_OK ||
+		    write(go[1], "x", 1) != 1)
+			_exit(1);
+		usleep(600 * 1000);
+		_exit(mbox_dotunlock(mbox) == 0 ? 0 : 1);
+	}
+	assert_int_equal(read(go[0], &c, 1), 1);
+	t0 = now_ms();
+	assert_int_equal(mbox_dotlock_wait(mbox, 300, 5, 1, &why),
+			 MBOX_LOCK_OK);
+	dt = now_ms() - t0;
+	assert_true(dt >= 500 && dt < 950);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(mbox_dotunlock(mbox), 0);
+	buf_free(&why);
+	close(go[0]);
+	close(go[1]);
+}
+
 int
 main(void)
 {
@@ -443,6 +481,7 @@ main(void)
 	    cmocka_unit_test(test_dotlock),
 	    cmocka_unit_test(test_fcntl_lock),
 	    cmocka_unit_test(test_lock_wait),
+	    cmocka_unit_test(test_dotlock_wait_wakes_on_removal),
 	    cmocka_unit_test(test_safe_open),
 	    cmocka_unit_test(test_errno_dsn),
 	};
