@@ -15,6 +15,7 @@ int
 map_endpoint_parse(const char *text, struct map_endpoint *ep, struct buf *err)
 {
 	memset(ep, 0, sizeof(*ep));
+	ep->fd = -1;
 	if (strncmp(text, "unix:", 5) == 0 && text[5] != '\0') {
 		ep->path = xstrdup(text + 5);
 		return 0;
@@ -45,30 +46,78 @@ map_endpoint_connect(const struct map_endpoint *ep, struct buf *err)
 	return fd;
 }
 
+/* Whether the session left open by an earlier lookup may carry the next
+ * one: made by this process (a child forked since shares the socket with
+ * its parent, and their requests would interleave), used within
+ * MAP_CLIENT_IDLE_MS, and with nothing to read (a server that closed it
+ * while idle leaves an end of file there; a byte nobody asked for means
+ * the stream is out of step). */
+static int
+session_usable(const struct map_endpoint *ep)
+{
+	return ep->fd >= 0 && ep->pid == getpid() &&
+	       io_now_ms() - ep->used_ms < MAP_CLIENT_IDLE_MS &&
+	       io_wait_readable(ep->fd, 0) == 0;
+}
+
+/* Closes the session (in a child, its copy of the parent's socket). */
+static void
+session_drop(struct map_endpoint *ep)
+{
+	if (ep->fd >= 0 && ep->pid != 0)
+		(void)close(ep->fd);
+	ep->fd = -1;
+	ep->pid = 0;
+}
+
 int
-map_endpoint_ask(const struct map_endpoint *ep, const struct buf *req,
+map_endpoint_ask(struct map_endpoint *ep, const struct buf *req,
 		 int (*read_reply)(int fd, struct buf *reply, struct buf *err),
 		 struct buf *reply, struct buf *err)
 {
-	int fd, r = -1;
+	long long start;
+	int reused;
 
-	if ((fd = map_endpoint_connect(ep, err)) < 0)
-		return -1;
-	if (io_write_full(fd, req->data, req->len, MAP_CLIENT_TIMEOUT_MS) < 0)
-		buf_set(err, "cannot send the request");
-	else
-		r = read_reply(fd, reply, err);
-	close(fd);
-	return r;
+	for (int attempt = 0;; attempt++) {
+		reused = session_usable(ep);
+		if (!reused) {
+			session_drop(ep);
+			if ((ep->fd = map_endpoint_connect(ep, err)) < 0)
+				return -1;
+			ep->pid = getpid();
+		}
+		start = io_now_ms();
+		if (io_write_full(ep->fd, req->data, req->len,
+				  MAP_CLIENT_TIMEOUT_MS) == 0 &&
+		    read_reply(ep->fd, reply, err) == 0) {
+			ep->used_ms = io_now_ms();
+			return 0;
+		}
+		if (err->len == 0)
+			buf_set(err, "cannot send the request");
+		/* After a failed exchange the stream's position is unknown:
+		 * the session goes.  One that an earlier lookup left open
+		 * may have been closed by the server as the request went (it
+		 * checked as open just before): a lookup asks nothing twice
+		 * that changes anything, so it is asked once more on a new
+		 * session, unless the failure was the full timeout. */
+		session_drop(ep);
+		if (!reused || attempt > 0 ||
+		    io_now_ms() - start >= MAP_CLIENT_TIMEOUT_MS)
+			return -1;
+		buf_reset(err);
+	}
 }
 
 void
 map_endpoint_free(struct map_endpoint *ep)
 {
+	session_drop(ep);
 	xfree(ep->path);
 	xfree(ep->host);
 	xfree(ep->port);
 	memset(ep, 0, sizeof(*ep));
+	ep->fd = -1;
 }
 
 void

@@ -16,6 +16,8 @@
 
 #include <sys/stat.h>
 
+#include <sys/types.h>
+
 #include "buf.h"
 
 #define MAP_T_FOLD 0x1 /* keys are looked up folded to lower case */
@@ -67,21 +69,28 @@ int map_kv_lookup(struct map *m, const char *key, struct buf *value,
 void map_kv_close(struct map *m);
 
 /* Where a client table connects (lib/map_client.c): "inet:host:port"
- * or "unix:/path", checked at open, connected at each lookup with
+ * or "unix:/path", checked at open, connected at the first lookup with
  * MAP_CLIENT_TIMEOUT_MS (Postfix's 100 s) for the connect and for each
- * exchange. */
+ * exchange.  The session stays open for the next lookups of the same
+ * process, as Postfix's clients keep theirs, until it has been idle for
+ * MAP_CLIENT_IDLE_MS, the server closes it, or an exchange fails. */
 #define MAP_CLIENT_TIMEOUT_MS 100000
+#define MAP_CLIENT_IDLE_MS 10000
 struct map_endpoint {
 	char *path;	   /* unix: */
 	char *host, *port; /* inet: */
+	int fd;		   /* the open session, or -1 */
+	pid_t pid;	   /* the process that opened it */
+	long long used_ms; /* the end of its last exchange (io_now_ms) */
 };
 int map_endpoint_parse(const char *text, struct map_endpoint *ep,
 		       struct buf *err);
 /* A connected socket, or -1 with err. */
 int map_endpoint_connect(const struct map_endpoint *ep, struct buf *err);
-/* One exchange on a fresh connection: sends req, reads the reply with
- * read_reply (0, or -1 with err); 0 or -1 with err. */
-int map_endpoint_ask(const struct map_endpoint *ep, const struct buf *req,
+/* One exchange: sends req on the open session (or a new one), reads the
+ * reply with read_reply (0, or -1 with err, reading no byte past the
+ * reply); 0 or -1 with err (the session is then closed). */
+int map_endpoint_ask(struct map_endpoint *ep, const struct buf *req,
 		     int (*read_reply)(int fd, struct buf *reply,
 				       struct buf *err),
 		     struct buf *reply, struct buf *err);

@@ -30,6 +30,7 @@ socketmap_open(struct map *m, const char *name, struct buf *err)
 	char *endpoint;
 
 	m->data = sm;
+	sm->ep.fd = -1;
 	if (colon == NULL || colon[1] == '\0') {
 		buf_set(err, "");
 		buf_printf(err, "%s: missing the map name after the endpoint",

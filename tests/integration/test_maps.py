@@ -192,12 +192,15 @@ class Peer:
     """A socketmap or tcp_table server (socketserver) with a fixed table;
     replies TEMP/400 for the key "temp", and records each request."""
 
-    def __init__(self, kind, table, unix_path=None):
+    def __init__(self, kind, table, unix_path=None, one_per_connection=False):
         self.kind, self.table, self.requests = kind, table, []
+        self.connections = 0
+        self.one = one_per_connection
         peer = self
 
         class Handler(socketserver.StreamRequestHandler):
             def handle(self):
+                peer.connections += 1
                 if peer.kind == "socketmap":
                     peer.socketmap(self.rfile, self.wfile)
                 else:
@@ -251,6 +254,8 @@ class Peer:
             data = reply.encode()
             wfile.write(b"%d:%s," % (len(data), data))
             wfile.flush()
+            if self.one:
+                return
 
     def tcp(self, rfile, wfile):
         for line in rfile:
@@ -269,6 +274,8 @@ class Peer:
                 reply = "500 not found"
             wfile.write(reply.encode() + b"\n")
             wfile.flush()
+            if self.one:
+                return
 
 
 TABLE = {"user@example.com": "mailbox/user", "Mixed Case": "a b%c",
@@ -279,8 +286,9 @@ TABLE = {"user@example.com": "mailbox/user", "Mixed Case": "a b%c",
 def peers(tmp_path):
     made = []
 
-    def make(kind, unix=False):
-        p = Peer(kind, TABLE, str(tmp_path / "sock") if unix else None)
+    def make(kind, unix=False, one_per_connection=False):
+        p = Peer(kind, TABLE, str(tmp_path / "sock") if unix else None,
+                 one_per_connection)
         made.append(p)
         return p
     yield make
@@ -330,6 +338,23 @@ def test_tcp(peers, postfix_dir):
     q = panmap_q("temp", table)
     assert q.returncode == 75 and "400 try again later" in q.stderr
     same_request_as_postfix(p, postfix_dir, table, b"get Mixed%20Case\n")
+
+
+@pytest.mark.parametrize("kind", ["socketmap", "tcp"])
+@pytest.mark.parametrize("one", [False, True])
+def test_client_session_reused(peers, kind, one):
+    """Lookups of one process share one session, as Postfix's clients
+    do; a server that closes the session after each reply costs a new
+    connection per lookup, never a failed lookup."""
+    p = peers(kind, one_per_connection=one)
+    table = ("socketmap:inet:%s:virtual" if kind == "socketmap"
+             else "tcp:%s") % p.address
+    keys = ["user@example.com", "nope", "x", "user@example.com", "x"]
+    q = panmap_q("-", table, stdin="".join(k + "\n" for k in keys))
+    assert q.stdout == ("user@example.com\tmailbox/user\nx\t1\n"
+                        "user@example.com\tmailbox/user\nx\t1\n"), q.stderr
+    assert len(p.requests) == len(keys)
+    assert p.connections == (len(keys) if one else 1)
 
 
 def test_client_without_server(tmp_path):
