@@ -36,6 +36,7 @@ struct smtpd_config smtpd_cfg;
  * holds what is derived from them. */
 static struct {
 	const char *mydestination, *relay_domains, *mynetworks;
+	const char *fast_flush_domains;
 	const char *virtual_mailbox_domains;
 	const char *mynetworks_style, *debug_peer_list;
 	const char *tls_level, *tls_fpt_digest;
@@ -53,6 +54,7 @@ static const struct conf_bind smtpd_params[] = {
     CONF_BIND_STR("smtpd_banner", &smtpd_cfg.banner),
     CONF_BIND_STR("mydestination", &raw.mydestination),
     CONF_BIND_STR("relay_domains", &raw.relay_domains),
+    CONF_BIND_STR("fast_flush_domains", &raw.fast_flush_domains),
     CONF_BIND_STR("virtual_mailbox_domains", &raw.virtual_mailbox_domains),
     CONF_BIND_STR("mynetworks", &raw.mynetworks),
     CONF_BIND_STR("mynetworks_style", &raw.mynetworks_style),
@@ -294,6 +296,8 @@ smtpd_pre_jail(void)
 	tzset();
 	smtpd_cfg.mydestination = open_list("mydestination", raw.mydestination);
 	smtpd_cfg.relay_domains = open_list("relay_domains", raw.relay_domains);
+	smtpd_cfg.fast_flush_domains =
+	    open_list("fast_flush_domains", raw.fast_flush_domains);
 	smtpd_cfg.virtual_mailbox_domains =
 	    open_list("virtual_mailbox_domains", raw.virtual_mailbox_domains);
 	smtpd_cfg.mynetworks = open_list("mynetworks", smtpd_mynetworks());

@@ -31,6 +31,7 @@ struct smtpd_config {
 	const char *banner; /* smtpd_banner */
 	struct match_list *mydestination;
 	struct match_list *relay_domains;
+	struct match_list *fast_flush_domains;
 	struct match_list *virtual_mailbox_domains; /* ours: qmgr routes them */
 	struct match_list *mynetworks;
 	struct match_list *debug_peers; /* debug_peer_list */
@@ -103,6 +104,7 @@ enum smtpd_counter {
 	CNT_RSET,
 	CNT_NOOP,
 	CNT_VRFY,
+	CNT_ETRN,
 	CNT_QUIT,
 	CNT_UNKNOWN,
 	CNT_MAX
@@ -117,6 +119,7 @@ struct smtpd_session {
 	long local_uid; /* local socket: the peer uid (SO_PEERCRED), or -1 */
 	int trusted;	/* client in mynetworks */
 	char *helo;
+	const char *etrn_site; /* while ETRN's restrictions run */
 	int esmtp;
 	unsigned ext; /* SMTP_EXT_* advertised */
 	struct tls_info tls_info;
@@ -186,6 +189,9 @@ int smtpd_is_auth_destination(const struct addr *a);
  * address: 1. */
 int smtpd_check_local_user(const struct addr *a);
 int smtpd_is_local_domain(const char *domain);
+/* Whether ETRN may flush site: fast_flush_domains (Postfix's default
+ * $relay_domains), parent domains matching. */
+int smtpd_fast_flush_domain(const char *site);
 /* reject_unlisted_recipient and reject_unlisted_sender, in Postfix's
  * order: an address in the canonical tables or virtual_alias_maps is
  * known; otherwise, by its domain's class, one of virtual_alias_maps

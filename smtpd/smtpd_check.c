@@ -223,6 +223,14 @@ smtpd_is_local_domain(const char *domain)
 			     0);
 }
 
+/* Postfix's parent_domain_matches_subdomains covers fast_flush_domains. */
+int
+smtpd_fast_flush_domain(const char *site)
+{
+	return domain_listed("fast_flush_domains", smtpd_cfg.fast_flush_domains,
+			     site, 1);
+}
+
 /* Postfix's parent_domain_matches_subdomains covers relay_domains:
  * "example.com" also relays for "sub.example.com". */
 static int

@@ -256,7 +256,8 @@ build_request(struct buf *req, struct smtpd_session *ss,
 	snprintf(num, sizeof(num), "%llu",
 		 (unsigned long long)ss->declared_size);
 	policy_request_add(req, "size", num);
-	policy_request_add(req, "etrn_domain", "");
+	policy_request_add(req, "etrn_domain",
+			   ss->etrn_site ? ss->etrn_site : "");
 	policy_request_add(req, "stress", "");
 	policy_request_add(req, "sasl_method",
 			   ss->auth_user ? ss->auth_mech : "");

@@ -81,6 +81,7 @@ enum op {
 	OP_CHECK_CLIENT,
 	OP_CHECK_CCERT,
 	OP_CHECK_HELO,
+	OP_CHECK_ETRN,
 	OP_CHECK_SENDER,
 	OP_CHECK_RECIPIENT,
 	OP_CLASS,
@@ -162,6 +163,7 @@ static const struct restriction {
     {"check_client_access", OP_CHECK_CLIENT, ARG_TABLE},
     {"check_ccert_access", OP_CHECK_CCERT, ARG_TABLE},
     {"check_helo_access", OP_CHECK_HELO, ARG_TABLE},
+    {"check_etrn_access", OP_CHECK_ETRN, ARG_TABLE},
     {"check_sender_access", OP_CHECK_SENDER, ARG_TABLE},
     {"check_recipient_access", OP_CHECK_RECIPIENT, ARG_TABLE},
     {"check_policy_service", OP_CHECK_POLICY, ARG_POLICY},
@@ -211,7 +213,6 @@ static const struct restriction {
 /* Postfix's restrictions Panacea does not have yet: named in the start-up
  * error so that an administrator knows it is missing, not misspelt. */
 static const char *const not_supported[] = {
-    "check_etrn_access",
     "check_relay_domains",
     "reject_unverified_sender",
     "reject_unverified_recipient",
@@ -247,6 +248,7 @@ enum stage {
 	ST_RECIPIENT,
 	ST_DATA,
 	ST_EOD,
+	ST_ETRN,
 	ST_MAX
 };
 
@@ -254,7 +256,7 @@ static const char *const stage_params[ST_MAX] = {
     "smtpd_client_restrictions",      "smtpd_helo_restrictions",
     "smtpd_sender_restrictions",      "smtpd_relay_restrictions",
     "smtpd_recipient_restrictions",   "smtpd_data_restrictions",
-    "smtpd_end_of_data_restrictions",
+    "smtpd_end_of_data_restrictions", "smtpd_etrn_restrictions",
 };
 
 static struct {
@@ -780,6 +782,7 @@ struct eval {
 	struct smtpd_access *acc;
 	const char *cmd;	 /* for the log: "RCPT", "CONNECT", ... */
 	const struct addr *rcpt; /* RCPT only */
+	const char *etrn;	 /* ETRN only: the site */
 	struct buf *reply;
 	int warn; /* warn_if_reject before the current item */
 	int depth;
@@ -1370,9 +1373,9 @@ done:
 	return res;
 }
 
-/* RFC 1035 host name syntax (or an address literal) for HELO. */
-static int
-helo_valid(const char *h)
+/* RFC 1035 host name syntax (or an address literal): HELO and ETRN. */
+int
+smtpd_hostname_valid(const char *h)
 {
 	size_t len = strlen(h), label = 0;
 
@@ -2158,7 +2161,7 @@ eval_item(struct eval *e, const struct item *it, const char *name,
 					  name, klass);
 		return R_DUNNO;
 	case OP_REJECT_INVALID_HELO:
-		if (ss->helo == NULL || helo_valid(ss->helo))
+		if (ss->helo == NULL || smtpd_hostname_valid(ss->helo))
 			return R_DUNNO;
 		return refuse_fmt(e, (int)cfg.invalid_hostname_code, "5.5.2",
 				  "<%s>: Helo command rejected: Invalid name",
@@ -2212,6 +2215,22 @@ eval_item(struct eval *e, const struct item *it, const char *name,
 		return check_client(e, it);
 	case OP_CHECK_CCERT:
 		return check_ccert(e, it, 0);
+	case OP_CHECK_ETRN: {
+		struct buf value = BUF_INIT;
+		enum res res = R_DUNNO;
+		int r;
+		if (e->etrn == NULL)
+			return R_DUNNO;
+		r = it->pattern ? lookup(e, it, e->etrn, &value, &res, e->etrn,
+					 "Etrn command")
+				: lookup_domain(e, it, e->etrn, &value, &res,
+						e->etrn, "Etrn command");
+		if (r > 0)
+			res = table_result(e, it, buf_cstr(&value), e->etrn,
+					   "Etrn command");
+		buf_free(&value);
+		return res;
+	}
 	case OP_CHECK_HELO: {
 		struct buf value = BUF_INIT;
 		enum res res = R_DUNNO;
@@ -2418,6 +2437,10 @@ run_stage(struct eval *e, enum stage s)
 		buf_puts(&name, "END-OF-MESSAGE");
 		klass = "End-of-data";
 		break;
+	case ST_ETRN:
+		buf_puts(&name, e->etrn ? e->etrn : "");
+		klass = "Etrn command";
+		break;
 	default:
 		break;
 	}
@@ -2541,6 +2564,29 @@ smtpd_restrict_data(struct smtpd_session *ss, struct buf *reply)
 		return 0;
 	eval_init(&e, ss, "DATA", NULL, reply);
 	return finish(&e, run_stage(&e, ST_DATA));
+}
+
+int
+smtpd_restrict_etrn(struct smtpd_session *ss, const char *site,
+		    struct buf *reply)
+{
+	struct eval e;
+	int r = 0;
+
+	if (!cfg.loaded)
+		return 0;
+	eval_init(&e, ss, "ETRN", NULL, reply);
+	e.etrn = site;
+	ss->etrn_site = site;
+	/* As at MAIL and RCPT: with smtpd_delay_reject the client and HELO
+	 * lists are applied here too. */
+	if (cfg.delay_reject)
+		r = run_stage(&e, ST_CLIENT) || run_stage(&e, ST_HELO);
+	if (!r)
+		r = run_stage(&e, ST_ETRN);
+	r = finish(&e, r);
+	ss->etrn_site = NULL;
+	return r;
 }
 
 enum smtpd_eod_result

@@ -70,6 +70,12 @@ const char *smtpd_restrict_sender(const struct smtpd_session *ss);
 int smtpd_restrict_rcpt(struct smtpd_session *ss, const struct addr *rcpt,
 			struct buf *reply);
 int smtpd_restrict_data(struct smtpd_session *ss, struct buf *reply);
+/* ETRN: the client and HELO lists (smtpd_delay_reject), then
+ * smtpd_etrn_restrictions, whose check_etrn_access looks up site. */
+int smtpd_restrict_etrn(struct smtpd_session *ss, const char *site,
+			struct buf *reply);
+/* RFC 1035 host name syntax, or an address literal "[...]". */
+int smtpd_hostname_valid(const char *name);
 /* A reply the session gives to every command but QUIT, NOOP and RSET
  * after a refused client at connect (smtpd_delay_reject = no), or NULL. */
 const char *smtpd_restrict_denied(const struct smtpd_session *ss);

@@ -25,6 +25,7 @@
 #include "dns.h"
 #include "msg.h"
 #include "peer_name.h"
+#include "qmgr_request.h"
 #include "smtpd.h"
 #include "smtpd_spf.h"
 #include "smtpd_anvil.h"
@@ -34,8 +35,8 @@
 #include "xalloc.h"
 
 static const char *const counter_names[CNT_MAX] = {
-    "helo", "ehlo", "starttls", "auth", "mail", "rcpt",	   "data",
-    "bdat", "rset", "noop",	"vrfy", "quit", "unknown",
+    "helo", "ehlo", "starttls", "auth", "mail", "rcpt", "data",
+    "bdat", "rset", "noop",	"vrfy", "etrn", "quit", "unknown",
 };
 
 /* One reply line as it is, logged with -v. */
@@ -333,6 +334,7 @@ smtpd_helo(struct smtpd_session *ss, const struct smtp_cmd *cmd, int esmtp)
 			    (unsigned long long)smtpd_cfg.size_limit);
 	else
 		smtpd_reply(ss, "250-SIZE");
+	smtpd_reply(ss, "250-ETRN");
 	if (smtpd_cfg.tls && !ss->tls_on)
 		smtpd_reply(ss, "250-STARTTLS");
 	if (smtpd_auth_offer(ss, &mechs)) {
@@ -350,6 +352,53 @@ smtpd_helo(struct smtpd_session *ss, const struct smtp_cmd *cmd, int esmtp)
 	smtpd_reply(ss, "250-BINARYMIME");
 	smtpd_reply(ss, "250 CHUNKING");
 	buf_free(&mechs);
+}
+
+/*
+ * ETRN (RFC 1985) as Postfix answers it: after HELO or EHLO and outside
+ * a mail transaction; the site may start with '@' or '#' (RFC 1985's
+ * node and queue forms: there is one queue, so they name the domain) and
+ * must be a host name or an address literal.  The access policy decides
+ * (smtpd_restrict_etrn), then fast_flush_domains: only those sites are
+ * flushed, by asking qmgr to make their deferred mail due now
+ * (qmgr_proto.h "S", as panqueue -s does).
+ */
+static void
+smtpd_etrn(struct smtpd_session *ss, const struct smtp_cmd *cmd)
+{
+	struct buf reply = BUF_INIT, req = BUF_INIT;
+	const char *site = cmd->arg + (*cmd->arg == '@' || *cmd->arg == '#');
+	int queued = 0;
+
+	if (ss->helo == NULL) {
+		smtpd_reply(ss, "503 5.5.1 Error: send HELO/EHLO first");
+	} else if (ss->in_mail) {
+		smtpd_reply(ss,
+			    "503 5.5.1 Error: MAIL transaction in progress");
+	} else if (!smtpd_hostname_valid(site) ||
+		   strlen(site) > QMGR_SITE_MAX || strpbrk(site, " \t")) {
+		smtpd_reply(ss, "501 5.5.4 Error: invalid parameter syntax");
+	} else if (smtpd_restrict_etrn(ss, site, &reply)) {
+		smtpd_refuse(ss, buf_cstr(&reply));
+	} else if (!smtpd_fast_flush_domain(site)) {
+		smtpd_reply(ss, "459 4.3.0 <%s>: service unavailable", site);
+	} else {
+		buf_printf(&req, "%c%s", QMGR_REQ_FLUSH_SITE, site);
+		queued = qmgr_request(daemon_queue_dir(), buf_cstr(&req),
+				      QMGR_WAKEUP_TIMEOUT_MS) == 0;
+		if (queued) {
+			msg_info("ETRN %s from %s[%s]", site, ss->client_name,
+				 ss->client_addr);
+			smtpd_reply(ss, "250 Queuing started");
+		} else {
+			msg_warn("ETRN %s: cannot reach qmgr: %m", site);
+			smtpd_reply(ss, "458 4.3.0 Unable to queue messages");
+		}
+	}
+	if (!queued)
+		ss->fails[CNT_ETRN]++;
+	buf_free(&reply);
+	buf_free(&req);
 }
 
 static int
@@ -539,6 +588,8 @@ smtpd_counter_of(enum smtp_verb verb)
 	case SMTP_VERB_VRFY:
 	case SMTP_VERB_EXPN:
 		return CNT_VRFY;
+	case SMTP_VERB_ETRN:
+		return CNT_ETRN;
 	case SMTP_VERB_QUIT:
 		return CNT_QUIT;
 	default:
@@ -627,13 +678,17 @@ smtpd_dispatch(struct smtpd_session *ss, struct smtp_cmd *cmd)
 	case SMTP_VERB_HELP:
 		smtpd_reply(ss, "214-2.0.0 Commands: HELO EHLO MAIL RCPT DATA "
 				"BDAT RSET");
-		smtpd_reply(ss, "214 2.0.0 NOOP QUIT VRFY HELP STARTTLS AUTH");
+		smtpd_reply(ss, "214 2.0.0 NOOP QUIT VRFY ETRN HELP STARTTLS "
+				"AUTH");
 		break;
 	case SMTP_VERB_STARTTLS:
 		smtpd_starttls(ss);
 		break;
 	case SMTP_VERB_AUTH:
 		smtpd_auth(ss, cmd);
+		break;
+	case SMTP_VERB_ETRN:
+		smtpd_etrn(ss, cmd);
 		break;
 	case SMTP_VERB_QUIT:
 		smtpd_reply(ss, "221 2.0.0 Bye");

@@ -271,6 +271,12 @@ const struct conf_param conf_params[] = {
     {"enable_long_queue_ids", CONF_BOOL, "no", 0, 0,
      "No-op in Panacea: its queue ids have one form (lib/queue_id). "
      "Postfix: queue ids that do not repeat, for its file-based queue."},
+    {"fast_flush_domains", CONF_STR, "$relay_domains", 0, 0,
+     "The sites (domain names, parent domains matching, /file/name and "
+     "type:table entries) that a client may ask smtpd(8) to deliver now "
+     "with ETRN; others get 459. Panacea keeps no per-site logs: qmgr(8) "
+     "makes the deferred mail of the site due at once (as panqueue -s). "
+     "As in Postfix."},
     {"header_checks", CONF_STR, "", 0, 0,
      "Lookup tables (regexp: or pcre:, header_checks(5)) that smtpd(8) "
      "applies to each header of a message's own header section, one "
@@ -1049,9 +1055,10 @@ const struct conf_param conf_params[] = {
      "How long smtpd(8) pauses before each error reply once a client made "
      "smtpd_soft_error_limit errors. As in Postfix."},
     {"smtpd_etrn_restrictions", CONF_STR, "", 0, 0,
-     "No-op in Panacea: smtpd(8) has no ETRN command (it answers 502), so "
-     "there is nothing to restrict. Postfix: restrictions on the ETRN "
-     "command."},
+     "Restrictions on the ETRN command (after the client and HELO lists "
+     "when smtpd_delay_reject = yes); check_etrn_access type:table looks up "
+     "the ETRN domain and its parent domains. Only sites in "
+     "fast_flush_domains are flushed. As in Postfix."},
     {"smtpd_forbid_bare_newline", CONF_STR, "yes", 0, 0,
      "No-op in Panacea: smtpd(8) always refuses a bare <LF> (521 and "
      "disconnect), the behaviour of Postfix's yes. Postfix: whether a bare "
@@ -1499,7 +1506,6 @@ const char *const conf_noop_params[] = {
     "sample_directory",
     "setgid_group",
     "shlib_directory",
-    "smtpd_etrn_restrictions",
     "smtpd_forbid_bare_newline",
     NULL,
 };

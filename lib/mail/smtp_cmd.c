@@ -27,6 +27,7 @@ static const struct {
     {"QUIT", SMTP_VERB_QUIT},	      {"VRFY", SMTP_VERB_VRFY},
     {"EXPN", SMTP_VERB_EXPN},	      {"HELP", SMTP_VERB_HELP},
     {"STARTTLS", SMTP_VERB_STARTTLS}, {"AUTH", SMTP_VERB_AUTH},
+    {"ETRN", SMTP_VERB_ETRN},
 };
 
 const char *
@@ -579,6 +580,7 @@ parse_args(struct smtp_cmd *cmd, char *arg, unsigned ext, unsigned flags)
 	case SMTP_VERB_EHLO:
 	case SMTP_VERB_VRFY:
 	case SMTP_VERB_EXPN:
+	case SMTP_VERB_ETRN:
 		return *arg ? SMTP_CMD_OK : SMTP_CMD_ERR_SYNTAX;
 	case SMTP_VERB_DATA:
 	case SMTP_VERB_RSET:
@@ -672,6 +674,8 @@ syntax_text(enum smtp_verb verb)
 		return "Syntax: EXPN address";
 	case SMTP_VERB_AUTH:
 		return "Syntax: AUTH mechanism [initial-response]";
+	case SMTP_VERB_ETRN:
+		return "Syntax: ETRN domain";
 	default:
 		return "Error: bad syntax";
 	}

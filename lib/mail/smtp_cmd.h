@@ -74,6 +74,7 @@ enum smtp_verb {
 	SMTP_VERB_HELP,
 	SMTP_VERB_STARTTLS,
 	SMTP_VERB_AUTH,
+	SMTP_VERB_ETRN,
 };
 
 enum smtp_cmd_err {
@@ -142,7 +143,8 @@ struct smtp_cmd {
 	const char *verb_text;
 	/*
 	 * What follows the verb, spaces trimmed, "" when nothing: the HELO/EHLO
-	 * name, the VRFY/EXPN/HELP/NOOP argument, the AUTH arguments.
+	 * name, the VRFY/EXPN/HELP/NOOP argument, the AUTH arguments, the ETRN
+	 * site.
 	 */
 	const char *arg;
 	/* MAIL / RCPT */

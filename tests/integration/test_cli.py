@@ -805,6 +805,51 @@ def test_flush_requests_by_any_user(rig):
     assert rig.run("panqueue", "-i", "nonsense").returncode == EX_USAGE
 
 
+def test_etrn_flushes_a_site(rig):
+    """ETRN (RFC 1985) as Postfix answers it: the deferred mail of a site
+    in fast_flush_domains is tried again at once; check_etrn_access
+    refuses, a site not listed gets 459, syntax and sequence errors 501
+    and 503; the disconnect line counts etrn."""
+    import smtplib
+    ids = deferred_setup(rig)
+
+    def attempts(qid):
+        return rig.inst.log_count(r"%s: to=<[^>]*>, .*status=deferred" %
+                                  qid)
+    port = rig.inst.port()
+    rig.inst.conf.update({
+        "fast_flush_domains": "other.example, remote.example",
+        "smtpd_etrn_restrictions":
+            "check_etrn_access inline:{ remote.example=REJECT }, permit"})
+    rig.inst.services.append(Instance.shipped("smtp", "inet", port))
+    rig.inst.write()
+    rig.inst.reload()
+    rig.inst.wait_port(port)
+    before = [attempts(i) for i in ids]
+    with smtplib.SMTP(rig.inst.host, port, timeout=30) as s:
+        assert s.docmd("ETRN", "other.example")[0] == 503  # no EHLO yet
+        code, text = s.ehlo("client.test")
+        assert code == 250 and b"ETRN" in text.split(b"\n")
+        assert s.docmd("ETRN") == (501, b"5.5.4 Syntax: ETRN domain")
+        assert s.docmd("ETRN", "bad..name")[0] == 501
+        assert s.docmd("ETRN", "@other.example") == \
+            (250, b"Queuing started")
+        code, text = s.docmd("ETRN", "sub.remote.example")
+        assert code == 554 and b"Etrn command rejected" in text, text
+        assert s.docmd("ETRN", "elsewhere.example") == \
+            (459, b"4.3.0 <elsewhere.example>: service unavailable")
+        s.docmd("MAIL", "FROM:<a@client.test>")
+        assert s.docmd("ETRN", "other.example")[0] == 503
+    wait_until(lambda: attempts(ids[2]) > before[2], what="ETRN retried")
+    assert attempts(ids[0]) == before[0]  # remote.example: refused
+    assert rig.inst.log_count(r"ETRN other\.example from ") == 1
+    assert rig.inst.log_count(r"NOQUEUE: reject: ETRN from \S+: 554 5\.7\.1 "
+                              r"<sub\.remote\.example>: Etrn command "
+                              r"rejected") == 1
+    wait_until(lambda: rig.inst.log_count(r"disconnect from .* etrn=1/7 ")
+               == 1, what="the disconnect line")
+
+
 # -- pansuper -----------------------------------------------------------
 
 def test_pansuper_hold_release_requeue_delete(rig):

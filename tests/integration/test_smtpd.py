@@ -193,7 +193,7 @@ def test_ehlo_keywords(smtpd):
     with Session(inst.host, port) as s:
         r = s.expect("EHLO client.test", 250)
         assert r.lines[0] == MYHOSTNAME
-        assert r.lines[1:] == ["PIPELINING", "SIZE 10240000",
+        assert r.lines[1:] == ["PIPELINING", "SIZE 10240000", "ETRN",
                                "ENHANCEDSTATUSCODES", "8BITMIME", "DSN",
                                "SMTPUTF8", "BINARYMIME", "CHUNKING"]
 

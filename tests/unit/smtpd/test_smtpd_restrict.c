@@ -196,8 +196,9 @@ test_list_parsing(void **state)
 		     "unknown restriction \"reject_everything\"");
 	expect_parse("permit_mynetworks, Reject",
 		     "unknown restriction \"Reject\"");
-	expect_parse("check_etrn_access hash:/x",
-		     "restriction \"check_etrn_access\" is not supported "
+	expect_parse("check_etrn_access inline:{example.org=REJECT}", NULL);
+	expect_parse("check_relay_domains",
+		     "restriction \"check_relay_domains\" is not supported "
 		     "by Panacea yet");
 	expect_parse("reject_unverified_sender",
 		     "restriction \"reject_unverified_sender\" is not "
