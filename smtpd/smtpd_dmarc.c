@@ -108,31 +108,21 @@ spf_domain(struct smtpd_session *ss)
 	return ss->helo ? ss->helo : "";
 }
 
-int
-smtpd_dmarc_finish(struct smtpd_session *ss, struct smtpd_dmarc *dm,
-		   const char *id, const char *cmd, struct queue_envelope *env,
-		   struct buf *reply)
+/* The verdict for one author domain, logged; its disposition (policy
+ * none when it does not fail), and the text for a reply. */
+static int
+evaluate(struct smtpd_session *ss, const char *id, const char *domain,
+	 struct buf *text)
 {
-	char domain[DMARC_FROM_DOMAIN_MAX + 1];
-	const char *why;
 	struct dmarc_ctx ctx = {spf_dns_lookup, NULL, psl};
 	struct dmarc_input in;
 	struct dmarc_outcome o;
-	struct buf text = BUF_INIT;
-	enum action act = ACT_REPORT;
-	int r, refused = 0;
+	struct buf spf = BUF_INIT;
+	int disposition;
 
-	if (dm == NULL)
-		return 0;
-	r = dmarc_from_result(&dm->from, domain, &why);
-	if (r != DMARC_FROM_OK) {
-		msg_info("%s: dmarc: %s (%s)", id,
-			 r == DMARC_FROM_NONE ? "none" : "permerror", why);
-		return 0;
-	}
 	memset(&in, 0, sizeof(in));
 	in.from_domain = domain;
-	in.spf_result = smtpd_spf_result(ss, ss->env.sender, &text);
+	in.spf_result = smtpd_spf_result(ss, ss->env.sender, &spf);
 	in.spf_domain = spf_domain(ss);
 	/* DKIM: the verifier's (result, d=) pairs go here, one struct
 	 * dmarc_dkim per signature, in.dkim and in.ndkim.  Until then only
@@ -146,12 +136,6 @@ smtpd_dmarc_finish(struct smtpd_session *ss, struct smtpd_dmarc *dm,
 		buf_set(&o.reason, "no DNS resolver");
 	} else
 		dmarc_evaluate(&ctx, &in, &o);
-	if (o.result == DMARC_RESULT_FAIL) {
-		if (o.disposition == DMARC_POLICY_REJECT)
-			act = reject_action;
-		else if (o.disposition == DMARC_POLICY_QUARANTINE)
-			act = quarantine_action;
-	}
 	msg_info("%s: dmarc: %s header.from=%s%s%s%s%s%s%s: %s", id,
 		 dmarc_result_name(o.result), domain,
 		 o.have_record ? " policy.domain=" : "",
@@ -166,22 +150,67 @@ smtpd_dmarc_finish(struct smtpd_session *ss, struct smtpd_dmarc *dm,
 				      : dmarc_policy_name(o.disposition))
 		     : "",
 		 buf_cstr(&o.reason));
-	buf_reset(&text);
-	buf_printf(&text, "DMARC policy of %s is %s: %s", o.policy_domain,
-		   dmarc_policy_name(o.disposition), buf_cstr(&o.reason));
+	disposition =
+	    o.result == DMARC_RESULT_FAIL ? o.disposition : DMARC_POLICY_NONE;
+	buf_reset(text);
+	buf_printf(text, "DMARC policy of %s is %s: %s", o.policy_domain,
+		   dmarc_policy_name(disposition), buf_cstr(&o.reason));
+	buf_free(&spf);
+	dmarc_outcome_free(&o);
+	return disposition;
+}
+
+int
+smtpd_dmarc_finish(struct smtpd_session *ss, struct smtpd_dmarc *dm,
+		   const char *id, const char *cmd, struct queue_envelope *env,
+		   struct buf *reply)
+{
+	struct dmarc_author au;
+	const char *why, *worst_domain = NULL;
+	struct buf text = BUF_INIT, worst_text = BUF_INIT;
+	enum action act = ACT_REPORT;
+	int r, worst = -1, refused = 0;
+
+	if (dm == NULL)
+		return 0;
+	r = dmarc_from_result(&dm->from, &au, &why);
+	if (r == DMARC_FROM_NONE || r == DMARC_FROM_BAD) {
+		msg_info("%s: dmarc: %s (%s)", id,
+			 r == DMARC_FROM_NONE ? "none" : "permerror", why);
+		return 0;
+	}
+	if (*why)
+		msg_info("%s: dmarc: %s: checking %zu domain%s", id, why, au.n,
+			 au.n == 1 ? "" : "s");
+	/* RFC 7489 6.6.1: every author domain is checked, the strictest
+	 * policy applies. */
+	for (size_t i = 0; i < au.n; i++) {
+		int d = evaluate(ss, id, au.domain[i], &text);
+
+		if (d > worst) {
+			worst = d;
+			worst_domain = au.domain[i];
+			buf_set(&worst_text, buf_cstr(&text));
+		}
+	}
+	if (worst == DMARC_POLICY_REJECT)
+		act = reject_action;
+	else if (worst == DMARC_POLICY_QUARANTINE)
+		act = quarantine_action;
 	if (act == ACT_REJECT) {
 		buf_reset(reply);
 		buf_printf(reply, "550 5.7.1 <%s>: Message rejected: %s",
-			   domain, buf_cstr(&text));
+			   worst_domain, buf_cstr(&worst_text));
 		smtpd_log_reject(ss, id, cmd, buf_cstr(reply), NULL);
 		refused = 1;
 	} else if (act == ACT_HOLD) {
 		/* The queue's hold state, as header_checks' HOLD: an
 		 * administrator releases it with pansuper -H or deletes it. */
 		env->hold = 1;
-		smtpd_log_action(ss, id, "hold", cmd, buf_cstr(&text), NULL);
+		smtpd_log_action(ss, id, "hold", cmd, buf_cstr(&worst_text),
+				 NULL);
 	}
 	buf_free(&text);
-	dmarc_outcome_free(&o);
+	buf_free(&worst_text);
 	return refused;
 }

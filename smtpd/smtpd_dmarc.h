@@ -8,8 +8,10 @@
  * is reached once the message is complete, from the transaction's SPF
  * result (smtpd_spf.c, evaluated once and shared with reject_spf_fail
  * and Received-SPF:) and the DKIM results (none yet: see the one spot in
- * smtpd_dmarc.c where the verifier's (result, d=) pairs go in).  Every
- * verdict is logged ("ID: dmarc: ..."); the disposition is acted on as
+ * smtpd_dmarc.c where the verifier's (result, d=) pairs go in).  Each
+ * author domain (several when a message has several From: addresses) is
+ * checked and logged ("ID: dmarc: ..."); the strictest disposition is
+ * acted on as
  * smtpd_dmarc_reject_action and smtpd_dmarc_quarantine_action say.
  */
 #ifndef PANACEA_SMTPD_DMARC_H

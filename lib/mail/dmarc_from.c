@@ -72,17 +72,70 @@ clean_spec(const char *s, const char *e, struct buf *out)
 	return 0;
 }
 
-int
-dmarc_from_value(const char *value, size_t len, char *domain, const char **why)
+/* The domain of one mailbox's addr-spec [s, e) into domain. */
+static int
+mailbox_domain(const char *s, const char *e, char *domain, const char **why)
 {
-	const char *p = value, *e = value + len;
-	const char *spec_s = NULL, *spec_e = NULL;
-	unsigned mailboxes = 0;
 	struct buf spec = BUF_INIT;
 	struct addr a;
+	size_t len;
 	int r;
 
-	domain[0] = '\0';
+	/* A route "@a,@b:" in front of an angle address is dropped. */
+	for (const char *q = s; q < e && *s == '@'; q++) {
+		if (*q == ':') {
+			s = q + 1;
+			break;
+		}
+	}
+	if (clean_spec(s, e, &spec) < 0 || spec.len == 0) {
+		buf_free(&spec);
+		*why = "From: address syntax";
+		return DMARC_FROM_BAD;
+	}
+	r = addr_parse(spec.data, spec.len, ADDR_F_NO_BRACKETS | ADDR_F_UTF8,
+		       &a);
+	buf_free(&spec);
+	if (r != ADDR_OK) {
+		*why = addr_strerror(r);
+		return DMARC_FROM_BAD;
+	}
+	if ((a.flags & (ADDR_LITERAL | ADDR_NO_DOMAIN)) ||
+	    a.domain[0] == '\0') {
+		*why = "From: address without a domain name";
+		return DMARC_FROM_BAD;
+	}
+	snprintf(domain, DMARC_FROM_DOMAIN_MAX + 1, "%s", a.domain);
+	str_lower(domain);
+	len = strlen(domain);
+	if (len > 0 && domain[len - 1] == '.')
+		domain[len - 1] = '\0';
+	return DMARC_FROM_OK;
+}
+
+/* Adds domain to au unless it is there; -1 when au is full. */
+static int
+add_domain(struct dmarc_author *au, const char *domain)
+{
+	for (size_t i = 0; i < au->n; i++)
+		if (strcmp(au->domain[i], domain) == 0)
+			return 0;
+	if (au->n >= DMARC_FROM_DOMAINS_MAX)
+		return -1;
+	strcpy(au->domain[au->n++], domain);
+	return 0;
+}
+
+/* The domains of every mailbox of a From: value into au (added to what
+ * it holds); *mailboxes counts them.  DMARC_FROM_OK or DMARC_FROM_BAD. */
+static int
+value_domains(const char *value, size_t len, struct dmarc_author *au,
+	      unsigned *mailboxes, const char **why)
+{
+	const char *p = value, *e = value + len;
+	char domain[DMARC_FROM_DOMAIN_MAX + 1];
+	unsigned found = 0;
+
 	/* The list's elements, split at ',' outside quotes, comments,
 	 * literals and angle brackets; empty ones (obs-mbox-list) skipped. */
 	while (p < e) {
@@ -122,54 +175,46 @@ dmarc_from_value(const char *value, size_t len, char *domain, const char **why)
 			}
 		}
 		if (angle || words) {
-			if (++mailboxes > 1) {
-				*why = "more than one address in From:";
+			int r = angle ? mailbox_domain(angle, angle_end, domain,
+						       why)
+				      : mailbox_domain(start, p, domain, why);
+
+			if (r != DMARC_FROM_OK)
+				return r;
+			if (add_domain(au, domain) < 0) {
+				*why = "too many From: domains";
 				return DMARC_FROM_BAD;
 			}
-			if (angle) {
-				spec_s = angle;
-				spec_e = angle_end;
-			} else {
-				spec_s = start;
-				spec_e = p;
-			}
+			found++;
 		}
 		if (p < e)
 			p++; /* the ',' */
 	}
-	if (mailboxes == 0) {
+	if (found == 0) {
 		*why = "no address in From:";
 		return DMARC_FROM_BAD;
 	}
-	/* A route "@a,@b:" in front of an angle address is dropped. */
-	for (const char *q = spec_s; q < spec_e && *spec_s == '@'; q++) {
-		if (*q == ':') {
-			spec_s = q + 1;
-			break;
-		}
-	}
-	if (clean_spec(spec_s, spec_e, &spec) < 0 || spec.len == 0) {
-		buf_free(&spec);
-		*why = "From: address syntax";
+	*mailboxes += found;
+	return DMARC_FROM_OK;
+}
+
+int
+dmarc_from_value(const char *value, size_t len, char *domain, const char **why)
+{
+	struct dmarc_author au;
+	unsigned mailboxes = 0;
+	int r;
+
+	domain[0] = '\0';
+	au.n = 0;
+	r = value_domains(value, len, &au, &mailboxes, why);
+	if (r != DMARC_FROM_OK)
+		return r;
+	if (mailboxes > 1) {
+		*why = "more than one address in From:";
 		return DMARC_FROM_BAD;
 	}
-	r = addr_parse(spec.data, spec.len, ADDR_F_NO_BRACKETS | ADDR_F_UTF8,
-		       &a);
-	buf_free(&spec);
-	if (r != ADDR_OK) {
-		*why = addr_strerror(r);
-		return DMARC_FROM_BAD;
-	}
-	if ((a.flags & (ADDR_LITERAL | ADDR_NO_DOMAIN)) ||
-	    a.domain[0] == '\0') {
-		*why = "From: address without a domain name";
-		return DMARC_FROM_BAD;
-	}
-	snprintf(domain, DMARC_FROM_DOMAIN_MAX + 1, "%s", a.domain);
-	str_lower(domain);
-	len = strlen(domain);
-	if (len > 0 && domain[len - 1] == '.')
-		domain[len - 1] = '\0';
+	strcpy(domain, au.domain[0]);
 	return DMARC_FROM_OK;
 }
 
@@ -178,13 +223,15 @@ dmarc_from_init(struct dmarc_from *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->at_bol = 1;
-	buf_init(&f->value);
+	for (size_t i = 0; i < DMARC_FROM_FIELDS_MAX; i++)
+		buf_init(&f->value[i]);
 }
 
 void
 dmarc_from_free(struct dmarc_from *f)
 {
-	buf_free(&f->value);
+	for (size_t i = 0; i < DMARC_FROM_FIELDS_MAX; i++)
+		buf_free(&f->value[i]);
 }
 
 void
@@ -201,8 +248,8 @@ dmarc_from_feed(struct dmarc_from *f, const void *data, size_t len)
 				f->body = 1;
 			f->at_bol = 1;
 			f->line_len = 0;
-			if (f->capturing && f->count == 1)
-				buf_putc(&f->value, '\n');
+			if (f->capturing && f->count <= DMARC_FROM_FIELDS_MAX)
+				buf_putc(&f->value[f->count - 1], '\n');
 			continue;
 		}
 		if (c == '\r')
@@ -240,31 +287,56 @@ dmarc_from_feed(struct dmarc_from *f, const void *data, size_t len)
 			}
 			continue;
 		}
-		if (f->capturing && f->count == 1) {
-			if (f->value.len >= DMARC_FROM_FIELD_MAX)
+		if (f->capturing && f->count <= DMARC_FROM_FIELDS_MAX) {
+			struct buf *v = &f->value[f->count - 1];
+
+			if (v->len >= DMARC_FROM_FIELD_MAX)
 				f->too_long = 1;
 			else
-				buf_putc(&f->value, c);
+				buf_putc(v, c);
 		}
 	}
 }
 
 int
-dmarc_from_result(const struct dmarc_from *f, char *domain, const char **why)
+dmarc_from_result(const struct dmarc_from *f, struct dmarc_author *au,
+		  const char **why)
 {
-	domain[0] = '\0';
+	unsigned mailboxes = 0;
+	int r;
+
+	au->n = 0;
 	if (f->count == 0) {
 		*why = "no From: field";
 		return DMARC_FROM_NONE;
 	}
-	if (f->count > 1) {
-		*why = "more than one From: field";
+	if (f->count > DMARC_FROM_FIELDS_MAX) {
+		*why = "too many From: fields";
 		return DMARC_FROM_BAD;
 	}
 	if (f->too_long) {
 		*why = "From: field too long";
 		return DMARC_FROM_BAD;
 	}
-	return dmarc_from_value(f->value.data ? f->value.data : "",
-				f->value.len, domain, why);
+	for (unsigned i = 0; i < f->count; i++) {
+		const struct buf *v = &f->value[i];
+
+		r = value_domains(v->data ? v->data : "", v->len, au,
+				  &mailboxes, why);
+		if (r != DMARC_FROM_OK) {
+			au->n = 0;
+			return r;
+		}
+	}
+	if (au->n > 1) {
+		*why = f->count > 1 ? "From: fields of several domains"
+				    : "From: addresses of several domains";
+		return DMARC_FROM_MULTI;
+	}
+	if (f->count > 1 || mailboxes > 1)
+		*why = f->count > 1 ? "several From: fields of one domain"
+				    : "several From: addresses of one domain";
+	else
+		*why = "";
+	return DMARC_FROM_OK;
 }

@@ -5,9 +5,9 @@
  *
  * The input is read as a TXT record, as a From: field value, and as a
  * message header fed to the From: collector in two pieces (whose split
- * must not change the verdict).  It is then the record of every
- * _dmarc name of an evaluation, so discovery and alignment run on it.
- * Results must stay in their ranges and strings in their bounds.
+ * must not change the verdict or the list of author domains).  It is then the
+ * record of every _dmarc name of an evaluation, so discovery and alignment run
+ * on it. Results must stay in their ranges and strings in their bounds.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -40,9 +40,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	static const char list[] = "com\norg\nco.uk\n*.ck\n!www.ck\n";
 	struct dmarc_record rec;
 	struct buf err = BUF_INIT;
-	char d1[DMARC_FROM_DOMAIN_MAX + 1], d2[DMARC_FROM_DOMAIN_MAX + 1];
+	char d1[DMARC_FROM_DOMAIN_MAX + 1];
 	const char *why;
 	struct dmarc_from f1, f2;
+	struct dmarc_author a1, a2;
 	int r, r2;
 
 	r = dmarc_record_parse((const char *)data, len, &rec, &err);
@@ -66,10 +67,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	dmarc_from_feed(&f1, data, len);
 	dmarc_from_feed(&f2, data, len / 2);
 	dmarc_from_feed(&f2, data + len / 2, len - len / 2);
-	r = dmarc_from_result(&f1, d1, &why);
-	r2 = dmarc_from_result(&f2, d2, &why);
-	if (r != r2 || strcmp(d1, d2) != 0)
+	r = dmarc_from_result(&f1, &a1, &why);
+	r2 = dmarc_from_result(&f2, &a2, &why);
+	if (r != r2 || a1.n != a2.n || a1.n > DMARC_FROM_DOMAINS_MAX ||
+	    (r == DMARC_FROM_OK && a1.n != 1) ||
+	    (r == DMARC_FROM_MULTI && a1.n < 2) ||
+	    ((r == DMARC_FROM_NONE || r == DMARC_FROM_BAD) && a1.n != 0))
 		abort();
+	for (size_t i = 0; i < a1.n; i++)
+		if (strcmp(a1.domain[i], a2.domain[i]) != 0 ||
+		    a1.domain[i][0] == '\0')
+			abort();
 	dmarc_from_free(&f1);
 	dmarc_from_free(&f2);
 

@@ -8,7 +8,8 @@ domain with p=reject, sent from a host whose own SPF passes, is refused
 with 550 5.7.1 at the end of data; an SPF pass for a MAIL FROM domain
 aligned with From: (relaxed: same organisational domain) is accepted;
 p=quarantine with pct=0 is accepted and logged; p=quarantine goes to the
-hold queue (the queue listing shows it with '!').
+hold queue (the queue listing shows it with '!'); a second From: field
+does not hide a forged one.
 """
 
 import os
@@ -83,6 +84,13 @@ def test_dmarc_policies(instance, mail_owner, dns):
             550, "5.7.1 <bank.test>: Message rejected: DMARC policy "
             "of bank.test is reject: SPF pass for outside.test "
             "(not aligned), no aligned DKIM pass (0 signatures)"), r
+        # A second From: of the forger's own does not hide the first:
+        # each author domain is checked, the strictest policy applies.
+        r = send(s, "x@outside.test", "x@outside.test", "two",
+                 b"From: CEO <ceo@bank.test>\r\n")
+        assert r.code == 550 and r.text.startswith(
+            "5.7.1 <bank.test>: Message rejected: DMARC policy of "
+            "bank.test is reject"), r
         # The bank's own mail: SPF pass for bounce.bank.test,
         # aligned with bank.test (same organisational domain).
         good = queued_id(send(s, "b@bounce.bank.test",
