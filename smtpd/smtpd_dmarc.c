@@ -72,8 +72,12 @@ smtpd_dmarc_begin(struct smtpd_session *ss)
 {
 	struct smtpd_dmarc *dm;
 
-	/* Our own users' mail is not an outside domain's claim. */
-	if (!enabled || ss->local_uid >= 0 || ss->auth_user != NULL)
+	/* Our own users' mail is not an outside domain's claim: local
+	 * submission, SASL clients and mynetworks (the ones DKIM signing
+	 * serves) are not checked, as OpenDMARC's IgnoreHosts is set. */
+	if (!enabled || ss->local_uid >= 0 || ss->auth_user != NULL ||
+	    smtpd_client_listed("mynetworks", smtpd_cfg.mynetworks,
+				ss->client_name, ss->client_addr))
 		return NULL;
 	dm = xcalloc(1, sizeof(*dm));
 	dmarc_from_init(&dm->from);

@@ -1,7 +1,7 @@
 /*
  * smtpd_dmarc - DMARC (RFC 7489, lib/mail/dmarc.h) at the end of data,
  * when smtpd_dmarc_enable is set, for network clients that did not
- * authenticate.
+ * authenticate and are not in mynetworks.
  *
  * The From: field is collected as the content goes to the queue
  * (lib/mail/dmarc_from.h: only From: fields are kept), and the verdict

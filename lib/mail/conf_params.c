@@ -1039,7 +1039,8 @@ const struct conf_param conf_params[] = {
      "As in Postfix."},
     {"smtpd_dmarc_enable", CONF_BOOL, "no", 0, 0,
      "When yes, smtpd(8) checks DMARC (RFC 7489) at the end of data for "
-     "network clients that did not authenticate: the policy of the "
+     "network clients that did not authenticate and are not in mynetworks: "
+     "the policy of the "
      "RFC5322.From domain (at _dmarc.DOMAIN, else at its organisational "
      "domain's, with sp=), met when SPF passes for an aligned MAIL FROM "
      "domain (or DKIM for an aligned d=, once DKIM verification feeds it); "

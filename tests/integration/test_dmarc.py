@@ -73,6 +73,8 @@ def test_dmarc_policies(instance, mail_owner, dns):
     port = smtpd_setup(instance, mail_owner, conf={
         "dns_nameservers": dns.nameservers,
         "smtpd_dmarc_enable": "yes",
+        # The test client is outside mynetworks (which is not checked).
+        "mynetworks": "127.0.0.1/32",
     }, services=["showq unix n - n - - showq"])
     with Session(instance.host, port, source=dns.client) as s:
         s.expect("EHLO " + HELO, 250)
@@ -102,6 +104,12 @@ def test_dmarc_policies(instance, mail_owner, dns):
         held = queued_id(send(s, "x@outside.test",
                               "a@quar.test", "quarantined"))
         s.expect("QUIT", 221)
+    # A client in mynetworks is ours: not checked.
+    with Session(instance.host, port, source="127.0.0.1") as s:
+        s.expect("EHLO " + HELO, 250)
+        ours = queued_id(send(s, "x@outside.test", "ceo@bank.test",
+                              "from mynetworks"))
+        s.expect("QUIT", 221)
     instance.wait_log(
         r"\w+: reject: END-OF-MESSAGE from \S+: 550 5\.7\.1 "
         r"<bank\.test>: Message rejected: DMARC policy")
@@ -113,6 +121,7 @@ def test_dmarc_policies(instance, mail_owner, dns):
                       r"disposition=none \(pct\)" % trial)
     instance.wait_log(r"%s: hold: END-OF-MESSAGE from \S+: DMARC policy of "
                       r"quar\.test is quarantine" % held)
+    assert "%s: dmarc:" % ours not in instance.log()
     for q, hold in ((good, "no"), (trial, "no"), (held, "yes")):
         env = pancat(instance, q, "-e").decode()
         assert re.search(r"^hold: %s$" % hold, env, re.M), (q, env)
