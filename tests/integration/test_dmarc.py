@@ -1,7 +1,7 @@
 """smtpd's DMARC check (RFC 7489, smtpd_dmarc.c) at the end of data, with
 the senders' _dmarc and SPF records served by nsd on loopback
 (dns_nameservers names it: no query reaches the machine's resolver), and
-"panacea trace" on a message smtpd stored.
+"panacea trace" on a message local delivered.
 
 One nsd for the module, one smtpd, one session: a From: forged in a
 domain with p=reject, sent from a host whose own SPF passes, is refused
@@ -12,18 +12,18 @@ hold queue (the queue listing shows it with '!'); a second From: field
 does not hide a forged one.
 """
 
-import os
 import re
 import subprocess
 
 import pytest
 
+from delivery_helpers import MailSystem, accounts  # noqa: F401
 from panacea_test import loopback_net, program, unless_built
 from smtp_helpers import (MYHOSTNAME, Session, mail_owner,  # noqa: F401
                           pancat, queued_id, smtpd_setup)
 
 pytestmark = unless_built("master", "smtpd", "pancat", "panacea",
-                          "panqueue", "showq")
+                          "panqueue", "showq", "qmgr", "local")
 
 ROOT = "root@" + MYHOSTNAME
 HELO = "client.outside.test"
@@ -133,21 +133,31 @@ def test_dmarc_policies(instance, mail_owner, dns):
     assert re.search(r"^%s[* ] " % good, listing.stdout, re.M), \
         listing.stdout
 
-    # The trust chain of a message as stored: smtpd's Received: on top
-    # is ours; the one the client wrote, though it names this host, and
-    # its Authentication-Results: are not.
-    with Session(instance.host, port, source=dns.client) as s:
+
+def test_trace_delivered(instance, mail_owner, accounts, dns):
+    """panacea trace on a message local delivered to an mbox: our
+    Received: on top is ours; the one the client wrote, though it names
+    this host, and its Authentication-Results: are not."""
+    system = MailSystem(instance, accounts, mail_owner, qmgr_wakeup=1,
+                        conf={"dns_nameservers": dns.nameservers,
+                              "mynetworks": "127.0.0.1/32",
+                              "smtpd_dmarc_enable": "yes"})
+    system.start()
+    forged = (b"Authentication-Results: %s; dmarc=pass\r\n"
+              b"Received: from trusted.example by %s with ESMTP id "
+              b"FAKE; Sun, 6 Dec 2026 01:00:00 +0000\r\n"
+              % (MYHOSTNAME.encode(), MYHOSTNAME.encode()))
+    with Session(instance.host, system.port, source=dns.client) as s:
         s.expect("EHLO " + HELO, 250)
-        forged = (b"Authentication-Results: %s; dmarc=pass\r\n"
-                  b"Received: from trusted.example by %s with ESMTP id "
-                  b"FAKE; Sun, 6 Dec 2026 01:00:00 +0000\r\n"
-                  % (MYHOSTNAME.encode(), MYHOSTNAME.encode()))
-        q = queued_id(send(s, "b@bounce.bank.test",
-                           "ceo@bank.test", "trace", forged))
+        s.expect("MAIL FROM:<b@bounce.bank.test>", 250)
+        s.expect("RCPT TO:<%s>" % system.addr("alice"), 250)
+        s.expect("DATA", 354)
+        s.send(forged + b"From: ceo@bank.test\r\nSubject: trace\r\n\r\n"
+               b"hi\r\n.\r\n")
+        q = queued_id(s.reply())
         s.expect("QUIT", 221)
-    path = os.path.join(instance.base, "msg.eml")
-    with open(path, "wb") as f:
-        f.write(pancat(instance, q))
+    system.wait_messages("alice", 1)
+    path = system.mbox_path("alice")
     r = subprocess.run([program("panacea"), "-c", instance.config_dir,
                         "trace", path], capture_output=True, text=True,
                        timeout=30)
@@ -164,9 +174,9 @@ def test_dmarc_policies(instance, mail_owner, dns):
                         "by %s; with ESMTP; id FAKE; date Sun, 6 Dec 2026 "
                         "01:00:00 +0000" % MYHOSTNAME), lines
     # The same from the standard input, for another host's view.
-    r = subprocess.run([program("panacea"), "-c", instance.config_dir,
-                        "trace", "-H", "elsewhere.test"],
-                       input=open(path).read(), capture_output=True,
-                       text=True, timeout=30)
+    with open(path) as f:
+        r = subprocess.run([program("panacea"), "-c", instance.config_dir,
+                            "trace", "-H", "elsewhere.test"], stdin=f,
+                           capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r
     assert r.stdout.splitlines()[0].startswith("1 outside: from "), r.stdout
