@@ -205,6 +205,11 @@ smtpd_dmarc_finish(struct smtpd_session *ss, struct smtpd_dmarc *dm,
 		buf_reset(reply);
 		buf_printf(reply, "550 5.7.1 <%s>: Message rejected: %s",
 			   worst_domain, buf_cstr(&worst_text));
+		/* Domains may be UTF-8 (SMTPUTF8 mail): a reply to a client
+		 * that did not ask for it stays ASCII. */
+		for (size_t i = 0; !ss->smtputf8 && i < reply->len; i++)
+			if ((unsigned char)reply->data[i] >= 0x80)
+				reply->data[i] = '?';
 		smtpd_log_reject(ss, id, cmd, buf_cstr(reply), NULL);
 		refused = 1;
 	} else if (act == ACT_HOLD) {

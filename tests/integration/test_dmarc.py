@@ -7,7 +7,8 @@ One nsd for the module, one smtpd, one session: a From: forged in a
 domain with p=reject, sent from a host whose own SPF passes, is refused
 with 550 5.7.1 at the end of data; an SPF pass for a MAIL FROM domain
 aligned with From: (relaxed: same organisational domain) is accepted;
-p=quarantine with pct=0 is accepted and logged; p=quarantine goes to the
+p=quarantine with pct=0 is accepted and logged, and so is a From: domain
+whose DNS fails (temperror); p=quarantine goes to the
 hold queue (the queue listing shows it with '!'); a second From: field
 does not hide a forged one.
 """
@@ -103,6 +104,11 @@ def test_dmarc_policies(instance, mail_owner, dns):
         # p=quarantine: accepted into the hold queue.
         held = queued_id(send(s, "x@outside.test",
                               "a@quar.test", "quarantined"))
+        # No answer for the From: domain (nsd refuses a zone it does not
+        # serve, as a resolver fails when a domain's servers are down):
+        # temperror, logged, and the message is accepted.
+        down = queued_id(send(s, "x@outside.test", "a@down.example",
+                              "dns down"))
         s.expect("QUIT", 221)
     # A client in mynetworks is ours: not checked.
     with Session(instance.host, port, source="127.0.0.1") as s:
@@ -121,6 +127,8 @@ def test_dmarc_policies(instance, mail_owner, dns):
                       r"disposition=none \(pct\)" % trial)
     instance.wait_log(r"%s: hold: END-OF-MESSAGE from \S+: DMARC policy of "
                       r"quar\.test is quarantine" % held)
+    instance.wait_log(r"%s: dmarc: temperror header\.from=down\.example: "
+                      r"DNS failure for _dmarc\.down\.example" % down)
     assert "%s: dmarc:" % ours not in instance.log()
     for q, hold in ((good, "no"), (trial, "no"), (held, "yes")):
         env = pancat(instance, q, "-e").decode()
