@@ -3,14 +3,15 @@ the senders' _dmarc and SPF records served by nsd on loopback
 (dns_nameservers names it: no query reaches the machine's resolver), and
 "panacea trace" on a message local delivered.
 
-One nsd for the module, one smtpd, one session: a From: forged in a
-domain with p=reject, sent from a host whose own SPF passes, is refused
-with 550 5.7.1 at the end of data; an SPF pass for a MAIL FROM domain
-aligned with From: (relaxed: same organisational domain) is accepted;
-p=quarantine with pct=0 is accepted and logged, and so is a From: domain
-whose DNS fails (temperror); p=quarantine goes to the
-hold queue (the queue listing shows it with '!'); a second From: field
-does not hide a forged one.
+One nsd for the module, one instance with two smtpd services: a From:
+forged in a domain with p=reject, sent from a host whose own SPF passes,
+is refused with 550 5.7.1 at the end of data (also behind a second From:
+field), or held where smtpd_dmarc_reject_action = hold; an SPF pass for
+a MAIL FROM domain aligned with From: (relaxed: same organisational
+domain) is accepted; p=quarantine with pct=0 is accepted and logged, and
+so is a From: domain whose DNS fails (temperror); p=quarantine goes to
+the hold queue (the queue listing shows it with '!'); a client in
+mynetworks is not checked.
 """
 
 import re
@@ -21,7 +22,7 @@ import pytest
 from delivery_helpers import MailSystem, accounts  # noqa: F401
 from panacea_test import loopback_net, program, unless_built
 from smtp_helpers import (MYHOSTNAME, Session, mail_owner,  # noqa: F401
-                          pancat, queued_id, smtpd_setup)
+                          pancat, queued_id, smtpd_service, smtpd_setup)
 
 pytestmark = unless_built("master", "smtpd", "pancat", "panacea",
                           "panqueue", "showq", "qmgr", "local")
@@ -71,12 +72,15 @@ def send(s, sender, from_, subject, extra=b""):
 
 
 def test_dmarc_policies(instance, mail_owner, dns):
+    # A second smtpd whose reject disposition only holds.
+    port2, line2 = smtpd_service(
+        instance, args="-o smtpd_dmarc_reject_action=hold")
     port = smtpd_setup(instance, mail_owner, conf={
         "dns_nameservers": dns.nameservers,
         "smtpd_dmarc_enable": "yes",
         # The test client is outside mynetworks (which is not checked).
         "mynetworks": "127.0.0.1/32",
-    }, services=["showq unix n - n - - showq"])
+    }, services=["showq unix n - n - - showq", line2])
     with Session(instance.host, port, source=dns.client) as s:
         s.expect("EHLO " + HELO, 250)
         # A From: in bank.test from a host that may send only for
@@ -110,6 +114,12 @@ def test_dmarc_policies(instance, mail_owner, dns):
         down = queued_id(send(s, "x@outside.test", "a@down.example",
                               "dns down"))
         s.expect("QUIT", 221)
+    # smtpd_dmarc_reject_action = hold: the forgery is kept for review.
+    with Session(instance.host, port2, source=dns.client) as s:
+        s.expect("EHLO " + HELO, 250)
+        held2 = queued_id(send(s, "x@outside.test", "ceo@bank.test",
+                               "forged, held"))
+        s.expect("QUIT", 221)
     # A client in mynetworks is ours: not checked.
     with Session(instance.host, port, source="127.0.0.1") as s:
         s.expect("EHLO " + HELO, 250)
@@ -130,7 +140,10 @@ def test_dmarc_policies(instance, mail_owner, dns):
     instance.wait_log(r"%s: dmarc: temperror header\.from=down\.example: "
                       r"DNS failure for _dmarc\.down\.example" % down)
     assert "%s: dmarc:" % ours not in instance.log()
-    for q, hold in ((good, "no"), (trial, "no"), (held, "yes")):
+    instance.wait_log(r"%s: hold: END-OF-MESSAGE from \S+: DMARC policy of "
+                      r"bank\.test is reject" % held2)
+    for q, hold in ((good, "no"), (trial, "no"), (held, "yes"),
+                    (held2, "yes")):
         env = pancat(instance, q, "-e").decode()
         assert re.search(r"^hold: %s$" % hold, env, re.M), (q, env)
     listing = subprocess.run(
