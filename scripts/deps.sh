@@ -11,7 +11,9 @@ set -eu
 # a table is opened).
 BUILD_PKGS="gcc make pkg-config libssl-dev libsasl2-dev libldns-dev libdb-dev libpcre2-dev \
 libpq-dev libmariadb-dev libldap-dev"
-RUN_PKGS="libsasl2-modules libsasl2-modules-db sasl2-bin openssl"
+# publicsuffix: the Public Suffix List DMARC's organisational domains
+# come from (smtpd_dmarc_public_suffix_list; test_dmarc reads it too).
+RUN_PKGS="libsasl2-modules libsasl2-modules-db sasl2-bin openssl publicsuffix"
 # Recommended packages a test tool needs at run time are listed too,
 # since the install skips recommends: swaks needs libnet-ssleay-perl for
 # STARTTLS; fetchmail checks certificates against ca-certificates.

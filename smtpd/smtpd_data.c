@@ -36,6 +36,7 @@
 #include "rewrite.h"
 #include "smtp_data.h"
 #include "smtpd.h"
+#include "smtpd_dmarc.h"
 #include "smtpd_spf.h"
 #include "smtpd_restrict.h"
 #include "xalloc.h"
@@ -53,7 +54,8 @@ struct smtpd_data_state {
 	 * as in Postfix's cleanup, or NULL; mid: between the two. */
 	struct hdr_rewrite *hr;
 	struct buf mid;
-	uint64_t stored; /* octets given to the queue */
+	struct smtpd_dmarc *dmarc; /* smtpd_dmarc.c, or NULL */
+	uint64_t stored;	   /* octets given to the queue */
 	int write_failed;
 };
 
@@ -150,6 +152,7 @@ smtpd_data_begin(struct smtpd_session *ss, enum smtp_data_mode mode)
 	ri.queue_id = queue_in_id(st->msg);
 	st->hbc = smtpd_hbc_begin(ss, ri.queue_id);
 	st->hr = smtpd_hdr_rewrite(ss, ri.queue_id);
+	st->dmarc = smtpd_dmarc_begin(ss);
 	/* PREPEND actions of the access policy, above Received:; the
 	 * header checks see them, as Postfix's cleanup sees smtpd's. */
 	smtpd_restrict_prepend(ss, &st->raw);
@@ -184,6 +187,7 @@ smtpd_data_flush(struct smtpd_data_state *st, int force)
 	if (st->out.len == 0 || (!force && st->out.len < SMTPD_WRITE_CHUNK))
 		return;
 	st->stored += st->out.len;
+	smtpd_dmarc_feed(st->dmarc, st->out.data, st->out.len);
 	if (!st->write_failed && !(st->d.flags & SMTP_DATA_F_TOO_BIG)) {
 		int r = queue_in_write(st->msg, st->out.data, st->out.len);
 		if (r != QUEUE_OK) {
@@ -203,6 +207,7 @@ smtpd_data_free(struct smtpd_data_state *st)
 		queue_in_abort(st->msg);
 	hbc_free(st->hbc);
 	hdr_rewrite_finish(st->hr, &st->mid);
+	smtpd_dmarc_free(st->dmarc);
 	buf_free(&st->mid);
 	buf_free(&st->out);
 	buf_free(&st->raw);
@@ -305,6 +310,14 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 	if (st->hbc && (hbc_result(st->hbc)->flags & HBC_R_DISCARD)) {
 		/* Claimed delivered, never queued (hbc logged why). */
 		smtpd_reply(ss, "250 2.0.0 Ok: queued as %s", id);
+		return;
+	}
+	/* DMARC (smtpd_dmarc.c): reject, or HOLD. */
+	if (smtpd_dmarc_finish(ss, st->dmarc, id, cmd,
+			       queue_in_envelope(st->msg), &reply)) {
+		smtpd_reply(ss, "%s", buf_cstr(&reply));
+		buf_free(&reply);
+		ss->fails[c]++;
 		return;
 	}
 	smtpd_fill_envelope(ss, queue_in_envelope(st->msg));

@@ -7,5 +7,7 @@
 /* panacea spf check DOMAIN IP [SENDER [HELO]]: argv starts at "check";
  * returns the exit status. */
 int panacea_spf(int argc, char **argv);
+/* panacea trace [-H HOSTNAME] [FILE]: argv starts after "trace". */
+int panacea_trace(int argc, char **argv);
 
 #endif

@@ -1043,6 +1043,36 @@ const struct conf_param conf_params[] = {
      "Evaluate smtpd_client_restrictions, smtpd_helo_restrictions and "
      "smtpd_sender_restrictions at RCPT instead of at connect, HELO and MAIL. "
      "As in Postfix."},
+    {"smtpd_dmarc_enable", CONF_BOOL, "no", 0, 0,
+     "When yes, smtpd(8) checks DMARC (RFC 7489) at the end of data for "
+     "network clients that did not authenticate and are not in mynetworks: "
+     "the policy of the "
+     "RFC5322.From domain (at _dmarc.DOMAIN, else at its organisational "
+     "domain's, with sp=), met when SPF passes for an aligned MAIL FROM "
+     "domain (or DKIM for an aligned d=, once DKIM verification feeds it); "
+     "pct= samples the failing messages.  Each verdict is logged as "
+     "\"ID: dmarc: RESULT header.from=...\"; the policy is carried out as "
+     "smtpd_dmarc_reject_action and smtpd_dmarc_quarantine_action say.  "
+     "DNS failures and broken records are logged (temperror, permerror) "
+     "and the message is accepted.  Panacea's own: Postfix sites run "
+     "OpenDMARC as a milter."},
+    {"smtpd_dmarc_public_suffix_list", CONF_STR,
+     "/usr/share/publicsuffix/public_suffix_list.dat", 0, 0,
+     "The Public Suffix List from which smtpd(8) finds organisational "
+     "domains for DMARC (relaxed alignment, a subdomain's policy); Debian's "
+     "publicsuffix package installs it.  Read when smtpd starts; when it "
+     "cannot be read, a warning is logged and every name is its own "
+     "organisational domain.  Panacea's own."},
+    {"smtpd_dmarc_quarantine_action", CONF_STR, "hold", 0, 0,
+     "What smtpd(8) does with a message whose DMARC disposition is "
+     "quarantine (smtpd_dmarc_enable): hold (accept it into the hold queue, "
+     "as header_checks' HOLD; pansuper -H releases it) or report (accept "
+     "it, the log line only).  Panacea's own."},
+    {"smtpd_dmarc_reject_action", CONF_STR, "reject", 0, 0,
+     "What smtpd(8) does with a message whose DMARC disposition is reject "
+     "(smtpd_dmarc_enable): reject (550 5.7.1 at the end of data with the "
+     "policy domain and the reason), hold (the hold queue) or report "
+     "(accept it, the log line only).  Panacea's own."},
     {"smtpd_end_of_data_restrictions", CONF_STR, "", 0, 0,
      "Restrictions applied at the end of the message content, before the queue "
      "commit. As in Postfix."},

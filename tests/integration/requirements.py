@@ -89,6 +89,13 @@ PYTHON_MODULES = {
     "xdist": "python3-pytest-xdist",
 }
 
+# Data files: path -> (Debian package, for what).
+DATA_FILES = {
+    "/usr/share/publicsuffix/public_suffix_list.dat":
+        ("publicsuffix", "DMARC's organisational domains: test_dmarc, "
+         "smtpd_dmarc_public_suffix_list"),
+}
+
 # Packages that come with Debian's base system (essential or required):
 # deps.sh need not list them.
 BASE_PACKAGES = {"passwd", "bsdutils", "util-linux"}
@@ -144,10 +151,15 @@ def problems(deps_sh):
         if importlib.util.find_spec(module) is None:
             out.append("Python module %s is missing for %s (Debian "
                        "package %s)" % (module, sys.executable, package))
+    for path, (package, why) in sorted(DATA_FILES.items()):
+        if not os.path.exists(path):
+            out.append("file %s is missing (Debian package %s; %s)"
+                       % (path, package, why))
     listed = deps_packages(deps_sh)
     wanted = {p for p, _ in PROGRAMS.values()}
     wanted |= {p for p, _ in PERL_MODULES.values()}
     wanted |= set(PYTHON_MODULES.values())
+    wanted |= {p for p, _ in DATA_FILES.values()}
     for package in sorted(wanted - listed - BASE_PACKAGES):
         out.append("package %s is needed by the tests but not installed "
                    "by scripts/deps.sh" % package)
