@@ -18,12 +18,12 @@ import time
 
 import pytest
 
-from panacea_test import (Instance, fixture, tool, unless_built,
-                          wait_until)
+from panacea_test import (Instance, fixture, program, scaled, tool,
+                          unless_built, wait_until)
 from smtp_helpers import (MYHOSTNAME, Session, base_conf, mail_owner,  # noqa: F401,E501
                           pancat, queued_id, smtpd_service)
 
-pytestmark = unless_built("master", "smtpd", "pancat",
+pytestmark = unless_built("master", "smtpd", "pancat", "sendmail",
                           fixtures=("pan-milter",))
 
 ROOT = "root@" + MYHOSTNAME
@@ -147,6 +147,11 @@ def msys(tmp_path_factory, mail_owner):  # noqa: F811
         port, line = smtpd_service(inst, args=args)
         services[name] = port
         lines.append(line)
+    # Local submission (sendmail through the submit service) gets
+    # non_smtpd_milters.
+    lines.append(Instance.shipped(
+        "submit", chroot="y" if os.geteuid() == 0 else "n",
+        args="-o non_smtpd_milters=inet:127.0.0.1:%d" % ports[0]))
     inst.conf.update(base_conf(mail_owner))
     inst.conf.update({"mynetworks": "127.0.0.0/8"})
     inst.services = lines
@@ -392,3 +397,23 @@ def test_opendkim_signs_and_verifies(msys):
         assert re.search(r"^Authentication-Results: verifier\.test;\s+"
                          r"dkim=%s [^\r]*header\.d=example\.test" % want,
                          got, re.M), got
+
+
+def test_non_smtpd_milters_for_sendmail(msys):
+    """sendmail(1) submits through the submit service: non_smtpd_milters
+    (not smtpd_milters) filter it, with {mail_mailer} local."""
+    m, inst = msys["main"], msys["inst"]
+    m.set("addheader X-Local-Filter yes\n")
+    r = subprocess.run([program("sendmail"), "-f", "alice@example.test",
+                        ROOT],
+                       input=b"Subject: local mail\n\nfrom sendmail\n",
+                       capture_output=True, timeout=scaled(30),
+                       env=dict(os.environ, MAIL_CONFIG=inst.config_dir))
+    assert r.returncode == 0, r.stderr
+    qid = inst.wait_log(r"smtpd\[\d+\]: (\w+): uid=\d+ "
+                        r"from=<alice@example\.test>").group(1)
+    wait_until(lambda: "eom" in m.since(), what="eom at the filter")
+    log = m.since()
+    assert "macro mail {mail_mailer}=local" in log, log
+    assert "header Subject: local mail" in log, log
+    assert "X-Local-Filter: yes\r\n" in content(inst, qid)
