@@ -32,6 +32,12 @@
 	 MILTER_P_NR_UNKN | MILTER_P_NR_EOH | MILTER_P_NR_BODY |               \
 	 MILTER_P_HDR_LEADSPC | MILTER_P_NR_HDR)
 
+/* A filter's end of message may carry this many modifications and this
+ * many octets of them: past that it is broken, and dropped, rather than
+ * holding smtpd's memory without end. */
+#define MODS_MAX 100000
+#define MODS_BYTES_MAX ((size_t)256 * 1024 * 1024)
+
 struct milter {
 	char *spec;
 	int fd; /* -1: not open */
@@ -775,7 +781,7 @@ m_eom(struct milters *ms, struct milter *m, struct buf *content,
 	struct buf cmd = BUF_INIT, newbody = BUF_INIT;
 	struct buf *pkts = NULL; /* each modification's packet */
 	struct milter_reply *mods = NULL;
-	size_t n = 0;
+	size_t n = 0, bytes = 0;
 	int replbody = 0, v = MILTER_CONTINUE;
 	const char *why = NULL;
 
@@ -791,6 +797,12 @@ m_eom(struct milters *ms, struct milter *m, struct buf *content,
 		buf_init(&pkts[n]);
 		if (m_answer(m, tmo, &pkts[n], &r, &why) < 0) {
 			n++;
+			goto fail;
+		}
+		bytes += pkts[n].len;
+		if (n >= MODS_MAX || bytes > MODS_BYTES_MAX) {
+			n++;
+			why = "too many modifications";
 			goto fail;
 		}
 		if (mod_action(r.cmd) == 0) {
