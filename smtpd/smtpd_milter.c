@@ -383,51 +383,15 @@ smtpd_milter_message(struct smtpd_session *ss, const char *queue_id,
 	return SMTPD_MILTER_ACCEPT;
 }
 
-static void
-del_rcpt(struct queue_envelope *env, const char *addr)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < env->nrcpt; i++) {
-		struct queue_rcpt *r = &env->rcpts[i];
-		if (strcasecmp(r->address, addr) == 0) {
-			xfree(r->address);
-			xfree(r->orcpt);
-			xfree(r->dsn);
-			xfree(r->text);
-			continue;
-		}
-		env->rcpts[k++] = *r;
-	}
-	env->nrcpt = k;
-}
-
 void
 smtpd_milter_envelope(struct smtpd_session *ss, const char *queue_id,
 		      struct queue_envelope *env)
 {
 	struct smtpd_milter *sm = ss->milter;
-	const struct milter_edits *e;
 
 	if (sm == NULL)
 		return;
-	e = &sm->edits;
-	if (e->sender) {
-		msg_info("%s: milter changed the sender <%s> to <%s>", queue_id,
-			 env->sender, e->sender);
-		queue_str_set(&env->sender, e->sender);
-	}
-	for (size_t i = 0; i < e->nrcpt; i++) {
-		if (e->rcpts[i].add) {
-			queue_envelope_add_rcpt(env, e->rcpts[i].addr, NULL, 0);
-			msg_info("%s: milter added recipient <%s>", queue_id,
-				 e->rcpts[i].addr);
-		} else {
-			del_rcpt(env, e->rcpts[i].addr);
-			msg_info("%s: milter deleted recipient <%s>", queue_id,
-				 e->rcpts[i].addr);
-		}
-	}
+	milter_edits_apply(&sm->edits, env, queue_id);
 	if (sm->quarantine)
 		env->hold = 1;
 }

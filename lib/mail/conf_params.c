@@ -615,8 +615,10 @@ const struct conf_param conf_params[] = {
      "and reject_non_fqdn_recipient. As in Postfix."},
     {"non_smtpd_milters", CONF_STR, "", 0, 0,
      "Mail filters (inet:host:port or unix:/path, applied in order) for mail "
-     "submitted locally: sendmail(1) through the submit service. As in "
-     "Postfix (whose pickup path is the same mail)."},
+     "submitted locally: sendmail(1) through the submit service (smtpd(8)) "
+     "or, while the system was down, through maildrop/ (pickup(8), which "
+     "holds a message a filter refuses, as it cannot answer the sender). "
+     "As in Postfix."},
     {"permit_mx_backup_networks", CONF_STR, "", 0, 0,
      "permit_mx_backup accepts only domains whose primary MX hosts all have "
      "addresses in these networks (CIDR, as mynetworks; empty: any). As in "

@@ -19,6 +19,7 @@
 #include "iostuff.h"
 #include "milter.h"
 #include "msg.h"
+#include "queue.h"
 #include "sock.h"
 #include "xalloc.h"
 
@@ -755,6 +756,47 @@ edit_rcpt(struct milter_edits *e, int add, const struct milter_reply *r)
 	e->rcpts[e->nrcpt].addr = bare_addr(r->name);
 	e->rcpts[e->nrcpt].args = r->value ? xstrdup(r->value) : NULL;
 	e->nrcpt++;
+}
+
+static void
+del_rcpt(struct queue_envelope *env, const char *addr)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < env->nrcpt; i++) {
+		struct queue_rcpt *r = &env->rcpts[i];
+		if (strcasecmp(r->address, addr) == 0) {
+			xfree(r->address);
+			xfree(r->orcpt);
+			xfree(r->dsn);
+			xfree(r->text);
+			continue;
+		}
+		env->rcpts[k++] = *r;
+	}
+	env->nrcpt = k;
+}
+
+void
+milter_edits_apply(const struct milter_edits *e, struct queue_envelope *env,
+		   const char *id)
+{
+	if (e->sender) {
+		msg_info("%s: milter changed the sender <%s> to <%s>", id,
+			 env->sender, e->sender);
+		queue_str_set(&env->sender, e->sender);
+	}
+	for (size_t i = 0; i < e->nrcpt; i++) {
+		if (e->rcpts[i].add) {
+			queue_envelope_add_rcpt(env, e->rcpts[i].addr, NULL, 0);
+			msg_info("%s: milter added recipient <%s>", id,
+				 e->rcpts[i].addr);
+		} else {
+			del_rcpt(env, e->rcpts[i].addr);
+			msg_info("%s: milter deleted recipient <%s>", id,
+				 e->rcpts[i].addr);
+		}
+	}
 }
 
 void

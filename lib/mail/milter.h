@@ -75,6 +75,11 @@ struct milter_edits {
 	unsigned changes; /* how many modifications in all (for the log) */
 };
 void milter_edits_free(struct milter_edits *e);
+struct queue_envelope;
+/* The sender and recipient changes into env, each logged with the queue
+ * id (quarantine is the caller's: it knows its log line). */
+void milter_edits_apply(const struct milter_edits *e,
+			struct queue_envelope *env, const char *id);
 
 struct milters;
 /* Opens list (no filter is contacted yet); NULL with err for a bad

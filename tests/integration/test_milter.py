@@ -152,6 +152,10 @@ def msys(tmp_path_factory, mail_owner):  # noqa: F811
     lines.append(Instance.shipped(
         "submit", chroot="y" if os.geteuid() == 0 else "n",
         args="-o non_smtpd_milters=inet:127.0.0.1:%d" % ports[0]))
+    # ... and so does what sendmail kept in maildrop/ for pickup.
+    lines.append(Instance.shipped(
+        "pickup", chroot="y" if os.geteuid() == 0 else "n",
+        args="-o non_smtpd_milters=inet:127.0.0.1:%d" % ports[0]))
     inst.conf.update(base_conf(mail_owner))
     inst.conf.update({"mynetworks": "127.0.0.0/8"})
     inst.services = lines
@@ -417,3 +421,42 @@ def test_non_smtpd_milters_for_sendmail(msys):
     assert "macro mail {mail_mailer}=local" in log, log
     assert "header Subject: local mail" in log, log
     assert "X-Local-Filter: yes\r\n" in content(inst, qid)
+
+
+def sendmail(inst, subject):
+    r = subprocess.run([program("sendmail"), "-f", "alice@example.test",
+                        ROOT],
+                       input=b"Subject: " + subject + b"\n\nkept\n",
+                       capture_output=True, timeout=scaled(30),
+                       env=dict(os.environ, MAIL_CONFIG=inst.config_dir))
+    assert r.returncode == 0, r.stderr
+
+
+def test_non_smtpd_milters_in_pickup(msys):
+    """With the submit service away, sendmail keeps the message in
+    maildrop/ and pickup queues it through non_smtpd_milters: changed as
+    the filter says; a message the filter refuses is queued on hold (pickup
+    cannot answer its sender), never dropped."""
+    m, inst = msys["main"], msys["inst"]
+    submit = inst.socket_path("submit", private=False)
+    os.rename(submit, submit + ".away")
+    try:
+        m.set("addheader X-Pickup-Filter yes\n")
+        sendmail(inst, b"via pickup")
+        qid = inst.wait_log(r"pickup\[\d+\]: (\w+): from=<alice@example"
+                            r"\.test>, size=\d+, nrcpt=1 \(queue active\)"
+                            ).group(1)
+        log = m.since()
+        assert "header Subject: via pickup" in log, log
+        assert "macro mail {mail_mailer}=local" in log, log
+        assert "X-Pickup-Filter: yes\r\n" in content(inst, qid)
+        m.set("eom reject\n")
+        sendmail(inst, b"refused via pickup")
+        held = inst.wait_log(r"pickup\[\d+\]: (\w+): milter-reject: "
+                             r"END-OF-MESSAGE from localhost: 550 5\.7\.1 "
+                             r"Command rejected; held").group(1)
+        inst.wait_log(r"pickup\[\d+\]: %s: from=<alice@example\.test>, "
+                      r"size=\d+, nrcpt=1$" % held)
+        assert re.search(r"^hold: yes$", envelope(inst, held), re.M)
+    finally:
+        os.rename(submit + ".away", submit)
