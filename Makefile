@@ -221,6 +221,9 @@ $(BUILD)/tests/fixtures/%.o: INCS += -Icli
 $(BUILD)/tests/bin/%: $(BUILD)/tests/fixtures/%.o $(PROG_LIB_cli) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+# pan-milter is a mail filter written against Debian's libmilter
+# (libmilter-dev): the filter side the milter tests talk to.
+$(BUILD)/tests/bin/pan-milter: LDLIBS += -lmilter -lpthread
 
 # What unit tests share (tests/unit/unit_helpers.c: scratch folders and
 # files) is an archive linked into each, so a test takes only what it

@@ -31,6 +31,7 @@
 #include "hdr_rewrite.h"
 #include "maildrop.h"
 #include "msg.h"
+#include "pickup_milter.h"
 #include "qmgr_request.h"
 #include "queue.h"
 #include "rewrite.h"
@@ -53,6 +54,7 @@ static const struct conf_bind pickup_params[] = {
 static struct queue *pickup_queue;
 static char *maildrop_dir;
 static struct rewrite *pickup_rewrite;
+static int pickup_milters; /* non_smtpd_milters is set */
 
 /* The rewriting tables (lib/rewrite.h) are out of reach after the jail. */
 static void
@@ -65,6 +67,7 @@ pickup_pre_jail(void)
 	if ((pickup_rewrite = rewrite_open(&rc, &err)) == NULL)
 		msg_fatal("%s", buf_cstr(&err));
 	buf_free(&err);
+	pickup_milters = pickup_milter_init();
 }
 
 static void
@@ -104,7 +107,7 @@ pickup_size_limit(void)
  * queue.  QUEUE_OK or an error. */
 static int
 pickup_copy(struct maildrop_file *f, struct queue_in *msg,
-	    struct hdr_rewrite *hr, uint64_t *size)
+	    struct hdr_rewrite *hr, uint64_t *size, struct buf *hold)
 {
 	static char block[PICKUP_READ_CHUNK];
 	struct buf out = BUF_INIT;
@@ -130,7 +133,10 @@ pickup_copy(struct maildrop_file *f, struct queue_in *msg,
 			hdr_rewrite_feed(hr, block, (size_t)n, &out);
 		}
 		*size += out.len;
-		if ((r = queue_in_write(msg, out.data, out.len)) != QUEUE_OK)
+		if (hold != NULL)
+			buf_append(hold, out.data, out.len);
+		else if ((r = queue_in_write(msg, out.data, out.len)) !=
+			 QUEUE_OK)
 			break;
 	}
 	/* What the rewriter still holds (a header without a body). */
@@ -138,7 +144,10 @@ pickup_copy(struct maildrop_file *f, struct queue_in *msg,
 	hdr_rewrite_finish(hr, &out);
 	if (r == QUEUE_OK && out.len > 0) {
 		*size += out.len;
-		r = queue_in_write(msg, out.data, out.len);
+		if (hold != NULL)
+			buf_append(hold, out.data, out.len);
+		else
+			r = queue_in_write(msg, out.data, out.len);
 	}
 	buf_free(&out);
 	return r;
@@ -151,6 +160,8 @@ pickup_enqueue(struct maildrop_file *f)
 	struct queue_in *msg = queue_in_begin(pickup_queue);
 	struct queue_envelope *env;
 	struct buf hdr = BUF_INIT;
+	struct milter_edits edits = {0};
+	enum pickup_milter_result mr = PICKUP_MILTER_ACCEPT;
 	char id[QUEUE_ID_SIZE];
 	int r;
 
@@ -158,14 +169,32 @@ pickup_enqueue(struct maildrop_file *f)
 		return QUEUE_RECOVER;
 	snprintf(id, sizeof(id), "%s", queue_in_id(msg));
 	maildrop_received(&hdr, myhostname, f->uid, id, time(NULL));
-	r = queue_in_write(msg, hdr.data, hdr.len);
 	uint64_t size = hdr.len;
+	/* With non_smtpd_milters the content waits in hdr for the filters'
+	 * end of message, as smtpd's does (smtpd_data.c). */
+	r = pickup_milters ? QUEUE_OK : queue_in_write(msg, hdr.data, hdr.len);
 	if (r == QUEUE_OK)
-		r = pickup_copy(
-		    f, msg, hdr_rewrite_begin(pickup_rewrite, id, 0), &size);
+		r = pickup_copy(f, msg,
+				hdr_rewrite_begin(pickup_rewrite, id, 0), &size,
+				pickup_milters ? &hdr : NULL);
+	if (r == QUEUE_OK && pickup_milters) {
+		mr = pickup_milter_run(id, &f->env, &hdr, &edits);
+		if (mr == PICKUP_MILTER_DEFER || mr == PICKUP_MILTER_DISCARD) {
+			queue_in_abort(msg);
+			buf_free(&hdr);
+			milter_edits_free(&edits);
+			/* A discarded file is done with; a deferred one
+			 * stays (QUEUE_ERROR keeps it for the next scan). */
+			return mr == PICKUP_MILTER_DISCARD ? QUEUE_OK
+							   : QUEUE_ERROR;
+		}
+		size = hdr.len;
+		r = queue_in_write(msg, hdr.data, hdr.len);
+	}
 	if (r != QUEUE_OK) {
 		queue_in_abort(msg);
 		buf_free(&hdr);
+		milter_edits_free(&edits);
 		return r;
 	}
 	env = queue_in_envelope(msg);
@@ -178,6 +207,10 @@ pickup_enqueue(struct maildrop_file *f)
 	for (size_t i = 0; i < f->env.nrcpt; i++)
 		queue_envelope_add_rcpt(env, f->env.rcpts[i].address, NULL,
 					f->env.rcpts[i].notify);
+	milter_edits_apply(&edits, env, id);
+	milter_edits_free(&edits);
+	if (mr == PICKUP_MILTER_HOLD)
+		env->hold = 1;
 	msg_info("%s: uid=%lu from=<%s>", id, (unsigned long)f->uid,
 		 f->env.sender);
 	/* The queue holds rewritten addresses, as after Postfix's cleanup;
@@ -197,9 +230,11 @@ pickup_enqueue(struct maildrop_file *f)
 			 (unsigned long long)nuls, nuls == 1 ? "" : "s");
 	size_t nrcpt = env->nrcpt;
 	char *sender = xstrdup(env->sender);
+	int hold = env->hold;
 	if ((r = queue_in_commit(msg)) == QUEUE_OK)
-		msg_info("%s: from=<%s>, size=%llu, nrcpt=%zu (queue active)",
-			 id, sender, (unsigned long long)(size - nuls), nrcpt);
+		msg_info("%s: from=<%s>, size=%llu, nrcpt=%zu%s", id, sender,
+			 (unsigned long long)(size - nuls), nrcpt,
+			 hold ? "" : " (queue active)");
 	xfree(sender);
 	buf_free(&hdr);
 	return r;

@@ -33,12 +33,16 @@ RUN_PKGS="libsasl2-modules libsasl2-modules-db sasl2-bin openssl publicsuffix"
 # dovecot-lmtpd (and dovecot-core's doveadm): the LMTP server test_lmtp
 # delivers to, a private instance the test starts.
 # python3-pytest-xdist: make integration runs the test files two at a time.
+# libmilter-dev: the mail filter fixture (tests/fixtures/pan-milter.c) is
+# written against Sendmail's libmilter; opendkim and opendkim-tools: the
+# real filter test_milter signs through (the system's is stopped below).
 TEST_PKGS="libcmocka-dev python3 python3-pytest python3-pytest-xdist swaks libnet-ssleay-perl \
 curl ldnsutils nsd db5.3-util postfix postfix-pcre procps iproute2 netbase clang \
 clang-format libclang-rt-14-dev mutt fetchmail ca-certificates strace gdb \
 binutils bsdutils postgrey postfix-policyd-spf-python python3-dns fail2ban \
 pflogsumm python3-spf python3-yaml dovecot-core dovecot-lmtpd postgresql \
-postgresql-client mariadb-server mariadb-client slapd"
+postgresql-client mariadb-server mariadb-client slapd libmilter-dev opendkim \
+opendkim-tools"
 # bench/pop3 compares pop3d with a private Dovecot instance.
 BENCH_PKGS="dovecot-pop3d"
 
@@ -83,8 +87,9 @@ case "$missing" in
 	fi
 	;;
 esac
-# The same for the directory servers test_directory runs privately.
-for svc in postgresql mariadb slapd; do
+# The same for the directory servers test_directory runs privately, and
+# opendkim, which test_milter runs privately.
+for svc in postgresql mariadb slapd opendkim; do
 	case "$missing" in
 	*"$svc"*)
 		if command -v systemctl >/dev/null 2>&1 &&

@@ -24,6 +24,7 @@
 #include "rewrite.h"
 #include "smtpd.h"
 #include "smtpd_dmarc.h"
+#include "smtpd_milter.h"
 #include "smtpd_spf.h"
 #include "smtpd_anvil.h"
 #include "smtpd_restrict.h"
@@ -174,7 +175,7 @@ smtpd_filter_init(void)
 		else if (strcmp(word, "no_address_mappings") == 0)
 			smtpd_cfg.no_address_mappings = 1;
 		else if (strcmp(word, "no_milters") == 0)
-			continue; /* Panacea has no milters (documented). */
+			smtpd_cfg.no_milters = 1;
 		else
 			msg_fatal("receive_override_options: unknown option "
 				  "\"%s\"",
@@ -332,6 +333,7 @@ smtpd_pre_jail(void)
 	smtpd_restrict_init();
 	smtpd_spf_init();
 	smtpd_dmarc_init();
+	smtpd_milter_init();
 	buf_free(&err);
 }
 

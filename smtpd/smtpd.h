@@ -84,6 +84,7 @@ struct smtpd_config {
 	/* receive_override_options (Postfix's names). */
 	int no_unknown_recipient_checks, no_header_body_checks;
 	int no_address_mappings;
+	int no_milters;
 	/* Address rewriting at enqueue and the tables RCPT checks with it
 	 * (lib/rewrite.h; opened before the jail). */
 	struct rewrite *rewrite;
@@ -147,6 +148,7 @@ struct smtpd_session {
 	const char *where; /* the last command, for "timeout after X" */
 	struct smtpd_access *access; /* smtpd_restrict.c's state */
 	struct smtpd_spf *spf;	     /* smtpd_spf.c's state */
+	struct smtpd_milter *milter; /* smtpd_milter.c's, or NULL */
 	int quit;
 };
 

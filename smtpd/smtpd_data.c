@@ -37,6 +37,7 @@
 #include "smtp_data.h"
 #include "smtpd.h"
 #include "smtpd_dmarc.h"
+#include "smtpd_milter.h"
 #include "smtpd_spf.h"
 #include "smtpd_restrict.h"
 #include "xalloc.h"
@@ -57,6 +58,10 @@ struct smtpd_data_state {
 	struct smtpd_dmarc *dmarc; /* smtpd_dmarc.c, or NULL */
 	uint64_t stored;	   /* octets given to the queue */
 	int write_failed;
+	/* smtpd_milters: the content waits here for the filters' end of
+	 * message (smtpd_milter.h). */
+	int milter;
+	struct buf held;
 };
 
 /*
@@ -150,6 +155,7 @@ smtpd_data_begin(struct smtpd_session *ss, enum smtp_data_mode mode)
 		return NULL;
 	}
 	ri.queue_id = queue_in_id(st->msg);
+	st->milter = smtpd_milter_active(ss);
 	st->hbc = smtpd_hbc_begin(ss, ri.queue_id);
 	st->hr = smtpd_hdr_rewrite(ss, ri.queue_id);
 	st->dmarc = smtpd_dmarc_begin(ss);
@@ -188,7 +194,9 @@ smtpd_data_flush(struct smtpd_data_state *st, int force)
 		return;
 	st->stored += st->out.len;
 	smtpd_dmarc_feed(st->dmarc, st->out.data, st->out.len);
-	if (!st->write_failed && !(st->d.flags & SMTP_DATA_F_TOO_BIG)) {
+	if (st->milter && !(st->d.flags & SMTP_DATA_F_TOO_BIG)) {
+		buf_append(&st->held, st->out.data, st->out.len);
+	} else if (!st->write_failed && !(st->d.flags & SMTP_DATA_F_TOO_BIG)) {
 		int r = queue_in_write(st->msg, st->out.data, st->out.len);
 		if (r != QUEUE_OK) {
 			smtpd_queue_trouble(r);
@@ -211,6 +219,7 @@ smtpd_data_free(struct smtpd_data_state *st)
 	buf_free(&st->mid);
 	buf_free(&st->out);
 	buf_free(&st->raw);
+	buf_free(&st->held);
 	xfree(st);
 }
 
@@ -235,6 +244,31 @@ smtpd_fill_envelope(struct smtpd_session *ss, struct queue_envelope *env)
 		const struct queue_rcpt *r = &ss->env.rcpts[i];
 		queue_envelope_add_rcpt(env, r->address, r->orcpt, r->notify);
 	}
+}
+
+/* The held content through the filters, then into the queue as they
+ * left it; a queue write that fails is a 451, as any other. */
+static enum smtpd_milter_eom
+smtpd_milter_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
+		    const char *id, const char *cmd, struct buf *reply)
+{
+	enum smtpd_milter_eom r =
+	    smtpd_milter_message(ss, id, cmd, &st->held, reply);
+	int q;
+
+	if (r != SMTPD_MILTER_ACCEPT)
+		return r;
+	st->stored = st->held.len;
+	q = queue_in_write(st->msg, st->held.data, st->held.len);
+	buf_free(&st->held);
+	if (q != QUEUE_OK) {
+		smtpd_queue_trouble(q);
+		buf_reset(reply);
+		buf_puts(reply, "451 4.3.0 Error: queue file write error");
+		smtpd_log_reject(ss, id, cmd, buf_cstr(reply), NULL);
+		return SMTPD_MILTER_REJECT;
+	}
+	return SMTPD_MILTER_ACCEPT;
 }
 
 /* Decides the fate of a complete message; replies and logs.  A refusal
@@ -285,6 +319,20 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 		ss->fails[c]++;
 		return;
 	}
+	if (st->milter) {
+		switch (smtpd_milter_finish(ss, st, id, cmd, &reply)) {
+		case SMTPD_MILTER_REJECT:
+			smtpd_reply(ss, "%s", buf_cstr(&reply));
+			buf_free(&reply);
+			ss->fails[c]++;
+			return;
+		case SMTPD_MILTER_DISCARD:
+			smtpd_reply(ss, "250 2.0.0 Ok: queued as %s", id);
+			return;
+		case SMTPD_MILTER_ACCEPT:
+			break;
+		}
+	}
 	/* As in Postfix, the size is the message as queued: without the
 	 * NUL octets the queue removed (queue.h). */
 	uint64_t nuls = queue_in_nul_removed(st->msg);
@@ -321,6 +369,7 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 		return;
 	}
 	smtpd_fill_envelope(ss, queue_in_envelope(st->msg));
+	smtpd_milter_envelope(ss, id, queue_in_envelope(st->msg));
 	/* The queue holds rewritten addresses (lib/rewrite.h): canonical,
 	 * masquerading, virtual aliases, automatic BCC, as Postfix's
 	 * cleanup does before its queue file.  no_address_mappings (the

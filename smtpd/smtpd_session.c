@@ -27,6 +27,7 @@
 #include "peer_name.h"
 #include "qmgr_request.h"
 #include "smtpd.h"
+#include "smtpd_milter.h"
 #include "smtpd_spf.h"
 #include "smtpd_anvil.h"
 #include "smtpd_restrict.h"
@@ -198,6 +199,7 @@ smtpd_reset_transaction(struct smtpd_session *ss)
 	ss->declared_size = 0;
 	smtpd_restrict_reset(ss);
 	smtpd_spf_reset(ss);
+	smtpd_milter_reset(ss);
 }
 
 void
@@ -312,7 +314,7 @@ smtpd_helo(struct smtpd_session *ss, const struct smtp_cmd *cmd, int esmtp)
 	ss->helo = xstrndup(cmd->arg, 255);
 	ss->esmtp = esmtp;
 	/* smtpd_helo_restrictions now when smtpd_delay_reject is off. */
-	if (smtpd_restrict_helo(ss, &mechs)) {
+	if (smtpd_restrict_helo(ss, &mechs) || smtpd_milter_helo(ss, &mechs)) {
 		smtpd_refuse(ss, buf_cstr(&mechs));
 		ss->fails[esmtp ? CNT_EHLO : CNT_HELO]++;
 		xfree(ss->helo);
@@ -480,7 +482,8 @@ smtpd_mail(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 		ss->fails[CNT_MAIL]++;
 		return;
 	}
-	if (smtpd_restrict_mail(ss, &cmd->path, &reply)) {
+	if (smtpd_restrict_mail(ss, &cmd->path, &reply) ||
+	    smtpd_milter_mail(ss, cmd, &reply)) {
 		smtpd_refuse(ss, buf_cstr(&reply));
 		ss->fails[CNT_MAIL]++;
 		buf_free(&reply);
@@ -521,7 +524,8 @@ smtpd_rcpt(struct smtpd_session *ss, const struct smtp_cmd *cmd)
 		ss->fails[CNT_RCPT]++;
 		return;
 	}
-	if (smtpd_restrict_rcpt(ss, &cmd->path, &reply)) {
+	if (smtpd_restrict_rcpt(ss, &cmd->path, &reply) ||
+	    smtpd_milter_rcpt(ss, cmd, &reply)) {
 		smtpd_refuse(ss, buf_cstr(&reply));
 		ss->fails[CNT_RCPT]++;
 		buf_free(&reply);
@@ -606,7 +610,8 @@ smtpd_data_policy(struct smtpd_session *ss)
 	int r = 0;
 
 	if (ss->in_mail && ss->env.nrcpt > 0 &&
-	    smtpd_restrict_data(ss, &reply)) {
+	    (smtpd_restrict_data(ss, &reply) ||
+	     smtpd_milter_data(ss, &reply))) {
 		smtpd_refuse(ss, buf_cstr(&reply));
 		ss->fails[CNT_DATA]++;
 		r = 1;
@@ -620,6 +625,9 @@ static void
 smtpd_dispatch(struct smtpd_session *ss, struct smtp_cmd *cmd)
 {
 	const char *denied = smtpd_restrict_denied(ss);
+
+	if (denied == NULL)
+		denied = smtpd_milter_denied(ss);
 
 	/* A client refused at connect (smtpd_delay_reject = no) gets
 	 * nothing but QUIT, NOOP and RSET, as in Postfix. */
@@ -888,6 +896,7 @@ smtpd_session_run(int fd)
 		}
 		buf_free(&reply);
 	}
+	smtpd_milter_connect(&ss);
 	smtpd_reply(&ss, "220 %s", smtpd_cfg.banner);
 	stream_flush(&ss.s);
 	while (smtpd_command(&ss, &line) == 0)
@@ -901,6 +910,7 @@ done:
 	smtpd_auth_session_end(&ss);
 	smtpd_restrict_session_end(&ss);
 	smtpd_spf_end(&ss);
+	smtpd_milter_end(&ss);
 	if (ss.tls_on)
 		tls_stop(&ss.s, 1);
 	stream_free(&ss.s);

@@ -513,6 +513,59 @@ const struct conf_param conf_params[] = {
     {"meta_directory", CONF_STR, "$config_directory", 0, 0,
      "No-op in Panacea: it has no postfix-files. Postfix: where its "
      "installation's meta files are."},
+    {"milter_command_timeout", CONF_TIME, "30s", 's', 1,
+     "How long the MTA waits for a mail filter's reply to an SMTP command "
+     "event (connect, HELO, MAIL, RCPT, DATA) or writes one; a filter that "
+     "takes longer gets milter_default_action. As in Postfix."},
+    {"milter_connect_macros", CONF_STR, "j {daemon_name} {daemon_addr} v _", 0,
+     0,
+     "The macros sent to mail filters with the connect event (a filter may "
+     "ask for others in its negotiation). As in Postfix."},
+    {"milter_connect_timeout", CONF_TIME, "30s", 's', 1,
+     "How long the MTA may take to connect to a mail filter and negotiate "
+     "the protocol with it. As in Postfix."},
+    {"milter_content_timeout", CONF_TIME, "300s", 's', 1,
+     "How long the MTA waits for a mail filter's reply to a header, a body "
+     "chunk or the end of the message (a progress reply starts the wait "
+     "again). As in Postfix."},
+    {"milter_data_macros", CONF_STR, "i", 0, 0,
+     "The macros sent to mail filters with the DATA event. As in Postfix."},
+    {"milter_default_action", CONF_STR, "tempfail", 0, 0,
+     "What happens when a mail filter cannot be reached, times out, closes "
+     "the connection or breaks the protocol: accept (go on as if it were not "
+     "there), reject or tempfail (every later command of the session is "
+     "refused with 550 5.7.1 or 451 4.7.1), quarantine (accept, and put "
+     "the session's messages on hold). As in Postfix."},
+    {"milter_end_of_data_macros", CONF_STR, "i", 0, 0,
+     "The macros sent to mail filters with the end of the message. As in "
+     "Postfix."},
+    {"milter_end_of_header_macros", CONF_STR, "i", 0, 0,
+     "The macros sent to mail filters with the end of the header section. "
+     "As in Postfix."},
+    {"milter_helo_macros", CONF_STR,
+     "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}", 0, 0,
+     "The macros sent to mail filters with the HELO or EHLO event. As in "
+     "Postfix."},
+    {"milter_macro_daemon_name", CONF_STR, "$myhostname", 0, 0,
+     "The value of the {daemon_name} macro sent to mail filters. As in "
+     "Postfix."},
+    {"milter_macro_v", CONF_STR, "$mail_name", 0, 0,
+     "The value of the v macro sent to mail filters (Postfix's default adds "
+     "its version)."},
+    {"milter_mail_macros", CONF_STR,
+     "i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} "
+     "{mail_mailer}",
+     0, 0,
+     "The macros sent to mail filters with the MAIL FROM event. As in "
+     "Postfix; i (the queue id) is sent from DATA on, when Panacea has one."},
+    {"milter_protocol", CONF_STR, "6", 0, 0,
+     "The mail filter protocol version the MTA offers: 2, 3, 4 or 6, "
+     "optionally followed by no_header_reply (the filter does not answer "
+     "each header). As in Postfix."},
+    {"milter_rcpt_macros", CONF_STR, "i {rcpt_addr} {rcpt_host} {rcpt_mailer}",
+     0, 0,
+     "The macros sent to mail filters with each RCPT TO event. As in "
+     "Postfix."},
     {"mime_boundary_length_limit", CONF_INT, "2048", 0, 1,
      "How many bytes of a MIME boundary the header and body checks and "
      "smtp(8)'s 8-bit to 7-bit conversion compare; boundaries that agree "
@@ -566,6 +619,12 @@ const struct conf_param conf_params[] = {
     {"non_fqdn_reject_code", CONF_INT, "504", 0, 0,
      "The reply code of reject_non_fqdn_helo_hostname, reject_non_fqdn_sender "
      "and reject_non_fqdn_recipient. As in Postfix."},
+    {"non_smtpd_milters", CONF_STR, "", 0, 0,
+     "Mail filters (inet:host:port or unix:/path, applied in order) for mail "
+     "submitted locally: sendmail(1) through the submit service (smtpd(8)) "
+     "or, while the system was down, through maildrop/ (pickup(8), which "
+     "holds a message a filter refuses, as it cannot answer the sender). "
+     "As in Postfix."},
     {"permit_mx_backup_networks", CONF_STR, "", 0, 0,
      "permit_mx_backup accepts only domains whose primary MX hosts all have "
      "addresses in these networks (CIDR, as mynetworks; empty: any). As in "
@@ -742,8 +801,8 @@ const struct conf_param conf_params[] = {
      "recipient; smtpd only), no_header_body_checks (no header_checks, "
      "mime_header_checks, nested_header_checks or body_checks), "
      "no_address_mappings (no virtual alias, canonical or masquerade "
-     "rewriting, no automatic BCC) and no_milters (a no-op: Panacea has no "
-     "milters). smtpd(8) reads it; an unknown word stops "
+     "rewriting, no automatic BCC) and no_milters (no smtpd_milters or "
+     "non_smtpd_milters). smtpd(8) reads it; an unknown word stops "
      "smtpd at start. As in Postfix, where pickup(8) takes it too (Panacea's "
      "pickup has none of these checks)."},
     {"recipient_bcc_maps", CONF_STR, "", 0, 0,
@@ -1114,6 +1173,11 @@ const struct conf_param conf_params[] = {
      "socket; only such a service takes local (non-inet) clients, whose uid "
      "the kernel gives. Any other smtpd refuses a local client, and every "
      "smtpd refuses a client it cannot identify, with 421."},
+    {"smtpd_milters", CONF_STR, "", 0, 0,
+     "Mail filters (inet:host:port or unix:/path, applied in order) that "
+     "smtpd(8) consults at each SMTP stage and whose end-of-message "
+     "modifications it applies before the message is queued. As in "
+     "Postfix."},
     {"smtpd_null_access_lookup_key", CONF_STR, "<>", 0, 0,
      "The key check_sender_access looks up for the null sender. As in "
      "Postfix."},

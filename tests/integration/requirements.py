@@ -61,6 +61,9 @@ PROGRAMS = {
     # Dovecot's LMTP server (test_lmtp), started by dovecot itself.
     "dovecot-lmtp": ("dovecot-lmtpd", "/usr/lib/dovecot/lmtp"),
     "policyd-spf": ("postfix-policyd-spf-python", None),
+    # test_milter: OpenDKIM as a real mail filter, and its key tool.
+    "opendkim": ("opendkim", "/usr/sbin/opendkim"),
+    "opendkim-genkey": ("opendkim-tools", "/usr/sbin/opendkim-genkey"),
     "unshare": ("util-linux", None),
     # test_directory: a private PostgreSQL, MariaDB and OpenLDAP server.  Debian
     # keeps PostgreSQL's server programs in a folder named after its
