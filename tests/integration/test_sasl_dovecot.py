@@ -26,7 +26,7 @@ import pytest
 
 from panacea_test import (Instance, can_connect, free_port, pick_loopback,
                           pid_alive, scaled, tool, wait_until)
-from smtp_helpers import (MYHOSTNAME, Session, base_conf,  # noqa: F401
+from smtp_helpers import (Session, base_conf,  # noqa: F401
                           client_tls_context, mail_owner, make_tls)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
