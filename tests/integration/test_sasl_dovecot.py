@@ -183,11 +183,16 @@ def rig(tmp_path_factory, mail_owner):  # noqa: F811
                          args="-o smtpd_sasl_path=private/no-dovecot"),
     ]
     inst.write()
-    inst.start()
-    for p in ports:
-        inst.wait_port(p)
+    # Dovecot starts while master does, once private/ is there.
+    proc = inst.start(wait_ready=False)
     try:
+        wait_until(lambda: os.path.isdir(os.path.dirname(dovecot.socket)),
+                   what="Panacea's private/")
         dovecot.start()
+        inst.wait_log(r"master\[%d\]: daemon started" % proc.pid,
+                      timeout=15)
+        for p in ports:
+            inst.wait_port(p)
         yield Rig(inst, dovecot, ports, tls["ca"])
     finally:
         dovecot.stop()
