@@ -333,9 +333,14 @@ auth_dovecot_start(struct auth_dovecot *d, const struct auth_dovecot_session *s,
 	    .resp_len = resp_len,
 	};
 	struct buf out = BUF_INIT, err = BUF_INIT;
-	enum sasl_auth_result r;
+	enum sasl_auth_result r = SASL_AUTH_TEMPFAIL;
 	int tries, io_failed = 0;
+	/* SMTP mechanism names are case-insensitive: Dovecot gets them as
+	 * it announced them. */
+	char *name = xstrdup(mech);
 
+	upper(name);
+	req.mech = name;
 	for (tries = 0; tries < 2; tries++) {
 		if (d->fd < 0 && reconnect(d, &err) < 0) {
 			buf_append(reason, err.data, err.len);
@@ -361,6 +366,7 @@ auth_dovecot_start(struct auth_dovecot *d, const struct auth_dovecot_session *s,
 		explicit_bzero(out.data, out.len);
 	buf_free(&out);
 	buf_free(&err);
+	xfree(name);
 	return r;
 }
 
