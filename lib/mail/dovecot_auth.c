@@ -6,6 +6,7 @@
  * offset; the pointers are set only at the end, once the store no longer
  * grows.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,26 +170,15 @@ dovecot_reply_free(struct dovecot_reply *r)
 	buf_free(&r->store);
 }
 
-int
-dovecot_reply_parse(const char *line, size_t len, struct dovecot_reply *r,
-		    struct buf *err)
+/* Splits line into unescaped fields in st (offsets and lengths); the
+ * number of fields, or -1 with err set. */
+static long
+split(const char *line, size_t len, struct buf *st, long *off, size_t *flen,
+      struct buf *err)
 {
-	long off[FIELDS_MAX];
-	size_t flen[FIELDS_MAX];
-	long user = -1, reason = -1;
-	size_t user_len = 0, reason_len = 0;
 	size_t n = 0, start = 0, i;
-	struct buf *st = &r->store;
-	const char *cmd;
 
 	buf_reset(st);
-	r->type = DOVECOT_REPLY_OTHER;
-	r->major = r->minor = 0;
-	r->mech = r->data = r->user = r->reason = NULL;
-	r->flags = 0;
-	r->id = 0;
-	r->data_len = 0;
-	r->temp = 0;
 	if (len > DOVECOT_AUTH_LINE_MAX) {
 		buf_puts(err, "Dovecot auth: line too long");
 		return -1;
@@ -209,6 +199,51 @@ dovecot_reply_parse(const char *line, size_t len, struct dovecot_reply *r,
 		n++;
 		start = i + 1;
 	}
+	return (long)n;
+}
+
+/* Decodes base64 text (a field of st) onto the end of st: the offset of
+ * the bytes, or -1. */
+static long
+decode_field(struct buf *st, long off, size_t len, size_t *out_len)
+{
+	/* From a copy: the field itself is in the store, which grows. */
+	struct buf text = BUF_INIT;
+	long o = (long)st->len;
+	int bad;
+
+	buf_append(&text, st->data + off, len);
+	bad = base64_decode(st, text.data, text.len, DOVECOT_AUTH_DATA_MAX) < 0;
+	buf_free(&text);
+	if (bad)
+		return -1;
+	*out_len = st->len - (size_t)o;
+	buf_putc(st, '\0');
+	return o;
+}
+
+int
+dovecot_reply_parse(const char *line, size_t len, struct dovecot_reply *r,
+		    struct buf *err)
+{
+	long off[FIELDS_MAX];
+	size_t flen[FIELDS_MAX];
+	long user = -1, reason = -1, sn;
+	size_t user_len = 0, reason_len = 0;
+	size_t n, i;
+	struct buf *st = &r->store;
+	const char *cmd;
+
+	r->type = DOVECOT_REPLY_OTHER;
+	r->major = r->minor = 0;
+	r->mech = r->data = r->user = r->reason = NULL;
+	r->flags = 0;
+	r->id = 0;
+	r->data_len = 0;
+	r->temp = 0;
+	if ((sn = split(line, len, st, off, flen, err)) < 0)
+		return -1;
+	n = (size_t)sn;
 #define F(k) (st->data + off[k])
 	cmd = F(0);
 	if (strcmp(cmd, "VERSION") == 0) {
@@ -254,26 +289,12 @@ dovecot_reply_parse(const char *line, size_t len, struct dovecot_reply *r,
 	if (r->type == DOVECOT_REPLY_CONT) {
 		long o;
 
-		if (n < 3) {
-			buf_puts(err, "Dovecot auth: CONT without data");
+		/* Decoded after the fields: the store grows here last. */
+		if (n < 3 ||
+		    (o = decode_field(st, off[2], flen[2], &r->data_len)) < 0) {
+			buf_puts(err, "Dovecot auth: bad data in CONT");
 			return -1;
 		}
-		/* Decoded after the fields; the store grows here last, and
-		 * from a copy (the field itself is in the store). */
-		struct buf text = BUF_INIT;
-		int bad;
-
-		buf_append(&text, F(2), flen[2]);
-		o = (long)st->len;
-		bad = base64_decode(st, text.data, text.len,
-				    DOVECOT_AUTH_DATA_MAX) < 0;
-		buf_free(&text);
-		if (bad) {
-			buf_puts(err, "Dovecot auth: bad base64 in CONT");
-			return -1;
-		}
-		r->data_len = st->len - (size_t)o;
-		buf_putc(st, '\0');
 		r->data = st->data + o;
 		return 0;
 	}
@@ -310,6 +331,158 @@ dovecot_reply_parse(const char *line, size_t len, struct dovecot_reply *r,
 	}
 #undef F
 	return 0;
+}
+
+void
+dovecot_request_free(struct dovecot_request *r)
+{
+	if (r->store.data != NULL)
+		explicit_bzero(r->store.data, r->store.len);
+	buf_free(&r->store);
+}
+
+int
+dovecot_request_parse(const char *line, size_t len, struct dovecot_request *r,
+		      struct buf *err)
+{
+	long off[FIELDS_MAX], sn;
+	size_t flen[FIELDS_MAX];
+	long text_off[6] = {-1, -1, -1, -1, -1, -1}, resp = -1;
+	size_t text_len[6] = {0}, n, i, k;
+	static const char *const names[6] = {
+	    "service=", "lip=", "rip=", "lport=", "rport=", "mech"};
+	struct buf *st = &r->store;
+	const char *cmd;
+	unsigned long v;
+
+	memset(r, 0, offsetof(struct dovecot_request, store));
+	r->type = DOVECOT_REQUEST_OTHER;
+	if ((sn = split(line, len, st, off, flen, err)) < 0)
+		return -1;
+	n = (size_t)sn;
+#define F(k) (st->data + off[k])
+	cmd = F(0);
+	if (strcmp(cmd, "VERSION") == 0) {
+		if (n < 3 || number(F(1), 1000, &v) < 0) {
+			buf_puts(err, "Dovecot auth: bad VERSION line");
+			return -1;
+		}
+		r->type = DOVECOT_REQUEST_VERSION;
+		r->major = (unsigned)v;
+		return 0;
+	}
+	if (strcmp(cmd, "CPID") == 0) {
+		r->type = DOVECOT_REQUEST_CPID;
+		return 0;
+	}
+	if (strcmp(cmd, "AUTH") == 0)
+		r->type = DOVECOT_REQUEST_AUTH;
+	else if (strcmp(cmd, "CONT") == 0)
+		r->type = DOVECOT_REQUEST_CONT;
+	else if (strcmp(cmd, "CANCEL") == 0)
+		r->type = DOVECOT_REQUEST_CANCEL;
+	else
+		return 0;
+	if (n < 2 || number(F(1), 0xffffffffUL, &r->id) < 0) {
+		buf_printf(err, "Dovecot auth: bad request id in %s", cmd);
+		return -1;
+	}
+	if (r->type == DOVECOT_REQUEST_CANCEL)
+		return 0;
+	if (r->type == DOVECOT_REQUEST_CONT) {
+		long o;
+
+		if (n < 3 ||
+		    (o = decode_field(st, off[2], flen[2], &r->resp_len)) < 0) {
+			buf_puts(err, "Dovecot auth: bad data in CONT");
+			return -1;
+		}
+		r->resp = st->data + o;
+		r->has_resp = 1;
+		return 0;
+	}
+	if (n < 3 || !mech_ok(F(2))) {
+		buf_puts(err, "Dovecot auth: bad mechanism in AUTH");
+		return -1;
+	}
+	text_off[5] = off[2];
+	text_len[5] = flen[2];
+	for (i = 3; i < n; i++) {
+		const char *f = F(i);
+
+		for (k = 0; k < 5; k++)
+			if (strncmp(f, names[k], strlen(names[k])) == 0)
+				break;
+		if (k < 5) {
+			text_off[k] = off[i] + (long)strlen(names[k]);
+			text_len[k] = flen[i] - strlen(names[k]);
+		} else if (strcmp(f, "secured") == 0) {
+			r->secured = 1;
+		} else if (strncmp(f, "ssl_cipher_bits=", 16) == 0) {
+			if (number(f + 16, 100000, &v) < 0) {
+				buf_puts(err, "Dovecot auth: bad "
+					      "ssl_cipher_bits");
+				return -1;
+			}
+			r->ssf = (unsigned)v;
+		} else if (strncmp(f, "resp=", 5) == 0) {
+			resp = i;
+		}
+	}
+	for (k = 0; k < 5; k++)
+		if (text_off[k] >= 0 &&
+		    !text_ok(st->data + text_off[k], text_len[k], 63)) {
+			buf_printf(err, "Dovecot auth: bad %.*s in AUTH",
+				   (int)strlen(names[k]) - 1, names[k]);
+			return -1;
+		}
+	if (resp >= 0) {
+		long o = decode_field(st, off[resp] + 5, flen[resp] - 5,
+				      &r->resp_len);
+
+		if (o < 0) {
+			buf_puts(err, "Dovecot auth: bad resp in AUTH");
+			return -1;
+		}
+		r->resp = st->data + o;
+		r->has_resp = 1;
+	}
+	/* Pointers last: the store no longer grows. */
+	r->mech = st->data + text_off[5];
+	r->service = text_off[0] >= 0 ? st->data + text_off[0] : NULL;
+	r->local_ip = text_off[1] >= 0 ? st->data + text_off[1] : NULL;
+	r->remote_ip = text_off[2] >= 0 ? st->data + text_off[2] : NULL;
+	r->local_port = text_off[3] >= 0 ? st->data + text_off[3] : NULL;
+	r->remote_port = text_off[4] >= 0 ? st->data + text_off[4] : NULL;
+#undef F
+	return 0;
+}
+
+void
+dovecot_ok_encode(struct buf *out, unsigned long id, const char *user)
+{
+	buf_printf(out, "OK\t%lu\tuser=", id);
+	escape_str(out, user);
+	buf_putc(out, '\n');
+}
+
+void
+dovecot_fail_encode(struct buf *out, unsigned long id, int temp)
+{
+	buf_printf(out, "FAIL\t%lu%s\n", id, temp ? "\ttemp" : "");
+}
+
+void
+dovecot_mech_encode(struct buf *out, const char *mech, unsigned flags)
+{
+	size_t i;
+
+	buf_puts(out, "MECH\t");
+	escape_str(out, mech);
+	for (i = 0; i < sizeof(mech_flags) / sizeof(mech_flags[0]); i++)
+		if (flags & mech_flags[i].flag)
+			buf_printf(out, "\t%s", mech_flags[i].name);
+	buf_putc(out, '\n');
 }
 
 void

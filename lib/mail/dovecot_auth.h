@@ -91,6 +91,51 @@ int dovecot_reply_parse(const char *line, size_t len, struct dovecot_reply *r,
 			struct buf *err);
 void dovecot_reply_free(struct dovecot_reply *r);
 
+/*
+ * The server side (Panacea's auth service speaking Dovecot's protocol):
+ * the client's lines, parsed with the same rules (dovecot_request_parse:
+ * a bounded line, every text field checked: service, lip, rip, lport,
+ * rport at most 63 bytes without control characters; the mechanism of
+ * RFC 4422's alphabet; resp= and CONT's data canonical base64 of at most
+ * DOVECOT_AUTH_DATA_MAX bytes).  The store holds decoded responses
+ * (passwords): dovecot_request_free() wipes it.
+ */
+enum dovecot_request_type {
+	DOVECOT_REQUEST_VERSION,
+	DOVECOT_REQUEST_CPID,
+	DOVECOT_REQUEST_AUTH,
+	DOVECOT_REQUEST_CONT,
+	DOVECOT_REQUEST_CANCEL,
+	DOVECOT_REQUEST_OTHER,
+};
+
+struct dovecot_request {
+	enum dovecot_request_type type;
+	unsigned major;	  /* VERSION */
+	unsigned long id; /* AUTH, CONT, CANCEL */
+	const char *mech; /* AUTH */
+	const char *service, *local_ip, *remote_ip, *local_port, *remote_port;
+	int secured;
+	unsigned ssf;
+	int has_resp; /* AUTH with resp=, CONT */
+	const char *resp;
+	size_t resp_len;
+	struct buf store;
+};
+
+#define DOVECOT_REQUEST_INIT                                                   \
+	{                                                                      \
+		.store = BUF_INIT                                              \
+	}
+
+int dovecot_request_parse(const char *line, size_t len,
+			  struct dovecot_request *r, struct buf *err);
+void dovecot_request_free(struct dovecot_request *r);
+/* OK id user=U, FAIL id [temp], MECH name flags (LF included). */
+void dovecot_ok_encode(struct buf *out, unsigned long id, const char *user);
+void dovecot_fail_encode(struct buf *out, unsigned long id, int temp);
+void dovecot_mech_encode(struct buf *out, const char *mech, unsigned flags);
+
 /* The client's handshake: VERSION and CPID lines. */
 void dovecot_hello_encode(struct buf *out, unsigned long pid);
 

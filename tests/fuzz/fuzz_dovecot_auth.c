@@ -1,10 +1,13 @@
 /*
- * fuzz_dovecot_auth - libFuzzer target for lib/dovecot_auth's reply
- * parser: what smtpd reads from Dovecot's auth server (or from whatever
- * listens on smtpd_sasl_path).
+ * fuzz_dovecot_auth - libFuzzer target for lib/dovecot_auth's parsers:
+ * the reply parser (what smtpd reads from Dovecot's auth server, or from
+ * whatever listens on smtpd_sasl_path) and the request parser (what the
+ * auth service, which holds the passwords, reads from a client that
+ * speaks Dovecot's protocol).
  *
- * The input is one line.  A refusal always says why; an accepted line
- * has every field within its bound: a user name and a reason without
+ * The input is one line, given to both.  A refusal always says why; an
+ * accepted line has every field within its bound: a user name and a
+ * reason, a service and addresses without
  * control characters, a mechanism name of RFC 4422's alphabet, a
  * challenge of at most DOVECOT_AUTH_DATA_MAX bytes.  The security
  * options parser gets the same input as text.
@@ -37,6 +40,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct dovecot_reply r = DOVECOT_REPLY_INIT;
+	struct dovecot_request q = DOVECOT_REQUEST_INIT;
 	struct buf err = BUF_INIT, text = BUF_INIT;
 	unsigned forbid, require;
 
@@ -57,6 +61,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r.type == DOVECOT_REPLY_CONT && r.data == NULL)
 			abort();
 	}
+	/* The same line as the auth service reads it from a client. */
+	buf_reset(&err);
+	if (dovecot_request_parse((const char *)data, size, &q, &err) < 0) {
+		if (err.len == 0)
+			abort();
+	} else {
+		check_text(q.service, 63);
+		check_text(q.local_ip, 63);
+		check_text(q.remote_ip, 63);
+		check_text(q.local_port, 63);
+		check_text(q.remote_port, 63);
+		check_text(q.mech, DOVECOT_AUTH_MECH_MAX);
+		if (q.type == DOVECOT_REQUEST_AUTH &&
+		    (q.mech == NULL || *q.mech == '\0'))
+			abort();
+		if (q.resp_len > DOVECOT_AUTH_DATA_MAX ||
+		    (q.has_resp && q.resp == NULL))
+			abort();
+	}
+	dovecot_request_free(&q);
 	buf_reset(&err);
 	buf_append(&text, data, size);
 	if (dovecot_security_parse(buf_cstr(&text), &forbid, &require, &err) <

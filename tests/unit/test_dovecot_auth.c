@@ -263,6 +263,98 @@ test_security_options(void **state)
 	buf_free(&err);
 }
 
+static int
+req(const char *line, struct dovecot_request *r)
+{
+	struct buf err = BUF_INIT;
+	int rc = dovecot_request_parse(line, strlen(line), r, &err);
+
+	assert_true(rc < 0 ? err.len > 0 : err.len == 0);
+	buf_free(&err);
+	return rc;
+}
+
+static void
+test_server_side(void **state)
+{
+	struct dovecot_request r = DOVECOT_REQUEST_INIT;
+	struct dovecot_auth_request a = {
+	    .id = 9,
+	    .mech = "PLAIN",
+	    .service = "smtp",
+	    .local_ip = "192.0.2.1",
+	    .remote_ip = "198.51.100.7",
+	    .local_port = "25",
+	    .remote_port = "40000",
+	    .secured = 1,
+	    .ssf = 128,
+	    .resp = "\0alice\0pw",
+	    .resp_len = 9,
+	};
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	/* What the client side sends, the server side reads back. */
+	dovecot_auth_encode(&out, &a);
+	buf_truncate(&out, out.len - 1);
+	assert_int_equal(req(buf_cstr(&out), &r), 0);
+	assert_int_equal(r.type, DOVECOT_REQUEST_AUTH);
+	assert_int_equal(r.id, 9);
+	assert_string_equal(r.mech, "PLAIN");
+	assert_string_equal(r.service, "smtp");
+	assert_string_equal(r.local_ip, "192.0.2.1");
+	assert_string_equal(r.remote_ip, "198.51.100.7");
+	assert_string_equal(r.local_port, "25");
+	assert_string_equal(r.remote_port, "40000");
+	assert_int_equal(r.secured, 1);
+	assert_int_equal(r.ssf, 128);
+	assert_int_equal(r.has_resp, 1);
+	assert_int_equal(r.resp_len, 9);
+	assert_memory_equal(r.resp, "\0alice\0pw", 9);
+	assert_int_equal(req("AUTH\t1\tLOGIN\tservice=smtp", &r), 0);
+	assert_int_equal(r.has_resp, 0);
+	assert_null(r.remote_ip);
+	assert_int_equal(req("AUTH\t1\tPLAIN\tresp=", &r), 0);
+	assert_int_equal(r.has_resp, 1);
+	assert_int_equal(r.resp_len, 0);
+	assert_int_equal(req("CONT\t4\tYWxpY2U=", &r), 0);
+	assert_int_equal(r.type, DOVECOT_REQUEST_CONT);
+	assert_int_equal(r.resp_len, 5);
+	assert_int_equal(req("CANCEL\t4", &r), 0);
+	assert_int_equal(r.type, DOVECOT_REQUEST_CANCEL);
+	assert_int_equal(req("VERSION\t1\t2", &r), 0);
+	assert_int_equal(r.major, 1);
+	assert_int_equal(req("CPID\t77", &r), 0);
+	assert_int_equal(r.type, DOVECOT_REQUEST_CPID);
+	assert_int_equal(req("SOMETHING\tnew", &r), 0);
+	assert_int_equal(r.type, DOVECOT_REQUEST_OTHER);
+	/* Refused: bad ids, mechanisms, fields, base64. */
+	assert_int_equal(req("AUTH\tx\tPLAIN", &r), -1);
+	assert_int_equal(req("AUTH\t1", &r), -1);
+	assert_int_equal(req("AUTH\t1\tPL AIN", &r), -1);
+	assert_int_equal(req("AUTH\t1\tPLAIN\trip=1.2.3.4\001n", &r), -1);
+	assert_int_equal(req("AUTH\t1\tPLAIN\tservice=a\0010", &r), -1);
+	assert_int_equal(req("AUTH\t1\tPLAIN\tssl_cipher_bits=x", &r), -1);
+	assert_int_equal(req("AUTH\t1\tPLAIN\tresp=!!", &r), -1);
+	assert_int_equal(req("CONT\t1", &r), -1);
+	assert_int_equal(req("CONT\t1\tAB", &r), -1);
+	assert_int_equal(req("CANCEL", &r), -1);
+	assert_int_equal(req("VERSION\t", &r), -1);
+	/* The server's lines. */
+	buf_reset(&out);
+	dovecot_ok_encode(&out, 3, "a\tb");
+	dovecot_fail_encode(&out, 4, 0);
+	dovecot_fail_encode(&out, 5, 1);
+	dovecot_mech_encode(&out, "CRAM-MD5", DOVECOT_MECH_DICTIONARY);
+	dovecot_mech_encode(&out, "PLAIN", DOVECOT_MECH_PLAINTEXT);
+	assert_string_equal(buf_cstr(&out),
+			    "OK\t3\tuser=a\001tb\nFAIL\t4\nFAIL\t5\ttemp\n"
+			    "MECH\tCRAM-MD5\tdictionary\n"
+			    "MECH\tPLAIN\tplaintext\n");
+	dovecot_request_free(&r);
+	buf_free(&out);
+}
+
 int
 main(void)
 {
@@ -272,6 +364,7 @@ main(void)
 	    cmocka_unit_test(test_bounds),
 	    cmocka_unit_test(test_auth_lines),
 	    cmocka_unit_test(test_security_options),
+	    cmocka_unit_test(test_server_side),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
