@@ -1161,8 +1161,9 @@ const struct conf_param conf_params[] = {
     {"smtpd_sasl_path", CONF_STR, "smtpd", 0, 0,
      "With smtpd_sasl_type = dovecot, Dovecot's auth-client socket: a path "
      "relative to the queue directory (seen from inside smtpd's chroot, e.g. "
-     "private/auth), an absolute path, or inet:host:port. Unused with cyrus. "
-     "As in Postfix."},
+     "private/dovecot-auth), an absolute path, or inet:host:port; "
+     "private/auth is Panacea's auth(8), which speaks that protocol too. "
+     "Unused with cyrus. As in Postfix."},
     {"smtpd_sasl_security_options", CONF_STR, "noanonymous", 0, 0,
      "Which SASL mechanisms smtpd(8) offers before TLS: noplaintext, "
      "noanonymous, nodictionary, noactive forbid, mutual_auth and "
