@@ -50,6 +50,8 @@ struct conn {
 	struct event_conn *ec;
 	unsigned long idle_timer;
 	struct auth_session *session;
+	int dovecot; /* -1 not known yet, 0 attribute lists, 1 Dovecot's */
+	struct auth_dovecot_conn dv;
 };
 
 static int started_as_root;
@@ -187,6 +189,12 @@ conn_request(struct event_conn *ec, struct buf *inbuf, struct buf *outbuf)
 	size_t used = 0;
 	int rc;
 
+	/* An attribute list starts with its length; Dovecot's protocol
+	 * with its VERSION line. */
+	if (c->dovecot < 0 && inbuf->len > 0)
+		c->dovecot = !(inbuf->data[0] >= '0' && inbuf->data[0] <= '9');
+	if (c->dovecot > 0)
+		return auth_dovecot_request(c->session, &c->dv, inbuf, outbuf);
 	rc = event_conn_attr_request(inbuf, AUTH_PROTO_LIST_MAX, &in, &used);
 	if (rc <= 0) {
 		wipe_list(&in);
@@ -247,6 +255,7 @@ auth_serve(int fd)
 		return;
 	}
 	c = xcalloc(1, sizeof(*c));
+	c->dovecot = -1;
 	c->session = auth_session_new(role, (long)pid, (long)uid);
 	if (nconns++ == 0)
 		daemon_report_busy();

@@ -10,6 +10,10 @@
  *                 checkpass, apop, cancel, redeem
  * auth_ticket.c   tickets: what a successful login leaves for the root
  *                 session service to redeem, once, within a lifetime
+ * auth_dovecot_server.c  the same requests in Dovecot's authentication
+ *                 protocol (a connection that does not start with a
+ *                 digit), for smtpd_sasl_type = dovecot and other
+ *                 Dovecot clients
  *
  * Bounds (compiled in; each with its reason):
  *  AUTH_CONN_MAX       connections at once.  Each is one smtpd or pop3d
@@ -60,6 +64,16 @@ void auth_session_free(struct auth_session *s);
 /* Answers one request; out gets the reply list. */
 void auth_session_request(struct auth_session *s, const struct attr_list *in,
 			  struct attr_list *out);
+
+/* auth_dovecot_server.c: a connection that speaks Dovecot's protocol. */
+struct auth_dovecot_conn {
+	int versioned;	  /* the client's VERSION came */
+	unsigned long id; /* the exchange in progress, 0: none */
+};
+/* event_conn's request callback for such a connection (event_conn.h):
+ * answers whole lines of in until one has a reply in out; -1: close. */
+int auth_dovecot_request(struct auth_session *s, struct auth_dovecot_conn *d,
+			 struct buf *in, struct buf *out);
 
 /* auth_ticket.c */
 void auth_ticket_init(long long lifetime_ms);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth_client.h"
 #include "conf.h"
 #include "content_filter.h"
 #include "daemon.h"
@@ -46,6 +47,7 @@ static struct {
 	struct tls_params tls_params;
 	const char *dns_nameservers, *inet_interfaces, *proxy_interfaces;
 	const char *receive_override_options;
+	const char *sasl_security_options, *sasl_tls_security_options;
 	long long size_limit, header_limit, queue_minfree;
 	long long timeout, starttls_timeout, error_sleep;
 } raw;
@@ -87,6 +89,12 @@ static const struct conf_bind smtpd_params[] = {
     CONF_BIND_BOOL("smtpd_sasl_auth_enable", &smtpd_cfg.auth_enable),
     CONF_BIND_BOOL("smtpd_sasl_auth_required", &smtpd_cfg.auth_required),
     CONF_BIND_BOOL("smtpd_sasl_authenticated_header", &smtpd_cfg.auth_header),
+    CONF_BIND_STR("smtpd_sasl_type", &smtpd_cfg.sasl_type),
+    CONF_BIND_STR("smtpd_sasl_path", &smtpd_cfg.sasl_path),
+    CONF_BIND_STR("smtpd_sasl_service", &smtpd_cfg.sasl_service),
+    CONF_BIND_STR("smtpd_sasl_security_options", &raw.sasl_security_options),
+    CONF_BIND_STR("smtpd_sasl_tls_security_options",
+		  &raw.sasl_tls_security_options),
     CONF_BIND_BOOL("smtpd_local_submission", &smtpd_cfg.local_submission),
     CONF_BIND_BOOL("smtpd_forbid_unauth_pipelining",
 		   &smtpd_cfg.forbid_unauth_pipelining),
@@ -312,6 +320,8 @@ smtpd_pre_jail(void)
 	smtpd_cfg.timeout_ms = (int)raw.timeout * 1000;
 	smtpd_cfg.starttls_timeout_ms = (int)raw.starttls_timeout * 1000;
 	smtpd_tls_init();
+	smtpd_sasl_init(raw.sasl_security_options,
+			raw.sasl_tls_security_options);
 	smtpd_filter_init();
 	if (dns_init(raw.dns_nameservers, &err) < 0)
 		msg_warn("DNS resolver: %s; client names will be \"unknown\"",
@@ -344,7 +354,21 @@ smtpd_post_jail(void)
 	const char *qdir = daemon_queue_dir();
 
 	smtpd_cfg.queue = daemon_queue_open();
-	buf_printf(&path, "%s/private/auth", qdir);
+	/* Dovecot's socket: smtpd_sasl_path, relative to the queue
+	 * directory as in Postfix (so inside the jail), or absolute, or
+	 * inet:host:port.  Panacea's auth(8): private/auth. */
+	if (smtpd_cfg.auth_type == AUTH_CLIENT_DOVECOT) {
+		const char *sp = smtpd_cfg.sasl_path;
+
+		if (str_has_prefix(sp, "unix:"))
+			sp += 5;
+		if (sp[0] == '/' || str_has_prefix(sp, "inet:"))
+			buf_puts(&path, sp);
+		else
+			buf_printf(&path, "%s/%s", qdir, sp);
+	} else {
+		buf_printf(&path, "%s/private/auth", qdir);
+	}
 	smtpd_cfg.auth_socket = buf_steal(&path);
 	smtpd_anvil_post_jail(qdir);
 }

@@ -71,7 +71,11 @@ struct smtpd_config {
 	int strict_rfc821;	      /* strict_rfc821_envelopes */
 	struct tls_ctx *tls;
 	struct queue *queue;
-	const char *auth_socket; /* private/auth */
+	const char *auth_socket; /* private/auth, or smtpd_sasl_path */
+	int auth_type;		 /* enum auth_client_type: smtpd_sasl_type */
+	const char *sasl_type, *sasl_path, *sasl_service;
+	unsigned sasl_forbid, sasl_require; /* smtpd_sasl_security_options */
+	unsigned sasl_tls_forbid, sasl_tls_require; /* ..._tls_... */
 	/* Header and body checks (smtpd_hbc.c). */
 	const char *header_checks, *mime_header_checks;
 	const char *nested_header_checks, *body_checks;
@@ -235,6 +239,10 @@ int smtpd_hbc_reply(const struct hbc_result *r, struct buf *reply);
 void smtpd_hbc_envelope(const struct hbc_result *r, struct queue_envelope *env);
 
 /* smtpd_auth.c */
+/* smtpd_sasl_type and the security options, before the jail: a bad
+ * value stops smtpd. */
+void smtpd_sasl_init(const char *security_options,
+		     const char *tls_security_options);
 void smtpd_auth_session_init(struct smtpd_session *ss);
 void smtpd_auth_session_end(struct smtpd_session *ss);
 void smtpd_auth(struct smtpd_session *ss, const struct smtp_cmd *cmd);

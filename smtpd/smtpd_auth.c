@@ -7,8 +7,10 @@
  *
  * AUTH: the SASL exchange is relayed to the auth service (private/auth,
  * lib/auth_client.h), which alone reads the sasldb and checks passwords;
- * smtpd sees only the outcome and the user name.  The connection to it
- * is made at EHLO (the mechanisms to offer depend on TLS and on the
+ * smtpd sees only the outcome and the user name.  With smtpd_sasl_type
+ * = dovecot the same client speaks to Dovecot's auth server instead
+ * (smtpd_sasl_path); the rest of this file does not know which.  The connection
+ * to it is made at EHLO (the mechanisms to offer depend on TLS and on the
  * client) and lasts for the session, or until STARTTLS starts it over.
  * A service that cannot be reached hides AUTH from EHLO and answers an
  * AUTH command "454 4.7.0 Temporary authentication failure"; the session
@@ -20,14 +22,17 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "auth_client.h"
 #include "base64.h"
 #include "conf.h"
+#include "dovecot_auth.h"
 #include "msg.h"
 #include "smtpd.h"
 #include "smtpd_anvil.h"
+#include "sock.h"
 #include "xalloc.h"
 
 #define AUTH_LINE_MAX 12288 /* RFC 4954 4: at least 12288 octets */
@@ -38,6 +43,32 @@ smtpd_loopback(const struct smtpd_session *ss)
 {
 	return strncmp(ss->client_addr, "127.", 4) == 0 ||
 	       strcmp(ss->client_addr, "::1") == 0;
+}
+
+void
+smtpd_sasl_init(const char *security_options, const char *tls_security_options)
+{
+	struct buf err = BUF_INIT;
+
+	/* "cyrus" (Postfix's default) is Panacea's auth(8), which checks
+	 * passwords with Cyrus SASL; "panacea" names it plainly. */
+	if (strcmp(smtpd_cfg.sasl_type, "cyrus") == 0 ||
+	    strcmp(smtpd_cfg.sasl_type, "panacea") == 0)
+		smtpd_cfg.auth_type = AUTH_CLIENT_PANACEA;
+	else if (strcmp(smtpd_cfg.sasl_type, "dovecot") == 0)
+		smtpd_cfg.auth_type = AUTH_CLIENT_DOVECOT;
+	else
+		msg_fatal("smtpd_sasl_type = %s: not cyrus, panacea or dovecot",
+			  smtpd_cfg.sasl_type);
+	if (dovecot_security_parse(security_options, &smtpd_cfg.sasl_forbid,
+				   &smtpd_cfg.sasl_require, &err) < 0)
+		msg_fatal("smtpd_sasl_security_options: %s", buf_cstr(&err));
+	if (dovecot_security_parse(tls_security_options,
+				   &smtpd_cfg.sasl_tls_forbid,
+				   &smtpd_cfg.sasl_tls_require, &err) < 0)
+		msg_fatal("smtpd_sasl_tls_security_options: %s",
+			  buf_cstr(&err));
+	buf_free(&err);
 }
 
 void
@@ -63,23 +94,42 @@ smtpd_auth_session_end(struct smtpd_session *ss)
 static int
 smtpd_auth_connect(struct smtpd_session *ss, struct buf *mechs)
 {
-	char port[16];
+	char port[16], lport[16], laddr[64];
 	struct auth_client_params params = {
-	    .service = "smtp",
+	    .service = smtpd_cfg.sasl_service,
 	    .client_address = ss->client_addr,
 	    .client_port = port,
+	    .server_address = laddr,
+	    .server_port = lport,
 	    .allow_plaintext = ss->tls_on || smtpd_loopback(ss),
 	    .external_ssf = ss->tls_on ? (unsigned)ss->tls_info.cipher_bits : 0,
+	    .secured = ss->tls_on || smtpd_loopback(ss),
+	    /* Postfix: the TLS options once TLS is on. */
+	    .sec_forbid =
+		ss->tls_on ? smtpd_cfg.sasl_tls_forbid : smtpd_cfg.sasl_forbid,
+	    .sec_require = ss->tls_on ? smtpd_cfg.sasl_tls_require
+				      : smtpd_cfg.sasl_require,
 	};
 	struct buf err = BUF_INIT;
+	struct sockaddr_storage local;
+	socklen_t llen = sizeof(local);
 
 	snprintf(port, sizeof(port), "%d",
 		 ss->client_port > 0 ? ss->client_port : 0);
 	if (ss->client_port <= 0)
 		port[0] = '\0';
+	/* Dovecot logs and may check the server's address (lip=). */
+	laddr[0] = lport[0] = '\0';
+	if (getsockname(ss->s.fd, (struct sockaddr *)&local, &llen) == 0 &&
+	    (local.ss_family == AF_INET || local.ss_family == AF_INET6)) {
+		sock_addr_text((struct sockaddr *)&local, laddr, sizeof(laddr));
+		snprintf(lport, sizeof(lport), "%d",
+			 sock_addr_port((struct sockaddr *)&local));
+	}
 	if (ss->auth == NULL)
-		ss->auth = auth_client_connect(smtpd_cfg.auth_socket,
-					       AUTH_SERVICE_TIMEOUT_MS, &err);
+		ss->auth =
+		    auth_client_open(smtpd_cfg.auth_type, smtpd_cfg.auth_socket,
+				     AUTH_SERVICE_TIMEOUT_MS, &err);
 	if (ss->auth == NULL ||
 	    auth_client_mechs(ss->auth, &params, mechs, &err) < 0) {
 		msg_warn("SASL authentication is unavailable: %s",

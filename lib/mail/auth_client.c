@@ -6,6 +6,10 @@
  * the service's state for this connection (an exchange half done) is
  * gone with it, so nothing can be resumed by mistake; the next exchange
  * starts on a new connection with the parameters remembered here.
+ *
+ * With Dovecot (auth_dovecot.c) the connection is the back end's; what
+ * stays here is common to both: the parameters, the mechanism filter,
+ * the user names for the log and the outcome.
  */
 #include <errno.h>
 #include <string.h>
@@ -14,7 +18,9 @@
 
 #include "attr.h"
 #include "auth_client.h"
+#include "auth_dovecot.h"
 #include "auth_proto.h"
+#include "dovecot_auth.h"
 #include "sock.h"
 #include "strutil.h"
 #include "xalloc.h"
@@ -28,6 +34,9 @@ struct auth_client {
 	char *server_address, *server_port;
 	int allow_plaintext;
 	unsigned external_ssf;
+	int secured;
+	unsigned sec_forbid, sec_require;
+	struct auth_dovecot *dv; /* the Dovecot back end, else NULL */
 	char *mechs;
 	char *username;
 	char *ticket;
@@ -142,6 +151,31 @@ transact(struct auth_client *c, const struct auth_request *req,
 	return r;
 }
 
+/* The service already hides anonymous mechanisms and, unless allowed,
+ * plaintext ones; the security options go by the names' properties. */
+static char *
+filter_mechs(const struct auth_client *c, const char *list)
+{
+	struct buf out = BUF_INIT;
+	char **names;
+	int n, i;
+
+	names = str_split(list, " ", &n);
+	for (i = 0; i < n; i++) {
+		unsigned f = dovecot_mech_flags_by_name(names[i]);
+
+		if ((f & c->sec_forbid) ||
+		    (f & c->sec_require) != c->sec_require)
+			continue;
+		if (out.len > 0)
+			buf_putc(&out, ' ');
+		buf_puts(&out, names[i]);
+	}
+	str_list_free(names);
+	buf_putc(&out, '\0');
+	return buf_steal(&out);
+}
+
 static int
 send_mechs(struct auth_client *c, struct buf *mechs, struct buf *err)
 {
@@ -167,10 +201,10 @@ send_mechs(struct auth_client *c, struct buf *mechs, struct buf *err)
 		goto out;
 	}
 	xfree(c->mechs);
-	c->mechs = xstrdup(rep.mechs);
+	c->mechs = filter_mechs(c, rep.mechs);
 	if (mechs != NULL) {
 		buf_reset(mechs);
-		buf_puts(mechs, rep.mechs);
+		buf_puts(mechs, c->mechs);
 	}
 	r = 0;
 out:
@@ -208,12 +242,33 @@ auth_client_connect(const char *path, int timeout_ms, struct buf *err)
 	return c;
 }
 
+struct auth_client *
+auth_client_open(enum auth_client_type type, const char *path, int timeout_ms,
+		 struct buf *err)
+{
+	struct auth_client *c;
+
+	if (type == AUTH_CLIENT_PANACEA)
+		return auth_client_connect(path, timeout_ms, err);
+	c = xcalloc(1, sizeof(*c));
+	c->path = xstrdup(path);
+	c->fd = -1;
+	c->timeout_ms = timeout_ms;
+	c->dv = auth_dovecot_connect(path, timeout_ms, err);
+	if (c->dv == NULL) {
+		auth_client_free(c);
+		return NULL;
+	}
+	return c;
+}
+
 void
 auth_client_free(struct auth_client *c)
 {
 	if (c == NULL)
 		return;
 	drop(c);
+	auth_dovecot_free(c->dv);
 	forget_result(c);
 	xfree(c->path);
 	xfree(c->service);
@@ -243,10 +298,29 @@ auth_client_mechs(struct auth_client *c, const struct auth_client_params *p,
 	c->server_port = dup_or_empty(p->server_port);
 	c->allow_plaintext = p->allow_plaintext;
 	c->external_ssf = p->external_ssf;
+	c->secured = p->secured;
+	c->sec_forbid = p->sec_forbid;
+	c->sec_require = p->sec_require;
 	c->have_params = 1;
 	xfree(c->mechs);
 	c->mechs = NULL;
 	forget_result(c);
+	if (c->dv != NULL) {
+		struct buf list = BUF_INIT;
+
+		if (auth_dovecot_mechs(c->dv, c->sec_forbid, c->sec_require,
+				       c->allow_plaintext, &list, err) < 0) {
+			buf_free(&list);
+			return -1;
+		}
+		buf_putc(&list, '\0');
+		c->mechs = buf_steal(&list);
+		if (mechs != NULL) {
+			buf_reset(mechs);
+			buf_puts(mechs, c->mechs);
+		}
+		return 0;
+	}
 	if (c->fd >= 0)
 		return send_mechs(c, mechs, err);
 	/* reconnect() sends them on the new connection. */
@@ -356,6 +430,49 @@ begin(struct auth_client *c, const struct auth_request *req,
 	return r;
 }
 
+/* The outcome of a Dovecot exchange's step, the user kept on success. */
+static enum sasl_auth_result
+dovecot_outcome(struct auth_client *c, enum sasl_auth_result r,
+		struct buf *user)
+{
+	if (r == SASL_AUTH_OK)
+		c->username = xstrdup(buf_cstr(user));
+	buf_free(user);
+	return r;
+}
+
+static enum sasl_auth_result
+dovecot_start(struct auth_client *c, const char *mech, const void *resp,
+	      size_t resp_len, int want_ticket, struct buf *challenge,
+	      struct buf *reason)
+{
+	struct auth_dovecot_session s = {
+	    .service = c->service,
+	    .local_ip = c->server_address,
+	    .local_port = c->server_port,
+	    .remote_ip = c->client_address,
+	    .remote_port = c->client_port,
+	    .secured = c->secured,
+	    .ssf = c->external_ssf,
+	};
+	struct buf user = BUF_INIT;
+
+	forget_result(c);
+	if (!c->have_params) {
+		buf_puts(reason, "auth client: no mechs request first");
+		return SASL_AUTH_TEMPFAIL;
+	}
+	if (want_ticket) {
+		buf_puts(reason, "Dovecot auth issues no tickets");
+		return SASL_AUTH_TEMPFAIL;
+	}
+	return dovecot_outcome(c,
+			       auth_dovecot_start(c->dv, &s, mech, resp,
+						  resp_len, challenge, &user,
+						  reason),
+			       &user);
+}
+
 enum sasl_auth_result
 auth_client_start(struct auth_client *c, const char *mech, const void *resp,
 		  size_t resp_len, int want_ticket, struct buf *challenge,
@@ -373,6 +490,9 @@ auth_client_start(struct auth_client *c, const char *mech, const void *resp,
 	new_attempt(c, mech, NULL);
 	if (resp != NULL)
 		note_response(c, resp, resp_len);
+	if (c->dv != NULL)
+		return dovecot_start(c, mech, resp, resp_len, want_ticket,
+				     challenge, reason);
 	return begin(c, &req, challenge, reason);
 }
 
@@ -391,6 +511,15 @@ auth_client_step(struct auth_client *c, const void *resp, size_t resp_len,
 	enum sasl_auth_result r;
 
 	note_response(c, resp != NULL ? resp : "", resp_len);
+	if (c->dv != NULL) {
+		struct buf user = BUF_INIT;
+
+		return dovecot_outcome(c,
+				       auth_dovecot_step(c->dv, resp, resp_len,
+							 challenge, &user,
+							 reason),
+				       &user);
+	}
 	/* In the middle of an exchange: the service's half is on this
 	 * connection only, so no second try. */
 	if (transact(c, &req, &in, &rep, &err) < 0) {
@@ -437,6 +566,27 @@ auth_client_checkpass(struct auth_client *c, const char *user,
 	    .want_ticket = want_ticket,
 	};
 
+	if (c->dv != NULL) {
+		/* PLAIN's message: no authzid, the user, the password. */
+		struct buf resp = BUF_INIT, challenge = BUF_INIT;
+		enum sasl_auth_result r;
+
+		buf_putc(&resp, '\0');
+		buf_puts(&resp, user);
+		buf_putc(&resp, '\0');
+		buf_puts(&resp, password);
+		r = auth_client_start(c, "PLAIN", resp.data, resp.len,
+				      want_ticket, &challenge, reason);
+		explicit_bzero(resp.data, resp.len);
+		buf_free(&resp);
+		buf_free(&challenge);
+		if (r == SASL_AUTH_CONTINUE) {
+			auth_client_cancel(c);
+			buf_puts(reason, "Dovecot auth: PLAIN cannot continue");
+			r = SASL_AUTH_TEMPFAIL;
+		}
+		return r;
+	}
 	return one_step(c, &req, user, "checkpass", reason);
 }
 
@@ -452,6 +602,11 @@ auth_client_apop(struct auth_client *c, const char *user, const char *timestamp,
 	    .want_ticket = want_ticket,
 	};
 
+	if (c->dv != NULL) {
+		new_attempt(c, "LOGIN", user);
+		buf_puts(reason, "APOP needs Panacea's auth service");
+		return SASL_AUTH_NOMECH;
+	}
 	return one_step(c, &req, user, "apop", reason);
 }
 
@@ -464,7 +619,9 @@ auth_client_cancel(struct auth_client *c)
 	struct auth_reply rep;
 
 	forget_result(c);
-	if (c->fd >= 0)
+	if (c->dv != NULL)
+		auth_dovecot_cancel(c->dv);
+	else if (c->fd >= 0)
 		(void)transact(c, &req, &in, &rep, &err);
 	attr_list_free(&in);
 	buf_free(&err);

@@ -37,6 +37,18 @@
  *    identity, LOGIN's first answer, CRAM-MD5's name, checkpass and
  *    apop's user; non-printable bytes as '?'; NULL when unknown), for
  *    the failure logs; auth_client_ticket() its ticket when one was asked for;
+ *  - two back ends behind this one interface: auth_client_connect() is
+ *    Panacea's auth service (attribute lists, auth_proto.h: every
+ *    request above); auth_client_open(AUTH_CLIENT_DOVECOT, ...) is
+ *    Dovecot's auth server (smtpd_sasl_type = dovecot, auth_dovecot.h):
+ *    SASL exchanges, and checkpass as PLAIN; no apop (NOMECH) and no
+ *    tickets (TEMPFAIL when one is asked for);
+ *  - the mechanisms either back end gives are filtered the same way:
+ *    no plaintext one unless allow_plaintext, none with a property
+ *    sec_forbid names or without one sec_require names (Postfix's
+ *    smtpd_sasl_security_options, dovecot_security_parse(); Dovecot
+ *    says each mechanism's properties, the names of Panacea's are
+ *    known);
  *  - auth_redeem() (root side: the pop3d session service) trades a
  *    ticket for the user and the client and server addresses it was
  *    issued for (the server's "" when the front did not give it): 0,
@@ -58,12 +70,23 @@ struct auth_client_params {
 	const char *server_address, *server_port; /* NULL: unknown */
 	int allow_plaintext;
 	unsigned external_ssf;
+	int secured;			  /* TLS: Dovecot's "secured" */
+	unsigned sec_forbid, sec_require; /* DOVECOT_MECH_* bits */
+};
+
+enum auth_client_type {
+	AUTH_CLIENT_PANACEA, /* auth(8), private/auth */
+	AUTH_CLIENT_DOVECOT, /* Dovecot's auth-client socket */
 };
 
 struct auth_client;
 
 struct auth_client *auth_client_connect(const char *path, int timeout_ms,
 					struct buf *err);
+/* path: a UNIX-domain socket, or (Dovecot) "inet:host:port". */
+struct auth_client *auth_client_open(enum auth_client_type type,
+				     const char *path, int timeout_ms,
+				     struct buf *err);
 void auth_client_free(struct auth_client *c);
 int auth_client_mechs(struct auth_client *c, const struct auth_client_params *p,
 		      struct buf *mechs, struct buf *err);

@@ -1250,8 +1250,8 @@ const struct conf_param conf_params[] = {
      "Names of user-defined parameters that hold restriction lists, usable as "
      "a restriction or an access table value. As in Postfix."},
     {"smtpd_sasl_auth_enable", CONF_BOOL, "no", 0, 0,
-     "When yes, smtpd(8) offers AUTH (through the auth(8) service). As in "
-     "Postfix."},
+     "When yes, smtpd(8) offers AUTH (through the auth(8) service, or "
+     "Dovecot's: smtpd_sasl_type). As in Postfix."},
     {"smtpd_sasl_auth_required", CONF_BOOL, "no", 0, 0,
      "Panacea's own: when yes, smtpd(8) refuses MAIL until the client "
      "authenticates."},
@@ -1259,6 +1259,28 @@ const struct conf_param conf_params[] = {
      "When yes, smtpd(8) names the client's SASL login in the Received: header "
      "it adds (Authenticated sender: name); off by default because it tells "
      "the world who sent. As in Postfix."},
+    {"smtpd_sasl_path", CONF_STR, "smtpd", 0, 0,
+     "With smtpd_sasl_type = dovecot, Dovecot's auth-client socket: a path "
+     "relative to the queue directory (seen from inside smtpd's chroot, e.g. "
+     "private/dovecot-auth), an absolute path, or inet:host:port; "
+     "private/auth is Panacea's auth(8), which speaks that protocol too. "
+     "Unused with cyrus. As in Postfix."},
+    {"smtpd_sasl_security_options", CONF_STR, "noanonymous", 0, 0,
+     "Which SASL mechanisms smtpd(8) offers before TLS: noplaintext, "
+     "noanonymous, nodictionary, noactive forbid, mutual_auth and "
+     "forward_secrecy require. Plaintext mechanisms are offered in any case "
+     "only over TLS or to loopback clients. As in Postfix."},
+    {"smtpd_sasl_service", CONF_STR, "smtp", 0, 0,
+     "The service name smtpd(8) gives the SASL server (Dovecot's service=). "
+     "As in Postfix."},
+    {"smtpd_sasl_tls_security_options", CONF_STR,
+     "$smtpd_sasl_security_options", 0, 0,
+     "As smtpd_sasl_security_options, once TLS is on. As in Postfix."},
+    {"smtpd_sasl_type", CONF_STR, "cyrus", 0, 0,
+     "Who checks smtpd(8)'s AUTH: cyrus (or panacea), Panacea's auth(8) "
+     "service on private/auth, which checks passwords with Cyrus SASL; or "
+     "dovecot, Dovecot's auth server on smtpd_sasl_path, spoken to in "
+     "Dovecot's authentication protocol. As in Postfix."},
     {"smtpd_sender_login_maps", CONF_STR, "", 0, 0,
      "Tables of sender address (user@domain, @domain, or a local user) to the "
      "SASL login names that own it, for reject_sender_login_mismatch and its "

@@ -16,10 +16,15 @@ check_recipient_access the database's action, a server that is down
 neither the configuration file nor the password), proxymap does; a
 connection the server drops is made again.  (mysql: is tested through
 panmap only: proxymap's side is the same for every type.)
+Two Panacea hosts sharing this PostgreSQL and one Dovecot LMTP server
+(DESIGN.md, "Two hosts, one directory"): mail given to either arrives
+once, and a user inserted into the database receives mail on both
+without a restart.
 """
 
 import os
 import pwd
+import re
 import signal
 import socket
 import subprocess
@@ -30,7 +35,9 @@ import panacea_test
 import procfs
 from panacea_test import (Instance, fixture, free_port, open_path, program,
                           tool)
-from smtp_helpers import MAIL_OWNER, MYHOSTNAME, Session, smtpd_setup
+from dovecot_lmtp import DovecotLmtp
+from smtp_helpers import (MAIL_OWNER, MYHOSTNAME, Session, base_conf,
+                          smtpd_setup)
 
 HOST = "127.0.0.1"
 DB_USER, DB_PASSWORD = "mailreader", "s3cret'pw"
@@ -699,3 +706,145 @@ def test_smtpd_through_proxymap(instance, tmp_path, postgres, slapd):
     cf.write_text(cf.read_text().replace("WHERE", "WHERE false AND"))
     (reply,) = rcpt_codes(instance, pg_port, ["known"])
     assert reply.code == 550, reply
+
+
+# -- two hosts, one directory ----------------------------------------------
+
+HOSTED_SCHEMA = r"""
+CREATE TABLE hosted_users (address text PRIMARY KEY, mailbox text);
+INSERT INTO hosted_users VALUES ('alice@hosted.test', 'alice');
+GRANT SELECT ON hosted_users TO mailreader;
+"""
+
+
+def hosted_dovecot(base, owner):
+    """One Dovecot LMTP server for both hosts (dovecot_lmtp.py), whose
+    userdb takes any user (static, allow_all_users): the directory
+    alone says who exists, as when Dovecot's userdb is the same
+    database."""
+    vmail = pwd.getpwnam(panacea_test.ensure_mail_only_owner())
+    dovecot = DovecotLmtp(base, (), vmail, os.path.join(base, "lmtp"),
+                          owner)
+    os.chown(dovecot.homes, vmail.pw_uid, vmail.pw_gid)
+    with open(dovecot.conf) as f:
+        conf = f.read()
+    static = ("userdb {\n  driver = static\n  args = uid=%d gid=%d "
+              "home=%s/%%n allow_all_users=yes\n}\n"
+              % (vmail.pw_uid, vmail.pw_gid, dovecot.homes))
+    old = "userdb {\n  driver = passwd-file\n  args = %s/users\n}\n" % base
+    assert old in conf
+    with open(dovecot.conf, "w") as f:
+        f.write(conf.replace(old, static))
+    return dovecot
+
+
+def hosted_instance(inst, owner, aliases_cf, dovecot):
+    """One of the two MX hosts of hosted.test: its addresses are
+    virtual aliases from PostgreSQL (through proxymap), to mailboxes of
+    the virtual mailbox domain mbox.internal, handed to the shared
+    Dovecot over LMTP.  Returns its SMTP port (not yet started)."""
+    port = inst.port()
+    inst.conf.update(base_conf(owner))
+    inst.conf.update({
+        "virtual_alias_domains": "hosted.test",
+        "virtual_alias_maps": "proxy:pgsql:" + aliases_cf,
+        "virtual_mailbox_domains": "mbox.internal",
+        "virtual_transport": "lmtp:inet:%s:%d" % (dovecot.host,
+                                                   dovecot.port),
+    })
+    inst.services = [
+        # As the Internet sees an MX: loopback is no trusted network.
+        Instance.shipped("smtp", "inet", port, chroot="y",
+                         args="-o mynetworks=192.0.2.0/24"),
+        Instance.shipped("qmgr", chroot="y"),
+        Instance.shipped("lmtp"),
+        Instance.service("proxymap", "proxymap", type_="unix",
+                         unpriv="-", chroot="n"),
+    ]
+    inst.write()
+    return port
+
+
+def send_to(inst, port, rcpt, subject):
+    with Session(inst.host, port) as s:
+        s.expect("EHLO sender.example", 250)
+        s.expect("MAIL FROM:<someone@sender.example>", 250)
+        r = s.cmd("RCPT TO:<%s>" % rcpt)
+        if r.code != 250:
+            return r
+        s.expect("DATA", 354)
+        s.send(("From: someone@sender.example\r\nTo: %s\r\nSubject: %s\r\n"
+                "\r\nhello\r\n.\r\n" % (rcpt, subject)).encode())
+        return s.reply()
+
+
+def test_two_hosts_one_directory(instance, tmp_path, postgres):
+    """Two Panacea hosts, both MX for hosted.test, with one PostgreSQL
+    directory and one Dovecot (DESIGN.md, "Two hosts, one directory"):
+    mail given to either arrives once; a user inserted into the
+    database is refused before and receives mail after, on both hosts,
+    without a restart or reload."""
+    panacea_test.tool("dovecot-lmtp")
+    owner = panacea_test.ensure_mail_owner(MAIL_OWNER)
+    pw = pwd.getpwnam(owner)
+    postgres.sql(HOSTED_SCHEMA)
+    try:
+        aliases_cf = pg_cf(tmp_path, "hosted-aliases.cf", postgres,
+                           "SELECT mailbox || '@mbox.internal' FROM "
+                           "hosted_users WHERE address='%s'")
+        os.chown(aliases_cf, pw.pw_uid, pw.pw_gid)
+        os.chmod(aliases_cf, 0o600)
+        open_path(str(tmp_path))
+        dovecot_dir = tmp_path / "dovecot"
+        dovecot_dir.mkdir()
+        os.chmod(dovecot_dir, 0o755)
+        dovecot = hosted_dovecot(str(dovecot_dir), owner)
+        other = Instance(tmp_path / "host-b")
+        hosts = [(instance, hosted_instance(instance, owner, aliases_cf,
+                                            dovecot)),
+                 (other, hosted_instance(other, owner, aliases_cf,
+                                         dovecot))]
+        try:
+            dovecot.start()
+            for inst, port in hosts:
+                inst.start(wait_ready=False)
+            for inst, port in hosts:
+                inst.wait_port(port)
+            # Mail given to either host arrives, once.
+            for i, (inst, port) in enumerate(hosts):
+                r = send_to(inst, port, "alice@hosted.test", "via %d" % i)
+                assert r.code == 250, r
+            msgs = dovecot.wait_messages("alice", 2)
+            subjects = sorted(
+                m.split(b"Subject: ")[1].split(b"\n")[0].strip()
+                for m in msgs)
+            assert subjects == [b"via 0", b"via 1"], subjects
+            # A user the directory does not know: refused by both.
+            for inst, port in hosts:
+                r = send_to(inst, port, "newbie@hosted.test", "early")
+                assert r.code == 550 and "5.1.1" in r.text, r
+            # Inserted into the database: both take it at once.
+            postgres.sql("INSERT INTO hosted_users VALUES "
+                         "('newbie@hosted.test', 'newbie')")
+            for i, (inst, port) in enumerate(hosts):
+                r = send_to(inst, port, "newbie@hosted.test",
+                            "welcome %d" % i)
+                assert r.code == 250, r
+            msgs = dovecot.wait_messages("newbie", 2)
+            assert len(msgs) == 2
+            # Nothing was delivered twice: each host sent each message
+            # to Dovecot once.
+            sent = (r"to=<\w+@mbox\.internal>, "
+                    r"orig_to=<\w+@hosted\.test>.* status=sent")
+            for inst, _ in hosts:
+                panacea_test.wait_until(
+                    lambda: len(re.findall(sent, inst.log())) == 2,
+                    what="two deliveries logged")
+                assert len(re.findall(sent, inst.log())) == 2
+            assert len(dovecot.messages("alice")) == 2
+        finally:
+            dovecot.stop()
+            report = other.finish()
+            assert not report, report
+    finally:
+        postgres.sql("DROP TABLE hosted_users")

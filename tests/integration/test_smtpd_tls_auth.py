@@ -475,3 +475,34 @@ def test_tls_1_1_is_refused(tls_smtpd, tls_files):
             s.starttls(ctx)
     inst.wait_log(r"TLS handshake failed for localhost\[127\.0\.0\.1\]: "
                   r".*(unsupported protocol|version)")
+
+
+@pytest.mark.parametrize("mech", ["PLAIN", "LOGIN"])
+def test_auth_service_speaks_dovecot(instance, mail_owner, tls_files, ctx,
+                                     mech):
+    """smtpd_sasl_type = dovecot with smtpd_sasl_path = private/auth:
+    smtpd speaks Dovecot's protocol to Panacea's own auth service, which
+    answers it (auth/auth_dovecot_server.c) from the same sasldb: one
+    client for both servers."""
+    conf = tls_conf(tls_files, smtpd_sasl_type="dovecot",
+                    smtpd_sasl_path="private/auth")
+    conf.update(auth_conf(instance))
+    port = smtpd_setup(instance, mail_owner, conf=conf)
+    with smtplib.SMTP(instance.host, port, local_hostname="client.test",
+                      timeout=scaled(15)) as c:
+        c.starttls(context=ctx)
+        c.ehlo()
+        assert {"PLAIN", "LOGIN"} <= set(c.esmtp_features["auth"].split())
+        c.user, c.password = "alice", "wrong"
+        with pytest.raises(smtplib.SMTPAuthenticationError) as e:
+            c.auth(mech, getattr(c, "auth_" + mech.lower()),
+                   initial_response_ok=(mech == "PLAIN"))
+        assert e.value.smtp_code == 535
+        c.password = USERS["alice"]
+        code, text = c.auth(mech, getattr(c, "auth_" + mech.lower()),
+                            initial_response_ok=(mech == "PLAIN"))
+        assert (code, text) == (235, b"2.7.0 Authentication successful")
+        assert c.sendmail("alice@example.org", ["friend@remote.example"],
+                          MSG) == {}
+    instance.wait_log(r"client=localhost\[127\.0\.0\.1\], "
+                      r"sasl_method=%s, sasl_username=alice\n" % mech)
