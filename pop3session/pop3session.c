@@ -156,10 +156,13 @@ static const struct conf_bind session_params[] = {
     CONF_BIND_END,
 };
 
+static struct mailbox_virtual *virt;
+
 static void
 mailbox_setup(void)
 {
 	struct mailbox_config *mc = &session_cfg.mbox;
+	struct buf err = BUF_INIT;
 	const char *hm = raw.home_mailbox;
 	size_t n = strlen(hm);
 
@@ -178,6 +181,14 @@ mailbox_setup(void)
 		mc->owner_uid = mc->privs_uid = geteuid();
 		mc->owner_gid = mc->privs_gid = getegid();
 	}
+	/* user@domain logins: virtual mailboxes, found as virtual(8) finds
+	 * them (the tables are opened here, before any request). */
+	if (mailbox_virtual_enabled(
+		(virt = mailbox_virtual_open(mc->as_root, &err))))
+		mc->virt = virt;
+	else if (virt == NULL)
+		msg_fatal("%s", buf_cstr(&err));
+	buf_free(&err);
 	session_cfg.lock.attempts = (int)raw.lock_attempts;
 	session_cfg.lock.delay = (int)raw.lock_delay;
 	session_cfg.lock.stale = (int)raw.stale_lock_time;
@@ -670,6 +681,11 @@ done:
 	buf_free(&addr);
 	buf_free(&local);
 	buf_free(&err);
+	/* A fresh process reads the changed table (DESIGN.md). */
+	if (mailbox_virtual_changed(virt)) {
+		msg_info("a virtual table changed: restarting");
+		daemon_request_exit();
+	}
 }
 
 int
