@@ -53,9 +53,8 @@ mailbox_virtual_open(int as_root, struct buf *err)
 		NULL ||
 	    (v->gid_maps = maps_open(conf_str("virtual_gid_maps"), err)) ==
 		NULL ||
-	    (as_root &&
-	     priv_lookup_user(conf_str("mail_owner"), &v->owner_uid, &gid,
-			      err) < 0)) {
+	    (as_root && priv_lookup_user(conf_str("mail_owner"), &v->owner_uid,
+					 &gid, err) < 0)) {
 		mailbox_virtual_close(v);
 		return NULL;
 	}
@@ -220,8 +219,7 @@ mailbox_virtual_find(const struct mailbox_virtual *v, const char *address,
 		goto done;
 	if (uid < v->minimum_uid || uid == 0 ||
 	    (v->as_root && (uid_t)uid == v->owner_uid)) {
-		buf_printf(why,
-			   "recipient %s: uid %lld %s", addr, uid,
+		buf_printf(why, "recipient %s: uid %lld %s", addr, uid,
 			   uid < v->minimum_uid
 			       ? "is below virtual_minimum_uid"
 			       : "is mail_owner's or root's: refused");

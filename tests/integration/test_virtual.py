@@ -15,6 +15,7 @@ needs none, as in Postfix.
 """
 
 import os
+import poplib
 import pwd
 import re
 import shutil
@@ -135,6 +136,7 @@ def rig(tmp_path_factory, mail_owner):  # noqa: F811
         "minimal_backoff_time": "300s",
         "maximal_backoff_time": "600s",
         "pop3d_auth_failure_delay": "0s",
+        "pop3d_apop_enable": "yes",
     })
     inst.services = [
         Instance.shipped("smtp", "inet", smtp_port, chroot="y"),
@@ -267,3 +269,23 @@ def test_pop3_login_user_at_domain(rig):
     with PopClient(rig.inst.host, rig.pop_port) as c:
         assert c.cmd("USER alice@one.test").startswith("+OK")
         assert c.cmd("PASS wrong").startswith("-ERR [AUTH]")
+
+
+def test_pop3_apop_user_at_domain(rig):
+    """APOP with alice@one.test: the digest is checked against the
+    sasldb password of alice in realm one.test (SASL mechanisms get the
+    realm from libsasl2; APOP reads the sasldb itself)."""
+    p = poplib.POP3(rig.inst.host, rig.pop_port, timeout=scaled(20))
+    try:
+        p.apop("alice@one.test", PASSWORD)
+        assert p.stat()[0] >= 1
+        p.quit()
+    finally:
+        p.close()
+    p = poplib.POP3(rig.inst.host, rig.pop_port, timeout=scaled(20))
+    try:
+        with pytest.raises(poplib.error_proto, match=r"\[AUTH\]"):
+            p.apop("alice@two.test", PASSWORD)
+    finally:
+        p.close()
+    rig.inst.wait_log(r"Login: user=<alice@one\.test>, method=APOP")
