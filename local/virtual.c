@@ -112,7 +112,7 @@ virtual_pre_jail(void)
 			 "delivered as uid %ld",
 			 (long)geteuid());
 	}
-	if ((virt = mailbox_virtual_open(local_cfg.as_root, &err)) == NULL)
+	if ((virt = mailbox_virtual_open(local_cfg.as_root, 1, &err)) == NULL)
 		msg_fatal("%s", buf_cstr(&err));
 	buf_free(&err);
 }

@@ -184,7 +184,7 @@ mailbox_setup(void)
 	/* user@domain logins: virtual mailboxes, found as virtual(8) finds
 	 * them (the tables are opened here, before any request). */
 	if (mailbox_virtual_enabled(
-		(virt = mailbox_virtual_open(mc->as_root, &err))))
+		(virt = mailbox_virtual_open(mc->as_root, 1, &err))))
 		mc->virt = virt;
 	else if (virt == NULL)
 		msg_fatal("%s", buf_cstr(&err));

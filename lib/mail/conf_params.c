@@ -1442,6 +1442,10 @@ const struct conf_param conf_params[] = {
      "The reply code for a recipient in virtual_alias_domains that "
      "virtual_alias_maps does not know (User unknown in virtual alias "
      "table). As in Postfix."},
+    {"unknown_virtual_mailbox_reject_code", CONF_INT, "550", 0, 0,
+     "The reply code for a recipient in virtual_mailbox_domains that "
+     "virtual_mailbox_maps does not know (User unknown in virtual mailbox "
+     "table), when virtual_mailbox_maps is set. As in Postfix."},
     {"virtual_alias_address_length_limit", CONF_INT, "1000", 0, 1,
      "The longest address virtual alias expansion may produce; a longer "
      "one stops the message (not accepted, try again later), which ends "
@@ -1474,10 +1478,10 @@ const struct conf_param conf_params[] = {
      "Postfix."},
     {"virtual_mailbox_domains", CONF_STR, "", 0, 0,
      "Domains (a list, with files and tables) whose recipients qmgr(8) "
-     "routes to virtual_transport and smtpd(8) accepts from any client "
-     "(without a recipient check of its own: the agent of virtual_transport "
-     "bounces unknown users). As in Postfix, but empty by default (Postfix: "
-     "$virtual_mailbox_maps)."},
+     "routes to virtual_transport and smtpd(8) accepts from any client, "
+     "refusing the users that virtual_mailbox_maps, when set, does not know "
+     "(unknown_virtual_mailbox_reject_code). As in Postfix, but empty by "
+     "default (Postfix: $virtual_mailbox_maps)."},
     {"virtual_mailbox_limit", CONF_SIZE, "51200000", 0, 0,
      "The largest size in bytes that virtual(8) lets an mbox grow to, or a "
      "Maildir message file have; beyond, the mail bounces (5.2.2); 0 means no "

@@ -72,7 +72,9 @@ int mailbox_mail_only_ids(uid_t *uid, gid_t *gid, struct buf *err);
  * mailbox_virtual_open() opens the tables (before any jail) and reads
  * the parameters itself: virtual_mailbox_base, virtual_mailbox_maps,
  * virtual_uid_maps, virtual_gid_maps, virtual_minimum_uid,
- * recipient_delimiter, mail_owner.  mailbox_virtual_find() returns 1
+ * recipient_delimiter, mail_owner (owners 0: only virtual_mailbox_maps,
+ * for mailbox_virtual_known(), smtpd's recipient check: 1, 0, or -1
+ * with why).  mailbox_virtual_find() returns 1
  * (u filled; u->name is the address), 0 for an address no table has,
  * -1 for a table that cannot answer, MAILBOX_VIRTUAL_CONFIG for an entry
  * that must not be used (no uid or gid, a uid below
@@ -82,7 +84,10 @@ int mailbox_mail_only_ids(uid_t *uid, gid_t *gid, struct buf *err);
  */
 #define MAILBOX_VIRTUAL_CONFIG (-2)
 struct mailbox_virtual;
-struct mailbox_virtual *mailbox_virtual_open(int as_root, struct buf *err);
+struct mailbox_virtual *mailbox_virtual_open(int as_root, int owners,
+					     struct buf *err);
+int mailbox_virtual_known(const struct mailbox_virtual *v, const char *address,
+			  struct buf *why);
 int mailbox_virtual_enabled(const struct mailbox_virtual *v);
 int mailbox_virtual_changed(const struct mailbox_virtual *v);
 void mailbox_virtual_close(struct mailbox_virtual *v);

@@ -36,7 +36,7 @@ struct mailbox_virtual {
 };
 
 struct mailbox_virtual *
-mailbox_virtual_open(int as_root, struct buf *err)
+mailbox_virtual_open(int as_root, int owners, struct buf *err)
 {
 	struct mailbox_virtual *v = xcalloc(1, sizeof(*v));
 	const char *maps = conf_str("virtual_mailbox_maps");
@@ -49,12 +49,13 @@ mailbox_virtual_open(int as_root, struct buf *err)
 	v->delimiter = xstrdup(conf_str("recipient_delimiter"));
 	v->as_root = as_root;
 	if ((v->mailbox_maps = maps_open(maps, err)) == NULL ||
-	    (v->uid_maps = maps_open(conf_str("virtual_uid_maps"), err)) ==
-		NULL ||
-	    (v->gid_maps = maps_open(conf_str("virtual_gid_maps"), err)) ==
-		NULL ||
-	    (as_root && priv_lookup_user(conf_str("mail_owner"), &v->owner_uid,
-					 &gid, err) < 0)) {
+	    (v->uid_maps = maps_open(owners ? conf_str("virtual_uid_maps") : "",
+				     err)) == NULL ||
+	    (v->gid_maps = maps_open(owners ? conf_str("virtual_gid_maps") : "",
+				     err)) == NULL ||
+	    (owners && as_root &&
+	     priv_lookup_user(conf_str("mail_owner"), &v->owner_uid, &gid,
+			      err) < 0)) {
 		mailbox_virtual_close(v);
 		return NULL;
 	}
@@ -179,6 +180,27 @@ find_id(struct maps *m, const char *param, char **keys, const char *addr,
 			   param, buf_cstr(&value));
 		r = MAILBOX_VIRTUAL_CONFIG;
 	}
+	buf_free(&value);
+	return r;
+}
+
+int
+mailbox_virtual_known(const struct mailbox_virtual *v, const char *address,
+		      struct buf *why)
+{
+	struct buf value = BUF_INIT;
+	char *addr = xstrdup(address);
+	char **keys;
+	int r = 0;
+
+	buf_set(why, "");
+	str_lower(addr);
+	if (v->enabled && strrchr(addr, '@') != NULL && *addr != '@') {
+		keys = search_keys(v, addr);
+		r = find(v->mailbox_maps, keys, &value, why);
+		str_list_free(keys);
+	}
+	xfree(addr);
 	buf_free(&value);
 	return r;
 }

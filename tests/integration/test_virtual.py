@@ -53,19 +53,22 @@ def free_id(start):
 
 
 class Rig:
-    def __init__(self, inst, base, smtp_port, pop_port, u1, u2, gid):
+    def __init__(self, inst, base, smtp_port, open_port, pop_port, u1, u2,
+                 gid):
         self.inst = inst
         self.base = base
         self.smtp_port = smtp_port
+        self.open_port = open_port  # no unlisted-recipient check
         self.pop_port = pop_port
         self.u1, self.u2, self.gid = u1, u2, gid
 
-    def send(self, rcpts, subject, sender="sender@example.org", size=0):
+    def send(self, rcpts, subject, sender="sender@example.org", size=0,
+             port=None):
         body = ("From: <sender@example.org>\r\nSubject: %s\r\n"
                 "Message-ID: <%s@client.test>\r\n\r\nHello, virtual.\r\n"
                 "From the start of a line.\r\n%s" %
                 (subject, subject, "x" * size + "\r\n" if size else ""))
-        with smtplib.SMTP(self.inst.host, self.smtp_port,
+        with smtplib.SMTP(self.inst.host, port or self.smtp_port,
                           timeout=scaled(30)) as s:
             s.ehlo("client.test")
             code, text = s.mail(sender)
@@ -122,7 +125,7 @@ def rig(tmp_path_factory, mail_owner):  # noqa: F811
                 "@catch.test %d\nlow@low.test 5\n" % (u1, u1, u2, u2))
     sasldb = make_sasldb(os.path.join(inst.base, "sasldb2"),
                          {"alice": PASSWORD}, realm="one.test")
-    smtp_port, pop_port = inst.ports(2)
+    smtp_port, open_port, pop_port = inst.ports(3)
     inst.conf.update(base_conf(mail_owner))
     inst.conf.update({
         "virtual_mailbox_domains": "one.test, two.test, catch.test, "
@@ -132,6 +135,7 @@ def rig(tmp_path_factory, mail_owner):  # noqa: F811
         "virtual_uid_maps": "texthash:" + os.path.join(cfg, "vuid"),
         "virtual_gid_maps": "static:%d" % gid,
         "virtual_mailbox_limit": str(LIMIT),
+        "recipient_delimiter": "+",
         "sasldb_path": sasldb,
         "minimal_backoff_time": "300s",
         "maximal_backoff_time": "600s",
@@ -140,6 +144,8 @@ def rig(tmp_path_factory, mail_owner):  # noqa: F811
     })
     inst.services = [
         Instance.shipped("smtp", "inet", smtp_port, chroot="y"),
+        Instance.shipped("smtp", "inet", open_port, chroot="y",
+                         args="-o smtpd_reject_unlisted_recipient=no"),
         Instance.shipped("qmgr", chroot="y"),
         Instance.shipped("virtual"),
     ] + pop3_services(pop_port)
@@ -148,7 +154,7 @@ def rig(tmp_path_factory, mail_owner):  # noqa: F811
     inst.wait_port(smtp_port)
     inst.wait_port(pop_port)
     try:
-        yield Rig(inst, base, smtp_port, pop_port, u1, u2, gid)
+        yield Rig(inst, base, smtp_port, open_port, pop_port, u1, u2, gid)
     finally:
         report = inst.finish()
         shutil.rmtree(base, ignore_errors=True)
@@ -198,8 +204,28 @@ def test_catch_all(rig):
     assert all(os.stat(f).st_uid == rig.u2 for f in files)
 
 
+def test_unknown_user_refused_at_rcpt(rig):
+    """smtpd knows the users of virtual_mailbox_maps: an unknown one is
+    refused at RCPT (unknown_virtual_mailbox_reject_code), a catch-all
+    domain takes anyone, an extension finds its user."""
+    with smtplib.SMTP(rig.inst.host, rig.smtp_port,
+                      timeout=scaled(30)) as s:
+        s.ehlo("client.test")
+        assert s.mail("sender@example.org")[0] == 250
+        code, text = s.rcpt("nobody@one.test")
+        assert code == 550, text
+        assert text == (b"5.1.1 <nobody@one.test>: Recipient address "
+                        b"rejected: User unknown in virtual mailbox table")
+        assert s.rcpt("alice+box@one.test")[0] == 250
+        assert s.rcpt("whoever@catch.test")[0] == 250
+        s.rset()
+
+
 def test_unknown_user_bounces(rig):
-    qid = rig.send(["nobody@one.test"], "unknown", sender="")
+    """An address the tables do not know that got past smtpd (no
+    unlisted-recipient check there) bounces at delivery (5.1.1)."""
+    qid = rig.send(["nobody@one.test"], "unknown", sender="",
+                   port=rig.open_port)
     dsn, status, text = rig.status(qid, "nobody@one.test")
     assert (dsn, status) == ("5.1.1", "bounced")
     assert 'unknown user: "nobody@one.test"' in text
