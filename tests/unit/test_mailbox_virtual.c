@@ -38,7 +38,8 @@ setup(void **state)
 	    "alice+box@one.test=one.test/box/, @two.test=two.test/all/, "
 	    "up@one.test=../etc/x, noid@one.test=one.test/noid, "
 	    "low@one.test=one.test/low }");
-	set("virtual_uid_maps=inline:{ @one.test=5000, alice+box@one.test=5001, "
+	set("virtual_uid_maps=inline:{ @one.test=5000, "
+	    "alice+box@one.test=5001, "
 	    "@two.test=6000, low@one.test=99 }");
 	set("virtual_gid_maps=inline:{ @one.test=5000, @two.test=6000, "
 	    "noid@one.test=x }");
@@ -70,8 +71,8 @@ test_user_extension_catch_all(void **state)
 	assert_int_equal(u.maildir, 0);
 	mailbox_user_free(&u);
 	/* The extension's own entry first: its path and uid. */
-	assert_int_equal(mailbox_virtual_find(v, "alice+box@one.test", &u, &why),
-			 1);
+	assert_int_equal(
+	    mailbox_virtual_find(v, "alice+box@one.test", &u, &why), 1);
 	assert_string_equal(u.mailbox, "/var/mail/vhosts/one.test/box");
 	assert_int_equal(u.maildir, 1);
 	mailbox_user_free(&u);
