@@ -702,7 +702,8 @@ const struct conf_param conf_params[] = {
      "$smtp_sasl_password_maps $smtp_tls_policy_maps "
      "$virtual_alias_maps $virtual_alias_domains $canonical_maps "
      "$sender_canonical_maps $recipient_canonical_maps $sender_bcc_maps "
-     "$recipient_bcc_maps $relay_recipient_maps",
+     "$recipient_bcc_maps $relay_recipient_maps $virtual_mailbox_maps "
+     "$virtual_uid_maps $virtual_gid_maps",
      0, 0,
      "The tables the proxymap(8) service may open for its clients: a request "
      "for TYPE:NAME is answered only when this list names proxy:TYPE:NAME "

@@ -131,7 +131,10 @@ def rig(tmp_path_factory, mail_owner):  # noqa: F811
         "virtual_mailbox_domains": "one.test, two.test, catch.test, "
                                    "low.test",
         "virtual_mailbox_base": base,
-        "virtual_mailbox_maps": "texthash:" + os.path.join(cfg, "vmailbox"),
+        # Through proxymap, as SQL and LDAP tables should be (man
+        # virtual): smtpd, virtual and pop3session ask it.
+        "virtual_mailbox_maps": "proxy:texthash:" +
+                                os.path.join(cfg, "vmailbox"),
         "virtual_uid_maps": "texthash:" + os.path.join(cfg, "vuid"),
         "virtual_gid_maps": "static:%d" % gid,
         "virtual_mailbox_limit": str(LIMIT),
@@ -148,6 +151,7 @@ def rig(tmp_path_factory, mail_owner):  # noqa: F811
                          args="-o smtpd_reject_unlisted_recipient=no"),
         Instance.shipped("qmgr", chroot="y"),
         Instance.shipped("virtual"),
+        Instance.shipped("proxymap"),
     ] + pop3_services(pop_port)
     inst.write()
     inst.start()
