@@ -117,12 +117,14 @@ def rig(tmp_path_factory, mail_owner):  # noqa: F811
     with open(os.path.join(cfg, "vmailbox"), "w") as f:
         f.write("alice@one.test one.test/alice\n"
                 "full@one.test one.test/full\n"
+                "locked@one.test one.test/locked\n"
                 "bob@two.test two.test/bob/\n"
                 "@catch.test catch.test/all/\n"
                 "low@low.test low.test/low\n")
     with open(os.path.join(cfg, "vuid"), "w") as f:
-        f.write("alice@one.test %d\nfull@one.test %d\n@two.test %d\n"
-                "@catch.test %d\nlow@low.test 5\n" % (u1, u1, u2, u2))
+        f.write("alice@one.test %d\nfull@one.test %d\nlocked@one.test %d\n"
+                "@two.test %d\n@catch.test %d\nlow@low.test 5\n" %
+                (u1, u1, u1, u2, u2))
     sasldb = make_sasldb(os.path.join(inst.base, "sasldb2"),
                          {"alice": PASSWORD}, realm="one.test")
     smtp_port, open_port, pop_port = inst.ports(3)
@@ -139,6 +141,9 @@ def rig(tmp_path_factory, mail_owner):  # noqa: F811
         "virtual_gid_maps": "static:%d" % gid,
         "virtual_mailbox_limit": str(LIMIT),
         "recipient_delimiter": "+",
+        # A held lock defers after one try (test_dotlock_honoured).
+        "deliver_lock_attempts": "1",
+        "deliver_lock_delay": "1s",
         "sasldb_path": sasldb,
         "minimal_backoff_time": "300s",
         "maximal_backoff_time": "600s",
@@ -256,6 +261,26 @@ def test_mailbox_limit(rig):
     assert (dsn, status) == ("5.2.2", "bounced"), text
     assert "mailbox size limit (%d bytes) exceeded" % LIMIT in text
     assert open(rig.path("one.test/full"), "rb").read() == before
+
+
+def test_dotlock_honoured(rig):
+    """virtual_mailbox_lock's default takes PATH.lock: a lock that a live
+    process of this host holds (mutt, a POP3 session) is waited for and
+    then defers the mail (4.2.0), never overridden."""
+    import socket
+    lock = rig.path("one.test/locked.lock")
+    with open(lock, "w") as f:
+        f.write("%d %s\n" % (os.getpid(), socket.gethostname()))
+    os.chmod(lock, 0o644)
+    try:
+        qid = rig.send(["locked@one.test"], "locked")
+        dsn, status, text = rig.status(qid, "locked@one.test")
+        assert (dsn, status) == ("4.2.0", "deferred"), text
+        assert "unable to lock" in text
+        assert os.path.exists(lock)
+        assert not os.path.exists(rig.path("one.test/locked"))
+    finally:
+        os.unlink(lock)
 
 
 def test_delivery_runs_as_mapped_uid(rig):
