@@ -448,20 +448,6 @@ local_pre_exit(void)
 	virtual_pre_exit();
 }
 
-/* virtual when the program runs under that name (argv[0]), as lmtp is
- * smtp's. */
-static int
-runs_as_virtual(int argc, char **argv)
-{
-	const char *name, *slash;
-
-	if (argc < 1 || argv[0] == NULL)
-		return 0;
-	slash = strrchr(argv[0], '/');
-	name = slash != NULL ? slash + 1 : argv[0];
-	return strcmp(name, "virtual") == 0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -475,7 +461,9 @@ main(int argc, char **argv)
 	    .pre_exit = local_pre_exit,
 	};
 
-	if (runs_as_virtual(argc, argv)) {
+	/* virtual when the program runs under that name, as lmtp is
+	 * smtp's. */
+	if (daemon_invoked_as(argc, argv, "virtual")) {
 		ops.params = virtual_params;
 		ops.pre_jail = virtual_pre_jail;
 		deliver_rcpt = virtual_deliver_rcpt;
