@@ -103,7 +103,8 @@ def rig(tmp_path_factory, mail_owner):  # noqa: F811
     u2 = free_id(u1 + 1)
     gid = free_id(u2 + 1)
     for domain, uid in (("one.test", u1), ("two.test", u2),
-                        ("catch.test", u2), ("low.test", u2)):
+                        ("catch.test", u2), ("low.test", u2),
+                        ("new.test", u2)):
         os.mkdir(os.path.join(base, domain), 0o755)
         os.chown(os.path.join(base, domain), uid, gid)
     # Nearly at the limit: the next message does not fit.
@@ -118,20 +119,22 @@ def rig(tmp_path_factory, mail_owner):  # noqa: F811
         f.write("alice@one.test one.test/alice\n"
                 "full@one.test one.test/full\n"
                 "locked@one.test one.test/locked\n"
+                "carl@new.test new.test/sub/carl/\n"
+                "dan@new.test new.test/deep/dan\n"
                 "bob@two.test two.test/bob/\n"
                 "@catch.test catch.test/all/\n"
                 "low@low.test low.test/low\n")
     with open(os.path.join(cfg, "vuid"), "w") as f:
         f.write("alice@one.test %d\nfull@one.test %d\nlocked@one.test %d\n"
-                "@two.test %d\n@catch.test %d\nlow@low.test 5\n" %
-                (u1, u1, u1, u2, u2))
+                "@two.test %d\n@catch.test %d\nlow@low.test 5\n@new.test %d\n" %
+                (u1, u1, u1, u2, u2, u2))
     sasldb = make_sasldb(os.path.join(inst.base, "sasldb2"),
                          {"alice": PASSWORD}, realm="one.test")
     smtp_port, open_port, pop_port = inst.ports(3)
     inst.conf.update(base_conf(mail_owner))
     inst.conf.update({
         "virtual_mailbox_domains": "one.test, two.test, catch.test, "
-                                   "low.test",
+                                   "low.test, new.test",
         "virtual_mailbox_base": base,
         # Through proxymap, as SQL and LDAP tables should be (man
         # virtual): smtpd, virtual and pop3session ask it.
@@ -211,6 +214,21 @@ def test_catch_all(rig):
     files = maildir_files(rig.path("catch.test/all"))
     assert len(files) == 2
     assert all(os.stat(f).st_uid == rig.u2 for f in files)
+
+
+def test_missing_folders_made_by_the_user(rig):
+    """The folders above a mailbox that are missing (below one the
+    recipient may write: the domain's) are made by the recipient's uid
+    (0700), for a Maildir and an mbox."""
+    qid = rig.send(["carl@new.test", "dan@new.test"], "new-folders")
+    for r in ("carl@new.test", "dan@new.test"):
+        dsn, status, text = rig.status(qid, r)
+        assert (dsn, status) == ("2.0.0", "sent"), text
+    for rel in ("new.test/sub", "new.test/sub/carl", "new.test/deep"):
+        st = os.stat(rig.path(rel))
+        assert (st.st_uid, st.st_mode & 0o777) == (rig.u2, 0o700), rel
+    assert len(maildir_files(rig.path("new.test/sub/carl"))) == 1
+    assert os.stat(rig.path("new.test/deep/dan")).st_uid == rig.u2
 
 
 def test_unknown_user_refused_at_rcpt(rig):
