@@ -135,7 +135,9 @@ UNIT_TESTS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
 # lmtp is smtp under another name: the program reads argv[0] (as
 # Postfix's smtp and lmtp are one program), so it is a link, not a build.
-LINKED_DAEMONS := $(if $(filter smtp,$(DAEMONS)),lmtp)
+# virtual is local's the same way (local/virtual.c).
+LINKED_DAEMONS := $(if $(filter smtp,$(DAEMONS)),lmtp) \
+	$(if $(filter local,$(DAEMONS)),virtual)
 PROGS := $(DAEMONS:%=$(BIN)/%) $(LINKED_DAEMONS:%=$(BIN)/%) \
 	$(CLI_PROGS:%=$(BIN)/%)
 
@@ -206,6 +208,8 @@ $(BIN)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(call PROG_MAIN,$(1))) $(PROG_LIB_$(1)
 endef
 $(foreach d,$(DAEMONS),$(eval $(call daemon_rule,$(d))))
 $(BIN)/lmtp: $(BIN)/smtp
+	ln -f $< $@
+$(BIN)/virtual: $(BIN)/local
 	ln -f $< $@
 
 define cli_rule

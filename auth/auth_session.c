@@ -21,6 +21,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -230,7 +231,8 @@ do_checkpass(struct auth_session *s, const struct auth_request *q,
 }
 
 /* APOP (RFC 1939 7): the digest is MD5(timestamp password) in hex, with
- * the sasldb's password of user in the default realm. */
+ * the sasldb's password of user in the default realm (of NAME in REALM
+ * for NAME@REALM). */
 struct apop_find {
 	const char *user;
 	char *password;
@@ -241,9 +243,16 @@ apop_match(const char *user, const char *realm, const char *password,
 	   size_t len, void *ctx)
 {
 	struct apop_find *f = ctx;
+	/* NAME@REALM is that realm's NAME (a virtual domain's user, as
+	 * libsasl2 reads it for the other mechanisms); NAME is the default
+	 * realm's. */
+	const char *at = strrchr(f->user, '@');
+	size_t n = at != NULL ? (size_t)(at - f->user) : strlen(f->user);
+	const char *want_realm = at != NULL ? at + 1 : auth_cfg.myhostname;
 
-	if (f->password == NULL && strcmp(user, f->user) == 0 &&
-	    strcmp(realm, auth_cfg.myhostname) == 0)
+	if (f->password == NULL && strlen(user) == n &&
+	    strncmp(user, f->user, n) == 0 &&
+	    strcasecmp(realm, want_realm) == 0)
 		f->password = xmemdup(password, len + 1);
 }
 

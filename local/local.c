@@ -73,7 +73,7 @@ local_log(const struct local_msg *msg, const char *to, const char *orig_to,
 	    .queue_id = msg->queue_id,
 	    .to = to,
 	    .orig_to = orig_to,
-	    .relay = "local",
+	    .relay = local_cfg.relay,
 	    .dsn = st->dsn,
 	    .status = delivery_log_status(st->cls),
 	    .text = buf_cstr(&st->text),
@@ -230,6 +230,11 @@ reply_send(int fd, struct deliver_reply *reply, const char *fail,
 			 id ? id : "request", strerror(errno));
 }
 
+/* local's recipients, or virtual's (main). */
+static void (*deliver_rcpt)(struct local_msg *, const struct local_rcpt *,
+			    struct local_status *,
+			    struct local_forwards *) = local_deliver_rcpt;
+
 static void
 local_serve(int fd)
 {
@@ -268,9 +273,10 @@ local_serve(int fd)
 		struct deliver_status *ds;
 
 		req.msg.started = now_sec();
-		local_deliver_rcpt(&req.msg, &req.rcpts[i], &st, &fw);
+		deliver_rcpt(&req.msg, &req.rcpts[i], &st, &fw);
 		ds = deliver_reply_add(&reply, req.rcpts[i].index, st.cls,
-				       st.dsn, buf_cstr(&st.text), "local", "");
+				       st.dsn, buf_cstr(&st.text),
+				       local_cfg.relay, "");
 		if (st.cls == 2)
 			reply_forwards(ds, &fw);
 		local_forwards_free(&fw);
@@ -280,6 +286,10 @@ local_serve(int fd)
 done:
 	if (local_cfg.aliases && maps_changed(local_cfg.aliases)) {
 		msg_info("alias database changed: restarting");
+		daemon_request_exit();
+	}
+	if (deliver_rcpt == virtual_deliver_rcpt && virtual_tables_changed()) {
+		msg_info("a virtual table changed: restarting");
 		daemon_request_exit();
 	}
 	deliver_request_free(&d);
@@ -366,6 +376,8 @@ local_pre_jail(void)
 
 	local_cfg.as_root = priv_is_root();
 	local_cfg.client_fd = -1;
+	local_cfg.relay = "local";
+	local_cfg.mbox_dotlock = 1;
 	local_cfg.myhostname = xstrdup(raw.myhostname);
 	local_cfg.myorigin = xstrdup(raw.myorigin);
 	local_cfg.mydestination =
@@ -433,12 +445,13 @@ local_pre_exit(void)
 	local_workers_close();
 	maps_close(local_cfg.aliases);
 	local_cfg.aliases = NULL;
+	virtual_pre_exit();
 }
 
 int
 main(int argc, char **argv)
 {
-	static const struct daemon_ops ops = {
+	struct daemon_ops ops = {
 	    .mode = DAEMON_SINGLE,
 	    .flags = DAEMON_FLAG_KEEP_ROOT,
 	    .params = local_params,
@@ -448,5 +461,12 @@ main(int argc, char **argv)
 	    .pre_exit = local_pre_exit,
 	};
 
+	/* virtual when the program runs under that name, as lmtp is
+	 * smtp's. */
+	if (daemon_invoked_as(argc, argv, "virtual")) {
+		ops.params = virtual_params;
+		ops.pre_jail = virtual_pre_jail;
+		deliver_rcpt = virtual_deliver_rcpt;
+	}
 	daemon_main(argc, argv, &ops);
 }

@@ -19,6 +19,9 @@
  *   local_alias.c    alias_maps lookups and :include: files for alias.h
  *   alias.c          aliases(5) values and their expansion, no I/O
  *                    (alias.h; unit-tested)
+ *   virtual.c        the virtual delivery agent: this program under the
+ *                    name "virtual" (virtual_mailbox_maps, uid and gid
+ *                    maps), delivering with the same workers
  *   (forwarding: addresses for other destinations, and list members to
  *   retry one by one, go back to qmgr in the reply, which queues them)
  *
@@ -43,6 +46,7 @@
 
 #include "alias.h"
 #include "buf.h"
+#include "conf.h"
 #include "match_list.h"
 #include "mailbox.h"
 #include "maps.h"
@@ -79,6 +83,10 @@ struct local_config {
 	char *mailbox_transport; /* "" or "transport:nexthop" */
 	char *queue_directory;	 /* where private/TRANSPORT is */
 	int ipc_timeout_ms;	 /* bound on a mailbox_transport delivery */
+	const char *relay;	 /* "local" or "virtual": relay= of the log */
+	/* PATH.lock outside the spool: local always, virtual when
+	 * virtual_mailbox_lock says dotlock */
+	int mbox_dotlock;
 };
 
 extern struct local_config local_cfg;
@@ -215,6 +223,16 @@ void local_deliver_file(const struct local_msg *msg, const char *to,
 void local_deliver_command(const struct local_msg *msg, const char *to,
 			   const char *command, uid_t uid, gid_t gid,
 			   struct local_status *st);
+
+/* virtual.c: the program run as "virtual" (local.c's main) binds
+ * virtual_params, starts with virtual_pre_jail and delivers each
+ * recipient with virtual_deliver_rcpt (fw stays empty). */
+extern const struct conf_bind virtual_params[];
+void virtual_pre_jail(void);
+void virtual_deliver_rcpt(struct local_msg *msg, const struct local_rcpt *rcpt,
+			  struct local_status *st, struct local_forwards *fw);
+int virtual_tables_changed(void);
+void virtual_pre_exit(void);
 
 /* local_alias.c */
 /* Opens alias_maps (before anything else; a table whose text file and

@@ -265,7 +265,7 @@ local_deliver_mailbox(const struct local_msg *msg, const char *to,
 
 	if (!u->in_spool)
 		local_worker_deliver(msg, kind, u->mailbox, to, u->uid, u->gid,
-				     1, timeout, st);
+				     local_cfg.mbox_dotlock, timeout, st);
 	else if (u->maildir && spool_maildir_prepare(u, st) == 0)
 		local_worker_deliver(msg, kind, u->mailbox, to, u->uid, u->gid,
 				     0, timeout, st);

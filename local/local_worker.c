@@ -151,11 +151,41 @@ keeper_exit(void)
 	_exit(0);
 }
 
+/* virtual: the folders above a mailbox that are missing, made by the
+ * recipient (0700), as Postfix's virtual makes a Maildir's; local's
+ * mailboxes are in the spool or a home, which exist. */
+static void
+make_parents(const char *path)
+{
+	char *dir = xstrdup(path), *last = strrchr(dir, '/');
+	struct stat sb;
+
+	/* The usual case, one stat: the folder is there. */
+	if (last != NULL && last != dir) {
+		*last = '\0';
+		if (stat(dir, &sb) == 0) {
+			xfree(dir);
+			return;
+		}
+		*last = '/';
+	}
+	for (char *p = strchr(dir + 1, '/'); p != NULL;
+	     p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			break;
+		*p = '/';
+	}
+	xfree(dir);
+}
+
 static void
 job_run(const struct local_job *job, int cfd, struct local_status *st)
 {
 	struct local_msg msg;
 
+	if (strcmp(local_cfg.relay, "virtual") == 0)
+		make_parents(job->path);
 	memset(&msg, 0, sizeof(msg));
 	msg.sender = job->sender;
 	msg.size = job->size;

@@ -156,10 +156,14 @@ static const struct conf_bind session_params[] = {
     CONF_BIND_END,
 };
 
+static int virt_enabled; /* virtual_mailbox_maps is set */
+
 static void
 mailbox_setup(void)
 {
 	struct mailbox_config *mc = &session_cfg.mbox;
+	struct mailbox_virtual *virt;
+	struct buf err = BUF_INIT;
 	const char *hm = raw.home_mailbox;
 	size_t n = strlen(hm);
 
@@ -178,6 +182,14 @@ mailbox_setup(void)
 		mc->owner_uid = mc->privs_uid = geteuid();
 		mc->owner_gid = mc->privs_gid = getegid();
 	}
+	/* user@domain logins: virtual mailboxes, found as virtual(8) finds
+	 * them.  Opened here only to refuse a bad table at start: a login
+	 * opens them again and closes them before the fork (virt_open). */
+	if ((virt = mailbox_virtual_open(mc->as_root, 1, &err)) == NULL)
+		msg_fatal("%s", buf_cstr(&err));
+	virt_enabled = mailbox_virtual_enabled(virt);
+	mailbox_virtual_close(virt);
+	buf_free(&err);
 	session_cfg.lock.attempts = (int)raw.lock_attempts;
 	session_cfg.lock.delay = (int)raw.lock_delay;
 	session_cfg.lock.stale = (int)raw.stale_lock_time;
@@ -504,6 +516,30 @@ child_run(int pair, int broker, const struct mailbox_user *u,
 	exit(0);
 }
 
+/* mailbox_find() with the virtual tables open for a user@domain name:
+ * opened for this login and closed before the fork, so that no session
+ * process, which runs as the user and parses the client's commands,
+ * inherits a table's descriptor (a SQL or LDAP connection above all),
+ * and a changed table is read at the next login. */
+static int
+virt_find(const char *name, struct mailbox_user *u, struct buf *why)
+{
+	struct mailbox_config *mc = &session_cfg.mbox;
+	struct mailbox_virtual *v = NULL;
+	int r;
+
+	if (virt_enabled && strchr(name, '@') != NULL &&
+	    (v = mailbox_virtual_open(mc->as_root, 1, why)) == NULL) {
+		memset(u, 0, sizeof(*u));
+		return -1;
+	}
+	mc->virt = v;
+	r = mailbox_find(mc, name, u, why);
+	mc->virt = NULL;
+	mailbox_virtual_close(v);
+	return r;
+}
+
 /* Mailbox, LOGIN-DELAY, fork; takes pair (closed in every case).  The
  * parent returns when the child is gone. */
 static void
@@ -517,7 +553,7 @@ login(int pair, const char *name, const char *client_addr,
 	pid_t pid, parent = getpid();
 
 	str_lower(lname);
-	r = mailbox_find(&session_cfg.mbox, lname, &u, &why);
+	r = virt_find(lname, &u, &why);
 	xfree(lname);
 	if (r <= 0) {
 		if (r < 0)

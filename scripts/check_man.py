@@ -26,6 +26,9 @@ A program that is another's under a second name (lmtp is smtp, as in
 Postfix: SHARED_FOLDERS) is checked against that folder: each page names
 the parameters of the folder but those with the other program's prefix
 (smtp.8 leaves the lmtp_* names to lmtp.8, and lmtp.8 the smtp_* ones).
+A program whose own code is a file of the folder (OWN_FILES: virtual is
+local's local/virtual.c) is checked against that file alone, and the
+folder's program against the other files.
 Bold words are those of .B, the odd words of .BR and .BI, and
 \\fB...\\fR (or \\fP) inside a line.
 In every page (man/*.1, *.5, *.8), a text line must not start with ".."
@@ -56,7 +59,9 @@ INLINE_BOLD = re.compile(r'\\fB(.*?)\\f[RPI]')
 MAN_REF = re.compile(r'^\(\d[a-z]*\)')
 NAME = re.compile(r'^[A-Za-z0-9_]+$')
 # Programs built from another's folder: program -> folder.
-SHARED_FOLDERS = {"lmtp": "smtp"}
+SHARED_FOLDERS = {"lmtp": "smtp", "virtual": "local"}
+# Programs of a shared folder whose parameters are bound in one file.
+OWN_FILES = {"virtual": "virtual.c"}
 
 
 def read_table():
@@ -107,21 +112,26 @@ def bound_params(prog):
     """The names prog reads in its folder's C files (SHARED_FOLDERS:
     without the names of the folder's other programs)."""
     folder = SHARED_FOLDERS.get(prog, prog)
+    if prog in OWN_FILES:
+        return folder_params(folder, only=OWN_FILES[prog])
     others = [p for p, f in SHARED_FOLDERS.items() if f == folder]
+    skip = [OWN_FILES[p] for p in others if p in OWN_FILES]
     others = [p + "_" for p in others + [folder] if p != prog]
-    return {n for n in folder_params(folder)
+    return {n for n in folder_params(folder, skip=skip)
             if not n.startswith(tuple(others))}
 
 
-def folder_params(folder):
-    """The names read in a folder's C files."""
+def folder_params(folder, only=None, skip=()):
+    """The names read in a folder's C files (only: that file alone;
+    skip: not those)."""
     top = os.path.join(ROOT, folder)
     names = set()
     if not os.path.isdir(top):
         return names
     for path, dirs, files in os.walk(top):
         for name in files:
-            if name.endswith(".c"):
+            if name.endswith(".c") and name not in skip and \
+                    (only is None or name == only):
                 with open(os.path.join(path, name)) as f:
                     text = expand(COMMENT.sub("", f.read()), ROOT)
                     names |= set(READ.findall(text))

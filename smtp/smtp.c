@@ -521,19 +521,6 @@ out:
 	buf_free(&why);
 }
 
-/* lmtp when the program runs under that name (argv[0]), as Postfix's. */
-static int
-runs_as_lmtp(int argc, char **argv)
-{
-	const char *name, *slash;
-
-	if (argc < 1 || argv[0] == NULL)
-		return 0;
-	slash = strrchr(argv[0], '/');
-	name = slash != NULL ? slash + 1 : argv[0];
-	return strcmp(name, "lmtp") == 0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -546,7 +533,8 @@ main(int argc, char **argv)
 	    .pre_exit = smtp_pre_exit,
 	};
 
-	smtp_cfg.lmtp = runs_as_lmtp(argc, argv);
+	/* lmtp when the program runs under that name, as Postfix's. */
+	smtp_cfg.lmtp = daemon_invoked_as(argc, argv, "lmtp");
 	smtp_cfg.proto = smtp_cfg.lmtp ? "lmtp" : "smtp";
 	if (smtp_cfg.lmtp)
 		ops.params = lmtp_params;

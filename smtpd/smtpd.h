@@ -207,6 +207,7 @@ enum smtpd_unlisted {
 	SMTPD_KNOWN,
 	SMTPD_UNKNOWN_LOCAL,
 	SMTPD_UNKNOWN_VIRTUAL,
+	SMTPD_UNKNOWN_MAILBOX, /* virtual_mailbox_maps */
 	SMTPD_UNKNOWN_RELAY,
 	SMTPD_LOOKUP_FAILED, /* try again later */
 };

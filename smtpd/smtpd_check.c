@@ -38,6 +38,7 @@
 
 #include "conf.h"
 #include "daemon.h"
+#include "mailbox.h"
 #include "maps.h"
 #include "msg.h"
 #include "rewrite.h"
@@ -56,6 +57,10 @@ static struct {
 	char *delimiter;
 	struct maps *maps; /* the tables of local_recipient_maps, or NULL */
 	int maps_broken;   /* they could not be opened: 451 */
+	/* virtual_mailbox_maps (lib/mailbox.h), or NULL; broken: it
+	 * could not be opened (451) */
+	struct mailbox_virtual *boxes;
+	int boxes_broken;
 	/* The files read into names: NULL when not read. */
 	struct maps_watch *passwd_watch, *sasldb_watch;
 	int change_logged;
@@ -133,7 +138,15 @@ void
 smtpd_check_init(void)
 {
 	struct passwd *pw;
+	struct buf err = BUF_INIT;
 
+	/* The users of virtual_mailbox_domains, as virtual(8) finds them. */
+	if ((local_table.boxes = mailbox_virtual_open(0, 0, &err)) == NULL) {
+		msg_warn("%s: recipients in virtual_mailbox_domains get 451",
+			 buf_cstr(&err));
+		local_table.boxes_broken = 1;
+	}
+	buf_free(&err);
 	local_table.enabled = *smtpd_cfg.local_recipient_maps != '\0';
 	local_table.delimiter = xstrdup(smtpd_cfg.recipient_delimiter);
 	if (!local_table.enabled)
@@ -168,6 +181,7 @@ smtpd_check_end(void)
 	xfree(local_table.delimiter);
 	if (local_table.maps)
 		maps_close(local_table.maps);
+	mailbox_virtual_close(local_table.boxes);
 	maps_watch_free(local_table.passwd_watch);
 	maps_watch_free(local_table.sasldb_watch);
 	memset(&local_table, 0, sizeof(local_table));
@@ -176,6 +190,8 @@ smtpd_check_end(void)
 const char *
 smtpd_check_changed(void)
 {
+	if (mailbox_virtual_changed(local_table.boxes))
+		return "virtual_mailbox_maps";
 	if (!local_table.enabled)
 		return NULL;
 	if (maps_watch_changed(local_table.passwd_watch))
@@ -364,6 +380,20 @@ smtpd_check_unlisted(const struct addr *a, int sender)
 			       : SMTPD_LOOKUP_FAILED;
 	} else if (virtual_domain(a->domain)) {
 		res = SMTPD_UNKNOWN_VIRTUAL;
+	} else if ((local_table.boxes_broken ||
+		    mailbox_virtual_enabled(local_table.boxes)) &&
+		   domain_listed("virtual_mailbox_domains",
+				 smtpd_cfg.virtual_mailbox_domains, a->domain,
+				 0)) {
+		r = local_table.boxes_broken
+			? -1
+			: mailbox_virtual_known(local_table.boxes, a->addr,
+						&err);
+		if (r < 0 && !local_table.boxes_broken)
+			msg_warn("virtual_mailbox_maps: %s", buf_cstr(&err));
+		res = r > 0    ? SMTPD_KNOWN
+		      : r == 0 ? SMTPD_UNKNOWN_MAILBOX
+			       : SMTPD_LOOKUP_FAILED;
 	} else if (rw && relay_domain(a->domain)) {
 		r = rewrite_relay_listed(rw, a->addr, &err);
 		if (r < 0)

@@ -277,8 +277,9 @@ static struct {
 	long long reject_code, defer_code, relay_code, access_reject_code,
 	    access_defer_code, invalid_hostname_code, non_fqdn_code,
 	    multi_bounce_code, unknown_local_code, rbl_code,
-	    unknown_virtual_code, unknown_relay_code, unknown_address_code,
-	    unknown_client_code, unknown_hostname_code, plaintext_code;
+	    unknown_virtual_code, unknown_mailbox_code, unknown_relay_code,
+	    unknown_address_code, unknown_client_code, unknown_hostname_code,
+	    plaintext_code;
 } cfg;
 
 /* What a session keeps: the sender, the transaction's actions and a
@@ -591,6 +592,8 @@ smtpd_restrict_init(void)
 	    code_param45("unknown_local_recipient_reject_code");
 	cfg.unknown_virtual_code =
 	    code_param45("unknown_virtual_alias_reject_code");
+	cfg.unknown_mailbox_code =
+	    code_param45("unknown_virtual_mailbox_reject_code");
 	cfg.unknown_relay_code =
 	    code_param45("unknown_relay_recipient_reject_code");
 	cfg.rbl_code = code_param45("maps_rbl_reject_code");
@@ -1502,6 +1505,10 @@ unlisted(struct eval *e, const struct addr *a, const char *klass,
 	case SMTPD_UNKNOWN_VIRTUAL:
 		code = cfg.unknown_virtual_code;
 		table = "virtual alias";
+		break;
+	case SMTPD_UNKNOWN_MAILBOX:
+		code = cfg.unknown_mailbox_code;
+		table = "virtual mailbox";
 		break;
 	case SMTPD_UNKNOWN_RELAY:
 		code = cfg.unknown_relay_code;

@@ -767,7 +767,8 @@ const struct conf_param conf_params[] = {
      "$smtp_sasl_password_maps $smtp_tls_policy_maps "
      "$virtual_alias_maps $virtual_alias_domains $canonical_maps "
      "$sender_canonical_maps $recipient_canonical_maps $sender_bcc_maps "
-     "$recipient_bcc_maps $relay_recipient_maps",
+     "$recipient_bcc_maps $relay_recipient_maps $virtual_mailbox_maps "
+     "$virtual_uid_maps $virtual_gid_maps",
      0, 0,
      "The tables the proxymap(8) service may open for its clients: a request "
      "for TYPE:NAME is answered only when this list names proxy:TYPE:NAME "
@@ -1565,6 +1566,10 @@ const struct conf_param conf_params[] = {
      "The reply code for a recipient in virtual_alias_domains that "
      "virtual_alias_maps does not know (User unknown in virtual alias "
      "table). As in Postfix."},
+    {"unknown_virtual_mailbox_reject_code", CONF_INT, "550", 0, 0,
+     "The reply code for a recipient in virtual_mailbox_domains that "
+     "virtual_mailbox_maps does not know (User unknown in virtual mailbox "
+     "table), when virtual_mailbox_maps is set. As in Postfix."},
     {"virtual_alias_address_length_limit", CONF_INT, "1000", 0, 1,
      "The longest address virtual alias expansion may produce; a longer "
      "one stops the message (not accepted, try again later), which ends "
@@ -1587,17 +1592,49 @@ const struct conf_param conf_params[] = {
      "How deep virtual alias expansion follows a result; deeper (a loop), "
      "the message is not accepted (451 4.6.0, try again later). As in "
      "Postfix."},
+    {"virtual_gid_maps", CONF_STR, "", 0, 0,
+     "Tables of the numeric group id that virtual(8) delivers to a "
+     "recipient's mailbox with (and pop3d reads it with), looked up as "
+     "virtual_mailbox_maps is (static:5000 for one id). As in Postfix."},
+    {"virtual_mailbox_base", CONF_STR, "", 0, 0,
+     "The folder that the paths of virtual_mailbox_maps are relative to; a "
+     "result may not leave it (.. is refused, the mail deferred). As in "
+     "Postfix."},
     {"virtual_mailbox_domains", CONF_STR, "", 0, 0,
      "Domains (a list, with files and tables) whose recipients qmgr(8) "
-     "routes to virtual_transport and smtpd(8) accepts from any client "
-     "(without a recipient check of its own: virtual_mailbox_maps is not "
-     "implemented yet). As in Postfix, but empty by default (Postfix: "
-     "$virtual_mailbox_maps)."},
+     "routes to virtual_transport and smtpd(8) accepts from any client, "
+     "refusing the users that virtual_mailbox_maps, when set, does not know "
+     "(unknown_virtual_mailbox_reject_code). As in Postfix, but empty by "
+     "default (Postfix: $virtual_mailbox_maps)."},
+    {"virtual_mailbox_limit", CONF_SIZE, "51200000", 0, 0,
+     "The largest size in bytes that virtual(8) lets an mbox grow to, or a "
+     "Maildir message file have; beyond, the mail bounces (5.2.2); 0 means no "
+     "limit. As in Postfix."},
+    {"virtual_mailbox_lock", CONF_STR, "fcntl, dotlock", 0, 0,
+     "How virtual(8) locks an mbox: dotlock adds PATH.lock (made by the "
+     "recipient's uid, which must be able to write the mailbox's folder) to "
+     "the fcntl(2) lock it always takes (local(8) and pop3d rely on it); "
+     "flock is accepted and ignored. As in Postfix, but fcntl is always "
+     "used."},
+    {"virtual_mailbox_maps", CONF_STR, "", 0, 0,
+     "Tables of the mailbox of a virtual address, relative to "
+     "virtual_mailbox_base (a trailing / means Maildir), searched with "
+     "user+extension@domain, user@domain, then @domain (a catch-all); an "
+     "address no key finds bounces (5.1.1). pop3d serves these mailboxes to "
+     "user@domain logins. As in Postfix."},
+    {"virtual_minimum_uid", CONF_INT, "100", 0, 1,
+     "The smallest uid virtual_uid_maps may give; a smaller one (and root's "
+     "or mail_owner's) defers the mail as a configuration error (4.3.5). As "
+     "in Postfix."},
     {"virtual_transport", CONF_STR, "virtual", 0, 0,
      "The transport (transport or transport:nexthop) of recipients in "
      "virtual_mailbox_domains; without a next hop it is the recipient's "
      "domain. lmtp:unix:private/dovecot-lmtp hands them to Dovecot. As in "
      "Postfix."},
+    {"virtual_uid_maps", CONF_STR, "", 0, 0,
+     "Tables of the numeric user id that virtual(8) delivers to a "
+     "recipient's mailbox as (and pop3d reads it as), looked up as "
+     "virtual_mailbox_maps is (static:5000 for one id). As in Postfix."},
     {NULL, CONF_STR, NULL, 0, 0, NULL},
 };
 

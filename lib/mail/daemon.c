@@ -252,6 +252,17 @@ daemon_request_exit(void)
 	exit_soon();
 }
 
+int
+daemon_invoked_as(int argc, char **argv, const char *name)
+{
+	const char *slash;
+
+	if (argc < 1 || argv[0] == NULL)
+		return 0;
+	slash = strrchr(argv[0], '/');
+	return strcmp(slash != NULL ? slash + 1 : argv[0], name) == 0;
+}
+
 void
 daemon_close_listeners(void)
 {

@@ -124,5 +124,9 @@ void daemon_request_exit(void);
  * mailbox workers): closes the listening sockets and the status pipe,
  * which belong to the process master started. */
 void daemon_close_listeners(void);
+/* 1 when the program was run under name (argv[0]'s last component): one
+ * program, two daemons, as Postfix's smtp and lmtp (smtp/) and local
+ * and virtual (local/). */
+int daemon_invoked_as(int argc, char **argv, const char *name);
 
 #endif

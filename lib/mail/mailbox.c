@@ -159,6 +159,11 @@ mailbox_find(const struct mailbox_config *cfg, const char *name,
 	struct passwd *pw;
 
 	memset(u, 0, sizeof(*u));
+	if (cfg->virt != NULL && strchr(name, '@') != NULL) {
+		int r = mailbox_virtual_find(cfg->virt, name, u, why);
+
+		return r == MAILBOX_VIRTUAL_CONFIG ? -1 : r;
+	}
 	if (!name_ok(name))
 		return 0;
 	errno = 0;

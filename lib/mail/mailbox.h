@@ -38,6 +38,8 @@ struct mailbox_config {
 	uid_t privs_uid; /* default_privs */
 	gid_t privs_gid;
 	int as_root;
+	/* user@domain names: virtual mailboxes (NULL: none) */
+	const struct mailbox_virtual *virt;
 };
 
 struct mailbox_user {
@@ -60,6 +62,38 @@ void mailbox_user_free(struct mailbox_user *u);
  * so a program that serves them (local, pop3d) calls it at start to
  * refuse to run rather than fail each delivery or login. */
 int mailbox_mail_only_ids(uid_t *uid, gid_t *gid, struct buf *err);
+/*
+ * Virtual mailboxes (virtual(8) as Postfix's; lib/mailbox_virtual.c):
+ * the path $virtual_mailbox_base/$virtual_mailbox_maps(address) (Maildir
+ * when the result ends in '/'), owned by the numeric virtual_uid_maps and
+ * virtual_gid_maps results of the address, each table searched with
+ * "user+ext@domain", "user@domain", then "@domain", keys in lower case.
+ * mailbox_find() takes a name with '@' there when cfg->virt is set.
+ * mailbox_virtual_open() opens the tables (before any jail) and reads
+ * the parameters itself: virtual_mailbox_base, virtual_mailbox_maps,
+ * virtual_uid_maps, virtual_gid_maps, virtual_minimum_uid,
+ * recipient_delimiter, mail_owner (owners 0: only virtual_mailbox_maps,
+ * for mailbox_virtual_known(), smtpd's recipient check: 1, 0, or -1
+ * with why).  mailbox_virtual_find() returns 1
+ * (u filled; u->name is the address), 0 for an address no table has,
+ * -1 for a table that cannot answer, MAILBOX_VIRTUAL_CONFIG for an entry
+ * that must not be used (no uid or gid, a uid below
+ * virtual_minimum_uid, root's or mail_owner's uid, a path with "..");
+ * why says which.  Not running as root, u->uid and gid are the
+ * process's own.
+ */
+#define MAILBOX_VIRTUAL_CONFIG (-2)
+struct mailbox_virtual;
+struct mailbox_virtual *mailbox_virtual_open(int as_root, int owners,
+					     struct buf *err);
+int mailbox_virtual_known(const struct mailbox_virtual *v, const char *address,
+			  struct buf *why);
+int mailbox_virtual_enabled(const struct mailbox_virtual *v);
+int mailbox_virtual_changed(const struct mailbox_virtual *v);
+void mailbox_virtual_close(struct mailbox_virtual *v);
+int mailbox_virtual_find(const struct mailbox_virtual *v, const char *address,
+			 struct mailbox_user *u, struct buf *why);
+
 /* "DIR/" -> "DIR" with *maildir 1; "DIR" -> "DIR" with *maildir 0. */
 char *mailbox_strip_slash(const char *value, int *maildir);
 
