@@ -203,9 +203,14 @@ log_tls(struct sess *ss, const struct tls_info *info)
 		return;
 	smtp_target_relay(&ss->c->t, relay, sizeof(relay));
 	tls_info_format(info, &b);
+	/* Postfix's words: Verified (chain or TLSA records, and name),
+	 * Trusted (chain good, name not checked or not ours), Untrusted,
+	 * Anonymous (no certificate). */
 	msg_info("%s TLS connection established to %s: %s",
-		 info->verified ? "Verified"
-				: (info->peer_cert ? "Untrusted" : "Anonymous"),
+		 info->verified	   ? "Verified"
+		 : info->trusted   ? "Trusted"
+		 : info->peer_cert ? "Untrusted"
+				   : "Anonymous",
 		 relay, buf_cstr(&b));
 	if (info->peer_cert && smtp_cfg.tls_loglevel >= 2)
 		msg_info("%s: peer certificate subject_CN=%s, issuer_CN=%s%s%s",
@@ -213,6 +218,33 @@ log_tls(struct sess *ss, const struct tls_info *info)
 			 info->verify_error[0] ? ", verification: " : "",
 			 info->verify_error);
 	buf_free(&b);
+}
+
+/* The handshake authenticated by the TLSA records DANE chose
+ * (smtp_connect.c): DANE-TA matches must name the TLSA base domain or
+ * the MX host (RFC 7672 3.2.2). */
+static int
+dane_start(struct sess *ss, struct tls_info *info, struct buf *err)
+{
+	const struct dns_tlsa_result *res = ss->pol->tlsa;
+	struct tls_tlsa rr[DNS_TLSA_MAX];
+	const char *names[] = {ss->c->t.host, NULL};
+	struct tls_dane dane;
+	size_t i;
+
+	for (i = 0; i < res->count; i++) {
+		rr[i].usage = res->rr[i].usage;
+		rr[i].selector = res->rr[i].selector;
+		rr[i].mtype = res->rr[i].mtype;
+		rr[i].data = res->rr[i].data;
+		rr[i].len = res->rr[i].len;
+	}
+	dane.base = ss->pol->tlsa_base;
+	dane.names = names;
+	dane.sni = ss->pol->servername;
+	dane.rr = rr;
+	dane.count = res->count;
+	return tls_client_start_dane(smtp_cfg.tls, &ss->c->s, &dane, info, err);
 }
 
 /* The TLS handshake on the connection (after STARTTLS, or at once in
@@ -227,8 +259,10 @@ handshake(struct sess *ss, enum tls_level level)
 
 	stream_set_timeout(&ss->c->s, smtp_cfg.starttls_timeout_ms);
 	peer = ss->pol->match[0] ? ss->pol->match : ss->c->t.host;
-	if (tls_client_start(smtp_cfg.tls, &ss->c->s, peer, level, &info,
-			     &err) < 0) {
+	if ((ss->pol->tlsa != NULL
+		 ? dane_start(ss, &info, &err)
+		 : tls_client_start(smtp_cfg.tls, &ss->c->s, peer, level, &info,
+				    &err)) < 0) {
 		ss->c->broken = 1;
 		buf_printf(&text, "Cannot start TLS with %s: %s", ss->name,
 			   buf_cstr(&err));
