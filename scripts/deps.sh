@@ -31,12 +31,14 @@ RUN_PKGS="libsasl2-modules libsasl2-modules-db sasl2-bin openssl"
 # dovecot-lmtpd (and dovecot-core's doveadm): the LMTP server test_lmtp
 # delivers to, a private instance the test starts.
 # python3-pytest-xdist: make integration runs the test files two at a time.
+# unbound: test_dane's validating resolver (a private instance on
+# loopback; the system's is stopped below); ldnsutils signs its zone.
 TEST_PKGS="libcmocka-dev python3 python3-pytest python3-pytest-xdist swaks libnet-ssleay-perl \
 curl ldnsutils nsd db5.3-util postfix postfix-pcre procps iproute2 netbase clang \
 clang-format libclang-rt-14-dev mutt fetchmail ca-certificates strace gdb \
 binutils bsdutils postgrey postfix-policyd-spf-python python3-dns fail2ban \
 pflogsumm python3-spf python3-yaml dovecot-core dovecot-lmtpd postgresql \
-postgresql-client mariadb-server mariadb-client slapd"
+postgresql-client mariadb-server mariadb-client slapd unbound"
 # bench/pop3 compares pop3d with a private Dovecot instance.
 BENCH_PKGS="dovecot-pop3d"
 
@@ -81,8 +83,10 @@ case "$missing" in
 	fi
 	;;
 esac
-# The same for the directory servers test_directory runs privately.
-for svc in postgresql mariadb slapd; do
+# The same for the directory servers test_directory runs privately, and
+# unbound (test_dane runs its own; a system resolver on 127.0.0.1:53
+# would also change what every other program of the machine asks).
+for svc in postgresql mariadb slapd unbound; do
 	case "$missing" in
 	*"$svc"*)
 		if command -v systemctl >/dev/null 2>&1 &&
