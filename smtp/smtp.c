@@ -236,6 +236,7 @@ smtp_tls_init(void)
 		return;
 	raw.tls_params.prefix = smtp_cfg.proto;
 	smtp_cfg.tls = tls_params_client_ctx(&raw.tls_params);
+	smtp_cfg.tls_params = &raw.tls_params;
 	tls_params_apply(smtp_cfg.tls, &raw.tls_params, 1, 0);
 	buf_free(&err);
 }

@@ -46,6 +46,7 @@
 #include "smtp_reply.h"
 #include "stream.h"
 #include "tls.h"
+#include "tls_params.h"
 
 #define SMTP_DSN_SIZE 16
 #define SMTP_REASONS_MAX 2000 /* bytes of connection failures kept */
@@ -79,6 +80,7 @@ struct smtp_config {
 	long long
 	    tls_loglevel; /* smtp_tls_loglevel: 1 summary, 2 certificate */
 	struct tls_ctx *tls;
+	const struct tls_params *tls_params; /* for policy attributes */
 	struct maps *tls_policy;
 	int tls_note_starttls_offer; /* smtp_tls_note_starttls_offer */
 	int tls_wrappermode; /* smtp_tls_wrappermode: TLS from connect on */
@@ -249,6 +251,27 @@ int smtp_tls_level_parse(const char *word, enum tls_level *level,
 /* A policy value (level and attributes) into pol; 0, or -1 with why. */
 int smtp_tls_policy_parse(const char *value, struct smtp_tls_policy *pol,
 			  struct buf *why);
+/* What a policy's attributes (and DANE's records) make of one
+ * handshake with target t at level: smtp_tls_opts_make() fills it, 0, or
+ * -1 with err set (a bad protocols=, ciphers= or tafile=); free it with
+ * smtp_tls_opts_free() either way. */
+#define SMTP_TLS_NAMES_MAX 8
+struct smtp_tls_opts {
+	struct tls_client_opts o;
+	char peer[DNS_NAME_MAX + 2]; /* the first name to verify */
+	char names[SMTP_TLS_NAMES_MAX][DNS_NAME_MAX + 2];
+	const char *namep[SMTP_TLS_NAMES_MAX + 1];
+	char sni[DNS_NAME_MAX + 1];
+	struct buf ciphers;
+	struct tls_dane dane;
+	struct tls_tlsa rr[DNS_TLSA_MAX]; /* DANE: borrowed data */
+	struct tls_tlsa *ta;		  /* tafile=: owned */
+	size_t nta;
+};
+int smtp_tls_opts_make(const struct smtp_tls_policy *pol,
+		       const struct smtp_target *t, enum tls_level level,
+		       struct smtp_tls_opts *out, struct buf *err);
+void smtp_tls_opts_free(struct smtp_tls_opts *out);
 /* 0 and pol, or -1 with why (a table error or bad entry). */
 int smtp_tls_policy_get(const struct nexthop *nh, const char *nexthop_text,
 			struct smtp_tls_policy *pol, struct buf *why);

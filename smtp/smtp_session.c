@@ -220,33 +220,6 @@ log_tls(struct sess *ss, const struct tls_info *info)
 	buf_free(&b);
 }
 
-/* The handshake authenticated by the TLSA records DANE chose
- * (smtp_connect.c): DANE-TA matches must name the TLSA base domain or
- * the MX host (RFC 7672 3.2.2). */
-static int
-dane_start(struct sess *ss, struct tls_info *info, struct buf *err)
-{
-	const struct dns_tlsa_result *res = ss->pol->tlsa;
-	struct tls_tlsa rr[DNS_TLSA_MAX];
-	const char *names[] = {ss->c->t.host, NULL};
-	struct tls_dane dane;
-	size_t i;
-
-	for (i = 0; i < res->count; i++) {
-		rr[i].usage = res->rr[i].usage;
-		rr[i].selector = res->rr[i].selector;
-		rr[i].mtype = res->rr[i].mtype;
-		rr[i].data = res->rr[i].data;
-		rr[i].len = res->rr[i].len;
-	}
-	dane.base = ss->pol->tlsa_base;
-	dane.names = names;
-	dane.sni = ss->pol->servername;
-	dane.rr = rr;
-	dane.count = res->count;
-	return tls_client_start_dane(smtp_cfg.tls, &ss->c->s, &dane, info, err);
-}
-
 /* The TLS handshake on the connection (after STARTTLS, or at once in
  * wrapper mode).  0, -1 (reason noted), or 1: it failed at level may. */
 static int
@@ -254,15 +227,13 @@ handshake(struct sess *ss, enum tls_level level)
 {
 	struct buf text = BUF_INIT, err = BUF_INIT;
 	struct tls_info info;
-	const char *peer;
+	struct smtp_tls_opts opts;
 	int rc = 0;
 
 	stream_set_timeout(&ss->c->s, smtp_cfg.starttls_timeout_ms);
-	peer = ss->pol->match[0] ? ss->pol->match : ss->c->t.host;
-	if ((ss->pol->tlsa != NULL
-		 ? dane_start(ss, &info, &err)
-		 : tls_client_start(smtp_cfg.tls, &ss->c->s, peer, level, &info,
-				    &err)) < 0) {
+	if (smtp_tls_opts_make(ss->pol, &ss->c->t, level, &opts, &err) < 0 ||
+	    tls_client_start_opts(smtp_cfg.tls, &ss->c->s, opts.peer, level,
+				  &opts.o, &info, &err) < 0) {
 		ss->c->broken = 1;
 		buf_printf(&text, "Cannot start TLS with %s: %s", ss->name,
 			   buf_cstr(&err));
@@ -274,6 +245,7 @@ handshake(struct sess *ss, enum tls_level level)
 		ss->c->tls_on = 1;
 		log_tls(ss, &info);
 	}
+	smtp_tls_opts_free(&opts);
 	buf_free(&text);
 	buf_free(&err);
 	return rc;

@@ -196,3 +196,122 @@ smtp_tls_policy_get(const struct nexthop *nh, const char *nexthop_text,
 	buf_free(&value);
 	return rc;
 }
+
+/* One name of match= or servername=: Postfix's words for the names of
+ * this delivery, or the name itself. */
+static void
+policy_name(const char *word, size_t len, const struct smtp_target *t,
+	    char *out, size_t size)
+{
+	const char *nexthop = t->nh != NULL ? t->nh->host : t->host;
+
+	if (len == 8 && strncmp(word, "hostname", 8) == 0)
+		snprintf(out, size, "%s", t->host);
+	else if (len == 7 && strncmp(word, "nexthop", 7) == 0)
+		snprintf(out, size, "%s", nexthop);
+	else if (len == 11 && strncmp(word, "dot-nexthop", 11) == 0)
+		snprintf(out, size, ".%s", nexthop);
+	else
+		snprintf(out, size, "%.*s", (int)len, word);
+}
+
+int
+smtp_tls_opts_make(const struct smtp_tls_policy *pol,
+		   const struct smtp_target *t, enum tls_level level,
+		   struct smtp_tls_opts *out, struct buf *err)
+{
+	const struct tls_params *p = smtp_cfg.tls_params;
+	const char *m = pol->match, *grade, *exclude, *extra;
+	struct tls_protocols prot;
+	int mandatory = level >= TLS_LEVEL_ENCRYPT;
+	size_t n = 0, len, i;
+
+	memset(out, 0, sizeof(*out));
+	buf_init(&out->ciphers);
+	/* match=: the first name is the peer name, the others may match
+	 * instead (SSL_add1_host). */
+	snprintf(out->peer, sizeof(out->peer), "%s", t->host);
+	for (i = 0; *m != '\0'; i++) {
+		len = strcspn(m, ":");
+		if (len > 0 && i == 0)
+			policy_name(m, len, t, out->peer, sizeof(out->peer));
+		else if (len > 0 && n < SMTP_TLS_NAMES_MAX)
+			policy_name(m, len, t, out->names[n++],
+				    sizeof(out->names[0]));
+		m += len + (m[len] == ':');
+	}
+	for (i = 0; i < n; i++)
+		out->namep[i] = out->names[i];
+	out->namep[n] = NULL;
+	out->o.names = out->namep;
+	if (pol->servername[0] != '\0') {
+		len = strlen(pol->servername);
+		policy_name(pol->servername, len, t, out->sni,
+			    sizeof(out->sni));
+		out->o.sni = out->sni;
+	}
+	if (pol->protocols[0] != '\0') {
+		if (tls_protocols_parse(pol->protocols, &prot, err) < 0)
+			return -1;
+		out->o.min_version = prot.min;
+		out->o.max_version = prot.max;
+	}
+	/* ciphers= and exclude= stand for the parameters of the level, as
+	 * in Postfix: the mandatory ones at encrypt and above. */
+	if (p != NULL && (pol->ciphers[0] != '\0' || pol->exclude[0] != '\0')) {
+		grade = pol->ciphers[0] ? pol->ciphers
+			: mandatory	? p->mandatory_ciphers
+					: p->ciphers;
+		exclude = pol->exclude[0] ? pol->exclude : p->exclude_ciphers;
+		extra = pol->exclude[0] || !mandatory
+			    ? NULL
+			    : p->mandatory_exclude_ciphers;
+		if (tls_cipherlist_make(grade, p->high, p->medium, p->null,
+					exclude, extra, &out->ciphers, err) < 0)
+			return -1;
+		out->o.ciphers = buf_cstr(&out->ciphers);
+	}
+	if (pol->tlsa != NULL) {
+		/* DANE (smtp_connect.c): DANE-TA matches must name the TLSA
+		 * base domain or the MX host (RFC 7672 3.2.2). */
+		for (i = 0; i < pol->tlsa->count; i++) {
+			out->rr[i].usage = pol->tlsa->rr[i].usage;
+			out->rr[i].selector = pol->tlsa->rr[i].selector;
+			out->rr[i].mtype = pol->tlsa->rr[i].mtype;
+			out->rr[i].data = pol->tlsa->rr[i].data;
+			out->rr[i].len = pol->tlsa->rr[i].len;
+		}
+		out->dane.base = pol->tlsa_base;
+		snprintf(out->names[0], sizeof(out->names[0]), "%s", t->host);
+		out->namep[0] = out->names[0];
+		out->namep[1] = NULL;
+		out->dane.names = out->namep;
+		out->dane.sni = out->o.sni;
+		out->dane.rr = out->rr;
+		out->dane.count = pol->tlsa->count;
+		out->o.names = NULL;
+		out->o.dane = &out->dane;
+	} else if (pol->tafile[0] != '\0' && level >= TLS_LEVEL_VERIFY) {
+		/* tafile=: these anchors and no others, names as match=. */
+		if (tls_tafile_load(pol->tafile, &out->ta, &out->nta, err) < 0)
+			return -1;
+		out->dane.base = out->peer;
+		out->dane.names = out->namep;
+		out->dane.sni = out->o.sni;
+		out->dane.rr = out->ta;
+		out->dane.count = out->nta;
+		out->o.names = NULL;
+		out->o.dane = &out->dane;
+	}
+	return 0;
+}
+
+void
+smtp_tls_opts_free(struct smtp_tls_opts *out)
+{
+	buf_free(&out->ciphers);
+	if (out->ta != NULL)
+		tls_tafile_free(out->ta, out->nta);
+	out->ta = NULL;
+	out->nta = 0;
+}

@@ -1091,11 +1091,46 @@ mandatory_setup(struct tls_ctx *ctx, struct tls_session *ts, struct buf *err)
 	return 0;
 }
 
+/* What a destination changes (struct tls_client_opts), after the level's
+ * own settings. */
+static int
+opts_setup(struct tls_session *ts, const struct tls_client_opts *o,
+	   struct buf *err)
+{
+	size_t i;
+
+	for (i = 0; o->names != NULL && o->names[i] != NULL; i++)
+		if (*o->names[i] != '\0' &&
+		    SSL_add1_host(ts->ssl, o->names[i]) != 1)
+			goto fail;
+	if (o->sni != NULL && *o->sni != '\0' && !is_ip_literal(o->sni)) {
+		char sni[TLS_NAME_MAX];
+
+		snprintf(sni, sizeof(sni), "%s", o->sni);
+		if (SSL_set_tlsext_host_name(ts->ssl, sni) != 1)
+			goto fail;
+	}
+	if ((o->min_version != 0 &&
+	     !SSL_set_min_proto_version(ts->ssl, o->min_version)) ||
+	    (o->min_version != 0 &&
+	     !SSL_set_max_proto_version(ts->ssl, o->max_version)) ||
+	    (o->ciphers != NULL && *o->ciphers != '\0' &&
+	     !SSL_set_cipher_list(ts->ssl, o->ciphers)))
+		goto fail;
+	return 0;
+fail:
+	buf_puts(err, "cannot apply the destination's TLS settings: ");
+	tls_drain_errors(err, "rejected by OpenSSL");
+	return -1;
+}
+
 static int
 start(struct tls_ctx *ctx, struct stream *s, int server, const char *peername,
-      enum tls_level level, const struct tls_dane *dane, struct tls_info *info,
-      struct buf *err)
+      enum tls_level level, const struct tls_client_opts *opts,
+      struct tls_info *info, struct buf *err)
 {
+	const struct tls_dane *dane = opts != NULL ? opts->dane : NULL;
+
 	struct tls_session *ts;
 
 	if (tls_active(s)) {
@@ -1115,8 +1150,9 @@ start(struct tls_ctx *ctx, struct stream *s, int server, const char *peername,
 		return -1;
 	}
 	if (!server &&
-	    (dane != NULL ? dane_setup(ctx, ts, dane, err)
-			  : client_setup(ts, peername, level, err)) < 0) {
+	    ((dane != NULL ? dane_setup(ctx, ts, dane, err)
+			   : client_setup(ts, peername, level, err)) < 0 ||
+	     (opts != NULL && opts_setup(ts, opts, err) < 0))) {
 		session_free(ts);
 		return -1;
 	}
@@ -1156,7 +1192,22 @@ tls_client_start_dane(struct tls_ctx *ctx, struct stream *s,
 		      const struct tls_dane *dane, struct tls_info *info,
 		      struct buf *err)
 {
-	return start(ctx, s, 0, NULL, TLS_LEVEL_SECURE, dane, info, err);
+	struct tls_client_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.dane = dane;
+	return start(ctx, s, 0, NULL, TLS_LEVEL_SECURE, &o, info, err);
+}
+
+int
+tls_client_start_opts(struct tls_ctx *ctx, struct stream *s,
+		      const char *peername, enum tls_level level,
+		      const struct tls_client_opts *opts, struct tls_info *info,
+		      struct buf *err)
+{
+	if (opts != NULL && opts->dane != NULL)
+		level = TLS_LEVEL_SECURE;
+	return start(ctx, s, 0, peername, level, opts, info, err);
 }
 
 int

@@ -239,6 +239,33 @@ struct tls_dane {
 int tls_client_start_dane(struct tls_ctx *ctx, struct stream *s,
 			  const struct tls_dane *dane, struct tls_info *info,
 			  struct buf *err);
+/*
+ * Client: what one destination changes for its sessions (Postfix's
+ * smtp_tls_policy_maps attributes).  Every field is optional (NULL or
+ * 0: the context's and the level's).
+ */
+struct tls_client_opts {
+	const char *const *names;     /* more names the certificate may carry
+				       * (match=), NULL-terminated */
+	const char *sni;	      /* SNI instead of the peer name */
+	int min_version, max_version; /* protocols=, tls_protocols_parse() */
+	const char *ciphers;	      /* OpenSSL list (ciphers=, exclude=) */
+	const struct tls_dane *dane;  /* DANE or tafile= authentication */
+};
+/* tls_client_start() and tls_client_start_dane() with opts (may be
+ * NULL); with opts->dane the level is ignored (authentication by the
+ * records, mandatory settings). */
+int tls_client_start_opts(struct tls_ctx *ctx, struct stream *s,
+			  const char *peername, enum tls_level level,
+			  const struct tls_client_opts *opts,
+			  struct tls_info *info, struct buf *err);
+/* The certificates of a PEM file as DANE-TA(2) full-certificate records
+ * (selector 0, matching type 0): Postfix's tafile=.  *rr (data
+ * allocated) and *count, freed with tls_tafile_free(); 0, or -1 with err
+ * set (unreadable, or no certificate). */
+int tls_tafile_load(const char *path, struct tls_tlsa **rr, size_t *count,
+		    struct buf *err);
+void tls_tafile_free(struct tls_tlsa *rr, size_t count);
 /* 1 when OpenSSL can use a record of these fields as RFC 7672 allows
  * (DANE-TA and DANE-EE; the PKIX usages 0 and 1 are not for SMTP). */
 int tls_tlsa_usable(unsigned usage, unsigned selector, unsigned mtype);

@@ -17,6 +17,7 @@ The world of the test, all on loopback and shared by the module:
 import hashlib
 import os
 import re
+import shutil
 import socket
 import ssl
 import subprocess
@@ -137,7 +138,10 @@ def world(tmp_path_factory):
         p.tls_context = server_context(other_cert, other_key)
         p.extensions = p.extensions + ["STARTTLS"]
         peers.append(p)
-        yield {"dns": dns, "resolver": res, "dir": d}
+        os.chmod(ta["ca"], 0o644)
+        os.chmod(ee_cert, 0o644)
+        yield {"dns": dns, "resolver": res, "dir": d, "ta_ca": ta["ca"],
+               "ee_cert": ee_cert}
     finally:
         for p in peers:
             p.close()
@@ -159,9 +163,22 @@ SERVICES = {
 def agent(tmp_path_factory, world, mail_owner):  # noqa: F811
     inst = Instance(tmp_path_factory.mktemp("agent"))
     policy = os.path.join(world["dir"], "policy")
+    # tafile= is read at delivery, in smtp's jail (as in Postfix): the
+    # policy service runs chrooted to the queue directory.
+    tadir = os.path.join(inst.queue_dir, "tafiles")
+    os.makedirs(tadir, exist_ok=True)
+    os.chmod(tadir, 0o755)
+    for name in ("ta_ca", "ee_cert"):
+        shutil.copy(world[name], os.path.join(tadir, name + ".pem"))
+        os.chmod(os.path.join(tadir, name + ".pem"), 0o644)
     with open(policy, "w") as f:
         f.write("plain.test dane-only\n"
-                "good.dane.test dane-only protocols=>=TLSv1.3\n")
+                "good.dane.test dane-only protocols=<=TLSv1.2\n"
+                "ta.dane.test secure tafile=%s match=nexthop:hostname\n"
+                "bad.dane.test secure tafile=%s\n"
+                "notlsa.dane.test encrypt protocols=<=TLSv1.2 "
+                "ciphers=high exclude=AESGCM\n"
+                % ("/tafiles/ta_ca.pem", "/tafiles/ee_cert.pem"))
     os.chmod(world["dir"], 0o755)
     os.chmod(policy, 0o644)
     inst.conf.update(base_conf(mail_owner))
@@ -173,7 +190,8 @@ def agent(tmp_path_factory, world, mail_owner):  # noqa: F811
                       "smtp_connect_timeout": "5s",
                       "smtp_helo_timeout": "20s"})
     inst.services = [Instance.shipped("smtp", listen=name,
-                                      args=args.format(policy=policy))
+                                      args=args.format(policy=policy),
+                                      chroot="y")
                      for name, args in SERVICES.items()]
     inst.write()
     panacea_test.open_path(inst.base)
@@ -320,8 +338,9 @@ def test_without_dnssec_dane_is_may(agent):
 
 
 def test_policy_maps_dane_only(agent):
-    """smtp_tls_policy_maps levels dane-only: the unsigned domain is
-    refused, the signed one delivered (with its protocols= attribute)."""
+    """smtp_tls_policy_maps level dane-only: the unsigned domain is
+    refused; the signed one is delivered, over TLS 1.2 as its protocols=
+    attribute says."""
     st = deliver(agent, "smtp-policy", "plain.test")
     assert st.get("class") == "4", st
     assert "(DANE-only)" in st["text"], st
@@ -329,4 +348,34 @@ def test_policy_maps_dane_only(agent):
     st = deliver(agent, "smtp-policy", "good.dane.test")
     assert st.get("class") == "2", st
     agent.wait_log("Verified " + established("mx-good.dane.test", 161)
-                   .replace(r"TLSv1\.[23]", r"TLSv1\.3"), since=mark)
+                   .replace(r"TLSv1\.[23]", r"TLSv1\.2"), since=mark)
+
+
+def test_policy_tafile_and_match(agent):
+    """tafile=: the destination's own trust anchor (the CA that issued
+    the peer's certificate, not in any trust store), with match= names
+    (nexthop, which the certificate lacks, then hostname, which it
+    has)."""
+    mark = agent.log_size()
+    st = deliver(agent, "smtp-policy", "ta.dane.test")
+    assert st.get("class") == "2", st
+    agent.wait_log("Verified " + established("mx-ta.dane.test", 165),
+                   since=mark)
+
+
+def test_policy_tafile_other_anchor_defers(agent):
+    """tafile= naming an anchor that did not issue the certificate."""
+    st = deliver(agent, "smtp-policy", "bad.dane.test")
+    assert st.get("class") == "4", st
+    assert "(server certificate not verified)" in st["text"], st
+
+
+def test_policy_ciphers_and_exclude(agent):
+    """ciphers= and exclude= (':'-separated): the high grade without
+    AES-GCM leaves ChaCha20 at TLS 1.2."""
+    mark = agent.log_size()
+    st = deliver(agent, "smtp-policy", "notlsa.dane.test")
+    assert st.get("class") == "2", st
+    agent.wait_log(r"Untrusted TLS connection established to "
+                   r"mx-notlsa\.dane\.test\[\S+\]:25: TLSv1\.2 with cipher "
+                   r"\S*CHACHA20", since=mark)

@@ -14,7 +14,8 @@
 
 #include "dns.h"
 
-#define SHA256 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define SHA256                                                                 \
+	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 static ldns_pkt *
 reply(int rcode, const char *const *rrs)
@@ -42,8 +43,7 @@ test_fields(void **state)
 	    "_25._tcp.mx.example. IN TLSA 3 1 1 " SHA256,
 	    "_25._tcp.mx.example. IN TLSA 2 0 2 " SHA256 SHA256,
 	    "_25._tcp.mx.example. IN TLSA 3 0 0 3082aabb",
-	    "_25._tcp.other.example. IN TLSA 3 1 1 " SHA256,
-	    NULL};
+	    "_25._tcp.other.example. IN TLSA 3 1 1 " SHA256, NULL};
 	struct dns_tlsa_result res;
 	struct buf why = BUF_INIT;
 	char canon[DNS_NAME_MAX + 1];

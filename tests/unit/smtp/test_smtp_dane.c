@@ -20,8 +20,12 @@ struct smtp_config smtp_cfg;
 static void
 test_table(void **state)
 {
-	enum { M = SMTP_DANE_MAY, E = SMTP_DANE_ENCRYPT, V = SMTP_DANE_VERIFY,
-	       D = SMTP_DANE_DEFER };
+	enum {
+		M = SMTP_DANE_MAY,
+		E = SMTP_DANE_ENCRYPT,
+		V = SMTP_DANE_VERIFY,
+		D = SMTP_DANE_DEFER
+	};
 	static const struct {
 		int mx, addr, st, sec;
 		size_t records, usable;
@@ -131,9 +135,8 @@ test_policy_parse(void **state)
 	assert_string_equal(pol.tafile, "/etc/ta.pem");
 
 	memset(&pol, 0, sizeof(pol));
-	assert_int_equal(smtp_tls_policy_parse("dane-only, ciphers=medium",
-					       &pol, &why),
-			 0);
+	assert_int_equal(
+	    smtp_tls_policy_parse("dane-only, ciphers=medium", &pol, &why), 0);
 	assert_int_equal(pol.dane, SMTP_DANE_ONLY);
 	assert_string_equal(pol.ciphers, "medium");
 
