@@ -30,7 +30,7 @@ import panacea_test
 from dnssec_helpers import Unbound, sign_zone
 from dnsserver import DNSServer
 from panacea_test import Instance, fixture, program, scaled, wait_until
-from smtp_helpers import base_conf, mail_owner, make_tls  # noqa: F401
+from smtp_helpers import base_conf, mail_owner  # noqa: F401
 from smtp_peer import Peer
 
 pytestmark = [
@@ -60,6 +60,23 @@ def self_signed(d, name, cn):
     return cert, key
 
 
+def ec_ca_and_leaf(d, name):
+    """A CA and a certificate it issued for name, ECDSA P-256 (quicker
+    to make than smtp_helpers.make_tls's RSA keys)."""
+    os.makedirs(d)
+    ca, ca_key = self_signed(d, "ca", "DANE TA Test CA")
+    j = lambda n: os.path.join(d, n)  # noqa: E731
+    with open(j("ext.cnf"), "w") as f:
+        f.write("subjectAltName=DNS:%s\n" % name)
+    openssl("req", "-newkey", "ec", "-pkeyopt",
+            "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=" + name,
+            "-keyout", j("server.key"), "-out", j("server.csr"))
+    openssl("x509", "-req", "-in", j("server.csr"), "-CA", ca, "-CAkey",
+            ca_key, "-CAcreateserial", "-days", "2", "-extfile",
+            j("ext.cnf"), "-out", j("server.pem"))
+    return {"ca": ca, "cert": j("server.pem"), "key": j("server.key")}
+
+
 def spki_sha256(cert):
     pub = openssl("x509", "-in", cert, "-noout", "-pubkey")
     der = openssl("pkey", "-pubin", "-outform", "DER", data=pub)
@@ -85,8 +102,7 @@ def world(tmp_path_factory):
     d = str(tmp_path_factory.mktemp("dane"))
     ee_cert, ee_key = self_signed(d, "ee", "not-the-mx.invalid")
     other_cert, other_key = self_signed(d, "other", "other.invalid")
-    ta = make_tls(os.path.join(d, "ta"), "mx-ta.dane.test",
-                  ca_cn="DANE TA Test CA")
+    ta = ec_ca_and_leaf(os.path.join(d, "ta"), "mx-ta.dane.test")
     with open(os.path.join(d, "ta-chain.pem"), "w") as f:
         for p in (ta["cert"], ta["ca"]):
             with open(p) as g:
@@ -156,6 +172,8 @@ SERVICES = {
                      "-o smtp_dns_support_level=enabled",
     "smtp-policy": "-o smtp_tls_security_level=may "
                    "-o smtp_tls_policy_maps=texthash:{policy}",
+    "smtp-nodns": "-o smtp_tls_security_level=none "
+                  "-o smtp_dns_support_level=disabled",
 }
 
 
@@ -189,9 +207,11 @@ def agent(tmp_path_factory, world, mail_owner):  # noqa: F811
                       "smtp_connection_cache_time_limit": "0s",
                       "smtp_connect_timeout": "5s",
                       "smtp_helo_timeout": "20s"})
+    # smtp-nodns reads /etc/hosts, which is not in the jail.
     inst.services = [Instance.shipped("smtp", listen=name,
                                       args=args.format(policy=policy),
-                                      chroot="y")
+                                      chroot="n" if name == "smtp-nodns"
+                                      else "y")
                      for name, args in SERVICES.items()]
     inst.write()
     panacea_test.open_path(inst.base)
@@ -204,9 +224,10 @@ def agent(tmp_path_factory, world, mail_owner):  # noqa: F811
         pytest.fail("sanitizer report: %s" % report)
 
 
-def deliver(agent, service, domain, timeout=30):
+def deliver(agent, service, domain, timeout=30, nexthop=None):
     """Queues a message for u@domain and has service deliver it to the
-    next hop domain; returns the recipient's status attributes."""
+    next hop domain (or nexthop); returns the recipient's status
+    attributes."""
     rcpt = "u@" + domain
     body = b"Subject: dane\r\n\r\nhello\r\n"
     out = subprocess.run(
@@ -217,7 +238,7 @@ def deliver(agent, service, domain, timeout=30):
     qid = out.stdout.decode().split()[0]
     now = time.time()
     attrs = [("request", "deliver"), ("queue_id", qid),
-             ("transport", "smtp"), ("nexthop", domain),
+             ("transport", "smtp"), ("nexthop", nexthop or domain),
              ("sender", "sender@agent.test"),
              ("arrival", "%d" % int(now - 1)), ("arrival_usec", "0"),
              ("active", "%.3f" % now), ("size", str(len(body))),
@@ -379,3 +400,16 @@ def test_policy_ciphers_and_exclude(agent):
     agent.wait_log(r"Untrusted TLS connection established to "
                    r"mx-notlsa\.dane\.test\[\S+\]:25: TLSv1\.2 with cipher "
                    r"\S*CHACHA20", since=mark)
+
+
+def test_dns_disabled_uses_native_lookups(agent):
+    """smtp_dns_support_level = disabled: no MX lookup, the host's
+    address from the C library (/etc/hosts names localhost; the DNS
+    server the agent is given is never asked)."""
+    with Peer("127.0.0.1", port=0, name="localhost") as p:
+        mark = agent.log_size()
+        st = deliver(agent, "smtp-nodns", "localhost",
+                     nexthop="localhost:%d" % p.port)
+        assert st.get("class") == "2", st
+        agent.wait_log(r"to=<u@localhost>, relay=localhost\[127\.0\.0\.1\]"
+                       r":%d, .*status=sent" % p.port, since=mark)
