@@ -36,13 +36,15 @@ RUN_PKGS="libsasl2-modules libsasl2-modules-db sasl2-bin openssl publicsuffix"
 # libmilter-dev: the mail filter fixture (tests/fixtures/pan-milter.c) is
 # written against Sendmail's libmilter; opendkim and opendkim-tools: the
 # real filter test_milter signs through (the system's is stopped below).
+# unbound: test_dane's validating resolver (a private instance on
+# loopback; the system's is stopped below); ldnsutils signs its zone.
 TEST_PKGS="libcmocka-dev python3 python3-pytest python3-pytest-xdist swaks libnet-ssleay-perl \
 curl ldnsutils nsd db5.3-util postfix postfix-pcre procps iproute2 netbase clang \
 clang-format libclang-rt-14-dev mutt fetchmail ca-certificates strace gdb \
 binutils bsdutils postgrey postfix-policyd-spf-python python3-dns fail2ban \
 pflogsumm python3-spf python3-yaml dovecot-core dovecot-lmtpd postgresql \
 postgresql-client mariadb-server mariadb-client slapd libmilter-dev opendkim \
-opendkim-tools"
+opendkim-tools unbound"
 # bench/pop3 compares pop3d with a private Dovecot instance.
 BENCH_PKGS="dovecot-pop3d"
 
@@ -88,8 +90,10 @@ case "$missing" in
 	;;
 esac
 # The same for the directory servers test_directory runs privately, and
-# opendkim, which test_milter runs privately.
-for svc in postgresql mariadb slapd opendkim; do
+# opendkim, which test_milter runs privately, and unbound (test_dane runs
+# its own; a system resolver on 127.0.0.1:53 would also change what every
+# other program of the machine asks).
+for svc in postgresql mariadb slapd opendkim unbound; do
 	case "$missing" in
 	*"$svc"*)
 		if command -v systemctl >/dev/null 2>&1 &&

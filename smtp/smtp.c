@@ -59,6 +59,8 @@ static struct {
 	const char *inet_protocols, *bind_address, *bind_address6;
 	const char *dns_nameservers, *inet_interfaces, *proxy_interfaces;
 	const char *tls_level, *tls_policy_maps;
+	const char *dns_support_level;
+	int disable_dns_lookups;
 	struct tls_params tls_params;
 	int use_tls, enforce_tls, enforce_peername;
 	const char *sasl_password_maps, *sasl_security_options;
@@ -181,17 +183,45 @@ smtp_legacy_level(void)
 	return raw.use_tls ? "may" : "none";
 }
 
+/* smtp_dns_support_level; empty: the legacy disable_dns_lookups. */
+static void
+smtp_dns_init(void)
+{
+	const char *v = raw.dns_support_level;
+
+	if (*v == '\0')
+		smtp_cfg.dns_level = raw.disable_dns_lookups ? SMTP_DNS_DISABLED
+							     : SMTP_DNS_ENABLED;
+	else if (str_casecmp(v, "disabled") == 0)
+		smtp_cfg.dns_level = SMTP_DNS_DISABLED;
+	else if (str_casecmp(v, "enabled") == 0)
+		smtp_cfg.dns_level = SMTP_DNS_ENABLED;
+	else if (str_casecmp(v, "dnssec") == 0)
+		smtp_cfg.dns_level = SMTP_DNS_DNSSEC;
+	else
+		msg_fatal("%s: unknown level \"%s\"",
+			  pname("_dns_support_level"), v);
+	dns_set_dnssec(smtp_cfg.dns_level == SMTP_DNS_DNSSEC);
+}
+
 static void
 smtp_tls_init(void)
 {
 	const char *level =
 	    *raw.tls_level ? raw.tls_level : smtp_legacy_level();
 	struct buf err = BUF_INIT;
-	int lvl = tls_level_parse(level);
+	enum tls_level lvl;
+	enum smtp_dane_mode dane;
 
-	if (lvl < 0)
+	if (smtp_tls_level_parse(level, &lvl, &dane) < 0)
 		msg_fatal("%s: unknown level \"%s\"",
 			  pname("_tls_security_level"), level);
+	/* Postfix says the same: without validated answers there is no
+	 * DANE, and dane then behaves as may, dane-only defers. */
+	if (dane != SMTP_DANE_OFF && smtp_cfg.dns_level != SMTP_DNS_DNSSEC)
+		msg_warn("%s = %s needs %s = dnssec: no DANE until then",
+			 pname("_tls_security_level"), level,
+			 pname("_dns_support_level"));
 	/* Postfix: SMTPS is TLS or nothing; a level that could fall back to
 	 * plaintext does not fit it. */
 	if (smtp_cfg.tls_wrappermode && lvl < TLS_LEVEL_ENCRYPT)
@@ -199,12 +229,14 @@ smtp_tls_init(void)
 			  pname("_tls_wrappermode"),
 			  pname("_tls_security_level"));
 	smtp_cfg.tls_level = lvl;
+	smtp_cfg.tls_dane = dane;
 	smtp_cfg.tls_policy =
 	    open_maps(pname("_tls_policy_maps"), raw.tls_policy_maps);
 	if (lvl == TLS_LEVEL_NONE && smtp_cfg.tls_policy == NULL)
 		return;
 	raw.tls_params.prefix = smtp_cfg.proto;
 	smtp_cfg.tls = tls_params_client_ctx(&raw.tls_params);
+	smtp_cfg.tls_params = &raw.tls_params;
 	tls_params_apply(smtp_cfg.tls, &raw.tls_params, 1, 0);
 	buf_free(&err);
 }
@@ -264,6 +296,7 @@ smtp_pre_jail(void)
 		   &smtp_cfg.bind6, &smtp_cfg.bind6_len);
 	if (dns_init(raw.dns_nameservers, &err) < 0)
 		msg_fatal("DNS resolver: %s", buf_cstr(&err));
+	smtp_dns_init();
 	if (own_addr_init(raw.inet_interfaces, raw.proxy_interfaces,
 			  smtp_cfg.families, &err) < 0)
 		msg_fatal("%s", buf_cstr(&err));

@@ -16,6 +16,7 @@
  *                   AUTH, MAIL/RCPT/DATA (pipelined when offered), QUIT
  *   smtp_tls.c      the TLS policy of a destination (global level and
  *                   smtp_tls_policy_maps)
+ *   smtp_dane.c     DANE (RFC 7672): the decision table of one server
  *   smtp_auth.c     SMTP AUTH as a client (smtp_sasl_password_maps)
  *   smtp_content.c  the message from the queue as DATA (CRLF line endings
  *                   only and dot-stuffing) or BDAT chunks
@@ -41,9 +42,11 @@
 #include "mime_conv.h"
 #include "nexthop.h"
 #include "queue.h"
+#include "smtp_dane.h"
 #include "smtp_reply.h"
 #include "stream.h"
 #include "tls.h"
+#include "tls_params.h"
 
 #define SMTP_DSN_SIZE 16
 #define SMTP_REASONS_MAX 2000 /* bytes of connection failures kept */
@@ -72,9 +75,12 @@ struct smtp_config {
 	struct sockaddr_storage bind4, bind6;
 	socklen_t bind4_len, bind6_len;
 	enum tls_level tls_level;
+	enum smtp_dane_mode tls_dane; /* the global level is dane(-only) */
+	int dns_level;		      /* SMTP_DNS_* (smtp_dns_support_level) */
 	long long
 	    tls_loglevel; /* smtp_tls_loglevel: 1 summary, 2 certificate */
 	struct tls_ctx *tls;
+	const struct tls_params *tls_params; /* for policy attributes */
 	struct maps *tls_policy;
 	int tls_note_starttls_offer; /* smtp_tls_note_starttls_offer */
 	int tls_wrappermode; /* smtp_tls_wrappermode: TLS from connect on */
@@ -94,6 +100,11 @@ struct smtp_config {
 	int disable_mime_oconv;	   /* disable_mime_output_conversion */
 	int strict_8bitmime, strict_8bitmime_body, strict_7bit_headers;
 };
+
+/* smtp_dns_support_level */
+#define SMTP_DNS_DISABLED 0 /* no MX lookups, addresses from getaddrinfo */
+#define SMTP_DNS_ENABLED 1
+#define SMTP_DNS_DNSSEC 2 /* DO bit; AD-bit answers are validated */
 
 extern struct smtp_config smtp_cfg;
 
@@ -147,12 +158,30 @@ struct smtp_target {
 	socklen_t addrlen;
 	const struct nexthop *nh;
 	const char *nexthop_text; /* canonical next hop */
+	/* smtp_dns_support_level = dnssec: the MX records that named host
+	 * (1 for a "[host]" next hop) and host's addresses were validated;
+	 * canon is the name host's CNAMEs led to ("" when none). */
+	int mx_secure, addr_secure;
+	char canon[DNS_NAME_MAX + 1];
 };
 
-/* The TLS policy of one destination. */
+/* The TLS policy of one destination (smtp_tls.c), and of one server
+ * once DANE has decided (smtp_connect.c). */
+#define SMTP_TLS_ATTR_MAX 512
 struct smtp_tls_policy {
 	enum tls_level level;
-	char match[DNS_NAME_MAX + 1]; /* name to verify; "" = MX host */
+	enum smtp_dane_mode dane;
+	char match[SMTP_TLS_ATTR_MAX];	   /* names to verify, ':'-separated;
+					    * "" = MX host */
+	char servername[DNS_NAME_MAX + 1]; /* SNI; "" = the name verified */
+	char protocols[SMTP_TLS_ATTR_MAX]; /* "" = the parameters' */
+	char ciphers[32];
+	char exclude[SMTP_TLS_ATTR_MAX];
+	char tafile[SMTP_TLS_ATTR_MAX]; /* trust anchors of verify/secure */
+	/* DANE verification of this server: the usable records and their
+	 * base domain (smtp_connect.c); NULL otherwise. */
+	const struct dns_tlsa_result *tlsa;
+	char tlsa_base[DNS_NAME_MAX + 1];
 };
 
 /* A connection to one server, kept across requests when reused. */
@@ -216,7 +245,34 @@ void smtp_conn_close(struct smtp_conn *c, int quit);
 /* RSET on a kept connection; 0 when the server answered 2xx. */
 int smtp_session_rset(struct smtp_conn *c);
 
-/* smtp_tls.c: 0 and pol, or -1 with why (a table error or bad entry). */
+/* smtp_tls.c: a level word, dane and dane-only included; 0 or -1. */
+int smtp_tls_level_parse(const char *word, enum tls_level *level,
+			 enum smtp_dane_mode *dane);
+/* A policy value (level and attributes) into pol; 0, or -1 with why. */
+int smtp_tls_policy_parse(const char *value, struct smtp_tls_policy *pol,
+			  struct buf *why);
+/* What a policy's attributes (and DANE's records) make of one
+ * handshake with target t at level: smtp_tls_opts_make() fills it, 0, or
+ * -1 with err set (a bad protocols=, ciphers= or tafile=); free it with
+ * smtp_tls_opts_free() either way. */
+#define SMTP_TLS_NAMES_MAX 8
+struct smtp_tls_opts {
+	struct tls_client_opts o;
+	char peer[DNS_NAME_MAX + 2]; /* the first name to verify */
+	char names[SMTP_TLS_NAMES_MAX][DNS_NAME_MAX + 2];
+	const char *namep[SMTP_TLS_NAMES_MAX + 1];
+	char sni[DNS_NAME_MAX + 1];
+	struct buf ciphers;
+	struct tls_dane dane;
+	struct tls_tlsa rr[DNS_TLSA_MAX]; /* DANE: borrowed data */
+	struct tls_tlsa *ta;		  /* tafile=: owned */
+	size_t nta;
+};
+int smtp_tls_opts_make(const struct smtp_tls_policy *pol,
+		       const struct smtp_target *t, enum tls_level level,
+		       struct smtp_tls_opts *out, struct buf *err);
+void smtp_tls_opts_free(struct smtp_tls_opts *out);
+/* 0 and pol, or -1 with why (a table error or bad entry). */
 int smtp_tls_policy_get(const struct nexthop *nh, const char *nexthop_text,
 			struct smtp_tls_policy *pol, struct buf *why);
 

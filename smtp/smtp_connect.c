@@ -20,6 +20,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -125,18 +126,52 @@ loop_check(const struct nexthop *nh)
 	return nh->port == 25;
 }
 
+/* smtp_dns_support_level = disabled: the C library's lookup ("native",
+ * /etc/hosts first), never secure. */
+static int
+native_lookup(const char *host, struct dns_addr_list *al, struct buf *why)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	int rc;
+
+	memset(al, 0, sizeof(*al));
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = smtp_cfg.families == DNS_INET4   ? AF_INET
+			  : smtp_cfg.families == DNS_INET6 ? AF_INET6
+							   : AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((rc = getaddrinfo(host, NULL, &hints, &res)) != 0) {
+		buf_reset(why);
+		buf_printf(why,
+			   "Host or domain name not found. Name service "
+			   "error for name=%s type=A: %s",
+			   host, gai_strerror(rc));
+		return rc == EAI_AGAIN ? DNS_TEMPFAIL : DNS_NOTFOUND;
+	}
+	for (ai = res; ai != NULL && al->count < DNS_ADDR_MAX; ai = ai->ai_next)
+		if (ai->ai_addrlen <= sizeof(al->addr[0]))
+			memcpy(&al->addr[al->count++], ai->ai_addr,
+			       ai->ai_addrlen);
+	freeaddrinfo(res);
+	return al->count > 0 ? DNS_OK : DNS_NOTFOUND;
+}
+
 /* Adds the addresses of host; returns its DNS status.  *self is set when
- * one of them is our own (loop_check): then none of them is added. */
+ * one of them is our own (loop_check): then none of them is added.
+ * mx_secure: the MX records that named host were validated. */
 static int
 add_host(struct target_list *tl, const char *host, const struct nexthop *nh,
-	 const char *nh_text, struct buf *why, int *self)
+	 const char *nh_text, int mx_secure, struct buf *why, int *self)
 {
 	struct dns_addr_list al;
-	size_t i;
+	size_t i, first = tl->n;
 	int st;
 
 	*self = 0;
-	st = dns_lookup_addr(host, smtp_cfg.families, &al, why);
+	if (smtp_cfg.dns_level == SMTP_DNS_DISABLED)
+		st = native_lookup(host, &al, why);
+	else
+		st = dns_lookup_addr(host, smtp_cfg.families, &al, why);
 	if (st != DNS_OK)
 		return st;
 	for (i = 0; i < al.count && loop_check(nh); i++)
@@ -144,6 +179,13 @@ add_host(struct target_list *tl, const char *host, const struct nexthop *nh,
 			*self = 1;
 	for (i = 0; i < al.count && !*self; i++)
 		target_add(tl, host, &al.addr[i], nh, nh_text);
+	for (i = first; i < tl->n; i++) {
+		tl->t[i].mx_secure = mx_secure;
+		tl->t[i].addr_secure = al.secure;
+		if (strcmp(al.canon, host) != 0)
+			snprintf(tl->t[i].canon, sizeof(tl->t[i].canon), "%s",
+				 al.canon);
+	}
 	return DNS_OK;
 }
 
@@ -217,7 +259,8 @@ mx_targets(struct smtp_request *req, struct target_list *tl,
 		if (i == 0 || res->mx[i].pref != res->mx[i - 1].pref)
 			pref_start = tl->n;
 		buf_reset(&why);
-		st = add_host(tl, res->mx[i].host, nh, nh_text, &why, &self);
+		st = add_host(tl, res->mx[i].host, nh, nh_text, res->secure,
+			      &why, &self);
 		if (st == DNS_OK && !found) {
 			found = 1;
 			best_found = res->mx[i].pref;
@@ -277,7 +320,7 @@ host_targets(struct smtp_request *req, struct target_list *tl,
 	if (nh->numeric)
 		st = add_numeric(tl, nh, nh_text, &why, &self);
 	else
-		st = add_host(tl, nh->host, nh, nh_text, &why, &self);
+		st = add_host(tl, nh->host, nh, nh_text, 1, &why, &self);
 	if (st == DNS_OK && self) {
 		dns_why_text(&why, DNS_LOOP, nh->host, "A");
 		st = DNS_LOOP;
@@ -363,11 +406,118 @@ connect_target(struct smtp_request *req, const struct smtp_target *t)
 	return fd;
 }
 
+static void try_session(struct smtp_request *req, const struct smtp_target *t,
+			const struct smtp_tls_policy *pol, int final);
+
+/* The TLSA records of one base domain: the lookup's status. */
+static int
+tlsa_lookup(const struct smtp_target *t, const char *base,
+	    struct dns_tlsa_result *tlsa, struct buf *why)
+{
+	struct buf name = BUF_INIT;
+	int st;
+
+	buf_printf(&name, "_%u._tcp.%s", t->port, base);
+	st = dns_lookup_tlsa(buf_cstr(&name), tlsa, why);
+	buf_free(&name);
+	return st;
+}
+
+/*
+ * DANE for one server (smtp_dane.h): pol becomes the server's own policy
+ * (may, encrypt, or verification by the records of tlsa).  The TLSA base
+ * domain is the name host's CNAMEs led to when that has records, else
+ * host (RFC 7672 2.2.3).  0, or -1 when the server must not be used now
+ * (the reason noted).
+ */
+static int
+dane_target(struct smtp_request *req, const struct smtp_target *t,
+	    struct smtp_tls_policy *pol, struct dns_tlsa_result *tlsa)
+{
+	struct smtp_dane_facts f;
+	struct buf why = BUF_INIT;
+	const char *text, *base = t->host;
+	char name[SMTP_HOSTADDR_MAX];
+	int rc = 0;
+
+	memset(&f, 0, sizeof(f));
+	f.mode = pol->dane;
+	f.mx_secure = t->mx_secure;
+	f.addr_secure = t->addr_secure;
+	f.tlsa_status = -1;
+	if (smtp_dane_wants_tlsa(&f)) {
+		if (t->canon[0] != '\0') {
+			f.tlsa_status = tlsa_lookup(t, t->canon, tlsa, &why);
+			base = t->canon;
+		}
+		if (f.tlsa_status < 0 || f.tlsa_status == DNS_NODATA ||
+		    f.tlsa_status == DNS_NOTFOUND) {
+			dns_tlsa_free(tlsa);
+			base = t->host;
+			f.tlsa_status = tlsa_lookup(t, t->host, tlsa, &why);
+		}
+		f.tlsa_secure = tlsa->secure;
+		f.tlsa_records = tlsa->count + tlsa->skipped;
+		f.tlsa_usable = smtp_dane_usable(tlsa);
+	}
+	smtp_target_name(t, name, sizeof(name));
+	switch (smtp_dane_decide(&f, &text)) {
+	case SMTP_DANE_MAY:
+		pol->level = TLS_LEVEL_MAY;
+		break;
+	case SMTP_DANE_ENCRYPT:
+		pol->level = TLS_LEVEL_ENCRYPT;
+		break;
+	case SMTP_DANE_VERIFY:
+		pol->level = TLS_LEVEL_SECURE;
+		pol->tlsa = tlsa;
+		snprintf(pol->tlsa_base, sizeof(pol->tlsa_base), "%s", base);
+		break;
+	case SMTP_DANE_DEFER:
+		buf_reset(&why);
+		buf_printf(&why, "%s for %s: %s (DANE%s)",
+			   f.tlsa_status == DNS_TEMPFAIL ? "TLSA lookup error"
+							 : "no DANE",
+			   name, text,
+			   pol->dane == SMTP_DANE_ONLY ? "-only" : "");
+		smtp_add_reason(req, "4.7.5", buf_cstr(&why));
+		rc = -1;
+		break;
+	}
+	/* An unsigned domain is the common case, not news; published but
+	 * unusable records are (the peer's administrator erred). */
+	if (rc == 0 && *text != '\0')
+		(pol->level == TLS_LEVEL_ENCRYPT ? msg_info : msg_debug)(
+		    "%s: DANE: %s: TLS level %s", name, text,
+		    tls_level_name(pol->level));
+	pol->dane = SMTP_DANE_OFF;
+	buf_free(&why);
+	return rc;
+}
+
 /* One server: connects (again without TLS when a handshake at level may
  * failed) and runs the session; keeps a clean connection for reuse. */
 static void
 try_target(struct smtp_request *req, const struct smtp_target *t,
-	   const struct smtp_tls_policy *pol, int final)
+	   const struct smtp_tls_policy *nh_pol, int final)
+{
+	struct smtp_tls_policy own = *nh_pol, *pol = &own;
+	struct dns_tlsa_result tlsa;
+
+	memset(&tlsa, 0, sizeof(tlsa));
+	if (own.dane != SMTP_DANE_OFF && t->path[0] == '\0' &&
+	    dane_target(req, t, &own, &tlsa) < 0) {
+		dns_tlsa_free(&tlsa);
+		return;
+	}
+	try_session(req, t, pol, final);
+	dns_tlsa_free(&tlsa);
+}
+
+/* The session part of try_target(). */
+static void
+try_session(struct smtp_request *req, const struct smtp_target *t,
+	    const struct smtp_tls_policy *pol, int final)
 {
 	struct smtp_conn c;
 	enum smtp_sess_result res;
@@ -453,8 +603,10 @@ smtp_deliver(struct smtp_request *req)
 		     : 0;
 	if (nh.path[0] != '\0')
 		socket_target(&tl, &nh, buf_cstr(&text));
-	else if ((nh.mx ? mx_targets(req, &tl, &nh, buf_cstr(&text))
-			: host_targets(req, &tl, &nh, buf_cstr(&text))) < 0)
+	/* smtp_dns_support_level = disabled: no MX lookups (Postfix). */
+	else if ((nh.mx && smtp_cfg.dns_level != SMTP_DNS_DISABLED
+		      ? mx_targets(req, &tl, &nh, buf_cstr(&text))
+		      : host_targets(req, &tl, &nh, buf_cstr(&text))) < 0)
 		goto out;
 	for (i = 0; i < tl.n && smtp_pending(req) > 0; i++)
 		try_target(req, &tl.t[i], &pol, i + 1 == tl.n);

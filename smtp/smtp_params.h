@@ -36,6 +36,8 @@
 	    CONF_BIND_STR(proto "_bind_address", &(r).bind_address),           \
 	    CONF_BIND_STR(proto "_bind_address6", &(r).bind_address6),         \
 	    CONF_BIND_STR("dns_nameservers", &(r).dns_nameservers),            \
+	    CONF_BIND_STR(proto "_dns_support_level", &(r).dns_support_level), \
+	    CONF_BIND_BOOL("disable_dns_lookups", &(r).disable_dns_lookups),   \
 	    CONF_BIND_STR("inet_interfaces", &(r).inet_interfaces),            \
 	    CONF_BIND_STR("proxy_interfaces", &(r).proxy_interfaces),          \
 	    CONF_BIND_STR(proto "_tls_security_level", &(r).tls_level),        \

@@ -203,9 +203,14 @@ log_tls(struct sess *ss, const struct tls_info *info)
 		return;
 	smtp_target_relay(&ss->c->t, relay, sizeof(relay));
 	tls_info_format(info, &b);
+	/* Postfix's words: Verified (chain or TLSA records, and name),
+	 * Trusted (chain good, name not checked or not ours), Untrusted,
+	 * Anonymous (no certificate). */
 	msg_info("%s TLS connection established to %s: %s",
-		 info->verified ? "Verified"
-				: (info->peer_cert ? "Untrusted" : "Anonymous"),
+		 info->verified	   ? "Verified"
+		 : info->trusted   ? "Trusted"
+		 : info->peer_cert ? "Untrusted"
+				   : "Anonymous",
 		 relay, buf_cstr(&b));
 	if (info->peer_cert && smtp_cfg.tls_loglevel >= 2)
 		msg_info("%s: peer certificate subject_CN=%s, issuer_CN=%s%s%s",
@@ -222,13 +227,13 @@ handshake(struct sess *ss, enum tls_level level)
 {
 	struct buf text = BUF_INIT, err = BUF_INIT;
 	struct tls_info info;
-	const char *peer;
+	struct smtp_tls_opts opts;
 	int rc = 0;
 
 	stream_set_timeout(&ss->c->s, smtp_cfg.starttls_timeout_ms);
-	peer = ss->pol->match[0] ? ss->pol->match : ss->c->t.host;
-	if (tls_client_start(smtp_cfg.tls, &ss->c->s, peer, level, &info,
-			     &err) < 0) {
+	if (smtp_tls_opts_make(ss->pol, &ss->c->t, level, &opts, &err) < 0 ||
+	    tls_client_start_opts(smtp_cfg.tls, &ss->c->s, opts.peer, level,
+				  &opts.o, &info, &err) < 0) {
 		ss->c->broken = 1;
 		buf_printf(&text, "Cannot start TLS with %s: %s", ss->name,
 			   buf_cstr(&err));
@@ -240,6 +245,7 @@ handshake(struct sess *ss, enum tls_level level)
 		ss->c->tls_on = 1;
 		log_tls(ss, &info);
 	}
+	smtp_tls_opts_free(&opts);
 	buf_free(&text);
 	buf_free(&err);
 	return rc;

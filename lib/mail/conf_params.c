@@ -247,6 +247,10 @@ const struct conf_param conf_params[] = {
      "window (the feedback, the window, the success, failure and failed "
      "pseudo-cohort counts) in Postfix's format, for performance analysis. As "
      "in Postfix."},
+    {"disable_dns_lookups", CONF_BOOL, "no", 0, 0,
+     "Postfix's legacy form of smtp_dns_support_level = disabled, used "
+     "only when smtp_dns_support_level (lmtp_dns_support_level) is empty. "
+     "As in Postfix."},
     {"disable_mime_input_processing", CONF_BOOL, "no", 0, 0,
      "Give MIME headers no special treatment while receiving: "
      "header_checks see the message's headers, body_checks everything "
@@ -350,6 +354,9 @@ const struct conf_param conf_params[] = {
      "As smtp_data_init_timeout, for lmtp(8). As in Postfix."},
     {"lmtp_data_xfer_timeout", CONF_TIME, "180s", 's', 1,
      "As smtp_data_xfer_timeout, for lmtp(8). As in Postfix."},
+    {"lmtp_dns_support_level", CONF_STR, "", 0, 0,
+     "As smtp_dns_support_level, for lmtp(8) (which never looks up MX "
+     "records). As in Postfix."},
     {"lmtp_enforce_tls", CONF_BOOL, "no", 0, 0,
      "As smtp_enforce_tls, for lmtp(8). As in Postfix."},
     {"lmtp_header_checks", CONF_STR, "", 0, 0,
@@ -909,6 +916,14 @@ const struct conf_param conf_params[] = {
     {"smtp_destination_recipient_limit", CONF_INT, "50", 0, 1,
      "The most recipients in one delivery request of the smtp transport; "
      "follows default_destination_recipient_limit unless set. As in Postfix."},
+    {"smtp_dns_support_level", CONF_STR, "", 0, 0,
+     "How smtp(8) uses DNS: enabled (MX and address lookups), disabled (no "
+     "MX lookups; addresses from the C library, /etc/hosts first) or dnssec "
+     "(queries with the DO bit; an answer counts as DNSSEC-validated when "
+     "the resolver of dns_nameservers sets the AD bit, so that resolver must "
+     "validate and be reached over a trusted path such as loopback; needed "
+     "by the dane and dane-only TLS levels). Empty means enabled, or "
+     "disabled when disable_dns_lookups = yes. As in Postfix."},
     {"smtp_enforce_tls", CONF_BOOL, "no", 0, 0,
      "Postfix's legacy form of smtp_tls_security_level = verify (or "
      "encrypt with smtp_tls_enforce_peername = no), used only when "
@@ -1034,15 +1049,27 @@ const struct conf_param conf_params[] = {
      "server that offers STARTTLS where TLS is not used (level none). As "
      "in Postfix."},
     {"smtp_tls_policy_maps", CONF_STR, "", 0, 0,
-     "Tables of next hop to TLS policy (none, may, encrypt, verify or secure, "
-     "with options) that override smtp_tls_security_level. As in Postfix."},
+     "Tables of next hop to TLS policy that override "
+     "smtp_tls_security_level: a level (none, may, encrypt, dane, "
+     "dane-only, verify, secure) and attributes match= (names the "
+     "certificate may carry at verify and secure, ':'-separated; hostname, "
+     "nexthop and dot-nexthop as in Postfix), servername= (SNI; hostname "
+     "for the MX host), protocols=, ciphers=, exclude= (this destination's "
+     "protocol range, cipher grade and exclusions, ':'-separated) and "
+     "tafile= (PEM trust anchors of verify and secure, used instead of the "
+     "CAs). Keys: the next hop, the same without port, then for an MX "
+     "next hop each parent domain with a leading dot. As in Postfix."},
     {"smtp_tls_protocols", CONF_STR, ">=TLSv1.2", 0, 0,
      "The TLS protocol versions smtp(8) offers with opportunistic TLS "
      "(level may); syntax, floor and warning as for smtpd_tls_protocols. "
      "As in Postfix, with TLSv1.2 as the default and floor."},
     {"smtp_tls_security_level", CONF_STR, "", 0, 0,
-     "The TLS policy of smtp(8): none, may (opportunistic), encrypt, verify or "
-     "secure; empty means what the legacy smtp_enforce_tls (verify, or "
+     "The TLS policy of smtp(8): none, may (opportunistic), encrypt, dane "
+     "(RFC 7672: TLSA records of DNSSEC-validated MX hosts authenticate the "
+     "server; without records may, with unusable ones encrypt; needs "
+     "smtp_dns_support_level = dnssec), dane-only (the same, deferring "
+     "where dane would fall back), verify or secure; empty means what the "
+     "legacy smtp_enforce_tls (verify, or "
      "encrypt with smtp_tls_enforce_peername = no) and smtp_use_tls (may) "
      "say, none when both are no. As in Postfix."},
     {"smtp_tls_wrappermode", CONF_BOOL, "no", 0, 0,

@@ -34,6 +34,10 @@ static size_t dns_res_count;
 static int dns_ready;
 static int dns_timeout = 5;
 static int dns_tries = 2;
+/* dns_set_dnssec(): queries carry the DO bit, and lookup() notes in
+ * dns_secure whether every reply it read had the AD bit. */
+static int dns_dnssec;
+static int dns_secure;
 
 /* Makes the resolver of one server. */
 static ldns_resolver *
@@ -60,7 +64,7 @@ res_new(const struct dns_server *s, struct buf *err)
 	ldns_resolver_set_recursive(res, true);
 	ldns_resolver_set_defnames(res, false);
 	ldns_resolver_set_dnsrch(res, false);
-	ldns_resolver_set_dnssec(res, false);
+	ldns_resolver_set_dnssec(res, dns_dnssec != 0);
 	ldns_resolver_set_random(res, false);
 	ldns_resolver_set_fail(res, false);
 	ldns_resolver_set_igntc(res, false);
@@ -161,6 +165,22 @@ dns_is_ready(void)
 }
 
 void
+dns_set_dnssec(int on)
+{
+	size_t i;
+
+	dns_dnssec = on != 0;
+	for (i = 0; i < dns_res_count; i++)
+		ldns_resolver_set_dnssec(dns_res[i].res, dns_dnssec != 0);
+}
+
+int
+dns_last_secure(void)
+{
+	return dns_secure;
+}
+
+void
 dns_set_timeout(int seconds, int tries)
 {
 	dns_timeout = seconds < 1 ? 1 : seconds > 60 ? 60 : seconds;
@@ -221,6 +241,8 @@ type_name(ldns_rr_type type)
 		return "TXT";
 	case LDNS_RR_TYPE_NS:
 		return "NS";
+	case LDNS_RR_TYPE_TLSA:
+		return "TLSA";
 	default:
 		return "?";
 	}
@@ -311,6 +333,10 @@ query(const char *name, ldns_rr_type type, ldns_pkt **reply, struct buf *why)
 		dns_why_text(why, DNS_TEMPFAIL, name, type_name(type));
 		return DNS_TEMPFAIL;
 	}
+	/* The AD bit means something only when we asked with DO and the
+	 * server is the validating resolver we were told to trust. */
+	if (!dns_dnssec || !ldns_pkt_ad(*reply))
+		dns_secure = 0;
 	return DNS_OK;
 }
 
@@ -368,6 +394,8 @@ lookup(const char *name, ldns_rr_type type, extract_fn extract, void *ctx,
 	int status, hops;
 
 	strcpy(cur, name);
+	/* Secure only when every reply of the chain was (query()). */
+	dns_secure = dns_dnssec;
 	for (hops = 0;; hops++) {
 		if ((status = query(cur, type, &reply, why)) != DNS_OK)
 			return status;
@@ -406,6 +434,7 @@ dns_lookup_mx(const char *domain, struct dns_mx_result *res, struct buf *why)
 	if (norm_name(domain, name, "MX", why) < 0)
 		return DNS_NOTFOUND;
 	status = lookup(name, LDNS_RR_TYPE_MX, extract_mx, res, why);
+	res->secure = dns_secure;
 	strcpy(res->domain, name);
 	if (status == DNS_NODATA) {
 		/* RFC 5321 5.1: no MX, the domain is its own MX. */
@@ -432,9 +461,13 @@ extract_addr(const ldns_pkt *pkt, const char *qname, void *ctx, char *canon,
 	     struct buf *why)
 {
 	struct addr_ctx *ac = ctx;
+	int status;
 
-	return dns_extract_addr(pkt, qname, ac->type, ac->out, canon,
-				DNS_NAME_MAX + 1, why);
+	status = dns_extract_addr(pkt, qname, ac->type, ac->out, canon,
+				  DNS_NAME_MAX + 1, why);
+	if (status == DNS_OK && canon[0] != '\0')
+		strcpy(ac->out->canon, canon);
+	return status;
 }
 
 /* How much a failure of one family outweighs another: the one most
@@ -461,10 +494,12 @@ dns_lookup_addr(const char *host, int families, struct dns_addr_list *out,
 	char name[DNS_NAME_MAX + 1];
 	struct buf one = BUF_INIT;
 	struct addr_ctx ac = {out, LDNS_RR_TYPE_A};
-	int status, result = -1;
+	int status, result = -1, secure = dns_dnssec;
 	size_t i;
 
 	out->count = 0;
+	out->secure = 0;
+	memset(out->canon, 0, sizeof(out->canon));
 	if (norm_name(host, name, "A", why) < 0)
 		return DNS_NOTFOUND;
 	if ((families & DNS_INET_ALL) == 0)
@@ -474,6 +509,7 @@ dns_lookup_addr(const char *host, int families, struct dns_addr_list *out,
 			continue;
 		ac.type = types[i];
 		status = lookup(name, ac.type, extract_addr, &ac, &one);
+		secure = secure && dns_secure;
 		if (status == DNS_OK)
 			continue;
 		if (result < 0 || weight(status) > weight(result)) {
@@ -486,6 +522,8 @@ dns_lookup_addr(const char *host, int families, struct dns_addr_list *out,
 			break;
 	}
 	buf_free(&one);
+	out->secure = secure;
+	dns_secure = secure;
 	if (out->count > 0) {
 		if (why != NULL)
 			buf_reset(why);
@@ -672,4 +710,25 @@ dns_lookup_ns(const char *domain, char names[][DNS_NAME_MAX + 1], size_t max,
 	if (norm_name(domain, qname, "NS", why) < 0)
 		return DNS_NOTFOUND;
 	return lookup(qname, LDNS_RR_TYPE_NS, extract_ns, &nc, why);
+}
+
+static int
+extract_tlsa(const ldns_pkt *pkt, const char *qname, void *ctx, char *canon,
+	     struct buf *why)
+{
+	return dns_extract_tlsa(pkt, qname, ctx, canon, DNS_NAME_MAX + 1, why);
+}
+
+int
+dns_lookup_tlsa(const char *name, struct dns_tlsa_result *res, struct buf *why)
+{
+	char qname[DNS_NAME_MAX + 1];
+	int status;
+
+	memset(res, 0, sizeof(*res));
+	if (norm_name(name, qname, "TLSA", why) < 0)
+		return DNS_NOTFOUND;
+	status = lookup(qname, LDNS_RR_TYPE_TLSA, extract_tlsa, res, why);
+	res->secure = dns_secure;
+	return status;
 }

@@ -106,6 +106,7 @@ struct dns_mx_result {
 	char domain[DNS_NAME_MAX + 1]; /* as asked, lower case */
 	char name[DNS_NAME_MAX + 1];   /* after CNAMEs: owner of the MX set */
 	int implicit;		       /* no MX: mx[0] is name, preference 0 */
+	int secure; /* dnssec: every reply of the lookup had the AD bit */
 	size_t count;
 	struct dns_mx mx[DNS_MX_MAX];
 };
@@ -113,6 +114,26 @@ struct dns_mx_result {
 struct dns_addr_list {
 	size_t count;
 	struct sockaddr_storage addr[DNS_ADDR_MAX];
+	int secure; /* dnssec: every reply of the lookup had the AD bit */
+	char canon[DNS_NAME_MAX + 1]; /* name reached through CNAMEs, or "" */
+};
+
+/* One TLSA record (RFC 6698) as received; data is the certificate
+ * association data (the digest, or the whole DER object for matching
+ * type 0). */
+#define DNS_TLSA_MAX 16	       /* records kept per name */
+#define DNS_TLSA_DATA_MAX 4096 /* bytes of one record's data kept */
+struct dns_tlsa {
+	uint8_t usage, selector, mtype;
+	size_t len;
+	unsigned char *data;
+};
+
+struct dns_tlsa_result {
+	size_t count;
+	struct dns_tlsa rr[DNS_TLSA_MAX];
+	size_t skipped; /* malformed records (not in rr) */
+	int secure;	/* dnssec: every reply of the lookup had the AD bit */
 };
 
 /* One entry of dns_nameservers. */
@@ -128,6 +149,20 @@ void dns_set_timeout(int seconds, int tries);
 /* 1 once dns_init() succeeded (lookups before panic). */
 int dns_is_ready(void);
 void dns_end(void);
+
+/*
+ * DNSSEC (smtp_dns_support_level = dnssec): with dns_set_dnssec(1) every
+ * query sets the DO bit, and each lookup notes whether every reply it
+ * read (CNAME hops included) had the AD bit set: the resolver says it
+ * validated the answer, or the proof that there is none.  Panacea does
+ * not validate itself: the AD bit is trusted as Postfix trusts it, so the
+ * servers of dns_nameservers must be a validating resolver on a path
+ * that cannot be tampered with (loopback).  dns_last_secure() is that
+ * note for the last lookup of any kind; the MX, address and TLSA results
+ * carry it in their secure field.
+ */
+void dns_set_dnssec(int on);
+int dns_last_secure(void);
 
 /* Lookups; each returns an enum dns_status. */
 int dns_lookup_mx(const char *domain, struct dns_mx_result *res,
@@ -153,6 +188,14 @@ int dns_lookup_ns(const char *domain, char names[][DNS_NAME_MAX + 1],
  * caller frees with ldns_pkt_free, DNS_NOTFOUND for a name that cannot
  * be asked, or DNS_TEMPFAIL. */
 int dns_query(const char *name, int type, ldns_pkt **reply, struct buf *why);
+
+/* The TLSA records of name ("_25._tcp.mx.example.org"; CNAMEs
+ * followed): DNS_OK (records in res, see dns_extract_tlsa), DNS_NODATA or
+ * DNS_NOTFOUND when there are none, DNS_TEMPFAIL.  res->secure as above.  Free
+ * with dns_tlsa_free() whatever the status. */
+int dns_lookup_tlsa(const char *name, struct dns_tlsa_result *res,
+		    struct buf *why);
+void dns_tlsa_free(struct dns_tlsa_result *res);
 
 /* "OK", "NOTFOUND", ... and the enhanced status code of a failure. */
 const char *dns_status_name(int status);
@@ -213,6 +256,18 @@ int dns_extract_ns(const ldns_pkt *pkt, const char *qname,
 int dns_extract_ptr(const ldns_pkt *pkt, const char *qname, char *name,
 		    size_t namelen, char *canon, size_t canonlen,
 		    struct buf *why);
+/* The same for TLSA (dns_tlsa.c): the well-formed records of the name
+ * reached, at most DNS_TLSA_MAX; a record whose rdata is not three
+ * octets and a data field, or whose digest length does not fit its
+ * matching type (32 for SHA2-256, 64 for SHA2-512), or whose data is
+ * empty or longer than DNS_TLSA_DATA_MAX, is skipped.  Usages, selectors
+ * and matching types are kept as they are: which ones are usable is the
+ * caller's business.  DNS_OK when the name has TLSA records, even when
+ * all were skipped (res->skipped: published but unusable). */
+int dns_extract_tlsa(const ldns_pkt *pkt, const char *qname,
+		     struct dns_tlsa_result *res, char *canon, size_t canonlen,
+		     struct buf *why);
+
 /* The filtering of dns_mx_filter_self on a sorted array; returns the new
  * count (0: we are the best MX). *found is set when one of our names is
  * in the list. */

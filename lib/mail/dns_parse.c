@@ -18,6 +18,7 @@
 #include "dns.h"
 #include "msg.h"
 #include "strutil.h"
+#include "xalloc.h"
 
 #define DNS_LABEL_MAX 63
 #define DNS_TOKEN_MAX 64 /* longest dns_nameservers entry */
@@ -749,6 +750,82 @@ dns_extract_ns(const ldns_pkt *pkt, const char *qname,
 	}
 	if (*count == 0) {
 		dns_why_text(why, DNS_NODATA, cur, "NS");
+		return DNS_NODATA;
+	}
+	return DNS_OK;
+}
+
+/* The one-octet field i of a TLSA record, or -1. */
+static int
+tlsa_octet(const ldns_rr *rr, size_t i)
+{
+	const ldns_rdf *rdf = ldns_rr_rdf(rr, i);
+
+	if (rdf == NULL || ldns_rdf_size(rdf) != 1)
+		return -1;
+	return ldns_rdf_data(rdf)[0];
+}
+
+void
+dns_tlsa_free(struct dns_tlsa_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->count; i++)
+		free(res->rr[i].data);
+	res->count = 0;
+}
+
+int
+dns_extract_tlsa(const ldns_pkt *pkt, const char *qname,
+		 struct dns_tlsa_result *res, char *canon, size_t canonlen,
+		 struct buf *why)
+{
+	const ldns_rr_list *answer = ldns_pkt_answer(pkt);
+	char cur[DNS_NAME_MAX + 1];
+	int status, usage, selector, mtype;
+
+	dns_tlsa_free(res);
+	res->skipped = 0;
+	status =
+	    reply_start_canon(pkt, qname, "TLSA", cur, canon, canonlen, why);
+	if (status != DNS_OK)
+		return status;
+	for (size_t i = 0;
+	     i < ldns_rr_list_rr_count(answer) && res->count < DNS_TLSA_MAX;
+	     i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(answer, i);
+		const ldns_rdf *data;
+		struct dns_tlsa *t;
+		size_t len;
+
+		if (!rr_is(rr, LDNS_RR_TYPE_TLSA, cur) ||
+		    ldns_rr_rd_count(rr) != 4)
+			continue;
+		usage = tlsa_octet(rr, 0);
+		selector = tlsa_octet(rr, 1);
+		mtype = tlsa_octet(rr, 2);
+		data = ldns_rr_rdf(rr, 3);
+		len = data != NULL ? ldns_rdf_size(data) : 0;
+		/* A digest of the wrong length can never match: RFC 7671
+		 * 5 has it ignored, like any other malformed record; but it
+		 * was published, which RFC 7672 2.2 counts (unusable). */
+		if (usage < 0 || selector < 0 || mtype < 0 || len == 0 ||
+		    len > DNS_TLSA_DATA_MAX || (mtype == 1 && len != 32) ||
+		    (mtype == 2 && len != 64)) {
+			res->skipped++;
+			continue;
+		}
+		t = &res->rr[res->count++];
+		t->usage = (uint8_t)usage;
+		t->selector = (uint8_t)selector;
+		t->mtype = (uint8_t)mtype;
+		t->len = len;
+		t->data = xmalloc(len);
+		memcpy(t->data, ldns_rdf_data(data), len);
+	}
+	if (res->count == 0 && res->skipped == 0) {
+		dns_why_text(why, DNS_NODATA, cur, "TLSA");
 		return DNS_NODATA;
 	}
 	return DNS_OK;

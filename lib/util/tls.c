@@ -931,6 +931,11 @@ fill_info(SSL *ssl, const EVP_MD *fpt_digest, struct tls_info *info)
 		fill_fingerprints(peer, fpt_digest, info);
 	result = SSL_get_verify_result(ssl);
 	info->verified = result == X509_V_OK;
+	/* The chain was good; only the name was not ours. */
+	info->trusted =
+	    info->verified || result == X509_V_ERR_HOSTNAME_MISMATCH;
+	info->dane =
+	    info->verified && SSL_get0_dane_authority(ssl, NULL, NULL) >= 0;
 	if (!info->verified)
 		tls_copy_printable(info->verify_error,
 				   sizeof(info->verify_error),
@@ -974,6 +979,68 @@ client_setup(struct tls_session *ts, const char *peername, enum tls_level level,
 		return -1;
 	}
 	return 0;
+}
+
+int
+tls_tlsa_usable(unsigned usage, unsigned selector, unsigned mtype)
+{
+	return (usage == 2 || usage == 3) && selector <= 1 && mtype <= 2;
+}
+
+/* The DANE settings of a client session (tls_client_start_dane). */
+static int
+dane_setup(struct tls_ctx *ctx, struct tls_session *ts,
+	   const struct tls_dane *dane, struct buf *err)
+{
+	size_t i, usable = 0;
+	int rc;
+
+	if (dane->base == NULL || *dane->base == '\0') {
+		buf_puts(err, "DANE needs a TLSA base domain");
+		return -1;
+	}
+	/* SNI first: SSL_dane_enable() sends base only when none is set. */
+	if (dane->sni != NULL && *dane->sni != '\0') {
+		char sni[TLS_NAME_MAX];
+
+		snprintf(sni, sizeof(sni), "%s", dane->sni);
+		if (SSL_set_tlsext_host_name(ts->ssl, sni) != 1)
+			goto fail;
+	}
+	if (SSL_CTX_dane_enable(ctx->ssl_ctx) <= 0 ||
+	    SSL_dane_enable(ts->ssl, dane->base) <= 0)
+		goto fail;
+	/* RFC 7672 3.1.1: the key of a DANE-EE record is the server's
+	 * whatever names its certificate carries. */
+	SSL_dane_set_flags(ts->ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+	SSL_set_hostflags(ts->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	for (i = 0; dane->names != NULL && dane->names[i] != NULL; i++)
+		if (*dane->names[i] != '\0' &&
+		    SSL_add1_host(ts->ssl, dane->names[i]) != 1)
+			goto fail;
+	for (i = 0; i < dane->count; i++) {
+		const struct tls_tlsa *t = &dane->rr[i];
+
+		if (!tls_tlsa_usable(t->usage, t->selector, t->mtype))
+			continue;
+		rc = SSL_dane_tlsa_add(ts->ssl, t->usage, t->selector, t->mtype,
+				       t->data, t->len);
+		if (rc > 0)
+			usable++;
+		/* A record OpenSSL cannot parse (a certificate that is not
+		 * DER) is unusable, not a failure of the others. */
+		ERR_clear_error();
+	}
+	if (usable == 0) {
+		buf_puts(err, "no usable TLSA record");
+		return -1;
+	}
+	SSL_set_verify(ts->ssl, SSL_VERIFY_PEER, NULL);
+	return 0;
+fail:
+	buf_puts(err, "cannot set up DANE: ");
+	tls_drain_errors(err, "rejected by OpenSSL");
+	return -1;
 }
 
 static int
@@ -1024,10 +1091,46 @@ mandatory_setup(struct tls_ctx *ctx, struct tls_session *ts, struct buf *err)
 	return 0;
 }
 
+/* What a destination changes (struct tls_client_opts), after the level's
+ * own settings. */
+static int
+opts_setup(struct tls_session *ts, const struct tls_client_opts *o,
+	   struct buf *err)
+{
+	size_t i;
+
+	for (i = 0; o->names != NULL && o->names[i] != NULL; i++)
+		if (*o->names[i] != '\0' &&
+		    SSL_add1_host(ts->ssl, o->names[i]) != 1)
+			goto fail;
+	if (o->sni != NULL && *o->sni != '\0' && !is_ip_literal(o->sni)) {
+		char sni[TLS_NAME_MAX];
+
+		snprintf(sni, sizeof(sni), "%s", o->sni);
+		if (SSL_set_tlsext_host_name(ts->ssl, sni) != 1)
+			goto fail;
+	}
+	if ((o->min_version != 0 &&
+	     !SSL_set_min_proto_version(ts->ssl, o->min_version)) ||
+	    (o->min_version != 0 &&
+	     !SSL_set_max_proto_version(ts->ssl, o->max_version)) ||
+	    (o->ciphers != NULL && *o->ciphers != '\0' &&
+	     !SSL_set_cipher_list(ts->ssl, o->ciphers)))
+		goto fail;
+	return 0;
+fail:
+	buf_puts(err, "cannot apply the destination's TLS settings: ");
+	tls_drain_errors(err, "rejected by OpenSSL");
+	return -1;
+}
+
 static int
 start(struct tls_ctx *ctx, struct stream *s, int server, const char *peername,
-      enum tls_level level, struct tls_info *info, struct buf *err)
+      enum tls_level level, const struct tls_client_opts *opts,
+      struct tls_info *info, struct buf *err)
 {
+	const struct tls_dane *dane = opts != NULL ? opts->dane : NULL;
+
 	struct tls_session *ts;
 
 	if (tls_active(s)) {
@@ -1046,7 +1149,10 @@ start(struct tls_ctx *ctx, struct stream *s, int server, const char *peername,
 		session_free(ts);
 		return -1;
 	}
-	if (!server && client_setup(ts, peername, level, err) < 0) {
+	if (!server &&
+	    ((dane != NULL ? dane_setup(ctx, ts, dane, err)
+			   : client_setup(ts, peername, level, err)) < 0 ||
+	     (opts != NULL && opts_setup(ts, opts, err) < 0))) {
 		session_free(ts);
 		return -1;
 	}
@@ -1071,14 +1177,37 @@ int
 tls_server_start(struct tls_ctx *ctx, struct stream *s, struct tls_info *info,
 		 struct buf *err)
 {
-	return start(ctx, s, 1, NULL, TLS_LEVEL_ENCRYPT, info, err);
+	return start(ctx, s, 1, NULL, TLS_LEVEL_ENCRYPT, NULL, info, err);
 }
 
 int
 tls_client_start(struct tls_ctx *ctx, struct stream *s, const char *peername,
 		 enum tls_level level, struct tls_info *info, struct buf *err)
 {
-	return start(ctx, s, 0, peername, level, info, err);
+	return start(ctx, s, 0, peername, level, NULL, info, err);
+}
+
+int
+tls_client_start_dane(struct tls_ctx *ctx, struct stream *s,
+		      const struct tls_dane *dane, struct tls_info *info,
+		      struct buf *err)
+{
+	struct tls_client_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.dane = dane;
+	return start(ctx, s, 0, NULL, TLS_LEVEL_SECURE, &o, info, err);
+}
+
+int
+tls_client_start_opts(struct tls_ctx *ctx, struct stream *s,
+		      const char *peername, enum tls_level level,
+		      const struct tls_client_opts *opts, struct tls_info *info,
+		      struct buf *err)
+{
+	if (opts != NULL && opts->dane != NULL)
+		level = TLS_LEVEL_SECURE;
+	return start(ctx, s, 0, peername, level, opts, info, err);
 }
 
 int

@@ -91,6 +91,11 @@ struct tls_info {
 	char kex[160];
 	/* Server: the SNI name that chose the certificate, or "". */
 	char sni[TLS_NAME_MAX];
+	/* Client: the chain leads to a trust anchor although the name did
+	 * not match (Postfix's "Trusted"); with verified, the anchor was a
+	 * TLSA record or a tafile= certificate (tls_client_start_dane). */
+	int trusted;
+	int dane;
 };
 
 struct tls_ctx;
@@ -206,6 +211,65 @@ int tls_server_start(struct tls_ctx *ctx, struct stream *s,
 int tls_client_start(struct tls_ctx *ctx, struct stream *s,
 		     const char *peername, enum tls_level level,
 		     struct tls_info *info, struct buf *err);
+/*
+ * Client: TLS authenticated by DANE (RFC 7672) or by the trust anchors of
+ * a destination (Postfix's tafile=, which is the same machinery: each
+ * anchor is a DANE-TA(2) record holding the whole certificate).  The
+ * caller passes usable records only (usage 2 or 3, selector 0 or 1,
+ * matching type 0, 1 or 2; tls_tlsa_usable()); the handshake fails
+ * unless the server's chain matches one of them.  DANE-EE(3) matches
+ * skip the name check (RFC 7672 3.1.1); DANE-TA(2) matches need the
+ * certificate to carry base or one of names (RFC 7672 3.2.2).  base is
+ * also sent as SNI unless sni is set.  The protocol range
+ * and ciphers are the mandatory ones.  Returns as tls_client_start(); on
+ * success info->verified and info->dane are set.
+ */
+struct tls_tlsa {
+	uint8_t usage, selector, mtype;
+	const unsigned char *data;
+	size_t len;
+};
+struct tls_dane {
+	const char *base;	  /* TLSA base domain: first reference name */
+	const char *const *names; /* more names, NULL-terminated, or NULL */
+	const char *sni;	  /* SNI; NULL or "": base */
+	const struct tls_tlsa *rr;
+	size_t count;
+};
+int tls_client_start_dane(struct tls_ctx *ctx, struct stream *s,
+			  const struct tls_dane *dane, struct tls_info *info,
+			  struct buf *err);
+/*
+ * Client: what one destination changes for its sessions (Postfix's
+ * smtp_tls_policy_maps attributes).  Every field is optional (NULL or
+ * 0: the context's and the level's).
+ */
+struct tls_client_opts {
+	const char *const *names;     /* more names the certificate may carry
+				       * (match=), NULL-terminated */
+	const char *sni;	      /* SNI instead of the peer name */
+	int min_version, max_version; /* protocols=, tls_protocols_parse() */
+	const char *ciphers;	      /* OpenSSL list (ciphers=, exclude=) */
+	const struct tls_dane *dane;  /* DANE or tafile= authentication */
+};
+/* tls_client_start() and tls_client_start_dane() with opts (may be
+ * NULL); with opts->dane the level is ignored (authentication by the
+ * records, mandatory settings). */
+int tls_client_start_opts(struct tls_ctx *ctx, struct stream *s,
+			  const char *peername, enum tls_level level,
+			  const struct tls_client_opts *opts,
+			  struct tls_info *info, struct buf *err);
+/* The certificates of a PEM file as DANE-TA(2) full-certificate records
+ * (selector 0, matching type 0): Postfix's tafile=.  *rr (data
+ * allocated) and *count, freed with tls_tafile_free(); 0, or -1 with err
+ * set (unreadable, or no certificate). */
+int tls_tafile_load(const char *path, struct tls_tlsa **rr, size_t *count,
+		    struct buf *err);
+void tls_tafile_free(struct tls_tlsa *rr, size_t count);
+/* 1 when OpenSSL can use a record of these fields as RFC 7672 allows
+ * (DANE-TA and DANE-EE; the PKIX usages 0 and 1 are not for SMTP). */
+int tls_tlsa_usable(unsigned usage, unsigned selector, unsigned mtype);
+
 /*
  * Protocols and ciphers (Postfix's *_tls_protocols and *_tls_ciphers).
  * Panacea never goes below TLS 1.2: tls_protocols_parse() drops older

@@ -373,3 +373,60 @@ tls_server_ctx_dh_file(struct tls_ctx *ctx, const char *path, int min_bits,
 	}
 	return 1;
 }
+
+void
+tls_tafile_free(struct tls_tlsa *rr, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		OPENSSL_free((void *)rr[i].data);
+	free(rr);
+}
+
+int
+tls_tafile_load(const char *path, struct tls_tlsa **rr, size_t *count,
+		struct buf *err)
+{
+	struct tls_tlsa *out = NULL;
+	unsigned char *der;
+	size_t n = 0;
+	X509 *x;
+	FILE *f;
+	int len;
+
+	*rr = NULL;
+	*count = 0;
+	if ((f = fopen(path, "r")) == NULL) {
+		buf_printf(err, "cannot open trust anchor file %s: %s", path,
+			   strerror(errno));
+		return -1;
+	}
+	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+		der = NULL;
+		len = i2d_X509(x, &der);
+		X509_free(x);
+		if (len <= 0)
+			continue;
+		out = realloc(out, (n + 1) * sizeof(*out));
+		if (out == NULL)
+			abort();
+		out[n].usage = 2;
+		out[n].selector = 0;
+		out[n].mtype = 0;
+		out[n].data = der;
+		out[n].len = (size_t)len;
+		n++;
+	}
+	/* The end of the file reads as a PEM "no start line" error. */
+	ERR_clear_error();
+	fclose(f);
+	if (n == 0) {
+		buf_printf(err, "no certificate in trust anchor file %s", path);
+		free(out);
+		return -1;
+	}
+	*rr = out;
+	*count = n;
+	return 0;
+}

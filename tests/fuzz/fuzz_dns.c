@@ -6,8 +6,9 @@
  * every extraction of dns_parse.c: MX (with null MX, CNAME chains, the
  * MX bound and the sort), A, AAAA and PTR, each asked both for a fixed
  * name and for the name of the reply's own question, so that owner
- * matching and CNAME following are reached.  Every name produced must be
- * a valid host name of bounded length; anything else is a bug.
+ * matching and CNAME following are reached; and TLSA (DANE), whose
+ * records must respect the bounds and digest lengths of dns.h.  Every name
+ * produced must be a valid host name of bounded length; anything else is a bug.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +31,7 @@ run(const ldns_pkt *pkt, const char *qname)
 {
 	struct dns_mx_result res;
 	struct dns_addr_list addrs = {0};
+	struct dns_tlsa_result tlsa;
 	struct buf why = BUF_INIT;
 	char canon[DNS_NAME_MAX + 1], name[DNS_NAME_MAX + 1];
 	size_t i;
@@ -59,6 +61,16 @@ run(const ldns_pkt *pkt, const char *qname)
 	if (dns_extract_ptr(pkt, qname, name, sizeof(name), canon,
 			    sizeof(canon), &why) == DNS_OK)
 		check_name(name);
+	memset(&tlsa, 0, sizeof(tlsa));
+	dns_extract_tlsa(pkt, qname, &tlsa, canon, sizeof(canon), &why);
+	if (tlsa.count > DNS_TLSA_MAX)
+		abort();
+	for (i = 0; i < tlsa.count; i++)
+		if (tlsa.rr[i].len == 0 || tlsa.rr[i].len > DNS_TLSA_DATA_MAX ||
+		    (tlsa.rr[i].mtype == 1 && tlsa.rr[i].len != 32) ||
+		    (tlsa.rr[i].mtype == 2 && tlsa.rr[i].len != 64))
+			abort();
+	dns_tlsa_free(&tlsa);
 	buf_free(&why);
 }
 

@@ -2,9 +2,10 @@
  * test_tls - real TLS handshakes between a forked server and a client over
  * a socketpair, with a CA and a server certificate made by the openssl
  * command at test time: unauthenticated and verified levels, STARTTLS
- * after a plaintext exchange, data both ways through the stream_io
- * vtable, session info, end of file and EPIPE, deadlines, the
- * CVE-2011-0411 guard, and clear errors for bad certificate files.
+ * after a plaintext exchange, DANE-EE and DANE-TA (tafile) authentication,
+ * data both ways through the stream_io vtable, session info, end of file and
+ * EPIPE, deadlines, the CVE-2011-0411 guard, and clear errors for bad
+ * certificate files.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -22,7 +23,10 @@
 #include <cmocka.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "buf.h"
 #include "iostuff.h"
@@ -612,6 +616,110 @@ expect_ctx_error(const char *cert, const char *key, const char *want1,
 	buf_free(&err);
 }
 
+/* The SHA2-256 digest of the server certificate's public key (a DANE
+ * "3 1 1" record). */
+static void
+server_spki_sha256(unsigned char out[32])
+{
+	FILE *f = fopen(srv_pem, "r");
+	unsigned char *der = NULL;
+	X509 *x;
+	int len;
+
+	assert_non_null(f);
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	assert_non_null(x);
+	len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+	assert_true(len > 0);
+	SHA256(der, (size_t)len, out);
+	OPENSSL_free(der);
+	X509_free(x);
+}
+
+/* One DANE handshake; 0 or -1 (the server then failed too). */
+static int
+dane_try(const struct tls_dane *dane, struct tls_info *info, struct buf *why)
+{
+	struct tls_client_opts o;
+	struct client c;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.dane = dane;
+	client_open(&c, 0, NULL);
+	rc = tls_client_start_opts(c.cctx, &c.s, NULL, TLS_LEVEL_MAY, &o, info,
+				   &c.err);
+	buf_set(why, buf_cstr(&c.err));
+	if (rc == 0)
+		talk(&c.s);
+	if (rc == 0)
+		assert_int_equal(tls_stop(&c.s, 1), 0);
+	client_close(&c, rc == 0 ? 0 : EXIT_HANDSHAKE);
+	return rc;
+}
+
+static void
+test_dane(void **state)
+{
+	unsigned char digest[32];
+	struct tls_tlsa rr[2], *ta;
+	struct tls_dane dane;
+	struct tls_info info;
+	struct buf why = BUF_INIT;
+	const char *names[] = {"nothing.example", HOST, NULL};
+	size_t nta;
+
+	(void)state;
+	/* DANE-EE: the key matches, the name is not checked (RFC 7672
+	 * 3.1.1), the system store is not needed. */
+	server_spki_sha256(digest);
+	memset(rr, 0, sizeof(rr));
+	rr[0].usage = 3;
+	rr[0].selector = 1;
+	rr[0].mtype = 1;
+	rr[0].data = digest;
+	rr[0].len = sizeof(digest);
+	memset(&dane, 0, sizeof(dane));
+	dane.base = "other.example.net";
+	dane.rr = rr;
+	dane.count = 1;
+	assert_int_equal(dane_try(&dane, &info, &why), 0);
+	assert_int_equal(info.verified, 1);
+	assert_int_equal(info.dane, 1);
+
+	/* Another digest: the handshake fails. */
+	digest[0] ^= 0xff;
+	assert_int_equal(dane_try(&dane, &info, &why), -1);
+	assert_non_null(strstr(buf_cstr(&why), "TLS handshake failed"));
+
+	/* Only PKIX usages: nothing usable, refused before connecting. */
+	rr[0].usage = 1;
+	assert_int_equal(dane_try(&dane, &info, &why), -1);
+	assert_non_null(strstr(buf_cstr(&why), "no usable TLSA record"));
+
+	/* DANE-TA from a PEM file (tafile=): the chain must lead to it and
+	 * the certificate carry the base domain or one of the names. */
+	assert_int_equal(tls_tafile_load(ca_pem, &ta, &nta, &why), 0);
+	assert_int_equal(nta, 1);
+	assert_int_equal(ta[0].usage, 2);
+	dane.rr = ta;
+	dane.count = nta;
+	dane.base = HOST;
+	assert_int_equal(dane_try(&dane, &info, &why), 0);
+	assert_int_equal(info.verified, 1);
+	dane.base = "other.example.net";
+	assert_int_equal(dane_try(&dane, &info, &why), -1);
+	dane.names = names;
+	assert_int_equal(dane_try(&dane, &info, &why), 0);
+	tls_tafile_free(ta, nta);
+
+	buf_reset(&why);
+	assert_int_equal(tls_tafile_load(junk, &ta, &nta, &why), -1);
+	assert_non_null(strstr(buf_cstr(&why), "no certificate"));
+	buf_free(&why);
+}
+
 static void
 test_bad_files(void **state)
 {
@@ -869,6 +977,7 @@ main(void)
 	    cmocka_unit_test(test_handshake_deadline),
 	    cmocka_unit_test(test_plaintext_client),
 	    cmocka_unit_test(test_pending_plaintext_refused),
+	    cmocka_unit_test(test_dane),
 	    cmocka_unit_test(test_bad_files),
 	    cmocka_unit_test(test_levels),
 	    cmocka_unit_test(test_copy_printable),
