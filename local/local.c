@@ -103,6 +103,7 @@ request_free(struct local_request *req)
 	xfree(req->rcpts);
 	xfree(req->msg.queue_id);
 	xfree(req->msg.sender);
+	xfree(req->msg.client_addr);
 	buf_free(&req->msg.content);
 	if (req->msg.content_fd >= 0)
 		close(req->msg.content_fd);
@@ -115,6 +116,7 @@ take_request(const struct deliver_request *d, struct local_request *req)
 {
 	req->msg.queue_id = xstrdup(d->queue_id);
 	req->msg.sender = xstrdup(d->sender);
+	req->msg.client_addr = xstrdup(d->client_addr ? d->client_addr : "");
 	req->msg.arrival = (double)d->arrival + (double)d->arrival_usec / 1e6;
 	req->msg.active = (double)d->active_ms / 1e3;
 	req->msg.size = d->size;

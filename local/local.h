@@ -95,7 +95,8 @@ struct local_rcpt {
 struct local_msg {
 	char *queue_id;
 	char *sender;
-	double arrival; /* seconds */
+	char *client_addr; /* "" when unknown */
+	double arrival;	   /* seconds */
 	double active;
 	long long size;
 	unsigned flags;
@@ -213,8 +214,8 @@ void local_deliver_file(const struct local_msg *msg, const char *to,
 			const char *path, uid_t uid, gid_t gid,
 			struct local_status *st);
 void local_deliver_command(const struct local_msg *msg, const char *to,
-			   const char *command, uid_t uid, gid_t gid,
-			   struct local_status *st);
+			   const char *orig_to, const char *command, uid_t uid,
+			   gid_t gid, struct local_status *st);
 
 /* local_alias.c */
 /* Opens alias_maps (before anything else; a table whose text file and

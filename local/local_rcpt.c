@@ -159,7 +159,8 @@ deliver_special(struct local_msg *msg, const struct alias_item *t,
 	} else if (file) {
 		local_deliver_file(msg, addr, t->value, uid, gid, st);
 	} else {
-		local_deliver_command(msg, addr, t->value, uid, gid, st);
+		local_deliver_command(msg, addr, orig_to, t->value, uid, gid,
+				      st);
 	}
 	local_log(msg, addr, orig_to, st);
 }

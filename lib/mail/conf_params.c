@@ -120,8 +120,10 @@ const struct conf_param conf_params[] = {
      "up again while it changes (at most 100 times). Keys: user@domain, "
      "user (for $myorigin and $mydestination), @domain. As in Postfix."},
     {"command_time_limit", CONF_TIME, "1000s", 's', 1,
-     "The longest a command that local(8) runs for a delivery (|command) may "
-     "take; it is then killed and the delivery deferred. As in Postfix."},
+     "The longest a command that local(8) runs for a delivery (|command, "
+     "mailbox_command) may take; it is then killed and the delivery "
+     "deferred. pipe(8)'s default for TRANSPORT_time_limit. As in "
+     "Postfix."},
     {"compatibility_level", CONF_STR, "0", 0, 0,
      "No-op in Panacea: its defaults are the ones this page gives, whatever "
      "the level. Postfix: which release's defaults apply."},

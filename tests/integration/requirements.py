@@ -60,6 +60,7 @@ PROGRAMS = {
     "doveadm": ("dovecot-core", "/usr/bin/doveadm"),
     # Dovecot's LMTP server (test_lmtp), started by dovecot itself.
     "dovecot-lmtp": ("dovecot-lmtpd", "/usr/lib/dovecot/lmtp"),
+    "dovecot-lda": ("dovecot-core", "/usr/lib/dovecot/dovecot-lda"),
     "policyd-spf": ("postfix-policyd-spf-python", None),
     "unshare": ("util-linux", None),
     # test_directory: a private PostgreSQL, MariaDB and OpenLDAP server.  Debian

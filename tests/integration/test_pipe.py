@@ -1,0 +1,265 @@
+"""test_pipe - pipe(8) (delivery to a command from the services table),
+local's mailbox_command, fallback_transport and luser_relay, and the
+routing parameters relay_transport, sender_dependent_relayhost_maps and
+sender_dependent_default_transport_maps.
+
+One Panacea instance for the module: smtpd, qmgr, local and several
+pipe services, transport_maps sending a test domain to each.  The pipe
+commands are a shell script that records its arguments, its uids (from
+/proc) and its standard input, then exits with the status it is told,
+and Dovecot's dovecot-lda (Debian's dovecot-core) delivering into a
+Maildir of a private Dovecot (dovecot_lmtp.py, whose userdb the LDA
+asks).  Mail goes in over SMTP.
+"""
+
+import os
+import pwd
+import re
+import shutil
+import smtplib
+import subprocess
+import tempfile
+
+import pytest
+
+import panacea_test
+from dovecot_lmtp import DovecotLmtp
+from panacea_test import Instance, scaled, wait_until
+from smtp_helpers import base_conf, mail_owner  # noqa: F401
+from smtp_peer import Peer
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0,
+                                reason="pipe switches to user=")
+
+SCRIPT = """#!/bin/sh
+# args: OUTDIR EXIT [args...]: records them, the uids and the message.
+out=$1; code=$2; shift 2
+n=$(mktemp "$out/run.XXXXXX")
+{
+  grep -E '^(Uid|Gid):' /proc/$$/status
+  echo "cwd=$(pwd)"
+  for a in "$@"; do printf 'arg=%s\\n' "$a"; done
+} > "$n.info"
+cat > "$n.msg"
+chmod 644 "$n.info" "$n.msg"
+if [ "$code" != 0 ]; then echo "script says $code"; fi
+exit "$code"
+"""
+ARGS = ("${sender} ${recipient} ${nexthop} ${user} ${extension} "
+        "${domain} ${mailbox} ${original_recipient} ${client_address} "
+        "${size} $$x")
+
+
+class Rig:
+    def __init__(self, inst, port, out, user, dovecot, peer):
+        self.inst = inst
+        self.port = port
+        self.out = out
+        self.user = user
+        self.dovecot = dovecot
+        self.peer = peer
+
+    def send(self, rcpts, subject, sender="sender@client.test"):
+        body = ("From: <%s>\r\nSubject: %s\r\n\r\nHello pipe.\r\n"
+                ".dot line\r\nFrom the start\r\n" % (sender, subject))
+        with smtplib.SMTP(self.inst.host, self.port,
+                          timeout=scaled(30)) as s:
+            s.ehlo("client.test")
+            code, text = s.mail(sender)
+            assert code == 250, text
+            for r in rcpts:
+                code, text = s.rcpt(r)
+                assert code == 250, (r, code, text)
+            code, text = s.data(body.encode())
+            assert code == 250, text
+        m = re.search(rb"queued as ([0-9A-Z]+)", text)
+        assert m, text
+        return m.group(1).decode()
+
+    def status(self, qid, rcpt, prog="pipe", timeout=20):
+        m = self.inst.wait_log(
+            r"%s\[\d+\]: %s: to=<%s>, (.*)\n" % (prog, qid, re.escape(rcpt)),
+            timeout=timeout)
+        return m.group(1)
+
+    def runs(self, n, timeout=20):
+        """The script's runs so far once there are n: (info lines, message
+        bytes) pairs, oldest first."""
+        def ready():
+            infos = sorted(f for f in os.listdir(self.out)
+                           if f.endswith(".info"))
+            msgs = [f[:-5] + ".msg" for f in infos]
+            return len(infos) >= n and all(
+                os.path.exists(os.path.join(self.out, m)) for m in msgs) \
+                and infos
+        infos = wait_until(ready, timeout=timeout,
+                           what="%d run(s) of the script" % n)
+        out = []
+        for f in infos:
+            with open(os.path.join(self.out, f)) as fh:
+                info = fh.read().splitlines()
+            with open(os.path.join(self.out, f[:-5] + ".msg"), "rb") as fh:
+                out.append((info, fh.read()))
+        return out
+
+    def clear(self):
+        for f in os.listdir(self.out):
+            os.unlink(os.path.join(self.out, f))
+
+
+def pipe_line(name, attrs):
+    return Instance.service(name, "pipe " + attrs, type_="unix",
+                            unpriv="n", chroot="n")
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory, mail_owner):  # noqa: F811
+    panacea_test.tool("dovecot-lmtp")
+    lda = panacea_test.tool("dovecot-lda")
+    base = tmp_path_factory.mktemp("pipe")
+    inst = Instance(base / "panacea")
+    shared = tempfile.mkdtemp(prefix="panacea-pipe-")
+    os.chmod(shared, 0o755)
+    out = os.path.join(shared, "out")
+    os.makedirs(out)
+    os.chmod(out, 0o1777)
+    script = os.path.join(shared, "record.sh")
+    with open(script, "w") as f:
+        f.write(SCRIPT)
+    os.chmod(script, 0o755)
+    user = pwd.getpwnam("nobody")
+    vmail = pwd.getpwnam(panacea_test.ensure_mail_only_owner())
+    dovecot = DovecotLmtp(os.path.join(shared, "dovecot"), ("lda",), vmail,
+                          os.path.join(inst.queue_dir, "private",
+                                       "dovecot-lmtp"), mail_owner)
+    # dovecot-lda, run as vmail, asks Dovecot's userdb over its socket.
+    with open(dovecot.conf, "a") as f:
+        f.write("service auth {\n  unix_listener auth-userdb {\n"
+                "    mode = 0666\n  }\n}\n")
+    peer = Peer(inst.host, port=panacea_test.free_port(inst.host),
+                name="relay.peer.test")
+    transport = os.path.join(inst.config_dir, "transport")
+    with open(transport, "w") as f:
+        f.write("ok.test pipeok:Next.Hop\n")
+        f.write("temp.test pipetemp:\n")
+        f.write("bounce.test pipebounce:\n")
+        f.write("one.test pipeone:\n")
+        f.write("lda.test pipelda:\n")
+    port = inst.port()
+    inst.conf.update(base_conf(mail_owner))
+    inst.conf.update({
+        "local_recipient_maps": "",
+        "transport_maps": "texthash:" + transport,
+        "recipient_delimiter": "+",
+        "minimal_backoff_time": "300s",
+        "maximal_backoff_time": "600s",
+        "pipeok_time_limit": "20s",
+    })
+    cmd = "%s %s" % (script, out)
+    inst.services = [
+        Instance.shipped("smtp", "inet", port, chroot="y"),
+        Instance.shipped("qmgr", chroot="y"),
+        Instance.shipped("local"),
+        pipe_line("pipeok", "flags=FR.>qhu user=nobody eol=\\n "
+                  "null_sender= argv=%s 0 %s" % (cmd, ARGS)),
+        pipe_line("pipetemp", "user=nobody argv=%s 75 ${recipient}" % cmd),
+        pipe_line("pipebounce", "user=nobody argv=%s 67 ${recipient}"
+                  % cmd),
+        pipe_line("pipeone", "flags=DO user=nobody argv=%s 0 ${user}"
+                  % cmd),
+        pipe_line("pipelda", "flags=DRhu user=%s argv=%s -c %s -d ${user} "
+                  "-o log_path=/dev/stderr -o info_log_path=/dev/stderr "
+                  "-o stats_writer_socket_path= -f ${sender}"
+                  % (vmail.pw_name, lda, dovecot.conf)),
+    ]
+    inst.write()
+    inst.start()
+    inst.wait_port(port)
+    try:
+        dovecot.start()
+        yield Rig(inst, port, out, user, dovecot, peer)
+    finally:
+        peer.close()
+        dovecot.stop()
+        inst.finish()
+        shutil.rmtree(shared, ignore_errors=True)
+
+
+def test_argv_macros_flags_and_user(rig):
+    """One command for both recipients of ok.test: every macro expanded,
+    ${recipient} and its kin repeated per recipient, the u/h flags fold,
+    run as user= (every uid, read from /proc), in queue_directory, with
+    the From_ line, Return-Path: and the . and > quoting of its flags."""
+    rig.clear()
+    qid = rig.send(["Carol+Ext@OK.test", "dave@ok.test"], "macros")
+    for r in ("Carol+Ext@OK.test", "dave@ok.test"):
+        st = rig.status(qid, r)
+        assert "relay=pipeok" in st and "status=sent" in st, st
+        assert "delivered via pipeok service" in st, st
+    [(info, msg)] = rig.runs(1)
+    uid = rig.user.pw_uid
+    assert "Uid:\t%d\t%d\t%d\t%d" % ((uid,) * 4) in info, info
+    assert "cwd=%s" % rig.inst.queue_dir in info, info
+    args = [line[4:] for line in info if line.startswith("arg=")]
+    size = args[-2]
+    assert args == [
+        "sender@client.test",
+        "carol+ext@ok.test", "dave@ok.test",  # u and h fold
+        "next.hop",                           # h folds ${nexthop}
+        "carol", "dave",
+        "ext", "",
+        "ok.test", "ok.test",                 # h folds ${domain}
+        "carol+ext", "dave",
+        "carol+ext@ok.test", "dave@ok.test",
+        args[14],
+        size, "$x"], args
+    assert args[14].startswith("127."), args  # ${client_address}
+    assert int(size) > 0
+    assert msg.startswith(b"From sender@client.test "), msg[:80]
+    assert b"\nReturn-Path: <sender@client.test>\n" in msg
+    assert b"\n..dot line\n" in msg and b"\n>From the start\n" in msg
+    assert b"\r" not in msg
+
+
+def test_exit_75_defers_and_67_bounces(rig):
+    rig.clear()
+    qid = rig.send(["x@temp.test"], "tempfail")
+    st = rig.status(qid, "x@temp.test")
+    assert "status=deferred" in st and "dsn=4.3.0" in st, st
+    assert "Command died with status 75" in st, st
+    assert "script says 75" in st, st
+    qid = rig.send(["y@bounce.test"], "bounce")
+    st = rig.status(qid, "y@bounce.test")
+    assert "status=bounced" in st and "dsn=5.1.1" in st, st
+    assert "Command died with status 67" in st, st
+
+
+def test_delivered_to_one_command_per_recipient(rig):
+    """flags=D and O name one recipient: a command each, with its
+    Delivered-To: and X-Original-To:."""
+    rig.clear()
+    qid = rig.send(["ann@one.test", "ben@one.test"], "one each")
+    for r in ("ann@one.test", "ben@one.test"):
+        assert "status=sent" in rig.status(qid, r)
+    runs = rig.runs(2)
+    seen = {}
+    for info, msg in runs:
+        args = [line[4:] for line in info if line.startswith("arg=")]
+        seen[args[0]] = msg
+    assert set(seen) == {"ann", "ben"}
+    assert seen["ann"].startswith(b"X-Original-To: ann@one.test\n"
+                                  b"Delivered-To: ann@one.test\n")
+    assert b"Delivered-To: ben@one.test\n" in seen["ben"]
+
+
+def test_dovecot_lda(rig):
+    """dovecot-lda as the pipe command, run as the mail-only owner,
+    delivers into the user's Maildir, which Dovecot itself reads."""
+    qid = rig.send(["LDA@lda.test"], "through dovecot-lda")
+    st = rig.status(qid, "LDA@lda.test")
+    assert "status=sent" in st, (st, rig.dovecot.log())
+    [msg] = rig.dovecot.wait_messages("lda", 1)
+    assert b"Subject: through dovecot-lda" in msg
+    assert b"Delivered-To: LDA@lda.test" in msg
+    assert b"Return-Path: <sender@client.test>" in msg
+    assert b"through dovecot-lda" in rig.dovecot.fetch("lda", "hdr")
