@@ -310,6 +310,7 @@ static struct {
 	const char *sasldb_path, *default_privs, *alias_maps;
 	const char *mail_to_commands, *mail_to_files;
 	const char *mailbox_transport, *queue_directory;
+	const char *mailbox_command_maps, *fallback_transport;
 	long long lock_attempts, lock_delay, stale_lock_time;
 	long long command_time_limit, ipc_timeout;
 } raw;
@@ -335,6 +336,8 @@ static const struct conf_bind local_params[] = {
     CONF_BIND_STR("default_privs", &raw.default_privs),
     CONF_BIND_STR("alias_maps", &raw.alias_maps),
     CONF_BIND_STR("mailbox_transport", &raw.mailbox_transport),
+    CONF_BIND_STR("mailbox_command_maps", &raw.mailbox_command_maps),
+    CONF_BIND_STR("fallback_transport", &raw.fallback_transport),
     CONF_BIND_STR("queue_directory", &raw.queue_directory),
     CONF_BIND_TIME("ipc_timeout", &raw.ipc_timeout),
     CONF_BIND_END,
@@ -391,6 +394,19 @@ local_pre_jail(void)
 	local_cfg.command_time_limit = (int)raw.command_time_limit;
 	local_cfg.mailbox_transport = xstrdup(raw.mailbox_transport);
 	local_cfg.queue_directory = xstrdup(raw.queue_directory);
+	/* As Postfix, these two are not $-expanded by the configuration:
+	 * $EXTENSION is the shell's, $user luser_relay's own macro. */
+	local_cfg.mailbox_command = xstrdup(
+	    conf_raw("mailbox_command") ? conf_raw("mailbox_command") : "");
+	local_cfg.luser_relay =
+	    xstrdup(conf_raw("luser_relay") ? conf_raw("luser_relay") : "");
+	local_cfg.fallback_transport = xstrdup(raw.fallback_transport);
+	if (*raw.mailbox_command_maps) {
+		local_cfg.mailbox_command_maps =
+		    maps_open(raw.mailbox_command_maps, &err);
+		if (local_cfg.mailbox_command_maps == NULL)
+			msg_fatal("mailbox_command_maps: %s", buf_cstr(&err));
+	}
 	local_cfg.ipc_timeout_ms = raw.ipc_timeout > 24 * 3600
 				       ? 24 * 3600 * 1000
 				       : (int)raw.ipc_timeout * 1000;
@@ -435,6 +451,9 @@ local_pre_exit(void)
 	local_workers_close();
 	maps_close(local_cfg.aliases);
 	local_cfg.aliases = NULL;
+	if (local_cfg.mailbox_command_maps)
+		maps_close(local_cfg.mailbox_command_maps);
+	local_cfg.mailbox_command_maps = NULL;
 }
 
 int

@@ -14,8 +14,10 @@
  *   local_mbox.c     mbox append with dotlock + fcntl, fsync, truncate back
  *   local_maildir.c  Maildir tmp/ -> new/ delivery
  *   local_command.c  |command and /file delivery for aliases
- *   local_pass.c     mailbox_transport: the mailbox delivery handed to
- *                    another transport's agent (lmtp to Dovecot)
+ *   local_pass.c     mailbox_transport and fallback_transport: a delivery
+ *                    handed to another transport's agent (lmtp to
+ *                    Dovecot, pipe to dovecot-lda)
+ *   local_unknown.c  an unknown user: fallback_transport, luser_relay
  *   local_alias.c    alias_maps lookups and :include: files for alias.h
  *   alias.c          aliases(5) values and their expansion, no I/O
  *                    (alias.h; unit-tested)
@@ -76,9 +78,13 @@ struct local_config {
 	uid_t alias_uid;      /* owner of the alias database */
 	gid_t alias_gid;
 	int as_root;
-	char *mailbox_transport; /* "" or "transport:nexthop" */
-	char *queue_directory;	 /* where private/TRANSPORT is */
-	int ipc_timeout_ms;	 /* bound on a mailbox_transport delivery */
+	char *mailbox_transport;	   /* "" or "transport:nexthop" */
+	char *mailbox_command;		   /* "" or a shell command */
+	struct maps *mailbox_command_maps; /* NULL: none */
+	char *fallback_transport;	   /* "" or "transport:nexthop" */
+	char *luser_relay;		   /* "" or an address with $macros */
+	char *queue_directory;		   /* where private/TRANSPORT is */
+	int ipc_timeout_ms; /* bound on a mailbox_transport delivery */
 };
 
 extern struct local_config local_cfg;
@@ -198,6 +204,15 @@ int local_write_all(int fd, const char *data, size_t len);
  * (and logged) the recipient, 0 when local must log st. */
 int local_pass(const struct local_msg *msg, const char *spec, const char *to,
 	       const char *orig_to, struct local_status *st);
+
+/* local_unknown.c: a name that is no user (st set; a luser_relay copy
+ * goes into fw) and logs it. */
+void local_deliver_unknown(struct local_msg *msg, const char *name,
+			   const char *to, const char *orig_to,
+			   struct local_status *st, struct local_forwards *fw);
+/* luser_relay with its macros expanded for to (name its user part). */
+void local_luser_expand(const char *tmpl, const char *to, const char *name,
+			struct buf *out);
 
 /* local_mbox.c, local_maildir.c: st set. */
 void local_deliver_mailbox(const struct local_msg *msg, const char *to,

@@ -239,8 +239,8 @@ log_rcpt(const struct deliver_request *d, const struct deliver_rcpt *r,
 }
 
 static void
-answer(struct deliver_reply *reply, const struct deliver_request *d,
-       size_t i, const struct outcome *o, double started)
+answer(struct deliver_reply *reply, const struct deliver_request *d, size_t i,
+       const struct outcome *o, double started)
 {
 	log_rcpt(d, &d->rcpts[i], o, started);
 	deliver_reply_add(reply, d->rcpts[i].index, o->cls, o->dsn,
@@ -265,8 +265,9 @@ deliver(const struct deliver_request *d, const struct buf *content,
 			o.cls = 5;
 			snprintf(o.dsn, sizeof(o.dsn), "5.2.3");
 			buf_set(&o.text, "");
-			buf_printf(&o.text, "message too large for the %s "
-					    "service (size limit %lld)",
+			buf_printf(&o.text,
+				   "message too large for the %s "
+				   "service (size limit %lld)",
 				   daemon_service_name(), attrs.size_limit);
 			answer(reply, d, i, &o, started);
 		} else if ((attrs.flags & PIPE_FLAG_D) &&
@@ -323,8 +324,8 @@ pipe_serve(int fd)
 	memset(&reply, 0, sizeof(reply));
 	if (!peer_allowed(fd))
 		goto done;
-	if ((rc = deliver_request_recv(fd, &d, PIPE_REQUEST_TIMEOUT_MS,
-				       &why)) < 0) {
+	if ((rc = deliver_request_recv(fd, &d, PIPE_REQUEST_TIMEOUT_MS, &why)) <
+	    0) {
 		msg_warn("%s: %s", d.queue_id ? d.queue_id : "request",
 			 buf_cstr(&why));
 		if (rc == -2)
@@ -380,8 +381,7 @@ command_ids(void)
 				  attrs.group);
 		cmd_gid = gr->gr_gid;
 	}
-	if (priv_lookup_user(raw.mail_owner, &owner_uid, &owner_gid, &err) <
-	    0)
+	if (priv_lookup_user(raw.mail_owner, &owner_uid, &owner_gid, &err) < 0)
 		msg_fatal("mail_owner: %s", buf_cstr(&err));
 	if (cmd_uid == 0)
 		msg_fatal("user=%s: the command must not run as root",

@@ -91,7 +91,7 @@ void pipe_argv_free(char **argv);
  * lines) with the headers and transformations flags ask for, lines ended
  * by a->eol.  rcpt is the recipient for D and O. */
 void pipe_message(const struct pipe_attrs *a, const char *sender,
-		  const struct pipe_rcpt *rcpt, const char *content,
-		  size_t len, struct buf *out);
+		  const struct pipe_rcpt *rcpt, const char *content, size_t len,
+		  struct buf *out);
 
 #endif

@@ -31,9 +31,9 @@ static const struct {
 	char c;
 	unsigned flag;
 } flag_chars[] = {
-    {'B', PIPE_FLAG_B}, {'D', PIPE_FLAG_D},	  {'F', PIPE_FLAG_F},
-    {'O', PIPE_FLAG_O}, {'R', PIPE_FLAG_R},	  {'X', PIPE_FLAG_X},
-    {'h', PIPE_FLAG_h}, {'q', PIPE_FLAG_q},	  {'u', PIPE_FLAG_u},
+    {'B', PIPE_FLAG_B},	  {'D', PIPE_FLAG_D},	 {'F', PIPE_FLAG_F},
+    {'O', PIPE_FLAG_O},	  {'R', PIPE_FLAG_R},	 {'X', PIPE_FLAG_X},
+    {'h', PIPE_FLAG_h},	  {'q', PIPE_FLAG_q},	 {'u', PIPE_FLAG_u},
     {'.', PIPE_FLAG_DOT}, {'>', PIPE_FLAG_FROM},
 };
 
@@ -48,8 +48,9 @@ parse_flags(const char *s, unsigned *out, struct buf *err)
 			if (flag_chars[i].c == *s)
 				break;
 		if (i == sizeof(flag_chars) / sizeof(flag_chars[0])) {
-			buf_printf(err, "flags=: unknown flag '%c' (known: "
-					"BDFORXhqu.>)",
+			buf_printf(err,
+				   "flags=: unknown flag '%c' (known: "
+				   "BDFORXhqu.>)",
 				   *s);
 			return -1;
 		}
@@ -184,8 +185,7 @@ arg_scan(const char *arg, struct buf *err)
 }
 
 int
-pipe_attrs_parse(char **args, size_t n, struct pipe_attrs *a,
-		 struct buf *err)
+pipe_attrs_parse(char **args, size_t n, struct pipe_attrs *a, struct buf *err)
 {
 	struct buf eol = BUF_INIT;
 	size_t i;
@@ -445,12 +445,12 @@ pipe_argv_expand(const struct pipe_attrs *a, const struct pipe_macros *m,
 		if (per && m->nrcpt > 0) {
 			v = xreallocarray(v, n + m->nrcpt, sizeof(char *));
 			for (size_t j = 0; j < m->nrcpt; j++)
-				v[n++] = expand_arg(a, m, &m->rcpts[j],
-						    a->argv[i]);
+				v[n++] =
+				    expand_arg(a, m, &m->rcpts[j], a->argv[i]);
 		} else {
 			v = xreallocarray(v, n + 1, sizeof(char *));
-			v[n++] = expand_arg(a, m, m->nrcpt ? &m->rcpts[0] : NULL,
-					    a->argv[i]);
+			v[n++] = expand_arg(
+			    a, m, m->nrcpt ? &m->rcpts[0] : NULL, a->argv[i]);
 		}
 	}
 	v = xreallocarray(v, n + 1, sizeof(char *));

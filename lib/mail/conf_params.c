@@ -273,6 +273,12 @@ const struct conf_param conf_params[] = {
     {"enable_long_queue_ids", CONF_BOOL, "no", 0, 0,
      "No-op in Panacea: its queue ids have one form (lib/queue_id). "
      "Postfix: queue ids that do not repeat, for its file-based queue."},
+    {"fallback_transport", CONF_STR, "", 0, 0,
+     "A transport:nexthop that local(8) hands the delivery of a recipient "
+     "to when its name is no account and no alias (a mailbox server that "
+     "knows more users: lmtp:unix:private/dovecot-lmtp, or a pipe(8) "
+     "service); its agent logs the delivery. Tried before luser_relay. As "
+     "in Postfix, without fallback_transport_maps."},
     {"header_checks", CONF_STR, "", 0, 0,
      "Lookup tables (regexp: or pcre:, header_checks(5)) that smtpd(8) "
      "applies to each header of a message's own header section, one "
@@ -446,6 +452,13 @@ const struct conf_param conf_params[] = {
      "Postfix."},
     {"local_transport", CONF_STR, "local", 0, 0,
      "The transport of recipients in mydestination. As in Postfix."},
+    {"luser_relay", CONF_STR, "", 0, 0,
+     "An address that local(8) sends a copy to (queued by qmgr(8) from the "
+     "original sender) when a recipient's name is no account, no alias and "
+     "fallback_transport is empty, instead of bouncing it. $user, "
+     "$extension, $recipient, $local, $domain, $recipient_delimiter and "
+     "$home (empty) expand. Unknown users reach local only when "
+     "local_recipient_maps lets them through smtpd. As in Postfix."},
     {"mail_name", CONF_STR, "Panacea", 0, 0,
      "The name of the mail system, used in smtpd_banner's default. As in "
      "Postfix."},
@@ -461,6 +474,20 @@ const struct conf_param conf_params[] = {
     {"mail_spool_directory", CONF_STR, "/var/mail", 0, 0,
      "The directory of the users' mbox mailboxes (file named by the user "
      "name). As in Postfix."},
+    {"mailbox_command", CONF_STR, "", 0, 0,
+     "A command (procmail, maildrop) that local(8) delivers each local "
+     "user's mail to instead of the mailbox, run through "
+     "local_command_shell (default /bin/sh -c) as the recipient in every "
+     "uid, in its home, with the message on its standard input and HOME, "
+     "USER, LOGNAME, SHELL, PATH, SENDER, RECIPIENT, LOCAL, EXTENSION, "
+     "DOMAIN, ORIGINAL_RECIPIENT and CLIENT_ADDRESS in its environment, "
+     "for at most command_time_limit; its exit status decides as for "
+     "pipe(8). Not used for aliases, nor when mailbox_transport is set. "
+     "Not $-expanded. As in Postfix."},
+    {"mailbox_command_maps", CONF_STR, "", 0, 0,
+     "Tables (type:name) that give a local user's mailbox_command by user "
+     "name, looked up first; mailbox_command when none answers. As in "
+     "Postfix."},
     {"mailbox_size_limit", CONF_SIZE, "51200000", 0, 0,
      "The largest a mailbox or maildir delivery may make a mailbox, in bytes; "
      "0 means no limit. As in Postfix."},

@@ -123,8 +123,8 @@ wait_command(pid_t pid, int out, long long deadline, struct buf *output,
 			break;
 		if (output->len < PIPE_COMMAND_OUTPUT_MAX)
 			buf_append(output, data,
-				   (size_t)n < PIPE_COMMAND_OUTPUT_MAX -
-						   output->len
+				   (size_t)n <
+					   PIPE_COMMAND_OUTPUT_MAX - output->len
 				       ? (size_t)n
 				       : PIPE_COMMAND_OUTPUT_MAX - output->len);
 	}
@@ -139,8 +139,7 @@ wait_command(pid_t pid, int out, long long deadline, struct buf *output,
 }
 
 int
-pipe_command_run(const struct pipe_command *pc, char dsn[16],
-		 struct buf *text)
+pipe_command_run(const struct pipe_command *pc, char dsn[16], struct buf *text)
 {
 	struct buf output = BUF_INIT;
 	long long deadline = io_deadline(pc->time_limit * 1000);

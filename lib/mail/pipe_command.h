@@ -38,7 +38,7 @@ struct pipe_command {
 	const char *cwd; /* "" or NULL: the caller's; else chdir there */
 	uid_t uid;	 /* (uid_t)-1: stay who we are */
 	gid_t gid;
-	int time_limit; /* seconds */
+	int time_limit;	  /* seconds */
 	const char *what; /* the command as status texts name it */
 };
 

@@ -45,6 +45,17 @@ chmod 644 "$n.info" "$n.msg"
 if [ "$code" != 0 ]; then echo "script says $code"; fi
 exit "$code"
 """
+ENV_SCRIPT = """#!/bin/sh
+# mailbox_command: records its uids, folder, environment and message.
+n=$(mktemp "%s/env.XXXXXX")
+{
+  grep -E '^(Uid|Gid):' /proc/$$/status
+  echo "cwd=$(pwd)"
+  env | sed 's/^/env=/'
+} > "$n.info"
+cat > "$n.msg"
+chmod 644 "$n.info" "$n.msg"
+"""
 ARGS = ("${sender} ${recipient} ${nexthop} ${user} ${extension} "
         "${domain} ${mailbox} ${original_recipient} ${client_address} "
         "${size} $$x")
@@ -113,7 +124,12 @@ def pipe_line(name, attrs):
 
 
 @pytest.fixture(scope="module")
-def rig(tmp_path_factory, mail_owner):  # noqa: F811
+def accounts():
+    yield from panacea_test.unix_accounts("ppt", ("alice",))
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory, mail_owner, accounts):  # noqa: F811
     panacea_test.tool("dovecot-lmtp")
     lda = panacea_test.tool("dovecot-lda")
     base = tmp_path_factory.mktemp("pipe")
@@ -127,6 +143,10 @@ def rig(tmp_path_factory, mail_owner):  # noqa: F811
     with open(script, "w") as f:
         f.write(SCRIPT)
     os.chmod(script, 0o755)
+    env_script = os.path.join(shared, "env.sh")
+    with open(env_script, "w") as f:
+        f.write(ENV_SCRIPT % out)
+    os.chmod(env_script, 0o755)
     user = pwd.getpwnam("nobody")
     vmail = pwd.getpwnam(panacea_test.ensure_mail_only_owner())
     dovecot = DovecotLmtp(os.path.join(shared, "dovecot"), ("lda",), vmail,
@@ -145,6 +165,9 @@ def rig(tmp_path_factory, mail_owner):  # noqa: F811
         f.write("bounce.test pipebounce:\n")
         f.write("one.test pipeone:\n")
         f.write("lda.test pipelda:\n")
+        f.write("cmd.test lcmd:\n")
+        f.write("fall.test lfall:\n")
+        f.write("luser.test lluser:\n")
     port = inst.port()
     inst.conf.update(base_conf(mail_owner))
     inst.conf.update({
@@ -171,13 +194,22 @@ def rig(tmp_path_factory, mail_owner):  # noqa: F811
                   "-o log_path=/dev/stderr -o info_log_path=/dev/stderr "
                   "-o stats_writer_socket_path= -f ${sender}"
                   % (vmail.pw_name, lda, dovecot.conf)),
+        # local's variations, each a local service of its own.
+        Instance.shipped("local", listen="lcmd",
+                         args="-o mailbox_command=" + env_script),
+        Instance.shipped("local", listen="lfall",
+                         args="-o fallback_transport=pipeone"),
+        Instance.shipped("local", listen="lluser",
+                         args="-o luser_relay=catch+$user@ok.test"),
     ]
     inst.write()
     inst.start()
     inst.wait_port(port)
     try:
         dovecot.start()
-        yield Rig(inst, port, out, user, dovecot, peer)
+        r = Rig(inst, port, out, user, dovecot, peer)
+        r.alice = accounts["users"]["alice"]
+        yield r
     finally:
         peer.close()
         dovecot.stop()
@@ -263,3 +295,67 @@ def test_dovecot_lda(rig):
     assert b"Delivered-To: LDA@lda.test" in msg
     assert b"Return-Path: <sender@client.test>" in msg
     assert b"through dovecot-lda" in rig.dovecot.fetch("lda", "hdr")
+
+
+def test_mailbox_command(rig):
+    """mailbox_command runs as the recipient (every uid, from /proc), in
+    its home, with Postfix's environment and the message on its standard
+    input."""
+    rig.clear()
+    alice = rig.alice
+    to = "%s+Ext@cmd.test" % alice.pw_name
+    qid = rig.send([to], "mailbox command")
+    st = rig.status(qid, to, prog="local")
+    assert "status=sent" in st and "delivered to command: " in st, st
+    [(info, msg)] = rig.runs(1)
+    assert "Uid:\t%d\t%d\t%d\t%d" % ((alice.pw_uid,) * 4) in info, info
+    assert "Gid:\t%d\t%d\t%d\t%d" % ((alice.pw_gid,) * 4) in info, info
+    assert "cwd=%s" % alice.pw_dir in info
+    env = dict(line[4:].split("=", 1) for line in info
+               if line.startswith("env="))
+    assert env["HOME"] == alice.pw_dir
+    assert env["USER"] == env["LOGNAME"] == alice.pw_name
+    assert env["SHELL"] == alice.pw_shell
+    assert env["SENDER"] == "sender@client.test"
+    assert env["RECIPIENT"] == to
+    assert env["LOCAL"] == "%s+Ext" % alice.pw_name
+    assert env["EXTENSION"] == "Ext"
+    assert env["DOMAIN"] == "cmd.test"
+    assert env["ORIGINAL_RECIPIENT"] == to
+    assert env["CLIENT_ADDRESS"].startswith("127.")
+    assert "PATH" in env
+    assert msg.startswith(b"From sender@client.test ")
+    assert b"\nDelivered-To: %s\n" % to.encode() in msg
+
+
+def test_fallback_transport(rig):
+    """An unknown user goes to fallback_transport (a pipe service, which
+    gets the content local passes on), which logs it."""
+    rig.clear()
+    qid = rig.send(["ghost@fall.test"], "fallback")
+    st = rig.status(qid, "ghost@fall.test", prog="pipe")
+    assert "relay=pipeone" in st and "status=sent" in st, st
+    [(info, msg)] = rig.runs(1)
+    assert "arg=ghost" in info
+    assert b"Delivered-To: ghost@fall.test\n" in msg
+    assert b"Subject: fallback" in msg
+    # A known user still gets the mailbox.
+    to = "%s@fall.test" % rig.alice.pw_name
+    qid = rig.send([to], "known")
+    st = rig.status(qid, to, prog="local")
+    assert "status=sent" in st and "relay=local" in st, st
+
+
+def test_luser_relay(rig):
+    """An unknown user's mail goes, as a new copy, to luser_relay with
+    $user expanded."""
+    rig.clear()
+    qid = rig.send(["Ghost+x@luser.test"], "luser")
+    st = rig.status(qid, "Ghost+x@luser.test", prog="local")
+    assert "status=sent" in st and "forwarded to catch+ghost@ok.test" in st
+    m = rig.inst.wait_log(r"pipe\[\d+\]: ([0-9A-Z]+): "
+                          r"to=<catch\+ghost@ok.test>, (.*)\n")
+    assert "status=sent" in m.group(2), m.group(2)
+    [(info, msg)] = rig.runs(1)
+    assert "arg=catch+ghost@ok.test" in info
+    assert b"Subject: luser" in msg
