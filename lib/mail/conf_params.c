@@ -797,6 +797,14 @@ const struct conf_param conf_params[] = {
      "@domain for a whole domain; the value is ignored): when set, smtpd(8) "
      "refuses other relay recipients with unknown_relay_recipient_reject_code "
      "(smtpd_reject_unlisted_recipient). As in Postfix."},
+    {"relay_transport", CONF_STR, "", 0, 0,
+     "The transport (and optional :nexthop) of recipients in relay_domains "
+     "and their subdomains, in qmgr(8); the next hop, first found: the one "
+     "it names, sender_dependent_relayhost_maps, relayhost, the recipient "
+     "domain. transport_maps overrides it. As in Postfix, except the "
+     "default: Postfix's is relay, a services line that Panacea's table "
+     "does not ship, so empty here routes relay_domains as "
+     "default_transport does."},
     {"relayhost", CONF_STR, "", 0, 0,
      "The host that receives all non-local mail instead of the recipient "
      "domains' MX hosts: host, [host] (no MX lookup), with an optional :port. "
@@ -824,6 +832,19 @@ const struct conf_param conf_params[] = {
     {"sender_canonical_maps", CONF_STR, "", 0, 0,
      "Canonical tables (canonical(5)) for envelope senders only, before "
      "canonical_maps. As in Postfix."},
+    {"sender_dependent_default_transport_maps", CONF_STR, "", 0, 0,
+     "Tables (type:name) that give, by the envelope sender (the whole "
+     "address, then @domain; <> for the null sender), the "
+     "transport:nexthop that qmgr(8) uses instead of default_transport for "
+     "that sender's mail; DUNNO is no entry. transport_maps, "
+     "relay_transport, local and virtual domains still take precedence. As "
+     "in Postfix."},
+    {"sender_dependent_relayhost_maps", CONF_STR, "", 0, 0,
+     "Tables (type:name) that give, by the envelope sender (the whole "
+     "address, then @domain; <> for the null sender), the next hop that "
+     "qmgr(8) uses instead of relayhost for that sender's mail to "
+     "default_transport and relay_transport (when they name no next hop "
+     "themselves); DUNNO is no entry. As in Postfix."},
     {"service_throttle_time", CONF_TIME, "60s", 's', 1,
      "How long master(8) waits before it starts a service again whose program "
      "failed at start. As in Postfix, except that a process killed by SIGKILL "

@@ -156,8 +156,15 @@ def rig(tmp_path_factory, mail_owner, accounts):  # noqa: F811
     with open(dovecot.conf, "a") as f:
         f.write("service auth {\n  unix_listener auth-userdb {\n"
                 "    mode = 0666\n  }\n}\n")
-    peer = Peer(inst.host, port=panacea_test.free_port(inst.host),
+    peer_host = panacea_test.pick_loopback()
+    peer = Peer(peer_host, port=panacea_test.free_port(peer_host),
                 name="relay.peer.test")
+    relayhosts = os.path.join(inst.config_dir, "sender_relayhost")
+    with open(relayhosts, "w") as f:
+        f.write("@relayed.test [%s]:%d\n" % (peer_host, peer.port))
+    sender_transports = os.path.join(inst.config_dir, "sender_transport")
+    with open(sender_transports, "w") as f:
+        f.write("@piped.test pipeone:\n")
     transport = os.path.join(inst.config_dir, "transport")
     with open(transport, "w") as f:
         f.write("ok.test pipeok:Next.Hop\n")
@@ -177,12 +184,18 @@ def rig(tmp_path_factory, mail_owner, accounts):  # noqa: F811
         "minimal_backoff_time": "300s",
         "maximal_backoff_time": "600s",
         "pipeok_time_limit": "20s",
+        "sender_dependent_relayhost_maps": "texthash:" + relayhosts,
+        "sender_dependent_default_transport_maps":
+            "texthash:" + sender_transports,
+        "relay_domains": "relayd.test",
+        "relay_transport": "pipeone",
     })
     cmd = "%s %s" % (script, out)
     inst.services = [
         Instance.shipped("smtp", "inet", port, chroot="y"),
         Instance.shipped("qmgr", chroot="y"),
         Instance.shipped("local"),
+        Instance.shipped("smtp", "unix", chroot="y"),
         pipe_line("pipeok", "flags=FR.>qhu user=nobody eol=\\n "
                   "null_sender= argv=%s 0 %s" % (cmd, ARGS)),
         pipe_line("pipetemp", "user=nobody argv=%s 75 ${recipient}" % cmd),
@@ -359,3 +372,28 @@ def test_luser_relay(rig):
     [(info, msg)] = rig.runs(1)
     assert "arg=catch+ghost@ok.test" in info
     assert b"Subject: luser" in msg
+
+
+def test_sender_dependent_routing(rig):
+    """sender_dependent_relayhost_maps sends a sender's remote mail to its
+    relay host (the test peer), sender_dependent_default_transport_maps
+    another sender's to a pipe service, and relay_transport takes
+    relay_domains and their subdomains."""
+    rig.clear()
+    qid = rig.send(["far@remote.test"], "by sender relay",
+                   sender="boss@relayed.test")
+    st = rig.status(qid, "far@remote.test", prog="smtp")
+    assert "status=sent" in st and rig.peer.address in st, st
+    msgs = wait_until(lambda: rig.peer.messages(), timeout=10,
+                      what="the message at the sender's relay host")
+    assert b"Subject: by sender relay" in msgs[-1]
+    qid = rig.send(["far@remote.test"], "by sender transport",
+                   sender="Ann@Piped.test")
+    st = rig.status(qid, "far@remote.test")
+    assert "relay=pipeone" in st and "status=sent" in st, st
+    qid = rig.send(["rel@sub.relayd.test"], "relay_transport")
+    st = rig.status(qid, "rel@sub.relayd.test")
+    assert "relay=pipeone" in st and "status=sent" in st, st
+    args = sorted(line[4:] for info, _ in rig.runs(2) for line in info
+                  if line.startswith("arg="))
+    assert args == ["far", "rel"], args
