@@ -344,10 +344,11 @@ static const struct conf_bind local_params[] = {
 };
 
 static void
-policy(const char *list, int *alias, int *include)
+policy(const char *list, int *alias, int *include, int *forward)
 {
 	*alias = str_list_match(list, "alias");
 	*include = str_list_match(list, "include");
+	*forward = str_list_match(list, "forward");
 }
 
 static char *
@@ -394,12 +395,14 @@ local_pre_jail(void)
 	local_cfg.command_time_limit = (int)raw.command_time_limit;
 	local_cfg.mailbox_transport = xstrdup(raw.mailbox_transport);
 	local_cfg.queue_directory = xstrdup(raw.queue_directory);
-	/* As Postfix, these two are not $-expanded by the configuration:
-	 * $EXTENSION is the shell's, $user luser_relay's own macro. */
+	/* As Postfix, these are not $-expanded by the configuration:
+	 * $EXTENSION is the shell's, $user and $home local's own macros. */
 	local_cfg.mailbox_command = xstrdup(
 	    conf_raw("mailbox_command") ? conf_raw("mailbox_command") : "");
 	local_cfg.luser_relay =
 	    xstrdup(conf_raw("luser_relay") ? conf_raw("luser_relay") : "");
+	local_cfg.forward_path =
+	    xstrdup(conf_raw("forward_path") ? conf_raw("forward_path") : "");
 	local_cfg.fallback_transport = xstrdup(raw.fallback_transport);
 	if (*raw.mailbox_command_maps) {
 		local_cfg.mailbox_command_maps =
@@ -412,9 +415,9 @@ local_pre_jail(void)
 				       : (int)raw.ipc_timeout * 1000;
 	local_cfg.command_shell = *shell ? str_split(shell, " \t", NULL) : NULL;
 	policy(raw.mail_to_commands, &local_cfg.commands_alias,
-	       &local_cfg.commands_include);
+	       &local_cfg.commands_include, &local_cfg.commands_forward);
 	policy(raw.mail_to_files, &local_cfg.files_alias,
-	       &local_cfg.files_include);
+	       &local_cfg.files_include, &local_cfg.files_forward);
 	if (local_cfg.as_root) {
 		lookup_ids(local_cfg.mail_owner, &local_cfg.owner_uid,
 			   &local_cfg.owner_gid, "mail_owner");

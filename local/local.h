@@ -18,6 +18,7 @@
  *                    handed to another transport's agent (lmtp to
  *                    Dovecot, pipe to dovecot-lda)
  *   local_unknown.c  an unknown user: fallback_transport, luser_relay
+ *   local_forward.c  a user's .forward (forward_path)
  *   local_alias.c    alias_maps lookups and :include: files for alias.h
  *   alias.c          aliases(5) values and their expansion, no I/O
  *                    (alias.h; unit-tested)
@@ -71,8 +72,9 @@ struct local_config {
 	int stale_lock_time;
 	int command_time_limit;
 	char **command_shell; /* NULL: /bin/sh -c */
-	int commands_alias, commands_include;
-	int files_alias, files_include;
+	int commands_alias, commands_include, commands_forward;
+	int files_alias, files_include, files_forward;
+	char *forward_path;   /* "" or a list with $macros */
 	struct maps *aliases; /* NULL: none */
 	int client_fd;	      /* the request's connection, or -1 */
 	uid_t alias_uid;      /* owner of the alias database */
@@ -210,9 +212,15 @@ int local_pass(const struct local_msg *msg, const char *spec, const char *to,
 void local_deliver_unknown(struct local_msg *msg, const char *name,
 			   const char *to, const char *orig_to,
 			   struct local_status *st, struct local_forwards *fw);
-/* luser_relay with its macros expanded for to (name its user part). */
-void local_luser_expand(const char *tmpl, const char *to, const char *name,
-			struct buf *out);
+/* tmpl (luser_relay, forward_path) with local's macros expanded for
+ * to (name its user part, home "" or the user's home). */
+void local_macro_expand(const char *tmpl, const char *to, const char *name,
+			const char *home, struct buf *out);
+/* local_forward.c: the user's .forward (forward_path): 1 when there is
+ * one (st set; copies into fw), 0 when none. */
+int local_forward(struct local_msg *msg, const struct mailbox_user *u,
+		  const char *to, struct local_status *st,
+		  struct local_forwards *fw);
 
 /* local_mbox.c, local_maildir.c: st set. */
 void local_deliver_mailbox(const struct local_msg *msg, const char *to,

@@ -185,6 +185,7 @@ command_child(void *arg, struct local_status *st)
 	pc.env = env;
 	pc.in_fd = in;
 	pc.cwd = pw ? pw->pw_dir : "/";
+	pc.cwd_or_root = 1; /* nobody's home does not exist */
 	pc.uid = (uid_t)-1; /* local_child_run switched already */
 	pc.gid = (gid_t)-1;
 	pc.time_limit = local_cfg.command_time_limit;

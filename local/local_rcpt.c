@@ -5,7 +5,8 @@
  * recipient already in the header is 5.4.6), then alias_maps for the
  * local part (with its recipient_delimiter extension first, then without
  * it), then the account's mailbox (or mailbox_transport, local_pass.c,
- * before any account lookup; mailbox_command_maps or mailbox_command,
+ * before any account lookup; the user's .forward (local_forward.c), then
+ * mailbox_command_maps or mailbox_command,
  * run as the recipient, instead of the mailbox).  An unknown name goes
  * to fallback_transport, else luser_relay, else is 5.1.1 'unknown
  * user: "name"' (local_unknown.c).  An account with uid 0 (root, toor) gets no
@@ -95,6 +96,8 @@ deliver_user(struct local_msg *msg, const char *name, const char *to,
 				 "of a uid 0 account: alias %s to a user in "
 				 "alias_maps",
 				 u.name, u.name);
+	else if (r > 0 && local_forward(msg, &u, to, st, fw))
+		; /* the .forward decided */
 	else if (r > 0 && (c = mailbox_command_find(u.name, &cmd, st)) > 0)
 		/* procmail, maildrop: as the recipient, in every uid. */
 		local_deliver_command(msg, to, orig_to, buf_cstr(&cmd), u.uid,

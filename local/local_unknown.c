@@ -9,8 +9,9 @@
  * luser_relay's macros, as Postfix expands them: $user (the name without
  * its extension), $extension, $recipient (the whole address), $local
  * (the local part), $domain, $recipient_delimiter and $home (empty: an
- * unknown user has none); ${name} works as $name.  An unknown macro
- * stays as it is written.
+ * unknown user has none; forward_path's is the user's home); ${name}
+ * works as $name.  Another name of the configuration ($myhostname) is
+ * its value; an unknown one stays as it is written.
  */
 #include <ctype.h>
 #include <string.h>
@@ -20,13 +21,13 @@
 #include "xalloc.h"
 
 void
-local_luser_expand(const char *tmpl, const char *to, const char *name,
-		   struct buf *out)
+local_macro_expand(const char *tmpl, const char *to, const char *name,
+		   const char *home, struct buf *out)
 {
 	const char *at = strrchr(to, '@');
 	size_t ll = at ? (size_t)(at - to) : strlen(to);
-	size_t bl = *local_cfg.delimiter ? strcspn(to, local_cfg.delimiter)
-					 : ll;
+	size_t bl =
+	    *local_cfg.delimiter ? strcspn(to, local_cfg.delimiter) : ll;
 
 	struct buf nm = BUF_INIT;
 
@@ -44,7 +45,8 @@ local_luser_expand(const char *tmpl, const char *to, const char *name,
 		}
 		if (*p == '{')
 			brace = 1, p++;
-		for (end = p; isalnum((unsigned char)*end) || *end == '_'; end++)
+		for (end = p; isalnum((unsigned char)*end) || *end == '_';
+		     end++)
 			;
 		n = (size_t)(end - p);
 		buf_set(&nm, "");
@@ -57,7 +59,8 @@ local_luser_expand(const char *tmpl, const char *to, const char *name,
 		if (IS("user"))
 			buf_puts(out, name);
 		else if (IS("extension"))
-			buf_append(out, to + bl + (bl < ll), ll - bl - (bl < ll));
+			buf_append(out, to + bl + (bl < ll),
+				   ll - bl - (bl < ll));
 		else if (IS("recipient"))
 			buf_puts(out, to);
 		else if (IS("local"))
@@ -67,7 +70,7 @@ local_luser_expand(const char *tmpl, const char *to, const char *name,
 		else if (IS("recipient_delimiter"))
 			buf_puts(out, local_cfg.delimiter);
 		else if (IS("home"))
-			;
+			buf_puts(out, home ? home : "");
 		else if (conf_lookup(buf_cstr(&nm)) != NULL)
 			/* $myhostname and the like, as the configuration
 			 * would have expanded them. */
@@ -81,9 +84,9 @@ local_luser_expand(const char *tmpl, const char *to, const char *name,
 }
 
 void
-local_deliver_unknown(struct local_msg *msg, const char *name,
-		      const char *to, const char *orig_to,
-		      struct local_status *st, struct local_forwards *fw)
+local_deliver_unknown(struct local_msg *msg, const char *name, const char *to,
+		      const char *orig_to, struct local_status *st,
+		      struct local_forwards *fw)
 {
 	struct buf addr = BUF_INIT;
 
@@ -95,7 +98,7 @@ local_deliver_unknown(struct local_msg *msg, const char *name,
 		return;
 	}
 	if (*local_cfg.luser_relay) {
-		local_luser_expand(local_cfg.luser_relay, to, name, &addr);
+		local_macro_expand(local_cfg.luser_relay, to, name, "", &addr);
 		if (addr.len == 0 || strchr(buf_cstr(&addr), '\n')) {
 			local_status_set(st, 4, "4.3.5",
 					 "luser_relay expands to nothing "

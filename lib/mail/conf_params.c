@@ -37,14 +37,12 @@ const struct conf_param conf_params[] = {
      "(type:name, separated by commas or blanks). As in Postfix."},
     {"allow_mail_to_commands", CONF_STR, "alias, forward", 0, 0,
      "Where local(8) may deliver to a command (|command): alias (an alias_maps "
-     "entry) and include (an :include: file), as a list; empty forbids it. As "
-     "in Postfix; its forward kind is accepted but Panacea reads no .forward "
-     "files."},
+     "entry), include (an :include: file) and forward (a .forward file, "
+     "forward_path), as a list; empty forbids it. As in Postfix."},
     {"allow_mail_to_files", CONF_STR, "alias, forward", 0, 0,
      "Where local(8) may deliver to a file (/file): alias (an alias_maps "
-     "entry) and include (an :include: file), as a list; empty forbids it. As "
-     "in Postfix; its forward kind is accepted but Panacea reads no .forward "
-     "files."},
+     "entry), include (an :include: file) and forward (a .forward file, "
+     "forward_path), as a list; empty forbids it. As in Postfix."},
     {"allow_percent_hack", CONF_BOOL, "yes", 0, 0,
      "At enqueue, an address without '@' of the form user%domain "
      "becomes user@domain (the last '%'). As in Postfix."},
@@ -279,6 +277,19 @@ const struct conf_param conf_params[] = {
      "knows more users: lmtp:unix:private/dovecot-lmtp, or a pipe(8) "
      "service); its agent logs the delivery. Tried before luser_relay. As "
      "in Postfix, without fallback_transport_maps."},
+    {"forward_path", CONF_STR,
+     "$home/.forward${recipient_delimiter}${extension}, $home/.forward", 0, 0,
+     "The .forward files local(8) looks for, in order, the first that "
+     "exists being the user's (after aliases, before mailbox_command and "
+     "the mailbox; unix users with a home only): $home, $user, $extension, "
+     "$recipient_delimiter, $local, $domain and $recipient expand (not "
+     "$-expanded by the configuration). The file is read with the user's "
+     "ids and must be the user's regular file; it holds addresses (copies "
+     "queued from the original sender), \\user or the user's name (the "
+     "mailbox), |commands and /files (run as the user, when "
+     "allow_mail_to_commands / allow_mail_to_files name forward). As in "
+     "Postfix, without :include: in .forward files and without "
+     "${name?value} forms."},
     {"header_checks", CONF_STR, "", 0, 0,
      "Lookup tables (regexp: or pcre:, header_checks(5)) that smtpd(8) "
      "applies to each header of a message's own header section, one "

@@ -96,7 +96,8 @@ child(const struct pipe_command *pc, int out)
 			strerror(errno));
 		_exit(EX_TEMPFAIL_CODE);
 	}
-	if (pc->cwd && *pc->cwd && chdir(pc->cwd) < 0) {
+	if (pc->cwd && *pc->cwd && chdir(pc->cwd) < 0 &&
+	    (!pc->cwd_or_root || chdir("/") < 0)) {
 		dprintf(2, "cannot change to directory %s: %s", pc->cwd,
 			strerror(errno));
 		_exit(EX_TEMPFAIL_CODE);

@@ -36,6 +36,7 @@ struct pipe_command {
 	char *const *env;
 	int in_fd;	 /* the command's standard input */
 	const char *cwd; /* "" or NULL: the caller's; else chdir there */
+	int cwd_or_root; /* cwd unreachable: "/" instead of a deferral */
 	uid_t uid;	 /* (uid_t)-1: stay who we are */
 	gid_t gid;
 	int time_limit;	  /* seconds */

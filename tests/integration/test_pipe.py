@@ -175,6 +175,7 @@ def rig(tmp_path_factory, mail_owner, accounts):  # noqa: F811
         f.write("cmd.test lcmd:\n")
         f.write("fall.test lfall:\n")
         f.write("luser.test lluser:\n")
+        f.write("fwd.test lfwd:\n")
     port = inst.port()
     inst.conf.update(base_conf(mail_owner))
     inst.conf.update({
@@ -212,6 +213,7 @@ def rig(tmp_path_factory, mail_owner, accounts):  # noqa: F811
                          args="-o mailbox_command=" + env_script),
         Instance.shipped("local", listen="lfall",
                          args="-o fallback_transport=pipeone"),
+        Instance.shipped("local", listen="lfwd"),
         Instance.shipped("local", listen="lluser",
                          args="-o luser_relay=catch+$user@ok.test"),
     ]
@@ -222,6 +224,7 @@ def rig(tmp_path_factory, mail_owner, accounts):  # noqa: F811
         dovecot.start()
         r = Rig(inst, port, out, user, dovecot, peer)
         r.alice = accounts["users"]["alice"]
+        r.script = script
         yield r
     finally:
         peer.close()
@@ -397,3 +400,36 @@ def test_sender_dependent_routing(rig):
     args = sorted(line[4:] for info, _ in rig.runs(2) for line in info
                   if line.startswith("arg="))
     assert args == ["far", "rel"], args
+
+
+def test_forward_file(rig):
+    """A user's .forward (forward_path): a command run as the user and an
+    address that gets a copy from the original sender."""
+    rig.clear()
+    alice = rig.alice
+    fwd = os.path.join(alice.pw_dir, ".forward")
+    with open(fwd, "w") as f:
+        f.write('"|%s %s 0 fwdcmd", Copy@ok.test\n' % (rig.script,
+                                                       rig.out))
+    os.chown(fwd, alice.pw_uid, alice.pw_gid)
+    try:
+        to = "%s@fwd.test" % alice.pw_name
+        qid = rig.send([to], "dot forward")
+        st = rig.status(qid, to, prog="local")
+        assert "status=sent" in st, st
+        assert "2 destinations of forward file" in st, st
+        m = rig.inst.wait_log(r"pipe\[\d+\]: [0-9A-Z]+: "
+                              r"to=<Copy@ok.test>, (.*)\n")
+        assert "status=sent" in m.group(1), m.group(1)
+        runs = rig.runs(2)
+        cmd = [info for info, _ in runs if "arg=fwdcmd" in info]
+        assert cmd, runs
+        uid = alice.pw_uid
+        assert "Uid:\t%d\t%d\t%d\t%d" % ((uid,) * 4) in cmd[0], cmd
+        # A .forward that is not the user's is refused, never followed.
+        os.chown(fwd, 0, 0)
+        qid = rig.send([to], "foreign forward")
+        st = rig.status(qid, to, prog="local")
+        assert "status=bounced" in st and "5.3.5" in st, st
+    finally:
+        os.unlink(fwd)
