@@ -433,3 +433,27 @@ def test_forward_file(rig):
         assert "status=bounced" in st and "5.3.5" in st, st
     finally:
         os.unlink(fwd)
+
+
+@pytest.mark.parametrize("attrs,why", [
+    ("user=root argv=/bin/true", "must not run as root"),
+    ("user=%(owner)s argv=/bin/true", "must not run as mail_owner"),
+    ("user=nosuchuser4711 argv=/bin/true", "user=nosuchuser4711"),
+    ("flags=Z user=nobody argv=/bin/true", "unknown flag 'Z'"),
+    ("user=nobody chroot=/var argv=/bin/true", "chroot=: not supported"),
+    ("user=nobody argv=/bin/echo ${bogus}", "unknown macro"),
+])
+def test_refused_services(tmp_path, mail_owner, attrs, why):  # noqa: F811
+    """A pipe service that would run a command as root or mail_owner, or
+    with an attribute, flag or macro it does not know, stops at start-up
+    with the reason."""
+    (tmp_path / "panacea.conf").write_text(
+        "maillog_file = -\nmail_owner = %s\nqueue_directory = %s\n"
+        % (mail_owner, tmp_path))
+    r = subprocess.run([panacea_test.program("pipe"), "-c", str(tmp_path),
+                        "-n", "px", "-t", "unix", "-S"]
+                       + (attrs % {"owner": mail_owner}).split(),
+                       stdin=subprocess.DEVNULL, capture_output=True,
+                       text=True, timeout=scaled(10))
+    assert r.returncode != 0
+    assert "fatal:" in r.stderr and why in r.stderr, r.stderr
