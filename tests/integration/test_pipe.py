@@ -190,6 +190,8 @@ def rig(tmp_path_factory, mail_owner, accounts):  # noqa: F811
             "texthash:" + sender_transports,
         "relay_domains": "relayd.test",
         "relay_transport": "pipeone",
+        # local_transport may name any transport and a next hop.
+        "local_transport": "pipeok:LocalHop",
     })
     cmd = "%s %s" % (script, out)
     inst.services = [
@@ -433,6 +435,17 @@ def test_forward_file(rig):
         assert "status=bounced" in st and "5.3.5" in st, st
     finally:
         os.unlink(fwd)
+
+
+def test_local_transport_variation(rig):
+    """local_transport = pipeok:LocalHop: mail for mydestination goes to
+    that pipe service with that next hop."""
+    rig.clear()
+    qid = rig.send(["who@panacea.test"], "local transport")
+    st = rig.status(qid, "who@panacea.test")
+    assert "relay=pipeok" in st and "status=sent" in st, st
+    [(info, _)] = rig.runs(1)
+    assert "arg=localhop" in info, info  # ${nexthop}, h folds it
 
 
 @pytest.mark.parametrize("attrs,why", [
