@@ -89,6 +89,11 @@ child(const struct pipe_command *pc, int out)
 	signal(SIGPIPE, SIG_DFL);
 	if (dup2(pc->in_fd, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
 		_exit(EX_TEMPFAIL_CODE);
+	/* Nothing else of the agent's reaches the command: not master's
+	 * status pipe (fd 3), not a listener, not qmgr's connection. */
+	if (close_range(3, ~0U, 0) < 0)
+		for (int fd = 3; fd < 1024; fd++)
+			(void)close(fd);
 	if (pc->uid != (uid_t)-1 &&
 	    (setgroups(1, &pc->gid) < 0 || setgid(pc->gid) < 0 ||
 	     setuid(pc->uid) < 0 || (pc->uid != 0 && setuid(0) == 0))) {

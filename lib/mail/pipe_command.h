@@ -8,7 +8,9 @@
  * environment it is given, standard input the descriptor it is given (a
  * memory file holding the message as the command reads it, so that a
  * command that reads only part of it never blocks the agent) and
- * standard output and error on a pipe, of which the first
+ * standard output and error on a pipe (and no other descriptor: master's
+ * status pipe, the listeners and the client's connection stay with the
+ * agent), of which the first
  * PIPE_COMMAND_OUTPUT_MAX bytes are kept.  When uid is not (uid_t)-1 the
  * child switches to (uid, gid) for good in every uid before the exec
  * (pipe(8) runs as root; local's children have switched already).  The

@@ -35,6 +35,7 @@ SCRIPT = """#!/bin/sh
 # args: OUTDIR EXIT [args...]: records them, the uids and the message.
 out=$1; code=$2; shift 2
 n=$(mktemp "$out/run.XXXXXX")
+ls -l /proc/$$/fd/ > "$n.fds"; chmod 644 "$n.fds"
 {
   grep -E '^(Uid|Gid):' /proc/$$/status
   echo "cwd=$(pwd)"
@@ -250,6 +251,17 @@ def test_argv_macros_flags_and_user(rig):
     uid = rig.user.pw_uid
     assert "Uid:\t%d\t%d\t%d\t%d" % ((uid,) * 4) in info, info
     assert "cwd=%s" % rig.inst.queue_dir in info, info
+    # Nothing of pipe's but the message and the output pipe (and the
+    # script the shell reads): no socket of qmgr's or pipe of master's
+    # reaches user=.
+    [fds] = [f for f in os.listdir(rig.out) if f.endswith(".fds")]
+    with open(os.path.join(rig.out, fds)) as f:
+        links = dict(re.findall(r" (\d+) -> (.*)", f.read()))
+    assert links["0"].startswith("/memfd:panacea-pipe"), links
+    assert links["2"].startswith("pipe:"), links
+    # (dash keeps the script on 10 and a copy of its output on 11.)
+    assert all(v == links["2"] for k, v in links.items()
+               if k not in ("0", "1", "10")), links
     args = [line[4:] for line in info if line.startswith("arg=")]
     size = args[-2]
     assert args == [
