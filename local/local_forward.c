@@ -33,16 +33,15 @@
 
 /* Reads path as the user: 1 read, 0 missing, -1 error (st set). */
 static int
-forward_read(const char *path, const struct mailbox_user *u,
-	     struct buf *text, struct local_status *st)
+forward_read(const char *path, const struct mailbox_user *u, struct buf *text,
+	     struct local_status *st)
 {
 	struct stat sb;
 	char data[8192];
 	ssize_t n;
 	int fd, saved = 0, rc = 1;
 
-	if (local_cfg.as_root &&
-	    (setegid(u->gid) < 0 || seteuid(u->uid) < 0))
+	if (local_cfg.as_root && (setegid(u->gid) < 0 || seteuid(u->uid) < 0))
 		msg_fatal("cannot switch to uid %ld: %s", (long)u->uid,
 			  strerror(errno));
 	buf_reset(text);
@@ -153,8 +152,8 @@ deliver_items(struct local_msg *msg, const struct mailbox_user *u,
 	for (size_t i = 0; i < items->count; i++) {
 		const struct alias_item *it = &items->items[i];
 
-		if (it->kind == ALIAS_ADDR && (it->noexpand ||
-					       is_self(it, u->name))) {
+		if (it->kind == ALIAS_ADDR &&
+		    (it->noexpand || is_self(it, u->name))) {
 			local_deliver_mailbox(msg, to, u, &one);
 		} else if (it->kind == ALIAS_ADDR) {
 			add_copy(fw, msg->sender, it->value);
@@ -172,10 +171,9 @@ deliver_items(struct local_msg *msg, const struct mailbox_user *u,
 					 ":include: in a forward file is not "
 					 "supported");
 		} else {
-			local_status_set(&one, 5, "5.7.1",
-					 "mail to %s is restricted",
-					 it->kind == ALIAS_FILE ? "file"
-								: "command");
+			local_status_set(
+			    &one, 5, "5.7.1", "mail to %s is restricted",
+			    it->kind == ALIAS_FILE ? "file" : "command");
 		}
 		count(&t, &one);
 	}
