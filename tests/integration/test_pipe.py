@@ -172,6 +172,7 @@ def rig(tmp_path_factory, mail_owner, accounts):  # noqa: F811
         f.write("temp.test pipetemp:\n")
         f.write("bounce.test pipebounce:\n")
         f.write("one.test pipeone:\n")
+        f.write("single.test pipesingle:\n")
         f.write("lda.test pipelda:\n")
         f.write("cmd.test lcmd:\n")
         f.write("fall.test lfall:\n")
@@ -186,6 +187,7 @@ def rig(tmp_path_factory, mail_owner, accounts):  # noqa: F811
         "minimal_backoff_time": "300s",
         "maximal_backoff_time": "600s",
         "pipeok_time_limit": "20s",
+        "pipesingle_destination_recipient_limit": "1",
         "sender_dependent_relayhost_maps": "texthash:" + relayhosts,
         "sender_dependent_default_transport_maps":
             "texthash:" + sender_transports,
@@ -202,6 +204,8 @@ def rig(tmp_path_factory, mail_owner, accounts):  # noqa: F811
         Instance.shipped("smtp", "unix", chroot="y"),
         pipe_line("pipeok", "flags=FR.>qhu user=nobody eol=\\n "
                   "null_sender= argv=%s 0 %s" % (cmd, ARGS)),
+        pipe_line("pipesingle", "user=nobody argv=%s 0 ${recipient}"
+                  % cmd),
         pipe_line("pipetemp", "user=nobody argv=%s 75 ${recipient}" % cmd),
         pipe_line("pipebounce", "user=nobody argv=%s 67 ${recipient}"
                   % cmd),
@@ -312,6 +316,21 @@ def test_delivered_to_one_command_per_recipient(rig):
     assert seen["ann"].startswith(b"X-Original-To: ann@one.test\n"
                                   b"Delivered-To: ann@one.test\n")
     assert b"Delivered-To: ben@one.test\n" in seen["ben"]
+
+
+def test_destination_recipient_limit_one(rig):
+    """TRANSPORT_destination_recipient_limit = 1: one command per
+    recipient, each with its own ${recipient}."""
+    rig.clear()
+    qid = rig.send(["r1@single.test", "r2@single.test", "r3@single.test"],
+                   "single")
+    for r in ("r1@single.test", "r2@single.test", "r3@single.test"):
+        assert "status=sent" in rig.status(qid, r)
+    runs = rig.runs(3)
+    args = sorted(tuple(line[4:] for line in info if line.startswith("arg="))
+                  for info, _ in runs)
+    assert args == [("r1@single.test",), ("r2@single.test",),
+                    ("r3@single.test",)], args
 
 
 def test_dovecot_lda(rig):
