@@ -23,6 +23,7 @@ import tempfile
 import pytest
 
 import panacea_test
+import procfs
 from dovecot_lmtp import DovecotLmtp
 from panacea_test import Instance, scaled, wait_until
 from smtp_helpers import base_conf, mail_owner  # noqa: F401
@@ -477,6 +478,30 @@ def test_local_transport_variation(rig):
     assert "relay=pipeok" in st and "status=sent" in st, st
     [(info, _)] = rig.runs(1)
     assert "arg=localhop" in info, info  # ${nexthop}, h folds it
+
+
+def test_pipe_process_privileges(rig):
+    """The pipe agent (DESIGN.md): root, not jailed, a child of master,
+    holding nothing of the queue's database (rule 2)."""
+    rig.send(["p@ok.test"], "privileges")
+
+    def agents():
+        found = []
+        for p in os.listdir("/proc"):
+            try:
+                if p.isdigit() and procfs.name(int(p)) == "pipe" and \
+                        procfs.ppid(int(p)) == rig.inst.pid:
+                    found.append(int(p))
+            except OSError:
+                pass
+        return found
+    pids = wait_until(agents, timeout=10,
+                      what="a pipe process of this instance")
+    for pid in pids:
+        assert procfs.uids(pid) == [0] * 4
+        assert procfs.root(pid) == "/"
+        held = procfs.fd_targets(pid) + sorted(procfs.mapped_files(pid))
+        assert not [p for p in held if "/db/" in p], held
 
 
 @pytest.mark.parametrize("attrs,why", [
