@@ -95,7 +95,7 @@ $(shell mkdir -p $(BUILD) && \
 # Programs: every folder of DESIGN.md that exists; cli/ holds one program
 # per file with a main(), and the parts of a larger one in cli/NAME/
 # (linked into that program only).
-DAEMONS := $(foreach d,master auth smtpd qmgr smtp local pop3d pop3session pickup showq proxymap anvil postscreen,$(if $(wildcard $(d)/*.c),$(d)))
+DAEMONS := $(foreach d,master auth smtpd qmgr smtp local pipe pop3d pop3session pickup showq proxymap anvil postscreen,$(if $(wildcard $(d)/*.c),$(d)))
 CLI_SRCS := $(shell grep -l '^main' cli/*.c 2>/dev/null)
 CLI_PROGS := $(notdir $(CLI_SRCS:.c=))
 CLI_SHARED := $(filter-out $(CLI_SRCS),$(wildcard cli/*.c))

@@ -103,6 +103,7 @@ request_free(struct local_request *req)
 	xfree(req->rcpts);
 	xfree(req->msg.queue_id);
 	xfree(req->msg.sender);
+	xfree(req->msg.client_addr);
 	buf_free(&req->msg.content);
 	if (req->msg.content_fd >= 0)
 		close(req->msg.content_fd);
@@ -115,6 +116,7 @@ take_request(const struct deliver_request *d, struct local_request *req)
 {
 	req->msg.queue_id = xstrdup(d->queue_id);
 	req->msg.sender = xstrdup(d->sender);
+	req->msg.client_addr = xstrdup(d->client_addr ? d->client_addr : "");
 	req->msg.arrival = (double)d->arrival + (double)d->arrival_usec / 1e6;
 	req->msg.active = (double)d->active_ms / 1e3;
 	req->msg.size = d->size;
@@ -318,6 +320,7 @@ static struct {
 	const char *sasldb_path, *default_privs, *alias_maps;
 	const char *mail_to_commands, *mail_to_files;
 	const char *mailbox_transport, *queue_directory;
+	const char *mailbox_command_maps, *fallback_transport;
 	long long lock_attempts, lock_delay, stale_lock_time;
 	long long command_time_limit, ipc_timeout;
 } raw;
@@ -343,16 +346,19 @@ static const struct conf_bind local_params[] = {
     CONF_BIND_STR("default_privs", &raw.default_privs),
     CONF_BIND_STR("alias_maps", &raw.alias_maps),
     CONF_BIND_STR("mailbox_transport", &raw.mailbox_transport),
+    CONF_BIND_STR("mailbox_command_maps", &raw.mailbox_command_maps),
+    CONF_BIND_STR("fallback_transport", &raw.fallback_transport),
     CONF_BIND_STR("queue_directory", &raw.queue_directory),
     CONF_BIND_TIME("ipc_timeout", &raw.ipc_timeout),
     CONF_BIND_END,
 };
 
 static void
-policy(const char *list, int *alias, int *include)
+policy(const char *list, int *alias, int *include, int *forward)
 {
 	*alias = str_list_match(list, "alias");
 	*include = str_list_match(list, "include");
+	*forward = str_list_match(list, "forward");
 }
 
 static char *
@@ -401,14 +407,29 @@ local_pre_jail(void)
 	local_cfg.command_time_limit = (int)raw.command_time_limit;
 	local_cfg.mailbox_transport = xstrdup(raw.mailbox_transport);
 	local_cfg.queue_directory = xstrdup(raw.queue_directory);
+	/* As Postfix, these are not $-expanded by the configuration:
+	 * $EXTENSION is the shell's, $user and $home local's own macros. */
+	local_cfg.mailbox_command = xstrdup(
+	    conf_raw("mailbox_command") ? conf_raw("mailbox_command") : "");
+	local_cfg.luser_relay =
+	    xstrdup(conf_raw("luser_relay") ? conf_raw("luser_relay") : "");
+	local_cfg.forward_path =
+	    xstrdup(conf_raw("forward_path") ? conf_raw("forward_path") : "");
+	local_cfg.fallback_transport = xstrdup(raw.fallback_transport);
+	if (*raw.mailbox_command_maps) {
+		local_cfg.mailbox_command_maps =
+		    maps_open(raw.mailbox_command_maps, &err);
+		if (local_cfg.mailbox_command_maps == NULL)
+			msg_fatal("mailbox_command_maps: %s", buf_cstr(&err));
+	}
 	local_cfg.ipc_timeout_ms = raw.ipc_timeout > 24 * 3600
 				       ? 24 * 3600 * 1000
 				       : (int)raw.ipc_timeout * 1000;
 	local_cfg.command_shell = *shell ? str_split(shell, " \t", NULL) : NULL;
 	policy(raw.mail_to_commands, &local_cfg.commands_alias,
-	       &local_cfg.commands_include);
+	       &local_cfg.commands_include, &local_cfg.commands_forward);
 	policy(raw.mail_to_files, &local_cfg.files_alias,
-	       &local_cfg.files_include);
+	       &local_cfg.files_include, &local_cfg.files_forward);
 	if (local_cfg.as_root) {
 		lookup_ids(local_cfg.mail_owner, &local_cfg.owner_uid,
 			   &local_cfg.owner_gid, "mail_owner");
@@ -446,6 +467,9 @@ local_pre_exit(void)
 	maps_close(local_cfg.aliases);
 	local_cfg.aliases = NULL;
 	virtual_pre_exit();
+	if (local_cfg.mailbox_command_maps)
+		maps_close(local_cfg.mailbox_command_maps);
+	local_cfg.mailbox_command_maps = NULL;
 }
 
 int

@@ -14,8 +14,11 @@
  *   local_mbox.c     mbox append with dotlock + fcntl, fsync, truncate back
  *   local_maildir.c  Maildir tmp/ -> new/ delivery
  *   local_command.c  |command and /file delivery for aliases
- *   local_pass.c     mailbox_transport: the mailbox delivery handed to
- *                    another transport's agent (lmtp to Dovecot)
+ *   local_pass.c     mailbox_transport and fallback_transport: a delivery
+ *                    handed to another transport's agent (lmtp to
+ *                    Dovecot, pipe to dovecot-lda)
+ *   local_unknown.c  an unknown user: fallback_transport, luser_relay
+ *   local_forward.c  a user's .forward (forward_path)
  *   local_alias.c    alias_maps lookups and :include: files for alias.h
  *   alias.c          aliases(5) values and their expansion, no I/O
  *                    (alias.h; unit-tested)
@@ -73,17 +76,22 @@ struct local_config {
 	int stale_lock_time;
 	int command_time_limit;
 	char **command_shell; /* NULL: /bin/sh -c */
-	int commands_alias, commands_include;
-	int files_alias, files_include;
+	int commands_alias, commands_include, commands_forward;
+	int files_alias, files_include, files_forward;
+	char *forward_path;   /* "" or a list with $macros */
 	struct maps *aliases; /* NULL: none */
 	int client_fd;	      /* the request's connection, or -1 */
 	uid_t alias_uid;      /* owner of the alias database */
 	gid_t alias_gid;
 	int as_root;
-	char *mailbox_transport; /* "" or "transport:nexthop" */
-	char *queue_directory;	 /* where private/TRANSPORT is */
-	int ipc_timeout_ms;	 /* bound on a mailbox_transport delivery */
-	const char *relay;	 /* "local" or "virtual": relay= of the log */
+	char *mailbox_transport;	   /* "" or "transport:nexthop" */
+	char *mailbox_command;		   /* "" or a shell command */
+	struct maps *mailbox_command_maps; /* NULL: none */
+	char *fallback_transport;	   /* "" or "transport:nexthop" */
+	char *luser_relay;		   /* "" or an address with $macros */
+	char *queue_directory;		   /* where private/TRANSPORT is */
+	int ipc_timeout_ms; /* bound on a mailbox_transport delivery */
+	const char *relay;  /* "local" or "virtual": relay= of the log */
 	/* PATH.lock outside the spool: local always, virtual when
 	 * virtual_mailbox_lock says dotlock */
 	int mbox_dotlock;
@@ -103,7 +111,8 @@ struct local_rcpt {
 struct local_msg {
 	char *queue_id;
 	char *sender;
-	double arrival; /* seconds */
+	char *client_addr; /* "" when unknown */
+	double arrival;	   /* seconds */
 	double active;
 	long long size;
 	unsigned flags;
@@ -206,6 +215,21 @@ int local_write_all(int fd, const char *data, size_t len);
 int local_pass(const struct local_msg *msg, const char *spec, const char *to,
 	       const char *orig_to, struct local_status *st);
 
+/* local_unknown.c: a name that is no user (st set; a luser_relay copy
+ * goes into fw) and logs it. */
+void local_deliver_unknown(struct local_msg *msg, const char *name,
+			   const char *to, const char *orig_to,
+			   struct local_status *st, struct local_forwards *fw);
+/* tmpl (luser_relay, forward_path) with local's macros expanded for
+ * to (name its user part, home "" or the user's home). */
+void local_macro_expand(const char *tmpl, const char *to, const char *name,
+			const char *home, struct buf *out);
+/* local_forward.c: the user's .forward (forward_path): 1 when there is
+ * one (st set; copies into fw), 0 when none. */
+int local_forward(struct local_msg *msg, const struct mailbox_user *u,
+		  const char *to, struct local_status *st,
+		  struct local_forwards *fw);
+
 /* local_mbox.c, local_maildir.c: st set. */
 void local_deliver_mailbox(const struct local_msg *msg, const char *to,
 			   const struct mailbox_user *u,
@@ -221,8 +245,8 @@ void local_deliver_file(const struct local_msg *msg, const char *to,
 			const char *path, uid_t uid, gid_t gid,
 			struct local_status *st);
 void local_deliver_command(const struct local_msg *msg, const char *to,
-			   const char *command, uid_t uid, gid_t gid,
-			   struct local_status *st);
+			   const char *orig_to, const char *command, uid_t uid,
+			   gid_t gid, struct local_status *st);
 
 /* virtual.c: the program run as "virtual" (local.c's main) binds
  * virtual_params, starts with virtual_pre_jail and delivers each

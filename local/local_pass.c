@@ -9,11 +9,13 @@
  * so a name that is no unix account is delivered too (local_recipient_maps
  * decides who exists, at smtpd).
  *
- * The agent on the other side (lmtp runs as mail_owner) reads the
- * content from the queue by queue id, as for qmgr's requests: the
- * message stays active in qmgr while local waits, and local, which must
- * not open the queue (DESIGN.md, rule 2), passes no content.  The agent
- * logs the delivery line itself; local logs only a failure to reach it
+ * The agent on the other side reads the content from the queue by queue
+ * id when it runs as mail_owner (lmtp), as for qmgr's requests: the
+ * message stays active in qmgr while local waits.  local, which must not
+ * open the queue (DESIGN.md, rule 2), offers the sealed memory file qmgr
+ * gave it (content=descriptor), which an agent that runs as root (pipe:
+ * fallback_transport = dovecot-lda) reads instead; the others ignore it.  The
+ * agent logs the delivery line itself; local logs only a failure to reach it
  * (then the recipient is deferred, 4.3.0, as Postfix's "mail transport
  * unavailable").  The socket is opened as every client of private/ opens
  * it (sock_connect_unix: no symbolic link followed), and the reply is
@@ -86,7 +88,11 @@ encode(const struct local_msg *msg, const char *transport, const char *nexthop,
 	req.size = msg->size;
 	req.flags = msg->flags;
 	req.envid = "";
-	req.client_addr = "";
+	req.client_addr = msg->client_addr ? msg->client_addr : "";
+	/* Offered to every agent: one that runs as root (pipe) reads it,
+	 * rule 2; smtp and lmtp read the queue and leave it unread. */
+	req.content =
+	    msg->content_fd >= 0 ? (char *)DELIVER_CONTENT_DESCRIPTOR : NULL;
 	req.rcpts = &rcpt;
 	req.nrcpt = 1;
 	deliver_request_encode(&req, out);
@@ -129,6 +135,7 @@ local_pass(const struct local_msg *msg, const char *spec, const char *to,
 	}
 	encode(msg, buf_cstr(&transport), nexthop, to, orig_to, &req);
 	if (attr_send(fd, &req, local_cfg.ipc_timeout_ms) < 0 ||
+	    (msg->content_fd >= 0 && sock_send_fd(fd, msg->content_fd) < 0) ||
 	    attr_recv(fd, &rep, DELIVER_LIST_MAX, local_cfg.ipc_timeout_ms) <
 		0) {
 		msg_warn("%s: transport private/%s: %s", msg->queue_id,

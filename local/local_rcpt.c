@@ -5,10 +5,13 @@
  * recipient already in the header is 5.4.6), then alias_maps for the
  * local part (with its recipient_delimiter extension first, then without
  * it), then the account's mailbox (or mailbox_transport, local_pass.c,
- * before any account lookup).  An unknown name is 5.1.1 'unknown
- * user: "name"'.  An account with uid 0 (root, toor) gets no mail in its
- * own mailbox: it is deferred (4.3.5, a configuration error that the
- * administrator fixes with an alias, as Postfix's default aliases have
+ * before any account lookup; the user's .forward (local_forward.c), then
+ * mailbox_command_maps or mailbox_command,
+ * run as the recipient, instead of the mailbox).  An unknown name goes
+ * to fallback_transport, else luser_relay, else is 5.1.1 'unknown
+ * user: "name"' (local_unknown.c).  An account with uid 0 (root, toor) gets no
+ * mail in its own mailbox: it is deferred (4.3.5, a configuration error that
+ * the administrator fixes with an alias, as Postfix's default aliases have
  * "root: you"), so no mail an outsider writes lands where root reads it
  * and nothing is lost meanwhile.
  *
@@ -34,14 +37,41 @@
 
 #define LOCAL_PART_MAX 256
 
-/* Delivers to the mailbox of local name (no domain) and logs it. */
+/* The command of mailbox_command_maps (by user name), else
+ * mailbox_command: 1 with cmd set, 0 none, -1 a table failed (st set). */
+static int
+mailbox_command_find(const char *user, struct buf *cmd, struct local_status *st)
+{
+	struct buf err = BUF_INIT;
+	int r = 0;
+
+	if (local_cfg.mailbox_command_maps) {
+		r = maps_lookup(local_cfg.mailbox_command_maps, user, cmd,
+				&err);
+		if (r < 0)
+			local_status_set(st, 4, "4.3.0",
+					 "mailbox_command_maps: %s",
+					 buf_cstr(&err));
+	}
+	if (r == 0 && *local_cfg.mailbox_command) {
+		buf_set(cmd, local_cfg.mailbox_command);
+		r = 1;
+	}
+	buf_free(&err);
+	return r;
+}
+
+/* Delivers to the mailbox of local name (no domain) and logs it; an
+ * unknown name goes to local_deliver_unknown (copies into fw). */
 static void
 deliver_user(struct local_msg *msg, const char *name, const char *to,
-	     const char *orig_to, struct local_status *st)
+	     const char *orig_to, struct local_status *st,
+	     struct local_forwards *fw)
 {
 	struct mailbox_user u;
+	struct buf cmd = BUF_INIT;
 	char *base;
-	int r;
+	int r, c = 0;
 
 	/* Handed over before the user lookup, as Postfix's local does: the
 	 * transport's server knows its users. */
@@ -53,9 +83,12 @@ deliver_user(struct local_msg *msg, const char *name, const char *to,
 	}
 	base = local_base_name(name);
 	r = local_user_find(base, &u, st);
-	if (r == 0)
-		local_status_set(st, 5, "5.1.1", "unknown user: \"%s\"", base);
-	else if (r > 0 && u.root_account)
+	if (r == 0) {
+		local_deliver_unknown(msg, base, to, orig_to, st, fw);
+		xfree(base);
+		return;
+	}
+	if (r > 0 && u.root_account)
 		/* Mail read by root is mail an attacker writes to root: it
 		 * waits until root is aliased to a real user. */
 		local_status_set(st, 4, "4.3.5",
@@ -63,10 +96,17 @@ deliver_user(struct local_msg *msg, const char *name, const char *to,
 				 "of a uid 0 account: alias %s to a user in "
 				 "alias_maps",
 				 u.name, u.name);
-	else if (r > 0)
+	else if (r > 0 && local_forward(msg, &u, to, st, fw))
+		; /* the .forward decided */
+	else if (r > 0 && (c = mailbox_command_find(u.name, &cmd, st)) > 0)
+		/* procmail, maildrop: as the recipient, in every uid. */
+		local_deliver_command(msg, to, orig_to, buf_cstr(&cmd), u.uid,
+				      u.gid, st);
+	else if (r > 0 && c == 0)
 		local_deliver_mailbox(msg, to, &u, st);
 	local_log(msg, to, orig_to, st);
 	mailbox_user_free(&u);
+	buf_free(&cmd);
 	xfree(base);
 }
 
@@ -159,7 +199,8 @@ deliver_special(struct local_msg *msg, const struct alias_item *t,
 	} else if (file) {
 		local_deliver_file(msg, addr, t->value, uid, gid, st);
 	} else {
-		local_deliver_command(msg, addr, t->value, uid, gid, st);
+		local_deliver_command(msg, addr, orig_to, t->value, uid, gid,
+				      st);
 	}
 	local_log(msg, addr, orig_to, st);
 }
@@ -186,7 +227,8 @@ deliver_targets(struct local_msg *msg, const char *addr, const char *domain,
 			buf_printf(&to, "@%s", domain);
 		switch (t->kind) {
 		case ALIAS_MAILBOX:
-			deliver_user(msg, t->value, buf_cstr(&to), addr, st);
+			deliver_user(msg, t->value, buf_cstr(&to), addr, st,
+				     fw);
 			if (!single && st->cls != 2)
 				forward_add(fw, sender, buf_cstr(&to));
 			else
@@ -261,7 +303,7 @@ local_deliver_rcpt(struct local_msg *msg, const struct local_rcpt *rcpt,
 	if (r < 0)
 		local_log(msg, addr, orig_to, st);
 	else if (r == 0)
-		deliver_user(msg, base, addr, orig_to, st);
+		deliver_user(msg, base, addr, orig_to, st, fw);
 	else
 		deliver_targets(msg, addr, domain, orig_to, &targets, st, fw);
 done:

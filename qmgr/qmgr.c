@@ -81,6 +81,8 @@ static struct {
 	const char *local_transport, *default_transport, *relayhost;
 	const char *default_filter_nexthop;
 	const char *virtual_mailbox_domains, *virtual_transport;
+	const char *relay_domains, *relay_transport;
+	const char *sender_relayhost_maps, *sender_transport_maps;
 	long long default_process_limit, ipc_timeout, bounce_size_limit;
 } raw;
 
@@ -110,6 +112,12 @@ static const struct conf_bind qmgr_params[] = {
     CONF_BIND_STR("virtual_transport", &raw.virtual_transport),
     CONF_BIND_STR("default_transport", &raw.default_transport),
     CONF_BIND_STR("relayhost", &raw.relayhost),
+    CONF_BIND_STR("relay_domains", &raw.relay_domains),
+    CONF_BIND_STR("relay_transport", &raw.relay_transport),
+    CONF_BIND_STR("sender_dependent_relayhost_maps",
+		  &raw.sender_relayhost_maps),
+    CONF_BIND_STR("sender_dependent_default_transport_maps",
+		  &raw.sender_transport_maps),
     CONF_BIND_STR("default_filter_nexthop", &raw.default_filter_nexthop),
     CONF_BIND_END,
 };
@@ -125,7 +133,21 @@ qmgr_pre_jail(void)
 		if (qmgr_cfg.transport_maps == NULL)
 			msg_fatal("transport_maps: %s", buf_cstr(&err));
 	}
+	if (*raw.sender_relayhost_maps &&
+	    (qmgr_cfg.sender_relayhost_maps =
+		 maps_open(raw.sender_relayhost_maps, &err)) == NULL)
+		msg_fatal("sender_dependent_relayhost_maps: %s",
+			  buf_cstr(&err));
+	if (*raw.sender_transport_maps &&
+	    (qmgr_cfg.sender_transport_maps =
+		 maps_open(raw.sender_transport_maps, &err)) == NULL)
+		msg_fatal("sender_dependent_default_transport_maps: %s",
+			  buf_cstr(&err));
 	/* Its files and tables are out of reach after the jail. */
+	qmgr_cfg.relay_domains =
+	    match_list_open("relay_domains", raw.relay_domains, &err);
+	if (qmgr_cfg.relay_domains == NULL)
+		msg_fatal("%s", buf_cstr(&err));
 	qmgr_cfg.mydestination =
 	    match_list_open("mydestination", raw.mydestination, &err);
 	if (qmgr_cfg.mydestination == NULL)
@@ -169,6 +191,16 @@ qmgr_config_init(void)
 	c->resolve.virtual_mailbox_domains = c->virtual_mailbox_domains;
 	c->resolve.virtual_transport = raw.virtual_transport;
 	c->resolve.relayhost = raw.relayhost;
+	c->resolve.relay_domains = c->relay_domains;
+	c->resolve.relay_transport = raw.relay_transport;
+	if (c->sender_relayhost_maps) {
+		c->resolve.sender_relayhost = transport_lookup;
+		c->resolve.sender_relayhost_ctx = c->sender_relayhost_maps;
+	}
+	if (c->sender_transport_maps) {
+		c->resolve.sender_transport = transport_lookup;
+		c->resolve.sender_transport_ctx = c->sender_transport_maps;
+	}
 	c->resolve.default_filter_nexthop = raw.default_filter_nexthop;
 	qmgr_sched_init();
 	if (c->transport_maps) {

@@ -77,6 +77,9 @@ struct qmgr_config {
 	struct queue *queue;
 	const char *qdir; /* daemon_queue_dir() */
 	struct maps *transport_maps;
+	struct maps *sender_relayhost_maps; /* NULL: none */
+	struct maps *sender_transport_maps; /* NULL: none */
+	struct match_list *relay_domains;
 	/* Rewriting of what qmgr queues itself (lib/rewrite.h) and the
 	 * virtual alias domains routing bounces (resolve.h). */
 	struct rewrite *rewrite;

@@ -215,7 +215,8 @@ route_one(struct qmgr_message *m, size_t i, struct routed *out, struct buf *tr,
 	int rc =
 	    filter && *filter
 		? resolve_filter(&qmgr_cfg.resolve, filter, addr, tr, nh, err)
-		: resolve_addr(&qmgr_cfg.resolve, addr, tr, nh, err);
+		: resolve_addr_from(&qmgr_cfg.resolve, m->env.sender, addr, tr,
+				    nh, err);
 
 	if (rc != RESOLVE_OK) {
 		msg_warn("%s: %s: %s", m->id, addr, buf_cstr(err));

@@ -74,42 +74,105 @@ split_route(const char *value, struct buf *transport, struct buf *nexthop)
 }
 
 /* Where a domain belongs before the table. */
-enum route_class { ROUTE_DEFAULT, ROUTE_LOCAL, ROUTE_VIRTUAL };
+enum route_class { ROUTE_DEFAULT, ROUTE_LOCAL, ROUTE_VIRTUAL, ROUTE_RELAY };
 
-/* The route before the table: local, virtual or default transport. */
+/* A sender-dependent table's value for sender (the address, then
+ * "@domain"; "<>" for the null sender): 1 found, 0 not, -1 error. */
 static int
-default_route(const struct resolve_conf *conf, const char *domain,
-	      enum route_class cls, struct buf *transport, struct buf *nexthop,
-	      struct buf *err)
+sender_lookup(resolve_lookup_fn fn, void *ctx, const char *sender,
+	      struct buf *value, struct buf *err)
+{
+	struct buf key = BUF_INIT;
+	const char *at;
+	int rc;
+
+	if (fn == NULL || sender == NULL)
+		return 0;
+	buf_set(&key, *sender ? sender : "<>");
+	str_lower(key.data);
+	rc = fn(key.data, value, err, ctx);
+	if (rc == 0 && *sender && (at = strrchr(key.data, '@')) != NULL &&
+	    at != key.data)
+		rc = fn(at, value, err, ctx);
+	buf_free(&key);
+	/* Postfix's DUNNO: as if the table had no entry. */
+	if (rc > 0 && strcmp(buf_cstr(value), "DUNNO") == 0)
+		rc = 0;
+	return rc;
+}
+
+/* The route before the table: local, virtual, relay or default
+ * transport. */
+static int
+default_route(const struct resolve_conf *conf, const char *sender,
+	      const char *domain, enum route_class cls, struct buf *transport,
+	      struct buf *nexthop, struct buf *err)
 {
 	static const char *const param[] = {
 	    [ROUTE_DEFAULT] = "default_transport",
 	    [ROUTE_LOCAL] = "local_transport",
 	    [ROUTE_VIRTUAL] = "virtual_transport",
+	    [ROUTE_RELAY] = "relay_transport",
 	};
 	static const char *const fallback[] = {
 	    [ROUTE_DEFAULT] = "smtp",
 	    [ROUTE_LOCAL] = "local",
 	    [ROUTE_VIRTUAL] = "virtual",
+	    [ROUTE_RELAY] = "relay",
 	};
 	const char *spec = cls == ROUTE_LOCAL	  ? conf->local_transport
 			   : cls == ROUTE_VIRTUAL ? conf->virtual_transport
+			   : cls == ROUTE_RELAY	  ? conf->relay_transport
 						  : conf->default_transport;
+	const char *what = param[cls];
+	struct buf value = BUF_INIT;
+	int rc = RESOLVE_OK, found;
 
+	if (cls == ROUTE_DEFAULT) {
+		found = sender_lookup(conf->sender_transport,
+				      conf->sender_transport_ctx, sender,
+				      &value, err);
+		if (found < 0) {
+			rc = RESOLVE_ERROR;
+			goto out;
+		}
+		if (found) {
+			spec = buf_cstr(&value);
+			what = "sender_dependent_default_transport_maps value";
+		}
+	}
 	if (spec == NULL || *spec == '\0')
 		spec = fallback[cls];
 	if (split_route(spec, transport, nexthop) < 0 || transport->len == 0) {
 		buf_set(err, "");
-		buf_printf(err, "malformed %s \"%s\"", param[cls], spec);
-		return RESOLVE_BAD;
+		buf_printf(err, "malformed %s \"%s\"", what, spec);
+		rc = RESOLVE_BAD;
+		goto out;
 	}
-	if (cls == ROUTE_DEFAULT && nexthop->len == 0)
-		buf_set(nexthop, conf->relayhost && *conf->relayhost
-				     ? conf->relayhost
-				     : domain);
-	else if (cls == ROUTE_VIRTUAL && nexthop->len == 0)
+	if ((cls == ROUTE_DEFAULT || cls == ROUTE_RELAY) && nexthop->len == 0) {
+		found = sender_lookup(conf->sender_relayhost,
+				      conf->sender_relayhost_ctx, sender,
+				      &value, err);
+		if (found < 0)
+			rc = RESOLVE_ERROR;
+		else if (found && nexthop_ok(value.data, value.len))
+			buf_set(nexthop, value.data);
+		else if (found) {
+			buf_set(err, "");
+			buf_printf(err,
+				   "malformed sender_dependent_relayhost_maps "
+				   "value \"%.100s\"",
+				   value.data);
+			rc = RESOLVE_BAD;
+		} else
+			buf_set(nexthop, conf->relayhost && *conf->relayhost
+					     ? conf->relayhost
+					     : domain);
+	} else if (cls == ROUTE_VIRTUAL && nexthop->len == 0)
 		buf_set(nexthop, domain);
-	return RESOLVE_OK;
+out:
+	buf_free(&value);
+	return rc;
 }
 
 /* Looks up key; 1 found, 0 not, -1 error. */
@@ -155,9 +218,17 @@ int
 resolve_addr(const struct resolve_conf *conf, const char *addr,
 	     struct buf *transport, struct buf *nexthop, struct buf *err)
 {
+	return resolve_addr_from(conf, NULL, addr, transport, nexthop, err);
+}
+
+int
+resolve_addr_from(const struct resolve_conf *conf, const char *sender,
+		  const char *addr, struct buf *transport, struct buf *nexthop,
+		  struct buf *err)
+{
 	struct buf domain = BUF_INIT, value = BUF_INIT;
 	struct buf t = BUF_INIT, nh = BUF_INIT;
-	int local, virt = 0, rc;
+	int local, virt = 0, relay = 0, rc;
 
 	resolve_domain(addr, &domain);
 	local = domain.len == 0 ? 1
@@ -185,10 +256,22 @@ resolve_addr(const struct resolve_conf *conf, const char *addr,
 			goto out;
 		}
 	}
-	rc = default_route(conf, buf_cstr(&domain),
-			   local  ? ROUTE_LOCAL
-			   : virt ? ROUTE_VIRTUAL
-				  : ROUTE_DEFAULT,
+	if (!local && !virt && conf->relay_transport &&
+	    *conf->relay_transport && conf->relay_domains) {
+		/* relay_domains match their subdomains (Postfix's
+		 * parent_domain_matches_subdomains). */
+		relay =
+		    match_list_domain(conf->relay_domains, domain.data, 1, err);
+		if (relay < 0) {
+			rc = RESOLVE_ERROR;
+			goto out;
+		}
+	}
+	rc = default_route(conf, sender, buf_cstr(&domain),
+			   local   ? ROUTE_LOCAL
+			   : virt  ? ROUTE_VIRTUAL
+			   : relay ? ROUTE_RELAY
+				   : ROUTE_DEFAULT,
 			   transport, nexthop, err);
 	if (rc != RESOLVE_OK || conf->lookup == NULL)
 		goto out;

@@ -11,9 +11,20 @@
  *   - a domain in virtual_mailbox_domains: virtual_transport ("virtual",
  *     or "lmtp:unix:private/dovecot-lmtp"), next hop the one it names,
  *     else the recipient domain (never relayhost);
- *   - otherwise default_transport ("smtp", or "smtp:nexthop"), with next
- *     hop, first found: the one default_transport names, relayhost, the
- *     recipient domain (lower-cased).
+ *   - a domain in relay_domains (or a subdomain of one), when
+ *     relay_transport is set: relay_transport ("relay", or
+ *     "relay:nexthop"), next hop, first found: the one relay_transport
+ *     names, sender_dependent_relayhost_maps, relayhost, the recipient
+ *     domain (Postfix's order; relay_transport empty, Panacea's default,
+ *     treats these domains as the next case);
+ *   - otherwise default_transport ("smtp", or "smtp:nexthop"), or the
+ *     value sender_dependent_default_transport_maps gives for the sender
+ *     instead, with next hop, first found: the one that transport value
+ *     names, sender_dependent_relayhost_maps, relayhost, the recipient
+ *     domain (lower-cased).
+ * The sender tables are looked up, as Postfix does, with the whole sender
+ * address (lower-cased), then "@domain"; the null sender as "<>".  A
+ * value "DUNNO" means not found.
  * transport_maps (Postfix's transport(5)) then overrides it; keys are
  * looked up lower-cased, in this order, first hit wins:
  *     user@domain          the full address
@@ -63,6 +74,14 @@ struct resolve_conf {
 	const struct match_list *virtual_mailbox_domains; /* may be NULL */
 	const char *virtual_transport;			  /* "virtual" */
 	const char *relayhost;				  /* "" for none */
+	const struct match_list *relay_domains;		  /* may be NULL */
+	const char *relay_transport;			  /* "" for none */
+	/* sender_dependent_relayhost_maps and
+	 * sender_dependent_default_transport_maps; NULL for none. */
+	resolve_lookup_fn sender_relayhost;
+	void *sender_relayhost_ctx;
+	resolve_lookup_fn sender_transport;
+	void *sender_transport_ctx;
 	resolve_lookup_fn lookup; /* transport_maps; NULL for none */
 	void *lookup_ctx;
 	const char *default_filter_nexthop; /* "" or NULL: the domain */
@@ -72,6 +91,11 @@ struct resolve_conf {
  * Returns RESOLVE_OK, or RESOLVE_ERROR / RESOLVE_BAD with err set. */
 int resolve_addr(const struct resolve_conf *conf, const char *addr,
 		 struct buf *transport, struct buf *nexthop, struct buf *err);
+/* The same for mail from sender (the sender-dependent tables apply; NULL
+ * is no sender: they do not). */
+int resolve_addr_from(const struct resolve_conf *conf, const char *sender,
+		      const char *addr, struct buf *transport,
+		      struct buf *nexthop, struct buf *err);
 
 /* The route of a message with a content filter ("transport:nexthop",
  * content_filter or an access table's FILTER): every recipient goes

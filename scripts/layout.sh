@@ -14,7 +14,7 @@ owner=panacea
 queue=/var/spool/panacea
 rsyslog_conf=/etc/rsyslog.d/panacea.conf
 
-daemons="master auth smtpd qmgr smtp lmtp local virtual pop3d pop3session pickup showq proxymap anvil postscreen"
+daemons="master auth smtpd qmgr smtp lmtp local virtual pipe pop3d pop3session pickup showq proxymap anvil postscreen"
 commands="sendmail panqueue pansuper panmap panconf pancat panacea"
 # The places every program on the box looks for the MTA (links to
 # $sbin/sendmail; /usr/sbin and /usr/bin already are $sbin and $ubin

@@ -37,14 +37,12 @@ const struct conf_param conf_params[] = {
      "(type:name, separated by commas or blanks). As in Postfix."},
     {"allow_mail_to_commands", CONF_STR, "alias, forward", 0, 0,
      "Where local(8) may deliver to a command (|command): alias (an alias_maps "
-     "entry) and include (an :include: file), as a list; empty forbids it. As "
-     "in Postfix; its forward kind is accepted but Panacea reads no .forward "
-     "files."},
+     "entry), include (an :include: file) and forward (a .forward file, "
+     "forward_path), as a list; empty forbids it. As in Postfix."},
     {"allow_mail_to_files", CONF_STR, "alias, forward", 0, 0,
      "Where local(8) may deliver to a file (/file): alias (an alias_maps "
-     "entry) and include (an :include: file), as a list; empty forbids it. As "
-     "in Postfix; its forward kind is accepted but Panacea reads no .forward "
-     "files."},
+     "entry), include (an :include: file) and forward (a .forward file, "
+     "forward_path), as a list; empty forbids it. As in Postfix."},
     {"allow_percent_hack", CONF_BOOL, "yes", 0, 0,
      "At enqueue, an address without '@' of the form user%domain "
      "becomes user@domain (the last '%'). As in Postfix."},
@@ -120,8 +118,10 @@ const struct conf_param conf_params[] = {
      "up again while it changes (at most 100 times). Keys: user@domain, "
      "user (for $myorigin and $mydestination), @domain. As in Postfix."},
     {"command_time_limit", CONF_TIME, "1000s", 's', 1,
-     "The longest a command that local(8) runs for a delivery (|command) may "
-     "take; it is then killed and the delivery deferred. As in Postfix."},
+     "The longest a command that local(8) runs for a delivery (|command, "
+     "mailbox_command) may take; it is then killed and the delivery "
+     "deferred. pipe(8)'s default for TRANSPORT_time_limit. As in "
+     "Postfix."},
     {"compatibility_level", CONF_STR, "0", 0, 0,
      "No-op in Panacea: its defaults are the ones this page gives, whatever "
      "the level. Postfix: which release's defaults apply."},
@@ -275,12 +275,31 @@ const struct conf_param conf_params[] = {
     {"enable_long_queue_ids", CONF_BOOL, "no", 0, 0,
      "No-op in Panacea: its queue ids have one form (lib/queue_id). "
      "Postfix: queue ids that do not repeat, for its file-based queue."},
+    {"fallback_transport", CONF_STR, "", 0, 0,
+     "A transport:nexthop that local(8) hands the delivery of a recipient "
+     "to when its name is no account and no alias (a mailbox server that "
+     "knows more users: lmtp:unix:private/dovecot-lmtp, or a pipe(8) "
+     "service); its agent logs the delivery. Tried before luser_relay. As "
+     "in Postfix, without fallback_transport_maps."},
     {"fast_flush_domains", CONF_STR, "$relay_domains", 0, 0,
      "The sites (domain names, parent domains matching, /file/name and "
      "type:table entries) that a client may ask smtpd(8) to deliver now "
      "with ETRN; others get 459. Panacea keeps no per-site logs: qmgr(8) "
      "makes the deferred mail of the site due at once (as panqueue -s). "
      "As in Postfix."},
+    {"forward_path", CONF_STR,
+     "$home/.forward${recipient_delimiter}${extension}, $home/.forward", 0, 0,
+     "The .forward files local(8) looks for, in order, the first that "
+     "exists being the user's (after aliases, before mailbox_command and "
+     "the mailbox; unix users with a home only): $home, $user, $extension, "
+     "$recipient_delimiter, $local, $domain and $recipient expand (not "
+     "$-expanded by the configuration). The file is read with the user's "
+     "ids and must be the user's regular file; it holds addresses (copies "
+     "queued from the original sender), \\user or the user's name (the "
+     "mailbox), |commands and /files (run as the user, when "
+     "allow_mail_to_commands / allow_mail_to_files name forward). As in "
+     "Postfix, without :include: in .forward files and without "
+     "${name?value} forms."},
     {"header_checks", CONF_STR, "", 0, 0,
      "Lookup tables (regexp: or pcre:, header_checks(5)) that smtpd(8) "
      "applies to each header of a message's own header section, one "
@@ -457,6 +476,13 @@ const struct conf_param conf_params[] = {
      "Postfix."},
     {"local_transport", CONF_STR, "local", 0, 0,
      "The transport of recipients in mydestination. As in Postfix."},
+    {"luser_relay", CONF_STR, "", 0, 0,
+     "An address that local(8) sends a copy to (queued by qmgr(8) from the "
+     "original sender) when a recipient's name is no account, no alias and "
+     "fallback_transport is empty, instead of bouncing it. $user, "
+     "$extension, $recipient, $local, $domain, $recipient_delimiter and "
+     "$home (empty) expand. Unknown users reach local only when "
+     "local_recipient_maps lets them through smtpd. As in Postfix."},
     {"mail_name", CONF_STR, "Panacea", 0, 0,
      "The name of the mail system, used in smtpd_banner's default. As in "
      "Postfix."},
@@ -472,6 +498,20 @@ const struct conf_param conf_params[] = {
     {"mail_spool_directory", CONF_STR, "/var/mail", 0, 0,
      "The directory of the users' mbox mailboxes (file named by the user "
      "name). As in Postfix."},
+    {"mailbox_command", CONF_STR, "", 0, 0,
+     "A command (procmail, maildrop) that local(8) delivers each local "
+     "user's mail to instead of the mailbox, run through "
+     "local_command_shell (default /bin/sh -c) as the recipient in every "
+     "uid, in its home, with the message on its standard input and HOME, "
+     "USER, LOGNAME, SHELL, PATH, SENDER, RECIPIENT, LOCAL, EXTENSION, "
+     "DOMAIN, ORIGINAL_RECIPIENT and CLIENT_ADDRESS in its environment, "
+     "for at most command_time_limit; its exit status decides as for "
+     "pipe(8). Not used for aliases, nor when mailbox_transport is set. "
+     "Not $-expanded. As in Postfix."},
+    {"mailbox_command_maps", CONF_STR, "", 0, 0,
+     "Tables (type:name) that give a local user's mailbox_command by user "
+     "name, looked up first; mailbox_command when none answers. As in "
+     "Postfix."},
     {"mailbox_size_limit", CONF_SIZE, "51200000", 0, 0,
      "The largest a mailbox or maildir delivery may make a mailbox, in bytes; "
      "0 means no limit. As in Postfix."},
@@ -841,6 +881,14 @@ const struct conf_param conf_params[] = {
      "@domain for a whole domain; the value is ignored): when set, smtpd(8) "
      "refuses other relay recipients with unknown_relay_recipient_reject_code "
      "(smtpd_reject_unlisted_recipient). As in Postfix."},
+    {"relay_transport", CONF_STR, "", 0, 0,
+     "The transport (and optional :nexthop) of recipients in relay_domains "
+     "and their subdomains, in qmgr(8); the next hop, first found: the one "
+     "it names, sender_dependent_relayhost_maps, relayhost, the recipient "
+     "domain. transport_maps overrides it. As in Postfix, except the "
+     "default: Postfix's is relay, a services line that Panacea's table "
+     "does not ship, so empty here routes relay_domains as "
+     "default_transport does."},
     {"relayhost", CONF_STR, "", 0, 0,
      "The host that receives all non-local mail instead of the recipient "
      "domains' MX hosts: host, [host] (no MX lookup), with an optional :port. "
@@ -868,6 +916,19 @@ const struct conf_param conf_params[] = {
     {"sender_canonical_maps", CONF_STR, "", 0, 0,
      "Canonical tables (canonical(5)) for envelope senders only, before "
      "canonical_maps. As in Postfix."},
+    {"sender_dependent_default_transport_maps", CONF_STR, "", 0, 0,
+     "Tables (type:name) that give, by the envelope sender (the whole "
+     "address, then @domain; <> for the null sender), the "
+     "transport:nexthop that qmgr(8) uses instead of default_transport for "
+     "that sender's mail; DUNNO is no entry. transport_maps, "
+     "relay_transport, local and virtual domains still take precedence. As "
+     "in Postfix."},
+    {"sender_dependent_relayhost_maps", CONF_STR, "", 0, 0,
+     "Tables (type:name) that give, by the envelope sender (the whole "
+     "address, then @domain; <> for the null sender), the next hop that "
+     "qmgr(8) uses instead of relayhost for that sender's mail to "
+     "default_transport and relay_transport (when they name no next hop "
+     "themselves); DUNNO is no entry. As in Postfix."},
     {"service_throttle_time", CONF_TIME, "60s", 's', 1,
      "How long master(8) waits before it starts a service again whose program "
      "failed at start. As in Postfix, except that a process killed by SIGKILL "

@@ -4,9 +4,10 @@
  * qmgr connects to $queue_directory/private/TRANSPORT (local, smtp, lmtp,
  * or any transport of the services table), sends one request and reads one
  * reply, both attribute lists (attr.h), then closes.  local does the same
- * for one recipient when mailbox_transport hands its mailbox delivery to
- * another agent (local/local_pass.c: no content descriptor, the agent
- * reads the queue).  Bounds: a request
+ * for one recipient when mailbox_transport or fallback_transport hands
+ * its delivery to another agent (local/local_pass.c: it passes on the
+ * content descriptor qmgr gave it, which a root agent such as pipe reads
+ * and smtp and lmtp, which read the queue, leave unread).  Bounds: a request
  * carries at most default_destination_recipient_limit recipients and is
  * decoded with DELIVER_LIST_MAX.
  *

@@ -63,6 +63,7 @@ PROGRAMS = {
     "doveadm": ("dovecot-core", "/usr/bin/doveadm"),
     # Dovecot's LMTP server (test_lmtp), started by dovecot itself.
     "dovecot-lmtp": ("dovecot-lmtpd", "/usr/lib/dovecot/lmtp"),
+    "dovecot-lda": ("dovecot-core", "/usr/lib/dovecot/dovecot-lda"),
     "policyd-spf": ("postfix-policyd-spf-python", None),
     # test_milter: OpenDKIM as a real mail filter, and its key tool.
     "opendkim": ("opendkim", "/usr/sbin/opendkim"),

@@ -16,7 +16,7 @@ import pytest
 import panacea_test
 from panacea_test import BIN, SANITIZE
 
-PROGRAMS = ["master", "smtpd", "qmgr", "smtp", "local", "pop3d", "pickup",
+PROGRAMS = ["master", "smtpd", "qmgr", "smtp", "local", "pipe", "pop3d", "pickup",
             "showq", "anvil", "postscreen", "sendmail", "panqueue", "pansuper", "panmap",
             "panconf", "pancat", "panacea"]
 

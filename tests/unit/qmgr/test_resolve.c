@@ -379,6 +379,113 @@ test_filter(void **state)
 	buf_free(&err);
 }
 
+/* relay_transport for relay_domains and their subdomains; the
+ * sender-dependent tables by sender address, then @domain, then "<>". */
+static struct route
+route_from(const char *sender, const char *addr, const char *relay_tr,
+	   struct match_list *relay_domains, struct table *relayhosts,
+	   struct table *transports)
+{
+	struct resolve_conf conf = {
+	    .mydestination = mydest,
+	    .local_transport = "local",
+	    .default_transport = "smtp",
+	    .relayhost = "[smarthost]",
+	    .relay_domains = relay_domains,
+	    .relay_transport = relay_tr,
+	    .sender_relayhost = relayhosts ? table_lookup : NULL,
+	    .sender_relayhost_ctx = relayhosts,
+	    .sender_transport = transports ? table_lookup : NULL,
+	    .sender_transport_ctx = transports,
+	};
+	struct buf tr = BUF_INIT, nh = BUF_INIT, err = BUF_INIT;
+	struct route r;
+
+	memset(&r, 0, sizeof(r));
+	r.rc = resolve_addr_from(&conf, sender, addr, &tr, &nh, &err);
+	strncpy(r.transport, buf_cstr(&tr), sizeof(r.transport) - 1);
+	strncpy(r.nexthop, buf_cstr(&nh), sizeof(r.nexthop) - 1);
+	strncpy(r.err, buf_cstr(&err), sizeof(r.err) - 1);
+	buf_free(&tr);
+	buf_free(&nh);
+	buf_free(&err);
+	return r;
+}
+
+static void
+test_sender_dependent(void **state)
+{
+	static const char *const hosts[] = {
+	    "boss@corp.test", "[boss-relay]", "@corp.test",
+	    "[corp-relay]",   "<>",	      "[bounce-relay]",
+	    "@dunno.test",    "DUNNO",	      NULL};
+	static const char *const trs[] = {"@pipe.test", "pipeok:", "@both.test",
+					  "relay:[own]", NULL};
+	struct table h = {hosts, 0, ""}, t = {trs, 0, ""};
+	struct buf err = BUF_INIT;
+	struct match_list *relay =
+	    match_list_open("relay_domains", "relay.test", &err);
+
+	(void)state;
+	assert_non_null(relay);
+	assert_route(
+	    route_from("Boss@Corp.test", "a@example.org", "", NULL, &h, NULL),
+	    "smtp", "[boss-relay]");
+	assert_string_equal(h.seen, "boss@corp.test ");
+	h.seen[0] = '\0';
+	assert_route(
+	    route_from("joe@corp.test", "a@example.org", "", NULL, &h, NULL),
+	    "smtp", "[corp-relay]");
+	assert_string_equal(h.seen, "joe@corp.test @corp.test ");
+	assert_route(route_from("", "a@example.org", "", NULL, &h, NULL),
+		     "smtp", "[bounce-relay]");
+	assert_route(
+	    route_from("x@dunno.test", "a@example.org", "", NULL, &h, NULL),
+	    "smtp", "[smarthost]");
+	assert_route(
+	    route_from("x@other.test", "a@example.org", "", NULL, &h, NULL),
+	    "smtp", "[smarthost]");
+	/* No sender given: the tables are not asked. */
+	assert_route(route("a@example.org", "[smarthost]", NULL, NULL), "smtp",
+		     "[smarthost]");
+	/* Local mail is not relayed. */
+	assert_route(route_from("boss@corp.test", "joe@panacea.test", "", NULL,
+				&h, NULL),
+		     "local", "");
+	/* The transport table by sender, its next hop, else the relay
+	 * host by sender. */
+	assert_route(
+	    route_from("a@pipe.test", "b@example.org", "", NULL, &h, &t),
+	    "pipeok", "[smarthost]");
+	assert_route(
+	    route_from("a@both.test", "b@example.org", "", NULL, &h, &t),
+	    "relay", "[own]");
+	assert_route(
+	    route_from("boss@corp.test", "b@example.org", "", NULL, &h, &t),
+	    "smtp", "[boss-relay]");
+	/* relay_transport for relay_domains and subdomains only when set;
+	 * the sender's relay host applies there, its transport does not. */
+	assert_route(route_from("a@pipe.test", "b@sub.relay.test", "relay",
+				relay, &h, &t),
+		     "relay", "[smarthost]");
+	assert_route(
+	    route_from("joe@corp.test", "b@relay.test", "relay", relay, &h, &t),
+	    "relay", "[corp-relay]");
+	assert_route(route_from("joe@corp.test", "b@relay.test",
+				"relay:[fixed]", relay, &h, &t),
+		     "relay", "[fixed]");
+	assert_route(
+	    route_from("x@other.test", "b@relay.test", "", relay, &h, &t),
+	    "smtp", "[smarthost]");
+	/* A failing table defers. */
+	h.fail = 1;
+	assert_int_equal(
+	    route_from("x@other.test", "b@example.org", "", NULL, &h, NULL).rc,
+	    RESOLVE_ERROR);
+	match_list_free(relay);
+	buf_free(&err);
+}
+
 int
 main(void)
 {
@@ -393,6 +500,7 @@ main(void)
 	    cmocka_unit_test(test_domain_helpers),
 	    cmocka_unit_test(test_virtual_alias_domain),
 	    cmocka_unit_test(test_filter),
+	    cmocka_unit_test(test_sender_dependent),
 	};
 	struct buf err = BUF_INIT;
 	int rc;
