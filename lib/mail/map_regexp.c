@@ -13,6 +13,12 @@
  * regexp_cost() refuses repetitions in a row and bounds the size the
  * copies can reach (an over-estimate: alternatives are added, not
  * maxed); a pattern over REGEXP_COST_MAX is refused as too complex.
+ *
+ * That bounds the time of a match too, but for back-references ("\1" in
+ * a pattern, a glibc extension to POSIX extended expressions): glibc
+ * matches them by backtracking, exponential in the key's length, and a
+ * key comes from the network.  They are refused; pcre: tables have them
+ * with a bounded match.
  */
 #include <regex.h>
 #include <string.h>
@@ -77,7 +83,8 @@ bound_factor(const char **pp, int extended)
 }
 
 /* An upper bound of the copies regcomp() makes of the pattern's atoms;
- * -1 once it passes REGEXP_COST_MAX or nests too deep. */
+ * -1 once it passes REGEXP_COST_MAX or nests too deep, -2 at a
+ * back-reference. */
 static long
 regexp_cost(const char *pat, int extended)
 {
@@ -104,6 +111,8 @@ regexp_cost(const char *pat, int extended)
 			p = bracket_end(p);
 			if (*p)
 				p++;
+		} else if (*p == '\\' && p[1] >= '1' && p[1] <= '9') {
+			return -2;
 		} else if (*p == '\\' && p[1]) {
 			p += 2;
 		} else {
@@ -167,7 +176,17 @@ regexp_compile(char **p, int *groups, struct buf *err)
 			goto out;
 		}
 	}
-	if (regexp_cost(buf_cstr(&pat), cflags & REG_EXTENDED) < 0) {
+	if ((r = (int)regexp_cost(buf_cstr(&pat), cflags & REG_EXTENDED)) ==
+	    -2) {
+		buf_set(err, "");
+		buf_printf(err,
+			   "back-references are not supported in regexp: "
+			   "tables (their matching time has no bound; use "
+			   "pcre:): \"%.60s\"",
+			   buf_cstr(&pat));
+		goto out;
+	}
+	if (r < 0) {
 		buf_set(err, "");
 		buf_printf(err,
 			   "regular expression too complex (repetitions in a "

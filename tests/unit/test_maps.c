@@ -470,10 +470,17 @@ test_regexp(void **state)
 	open_fails(
 	    table("regexp", "bad12", "/a\\{100\\}\\{100\\}\\{100\\}/x X\n"),
 	    "/bad12:1: regular expression too complex");
+	/* Back-references: glibc matches them in exponential time. */
+	open_fails(table("regexp", "bad13", "/^(a+)+\\1$/ X\n"),
+		   "/bad13:1: back-references are not supported");
+	open_fails(table("regexp", "bad14", "/\\(x\\)\\1/x X\n"),
+		   "/bad14:1: back-references are not supported");
 	m = open_ok(table("regexp", "fine",
 			  "~^[[:alnum:]+/]{60,}$~ base64\n"
+			  "/[\\1]x\\./ bracket\n"
 			  "/^(a|b)+c{2,5}.{0,1000}$/ repeated\n"));
 	expect(m, "abcc", "repeated");
+	expect(m, "1x.", "bracket");
 	maps_close(m);
 }
 
