@@ -36,6 +36,7 @@
 #include "map_dl.h"
 #include "map_int.h"
 #include "map_query.h"
+#include "map_session.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -99,10 +100,10 @@ struct ldap_table {
 	long timeout, size_limit;
 	char *bind_dn, *bind_pw;
 	struct map_query q;
-	LDAP *conn;
-	pid_t pid;	 /* the process that made conn */
-	LDAP *inherited; /* a parent's, across fork: never used */
+	struct map_session s; /* an LDAP (map_session.h) */
 };
+
+#define LD(t) ((LDAP *)(t)->s.conn)
 
 static int
 cf_error(struct buf *err, const char *path, const char *name, const char *why)
@@ -271,36 +272,39 @@ ld_error(struct buf *err, const char *what, int rc)
 }
 
 static void
-ld_drop(struct ldap_table *t)
+ld_drop(void *table)
 {
-	if (t->conn)
-		ld.unbind_ext_s(t->conn, NULL, NULL);
-	t->conn = NULL;
+	struct ldap_table *t = table;
+
+	if (LD(t))
+		ld.unbind_ext_s(LD(t), NULL, NULL);
+	t->s.conn = NULL;
 }
 
 /* A new connection, bound as configured; 0, or -1 with err. */
 static int
-ld_connect(struct ldap_table *t, struct buf *err)
+ld_connect(void *table, struct buf *err)
 {
+	struct ldap_table *t = table;
 	struct timeval tv = {.tv_sec = t->timeout};
+	LDAP *conn = NULL;
 	int rc;
 
-	if ((rc = ld.initialize(&t->conn, t->urls)) != LDAP_SUCCESS) {
-		t->conn = NULL;
+	if ((rc = ld.initialize(&conn, t->urls)) != LDAP_SUCCESS) {
 		ld_error(err, "bad server_host", rc);
 		return -1;
 	}
-	t->pid = getpid();
-	ld.set_option(t->conn, LDAP_OPT_PROTOCOL_VERSION, &t->version);
-	ld.set_option(t->conn, LDAP_OPT_NETWORK_TIMEOUT, &tv);
-	ld.set_option(t->conn, LDAP_OPT_TIMEOUT, &tv);
-	ld.set_option(t->conn, LDAP_OPT_DEREF, &t->deref);
+	t->s.conn = conn;
+	ld.set_option(LD(t), LDAP_OPT_PROTOCOL_VERSION, &t->version);
+	ld.set_option(LD(t), LDAP_OPT_NETWORK_TIMEOUT, &tv);
+	ld.set_option(LD(t), LDAP_OPT_TIMEOUT, &tv);
+	ld.set_option(LD(t), LDAP_OPT_DEREF, &t->deref);
 	/* A boolean option is on for any pointer but NULL; LDAP_OPT_ON
 	 * would link liblber's own. */
-	ld.set_option(t->conn, LDAP_OPT_REFERRALS,
+	ld.set_option(LD(t), LDAP_OPT_REFERRALS,
 		      t->referrals ? (void *)&t->referrals : LDAP_OPT_OFF);
 	if (t->start_tls &&
-	    (rc = ld.start_tls_s(t->conn, NULL, NULL)) != LDAP_SUCCESS) {
+	    (rc = ld.start_tls_s(LD(t), NULL, NULL)) != LDAP_SUCCESS) {
 		ld_error(err, "STARTTLS failed", rc);
 		ld_drop(t);
 		return -1;
@@ -309,8 +313,8 @@ ld_connect(struct ldap_table *t, struct buf *err)
 		struct berval cred = {.bv_val = t->bind_pw,
 				      .bv_len = strlen(t->bind_pw)};
 
-		rc = ld.sasl_bind_s(t->conn, t->bind_dn, LDAP_SASL_SIMPLE,
-				    &cred, NULL, NULL, NULL);
+		rc = ld.sasl_bind_s(LD(t), t->bind_dn, LDAP_SASL_SIMPLE, &cred,
+				    NULL, NULL, NULL);
 		if (rc != LDAP_SUCCESS) {
 			ld_error(err, "bind failed", rc);
 			ld_drop(t);
@@ -329,8 +333,7 @@ ld_values(struct ldap_table *t, LDAPMessage *e, size_t from, size_t to,
 	int any = 0;
 
 	for (size_t i = from; i < to && !*failed; i++) {
-		struct berval **vals =
-		    ld.get_values_len(t->conn, e, t->attrs[i]);
+		struct berval **vals = ld.get_values_len(LD(t), e, t->attrs[i]);
 
 		for (int j = 0; vals && vals[j] && !*failed; j++) {
 			char *s;
@@ -364,7 +367,7 @@ ld_search(struct ldap_table *t, const char *base, const char *filter,
 	while (t->attrs[nattrs])
 		nattrs++;
 	buf_reset(value);
-	rc = ld.search_ext_s(t->conn, base, t->scope, filter, t->attrs, 0, NULL,
+	rc = ld.search_ext_s(LD(t), base, t->scope, filter, t->attrs, 0, NULL,
 			     NULL, &tv, (int)t->size_limit, &res);
 	if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR ||
 	    rc == LDAP_TIMEOUT || rc == LDAP_UNAVAILABLE || rc == LDAP_BUSY) {
@@ -384,8 +387,8 @@ ld_search(struct ldap_table *t, const char *base, const char *filter,
 		ld_error(err, "search failed", rc);
 		return -1;
 	}
-	for (LDAPMessage *e = ld.first_entry(t->conn, res); e && !failed;
-	     e = ld.next_entry(t->conn, e)) {
+	for (LDAPMessage *e = ld.first_entry(LD(t), res); e && !failed;
+	     e = ld.next_entry(LD(t), e)) {
 		if (nattrs > t->nresult &&
 		    ld_values(t, e, t->nresult, nattrs, key, value, &count, err,
 			      &failed))
@@ -397,45 +400,41 @@ ld_search(struct ldap_table *t, const char *base, const char *filter,
 	return failed ? -1 : value->len > 0;
 }
 
+/* What one try of a lookup asks: the expanded base and filter. */
+struct ld_query {
+	const char *base, *filter, *key;
+};
+
+static int
+ldap_try(void *table, void *ctx, struct buf *found, struct buf *err)
+{
+	const struct ld_query *lq = ctx;
+
+	return ld_search(table, lq->base, lq->filter, lq->key, found, err);
+}
+
+static const struct map_session_ops ld_session = {ld_connect, ldap_try,
+						  ld_drop};
+
 static int
 ldap_lookup(struct map *m, const char *key, struct buf *value, struct buf *err)
 {
 	struct ldap_table *t = m->data;
 	struct buf base = BUF_INIT, filter = BUF_INIT, found = BUF_INIT;
-	int r, old;
+	struct ld_query lq;
+	int r;
 
 	if ((r = map_query_wanted(&t->q, key, err)) <= 0)
 		return r;
-	/* A child forked after a lookup must not talk on its parent's
-	 * session (nor unbind it): it makes its own. */
-	if (t->conn && t->pid != getpid()) {
-		t->inherited = t->conn;
-		t->conn = NULL;
-	}
 	if ((r = map_query_expand(t->base, key, map_quote_ldap_dn, NULL, &base,
-				  err)) <= 0 ||
+				  err)) > 0 &&
 	    (r = map_query_expand(t->q.query, key, map_quote_ldap_filter, NULL,
-				  &filter, err)) <= 0)
-		goto out;
-	for (int attempt = 0;; attempt++) {
-		old = t->conn != NULL;
-		if (!old && ld_connect(t, err) < 0) {
-			r = -1;
-			break;
-		}
-		r = ld_search(t, buf_cstr(&base), buf_cstr(&filter), key,
-			      &found, err);
-		if (r != -2)
-			break;
-		ld_drop(t);
-		if (!old || attempt > 0) {
-			r = -1;
-			break;
-		}
+				  &filter, err)) > 0) {
+		lq = (struct ld_query){buf_cstr(&base), buf_cstr(&filter), key};
+		r = map_session_lookup(&t->s, &ld_session, t, &lq, &found, err);
 	}
 	if (r > 0)
 		buf_set(value, buf_cstr(&found));
-out:
 	buf_free(&base);
 	buf_free(&filter);
 	buf_free(&found);
@@ -449,7 +448,7 @@ ldap_close(struct map *m)
 
 	if (t == NULL)
 		return;
-	if (ld_loaded && t->pid == getpid())
+	if (ld_loaded && map_session_mine(&t->s))
 		ld_drop(t);
 	xfree(t->urls);
 	xfree(t->base);

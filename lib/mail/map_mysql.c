@@ -34,6 +34,7 @@
 #include "map_dl.h"
 #include "map_int.h"
 #include "map_query.h"
+#include "map_session.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -111,11 +112,11 @@ struct mysql_table {
 	char *user, *password, *dbname, *option_file, *option_group;
 	int require_result_set;
 	struct map_query q;
-	MYSQL *conn;
-	pid_t pid;	  /* the process that made conn */
-	MYSQL *inherited; /* a parent's, across fork: never used */
+	struct map_session s; /* a MYSQL (map_session.h) */
 	int quote_failed;
 };
+
+#define MY(t) ((MYSQL *)(t)->s.conn)
 
 static int
 host_parse(const char *text, struct my_host *h, struct buf *err)
@@ -259,18 +260,21 @@ my_error(struct buf *err, const char *what, MYSQL *c)
 }
 
 static void
-my_drop(struct mysql_table *t)
+my_drop(void *table)
 {
-	if (t->conn)
-		my.close(t->conn);
-	t->conn = NULL;
+	struct mysql_table *t = table;
+
+	if (MY(t))
+		my.close(MY(t));
+	t->s.conn = NULL;
 }
 
 /* Connects to one of the hosts: the unix ones in order, then the
  * others from t->next on; 0, or -1 with err (the last host's). */
 static int
-my_connect(struct mysql_table *t, struct buf *err)
+my_connect(void *table, struct buf *err)
 {
+	struct mysql_table *t = table;
 	unsigned timeout = MYSQL_TIMEOUT_S;
 	size_t ninet = t->nhosts - t->nunix;
 
@@ -280,27 +284,26 @@ my_connect(struct mysql_table *t, struct buf *err)
 				 : &t->hosts[t->nunix +
 					     (t->next + i - t->nunix) % ninet];
 
-		if ((t->conn = my.init(NULL)) == NULL) {
+		if ((t->s.conn = my.init(NULL)) == NULL) {
 			my_error(err, "cannot connect", NULL);
 			return -1;
 		}
-		my.options(t->conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-		my.options(t->conn, MYSQL_OPT_READ_TIMEOUT, &timeout);
-		my.options(t->conn, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
+		my.options(MY(t), MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+		my.options(MY(t), MYSQL_OPT_READ_TIMEOUT, &timeout);
+		my.options(MY(t), MYSQL_OPT_WRITE_TIMEOUT, &timeout);
 		if (t->option_file)
-			my.options(t->conn, MYSQL_READ_DEFAULT_FILE,
+			my.options(MY(t), MYSQL_READ_DEFAULT_FILE,
 				   t->option_file);
 		if (t->option_group && *t->option_group)
-			my.options(t->conn, MYSQL_READ_DEFAULT_GROUP,
+			my.options(MY(t), MYSQL_READ_DEFAULT_GROUP,
 				   t->option_group);
-		if (my.real_connect(t->conn, h->host, t->user, t->password,
+		if (my.real_connect(MY(t), h->host, t->user, t->password,
 				    t->dbname, h->port, h->socket,
 				    CLIENT_MULTI_RESULTS) != NULL) {
 			t->next++;
-			t->pid = getpid();
 			return 0;
 		}
-		my_error(err, "cannot connect", t->conn);
+		my_error(err, "cannot connect", MY(t));
 		my_drop(t);
 	}
 	return -1;
@@ -312,7 +315,7 @@ my_quote(struct buf *out, const char *s, size_t len, void *ctx)
 	struct mysql_table *t = ctx;
 	char *tmp = xmalloc(2 * len + 1);
 	unsigned long n =
-	    my.real_escape_string(t->conn, tmp, s, (unsigned long)len);
+	    my.real_escape_string(MY(t), tmp, s, (unsigned long)len);
 
 	if (n == (unsigned long)-1)
 		t->quote_failed = 1;
@@ -331,17 +334,17 @@ my_run(struct mysql_table *t, const struct buf *sql, const char *key,
 	int r = 0, sets = 0, more;
 
 	buf_reset(value);
-	if (my.real_query(t->conn, sql->data, (unsigned long)sql->len) != 0) {
-		my_error(err, "query failed", t->conn);
-		return my_conn_error(my.errnum(t->conn)) ? -2 : -1;
+	if (my.real_query(MY(t), sql->data, (unsigned long)sql->len) != 0) {
+		my_error(err, "query failed", MY(t));
+		return my_conn_error(my.errnum(MY(t))) ? -2 : -1;
 	}
 	do {
-		MYSQL_RES *res = my.store_result(t->conn);
+		MYSQL_RES *res = my.store_result(MY(t));
 		MYSQL_ROW row;
 
-		if (res == NULL && my.field_count(t->conn) != 0) {
-			my_error(err, "cannot read the result", t->conn);
-			return my_conn_error(my.errnum(t->conn)) ? -2 : -1;
+		if (res == NULL && my.field_count(MY(t)) != 0) {
+			my_error(err, "cannot read the result", MY(t));
+			return my_conn_error(my.errnum(MY(t))) ? -2 : -1;
 		}
 		if (res != NULL) {
 			unsigned nf = my.num_fields(res);
@@ -366,9 +369,9 @@ my_run(struct mysql_table *t, const struct buf *sql, const char *key,
 			}
 			my.free_result(res);
 		}
-		if ((more = my.next_result(t->conn)) > 0) {
-			my_error(err, "cannot read the result", t->conn);
-			return my_conn_error(my.errnum(t->conn)) ? -2 : -1;
+		if ((more = my.next_result(MY(t))) > 0) {
+			my_error(err, "cannot read the result", MY(t));
+			return my_conn_error(my.errnum(MY(t))) ? -2 : -1;
 		}
 	} while (more == 0);
 	if (r >= 0 && sets == 0 && t->require_result_set) {
@@ -379,46 +382,42 @@ my_run(struct mysql_table *t, const struct buf *sql, const char *key,
 	return r < 0 ? -1 : value->len > 0;
 }
 
+/* One try on the open session (map_session.h): the key quoted by the
+ * server's own escaping, then the query. */
+static int
+mysql_try(void *table, void *key, struct buf *found, struct buf *err)
+{
+	struct mysql_table *t = table;
+	struct buf sql = BUF_INIT;
+	int r;
+
+	t->quote_failed = 0;
+	r = map_query_expand(t->q.query, key, my_quote, t, &sql, err);
+	if (r > 0 && t->quote_failed) {
+		buf_set(err, "the key cannot be quoted");
+		r = -1;
+	}
+	if (r > 0)
+		r = my_run(t, &sql, key, found, err);
+	buf_free(&sql);
+	return r;
+}
+
+static const struct map_session_ops my_session = {my_connect, mysql_try,
+						  my_drop};
+
 static int
 mysql_lookup(struct map *m, const char *key, struct buf *value, struct buf *err)
 {
 	struct mysql_table *t = m->data;
-	struct buf sql = BUF_INIT, found = BUF_INIT;
-	int r, old;
+	struct buf found = BUF_INIT;
+	int r;
 
 	if ((r = map_query_wanted(&t->q, key, err)) <= 0)
 		return r;
-	/* A child forked after a lookup must not talk on its parent's
-	 * session (nor end it): it makes its own. */
-	if (t->conn && t->pid != getpid()) {
-		t->inherited = t->conn;
-		t->conn = NULL;
-	}
-	for (int attempt = 0;; attempt++) {
-		old = t->conn != NULL;
-		if (!old && my_connect(t, err) < 0) {
-			r = -1;
-			break;
-		}
-		t->quote_failed = 0;
-		r = map_query_expand(t->q.query, key, my_quote, t, &sql, err);
-		if (r > 0 && t->quote_failed) {
-			buf_set(err, "the key cannot be quoted");
-			r = -1;
-		}
-		if (r > 0)
-			r = my_run(t, &sql, key, &found, err);
-		if (r != -2)
-			break;
-		my_drop(t);
-		if (!old || attempt > 0) {
-			r = -1;
-			break;
-		}
-	}
+	r = map_session_lookup(&t->s, &my_session, t, (void *)key, &found, err);
 	if (r > 0)
 		buf_set(value, buf_cstr(&found));
-	buf_free(&sql);
 	buf_free(&found);
 	return r;
 }
@@ -430,7 +429,7 @@ mysql_close_table(struct map *m)
 
 	if (t == NULL)
 		return;
-	if (my_loaded && t->pid == getpid())
+	if (my_loaded && map_session_mine(&t->s))
 		my_drop(t);
 	for (size_t i = 0; i < t->nhosts; i++) {
 		xfree(t->hosts[i].host);

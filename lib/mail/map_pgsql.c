@@ -34,6 +34,7 @@
 #include "map_dl.h"
 #include "map_int.h"
 #include "map_query.h"
+#include "map_session.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -87,12 +88,12 @@ struct pgsql {
 	size_t nhosts;
 	char *user, *password, *dbname;
 	struct map_query q;
-	PGconn *conn;
-	pid_t pid;	   /* the process that made conn */
-	PGconn *inherited; /* a parent's, across fork: never used */
-	size_t tries;	   /* connections made: where the next starts */
+	struct map_session s; /* a PGconn (map_session.h) */
+	size_t tries;	      /* connections made: where the next starts */
 	int quote_failed;
 };
+
+#define PG(p) ((PGconn *)(p)->s.conn)
 
 /* A libpq message on one line: its newlines (and the tabs after them)
  * become spaces, the trailing ones go. */
@@ -193,8 +194,9 @@ out:
 
 /* Connects to one of the hosts; 0, or -1 with err (the last host's). */
 static int
-pg_connect(struct pgsql *p, struct buf *err)
+pg_connect(void *table, struct buf *err)
 {
+	struct pgsql *p = table;
 	size_t start = ((size_t)getpid() + p->tries++) % p->nhosts;
 
 	for (size_t i = 0; i < p->nhosts; i++) {
@@ -223,16 +225,14 @@ pg_connect(struct pgsql *p, struct buf *err)
 		KV("application_name", "panacea");
 		KV(NULL, NULL);
 #undef KV
-		p->conn = pq.connectdbParams(keys, vals, h->uri != NULL);
-		if (p->conn && pq.status(p->conn) == CONNECTION_OK) {
-			p->pid = getpid();
+		p->s.conn = pq.connectdbParams(keys, vals, h->uri != NULL);
+		if (PG(p) && pq.status(PG(p)) == CONNECTION_OK)
 			return 0;
-		}
 		pg_error(err, "cannot connect",
-			 p->conn ? pq.errorMessage(p->conn) : "out of memory");
-		if (p->conn)
-			pq.finish(p->conn);
-		p->conn = NULL;
+			 PG(p) ? pq.errorMessage(PG(p)) : "out of memory");
+		if (PG(p))
+			pq.finish(PG(p));
+		p->s.conn = NULL;
 	}
 	return -1;
 }
@@ -243,7 +243,7 @@ pg_quote(struct buf *out, const char *s, size_t len, void *ctx)
 	struct pgsql *p = ctx;
 	char *tmp = xmalloc(2 * len + 1);
 	int bad = 0;
-	size_t n = pq.escapeStringConn(p->conn, tmp, s, len, &bad);
+	size_t n = pq.escapeStringConn(PG(p), tmp, s, len, &bad);
 
 	if (bad)
 		p->quote_failed = 1;
@@ -271,7 +271,7 @@ pg_wait(PGconn *c, time_t deadline)
 	}
 }
 
-/* Runs sql on p->conn: 1 found, 0 not, -1 an error of the query (err),
+/* Runs sql on PG(p): 1 found, 0 not, -1 an error of the query (err),
  * -2 of the connection (err). */
 static int
 pg_run(struct pgsql *p, const char *sql, const char *key, struct buf *value,
@@ -283,20 +283,19 @@ pg_run(struct pgsql *p, const char *sql, const char *key, struct buf *value,
 	int r = 0;
 
 	buf_reset(value);
-	if (!pq.sendQuery(p->conn, sql)) {
-		pg_error(err, "cannot send the query",
-			 pq.errorMessage(p->conn));
+	if (!pq.sendQuery(PG(p), sql)) {
+		pg_error(err, "cannot send the query", pq.errorMessage(PG(p)));
 		return -2;
 	}
 	for (;;) {
-		if (pg_wait(p->conn, deadline) < 0) {
+		if (pg_wait(PG(p), deadline) < 0) {
 			pg_error(err, "no answer to the query",
-				 pq.errorMessage(p->conn)[0]
-				     ? pq.errorMessage(p->conn)
+				 pq.errorMessage(PG(p))[0]
+				     ? pq.errorMessage(PG(p))
 				     : "timed out");
 			return -2;
 		}
-		if ((res = pq.getResult(p->conn)) == NULL)
+		if ((res = pq.getResult(PG(p))) == NULL)
 			break;
 		if (r >= 0 && pq.resultStatus(res) == PGRES_TUPLES_OK) {
 			for (int row = 0; r >= 0 && row < pq.ntuples(res);
@@ -316,55 +315,59 @@ pg_run(struct pgsql *p, const char *sql, const char *key, struct buf *value,
 		}
 		pq.clear(res);
 	}
-	if (pq.status(p->conn) != CONNECTION_OK) {
-		pg_error(err, "connection lost", pq.errorMessage(p->conn));
+	if (pq.status(PG(p)) != CONNECTION_OK) {
+		pg_error(err, "connection lost", pq.errorMessage(PG(p)));
 		return -2;
 	}
 	return r < 0 ? -1 : value->len > 0;
 }
 
+/* One try on the open session (map_session.h): the key quoted by the
+ * server's own escaping, then the query. */
+static int
+pgsql_try(void *table, void *key, struct buf *found, struct buf *err)
+{
+	struct pgsql *p = table;
+	struct buf sql = BUF_INIT;
+	int r;
+
+	p->quote_failed = 0;
+	r = map_query_expand(p->q.query, key, pg_quote, p, &sql, err);
+	if (r > 0 && p->quote_failed) {
+		buf_set(err, "the key cannot be quoted in the server's "
+			     "encoding");
+		r = -1;
+	}
+	if (r > 0)
+		r = pg_run(p, buf_cstr(&sql), key, found, err);
+	buf_free(&sql);
+	return r;
+}
+
+static void
+pg_drop(void *table)
+{
+	struct pgsql *p = table;
+
+	pq.finish(PG(p));
+	p->s.conn = NULL;
+}
+
+static const struct map_session_ops pg_session = {pg_connect, pgsql_try,
+						  pg_drop};
+
 static int
 pgsql_lookup(struct map *m, const char *key, struct buf *value, struct buf *err)
 {
 	struct pgsql *p = m->data;
-	struct buf sql = BUF_INIT, found = BUF_INIT;
-	int r, old;
+	struct buf found = BUF_INIT;
+	int r;
 
 	if ((r = map_query_wanted(&p->q, key, err)) <= 0)
 		return r;
-	/* A child forked after a lookup must not talk on its parent's
-	 * session (nor end it): it makes its own. */
-	if (p->conn && p->pid != getpid()) {
-		p->inherited = p->conn;
-		p->conn = NULL;
-	}
-	for (int attempt = 0;; attempt++) {
-		old = p->conn != NULL;
-		if (!old && pg_connect(p, err) < 0) {
-			r = -1;
-			break;
-		}
-		p->quote_failed = 0;
-		r = map_query_expand(p->q.query, key, pg_quote, p, &sql, err);
-		if (r > 0 && p->quote_failed) {
-			buf_set(err, "the key cannot be quoted in the "
-				     "server's encoding");
-			r = -1;
-		}
-		if (r > 0)
-			r = pg_run(p, buf_cstr(&sql), key, &found, err);
-		if (r != -2)
-			break;
-		pq.finish(p->conn);
-		p->conn = NULL;
-		if (!old || attempt > 0) {
-			r = -1;
-			break;
-		}
-	}
+	r = map_session_lookup(&p->s, &pg_session, p, (void *)key, &found, err);
 	if (r > 0)
 		buf_set(value, buf_cstr(&found));
-	buf_free(&sql);
 	buf_free(&found);
 	return r;
 }
@@ -376,8 +379,8 @@ pgsql_close(struct map *m)
 
 	if (p == NULL)
 		return;
-	if (p->conn && p->pid == getpid())
-		pq.finish(p->conn);
+	if (map_session_mine(&p->s))
+		pq.finish(PG(p));
 	for (size_t i = 0; i < p->nhosts; i++) {
 		xfree(p->hosts[i].host);
 		xfree(p->hosts[i].port);
