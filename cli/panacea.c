@@ -4,6 +4,9 @@
  * panacea [-c config_dir] start | start-fg | stop | abort | reload |
  *         status | check | flush
  * panacea [-c config_dir] spf check DOMAIN IP [SENDER [HELO]]
+ * panacea [-c config_dir] dkim genkey [--type rsa|ed25519] [--bits N]
+ *         [--output FILE] DOMAIN SELECTOR
+ * panacea [-c config_dir] dkim verify < MESSAGE
  *
  *   start     checks the configuration, then runs master, which becomes a
  *             daemon once every listener is open (its exit status is ours);
@@ -17,7 +20,9 @@
  *             the programs of every service; warnings on stderr;
  *   flush     asks qmgr to try every deferred message now;
  *   spf check evaluates DOMAIN's SPF record for a client IP as smtpd
- *             would (cli/panacea/spf.c).
+ *             would (cli/panacea/spf.c);
+ *   dkim      makes a DKIM key and prints its DNS record, or verifies
+ *             a message's signatures as smtpd would (cli/panacea/dkim.c).
  * master is $daemon_directory/master; whether it runs is read from the
  * lock on $queue_directory/pid/master.pid.
  * Exit status: 0; 1 failure; 64 (EX_USAGE) bad arguments; 77
@@ -44,7 +49,10 @@
 #define USAGE                                                                  \
 	"panacea [-c config_dir] start|start-fg|stop|abort|reload|status|"     \
 	"check|flush\n"                                                        \
-	"       panacea [-c config_dir] spf check DOMAIN IP [SENDER [HELO]]"
+	"       panacea [-c config_dir] spf check DOMAIN IP [SENDER [HELO]]\n" \
+	"       panacea [-c config_dir] dkim genkey [--type rsa|ed25519] "     \
+	"[--bits N] [--output FILE] DOMAIN SELECTOR\n"                         \
+	"       panacea [-c config_dir] dkim verify < MESSAGE"
 #define STOP_WAIT_SECONDS 60
 
 static const char *config_dir;
@@ -235,7 +243,7 @@ main(int argc, char **argv)
 	long pid = 0;
 
 	cli_help(argc, argv, USAGE);
-	while ((c = getopt(argc, argv, "c:v")) != -1) {
+	while ((c = getopt(argc, argv, "+c:v")) != -1) {
 		if (c == 'c')
 			config_dir = optarg;
 		else if (c != 'v')
@@ -244,6 +252,13 @@ main(int argc, char **argv)
 	if (optind < argc && strcmp(argv[optind], "spf") == 0) {
 		cli_init(argv[0], config_dir);
 		c = panacea_spf(argc - optind - 1, argv + optind + 1);
+		if (c == EX_USAGE)
+			cli_usage(USAGE);
+		return c;
+	}
+	if (optind < argc && strcmp(argv[optind], "dkim") == 0) {
+		cli_init(argv[0], config_dir);
+		c = panacea_dkim(argc - optind - 1, argv + optind + 1);
 		if (c == EX_USAGE)
 			cli_usage(USAGE);
 		return c;

@@ -23,6 +23,7 @@
 #include "peer_name.h"
 #include "rewrite.h"
 #include "smtpd.h"
+#include "smtpd_dkim.h"
 #include "smtpd_spf.h"
 #include "smtpd_anvil.h"
 #include "smtpd_restrict.h"
@@ -326,6 +327,8 @@ smtpd_pre_jail(void)
 	/* The access policy's lists and tables: a bad one stops here. */
 	smtpd_restrict_init();
 	smtpd_spf_init();
+	/* Signing keys may be root's alone: read before the drop. */
+	smtpd_dkim_init();
 	buf_free(&err);
 }
 

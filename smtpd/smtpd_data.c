@@ -36,6 +36,7 @@
 #include "rewrite.h"
 #include "smtp_data.h"
 #include "smtpd.h"
+#include "smtpd_dkim.h"
 #include "smtpd_spf.h"
 #include "smtpd_restrict.h"
 #include "xalloc.h"
@@ -55,6 +56,9 @@ struct smtpd_data_state {
 	struct buf mid;
 	uint64_t stored; /* octets given to the queue */
 	int write_failed;
+	/* DKIM signing or verification, Authentication-Results: the
+	 * message stays in out until the end (smtpd_dkim.h). */
+	int hold;
 };
 
 /*
@@ -148,6 +152,7 @@ smtpd_data_begin(struct smtpd_session *ss, enum smtp_data_mode mode)
 		return NULL;
 	}
 	ri.queue_id = queue_in_id(st->msg);
+	st->hold = smtpd_dkim_hold(ss);
 	st->hbc = smtpd_hbc_begin(ss, ri.queue_id);
 	st->hr = smtpd_hdr_rewrite(ss, ri.queue_id);
 	/* PREPEND actions of the access policy, above Received:; the
@@ -181,7 +186,8 @@ smtpd_data_feed(struct smtpd_data_state *st, const void *p, size_t len)
 static void
 smtpd_data_flush(struct smtpd_data_state *st, int force)
 {
-	if (st->out.len == 0 || (!force && st->out.len < SMTPD_WRITE_CHUNK))
+	if (st->out.len == 0 || (!force && st->out.len < SMTPD_WRITE_CHUNK) ||
+	    st->hold)
 		return;
 	st->stored += st->out.len;
 	if (!st->write_failed && !(st->d.flags & SMTP_DATA_F_TOO_BIG)) {
@@ -346,6 +352,26 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 	if (st->hbc)
 		smtpd_hbc_envelope(hbc_result(st->hbc),
 				   queue_in_envelope(st->msg));
+	if (st->hold) {
+		/* The final content: signed, verified, with our
+		 * Authentication-Results (smtpd_dkim.c). */
+		const char *filter = queue_in_envelope(st->msg)->filter;
+
+		smtpd_dkim_apply(ss, id, filter != NULL && *filter != '\0',
+				 &st->out);
+		st->hold = 0;
+		smtpd_data_flush(st, 1);
+		size = st->stored - queue_in_nul_removed(st->msg);
+		if (st->write_failed) {
+			buf_puts(&reply,
+				 "451 4.3.0 Error: queue file write error");
+			smtpd_log_reject(ss, id, cmd, buf_cstr(&reply), NULL);
+			smtpd_reply(ss, "%s", buf_cstr(&reply));
+			buf_free(&reply);
+			ss->fails[c]++;
+			return;
+		}
+	}
 	struct queue_in *msg = st->msg;
 	int hold = queue_in_envelope(msg)->hold;
 	/* The log shows the envelope as queued (rewritten, expanded), as

@@ -8,4 +8,8 @@
  * returns the exit status. */
 int panacea_spf(int argc, char **argv);
 
+/* panacea dkim genkey ... | verify: argv starts at "genkey" or
+ * "verify" (cli/panacea/dkim.c); returns the exit status. */
+int panacea_dkim(int argc, char **argv);
+
 #endif

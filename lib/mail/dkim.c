@@ -17,7 +17,7 @@ const char *
 dkim_result_name(int result)
 {
 	static const char *const names[] = {
-	    "none",	  "pass",      "fail",	   "neutral",
+	    "none",   "pass",	   "fail",	"neutral",
 	    "policy", "temperror", "permerror",
 	};
 
@@ -156,7 +156,7 @@ verify_one(const struct dkim_msg *m, const struct dkim_field *f,
 
 	memset(v, 0, sizeof(*v));
 	v->reason = "";
-#define VERDICT(res, text)                                                    \
+#define VERDICT(res, text)                                                     \
 	do {                                                                   \
 		v->result = (res);                                             \
 		v->reason = (text);                                            \
@@ -270,13 +270,31 @@ dkim_verify(const char *data, size_t len, dkim_lookup_fn lookup, void *ctx,
 /* RFC 6376 5.4.1's list and the fields that say what the body is; the
  * first four are over-signed. */
 static const char *const sign_fields[] = {
-    "from",	   "to",		"subject",     "date",
-    "cc",	   "reply-to",		"sender",      "message-id",
-    "in-reply-to", "references",	"mime-version", "content-type",
-    "content-transfer-encoding", "resent-date", "resent-from",
-    "resent-sender", "resent-to", "resent-cc", "list-id",
-    "list-help",   "list-unsubscribe", "list-subscribe", "list-post",
-    "list-owner",  "list-archive",
+    "from",
+    "to",
+    "subject",
+    "date",
+    "cc",
+    "reply-to",
+    "sender",
+    "message-id",
+    "in-reply-to",
+    "references",
+    "mime-version",
+    "content-type",
+    "content-transfer-encoding",
+    "resent-date",
+    "resent-from",
+    "resent-sender",
+    "resent-to",
+    "resent-cc",
+    "list-id",
+    "list-help",
+    "list-unsubscribe",
+    "list-subscribe",
+    "list-post",
+    "list-owner",
+    "list-archive",
 };
 #define OVERSIGNED 4
 

@@ -125,8 +125,9 @@ dkim_canon_body(int relaxed, const char *body, size_t len, struct buf *out)
 
 					if (is_wsp(c)) {
 						if (k == 0 ||
-						    !is_wsp((unsigned char)
-								body[i + k - 1]))
+						    !is_wsp(
+							(unsigned char)
+							    body[i + k - 1]))
 							buf_putc(out, ' ');
 					} else {
 						buf_putc(out, c);
@@ -153,7 +154,8 @@ dkim_canon_header(int relaxed, const char *field, size_t len, int crlf,
 	if (!relaxed) {
 		/* As is, with every line end made CRLF. */
 		for (i = 0; i < len; i++) {
-			if (field[i] == '\n' && (i == 0 || field[i - 1] != '\r'))
+			if (field[i] == '\n' &&
+			    (i == 0 || field[i - 1] != '\r'))
 				buf_putc(out, '\r');
 			buf_putc(out, field[i]);
 		}

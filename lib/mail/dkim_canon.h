@@ -21,10 +21,10 @@
 #define DKIM_FIELDS_MAX 1000
 
 struct dkim_field {
-	const char *p;	 /* name, colon, value, continuation lines */
-	size_t len;	 /* without the final line end */
-	size_t namelen;	 /* the name without trailing white space */
-	size_t colon;	 /* offset of the colon */
+	const char *p;	/* name, colon, value, continuation lines */
+	size_t len;	/* without the final line end */
+	size_t namelen; /* the name without trailing white space */
+	size_t colon;	/* offset of the colon */
 };
 
 struct dkim_msg {

@@ -51,8 +51,9 @@ dkim_tags_parse(const char *s, size_t len, struct dkim_tag *tags, size_t max,
 		if (!is_alpha((unsigned char)s[i]) || count == max)
 			return -1;
 		k = 0;
-		while (i < len && (is_alpha((unsigned char)s[i]) ||
-				   is_digit((unsigned char)s[i]) || s[i] == '_')) {
+		while (i < len &&
+		       (is_alpha((unsigned char)s[i]) ||
+			is_digit((unsigned char)s[i]) || s[i] == '_')) {
 			if (k == DKIM_TAG_NAME_MAX)
 				return -1;
 			tags[count].name[k++] = s[i++];
@@ -185,8 +186,7 @@ copy_domain(const char *v, size_t len, char *out, size_t outlen)
 			if (label == 0)
 				return -1;
 			label = 0;
-		} else if (is_alpha(c) || is_digit(c) || c == '-' ||
-			   c == '_') {
+		} else if (is_alpha(c) || is_digit(c) || c == '-' || c == '_') {
 			if (++label > 63)
 				return -1;
 		} else {
@@ -269,7 +269,7 @@ parse_h(const char *v, size_t len, struct dkim_sig *sig)
 	return from ? 0 : -1;
 }
 
-#define FAIL(code, text)                                                      \
+#define FAIL(code, text)                                                       \
 	do {                                                                   \
 		*why = (text);                                                 \
 		return (code);                                                 \
@@ -358,8 +358,8 @@ dkim_sig_parse(const char *value, size_t len, struct dkim_sig *sig,
 		if (at == NULL || t->val_len >= sizeof(sig->i) ||
 		    (size_t)(at - v) > 64)
 			FAIL(DKIM_PARSE_PERMERROR, "bad i= identity");
-		if (copy_domain(at + 1, t->val_len - (size_t)(at - v) - 1,
-				dom, sizeof(dom)) < 0)
+		if (copy_domain(at + 1, t->val_len - (size_t)(at - v) - 1, dom,
+				sizeof(dom)) < 0)
 			FAIL(DKIM_PARSE_PERMERROR, "bad i= identity");
 		dl = strlen(dom);
 		/* i= must be d= or a subdomain of it (3.5). */
@@ -373,14 +373,11 @@ dkim_sig_parse(const char *value, size_t len, struct dkim_sig *sig,
 		sig->i[0] = '@';
 		strcpy(sig->i + 1, sig->d);
 	}
-	if ((t = find(tags, n, "l")) != NULL &&
-	    number(V(t), 18, &sig->l) < 0)
+	if ((t = find(tags, n, "l")) != NULL && number(V(t), 18, &sig->l) < 0)
 		FAIL(DKIM_PARSE_PERMERROR, "bad l= value");
-	if ((t = find(tags, n, "t")) != NULL &&
-	    number(V(t), 12, &sig->t) < 0)
+	if ((t = find(tags, n, "t")) != NULL && number(V(t), 12, &sig->t) < 0)
 		FAIL(DKIM_PARSE_PERMERROR, "bad t= value");
-	if ((t = find(tags, n, "x")) != NULL &&
-	    number(V(t), 12, &sig->x) < 0)
+	if ((t = find(tags, n, "x")) != NULL && number(V(t), 12, &sig->x) < 0)
 		FAIL(DKIM_PARSE_PERMERROR, "bad x= value");
 	if (sig->t >= 0 && sig->x >= 0 && sig->x < sig->t)
 		FAIL(DKIM_PARSE_PERMERROR, "x= before t=");

@@ -1,0 +1,197 @@
+/*
+ * smtpd_dkim - DKIM signing and verification, and
+ * Authentication-Results:, at the end of DATA; see smtpd_dkim.h.
+ *
+ * Both need the whole message: a signature goes on top but covers the
+ * body, and a verdict goes in a header written above a body that must
+ * be hashed first.  The queue takes content as it arrives, so a
+ * message that gets either is held in memory (bounded by
+ * message_size_limit) and written at the end, after the header and
+ * body checks and the address rewriting: what is signed is what is
+ * queued.
+ *
+ * Whom we sign for: SASL-authenticated clients, mynetworks and local
+ * submission (sendmail through the submit service); everyone else's
+ * mail is verified instead (when smtpd_dkim_verify is on).  A message
+ * is signed once: not when it goes to a content filter (the smtpd the
+ * filter gives it back to signs it), and not when it already carries a
+ * signature of the same domain and selector (reinjection).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth_results.h"
+#include "conf.h"
+#include "dkim.h"
+#include "dkim_canon.h"
+#include "dkim_dns.h"
+#include "dkim_keys.h"
+#include "dkim_parse.h"
+#include "msg.h"
+#include "smtpd.h"
+#include "smtpd_dkim.h"
+#include "smtpd_spf.h"
+#include "spf.h"
+#include "xalloc.h"
+
+#define SMTPD_DKIM_SIGNERS 4
+
+static struct dkim_keys *keys;
+static int verify, ar_header;
+static long long sig_limit;
+static const char *authserv_id;
+
+void
+smtpd_dkim_init(void)
+{
+	const char *kt = conf_str("dkim_key_table");
+	const char *st = conf_str("dkim_signing_table");
+	struct buf err = BUF_INIT;
+
+	verify = conf_bool("smtpd_dkim_verify");
+	ar_header = conf_bool("smtpd_authentication_results") || verify;
+	sig_limit = conf_int("dkim_signature_limit");
+	authserv_id = conf_str("authserv_id");
+	if (*kt == '\0' || *st == '\0')
+		return;
+	keys = dkim_keys_load(kt, st, &err);
+	if (keys == NULL)
+		msg_fatal("dkim_signing_table: %s", buf_cstr(&err));
+	buf_free(&err);
+}
+
+static int
+signs_for(const struct smtpd_session *ss)
+{
+	return ss->auth_user != NULL || ss->trusted || ss->local_uid >= 0;
+}
+
+int
+smtpd_dkim_hold(const struct smtpd_session *ss)
+{
+	if (signs_for(ss))
+		return keys != NULL || ar_header;
+	return verify || ar_header;
+}
+
+/* 1 when m already has a signature of d= and s= (a reinjection). */
+static int
+signed_by(const struct dkim_msg *m, const struct dkim_signer *s)
+{
+	static struct dkim_sig sig;
+	const char *why;
+
+	for (size_t j = 0; j < m->nfields; j++) {
+		const struct dkim_field *f = &m->f[j];
+
+		if (dkim_field_is(f, "dkim-signature") &&
+		    dkim_sig_parse(f->p + f->colon + 1, f->len - f->colon - 1,
+				   &sig, &why) == DKIM_PARSE_OK &&
+		    strcasecmp(sig.d, s->domain) == 0 &&
+		    strcasecmp(sig.s, s->selector) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The signatures of msg for its From: address (the envelope sender
+ * when it has none), appended to out. */
+static void
+sign(struct smtpd_session *ss, const char *id, const struct buf *msg,
+     struct buf *out)
+{
+	struct dkim_signer s[SMTPD_DKIM_SIGNERS];
+	char domains[SMTPD_DKIM_SIGNERS][254], from[512] = "";
+	struct buf err = BUF_INIT;
+	struct dkim_msg m;
+	size_t n, i;
+
+	if (dkim_msg_split(msg->data, msg->len, &m) < 0) {
+		msg_warn("%s: DKIM: too many header fields to sign", id);
+		return;
+	}
+	for (i = 0; i < m.nfields; i++)
+		if (dkim_field_is(&m.f[i], "from")) {
+			dkim_from_address(m.f[i].p + m.f[i].colon + 1,
+					  m.f[i].len - m.f[i].colon - 1, from,
+					  sizeof(from));
+			break;
+		}
+	if (from[0] == '\0' && ss->env.sender)
+		snprintf(from, sizeof(from), "%s", ss->env.sender);
+	n = dkim_keys_find(keys, from, s, domains, SMTPD_DKIM_SIGNERS);
+	for (i = 0; i < n; i++) {
+		if (signed_by(&m, &s[i]))
+			continue;
+		buf_reset(&err);
+		if (dkim_sign(msg->data, msg->len, &s[i], (long long)time(NULL),
+			      out, &err) < 0)
+			msg_warn("%s: DKIM: cannot sign for %s: %s", id, from,
+				 buf_cstr(&err));
+		else
+			msg_info("%s: DKIM-Signature field added (d=%s, "
+				 "s=%s)",
+				 id, s[i].domain, s[i].selector);
+	}
+	dkim_msg_free(&m);
+	buf_free(&err);
+}
+
+void
+smtpd_dkim_apply(struct smtpd_session *ss, const char *id, int to_filter,
+		 struct buf *msg)
+{
+	struct dkim_verdict v[64];
+	struct auth_results_in ar = {.authserv_id = authserv_id};
+	struct buf top = BUF_INIT, rest = BUF_INIT;
+	size_t nv = 0, seen = 0, removed = 0, i;
+	const char *identity, *sender;
+	int own = signs_for(ss), spf;
+
+	if (ar_header) {
+		removed = auth_results_strip(msg->data ? msg->data : "",
+					     msg->len, authserv_id, &rest);
+		if (removed > 0)
+			msg_info("%s: removed %zu Authentication-Results "
+				 "field%s claiming %s",
+				 id, removed, removed == 1 ? "" : "s",
+				 authserv_id);
+	} else {
+		buf_append(&rest, msg->data, msg->len);
+	}
+	if (verify && !own) {
+		nv = dkim_verify(rest.data ? rest.data : "", rest.len,
+				 dkim_dns_lookup, NULL, (long long)time(NULL),
+				 (size_t)sig_limit, v,
+				 sizeof(v) / sizeof(v[0]), &seen);
+		for (i = 0; i < nv; i++)
+			msg_info("%s: DKIM d=%s s=%s: %s%s%s", id, v[i].d,
+				 v[i].s, dkim_result_name(v[i].result),
+				 *v[i].reason ? ": " : "", v[i].reason);
+		if (seen > nv)
+			msg_info("%s: DKIM: %zu signatures past "
+				 "dkim_signature_limit ignored",
+				 id, seen - nv);
+		ar.dkim_checked = 1;
+		ar.dkim = v;
+		ar.ndkim = nv;
+	}
+	if (ar_header) {
+		ar.auth_user = ss->auth_user;
+		if ((spf = smtpd_spf_peek(ss, &identity, &sender)) >= 0) {
+			ar.spf = spf_result_name(spf);
+			ar.spf_identity = identity;
+			ar.spf_value = sender;
+		}
+		/* dmarc=: the DMARC evaluator sets ar.dmarc here. */
+		auth_results_build(&ar, &top);
+	}
+	if (own && keys != NULL && !to_filter)
+		sign(ss, id, &rest, &top);
+	buf_reset(msg);
+	buf_append(msg, top.data, top.len);
+	buf_append(msg, rest.data, rest.len);
+	buf_free(&top);
+	buf_free(&rest);
+}
