@@ -31,12 +31,14 @@ RUN_PKGS="libsasl2-modules libsasl2-modules-db sasl2-bin openssl"
 # dovecot-lmtpd (and dovecot-core's doveadm): the LMTP server test_lmtp
 # delivers to, a private instance the test starts.
 # python3-pytest-xdist: make integration runs the test files two at a time.
+# python3-dkim (dkimpy, python3-nacl for its Ed25519) and opendkim-tools (opendkim-testmsg): test_dkim
+# checks Panacea's DKIM against two other implementations.
 TEST_PKGS="libcmocka-dev python3 python3-pytest python3-pytest-xdist swaks libnet-ssleay-perl \
 curl ldnsutils nsd db5.3-util postfix postfix-pcre procps iproute2 netbase clang \
 clang-format libclang-rt-14-dev mutt fetchmail ca-certificates strace gdb \
 binutils bsdutils postgrey postfix-policyd-spf-python python3-dns fail2ban \
 pflogsumm python3-spf python3-yaml dovecot-core dovecot-lmtpd postgresql \
-postgresql-client mariadb-server mariadb-client slapd"
+postgresql-client mariadb-server mariadb-client slapd python3-dkim python3-nacl opendkim-tools"
 # bench/pop3 compares pop3d with a private Dovecot instance.
 BENCH_PKGS="dovecot-pop3d"
 

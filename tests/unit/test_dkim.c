@@ -151,7 +151,7 @@ test_sig_parse(void **state)
 	assert_string_equal(sig.h[1], "to");
 	assert_int_equal(sig.l, -1);
 	assert_int_equal(sig.blen, 3);
-#define VARIANT(extra, expect)                                                \
+#define VARIANT(extra, expect)                                                 \
 	do {                                                                   \
 		buf_reset(&b);                                                 \
 		buf_printf(&b, "%s; %s", base, extra);                         \
@@ -322,9 +322,8 @@ test_rfc8463_lf(void **state)
 	for (const char *p = rfc8463_msg; *p; p++)
 		if (*p != '\r')
 			buf_putc(&lf, *p);
-	assert_int_equal(dkim_verify(lf.data, lf.len, lookup, &z, 0, 8, v, 4,
-				     NULL),
-			 2);
+	assert_int_equal(
+	    dkim_verify(lf.data, lf.len, lookup, &z, 0, 8, v, 4, NULL), 2);
 	assert_int_equal(v[0].result, DKIM_PASS);
 	assert_int_equal(v[1].result, DKIM_PASS);
 	buf_free(&lf);
@@ -352,9 +351,8 @@ test_rfc8463_failures(void **state)
 	(void)state;
 	/* A changed body: both fail on the body hash. */
 	replace(&m, rfc8463_msg, "hungry", "angry");
-	assert_int_equal(dkim_verify(m.data, m.len, lookup, &z, 0, 8, v, 4,
-				     NULL),
-			 2);
+	assert_int_equal(
+	    dkim_verify(m.data, m.len, lookup, &z, 0, 8, v, 4, NULL), 2);
 	assert_int_equal(v[0].result, DKIM_FAIL);
 	assert_string_equal(v[0].reason, "body hash mismatch");
 	assert_int_equal(v[1].result, DKIM_FAIL);
@@ -365,13 +363,13 @@ test_rfc8463_failures(void **state)
 	assert_string_equal(v[0].reason, "signature did not verify");
 	assert_int_equal(v[1].result, DKIM_FAIL);
 	/* A second From: added below is covered by the over-signing. */
-	replace(&m, rfc8463_msg, "Subject: Is", "From: evil@example.org\r\n"
-						"Subject: Is");
+	replace(&m, rfc8463_msg, "Subject: Is",
+		"From: evil@example.org\r\n"
+		"Subject: Is");
 	dkim_verify(m.data, m.len, lookup, &z, 0, 8, v, 4, NULL);
 	assert_int_equal(v[0].result, DKIM_FAIL);
 	/* An unsigned field may be added. */
-	replace(&m, rfc8463_msg, "Subject: Is",
-		"X-Added: yes\r\nSubject: Is");
+	replace(&m, rfc8463_msg, "Subject: Is", "X-Added: yes\r\nSubject: Is");
 	dkim_verify(m.data, m.len, lookup, &z, 0, 8, v, 4, NULL);
 	assert_int_equal(v[0].result, DKIM_PASS);
 	/* No key, a revoked key, DNS trouble, a key of the other type. */
@@ -397,25 +395,25 @@ test_rfc8463_failures(void **state)
 	replace(&m, rfc8463_msg, "a=ed25519-sha256", "a=ed448-sha256");
 	dkim_verify(m.data, m.len, lookup, &z, 0, 8, v, 4, NULL);
 	assert_int_equal(v[0].result, DKIM_NEUTRAL);
-	replace(&m, rfc8463_msg, "t=1527915362;", "t=1527915362; x=1527915400;");
+	replace(&m, rfc8463_msg, "t=1527915362;",
+		"t=1527915362; x=1527915400;");
 	dkim_verify(m.data, m.len, lookup, &z, 1527915401, 8, v, 4, NULL);
 	assert_int_equal(v[1].result, DKIM_PERMERROR);
 	assert_string_equal(v[1].reason, "signature expired");
 	buf_free(&m);
 }
 
-static const char plain_msg[] =
-    "From: Joe <joe@example.com>\r\n"
-    "To: Suzie <suzie@example.net>\r\n"
-    "Subject:   Dinner\r\n"
-    "Date: Fri, 11 Jul 2003 21:00:37 -0700\r\n"
-    "Message-ID: <1@example.com>\r\n"
-    "X-Unsigned: 1\r\n"
-    "\r\n"
-    "Hi.  \r\n"
-    "\r\n"
-    "Bye.\r\n"
-    "\r\n";
+static const char plain_msg[] = "From: Joe <joe@example.com>\r\n"
+				"To: Suzie <suzie@example.net>\r\n"
+				"Subject:   Dinner\r\n"
+				"Date: Fri, 11 Jul 2003 21:00:37 -0700\r\n"
+				"Message-ID: <1@example.com>\r\n"
+				"X-Unsigned: 1\r\n"
+				"\r\n"
+				"Hi.  \r\n"
+				"\r\n"
+				"Bye.\r\n"
+				"\r\n";
 
 /* Signs plain_msg with key, publishes record under sel._domainkey, and
  * returns the verdict of the signed message after edit (NULL: none). */
@@ -457,9 +455,9 @@ rfc_ed25519(void)
 	struct buf raw = BUF_INIT;
 	EVP_PKEY *key;
 
-	assert_int_equal(base64_decode(&raw, brisbane_private,
-				       strlen(brisbane_private), 64),
-			 0);
+	assert_int_equal(
+	    base64_decode(&raw, brisbane_private, strlen(brisbane_private), 64),
+	    0);
 	key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL,
 					   (unsigned char *)raw.data, raw.len);
 	assert_non_null(key);
@@ -486,16 +484,15 @@ test_sign_round_trip(void **state)
 	/* Relaxed: white space changes and refolding still pass. */
 	assert_int_equal(round_trip(ed, "Hi.  \r\n", "Hi.\t\r\n", &alg),
 			 DKIM_PASS);
-	assert_int_equal(round_trip(ed, "Subject:   Dinner",
-				    "subject:\r\n  Dinner", &alg),
-			 DKIM_PASS);
-	assert_int_equal(round_trip(ed, "X-Unsigned: 1", "X-Unsigned: 2",
-				    &alg),
+	assert_int_equal(
+	    round_trip(ed, "Subject:   Dinner", "subject:\r\n  Dinner", &alg),
+	    DKIM_PASS);
+	assert_int_equal(round_trip(ed, "X-Unsigned: 1", "X-Unsigned: 2", &alg),
 			 DKIM_PASS);
 	/* Over-signed fields cannot be added, others not changed. */
-	assert_int_equal(round_trip(rsa, "X-Unsigned", "To: x@example.org\r\nX",
-				    &alg),
-			 DKIM_FAIL);
+	assert_int_equal(
+	    round_trip(rsa, "X-Unsigned", "To: x@example.org\r\nX", &alg),
+	    DKIM_FAIL);
 	assert_int_equal(round_trip(ed, "X-Unsigned", "Date: now\r\nX", &alg),
 			 DKIM_FAIL);
 	assert_int_equal(round_trip(ed, "<1@", "<2@", &alg), DKIM_FAIL);
