@@ -24,18 +24,14 @@
 #include "auth_results.h"
 #include "conf.h"
 #include "dkim.h"
-#include "dkim_canon.h"
 #include "dkim_dns.h"
 #include "dkim_keys.h"
-#include "dkim_parse.h"
 #include "msg.h"
 #include "smtpd.h"
 #include "smtpd_dkim.h"
 #include "smtpd_spf.h"
 #include "spf.h"
 #include "xalloc.h"
-
-#define SMTPD_DKIM_SIGNERS 4
 
 static struct dkim_keys *keys;
 static int verify, ar_header;
@@ -75,69 +71,6 @@ smtpd_dkim_hold(const struct smtpd_session *ss)
 	return verify || ar_header;
 }
 
-/* 1 when m already has a signature of d= and s= (a reinjection). */
-static int
-signed_by(const struct dkim_msg *m, const struct dkim_signer *s)
-{
-	static struct dkim_sig sig;
-	const char *why;
-
-	for (size_t j = 0; j < m->nfields; j++) {
-		const struct dkim_field *f = &m->f[j];
-
-		if (dkim_field_is(f, "dkim-signature") &&
-		    dkim_sig_parse(f->p + f->colon + 1, f->len - f->colon - 1,
-				   &sig, &why) == DKIM_PARSE_OK &&
-		    strcasecmp(sig.d, s->domain) == 0 &&
-		    strcasecmp(sig.s, s->selector) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/* The signatures of msg for its From: address (the envelope sender
- * when it has none), appended to out. */
-static void
-sign(struct smtpd_session *ss, const char *id, const struct buf *msg,
-     struct buf *out)
-{
-	struct dkim_signer s[SMTPD_DKIM_SIGNERS];
-	char domains[SMTPD_DKIM_SIGNERS][254], from[512] = "";
-	struct buf err = BUF_INIT;
-	struct dkim_msg m;
-	size_t n, i;
-
-	if (dkim_msg_split(msg->data, msg->len, &m) < 0) {
-		msg_warn("%s: DKIM: too many header fields to sign", id);
-		return;
-	}
-	for (i = 0; i < m.nfields; i++)
-		if (dkim_field_is(&m.f[i], "from")) {
-			dkim_from_address(m.f[i].p + m.f[i].colon + 1,
-					  m.f[i].len - m.f[i].colon - 1, from,
-					  sizeof(from));
-			break;
-		}
-	if (from[0] == '\0' && ss->env.sender)
-		snprintf(from, sizeof(from), "%s", ss->env.sender);
-	n = dkim_keys_find(keys, from, s, domains, SMTPD_DKIM_SIGNERS);
-	for (i = 0; i < n; i++) {
-		if (signed_by(&m, &s[i]))
-			continue;
-		buf_reset(&err);
-		if (dkim_sign(msg->data, msg->len, &s[i], (long long)time(NULL),
-			      out, &err) < 0)
-			msg_warn("%s: DKIM: cannot sign for %s: %s", id, from,
-				 buf_cstr(&err));
-		else
-			msg_info("%s: DKIM-Signature field added (d=%s, "
-				 "s=%s)",
-				 id, s[i].domain, s[i].selector);
-	}
-	dkim_msg_free(&m);
-	buf_free(&err);
-}
-
 void
 smtpd_dkim_apply(struct smtpd_session *ss, const char *id, int to_filter,
 		 struct buf *msg)
@@ -163,8 +96,8 @@ smtpd_dkim_apply(struct smtpd_session *ss, const char *id, int to_filter,
 	if (verify && !own) {
 		nv = dkim_verify(rest.data ? rest.data : "", rest.len,
 				 dkim_dns_lookup, NULL, (long long)time(NULL),
-				 (size_t)sig_limit, v,
-				 sizeof(v) / sizeof(v[0]), &seen);
+				 (size_t)sig_limit, v, sizeof(v) / sizeof(v[0]),
+				 &seen);
 		for (i = 0; i < nv; i++)
 			msg_info("%s: DKIM d=%s s=%s: %s%s%s", id, v[i].d,
 				 v[i].s, dkim_result_name(v[i].result),
@@ -188,7 +121,8 @@ smtpd_dkim_apply(struct smtpd_session *ss, const char *id, int to_filter,
 		auth_results_build(&ar, &top);
 	}
 	if (own && keys != NULL && !to_filter)
-		sign(ss, id, &rest, &top);
+		dkim_keys_sign(keys, rest.data ? rest.data : "", rest.len,
+			       ss->env.sender, id, &top);
 	buf_reset(msg);
 	buf_append(msg, top.data, top.len);
 	buf_append(msg, rest.data, rest.len);

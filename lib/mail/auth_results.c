@@ -67,7 +67,7 @@ auth_results_build(const struct auth_results_in *in, struct buf *out)
 
 	buf_printf(out, "Authentication-Results: %s;", in->authserv_id);
 	col = out->len; /* the first line starts the field */
-#define ITEM()                                                                \
+#define ITEM()                                                                 \
 	do {                                                                   \
 		if (any)                                                       \
 			buf_putc(out, ';');                                    \
@@ -187,9 +187,8 @@ auth_results_strip(const char *data, size_t len, const char *authserv_id,
 		const char *end = f->p + f->len;
 
 		if (!dkim_field_is(f, "authentication-results") ||
-		    auth_results_id(f->p + f->colon + 1,
-				    f->len - f->colon - 1, id,
-				    sizeof(id)) < 0 ||
+		    auth_results_id(f->p + f->colon + 1, f->len - f->colon - 1,
+				    id, sizeof(id)) < 0 ||
 		    strcasecmp(id, authserv_id) != 0)
 			continue;
 		/* The field and its line end go. */

@@ -29,11 +29,11 @@
 
 struct auth_results_in {
 	const char *authserv_id;
-	const char *auth_user;	   /* SASL login, or NULL */
-	const char *spf;	   /* "pass", ... or NULL: not checked */
-	const char *spf_identity;  /* "mailfrom" or "helo" */
-	const char *spf_value;	   /* the address or HELO name */
-	int dkim_checked;	   /* verification ran */
+	const char *auth_user;	  /* SASL login, or NULL */
+	const char *spf;	  /* "pass", ... or NULL: not checked */
+	const char *spf_identity; /* "mailfrom" or "helo" */
+	const char *spf_value;	  /* the address or HELO name */
+	int dkim_checked;	  /* verification ran */
 	const struct dkim_verdict *dkim;
 	size_t ndkim;
 	/* DMARC (RFC 7489 11.2): "dmarc=RESULT header.from=DOMAIN", for
@@ -47,8 +47,8 @@ void auth_results_build(const struct auth_results_in *in, struct buf *out);
 
 /* Copies the message data to out without the Authentication-Results
  * fields that name authserv_id; returns how many were removed. */
-size_t auth_results_strip(const char *data, size_t len,
-			  const char *authserv_id, struct buf *out);
+size_t auth_results_strip(const char *data, size_t len, const char *authserv_id,
+			  struct buf *out);
 
 /* The authserv-id of an Authentication-Results value (after the
  * colon) in out (lower case); 0, or -1 when there is none. */

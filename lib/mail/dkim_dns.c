@@ -29,8 +29,7 @@ dkim_dns_lookup(void *ctx, const char *name, struct buf *txt)
 				break;
 		if (i == a.count)
 			i = 0; /* none parses: the first one's error */
-		buf_append(txt, a.rr[i].data ? a.rr[i].data : "",
-			   a.rr[i].len);
+		buf_append(txt, a.rr[i].data ? a.rr[i].data : "", a.rr[i].len);
 		rc = DKIM_DNS_FOUND;
 	}
 	spf_answer_free(&a);

@@ -3,10 +3,14 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include <openssl/pem.h>
 
+#include "dkim_canon.h"
 #include "dkim_keys.h"
+#include "msg.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -29,9 +33,9 @@ struct dkim_keys {
 
 /* Reads a table's lines as (first word, rest) pairs into fn. */
 static int
-read_table(const char *path, int (*fn)(void *, char *, char *, long,
-				       struct buf *),
-	   void *ctx, struct buf *err)
+read_table(const char *path,
+	   int (*fn)(void *, char *, char *, long, struct buf *), void *ctx,
+	   struct buf *err)
 {
 	FILE *fp = fopen(path, "r");
 	char line[4096];
@@ -211,8 +215,8 @@ dkim_wildcard(const char *p, const char *s)
 		if (*p == '*') {
 			star = p++;
 			mark = s;
-		} else if (*p && (*p == *s || (*p >= 'A' && *p <= 'Z' &&
-					       *p + 32 == *s) ||
+		} else if (*p && (*p == *s ||
+				  (*p >= 'A' && *p <= 'Z' && *p + 32 == *s) ||
 				  (*s >= 'A' && *s <= 'Z' && *s + 32 == *p))) {
 			p++;
 			s++;
@@ -309,8 +313,8 @@ dkim_from_address(const char *value, size_t len, char *out, size_t outlen)
 		}
 		if (depth > 0)
 			continue;
-		if (!quoted && (c == ' ' || c == '\t' || c == '\r' ||
-				c == '\n'))
+		if (!quoted &&
+		    (c == ' ' || c == '\t' || c == '\r' || c == '\n'))
 			continue;
 		if (!quoted && c == ',')
 			break; /* the first of a list */
@@ -320,4 +324,68 @@ dkim_from_address(const char *value, size_t len, char *out, size_t outlen)
 	}
 	out[n] = '\0';
 	return n > 0 && strchr(out, '@') ? 0 : -1;
+}
+
+/* 1 when m already has a signature of d= and s= (a reinjection). */
+static int
+signed_by(const struct dkim_msg *m, const struct dkim_signer *s)
+{
+	static struct dkim_sig sig;
+	const char *why;
+
+	for (size_t j = 0; j < m->nfields; j++) {
+		const struct dkim_field *f = &m->f[j];
+
+		if (dkim_field_is(f, "dkim-signature") &&
+		    dkim_sig_parse(f->p + f->colon + 1, f->len - f->colon - 1,
+				   &sig, &why) == DKIM_PARSE_OK &&
+		    strcasecmp(sig.d, s->domain) == 0 &&
+		    strcasecmp(sig.s, s->selector) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+size_t
+dkim_keys_sign(const struct dkim_keys *k, const char *data, size_t len,
+	       const char *sender, const char *id, struct buf *out)
+{
+	struct dkim_signer s[DKIM_KEYS_SIGNERS];
+	char domains[DKIM_KEYS_SIGNERS][254], from[512] = "";
+	struct buf err = BUF_INIT;
+	struct dkim_msg m;
+	size_t n, i, done = 0;
+
+	if (dkim_msg_split(data, len, &m) < 0) {
+		msg_warn("%s: DKIM: too many header fields to sign", id);
+		return 0;
+	}
+	for (i = 0; i < m.nfields; i++)
+		if (dkim_field_is(&m.f[i], "from")) {
+			dkim_from_address(m.f[i].p + m.f[i].colon + 1,
+					  m.f[i].len - m.f[i].colon - 1, from,
+					  sizeof(from));
+			break;
+		}
+	if (from[0] == '\0' && sender)
+		snprintf(from, sizeof(from), "%s", sender);
+	n = dkim_keys_find(k, from, s, domains, DKIM_KEYS_SIGNERS);
+	for (i = 0; i < n; i++) {
+		if (signed_by(&m, &s[i]))
+			continue;
+		buf_reset(&err);
+		if (dkim_sign(data, len, &s[i], (long long)time(NULL), out,
+			      &err) < 0) {
+			msg_warn("%s: DKIM: cannot sign for %s: %s", id, from,
+				 buf_cstr(&err));
+		} else {
+			msg_info("%s: DKIM-Signature field added (d=%s, "
+				 "s=%s)",
+				 id, s[i].domain, s[i].selector);
+			done++;
+		}
+	}
+	dkim_msg_free(&m);
+	buf_free(&err);
+	return done;
 }

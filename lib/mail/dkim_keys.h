@@ -45,12 +45,23 @@ size_t dkim_keys_find(const struct dkim_keys *k, const char *address,
 		      struct dkim_signer *out, char (*domains)[254],
 		      size_t max);
 
+/* The most signatures one message gets. */
+#define DKIM_KEYS_SIGNERS 4
+
+/* Signs the message (data, len: as it will be queued) for its From:
+ * address (sender when it has none) with every key dkim_keys_find
+ * gives, except those whose domain and selector already signed it (a
+ * message that comes back, as from a content filter, is signed once);
+ * appends the DKIM-Signature fields to out, logs each with id, and
+ * returns how many it added. */
+size_t dkim_keys_sign(const struct dkim_keys *k, const char *data, size_t len,
+		      const char *sender, const char *id, struct buf *out);
+
 /* A '*' wildcard match without case (refile: patterns). */
 int dkim_wildcard(const char *pattern, const char *s);
 
 /* The first address of a From: field value (inside "<>", or the bare
  * addr-spec without comments), lower case in out; 0, or -1. */
-int dkim_from_address(const char *value, size_t len, char *out,
-		      size_t outlen);
+int dkim_from_address(const char *value, size_t len, char *out, size_t outlen);
 
 #endif

@@ -20,11 +20,13 @@ import subprocess
 
 import pytest
 
-from panacea_test import Instance, loopback_net, program, tool, unless_built
+from panacea_test import (Instance, loopback_net, program, scaled, tool,
+                          unless_built)
 from smtp_helpers import (MYHOSTNAME, Session, mail_owner,  # noqa: F401
                           pancat, queued_id, smtpd_setup)
 
-pytestmark = unless_built("master", "smtpd", "pancat", "panacea")
+pytestmark = unless_built("master", "smtpd", "pickup", "sendmail", "pancat",
+                          "panacea")
 
 ROOT = "root@" + MYHOSTNAME
 BODY = (b"Hi.\r\n\r\nWe lost the game.  Are you hungry yet?\r\n\r\n"
@@ -101,7 +103,9 @@ def world(tmp_path_factory, mail_owner):  # noqa: F811
             "smtpd_dkim_verify": "yes",
             "dkim_key_table": str(tmp / "KeyTable"),
             "dkim_signing_table": "refile:" + str(tmp / "SigningTable"),
-        })
+        }, services=[Instance.shipped("pickup",
+                                      chroot="y" if os.geteuid() == 0
+                                      else "n")])
         yield {"inst": inst, "port": port, "client": net + "60",
                "records": records, "ext_key": ext_key, "dns": dns,
                "tmp": tmp}
@@ -256,3 +260,25 @@ def test_panacea_signs(world):
     r = subprocess.run(cmd, input=tampered, capture_output=True, timeout=30)
     assert r.returncode == 1, r
     assert r.stdout.startswith(b"fail d=sign.test s=rsa (body hash "), r
+
+
+def test_pickup_signs_local_submission(world):
+    """sendmail without a submit service: the maildrop file is signed by
+    pickup, once, with both keys, after the header rewriting."""
+    inst = world["inst"]
+    msg = message("joe@sign.test", "dropped").replace(b"\r\n", b"\n")
+    r = subprocess.run([program("sendmail"), "-f", "joe@sign.test", ROOT],
+                       input=msg, capture_output=True, timeout=scaled(30),
+                       env=dict(os.environ, MAIL_CONFIG=inst.config_dir))
+    assert r.returncode == 0, r.stderr
+    m = inst.wait_log(r"pickup\[\d+\]: (\w+): from=<joe@sign\.test>, "
+                      r"size=\d+, nrcpt=1")
+    qid = m.group(1)
+    inst.wait_log(r"pickup\[\d+\]: %s: DKIM-Signature field added "
+                  r"\(d=sign\.test, s=ed\)" % qid)
+    text = pancat(inst, qid)
+    assert text.count(b"DKIM-Signature:") == 2, text
+    cmd = [program("panacea"), "-c", inst.config_dir, "dkim", "verify"]
+    r = subprocess.run(cmd, input=text, capture_output=True, timeout=30)
+    assert (r.returncode, r.stdout) == (
+        0, b"pass d=sign.test s=rsa\npass d=sign.test s=ed\n"), r
