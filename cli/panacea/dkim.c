@@ -105,8 +105,8 @@ genkey(int argc, char **argv)
 	}
 	printf("%s._domainkey.%s. IN TXT (", selector, domain);
 	for (size_t off = 0; off < rec.len; off += 250)
-		printf(" \"%.*s\"", (int)(rec.len - off < 250 ? rec.len - off
-							      : 250),
+		printf(" \"%.*s\"",
+		       (int)(rec.len - off < 250 ? rec.len - off : 250),
 		       rec.data + off);
 	printf(" )\n");
 	printf("; dkim_key_table: %s._domainkey.%s %s:%s:%s\n", selector,
