@@ -24,6 +24,30 @@ add(struct buf *out, size_t *col, const char *word, size_t len)
 	*col += len;
 }
 
+/* The words of an item (split at spaces outside quoted strings, where
+ * a fold would change the value), each folded before when needed; an
+ * item after the first starts a line of its own. */
+static void
+add_words(struct buf *out, size_t *col, const struct buf *w, int first)
+{
+	size_t i = 0, j;
+	int quoted;
+
+	if (!first)
+		*col = 78; /* forces the fold */
+	while (i < w->len) {
+		for (j = i, quoted = 0;
+		     j < w->len && (quoted || w->data[j] != ' '); j++) {
+			if (w->data[j] == '\\' && j + 1 < w->len)
+				j++;
+			else if (w->data[j] == '"')
+				quoted = !quoted;
+		}
+		add(out, col, w->data + i, j - i);
+		i = j + 1;
+	}
+}
+
 static int
 atext(int c)
 {
@@ -71,7 +95,7 @@ auth_results_build(const struct auth_results_in *in, struct buf *out)
 	do {                                                                   \
 		if (any)                                                       \
 			buf_putc(out, ';');                                    \
-		add(out, &col, w.data, w.len);                                 \
+		add_words(out, &col, &w, !any);                                \
 		buf_reset(&w);                                                 \
 		any = 1;                                                       \
 	} while (0)
@@ -161,6 +185,10 @@ auth_results_id(const char *value, size_t len, char *out, size_t outlen)
 		if (c == ';' || c == ' ' || c == '\t' || c == '\r' ||
 		    c == '\n' || c == '(')
 			break;
+		/* A value of RFC 2045: printable ASCII; anything else is
+		 * not an authserv-id we could have written. */
+		if ((unsigned char)c < 0x21 || (unsigned char)c > 0x7e)
+			return -1;
 		if (n + 1 >= outlen)
 			return -1;
 		out[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
