@@ -81,12 +81,10 @@ test_id(void **state)
 					 34, id, sizeof(id)),
 			 0);
 	assert_string_equal(id, "mx.example");
-	assert_int_equal(auth_results_id(" mx 1; none", 11, id, sizeof(id)),
-			 0);
+	assert_int_equal(auth_results_id(" mx 1; none", 11, id, sizeof(id)), 0);
 	assert_string_equal(id, "mx");
-	assert_int_equal(auth_results_id(" (only a comment)", 17, id,
-					 sizeof(id)),
-			 -1);
+	assert_int_equal(
+	    auth_results_id(" (only a comment)", 17, id, sizeof(id)), -1);
 	assert_int_equal(auth_results_id(" x", 2, id, 2), 0);
 	assert_int_equal(auth_results_id(" xy", 3, id, 2), -1);
 }
@@ -94,24 +92,25 @@ test_id(void **state)
 static void
 test_strip(void **state)
 {
-	const char msg[] = "Received: x\r\n"
-			   "Authentication-Results: MX.example.net; dkim=pass\r\n"
-			   "Authentication-Results: other.example; spf=pass\r\n"
-			   "authentication-results: (forged)\r\n"
-			   "  mx.example.net;\r\n\tspf=pass\r\n"
-			   "Subject: hi\r\n\r\n"
-			   "Authentication-Results: mx.example.net; body\r\n";
+	const char msg[] =
+	    "Received: x\r\n"
+	    "Authentication-Results: MX.example.net; dkim=pass\r\n"
+	    "Authentication-Results: other.example; spf=pass\r\n"
+	    "authentication-results: (forged)\r\n"
+	    "  mx.example.net;\r\n\tspf=pass\r\n"
+	    "Subject: hi\r\n\r\n"
+	    "Authentication-Results: mx.example.net; body\r\n";
 	struct buf out = BUF_INIT;
 
 	(void)state;
-	assert_int_equal(auth_results_strip(msg, strlen(msg), "mx.example.net",
-					    &out),
-			 2);
-	assert_string_equal(buf_cstr(&out),
-			    "Received: x\r\n"
-			    "Authentication-Results: other.example; spf=pass\r\n"
-			    "Subject: hi\r\n\r\n"
-			    "Authentication-Results: mx.example.net; body\r\n");
+	assert_int_equal(
+	    auth_results_strip(msg, strlen(msg), "mx.example.net", &out), 2);
+	assert_string_equal(
+	    buf_cstr(&out),
+	    "Received: x\r\n"
+	    "Authentication-Results: other.example; spf=pass\r\n"
+	    "Subject: hi\r\n\r\n"
+	    "Authentication-Results: mx.example.net; body\r\n");
 	buf_free(&out);
 }
 

@@ -127,9 +127,8 @@ test_refile(void **state)
 	assert_int_equal(dkim_keys_find(k, "a@Mail.Example.org", s, domains, 4),
 			 1);
 	assert_string_equal(s[0].domain, "Mail.Example.org");
-	assert_int_equal(dkim_keys_find(k, "boss@elsewhere.test", s, domains,
-					4),
-			 1);
+	assert_int_equal(
+	    dkim_keys_find(k, "boss@elsewhere.test", s, domains, 4), 1);
 	assert_int_equal(dkim_keys_find(k, "x@example.org", s, domains, 4), 0);
 	assert_int_equal(dkim_keys_find(k, "nobody", s, domains, 4), 0);
 	dkim_keys_free(k);
@@ -152,9 +151,8 @@ test_plain(void **state)
 	assert_int_equal(dkim_keys_find(k, "ann@example.net", s, domains, 4),
 			 1);
 	assert_string_equal(s[0].selector, "rsa");
-	assert_int_equal(dkim_keys_find(k, "ann@a.b.example.org", s, domains,
-					4),
-			 1);
+	assert_int_equal(
+	    dkim_keys_find(k, "ann@a.b.example.org", s, domains, 4), 1);
 	assert_string_equal(s[0].domain, "a.b.example.org");
 	/* ".example.org" is for subdomains, as in OpenDKIM. */
 	assert_int_equal(dkim_keys_find(k, "ann@example.org", s, domains, 4),
@@ -225,9 +223,8 @@ test_helpers(void **state)
 					   a, sizeof(a)),
 			 0);
 	assert_string_equal(a, "joe@example.com");
-	assert_int_equal(dkim_from_address(" joe@example.com (Joe)", 22, a,
-					   sizeof(a)),
-			 0);
+	assert_int_equal(
+	    dkim_from_address(" joe@example.com (Joe)", 22, a, sizeof(a)), 0);
 	assert_string_equal(a, "joe@example.com");
 	assert_int_equal(dkim_from_address(" a@b.c, d@e.f", 13, a, sizeof(a)),
 			 0);
