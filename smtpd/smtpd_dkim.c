@@ -35,7 +35,7 @@
 
 static struct dkim_keys *keys;
 static int verify, ar_header;
-static long long sig_limit;
+static long long sig_limit, time_limit_ms;
 static const char *authserv_id;
 
 void
@@ -48,6 +48,7 @@ smtpd_dkim_init(void)
 	verify = conf_bool("smtpd_dkim_verify");
 	ar_header = conf_bool("smtpd_authentication_results") || verify;
 	sig_limit = conf_int("dkim_signature_limit");
+	time_limit_ms = conf_time("smtpd_dkim_time_limit") * 1000;
 	authserv_id = conf_str("authserv_id");
 	if (*kt == '\0' || *st == '\0')
 		return;
@@ -61,6 +62,29 @@ static int
 signs_for(const struct smtpd_session *ss)
 {
 	return ss->auth_user != NULL || ss->trusted || ss->local_uid >= 0;
+}
+
+static long long
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The key lookup, within smtpd_dkim_time_limit for the whole message:
+ * a lookup that would start later is a temperror, so that a message
+ * with several signatures of slow domains cannot hold the session for
+ * the sum of their timeouts. */
+static int
+bounded_lookup(void *ctx, const char *name, struct buf *txt)
+{
+	const long long *deadline = ctx;
+
+	if (monotonic_ms() >= *deadline)
+		return DKIM_DNS_ERROR;
+	return dkim_dns_lookup(NULL, name, txt);
 }
 
 int
@@ -94,10 +118,12 @@ smtpd_dkim_apply(struct smtpd_session *ss, const char *id, int to_filter,
 		buf_append(&rest, msg->data, msg->len);
 	}
 	if (verify && !own) {
+		long long deadline = monotonic_ms() + time_limit_ms;
+
 		nv = dkim_verify(rest.data ? rest.data : "", rest.len,
-				 dkim_dns_lookup, NULL, (long long)time(NULL),
-				 (size_t)sig_limit, v, sizeof(v) / sizeof(v[0]),
-				 &seen);
+				 bounded_lookup, &deadline,
+				 (long long)time(NULL), (size_t)sig_limit, v,
+				 sizeof(v) / sizeof(v[0]), &seen);
 		for (i = 0; i < nv; i++)
 			msg_info("%s: DKIM d=%s s=%s: %s%s%s", id, v[i].d,
 				 v[i].s, dkim_result_name(v[i].result),

@@ -1072,6 +1072,11 @@ const struct conf_param conf_params[] = {
      "Evaluate smtpd_client_restrictions, smtpd_helo_restrictions and "
      "smtpd_sender_restrictions at RCPT instead of at connect, HELO and MAIL. "
      "As in Postfix."},
+    {"smtpd_dkim_time_limit", CONF_TIME, "20s", 's', 1,
+     "The longest the key lookups of one message's DKIM verification "
+     "(smtpd_dkim_verify) may take together: a lookup that would start "
+     "later makes that signature temperror. Each lookup itself is bounded "
+     "by the DNS timeout. Panacea's own."},
     {"smtpd_dkim_verify", CONF_BOOL, "no", 0, 0,
      "When yes, smtpd(8) verifies the DKIM signatures (RFC 6376, RFC 8463: "
      "rsa-sha256 with keys of 1024 bits or more, ed25519-sha256; at most "
