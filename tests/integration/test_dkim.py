@@ -85,7 +85,8 @@ def world(tmp_path_factory, mail_owner):  # noqa: F811
         "sign.test": txt_zone_record("rsa._domainkey", rsa_rec) +
         txt_zone_record("ed._domainkey", ed_rec),
         "ext.test": txt_zone_record("s1._domainkey", ext_rec) +
-        'revoked._domainkey TXT "v=DKIM1; p="\n',
+        'revoked._domainkey TXT "v=DKIM1; p="\n'
+        '@ TXT "v=spf1 ip4:%s60 -all"\n' % net,
     }, address=net + "53", port=53, workdir=str(tmp / "nsd"))
     dns.start()
     (tmp / "KeyTable").write_text(
@@ -101,6 +102,10 @@ def world(tmp_path_factory, mail_owner):  # noqa: F811
             "mynetworks": "127.0.0.1/32",
             "dns_nameservers": dns.nameservers,
             "smtpd_dkim_verify": "yes",
+            # The SPF result goes into Authentication-Results too.
+            "smtpd_recipient_restrictions":
+                "permit_mynetworks, reject_unauth_destination, "
+                "reject_spf_fail",
             "dkim_key_table": str(tmp / "KeyTable"),
             "dkim_signing_table": "refile:" + str(tmp / "SigningTable"),
         }, services=[Instance.shipped("pickup",
@@ -118,7 +123,7 @@ def world(tmp_path_factory, mail_owner):  # noqa: F811
 def send(world, msg, source):
     with Session(world["inst"].host, world["port"], source=source) as s:
         s.expect("EHLO client.test", 250)
-        s.expect("MAIL FROM:<joe@example.org>", 250)
+        s.expect("MAIL FROM:<joe@ext.test>", 250)
         s.expect("RCPT TO:<%s>" % ROOT, 250)
         s.expect("DATA", 354)
         s.send(msg.replace(b"\r\n.", b"\r\n..") + b".\r\n")
@@ -147,7 +152,8 @@ def dkimpy_sign(world, msg, **kw):
 
 def test_dkimpy_signatures_pass(world):
     """Signed by dkimpy (relaxed/relaxed; simple/simple; with l= and a
-    body grown after signing): dkim=pass with header.d, .s and .b."""
+    body grown after signing): dkim=pass with header.d, .s and .b, after
+    the SPF result reject_spf_fail found."""
     for kw, tail in (({}, b""),
                      ({"canonicalize": (b"simple", b"simple")}, b""),
                      ({"length": True}, b"Appended by a list.\r\n")):
@@ -155,8 +161,9 @@ def test_dkimpy_signatures_pass(world):
         b = re.search(rb"b=([A-Za-z0-9+/]{8})", signed.split(b"bh=")[1])
         text = send(world, signed + tail, world["client"]).decode()
         ar = our_ar(text)
-        assert ar == [" dkim=pass header.d=ext.test header.s=s1 "
-                      "header.b=%s" % b.group(1).decode()], (kw, text)
+        assert ar == [" spf=pass smtp.mailfrom=joe@ext.test; dkim=pass "
+                      "header.d=ext.test header.s=s1 header.b=%s"
+                      % b.group(1).decode()], (kw, text)
         # One field, on top.
         assert text.startswith("Authentication-Results: "), text
         assert text.count("Authentication-Results:") == 1, text
@@ -168,7 +175,7 @@ def test_tampered_body_fails(world):
                 world["client"]).decode()
     ar = our_ar(text)
     assert len(ar) == 1 and ar[0].startswith(
-        " dkim=fail (body hash mismatch) header.d=ext.test header.s=s1 "), \
+        " spf=pass smtp.mailfrom=joe@ext.test; dkim=fail (body hash mismatch) header.d=ext.test header.s=s1 "), \
         text
     world["inst"].wait_log(r"DKIM d=ext\.test s=s1: fail: body hash "
                            r"mismatch")
@@ -185,7 +192,8 @@ def test_forged_authentication_results_removed(world):
               b"Authentication-Results: other.example; spf=pass\r\n")
     text = send(world, message("joe@ext.test", "forged", forged),
                 world["client"]).decode()
-    assert our_ar(text) == [" dkim=none"], text
+    assert our_ar(text) == [" spf=pass smtp.mailfrom=joe@ext.test; "
+                            "dkim=none"], text
     assert "bank.example" not in text, text
     assert "Authentication-Results: other.example; spf=pass\r\n" in text
     world["inst"].wait_log(r"removed 2 Authentication-Results fields "
@@ -196,7 +204,8 @@ def test_forged_authentication_results_removed(world):
     msg = message("joe@ext.test", "revoked")
     signed = dkim.sign(msg, b"revoked", b"ext.test", key) + msg
     ar = our_ar(send(world, signed, world["client"]).decode())
-    assert ar == [" dkim=permerror (key revoked) header.d=ext.test "
+    assert ar == [" spf=pass smtp.mailfrom=joe@ext.test; dkim=permerror "
+                  "(key revoked) header.d=ext.test "
                   "header.s=revoked header.b=%s" % re.search(
                       rb"\bb=([A-Za-z0-9+/]{8})",
                       signed.split(b"bh=")[1]).group(1).decode()], ar
