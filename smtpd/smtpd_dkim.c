@@ -106,6 +106,18 @@ smtpd_dkim_apply(struct smtpd_session *ss, const char *id, int to_filter,
 	const char *identity, *sender;
 	int own = signs_for(ss), spf;
 
+	/* The queue drops NUL octets (queue.h): so must what is signed
+	 * and verified, or the stored copy would not match. */
+	if (msg->len > 0 && memchr(msg->data, '\0', msg->len) != NULL) {
+		size_t k = 0;
+
+		for (i = 0; i < msg->len; i++)
+			if (msg->data[i] != '\0')
+				msg->data[k++] = msg->data[i];
+		msg_info("%s: %zu NUL octet%s removed from the content", id,
+			 msg->len - k, msg->len - k == 1 ? "" : "s");
+		buf_truncate(msg, k);
+	}
 	if (ar_header) {
 		removed = auth_results_strip(msg->data ? msg->data : "",
 					     msg->len, authserv_id, &rest);

@@ -291,3 +291,17 @@ def test_pickup_signs_local_submission(world):
     r = subprocess.run(cmd, input=text, capture_output=True, timeout=30)
     assert (r.returncode, r.stdout) == (
         0, b"pass d=sign.test s=rsa\npass d=sign.test s=ed\n"), r
+
+
+def test_signed_as_stored_without_nul_octets(world):
+    """The queue drops NUL octets: the signature covers the message as
+    stored, so it still verifies."""
+    msg = message("joe@sign.test", "nul").replace(b"Hi.", b"H\0i.")
+    text = send(world, msg, "127.0.0.1")
+    assert b"\0" not in text and b"Hi." in text
+    world["inst"].wait_log(r"1 NUL octet removed from the content")
+    r = subprocess.run([program("panacea"), "-c", world["inst"].config_dir,
+                        "dkim", "verify"], input=text, capture_output=True,
+                       timeout=30)
+    assert (r.returncode, r.stdout) == (
+        0, b"pass d=sign.test s=rsa\npass d=sign.test s=ed\n"), r
