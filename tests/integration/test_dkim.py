@@ -115,9 +115,11 @@ def world(tmp_path_factory, mail_owner):  # noqa: F811
                "records": records, "ext_key": ext_key, "dns": dns,
                "tmp": tmp}
     finally:
-        inst.finish()
+        report = inst.finish()
         dns.stop()
         dns.cleanup()
+    if report:
+        pytest.fail("sanitizer report: %s" % report)
 
 
 def send(world, msg, source):
