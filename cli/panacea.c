@@ -5,6 +5,9 @@
  *         status | check | flush
  * panacea [-c config_dir] spf check DOMAIN IP [SENDER [HELO]]
  * panacea [-c config_dir] trace [-H HOSTNAME] [FILE]
+ * panacea [-c config_dir] dkim genkey [--type rsa|ed25519] [--bits N]
+ *         [--output FILE] DOMAIN SELECTOR
+ * panacea [-c config_dir] dkim verify < MESSAGE
  *
  *   start     checks the configuration, then runs master, which becomes a
  *             daemon once every listener is open (its exit status is ours);
@@ -18,10 +21,12 @@
  *             the programs of every service; warnings on stderr;
  *   flush     asks qmgr to try every deferred message now;
  *   spf check evaluates DOMAIN's SPF record for a client IP as smtpd
- *             would (cli/panacea/spf.c).
+ *             would (cli/panacea/spf.c);
  *   trace     prints a delivered message's Received: hops and
  *             Authentication-Results:, marking what this host wrote
- *             (cli/panacea/trace.c).
+ *             (cli/panacea/trace.c);
+ *   dkim      makes a DKIM key and prints its DNS record, or verifies
+ *             a message's signatures as smtpd would (cli/panacea/dkim.c).
  * master is $daemon_directory/master; whether it runs is read from the
  * lock on $queue_directory/pid/master.pid.
  * Exit status: 0; 1 failure; 64 (EX_USAGE) bad arguments; 77
@@ -49,10 +54,23 @@
 	"panacea [-c config_dir] start|start-fg|stop|abort|reload|status|"     \
 	"check|flush\n"                                                        \
 	"       panacea [-c config_dir] spf check DOMAIN IP [SENDER [HELO]]\n" \
-	"       panacea [-c config_dir] trace [-H HOSTNAME] [FILE]"
+	"       panacea [-c config_dir] trace [-H HOSTNAME] [FILE]\n"          \
+	"       panacea [-c config_dir] dkim genkey [--type rsa|ed25519] "     \
+	"[--bits N] [--output FILE] DOMAIN SELECTOR\n"                         \
+	"       panacea [-c config_dir] dkim verify < MESSAGE"
 #define STOP_WAIT_SECONDS 60
 
 static const char *config_dir;
+
+/* The commands with arguments of their own (cli/panacea/). */
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} subcommands[] = {
+    {"spf", panacea_spf},
+    {"trace", panacea_trace},
+    {"dkim", panacea_dkim},
+};
 
 static int
 may_control(void)
@@ -246,16 +264,13 @@ main(int argc, char **argv)
 		else if (c != 'v')
 			cli_usage(USAGE);
 	}
-	if (optind < argc && strcmp(argv[optind], "spf") == 0) {
+	for (size_t i = 0;
+	     optind < argc && i < sizeof(subcommands) / sizeof(subcommands[0]);
+	     i++) {
+		if (strcmp(argv[optind], subcommands[i].name) != 0)
+			continue;
 		cli_init(argv[0], config_dir);
-		c = panacea_spf(argc - optind - 1, argv + optind + 1);
-		if (c == EX_USAGE)
-			cli_usage(USAGE);
-		return c;
-	}
-	if (optind < argc && strcmp(argv[optind], "trace") == 0) {
-		cli_init(argv[0], config_dir);
-		c = panacea_trace(argc - optind - 1, argv + optind + 1);
+		c = subcommands[i].run(argc - optind - 1, argv + optind + 1);
 		if (c == EX_USAGE)
 			cli_usage(USAGE);
 		return c;

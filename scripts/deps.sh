@@ -38,13 +38,16 @@ RUN_PKGS="libsasl2-modules libsasl2-modules-db sasl2-bin openssl publicsuffix"
 # real filter test_milter signs through (the system's is stopped below).
 # unbound: test_dane's validating resolver (a private instance on
 # loopback; the system's is stopped below); ldnsutils signs its zone.
+# python3-dkim (dkimpy, python3-nacl for its Ed25519) and opendkim-tools
+# (opendkim-testmsg): test_dkim checks Panacea's DKIM against two other
+# implementations.
 TEST_PKGS="libcmocka-dev python3 python3-pytest python3-pytest-xdist swaks libnet-ssleay-perl \
 curl ldnsutils nsd db5.3-util postfix postfix-pcre procps iproute2 netbase clang \
 clang-format libclang-rt-14-dev mutt fetchmail ca-certificates strace gdb \
 binutils bsdutils postgrey postfix-policyd-spf-python python3-dns fail2ban \
 pflogsumm python3-spf python3-yaml dovecot-core dovecot-lmtpd postgresql \
 postgresql-client mariadb-server mariadb-client slapd libmilter-dev opendkim \
-opendkim-tools unbound"
+opendkim-tools unbound python3-dkim python3-nacl"
 # bench/pop3 compares pop3d with a private Dovecot instance.
 BENCH_PKGS="dovecot-pop3d"
 

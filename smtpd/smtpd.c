@@ -26,6 +26,7 @@
 #include "smtpd.h"
 #include "smtpd_dmarc.h"
 #include "smtpd_milter.h"
+#include "smtpd_dkim.h"
 #include "smtpd_spf.h"
 #include "smtpd_anvil.h"
 #include "smtpd_restrict.h"
@@ -344,6 +345,8 @@ smtpd_pre_jail(void)
 	smtpd_spf_init();
 	smtpd_dmarc_init();
 	smtpd_milter_init();
+	/* Signing keys may be root's alone: read before the drop. */
+	smtpd_dkim_init();
 	buf_free(&err);
 }
 

@@ -36,6 +36,7 @@
 #include "rewrite.h"
 #include "smtp_data.h"
 #include "smtpd.h"
+#include "smtpd_dkim.h"
 #include "smtpd_dmarc.h"
 #include "smtpd_milter.h"
 #include "smtpd_spf.h"
@@ -62,6 +63,10 @@ struct smtpd_data_state {
 	 * message (smtpd_milter.h). */
 	int milter;
 	struct buf held;
+	/* DKIM signing or verification, Authentication-Results: the
+	 * message stays in out until the end (smtpd_dkim.h), after the
+	 * filters. */
+	int hold;
 };
 
 /*
@@ -156,6 +161,7 @@ smtpd_data_begin(struct smtpd_session *ss, enum smtp_data_mode mode)
 	}
 	ri.queue_id = queue_in_id(st->msg);
 	st->milter = smtpd_milter_active(ss);
+	st->hold = smtpd_dkim_hold(ss);
 	st->hbc = smtpd_hbc_begin(ss, ri.queue_id);
 	st->hr = smtpd_hdr_rewrite(ss, ri.queue_id);
 	st->dmarc = smtpd_dmarc_begin(ss);
@@ -186,17 +192,29 @@ smtpd_data_feed(struct smtpd_data_state *st, const void *p, size_t len)
 	return used;
 }
 
-/* Moves what the state machine produced into the queue. */
+/* Moves what the state machine produced into the queue, or keeps it
+ * for the filters (held) and then for DKIM (out) until the end. */
 static void
 smtpd_data_flush(struct smtpd_data_state *st, int force)
 {
 	if (st->out.len == 0 || (!force && st->out.len < SMTPD_WRITE_CHUNK))
 		return;
+	if (st->d.flags & SMTP_DATA_F_TOO_BIG) {
+		/* Refused at the end: nothing more is kept. */
+		st->stored += st->out.len;
+		buf_reset(&st->out);
+		return;
+	}
+	if (st->milter) {
+		buf_append(&st->held, st->out.data, st->out.len);
+		buf_reset(&st->out);
+		return;
+	}
+	if (st->hold)
+		return;
 	st->stored += st->out.len;
 	smtpd_dmarc_feed(st->dmarc, st->out.data, st->out.len);
-	if (st->milter && !(st->d.flags & SMTP_DATA_F_TOO_BIG)) {
-		buf_append(&st->held, st->out.data, st->out.len);
-	} else if (!st->write_failed && !(st->d.flags & SMTP_DATA_F_TOO_BIG)) {
+	if (!st->write_failed) {
 		int r = queue_in_write(st->msg, st->out.data, st->out.len);
 		if (r != QUEUE_OK) {
 			smtpd_queue_trouble(r);
@@ -246,23 +264,23 @@ smtpd_fill_envelope(struct smtpd_session *ss, struct queue_envelope *env)
 	}
 }
 
-/* The held content through the filters, then into the queue as they
- * left it; a queue write that fails is a 451, as any other. */
+/* The held content through the filters, then on as they left it (into
+ * the queue, or to DKIM); a queue write that fails is a 451, as any
+ * other. */
 static enum smtpd_milter_eom
 smtpd_milter_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 		    const char *id, const char *cmd, struct buf *reply)
 {
 	enum smtpd_milter_eom r =
 	    smtpd_milter_message(ss, id, cmd, &st->held, reply);
-	int q;
 
 	if (r != SMTPD_MILTER_ACCEPT)
 		return r;
-	st->stored = st->held.len;
-	q = queue_in_write(st->msg, st->held.data, st->held.len);
+	buf_append(&st->out, st->held.data, st->held.len);
 	buf_free(&st->held);
-	if (q != QUEUE_OK) {
-		smtpd_queue_trouble(q);
+	st->milter = 0;
+	smtpd_data_flush(st, 1);
+	if (st->write_failed) {
 		buf_reset(reply);
 		buf_puts(reply, "451 4.3.0 Error: queue file write error");
 		smtpd_log_reject(ss, id, cmd, buf_cstr(reply), NULL);
@@ -360,14 +378,6 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 		smtpd_reply(ss, "250 2.0.0 Ok: queued as %s", id);
 		return;
 	}
-	/* DMARC (smtpd_dmarc.c): reject, or HOLD. */
-	if (smtpd_dmarc_finish(ss, st->dmarc, id, cmd,
-			       queue_in_envelope(st->msg), &reply)) {
-		smtpd_reply(ss, "%s", buf_cstr(&reply));
-		buf_free(&reply);
-		ss->fails[c]++;
-		return;
-	}
 	smtpd_fill_envelope(ss, queue_in_envelope(st->msg));
 	smtpd_milter_envelope(ss, id, queue_in_envelope(st->msg));
 	/* The queue holds rewritten addresses (lib/rewrite.h): canonical,
@@ -408,6 +418,35 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 	if (st->hbc)
 		smtpd_hbc_envelope(hbc_result(st->hbc),
 				   queue_in_envelope(st->msg));
+	if (st->hold) {
+		/* The final content: signed, verified, with our
+		 * Authentication-Results (smtpd_dkim.c). */
+		const char *filter = queue_in_envelope(st->msg)->filter;
+
+		smtpd_dkim_apply(ss, id, filter != NULL && *filter != '\0',
+				 &st->out);
+		st->hold = 0;
+		smtpd_data_flush(st, 1);
+		size = st->stored - queue_in_nul_removed(st->msg);
+		if (st->write_failed) {
+			buf_puts(&reply,
+				 "451 4.3.0 Error: queue file write error");
+			smtpd_log_reject(ss, id, cmd, buf_cstr(&reply), NULL);
+			smtpd_reply(ss, "%s", buf_cstr(&reply));
+			buf_free(&reply);
+			ss->fails[c]++;
+			return;
+		}
+	}
+	/* DMARC (smtpd_dmarc.c), on the content as queued: reject, or
+	 * HOLD.  (DKIM's results go in here once smtpd_dkim passes them.) */
+	if (smtpd_dmarc_finish(ss, st->dmarc, id, cmd,
+			       queue_in_envelope(st->msg), &reply)) {
+		smtpd_reply(ss, "%s", buf_cstr(&reply));
+		buf_free(&reply);
+		ss->fails[c]++;
+		return;
+	}
 	struct queue_in *msg = st->msg;
 	int hold = queue_in_envelope(msg)->hold;
 	/* The log shows the envelope as queued (rewritten, expanded), as

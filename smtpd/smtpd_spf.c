@@ -217,6 +217,17 @@ smtpd_spf_header(struct smtpd_session *ss, const char *sender, struct buf *out)
 	buf_free(&comment);
 }
 
+int
+smtpd_spf_peek(struct smtpd_session *ss, const char **identity,
+	       const char **sender)
+{
+	if (ss->spf == NULL || !ss->spf->done)
+		return -1;
+	*identity = ss->spf->identity;
+	*sender = ss->spf->sender;
+	return ss->spf->result;
+}
+
 void
 smtpd_spf_reset(struct smtpd_session *ss)
 {

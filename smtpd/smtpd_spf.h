@@ -27,6 +27,12 @@ int smtpd_spf_result(struct smtpd_session *ss, const char *sender,
  * client that did not authenticate. */
 void smtpd_spf_header(struct smtpd_session *ss, const char *sender,
 		      struct buf *out);
+/* The transaction's result when a check ran (a restriction or the
+ * header asked for it), with its identity ("mailfrom" or "helo") and
+ * address; -1 when none ran (Authentication-Results: says nothing
+ * then, rather than start a lookup of its own). */
+int smtpd_spf_peek(struct smtpd_session *ss, const char **identity,
+		   const char **sender);
 /* Forgets the transaction's result (RSET, MAIL, end of data). */
 void smtpd_spf_reset(struct smtpd_session *ss);
 void smtpd_spf_end(struct smtpd_session *ss);

@@ -10,4 +10,8 @@ int panacea_spf(int argc, char **argv);
 /* panacea trace [-H HOSTNAME] [FILE]: argv starts after "trace". */
 int panacea_trace(int argc, char **argv);
 
+/* panacea dkim genkey ... | verify: argv starts at "genkey" or
+ * "verify" (cli/panacea/dkim.c); returns the exit status. */
+int panacea_dkim(int argc, char **argv);
+
 #endif

@@ -81,6 +81,12 @@ const struct conf_param conf_params[] = {
      "always may. As in Postfix; Panacea's showq(8) also checks the uid of "
      "whoever connects to public/showq, with the account names it read at "
      "start."},
+    {"authserv_id", CONF_STR, "$myhostname", 0, 0,
+     "The authserv-id (RFC 8601 2.5) of the Authentication-Results: header "
+     "that smtpd(8) writes (smtpd_dkim_verify, "
+     "smtpd_authentication_results); incoming Authentication-Results "
+     "fields that carry this id are removed first, as only this host may "
+     "write them (RFC 8601 5). Panacea's own."},
     {"biff", CONF_BOOL, "yes", 0, 0,
      "No-op in Panacea: local(8) never notifies comsat. Postfix: whether "
      "local delivery notifies the biff service."},
@@ -266,6 +272,29 @@ const struct conf_param conf_params[] = {
     {"disable_vrfy_command", CONF_BOOL, "no", 0, 0,
      "When yes, smtpd(8) refuses VRFY (502 5.5.1), so that a client cannot "
      "probe which addresses exist. As in Postfix."},
+    {"dkim_key_table", CONF_STR, "", 0, 0,
+     "The DKIM signing keys, in OpenDKIM's KeyTable format: lines \"NAME "
+     "DOMAIN:SELECTOR:/path/to/key.pem\" (DOMAIN % is the signing "
+     "address's domain; RSA or Ed25519 PEM keys, which may be readable by "
+     "root only: smtpd(8) and pickup(8) read them at start, before "
+     "dropping privileges). Used with dkim_signing_table; see DESIGN.md "
+     "\"DKIM\". Panacea's own (Postfix sites run OpenDKIM)."},
+    {"dkim_signature_limit", CONF_INT, "5", 0, 1,
+     "The most DKIM-Signature fields of one message that smtpd(8) verifies "
+     "(smtpd_dkim_verify), from the top; later ones are ignored, so that a "
+     "message cannot make smtpd do unbounded DNS lookups and signature "
+     "checks. Panacea's own."},
+    {"dkim_signing_table", CONF_STR, "", 0, 0,
+     "Which From: addresses are DKIM-signed with which key of "
+     "dkim_key_table, in OpenDKIM's SigningTable format: lines \"PATTERN "
+     "KEYNAME\", looked up with the address, its domain and its parent "
+     "domains (\".example.com\"), or, as \"refile:/path\", with "
+     "wildcard patterns (*@example.com) in file order.  Every line of the "
+     "first pattern that matches signs: an RSA and an Ed25519 key under one "
+     "pattern give two signatures.  smtpd(8) signs the mail of SASL clients, "
+     "mynetworks and local submission, pickup(8) that of the maildrop, "
+     "each once, after header rewriting, relaxed/relaxed, without l=. "
+     "Empty: no signing. Panacea's own."},
     {"dns_nameservers", CONF_STR, "", 0, 0,
      "Panacea's own: ip[:port] list of the DNS servers every lookup uses; "
      "empty uses the servers of /etc/resolv.conf."},
@@ -1142,6 +1171,12 @@ const struct conf_param conf_params[] = {
     {"smtp_use_tls", CONF_BOOL, "no", 0, 0,
      "Postfix's legacy form of smtp_tls_security_level = may, used only "
      "when smtp_tls_security_level is empty. As in Postfix."},
+    {"smtpd_authentication_results", CONF_BOOL, "no", 0, 0,
+     "When yes, smtpd(8) writes one Authentication-Results: header (RFC "
+     "8601) on each message it accepts, with authserv_id and what it "
+     "found: auth= for SASL clients, spf= when the transaction's SPF "
+     "check ran, dkim= per signature when smtpd_dkim_verify is on.  "
+     "smtpd_dkim_verify = yes writes it too. Panacea's own."},
     {"smtpd_banner", CONF_STR, "$myhostname ESMTP $mail_name", 0, 0,
      "The text after 220 in smtpd(8)'s greeting; RFC 5321 wants it to start "
      "with the host's name, as the default does. As in Postfix."},
@@ -1191,6 +1226,20 @@ const struct conf_param conf_params[] = {
      "Evaluate smtpd_client_restrictions, smtpd_helo_restrictions and "
      "smtpd_sender_restrictions at RCPT instead of at connect, HELO and MAIL. "
      "As in Postfix."},
+    {"smtpd_dkim_time_limit", CONF_TIME, "20s", 's', 1,
+     "The longest the key lookups of one message's DKIM verification "
+     "(smtpd_dkim_verify) may take together: a lookup that would start "
+     "later makes that signature temperror. Each lookup itself is bounded "
+     "by the DNS timeout. Panacea's own."},
+    {"smtpd_dkim_verify", CONF_BOOL, "no", 0, 0,
+     "When yes, smtpd(8) verifies the DKIM signatures (RFC 6376, RFC 8463: "
+     "rsa-sha256 with keys of 1024 bits or more, ed25519-sha256; at most "
+     "dkim_signature_limit) of each message from a client it does not sign "
+     "for, at the end of DATA, and reports each in the "
+     "Authentication-Results: header (pass, fail, neutral, policy, "
+     "temperror, permerror). Key records are looked up with "
+     "dns_nameservers. The message is held in memory until then (at most "
+     "message_size_limit). Panacea's own."},
     {"smtpd_dmarc_enable", CONF_BOOL, "no", 0, 0,
      "When yes, smtpd(8) checks DMARC (RFC 7489) at the end of data for "
      "network clients that did not authenticate and are not in mynetworks: "

@@ -81,6 +81,8 @@ PROGRAMS = {
     "slapd": ("slapd", "/usr/sbin/slapd"),
     "slapadd": ("slapd", "/usr/sbin/slapadd"),
     "nsenter": ("util-linux", None),
+    # test_dkim: OpenDKIM's own verifier checks what Panacea signs.
+    "opendkim-testmsg": ("opendkim-tools", "/usr/sbin/opendkim-testmsg"),
 }
 
 # Perl modules a program loads at run time: module -> (package, for what).
@@ -94,6 +96,10 @@ PYTHON_MODULES = {
     "yaml": "python3-yaml",
     # make integration: -n 2 --dist loadfile (pytest-xdist).
     "xdist": "python3-pytest-xdist",
+    # test_dkim: dkimpy signs and verifies beside Panacea.
+    "dkim": "python3-dkim",
+    # dkimpy's ed25519-sha256.
+    "nacl": "python3-nacl",
 }
 
 # Data files: path -> (Debian package, for what).
