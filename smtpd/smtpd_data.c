@@ -424,7 +424,7 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 		const char *filter = queue_in_envelope(st->msg)->filter;
 
 		smtpd_dkim_apply(ss, id, filter != NULL && *filter != '\0',
-				 &st->out);
+				 st->dmarc, &st->out);
 		st->hold = 0;
 		smtpd_data_flush(st, 1);
 		size = st->stored - queue_in_nul_removed(st->msg);

@@ -29,6 +29,7 @@
 #include "msg.h"
 #include "smtpd.h"
 #include "smtpd_dkim.h"
+#include "smtpd_dmarc.h"
 #include "smtpd_spf.h"
 #include "spf.h"
 #include "xalloc.h"
@@ -95,10 +96,33 @@ smtpd_dkim_hold(const struct smtpd_session *ss)
 	return verify || ar_header;
 }
 
+/* A verdict as DMARC counts it (lib/mail/dmarc.h). */
+static int
+dmarc_dkim_of(int result)
+{
+	switch (result) {
+	case DKIM_PASS:
+		return DMARC_DKIM_PASS;
+	case DKIM_FAIL:
+		return DMARC_DKIM_FAIL;
+	case DKIM_NEUTRAL:
+		return DMARC_DKIM_NEUTRAL;
+	case DKIM_POLICY:
+		return DMARC_DKIM_POLICY;
+	case DKIM_TEMPERROR:
+		return DMARC_DKIM_TEMPERROR;
+	case DKIM_PERMERROR:
+		return DMARC_DKIM_PERMERROR;
+	default:
+		return DMARC_DKIM_NONE;
+	}
+}
+
 void
 smtpd_dkim_apply(struct smtpd_session *ss, const char *id, int to_filter,
-		 struct buf *msg)
+		 struct smtpd_dmarc *dm, struct buf *msg)
 {
+	struct dmarc_dkim pairs[64];
 	struct dkim_verdict v[64];
 	struct auth_results_in ar = {.authserv_id = authserv_id};
 	struct buf top = BUF_INIT, rest = BUF_INIT;
@@ -148,6 +172,15 @@ smtpd_dkim_apply(struct smtpd_session *ss, const char *id, int to_filter,
 		ar.dkim = v;
 		ar.ndkim = nv;
 	}
+	/* DMARC with the verdicts, before the header that reports it
+	 * (RFC 7489 4.2: a DKIM pass counts for an aligned d=). */
+	if (dm != NULL) {
+		for (i = 0; i < nv; i++)
+			pairs[i] = (struct dmarc_dkim){
+			    dmarc_dkim_of(v[i].result), v[i].d};
+		smtpd_dmarc_feed(dm, rest.data, rest.len);
+		smtpd_dmarc_evaluate(ss, dm, id, pairs, nv);
+	}
 	if (ar_header) {
 		ar.auth_user = ss->auth_user;
 		if ((spf = smtpd_spf_peek(ss, &identity, &sender)) >= 0) {
@@ -155,7 +188,7 @@ smtpd_dkim_apply(struct smtpd_session *ss, const char *id, int to_filter,
 			ar.spf_identity = identity;
 			ar.spf_value = sender;
 		}
-		/* dmarc=: the DMARC evaluator sets ar.dmarc here. */
+		ar.dmarc = smtpd_dmarc_result(dm, &ar.dmarc_from);
 		auth_results_build(&ar, &top);
 	}
 	if (own && keys != NULL && !to_filter)

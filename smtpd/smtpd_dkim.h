@@ -20,10 +20,13 @@ void smtpd_dkim_init(void);
 int smtpd_dkim_hold(const struct smtpd_session *ss);
 
 /* Rewrites the complete message in msg (as it will be queued):
- * removes Authentication-Results fields with our authserv-id, adds
- * ours, and signs (unless to_filter: a content filter will return the
- * message, and it is signed then).  id is for the log. */
+ * removes Authentication-Results fields with our authserv-id, verifies,
+ * has DMARC evaluated with the verdicts (dm, smtpd_dmarc.h; NULL: DMARC
+ * is off for this message), adds our Authentication-Results, and signs
+ * (unless to_filter: a content filter will return the message, and it
+ * is signed then).  id is for the log. */
+struct smtpd_dmarc;
 void smtpd_dkim_apply(struct smtpd_session *ss, const char *id, int to_filter,
-		      struct buf *msg);
+		      struct smtpd_dmarc *dm, struct buf *msg);
 
 #endif

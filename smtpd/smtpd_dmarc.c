@@ -26,6 +26,12 @@ static struct psl *psl;
 
 struct smtpd_dmarc {
 	struct dmarc_from from;
+	int evaluated;
+	int worst;	    /* the strictest disposition, -1: none yet */
+	char *worst_domain; /* its author domain */
+	struct buf worst_text;
+	int ar_result; /* for Authentication-Results: -1 none */
+	char *ar_from; /* its header.from */
 };
 
 static enum action
@@ -81,6 +87,9 @@ smtpd_dmarc_begin(struct smtpd_session *ss)
 		return NULL;
 	dm = xcalloc(1, sizeof(*dm));
 	dmarc_from_init(&dm->from);
+	dm->worst = -1;
+	dm->ar_result = -1;
+	buf_init(&dm->worst_text);
 	return dm;
 }
 
@@ -97,6 +106,9 @@ smtpd_dmarc_free(struct smtpd_dmarc *dm)
 	if (dm == NULL)
 		return;
 	dmarc_from_free(&dm->from);
+	xfree(dm->worst_domain);
+	xfree(dm->ar_from);
+	buf_free(&dm->worst_text);
 	xfree(dm);
 }
 
@@ -116,6 +128,7 @@ spf_domain(struct smtpd_session *ss)
  * none when it does not fail), and the text for a reply. */
 static int
 evaluate(struct smtpd_session *ss, const char *id, const char *domain,
+	 const struct dmarc_dkim *dkim, size_t ndkim, int *result,
 	 struct buf *text)
 {
 	struct dmarc_ctx ctx = {spf_dns_lookup, NULL, psl};
@@ -128,11 +141,10 @@ evaluate(struct smtpd_session *ss, const char *id, const char *domain,
 	in.from_domain = domain;
 	in.spf_result = smtpd_spf_result(ss, ss->env.sender, &spf);
 	in.spf_domain = spf_domain(ss);
-	/* DKIM: the verifier's (result, d=) pairs go here, one struct
-	 * dmarc_dkim per signature, in.dkim and in.ndkim.  Until then only
-	 * an aligned SPF pass can pass DMARC. */
-	in.dkim = NULL;
-	in.ndkim = 0;
+	/* DKIM: the verifier's (result, d=) pairs (smtpd_dkim.c), none
+	 * when it did not run: then only an aligned SPF pass passes. */
+	in.dkim = dkim;
+	in.ndkim = ndkim;
 	in.sample = -1;
 	dmarc_outcome_init(&o);
 	if (!dns_is_ready()) {
@@ -156,6 +168,7 @@ evaluate(struct smtpd_session *ss, const char *id, const char *domain,
 		 buf_cstr(&o.reason));
 	disposition =
 	    o.result == DMARC_RESULT_FAIL ? o.disposition : DMARC_POLICY_NONE;
+	*result = o.result;
 	buf_reset(text);
 	buf_printf(text, "DMARC policy of %s is %s: %s", o.policy_domain,
 		   dmarc_policy_name(disposition), buf_cstr(&o.reason));
@@ -164,62 +177,87 @@ evaluate(struct smtpd_session *ss, const char *id, const char *domain,
 	return disposition;
 }
 
-int
-smtpd_dmarc_finish(struct smtpd_session *ss, struct smtpd_dmarc *dm,
-		   const char *id, const char *cmd, struct queue_envelope *env,
-		   struct buf *reply)
+void
+smtpd_dmarc_evaluate(struct smtpd_session *ss, struct smtpd_dmarc *dm,
+		     const char *id, const struct dmarc_dkim *dkim,
+		     size_t ndkim)
 {
 	struct dmarc_author au;
-	const char *why, *worst_domain = NULL;
-	struct buf text = BUF_INIT, worst_text = BUF_INIT;
-	enum action act = ACT_REPORT;
-	int r, worst = -1, refused = 0;
+	const char *why;
+	struct buf text = BUF_INIT;
+	int r, d, result;
 
-	if (dm == NULL)
-		return 0;
+	if (dm == NULL || dm->evaluated)
+		return;
+	dm->evaluated = 1;
 	r = dmarc_from_result(&dm->from, &au, &why);
 	if (r == DMARC_FROM_NONE || r == DMARC_FROM_BAD) {
 		msg_info("%s: dmarc: %s (%s)", id,
 			 r == DMARC_FROM_NONE ? "none" : "permerror", why);
-		return 0;
+		return;
 	}
 	if (*why)
 		msg_info("%s: dmarc: %s: checking %zu domain%s", id, why, au.n,
 			 au.n == 1 ? "" : "s");
 	/* RFC 7489 6.6.1: every author domain is checked, the strictest
-	 * policy applies. */
+	 * policy applies; Authentication-Results reports that domain (the
+	 * first when none fails). */
 	for (size_t i = 0; i < au.n; i++) {
-		int d = evaluate(ss, id, au.domain[i], &text);
-
-		if (d > worst) {
-			worst = d;
-			worst_domain = au.domain[i];
-			buf_set(&worst_text, buf_cstr(&text));
+		d = evaluate(ss, id, au.domain[i], dkim, ndkim, &result, &text);
+		if (d > dm->worst) {
+			dm->worst = d;
+			xfree(dm->worst_domain);
+			dm->worst_domain = xstrdup(au.domain[i]);
+			buf_set(&dm->worst_text, buf_cstr(&text));
+			dm->ar_result = result;
+			xfree(dm->ar_from);
+			dm->ar_from = xstrdup(au.domain[i]);
 		}
 	}
-	if (worst == DMARC_POLICY_REJECT)
+	buf_free(&text);
+}
+
+const char *
+smtpd_dmarc_result(const struct smtpd_dmarc *dm, const char **from)
+{
+	if (dm == NULL || dm->ar_result < 0)
+		return NULL;
+	*from = dm->ar_from;
+	return dmarc_result_name(dm->ar_result);
+}
+
+int
+smtpd_dmarc_finish(struct smtpd_session *ss, struct smtpd_dmarc *dm,
+		   const char *id, const char *cmd, struct queue_envelope *env,
+		   struct buf *reply)
+{
+	enum action act = ACT_REPORT;
+
+	if (dm == NULL)
+		return 0;
+	smtpd_dmarc_evaluate(ss, dm, id, NULL, 0);
+	if (dm->worst == DMARC_POLICY_REJECT)
 		act = reject_action;
-	else if (worst == DMARC_POLICY_QUARANTINE)
+	else if (dm->worst == DMARC_POLICY_QUARANTINE)
 		act = quarantine_action;
 	if (act == ACT_REJECT) {
 		buf_reset(reply);
 		buf_printf(reply, "550 5.7.1 <%s>: Message rejected: %s",
-			   worst_domain, buf_cstr(&worst_text));
+			   dm->worst_domain, buf_cstr(&dm->worst_text));
 		/* Domains may be UTF-8 (SMTPUTF8 mail): a reply to a client
 		 * that did not ask for it stays ASCII. */
 		for (size_t i = 0; !ss->smtputf8 && i < reply->len; i++)
 			if ((unsigned char)reply->data[i] >= 0x80)
 				reply->data[i] = '?';
 		smtpd_log_reject(ss, id, cmd, buf_cstr(reply), NULL);
-		refused = 1;
-	} else if (act == ACT_HOLD) {
+		return 1;
+	}
+	if (act == ACT_HOLD) {
 		/* The queue's hold state, as header_checks' HOLD: an
 		 * administrator releases it with pansuper -H or deletes it. */
 		env->hold = 1;
-		smtpd_log_action(ss, id, "hold", cmd, buf_cstr(&worst_text),
+		smtpd_log_action(ss, id, "hold", cmd, buf_cstr(&dm->worst_text),
 				 NULL);
 	}
-	buf_free(&text);
-	buf_free(&worst_text);
-	return refused;
+	return 0;
 }

@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "dmarc.h"
 #include "queue.h"
 
 struct smtpd_session;
@@ -31,9 +32,18 @@ void smtpd_dmarc_init(void);
 struct smtpd_dmarc *smtpd_dmarc_begin(struct smtpd_session *ss);
 /* The content as stored (NULL dm: nothing to do). */
 void smtpd_dmarc_feed(struct smtpd_dmarc *dm, const void *data, size_t len);
-/* The verdict of a complete message: 1 when it is refused (reply holds
- * the 550 and the refusal is logged), 0 to go on (env->hold may have
- * been set). */
+/* The verdict of a complete message, logged, with the DKIM verifier's
+ * (result, d=) pairs when it ran (smtpd_dkim.c calls it before it writes
+ * Authentication-Results); once a message, later calls do nothing. */
+void smtpd_dmarc_evaluate(struct smtpd_session *ss, struct smtpd_dmarc *dm,
+			  const char *id, const struct dmarc_dkim *dkim,
+			  size_t ndkim);
+/* For Authentication-Results: the result ("pass", "fail", ...) and in
+ * *from the author domain, or NULL when there is none to report. */
+const char *smtpd_dmarc_result(const struct smtpd_dmarc *dm, const char **from);
+/* What the verdict asks (evaluating it without DKIM when that did not
+ * run): 1 when the message is refused (reply holds the 550 and the
+ * refusal is logged), 0 to go on (env->hold may have been set). */
 int smtpd_dmarc_finish(struct smtpd_session *ss, struct smtpd_dmarc *dm,
 		       const char *id, const char *cmd,
 		       struct queue_envelope *env, struct buf *reply);

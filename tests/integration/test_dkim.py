@@ -87,6 +87,9 @@ def world(tmp_path_factory, mail_owner):  # noqa: F811
         "ext.test": txt_zone_record("s1._domainkey", ext_rec) +
         'revoked._domainkey TXT "v=DKIM1; p="\n'
         '@ TXT "v=spf1 ip4:%s60 -all"\n' % net,
+        # DMARC p=reject, no SPF: only an aligned DKIM pass passes.
+        "dm.test": txt_zone_record("s1._domainkey", ext_rec) +
+        '_dmarc TXT "v=DMARC1; p=reject"\n',
     }, address=net + "53", port=53, workdir=str(tmp / "nsd"))
     dns.start()
     (tmp / "KeyTable").write_text(
@@ -102,6 +105,7 @@ def world(tmp_path_factory, mail_owner):  # noqa: F811
             "mynetworks": "127.0.0.1/32",
             "dns_nameservers": dns.nameservers,
             "smtpd_dkim_verify": "yes",
+            "smtpd_dmarc_enable": "yes",
             # The SPF result goes into Authentication-Results too.
             "smtpd_recipient_restrictions":
                 "permit_mynetworks, reject_unauth_destination, "
@@ -122,10 +126,10 @@ def world(tmp_path_factory, mail_owner):  # noqa: F811
         pytest.fail("sanitizer report: %s" % report)
 
 
-def send(world, msg, source):
+def send(world, msg, source, sender="joe@ext.test"):
     with Session(world["inst"].host, world["port"], source=source) as s:
         s.expect("EHLO client.test", 250)
-        s.expect("MAIL FROM:<joe@ext.test>", 250)
+        s.expect("MAIL FROM:<%s>" % sender, 250)
         s.expect("RCPT TO:<%s>" % ROOT, 250)
         s.expect("DATA", 354)
         s.send(msg.replace(b"\r\n.", b"\r\n..") + b".\r\n")
@@ -142,11 +146,11 @@ def our_ar(text):
     return [f.replace("\n\t", " ") for f in found]
 
 
-def dkimpy_sign(world, msg, **kw):
+def dkimpy_sign(world, msg, domain=b"ext.test", **kw):
     import dkim
     with open(world["ext_key"], "rb") as f:
         key = f.read()
-    sig = dkim.sign(msg, b"s1", b"ext.test", key,
+    sig = dkim.sign(msg, b"s1", domain, key,
                     include_headers=[b"from", b"to", b"subject", b"date"],
                     **kw)
     return sig.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n") + msg
@@ -164,7 +168,8 @@ def test_dkimpy_signatures_pass(world):
         text = send(world, signed + tail, world["client"]).decode()
         ar = our_ar(text)
         assert ar == [" spf=pass smtp.mailfrom=joe@ext.test; dkim=pass "
-                      "header.d=ext.test header.s=s1 header.b=%s"
+                      "header.d=ext.test header.s=s1 header.b=%s; "
+                      "dmarc=none header.from=ext.test"
                       % b.group(1).decode()], (kw, text)
         # One field, on top.
         assert text.startswith("Authentication-Results: "), text
@@ -195,7 +200,8 @@ def test_forged_authentication_results_removed(world):
     text = send(world, message("joe@ext.test", "forged", forged),
                 world["client"]).decode()
     assert our_ar(text) == [" spf=pass smtp.mailfrom=joe@ext.test; "
-                            "dkim=none"], text
+                            "dkim=none; dmarc=none header.from=ext.test"], \
+        text
     assert "bank.example" not in text, text
     assert "Authentication-Results: other.example; spf=pass\r\n" in text
     world["inst"].wait_log(r"removed 2 Authentication-Results fields "
@@ -208,7 +214,8 @@ def test_forged_authentication_results_removed(world):
     ar = our_ar(send(world, signed, world["client"]).decode())
     assert ar == [" spf=pass smtp.mailfrom=joe@ext.test; dkim=permerror "
                   "(key revoked) header.d=ext.test "
-                  "header.s=revoked header.b=%s" % re.search(
+                  "header.s=revoked header.b=%s; dmarc=none "
+                  "header.from=ext.test" % re.search(
                       rb"\bb=([A-Za-z0-9+/]{8})",
                       signed.split(b"bh=")[1]).group(1).decode()], ar
 
@@ -307,3 +314,28 @@ def test_signed_as_stored_without_nul_octets(world):
                        timeout=30)
     assert (r.returncode, r.stdout) == (
         0, b"pass d=sign.test s=rsa\npass d=sign.test s=ed\n"), r
+
+
+def test_dmarc_passes_on_an_aligned_dkim_signature(world):
+    """DMARC takes the verifier's results (RFC 7489 4.2): dm.test
+    publishes p=reject and no SPF, so its mail passes on an aligned DKIM
+    signature alone (dmarc=pass in the same Authentication-Results), and
+    the same message with its body changed is refused 550 5.7.1."""
+    signed = dkimpy_sign(world, message("joe@dm.test", "aligned"),
+                         domain=b"dm.test")
+    text = send(world, signed, world["client"], sender="joe@dm.test")
+    ar = our_ar(text.decode())
+    assert len(ar) == 1 and "dkim=pass header.d=dm.test" in ar[0] and \
+        ar[0].endswith("; dmarc=pass header.from=dm.test"), ar
+    tampered = signed.replace(b"hungry", b"angry")
+    with Session(world["inst"].host, world["port"],
+                 source=world["client"]) as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("MAIL FROM:<joe@dm.test>", 250)
+        s.expect("RCPT TO:<%s>" % ROOT, 250)
+        s.expect("DATA", 354)
+        s.send(tampered.replace(b"\r\n.", b"\r\n..") + b".\r\n")
+        r = s.reply()
+        assert r.code == 550 and "DMARC policy of dm.test is reject" in \
+            r.text, r
+        s.expect("QUIT", 221)
