@@ -333,6 +333,18 @@ smtpd_milter_data(struct smtpd_session *ss, struct buf *reply)
 }
 
 int
+smtpd_milter_unknown(struct smtpd_session *ss, const char *line,
+		     struct buf *reply)
+{
+	struct smtpd_milter *sm = ss->milter;
+
+	if (sm == NULL || sm->denied)
+		return 0;
+	return stage_verdict(ss, milters_unknown(sm->ms, line, reply),
+			     "UNKNOWN", NULL, reply);
+}
+
+int
 smtpd_milter_active(struct smtpd_session *ss)
 {
 	return ss->milter != NULL;

@@ -30,6 +30,10 @@ int smtpd_milter_mail(struct smtpd_session *ss, const struct smtp_cmd *cmd,
 int smtpd_milter_rcpt(struct smtpd_session *ss, const struct smtp_cmd *cmd,
 		      struct buf *reply);
 int smtpd_milter_data(struct smtpd_session *ss, struct buf *reply);
+/* An unknown command (its line as received): 1 (refused, logged) with
+ * the filter's reply, or 0 for smtpd's own. */
+int smtpd_milter_unknown(struct smtpd_session *ss, const char *line,
+			 struct buf *reply);
 /* 1 when this transaction's content goes to filters (smtpd_data.c then
  * holds it until their end of message). */
 int smtpd_milter_active(struct smtpd_session *ss);

@@ -819,7 +819,13 @@ smtpd_command(struct smtpd_session *ss, struct buf *line)
 	    SMTP_CMD_OK) {
 		struct buf reply = BUF_INIT;
 		enum smtpd_counter c = smtpd_counter_of(cmd.verb);
-		smtp_cmd_reply(&cmd, &reply);
+		/* The filters see an unknown command first (SMFIC_UNKNOWN);
+		 * one of them may answer it. */
+		if (cmd.err != SMTP_CMD_ERR_UNKNOWN ||
+		    !smtpd_milter_unknown(ss, buf_cstr(line), &reply)) {
+			buf_reset(&reply);
+			smtp_cmd_reply(&cmd, &reply);
+		}
 		smtpd_reply(ss, "%s", buf_cstr(&reply));
 		ss->counts[c]++;
 		ss->fails[c]++;

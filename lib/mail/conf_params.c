@@ -642,6 +642,10 @@ const struct conf_param conf_params[] = {
      0, 0,
      "The macros sent to mail filters with each RCPT TO event. As in "
      "Postfix."},
+    {"milter_unknown_command_macros", CONF_STR, "", 0, 0,
+     "The macros sent to mail filters with an SMTP command smtpd(8) does "
+     "not know (SMFIC_UNKNOWN, which carries the command as received; a "
+     "filter's reply answers it, else smtpd's 500). As in Postfix."},
     {"mime_boundary_length_limit", CONF_INT, "2048", 0, 1,
      "How many bytes of a MIME boundary the header and body checks and "
      "smtp(8)'s 8-bit to 7-bit conversion compare; boundaries that agree "

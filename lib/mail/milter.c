@@ -61,11 +61,11 @@ struct milters {
 	int quarantine;
 };
 
-static const char *const stage_param[MILTER_M_MAX] = {
+static const char *const stage_param[MILTER_M_MAX + 1] = {
     "milter_connect_macros",	   "milter_helo_macros",
     "milter_mail_macros",	   "milter_rcpt_macros",
     "milter_data_macros",	   "milter_end_of_data_macros",
-    "milter_end_of_header_macros",
+    "milter_end_of_header_macros", "milter_unknown_command_macros",
 };
 
 int
@@ -79,7 +79,7 @@ milter_conf_read(struct milter_conf *c, struct buf *err)
 	c->connect_timeout_ms = (int)conf_time("milter_connect_timeout") * 1000;
 	c->command_timeout_ms = (int)conf_time("milter_command_timeout") * 1000;
 	c->content_timeout_ms = (int)conf_time("milter_content_timeout") * 1000;
-	for (int i = 0; i < MILTER_M_MAX; i++)
+	for (int i = 0; i <= MILTER_M_MAX; i++)
 		c->macros[i] = conf_str(stage_param[i]);
 	/* "6", or "6; no_header_reply" (Postfix's extension syntax). */
 	if (sscanf(proto, "%u", &c->version) != 1 ||
@@ -359,8 +359,9 @@ static void
 m_macros(struct milters *ms, struct milter *m, int stage, char cmd,
 	 struct buf *out)
 {
-	const char *list =
-	    m->macros[stage] ? m->macros[stage] : ms->conf.macros[stage];
+	const char *list = stage < MILTER_M_MAX && m->macros[stage]
+			       ? m->macros[stage]
+			       : ms->conf.macros[stage];
 	const char *names[64], *values[64];
 	char *copy, *save = NULL;
 	size_t n = 0;
@@ -567,6 +568,19 @@ milters_rcpt(struct milters *ms, const char *rcpt, const char *const *args,
 	milter_put_envelope(&cmd, MILTER_C_RCPT, rcpt, args, nargs);
 	v = ms_event(ms, MILTER_M_RCPT, &cmd, MILTER_P_NORCPT, MILTER_P_NR_RCPT,
 		     1, reply);
+	buf_free(&cmd);
+	return v;
+}
+
+enum milter_verdict
+milters_unknown(struct milters *ms, const char *line, struct buf *reply)
+{
+	struct buf cmd = BUF_INIT;
+	enum milter_verdict v;
+
+	milter_put_unknown(&cmd, line);
+	v = ms_event(ms, MILTER_M_UNKNOWN, &cmd, MILTER_P_NOUNKNOWN,
+		     MILTER_P_NR_UNKN, 0, reply);
 	buf_free(&cmd);
 	return v;
 }

@@ -39,9 +39,14 @@ struct milter_conf {
 	int no_header_reply; /* milter_protocol's no_header_reply */
 	enum milter_default default_action;
 	/* The macro names to send at each stage (milter_*_macros), blank-
-	 * or comma-separated; a filter's OPTNEG may ask for others. */
-	const char *macros[MILTER_M_MAX];
+	 * or comma-separated; a filter's OPTNEG may ask for others (but for
+	 * MILTER_M_UNKNOWN, which the protocol's lists do not name). */
+	const char *macros[MILTER_M_MAX + 1];
 };
+
+/* The stage of an unknown SMTP command: ours, past the protocol's
+ * MILTER_M_* (a filter's OPTNEG cannot set its macros). */
+#define MILTER_M_UNKNOWN MILTER_M_MAX
 
 /* Reads milter_protocol, milter_default_action, the timeouts and the
  * macro lists; 0, or -1 with err for a bad value. */
@@ -102,6 +107,9 @@ enum milter_verdict milters_mail(struct milters *ms, const char *sender,
 enum milter_verdict milters_rcpt(struct milters *ms, const char *rcpt,
 				 const char *const *args, size_t nargs,
 				 struct buf *reply);
+/* An SMTP command smtpd does not know (SMFIC_UNKNOWN), as received. */
+enum milter_verdict milters_unknown(struct milters *ms, const char *line,
+				    struct buf *reply);
 enum milter_verdict milters_data(struct milters *ms, struct buf *reply);
 /* The message (headers, empty line, body, CRLF lines) to each filter in
  * turn, then end of message; content is replaced by the modified

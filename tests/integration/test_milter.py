@@ -289,6 +289,19 @@ def test_reject_at_each_stage(msys):
     with session(msys) as s:
         s.expect("EHLO client.test", 550)
         s.expect("NOOP", 250)
+    # An unknown command goes to the filter (SMFIC_UNKNOWN) as sent; its
+    # reply answers it, else smtpd's own 500.
+    m.set("unknown reply 502 5.5.1 not here either\n")
+    with session(msys) as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("XYZZY plugh", 502, r"5\.5\.1 not here either")
+        s.expect("NOOP", 250)
+    m.set("")
+    with session(msys) as s:
+        s.expect("EHLO client.test", 250)
+        s.expect("FROB now", 500, r"5\.5\.2")
+    wait_until(lambda: "unknown XYZZY plugh" in m.log() and
+               "unknown FROB now" in m.log(), what="unknown in the filter")
     m.set("connect reply 421 4.7.0 go away\n")
     with session(msys) as s:
         s.expect("EHLO client.test", 421)
