@@ -161,10 +161,10 @@ smtpd_data_begin(struct smtpd_session *ss, enum smtp_data_mode mode)
 	}
 	ri.queue_id = queue_in_id(st->msg);
 	st->milter = smtpd_milter_active(ss);
-	st->hold = smtpd_dkim_hold(ss);
+	st->dmarc = smtpd_dmarc_begin(ss);
+	st->hold = smtpd_dkim_hold(ss) || smtpd_dmarc_marks(st->dmarc);
 	st->hbc = smtpd_hbc_begin(ss, ri.queue_id);
 	st->hr = smtpd_hdr_rewrite(ss, ri.queue_id);
-	st->dmarc = smtpd_dmarc_begin(ss);
 	/* PREPEND actions of the access policy, above Received:; the
 	 * header checks see them, as Postfix's cleanup sees smtpd's. */
 	smtpd_restrict_prepend(ss, &st->raw);

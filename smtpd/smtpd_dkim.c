@@ -129,6 +129,9 @@ smtpd_dkim_apply(struct smtpd_session *ss, const char *id, int to_filter,
 	size_t nv = 0, seen = 0, removed = 0, i;
 	const char *identity, *sender;
 	int own = signs_for(ss), spf;
+	/* Our Authentication-Results: asked for, or the mark of a DMARC
+	 * quarantine (smtpd_dmarc_quarantine_action = header). */
+	int write_ar = ar_header || smtpd_dmarc_marks(dm);
 
 	/* The queue drops NUL octets (queue.h): so must what is signed
 	 * and verified, or the stored copy would not match. */
@@ -142,7 +145,7 @@ smtpd_dkim_apply(struct smtpd_session *ss, const char *id, int to_filter,
 			 msg->len - k, msg->len - k == 1 ? "" : "s");
 		buf_truncate(msg, k);
 	}
-	if (ar_header) {
+	if (write_ar) {
 		removed = auth_results_strip(msg->data ? msg->data : "",
 					     msg->len, authserv_id, &rest);
 		if (removed > 0)
@@ -181,14 +184,15 @@ smtpd_dkim_apply(struct smtpd_session *ss, const char *id, int to_filter,
 		smtpd_dmarc_feed(dm, rest.data, rest.len);
 		smtpd_dmarc_evaluate(ss, dm, id, pairs, nv);
 	}
-	if (ar_header) {
+	if (write_ar) {
 		ar.auth_user = ss->auth_user;
 		if ((spf = smtpd_spf_peek(ss, &identity, &sender)) >= 0) {
 			ar.spf = spf_result_name(spf);
 			ar.spf_identity = identity;
 			ar.spf_value = sender;
 		}
-		ar.dmarc = smtpd_dmarc_result(dm, &ar.dmarc_from);
+		ar.dmarc =
+		    smtpd_dmarc_result(dm, &ar.dmarc_from, &ar.dmarc_comment);
 		auth_results_build(&ar, &top);
 	}
 	if (own && keys != NULL && !to_filter)

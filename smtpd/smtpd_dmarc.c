@@ -18,7 +18,7 @@
 #include "spf_dns.h"
 #include "xalloc.h"
 
-enum action { ACT_REJECT, ACT_HOLD, ACT_REPORT };
+enum action { ACT_REJECT, ACT_HOLD, ACT_HEADER, ACT_REPORT };
 
 static int enabled;
 static enum action reject_action, quarantine_action;
@@ -27,6 +27,7 @@ static struct psl *psl;
 struct smtpd_dmarc {
 	struct dmarc_from from;
 	int evaluated;
+	char comment[64];   /* "p=P dis=D" of a failure, for the header */
 	int worst;	    /* the strictest disposition, -1: none yet */
 	char *worst_domain; /* its author domain */
 	struct buf worst_text;
@@ -43,8 +44,11 @@ action(const char *name, const char *value, int may_reject)
 		return ACT_HOLD;
 	if (strcmp(value, "report") == 0)
 		return ACT_REPORT;
+	if (!may_reject && strcmp(value, "header") == 0)
+		return ACT_HEADER;
 	msg_fatal("%s = %s: expected %s", name, value,
-		  may_reject ? "reject, hold or report" : "hold or report");
+		  may_reject ? "reject, hold or report"
+			     : "hold, header or report");
 	return ACT_REPORT;
 }
 
@@ -204,7 +208,9 @@ smtpd_dmarc_evaluate(struct smtpd_session *ss, struct smtpd_dmarc *dm,
 	 * first when none fails). */
 	for (size_t i = 0; i < au.n; i++) {
 		d = evaluate(ss, id, au.domain[i], dkim, ndkim, &result, &text);
-		if (d > dm->worst) {
+		if (d > dm->worst ||
+		    (result == DMARC_RESULT_FAIL &&
+		     dm->ar_result != DMARC_RESULT_FAIL && d == dm->worst)) {
 			dm->worst = d;
 			xfree(dm->worst_domain);
 			dm->worst_domain = xstrdup(au.domain[i]);
@@ -212,18 +218,31 @@ smtpd_dmarc_evaluate(struct smtpd_session *ss, struct smtpd_dmarc *dm,
 			dm->ar_result = result;
 			xfree(dm->ar_from);
 			dm->ar_from = xstrdup(au.domain[i]);
+			/* OpenDMARC's comment, which filters (sieve) read. */
+			if (result == DMARC_RESULT_FAIL)
+				snprintf(dm->comment, sizeof(dm->comment),
+					 "p=%s dis=%s", dmarc_policy_name(d),
+					 dmarc_policy_name(d));
 		}
 	}
 	buf_free(&text);
 }
 
 const char *
-smtpd_dmarc_result(const struct smtpd_dmarc *dm, const char **from)
+smtpd_dmarc_result(const struct smtpd_dmarc *dm, const char **from,
+		   const char **comment)
 {
 	if (dm == NULL || dm->ar_result < 0)
 		return NULL;
 	*from = dm->ar_from;
+	*comment = dm->comment;
 	return dmarc_result_name(dm->ar_result);
+}
+
+int
+smtpd_dmarc_marks(const struct smtpd_dmarc *dm)
+{
+	return dm != NULL && quarantine_action == ACT_HEADER;
 }
 
 int
@@ -252,7 +271,13 @@ smtpd_dmarc_finish(struct smtpd_session *ss, struct smtpd_dmarc *dm,
 		smtpd_log_reject(ss, id, cmd, buf_cstr(reply), NULL);
 		return 1;
 	}
-	if (act == ACT_HOLD) {
+	if (act == ACT_HEADER) {
+		/* Accepted; Authentication-Results says dmarc=fail with
+		 * "(p=quarantine dis=quarantine)" for the mailbox's filters. */
+		msg_info("%s: dmarc: quarantine: marked in "
+			 "Authentication-Results",
+			 id);
+	} else if (act == ACT_HOLD) {
 		/* The queue's hold state, as header_checks' HOLD: an
 		 * administrator releases it with pansuper -H or deletes it. */
 		env->hold = 1;

@@ -40,7 +40,13 @@ void smtpd_dmarc_evaluate(struct smtpd_session *ss, struct smtpd_dmarc *dm,
 			  size_t ndkim);
 /* For Authentication-Results: the result ("pass", "fail", ...) and in
  * *from the author domain, or NULL when there is none to report. */
-const char *smtpd_dmarc_result(const struct smtpd_dmarc *dm, const char **from);
+const char *smtpd_dmarc_result(const struct smtpd_dmarc *dm, const char **from,
+			       const char **comment);
+/* Whether a quarantine is to be marked in the message (its
+ * Authentication-Results: smtpd_dmarc_quarantine_action = header):
+ * smtpd then holds the message to the end and writes that field
+ * (smtpd_dkim.c). */
+int smtpd_dmarc_marks(const struct smtpd_dmarc *dm);
 /* What the verdict asks (evaluating it without DKIM when that did not
  * run): 1 when the message is refused (reply holds the 550 and the
  * refusal is logged), 0 to go on (env->hold may have been set). */

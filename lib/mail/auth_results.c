@@ -141,6 +141,8 @@ auth_results_build(const struct auth_results_in *in, struct buf *out)
 	/* DMARC: filled by the DMARC evaluator when it runs. */
 	if (in->dmarc) {
 		buf_printf(&w, "dmarc=%s", in->dmarc);
+		if (in->dmarc_comment && *in->dmarc_comment)
+			buf_printf(&w, " (%s)", in->dmarc_comment);
 		if (in->dmarc_from) {
 			buf_putc(&w, ' ');
 			prop(&w, "header.from", in->dmarc_from);

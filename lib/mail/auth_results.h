@@ -40,6 +40,7 @@ struct auth_results_in {
 	 * the DMARC evaluator to fill; NULL: not evaluated. */
 	const char *dmarc;
 	const char *dmarc_from;
+	const char *dmarc_comment; /* "p=quarantine dis=quarantine", or NULL */
 };
 
 /* Appends the field, with its final CRLF, to out. */

@@ -1269,8 +1269,11 @@ const struct conf_param conf_params[] = {
     {"smtpd_dmarc_quarantine_action", CONF_STR, "hold", 0, 0,
      "What smtpd(8) does with a message whose DMARC disposition is "
      "quarantine (smtpd_dmarc_enable): hold (accept it into the hold queue, "
-     "as header_checks' HOLD; pansuper -H releases it) or report (accept "
-     "it, the log line only).  Panacea's own."},
+     "as header_checks' HOLD; pansuper -H releases it), header (accept it, "
+     "marked in smtpd's Authentication-Results: header as OpenDMARC marks "
+     "it, \"dmarc=fail (p=quarantine dis=quarantine)\", for the mailbox's "
+     "filters: the message is then held in memory until its end) or report "
+     "(accept it, the log line only).  Panacea's own."},
     {"smtpd_dmarc_reject_action", CONF_STR, "reject", 0, 0,
      "What smtpd(8) does with a message whose DMARC disposition is reject "
      "(smtpd_dmarc_enable): reject (550 5.7.1 at the end of data with the "

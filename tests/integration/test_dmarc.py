@@ -72,9 +72,11 @@ def send(s, sender, from_, subject, extra=b""):
 
 
 def test_dmarc_policies(instance, mail_owner, dns):
-    # A second smtpd whose reject disposition only holds.
+    # A second smtpd whose reject disposition only holds, and whose
+    # quarantine is a mark in Authentication-Results.
     port2, line2 = smtpd_service(
-        instance, args="-o smtpd_dmarc_reject_action=hold")
+        instance, args="-o smtpd_dmarc_reject_action=hold "
+        "-o smtpd_dmarc_quarantine_action=header")
     port = smtpd_setup(instance, mail_owner, conf={
         "dns_nameservers": dns.nameservers,
         "smtpd_dmarc_enable": "yes",
@@ -119,6 +121,8 @@ def test_dmarc_policies(instance, mail_owner, dns):
         s.expect("EHLO " + HELO, 250)
         held2 = queued_id(send(s, "x@outside.test", "ceo@bank.test",
                                "forged, held"))
+        marked = queued_id(send(s, "x@outside.test", "a@quar.test",
+                                "quarantined, marked"))
         s.expect("QUIT", 221)
     # A client in mynetworks is ours: not checked.
     with Session(instance.host, port, source="127.0.0.1") as s:
@@ -142,8 +146,15 @@ def test_dmarc_policies(instance, mail_owner, dns):
     assert "%s: dmarc:" % ours not in instance.log()
     instance.wait_log(r"%s: hold: END-OF-MESSAGE from \S+: DMARC policy of "
                       r"bank\.test is reject" % held2)
+    # smtpd_dmarc_quarantine_action = header: accepted, not held, and
+    # marked as OpenDMARC marks it, for the mailbox's filters.
+    text = pancat(instance, marked).decode()
+    assert text.startswith(
+        "Authentication-Results: %s; spf=pass smtp.mailfrom=x@outside.test;"
+        "\r\n\tdmarc=fail (p=quarantine dis=quarantine) "
+        "header.from=quar.test\r\n" % MYHOSTNAME), text
     for q, hold in ((good, "no"), (trial, "no"), (held, "yes"),
-                    (held2, "yes")):
+                    (held2, "yes"), (marked, "no")):
         env = pancat(instance, q, "-e").decode()
         assert re.search(r"^hold: %s$" % hold, env, re.M), (q, env)
     listing = subprocess.run(
