@@ -29,6 +29,7 @@
 #include "content_filter.h"
 #include "daemon.h"
 #include "dkim_keys.h"
+#include "hbc.h"
 #include "hdr_rewrite.h"
 #include "maildrop.h"
 #include "msg.h"
@@ -43,6 +44,7 @@
 static const char *myhostname;
 static const char *content_filter; /* "" or "transport:destination" */
 static const char *dkim_key_table, *dkim_signing_table;
+static const char *receive_override;
 static long long size_limit;
 
 /* Every parameter pickup reads (conf.h, conf_bind). */
@@ -52,6 +54,7 @@ static const struct conf_bind pickup_params[] = {
     CONF_BIND_STR("content_filter", &content_filter),
     CONF_BIND_STR("dkim_key_table", &dkim_key_table),
     CONF_BIND_STR("dkim_signing_table", &dkim_signing_table),
+    CONF_BIND_STR("receive_override_options", &receive_override),
     CONF_BIND_END,
 };
 
@@ -61,6 +64,12 @@ static struct rewrite *pickup_rewrite;
 static int pickup_milters; /* non_smtpd_milters is set */
 /* DKIM signing keys (dkim_keys.h), or NULL. */
 static struct dkim_keys *pickup_keys;
+/* header_checks and body_checks, as smtpd's (lib/mail/hbc.h); NULL
+ * when none is set or receive_override_options says
+ * no_header_body_checks. */
+static struct hbc_config pickup_hbc_cfg;
+static struct hbc_config *pickup_hbc;
+static unsigned receive_flags; /* RECEIVE_* of content_filter.h */
 
 /* The rewriting tables (lib/rewrite.h) are out of reach after the jail. */
 static void
@@ -69,9 +78,24 @@ pickup_pre_jail(void)
 	struct rewrite_conf rc;
 	struct buf err = BUF_INIT;
 
+	if (receive_override_parse(receive_override, &receive_flags, &err) < 0)
+		msg_fatal("receive_override_options: %s", buf_cstr(&err));
 	rewrite_conf_read(&rc);
-	if ((pickup_rewrite = rewrite_open(&rc, &err)) == NULL)
+	if (!(receive_flags & RECEIVE_NO_ADDRESS_MAPPINGS) &&
+	    (pickup_rewrite = rewrite_open(&rc, &err)) == NULL)
 		msg_fatal("%s", buf_cstr(&err));
+	/* The tables, like the rewriting ones, are out of reach after
+	 * the jail; a bad one stops pickup at start, naming it. */
+	if (!(receive_flags & RECEIVE_NO_HEADER_BODY_CHECKS)) {
+		if (hbc_conf_open(&pickup_hbc_cfg, &err) < 0)
+			msg_fatal("%s", buf_cstr(&err));
+		/* No one to answer: where Postfix's cleanup bounces, the
+		 * message waits on hold for the administrator, as with
+		 * non_smtpd_milters. */
+		pickup_hbc_cfg.reject_holds = 1;
+		if (hbc_wanted(&pickup_hbc_cfg))
+			pickup_hbc = &pickup_hbc_cfg;
+	}
 	/* The signing keys may be root's alone: read before the drop,
 	 * as smtpd does (DESIGN.md "DKIM"). */
 	if (*dkim_key_table && *dkim_signing_table &&
@@ -79,7 +103,8 @@ pickup_pre_jail(void)
 					  &err)) == NULL)
 		msg_fatal("dkim_signing_table: %s", buf_cstr(&err));
 	buf_free(&err);
-	pickup_milters = pickup_milter_init();
+	pickup_milters =
+	    !(receive_flags & RECEIVE_NO_MILTERS) && pickup_milter_init();
 }
 
 static void
@@ -113,16 +138,19 @@ pickup_size_limit(void)
 	return limit > 0 ? (off_t)limit : (off_t)1 << 40;
 }
 
-/* Copies the message after the Received: header, through the header
- * address rewriting (hr: a local submission's header is rewritten, as
- * Postfix's cleanup does for its pickup); *size counts what went to the
- * queue.  QUEUE_OK or an error. */
+/* Copies the message after the Received: header, through the header and
+ * body checks (h, as smtpd's: header_checks can change what follows)
+ * and the header address rewriting (hr: a local submission's header is
+ * rewritten, as Postfix's cleanup does for its pickup); *size counts
+ * what went to the queue.  QUEUE_OK or an error. */
 static int
-pickup_copy(struct maildrop_file *f, struct queue_in *msg,
+pickup_copy(struct maildrop_file *f, struct queue_in *msg, struct hbc *h,
 	    struct hdr_rewrite *hr, uint64_t *size, struct buf *hold)
 {
 	static char block[PICKUP_READ_CHUNK];
-	struct buf out = BUF_INIT;
+	struct buf out = BUF_INIT, mid = BUF_INIT;
+	const char *in;
+	size_t len;
 	off_t left = f->content_len;
 	int r = QUEUE_OK;
 
@@ -139,11 +167,18 @@ pickup_copy(struct maildrop_file *f, struct queue_in *msg,
 		}
 		left -= n;
 		buf_reset(&out);
-		if (hr == NULL) {
-			buf_append(&out, block, (size_t)n);
-		} else {
-			hdr_rewrite_feed(hr, block, (size_t)n, &out);
+		in = block;
+		len = (size_t)n;
+		if (h != NULL) {
+			buf_reset(&mid);
+			hbc_feed(h, block, (size_t)n, &mid);
+			in = mid.data ? mid.data : "";
+			len = mid.len;
 		}
+		if (hr == NULL)
+			buf_append(&out, in, len);
+		else
+			hdr_rewrite_feed(hr, in, len, &out);
 		*size += out.len;
 		if (hold != NULL)
 			buf_append(hold, out.data, out.len);
@@ -151,8 +186,18 @@ pickup_copy(struct maildrop_file *f, struct queue_in *msg,
 			 QUEUE_OK)
 			break;
 	}
-	/* What the rewriter still holds (a header without a body). */
+	/* What the checks and the rewriter still hold (a header without a
+	 * body). */
 	buf_reset(&out);
+	if (h != NULL) {
+		buf_reset(&mid);
+		hbc_finish(h, &mid);
+		if (hr == NULL)
+			buf_append(&out, mid.data ? mid.data : "", mid.len);
+		else
+			hdr_rewrite_feed(hr, mid.data ? mid.data : "", mid.len,
+					 &out);
+	}
 	hdr_rewrite_finish(hr, &out);
 	if (r == QUEUE_OK && out.len > 0) {
 		*size += out.len;
@@ -162,7 +207,33 @@ pickup_copy(struct maildrop_file *f, struct queue_in *msg,
 			r = queue_in_write(msg, out.data, out.len);
 	}
 	buf_free(&out);
+	buf_free(&mid);
 	return r;
+}
+
+/* The header and body checks of a message from maildrop/ (hbc.h), with
+ * Postfix's cleanup's "from local;" context for its log lines. */
+static struct hbc *
+pickup_hbc_begin(const char *id, const struct maildrop_file *f)
+{
+	struct buf where = BUF_INIT;
+	struct hbc *h;
+
+	if (pickup_hbc == NULL)
+		return NULL;
+	/* A table file was replaced: this message is checked with the old
+	 * one, and master starts a pickup that opens the new. */
+	const char *changed = hbc_changed(pickup_hbc);
+	if (changed != NULL) {
+		msg_info("%s has changed -- restarting", changed);
+		daemon_request_exit();
+	}
+	buf_printf(&where, "from local; from=<%s>", f->env.sender);
+	if (f->env.nrcpt > 0)
+		buf_printf(&where, " to=<%s>", f->env.rcpts[0].address);
+	h = hbc_new(pickup_hbc, id, buf_cstr(&where));
+	buf_free(&where);
+	return h;
 }
 
 /* Queues a held message (Received: header first), signed: the
@@ -211,16 +282,32 @@ pickup_enqueue(struct maildrop_file *f)
 		   (size_limit == 0 || f->content_len <= size_limit);
 	int whole = pickup_milters || sign;
 	r = whole ? QUEUE_OK : queue_in_write(msg, hdr.data, hdr.len);
+	struct hbc *checks = pickup_hbc_begin(id, f);
 	if (r == QUEUE_OK)
-		r = pickup_copy(f, msg,
+		r = pickup_copy(f, msg, checks,
 				hdr_rewrite_begin(pickup_rewrite, id, 0), &size,
 				whole ? &hdr : NULL);
+	/* DISCARD: done with (hbc logged it); a table that failed: the
+	 * file stays for the next scan. */
+	unsigned checked = checks ? hbc_result(checks)->flags : 0;
+	if (r == QUEUE_OK &&
+	    (checked & (HBC_R_DISCARD | HBC_R_DEFER | HBC_R_REJECT))) {
+		if (checked & HBC_R_DEFER)
+			msg_warn("%s: header or body check table failed: %s; "
+				 "the file stays in maildrop",
+				 id, buf_cstr(&hbc_result(checks)->reason));
+		queue_in_abort(msg);
+		hbc_free(checks);
+		buf_free(&hdr);
+		return checked & HBC_R_DEFER ? QUEUE_ERROR : QUEUE_OK;
+	}
 	if (r == QUEUE_OK && pickup_milters) {
 		mr = pickup_milter_run(id, &f->env, &hdr, &edits);
 		if (mr == PICKUP_MILTER_DEFER || mr == PICKUP_MILTER_DISCARD) {
 			queue_in_abort(msg);
 			buf_free(&hdr);
 			milter_edits_free(&edits);
+			hbc_free(checks);
 			/* A discarded file is done with; a deferred one
 			 * stays (QUEUE_ERROR keeps it for the next scan). */
 			return mr == PICKUP_MILTER_DISCARD ? QUEUE_OK
@@ -235,6 +322,7 @@ pickup_enqueue(struct maildrop_file *f)
 		queue_in_abort(msg);
 		buf_free(&hdr);
 		milter_edits_free(&edits);
+		hbc_free(checks);
 		return r;
 	}
 	env = queue_in_envelope(msg);
@@ -249,6 +337,11 @@ pickup_enqueue(struct maildrop_file *f)
 					f->env.rcpts[i].notify);
 	milter_edits_apply(&edits, env, id);
 	milter_edits_free(&edits);
+	if (checks != NULL) {
+		hbc_envelope(hbc_result(checks), env);
+		hbc_free(checks);
+		checks = NULL;
+	}
 	if (mr == PICKUP_MILTER_HOLD)
 		env->hold = 1;
 	msg_info("%s: uid=%lu from=<%s>", id, (unsigned long)f->uid,

@@ -143,14 +143,6 @@ static const struct conf_bind smtpd_params[] = {
 		  &smtpd_anvil_cfg.auth_rate_limit),
     CONF_BIND_STR("smtpd_client_event_limit_exceptions",
 		  &smtpd_anvil_cfg.exceptions),
-    CONF_BIND_STR("header_checks", &smtpd_cfg.header_checks),
-    CONF_BIND_STR("mime_header_checks", &smtpd_cfg.mime_header_checks),
-    CONF_BIND_STR("nested_header_checks", &smtpd_cfg.nested_header_checks),
-    CONF_BIND_STR("body_checks", &smtpd_cfg.body_checks),
-    CONF_BIND_SIZE("body_checks_size_limit", &smtpd_cfg.body_checks_size_limit),
-    CONF_BIND_INT("mime_boundary_length_limit", &smtpd_cfg.mime_boundary_limit),
-    CONF_BIND_INT("mime_nesting_limit", &smtpd_cfg.mime_nesting_limit),
-    CONF_BIND_BOOL("disable_mime_input_processing", &smtpd_cfg.disable_mime),
     CONF_BIND_STR("content_filter", &smtpd_cfg.content_filter),
     CONF_BIND_STR("receive_override_options", &raw.receive_override_options),
     CONF_BIND_END,
@@ -161,35 +153,25 @@ static const struct conf_bind smtpd_params[] = {
 static void
 smtpd_filter_init(void)
 {
-	const char *p = raw.receive_override_options;
-	char word[64];
-	size_t n;
+	struct buf err = BUF_INIT;
+	unsigned flags;
 
 	if (*smtpd_cfg.content_filter &&
 	    !content_filter_valid(smtpd_cfg.content_filter))
 		msg_fatal("content_filter: bad value \"%s\" (need "
 			  "transport:destination)",
 			  smtpd_cfg.content_filter);
-	for (;;) {
-		p += strspn(p, " \t,");
-		if (*p == '\0')
-			break;
-		n = strcspn(p, " \t,");
-		snprintf(word, sizeof(word), "%.*s", (int)n, p);
-		p += n;
-		if (strcmp(word, "no_unknown_recipient_checks") == 0)
-			smtpd_cfg.no_unknown_recipient_checks = 1;
-		else if (strcmp(word, "no_header_body_checks") == 0)
-			smtpd_cfg.no_header_body_checks = 1;
-		else if (strcmp(word, "no_address_mappings") == 0)
-			smtpd_cfg.no_address_mappings = 1;
-		else if (strcmp(word, "no_milters") == 0)
-			smtpd_cfg.no_milters = 1;
-		else
-			msg_fatal("receive_override_options: unknown option "
-				  "\"%s\"",
-				  word);
-	}
+	if (receive_override_parse(raw.receive_override_options, &flags, &err) <
+	    0)
+		msg_fatal("receive_override_options: %s", buf_cstr(&err));
+	buf_free(&err);
+	smtpd_cfg.no_unknown_recipient_checks =
+	    (flags & RECEIVE_NO_UNKNOWN_RECIPIENT_CHECKS) != 0;
+	smtpd_cfg.no_header_body_checks =
+	    (flags & RECEIVE_NO_HEADER_BODY_CHECKS) != 0;
+	smtpd_cfg.no_address_mappings =
+	    (flags & RECEIVE_NO_ADDRESS_MAPPINGS) != 0;
+	smtpd_cfg.no_milters = (flags & RECEIVE_NO_MILTERS) != 0;
 }
 
 /* The level an empty smtpd_tls_security_level stands for: Postfix's

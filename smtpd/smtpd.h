@@ -76,12 +76,6 @@ struct smtpd_config {
 	const char *sasl_type, *sasl_path, *sasl_service;
 	unsigned sasl_forbid, sasl_require; /* smtpd_sasl_security_options */
 	unsigned sasl_tls_forbid, sasl_tls_require; /* ..._tls_... */
-	/* Header and body checks (smtpd_hbc.c). */
-	const char *header_checks, *mime_header_checks;
-	const char *nested_header_checks, *body_checks;
-	long long body_checks_size_limit;
-	long long mime_boundary_limit, mime_nesting_limit;
-	int disable_mime; /* disable_mime_input_processing */
 	/* content_filter: "transport:destination" for every message this
 	 * service queues, "" for none (an access or header FILTER wins). */
 	const char *content_filter;
@@ -237,7 +231,6 @@ struct hbc *smtpd_hbc_begin(struct smtpd_session *ss, const char *queue_id);
  * reply set, or 0. */
 int smtpd_hbc_reply(const struct hbc_result *r, struct buf *reply);
 /* HOLD, REDIRECT and BCC, into the envelope to commit. */
-void smtpd_hbc_envelope(const struct hbc_result *r, struct queue_envelope *env);
 
 /* smtpd_auth.c */
 /* smtpd_sasl_type and the security options, before the jail: a bad

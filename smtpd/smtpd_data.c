@@ -416,8 +416,7 @@ smtpd_data_finish(struct smtpd_session *ss, struct smtpd_data_state *st,
 		break;
 	}
 	if (st->hbc)
-		smtpd_hbc_envelope(hbc_result(st->hbc),
-				   queue_in_envelope(st->msg));
+		hbc_envelope(hbc_result(st->hbc), queue_in_envelope(st->msg));
 	if (st->hold) {
 		/* The final content: signed, verified, with our
 		 * Authentication-Results (smtpd_dkim.c). */

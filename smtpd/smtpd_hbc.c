@@ -7,8 +7,9 @@
  * every message from a client or from sendmail (through the submit
  * service) goes through smtpd's DATA/BDAT path, so they run there, on the
  * content as it is stored (smtpd's own Received: header included, as
- * cleanup sees smtpd's).  pickup (mail written while the system was
- * down) and qmgr's own notices are not checked.
+ * cleanup sees smtpd's).  pickup checks what sendmail kept in maildrop/
+ * while the system was down (pickup.c); qmgr's own notices are not
+ * checked.
  */
 #include <string.h>
 
@@ -23,33 +24,13 @@ static struct hbc_config hbc_cfg;
 void
 smtpd_hbc_init(void)
 {
-	static const char *const names[HBC_CLASSES] = {
-	    [HBC_HEADER] = "header_checks",
-	    [HBC_MIME] = "mime_header_checks",
-	    [HBC_NESTED] = "nested_header_checks",
-	    [HBC_BODY] = "body_checks",
-	};
-	const char *const lists[HBC_CLASSES] = {
-	    [HBC_HEADER] = smtpd_cfg.header_checks,
-	    [HBC_MIME] = smtpd_cfg.mime_header_checks,
-	    [HBC_NESTED] = smtpd_cfg.nested_header_checks,
-	    [HBC_BODY] = smtpd_cfg.body_checks,
-	};
-
 	struct buf err = BUF_INIT;
 
 	/* A type Panacea lacks or a bad pattern is a configuration error:
 	 * stop at start, naming the parameter. */
-	if (hbc_open(&hbc_cfg, names, lists, &err) < 0)
+	if (hbc_conf_open(&hbc_cfg, &err) < 0)
 		msg_fatal("%s", buf_cstr(&err));
 	buf_free(&err);
-	hbc_cfg.body_size_limit = smtpd_cfg.body_checks_size_limit;
-	hbc_cfg.line_limit = (size_t)smtpd_cfg.line_limit;
-	hbc_cfg.header_limit = (size_t)smtpd_cfg.header_limit;
-	hbc_cfg.boundary_limit = (size_t)smtpd_cfg.mime_boundary_limit;
-	hbc_cfg.nesting_limit = (unsigned)smtpd_cfg.mime_nesting_limit;
-	hbc_cfg.disable_mime = smtpd_cfg.disable_mime;
-	hbc_cfg.actions = HBC_ALL_ACTIONS;
 }
 
 const char *
@@ -115,34 +96,4 @@ smtpd_hbc_reply(const struct hbc_result *r, struct buf *reply)
 		return 1;
 	}
 	return 0;
-}
-
-void
-smtpd_hbc_envelope(const struct hbc_result *r, struct queue_envelope *env)
-{
-	if (r->flags & HBC_R_HOLD)
-		env->hold = 1;
-	if (r->filter)
-		queue_str_set(&env->filter, r->filter);
-	if (r->redirect) {
-		/* Every recipient goes to the one address instead. */
-		for (size_t j = 0; j < env->nrcpt; j++) {
-			xfree(env->rcpts[j].address);
-			xfree(env->rcpts[j].orcpt);
-			xfree(env->rcpts[j].dsn);
-			xfree(env->rcpts[j].text);
-		}
-		env->nrcpt = 0;
-		queue_envelope_add_rcpt(env, r->redirect, NULL, 0);
-	}
-	for (size_t i = 0; i < r->nbcc; i++) {
-		size_t j;
-		for (j = 0; j < env->nrcpt; j++)
-			if (strcmp(env->rcpts[j].address, r->bcc[i]) == 0)
-				break;
-		/* As Postfix adds them: no DSN for the sender. */
-		if (j == env->nrcpt)
-			queue_envelope_add_rcpt(env, r->bcc[i], NULL,
-						QUEUE_NOTIFY_NEVER);
-	}
 }

@@ -337,8 +337,9 @@ const struct conf_param conf_params[] = {
      "[text], DISCARD, HOLD, WARN, INFO, IGNORE, STRIP, PREPEND, REPLACE, "
      "REDIRECT, BCC, PASS, DUNNO/OK; FILTER is not supported (logged, the "
      "line is kept). Every message from a client or from sendmail(1) is "
-     "checked; mail picked up from maildrop/ is not. As in Postfix, where "
-     "cleanup(8) applies them."},
+     "checked, by smtpd(8), and by pickup(8) what sendmail kept in "
+     "maildrop/ (where REJECT holds the message: pickup cannot answer the "
+     "sender). As in Postfix, where cleanup(8) applies them."},
     {"header_size_limit", CONF_SIZE, "102400", 0, 1,
      "The most bytes of one message header field, with its continuation "
      "lines and the line ends between them, that smtpd(8) stores; the "

@@ -32,3 +32,40 @@ content_filter_valid(const char *spec)
 			return 0;
 	return 1;
 }
+
+int
+receive_override_parse(const char *value, unsigned *flags, struct buf *err)
+{
+	static const struct {
+		const char *word;
+		unsigned flag;
+	} words[] = {
+	    {"no_unknown_recipient_checks",
+	     RECEIVE_NO_UNKNOWN_RECIPIENT_CHECKS},
+	    {"no_header_body_checks", RECEIVE_NO_HEADER_BODY_CHECKS},
+	    {"no_address_mappings", RECEIVE_NO_ADDRESS_MAPPINGS},
+	    {"no_milters", RECEIVE_NO_MILTERS},
+	};
+	const char *p = value;
+	size_t n, i;
+
+	*flags = 0;
+	for (;;) {
+		p += strspn(p, " \t,");
+		if (*p == '\0')
+			return 0;
+		n = strcspn(p, " \t,");
+		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+			if (strlen(words[i].word) == n &&
+			    strncmp(p, words[i].word, n) == 0)
+				break;
+		if (i == sizeof(words) / sizeof(words[0])) {
+			buf_set(err, "");
+			buf_printf(err, "unknown option \"%.*s\"",
+				   (int)(n > 64 ? 64 : n), p);
+			return -1;
+		}
+		*flags |= words[i].flag;
+		p += n;
+	}
+}

@@ -18,10 +18,24 @@
 #ifndef PANACEA_CONTENT_FILTER_H
 #define PANACEA_CONTENT_FILTER_H
 
+#include "buf.h"
+
 #define CONTENT_FILTER_TRANSPORT_MAX 64
 #define CONTENT_FILTER_DEST_MAX 300
 
 /* 1 when spec is a valid "transport:destination", 0 when not. */
 int content_filter_valid(const char *spec);
+
+/* receive_override_options (postconf(5)): what the program that queues
+ * a message leaves out, typically the smtpd a content filter hands mail
+ * back to. */
+#define RECEIVE_NO_UNKNOWN_RECIPIENT_CHECKS 0x01
+#define RECEIVE_NO_HEADER_BODY_CHECKS 0x02
+#define RECEIVE_NO_ADDRESS_MAPPINGS 0x04
+#define RECEIVE_NO_MILTERS 0x08
+
+/* The RECEIVE_* bits of value (words separated by commas or white
+ * space); -1 with err for a word Panacea does not know. */
+int receive_override_parse(const char *value, unsigned *flags, struct buf *err);
 
 #endif

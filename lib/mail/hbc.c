@@ -4,9 +4,11 @@
  */
 #include <string.h>
 
+#include "conf.h"
 #include "content_filter.h"
 #include "hbc.h"
 #include "msg.h"
+#include "queue.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -400,6 +402,12 @@ check(struct hbc *h, enum hbc_class c, const char *raw, size_t len,
 		else
 			buf_printf(&h->res.reason, "%s%s",
 				   has_dsn(a.text) ? "" : "5.7.1 ", a.text);
+		if (h->cfg.reject_holds) {
+			log_action(h, "hold", context,
+				   buf_cstr(&h->res.reason));
+			h->res.flags |= HBC_R_HOLD;
+			break;
+		}
 		log_action(h, "reject", context, buf_cstr(&h->res.reason));
 		h->res.flags |= HBC_R_REJECT;
 		h->stopped = 1;
@@ -754,4 +762,59 @@ hbc_finish(struct hbc *h, struct buf *out)
 	}
 	if (h->section == SEC_HEADER)
 		finish_field(h, out);
+}
+
+int
+hbc_conf_open(struct hbc_config *cfg, struct buf *err)
+{
+	static const char *const names[HBC_CLASSES] = {
+	    [HBC_HEADER] = "header_checks",
+	    [HBC_MIME] = "mime_header_checks",
+	    [HBC_NESTED] = "nested_header_checks",
+	    [HBC_BODY] = "body_checks",
+	};
+	const char *lists[HBC_CLASSES];
+
+	for (int c = 0; c < HBC_CLASSES; c++)
+		lists[c] = conf_str(names[c]);
+	if (hbc_open(cfg, names, lists, err) < 0)
+		return -1;
+	cfg->body_size_limit = (uint64_t)conf_size("body_checks_size_limit");
+	cfg->line_limit = (size_t)conf_int("line_length_limit");
+	cfg->header_limit = (size_t)conf_size("header_size_limit");
+	cfg->boundary_limit = (size_t)conf_int("mime_boundary_length_limit");
+	cfg->nesting_limit = (unsigned)conf_int("mime_nesting_limit");
+	cfg->disable_mime = conf_bool("disable_mime_input_processing");
+	cfg->actions = HBC_ALL_ACTIONS;
+	return 0;
+}
+
+void
+hbc_envelope(const struct hbc_result *r, struct queue_envelope *env)
+{
+	if (r->flags & HBC_R_HOLD)
+		env->hold = 1;
+	if (r->filter)
+		queue_str_set(&env->filter, r->filter);
+	if (r->redirect) {
+		/* Every recipient goes to the one address instead. */
+		for (size_t j = 0; j < env->nrcpt; j++) {
+			xfree(env->rcpts[j].address);
+			xfree(env->rcpts[j].orcpt);
+			xfree(env->rcpts[j].dsn);
+			xfree(env->rcpts[j].text);
+		}
+		env->nrcpt = 0;
+		queue_envelope_add_rcpt(env, r->redirect, NULL, 0);
+	}
+	for (size_t i = 0; i < r->nbcc; i++) {
+		size_t j;
+		for (j = 0; j < env->nrcpt; j++)
+			if (strcmp(env->rcpts[j].address, r->bcc[i]) == 0)
+				break;
+		/* As Postfix adds them: no DSN for the sender. */
+		if (j == env->nrcpt)
+			queue_envelope_add_rcpt(env, r->bcc[i], NULL,
+						QUEUE_NOTIFY_NEVER);
+	}
 }

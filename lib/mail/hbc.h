@@ -125,7 +125,10 @@ struct hbc_config {
 	unsigned nesting_limit;		/* mime_nesting_limit */
 	int disable_mime;		/* disable_mime_input_processing */
 	unsigned actions;		/* HBC_ACT() bits allowed */
-	size_t log_line_max;		/* bytes of the line logged; 0: 200 */
+	/* A program that cannot answer the sender (pickup): REJECT holds
+	 * the message whole instead, logged as a hold with the reason. */
+	int reject_holds;
+	size_t log_line_max; /* bytes of the line logged; 0: 200 */
 };
 
 #define HBC_R_REJECT 0x01
@@ -167,5 +170,16 @@ void hbc_feed(struct hbc *h, const void *p, size_t len, struct buf *out);
 void hbc_finish(struct hbc *h, struct buf *out);
 const struct hbc_result *hbc_result(const struct hbc *h);
 void hbc_free(struct hbc *h);
+
+/* Where a message enters the queue (smtpd, pickup): the four classes'
+ * parameters and their limits read from the configuration (conf.h) and
+ * the tables opened with every action allowed; 0, or -1 with "NAME:
+ * message" in err. */
+int hbc_conf_open(struct hbc_config *cfg, struct buf *err);
+/* What a result changes in the envelope, as Postfix's cleanup applies
+ * it: HOLD, FILTER, REDIRECT (every recipient goes to the one address)
+ * and BCC (added once, with no DSN for the sender). */
+struct queue_envelope;
+void hbc_envelope(const struct hbc_result *r, struct queue_envelope *env);
 
 #endif

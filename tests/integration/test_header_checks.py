@@ -378,3 +378,65 @@ def test_held_message_waits_for_release(instance, accounts,  # noqa: F811
     assert [m["Subject"] for m in system.messages("alice")] == [
         "plain", "hold me"]
     assert system.deliveries(held) == [(system.addr("alice"), "sent")]
+
+
+def test_pickup_checks_maildrop_mail(instance, mail_owner):  # noqa: F811
+    """Mail sendmail kept in maildrop/ (no submit service: the system
+    was down) goes through the same checks in pickup: REPLACE changes the
+    content, REDIRECT the envelope, DISCARD drops it; REJECT holds it
+    whole (pickup cannot answer the sender; Postfix's cleanup would
+    bounce it), logged as cleanup logs a local submission."""
+    path = os.path.join(instance.base, "header_checks")
+    with open(path, "w") as f:
+        f.write("/^Subject: reject me/ REJECT no thanks\n"
+                "/^Subject: drop me/ DISCARD\n"
+                "/^Subject: redirect me/ REDIRECT postmaster@%s\n"
+                "/^X-Mailer: (.*)/ REPLACE X-Old-Mailer: $1\n"
+                % MYHOSTNAME)
+    os.chmod(path, 0o644)
+    smtpd_setup(instance, mail_owner, conf={
+        "header_checks": "regexp:" + path},
+        services=[Instance.shipped("pickup",
+                                   chroot="y" if os.geteuid() == 0
+                                   else "n")])
+
+    def sendmail(subject):
+        r = subprocess.run(
+            [program("sendmail"), "-f", SENDER, RCPT],
+            input=b"Subject: " + subject + b"\nX-Mailer: tester 1.0\n\n"
+            b"kept\n", capture_output=True, timeout=scaled(30),
+            env=dict(os.environ, MAIL_CONFIG=instance.config_dir))
+        assert r.returncode == 0, r.stderr
+
+    def picked(subject):
+        sendmail(subject)
+        return instance.wait_log(
+            r"pickup\[\d+\]: (\w+): from=<%s>, size=\d+, nrcpt=1" %
+            re.escape(SENDER), since=mark).group(1)
+
+    mark = instance.log_size()
+    qid = picked(b"plain")
+    text = pancat(instance, qid).decode()
+    assert "X-Old-Mailer: tester 1.0\r\n" in text and \
+        "X-Mailer:" not in text, text
+    instance.wait_log(r"%s: replace: header X-Mailer: tester 1\.0 from "
+                      r"local; from=<%s> to=<%s>: X-Old-Mailer: tester"
+                      % (qid, re.escape(SENDER), re.escape(RCPT)))
+    mark = instance.log_size()
+    qid = picked(b"reject me")
+    env = pancat(instance, qid, "-e").decode()
+    assert re.search(r"^hold: yes$", env, re.M), env
+    assert "kept" in pancat(instance, qid).decode()  # whole
+    instance.wait_log(r"%s: hold: header Subject: reject me from local; "
+                      r"from=<%s> to=<%s>: 5\.7\.1 no thanks"
+                      % (qid, re.escape(SENDER), re.escape(RCPT)))
+    mark = instance.log_size()
+    qid = picked(b"redirect me")
+    env = pancat(instance, qid, "-e").decode()
+    assert "postmaster@%s" % MYHOSTNAME in env and RCPT not in env, env
+    mark = instance.log_size()
+    sendmail(b"drop me")
+    instance.wait_log(r"discard: header Subject: drop me from local;",
+                      since=mark)
+    assert len(os.listdir(os.path.join(instance.queue_dir,
+                                       "maildrop"))) == 0
