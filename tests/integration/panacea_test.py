@@ -1,8 +1,8 @@
 """panacea_test - helpers to run a real Panacea instance in a test.
 
 An Instance is one configuration directory plus one queue directory under
-a temporary folder, with maillog_file in that folder, its own 127.0.0.x
-loopback address and free ports.  Tests write panacea.conf and the
+a temporary folder, with maillog_file in that folder, its own loopback
+address (pick_loopback) and free ports.  Tests write panacea.conf and the
 services table, start master in the foreground (-f), talk to the services
 over loopback, read the log, and stop master; the conftest fixture stops
 whatever is left (master and its whole process group) after each test.
@@ -130,11 +130,6 @@ def wait_until(predicate, timeout=10.0, interval=0.05, what="condition"):
         time.sleep(interval)
 
 
-def pick_loopback():
-    """A random 127.0.0.x address, so that parallel tests do not meet."""
-    return "127.0.0.%d" % random.randint(2, 250)
-
-
 # A /24 of loopback is held for as long as the test process runs, by an
 # flock on a file named after it: test modules that need fixed ports (port
 # 25 peers, nameservers) on several addresses get a network no other test
@@ -157,6 +152,24 @@ def loopback_net():
         _NET_LOCKS.append(fd)
         return "127.%d.%d." % (x, y)
     raise RuntimeError("no free loopback /24 for the test")
+
+
+# Where pick_loopback() takes the next address: [net, last host number].
+_PICK = [None, 254]
+
+
+def pick_loopback():
+    """An address no other test process uses and this one has not given
+    out before: the next one of a loopback_net() /24 held by this process
+    (a fresh /24 when one is used up).  Instances listen there, so two
+    test processes (make integration runs two; other checkouts may run
+    their own) never share an instance address, and a server's address
+    is never one of the fixed 127.0.0.x client addresses tests connect
+    from (smtp_helpers.other_loopback, DNS list entries)."""
+    if _PICK[1] >= 254:
+        _PICK[0], _PICK[1] = loopback_net(), 1
+    _PICK[1] += 1
+    return "%s%d" % (_PICK[0], _PICK[1])
 
 
 def peer_name(addr):
