@@ -162,12 +162,14 @@ def test_unix_account_added_while_running(live):
     inst, port, users, sasldb = live
     name = "plv" + secrets.token_hex(3)
     assert rcpt_code(inst, port, name) == 550
-    subprocess.run(["useradd", "-M", "-s", "/usr/sbin/nologin", name],
-                   check=True, capture_output=True)
+    with panacea_test.passwd_change():
+        subprocess.run(["useradd", "-M", "-s", "/usr/sbin/nologin", name],
+                       check=True, capture_output=True)
     try:
         assert rcpt_code(inst, port, name) == 250
     finally:
-        subprocess.run(["userdel", name], capture_output=True)
+        with panacea_test.passwd_change():
+            subprocess.run(["userdel", name], capture_output=True)
 
 
 def test_reload_reaches_running_processes(instance, mail_owner):  # noqa: F811
