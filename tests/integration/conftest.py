@@ -22,38 +22,34 @@ SERIAL_MODULES = {"test_soak.py", "test_slow_clients.py", "test_install.py"}
 
 
 # The modules that take longest, longest first (--durations=0 of a
-# two-process run under a load average of 15, session 7; seconds in the
+# two-process run at a load average of 2 to 6, session 7; seconds in the
 # comments): they are collected, and so handed out by pytest-xdist,
 # before all others, which follow in file order.  With --dist loadfile a
 # module runs whole in one process, so a long module started last would
 # leave the other process idle until it ends; started first, the short
-# ones fill the gaps.  A module that takes more than about 20 s belongs
+# ones fill the gaps.  A module that takes more than about 10 s belongs
 # here.
 LONGEST_FIRST = [
-    "test_cli.py",                 # 145
-    "test_master.py",              # 93
-    "test_pop3d.py",               # 92
-    "test_qmgr.py",                # 70
-    "test_delivery.py",            # 70
-    "test_smtp.py",                # 66
-    "test_local.py",               # 59
-    "test_restrictions.py",        # 55
-    "test_smtpd_tls_auth.py",      # 48
-    "test_hops.py",                # 45
-    "test_durability.py",          # 41
-    "test_tls_server_keys.py",     # 40
-    "test_directory.py",           # 38
-    "test_smtpd.py",               # 37
-    "test_maps.py",                # 37
-    "test_anvil.py",               # 30
-    "test_postscreen.py",          # 28
-    "test_auth.py",                # 27
-    "test_concurrency.py",         # 23
-    "test_tls_params.py",          # 21
-    "test_logtools.py",            # 21
-    "test_dns.py",                 # 21
-    "test_queue_damage.py",        # 21
-    "test_header_checks.py",       # 19
+    "test_master.py",              # 72
+    "test_qmgr.py",                # 50
+    "test_local.py",               # 43
+    "test_cli.py",                 # 42
+    "test_delivery.py",            # 40
+    "test_smtp.py",                # 34
+    "test_pop3d.py",               # 29
+    "test_hops.py",                # 27
+    "test_smtpd.py",               # 25
+    "test_maps.py",                # 24
+    "test_postscreen.py",          # 22
+    "test_smtpd_tls_auth.py",      # 22
+    "test_restrictions.py",        # 22
+    "test_durability.py",          # 21
+    "test_concurrency.py",         # 21
+    "test_anvil.py",               # 19
+    "test_auth.py",                # 14
+    "test_tls_server_keys.py",     # 11
+    "test_directory.py",           # 11
+    "test_logtools.py",            # 10
 ]
 
 
