@@ -260,7 +260,11 @@ run: deps
 # waits seconds on fsync): each one's output is kept in NAME.out and
 # printed whole when it ends, so that two never interleave.
 UNIT_JOBS ?= 2
-UNIT_RUNS := $(UNIT_TESTS:%=%.run)
+# test_queue takes longest by far (about half of the others together): it
+# starts first, and the others run beside it.
+UNIT_FIRST := $(filter %/test_queue,$(UNIT_TESTS))
+UNIT_RUNS := $(patsubst %,%.run,$(UNIT_FIRST) \
+	$(filter-out $(UNIT_FIRST),$(UNIT_TESTS)))
 .PHONY: $(UNIT_RUNS)
 unit: $(UNIT_TESTS) man-check
 	@$(MAKE) --no-print-directory -j$(UNIT_JOBS) $(UNIT_RUNS)
@@ -278,13 +282,11 @@ $(UNIT_RUNS): %.run: %
 # time (pytest-xdist; --dist loadfile keeps a module's tests, and so its
 # module-scoped servers, in one process), then the few that must run
 # alone.  Most tests wait on daemons and timers rather than compute, so
-# two processes take about half the time on two CPUs.  The default,
-# TEST_JOBS=1, runs the first pass without xdist: the first parallel
-# runs of the whole suite (session 6) still had modules that race beside
-# others (test_live_config's process turnover, test_restrictions' client
-# addresses), and a flake must not fail CI; TEST_JOBS=2 is for a
-# developer's quicker run until those are fixed.
-TEST_JOBS ?= 1
+# two processes take about half the time on two CPUs (TEST_JOBS=1: the
+# first pass in one process, without xdist).  The longest modules are
+# handed out first (conftest.py, LONGEST_FIRST), so that neither process
+# is left alone with a long one at the end.
+TEST_JOBS ?= 2
 PYTEST = PANACEA_BIN=$(CURDIR)/$(BIN) \
 	PANACEA_FIXTURES=$(CURDIR)/$(BUILD)/tests/bin \
 	PANACEA_SANITIZE=$(SANITIZE) PANACEA_NO_SKIPS=$(NO_SKIPS) \
@@ -303,10 +305,15 @@ CHECK_FUZZ_TIME ?= 5
 selfcheck:
 	@$(PYTHON) tests/integration/requirements.py
 
+# The builds of make check (programs, unit tests, fuzz targets) run
+# BUILD_JOBS compilers at a time even when make check itself was started
+# without -j, as CI starts it.
+BUILD_JOBS ?= 2
 check: deps selfcheck format-check
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
+	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) all $(UNIT_TESTS)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration NO_SKIPS=1
+	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) $(FUZZ_TARGETS)
 	@$(MAKE) --no-print-directory fuzz-smoke FUZZ_TIME=$(CHECK_FUZZ_TIME)
 
 # The sanitizer run as a target of its own, for a second CI step.

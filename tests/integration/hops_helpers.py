@@ -174,13 +174,15 @@ def make_account(name, home):
     except KeyError:
         pass
     os.makedirs(os.path.dirname(home), exist_ok=True)
-    run_quiet(["useradd", "-m", "-d", home, "-s", "/usr/sbin/nologin",
-               "-U", name], check=True)
+    with panacea_test.passwd_change():
+        run_quiet(["useradd", "-m", "-d", home, "-s", "/usr/sbin/nologin",
+                   "-U", name], check=True)
     return pwd.getpwnam(name)
 
 
 def remove_account(name):
-    run_quiet(["userdel", "-r", name])
+    with panacea_test.passwd_change():
+        run_quiet(["userdel", "-r", name])
 
 
 class Host(Instance):

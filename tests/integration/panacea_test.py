@@ -1,8 +1,8 @@
 """panacea_test - helpers to run a real Panacea instance in a test.
 
 An Instance is one configuration directory plus one queue directory under
-a temporary folder, with maillog_file in that folder, its own 127.0.0.x
-loopback address and free ports.  Tests write panacea.conf and the
+a temporary folder, with maillog_file in that folder, its own loopback
+address (pick_loopback) and free ports.  Tests write panacea.conf and the
 services table, start master in the foreground (-f), talk to the services
 over loopback, read the log, and stop master; the conftest fixture stops
 whatever is left (master and its whole process group) after each test.
@@ -130,11 +130,6 @@ def wait_until(predicate, timeout=10.0, interval=0.05, what="condition"):
         time.sleep(interval)
 
 
-def pick_loopback():
-    """A random 127.0.0.x address, so that parallel tests do not meet."""
-    return "127.0.0.%d" % random.randint(2, 250)
-
-
 # A /24 of loopback is held for as long as the test process runs, by an
 # flock on a file named after it: test modules that need fixed ports (port
 # 25 peers, nameservers) on several addresses get a network no other test
@@ -157,6 +152,78 @@ def loopback_net():
         _NET_LOCKS.append(fd)
         return "127.%d.%d." % (x, y)
     raise RuntimeError("no free loopback /24 for the test")
+
+
+# Where pick_loopback() takes the next address: [net, last host number].
+_PICK = [None, 254]
+
+
+def pick_loopback():
+    """An address no other test process uses and this one has not given
+    out before: the next one of a loopback_net() /24 held by this process
+    (a fresh /24 when one is used up).  Instances listen there, so two
+    test processes (make integration runs two; other checkouts may run
+    their own) never share an instance address, and a server's address
+    is never one of the fixed 127.0.0.x client addresses tests connect
+    from (smtp_helpers.other_loopback, DNS list entries)."""
+    if _PICK[1] >= 254:
+        _PICK[0], _PICK[1] = loopback_net(), 1
+    _PICK[1] += 1
+    return "%s%d" % (_PICK[0], _PICK[1])
+
+
+# /etc/passwd is the machine's: smtpd watches it (local_recipient_maps'
+# unix:passwd.byname), and a session that sees it change answers an
+# unknown local recipient 451 4.3.0 instead of 550 (DESIGN.md).  So while
+# an Instance of one test process runs, no other test process may add or
+# remove an account: an Instance holds a shared flock on this file from
+# start() to its end (passwd_hold), and a test changes accounts only
+# inside passwd_change(), which takes it exclusively.  Within a process
+# the one descriptor converts between the two, so a test may change
+# accounts while its own instances run (as with one test process).
+PASSWD_LOCK = "/tmp/panacea-test-passwd.lock"
+_PASSWD = {"fd": None, "shared": 0, "exclusive": 0}
+
+
+def _passwd_fd():
+    if _PASSWD["fd"] is None:
+        _PASSWD["fd"] = os.open(PASSWD_LOCK, os.O_CREAT | os.O_RDWR, 0o600)
+    return _PASSWD["fd"]
+
+
+def _passwd_relock():
+    fcntl.flock(_passwd_fd(), fcntl.LOCK_EX if _PASSWD["exclusive"] else
+                fcntl.LOCK_SH if _PASSWD["shared"] else fcntl.LOCK_UN)
+
+
+def passwd_hold():
+    """One more running instance of this process: shared lock."""
+    _PASSWD["shared"] += 1
+    if _PASSWD["shared"] == 1 and not _PASSWD["exclusive"]:
+        _passwd_relock()
+
+
+def passwd_release():
+    _PASSWD["shared"] -= 1
+    if _PASSWD["shared"] == 0 and not _PASSWD["exclusive"]:
+        _passwd_relock()
+
+
+class passwd_change:
+    """with passwd_change(): useradd/userdel, once no other test process
+    has an instance running."""
+
+    def __enter__(self):
+        _PASSWD["exclusive"] += 1
+        if _PASSWD["exclusive"] == 1:
+            _passwd_relock()
+        return self
+
+    def __exit__(self, *exc):
+        _PASSWD["exclusive"] -= 1
+        if _PASSWD["exclusive"] == 0:
+            _passwd_relock()
+        return False
 
 
 def peer_name(addr):
@@ -352,6 +419,7 @@ class Instance:
         self.proc = None
         self.stderr_path = os.path.join(self.base, "master.stderr")
         self._written = False
+        self._holds_passwd = False
         os.makedirs(self.config_dir, exist_ok=True)
         open_path(self.config_dir)
 
@@ -444,6 +512,9 @@ class Instance:
         if not self._written:
             self.write()
         self._log_mark = self.log_size()
+        if not self._holds_passwd:
+            passwd_hold()
+            self._holds_passwd = True
         err = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(self.master_cmd("-f"),
                                      stdin=subprocess.DEVNULL,
@@ -468,9 +539,19 @@ class Instance:
     def stop(self, timeout=20):
         """SIGTERM; waits for master to exit and returns its status."""
         if self.proc is None or self.proc.poll() is not None:
+            self._release_passwd()
             return self.proc.returncode if self.proc else None
         self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=scaled(timeout))
+        status = self.proc.wait(timeout=scaled(timeout))
+        self._release_passwd()
+        return status
+
+    def _release_passwd(self):
+        """Master is gone: its daemons may read another /etc/passwd (the
+        last ones end with it: they see their alive pipe close)."""
+        if self._holds_passwd:
+            self._holds_passwd = False
+            passwd_release()
 
     def finish(self):
         """After a test: master stopped (SIGTERM, then SIGKILL of its
@@ -502,6 +583,7 @@ class Instance:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
+        self._release_passwd()
 
     def children(self):
         """master's children started for services (not the queue
@@ -586,20 +668,22 @@ def unix_accounts(prefix, shorts):
     suffix = secrets.token_hex(3)
     users = {}
     try:
-        for short in shorts:
-            name = "%s%s%s" % (prefix, short, suffix)
-            home = os.path.join(base, "home", name)
-            os.makedirs(os.path.dirname(home), exist_ok=True)
-            os.chmod(os.path.dirname(home), 0o755)
-            subprocess.run(["useradd", "-m", "-d", home, "-s",
-                            "/usr/sbin/nologin", "-U", name], check=True,
-                           capture_output=True)
-            users[short] = pwd.getpwnam(name)
+        with passwd_change():
+            for short in shorts:
+                name = "%s%s%s" % (prefix, short, suffix)
+                home = os.path.join(base, "home", name)
+                os.makedirs(os.path.dirname(home), exist_ok=True)
+                os.chmod(os.path.dirname(home), 0o755)
+                subprocess.run(["useradd", "-m", "-d", home, "-s",
+                                "/usr/sbin/nologin", "-U", name],
+                               check=True, capture_output=True)
+                users[short] = pwd.getpwnam(name)
         yield {"base": base, "users": users}
     finally:
-        for pw in users.values():
-            subprocess.run(["userdel", "-r", pw.pw_name],
-                           capture_output=True)
+        with passwd_change():
+            for pw in users.values():
+                subprocess.run(["userdel", "-r", pw.pw_name],
+                               capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -616,10 +700,11 @@ def ensure_mail_owner(name="panacea"):
         # Another test process (make integration runs two) may add it at
         # the same moment: its useradd failing with "exists" is fine; the
         # account must be there afterwards either way.
-        r = subprocess.run(["useradd", "--system", "--no-create-home",
-                            "--home-dir", "/nonexistent", "--shell",
-                            "/usr/sbin/nologin", "--user-group", name],
-                           capture_output=True, text=True)
+        with passwd_change():
+            r = subprocess.run(["useradd", "--system", "--no-create-home",
+                                "--home-dir", "/nonexistent", "--shell",
+                                "/usr/sbin/nologin", "--user-group", name],
+                               capture_output=True, text=True)
         try:
             pwd.getpwnam(name)
         except KeyError:

@@ -63,16 +63,18 @@ def users():
     """Unix accounts alice and bob (random suffix), removed at the end."""
     suffix = secrets.token_hex(3)
     made = {}
-    for short in ("alice", "bob"):
-        name = "pct%s%s" % (short, suffix)
-        subprocess.run(["useradd", "-M", "-d", "/nonexistent", "-s",
-                        "/usr/sbin/nologin", "-c", "%s Tester" %
-                        short.capitalize(), "-U", name], check=True,
-                       capture_output=True)
-        made[short] = pwd.getpwnam(name)
+    with panacea_test.passwd_change():
+        for short in ("alice", "bob"):
+            name = "pct%s%s" % (short, suffix)
+            subprocess.run(["useradd", "-M", "-d", "/nonexistent", "-s",
+                            "/usr/sbin/nologin", "-c", "%s Tester" %
+                            short.capitalize(), "-U", name], check=True,
+                           capture_output=True)
+            made[short] = pwd.getpwnam(name)
     yield made
-    for pw in made.values():
-        subprocess.run(["userdel", pw.pw_name], capture_output=True)
+    with panacea_test.passwd_change():
+        for pw in made.values():
+            subprocess.run(["userdel", pw.pw_name], capture_output=True)
 
 
 def as_user(pw):

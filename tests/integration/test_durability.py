@@ -4,7 +4,7 @@ while holding Berkeley DB locks does not wedge anyone.
 
 Each test runs a real master with smtpd (chrooted to the queue directory
 and running as mail_owner when the tests run as root, as an installed
-system does) on its own 127.0.0.x address, and reads the queue back with
+system does) on its own loopback address, and reads the queue back with
   pan-qlist   (tests/fixtures) one line per queued message:
               "ID SIZE NRCPT SENDER", through lib/queue's queue_list();
   pancat -hb  the stored message byte for byte; -e its envelope;

@@ -1,7 +1,7 @@
 """header_checks, mime_header_checks, nested_header_checks, body_checks.
 
 Each test starts a real master with smtpd (chrooted and unprivileged as
-root) on its own 127.0.0.x address, with regexp: or pcre: tables written
+root) on its own loopback address, with regexp: or pcre: tables written
 as Postfix administrators write them (header_checks(5)), sends mail over
 a real socket, and checks the reply, what is in the queue (pancat,
 pan-qlist) and the log lines Postfix's cleanup would write.

@@ -386,7 +386,7 @@ def run_installed(host, sink, owner, users):
     watch = RootWatch(mpid, inst.queue_dir)
     try:
         run_with_watch(host, sink, mpid, owner_uid, vmail, auth_owner, jail,
-                       alice, bob)
+                       alice, bob, watch)
     finally:
         watch.stop()
         # First, whatever else went wrong: the rules themselves.
@@ -404,7 +404,7 @@ def run_installed(host, sink, owner, users):
 
 
 def run_with_watch(host, sink, mpid, owner_uid, vmail, auth_owner, jail,
-                   alice, bob):
+                   alice, bob, watch):
     inst = host.inst
     inst.wait_port(25)
     inst.wait_port(110)
@@ -480,10 +480,12 @@ def run_with_watch(host, sink, mpid, owner_uid, vmail, auth_owner, jail,
     # mail-only user's as mail_only_owner.
     for login, uid in ((alice.pw_name, alice.pw_uid),
                        (host.mail_only, vmail.pw_uid)):
-        read_over_pop3(host, mpid, owner_uid, auth_owner, login, uid, bob)
+        read_over_pop3(host, mpid, owner_uid, auth_owner, login, uid, bob,
+                       watch)
 
 
-def read_over_pop3(host, mpid, owner_uid, auth_owner, login, uid, bob):
+def read_over_pop3(host, mpid, owner_uid, auth_owner, login, uid, bob,
+                   watch):
     p = poplib.POP3(HOST, 110, timeout=scaled(20))
     try:
         assert p.user(login).startswith(b"+OK")
@@ -502,6 +504,11 @@ def read_over_pop3(host, mpid, owner_uid, auth_owner, login, uid, bob):
         assert len(auth) == 1, auth
         assert procfs.uids(auth[0]) == [auth_owner.pw_uid] * 4
         assert procfs.root(auth[0]) == "/"
+        # The session stays open until the watch has seen the front
+        # holding the client: one of its rounds takes a second or more on
+        # a loaded machine, longer than a session left to itself.
+        wait_until(lambda: "pop3d" in watch.tcp_users, timeout=30,
+                   what="the watch to see pop3d holding the client")
         count, _ = p.stat()
         assert count == 1
         _, lines, _ = p.retr(1)

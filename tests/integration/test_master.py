@@ -1,7 +1,7 @@
 """master(8): start, restart, limits, throttling, reload, stop, locking.
 
 Each test runs a real master in the foreground on its own configuration,
-queue folder and 127.0.0.x address, with the test programs of
+queue folder and loopback address, with the test programs of
 tests/fixtures as services:
   pan-echo     greets "hello PID", echoes lines, "quit" ends (-d N: wait
                N seconds before the greeting);

@@ -2,7 +2,7 @@
 
 Each test starts a real master with smtpd (chrooted to the queue
 directory and running as mail_owner when the tests run as root) on its
-own 127.0.0.x address, talks to it over a real socket, and reads every
+own loopback address, talks to it over a real socket, and reads every
 accepted message back from the queue with pancat, byte for byte.
 
 Relay control, smuggling, TLS and AUTH have their own files
