@@ -286,15 +286,24 @@ $(UNIT_RUNS): %.run: %
 # first pass in one process, without xdist).  The longest modules are
 # handed out first (conftest.py, LONGEST_FIRST), so that neither process
 # is left alone with a long one at the end.
+#
+# Each pass's test folders (queues, logs: about 9 GB for the suite) go
+# to one fixed place, TEST_TMP, which pytest empties when the next run
+# starts and which a passing run removes: pytest's own default keeps the
+# last three sessions, and two a run filled the disk of a machine that
+# ran the suite a few times.
 TEST_JOBS ?= 2
+TEST_TMP ?= /tmp/panacea-tests
 PYTEST = PANACEA_BIN=$(CURDIR)/$(BIN) \
 	PANACEA_FIXTURES=$(CURDIR)/$(BUILD)/tests/bin \
 	PANACEA_SANITIZE=$(SANITIZE) PANACEA_NO_SKIPS=$(NO_SKIPS) \
 	$(PYTHON) -m pytest -q -p no:cacheprovider
 integration: all selfcheck
 	$(PYTEST) $(if $(filter-out 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadfile) \
-		-m "not serial" tests/integration
-	$(PYTEST) -m serial tests/integration
+		--basetemp=$(TEST_TMP)/parallel -m "not serial" tests/integration
+	rm -rf $(TEST_TMP)/parallel
+	$(PYTEST) --basetemp=$(TEST_TMP)/serial -m serial tests/integration
+	rm -rf $(TEST_TMP)/serial
 
 # The fuzz targets get a short smoke run here; longer runs are by hand
 # (make fuzz-smoke FUZZ_TIME=600).
