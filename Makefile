@@ -299,6 +299,7 @@ PYTEST = PANACEA_BIN=$(CURDIR)/$(BIN) \
 	PANACEA_SANITIZE=$(SANITIZE) PANACEA_NO_SKIPS=$(NO_SKIPS) \
 	$(PYTHON) -m pytest -q -p no:cacheprovider
 integration: all selfcheck
+	mkdir -p $(TEST_TMP)
 	$(PYTEST) $(if $(filter-out 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadfile) \
 		--basetemp=$(TEST_TMP)/parallel -m "not serial" tests/integration
 	rm -rf $(TEST_TMP)/parallel
