@@ -6,6 +6,14 @@
 
 #include "map_session.h"
 
+/* The parents' sessions this process set aside: never used, never
+ * ended (that would end the parent's too), and kept reachable for the
+ * process's life, since the table that held one may be closed and freed
+ * (a child of a daemon that forks after lookups exits soon). */
+#define ASIDE_MAX 64
+static void *aside[ASIDE_MAX];
+static size_t naside;
+
 int
 map_session_lookup(struct map_session *s, const struct map_session_ops *ops,
 		   void *table, void *ctx, struct buf *found, struct buf *err)
@@ -14,6 +22,8 @@ map_session_lookup(struct map_session *s, const struct map_session_ops *ops,
 
 	if (s->conn != NULL && s->pid != getpid()) {
 		s->inherited = s->conn;
+		if (naside < ASIDE_MAX)
+			aside[naside++] = s->conn;
 		s->conn = NULL;
 	}
 	for (int attempt = 0;; attempt++) {
