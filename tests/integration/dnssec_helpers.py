@@ -23,15 +23,13 @@ unsigned world.
 import os
 import random
 import shutil
-import signal
 import socket
 import struct
 import subprocess
-import tempfile
 import time
 
-from dnsserver import dns_query_wire, pick_port, zone_text
-from panacea_test import TIME_SCALE, tool
+from dnsserver import PrivateDaemon, dns_query_wire, pick_port, zone_text
+from panacea_test import tool
 
 
 def sign_zone(workdir, name, text):
@@ -79,27 +77,15 @@ def _answers(address, port, name, timeout=0.5):
     return flags & 0x000F if rid == qid else None
 
 
-class Unbound:
+class Unbound(PrivateDaemon):
+    NAME = "unbound"
+
     def __init__(self, address, dns, zones, anchors, workdir=None):
         """dns: the DNSServer holding zones; anchors: DNSKEY files."""
-        self.address = address
         self.dns = dns
         self.zones = list(zones)
         self.anchors = list(anchors)
-        self._tmp = None
-        if workdir is None:
-            workdir = self._tmp = tempfile.mkdtemp(prefix="unbound-")
-        self.workdir = os.path.abspath(workdir)
-        os.makedirs(self.workdir, exist_ok=True)
-        self.port = None
-        self.proc = None
-
-    @property
-    def nameservers(self):
-        return "%s:%d" % (self.address, self.port)
-
-    def _path(self, name):
-        return os.path.join(self.workdir, name)
+        super().__init__(address, None, workdir)
 
     def _write_config(self):
         conf = [
@@ -140,52 +126,7 @@ class Unbound:
         if self.port is None:
             self.port = pick_port(self.address)
         self._write_config()
-        self._out = open(self._path("unbound.out"), "ab")
-        self.proc = subprocess.Popen(
+        return self._run(
             [tool("unbound"), "-d", "-c", self._path("unbound.conf")],
-            stdout=self._out, stderr=subprocess.STDOUT,
-            start_new_session=True)
-        deadline = time.monotonic() + timeout * TIME_SCALE
-        while _answers(self.address, self.port, self.zones[0]) != 0:
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("unbound on %s did not start:\n%s"
-                                   % (self.nameservers, self.log()))
-            time.sleep(0.05)
-        return self
-
-    def stop(self, timeout=10.0):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=timeout * TIME_SCALE)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
-        self.proc = None
-        self._out.close()
-
-    def log(self):
-        text = ""
-        for name in ("unbound.out", "unbound.log"):
-            try:
-                with open(self._path(name), errors="replace") as f:
-                    text += f.read()
-            except FileNotFoundError:
-                pass
-        return text
-
-    def cleanup(self):
-        self.stop()
-        if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-            self._tmp = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.cleanup()
-        return False
+            lambda: _answers(self.address, self.port, self.zones[0]) == 0,
+            timeout)

@@ -135,17 +135,22 @@ def zone_text(name, text):
     return head + text + ("" if text.endswith("\n") else "\n")
 
 
-class DNSServer:
-    def __init__(self, zones, address="127.0.0.53", port=None, workdir=None):
-        if not zones:
-            raise ValueError("DNSServer needs at least one zone")
-        self.zones = {k.rstrip(".").lower(): v for k, v in zones.items()}
+class PrivateDaemon:
+    """A DNS daemon of the test's own (nsd, unbound) on a loopback
+    address, run in the foreground in a session of its own: its folder
+    (workdir, or a temporary one that cleanup() removes), its start with
+    a deadline on a readiness probe, its stop (SIGTERM, then SIGKILL of
+    its process group) and its output.  NAME names its files
+    (NAME.out, NAME.log)."""
+
+    NAME = None
+
+    def __init__(self, address, port=None, workdir=None):
         self.address = address
         self.port = port
         self._tmp = None
         if workdir is None:
-            self._tmp = tempfile.mkdtemp(prefix="nsd-")
-            workdir = self._tmp
+            workdir = self._tmp = tempfile.mkdtemp(prefix=self.NAME + "-")
         self.workdir = os.path.abspath(workdir)
         os.makedirs(self.workdir, exist_ok=True)
         self.proc = None
@@ -155,12 +160,77 @@ class DNSServer:
         """The dns_nameservers value for this server."""
         return "%s:%d" % (self.address, self.port)
 
+    def _path(self, name):
+        return os.path.join(self.workdir, name)
+
+    def _run(self, argv, ready, timeout):
+        """Starts argv and waits until ready() is true."""
+        self._out = open(self._path(self.NAME + ".out"), "ab")
+        self.proc = subprocess.Popen(argv, stdout=self._out,
+                                     stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        deadline = time.monotonic() + timeout * TIME_SCALE
+        while not ready():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("%s on %s did not start:\n%s"
+                                   % (self.NAME, self.nameservers,
+                                      self.log()))
+            time.sleep(0.05)
+        return self
+
+    def stop(self, timeout=10.0):
+        """Ends the daemon (SIGTERM, then SIGKILL of its process group)."""
+        if self.proc is None:
+            return
+        # The group is the daemon's own session; its leader is not
+        # reaped yet, so the group id still names its processes only.
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout * TIME_SCALE)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        self.proc = None
+        self._out.close()
+
+    def log(self):
+        text = ""
+        for name in (self.NAME + ".out", self.NAME + ".log"):
+            try:
+                with open(self._path(name), errors="replace") as f:
+                    text += f.read()
+            except FileNotFoundError:
+                pass
+        return text
+
+    def cleanup(self):
+        self.stop()
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.cleanup()
+        return False
+
+
+class DNSServer(PrivateDaemon):
+    NAME = "nsd"
+
+    def __init__(self, zones, address="127.0.0.53", port=None, workdir=None):
+        if not zones:
+            raise ValueError("DNSServer needs at least one zone")
+        self.zones = {k.rstrip(".").lower(): v for k, v in zones.items()}
+        super().__init__(address, port, workdir)
+
     def set_zone(self, name, text):
         """Adds or replaces a zone; takes effect at the next start()."""
         self.zones[name.rstrip(".").lower()] = text
-
-    def _path(self, name):
-        return os.path.join(self.workdir, name)
 
     def _write_config(self):
         conf = [
@@ -203,59 +273,10 @@ class DNSServer:
                 os.unlink(self._path(stale))
             except FileNotFoundError:
                 pass
-        self._out = open(self._path("nsd.out"), "ab")
-        self.proc = subprocess.Popen(
-            [NSD, "-d", "-c", self._path("nsd.conf")],
-            stdout=self._out, stderr=subprocess.STDOUT,
-            start_new_session=True)
         zone = next(iter(self.zones))
-        deadline = time.monotonic() + timeout * TIME_SCALE
-        while not soa_answers(self.address, self.port, zone):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("nsd on %s did not start:\n%s"
-                                   % (self.nameservers, self.log()))
-            time.sleep(0.05)
-        return self
-
-    def stop(self, timeout=10.0):
-        """Ends nsd (SIGTERM, then SIGKILL of its process group)."""
-        if self.proc is None:
-            return
-        # The group is nsd's own session; its leader is not reaped yet,
-        # so the group id still names nsd's processes only.
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=timeout * TIME_SCALE)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
-        self.proc = None
-        self._out.close()
-
-    def log(self):
-        text = ""
-        for name in ("nsd.out", "nsd.log"):
-            try:
-                with open(self._path(name), errors="replace") as f:
-                    text += f.read()
-            except FileNotFoundError:
-                pass
-        return text
-
-    def cleanup(self):
-        self.stop()
-        if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-            self._tmp = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.cleanup()
-        return False
+        return self._run([NSD, "-d", "-c", self._path("nsd.conf")],
+                         lambda: soa_answers(self.address, self.port, zone),
+                         timeout)
 
 
 def serve_beside(instance, zones, clients=()):
