@@ -488,6 +488,13 @@ def read_over_pop3(host, mpid, owner_uid, auth_owner, login, uid, bob,
                    watch):
     p = poplib.POP3(HOST, 110, timeout=scaled(20))
     try:
+        # Before the login, while the front holds the client (after it, a
+        # plaintext session's socket goes to the session process, and
+        # the front holds nothing): the session waits until the watch has
+        # seen it, since one of the watch's rounds takes a second or more
+        # on a loaded machine.
+        wait_until(lambda: "pop3d" in watch.tcp_users, timeout=30,
+                   what="the watch to see pop3d holding the client")
         assert p.user(login).startswith(b"+OK")
         assert p.pass_(PASSWORD).startswith(b"+OK")
         session = session_child(mpid, uid)
@@ -504,11 +511,6 @@ def read_over_pop3(host, mpid, owner_uid, auth_owner, login, uid, bob,
         assert len(auth) == 1, auth
         assert procfs.uids(auth[0]) == [auth_owner.pw_uid] * 4
         assert procfs.root(auth[0]) == "/"
-        # The session stays open until the watch has seen the front
-        # holding the client: one of its rounds takes a second or more on
-        # a loaded machine, longer than a session left to itself.
-        wait_until(lambda: "pop3d" in watch.tcp_users, timeout=30,
-                   what="the watch to see pop3d holding the client")
         count, _ = p.stat()
         assert count == 1
         _, lines, _ = p.retr(1)
